@@ -1,0 +1,48 @@
+/**
+ * The `skydeck` command. Each verb group lives in ./commands/<group>.ts and registers
+ * itself on the commander program; this file only wires them and maps errors to exit codes.
+ */
+import { Command, CommanderError } from 'commander';
+import { errorMessage, SkyDeckError } from '../errors';
+import { registerValidate } from './commands/validate';
+import { registerPlan } from './commands/plan';
+import { registerCatalog } from './commands/catalog';
+import { registerCluster } from './commands/cluster';
+import { registerJobs } from './commands/jobs';
+import { registerServe } from './commands/serve';
+import { registerDebug } from './commands/debug';
+
+export function buildProgram(): Command {
+  const program = new Command('skydeck')
+    .description('Run AI workloads on any infrastructure: SkyPilot tasks from the terminal and VS Code.')
+    .version(process.env.SKYDECK_VERSION ?? '0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerValidate(program);
+  registerPlan(program);
+  registerCatalog(program);
+  registerCluster(program);
+  registerJobs(program);
+  registerServe(program);
+  registerDebug(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    process.stderr.write(`Error: ${errorMessage(err)}\n`);
+    if (process.env.SKYDECK_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return err instanceof SkyDeckError ? 1 : 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * The cluster engine's public contract, used by the CLI, the extension, managed jobs and
+ * serving. Implemented in ./engine.ts (launch pipeline, exec, status, stop/start/down, ...).
+ */
+import type { ClusterHandle, NodeInfo } from '../infra/provider';
+import type { TaskFile, Task } from '../task/types';
+
+/** SkyPilot's cluster states. */
+export type ClusterStatus = 'INIT' | 'UP' | 'STOPPED' | 'AUTOSTOPPING';
+
+/** SkyPilot's job states on a cluster, in SkyPilot's order. */
+export const JOB_STATUSES = ['INIT', 'PENDING', 'SETTING_UP', 'RUNNING', 'FAILED_DRIVER', 'SUCCEEDED', 'FAILED', 'FAILED_SETUP', 'CANCELLED'] as const;
+export type ClusterJobStatus = (typeof JOB_STATUSES)[number];
+export const TERMINAL_JOB_STATUSES: readonly ClusterJobStatus[] = ['FAILED_DRIVER', 'SUCCEEDED', 'FAILED', 'FAILED_SETUP', 'CANCELLED'];
+
+/** `logs --status` exit codes (SkyPilot). */
+export const LOGS_STATUS_EXIT = { SUCCEEDED: 0, FAILED: 100, NOT_FINISHED: 101, NOT_FOUND: 102, CANCELLED: 103 } as const;
+
+/** The resources a cluster was launched with (what `status` shows and reuse checks compare). */
+export interface LaunchedResources {
+  cloud: string;
+  region: string;
+  zone?: string;
+  instanceType: string;
+  accelerators?: { name: string; count: number };
+  cpus?: number;
+  memoryGb?: number;
+  useSpot: boolean;
+  diskSizeGb: number;
+  ports: string[];
+  /** On-demand or spot price per node-hour (USD); 0 for local/ssh unless configured. */
+  pricePerHour: number;
+}
+
+export interface ClusterRecord {
+  name: string;
+  status: ClusterStatus;
+  handle: ClusterHandle;
+  resources: LaunchedResources;
+  numNodes: number;
+  nodes: NodeInfo[];
+  launchedAt: number; // epoch ms
+  /** Time of the last (re)start, for uptime and cost so far. */
+  startedAt?: number;
+  /** Seconds the cluster was UP before the current start (cost so far). */
+  accumulatedUpSeconds: number;
+  autostop?: { idleMinutes: number; down: boolean };
+  /** Set when the last refresh found a problem (node unreachable, partially terminated). */
+  lastError?: string;
+  /** 'managed-job:<id>' or 'service:<name>' when owned by a controller. */
+  owner?: string;
+}
+
+export interface ClusterJob {
+  id: number;
+  name?: string;
+  user: string;
+  status: ClusterJobStatus;
+  submittedAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  exitCode?: number;
+  resources: string;
+  logDir: string;
+}
+
+export type LaunchStage = 'OPTIMIZE' | 'PROVISION' | 'SYNC_WORKDIR' | 'SYNC_FILE_MOUNTS' | 'SETUP' | 'EXEC' | 'DOWN';
+
+export interface ProgressEvent {
+  stage: LaunchStage;
+  message: string;
+}
+
+export interface LaunchOptions {
+  clusterName?: string;
+  /** Return once the job is submitted instead of when it finishes (`-d`). */
+  detachRun?: boolean;
+  retryUntilUp?: boolean;
+  idleMinutesToAutostop?: number;
+  down?: boolean;
+  noSetup?: boolean;
+  /** Extra env overrides (`--env`). */
+  envs?: Record<string, string>;
+  /** Blocked infra (cloud[/region[/zone]]) the optimizer must avoid (managed-job recovery). */
+  blocked?: string[];
+  /** 'managed-job:<id>' / 'service:<name>'. */
+  owner?: string;
+  /** Extra env vars for the job (SKYPILOT_SERVE_REPLICA_ID, managed task id, ...). */
+  internalEnvs?: Record<string, string>;
+  /** Stream job output (when not detached). */
+  onOutput?: (chunk: string) => void;
+  onProgress?: (event: ProgressEvent) => void;
+  signal?: AbortSignal;
+}
+
+export interface LaunchResult {
+  cluster: ClusterRecord;
+  jobId?: number;
+  /** Final job status when the run was awaited. */
+  jobStatus?: ClusterJobStatus;
+}
+
+/** The engine's verbs, as functions (see ./engine.ts). */
+export interface ClusterEngine {
+  launch(task: Task | TaskFile, options?: LaunchOptions): Promise<LaunchResult>;
+  exec(clusterName: string, task: Task, options?: LaunchOptions): Promise<LaunchResult>;
+  status(options?: { refresh?: boolean; names?: string[] }): Promise<ClusterRecord[]>;
+  queue(clusterName: string, options?: { skipFinished?: boolean }): Promise<ClusterJob[]>;
+  /** Writes the job's log (all ranks merged as SkyPilot prints it) to `onData`; follows until the job ends when `follow`. */
+  tailLogs(clusterName: string, jobId: number | undefined, options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal }): Promise<ClusterJobStatus | undefined>;
+  cancel(clusterName: string, jobIds: number[] | 'all'): Promise<number[]>;
+  stop(clusterName: string): Promise<void>;
+  start(clusterName: string, options?: { idleMinutesToAutostop?: number; down?: boolean }): Promise<ClusterRecord>;
+  down(clusterName: string): Promise<void>;
+  autostop(clusterName: string, idleMinutes: number, down: boolean): Promise<void>;
+}

@@ -1,0 +1,104 @@
+/**
+ * The Provider interface: one per kind of infrastructure (local, ssh, kubernetes, aws,
+ * gcp, azure). Providers never import each other; the registry (./registry) loads them
+ * lazily so heavy SDKs are only evaluated on first use.
+ */
+import { SkyDeckError } from '../errors';
+import type { Transport } from '../node/transport';
+
+export type NodeState = 'pending' | 'running' | 'stopping' | 'stopped' | 'terminated';
+
+/** How to reach a node over SSH (for ssh config / Remote-SSH and the SSH transport). */
+export interface SshEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  identityFile?: string;
+  proxyCommand?: string;
+}
+
+export interface NodeInfo {
+  /** Provider's id: instance id, pod name, local node dir name, host alias. */
+  id: string;
+  /** 0 is the head; ranks follow stable IP order. */
+  rank: number;
+  state: NodeState;
+  internalIp: string;
+  externalIp?: string;
+  ssh?: SshEndpoint;
+}
+
+/** What the cluster engine stores about a provisioned cluster; `data` is the provider's own. */
+export interface ClusterHandle {
+  clusterName: string;
+  /** Name used on the cloud (unique, truncated per cloud). */
+  nameOnCloud: string;
+  provider: string;
+  region: string;
+  zone?: string;
+  data: Record<string, unknown>;
+}
+
+export interface LaunchRequest {
+  clusterName: string;
+  nameOnCloud: string;
+  region: string;
+  /** Zones to try in this call, in order (providers that batch zones may use several). */
+  zones: string[];
+  instanceType: string;
+  accelerators?: { name: string; count: number };
+  useSpot: boolean;
+  numNodes: number;
+  diskSizeGb: number;
+  diskTier?: string;
+  imageId?: string;
+  ports: string[];
+  labels: Record<string, string>;
+  /** The public key (OpenSSH format) to authorize on the nodes. */
+  sshPublicKey: string;
+  /** Set when resuming an existing (stopped) cluster's handle. */
+  existing?: ClusterHandle;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+export interface CredentialCheck {
+  enabled: boolean;
+  /** What was found, or why it is not enabled and what to do. */
+  reason: string;
+}
+
+export interface Provider {
+  /** 'local' | 'ssh' | 'kubernetes' | 'aws' | 'gcp' | 'azure' */
+  readonly name: string;
+  check(): Promise<CredentialCheck>;
+  /** Provision (or resume) all nodes; resolves when every node is reachable. Throws ProvisionError. */
+  launch(request: LaunchRequest): Promise<ClusterHandle>;
+  /** Current nodes as the infrastructure reports them (empty when all are gone). */
+  query(handle: ClusterHandle): Promise<NodeInfo[]>;
+  stop(handle: ClusterHandle): Promise<void>;
+  start(handle: ClusterHandle): Promise<ClusterHandle>;
+  /** Deletes everything created for the cluster; idempotent. */
+  terminate(handle: ClusterHandle): Promise<void>;
+  openPorts(handle: ClusterHandle, ports: string[]): Promise<void>;
+  /** A transport to one node. */
+  transport(handle: ClusterHandle, node: NodeInfo): Transport;
+  /** Whether stop is supported (Kubernetes cannot stop: autodown only). */
+  readonly canStop: boolean;
+}
+
+/** How much of the infrastructure a provisioning failure rules out (SkyPilot's blocklist granularity). */
+export type BlockScope = 'zone' | 'region' | 'cloud' | 'launchable';
+
+export type ProvisionErrorKind = 'capacity' | 'quota' | 'auth' | 'config' | 'unreachable' | 'other';
+
+export class ProvisionError extends SkyDeckError {
+  constructor(
+    readonly kind: ProvisionErrorKind,
+    readonly scope: BlockScope,
+    message: string,
+    options?: { hint?: string; cause?: unknown },
+  ) {
+    super(`PROVISION_${kind.toUpperCase()}`, message, options);
+  }
+}

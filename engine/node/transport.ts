@@ -1,0 +1,36 @@
+/**
+ * Talking to a node: one interface over local processes, SSH (ssh2) and Kubernetes exec.
+ * Commands are argv arrays; a transport that needs a shell string (SSH) quotes them with
+ * `shellQuote` from ./quote, the one quoting helper.
+ */
+export interface ExecOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  stdin?: string | Buffer;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Transport {
+  /** Human-readable target for messages, e.g. 'ubuntu@10.0.0.5:22' or 'local node 127.0.0.2'. */
+  readonly description: string;
+  /** Runs argv on the node (through `bash -lc` only when argv[0] is 'bash'). Never throws for a non-zero exit. */
+  exec(argv: string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Writes a file on the node (parents created). */
+  putFile(remotePath: string, content: string | Buffer, mode?: number): Promise<void>;
+  /** Copies a local directory to the node; `filter` returns false for paths to skip (relative, posix). */
+  putDir(localDir: string, remoteDir: string, filter?: (relPath: string) => boolean): Promise<void>;
+  /** Releases connections. */
+  close(): Promise<void>;
+}
+
+/** Transport failures (as opposed to a command's non-zero exit). */
+export type TransportFailure = 'auth' | 'host-key' | 'unreachable' | 'timeout' | 'closed';

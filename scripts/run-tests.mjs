@@ -1,0 +1,31 @@
+// Finds test files of the requested layers (default: all) and runs them with Node's
+// test runner through tsx. Node 20's --test takes no globs, so we list files here.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const layers = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const extra = process.argv.slice(2).filter((a) => a.startsWith('-'));
+const roots = (layers.length ? layers : ['unit', 'integration', 'e2e']).map((l) => path.join('test', l));
+
+function walk(dir, out) {
+  if (!fs.existsSync(dir)) return out;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (/\.test\.ts$/.test(e.name)) out.push(p);
+  }
+  return out;
+}
+
+const files = roots.flatMap((r) => walk(r, [])).sort();
+if (files.length === 0) {
+  console.error(`no test files under ${roots.join(', ')}`);
+  process.exit(1);
+}
+const concurrency = process.env.SKYDECK_TEST_CONCURRENCY ?? '4';
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...extra, ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, SKYDECK_TEST: '1' },
+});
+process.exit(r.status ?? 1);
