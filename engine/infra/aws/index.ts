@@ -1,0 +1,7 @@
+import { SkyDeckError } from '../../errors';
+import type { Provider } from '../provider';
+
+/** The `aws` provider. (Skeleton: filled in by the issue that owns it.) */
+export function createProvider(): Provider {
+  throw new SkyDeckError('NOT_IMPLEMENTED', "The 'aws' provider is not implemented yet.");
+}
