@@ -8,6 +8,7 @@ const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
 
 const common = {
+  define: { SKYDECK_BUNDLED: 'true' },
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -18,10 +19,21 @@ const common = {
   legalComments: 'none',
 };
 
+// Providers are separate bundles, loaded by path at first use (engine/infra/registry.ts),
+// so the extension, server and CLI bundles stay small and SDK-free.
+const providers = ['local', 'ssh', 'kubernetes', 'aws', 'gcp', 'azure'];
+const nativeExternals = ['cpu-features', './crypto/build/Release/sshcrypto.node'];
+
 const builds = [
   { ...common, entryPoints: { extension: 'extension/main.ts' }, outdir: 'dist', external: ['vscode'] },
   { ...common, entryPoints: { server: 'server/main.ts' }, outdir: 'dist' },
-  { ...common, entryPoints: { cli: 'engine/cli/main.ts' }, outdir: 'dist', external: ['cpu-features', './crypto/build/Release/sshcrypto.node'] },
+  { ...common, entryPoints: { cli: 'engine/cli/main.ts' }, outdir: 'dist', external: nativeExternals },
+  {
+    ...common,
+    entryPoints: Object.fromEntries(providers.map((p) => [p, `engine/infra/${p}/index.ts`])),
+    outdir: 'dist/providers',
+    external: nativeExternals,
+  },
 ];
 
 if (watch) {

@@ -3,13 +3,27 @@
  * so cloud SDKs are never evaluated at extension activation, server start, or for a
  * `local` launch. Providers never import each other.
  */
+import * as path from 'node:path';
 import { InputError } from '../errors';
 import type { Provider } from './provider';
 
 export const PROVIDER_NAMES = ['local', 'ssh', 'kubernetes', 'aws', 'gcp', 'azure'] as const;
 export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
-const loaders: Record<ProviderName, () => Promise<{ createProvider(): Provider }>> = {
+type ProviderModule = { createProvider(): Provider };
+
+/**
+ * In the esbuild bundles every provider is its own file (dist/providers/<name>.js, see
+ * esbuild.config.mjs), required by path so its SDK is neither in the main bundle nor
+ * evaluated before first use. From source (tests, tsx) the modules are imported directly.
+ */
+declare const SKYDECK_BUNDLED: boolean | undefined;
+function loadBundled(name: ProviderName): Promise<ProviderModule> {
+  const file = path.join(__dirname, 'providers', `${name}.js`);
+  return Promise.resolve(require(file) as ProviderModule);
+}
+
+const loaders: Record<ProviderName, () => Promise<ProviderModule>> = {
   local: () => import('./local/index'),
   ssh: () => import('./ssh/index'),
   kubernetes: () => import('./kubernetes/index'),
@@ -17,6 +31,10 @@ const loaders: Record<ProviderName, () => Promise<{ createProvider(): Provider }
   gcp: () => import('./gcp/index'),
   azure: () => import('./azure/index'),
 };
+
+function load(name: ProviderName): Promise<ProviderModule> {
+  return typeof SKYDECK_BUNDLED !== 'undefined' && SKYDECK_BUNDLED ? loadBundled(name) : loaders[name]();
+}
 
 /** Accepts SkyPilot's spellings: k8s, Kubernetes, AWS, ... */
 export function canonicalProviderName(name: string): ProviderName | undefined {
@@ -38,7 +56,7 @@ export function getProvider(name: string): Promise<Provider> {
   if (!canonical) throw new InputError(`Unknown infra '${name}'.`, { hint: `Known infra: ${PROVIDER_NAMES.join(', ')}.` });
   let p = cache.get(canonical);
   if (!p) {
-    p = loaders[canonical]().then((m) => m.createProvider());
+    p = load(canonical).then((m) => m.createProvider());
     cache.set(canonical, p);
   }
   return p;
