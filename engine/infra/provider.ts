@@ -102,3 +102,11 @@ export class ProvisionError extends SkyDeckError {
     super(`PROVISION_${kind.toUpperCase()}`, message, options);
   }
 }
+
+/**
+ * Providers are separate bundles (dist/providers/*.js), so a ProvisionError thrown by one
+ * is not `instanceof` the class the engine sees. Check by shape instead.
+ */
+export function isProvisionError(err: unknown): err is ProvisionError {
+  return err instanceof Error && err.name === 'ProvisionError' && typeof (err as ProvisionError).scope === 'string';
+}
