@@ -110,3 +110,18 @@ export class ProvisionError extends SkyDeckError {
 export function isProvisionError(err: unknown): err is ProvisionError {
   return err instanceof Error && err.name === 'ProvisionError' && typeof (err as ProvisionError).scope === 'string';
 }
+
+/** GPUs free right now on infra that reports them (Kubernetes nodes, SSH node pools). */
+export interface GpuAvailability {
+  /** 'k8s/<context>' or 'ssh/<pool>'. */
+  infra: string;
+  node: string;
+  accelerator: string;
+  total: number;
+  free: number;
+}
+
+/** Optional capability of providers with live capacity (kubernetes, ssh). */
+export interface ReportsGpuAvailability {
+  gpuAvailability(): Promise<GpuAvailability[]>;
+}
