@@ -8,6 +8,8 @@
 export interface AcceleratorRequest {
   name: string;
   count: number;
+  /** Memory forms (`80GB+`, `nvidia:24GB:2`): expand to every GPU with that memory (catalog). */
+  memory?: { gb: number; orMore: boolean; manufacturer?: string };
 }
 
 /** `infra: cloud[/region[/zone]]`, `k8s/<context>`, `ssh/<pool>`; `*` wildcards allowed. */
@@ -35,6 +37,8 @@ export interface AutostopSpec {
   idleMinutes: number;
   down: boolean;
   waitFor?: 'jobs_and_ssh' | 'jobs' | 'none';
+  /** false when written `autostop: false` (disables, and cancels an existing autostop). */
+  enabled?: boolean;
 }
 
 /** One concrete candidate of resources (after any_of / ordered expansion). */
@@ -58,6 +62,9 @@ export interface ResourcesSpec {
   jobRecovery?: JobRecovery;
   autostop?: AutostopSpec;
   acceleratorArgs?: Record<string, unknown>;
+  /** Deprecated `cloud:`/`region:`/`zone:` are folded into `infra`; other fields kept raw. */
+  localDisk?: string;
+  priority?: number;
 }
 
 /** `resources:` as written: one spec, or alternatives. */
@@ -119,6 +126,12 @@ export interface Task {
   service?: ServiceSpec;
   /** The raw (substituted) mapping, for fields not modelled above. */
   raw: Record<string, unknown>;
+  /** `service.pool` / top-level `pool:` (cluster pools for managed jobs), raw. */
+  pool?: Record<string, unknown>;
+  /** `volumes:` {mount_path: name | {...}}, raw (substituted). */
+  volumes?: Record<string, unknown>;
+  /** `config:` per-task config overrides, raw. */
+  config?: Record<string, unknown>;
 }
 
 /** A file: one task, or a pipeline of several (multi-document YAML). */
@@ -126,4 +139,6 @@ export interface TaskFile {
   /** Pipeline name (first document with only `name`), if any. */
   name?: string;
   tasks: Task[];
+  /** Header `execution:` of a job group (`parallel`), when the file is one. */
+  execution?: string;
 }

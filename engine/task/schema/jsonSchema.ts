@@ -1,0 +1,102 @@
+/**
+ * The subset of JSON Schema (Draft-07) the task schema uses, plus the non-standard
+ * annotation keywords other YAML tools understand (markdownDescription, defaultSnippets,
+ * errorMessage, patternErrorMessage, deprecationMessage) and one of ours,
+ * `caseInsensitiveEnum` (other tools fall back to the portable `pattern` beside it).
+ */
+export interface JSONSchema {
+  $schema?: string;
+  $id?: string;
+  $ref?: string;
+  title?: string;
+  description?: string;
+  markdownDescription?: string;
+  type?: JSONType | JSONType[];
+  enum?: (string | number | boolean | null)[];
+  const?: string | number | boolean | null;
+  pattern?: string;
+  patternErrorMessage?: string;
+  errorMessage?: string;
+  deprecationMessage?: string;
+  properties?: Record<string, JSONSchema>;
+  patternProperties?: Record<string, JSONSchema>;
+  additionalProperties?: boolean | JSONSchema;
+  propertyNames?: JSONSchema;
+  required?: string[];
+  items?: JSONSchema;
+  anyOf?: JSONSchema[];
+  oneOf?: JSONSchema[];
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  minLength?: number;
+  maxLength?: number;
+  minItems?: number;
+  maxItems?: number;
+  uniqueItems?: boolean;
+  minProperties?: number;
+  maxProperties?: number;
+  default?: unknown;
+  examples?: unknown[];
+  definitions?: Record<string, JSONSchema>;
+  defaultSnippets?: { label?: string; description?: string; markdownDescription?: string; body?: unknown; bodyText?: string }[];
+  /** Ours: the value must equal one of these ignoring case (SkyPilot's case_insensitive_enum). */
+  caseInsensitiveEnum?: string[];
+}
+
+export type JSONType = 'string' | 'number' | 'integer' | 'boolean' | 'null' | 'object' | 'array';
+
+/** A regex source matching `word` in any letter case, portable to every JS/ECMA engine. */
+export function anyCase(word: string): string {
+  let out = '';
+  for (const ch of word) {
+    const lo = ch.toLowerCase();
+    const up = ch.toUpperCase();
+    if (lo !== up) out += `[${lo}${up}]`;
+    else out += ch.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  }
+  return out;
+}
+
+/** A case-insensitive enum: our keyword for our validator, a portable pattern for other tools. */
+export function ciEnum(values: string[], extra: Partial<JSONSchema> = {}): JSONSchema {
+  return {
+    type: 'string',
+    caseInsensitiveEnum: values,
+    pattern: `^(?:${values.map(anyCase).join('|')})$`,
+    patternErrorMessage: `Must be one of: ${values.join(', ')} (any case).`,
+    examples: values,
+    ...extra,
+  };
+}
+
+/** Lets a field also be `null` (SkyPilot drops null-valued keys before validating a layer). */
+export function nullable(s: JSONSchema): JSONSchema {
+  if (s.$ref || s.anyOf || s.oneOf || (!s.type && !s.enum)) {
+    const { description, markdownDescription, examples, default: def, defaultSnippets, deprecationMessage, ...rest } = s;
+    const out: JSONSchema = { anyOf: [...(rest.anyOf ?? [rest]), { type: 'null' }] };
+    if (rest.anyOf) {
+      const { anyOf: _a, ...others } = rest;
+      Object.assign(out, others);
+      out.anyOf = [...(rest.anyOf ?? []), { type: 'null' }];
+    }
+    if (description !== undefined) out.description = description;
+    if (markdownDescription !== undefined) out.markdownDescription = markdownDescription;
+    if (examples !== undefined) out.examples = examples;
+    if (def !== undefined) out.default = def;
+    if (defaultSnippets !== undefined) out.defaultSnippets = defaultSnippets;
+    if (deprecationMessage !== undefined) out.deprecationMessage = deprecationMessage;
+    return out;
+  }
+  if (s.enum) return { ...s, enum: [...s.enum, null] };
+  const types = Array.isArray(s.type) ? s.type : [s.type as JSONType];
+  return { ...s, type: types.includes('null') ? types : [...types, 'null'] };
+}
+
+/** Makes every property of an object schema nullable (one SkyPilot validation layer). */
+export function skipNoneLayer(s: JSONSchema): JSONSchema {
+  if (!s.properties) return s;
+  const properties: Record<string, JSONSchema> = {};
+  for (const [k, v] of Object.entries(s.properties)) properties[k] = nullable(v);
+  return { ...s, properties };
+}

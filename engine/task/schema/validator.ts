@@ -1,0 +1,307 @@
+/**
+ * A JSON-Schema walker over the source tree (yamlTree.ts), in the spirit of
+ * yaml-language-server's own validator: each problem lands on the most precise node
+ * (value for type/enum/pattern/range, key for unknown keys, the parent key for a missing
+ * required key). anyOf picks the best branch by type, so shorthands (string | mapping)
+ * get one clear message instead of "matches none of the schemas".
+ */
+import { closeMatches } from '../difflib';
+import type { JSONSchema, JSONType } from './jsonSchema';
+import type { VMap, VNode } from '../yamlTree';
+
+export interface SchemaProblem {
+  start: number;
+  end: number;
+  message: string;
+  code: string;
+  severity: 'error' | 'warning';
+  /** For unknown keys: the suggested replacement key. */
+  suggestion?: string;
+}
+
+export interface WalkContext {
+  root: JSONSchema;
+  problems: SchemaProblem[];
+  /** Subtrees replaced before validation (env substitution), keyed by the original node. */
+  replace?: Map<VNode, VNode>;
+}
+
+/** Where a node hangs: the key that owns it (for "missing required" and path names). */
+export interface Owner {
+  path: string[];
+  keyStart: number;
+  keyEnd: number;
+}
+
+const regexCache = new Map<string, RegExp | null>();
+function regex(src: string): RegExp | null {
+  let r = regexCache.get(src);
+  if (r === undefined) {
+    try {
+      r = new RegExp(src, 'u');
+    } catch {
+      r = null;
+    }
+    regexCache.set(src, r);
+  }
+  return r;
+}
+
+export function resolveRef(root: JSONSchema, s: JSONSchema): JSONSchema {
+  let cur = s;
+  for (let i = 0; i < 10 && cur.$ref; i++) {
+    const m = /^#\/definitions\/(.+)$/.exec(cur.$ref);
+    const target = m ? root.definitions?.[m[1]] : undefined;
+    if (!target) return {};
+    const { $ref: _r, ...rest } = cur;
+    cur = { ...target, ...rest };
+  }
+  return cur;
+}
+
+export function nodeType(node: VNode): JSONType {
+  if (node.kind === 'map') return 'object';
+  if (node.kind === 'seq') return 'array';
+  const v = node.value;
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return 'boolean';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return 'string';
+}
+
+function typeMatches(actual: JSONType, expected: JSONType): boolean {
+  return actual === expected || (expected === 'number' && actual === 'integer');
+}
+
+const TYPE_WORDS: Record<JSONType, string> = {
+  string: 'a string',
+  number: 'a number',
+  integer: 'an integer',
+  boolean: 'a boolean',
+  null: 'null',
+  object: 'a mapping',
+  array: 'a list',
+};
+
+function listWords(words: string[]): string {
+  const uniq = [...new Set(words)];
+  if (uniq.length <= 1) return uniq[0] ?? '';
+  return `${uniq.slice(0, -1).join(', ')} or ${uniq[uniq.length - 1]}`;
+}
+
+function pathName(path: string[]): string {
+  return path.length ? path.join('.') : 'the task';
+}
+
+function valueText(node: VNode): string {
+  if (node.kind !== 'scalar') return node.kind === 'map' ? 'a mapping' : 'a list';
+  return node.value === null ? 'null' : typeof node.value === 'string' ? `'${node.value}'` : String(node.value);
+}
+
+/** Types a schema accepts (through anyOf/oneOf), or undefined when it accepts anything. */
+export function acceptedTypes(root: JSONSchema, s0: JSONSchema): JSONType[] | undefined {
+  const s = resolveRef(root, s0);
+  if (s.type) return Array.isArray(s.type) ? s.type : [s.type];
+  const alts = s.anyOf ?? s.oneOf;
+  if (alts) {
+    const out: JSONType[] = [];
+    for (const a of alts) {
+      const t = acceptedTypes(root, a);
+      if (!t) return undefined;
+      out.push(...t);
+    }
+    return out;
+  }
+  if (s.enum) return [...new Set(s.enum.map((v) => (v === null ? 'null' : (typeof v as JSONType))))];
+  if (s.properties || s.additionalProperties !== undefined) return ['object'];
+  return undefined;
+}
+
+export function validateNode(ctx: WalkContext, node0: VNode, s0: JSONSchema, owner: Owner): void {
+  const node = ctx.replace?.get(node0) ?? node0;
+  const s = resolveRef(ctx.root, s0);
+  const actual = nodeType(node);
+
+  const alts = s.anyOf ?? s.oneOf;
+  if (alts) {
+    validateAlternatives(ctx, node, s, alts, owner);
+    return;
+  }
+  if (s.type) {
+    const types = Array.isArray(s.type) ? s.type : [s.type];
+    if (!types.some((t) => typeMatches(actual, t))) {
+      const msg =
+        s.errorMessage ??
+        `${capital(pathName(owner.path))} must be ${listWords(types.map((t) => TYPE_WORDS[t]))}, not ${actual === 'null' ? 'empty' : TYPE_WORDS[actual]}${node.kind === 'scalar' && actual !== 'null' ? ` (${valueText(node)})` : ''}.`;
+      push(ctx, node, msg, 'type');
+      return;
+    }
+  }
+  if (s.const !== undefined && !(node.kind === 'scalar' && node.value === s.const)) {
+    push(ctx, node, s.errorMessage ?? `${capital(pathName(owner.path))} must be ${JSON.stringify(s.const)}.`, 'value');
+    return;
+  }
+  if (node.kind === 'scalar') validateScalar(ctx, node.value, node, s, owner);
+  else if (node.kind === 'seq') {
+    if (s.minItems !== undefined && node.items.length < s.minItems) push(ctx, node, `${capital(pathName(owner.path))} needs at least ${s.minItems} item${s.minItems === 1 ? '' : 's'}.`, 'value');
+    if (s.maxItems !== undefined && node.items.length > s.maxItems) push(ctx, node, `${capital(pathName(owner.path))} allows at most ${s.maxItems} items.`, 'value');
+    if (s.uniqueItems) {
+      const seen = new Set<string>();
+      for (const it of node.items) {
+        const k = it.kind === 'scalar' ? JSON.stringify(it.value) : '';
+        if (k && seen.has(k)) push(ctx, it, `Duplicate item ${valueText(it)} in ${pathName(owner.path)}.`, 'value');
+        seen.add(k);
+      }
+    }
+    if (s.items) node.items.forEach((it, i) => validateNode(ctx, it, s.items as JSONSchema, { ...owner, path: [...owner.path, `[${i}]`] }));
+  } else {
+    validateMap(ctx, node, s, owner);
+  }
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function push(ctx: WalkContext, node: VNode, message: string, code: string, severity: 'error' | 'warning' = 'error'): void {
+  ctx.problems.push({ start: node.start, end: node.end, message, code, severity });
+}
+
+function validateScalar(ctx: WalkContext, v: string | number | boolean | null, node: VNode, s: JSONSchema, owner: Owner): void {
+  const where = pathName(owner.path);
+  if (s.caseInsensitiveEnum && typeof v === 'string') {
+    const lower = v.toLowerCase();
+    if (!s.caseInsensitiveEnum.some((e) => e.toLowerCase() === lower)) {
+      const near = closeMatches(lower, s.caseInsensitiveEnum.map((e) => e.toLowerCase()), 1);
+      const hint = near.length ? ` Did you mean '${s.caseInsensitiveEnum.find((e) => e.toLowerCase() === near[0])}'?` : '';
+      push(ctx, node, `Invalid ${where} ${valueText(node)}. Expected one of: ${s.caseInsensitiveEnum.join(', ')}.${hint}`, 'enum');
+    }
+    return; // the portable pattern beside it says the same thing
+  }
+  if (s.enum && !s.enum.includes(v)) {
+    push(ctx, node, s.errorMessage ?? `Invalid ${where} ${valueText(node)}. Expected one of: ${s.enum.filter((e) => e !== null).join(', ')}.`, 'enum');
+    return;
+  }
+  if (typeof v === 'string') {
+    if (s.minLength !== undefined && v.length < s.minLength) push(ctx, node, `${capital(where)} must not be empty.`, 'value');
+    if (s.maxLength !== undefined && v.length > s.maxLength) push(ctx, node, `${capital(where)} is too long (at most ${s.maxLength} characters).`, 'value');
+    if (s.pattern) {
+      const r = regex(s.pattern);
+      if (r && !r.test(v)) push(ctx, node, `Invalid ${where} ${valueText(node)}. ${s.patternErrorMessage ?? s.errorMessage ?? `It must match ${s.pattern}.`}`, 'pattern');
+    }
+  } else if (typeof v === 'number') {
+    const bad =
+      (s.minimum !== undefined && v < s.minimum) ||
+      (s.maximum !== undefined && v > s.maximum) ||
+      (s.exclusiveMinimum !== undefined && v <= s.exclusiveMinimum);
+    if (bad) {
+      const bounds: string[] = [];
+      if (s.minimum !== undefined) bounds.push(`>= ${s.minimum}`);
+      if (s.exclusiveMinimum !== undefined) bounds.push(`> ${s.exclusiveMinimum}`);
+      if (s.maximum !== undefined) bounds.push(`<= ${s.maximum}`);
+      push(ctx, node, s.errorMessage ?? `${capital(where)} must be ${bounds.join(' and ')}, got ${v}.`, 'range');
+    }
+  }
+}
+
+function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: Owner): void {
+  const where = pathName(owner.path);
+  const props = s.properties ?? {};
+  if (s.required) {
+    const present = new Set(node.entries.map((e) => e.key));
+    const missing = s.required.filter((r) => !present.has(r));
+    if (missing.length) {
+      const start = owner.path.length ? owner.keyStart : node.start;
+      const end = owner.path.length ? owner.keyEnd : Math.min(node.end, node.start + 1);
+      ctx.problems.push({
+        start,
+        end,
+        message: `${capital(where)} is missing the required field${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}.`,
+        code: 'missing-required',
+        severity: 'error',
+      });
+    }
+  }
+  if (s.maxProperties !== undefined && node.entries.length > s.maxProperties) {
+    push(ctx, node, `${capital(where)} allows at most ${s.maxProperties} entr${s.maxProperties === 1 ? 'y' : 'ies'}.`, 'value');
+  }
+  if (s.minProperties !== undefined && node.entries.length < s.minProperties) {
+    push(ctx, node, `${capital(where)} needs at least ${s.minProperties} entries.`, 'value');
+  }
+  const known = Object.keys(props);
+  for (const e of node.entries) {
+    const childOwner: Owner = { path: [...owner.path, e.key], keyStart: e.keyStart, keyEnd: e.keyEnd };
+    const ps = props[e.key];
+    if (s.propertyNames?.pattern) {
+      const r = regex(s.propertyNames.pattern);
+      if (r && !r.test(e.key)) {
+        ctx.problems.push({ start: e.keyStart, end: e.keyEnd, message: `Invalid key '${e.key}' in ${where}: it must match ${s.propertyNames.pattern}.`, code: 'invalid-key', severity: 'error' });
+        continue;
+      }
+    }
+    if (ps) {
+      validateNode(ctx, e.value, ps, childOwner);
+      continue;
+    }
+    let matched = false;
+    if (s.patternProperties) {
+      for (const [pat, psch] of Object.entries(s.patternProperties)) {
+        const r = regex(pat);
+        if (r && r.test(e.key)) {
+          matched = true;
+          validateNode(ctx, e.value, psch, childOwner);
+        }
+      }
+    }
+    if (matched) continue;
+    if (s.additionalProperties === false) {
+      unknownKey(ctx, e.key, e.keyStart, e.keyEnd, known, where);
+    } else if (typeof s.additionalProperties === 'object') {
+      validateNode(ctx, e.value, s.additionalProperties, childOwner);
+    }
+  }
+}
+
+export function unknownKey(ctx: WalkContext, key: string, start: number, end: number, known: string[], where: string): void {
+  const visible = known.filter((k) => !k.startsWith('_'));
+  const near = closeMatches(key, visible, 1, 0.6);
+  if (near.length) {
+    ctx.problems.push({ start, end, message: `Instead of '${key}', did you mean '${near[0]}'? ('${key}' is not a field of ${where}.)`, code: 'unknown-key', severity: 'error', suggestion: near[0] });
+  } else {
+    ctx.problems.push({ start, end, message: `Found unsupported field '${key}' in ${where}.`, code: 'unknown-key', severity: 'error' });
+  }
+}
+
+function validateAlternatives(ctx: WalkContext, node: VNode, s: JSONSchema, alts: JSONSchema[], owner: Owner): void {
+  const actual = nodeType(node);
+  const fitting = alts.filter((a) => {
+    const t = acceptedTypes(ctx.root, a);
+    return !t || t.some((x) => typeMatches(actual, x));
+  });
+  if (fitting.length === 0) {
+    const types = alts.flatMap((a) => acceptedTypes(ctx.root, a) ?? []);
+    const msg =
+      s.errorMessage ??
+      `${capital(pathName(owner.path))} must be ${listWords(types.filter((t) => t !== 'null').map((t) => TYPE_WORDS[t === 'integer' && types.includes('number') ? 'number' : t]))}, not ${actual === 'null' ? 'empty' : TYPE_WORDS[actual]}${node.kind === 'scalar' && actual !== 'null' ? ` (${valueText(node)})` : ''}.`;
+    push(ctx, node, msg, 'type');
+    return;
+  }
+  let best: SchemaProblem[] | undefined;
+  for (const alt of fitting) {
+    const sub: WalkContext = { root: ctx.root, problems: [], replace: ctx.replace };
+    validateNode(sub, node, alt, owner);
+    if (sub.problems.filter((p) => p.severity === 'error').length === 0) {
+      ctx.problems.push(...sub.problems);
+      // Sibling keywords beside anyOf (rare) still apply.
+      validateSiblings(ctx, node, s, owner);
+      return;
+    }
+    if (!best || sub.problems.length < best.length) best = sub.problems;
+  }
+  if (best) ctx.problems.push(...best);
+}
+
+function validateSiblings(ctx: WalkContext, node: VNode, s: JSONSchema, owner: Owner): void {
+  const { anyOf: _a, oneOf: _o, description: _d, markdownDescription: _m, examples: _e, default: _df, defaultSnippets: _ds, deprecationMessage: _dm, errorMessage: _em, title: _t, ...rest } = s;
+  if (Object.keys(rest).length) validateNode(ctx, node, rest, owner);
+}

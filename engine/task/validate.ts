@@ -1,0 +1,382 @@
+/**
+ * SkyPilot's layered task validation (skypilot-behavior.md 1.1-1.3) over the source tree:
+ * YAML syntax and duplicate keys -> envs/secrets stringified -> `$VAR` substitution in
+ * file_mounts / service / workdir / volumes -> the schema (task, resources, service,
+ * storage; null-valued fields dropped per layer) -> cross-field rules and the value
+ * languages (accelerators, infra, cpus, memory, ports, ...). Every problem becomes a
+ * TaskDiagnostic on the most precise range.
+ */
+import type { DiagnosticFix, TaskDiagnostic } from './diagnostics';
+import { pythonStr, substituteNode } from './envSubst';
+import { headerKeys, taskSchema } from './schema/taskSchema';
+import { validateNode, type SchemaProblem, type WalkContext } from './schema/validator';
+import {
+  parseAcceleratorString,
+  parseAutostop,
+  parseDiskSize,
+  parseInfra,
+  parsePorts,
+  parseQuantity,
+  TaskValueError,
+} from './values';
+import { entryOf, isNullNode, parseYamlDocuments, TextMap, type VDocument, type VEntry, type VMap, type VNode, type Plain } from './yamlTree';
+
+export interface ValidateOptions {
+  envOverrides?: Record<string, string>;
+  secretOverrides?: Record<string, string>;
+  /** Launch time: an env without a value (and no --env) is an error, not a warning. */
+  requireEnvs?: boolean;
+}
+
+export type DocKind = 'task' | 'header' | 'empty' | 'invalid';
+
+export interface AnalyzedDocument {
+  doc: VDocument;
+  kind: DocKind;
+  /** The document's mapping as written (task/header documents). */
+  map?: VMap;
+  /** Substituted subtrees (file_mounts, service, workdir, volumes), keyed by the written node. */
+  replaced: Map<VNode, VNode>;
+}
+
+export interface ValidationResult {
+  textMap: TextMap;
+  documents: AnalyzedDocument[];
+  diagnostics: TaskDiagnostic[];
+}
+
+const SUBSTITUTED_FIELDS = ['file_mounts', 'service', 'workdir', 'volumes'];
+
+export function validateTaskText(text: string, options: ValidateOptions = {}): ValidationResult {
+  const { docs, textMap } = parseYamlDocuments(text);
+  const problems: SchemaProblem[] = [];
+  const fixes = new Map<SchemaProblem, DiagnosticFix[]>();
+  const nonEmpty = docs.filter((d) => d.root !== undefined || d.problems.length > 0);
+  const multi = nonEmpty.length > 1;
+  const documents: AnalyzedDocument[] = [];
+
+  for (const doc of docs) {
+    for (const p of doc.problems) problems.push({ start: p.start, end: p.end, message: p.message, code: 'yaml-syntax', severity: p.severity });
+    const analyzed: AnalyzedDocument = { doc, kind: 'empty', replaced: new Map() };
+    documents.push(analyzed);
+    const root = doc.root;
+    if (!root || (root.kind === 'scalar' && root.value === null)) continue;
+    if (root.kind !== 'map') {
+      analyzed.kind = 'invalid';
+      const what = root.kind === 'seq' ? 'a list' : typeof root.value === 'string' ? 'a string' : `a ${typeof root.value}`;
+      problems.push({ start: root.start, end: Math.min(root.end, textMap.lineEnd(root.start)), message: `Invalid task YAML: the document is ${what}; a task is a mapping of fields such as run, setup and resources.`, code: 'type', severity: 'error' });
+      continue;
+    }
+    analyzed.map = root;
+    checkDuplicateKeys(root, problems, textMap);
+    const isHeader = multi && documents.filter((d) => d.kind === 'task' || d.kind === 'header').length === 0 && root.entries.length > 0 && root.entries.every((e) => (headerKeys as readonly string[]).includes(e.key)) && root.entries.some((e) => e.key !== 'name' || root.entries.length === 1);
+    if (isHeader) {
+      analyzed.kind = 'header';
+      validateHeader(root, problems);
+      continue;
+    }
+    analyzed.kind = 'task';
+    validateTaskDocument(root, analyzed.replaced, options, problems, fixes, textMap);
+  }
+
+  const diagnostics = problems.map((p) => toDiagnostic(p, textMap, fixes.get(p)));
+  diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
+  return { textMap, documents, diagnostics };
+}
+
+function toDiagnostic(p: SchemaProblem, textMap: TextMap, fixes: DiagnosticFix[] | undefined): TaskDiagnostic {
+  const d: TaskDiagnostic = { severity: p.severity, message: p.message, code: p.code, range: textMap.range(p.start, p.end) };
+  if (fixes?.length) d.fixes = fixes;
+  return d;
+}
+
+function checkDuplicateKeys(node: VNode, problems: SchemaProblem[], textMap: TextMap, depth = 0): void {
+  if (depth > 200) return;
+  if (node.kind === 'seq') {
+    for (const it of node.items) checkDuplicateKeys(it, problems, textMap, depth + 1);
+    return;
+  }
+  if (node.kind !== 'map') return;
+  const first = new Map<string, VEntry>();
+  for (const e of node.entries) {
+    const prev = first.get(e.key);
+    if (prev && prev.keyStart !== e.keyStart) {
+      const line = textMap.positionAt(prev.keyStart).line + 1;
+      problems.push({ start: e.keyStart, end: e.keyEnd, message: `Duplicate key '${e.key}' (first defined on line ${line}).`, code: 'duplicate-key', severity: 'error' });
+    } else if (!prev) first.set(e.key, e);
+    checkDuplicateKeys(e.value, problems, textMap, depth + 1);
+  }
+}
+
+function validateHeader(root: VMap, problems: SchemaProblem[]): void {
+  const name = entryOf(root, 'name');
+  if (name && !isNullNode(name.value) && !(name.value.kind === 'scalar' && typeof name.value.value === 'string')) {
+    problems.push({ start: name.value.start, end: name.value.end, message: 'The pipeline name must be a string.', code: 'type', severity: 'error' });
+  }
+}
+
+function scalarString(n: VNode | undefined): string | undefined {
+  return n && n.kind === 'scalar' && typeof n.value === 'string' ? n.value : undefined;
+}
+
+/** The plain (substituted) value of a document, for building the Task. */
+export function plainOf(node: VNode, replaced: Map<VNode, VNode>): Plain {
+  const n = replaced.get(node) ?? node;
+  if (n.kind === 'scalar') return n.value;
+  if (n.kind === 'seq') return n.items.map((i) => plainOf(i, replaced));
+  const out: { [k: string]: Plain } = {};
+  for (const e of n.entries) out[e.key] = plainOf(e.value, replaced);
+  return out;
+}
+
+function validateTaskDocument(
+  root: VMap,
+  replaced: Map<VNode, VNode>,
+  options: ValidateOptions,
+  problems: SchemaProblem[],
+  fixes: Map<SchemaProblem, DiagnosticFix[]>,
+  textMap: TextMap,
+): void {
+  const err = (node: { start: number; end: number }, message: string, code: string, severity: 'error' | 'warning' = 'error'): SchemaProblem => {
+    const p: SchemaProblem = { start: node.start, end: node.end, message, code, severity };
+    problems.push(p);
+    return p;
+  };
+  const keyErr = (e: VEntry, message: string, code: string, severity: 'error' | 'warning' = 'error'): SchemaProblem => err({ start: e.keyStart, end: e.keyEnd }, message, code, severity);
+
+  // Layer 2: envs / secrets -> strings; the substitution map.
+  const vars = new Map<string, string>();
+  const envs = entryOf(root, 'envs');
+  if (envs && envs.value.kind === 'map') {
+    for (const e of envs.value.entries) {
+      const v = e.value;
+      if (v.kind === 'scalar' && v.value !== null) vars.set(e.key, pythonStr(v.value));
+      else if (v.kind === 'scalar' && v.value === null && options.envOverrides?.[e.key] === undefined) {
+        keyErr(e, `Environment variable '${e.key}' has no value: set it at launch with --env ${e.key}=<value>, or give it a value here ('' for an empty string).`, 'env-null', options.requireEnvs ? 'error' : 'warning');
+      }
+    }
+  }
+  for (const [k, v] of Object.entries(options.envOverrides ?? {})) vars.set(k, v);
+  const secrets = entryOf(root, 'secrets');
+  if (secrets && secrets.value.kind === 'map') {
+    for (const e of secrets.value.entries) {
+      const v = e.value;
+      if (v.kind === 'scalar' && v.value !== null) vars.set(e.key, pythonStr(v.value));
+    }
+  }
+  for (const [k, v] of Object.entries(options.secretOverrides ?? {})) vars.set(k, v);
+
+  // Layer 3/4: substitution, then the schema over the whole (substituted) document.
+  for (const f of SUBSTITUTED_FIELDS) {
+    const e = entryOf(root, f);
+    if (e && vars.size) {
+      const sub = substituteNode(e.value, vars);
+      if (sub !== e.value) replaced.set(e.value, sub);
+    }
+  }
+  const ctx: WalkContext = { root: taskSchema, problems: [], replace: replaced };
+  validateNode(ctx, root, taskSchema, { path: [], keyStart: root.start, keyEnd: root.start });
+  for (const p of ctx.problems) {
+    const special = p.code === 'unknown-key' ? specialUnknownKey(p, textMap) : undefined;
+    if (special) {
+      problems.push(special.problem);
+      fixes.set(special.problem, special.fixes);
+      continue;
+    }
+    problems.push(p);
+    if (p.code === 'unknown-key' && p.suggestion) {
+      fixes.set(p, [{ title: `Rename '${textMap.text.slice(p.start, p.end)}' to '${p.suggestion}'`, edits: [{ range: textMap.range(p.start, p.end), newText: p.suggestion }] }]);
+    }
+  }
+  const schemaFailed = new Set(ctx.problems.map((p) => `${p.start}`));
+  const clean = (n: VNode): boolean => !schemaFailed.has(`${n.start}`);
+
+  // Cross-field rules and value languages.
+  const nodeOf = (e: VEntry | undefined): VNode | undefined => (e ? replaced.get(e.value) ?? e.value : undefined);
+  const resources = entryOf(root, 'resources');
+  const resNode = nodeOf(resources);
+  let serviceUsesSpot = false;
+  let resourcePorts: string[] | undefined;
+  let hasJobRecovery: VEntry | undefined;
+  if (resNode && resNode.kind === 'map') {
+    const checkSpec = (m: VMap, isItem: boolean) => {
+      const gpus = entryOf(m, 'gpus');
+      const acc = entryOf(m, 'accelerators');
+      if (gpus && acc && !isNullNode(gpus.value) && !isNullNode(acc.value)) keyErr(gpus, "Cannot specify both gpus and accelerators: 'gpus' is an alias of 'accelerators'; keep one.", 'conflict');
+      const infra = entryOf(m, 'infra');
+      if (infra && !isNullNode(infra.value)) {
+        for (const k of ['cloud', 'region', 'zone']) {
+          const e = entryOf(m, k);
+          if (e && !isNullNode(e.value)) keyErr(e, `Cannot specify both 'infra' and '${k}': put everything in infra (cloud/region/zone), e.g. infra: aws/us-east-1.`, 'conflict');
+        }
+        const s = scalarString(infra.value);
+        if (s !== undefined && clean(infra.value)) tryValue(() => parseInfra(s), infra.value, err);
+      }
+      const accNode = (acc && !isNullNode(acc.value) ? acc : gpus)?.value;
+      if (accNode && !isNullNode(accNode) && clean(accNode)) {
+        if (accNode.kind === 'scalar' && typeof accNode.value === 'string') {
+          const str = accNode.value;
+          tryValue(() => parseAcceleratorString(str), accNode, err);
+        } else if (accNode.kind === 'map') {
+          for (const e of accNode.entries) if (isNullNode(e.value) || e.value.kind === 'scalar') tryValue(() => parseAcceleratorString(e.key), { start: e.keyStart, end: e.keyEnd }, err);
+        } else if (accNode.kind === 'seq') {
+          for (const it of accNode.items) if (it.kind === 'scalar' && typeof it.value === 'string') {
+            const str = it.value;
+            tryValue(() => parseAcceleratorString(str), it, err);
+          }
+        }
+      }
+      for (const k of ['cpus', 'memory'] as const) {
+        const e = entryOf(m, k);
+        if (e && e.value.kind === 'scalar' && e.value.value !== null && typeof e.value.value !== 'boolean' && clean(e.value)) {
+          const v = e.value.value;
+          tryValue(() => parseQuantity(v, k), e.value, err);
+          if (k === 'cpus' && typeof v === 'string' && /x/i.test(v)) err(e.value, "cpus cannot be a per-vCPU ratio ('x'); only memory can.", 'value');
+        }
+      }
+      const disk = entryOf(m, 'disk_size');
+      if (disk && disk.value.kind === 'scalar' && (typeof disk.value.value === 'string' || typeof disk.value.value === 'number') && clean(disk.value)) {
+        const v = disk.value.value;
+        tryValue(() => parseDiskSize(v), disk.value, err);
+      }
+      const ports = entryOf(m, 'ports');
+      if (ports && !isNullNode(ports.value) && clean(ports.value)) {
+        const pv = plainOf(ports.value, replaced);
+        const parsed = tryValue(() => parsePorts(pv), ports.value, err);
+        if (parsed && !isItem) resourcePorts = parsed;
+        if (parsed && isItem && !resourcePorts) resourcePorts = parsed;
+      }
+      const autostop = entryOf(m, 'autostop');
+      if (autostop && !isNullNode(autostop.value) && clean(autostop.value)) {
+        const av = plainOf(autostop.value, replaced);
+        tryValue(() => parseAutostop(av), autostop.value, err);
+      }
+      const spot = entryOf(m, 'use_spot');
+      if (spot && spot.value.kind === 'scalar' && spot.value.value === true) serviceUsesSpot = true;
+      const jr = entryOf(m, 'job_recovery');
+      if (jr && !isNullNode(jr.value)) hasJobRecovery = jr;
+    };
+    checkSpec(resNode, false);
+    const anyOf = entryOf(resNode, 'any_of');
+    const ordered = entryOf(resNode, 'ordered');
+    if (anyOf && ordered && !isNullNode(anyOf.value) && !isNullNode(ordered.value)) {
+      const later = anyOf.keyStart > ordered.keyStart ? anyOf : ordered;
+      keyErr(later, "Cannot specify both 'any_of' and 'ordered' in resources: use any_of (cheapest wins) or ordered (first wins).", 'conflict');
+    }
+    const baseAcc = entryOf(resNode, 'accelerators') ?? entryOf(resNode, 'gpus');
+    if (ordered && ordered.value.kind === 'seq' && baseAcc && baseAcc.value.kind === 'map' && baseAcc.value.entries.length > 1) {
+      err(baseAcc.value, "Several accelerators cannot be combined with 'ordered': list the alternatives as ordered items instead.", 'conflict');
+    }
+    if (anyOf && anyOf.value.kind === 'seq' && baseAcc && baseAcc.value.kind === 'seq') {
+      err(baseAcc.value, "A list of accelerators (ordered preference) cannot be combined with 'any_of': use a set {A:1, B:1} or move them into the any_of items.", 'conflict');
+    }
+    for (const alt of [anyOf, ordered]) {
+      if (alt && alt.value.kind === 'seq') for (const it of alt.value.items) if (it.kind === 'map') checkSpec(it, true);
+    }
+  }
+
+  // Service rules (sky/serve/service_spec.py).
+  const service = entryOf(root, 'service');
+  const svc = nodeOf(service);
+  const pool = entryOf(root, 'pool');
+  if (service && pool && !isNullNode(service.value) && !isNullNode(pool.value)) keyErr(pool, "Cannot specify both 'service' and 'pool': a task is either a service or a pool.", 'conflict');
+  if (service && svc && svc.kind === 'map') {
+    const replicas = entryOf(svc, 'replicas');
+    const policyE = entryOf(svc, 'replica_policy');
+    if (replicas && policyE && !isNullNode(replicas.value) && !isNullNode(policyE.value)) {
+      keyErr(replicas, "Cannot specify both 'replicas' and 'replica_policy': use replicas for a fixed count, replica_policy for autoscaling.", 'conflict');
+    }
+    const policy = policyE?.value;
+    if (policy && policy.kind === 'map') {
+      const num = (k: string) => {
+        const e = entryOf(policy, k);
+        return e && e.value.kind === 'scalar' && typeof e.value.value === 'number' ? { e, v: e.value.value } : undefined;
+      };
+      const min = num('min_replicas');
+      const max = num('max_replicas');
+      const qpsE = entryOf(policy, 'target_qps_per_replica');
+      const qps = qpsE && !isNullNode(qpsE.value) ? qpsE : undefined;
+      if (qps && !max) keyErr(qps, "target_qps_per_replica needs max_replicas: set replica_policy.max_replicas to enable autoscaling.", 'conflict');
+      if (min && max && max.v < min.v) err(max.e.value, `max_replicas (${max.v}) must be greater than or equal to min_replicas (${min.v}).`, 'range');
+      if (min && max && max.v !== min.v && !qps) keyErr(max.e, 'max_replicas differs from min_replicas but target_qps_per_replica is not set: the service will not autoscale on load. Set target_qps_per_replica to enable autoscaling.', 'autoscaling', 'warning');
+      const lbp = scalarString(entryOf(svc, 'load_balancing_policy')?.value)?.toLowerCase();
+      if (qps && qps.value.kind === 'map' && lbp !== 'instance_aware_least_load') {
+        keyErr(qps, 'A per-accelerator target_qps_per_replica needs load_balancing_policy: instance_aware_least_load.', 'conflict');
+      }
+      if (lbp === 'instance_aware_least_load' && qps && qps.value.kind !== 'map') {
+        keyErr(qps, 'load_balancing_policy instance_aware_least_load needs target_qps_per_replica as a mapping per accelerator ({"H100:1": 10}).', 'conflict');
+      }
+      for (const k of ['dynamic_ondemand_fallback', 'base_ondemand_fallback_replicas', 'spot_placer']) {
+        const e = entryOf(policy, k);
+        if (e && !isNullNode(e.value) && !(e.value.kind === 'scalar' && e.value.value === false) && !serviceUsesSpot) {
+          keyErr(e, `${k} only applies to spot replicas: set resources.use_spot: true.`, 'conflict');
+        }
+      }
+    }
+    const probe = entryOf(svc, 'readiness_probe')?.value;
+    if (probe && probe.kind === 'map') {
+      const pd = entryOf(probe, 'post_data');
+      const s = scalarString(pd?.value);
+      if (pd && s !== undefined) {
+        try {
+          JSON.parse(s);
+        } catch {
+          err(pd.value, 'readiness_probe.post_data is a string but not valid JSON: write a mapping or a JSON string.', 'value');
+        }
+      }
+    }
+    if (hasJobRecovery) keyErr(hasJobRecovery, 'job_recovery cannot be used with a service: replicas are recovered by the service controller.', 'conflict');
+    const svcPorts = entryOf(svc, 'ports');
+    const isPool = entryOf(svc, 'pool') !== undefined || entryOf(svc, 'workers') !== undefined;
+    if (!isPool && (!svcPorts || isNullNode(svcPorts.value)) && resourcePorts && resourcePorts.length !== 1) {
+      keyErr(service, `The service needs one replica port: set service.ports, or give exactly one port in resources.ports (found ${resourcePorts.join(', ')}).`, 'conflict');
+    }
+  }
+
+  // file_mounts paths (sky/task.py).
+  const fm = nodeOf(entryOf(root, 'file_mounts'));
+  if (fm && fm.kind === 'map') {
+    for (const e of fm.entries) {
+      const dst = e.key;
+      const keyRange = { start: e.keyStart, end: e.keyEnd };
+      if (/^[a-z0-9]+:\/\//i.test(dst)) err(keyRange, `File mount destination '${dst}' cannot be a bucket URL: it is a path on the node.`, 'value');
+      else if (dst.length > 1 && dst.endsWith('/')) err(keyRange, `File mount destination '${dst}' cannot end with '/'.`, 'value');
+      const src = scalarString(e.value);
+      if (src !== undefined && src.length > 1 && src.endsWith('/') && !/^[a-z0-9]+:\/\/[^/]+\/?$/i.test(src)) {
+        err(e.value, `File mount source '${src}' cannot end with '/'.`, 'value');
+      }
+    }
+  }
+}
+
+function tryValue<T>(fn: () => T, node: { start: number; end: number }, err: (n: { start: number; end: number }, m: string, c: string) => SchemaProblem): T | undefined {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof TaskValueError) {
+      err(node, e.message, 'value');
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/** Keys SkyPilot removed or moved: a specific message and a fix. */
+function specialUnknownKey(p: SchemaProblem, textMap: TextMap): { problem: SchemaProblem; fixes: DiagnosticFix[] } | undefined {
+  const key = textMap.text.slice(p.start, p.end).replace(/^["']|["']$/g, '');
+  if (key === 'spot_recovery' && /resources/.test(p.message)) {
+    return {
+      problem: {
+        ...p,
+        code: 'spot-recovery-removed',
+        message: "'spot_recovery' was removed from SkyPilot's resources schema: rename it to 'job_recovery' (same values). Instead of 'spot_recovery', did you mean 'job_recovery'?",
+        suggestion: 'job_recovery',
+      },
+      fixes: [{ title: "Rename 'spot_recovery' to 'job_recovery'", edits: [{ range: textMap.range(p.start, p.end), newText: 'job_recovery' }] }],
+    };
+  }
+  if (key === 'hooks' && /resources/.test(p.message)) {
+    return { problem: { ...p, code: 'hooks-moved', message: "'resources.hooks' is not supported: lifecycle hooks live under the top-level `config.hooks:`." }, fixes: [] };
+  }
+  return undefined;
+}
