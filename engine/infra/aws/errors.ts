@@ -1,0 +1,63 @@
+/**
+ * AWS errors -> ProvisionError with SkyPilot's blocklist scope (skypilot-behavior.md 4.3):
+ * credential problems rule out all of AWS; everything else rules out the zones tried.
+ * Quota errors are regional limits (vCPU, spot count), so they rule out the region, which
+ * is what SkyPilot's quota pre-check amounts to.
+ */
+import { ProvisionError, type ProvisionErrorKind, type BlockScope } from '../provider';
+
+const AUTH = new Set([
+  'AuthFailure', 'UnauthorizedOperation', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken',
+  'ExpiredTokenException', 'InvalidAccessKeyId', 'MissingAuthenticationToken', 'CredentialsProviderError',
+  'InvalidCloudCredentials', 'Blocked', 'AccessDenied', 'AccessDeniedException',
+]);
+const CAPACITY = new Set([
+  'InsufficientInstanceCapacity', 'InsufficientHostCapacity', 'InsufficientReservedInstanceCapacity', 'InsufficientCapacity',
+  'InsufficientCapacityOnHost', 'InsufficientAddressCapacity', 'InsufficientFreeAddressesInSubnet', 'Unsupported',
+  'SpotMaxPriceTooLow', 'CapacityNotAvailable', 'InsufficientInstanceCapacityException',
+]);
+const QUOTA = new Set([
+  'VcpuLimitExceeded', 'InstanceLimitExceeded', 'MaxSpotInstanceCountExceeded', 'PendingVerification', 'ResourceLimitExceeded',
+  'SecurityGroupLimitExceeded', 'KeyPairLimitExceeded', 'VolumeLimitExceeded', 'MaxIOPSLimitExceeded',
+]);
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'TimeoutError', 'RequestTimeout']);
+
+export function awsErrorCode(err: unknown): string {
+  if (!err || typeof err !== 'object') return 'Unknown';
+  const e = err as { name?: string; Code?: string; code?: string };
+  if (e.code && NETWORK.has(e.code)) return e.code;
+  return e.Code || e.name || e.code || 'Unknown';
+}
+
+export function isAwsCode(err: unknown, ...codes: string[]): boolean {
+  const c = awsErrorCode(err);
+  return codes.some((x) => c === x || c.startsWith(`${x}.`));
+}
+
+function classify(code: string): { kind: ProvisionErrorKind; scope: BlockScope } {
+  if (AUTH.has(code)) return { kind: 'auth', scope: 'cloud' };
+  if (CAPACITY.has(code)) return { kind: 'capacity', scope: 'zone' };
+  if (QUOTA.has(code)) return { kind: 'quota', scope: 'region' };
+  if (code === 'OptInRequired') return { kind: 'config', scope: 'region' };
+  if (code.startsWith('InvalidAMIID')) return { kind: 'config', scope: 'region' };
+  if (NETWORK.has(code)) return { kind: 'unreachable', scope: 'region' };
+  return { kind: 'other', scope: 'zone' };
+}
+
+const HINTS: Partial<Record<ProvisionErrorKind, string>> = {
+  auth: 'Check your AWS credentials (`aws sts get-caller-identity`), then run `skydeck check`.',
+  quota: 'Request a quota increase in the AWS console (Service Quotas > EC2), or try another region.',
+  config: 'Check that the region is enabled for your account and that the image exists there.',
+  unreachable: 'Check network access to the EC2 endpoint (or SKYDECK_AWS_ENDPOINT).',
+};
+
+/** Already-mapped errors pass through, so nested helpers can map early. */
+export function mapAwsError(err: unknown, where: { region: string; zone?: string }): ProvisionError {
+  if (err instanceof ProvisionError) return err;
+  const code = awsErrorCode(err);
+  const { kind, scope } = classify(code);
+  const raw = err instanceof Error ? err.message : String(err);
+  const place = where.zone ? `${where.region}/${where.zone}` : where.region;
+  const message = code === 'CredentialsProviderError' ? 'No AWS credentials could be loaded.' : raw;
+  return new ProvisionError(kind, scope, `AWS ${place}: ${code}: ${message}`, { hint: HINTS[kind], cause: err });
+}

@@ -1,0 +1,43 @@
+/** Turning a cloud's instance list into ranked NodeInfo, the same way for every VM cloud. */
+import type { NodeInfo, NodeState } from '../provider';
+import { hasAddressMap, resolveSshEndpoint } from './addressMap';
+
+export interface CloudInstance {
+  id: string;
+  isHead: boolean;
+  state: NodeState;
+  internalIp?: string;
+  externalIp?: string;
+}
+
+function ipKey(ip: string | undefined): string {
+  if (!ip) return '~';
+  const parts = ip.split('.');
+  return parts.length === 4 ? parts.map((p) => p.padStart(3, '0')).join('.') : ip;
+}
+
+/** Head first, then workers in stable IP order (SkyPilot's rank order), then by id. */
+export function rankInstances(instances: readonly CloudInstance[]): CloudInstance[] {
+  return [...instances].sort((a, b) => {
+    if (a.isHead !== b.isHead) return a.isHead ? -1 : 1;
+    const k = ipKey(a.internalIp).localeCompare(ipKey(b.internalIp));
+    return k !== 0 ? k : a.id.localeCompare(b.id);
+  });
+}
+
+export function toNodeInfos(instances: readonly CloudInstance[], sshUser: string, identityFile?: string): NodeInfo[] {
+  return rankInstances(instances).map((inst, rank) => {
+    const node: NodeInfo = { id: inst.id, rank, state: inst.state, internalIp: inst.internalIp ?? '', externalIp: inst.externalIp };
+    const addressKnown = Boolean(inst.externalIp || inst.internalIp);
+    if (inst.state === 'running' && addressKnown) {
+      try {
+        const ep = resolveSshEndpoint([inst.externalIp, inst.internalIp, inst.id], rank);
+        node.ssh = { host: ep.host, port: ep.port, user: ep.user ?? sshUser, identityFile };
+      } catch (err) {
+        // An unmapped node under a test mapping has no reachable endpoint; others always resolve.
+        if (!hasAddressMap()) throw err;
+      }
+    }
+    return node;
+  });
+}
