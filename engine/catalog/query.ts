@@ -1,0 +1,295 @@
+/**
+ * Offers: which (instance type, region, zone) of one cloud satisfy a resources request,
+ * at what on-demand and spot price. Follows SkyPilot's catalog lookups
+ * (sky/catalog/common.py, gcp_catalog.py): exact case-insensitive accelerator match with
+ * |count - requested| <= 0.01, cpus/memory (`+` = at least, `x` = GiB per vCPU), default
+ * CPU families when nothing is asked for, GCP GPUs paired with host VMs zone by zone.
+ */
+import type { QuantitySpec } from '../task/types';
+import { cmpPrice, type Catalog, type CatalogCloud, type CloudCatalog, type InstanceTypeInfo } from './catalog';
+import {
+  DEFAULT_MEMORY_CPU_RATIO,
+  DEFAULT_NUM_VCPUS,
+  GCP_ACC_INSTANCE_TYPES,
+  GCP_GPU_MEMORY_CPU_RATIO,
+  GCP_HOST_FAMILIES,
+  gcpDefaultHostCpus,
+  isDefaultCpuFamily,
+} from './gcpHosts';
+
+export interface OfferQuery {
+  accelerator?: { name: string; count: number };
+  instanceType?: string;
+  cpus?: QuantitySpec;
+  memory?: QuantitySpec & { perCpu?: boolean };
+  region?: string;
+  zone?: string;
+  useSpot?: boolean;
+  maxHourlyCost?: number;
+}
+
+export interface Offer {
+  cloud: CatalogCloud;
+  instanceType: string;
+  accelerator?: { name: string; count: number };
+  vcpus: number;
+  memoryGb: number;
+  gpuMemoryGb?: number;
+  region: string;
+  /** Zone (AWS: zone id such as use1-az1, as the catalog stores it); none on Azure. */
+  zone?: string;
+  /** Per node-hour, USD; NaN when the catalog does not know it. GCP: host + GPUs. */
+  price: number;
+  spotPrice: number;
+}
+
+/** Why a cloud has no offer, from the first filter that emptied the list. */
+export type NoOfferReason =
+  | { kind: 'no-catalog' }
+  | { kind: 'unknown-instance-type'; instanceType: string; closest: string[] }
+  | { kind: 'accelerator-not-offered'; accelerator: string; count: number; offered: string[] }
+  | { kind: 'mismatch'; message: string }
+  | { kind: 'cpus-memory' }
+  | { kind: 'location'; region?: string; zone?: string }
+  | { kind: 'no-price'; spot: boolean }
+  | { kind: 'price-cap'; cheapest: number };
+
+export interface OfferResult {
+  offers: Offer[];
+  reason?: NoOfferReason;
+}
+
+/**
+ * How GCP chooses the host VM for GPUs priced apart: 'global' = SkyPilot's optimizer (the
+ * host type that is cheapest anywhere, then every zone that has both), 'perZone' = its
+ * `gpus list` (the cheapest fitting host in each zone), 'all' = every fitting host.
+ */
+export type HostSelection = 'global' | 'perZone' | 'all';
+
+export function fitsQuantity(value: number, q: QuantitySpec | undefined): boolean {
+  if (!q) return true;
+  if (Number.isNaN(value)) return false;
+  return q.orMore ? value >= q.value - 1e-9 : Math.abs(value - q.value) < 1e-6;
+}
+
+export function fitsMemory(memoryGb: number, vcpus: number, q: (QuantitySpec & { perCpu?: boolean }) | undefined): boolean {
+  if (!q) return true;
+  if (Number.isNaN(memoryGb)) return false;
+  if (q.perCpu) return memoryGb >= vcpus * q.value - 1e-9;
+  return fitsQuantity(memoryGb, q);
+}
+
+function sameCount(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 0.01;
+}
+
+function rowOffer(cat: Catalog, cc: CloudCatalog, info: InstanceTypeInfo, r: number, gpuRow = -1, acc = info.accelerator): Offer {
+  const t = cc.table;
+  const zone = t.zone[r];
+  return {
+    cloud: cc.cloud,
+    instanceType: info.name,
+    accelerator: acc ? { ...acc } : undefined,
+    vcpus: info.vcpus,
+    memoryGb: info.memoryGb,
+    gpuMemoryGb: gpuRow >= 0 && !Number.isNaN(t.gpuMemoryGb[gpuRow]) ? t.gpuMemoryGb[gpuRow] : info.gpuMemoryGb,
+    region: cat.str(t.region[r]),
+    zone: zone >= 0 ? cat.str(zone) : undefined,
+    price: gpuRow >= 0 ? t.price[r] + t.price[gpuRow] : t.price[r],
+    spotPrice: gpuRow >= 0 ? t.spotPrice[r] + t.spotPrice[gpuRow] : t.spotPrice[r],
+  };
+}
+
+function placeMatches(cat: Catalog, cc: CloudCatalog, r: number, region?: string, zone?: string): boolean {
+  const t = cc.table;
+  if (region && region !== '*' && cat.str(t.region[r]).toLowerCase() !== region.toLowerCase()) return false;
+  if (zone && zone !== '*' && cat.str(t.zone[r]).toLowerCase() !== zone.toLowerCase()) return false;
+  return true;
+}
+
+/** GPU (attachable) rows of one name and count in a GCP catalog. */
+function attachableRows(cc: CloudCatalog, name: string, count: number): number[] | undefined {
+  const groups = cc.attachable.get(name.toLowerCase());
+  const g = groups?.find((x) => sameCount(x.count, count));
+  return g?.rows;
+}
+
+/** Accelerators offered under a (fuzzy) name, as 'NAME:COUNT' (SkyPilot's "Did you mean"). */
+export function offeredAccelerators(cc: CloudCatalog, name: string, minCount = 0): string[] {
+  const needle = name.toLowerCase();
+  const out = new Map<string, number>();
+  const add = (n: string, c: number, price: number) => {
+    if (!n.toLowerCase().includes(needle) || c < minCount) return;
+    const k = `${n}:${Number.isInteger(c) ? c : c.toFixed(2)}`;
+    const prev = out.get(k);
+    if (prev === undefined || cmpPrice(price, prev) < 0) out.set(k, price);
+  };
+  for (const list of cc.typesByAccelerator.values()) for (const info of list) if (!info.acceleratorPricedApart) add(info.accelerator!.name, info.accelerator!.count, info.minPrice);
+  for (const groups of cc.attachable.values()) {
+    for (const g of groups) {
+      let min = NaN;
+      for (const r of g.rows) if (!(cc.table.price[r] >= min)) min = cc.table.price[r];
+      add(g.name, g.count, min);
+    }
+  }
+  return [...out.entries()].sort((a, b) => cmpPrice(a[1], b[1])).map(([k]) => k);
+}
+
+/** Instance types to consider for the request (before location and price filters). */
+function shapeCandidates(cc: CloudCatalog, q: OfferQuery): { types: InstanceTypeInfo[]; gpuRows?: number[]; reason?: NoOfferReason } {
+  const acc = q.accelerator;
+  if (q.instanceType) {
+    const info = cc.types.get(q.instanceType) ?? cc.typesLower.get(q.instanceType.toLowerCase());
+    if (!info) return { types: [], reason: { kind: 'unknown-instance-type', instanceType: q.instanceType, closest: closestNames(cc, q.instanceType) } };
+    let gpuRows: number[] | undefined;
+    if (acc) {
+      if (info.accelerator) {
+        if (info.accelerator.name.toLowerCase() !== acc.name.toLowerCase() || !sameCount(info.accelerator.count, acc.count)) {
+          return { types: [], reason: { kind: 'mismatch', message: `${info.name} comes with ${info.accelerator.name}:${info.accelerator.count}, not ${acc.name}:${acc.count}.` } };
+        }
+      } else if (cc.cloud === 'gcp' && info.name.startsWith('n1-')) {
+        gpuRows = attachableRows(cc, acc.name, acc.count);
+        if (!gpuRows) return { types: [], reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name) } };
+      } else {
+        return { types: [], reason: { kind: 'mismatch', message: `${info.name} has no ${acc.name} GPUs.` } };
+      }
+    }
+    if (!fitsQuantity(info.vcpus, q.cpus) || !fitsMemory(info.memoryGb, info.vcpus, q.memory)) return { types: [], reason: { kind: 'cpus-memory' } };
+    if (info.acceleratorPricedApart && info.accelerator) gpuRows = attachableRows(cc, info.accelerator.name, info.accelerator.count);
+    return { types: [info], gpuRows };
+  }
+  if (acc) {
+    if (cc.cloud === 'gcp') {
+      const gpuRows = attachableRows(cc, acc.name, acc.count);
+      if (!gpuRows) return { types: [], reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name) } };
+      if (acc.name.toLowerCase().startsWith('tpu-')) return { types: [], gpuRows };
+      const canonical = Object.keys(GCP_ACC_INSTANCE_TYPES).find((k) => k.toLowerCase() === acc.name.toLowerCase());
+      let types: InstanceTypeInfo[];
+      if (canonical) {
+        const names = GCP_ACC_INSTANCE_TYPES[canonical][acc.count] ?? [];
+        types = names.map((n) => cc.types.get(n)).filter((x): x is InstanceTypeInfo => !!x);
+        types = types.filter((t) => fitsQuantity(t.vcpus, q.cpus) && fitsMemory(t.memoryGb, t.vcpus, q.memory));
+      } else {
+        let cpus = q.cpus;
+        let memory = q.memory;
+        const def = gcpDefaultHostCpus(acc.name, acc.count);
+        if (!cpus && !memory) {
+          if (def === undefined) return { types: [], reason: { kind: 'mismatch', message: `${acc.name}:${acc.count} is not launchable on GCP.` } };
+          cpus = { value: def, orMore: true };
+        }
+        if (!memory && cpus) memory = { value: cpus.value * GCP_GPU_MEMORY_CPU_RATIO, orMore: true };
+        types = cc.cpuTypes.filter((t) => GCP_HOST_FAMILIES.some((p) => t.name.startsWith(p)) && fitsQuantity(t.vcpus, cpus) && fitsMemory(t.memoryGb, t.vcpus, memory));
+      }
+      if (types.length === 0) return { types, reason: { kind: 'cpus-memory' } };
+      return { types, gpuRows };
+    }
+    const carrying = cc.typesByAccelerator.get(acc.name.toLowerCase())?.filter((t) => sameCount(t.accelerator!.count, acc.count)) ?? [];
+    if (carrying.length === 0) return { types: [], reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name) } };
+    const types = carrying.filter((t) => fitsQuantity(t.vcpus, q.cpus) && fitsMemory(t.memoryGb, t.vcpus, q.memory));
+    return types.length ? { types } : { types, reason: { kind: 'cpus-memory' } };
+  }
+  // No accelerators, no instance type: SkyPilot's default instance rules.
+  let cpus = q.cpus;
+  const memory = q.memory ?? { value: DEFAULT_MEMORY_CPU_RATIO, orMore: true, perCpu: true };
+  if (!q.cpus && !q.memory) cpus = { value: DEFAULT_NUM_VCPUS, orMore: true };
+  const types = cc.cpuTypes.filter((t) => isDefaultCpuFamily(cc.cloud, t.name) && fitsQuantity(t.vcpus, cpus) && fitsMemory(t.memoryGb, t.vcpus, memory));
+  return types.length ? { types } : { types, reason: { kind: 'cpus-memory' } };
+}
+
+function closestNames(cc: CloudCatalog, name: string): string[] {
+  const lower = name.toLowerCase();
+  const prefix = lower.slice(0, Math.max(2, lower.indexOf('.') > 0 ? lower.indexOf('.') : lower.lastIndexOf('-') > 0 ? lower.lastIndexOf('-') : lower.length - 1));
+  return [...cc.types.keys()].filter((n) => n.toLowerCase().startsWith(prefix)).sort().slice(0, 5);
+}
+
+/** Zone/region offers of one cloud for a request, with the reason when there are none. */
+export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, hostSelection: HostSelection = 'all'): OfferResult {
+  const cc = cat.clouds.get(cloud);
+  if (!cc) return { offers: [], reason: { kind: 'no-catalog' } };
+  const shape = shapeCandidates(cc, q);
+  if (shape.reason) return { offers: [], reason: shape.reason };
+  const t = cc.table;
+  const offers: Offer[] = [];
+  let located = 0;
+  const gpuRows = shape.gpuRows;
+  if (gpuRows && shape.types.length === 0) {
+    // GCP TPU: the TPU VM host is free; the TPU row is the offer.
+    for (const g of gpuRows) {
+      if (!placeMatches(cat, cc, g, q.region, q.zone)) continue;
+      located++;
+      offers.push({
+        cloud,
+        instanceType: 'TPU-VM',
+        accelerator: { name: cat.str(t.accName[g]), count: t.accCount[g] },
+        vcpus: NaN,
+        memoryGb: NaN,
+        region: cat.str(t.region[g]),
+        zone: t.zone[g] >= 0 ? cat.str(t.zone[g]) : undefined,
+        price: t.price[g],
+        spotPrice: t.spotPrice[g],
+      });
+    }
+  } else if (gpuRows) {
+    // GCP GPUs priced apart: pair each GPU row with the host rows of the same zone.
+    const acc = { name: cat.str(t.accName[gpuRows[0]]), count: t.accCount[gpuRows[0]] };
+    let hosts = shape.types;
+    if (hostSelection === 'global' && hosts.length > 1) {
+      // SkyPilot: the cheapest host type by its own price (within the pinned region/zone).
+      let best: InstanceTypeInfo | undefined;
+      let bestPrice = NaN;
+      for (const h of hosts) {
+        for (const r of h.rows) {
+          if (!placeMatches(cat, cc, r, q.region, q.zone)) continue;
+          if (cmpPrice(t.price[r], bestPrice) < 0 || !best) {
+            if (Number.isNaN(t.price[r]) && best) continue;
+            best = h;
+            bestPrice = t.price[r];
+          }
+        }
+      }
+      hosts = best ? [best] : [];
+    }
+    for (const g of gpuRows) {
+      if (!placeMatches(cat, cc, g, q.region, q.zone)) continue;
+      const place = t.zone[g] >= 0 ? t.zone[g] : t.region[g];
+      let bestOffer: Offer | undefined;
+      for (const h of hosts) {
+        const r = h.rowByPlace.get(place);
+        if (r === undefined) continue;
+        located++;
+        const o = rowOffer(cat, cc, h, r, g, acc);
+        if (hostSelection === 'perZone') {
+          if (Number.isNaN(t.price[r])) continue;
+          if (!bestOffer || cmpPrice(o.price, bestOffer.price) < 0) bestOffer = o;
+        } else offers.push(o);
+      }
+      if (bestOffer) offers.push(bestOffer);
+    }
+  } else {
+    for (const info of shape.types) {
+      for (const r of info.rows) {
+        if (!placeMatches(cat, cc, r, q.region, q.zone)) continue;
+        located++;
+        offers.push(rowOffer(cat, cc, info, r));
+      }
+    }
+  }
+  if (located === 0) return { offers: [], reason: { kind: 'location', region: q.region, zone: q.zone } };
+  const priced = offers.filter((o) => !Number.isNaN(q.useSpot ? o.spotPrice : o.price));
+  if (priced.length === 0) return { offers: [], reason: { kind: 'no-price', spot: !!q.useSpot } };
+  if (q.maxHourlyCost !== undefined) {
+    const cap = q.maxHourlyCost;
+    const under = priced.filter((o) => (q.useSpot ? o.spotPrice : o.price) <= cap + 1e-9);
+    if (under.length === 0) {
+      const cheapest = Math.min(...priced.map((o) => (q.useSpot ? o.spotPrice : o.price)));
+      return { offers: [], reason: { kind: 'price-cap', cheapest } };
+    }
+    return { offers: under };
+  }
+  return { offers: priced };
+}
+
+/** The offer's price for the purchase option asked for. */
+export function offerPrice(o: Offer, spot: boolean): number {
+  return spot ? o.spotPrice : o.price;
+}

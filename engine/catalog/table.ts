@@ -1,0 +1,184 @@
+/**
+ * One cloud's `vms.csv` (SkyPilot catalog schema v8) held column-wise in typed arrays.
+ * Columns are found by header name, since their order differs between clouds (AWS and
+ * Azure put accelerators before vCPUs, GCP after). Empty cells stay unknown (NaN / -1),
+ * never zero.
+ */
+import { fieldNumber, Interner } from './csv';
+
+export interface VmTable {
+  cloud: string;
+  size: number;
+  /** Interned string ids (-1 = empty). */
+  instanceType: Int32Array;
+  accName: Int32Array;
+  region: Int32Array;
+  zone: Int32Array;
+  arch: Int32Array;
+  /** Numbers (NaN = empty). AcceleratorCount may be fractional (Azure A10 slices, AWS g6f). */
+  accCount: Float64Array;
+  vcpus: Float64Array;
+  memoryGb: Float64Array;
+  price: Float64Array;
+  spotPrice: Float64Array;
+  /** Device memory per GPU from GpuInfo ('SizeInMiB'), GiB; NaN when not given. */
+  gpuMemoryGb: Float64Array;
+  /** 1 when GpuInfo is non-empty: SkyPilot counts a row as a GPU offering only then. */
+  hasGpuInfo: Uint8Array;
+}
+
+const COLUMNS = ['InstanceType', 'AcceleratorName', 'AcceleratorCount', 'vCPUs', 'MemoryGiB', 'GpuInfo', 'Price', 'SpotPrice', 'Region', 'AvailabilityZone', 'Arch'] as const;
+
+const SIZE_IN_MIB = Buffer.from("SizeInMiB'");
+
+/** Finds `SizeInMiB': <n>` inside a GpuInfo cell without materialising the cell. */
+function gpuMemoryFrom(buf: Uint8Array, s: number, e: number): number {
+  const first = SIZE_IN_MIB[0];
+  outer: for (let i = s; i + SIZE_IN_MIB.length < e; i++) {
+    if (buf[i] !== first) continue;
+    for (let k = 1; k < SIZE_IN_MIB.length; k++) if (buf[i + k] !== SIZE_IN_MIB[k]) continue outer;
+    let j = i + SIZE_IN_MIB.length;
+    while (j < e && (buf[j] === 0x3a || buf[j] === 0x20)) j++;
+    let v = 0;
+    let digits = 0;
+    while (j < e && buf[j] >= 0x30 && buf[j] <= 0x39) {
+      v = v * 10 + (buf[j] - 0x30);
+      j++;
+      digits++;
+    }
+    return digits ? v / 1024 : NaN;
+  }
+  return NaN;
+}
+
+/**
+ * Parses a whole vms.csv in one loop (no per-row callback, no per-cell string), so V8
+ * optimizes it early: a cold load of both reference catalogs takes tens of milliseconds.
+ */
+export function parseVmsCsv(cloud: string, buf: Uint8Array, strings: Interner): VmTable {
+  const len = buf.length;
+  let i = len >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  let eol = buf.indexOf(0x0a, i);
+  if (eol < 0) eol = len;
+  const headerText = Buffer.from(buf.buffer, buf.byteOffset + i, eol - i).toString('utf8').replace(/\r$/, '');
+  const names = headerText.split(',').map((h) => h.trim());
+  const role = new Int8Array(names.length).fill(-1);
+  for (let c = 0; c < COLUMNS.length; c++) {
+    const at = names.indexOf(COLUMNS[c]);
+    if (at >= 0) role[at] = c;
+  }
+  if (names.indexOf('InstanceType') < 0 || names.indexOf('Region') < 0) {
+    throw new Error(`${cloud}/vms.csv: missing InstanceType or Region column (header: ${headerText})`);
+  }
+  i = eol + 1;
+  // Upper bound on rows: count newlines once (native memchr) to size the arrays exactly once.
+  let cap = 1;
+  for (let k = buf.indexOf(0x0a, i); k >= 0; k = buf.indexOf(0x0a, k + 1)) cap++;
+  const t: VmTable = {
+    cloud,
+    size: 0,
+    instanceType: new Int32Array(cap).fill(-1),
+    accName: new Int32Array(cap).fill(-1),
+    region: new Int32Array(cap).fill(-1),
+    zone: new Int32Array(cap).fill(-1),
+    arch: new Int32Array(cap).fill(-1),
+    accCount: new Float64Array(cap).fill(NaN),
+    vcpus: new Float64Array(cap).fill(NaN),
+    memoryGb: new Float64Array(cap).fill(NaN),
+    price: new Float64Array(cap).fill(NaN),
+    spotPrice: new Float64Array(cap).fill(NaN),
+    gpuMemoryGb: new Float64Array(cap).fill(NaN),
+    hasGpuInfo: new Uint8Array(cap),
+  };
+  const { instanceType, accName, region, zone, arch, accCount, vcpus, memoryGb, price, spotPrice, gpuMemoryGb, hasGpuInfo } = t;
+  const nRoles = role.length;
+  let n = 0;
+  let f = 0;
+  let rowEmpty = true;
+  while (i < len) {
+    let s: number;
+    let e: number;
+    let escaped = false;
+    if (buf[i] === 0x22) {
+      let j = i + 1;
+      for (;;) {
+        if (j >= len) throw new Error(`${cloud}/vms.csv: unterminated quoted field`);
+        if (buf[j] === 0x22) {
+          if (j + 1 < len && buf[j + 1] === 0x22) {
+            escaped = true;
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        j++;
+      }
+      s = i + 1;
+      e = j;
+      i = j + 1;
+    } else {
+      let j = i;
+      while (j < len) {
+        const c = buf[j];
+        if (c === 0x2c || c === 0x0a || c === 0x0d) break;
+        j++;
+      }
+      s = i;
+      e = j;
+      i = j;
+    }
+    if (e > s) {
+      rowEmpty = false;
+      switch (f < nRoles ? role[f] : -1) {
+        case 0:
+          instanceType[n] = strings.internBytes(buf, s, e, escaped);
+          break;
+        case 1:
+          accName[n] = strings.internBytes(buf, s, e, escaped);
+          break;
+        case 2:
+          accCount[n] = fieldNumber(buf, s, e);
+          break;
+        case 3:
+          vcpus[n] = fieldNumber(buf, s, e);
+          break;
+        case 4:
+          memoryGb[n] = fieldNumber(buf, s, e);
+          break;
+        case 5:
+          hasGpuInfo[n] = 1;
+          gpuMemoryGb[n] = gpuMemoryFrom(buf, s, e);
+          break;
+        case 6:
+          price[n] = fieldNumber(buf, s, e);
+          break;
+        case 7:
+          spotPrice[n] = fieldNumber(buf, s, e);
+          break;
+        case 8:
+          region[n] = strings.internBytes(buf, s, e, escaped);
+          break;
+        case 9:
+          zone[n] = strings.internBytes(buf, s, e, escaped);
+          break;
+        case 10:
+          arch[n] = strings.internBytes(buf, s, e, escaped);
+          break;
+        default:
+          break;
+      }
+    }
+    f++;
+    if (i < len && buf[i] === 0x2c) {
+      i++;
+      continue;
+    }
+    if (i < len && buf[i] === 0x0d) i++;
+    if (i < len && buf[i] === 0x0a) i++;
+    if (!rowEmpty) n++; // a blank line writes nothing and is not a row
+    f = 0;
+    rowEmpty = true;
+  }
+  t.size = n;
+  return t;
+}
