@@ -25,7 +25,10 @@ const providers = ['local', 'ssh', 'kubernetes', 'aws', 'gcp', 'azure'];
 const nativeExternals = ['cpu-features', './crypto/build/Release/sshcrypto.node'];
 
 const builds = [
-  { ...common, entryPoints: { extension: 'extension/main.ts' }, outdir: 'dist', external: ['vscode'] },
+  // The extension bundle is minified (names kept) to stay well under 1 MB with the language
+  // client; the engine it drives in-process is its own lazily required bundle.
+  { ...common, entryPoints: { extension: 'extension/main.ts' }, outdir: 'dist', external: ['vscode'], minify: true, keepNames: true },
+  { ...common, entryPoints: { 'extension-engine': 'extension/engine/bundle.ts' }, outdir: 'dist', external: nativeExternals },
   { ...common, entryPoints: { server: 'server/main.ts' }, outdir: 'dist' },
   { ...common, entryPoints: { cli: 'engine/cli/main.ts' }, outdir: 'dist', external: nativeExternals },
   {

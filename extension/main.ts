@@ -1,6 +1,277 @@
-// VS Code extension entry. Skeleton; see issues 2 and 8.
-import type * as vscode from 'vscode';
+/**
+ * SkyDeck's VS Code extension entry. Activation only wires things up: registering
+ * commands, views, lenses and providers is cheap, the language server starts without
+ * being awaited, and the engine (cluster engine, task parser, catalogs, SDKs) loads
+ * lazily inside the first command or view that needs it.
+ */
+import * as vscode from 'vscode';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { createClient } from './client';
+import { Commands } from './commands/registry';
+import { confirm, pickCluster, pickClusterJob, pickManagedJob, pickService } from './commands/pickers';
+import { showOffers } from './cost/offersView';
+import { clusterEngine, engineBundle, listClusters } from './engine/index';
+import { runCli, setExtensionRoot } from './engine/cli';
+import { execFlow, launchFlow, managedJobFlow, planFlow, runInLogDocument, serveUpFlow, serveUpdateFlow } from './launch/launch';
+import { LOG_SCHEME, LogDocuments } from './logs/logDocuments';
+import { logUris, resolveLogUri } from './logs/sources';
+import { attachRemoteSsh, openSshTerminal } from './remote/attach';
+import { settings } from './settings';
+import { SkyStatusBar } from './statusBar';
+import { StoreWatcher } from './storeWatcher';
+import { SkyDeckTaskProvider } from './taskProvider';
+import { TaskLensProvider } from './taskLenses';
+import { clusterRoots } from './views/clusters';
+import { gpuRoots, infraRoots, managedJobRoots, ReplicaNode, serviceRoots } from './views/others';
+import { NodeTreeProvider } from './views/treeNode';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+/** What activate() returns: used by the extension-host tests and the activation bench. */
+export interface SkyDeckApi {
+  activationMs: number;
+  trees: Record<'clusters' | 'managedJobs' | 'services' | 'gpus' | 'infra', NodeTreeProvider>;
+  logs: LogDocuments;
+  statusBar: SkyStatusBar;
+  /** Resolves when the language client is running (rejects if the server failed to start). */
+  clientReady: Promise<void>;
+  /** Resolves after the next store-triggered refresh (tests wait on this instead of sleeping). */
+  nextRefresh(): Promise<void>;
+}
 
-export function deactivate(): void {}
+let client: LanguageClient | undefined;
+
+type YesOption = { yes?: boolean } | undefined;
+
+export function activate(context: vscode.ExtensionContext): SkyDeckApi {
+  const t0 = performance.now();
+  setExtensionRoot(context.extensionPath);
+  const log = vscode.window.createOutputChannel('SkyDeck', { log: true });
+  const commands = new Commands(context, log);
+  context.subscriptions.push(log);
+
+  // Views. Roots load on first render, never here.
+  const trees = {
+    clusters: new NodeTreeProvider('clusters', clusterRoots, log),
+    managedJobs: new NodeTreeProvider('managedJobs', managedJobRoots, log),
+    services: new NodeTreeProvider('services', serviceRoots, log),
+    gpus: new NodeTreeProvider('gpus', gpuRoots, log),
+    infra: new NodeTreeProvider('infra', infraRoots, log),
+  };
+  for (const [key, provider] of Object.entries(trees)) {
+    context.subscriptions.push(provider, vscode.window.createTreeView(`skydeck.${key}`, { treeDataProvider: provider, showCollapseAll: key !== 'infra' }));
+  }
+
+  const statusBar = new SkyStatusBar();
+  const watcher = new StoreWatcher(log);
+  let refreshWaiters: (() => void)[] = [];
+  const refreshLive = (): void => {
+    trees.clusters.refresh();
+    trees.managedJobs.refresh();
+    trees.services.refresh();
+    void listClusters().then((c) => statusBar.update(c), (err: unknown) => log.warn(`status bar: ${String(err)}`));
+    const waiters = refreshWaiters;
+    refreshWaiters = [];
+    for (const w of waiters) w();
+  };
+  watcher.onDidChange(refreshLive);
+  watcher.start(settings().refreshInterval);
+  // First status-bar read after activation has returned (off the activation path).
+  setTimeout(() => watcher.schedule(), 1000);
+  context.subscriptions.push(statusBar, watcher);
+
+  // Logs.
+  const logs = new LogDocuments(resolveLogUri, () => settings().logMaxLines);
+  context.subscriptions.push(
+    logs,
+    vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, logs),
+    vscode.languages.registerCodeLensProvider({ scheme: LOG_SCHEME }, logs),
+  );
+
+  // Task lenses and tasks.json type.
+  const taskLenses = new TaskLensProvider();
+  context.subscriptions.push(
+    vscode.languages.registerCodeLensProvider({ language: 'yaml' }, taskLenses),
+    vscode.tasks.registerTaskProvider('skydeck', new SkyDeckTaskProvider()),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('skydeck.taskFiles')) taskLenses.refresh();
+      if (e.affectsConfiguration('skydeck.refreshInterval')) watcher.setInterval(settings().refreshInterval);
+    }),
+  );
+
+  const changed = (): void => watcher.schedule();
+  const engine = clusterEngine;
+
+  // Task-file verbs.
+  commands.register('skydeck.launch', (arg) => launchFlow(arg, logs, log, changed));
+  commands.register('skydeck.launchManagedJob', (arg) => managedJobFlow(arg, logs, changed));
+  commands.register('skydeck.serveUp', (arg) => serveUpFlow(arg, logs, changed));
+  commands.register('skydeck.plan', (arg) => planFlow(arg, logs));
+  commands.register('skydeck.showOffers', (arg) => showOffers(arg, log));
+
+  // Cluster verbs.
+  commands.register('skydeck.exec', async (arg) => execFlow((await pickCluster(arg, (c) => c.status === 'UP', 'Run on which cluster?')).record.name, logs, changed));
+  commands.register('skydeck.stop', async (arg, opts) => {
+    const { record } = await pickCluster(arg, (c) => c.status === 'UP', 'Stop which cluster?');
+    if (!(opts as YesOption)?.yes && !(await confirm(`Stop cluster ${record.name}? Its disks are kept; running jobs are killed.`, 'Stop'))) return;
+    await withProgress(`Stopping ${record.name}`, async () => (await engine()).stop(record.name));
+    changed();
+  });
+  commands.register('skydeck.start', async (arg) => {
+    const { record } = await pickCluster(arg, (c) => c.status === 'STOPPED', 'Start which cluster?');
+    await withProgress(`Starting ${record.name}`, async () => (await engine()).start(record.name));
+    changed();
+  });
+  commands.register('skydeck.down', async (arg, opts) => {
+    const { record } = await pickCluster(arg, () => true, 'Tear down which cluster?');
+    if (!(opts as YesOption)?.yes && !(await confirm(`Tear down cluster ${record.name}? Its nodes and disks are deleted.`, 'Down'))) return;
+    await withProgress(`Tearing down ${record.name}`, async () => (await engine()).down(record.name));
+    changed();
+  });
+  commands.register('skydeck.autostop', async (arg, opts) => {
+    const { record } = await pickCluster(arg, (c) => c.status === 'UP', 'Autostop which cluster?');
+    const given = opts as { idleMinutes?: number; down?: boolean } | undefined;
+    let idle = given?.idleMinutes;
+    let down = given?.down ?? false;
+    if (idle === undefined) {
+      const text = await vscode.window.showInputBox({ title: `Autostop ${record.name}`, prompt: 'Idle minutes before stopping (-1 cancels autostop)', value: String(record.autostop?.idleMinutes ?? 30), validateInput: (v) => (/^-?\d+$/.test(v.trim()) ? undefined : 'A whole number of minutes') });
+      if (text === undefined) return;
+      idle = Number(text);
+      const mode = await vscode.window.showQuickPick(['Stop when idle', 'Tear down when idle'], { title: 'When idle' });
+      if (!mode) return;
+      down = mode.startsWith('Tear');
+    }
+    await (await engine()).autostop(record.name, idle, down);
+    changed();
+  });
+  commands.register('skydeck.logs', async (arg) => {
+    const { cluster, jobId } = await pickClusterJob(arg);
+    return logs.open(logUris.clusterJob(cluster, jobId));
+  });
+  commands.register('skydeck.cancel', async (arg) => {
+    const { cluster, jobId } = await pickClusterJob(arg);
+    const cancelled = await (await engine()).cancel(cluster, jobId === undefined ? 'all' : [jobId]);
+    void vscode.window.showInformationMessage(cancelled.length ? `Cancelled job ${cancelled.join(', ')} on ${cluster}.` : `Nothing to cancel on ${cluster}.`);
+    changed();
+  });
+  commands.register('skydeck.attachRemoteSsh', async (arg) => {
+    const { record, rank } = await pickCluster(arg, (c) => c.status === 'UP', 'Open which cluster in Remote-SSH?');
+    await attachRemoteSsh(record, rank);
+  });
+  commands.register('skydeck.openSshTerminal', async (arg) => {
+    const { record, rank } = await pickCluster(arg, (c) => c.status === 'UP', 'SSH into which cluster?');
+    (await engineBundle()).ensureInclude();
+    return openSshTerminal(record.name, rank);
+  });
+
+  // Managed jobs.
+  commands.register('skydeck.jobs.logs', async (arg) => logs.open(logUris.managedJob(await pickManagedJob(arg))));
+  commands.register('skydeck.jobs.controllerLogs', async (arg) => logs.open(logUris.managedJobController(await pickManagedJob(arg))));
+  commands.register('skydeck.jobs.cancel', async (arg, opts) => {
+    const id = await pickManagedJob(arg);
+    if (!(opts as YesOption)?.yes && !(await confirm(`Cancel managed job ${id}?`, 'Cancel Job'))) return;
+    await runCli(['jobs', 'cancel', String(id), '-y']);
+    changed();
+  });
+
+  // Services.
+  commands.register('skydeck.serve.logs', async (arg) => {
+    if (arg instanceof ReplicaNode) return logs.open(logUris.replica(arg.serviceName, arg.replica.id));
+    const name = await pickService(arg);
+    const which = await vscode.window.showQuickPick(['Controller', 'Load balancer', 'Replica…'], { title: `Logs of ${name}` });
+    if (which === 'Controller') return logs.open(logUris.serviceController(name));
+    if (which === 'Load balancer') return logs.open(logUris.loadBalancer(name));
+    if (which) {
+      const id = await vscode.window.showInputBox({ title: 'Replica id', validateInput: (v) => (/^\d+$/.test(v) ? undefined : 'A replica id') });
+      if (id) return logs.open(logUris.replica(name, Number(id)));
+    }
+    return undefined;
+  });
+  commands.register('skydeck.serve.controllerLogs', async (arg) => logs.open(logUris.serviceController(await pickService(arg))));
+  commands.register('skydeck.serve.lbLogs', async (arg) => logs.open(logUris.loadBalancer(await pickService(arg))));
+  commands.register('skydeck.serve.update', async (arg) => serveUpdateFlow(await pickService(arg), logs, changed));
+  commands.register('skydeck.serve.down', async (arg, opts) => {
+    const name = await pickService(arg);
+    if (!(opts as YesOption)?.yes && !(await confirm(`Tear down service ${name} and all its replicas?`, 'Down'))) return;
+    await withProgress(`Tearing down service ${name}`, () => runCli(['serve', 'down', name, '-y']));
+    changed();
+  });
+  commands.register('skydeck.copyEndpoint', async (arg) => {
+    const name = await pickService(arg);
+    const row = (await import('./engine/index')).listServices().then((s) => s.find((x) => x.name === name));
+    const endpoint = (await row)?.endpoint;
+    if (!endpoint) throw new Error(`Service ${name} has no endpoint yet.`);
+    await vscode.env.clipboard.writeText(endpoint);
+  });
+
+  // Infra and catalog.
+  commands.register('skydeck.checkInfra', async () => {
+    await vscode.commands.executeCommand('skydeck.infra.focus');
+    trees.infra.refresh();
+  });
+  commands.register('skydeck.showGpus', async () => {
+    await vscode.commands.executeCommand('skydeck.gpus.focus');
+    trees.gpus.refresh();
+  });
+  commands.register('skydeck.refreshCatalog', async () => {
+    await runInLogDocument('catalog refresh', ['catalog', 'refresh'], logs, () => trees.gpus.refresh());
+  });
+  commands.register('skydeck.refresh', () => {
+    refreshLive();
+    trees.gpus.refresh();
+    trees.infra.refresh();
+  });
+
+  // Logs documents.
+  commands.register('skydeck.logs.stop', (uri) => logs.stop(toUri(uri)));
+  commands.register('skydeck.logs.follow', (uri) => logs.follow_(toUri(uri)));
+  commands.register('skydeck.logs.clear', (uri) => logs.clear(toUri(uri)));
+
+  // Misc.
+  commands.register('skydeck.showOutput', () => log.show(true));
+  commands.register('skydeck.openExample', async () => {
+    const uri = vscode.Uri.joinPath(context.extensionUri, 'examples', 'hello.yaml');
+    const doc = await vscode.workspace.openTextDocument({ language: 'yaml', content: new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)) });
+    await vscode.window.showTextDocument(doc);
+  });
+  commands.register('skydeck.restartServer', async () => {
+    await client?.restart();
+  });
+
+  // Language client: started, not awaited.
+  client = createClient(context, log);
+  const clientReady = client.start().then(
+    () => log.info('language server running'),
+    (err: unknown) => {
+      log.error(`language server failed to start: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    },
+  );
+  clientReady.catch(() => undefined);
+
+  const activationMs = performance.now() - t0;
+  log.info(`activated in ${activationMs.toFixed(1)} ms`);
+  return {
+    activationMs,
+    trees,
+    logs,
+    statusBar,
+    clientReady,
+    nextRefresh: () => new Promise<void>((resolve) => refreshWaiters.push(resolve)),
+  };
+
+  async function withProgress<T>(title: string, fn: () => Promise<T>): Promise<T> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `SkyDeck: ${title}…` }, fn);
+  }
+}
+
+function toUri(arg: unknown): vscode.Uri {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === 'string') return vscode.Uri.parse(arg);
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (active?.scheme === LOG_SCHEME) return active;
+  throw new Error('No SkyDeck log document is active.');
+}
+
+export async function deactivate(): Promise<void> {
+  await client?.stop().catch(() => undefined);
+  client = undefined;
+}

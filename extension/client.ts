@@ -1,0 +1,37 @@
+/**
+ * The language client: starts `dist/server.js --stdio` for YAML documents (the server
+ * decides which are tasks) and passes the `skydeck.*` settings. Started without awaiting,
+ * so activation does not wait for the server.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { serverSettings } from './settings';
+
+export function createClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): LanguageClient {
+  const module = context.asAbsolutePath(path.join('dist', 'server.js'));
+  const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.stdio, options: { env } },
+    debug: { module, transport: TransportKind.stdio, options: { env, execArgv: ['--nolazy', '--inspect=6019'] } },
+  };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [
+      { scheme: 'file', language: 'yaml' },
+      { scheme: 'untitled', language: 'yaml' },
+    ],
+    initializationOptions: { settings: serverSettings() },
+    synchronize: { configurationSection: 'skydeck' },
+    outputChannel: vscode.window.createOutputChannel('SkyDeck Language Server', { log: true }),
+    middleware: {
+      // The cost lens can be switched off without restarting the server.
+      provideCodeLenses: (doc, token, next) => {
+        if (!vscode.workspace.getConfiguration('skydeck').get<boolean>('costLens.enabled', true)) return [];
+        return next(doc, token);
+      },
+    },
+  };
+  const client = new LanguageClient('skydeck', 'SkyDeck Language Server', serverOptions, clientOptions);
+  log.info(`language server: ${module}`);
+  return client;
+}

@@ -1,0 +1,7 @@
+/**
+ * Entry of dist/extension-engine.js: the engine parts the extension uses in-process,
+ * bundled apart from dist/extension.js so the extension bundle stays small and nothing
+ * here is even parsed until the first command or view needs it (see ./index.ts).
+ */
+export { clusters, listClusters, loadTaskFile } from '../../engine/cluster/index';
+export { ensureInclude } from '../../engine/cluster/sshConfig';

@@ -1,0 +1,205 @@
+/**
+ * The launch flow: pick or name the cluster, see the plan with its cost, confirm, then a
+ * cancellable progress notification that names each stage, and the job's log opens.
+ * Managed jobs and services go through the CLI (their controllers are detached
+ * processes); their output opens as a log document.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ClusterRecord, LaunchResult } from '../../engine/cluster/types';
+import type { Task, TaskFile } from '../../engine/task/types';
+import { clusterEngine, engineBundle, listClusters, planTask, type PlanCandidate } from '../engine/index';
+import { runCli } from '../engine/cli';
+import { registerRun, logUris } from '../logs/sources';
+import type { LogDocuments } from '../logs/logDocuments';
+import { money } from '../views/treeNode';
+
+const STAGE_LABEL: Record<string, string> = {
+  OPTIMIZE: 'Choosing infra',
+  PROVISION: 'Provisioning',
+  SYNC_WORKDIR: 'Syncing workdir',
+  SYNC_FILE_MOUNTS: 'Syncing file mounts',
+  SETUP: 'Running setup',
+  EXEC: 'Submitting job',
+  DOWN: 'Tearing down',
+};
+
+/** The task file a command acts on: its argument (lens, explorer) or the active editor. */
+export async function resolveTaskUri(arg: unknown): Promise<vscode.Uri> {
+  const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+  if (!uri || uri.scheme !== 'file') {
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Task YAML': ['yaml', 'yml'] }, title: 'Choose a SkyDeck task file' });
+    if (!picked?.[0]) throw Object.assign(new Error('No task file chosen.'), { name: 'CancelledError' });
+    return picked[0];
+  }
+  const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (doc?.isDirty) await doc.save();
+  return uri;
+}
+
+function defaultClusterName(file: string): string {
+  const base = path.basename(file).replace(/\.(sky\.)?ya?ml$/i, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  return `sky-${base || 'task'}`.slice(0, 40);
+}
+
+function describeCluster(c: ClusterRecord): string {
+  const r = c.resources;
+  return `${c.status} · ${c.numNodes}x ${r?.cloud ?? ''}${r?.region && r.region !== r.cloud ? `/${r.region}` : ''} · ${money((r?.pricePerHour ?? 0) * c.numNodes)}/h`;
+}
+
+/** Quick pick of existing clusters plus "new cluster <typed name>". Undefined when dismissed. */
+export async function pickCluster(file: string, title: string): Promise<{ name: string; existing?: ClusterRecord } | undefined> {
+  const clusters = await listClusters().catch(() => [] as ClusterRecord[]);
+  type Item = vscode.QuickPickItem & { cluster?: ClusterRecord; newName?: string };
+  const qp = vscode.window.createQuickPick<Item>();
+  qp.title = title;
+  qp.placeholder = 'Type a new cluster name, or pick an existing cluster';
+  const suggested = defaultClusterName(file);
+  const existingItems: Item[] = clusters.map((c) => ({ label: `$(vm) ${c.name}`, description: describeCluster(c), cluster: c }));
+  const build = (value: string): Item[] => {
+    const name = value.trim() || suggested;
+    const exists = clusters.some((c) => c.name === name);
+    const fresh: Item[] = exists ? [] : [{ label: `$(add) New cluster: ${name}`, description: value.trim() ? '' : 'suggested name', newName: name, alwaysShow: true }];
+    return [...fresh, ...existingItems];
+  };
+  qp.items = build('');
+  qp.onDidChangeValue((v) => (qp.items = build(v)));
+  return new Promise((resolve) => {
+    qp.onDidAccept(() => {
+      const item = qp.selectedItems[0] ?? qp.activeItems[0];
+      qp.hide();
+      if (!item) resolve(qp.value.trim() ? { name: qp.value.trim() } : undefined);
+      else resolve(item.cluster ? { name: item.cluster.name, existing: item.cluster } : { name: item.newName ?? suggested });
+    });
+    qp.onDidHide(() => {
+      resolve(undefined);
+      qp.dispose();
+    });
+    qp.show();
+  });
+}
+
+function candidateLabel(c: PlanCandidate): string {
+  const acc = c.accelerators ? Object.entries(c.accelerators).map(([n, k]) => `${n}:${k}`).join(',') : '';
+  return `${c.infra} · ${c.instanceType}${acc ? ` (${acc})` : ''}${c.spot ? ' · spot' : ''} · ${c.nodes}x · ${money(c.costPerHour)}/h`;
+}
+
+/** Shows the plan and asks which candidate to launch. Undefined when dismissed; null = use the engine's choice. */
+async function confirmPlan(file: string, clusterName: string, extraArgs: string[]): Promise<PlanCandidate | null | undefined> {
+  const plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'SkyDeck: planning…' }, () => planTask(file, extraArgs));
+  const chosen = plan.chosen[0];
+  type Item = vscode.QuickPickItem & { candidate?: PlanCandidate; cancel?: boolean };
+  const others = plan.candidates.filter((c) => c !== chosen && c.infra !== chosen?.infra).slice(0, 5);
+  const items: Item[] = [
+    ...(chosen ? [{ label: `$(rocket) Launch ${clusterName}`, description: `cheapest: ${candidateLabel(chosen)}`, candidate: chosen }] : []),
+    ...(others.length ? [{ label: 'Other options', kind: vscode.QuickPickItemKind.Separator } as Item] : []),
+    ...others.map((c) => ({ label: `$(cloud) Launch on ${c.infra}`, description: candidateLabel(c), candidate: c })),
+    { label: '$(close) Cancel', cancel: true },
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: `Plan for ${path.basename(file)} → ${clusterName}`, placeHolder: chosen ? `${money(chosen.costPerHour)}/h on ${chosen.infra}` : 'No plan' });
+  if (!pick || pick.cancel) return undefined;
+  return pick.candidate === chosen ? null : (pick.candidate ?? null);
+}
+
+/** The engine's task loader (lazy: task parsing is not on the activation path). */
+async function loadTask(file: string): Promise<TaskFile> {
+  return (await engineBundle()).loadTaskFile(file);
+}
+
+function pinInfra(taskFile: TaskFile, candidate: PlanCandidate): void {
+  const [cloud, region, zone] = candidate.infra.split('/');
+  const infra = { cloud, region, zone };
+  for (const t of taskFile.tasks as Task[]) {
+    t.resources.base.infra = infra;
+    for (const c of t.resources.candidates) c.infra = infra;
+  }
+}
+
+export async function launchFlow(arg: unknown, logs: LogDocuments, log: vscode.LogOutputChannel, afterLaunch: () => void): Promise<LaunchResult | undefined> {
+  const uri = await resolveTaskUri(arg);
+  const file = uri.fsPath;
+  const picked = await pickCluster(file, `Launch ${path.basename(file)}: choose a cluster`);
+  if (!picked) return undefined;
+  let candidate: PlanCandidate | null | undefined = null;
+  if (!picked.existing) {
+    candidate = await confirmPlan(file, picked.name, []);
+    if (candidate === undefined) return undefined;
+  }
+  const engine = await clusterEngine();
+  const taskFile = await loadTask(file);
+  if (candidate) pinInfra(taskFile, candidate);
+
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `SkyDeck: launching ${picked.name}`, cancellable: true },
+    async (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      progress.report({ message: 'Planning…' });
+      return engine.launch(taskFile, {
+        clusterName: picked.name,
+        detachRun: true,
+        signal: abort.signal,
+        onProgress: (e) => {
+          log.info(`launch ${picked.name}: ${e.stage} ${e.message}`);
+          progress.report({ message: `${STAGE_LABEL[e.stage] ?? e.stage}: ${e.message}` });
+        },
+      });
+    },
+  );
+  afterLaunch();
+  log.info(`launched ${result.cluster.name}, job ${result.jobId ?? '-'}`);
+  await logs.open(logUris.clusterJob(result.cluster.name, result.jobId));
+  return result;
+}
+
+/** Runs a CLI verb whose output streams into a log document (managed jobs, serve up). */
+export async function runInLogDocument(title: string, args: string[], logs: LogDocuments, afterRun: () => void): Promise<void> {
+  const uri = registerRun(title, async (onData, signal) => {
+    onData(`$ skydeck ${args.join(' ')}\n`);
+    const r = await runCli(args, { signal, onStdout: onData, onStderr: onData, okCodes: [1, 2, 100, 101, 102, 103] });
+    afterRun();
+    return r.exitCode === 0 ? 'done' : `failed (exit ${r.exitCode})`;
+  });
+  await logs.open(uri);
+}
+
+export async function managedJobFlow(arg: unknown, logs: LogDocuments, afterRun: () => void): Promise<void> {
+  const uri = await resolveTaskUri(arg);
+  const name = await vscode.window.showInputBox({ title: 'Managed job name', value: defaultClusterName(uri.fsPath).replace(/^sky-/, ''), prompt: 'The job recovers from preemption and failures on its own.' });
+  if (name === undefined) return;
+  await runInLogDocument(`jobs launch ${name}`, ['jobs', 'launch', uri.fsPath, '-y', '-d', ...(name ? ['-n', name] : [])], logs, afterRun);
+}
+
+export async function serveUpFlow(arg: unknown, logs: LogDocuments, afterRun: () => void): Promise<void> {
+  const uri = await resolveTaskUri(arg);
+  const name = await vscode.window.showInputBox({ title: 'Service name', value: defaultClusterName(uri.fsPath).replace(/^sky-/, '') });
+  if (name === undefined) return;
+  await runInLogDocument(`serve up ${name}`, ['serve', 'up', uri.fsPath, '-y', ...(name ? ['-n', name] : [])], logs, afterRun);
+}
+
+export async function serveUpdateFlow(serviceName: string, logs: LogDocuments, afterRun: () => void): Promise<void> {
+  const uri = await resolveTaskUri(undefined);
+  await runInLogDocument(`serve update ${serviceName}`, ['serve', 'update', serviceName, uri.fsPath, '-y'], logs, afterRun);
+}
+
+export async function planFlow(arg: unknown, logs: LogDocuments): Promise<void> {
+  const uri = await resolveTaskUri(arg);
+  await runInLogDocument(`plan ${path.basename(uri.fsPath)}`, ['launch', uri.fsPath, '--dryrun'], logs, () => undefined);
+}
+
+/** `exec`: run a command or a task file on an existing cluster; its log opens. */
+export async function execFlow(clusterName: string, logs: LogDocuments, afterRun: () => void): Promise<void> {
+  const what = await vscode.window.showInputBox({ title: `Run on ${clusterName}`, prompt: 'A shell command, or leave empty to run the active task file', placeHolder: 'nvidia-smi' });
+  if (what === undefined) return;
+  const engine = await clusterEngine();
+  let task: Task;
+  if (what.trim()) {
+    task = { numNodes: 1, run: what, envs: {}, secrets: {}, fileMounts: {}, resources: { base: {}, candidates: [], mode: 'single' }, raw: { run: what } };
+  } else {
+    const uri = await resolveTaskUri(undefined);
+    task = (await loadTask(uri.fsPath)).tasks[0] as Task;
+  }
+  const result = await engine.exec(clusterName, task, { detachRun: true });
+  afterRun();
+  await logs.open(logUris.clusterJob(clusterName, result.jobId));
+}
