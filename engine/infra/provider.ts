@@ -85,6 +85,15 @@ export interface Provider {
   transport(handle: ClusterHandle, node: NodeInfo): Transport;
   /** Whether stop is supported (Kubernetes cannot stop: autodown only). */
   readonly canStop: boolean;
+  /**
+   * argv the HEAD node runs to execute `script` (a bash script) on `node`: the agent starts
+   * every rank of a job this way. Default: `bash -c script` (single node / the head itself).
+   */
+  rankLauncher?(handle: ClusterHandle, node: NodeInfo, script: string): string[];
+  /** Where the on-node agent keeps its state on `node` (default `.skydeck/agent`, relative to the node's home). */
+  agentRoot?(handle: ClusterHandle, node: NodeInfo): string;
+  /** Makes the nodes vanish without warning, as a cloud preempting spot VMs (`local` only; tests, rehearsal). */
+  preempt?(handle: ClusterHandle): Promise<void>;
 }
 
 /** How much of the infrastructure a provisioning failure rules out (SkyPilot's blocklist granularity). */

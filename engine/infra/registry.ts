@@ -15,7 +15,7 @@ type ProviderModule = { createProvider(): Provider };
 /**
  * In the esbuild bundles every provider is its own file (dist/providers/<name>.js, see
  * esbuild.config.mjs), required by path so its SDK is neither in the main bundle nor
- * evaluated before first use. From source (tests, tsx) the modules are imported directly.
+ * evaluated before first use.
  */
 declare const SKYDECK_BUNDLED: boolean | undefined;
 function loadBundled(name: ProviderName): Promise<ProviderModule> {
@@ -23,17 +23,17 @@ function loadBundled(name: ProviderName): Promise<ProviderModule> {
   return Promise.resolve(require(file) as ProviderModule);
 }
 
-const loaders: Record<ProviderName, () => Promise<ProviderModule>> = {
-  local: () => import('./local/index'),
-  ssh: () => import('./ssh/index'),
-  kubernetes: () => import('./kubernetes/index'),
-  aws: () => import('./aws/index'),
-  gcp: () => import('./gcp/index'),
-  azure: () => import('./azure/index'),
-};
+/**
+ * From source (tests, tsx) the module is required by a computed path too: a literal
+ * import() would make esbuild pull every provider (and its SDK, and ssh2's native
+ * addon) into whichever bundle imports the registry.
+ */
+function loadSource(name: ProviderName): Promise<ProviderModule> {
+  return Promise.resolve(require(path.join(__dirname, name, 'index')) as ProviderModule);
+}
 
 function load(name: ProviderName): Promise<ProviderModule> {
-  return typeof SKYDECK_BUNDLED !== 'undefined' && SKYDECK_BUNDLED ? loadBundled(name) : loaders[name]();
+  return typeof SKYDECK_BUNDLED !== 'undefined' && SKYDECK_BUNDLED ? loadBundled(name) : loadSource(name);
 }
 
 /** Accepts SkyPilot's spellings: k8s, Kubernetes, AWS, ... */

@@ -1,4 +1,15 @@
 import type { Command } from 'commander';
+import { preemptCluster } from '../../cluster';
 
-/** Registers the `debug` verbs. (Skeleton: filled in by the issue that owns them.) */
-export function registerDebug(_program: Command): void {}
+/** `skydeck debug ...`: tools for tests and rehearsal. */
+export function registerDebug(program: Command): void {
+  const debug = program.command('debug').description('Debugging and rehearsal tools.');
+  debug
+    .command('preempt')
+    .description('Preempt a local cluster as a cloud would: its nodes vanish without warning.')
+    .argument('<cluster>', 'cluster name')
+    .action(async (cluster: string) => {
+      await preemptCluster(cluster);
+      process.stdout.write(`Cluster '${cluster}' preempted: its nodes are gone.\n`);
+    });
+}

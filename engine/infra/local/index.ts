@@ -1,7 +1,162 @@
-import { SkyDeckError } from '../../errors';
-import type { Provider } from '../provider';
+/**
+ * The `local` provider: the embedded default, no account needed. Each node is a directory
+ * SKYDECK_HOME/local/<cluster>/node-<i> (the node's home: ~/sky_workdir lives there) plus
+ * the processes started on it, all marked with SKYDECK_LOCAL_NODE=<dir> (./processes).
+ * Each node has its own loopback address 127.0.0.N (./ips).
+ *
+ * Lifecycle like a cloud's: stop kills the node's processes and keeps its directory;
+ * start brings it back; terminate removes everything. preempt() makes the nodes vanish
+ * without warning (kill -9, directories removed), as a spot VM would; with
+ * SKYDECK_LOCAL_PREEMPT_RATE=p each query() preempts a running cluster with probability p
+ * (rehearsal for managed-job recovery).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { ClusterHandle, CredentialCheck, LaunchRequest, NodeInfo, NodeState, Provider } from '../provider';
+import { ProvisionError } from '../provider';
+import type { Transport } from '../../node/transport';
+import { skydeckHome } from '../../util/paths';
+import { allocateIps, releaseIps } from './ips';
+import { killNodeProcesses, NODE_ENV_MARKER } from './processes';
+import { createLocalTransport } from './transport';
 
-/** The `local` provider. (Skeleton: filled in by the issue that owns it.) */
+interface LocalNodeData {
+  dir: string;
+  ip: string;
+}
+
+interface LocalHandleData {
+  clusterDir: string;
+  nodes: LocalNodeData[];
+}
+
+/** What a node dir records about itself; its absence means the node is gone. */
+interface NodeMarker {
+  state: 'running' | 'stopped';
+  ip: string;
+  rank: number;
+}
+
+const MARKER = '.skydeck-node.json';
+
+export function localClusterDir(nameOnCloud: string): string {
+  return path.join(skydeckHome(), 'local', nameOnCloud);
+}
+
+function dataOf(handle: ClusterHandle): LocalHandleData {
+  return handle.data as unknown as LocalHandleData;
+}
+
+function writeMarker(dir: string, marker: NodeMarker): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `${MARKER}.tmp`);
+  fs.writeFileSync(tmp, JSON.stringify(marker));
+  fs.renameSync(tmp, path.join(dir, MARKER));
+}
+
+function readMarker(dir: string): NodeMarker | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8')) as NodeMarker;
+  } catch {
+    return undefined;
+  }
+}
+
+export class LocalProvider implements Provider {
+  readonly name = 'local';
+  readonly canStop = true;
+
+  async check(): Promise<CredentialCheck> {
+    return { enabled: true, reason: 'Always available: nodes are directories and processes on this machine.' };
+  }
+
+  async launch(request: LaunchRequest): Promise<ClusterHandle> {
+    if (request.signal?.aborted) throw new ProvisionError('other', 'zone', 'Launch cancelled.');
+    const clusterDir = localClusterDir(request.nameOnCloud);
+    let ips: string[];
+    try {
+      ips = await allocateIps(request.nameOnCloud, request.numNodes);
+    } catch (e) {
+      throw new ProvisionError('capacity', 'cloud', e instanceof Error ? e.message : String(e));
+    }
+    const nodes: LocalNodeData[] = ips.map((ip, i) => ({ dir: path.join(clusterDir, `node-${i}`), ip }));
+    for (const [rank, n] of nodes.entries()) {
+      request.onProgress?.(`local node ${rank}: ${n.ip} at ${n.dir}`);
+      writeMarker(n.dir, { state: 'running', ip: n.ip, rank });
+    }
+    const data: LocalHandleData = { clusterDir, nodes };
+    return {
+      clusterName: request.clusterName,
+      nameOnCloud: request.nameOnCloud,
+      provider: 'local',
+      region: 'local',
+      data: data as unknown as Record<string, unknown>,
+    };
+  }
+
+  async query(handle: ClusterHandle): Promise<NodeInfo[]> {
+    const rate = Number(process.env.SKYDECK_LOCAL_PREEMPT_RATE ?? 0);
+    const { nodes } = dataOf(handle);
+    if (rate > 0 && Math.random() < rate && nodes.some((n) => readMarker(n.dir)?.state === 'running')) await this.preempt(handle);
+    const out: NodeInfo[] = [];
+    for (const [rank, n] of nodes.entries()) {
+      const marker = readMarker(n.dir);
+      if (!marker) continue;
+      const state: NodeState = marker.state === 'running' ? 'running' : 'stopped';
+      out.push({ id: path.basename(n.dir), rank, state, internalIp: n.ip });
+    }
+    return out;
+  }
+
+  async stop(handle: ClusterHandle): Promise<void> {
+    const { nodes } = dataOf(handle);
+    await killNodeProcesses(nodes.map((n) => n.dir), { graceful: true });
+    for (const [rank, n] of nodes.entries()) if (readMarker(n.dir)) writeMarker(n.dir, { state: 'stopped', ip: n.ip, rank });
+  }
+
+  async start(handle: ClusterHandle): Promise<ClusterHandle> {
+    const { nodes } = dataOf(handle);
+    if (nodes.some((n) => !readMarker(n.dir))) {
+      throw new ProvisionError('capacity', 'zone', `Local cluster '${handle.clusterName}' has lost nodes; it cannot be started.`, {
+        hint: `Run \`skydeck down ${handle.clusterName}\` and launch again.`,
+      });
+    }
+    for (const [rank, n] of nodes.entries()) writeMarker(n.dir, { state: 'running', ip: n.ip, rank });
+    return handle;
+  }
+
+  async terminate(handle: ClusterHandle): Promise<void> {
+    const { nodes, clusterDir } = dataOf(handle);
+    await killNodeProcesses(nodes.map((n) => n.dir), { graceful: true, graceMs: 1000 });
+    fs.rmSync(clusterDir, { recursive: true, force: true });
+    await releaseIps(handle.nameOnCloud);
+  }
+
+  /** The nodes vanish without warning, as a preempted spot VM would. */
+  async preempt(handle: ClusterHandle): Promise<void> {
+    const { nodes, clusterDir } = dataOf(handle);
+    // Markers go first so a concurrent query already sees the nodes gone.
+    for (const n of nodes) fs.rmSync(path.join(n.dir, MARKER), { force: true });
+    await killNodeProcesses(nodes.map((n) => n.dir), { graceful: false });
+    fs.rmSync(clusterDir, { recursive: true, force: true });
+  }
+
+  async openPorts(): Promise<void> {
+    // Nothing to open: each node binds its own loopback address.
+  }
+
+  /** The head starts a rank on a local node as a process in that node's dir, marked as the node's. */
+  rankLauncher(handle: ClusterHandle, node: NodeInfo, script: string): string[] {
+    const n = dataOf(handle).nodes[node.rank];
+    return ['env', `HOME=${n.dir}`, `${NODE_ENV_MARKER}=${n.dir}`, `SKYDECK_NODE_IP=${n.ip}`, 'bash', '-c', `cd "$HOME" && ${script}`];
+  }
+
+  transport(handle: ClusterHandle, node: NodeInfo): Transport {
+    const n = dataOf(handle).nodes[node.rank];
+    return createLocalTransport(n.dir, { HOME: n.dir, [NODE_ENV_MARKER]: n.dir, SKYDECK_NODE_IP: n.ip });
+  }
+}
+
 export function createProvider(): Provider {
-  throw new SkyDeckError('NOT_IMPLEMENTED', "The 'local' provider is not implemented yet.");
+  return new LocalProvider();
 }

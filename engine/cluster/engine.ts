@@ -1,0 +1,232 @@
+/**
+ * The cluster engine (types.ts): launch = optimize -> provision with failover -> sync
+ * workdir -> sync file mounts -> setup -> run; exec = sync workdir -> run; and the other
+ * verbs. Progress events name SkyPilot's stages; everything takes an AbortSignal.
+ */
+import type { Task, TaskFile } from '../task/types';
+import { CancelledError, InputError } from '../errors';
+import { withAccess } from './access';
+import { clientKey } from './keys';
+import { enabledInfra } from './infraCheck';
+import { validateClusterName, generateClusterName, nameOnCloud } from './naming';
+import { provisionWithFailover } from './provision';
+import { findCluster, getCluster, putCluster, patchCluster } from './records';
+import { bringUp, downCluster, refreshCluster, setAutostop, startCluster, statusClusters, stopCluster } from './lifecycle';
+import { runSetup, submitRun, syncFileMounts, syncWorkdir } from './nodeOps';
+import { runTimestamp } from './envVars';
+import { ClusterStateError, ResourcesMismatchError } from './errors';
+import type { ClusterEngine, ClusterJob, ClusterJobStatus, ClusterRecord, LaunchOptions, LaunchResult, LaunchStage } from './types';
+import { TERMINAL_JOB_STATUSES } from './types';
+import type { Candidate } from '../optimizer/types';
+
+function singleTask(t: Task | TaskFile): Task {
+  if ('tasks' in t) {
+    if (t.tasks.length !== 1) throw new InputError(`This file is a pipeline of ${t.tasks.length} tasks; launch runs one task.`, { hint: 'Use `skydeck jobs launch` for pipelines.' });
+    return t.tasks[0];
+  }
+  return t;
+}
+
+function progress(options: LaunchOptions, stage: LaunchStage, message: string): void {
+  options.onProgress?.({ stage, message });
+}
+
+function checkAbort(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new CancelledError('Launch');
+}
+
+/** SkyPilot's check_resources_fit_cluster, for the fields this engine knows. */
+export function checkFit(rec: ClusterRecord, task: Task): void {
+  const want = task.resources.base;
+  const problems: string[] = [];
+  if (task.numNodes > rec.numNodes) problems.push(`${task.numNodes} nodes requested, the cluster has ${rec.numNodes}`);
+  const infra = want.infra;
+  if (infra?.cloud && infra.cloud !== rec.resources.cloud) problems.push(`infra ${infra.cloud} requested, the cluster is on ${rec.resources.cloud}`);
+  else if (infra?.region && infra.region !== rec.resources.region) problems.push(`region ${infra.region} requested, the cluster is in ${rec.resources.region}`);
+  const acc = want.accelerators?.[0];
+  if (acc) {
+    const have = rec.resources.accelerators;
+    if (!have || have.name.toLowerCase() !== acc.name.toLowerCase() || have.count < acc.count) {
+      problems.push(`${acc.name}:${acc.count} requested, the cluster has ${have ? `${have.name}:${have.count}` : 'no accelerators'}`);
+    }
+  }
+  if (want.useSpot !== undefined && want.useSpot !== rec.resources.useSpot) problems.push(`use_spot=${want.useSpot} requested, the cluster has use_spot=${rec.resources.useSpot}`);
+  if (problems.length) {
+    throw new ResourcesMismatchError(`The task does not fit the existing cluster '${rec.name}': ${problems.join('; ')}.`, 'Launch it on a new cluster (another -c name), or down this one first.');
+  }
+}
+
+function newRecord(name: string, task: Task, handle: ClusterRecord['handle'], c: Candidate, options: LaunchOptions): ClusterRecord {
+  const acc = c.accelerators ? Object.entries(c.accelerators)[0] : undefined;
+  const base = task.resources.base;
+  const idle = options.idleMinutesToAutostop ?? base.autostop?.idleMinutes;
+  const down = options.down ?? base.autostop?.down ?? false;
+  return {
+    name,
+    status: 'INIT',
+    handle,
+    resources: {
+      cloud: c.cloud,
+      region: c.region,
+      zone: c.zone,
+      instanceType: c.instanceType,
+      accelerators: acc ? { name: acc[0], count: acc[1] } : undefined,
+      cpus: c.cpus,
+      memoryGb: c.memoryGb,
+      useSpot: c.spot,
+      diskSizeGb: base.diskSizeGb ?? 256,
+      ports: base.ports ?? [],
+      pricePerHour: c.pricePerHour,
+    },
+    numNodes: c.nodes,
+    nodes: [],
+    launchedAt: Date.now(),
+    accumulatedUpSeconds: 0,
+    autostop: idle !== undefined ? { idleMinutes: Math.max(idle, 1), down } : undefined,
+    owner: options.owner,
+  };
+}
+
+/** Provisions a new cluster or resumes an existing one; returns it UP. */
+async function provisionCluster(name: string, task: Task, options: LaunchOptions): Promise<ClusterRecord> {
+  const existing = await findCluster(name);
+  const onMessage = (stage: LaunchStage) => (m: string) => progress(options, stage, m);
+  if (existing) {
+    checkFit(existing, task);
+    if (existing.status === 'UP') {
+      progress(options, 'PROVISION', `Reusing UP cluster '${name}'.`);
+      return existing;
+    }
+    if (existing.status === 'STOPPED') {
+      progress(options, 'PROVISION', `Starting stopped cluster '${name}'.`);
+      return startCluster(name, {}, onMessage('PROVISION'));
+    }
+    // INIT: half-provisioned or partly unreachable; re-check, else start it again on the same infra.
+    progress(options, 'PROVISION', `Cluster '${name}' is INIT; checking it.`);
+    const fresh = await refreshCluster(existing);
+    if (fresh?.status === 'UP') return fresh;
+    if (fresh) return startCluster(name, {}, onMessage('PROVISION'));
+  }
+  progress(options, 'OPTIMIZE', 'Choosing where to run.');
+  const enabled = await enabledInfra(task.resources.base.infra?.cloud);
+  const key = clientKey();
+  const { handle, candidate } = await provisionWithFailover(task, {
+    clusterName: name,
+    nameOnCloud: nameOnCloud(name),
+    enabledInfra: enabled,
+    blocked: options.blocked,
+    retryUntilUp: options.retryUntilUp,
+    sshPublicKey: key.publicKey,
+    signal: options.signal,
+    onProgress: onMessage('PROVISION'),
+  });
+  const rec = newRecord(name, task, handle, candidate, options);
+  await putCluster(rec);
+  try {
+    checkAbort(options.signal);
+    return await bringUp(rec, onMessage('PROVISION'));
+  } catch (e) {
+    await patchCluster(name, (r) => void (r.lastError = e instanceof Error ? e.message : String(e)));
+    throw e;
+  }
+}
+
+async function runOnCluster(rec: ClusterRecord, task: Task, options: LaunchOptions, withSetup: boolean): Promise<LaunchResult> {
+  const envs = options.envs ?? {};
+  const runTs = runTimestamp();
+  return withAccess(rec, async (access) => {
+    if (task.workdir) {
+      progress(options, 'SYNC_WORKDIR', `Syncing workdir ${task.workdir} to ~/sky_workdir on ${access.nodes.length} node(s).`);
+      await syncWorkdir(access, task.workdir, options.signal);
+    }
+    if (withSetup) {
+      if (Object.keys(task.fileMounts).length) {
+        progress(options, 'SYNC_FILE_MOUNTS', `Syncing ${Object.keys(task.fileMounts).length} file mount(s).`);
+        await syncFileMounts(access, task, (m) => progress(options, 'SYNC_FILE_MOUNTS', m), options.signal);
+      }
+      if (task.setup && !options.noSetup) {
+        progress(options, 'SETUP', `Running setup on ${access.nodes.length} node(s).`);
+        await runSetup(access, rec, task, envs, { runTs, taskId: `${runTs}_${rec.name}_setup`, onOutput: options.detachRun ? undefined : options.onOutput, signal: options.signal });
+      }
+    }
+    checkAbort(options.signal);
+    if (!task.run) {
+      progress(options, 'EXEC', 'No run command: nothing to submit.');
+      return { cluster: rec };
+    }
+    const jobId = await submitRun(access, rec, task, envs, { runTs, internalEnvs: options.internalEnvs });
+    progress(options, 'EXEC', `Job submitted, ID: ${jobId}.`);
+    if (options.detachRun) return { cluster: rec, jobId };
+    const jobStatus = await access.agent.tail(jobId, { follow: true, onData: options.onOutput ?? (() => undefined), signal: options.signal });
+    return { cluster: rec, jobId, jobStatus };
+  });
+}
+
+export async function launch(taskOrFile: Task | TaskFile, options: LaunchOptions = {}): Promise<LaunchResult> {
+  const task = singleTask(taskOrFile);
+  const name = options.clusterName ?? generateClusterName();
+  validateClusterName(name);
+  if (task.numNodes < 1) throw new InputError('num_nodes must be at least 1.');
+  let rec = await provisionCluster(name, task, options);
+  if (options.idleMinutesToAutostop !== undefined && rec.autostop?.idleMinutes !== options.idleMinutesToAutostop) {
+    await setAutostop(name, Math.max(options.idleMinutesToAutostop, 1), !!options.down);
+    rec = await getCluster(name);
+  }
+  const result = await runOnCluster(rec, task, options, true);
+  // `--down` without `-i`: tear down once the job is done (not on provisioning/setup errors).
+  if (options.down && options.idleMinutesToAutostop === undefined) {
+    if (options.detachRun) await setAutostop(name, 0, true);
+    else {
+      progress(options, 'DOWN', `Tearing down '${name}' (--down).`);
+      await downCluster(name);
+    }
+  }
+  return result;
+}
+
+export async function exec(clusterName: string, task: Task, options: LaunchOptions = {}): Promise<LaunchResult> {
+  const rec = await getCluster(clusterName);
+  if (rec.status !== 'UP') throw new ClusterStateError(`Cluster '${clusterName}' is ${rec.status}; exec needs an UP cluster.`, `Run \`skydeck start ${clusterName}\` first.`);
+  checkFit(rec, task);
+  return runOnCluster(rec, task, options, false);
+}
+
+async function upCluster(name: string): Promise<ClusterRecord> {
+  const rec = await getCluster(name);
+  if (rec.status !== 'UP') throw new ClusterStateError(`Cluster '${name}' is ${rec.status}.`, rec.status === 'STOPPED' ? `Run \`skydeck start ${name}\` first.` : `Run \`skydeck status -r ${name}\` to check it.`);
+  return rec;
+}
+
+export async function queue(clusterName: string, options: { skipFinished?: boolean } = {}): Promise<ClusterJob[]> {
+  const rec = await upCluster(clusterName);
+  const jobs = await withAccess(rec, (a) => a.agent.queue());
+  const list = options.skipFinished ? jobs.filter((j) => !TERMINAL_JOB_STATUSES.includes(j.status)) : jobs;
+  return list.sort((a, b) => b.id - a.id);
+}
+
+export async function tailLogs(
+  clusterName: string,
+  jobId: number | undefined,
+  options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal },
+): Promise<ClusterJobStatus | undefined> {
+  const rec = await upCluster(clusterName);
+  return withAccess(rec, (a) => a.agent.tail(jobId, options));
+}
+
+export async function cancel(clusterName: string, jobIds: number[] | 'all'): Promise<number[]> {
+  const rec = await upCluster(clusterName);
+  return withAccess(rec, (a) => a.agent.cancel(jobIds));
+}
+
+export const engine: ClusterEngine = {
+  launch,
+  exec,
+  status: statusClusters,
+  queue,
+  tailLogs,
+  cancel,
+  stop: stopCluster,
+  start: (name, options) => startCluster(name, options),
+  down: downCluster,
+  autostop: setAutostop,
+};

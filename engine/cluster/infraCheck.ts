@@ -1,0 +1,72 @@
+/**
+ * `skydeck check`: which infra is enabled and why not. `local` always; each SSH node pool
+ * of ssh_node_pools.yaml; every other provider through its check() (loaded lazily via the
+ * registry; a provider not built yet shows as "not implemented"). The last result is cached
+ * in the store so `launch` knows the enabled clouds without loading their SDKs.
+ */
+import { Collection } from '../state/store';
+import { getProvider, PROVIDER_NAMES } from '../infra/registry';
+import { readNodePools } from '../infra/ssh/pools';
+import { errorMessage } from '../errors';
+
+export interface InfraCheckRow {
+  /** 'local', 'ssh/<pool>', 'aws', 'kubernetes', ... */
+  infra: string;
+  enabled: boolean;
+  reason: string;
+}
+
+interface CheckCache {
+  checkedAt: number;
+  rows: InfraCheckRow[];
+}
+
+function checkCache(): Collection<CheckCache> {
+  return new Collection<CheckCache>({ name: 'check', initial: () => ({ checkedAt: 0, rows: [] }) });
+}
+
+function sshRows(): InfraCheckRow[] {
+  try {
+    const pools = readNodePools();
+    if (!pools.length) return [{ infra: 'ssh', enabled: false, reason: 'No node pools: add them to SKYDECK_HOME/ssh_node_pools.yaml.' }];
+    return pools.map((p) => ({ infra: `ssh/${p.name}`, enabled: true, reason: `${p.hosts.length} host(s): ${p.hosts.map((h) => h.ip).join(', ')}` }));
+  } catch (e) {
+    return [{ infra: 'ssh', enabled: false, reason: errorMessage(e) }];
+  }
+}
+
+async function providerRow(name: string): Promise<InfraCheckRow> {
+  try {
+    const p = await getProvider(name);
+    const c = await p.check();
+    return { infra: name, enabled: c.enabled, reason: c.reason };
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    return { infra: name, enabled: false, reason: code === 'NOT_IMPLEMENTED' ? 'not implemented' : errorMessage(e) };
+  }
+}
+
+/** Runs every check (clouds optional: their SDKs load) and caches the result. */
+export async function checkInfra(options: { only?: string[] } = {}): Promise<InfraCheckRow[]> {
+  const clouds = PROVIDER_NAMES.filter((n) => n !== 'local' && n !== 'ssh').filter((n) => !options.only?.length || options.only.includes(n));
+  const rows: InfraCheckRow[] = [{ infra: 'local', enabled: true, reason: 'Always available: nodes are directories and processes on this machine.' }, ...sshRows()];
+  rows.push(...(await Promise.all(clouds.map(providerRow))));
+  await checkCache().update((c) => {
+    const keep = c.rows.filter((r) => !rows.some((n) => n.infra === r.infra) && !r.infra.startsWith('ssh'));
+    c.rows = [...rows, ...keep];
+    c.checkedAt = Date.now();
+  });
+  return rows;
+}
+
+/** Infra the optimizer may use now: local, the SSH pools, and clouds enabled at the last check. */
+export async function enabledInfra(wantedCloud?: string): Promise<string[]> {
+  const out = ['local', ...sshRows().filter((r) => r.enabled).map((r) => r.infra)];
+  const cached = (await checkCache().read()).rows;
+  for (const r of cached) if (r.enabled && !r.infra.startsWith('ssh') && r.infra !== 'local') out.push(r.infra);
+  if (wantedCloud && wantedCloud !== 'local' && wantedCloud !== 'ssh' && !cached.some((r) => r.infra === wantedCloud)) {
+    const row = await providerRow(wantedCloud);
+    if (row.enabled) out.push(row.infra);
+  }
+  return out;
+}

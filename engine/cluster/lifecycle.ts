@@ -1,0 +1,202 @@
+/**
+ * Cluster lifecycle: bring up (agent + ssh config), refresh against the provider, stop,
+ * start, down, autostop. Status reconciles the store with what the infra reports
+ * (skypilot-behavior.md 4.1): no nodes -> removed; all stopped -> STOPPED; some missing
+ * or unreachable -> INIT with lastError; all running and the agent answers -> UP.
+ */
+import * as os from 'node:os';
+import type { ClusterHandle, NodeInfo } from '../infra/provider';
+import { getProvider } from '../infra/registry';
+import { errorMessage } from '../errors';
+import { skydeckCliArgv, skydeckHome } from '../util/paths';
+import { openAccess, withAccess } from './access';
+import { ClusterStateError } from './errors';
+import { findCluster, getCluster, listClusters, patchCluster, removeCluster } from './records';
+import { removeClusterSshConfig, writeClusterSshConfig } from './sshConfig';
+import type { ClusterRecord } from './types';
+
+/** Seconds the UP period since startedAt adds to the record's accumulated up time. */
+function closeUpPeriod(rec: ClusterRecord, now = Date.now()): void {
+  if (rec.status === 'UP' && rec.startedAt) rec.accumulatedUpSeconds += (now - rec.startedAt) / 1000;
+  rec.startedAt = undefined;
+}
+
+/** Nodes reported by the provider, all running, or a clear error. */
+async function runningNodes(handle: ClusterHandle, expected: number): Promise<NodeInfo[]> {
+  const provider = await getProvider(handle.provider);
+  const nodes = (await provider.query(handle)).sort((a, b) => a.rank - b.rank);
+  const notRunning = nodes.filter((n) => n.state !== 'running');
+  if (nodes.length < expected || notRunning.length) {
+    throw new ClusterStateError(
+      `Cluster '${handle.clusterName}' is not fully up: ${nodes.length - notRunning.length} of ${expected} nodes running.`,
+      `Run \`skydeck down ${handle.clusterName}\` and launch again.`,
+    );
+  }
+  return nodes;
+}
+
+/** The agent command for local autostop: a detached `skydeck status -r NAME` outside the node. */
+function autostopHook(rec: ClusterRecord): string[] | undefined {
+  if (rec.handle.provider !== 'local') return undefined;
+  return ['env', '-u', 'SKYDECK_LOCAL_NODE', `HOME=${os.homedir()}`, `SKYDECK_HOME=${skydeckHome()}`, ...skydeckCliArgv(), 'status', '--refresh', rec.name];
+}
+
+/** After provision/start: install the agent, write ssh config, mark UP. */
+export async function bringUp(rec: ClusterRecord, onMessage: (m: string) => void = () => undefined): Promise<ClusterRecord> {
+  const nodes = await runningNodes(rec.handle, rec.numNodes);
+  const access = await openAccess(rec, nodes);
+  try {
+    await access.agent.install();
+    if (rec.autostop && rec.autostop.idleMinutes >= 0) await access.agent.setAutostop({ ...rec.autostop, hook: autostopHook(rec) });
+  } finally {
+    await access.close();
+  }
+  const updated = await patchCluster(rec.name, (r) => {
+    r.nodes = nodes;
+    r.status = 'UP';
+    r.startedAt = Date.now();
+    r.lastError = undefined;
+  });
+  if (!updated) throw new ClusterStateError(`Cluster '${rec.name}' was removed while it was being brought up.`);
+  if (writeClusterSshConfig(rec.name, nodes)) onMessage(`SSH: \`ssh ${rec.name}\`${nodes.length > 1 ? ` (workers: ${rec.name}-worker1..${nodes.length - 1})` : ''}.`);
+  else if (rec.handle.provider === 'local') onMessage(`Local nodes are directories on this machine: ${nodes.length > 1 ? 'node-0..' : ''}see SKYDECK_HOME/local/${rec.handle.nameOnCloud}.`);
+  return updated;
+}
+
+/** Reconciles one record with the infra; returns the new record, or undefined when the cluster is gone. */
+export async function refreshCluster(rec: ClusterRecord): Promise<ClusterRecord | undefined> {
+  const provider = await getProvider(rec.handle.provider);
+  let nodes: NodeInfo[];
+  try {
+    nodes = await provider.query(rec.handle);
+  } catch (e) {
+    return patchCluster(rec.name, (r) => void (r.lastError = `Could not query the infra: ${errorMessage(e)}`));
+  }
+  if (nodes.length === 0) {
+    // Terminated from outside (preempted, deleted): clean what is left here and forget it.
+    await provider.terminate(rec.handle).catch(() => undefined);
+    removeClusterSshConfig(rec.name);
+    await removeCluster(rec.name);
+    return undefined;
+  }
+  if (nodes.every((n) => n.state === 'stopped' || n.state === 'stopping')) {
+    removeClusterSshConfig(rec.name);
+    return patchCluster(rec.name, (r) => {
+      closeUpPeriod(r);
+      r.status = 'STOPPED';
+      r.lastError = undefined;
+    });
+  }
+  const problems: string[] = [];
+  if (nodes.length < rec.numNodes) problems.push(`${rec.numNodes - nodes.length} of ${rec.numNodes} nodes are gone`);
+  for (const n of nodes) if (n.state !== 'running') problems.push(`node ${n.rank} (${n.internalIp}) is ${n.state}`);
+  let idleSeconds: number | undefined;
+  if (problems.length === 0) {
+    const access = await openAccess(rec, nodes);
+    try {
+      const pings = await Promise.all(
+        access.transports.map((t) =>
+          t.exec(['true'], { timeoutMs: 10_000 }).then(
+            (r) => (r.exitCode === 0 ? undefined : `exit ${r.exitCode}`),
+            (e: unknown) => errorMessage(e),
+          ),
+        ),
+      );
+      pings.forEach((p, i) => p && problems.push(`node ${i} (${access.nodes[i].internalIp}) is unreachable: ${p}`));
+      if (problems.length === 0 && rec.status === 'UP' && rec.autostop && rec.autostop.idleMinutes >= 0) {
+        idleSeconds = (await access.agent.idleState()).idleSeconds;
+      }
+    } finally {
+      await access.close();
+    }
+  }
+  if (problems.length) {
+    return patchCluster(rec.name, (r) => {
+      closeUpPeriod(r);
+      r.status = 'INIT';
+      r.lastError = problems.join('; ');
+    });
+  }
+  const updated = await patchCluster(rec.name, (r) => {
+    if (r.status !== 'UP') r.startedAt = Date.now();
+    r.status = 'UP';
+    r.nodes = nodes.map((n) => ({ ...r.nodes.find((o) => o.rank === n.rank), ...n }));
+    r.lastError = undefined;
+  });
+  if (updated?.autostop && idleSeconds !== undefined && idleSeconds >= updated.autostop.idleMinutes * 60) {
+    await patchCluster(rec.name, (r) => void (r.status = 'AUTOSTOPPING'));
+    if (updated.autostop.down || !provider.canStop) {
+      await downCluster(rec.name);
+      return undefined;
+    }
+    await stopCluster(rec.name);
+    return findCluster(rec.name);
+  }
+  return updated;
+}
+
+export async function statusClusters(options: { refresh?: boolean; names?: string[] } = {}): Promise<ClusterRecord[]> {
+  let recs = await listClusters();
+  if (options.names?.length) recs = recs.filter((r) => options.names!.includes(r.name));
+  if (!options.refresh) return recs;
+  const out = await Promise.all(recs.map((r) => refreshCluster(r).catch((e: unknown) => patchCluster(r.name, (x) => void (x.lastError = errorMessage(e))))));
+  return out.filter((r): r is ClusterRecord => !!r);
+}
+
+export async function stopCluster(name: string): Promise<void> {
+  const rec = await getCluster(name);
+  const provider = await getProvider(rec.handle.provider);
+  if (!provider.canStop) throw new ClusterStateError(`Clusters on ${rec.handle.provider} cannot be stopped.`, `Use \`skydeck down ${name}\`.`);
+  if (rec.status === 'STOPPED') return;
+  if (rec.status === 'UP' || rec.status === 'AUTOSTOPPING') {
+    // Jobs are cancelled first (for SSH pools stop means exactly that); the infra then stops the nodes.
+    await withAccess(rec, (a) => a.agent.cancel('all')).catch(() => undefined);
+  }
+  await provider.stop(rec.handle);
+  removeClusterSshConfig(name);
+  await patchCluster(name, (r) => {
+    closeUpPeriod(r);
+    r.status = 'STOPPED';
+    r.lastError = undefined;
+  });
+}
+
+export async function startCluster(name: string, options: { idleMinutesToAutostop?: number; down?: boolean } = {}, onMessage?: (m: string) => void): Promise<ClusterRecord> {
+  let rec = await getCluster(name);
+  const provider = await getProvider(rec.handle.provider);
+  if (options.idleMinutesToAutostop !== undefined) {
+    rec = (await patchCluster(name, (r) => void (r.autostop = { idleMinutes: options.idleMinutesToAutostop!, down: !!options.down })))!;
+  }
+  if (rec.status === 'UP') return rec;
+  const handle = await provider.start(rec.handle);
+  rec = (await patchCluster(name, (r) => {
+    r.handle = handle;
+    r.status = 'INIT';
+  }))!;
+  return bringUp(rec, onMessage);
+}
+
+export async function downCluster(name: string): Promise<void> {
+  const rec = await getCluster(name);
+  const provider = await getProvider(rec.handle.provider);
+  if (rec.status === 'UP') await withAccess(rec, (a) => a.agent.cancel('all')).catch(() => undefined);
+  await provider.terminate(rec.handle);
+  removeClusterSshConfig(name);
+  await removeCluster(name);
+}
+
+export async function setAutostop(name: string, idleMinutes: number, down: boolean): Promise<void> {
+  const rec = await getCluster(name);
+  if (rec.status !== 'UP') throw new ClusterStateError(`Cluster '${name}' is ${rec.status}; autostop can only be set on an UP cluster.`);
+  const setting = idleMinutes < 0 ? undefined : { idleMinutes, down };
+  await withAccess(rec, (a) => a.agent.setAutostop(setting && { ...setting, hook: autostopHook(rec) }));
+  await patchCluster(name, (r) => void (r.autostop = setting));
+}
+
+/** `skydeck debug preempt`: the cluster's nodes vanish as a cloud's spot VMs would (local only). */
+export async function preemptCluster(name: string): Promise<void> {
+  const rec = await getCluster(name);
+  const provider = await getProvider(rec.handle.provider);
+  if (!provider.preempt) throw new ClusterStateError(`Preemption can only be simulated on local clusters; '${name}' is on ${rec.handle.provider}.`);
+  await provider.preempt(rec.handle);
+}

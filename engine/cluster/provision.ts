@@ -1,0 +1,121 @@
+/**
+ * Provisioning with failover (skypilot-behavior.md 4.3): optimize, ask the chosen
+ * provider to launch; on a ProvisionError add the failed infra to the blocklist at the
+ * error's scope (zone, region/pool, cloud) and re-optimize; stop when the optimizer has
+ * nothing left. With retryUntilUp, start over after a gap until it works or is cancelled.
+ */
+import type { ClusterHandle, LaunchRequest, ProvisionError } from '../infra/provider';
+import { isProvisionError } from '../infra/provider';
+import { getProvider } from '../infra/registry';
+import type { Candidate } from '../optimizer/types';
+import type { Task } from '../task/types';
+import { CancelledError, ResourcesUnavailableError, SkyDeckError } from '../errors';
+import { optimize } from './planner';
+
+export interface ProvisionOptions {
+  clusterName: string;
+  nameOnCloud: string;
+  enabledInfra: string[];
+  blocked?: string[];
+  retryUntilUp?: boolean;
+  sshPublicKey: string;
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+export interface ProvisionOutcome {
+  handle: ClusterHandle;
+  candidate: Candidate;
+}
+
+/** The blocklist entry for a failure of `c` at `scope`. */
+export function blockEntry(c: Candidate, err: Pick<ProvisionError, 'scope'>): string {
+  switch (err.scope) {
+    case 'zone':
+      return c.zone ? `${c.cloud}/${c.region}/${c.zone}` : `${c.cloud}/${c.region}`;
+    case 'region':
+      return `${c.cloud}/${c.region}`;
+    default:
+      return c.cloud;
+  }
+}
+
+function retryGapMs(): number {
+  return Number(process.env.SKYDECK_RETRY_GAP_SECONDS ?? 30) * 1000;
+}
+
+function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new CancelledError('Launch'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new CancelledError('Launch'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function launchRequest(task: Task, c: Candidate, options: ProvisionOptions): LaunchRequest {
+  const acc = c.accelerators ? Object.entries(c.accelerators)[0] : undefined;
+  const base = task.resources.base;
+  return {
+    clusterName: options.clusterName,
+    nameOnCloud: options.nameOnCloud,
+    region: c.region,
+    zones: c.zones ?? (c.zone ? [c.zone] : []),
+    instanceType: c.instanceType,
+    accelerators: acc ? { name: acc[0], count: acc[1] } : undefined,
+    useSpot: c.spot,
+    numNodes: c.nodes,
+    diskSizeGb: base.diskSizeGb ?? 256,
+    diskTier: base.diskTier,
+    imageId: typeof base.imageId === 'string' ? base.imageId : undefined,
+    ports: base.ports ?? [],
+    labels: base.labels ?? {},
+    sshPublicKey: options.sshPublicKey,
+    signal: options.signal,
+    onProgress: options.onProgress,
+  };
+}
+
+export async function provisionWithFailover(task: Task, options: ProvisionOptions): Promise<ProvisionOutcome> {
+  const history: string[] = [];
+  for (let round = 1; ; round++) {
+    const blocked = [...(options.blocked ?? [])];
+    for (;;) {
+      if (options.signal?.aborted) throw new CancelledError('Launch');
+      let chosen: Candidate;
+      try {
+        chosen = optimize(task, { enabledInfra: options.enabledInfra, blocked }).chosen;
+      } catch (e) {
+        if ((e as SkyDeckError).code !== 'RESOURCES_UNAVAILABLE') throw e;
+        break;
+      }
+      options.onProgress?.(`Launching on ${chosen.infra} (${chosen.instanceType}${chosen.nodes > 1 ? `, ${chosen.nodes} nodes` : ''}).`);
+      try {
+        const provider = await getProvider(chosen.cloud);
+        const handle = await provider.launch(launchRequest(task, chosen, options));
+        return { handle, candidate: chosen };
+      } catch (e) {
+        if (!isProvisionError(e)) throw e;
+        const entry = blockEntry(chosen, e);
+        blocked.push(entry);
+        history.push(`${chosen.infra}: ${e.message}`);
+        options.onProgress?.(`Failed on ${chosen.infra}: ${e.message} Blocking ${entry} and trying the next option.`);
+      }
+    }
+    const message =
+      history.length === 0
+        ? 'No launchable resources found for this task on the enabled infra.'
+        : `Failed to provision all possible launchable resources.\n${history.map((h) => `  - ${h}`).join('\n')}`;
+    if (!options.retryUntilUp) {
+      throw new ResourcesUnavailableError(message, history, { hint: 'Check `skydeck check`, relax the resources, or retry with --retry-until-up.' });
+    }
+    options.onProgress?.(`Round ${round} failed; retrying in ${retryGapMs() / 1000} s (--retry-until-up).`);
+    await abortableDelay(retryGapMs(), options.signal);
+  }
+}
