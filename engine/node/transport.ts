@@ -3,10 +3,14 @@
  * Commands are argv arrays; a transport that needs a shell string (SSH) quotes them with
  * `shellQuote` from ./quote, the one quoting helper.
  */
+import type { Readable } from 'node:stream';
+import { SkyDeckError } from '../errors';
+
 export interface ExecOptions {
   env?: Record<string, string>;
   cwd?: string;
-  stdin?: string | Buffer;
+  /** Data for the command's stdin (a stream is piped, e.g. a tar archive); stdin is closed after it. */
+  stdin?: string | Buffer | Readable;
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
   signal?: AbortSignal;
@@ -34,3 +38,24 @@ export interface Transport {
 
 /** Transport failures (as opposed to a command's non-zero exit). */
 export type TransportFailure = 'auth' | 'host-key' | 'unreachable' | 'timeout' | 'closed';
+
+/**
+ * The node could not be reached or the connection broke (never a command's non-zero exit).
+ * `target` is 'user@host:port' (or the local node's description); the message says what to do.
+ * Code: TRANSPORT_<KIND> (TRANSPORT_AUTH, TRANSPORT_HOST_KEY, ...).
+ */
+export class TransportError extends SkyDeckError {
+  constructor(
+    readonly kind: TransportFailure,
+    readonly target: string,
+    message: string,
+    options?: { hint?: string; cause?: unknown },
+  ) {
+    super(`TRANSPORT_${kind.toUpperCase().replace('-', '_')}`, message, options);
+  }
+}
+
+/** Shape check (errors may cross bundle boundaries, where `instanceof` fails). */
+export function isTransportError(err: unknown): err is TransportError {
+  return err instanceof Error && err.name === 'TransportError' && typeof (err as TransportError).kind === 'string';
+}

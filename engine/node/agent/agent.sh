@@ -1,0 +1,614 @@
+#!/usr/bin/env bash
+# SkyDeck on-node agent. Needs only bash (>= 4), coreutils, util-linux setsid and, for
+# multi-node jobs, the ssh client. Installed by the client into ~/.skydeck_node/ (see
+# engine/node/README.md for the layout and the protocol). All state lives in files, so
+# the scheduler daemon can be restarted (or the agent upgraded) with the queue intact.
+#
+# Usage: agent.sh COMMAND [ARGS]
+#   ping | version | submit (spec on stdin) | queue [active] | status ID...
+#   tail ID OFFSET FOLLOW(0|1) | cancel all|ID... | autostop MINUTES DOWN(0|1) (hook on stdin)
+#   idle | configure KEY=VALUE... | ensure-daemon | stop-daemon
+#   internal: daemon | driver ID | rank ID RANK PHASE (payload on stdin) | kill-rank ID RANK
+set -o pipefail
+A="${SKYDECK_NODE_DIR:-$HOME/.skydeck_node}"
+AGENT="$A/agent.sh"
+JOBS="$A/jobs"
+ACTIVE="$A/active"
+[ -d "$ACTIVE" ] || mkdir -p "$JOBS" "$ACTIVE" "$A/tmp" 2>/dev/null
+[ -f "$A/config" ] && . "$A/config"
+TICK_MS="${SKYDECK_AGENT_TICK_MS:-${CFG_TICK_MS:-20000}}"
+MINUTE_MS="${SKYDECK_AGENT_MINUTE_MS:-${CFG_MINUTE_MS:-60000}}"
+NODE_CPUS_MILLI="${CFG_NODE_CPUS_MILLI:-}"
+NODE_GPUS="${CFG_NODE_GPUS:-0}"
+KILL_GRACE_MS="${SKYDECK_AGENT_KILL_GRACE_MS:-3000}"
+VERSION=""
+[ -f "$A/VERSION" ] && read -r VERSION <"$A/VERSION"
+T=$'\t'
+
+die() { printf 'skydeck-agent: %s\n' "$*" >&2; exit 2; }
+
+# NOW = epoch milliseconds (no fork when bash has EPOCHREALTIME).
+now() {
+  local t="${EPOCHREALTIME:-}"
+  if [ -n "$t" ]; then t="${t//[!0-9]/}"; NOW=$((10#$t / 1000)); else NOW=$(date +%s%3N); fi
+}
+
+ms_to_sec() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+
+# Small-file write without a fork (one write(2)); readers re-read an empty file once.
+put() { printf '%s\n' "$2" >"$1"; }
+
+# PROC_START = start time (clock ticks since boot) of a live, non-zombie process.
+proc_start() {
+  local s
+  read -r s <"/proc/$1/stat" 2>/dev/null || return 1
+  s="${s##*) }"
+  local -a f=($s)
+  [ "${f[0]}" = Z ] && return 1
+  PROC_START="${f[19]}"
+}
+
+# alive PIDFILE: the recorded "pid starttime" still names the same live process.
+alive() {
+  local pid st
+  [ -f "$1" ] || return 1
+  read -r pid st <"$1" 2>/dev/null || return 1
+  [ -n "$pid" ] || return 1
+  proc_start "$pid" || return 1
+  [ "$PROC_START" = "$st" ]
+}
+
+record_pid() { proc_start "$2" && put "$1" "$2 $PROC_START"; }
+
+# Live (non-zombie) processes of a process group.
+group_alive() {
+  local f s
+  for f in /proc/[0-9]*/stat; do
+    read -r s <"$f" 2>/dev/null || continue
+    s="${s##*) }"
+    local -a a=($s)
+    [ "${a[2]}" = "$1" ] && [ "${a[0]}" != Z ] && return 0
+  done
+  return 1
+}
+
+# TERM the group, KILL what is left after the grace period.
+kill_group() {
+  local pg="$1" waited=0
+  [ -n "$pg" ] && [ "$pg" -gt 1 ] 2>/dev/null || return 0
+  kill -TERM -- "-$pg" 2>/dev/null || return 0
+  while group_alive "$pg" && [ "$waited" -lt "$KILL_GRACE_MS" ]; do
+    sleep 0.05
+    waited=$((waited + 50))
+  done
+  kill -KILL -- "-$pg" 2>/dev/null
+  return 0
+}
+
+# ---- lock: O_EXCL create (noclobber) holding the owner's pid; a dead owner's lock is broken ----
+lock() {
+  local owner n=0
+  set -C
+  until { printf '%s\n' "$BASHPID" >"$A/lock"; } 2>/dev/null; do
+    owner=""
+    read -r owner <"$A/lock" 2>/dev/null
+    if [ -n "$owner" ] && ! proc_start "$owner"; then
+      rm -f "$A/lock"
+      continue
+    fi
+    n=$((n + 1))
+    [ "$n" -gt 6000 ] && die "lock $A/lock held for over 60 s by pid ${owner:-?}"
+    sleep 0.01
+  done
+  set +C
+}
+unlock() { rm -f "$A/lock"; }
+
+# ---- job files ----
+# status: "STATUS<TAB>started_ms<TAB>ended_ms<TAB>exit_code" ('-' when unset)
+read_status() {
+  ST=""; ST_STARTED=-; ST_ENDED=-; ST_EXIT=-
+  IFS="$T" read -r ST ST_STARTED ST_ENDED ST_EXIT <"$JOBS/$1.status" 2>/dev/null
+  # Caught between truncate and write: read again.
+  [ -n "$ST" ] || IFS="$T" read -r ST ST_STARTED ST_ENDED ST_EXIT <"$JOBS/$1.status" 2>/dev/null
+  [ -n "$ST" ] || [ ! -f "$JOBS/$1.status" ] || ST=INIT
+}
+write_status() { put "$JOBS/$1.status" "$2$T${3:--}$T${4:--}$T${5:--}"; }
+# META_*: the job's immutable facts (jobs/ID.meta).
+read_meta() {
+  IFS="$T" read -r META_SUBMITTED META_USER META_NAME META_RES META_CPU META_GPU META_NN META_SETUP META_TASK_ID <"$JOBS/$1.meta"
+}
+is_terminal() { case "$1" in SUCCEEDED | FAILED | FAILED_SETUP | FAILED_DRIVER | CANCELLED) return 0 ;; esac; return 1; }
+active_name() { printf '%010d' "$1"; }
+set_active() { : >"$ACTIVE/$(active_name "$1")"; }
+clear_active() { rm -f "$ACTIVE/$(active_name "$1")"; }
+touch_activity() {
+  now
+  put "$A/last_active_ms" "$NOW"
+  [ -f "$A/autostop_fired" ] && rm -f "$A/autostop_fired"
+  return 0
+}
+
+# Ends a job (caller holds the lock) unless it already ended (e.g. CANCELLED).
+finalize() {
+  local id="$1" st="$2" code="$3"
+  read_status "$id"
+  is_terminal "$ST" && return 0
+  now
+  write_status "$id" "$st" "$ST_STARTED" "$NOW" "$code"
+  clear_active "$id"
+  touch_activity
+}
+
+# ---- scheduler (caller holds the lock) ----
+# FIFO: the oldest PENDING job starts when its per-node demand fits next to the running jobs;
+# later jobs wait behind it. A job that can never fit runs alone rather than block forever.
+schedule() {
+  local f id r running=0 fits
+  local -a ucpu=() ugpu=()
+  local cap_cpu="$NODE_CPUS_MILLI"
+  if [ -z "$cap_cpu" ]; then
+    [ -f "$A/nproc" ] || put "$A/nproc" "$(nproc 2>/dev/null || echo 1)"
+    read -r cap_cpu <"$A/nproc"
+    cap_cpu=$((cap_cpu * 1000))
+  fi
+  for f in "$ACTIVE"/*; do
+    [ -e "$f" ] || continue
+    id=$((10#${f##*/}))
+    read_status "$id"
+    case "$ST" in
+      RUNNING | SETTING_UP)
+        read_meta "$id"
+        for ((r = 0; r < META_NN; r++)); do
+          ucpu[r]=$((${ucpu[r]:-0} + META_CPU))
+          ugpu[r]=$((${ugpu[r]:-0} + META_GPU))
+        done
+        running=1
+        ;;
+    esac
+  done
+  for f in "$ACTIVE"/*; do
+    [ -e "$f" ] || continue
+    id=$((10#${f##*/}))
+    read_status "$id"
+    [ "$ST" = PENDING ] || continue
+    read_meta "$id"
+    fits=1
+    for ((r = 0; r < META_NN; r++)); do
+      if [ $((${ucpu[r]:-0} + META_CPU)) -gt "$cap_cpu" ] || [ $((${ugpu[r]:-0} + META_GPU)) -gt "$NODE_GPUS" ]; then fits=0; fi
+    done
+    if [ "$fits" = 0 ] && [ "$running" = 1 ]; then break; fi
+    start_job "$id" "$META_SETUP"
+    for ((r = 0; r < META_NN; r++)); do
+      ucpu[r]=$((${ucpu[r]:-0} + META_CPU))
+      ugpu[r]=$((${ugpu[r]:-0} + META_GPU))
+    done
+    running=1
+  done
+}
+
+start_job() {
+  local id="$1" setup="$2" st=RUNNING
+  [ "$setup" = 1 ] && st=SETTING_UP
+  now
+  write_status "$id" "$st" "$NOW"
+  setsid bash "$AGENT" driver "$id" </dev/null >>"$JOBS/$id.driver.log" 2>&1 &
+  record_pid "$JOBS/$id.driver" "$!"
+}
+
+# Jobs whose driver died without finishing become FAILED_DRIVER (caller holds the lock).
+reap() {
+  local f id
+  for f in "$ACTIVE"/*; do
+    [ -e "$f" ] || continue
+    id=$((10#${f##*/}))
+    read_status "$id"
+    case "$ST" in
+      RUNNING | SETTING_UP) alive "$JOBS/$id.driver" || finalize "$id" FAILED_DRIVER - ;;
+    esac
+  done
+}
+
+has_active() { local f; for f in "$ACTIVE"/*; do [ -e "$f" ] && return 0; done; return 1; }
+
+# ---- daemon ----
+ensure_daemon() { # caller holds the lock
+  alive "$A/daemon.pid" && return 0
+  setsid bash "$AGENT" daemon </dev/null >>"$A/daemon.log" 2>&1 &
+  record_pid "$A/daemon.pid" "$!"
+}
+
+cmd_daemon() {
+  local my_version="$VERSION"
+  trap 'exit 0' TERM INT
+  while :; do
+    # A newer agent was installed: continue as the new code (same pid, so daemon.pid stays valid).
+    local v=""
+    [ -f "$A/VERSION" ] && read -r v <"$A/VERSION"
+    [ -n "$v" ] && [ "$v" != "$my_version" ] && exec bash "$AGENT" daemon
+    lock
+    reap
+    schedule
+    has_active && touch_activity
+    [ -f "$A/last_active_ms" ] || touch_activity
+    unlock
+    autostop_check
+    sleep "$(ms_to_sec "$TICK_MS")"
+  done
+}
+
+# ---- autostop ----
+autostop_check() {
+  local minutes down set_ms last fired=""
+  [ -f "$A/autostop" ] || return 0
+  read -r minutes down set_ms <"$A/autostop"
+  [ "${minutes:--1}" -ge 0 ] 2>/dev/null || return 0
+  [ -f "$A/autostop_fired" ] && return 0
+  has_active && return 0
+  last=0
+  [ -f "$A/last_active_ms" ] && read -r last <"$A/last_active_ms"
+  now
+  [ $((NOW - last)) -ge $((minutes * MINUTE_MS)) ] || return 0
+  put "$A/autostop_fired" "$NOW $down"
+  if [ -s "$A/autostop_hook" ]; then
+    SKYDECK_AUTOSTOP_DOWN="$down" setsid bash "$A/autostop_hook" </dev/null >>"$A/autostop_hook.log" 2>&1 &
+  fi
+}
+
+cmd_autostop() {
+  local minutes="$1" down="${2:-0}"
+  [[ "$minutes" =~ ^-?[0-9]+$ ]] || die "autostop: minutes must be an integer"
+  local hook
+  hook="$(cat)"
+  lock
+  if [ -n "$hook" ]; then put "$A/autostop_hook" "$hook"; elif [ "$minutes" -lt 0 ]; then :; fi
+  now
+  put "$A/autostop" "$minutes $down $NOW"
+  touch_activity
+  ensure_daemon
+  unlock
+  echo ok
+}
+
+cmd_idle() {
+  local minutes=-1 down=0 set_ms=- last active=0 fired=- f
+  [ -f "$A/autostop" ] && read -r minutes down set_ms <"$A/autostop"
+  for f in "$ACTIVE"/*; do [ -e "$f" ] && active=$((active + 1)); done
+  now
+  last="$NOW"
+  [ -f "$A/last_active_ms" ] && read -r last <"$A/last_active_ms"
+  [ -f "$A/autostop_fired" ] && read -r fired _ <"$A/autostop_fired"
+  local idle=$((NOW - last))
+  [ "$active" -gt 0 ] && idle=0
+  printf '%s\t%s\t%s\t%s\t%s\n' "$idle" "$active" "$minutes" "$down" "$fired"
+}
+
+# ---- submit / queue / status ----
+cmd_submit() {
+  # Hot path (exec-to-running latency): builtins only, except setsid and the lock's rm.
+  local spec=""
+  IFS= read -r -d '' spec
+  local JOB_NAME="" JOB_USER="" JOB_RESOURCES="" JOB_CPUS_MILLI=500 JOB_GPUS=0 JOB_GPUS_DEMAND="" JOB_SETUP="" JOB_CLUSTER="" JOB_TASK_ID=""
+  local -a JOB_NODE_IPS=()
+  eval "$spec" || die "submit: the job spec is not valid bash"
+  local nn="${#JOB_NODE_IPS[@]}"
+  [ "$nn" -ge 1 ] || die "submit: JOB_NODE_IPS is empty"
+  local has_setup=0
+  [ -n "$JOB_SETUP" ] && has_setup=1
+  local clean_name="${JOB_NAME//[$'\t\n']/ }" clean_res="${JOB_RESOURCES//[$'\t\n']/ }" clean_user="${JOB_USER//[$'\t\n']/ }"
+  lock
+  local id=1
+  [ -f "$A/next_id" ] && read -r id <"$A/next_id"
+  put "$A/next_id" $((id + 1))
+  now
+  if [ -z "$JOB_TASK_ID" ]; then
+    local ts us
+    TZ=UTC printf -v ts '%(%Y-%m-%d-%H-%M-%S)T' "$((NOW / 1000))"
+    printf -v us '%06d' $(((NOW % 1000) * 1000))
+    JOB_TASK_ID="sky-$ts-${us}_${JOB_CLUSTER:-cluster}_$id"
+  fi
+  printf '%s\n' "$spec" >"$JOBS/$id.spec"
+  put "$JOBS/$id.meta" "$NOW$T${clean_user:--}$T${clean_name:--}$T${clean_res:--}$T$JOB_CPUS_MILLI$T${JOB_GPUS_DEMAND:-$JOB_GPUS}$T$nn$T$has_setup$T$JOB_TASK_ID"
+  write_status "$id" PENDING
+  set_active "$id"
+  touch_activity
+  schedule
+  ensure_daemon
+  unlock
+  echo "$id"
+}
+
+# One TSV line per job: id status submitted started ended exit user name resources logdir
+print_job() {
+  local id="$1"
+  [ -f "$JOBS/$id.meta" ] || return 0
+  read_meta "$id"
+  read_status "$id"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$ST" "$META_SUBMITTED" "$ST_STARTED" "$ST_ENDED" "$ST_EXIT" "$META_USER" "$META_NAME" "$META_RES" "$JOBS/$id"
+}
+
+reap_if_active() { if has_active; then lock; reap; unlock; fi; }
+
+cmd_queue() {
+  reap_if_active
+  local f id
+  if [ "${1:-}" = active ]; then
+    for f in "$ACTIVE"/*; do [ -e "$f" ] && print_job $((10#${f##*/})); done
+    return 0
+  fi
+  local -a ids=()
+  for f in "$JOBS"/*.meta; do
+    id="${f##*/}"
+    id="${id%.meta}"
+    [[ "$id" =~ ^[0-9]+$ ]] && ids+=("$id")
+  done
+  [ "${#ids[@]}" -eq 0 ] && return 0
+  local sorted
+  sorted=$(printf '%s\n' "${ids[@]}" | sort -n)
+  for id in $sorted; do print_job "$id"; done
+}
+
+cmd_status() {
+  reap_if_active
+  local id
+  for id in "$@"; do
+    if [ -f "$JOBS/$id.meta" ]; then print_job "$id"; else printf '%s\tNOT_FOUND\n' "$id"; fi
+  done
+}
+
+# Streams run.log from byte OFFSET; with FOLLOW=1 until the job ends. Ends with
+# "status=<STATUS> exit=<code> size=<bytes>" on stderr.
+cmd_tail() {
+  local id="$1" off="${2:-0}" follow="${3:-0}" size final
+  local J="$JOBS/$id"
+  [ -f "$J.meta" ] || { printf 'status=NOT_FOUND exit=- size=0\n' >&2; exit 3; }
+  while :; do
+    read_status "$id"
+    final=1
+    if [ "$follow" = 1 ] && ! is_terminal "$ST"; then
+      final=0
+      case "$ST" in RUNNING | SETTING_UP) alive "$J.driver" || { lock; reap; unlock; read_status "$id"; is_terminal "$ST" && final=1; } ;; esac
+    fi
+    size=$(stat -c %s "$J/run.log" 2>/dev/null || echo 0)
+    if [ "$size" -gt "$off" ]; then
+      tail -c +$((off + 1)) "$J/run.log" | head -c $((size - off))
+      off="$size"
+    fi
+    [ "$final" = 1 ] && break
+    sleep 0.1
+  done
+  printf 'status=%s exit=%s size=%s\n' "$ST" "$ST_EXIT" "$off" >&2
+}
+
+# ---- cancel ----
+cmd_cancel() {
+  local -a targets=() to_kill=() done_ids=()
+  local f id
+  lock
+  if [ "${1:-}" = all ]; then
+    for f in "$ACTIVE"/*; do [ -e "$f" ] && targets+=($((10#${f##*/}))); done
+  else
+    targets=("$@")
+  fi
+  for id in "${targets[@]}"; do
+    [[ "$id" =~ ^[0-9]+$ ]] || continue
+    read_status "$id"
+    [ -n "$ST" ] || continue
+    is_terminal "$ST" && continue
+    now
+    write_status "$id" CANCELLED "$ST_STARTED" "$NOW" -
+    clear_active "$id"
+    done_ids+=("$id")
+    case "$ST" in RUNNING | SETTING_UP) to_kill+=("$id") ;; esac
+  done
+  touch_activity
+  unlock
+  for id in "${to_kill[@]}"; do kill_job "$id" & done
+  wait
+  lock
+  schedule
+  unlock
+  [ "${#done_ids[@]}" -gt 0 ] && printf '%s\n' "${done_ids[@]}"
+  return 0
+}
+
+# Kills a job's rank process groups on every node (through the launchers), then its driver.
+kill_job() {
+  local id="$1" J="$JOBS/$1" r
+  (
+    . "$J.spec"
+    for ((r = 0; r < ${#JOB_NODE_IPS[@]}; r++)); do
+      load_launcher "$r"
+      timeout 20 "${L[@]}" "bash \"\$HOME/.skydeck_node/agent.sh\" kill-rank $id $r" </dev/null >/dev/null 2>&1 &
+    done
+    wait
+  )
+  local pid st
+  if alive "$J.driver"; then
+    read -r pid st <"$J.driver"
+    kill_group "$pid"
+  fi
+}
+
+cmd_kill_rank() {
+  local id="$1" r="$2" pg=""
+  local J="$JOBS/$id"
+  mkdir -p "$J"
+  : >"$J/killed-$r"
+  [ -f "$J/rank-$r.pgid" ] && read -r pg <"$J/rank-$r.pgid"
+  kill_group "$pg"
+}
+
+# ---- driver (runs detached on the head, one per job) ----
+cmd_driver() {
+  local id="$1"
+  local J="$JOBS/$id"
+  local JOB_NAME="" JOB_USER="" JOB_SETUP="" JOB_RUN="" JOB_WORKDIR="" JOB_CLUSTER_INFO="{}" JOB_GPUS=0
+  local -a JOB_NODE_IPS=() JOB_ENV=()
+  . "$J.spec"
+  mkdir -p "$J/tasks"
+  read_meta "$id"
+  local task_id="$META_TASK_ID" rc
+  if [ -n "$JOB_SETUP" ]; then
+    run_phase setup
+    rc=$?
+    if [ "$rc" != 0 ]; then
+      lock; finalize "$id" FAILED_SETUP "$rc"; schedule; unlock
+      return 0
+    fi
+    lock
+    read_status "$id"
+    if is_terminal "$ST"; then unlock; return 0; fi
+    write_status "$id" RUNNING "$ST_STARTED"
+    unlock
+  fi
+  run_phase run
+  rc=$?
+  local st=SUCCEEDED
+  [ "$rc" != 0 ] && st=FAILED
+  lock; finalize "$id" "$st" "$rc"; schedule; unlock
+}
+
+# Writes each rank's script (env + phase script) and runs it on its node through the
+# node's launcher; returns the first non-zero rank exit code (0 when all succeeded).
+run_phase() {
+  local phase="$1" n="${#JOB_NODE_IPS[@]}" r ips
+  ips=$(printf '%s\n' "${JOB_NODE_IPS[@]}")
+  ips="${ips%$'\n'}"
+  for ((r = 0; r < n; r++)); do
+    local payload="$J/$phase-$r.payload"
+    {
+      echo '# generated by skydeck-agent'
+      local kv
+      for kv in "${JOB_ENV[@]}"; do printf 'export %q\n' "$kv"; done
+      printf 'export SKYPILOT_NUM_NODES=%q SKYPILOT_TASK_ID=%q SKYPILOT_CLUSTER_INFO=%q SKYPILOT_USER=%q\n' "$n" "$task_id" "$JOB_CLUSTER_INFO" "$JOB_USER"
+      if [ "$phase" = setup ]; then
+        printf 'export SKYPILOT_SETUP_NODE_RANK=%q SKYPILOT_SETUP_NODE_IPS=%q SKYPILOT_SETUP_NUM_GPUS_PER_NODE=%q\n' "$r" "$ips" "$JOB_GPUS"
+        echo 'unset CUDA_VISIBLE_DEVICES'
+      else
+        printf 'export SKYPILOT_NODE_RANK=%q SKYPILOT_NODE_IPS=%q SKYPILOT_NUM_GPUS_PER_NODE=%q SKYPILOT_INTERNAL_JOB_ID=%q\n' "$r" "$ips" "$JOB_GPUS" "$id"
+      fi
+      if [ -n "$JOB_WORKDIR" ]; then
+        printf 'cd %q 2>/dev/null || cd "$HOME/"%q 2>/dev/null || cd "$HOME"\n' "$JOB_WORKDIR" "$JOB_WORKDIR"
+      else
+        echo 'cd "$HOME"'
+      fi
+      if [ "$phase" = setup ]; then printf '%s\n' "$JOB_SETUP"; else printf '%s\n' "$JOB_RUN"; fi
+    } >"$payload"
+    load_launcher "$r"
+    local cmd="bash \"\$HOME/.skydeck_node/agent.sh\" rank $id $r $phase"
+    rm -f "$J/$phase-$r.exit"
+    if [ "$n" = 1 ]; then
+      { "${L[@]}" "$cmd" <"$payload"; echo $? >"$J/$phase-$r.exit"; } >>"$J/run.log" 2>&1 &
+    else
+      local label="worker$r"
+      [ "$r" = 0 ] && label=head
+      local prefix="($label, rank=$r, ip=${JOB_NODE_IPS[r]}) "
+      { "${L[@]}" "$cmd" <"$payload" 2>&1; echo $? >"$J/$phase-$r.exit"; } |
+        tee -a "$J/tasks/$r-$label.log" | prefix_lines "$prefix" >>"$J/run.log" &
+    fi
+  done
+  wait
+  local code rc=0
+  for ((r = 0; r < n; r++)); do
+    code=255
+    [ -f "$J/$phase-$r.exit" ] && read -r code <"$J/$phase-$r.exit"
+    if [ "$code" != 0 ] && [ "$rc" = 0 ]; then rc="$code"; fi
+  done
+  return "$rc"
+}
+
+# L = rank R's launcher argv from the sourced spec; a leading ~/ means this node's HOME.
+load_launcher() {
+  local i
+  L=()
+  eval "L=(\"\${JOB_LAUNCHER_$1[@]}\")"
+  [ "${#L[@]}" -gt 0 ] || L=(bash -c)
+  for i in "${!L[@]}"; do [[ "${L[i]}" == "~/"* ]] && L[i]="$HOME/${L[i]#\~/}"; done
+}
+
+prefix_lines() {
+  if command -v sed >/dev/null 2>&1; then
+    local p="${1//\\/\\\\}"
+    p="${p//&/\\&}"
+    p="${p//|/\\|}"
+    sed -u "s|^|$p|"
+  else
+    local line
+    while IFS= read -r line || [ -n "$line" ]; do printf '%s%s\n' "$1" "$line"; done
+  fi
+}
+
+# Runs one rank's script on this node in its own process group (so cancel can kill the
+# whole tree), recording the group id; exits with the script's exit code.
+cmd_rank() {
+  local id="$1" r="$2" phase="$3"
+  local J="$JOBS/$id"
+  mkdir -p "$J"
+  local script="$J/$phase-$r.sh"
+  cat >"$script"
+  [ -f "$J/killed-$r" ] && exit 143
+  setsid bash "$script" </dev/null &
+  local pid=$!
+  echo "$pid" >"$J/rank-$r.pgid"
+  # Cancelled between our check and the pgid being written: stop now.
+  [ -f "$J/killed-$r" ] && kill_group "$pid"
+  wait "$pid"
+}
+
+cmd_ping() {
+  local d=dead active=0 f
+  alive "$A/daemon.pid" && d=alive
+  for f in "$ACTIVE"/*; do [ -e "$f" ] && active=$((active + 1)); done
+  now
+  printf 'ok\t%s\t%s\t%s\t%s\n' "${VERSION:-unknown}" "$d" "$active" "$NOW"
+}
+
+cmd_configure() {
+  local kv k v
+  touch "$A/config"
+  for kv in "$@"; do
+    k="${kv%%=*}"
+    v="${kv#*=}"
+    case "$k" in NODE_CPUS_MILLI | NODE_GPUS | TICK_MS | MINUTE_MS) ;; *) die "configure: unknown key $k" ;; esac
+    [[ "$v" =~ ^[0-9]+$ ]] || die "configure: $k must be a non-negative integer"
+    {
+      local line
+      while IFS= read -r line; do [[ "$line" == "CFG_$k="* ]] || printf '%s\n' "$line"; done <"$A/config"
+      echo "CFG_$k=$v"
+    } >"$A/config.tmp.$BASHPID"
+    mv -f "$A/config.tmp.$BASHPID" "$A/config"
+  done
+  echo ok
+}
+
+cmd_stop_daemon() {
+  local pid st
+  if alive "$A/daemon.pid"; then
+    read -r pid st <"$A/daemon.pid"
+    kill -TERM "$pid" 2>/dev/null
+  fi
+  echo ok
+}
+
+cmd="${1:-}"
+shift || true
+case "$cmd" in
+  ping) cmd_ping ;;
+  version) echo "${VERSION:-unknown}" ;;
+  submit) cmd_submit ;;
+  queue) cmd_queue "$@" ;;
+  status) cmd_status "$@" ;;
+  tail) cmd_tail "$@" ;;
+  cancel) cmd_cancel "$@" ;;
+  autostop) cmd_autostop "$@" ;;
+  idle) cmd_idle ;;
+  configure) cmd_configure "$@" ;;
+  ensure-daemon) lock; ensure_daemon; unlock; echo ok ;;
+  stop-daemon) cmd_stop_daemon ;;
+  daemon) cmd_daemon ;;
+  driver) cmd_driver "$@" ;;
+  rank) cmd_rank "$@" ;;
+  kill-rank) cmd_kill_rank "$@" ;;
+  *) die "unknown command '$cmd' (see the header of $AGENT)" ;;
+esac

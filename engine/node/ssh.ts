@@ -1,0 +1,461 @@
+/**
+ * SshTransport over ssh2. Connections are pooled (keyed by user/host/port/key/host-key policy):
+ * one TCP+SSH connection multiplexes many exec channels, so a warm exec costs one channel
+ * open (one round-trip) instead of a handshake. Keepalives detect dead peers; every failure
+ * becomes a TransportError naming user@host:port and what to do.
+ *
+ * putDir streams a tar archive (the `tar` package) into `tar -x` on the node over one exec
+ * channel: one round-trip for the whole tree, whereas SFTP costs several round-trips per file
+ * (open, write, close, mkdir). SFTP is the fallback when the node has no `tar`, and is used
+ * for putFile (atomic write + rename).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as crypto from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
+import * as tar from 'tar';
+import { CancelledError, InputError, SkyDeckError } from '../errors';
+import { BoundedOutput, isEnvName } from './output';
+import { shellJoin, shellQuote, shellQuoteRemotePath } from './quote';
+import { TransportError, type ExecOptions, type ExecResult, type Transport, type TransportFailure } from './transport';
+
+/** How to check the node's host key. Default 'accept-any' (SkyPilot: StrictHostKeyChecking no). */
+export type HostKeyPolicy = 'accept-any' | { knownHostsFile: string; acceptNew?: boolean };
+
+export interface SshTransportOptions {
+  host: string;
+  port?: number;
+  user: string;
+  /** Private key file (OpenSSH or PEM). Either this or privateKey. */
+  keyPath?: string;
+  privateKey?: string | Buffer;
+  passphrase?: string;
+  /** TCP connect + SSH handshake deadline (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Keepalive interval (default 10 s); the peer is declared dead after `keepaliveCountMax` (3) misses. */
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  hostKey?: HostKeyPolicy;
+  /** Parallel exec channels per connection (sshd's MaxSessions default is 10). Default 8. */
+  maxChannels?: number;
+}
+
+/** Thrown internally when a channel could not be opened (the command never started: safe to retry). */
+class ChannelOpenError extends Error {}
+
+class PooledConnection {
+  readonly client = new Client();
+  ready!: Promise<void>;
+  dead = false;
+  refs = 0;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  /** Rejecters of in-flight commands, called when the connection dies. */
+  readonly inflight = new Set<(err: Error) => void>();
+  private sftpSession?: Promise<SFTPWrapper>;
+
+  constructor(
+    readonly key: string,
+    private readonly maxChannels: number,
+  ) {}
+
+  async slot(): Promise<() => void> {
+    if (this.active >= this.maxChannels) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.active--;
+      this.waiting.shift()?.();
+    };
+  }
+
+  sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= new Promise<SFTPWrapper>((resolve, reject) => {
+      this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)));
+    });
+    this.sftpSession.catch(() => (this.sftpSession = undefined));
+    return this.sftpSession;
+  }
+
+  markDead(err: Error): void {
+    if (this.dead) return;
+    this.dead = true;
+    if (pool.get(this.key) === this) pool.delete(this.key);
+    for (const reject of [...this.inflight]) reject(err);
+    this.inflight.clear();
+    for (const w of this.waiting.splice(0)) w();
+  }
+}
+
+const pool = new Map<string, PooledConnection>();
+
+/** Ends every pooled SSH connection (tests, process shutdown). */
+export function closeAllSshConnections(): void {
+  for (const conn of [...pool.values()]) {
+    conn.markDead(new Error('closed'));
+    conn.client.end();
+  }
+  pool.clear();
+}
+
+export class SshTransport implements Transport {
+  readonly description: string;
+  private readonly options: Required<Pick<SshTransportOptions, 'port' | 'connectTimeoutMs' | 'keepaliveIntervalMs' | 'keepaliveCountMax' | 'maxChannels'>> & SshTransportOptions;
+  private held?: PooledConnection;
+  private closed = false;
+
+  constructor(options: SshTransportOptions) {
+    this.options = { port: 22, connectTimeoutMs: 10_000, keepaliveIntervalMs: 10_000, keepaliveCountMax: 3, maxChannels: 8, ...options };
+    this.description = `${options.user}@${options.host}:${this.options.port}`;
+  }
+
+  private poolKey(): string {
+    const o = this.options;
+    const keyId = o.keyPath ?? (o.privateKey ? crypto.createHash('sha256').update(o.privateKey).digest('hex').slice(0, 16) : 'none');
+    const hk = o.hostKey === undefined || o.hostKey === 'accept-any' ? 'any' : `${o.hostKey.knownHostsFile}:${o.hostKey.acceptNew ? 1 : 0}`;
+    return `${o.user}@${o.host}:${o.port}|${keyId}|${hk}`;
+  }
+
+  /** A ready pooled connection (connecting when none is alive). */
+  private async connection(): Promise<PooledConnection> {
+    if (this.closed) throw new TransportError('closed', this.description, `The SSH transport to ${this.description} was closed.`, { hint: 'Create a new transport.' });
+    const key = this.poolKey();
+    let conn = pool.get(key);
+    if (!conn || conn.dead) {
+      conn = this.connect(key);
+      pool.set(key, conn);
+    }
+    if (this.held !== conn) {
+      if (this.held) this.release(this.held);
+      this.held = conn;
+      conn.refs++;
+    }
+    await conn.ready;
+    return conn;
+  }
+
+  private release(conn: PooledConnection): void {
+    conn.refs--;
+    if (conn.refs <= 0) {
+      if (pool.get(conn.key) === conn) pool.delete(conn.key);
+      conn.markDead(new Error('released'));
+      conn.client.end();
+    }
+  }
+
+  private connect(key: string): PooledConnection {
+    const o = this.options;
+    const conn = new PooledConnection(key, o.maxChannels);
+    let hostKeyProblem: string | undefined;
+    conn.ready = new Promise<void>((resolve, reject) => {
+      let privateKey: string | Buffer | undefined = o.privateKey;
+      if (!privateKey && o.keyPath) {
+        try {
+          privateKey = fs.readFileSync(o.keyPath);
+        } catch (err) {
+          conn.dead = true;
+          reject(new TransportError('auth', this.description, `Cannot read the SSH identity file ${o.keyPath} for ${this.description}.`, { hint: 'Check the path in the node pool / cluster config and its permissions.', cause: err }));
+          return;
+        }
+      }
+      let settled = false;
+      conn.client.on('ready', () => {
+        settled = true;
+        resolve();
+      });
+      conn.client.on('error', (err: Error & { level?: string; code?: string }) => {
+        const terr = this.classify(err, hostKeyProblem, settled);
+        if (!settled) {
+          settled = true;
+          conn.markDead(terr);
+          reject(terr);
+        } else conn.markDead(terr);
+      });
+      conn.client.on('close', () => {
+        const terr = new TransportError('closed', this.description, `The SSH connection to ${this.description} was closed (the node may have stopped, rebooted or its SSH server was stopped).`, {
+          hint: 'Check that the node is up (`skydeck status --refresh`); commands that were running have an unknown outcome.',
+        });
+        if (!settled) {
+          settled = true;
+          reject(new TransportError('unreachable', this.description, `The SSH connection to ${this.description} closed during the handshake.`, { hint: 'Check that an SSH server is listening on that port.' }));
+        }
+        conn.markDead(terr);
+      });
+      try {
+        conn.client.connect({
+          host: o.host,
+          port: o.port,
+          username: o.user,
+          privateKey,
+          passphrase: o.passphrase,
+          readyTimeout: o.connectTimeoutMs,
+          keepaliveInterval: o.keepaliveIntervalMs,
+          keepaliveCountMax: o.keepaliveCountMax,
+          hostVerifier: (hostKey: Buffer) => {
+            hostKeyProblem = checkHostKey(o.hostKey, o.host, o.port, hostKey);
+            return hostKeyProblem === undefined;
+          },
+        });
+      } catch (err) {
+        settled = true;
+        conn.dead = true;
+        reject(new TransportError('auth', this.description, `Cannot use the SSH key for ${this.description}: ${(err as Error).message}`, { hint: 'Check the identity file (format, passphrase).', cause: err }));
+      }
+    });
+    conn.ready.catch(() => undefined);
+    return conn;
+  }
+
+  private classify(err: Error & { level?: string; code?: string }, hostKeyProblem: string | undefined, connected: boolean): TransportError {
+    const d = this.description;
+    const o = this.options;
+    const mk = (kind: TransportFailure, msg: string, hint: string): TransportError => new TransportError(kind, d, msg, { hint, cause: err });
+    if (hostKeyProblem) return mk('host-key', `Host key verification failed for ${d}: ${hostKeyProblem}`, 'If the node was re-created, remove its line from the known-hosts file; otherwise someone may be intercepting the connection.');
+    if (err.level === 'client-authentication')
+      return mk('auth', `Permission denied for ${d} (publickey${o.keyPath ? `, key ${o.keyPath}` : ''}).`, `Check the user name and that the public key is in ~${o.user}/.ssh/authorized_keys on ${o.host}.`);
+    if (err.level === 'client-timeout') {
+      if (connected) return mk('closed', `The SSH connection to ${d} stopped answering (keepalive timeout).`, 'The node or the network to it is down; check it and retry.');
+      return mk('timeout', `Timed out after ${o.connectTimeoutMs} ms connecting to ${d}.`, 'Check that the host is up and reachable (address, firewall, VPN).');
+    }
+    if (err.code === 'ECONNREFUSED') return mk('unreachable', `Connection refused by ${o.host}:${o.port} (${d}): no SSH server is listening.`, 'Check that sshd runs on the node and the port is right.');
+    if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return mk('unreachable', `Cannot resolve host name ${o.host} (${d}).`, 'Check the host name or use an IP address.');
+    if (err.code && ['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'EADDRNOTAVAIL'].includes(err.code))
+      return mk('unreachable', `Cannot reach ${d} (${err.code}).`, 'Check that the host is up and that this machine has a route to it.');
+    if (connected) return mk('closed', `The SSH connection to ${d} failed: ${err.message}.`, 'Check the node and retry.');
+    return mk('unreachable', `Cannot connect to ${d}: ${err.message}.`, 'Check that the host is up and runs an SSH server.');
+  }
+
+  async exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (argv.length === 0) throw new InputError('exec needs a command (empty argv).');
+    const command = buildRemoteCommand(argv, options);
+    for (let attempt = 0; ; attempt++) {
+      if (options.signal?.aborted) throw new CancelledError(`Command on ${this.description}`);
+      const conn = await this.connection();
+      try {
+        return await this.run(conn, command, argv, options);
+      } catch (err) {
+        // The channel never opened (the pooled connection had just died): reconnect once.
+        if (err instanceof ChannelOpenError && attempt === 0 && conn.dead) continue;
+        if (err instanceof ChannelOpenError) {
+          throw new TransportError(conn.dead ? 'closed' : 'unreachable', this.description, `Cannot open a command channel on ${this.description}: ${err.message}.`, {
+            hint: conn.dead ? 'The connection was lost; check the node and retry.' : 'The SSH server refused a new session (MaxSessions?); retry.',
+          });
+        }
+        throw err;
+      }
+    }
+  }
+
+  private async run(conn: PooledConnection, command: string, argv: string[], options: ExecOptions): Promise<ExecResult> {
+    const release = await conn.slot();
+    try {
+      return await new Promise<ExecResult>((resolve, reject) => {
+        const stdout = new BoundedOutput();
+        const stderr = new BoundedOutput();
+        let channel: ClientChannel | undefined;
+        let exitCode: number | undefined;
+        let done = false;
+        let timer: NodeJS.Timeout | undefined;
+        const finish = (err: Error | undefined, result?: ExecResult): void => {
+          if (done) return;
+          done = true;
+          conn.inflight.delete(onConnectionLost);
+          options.signal?.removeEventListener('abort', onAbort);
+          if (timer) clearTimeout(timer);
+          if (err) {
+            try {
+              channel?.close();
+            } catch {
+              /* connection already gone */
+            }
+            reject(err);
+          } else resolve(result as ExecResult);
+        };
+        const onConnectionLost = (err: Error): void => {
+          if (!channel) return finish(new ChannelOpenError(err.message));
+          finish(
+            err instanceof TransportError
+              ? new TransportError(err.kind === 'timeout' ? 'closed' : err.kind, this.description, `${err.message} '${argv[0]}' was running; its outcome is unknown.`, { hint: err.hint, cause: err })
+              : new TransportError('closed', this.description, `The SSH connection to ${this.description} was lost while '${argv[0]}' was running; its outcome is unknown.`, { hint: 'Check the node and retry.', cause: err }),
+          );
+        };
+        const onAbort = (): void => {
+          try {
+            channel?.signal('KILL');
+          } catch {
+            /* best effort: sshd may not support signals */
+          }
+          finish(new CancelledError(`Command on ${this.description}`));
+        };
+        conn.inflight.add(onConnectionLost);
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        if (options.timeoutMs) {
+          timer = setTimeout(() => {
+            try {
+              channel?.signal('KILL');
+            } catch {
+              /* best effort */
+            }
+            finish(new TransportError('timeout', this.description, `'${argv[0]}' on ${this.description} did not finish within ${options.timeoutMs} ms.`, { hint: 'Raise the timeout or check what the command waits for.' }));
+          }, options.timeoutMs);
+        }
+        try {
+          conn.client.exec(command, (err, stream) => {
+            if (err) return finish(new ChannelOpenError(err.message));
+            if (done) {
+              stream.close();
+              return;
+            }
+            channel = stream;
+            stream.on('data', (c: Buffer) => {
+              stdout.push(c);
+              options.onStdout?.(c);
+            });
+            stream.stderr.on('data', (c: Buffer) => {
+              stderr.push(c);
+              options.onStderr?.(c);
+            });
+            stream.on('exit', (code: number | null, signalName?: string) => {
+              exitCode = code ?? 128 + signalNumber(signalName);
+            });
+            stream.on('close', () => finish(undefined, { exitCode: exitCode ?? (conn.dead ? -1 : 0), stdout: stdout.toString(), stderr: stderr.toString() }));
+            stream.on('error', (e: Error) => finish(new TransportError('closed', this.description, `Command channel on ${this.description} failed: ${e.message}.`, { hint: 'Retry.', cause: e })));
+            if (options.stdin instanceof Readable) options.stdin.pipe(stream);
+            else stream.end(options.stdin ?? '');
+          });
+        } catch (err) {
+          finish(new ChannelOpenError((err as Error).message));
+        }
+      });
+    } finally {
+      release();
+    }
+  }
+
+  async putFile(remotePath: string, content: string | Buffer, mode?: number): Promise<void> {
+    const conn = await this.connection();
+    const sftp = await conn.sftp().catch((err: Error) => {
+      throw new TransportError('closed', this.description, `Cannot start SFTP on ${this.description}: ${err.message}.`, { hint: 'Check that the SSH server enables the sftp subsystem.', cause: err });
+    });
+    const target = sftpPath(remotePath);
+    const tmp = `${target}.tmp-${crypto.randomBytes(4).toString('hex')}`;
+    const write = (): Promise<void> =>
+      new Promise((resolve, reject) => sftp.writeFile(tmp, content, mode !== undefined ? { mode } : {}, (err) => (err ? reject(err) : resolve())));
+    try {
+      await write();
+    } catch (err) {
+      if ((err as { code?: number }).code !== 2) throw this.sftpError('write', remotePath, err);
+      // No such directory: create parents (one exec) and retry.
+      const mk = await this.exec(['mkdir', '-p', path.posix.dirname(target) || '.']);
+      if (mk.exitCode !== 0) throw new SkyDeckError('REMOTE_WRITE_FAILED', `Cannot create ${path.posix.dirname(remotePath)} on ${this.description}: ${mk.stderr.trim()}`);
+      await write().catch((e: unknown) => {
+        throw this.sftpError('write', remotePath, e);
+      });
+    }
+    if (mode !== undefined) await new Promise<void>((resolve, reject) => sftp.chmod(tmp, mode, (err) => (err ? reject(this.sftpError('chmod', remotePath, err)) : resolve())));
+    await new Promise<void>((resolve, reject) => sftp.ext_openssh_rename(tmp, target, (err) => (err ? reject(this.sftpError('rename', remotePath, err)) : resolve())));
+  }
+
+  private sftpError(op: string, remotePath: string, err: unknown): Error {
+    if (err instanceof TransportError) return err;
+    return new SkyDeckError('REMOTE_WRITE_FAILED', `SFTP ${op} of ${remotePath} on ${this.description} failed: ${(err as Error).message}.`, { hint: 'Check permissions and free space on the node.', cause: err });
+  }
+
+  async putDir(localDir: string, remoteDir: string, filter?: (relPath: string) => boolean): Promise<void> {
+    const src = path.resolve(localDir);
+    const archive = tar.c(
+      {
+        cwd: src,
+        portable: true,
+        filter: (p: string) => {
+          const rel = p.replace(/^\.\/?/, '');
+          return rel === '' || !filter || filter(rel);
+        },
+      },
+      ['.'],
+    );
+    const dest = shellQuoteRemotePath(remoteDir);
+    const script = `command -v tar >/dev/null 2>&1 || exit 127; mkdir -p ${dest} && tar --no-same-owner -xf - -C ${dest}`;
+    const result = await this.exec(['sh', '-c', script], { stdin: Readable.from(archive as AsyncIterable<Buffer>) });
+    if (result.exitCode === 127) return this.putDirSftp(src, remoteDir, filter);
+    if (result.exitCode !== 0) throw new SkyDeckError('REMOTE_WRITE_FAILED', `Copying ${localDir} to ${remoteDir} on ${this.description} failed: ${result.stderr.trim()}`, { hint: 'Check permissions and free space on the node.' });
+  }
+
+  /** Fallback for nodes without tar: one SFTP write per file. */
+  private async putDirSftp(src: string, remoteDir: string, filter?: (relPath: string) => boolean): Promise<void> {
+    const files: string[] = [];
+    const dirs: string[] = [''];
+    const walk = (rel: string): void => {
+      for (const e of fs.readdirSync(path.join(src, rel), { withFileTypes: true })) {
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (filter && !filter(r)) continue;
+        if (e.isDirectory()) {
+          dirs.push(r);
+          walk(r);
+        } else if (e.isFile()) files.push(r);
+      }
+    };
+    walk('');
+    const base = remoteDir.replace(/\/+$/, '');
+    const mk = await this.exec(['sh', '-c', `mkdir -p ${dirs.map((d) => shellQuoteRemotePath(d ? `${base}/${d}` : base)).join(' ')}`]);
+    if (mk.exitCode !== 0) throw new SkyDeckError('REMOTE_WRITE_FAILED', `Cannot create ${remoteDir} on ${this.description}: ${mk.stderr.trim()}`);
+    for (const f of files) {
+      const st = fs.statSync(path.join(src, f));
+      await this.putFile(`${base}/${f}`, fs.readFileSync(path.join(src, f)), st.mode & 0o777);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.held) {
+      this.release(this.held);
+      this.held = undefined;
+    }
+  }
+}
+
+/** `export K=V; cd DIR && argv...` for the login shell on the node (sshd does not accept env requests by default). */
+export function buildRemoteCommand(argv: string[], options: Pick<ExecOptions, 'env' | 'cwd'> = {}): string {
+  let cmd = '';
+  const env = Object.entries(options.env ?? {});
+  for (const [k] of env) if (!isEnvName(k)) throw new InputError(`Invalid environment variable name '${k}'.`);
+  if (env.length) cmd += `export ${env.map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')}; `;
+  if (options.cwd) cmd += `cd ${shellQuoteRemotePath(options.cwd)} && `;
+  return cmd + shellJoin(argv);
+}
+
+/** SFTP paths are relative to the login directory, so `~/x` is `x`. */
+function sftpPath(remotePath: string): string {
+  if (remotePath === '~') return '.';
+  if (remotePath.startsWith('~/')) return remotePath.slice(2) || '.';
+  return remotePath;
+}
+
+function checkHostKey(policy: HostKeyPolicy | undefined, host: string, port: number, key: Buffer): string | undefined {
+  if (policy === undefined || policy === 'accept-any') return undefined;
+  const name = port === 22 ? host : `[${host}]:${port}`;
+  const typeLen = key.readUInt32BE(0);
+  const type = key.subarray(4, 4 + typeLen).toString();
+  const line = `${type} ${key.toString('base64')}`;
+  let known: string[] = [];
+  try {
+    known = fs.readFileSync(policy.knownHostsFile, 'utf8').split('\n');
+  } catch {
+    /* no file yet */
+  }
+  const entries = known.map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 3 && f[0].split(',').includes(name));
+  if (entries.some((f) => `${f[1]} ${f[2]}` === line)) return undefined;
+  if (entries.length > 0) return `its ${type} key differs from the one recorded in ${policy.knownHostsFile}.`;
+  if (!policy.acceptNew) return `no key is recorded for ${name} in ${policy.knownHostsFile}.`;
+  fs.mkdirSync(path.dirname(policy.knownHostsFile), { recursive: true });
+  fs.appendFileSync(policy.knownHostsFile, `${name} ${line}\n`, { mode: 0o600 });
+  return undefined;
+}
+
+const SIGNAL_NUMBERS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, ABRT: 6, KILL: 9, SEGV: 11, PIPE: 13, ALRM: 14, TERM: 15, USR1: 10, USR2: 12 };
+function signalNumber(name: string | undefined): number {
+  return name ? (SIGNAL_NUMBERS[name.replace(/^SIG/, '')] ?? 1) : 0;
+}
