@@ -97,7 +97,7 @@ function pidsInMountNs(ns: string, comm?: string): number[] {
     const pid = Number(e);
     if (pid === process.pid || mountNs(pid) !== ns) continue;
     if (comm) {
-      let c = '';
+      let c: string;
       try {
         c = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
       } catch {
