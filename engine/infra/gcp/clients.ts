@@ -1,0 +1,56 @@
+/**
+ * Compute Engine clients (REST transport, `fallback: true`). SKYDECK_GCP_ENDPOINT
+ * (http://127.0.0.1:PORT) points them at a local fake: host, port and protocol must be
+ * passed separately (a port inside apiEndpoint is ignored; test-infrastructure.md 4).
+ */
+import { FirewallsClient, GlobalOperationsClient, InstancesClient, ZoneOperationsClient } from '@google-cloud/compute';
+import { googleAuthLibrary } from 'google-gax';
+import type { GcpCredentials } from './credentials';
+
+type Options = ConstructorParameters<typeof InstancesClient>[0];
+
+export interface GcpClients {
+  project: string;
+  instances: InstancesClient;
+  firewalls: FirewallsClient;
+  zoneOperations: ZoneOperationsClient;
+  globalOperations: GlobalOperationsClient;
+}
+
+export function gcpEndpointOverride(): string | undefined {
+  return process.env.SKYDECK_GCP_ENDPOINT || undefined;
+}
+
+function clientOptions(creds: GcpCredentials): Options {
+  const opts: NonNullable<Options> = { projectId: creds.project, fallback: true };
+  const endpoint = gcpEndpointOverride();
+  if (endpoint) {
+    const u = new URL(endpoint);
+    Object.assign(opts, { apiEndpoint: u.hostname, port: Number(u.port) || (u.protocol === 'https:' ? 443 : 80), protocol: u.protocol.replace(':', '') });
+  }
+  if (creds.accessToken) {
+    const auth = new googleAuthLibrary.OAuth2Client();
+    auth.setCredentials({ access_token: creds.accessToken, expiry_date: Date.now() + 3600_000 });
+    opts.authClient = auth;
+  } else if (creds.keyFile) {
+    opts.keyFilename = creds.keyFile;
+  }
+  return opts;
+}
+
+let cached: { key: string; clients: GcpClients } | undefined;
+
+export function gcpClients(creds: GcpCredentials): GcpClients {
+  const key = `${creds.project}|${creds.keyFile ?? ''}|${creds.accessToken ?? ''}|${gcpEndpointOverride() ?? ''}`;
+  if (cached?.key === key) return cached.clients;
+  const o = clientOptions(creds);
+  const clients: GcpClients = {
+    project: creds.project as string,
+    instances: new InstancesClient(o),
+    firewalls: new FirewallsClient(o),
+    zoneOperations: new ZoneOperationsClient(o),
+    globalOperations: new GlobalOperationsClient(o),
+  };
+  cached = { key, clients };
+  return clients;
+}

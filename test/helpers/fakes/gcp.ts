@@ -1,0 +1,299 @@
+/**
+ * A fake Compute Engine API (REST, v1) on loopback, faithful to the documented shapes of
+ * the calls the GCP provider makes: instances insert/get/list/start/stop/delete, firewalls
+ * insert/get/patch/delete, and zone/global operations get/wait. Instances walk through
+ * PROVISIONING -> STAGING -> RUNNING and STOPPING -> TERMINATED one step per read, and
+ * operations finish on `wait` (or after a read), so pollers see real transitions.
+ *
+ * Faults are injected the two ways the real API reports them: as an HTTP error on the
+ * call (e.g. 403 quotaExceeded) or as an error inside the finished operation
+ * (e.g. ZONE_RESOURCE_POOL_EXHAUSTED), which is how capacity errors usually arrive.
+ * Docs: https://cloud.google.com/compute/docs/reference/rest/v1/instances,
+ * .../firewalls, .../zoneOperations, .../globalOperations.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+type Json = Record<string, unknown>;
+
+export interface GcpFault {
+  /** 'instances.insert', 'instances.start', 'firewalls.insert', ... */
+  method: string;
+  zone?: string;
+  /** Report the error in the operation (like capacity errors) or as the HTTP response. */
+  via: 'operation' | 'http';
+  /** Operation error code (ZONE_RESOURCE_POOL_EXHAUSTED, QUOTA_EXCEEDED, ...) or HTTP `reason`. */
+  code: string;
+  message: string;
+  httpStatus?: number;
+  times?: number;
+}
+
+interface Op {
+  json: Json;
+  /** Applied when the operation finishes (unless it fails). */
+  effect?: () => void;
+  error?: { code: string; message: string };
+  scope: { kind: 'zone'; zone: string } | { kind: 'global' };
+  seen?: boolean;
+}
+
+export interface FakeGcp {
+  url: string;
+  port: number;
+  project: string;
+  instances: Map<string, Json>;
+  firewalls: Map<string, Json>;
+  /** Requests seen: 'METHOD path'. */
+  requests: string[];
+  inject(fault: GcpFault): void;
+  reset(): void;
+  /** Changes an instance's status as if done outside SkyDeck (console, preemption). */
+  setStatus(name: string, status: string): void;
+  remove(name: string): void;
+  close(): Promise<void>;
+}
+
+const STEPS: Record<string, string> = { PROVISIONING: 'STAGING', STAGING: 'RUNNING', STOPPING: 'TERMINATED' };
+
+export async function startFakeGcp(options: { project?: string } = {}): Promise<FakeGcp> {
+  const project = options.project ?? 'skydeck-test';
+  const instances = new Map<string, Json>(); // key: zone/name
+  const firewalls = new Map<string, Json>();
+  const ops = new Map<string, Op>();
+  const requests: string[] = [];
+  let faults: GcpFault[] = [];
+  let seq = 1000;
+  let ipSeq = 2;
+  let base = '';
+
+  const selfLink = (p: string) => `${base}/compute/v1/projects/${project}/${p}`;
+  const now = () => new Date().toISOString();
+
+  function httpError(res: http.ServerResponse, status: number, reason: string, message: string): void {
+    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
+    const statusName = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ALREADY_EXISTS', 429: 'RESOURCE_EXHAUSTED' }[status];
+    res.end(JSON.stringify({ error: { code: status, message, errors: [{ message, domain: 'global', reason }], ...(statusName ? { status: statusName } : {}) } }));
+  }
+
+  function send(res: http.ServerResponse, body: Json): void {
+    res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8' });
+    res.end(JSON.stringify(body));
+  }
+
+  function takeFault(method: string, zone?: string): GcpFault | undefined {
+    const f = faults.find((x) => x.method === method && (!x.zone || x.zone === zone) && (x.times ?? 1) > 0);
+    if (f && f.times !== undefined) f.times--;
+    return f;
+  }
+
+  function newOp(type: string, target: string, scope: Op['scope'], effect?: () => void, error?: Op['error']): Json {
+    const name = `operation-${Date.now()}-${seq++}`;
+    const where = scope.kind === 'zone' ? `zones/${scope.zone}` : 'global';
+    const json: Json = {
+      kind: 'compute#operation',
+      id: String(seq),
+      name,
+      operationType: type,
+      targetLink: target,
+      status: 'RUNNING',
+      progress: 0,
+      insertTime: now(),
+      startTime: now(),
+      selfLink: selfLink(`${where}/operations/${name}`),
+      ...(scope.kind === 'zone' ? { zone: selfLink(`zones/${scope.zone}`) } : {}),
+    };
+    ops.set(name, { json, effect, error, scope });
+    return json;
+  }
+
+  function finish(op: Op): Json {
+    if (op.json.status !== 'DONE') {
+      op.json.status = 'DONE';
+      op.json.progress = 100;
+      op.json.endTime = now();
+      if (op.error) {
+        op.json.error = { errors: [{ code: op.error.code, message: op.error.message }] };
+        op.json.httpErrorStatusCode = 400;
+        op.json.httpErrorMessage = 'BAD REQUEST';
+      } else op.effect?.();
+    }
+    return op.json;
+  }
+
+  function advance(inst: Json): Json {
+    const next = STEPS[inst.status as string];
+    if (next) inst.status = next;
+    return inst;
+  }
+
+  function matchesFilter(inst: Json, filter: string | null): boolean {
+    if (!filter) return true;
+    const labels = (inst.labels ?? {}) as Record<string, string>;
+    const terms = [...filter.matchAll(/labels\.([a-z0-9_-]+)\s*(=|!=|eq|ne)\s*"?([^")\s]+)"?/g)];
+    return terms.every(([, k, op, v]) => (op === '=' || op === 'eq' ? labels[k] === v : labels[k] !== v));
+  }
+
+  function instanceOp(res: http.ServerResponse, method: string, zone: string, name: string, effect: () => void): void {
+    const inst = instances.get(`${zone}/${name}`);
+    if (!inst) return httpError(res, 404, 'notFound', `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`);
+    const fault = takeFault(method, zone);
+    if (fault?.via === 'http') return httpError(res, fault.httpStatus ?? 400, fault.code, fault.message);
+    send(res, newOp(method.split('.')[1], inst.selfLink as string, { kind: 'zone', zone }, effect, fault ? { code: fault.code, message: fault.message } : undefined));
+  }
+
+  function createInstance(zone: string, body: Json): void {
+    const name = body.name as string;
+    const nics = ((body.networkInterfaces as Json[] | undefined) ?? [{}]).map((nic, i) => ({
+      ...nic,
+      name: `nic${i}`,
+      networkIP: `10.128.0.${ipSeq}`,
+      accessConfigs: ((nic.accessConfigs as Json[] | undefined) ?? []).map((ac) => ({ ...ac, natIP: `34.1.0.${ipSeq}`, kind: 'compute#accessConfig' })),
+    }));
+    ipSeq++;
+    instances.set(`${zone}/${name}`, {
+      ...body,
+      kind: 'compute#instance',
+      id: String(seq++),
+      creationTimestamp: now(),
+      zone: selfLink(`zones/${zone}`),
+      status: 'PROVISIONING',
+      networkInterfaces: nics,
+      selfLink: selfLink(`zones/${zone}/instances/${name}`),
+    });
+  }
+
+  function handle(req: http.IncomingMessage, res: http.ServerResponse, body: Json): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const p = url.pathname;
+    requests.push(`${req.method} ${p}`);
+    if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) {
+      return httpError(res, 401, 'required', 'Request is missing required authentication credential. Expected OAuth 2 access token.');
+    }
+    const prefix = `/compute/v1/projects/${project}/`;
+    if (!p.startsWith(prefix)) {
+      const other = /^\/compute\/v1\/projects\/([^/]+)/.exec(p)?.[1];
+      return httpError(res, 403, 'forbidden', `Project ${other ?? '?'} not found or access denied (the fake serves project ${project}).`);
+    }
+    const rest = p.slice(prefix.length).split('/');
+    // zones/{zone}/instances[/{name}[/{verb}]]
+    if (rest[0] === 'zones' && rest[2] === 'instances') {
+      const zone = rest[1];
+      const name = rest[3];
+      const verb = rest[4];
+      if (!name && req.method === 'POST') {
+        const fault = takeFault('instances.insert', zone);
+        if (fault?.via === 'http') return httpError(res, fault.httpStatus ?? 403, fault.code, fault.message);
+        const iname = body.name as string;
+        if (instances.has(`${zone}/${iname}`)) return httpError(res, 409, 'alreadyExists', `The resource 'projects/${project}/zones/${zone}/instances/${iname}' already exists`);
+        return send(
+          res,
+          newOp('insert', selfLink(`zones/${zone}/instances/${iname}`), { kind: 'zone', zone }, () => createInstance(zone, body), fault ? { code: fault.code, message: fault.message } : undefined),
+        );
+      }
+      if (!name && req.method === 'GET') {
+        const filter = url.searchParams.get('filter');
+        const items = [...instances.entries()].filter(([k, v]) => k.startsWith(`${zone}/`) && matchesFilter(v, filter)).map(([, v]) => advance(v));
+        return send(res, { kind: 'compute#instanceList', id: `projects/${project}/zones/${zone}/instances`, items, selfLink: selfLink(`zones/${zone}/instances`) });
+      }
+      const key = `${zone}/${name}`;
+      if (!verb && req.method === 'GET') {
+        const inst = instances.get(key);
+        if (!inst) return httpError(res, 404, 'notFound', `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`);
+        return send(res, advance(inst));
+      }
+      if (!verb && req.method === 'DELETE') return instanceOp(res, 'instances.delete', zone, name, () => instances.delete(key));
+      if (verb === 'stop' && req.method === 'POST') {
+        return instanceOp(res, 'instances.stop', zone, name, () => {
+          const i = instances.get(key);
+          if (i) i.status = 'STOPPING';
+        });
+      }
+      if (verb === 'start' && req.method === 'POST') {
+        return instanceOp(res, 'instances.start', zone, name, () => {
+          const i = instances.get(key);
+          if (i) i.status = 'STAGING';
+        });
+      }
+    }
+    // zones/{zone}/operations/{op}[/wait] and global/operations/{op}[/wait]
+    const opIdx = rest[0] === 'zones' ? 2 : rest[0] === 'global' ? 1 : -1;
+    if (opIdx > 0 && rest[opIdx] === 'operations' && rest[opIdx + 1]) {
+      const op = ops.get(rest[opIdx + 1]);
+      if (!op) return httpError(res, 404, 'notFound', `The resource '${p}' was not found`);
+      // `wait` returns once DONE; a plain get reports RUNNING once, then DONE.
+      if (rest[opIdx + 2] === 'wait' || op.seen) return send(res, finish(op));
+      op.seen = true;
+      return send(res, op.json);
+    }
+    // global/firewalls[/{name}]
+    if (rest[0] === 'global' && rest[1] === 'firewalls') {
+      const name = rest[2];
+      if (!name && req.method === 'POST') {
+        const fault = takeFault('firewalls.insert');
+        if (fault?.via === 'http') return httpError(res, fault.httpStatus ?? 403, fault.code, fault.message);
+        const fname = body.name as string;
+        if (firewalls.has(fname)) return httpError(res, 409, 'alreadyExists', `The resource 'projects/${project}/global/firewalls/${fname}' already exists`);
+        const link = selfLink(`global/firewalls/${fname}`);
+        return send(res, newOp('insert', link, { kind: 'global' }, () => firewalls.set(fname, { ...body, kind: 'compute#firewall', id: String(seq++), selfLink: link, creationTimestamp: now() })));
+      }
+      if (!name && req.method === 'GET') return send(res, { kind: 'compute#firewallList', items: [...firewalls.values()], selfLink: selfLink('global/firewalls') });
+      const fw = firewalls.get(name);
+      if (!fw) return httpError(res, 404, 'notFound', `The resource 'projects/${project}/global/firewalls/${name}' was not found`);
+      if (req.method === 'GET') return send(res, fw);
+      if (req.method === 'DELETE') return send(res, newOp('delete', fw.selfLink as string, { kind: 'global' }, () => firewalls.delete(name)));
+      if (req.method === 'PATCH') return send(res, newOp('patch', fw.selfLink as string, { kind: 'global' }, () => Object.assign(fw, body)));
+    }
+    httpError(res, 404, 'notFound', `The fake Compute API does not implement ${req.method} ${p}`);
+  }
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body: Json = {};
+      try {
+        body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Json) : {};
+      } catch (_) {
+        return httpError(res, 400, 'parseError', 'Invalid JSON payload received.');
+      }
+      try {
+        handle(req, res, body);
+      } catch (err) {
+        httpError(res, 500, 'backendError', String(err));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  base = `http://127.0.0.1:${port}`;
+
+  return {
+    url: base,
+    port,
+    project,
+    instances,
+    firewalls,
+    requests,
+    inject(fault) {
+      faults.push({ ...fault, times: fault.times ?? Number.POSITIVE_INFINITY });
+    },
+    reset() {
+      instances.clear();
+      firewalls.clear();
+      ops.clear();
+      faults = [];
+      requests.length = 0;
+    },
+    setStatus(name, status) {
+      for (const [k, v] of instances) if (k.endsWith(`/${name}`)) v.status = status;
+    },
+    remove(name) {
+      for (const k of [...instances.keys()]) if (k.endsWith(`/${name}`)) instances.delete(k);
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
