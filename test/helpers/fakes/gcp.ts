@@ -251,7 +251,7 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      let body: Json = {};
+      let body: Json;
       try {
         body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Json) : {};
       } catch (_) {
