@@ -150,7 +150,7 @@ export class Interner {
     let h = 0x811c9dc5;
     for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 0x01000193);
     const len = e - s;
-    let mask = this.table.length - 1;
+    const mask = this.table.length - 1;
     let slot = h & mask;
     for (;;) {
       const id = this.table[slot];
@@ -172,10 +172,8 @@ export class Interner {
     const existing = this.ids.get(str);
     if (existing !== undefined) return existing; // same text reached through an escaped field
     const id = this.add(str, buf.subarray(s, e));
-    if (this.values.length * 2 > this.table.length) {
-      this.rehash();
-      mask = this.table.length - 1;
-    } else this.table[slot] = id;
+    if (this.values.length * 2 > this.table.length) this.rehash();
+    else this.table[slot] = id;
     return id;
   }
 

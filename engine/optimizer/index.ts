@@ -347,6 +347,9 @@ function noResourcesError(requests: PlanRequest[], outcomes: { req: PlanRequest;
   ];
   const hints = ['To fix: relax or change the resource requirements.'];
   if (offered.size) hints.push(`Try one of these offered accelerators: [${[...offered].join(', ')}]`);
+  if (!outcomes.some((o) => isCatalogCloud(o.outcome.cloud))) {
+    hints.push('No cloud with a catalog is enabled (AWS, GCP and Azure need credentials): see `skydeck check`, or plan anyway with --all-infra.');
+  }
   if (req?.accelerator) hints.push(`Hint: skydeck show-gpus ${req.accelerator.name} to list offers; skydeck check to see which infra is enabled.`);
   else hints.push('Hint: skydeck check to see which infra is enabled; --all-infra plans as if every cloud had credentials.');
   void cat;
