@@ -1,12 +1,12 @@
 /**
- * Reaching a cluster's nodes: its provider, one transport per node, and the agent on the
- * head. Callers close() when done (SSH connections are pooled by the transport layer).
+ * Reaching a cluster's nodes: its provider, one transport per node, and the agent
+ * (engine/node's AgentClient) on the head. Callers close() when done (SSH connections
+ * are pooled by the transport layer, so reopening is cheap).
  */
 import type { NodeInfo, Provider } from '../infra/provider';
 import { getProvider } from '../infra/registry';
 import type { Transport } from '../node/transport';
-import type { NodeAgent } from './agent';
-import { createAgent } from './agentFactory';
+import { AgentClient } from '../node/agentClient';
 import type { ClusterRecord } from './types';
 
 export interface ClusterAccess {
@@ -14,24 +14,28 @@ export interface ClusterAccess {
   nodes: NodeInfo[];
   transports: Transport[];
   head: Transport;
-  agent: NodeAgent;
+  agent: AgentClient;
   close(): Promise<void>;
 }
 
-export const DEFAULT_AGENT_ROOT = '.skydeck/agent';
+/** Agent timing overrides (tests, rehearsal): SKYDECK_AGENT_TICK_MS, SKYDECK_AGENT_MINUTE_MS. */
+export function agentEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const k of ['SKYDECK_AGENT_TICK_MS', 'SKYDECK_AGENT_MINUTE_MS']) if (process.env[k]) env[k] = process.env[k]!;
+  return env;
+}
 
 export async function openAccess(rec: ClusterRecord, nodes: NodeInfo[] = rec.nodes): Promise<ClusterAccess> {
   const provider = await getProvider(rec.handle.provider);
   const sorted = [...nodes].sort((a, b) => a.rank - b.rank);
   const transports = sorted.map((n) => provider.transport(rec.handle, n));
   const head = transports[0];
-  const root = provider.agentRoot?.(rec.handle, sorted[0]) ?? DEFAULT_AGENT_ROOT;
   return {
     provider,
     nodes: sorted,
     transports,
     head,
-    agent: createAgent(head, root),
+    agent: new AgentClient(head, { agentEnv: agentEnv() }),
     close: async () => {
       await Promise.all(transports.map((t) => t.close().catch(() => undefined)));
     },

@@ -12,9 +12,8 @@ import { validateClusterName, generateClusterName, nameOnCloud } from './naming'
 import { provisionWithFailover } from './provision';
 import { findCluster, getCluster, putCluster, patchCluster } from './records';
 import { bringUp, downCluster, refreshCluster, setAutostop, startCluster, statusClusters, stopCluster } from './lifecycle';
-import { runSetup, submitRun, syncFileMounts, syncWorkdir } from './nodeOps';
-import { runTimestamp } from './envVars';
-import { ClusterStateError, ResourcesMismatchError } from './errors';
+import { submitJob, syncFileMounts, syncWorkdir } from './nodeOps';
+import { ClusterStateError, ResourcesMismatchError, SetupFailedError } from './errors';
 import type { ClusterEngine, ClusterJob, ClusterJobStatus, ClusterRecord, LaunchOptions, LaunchResult, LaunchStage } from './types';
 import { TERMINAL_JOB_STATUSES } from './types';
 import type { Candidate } from '../optimizer/types';
@@ -131,33 +130,51 @@ async function provisionCluster(name: string, task: Task, options: LaunchOptions
   }
 }
 
+/** Keeps the last lines of a stream (for the FAILED_SETUP message). */
+function lineTail(n: number): { push: (chunk: string) => void; text: () => string } {
+  let buf = '';
+  return {
+    push: (chunk) => {
+      buf = (buf + chunk).split('\n').slice(-(n + 1)).join('\n');
+    },
+    text: () => buf.trimEnd().split('\n').slice(-n).join('\n'),
+  };
+}
+
 async function runOnCluster(rec: ClusterRecord, task: Task, options: LaunchOptions, withSetup: boolean): Promise<LaunchResult> {
   const envs = options.envs ?? {};
-  const runTs = runTimestamp();
   return withAccess(rec, async (access) => {
     if (task.workdir) {
       progress(options, 'SYNC_WORKDIR', `Syncing workdir ${task.workdir} to ~/sky_workdir on ${access.nodes.length} node(s).`);
       await syncWorkdir(access, task.workdir, options.signal);
     }
-    if (withSetup) {
-      if (Object.keys(task.fileMounts).length) {
-        progress(options, 'SYNC_FILE_MOUNTS', `Syncing ${Object.keys(task.fileMounts).length} file mount(s).`);
-        await syncFileMounts(access, task, (m) => progress(options, 'SYNC_FILE_MOUNTS', m), options.signal);
-      }
-      if (task.setup && !options.noSetup) {
-        progress(options, 'SETUP', `Running setup on ${access.nodes.length} node(s).`);
-        await runSetup(access, rec, task, envs, { runTs, taskId: `${runTs}_${rec.name}_setup`, onOutput: options.detachRun ? undefined : options.onOutput, signal: options.signal });
-      }
+    const setup = withSetup && !!task.setup && !options.noSetup;
+    if (withSetup && Object.keys(task.fileMounts).length) {
+      progress(options, 'SYNC_FILE_MOUNTS', `Syncing ${Object.keys(task.fileMounts).length} file mount(s).`);
+      await syncFileMounts(access, task, (m) => progress(options, 'SYNC_FILE_MOUNTS', m), options.signal);
     }
     checkAbort(options.signal);
-    if (!task.run) {
-      progress(options, 'EXEC', 'No run command: nothing to submit.');
+    if (!task.run && !setup) {
+      progress(options, 'EXEC', 'No setup or run command: nothing to submit.');
       return { cluster: rec };
     }
-    const jobId = await submitRun(access, rec, task, envs, { runTs, internalEnvs: options.internalEnvs });
+    const jobId = await submitJob(access, rec, task, envs, { withSetup: setup, internalEnvs: options.internalEnvs });
+    if (setup) progress(options, 'SETUP', `Job ${jobId}: running setup on ${task.numNodes} node(s), then the run.`);
     progress(options, 'EXEC', `Job submitted, ID: ${jobId}.`);
     if (options.detachRun) return { cluster: rec, jobId };
-    const jobStatus = await access.agent.tail(jobId, { follow: true, onData: options.onOutput ?? (() => undefined), signal: options.signal });
+    const tail = lineTail(10);
+    const jobStatus = await access.agent.tail(jobId, {
+      follow: true,
+      onData: (c) => {
+        tail.push(c);
+        options.onOutput?.(c);
+      },
+      signal: options.signal,
+    });
+    if (jobStatus === 'FAILED_SETUP') {
+      const job = await access.agent.status(jobId).catch(() => undefined);
+      throw new SetupFailedError(rec.name, jobId, job?.exitCode, tail.text());
+    }
     return { cluster: rec, jobId, jobStatus };
   });
 }
@@ -210,7 +227,10 @@ export async function tailLogs(
   options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal },
 ): Promise<ClusterJobStatus | undefined> {
   const rec = await upCluster(clusterName);
-  return withAccess(rec, (a) => a.agent.tail(jobId, options));
+  return withAccess(rec, async (a) => {
+    const id = jobId ?? (await a.agent.queue()).reduce<number | undefined>((m, j) => (m === undefined || j.id > m ? j.id : m), undefined);
+    return id === undefined ? undefined : a.agent.tail(id, options);
+  });
 }
 
 export async function cancel(clusterName: string, jobIds: number[] | 'all'): Promise<number[]> {

@@ -4,13 +4,12 @@ import { SkyDeckError } from '../errors';
 export class SetupFailedError extends SkyDeckError {
   constructor(
     readonly cluster: string,
-    readonly rank: number,
-    readonly exitCode: number,
+    readonly jobId: number,
+    readonly exitCode: number | undefined,
     readonly logTail: string,
-    readonly logPath: string,
   ) {
-    super('FAILED_SETUP', `Failed to setup with return code ${exitCode} on node ${rank} of cluster '${cluster}'. Last lines of the setup log:\n${logTail}`, {
-      hint: `Full log: ${logPath}. The cluster is still UP: fix the setup and run \`skydeck launch -c ${cluster}\` again, or \`skydeck down ${cluster}\`.`,
+    super('FAILED_SETUP', `Failed to setup${exitCode !== undefined ? ` with return code ${exitCode}` : ''} (job ${jobId} on cluster '${cluster}'). Last lines of the log:\n${logTail}`, {
+      hint: `Full log: \`skydeck logs ${cluster} ${jobId}\`. The cluster is still UP: fix the setup and launch again with -c ${cluster}, or \`skydeck down ${cluster}\`.`,
     });
   }
 }

@@ -4,6 +4,7 @@
  * (skypilot-behavior.md 4.1): no nodes -> removed; all stopped -> STOPPED; some missing
  * or unreachable -> INIT with lastError; all running and the agent answers -> UP.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { ClusterHandle, NodeInfo } from '../infra/provider';
 import { getProvider } from '../infra/registry';
@@ -11,6 +12,8 @@ import { errorMessage } from '../errors';
 import { skydeckCliArgv, skydeckHome } from '../util/paths';
 import { openAccess, withAccess } from './access';
 import { ClusterStateError } from './errors';
+import { clientKey } from './keys';
+import { installAgent } from '../node/agentClient';
 import { findCluster, getCluster, listClusters, patchCluster, removeCluster } from './records';
 import { removeClusterSshConfig, writeClusterSshConfig } from './sshConfig';
 import type { ClusterRecord } from './types';
@@ -46,8 +49,11 @@ export async function bringUp(rec: ClusterRecord, onMessage: (m: string) => void
   const nodes = await runningNodes(rec.handle, rec.numNodes);
   const access = await openAccess(rec, nodes);
   try {
-    await access.agent.install();
-    if (rec.autostop && rec.autostop.idleMinutes >= 0) await access.agent.setAutostop({ ...rec.autostop, hook: autostopHook(rec) });
+    // Every node runs its ranks through its own copy of the agent.
+    await installAgent(access.transports);
+    // Multi-node clusters whose provider has no launcher of its own: the head reaches workers with our key.
+    if (nodes.length > 1 && !access.provider.rankLauncher) await access.agent.installKey(fs.readFileSync(clientKey().privateKeyPath));
+    if (rec.autostop && rec.autostop.idleMinutes >= 0) await access.agent.setAutostop(rec.autostop.idleMinutes, rec.autostop.down, autostopHook(rec));
   } finally {
     await access.close();
   }
@@ -89,8 +95,8 @@ export async function refreshCluster(rec: ClusterRecord): Promise<ClusterRecord 
   }
   const problems: string[] = [];
   if (nodes.length < rec.numNodes) problems.push(`${rec.numNodes - nodes.length} of ${rec.numNodes} nodes are gone`);
-  for (const n of nodes) if (n.state !== 'running') problems.push(`node ${n.rank} (${n.internalIp}) is ${n.state}`);
-  let idleSeconds: number | undefined;
+  for (const n of nodes) if (n.state !== 'running') problems.push(`node ${n.rank} (${n.internalIp}) is ${n.state === 'pending' ? 'not reachable' : n.state}`);
+  let autostopFired = false;
   if (problems.length === 0) {
     const access = await openAccess(rec, nodes);
     try {
@@ -104,7 +110,7 @@ export async function refreshCluster(rec: ClusterRecord): Promise<ClusterRecord 
       );
       pings.forEach((p, i) => p && problems.push(`node ${i} (${access.nodes[i].internalIp}) is unreachable: ${p}`));
       if (problems.length === 0 && rec.status === 'UP' && rec.autostop && rec.autostop.idleMinutes >= 0) {
-        idleSeconds = (await access.agent.idleState()).idleSeconds;
+        autostopFired = (await access.agent.idleState()).triggeredAt !== undefined;
       }
     } finally {
       await access.close();
@@ -123,7 +129,8 @@ export async function refreshCluster(rec: ClusterRecord): Promise<ClusterRecord 
     r.nodes = nodes.map((n) => ({ ...r.nodes.find((o) => o.rank === n.rank), ...n }));
     r.lastError = undefined;
   });
-  if (updated?.autostop && idleSeconds !== undefined && idleSeconds >= updated.autostop.idleMinutes * 60) {
+  // The agent decides when the cluster has been idle past the limit; the engine carries it out.
+  if (updated?.autostop && autostopFired) {
     await patchCluster(rec.name, (r) => void (r.status = 'AUTOSTOPPING'));
     if (updated.autostop.down || !provider.canStop) {
       await downCluster(rec.name);
@@ -189,7 +196,7 @@ export async function setAutostop(name: string, idleMinutes: number, down: boole
   const rec = await getCluster(name);
   if (rec.status !== 'UP') throw new ClusterStateError(`Cluster '${name}' is ${rec.status}; autostop can only be set on an UP cluster.`);
   const setting = idleMinutes < 0 ? undefined : { idleMinutes, down };
-  await withAccess(rec, (a) => a.agent.setAutostop(setting && { ...setting, hook: autostopHook(rec) }));
+  await withAccess(rec, (a) => a.agent.setAutostop(idleMinutes < 0 ? -1 : idleMinutes, down, setting && autostopHook(rec)));
   await patchCluster(name, (r) => void (r.autostop = setting));
 }
 

@@ -1,7 +1,8 @@
 /**
- * What the launch pipeline does on nodes: sync the workdir and file mounts to every node
- * in parallel, run setup on every node in parallel (logs kept on this machine), and
- * submit the run as one job whose ranks the head's agent starts.
+ * What the launch pipeline does on nodes: sync the workdir and local file mounts to every
+ * node in parallel, and submit the task as one job to the head's agent. The agent runs
+ * setup (SETTING_UP; a failure is FAILED_SETUP) and then run on every rank in parallel,
+ * starting each rank through the provider's launcher, with SkyPilot's env vars.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,14 +10,11 @@ import * as path from 'node:path';
 import type { NodeInfo } from '../infra/provider';
 import type { Task } from '../task/types';
 import { CancelledError } from '../errors';
-import { homeSubdir } from '../util/paths';
+import { AGENT_KEY_PATH, HEAD_LAUNCHER, sshLauncher, type JobNode } from '../node/agentClient';
 import type { ClusterAccess } from './access';
-import type { RankLaunch } from './agent';
-import { runEnvs, runTimestamp, setupEnvs, userEnvs } from './envVars';
-import { SetupFailedError } from './errors';
+import { clusterInfoObject, gpusPerNode, userEnvs } from './envVars';
 import { formatResources } from './format';
 import { currentUser } from './naming';
-import { runScript, setupScript } from './scripts';
 import { syncFilter } from './syncFilter';
 import type { ClusterRecord } from './types';
 
@@ -54,67 +52,36 @@ export async function syncFileMounts(access: ClusterAccess, task: Task, onMessag
   }
 }
 
-function lastLines(text: string, n: number): string {
-  return text.trimEnd().split('\n').slice(-n).join('\n');
+/** How the head starts a rank on `node`: the provider's launcher, else itself or ssh to the node. */
+export function launcherFor(access: ClusterAccess, rec: ClusterRecord, node: NodeInfo): string[] {
+  if (access.provider.rankLauncher) return access.provider.rankLauncher(rec.handle, node);
+  if (node.rank === 0) return [...HEAD_LAUNCHER];
+  const ssh = node.ssh;
+  return sshLauncher({ host: node.internalIp, port: ssh?.port ?? 22, user: ssh?.user ?? currentUser(), keyPath: AGENT_KEY_PATH });
 }
 
-/** Runs setup on every node at once; the first failure (by rank) throws SetupFailedError. */
-export async function runSetup(
-  access: ClusterAccess,
-  rec: ClusterRecord,
-  task: Task,
-  envOverrides: Record<string, string>,
-  options: { runTs: string; taskId: string; onOutput?: (chunk: string) => void; signal?: AbortSignal },
-): Promise<void> {
-  checkAbort(options.signal);
-  const logDir = homeSubdir('logs', rec.name, options.runTs);
-  const ips = access.nodes.map((n) => n.internalIp);
-  const base = { ...userEnvs(task, envOverrides), SKYPILOT_USER: currentUser() };
-  const results = await Promise.all(
-    access.transports.map(async (t, rank) => {
-      const logPath = path.join(logDir, `setup-${rank}.log`);
-      const log = fs.createWriteStream(logPath);
-      const onChunk = (b: Buffer) => {
-        log.write(b);
-        options.onOutput?.(b.toString());
-      };
-      try {
-        const r = await t.exec(['bash', '-c', setupScript(setupEnvs(rec, rank, ips, base, options.taskId), task.setup!)], {
-          onStdout: onChunk,
-          onStderr: onChunk,
-          signal: options.signal,
-        });
-        return { rank, exitCode: r.exitCode, logPath, output: r.stdout + r.stderr };
-      } finally {
-        await new Promise<void>((resolve) => log.end(() => resolve()));
-      }
-    }),
-  );
-  const failed = results.find((r) => r.exitCode !== 0);
-  if (failed) {
-    const text = fs.readFileSync(failed.logPath, 'utf8');
-    throw new SetupFailedError(rec.name, failed.rank, failed.exitCode, lastLines(text, 10), failed.logPath);
-  }
+export interface SubmitOptions {
+  withSetup: boolean;
+  internalEnvs?: Record<string, string>;
 }
 
-/** Submits the task's run as a job on the first `task.numNodes` nodes; returns the job id. */
-export async function submitRun(
-  access: ClusterAccess,
-  rec: ClusterRecord,
-  task: Task,
-  envOverrides: Record<string, string>,
-  options: { runTs?: string; internalEnvs?: Record<string, string> } = {},
-): Promise<number> {
+/** Submits the task as a job on the first `task.numNodes` nodes; returns the job id. */
+export async function submitJob(access: ClusterAccess, rec: ClusterRecord, task: Task, envOverrides: Record<string, string>, options: SubmitOptions): Promise<number> {
   const nodes: NodeInfo[] = access.nodes.slice(0, task.numNodes);
-  const ips = nodes.map((n) => n.internalIp);
-  const base = { ...userEnvs(task, envOverrides), SKYPILOT_USER: currentUser(), ...(options.internalEnvs ?? {}) };
-  const fixedTaskId = options.internalEnvs?.SKYPILOT_TASK_ID;
-  const prefix = `${options.runTs ?? runTimestamp()}_${rec.name}`;
-  const ranks: RankLaunch[] = nodes.map((node, rank) => {
-    const script = runScript(runEnvs(rec, rank, ips, base), prefix, task.run ?? '', fixedTaskId);
-    const argv = access.provider.rankLauncher ? access.provider.rankLauncher(rec.handle, node, script) : ['bash', '-c', script];
-    return { rank, label: rank === 0 ? 'head' : `worker${rank}`, argv };
+  const jobNodes: JobNode[] = nodes.map((node) => ({ ip: node.internalIp, launcher: launcherFor(access, rec, node) }));
+  const { SKYPILOT_TASK_ID: fixedTaskId, ...internal } = options.internalEnvs ?? {};
+  return access.agent.submit({
+    name: task.name,
+    user: currentUser(),
+    resources: formatResources(rec.resources, task.numNodes),
+    clusterName: rec.name,
+    taskId: fixedTaskId,
+    clusterInfo: clusterInfoObject(rec),
+    run: task.run ?? '',
+    setup: options.withSetup ? task.setup : undefined,
+    workdir: task.workdir ? 'sky_workdir' : undefined,
+    envs: { ...userEnvs(task, envOverrides), ...internal },
+    nodes: jobNodes,
+    numGpusPerNode: gpusPerNode(rec),
   });
-  const resources = formatResources({ ...rec.resources }, task.numNodes);
-  return access.agent.submit({ name: task.name, user: currentUser(), resources, ranks });
 }

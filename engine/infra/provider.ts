@@ -86,12 +86,11 @@ export interface Provider {
   /** Whether stop is supported (Kubernetes cannot stop: autodown only). */
   readonly canStop: boolean;
   /**
-   * argv the HEAD node runs to execute `script` (a bash script) on `node`: the agent starts
-   * every rank of a job this way. Default: `bash -c script` (single node / the head itself).
+   * argv prefix the HEAD node runs to execute its one extra argument (a shell command line)
+   * on `node`: the agent starts every rank of a job this way (engine/node/agent/spec.ts
+   * JobNode.launcher). Default: `bash -c` on the head itself, ssh to the node's internal IP otherwise.
    */
-  rankLauncher?(handle: ClusterHandle, node: NodeInfo, script: string): string[];
-  /** Where the on-node agent keeps its state on `node` (default `.skydeck/agent`, relative to the node's home). */
-  agentRoot?(handle: ClusterHandle, node: NodeInfo): string;
+  rankLauncher?(handle: ClusterHandle, node: NodeInfo): string[];
   /** Makes the nodes vanish without warning, as a cloud preempting spot VMs (`local` only; tests, rehearsal). */
   preempt?(handle: ClusterHandle): Promise<void>;
 }

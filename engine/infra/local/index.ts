@@ -18,7 +18,8 @@ import type { Transport } from '../../node/transport';
 import { skydeckHome } from '../../util/paths';
 import { allocateIps, releaseIps } from './ips';
 import { killNodeProcesses, NODE_ENV_MARKER } from './processes';
-import { createLocalTransport } from './transport';
+import { LocalTransport } from '../../node/local';
+import { localLauncher } from '../../node/agent/spec';
 
 interface LocalNodeData {
   dir: string;
@@ -38,6 +39,11 @@ interface NodeMarker {
 }
 
 const MARKER = '.skydeck-node.json';
+
+/** Env of every process on a local node: the marker that finds them again, and the node's address. */
+function nodeEnv(n: LocalNodeData): Record<string, string> {
+  return { [NODE_ENV_MARKER]: n.dir, SKYDECK_NODE_IP: n.ip };
+}
 
 export function localClusterDir(nameOnCloud: string): string {
   return path.join(skydeckHome(), 'local', nameOnCloud);
@@ -146,14 +152,14 @@ export class LocalProvider implements Provider {
   }
 
   /** The head starts a rank on a local node as a process in that node's dir, marked as the node's. */
-  rankLauncher(handle: ClusterHandle, node: NodeInfo, script: string): string[] {
+  rankLauncher(handle: ClusterHandle, node: NodeInfo): string[] {
     const n = dataOf(handle).nodes[node.rank];
-    return ['env', `HOME=${n.dir}`, `${NODE_ENV_MARKER}=${n.dir}`, `SKYDECK_NODE_IP=${n.ip}`, 'bash', '-c', `cd "$HOME" && ${script}`];
+    return localLauncher(n.dir, nodeEnv(n));
   }
 
   transport(handle: ClusterHandle, node: NodeInfo): Transport {
     const n = dataOf(handle).nodes[node.rank];
-    return createLocalTransport(n.dir, { HOME: n.dir, [NODE_ENV_MARKER]: n.dir, SKYDECK_NODE_IP: n.ip });
+    return new LocalTransport({ nodeDir: n.dir, env: nodeEnv(n), description: `local node ${node.rank} (${n.ip})` });
   }
 }
 
