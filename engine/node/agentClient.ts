@@ -232,16 +232,11 @@ export class AgentClient {
   /** Runs `agent.sh ARGS` on the node, installing the agent first when needed. */
   private async run(args: string[], options: ExecOptions = {}): Promise<ExecResult> {
     const { version } = agentScript();
-    const argv = [
-      'bash',
-      '-c',
-      `v=; read -r v < "$HOME/.skydeck_node/VERSION" 2>/dev/null; [ "$v" = ${version} ] || exit ${NEEDS_INSTALL}; exec bash "$HOME/.skydeck_node/agent.sh" "$@"`,
-      'skydeck-agent',
-      ...args,
-    ];
+    // Relative to HOME (the exec's cwd on both transports): no extra shell in between.
+    const argv = ['bash', '.skydeck_node/agent.sh', '--expect', version, ...args];
     const opts: ExecOptions = { ...options, env: { ...(this.options.agentEnv ?? {}), ...(options.env ?? {}) } };
     let r = await this.transport.exec(argv, opts);
-    if (r.exitCode === NEEDS_INSTALL) {
+    if (r.exitCode === NEEDS_INSTALL || (r.exitCode === 127 && /agent\.sh/.test(r.stderr))) {
       await this.install();
       r = await this.transport.exec(argv, opts);
     }

@@ -33,7 +33,17 @@ now() {
   if [ -n "$t" ]; then t="${t//[!0-9]/}"; NOW=$((10#$t / 1000)); else NOW=$(date +%s%3N); fi
 }
 
-ms_to_sec() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
+
+# Sleep without forking: a timed read on a FIFO nobody writes to (fd 9); sleep(1) as fallback.
+NAP_FD=""
+nap() {
+  if [ -z "$NAP_FD" ]; then
+    NAP_FD=0
+    [ -p "$A/nap.fifo" ] || mkfifo "$A/nap.fifo" 2>/dev/null
+    if [ -p "$A/nap.fifo" ] && exec 9<>"$A/nap.fifo"; then NAP_FD=9; fi
+  fi
+  if [ "$NAP_FD" = 9 ]; then read -r -t "$1" -u 9 _ || true; else sleep "$1"; fi
+}
 
 # Small-file write without a fork (one write(2)); readers re-read an empty file once.
 put() { printf '%s\n' "$2" >"$1"; }
@@ -78,7 +88,7 @@ kill_group() {
   [ -n "$pg" ] && [ "$pg" -gt 1 ] 2>/dev/null || return 0
   kill -TERM -- "-$pg" 2>/dev/null || return 0
   while group_alive "$pg" && [ "$waited" -lt "$KILL_GRACE_MS" ]; do
-    sleep 0.05
+    nap 0.05
     waited=$((waited + 50))
   done
   kill -KILL -- "-$pg" 2>/dev/null
@@ -92,17 +102,28 @@ lock() {
   until { printf '%s\n' "$BASHPID" >"$A/lock"; } 2>/dev/null; do
     owner=""
     read -r owner <"$A/lock" 2>/dev/null
+    [ "$owner" = "$BASHPID" ] && break # handed over to us
     if [ -n "$owner" ] && ! proc_start "$owner"; then
       rm -f "$A/lock"
       continue
     fi
     n=$((n + 1))
     [ "$n" -gt 6000 ] && die "lock $A/lock held for over 60 s by pid ${owner:-?}"
-    sleep 0.01
+    nap 0.01
   done
   set +C
 }
-unlock() { rm -f "$A/lock"; }
+# A driver started under the lock can take the lock over and remove it itself, which saves
+# the submit hot path a fork (HANDOVER = that driver's pid).
+HANDOVER=""
+unlock() {
+  if [ -n "$HANDOVER" ] && proc_start "$HANDOVER"; then
+    printf '%s\n' "$HANDOVER" >"$A/lock"
+    HANDOVER=""
+  else
+    rm -f "$A/lock"
+  fi
+}
 
 # ---- job files ----
 # status: "STATUS<TAB>started_ms<TAB>ended_ms<TAB>exit_code" ('-' when unset)
@@ -119,9 +140,9 @@ read_meta() {
   IFS="$T" read -r META_SUBMITTED META_USER META_NAME META_RES META_CPU META_GPU META_NN META_SETUP META_TASK_ID <"$JOBS/$1.meta"
 }
 is_terminal() { case "$1" in SUCCEEDED | FAILED | FAILED_SETUP | FAILED_DRIVER | CANCELLED) return 0 ;; esac; return 1; }
-active_name() { printf '%010d' "$1"; }
-set_active() { : >"$ACTIVE/$(active_name "$1")"; }
-clear_active() { rm -f "$ACTIVE/$(active_name "$1")"; }
+# active/<zero-padded id>: one empty file per unfinished job (globs list them in FIFO order).
+set_active() { local n; printf -v n '%010d' "$1"; : >"$ACTIVE/$n"; }
+clear_active() { local n; printf -v n '%010d' "$1"; rm -f "$ACTIVE/$n"; }
 touch_activity() {
   now
   put "$A/last_active_ms" "$NOW"
@@ -192,8 +213,9 @@ start_job() {
   [ "$setup" = 1 ] && st=SETTING_UP
   now
   write_status "$id" "$st" "$NOW"
-  setsid bash "$AGENT" driver "$id" </dev/null >>"$JOBS/$id.driver.log" 2>&1 &
+  setsid bash "$AGENT" driver "$id" </dev/null >>"$JOBS/$id.driver.log" 2>&1 9<&- &
   record_pid "$JOBS/$id.driver" "$!"
+  HANDOVER="$!"
 }
 
 # Jobs whose driver died without finishing become FAILED_DRIVER (caller holds the lock).
@@ -214,12 +236,13 @@ has_active() { local f; for f in "$ACTIVE"/*; do [ -e "$f" ] && return 0; done; 
 # ---- daemon ----
 ensure_daemon() { # caller holds the lock
   alive "$A/daemon.pid" && return 0
-  setsid bash "$AGENT" daemon </dev/null >>"$A/daemon.log" 2>&1 &
+  setsid bash "$AGENT" daemon </dev/null >>"$A/daemon.log" 2>&1 9<&- &
   record_pid "$A/daemon.pid" "$!"
 }
 
 cmd_daemon() {
-  local my_version="$VERSION"
+  local my_version="$VERSION" tick
+  printf -v tick '%d.%03d' $((TICK_MS / 1000)) $((TICK_MS % 1000))
   trap 'exit 0' TERM INT
   while :; do
     # A newer agent was installed: continue as the new code (same pid, so daemon.pid stays valid).
@@ -233,7 +256,7 @@ cmd_daemon() {
     [ -f "$A/last_active_ms" ] || touch_activity
     unlock
     autostop_check
-    sleep "$(ms_to_sec "$TICK_MS")"
+    nap "$tick"
   done
 }
 
@@ -251,7 +274,7 @@ autostop_check() {
   [ $((NOW - last)) -ge $((minutes * MINUTE_MS)) ] || return 0
   put "$A/autostop_fired" "$NOW $down"
   if [ -s "$A/autostop_hook" ]; then
-    SKYDECK_AUTOSTOP_DOWN="$down" setsid bash "$A/autostop_hook" </dev/null >>"$A/autostop_hook.log" 2>&1 &
+    SKYDECK_AUTOSTOP_DOWN="$down" setsid bash "$A/autostop_hook" </dev/null >>"$A/autostop_hook.log" 2>&1 9<&- &
   fi
 }
 
@@ -327,7 +350,18 @@ print_job() {
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$ST" "$META_SUBMITTED" "$ST_STARTED" "$ST_ENDED" "$ST_EXIT" "$META_USER" "$META_NAME" "$META_RES" "$JOBS/$id"
 }
 
-reap_if_active() { if has_active; then lock; reap; unlock; fi; }
+# Reaps only when some started job's driver is gone (no lock, no fork otherwise).
+reap_if_active() {
+  local f id
+  for f in "$ACTIVE"/*; do
+    [ -e "$f" ] || continue
+    id=$((10#${f##*/}))
+    read_status "$id"
+    case "$ST" in
+      RUNNING | SETTING_UP) alive "$JOBS/$id.driver" || { lock; reap; unlock; return 0; } ;;
+    esac
+  done
+}
 
 cmd_queue() {
   reap_if_active
@@ -336,16 +370,10 @@ cmd_queue() {
     for f in "$ACTIVE"/*; do [ -e "$f" ] && print_job $((10#${f##*/})); done
     return 0
   fi
-  local -a ids=()
-  for f in "$JOBS"/*.meta; do
-    id="${f##*/}"
-    id="${id%.meta}"
-    [[ "$id" =~ ^[0-9]+$ ]] && ids+=("$id")
-  done
-  [ "${#ids[@]}" -eq 0 ] && return 0
-  local sorted
-  sorted=$(printf '%s\n' "${ids[@]}" | sort -n)
-  for id in $sorted; do print_job "$id"; done
+  local next=1
+  [ -f "$A/next_id" ] && read -r next <"$A/next_id"
+  for ((id = 1; id < next; id++)); do [ -f "$JOBS/$id.meta" ] && print_job "$id"; done
+  return 0
 }
 
 cmd_status() {
@@ -357,10 +385,11 @@ cmd_status() {
 }
 
 # Streams run.log from byte OFFSET; with FOLLOW=1 until the job ends. Ends with
-# "status=<STATUS> exit=<code> size=<bytes>" on stderr.
+# "status=<STATUS> exit=<code> size=<bytes>" on stderr. Reads through one open fd with
+# builtins (no fork per poll); NUL bytes in logs are dropped.
 cmd_tail() {
-  local id="$1" off="${2:-0}" follow="${3:-0}" size final
-  local J="$JOBS/$id"
+  local id="$1" off="${2:-0}" follow="${3:-0}" final chunk open=0 skip
+  local J="$JOBS/$id" LC_ALL=C
   [ -f "$J.meta" ] || { printf 'status=NOT_FOUND exit=- size=0\n' >&2; exit 3; }
   while :; do
     read_status "$id"
@@ -369,13 +398,27 @@ cmd_tail() {
       final=0
       case "$ST" in RUNNING | SETTING_UP) alive "$J.driver" || { lock; reap; unlock; read_status "$id"; is_terminal "$ST" && final=1; } ;; esac
     fi
-    size=$(stat -c %s "$J/run.log" 2>/dev/null || echo 0)
-    if [ "$size" -gt "$off" ]; then
-      tail -c +$((off + 1)) "$J/run.log" | head -c $((size - off))
-      off="$size"
+    if [ "$open" = 0 ] && [ -f "$J/run.log" ] && exec 3<"$J/run.log"; then
+      open=1
+      skip="$off"
+      while [ "$skip" -gt 0 ]; do
+        local n=$((skip > 1048576 ? 1048576 : skip))
+        read -r -N "$n" -u 3 chunk || { skip=0; break; }
+        skip=$((skip - n))
+      done
+    fi
+    if [ "$open" = 1 ]; then
+      while IFS= read -r -N 65536 -u 3 chunk; do
+        printf '%s' "$chunk"
+        off=$((off + ${#chunk}))
+      done
+      if [ -n "$chunk" ]; then
+        printf '%s' "$chunk"
+        off=$((off + ${#chunk}))
+      fi
     fi
     [ "$final" = 1 ] && break
-    sleep 0.1
+    nap 0.1
   done
   printf 'status=%s exit=%s size=%s\n' "$ST" "$ST_EXIT" "$off" >&2
 }
@@ -446,11 +489,17 @@ cmd_driver() {
   local JOB_NAME="" JOB_USER="" JOB_SETUP="" JOB_RUN="" JOB_WORKDIR="" JOB_CLUSTER_INFO="{}" JOB_GPUS=0
   local -a JOB_NODE_IPS=() JOB_ENV=()
   . "$J.spec"
-  mkdir -p "$J/tasks"
+  if [ "${#JOB_NODE_IPS[@]}" -gt 1 ]; then mkdir -p "$J/tasks"; else mkdir -p "$J"; fi
   read_meta "$id"
-  local task_id="$META_TASK_ID" rc
-  if [ -n "$JOB_SETUP" ]; then
-    run_phase setup
+  local task_id="$META_TASK_ID" rc phase=run
+  [ -n "$JOB_SETUP" ] && phase=setup
+  start_phase "$phase"
+  # The starter may have handed us the lock (saves it a fork): take it and drop it, now
+  # that the ranks are on their way.
+  lock
+  unlock
+  if [ "$phase" = setup ]; then
+    wait_phase setup
     rc=$?
     if [ "$rc" != 0 ]; then
       lock; finalize "$id" FAILED_SETUP "$rc"; schedule; unlock
@@ -461,25 +510,25 @@ cmd_driver() {
     if is_terminal "$ST"; then unlock; return 0; fi
     write_status "$id" RUNNING "$ST_STARTED"
     unlock
+    start_phase run
   fi
-  run_phase run
+  wait_phase run
   rc=$?
   local st=SUCCEEDED
   [ "$rc" != 0 ] && st=FAILED
   lock; finalize "$id" "$st" "$rc"; schedule; unlock
 }
 
-# Writes each rank's script (env + phase script) and runs it on its node through the
-# node's launcher; returns the first non-zero rank exit code (0 when all succeeded).
-run_phase() {
-  local phase="$1" n="${#JOB_NODE_IPS[@]}" r ips
-  ips=$(printf '%s\n' "${JOB_NODE_IPS[@]}")
+# Writes each rank's script (env + phase script) and starts it on its node through the
+# node's launcher (the head's own rank, launcher `bash -c`, runs without one).
+start_phase() {
+  local phase="$1" n="${#JOB_NODE_IPS[@]}" r ips kv
+  printf -v ips '%s\n' "${JOB_NODE_IPS[@]}"
   ips="${ips%$'\n'}"
   for ((r = 0; r < n; r++)); do
     local payload="$J/$phase-$r.payload"
     {
       echo '# generated by skydeck-agent'
-      local kv
       for kv in "${JOB_ENV[@]}"; do printf 'export %q\n' "$kv"; done
       printf 'export SKYPILOT_NUM_NODES=%q SKYPILOT_TASK_ID=%q SKYPILOT_CLUSTER_INFO=%q SKYPILOT_USER=%q\n' "$n" "$task_id" "$JOB_CLUSTER_INFO" "$JOB_USER"
       if [ "$phase" = setup ]; then
@@ -496,20 +545,28 @@ run_phase() {
       if [ "$phase" = setup ]; then printf '%s\n' "$JOB_SETUP"; else printf '%s\n' "$JOB_RUN"; fi
     } >"$payload"
     load_launcher "$r"
-    local cmd="bash \"\$HOME/.skydeck_node/agent.sh\" rank $id $r $phase"
-    rm -f "$J/$phase-$r.exit"
+    local -a run_cmd
+    if [ "${#L[@]}" = 2 ] && [ "${L[0]}" = bash ] && [ "${L[1]}" = -c ]; then
+      run_cmd=(rank_exec "$id" "$r" "$payload")
+    else
+      run_cmd=("${L[@]}" "bash \"\$HOME/.skydeck_node/agent.sh\" rank $id $r $phase")
+    fi
     if [ "$n" = 1 ]; then
-      { "${L[@]}" "$cmd" <"$payload"; echo $? >"$J/$phase-$r.exit"; } >>"$J/run.log" 2>&1 &
+      { "${run_cmd[@]}" <"$payload"; echo $? >"$J/$phase-$r.exit"; } >>"$J/run.log" 2>&1 9<&- &
     else
       local label="worker$r"
       [ "$r" = 0 ] && label=head
       local prefix="($label, rank=$r, ip=${JOB_NODE_IPS[r]}) "
-      { "${L[@]}" "$cmd" <"$payload" 2>&1; echo $? >"$J/$phase-$r.exit"; } |
+      { "${run_cmd[@]}" <"$payload" 2>&1; echo $? >"$J/$phase-$r.exit"; } 9<&- |
         tee -a "$J/tasks/$r-$label.log" | prefix_lines "$prefix" >>"$J/run.log" &
     fi
   done
+}
+
+# Waits for every rank of the phase; returns the first non-zero exit code in rank order.
+wait_phase() {
+  local phase="$1" n="${#JOB_NODE_IPS[@]}" r code rc=0
   wait
-  local code rc=0
   for ((r = 0; r < n; r++)); do
     code=255
     [ -f "$J/$phase-$r.exit" ] && read -r code <"$J/$phase-$r.exit"
@@ -544,11 +601,19 @@ prefix_lines() {
 cmd_rank() {
   local id="$1" r="$2" phase="$3"
   local J="$JOBS/$id"
-  mkdir -p "$J"
+  [ -d "$J" ] || mkdir -p "$J"
   local script="$J/$phase-$r.sh"
   cat >"$script"
-  [ -f "$J/killed-$r" ] && exit 143
-  setsid bash "$script" </dev/null &
+  rank_exec "$id" "$r" "$script"
+}
+
+# Runs a rank's script in its own session/process group (so cancel can kill the whole
+# tree), recording the group id; returns the script's exit code.
+rank_exec() {
+  local id="$1" r="$2" script="$3"
+  local J="$JOBS/$id"
+  [ -f "$J/killed-$r" ] && return 143
+  setsid bash "$script" </dev/null 9<&- &
   local pid=$!
   echo "$pid" >"$J/rank-$r.pgid"
   # Cancelled between our check and the pgid being written: stop now.
@@ -591,6 +656,11 @@ cmd_stop_daemon() {
   echo ok
 }
 
+# The client passes the version it expects; 91 tells it to (re)install first.
+if [ "${1:-}" = --expect ]; then
+  [ "$2" = "$VERSION" ] || { echo "skydeck-agent: installed version '${VERSION:-none}' != expected '$2'" >&2; exit 91; }
+  shift 2
+fi
 cmd="${1:-}"
 shift || true
 case "$cmd" in
