@@ -57,7 +57,7 @@ export function killProcessesUnder(dir: string): number[] {
   const killed: number[] = [];
   for (const e of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
-    let hit = false;
+    let hit: boolean;
     try {
       hit = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(dir) || fs.readlinkSync(`/proc/${e}/cwd`).startsWith(dir);
     } catch {
