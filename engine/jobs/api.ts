@@ -1,0 +1,250 @@
+/**
+ * What the CLI and the extension call: submit, list, cancel, read logs. Each entry point
+ * first makes sure every unfinished job has a live controller (restarting the missing ones).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { InputError, NotFoundError } from '../errors';
+import type { Collection } from '../state/store';
+import type { ResourcesSpec, Task, TaskFile } from '../task/types';
+import { controllerLogPath, jobClusterName, jobLogPath } from './paths';
+import { readFrom } from './joblog';
+import { openJobsStore } from './state';
+import { saveSubmittedTask } from './submitted';
+import { ensureControllers, type SuperviseOptions } from './supervisor';
+import { strategyOf } from './recovery';
+import { isTerminal, recoveriesOf, type ManagedJobRecord, type ManagedJobsState } from './types';
+
+export interface JobsContext {
+  store: Collection<ManagedJobsState>;
+  supervise?: Omit<SuperviseOptions, 'store'>;
+}
+
+export function defaultContext(): JobsContext {
+  return { store: openJobsStore() };
+}
+
+function describeResources(spec: ResourcesSpec, nodes: number): string {
+  const parts: string[] = [];
+  if (spec.accelerators?.length) parts.push(`gpus=${spec.accelerators.map((a) => `${a.name}:${a.count}`).join('|')}`);
+  if (spec.cpus) parts.push(`cpus=${spec.cpus.value}${spec.cpus.orMore ? '+' : ''}`);
+  if (spec.memory) parts.push(`mem=${spec.memory.value}${spec.memory.perCpu ? 'x' : ''}${spec.memory.orMore ? '+' : ''}`);
+  if (spec.instanceType) parts.push(spec.instanceType);
+  if (spec.infra?.cloud) parts.push([spec.infra.cloud, spec.infra.region, spec.infra.zone].filter(Boolean).join('/'));
+  return `${nodes}x${spec.useSpot ? '[spot]' : ''}(${parts.join(', ') || 'default'})`;
+}
+
+/** The queue's RESOURCES column: what was asked for (the first alternative, as SkyPilot shows). */
+export function requestedResources(task: Task): string {
+  const first = task.resources.candidates[0];
+  return describeResources({ ...task.resources.base, ...(first ?? {}) }, task.numNodes);
+}
+
+export interface SubmitOptions {
+  name?: string;
+  envs?: Record<string, string>;
+}
+
+/** Records the job (PENDING), starts (or reuses) a controller for it, returns its id. */
+export async function submitJob(taskFile: TaskFile, options: SubmitOptions, ctx: JobsContext = defaultContext()): Promise<number> {
+  if (taskFile.tasks.length === 0) throw new InputError('The task file has no task to run.');
+  const name = options.name ?? taskFile.name ?? taskFile.tasks[0].name ?? 'sky-cmd';
+  if (options.name && taskFile.tasks.length === 1) taskFile = { ...taskFile, tasks: [{ ...taskFile.tasks[0], name: options.name }] };
+  if (options.envs) taskFile = { ...taskFile, tasks: taskFile.tasks.map((t) => ({ ...t, envs: { ...t.envs, ...options.envs } })) };
+  const strategies = new Set(taskFile.tasks.map(strategyOf));
+  const now = Date.now();
+  const id = await ctx.store.update((s) => {
+    const id = s.nextId++;
+    saveSubmittedTask(id, taskFile);
+    const job: ManagedJobRecord = {
+      id,
+      name,
+      status: 'PENDING',
+      submittedAt: now,
+      resources: requestedResources(taskFile.tasks[0]),
+      strategy: [...strategies][0],
+      currentTask: 0,
+      tasks: taskFile.tasks.map((t, index) => ({
+        index,
+        ...(t.name ? { name: t.name } : {}),
+        status: 'PENDING',
+        cluster: jobClusterName(t.name ?? name, id),
+        runMs: 0,
+        recoveries: 0,
+        restartsOnErrors: 0,
+        logSegmentStart: 0,
+      })),
+      controllerStarts: 0,
+      history: [{ status: 'PENDING', at: now, task: 0 }],
+      user: os.userInfo().username,
+    };
+    s.jobs[id] = job;
+    return id;
+  });
+  fs.writeFileSync(jobLogPath(id), '', { flag: 'a' });
+  await ensureControllers({ store: ctx.store, ...ctx.supervise });
+  return id;
+}
+
+/** Restarts missing controllers; every jobs verb calls it first. */
+export async function superviseJobs(ctx: JobsContext = defaultContext()): Promise<void> {
+  await ensureControllers({ store: ctx.store, ...ctx.supervise });
+}
+
+export interface QueueRow {
+  id: number;
+  /** Task index for a pipeline's task rows; undefined on a job row. */
+  task?: number;
+  name: string;
+  status: string;
+  recoveries: number;
+  /** The job's current (or last) cluster. */
+  cluster: string;
+  resources: string;
+  submittedAt: number;
+  endedAt?: number;
+  /** Seconds since submission (to the end, once ended). */
+  totalDurationSeconds: number;
+  /** Seconds spent RUNNING, summed over runs. */
+  jobDurationSeconds: number;
+  infra?: string;
+  exitCode?: number;
+  failureReason?: string;
+  controllerStarts: number;
+  tasks?: QueueRow[];
+}
+
+export function queueRow(job: ManagedJobRecord, now = Date.now()): QueueRow {
+  const cur = job.tasks[job.currentTask];
+  const run = (t: (typeof job.tasks)[number]) => t.runMs + (t.runningSince !== undefined ? now - t.runningSince : 0);
+  const row: QueueRow = {
+    id: job.id,
+    name: job.name,
+    status: job.status,
+    recoveries: recoveriesOf(job),
+    cluster: cur.cluster,
+    resources: job.resources,
+    submittedAt: job.submittedAt,
+    ...(job.endedAt ? { endedAt: job.endedAt } : {}),
+    totalDurationSeconds: Math.round(((job.endedAt ?? now) - job.submittedAt) / 1000),
+    jobDurationSeconds: Math.round(job.tasks.reduce((n, t) => n + run(t), 0) / 1000),
+    ...(cur.infra ? { infra: cur.infra } : {}),
+    ...(cur.exitCode !== undefined ? { exitCode: cur.exitCode } : {}),
+    ...(job.failureReason ? { failureReason: job.failureReason } : {}),
+    controllerStarts: job.controllerStarts,
+  };
+  if (job.tasks.length > 1) {
+    row.tasks = job.tasks.map((t) => ({
+      id: job.id,
+      task: t.index,
+      name: t.name ?? `${job.name}-${t.index}`,
+      status: t.status,
+      recoveries: t.recoveries,
+      cluster: t.cluster,
+      resources: job.resources,
+      submittedAt: job.submittedAt,
+      ...(t.endedAt ? { endedAt: t.endedAt } : {}),
+      totalDurationSeconds: t.startedAt ? Math.round(((t.endedAt ?? now) - t.startedAt) / 1000) : 0,
+      jobDurationSeconds: Math.round(run(t) / 1000),
+      ...(t.infra ? { infra: t.infra } : {}),
+      ...(t.exitCode !== undefined ? { exitCode: t.exitCode } : {}),
+      controllerStarts: job.controllerStarts,
+    }));
+  }
+  return row;
+}
+
+/** Newest first, as SkyPilot lists them. */
+export async function listJobs(options: { skipFinished?: boolean } = {}, ctx: JobsContext = defaultContext()): Promise<QueueRow[]> {
+  await superviseJobs(ctx);
+  const state = await ctx.store.read();
+  const now = Date.now();
+  return Object.values(state.jobs)
+    .filter((j) => !options.skipFinished || !isTerminal(j.status))
+    .sort((a, b) => b.id - a.id)
+    .map((j) => queueRow(j, now));
+}
+
+export interface CancelResult {
+  /** Jobs that will be (or were) cancelled. */
+  cancelled: number[];
+  /** Already terminal: nothing to do. */
+  alreadyDone: number[];
+  notFound: number[];
+}
+
+/**
+ * PENDING jobs are cancelled at once in the store (nothing was launched); others get a
+ * cancel request their controller acts on (CANCELLING: cancel the run, tear down, CANCELLED).
+ */
+export async function cancelJobs(ids: number[] | 'all', ctx: JobsContext = defaultContext()): Promise<CancelResult> {
+  const result = await ctx.store.update((s) => {
+    const r: CancelResult = { cancelled: [], alreadyDone: [], notFound: [] };
+    const targets = ids === 'all' ? Object.values(s.jobs).filter((j) => !isTerminal(j.status)).map((j) => j.id) : ids;
+    for (const id of targets) {
+      const job = s.jobs[id];
+      if (!job) r.notFound.push(id);
+      else if (isTerminal(job.status)) r.alreadyDone.push(id);
+      else {
+        r.cancelled.push(id);
+        job.cancelRequested = true;
+        if (job.status === 'PENDING' && job.currentTask === 0 && job.tasks[0].status === 'PENDING') {
+          const now = Date.now();
+          job.status = 'CANCELLED';
+          job.endedAt = now;
+          for (const t of job.tasks) t.status = 'CANCELLED';
+          job.history.push({ status: 'CANCELLED', at: now, task: 0, detail: 'cancelled before it started' });
+        }
+      }
+    }
+    return r;
+  });
+  await superviseJobs(ctx);
+  return result;
+}
+
+/** Waits until every job in `ids` is terminal (or the deadline passes); returns the ones still going. */
+export async function waitTerminal(ids: number[], timeoutMs: number, ctx: JobsContext = defaultContext(), pollMs = 200): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const state = await ctx.store.read();
+    const left = ids.filter((id) => state.jobs[id] && !isTerminal(state.jobs[id].status));
+    if (left.length === 0 || Date.now() >= deadline) return left;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+export async function getJob(id: number, ctx: JobsContext = defaultContext()): Promise<ManagedJobRecord> {
+  const job = (await ctx.store.read()).jobs[id];
+  if (!job) throw new NotFoundError(`Managed job ${id}`, { hint: "Run 'skydeck jobs queue' to see the managed jobs." });
+  return job;
+}
+
+export async function latestJobId(ctx: JobsContext = defaultContext()): Promise<number> {
+  const ids = Object.keys((await ctx.store.read()).jobs).map(Number);
+  if (ids.length === 0) throw new NotFoundError('Managed job', { hint: "No managed jobs yet: launch one with 'skydeck jobs launch TASK'." });
+  return Math.max(...ids);
+}
+
+/**
+ * Writes the job's log (or its controller log) to `onData`; with `follow`, keeps going
+ * until the job is terminal. Resolves to the job's final (or current) status.
+ */
+export async function streamJobLog(
+  id: number,
+  options: { controller?: boolean; follow: boolean; onData: (chunk: Buffer) => void; signal?: AbortSignal; pollMs?: number },
+  ctx: JobsContext = defaultContext(),
+): Promise<string> {
+  await getJob(id, ctx);
+  const file = options.controller ? controllerLogPath(id) : jobLogPath(id);
+  let offset = 0;
+  for (;;) {
+    // Status first, then the file: what was written before the job ended is in this read.
+    const status = (await getJob(id, ctx)).status;
+    const { text, end } = readFrom(file, offset);
+    if (text.length) options.onData(text);
+    offset = end;
+    if (!options.follow || isTerminal(status) || options.signal?.aborted) return status;
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 300));
+  }
+}

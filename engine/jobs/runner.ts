@@ -1,0 +1,637 @@
+/**
+ * One managed job's lifecycle inside a controller: launch each task on its own cluster,
+ * follow its output into the managed-job log, detect preemption and failures, recover
+ * with the task's strategy, tear the cluster down when the task ends. Every status change
+ * is a check-and-set in the store, and a runner started after a controller died picks the
+ * job up where the store says it is (adopting a job already submitted, never running it twice).
+ */
+import * as fs from 'node:fs';
+import type { ClusterEngine, ClusterJobStatus, ClusterRecord, LaunchOptions } from '../cluster/types';
+import { TERMINAL_JOB_STATUSES } from '../cluster/types';
+import type { Collection } from '../state/store';
+import type { Task, TaskFile } from '../task/types';
+import { isProvisionError } from '../infra/provider';
+import { controllerLogPath, jobLogPath } from './paths';
+import { appendMarker, fileSize, SegmentWriter } from './joblog';
+import { finishJob, setStatus } from './state';
+import { constrainTask, jobRecoveryOf, recoveryAttempts, regionPinned, restartDecision, strategyOf, type LaunchAttempt } from './recovery';
+import { isTerminal, type ManagedJobRecord, type ManagedJobsState, type ManagedJobStatus, type ManagedTaskRecord } from './types';
+
+export interface ControllerConfig {
+  /** How often the controller refreshes its clusters' status (preemption detection). */
+  pollMs: number;
+  /** How often a running job's cluster queue is checked as a safety net (lost jobs, hung log streams). */
+  inspectMs: number;
+  /** Backoff before the first retry round of a launch that found no resources; grows x1.6. */
+  launchBackoffMs: number;
+  /** Launch rounds before a job ends FAILED_NO_RESOURCE. */
+  maxLaunchRounds: number;
+  /** Attempts to tear a cluster down before giving up (FAILED_CONTROLLER, cluster named). */
+  downAttempts: number;
+}
+
+export const DEFAULT_CONFIG: ControllerConfig = {
+  pollMs: 1000,
+  inspectMs: 15_000,
+  launchBackoffMs: 15_000,
+  maxLaunchRounds: 3,
+  downAttempts: 5,
+};
+
+/** The config from SKYDECK_JOBS_* environment variables (tests shorten the intervals). */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerConfig {
+  const num = (name: string, dflt: number) => {
+    const v = Number(env[name]);
+    return Number.isFinite(v) && v > 0 ? v : dflt;
+  };
+  return {
+    pollMs: num('SKYDECK_JOBS_POLL_MS', DEFAULT_CONFIG.pollMs),
+    inspectMs: num('SKYDECK_JOBS_INSPECT_MS', DEFAULT_CONFIG.inspectMs),
+    launchBackoffMs: num('SKYDECK_JOBS_BACKOFF_MS', DEFAULT_CONFIG.launchBackoffMs),
+    maxLaunchRounds: num('SKYDECK_JOBS_LAUNCH_ROUNDS', DEFAULT_CONFIG.maxLaunchRounds),
+    downAttempts: num('SKYDECK_JOBS_DOWN_ATTEMPTS', DEFAULT_CONFIG.downAttempts),
+  };
+}
+
+export interface RunnerDeps {
+  clusters: ClusterEngine;
+  store: Collection<ManagedJobsState>;
+  config: ControllerConfig;
+  loadTask: (jobId: number) => TaskFile;
+  now?: () => number;
+}
+
+type Outcome = { kind: 'ended'; status: ClusterJobStatus; exitCode?: number } | { kind: 'preempted'; reason: string } | { kind: 'cancel' } | { kind: 'abandoned' };
+
+type LaunchOutcome = { kind: 'launched' } | { kind: 'cancel' } | { kind: 'failed'; status: ManagedJobStatus; reason: string } | { kind: 'setup-failed'; reason: string };
+
+type Phase = 'launch' | 'recover' | 'restart' | 'monitor' | 'cancel';
+
+type ErrorClass = 'cancel' | 'precheck' | 'setup' | 'capacity' | 'transient';
+
+/** Errors may come from provider bundles: classify by name/code, never instanceof. */
+export function classifyLaunchError(err: unknown, aborted: boolean): ErrorClass {
+  if (aborted) return 'cancel';
+  const e = err as { name?: string; code?: string; message?: string };
+  if (e?.name === 'CancelledError' || e?.code === 'CANCELLED' || e?.name === 'AbortError') return 'cancel';
+  if (typeof e?.code === 'string' && /SETUP/.test(e.code)) return 'setup';
+  if (e?.code === 'RESOURCES_UNAVAILABLE' || isProvisionError(err)) return 'capacity';
+  if (e?.name === 'InputError' || e?.code === 'INVALID_INPUT' || e?.name === 'NotFoundError') return 'precheck';
+  return 'transient';
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+class Aborted extends Error {}
+
+/** Thrown once the runner lost the job to another controller: it must not touch anything. */
+class Abandoned extends Error {
+  constructor() {
+    super('the job is owned by another controller');
+  }
+}
+
+/** Resolves after `ms`, or rejects with Aborted when `signal` fires. */
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new Aborted());
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new Aborted());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** `%Y-%m-%d-%H-%M-%S-%f` (UTC), SkyPilot's run timestamp. */
+function skyTimestamp(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}-${p(d.getUTCHours())}-${p(d.getUTCMinutes())}-${p(d.getUTCSeconds())}-${p(d.getUTCMilliseconds() * 1000, 6)}`;
+}
+
+/** SKYPILOT_TASK_ID of a managed task: stable across recoveries (section 4.4). */
+export function managedTaskId(job: ManagedJobRecord, taskIndex: number): string {
+  const taskName = job.tasks.length > 1 && job.tasks[taskIndex].name ? `_${job.tasks[taskIndex].name}` : '';
+  return `sky-managed-${skyTimestamp(job.submittedAt)}_${job.name}${taskName}_${job.id}-${taskIndex}`;
+}
+
+export class JobRunner {
+  /** The cluster whose status the controller should feed to observe(), while monitoring. */
+  monitoredCluster?: string;
+  /** Changes with every monitored run, so a status fetched for an older run is ignored. */
+  monitorGeneration = 0;
+  private cancelRequested = false;
+  private abandoned = false;
+  private readonly abort = new AbortController();
+  private settleMonitor?: (o: Outcome) => void;
+  private lastInspect = 0;
+  private inspecting = false;
+  private readonly now: () => number;
+
+  constructor(
+    readonly jobId: number,
+    private readonly deps: RunnerDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** The user asked to cancel: stop whatever is in flight and tear down. */
+  requestCancel(): void {
+    if (this.cancelRequested) return;
+    this.cancelRequested = true;
+    this.abort.abort();
+    this.settleMonitor?.({ kind: 'cancel' });
+  }
+
+  /**
+   * Another controller owns the job now (this process was presumed dead): stop at once,
+   * without writing anything, as if the process had died.
+   */
+  abandon(): void {
+    if (this.abandoned) return;
+    this.abandoned = true;
+    this.abort.abort();
+    this.settleMonitor?.({ kind: 'abandoned' });
+  }
+
+  /** The controller's batched status refresh for monitoredCluster (undefined: the cluster is gone). */
+  observe(record: ClusterRecord | undefined, generation: number): void {
+    if (generation !== this.monitorGeneration || !this.settleMonitor) return;
+    if (!record) this.settleMonitor({ kind: 'preempted', reason: 'the cluster is gone (its nodes were terminated)' });
+    else if (record.status !== 'UP') {
+      this.settleMonitor({ kind: 'preempted', reason: `the cluster is ${record.status}${record.lastError ? ` (${record.lastError})` : ''}` });
+    }
+  }
+
+  /** Called on each controller tick: the slower safety-net check of the job on its cluster. */
+  tick(): void {
+    if (!this.settleMonitor || this.inspecting || this.now() - this.lastInspect < this.deps.config.inspectMs) return;
+    const settle = this.settleMonitor;
+    const generation = this.monitorGeneration;
+    const cluster = this.monitoredCluster;
+    if (!cluster) return;
+    this.inspecting = true;
+    this.lastInspect = this.now();
+    void this.readTask()
+      .then((t) => (t.clusterJobId === undefined ? undefined : this.inspect(cluster, t.clusterJobId)))
+      .then((o) => {
+        if (o && o.kind !== 'running' && generation === this.monitorGeneration) settle(o);
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.inspecting = false;
+      });
+  }
+
+  /** Drives the job to a terminal status and returns it. */
+  async run(): Promise<ManagedJobStatus> {
+    let job = await this.readJob();
+    if (isTerminal(job.status)) return job.status;
+    await this.update((j) => {
+      j.controllerStarts += 1;
+    });
+    job = await this.readJob();
+    this.log(`controller (pid ${process.pid}) took the job at ${job.status}, task ${job.currentTask}${job.controllerStarts > 1 ? ` (controller start #${job.controllerStarts})` : ''}`);
+    let taskFile: TaskFile;
+    try {
+      taskFile = this.deps.loadTask(this.jobId);
+    } catch (e) {
+      await this.update((j) => finishJob(j, j.currentTask, 'FAILED_CONTROLLER', this.now(), `cannot read the submitted task: ${messageOf(e)}`));
+      return 'FAILED_CONTROLLER';
+    }
+    try {
+      for (let i = job.currentTask; i < job.tasks.length; i++) {
+        const result = await this.runTask(i, taskFile.tasks[i]);
+        if (result !== 'SUCCEEDED') return result;
+      }
+      return 'SUCCEEDED';
+    } catch (e) {
+      if (this.abandoned || e instanceof Abandoned) return (await this.readJob()).status;
+      const current = await this.readJob();
+      this.log(`controller error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      const cluster = current.tasks[current.currentTask].cluster;
+      const down = await this.safeDown(cluster);
+      const reason = `controller error: ${messageOf(e)}${down ? '' : `; the cluster ${cluster} may be left: run 'skydeck down ${cluster}'`}`;
+      await this.update((j) => {
+        if (!isTerminal(j.status)) finishJob(j, j.currentTask, 'FAILED_CONTROLLER', this.now(), reason);
+      });
+      return 'FAILED_CONTROLLER';
+    }
+  }
+
+  private async runTask(i: number, task: Task): Promise<ManagedJobStatus> {
+    const rec = (await this.readJob()).tasks[i];
+    let phase: Phase;
+    let adopt = false;
+    switch (rec.status) {
+      case 'PENDING': {
+        const started = await this.update((j) => {
+          if (j.cancelRequested || isTerminal(j.status)) return false;
+          setStatus(j, i, 'STARTING', this.now());
+          return true;
+        });
+        if (!started) {
+          const j = await this.readJob();
+          if (isTerminal(j.status)) return j.status;
+          phase = 'cancel';
+        } else phase = 'launch';
+        break;
+      }
+      case 'STARTING':
+        phase = 'launch';
+        adopt = true;
+        break;
+      case 'RECOVERING':
+        phase = 'recover';
+        adopt = true;
+        break;
+      case 'RUNNING':
+        phase = 'monitor';
+        break;
+      case 'CANCELLING':
+        phase = 'cancel';
+        break;
+      default:
+        return rec.status;
+    }
+
+    for (;;) {
+      if (this.abandoned) throw new Abandoned();
+      if (this.cancelRequested || (await this.readJob()).cancelRequested) phase = 'cancel';
+      if (phase === 'cancel') return this.cancel(i);
+      if (phase === 'monitor') {
+        const outcome = await this.monitor(i);
+        if (outcome.kind === 'abandoned') throw new Abandoned();
+        if (outcome.kind === 'cancel') {
+          phase = 'cancel';
+          continue;
+        }
+        if (outcome.kind === 'preempted') {
+          await this.beginRecovery(i, `preempted: ${outcome.reason}`, false);
+          phase = 'recover';
+          continue;
+        }
+        const next = await this.onRunEnded(i, task, outcome.status, outcome.exitCode);
+        if (next === 'restart') {
+          phase = 'restart';
+          continue;
+        }
+        return next;
+      }
+      const launched = await this.launch(i, task, phase, adopt);
+      adopt = false;
+      if (launched.kind === 'launched') phase = 'monitor';
+      else if (launched.kind === 'cancel') phase = 'cancel';
+      else if (launched.kind === 'setup-failed') {
+        const next = await this.onRunEnded(i, task, 'FAILED_SETUP', undefined, launched.reason);
+        if (next !== 'restart') return next;
+        phase = 'restart';
+      } else {
+        await this.endTask(i, launched.status, launched.reason);
+        return launched.status;
+      }
+    }
+  }
+
+  /** A run finished on its cluster: succeed, restart per the policy, or fail. */
+  private async onRunEnded(i: number, task: Task, status: ClusterJobStatus, exitCode?: number, detail?: string): Promise<ManagedJobStatus | 'restart'> {
+    this.log(`task ${i} run ended on its cluster: ${status}${exitCode !== undefined ? ` (exit code ${exitCode})` : ''}${detail ? `: ${detail}` : ''}`);
+    if (status === 'SUCCEEDED') {
+      await this.update((j) => {
+        j.tasks[i].exitCode = 0;
+      });
+      await this.endTask(i, 'SUCCEEDED');
+      return 'SUCCEEDED';
+    }
+    if (status === 'CANCELLED') {
+      await this.endTask(i, 'CANCELLED', 'the job was cancelled on its cluster outside the managed job');
+      return 'CANCELLED';
+    }
+    const rec = (await this.readJob()).tasks[i];
+    const decision = restartDecision(jobRecoveryOf(task), exitCode, rec.restartsOnErrors);
+    if (decision.restart) {
+      const why = exitCode !== undefined ? `exit code ${exitCode}` : status;
+      await this.beginRecovery(i, `the job failed (${why}); restarting${decision.counted ? ` (restart ${rec.restartsOnErrors + 1} of max_restarts_on_errors ${jobRecoveryOf(task).maxRestartsOnErrors ?? 0})` : ' (exit code in recover_on_exit_codes)'}`, decision.counted);
+      return 'restart';
+    }
+    const final: ManagedJobStatus = status === 'FAILED_SETUP' ? 'FAILED_SETUP' : status === 'FAILED_DRIVER' ? 'FAILED_CONTROLLER' : 'FAILED';
+    await this.update((j) => {
+      if (exitCode !== undefined) j.tasks[i].exitCode = exitCode;
+    });
+    const reason = detail ?? (exitCode !== undefined ? `the job exited with code ${exitCode}` : `the job ended ${status}`);
+    await this.endTask(i, final, status === 'FAILED_DRIVER' ? `${reason}; the job driver on the cluster died (out of memory?)` : reason);
+    return final;
+  }
+
+  /** RUNNING/STARTING -> RECOVERING, one more recovery, a marker line in the job log. */
+  private async beginRecovery(i: number, reason: string, countedRestart: boolean): Promise<void> {
+    const n = await this.update((j) => {
+      const t = j.tasks[i];
+      t.recoveries += 1;
+      if (countedRestart) t.restartsOnErrors += 1;
+      setStatus(j, i, 'RECOVERING', this.now(), reason);
+      return t.recoveries;
+    });
+    this.log(`task ${i}: ${reason}; recovery #${n}`);
+    appendMarker(jobLogPath(this.jobId), `Managed job ${this.jobId}${(await this.readJob()).tasks.length > 1 ? ` task ${i}` : ''}: ${reason}. Recovery #${n} at ${new Date(this.now()).toISOString()}`);
+  }
+
+  /** Launches (or relaunches) the task's cluster and submits its run. */
+  private async launch(i: number, task: Task, phase: 'launch' | 'recover' | 'restart', adopt: boolean): Promise<LaunchOutcome> {
+    if (adopt) {
+      const adopted = await this.tryAdopt(i);
+      if (adopted) return { kind: 'launched' };
+    }
+    const job = await this.readJob();
+    const rec = job.tasks[i];
+    const last = rec.infra ? { cloud: rec.infra.split('/')[0], region: rec.infra.split('/')[1] ?? '' } : undefined;
+    const strategy = strategyOf(task);
+    let attempts: LaunchAttempt[];
+    if (phase === 'launch') attempts = [{ downFirst: false, label: 'launch' }];
+    else if (phase === 'restart') attempts = [{ downFirst: false, label: 'restart on the same cluster' }, ...recoveryAttempts(strategy, last, regionPinned(task))];
+    else attempts = recoveryAttempts(strategy, last, regionPinned(task));
+
+    let lastError = 'no launch attempted';
+    for (let round = 0; round < this.deps.config.maxLaunchRounds; round++) {
+      if (round > 0) {
+        const wait = Math.min(this.deps.config.launchBackoffMs * 1.6 ** (round - 1), this.deps.config.launchBackoffMs * 5);
+        this.log(`task ${i}: no resources in round ${round} (${lastError}); retrying in ${Math.round(wait / 1000)} s`);
+        try {
+          await delay(wait, this.abort.signal);
+        } catch {
+          return { kind: 'cancel' };
+        }
+      }
+      for (const attempt of attempts) {
+        if (this.cancelRequested) return { kind: 'cancel' };
+        if (attempt.downFirst && !(await this.safeDown(rec.cluster))) {
+          return { kind: 'failed', status: 'FAILED_CONTROLLER', reason: `could not tear down ${rec.cluster} before relaunching` };
+        }
+        const result = await this.launchOnce(i, task, attempt);
+        if (result.kind !== 'error') return result;
+        lastError = result.reason;
+        if (result.cls === 'precheck') return { kind: 'failed', status: 'FAILED_PRECHECKS', reason: result.reason };
+        if (result.cls === 'setup') return { kind: 'setup-failed', reason: result.reason };
+      }
+    }
+    return { kind: 'failed', status: 'FAILED_NO_RESOURCE', reason: `no resources to run the task after ${this.deps.config.maxLaunchRounds} rounds: ${lastError}` };
+  }
+
+  private async launchOnce(i: number, task: Task, attempt: LaunchAttempt): Promise<LaunchOutcome | { kind: 'error'; cls: ErrorClass; reason: string }> {
+    const job = await this.update((j) => {
+      const t = j.tasks[i];
+      t.launching = true;
+      t.launchAfterJobId = attempt.downFirst ? 0 : (t.clusterJobId ?? 0);
+      return structuredClone(j);
+    });
+    const rec = job.tasks[i];
+    this.log(`task ${i}: ${attempt.label} on cluster ${rec.cluster}${attempt.blocked ? ` (blocked: ${attempt.blocked.join(', ')})` : ''}`);
+    const options: LaunchOptions = {
+      clusterName: rec.cluster,
+      detachRun: true,
+      owner: `managed-job:${this.jobId}`,
+      internalEnvs: { SKYPILOT_TASK_ID: managedTaskId(job, i) },
+      // Job clusters die on their own if the controller is gone for good (SkyPilot: autodown 10 min).
+      idleMinutesToAutostop: 10,
+      down: true,
+      signal: this.abort.signal,
+      onProgress: (e) => this.log(`task ${i}: ${e.stage}: ${e.message}`),
+      ...(attempt.blocked ? { blocked: attempt.blocked } : {}),
+    };
+    const variant = attempt.constrain ? constrainTask(task, attempt.constrain) : task;
+    try {
+      const result = await this.deps.clusters.launch(variant, options);
+      if (result.jobId === undefined) throw new Error(`the cluster engine launched ${rec.cluster} but submitted no job`);
+      const r = result.cluster.resources;
+      const infra = [r.cloud, r.region, r.zone].filter(Boolean).join('/');
+      await this.markRunning(i, result.jobId, infra, `${result.cluster.numNodes}x(${infra}, ${r.instanceType}${r.useSpot ? ', spot' : ''})`);
+      this.log(`task ${i}: running as job ${result.jobId} on ${rec.cluster} (${infra})`);
+      return { kind: 'launched' };
+    } catch (e) {
+      const cls = classifyLaunchError(e, this.abort.signal.aborted);
+      await this.update((j) => {
+        j.tasks[i].launching = false;
+      });
+      if (cls === 'cancel') return { kind: 'cancel' };
+      this.log(`task ${i}: launch failed (${cls}): ${messageOf(e)}`);
+      return { kind: 'error', cls, reason: messageOf(e) };
+    }
+  }
+
+  private async markRunning(i: number, clusterJobId: number, infra: string | undefined, resources: string | undefined): Promise<void> {
+    const segmentStart = fileSize(jobLogPath(this.jobId));
+    await this.update((j) => {
+      const t = j.tasks[i];
+      t.clusterJobId = clusterJobId;
+      t.launching = false;
+      if (infra) t.infra = infra;
+      if (resources) t.resources = resources;
+      t.logSegmentStart = segmentStart;
+      setStatus(j, i, 'RUNNING', this.now());
+    });
+  }
+
+  /**
+   * A controller died while launching: if the launch got as far as submitting the run,
+   * take that run over instead of launching a second one.
+   */
+  private async tryAdopt(i: number): Promise<boolean> {
+    const rec = (await this.readJob()).tasks[i];
+    if (!rec.launching) return false;
+    try {
+      const [record] = await this.deps.clusters.status({ refresh: true, names: [rec.cluster] });
+      if (!record || record.status !== 'UP') return false;
+      const jobs = await this.deps.clusters.queue(rec.cluster);
+      const mine = jobs.filter((j) => j.id > (rec.launchAfterJobId ?? 0)).sort((a, b) => b.id - a.id)[0];
+      if (!mine) return false;
+      const r = record.resources;
+      const infra = [r.cloud, r.region, r.zone].filter(Boolean).join('/');
+      await this.markRunning(i, mine.id, infra, `${record.numNodes}x(${infra}, ${r.instanceType}${r.useSpot ? ', spot' : ''})`);
+      this.log(`task ${i}: adopted job ${mine.id} already submitted on ${rec.cluster} (${mine.status})`);
+      return true;
+    } catch (e) {
+      this.log(`task ${i}: could not check ${rec.cluster} for a submitted run: ${messageOf(e)}`);
+      return false;
+    }
+  }
+
+  /** Follows the run's output until it ends, the cluster is lost, or cancel. */
+  private async monitor(i: number): Promise<Outcome> {
+    const rec = (await this.readJob()).tasks[i];
+    const cluster = rec.cluster;
+    const jobId = rec.clusterJobId!;
+    const logFile = jobLogPath(this.jobId);
+    this.monitorGeneration += 1;
+    this.monitoredCluster = cluster;
+    this.lastInspect = this.now();
+    const tailAbort = new AbortController();
+    return new Promise<Outcome>((resolve) => {
+      let done = false;
+      const settle = (o: Outcome) => {
+        if (done) return;
+        done = true;
+        this.settleMonitor = undefined;
+        this.monitoredCluster = undefined;
+        tailAbort.abort();
+        if (o.kind === 'cancel' || o.kind === 'preempted') this.log(`task ${i}: ${o.kind === 'cancel' ? 'cancel requested' : `lost the run: ${o.reason}`}`);
+        resolve(o);
+      };
+      this.settleMonitor = settle;
+      if (this.cancelRequested) return settle({ kind: 'cancel' });
+      void (async () => {
+        while (!done) {
+          const writer = new SegmentWriter(logFile, Math.max(0, fileSize(logFile) - rec.logSegmentStart));
+          let status: ClusterJobStatus | undefined;
+          let tailError: unknown;
+          try {
+            status = await this.deps.clusters.tailLogs(cluster, jobId, { follow: true, onData: (c) => !done && writer.append(c), signal: tailAbort.signal });
+          } catch (e) {
+            tailError = e;
+          }
+          if (done) return;
+          if (status && (TERMINAL_JOB_STATUSES as readonly string[]).includes(status)) {
+            const exitCode = await this.exitCodeOf(cluster, jobId);
+            return settle({ kind: 'ended', status, ...(exitCode !== undefined ? { exitCode } : {}) });
+          }
+          if (tailError) this.log(`task ${i}: log stream ended: ${messageOf(tailError)}`);
+          const verdict = await this.inspect(cluster, jobId);
+          if (done) return;
+          if (verdict.kind !== 'running') return settle(verdict);
+          try {
+            await delay(this.deps.config.pollMs, tailAbort.signal);
+          } catch {
+            return;
+          }
+        }
+      })().catch((e) => settle({ kind: 'preempted', reason: `log stream failed: ${messageOf(e)}` }));
+    });
+  }
+
+  private async exitCodeOf(cluster: string, jobId: number): Promise<number | undefined> {
+    try {
+      return (await this.deps.clusters.queue(cluster)).find((j) => j.id === jobId)?.exitCode;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Asks the infrastructure and the node agent where the run stands. */
+  private async inspect(cluster: string, jobId: number): Promise<Outcome | { kind: 'running' }> {
+    let record: ClusterRecord | undefined;
+    try {
+      [record] = await this.deps.clusters.status({ refresh: true, names: [cluster] });
+    } catch (e) {
+      return { kind: 'preempted', reason: `cluster status failed: ${messageOf(e)}` };
+    }
+    if (!record) return { kind: 'preempted', reason: 'the cluster is gone (its nodes were terminated)' };
+    if (record.status !== 'UP') return { kind: 'preempted', reason: `the cluster is ${record.status}${record.lastError ? ` (${record.lastError})` : ''}` };
+    let jobs;
+    try {
+      jobs = await this.deps.clusters.queue(cluster);
+    } catch (e) {
+      return { kind: 'preempted', reason: `the head node is unreachable: ${messageOf(e)}` };
+    }
+    const job = jobs.find((j) => j.id === jobId);
+    if (!job) return { kind: 'preempted', reason: `the node agent lost job ${jobId}` };
+    if ((TERMINAL_JOB_STATUSES as readonly string[]).includes(job.status)) {
+      return { kind: 'ended', status: job.status, ...(job.exitCode !== undefined ? { exitCode: job.exitCode } : {}) };
+    }
+    return { kind: 'running' };
+  }
+
+  private async cancel(i: number): Promise<ManagedJobStatus> {
+    const job = await this.readJob();
+    if (isTerminal(job.status)) return job.status;
+    if (job.tasks[i].status !== 'CANCELLING' && job.tasks[i].status !== 'PENDING') {
+      await this.update((j) => setStatus(j, i, 'CANCELLING', this.now(), 'cancel requested'));
+    }
+    const rec = job.tasks[i];
+    if (rec.clusterJobId !== undefined) {
+      await this.deps.clusters.cancel(rec.cluster, [rec.clusterJobId]).catch(() => undefined);
+    }
+    const down = await this.safeDown(rec.cluster);
+    await this.update((j) => {
+      if (j.tasks[i].status === 'PENDING') j.tasks[i].status = 'CANCELLING';
+      finishJob(j, i, 'CANCELLED', this.now(), down ? undefined : `cancelled, but the cluster ${rec.cluster} may be left: run 'skydeck down ${rec.cluster}'`);
+    });
+    this.log(`task ${i}: cancelled${down ? ', cluster torn down' : ''}`);
+    return 'CANCELLED';
+  }
+
+  /** Tears the task's cluster down and records the end of the task (and of the job, unless a pipeline goes on). */
+  private async endTask(i: number, status: ManagedJobStatus, reason?: string): Promise<void> {
+    const cluster = (await this.readJob()).tasks[i].cluster;
+    const down = await this.safeDown(cluster);
+    const final: ManagedJobStatus = down ? status : 'FAILED_CONTROLLER';
+    const why = down ? reason : `${reason ?? status}; the cluster ${cluster} could not be torn down: run 'skydeck down ${cluster}'`;
+    await this.update((j) => {
+      const last = i === j.tasks.length - 1;
+      if (final === 'SUCCEEDED' && !last) {
+        setStatus(j, i, 'SUCCEEDED', this.now());
+        j.tasks[i].endedAt = this.now();
+      } else {
+        finishJob(j, i, final, this.now(), why);
+      }
+    });
+    this.log(`task ${i}: ${final}${why ? ` (${why})` : ''}`);
+  }
+
+  /** Tears a cluster down (idempotent); true once the engine no longer lists it. */
+  private async safeDown(cluster: string): Promise<boolean> {
+    if (this.abandoned) throw new Abandoned();
+    for (let attempt = 0; attempt < this.deps.config.downAttempts; attempt++) {
+      try {
+        const existing = await this.deps.clusters.status({ names: [cluster] });
+        if (existing.length === 0) return true;
+        await this.deps.clusters.down(cluster);
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code === 'NOT_FOUND' || code === 'CLUSTER_NOT_FOUND') return true;
+        this.log(`tearing down ${cluster} failed (attempt ${attempt + 1}): ${messageOf(e)}`);
+        await delay(Math.min(500 * 2 ** attempt, 5000));
+      }
+    }
+    try {
+      return (await this.deps.clusters.status({ names: [cluster] })).length === 0;
+    } catch {
+      return false;
+    }
+  }
+
+  private log(message: string): void {
+    if (this.abandoned) return;
+    try {
+      fs.appendFileSync(controllerLogPath(this.jobId), `${new Date(this.now()).toISOString()} ${message}\n`);
+    } catch {
+      /* the controller log is best effort */
+    }
+  }
+
+  private async readJob(): Promise<ManagedJobRecord> {
+    const job = (await this.deps.store.read()).jobs[this.jobId];
+    if (!job) throw new Error(`managed job ${this.jobId} vanished from the store`);
+    return job;
+  }
+
+  private async readTask(): Promise<ManagedTaskRecord> {
+    const job = await this.readJob();
+    return job.tasks[job.currentTask];
+  }
+
+  private update<R>(change: (job: ManagedJobRecord) => R): Promise<R> {
+    if (this.abandoned) return Promise.reject(new Abandoned());
+    return this.deps.store.update((s) => {
+      if (this.abandoned) throw new Abandoned();
+      const job = s.jobs[this.jobId];
+      if (!job) throw new Error(`managed job ${this.jobId} vanished from the store`);
+      return change(job);
+    });
+  }
+}

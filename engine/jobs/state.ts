@@ -1,0 +1,64 @@
+/**
+ * The managed-jobs table in the store (SKYDECK_HOME/state/managed_jobs.json): job records
+ * and the live controller processes. Every change goes through `update` (cross-process
+ * lock), so a status check-and-set is atomic across the CLI, VS Code and controllers.
+ */
+import { Collection } from '../state/store';
+import { SkyDeckError } from '../errors';
+import type { ProcessIdentity } from '../util/detached';
+import { canTransition, type ManagedJobRecord, type ManagedJobsState, type ManagedJobStatus } from './types';
+
+const HISTORY_MAX = 64;
+
+export function openJobsStore(dir?: string): Collection<ManagedJobsState> {
+  return new Collection<ManagedJobsState>({ name: 'managed_jobs', initial: () => ({ nextId: 1, jobs: {}, controllers: {} }), dir });
+}
+
+export function controllerKey(id: ProcessIdentity): string {
+  return `${id.pid}:${id.startTicks ?? ''}`;
+}
+
+export function sameProcess(a: ProcessIdentity | undefined, b: ProcessIdentity | undefined): boolean {
+  return !!a && !!b && a.pid === b.pid && a.startTicks === b.startTicks;
+}
+
+export class IllegalTransitionError extends SkyDeckError {
+  constructor(jobId: number, from: ManagedJobStatus, to: ManagedJobStatus) {
+    super('MANAGED_JOB_TRANSITION', `Managed job ${jobId} cannot go from ${from} to ${to}.`);
+  }
+}
+
+/**
+ * Moves task `taskIndex` (and the job, whose status is its current task's) to `status`,
+ * keeping the job-duration clock and the history. Call inside `update`.
+ */
+export function setStatus(job: ManagedJobRecord, taskIndex: number, status: ManagedJobStatus, now: number, detail?: string): void {
+  const task = job.tasks[taskIndex];
+  if (!canTransition(task.status, status) && !(task.status === 'PENDING' && status === 'CANCELLED')) {
+    throw new IllegalTransitionError(job.id, task.status, status);
+  }
+  if (task.runningSince !== undefined && status !== 'RUNNING') {
+    task.runMs += now - task.runningSince;
+    task.runningSince = undefined;
+  }
+  if (status === 'RUNNING' && task.runningSince === undefined) task.runningSince = now;
+  if (status === 'STARTING' && task.startedAt === undefined) task.startedAt = now;
+  task.status = status;
+  job.currentTask = taskIndex;
+  job.status = status;
+  if (status === 'SUCCEEDED' && taskIndex < job.tasks.length - 1) job.status = 'PENDING';
+  job.history.push({ status, at: now, task: taskIndex, ...(detail ? { detail } : {}) });
+  if (job.history.length > HISTORY_MAX) job.history.splice(0, job.history.length - HISTORY_MAX);
+}
+
+/** Ends the job: the current task gets `status`, later tasks of a pipeline are CANCELLED. */
+export function finishJob(job: ManagedJobRecord, taskIndex: number, status: ManagedJobStatus, now: number, detail?: string): void {
+  setStatus(job, taskIndex, status, now, detail);
+  job.tasks[taskIndex].endedAt = now;
+  for (const t of job.tasks.slice(taskIndex + 1)) {
+    if (t.status === 'PENDING') t.status = 'CANCELLED';
+  }
+  job.status = status;
+  job.endedAt = now;
+  if (detail && status !== 'SUCCEEDED') job.failureReason = detail;
+}

@@ -1,0 +1,94 @@
+/**
+ * In-process managed jobs for unit tests: a fresh SKYDECK_HOME, the fake cluster engine,
+ * and controllers that run in this process (a "spawn" creates a Controller with a made-up
+ * process identity that counts as alive until it stops).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Controller } from '../../../engine/jobs/controller';
+import { openJobsStore, controllerKey } from '../../../engine/jobs/state';
+import { loadSubmittedTask } from '../../../engine/jobs/submitted';
+import type { ControllerConfig } from '../../../engine/jobs/runner';
+import type { JobsContext } from '../../../engine/jobs/api';
+import type { ManagedJobRecord } from '../../../engine/jobs/types';
+import type { ProcessIdentity } from '../../../engine/util/detached';
+import { FakeClusters, type RunScript } from './fakeClusters';
+import type { Task } from '../../../engine/task/types';
+
+export const TEST_CONFIG: ControllerConfig = { pollMs: 20, inspectMs: 300, launchBackoffMs: 20, maxLaunchRounds: 2, downAttempts: 3 };
+
+export interface Harness {
+  home: string;
+  fake: FakeClusters;
+  ctx: JobsContext;
+  controllers: { identity: ProcessIdentity; controller: Controller; done: Promise<void> }[];
+  /** Stops a controller as if its process died: it is no longer alive (its runners are abandoned). */
+  kill(index: number): void;
+  /** Starts a controller now (as `jobs controller` would), with a fresh identity. */
+  startController(): ProcessIdentity;
+  job(id: number): Promise<ManagedJobRecord>;
+  waitFor(pred: (job: ManagedJobRecord) => boolean, id: number, timeoutMs?: number): Promise<ManagedJobRecord>;
+  close(): Promise<void>;
+}
+
+let ticks = 1000;
+
+export function createHarness(script: (task: Task, env: Record<string, string>, launchIndex: number) => RunScript, config: Partial<ControllerConfig> = {}, capacity = 25): Harness {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-jobs-'));
+  process.env.SKYDECK_HOME = home;
+  const fake = new FakeClusters(script);
+  const store = openJobsStore();
+  const live = new Set<string>();
+  const alive = (id: ProcessIdentity | undefined) => !!id && live.has(controllerKey(id));
+  const controllers: Harness['controllers'] = [];
+  const spawn = (): ProcessIdentity => {
+    const identity = { pid: 999_999, startTicks: ticks++ };
+    live.add(controllerKey(identity));
+    const controller = new Controller({
+      identity,
+      clusters: fake,
+      store,
+      config: { ...TEST_CONFIG, ...config },
+      loadTask: loadSubmittedTask,
+      capacity,
+      idleExitMs: 100,
+      superviseEveryTicks: 0,
+      spawn,
+      alive,
+    });
+    const done = controller.run().finally(() => live.delete(controllerKey(identity)));
+    controllers.push({ identity, controller, done });
+    return identity;
+  };
+  const ctx: JobsContext = { store, supervise: { spawn, alive, capacity } };
+  const job = async (id: number) => (await store.read()).jobs[id];
+  return {
+    home,
+    fake,
+    ctx,
+    controllers,
+    kill(index) {
+      const c = controllers[index];
+      live.delete(controllerKey(c.identity));
+      c.controller.die();
+    },
+    startController: spawn,
+    job,
+    async waitFor(pred, id, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const j = await job(id);
+        if (j && pred(j)) return j;
+        if (Date.now() > deadline) throw new Error(`timed out waiting on job ${id}: ${JSON.stringify(j, null, 1)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    async close() {
+      for (const c of controllers) c.controller.stop();
+      await Promise.allSettled(controllers.map((c) => c.done));
+      fake.dispose();
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
