@@ -92,6 +92,11 @@ class PooledConnection {
 
 const pool = new Map<string, PooledConnection>();
 
+/** Live pooled connections (one per user/host/port/key): for health views and tests. */
+export function sshPoolSize(): number {
+  return [...pool.values()].filter((c) => !c.dead).length;
+}
+
 /** Ends every pooled SSH connection (tests, process shutdown). */
 export function closeAllSshConnections(): void {
   for (const conn of [...pool.values()]) {
