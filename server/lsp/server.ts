@@ -1,0 +1,166 @@
+/**
+ * Thin LSP wiring over the pure language service: document sync, debounced push
+ * diagnostics, completion, hover, outline, quick fixes and code lenses. Catalog insights
+ * are loaded after the first diagnostics are out (start-up stays fast), then lenses are
+ * refreshed. Settings: `skydeck.taskFiles` (initializationOptions or workspace config).
+ */
+import { CodeActionKind, TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult } from 'vscode-languageserver/node';
+import { TextDocuments } from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Insights } from '../../engine/optimizer/insightTypes';
+import { TaskLanguageService, type ServiceSettings } from '../service/languageService';
+
+export interface ServerOptions {
+  /** Debounce of diagnostics after an edit (ms). The first diagnostics of a document are immediate. */
+  debounceMs?: number;
+  /** Loads catalog insights lazily; undefined result = none available. */
+  loadInsights?: () => Promise<Insights | undefined>;
+}
+
+interface ClientSettings {
+  taskFiles?: unknown;
+}
+
+function toSettings(raw: ClientSettings | undefined): ServiceSettings {
+  const tf = raw?.taskFiles;
+  return { taskFiles: Array.isArray(tf) ? tf.filter((x): x is string => typeof x === 'string') : undefined };
+}
+
+export function startServer(connection: Connection, options: ServerOptions = {}): void {
+  const documents = new TextDocuments(TextDocument);
+  const service = new TaskLanguageService();
+  const timers = new Map<string, NodeJS.Timeout>();
+  const published = new Set<string>();
+  let debounceMs = options.debounceMs ?? 150;
+  let canRefreshLenses = false;
+  let canPullConfig = false;
+  let insightsRequested = false;
+
+  const publish = (doc: TextDocument) => {
+    timers.delete(doc.uri);
+    let diagnostics: ReturnType<TaskLanguageService['diagnostics']>;
+    try {
+      diagnostics = service.diagnostics(doc);
+    } catch (e) {
+      connection.console.error(`skydeck: diagnostics failed for ${doc.uri}: ${(e as Error).stack ?? e}`);
+      diagnostics = [];
+    }
+    published.add(doc.uri);
+    void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
+    if (!insightsRequested) {
+      insightsRequested = true;
+      setImmediate(() => void loadInsights());
+    }
+  };
+
+  const schedule = (doc: TextDocument, immediate: boolean) => {
+    const t = timers.get(doc.uri);
+    if (t) clearTimeout(t);
+    if (immediate) publish(doc);
+    else timers.set(doc.uri, setTimeout(() => {
+      const current = documents.get(doc.uri);
+      if (current) publish(current);
+    }, debounceMs));
+  };
+
+  const loadInsights = async () => {
+    if (!options.loadInsights) return;
+    try {
+      const insights = await options.loadInsights();
+      if (!insights) return;
+      service.setInsights(insights);
+      for (const doc of documents.all()) schedule(doc, true);
+      if (canRefreshLenses) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+    } catch (e) {
+      connection.console.warn(`skydeck: catalog insights unavailable: ${(e as Error).message}`);
+    }
+  };
+
+  const pullConfig = async () => {
+    if (!canPullConfig) return;
+    try {
+      const [cfg] = (await connection.workspace.getConfiguration([{ section: 'skydeck' }])) as (ClientSettings | null)[];
+      if (cfg) applySettings(cfg);
+    } catch {
+      // The client may not answer workspace/configuration; initializationOptions still apply.
+    }
+  };
+
+  const applySettings = (raw: ClientSettings) => {
+    service.configure(toSettings(raw));
+    for (const doc of documents.all()) schedule(doc, true);
+  };
+
+  connection.onInitialize((params: InitializeParams): InitializeResult => {
+    const init = (params.initializationOptions ?? {}) as ClientSettings & { debounceMs?: number; skydeck?: ClientSettings };
+    service.configure(toSettings(init.skydeck ?? init));
+    if (typeof init.debounceMs === 'number') debounceMs = init.debounceMs;
+    canRefreshLenses = !!params.capabilities.workspace?.codeLens?.refreshSupport;
+    canPullConfig = !!params.capabilities.workspace?.configuration;
+    return {
+      capabilities: {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        completionProvider: { triggerCharacters: [':', ' ', '/', '-', ','] },
+        hoverProvider: true,
+        documentSymbolProvider: true,
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        codeLensProvider: { resolveProvider: false },
+      },
+      serverInfo: { name: 'skydeck-language-server', version: process.env.SKYDECK_VERSION ?? '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(() => void pullConfig());
+  connection.onDidChangeConfiguration((change) => {
+    const settings = (change.settings as { skydeck?: ClientSettings } | null)?.skydeck;
+    if (settings) applySettings(settings);
+    else void pullConfig();
+  });
+
+  documents.onDidOpen((e) => schedule(e.document, true));
+  documents.onDidChangeContent((e) => {
+    // didOpen also fires a content change; the first publish is immediate, later ones debounced.
+    schedule(e.document, !published.has(e.document.uri));
+  });
+  documents.onDidClose((e) => {
+    const t = timers.get(e.document.uri);
+    if (t) clearTimeout(t);
+    timers.delete(e.document.uri);
+    published.delete(e.document.uri);
+    service.close(e.document.uri);
+    void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+  });
+
+  const guard = <T>(what: string, fallback: T, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      connection.console.error(`skydeck: ${what} failed: ${(e as Error).stack ?? e}`);
+      return fallback;
+    }
+  };
+
+  connection.onCompletion((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    return doc ? guard('completion', [], () => service.complete(doc, p.position)) : [];
+  });
+  connection.onHover((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    return doc ? guard('hover', null, () => service.hover(doc, p.position) ?? null) : null;
+  });
+  connection.onDocumentSymbol((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    return doc ? guard('symbols', [], () => service.documentSymbols(doc)) : [];
+  });
+  connection.onCodeAction((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    return doc ? guard('code actions', [], () => service.codeActions(doc, p.range)) : [];
+  });
+  connection.onCodeLens((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    return doc ? guard('code lenses', [], () => service.codeLenses(doc)) : [];
+  });
+
+  documents.listen(connection);
+  connection.listen();
+}
