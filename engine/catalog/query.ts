@@ -149,7 +149,7 @@ function shapeCandidates(cc: CloudCatalog, q: OfferQuery): { types: InstanceType
         }
       } else if (cc.cloud === 'gcp' && info.name.startsWith('n1-')) {
         gpuRows = attachableRows(cc, acc.name, acc.count);
-        if (!gpuRows) return { types: [], reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name) } };
+        if (!gpuRows) return { types: [], reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name, acc.count) } };
       } else {
         return { types: [], reason: { kind: 'mismatch', message: `${info.name} has no ${acc.name} GPUs.` } };
       }
@@ -161,7 +161,7 @@ function shapeCandidates(cc: CloudCatalog, q: OfferQuery): { types: InstanceType
   if (acc) {
     if (cc.cloud === 'gcp') {
       const gpuRows = attachableRows(cc, acc.name, acc.count);
-      if (!gpuRows) return { types: [], reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name) } };
+      if (!gpuRows) return { types: [], reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name, acc.count) } };
       if (acc.name.toLowerCase().startsWith('tpu-')) return { types: [], gpuRows };
       const canonical = Object.keys(GCP_ACC_INSTANCE_TYPES).find((k) => k.toLowerCase() === acc.name.toLowerCase());
       let types: InstanceTypeInfo[];
@@ -184,7 +184,7 @@ function shapeCandidates(cc: CloudCatalog, q: OfferQuery): { types: InstanceType
       return { types, gpuRows };
     }
     const carrying = cc.typesByAccelerator.get(acc.name.toLowerCase())?.filter((t) => sameCount(t.accelerator!.count, acc.count)) ?? [];
-    if (carrying.length === 0) return { types: [], reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name) } };
+    if (carrying.length === 0) return { types: [], reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name, acc.count) } };
     const types = carrying.filter((t) => fitsQuantity(t.vcpus, q.cpus) && fitsMemory(t.memoryGb, t.vcpus, q.memory));
     return types.length ? { types } : { types, reason: { kind: 'cpus-memory' } };
   }

@@ -1,0 +1,134 @@
+/**
+ * Offer rows for one resources spec, for the editor: the cost lens, hovers and the
+ * offers detail view (a webview the extension renders: sortable table, pin infra in one
+ * click, price per GPU-hour chart). Unlike the optimizer, which keeps only the cheapest
+ * instance type per cloud, this lists every matching instance type in every region of
+ * every catalog cloud the spec allows, as if all had credentials.
+ *
+ * `offerRows(spec)` is the function the view calls; each row's `infra` is the exact
+ * string to write into `resources.infra` to pin it.
+ */
+import { canonicalizeAccelerator } from '../catalog/accelerators';
+import { CATALOG_CLOUDS, cmpPrice, isCatalogCloud, type Catalog, type CatalogCloud } from '../catalog/catalog';
+import { gpusWithMemory } from '../catalog/gpuMetadata';
+import { matchOffers, type NoOfferReason, type Offer } from '../catalog/query';
+import { getCatalog } from '../catalog/sources';
+import type { AcceleratorRequest, ResourcesSpec } from '../task/types';
+
+export interface OfferRow {
+  cloud: string;
+  region: string;
+  /** The cheapest zone of the region for this instance type (GCP, AWS); none on Azure. */
+  zone?: string;
+  /** 'cloud/region': what to write in `infra:` to pin this row. */
+  infra: string;
+  instanceType: string;
+  vCPUs: number | null;
+  memoryGb: number | null;
+  accelerators: Record<string, number> | null;
+  /** USD per node-hour; null when the catalog has no price. */
+  onDemand: number | null;
+  spot: number | null;
+  /** onDemand / GPU count (null without GPUs or price); spot likewise in spotPerGpuHour. */
+  perGpuHour: number | null;
+  spotPerGpuHour: number | null;
+}
+
+export interface SpecOffers {
+  offers: Offer[];
+  /** Per cloud, why it has none (only for clouds that were tried and gave nothing). */
+  reasons: { cloud: CatalogCloud; reason: NoOfferReason }[];
+  /** The accelerator requests as canonicalized. */
+  accelerators: { name: string; count: number }[];
+}
+
+function expand(cat: Catalog, acc: AcceleratorRequest, cloud?: string): { name: string; count: number }[] {
+  if (acc.memory) return gpusWithMemory(acc.memory.gb, acc.memory.orMore, acc.memory.manufacturer).map((name) => ({ name, count: acc.count }));
+  try {
+    return [{ name: canonicalizeAccelerator(cat, acc.name, cloud && isCatalogCloud(cloud) ? cloud : undefined), count: acc.count }];
+  } catch {
+    return [{ name: acc.name, count: acc.count }];
+  }
+}
+
+/** Every catalog offer the spec allows (price filters applied for the spec's purchase option). */
+export function offersForSpec(spec: ResourcesSpec, cat: Catalog = getCatalog()): SpecOffers {
+  const pinned = spec.infra?.cloud && spec.infra.cloud !== '*' ? spec.infra.cloud : undefined;
+  const clouds: CatalogCloud[] = pinned ? (isCatalogCloud(pinned) ? [pinned] : []) : [...CATALOG_CLOUDS].filter((c) => cat.clouds.has(c));
+  const accs = (spec.accelerators ?? []).flatMap((a) => expand(cat, a, pinned));
+  const requests: ({ name: string; count: number } | undefined)[] = accs.length ? accs : [undefined];
+  const offers: Offer[] = [];
+  const reasons: SpecOffers['reasons'] = [];
+  for (const cloud of clouds) {
+    let found = false;
+    let firstReason: NoOfferReason | undefined;
+    for (const acc of requests) {
+      const res = matchOffers(
+        cat,
+        cloud,
+        { accelerator: acc, instanceType: spec.instanceType, cpus: spec.cpus, memory: spec.memory, region: spec.infra?.region, zone: spec.infra?.zone, useSpot: spec.useSpot, maxHourlyCost: spec.maxHourlyCost },
+        'perZone',
+      );
+      if (res.offers.length) {
+        found = true;
+        offers.push(...res.offers);
+      } else firstReason ??= res.reason;
+    }
+    if (!found && firstReason) reasons.push({ cloud, reason: firstReason });
+  }
+  return { offers, reasons, accelerators: accs };
+}
+
+function nn(x: number): number | null {
+  return Number.isNaN(x) ? null : x;
+}
+
+/** Collapses zone offers to one row per (cloud, region, instance type, accelerators). */
+export function toOfferRows(offers: Offer[]): OfferRow[] {
+  const rows = new Map<string, OfferRow>();
+  for (const o of offers) {
+    const accKey = o.accelerator ? `${o.accelerator.name}:${o.accelerator.count}` : '';
+    const key = `${o.cloud}|${o.region}|${o.instanceType}|${accKey}`;
+    const prev = rows.get(key);
+    if (!prev) {
+      rows.set(key, {
+        cloud: o.cloud,
+        region: o.region,
+        zone: o.zone,
+        infra: `${o.cloud}/${o.region}`,
+        instanceType: o.instanceType,
+        vCPUs: nn(o.vcpus),
+        memoryGb: nn(o.memoryGb),
+        accelerators: o.accelerator ? { [o.accelerator.name]: o.accelerator.count } : null,
+        onDemand: nn(o.price),
+        spot: nn(o.spotPrice),
+        perGpuHour: null,
+        spotPerGpuHour: null,
+      });
+      continue;
+    }
+    if (cmpPrice(o.price, prev.onDemand ?? NaN) < 0) {
+      prev.onDemand = o.price;
+      prev.zone = o.zone;
+    }
+    if (cmpPrice(o.spotPrice, prev.spot ?? NaN) < 0) prev.spot = o.spotPrice;
+  }
+  const out = [...rows.values()];
+  for (const r of out) {
+    const gpus = r.accelerators ? Object.values(r.accelerators)[0] : 0;
+    r.perGpuHour = gpus > 0 && r.onDemand !== null ? r.onDemand / gpus : null;
+    r.spotPerGpuHour = gpus > 0 && r.spot !== null ? r.spot / gpus : null;
+  }
+  out.sort((a, b) => cmpPrice(a.onDemand ?? NaN, b.onDemand ?? NaN) || cmpPrice(a.spot ?? NaN, b.spot ?? NaN) || a.cloud.localeCompare(b.cloud) || a.region.localeCompare(b.region));
+  return out;
+}
+
+/**
+ * The offers detail view's rows for a resources spec, cheapest on-demand first (spot
+ * order when the spec asks for spot). `limit` defaults to 200 rows.
+ */
+export function offerRows(spec: ResourcesSpec, options: { limit?: number; catalog?: Catalog } = {}): OfferRow[] {
+  const rows = toOfferRows(offersForSpec(spec, options.catalog ?? getCatalog()).offers);
+  if (spec.useSpot) rows.sort((a, b) => cmpPrice(a.spot ?? NaN, b.spot ?? NaN) || cmpPrice(a.onDemand ?? NaN, b.onDemand ?? NaN));
+  return rows.slice(0, options.limit ?? 200);
+}
