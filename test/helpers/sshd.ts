@@ -136,6 +136,17 @@ export function cleanupStale(): void {
     const m = new RegExp(`^\\d+: (${PREFIX}(\\d+)[a-z]+\\d*)[@:]`).exec(line);
     if (m && !pidAlive(Number(m[2]))) run(['ip', 'link', 'del', m[1]], true);
   }
+  for (const d of fs.readdirSync(os.tmpdir())) {
+    if (!d.startsWith('skydeck-sshd-')) continue;
+    const ownerFile = path.join(os.tmpdir(), d, 'owner.pid');
+    let owner = 0;
+    try {
+      owner = Number(fs.readFileSync(ownerFile, 'utf8'));
+    } catch {
+      continue; // not ours to judge (no owner recorded)
+    }
+    if (owner && !pidAlive(owner)) fs.rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
+  }
   if (fs.existsSync(SUBNET_LOCKS)) {
     for (const f of fs.readdirSync(SUBNET_LOCKS)) {
       const owner = Number(fs.readFileSync(path.join(SUBNET_LOCKS, f), 'utf8'));
@@ -396,6 +407,7 @@ export async function startSshHosts(options: StartOptions = {}): Promise<SshTest
   fs.mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   cleanupStale();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-sshd-'));
+  fs.writeFileSync(path.join(dir, 'owner.pid'), String(process.pid));
   const { keyPath, publicKey } = makeKeys(dir);
   const hosts: Host[] = [];
   const undo: (() => void)[] = [];

@@ -1,0 +1,169 @@
+/**
+ * The agent over real SSH: a 2-node job across two network-namespace hosts (env vars per
+ * rank, per-rank logs, cancel on both nodes), the client killed mid-job (the job finishes
+ * and its log is complete), and log following across a lost connection.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AGENT_KEY_PATH, AgentClient, HEAD_LAUNCHER, sshLauncher } from '../../../engine/node/agentClient';
+import { closeAllSshConnections, SshTransport } from '../../../engine/node/ssh';
+import { netnsSkipReason, startSshHosts, type SshHost, type SshTestHosts } from '../../helpers/sshd';
+import { processAlive } from '../../helpers/localNodes';
+
+const skip = netnsSkipReason();
+let env: SshTestHosts;
+let loop: SshHost;
+let h1: SshHost;
+let h2: SshHost;
+const transports: SshTransport[] = [];
+
+function transport(h: SshHost): SshTransport {
+  const t = new SshTransport({ host: h.host, port: h.port, user: h.user, keyPath: h.keyPath, keepaliveIntervalMs: 1000, keepaliveCountMax: 2 });
+  transports.push(t);
+  return t;
+}
+
+before(async () => {
+  if (skip) return;
+  env = await startSshHosts({ loopback: true, netnsHosts: 2 });
+  [loop, h1, h2] = env.hosts;
+});
+
+after(async () => {
+  for (const t of transports) await t.close();
+  closeAllSshConnections();
+  await env?.stop();
+});
+
+test('2-node job across two hosts: SkyPilot env vars per rank, per-rank logs, cancel on every node', { skip }, async () => {
+  const head = new AgentClient(transport(h1));
+  const worker = new AgentClient(transport(h2));
+  await Promise.all([head.install(), worker.install()]);
+  // The head reaches the worker with the cluster key, as SkyPilot's head does.
+  await head.installKey(fs.readFileSync(env.keyPath));
+  const nodes = [
+    { ip: h1.host, launcher: [...HEAD_LAUNCHER] },
+    { ip: h2.host, launcher: sshLauncher({ host: h2.host, port: h2.port, user: h2.user, keyPath: AGENT_KEY_PATH }) },
+  ];
+  const run = [
+    'echo "rank=$SKYPILOT_NODE_RANK host=$(hostname) n=$SKYPILOT_NUM_NODES gpus=$SKYPILOT_NUM_GPUS_PER_NODE"',
+    'echo "ips=$(echo "$SKYPILOT_NODE_IPS" | paste -sd, -)"',
+    'echo "task=$SKYPILOT_TASK_ID user=$SKYPILOT_USER foo=$FOO"',
+    'echo "info=$SKYPILOT_CLUSTER_INFO"',
+  ].join('\n');
+  const id = await head.submit({
+    name: 'two-node',
+    user: 'bob',
+    clusterName: 'duo',
+    clusterInfo: { cluster_name: 'duo', cloud: 'ssh', region: 'pool1', zone: null },
+    numGpusPerNode: 2,
+    gpusPerNode: 0,
+    envs: { FOO: 'bar' },
+    setup: 'echo "setup rank=$SKYPILOT_SETUP_NODE_RANK host=$(hostname) ips=$(echo "$SKYPILOT_SETUP_NODE_IPS" | paste -sd, -)"',
+    run,
+    nodes,
+  });
+  let log = '';
+  assert.equal(await head.tail(id, { follow: true, onData: (s) => (log += s) }), 'SUCCEEDED', log);
+  const ips = `${h1.host},${h2.host}`;
+  for (const [r, h, label] of [
+    [0, h1, 'head'],
+    [1, h2, 'worker1'],
+  ] as const) {
+    const prefix = `(${label}, rank=${r}, ip=${h.host}) `;
+    assert.ok(log.includes(`${prefix}setup rank=${r} host=${h.hostname} ips=${ips}`), log);
+    assert.ok(log.includes(`${prefix}rank=${r} host=${h.hostname} n=2 gpus=2`), log);
+    assert.ok(log.includes(`${prefix}ips=${ips}`), log);
+    assert.match(log, new RegExp(`\\(${label}, rank=${r}, ip=[^)]*\\) task=sky-[0-9-]+_duo_${id} user=bob foo=bar`));
+    assert.ok(log.includes(`${prefix}info={"cluster_name":"duo","cloud":"ssh","region":"pool1","zone":null}`), log);
+  }
+  const job = await head.status(id);
+  const rankLog = await head.transport.exec(['cat', `${job?.logDir}/tasks/1-worker1.log`]);
+  assert.match(rankLog.stdout, new RegExp(`^rank=1 host=${h2.hostname} n=2`, 'm'));
+  assert.doesNotMatch(rankLog.stdout, /rank=0/);
+
+  // Cancel kills the job's processes on both hosts.
+  const long = await head.submit({ name: 'long', run: 'sleep 300 & echo "$!" > ~/sleeper.pid; echo "up-$SKYPILOT_NODE_RANK"; wait', nodes });
+  let out = '';
+  const ac = new AbortController();
+  await new Promise<void>((resolve, reject) => {
+    head
+      .tail(long, {
+        follow: true,
+        signal: ac.signal,
+        onData: (s) => {
+          out += s;
+          if (out.includes('up-0') && out.includes('up-1')) {
+            ac.abort();
+            resolve();
+          }
+        },
+      })
+      .catch((e: Error) => (ac.signal.aborted ? resolve() : reject(e)));
+  });
+  const pids = [h1, h2].map((h) => Number(fs.readFileSync(path.join(h.homeDir, 'sleeper.pid'), 'utf8')));
+  assert.ok(pids.every(processAlive));
+  assert.deepEqual(await head.cancel([long]), [long]);
+  assert.deepEqual(pids.filter(processAlive), [], 'the job is gone on both hosts');
+  assert.equal((await head.status(long))?.status, 'CANCELLED');
+});
+
+test('client killed mid-job: the job finishes on the node and its log is complete', { skip }, async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../helpers/agentClientChild.ts')], {
+    env: {
+      ...process.env,
+      SKYDECK_T_HOST: loop.host,
+      SKYDECK_T_PORT: String(loop.port),
+      SKYDECK_T_USER: loop.user,
+      SKYDECK_T_KEY: loop.keyPath,
+      SKYDECK_T_RUN: 'for i in $(seq 1 30); do echo "line $i"; sleep 0.05; done; echo done',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let childOut = '';
+  const id = await new Promise<number>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      childOut += c.toString();
+      const m = /SUBMITTED (\d+)/.exec(childOut);
+      // Kill it once the job is clearly running (its output reached the client).
+      if (m && childOut.includes('line 2')) resolve(Number(m[1]));
+    });
+    child.on('exit', (code) => reject(new Error(`client exited early (${code}): ${childOut}`)));
+  });
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('close', r));
+  assert.ok(!childOut.includes('done'), 'the client was killed before the job ended');
+  const agent = new AgentClient(transport(loop));
+  let log = '';
+  assert.equal(await agent.tail(id, { follow: true, onData: (s) => (log += s) }), 'SUCCEEDED');
+  const expected = Array.from({ length: 30 }, (_, i) => `line ${i + 1}\n`).join('') + 'done\n';
+  assert.equal(log, expected);
+});
+
+test('following a log survives a lost connection: resumes at the byte offset, nothing lost or repeated', { skip }, async () => {
+  const agent = new AgentClient(transport(h2));
+  const id = await agent.submit({ run: 'for i in $(seq 1 40); do echo "n=$i"; sleep 0.05; done', nodes: [{ ip: h2.host, launcher: [...HEAD_LAUNCHER] }] });
+  let log = '';
+  let reconnects = 0;
+  let cut = false;
+  const status = await agent.tail(id, {
+    follow: true,
+    onReconnect: () => {
+      reconnects++;
+      if (reconnects === 1) void h2.startSshd();
+    },
+    onData: (s) => {
+      log += s;
+      if (!cut && log.includes('n=5\n')) {
+        cut = true;
+        void h2.stopSshd();
+      }
+    },
+  });
+  assert.equal(status, 'SUCCEEDED');
+  assert.ok(reconnects >= 1, 'the connection was lost at least once');
+  assert.equal(log, Array.from({ length: 40 }, (_, i) => `n=${i + 1}\n`).join(''));
+});
