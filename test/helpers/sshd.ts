@@ -139,7 +139,7 @@ export function cleanupStale(): void {
   for (const d of fs.readdirSync(os.tmpdir())) {
     if (!d.startsWith('skydeck-sshd-')) continue;
     const ownerFile = path.join(os.tmpdir(), d, 'owner.pid');
-    let owner = 0;
+    let owner: number;
     try {
       owner = Number(fs.readFileSync(ownerFile, 'utf8'));
     } catch {
