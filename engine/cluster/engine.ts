@@ -107,7 +107,7 @@ async function provisionCluster(name: string, task: Task, options: LaunchOptions
     if (fresh) return startCluster(name, {}, onMessage('PROVISION'));
   }
   progress(options, 'OPTIMIZE', 'Choosing where to run.');
-  const enabled = await enabledInfra(task.resources.base.infra?.cloud);
+  const enabled = await enabledInfra();
   const key = clientKey();
   const { handle, candidate } = await provisionWithFailover(task, {
     clusterName: name,

@@ -8,6 +8,7 @@ import { Collection } from '../state/store';
 import { getProvider, PROVIDER_NAMES } from '../infra/registry';
 import { readNodePools } from '../infra/ssh/pools';
 import { errorMessage } from '../errors';
+import { detectEnabledInfra } from './planner';
 
 export interface InfraCheckRow {
   /** 'local', 'ssh/<pool>', 'aws', 'kubernetes', ... */
@@ -59,14 +60,14 @@ export async function checkInfra(options: { only?: string[] } = {}): Promise<Inf
   return rows;
 }
 
-/** Infra the optimizer may use now: local, the SSH pools, and clouds enabled at the last check. */
-export async function enabledInfra(wantedCloud?: string): Promise<string[]> {
-  const out = ['local', ...sshRows().filter((r) => r.enabled).map((r) => r.infra)];
+/**
+ * Infra the optimizer may use now: what the optimizer detects without loading any SDK
+ * (local, clouds with credentials, kubeconfig contexts, SSH pools), plus clouds a
+ * `skydeck check` found enabled.
+ */
+export async function enabledInfra(): Promise<string[]> {
+  const out = new Set(detectEnabledInfra());
   const cached = (await checkCache().read()).rows;
-  for (const r of cached) if (r.enabled && !r.infra.startsWith('ssh') && r.infra !== 'local') out.push(r.infra);
-  if (wantedCloud && wantedCloud !== 'local' && wantedCloud !== 'ssh' && !cached.some((r) => r.infra === wantedCloud)) {
-    const row = await providerRow(wantedCloud);
-    if (row.enabled) out.push(row.infra);
-  }
-  return out;
+  for (const r of cached) if (r.enabled && !r.infra.startsWith('ssh')) out.add(r.infra);
+  return [...out];
 }

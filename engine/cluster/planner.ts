@@ -1,3 +1,4 @@
-/** Switch point to engine/optimizer and engine/task/load (stand-ins until they land). */
-export { optimize } from './standin/optimizer';
-export { loadTaskFile } from './standin/taskLoad';
+/** The optimizer and the task loader the engine uses (owned by the catalog and task engineers). */
+export { optimize } from '../optimizer/index';
+export { loadTaskFile } from '../task/load';
+export { enabledInfra as detectEnabledInfra } from '../optimizer/enabledInfra';
