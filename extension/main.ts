@@ -13,8 +13,8 @@ import { showOffers } from './cost/offersView';
 import { clusterEngine, engineBundle, listClusters } from './engine/index';
 import { runCli, setExtensionRoot } from './engine/cli';
 import { execFlow, launchFlow, managedJobFlow, planFlow, runInLogDocument, serveUpFlow, serveUpdateFlow } from './launch/launch';
-import { LOG_SCHEME, LogDocuments } from './logs/logDocuments';
-import { logUris, resolveLogUri } from './logs/sources';
+import { LOG_SCHEME, LogDocuments, type LogSource } from './logs/logDocuments';
+import { logUris, registerRun, resolveLogUri } from './logs/sources';
 import { attachRemoteSsh, openSshTerminal } from './remote/attach';
 import { settings } from './settings';
 import { SkyStatusBar } from './statusBar';
@@ -33,8 +33,12 @@ export interface SkyDeckApi {
   statusBar: SkyStatusBar;
   /** Resolves when the language client is running (rejects if the server failed to start). */
   clientReady: Promise<void>;
+  /** Date.now() when the language client was started (start-to-first-diagnostics bench). */
+  clientStartedAt: number;
   /** Resolves after the next store-triggered refresh (tests wait on this instead of sleeping). */
   nextRefresh(): Promise<void>;
+  /** Opens a live log document fed by `source` (also used by commands that stream a CLI run). */
+  openRunLog(title: string, source: LogSource): Promise<vscode.TextEditor>;
 }
 
 let client: LanguageClient | undefined;
@@ -238,6 +242,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
 
   // Language client: started, not awaited.
   client = createClient(context, log);
+  const clientStartedAt = Date.now();
   const clientReady = client.start().then(
     () => log.info('language server running'),
     (err: unknown) => {
@@ -255,6 +260,8 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     logs,
     statusBar,
     clientReady,
+    clientStartedAt,
+    openRunLog: (title, source) => logs.open(registerRun(title, source)),
     nextRefresh: () => new Promise<void>((resolve) => refreshWaiters.push(resolve)),
   };
 

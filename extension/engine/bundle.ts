@@ -5,3 +5,5 @@
  */
 export { clusters, listClusters, loadTaskFile } from '../../engine/cluster/index';
 export { ensureInclude } from '../../engine/cluster/sshConfig';
+/** Store helpers the extension-host tests use to stage records (not used by the extension itself). */
+export { putCluster, removeCluster } from '../../engine/cluster/records';

@@ -73,63 +73,32 @@ export async function listServices(): Promise<ServiceRow[]> {
   return Array.isArray(rows) ? rows : (rows.services ?? []);
 }
 
-/** One offer row as shown in the GPUs view (normalised from `show-gpus --json`). */
+/** `show-gpus [NAME] --json`: accelerator counts, priced offers (with NAME), and live GPUs on k8s/ssh pools. */
+export interface ShowGpusJson {
+  accelerators: { name: string; quantities: number[]; clouds: string[] }[];
+  offers: GpuOffer[];
+  available: { infra: string; accelerator: string; free: number; total: number }[];
+}
+
 export interface GpuOffer {
   accelerator: string;
   count: number;
   cloud: string;
   region?: string;
   instanceType?: string;
+  vcpus?: number;
+  memoryGb?: number;
   price?: number;
   spotPrice?: number;
-  /** Kubernetes / SSH pools: GPUs free now. */
-  available?: number;
-  total?: number;
+}
+
+export async function showGpus(name?: string): Promise<ShowGpusJson> {
+  const json = await cliJson<Partial<ShowGpusJson>>(name ? ['show-gpus', name] : ['show-gpus']);
+  return { accelerators: json.accelerators ?? [], offers: json.offers ?? [], available: json.available ?? [] };
 }
 
 type Loose = Record<string, unknown>;
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v !== '' && !Number.isNaN(Number(v)) ? Number(v) : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
-/** Flattens whatever row shape `show-gpus --json` prints into offers (tolerant: field names vary by section). */
-export function normaliseGpuRows(json: unknown): GpuOffer[] {
-  const out: GpuOffer[] = [];
-  const visit = (v: unknown, inherited: Loose): void => {
-    if (Array.isArray(v)) {
-      for (const x of v) visit(x, inherited);
-      return;
-    }
-    if (!v || typeof v !== 'object') return;
-    const o = { ...inherited, ...(v as Loose) };
-    const nested = ['offers', 'rows', 'gpus', 'accelerators', 'clouds', 'pools', 'items'].find((k) => Array.isArray((v as Loose)[k]));
-    if (nested) {
-      const { [nested]: children, ...rest } = v as Loose;
-      visit(children, { ...inherited, ...rest });
-      return;
-    }
-    const accelerator = str(o.accelerator) ?? str(o.name) ?? str(o.gpu);
-    if (!accelerator) return;
-    const infra = str(o.infra);
-    const cloud = str(o.cloud) ?? infra?.split('/')[0] ?? str(o.context) ?? 'unknown';
-    out.push({
-      accelerator,
-      count: num(o.count) ?? num(o.acceleratorCount) ?? num(o.quantity) ?? 1,
-      cloud,
-      region: str(o.region) ?? infra?.split('/')[1],
-      instanceType: str(o.instanceType) ?? str(o.instance_type),
-      price: num(o.price) ?? num(o.pricePerHour) ?? num(o.onDemandPrice) ?? num(o.hourlyPrice),
-      spotPrice: num(o.spotPrice) ?? num(o.spot_price) ?? num(o.hourlySpotPrice),
-      available: num(o.available) ?? num(o.free),
-      total: num(o.total) ?? num(o.capacity),
-    });
-  };
-  visit(json, {});
-  return out;
-}
-
-export async function listGpus(name?: string): Promise<GpuOffer[]> {
-  return normaliseGpuRows(await cliJson<unknown>(name ? ['show-gpus', name] : ['show-gpus']));
-}
 
 export interface InfraRow {
   name: string;

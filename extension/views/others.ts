@@ -1,6 +1,6 @@
 /** Managed Jobs, Services, GPUs and Infra views (data through the CLI's JSON contract). */
 import * as vscode from 'vscode';
-import { checkInfra, listGpus, listManagedJobs, listServices, type GpuOffer, type ManagedJobRow, type ServiceRow } from '../engine/index';
+import { checkInfra, listManagedJobs, listServices, showGpus, type GpuOffer, type ManagedJobRow, type ServiceRow, type ShowGpusJson } from '../engine/index';
 import { duration, MessageNode, money, statusIcon, type TreeNode } from './treeNode';
 
 export class ManagedJobNode implements TreeNode {
@@ -64,41 +64,38 @@ export class ReplicaNode implements TreeNode {
 export class GpuNode implements TreeNode {
   readonly id: string;
   constructor(
-    readonly accelerator: string,
-    private readonly offers: GpuOffer[],
+    readonly accelerator: ShowGpusJson['accelerators'][number],
+    private readonly available: ShowGpusJson['available'],
   ) {
-    this.id = `gpu/${accelerator}`;
+    this.id = `gpu/${accelerator.name}`;
   }
   getTreeItem(): vscode.TreeItem {
-    const item = new vscode.TreeItem(this.accelerator, vscode.TreeItemCollapsibleState.Collapsed);
-    const priced = this.offers.filter((o) => o.price !== undefined).map((o) => (o.price ?? 0) / Math.max(1, o.count));
-    const counts = [...new Set(this.offers.map((o) => o.count))].sort((a, b) => a - b);
-    const free = this.offers.filter((o) => o.available !== undefined).reduce((s, o) => s + (o.available ?? 0), 0);
-    item.description = [
-      counts.length ? `x${counts.join(',')}` : undefined,
-      priced.length ? `from ${money(Math.min(...priced))}/GPU-h` : undefined,
-      free ? `${free} free now` : undefined,
-    ]
-      .filter(Boolean)
-      .join(' · ');
+    const a = this.accelerator;
+    const item = new vscode.TreeItem(a.name, vscode.TreeItemCollapsibleState.Collapsed);
+    const free = this.available.reduce((s, x) => s + x.free, 0);
+    item.description = [`x${a.quantities.join(', ')}`, a.clouds.join(', '), this.available.length ? `${free} free now` : undefined].filter(Boolean).join(' · ');
     item.iconPath = new vscode.ThemeIcon('chip');
     item.contextValue = 'skydeck.gpu';
+    item.tooltip = `${a.name}: counts ${a.quantities.join(', ')} on ${a.clouds.join(', ')}. Expand for the cheapest offer per cloud and region.`;
     return item;
   }
   async getChildren(): Promise<TreeNode[]> {
-    const offers = this.offers.some((o) => o.region) ? this.offers : await listGpus(this.accelerator);
-    // Cheapest offer per cloud/region (per GPU-hour), cheapest first.
-    const best = new Map<string, GpuOffer>();
-    for (const o of offers) {
-      if (o.accelerator !== this.accelerator) continue;
-      const key = `${o.cloud}/${o.region ?? ''}`;
-      const per = (o.price ?? Infinity) / Math.max(1, o.count);
-      const cur = best.get(key);
-      if (!cur || per < (cur.price ?? Infinity) / Math.max(1, cur.count)) best.set(key, o);
-    }
-    const rows = [...best.values()].sort((a, b) => (a.price ?? Infinity) / a.count - (b.price ?? Infinity) / b.count);
-    return rows.length ? rows.slice(0, 50).map((o) => new GpuOfferNode(this.accelerator, o)) : [new MessageNode(`${this.id}/none`, 'No offers')];
+    const json = await showGpus(this.accelerator.name);
+    const pools: TreeNode[] = json.available.filter((x) => x.accelerator === this.accelerator.name).map((x) => new GpuPoolNode(x));
+    return [...pools, ...cheapestPerRegion(json.offers.filter((o) => o.accelerator === this.accelerator.name)).map((o) => new GpuOfferNode(this.accelerator.name, o))];
   }
+}
+
+/** The cheapest offer (per GPU-hour) in each cloud/region, cheapest first. */
+export function cheapestPerRegion(offers: GpuOffer[]): GpuOffer[] {
+  const perGpu = (o: GpuOffer): number => (o.price ?? Infinity) / Math.max(1, o.count);
+  const best = new Map<string, GpuOffer>();
+  for (const o of offers) {
+    const key = `${o.cloud}/${o.region ?? ''}`;
+    const cur = best.get(key);
+    if (!cur || perGpu(o) < perGpu(cur)) best.set(key, o);
+  }
+  return [...best.values()].sort((a, b) => perGpu(a) - perGpu(b)).slice(0, 50);
 }
 
 export class GpuOfferNode implements TreeNode {
@@ -107,22 +104,36 @@ export class GpuOfferNode implements TreeNode {
     accelerator: string,
     readonly offer: GpuOffer,
   ) {
-    this.id = `gpu/${accelerator}/${offer.cloud}/${offer.region ?? '-'}/${offer.instanceType ?? offer.count}`;
+    this.id = `gpu/${accelerator}/${offer.cloud}/${offer.region ?? '-'}`;
   }
   getTreeItem(): vscode.TreeItem {
     const o = this.offer;
     const item = new vscode.TreeItem(o.region ? `${o.cloud}/${o.region}` : o.cloud, vscode.TreeItemCollapsibleState.None);
     item.description = [
-      `x${o.count}`,
-      o.instanceType,
-      o.price !== undefined ? `${money(o.price)}/h` : undefined,
-      o.spotPrice !== undefined ? `spot ${money(o.spotPrice)}/h` : undefined,
-      o.available !== undefined ? `${o.available}${o.total !== undefined ? `/${o.total}` : ''} free` : undefined,
+      o.price !== undefined ? `${money(o.price / Math.max(1, o.count))}/GPU-h` : undefined,
+      o.spotPrice !== undefined ? `spot ${money(o.spotPrice / Math.max(1, o.count))}` : undefined,
+      `${o.instanceType ?? ''} x${o.count}`,
     ]
       .filter(Boolean)
       .join(' · ');
-    item.iconPath = new vscode.ThemeIcon(o.available !== undefined ? 'server-environment' : 'cloud');
+    item.tooltip = `${o.instanceType ?? ''}: ${o.count} GPU, ${o.vcpus ?? '?'} vCPUs, ${o.memoryGb ?? '?'} GB\non-demand ${money(o.price)}/h, spot ${money(o.spotPrice)}/h`;
+    item.iconPath = new vscode.ThemeIcon('cloud');
     item.contextValue = 'skydeck.gpuOffer';
+    return item;
+  }
+}
+
+export class GpuPoolNode implements TreeNode {
+  readonly id: string;
+  constructor(readonly row: ShowGpusJson['available'][number]) {
+    this.id = `gpu/${row.accelerator}/pool/${row.infra}`;
+  }
+  getTreeItem(): vscode.TreeItem {
+    const r = this.row;
+    const item = new vscode.TreeItem(r.infra, vscode.TreeItemCollapsibleState.None);
+    item.description = `${r.free} of ${r.total} free now`;
+    item.iconPath = new vscode.ThemeIcon('server-environment', r.free > 0 ? new vscode.ThemeColor('testing.iconPassed') : undefined);
+    item.contextValue = 'skydeck.gpuPool';
     return item;
   }
 }
@@ -155,10 +166,8 @@ export async function serviceRoots(): Promise<TreeNode[]> {
 }
 
 export async function gpuRoots(): Promise<TreeNode[]> {
-  const offers = await listGpus();
-  const by = new Map<string, GpuOffer[]>();
-  for (const o of offers) by.set(o.accelerator, [...(by.get(o.accelerator) ?? []), o]);
-  return [...by.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([name, list]) => new GpuNode(name, list));
+  const json = await showGpus();
+  return json.accelerators.map((a) => new GpuNode(a, json.available.filter((x) => x.accelerator === a.name)));
 }
 
 export async function infraRoots(): Promise<TreeNode[]> {

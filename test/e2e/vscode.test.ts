@@ -1,0 +1,165 @@
+/**
+ * SkyDeck in real VS Code: code-server (from .tools, set up by
+ * scripts/setup/50-code-server.sh) driven by headless Chromium with playwright-core.
+ *
+ * 1. Extension-host tests (test/e2e/suite) through the workbench's payload route
+ *    (extensionDevelopmentPath + extensionTestsPath, smoke-test driver on); the exit
+ *    code arrives through window.codeAutomationExit and mocha's output is forwarded from
+ *    the browser console.
+ * 2. A UI test: open a task file, see the cost lens, run "SkyDeck: Launch" on local, see
+ *    the cluster UP in the sidebar, see the task's output in its log, run Down.
+ *    Screenshots of each step go to test-artifacts/e2e/.
+ *
+ * Needs dist/ built (npm run build; scripts/test.sh does it). Every wait has a deadline;
+ * code-server's process group and Chromium are killed in t.after.
+ */
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { launchBrowser, missingTools, ROOT, startCodeServer, within, workbenchUrl, type CodeServer } from './harness/codeServer';
+
+const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
+const FIXTURES = path.join(__dirname, 'fixtures', 'workspace');
+const REFERENCE_CATALOGS = path.resolve(ROOT, '..', 'shared', 'reference-catalogs');
+
+function fixtureFiles(): Record<string, string> {
+  return Object.fromEntries(fs.readdirSync(FIXTURES).map((f) => [f, fs.readFileSync(path.join(FIXTURES, f), 'utf8')]));
+}
+
+function prerequisites(): string | undefined {
+  const missing = missingTools();
+  if (missing) return missing;
+  for (const f of ['extension.js', 'extension-engine.js', 'server.js', 'cli.js']) {
+    if (!fs.existsSync(path.join(ROOT, 'dist', f))) return `dist/${f} is missing: run npm run build`;
+  }
+  return undefined;
+}
+
+function engineEnv(): NodeJS.ProcessEnv {
+  return fs.existsSync(REFERENCE_CATALOGS) ? { SKYDECK_CATALOG_DIR: REFERENCE_CATALOGS } : {};
+}
+
+test('extension-host tests pass in code-server', { timeout: 420_000 }, async (t) => {
+  const problem = prerequisites();
+  assert.equal(problem, undefined, problem);
+  const built = spawnSync(process.execPath, [path.join(__dirname, 'buildSuite.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(built.status, 0, `building the suite failed:\n${built.stderr}`);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+  const cs = await startCodeServer({ workspaceFiles: fixtureFiles(), env: { ...engineEnv(), SKYDECK_E2E_OUT: ARTIFACTS, ...(process.env.SKYDECK_E2E_GREP ? { SKYDECK_E2E_GREP: process.env.SKYDECK_E2E_GREP } : {}) } });
+  t.after(() => cs.stop());
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+
+  const logLines: string[] = [];
+  browser.page.on('console', (msg) => {
+    // Mocha's spec reporter prints through the extension host's console (format string first).
+    const text = msg.text().replace(/%c/g, '').replace(/^\s*INFO color: #\S+\s*/, '');
+    if (/passing|failing|pending|✔|✓|\d+\)|Error|assert|at /.test(text) || msg.type() === 'error') logLines.push(text);
+  });
+  let exit: (code: number) => void = () => undefined;
+  const exited = new Promise<number>((resolve) => (exit = resolve));
+  await browser.page.exposeFunction('codeAutomationExit', (code: number) => exit(code));
+  await browser.page.goto(workbenchUrl(cs, { extensionPath: ROOT, testsPath: path.join(ROOT, 'out', 'test', 'e2e', 'suite.js') }));
+  let code: number;
+  try {
+    code = await within(exited, 360_000, 'the extension-host tests to finish (codeAutomationExit)');
+  } finally {
+    await browser.page.screenshot({ path: path.join(ARTIFACTS, '00-extension-host-tests.png') }).catch(() => undefined);
+    fs.writeFileSync(path.join(ARTIFACTS, 'extension-host-tests.log'), logLines.join('\n'));
+    t.diagnostic(logLines.slice(-120).join('\n'));
+  }
+  assert.equal(code, 0, `extension-host tests failed:\n${logLines.slice(-80).join('\n')}`);
+});
+
+// ---- UI test -------------------------------------------------------------------------
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(ARTIFACTS, name) });
+}
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+}
+
+/** Types into the open quick pick and accepts. */
+async function answerQuickPick(page: Page, text: string | undefined, expectRow?: RegExp): Promise<void> {
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  if (text !== undefined) await input.fill(text);
+  if (expectRow) await page.locator('.quick-input-list .monaco-list-row', { hasText: expectRow }).first().waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+}
+
+async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: name }).waitFor({ state: 'visible' });
+}
+
+test('UI: launch a task on local from the palette, see it UP, read its log, then Down', { timeout: 420_000 }, async (t) => {
+  const problem = prerequisites();
+  assert.equal(problem, undefined, problem);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const cs: CodeServer = await startCodeServer({ workspaceFiles: fixtureFiles(), env: engineEnv() });
+  t.after(() => cs.stop());
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const { page } = browser;
+
+  await page.goto(workbenchUrl(cs, { extensionPath: ROOT }));
+  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90_000 });
+
+  // 1. The task file with its lenses: SkyDeck's actions and the server's cost lens.
+  await openFile(page, 'gpu.sky.yaml');
+  await page.locator('.codelens-decoration', { hasText: 'Launch' }).first().waitFor({ state: 'visible', timeout: 60_000 });
+  await page.locator('.codelens-decoration', { hasText: /\$\d/ }).first().waitFor({ state: 'visible', timeout: 60_000 });
+  await shot(page, '01-task-file-with-cost-lens.png');
+
+  // 2. Launch the local task from the palette: new cluster name, plan, confirm.
+  await openFile(page, 'hello.sky.yaml');
+  await page.locator('.codelens-decoration', { hasText: 'Launch' }).first().waitFor({ state: 'visible', timeout: 60_000 });
+  await runCommand(page, 'SkyDeck: Launch');
+  await answerQuickPick(page, 'e2e-ui', /New cluster: e2e-ui/);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: /Launch e2e-ui/ }).first().waitFor({ state: 'visible', timeout: 60_000 });
+  await shot(page, '02-launch-plan.png');
+  await page.keyboard.press('Enter');
+
+  // 3. The job's log opens and shows the task's output.
+  await page.locator('.tab', { hasText: /e2e-ui job/ }).first().waitFor({ state: 'visible', timeout: 120_000 });
+  await page.locator('.view-lines', { hasText: 'SKYDECK_E2E_DONE' }).first().waitFor({ state: 'visible', timeout: 120_000 });
+  await page.locator('.view-lines', { hasText: 'Hello from the SkyDeck e2e test' }).first().waitFor({ state: 'visible' });
+  await shot(page, '03-job-log.png');
+
+  // 4. The sidebar shows the cluster UP.
+  await page.locator('.activitybar .action-item a[aria-label^="SkyDeck"]').first().click();
+  const clusterRow = page.locator('.pane', { hasText: 'Clusters' }).locator('.monaco-list-row', { hasText: 'e2e-ui' }).first();
+  await clusterRow.waitFor({ state: 'visible', timeout: 30_000 });
+  await page.locator('.pane .monaco-list-row', { hasText: /e2e-ui.*UP/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  await page.locator('.statusbar-item', { hasText: /1 running/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
+  await shot(page, '04-sidebar-cluster-up.png');
+
+  // 5. Down from the palette: pick the cluster, confirm the modal.
+  await runCommand(page, 'SkyDeck: Down');
+  await answerQuickPick(page, 'e2e-ui', /e2e-ui/);
+  const dialog = page.locator('.monaco-dialog-box');
+  await dialog.waitFor({ state: 'visible' });
+  await shot(page, '05-down-confirm.png');
+  await dialog.locator('.monaco-button', { hasText: /^Down$/ }).click();
+  await clusterRow.waitFor({ state: 'detached', timeout: 120_000 });
+  await shot(page, '06-after-down.png');
+  assert.ok(!fs.readFileSync(path.join(cs.dirs.skydeckHome, 'state', 'clusters.json'), 'utf8').includes('"e2e-ui"'), 'the cluster record is gone');
+});
