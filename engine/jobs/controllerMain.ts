@@ -1,0 +1,33 @@
+/**
+ * Entry of a detached controller process (`skydeck jobs controller <id>...`). Imports
+ * the cluster engine lazily so the process only loads what its jobs need.
+ */
+import { identify } from '../util/detached';
+import { Controller } from './controller';
+import { configFromEnv } from './runner';
+import { openJobsStore } from './state';
+import { loadSubmittedTask } from './submitted';
+import { controllerCapacity } from './supervisor';
+
+/** How long an idle controller waits for new work before exiting. */
+const IDLE_EXIT_MS = 5_000;
+/** Every this many ticks a controller looks for orphaned jobs (a dead sibling) and takes them. */
+const SUPERVISE_EVERY_TICKS = 10;
+
+export async function runControllerProcess(jobIds: number[]): Promise<void> {
+  const { clusters } = await import('../cluster/index');
+  const identity = identify(process.pid);
+  process.stdout.write(`${new Date().toISOString()} controller pid ${process.pid} started for job(s) ${jobIds.join(', ')}\n`);
+  const controller = new Controller({
+    identity,
+    clusters,
+    store: openJobsStore(),
+    config: configFromEnv(),
+    loadTask: loadSubmittedTask,
+    capacity: controllerCapacity(),
+    idleExitMs: IDLE_EXIT_MS,
+    superviseEveryTicks: SUPERVISE_EVERY_TICKS,
+  });
+  await controller.run();
+  process.stdout.write(`${new Date().toISOString()} controller pid ${process.pid}: no more jobs, exiting\n`);
+}

@@ -1,0 +1,53 @@
+/** `skydeck jobs queue` as SkyPilot prints it (sky/jobs/utils.py columns). */
+import type { QueueRow } from './api';
+
+function duration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${m % 60}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+function ago(epochMs: number, now: number): string {
+  const s = Math.max(0, Math.floor((now - epochMs) / 1000));
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s} secs ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s >= 120 ? 's' : ''} ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} hr${s >= 7200 ? 's' : ''} ago`;
+  return `${Math.floor(s / 86400)} day${s >= 172800 ? 's' : ''} ago`;
+}
+
+export const QUEUE_HEADERS = ['ID', 'TASK', 'NAME', 'RESOURCES', 'SUBMITTED', 'TOT. DURATION', 'JOB DURATION', '#RECOVERIES', 'STATUS'];
+
+function cells(r: QueueRow, now: number, sub: boolean): string[] {
+  return [
+    sub ? '' : String(r.id),
+    r.task === undefined ? '-' : String(r.task),
+    sub ? ` ↳ ${r.name}` : r.name,
+    r.resources,
+    sub ? '' : ago(r.submittedAt, now),
+    duration(r.totalDurationSeconds),
+    r.jobDurationSeconds > 0 ? duration(r.jobDurationSeconds) : '-',
+    String(r.recoveries),
+    r.status,
+  ];
+}
+
+export function formatQueue(rows: QueueRow[], now = Date.now()): string {
+  if (rows.length === 0) return 'No managed jobs found.';
+  const lines = rows.flatMap((r) => [cells(r, now, false), ...(r.tasks ?? []).map((t) => cells(t, now, true))]);
+  const widths = QUEUE_HEADERS.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (l: string[]) =>
+    l
+      .map((c, i) => (i === l.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  const out = [fmt(QUEUE_HEADERS), ...lines.map(fmt)];
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  const active = rows.filter((r) => ['PENDING', 'STARTING', 'RUNNING', 'RECOVERING', 'CANCELLING'].includes(r.status)).length;
+  return `Managed jobs\nIn progress tasks: ${active === 0 ? 'none' : [...counts].filter(([s]) => ['PENDING', 'STARTING', 'RUNNING', 'RECOVERING', 'CANCELLING'].includes(s)).map(([s, n]) => `${n} ${s}`).join(', ')}\n${out.join('\n')}`;
+}
