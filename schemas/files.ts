@@ -1,5 +1,5 @@
 /** The published schema files and their content (see generate.ts). */
-import type { JSONSchema } from '../engine/task/schema/jsonSchema';
+import { withExamples, type JSONSchema } from '../engine/task/schema/jsonSchema';
 import { configSchema } from '../engine/task/schema/configSchema';
 import { serviceSchemaStandalone, taskSchema } from '../engine/task/schema/taskSchema';
 
@@ -8,7 +8,7 @@ export function schemaFiles(): Record<string, JSONSchema> {
   return {
     'task.schema.json': taskSchema,
     // The service section on its own; its $refs point into the same definitions.
-    'service.schema.json': { ...serviceSchemaStandalone, definitions: defs },
-    'config.schema.json': configSchema,
+    'service.schema.json': withExamples({ ...serviceSchemaStandalone, definitions: defs }),
+    'config.schema.json': withExamples(configSchema),
   };
 }

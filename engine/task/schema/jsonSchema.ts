@@ -100,3 +100,53 @@ export function skipNoneLayer(s: JSONSchema): JSONSchema {
   for (const [k, v] of Object.entries(s.properties)) properties[k] = nullable(v);
   return { ...s, properties };
 }
+
+/** An example value for a schema (its own examples, default, or one derived from its shape). */
+export function exampleOf(s: JSONSchema, depth = 0): unknown {
+  if (s.examples?.length) return s.examples[0];
+  if (s.default !== undefined) return s.default;
+  if (depth > 4) return undefined;
+  const types = s.type ? (Array.isArray(s.type) ? s.type : [s.type]) : [];
+  const alt = (s.anyOf ?? s.oneOf)?.find((a) => !(a.type === 'null'));
+  if (!types.length && alt) return exampleOf(alt, depth + 1);
+  if (s.caseInsensitiveEnum?.length) return s.caseInsensitiveEnum[0];
+  if (s.enum?.length) return s.enum.find((e) => e !== null);
+  if (types.includes('boolean')) return true;
+  if (types.includes('integer') || types.includes('number')) return s.minimum ?? 1;
+  if (types.includes('string')) return undefined;
+  if (types.includes('array') || s.items) {
+    const item = s.items ? exampleOf(s.items, depth + 1) : undefined;
+    return item === undefined ? [] : [item];
+  }
+  if (types.includes('object') || s.properties) {
+    const first = Object.entries(s.properties ?? {}).find(([k]) => !k.startsWith('_'));
+    if (!first) return {};
+    const v = exampleOf(first[1], depth + 1);
+    return v === undefined ? {} : { [first[0]]: v };
+  }
+  return undefined;
+}
+
+/** Every property gets examples (derived when not written), for hover and other YAML tools. */
+export function withExamples(s: JSONSchema, depth = 0): JSONSchema {
+  if (depth > 30) return s;
+  const out: JSONSchema = { ...s };
+  if (s.properties) {
+    out.properties = {};
+    for (const [k, v] of Object.entries(s.properties)) {
+      const child = withExamples(v, depth + 1);
+      if (!child.examples?.length && !child.$ref) {
+        const ex = exampleOf(child);
+        if (ex !== undefined) child.examples = [ex];
+      }
+      out.properties[k] = child;
+    }
+  }
+  if (s.items) out.items = withExamples(s.items, depth + 1);
+  if (s.anyOf) out.anyOf = s.anyOf.map((a) => withExamples(a, depth + 1));
+  if (s.oneOf) out.oneOf = s.oneOf.map((a) => withExamples(a, depth + 1));
+  if (typeof s.additionalProperties === 'object') out.additionalProperties = withExamples(s.additionalProperties, depth + 1);
+  if (s.patternProperties) out.patternProperties = Object.fromEntries(Object.entries(s.patternProperties).map(([k, v]) => [k, withExamples(v, depth + 1)]));
+  if (s.definitions) out.definitions = Object.fromEntries(Object.entries(s.definitions).map(([k, v]) => [k, withExamples(v, depth + 1)]));
+  return out;
+}

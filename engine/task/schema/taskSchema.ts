@@ -7,7 +7,7 @@
  * case-insensitive enums carry a portable pattern, and the Python-only `(?i:...)` infra
  * regex is rewritten with character classes.
  */
-import { anyCase, ciEnum, nullable, skipNoneLayer, type JSONSchema } from './jsonSchema';
+import { anyCase, ciEnum, nullable, skipNoneLayer, withExamples, type JSONSchema } from './jsonSchema';
 import { CLOUDS } from '../values';
 
 const SKYPILOT_DOCS = 'https://docs.skypilot.co/en/latest/reference/yaml-spec.html';
@@ -313,7 +313,7 @@ const storageSchema: JSONSchema = skipNoneLayer({
       },
     },
     _is_sky_managed: { type: 'boolean', description: 'Internal.' },
-    _bucket_sub_path: { type: 'string', description: 'Internal.' },
+    _bucket_sub_path: { type: 'string', description: 'Internal.', examples: ['sub/dir'] },
     _force_delete: { type: 'boolean', description: 'Internal.' },
   },
   examples: [{ name: 'my-bucket', mode: 'MOUNT' }],
@@ -444,8 +444,8 @@ const taskVolumesSchema: JSONSchema = {
           sub_path: str('Path inside the volume.', ['ckpts']),
           size: { anyOf: [{ type: 'string' }, { type: 'integer' }], description: 'Size of an ephemeral volume.', examples: ['100Gi'] },
           type: str('Volume type.', ['k8s-pvc']),
-          labels: { type: 'object', additionalProperties: { type: 'string' } },
-          config: { type: 'object' },
+          labels: { type: 'object', additionalProperties: { type: 'string' }, description: 'Labels of an ephemeral volume.' },
+          config: { type: 'object', description: 'Volume-type specific options.' },
         },
         additionalProperties: false,
       },
@@ -494,6 +494,16 @@ const taskConfigSchema: JSONSchema = {
 
 // ---------------- task ----------------
 
+/** A $ref with the definition's docs beside it (nullable() moves them next to its anyOf). */
+function refWithDocs(name: string, def: JSONSchema): JSONSchema {
+  const out: JSONSchema = { $ref: `#/definitions/${name}` };
+  if (def.description) out.description = def.description;
+  if (def.markdownDescription) out.markdownDescription = def.markdownDescription;
+  if (def.examples) out.examples = def.examples;
+  if (def.defaultSnippets) out.defaultSnippets = def.defaultSnippets;
+  return out;
+}
+
 const envNamePattern = '^[a-zA-Z_][a-zA-Z0-9_]*$';
 
 const taskProperties: Record<string, JSONSchema> = {
@@ -516,9 +526,9 @@ const taskProperties: Record<string, JSONSchema> = {
     errorMessage: 'num_nodes should be a positive int.',
     default: 1,
   }),
-  resources: { $ref: '#/definitions/resources' },
-  file_mounts: { $ref: '#/definitions/file_mounts' },
-  service: { $ref: '#/definitions/service' },
+  resources: refWithDocs('resources', resourcesSchema),
+  file_mounts: refWithDocs('file_mounts', fileMountsSchema),
+  service: refWithDocs('service', serviceSchema),
   pool: { ...poolSchema, description: 'Cluster pool spec (workers for managed jobs). Cannot be used with service.' },
   setup: {
     anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
@@ -559,13 +569,13 @@ const taskProperties: Record<string, JSONSchema> = {
   managed_secrets: {
     type: 'array',
     description: 'References to managed secrets: names, or {name: {mount_path}}.',
-    items: { anyOf: [{ type: 'string' }, { type: 'object', maxProperties: 1, additionalProperties: { type: 'object', properties: { mount_path: { type: 'string' } } } }] },
+    items: { anyOf: [{ type: 'string' }, { type: 'object', maxProperties: 1, additionalProperties: { type: 'object', properties: { mount_path: { type: 'string', description: 'Where the secret is mounted as a file.', examples: ['/secrets/token'] } } } }] },
     examples: [['my-secret']],
   },
   inputs: { type: 'object', maxProperties: 1, additionalProperties: { type: 'number' }, description: 'Experimental: {path_or_uri: estimated GB} read by the task (egress cost).', examples: [{ 's3://my-bucket/data': 100 }] },
   outputs: { type: 'object', maxProperties: 1, additionalProperties: { type: 'number' }, description: 'Experimental: {path_or_uri: estimated GB} written by the task.', examples: [{ 's3://my-bucket/out': 10 }] },
   file_mounts_mapping: { type: 'object', description: 'Internal.' },
-  config: { $ref: '#/definitions/config' },
+  config: refWithDocs('config', taskConfigSchema),
   volumes: taskVolumesSchema,
   volume_mounts: { type: 'array', description: 'Internal.', items: { type: 'object' } },
   api_server_access: bool('Give the job credentials to call the SkyPilot API server (default true).', { default: true }),
@@ -574,7 +584,7 @@ const taskProperties: Record<string, JSONSchema> = {
 
 export const TASK_SCHEMA_ID = 'https://skydeck.dev/schemas/task.schema.json';
 
-export const taskSchema: JSONSchema = {
+export const taskSchema: JSONSchema = withExamples({
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: TASK_SCHEMA_ID,
   title: 'SkyPilot task',
@@ -589,7 +599,7 @@ export const taskSchema: JSONSchema = {
     service: serviceSchema,
     config: taskConfigSchema,
   },
-};
+});
 
 /** A pipeline header document (`name` [+ `execution`]), or a job group's header. */
 export const headerKeys = ['name', 'execution', 'primary_tasks', 'termination_delay'] as const;

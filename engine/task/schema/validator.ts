@@ -89,8 +89,11 @@ function listWords(words: string[]): string {
   return `${uniq.slice(0, -1).join(', ')} or ${uniq[uniq.length - 1]}`;
 }
 
-function pathName(path: string[]): string {
-  return path.length ? path.join('.') : 'the task';
+export function pathName(path: string[]): string {
+  if (!path.length) return 'the task';
+  let out = '';
+  for (const seg of path) out += seg.startsWith('[') ? seg : out ? `.${seg}` : seg;
+  return out;
 }
 
 function valueText(node: VNode): string {
@@ -159,8 +162,9 @@ export function validateNode(ctx: WalkContext, node0: VNode, s0: JSONSchema, own
   }
 }
 
+/** Sentence start: 'The task ...', but field paths keep their spelling ('num_nodes must ...'). */
 function capital(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
+  return s === 'the task' ? 'The task' : s;
 }
 
 function push(ctx: WalkContext, node: VNode, message: string, code: string, severity: 'error' | 'warning' = 'error'): void {
