@@ -65,6 +65,11 @@ export class RequestRateAutoscaler {
     this.higherSince = this.lowerSince = undefined;
   }
 
+  /** After a controller restart: continue from the stored target. */
+  restoreTarget(target: number): void {
+    this.target = Math.min(Math.max(target, this.spec.minReplicas), this.spec.maxReplicas);
+  }
+
   currentTarget(): number {
     return this.target;
   }

@@ -48,6 +48,8 @@ export interface ReplicaRecord {
   /** `http://<head internal ip>:<port>` once the cluster is up. */
   url?: string;
   launchedAt?: number;
+  /** The replica's job on its cluster (the task's `run`). */
+  jobId?: number;
   /** First successful probe. */
   readyAt?: number;
   /** Start of the current run of failed probes. */

@@ -1,0 +1,182 @@
+/**
+ * Serving bench: requests/s and p50/p99 latency on loopback, in one run, against
+ *   1. one replica directly (the floor),
+ *   2. SkyDeck's load balancer in front of two replicas,
+ *   3. Debian's nginx as a reverse proxy (keep-alive upstream) to the same two replicas.
+ * Prints each and the ratios LB/nginx (throughput) and LB − direct (added p50).
+ * Targets (issue 6): LB >= 70% of nginx's requests/s, < 1 ms added at p50.
+ *
+ * Load comes from wrk (apt-get installed if missing, with nginx). nginx runs with one
+ * worker, like the one Node process of our load balancer, so they get the same CPU share.
+ * Usage: node --import tsx bench/serve/run.ts [--seconds N] [--connections N] [--rounds N]
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+function arg(name: string, def: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+}
+const SECONDS = arg('seconds', 8);
+const CONNECTIONS = arg('connections', 32);
+const ROUNDS = arg('rounds', 2);
+const here = __dirname;
+
+function has(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', 'command -v "$0"', cmd], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return fs.existsSync(`/usr/sbin/${cmd}`);
+  }
+}
+
+function ensureTools(): void {
+  const missing = ['wrk', 'nginx'].filter((c) => !has(c));
+  if (missing.length === 0) return;
+  console.log(`installing ${missing.join(' ')} with apt-get ...`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+}
+
+const children: ChildProcess[] = [];
+function startProcess(cmd: string, args: string[], waitFor?: string): Promise<ChildProcess> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  if (!waitFor) return Promise.resolve(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes(waitFor)) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`${cmd} ${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+async function waitHttp(url: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const r = await fetch(url);
+      await r.arrayBuffer();
+      if (r.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not come up`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function nginxConfig(dir: string, port: number, upstreams: string[]): string {
+  const conf = `
+worker_processes 1;
+${process.getuid?.() === 0 ? 'user root;' : ''}
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream replicas { least_conn; ${upstreams.map((u) => `server ${u};`).join(' ')} keepalive 128; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://replicas;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_buffering off;
+    }
+  }
+}`;
+  const file = path.join(dir, 'nginx.conf');
+  fs.writeFileSync(file, conf);
+  return file;
+}
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function toMs(v: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v.trim());
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+function wrk(url: string, seconds: number): Result {
+  const out = execFileSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', url], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const p50 = toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? '');
+  const p99 = toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '');
+  const errLine = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = Number(errLine?.[1] ?? 0) + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  return { rps, p50, p99, errors };
+}
+
+async function main(): Promise<void> {
+  ensureTools();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-serve-'));
+  const replicaPort = 18080 + Math.floor(Math.random() * 1000);
+  const replicas = ['127.0.0.2', '127.0.0.3'].map((h) => `${h}:${replicaPort}`);
+  try {
+    for (const r of replicas) {
+      const [h, p] = r.split(':');
+      await startProcess(process.execPath, [path.join(here, 'replica.mjs'), h, p], 'ready');
+    }
+    const lbPort = replicaPort + 1000;
+    await startProcess(process.execPath, ['--import', 'tsx', path.join(here, 'lbProcess.ts'), String(lbPort), replicas.map((r) => `http://${r}`).join(',')], 'ready');
+    const nginxPort = replicaPort + 2000;
+    const nginxBin = has('nginx') && fs.existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
+    await startProcess(nginxBin, ['-c', nginxConfig(dir, nginxPort, replicas), '-p', dir, '-g', 'daemon off;']);
+    const targets: [string, string][] = [
+      ['direct (1 replica)', `http://${replicas[0]}/`],
+      ['skydeck lb (2 replicas)', `http://127.0.0.1:${lbPort}/`],
+      ['nginx (2 replicas)', `http://127.0.0.1:${nginxPort}/`],
+    ];
+    for (const [, url] of targets) await waitHttp(url);
+    console.log(`wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} round(s), best round per target; ${os.cpus().length} cores, node ${process.version}`);
+    const best = new Map<string, Result>();
+    for (const [, url] of targets) wrk(url, 1); // warm-up (JIT, keep-alive pools)
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, url] of targets) {
+        const r = wrk(url, SECONDS);
+        const prev = best.get(name);
+        if (!prev || r.rps > prev.rps) best.set(name, r);
+      }
+    }
+    console.log('');
+    console.log(`${'target'.padEnd(26)}${'req/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'errors'.padStart(8)}`);
+    for (const [name] of targets) {
+      const r = best.get(name)!;
+      console.log(`${name.padEnd(26)}${r.rps.toFixed(0).padStart(10)}${r.p50.toFixed(3).padStart(10)}${r.p99.toFixed(3).padStart(10)}${String(r.errors).padStart(8)}`);
+    }
+    const d = best.get(targets[0][0])!;
+    const lb = best.get(targets[1][0])!;
+    const ng = best.get(targets[2][0])!;
+    console.log('');
+    console.log(`lb / nginx throughput: ${((lb.rps / ng.rps) * 100).toFixed(1)}%  (target >= 70%)`);
+    console.log(`lb added p50: ${(lb.p50 - d.p50).toFixed(3)} ms  (target < 1 ms); nginx added p50: ${(ng.p50 - d.p50).toFixed(3)} ms`);
+    console.log(`lb / direct throughput: ${((lb.rps / d.rps) * 100).toFixed(1)}%`);
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  for (const c of children) c.kill('SIGTERM');
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
