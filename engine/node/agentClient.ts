@@ -13,6 +13,7 @@ import { isTransportError, type ExecOptions, type ExecResult, type Transport } f
 
 export { localLauncher, sshLauncher, HEAD_LAUNCHER, renderJobSpec } from './agent/spec';
 export type { JobSpec, JobNode } from './agent/spec';
+export { runSetup, SetupFailedError, type SetupNode, type SetupOptions, type SetupResult } from './setup';
 
 /** Where the agent lives on a node (relative to its HOME). */
 export const AGENT_DIR = '~/.skydeck_node';
