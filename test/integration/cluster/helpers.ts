@@ -1,0 +1,47 @@
+/** Shared bits of the cluster integration tests: a fresh SKYDECK_HOME, tasks, waiting on conditions. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { InfraSpec, Task } from '../../../engine/task/types';
+
+/** A fresh SKYDECK_HOME (and user ssh config) for this test process; removed by the returned cleanup. */
+export function freshHome(): { home: string; sshConfig: string; cleanup: () => void } {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-cluster-test-'));
+  const sshConfig = path.join(home, 'user-ssh', 'config');
+  process.env.SKYDECK_HOME = home;
+  process.env.SKYDECK_SSH_CONFIG = sshConfig;
+  return { home, sshConfig, cleanup: () => fs.rmSync(home, { recursive: true, force: true }) };
+}
+
+export function makeTask(fields: { run?: string; setup?: string; numNodes?: number; infra?: InfraSpec; envs?: Record<string, string>; workdir?: string; name?: string }): Task {
+  return {
+    name: fields.name,
+    numNodes: fields.numNodes ?? 1,
+    run: fields.run,
+    setup: fields.setup,
+    workdir: fields.workdir,
+    envs: { ...(fields.envs ?? {}) },
+    secrets: {},
+    fileMounts: {},
+    resources: { base: fields.infra ? { infra: fields.infra } : {}, candidates: [], mode: 'single' },
+    raw: {},
+  };
+}
+
+/** Polls `check` until it returns a value (not undefined) or the deadline passes (only where no event exists). */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Fast agent timing: ticks of 100 ms, and an autostop "minute" of `minuteMs`. */
+export function fastAgent(minuteMs = 400): void {
+  process.env.SKYDECK_AGENT_TICK_MS = '100';
+  process.env.SKYDECK_AGENT_MINUTE_MS = String(minuteMs);
+  process.env.SKYDECK_AGENT_KILL_GRACE_MS = '1000';
+}
