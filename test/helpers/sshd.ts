@@ -344,7 +344,13 @@ class Host implements SshHost {
     this.sshd = spawn('nsenter', ['-t', String(this.sleeperPid), ...flags, SSHD, '-D', '-e', '-f', this.cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
     await waitForLine(this.sshd, /Server listening on/, `sshd on ${this.name} (${this.host}:${this.port})`);
     // Keep draining its log so it never blocks on a full pipe.
-    this.sshd.stderr?.on('data', (c: Buffer) => fs.appendFileSync(path.join(this.dir, `sshd_${this.name}.log`), c));
+    this.sshd.stderr?.on('data', (c: Buffer) => {
+      try {
+        fs.appendFileSync(path.join(this.dir, `sshd_${this.name}.log`), c);
+      } catch {
+        /* the host was stopped and its dir removed */
+      }
+    });
     await waitForBanner(this.host, this.port);
   }
 
