@@ -1,7 +1,344 @@
+/**
+ * The `azure` provider (ARM through @azure/arm-compute, -network, -resources, -identity).
+ * One resource group per cluster holds everything (NSG with the task's ports, VNet/subnet,
+ * a public IP + NIC + VM per node), so down = delete the group. Azure is provisioned per
+ * region (no zones, like SkyPilot); a launch that fails halfway deletes what it created.
+ */
+import * as crypto from 'node:crypto';
+import type { VirtualMachine } from '@azure/arm-compute';
+import type { NetworkInterface, PublicIPAddress, SecurityRule } from '@azure/arm-network';
 import { SkyDeckError } from '../../errors';
-import type { Provider } from '../provider';
+import { ProvisionError, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type NodeState, type Provider } from '../provider';
+import type { Transport } from '../../node/transport';
+import type { CloudProviderOptions } from '../cloud/options';
+import { toNodeInfos, type CloudInstance } from '../cloud/nodes';
+import { pollIntervalMs, pollUntil } from '../cloud/poll';
+import { parsePorts, portRangeText } from '../cloud/ports';
+import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../cloud/launchSupport';
+import { defaultIdentityFile, sshTransportFor } from '../cloud/transport';
+import { azureClients, azureEndpointOverride, type AzureClients } from './clients';
+import { findAzureCredentials } from './credentials';
+import { azureErrorCode, isAzureNotFound, mapAzureError } from './errors';
+import { chooseImage, names, NODE_TYPE_TAG, SSH_USER, tagsFor, vmBody } from './spec';
 
-/** The `azure` provider. (Skeleton: filled in by the issue that owns it.) */
-export function createProvider(): Provider {
-  throw new SkyDeckError('NOT_IMPLEMENTED', "The 'azure' provider is not implemented yet.");
+interface AzureHandleData {
+  resourceGroup: string;
+  subscriptionId: string;
+  sshUser: string;
+  useSpot: boolean;
+  identityFile: string;
+}
+
+function nodeState(power: string | undefined, provisioning: string | undefined): NodeState {
+  switch (power) {
+    case 'running':
+      return 'running';
+    case 'stopping':
+    case 'deallocating':
+      return 'stopping';
+    case 'stopped':
+    case 'deallocated':
+      return 'stopped';
+    default:
+      return provisioning === 'Deleting' ? 'terminated' : 'pending';
+  }
+}
+
+function sshRule(): SecurityRule {
+  return { name: 'skydeck-ssh', protocol: 'Tcp', access: 'Allow', direction: 'Inbound', priority: 1000, sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRange: '22' };
+}
+
+function portsRule(ports: string[]): SecurityRule {
+  return { name: 'skydeck-ports', protocol: 'Tcp', access: 'Allow', direction: 'Inbound', priority: 1001, sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRanges: ports };
+}
+
+export class AzureProvider implements Provider {
+  readonly name = 'azure';
+  readonly canStop = true;
+
+  constructor(private readonly options: CloudProviderOptions = {}) {}
+
+  private get timing() {
+    return { timeoutMs: this.options.stateTimeoutMs ?? 15 * 60_000, intervalMs: this.options.pollIntervalMs ?? pollIntervalMs() };
+  }
+
+  /** LRO polling interval for the SDK's pollers. */
+  private get lro() {
+    return { updateIntervalInMs: this.timing.intervalMs };
+  }
+
+  private clients(): AzureClients {
+    const creds = findAzureCredentials();
+    if (!creds.found) throw new ProvisionError('auth', 'cloud', creds.description, { hint: 'Then run `skydeck check`.' });
+    return azureClients(creds);
+  }
+
+  async check(): Promise<CredentialCheck> {
+    const creds = findAzureCredentials();
+    if (!creds.found) return { enabled: false, reason: creds.description };
+    const where = azureEndpointOverride() ? ` at ${azureEndpointOverride()}` : '';
+    try {
+      const c = azureClients(creds);
+      const it = c.resources.resourceGroups.list({ top: 1 });
+      await it.next();
+      return { enabled: true, reason: `Using ${creds.description}; Azure Resource Manager${where} answered.` };
+    } catch (err) {
+      const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      return { enabled: false, reason: `Found ${creds.description}, but Azure Resource Manager${where} refused: ${azureErrorCode(err)}: ${msg}` };
+    }
+  }
+
+  private async listVms(c: AzureClients, rg: string): Promise<VirtualMachine[]> {
+    const out: VirtualMachine[] = [];
+    try {
+      for await (const vm of c.compute.virtualMachines.list(rg)) out.push(vm);
+    } catch (err) {
+      if (isAzureNotFound(err)) return [];
+      throw err;
+    }
+    return out;
+  }
+
+  private async instances(c: AzureClients, rg: string): Promise<CloudInstance[]> {
+    const vms = await this.listVms(c, rg);
+    if (!vms.length) return [];
+    const nics = new Map<string, NetworkInterface>();
+    const ips = new Map<string, PublicIPAddress>();
+    for await (const nic of c.network.networkInterfaces.list(rg)) nics.set((nic.id ?? '').toLowerCase(), nic);
+    for await (const ip of c.network.publicIPAddresses.list(rg)) ips.set((ip.id ?? '').toLowerCase(), ip);
+    return Promise.all(
+      vms.map(async (vm) => {
+        let power: string | undefined;
+        try {
+          const view = await c.compute.virtualMachines.instanceView(rg, vm.name as string);
+          power = view.statuses?.map((s) => s.code ?? '').find((s) => s.startsWith('PowerState/'))?.slice('PowerState/'.length);
+        } catch (err) {
+          if (!isAzureNotFound(err)) throw err;
+        }
+        const nic = nics.get((vm.networkProfile?.networkInterfaces?.[0]?.id ?? '').toLowerCase());
+        const ipc = nic?.ipConfigurations?.[0];
+        const pub = ips.get((ipc?.publicIPAddress?.id ?? '').toLowerCase());
+        return {
+          id: vm.name as string,
+          isHead: vm.tags?.[NODE_TYPE_TAG] === 'head',
+          state: nodeState(power, vm.provisioningState),
+          internalIp: ipc?.privateIPAddress,
+          externalIp: pub?.ipAddress,
+        };
+      }),
+    );
+  }
+
+  private nodes(handle: ClusterHandle, instances: CloudInstance[]): NodeInfo[] {
+    const d = handle.data as Partial<AzureHandleData>;
+    return toNodeInfos(instances, d.sshUser ?? SSH_USER, d.identityFile ?? defaultIdentityFile());
+  }
+
+  private async createNode(c: AzureClients, request: LaunchRequest, rg: string, subnetId: string, vmName: string, role: 'head' | 'worker', image: string): Promise<void> {
+    const tags = tagsFor(request, role);
+    const ip = await c.network.publicIPAddresses.beginCreateOrUpdateAndWait(rg, `${vmName}-ip`, { location: request.region, tags, sku: { name: 'Standard' }, publicIPAllocationMethod: 'Static' }, this.lro);
+    const nic = await c.network.networkInterfaces.beginCreateOrUpdateAndWait(
+      rg,
+      `${vmName}-nic`,
+      { location: request.region, tags, ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnetId }, publicIPAddress: { id: ip.id } }] },
+      this.lro,
+    );
+    await c.compute.virtualMachines.createOrUpdate(rg, vmName, vmBody(request, vmName, role, nic.id as string, image), this.lro);
+  }
+
+  async launch(request: LaunchRequest): Promise<ClusterHandle> {
+    const c = this.clients();
+    const { region, nameOnCloud } = request;
+    const n = names(nameOnCloud);
+    const rg = n.resourceGroup;
+    const progress = (m: string) => request.onProgress?.(m);
+    let createdGroup = false;
+    const createdVms: string[] = [];
+    try {
+      const exists = (await c.resources.resourceGroups.checkExistence(rg)).body;
+      if (exists) {
+        const group = await c.resources.resourceGroups.get(rg);
+        if (group.location && group.location.toLowerCase() !== region.toLowerCase()) {
+          throw new ProvisionError('config', 'region', `Azure: cluster '${request.clusterName}' already exists in ${group.location}, not ${region}.`, {
+            hint: `Use \`skydeck down ${request.clusterName}\` first to launch it elsewhere.`,
+          });
+        }
+      }
+      progress(`Preparing resource group ${rg} in Azure ${region}.`);
+      await c.resources.resourceGroups.createOrUpdate(rg, { location: region, tags: tagsFor(request) });
+      createdGroup = !exists;
+      const ports = parsePorts(request.ports).map(portRangeText);
+      const nsg = await c.network.networkSecurityGroups.beginCreateOrUpdateAndWait(
+        rg,
+        n.nsg,
+        { location: region, tags: tagsFor(request), securityRules: [sshRule(), ...(ports.length ? [portsRule(ports)] : [])] },
+        this.lro,
+      );
+      const vnet = await c.network.virtualNetworks.beginCreateOrUpdateAndWait(
+        rg,
+        n.vnet,
+        { location: region, tags: tagsFor(request), addressSpace: { addressPrefixes: ['10.0.0.0/16'] }, subnets: [{ name: n.subnet, addressPrefix: '10.0.0.0/24', networkSecurityGroup: { id: nsg.id } }] },
+        this.lro,
+      );
+      const subnetId = vnet.subnets?.find((s) => s.name === n.subnet)?.id as string;
+
+      const existing = await this.listVms(c, rg);
+      for (const vm of existing) {
+        progress(`Starting ${vm.name}.`);
+        await c.compute.virtualMachines.start(rg, vm.name as string, this.lro);
+      }
+      const missing = request.numNodes - existing.length;
+      if (missing > 0) {
+        const image = chooseImage(request);
+        const hasHead = existing.some((vm) => vm.tags?.[NODE_TYPE_TAG] === 'head');
+        const suffix = crypto.randomBytes(2).toString('hex');
+        const planned = Array.from({ length: missing }, (_, k) => {
+          const role: 'head' | 'worker' = !hasHead && k === 0 ? 'head' : 'worker';
+          return { role, vmName: role === 'head' ? `${nameOnCloud}-head` : `${nameOnCloud}-worker-${suffix}${k}` };
+        });
+        progress(`Creating ${missing} x ${request.instanceType}${request.useSpot ? ' (Spot)' : ''} in Azure ${region}.`);
+        createdVms.push(...planned.map((p) => p.vmName));
+        const results = await Promise.allSettled(planned.map((p) => this.createNode(c, request, rg, subnetId, p.vmName, p.role, image)));
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      }
+      const handle: ClusterHandle = {
+        clusterName: request.clusterName,
+        nameOnCloud,
+        provider: 'azure',
+        region,
+        data: { resourceGroup: rg, subscriptionId: c.subscriptionId, sshUser: SSH_USER, useSpot: request.useSpot, identityFile: defaultIdentityFile() } satisfies AzureHandleData,
+      };
+      progress('Waiting for the VMs to be running.');
+      const running = await pollUntil(
+        `${request.numNodes} Azure VM(s) of ${nameOnCloud} to run`,
+        async () => {
+          const inst = await this.instances(c, rg);
+          return inst.length >= request.numNodes && inst.every((i) => i.state === 'running' && i.internalIp) ? inst : undefined;
+        },
+        { ...this.timing, signal: request.signal },
+      );
+      progress('Waiting for SSH on every node.');
+      await waitForNodesSsh(this.nodes(handle, running), this.options, request.signal);
+      return handle;
+    } catch (err) {
+      const failure = normaliseLaunchError(err, 'Azure', region, (e) => mapAzureError(e, region));
+      progress(`Launch failed; cleaning up what was created.`);
+      const leftovers = await this.cleanup(c, rg, createdGroup, createdVms);
+      throw withCleanupNote(failure, leftovers);
+    }
+  }
+
+  private async cleanup(c: AzureClients, rg: string, wholeGroup: boolean, vms: string[]): Promise<string[]> {
+    try {
+      if (wholeGroup) {
+        await c.resources.resourceGroups.beginDeleteAndWait(rg, this.lro);
+      } else {
+        for (const vm of vms) {
+          await c.compute.virtualMachines.delete(rg, vm, this.lro).catch((e: unknown) => (isAzureNotFound(e) ? undefined : Promise.reject(e)));
+          await c.network.networkInterfaces.beginDeleteAndWait(rg, `${vm}-nic`, this.lro).catch((e: unknown) => (isAzureNotFound(e) ? undefined : Promise.reject(e)));
+          await c.network.publicIPAddresses.beginDeleteAndWait(rg, `${vm}-ip`, this.lro).catch((e: unknown) => (isAzureNotFound(e) ? undefined : Promise.reject(e)));
+        }
+      }
+      return [];
+    } catch (err) {
+      if (isAzureNotFound(err)) return [];
+      return [`resource group ${rg}: ${err instanceof Error ? err.message : String(err)}`];
+    }
+  }
+
+  private rgOf(handle: ClusterHandle): string {
+    return ((handle.data as Partial<AzureHandleData>).resourceGroup as string | undefined) ?? names(handle.nameOnCloud).resourceGroup;
+  }
+
+  async query(handle: ClusterHandle): Promise<NodeInfo[]> {
+    const c = this.clients();
+    try {
+      return this.nodes(handle, await this.instances(c, this.rgOf(handle)));
+    } catch (err) {
+      throw mapAzureError(err, handle.region);
+    }
+  }
+
+  async stop(handle: ClusterHandle): Promise<void> {
+    if ((handle.data as Partial<AzureHandleData>).useSpot) {
+      throw new SkyDeckError('NOT_SUPPORTED', `Cluster '${handle.clusterName}' runs on Spot VMs, which SkyDeck does not stop.`, {
+        hint: `Use \`skydeck down ${handle.clusterName}\` to delete it.`,
+      });
+    }
+    const c = this.clients();
+    const rg = this.rgOf(handle);
+    try {
+      const vms = await this.listVms(c, rg);
+      // Deallocate (not just power off), so compute is no longer billed, as SkyPilot does.
+      await Promise.all(vms.map((vm) => c.compute.virtualMachines.deallocate(rg, vm.name as string, this.lro)));
+    } catch (err) {
+      throw mapAzureError(err, handle.region);
+    }
+  }
+
+  async start(handle: ClusterHandle): Promise<ClusterHandle> {
+    const c = this.clients();
+    const rg = this.rgOf(handle);
+    try {
+      const vms = await this.listVms(c, rg);
+      if (!vms.length) {
+        throw new SkyDeckError('CLUSTER_GONE', `No VMs of '${handle.clusterName}' remain in Azure resource group ${rg}.`, {
+          hint: `They were deleted outside SkyDeck; run \`skydeck down ${handle.clusterName}\` and launch again.`,
+        });
+      }
+      await Promise.all(vms.map((vm) => c.compute.virtualMachines.start(rg, vm.name as string, this.lro)));
+      const running = await pollUntil(
+        `${handle.clusterName} to run`,
+        async () => {
+          const inst = await this.instances(c, rg);
+          return inst.every((i) => i.state === 'running') ? inst : undefined;
+        },
+        this.timing,
+      );
+      await waitForNodesSsh(this.nodes(handle, running), this.options);
+      return handle;
+    } catch (err) {
+      if (err instanceof SkyDeckError && !(err instanceof ProvisionError)) throw err;
+      throw normaliseLaunchError(err, 'Azure', handle.region, (e) => mapAzureError(e, handle.region));
+    }
+  }
+
+  async terminate(handle: ClusterHandle): Promise<void> {
+    const c = this.clients();
+    const rg = this.rgOf(handle);
+    try {
+      await c.resources.resourceGroups.beginDeleteAndWait(rg, this.lro).catch((e: unknown) => (isAzureNotFound(e) ? undefined : Promise.reject(e)));
+      if ((await c.resources.resourceGroups.checkExistence(rg)).body) {
+        throw new SkyDeckError('TERMINATE_INCOMPLETE', `Azure resource group ${rg} of cluster '${handle.clusterName}' still exists after delete.`, {
+          hint: 'Run `skydeck down` again, or delete the resource group in the Azure portal.',
+        });
+      }
+    } catch (err) {
+      if (err instanceof SkyDeckError && !(err instanceof ProvisionError)) throw err;
+      throw mapAzureError(err, handle.region);
+    }
+  }
+
+  async openPorts(handle: ClusterHandle, ports: string[]): Promise<void> {
+    const c = this.clients();
+    const rg = this.rgOf(handle);
+    const n = names(handle.nameOnCloud);
+    try {
+      const nsg = await c.network.networkSecurityGroups.get(rg, n.nsg);
+      const current = nsg.securityRules?.find((r) => r.name === n.portsRule)?.destinationPortRanges ?? [];
+      const wanted = [...new Set([...current, ...parsePorts(ports).map(portRangeText)])];
+      await c.network.securityRules.beginCreateOrUpdateAndWait(rg, n.nsg, n.portsRule, portsRule(wanted), this.lro);
+    } catch (err) {
+      throw mapAzureError(err, handle.region);
+    }
+  }
+
+  transport(_handle: ClusterHandle, node: NodeInfo): Transport {
+    return sshTransportFor(node);
+  }
+}
+
+export function createProvider(options?: CloudProviderOptions): Provider {
+  return new AzureProvider(options);
 }

@@ -1,0 +1,51 @@
+/**
+ * ARM clients for one subscription. SKYDECK_AZURE_ENDPOINT (https://127.0.0.1:PORT)
+ * points them at a local fake; ARM bearer tokens are only sent over TLS, so the fake is
+ * HTTPS and its certificate is trusted through NODE_EXTRA_CA_CERTS (read at process
+ * start) or SKYDECK_AZURE_CA_FILE (added to the well-known roots for these clients only).
+ */
+import * as fs from 'node:fs';
+import * as tls from 'node:tls';
+import { ComputeManagementClient } from '@azure/arm-compute';
+import { NetworkManagementClient } from '@azure/arm-network';
+import { ResourceManagementClient } from '@azure/arm-resources';
+import { tokenCredential, type AzureCredentials } from './credentials';
+
+export interface AzureClients {
+  subscriptionId: string;
+  compute: ComputeManagementClient;
+  network: NetworkManagementClient;
+  resources: ResourceManagementClient;
+}
+
+export function azureEndpointOverride(): string | undefined {
+  return process.env.SKYDECK_AZURE_ENDPOINT || undefined;
+}
+
+function commonOptions(): Record<string, unknown> {
+  const opts: Record<string, unknown> = {};
+  const endpoint = azureEndpointOverride();
+  if (endpoint) Object.assign(opts, { endpoint, credentialScopes: ['https://management.azure.com/.default'] });
+  if (process.env.SKYDECK_AZURE_CA_FILE) {
+    opts.tlsOptions = { ca: [...tls.rootCertificates, fs.readFileSync(process.env.SKYDECK_AZURE_CA_FILE, 'utf8')] };
+  }
+  return opts;
+}
+
+let cached: { key: string; clients: AzureClients } | undefined;
+
+export function azureClients(creds: AzureCredentials): AzureClients {
+  const key = `${creds.kind}|${creds.subscriptionId}|${azureEndpointOverride() ?? ''}|${process.env.SKYDECK_AZURE_CA_FILE ?? ''}`;
+  if (cached?.key === key) return cached.clients;
+  const credential = tokenCredential(creds);
+  const sub = creds.subscriptionId as string;
+  const opts = commonOptions();
+  const clients: AzureClients = {
+    subscriptionId: sub,
+    compute: new ComputeManagementClient(credential, sub, opts),
+    network: new NetworkManagementClient(credential, sub, opts),
+    resources: new ResourceManagementClient(credential, sub, opts),
+  };
+  cached = { key, clients };
+  return clients;
+}

@@ -1,0 +1,76 @@
+/** Names, images and VM bodies for an Azure cluster (one resource group per cluster). */
+import type { ImageReference, VirtualMachine } from '@azure/arm-compute';
+import { ProvisionError, type LaunchRequest } from '../provider';
+import { catalogImage } from '../cloud/images';
+
+export const SSH_USER = 'azureuser';
+export const CLUSTER_TAG = 'skydeck-cluster';
+export const NODE_TYPE_TAG = 'skydeck-node-type';
+
+export function names(nameOnCloud: string) {
+  return {
+    resourceGroup: `skydeck-${nameOnCloud}`,
+    nsg: `${nameOnCloud}-nsg`,
+    vnet: `${nameOnCloud}-vnet`,
+    subnet: 'default',
+    portsRule: 'skydeck-ports',
+    sshRule: 'skydeck-ssh',
+  };
+}
+
+const DISK_SKUS: Record<string, string> = { low: 'Standard_LRS', medium: 'StandardSSD_LRS', high: 'Premium_LRS', ultra: 'Premium_LRS', best: 'Premium_LRS' };
+
+/** `publisher:offer:sku:version`, a community-gallery path, or a full resource id. */
+export function imageReference(image: string): ImageReference {
+  if (image.startsWith('/CommunityGalleries/')) return { communityGalleryImageId: image };
+  if (image.startsWith('/subscriptions/')) return { id: image };
+  const parts = image.split(':');
+  if (parts.length !== 4) {
+    throw new ProvisionError('config', 'launchable', `Azure: image '${image}' is not publisher:offer:sku:version, a community gallery image or a resource id.`);
+  }
+  const [publisher, offer, sku, version] = parts;
+  return { publisher, offer, sku, version };
+}
+
+export function chooseImage(request: LaunchRequest): string {
+  if (request.imageId && !request.imageId.startsWith('skypilot:')) return request.imageId;
+  if (request.imageId) {
+    const tagged = catalogImage('azure', request.imageId, request.region);
+    if (!tagged) throw new ProvisionError('config', 'region', `Azure: image tag '${request.imageId}' is not in the catalog's azure/images.csv.`);
+    return tagged;
+  }
+  if (request.accelerators) return catalogImage('azure', 'skypilot:gpu-ubuntu-2204', request.region) ?? 'microsoft-dsvm:ubuntu-hpc:2204:latest';
+  return 'Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest';
+}
+
+export function tagsFor(request: LaunchRequest, role?: 'head' | 'worker'): Record<string, string> {
+  return { ...request.labels, [CLUSTER_TAG]: request.nameOnCloud, 'skydeck-cluster-name': request.clusterName, ...(role ? { [NODE_TYPE_TAG]: role } : {}) };
+}
+
+export function vmBody(request: LaunchRequest, vmName: string, role: 'head' | 'worker', nicId: string, image: string): VirtualMachine {
+  return {
+    location: request.region,
+    tags: tagsFor(request, role),
+    hardwareProfile: { vmSize: request.instanceType },
+    storageProfile: {
+      imageReference: imageReference(image),
+      osDisk: {
+        createOption: 'FromImage',
+        diskSizeGB: request.diskSizeGb,
+        managedDisk: { storageAccountType: DISK_SKUS[request.diskTier ?? 'medium'] ?? 'StandardSSD_LRS' },
+        deleteOption: 'Delete',
+      },
+    },
+    osProfile: {
+      computerName: vmName.slice(0, 64),
+      adminUsername: SSH_USER,
+      linuxConfiguration: {
+        disablePasswordAuthentication: true,
+        ssh: { publicKeys: [{ path: `/home/${SSH_USER}/.ssh/authorized_keys`, keyData: request.sshPublicKey.trim() }] },
+      },
+    },
+    networkProfile: { networkInterfaces: [{ id: nicId, primary: true, deleteOption: 'Delete' }] },
+    // Spot VMs are deleted on eviction, so a preempted node vanishes (as SkyDeck's recovery expects).
+    ...(request.useSpot ? { priority: 'Spot', evictionPolicy: 'Delete', billingProfile: { maxPrice: -1 } } : {}),
+  };
+}

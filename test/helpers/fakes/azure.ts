@@ -1,0 +1,356 @@
+/**
+ * A fake Azure Resource Manager (HTTPS, self-signed) on loopback, faithful to the
+ * documented shapes of what the Azure provider calls: resource groups (PUT/GET/HEAD/
+ * DELETE with a 202 + Location poll), network security groups and rules, virtual
+ * networks, public IPs, NICs, and virtual machines (PUT answered 201 + Azure-AsyncOperation,
+ * deallocate/start/powerOff as 202 async operations, instanceView with PowerState codes).
+ * ARM's bearer-token rule holds: the SDK refuses plain http, hence HTTPS; trust the cert
+ * with NODE_EXTRA_CA_CERTS=<certFile> (child processes) or SKYDECK_AZURE_CA_FILE (in-process).
+ *
+ * Faults come the two ways ARM reports them: an HTTP error on the PUT (e.g. 409
+ * OperationNotAllowed for quota) or a Failed async operation (e.g. AllocationFailed).
+ * Docs: https://learn.microsoft.com/rest/api/compute/virtual-machines,
+ * .../rest/api/resources/resource-groups, .../rest/api/virtualnetwork/*,
+ * https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import type * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+type Json = Record<string, unknown>;
+
+export interface AzureFault {
+  /** 'vm.create', 'vm.start', 'vm.deallocate', 'rg.create', 'nsg.create', ... */
+  op: string;
+  location?: string;
+  via: 'async' | 'http';
+  code: string;
+  message: string;
+  httpStatus?: number;
+  times?: number;
+}
+
+export interface FakeAzure {
+  url: string;
+  subscription: string;
+  /** PEM of the self-signed certificate, and its file (for NODE_EXTRA_CA_CERTS). */
+  certFile: string;
+  /** Resources by lower-cased ARM id. */
+  resources: Map<string, Json>;
+  requests: string[];
+  inject(fault: AzureFault): void;
+  reset(): void;
+  /** Sets a VM's power state as if changed outside SkyDeck ('deallocated', 'running', ...). */
+  setPowerState(vmName: string, state: string): void;
+  /** Deletes a VM as if removed outside SkyDeck (or evicted). */
+  removeVm(vmName: string): void;
+  resourceGroups(): string[];
+  close(): Promise<void>;
+}
+
+interface AsyncOp {
+  polls: number;
+  error?: { code: string; message: string };
+  effect?: () => void;
+}
+
+const TYPES: Record<string, string> = {
+  networksecuritygroups: 'Microsoft.Network/networkSecurityGroups',
+  virtualnetworks: 'Microsoft.Network/virtualNetworks',
+  publicipaddresses: 'Microsoft.Network/publicIPAddresses',
+  networkinterfaces: 'Microsoft.Network/networkInterfaces',
+  virtualmachines: 'Microsoft.Compute/virtualMachines',
+};
+const OP_NAMES: Record<string, string> = {
+  networksecuritygroups: 'nsg',
+  virtualnetworks: 'vnet',
+  publicipaddresses: 'ip',
+  networkinterfaces: 'nic',
+  virtualmachines: 'vm',
+};
+
+function makeCert(dir: string): { key: string; cert: string; certFile: string } {
+  const keyFile = path.join(dir, 'key.pem');
+  const certFile = path.join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };
+}
+
+export async function startFakeAzure(options: { subscription?: string } = {}): Promise<FakeAzure> {
+  const subscription = options.subscription ?? '00000000-0000-0000-0000-000000000001';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-fake-azure-'));
+  const { key, cert, certFile } = makeCert(dir);
+  const resources = new Map<string, Json>();
+  const groups = new Map<string, Json>();
+  const ops = new Map<string, AsyncOp>();
+  const requests: string[] = [];
+  let faults: AzureFault[] = [];
+  let seq = 1;
+  let ipSeq = 4;
+  let base = '';
+
+  const send = (res: http.ServerResponse, status: number, body?: Json, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'x-ms-request-id': `req-${seq++}`, ...headers });
+    res.end(body === undefined ? undefined : JSON.stringify(body));
+  };
+  const armError = (res: http.ServerResponse, status: number, code: string, message: string) => send(res, status, { error: { code, message } });
+
+  function takeFault(op: string, location?: string): AzureFault | undefined {
+    const f = faults.find((x) => x.op === op && (!x.location || x.location === location) && (x.times ?? 1) > 0);
+    if (f && f.times !== undefined) f.times--;
+    return f;
+  }
+
+  function asyncOp(location: string, effect?: () => void, error?: AsyncOp['error']): string {
+    const id = `op-${seq++}`;
+    ops.set(id, { polls: 0, effect, error });
+    return `${base}/subscriptions/${subscription}/providers/Microsoft.Compute/locations/${location}/operations/${id}?api-version=2024-07-01`;
+  }
+
+  function powerState(vm: Json): string {
+    return ((vm._power as string | undefined) ?? 'running');
+  }
+
+  function instanceView(vm: Json): Json {
+    const prov = ((vm.properties as Json).provisioningState as string).toLowerCase();
+    return {
+      computerName: vm.name,
+      statuses: [
+        { code: `ProvisioningState/${prov}`, level: 'Info', displayStatus: `Provisioning ${prov}` },
+        { code: `PowerState/${powerState(vm)}`, level: 'Info', displayStatus: `VM ${powerState(vm)}` },
+      ],
+    };
+  }
+
+  function show(r: Json): Json {
+    const { _power: _p, ...rest } = r;
+    return rest;
+  }
+
+  function enrich(kind: string, id: string, body: Json, location: string): Json {
+    const props = { ...((body.properties as Json | undefined) ?? {}) };
+    if (kind === 'publicipaddresses') props.ipAddress = `20.1.0.${ipSeq++}`;
+    if (kind === 'networkinterfaces') {
+      props.ipConfigurations = ((props.ipConfigurations as Json[] | undefined) ?? []).map((c, i) => ({
+        ...c,
+        id: `${id}/ipConfigurations/${(c.name as string) ?? `ipconfig${i}`}`,
+        properties: { ...((c.properties as Json) ?? {}), privateIPAddress: `10.0.0.${ipSeq++}`, privateIPAllocationMethod: 'Dynamic', provisioningState: 'Succeeded' },
+      }));
+    }
+    if (kind === 'virtualnetworks') {
+      props.subnets = ((props.subnets as Json[] | undefined) ?? []).map((s) => ({ ...s, id: `${id}/subnets/${s.name as string}`, properties: { ...((s.properties as Json) ?? {}), provisioningState: 'Succeeded' } }));
+    }
+    if (kind === 'networksecuritygroups') {
+      props.securityRules = ((props.securityRules as Json[] | undefined) ?? []).map((r) => ({ ...r, id: `${id}/securityRules/${r.name as string}` }));
+    }
+    if (kind === 'virtualmachines') props.vmId = `0000-${seq++}`;
+    const name = id.split('/').pop() as string;
+    return { ...body, id, name, type: TYPES[kind], location, properties: { ...props, provisioningState: 'Succeeded' } };
+  }
+
+  function handle(req: http.IncomingMessage, res: http.ServerResponse, body: Json): void {
+    const url = new URL(req.url ?? '/', 'https://x');
+    const p = url.pathname;
+    const method = req.method ?? 'GET';
+    requests.push(`${method} ${p}`);
+    if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) return armError(res, 401, 'AuthenticationFailed', 'Authentication failed. The Authorization header is missing.');
+    const seg = p.split('/').filter(Boolean);
+    const lower = seg.map((s) => s.toLowerCase());
+    if (lower[0] !== 'subscriptions') return armError(res, 404, 'NotFound', `No route for ${p}`);
+    if (seg[1] !== subscription) return armError(res, 404, 'SubscriptionNotFound', `The subscription '${seg[1]}' could not be found.`);
+
+    // Async operation status (Azure-AsyncOperation) and resource group deletion results (Location).
+    if (lower[2] === 'providers' && lower[3] === 'microsoft.compute' && lower[6] === 'operations') {
+      const op = ops.get(seg[7]);
+      if (!op) return armError(res, 404, 'NotFound', 'operation not found');
+      op.polls++;
+      if (op.polls < 2) return send(res, 200, { name: seg[7], status: 'InProgress', startTime: new Date().toISOString() });
+      if (op.error) return send(res, 200, { name: seg[7], status: 'Failed', error: op.error });
+      if (op.effect) {
+        op.effect();
+        op.effect = undefined;
+      }
+      return send(res, 200, { name: seg[7], status: 'Succeeded', startTime: new Date().toISOString(), endTime: new Date().toISOString() });
+    }
+    if (lower[2] === 'operationresults') {
+      const op = ops.get(seg[3]);
+      if (!op) return armError(res, 404, 'NotFound', 'operation not found');
+      op.polls++;
+      if (op.polls < 2) return send(res, 202, undefined, { location: `${base}${p}?api-version=2021-04-01`, 'retry-after': '0' });
+      op.effect?.();
+      op.effect = undefined;
+      return send(res, 200);
+    }
+
+    // Resource groups.
+    if (lower[2] === 'resourcegroups' && seg.length === 3 && method === 'GET') {
+      return send(res, 200, { value: [...groups.values()] });
+    }
+    if (lower[2] !== 'resourcegroups' || !seg[3]) return armError(res, 404, 'NotFound', `No route for ${p}`);
+    const rgKey = seg[3].toLowerCase();
+    const rgId = `/subscriptions/${subscription}/resourceGroups/${seg[3]}`;
+    if (seg.length === 4) {
+      if (method === 'PUT') {
+        const fault = takeFault('rg.create', body.location as string);
+        if (fault) return armError(res, fault.httpStatus ?? 409, fault.code, fault.message);
+        const existed = groups.get(rgKey);
+        if (existed && existed.location !== body.location) {
+          return armError(res, 409, 'InvalidResourceGroupLocation', `Invalid resource group location '${String(body.location)}'. The Resource group already exists in location '${String(existed.location)}'.`);
+        }
+        const rg = { id: rgId, name: seg[3], type: 'Microsoft.Resources/resourceGroups', location: body.location, tags: body.tags ?? {}, properties: { provisioningState: 'Succeeded' } };
+        groups.set(rgKey, rg);
+        return send(res, existed ? 200 : 201, rg);
+      }
+      const rg = groups.get(rgKey);
+      const notFound = () => armError(res, 404, 'ResourceGroupNotFound', `Resource group '${seg[3]}' could not be found.`);
+      if (method === 'HEAD') return send(res, rg ? 204 : 404);
+      if (!rg) return notFound();
+      if (method === 'GET') return send(res, 200, rg);
+      if (method === 'DELETE') {
+        const id = `del-${seq++}`;
+        ops.set(id, {
+          polls: 0,
+          effect: () => {
+            groups.delete(rgKey);
+            for (const k of [...resources.keys()]) if (k.startsWith(`${rgId.toLowerCase()}/`)) resources.delete(k);
+          },
+        });
+        return send(res, 202, undefined, { location: `${base}/subscriptions/${subscription}/operationresults/${id}?api-version=2021-04-01`, 'retry-after': '0' });
+      }
+    }
+    const rg = groups.get(rgKey);
+    if (!rg) return armError(res, 404, 'ResourceGroupNotFound', `Resource group '${seg[3]}' could not be found.`);
+    // /providers/{ns}/{type}[/{name}[/{child}/{childName} | /{action}]]
+    const kind = lower[6];
+    if (lower[4] !== 'providers' || !TYPES[kind]) return armError(res, 404, 'NotFound', `The fake ARM does not implement ${method} ${p}`);
+    const listPrefix = `${rgId}/providers/${TYPES[kind]}/`.toLowerCase();
+    if (seg.length === 7 && method === 'GET') {
+      return send(res, 200, { value: [...resources.entries()].filter(([k]) => k.startsWith(listPrefix) && k.split('/').length === listPrefix.split('/').length).map(([, v]) => show(v)) });
+    }
+    const id = `${rgId}/providers/${TYPES[kind]}/${seg[7]}`;
+    const key = id.toLowerCase();
+    const location = (rg.location as string) ?? 'eastus';
+    const existing = resources.get(key);
+
+    if (seg.length === 10 && lower[8] === 'securityrules' && method === 'PUT') {
+      if (!existing) return armError(res, 404, 'ResourceNotFound', `The Resource '${TYPES[kind]}/${seg[7]}' under resource group '${seg[3]}' was not found.`);
+      const props = existing.properties as Json;
+      const rules = ((props.securityRules as Json[]) ?? []).filter((r) => r.name !== seg[9]);
+      const rule = { ...body, name: seg[9], id: `${id}/securityRules/${seg[9]}`, properties: { ...((body.properties as Json) ?? {}), provisioningState: 'Succeeded' } };
+      props.securityRules = [...rules, rule];
+      return send(res, 200, rule);
+    }
+    if (seg.length === 8) {
+      if (method === 'PUT') {
+        const opName = `${OP_NAMES[kind]}.create`;
+        const fault = takeFault(opName, location);
+        if (fault?.via === 'http') return armError(res, fault.httpStatus ?? 409, fault.code, fault.message);
+        const resource = enrich(kind, id, body, (body.location as string) ?? location);
+        if (kind === 'virtualmachines') {
+          // VM creation is asynchronous: 201 + Azure-AsyncOperation, then the final GET.
+          const creating = { ...resource, properties: { ...(resource.properties as Json), provisioningState: 'Creating' }, _power: 'starting' };
+          if (!existing) resources.set(key, creating);
+          const opUrl = asyncOp(location, () => {
+            const r = resources.get(key);
+            if (r) {
+              (r.properties as Json).provisioningState = 'Succeeded';
+              r._power = 'running';
+            }
+          }, fault ? { code: fault.code, message: fault.message } : undefined);
+          if (fault) {
+            // A failed creation leaves the VM resource in Failed state (as ARM does).
+            const r = resources.get(key);
+            if (r) (r.properties as Json).provisioningState = 'Failed';
+          }
+          return send(res, existing ? 200 : 201, show(creating), { 'azure-asyncoperation': opUrl, 'retry-after': '0' });
+        }
+        resources.set(key, resource);
+        return send(res, existing ? 200 : 201, show(resource));
+      }
+      if (!existing) return armError(res, 404, 'ResourceNotFound', `The Resource '${TYPES[kind]}/${seg[7]}' under resource group '${seg[3]}' was not found.`);
+      if (method === 'GET') {
+        const shown = show(existing);
+        if (kind === 'virtualmachines' && url.searchParams.get('$expand') === 'instanceView') (shown.properties as Json).instanceView = instanceView(existing);
+        return send(res, 200, shown);
+      }
+      if (method === 'DELETE') {
+        const opUrl = asyncOp(location, () => resources.delete(key));
+        return send(res, 202, undefined, { 'azure-asyncoperation': opUrl, location: opUrl, 'retry-after': '0' });
+      }
+    }
+    if (seg.length === 9 && kind === 'virtualmachines') {
+      if (!existing) return armError(res, 404, 'ResourceNotFound', `The Resource 'Microsoft.Compute/virtualMachines/${seg[7]}' under resource group '${seg[3]}' was not found.`);
+      const action = lower[8];
+      if (action === 'instanceview' && method === 'GET') return send(res, 200, instanceView(existing));
+      const transitions: Record<string, [string, string]> = { deallocate: ['deallocating', 'deallocated'], start: ['starting', 'running'], poweroff: ['stopping', 'stopped'], restart: ['starting', 'running'] };
+      const t = transitions[action];
+      if (t && method === 'POST') {
+        const fault = takeFault(`vm.${action}`, location);
+        if (fault?.via === 'http') return armError(res, fault.httpStatus ?? 409, fault.code, fault.message);
+        existing._power = t[0];
+        const opUrl = asyncOp(location, () => (existing._power = t[1]), fault ? { code: fault.code, message: fault.message } : undefined);
+        return send(res, 202, undefined, { 'azure-asyncoperation': opUrl, location: opUrl, 'retry-after': '0' });
+      }
+    }
+    armError(res, 404, 'NotFound', `The fake ARM does not implement ${method} ${p}`);
+  }
+
+  const server = https.createServer({ key, cert }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let body: Json;
+      try {
+        body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Json) : {};
+      } catch (_) {
+        return armError(res, 400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized.');
+      }
+      try {
+        handle(req, res, body);
+      } catch (err) {
+        armError(res, 500, 'InternalServerError', String(err));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const findVm = (name: string) => [...resources.entries()].find(([k]) => k.includes('/microsoft.compute/virtualmachines/') && k.endsWith(`/${name.toLowerCase()}`));
+  return {
+    url: base,
+    subscription,
+    certFile,
+    resources,
+    requests,
+    inject(fault) {
+      faults.push({ ...fault, times: fault.times ?? Number.POSITIVE_INFINITY });
+    },
+    reset() {
+      resources.clear();
+      groups.clear();
+      ops.clear();
+      faults = [];
+      requests.length = 0;
+    },
+    setPowerState(name, state) {
+      const vm = findVm(name);
+      if (vm) vm[1]._power = state;
+    },
+    removeVm(name) {
+      const vm = findVm(name);
+      if (vm) resources.delete(vm[0]);
+    },
+    resourceGroups() {
+      return [...groups.values()].map((g) => g.name as string);
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
