@@ -149,20 +149,22 @@ test('following a log survives a lost connection: resumes at the byte offset, no
   let log = '';
   let reconnects = 0;
   let cut = false;
+  const hostOps: Promise<void>[] = [];
   const status = await agent.tail(id, {
     follow: true,
     onReconnect: () => {
       reconnects++;
-      if (reconnects === 1) void h2.startSshd();
+      if (reconnects === 1) hostOps.push(h2.startSshd());
     },
     onData: (s) => {
       log += s;
       if (!cut && log.includes('n=5\n')) {
         cut = true;
-        void h2.stopSshd();
+        hostOps.push(h2.stopSshd());
       }
     },
   });
+  await Promise.all(hostOps);
   assert.equal(status, 'SUCCEEDED');
   assert.ok(reconnects >= 1, 'the connection was lost at least once');
   assert.equal(log, Array.from({ length: 40 }, (_, i) => `n=${i + 1}\n`).join(''));

@@ -186,8 +186,9 @@ test('sshd stopped mid-session: the running command fails with a clear error; re
   const running = new Promise<void>((r) => (started = r));
   const long = t.exec(['bash', '-c', 'echo up; sleep 60'], { onStdout: () => started() });
   await running;
+  const failed = rejectsWith(long, 'closed', `root@${h2.host}:22`); // handler attached before the failure
   await h2.stopSshd();
-  const err = await rejectsWith(long, 'closed', `root@${h2.host}:22`);
+  const err = await failed;
   assert.match(err.message, /outcome is unknown/);
   await rejectsWith(t.exec(['true']), 'unreachable', `root@${h2.host}:22`);
   await h2.startSshd();
