@@ -218,7 +218,11 @@ function validateTaskDocument(
           const str = accNode.value;
           tryValue(() => parseAcceleratorString(str), accNode, err);
         } else if (accNode.kind === 'map') {
-          for (const e of accNode.entries) if (isNullNode(e.value) || e.value.kind === 'scalar') tryValue(() => parseAcceleratorString(e.key), { start: e.keyStart, end: e.keyEnd }, err);
+          for (const e of accNode.entries) {
+            if (isNullNode(e.value) || e.value.kind === 'scalar') tryValue(() => parseAcceleratorString(e.key), { start: e.keyStart, end: e.keyEnd }, err);
+            const v = e.value;
+            if (v.kind === 'scalar' && typeof v.value === 'number' && !(v.value > 0) && clean(v)) err(v, `The count of accelerator '${e.key}' must be greater than 0.`, 'value');
+          }
         } else if (accNode.kind === 'seq') {
           for (const it of accNode.items) if (it.kind === 'scalar' && typeof it.value === 'string') {
             const str = it.value;

@@ -11,7 +11,7 @@ const s = (description: string, examples: unknown[] = []): JSONSchema => ({ type
 const b = (description: string): JSONSchema => ({ type: 'boolean', description, examples: [true, false] });
 
 const controller: JSONSchema = open('Controller options.', {
-  resources: { $ref: '#/definitions/resources' },
+  resources: { $ref: '#/definitions/resources', description: 'Resources of the controller VM.', examples: [{ cpus: '4+' }] },
   high_availability: b('Run the controller with high availability (Kubernetes).'),
   autostop: { description: 'Controller autostop.', examples: [10, false] },
   consolidation_mode: b('Run the controller inside the API server.'),

@@ -135,7 +135,7 @@ export function validateNode(ctx: WalkContext, node0: VNode, s0: JSONSchema, own
     if (!types.some((t) => typeMatches(actual, t))) {
       const msg =
         s.errorMessage ??
-        `${capital(pathName(owner.path))} must be ${listWords(types.map((t) => TYPE_WORDS[t]))}, not ${actual === 'null' ? 'empty' : TYPE_WORDS[actual]}${node.kind === 'scalar' && actual !== 'null' ? ` (${valueText(node)})` : ''}.`;
+        `${capital(pathName(owner.path))} must be ${listWords(types.filter((t) => t !== 'null' || types.length === 1).map((t) => TYPE_WORDS[t]))}, not ${actual === 'null' ? 'empty' : TYPE_WORDS[actual]}${node.kind === 'scalar' && actual !== 'null' ? ` (${valueText(node)})` : ''}.`;
       push(ctx, node, msg, 'type');
       return;
     }

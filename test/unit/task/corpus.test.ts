@@ -1,0 +1,62 @@
+// The issue's "done means" over the real SkyPilot corpus (read-only, from ../shared/corpus).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseTaskText } from '../../../engine/task/load';
+
+const CORPUS = process.env.SKYDECK_CORPUS ?? path.resolve(__dirname, '../../../../shared/corpus/skypilot-examples');
+
+function yamlFiles(dir: string, out: string[] = []): string[] {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) yamlFiles(p, out);
+    else if (/\.ya?ml$/.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+const rel = (f: string) => path.relative(CORPUS, f);
+
+test('tasks/: every file parses, is detected as a task, builds, with no error diagnostic', () => {
+  const files = yamlFiles(path.join(CORPUS, 'tasks'));
+  assert.ok(files.length >= 150, `corpus has ${files.length} task files`);
+  for (const f of files) {
+    const r = parseTaskText(fs.readFileSync(f, 'utf8'), { fileName: f });
+    const errors = r.diagnostics.filter((d) => d.severity === 'error');
+    assert.deepEqual(errors, [], rel(f));
+    assert.ok(r.isTask, `${rel(f)} not detected as a task`);
+    assert.ok(r.taskFile && r.taskFile.tasks.length >= 1, `${rel(f)} built no task`);
+  }
+});
+
+test('tasks-invalid/: the spot_recovery error, on that key, with a rename fix', () => {
+  const files = yamlFiles(path.join(CORPUS, 'tasks-invalid'));
+  assert.ok(files.length >= 2);
+  for (const f of files) {
+    const text = fs.readFileSync(f, 'utf8');
+    const r = parseTaskText(text, { fileName: f });
+    const errors = r.diagnostics.filter((d) => d.severity === 'error');
+    assert.equal(errors.length, 1, `${rel(f)}: ${JSON.stringify(errors)}`);
+    const [d] = errors;
+    assert.equal(d.code, 'spot-recovery-removed');
+    const line = text.split('\n')[d.range.start.line];
+    assert.equal(line.slice(d.range.start.character, d.range.end.character), 'spot_recovery', rel(f));
+    assert.equal(d.fixes?.[0].edits[0].newText, 'job_recovery');
+    assert.equal(r.taskFile, undefined);
+  }
+});
+
+test('not-tasks/: with content detection, no error diagnostic (foreign formats not claimed)', () => {
+  const files = yamlFiles(path.join(CORPUS, 'not-tasks'));
+  assert.ok(files.length >= 20);
+  for (const f of files) {
+    const r = parseTaskText(fs.readFileSync(f, 'utf8'), { fileName: f });
+    if (!r.isTask) continue;
+    // Only SkyPilot job groups (pipelines of valid tasks) may be claimed, and then cleanly.
+    assert.match(rel(f), /jobgroup/, `${rel(f)} claimed as a task`);
+    assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), [], rel(f));
+  }
+  const claimedForeign = files.filter((f) => /docker-compose|\.github|values|admin_policy|configs\//.test(f) && parseTaskText(fs.readFileSync(f, 'utf8'), { fileName: f }).isTask);
+  assert.deepEqual(claimedForeign, []);
+});
