@@ -154,7 +154,9 @@ export class LocalProvider implements Provider {
   /** The head starts a rank on a local node as a process in that node's dir, marked as the node's. */
   rankLauncher(handle: ClusterHandle, node: NodeInfo): string[] {
     const n = dataOf(handle).nodes[node.rank];
-    return localLauncher(n.dir, nodeEnv(n));
+    // `env -C`: the rank starts in its own node dir (a relative job workdir resolves there, not in the head's).
+    const [envCmd, ...rest] = localLauncher(n.dir, nodeEnv(n));
+    return [envCmd, '-C', n.dir, ...rest];
   }
 
   transport(handle: ClusterHandle, node: NodeInfo): Transport {
