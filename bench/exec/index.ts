@@ -1,0 +1,144 @@
+/**
+ * bench/exec: prints, in one run,
+ *  1. exec-to-running latency on a warm SSH cluster (engine API, as VS Code calls it: pooled
+ *     connection) against plain OpenSSH `ssh host true` (a fresh connection each time), and the
+ *     ratio (target: within 2x);
+ *  2. launch-to-finished of a trivial task on `local` through the CLI bundle (target < 1.5 s),
+ *     against the CLI's own start-up (`skydeck --version`) as the baseline.
+ * "Running" = the job's first command has run on the node: it writes its clock (ns) to a file;
+ * latency = that time - the time exec was called (same machine, same clock).
+ * Usage: npm run build && node --import tsx bench/exec/index.ts [--runs N]
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startSshHosts, sshArgv, sshSkipReason } from '../../test/helpers/sshd';
+import { writeNodePoolsYaml } from '../../test/helpers/nodePools';
+
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
+const ROOT = path.join(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function fmt(ms: number): string {
+  return `${ms.toFixed(1)} ms`;
+}
+
+function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n);
+}
+
+async function waitForFile(file: string, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const t = fs.readFileSync(file, 'utf8').trim();
+      if (t) return t;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${file}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+async function sshBench(): Promise<void> {
+  const reason = sshSkipReason();
+  if (reason) {
+    console.log(`SSH exec bench skipped: ${reason}`);
+    return;
+  }
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-'));
+  process.env.SKYDECK_HOME = home;
+  process.env.SKYDECK_SSH_CONFIG = path.join(home, 'ssh_config');
+  const hosts = await startSshHosts({ loopback: true });
+  const { clusters } = await import('../../engine/cluster');
+  const { closeAllSshConnections } = await import('../../engine/node/ssh');
+  try {
+    const h = hosts.hosts[0];
+    writeNodePoolsYaml(path.join(home, 'ssh_node_pools.yaml'), { bench: [h] });
+    const task = (run: string) => ({ numNodes: 1, run, envs: {}, secrets: {}, fileMounts: {}, resources: { base: { infra: { cloud: 'ssh', region: 'bench' } }, candidates: [], mode: 'single' as const }, raw: {} });
+    await clusters.launch(task('true'), { clusterName: 'bench' });
+    // Warm-up: one exec so the agent daemon and the pooled connection are up.
+    await clusters.exec('bench', task('true'));
+    const execMs: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const marker = path.join(h.homeDir, `started-${i}`);
+      const t0 = nowNs();
+      await clusters.exec('bench', task(`date +%s%N > ~/started-${i}`), { detachRun: true });
+      const started = BigInt(await waitForFile(marker));
+      execMs.push(Number(started - t0) / 1e6);
+    }
+    const sshMs: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const argv = sshArgv(h, 'true');
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(argv[0], argv.slice(1));
+      if (r.status !== 0) throw new Error(`ssh failed: ${r.stderr}`);
+      sshMs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    const e = median(execMs);
+    const s = median(sshMs);
+    console.log(`SSH exec-to-running (warm cluster, median of ${RUNS}): ${fmt(e)}   [min ${fmt(Math.min(...execMs))}, max ${fmt(Math.max(...execMs))}]`);
+    console.log(`plain \`ssh host true\` (median of ${RUNS}):            ${fmt(s)}   [min ${fmt(Math.min(...sshMs))}, max ${fmt(Math.max(...sshMs))}]`);
+    console.log(`ratio exec / ssh: ${(e / s).toFixed(2)}x (target <= 2x)`);
+    await clusters.down('bench');
+  } finally {
+    closeAllSshConnections();
+    await hosts.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+function localBench(): void {
+  if (!fs.existsSync(CLI)) {
+    console.log('local launch bench skipped: run `npm run build` first');
+    return;
+  }
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-local-'));
+  const env = { ...process.env, SKYDECK_HOME: home, SKYDECK_SSH_CONFIG: path.join(home, 'ssh_config') };
+  const time = (args: string[]): number => {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`skydeck ${args.join(' ')} failed: ${r.stderr}`);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  try {
+    const runs = Math.max(3, Math.min(RUNS, 7));
+    const base: number[] = [];
+    const launch: number[] = [];
+    const relaunch: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      base.push(time(['--version']));
+      launch.push(time(['launch', 'echo hi', '-c', `b${i}`, '-y', '--infra', 'local']));
+      relaunch.push(time(['launch', 'echo again', '-c', `b${i}`, '-y']));
+      time(['down', `b${i}`, '-y']);
+    }
+    const l = median(launch);
+    console.log(`local launch-to-finished, new cluster (CLI, median of ${runs}): ${fmt(l)}   [min ${fmt(Math.min(...launch))}] (target < 1500 ms)`);
+    console.log(`local launch onto the existing cluster (CLI, median of ${runs}): ${fmt(median(relaunch))}`);
+    console.log(`baseline \`skydeck --version\` (CLI start-up, median of ${runs}):  ${fmt(median(base))}   ratio ${(l / median(base)).toFixed(1)}x`);
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`bench/exec on ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}`);
+  await sshBench();
+  localBench();
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
