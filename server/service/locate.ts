@@ -23,8 +23,12 @@ export function locateNode(root: VNode | undefined, offset: number): NodeLocatio
     if (cur.kind === 'map') {
       for (const e of cur.entries) {
         if (offset >= e.keyStart && offset <= e.keyEnd) return { path: [...path, e.key], entry: e, onKey: true };
+      }
+      for (const e of cur.entries) {
         const v = e.value;
-        if (v.start <= offset && offset <= v.end && v.end > v.start) {
+        // Block collections end where the next key starts: that position belongs to the next key.
+        const inside = v.kind === 'scalar' ? offset <= v.end : offset < v.end;
+        if (v.start <= offset && inside && v.end > v.start) {
           path.push(e.key);
           found = { path: [...path], entry: e, onKey: false, node: v };
           next = v;
@@ -34,7 +38,7 @@ export function locateNode(root: VNode | undefined, offset: number): NodeLocatio
     } else if (cur.kind === 'seq') {
       for (let i = 0; i < cur.items.length; i++) {
         const it = cur.items[i];
-        if (it.start <= offset && offset <= it.end) {
+        if (it.start <= offset && (it.kind === 'scalar' ? offset <= it.end : offset < it.end)) {
           path.push(`[${i}]`);
           found = { path: [...path], onKey: false, node: it };
           next = it;

@@ -31,7 +31,7 @@ export function branch(s0: JSONSchema, want: 'object' | 'array' | 'scalar'): JSO
   const t = types(s);
   if (want === 'object' && (t.includes('object') || (!t.length && (s.properties || s.additionalProperties !== undefined)))) return s;
   if (want === 'array' && (t.includes('array') || (!t.length && s.items))) return s;
-  if (want === 'scalar' && (t.some((x) => x !== 'object' && x !== 'array') || (!t.length && !s.properties && !s.items))) return s;
+  if (want === 'scalar' && (t.some((x) => x !== 'object' && x !== 'array' && x !== 'null') || (!t.length && !s.properties && !s.items && !s.enum))) return s;
   return undefined;
 }
 
