@@ -17,6 +17,7 @@ import { awsEndpointOverride, ec2 } from './client';
 import { findAwsCredentials } from './credentials';
 import { awsErrorCode, mapAwsError } from './errors';
 import { resolveImage } from './images';
+import { zoneNames } from './zones';
 import {
   clusterInstances,
   InstanceGoneError,
@@ -105,7 +106,8 @@ export class AwsProvider implements Provider {
       const existing = await clusterInstances(region, nameOnCloud);
       const existingZone = existing[0]?.Placement?.AvailabilityZone;
       // An existing cluster only ever resumes where it is (SkyPilot: no failover for it).
-      const zones = existingZone ? [existingZone] : request.zones.length ? request.zones : [undefined];
+      const requested = await zoneNames(region, request.zones);
+      const zones = existingZone ? [existingZone] : requested.length ? requested : [undefined];
 
       const key = await ensureKeyPair(region, nameOnCloud, request.sshPublicKey);
       if (key.created) createdKey = key.keyName;

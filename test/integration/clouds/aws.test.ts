@@ -201,6 +201,14 @@ describe('aws provider against moto', { timeout: 180_000 }, () => {
     await p.terminate(handle);
   });
 
+  it('catalog AZ ids (use1-az1) are mapped to the account\'s zone names', async () => {
+    const p = provider();
+    const handle = await p.launch(request({ nameOnCloud: 'azid-1', zones: ['use1-az1'] }));
+    assert.equal(handle.zone, 'us-east-1b');
+    assert.equal(moto.calls.find((c) => c.action === 'RunInstances')?.zone, 'us-east-1b');
+    await p.terminate(handle);
+  });
+
   it('a region out of capacity in every zone tried is a zone-scoped capacity error and leaves nothing behind; the next region works', async () => {
     moto.inject({ action: 'RunInstances', region: 'us-east-1', code: 'InsufficientInstanceCapacity' });
     const p = provider();
