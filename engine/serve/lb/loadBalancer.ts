@@ -16,6 +16,7 @@ import * as https from 'node:https';
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createPolicy, type Policy } from './policies';
+import { UpstreamPool, type ResponseSink, type UpstreamConnection } from './upstream';
 import type { LoadBalancingPolicyName } from '../spec';
 import type { RateWindow } from '../rate';
 
@@ -35,15 +36,16 @@ class Upstream {
   ready = true;
   readonly host: string;
   readonly port: number;
-  readonly agent: http.Agent;
+  readonly pool: UpstreamPool;
   constructor(
     readonly id: number,
     readonly url: string,
+    timeoutMs: number,
   ) {
     const u = new URL(url);
     this.host = u.hostname;
     this.port = Number(u.port || 80);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' });
+    this.pool = new UpstreamPool(this.host, this.port, timeoutMs);
   }
 }
 
@@ -67,38 +69,12 @@ export interface LoadBalancerOptions {
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 
-function forwardHeaders(raw: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i];
-    // Fast path: most header names are not hop-by-hop; only lowercase when the length could match.
-    if (k.length >= 2 && k.length <= 19 && HOP_BY_HOP.has(k.toLowerCase())) continue;
-    out.push(k, raw[i + 1]);
-  }
-  return out;
-}
-
-/** Per-request state: what was tried and the body copy for a retry. */
-interface Exchange {
-  req: http.IncomingMessage;
-  res: http.ServerResponse;
-  hasBody: boolean;
-  chunks: Buffer[] | undefined;
-  bytes: number;
-  tried: Upstream[] | undefined;
-  current: http.ClientRequest | undefined;
-  attempts: number;
-  lastError: string;
-  /** The client's body has been read to the end. */
-  ended: boolean;
-}
-
 export class LoadBalancer {
   readonly server: http.Server;
   private readonly policy: Policy<Upstream>;
   private readonly upstreams = new Map<number, Upstream>();
-  private readonly maxAttempts: number;
-  private readonly maxReplay: number;
+  readonly maxAttempts: number;
+  readonly maxReplay: number;
   private readonly streamTimeoutMs: number;
   private readonly now: () => number;
   private readonly sockets = new Set<net.Socket | Duplex>();
@@ -145,7 +121,7 @@ export class LoadBalancer {
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       for (const s of this.sockets) s.destroy();
-      for (const u of this.upstreams.values()) u.agent.destroy();
+      for (const u of this.upstreams.values()) u.pool.destroy();
     });
   }
 
@@ -163,7 +139,7 @@ export class LoadBalancer {
         u = undefined;
       }
       if (!u) {
-        u = new Upstream(r.id, r.url);
+        u = new Upstream(r.id, r.url, this.streamTimeoutMs);
         this.upstreams.set(r.id, u);
       }
       u.ready = true;
@@ -180,7 +156,7 @@ export class LoadBalancer {
 
   private forget(u: Upstream): void {
     if (this.upstreams.get(u.id) === u) this.upstreams.delete(u.id);
-    u.agent.destroy();
+    u.pool.destroy();
   }
 
   /** In-flight requests on a replica (0 when unknown): the controller drains before scale-down. */
@@ -198,130 +174,34 @@ export class LoadBalancer {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     this.options.requests?.add(this.now());
-    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-    const ex: Exchange = { req, res, hasBody, chunks: hasBody ? [] : undefined, bytes: 0, tried: undefined, current: undefined, attempts: 0, lastError: '', ended: false };
-    if (hasBody) {
-      req.on('data', (chunk: Buffer) => {
-        if (ex.chunks) {
-          ex.bytes += chunk.length;
-          if (ex.bytes <= this.maxReplay) ex.chunks.push(chunk);
-          else ex.chunks = undefined; // too large to replay: no retry once sent
-        }
-        const cur = ex.current;
-        if (cur && !cur.write(chunk)) {
-          req.pause();
-          cur.once('drain', () => req.resume());
-        }
-      });
-      req.on('end', () => {
-        ex.ended = true;
-        ex.current?.end();
-      });
+    const first = this.policy.pick();
+    if (!first) {
+      this.noReplica(res);
+      return;
     }
-    res.on('close', () => {
-      // Client went away before the answer was complete: stop the upstream work too.
-      if (!res.writableFinished && ex.current) ex.current.destroy();
-    });
-    this.dispatch(ex, this.policy.pick());
+    new Exchange(this, req, res).dispatch(first);
   }
 
-  private noReplica(res: http.ServerResponse): void {
+  /** The next replica for a retry: an untried one, else any (after a short backoff). */
+  retryTarget(tried: Upstream[]): { next: Upstream | undefined; immediate: boolean } {
+    const fresh = this.policy.pick(tried);
+    if (fresh) return { next: fresh, immediate: true };
+    return { next: this.policy.pick(), immediate: false };
+  }
+
+  noReplica(res: http.ServerResponse): void {
     const body = `No ready replicas. Use "skydeck serve status ${this.options.serviceName}" to check the status of the service.\n`;
     res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   }
 
-  private dispatch(ex: Exchange, u: Upstream | undefined): void {
-    const { req, res } = ex;
-    if (!u) {
-      if (ex.attempts === 0) this.noReplica(res);
-      else this.giveUp(ex);
-      return;
-    }
-    ex.attempts++;
-    u.inflight++;
-    u.total++;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      u.inflight--;
-      if (!u.ready && u.inflight === 0) this.forget(u);
-    };
-    const preq = http.request({
-      host: u.host,
-      port: u.port,
-      method: req.method,
-      path: req.url,
-      headers: forwardHeaders(req.rawHeaders),
-      agent: u.agent,
-      timeout: this.streamTimeoutMs,
-    });
-    ex.current = preq;
-    let responded = false;
-    preq.on('response', (pres: http.IncomingMessage) => {
-      responded = true;
-      res.writeHead(pres.statusCode ?? 502, pres.statusMessage, forwardHeaders(pres.rawHeaders));
-      // Forward by hand rather than pipe(): fewer listeners per request, same backpressure.
-      pres.on('data', (chunk: Buffer) => {
-        if (!res.write(chunk)) {
-          pres.pause();
-          res.once('drain', () => pres.resume());
-        }
-      });
-      pres.on('end', () => {
-        release();
-        res.end();
-      });
-      pres.on('error', () => {
-        release();
-        res.destroy();
-      });
-      pres.on('close', release);
-    });
-    preq.on('timeout', () => preq.destroy(new Error(`no data for ${this.streamTimeoutMs / 1000}s (load_balancer.stream_timeout_seconds)`)));
-    preq.on('error', (err: Error) => {
-      release();
-      if (responded || res.headersSent) {
-        res.destroy();
-        return;
-      }
-      if (res.destroyed || (req.destroyed && !req.complete)) return; // the client is gone
-      u.failures++;
-      ex.lastError = `${u.url}: ${err.message}`;
-      const replayable = !ex.hasBody || ex.chunks !== undefined;
-      if (!replayable || ex.attempts >= this.maxAttempts) {
-        this.giveUp(ex);
-        return;
-      }
-      (ex.tried ??= []).push(u);
-      const next = this.policy.pick(ex.tried) ?? this.policy.pick();
-      this.log(`retry ${req.method} ${req.url} after ${ex.lastError}${next ? ` -> replica ${next.id}` : ''}`);
-      if (next && !ex.tried.includes(next)) this.resend(ex, next);
-      else setTimeout(() => this.resend(ex, this.policy.pick()), 100 * ex.attempts).unref();
-    });
-    if (!ex.hasBody) preq.end();
-    else if (ex.attempts > 1 && ex.chunks) {
-      // A retry: replay what was read so far; the rest follows from the 'data' listener.
-      for (const c of ex.chunks) preq.write(c);
-      if (ex.ended) preq.end();
-    }
+  released(u: Upstream): void {
+    u.inflight--;
+    if (!u.ready && u.inflight === 0) this.forget(u);
   }
 
-  private resend(ex: Exchange, u: Upstream | undefined): void {
-    if (ex.res.destroyed) return;
-    this.dispatch(ex, u);
-  }
-
-  private giveUp(ex: Exchange): void {
-    const body = `Max retries ${this.maxAttempts} exceeded. Last error: ${ex.lastError}\n`;
-    this.log(body.trim());
-    if (ex.res.headersSent) {
-      ex.res.destroy();
-      return;
-    }
-    ex.res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-    ex.res.end(body);
+  logLine(line: string): void {
+    this.log(line);
   }
 
   /** HTTP/1.1 Upgrade (WebSocket): open the same request upstream and splice the sockets. */
@@ -375,5 +255,183 @@ export class LoadBalancer {
       if (socket.writable) socket.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     });
     preq.end();
+  }
+}
+
+const CHUNK_END = Buffer.from('\r\n');
+
+/**
+ * One proxied request: sends it to a replica over a pooled connection, streams the answer
+ * back (it is the connection's ResponseSink), retries elsewhere when the replica fails
+ * before answering, replaying the body from a bounded copy.
+ */
+class Exchange implements ResponseSink {
+  private readonly hasBody: boolean;
+  private readonly chunkedBody: boolean;
+  private chunks: Buffer[] | undefined;
+  private bytes = 0;
+  private ended = false;
+  private tried: Upstream[] | undefined;
+  private attempts = 0;
+  private staleRetried = false;
+  private lastError = '';
+  private upstream: Upstream | undefined;
+  private conn: UpstreamConnection | undefined;
+  private done = false;
+
+  constructor(
+    private readonly lb: LoadBalancer,
+    private readonly req: http.IncomingMessage,
+    private readonly res: http.ServerResponse,
+  ) {
+    const len = req.headers['content-length'];
+    this.chunkedBody = len === undefined && req.headers['transfer-encoding'] !== undefined;
+    this.hasBody = this.chunkedBody || (len !== undefined && len !== '0');
+    if (this.hasBody) {
+      this.chunks = [];
+      req.on('data', (chunk: Buffer) => this.onBody(chunk));
+      req.on('end', () => {
+        this.ended = true;
+        if (this.chunkedBody) this.conn?.write('0\r\n\r\n');
+      });
+    }
+    res.on('close', () => {
+      // The client went away before the answer was complete: stop the replica's work too.
+      if (!this.done) {
+        this.done = true;
+        this.conn?.abort();
+        this.release();
+      }
+    });
+  }
+
+  private onBody(chunk: Buffer): void {
+    if (this.chunks) {
+      this.bytes += chunk.length;
+      if (this.bytes <= this.lb.maxReplay) this.chunks.push(chunk);
+      else this.chunks = undefined; // too large to replay: no retry once sent
+    }
+    const conn = this.conn;
+    if (conn && !this.writeBody(conn, chunk)) {
+      this.req.pause();
+      conn.socket.once('drain', () => this.req.resume());
+    }
+  }
+
+  private writeBody(conn: UpstreamConnection, chunk: Buffer): boolean {
+    if (!this.chunkedBody) return conn.write(chunk);
+    conn.write(`${chunk.length.toString(16)}\r\n`);
+    conn.write(chunk);
+    return conn.write(CHUNK_END);
+  }
+
+  private head(u: Upstream): string {
+    const req = this.req;
+    let h = `${req.method} ${req.url} HTTP/1.1\r\n`;
+    const raw = req.rawHeaders;
+    let host = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const k = raw[i];
+      const n = k.length;
+      if (n >= 2 && n <= 19) {
+        const lower = k.toLowerCase();
+        if (HOP_BY_HOP.has(lower)) continue;
+        if (lower === 'host') host = true;
+      }
+      h += `${k}: ${raw[i + 1]}\r\n`;
+    }
+    if (!host) h += `host: ${u.host}:${u.port}\r\n`;
+    if (this.chunkedBody) h += 'transfer-encoding: chunked\r\n';
+    return `${h}\r\n`;
+  }
+
+  dispatch(u: Upstream): void {
+    this.attempts++;
+    this.upstream = u;
+    u.inflight++;
+    u.total++;
+    const conn = u.pool.acquire();
+    this.conn = conn;
+    conn.send(this.head(u), this, this.req.method === 'HEAD');
+    if (this.hasBody && this.chunks && (this.attempts > 1 || this.staleRetried)) {
+      // A retry: replay what was read so far; the rest follows from the 'data' listener.
+      for (const c of this.chunks) this.writeBody(conn, c);
+      if (this.ended && this.chunkedBody) conn.write('0\r\n\r\n');
+    }
+  }
+
+  private release(): void {
+    const u = this.upstream;
+    if (!u) return;
+    this.upstream = undefined;
+    this.lb.released(u);
+  }
+
+  onHead(status: number, statusText: string, rawHeaders: string[]): void {
+    this.res.writeHead(status, statusText, rawHeaders);
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    const conn = this.conn;
+    this.res.once('drain', () => conn?.resume());
+    return false;
+  }
+
+  onEnd(): void {
+    this.done = true;
+    this.conn = undefined;
+    this.release();
+    this.res.end();
+  }
+
+  onError(err: Error, responded: boolean, retryable: boolean): void {
+    const u = this.upstream!;
+    const conn = this.conn;
+    this.conn = undefined;
+    this.release();
+    if (this.done) return;
+    if (responded || this.res.headersSent) {
+      this.done = true;
+      this.res.destroy();
+      return;
+    }
+    const replayable = !this.hasBody || this.chunks !== undefined;
+    // A keep-alive connection the replica had already closed: resend once on a fresh one, same replica.
+    if (retryable && replayable && conn && conn.uses > 1 && !this.staleRetried && u.ready) {
+      this.staleRetried = true;
+      this.attempts--;
+      this.dispatch(u);
+      return;
+    }
+    u.failures++;
+    this.lastError = `${u.url}: ${err.message}`;
+    if (!replayable || this.attempts >= this.lb.maxAttempts) {
+      this.giveUp();
+      return;
+    }
+    (this.tried ??= []).push(u);
+    const { next, immediate } = this.lb.retryTarget(this.tried);
+    this.lb.logLine(`retry ${this.req.method} ${this.req.url} after ${this.lastError}${next ? ` -> replica ${next.id}` : ''}`);
+    const go = () => {
+      if (this.done || this.res.destroyed) return;
+      const target = next && next.ready ? next : this.lb.retryTarget(this.tried ?? []).next;
+      if (target) this.dispatch(target);
+      else this.giveUp();
+    };
+    if (immediate) go();
+    else setTimeout(go, 100 * this.attempts).unref();
+  }
+
+  private giveUp(): void {
+    this.done = true;
+    const body = `Max retries ${this.lb.maxAttempts} exceeded. Last error: ${this.lastError}\n`;
+    this.lb.logLine(body.trim());
+    if (this.res.headersSent) {
+      this.res.destroy();
+      return;
+    }
+    this.res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    this.res.end(body);
   }
 }

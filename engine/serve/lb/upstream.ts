@@ -1,0 +1,347 @@
+/**
+ * A lean HTTP/1.1 client for the load balancer's hop to a replica: a pool of keep-alive
+ * sockets per replica, the request head written as one string, and a small response
+ * parser (status line, headers, Content-Length / chunked / until-close bodies). Node's
+ * http.request costs more CPU per request than the whole proxying work; this is what lets
+ * the load balancer keep up with nginx on small requests. WebSocket upgrades still go
+ * through http.request (they are rare and long-lived).
+ */
+import * as net from 'node:net';
+
+/** Receives one response. onData returns false to ask for a pause (resume with conn.resume()). */
+export interface ResponseSink {
+  onHead(status: number, statusText: string, rawHeaders: string[]): void;
+  onData(chunk: Buffer): boolean;
+  onEnd(): void;
+  /** `responded`: the head was already passed on; `retryable`: no byte came back, the request may be sent again. */
+  onError(err: Error, responded: boolean, retryable: boolean): void;
+}
+
+const enum State {
+  Idle,
+  Head,
+  Length,
+  Chunked,
+  UntilClose,
+}
+
+const enum ChunkState {
+  Size,
+  Data,
+  DataEnd,
+  Trailers,
+}
+
+const MAX_HEAD = 64 * 1024;
+
+export class UpstreamConnection {
+  readonly socket: net.Socket;
+  private state = State.Idle;
+  private sink: ResponseSink | undefined;
+  private head: Buffer | undefined;
+  private remaining = 0;
+  private chunkState = ChunkState.Size;
+  private line = '';
+  private reusable = true;
+  private noBody = false;
+  private responded = false;
+  private gotBytes = false;
+  /** Requests sent on this socket (a failure on a reused socket without any answer is a stale keep-alive). */
+  uses = 0;
+
+  constructor(
+    private readonly pool: UpstreamPool,
+    host: string,
+    port: number,
+    timeoutMs: number,
+  ) {
+    this.socket = net.connect({ host, port, noDelay: true });
+    this.socket.setTimeout(timeoutMs);
+    this.socket.on('data', (d: Buffer) => this.onData(d));
+    this.socket.on('end', () => this.onClose(new Error('replica closed the connection')));
+    this.socket.on('close', () => this.onClose(new Error('connection closed')));
+    this.socket.on('error', (e: Error) => this.onClose(e));
+    this.socket.on('timeout', () => {
+      if (this.state === State.Idle) this.socket.destroy();
+      else this.fail(new Error(`no data for ${timeoutMs / 1000}s (load_balancer.stream_timeout_seconds)`));
+    });
+  }
+
+  /** Sends a request head (and the start of its body, if any); the response goes to `sink`. */
+  send(head: string, sink: ResponseSink, isHead: boolean): void {
+    this.sink = sink;
+    this.state = State.Head;
+    this.noBody = isHead;
+    this.responded = false;
+    this.gotBytes = false;
+    this.uses++;
+    this.socket.write(head, 'latin1');
+  }
+
+  write(chunk: Buffer | string): boolean {
+    return this.socket.write(chunk);
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** Abandons the exchange (client went away): the socket cannot be reused. */
+  abort(): void {
+    this.sink = undefined;
+    this.socket.destroy();
+  }
+
+  private onClose(err: Error): void {
+    if (this.state === State.Idle) {
+      this.pool.forget(this);
+      this.socket.destroy();
+      return;
+    }
+    if (this.state === State.UntilClose) {
+      this.finish(false);
+      return;
+    }
+    this.fail(err);
+  }
+
+  private fail(err: Error): void {
+    const sink = this.sink;
+    this.sink = undefined;
+    this.state = State.Idle;
+    this.pool.forget(this);
+    this.socket.destroy();
+    sink?.onError(err, this.responded, !this.gotBytes);
+  }
+
+  private finish(reuse: boolean): void {
+    const sink = this.sink;
+    this.sink = undefined;
+    this.state = State.Idle;
+    if (reuse && this.reusable) this.pool.release(this);
+    else {
+      this.pool.forget(this);
+      this.socket.destroy();
+    }
+    sink?.onEnd();
+  }
+
+  private onData(data: Buffer): void {
+    if (this.state === State.Idle || !this.sink) {
+      // Bytes nobody asked for: the connection is out of step.
+      this.socket.destroy();
+      return;
+    }
+    this.gotBytes = true;
+    if (this.state === State.Head) {
+      const buf = this.head ? Buffer.concat([this.head, data]) : data;
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (buf.length > MAX_HEAD) this.fail(new Error('response head too large'));
+        else this.head = buf;
+        return;
+      }
+      this.head = undefined;
+      if (!this.parseHead(buf.toString('latin1', 0, end))) return;
+      if (end + 4 < buf.length) this.body(buf.subarray(end + 4));
+      else if ((this.state as State) === State.Length && this.remaining === 0) this.finish(true);
+      return;
+    }
+    this.body(data);
+  }
+
+  /** Parses the status line and headers; returns false when the exchange ended (error or 1xx loop handled). */
+  private parseHead(text: string): boolean {
+    const lines = text.split('\r\n');
+    const status = lines[0];
+    const code = Number(status.slice(9, 12));
+    if (!status.startsWith('HTTP/1.') || !(code >= 100 && code < 600)) {
+      this.fail(new Error(`bad status line from replica: ${status.slice(0, 40)}`));
+      return false;
+    }
+    let keepAlive = status.charCodeAt(7) === 49; // HTTP/1.1
+    let length = -1;
+    let chunked = false;
+    const raw: string[] = [];
+    for (let i = 1; i < lines.length; i++) {
+      const l = lines[i];
+      const c = l.indexOf(':');
+      if (c <= 0) continue;
+      const name = l.slice(0, c);
+      const value = l.slice(c + 1).trim();
+      const n = name.length;
+      // Only names as long as the framing headers need a closer look.
+      if (n === 7 || n === 10 || n === 14 || n === 17) {
+        const lower = name.toLowerCase();
+        if (lower === 'content-length') length = Number(value);
+        else if (lower === 'transfer-encoding') {
+          chunked = value.toLowerCase().endsWith('chunked');
+          continue;
+        } else if (lower === 'connection') {
+          const v = value.toLowerCase();
+          if (v.includes('close')) keepAlive = false;
+          else if (v.includes('keep-alive')) keepAlive = true;
+          continue;
+        } else if (lower === 'keep-alive' || lower === 'upgrade') continue;
+      }
+      raw.push(name, value);
+    }
+    if (code < 200) {
+      // 100 Continue / 103 Early Hints: skip, the real answer follows.
+      this.state = State.Head;
+      return true;
+    }
+    this.reusable = keepAlive;
+    this.responded = true;
+    this.sink!.onHead(code, status.slice(13), raw);
+    if (this.noBody || code === 204 || code === 304) {
+      this.state = State.Length;
+      this.remaining = 0;
+    } else if (chunked) {
+      this.state = State.Chunked;
+      this.chunkState = ChunkState.Size;
+      this.line = '';
+    } else if (length >= 0) {
+      this.state = State.Length;
+      this.remaining = length;
+    } else {
+      this.state = State.UntilClose;
+      this.reusable = false;
+    }
+    return true;
+  }
+
+  private deliver(chunk: Buffer): void {
+    if (chunk.length && this.sink && !this.sink.onData(chunk)) this.socket.pause();
+  }
+
+  private body(data: Buffer): void {
+    switch (this.state) {
+      case State.Head:
+        // A 1xx head was followed by more bytes: parse them as the next head.
+        this.onData(data);
+        return;
+      case State.Length: {
+        if (data.length > this.remaining) {
+          this.reusable = false;
+          data = data.subarray(0, this.remaining);
+        }
+        this.remaining -= data.length;
+        this.deliver(data);
+        if (this.remaining === 0 && this.state === State.Length) this.finish(true);
+        return;
+      }
+      case State.UntilClose:
+        this.deliver(data);
+        return;
+      case State.Chunked:
+        this.chunked(data);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private chunked(data: Buffer): void {
+    let i = 0;
+    while (i < data.length && this.state === State.Chunked) {
+      switch (this.chunkState) {
+        case ChunkState.Size:
+        case ChunkState.Trailers: {
+          const nl = data.indexOf(10, i);
+          const part = data.toString('latin1', i, nl < 0 ? data.length : nl);
+          if (nl < 0) {
+            this.line += part;
+            if (this.line.length > 4096) this.fail(new Error('bad chunked encoding from replica'));
+            return;
+          }
+          const line = (this.line + part).replace(/\r$/, '');
+          this.line = '';
+          i = nl + 1;
+          if (this.chunkState === ChunkState.Trailers) {
+            if (line === '') {
+              if (i < data.length) this.reusable = false;
+              this.finish(true);
+              return;
+            }
+            continue;
+          }
+          const size = parseInt(line, 16);
+          if (!Number.isFinite(size) || size < 0) {
+            this.fail(new Error('bad chunk size from replica'));
+            return;
+          }
+          if (size === 0) this.chunkState = ChunkState.Trailers;
+          else {
+            this.remaining = size;
+            this.chunkState = ChunkState.Data;
+          }
+          continue;
+        }
+        case ChunkState.Data: {
+          const take = Math.min(this.remaining, data.length - i);
+          this.deliver(data.subarray(i, i + take));
+          this.remaining -= take;
+          i += take;
+          if (this.remaining === 0) {
+            this.chunkState = ChunkState.DataEnd;
+            this.remaining = 2;
+          }
+          continue;
+        }
+        case ChunkState.DataEnd: {
+          // The CRLF after a chunk's data.
+          const take = Math.min(this.remaining, data.length - i);
+          this.remaining -= take;
+          i += take;
+          if (this.remaining === 0) this.chunkState = ChunkState.Size;
+          continue;
+        }
+      }
+    }
+  }
+}
+
+export class UpstreamPool {
+  private readonly idle: UpstreamConnection[] = [];
+  private readonly all = new Set<UpstreamConnection>();
+  private closed = false;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    private readonly timeoutMs: number,
+    private readonly maxIdle = 1024,
+  ) {}
+
+  /** An idle keep-alive connection, or a new one (last used first, so few stay warm). */
+  acquire(): UpstreamConnection {
+    const c = this.idle.pop();
+    if (c) return c;
+    const fresh = new UpstreamConnection(this, this.host, this.port, this.timeoutMs);
+    this.all.add(fresh);
+    return fresh;
+  }
+
+  release(c: UpstreamConnection): void {
+    if (this.closed || this.idle.length >= this.maxIdle) {
+      this.forget(c);
+      c.socket.destroy();
+      return;
+    }
+    this.idle.push(c);
+  }
+
+  forget(c: UpstreamConnection): void {
+    this.all.delete(c);
+    const i = this.idle.indexOf(c);
+    if (i >= 0) this.idle.splice(i, 1);
+  }
+
+  destroy(): void {
+    this.closed = true;
+    for (const c of this.all) c.socket.destroy();
+    this.all.clear();
+    this.idle.length = 0;
+  }
+}
