@@ -31,6 +31,8 @@ const builds = [
   { ...common, entryPoints: { 'extension-engine': 'extension/engine/bundle.ts' }, outdir: 'dist', external: nativeExternals },
   { ...common, entryPoints: { server: 'server/main.ts' }, outdir: 'dist' },
   { ...common, entryPoints: { cli: 'engine/cli/main.ts' }, outdir: 'dist', external: nativeExternals },
+  // Managed-job controllers are long-lived detached processes: a lean bundle of their own (engine/jobs/spawn.ts).
+  { ...common, entryPoints: { 'jobs-controller': 'engine/jobs/controllerEntry.ts' }, outdir: 'dist', external: nativeExternals },
   {
     ...common,
     entryPoints: Object.fromEntries(providers.map((p) => [p, `engine/infra/${p}/index.ts`])),

@@ -15,7 +15,7 @@ const IDLE_EXIT_MS = 5_000;
 const SUPERVISE_EVERY_TICKS = 10;
 
 export async function runControllerProcess(jobIds: number[]): Promise<void> {
-  const { clusters } = await import('../cluster/index');
+  const { engine: clusters } = await import('../cluster/engine');
   const identity = identify(process.pid);
   process.stdout.write(`${new Date().toISOString()} controller pid ${process.pid} started for job(s) ${jobIds.join(', ')}\n`);
   const controller = new Controller({

@@ -6,8 +6,8 @@
  * provably gone (pid + start time), so two controllers never own one job.
  */
 import type { Collection } from '../state/store';
-import { isAlive, spawnDetachedCli, type ProcessIdentity } from '../util/detached';
-import { controllerProcessLogPath } from './paths';
+import { isAlive, type ProcessIdentity } from '../util/detached';
+import { spawnControllerProcess } from './spawn';
 import { controllerKey, sameProcess } from './state';
 import { isTerminal, type ManagedJobsState } from './types';
 
@@ -20,9 +20,6 @@ export const DEFAULT_JOBS_PER_CONTROLLER = 25;
 
 /** Starts a controller process for `jobIds`; returns its identity. */
 export type SpawnController = (jobIds: number[]) => ProcessIdentity;
-
-export const spawnControllerProcess: SpawnController = (jobIds) =>
-  spawnDetachedCli(['jobs', 'controller', ...jobIds.map(String)], controllerProcessLogPath(jobIds[0] ?? 0));
 
 export interface SuperviseOptions {
   store: Collection<ManagedJobsState>;

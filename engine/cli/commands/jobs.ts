@@ -188,5 +188,7 @@ export function registerJobs(program: Command): void {
     .action(async (jobIds: string[]) => {
       const { runControllerProcess } = await import('../../jobs/controllerMain');
       await runControllerProcess(parseIds(jobIds));
+      // Connection pools and timers of the engine must not keep a finished controller alive.
+      process.exit(0);
     });
 }

@@ -1,0 +1,116 @@
+/**
+ * Managed jobs against the real engine: a fresh SKYDECK_HOME, the built CLI (dist/cli.js,
+ * which starts real detached controllers), the store read in-process, and a cleanup that
+ * kills this test's controllers by pid and tears down every cluster it left.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openJobsStore } from '../../../engine/jobs/state';
+import type { ManagedJobRecord, ManagedJobsState } from '../../../engine/jobs/types';
+import { isAlive } from '../../../engine/util/detached';
+import type { Collection } from '../../../engine/state/store';
+
+export const CLI = path.resolve(__dirname, '../../../dist/cli.js');
+
+export interface JobsEnv {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  store: Collection<ManagedJobsState>;
+  cli(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }>;
+  job(id: number): Promise<ManagedJobRecord>;
+  waitJob(id: number, what: string, pred: (j: ManagedJobRecord) => boolean, timeoutMs?: number): Promise<ManagedJobRecord>;
+  clusterNames(): Promise<string[]>;
+  write(name: string, text: string): string;
+  cleanup(): Promise<void>;
+}
+
+export function jobsEnv(extra: NodeJS.ProcessEnv = {}): JobsEnv {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-jobs-it-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SKYDECK_HOME: home,
+    SKYDECK_SSH_CONFIG: path.join(home, 'user-ssh', 'config'),
+    SKYDECK_JOBS_POLL_MS: '300',
+    SKYDECK_JOBS_INSPECT_MS: '3000',
+    SKYDECK_JOBS_BACKOFF_MS: '500',
+    SKYDECK_AGENT_TICK_MS: '100',
+    ...extra,
+  };
+  process.env.SKYDECK_HOME = home;
+  const store = openJobsStore(path.join(home, 'state'));
+  const cli: JobsEnv['cli'] = (args, extraEnv = {}) =>
+    new Promise((resolve) => {
+      execFile(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+    });
+  const job = async (id: number) => (await store.read()).jobs[id];
+  const clustersFile = path.join(home, 'state', 'clusters.json');
+  const clusterNames = async () => {
+    try {
+      const raw = JSON.parse(fs.readFileSync(clustersFile, 'utf8')) as { data: unknown };
+      const data = raw.data as Record<string, unknown> | { clusters?: Record<string, unknown> };
+      const map = (data as { clusters?: Record<string, unknown> }).clusters ?? (data as Record<string, unknown>);
+      return Object.keys(map);
+    } catch {
+      return [];
+    }
+  };
+  return {
+    home,
+    env,
+    store,
+    cli,
+    job,
+    async waitJob(id, what, pred, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const j = await job(id);
+        if (j && pred(j)) return j;
+        if (Date.now() > deadline) throw new Error(`Timed out waiting for job ${id} to be ${what}: ${JSON.stringify(j, null, 1)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+    clusterNames,
+    write(name, text) {
+      const file = path.join(home, name);
+      fs.writeFileSync(file, text);
+      return file;
+    },
+    async cleanup() {
+      const state = await store.read().catch(() => undefined);
+      const pids = new Set<number>();
+      for (const c of Object.values(state?.controllers ?? {})) if (isAlive(c.identity)) pids.add(c.identity.pid);
+      for (const j of Object.values(state?.jobs ?? {})) if (isAlive(j.controller)) pids.add(j.controller!.pid);
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      const { stdout } = await cli(['status', '--json']);
+      let names: string[] = [];
+      try {
+        names = (JSON.parse(stdout) as { name: string }[]).map((c) => c.name);
+      } catch {
+        names = await clusterNames();
+      }
+      if (names.length) await cli(['down', ...names, '-y']);
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The job log split at the recovery markers. */
+export function segments(log: string): string[][] {
+  const out: string[][] = [[]];
+  for (const line of log.split('\n')) {
+    if (line.startsWith('[skydeck] ====')) out.push([]);
+    else if (line !== '') out[out.length - 1].push(line);
+  }
+  return out;
+}
