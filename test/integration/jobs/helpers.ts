@@ -93,7 +93,7 @@ export function jobsEnv(extra: NodeJS.ProcessEnv = {}): JobsEnv {
         }
       }
       const { stdout } = await cli(['status', '--json']);
-      let names: string[] = [];
+      let names: string[];
       try {
         names = (JSON.parse(stdout) as { name: string }[]).map((c) => c.name);
       } catch {
