@@ -10,7 +10,7 @@ function ctx(t: string) {
 test('key contexts follow indentation, list items and block scalars', () => {
   assert.deepEqual(ctx('‸'), { kind: 'key', path: [], partial: '', replaceStart: 0, indent: 0 });
   assert.deepEqual(ctx('resources:\n  cp‸'), { kind: 'key', path: ['resources'], partial: 'cp', replaceStart: 13, indent: 2 });
-  assert.deepEqual(ctx('resources:\n  any_of:\n    - infra: aws\n      ‸').kind === 'key' && ctx('resources:\n  any_of:\n    - infra: aws\n      ‸').path, ['resources', 'any_of', '[]']);
+  assert.deepEqual((ctx('resources:\n  any_of:\n    - infra: aws\n      ‸') as { path: string[] }).path, ['resources', 'any_of', '[]']);
   assert.deepEqual((ctx('resources:\n  any_of:\n  - ‸') as { path: string[] }).path, ['resources', 'any_of', '[]']);
   assert.deepEqual((ctx('run: |\n  echo\n\nresources:\n  labels:\n    a: b\n  ‸') as { path: string[] }).path, ['resources']);
   assert.deepEqual((ctx('file_mounts:\n  /data:\n    # c\n\n    na‸') as { path: string[] }).path, ['file_mounts', '/data']);
