@@ -111,7 +111,7 @@ test('language service: mutated corpus documents and random bytes', () => {
       timed('symbols', () => service.documentSymbols(d));
       timed('code actions', () => service.codeActions(d, { start: pos, end: pos }));
     } catch (e) {
-      throw new Error(`fuzz case ${i} failed: ${(e as Error).stack}\n--- document ---\n${JSON.stringify(text)}`);
+      throw new Error(`fuzz case ${i} failed: ${(e as Error).stack}\n--- document ---\n${JSON.stringify(text)}`, { cause: e });
     }
   }
 });
