@@ -10,6 +10,10 @@
  * - exec-to-first-output: submit + following the log until the job's first byte arrives
  */
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { AgentClient, HEAD_LAUNCHER } from '../../engine/node/agentClient';
 import { closeAllSshConnections, SshTransport } from '../../engine/node/ssh';
 import { sshArgv, sshSkipReason, startSshHosts } from '../../test/helpers/sshd';
@@ -30,6 +34,49 @@ async function time<T>(fn: () => Promise<T> | T): Promise<[number, T]> {
   const t0 = process.hrtime.bigint();
   const v = await fn();
   return [Number(process.hrtime.bigint() - t0) / 1e6, v];
+}
+
+/** A TCP proxy to host:port that delays every chunk by `oneWayMs` in each direction, in order. */
+function delayProxy(host: string, port: number, oneWayMs: number): Promise<{ port: number; close: () => void }> {
+  const sockets = new Set<net.Socket>();
+  // One FIFO queue per direction drained by one timer, so chunks never overtake each other.
+  const delayed = (from: net.Socket, to: net.Socket): void => {
+    const queue: { at: number; chunk: Buffer | null }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const drain = (): void => {
+      timer = undefined;
+      while (queue.length && queue[0].at <= Date.now()) {
+        const { chunk } = queue.shift()!;
+        if (chunk === null) to.end();
+        else if (to.writable) to.write(chunk);
+      }
+      if (queue.length) timer = setTimeout(drain, queue[0].at - Date.now());
+    };
+    const push = (chunk: Buffer | null): void => {
+      queue.push({ at: Date.now() + oneWayMs, chunk });
+      timer ??= setTimeout(drain, oneWayMs);
+    };
+    from.on('data', (c: Buffer) => push(c));
+    from.on('end', () => push(null));
+    from.on('error', () => to.destroy());
+  };
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host, port });
+    sockets.add(client).add(upstream);
+    delayed(client, upstream);
+    delayed(upstream, client);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        port: (server.address() as net.AddressInfo).port,
+        close: () => {
+          for (const s of sockets) s.destroy();
+          server.close();
+        },
+      }),
+    ),
+  );
 }
 
 async function main(): Promise<void> {
@@ -77,6 +124,38 @@ async function main(): Promise<void> {
     console.log(`  exec-to-running (agent submit):     ${fmt(toRunning)}  ratio ${(median(toRunning) / base).toFixed(2)}x  (target <= 2x)`);
     console.log(`  exec-to-first-output:               ${fmt(toOutput)}  ratio ${(median(toOutput) / base).toFixed(2)}x`);
     if (notRunning.length) console.log(`  WARNING: jobs not RUNNING after submit: ${notRunning.join(', ')}`);
+
+    // putDir: one tar stream vs SFTP file by file (8 in flight), 400 small files in 20 dirs,
+    // directly on loopback and through a proxy adding 10 ms each way (a 20 ms RTT network).
+    const src = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-putdir-'));
+    for (let d = 0; d < 20; d++) {
+      fs.mkdirSync(path.join(src, `d${d}`));
+      for (let f = 0; f < 20; f++) fs.writeFileSync(path.join(src, `d${d}`, `f${f}.py`), `print(${d * 100 + f})\n`.repeat(50));
+    }
+    const proxy = await delayProxy(h.host, h.port, 10);
+    try {
+      for (const [label, port] of [
+        ['loopback', h.port],
+        ['20 ms RTT', proxy.port],
+      ] as const) {
+        const viaTar = new SshTransport({ host: h.host, port, user: h.user, keyPath: h.keyPath });
+        const viaSftp = new SshTransport({ host: h.host, port, user: h.user, keyPath: h.keyPath, putDirMethod: 'sftp' });
+        await viaTar.exec(['true']);
+        await viaSftp.exec(['true']);
+        const tarMs: number[] = [];
+        const sftpMs: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          tarMs.push((await time(() => viaTar.putDir(src, `~/bench_tar_${i}`)))[0]);
+          sftpMs.push((await time(() => viaSftp.putDir(src, `~/bench_sftp_${i}`)))[0]);
+        }
+        await viaTar.close();
+        await viaSftp.close();
+        console.log(`  putDir 400 files, ${label.padEnd(9)} tar stream: ${fmt(tarMs)}; SFTP: ${fmt(sftpMs)}  (SFTP/tar: ${(median(sftpMs) / median(tarMs)).toFixed(1)}x)`);
+      }
+    } finally {
+      proxy.close();
+      fs.rmSync(src, { recursive: true, force: true });
+    }
     await agent.cancel('all');
     await agent.stopDaemon();
   } finally {

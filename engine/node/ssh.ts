@@ -39,6 +39,8 @@ export interface SshTransportOptions {
   hostKey?: HostKeyPolicy;
   /** Parallel exec channels per connection (sshd's MaxSessions default is 10). Default 8. */
   maxChannels?: number;
+  /** putDir method: 'tar' (default; SFTP when the node has no tar) or 'sftp' (benchmarks). */
+  putDirMethod?: 'tar' | 'sftp';
 }
 
 /** Thrown internally when a channel could not be opened (the command never started: safe to retry). */
@@ -49,6 +51,8 @@ class PooledConnection {
   ready!: Promise<void>;
   dead = false;
   refs = 0;
+  /** Pending end of an unused connection (pool linger). */
+  idleTimer?: NodeJS.Timeout;
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   /** Rejecters of in-flight commands, called when the connection dies. */
@@ -91,6 +95,16 @@ class PooledConnection {
 }
 
 const pool = new Map<string, PooledConnection>();
+let lingerMs = 0;
+
+/**
+ * How long an unused pooled connection stays open for the next transport to the same target
+ * (default 0: ended when its last transport closes, so a CLI process can exit). Long-lived
+ * hosts (the extension) set a few minutes; the timer never keeps a process alive.
+ */
+export function configureSshPool(options: { idleMs: number }): void {
+  lingerMs = Math.max(0, options.idleMs);
+}
 
 /** Live pooled connections (one per user/host/port/key): for health views and tests. */
 export function sshPoolSize(): number {
@@ -137,6 +151,10 @@ export class SshTransport implements Transport {
       if (this.held) this.release(this.held);
       this.held = conn;
       conn.refs++;
+      if (conn.idleTimer) {
+        clearTimeout(conn.idleTimer);
+        conn.idleTimer = undefined;
+      }
     }
     await conn.ready;
     return conn;
@@ -144,6 +162,16 @@ export class SshTransport implements Transport {
 
   private release(conn: PooledConnection): void {
     conn.refs--;
+    if (conn.refs <= 0 && lingerMs > 0 && !conn.dead) {
+      conn.idleTimer = setTimeout(() => {
+        if (conn.refs > 0) return;
+        if (pool.get(conn.key) === conn) pool.delete(conn.key);
+        conn.markDead(new Error('idle'));
+        conn.client.end();
+      }, lingerMs);
+      conn.idleTimer.unref();
+      return;
+    }
     if (conn.refs <= 0) {
       if (pool.get(conn.key) === conn) pool.delete(conn.key);
       conn.markDead(new Error('released'));
@@ -371,6 +399,7 @@ export class SshTransport implements Transport {
 
   async putDir(localDir: string, remoteDir: string, filter?: (relPath: string) => boolean): Promise<void> {
     const src = path.resolve(localDir);
+    if (this.options.putDirMethod === 'sftp') return this.putDirSftp(src, remoteDir, filter);
     const archive = tar.c(
       {
         cwd: src,
@@ -407,10 +436,16 @@ export class SshTransport implements Transport {
     const base = remoteDir.replace(/\/+$/, '');
     const mk = await this.exec(['sh', '-c', `mkdir -p ${dirs.map((d) => shellQuoteRemotePath(d ? `${base}/${d}` : base)).join(' ')}`]);
     if (mk.exitCode !== 0) throw new SkyDeckError('REMOTE_WRITE_FAILED', `Cannot create ${remoteDir} on ${this.description}: ${mk.stderr.trim()}`);
-    for (const f of files) {
-      const st = fs.statSync(path.join(src, f));
-      await this.putFile(`${base}/${f}`, fs.readFileSync(path.join(src, f)), st.mode & 0o777);
-    }
+    // A few files in flight at once (SFTP pipelines requests on its one channel).
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < files.length) {
+        const f = files[next++];
+        const st = fs.statSync(path.join(src, f));
+        await this.putFile(`${base}/${f}`, fs.readFileSync(path.join(src, f)), st.mode & 0o777);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
   }
 
   async close(): Promise<void> {

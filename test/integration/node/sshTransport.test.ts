@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { closeAllSshConnections, sshPoolSize, SshTransport } from '../../../engine/node/ssh';
+import { closeAllSshConnections, configureSshPool, sshPoolSize, SshTransport } from '../../../engine/node/ssh';
 import { isTransportError, TransportError } from '../../../engine/node/transport';
 import { netnsSkipReason, startSshHosts, type SshHost, type SshTestHosts } from '../../helpers/sshd';
 
@@ -94,6 +94,33 @@ test('streaming output and many commands multiplexed over one connection', { ski
   assert.equal(sshPoolSize(), 1, 'one pooled connection for one target');
   const sessions = spawnSync('bash', ['-c', `ss -tn state established '( dport = :${loop.port} )' | tail -n +2 | wc -l`], { encoding: 'utf8' });
   if (sessions.status === 0) assert.equal(sessions.stdout.trim(), '1', 'one TCP connection to sshd');
+});
+
+test('pool linger: an unused connection is kept for the next transport only when configured', { skip }, async () => {
+  closeAllSshConnections();
+  const logins = (): number => (fs.readFileSync(path.join(env.dir, `sshd_${loop.name}.log`), 'utf8').match(/Accepted publickey/g) ?? []).length;
+  const once = async (): Promise<void> => {
+    const t = new SshTransport({ host: loop.host, port: loop.port, user: loop.user, keyPath: loop.keyPath });
+    assert.equal((await t.exec(['true'])).exitCode, 0);
+    await t.close();
+  };
+  const l0 = logins();
+  await once();
+  await once();
+  assert.equal(logins() - l0, 2, 'default: each transport after the last one closed logs in again');
+  assert.equal(sshPoolSize(), 0);
+  configureSshPool({ idleMs: 60_000 });
+  try {
+    const l1 = logins();
+    await once();
+    await once();
+    await once();
+    assert.equal(logins() - l1, 1, 'linger: one login for three transports in a row');
+    assert.equal(sshPoolSize(), 1);
+  } finally {
+    configureSshPool({ idleMs: 0 });
+    closeAllSshConnections();
+  }
 });
 
 test('putFile (SFTP, atomic, parents created, mode) and putDir (tar) with a filter', { skip }, async () => {
