@@ -33,6 +33,9 @@ export function toNodeInfos(instances: readonly CloudInstance[], sshUser: string
       try {
         const ep = resolveSshEndpoint([inst.externalIp, inst.internalIp, inst.id], rank);
         node.ssh = { host: ep.host, port: ep.port, user: ep.user ?? sshUser, identityFile };
+        // Under a test mapping the mapped host *is* the machine: the head reaches workers
+        // (rank launcher, SKYPILOT_NODE_IPS) at its address, not at the emulator's fake one.
+        if (hasAddressMap()) node.internalIp = ep.host;
       } catch (err) {
         // An unmapped node under a test mapping has no reachable endpoint; others always resolve.
         if (!hasAddressMap()) throw err;

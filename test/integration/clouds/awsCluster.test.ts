@@ -1,0 +1,100 @@
+/**
+ * End to end on a cloud provider: the cluster engine launches a 2-node task on AWS (moto),
+ * failing over from a region whose zones are all out of capacity (injected by the fault
+ * proxy, mapped by the provider, blocked by the engine) to the next region, and runs it on
+ * two network-namespace sshd hosts that the test address mapping puts behind the instances.
+ * Then `status --refresh` sees instances stopped outside SkyDeck, and `down` leaves nothing.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DescribeInstancesCommand, EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
+import { motoInstalled, startMoto, type MotoServer } from '../../helpers/moto';
+import { netnsSkipReason, startSshHosts, type SshTestHosts } from '../../helpers/sshd';
+import { fastAgent, freshHome, makeTask } from '../cluster/helpers';
+import { clusters, type ProgressEvent } from '../../../engine/cluster';
+import { closeAllSshConnections } from '../../../engine/node/ssh';
+
+const skip = netnsSkipReason() ?? (motoInstalled() ? undefined : 'moto is not installed (scripts/setup/30-moto.sh)');
+const SAVED_ENV = { ...process.env };
+
+describe('2-node task on AWS (moto) with nodes mapped to netns sshd hosts', { skip, concurrency: false, timeout: 300_000 }, () => {
+  let moto: MotoServer;
+  let hosts: SshTestHosts;
+  let env: ReturnType<typeof freshHome>;
+  let ec2: EC2Client;
+
+  before(async () => {
+    env = freshHome();
+    fastAgent(400);
+    [moto, hosts] = await Promise.all([startMoto(), startSshHosts({ loopback: false, netnsHosts: 2 })]);
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+    ec2 = new EC2Client({ region: 'us-west-2', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    // The engine's client key is the one the test hosts authorize (what cloud-init would do with sshPublicKey).
+    const keys = path.join(env.home, 'keys');
+    fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
+    fs.copyFileSync(hosts.keyPath, path.join(keys, 'sky-key'));
+    fs.chmodSync(path.join(keys, 'sky-key'), 0o600);
+    fs.writeFileSync(path.join(keys, 'sky-key.pub'), `${hosts.publicKey.trim()}\n`);
+    const [h1, h2] = hosts.hosts;
+    Object.assign(process.env, {
+      SKYDECK_AWS_ENDPOINT: moto.proxyUrl,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_SHARED_CREDENTIALS_FILE: path.join(env.home, 'no-aws-credentials'),
+      AWS_CONFIG_FILE: path.join(env.home, 'no-aws-config'),
+      SKYDECK_CATALOG_DIR: path.join(__dirname, 'fixtures', 'catalog'),
+      SKYDECK_CLOUD_POLL_MS: '50',
+      SKYDECK_SSH_WAIT_SECONDS: '60',
+      SKYDECK_TEST_ADDRESS_MAP: JSON.stringify({ '*': [`${h1.user}@${h1.host}:${h1.port}`, `${h2.user}@${h2.host}:${h2.port}`] }),
+    });
+  });
+
+  after(async () => {
+    await clusters.down('aws-e2e').catch(() => undefined);
+    closeAllSshConnections();
+    await Promise.allSettled([moto?.stop(), hosts?.stop()]);
+    env?.cleanup();
+    process.env = SAVED_ENV;
+  });
+
+  test('launch fails over us-east-1 (no capacity in any zone) to us-west-2 and runs on both nodes', async () => {
+    moto.inject({ action: 'RunInstances', region: 'us-east-1', code: 'InsufficientInstanceCapacity' });
+    const events: ProgressEvent[] = [];
+    let out = '';
+    // Unquoted $SKYPILOT_NODE_IPS: the newline-separated list comes out space-separated.
+    const run = 'echo "rank=$SKYPILOT_NODE_RANK host=$(hostname) n=$SKYPILOT_NUM_NODES ips=$(echo $SKYPILOT_NODE_IPS)"';
+    const r = await clusters.launch(makeTask({ numNodes: 2, infra: { cloud: 'aws' }, run }), {
+      clusterName: 'aws-e2e',
+      onProgress: (e) => events.push(e),
+      onOutput: (c) => (out += c),
+    });
+    assert.equal(r.jobStatus, 'SUCCEEDED', out);
+    assert.equal(r.cluster.handle.provider, 'aws');
+    assert.equal(r.cluster.resources.region, 'us-west-2');
+    const messages = events.map((e) => e.message).join('\n');
+    assert.match(messages, /InsufficientInstanceCapacity/);
+    assert.match(messages, /Blocking aws\/us-east-1/);
+    const east = moto.calls.filter((c) => c.action === 'RunInstances' && c.region === 'us-east-1').map((c) => c.zone);
+    assert.deepEqual([...new Set(east)].sort(), ['us-east-1a', 'us-east-1b'], 'both catalog zones (AZ ids) of us-east-1 were tried');
+    const [h1, h2] = hosts.hosts;
+    assert.match(out, new RegExp(`rank=0 host=skydeck-h1 n=2 ips=${h1.host} ${h2.host}$`, 'm'));
+    assert.match(out, new RegExp(`rank=1 host=skydeck-h2 n=2 ips=${h1.host} ${h2.host}$`, 'm'));
+    const running = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:skydeck-cluster', Values: [r.cluster.handle.nameOnCloud] }, { Name: 'instance-state-name', Values: ['running'] }] }));
+    assert.equal((running.Reservations ?? []).flatMap((x) => x.Instances ?? []).length, 2);
+  });
+
+  test('status --refresh shows instances stopped outside SkyDeck; down leaves nothing tagged', async () => {
+    const [rec] = await clusters.status({ refresh: true, names: ['aws-e2e'] });
+    assert.equal(rec.status, 'UP');
+    await ec2.send(new StopInstancesCommand({ InstanceIds: rec.nodes.map((n) => n.id) }));
+    const [after] = await clusters.status({ refresh: true, names: ['aws-e2e'] });
+    assert.equal(after.status, 'STOPPED');
+    await clusters.down('aws-e2e');
+    assert.deepEqual(await clusters.status({ names: ['aws-e2e'] }), []);
+    const left = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:skydeck-cluster', Values: [rec.handle.nameOnCloud] }] }));
+    assert.deepEqual((left.Reservations ?? []).flatMap((x) => x.Instances ?? []).map((i) => i.State?.Name).filter((s) => s !== 'terminated'), []);
+  });
+});
