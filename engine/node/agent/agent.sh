@@ -95,15 +95,20 @@ kill_group() {
   return 0
 }
 
-# ---- lock: O_EXCL create (noclobber) holding the owner's pid; a dead owner's lock is broken ----
+# ---- lock: O_EXCL create (noclobber) holding "pid starttime" of the owner; the lock of a dead
+# owner (killed while holding it) is broken. Breaking is racy only between two breakers of
+# the same stale lock, which needs a SIGKILL inside a few-ms critical section first.
 lock() {
-  local owner n=0
+  local owner owner_st n=0 me
+  proc_start "$BASHPID"
+  me="$BASHPID $PROC_START"
   set -C
-  until { printf '%s\n' "$BASHPID" >"$A/lock"; } 2>/dev/null; do
+  until { printf '%s\n' "$me" >"$A/lock"; } 2>/dev/null; do
     owner=""
-    read -r owner <"$A/lock" 2>/dev/null
+    owner_st=""
+    read -r owner owner_st <"$A/lock" 2>/dev/null
     [ "$owner" = "$BASHPID" ] && break # handed over to us
-    if [ -n "$owner" ] && ! proc_start "$owner"; then
+    if [ -n "$owner" ] && { ! proc_start "$owner" || { [ -n "$owner_st" ] && [ "$PROC_START" != "$owner_st" ]; }; }; then
       rm -f "$A/lock"
       continue
     fi
@@ -118,7 +123,7 @@ lock() {
 HANDOVER=""
 unlock() {
   if [ -n "$HANDOVER" ] && proc_start "$HANDOVER"; then
-    printf '%s\n' "$HANDOVER" >"$A/lock"
+    printf '%s %s\n' "$HANDOVER" "$PROC_START" >"$A/lock"
     HANDOVER=""
   else
     rm -f "$A/lock"
@@ -249,7 +254,12 @@ cmd_daemon() {
     local v=""
     [ -f "$A/VERSION" ] && read -r v <"$A/VERSION"
     [ -n "$v" ] && [ "$v" != "$my_version" ] && exec bash "$AGENT" daemon
+    [ -f "$AGENT" ] || exit 0 # the node was removed (local cluster down)
     lock
+    # Another daemon took over (daemon.pid is written under the lock by its starter): stop.
+    local dpid=""
+    read -r dpid _ <"$A/daemon.pid" 2>/dev/null
+    if [ "$dpid" != "$BASHPID" ]; then unlock; exit 0; fi
     reap
     schedule
     has_active && touch_activity

@@ -272,3 +272,14 @@ test('tail without follow returns what is there, from a byte offset', async (t) 
   assert.equal(out, 'world\n');
   assert.equal(await c.agent.tail(12345, { follow: false, onData: () => undefined }), undefined);
 });
+
+test('the daemon exits by itself when its node directory is removed', async (t) => {
+  const c = makeLocalCluster(1, fastAgentEnv(50));
+  t.after(c.cleanup);
+  await c.agent.ensureDaemon();
+  const pidFile = path.join(c.nodes[0].dir, '.skydeck_node', 'daemon.pid');
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split(' ')[0]);
+  assert.ok(processAlive(pid));
+  fs.rmSync(path.join(c.nodes[0].dir, '.skydeck_node'), { recursive: true, force: true });
+  await waitFor('daemon exit', () => (processAlive(pid) ? undefined : true));
+});
