@@ -479,10 +479,12 @@ export class ServiceController {
       autoscalingPolicy: this.record.autoscalingPolicy,
       failureReason: this.record.failureReason,
     };
+    // Snapshot now: probes may change replicas while we wait for the store's lock.
     const text = JSON.stringify(mine);
     if (!force && text === this.lastPersisted) return;
     this.lastPersisted = text;
-    await patchService(this.name, (s) => Object.assign(s, structuredClone(mine)));
+    const snapshot = JSON.parse(text) as typeof mine;
+    await patchService(this.name, (s) => Object.assign(s, snapshot));
   }
 
   private track(p: Promise<void>): void {
