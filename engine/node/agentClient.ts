@@ -117,7 +117,8 @@ export class AgentClient {
 
   /** Queues a job; resolves with its id once it is PENDING (or already RUNNING). */
   async submit(spec: JobSpec): Promise<number> {
-    const r = await this.run(['submit'], { stdin: renderJobSpec(spec) });
+    const text = renderJobSpec(spec);
+    const r = await this.run(['submit', String(Buffer.byteLength(text))], { stdin: text });
     const id = Number(r.stdout.trim().split('\n').pop());
     if (!Number.isInteger(id) || id <= 0) throw new AgentError(`Unexpected answer from the agent on ${this.transport.description} to submit: ${r.stdout.trim()}`);
     return id;

@@ -5,7 +5,7 @@
 # the scheduler daemon can be restarted (or the agent upgraded) with the queue intact.
 #
 # Usage: agent.sh COMMAND [ARGS]
-#   ping | version | submit (spec on stdin) | queue [active] | status ID...
+#   ping | version | submit [SPEC_BYTES] (spec on stdin) | queue [active] | status ID...
 #   tail ID OFFSET FOLLOW(0|1) | cancel all|ID... | autostop MINUTES DOWN(0|1) (hook on stdin)
 #   idle | configure KEY=VALUE... | ensure-daemon | stop-daemon
 #   internal: daemon | driver ID | rank ID RANK PHASE (payload on stdin) | kill-rank ID RANK
@@ -319,8 +319,16 @@ cmd_idle() {
 # ---- submit / queue / status ----
 cmd_submit() {
   # Hot path (exec-to-running latency): builtins only, except setsid and the lock's rm.
-  local spec=""
-  IFS= read -r -d '' spec
+  local spec="" size="${1:-0}"
+  if [ "$size" -gt 16384 ] 2>/dev/null; then
+    # bash reads a pipe byte by byte but a regular file in blocks: big specs go through a file.
+    local tmp="$A/tmp/spec.$BASHPID"
+    cat >"$tmp"
+    IFS= read -r -d '' spec <"$tmp"
+    rm -f "$tmp"
+  else
+    IFS= read -r -d '' spec
+  fi
   local JOB_NAME="" JOB_USER="" JOB_RESOURCES="" JOB_CPUS_MILLI=500 JOB_GPUS=0 JOB_GPUS_DEMAND="" JOB_SETUP="" JOB_CLUSTER="" JOB_TASK_ID=""
   local -a JOB_NODE_IPS=()
   eval "$spec" || die "submit: the job spec is not valid bash"
@@ -676,7 +684,7 @@ shift || true
 case "$cmd" in
   ping) cmd_ping ;;
   version) echo "${VERSION:-unknown}" ;;
-  submit) cmd_submit ;;
+  submit) cmd_submit "$@" ;;
   queue) cmd_queue "$@" ;;
   status) cmd_status "$@" ;;
   tail) cmd_tail "$@" ;;

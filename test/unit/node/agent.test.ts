@@ -283,3 +283,13 @@ test('the daemon exits by itself when its node directory is removed', async (t) 
   fs.rmSync(path.join(c.nodes[0].dir, '.skydeck_node'), { recursive: true, force: true });
   await waitFor('daemon exit', () => (processAlive(pid) ? undefined : true));
 });
+
+test('a big job spec (300 KB run script) is submitted and runs intact', async (t) => {
+  const c = makeLocalCluster(1);
+  t.after(c.cleanup);
+  const filler = `# ${'x'.repeat(98)}\n`.repeat(3000);
+  const id = await c.agent.submit(job(c, `${filler}echo "script bytes: ${filler.length}"`));
+  const { status, log } = await finish(c.agent, id);
+  assert.equal(status, 'SUCCEEDED');
+  assert.equal(log, `script bytes: ${filler.length}\n`);
+});
