@@ -141,6 +141,16 @@ describe('cluster engine on local', { concurrency: false }, () => {
     const check = JSON.parse(cli('check', '--json', 'aws').stdout) as Array<{ infra: string; enabled: boolean }>;
     assert.ok(check.some((c) => c.infra === 'local' && c.enabled));
     assert.equal(cli('down', 'cli1', '-y').status, 0);
-    assert.match(cli('status').stdout, /No existing clusters/);
+    assert.ok(!(JSON.parse(cli('status', '--json').stdout) as Array<{ name: string }>).some((c) => c.name === 'cli1'));
+    // A corrupt state file: a clear error naming the file and the kept backup, nothing overwritten.
+    const stateFile = path.join(env.home, 'state', 'clusters.json');
+    fs.writeFileSync(stateFile, '{"version": 1, "data": {"clusters": {');
+    const broken = cli('status');
+    assert.equal(broken.status, 1);
+    assert.match(broken.stderr, /state file .*clusters\.json is not valid JSON/);
+    const backup = /A copy was kept at (\S+)\. Fix/.exec(broken.stderr)?.[1];
+    assert.ok(backup && fs.existsSync(backup), broken.stderr);
+    assert.equal(fs.readFileSync(stateFile, 'utf8'), '{"version": 1, "data": {"clusters": {');
+    fs.rmSync(stateFile);
   });
 });

@@ -60,8 +60,14 @@ describe('cluster engine on SSH node pools', { skip, concurrency: false }, () =>
       'echo "$SKYPILOT_TASK_ID" > ~/task_id.txt',
       'echo "$SKYPILOT_CLUSTER_INFO" > ~/cluster_info.txt',
       'echo "$GREETING" > ~/greeting.txt',
+      'test -f train.py || echo "not in the workdir: $PWD"',
     ].join('\n');
-    const r = await clusters.launch(makeTask({ numNodes: 2, infra: { cloud: 'ssh' }, run, setup: 'echo "setup-rank=$SKYPILOT_SETUP_NODE_RANK"', envs: { GREETING: 'hi there' } }), {
+    const workdir = path.join(env.home, 'project');
+    fs.mkdirSync(path.join(workdir, 'logs'), { recursive: true });
+    fs.writeFileSync(path.join(workdir, 'train.py'), 'print(1)\n');
+    fs.writeFileSync(path.join(workdir, 'logs', 'old.log'), 'x');
+    fs.writeFileSync(path.join(workdir, '.gitignore'), 'logs/\n');
+    const r = await clusters.launch(makeTask({ numNodes: 2, infra: { cloud: 'ssh' }, run, workdir, setup: 'echo "setup-rank=$SKYPILOT_SETUP_NODE_RANK"', envs: { GREETING: 'hi there' } }), {
       clusterName: 'c1',
       onProgress: (e) => events.push(e),
       onOutput: (c) => (out += c),
@@ -77,11 +83,14 @@ describe('cluster engine on SSH node pools', { skip, concurrency: false }, () =>
     assert.match(out, /rank=1 host=skydeck-h2 n=2 gpus=0/);
     assert.match(out, /setup-rank=0/);
     assert.match(out, /setup-rank=1/);
+    assert.doesNotMatch(out, /not in the workdir/);
     for (const [rank, h] of [h1, h2].entries()) {
       assert.equal(fs.readFileSync(path.join(h.homeDir, 'ips.txt'), 'utf8'), `${h1.host}\n${h2.host}`, `node ${rank} IPs`);
       assert.match(fs.readFileSync(path.join(h.homeDir, 'task_id.txt'), 'utf8').trim(), /^sky-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d{6}_c1_1$/);
       assert.deepEqual(JSON.parse(fs.readFileSync(path.join(h.homeDir, 'cluster_info.txt'), 'utf8')), { cluster_name: 'c1', cloud: 'ssh', region: 'b-net', zone: null });
       assert.equal(fs.readFileSync(path.join(h.homeDir, 'greeting.txt'), 'utf8').trim(), 'hi there');
+      assert.equal(fs.readFileSync(path.join(h.homeDir, 'sky_workdir', 'train.py'), 'utf8'), 'print(1)\n', `workdir synced to node ${rank}`);
+      assert.ok(!fs.existsSync(path.join(h.homeDir, 'sky_workdir', 'logs')), '.gitignore honoured');
     }
     const rec = await findCluster('c1');
     assert.equal(rec?.status, 'UP');
