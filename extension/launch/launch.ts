@@ -81,7 +81,7 @@ export async function pickCluster(file: string, title: string): Promise<{ name: 
 
 function candidateLabel(c: PlanCandidate): string {
   const acc = c.accelerators ? Object.entries(c.accelerators).map(([n, k]) => `${n}:${k}`).join(',') : '';
-  return `${c.infra} · ${c.instanceType}${acc ? ` (${acc})` : ''}${c.spot ? ' · spot' : ''} · ${c.nodes}x · ${money(c.costPerHour)}/h`;
+  return `${c.infra}${c.instanceType && c.instanceType !== c.cloud ? ` · ${c.instanceType}` : ''}${acc ? ` (${acc})` : ''}${c.spot ? ' · spot' : ''} · ${c.nodes}x · ${money(c.costPerHour)}/h`;
 }
 
 /** Shows the plan and asks which candidate to launch. Undefined when dismissed; null = use the engine's choice. */

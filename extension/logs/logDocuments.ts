@@ -133,6 +133,11 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
         this.follow.clear();
       }),
       vscode.window.onDidChangeActiveTextEditor(() => this.updateStatus()),
+      vscode.workspace.onDidOpenTextDocument((doc) => {
+        if (doc.uri.scheme !== LOG_SCHEME) return;
+        const s = this.sessions.get(doc.uri.toString());
+        if (s && doc.getText() !== s.text()) this.queue(s);
+      }),
       vscode.workspace.onDidCloseTextDocument((doc) => {
         // Closing the document stops its tail (the session is gone with it).
         if (doc.uri.scheme !== LOG_SCHEME) return;
@@ -146,10 +151,14 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
 
   /** Opens (or focuses) the log document for `uri` and starts tailing it. */
   async open(uri: vscode.Uri, options: { preview?: boolean; viewColumn?: vscode.ViewColumn } = {}): Promise<vscode.TextEditor> {
-    this.session(uri)?.start();
-    const doc = await vscode.workspace.openTextDocument(uri);
-    if (doc.languageId !== 'log') await vscode.languages.setTextDocumentLanguage(doc, 'log').then(undefined, () => undefined);
-    return vscode.window.showTextDocument(doc, { preview: options.preview ?? false, viewColumn: options.viewColumn });
+    const session = this.session(uri);
+    session?.start();
+    let doc = await vscode.workspace.openTextDocument(uri);
+    if (doc.languageId !== 'log') doc = await vscode.languages.setTextDocumentLanguage(doc, 'log').then((d) => d, () => doc);
+    const editor = await vscode.window.showTextDocument(doc, { preview: options.preview ?? false, viewColumn: options.viewColumn });
+    // Text that arrived while the document was being opened fired its change too early: resync.
+    if (session && doc.getText() !== session.text()) this.queue(session);
+    return editor;
   }
 
   session(uri: vscode.Uri): LogSession | undefined {

@@ -17,6 +17,7 @@ import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { format } from 'node:util';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, missingTools, ROOT, startCodeServer, within, workbenchUrl, type CodeServer } from './harness/codeServer';
@@ -42,7 +43,7 @@ function engineEnv(): NodeJS.ProcessEnv {
   return fs.existsSync(REFERENCE_CATALOGS) ? { SKYDECK_CATALOG_DIR: REFERENCE_CATALOGS } : {};
 }
 
-test('extension-host tests pass in code-server', { timeout: 420_000 }, async (t) => {
+test('extension-host tests pass in code-server', { timeout: 600_000 }, async (t) => {
   const problem = prerequisites();
   assert.equal(problem, undefined, problem);
   const built = spawnSync(process.execPath, [path.join(__dirname, 'buildSuite.mjs')], { cwd: ROOT, encoding: 'utf8' });
@@ -56,14 +57,21 @@ test('extension-host tests pass in code-server', { timeout: 420_000 }, async (t)
 
   const logLines: string[] = [];
   browser.page.on('console', (msg) => {
-    // Mocha's spec reporter prints through the extension host's console (format string first).
-    const text = msg.text().replace(/%c/g, '').replace(/^\s*INFO color: #\S+\s*/, '');
-    if (/passing|failing|pending|✔|✓|\d+\)|Error|assert|at /.test(text) || msg.type() === 'error') logLines.push(text);
+    // The extension host's console arrives as ('%c INFO', 'color: ...', format, ...args): re-format mocha's lines.
+    void Promise.all(msg.args().map((a) => a.jsonValue().catch(() => '')))
+      .then((values: unknown[]) => {
+        const rest = typeof values[0] === 'string' && values[0].startsWith('%c') ? values.slice(2) : values;
+        return rest.length ? format(...(rest as [unknown, ...unknown[]])) : msg.text();
+      })
+      .catch(() => msg.text())
+      .then((text) => {
+        if (/passing|failing|pending|✔|✓|^\s*\d+\)|Error|assert|^\s+at /m.test(text) || msg.type() === 'error') logLines.push(text);
+      });
   });
   let exit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => (exit = resolve));
   await browser.page.exposeFunction('codeAutomationExit', (code: number) => exit(code));
-  await browser.page.goto(workbenchUrl(cs, { extensionPath: ROOT, testsPath: path.join(ROOT, 'out', 'test', 'e2e', 'suite.js') }));
+  await browser.page.goto(workbenchUrl(cs, { extensionPath: ROOT, testsPath: path.join(ROOT, 'out', 'test', 'e2e', 'suite.js') }), { waitUntil: 'domcontentloaded', timeout: 120_000 });
   let code: number;
   try {
     code = await within(exited, 360_000, 'the extension-host tests to finish (codeAutomationExit)');
@@ -100,17 +108,15 @@ async function answerQuickPick(page: Page, text: string | undefined, expectRow?:
   await page.keyboard.press('Enter');
 }
 
+/** Opens a workspace file from the Explorer (no file search involved: nothing to index). */
 async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ state: 'visible' });
-  await page.keyboard.press('Enter');
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ state: 'visible', timeout: 120_000 });
+  await row.dblclick();
   await page.locator('.tab.active', { hasText: name }).waitFor({ state: 'visible' });
 }
 
-test('UI: launch a task on local from the palette, see it UP, read its log, then Down', { timeout: 420_000 }, async (t) => {
+test('UI: launch a task on local from the palette, see it UP, read its log, then Down', { timeout: 600_000 }, async (t) => {
   const problem = prerequisites();
   assert.equal(problem, undefined, problem);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -120,46 +126,51 @@ test('UI: launch a task on local from the palette, see it UP, read its log, then
   t.after(() => browser.close());
   const { page } = browser;
 
-  await page.goto(workbenchUrl(cs, { extensionPath: ROOT }));
-  await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90_000 });
+  try {
+    await page.goto(workbenchUrl(cs, { extensionPath: ROOT }), { waitUntil: 'domcontentloaded', timeout: 120_000 });
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90_000 });
 
-  // 1. The task file with its lenses: SkyDeck's actions and the server's cost lens.
-  await openFile(page, 'gpu.sky.yaml');
-  await page.locator('.codelens-decoration', { hasText: 'Launch' }).first().waitFor({ state: 'visible', timeout: 60_000 });
-  await page.locator('.codelens-decoration', { hasText: /\$\d/ }).first().waitFor({ state: 'visible', timeout: 60_000 });
-  await shot(page, '01-task-file-with-cost-lens.png');
+    // 1. The task file with its lenses: SkyDeck's actions and the server's cost lens.
+    await openFile(page, 'gpu.sky.yaml');
+    await page.locator('.codelens-decoration', { hasText: 'Launch' }).first().waitFor({ state: 'visible', timeout: 120_000 });
+    await page.locator('.codelens-decoration', { hasText: /\$\d/ }).first().waitFor({ state: 'visible', timeout: 120_000 });
+    await shot(page, '01-task-file-with-cost-lens.png');
 
-  // 2. Launch the local task from the palette: new cluster name, plan, confirm.
-  await openFile(page, 'hello.sky.yaml');
-  await page.locator('.codelens-decoration', { hasText: 'Launch' }).first().waitFor({ state: 'visible', timeout: 60_000 });
-  await runCommand(page, 'SkyDeck: Launch');
-  await answerQuickPick(page, 'e2e-ui', /New cluster: e2e-ui/);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: /Launch e2e-ui/ }).first().waitFor({ state: 'visible', timeout: 60_000 });
-  await shot(page, '02-launch-plan.png');
-  await page.keyboard.press('Enter');
+    // 2. Launch the local task from the palette: new cluster name, plan, confirm.
+    await openFile(page, 'hello.sky.yaml');
+    await page.locator('.codelens-decoration', { hasText: 'Launch' }).first().waitFor({ state: 'visible', timeout: 120_000 });
+    await runCommand(page, 'SkyDeck: Launch');
+    await answerQuickPick(page, 'e2e-ui', /New cluster: e2e-ui/);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: /Launch e2e-ui/ }).first().waitFor({ state: 'visible', timeout: 120_000 });
+    await shot(page, '02-launch-plan.png');
+    await page.keyboard.press('Enter');
 
-  // 3. The job's log opens and shows the task's output.
-  await page.locator('.tab', { hasText: /e2e-ui job/ }).first().waitFor({ state: 'visible', timeout: 120_000 });
-  await page.locator('.view-lines', { hasText: 'SKYDECK_E2E_DONE' }).first().waitFor({ state: 'visible', timeout: 120_000 });
-  await page.locator('.view-lines', { hasText: 'Hello from the SkyDeck e2e test' }).first().waitFor({ state: 'visible' });
-  await shot(page, '03-job-log.png');
+    // 3. The job's log opens and shows the task's output.
+    await page.locator('.tab', { hasText: /e2e-ui · job/ }).first().waitFor({ state: 'visible', timeout: 120_000 });
+    await page.locator('.view-lines', { hasText: 'SKYDECK_E2E_DONE' }).first().waitFor({ state: 'visible', timeout: 120_000 });
+    await page.locator('.view-lines', { hasText: 'Hello from the SkyDeck e2e test' }).first().waitFor({ state: 'visible' });
+    await shot(page, '03-job-log.png');
 
-  // 4. The sidebar shows the cluster UP.
-  await page.locator('.activitybar .action-item a[aria-label^="SkyDeck"]').first().click();
-  const clusterRow = page.locator('.pane', { hasText: 'Clusters' }).locator('.monaco-list-row', { hasText: 'e2e-ui' }).first();
-  await clusterRow.waitFor({ state: 'visible', timeout: 30_000 });
-  await page.locator('.pane .monaco-list-row', { hasText: /e2e-ui.*UP/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
-  await page.locator('.statusbar-item', { hasText: /1 running/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
-  await shot(page, '04-sidebar-cluster-up.png');
+    // 4. The sidebar shows the cluster UP.
+    await page.locator('.activitybar .action-item a[aria-label^="SkyDeck"]').first().click();
+    const clusterRow = page.locator('.pane', { hasText: 'Clusters' }).locator('.monaco-list-row', { hasText: 'e2e-ui' }).first();
+    await clusterRow.waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.pane .monaco-list-row', { hasText: /e2e-ui.*UP/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page.locator('.statusbar-item', { hasText: /1 running/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await shot(page, '04-sidebar-cluster-up.png');
 
-  // 5. Down from the palette: pick the cluster, confirm the modal.
-  await runCommand(page, 'SkyDeck: Down');
-  await answerQuickPick(page, 'e2e-ui', /e2e-ui/);
-  const dialog = page.locator('.monaco-dialog-box');
-  await dialog.waitFor({ state: 'visible' });
-  await shot(page, '05-down-confirm.png');
-  await dialog.locator('.monaco-button', { hasText: /^Down$/ }).click();
-  await clusterRow.waitFor({ state: 'detached', timeout: 120_000 });
-  await shot(page, '06-after-down.png');
+    // 5. Down from the palette: pick the cluster, confirm the modal.
+    await runCommand(page, 'SkyDeck: Down');
+    await answerQuickPick(page, 'e2e-ui', /e2e-ui/);
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ state: 'visible' });
+    await shot(page, '05-down-confirm.png');
+    await dialog.locator('.monaco-button', { hasText: /^Down$/ }).click();
+    await clusterRow.waitFor({ state: 'detached', timeout: 120_000 });
+    await shot(page, '06-after-down.png');
+  } catch (err) {
+    await shot(page, 'failure.png').catch(() => undefined);
+    throw err;
+  }
   assert.ok(!fs.readFileSync(path.join(cs.dirs.skydeckHome, 'state', 'clusters.json'), 'utf8').includes('"e2e-ui"'), 'the cluster record is gone');
 });
