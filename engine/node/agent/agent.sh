@@ -406,7 +406,7 @@ cmd_status() {
 # "status=<STATUS> exit=<code> size=<bytes>" on stderr. Reads through one open fd with
 # builtins (no fork per poll); NUL bytes in logs are dropped.
 cmd_tail() {
-  local id="$1" off="${2:-0}" follow="${3:-0}" final chunk open=0 skip
+  local id="$1" off="${2:-0}" follow="${3:-0}" final chunk open=0 skip beat=0
   local J="$JOBS/$id" LC_ALL=C
   [ -f "$J.meta" ] || { printf 'status=NOT_FOUND exit=- size=0\n' >&2; exit 3; }
   while :; do
@@ -437,6 +437,13 @@ cmd_tail() {
     fi
     [ "$final" = 1 ] && break
     nap 0.1
+    # Heartbeat on stderr: once the client is gone (aborted follow, lost connection) the
+    # write fails (SIGPIPE/EPIPE) and this loop ends instead of polling until the job ends.
+    beat=$((beat + 1))
+    if [ "$beat" -ge 10 ]; then
+      beat=0
+      printf '.' >&2 || exit 0
+    fi
   done
   printf 'status=%s exit=%s size=%s\n' "$ST" "$ST_EXIT" "$off" >&2
 }

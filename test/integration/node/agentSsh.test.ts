@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { AGENT_KEY_PATH, AgentClient, HEAD_LAUNCHER, sshLauncher } from '../../../engine/node/agentClient';
 import { closeAllSshConnections, SshTransport } from '../../../engine/node/ssh';
 import { netnsSkipReason, startSshHosts, type SshHost, type SshTestHosts } from '../../helpers/sshd';
-import { processAlive } from '../../helpers/localNodes';
+import { processAlive, waitFor } from '../../helpers/localNodes';
 
 const skip = netnsSkipReason();
 let env: SshTestHosts;
@@ -168,4 +168,27 @@ test('following a log survives a lost connection: resumes at the byte offset, no
   assert.equal(status, 'SUCCEEDED');
   assert.ok(reconnects >= 1, 'the connection was lost at least once');
   assert.equal(log, Array.from({ length: 40 }, (_, i) => `n=${i + 1}\n`).join(''));
+});
+
+test('an aborted follow leaves no log reader behind on the node', { skip }, async () => {
+  const agent = new AgentClient(transport(loop));
+  const id = await agent.submit({ run: 'echo waiting; sleep 120', nodes: [{ ip: loop.host, launcher: [...HEAD_LAUNCHER] }] });
+  const readers = (): number[] =>
+    fs
+      .readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e))
+      .filter((e) => {
+        try {
+          const argv = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0');
+          return argv.includes('.skydeck_node/agent.sh') && argv.includes('tail') && argv.includes(String(id)) && processAlive(Number(e));
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  const ac = new AbortController();
+  const following = agent.tail(id, { follow: true, signal: ac.signal, onData: () => ac.abort() });
+  await assert.rejects(following, /cancelled/);
+  await waitFor('the node-side reader to exit', () => (readers().length === 0 ? true : undefined), 10_000);
+  await agent.cancel([id]);
 });
