@@ -4,6 +4,7 @@
  * (skypilot-behavior.md 4.1): no nodes -> removed; all stopped -> STOPPED; some missing
  * or unreachable -> INIT with lastError; all running and the agent answers -> UP.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { ClusterHandle, NodeInfo } from '../infra/provider';
@@ -15,7 +16,7 @@ import { ClusterStateError } from './errors';
 import { clientKey } from './keys';
 import { installAgent } from '../node/agentClient';
 import { findCluster, getCluster, listClusters, patchCluster, removeCluster } from './records';
-import { removeClusterSshConfig, writeClusterSshConfig } from './sshConfig';
+import { removeClusterSshConfig, userSshConfigPath, writeClusterSshConfig } from './sshConfig';
 import type { ClusterRecord } from './types';
 
 /** Seconds the UP period since startedAt adds to the record's accumulated up time. */
@@ -64,9 +65,35 @@ export async function bringUp(rec: ClusterRecord, onMessage: (m: string) => void
     r.lastError = undefined;
   });
   if (!updated) throw new ClusterStateError(`Cluster '${rec.name}' was removed while it was being brought up.`);
-  if (writeClusterSshConfig(rec.name, nodes)) onMessage(`SSH: \`ssh ${rec.name}\`${nodes.length > 1 ? ` (workers: ${rec.name}-worker1..${nodes.length - 1})` : ''}.`);
-  else if (rec.handle.provider === 'local') onMessage(`Local nodes are directories on this machine: ${nodes.length > 1 ? 'node-0..' : ''}see SKYDECK_HOME/local/${rec.handle.nameOnCloud}.`);
+  if (writeClusterSshConfig(rec.name, nodes)) {
+    onMessage(`SSH: \`ssh ${rec.name}\`${nodes.length > 1 ? ` (workers: ${rec.name}-worker1..${nodes.length - 1})` : ''}.`);
+    const override = effectiveConfigProblem(rec.name, nodes[0]);
+    if (override) onMessage(`Warning: ${override}`);
+  } else if (rec.handle.provider === 'local') {
+    onMessage(`Local nodes have no SSH server: they are the directories ${localNodeDirs(rec)} on this machine (each node's HOME).`);
+  }
   return updated;
+}
+
+function localNodeDirs(rec: ClusterRecord): string {
+  const nodes = (rec.handle.data as { nodes?: { dir: string }[] }).nodes ?? [];
+  return nodes.map((n) => n.dir).join(', ');
+}
+
+/**
+ * Style lesson 9: after writing, check what ssh will really use. A user `Host *` placed
+ * before our Include (or a match block) can override User/HostName/Port silently.
+ */
+function effectiveConfigProblem(alias: string, head: NodeInfo): string | undefined {
+  if (!head.ssh) return undefined;
+  const r = spawnSync('ssh', ['-G', '-F', userSshConfigPath(), alias], { encoding: 'utf8', timeout: 5000 });
+  if (r.status !== 0 || !r.stdout) return undefined; // no OpenSSH client: nothing to check
+  const eff = new Map(r.stdout.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)] as [string, string]));
+  const diffs: string[] = [];
+  if (eff.get('user') !== head.ssh.user) diffs.push(`user ${eff.get('user')} instead of ${head.ssh.user}`);
+  if (eff.get('hostname') !== head.ssh.host) diffs.push(`hostname ${eff.get('hostname')} instead of ${head.ssh.host}`);
+  if (eff.get('port') !== String(head.ssh.port)) diffs.push(`port ${eff.get('port')} instead of ${head.ssh.port}`);
+  return diffs.length ? `your ssh config overrides the entry for '${alias}' (${diffs.join(', ')}); check ${userSshConfigPath()} for a \`Host *\` or Match block.` : undefined;
 }
 
 /** Reconciles one record with the infra; returns the new record, or undefined when the cluster is gone. */
