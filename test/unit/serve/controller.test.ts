@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as https from 'node:https';
+import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ServiceController } from '../../../engine/serve/controller';
@@ -145,4 +147,23 @@ test('an update that only changes the service section relabels replicas instead 
     return rs.length === 2 && rs.every((r) => r.version === 2 && r.status === 'READY');
   });
   assert.equal(c.engine.launches.length, 2);
+});
+
+test('tls: the endpoint is https with the given key and certificate', async (t) => {
+  const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'serve-tls-'));
+  t.after(() => fs.rmSync(keyDir, { recursive: true, force: true }));
+  const key = path.join(keyDir, 'key.pem');
+  const cert = path.join(keyDir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  const c = await startService(t, `${probe}\nreplicas: 1\ntls:\n  keyfile: ${key}\n  certfile: ${cert}`);
+  const ep = await c.endpoint();
+  assert.match(ep, /^https:\/\/127\.0\.0\.1:\d+$/);
+  await until('READY', async () => (await c.svc()).replicas[0]?.status === 'READY');
+  const status = await new Promise<number>((resolve, reject) => {
+    https.get(`${ep}/`, { rejectUnauthorized: false, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
+  assert.equal(status, 200);
 });
