@@ -81,8 +81,9 @@ export interface UpResult {
 
 /** `serve up`: registers the service, starts its controller, returns once the endpoint is listening. */
 export async function serveUp(taskFile: string, options: { name?: string } = {}): Promise<UpResult> {
-  const { task } = loadServiceTask(taskFile); // validates before anything is created
-  const name = options.name ?? task.name ?? `sky-service-${crypto.randomBytes(2).toString('hex')}`;
+  loadServiceTask(taskFile); // validates before anything is created
+  // As SkyPilot: the task's name is not used; unnamed services get sky-service-<4 hex>.
+  const name = options.name ?? `sky-service-${crypto.randomBytes(2).toString('hex')}`;
   validateClusterName(name);
   const created = await servicesTable().update((t) => {
     if (t.services[name]) return false;

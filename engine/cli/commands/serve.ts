@@ -86,7 +86,7 @@ export function registerServe(program: CommandT): void {
     .command('up')
     .description('Start a service from a task YAML with a `service:` section.')
     .argument('<task>', 'task YAML')
-    .option('-n, --service-name <name>', 'service name (default: the task name or sky-service-XXXX)')
+    .option('-n, --service-name <name>', 'service name (default: sky-service-XXXX)')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (task: string, opts: Opts) => {
       await confirm(`Launching a new service${opts.serviceName ? ` '${String(opts.serviceName)}'` : ''}. Proceed?`, opts.yes);

@@ -31,7 +31,7 @@ replica_policy:
   target_qps_per_replica: 5
   upscale_delay_seconds: 2
   downscale_delay_seconds: 4`;
-  const up = await e.cli('serve', 'up', e.yaml('auto', { service }), '-y');
+  const up = await e.cli('serve', 'up', e.yaml('auto', { service }), '--service-name', 'auto', '-y');
   const endpoint = /Endpoint: (\S+)/.exec(up)![1];
   const svc = () => readServices(e.home).auto;
   const ready = () => svc()?.replicas.filter((r) => r.status === 'READY').length ?? 0;
