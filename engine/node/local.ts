@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { CancelledError, InputError } from '../errors';
 import { BoundedOutput, isEnvName } from './output';
-import { TransportError, type ExecOptions, type ExecResult, type Transport } from './transport';
+import { TransportError, type ExecOptions, type ExecResult, type InteractiveShell, type Transport } from './transport';
 
 export interface LocalTransportOptions {
   /** The node's HOME-like directory (created if missing). */
@@ -138,6 +138,10 @@ export class LocalTransport implements Transport {
 
   async close(): Promise<void> {
     /* nothing held */
+  }
+
+  interactiveShell(): InteractiveShell {
+    return { argv: ['bash', '-l'], env: this.nodeEnv(), cwd: this.nodeDir };
   }
 }
 

@@ -18,7 +18,7 @@ import * as tar from 'tar';
 import { CancelledError, InputError, SkyDeckError } from '../errors';
 import { BoundedOutput, isEnvName } from './output';
 import { shellJoin, shellQuote, shellQuoteRemotePath } from './quote';
-import { TransportError, type ExecOptions, type ExecResult, type Transport, type TransportFailure } from './transport';
+import { TransportError, type ExecOptions, type ExecResult, type InteractiveShell, type Transport, type TransportFailure } from './transport';
 
 /** How to check the node's host key. Default 'accept-any' (SkyPilot: StrictHostKeyChecking no). */
 export type HostKeyPolicy = 'accept-any' | { knownHostsFile: string; acceptNew?: boolean };
@@ -446,6 +446,15 @@ export class SshTransport implements Transport {
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
+  }
+
+  /** OpenSSH with a terminal, as SkyPilot's generated ssh config would connect. */
+  interactiveShell(): InteractiveShell {
+    const o = this.options;
+    const argv = ['ssh', '-t', '-p', String(o.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR'];
+    if (o.keyPath) argv.push('-i', o.keyPath, '-o', 'IdentitiesOnly=yes');
+    argv.push(`${o.user}@${o.host}`);
+    return { argv };
   }
 
   async close(): Promise<void> {

@@ -34,6 +34,17 @@ export interface Transport {
   putDir(localDir: string, remoteDir: string, filter?: (relPath: string) => boolean): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
+  /**
+   * How to open an interactive shell on the node from this machine (a terminal runs it):
+   * `ssh -t ...` for SSH nodes, a login bash with the node's env for local nodes.
+   */
+  interactiveShell?(): InteractiveShell;
+}
+
+export interface InteractiveShell {
+  argv: string[];
+  env?: Record<string, string>;
+  cwd?: string;
 }
 
 /** Transport failures (as opposed to a command's non-zero exit). */

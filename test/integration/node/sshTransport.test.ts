@@ -221,3 +221,12 @@ test('sshd stopped mid-session: the running command fails with a clear error; re
   await h2.startSshd();
   assert.equal((await t.exec(['hostname'])).stdout.trim(), h2.hostname);
 });
+
+test('interactiveShell: the OpenSSH argv reaches the node', { skip }, () => {
+  const sh = connect(h1).interactiveShell();
+  assert.equal(sh.argv[0], 'ssh');
+  assert.ok(sh.argv.includes('-t'));
+  const r = spawnSync(sh.argv[0], [...sh.argv.slice(1), 'hostname'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), h1.hostname);
+});
