@@ -132,6 +132,8 @@ test('UI: launch a task on local from the palette, see it UP, read its log, then
 
     // 1. The task file with its lenses: SkyDeck's actions and the server's cost lens.
     await openFile(page, 'gpu.sky.yaml');
+    // Activation (onLanguage:yaml) shows the status-bar item; the extension host can be slow to start on a busy machine.
+    await page.locator('.statusbar-item', { hasText: 'SkyDeck' }).first().waitFor({ state: 'visible', timeout: 300_000 });
     await page.locator('.codelens-decoration', { hasText: 'Launch' }).first().waitFor({ state: 'visible', timeout: 120_000 });
     await page.locator('.codelens-decoration', { hasText: /\$\d/ }).first().waitFor({ state: 'visible', timeout: 120_000 });
     await shot(page, '01-task-file-with-cost-lens.png');

@@ -1,0 +1,105 @@
+/**
+ * Extension activation in real VS Code (code-server 4.139.1, Code 1.139.1), the language
+ * server's start-to-first-diagnostics time there, and the size of every bundle.
+ *
+ *   npm run -s build && node --import tsx bench/activation/run.ts [--rounds 3]
+ *
+ * Each round is a fresh extension host (a new page load) in one code-server. The baseline,
+ * measured in the same run and host, is what loading the engine bundle eagerly would add
+ * to activation (it is lazily required on first use instead). Targets: activation < 50 ms,
+ * dist/extension.js < 1 MB, server start to first diagnostics < 300 ms.
+ */
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { launchBrowser, missingTools, startCodeServer, within, workbenchUrl } from '../../test/e2e/harness/codeServer';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 3;
+const REFERENCE_CATALOGS = path.resolve(ROOT, '..', 'shared', 'reference-catalogs');
+
+interface Round {
+  activateTotalMs: number;
+  activateCallMs: number;
+  startToFirstDiagnosticsMs: number;
+  engineRequireMs: number;
+  extensionRequireMs: number;
+  node: string;
+  vscode: string;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const kb = (n: number): string => `${(n / 1024).toFixed(0)} KB`;
+
+function bundleSizes(): void {
+  const files = [...fs.readdirSync(path.join(ROOT, 'dist')).filter((f) => f.endsWith('.js')).map((f) => path.join('dist', f)), ...fs.readdirSync(path.join(ROOT, 'dist', 'providers')).filter((f) => f.endsWith('.js')).map((f) => path.join('dist', 'providers', f))];
+  console.log('\nBundle sizes');
+  for (const f of files.sort()) {
+    const size = fs.statSync(path.join(ROOT, f)).size;
+    const note = f === path.join('dist', 'extension.js') ? `   target < 1 MB: ${size < 1024 * 1024 ? 'met' : 'MISSED'} (${((size / (1024 * 1024)) * 100).toFixed(0)}% of 1 MB)` : '';
+    console.log(`  ${f.padEnd(34)} ${kb(size).padStart(9)}${note}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const missing = missingTools();
+  if (missing) throw new Error(missing);
+  bundleSizes();
+
+  const outFile = path.join(ROOT, 'out', 'bench', 'activation', 'suite.js');
+  await esbuild.build({ entryPoints: [path.join(__dirname, 'suite.ts')], outfile: outFile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], logLevel: 'warning' });
+
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-activation-'));
+  const task = fs.readFileSync(path.join(ROOT, 'test', 'e2e', 'fixtures', 'workspace', 'invalid.sky.yaml'), 'utf8');
+  const browser = await launchBrowser();
+  const rounds: Round[] = [];
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      // A fresh code-server per round: a reused user-data-dir would restore the open editor and activate SkyDeck early.
+      const cs = await startCodeServer({
+        workspaceFiles: { 'invalid.sky.yaml': task },
+        env: { SKYDECK_E2E_OUT: outDir, ...(fs.existsSync(REFERENCE_CATALOGS) ? { SKYDECK_CATALOG_DIR: REFERENCE_CATALOGS } : {}) },
+      });
+      try {
+        let exit: (code: number) => void = () => undefined;
+        const exited = new Promise<number>((r) => (exit = r));
+        const page = await browser.context.newPage();
+        await page.exposeFunction('codeAutomationExit', (code: number) => exit(code));
+        await page.goto(workbenchUrl(cs, { extensionPath: ROOT, testsPath: outFile }), { waitUntil: 'domcontentloaded', timeout: 180_000 });
+        const code = await within(exited, 300_000, `round ${i + 1}`);
+        await page.close();
+        const files = fs.readdirSync(outDir).filter((f) => f.startsWith('results-')).sort();
+        if (code !== 0 || files.length !== i + 1) throw new Error(`round ${i + 1} failed (exit ${code})`);
+        const r = JSON.parse(fs.readFileSync(path.join(outDir, files[i]), 'utf8')) as Round;
+        rounds.push(r);
+        console.log(`  round ${i + 1}: activate ${r.activateTotalMs.toFixed(1)} ms (activate() ${r.activateCallMs.toFixed(1)} ms), first diagnostics ${r.startToFirstDiagnosticsMs} ms, engine require ${r.engineRequireMs.toFixed(1)} ms`);
+      } finally {
+        await cs.stop();
+      }
+    }
+  } finally {
+    await browser.close();
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+
+  const m = (k: keyof Round): number => median(rounds.map((r) => r[k] as number));
+  const act = m('activateTotalMs');
+  const eager = act + m('engineRequireMs');
+  console.log(`\nActivation in code-server ${rounds[0].vscode} (extension host ${rounds[0].node}), median of ${rounds.length} fresh hosts`);
+  console.log(`  ext.activate() total (load dist/extension.js + activate)  ${act.toFixed(1)} ms   target < 50 ms: ${act < 50 ? 'met' : 'MISSED'}`);
+  console.log(`    of which activate() itself                           ${m('activateCallMs').toFixed(1)} ms`);
+  console.log(`    fresh require of dist/extension.js                    ${m('extensionRequireMs').toFixed(1)} ms`);
+  console.log(`  baseline: same activation with the engine loaded eagerly ${eager.toFixed(1)} ms   lazy/eager = ${(act / eager).toFixed(2)}`);
+  const diag = m('startToFirstDiagnosticsMs');
+  console.log(`  language server start -> first diagnostics               ${diag.toFixed(0)} ms   target < 300 ms: ${diag < 300 ? 'met' : 'MISSED'}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack : String(err));
+  process.exitCode = 1;
+});
