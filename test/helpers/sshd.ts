@@ -120,7 +120,29 @@ function killAll(pids: number[]): void {
   }
 }
 
-/** Removes netns, bridges, veths and subnet claims left by runs whose process is gone. */
+/** Kills every process of hosts whose temp dir is `dir` (their whole mount namespaces). */
+function killHostsOf(dir: string): void {
+  const own = mountNs(process.pid);
+  const namespaces = new Set<string>();
+  const direct: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    let cmd: string;
+    try {
+      cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmd.includes(dir)) continue;
+    direct.push(Number(e));
+    const ns = mountNs(Number(e));
+    if (ns && ns !== own) namespaces.add(ns);
+  }
+  killAll(direct);
+  for (const ns of namespaces) killAll(pidsInMountNs(ns));
+}
+
+/** Removes netns, bridges, veths, subnet claims and host processes left by runs whose process is gone. */
 export function cleanupStale(): void {
   const nsList = run(['ip', 'netns', 'list'], true).stdout.split('\n');
   for (const line of nsList) {
@@ -145,7 +167,11 @@ export function cleanupStale(): void {
     } catch {
       continue; // not ours to judge (no owner recorded)
     }
-    if (owner && !pidAlive(owner)) fs.rmSync(path.join(os.tmpdir(), d), { recursive: true, force: true });
+    if (owner && !pidAlive(owner)) {
+      const dir = path.join(os.tmpdir(), d);
+      killHostsOf(dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
   if (fs.existsSync(SUBNET_LOCKS)) {
     for (const f of fs.readdirSync(SUBNET_LOCKS)) {
@@ -294,8 +320,9 @@ class Host implements SshHost {
 
   /** The holder: private mount + UTS namespace with HOME bind-mounted, in the host's netns. */
   async boot(): Promise<void> {
-    const inner = `hostname ${this.hostname} && mount --bind ${this.homeDir} /root && echo holder-ready >&2 && exec sleep infinity`;
-    const base = ['unshare', '--mount', '--uts', '--propagation', 'private', '--fork', '--kill-child', 'sh', '-c', inner];
+    // The sleeper's argv names our dir, so cleanupStale() can find the host after a crash.
+    const inner = `hostname ${this.hostname} && mount --bind '${this.homeDir}' /root && echo holder-ready >&2 && exec -a 'skydeck-test-host ${this.dir}' sleep infinity`;
+    const base = ['unshare', '--mount', '--uts', '--propagation', 'private', '--fork', '--kill-child', 'bash', '-c', inner];
     const argv = this.spec.netns ? ['ip', 'netns', 'exec', this.spec.netns, ...base] : base;
     this.holder = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
     await waitForLine(this.holder, /holder-ready/, `host ${this.name} holder`);
