@@ -17,6 +17,7 @@ import { ClusterStateError, ResourcesMismatchError, SetupFailedError } from './e
 import type { ClusterEngine, ClusterJob, ClusterJobStatus, ClusterRecord, LaunchOptions, LaunchResult, LaunchStage } from './types';
 import { TERMINAL_JOB_STATUSES } from './types';
 import type { Candidate } from '../optimizer/types';
+import type { AgentClient } from '../node/agentClient';
 
 function singleTask(t: Task | TaskFile): Task {
   if ('tasks' in t) {
@@ -130,6 +131,16 @@ async function provisionCluster(name: string, task: Task, options: LaunchOptions
   }
 }
 
+/** Follows a job's log; a cancelled signal detaches (returns undefined) instead of failing: the job keeps running. */
+async function followJob(agent: AgentClient, jobId: number, options: { onData: (c: string) => void; signal?: AbortSignal }): Promise<ClusterJobStatus | undefined> {
+  try {
+    return await agent.tail(jobId, { follow: true, onData: options.onData, signal: options.signal });
+  } catch (e) {
+    if (options.signal?.aborted) return undefined;
+    throw e;
+  }
+}
+
 /** Keeps the last lines of a stream (for the FAILED_SETUP message). */
 function lineTail(n: number): { push: (chunk: string) => void; text: () => string } {
   let buf = '';
@@ -163,14 +174,14 @@ async function runOnCluster(rec: ClusterRecord, task: Task, options: LaunchOptio
     progress(options, 'EXEC', `Job submitted, ID: ${jobId}.`);
     if (options.detachRun) return { cluster: rec, jobId };
     const tail = lineTail(10);
-    const jobStatus = await access.agent.tail(jobId, {
-      follow: true,
+    const jobStatus = await followJob(access.agent, jobId, {
       onData: (c) => {
         tail.push(c);
         options.onOutput?.(c);
       },
       signal: options.signal,
     });
+    if (jobStatus === undefined) return { cluster: rec, jobId }; // detached by the caller (Ctrl-C): the job keeps running
     if (jobStatus === 'FAILED_SETUP') {
       const job = await access.agent.status(jobId).catch(() => undefined);
       throw new SetupFailedError(rec.name, jobId, job?.exitCode, tail.text());
@@ -229,7 +240,10 @@ export async function tailLogs(
   const rec = await upCluster(clusterName);
   return withAccess(rec, async (a) => {
     const id = jobId ?? (await a.agent.queue()).reduce<number | undefined>((m, j) => (m === undefined || j.id > m ? j.id : m), undefined);
-    return id === undefined ? undefined : a.agent.tail(id, options);
+    if (id === undefined) return undefined;
+    if (!options.follow) return a.agent.tail(id, options);
+    const status = await followJob(a.agent, id, options);
+    return status ?? (await a.agent.status(id))?.status;
   });
 }
 

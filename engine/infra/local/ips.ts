@@ -3,7 +3,11 @@
  * clusters, recorded in the store), so replicas on one machine can each bind the same
  * port on their node's address. Linux routes all of 127.0.0.0/8 to `lo`, so no setup is needed.
  */
+import * as crypto from 'node:crypto';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Collection } from '../../state/store';
+import { skydeckHome } from '../../util/paths';
 import { ResourcesUnavailableError } from '../../errors';
 
 interface IpTable {
@@ -16,9 +20,19 @@ function ipTable(): Collection<IpTable> {
   return new Collection<IpTable>({ name: 'local-ips', initial: () => ({ byCluster: {} }) });
 }
 
-/** 127.0.0.2 .. 127.0.0.254, then 127.0.1.1 .. : skips .0/.255 and 127.0.0.1 itself. */
+/**
+ * 127.0.0.2 .. 127.0.0.254, then 127.0.1.1 .. : skips .0/.255 and 127.0.0.1 itself. The
+ * table is per SKYDECK_HOME, so a non-default home (tests, a second user) starts at an
+ * offset derived from its path: two homes on one machine rarely hand out the same address.
+ */
 function* candidates(): Generator<string> {
-  for (let b = 0; b < 256; b++) {
+  const home = skydeckHome();
+  let start = 0;
+  if (home !== path.join(os.homedir(), '.skydeck')) {
+    start = 1 + (crypto.createHash('sha1').update(home).digest().readUInt32BE(0) % 250);
+  }
+  for (let i = 0; i < 256; i++) {
+    const b = (start + i) % 256;
     for (let c = 1; c < 255; c++) {
       if (b === 0 && c === 1) continue;
       yield `127.0.${b}.${c}`;
