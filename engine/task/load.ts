@@ -27,6 +27,8 @@ export interface ParseOptions {
   taskFiles?: DetectOptions['taskFiles'];
   /** Launch time: envs without a value (and no --env) are errors. */
   requireEnvs?: boolean;
+  /** Build the Task objects (default true). The editor only needs diagnostics. */
+  buildTasks?: boolean;
 }
 
 export interface ParseResult {
@@ -44,7 +46,7 @@ export function parseTaskText(text: string, options: ParseOptions = {}): ParseRe
   const diagnostics = analysis.diagnostics;
   const detection = detectTask(text, analysis.documents.map((d) => d.doc), { fileName: options.fileName, taskFiles: options.taskFiles });
   const result: ParseResult = { diagnostics, isTask: detection.isTask, analysis };
-  if (diagnostics.some((d) => d.severity === 'error')) return result;
+  if (options.buildTasks === false || diagnostics.some((d) => d.severity === 'error')) return result;
   try {
     result.taskFile = buildTaskFile(analysis, options);
   } catch (e) {

@@ -4,7 +4,7 @@
  * `yes`/`on` are booleans), merge keys (`<<`) and aliases resolved, duplicate keys kept
  * (the validator reports them), and alias expansion bounded (no "billion laughs").
  */
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import type { Document, Node as YNode, Scalar } from 'yaml';
 import type { Position, Range } from './diagnostics';
 
@@ -106,9 +106,7 @@ const MAX_EXPANDED_NODES = 200_000;
 
 export function parseYamlDocuments(text: string): { docs: VDocument[]; textMap: TextMap } {
   const textMap = new TextMap(text);
-  const lineCounter = new LineCounter();
   const parsed = parseAllDocuments(text, {
-    lineCounter,
     version: '1.1',
     uniqueKeys: false,
     merge: false,

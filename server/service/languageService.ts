@@ -86,7 +86,7 @@ export class TaskLanguageService {
       return cached;
     }
     const fileName = uriToPath(doc.uri);
-    const parse = parseTaskText(text, { fileName, taskFiles: this.settings.taskFiles });
+    const parse = parseTaskText(text, { fileName, taskFiles: this.settings.taskFiles, buildTasks: false });
     const st: DocumentState = { uri: doc.uri, version: doc.version, text, parse, isTask: parse.isTask };
     this.cache.set(doc.uri, st);
     return st;

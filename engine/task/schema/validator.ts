@@ -47,15 +47,24 @@ function regex(src: string): RegExp | null {
   return r;
 }
 
+const resolvedRefs = new WeakMap<JSONSchema, JSONSchema>();
+
 export function resolveRef(root: JSONSchema, s: JSONSchema): JSONSchema {
+  if (!s.$ref) return s;
+  const cached = resolvedRefs.get(s);
+  if (cached) return cached;
   let cur = s;
   for (let i = 0; i < 10 && cur.$ref; i++) {
     const m = /^#\/definitions\/(.+)$/.exec(cur.$ref);
     const target = m ? root.definitions?.[m[1]] : undefined;
-    if (!target) return {};
+    if (!target) {
+      cur = {};
+      break;
+    }
     const { $ref: _r, ...rest } = cur;
     cur = { ...target, ...rest };
   }
+  resolvedRefs.set(s, cur);
   return cur;
 }
 
@@ -101,8 +110,18 @@ function valueText(node: VNode): string {
   return node.value === null ? 'null' : typeof node.value === 'string' ? `'${node.value}'` : String(node.value);
 }
 
+const acceptedCache = new WeakMap<JSONSchema, JSONType[] | null>();
+
 /** Types a schema accepts (through anyOf/oneOf), or undefined when it accepts anything. */
 export function acceptedTypes(root: JSONSchema, s0: JSONSchema): JSONType[] | undefined {
+  const cached = acceptedCache.get(s0);
+  if (cached !== undefined) return cached ?? undefined;
+  const out = computeAccepted(root, s0);
+  acceptedCache.set(s0, out ?? null);
+  return out;
+}
+
+function computeAccepted(root: JSONSchema, s0: JSONSchema): JSONType[] | undefined {
   const s = resolveRef(root, s0);
   if (s.type) return Array.isArray(s.type) ? s.type : [s.type];
   const alts = s.anyOf ?? s.oneOf;
@@ -290,6 +309,12 @@ function validateAlternatives(ctx: WalkContext, node: VNode, s: JSONSchema, alts
     push(ctx, node, msg, 'type');
     return;
   }
+  if (fitting.length === 1) {
+    // One branch fits the node's type: its problems are the answer (no trial run needed).
+    validateNode(ctx, node, fitting[0], owner);
+    if (hasSiblings(s)) validateSiblings(ctx, node, s, owner);
+    return;
+  }
   let best: SchemaProblem[] | undefined;
   for (const alt of fitting) {
     const sub: WalkContext = { root: ctx.root, problems: [], replace: ctx.replace };
@@ -297,12 +322,18 @@ function validateAlternatives(ctx: WalkContext, node: VNode, s: JSONSchema, alts
     if (sub.problems.filter((p) => p.severity === 'error').length === 0) {
       ctx.problems.push(...sub.problems);
       // Sibling keywords beside anyOf (rare) still apply.
-      validateSiblings(ctx, node, s, owner);
+      if (hasSiblings(s)) validateSiblings(ctx, node, s, owner);
       return;
     }
     if (!best || sub.problems.length < best.length) best = sub.problems;
   }
   if (best) ctx.problems.push(...best);
+}
+
+const ANNOTATIONS = new Set(['anyOf', 'oneOf', 'description', 'markdownDescription', 'examples', 'default', 'defaultSnippets', 'deprecationMessage', 'errorMessage', 'title']);
+function hasSiblings(s: JSONSchema): boolean {
+  for (const k of Object.keys(s)) if (!ANNOTATIONS.has(k)) return true;
+  return false;
 }
 
 function validateSiblings(ctx: WalkContext, node: VNode, s: JSONSchema, owner: Owner): void {

@@ -1,0 +1,186 @@
+/**
+ * Validation speed over the SkyPilot corpus, side by side with yaml-language-server 1.25
+ * (same schema: schemas/task.schema.json), plus server start -> first diagnostics, and a
+ * check that the language server loads no cloud SDK.
+ *
+ *   npm run -s build && node --import tsx bench/validate/run.ts [--rounds 5]
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { createProtocolConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver-protocol/node';
+import { getLanguageService } from 'yaml-language-server';
+import { parseTaskText } from '../../engine/task/load';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CORPUS = process.env.SKYDECK_CORPUS ?? path.resolve(ROOT, '../shared/corpus/skypilot-examples');
+const SCHEMA_PATH = path.join(ROOT, 'schemas/task.schema.json');
+const SERVER = path.join(ROOT, 'dist/server.js');
+const roundsArg = process.argv.indexOf('--rounds');
+const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 5;
+
+function yamlFiles(dir: string, out: string[] = []): string[] {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) yamlFiles(p, out);
+    else if (/\.ya?ml$/.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+async function main(): Promise<void> {
+  const taskFiles = [...yamlFiles(path.join(CORPUS, 'tasks')), ...yamlFiles(path.join(CORPUS, 'tasks-invalid'))];
+  const texts = taskFiles.map((f) => fs.readFileSync(f, 'utf8'));
+  const schemaText = fs.readFileSync(SCHEMA_PATH, 'utf8');
+
+  // --- yaml-language-server, same schema, YAML 1.1 like SkyPilot ---
+  const yls = getLanguageService({
+    schemaRequestService: (uri: string) => (uri.endsWith('task.schema.json') ? Promise.resolve(schemaText) : Promise.reject(new Error(`no ${uri}`))),
+    workspaceContext: { resolveRelativePath: (p: string) => p },
+  });
+  yls.configure({ validate: true, hover: false, completion: false, yamlVersion: '1.1', schemas: [{ uri: 'file:///schemas/task.schema.json', fileMatch: ['*.yaml', '*.yml'], priority: 3 }] });
+
+  let version = 0;
+  const ylsRun = async (text: string, i: number) => {
+    const doc = TextDocument.create(`file:///corpus/doc${i}.yaml`, 'yaml', ++version, text);
+    return yls.doValidation(doc, false);
+  };
+  // What the editor runs per document version: layered validation + content detection.
+  const oursRun = (text: string) => parseTaskText(text, { buildTasks: false }).diagnostics;
+
+  // Warm up both (JIT, schema compile/load).
+  for (let i = 0; i < texts.length; i++) {
+    oursRun(texts[i]);
+    await ylsRun(texts[i], i);
+  }
+
+  const oursTimes: number[][] = texts.map(() => []);
+  const ylsTimes: number[][] = texts.map(() => []);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < texts.length; i++) {
+      let t0 = performance.now();
+      oursRun(texts[i]);
+      oursTimes[i].push(performance.now() - t0);
+      t0 = performance.now();
+      await ylsRun(texts[i], i);
+      ylsTimes[i].push(performance.now() - t0);
+    }
+  }
+  // CPU time of whole passes (robust when the machine is shared), each engine alone.
+  const cpuPass = async (fn: (t: string, i: number) => unknown) => {
+    const c0 = process.cpuUsage();
+    for (let r = 0; r < ROUNDS; r++) for (let i = 0; i < texts.length; i++) await fn(texts[i], i);
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / 1000 / ROUNDS / texts.length;
+  };
+  const oursCpu = await cpuPass((t) => oursRun(t));
+  const ylsCpu = await cpuPass((t, i) => ylsRun(t, i));
+  const oursPerDoc = oursTimes.map(median);
+  const ylsPerDoc = ylsTimes.map(median);
+  const oursMed = median(oursPerDoc);
+  const ylsMed = median(ylsPerDoc);
+
+  // Quality on the same documents: error diagnostics on files SkyPilot accepts, and where the
+  // spot_recovery problem lands.
+  let oursFalse = 0;
+  let ylsFalse = 0;
+  const invalidReport: string[] = [];
+  for (let i = 0; i < texts.length; i++) {
+    const ours = oursRun(texts[i]).filter((d) => d.severity === 'error');
+    // yaml-language-server's LSP layer promotes warnings to errors before publishing.
+    const theirs = (await ylsRun(texts[i], i)).filter((d) => d.severity === 1 || d.severity === 2);
+    if (taskFiles[i].includes('/tasks-invalid/')) {
+      const line = (t: string, l: number) => t.split('\n')[l] ?? '';
+      const show = (r: { start: { line: number; character: number }; end: { line: number; character: number } }) => JSON.stringify(line(texts[i], r.start.line).slice(r.start.character, r.end.line === r.start.line ? r.end.character : undefined));
+      invalidReport.push(`  ${path.basename(taskFiles[i])}: ours ${ours.map((d) => `${show(d.range)} "${d.message.slice(0, 60)}..."`).join('; ')} | yaml-language-server ${theirs.map((d) => `${show(d.range)} "${d.message}"`).join('; ')}`);
+    } else {
+      oursFalse += ours.length;
+      ylsFalse += theirs.length;
+    }
+  }
+
+  console.log(`validate bench: ${texts.length} task documents from ${path.relative(ROOT, CORPUS)}, ${ROUNDS} rounds (median per document)`);
+  console.log(`  skydeck validator        median ${oursMed.toFixed(3)} ms/doc   total ${sum(oursPerDoc).toFixed(1)} ms`);
+  console.log(`  yaml-language-server     median ${ylsMed.toFixed(3)} ms/doc   total ${sum(ylsPerDoc).toFixed(1)} ms`);
+  console.log(`  ratio (yls / skydeck)    ${(ylsMed / oursMed).toFixed(2)}x median, ${(sum(ylsPerDoc) / sum(oursPerDoc)).toFixed(2)}x total (target >= 2x)`);
+  console.log(`  CPU time per document     skydeck ${oursCpu.toFixed(3)} ms, yaml-language-server ${ylsCpu.toFixed(3)} ms, ratio ${(ylsCpu / oursCpu).toFixed(2)}x`);
+  console.log(`  error diagnostics on files SkyPilot accepts: skydeck ${oursFalse}, yaml-language-server ${ylsFalse}`);
+  console.log('  tasks-invalid (text under each range):');
+  for (const l of invalidReport) console.log(l);
+
+  await serverStartup();
+}
+
+async function firstDiagnosticsOnce(): Promise<{ totalMs: number; loadedSdk: string[] }> {
+  const probe = path.join(os.tmpdir(), `skydeck-probe-${process.pid}-${Date.now()}.json`);
+  const preload = path.join(__dirname, 'moduleProbe.cjs');
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, ['--require', preload, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, SKYDECK_MODULE_PROBE: probe } });
+  const conn = createProtocolConnection(new StreamMessageReader(proc.stdout), new StreamMessageWriter(proc.stdin));
+  const uri = 'file:///bench/task.yaml';
+  const got = new Promise<void>((resolve) =>
+    conn.onNotification('textDocument/publishDiagnostics', (p: { uri: string }) => {
+      if (p.uri === uri) resolve();
+    }),
+  );
+  conn.listen();
+  await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+  await conn.sendNotification('initialized', {});
+  await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'yaml', version: 1, text: 'resources:\n  accelerators: A100:8\n  spot_recovery: FAILOVER\nrun: python train.py\n' } });
+  await got;
+  const totalMs = performance.now() - t0;
+  // Let the lazy insights import happen, then ask the probe what was loaded.
+  await conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 1, character: 4 } });
+  await conn.sendRequest('shutdown');
+  await conn.sendNotification('exit');
+  await new Promise<void>((resolve) => (proc.exitCode !== null ? resolve() : proc.on('exit', () => resolve())));
+  conn.dispose();
+  let loaded: string[];
+  try {
+    loaded = JSON.parse(fs.readFileSync(probe, 'utf8')) as string[];
+    fs.rmSync(probe, { force: true });
+  } catch {
+    loaded = ['<probe missing>'];
+  }
+  return { totalMs, loadedSdk: loaded.filter((m) => /@aws-sdk|@google-cloud|@azure|@kubernetes|googleapis/.test(m)) };
+}
+
+async function nodeBaseline(): Promise<number> {
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => spawn(process.execPath, ['-e', ''], { stdio: 'ignore' }).on('exit', () => resolve()));
+  return performance.now() - t0;
+}
+
+async function serverStartup(): Promise<void> {
+  if (!fs.existsSync(SERVER)) {
+    console.log('server startup: dist/server.js missing (run npm run build)');
+    return;
+  }
+  const runs: number[] = [];
+  const baselines: number[] = [];
+  const sdk = new Set<string>();
+  for (let i = 0; i < 5; i++) {
+    baselines.push(await nodeBaseline());
+    const r = await firstDiagnosticsOnce();
+    runs.push(r.totalMs);
+    r.loadedSdk.forEach((m) => sdk.add(m));
+  }
+  const bundle = fs.readFileSync(SERVER, 'utf8');
+  const inBundle = ['@aws-sdk', '@google-cloud', '@azure/', '@kubernetes/client-node'].filter((m) => bundle.includes(m));
+  console.log(`server: start -> first diagnostics median ${median(runs).toFixed(0)} ms (runs ${runs.map((x) => x.toFixed(0)).join(', ')}; target < 300 ms)`);
+  console.log(`  node start baseline (node -e ''): median ${median(baselines).toFixed(0)} ms; server bundle ${(bundle.length / 1024).toFixed(0)} KiB`);
+  console.log(`  cloud SDK modules loaded by the server: ${sdk.size ? [...sdk].join(', ') : 'none'}; SDK names in dist/server.js: ${inBundle.length ? inBundle.join(', ') : 'none'}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
