@@ -11,7 +11,7 @@ import { controllerLogPath, jobClusterName, jobLogPath } from './paths';
 import { readFrom } from './joblog';
 import { openJobsStore } from './state';
 import { saveSubmittedTask } from './submitted';
-import { ensureControllers, type SuperviseOptions } from './supervisor';
+import { ensureControllers, placeOrphans, type SuperviseOptions } from './supervisor';
 import { strategyOf } from './recovery';
 import { isTerminal, recoveriesOf, type ManagedJobRecord, type ManagedJobsState } from './types';
 
@@ -79,10 +79,11 @@ export async function submitJob(taskFile: TaskFile, options: SubmitOptions, ctx:
       user: os.userInfo().username,
     };
     s.jobs[id] = job;
+    fs.writeFileSync(jobLogPath(id), '', { flag: 'a' });
+    // In the same transaction: hand it to a controller with room, or start one.
+    placeOrphans(s, ctx.supervise);
     return id;
   });
-  fs.writeFileSync(jobLogPath(id), '', { flag: 'a' });
-  await ensureControllers({ store: ctx.store, ...ctx.supervise });
   return id;
 }
 

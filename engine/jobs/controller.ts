@@ -22,7 +22,7 @@ export interface ControllerOptions {
   capacity: number;
   /** Exit after this long with no job. */
   idleExitMs: number;
-  /** Adopt orphaned jobs (and spawn controllers for the rest) every this many ticks; 0 = never. */
+  /** Adopt orphaned jobs (and spawn controllers for the rest) every this many store reads; 0 = never. */
   superviseEveryTicks: number;
   spawn?: SpawnController;
   alive?: (id: ProcessIdentity | undefined) => boolean;
@@ -30,6 +30,7 @@ export interface ControllerOptions {
 
 export class Controller {
   private readonly runners = new Map<number, JobRunner>();
+  private readonly lastRefresh = new WeakMap<JobRunner, { generation: number; at: number }>();
   private stopped = false;
   private wake?: () => void;
 
@@ -49,21 +50,30 @@ export class Controller {
       s.controllers[key] = { identity, accepting: true, capacity: known?.capacity ?? capacity, startedAt: known?.startedAt ?? Date.now() };
     });
     let idleSince: number | undefined;
-    for (let tick = 0; !this.stopped; tick++) {
+    // Ticks are short so cluster refreshes spread evenly over pollMs instead of arriving in bursts.
+    const tickMs = Math.min(this.options.config.pollMs, 250);
+    const storeEveryMs = Math.min(this.options.config.pollMs, 1000);
+    let lastStoreRead = 0;
+    let storeReads = 0;
+    while (!this.stopped) {
       const started = Date.now();
-      const state = await store.read();
-      this.adoptAssigned(state);
-      this.forwardCancels(state);
-      if (this.options.superviseEveryTicks > 0 && tick % this.options.superviseEveryTicks === 0 && tick > 0) {
-        await ensureControllers({ store, self: identity, capacity, spawn: this.options.spawn, alive: this.options.alive }).catch(() => undefined);
+      if (started - lastStoreRead >= storeEveryMs || this.runners.size === 0) {
+        lastStoreRead = started;
+        const state = await store.read();
+        this.adoptAssigned(state);
+        this.forwardCancels(state);
+        storeReads++;
+        if (this.options.superviseEveryTicks > 0 && storeReads % this.options.superviseEveryTicks === 0) {
+          await ensureControllers({ store, self: identity, capacity, spawn: this.options.spawn, alive: this.options.alive }).catch(() => undefined);
+        }
       }
-      await this.pollClusters();
+      await this.pollClusters(tickMs);
       for (const r of this.runners.values()) r.tick();
       if (this.runners.size === 0) {
         idleSince ??= started;
         if (Date.now() - idleSince >= this.options.idleExitMs && (await this.retire())) return;
       } else idleSince = undefined;
-      await this.sleep(Math.max(0, this.options.config.pollMs - (Date.now() - started)));
+      await this.sleep(Math.max(0, tickMs - (Date.now() - started)));
     }
   }
 
@@ -103,19 +113,35 @@ export class Controller {
     this.stop();
   }
 
-  /** One status refresh for every monitored cluster: preemption shows up within one tick. */
-  private async pollClusters(): Promise<void> {
+  /**
+   * Refreshes the status of the monitored clusters that are due (each every pollMs, oldest
+   * first, a tick's share at a time) in one call: a preemption shows up within pollMs.
+   */
+  private async pollClusters(tickMs: number): Promise<void> {
+    const now = Date.now();
+    const pollMs = this.options.config.pollMs;
     const watched = [...this.runners.values()].filter((r) => r.monitoredCluster).map((r) => ({ runner: r, cluster: r.monitoredCluster!, generation: r.monitorGeneration }));
-    if (watched.length === 0) return;
+    for (const w of watched) {
+      const seen = this.lastRefresh.get(w.runner);
+      // A run just started monitoring: its first refresh is due one pollMs from now.
+      if (!seen || seen.generation !== w.generation) this.lastRefresh.set(w.runner, { generation: w.generation, at: now });
+    }
+    const share = Math.max(1, Math.ceil((watched.length * tickMs) / pollMs));
+    const due = watched
+      .filter((w) => now - this.lastRefresh.get(w.runner)!.at >= pollMs)
+      .sort((a, b) => this.lastRefresh.get(a.runner)!.at - this.lastRefresh.get(b.runner)!.at)
+      .slice(0, share);
+    if (due.length === 0) return;
+    for (const w of due) this.lastRefresh.set(w.runner, { generation: w.generation, at: now });
     let records: ClusterRecord[];
     try {
-      records = await this.options.clusters.status({ refresh: true, names: [...new Set(watched.map((w) => w.cluster))] });
+      records = await this.options.clusters.status({ refresh: true, names: [...new Set(due.map((w) => w.cluster))] });
     } catch (e) {
       process.stderr.write(`cluster status refresh failed: ${e instanceof Error ? e.message : String(e)}\n`);
       return;
     }
     const byName = new Map(records.map((r) => [r.name, r]));
-    for (const w of watched) w.runner.observe(byName.get(w.cluster), w.generation);
+    for (const w of due) w.runner.observe(byName.get(w.cluster), w.generation);
   }
 
   /** Leaves the controller table unless a job was assigned meanwhile; true to exit. */

@@ -28,14 +28,18 @@ export interface ControllerConfig {
   maxLaunchRounds: number;
   /** Attempts to tear a cluster down before giving up (FAILED_CONTROLLER, cluster named). */
   downAttempts: number;
+  /** How long status/queue calls may keep failing (store busy, agent slow) before the run counts as lost. */
+  unknownGraceMs: number;
 }
 
 export const DEFAULT_CONFIG: ControllerConfig = {
-  pollMs: 1000,
+  // Detection target is 5 s: a refresh every 2 s (plus the log stream ending at once on most losses).
+  pollMs: 2000,
   inspectMs: 15_000,
   launchBackoffMs: 15_000,
   maxLaunchRounds: 3,
   downAttempts: 5,
+  unknownGraceMs: 30_000,
 };
 
 /** The config from SKYDECK_JOBS_* environment variables (tests shorten the intervals). */
@@ -50,6 +54,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerC
     launchBackoffMs: num('SKYDECK_JOBS_BACKOFF_MS', DEFAULT_CONFIG.launchBackoffMs),
     maxLaunchRounds: num('SKYDECK_JOBS_LAUNCH_ROUNDS', DEFAULT_CONFIG.maxLaunchRounds),
     downAttempts: num('SKYDECK_JOBS_DOWN_ATTEMPTS', DEFAULT_CONFIG.downAttempts),
+    unknownGraceMs: num('SKYDECK_JOBS_UNKNOWN_GRACE_MS', DEFAULT_CONFIG.unknownGraceMs),
   };
 }
 
@@ -85,6 +90,9 @@ function messageOf(err: unknown): string {
 }
 
 class Aborted extends Error {}
+
+/** Unexpected errors a runner survives (starting over from the store) before FAILED_CONTROLLER. */
+const MAX_CONTROLLER_ERRORS = 5;
 
 /** Thrown once the runner lost the job to another controller: it must not touch anything. */
 class Abandoned extends Error {
@@ -182,7 +190,7 @@ export class JobRunner {
     void this.readTask()
       .then((t) => (t.clusterJobId === undefined ? undefined : this.inspect(cluster, t.clusterJobId)))
       .then((o) => {
-        if (o && o.kind !== 'running' && generation === this.monitorGeneration) settle(o);
+        if (o && o.kind !== 'running' && o.kind !== 'unknown' && generation === this.monitorGeneration) settle(o);
       })
       .catch(() => undefined)
       .finally(() => {
@@ -206,30 +214,41 @@ export class JobRunner {
       await this.update((j) => finishJob(j, j.currentTask, 'FAILED_CONTROLLER', this.now(), `cannot read the submitted task: ${messageOf(e)}`));
       return 'FAILED_CONTROLLER';
     }
-    try {
-      for (let i = job.currentTask; i < job.tasks.length; i++) {
-        const result = await this.runTask(i, taskFile.tasks[i]);
-        if (result !== 'SUCCEEDED') return result;
+    // The store says where the job stands, so after an unexpected error (a store lock that
+    // timed out under load, an engine bug) the runner starts over from it, as a restarted
+    // controller would; only repeated errors end the job FAILED_CONTROLLER.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        job = await this.readJob();
+        if (isTerminal(job.status)) return job.status;
+        for (let i = job.currentTask; i < job.tasks.length; i++) {
+          const result = await this.runTask(i, taskFile.tasks[i], attempt > 1);
+          if (result !== 'SUCCEEDED') return result;
+        }
+        return 'SUCCEEDED';
+      } catch (e) {
+        if (this.abandoned || e instanceof Abandoned) return (await this.readJob()).status;
+        this.log(`controller error (${attempt} of ${MAX_CONTROLLER_ERRORS}): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        if (attempt < MAX_CONTROLLER_ERRORS) {
+          await delay(1000 * attempt);
+          continue;
+        }
+        const current = await this.readJob();
+        const cluster = current.tasks[current.currentTask].cluster;
+        const down = await this.safeDown(cluster);
+        const reason = `controller error: ${messageOf(e)}${down ? '' : `; the cluster ${cluster} may be left: run 'skydeck down ${cluster}'`}`;
+        await this.update((j) => {
+          if (!isTerminal(j.status)) finishJob(j, j.currentTask, 'FAILED_CONTROLLER', this.now(), reason);
+        });
+        return 'FAILED_CONTROLLER';
       }
-      return 'SUCCEEDED';
-    } catch (e) {
-      if (this.abandoned || e instanceof Abandoned) return (await this.readJob()).status;
-      const current = await this.readJob();
-      this.log(`controller error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      const cluster = current.tasks[current.currentTask].cluster;
-      const down = await this.safeDown(cluster);
-      const reason = `controller error: ${messageOf(e)}${down ? '' : `; the cluster ${cluster} may be left: run 'skydeck down ${cluster}'`}`;
-      await this.update((j) => {
-        if (!isTerminal(j.status)) finishJob(j, j.currentTask, 'FAILED_CONTROLLER', this.now(), reason);
-      });
-      return 'FAILED_CONTROLLER';
     }
   }
 
-  private async runTask(i: number, task: Task): Promise<ManagedJobStatus> {
+  private async runTask(i: number, task: Task, resumed = false): Promise<ManagedJobStatus> {
     const rec = (await this.readJob()).tasks[i];
     let phase: Phase;
-    let adopt = false;
+    let adopt = resumed;
     switch (rec.status) {
       case 'PENDING': {
         const started = await this.update((j) => {
@@ -485,6 +504,7 @@ export class JobRunner {
       };
       this.settleMonitor = settle;
       if (this.cancelRequested) return settle({ kind: 'cancel' });
+      let unknownSince: number | undefined;
       void (async () => {
         while (!done) {
           const writer = new SegmentWriter(logFile, Math.max(0, fileSize(logFile) - rec.logSegmentStart));
@@ -503,7 +523,12 @@ export class JobRunner {
           if (tailError) this.log(`task ${i}: log stream ended: ${messageOf(tailError)}`);
           const verdict = await this.inspect(cluster, jobId);
           if (done) return;
-          if (verdict.kind !== 'running') return settle(verdict);
+          if (verdict.kind === 'unknown') {
+            unknownSince ??= this.now();
+            this.log(`task ${i}: ${verdict.reason}`);
+            if (this.now() - unknownSince >= this.deps.config.unknownGraceMs) return settle({ kind: 'preempted', reason: `${verdict.reason} (for ${Math.round((this.now() - unknownSince) / 1000)} s)` });
+          } else if (verdict.kind !== 'running') return settle(verdict);
+          else unknownSince = undefined;
           try {
             await delay(this.deps.config.pollMs, tailAbort.signal);
           } catch {
@@ -523,12 +548,12 @@ export class JobRunner {
   }
 
   /** Asks the infrastructure and the node agent where the run stands. */
-  private async inspect(cluster: string, jobId: number): Promise<Outcome | { kind: 'running' }> {
+  private async inspect(cluster: string, jobId: number): Promise<Outcome | { kind: 'running' } | { kind: 'unknown'; reason: string }> {
     let record: ClusterRecord | undefined;
     try {
       [record] = await this.deps.clusters.status({ refresh: true, names: [cluster] });
     } catch (e) {
-      return { kind: 'preempted', reason: `cluster status failed: ${messageOf(e)}` };
+      return { kind: 'unknown', reason: `cluster status failed: ${messageOf(e)}` };
     }
     if (!record) return { kind: 'preempted', reason: 'the cluster is gone (its nodes were terminated)' };
     if (record.status !== 'UP') return { kind: 'preempted', reason: `the cluster is ${record.status}${record.lastError ? ` (${record.lastError})` : ''}` };
@@ -536,7 +561,8 @@ export class JobRunner {
     try {
       jobs = await this.deps.clusters.queue(cluster);
     } catch (e) {
-      return { kind: 'preempted', reason: `the head node is unreachable: ${messageOf(e)}` };
+      // The refresh just reached every node, so this is most likely passing (busy agent or store).
+      return { kind: 'unknown', reason: `the job queue could not be read: ${messageOf(e)}` };
     }
     const job = jobs.find((j) => j.id === jobId);
     if (!job) return { kind: 'preempted', reason: `the node agent lost job ${jobId}` };

@@ -49,41 +49,49 @@ function orphansOf(state: ManagedJobsState, alive: (id: ProcessIdentity | undefi
     .map((j) => j.id);
 }
 
+/**
+ * Inside a store transaction: gives every orphaned non-terminal job a live controller with
+ * room, spawning new controllers for the rest. Returns what it did.
+ */
+export function placeOrphans(s: ManagedJobsState, options: Omit<SuperviseOptions, 'store'> = {}): SuperviseResult {
+  const alive = options.alive ?? isAlive;
+  const spawn = options.spawn ?? spawnControllerProcess;
+  const capacity = options.capacity ?? controllerCapacity();
+  const orphans = orphansOf(s, alive);
+  if (orphans.length === 0) return { orphans, spawned: [] };
+  for (const [k, c] of Object.entries(s.controllers)) if (!alive(c.identity)) delete s.controllers[k];
+  const load = new Map<string, number>();
+  for (const j of Object.values(s.jobs)) {
+    if (!isTerminal(j.status) && j.controller) load.set(controllerKey(j.controller), (load.get(controllerKey(j.controller)) ?? 0) + 1);
+  }
+  const hosts = Object.values(s.controllers)
+    .filter((c) => c.accepting)
+    .sort((a, b) => Number(sameProcess(b.identity, options.self)) - Number(sameProcess(a.identity, options.self)));
+  const unplaced: number[] = [];
+  for (const id of orphans) {
+    const host = hosts.find((c) => (load.get(controllerKey(c.identity)) ?? 0) < c.capacity);
+    if (!host) {
+      unplaced.push(id);
+      continue;
+    }
+    s.jobs[id].controller = host.identity;
+    load.set(controllerKey(host.identity), (load.get(controllerKey(host.identity)) ?? 0) + 1);
+  }
+  const spawned: ProcessIdentity[] = [];
+  for (let k = 0; k < unplaced.length; k += capacity) {
+    const ids = unplaced.slice(k, k + capacity);
+    const identity = spawn(ids);
+    spawned.push(identity);
+    s.controllers[controllerKey(identity)] = { identity, accepting: true, capacity, startedAt: Date.now() };
+    for (const id of ids) s.jobs[id].controller = identity;
+  }
+  return { orphans, spawned };
+}
+
 /** Gives every orphaned non-terminal job a live controller. Cheap when there is none (no lock). */
 export async function ensureControllers(options: SuperviseOptions): Promise<SuperviseResult> {
   const alive = options.alive ?? isAlive;
   if (orphansOf(await options.store.read(), alive).length === 0) return { orphans: [], spawned: [] };
-  const spawn = options.spawn ?? spawnControllerProcess;
-  const capacity = options.capacity ?? controllerCapacity();
-  return options.store.update((s) => {
-    const orphans = orphansOf(s, alive);
-    if (orphans.length === 0) return { orphans, spawned: [] };
-    for (const [k, c] of Object.entries(s.controllers)) if (!alive(c.identity)) delete s.controllers[k];
-    const load = new Map<string, number>();
-    for (const j of Object.values(s.jobs)) {
-      if (!isTerminal(j.status) && j.controller) load.set(controllerKey(j.controller), (load.get(controllerKey(j.controller)) ?? 0) + 1);
-    }
-    const hosts = Object.values(s.controllers)
-      .filter((c) => c.accepting)
-      .sort((a, b) => Number(sameProcess(b.identity, options.self)) - Number(sameProcess(a.identity, options.self)));
-    const unplaced: number[] = [];
-    for (const id of orphans) {
-      const host = hosts.find((c) => (load.get(controllerKey(c.identity)) ?? 0) < c.capacity);
-      if (!host) {
-        unplaced.push(id);
-        continue;
-      }
-      s.jobs[id].controller = host.identity;
-      load.set(controllerKey(host.identity), (load.get(controllerKey(host.identity)) ?? 0) + 1);
-    }
-    const spawned: ProcessIdentity[] = [];
-    for (let k = 0; k < unplaced.length; k += capacity) {
-      const ids = unplaced.slice(k, k + capacity);
-      const identity = spawn(ids);
-      spawned.push(identity);
-      s.controllers[controllerKey(identity)] = { identity, accepting: true, capacity, startedAt: Date.now() };
-      for (const id of ids) s.jobs[id].controller = identity;
-    }
-    return { orphans, spawned };
-  });
+  const { store, ...rest } = options;
+  return store.update((s) => placeOrphans(s, rest));
 }

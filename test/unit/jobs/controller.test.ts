@@ -243,7 +243,8 @@ test('a controller that died while launching adopts the run it had submitted', a
 });
 
 test('controllers take several jobs each up to their capacity, and never two controllers one job', async (t) => {
-  const h = createHarness(() => ({ lines: lines(5), exitCode: 0 }), {}, 3);
+  // Runs long enough that all 7 overlap.
+  const h = createHarness(() => ({ lines: lines(100), exitCode: 0 }), {}, 3);
   t.after(() => h.close());
   let maxLoad = 0;
   h.fake.events.on('launch', () => (maxLoad = Math.max(maxLoad, ...h.controllers.map((c) => c.controller.load))));

@@ -16,7 +16,7 @@ import type { ProcessIdentity } from '../../../engine/util/detached';
 import { FakeClusters, type RunScript } from './fakeClusters';
 import type { Task } from '../../../engine/task/types';
 
-export const TEST_CONFIG: ControllerConfig = { pollMs: 20, inspectMs: 300, launchBackoffMs: 20, maxLaunchRounds: 2, downAttempts: 3 };
+export const TEST_CONFIG: ControllerConfig = { pollMs: 20, inspectMs: 300, launchBackoffMs: 20, maxLaunchRounds: 2, downAttempts: 3, unknownGraceMs: 200 };
 
 export interface Harness {
   home: string;

@@ -1,0 +1,234 @@
+/**
+ * bench/jobs: managed-job controllers on `local`, real clusters, real detached controllers.
+ *
+ *  1. Recovery time: a job is preempted (nodes vanish, engine preemptCluster); we time
+ *     preemption -> detected (RECOVERING) -> running again (RUNNING, and the new run's first
+ *     output line), against the baseline of launching the same task on a fresh cluster.
+ *  2. Controller cost with N concurrent jobs (default 50 and 200): every job RUNNING (a
+ *     long sleep), then for a window we sample each controller process's RSS (and its private
+ *     part, RssAnon: the node binary's pages are shared between processes) and CPU
+ *     (utime+stime from /proc), and preempt a few jobs to see whether detection keeps up
+ *     ("falling behind" = detection slower than with one job). Run once per controller
+ *     capacity (jobs per controller process; 1 = SkyPilot's one process per job).
+ *
+ * Usage: npm run -s build && node --import tsx bench/jobs/index.ts [--jobs 50,200] [--capacity 25,1] [--window 20] [--recoveries 5]
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+}
+const JOB_COUNTS = arg('jobs', '50,200').split(',').map(Number);
+const CAPACITIES = arg('capacity', '25').split(',').map(Number);
+const WINDOW_S = Number(arg('window', '20'));
+const RECOVERIES = Number(arg('recoveries', '5'));
+const POLL_MS = Number(arg('poll', '2000'));
+const ROOT = path.join(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const TICKS_PER_S = 100;
+
+type Api = typeof import('../../engine/jobs/api');
+type Engine = typeof import('../../engine/cluster');
+
+function freshHome(extra: Record<string, string> = {}): string {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-jobs-'));
+  Object.assign(process.env, { SKYDECK_HOME: home, SKYDECK_SSH_CONFIG: path.join(home, 'ssh-config'), SKYDECK_JOBS_POLL_MS: String(POLL_MS), ...extra });
+  return home;
+}
+
+async function modules(): Promise<{ api: Api; engine: Engine; state: typeof import('../../engine/jobs/state'); load: typeof import('../../engine/task/load') }> {
+  return { api: await import('../../engine/jobs/api'), engine: await import('../../engine/cluster'), state: await import('../../engine/jobs/state'), load: await import('../../engine/task/load') };
+}
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+function procStat(pid: number): { cpuTicks: number; rssKb: number; anonKb: number } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    return { cpuTicks: Number(f[11]) + Number(f[12]), rssKb: kb('VmRSS'), anonKb: kb('RssAnon') };
+  } catch {
+    return undefined;
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : NaN;
+};
+const max = (xs: number[]) => Math.max(...xs);
+const f1 = (x: number) => x.toFixed(1);
+
+const TASK = (name: string) => `name: ${name}\nresources:\n  infra: local\n  use_spot: true\nrun: |\n  echo "start $(date +%s%3N)"\n  exec sleep 100000\n`;
+
+interface RecoverySample {
+  detectMs: number;
+  runningMs: number;
+  firstOutputMs: number;
+}
+
+/** Preempts `ids` (one at a time, 1 s apart) and times each recovery. */
+async function preemptAndTime(m: Awaited<ReturnType<typeof modules>>, ids: number[]): Promise<RecoverySample[]> {
+  const out: RecoverySample[] = [];
+  const store = m.state.openJobsStore();
+  for (const id of ids) {
+    const before = (await store.read()).jobs[id];
+    const recoveries = before.tasks[0].recoveries;
+    const log = path.join(process.env.SKYDECK_HOME!, 'managed_jobs', String(id), 'run.log');
+    await m.engine.preemptCluster(before.tasks[0].cluster);
+    const preemptedAt = Date.now();
+    const after = await until(
+      `job ${id} running again`,
+      async () => {
+        const j = (await store.read()).jobs[id];
+        return j.status === 'RUNNING' && j.tasks[0].recoveries === recoveries + 1 ? j : undefined;
+      },
+      120_000,
+      20,
+    );
+    const recovering = after.history.filter((h) => h.status === 'RECOVERING').at(-1)!.at;
+    const running = after.history.filter((h) => h.status === 'RUNNING').at(-1)!.at;
+    const started = await until(
+      `job ${id} first output`,
+      async () => {
+        const text = fs.readFileSync(log, 'utf8');
+        const seg = text.slice(text.lastIndexOf('[skydeck] ===='));
+        const mm = /start (\d+)/.exec(seg);
+        return mm ? Number(mm[1]) : undefined;
+      },
+      60_000,
+      20,
+    );
+    out.push({ detectMs: recovering - preemptedAt, runningMs: running - preemptedAt, firstOutputMs: started - preemptedAt });
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return out;
+}
+
+async function recoveryBench(): Promise<void> {
+  const home = freshHome();
+  const m = await modules();
+  const file = path.join(home, 'rec.yaml');
+  fs.writeFileSync(file, TASK('rec'));
+  try {
+    // Baseline: the same task launched on a fresh cluster (what a recovery must at least do).
+    const base: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now();
+      const task = m.load.loadTaskFile(file).tasks[0];
+      await m.engine.clusters.launch(task, { clusterName: `base-${i}`, detachRun: true });
+      base.push(Date.now() - t0);
+      await m.engine.clusters.down(`base-${i}`);
+    }
+    const id = await m.api.submitJob(m.load.loadTaskFile(file), {});
+    await until('job running', async () => ((await m.state.openJobsStore().read()).jobs[id].status === 'RUNNING' ? true : undefined), 60_000);
+    const samples = await preemptAndTime(m, Array(RECOVERIES).fill(id));
+    console.log(`\n== Recovery on local (${RECOVERIES} preemptions of one job, poll ${POLL_MS} ms) ==`);
+    console.log(`baseline: launch on a fresh cluster (engine, detached run): median ${median(base)} ms`);
+    console.log(`preemption -> detected (RECOVERING):      median ${median(samples.map((s) => s.detectMs))} ms, max ${max(samples.map((s) => s.detectMs))} ms (target < 5000)`);
+    console.log(`preemption -> running again (RUNNING):    median ${median(samples.map((s) => s.runningMs))} ms, max ${max(samples.map((s) => s.runningMs))} ms`);
+    console.log(`detected -> running again:                median ${median(samples.map((s) => s.runningMs - s.detectMs))} ms (ratio to baseline launch: ${f1(median(samples.map((s) => s.runningMs - s.detectMs)) / median(base))}x)`);
+    console.log(`preemption -> new run's first output:     median ${median(samples.map((s) => s.firstOutputMs))} ms`);
+    await m.api.cancelJobs([id]);
+    await m.api.waitTerminal([id], 120_000);
+  } finally {
+    await cleanup(home);
+  }
+}
+
+async function cleanup(home: string): Promise<void> {
+  const m = await modules();
+  const state = await m.state.openJobsStore().read();
+  const { isAlive } = await import('../../engine/util/detached');
+  for (const c of Object.values(state.controllers)) if (isAlive(c.identity)) process.kill(c.identity.pid, 'SIGKILL');
+  for (const j of Object.values(state.jobs)) if (isAlive(j.controller)) process.kill(j.controller!.pid, 'SIGKILL');
+  const names = (await m.engine.clusters.status()).map((c) => c.name);
+  await Promise.all(names.map((n) => m.engine.clusters.down(n).catch((e) => console.error(`down ${n}: ${e}`))));
+  fs.rmSync(home, { recursive: true, force: true });
+}
+
+async function scaleBench(jobs: number, capacity: number): Promise<void> {
+  const home = freshHome({ SKYDECK_JOBS_PER_CONTROLLER: String(capacity) });
+  const m = await modules();
+  const file = path.join(home, 'scale.yaml');
+  fs.writeFileSync(file, TASK('scale'));
+  const store = m.state.openJobsStore();
+  try {
+    const t0 = Date.now();
+    const ids: number[] = [];
+    for (let i = 0; i < jobs; i += 10) {
+      ids.push(...(await Promise.all(Array.from({ length: Math.min(10, jobs - i) }, () => m.api.submitJob(m.load.loadTaskFile(file), {})))));
+    }
+    const submitted = Date.now() - t0;
+    await until(
+      `all ${jobs} jobs running`,
+      async () => {
+        const s = await store.read();
+        return ids.every((id) => s.jobs[id].status === 'RUNNING') ? true : undefined;
+      },
+      30 * 60_000,
+      1000,
+    );
+    const allRunning = Date.now() - t0;
+    const pids = () => [...new Set(Object.values(store.readSync().jobs).filter((j) => j.controller).map((j) => j.controller!.pid))];
+    const start = new Map(pids().map((p) => [p, procStat(p)!]));
+    const rss: number[] = [];
+    const anon: number[] = [];
+    const totals: number[] = [];
+    const windowStart = Date.now();
+    while (Date.now() - windowStart < WINDOW_S * 1000) {
+      let total = 0;
+      for (const p of start.keys()) {
+        const s = procStat(p);
+        if (!s) continue;
+        rss.push(s.rssKb / 1024);
+        anon.push(s.anonKb / 1024);
+        total += s.rssKb / 1024;
+      }
+      totals.push(total);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const elapsed = (Date.now() - windowStart) / 1000;
+    const cpu = [...start].map(([p, s]) => ((procStat(p)?.cpuTicks ?? s.cpuTicks) - s.cpuTicks) / TICKS_PER_S / elapsed);
+    const victims = ids.filter((_, i) => i % Math.max(1, Math.floor(jobs / RECOVERIES)) === 0).slice(0, RECOVERIES);
+    const samples = await preemptAndTime(m, victims);
+    const load = os.loadavg()[0];
+    console.log(`\n== ${jobs} concurrent jobs, ${capacity} job(s) per controller: ${start.size} controller processes (poll ${POLL_MS} ms, load avg ${f1(load)} on ${os.cpus().length} cores) ==`);
+    console.log(`submit ${jobs} jobs: ${submitted} ms; all RUNNING after ${f1(allRunning / 1000)} s`);
+    console.log(`controller RSS per process: median ${f1(median(rss))} MB, max ${f1(max(rss))} MB (private/anon: median ${f1(median(anon))} MB, max ${f1(max(anon))} MB); target < 60 MB`);
+    console.log(`controllers' RSS summed: ${f1(median(totals))} MB = ${f1(median(totals) / jobs)} MB per job (private summed: ${f1((median(anon) * start.size))} MB)`);
+    console.log(`controller CPU over ${f1(elapsed)} s: total ${f1(cpu.reduce((a, b) => a + b, 0) * 100)}% of one core (${f1((cpu.reduce((a, b) => a + b, 0) * 100) / jobs)}% per job), max ${f1(max(cpu) * 100)}% per process`);
+    console.log(`preemption -> detected at this load: median ${median(samples.map((s) => s.detectMs))} ms, max ${max(samples.map((s) => s.detectMs))} ms; -> RUNNING again median ${median(samples.map((s) => s.runningMs))} ms`);
+    await m.api.cancelJobs('all');
+    await m.api.waitTerminal(ids, 10 * 60_000, undefined, 1000);
+  } finally {
+    await cleanup(home);
+  }
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(CLI) || !fs.existsSync(path.join(ROOT, 'dist', 'jobs-controller.js'))) throw new Error('Build first: npm run -s build');
+  await recoveryBench();
+  for (const n of JOB_COUNTS) for (const c of CAPACITIES) await scaleBench(n, c);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
