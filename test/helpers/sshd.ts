@@ -368,10 +368,11 @@ class Host implements SshHost {
 
   async startSshd(): Promise<void> {
     const flags = this.spec.netns ? ['-m', '-u', '-n'] : ['-m', '-u'];
-    this.sshd = spawn('nsenter', ['-t', String(this.sleeperPid), ...flags, SSHD, '-D', '-e', '-f', this.cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
-    await waitForLine(this.sshd, /Server listening on/, `sshd on ${this.name} (${this.host}:${this.port})`);
+    const sshd = spawn('nsenter', ['-t', String(this.sleeperPid), ...flags, SSHD, '-D', '-e', '-f', this.cfg], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.sshd = sshd;
+    await waitForLine(sshd, /Server listening on/, `sshd on ${this.name} (${this.host}:${this.port})`);
     // Keep draining its log so it never blocks on a full pipe.
-    this.sshd.stderr?.on('data', (c: Buffer) => {
+    sshd.stderr?.on('data', (c: Buffer) => {
       try {
         fs.appendFileSync(path.join(this.dir, `sshd_${this.name}.log`), c);
       } catch {
@@ -383,10 +384,11 @@ class Host implements SshHost {
 
   async stopSshd(): Promise<void> {
     if (!this.ns) return;
+    const stopping = this.sshd;
     const pids = pidsInMountNs(this.ns, 'sshd');
     killAll(pids);
     await waitGone(pids);
-    this.sshd = undefined;
+    if (this.sshd === stopping) this.sshd = undefined;
   }
 
   async kill(): Promise<void> {

@@ -112,6 +112,7 @@ lock() {
       rm -f "$A/lock"
       continue
     fi
+    [ -f "$AGENT" ] || die "the agent was removed from $A"
     n=$((n + 1))
     [ "$n" -gt 6000 ] && die "lock $A/lock held for over 60 s by pid ${owner:-?}"
     nap 0.01

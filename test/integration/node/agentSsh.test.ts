@@ -154,7 +154,8 @@ test('following a log survives a lost connection: resumes at the byte offset, no
     follow: true,
     onReconnect: () => {
       reconnects++;
-      if (reconnects === 1) hostOps.push(h2.startSshd());
+      // Restart only once the stop has completed (both are asynchronous).
+      if (reconnects === 1) hostOps.push(Promise.all(hostOps).then(() => h2.startSshd()));
     },
     onData: (s) => {
       log += s;
