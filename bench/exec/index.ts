@@ -103,18 +103,20 @@ function localBench(): void {
   }
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-local-'));
   const env = { ...process.env, SKYDECK_HOME: home, SKYDECK_SSH_CONFIG: path.join(home, 'ssh_config') };
-  const time = (args: string[]): number => {
+  const time = (args: string[], script: string[] = [CLI]): number => {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [...script, ...args], { env, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`skydeck ${args.join(' ')} failed: ${r.stderr}`);
     return Number(process.hrtime.bigint() - t0) / 1e6;
   };
   try {
     const runs = Math.max(3, Math.min(RUNS, 7));
     const base: number[] = [];
+    const bare: number[] = [];
     const launch: number[] = [];
     const relaunch: number[] = [];
     for (let i = 0; i < runs; i++) {
+      bare.push(time(['0'], ['-e']));
       base.push(time(['--version']));
       launch.push(time(['launch', 'echo hi', '-c', `b${i}`, '-y', '--infra', 'local']));
       relaunch.push(time(['launch', 'echo again', '-c', `b${i}`, '-y']));
@@ -124,6 +126,7 @@ function localBench(): void {
     console.log(`local launch-to-finished, new cluster (CLI, median of ${runs}): ${fmt(l)}   [min ${fmt(Math.min(...launch))}] (target < 1500 ms)`);
     console.log(`local launch onto the existing cluster (CLI, median of ${runs}): ${fmt(median(relaunch))}`);
     console.log(`baseline \`skydeck --version\` (CLI start-up, median of ${runs}):  ${fmt(median(base))}   ratio ${(l / median(base)).toFixed(1)}x`);
+    console.log(`baseline \`node -e 0\` (median of ${runs}):                      ${fmt(median(bare))}   launch minus node start-up: ${fmt(l - median(bare))}`);
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
   }
