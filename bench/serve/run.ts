@@ -103,11 +103,37 @@ http {
   return file;
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* gone */
+    }
+  }
+  return ticks / 100; // USER_HZ
+}
+
+/** nginx's worker processes (children of the master). */
+function childPids(pid: number): number[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
 interface Result {
   rps: number;
   p50: number;
   p99: number;
   errors: number;
+  /** CPU microseconds the proxy process used per request (independent of machine load, mostly). */
+  cpuUsPerReq?: number;
 }
 
 function toMs(v: string): number {
@@ -142,10 +168,10 @@ async function main(): Promise<void> {
     // Bundled like dist/cli.js, so the load balancer runs as it ships (no TypeScript loader).
     const lbJs = path.join(dir, 'lb.js');
     buildSync({ entryPoints: [path.join(here, 'lbProcess.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: lbJs, logLevel: 'warning' });
-    await startProcess(process.execPath, [lbJs, String(lbPort), replicas.map((r) => `http://${r}`).join(',')], 'ready');
+    const lbProc = await startProcess(process.execPath, [lbJs, String(lbPort), replicas.map((r) => `http://${r}`).join(',')], 'ready');
     const nginxPort = replicaPort + 2000;
     const nginxBin = has('nginx') && fs.existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
-    await startProcess(nginxBin, ['-c', nginxConfig(dir, nginxPort, replicas), '-p', dir, '-g', 'daemon off;']);
+    const nginxProc = await startProcess(nginxBin, ['-c', nginxConfig(dir, nginxPort, replicas), '-p', dir, '-g', 'daemon off;']);
     const targets: [string, string][] = [
       ['direct (1 replica)', `http://${replicas[0]}/`],
       ['skydeck lb (2 replicas)', `http://127.0.0.1:${lbPort}/`],
@@ -161,7 +187,10 @@ async function main(): Promise<void> {
     for (const [, url] of targets) wrk(url, 1); // warm-up (JIT, keep-alive pools)
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, url] of targets) {
+        const pids = name.startsWith('skydeck') ? [lbProc.pid!] : name.startsWith('nginx') ? childPids(nginxProc.pid!) : [];
+        const before = cpuSeconds(pids);
         const r = wrk(url, SECONDS);
+        if (pids.length) r.cpuUsPerReq = ((cpuSeconds(pids) - before) * 1e6) / (r.rps * SECONDS);
         const prev = best.get(name);
         if (!prev || r.rps > prev.rps) best.set(name, r);
         const l = wrk(url, Math.max(2, SECONDS / 2), LATENCY_CONNECTIONS);
@@ -184,6 +213,9 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`lb / nginx throughput: ${((lb.rps / ng.rps) * 100).toFixed(1)}%  (target >= 70%)`);
     console.log(`lb added p50 (c=${LATENCY_CONNECTIONS}): ${(lbl.p50 - dl.p50).toFixed(3)} ms  (target < 1 ms); nginx added p50: ${(ngl.p50 - dl.p50).toFixed(3)} ms`);
+    if (lb.cpuUsPerReq && ng.cpuUsPerReq) {
+      console.log(`proxy CPU per request: lb ${lb.cpuUsPerReq.toFixed(1)} us, nginx ${ng.cpuUsPerReq.toFixed(1)} us (ratio ${(ng.cpuUsPerReq / lb.cpuUsPerReq * 100).toFixed(1)}%)`);
+    }
     console.log(`lb / direct throughput: ${((lb.rps / d.rps) * 100).toFixed(1)}%; nginx / direct: ${((ng.rps / d.rps) * 100).toFixed(1)}%`);
   } finally {
     for (const c of children) c.kill('SIGTERM');
