@@ -407,7 +407,7 @@ cmd_status() {
 # "status=<STATUS> exit=<code> size=<bytes>" on stderr. Reads through one open fd with
 # builtins (no fork per poll); NUL bytes in logs are dropped.
 cmd_tail() {
-  local id="$1" off="${2:-0}" follow="${3:-0}" final chunk open=0 skip beat=0
+  local id="$1" off="${2:-0}" follow="${3:-0}" final chunk open=0 skip beat=0 quiet=0 last_off=-1
   local J="$JOBS/$id" LC_ALL=C
   [ -f "$J.meta" ] || { printf 'status=NOT_FOUND exit=- size=0\n' >&2; exit 3; }
   while :; do
@@ -437,12 +437,15 @@ cmd_tail() {
       fi
     fi
     [ "$final" = 1 ] && break
-    nap 0.1
+    # Poll fast while output flows or the job just started, slower when it is quiet.
+    if [ "$off" != "$last_off" ]; then quiet=0; else quiet=$((quiet + 1)); fi
+    last_off="$off"
+    if [ "$quiet" -lt 40 ]; then nap 0.05; else nap 0.25; fi
     # Heartbeat on stderr: once the client is gone (aborted follow, lost connection) the
     # write fails (SIGPIPE/EPIPE) and this loop ends instead of polling until the job ends.
-    beat=$((beat + 1))
-    if [ "$beat" -ge 10 ]; then
-      beat=0
+    now
+    if [ $((NOW - beat)) -ge 1000 ]; then
+      beat="$NOW"
       printf '.' >&2 || exit 0
     fi
   done

@@ -257,6 +257,13 @@ test('autostop: idle time resets with jobs; the hook runs once idle >= N minutes
   const idle = await c.agent.idleState();
   assert.ok(idle.triggeredAt && idle.triggeredAt - endedAt >= 300, `fired ${idle.triggeredAt! - endedAt} ms after the job ended`);
   assert.ok(idle.idleMinutes >= 1);
+  // New activity re-arms it: the fired mark is cleared and the idle timer restarts.
+  fs.rmSync(marker);
+  const again = await c.agent.submit(job(c, 'echo again'));
+  await finish(c.agent, again);
+  const rearmed = await c.agent.idleState();
+  assert.ok(rearmed.triggeredAt === undefined || rearmed.triggeredAt > (idle.triggeredAt as number), 'fired mark cleared or newer');
+  await waitFor('autostop to fire again', () => (fs.existsSync(marker) ? true : undefined));
   // Disabling autostop is reported.
   await c.agent.setAutostop(-1, false);
   assert.equal((await c.agent.idleState()).autostop, null);
