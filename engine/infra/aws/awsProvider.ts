@@ -319,6 +319,3 @@ export class AwsProvider implements Provider {
   }
 }
 
-export function createProvider(options?: CloudProviderOptions): Provider {
-  return new AwsProvider(options);
-}

@@ -339,6 +339,3 @@ export class AzureProvider implements Provider {
   }
 }
 
-export function createProvider(options?: CloudProviderOptions): Provider {
-  return new AzureProvider(options);
-}

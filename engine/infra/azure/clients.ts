@@ -9,7 +9,9 @@ import * as tls from 'node:tls';
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { ResourceManagementClient } from '@azure/arm-resources';
-import { tokenCredential, type AzureCredentials } from './credentials';
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import { AzureCliCredential, EnvironmentCredential, WorkloadIdentityCredential } from '@azure/identity';
+import type { AzureCredentials } from './credentials';
 
 export interface AzureClients {
   subscriptionId: string;
@@ -30,6 +32,26 @@ function commonOptions(): Record<string, unknown> {
     opts.tlsOptions = { ca: [...tls.rootCertificates, fs.readFileSync(process.env.SKYDECK_AZURE_CA_FILE, 'utf8')] };
   }
   return opts;
+}
+
+class StaticTokenCredential implements TokenCredential {
+  constructor(private readonly token: string) {}
+  async getToken(): Promise<AccessToken> {
+    return { token: this.token, expiresOnTimestamp: Date.now() + 3600_000 };
+  }
+}
+
+function tokenCredential(creds: AzureCredentials, env: NodeJS.ProcessEnv = process.env): TokenCredential {
+  switch (creds.kind) {
+    case 'token':
+      return new StaticTokenCredential(env.SKYDECK_AZURE_ACCESS_TOKEN as string);
+    case 'environment':
+      return new EnvironmentCredential();
+    case 'workload':
+      return new WorkloadIdentityCredential();
+    default:
+      return new AzureCliCredential();
+  }
 }
 
 let cached: { key: string; clients: AzureClients } | undefined;

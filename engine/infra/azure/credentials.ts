@@ -9,8 +9,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { AccessToken, TokenCredential } from '@azure/identity';
-import { AzureCliCredential, EnvironmentCredential, WorkloadIdentityCredential } from '@azure/identity';
 
 export interface AzureCredentials {
   found: boolean;
@@ -64,24 +62,4 @@ export function findAzureCredentials(env: NodeJS.ProcessEnv = process.env): Azur
   }
   const subName = defaultSub && defaultSub.id === subscriptionId && defaultSub.name ? ` (${defaultSub.name})` : '';
   return { ...found, found: true, subscriptionId, description: `${found.description}, subscription ${subscriptionId}${subName}` };
-}
-
-class StaticTokenCredential implements TokenCredential {
-  constructor(private readonly token: string) {}
-  async getToken(): Promise<AccessToken> {
-    return { token: this.token, expiresOnTimestamp: Date.now() + 3600_000 };
-  }
-}
-
-export function tokenCredential(creds: AzureCredentials, env: NodeJS.ProcessEnv = process.env): TokenCredential {
-  switch (creds.kind) {
-    case 'token':
-      return new StaticTokenCredential(env.SKYDECK_AZURE_ACCESS_TOKEN as string);
-    case 'environment':
-      return new EnvironmentCredential();
-    case 'workload':
-      return new WorkloadIdentityCredential();
-    default:
-      return new AzureCliCredential();
-  }
 }

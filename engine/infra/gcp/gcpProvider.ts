@@ -395,6 +395,3 @@ export class GcpProvider implements Provider {
   }
 }
 
-export function createProvider(options?: CloudProviderOptions): Provider {
-  return new GcpProvider(options);
-}

@@ -88,10 +88,10 @@ describe('azure provider against the fake Resource Manager', { timeout: 120_000 
   });
 
   it('the fake is trusted through NODE_EXTRA_CA_CERTS in a child process (how the CLI runs)', async () => {
-    const script = `require('tsx/cjs'); const { createProvider } = require(${JSON.stringify(path.resolve(__dirname, '../../../engine/infra/azure/index.ts'))}); createProvider().check().then((c) => { console.log(JSON.stringify(c)); });`;
+    const script = `const { createProvider } = require(${JSON.stringify(path.resolve(__dirname, '../../../engine/infra/azure/index.ts'))}); createProvider().check().then((c) => { console.log(JSON.stringify(c)); });`;
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: az.certFile };
     delete env.SKYDECK_AZURE_CA_FILE;
-    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], { env, timeout: 60_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], { env, timeout: 60_000 });
     const c = JSON.parse(stdout.trim().split('\n').pop() as string) as { enabled: boolean; reason: string };
     assert.equal(c.enabled, true, c.reason);
   });

@@ -1,0 +1,17 @@
+/** The `aws` provider entry (bundle dist/providers/aws.js); the EC2 SDK loads on first real use. */
+import type { Provider } from '../provider';
+import type { CloudProviderOptions } from '../cloud/options';
+import { lazyProvider } from '../cloud/lazyProvider';
+import { findAwsCredentials } from './credentials';
+
+export function createProvider(options?: CloudProviderOptions): Provider {
+  return lazyProvider({
+    name: 'aws',
+    canStop: true,
+    quickCheck: () => {
+      const src = findAwsCredentials();
+      return src.found ? undefined : { enabled: false, reason: src.description };
+    },
+    load: async () => new (await import('./awsProvider')).AwsProvider(options),
+  });
+}

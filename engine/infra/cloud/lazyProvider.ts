@@ -1,0 +1,35 @@
+/**
+ * A provider whose SDK-backed implementation is evaluated on first real use. The registry
+ * already loads each provider bundle lazily, but `skydeck check` loads every one of them:
+ * with this wrapper a cloud without credentials answers from files and the environment
+ * alone, without evaluating its SDK (esbuild keeps in-bundle dynamic imports lazy).
+ */
+import type { ClusterHandle, CredentialCheck, LaunchRequest, NodeInfo, Provider } from '../provider';
+import type { Transport } from '../../node/transport';
+import { sshTransportFor } from './transport';
+
+export function lazyProvider(spec: {
+  name: string;
+  canStop: boolean;
+  /** A disabled result when credentials are plainly missing; undefined to ask the cloud. */
+  quickCheck: () => CredentialCheck | undefined;
+  load: () => Promise<Provider>;
+}): Provider {
+  let impl: Promise<Provider> | undefined;
+  const get = () => (impl ??= spec.load());
+  return {
+    name: spec.name,
+    canStop: spec.canStop,
+    async check(): Promise<CredentialCheck> {
+      return spec.quickCheck() ?? (await get()).check();
+    },
+    launch: async (request: LaunchRequest) => (await get()).launch(request),
+    query: async (handle: ClusterHandle) => (await get()).query(handle),
+    stop: async (handle: ClusterHandle) => (await get()).stop(handle),
+    start: async (handle: ClusterHandle) => (await get()).start(handle),
+    terminate: async (handle: ClusterHandle) => (await get()).terminate(handle),
+    openPorts: async (handle: ClusterHandle, ports: string[]) => (await get()).openPorts(handle, ports),
+    // SSH needs no SDK.
+    transport: (_handle: ClusterHandle, node: NodeInfo): Transport => sshTransportFor(node),
+  };
+}

@@ -1,0 +1,17 @@
+/** The `gcp` provider entry (bundle dist/providers/gcp.js); the Compute SDK loads on first real use. */
+import type { Provider } from '../provider';
+import type { CloudProviderOptions } from '../cloud/options';
+import { lazyProvider } from '../cloud/lazyProvider';
+import { findGcpCredentials } from './credentials';
+
+export function createProvider(options?: CloudProviderOptions): Provider {
+  return lazyProvider({
+    name: 'gcp',
+    canStop: true,
+    quickCheck: () => {
+      const creds = findGcpCredentials();
+      return creds.found ? undefined : { enabled: false, reason: creds.description };
+    },
+    load: async () => new (await import('./gcpProvider')).GcpProvider(options),
+  });
+}
