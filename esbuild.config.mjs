@@ -15,6 +15,9 @@ const common = {
   target: 'node20',
   sourcemap: !production,
   minify: production,
+  // Errors are recognised by class name across bundles (isProvisionError, SkyDeckError.name):
+  // minified names would break that, so keep them.
+  keepNames: true,
   logLevel: 'warning',
   legalComments: 'none',
 };
