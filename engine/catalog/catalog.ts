@@ -28,19 +28,18 @@ export interface InstanceTypeInfo {
   acceleratorPricedApart: boolean;
   hasGpuInfo: boolean;
   arch?: string;
-  rows: number[];
+  /** Row indexes into the cloud's table (a view of one shared array). */
+  rows: Int32Array;
   /** Cheapest known on-demand / spot price over all rows (NaN when none is known). */
   minPrice: number;
   minSpot: number;
-  /** zone (or region when the cloud has no zones) string id -> row. */
-  rowByPlace: Map<number, number>;
 }
 
 /** GCP accelerator rows without an instance type (attachable GPUs and TPUs), per name and count. */
 export interface AttachableGroup {
   name: string;
   count: number;
-  rows: number[];
+  rows: Int32Array;
   gpuMemoryGb?: number;
 }
 
@@ -82,7 +81,11 @@ export class Catalog {
   }
 
   addCloud(cloud: CatalogCloud, csv: Uint8Array, source: string): CloudCatalog {
-    const table = parseVmsCsv(cloud, csv, this.strings);
+    return this.addTable(cloud, parseVmsCsv(cloud, csv, this.strings), source);
+  }
+
+  /** Adds an already parsed table (its string ids must come from this catalog's interner). */
+  addTable(cloud: CatalogCloud, table: VmTable, source: string): CloudCatalog {
     const cc = indexTable(cloud, table, this.strings, source);
     this.clouds.set(cloud, cc);
     this.acceleratorNamesCache = undefined;
@@ -130,68 +133,84 @@ export class Catalog {
   }
 }
 
-function minIgnoringNaN(a: number, b: number): number {
-  if (Number.isNaN(a)) return b;
-  if (Number.isNaN(b)) return a;
-  return a < b ? a : b;
-}
-
+/**
+ * Builds the indexes in a few passes over the typed-array columns, with no allocation per
+ * row: rows are grouped per instance type by a counting sort into one Int32Array (each
+ * type gets a view), regions/zones and accelerator names are marked in arrays indexed by
+ * string id. Only per-type and per-group objects are created.
+ */
 function indexTable(cloud: CatalogCloud, t: VmTable, strings: Interner, source: string): CloudCatalog {
-  const byId: (InstanceTypeInfo | undefined)[] = [];
-  const types = new Map<string, InstanceTypeInfo>();
-  const attachableByKey = new Map<string, AttachableGroup>();
-  const regionZones = new Map<number, Set<number>>();
-  const acceleratorNames = new Set<string>();
-  for (let r = 0; r < t.size; r++) {
-    const reg = t.region[r];
+  const nIds = strings.values.length;
+  const n = t.size;
+  const typeCount = new Int32Array(nIds);
+  const firstRow = new Int32Array(nIds).fill(-1);
+  const minPrice = new Float64Array(nIds).fill(NaN);
+  const minSpot = new Float64Array(nIds).fill(NaN);
+  const zoneRegion = new Int32Array(nIds).fill(-1);
+  const regionSeen = new Uint8Array(nIds);
+  const accSeen = new Uint8Array(nIds);
+  const attachableByKey = new Map<string, { name: string; count: number; rows: number[]; gpuMemoryGb?: number }>();
+  const { instanceType, accName, region, zone, price, spotPrice, accCount } = t;
+  for (let r = 0; r < n; r++) {
+    const reg = region[r];
     if (reg >= 0) {
-      let zs = regionZones.get(reg);
-      if (!zs) regionZones.set(reg, (zs = new Set()));
-      if (t.zone[r] >= 0) zs.add(t.zone[r]);
+      regionSeen[reg] = 1;
+      const z = zone[r];
+      if (z >= 0) zoneRegion[z] = reg;
     }
-    const it = t.instanceType[r];
-    const acc = t.accName[r];
-    if (acc >= 0) acceleratorNames.add(strings.get(acc));
+    const it = instanceType[r];
+    const acc = accName[r];
+    if (acc >= 0) accSeen[acc] = 1;
     if (it >= 0) {
-      let info = byId[it];
-      if (!info) {
-        const name = strings.get(it);
-        const hostAcc = cloud === 'gcp' ? GCP_INSTANCE_TYPE_TO_ACC[name] : undefined;
-        info = {
-          cloud,
-          name,
-          vcpus: t.vcpus[r],
-          memoryGb: t.memoryGb[r],
-          accelerator: acc >= 0 && !Number.isNaN(t.accCount[r]) ? { name: strings.get(acc), count: t.accCount[r] } : hostAcc ? { ...hostAcc } : undefined,
-          gpuMemoryGb: Number.isNaN(t.gpuMemoryGb[r]) ? undefined : t.gpuMemoryGb[r],
-          acceleratorPricedApart: !!hostAcc && acc < 0,
-          hasGpuInfo: t.hasGpuInfo[r] === 1,
-          arch: t.arch[r] >= 0 ? strings.get(t.arch[r]) : undefined,
-          rows: [],
-          minPrice: NaN,
-          minSpot: NaN,
-          rowByPlace: new Map(),
-        };
-        byId[it] = info;
-        types.set(name, info);
-      }
-      info.rows.push(r);
-      info.minPrice = minIgnoringNaN(info.minPrice, t.price[r]);
-      info.minSpot = minIgnoringNaN(info.minSpot, t.spotPrice[r]);
-      const place = t.zone[r] >= 0 ? t.zone[r] : reg;
-      if (!info.rowByPlace.has(place)) info.rowByPlace.set(place, r);
+      if (typeCount[it]++ === 0) firstRow[it] = r;
+      const p = price[r];
+      if (p === p && !(minPrice[it] <= p)) minPrice[it] = p;
+      const sp = spotPrice[r];
+      if (sp === sp && !(minSpot[it] <= sp)) minSpot[it] = sp;
     } else if (acc >= 0) {
-      const name = strings.get(acc);
-      const count = t.accCount[r];
-      const key = `${name.toLowerCase()}\u0000${count}`;
+      const count = accCount[r];
+      const key = `${acc}|${count}`;
       let g = attachableByKey.get(key);
       if (!g) {
-        g = { name, count, rows: [], gpuMemoryGb: Number.isNaN(t.gpuMemoryGb[r]) ? undefined : t.gpuMemoryGb[r] };
+        g = { name: strings.get(acc), count, rows: [], gpuMemoryGb: Number.isNaN(t.gpuMemoryGb[r]) ? undefined : t.gpuMemoryGb[r] };
         attachableByKey.set(key, g);
       }
       g.rows.push(r);
     }
   }
+  // Counting sort of rows by instance type: one Int32Array, a view per type.
+  const start = new Int32Array(nIds + 1);
+  for (let id = 0; id < nIds; id++) start[id + 1] = start[id] + typeCount[id];
+  const fill = start.slice(0, nIds);
+  const sortedRows = new Int32Array(start[nIds]);
+  for (let r = 0; r < n; r++) {
+    const it = instanceType[r];
+    if (it >= 0) sortedRows[fill[it]++] = r;
+  }
+  const types = new Map<string, InstanceTypeInfo>();
+  for (let id = 0; id < nIds; id++) {
+    if (typeCount[id] === 0) continue;
+    const r = firstRow[id];
+    const name = strings.get(id);
+    const acc = accName[r];
+    const hostAcc = cloud === 'gcp' ? GCP_INSTANCE_TYPE_TO_ACC[name] : undefined;
+    types.set(name, {
+      cloud,
+      name,
+      vcpus: t.vcpus[r],
+      memoryGb: t.memoryGb[r],
+      accelerator: acc >= 0 && !Number.isNaN(accCount[r]) ? { name: strings.get(acc), count: accCount[r] } : hostAcc ? { ...hostAcc } : undefined,
+      gpuMemoryGb: Number.isNaN(t.gpuMemoryGb[r]) ? undefined : t.gpuMemoryGb[r],
+      acceleratorPricedApart: !!hostAcc && acc < 0,
+      hasGpuInfo: t.hasGpuInfo[r] === 1,
+      arch: t.arch[r] >= 0 ? strings.get(t.arch[r]) : undefined,
+      rows: sortedRows.subarray(start[id], start[id + 1]),
+      minPrice: minPrice[id],
+      minSpot: minSpot[id],
+    });
+  }
+  const acceleratorNames = new Set<string>();
+  for (let id = 0; id < nIds; id++) if (accSeen[id]) acceleratorNames.add(strings.get(id));
   const typesLower = new Map<string, InstanceTypeInfo>();
   const typesByAccelerator = new Map<string, InstanceTypeInfo[]>();
   const cpuTypes: InstanceTypeInfo[] = [];
@@ -211,15 +230,41 @@ function indexTable(cloud: CatalogCloud, t: VmTable, strings: Interner, source: 
     const k = g.name.toLowerCase();
     let list = attachable.get(k);
     if (!list) attachable.set(k, (list = []));
-    list.push(g);
+    list.push({ ...g, rows: Int32Array.from(g.rows) });
   }
   for (const list of attachable.values()) list.sort((a, b) => a.count - b.count);
-  const regions = new Map<string, string[]>();
-  for (const [reg, zs] of [...regionZones.entries()].sort((a, b) => strings.get(a[0]).localeCompare(strings.get(b[0])))) {
-    regions.set(strings.get(reg), [...zs].map((z) => strings.get(z)).sort());
+  const zonesOf = new Map<number, string[]>();
+  for (let id = 0; id < nIds; id++) {
+    const reg = zoneRegion[id];
+    if (reg < 0) continue;
+    let zs = zonesOf.get(reg);
+    if (!zs) zonesOf.set(reg, (zs = []));
+    zs.push(strings.get(id));
   }
+  const regionNames: [string, number][] = [];
+  for (let id = 0; id < nIds; id++) if (regionSeen[id]) regionNames.push([strings.get(id), id]);
+  regionNames.sort((a, b) => a[0].localeCompare(b[0]));
+  const regions = new Map<string, string[]>();
+  for (const [name, id] of regionNames) regions.set(name, (zonesOf.get(id) ?? []).sort());
   return { cloud, table: t, types, typesLower, typesByAccelerator, attachable, cpuTypes, regions, acceleratorNames, source };
 }
+
+/** The row of an instance type in a zone (or region, for clouds without zones); -1 if none. Lazily indexed. */
+export function rowAtPlace(cc: CloudCatalog, info: InstanceTypeInfo, place: number): number {
+  let m = placeIndex.get(info);
+  if (!m) {
+    m = new Map();
+    const t = cc.table;
+    for (const r of info.rows) {
+      const p = t.zone[r] >= 0 ? t.zone[r] : t.region[r];
+      if (!m.has(p)) m.set(p, r);
+    }
+    placeIndex.set(info, m);
+  }
+  return m.get(place) ?? -1;
+}
+
+const placeIndex = new WeakMap<InstanceTypeInfo, Map<number, number>>();
 
 /** Ascending price order with unknown (NaN) prices last. */
 export function cmpPrice(a: number, b: number): number {

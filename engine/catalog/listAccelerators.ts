@@ -157,7 +157,7 @@ export function listAcceleratorCounts(cat: Catalog, filter: ListFilter = {}): Ac
   };
   for (const cc of cat.clouds.values()) {
     if (filter.cloud && filter.cloud !== cc.cloud) continue;
-    const inRegion = (rows: number[]) => !regionRe || rows.some((r) => regionRe.test(cat.str(cc.table.region[r])));
+    const inRegion = (rows: Int32Array) => !regionRe || rows.some((r) => regionRe.test(cat.str(cc.table.region[r])));
     for (const list of cc.typesByAccelerator.values()) for (const info of list) if (!info.acceleratorPricedApart && info.hasGpuInfo && inRegion(info.rows)) add(info.accelerator!.name, info.accelerator!.count, cc.cloud);
     for (const groups of cc.attachable.values()) for (const g of groups) if (inRegion(g.rows)) add(g.name, g.count, cc.cloud);
   }

@@ -6,7 +6,7 @@
  * CPU families when nothing is asked for, GCP GPUs paired with host VMs zone by zone.
  */
 import type { QuantitySpec } from '../task/types';
-import { cmpPrice, type Catalog, type CatalogCloud, type CloudCatalog, type InstanceTypeInfo } from './catalog';
+import { cmpPrice, rowAtPlace, type Catalog, type CatalogCloud, type CloudCatalog, type InstanceTypeInfo } from './catalog';
 import {
   DEFAULT_MEMORY_CPU_RATIO,
   DEFAULT_NUM_VCPUS,
@@ -108,7 +108,7 @@ function placeMatches(cat: Catalog, cc: CloudCatalog, r: number, region?: string
 }
 
 /** GPU (attachable) rows of one name and count in a GCP catalog. */
-function attachableRows(cc: CloudCatalog, name: string, count: number): number[] | undefined {
+function attachableRows(cc: CloudCatalog, name: string, count: number): Int32Array | undefined {
   const groups = cc.attachable.get(name.toLowerCase());
   const g = groups?.find((x) => sameCount(x.count, count));
   return g?.rows;
@@ -136,12 +136,12 @@ export function offeredAccelerators(cc: CloudCatalog, name: string, minCount = 0
 }
 
 /** Instance types to consider for the request (before location and price filters). */
-function shapeCandidates(cc: CloudCatalog, q: OfferQuery): { types: InstanceTypeInfo[]; gpuRows?: number[]; reason?: NoOfferReason } {
+function shapeCandidates(cc: CloudCatalog, q: OfferQuery): { types: InstanceTypeInfo[]; gpuRows?: Int32Array; reason?: NoOfferReason } {
   const acc = q.accelerator;
   if (q.instanceType) {
     const info = cc.types.get(q.instanceType) ?? cc.typesLower.get(q.instanceType.toLowerCase());
     if (!info) return { types: [], reason: { kind: 'unknown-instance-type', instanceType: q.instanceType, closest: closestNames(cc, q.instanceType) } };
-    let gpuRows: number[] | undefined;
+    let gpuRows: Int32Array | undefined;
     if (acc) {
       if (info.accelerator) {
         if (info.accelerator.name.toLowerCase() !== acc.name.toLowerCase() || !sameCount(info.accelerator.count, acc.count)) {
@@ -254,8 +254,8 @@ export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, ho
       const place = t.zone[g] >= 0 ? t.zone[g] : t.region[g];
       let bestOffer: Offer | undefined;
       for (const h of hosts) {
-        const r = h.rowByPlace.get(place);
-        if (r === undefined) continue;
+        const r = rowAtPlace(cc, h, place);
+        if (r < 0) continue;
         located++;
         const o = rowOffer(cat, cc, h, r, g, acc);
         if (hostSelection === 'perZone') {

@@ -11,6 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Catalog, CATALOG_CLOUDS, type CatalogCloud } from './catalog';
 import { scheduleHostedRefresh } from './hosted';
+import { indexCacheEnabled, readCachedTable, writeCachedTable } from './indexCache';
+import { parseVmsCsv } from './table';
 import { bundledCatalogDir, cacheCatalogDir, type CatalogFile } from './locations';
 
 export type { CatalogFile, CatalogOrigin } from './locations';
@@ -49,7 +51,13 @@ export function loadCatalogFiles(files: CatalogFile[]): Catalog {
     }
     const cloud = f.file.split('/')[0] as CatalogCloud;
     try {
-      cat.addCloud(cloud, fs.readFileSync(f.path), `${f.origin}:${f.path}`);
+      const useCache = indexCacheEnabled();
+      let table = useCache ? readCachedTable(cloud, f.path, cat.strings) : undefined;
+      if (!table) {
+        table = parseVmsCsv(cloud, fs.readFileSync(f.path), cat.strings);
+        if (useCache) writeCachedTable(cloud, f.path, table, cat.strings);
+      }
+      cat.addTable(cloud, table, `${f.origin}:${f.path}`);
     } catch (err) {
       // A broken file (a user's hand edit, a truncated download) must not take every
       // other cloud down with it: skip it and say where it is.

@@ -130,3 +130,39 @@ test('a broken catalog file is skipped with a warning, other clouds still load',
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('binary index cache: a second load maps the same columns, and a changed source is parsed again', (t) => {
+  const home = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'skydeck-idx-'));
+  const saved = { home: process.env.SKYDECK_HOME, idx: process.env.SKYDECK_CATALOG_INDEX_CACHE };
+  process.env.SKYDECK_HOME = home;
+  process.env.SKYDECK_CATALOG_INDEX_CACHE = '1';
+  t.after(() => {
+    for (const [k, v] of [['SKYDECK_HOME', saved.home], ['SKYDECK_CATALOG_INDEX_CACHE', saved.idx]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+  const dir = path.join(home, 'src');
+  fs.mkdirSync(path.join(dir, 'gcp'), { recursive: true });
+  fs.copyFileSync(path.join(REFERENCE_CATALOGS, 'gcp', 'vms.csv'), path.join(dir, 'gcp', 'vms.csv'));
+  const first = loadCatalogDir(dir);
+  const files = fs.readdirSync(path.join(home, 'catalogs', '.index'));
+  assert.equal(files.length, 1);
+  assert.match(files[0], /^gcp-[0-9a-f]{16}\.bin$/);
+  const second = loadCatalogDir(dir);
+  const a = first.clouds.get('gcp')!.table;
+  const b = second.clouds.get('gcp')!.table;
+  assert.equal(b.size, a.size);
+  for (let i = 0; i < a.size; i += 7) {
+    for (const c of ['instanceType', 'accName', 'region', 'zone', 'arch'] as const) assert.equal(second.str(b[c][i]), first.str(a[c][i]), `${c} row ${i}`);
+    for (const c of ['accCount', 'vcpus', 'memoryGb', 'price', 'spotPrice', 'gpuMemoryGb'] as const) assert.ok(Object.is(b[c][i], a[c][i]), `${c} row ${i}`);
+    assert.equal(b.hasGpuInfo[i], a.hasGpuInfo[i]);
+  }
+  assert.deepEqual([...second.clouds.get('gcp')!.regions.keys()], [...first.clouds.get('gcp')!.regions.keys()]);
+  // Change the source: the stale copy is not used.
+  fs.appendFileSync(path.join(dir, 'gcp', 'vms.csv'), 'zz-new-1,1.0,1.0,,,,us-central1,us-central1-a,0.01,0.001\n');
+  const third = loadCatalogDir(dir);
+  assert.ok(third.clouds.get('gcp')!.types.has('zz-new-1'));
+  assert.equal(third.clouds.get('gcp')!.table.size, a.size + 1);
+});

@@ -1,0 +1,125 @@
+/**
+ * Catalog benchmark, in one run, side by side:
+ *   - load time and memory of the reference catalogs (88k rows of GCP + Azure): SkyDeck's
+ *     loader (cold, fresh process each time) vs pandas read_csv of the same files (Debian's
+ *     python3-pandas, the library SkyPilot uses; installed with apt-get when missing);
+ *   - catalog query and optimize() latency percentiles;
+ *   - cost-lens time on a typical corpus file and over the whole corpus.
+ * Prints numbers and ratios; writes bench/results/catalog.json. No assertions.
+ *
+ *   node --import tsx bench/catalog/run.ts [--runs N]
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { build } from 'esbuild';
+
+const ROOT = path.resolve(__dirname, '../..');
+const REF = process.env.SKYDECK_REFERENCE_CATALOGS ?? path.resolve(ROOT, '../shared/reference-catalogs');
+const CORPUS = path.resolve(ROOT, '../shared/corpus/skypilot-examples/tasks');
+const TYPICAL = path.join(CORPUS, 'llm/qwen/qwen25-7b.yaml');
+const PY = '/usr/bin/python3';
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 7;
+
+function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { code: number | null; out: string; err: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 64 * 1024 * 1024 });
+  return { code: r.status, out: r.stdout ?? '', err: r.stderr ?? '' };
+}
+
+function ensurePandas(): boolean {
+  if (sh(PY, ['-c', 'import pandas']).code === 0) return true;
+  process.stderr.write('python3-pandas missing: installing it with apt-get (Debian package) ...\n');
+  const install = () => sh('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-q', 'python3-pandas'], { ...process.env, DEBIAN_FRONTEND: 'noninteractive' });
+  let r = install();
+  if (r.code !== 0) {
+    sh('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update', '-q']);
+    r = install();
+  }
+  if (r.code !== 0) process.stderr.write(`apt-get install python3-pandas failed:\n${r.err.slice(-2000)}\n`);
+  return sh(PY, ['-c', 'import pandas']).code === 0;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+const mb = (b: number) => `${(b / 2 ** 20).toFixed(1)} MB`;
+const ms = (x: number) => `${x.toFixed(x < 1 ? 3 : 1)} ms`;
+
+async function main(): Promise<void> {
+  const files = ['gcp/vms.csv', 'azure/vms.csv'].map((f) => path.join(REF, f));
+  for (const f of files) if (!fs.existsSync(f)) throw new Error(`reference catalog missing: ${f}`);
+  const workerJs = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-')), 'worker.js');
+  // Bundled like the shipped CLI/server (no tsx transform in the timed code).
+  await build({ entryPoints: [path.join(__dirname, 'worker.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: workerJs, logLevel: 'warning', define: { SKYDECK_BUNDLED: 'true' } });
+  const benchHome = path.dirname(workerJs);
+  const node = (args: string[], indexCache = false) => {
+    const r = sh(process.execPath, ['--expose-gc', workerJs, ...args], { ...process.env, SKYDECK_TEST: '1', SKYDECK_HOME: benchHome, SKYDECK_CATALOG_INDEX_CACHE: indexCache ? '1' : '0' });
+    if (r.code !== 0) throw new Error(`worker ${args[0]} failed: ${r.err}`);
+    return JSON.parse(r.out.trim().split('\n').pop()!);
+  };
+  const havePandas = ensurePandas();
+
+  process.stdout.write(`Catalog benchmark: ${files.map((f) => path.relative(path.dirname(REF), f)).join(' + ')}, ${RUNS} cold runs each (fresh process), medians\n`);
+  process.stdout.write(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n\n`);
+  type Load = { loadMs: number; cpuMs: number; heapBytes: number; rssBytes: number; rows: number };
+  const ours: Load[] = [];
+  const cached: Load[] = [];
+  const pandas: { loadMs: number; cpuMs: number; deepBytes: number; rssBytes: number; rows: number; pandas: string }[] = [];
+  node(['load', REF], true); // writes the binary index cache once (what the first start does)
+  for (let i = 0; i < RUNS; i++) {
+    // Interleaved, so all three see the same machine load.
+    ours.push(node(['load', REF]));
+    cached.push(node(['load', REF], true));
+    if (havePandas) {
+      const r = sh(PY, [path.join(__dirname, 'pandas_load.py'), ...files]);
+      if (r.code === 0) pandas.push(JSON.parse(r.out.trim()));
+      else process.stderr.write(r.err);
+    }
+  }
+  const med = (xs: Load[]) => ({ loadMs: median(xs.map((r) => r.loadMs)), cpuMs: median(xs.map((r) => r.cpuMs)), heapBytes: median(xs.map((r) => r.heapBytes)), rssBytes: median(xs.map((r) => r.rssBytes)) });
+  const o = med(ours);
+  const c = med(cached);
+  const lines: string[] = [];
+  lines.push('LOAD (read + parse + index of 88k rows; wall time / CPU time, medians)');
+  const row = (label: string, x: { loadMs: number; cpuMs: number }, extra: string) => `  ${label.padEnd(28)} ${ms(x.loadMs).padStart(10)} / ${ms(x.cpuMs).padStart(9)} cpu   ${extra}`;
+  lines.push(row('skydeck, CSV parse', o, `heap+buffers ${mb(o.heapBytes)}   rss +${mb(o.rssBytes)}`));
+  lines.push(row('skydeck, binary index cache', c, `heap+buffers ${mb(c.heapBytes)}   rss +${mb(c.rssBytes)}   (every start after the first)`));
+  const result: Record<string, unknown> = { runs: RUNS, csv: { ...o, samples: ours }, indexCache: { ...c, samples: cached } };
+  if (pandas.length) {
+    const p = { loadMs: median(pandas.map((r) => r.loadMs)), cpuMs: median(pandas.map((r) => r.cpuMs)), deepBytes: median(pandas.map((r) => r.deepBytes)), rssBytes: median(pandas.map((r) => r.rssBytes)) };
+    lines.push(row(`pandas ${pandas[0].pandas} read_csv`, p, `deep memory  ${mb(p.deepBytes)}   rss +${mb(p.rssBytes)}`));
+    const r = (x: number, y: number) => `${(x / y).toFixed(2)}x`;
+    lines.push(`  ratio CSV parse / pandas:    time ${r(o.loadMs, p.loadMs)} (cpu ${r(o.cpuMs, p.cpuMs)})   memory ${r(o.heapBytes, p.deepBytes)} of pandas deep usage   (target time <= 0.50x)`);
+    lines.push(`  ratio index cache / pandas:  time ${r(c.loadMs, p.loadMs)} (cpu ${r(c.cpuMs, p.cpuMs)})   memory ${r(c.heapBytes, p.deepBytes)}`);
+    result.pandas = { ...p, version: pandas[0].pandas, samples: pandas };
+    result.ratio = { csvTime: o.loadMs / p.loadMs, csvCpu: o.cpuMs / p.cpuMs, cacheTime: c.loadMs / p.loadMs, cacheCpu: c.cpuMs / p.cpuMs, memory: o.heapBytes / p.deepBytes };
+  } else lines.push('  pandas    unavailable (python3-pandas could not be installed): no baseline this run');
+
+  const q = node(['queries', REF]);
+  lines.push('', `QUERIES (${q.distinctQueries} distinct catalog queries x 30 rounds, after one load)`);
+  lines.push(`  catalog query   p50 ${ms(q.query.p50)}   p90 ${ms(q.query.p90)}   p99 ${ms(q.query.p99)}   max ${ms(q.query.max)}   (target p99 < 1 ms)`);
+  lines.push(`  first pass      p50 ${ms(q.firstPass.p50)}   p99 ${ms(q.firstPass.p99)}   (cold JIT)`);
+  lines.push(`  optimize()      p50 ${ms(q.optimize.p50)}   p90 ${ms(q.optimize.p90)}   p99 ${ms(q.optimize.p99)}   (whole plan over GCP + Azure)`);
+  result.queries = q;
+
+  const l = node(['lens', REF, CORPUS, TYPICAL]);
+  lines.push('', `COST LENS (after load; ${l.files} corpus task files)`);
+  lines.push(`  typical file ${l.typical} (${l.typicalSites} site${l.typicalSites === 1 ? '' : 's'}): first ${ms(l.typicalColdMs)} (cold JIT), fresh ${ms(l.typicalWarmMs)}, unchanged p50 ${ms(l.memoized.p50)} / p99 ${ms(l.memoized.p99)}   (target < 20 ms)`);
+  lines.push(`  per corpus file (fresh memo each): p50 ${ms(l.perFile.p50)}   p90 ${ms(l.perFile.p90)}   p99 ${ms(l.perFile.p99)}   max ${ms(l.perFile.max)}`);
+  result.lens = l;
+
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const outDir = path.join(ROOT, 'bench', 'results');
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'catalog.json'), `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`\n(full numbers in bench/results/catalog.json)\n`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

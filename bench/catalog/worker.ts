@@ -1,0 +1,141 @@
+/**
+ * Measurements run in a fresh Node process each (bundled by ./run.ts with esbuild, like the
+ * shipped CLI and server, and started with --expose-gc). Prints one JSON line.
+ *   load <dir>             cold load of the catalogs: time, heap + array-buffer growth, RSS growth
+ *   queries <dir>          catalog query and optimize() latency percentiles after one load
+ *   lens <dir> <corpus>    cost-lens time per corpus task file (fresh insights per file)
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { loadCatalogDir, setCatalogOverride } from '../../engine/catalog/sources';
+import { matchOffers, type OfferQuery } from '../../engine/catalog/query';
+import type { CatalogCloud } from '../../engine/catalog/catalog';
+import { optimize } from '../../engine/optimizer/index';
+import { createInsights } from '../../engine/optimizer/insights';
+import type { ResourcesSite } from '../../engine/optimizer/insightTypes';
+import { parseTaskText } from '../../engine/task/load';
+import type { ResourcesSpec, Task } from '../../engine/task/types';
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
+
+function pct(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function stats(samples: number[]) {
+  const s = [...samples].sort((a, b) => a - b);
+  return { n: s.length, p50: pct(s, 50), p90: pct(s, 90), p99: pct(s, 99), max: s[s.length - 1] };
+}
+
+function load(dir: string) {
+  gc();
+  const m0 = process.memoryUsage();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const cat = loadCatalogDir(dir);
+  const loadMs = performance.now() - t0;
+  const c1 = process.cpuUsage(c0);
+  const cpuMs = (c1.user + c1.system) / 1000;
+  gc();
+  const m1 = process.memoryUsage();
+  const rows = [...cat.clouds.values()].reduce((n, c) => n + c.table.size, 0);
+  return { loadMs, cpuMs, rows, heapBytes: m1.heapUsed - m0.heapUsed + (m1.arrayBuffers - m0.arrayBuffers), rssBytes: m1.rss - m0.rss };
+}
+
+function task(spec: ResourcesSpec): Task {
+  return { numNodes: 1, envs: {}, secrets: {}, fileMounts: {}, raw: {}, resources: { base: spec, candidates: [spec], mode: 'single' } };
+}
+
+function queries(dir: string) {
+  const cat = loadCatalogDir(dir);
+  setCatalogOverride(cat);
+  const qs: { cloud: CatalogCloud; q: OfferQuery }[] = [];
+  const clouds: CatalogCloud[] = ['gcp', 'azure'];
+  const accs: [string, number][] = [['A100', 1], ['A100', 8], ['H100', 8], ['T4', 1], ['T4', 4], ['V100', 1], ['L4', 1], ['A10', 0.5], ['A100-80GB', 8], ['B200', 8], ['tpu-v5p-8', 1], ['P100', 2], ['MI300X', 8], ['A100', 3]];
+  for (const cloud of clouds) {
+    for (const [name, count] of accs) for (const useSpot of [false, true]) qs.push({ cloud, q: { accelerator: { name, count }, useSpot } });
+    for (const q of [{}, { cpus: { value: 8, orMore: true } }, { cpus: { value: 4, orMore: false } }, { cpus: { value: 16, orMore: true }, memory: { value: 64, orMore: true } }, { memory: { value: 32, orMore: false } }] as OfferQuery[]) qs.push({ cloud, q });
+    qs.push({ cloud, q: { accelerator: { name: 'T4', count: 1 }, region: cloud === 'gcp' ? 'us-central1' : 'eastus' } });
+    qs.push({ cloud, q: { accelerator: { name: 'V100', count: 1 }, maxHourlyCost: 1 } });
+  }
+  for (const it of ['n2-standard-8', 'a2-highgpu-8g', 'n1-highmem-8']) qs.push({ cloud: 'gcp', q: { instanceType: it } });
+  for (const it of ['Standard_D8s_v5', 'Standard_NC24ads_A100_v4', 'Standard_ND96isr_H100_v5']) qs.push({ cloud: 'azure', q: { instanceType: it } });
+  const first: number[] = [];
+  for (const { cloud, q } of qs) {
+    const t = performance.now();
+    matchOffers(cat, cloud, q, 'global');
+    first.push(performance.now() - t);
+  }
+  const samples: number[] = [];
+  for (let round = 0; round < 30; round++) {
+    for (const { cloud, q } of qs) {
+      const t = performance.now();
+      matchOffers(cat, cloud, q, 'global');
+      samples.push(performance.now() - t);
+    }
+  }
+  const plans: number[] = [];
+  const specs: ResourcesSpec[] = accs.filter(([n, c]) => !(n === 'MI300X' || (n === 'A100' && c === 3))).map(([name, count]) => ({ accelerators: [{ name, count }] }));
+  specs.push({}, { cpus: { value: 8, orMore: true } }, { accelerators: [{ name: 'A100', count: 8 }], useSpot: true });
+  for (let round = 0; round < 20; round++) {
+    for (const spec of specs) {
+      const t = performance.now();
+      optimize(task(spec), { enabledInfra: [], allInfra: true });
+      plans.push(performance.now() - t);
+    }
+  }
+  return { distinctQueries: qs.length, firstPass: stats(first), query: stats(samples), optimize: stats(plans) };
+}
+
+function sitesOf(text: string, file: string): ResourcesSite[] {
+  const r = parseTaskText(text, { fileName: file });
+  const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 9 } };
+  const sites: ResourcesSite[] = [];
+  for (const t of r.taskFile?.tasks ?? []) {
+    t.resources.candidates.forEach((c, i) => sites.push({ range, resources: c, numNodes: t.numNodes, candidateIndex: t.resources.mode === 'single' ? undefined : i, valueRanges: {} }));
+  }
+  return sites;
+}
+
+function lens(dir: string, corpus: string, typical: string) {
+  const cat = loadCatalogDir(dir);
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.ya?ml$/.test(e.name)) files.push(p);
+    }
+  };
+  walk(corpus);
+  const inputs = files.map((f) => ({ f, sites: sitesOf(fs.readFileSync(f, 'utf8'), f) })).filter((x) => x.sites.length);
+  // The typical file, first (cold JIT, cold memo: what a user sees on first open).
+  const typicalSites = sitesOf(fs.readFileSync(typical, 'utf8'), typical);
+  let t = performance.now();
+  createInsights({ catalog: () => cat, liveAvailability: false }).costLenses(typicalSites);
+  const typicalCold = performance.now() - t;
+  const perFile: number[] = [];
+  for (const { sites } of inputs) {
+    const ins = createInsights({ catalog: () => cat, liveAvailability: false });
+    t = performance.now();
+    ins.costLenses(sites);
+    perFile.push(performance.now() - t);
+  }
+  // Typical file again with fresh memo (warm JIT), and re-lensing unchanged sites (memoized, every keystroke).
+  const fresh = createInsights({ catalog: () => cat, liveAvailability: false });
+  t = performance.now();
+  fresh.costLenses(typicalSites);
+  const typicalWarm = performance.now() - t;
+  const again: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    t = performance.now();
+    fresh.costLenses(typicalSites);
+    again.push(performance.now() - t);
+  }
+  return { files: inputs.length, typical: path.basename(typical), typicalSites: typicalSites.length, typicalColdMs: typicalCold, typicalWarmMs: typicalWarm, memoized: stats(again), perFile: stats(perFile) };
+}
+
+const [mode, dir, corpus, typical] = process.argv.slice(2);
+const out = mode === 'load' ? load(dir) : mode === 'queries' ? queries(dir) : lens(dir, corpus, typical);
+process.stdout.write(`${JSON.stringify(out)}\n`);
