@@ -11,7 +11,7 @@
  *     ("falling behind" = detection slower than with one job). Run once per controller
  *     capacity (jobs per controller process; 1 = SkyPilot's one process per job).
  *
- * Usage: npm run -s build && node --import tsx bench/jobs/index.ts [--jobs 50,200] [--capacity 25,1] [--window 20] [--recoveries 5]
+ * Usage: npm run -s build && node --import tsx bench/jobs/index.ts [--jobs 50,200] [--capacity 25,1] [--window 20] [--recoveries 5] [--no-recovery]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -221,7 +221,7 @@ async function scaleBench(jobs: number, capacity: number): Promise<void> {
 
 async function main(): Promise<void> {
   if (!fs.existsSync(CLI) || !fs.existsSync(path.join(ROOT, 'dist', 'jobs-controller.js'))) throw new Error('Build first: npm run -s build');
-  await recoveryBench();
+  if (!process.argv.includes('--no-recovery')) await recoveryBench();
   for (const n of JOB_COUNTS) for (const c of CAPACITIES) await scaleBench(n, c);
 }
 
