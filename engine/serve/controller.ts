@@ -75,6 +75,8 @@ export class ServiceController {
   private readonly log: (line: string) => void;
   private lbLog?: fs.WriteStream;
   private wake?: () => void;
+  private lastLbStats = 0;
+  private lastLbTotals = new Map<number, number>();
 
   constructor(
     readonly name: string,
@@ -222,7 +224,22 @@ export class ServiceController {
     this.logDecision(decision);
     this.reconcile(decision);
     this.updateLb();
+    this.logLbStats(decision.qps);
     await this.persist();
+  }
+
+  /** Once a minute: requests per replica since the last line (load-balancer log). */
+  private logLbStats(qps: number): void {
+    const now = this.now();
+    if (now - this.lastLbStats < 60_000) return;
+    this.lastLbStats = now;
+    const parts: string[] = [];
+    for (const st of this.lb.stats()) {
+      const prev = this.lastLbTotals.get(st.id) ?? 0;
+      this.lastLbTotals.set(st.id, st.total);
+      parts.push(`replica ${st.id}: ${st.total - prev} requests, ${st.inflight} in flight, ${st.failures} failures`);
+    }
+    this.lbLog?.write(`${new Date(now).toISOString()} ${qps.toFixed(2)} qps; ${parts.join('; ') || 'no replicas'}\n`);
   }
 
   private logDecision(d: ScaleDecision): void {
