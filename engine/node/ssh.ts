@@ -78,7 +78,12 @@ class PooledConnection {
 
   sftp(): Promise<SFTPWrapper> {
     this.sftpSession ??= new Promise<SFTPWrapper>((resolve, reject) => {
-      this.client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp)));
+      this.client.sftp((err, sftp) => {
+        if (err) return reject(err);
+        // A closed SFTP session (server side, or channel error) is reopened on next use.
+        sftp.on('close', () => (this.sftpSession = undefined));
+        resolve(sftp);
+      });
     });
     this.sftpSession.catch(() => (this.sftpSession = undefined));
     return this.sftpSession;
