@@ -96,11 +96,14 @@ async function confirm(question: string, yes: unknown): Promise<boolean> {
   }
 }
 
-/** Ctrl-C aborts the operation (the job keeps running on the cluster). */
+/**
+ * Ctrl-C aborts the operation (the job keeps running on the cluster). `on`, not `once`: the
+ * store's lock library (signal-exit) re-raises SIGINT when it is the last listener left.
+ */
 function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
   const onSigint = () => ac.abort();
-  process.once('SIGINT', onSigint);
+  process.on('SIGINT', onSigint);
   return { signal: ac.signal, dispose: () => process.removeListener('SIGINT', onSigint) };
 }
 

@@ -13,7 +13,7 @@ export function freshHome(): { home: string; sshConfig: string; cleanup: () => v
   return { home, sshConfig, cleanup: () => fs.rmSync(home, { recursive: true, force: true }) };
 }
 
-export function makeTask(fields: { run?: string; setup?: string; numNodes?: number; infra?: InfraSpec; envs?: Record<string, string>; workdir?: string; name?: string }): Task {
+export function makeTask(fields: { run?: string; setup?: string; numNodes?: number; infra?: InfraSpec; envs?: Record<string, string>; workdir?: string; name?: string; fileMounts?: Record<string, string> }): Task {
   return {
     name: fields.name,
     numNodes: fields.numNodes ?? 1,
@@ -22,7 +22,7 @@ export function makeTask(fields: { run?: string; setup?: string; numNodes?: numb
     workdir: fields.workdir,
     envs: { ...(fields.envs ?? {}) },
     secrets: {},
-    fileMounts: {},
+    fileMounts: { ...(fields.fileMounts ?? {}) },
     resources: { base: fields.infra ? { infra: fields.infra } : {}, candidates: [], mode: 'single' },
     raw: {},
   };

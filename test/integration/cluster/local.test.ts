@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { clusters, findCluster, preemptCluster } from '../../../engine/cluster';
@@ -28,7 +28,7 @@ describe('cluster engine on local', { concurrency: false }, () => {
     fastAgent(400);
   });
   after(async () => {
-    for (const name of ['l1', 'l2', 'p1', 'a1', 'cli1']) await clusters.down(name).catch(() => undefined);
+    for (const name of ['l1', 'l2', 'p1', 'a1', 'cli1', 'cli2']) await clusters.down(name).catch(() => undefined);
     env.cleanup();
   });
 
@@ -46,8 +46,16 @@ describe('cluster engine on local', { concurrency: false }, () => {
       `node -e "const s=require('net').createServer().listen(28431, process.argv[1], () => { console.log('bound ' + process.argv[1]); setTimeout(() => s.close(), 800); })" "$MYIP"`,
       'echo "rank=$SKYPILOT_NODE_RANK files=$(ls -A | tr "\\n" ,) pwd=$PWD"',
     ].join('\n');
+    const dataDir = path.join(env.home, 'data');
+    fs.mkdirSync(dataDir);
+    fs.writeFileSync(path.join(dataDir, 'd.csv'), '1,2\n');
+    const single = path.join(env.home, 'config.json');
+    fs.writeFileSync(single, '{}');
     let out = '';
-    const r = await clusters.launch(makeTask({ numNodes: 2, infra: { cloud: 'local' }, run, workdir }), { clusterName: 'l1', onOutput: (c) => (out += c) });
+    const r = await clusters.launch(makeTask({ numNodes: 2, infra: { cloud: 'local' }, run, workdir, fileMounts: { '~/data': dataDir, '~/conf/config.json': single } }), {
+      clusterName: 'l1',
+      onOutput: (c) => (out += c),
+    });
     assert.equal(r.jobStatus, 'SUCCEEDED', out);
     const ips = r.cluster.nodes.map((n) => n.internalIp);
     assert.equal(new Set(ips).size, 2);
@@ -58,6 +66,8 @@ describe('cluster engine on local', { concurrency: false }, () => {
     }
     const dirs = nodeDirs('l1');
     for (const rank of [0, 1]) {
+      assert.equal(fs.readFileSync(path.join(dirs[rank], 'data', 'd.csv'), 'utf8'), '1,2\n', 'file mount (dir) on every node');
+      assert.equal(fs.readFileSync(path.join(dirs[rank], 'conf', 'config.json'), 'utf8'), '{}', 'file mount (file) on every node');
       assert.match(out, new RegExp(`rank=${rank} files=\\.gitignore,\\.skyignore,keep\\.txt, pwd=${dirs[rank].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/sky_workdir`));
     }
   });
@@ -116,6 +126,21 @@ describe('cluster engine on local', { concurrency: false }, () => {
     assert.ok(rec);
     assert.equal(nodeProcesses(nodeDirs('a1')).length, 0);
     await clusters.down('a1');
+  });
+
+  test('CLI: Ctrl-C while following detaches; the job keeps running to the end', { skip: fs.existsSync(CLI) ? undefined : 'run `npm run build` first' }, async () => {
+    const child = spawn(process.execPath, [CLI, 'launch', 'for i in 1 2 3 4 5; do echo step-$i; sleep 0.3; done', '-c', 'cli2', '-y', '--infra', 'local'], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    await new Promise<void>((resolve) => child.stdout.on('data', (b: Buffer) => b.toString().includes('step-1') && resolve()));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /Job 1 keeps running on 'cli2'/);
+    let log = '';
+    assert.equal(await clusters.tailLogs('cli2', 1, { follow: true, onData: (c) => (log += c) }), 'SUCCEEDED');
+    assert.deepEqual(log.trim().split('\n'), [1, 2, 3, 4, 5].map((i) => `step-${i}`));
+    await clusters.down('cli2');
   });
 
   test('CLI: launch, status/queue --json, logs (--status exit codes), exec, down', { skip: fs.existsSync(CLI) ? undefined : 'run `npm run build` first' }, () => {
