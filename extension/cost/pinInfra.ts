@@ -21,13 +21,13 @@ export function pinInfraEdit(text: string, infra: string): TextEditSpec {
     const prefix = lines[last] === '' ? '' : '\n';
     return { line: last, character: lines[last].length, endLine: last, endCharacter: lines[last].length, newText: `${prefix}resources:\n  infra: ${infra}\n` };
   }
-  let indent = '  ';
+  let indent: string | undefined;
   for (let i = resIdx + 1; i < lines.length; i++) {
     const l = lines[i];
     if (/^\s*(#.*)?$/.test(l)) continue;
     const m = /^(\s+)\S/.exec(l);
     if (!m) break; // next top-level key: the block ended
-    if (i === resIdx + 1 || indent === '  ') indent = m[1];
+    indent ??= m[1]; // the block's own indentation is that of its first key
     if (m[1] === indent) {
       const infraMatch = /^(\s+)(infra|cloud)\s*:\s*([^#\n]*?)(\s*#.*)?$/.exec(l);
       if (infraMatch && infraMatch[2] === 'infra') {
@@ -37,5 +37,5 @@ export function pinInfraEdit(text: string, infra: string): TextEditSpec {
       }
     }
   }
-  return { line: resIdx + 1, character: 0, endLine: resIdx + 1, endCharacter: 0, newText: `${indent}infra: ${infra}\n` };
+  return { line: resIdx + 1, character: 0, endLine: resIdx + 1, endCharacter: 0, newText: `${indent ?? '  '}infra: ${infra}\n` };
 }
