@@ -98,7 +98,10 @@ describe('cluster engine on local', { concurrency: false }, () => {
     for (const d of dirs) assert.ok(fs.existsSync(d), 'node dir kept');
     const [rec] = await clusters.status({ refresh: true, names: ['l1'] });
     assert.equal(rec.status, 'STOPPED');
-    await clusters.start('l1');
+    // Launching onto a stopped cluster starts it again (SkyPilot's reuse).
+    const relaunch = await clusters.launch(makeTask({ infra: { cloud: 'local' }, run: 'echo relaunched' }), { clusterName: 'l1' });
+    assert.equal(relaunch.jobStatus, 'SUCCEEDED');
+    assert.equal(relaunch.cluster.status, 'UP');
     const jobs = await clusters.queue('l1');
     assert.ok(jobs.some((j) => j.id === job.jobId), 'job history kept across stop/start');
     assert.equal((await clusters.exec('l1', makeTask({ run: 'echo again' }))).jobStatus, 'SUCCEEDED');
@@ -106,6 +109,15 @@ describe('cluster engine on local', { concurrency: false }, () => {
     for (const d of dirs) assert.ok(!fs.existsSync(d), 'node dir removed');
     assert.equal(nodeProcesses(dirs).length, 0);
     assert.equal(await findCluster('l1'), undefined);
+  });
+
+  test('launch --down tears the cluster down once the job is done', async () => {
+    let out = '';
+    const r = await clusters.launch(makeTask({ infra: { cloud: 'local' }, run: 'echo last words' }), { clusterName: 'd1', down: true, onOutput: (c) => (out += c) });
+    assert.equal(r.jobStatus, 'SUCCEEDED');
+    assert.match(out, /last words/);
+    assert.equal(await findCluster('d1'), undefined);
+    assert.deepEqual(nodeDirs('d1'), []);
   });
 
   test('preempt: the nodes vanish without warning; refresh reports the cluster gone', async () => {
