@@ -9,6 +9,7 @@ import { SkyDeckError } from '../errors';
 import { JOB_STATUSES, TERMINAL_JOB_STATUSES, type ClusterJob, type ClusterJobStatus } from '../cluster/types';
 import { agentScript } from './agent/script';
 import { renderJobSpec, type JobSpec } from './agent/spec';
+import { shellJoin } from './quote';
 import { isTransportError, type ExecOptions, type ExecResult, type Transport } from './transport';
 
 export { localLauncher, sshLauncher, HEAD_LAUNCHER, renderJobSpec } from './agent/spec';
@@ -71,8 +72,6 @@ export class AgentError extends SkyDeckError {
 }
 
 export class AgentClient {
-  private installed = false;
-
   constructor(
     readonly transport: Transport,
     private readonly options: AgentClientOptions = {},
@@ -95,7 +94,6 @@ export class AgentClient {
     ].join('\n');
     const r = await this.transport.exec(['bash', '-c', script], { stdin: source });
     if (r.exitCode !== 0) throw new AgentError(`Installing the SkyDeck agent on ${this.transport.description} failed (exit ${r.exitCode}): ${r.stderr.trim()}`, { hint: 'The node needs bash and coreutils, and a writable HOME.' });
-    this.installed = true;
     return { version, changed: r.stdout.trim() === 'installed' };
   }
 
@@ -195,7 +193,7 @@ export class AgentClient {
    * SKYDECK_AUTOSTOP_DOWN=0|1. minutes < 0 disables autostop. The idle timer restarts now.
    */
   async setAutostop(minutes: number, down: boolean, hook?: string[] | string): Promise<void> {
-    const hookText = hook === undefined ? '' : typeof hook === 'string' ? hook : (await import('./quote')).shellJoin(hook);
+    const hookText = hook === undefined ? '' : typeof hook === 'string' ? hook : shellJoin(hook);
     await this.run(['autostop', String(Math.trunc(minutes)), down ? '1' : '0'], { stdin: hookText });
   }
 
