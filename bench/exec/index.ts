@@ -59,7 +59,9 @@ async function sshBench(): Promise<void> {
   process.env.SKYDECK_SSH_CONFIG = path.join(home, 'ssh_config');
   const hosts = await startSshHosts({ loopback: true });
   const { clusters } = await import('../../engine/cluster');
-  const { closeAllSshConnections } = await import('../../engine/node/ssh');
+  const { closeAllSshConnections, configureSshPool } = await import('../../engine/node/ssh');
+  // As in the extension (a long-lived host): connections outlive each verb, so the cluster stays warm.
+  configureSshPool({ idleMs: 60_000 });
   try {
     const h = hosts.hosts[0];
     writeNodePoolsYaml(path.join(home, 'ssh_node_pools.yaml'), { bench: [h] });

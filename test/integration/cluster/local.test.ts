@@ -28,7 +28,7 @@ describe('cluster engine on local', { concurrency: false }, () => {
     fastAgent(400);
   });
   after(async () => {
-    for (const name of ['l1', 'l2', 'p1', 'a1', 'cli1', 'cli2']) await clusters.down(name).catch(() => undefined);
+    for (const name of ['l1', 'l2', 'p1', 'r1', 'a1', 'd1', 'cli1', 'cli2']) await clusters.down(name).catch(() => undefined);
     env.cleanup();
   });
 
@@ -129,6 +129,14 @@ describe('cluster engine on local', { concurrency: false }, () => {
     for (const d of dirs) assert.ok(!fs.existsSync(d));
     assert.deepEqual(await clusters.status({ refresh: true, names: ['p1'] }), []);
     assert.equal(await findCluster('p1'), undefined);
+  });
+
+  test('SKYDECK_LOCAL_PREEMPT_RATE=1: the next query preempts a running local cluster', async (t) => {
+    await clusters.launch(makeTask({ infra: { cloud: 'local' }, run: 'true' }), { clusterName: 'r1' });
+    process.env.SKYDECK_LOCAL_PREEMPT_RATE = '1';
+    t.after(() => delete process.env.SKYDECK_LOCAL_PREEMPT_RATE);
+    assert.deepEqual(await clusters.status({ refresh: true, names: ['r1'] }), []);
+    assert.deepEqual(nodeDirs('r1'), []);
   });
 
   test('autostop: the agent fires the hook, which stops the cluster through the CLI', { skip: fs.existsSync(CLI) ? undefined : 'run `npm run build` first' }, async () => {
