@@ -7,6 +7,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import type { Document, Node as YNode, Scalar } from 'yaml';
 import type { Position, Range } from './diagnostics';
+import { fastParseYaml } from './fastYaml';
 
 export interface VScalar {
   kind: 'scalar';
@@ -104,8 +105,13 @@ export class TextMap {
 /** Most nodes one document may expand to through aliases before we stop (PyYAML has no limit; we do). */
 const MAX_EXPANDED_NODES = 200_000;
 
-export function parseYamlDocuments(text: string): { docs: VDocument[]; textMap: TextMap } {
+export function parseYamlDocuments(text: string, options: { fastPath?: boolean } = {}): { docs: VDocument[]; textMap: TextMap } {
   const textMap = new TextMap(text);
+  if (options.fastPath !== false) {
+    // Plain task YAML takes the fast path; anything unusual (or wrong) goes to `yaml`.
+    const fast = fastParseYaml(text);
+    if (fast) return { docs: fast, textMap };
+  }
   const parsed = parseAllDocuments(text, {
     version: '1.1',
     uniqueKeys: false,
