@@ -20,6 +20,8 @@ import {
 import { startMoto, type MotoServer } from '../../helpers/moto';
 import { createProvider } from '../../../engine/infra/aws/index';
 import { isProvisionError, type LaunchRequest, type Provider } from '../../../engine/infra/provider';
+import { CancelledError } from '../../../engine/errors';
+import type { SshWaiter } from '../../../engine/infra/cloud/sshWait';
 
 const PUBKEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHbO1Jj2+6hQ4wq5C5c1oB8kz4c7w5b3m0s2Jx5n1p9X skydeck';
 const SAVED_ENV = { ...process.env };
@@ -45,7 +47,7 @@ function request(over: Partial<LaunchRequest> = {}): LaunchRequest {
   };
 }
 
-function provider(waitForSsh?: Parameters<typeof createProvider>[0] extends infer O ? (O extends { waitForSsh?: infer W } ? W : never) : never): Provider {
+function provider(waitForSsh?: SshWaiter): Provider {
   return createProvider({
     pollIntervalMs: 30,
     waitForSsh:
@@ -247,5 +249,18 @@ describe('aws provider against moto', { timeout: 180_000 }, () => {
     const states = (all.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.State?.Name);
     assert.equal(states.length, 2, 'the instances were created before the failure');
     assert.deepEqual(await leftovers('half-1'), []);
+  });
+
+  it('cancelling a launch (AbortSignal) while it waits for SSH removes what it created and reports the cancellation', async () => {
+    const controller = new AbortController();
+    const p = provider(
+      (_ep, { signal }) =>
+        new Promise<void>((_resolve, reject) => {
+          signal?.addEventListener('abort', () => reject(new CancelledError('Launch')), { once: true });
+          controller.abort();
+        }),
+    );
+    await assert.rejects(p.launch(request({ nameOnCloud: 'cancel-1', signal: controller.signal })), (e: unknown) => (e as Error).name === 'CancelledError');
+    assert.deepEqual(await leftovers('cancel-1'), []);
   });
 });
