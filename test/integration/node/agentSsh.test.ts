@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AGENT_KEY_PATH, AgentClient, HEAD_LAUNCHER, sshLauncher } from '../../../engine/node/agentClient';
 import { closeAllSshConnections, SshTransport } from '../../../engine/node/ssh';
+import { isTransportError } from '../../../engine/node/transport';
 import { netnsSkipReason, startSshHosts, type SshHost, type SshTestHosts } from '../../helpers/sshd';
 import { processAlive, waitFor } from '../../helpers/localNodes';
 
@@ -192,4 +193,23 @@ test('an aborted follow leaves no log reader behind on the node', { skip }, asyn
   await assert.rejects(following, /cancelled/);
   await waitFor('the node-side reader to exit', () => (readers().length === 0 ? true : undefined), 10_000);
   await agent.cancel([id]);
+});
+
+test('ping: daemon health over SSH, and a typed error once the node is unreachable', { skip }, async () => {
+  const agent = new AgentClient(transport(h1));
+  await agent.ensureDaemon();
+  const up = await agent.ping();
+  assert.equal(up.ok, true);
+  assert.equal(up.daemonAlive, true);
+  await agent.stopDaemon();
+  await waitFor('daemon to stop', async () => ((await agent.ping()).daemonAlive ? undefined : true));
+  await h1.stopSshd();
+  try {
+    await assert.rejects(agent.ping(), (e: unknown) => isTransportError(e) && ['closed', 'unreachable'].includes(e.kind) && e.message.includes(`root@${h1.host}:22`));
+    // The connection is gone for good now: the next attempt cannot even connect.
+    await assert.rejects(agent.ping(), (e: unknown) => isTransportError(e) && e.kind === 'unreachable');
+  } finally {
+    await h1.startSshd();
+  }
+  assert.equal((await agent.ping()).ok, true);
 });
