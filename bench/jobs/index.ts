@@ -88,7 +88,13 @@ async function preemptAndTime(m: Awaited<ReturnType<typeof modules>>, ids: numbe
     const before = (await store.read()).jobs[id];
     const recoveries = before.tasks[0].recoveries;
     const log = path.join(process.env.SKYDECK_HOME!, 'managed_jobs', String(id), 'run.log');
-    await m.engine.preemptCluster(before.tasks[0].cluster);
+    try {
+      await m.engine.preemptCluster(before.tasks[0].cluster);
+    } catch (e) {
+      // The local provider kills the nodes first, then removes their dirs; a dying process may
+      // still write into one (ENOTEMPTY). The nodes are gone either way.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw e;
+    }
     const preemptedAt = Date.now();
     const after = await until(
       `job ${id} running again`,

@@ -11,6 +11,13 @@ import { identify, spawnDetachedCli, type ProcessIdentity } from '../util/detach
 import { packageRoot } from '../util/paths';
 import { controllerProcessLogPath } from './paths';
 
+/**
+ * V8 flags for controllers: a small young generation (1 MB semi-spaces instead of up to 16)
+ * keeps a controller's heap near what it really holds; its allocation rate is low, so the
+ * extra scavenges cost next to nothing (bench/jobs).
+ */
+const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=1'];
+
 function controllerScript(): string | undefined {
   const explicit = process.env.SKYDECK_JOBS_CONTROLLER_SCRIPT;
   if (explicit) return explicit;
@@ -29,7 +36,7 @@ export function spawnControllerProcess(jobIds: number[]): ProcessIdentity {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'a');
   try {
-    const child = spawn(process.execPath, [script, ...jobIds.map(String)], { detached: true, stdio: ['ignore', out, out], env: process.env });
+    const child = spawn(process.execPath, [...CONTROLLER_NODE_FLAGS, script, ...jobIds.map(String)], { detached: true, stdio: ['ignore', out, out], env: process.env });
     child.unref();
     if (child.pid === undefined) throw new Error(`Could not start a managed-job controller (${script}).`);
     return identify(child.pid);
