@@ -9,6 +9,8 @@ import { SERVER, startClient, within } from './lspClient';
 
 const CORPUS = process.env.SKYDECK_CORPUS ?? path.resolve(__dirname, '../../../../shared/corpus/skypilot-examples');
 const BOUND_MS = 2000;
+/** Over LSP the bound is wall time (another process), so it is looser. */
+const SERVER_BOUND_MS = Number(process.env.SKYDECK_FUZZ_SERVER_BOUND_MS ?? 10_000);
 const SERVICE_DOCS = Number(process.env.SKYDECK_FUZZ_DOCS ?? 2000);
 const SERVER_DOCS = Number(process.env.SKYDECK_FUZZ_SERVER_DOCS ?? 250);
 
@@ -78,11 +80,13 @@ function randomPosition(text: string, rnd: () => number): { line: number; charac
   return { line, character: Math.floor(rnd() * ((lines[line]?.length ?? 0) + 2)) };
 }
 
+/** The bound is on CPU time: on a shared machine wall time also counts other processes. */
 function timed<T>(what: string, fn: () => T): T {
-  const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const out = fn();
-  const ms = performance.now() - t0;
-  assert.ok(ms < BOUND_MS, `${what} took ${ms.toFixed(0)} ms`);
+  const c = process.cpuUsage(c0);
+  const ms = (c.user + c.system) / 1000;
+  assert.ok(ms < BOUND_MS, `${what} took ${ms.toFixed(0)} ms of CPU`);
   return out;
 }
 
@@ -128,9 +132,9 @@ test('server: a few hundred mutated documents over LSP', { skip: !fs.existsSync(
     const text = v % 6 === 0 ? randomBytes(rnd) : mutate(texts[Math.floor(rnd() * texts.length)], rnd);
     c.change(uri, text, v);
     const pos = randomPosition(text, rnd);
-    await within(c.diagnostics(uri, v), BOUND_MS * 2, `diagnostics v${v}`);
-    await within(c.conn.sendRequest('textDocument/completion', { textDocument: { uri }, position: pos }), BOUND_MS, `completion v${v}`);
-    await within(c.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: pos }), BOUND_MS, `hover v${v}`);
+    await within(c.diagnostics(uri, v), SERVER_BOUND_MS, `diagnostics v${v}`);
+    await within(c.conn.sendRequest('textDocument/completion', { textDocument: { uri }, position: pos }), SERVER_BOUND_MS, `completion v${v}`);
+    await within(c.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: pos }), SERVER_BOUND_MS, `hover v${v}`);
   }
   assert.equal(c.proc.exitCode, null, 'server still running');
   assert.deepEqual(c.errors, [], 'handler failures reported by the server');
