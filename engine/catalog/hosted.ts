@@ -134,8 +134,8 @@ export async function refreshHosted(options: HostedRefreshOptions = {}): Promise
 function autoRefreshDisabled(): boolean {
   const v = process.env.SKYDECK_CATALOG_AUTO_REFRESH;
   if (v !== undefined) return v === '0' || v.toLowerCase() === 'false';
-  // Tests never reach the network.
-  return !!process.env.SKYDECK_TEST || process.env.NODE_ENV === 'test';
+  // Tests and CI never reach for the network on their own (pin catalogs there, or run `catalog refresh`).
+  return !!process.env.SKYDECK_TEST || process.env.NODE_ENV === 'test' || !!process.env.CI;
 }
 
 /**

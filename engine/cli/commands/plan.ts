@@ -246,7 +246,7 @@ async function catalogRefresh(opts: { cloud?: string; hosted?: boolean; auto?: b
   if (opts.hosted) {
     const { refreshHosted, HOSTED_FILES } = await import('../../catalog/hosted');
     const files = opts.cloud ? HOSTED_FILES.filter((f) => f.startsWith(`${clouds[0]}/`)) : HOSTED_FILES;
-    const results = await refreshHosted({ files, force: opts.force });
+    const results = await refreshHosted({ files, force: opts.force, timeoutMs: opts.auto ? 30_000 : undefined });
     if (opts.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     else if (!opts.auto) for (const r of results) process.stdout.write(`${r.file}: ${r.outcome}${r.detail ? ` (${r.detail})` : ''}\n`);
     // Background (--auto) runs never fail loudly: being offline is normal.
