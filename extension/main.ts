@@ -74,10 +74,13 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     trees.clusters.refresh();
     trees.managedJobs.refresh();
     trees.services.refresh();
-    void listClusters().then((c) => statusBar.update(c), (err: unknown) => log.warn(`status bar: ${String(err)}`));
     const waiters = refreshWaiters;
     refreshWaiters = [];
-    for (const w of waiters) w();
+    void listClusters()
+      .then((c) => statusBar.update(c), (err: unknown) => log.warn(`status bar: ${String(err)}`))
+      .finally(() => {
+        for (const w of waiters) w();
+      });
   };
   watcher.onDidChange(refreshLive);
   watcher.start(settings().refreshInterval);

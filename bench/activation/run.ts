@@ -73,7 +73,7 @@ async function main(): Promise<void> {
         const exited = new Promise<number>((r) => (exit = r));
         const page = await browser.context.newPage();
         await page.exposeFunction('codeAutomationExit', (code: number) => exit(code));
-        await page.goto(workbenchUrl(cs, { extensionPath: ROOT, testsPath: outFile }), { waitUntil: 'domcontentloaded', timeout: 180_000 });
+        await page.goto(workbenchUrl(cs, { extensionPath: ROOT, testsPath: outFile }), { waitUntil: 'commit', timeout: 180_000 });
         const code = await within(exited, 300_000, `round ${i + 1}`);
         await page.close();
         const files = fs.readdirSync(outDir).filter((f) => f.startsWith('results-')).sort();

@@ -71,7 +71,7 @@ test('extension-host tests pass in code-server', { timeout: 600_000 }, async (t)
   let exit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => (exit = resolve));
   await browser.page.exposeFunction('codeAutomationExit', (code: number) => exit(code));
-  await browser.page.goto(workbenchUrl(cs, { extensionPath: ROOT, testsPath: path.join(ROOT, 'out', 'test', 'e2e', 'suite.js') }), { waitUntil: 'domcontentloaded', timeout: 120_000 });
+  await browser.page.goto(workbenchUrl(cs, { extensionPath: ROOT, testsPath: path.join(ROOT, 'out', 'test', 'e2e', 'suite.js') }), { waitUntil: 'commit', timeout: 120_000 });
   let code: number;
   try {
     code = await within(exited, 360_000, 'the extension-host tests to finish (codeAutomationExit)');
@@ -127,8 +127,8 @@ test('UI: launch a task on local from the palette, see it UP, read its log, then
   const { page } = browser;
 
   try {
-    await page.goto(workbenchUrl(cs, { extensionPath: ROOT }), { waitUntil: 'domcontentloaded', timeout: 120_000 });
-    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 90_000 });
+    await page.goto(workbenchUrl(cs, { extensionPath: ROOT }), { waitUntil: 'commit', timeout: 120_000 });
+    await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 300_000 });
 
     // 1. The task file with its lenses: SkyDeck's actions and the server's cost lens.
     await openFile(page, 'gpu.sky.yaml');
@@ -137,6 +137,14 @@ test('UI: launch a task on local from the palette, see it UP, read its log, then
     await page.locator('.codelens-decoration', { hasText: 'Launch' }).first().waitFor({ state: 'visible', timeout: 120_000 });
     await page.locator('.codelens-decoration', { hasText: /\$\d/ }).first().waitFor({ state: 'visible', timeout: 120_000 });
     await shot(page, '01-task-file-with-cost-lens.png');
+
+    // 1b. Clicking the cost lens opens the offers view (sortable table + price chart).
+    await page.locator('.codelens-decoration a', { hasText: /\$\d/ }).first().click();
+    await page.locator('.tab', { hasText: /^Offers/ }).first().waitFor({ state: 'visible', timeout: 120_000 });
+    const offersFrame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await offersFrame.locator('table#offers tbody tr').first().waitFor({ state: 'visible', timeout: 60_000 });
+    await offersFrame.locator('svg rect.spot').first().waitFor({ state: 'attached' });
+    await shot(page, '01b-offers-view.png');
 
     // 2. Launch the local task from the palette: new cluster name, plan, confirm.
     await openFile(page, 'hello.sky.yaml');
