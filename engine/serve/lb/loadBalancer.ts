@@ -378,11 +378,12 @@ class Exchange implements ResponseSink {
     return false;
   }
 
-  onEnd(): void {
+  onEnd(last?: Buffer): void {
     this.done = true;
     this.conn = undefined;
     this.release();
-    this.res.end();
+    if (last && last.length) this.res.end(last);
+    else this.res.end();
   }
 
   onError(err: Error, responded: boolean, retryable: boolean): void {

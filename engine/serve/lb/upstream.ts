@@ -12,7 +12,8 @@ import * as net from 'node:net';
 export interface ResponseSink {
   onHead(status: number, statusText: string, rawHeaders: string[]): void;
   onData(chunk: Buffer): boolean;
-  onEnd(): void;
+  /** The response ended; `last` is its final body bytes when they came with the end (one write to the client). */
+  onEnd(last?: Buffer): void;
   /** `responded`: the head was already passed on; `retryable`: no byte came back, the request may be sent again. */
   onError(err: Error, responded: boolean, retryable: boolean): void;
 }
@@ -114,7 +115,7 @@ export class UpstreamConnection {
     sink?.onError(err, this.responded, !this.gotBytes);
   }
 
-  private finish(reuse: boolean): void {
+  private finish(reuse: boolean, last?: Buffer): void {
     const sink = this.sink;
     this.sink = undefined;
     this.state = State.Idle;
@@ -123,7 +124,7 @@ export class UpstreamConnection {
       this.pool.forget(this);
       this.socket.destroy();
     }
-    sink?.onEnd();
+    sink?.onEnd(last);
   }
 
   private onData(data: Buffer): void {
@@ -227,8 +228,9 @@ export class UpstreamConnection {
           data = data.subarray(0, this.remaining);
         }
         this.remaining -= data.length;
-        this.deliver(data);
-        if (this.remaining === 0 && this.state === State.Length) this.finish(true);
+        // The whole rest of the body: hand it over with the end, so the client gets one write.
+        if (this.remaining === 0) this.finish(true, data);
+        else this.deliver(data);
         return;
       }
       case State.UntilClose:
