@@ -155,8 +155,8 @@ describe('azure provider against the fake Resource Manager', { timeout: 120_000 
     await p.terminate(handle);
   });
 
-  it('a capacity failure of the VM operation blocks the region and deletes the resource group', async () => {
-    az.inject({ op: 'vm.create', via: 'async', code: 'AllocationFailed', message: 'Allocation failed. We do not have sufficient capacity for the requested VM size in this region.' });
+  it('a capacity failure of the VM operation blocks the region and deletes the resource group; the next region works', async () => {
+    az.inject({ op: 'vm.create', location: 'eastus', via: 'async', code: 'AllocationFailed', message: 'Allocation failed. We do not have sufficient capacity for the requested VM size in this region.' });
     await assert.rejects(provider().launch(request({ nameOnCloud: 'cap-1', numNodes: 2 })), (e: unknown) => {
       assert.ok(isProvisionError(e));
       assert.equal(e.scope, 'region');
@@ -166,6 +166,11 @@ describe('azure provider against the fake Resource Manager', { timeout: 120_000 
     });
     assert.deepEqual(az.resourceGroups(), []);
     assert.equal(az.resources.size, 0);
+    const p = provider();
+    const handle = await p.launch(request({ nameOnCloud: 'cap-1', numNodes: 2, region: 'westus2' }));
+    assert.deepEqual((await p.query(handle)).map((n) => n.state), ['running', 'running']);
+    await p.terminate(handle);
+    assert.deepEqual(az.resourceGroups(), []);
   });
 
   it('maps quota to the region and a disabled subscription to all of Azure', async () => {

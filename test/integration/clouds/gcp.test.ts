@@ -162,8 +162,10 @@ describe('gcp provider against the fake Compute API', { timeout: 120_000 }, () =
     await provider().terminate(handle);
   });
 
-  it('all zones exhausted: a zone-scoped capacity error, no instance and no firewall left', async () => {
-    gcp.inject({ method: 'instances.insert', via: 'operation', code: 'ZONE_RESOURCE_POOL_EXHAUSTED', message: 'does not have enough resources' });
+  it('all zones exhausted: a zone-scoped capacity error, no instance and no firewall left; the next region works', async () => {
+    for (const zone of ['us-central1-a', 'us-central1-b']) {
+      gcp.inject({ method: 'instances.insert', zone, via: 'operation', code: 'ZONE_RESOURCE_POOL_EXHAUSTED', message: 'does not have enough resources' });
+    }
     await assert.rejects(provider().launch(request({ nameOnCloud: 'fo-2', zones: ['us-central1-a', 'us-central1-b'] })), (e: unknown) => {
       assert.ok(isProvisionError(e));
       assert.equal(e.scope, 'zone');
@@ -172,6 +174,11 @@ describe('gcp provider against the fake Compute API', { timeout: 120_000 }, () =
     });
     assert.equal(gcp.instances.size, 0);
     assert.equal(gcp.firewalls.size, 0);
+    const handle = await provider().launch(request({ nameOnCloud: 'fo-2', region: 'us-east1', zones: ['us-east1-b'] }));
+    assert.equal(handle.zone, 'us-east1-b');
+    assert.equal(instancesOf('fo-2').length, 1);
+    await provider().terminate(handle);
+    assert.equal(gcp.instances.size + gcp.firewalls.size, 0);
   });
 
   it('maps quota errors: GPUS_ALL_REGIONS blocks the launchable, regional quota the region', async () => {
