@@ -45,8 +45,14 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       connection.console.error(`skydeck: diagnostics failed for ${doc.uri}: ${(e as Error).stack ?? e}`);
       diagnostics = [];
     }
+    const firstEver = published.size === 0;
     published.add(doc.uri);
     void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
+    if (firstEver && process.env.SKYDECK_STARTUP_PROBE) {
+      // For bench/validate: this process's own CPU and wall time to its first diagnostics.
+      const cpu = process.cpuUsage();
+      connection.console.log(`skydeck-startup ${JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, uptimeMs: process.uptime() * 1000 })}`);
+    }
     if (!insightsRequested) {
       insightsRequested = true;
       setImmediate(() => void loadInsights());
