@@ -213,7 +213,8 @@ export async function startCluster(name: string, options: { idleMinutesToAutosto
 export async function downCluster(name: string): Promise<void> {
   const rec = await getCluster(name);
   const provider = await getProvider(rec.handle.provider);
-  if (rec.status === 'UP') await withAccess(rec, (a) => a.agent.cancel('all')).catch(() => undefined);
+  // Jobs are cancelled first where terminating the infra would not end them (SSH pools keep running).
+  if (rec.status === 'UP' && rec.handle.provider !== 'local') await withAccess(rec, (a) => a.agent.cancel('all')).catch(() => undefined);
   await provider.terminate(rec.handle);
   removeClusterSshConfig(name);
   await removeCluster(name);

@@ -133,7 +133,8 @@ export class LocalProvider implements Provider {
 
   async terminate(handle: ClusterHandle): Promise<void> {
     const { nodes, clusterDir } = dataOf(handle);
-    await killNodeProcesses(nodes.map((n) => n.dir), { graceful: true, graceMs: 1000 });
+    // Like a cloud's terminate: abrupt (stop is the graceful one).
+    await killNodeProcesses(nodes.map((n) => n.dir), { graceful: false });
     fs.rmSync(clusterDir, { recursive: true, force: true });
     await releaseIps(handle.nameOnCloud);
   }
