@@ -45,7 +45,10 @@ function expandAccelerators(cat: Catalog, acc: AcceleratorRequest, cloud?: strin
 }
 
 /** any_of / ordered / accelerator sets and lists -> concrete requests. */
-export function expandRequests(task: Task, cat: Catalog = getCatalog()): PlanRequest[] {
+export function expandRequests(task: Task, catalog: Catalog | (() => Catalog) = getCatalog): PlanRequest[] {
+  // Loaded only when an accelerator name needs canonicalizing (local CPU tasks never load it).
+  let loaded: Catalog | undefined;
+  const cat = () => (loaded ??= typeof catalog === 'function' ? catalog() : catalog);
   const choice = task.resources;
   const specs = choice.candidates.length ? choice.candidates : [choice.base];
   const out: PlanRequest[] = [];
@@ -57,7 +60,7 @@ export function expandRequests(task: Task, cat: Catalog = getCatalog()): PlanReq
       out.push({ spec, resourcesIndex, rank: baseRank });
       return;
     }
-    const expanded = accs.flatMap((a) => expandAccelerators(cat, a, spec.infra?.cloud));
+    const expanded = accs.flatMap((a) => expandAccelerators(cat(), a, spec.infra?.cloud));
     expanded.forEach((accelerator, k) => {
       // A list of accelerators is an ordered preference; a set competes on cost.
       const rank = choice.mode === 'ordered' ? baseRank : spec.acceleratorsOrdered ? k : 0;
@@ -271,9 +274,11 @@ function notEnabled(infra: string, cloud: string): ResourcesUnavailableError {
 }
 
 /** Plans one task; see the module comment. Throws ResourcesUnavailableError when nothing fits. */
-export function optimizeDetailed(task: Task, options: OptimizeOptions, cat: Catalog = getCatalog()): DetailedPlan {
+export function optimizeDetailed(task: Task, options: OptimizeOptions, catalog?: Catalog): DetailedPlan {
   const nodes = Math.max(1, task.numNodes || 1);
-  const requests = expandRequests(task, cat);
+  let loaded = catalog;
+  const lazyCat = () => (loaded ??= getCatalog());
+  const requests = expandRequests(task, lazyCat);
   const enabled = parseEnabled(options.enabledInfra);
   if (!enabled.some((t) => t.kind === 'local') && !options.allInfra) enabled.unshift({ kind: 'local' });
   const blocked = parseBlocked(options.blocked);
@@ -291,7 +296,7 @@ export function optimizeDetailed(task: Task, options: OptimizeOptions, cat: Cata
     }
     for (const t of targets) {
       let outcome: CloudOutcome;
-      if (t.kind === 'catalog') outcome = catalogCandidates(cat, t.cloud, req, nodes);
+      if (t.kind === 'catalog') outcome = catalogCandidates(lazyCat(), t.cloud, req, nodes);
       else {
         const c = t.kind === 'local' ? localCandidate({ spec: req.spec, accelerator: req.accelerator, nodes }) : podCandidate(t.cloud, t.region, { spec: req.spec, accelerator: req.accelerator, nodes });
         outcome = typeof c === 'object' ? { cloud: targetCloud(t), candidates: [{ ...c, resourcesIndex: req.resourcesIndex }] } : { cloud: targetCloud(t), candidates: [], reason: c };
@@ -311,7 +316,7 @@ export function optimizeDetailed(task: Task, options: OptimizeOptions, cat: Cata
   }
   if (all.length === 0) {
     if (targetError && outcomes.length === 0) throw targetError;
-    throw noResourcesError(requests, outcomes, nodes, cat);
+    throw noResourcesError(requests, outcomes, nodes);
   }
   const order = all.map((c, i) => ({ c, i }));
   order.sort((a, b) => a.c.rank - b.c.rank || a.c.costPerHour - b.c.costPerHour || a.i - b.i);
@@ -331,7 +336,7 @@ export function optimize(task: Task, options: OptimizeOptions): Plan {
   return { chosen, candidates };
 }
 
-function noResourcesError(requests: PlanRequest[], outcomes: { req: PlanRequest; outcome: CloudOutcome }[], nodes: number, cat: Catalog): ResourcesUnavailableError {
+function noResourcesError(requests: PlanRequest[], outcomes: { req: PlanRequest; outcome: CloudOutcome }[], nodes: number): ResourcesUnavailableError {
   const req = requests[0];
   const tried = [...new Set(outcomes.map((o) => cloudLabel(o.outcome.cloud)))];
   const reasons = [...new Set(outcomes.map((o) => explainReason(o.outcome.cloud, o.outcome.reason)))];
@@ -352,6 +357,5 @@ function noResourcesError(requests: PlanRequest[], outcomes: { req: PlanRequest;
   }
   if (req?.accelerator) hints.push(`Hint: skydeck show-gpus ${req.accelerator.name} to list offers; skydeck check to see which infra is enabled.`);
   else hints.push('Hint: skydeck check to see which infra is enabled; --all-infra plans as if every cloud had credentials.');
-  void cat;
   return new ResourcesUnavailableError(lines.join('\n'), [], { hint: hints.join('\n') });
 }
