@@ -10,7 +10,7 @@ import { createClient } from './client';
 import { Commands } from './commands/registry';
 import { confirm, pickCluster, pickClusterJob, pickManagedJob, pickService } from './commands/pickers';
 import { showOffers } from './cost/offersView';
-import { clusterEngine, engineBundle, listClusters } from './engine/index';
+import { clusterEngine, engineBundle, listClusters, listServices } from './engine/index';
 import { runCli, setExtensionRoot } from './engine/cli';
 import { execFlow, launchFlow, managedJobFlow, planFlow, runInLogDocument, serveUpFlow, serveUpdateFlow } from './launch/launch';
 import { LOG_SCHEME, LogDocuments, type LogSource } from './logs/logDocuments';
@@ -206,10 +206,10 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   });
   commands.register('skydeck.copyEndpoint', async (arg) => {
     const name = await pickService(arg);
-    const row = (await import('./engine/index')).listServices().then((s) => s.find((x) => x.name === name));
-    const endpoint = (await row)?.endpoint;
+    const endpoint = (await listServices()).find((x) => x.name === name)?.endpoint;
     if (!endpoint) throw new Error(`Service ${name} has no endpoint yet.`);
     await vscode.env.clipboard.writeText(endpoint);
+    void vscode.window.showInformationMessage(`Copied ${endpoint}`);
   });
 
   // Infra and catalog.
