@@ -13,7 +13,7 @@ import { openJobsStore } from './state';
 import { saveSubmittedTask } from './submitted';
 import { ensureControllers, placeOrphans, type SuperviseOptions } from './supervisor';
 import { strategyOf } from './recovery';
-import { isTerminal, recoveriesOf, type ManagedJobRecord, type ManagedJobsState } from './types';
+import { isTerminal, recoveriesOf, type ManagedJobRecord, type ManagedJobsState, type ManagedJobStatus } from './types';
 
 export interface JobsContext {
   store: Collection<ManagedJobsState>;
@@ -235,7 +235,7 @@ export async function streamJobLog(
   id: number,
   options: { controller?: boolean; follow: boolean; onData: (chunk: Buffer) => void; signal?: AbortSignal; pollMs?: number },
   ctx: JobsContext = defaultContext(),
-): Promise<string> {
+): Promise<ManagedJobStatus> {
   await getJob(id, ctx);
   const file = options.controller ? controllerLogPath(id) : jobLogPath(id);
   let offset = 0;

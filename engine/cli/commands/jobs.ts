@@ -8,7 +8,7 @@ import * as readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import { InputError } from '../../errors';
 import type { Task, TaskFile } from '../../task/types';
-import { isTerminal } from '../../jobs/types';
+import { isTerminal, type ManagedJobStatus } from '../../jobs/types';
 
 type Opts = Record<string, unknown>;
 
@@ -71,7 +71,7 @@ async function taskFileFromEntrypoint(entry: string, opts: Opts): Promise<TaskFi
   return file;
 }
 
-async function followLog(id: number, controller: boolean): Promise<string> {
+async function followLog(id: number, controller: boolean): Promise<ManagedJobStatus> {
   const { streamJobLog } = await import('../../jobs/api');
   const ac = new AbortController();
   const onSigint = () => {
@@ -111,7 +111,7 @@ export function registerJobs(program: Command): void {
         return;
       }
       const status = await followLog(id, false);
-      if (isTerminal(status as never)) {
+      if (isTerminal(status)) {
         process.stderr.write(`Managed job ${id} ${status}.\n`);
         process.exitCode = status === 'SUCCEEDED' ? 0 : 1;
       }
