@@ -78,6 +78,7 @@ replicas: 2`;
 
   await t.test('a killed replica is replaced and the service stays available', async () => {
     const load = steadyLoad(`${endpoint}/`, 2, 20);
+    t.after(() => load.stop());
     const victim = Number(fs.readFileSync(path.join(e.dir, 'pid-1'), 'utf8'));
     process.kill(victim, 'SIGKILL');
     await until('replica 1 failed', () => /FAILED|PREEMPTED/.test(svc()?.replicas.find((x) => x.id === 1)?.status ?? 'FAILED'));
@@ -91,6 +92,7 @@ replicas: 2`;
 
   await t.test('a rolling update under steady load completes with zero failed requests', async () => {
     const load = steadyLoad(`${endpoint}/`, 3, 10);
+    t.after(() => load.stop());
     await until('some requests before the update', () => load.results.length > 10);
     await e.cli('serve', 'update', 'web', e.yaml('web', { service, version: '2' }), '-y');
     await until(
