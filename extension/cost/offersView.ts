@@ -78,7 +78,9 @@ export function chartSvg(rows: OfferRow[]): string {
       return `<text x="${labelW - 6}" y="${y + 14}" text-anchor="end">${esc(name)}</text>${od}${sp}`;
     })
     .join('');
-  return `<svg role="img" aria-label="Price ${unit} by cloud and region" width="${labelW + barW + 90}" height="${h}" xmlns="http://www.w3.org/2000/svg">
+  const w = labelW + barW + 90;
+  // Scales down with the panel (viewBox), never wider than its natural size.
+  return `<svg role="img" aria-label="Price ${unit} by cloud and region" viewBox="0 0 ${w} ${h}" width="100%" style="max-width:${w}px" xmlns="http://www.w3.org/2000/svg">
 <text x="0" y="12" class="legend">Cheapest price ${unit}: <tspan class="od-t">■ on-demand</tspan> <tspan class="spot-t">■ spot</tspan></text>${bars}</svg>`;
 }
 
