@@ -57,6 +57,8 @@ export type NoOfferReason =
 export interface OfferResult {
   offers: Offer[];
   reason?: NoOfferReason;
+  /** With cheapestTypeOnly: every instance type that fits, cheapest first (only the first got offers). */
+  fittingTypes?: string[];
 }
 
 /**
@@ -203,11 +205,22 @@ function closestNames(cc: CloudCatalog, name: string): string[] {
 }
 
 /** Zone/region offers of one cloud for a request, with the reason when there are none. */
-export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, hostSelection: HostSelection = 'all'): OfferResult {
+export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, hostSelection: HostSelection = 'all', cheapestTypeOnly = false): OfferResult {
   const cc = cat.clouds.get(cloud);
   if (!cc) return { offers: [], reason: { kind: 'no-catalog' } };
   const shape = shapeCandidates(cc, q);
   if (shape.reason) return { offers: [], reason: shape.reason };
+  let fittingTypes: string[] | undefined;
+  if (cheapestTypeOnly && !shape.gpuRows && !q.region && !q.zone && shape.types.length > 1) {
+    // The optimizer keeps only the cheapest type; without a location pin its per-type minimum
+    // price (computed at load) decides, so only that type's rows become offers.
+    const key = (t: InstanceTypeInfo) => (q.useSpot ? t.minSpot : t.minPrice);
+    const ranked = shape.types.filter((t) => !Number.isNaN(key(t))).sort((a, b) => key(a) - key(b));
+    if (ranked.length) {
+      fittingTypes = ranked.map((t) => t.name);
+      shape.types = [ranked[0]];
+    }
+  }
   const t = cc.table;
   const offers: Offer[] = [];
   let located = 0;
@@ -284,9 +297,9 @@ export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, ho
       const cheapest = Math.min(...priced.map((o) => (q.useSpot ? o.spotPrice : o.price)));
       return { offers: [], reason: { kind: 'price-cap', cheapest } };
     }
-    return { offers: under };
+    return { offers: under, fittingTypes };
   }
-  return { offers: priced };
+  return { offers: priced, fittingTypes };
 }
 
 /** The offer's price for the purchase option asked for. */

@@ -146,11 +146,12 @@ function catalogCandidates(cat: Catalog, cloud: CatalogCloud, req: PlanRequest, 
       maxHourlyCost: spec.maxHourlyCost,
     },
     'global',
+    true,
   );
   if (res.offers.length === 0) return { cloud, candidates: [], reason: res.reason };
   const sorted = [...res.offers].sort((a, b) => offerPrice(a, spot) - offerPrice(b, spot) || a.region.localeCompare(b.region) || (a.zone ?? '').localeCompare(b.zone ?? ''));
   const best = sorted[0].instanceType;
-  const types = [...new Set(sorted.map((o) => o.instanceType))];
+  const types = res.fittingTypes ?? [...new Set(sorted.map((o) => o.instanceType))];
   const keep = sorted.filter((o) => o.instanceType === best);
   const byZone = cloud === 'gcp' || spot;
   const candidates: Candidate[] = [];
