@@ -179,11 +179,14 @@ async function scaleBench(jobs: number, capacity: number): Promise<void> {
       ids.push(...(await Promise.all(Array.from({ length: Math.min(10, jobs - i) }, () => m.api.submitJob(m.load.loadTaskFile(file), {})))));
     }
     const submitted = Date.now() - t0;
-    await until(
-      `all ${jobs} jobs running`,
+    // All RUNNING, or (on a machine so loaded that clusters keep getting lost and recovered) 95 % after 10 min.
+    const waitStart = Date.now();
+    const running = await until(
+      `${jobs} jobs running`,
       async () => {
         const s = await store.read();
-        return ids.every((id) => s.jobs[id].status === 'RUNNING') ? true : undefined;
+        const n = ids.filter((id) => s.jobs[id].status === 'RUNNING').length;
+        return n === jobs || (Date.now() - waitStart > 10 * 60_000 && n >= jobs * 0.95) ? n : undefined;
       },
       30 * 60_000,
       1000,
@@ -209,11 +212,12 @@ async function scaleBench(jobs: number, capacity: number): Promise<void> {
     }
     const elapsed = (Date.now() - windowStart) / 1000;
     const cpu = [...start].map(([p, s]) => ((procStat(p)?.cpuTicks ?? s.cpuTicks) - s.cpuTicks) / TICKS_PER_S / elapsed);
-    const victims = ids.filter((_, i) => i % Math.max(1, Math.floor(jobs / RECOVERIES)) === 0).slice(0, RECOVERIES);
+    const live = new Set(Object.values((await store.read()).jobs).filter((j) => j.status === 'RUNNING').map((j) => j.id));
+    const victims = ids.filter((id) => live.has(id)).filter((_, i) => i % Math.max(1, Math.floor(jobs / RECOVERIES)) === 0).slice(0, RECOVERIES);
     const samples = await preemptAndTime(m, victims);
     const load = os.loadavg()[0];
     console.log(`\n== ${jobs} concurrent jobs, ${capacity} job(s) per controller: ${start.size} controller processes (poll ${POLL_MS} ms, load avg ${f1(load)} on ${os.cpus().length} cores) ==`);
-    console.log(`submit ${jobs} jobs: ${submitted} ms; all RUNNING after ${f1(allRunning / 1000)} s`);
+    console.log(`submit ${jobs} jobs: ${submitted} ms; ${running} RUNNING after ${f1(allRunning / 1000)} s`);
     console.log(`controller RSS per process: median ${f1(median(rss))} MB, max ${f1(max(rss))} MB (private/anon: median ${f1(median(anon))} MB, max ${f1(max(anon))} MB); target < 60 MB`);
     console.log(`controllers' RSS summed: ${f1(median(totals))} MB = ${f1(median(totals) / jobs)} MB per job (private summed: ${f1((median(anon) * start.size))} MB)`);
     console.log(`controller CPU over ${f1(elapsed)} s: total ${f1(cpu.reduce((a, b) => a + b, 0) * 100)}% of one core (${f1((cpu.reduce((a, b) => a + b, 0) * 100) / jobs)}% per job), max ${f1(max(cpu) * 100)}% per process`);
