@@ -1,0 +1,47 @@
+/** Kubernetes API failures as ProvisionError (the context is the "region" for failover). */
+import { CancelledError } from '../../errors';
+import { ProvisionError, isProvisionError } from '../provider';
+
+interface ApiErrorShape {
+  code?: number | string;
+  body?: unknown;
+  message?: string;
+}
+
+/** The Status message from an ApiException body (a JSON string or object), else the error's message. */
+export function apiMessage(err: unknown): string {
+  const e = err as ApiErrorShape;
+  let body = e?.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body) as unknown;
+    } catch {
+      /* plain text */
+    }
+  }
+  if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') return (body as { message: string }).message;
+  if (typeof body === 'string' && body.trim()) return body.trim();
+  return e?.message ?? String(err);
+}
+
+export function httpCode(err: unknown): number | undefined {
+  const c = (err as ApiErrorShape)?.code;
+  return typeof c === 'number' ? c : undefined;
+}
+
+export function mapKubernetesError(err: unknown, context: string): unknown {
+  if (err instanceof CancelledError || (err instanceof Error && err.name === 'CancelledError')) return err;
+  if (isProvisionError(err)) return err;
+  const code = httpCode(err);
+  const msg = apiMessage(err);
+  const where = `Kubernetes context '${context}'`;
+  if (code === 401) return new ProvisionError('auth', 'region', `${where} rejected the credentials: ${msg}`, { hint: 'Refresh the kubeconfig credentials, then `skydeck check k8s`.', cause: err });
+  if (code === 403 && /quota/i.test(msg)) return new ProvisionError('quota', 'region', `${where}: ${msg}`, { hint: 'A ResourceQuota in the namespace is exhausted; free resources or ask for more.', cause: err });
+  if (code === 403) return new ProvisionError('auth', 'region', `${where} forbids this: ${msg}`, { hint: 'Your RBAC role needs pods (create, get, list, watch, delete) and pods/exec in the namespace.', cause: err });
+  if (code === 404) return new ProvisionError('config', 'region', `${where}: ${msg}`, { hint: 'Check the namespace of the context (`kubectl config view`).', cause: err });
+  if (code === 422 || code === 400) return new ProvisionError('config', 'region', `${where} rejected the pod: ${msg}`, { cause: err });
+  if (code === undefined) {
+    return new ProvisionError('unreachable', 'region', `${where} does not answer: ${msg}`, { hint: 'Check that the API server is reachable (`skydeck check k8s`).', cause: err });
+  }
+  return new ProvisionError('other', 'region', `${where}: HTTP ${code} ${msg}`, { cause: err });
+}

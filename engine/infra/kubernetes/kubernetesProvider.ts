@@ -1,0 +1,393 @@
+/**
+ * The Kubernetes provider: each cluster node is a pod (labels skydeck-cluster=<nameOnCloud>,
+ * skydeck-rank=<i>) in the context's namespace; the context is the "region". Pods cannot
+ * stop (autodown only). Commands reach pods over the exec API (./execTransport).
+ */
+import * as k8s from '@kubernetes/client-node';
+import type { V1NodeSelectorTerm, V1Pod } from '@kubernetes/client-node';
+import { CancelledError, InputError, SkyDeckError, errorMessage } from '../../errors';
+import type { ClusterHandle, CredentialCheck, GpuAvailability, LaunchRequest, NodeInfo, NodeState, Provider, ReportsGpuAvailability } from '../provider';
+import { ProvisionError } from '../provider';
+import type { Transport } from '../../node/transport';
+import { parsePorts } from '../cloud/ports';
+import { defaultIdentityFile } from '../cloud/transport';
+import { CloudTimeoutError } from '../cloud/poll';
+import { kubernetesSettings, type KubernetesSettings } from './config';
+import { resolveContext, scanKubeconfig, type KubeContext } from './contexts';
+import { apiMessage, httpCode, mapKubernetesError } from './errors';
+import { KubernetesExecTransport } from './execTransport';
+import { acceleratorMatches, detectScheme, GPU_LABEL_SCHEMES, nodeAccelerator } from './gpuLabels';
+import { computeGpuAvailability, gpuResourceKey } from './gpuAvailability';
+import { parseInstanceType, type PodShape } from './instanceType';
+import { MISSING_KUBECONFIG, existingKubeconfigs } from './kubeconfigFiles';
+import { buildPod, CLUSTER_LABEL, CONTAINER_NAME, containerImage, labelValue, podName, RANK_LABEL } from './podSpec';
+import { followPods, listPods, waitForPods, type PodSource, type Verdict } from './podWatch';
+import { sshEndpointFor } from './sshProxy';
+
+/** What the provider keeps in ClusterHandle.data. */
+export interface KubernetesHandleData {
+  context: string;
+  namespace: string;
+  numNodes: number;
+  service?: string;
+  [key: string]: unknown;
+}
+
+interface Clients extends PodSource {
+  ctx: KubeContext;
+}
+
+/** Container states that will not fix themselves: fail the launch instead of waiting out the timeout. */
+const FATAL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'CrashLoopBackOff', 'RunContainerError']);
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new CloudTimeoutError(what, Math.round(ms / 1000))), ms);
+      timer.unref?.();
+    }),
+  ]);
+}
+
+export function clusterSelector(nameOnCloud: string): string {
+  return `${CLUSTER_LABEL}=${labelValue(nameOnCloud)}`;
+}
+
+function podState(pod: V1Pod): NodeState {
+  if (pod.metadata?.deletionTimestamp) return 'terminated';
+  switch (pod.status?.phase) {
+    case 'Running':
+      return 'running';
+    case 'Pending':
+      return 'pending';
+    default:
+      return 'terminated'; // Succeeded, Failed, Unknown: the node is gone for good
+  }
+}
+
+export function podsToNodes(pods: Iterable<V1Pod>, context: string, namespace: string): NodeInfo[] {
+  const nodes: NodeInfo[] = [];
+  for (const pod of pods) {
+    const rank = Number(pod.metadata?.labels?.[RANK_LABEL] ?? NaN);
+    const id = pod.metadata?.name ?? '';
+    const state = podState(pod);
+    const node: NodeInfo = { id, rank: Number.isFinite(rank) ? rank : 1000 + nodes.length, state, internalIp: pod.status?.podIP ?? '' };
+    if (state === 'running') node.ssh = sshEndpointFor(context, namespace, id, defaultIdentityFile());
+    nodes.push(node);
+  }
+  return nodes.sort((a, b) => a.rank - b.rank);
+}
+
+/** Why a pending pod cannot be scheduled (the scheduler's PodScheduled=False condition), if so. */
+export function unschedulableReason(pod: V1Pod): string | undefined {
+  const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled');
+  if (c && c.status === 'False' && c.reason === 'Unschedulable') return c.message ?? 'Unschedulable';
+  return undefined;
+}
+
+function fatalContainerProblem(pod: V1Pod): string | undefined {
+  for (const cs of pod.status?.containerStatuses ?? []) {
+    const w = cs.state?.waiting;
+    if (w?.reason && FATAL_WAITING.has(w.reason)) return `${w.reason}${w.message ? `: ${w.message}` : ''}`;
+    const t = cs.state?.terminated;
+    if (t) return `container exited (${t.reason ?? 'terminated'}, code ${t.exitCode})`;
+  }
+  return undefined;
+}
+
+export class KubernetesProvider implements Provider, ReportsGpuAvailability {
+  readonly name = 'kubernetes';
+  readonly canStop = false;
+  private readonly contexts = new Map<string, Clients>();
+
+  constructor(private readonly settings: () => KubernetesSettings = () => kubernetesSettings()) {}
+
+  private clients(context: string | undefined): Clients {
+    const key = context ?? '';
+    let c = this.contexts.get(key);
+    if (!c) {
+      const ctx = resolveContext(context);
+      c = { ctx, config: ctx.config, core: ctx.config.makeApiClient(k8s.CoreV1Api), namespace: ctx.namespace };
+      this.contexts.set(key, c);
+    }
+    return c;
+  }
+
+  private handleClients(handle: ClusterHandle): Clients {
+    const data = handle.data as Partial<KubernetesHandleData>;
+    const c = this.clients(data.context ?? handle.region);
+    return data.namespace && data.namespace !== c.namespace ? { ...c, namespace: data.namespace } : c;
+  }
+
+  async check(): Promise<CredentialCheck> {
+    if (existingKubeconfigs().length === 0) return { enabled: false, reason: MISSING_KUBECONFIG };
+    const scan = scanKubeconfig();
+    if (scan.contexts.length === 0) {
+      return { enabled: false, reason: `No contexts in ${existingKubeconfigs().join(', ')}${scan.problems.length ? ` (${scan.problems.join('; ')})` : ''}. Add one with \`kubectl config set-context\`.` };
+    }
+    const timeout = this.settings().apiTimeoutMs;
+    const rows = await Promise.all(
+      scan.contexts.map(async (ctx) => {
+        try {
+          const v = await withTimeout(ctx.config.makeApiClient(k8s.VersionApi).getCode(), timeout, `the API server of '${ctx.name}'`);
+          // Answering /version is not enough: the namespace must be usable with these credentials.
+          await withTimeout(ctx.config.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: ctx.namespace, limit: 1 }), timeout, `pods in '${ctx.name}'`);
+          return { ok: true, text: `k8s/${ctx.name}: API answers (${v.gitVersion}), namespace ${ctx.namespace}` };
+        } catch (e) {
+          const code = httpCode(e);
+          const why = code === 401 ? 'credentials rejected (401)' : code === 403 ? `forbidden (403): ${apiMessage(e)}` : code ? `HTTP ${code}: ${apiMessage(e)}` : `API does not answer: ${apiMessage(e)}`;
+          return { ok: false, text: `k8s/${ctx.name}: ${why}` };
+        }
+      }),
+    );
+    const ok = rows.filter((r) => r.ok).length;
+    return {
+      enabled: ok > 0,
+      reason: `${ok} of ${rows.length} context(s) usable${scan.currentContext ? ` (current: ${scan.currentContext})` : ''}. ${rows.map((r) => r.text).join('; ')}`,
+    };
+  }
+
+  /** Node affinity terms for the requested GPU type, from the labels on the cluster's nodes. */
+  private async gpuAffinity(c: Clients, accelerator: string): Promise<{ terms: V1NodeSelectorTerm[]; key: string }> {
+    let nodes: k8s.V1Node[];
+    try {
+      nodes = (await c.core.listNode()).items;
+    } catch (e) {
+      if (httpCode(e) !== 403) throw e;
+      // Cannot see nodes: select on SkyPilot's own label, the one a user can apply by hand.
+      return { terms: [{ matchExpressions: [{ key: GPU_LABEL_SCHEMES[0].key, operator: 'In', values: [accelerator.toLowerCase()] }] }], key: 'nvidia.com/gpu' };
+    }
+    const key = gpuResourceKey(nodes);
+    const scheme = detectScheme(nodes.map((n) => n.metadata?.labels ?? {}));
+    const found = new Set<string>();
+    const values = new Set<string>();
+    for (const n of nodes) {
+      const name = nodeAccelerator(n.metadata?.labels ?? {}, scheme);
+      if (!name) continue;
+      found.add(name);
+      if (acceleratorMatches(accelerator, name)) values.add(n.metadata!.labels![scheme!.key]);
+    }
+    if (!scheme || values.size === 0) {
+      throw new ProvisionError('capacity', 'region', `Kubernetes context '${c.ctx.name}' has no node with GPU ${accelerator}${found.size ? ` (it has: ${[...found].sort().join(', ')})` : ' (no labelled GPU nodes)'}.`, {
+        hint: 'GPU nodes are recognised by the labels skypilot.co/accelerator, cloud.google.com/gke-accelerator, nvidia.com/gpu.product or gpu.nvidia.com/class.',
+      });
+    }
+    return { terms: [{ matchExpressions: [{ key: scheme.key, operator: 'In', values: [...values].sort() }] }], key };
+  }
+
+  async launch(req: LaunchRequest): Promise<ClusterHandle> {
+    const settings = this.settings();
+    let c: Clients;
+    try {
+      c = this.clients(req.region);
+    } catch (e) {
+      throw new ProvisionError('config', 'region', errorMessage(e), { cause: e });
+    }
+    const context = c.ctx.name;
+    const selector = clusterSelector(req.nameOnCloud);
+    const handle: ClusterHandle = {
+      clusterName: req.clusterName,
+      nameOnCloud: req.nameOnCloud,
+      provider: 'kubernetes',
+      region: context,
+      data: { context, namespace: c.namespace, numNodes: req.numNodes } satisfies KubernetesHandleData,
+    };
+    let created = false;
+    try {
+      const shape: PodShape = parseInstanceType(req.instanceType);
+      if (req.accelerators) shape.accelerator = req.accelerators;
+      const ports = parsePorts(req.ports).flatMap((r) => (r.to - r.from < 64 ? Array.from({ length: r.to - r.from + 1 }, (_, i) => r.from + i) : [r.from]));
+      const existing = await listPods(c, selector);
+      const names = Array.from({ length: req.numNodes }, (_, i) => podName(req.nameOnCloud, i));
+      const reusable = names.every((n) => existing.pods.get(n) && podState(existing.pods.get(n)!) === 'running') && existing.pods.size === names.length;
+      if (!reusable) {
+        if (existing.pods.size) {
+          req.onProgress?.(`Removing ${existing.pods.size} leftover pod(s) of ${req.nameOnCloud}.`);
+          await this.deleteAndVerify(c, selector, req.signal);
+        }
+        const gpu = shape.accelerator ? await this.gpuAffinity(c, shape.accelerator.name) : { terms: [], key: 'nvidia.com/gpu' };
+        req.onProgress?.(`Creating ${req.numNodes} pod(s) in ${context}/${c.namespace}.`);
+        created = true;
+        for (let rank = 0; rank < req.numNodes; rank++) {
+          if (req.signal?.aborted) throw new CancelledError('Launch');
+          const body = buildPod({
+            name: names[rank],
+            namespace: c.namespace,
+            nameOnCloud: req.nameOnCloud,
+            clusterName: req.clusterName,
+            rank,
+            shape,
+            image: containerImage(req.imageId),
+            gpuResourceKey: gpu.key,
+            gpuAffinity: gpu.terms,
+            ports,
+            userLabels: req.labels,
+            sshPublicKey: req.sshPublicKey,
+          });
+          await c.core.createNamespacedPod({ namespace: c.namespace, body });
+        }
+      }
+      req.onProgress?.('Waiting for the pods to run.');
+      const start = Date.now();
+      const graceMs = settings.provisionTimeoutSeconds * 1000;
+      await waitForPods(c, selector, (pods, now) => this.launchVerdict(context, names, pods, now, start + graceMs), {
+        timeoutMs: settings.launchTimeoutSeconds * 1000,
+        signal: req.signal,
+        what: `pods of ${req.nameOnCloud} in ${context} to run`,
+      });
+      return handle;
+    } catch (err) {
+      let mapped = mapKubernetesError(err, context);
+      if (err instanceof CloudTimeoutError) mapped = new ProvisionError('unreachable', 'region', `Kubernetes context '${context}': ${err.message}`, { cause: err });
+      if (created) {
+        try {
+          await this.deleteAndVerify(c, selector);
+        } catch (e) {
+          if (mapped instanceof Error) mapped.message += ` (cleanup also failed: ${errorMessage(e)})`;
+        }
+      }
+      throw mapped;
+    }
+  }
+
+  private launchVerdict(context: string, names: string[], pods: Map<string, V1Pod>, now: number, unschedulableDeadline: number): Verdict<void> {
+    let pendingUnschedulable: string | undefined;
+    for (const name of names) {
+      const pod = pods.get(name);
+      if (!pod) return { error: new ProvisionError('other', 'region', `Pod ${name} in context '${context}' disappeared during the launch.`) };
+      if (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded') {
+        return { error: new ProvisionError('other', 'region', `Pod ${name} in context '${context}' ended (${pod.status.phase}${pod.status.reason ? `: ${pod.status.reason}` : ''}) before it was ready.`) };
+      }
+      const fatal = fatalContainerProblem(pod);
+      if (fatal) return { error: new ProvisionError('config', 'region', `Pod ${name} in context '${context}' cannot start: ${fatal}`, { hint: 'Check image_id (the image must exist and be pullable from the cluster).' }) };
+      const why = unschedulableReason(pod);
+      if (why) pendingUnschedulable ??= `${name}: ${why}`;
+    }
+    if (pendingUnschedulable) {
+      if (now >= unschedulableDeadline) {
+        const quota = /quota/i.test(pendingUnschedulable);
+        return {
+          error: new ProvisionError(quota ? 'quota' : 'capacity', 'region', `Kubernetes context '${context}' cannot schedule the pods (${pendingUnschedulable}).`, {
+            hint: 'Free resources in the cluster, ask for fewer CPUs/memory/GPUs, or let failover try other infra.',
+          }),
+        };
+      }
+      return { wakeAt: unschedulableDeadline };
+    }
+    const allRunning = names.every((n) => {
+      const pod = pods.get(n)!;
+      return pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp && (pod.status.containerStatuses ?? []).every((cs) => cs.ready !== false);
+    });
+    return allRunning ? { done: undefined } : {};
+  }
+
+  async query(handle: ClusterHandle): Promise<NodeInfo[]> {
+    const c = this.handleClients(handle);
+    const { pods } = await listPods(c, clusterSelector(handle.nameOnCloud));
+    return podsToNodes(pods.values(), c.ctx.name, c.namespace);
+  }
+
+  /**
+   * Watch-based status: calls `onChange` with the cluster's nodes now and after every pod
+   * change the API server reports. Returns a function that stops watching.
+   */
+  watchNodes(handle: ClusterHandle, onChange: (nodes: NodeInfo[]) => void, onError: (err: unknown) => void = () => undefined): () => void {
+    const c = this.handleClients(handle);
+    return followPods(c, clusterSelector(handle.nameOnCloud), (pods) => onChange(podsToNodes(pods.values(), c.ctx.name, c.namespace)), onError);
+  }
+
+  async stop(handle: ClusterHandle): Promise<void> {
+    throw new InputError(`Cluster '${handle.clusterName}' runs on Kubernetes, where pods cannot be stopped.`, { hint: 'Use `skydeck down` (or autostop with --down).' });
+  }
+
+  async start(handle: ClusterHandle): Promise<ClusterHandle> {
+    throw new InputError(`Cluster '${handle.clusterName}' runs on Kubernetes, where pods cannot be stopped or started.`, { hint: 'Launch it again instead.' });
+  }
+
+  /** Deletes every pod and service labelled for the cluster, then waits until none remain. */
+  async terminate(handle: ClusterHandle): Promise<void> {
+    const c = this.handleClients(handle);
+    await this.deleteAndVerify(c, clusterSelector(handle.nameOnCloud));
+  }
+
+  private async deleteAndVerify(c: Clients, selector: string, signal?: AbortSignal): Promise<void> {
+    const ignore404 = (e: unknown): void => {
+      if (httpCode(e) !== 404) throw e;
+    };
+    const services = await c.core.listNamespacedService({ namespace: c.namespace, labelSelector: selector });
+    await Promise.all(services.items.map((s) => c.core.deleteNamespacedService({ namespace: c.namespace, name: s.metadata!.name! }).then(() => undefined, ignore404)));
+    const { pods } = await listPods(c, selector);
+    await Promise.all([...pods.keys()].map((name) => c.core.deleteNamespacedPod({ namespace: c.namespace, name }).then(() => undefined, ignore404)));
+    await waitForPods<void>(c, selector, (left): Verdict<void> => (left.size === 0 ? { done: undefined } : {}), {
+      timeoutMs: this.settings().deleteTimeoutSeconds * 1000,
+      signal,
+      what: `the pods of ${selector} in ${c.ctx.name} to be deleted`,
+    }).catch((e: unknown) => {
+      if (e instanceof CloudTimeoutError) throw new SkyDeckError('K8S_DELETE_INCOMPLETE', `Pods labelled ${selector} still exist in ${c.ctx.name}/${c.namespace}: ${e.message}`, { hint: `Check with \`kubectl -n ${c.namespace} get pods -l ${selector}\` (finalizers?).` });
+      throw e;
+    });
+    const leftover = await c.core.listNamespacedService({ namespace: c.namespace, labelSelector: selector });
+    if (leftover.items.length) throw new SkyDeckError('K8S_DELETE_INCOMPLETE', `Services labelled ${selector} still exist in ${c.ctx.name}/${c.namespace}.`);
+  }
+
+  /** podip (default): nothing to create; nodeport/loadbalancer: one Service selecting the head pod. */
+  async openPorts(handle: ClusterHandle, ports: string[]): Promise<void> {
+    const mode = this.settings().portsMode;
+    if (mode === 'podip' || ports.length === 0) return;
+    const c = this.handleClients(handle);
+    const ranges = parsePorts(ports);
+    const list = ranges.flatMap((r) => Array.from({ length: r.to - r.from + 1 }, (_, i) => r.from + i));
+    if (list.length > 100) throw new InputError(`Too many ports (${list.length}) for a Kubernetes Service.`, { hint: 'Expose at most 100 ports.' });
+    const name = `${handle.nameOnCloud.slice(0, 56)}-ports`;
+    const body: k8s.V1Service = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: c.namespace, labels: { [CLUSTER_LABEL]: labelValue(handle.nameOnCloud) } },
+      spec: {
+        type: mode === 'loadbalancer' ? 'LoadBalancer' : 'NodePort',
+        selector: { [CLUSTER_LABEL]: labelValue(handle.nameOnCloud), [RANK_LABEL]: '0' },
+        ports: list.map((p) => ({ name: `port-${p}`, port: p, targetPort: p, protocol: 'TCP' })),
+      },
+    };
+    try {
+      await c.core.createNamespacedService({ namespace: c.namespace, body });
+    } catch (e) {
+      if (httpCode(e) !== 409) throw mapKubernetesError(e, c.ctx.name);
+      await c.core.replaceNamespacedService({ namespace: c.namespace, name, body: { ...body, metadata: { ...body.metadata, resourceVersion: (await c.core.readNamespacedService({ namespace: c.namespace, name })).metadata?.resourceVersion } } });
+    }
+    handle.data.service = name;
+  }
+
+  transport(handle: ClusterHandle, node: NodeInfo): Transport {
+    const c = this.handleClients(handle);
+    return new KubernetesExecTransport({ config: c.config, kubeconfigFile: c.ctx.file, context: c.ctx.name, namespace: c.namespace, pod: node.id, container: CONTAINER_NAME });
+  }
+
+  /** Free GPUs per node on every kubeconfig context that answers (catalog-sources.md section 4). */
+  async gpuAvailability(): Promise<GpuAvailability[]> {
+    if (existingKubeconfigs().length === 0) return [];
+    const timeout = this.settings().apiTimeoutMs;
+    const scan = scanKubeconfig();
+    const per = await Promise.all(
+      scan.contexts.map(async (ctx) => {
+        const core = ctx.config.makeApiClient(k8s.CoreV1Api);
+        try {
+          const nodes = (await withTimeout(core.listNode(), timeout, `nodes of ${ctx.name}`)).items;
+          let pods: V1Pod[] | undefined;
+          try {
+            const fieldSelector = 'status.phase!=Succeeded,status.phase!=Failed,status.phase!=Unknown';
+            pods = (await withTimeout(core.listPodForAllNamespaces({ fieldSelector }), timeout, `pods of ${ctx.name}`)).items;
+          } catch (e) {
+            if (httpCode(e) !== 403) throw e;
+          }
+          return computeGpuAvailability(`k8s/${ctx.name}`, nodes, pods);
+        } catch {
+          return []; // an unreachable context has nothing to show
+        }
+      }),
+    );
+    return per.flat();
+  }
+}

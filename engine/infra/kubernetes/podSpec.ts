@@ -1,0 +1,106 @@
+/**
+ * The pod for one cluster node: labels that name the cluster and rank, requests for
+ * cpus/memory/GPUs, node affinity for the GPU type, and a container that authorizes the
+ * SkyDeck key, starts sshd when the image has one (for Remote-SSH and multi-node ranks),
+ * then idles. Pure: the provider decides names and the GPU affinity.
+ */
+import type { V1NodeSelectorTerm, V1Pod } from '@kubernetes/client-node';
+import type { PodShape } from './instanceType';
+
+export const CLUSTER_LABEL = 'skydeck-cluster';
+export const RANK_LABEL = 'skydeck-rank';
+export const CONTAINER_NAME = 'skydeck';
+/** SkyPilot's default Kubernetes image (Ubuntu with sshd, conda, rsync). */
+export const DEFAULT_IMAGE = 'us-docker.pkg.dev/sky-dev-465/skypilotk8s/skypilot:latest';
+
+/** Pod names: `<name>-head`, `<name>-worker<i>` (DNS-1123, at most 63 characters). */
+export function podName(nameOnCloud: string, rank: number): string {
+  const suffix = rank === 0 ? '-head' : `-worker${rank}`;
+  return `${nameOnCloud.slice(0, 63 - suffix.length).replace(/-+$/, '')}${suffix}`;
+}
+
+/** Label values: at most 63 of [A-Za-z0-9._-], alphanumeric at both ends. */
+export function labelValue(v: string): string {
+  return v.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+}
+
+function labelKeyOk(k: string): boolean {
+  return /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k);
+}
+
+/** `docker:<image>` or a plain image reference; the default otherwise. */
+export function containerImage(imageId: string | undefined): string {
+  if (!imageId) return DEFAULT_IMAGE;
+  return imageId.replace(/^docker:/, '');
+}
+
+const STARTUP = [
+  'set -u',
+  'if [ -n "${SKYDECK_SSH_PUBLIC_KEY:-}" ]; then mkdir -p "$HOME/.ssh" && chmod 700 "$HOME/.ssh";',
+  '  grep -qxF "$SKYDECK_SSH_PUBLIC_KEY" "$HOME/.ssh/authorized_keys" 2>/dev/null || printf "%s\\n" "$SKYDECK_SSH_PUBLIC_KEY" >> "$HOME/.ssh/authorized_keys";',
+  '  chmod 600 "$HOME/.ssh/authorized_keys"; fi',
+  'SSHD=$(command -v sshd || ls /usr/sbin/sshd 2>/dev/null || true)',
+  'if [ -n "$SSHD" ]; then mkdir -p /run/sshd; ssh-keygen -A >/dev/null 2>&1 || true; "$SSHD" -p 22 || echo "skydeck: sshd did not start" >&2; fi',
+  'trap "exit 0" TERM INT',
+  'while :; do sleep 3600 & wait $!; done',
+].join('\n');
+
+export interface PodRequest {
+  name: string;
+  namespace: string;
+  nameOnCloud: string;
+  clusterName: string;
+  rank: number;
+  shape: PodShape;
+  image: string;
+  gpuResourceKey: string;
+  /** ORed terms selecting nodes with the requested GPU type (empty: no affinity). */
+  gpuAffinity: V1NodeSelectorTerm[];
+  ports: number[];
+  userLabels: Record<string, string>;
+  sshPublicKey: string;
+}
+
+export function buildPod(r: PodRequest): V1Pod {
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(r.userLabels)) if (labelKeyOk(k)) labels[k] = labelValue(v);
+  labels[CLUSTER_LABEL] = labelValue(r.nameOnCloud);
+  labels[RANK_LABEL] = String(r.rank);
+  labels['skydeck-cluster-name'] = labelValue(r.clusterName);
+  const requests: Record<string, string> = { cpu: String(r.shape.cpus), memory: `${r.shape.memoryGb}Gi` };
+  const limits: Record<string, string> = {};
+  if (r.shape.accelerator) {
+    // Extended resources must have limits equal to requests.
+    requests[r.gpuResourceKey] = String(r.shape.accelerator.count);
+    limits[r.gpuResourceKey] = String(r.shape.accelerator.count);
+  }
+  const pod: V1Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: r.name, namespace: r.namespace, labels },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 10,
+      containers: [
+        {
+          name: CONTAINER_NAME,
+          image: r.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['/bin/bash', '-c', STARTUP],
+          env: [
+            { name: 'SKYDECK_SSH_PUBLIC_KEY', value: r.sshPublicKey },
+            { name: 'SKYDECK_NODE_RANK', value: String(r.rank) },
+          ],
+          ports: [{ name: 'ssh', containerPort: 22 }, ...r.ports.map((p) => ({ containerPort: p }))],
+          resources: { requests, ...(Object.keys(limits).length ? { limits } : {}) },
+        },
+      ],
+    },
+  };
+  if (r.gpuAffinity.length) {
+    pod.spec!.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: r.gpuAffinity } } };
+    // GPU nodes are commonly tainted nvidia.com/gpu=present:NoSchedule.
+    pod.spec!.tolerations = [{ key: r.gpuResourceKey, operator: 'Exists', effect: 'NoSchedule' }];
+  }
+  return pod;
+}
