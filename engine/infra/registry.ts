@@ -57,6 +57,10 @@ export function getProvider(name: string): Promise<Provider> {
   let p = cache.get(canonical);
   if (!p) {
     p = load(canonical).then((m) => m.createProvider());
+    // A failed load (e.g. a bundle being rebuilt) must not stay cached in a long-lived controller.
+    p.catch(() => {
+      if (cache.get(canonical) === p) cache.delete(canonical);
+    });
     cache.set(canonical, p);
   }
   return p;

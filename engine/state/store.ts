@@ -109,9 +109,12 @@ export class Collection<T> {
       }
     }
     return lockfile.lock(this.file, {
-      stale: 10_000,
-      update: 2_000,
-      retries: { retries: 400, factor: 1.2, minTimeout: 5, maxTimeout: 100, randomize: true },
+      // A holder refreshes the lock every 5 s; only one silent for 60 s counts as dead.
+      // A short stale time let a CPU-starved (not dead) holder be overtaken under heavy
+      // load (200 controllers on 2 cores), losing its write. Waiters outlast `stale`.
+      stale: 60_000,
+      update: 5_000,
+      retries: { retries: 1_000, factor: 1.2, minTimeout: 5, maxTimeout: 150, randomize: true },
       realpath: false,
     });
   }
