@@ -6,7 +6,6 @@ import { Command, CommanderError } from 'commander';
 import { errorMessage, SkyDeckError } from '../errors';
 import { registerValidate } from './commands/validate';
 import { registerPlan } from './commands/plan';
-import { registerCatalog } from './commands/catalog';
 import { registerCluster } from './commands/cluster';
 import { registerJobs } from './commands/jobs';
 import { registerServe } from './commands/serve';
@@ -20,7 +19,6 @@ export function buildProgram(): Command {
     .exitOverride();
   registerValidate(program);
   registerPlan(program);
-  registerCatalog(program);
   registerCluster(program);
   registerJobs(program);
   registerServe(program);
