@@ -185,6 +185,8 @@ export class KubernetesExecTransport implements Transport {
         }
       });
       ws.on('close', () => finish());
+      // The signal may have fired while the URL was being prepared (handlers are in place now).
+      if (options.signal?.aborted) onAbort();
     });
   }
 

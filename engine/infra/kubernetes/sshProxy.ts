@@ -29,8 +29,9 @@ export function sshEndpointFor(context: string, namespace: string, pod: string, 
   return { host: pod, port: 22, user: POD_SSH_USER, identityFile, proxyCommand };
 }
 
-/** The relay run in the pod: the first of nc, socat, bash /dev/tcp that exists. */
-export const POD_RELAY = [
+/** The relay run in the pod to 127.0.0.1:<port>: the first of nc, socat, bash /dev/tcp that exists. */
+export function podRelay(port = 22): string[] {
+  return [
   'sh',
   '-c',
   'if command -v nc >/dev/null 2>&1; then exec nc 127.0.0.1 "$1"; ' +
@@ -38,12 +39,13 @@ export const POD_RELAY = [
     'elif command -v bash >/dev/null 2>&1; then exec bash -c \'exec 3<>/dev/tcp/127.0.0.1/$0; cat <&3 & cat >&3; wait\' "$1"; ' +
     'else echo "skydeck: the pod has none of nc, socat, bash for the SSH relay" >&2; exit 127; fi',
   'relay',
-  '22',
-];
+  String(port),
+  ];
+}
 
 /** Bridges `input`/`output` to the pod's sshd; resolves with the relay's exit code. */
-export async function bridgeToPodSshd(transport: Transport, input: Readable, output: Writable, errors: Writable): Promise<number> {
-  const r = await transport.exec(POD_RELAY, {
+export async function bridgeToPodSshd(transport: Transport, input: Readable, output: Writable, errors: Writable, port = 22): Promise<number> {
+  const r = await transport.exec(podRelay(port), {
     stdin: input,
     onStdout: (chunk) => void output.write(chunk),
     onStderr: (chunk) => void errors.write(chunk),
