@@ -10,6 +10,7 @@ import { registerCluster } from './commands/cluster';
 import { registerJobs } from './commands/jobs';
 import { registerServe } from './commands/serve';
 import { registerDebug } from './commands/debug';
+import { registerKubernetesSshProxy } from '../infra/kubernetes/cliVerb';
 
 export function buildProgram(): Command {
   const program = new Command('skydeck')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerJobs(program);
   registerServe(program);
   registerDebug(program);
+  registerKubernetesSshProxy(program);
   return program;
 }
 
