@@ -27,7 +27,12 @@ const steps = (n: number, delay = 0.2) => `for i in $(seq 1 ${n}); do echo "step
 test('a job preempted three times finishes SUCCEEDED with a continuous log and recoveries = 3', { skip, timeout: 120_000 }, async (t) => {
   const e = jobsEnv();
   t.after(() => e.cleanup());
-  const file = e.write('spot.yaml', `name: spot\nresources:\n  infra: local\n  use_spot: true\nrun: |\n  echo "task id $SKYPILOT_TASK_ID"\n  ${steps(25)}\n`);
+  // Every run holds at step 3 until the test releases it after the third preemption, so a
+  // slow machine can never let a run finish before the test has preempted it.
+  const release = e.write('release.marker', '');
+  fs.rmSync(release);
+  const gated = `for i in $(seq 1 25); do echo "step $i"; sleep 0.2; if [ $i = 3 ]; then while [ ! -e ${release} ]; do sleep 0.1; done; fi; done`;
+  const file = e.write('spot.yaml', `name: spot\nresources:\n  infra: local\n  use_spot: true\nrun: |\n  echo "task id $SKYPILOT_TASK_ID"\n  ${gated}\n`);
   const id = await launch(e, file);
   const log = () => fs.readFileSync(jobLogPath(id), 'utf8');
   for (let n = 0; n < 3; n++) {
@@ -36,6 +41,8 @@ test('a job preempted three times finishes SUCCEEDED with a continuous log and r
     const r = await e.cli(['debug', 'preempt', j.tasks[0].cluster]);
     assert.equal(r.code, 0, r.stderr);
   }
+  await e.waitJob(id, 'RUNNING after 3 recoveries', (x) => x.status === 'RUNNING' && x.tasks[0].recoveries === 3);
+  fs.writeFileSync(release, '');
   const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 90_000);
   assert.equal(job.status, 'SUCCEEDED', job.failureReason);
   assert.equal(job.tasks[0].recoveries, 3);
@@ -104,7 +111,11 @@ test('cancel during RECOVERING leaves no cluster behind', { skip, timeout: 90_00
 test('a controller killed with SIGKILL mid-run is restarted by `jobs queue`; the job finishes on one cluster, run once', { skip, timeout: 90_000 }, async (t) => {
   const e = jobsEnv();
   t.after(() => e.cleanup());
-  const file = e.write('k.yaml', `name: killme\nresources:\n  infra: local\nrun: |\n  ${steps(30)}\n`);
+  // The run holds at step 3 until released, so it cannot end while the controller is dead.
+  const release = e.write('release.marker', '');
+  fs.rmSync(release);
+  const gated = `for i in $(seq 1 30); do echo "step $i"; sleep 0.2; if [ $i = 3 ]; then while [ ! -e ${release} ]; do sleep 0.1; done; fi; done`;
+  const file = e.write('k.yaml', `name: killme\nresources:\n  infra: local\nrun: |\n  ${gated}\n`);
   const id = await launch(e, file);
   const running = await e.waitJob(id, 'RUNNING with output', (x) => x.status === 'RUNNING' && fs.readFileSync(jobLogPath(id), 'utf8').includes('step 3\n'));
   const victim = running.controller!;
@@ -115,6 +126,7 @@ test('a controller killed with SIGKILL mid-run is restarted by `jobs queue`; the
   const restarted = await e.job(id);
   assert.ok(isAlive(restarted.controller) && restarted.controller!.pid !== victim.pid, 'a new controller owns the job');
   assert.deepEqual(await e.clusterNames(), [`killme-${id}`], 'still the one cluster');
+  fs.writeFileSync(release, '');
   const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status));
   assert.equal(job.status, 'SUCCEEDED', job.failureReason);
   assert.equal(job.controllerStarts, 2);
