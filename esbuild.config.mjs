@@ -1,7 +1,9 @@
-// Builds three separate bundles (style lesson 4): the extension (vscode external),
-// the language server (never references vscode) and the CLI. Heavy cloud SDKs are
-// pulled in with dynamic import() inside their providers; with splitting off in CJS
-// they still only evaluate on first use, because esbuild keeps import() lazy.
+// Separate bundles (style lesson 4): the extension (vscode external) with its language
+// client and engine as bundles of their own loaded after activation, the language server
+// (never references vscode), the CLI, a lean managed-jobs controller, and one bundle per
+// provider, required by path on first use (engine/infra/registry.ts) so cloud SDKs are
+// never in, nor evaluated by, the other bundles.
+import * as fs from 'node:fs';
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
@@ -32,6 +34,8 @@ const builds = [
   // client; the engine it drives in-process is its own lazily required bundle.
   { ...common, entryPoints: { extension: 'extension/main.ts' }, outdir: 'dist', external: ['vscode'], minify: true, keepNames: true },
   { ...common, entryPoints: { 'extension-engine': 'extension/engine/bundle.ts' }, outdir: 'dist', external: nativeExternals },
+  // The language client, loaded right after activation (extension/main.ts loadClientModule).
+  { ...common, entryPoints: { 'extension-client': 'extension/client.ts' }, outdir: 'dist', external: ['vscode'], minify: true, keepNames: true },
   { ...common, entryPoints: { server: 'server/main.ts' }, outdir: 'dist' },
   { ...common, entryPoints: { cli: 'engine/cli/main.ts' }, outdir: 'dist', external: nativeExternals },
   // Managed-job controllers are long-lived detached processes: a lean bundle of their own (engine/jobs/spawn.ts).
@@ -43,6 +47,11 @@ const builds = [
     external: nativeExternals,
   },
 ];
+
+// The on-node agent is a bash script the engine installs on nodes; the bundles find it at
+// dist/agent.sh (engine/node/agent/script.ts), which is also what the .vsix ships.
+fs.mkdirSync('dist', { recursive: true });
+fs.copyFileSync('engine/node/agent/agent.sh', 'dist/agent.sh');
 
 if (watch) {
   for (const b of builds) (await esbuild.context(b)).watch();

@@ -4,9 +4,9 @@
  * being awaited, and the engine (cluster engine, task parser, catalogs, SDKs) loads
  * lazily inside the first command or view that needs it.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { createClient } from './client';
 import { Commands } from './commands/registry';
 import { confirm, pickCluster, pickClusterJob, pickManagedJob, pickService } from './commands/pickers';
 import { showOffers } from './cost/offersView';
@@ -246,10 +246,21 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     await client?.restart();
   });
 
-  // Language client: started, not awaited.
-  client = createClient(context, log);
-  const clientStartedAt = Date.now();
-  const clientReady = client.start().then(
+  // Language client: vscode-languageclient is most of the extension's code, so it lives in
+  // its own bundle (dist/extension-client.js), loaded and started right after activate()
+  // returns rather than on the activation path (the fix AWS Toolkit made, PR #4528).
+  let clientStartedAt = 0;
+  const clientReady = new Promise<void>((resolve, reject) => {
+    setImmediate(() => {
+      try {
+        client = loadClientModule(context).createClient(context, log);
+        clientStartedAt = Date.now();
+        client.start().then(resolve, reject);
+      } catch (err) {
+        reject(err);
+      }
+    });
+  }).then(
     () => log.info('language server running'),
     (err: unknown) => {
       log.error(`language server failed to start: ${err instanceof Error ? err.message : String(err)}`);
@@ -269,7 +280,9 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     logs,
     statusBar,
     clientReady,
-    clientStartedAt,
+    get clientStartedAt() {
+      return clientStartedAt;
+    },
     openRunLog: (title, source) => logs.open(registerRun(title, source)),
     nextRefresh: () => new Promise<void>((resolve) => refreshWaiters.push(resolve)),
   };
@@ -277,6 +290,16 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   async function withProgress<T>(title: string, fn: () => Promise<T>): Promise<T> {
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `SkyDeck: ${title}…` }, fn);
   }
+}
+
+type ClientModule = typeof import('./client');
+declare const SKYDECK_BUNDLED: boolean | undefined;
+
+/** The language-client bundle, required by path so it is not part of dist/extension.js. */
+function loadClientModule(context: vscode.ExtensionContext): ClientModule {
+  return typeof SKYDECK_BUNDLED !== 'undefined' && SKYDECK_BUNDLED
+    ? (require(context.asAbsolutePath(path.join('dist', 'extension-client.js'))) as ClientModule)
+    : (require('./client') as ClientModule);
 }
 
 function toUri(arg: unknown): vscode.Uri {

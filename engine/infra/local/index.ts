@@ -135,7 +135,7 @@ export class LocalProvider implements Provider {
     const { nodes, clusterDir } = dataOf(handle);
     // Like a cloud's terminate: abrupt (stop is the graceful one).
     await killNodeProcesses(nodes.map((n) => n.dir), { graceful: false });
-    fs.rmSync(clusterDir, { recursive: true, force: true });
+    removeClusterDir(clusterDir);
     await releaseIps(handle.nameOnCloud);
   }
 
@@ -145,7 +145,7 @@ export class LocalProvider implements Provider {
     // Markers go first so a concurrent query already sees the nodes gone.
     for (const n of nodes) fs.rmSync(path.join(n.dir, MARKER), { force: true });
     await killNodeProcesses(nodes.map((n) => n.dir), { graceful: false });
-    fs.rmSync(clusterDir, { recursive: true, force: true });
+    removeClusterDir(clusterDir);
   }
 
   async openPorts(): Promise<void> {
@@ -168,4 +168,9 @@ export class LocalProvider implements Provider {
 
 export function createProvider(): Provider {
   return new LocalProvider();
+}
+
+/** A process killed a moment ago may still be writing its last bytes: retry ENOTEMPTY like `rm -rf` loops. */
+function removeClusterDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 }

@@ -288,7 +288,7 @@ test('the daemon exits by itself when its node directory is removed', async (t) 
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split(' ')[0]);
   assert.ok(processAlive(pid));
   // The daemon may be writing its files while they are removed: retry like `rm -rf` loops would.
-  fs.rmSync(path.join(c.nodes[0].dir, '.skydeck_node'), { recursive: true, force: true, maxRetries: 20, retryDelay: 25 });
+  fs.rmSync(path.join(c.nodes[0].dir, '.skydeck_node'), { recursive: true, force: true, maxRetries: 100, retryDelay: 20 });
   await waitFor('daemon exit', () => (processAlive(pid) ? undefined : true));
 });
 
