@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as readline from 'node:readline/promises';
 import type { Command } from 'commander';
+import { collect, parseEnvFlags } from '../envFlags';
 import { runDryRun } from './plan';
 import {
   checkInfra,
@@ -30,30 +31,13 @@ import type { Task } from '../../task/types';
 
 type Opts = Record<string, unknown>;
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-function parseEnvs(list: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of list ?? []) {
-    const eq = item.indexOf('=');
-    if (eq < 0) {
-      const v = process.env[item];
-      if (v === undefined) throw new InputError(`--env ${item}: no '=' and no such variable in the environment.`);
-      out[item] = v;
-    } else out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
-
 function looksLikeYaml(entry: string): boolean {
   return /\.ya?ml$/i.test(entry) || fs.existsSync(entry);
 }
 
 /** A task from a YAML file, or SkyPilot's inline command form, with command-line overrides applied. */
 export function taskFromEntrypoint(entry: string, opts: Opts): Task {
-  const envs = parseEnvs(opts.env as string[] | undefined);
+  const envs = parseEnvFlags(opts.env as string[] | undefined);
   let task: Task;
   if (looksLikeYaml(entry)) {
     const file = loadTaskFile(entry, { envOverrides: envs });
@@ -124,7 +108,7 @@ async function runLaunchLike(kind: 'launch' | 'exec', clusterName: string | unde
     idleMinutesToAutostop: opts.idleMinutesToAutostop !== undefined ? Number(opts.idleMinutesToAutostop) : undefined,
     down: !!opts.down,
     noSetup: opts.setup === false,
-    envs: parseEnvs(opts.env as string[] | undefined),
+    envs: parseEnvFlags(opts.env as string[] | undefined),
     onOutput: (c) => process.stdout.write(c),
     onProgress: progressLine,
     signal,

@@ -6,28 +6,12 @@
 import * as fs from 'node:fs';
 import * as readline from 'node:readline/promises';
 import type { Command } from 'commander';
+import { collect, parseEnvFlags } from '../envFlags';
 import { InputError } from '../../errors';
 import type { Task, TaskFile } from '../../task/types';
 import { isTerminal, type ManagedJobStatus } from '../../jobs/types';
 
 type Opts = Record<string, unknown>;
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-function parseEnvs(list: string[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of list ?? []) {
-    const eq = item.indexOf('=');
-    if (eq < 0) {
-      const v = process.env[item];
-      if (v === undefined) throw new InputError(`--env ${item}: no '=' and no such variable in the environment.`);
-      out[item] = v;
-    } else out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
-}
 
 function parseIds(ids: string[]): number[] {
   return ids.map((s) => {
@@ -50,7 +34,7 @@ async function confirm(question: string, yes: unknown): Promise<boolean> {
 
 /** A YAML file (a task or a pipeline), or SkyPilot's inline command form. */
 async function taskFileFromEntrypoint(entry: string, opts: Opts): Promise<TaskFile> {
-  const envs = parseEnvs(opts.env as string[] | undefined);
+  const envs = parseEnvFlags(opts.env as string[] | undefined);
   let file: TaskFile;
   if (/\.ya?ml$/i.test(entry) || fs.existsSync(entry)) {
     const { loadTaskFile } = await import('../../task/load');

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
+import { collect, parseEnvFlags } from '../envFlags';
 import { InputError } from '../../errors';
 import { parseTaskText, type TaskDiagnostic } from '../../task/load';
 
@@ -21,10 +22,6 @@ interface ValidateFlags {
   env?: string[];
 }
 
-function collectEnv(value: string, prev: string[] = []): string[] {
-  return [...prev, value];
-}
-
 export function registerValidate(program: Command): void {
   program
     .command('validate')
@@ -33,7 +30,7 @@ export function registerValidate(program: Command): void {
     .option('--json', 'print [{file, isTask, diagnostics}] as JSON')
     .option('--auto', "apply the editor's content detection: files that are not tasks get isTask false and no diagnostics")
     .option('--format <format>', 'output format: text, json or sarif', 'text')
-    .option('--env <NAME=VALUE>', 'override an env (as at launch); repeatable', collectEnv)
+    .option('--env <NAME=VALUE>', 'override an env (as at launch); repeatable', collect)
     .action((files: string[], flags: ValidateFlags) => {
       const format = flags.json ? 'json' : (flags.format ?? 'text').toLowerCase();
       if (!['text', 'json', 'sarif'].includes(format)) throw new InputError(`Unknown --format '${flags.format}'. Use text, json or sarif.`);
@@ -45,19 +42,6 @@ export function registerValidate(program: Command): void {
       const anyError = results.some((r) => r.diagnostics.some((d) => d.severity === 'error'));
       process.exitCode = anyError ? 1 : 0;
     });
-}
-
-function parseEnvFlags(list: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of list) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) {
-      const fromProcess = process.env[item];
-      if (fromProcess === undefined) throw new InputError(`--env ${item}: write NAME=VALUE (or NAME to take it from the environment).`);
-      out[item] = fromProcess;
-    } else out[item.slice(0, eq)] = item.slice(eq + 1);
-  }
-  return out;
 }
 
 function validateFile(file: string, auto: boolean, envOverrides: Record<string, string>): FileResult {
