@@ -8,11 +8,11 @@ import { DescribeAvailabilityZonesCommand, type Instance } from '@aws-sdk/client
 import { SkyDeckError } from '../../errors';
 import { ProvisionError, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type Provider } from '../provider';
 import type { Transport } from '../../node/transport';
-import type { CloudProviderOptions } from '../cloud/options';
-import { toNodeInfos } from '../cloud/nodes';
-import { pollIntervalMs, pollUntil } from '../cloud/poll';
-import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../cloud/launchSupport';
-import { defaultIdentityFile, sshTransportFor } from '../cloud/transport';
+import type { CloudProviderOptions } from '../../provisioning/options';
+import { toNodeInfos } from '../../provisioning/nodes';
+import { pollIntervalMs, pollUntil } from '../../provisioning/poll';
+import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../../provisioning/launchSupport';
+import { defaultIdentityFile, sshTransportFor } from '../../provisioning/transport';
 import { awsEndpointOverride, ec2 } from './client';
 import { findAwsCredentials } from './credentials';
 import { awsErrorCode, mapAwsError } from './errors';

@@ -5,7 +5,7 @@
  */
 import { DescribeImagesCommand, type Image } from '@aws-sdk/client-ec2';
 import { ProvisionError } from '../provider';
-import { catalogImage } from '../cloud/images';
+import { catalogImage } from '../../provisioning/images';
 import { ec2 } from './client';
 
 const CANONICAL = '099720109477';

@@ -10,12 +10,12 @@ import type { NetworkInterface, PublicIPAddress, SecurityRule } from '@azure/arm
 import { SkyDeckError } from '../../errors';
 import { ProvisionError, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type NodeState, type Provider } from '../provider';
 import type { Transport } from '../../node/transport';
-import type { CloudProviderOptions } from '../cloud/options';
-import { toNodeInfos, type CloudInstance } from '../cloud/nodes';
-import { pollIntervalMs, pollUntil } from '../cloud/poll';
-import { parsePorts, portRangeText } from '../cloud/ports';
-import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../cloud/launchSupport';
-import { defaultIdentityFile, sshTransportFor } from '../cloud/transport';
+import type { CloudProviderOptions } from '../../provisioning/options';
+import { toNodeInfos, type CloudInstance } from '../../provisioning/nodes';
+import { pollIntervalMs, pollUntil } from '../../provisioning/poll';
+import { parsePorts, portRangeText } from '../../provisioning/ports';
+import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../../provisioning/launchSupport';
+import { defaultIdentityFile, sshTransportFor } from '../../provisioning/transport';
 import { azureClients, azureEndpointOverride, type AzureClients } from './clients';
 import { findAzureCredentials } from './credentials';
 import { azureErrorCode, isAzureNotFound, mapAzureError } from './errors';

@@ -7,7 +7,7 @@
  */
 import type { protos } from '@google-cloud/compute';
 import { ProvisionError, type LaunchRequest } from '../provider';
-import { catalogImage } from '../cloud/images';
+import { catalogImage } from '../../provisioning/images';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 

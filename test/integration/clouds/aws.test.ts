@@ -21,7 +21,7 @@ import { startMoto, type MotoServer } from '../../helpers/moto';
 import { createProvider } from '../../../engine/infra/aws/index';
 import { isProvisionError, type LaunchRequest, type Provider } from '../../../engine/infra/provider';
 import { CancelledError } from '../../../engine/errors';
-import type { SshWaiter } from '../../../engine/infra/cloud/sshWait';
+import type { SshWaiter } from '../../../engine/provisioning/sshWait';
 
 const PUBKEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHbO1Jj2+6hQ4wq5C5c1oB8kz4c7w5b3m0s2Jx5n1p9X skydeck';
 const SAVED_ENV = { ...process.env };

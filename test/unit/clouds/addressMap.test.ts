@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseEndpoint, resolveSshEndpoint } from '../../../engine/infra/cloud/addressMap';
-import { toNodeInfos } from '../../../engine/infra/cloud/nodes';
-import { parsePorts } from '../../../engine/infra/cloud/ports';
+import { parseEndpoint, resolveSshEndpoint } from '../../../engine/provisioning/addressMap';
+import { toNodeInfos } from '../../../engine/provisioning/nodes';
+import { parsePorts } from '../../../engine/provisioning/ports';
 
 describe('SKYDECK_TEST_ADDRESS_MAP', () => {
   afterEach(() => delete process.env.SKYDECK_TEST_ADDRESS_MAP);

@@ -3,7 +3,7 @@
  * for instance state, so a bounded poll is the only option; the interval is configurable
  * (SKYDECK_CLOUD_POLL_MS) so tests against emulators run fast.
  */
-import { CancelledError, SkyDeckError } from '../../errors';
+import { CancelledError, SkyDeckError } from '../errors';
 
 export function pollIntervalMs(fallback = 5000): number {
   const v = Number(process.env.SKYDECK_CLOUD_POLL_MS);

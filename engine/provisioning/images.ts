@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { packageRoot } from '../../util/paths';
+import { packageRoot } from '../util/paths';
 
 function catalogDirs(): string[] {
   const dirs: string[] = [];
