@@ -71,6 +71,8 @@ export function jobsEnv(extra: NodeJS.ProcessEnv = {}): JobsEnv {
         const j = await job(id);
         if (j && pred(j)) return j;
         if (Date.now() > deadline) throw new Error(`Timed out waiting for job ${id} to be ${what}: ${JSON.stringify(j, null, 1)}`);
+        // A poll with a deadline, not a fixed wait: predicates also read job logs and process
+        // liveness (a SIGKILLed controller), which have no event to wait on.
         await new Promise((r) => setTimeout(r, 100));
       }
     },
