@@ -10,6 +10,7 @@ import { getProvider } from '../infra/registry';
 import type { Candidate } from '../optimizer/types';
 import type { Task } from '../task/types';
 import { CancelledError, ResourcesUnavailableError, SkyDeckError } from '../errors';
+import { sleep } from '../util/sleep';
 import { optimize } from './planner';
 
 export interface ProvisionOptions {
@@ -42,21 +43,6 @@ export function blockEntry(c: Candidate, err: Pick<ProvisionError, 'scope'>): st
 
 function retryGapMs(): number {
   return Number(process.env.SKYDECK_RETRY_GAP_SECONDS ?? 30) * 1000;
-}
-
-function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CancelledError('Launch'));
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new CancelledError('Launch'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 export function launchRequest(task: Task, c: Candidate, options: ProvisionOptions): LaunchRequest {
@@ -116,6 +102,6 @@ export async function provisionWithFailover(task: Task, options: ProvisionOption
       throw new ResourcesUnavailableError(message, history, { hint: 'Check `skydeck check`, relax the resources, or retry with --retry-until-up.' });
     }
     options.onProgress?.(`Round ${round} failed; retrying in ${retryGapMs() / 1000} s (--retry-until-up).`);
-    await abortableDelay(retryGapMs(), options.signal);
+    await sleep(retryGapMs(), options.signal, () => new CancelledError('Launch'));
   }
 }

@@ -11,6 +11,7 @@ import { TERMINAL_JOB_STATUSES } from '../cluster/types';
 import type { Collection } from '../state/store';
 import type { Task, TaskFile } from '../task/types';
 import { isProvisionError } from '../infra/provider';
+import { sleep } from '../util/sleep';
 import { controllerLogPath, jobLogPath } from './paths';
 import { appendMarker, fileSize, SegmentWriter } from './joblog';
 import { finishJob, setStatus } from './state';
@@ -99,22 +100,6 @@ class Abandoned extends Error {
   constructor() {
     super('the job is owned by another controller');
   }
-}
-
-/** Resolves after `ms`, or rejects with Aborted when `signal` fires. */
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new Aborted());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new Aborted());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** `%Y-%m-%d-%H-%M-%S-%f` (UTC), SkyPilot's run timestamp. */
@@ -230,7 +215,7 @@ export class JobRunner {
         if (this.abandoned || e instanceof Abandoned) return (await this.readJob()).status;
         this.log(`controller error (${attempt} of ${MAX_CONTROLLER_ERRORS}): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
         if (attempt < MAX_CONTROLLER_ERRORS) {
-          await delay(1000 * attempt);
+          await sleep(1000 * attempt);
           continue;
         }
         const current = await this.readJob();
@@ -383,7 +368,7 @@ export class JobRunner {
         const wait = Math.min(this.deps.config.launchBackoffMs * 1.6 ** (round - 1), this.deps.config.launchBackoffMs * 5);
         this.log(`task ${i}: no resources in round ${round} (${lastError}); retrying in ${Math.round(wait / 1000)} s`);
         try {
-          await delay(wait, this.abort.signal);
+          await sleep(wait, this.abort.signal, () => new Aborted());
         } catch {
           return { kind: 'cancel' };
         }
@@ -530,7 +515,7 @@ export class JobRunner {
           } else if (verdict.kind !== 'running') return settle(verdict);
           else unknownSince = undefined;
           try {
-            await delay(this.deps.config.pollMs, tailAbort.signal);
+            await sleep(this.deps.config.pollMs, tailAbort.signal, () => new Aborted());
           } catch {
             return;
           }
@@ -621,7 +606,7 @@ export class JobRunner {
         const code = (e as { code?: string }).code;
         if (code === 'NOT_FOUND' || code === 'CLUSTER_NOT_FOUND') return true;
         this.log(`tearing down ${cluster} failed (attempt ${attempt + 1}): ${messageOf(e)}`);
-        await delay(Math.min(500 * 2 ** attempt, 5000));
+        await sleep(Math.min(500 * 2 ** attempt, 5000));
       }
     }
     try {

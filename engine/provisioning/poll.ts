@@ -4,25 +4,13 @@
  * (SKYDECK_CLOUD_POLL_MS) so tests against emulators run fast.
  */
 import { CancelledError, SkyDeckError } from '../errors';
+import { sleep } from '../util/sleep';
+
+export { sleep };
 
 export function pollIntervalMs(fallback = 5000): number {
   const v = Number(process.env.SKYDECK_CLOUD_POLL_MS);
   return Number.isFinite(v) && v > 0 ? v : fallback;
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CancelledError());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new CancelledError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 export class CloudTimeoutError extends SkyDeckError {
