@@ -5,8 +5,6 @@
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   DescribeInstancesCommand,
@@ -20,41 +18,25 @@ import {
 import { startMoto, type MotoServer } from '../../helpers/moto';
 import { createProvider } from '../../../engine/infra/aws/index';
 import { isProvisionError, type LaunchRequest, type Provider } from '../../../engine/infra/provider';
+import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
 import { CancelledError } from '../../../engine/errors';
 import type { SshWaiter } from '../../../engine/provisioning/sshWait';
 
-const PUBKEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHbO1Jj2+6hQ4wq5C5c1oB8kz4c7w5b3m0s2Jx5n1p9X skydeck';
-const SAVED_ENV = { ...process.env };
 
 let moto: MotoServer;
-let home: string;
-const sshWaits: string[] = [];
+let env: { home: string; restore: () => void } | undefined;
+const ssh = recordingSshWaiter();
+const sshWaits = ssh.waits;
 
 function request(over: Partial<LaunchRequest> = {}): LaunchRequest {
-  return {
-    clusterName: 'c1',
-    nameOnCloud: 'c1-ab12',
-    region: 'us-east-1',
-    zones: ['us-east-1a'],
-    instanceType: 'g5.xlarge',
-    useSpot: false,
-    numNodes: 1,
-    diskSizeGb: 100,
-    ports: [],
-    labels: {},
-    sshPublicKey: PUBKEY,
-    ...over,
-  };
+  return launchRequest({ clusterName: 'c1', nameOnCloud: 'c1-ab12', region: 'us-east-1', zones: ['us-east-1a'], instanceType: 'g5.xlarge' }, over);
 }
 
 function provider(waitForSsh?: SshWaiter): Provider {
   return createProvider({
     pollIntervalMs: 30,
     waitForSsh:
-      waitForSsh ??
-      (async (ep) => {
-        sshWaits.push(`${ep.host}:${ep.port}`);
-      }),
+      waitForSsh ?? ssh.waitForSsh,
   });
 }
 
@@ -79,24 +61,24 @@ async function leftovers(nameOnCloud: string, region = 'us-east-1'): Promise<str
 describe('aws provider against moto', { timeout: 180_000 }, () => {
   before(async () => {
     moto = await startMoto();
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-aws-'));
-    Object.assign(process.env, {
-      SKYDECK_HOME: home,
-      SKYDECK_AWS_ENDPOINT: moto.proxyUrl,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-credentials'),
-      AWS_CONFIG_FILE: path.join(home, 'no-config'),
-      AWS_REGION: 'us-east-1',
-      SKYDECK_SSH_WAIT_SECONDS: '5',
-    });
-    delete process.env.SKYDECK_TEST_ADDRESS_MAP;
+    env = useProviderEnv(
+      'aws',
+      (home) => ({
+        SKYDECK_AWS_ENDPOINT: moto.proxyUrl,
+        AWS_ACCESS_KEY_ID: 'testing',
+        AWS_SECRET_ACCESS_KEY: 'testing',
+        AWS_EC2_METADATA_DISABLED: 'true',
+        AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-credentials'),
+        AWS_CONFIG_FILE: path.join(home, 'no-config'),
+        AWS_REGION: 'us-east-1',
+        SKYDECK_SSH_WAIT_SECONDS: '5',
+      }),
+      ['SKYDECK_TEST_ADDRESS_MAP'],
+    );
   });
   after(async () => {
     await moto?.stop();
-    fs.rmSync(home, { recursive: true, force: true });
-    process.env = SAVED_ENV;
+    env?.restore();
   });
   beforeEach(async () => {
     await moto.reset();

@@ -6,39 +6,25 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
 import { createProvider } from '../../../engine/infra/azure/index';
 import { isProvisionError, type LaunchRequest, type Provider } from '../../../engine/infra/provider';
+import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
+import { referenceCatalogs } from '../../helpers/shared';
 
-const PUBKEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHbO1Jj2+6hQ4wq5C5c1oB8kz4c7w5b3m0s2Jx5n1p9X skydeck';
-const SAVED_ENV = { ...process.env };
 let az: FakeAzure;
-let home: string;
-const sshWaits: string[] = [];
+let env: { home: string; restore: () => void } | undefined;
+const ssh = recordingSshWaiter();
+const sshWaits = ssh.waits;
 
 function request(over: Partial<LaunchRequest> = {}): LaunchRequest {
-  return {
-    clusterName: 'z1',
-    nameOnCloud: 'z1-ab12',
-    region: 'eastus',
-    zones: [],
-    instanceType: 'Standard_D4s_v5',
-    useSpot: false,
-    numNodes: 1,
-    diskSizeGb: 100,
-    ports: [],
-    labels: {},
-    sshPublicKey: PUBKEY,
-    ...over,
-  };
+  return launchRequest({ clusterName: 'z1', nameOnCloud: 'z1-ab12', region: 'eastus', zones: [], instanceType: 'Standard_D4s_v5' }, over);
 }
 
 function provider(waitForSsh?: (ep: { host: string; port: number }) => Promise<void>): Provider {
-  return createProvider({ pollIntervalMs: 10, waitForSsh: waitForSsh ?? (async (ep) => void sshWaits.push(`${ep.host}:${ep.port}`)) });
+  return createProvider({ pollIntervalMs: 10, waitForSsh: waitForSsh ?? ssh.waitForSsh });
 }
 
 function vm(name: string): Record<string, unknown> | undefined {
@@ -48,22 +34,22 @@ function vm(name: string): Record<string, unknown> | undefined {
 describe('azure provider against the fake Resource Manager', { timeout: 120_000 }, () => {
   before(async () => {
     az = await startFakeAzure();
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-azure-'));
-    Object.assign(process.env, {
-      SKYDECK_HOME: home,
-      SKYDECK_AZURE_ENDPOINT: az.url,
-      SKYDECK_AZURE_CA_FILE: az.certFile,
-      SKYDECK_AZURE_ACCESS_TOKEN: 'fake-token',
-      AZURE_SUBSCRIPTION_ID: az.subscription,
-      AZURE_CONFIG_DIR: path.join(home, 'azure'),
-      SKYDECK_CATALOG_DIR: path.resolve(__dirname, '../../../../shared/reference-catalogs'),
-    });
-    for (const k of ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'SKYDECK_TEST_ADDRESS_MAP']) delete process.env[k];
+    env = useProviderEnv(
+      'azure',
+      (home) => ({
+        SKYDECK_AZURE_ENDPOINT: az.url,
+        SKYDECK_AZURE_CA_FILE: az.certFile,
+        SKYDECK_AZURE_ACCESS_TOKEN: 'fake-token',
+        AZURE_SUBSCRIPTION_ID: az.subscription,
+        AZURE_CONFIG_DIR: path.join(home, 'azure'),
+        SKYDECK_CATALOG_DIR: referenceCatalogs(),
+      }),
+      ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'SKYDECK_TEST_ADDRESS_MAP'],
+    );
   });
   after(async () => {
     await az?.close();
-    fs.rmSync(home, { recursive: true, force: true });
-    process.env = SAVED_ENV;
+    env?.restore();
   });
   beforeEach(() => {
     az.reset();

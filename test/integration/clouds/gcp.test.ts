@@ -5,38 +5,24 @@
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { startFakeGcp, type FakeGcp } from '../../helpers/fakes/gcp';
 import { createProvider } from '../../../engine/infra/gcp/index';
 import { isProvisionError, type LaunchRequest, type Provider } from '../../../engine/infra/provider';
+import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
+import { referenceCatalogs } from '../../helpers/shared';
 
-const PUBKEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHbO1Jj2+6hQ4wq5C5c1oB8kz4c7w5b3m0s2Jx5n1p9X skydeck';
-const SAVED_ENV = { ...process.env };
 let gcp: FakeGcp;
-let home: string;
-const sshWaits: string[] = [];
+let env: { home: string; restore: () => void } | undefined;
+const ssh = recordingSshWaiter();
+const sshWaits = ssh.waits;
 
 function request(over: Partial<LaunchRequest> = {}): LaunchRequest {
-  return {
-    clusterName: 'g1',
-    nameOnCloud: 'g1-ab12',
-    region: 'us-central1',
-    zones: ['us-central1-a'],
-    instanceType: 'n1-standard-8',
-    useSpot: false,
-    numNodes: 1,
-    diskSizeGb: 100,
-    ports: [],
-    labels: {},
-    sshPublicKey: PUBKEY,
-    ...over,
-  };
+  return launchRequest({ clusterName: 'g1', nameOnCloud: 'g1-ab12', region: 'us-central1', zones: ['us-central1-a'], instanceType: 'n1-standard-8' }, over);
 }
 
 function provider(waitForSsh?: (ep: { host: string; port: number }) => Promise<void>): Provider {
-  return createProvider({ pollIntervalMs: 20, waitForSsh: waitForSsh ?? (async (ep) => void sshWaits.push(`${ep.host}:${ep.port}`)) });
+  return createProvider({ pollIntervalMs: 20, waitForSsh: waitForSsh ?? ssh.waitForSsh });
 }
 
 function instancesOf(nameOnCloud: string): Record<string, unknown>[] {
@@ -46,22 +32,21 @@ function instancesOf(nameOnCloud: string): Record<string, unknown>[] {
 describe('gcp provider against the fake Compute API', { timeout: 120_000 }, () => {
   before(async () => {
     gcp = await startFakeGcp({ project: 'skydeck-test' });
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-gcp-'));
-    Object.assign(process.env, {
-      SKYDECK_HOME: home,
-      SKYDECK_GCP_ENDPOINT: gcp.url,
-      SKYDECK_GCP_ACCESS_TOKEN: 'fake-token',
-      GOOGLE_CLOUD_PROJECT: 'skydeck-test',
-      CLOUDSDK_CONFIG: path.join(home, 'gcloud'),
-      SKYDECK_CATALOG_DIR: path.resolve(__dirname, '../../../../shared/reference-catalogs'),
-    });
-    delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
-    delete process.env.SKYDECK_TEST_ADDRESS_MAP;
+    env = useProviderEnv(
+      'gcp',
+      (home) => ({
+        SKYDECK_GCP_ENDPOINT: gcp.url,
+        SKYDECK_GCP_ACCESS_TOKEN: 'fake-token',
+        GOOGLE_CLOUD_PROJECT: 'skydeck-test',
+        CLOUDSDK_CONFIG: path.join(home, 'gcloud'),
+        SKYDECK_CATALOG_DIR: referenceCatalogs(),
+      }),
+      ['GOOGLE_APPLICATION_CREDENTIALS', 'SKYDECK_TEST_ADDRESS_MAP'],
+    );
   });
   after(async () => {
     await gcp?.close();
-    fs.rmSync(home, { recursive: true, force: true });
-    process.env = SAVED_ENV;
+    env?.restore();
   });
   beforeEach(() => {
     gcp.reset();

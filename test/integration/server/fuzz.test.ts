@@ -6,8 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TaskLanguageService } from '../../../server/service/languageService';
 import { SERVER, startClient, within } from './lspClient';
+import { corpusDir } from '../../helpers/shared';
 
-const CORPUS = process.env.SKYDECK_CORPUS ?? path.resolve(__dirname, '../../../../shared/corpus/skypilot-examples');
+const CORPUS = corpusDir();
 const BOUND_MS = 2000;
 /** Over LSP the bound is wall time (another process), so it is looser. */
 const SERVER_BOUND_MS = Number(process.env.SKYDECK_FUZZ_SERVER_BOUND_MS ?? 10_000);

@@ -5,10 +5,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { corpusDir } from '../../helpers/shared';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
-const CORPUS = process.env.SKYDECK_CORPUS ?? path.resolve(ROOT, '../shared/corpus/skypilot-examples');
+const CORPUS = corpusDir();
 
 function yamlFiles(dir: string, out: string[] = []): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

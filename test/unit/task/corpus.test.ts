@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseTaskText } from '../../../engine/task/load';
+import { corpusDir } from '../../helpers/shared';
 
-const CORPUS = process.env.SKYDECK_CORPUS ?? path.resolve(__dirname, '../../../../shared/corpus/skypilot-examples');
+const CORPUS = corpusDir();
 
 function yamlFiles(dir: string, out: string[] = []): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

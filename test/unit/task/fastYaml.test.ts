@@ -5,8 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fastParseYaml } from '../../../engine/task/fastYaml';
 import { parseYamlDocuments, type VDocument, type VNode } from '../../../engine/task/yamlTree';
+import { corpusDir } from '../../helpers/shared';
 
-const CORPUS = process.env.SKYDECK_CORPUS ?? path.resolve(__dirname, '../../../../shared/corpus/skypilot-examples');
+const CORPUS = corpusDir();
 
 function yamlFiles(dir: string, out: string[] = []): string[] {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -1,0 +1,42 @@
+/**
+ * What every cloud provider test sets up the same way: a launch request with sane defaults, an
+ * SSH waiter that records instead of connecting, and a private SKYDECK_HOME with the process
+ * environment restored afterwards.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { LaunchRequest } from '../../engine/infra/provider';
+
+export const TEST_PUBKEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHbO1Jj2+6hQ4wq5C5c1oB8kz4c7w5b3m0s2Jx5n1p9X skydeck';
+
+type Placement = Pick<LaunchRequest, 'clusterName' | 'nameOnCloud' | 'region' | 'zones' | 'instanceType'>;
+
+/** A one-node on-demand request at `placement`, overridden by `over`. */
+export function launchRequest(placement: Placement, over: Partial<LaunchRequest> = {}): LaunchRequest {
+  return { ...placement, useSpot: false, numNodes: 1, diskSizeGb: 100, ports: [], labels: {}, sshPublicKey: TEST_PUBKEY, ...over };
+}
+
+/** An SSH waiter that records `host:port` and returns at once (no instance here runs sshd). */
+export function recordingSshWaiter(): { waits: string[]; waitForSsh: (ep: { host: string; port: number }) => Promise<void> } {
+  const waits: string[] = [];
+  return { waits, waitForSsh: async (ep) => void waits.push(`${ep.host}:${ep.port}`) };
+}
+
+/**
+ * Points the process at a fresh SKYDECK_HOME plus `vars`, with `unset` removed; `restore()` puts
+ * the environment back and removes the home.
+ */
+export function useProviderEnv(prefix: string, vars: (home: string) => Record<string, string>, unset: string[] = []): { home: string; restore: () => void } {
+  const saved = { ...process.env };
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), `skydeck-${prefix}-`));
+  Object.assign(process.env, { SKYDECK_HOME: home, ...vars(home) });
+  for (const k of unset) delete process.env[k];
+  return {
+    home,
+    restore: () => {
+      fs.rmSync(home, { recursive: true, force: true });
+      process.env = saved;
+    },
+  };
+}
