@@ -1,5 +1,5 @@
 /**
- * The loaded catalog: one VmTable per cloud plus indexes built once at load, so that the
+ * The loaded catalog: one VmTable per cloud plus indexes built once (on first use), so that the
  * questions the optimizer and the editor ask (offers for an accelerator and count, for
  * cpus/memory bounds, for an instance type, in a cloud/region/zone, on-demand or spot)
  * touch only the rows that can answer them.
@@ -86,7 +86,7 @@ export class Catalog {
 
   /** Adds an already parsed table (its string ids must come from this catalog's interner). */
   addTable(cloud: CatalogCloud, table: VmTable, source: string): CloudCatalog {
-    const cc = indexTable(cloud, table, this.strings, source);
+    const cc = new LazyCloudCatalog(cloud, table, this.strings, source);
     this.clouds.set(cloud, cc);
     this.acceleratorNamesCache = undefined;
     return cc;
@@ -133,13 +133,57 @@ export class Catalog {
   }
 }
 
+type CloudIndex = Omit<CloudCatalog, 'cloud' | 'table' | 'source'>;
+
+/**
+ * A cloud's table with its indexes built on first use, not at load: a process that only
+ * asks about one cloud (a task pinned to GCP, `skydeck show-gpus --infra azure`) never
+ * indexes the others, and loading stays a parse only.
+ */
+class LazyCloudCatalog implements CloudCatalog {
+  private built: CloudIndex | undefined;
+
+  constructor(
+    readonly cloud: CatalogCloud,
+    readonly table: VmTable,
+    private readonly strings: Interner,
+    readonly source: string,
+  ) {}
+
+  private get index(): CloudIndex {
+    return (this.built ??= indexTable(this.cloud, this.table, this.strings));
+  }
+
+  get types() {
+    return this.index.types;
+  }
+  get typesLower() {
+    return this.index.typesLower;
+  }
+  get typesByAccelerator() {
+    return this.index.typesByAccelerator;
+  }
+  get attachable() {
+    return this.index.attachable;
+  }
+  get cpuTypes() {
+    return this.index.cpuTypes;
+  }
+  get regions() {
+    return this.index.regions;
+  }
+  get acceleratorNames() {
+    return this.index.acceleratorNames;
+  }
+}
+
 /**
  * Builds the indexes in a few passes over the typed-array columns, with no allocation per
  * row: rows are grouped per instance type by a counting sort into one Int32Array (each
  * type gets a view), regions/zones and accelerator names are marked in arrays indexed by
  * string id. Only per-type and per-group objects are created.
  */
-function indexTable(cloud: CatalogCloud, t: VmTable, strings: Interner, source: string): CloudCatalog {
+function indexTable(cloud: CatalogCloud, t: VmTable, strings: Interner): CloudIndex {
   const nIds = strings.values.length;
   const n = t.size;
   const typeCount = new Int32Array(nIds);
@@ -243,10 +287,11 @@ function indexTable(cloud: CatalogCloud, t: VmTable, strings: Interner, source: 
   }
   const regionNames: [string, number][] = [];
   for (let id = 0; id < nIds; id++) if (regionSeen[id]) regionNames.push([strings.get(id), id]);
-  regionNames.sort((a, b) => a[0].localeCompare(b[0]));
+  // Code-unit order: region names are ASCII, and localeCompare's first call loads ICU (~40 ms).
+  regionNames.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const regions = new Map<string, string[]>();
   for (const [name, id] of regionNames) regions.set(name, (zonesOf.get(id) ?? []).sort());
-  return { cloud, table: t, types, typesLower, typesByAccelerator, attachable, cpuTypes, regions, acceleratorNames, source };
+  return { types, typesLower, typesByAccelerator, attachable, cpuTypes, regions, acceleratorNames };
 }
 
 /** The row of an instance type in a zone (or region, for clouds without zones); -1 if none. Lazily indexed. */

@@ -114,12 +114,12 @@ export function fieldNumber(buf: Uint8Array, s: number, e: number): number {
       i++;
       fracDigits++;
     }
-    // Beyond 15 digits the integer accumulation loses precision: use the slow path.
-    if (fracDigits > 15 || digits > 15) return slowNumber(buf, s, e);
-    value = intPart + frac / scale;
     digits += fracDigits;
+    // Up to 15 digits both integers are exact, so one division rounds correctly (as Number() does).
+    if (digits > 15) return slowNumber(buf, s, e);
+    value = (intPart * scale + frac) / scale;
   }
-  if (i !== e || digits === 0) return slowNumber(buf, s, e);
+  if (i !== e || digits === 0 || digits > 15) return slowNumber(buf, s, e);
   return neg ? -value : value;
 }
 
@@ -229,4 +229,26 @@ export class Interner {
     this.table = new Int32Array(this.table.length * 4).fill(-1);
     for (let id = 0; id < this.values.length; id++) this.insertSlot(id);
   }
+}
+
+const SIZE_IN_MIB = Buffer.from("SizeInMiB'");
+
+/** Device memory (GiB) from `SizeInMiB': <n>` inside a GpuInfo cell, without materialising the cell; NaN when absent. */
+export function gpuMemoryFrom(buf: Uint8Array, s: number, e: number): number {
+  const first = SIZE_IN_MIB[0];
+  outer: for (let i = s; i + SIZE_IN_MIB.length < e; i++) {
+    if (buf[i] !== first) continue;
+    for (let k = 1; k < SIZE_IN_MIB.length; k++) if (buf[i + k] !== SIZE_IN_MIB[k]) continue outer;
+    let j = i + SIZE_IN_MIB.length;
+    while (j < e && (buf[j] === 0x3a || buf[j] === 0x20)) j++;
+    let v = 0;
+    let digits = 0;
+    while (j < e && buf[j] >= 0x30 && buf[j] <= 0x39) {
+      v = v * 10 + (buf[j] - 0x30);
+      j++;
+      digits++;
+    }
+    return digits ? v / 1024 : NaN;
+  }
+  return NaN;
 }

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { Catalog, CATALOG_CLOUDS, type CatalogCloud } from './catalog';
 import { scheduleHostedRefresh } from './hosted';
 import { indexCacheEnabled, readCachedTable, writeCachedTable } from './indexCache';
-import { parseVmsCsv } from './table';
+import { parseVmsCsvFile } from './table';
 import { bundledCatalogDir, cacheCatalogDir, type CatalogFile } from './locations';
 
 export type { CatalogFile, CatalogOrigin } from './locations';
@@ -54,7 +54,7 @@ export function loadCatalogFiles(files: CatalogFile[]): Catalog {
       const useCache = indexCacheEnabled();
       let table = useCache ? readCachedTable(cloud, f.path, cat.strings) : undefined;
       if (!table) {
-        table = parseVmsCsv(cloud, fs.readFileSync(f.path), cat.strings);
+        table = parseVmsCsvFile(cloud, f.path, cat.strings);
         if (useCache) writeCachedTable(cloud, f.path, table, cat.strings);
       }
       cat.addTable(cloud, table, `${f.origin}:${f.path}`);

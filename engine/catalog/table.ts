@@ -4,7 +4,9 @@
  * Azure put accelerators before vCPUs, GCP after). Empty cells stay unknown (NaN / -1),
  * never zero.
  */
-import { fieldNumber, Interner } from './csv';
+import { fieldNumber, gpuMemoryFrom, type Interner } from './csv';
+import * as fs from 'node:fs';
+import { bufferSource, parseVmsCsvWasm, parseVmsFileWasm } from './wasmParse';
 
 export interface VmTable {
   cloud: string;
@@ -27,50 +29,49 @@ export interface VmTable {
   hasGpuInfo: Uint8Array;
 }
 
-const COLUMNS = ['InstanceType', 'AcceleratorName', 'AcceleratorCount', 'vCPUs', 'MemoryGiB', 'GpuInfo', 'Price', 'SpotPrice', 'Region', 'AvailabilityZone', 'Arch'] as const;
+export const COLUMNS = ['InstanceType', 'AcceleratorName', 'AcceleratorCount', 'vCPUs', 'MemoryGiB', 'GpuInfo', 'Price', 'SpotPrice', 'Region', 'AvailabilityZone', 'Arch'] as const;
 
-const SIZE_IN_MIB = Buffer.from("SizeInMiB'");
-
-/** Finds `SizeInMiB': <n>` inside a GpuInfo cell without materialising the cell. */
-function gpuMemoryFrom(buf: Uint8Array, s: number, e: number): number {
-  const first = SIZE_IN_MIB[0];
-  outer: for (let i = s; i + SIZE_IN_MIB.length < e; i++) {
-    if (buf[i] !== first) continue;
-    for (let k = 1; k < SIZE_IN_MIB.length; k++) if (buf[i + k] !== SIZE_IN_MIB[k]) continue outer;
-    let j = i + SIZE_IN_MIB.length;
-    while (j < e && (buf[j] === 0x3a || buf[j] === 0x20)) j++;
-    let v = 0;
-    let digits = 0;
-    while (j < e && buf[j] >= 0x30 && buf[j] <= 0x39) {
-      v = v * 10 + (buf[j] - 0x30);
-      j++;
-      digits++;
-    }
-    return digits ? v / 1024 : NaN;
-  }
-  return NaN;
-}
-
-/**
- * Parses a whole vms.csv in one loop (no per-row callback, no per-cell string), so V8
- * optimizes it early: a cold load of both reference catalogs takes tens of milliseconds.
- */
-export function parseVmsCsv(cloud: string, buf: Uint8Array, strings: Interner): VmTable {
+/** The header's column names (first line, BOM and CR stripped) and where the records start. */
+export function vmsHeader(cloud: string, buf: Uint8Array): { names: string[]; dataStart: number } {
   const len = buf.length;
-  let i = len >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  const i = len >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
   let eol = buf.indexOf(0x0a, i);
   if (eol < 0) eol = len;
   const headerText = Buffer.from(buf.buffer, buf.byteOffset + i, eol - i).toString('utf8').replace(/\r$/, '');
   const names = headerText.split(',').map((h) => h.trim());
+  if (names.indexOf('InstanceType') < 0 || names.indexOf('Region') < 0) {
+    throw new Error(`${cloud}/vms.csv: missing InstanceType or Region column (header: ${headerText})`);
+  }
+  return { names, dataStart: Math.min(len, eol + 1) };
+}
+
+/**
+ * Parses a whole vms.csv: with the WebAssembly column parser (./wasmParse.ts), or with the
+ * JavaScript loop below when WebAssembly is unavailable or the file has something that
+ * parser leaves to it ("" escapes inside quoted cells). Both give the same table.
+ */
+export function parseVmsCsv(cloud: string, buf: Uint8Array, strings: Interner): VmTable {
+  return parseVmsCsvWasm(cloud, bufferSource(buf), strings) ?? parseVmsCsvJs(cloud, buf, strings);
+}
+
+/** parseVmsCsv of a file, streamed through the WebAssembly parser when it can (the file is never held whole). */
+export function parseVmsCsvFile(cloud: string, file: string, strings: Interner): VmTable {
+  return parseVmsFileWasm(cloud, file, strings) ?? parseVmsCsvJs(cloud, fs.readFileSync(file), strings);
+}
+
+/**
+ * The JavaScript parser: the whole vms.csv in one loop (no per-row callback, no per-cell
+ * string). Exported for tests that compare it with the WebAssembly path.
+ */
+export function parseVmsCsvJs(cloud: string, buf: Uint8Array, strings: Interner): VmTable {
+  const len = buf.length;
+  const { names, dataStart } = vmsHeader(cloud, buf);
   const role = new Int8Array(names.length).fill(-1);
   for (let c = 0; c < COLUMNS.length; c++) {
     const at = names.indexOf(COLUMNS[c]);
     if (at >= 0) role[at] = c;
   }
-  if (names.indexOf('InstanceType') < 0 || names.indexOf('Region') < 0) {
-    throw new Error(`${cloud}/vms.csv: missing InstanceType or Region column (header: ${headerText})`);
-  }
-  i = eol + 1;
+  let i = dataStart;
   // Upper bound on rows: count newlines once (native memchr) to size the arrays exactly once.
   let cap = 1;
   for (let k = buf.indexOf(0x0a, i); k >= 0; k = buf.indexOf(0x0a, k + 1)) cap++;
@@ -175,10 +176,11 @@ export function parseVmsCsv(cloud: string, buf: Uint8Array, strings: Interner): 
     }
     if (i < len && buf[i] === 0x0d) i++;
     if (i < len && buf[i] === 0x0a) i++;
-    if (!rowEmpty) n++; // a blank line writes nothing and is not a row
+    if (!rowEmpty || f > 1) n++; // an empty line is not a row (a line of empty cells is)
     f = 0;
     rowEmpty = true;
   }
+  if (f > 0) n++; // the file ended right after a ',' (a last record with an empty last cell)
   t.size = n;
   return t;
 }

@@ -1,0 +1,140 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Interner } from '../../../engine/catalog/csv';
+import { parseVmsCsvFile, parseVmsCsvJs, type VmTable } from '../../../engine/catalog/table';
+import { bufferSource, parseVmsCsvWasm, wasmParseEnabled } from '../../../engine/catalog/wasmParse';
+import { REFERENCE_CATALOGS } from '../optimizer/helpers';
+
+const FIXTURES = path.join(__dirname, 'fixtures');
+const STRING_COLUMNS = ['instanceType', 'accName', 'region', 'zone', 'arch'] as const;
+const NUMBER_COLUMNS = ['accCount', 'vcpus', 'memoryGb', 'price', 'spotPrice', 'gpuMemoryGb'] as const;
+
+/** Asserts two tables hold the same rows (string columns compared as text: the interners differ). */
+function assertSameTable(a: VmTable, sa: Interner, b: VmTable, sb: Interner, what: string): void {
+  assert.equal(a.size, b.size, `${what}: rows`);
+  for (let r = 0; r < a.size; r++) {
+    for (const c of STRING_COLUMNS) assert.equal(sa.get(a[c][r]), sb.get(b[c][r]), `${what}: row ${r} ${c}`);
+    for (const c of NUMBER_COLUMNS) {
+      const x = a[c][r];
+      const y = b[c][r];
+      assert.ok(x === y || (Number.isNaN(x) && Number.isNaN(y)), `${what}: row ${r} ${c}: ${x} vs ${y}`);
+    }
+    assert.equal(a.hasGpuInfo[r], b.hasGpuInfo[r], `${what}: row ${r} hasGpuInfo`);
+  }
+}
+
+function wasmTable(buf: Uint8Array, strings: Interner): VmTable | undefined {
+  return parseVmsCsvWasm('gcp', bufferSource(buf), strings);
+}
+
+test('WebAssembly is available here, so the fast parser is the one under test', () => {
+  assert.equal(wasmParseEnabled(), true);
+});
+
+test('the WebAssembly parser gives the JavaScript parser table on the reference catalogs (streamed from disk, records across chunks)', () => {
+  for (const cloud of ['gcp', 'azure']) {
+    const file = path.join(REFERENCE_CATALOGS, cloud, 'vms.csv');
+    const sw = new Interner();
+    const sj = new Interner();
+    const w = parseVmsCsvFile(cloud, file, sw);
+    const j = parseVmsCsvJs(cloud, fs.readFileSync(file), sj);
+    assert.ok(w.size > 30000);
+    // The file is many times the chunk: this also checks records split across reads.
+    assert.ok(fs.statSync(file).size > 4 * (1 << 18));
+    assertSameTable(w, sw, j, sj, cloud);
+  }
+});
+
+test('same table on the bundled snapshot and the AWS fixture (quoted GpuInfo cells with commas)', () => {
+  const files = ['aws', 'gcp', 'azure'].map((c) => path.join(__dirname, '../../../catalogs', c, 'vms.csv'));
+  files.push(path.join(FIXTURES, 'aws-v8', 'aws', 'vms.csv'));
+  for (const file of files) {
+    const buf = fs.readFileSync(file);
+    const sw = new Interner();
+    const sj = new Interner();
+    const w = wasmTable(buf, sw);
+    assert.ok(w, `${file}: the WebAssembly parser took it`);
+    assertSameTable(w, sw, parseVmsCsvJs('gcp', buf, sj), sj, file);
+  }
+});
+
+test('edge cases: CRLF, BOM, blank lines, short rows, no trailing newline, exponents and nan, long numbers', () => {
+  const text =
+    '\ufeffInstanceType,vCPUs,MemoryGiB,AcceleratorName,AcceleratorCount,GpuInfo,Region,AvailabilityZone,Price,SpotPrice\r\n' +
+    'n2-standard-8,8.0,32.0,,,,us-central1,us-central1-a,0.38,5e-05\r\n' +
+    '\r\n' +
+    'short-row,2\r\n' +
+    '"quoted, type",1,1,,,"{\'Gpus\': [{\'MemoryInfo\': {\'SizeInMiB\': 16384}}], \'x\': 1}",r1,r1-a,nan,0.1234567890123456789\n' +
+    ',,,T4,0.5,,us-central1,us-central1-b,-1.25,';
+  const buf = Buffer.from(text, 'utf8');
+  const sw = new Interner();
+  const sj = new Interner();
+  const w = wasmTable(buf, sw);
+  assert.ok(w);
+  const j = parseVmsCsvJs('gcp', buf, sj);
+  assertSameTable(w, sw, j, sj, 'edge');
+  assert.equal(w.size, 4);
+  assert.equal(w.spotPrice[0], 5e-5);
+  assert.equal(sw.get(w.instanceType[1]), 'short-row');
+  assert.equal(w.vcpus[1], 2);
+  assert.ok(Number.isNaN(w.memoryGb[1]));
+  assert.equal(sw.get(w.region[1]), '');
+  assert.equal(sw.get(w.instanceType[2]), 'quoted, type');
+  assert.equal(w.gpuMemoryGb[2], 16);
+  assert.ok(Number.isNaN(w.price[2]));
+  assert.equal(w.spotPrice[2], Number('0.1234567890123456789'));
+  assert.equal(w.accCount[3], 0.5);
+  assert.equal(w.price[3], -1.25);
+  assert.ok(Number.isNaN(w.spotPrice[3]));
+});
+
+test('numbers are read exactly as Number() reads them', () => {
+  const values = ['0.94803', '12.3', '0.1', '0.3', '1.7', '3.75', '123456.789012', '0.000123', '99999999999999.9', '7'];
+  const text = `InstanceType,Region,Price\n${values.map((v, i) => `t${i},r,${v}`).join('\n')}\n`;
+  const s = new Interner();
+  const w = wasmTable(Buffer.from(text), s);
+  assert.ok(w);
+  values.forEach((v, i) => assert.equal(w.price[i], Number(v), v));
+});
+
+test('"" escapes in a quoted cell: the JavaScript parser takes over, with the same result', () => {
+  const file = path.join(FIXTURES, 'edge-gcp.csv');
+  const buf = fs.readFileSync(file);
+  assert.equal(wasmTable(buf, new Interner()), undefined);
+  const s = new Interner();
+  const t = parseVmsCsvFile('gcp', file, s);
+  assert.equal(s.get(t.instanceType[1]), 'weird "name"');
+});
+
+test('a missing header column is an error on both paths; an unterminated quote falls back and fails', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-wasm-'));
+  try {
+    const bad = path.join(dir, 'vms.csv');
+    fs.writeFileSync(bad, 'no,header,here\n1,2,3\n');
+    assert.throws(() => parseVmsCsvFile('gcp', bad, new Interner()), /missing InstanceType or Region/);
+    fs.writeFileSync(bad, 'InstanceType,Region\n"open,r\n');
+    assert.throws(() => parseVmsCsvFile('gcp', bad, new Interner()), /unterminated quoted field/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the committed WebAssembly bytes are csvColumns.wat assembled (skipped without wat2wasm)', (t) => {
+  const { execFileSync, spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  if (spawnSync('wat2wasm', ['--version']).status !== 0) {
+    t.skip('wat2wasm (Debian package wabt) not installed');
+    return;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-wat-'));
+  try {
+    const out = path.join(dir, 'csv.wasm');
+    execFileSync('wat2wasm', [path.join(__dirname, '../../../engine/catalog/wasm/csvColumns.wat'), '-o', out]);
+    const { CSV_COLUMNS_WASM } = require('../../../engine/catalog/wasm/csvColumns.wasm') as { CSV_COLUMNS_WASM: string };
+    assert.equal(CSV_COLUMNS_WASM, fs.readFileSync(out).toString('base64'), 'run: node engine/catalog/wasm/build.mjs');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
