@@ -4,14 +4,18 @@
  *  1. Recovery time: a job is preempted (nodes vanish, engine preemptCluster); we time
  *     preemption -> detected (RECOVERING) -> running again (RUNNING, and the new run's first
  *     output line), against the baseline of launching the same task on a fresh cluster.
- *  2. Controller cost with N concurrent jobs (default 50 and 200): every job RUNNING (a
- *     long sleep), then for a window we sample each controller process's RSS (and its private
- *     part, RssAnon: the node binary's pages are shared between processes) and CPU
- *     (utime+stime from /proc), and preempt a few jobs to see whether detection keeps up
- *     ("falling behind" = detection slower than with one job). Run once per controller
- *     capacity (jobs per controller process; 1 = SkyPilot's one process per job).
+ *  2. Controller cost with N concurrent jobs (default 50 and 200): submit N jobs (one
+ *     submission per job, 10 at a time, as N `jobs launch` would; `--submit batch` uses one
+ *     submitJobs call), wait until every job is RUNNING (a long sleep), then for a window
+ *     sample each controller process's RSS (and its private part, RssAnon: the node binary's
+ *     pages are shared between processes) and CPU (utime+stime from /proc), and preempt a
+ *     few jobs to see whether detection keeps up ("falling behind" = detection slower than
+ *     with one job, part 1). Baseline for memory: an idle `node` with the controller's flags.
+ *     Run once per controller capacity (jobs per controller process; 1 = SkyPilot's one
+ *     process per job) and per controller flag set (`--node-flags 'a b;c'`, default: the
+ *     controller's own defaults, engine/jobs/spawn.ts).
  *
- * Usage: npm run -s build && node --import tsx bench/jobs/index.ts [--jobs 50,200] [--capacity 25,1] [--window 20] [--recoveries 5] [--no-recovery]
+ * Usage: npm run -s build && node --import tsx bench/jobs/index.ts [--jobs 50,200] [--capacity 25,1] [--window 20] [--recoveries 5] [--no-recovery] [--submit single|batch] [--node-flags '--max-semi-space-size=1;--lite-mode']
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -26,6 +30,11 @@ const CAPACITIES = arg('capacity', '25').split(',').map(Number);
 const WINDOW_S = Number(arg('window', '20'));
 const RECOVERIES = Number(arg('recoveries', '5'));
 const POLL_MS = Number(arg('poll', '2000'));
+const SUBMIT = arg('submit', 'single');
+/** Controller flag sets to compare (undefined = the controller's defaults). */
+const FLAG_SETS: (string | undefined)[] = process.argv.includes('--node-flags') ? arg('node-flags', '').split(';') : [undefined];
+/** Detection latency with one job (part 1), the "not falling behind" reference. */
+let singleJobDetectMs: number | undefined;
 const ROOT = path.join(__dirname, '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const TICKS_PER_S = 100;
@@ -144,6 +153,7 @@ async function recoveryBench(): Promise<void> {
     const samples = await preemptAndTime(m, Array(RECOVERIES).fill(id));
     console.log(`\n== Recovery on local (${RECOVERIES} preemptions of one job, poll ${POLL_MS} ms) ==`);
     console.log(`baseline: launch on a fresh cluster (engine, detached run): median ${median(base)} ms`);
+    singleJobDetectMs = median(samples.map((s) => s.detectMs));
     console.log(`preemption -> detected (RECOVERING):      median ${median(samples.map((s) => s.detectMs))} ms, max ${max(samples.map((s) => s.detectMs))} ms (target < 5000)`);
     console.log(`preemption -> running again (RUNNING):    median ${median(samples.map((s) => s.runningMs))} ms, max ${max(samples.map((s) => s.runningMs))} ms`);
     console.log(`detected -> running again:                median ${median(samples.map((s) => s.runningMs - s.detectMs))} ms (ratio to baseline launch: ${f1(median(samples.map((s) => s.runningMs - s.detectMs)) / median(base))}x)`);
@@ -166,17 +176,37 @@ async function cleanup(home: string): Promise<void> {
   fs.rmSync(home, { recursive: true, force: true });
 }
 
-async function scaleBench(jobs: number, capacity: number): Promise<void> {
+/** RSS of an idle `node` with the same flags: the floor any Node controller starts from. */
+async function idleNodeRssMb(flags: string[]): Promise<number> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [...flags, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    return (procStat(child.pid!)?.rssKb ?? NaN) / 1024;
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+async function scaleBench(jobs: number, capacity: number, nodeFlags: string | undefined): Promise<void> {
   const home = freshHome({ SKYDECK_JOBS_PER_CONTROLLER: String(capacity) });
+  if (nodeFlags === undefined) delete process.env.SKYDECK_JOBS_CONTROLLER_NODE_FLAGS;
+  else process.env.SKYDECK_JOBS_CONTROLLER_NODE_FLAGS = nodeFlags;
   const m = await modules();
+  const { controllerNodeFlags } = await import('../../engine/jobs/spawn');
+  const flags = controllerNodeFlags();
   const file = path.join(home, 'scale.yaml');
   fs.writeFileSync(file, TASK('scale'));
   const store = m.state.openJobsStore();
   try {
     const t0 = Date.now();
     const ids: number[] = [];
-    for (let i = 0; i < jobs; i += 10) {
-      ids.push(...(await Promise.all(Array.from({ length: Math.min(10, jobs - i) }, () => m.api.submitJob(m.load.loadTaskFile(file), {})))));
+    if (SUBMIT === 'batch') {
+      ids.push(...(await m.api.submitJobs(Array.from({ length: jobs }, () => ({ taskFile: m.load.loadTaskFile(file), options: {} })))));
+    } else {
+      for (let i = 0; i < jobs; i += 10) {
+        ids.push(...(await Promise.all(Array.from({ length: Math.min(10, jobs - i) }, () => m.api.submitJob(m.load.loadTaskFile(file), {})))));
+      }
     }
     const submitted = Date.now() - t0;
     // All RUNNING, or (on a machine so loaded that clusters keep getting lost and recovered) 95 % after 10 min.
@@ -194,7 +224,7 @@ async function scaleBench(jobs: number, capacity: number): Promise<void> {
     const allRunning = Date.now() - t0;
     const pids = () => [...new Set(Object.values(store.readSync().jobs).filter((j) => j.controller).map((j) => j.controller!.pid))];
     const start = new Map(pids().map((p) => [p, procStat(p)!]));
-    const rss: number[] = [];
+    const rssByPid = new Map<number, number[]>();
     const anon: number[] = [];
     const totals: number[] = [];
     const windowStart = Date.now();
@@ -203,7 +233,7 @@ async function scaleBench(jobs: number, capacity: number): Promise<void> {
       for (const p of start.keys()) {
         const s = procStat(p);
         if (!s) continue;
-        rss.push(s.rssKb / 1024);
+        rssByPid.set(p, [...(rssByPid.get(p) ?? []), s.rssKb / 1024]);
         anon.push(s.anonKb / 1024);
         total += s.rssKb / 1024;
       }
@@ -214,14 +244,36 @@ async function scaleBench(jobs: number, capacity: number): Promise<void> {
     const cpu = [...start].map(([p, s]) => ((procStat(p)?.cpuTicks ?? s.cpuTicks) - s.cpuTicks) / TICKS_PER_S / elapsed);
     const live = new Set(Object.values((await store.read()).jobs).filter((j) => j.status === 'RUNNING').map((j) => j.id));
     const victims = ids.filter((id) => live.has(id)).filter((_, i) => i % Math.max(1, Math.floor(jobs / RECOVERIES)) === 0).slice(0, RECOVERIES);
+    // Memory during recoveries too (launching is the busiest thing a controller does).
+    const during: number[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        for (const p of start.keys()) {
+          const s = procStat(p);
+          if (s) during.push(s.rssKb / 1024);
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
     const samples = await preemptAndTime(m, victims);
+    sampling = false;
+    await sampler;
     const load = os.loadavg()[0];
-    console.log(`\n== ${jobs} concurrent jobs, ${capacity} job(s) per controller: ${start.size} controller processes (poll ${POLL_MS} ms, load avg ${f1(load)} on ${os.cpus().length} cores) ==`);
-    console.log(`submit ${jobs} jobs: ${submitted} ms; ${running} RUNNING after ${f1(allRunning / 1000)} s`);
-    console.log(`controller RSS per process: median ${f1(median(rss))} MB, max ${f1(max(rss))} MB (private/anon: median ${f1(median(anon))} MB, max ${f1(max(anon))} MB); target < 60 MB`);
-    console.log(`controllers' RSS summed: ${f1(median(totals))} MB = ${f1(median(totals) / jobs)} MB per job (private summed: ${f1((median(anon) * start.size))} MB)`);
-    console.log(`controller CPU over ${f1(elapsed)} s: total ${f1(cpu.reduce((a, b) => a + b, 0) * 100)}% of one core (${f1((cpu.reduce((a, b) => a + b, 0) * 100) / jobs)}% per job), max ${f1(max(cpu) * 100)}% per process`);
-    console.log(`preemption -> detected at this load: median ${median(samples.map((s) => s.detectMs))} ms, max ${max(samples.map((s) => s.detectMs))} ms; -> RUNNING again median ${median(samples.map((s) => s.runningMs))} ms`);
+    const rss = [...rssByPid.values()].flat();
+    const perProcMax = [...rssByPid.values()].map((xs) => max(xs));
+    const floor = await idleNodeRssMb(flags);
+    const cpuTotal = cpu.reduce((a, b) => a + b, 0) * 100;
+    const detect = samples.map((s) => s.detectMs);
+    console.log(`\n== ${jobs} concurrent jobs, ${capacity} job(s) per controller: ${start.size} controller processes, flags [${flags.join(' ')}] (poll ${POLL_MS} ms, load avg ${f1(load)} on ${os.cpus().length} cores) ==`);
+    console.log(`submit ${jobs} jobs (${SUBMIT === 'batch' ? 'one submitJobs call' : 'one submission each, 10 at a time'}): ${submitted} ms (${f1(submitted / jobs)} ms per job); ${running} RUNNING after ${f1(allRunning / 1000)} s`);
+    console.log(`RSS per controller (steady, ${WINDOW_S} s): max ${f1(max(perProcMax))} MB, median ${f1(median(rss))} MB; during ${samples.length} recoveries: max ${f1(max(during))} MB; target < 60 MB`);
+    console.log(`  baseline idle node with the same flags: ${f1(floor)} MB (controller max / idle node: ${f1(max(perProcMax) / floor)}x); private (RssAnon) per controller: median ${f1(median(anon))} MB, max ${f1(max(anon))} MB`);
+    console.log(`RSS of all controllers: ${f1(median(totals))} MB total = ${f1(median(totals) / jobs)} MB per job`);
+    console.log(`CPU of all controllers over ${f1(elapsed)} s: ${f1(cpuTotal)}% of one core (${f1(cpuTotal / jobs)}% per job), max ${f1(max(cpu) * 100)}% per process`);
+    console.log(
+      `preemption -> detected at this load: median ${median(detect)} ms, max ${max(detect)} ms (target < 5000${singleJobDetectMs !== undefined ? `; with one job ${singleJobDetectMs} ms: ratio ${f1(median(detect) / singleJobDetectMs)}x` : ''}); -> RUNNING again median ${median(samples.map((s) => s.runningMs))} ms`,
+    );
     await m.api.cancelJobs('all');
     await m.api.waitTerminal(ids, 10 * 60_000, undefined, 1000);
   } finally {
@@ -232,7 +284,7 @@ async function scaleBench(jobs: number, capacity: number): Promise<void> {
 async function main(): Promise<void> {
   if (!fs.existsSync(CLI) || !fs.existsSync(path.join(ROOT, 'dist', 'jobs-controller.js'))) throw new Error('Build first: npm run -s build');
   if (!process.argv.includes('--no-recovery')) await recoveryBench();
-  for (const n of JOB_COUNTS) for (const c of CAPACITIES) await scaleBench(n, c);
+  for (const n of JOB_COUNTS) for (const c of CAPACITIES) for (const f of FLAG_SETS) await scaleBench(n, c, f);
 }
 
 main().then(

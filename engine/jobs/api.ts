@@ -47,44 +47,65 @@ export interface SubmitOptions {
 
 /** Records the job (PENDING), starts (or reuses) a controller for it, returns its id. */
 export async function submitJob(taskFile: TaskFile, options: SubmitOptions, ctx: JobsContext = defaultContext()): Promise<number> {
+  const [id] = await submitJobs([{ taskFile, options }], ctx);
+  return id;
+}
+
+/**
+ * Records several jobs in one store transaction and hands them to controllers (filling
+ * live ones, starting new ones for the rest): submitting 200 jobs is one lock, one write
+ * and ceil(200 / capacity) controller processes instead of 200 contended transactions.
+ */
+export async function submitJobs(items: { taskFile: TaskFile; options: SubmitOptions }[], ctx: JobsContext = defaultContext()): Promise<number[]> {
+  const prepared = items.map(({ taskFile, options }) => prepareSubmission(taskFile, options));
+  const now = Date.now();
+  const user = os.userInfo().username;
+  return ctx.store.update((s) => {
+    const ids: number[] = [];
+    for (const { taskFile, name } of prepared) {
+      const id = s.nextId++;
+      saveSubmittedTask(id, taskFile);
+      s.jobs[id] = newJobRecord(id, name, taskFile, now, user);
+      fs.writeFileSync(jobLogPath(id), '', { flag: 'a' });
+      ids.push(id);
+    }
+    // In the same transaction: hand them to controllers with room, or start some.
+    placeOrphans(s, ctx.supervise);
+    return ids;
+  });
+}
+
+function prepareSubmission(taskFile: TaskFile, options: SubmitOptions): { taskFile: TaskFile; name: string } {
   if (taskFile.tasks.length === 0) throw new InputError('The task file has no task to run.');
   const name = options.name ?? taskFile.name ?? taskFile.tasks[0].name ?? 'sky-cmd';
   if (options.name && taskFile.tasks.length === 1) taskFile = { ...taskFile, tasks: [{ ...taskFile.tasks[0], name: options.name }] };
   if (options.envs) taskFile = { ...taskFile, tasks: taskFile.tasks.map((t) => ({ ...t, envs: { ...t.envs, ...options.envs } })) };
-  const strategies = new Set(taskFile.tasks.map(strategyOf));
-  const now = Date.now();
-  const id = await ctx.store.update((s) => {
-    const id = s.nextId++;
-    saveSubmittedTask(id, taskFile);
-    const job: ManagedJobRecord = {
-      id,
-      name,
+  return { taskFile, name };
+}
+
+function newJobRecord(id: number, name: string, taskFile: TaskFile, now: number, user: string): ManagedJobRecord {
+  return {
+    id,
+    name,
+    status: 'PENDING',
+    submittedAt: now,
+    resources: requestedResources(taskFile.tasks[0]),
+    strategy: strategyOf(taskFile.tasks[0]),
+    currentTask: 0,
+    tasks: taskFile.tasks.map((t, index) => ({
+      index,
+      ...(t.name ? { name: t.name } : {}),
       status: 'PENDING',
-      submittedAt: now,
-      resources: requestedResources(taskFile.tasks[0]),
-      strategy: [...strategies][0],
-      currentTask: 0,
-      tasks: taskFile.tasks.map((t, index) => ({
-        index,
-        ...(t.name ? { name: t.name } : {}),
-        status: 'PENDING',
-        cluster: jobClusterName(t.name ?? name, id),
-        runMs: 0,
-        recoveries: 0,
-        restartsOnErrors: 0,
-        logSegmentStart: 0,
-      })),
-      controllerStarts: 0,
-      history: [{ status: 'PENDING', at: now, task: 0 }],
-      user: os.userInfo().username,
-    };
-    s.jobs[id] = job;
-    fs.writeFileSync(jobLogPath(id), '', { flag: 'a' });
-    // In the same transaction: hand it to a controller with room, or start one.
-    placeOrphans(s, ctx.supervise);
-    return id;
-  });
-  return id;
+      cluster: jobClusterName(t.name ?? name, id),
+      runMs: 0,
+      recoveries: 0,
+      restartsOnErrors: 0,
+      logSegmentStart: 0,
+    })),
+    controllerStarts: 0,
+    history: [{ status: 'PENDING', at: now, task: 0 }],
+    user,
+  };
 }
 
 /** Restarts missing controllers; every jobs verb calls it first. */
@@ -189,7 +210,8 @@ export async function cancelJobs(ids: number[] | 'all', ctx: JobsContext = defau
       else {
         r.cancelled.push(id);
         job.cancelRequested = true;
-        if (job.status === 'PENDING' && job.currentTask === 0 && job.tasks[0].status === 'PENDING') {
+        // Nothing launched yet (not a task waiting out a launch backoff, which may hold a cluster).
+        if (job.status === 'PENDING' && job.currentTask === 0 && job.tasks[0].status === 'PENDING' && job.tasks[0].startedAt === undefined) {
           const now = Date.now();
           job.status = 'CANCELLED';
           job.endedAt = now;

@@ -4,10 +4,11 @@
  * its jobs into one call per tick, so many jobs per process stay cheap. It adopts orphaned
  * jobs while it has room, and exits once it has had nothing to do for a while.
  */
-import type { ClusterEngine, ClusterRecord } from '../cluster/types';
+import type { ClusterEngine } from '../cluster/types';
 import type { Collection } from '../state/store';
 import type { TaskFile } from '../task/types';
 import type { ProcessIdentity } from '../util/detached';
+import type { ClusterProbe } from './probe';
 import { JobRunner, type ControllerConfig } from './runner';
 import { controllerKey, sameProcess } from './state';
 import { ensureControllers, type SpawnController } from './supervisor';
@@ -26,6 +27,11 @@ export interface ControllerOptions {
   superviseEveryTicks: number;
   spawn?: SpawnController;
   alive?: (id: ProcessIdentity | undefined) => boolean;
+  /**
+   * The cheap infra check for the periodic poll (probe.ts); without it the poll is a full
+   * status refresh (tests with a fake engine).
+   */
+  probe?: ClusterProbe;
 }
 
 export class Controller {
@@ -60,7 +66,7 @@ export class Controller {
       if (started - lastStoreRead >= storeEveryMs || this.runners.size === 0) {
         lastStoreRead = started;
         const state = await store.read();
-        this.adoptAssigned(state);
+        await this.adoptAssigned(state).catch((e) => process.stderr.write(`adopting jobs failed: ${e instanceof Error ? e.message : String(e)}\n`));
         this.forwardCancels(state);
         storeReads++;
         if (this.options.superviseEveryTicks > 0 && storeReads % this.options.superviseEveryTicks === 0) {
@@ -83,16 +89,27 @@ export class Controller {
     this.wake?.();
   }
 
-  private adoptAssigned(state: ManagedJobsState): void {
-    for (const job of Object.values(state.jobs)) {
-      if (this.runners.has(job.id) || isTerminal(job.status) || !sameProcess(job.controller, this.options.identity)) continue;
-      const runner = new JobRunner(job.id, { clusters: this.options.clusters, store: this.options.store, config: this.options.config, loadTask: this.options.loadTask });
-      this.runners.set(job.id, runner);
+  private async adoptAssigned(state: ManagedJobsState): Promise<void> {
+    const fresh = Object.values(state.jobs)
+      .filter((job) => !this.runners.has(job.id) && !isTerminal(job.status) && sameProcess(job.controller, this.options.identity))
+      .map((job) => job.id);
+    if (fresh.length === 0) return;
+    // One store write counts this controller's start for every job it takes (not one per job:
+    // 25 jobs adopted at once were 25 writes contending with submissions).
+    const taken = await this.options.store.update((s) => {
+      const ids = fresh.filter((id) => s.jobs[id] && !isTerminal(s.jobs[id].status) && sameProcess(s.jobs[id].controller, this.options.identity));
+      for (const id of ids) s.jobs[id].controllerStarts += 1;
+      return ids;
+    });
+    for (const id of taken) {
+      if (this.runners.has(id)) continue;
+      const runner = new JobRunner(id, { clusters: this.options.clusters, store: this.options.store, config: this.options.config, loadTask: this.options.loadTask, probe: this.options.probe }, { startCounted: true });
+      this.runners.set(id, runner);
       void runner
         .run()
-        .catch((e) => process.stderr.write(`managed job ${job.id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`))
+        .catch((e) => process.stderr.write(`managed job ${id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`))
         .finally(() => {
-          this.runners.delete(job.id);
+          this.runners.delete(id);
           this.wake?.();
         });
     }
@@ -133,15 +150,28 @@ export class Controller {
       .slice(0, share);
     if (due.length === 0) return;
     for (const w of due) this.lastRefresh.set(w.runner, { generation: w.generation, at: now });
-    let records: ClusterRecord[];
+    const names = [...new Set(due.map((w) => w.cluster))];
     try {
-      records = await this.options.clusters.status({ refresh: true, names: [...new Set(due.map((w) => w.cluster))] });
+      if (this.options.probe) {
+        // The cluster records (a store read) and the infra's view of their nodes: no process, no write.
+        const records = await this.options.clusters.status({ names });
+        const verdicts = await this.options.probe(records);
+        const known = new Set(records.map((r) => r.name));
+        for (const w of due) {
+          if (!known.has(w.cluster)) w.runner.observe(undefined, w.generation);
+          else {
+            const v = verdicts.get(w.cluster);
+            if (v && !v.ok) w.runner.observeLost(v.reason, w.generation);
+          }
+        }
+        return;
+      }
+      const records = await this.options.clusters.status({ refresh: true, names });
+      const byName = new Map(records.map((r) => [r.name, r]));
+      for (const w of due) w.runner.observe(byName.get(w.cluster), w.generation);
     } catch (e) {
-      process.stderr.write(`cluster status refresh failed: ${e instanceof Error ? e.message : String(e)}\n`);
-      return;
+      process.stderr.write(`cluster status check failed: ${e instanceof Error ? e.message : String(e)}\n`);
     }
-    const byName = new Map(records.map((r) => [r.name, r]));
-    for (const w of due) w.runner.observe(byName.get(w.cluster), w.generation);
   }
 
   /** Leaves the controller table unless a job was assigned meanwhile; true to exit. */

@@ -5,6 +5,7 @@
 import { identify } from '../util/detached';
 import { Controller } from './controller';
 import { configFromEnv } from './runner';
+import { probeClusters } from './probe';
 import { openJobsStore } from './state';
 import { loadSubmittedTask } from './submitted';
 import { controllerCapacity } from './supervisor';
@@ -27,6 +28,7 @@ export async function runControllerProcess(jobIds: number[]): Promise<void> {
     capacity: controllerCapacity(),
     idleExitMs: IDLE_EXIT_MS,
     superviseEveryTicks: SUPERVISE_EVERY_TICKS,
+    probe: probeClusters,
   });
   await controller.run();
   process.stdout.write(`${new Date().toISOString()} controller pid ${process.pid}: no more jobs, exiting\n`);

@@ -53,6 +53,17 @@ export function recoveryAttempts(strategy: JobRecoveryStrategy, last: LastPlacem
   ];
 }
 
+/**
+ * The attempts of one round after the user's program failed and will be restarted. SkyPilot
+ * restarts through the strategy's recover(): EAGER_NEXT_REGION tears the cluster down and
+ * relaunches like after a preemption; FAILOVER first relaunches on the same cluster (kept
+ * if it is still UP), then as after a preemption.
+ */
+export function restartAttempts(strategy: JobRecoveryStrategy, last: LastPlacement | undefined, pinned: boolean): LaunchAttempt[] {
+  const recover = recoveryAttempts(strategy, last, pinned);
+  return strategy === 'FAILOVER' ? [{ downFirst: false, label: 'FAILOVER: restart on the same cluster' }, ...recover] : recover;
+}
+
 /** A copy of `task` whose resources may only land in `cloud/region`. */
 export function constrainTask(task: Task, where: { cloud: string; region: string }): Task {
   const infra: InfraSpec = { cloud: where.cloud, region: where.region };

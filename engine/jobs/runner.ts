@@ -15,7 +15,8 @@ import { sleep } from '../util/sleep';
 import { controllerLogPath, jobLogPath } from './paths';
 import { appendMarker, fileSize, SegmentWriter } from './joblog';
 import { finishJob, setStatus } from './state';
-import { constrainTask, jobRecoveryOf, recoveryAttempts, regionPinned, restartDecision, strategyOf, type LaunchAttempt } from './recovery';
+import type { ClusterProbe } from './probe';
+import { constrainTask, jobRecoveryOf, recoveryAttempts, regionPinned, restartAttempts, restartDecision, strategyOf, type LaunchAttempt } from './recovery';
 import { isTerminal, type ManagedJobRecord, type ManagedJobsState, type ManagedJobStatus, type ManagedTaskRecord } from './types';
 
 export interface ControllerConfig {
@@ -65,6 +66,13 @@ export interface RunnerDeps {
   config: ControllerConfig;
   loadTask: (jobId: number) => TaskFile;
   now?: () => number;
+  /** The cheap infra check (probe.ts) used before the job queue in inspections; default: a full status refresh. */
+  probe?: ClusterProbe;
+}
+
+export interface RunnerOptions {
+  /** The controller already counted this start in controllerStarts (one write for all the jobs it took). */
+  startCounted?: boolean;
 }
 
 type Outcome = { kind: 'ended'; status: ClusterJobStatus; exitCode?: number } | { kind: 'preempted'; reason: string } | { kind: 'cancel' } | { kind: 'abandoned' };
@@ -127,10 +135,13 @@ export class JobRunner {
   private lastInspect = 0;
   private inspecting = false;
   private readonly now: () => number;
+  /** The STARTING write already marked the first launch attempt in flight (saves a store write). */
+  private launchPremarked = false;
 
   constructor(
     readonly jobId: number,
     private readonly deps: RunnerDeps,
+    private readonly options: RunnerOptions = {},
   ) {
     this.now = deps.now ?? Date.now;
   }
@@ -163,6 +174,12 @@ export class JobRunner {
     }
   }
 
+  /** The controller's probe found the monitored cluster lost (nodes gone, not running). */
+  observeLost(reason: string, generation: number): void {
+    if (generation !== this.monitorGeneration || !this.settleMonitor) return;
+    this.settleMonitor({ kind: 'preempted', reason });
+  }
+
   /** Called on each controller tick: the slower safety-net check of the job on its cluster. */
   tick(): void {
     if (!this.settleMonitor || this.inspecting || this.now() - this.lastInspect < this.deps.config.inspectMs) return;
@@ -187,10 +204,12 @@ export class JobRunner {
   async run(): Promise<ManagedJobStatus> {
     let job = await this.readJob();
     if (isTerminal(job.status)) return job.status;
-    await this.update((j) => {
-      j.controllerStarts += 1;
-    });
-    job = await this.readJob();
+    if (!this.options.startCounted) {
+      await this.update((j) => {
+        j.controllerStarts += 1;
+      });
+      job = await this.readJob();
+    }
     this.log(`controller (pid ${process.pid}) took the job at ${job.status}, task ${job.currentTask}${job.controllerStarts > 1 ? ` (controller start #${job.controllerStarts})` : ''}`);
     let taskFile: TaskFile;
     try {
@@ -236,16 +255,28 @@ export class JobRunner {
     let adopt = resumed;
     switch (rec.status) {
       case 'PENDING': {
+        // A first start, or a controller that died while the task waited out a launch backoff.
+        const resume = rec.backoffPhase;
         const started = await this.update((j) => {
           if (j.cancelRequested || isTerminal(j.status)) return false;
-          setStatus(j, i, 'STARTING', this.now());
+          const t = j.tasks[i];
+          setStatus(j, i, resume && resume !== 'launch' ? 'RECOVERING' : 'STARTING', this.now(), resume ? 'resuming after the launch backoff' : undefined);
+          t.backoffPhase = undefined;
+          if (!resume) {
+            // The first launch attempt is in flight from here on (one write, not two).
+            t.launching = true;
+            t.launchAfterJobId = t.clusterJobId ?? 0;
+          }
           return true;
         });
         if (!started) {
           const j = await this.readJob();
           if (isTerminal(j.status)) return j.status;
           phase = 'cancel';
-        } else phase = 'launch';
+        } else {
+          phase = resume ?? 'launch';
+          this.launchPremarked = !resume;
+        }
         break;
       }
       case 'STARTING':
@@ -359,7 +390,7 @@ export class JobRunner {
     const strategy = strategyOf(task);
     let attempts: LaunchAttempt[];
     if (phase === 'launch') attempts = [{ downFirst: false, label: 'launch' }];
-    else if (phase === 'restart') attempts = [{ downFirst: false, label: 'restart on the same cluster' }, ...recoveryAttempts(strategy, last, regionPinned(task))];
+    else if (phase === 'restart') attempts = restartAttempts(strategy, last, regionPinned(task));
     else attempts = recoveryAttempts(strategy, last, regionPinned(task));
 
     let lastError = 'no launch attempted';
@@ -367,11 +398,23 @@ export class JobRunner {
       if (round > 0) {
         const wait = Math.min(this.deps.config.launchBackoffMs * 1.6 ** (round - 1), this.deps.config.launchBackoffMs * 5);
         this.log(`task ${i}: no resources in round ${round} (${lastError}); retrying in ${Math.round(wait / 1000)} s`);
+        // SkyPilot: STARTING/RECOVERING -> PENDING while backing off, back when the next round starts.
+        await this.update((j) => {
+          setStatus(j, i, 'PENDING', this.now(), `waiting ${Math.round(wait / 1000)} s for resources (${lastError})`);
+          j.tasks[i].backoffPhase = phase;
+        });
         try {
           await sleep(wait, this.abort.signal, () => new Aborted());
         } catch {
           return { kind: 'cancel' };
         }
+        const resumed = await this.update((j) => {
+          if (j.cancelRequested || isTerminal(j.status)) return false;
+          setStatus(j, i, phase === 'launch' ? 'STARTING' : 'RECOVERING', this.now(), `launch round ${round + 1}`);
+          j.tasks[i].backoffPhase = undefined;
+          return true;
+        });
+        if (!resumed) return { kind: 'cancel' };
       }
       for (const attempt of attempts) {
         if (this.cancelRequested) return { kind: 'cancel' };
@@ -389,12 +432,16 @@ export class JobRunner {
   }
 
   private async launchOnce(i: number, task: Task, attempt: LaunchAttempt): Promise<LaunchOutcome | { kind: 'error'; cls: ErrorClass; reason: string }> {
-    const job = await this.update((j) => {
-      const t = j.tasks[i];
-      t.launching = true;
-      t.launchAfterJobId = attempt.downFirst ? 0 : (t.clusterJobId ?? 0);
-      return structuredClone(j);
-    });
+    const premarked = this.launchPremarked && !attempt.downFirst;
+    this.launchPremarked = false;
+    const job = premarked
+      ? await this.readJob()
+      : await this.update((j) => {
+          const t = j.tasks[i];
+          t.launching = true;
+          t.launchAfterJobId = attempt.downFirst ? 0 : (t.clusterJobId ?? 0);
+          return structuredClone(j);
+        });
     const rec = job.tasks[i];
     this.log(`task ${i}: ${attempt.label} on cluster ${rec.cluster}${attempt.blocked ? ` (blocked: ${attempt.blocked.join(', ')})` : ''}`);
     const options: LaunchOptions = {
@@ -534,19 +581,20 @@ export class JobRunner {
 
   /** Asks the infrastructure and the node agent where the run stands. */
   private async inspect(cluster: string, jobId: number): Promise<Outcome | { kind: 'running' } | { kind: 'unknown'; reason: string }> {
-    let record: ClusterRecord | undefined;
-    try {
-      [record] = await this.deps.clusters.status({ refresh: true, names: [cluster] });
-    } catch (e) {
-      return { kind: 'unknown', reason: `cluster status failed: ${messageOf(e)}` };
-    }
-    if (!record) return { kind: 'preempted', reason: 'the cluster is gone (its nodes were terminated)' };
-    if (record.status !== 'UP') return { kind: 'preempted', reason: `the cluster is ${record.status}${record.lastError ? ` (${record.lastError})` : ''}` };
+    const probe = this.deps.probe;
+    // With a probe: the infra's view first (cheap); the full refresh (pings every node, updates
+    // the cluster store) only when the agent cannot be asked. Without: the full refresh first.
+    const lost = await this.clusterLost(cluster, !probe);
+    if (lost) return lost;
     let jobs;
     try {
       jobs = await this.deps.clusters.queue(cluster);
     } catch (e) {
-      // The refresh just reached every node, so this is most likely passing (busy agent or store).
+      if (probe) {
+        const refreshed = await this.clusterLost(cluster, true);
+        if (refreshed) return refreshed;
+      }
+      // The cluster answers its refresh, so this is most likely passing (busy agent or store).
       return { kind: 'unknown', reason: `the job queue could not be read: ${messageOf(e)}` };
     }
     const job = jobs.find((j) => j.id === jobId);
@@ -557,11 +605,31 @@ export class JobRunner {
     return { kind: 'running' };
   }
 
+  /** Why the cluster no longer runs the job (by a full refresh, or the probe), undefined if it looks fine. */
+  private async clusterLost(cluster: string, refresh: boolean): Promise<{ kind: 'preempted'; reason: string } | { kind: 'unknown'; reason: string } | undefined> {
+    let record: ClusterRecord | undefined;
+    try {
+      [record] = await this.deps.clusters.status({ refresh, names: [cluster] });
+    } catch (e) {
+      return { kind: 'unknown', reason: `cluster status failed: ${messageOf(e)}` };
+    }
+    if (!record) return { kind: 'preempted', reason: 'the cluster is gone (its nodes were terminated)' };
+    if (record.status !== 'UP') return { kind: 'preempted', reason: `the cluster is ${record.status}${record.lastError ? ` (${record.lastError})` : ''}` };
+    if (!refresh && this.deps.probe) {
+      const verdict = (await this.deps.probe([record])).get(cluster);
+      if (verdict && !verdict.ok) return { kind: 'preempted', reason: verdict.reason };
+    }
+    return undefined;
+  }
+
   private async cancel(i: number): Promise<ManagedJobStatus> {
     const job = await this.readJob();
     if (isTerminal(job.status)) return job.status;
-    if (job.tasks[i].status !== 'CANCELLING' && job.tasks[i].status !== 'PENDING') {
-      await this.update((j) => setStatus(j, i, 'CANCELLING', this.now(), 'cancel requested'));
+    if (job.tasks[i].status !== 'CANCELLING') {
+      await this.update((j) => {
+        setStatus(j, i, 'CANCELLING', this.now(), 'cancel requested');
+        j.tasks[i].backoffPhase = undefined;
+      });
     }
     const rec = job.tasks[i];
     if (rec.clusterJobId !== undefined) {
@@ -569,7 +637,6 @@ export class JobRunner {
     }
     const down = await this.safeDown(rec.cluster);
     await this.update((j) => {
-      if (j.tasks[i].status === 'PENDING') j.tasks[i].status = 'CANCELLING';
       finishJob(j, i, 'CANCELLED', this.now(), down ? undefined : `cancelled, but the cluster ${rec.cluster} may be left: run 'skydeck down ${rec.cluster}'`);
     });
     this.log(`task ${i}: cancelled${down ? ', cluster torn down' : ''}`);

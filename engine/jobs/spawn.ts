@@ -12,11 +12,19 @@ import { packageRoot } from '../util/paths';
 import { controllerProcessLogPath } from './paths';
 
 /**
- * V8 flags for controllers: a small young generation (1 MB semi-spaces instead of up to 16)
- * keeps a controller's heap near what it really holds; its allocation rate is low, so the
- * extra scavenges cost next to nothing (bench/jobs).
+ * V8 flags for controllers, long-lived and mostly idle: a small young generation (1 MB
+ * semi-spaces instead of up to 16) keeps the heap near what it really holds, and lite mode
+ * (no optimizing compilers, lazily allocated feedback) drops the JIT's code and metadata.
+ * Measured with 25 running jobs per controller (bench/jobs): RSS 64 -> 49 MB, CPU unchanged
+ * (the controller mostly waits: its hot path is a few store reads and probes per second).
  */
-const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=1'];
+const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode'];
+
+/** The controller's Node flags: SKYDECK_JOBS_CONTROLLER_NODE_FLAGS (space-separated) overrides the defaults (bench/jobs compares). */
+export function controllerNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  const explicit = env.SKYDECK_JOBS_CONTROLLER_NODE_FLAGS;
+  return explicit === undefined ? CONTROLLER_NODE_FLAGS : explicit.split(/\s+/).filter(Boolean);
+}
 
 function controllerScript(): string | undefined {
   const explicit = process.env.SKYDECK_JOBS_CONTROLLER_SCRIPT;
@@ -36,7 +44,7 @@ export function spawnControllerProcess(jobIds: number[]): ProcessIdentity {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'a');
   try {
-    const child = spawn(process.execPath, [...CONTROLLER_NODE_FLAGS, script, ...jobIds.map(String)], { detached: true, stdio: ['ignore', out, out], env: process.env });
+    const child = spawn(process.execPath, [...controllerNodeFlags(), script, ...jobIds.map(String)], { detached: true, stdio: ['ignore', out, out], env: process.env });
     child.unref();
     if (child.pid === undefined) throw new Error(`Could not start a managed-job controller (${script}).`);
     return identify(child.pid);

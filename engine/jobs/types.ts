@@ -39,7 +39,8 @@ export function isTerminal(status: ManagedJobStatus): boolean {
 
 /** Allowed transitions (sky/jobs/README.md); any status may go to FAILED_CONTROLLER. */
 const TRANSITIONS: Record<ManagedJobStatus, readonly ManagedJobStatus[]> = {
-  PENDING: ['STARTING', 'CANCELLING', 'CANCELLED', 'FAILED_PRECHECKS'],
+  // PENDING -> RECOVERING: a recovery resumes after its launch backoff (RECOVERING <-> PENDING).
+  PENDING: ['STARTING', 'RECOVERING', 'CANCELLING', 'CANCELLED', 'FAILED_PRECHECKS'],
   STARTING: ['PENDING', 'RUNNING', 'RECOVERING', 'CANCELLING', 'FAILED_NO_RESOURCE', 'FAILED_PRECHECKS', 'FAILED_SETUP'],
   RUNNING: ['RECOVERING', 'SUCCEEDED', 'FAILED', 'FAILED_SETUP', 'CANCELLING', 'CANCELLED'],
   RECOVERING: ['PENDING', 'RUNNING', 'FAILED_NO_RESOURCE', 'FAILED_PRECHECKS', 'FAILED_SETUP', 'CANCELLING'],
@@ -95,6 +96,8 @@ export interface ManagedTaskRecord {
   launching?: boolean;
   /** Cluster job ids up to this one predate the launch in flight (adoption ignores them). */
   launchAfterJobId?: number;
+  /** Set while the task waits (PENDING) between launch rounds: what it resumes afterwards. */
+  backoffPhase?: 'launch' | 'recover' | 'restart';
 }
 
 export interface ManagedJobRecord {
