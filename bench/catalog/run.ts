@@ -66,7 +66,7 @@ async function main(): Promise<void> {
 
   process.stdout.write(`Catalog benchmark: ${files.map((f) => path.relative(path.dirname(REF), f)).join(' + ')}, ${RUNS} cold runs each (fresh process), medians\n`);
   process.stdout.write(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n\n`);
-  type Load = { loadMs: number; cpuMs: number; indexMs: number; heapBytes: number; rssBytes: number; rows: number };
+  type Load = { loadMs: number; cpuMs: number; heapBytes: number; rssBytes: number; rows: number };
   const ours: Load[] = [];
   const jsOnly: Load[] = [];
   const cached: Load[] = [];
@@ -83,12 +83,12 @@ async function main(): Promise<void> {
       else process.stderr.write(r.err);
     }
   }
-  const med = (xs: Load[]) => ({ loadMs: median(xs.map((r) => r.loadMs)), cpuMs: median(xs.map((r) => r.cpuMs)), indexMs: median(xs.map((r) => r.indexMs)), withIndexMs: median(xs.map((r) => r.loadMs + r.indexMs)), heapBytes: median(xs.map((r) => r.heapBytes)), rssBytes: median(xs.map((r) => r.rssBytes)) });
+  const med = (xs: Load[]) => ({ loadMs: median(xs.map((r) => r.loadMs)), cpuMs: median(xs.map((r) => r.cpuMs)), heapBytes: median(xs.map((r) => r.heapBytes)), rssBytes: median(xs.map((r) => r.rssBytes)) });
   const o = med(ours);
   const j = med(jsOnly);
   const c = med(cached);
   const lines: string[] = [];
-  lines.push('LOAD (read + parse of 88k rows into typed columns; wall time / CPU time, medians; per-cloud indexes are built on first query, timed apart)');
+  lines.push('LOAD (read + parse + index of 88k rows; wall time / CPU time, medians)');
   const row = (label: string, x: { loadMs: number; cpuMs: number }, extra: string) => `  ${label.padEnd(28)} ${ms(x.loadMs).padStart(10)} / ${ms(x.cpuMs).padStart(9)} cpu   ${extra}`;
   lines.push(row('skydeck, CSV parse', o, `heap+buffers ${mb(o.heapBytes)}   rss +${mb(o.rssBytes)}   (WebAssembly column parser, first start)`));
   lines.push(row('skydeck, CSV parse, JS only', j, `heap+buffers ${mb(j.heapBytes)}   rss +${mb(j.rssBytes)}   (SKYDECK_CATALOG_WASM=0: the fallback)`));
@@ -99,11 +99,10 @@ async function main(): Promise<void> {
     lines.push(row(`pandas ${pandas[0].pandas} read_csv`, p, `deep memory  ${mb(p.deepBytes)}   rss +${mb(p.rssBytes)}`));
     const r = (x: number, y: number) => `${(x / y).toFixed(2)}x`;
     lines.push(`  ratio CSV parse / pandas:    time ${r(o.loadMs, p.loadMs)} (cpu ${r(o.cpuMs, p.cpuMs)})   memory ${r(o.heapBytes, p.deepBytes)} of pandas deep usage, rss ${r(o.rssBytes, p.rssBytes)} (WebAssembly memory shows in rss only)   (target time <= 0.50x)`);
-    lines.push(`  ratio CSV parse + index / pandas: time ${r(o.withIndexMs, p.loadMs)}   (load, then the first query builds the indexes: ${ms(o.indexMs)})`);
     lines.push(`  ratio JS-only parse / pandas: time ${r(j.loadMs, p.loadMs)} (cpu ${r(j.cpuMs, p.cpuMs)})`);
     lines.push(`  ratio index cache / pandas:  time ${r(c.loadMs, p.loadMs)} (cpu ${r(c.cpuMs, p.cpuMs)})   memory ${r(c.heapBytes, p.deepBytes)}`);
     result.pandas = { ...p, version: pandas[0].pandas, samples: pandas };
-    result.ratio = { csvTime: o.loadMs / p.loadMs, csvCpu: o.cpuMs / p.cpuMs, csvWithIndexTime: o.withIndexMs / p.loadMs, jsOnlyTime: j.loadMs / p.loadMs, cacheTime: c.loadMs / p.loadMs, cacheCpu: c.cpuMs / p.cpuMs, memory: o.heapBytes / p.deepBytes };
+    result.ratio = { csvTime: o.loadMs / p.loadMs, csvCpu: o.cpuMs / p.cpuMs, jsOnlyTime: j.loadMs / p.loadMs, cacheTime: c.loadMs / p.loadMs, cacheCpu: c.cpuMs / p.cpuMs, memory: o.heapBytes / p.deepBytes };
   } else lines.push('  pandas    unavailable (python3-pandas could not be installed): no baseline this run');
 
   const q = node(['queries', REF]);

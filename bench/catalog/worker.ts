@@ -1,8 +1,7 @@
 /**
  * Measurements run in a fresh Node process each (bundled by ./run.ts with esbuild, like the
  * shipped CLI and server, and started with --expose-gc). Prints one JSON line.
- *   load <dir>             cold load of the catalogs: time, heap + array-buffer growth, RSS growth;
- *                          then the time to build the per-cloud indexes (done on first query)
+ *   load <dir>             cold load of the catalogs: time, heap + array-buffer growth, RSS growth
  *   queries <dir>          catalog query and optimize() latency percentiles after one load
  *   lens <dir> <corpus>    cost-lens time per corpus task file (fresh insights per file)
  */
@@ -38,14 +37,10 @@ function load(dir: string) {
   const loadMs = performance.now() - t0;
   const c1 = process.cpuUsage(c0);
   const cpuMs = (c1.user + c1.system) / 1000;
-  // The per-cloud indexes are built on first use: time that too (what the first query pays).
-  const t1 = performance.now();
-  for (const cc of cat.clouds.values()) if (cc.types.size === 0) throw new Error(`${cc.cloud}: no instance types`);
-  const indexMs = performance.now() - t1;
   gc();
   const m1 = process.memoryUsage();
   const rows = [...cat.clouds.values()].reduce((n, c) => n + c.table.size, 0);
-  return { loadMs, cpuMs, indexMs, rows, heapBytes: m1.heapUsed - m0.heapUsed + (m1.arrayBuffers - m0.arrayBuffers), rssBytes: m1.rss - m0.rss };
+  return { loadMs, cpuMs, rows, heapBytes: m1.heapUsed - m0.heapUsed + (m1.arrayBuffers - m0.arrayBuffers), rssBytes: m1.rss - m0.rss };
 }
 
 function task(spec: ResourcesSpec): Task {

@@ -1,11 +1,11 @@
 /**
- * The loaded catalog: one VmTable per cloud plus indexes built once (on first use), so that the
+ * The loaded catalog: one VmTable per cloud plus indexes built once at load, so that the
  * questions the optimizer and the editor ask (offers for an accelerator and count, for
  * cpus/memory bounds, for an instance type, in a cloud/region/zone, on-demand or spot)
  * touch only the rows that can answer them.
  */
 import { Interner } from './csv';
-import { parseVmsCsv, type VmTable } from './table';
+import { parseVmsCsv, type TableSummary, type VmTable } from './table';
 import { GCP_INSTANCE_TYPE_TO_ACC } from './gcpHosts';
 
 export const CATALOG_CLOUDS = ['aws', 'gcp', 'azure'] as const;
@@ -86,7 +86,7 @@ export class Catalog {
 
   /** Adds an already parsed table (its string ids must come from this catalog's interner). */
   addTable(cloud: CatalogCloud, table: VmTable, source: string): CloudCatalog {
-    const cc = new LazyCloudCatalog(cloud, table, this.strings, source);
+    const cc: CloudCatalog = { cloud, table, source, ...indexTable(cloud, table, this.strings) };
     this.clouds.set(cloud, cc);
     this.acceleratorNamesCache = undefined;
     return cc;
@@ -136,100 +136,67 @@ export class Catalog {
 type CloudIndex = Omit<CloudCatalog, 'cloud' | 'table' | 'source'>;
 
 /**
- * A cloud's table with its indexes built on first use, not at load: a process that only
- * asks about one cloud (a task pinned to GCP, `skydeck show-gpus --infra azure`) never
- * indexes the others, and loading stays a parse only.
+ * The per-row pass of the index in JavaScript, for tables from the JavaScript parser or the
+ * index cache (the WebAssembly parser does the same pass itself: csvColumns.wat summarize).
+ * No allocation per row: rows are grouped per instance type by a counting sort into one
+ * Int32Array, regions/zones and accelerator names are marked in arrays indexed by string id.
  */
-class LazyCloudCatalog implements CloudCatalog {
-  private built: CloudIndex | undefined;
-
-  constructor(
-    readonly cloud: CatalogCloud,
-    readonly table: VmTable,
-    private readonly strings: Interner,
-    readonly source: string,
-  ) {}
-
-  private get index(): CloudIndex {
-    return (this.built ??= indexTable(this.cloud, this.table, this.strings));
-  }
-
-  get types() {
-    return this.index.types;
-  }
-  get typesLower() {
-    return this.index.typesLower;
-  }
-  get typesByAccelerator() {
-    return this.index.typesByAccelerator;
-  }
-  get attachable() {
-    return this.index.attachable;
-  }
-  get cpuTypes() {
-    return this.index.cpuTypes;
-  }
-  get regions() {
-    return this.index.regions;
-  }
-  get acceleratorNames() {
-    return this.index.acceleratorNames;
-  }
-}
-
-/**
- * Builds the indexes in a few passes over the typed-array columns, with no allocation per
- * row: rows are grouped per instance type by a counting sort into one Int32Array (each
- * type gets a view), regions/zones and accelerator names are marked in arrays indexed by
- * string id. Only per-type and per-group objects are created.
- */
-function indexTable(cloud: CatalogCloud, t: VmTable, strings: Interner): CloudIndex {
-  const nIds = strings.values.length;
+export function summarizeTable(t: VmTable, nIds: number): TableSummary {
   const n = t.size;
   const typeCount = new Int32Array(nIds);
   const firstRow = new Int32Array(nIds).fill(-1);
   const minPrice = new Float64Array(nIds).fill(NaN);
   const minSpot = new Float64Array(nIds).fill(NaN);
   const zoneRegion = new Int32Array(nIds).fill(-1);
-  const regionSeen = new Uint8Array(nIds);
-  const accSeen = new Uint8Array(nIds);
-  const attachableByKey = new Map<string, { name: string; count: number; rows: number[]; gpuMemoryGb?: number }>();
-  const { instanceType, accName, region, zone, price, spotPrice, accCount } = t;
+  const seen = new Uint8Array(nIds);
+  const attach: number[] = [];
+  const { instanceType, accName, region, zone, price, spotPrice } = t;
   for (let r = 0; r < n; r++) {
     const reg = region[r];
     if (reg >= 0) {
-      regionSeen[reg] = 1;
+      seen[reg] |= 1;
       const z = zone[r];
       if (z >= 0) zoneRegion[z] = reg;
     }
     const it = instanceType[r];
     const acc = accName[r];
-    if (acc >= 0) accSeen[acc] = 1;
+    if (acc >= 0) seen[acc] |= 2;
     if (it >= 0) {
       if (typeCount[it]++ === 0) firstRow[it] = r;
       const p = price[r];
       if (p === p && !(minPrice[it] <= p)) minPrice[it] = p;
       const sp = spotPrice[r];
       if (sp === sp && !(minSpot[it] <= sp)) minSpot[it] = sp;
-    } else if (acc >= 0) {
-      const count = accCount[r];
-      const key = `${acc}|${count}`;
-      let g = attachableByKey.get(key);
-      if (!g) {
-        g = { name: strings.get(acc), count, rows: [], gpuMemoryGb: Number.isNaN(t.gpuMemoryGb[r]) ? undefined : t.gpuMemoryGb[r] };
-        attachableByKey.set(key, g);
-      }
-      g.rows.push(r);
-    }
+    } else if (acc >= 0) attach.push(r);
   }
   // Counting sort of rows by instance type: one Int32Array, a view per type.
   const start = new Int32Array(nIds + 1);
   for (let id = 0; id < nIds; id++) start[id + 1] = start[id] + typeCount[id];
   const fill = start.slice(0, nIds);
-  const sortedRows = new Int32Array(start[nIds]);
+  const sorted = new Int32Array(start[nIds]);
   for (let r = 0; r < n; r++) {
     const it = instanceType[r];
-    if (it >= 0) sortedRows[fill[it]++] = r;
+    if (it >= 0) sorted[fill[it]++] = r;
+  }
+  return { nIds, typeCount, firstRow, minPrice, minSpot, zoneRegion, seen, start, sorted, attachRows: Int32Array.from(attach) };
+}
+
+/** Builds the indexes from the per-row summary: only per-type and per-group objects are created. */
+function indexTable(cloud: CatalogCloud, t: VmTable, strings: Interner): CloudIndex {
+  const s = t.summary ?? summarizeTable(t, strings.values.length);
+  const { nIds, typeCount, firstRow, minPrice, minSpot, zoneRegion, seen, start, sorted: sortedRows } = s;
+  const { accName, accCount } = t;
+  const attachableByKey = new Map<string, { name: string; count: number; rows: number[]; gpuMemoryGb?: number }>();
+  for (const r of s.attachRows) {
+    const acc = accName[r];
+    const count = accCount[r];
+    const key = `${acc}|${count}`;
+    let g = attachableByKey.get(key);
+    if (!g) {
+      g = { name: strings.get(acc), count, rows: [], gpuMemoryGb: Number.isNaN(t.gpuMemoryGb[r]) ? undefined : t.gpuMemoryGb[r] };
+      attachableByKey.set(key, g);
+    }
+    g.rows.push(r);
   }
   const types = new Map<string, InstanceTypeInfo>();
   for (let id = 0; id < nIds; id++) {
@@ -254,7 +221,7 @@ function indexTable(cloud: CatalogCloud, t: VmTable, strings: Interner): CloudIn
     });
   }
   const acceleratorNames = new Set<string>();
-  for (let id = 0; id < nIds; id++) if (accSeen[id]) acceleratorNames.add(strings.get(id));
+  for (let id = 0; id < nIds; id++) if (seen[id] & 2) acceleratorNames.add(strings.get(id));
   const typesLower = new Map<string, InstanceTypeInfo>();
   const typesByAccelerator = new Map<string, InstanceTypeInfo[]>();
   const cpuTypes: InstanceTypeInfo[] = [];
@@ -286,7 +253,7 @@ function indexTable(cloud: CatalogCloud, t: VmTable, strings: Interner): CloudIn
     zs.push(strings.get(id));
   }
   const regionNames: [string, number][] = [];
-  for (let id = 0; id < nIds; id++) if (regionSeen[id]) regionNames.push([strings.get(id), id]);
+  for (let id = 0; id < nIds; id++) if (seen[id] & 1) regionNames.push([strings.get(id), id]);
   // Code-unit order: region names are ASCII, and localeCompare's first call loads ICU (~40 ms).
   regionNames.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const regions = new Map<string, string[]>();

@@ -14,7 +14,7 @@
  */
 import * as fs from 'node:fs';
 import { gpuMemoryFrom, type Interner } from './csv';
-import type { VmTable } from './table';
+import type { TableSummary, VmTable } from './table';
 import { CSV_COLUMNS_WASM } from './wasm/csvColumns.wasm';
 
 // The slice of the WebAssembly API used here (the project's TypeScript lib has no DOM types).
@@ -35,6 +35,11 @@ interface CsvColumnsExports {
   reset(): void;
   remap(col: number, n: number, map: number): void;
   gpuInfo(col: number, n: number, perId: number, has: number, gb: number): void;
+  summarize(
+    n: number, itCol: number, regCol: number, zoneCol: number, accCol: number, priceCol: number, spotCol: number,
+    nIds: number, typeCount: number, firstRow: number, minPrice: number, minSpot: number, zoneRegion: number, seen: number,
+    start: number, fill: number, sorted: number, attach: number,
+  ): number;
   parse(from: number, end: number, roles: number, slots: number, nCols: number, hash: number, mask: number, ents: number, maxEnts: number, arena: number, arenaSize: number, slow: number, maxSlow: number, maxRows: number): number;
 }
 
@@ -217,6 +222,20 @@ export function parseVmsCsvWasm(cloud: string, src: ByteSource, strings: Interne
   const perIdAt = take(nEnts * 8);
   const hasAt = take(size);
   const gbAt = take(size * 8);
+  // The index's per-row pass (catalog.ts summarizeTable), over the shared ids.
+  const maxIds = strings.values.length + nEnts;
+  const sum = {
+    typeCount: take(maxIds * 4),
+    firstRow: take(maxIds * 4),
+    minPrice: take(maxIds * 8),
+    minSpot: take(maxIds * 8),
+    zoneRegion: take(maxIds * 4),
+    seen: take(maxIds),
+    start: take((maxIds + 1) * 4),
+    fill: take(maxIds * 4),
+    sorted: take(size * 4),
+    attach: take(size * 4),
+  };
   growTo(x.mem, off);
   const mem = x.mem.buffer;
   u8 = new Uint8Array(mem);
@@ -248,6 +267,26 @@ export function parseVmsCsvWasm(cloud: string, src: ByteSource, strings: Interne
   } else {
     t.hasGpuInfo = new Uint8Array(size);
     t.gpuMemoryGb = new Float64Array(size).fill(NaN);
+  }
+  const nIds = strings.values.length;
+  const col = (key: StringColumn) => stringAt[STRING_COLUMNS.findIndex(([, k]) => k === key)];
+  const num = (key: NumberColumn) => numberAt[NUMBER_COLUMNS.findIndex(([, k]) => k === key)];
+  if (col('instanceType') >= 0) {
+    const nAttach = x.summarize(size, col('instanceType'), col('region'), col('zone'), col('accName'), num('price'), num('spotPrice'), nIds, sum.typeCount, sum.firstRow, sum.minPrice, sum.minSpot, sum.zoneRegion, sum.seen, sum.start, sum.fill, sum.sorted, sum.attach);
+    const starts = new Int32Array(mem, sum.start, nIds + 1);
+    const summary: TableSummary = {
+      nIds,
+      typeCount: new Int32Array(mem, sum.typeCount, nIds),
+      firstRow: new Int32Array(mem, sum.firstRow, nIds),
+      minPrice: new Float64Array(mem, sum.minPrice, nIds),
+      minSpot: new Float64Array(mem, sum.minSpot, nIds),
+      zoneRegion: new Int32Array(mem, sum.zoneRegion, nIds),
+      seen: new Uint8Array(mem, sum.seen, nIds),
+      start: starts,
+      sorted: new Int32Array(mem, sum.sorted, starts[nIds]),
+      attachRows: new Int32Array(mem, sum.attach, nAttach),
+    };
+    t.summary = summary;
   }
   return t;
 }

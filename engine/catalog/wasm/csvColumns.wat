@@ -261,4 +261,102 @@
             (f64.store (i32.add (local.get $gb) (i32.shl (local.get $r) (i32.const 3))) (f64.const nan))))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $next))))
+
+  ;; What the catalog index needs from every row, in one pass plus a counting sort (see
+  ;; summarizeTable in ../catalog.ts, the same in JavaScript). Columns hold the caller's
+  ;; string ids; an absent column is address -1. Per string id (nIds of them): type row
+  ;; count, first row, min price, min spot price, zone -> region, seen flags (1 region,
+  ;; 2 accelerator); start (nIds + 1) and sorted: rows grouped by instance type; attach:
+  ;; rows without an instance type but with an accelerator. Returns how many of those.
+  (func (export "summarize")
+    (param $n i32) (param $itCol i32) (param $regCol i32) (param $zoneCol i32) (param $accCol i32) (param $priceCol i32) (param $spotCol i32)
+    (param $nIds i32) (param $typeCount i32) (param $firstRow i32) (param $minPrice i32) (param $minSpot i32) (param $zoneRegion i32) (param $seen i32)
+    (param $start i32) (param $fill i32) (param $sorted i32) (param $attach i32)
+    (result i32)
+    (local $r i32) (local $id i32) (local $it i32) (local $reg i32) (local $z i32) (local $acc i32) (local $c i32) (local $p f64) (local $at i32) (local $nAttach i32) (local $sum i32)
+    (block $done
+      (loop $init
+        (br_if $done (i32.ge_u (local.get $id) (local.get $nIds)))
+        (i32.store (i32.add (local.get $typeCount) (i32.shl (local.get $id) (i32.const 2))) (i32.const 0))
+        (i32.store (i32.add (local.get $firstRow) (i32.shl (local.get $id) (i32.const 2))) (i32.const -1))
+        (i32.store (i32.add (local.get $zoneRegion) (i32.shl (local.get $id) (i32.const 2))) (i32.const -1))
+        (f64.store (i32.add (local.get $minPrice) (i32.shl (local.get $id) (i32.const 3))) (f64.const nan))
+        (f64.store (i32.add (local.get $minSpot) (i32.shl (local.get $id) (i32.const 3))) (f64.const nan))
+        (i32.store8 (i32.add (local.get $seen) (local.get $id)) (i32.const 0))
+        (local.set $id (i32.add (local.get $id) (i32.const 1)))
+        (br $init)))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $reg (i32.const -1))
+        (if (i32.ge_s (local.get $regCol) (i32.const 0))
+          (then (local.set $reg (i32.load (i32.add (local.get $regCol) (i32.shl (local.get $r) (i32.const 2)))))))
+        (if (i32.ge_s (local.get $reg) (i32.const 0))
+          (then
+            (local.set $at (i32.add (local.get $seen) (local.get $reg)))
+            (i32.store8 (local.get $at) (i32.or (i32.load8_u (local.get $at)) (i32.const 1)))
+            (if (i32.ge_s (local.get $zoneCol) (i32.const 0))
+              (then
+                (local.set $z (i32.load (i32.add (local.get $zoneCol) (i32.shl (local.get $r) (i32.const 2)))))
+                (if (i32.ge_s (local.get $z) (i32.const 0))
+                  (then (i32.store (i32.add (local.get $zoneRegion) (i32.shl (local.get $z) (i32.const 2))) (local.get $reg))))))))
+        (local.set $acc (i32.const -1))
+        (if (i32.ge_s (local.get $accCol) (i32.const 0))
+          (then (local.set $acc (i32.load (i32.add (local.get $accCol) (i32.shl (local.get $r) (i32.const 2)))))))
+        (if (i32.ge_s (local.get $acc) (i32.const 0))
+          (then
+            (local.set $at (i32.add (local.get $seen) (local.get $acc)))
+            (i32.store8 (local.get $at) (i32.or (i32.load8_u (local.get $at)) (i32.const 2)))))
+        (local.set $it (i32.load (i32.add (local.get $itCol) (i32.shl (local.get $r) (i32.const 2)))))
+        (if (i32.ge_s (local.get $it) (i32.const 0))
+          (then
+            (local.set $at (i32.add (local.get $typeCount) (i32.shl (local.get $it) (i32.const 2))))
+            (local.set $c (i32.load (local.get $at)))
+            (if (i32.eqz (local.get $c))
+              (then (i32.store (i32.add (local.get $firstRow) (i32.shl (local.get $it) (i32.const 2))) (local.get $r))))
+            (i32.store (local.get $at) (i32.add (local.get $c) (i32.const 1)))
+            (if (i32.ge_s (local.get $priceCol) (i32.const 0))
+              (then
+                (local.set $p (f64.load (i32.add (local.get $priceCol) (i32.shl (local.get $r) (i32.const 3)))))
+                (local.set $at (i32.add (local.get $minPrice) (i32.shl (local.get $it) (i32.const 3))))
+                ;; Known prices only; NaN (unknown) never wins.
+                (if (i32.and (f64.eq (local.get $p) (local.get $p)) (i32.eqz (f64.le (f64.load (local.get $at)) (local.get $p))))
+                  (then (f64.store (local.get $at) (local.get $p))))))
+            (if (i32.ge_s (local.get $spotCol) (i32.const 0))
+              (then
+                (local.set $p (f64.load (i32.add (local.get $spotCol) (i32.shl (local.get $r) (i32.const 3)))))
+                (local.set $at (i32.add (local.get $minSpot) (i32.shl (local.get $it) (i32.const 3))))
+                (if (i32.and (f64.eq (local.get $p) (local.get $p)) (i32.eqz (f64.le (f64.load (local.get $at)) (local.get $p))))
+                  (then (f64.store (local.get $at) (local.get $p)))))))
+          (else
+            (if (i32.ge_s (local.get $acc) (i32.const 0))
+              (then
+                (i32.store (i32.add (local.get $attach) (i32.shl (local.get $nAttach) (i32.const 2))) (local.get $r))
+                (local.set $nAttach (i32.add (local.get $nAttach) (i32.const 1)))))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+    ;; Counting sort by instance type.
+    (local.set $id (i32.const 0))
+    (block $done
+      (loop $prefix
+        (i32.store (i32.add (local.get $start) (i32.shl (local.get $id) (i32.const 2))) (local.get $sum))
+        (br_if $done (i32.ge_u (local.get $id) (local.get $nIds)))
+        (i32.store (i32.add (local.get $fill) (i32.shl (local.get $id) (i32.const 2))) (local.get $sum))
+        (local.set $sum (i32.add (local.get $sum) (i32.load (i32.add (local.get $typeCount) (i32.shl (local.get $id) (i32.const 2))))))
+        (local.set $id (i32.add (local.get $id) (i32.const 1)))
+        (br $prefix)))
+    (local.set $r (i32.const 0))
+    (block $done
+      (loop $row
+        (br_if $done (i32.ge_u (local.get $r) (local.get $n)))
+        (local.set $it (i32.load (i32.add (local.get $itCol) (i32.shl (local.get $r) (i32.const 2)))))
+        (if (i32.ge_s (local.get $it) (i32.const 0))
+          (then
+            (local.set $at (i32.add (local.get $fill) (i32.shl (local.get $it) (i32.const 2))))
+            (local.set $c (i32.load (local.get $at)))
+            (i32.store (i32.add (local.get $sorted) (i32.shl (local.get $c) (i32.const 2))) (local.get $r))
+            (i32.store (local.get $at) (i32.add (local.get $c) (i32.const 1)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row)))
+    (local.get $nAttach))
 )

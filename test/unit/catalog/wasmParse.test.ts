@@ -138,3 +138,26 @@ test('the committed WebAssembly bytes are csvColumns.wat assembled (skipped with
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the index from the WebAssembly per-row summary equals the one summarized in JavaScript', () => {
+  const { Catalog } = require('../../../engine/catalog/catalog') as typeof import('../../../engine/catalog/catalog');
+  for (const cloud of ['gcp', 'azure'] as const) {
+    const file = path.join(REFERENCE_CATALOGS, cloud, 'vms.csv');
+    const a = new Catalog();
+    const ta = parseVmsCsvFile(cloud, file, a.strings);
+    assert.ok(ta.summary, 'the WebAssembly path summarized the rows');
+    const b = new Catalog();
+    const tb = parseVmsCsvFile(cloud, file, b.strings);
+    delete tb.summary;
+    const ca = a.addTable(cloud, ta, 'wasm');
+    const cb = b.addTable(cloud, tb, 'js');
+    const shape = (cc: typeof ca) => ({
+      types: [...cc.types.values()].map((i) => ({ ...i, rows: [...i.rows] })),
+      regions: [...cc.regions],
+      attachable: [...cc.attachable].map(([k, gs]) => [k, gs.map((g) => ({ ...g, rows: [...g.rows] }))]),
+      accelerators: [...cc.acceleratorNames].sort(),
+      cpuTypes: cc.cpuTypes.map((i) => i.name),
+    });
+    assert.deepEqual(shape(ca), shape(cb), cloud);
+  }
+});
