@@ -45,6 +45,15 @@ function retryGapMs(): number {
   return Number(process.env.SKYDECK_RETRY_GAP_SECONDS ?? 30) * 1000;
 }
 
+/**
+ * The image for `region`: a string applies everywhere; a `{region: image}` map (the optimizer
+ * only picks regions it names) gives that region's, its reserved `docker` key a container image.
+ */
+export function imageForRegion(imageId: string | Record<string, string> | undefined, region: string): string | undefined {
+  if (imageId === undefined || typeof imageId === 'string') return imageId;
+  return imageId[region] ?? (imageId.docker !== undefined ? `docker:${imageId.docker}` : undefined);
+}
+
 export function launchRequest(task: Task, c: Candidate, options: ProvisionOptions): LaunchRequest {
   const acc = c.accelerators ? Object.entries(c.accelerators)[0] : undefined;
   const base = task.resources.base;
@@ -59,7 +68,7 @@ export function launchRequest(task: Task, c: Candidate, options: ProvisionOption
     numNodes: c.nodes,
     diskSizeGb: base.diskSizeGb ?? 256,
     diskTier: base.diskTier,
-    imageId: typeof base.imageId === 'string' ? base.imageId : undefined,
+    imageId: imageForRegion(base.imageId, c.region),
     ports: base.ports ?? [],
     labels: base.labels ?? {},
     sshPublicKey: options.sshPublicKey,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockEntry, provisionWithFailover } from '../../../engine/cluster/provision';
+import { blockEntry, imageForRegion, provisionWithFailover } from '../../../engine/cluster/provision';
 import { overrideProvider } from '../../../engine/infra/registry';
 import { ProvisionError, type ClusterHandle, type LaunchRequest, type Provider } from '../../../engine/infra/provider';
 import type { Candidate } from '../../../engine/optimizer/types';
@@ -89,4 +89,14 @@ test('an aborted launch stops retrying', async (t) => {
   const ac = new AbortController();
   const p = provisionWithFailover(task, { ...opts, retryUntilUp: true, signal: ac.signal, onProgress: (m) => /retrying/.test(m) && ac.abort() });
   await assert.rejects(p, (e: Error & { code?: string }) => e.code === 'CANCELLED');
+});
+
+test('image_id: a string applies everywhere, a map gives the chosen region its own image', () => {
+  assert.equal(imageForRegion(undefined, 'us-east-1'), undefined);
+  assert.equal(imageForRegion('ami-0123', 'eu-west-1'), 'ami-0123');
+  const map = { 'us-east-1': 'ami-east', 'us-west-2': 'ami-west' };
+  assert.equal(imageForRegion(map, 'us-west-2'), 'ami-west');
+  assert.equal(imageForRegion(map, 'eu-west-1'), undefined);
+  assert.equal(imageForRegion({ docker: 'nvcr.io/nvidia/pytorch:24.01-py3' }, 'my-context'), 'docker:nvcr.io/nvidia/pytorch:24.01-py3');
+  assert.equal(imageForRegion({ 'us-east-1': 'ami-east', docker: 'ubuntu:22.04' }, 'us-east-1'), 'ami-east');
 });
