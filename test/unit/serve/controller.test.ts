@@ -16,6 +16,8 @@ interface Ctx {
   engine: FakeEngine;
   dir: string;
   svc(): Promise<ServiceRecord>;
+  /** Controller loop iterations completed so far. */
+  ticks(): number;
   endpoint(): Promise<string>;
   writeTask(version: string, service: string, extra?: string): string;
   addVersion(file: string, mode: 'rolling' | 'blue_green'): Promise<void>;
@@ -50,6 +52,12 @@ async function startService(t: { after: (fn: () => Promise<void> | void) => void
   const lbBase = 31000 + Math.floor(Math.random() * 3000);
   const logs: string[] = [];
   const controller = new ServiceController('s', { engine, tickMs: 40, lbHost: '127.0.0.1', lbPorts: [lbBase, lbBase + 50], log: (l) => logs.push(l) });
+  let ticks = 0;
+  const tick = controller.tick.bind(controller);
+  controller.tick = async () => {
+    await tick();
+    ticks++;
+  };
   const running = controller.run();
   t.after(async () => {
     await patchService('s', (s) => void (s.downRequested = true));
@@ -62,6 +70,7 @@ async function startService(t: { after: (fn: () => Promise<void> | void) => void
     engine,
     dir,
     svc,
+    ticks: () => ticks,
     endpoint: async () => (await until('endpoint', async () => (await svc()).endpoint))!,
     writeTask,
     addVersion: async (file, mode) => {
@@ -106,7 +115,8 @@ test('a version that fails before ever being ready stops launching (crash loop)'
   await until('STARTING', async () => (await c.svc()).replicas[0]?.status === 'STARTING');
   await c.engine.crash('s-1');
   await until('FAILED', async () => (await c.svc()).replicas[0]?.status === 'FAILED');
-  await new Promise((r) => setTimeout(r, 300)); // several ticks: nothing new may be launched
+  const after = c.ticks();
+  await until('5 more controller ticks', () => c.ticks() >= after + 5); // nothing new may be launched meanwhile
   assert.equal(c.engine.launches.length, 1);
   assert.equal((await c.svc()).status, 'FAILED');
 });
