@@ -26,6 +26,18 @@ export interface OfferQuery {
   zone?: string;
   useSpot?: boolean;
   maxHourlyCost?: number;
+  /**
+   * Constraints beyond the catalog columns (the optimizer's disk_tier and image_id rules):
+   * a reason string removes the instance type / region, undefined keeps it.
+   */
+  rejectType?: (instanceType: string) => Rejection | undefined;
+  rejectRegion?: (region: string) => Rejection | undefined;
+}
+
+/** Why a constraint removes something: the YAML key responsible and a sentence for the user. */
+export interface Rejection {
+  field: string;
+  message: string;
 }
 
 export interface Offer {
@@ -52,7 +64,9 @@ export type NoOfferReason =
   | { kind: 'cpus-memory' }
   | { kind: 'location'; region?: string; zone?: string }
   | { kind: 'no-price'; spot: boolean }
-  | { kind: 'price-cap'; cheapest: number };
+  | { kind: 'price-cap'; cheapest: number }
+  /** Removed by a resources constraint (disk_tier, image_id, ports): `field` is the YAML key. */
+  | { kind: 'constraint'; field: string; message: string };
 
 export interface OfferResult {
   offers: Offer[];
@@ -210,6 +224,17 @@ export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, ho
   if (!cc) return { offers: [], reason: { kind: 'no-catalog' } };
   const shape = shapeCandidates(cc, q);
   if (shape.reason) return { offers: [], reason: shape.reason };
+  if (q.rejectType && shape.types.length) {
+    // SkyPilot filters the fitting instance types (e.g. Azure's check_disk_tier) before choosing the cheapest.
+    let why: Rejection | undefined;
+    const kept = shape.types.filter((info) => {
+      const r = q.rejectType!(info.name);
+      why ??= r;
+      return !r;
+    });
+    if (kept.length === 0) return { offers: [], reason: { kind: 'constraint', ...(why ?? { field: 'resources', message: 'no instance type is allowed' }) } };
+    shape.types = kept;
+  }
   let fittingTypes: string[] | undefined;
   if (cheapestTypeOnly && !shape.gpuRows && !q.region && !q.zone && shape.types.length > 1) {
     // The optimizer keeps only the cheapest type; without a location pin its per-type minimum
@@ -288,6 +313,17 @@ export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, ho
     }
   }
   if (located === 0) return { offers: [], reason: { kind: 'location', region: q.region, zone: q.zone } };
+  if (q.rejectRegion) {
+    let why: Rejection | undefined;
+    const kept = offers.filter((o) => {
+      const r = q.rejectRegion!(o.region);
+      why ??= r;
+      return !r;
+    });
+    if (kept.length === 0) return { offers: [], reason: { kind: 'constraint', ...(why ?? { field: 'resources', message: 'no region is allowed' }) } };
+    offers.length = 0;
+    offers.push(...kept);
+  }
   const priced = offers.filter((o) => !Number.isNaN(q.useSpot ? o.spotPrice : o.price));
   if (priced.length === 0) return { offers: [], reason: { kind: 'no-price', spot: !!q.useSpot } };
   if (q.maxHourlyCost !== undefined) {

@@ -17,6 +17,11 @@ import { bundledCatalogDir, cacheCatalogDir, type CatalogFile } from './location
 
 export type { CatalogFile, CatalogOrigin } from './locations';
 
+/** Where `file` (e.g. 'gcp/images.csv') comes from, by the same source order as vms.csv. */
+export function resolveCatalogFile(file: string): CatalogFile | undefined {
+  return firstExisting(file);
+}
+
 function firstExisting(file: string): CatalogFile | undefined {
   const envDir = process.env.SKYDECK_CATALOG_DIR;
   if (envDir) {

@@ -13,6 +13,7 @@ import { gpusWithMemory } from '../catalog/gpuMetadata';
 import { matchOffers, offerPrice, type NoOfferReason, type Offer } from '../catalog/query';
 import { getCatalog } from '../catalog/sources';
 import type { AcceleratorRequest, ResourcesSpec, Task } from '../task/types';
+import { queryFilters, rejectInfra } from './constraints';
 import { localCandidate, podCandidate } from './nonCatalog';
 import type { Candidate, OptimizeOptions, Plan } from './types';
 
@@ -144,6 +145,7 @@ function catalogCandidates(cat: Catalog, cloud: CatalogCloud, req: PlanRequest, 
       zone: spec.infra?.zone,
       useSpot: spot,
       maxHourlyCost: spec.maxHourlyCost,
+      ...queryFilters(spec, cloud),
     },
     'global',
     true,
@@ -229,6 +231,8 @@ export function explainReason(cloud: string, reason: NoOfferReason | string | un
       return `${label}: the catalog has no ${reason.spot ? 'spot' : 'on-demand'} price for it.`;
     case 'price-cap':
       return `${label}: the cheapest offer costs $${reason.cheapest.toFixed(3)}/h, above max_hourly_cost.`;
+    case 'constraint':
+      return `${label}: removed by ${reason.field}: ${reason.message}.`;
   }
 }
 
@@ -297,7 +301,9 @@ export function optimizeDetailed(task: Task, options: OptimizeOptions, catalog?:
     }
     for (const t of targets) {
       let outcome: CloudOutcome;
-      if (t.kind === 'catalog') outcome = catalogCandidates(lazyCat(), t.cloud, req, nodes);
+      const rejected = rejectInfra(req.spec, targetCloud(t), t.kind === 'pod' ? t.region : undefined);
+      if (rejected) outcome = { cloud: targetCloud(t), candidates: [], reason: { kind: 'constraint', ...rejected } };
+      else if (t.kind === 'catalog') outcome = catalogCandidates(lazyCat(), t.cloud, req, nodes);
       else {
         const c = t.kind === 'local' ? localCandidate({ spec: req.spec, accelerator: req.accelerator, nodes }) : podCandidate(t.cloud, t.region, { spec: req.spec, accelerator: req.accelerator, nodes });
         outcome = typeof c === 'object' ? { cloud: targetCloud(t), candidates: [{ ...c, resourcesIndex: req.resourcesIndex }] } : { cloud: targetCloud(t), candidates: [], reason: c };
@@ -319,6 +325,13 @@ export function optimizeDetailed(task: Task, options: OptimizeOptions, catalog?:
     if (targetError && outcomes.length === 0) throw targetError;
     throw noResourcesError(requests, outcomes, nodes);
   }
+  // Say what the resources constraints removed (the plan table shows only what is left).
+  const removed = new Set<string>();
+  for (const { outcome } of outcomes) {
+    const r = outcome.reason;
+    if (r && typeof r === 'object' && r.kind === 'constraint') removed.add(`Not considered: ${cloudLabel(outcome.cloud)}: ${r.message} (${r.field}).`);
+  }
+  notes.push(...removed);
   const order = all.map((c, i) => ({ c, i }));
   order.sort((a, b) => a.c.rank - b.c.rank || a.c.costPerHour - b.c.costPerHour || a.i - b.i);
   const candidates = order.map(({ c }) => {

@@ -7,7 +7,7 @@
  * GPUs free on configured Kubernetes contexts / SSH node pools are fetched in the
  * background (providers' ReportsGpuAvailability) and appear in lenses and hovers once known.
  */
-import { cmpPrice, isCatalogCloud, type Catalog } from '../catalog/catalog';
+import { cmpPrice, isCatalogCloud, type Catalog, type CatalogCloud } from '../catalog/catalog';
 import { COMMON_GPUS } from '../catalog/listAccelerators';
 import type { NoOfferReason, Offer } from '../catalog/query';
 import { getCatalog } from '../catalog/sources';
@@ -191,6 +191,17 @@ class CatalogInsights implements Insights {
         code: 'unknown-instance-type',
         message: `Instance type '${spec.instanceType}' is not in ${spec.infra?.cloud ? `the ${cloudLabel(spec.infra.cloud)} catalog` : 'any catalog'}.${closest.length ? ` Did you mean: ${closest.join(', ')}?` : ''}`,
         fixes: closest.map((c) => ({ title: `Use ${c}`, range: range('instance_type'), newText: c })),
+      };
+    }
+    // Removed by disk_tier / image_id / ports on every cloud that had offers for the rest.
+    const constraints = real.reasons.filter((x): x is { cloud: CatalogCloud; reason: Extract<NoOfferReason, { kind: 'constraint' }> } => x.reason.kind === 'constraint');
+    if (constraints.length && constraints.length === real.reasons.length) {
+      const field = constraints[0].reason.field as keyof ResourcesSite['valueRanges'];
+      return {
+        range: range(field),
+        severity: 'warning',
+        code: 'constraint',
+        message: `No offer can take these resources: ${constraints.map((x) => `${cloudLabel(x.cloud)}: ${x.reason.message}`).join('; ')}.`,
       };
     }
     // Price cap below every offer.

@@ -14,6 +14,7 @@ import { gpusWithMemory } from '../catalog/gpuMetadata';
 import { matchOffers, type NoOfferReason, type Offer } from '../catalog/query';
 import { getCatalog } from '../catalog/sources';
 import type { AcceleratorRequest, ResourcesSpec } from '../task/types';
+import { queryFilters, rejectInfra } from './constraints';
 
 export interface OfferRow {
   cloud: string;
@@ -60,13 +61,19 @@ export function offersForSpec(spec: ResourcesSpec, cat: Catalog = getCatalog()):
   const offers: Offer[] = [];
   const reasons: SpecOffers['reasons'] = [];
   for (const cloud of clouds) {
+    const rejected = rejectInfra(spec, cloud);
+    if (rejected) {
+      if (cat.clouds.has(cloud)) reasons.push({ cloud, reason: { kind: 'constraint', ...rejected } });
+      continue;
+    }
+    const filters = queryFilters(spec, cloud);
     let found = false;
     let firstReason: NoOfferReason | undefined;
     for (const acc of requests) {
       const res = matchOffers(
         cat,
         cloud,
-        { accelerator: acc, instanceType: spec.instanceType, cpus: spec.cpus, memory: spec.memory, region: spec.infra?.region, zone: spec.infra?.zone, useSpot: spec.useSpot, maxHourlyCost: spec.maxHourlyCost },
+        { accelerator: acc, instanceType: spec.instanceType, cpus: spec.cpus, memory: spec.memory, region: spec.infra?.region, zone: spec.infra?.zone, useSpot: spec.useSpot, maxHourlyCost: spec.maxHourlyCost, ...filters },
         'perZone',
       );
       if (res.offers.length) {
