@@ -332,6 +332,10 @@ export function optimizeDetailed(task: Task, options: OptimizeOptions, catalog?:
     if (r && typeof r === 'object' && r.kind === 'constraint') removed.add(`Not considered: ${cloudLabel(outcome.cloud)}: ${r.message} (${r.field}).`);
   }
   notes.push(...removed);
+  if (requests.some((r) => r.spec.diskTier?.toLowerCase() === 'ultra')) {
+    // SkyPilot's warning: the plan's prices are compute only.
+    notes.push('disk_tier: ultra uses the fastest disks (AWS io2 Block Express, GCP extreme persistent disk): expect about $2/h more than the costs below.');
+  }
   const order = all.map((c, i) => ({ c, i }));
   order.sort((a, b) => a.c.rank - b.c.rank || a.c.costPerHour - b.c.costPerHour || a.i - b.i);
   const candidates = order.map(({ c }) => {

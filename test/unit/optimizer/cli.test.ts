@@ -114,3 +114,15 @@ test('catalog status names the source of each file', () => {
     ],
   );
 });
+
+test('launch --dryrun says which infra the resources constraints removed, and why', () => {
+  const file = writeTask('ultra.yaml', 'resources:\n  accelerators: T4\n  disk_tier: ultra\n  ports: 8080\nrun: echo hi\n');
+  const r = run(['launch', file, '--dryrun', '--all-infra']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Not considered: Azure: Azure does not support disk_tier: ultra \(use low, medium, high or best\) \(disk_tier\)\./);
+  assert.match(r.stdout, /expect about \$2\/h more/);
+  assert.doesNotMatch(r.stdout.split('Considered resources')[1], /Azure/);
+  const none = run(['launch', writeTask('ultra-azure.yaml', 'resources:\n  infra: azure\n  accelerators: T4\n  disk_tier: ultra\nrun: echo hi\n'), '--dryrun', '--all-infra']);
+  assert.notEqual(none.code, 0);
+  assert.match(none.stderr, /Azure: removed by disk_tier: Azure does not support disk_tier: ultra/);
+});

@@ -33,6 +33,7 @@ test('disk_tier ultra: Azure is not a candidate, GCP still is, and the plan says
   const plan = optimizeDetailed(task({ ...gpu('T4'), diskTier: 'ultra' }), ALL, cat);
   assert.deepEqual(new Set(plan.candidates.map((c) => c.cloud)), new Set(['gcp']));
   assert.ok(plan.notes.some((n) => /Not considered: Azure: Azure does not support disk_tier: ultra.*\(disk_tier\)/.test(n)), plan.notes.join('\n'));
+  assert.ok(plan.notes.some((n) => /disk_tier: ultra .* about \$2\/h more/.test(n)), 'the cost warning');
   // Without the tier both clouds compete; `best` and case do not matter.
   assert.deepEqual(clouds(gpu('T4')), new Set(['gcp', 'azure']));
   assert.deepEqual(clouds({ ...gpu('T4'), diskTier: 'BEST' }), new Set(['gcp', 'azure']));
