@@ -1,12 +1,15 @@
 /**
- * AWS rows of the bundled snapshot (catalogs/aws/vms.csv), written as data because there
- * is no network where the snapshot was built: on-demand Linux list prices per hour in
- * us-east-1 as published on AWS's EC2 On-Demand pricing page
- * (https://aws.amazon.com/ec2/pricing/on-demand/), transcribed by hand, not fetched. P4/P5
- * prices are the ones listed before AWS's June 2025 GPU price reduction and are likely
- * high now. Spot prices and availability zones need AWS credentials, so they are left
- * empty (unknown). `skydeck catalog refresh --cloud aws` replaces all of this with the
- * current offer files.
+ * AWS rows of the bundled snapshot (catalogs/aws/vms.csv). What these numbers are, plainly:
+ * they were WRITTEN FROM MEMORY by the session that built the snapshot, which had no
+ * network access. They were not fetched from AWS, not copied from AWS's pricing page and
+ * not checked against it: read them as on-demand Linux us-east-1 prices per hour as that
+ * session remembered them (P4/P5 from before AWS's June 2025 GPU price cut, so probably
+ * high), with instance shapes (vCPUs, memory, GPU count and memory) likewise from memory.
+ * Any of them may be wrong. Spot prices and availability zones are left empty (unknown).
+ * catalogs/SOURCES.json records this as `written-from-memory-unverified`.
+ *
+ * `skydeck catalog refresh --cloud aws` replaces all of it with AWS's public offer files
+ * (engine/catalog/fetchers/aws.ts); the hosted SkyPilot catalog also replaces it.
  */
 export interface AwsListPrice {
   type: string;

@@ -6,8 +6,9 @@
  *
  * GCP and Azure rows are a subset of the given real catalogs (main regions; GPU offers,
  * their host VMs and the default CPU families), copied line for line, unchanged. AWS rows
- * come from ./awsListPrices.ts (hand-transcribed public list prices). common/accelerators.csv
- * is copied as is.
+ * come from ./awsListPrices.ts: values written from memory, never fetched or checked (see
+ * there). common/accelerators.csv is copied as is. SOURCES.json beside the files says, per
+ * file, where its rows come from and how they were made (catalogs/README.md in prose).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -64,8 +65,48 @@ export function buildSnapshot(referenceDir: string, outDir: string): Record<stri
   }
   write('aws/vms.csv', writeVmsCsv('aws', aws));
   write('common/accelerators.csv', fs.readFileSync(path.join(referenceDir, 'common', 'accelerators.csv'), 'utf8'));
+  const files = Object.fromEntries(
+    Object.entries(SNAPSHOT_SOURCES).map(([rel, meta]) => {
+      const text = fs.readFileSync(path.join(outDir, rel), 'utf8');
+      return [rel, { rows: text.split('\n').filter((l) => l.length).length - 1, bytes: sizes[rel], ...meta }];
+    }),
+  );
+  write('SOURCES.json', `${JSON.stringify({ schema: 'skydeck-catalog-snapshot/1', catalogFormat: 'skypilot-v8', files }, null, 2)}\n`);
   return sizes;
 }
+
+/** Provenance of each snapshot file, written to catalogs/SOURCES.json. */
+export const SNAPSHOT_SOURCES: Record<string, { method: string; realData: boolean; dataDate: string | null; source: string; notes: string }> = {
+  'gcp/vms.csv': {
+    method: 'subset-of-real-data',
+    realData: true,
+    dataDate: '2026-05-20',
+    source: 'gcp/vms.csv of anycloud-sh/catalog at commit 62ff0a987e0c257a89235415d2877812fb1aaf29 (a third-party repository in the SkyPilot v8 format whose bot refreshes GCP prices; not the official SkyPilot catalog), byte-identical in the shared reference catalogs',
+    notes: `Rows copied line for line, unchanged: regions ${GCP_REGIONS.join(', ')}; every GPU and TPU row, the GPU host series and the default CPU families.`,
+  },
+  'azure/vms.csv': {
+    method: 'subset-of-real-data',
+    realData: true,
+    dataDate: '2026-05-20',
+    source: 'azure/vms.csv of anycloud-sh/catalog at commit 62ff0a987e0c257a89235415d2877812fb1aaf29 (a third-party repository in the SkyPilot v8 format whose bot refreshes Azure prices; not the official SkyPilot catalog), with the one normalisation the README of the shared reference catalogs describes',
+    notes: `Rows copied line for line, unchanged: regions ${AZURE_REGIONS.join(', ')}; every GPU size and the default CPU families.`,
+  },
+  'aws/vms.csv': {
+    method: 'written-from-memory-unverified',
+    realData: false,
+    dataDate: null,
+    source: 'none: engine/catalog/snapshot/awsListPrices.ts, written by the session that built this snapshot without network access, from memory of AWS EC2 on-demand Linux list prices and instance specifications',
+    notes:
+      'Not fetched, not checked against AWS: any price or shape may be wrong. Same price used for us-east-1 and us-west-2; spot prices and zones empty (unknown). Replace with `skydeck catalog refresh --cloud aws` (AWS public offer files) or the hosted SkyPilot catalog.',
+  },
+  'common/accelerators.csv': {
+    method: 'upstream-unchanged',
+    realData: true,
+    dataDate: null,
+    source: 'catalogs/v8/common/accelerators.csv of skypilot-org/skypilot-catalog at commit 001ca549',
+    notes: 'Copied as is.',
+  },
+};
 
 if (require.main === module) {
   const [ref, out = path.resolve(__dirname, '../../../catalogs')] = process.argv.slice(2);

@@ -14,8 +14,8 @@ import { matchOffers } from '../../../engine/catalog/query';
 const PRICES = path.join(__dirname, 'fixtures', 'prices');
 const read = (f: string) => fs.readFileSync(path.join(PRICES, f));
 
-/** Serves the recorded responses by URL; records what was asked. AWS comes as a chunked body. */
-function recordedFetch(asked: string[]) {
+/** Serves the fixture responses (hand-written, see fixtures/README.md) by URL; records what was asked. AWS comes as a chunked body. */
+function fixtureFetch(asked: string[]) {
   return async (url: string): Promise<FetchResponseLike> => {
     asked.push(url);
     const ok = (text: string | Buffer, chunked = false): FetchResponseLike => ({
@@ -59,7 +59,7 @@ test('AWS offer file: only Linux on-demand shared/host rows in use, no pre-insta
 test('catalog refresh --cloud aws writes a v8 vms.csv the loader reads (streamed body)', async (t) => {
   const out = tmpDir(t);
   const asked: string[] = [];
-  const [r] = await refreshFromPriceSources(['aws'], { regions: ['us-east-1'], fetch: recordedFetch(asked), outDir: out, base: new Catalog() });
+  const [r] = await refreshFromPriceSources(['aws'], { regions: ['us-east-1'], fetch: fixtureFetch(asked), outDir: out, base: new Catalog() });
   assert.equal(r.ok, true, r.error);
   assert.equal(r.rows, 4);
   assert.deepEqual(asked, ['https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current/us-east-1/index.csv']);
@@ -90,7 +90,7 @@ test('Azure retail prices: paging, spot SKUs, Windows/Low Priority skipped, shap
     ),
     'test',
   );
-  const [r] = await refreshFromPriceSources(['azure'], { regions: ['eastus'], fetch: recordedFetch(asked), outDir: out, base });
+  const [r] = await refreshFromPriceSources(['azure'], { regions: ['eastus'], fetch: fixtureFetch(asked), outDir: out, base });
   assert.equal(r.ok, true, r.error);
   assert.equal(asked.length, 2, 'follows NextPageLink to the end');
   assert.match(asked[0], /armRegionName%20eq%20'eastus'|armRegionName%20eq%20%27eastus%27/);
@@ -110,11 +110,11 @@ test('GCP billing catalog: VM = vCPU SKU x vCPUs + RAM SKU x GiB, GPU rows by GP
   const out = tmpDir(t);
   const base = new Catalog();
   base.addCloud('gcp', read('gcp-base.csv'), 'test');
-  const noKey = await refreshFromPriceSources(['gcp'], { fetch: recordedFetch([]), outDir: out, base, gcpApiKey: '' });
+  const noKey = await refreshFromPriceSources(['gcp'], { fetch: fixtureFetch([]), outDir: out, base, gcpApiKey: '' });
   assert.equal(noKey[0].ok, false);
   assert.match(noKey[0].error ?? '', /API key/);
   const asked: string[] = [];
-  const [r] = await refreshFromPriceSources(['gcp'], { fetch: recordedFetch(asked), outDir: out, base, gcpApiKey: 'test-key' });
+  const [r] = await refreshFromPriceSources(['gcp'], { fetch: fixtureFetch(asked), outDir: out, base, gcpApiKey: 'test-key' });
   assert.equal(r.ok, true, r.error);
   assert.equal(asked.length, 2, 'follows nextPageToken');
   assert.ok(asked.every((u) => u.includes('key=test-key')));
