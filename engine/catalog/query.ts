@@ -30,6 +30,8 @@ export interface OfferQuery {
    * Constraints beyond the catalog columns (the optimizer's disk_tier and image_id rules):
    * a reason string removes the instance type / region, undefined keeps it.
    */
+  /** Keep offers with either price known (on-demand or spot), ignoring useSpot and maxHourlyCost (the editor prices both at once). */
+  anyPrice?: boolean;
   rejectType?: (instanceType: string) => Rejection | undefined;
   rejectRegion?: (region: string) => Rejection | undefined;
 }
@@ -105,7 +107,7 @@ function rowOffer(cat: Catalog, cc: CloudCatalog, info: InstanceTypeInfo, r: num
   return {
     cloud: cc.cloud,
     instanceType: info.name,
-    accelerator: acc ? { ...acc } : undefined,
+    accelerator: acc, // shared and frozen (catalog.ts): one object per type, not per offer
     vcpus: info.vcpus,
     memoryGb: info.memoryGb,
     gpuMemoryGb: gpuRow >= 0 && !Number.isNaN(t.gpuMemoryGb[gpuRow]) ? t.gpuMemoryGb[gpuRow] : info.gpuMemoryGb,
@@ -116,10 +118,28 @@ function rowOffer(cat: Catalog, cc: CloudCatalog, info: InstanceTypeInfo, r: num
   };
 }
 
-function placeMatches(cat: Catalog, cc: CloudCatalog, r: number, region?: string, zone?: string): boolean {
-  const t = cc.table;
-  if (region && region !== '*' && cat.str(t.region[r]).toLowerCase() !== region.toLowerCase()) return false;
-  if (zone && zone !== '*' && cat.str(t.zone[r]).toLowerCase() !== zone.toLowerCase()) return false;
+/** A pinned region/zone as string ids (case-insensitive), so rows are matched without building strings. */
+interface Place {
+  region: number;
+  zone: number;
+}
+
+const ANY = -1;
+const NONE = -2;
+
+function placeOf(cat: Catalog, cc: CloudCatalog, region?: string, zone?: string): Place {
+  const idOf = (name: string | undefined, names: Iterable<string>): number => {
+    if (!name || name === '*') return ANY;
+    const lower = name.toLowerCase();
+    for (const n of names) if (n.toLowerCase() === lower) return cat.strings.lookup(n);
+    return NONE;
+  };
+  return { region: idOf(region, cc.regions.keys()), zone: idOf(zone, [...cc.regions.values()].flat()) };
+}
+
+function placeMatches(cc: CloudCatalog, r: number, place: Place): boolean {
+  if (place.region !== ANY && cc.table.region[r] !== place.region) return false;
+  if (place.zone !== ANY && cc.table.zone[r] !== place.zone) return false;
   return true;
 }
 
@@ -247,13 +267,14 @@ export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, ho
     }
   }
   const t = cc.table;
+  const place = placeOf(cat, cc, q.region, q.zone);
   const offers: Offer[] = [];
   let located = 0;
   const gpuRows = shape.gpuRows;
   if (gpuRows && shape.types.length === 0) {
     // GCP TPU: the TPU VM host is free; the TPU row is the offer.
     for (const g of gpuRows) {
-      if (!placeMatches(cat, cc, g, q.region, q.zone)) continue;
+      if (!placeMatches(cc, g, place)) continue;
       located++;
       offers.push({
         cloud,
@@ -269,7 +290,7 @@ export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, ho
     }
   } else if (gpuRows) {
     // GCP GPUs priced apart: pair each GPU row with the host rows of the same zone.
-    const acc = { name: cat.str(t.accName[gpuRows[0]]), count: t.accCount[gpuRows[0]] };
+    const acc = Object.freeze({ name: cat.str(t.accName[gpuRows[0]]), count: t.accCount[gpuRows[0]] });
     let hosts = shape.types;
     if (hostSelection === 'global' && hosts.length > 1) {
       // SkyPilot: the cheapest host type by its own price (within the pinned region/zone).
@@ -277,7 +298,7 @@ export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, ho
       let bestPrice = NaN;
       for (const h of hosts) {
         for (const r of h.rows) {
-          if (!placeMatches(cat, cc, r, q.region, q.zone)) continue;
+          if (!placeMatches(cc, r, place)) continue;
           if (cmpPrice(t.price[r], bestPrice) < 0 || !best) {
             if (Number.isNaN(t.price[r]) && best) continue;
             best = h;
@@ -288,11 +309,11 @@ export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, ho
       hosts = best ? [best] : [];
     }
     for (const g of gpuRows) {
-      if (!placeMatches(cat, cc, g, q.region, q.zone)) continue;
-      const place = t.zone[g] >= 0 ? t.zone[g] : t.region[g];
+      if (!placeMatches(cc, g, place)) continue;
+      const at = t.zone[g] >= 0 ? t.zone[g] : t.region[g];
       let bestOffer: Offer | undefined;
       for (const h of hosts) {
-        const r = rowAtPlace(cc, h, place);
+        const r = rowAtPlace(cc, h, at);
         if (r < 0) continue;
         located++;
         const o = rowOffer(cat, cc, h, r, g, acc);
@@ -306,7 +327,7 @@ export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, ho
   } else {
     for (const info of shape.types) {
       for (const r of info.rows) {
-        if (!placeMatches(cat, cc, r, q.region, q.zone)) continue;
+        if (!placeMatches(cc, r, place)) continue;
         located++;
         offers.push(rowOffer(cat, cc, info, r));
       }
@@ -324,8 +345,9 @@ export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, ho
     offers.length = 0;
     offers.push(...kept);
   }
-  const priced = offers.filter((o) => !Number.isNaN(q.useSpot ? o.spotPrice : o.price));
+  const priced = q.anyPrice ? offers.filter((o) => !Number.isNaN(o.price) || !Number.isNaN(o.spotPrice)) : offers.filter((o) => !Number.isNaN(q.useSpot ? o.spotPrice : o.price));
   if (priced.length === 0) return { offers: [], reason: { kind: 'no-price', spot: !!q.useSpot } };
+  if (q.anyPrice) return { offers: priced, fittingTypes };
   if (q.maxHourlyCost !== undefined) {
     const cap = q.maxHourlyCost;
     const under = priced.filter((o) => (q.useSpot ? o.spotPrice : o.price) <= cap + 1e-9);

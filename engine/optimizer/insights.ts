@@ -33,6 +33,8 @@ interface Summary {
   cheapest?: Offer;
   cheapestSpot?: Offer;
   regions: number;
+  /** The offers view's rows per node count, built once (the lens is re-rendered on every keystroke). */
+  views?: Map<number, Record<string, unknown>[]>;
 }
 
 function money(x: number): string {
@@ -79,14 +81,15 @@ class CatalogInsights implements Insights {
     if (hit) return hit;
     // Prices for both purchase options: the lens shows on-demand and spot side by side.
     const base: ResourcesSpec = { ...spec, useSpot: false, maxHourlyCost: undefined };
-    const offers = offersForSpec(base, cat);
-    const spotOffers = offersForSpec({ ...base, useSpot: true }, cat).offers;
+    // One query for both: offers with either price known (on-demand ones are those with a price).
+    const both = offersForSpec(base, cat, { anyPrice: true });
+    const offers: SpecOffers = { ...both, offers: both.offers.filter((o) => !Number.isNaN(o.price)) };
     let cheapest: Offer | undefined;
     for (const o of offers.offers) if (!cheapest || cmpPrice(o.price, cheapest.price) < 0) cheapest = o;
     let cheapestSpot: Offer | undefined;
-    for (const o of spotOffers) if (!cheapestSpot || cmpPrice(o.spotPrice, cheapestSpot.spotPrice) < 0) cheapestSpot = o;
+    for (const o of both.offers) if (!Number.isNaN(o.spotPrice) && (!cheapestSpot || o.spotPrice < cheapestSpot.spotPrice)) cheapestSpot = o;
     const regions = new Set(offers.offers.map((o) => `${o.cloud}/${o.region}`)).size;
-    const s: Summary = { offers, rows: toOfferRows([...offers.offers, ...spotOffers.filter((o) => Number.isNaN(o.price))]), cheapest, cheapestSpot, regions };
+    const s: Summary = { offers, rows: toOfferRows(both.offers), cheapest, cheapestSpot, regions };
     if (this.cache.size > 500) this.cache.clear();
     this.cache.set(key, s);
     return s;
@@ -128,6 +131,7 @@ class CatalogInsights implements Insights {
       const pinned = spec.infra?.cloud;
       let title: string;
       let rows: OfferRow[] = [];
+      let views = (r: OfferRow[], n: number) => viewRows(r.slice(0, 200), n);
       if (pinned === 'local' || pinned === 'kubernetes' || pinned === 'ssh') {
         const label = pinned === 'local' ? 'local (this machine)' : `${pinned === 'kubernetes' ? 'k8s' : 'ssh'}${spec.infra?.region ? `/${spec.infra.region}` : ''}`;
         title = `$0.00/h on ${label}`;
@@ -136,6 +140,12 @@ class CatalogInsights implements Insights {
       } else {
         const s = this.summary(spec);
         rows = s.rows;
+        views = (r, n) => {
+          const memo = (s.views ??= new Map());
+          let v = memo.get(n);
+          if (!v) memo.set(n, (v = viewRows(r.slice(0, 200), n)));
+          return v;
+        };
         const parts: string[] = [];
         const mult = (p: number) => (nodes > 1 ? `${nodes}× ${money(p)} = ${money(p * nodes)}/h` : `${money(p)}/h`);
         if (s.cheapest) parts.push(`${mult(s.cheapest.price)} on-demand (${where(s.cheapest)})`);
@@ -151,7 +161,7 @@ class CatalogInsights implements Insights {
         title,
         command: {
           command: SHOW_OFFERS_COMMAND,
-          arguments: [{ title: `Offers: ${describeSpec(spec)}${nodes > 1 ? ` × ${nodes} nodes` : ''}`, candidateIndex: site.candidateIndex, numNodes: nodes, resources: spec, offers: viewRows(rows.slice(0, 200), nodes) }],
+          arguments: [{ title: `Offers: ${describeSpec(spec)}${nodes > 1 ? ` × ${nodes} nodes` : ''}`, candidateIndex: site.candidateIndex, numNodes: nodes, resources: spec, offers: views(rows, nodes) }],
         },
       });
     }

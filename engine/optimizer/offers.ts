@@ -52,8 +52,11 @@ function expand(cat: Catalog, acc: AcceleratorRequest, cloud?: string): { name: 
   }
 }
 
-/** Every catalog offer the spec allows (price filters applied for the spec's purchase option). */
-export function offersForSpec(spec: ResourcesSpec, cat: Catalog = getCatalog()): SpecOffers {
+/**
+ * Every catalog offer the spec allows (price filters applied for the spec's purchase option;
+ * with anyPrice, offers with either price known, for showing on-demand and spot together).
+ */
+export function offersForSpec(spec: ResourcesSpec, cat: Catalog = getCatalog(), options: { anyPrice?: boolean } = {}): SpecOffers {
   const pinned = spec.infra?.cloud && spec.infra.cloud !== '*' ? spec.infra.cloud : undefined;
   const clouds: CatalogCloud[] = pinned ? (isCatalogCloud(pinned) ? [pinned] : []) : [...CATALOG_CLOUDS].filter((c) => cat.clouds.has(c));
   const accs = (spec.accelerators ?? []).flatMap((a) => expand(cat, a, pinned));
@@ -73,7 +76,7 @@ export function offersForSpec(spec: ResourcesSpec, cat: Catalog = getCatalog()):
       const res = matchOffers(
         cat,
         cloud,
-        { accelerator: acc, instanceType: spec.instanceType, cpus: spec.cpus, memory: spec.memory, region: spec.infra?.region, zone: spec.infra?.zone, useSpot: spec.useSpot, maxHourlyCost: spec.maxHourlyCost, ...filters },
+        { accelerator: acc, instanceType: spec.instanceType, cpus: spec.cpus, memory: spec.memory, region: spec.infra?.region, zone: spec.infra?.zone, useSpot: spec.useSpot, maxHourlyCost: spec.maxHourlyCost, anyPrice: options.anyPrice, ...filters },
         'perZone',
       );
       if (res.offers.length) {
