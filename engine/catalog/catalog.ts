@@ -210,7 +210,7 @@ function indexTable(cloud: CatalogCloud, t: VmTable, strings: Interner): CloudIn
       name,
       vcpus: t.vcpus[r],
       memoryGb: t.memoryGb[r],
-      accelerator: Object.freeze(acc >= 0 && !Number.isNaN(accCount[r]) ? { name: strings.get(acc), count: accCount[r] } : hostAcc ? { ...hostAcc } : undefined),
+      accelerator: acc >= 0 && !Number.isNaN(accCount[r]) ? { name: strings.get(acc), count: accCount[r] } : hostAcc ? { ...hostAcc } : undefined,
       gpuMemoryGb: Number.isNaN(t.gpuMemoryGb[r]) ? undefined : t.gpuMemoryGb[r],
       acceleratorPricedApart: !!hostAcc && acc < 0,
       hasGpuInfo: t.hasGpuInfo[r] === 1,

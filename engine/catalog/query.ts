@@ -45,7 +45,8 @@ export interface Rejection {
 export interface Offer {
   cloud: CatalogCloud;
   instanceType: string;
-  accelerator?: { name: string; count: number };
+  /** Shared with the instance type and other offers: never mutate it. */
+  accelerator?: Readonly<{ name: string; count: number }>;
   vcpus: number;
   memoryGb: number;
   gpuMemoryGb?: number;
@@ -107,7 +108,7 @@ function rowOffer(cat: Catalog, cc: CloudCatalog, info: InstanceTypeInfo, r: num
   return {
     cloud: cc.cloud,
     instanceType: info.name,
-    accelerator: acc, // shared and frozen (catalog.ts): one object per type, not per offer
+    accelerator: acc, // shared, read-only: one object per instance type, not one per offer
     vcpus: info.vcpus,
     memoryGb: info.memoryGb,
     gpuMemoryGb: gpuRow >= 0 && !Number.isNaN(t.gpuMemoryGb[gpuRow]) ? t.gpuMemoryGb[gpuRow] : info.gpuMemoryGb,
@@ -127,14 +128,18 @@ interface Place {
 const ANY = -1;
 const NONE = -2;
 
+const ANY_PLACE: Place = { region: ANY, zone: ANY };
+
 function placeOf(cat: Catalog, cc: CloudCatalog, region?: string, zone?: string): Place {
-  const idOf = (name: string | undefined, names: Iterable<string>): number => {
-    if (!name || name === '*') return ANY;
-    const lower = name.toLowerCase();
-    for (const n of names) if (n.toLowerCase() === lower) return cat.strings.lookup(n);
+  const pinned = (name: string | undefined) => !!name && name !== '*';
+  if (!pinned(region) && !pinned(zone)) return ANY_PLACE;
+  const idOf = (name: string | undefined, names: () => Iterable<string>): number => {
+    if (!pinned(name)) return ANY;
+    const lower = name!.toLowerCase();
+    for (const n of names()) if (n.toLowerCase() === lower) return cat.strings.lookup(n);
     return NONE;
   };
-  return { region: idOf(region, cc.regions.keys()), zone: idOf(zone, [...cc.regions.values()].flat()) };
+  return { region: idOf(region, () => cc.regions.keys()), zone: idOf(zone, () => [...cc.regions.values()].flat()) };
 }
 
 function placeMatches(cc: CloudCatalog, r: number, place: Place): boolean {
@@ -290,7 +295,7 @@ export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, ho
     }
   } else if (gpuRows) {
     // GCP GPUs priced apart: pair each GPU row with the host rows of the same zone.
-    const acc = Object.freeze({ name: cat.str(t.accName[gpuRows[0]]), count: t.accCount[gpuRows[0]] });
+    const acc = { name: cat.str(t.accName[gpuRows[0]]), count: t.accCount[gpuRows[0]] };
     let hosts = shape.types;
     if (hostSelection === 'global' && hosts.length > 1) {
       // SkyPilot: the cheapest host type by its own price (within the pinned region/zone).
