@@ -254,8 +254,7 @@ function indexTable(cloud: CatalogCloud, t: VmTable, strings: Interner): CloudIn
   }
   const regionNames: [string, number][] = [];
   for (let id = 0; id < nIds; id++) if (seen[id] & 1) regionNames.push([strings.get(id), id]);
-  // Code-unit order: region names are ASCII, and localeCompare's first call loads ICU (~40 ms).
-  regionNames.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  regionNames.sort((a, b) => cmpAscii(a[0], b[0]));
   const regions = new Map<string, string[]>();
   for (const [name, id] of regionNames) regions.set(name, (zonesOf.get(id) ?? []).sort());
   return { types, typesLower, typesByAccelerator, attachable, cpuTypes, regions, acceleratorNames };
@@ -277,6 +276,15 @@ export function rowAtPlace(cc: CloudCatalog, info: InstanceTypeInfo, place: numb
 }
 
 const placeIndex = new WeakMap<InstanceTypeInfo, Map<number, number>>();
+
+/**
+ * Code-unit order, for cloud, region and zone names (lower-case ASCII, where it agrees with
+ * localeCompare): the first localeCompare call in a process loads ICU's collator, which
+ * cost the first cost lens several milliseconds.
+ */
+export function cmpAscii(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /** Ascending price order with unknown (NaN) prices last. */
 export function cmpPrice(a: number, b: number): number {

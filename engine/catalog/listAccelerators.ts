@@ -4,7 +4,7 @@
  * instance type with its cheapest region (or per region with allRegions), GCP GPUs on
  * their cheapest host in each zone, TPUs as TPU-VM.
  */
-import { cmpPrice, type Catalog, type CatalogCloud } from './catalog';
+import { cmpAscii, cmpPrice, type Catalog, type CatalogCloud } from './catalog';
 import { GPU_METADATA } from './gpuMetadata';
 import { matchOffers, type Offer } from './query';
 
@@ -98,7 +98,7 @@ export function listAcceleratorOffers(cat: Catalog, filter: ListFilter = {}): Gp
     if (filter.cloud && filter.cloud !== cloud) continue;
     const offers = cloudOffers(cat, cloud, nameRe, filter.count).filter((o) => !regionRe || regionRe.test(o.region));
     // Cheapest row per instance type (per region with allRegions): sort by price, spot, then keep first.
-    offers.sort((a, b) => cmpPrice(a.price, b.price) || cmpPrice(a.spotPrice, b.spotPrice) || a.region.localeCompare(b.region));
+    offers.sort((a, b) => cmpPrice(a.price, b.price) || cmpPrice(a.spotPrice, b.spotPrice) || cmpAscii(a.region, b.region));
     const seen = new Set<string>();
     for (const o of offers) {
       const key = `${o.accelerator!.name}|${o.accelerator!.count}|${o.instanceType}|${filter.allRegions ? o.region : ''}`;
@@ -130,9 +130,9 @@ export function listAcceleratorOffers(cat: Catalog, filter: ListFilter = {}): Gp
     if (a.cloud !== b.cloud) {
       const ka = cloudKey.get(`${a.accelerator}|${a.cloud}`)!;
       const kb = cloudKey.get(`${b.accelerator}|${b.cloud}`)!;
-      return cmpPrice(ka[0], kb[0]) || cmpPrice(ka[1], kb[1]) || a.cloud.localeCompare(b.cloud);
+      return cmpPrice(ka[0], kb[0]) || cmpPrice(ka[1], kb[1]) || cmpAscii(a.cloud, b.cloud);
     }
-    return a.count - b.count || cmpPrice(a.price ?? NaN, b.price ?? NaN) || cmpPrice(a.spotPrice ?? NaN, b.spotPrice ?? NaN) || a.region.localeCompare(b.region);
+    return a.count - b.count || cmpPrice(a.price ?? NaN, b.price ?? NaN) || cmpPrice(a.spotPrice ?? NaN, b.spotPrice ?? NaN) || cmpAscii(a.region, b.region);
   });
   return rows;
 }

@@ -8,7 +8,7 @@
  */
 import { ResourcesUnavailableError } from '../errors';
 import { canonicalizeAccelerator } from '../catalog/accelerators';
-import { CATALOG_CLOUDS, type Catalog, type CatalogCloud, isCatalogCloud } from '../catalog/catalog';
+import { CATALOG_CLOUDS, cmpAscii, type Catalog, type CatalogCloud, isCatalogCloud } from '../catalog/catalog';
 import { gpusWithMemory } from '../catalog/gpuMetadata';
 import { matchOffers, offerPrice, type NoOfferReason, type Offer } from '../catalog/query';
 import { getCatalog } from '../catalog/sources';
@@ -151,7 +151,7 @@ function catalogCandidates(cat: Catalog, cloud: CatalogCloud, req: PlanRequest, 
     true,
   );
   if (res.offers.length === 0) return { cloud, candidates: [], reason: res.reason };
-  const sorted = [...res.offers].sort((a, b) => offerPrice(a, spot) - offerPrice(b, spot) || a.region.localeCompare(b.region) || (a.zone ?? '').localeCompare(b.zone ?? ''));
+  const sorted = [...res.offers].sort((a, b) => offerPrice(a, spot) - offerPrice(b, spot) || cmpAscii(a.region, b.region) || cmpAscii(a.zone ?? '', b.zone ?? ''));
   const best = sorted[0].instanceType;
   const types = res.fittingTypes ?? [...new Set(sorted.map((o) => o.instanceType))];
   const keep = sorted.filter((o) => o.instanceType === best);

@@ -9,7 +9,7 @@
  * string to write into `resources.infra` to pin it.
  */
 import { canonicalizeAccelerator } from '../catalog/accelerators';
-import { CATALOG_CLOUDS, cmpPrice, isCatalogCloud, type Catalog, type CatalogCloud } from '../catalog/catalog';
+import { CATALOG_CLOUDS, cmpAscii, cmpPrice, isCatalogCloud, type Catalog, type CatalogCloud } from '../catalog/catalog';
 import { gpusWithMemory } from '../catalog/gpuMetadata';
 import { matchOffers, type NoOfferReason, type Offer } from '../catalog/query';
 import { getCatalog } from '../catalog/sources';
@@ -129,7 +129,7 @@ export function toOfferRows(offers: Offer[]): OfferRow[] {
     r.perGpuHour = gpus > 0 && r.onDemand !== null ? r.onDemand / gpus : null;
     r.spotPerGpuHour = gpus > 0 && r.spot !== null ? r.spot / gpus : null;
   }
-  out.sort((a, b) => cmpPrice(a.onDemand ?? NaN, b.onDemand ?? NaN) || cmpPrice(a.spot ?? NaN, b.spot ?? NaN) || a.cloud.localeCompare(b.cloud) || a.region.localeCompare(b.region));
+  out.sort((a, b) => cmpPrice(a.onDemand ?? NaN, b.onDemand ?? NaN) || cmpPrice(a.spot ?? NaN, b.spot ?? NaN) || cmpAscii(a.cloud, b.cloud) || cmpAscii(a.region, b.region));
   return out;
 }
 
