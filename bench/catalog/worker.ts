@@ -67,8 +67,8 @@ function queries(dir: string) {
     matchOffers(cat, cloud, q, 'global');
     first.push(performance.now() - t);
   }
-  // Wall time, and this thread's CPU time (getrusage, 1 us resolution): on a shared machine
-  // wall-time tails mostly measure the scheduler, CPU time measures the query.
+  // Wall time, and the process's CPU time (getrusage RUSAGE_SELF, 1 us resolution): on a shared machine
+  // wall-time tails mostly measure the scheduler; CPU time excludes that (but counts GC and compiler threads).
   const samples: number[] = [];
   const cpuSamples: number[] = [];
   for (let round = 0; round < 30; round++) {
