@@ -133,7 +133,16 @@ export function parseVmsFileWasm(cloud: string, file: string, strings: Interner)
 export function parseVmsCsvWasm(cloud: string, src: ByteSource, strings: Interner): VmTable | undefined {
   const mod = wasmParseEnabled() ? csvModule() : undefined;
   if (!mod || !wasmApi) return undefined;
-  const x = new wasmApi.Instance(mod, {}).exports as CsvColumnsExports;
+  try {
+    return parseWith(new wasmApi.Instance(mod, {}).exports as CsvColumnsExports, cloud, src, strings);
+  } catch (e) {
+    // No memory for the instance (a low `ulimit -v`), a failed grow, a trap: JavaScript parses instead.
+    if (e instanceof RangeError || (e instanceof Error && e.name === 'RuntimeError')) return undefined;
+    throw e;
+  }
+}
+
+function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings: Interner): VmTable | undefined {
   // Fixed part of the memory: hash, strings, slow numbers, chunk buffer (+ room for a carried record).
   let off = 0;
   const take = (bytes: number) => {

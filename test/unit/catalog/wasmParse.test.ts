@@ -161,3 +161,31 @@ test('the index from the WebAssembly per-row summary equals the one summarized i
     assert.deepEqual(shape(ca), shape(cb), cloud);
   }
 });
+
+test('no memory for a WebAssembly instance (low ulimit -v): the JavaScript parser loads the file instead', (t) => {
+  const { spawnSync } = require('node:child_process') as typeof import('node:child_process');
+  const { buildSync } = require('esbuild') as typeof import('esbuild');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-ulimit-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // Bundled and run by plain node: tsx itself needs WebAssembly, which the limit forbids.
+  const entry = path.join(dir, 'entry.ts');
+  fs.writeFileSync(
+    entry,
+    [
+      `import { parseVmsCsvFile } from ${JSON.stringify(path.resolve(__dirname, '../../../engine/catalog/table'))};`,
+      `import { Interner } from ${JSON.stringify(path.resolve(__dirname, '../../../engine/catalog/csv'))};`,
+      `const t = parseVmsCsvFile('gcp', ${JSON.stringify(path.join(REFERENCE_CATALOGS, 'gcp', 'vms.csv'))}, new Interner());`,
+      'console.log(JSON.stringify({ rows: t.size, wasm: !!t.summary }));',
+    ].join('\n'),
+  );
+  const out = path.join(dir, 'entry.js');
+  buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'error' });
+  const run = (limit: string) => spawnSync('bash', ['-c', `${limit}exec "$0" "$1"`, process.execPath, out], { encoding: 'utf8', env: { ...process.env, SKYDECK_TEST: '1' } });
+  const free = run('');
+  assert.equal(free.status, 0, free.stderr);
+  assert.deepEqual(JSON.parse(free.stdout), { rows: 31285, wasm: true });
+  // 3 GB of address space: enough for Node, not for a WebAssembly memory's reservation.
+  const limited = run('ulimit -v 3000000 && ');
+  assert.equal(limited.status, 0, limited.stderr);
+  assert.deepEqual(JSON.parse(limited.stdout), { rows: 31285, wasm: false });
+});
