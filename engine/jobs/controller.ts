@@ -38,6 +38,7 @@ export class Controller {
   private readonly runners = new Map<number, JobRunner>();
   private readonly lastRefresh = new WeakMap<JobRunner, { generation: number; at: number }>();
   private stopped = false;
+  private polling = false;
   private wake?: () => void;
 
   constructor(private readonly options: ControllerOptions) {}
@@ -73,7 +74,14 @@ export class Controller {
           await ensureControllers({ store, self: identity, capacity, spawn: this.options.spawn, alive: this.options.alive }).catch(() => undefined);
         }
       }
-      await this.pollClusters(tickMs);
+      // In the background, one at a time: a slow infra answer (an SSH host that no longer
+      // answers takes the connect timeout) must not hold back store reads and cancels.
+      if (!this.polling) {
+        this.polling = true;
+        void this.pollClusters(tickMs).finally(() => {
+          this.polling = false;
+        });
+      }
       for (const r of this.runners.values()) r.tick();
       if (this.runners.size === 0) {
         idleSince ??= started;

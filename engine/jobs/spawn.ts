@@ -13,12 +13,14 @@ import { controllerProcessLogPath } from './paths';
 
 /**
  * V8 flags for controllers, long-lived and mostly idle: a small young generation (1 MB
- * semi-spaces instead of up to 16) keeps the heap near what it really holds, and lite mode
- * (no optimizing compilers, lazily allocated feedback) drops the JIT's code and metadata.
- * Measured with 25 running jobs per controller (bench/jobs): RSS 64 -> 49 MB, CPU unchanged
- * (the controller mostly waits: its hot path is a few store reads and probes per second).
+ * semi-spaces instead of up to 16) keeps the heap near what it really holds; no optimizing
+ * tiers (Sparkplug, Maglev, TurboFan) and V8's optimize-for-size heuristics drop the JIT's
+ * code and metadata. Not --lite-mode/--jitless: they turn WebAssembly off, which the SSH
+ * provider's ssh2 needs. Measured with 25 running jobs per controller (bench/jobs):
+ * RSS 64 -> 50 MB median; CPU stays a few % of a core (the hot path is a few store reads
+ * and infra probes per second).
  */
-const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode'];
+const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=1', '--no-opt', '--no-maglev', '--no-sparkplug', '--optimize-for-size'];
 
 /** The controller's Node flags: SKYDECK_JOBS_CONTROLLER_NODE_FLAGS (space-separated) overrides the defaults (bench/jobs compares). */
 export function controllerNodeFlags(env: NodeJS.ProcessEnv = process.env): string[] {

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { openJobsStore } from '../../../engine/jobs/state';
 import type { ManagedJobRecord, ManagedJobsState } from '../../../engine/jobs/types';
+import * as lockfile from 'proper-lockfile';
 import { isAlive } from '../../../engine/util/detached';
 import type { Collection } from '../../../engine/state/store';
 
@@ -22,6 +23,12 @@ export interface JobsEnv {
   job(id: number): Promise<ManagedJobRecord>;
   waitJob(id: number, what: string, pred: (j: ManagedJobRecord) => boolean, timeoutMs?: number): Promise<ManagedJobRecord>;
   clusterNames(): Promise<string[]>;
+  /**
+   * Takes the cluster store's lock (as the engine does for every cluster change), so a
+   * relaunch cannot get past its first cluster write until the returned release is called:
+   * a job caught in RECOVERING stays there, without timing luck.
+   */
+  holdClusterStore(): Promise<() => Promise<void>>;
   write(name: string, text: string): string;
   cleanup(): Promise<void>;
 }
@@ -77,6 +84,17 @@ export function jobsEnv(extra: NodeJS.ProcessEnv = {}): JobsEnv {
       }
     },
     clusterNames,
+    async holdClusterStore() {
+      if (!fs.existsSync(clustersFile)) fs.writeFileSync(clustersFile, JSON.stringify({ version: 1, data: {} }));
+      // The store's own options (engine/state/store.ts): refreshed while held, so never stale.
+      const release = await lockfile.lock(clustersFile, { stale: 60_000, update: 5_000, realpath: false });
+      let released = false;
+      return async () => {
+        if (released) return;
+        released = true;
+        await release();
+      };
+    },
     write(name, text) {
       const file = path.join(home, name);
       fs.writeFileSync(file, text);
