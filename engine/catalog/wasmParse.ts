@@ -130,11 +130,12 @@ export function parseVmsFileWasm(cloud: string, file: string, strings: Interner)
   }
 }
 
-export function parseVmsCsvWasm(cloud: string, src: ByteSource, strings: Interner): VmTable | undefined {
+/** `chunkBytes`: the streaming buffer (tests use small ones to put many records across reads). */
+export function parseVmsCsvWasm(cloud: string, src: ByteSource, strings: Interner, chunkBytes = CHUNK): VmTable | undefined {
   const mod = wasmParseEnabled() ? csvModule() : undefined;
   if (!mod || !wasmApi) return undefined;
   try {
-    return parseWith(new wasmApi.Instance(mod, {}).exports as CsvColumnsExports, cloud, src, strings);
+    return parseWith(new wasmApi.Instance(mod, {}).exports as CsvColumnsExports, cloud, src, strings, chunkBytes);
   } catch (e) {
     // No memory for the instance (a low `ulimit -v`), a failed grow, a trap: JavaScript parses instead.
     if (e instanceof RangeError || (e instanceof Error && e.name === 'RuntimeError')) return undefined;
@@ -142,7 +143,7 @@ export function parseVmsCsvWasm(cloud: string, src: ByteSource, strings: Interne
   }
 }
 
-function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings: Interner): VmTable | undefined {
+function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings: Interner, chunk: number): VmTable | undefined {
   // Fixed part of the memory: hash, strings, slow numbers, chunk buffer (+ room for a carried record).
   let off = 0;
   const take = (bytes: number) => {
@@ -154,12 +155,12 @@ function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings
   const entsAt = take(MAX_STRINGS * 8);
   const arenaAt = take(ARENA);
   const slowAt = take(MAX_SLOW_NUMBERS * 12);
-  const chunkAt = take(CHUNK + 8);
+  const chunkAt = take(chunk + 8);
   growTo(x.mem, off);
 
   // Header: the first line, within the first chunk.
   let u8 = new Uint8Array(x.mem.buffer);
-  let avail = src.read(u8, chunkAt, CHUNK, 0);
+  let avail = src.read(u8, chunkAt, chunk, 0);
   let pos = avail;
   let start = chunkAt;
   if (avail >= 3 && u8[chunkAt] === 0xef && u8[chunkAt + 1] === 0xbb && u8[chunkAt + 2] === 0xbf) start += 3;
@@ -205,7 +206,7 @@ function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings
     if (!final) {
       const lastLf = u8.lastIndexOf(0x0a, dataEnd - 1);
       if (lastLf < start) {
-        if (avail >= CHUNK) return undefined; // one record longer than a chunk
+        if (avail >= chunk) return undefined; // one record longer than a chunk
         end = start;
       } else end = lastLf + 1;
     }
@@ -217,7 +218,7 @@ function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings
     if (final) break;
     const carry = dataEnd - end;
     u8.copyWithin(chunkAt, end, dataEnd);
-    const n = src.read(u8, chunkAt + carry, CHUNK - carry, pos);
+    const n = src.read(u8, chunkAt + carry, chunk - carry, pos);
     if (n <= 0) return undefined; // the file shrank while we read it
     pos += n;
     avail = carry + n;
