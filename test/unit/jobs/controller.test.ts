@@ -255,3 +255,44 @@ test('controllers take several jobs each up to their capacity, and never two con
   for (const id of ids) assert.equal((await h.job(id)).controllerStarts, 1);
   assert.equal(h.fake.launches.length, 7);
 });
+
+test('a restart after a user failure goes through EAGER_NEXT_REGION: the cluster is torn down and the region blocked', async (t) => {
+  const h = createHarness((_t, _e, launch) => ({ lines: ['x'], exitCode: launch === 0 ? 5 : 0 }));
+  t.after(() => h.close());
+  const id = await submitJob({ tasks: [failingTask(1)] }, {}, h.ctx);
+  const job = await h.waitFor((x) => isTerminal(x.status), id);
+  assert.equal(job.status, 'SUCCEEDED');
+  assert.equal(job.tasks[0].restartsOnErrors, 1);
+  const ok = h.fake.launches.filter((l) => !l.error);
+  assert.equal(ok.length, 2);
+  assert.deepEqual(ok[1].blocked, [`fake/${ok[0].region}`], 'relaunched like a recovery, not re-run on the same cluster');
+  assert.notEqual(ok[1].region, ok[0].region);
+  assert.deepEqual(job.history.map((e) => e.status), ['PENDING', 'STARTING', 'RUNNING', 'RECOVERING', 'RUNNING', 'SUCCEEDED']);
+});
+
+test('waiting between launch rounds shows PENDING (SkyPilot backoff), then STARTING again', async (t) => {
+  const h = createHarness(() => ({ lines: ['x'], exitCode: 0 }), { launchBackoffMs: 300, maxLaunchRounds: 3 });
+  t.after(() => h.close());
+  for (const r of h.fake.regions) h.fake.full.add(r);
+  const id = await submitJob({ tasks: [fakeTask({ name: 'bk' })] }, {}, h.ctx);
+  const waiting = await h.waitFor((x) => x.status === 'PENDING' && x.tasks[0].backoffPhase === 'launch', id);
+  assert.match(waiting.history.at(-1)?.detail ?? '', /waiting \d+ s for resources/);
+  h.fake.full.clear();
+  const job = await h.waitFor((x) => isTerminal(x.status), id);
+  assert.equal(job.status, 'SUCCEEDED');
+  assert.deepEqual(job.history.map((e) => e.status), ['PENDING', 'STARTING', 'PENDING', 'STARTING', 'RUNNING', 'SUCCEEDED']);
+});
+
+test('a task cancelled while it waits out a launch backoff ends CANCELLED through CANCELLING, no cluster left', async (t) => {
+  const h = createHarness(() => ({ lines: ['x'], exitCode: 0 }), { launchBackoffMs: 5_000, maxLaunchRounds: 3 });
+  t.after(() => h.close());
+  for (const r of h.fake.regions) h.fake.full.add(r);
+  const id = await submitJob({ tasks: [fakeTask({ name: 'bc' })] }, {}, h.ctx);
+  await h.waitFor((x) => x.status === 'PENDING' && x.tasks[0].backoffPhase === 'launch', id);
+  // Not the immediate cancel of a never-started job: a task in backoff may hold a cluster, so its controller acts.
+  await cancelJobs([id], h.ctx);
+  const job = await h.waitFor((x) => isTerminal(x.status), id);
+  assert.equal(job.status, 'CANCELLED');
+  assert.deepEqual(job.history.slice(-2).map((e) => e.status), ['CANCELLING', 'CANCELLED']);
+  assert.equal(h.fake.clusters.size, 0);
+});
