@@ -4,8 +4,8 @@
  * Azure put accelerators before vCPUs, GCP after). Empty cells stay unknown (NaN / -1),
  * never zero.
  */
-import { fieldNumber, gpuMemoryFrom, type Interner } from './csv';
 import * as fs from 'node:fs';
+import { fieldNumber, gpuMemoryFrom, type Interner } from './csv';
 import { bufferSource, parseVmsCsvWasm, parseVmsFileWasm } from './wasmParse';
 
 export interface VmTable {
@@ -53,10 +53,10 @@ export interface TableSummary {
   attachRows: Int32Array;
 }
 
-export const COLUMNS = ['InstanceType', 'AcceleratorName', 'AcceleratorCount', 'vCPUs', 'MemoryGiB', 'GpuInfo', 'Price', 'SpotPrice', 'Region', 'AvailabilityZone', 'Arch'] as const;
+const COLUMNS = ['InstanceType', 'AcceleratorName', 'AcceleratorCount', 'vCPUs', 'MemoryGiB', 'GpuInfo', 'Price', 'SpotPrice', 'Region', 'AvailabilityZone', 'Arch'] as const;
 
 /** The header's column names (first line, BOM and CR stripped) and where the records start. */
-export function vmsHeader(cloud: string, buf: Uint8Array): { names: string[]; dataStart: number } {
+function vmsHeader(cloud: string, buf: Uint8Array): { names: string[]; dataStart: number } {
   const len = buf.length;
   const i = len >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
   let eol = buf.indexOf(0x0a, i);
