@@ -4,10 +4,11 @@
  * its jobs into one call per tick, so many jobs per process stay cheap. It adopts orphaned
  * jobs while it has room, and exits once it has had nothing to do for a while.
  */
-import type { ClusterEngine } from '../cluster/types';
+import type { ClusterEngine, ClusterRecord } from '../cluster/types';
 import type { Collection } from '../state/store';
 import type { TaskFile } from '../task/types';
 import type { ProcessIdentity } from '../util/detached';
+import { LaunchSlots } from './launchSlots';
 import type { ClusterProbe } from './probe';
 import { JobRunner, type ControllerConfig } from './runner';
 import { controllerKey, sameProcess } from './state';
@@ -32,6 +33,8 @@ export interface ControllerOptions {
    * status refresh (tests with a fake engine).
    */
   probe?: ClusterProbe;
+  /** Launches this controller runs at once (launchSlots.ts); default unlimited. */
+  launchesAtOnce?: number;
 }
 
 export class Controller {
@@ -39,9 +42,14 @@ export class Controller {
   private readonly lastRefresh = new WeakMap<JobRunner, { generation: number; at: number }>();
   private stopped = false;
   private polling = false;
+  private readonly launchSlots?: LaunchSlots;
+  /** Cluster records of the watched clusters, for the probe (re-read every inspectMs). */
+  private readonly records = new Map<number, { generation: number; record: ClusterRecord; at: number }>();
   private wake?: () => void;
 
-  constructor(private readonly options: ControllerOptions) {}
+  constructor(private readonly options: ControllerOptions) {
+    if (options.launchesAtOnce) this.launchSlots = new LaunchSlots(options.launchesAtOnce);
+  }
 
   /** Jobs running in this controller now. */
   get load(): number {
@@ -111,7 +119,7 @@ export class Controller {
     });
     for (const id of taken) {
       if (this.runners.has(id)) continue;
-      const runner = new JobRunner(id, { clusters: this.options.clusters, store: this.options.store, config: this.options.config, loadTask: this.options.loadTask, probe: this.options.probe }, { startCounted: true });
+      const runner = new JobRunner(id, { clusters: this.options.clusters, store: this.options.store, config: this.options.config, loadTask: this.options.loadTask, probe: this.options.probe, launchSlots: this.launchSlots }, { startCounted: true });
       this.runners.set(id, runner);
       void runner
         .run()
@@ -161,17 +169,34 @@ export class Controller {
     const names = [...new Set(due.map((w) => w.cluster))];
     try {
       if (this.options.probe) {
-        // The cluster records (a store read) and the infra's view of their nodes: no process, no write.
-        const records = await this.options.clusters.status({ names });
-        const verdicts = await this.options.probe(records);
-        const known = new Set(records.map((r) => r.name));
+        // The infra's view of the nodes: no process, no write. The cluster records (the
+        // handles to ask about) are re-read from the store only every inspectMs: parsing the
+        // whole cluster table for each probe cost more than the probe itself at 200 jobs.
+        // Keyed by job and monitored run: a recovered job's cluster has the same name but a new handle.
+        const cached = (w: (typeof due)[number]) => {
+          const c = this.records.get(w.runner.jobId);
+          return c && c.generation === w.generation && c.at >= now - this.options.config.inspectMs ? c : undefined;
+        };
+        const stale = due.filter((w) => !cached(w));
+        if (stale.length) {
+          const fresh = new Map((await this.options.clusters.status({ names: [...new Set(stale.map((w) => w.cluster))] })).map((r) => [r.name, r]));
+          for (const w of stale) {
+            const record = fresh.get(w.cluster);
+            if (record) this.records.set(w.runner.jobId, { generation: w.generation, record, at: now });
+            else this.records.delete(w.runner.jobId);
+          }
+        }
+        const present = due.filter((w) => cached(w));
+        const verdicts = await this.options.probe(present.map((w) => cached(w)!.record));
         for (const w of due) {
-          if (!known.has(w.cluster)) w.runner.observe(undefined, w.generation);
+          if (!cached(w)) w.runner.observe(undefined, w.generation);
           else {
             const v = verdicts.get(w.cluster);
             if (v && !v.ok) w.runner.observeLost(v.reason, w.generation);
           }
         }
+        const live = new Set(watched.map((w) => w.runner.jobId));
+        for (const id of this.records.keys()) if (!live.has(id)) this.records.delete(id);
         return;
       }
       const records = await this.options.clusters.status({ refresh: true, names });

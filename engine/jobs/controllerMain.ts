@@ -5,6 +5,7 @@
 import { identify } from '../util/detached';
 import { Controller } from './controller';
 import { configFromEnv } from './runner';
+import { launchesPerController } from './launchSlots';
 import { probeClusters } from './probe';
 import { openJobsStore } from './state';
 import { loadSubmittedTask } from './submitted';
@@ -22,13 +23,15 @@ export async function runControllerProcess(jobIds: number[]): Promise<void> {
   const controller = new Controller({
     identity,
     clusters,
-    store: openJobsStore(),
+    // Cached reads: the controller and its runners only read what they then check-and-set under the lock.
+    store: openJobsStore(undefined, { cacheReads: true }),
     config: configFromEnv(),
     loadTask: loadSubmittedTask,
     capacity: controllerCapacity(),
     idleExitMs: IDLE_EXIT_MS,
     superviseEveryTicks: SUPERVISE_EVERY_TICKS,
     probe: probeClusters,
+    launchesAtOnce: launchesPerController(),
   });
   await controller.run();
   process.stdout.write(`${new Date().toISOString()} controller pid ${process.pid}: no more jobs, exiting\n`);

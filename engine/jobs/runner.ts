@@ -15,6 +15,7 @@ import { sleep } from '../util/sleep';
 import { controllerLogPath, jobLogPath } from './paths';
 import { appendMarker, fileSize, SegmentWriter } from './joblog';
 import { finishJob, setStatus } from './state';
+import type { LaunchSlots } from './launchSlots';
 import type { ClusterProbe } from './probe';
 import { constrainTask, jobRecoveryOf, recoveryAttempts, regionPinned, restartAttempts, restartDecision, strategyOf, type LaunchAttempt } from './recovery';
 import { isTerminal, type ManagedJobRecord, type ManagedJobsState, type ManagedJobStatus, type ManagedTaskRecord } from './types';
@@ -68,6 +69,8 @@ export interface RunnerDeps {
   now?: () => number;
   /** The cheap infra check (probe.ts) used before the job queue in inspections; default: a full status refresh. */
   probe?: ClusterProbe;
+  /** The controller's launch limit shared by its runners (none: unlimited). */
+  launchSlots?: LaunchSlots;
 }
 
 export interface RunnerOptions {
@@ -137,6 +140,8 @@ export class JobRunner {
   private readonly now: () => number;
   /** The STARTING write already marked the first launch attempt in flight (saves a store write). */
   private launchPremarked = false;
+  /** A launch slot taken before going STARTING, used by the first launch attempt. */
+  private slot?: () => void;
 
   constructor(
     readonly jobId: number,
@@ -202,6 +207,15 @@ export class JobRunner {
 
   /** Drives the job to a terminal status and returns it. */
   async run(): Promise<ManagedJobStatus> {
+    try {
+      return await this.drive();
+    } finally {
+      this.slot?.();
+      this.slot = undefined;
+    }
+  }
+
+  private async drive(): Promise<ManagedJobStatus> {
     let job = await this.readJob();
     if (isTerminal(job.status)) return job.status;
     if (!this.options.startCounted) {
@@ -257,6 +271,15 @@ export class JobRunner {
       case 'PENDING': {
         // A first start, or a controller that died while the task waited out a launch backoff.
         const resume = rec.backoffPhase;
+        // A first launch waits for a launch slot in PENDING (SkyPilot's scheduler: WAITING).
+        if (!resume && this.deps.launchSlots && !this.slot) {
+          try {
+            this.slot = await this.deps.launchSlots.acquire(this.abort.signal);
+          } catch {
+            const j = await this.readJob();
+            if (isTerminal(j.status) || this.abandoned) return j.status;
+          }
+        }
         const started = await this.update((j) => {
           if (j.cancelRequested || isTerminal(j.status)) return false;
           const t = j.tasks[i];
@@ -432,6 +455,23 @@ export class JobRunner {
   }
 
   private async launchOnce(i: number, task: Task, attempt: LaunchAttempt): Promise<LaunchOutcome | { kind: 'error'; cls: ErrorClass; reason: string }> {
+    let release = this.slot;
+    this.slot = undefined;
+    if (!release && this.deps.launchSlots) {
+      try {
+        release = await this.deps.launchSlots.acquire(this.abort.signal);
+      } catch {
+        return { kind: 'cancel' };
+      }
+    }
+    try {
+      return await this.launchWithSlot(i, task, attempt);
+    } finally {
+      release?.();
+    }
+  }
+
+  private async launchWithSlot(i: number, task: Task, attempt: LaunchAttempt): Promise<LaunchOutcome | { kind: 'error'; cls: ErrorClass; reason: string }> {
     const premarked = this.launchPremarked && !attempt.downFirst;
     this.launchPremarked = false;
     const job = premarked

@@ -3,6 +3,7 @@
  * and the live controller processes. Every change goes through `update` (cross-process
  * lock), so a status check-and-set is atomic across the CLI, VS Code and controllers.
  */
+import * as fs from 'node:fs';
 import { Collection } from '../state/store';
 import { SkyDeckError } from '../errors';
 import type { ProcessIdentity } from '../util/detached';
@@ -10,8 +11,35 @@ import { canTransition, type ManagedJobRecord, type ManagedJobsState, type Manag
 
 const HISTORY_MAX = 64;
 
-export function openJobsStore(dir?: string): Collection<ManagedJobsState> {
-  return new Collection<ManagedJobsState>({ name: 'managed_jobs', initial: () => ({ nextId: 1, jobs: {}, controllers: {} }), dir });
+export function openJobsStore(dir?: string, options: { cacheReads?: boolean } = {}): Collection<ManagedJobsState> {
+  const spec = { name: 'managed_jobs', initial: (): ManagedJobsState => ({ nextId: 1, jobs: {}, controllers: {} }), dir };
+  return options.cacheReads ? new CachedReads<ManagedJobsState>(spec) : new Collection<ManagedJobsState>(spec);
+}
+
+/**
+ * A collection whose lock-free reads parse the file only when its text changed. For
+ * controllers, which read the whole table every second and at every job step: with 200 jobs,
+ * parsing a file nobody had written was most of a controller's garbage (reading the text
+ * and comparing it is cheap next to building the objects). Callers must treat what read()
+ * returns as read-only (it is shared).
+ */
+class CachedReads<T> extends Collection<T> {
+  private cached?: { text: string; data: T };
+
+  override async read(): Promise<T> {
+    let text: string;
+    try {
+      text = await fs.promises.readFile(this.file, 'utf8');
+    } catch {
+      return super.read();
+    }
+    if (this.cached?.text === text) return this.cached.data;
+    // Parsed by the store itself (envelope, migrations, corruption handling); if the file
+    // changed in between, the next read sees a different text and parses again.
+    const data = await super.read();
+    this.cached = { text, data };
+    return data;
+  }
 }
 
 export function controllerKey(id: ProcessIdentity): string {

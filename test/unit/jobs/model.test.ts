@@ -104,3 +104,25 @@ test('the job log: markers on their own line; a re-read run skips what was alrea
   again.append('d\ne\n');
   assert.equal(fs.readFileSync(file, 'utf8'), 'a\nb\n[skydeck] ==== Recovery #1 ====\nc\nd\ne\n');
 });
+
+test('launch slots: at most `limit` at once, first come first served, a waiter can be aborted', async () => {
+  const { LaunchSlots } = await import('../../../engine/jobs/launchSlots');
+  const slots = new LaunchSlots(2);
+  const a = await slots.acquire();
+  const b = await slots.acquire();
+  const order: string[] = [];
+  const c = slots.acquire().then((r) => (order.push('c'), r));
+  const abort = new AbortController();
+  const d = slots.acquire(abort.signal).then(
+    () => 'granted',
+    () => 'aborted',
+  );
+  const e = slots.acquire().then((r) => (order.push('e'), r));
+  abort.abort();
+  assert.equal(await d, 'aborted');
+  a();
+  (await c)();
+  b();
+  (await e)();
+  assert.deepEqual(order, ['c', 'e']);
+});
