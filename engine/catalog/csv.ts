@@ -188,6 +188,17 @@ export class Interner {
     return id;
   }
 
+  /** intern() for a string whose UTF-8 bytes are `buf[s, e)` already (saves encoding it again). */
+  internWithBytes(str: string, buf: Uint8Array, s: number, e: number): number {
+    if (str === '') return -1;
+    const existing = this.ids.get(str);
+    if (existing !== undefined) return existing;
+    const id = this.add(str, buf.subarray(s, e));
+    if (this.values.length * 2 > this.table.length) this.rehash();
+    else this.insertSlot(id);
+    return id;
+  }
+
   get(id: number): string {
     return id < 0 ? '' : this.values[id];
   }

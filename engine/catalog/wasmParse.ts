@@ -12,6 +12,7 @@
  * memory is also expensive there (page faults, ~5 ms per MB), so the file is never held
  * whole and the columns are written once, where they stay.
  */
+import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 import { gpuMemoryFrom, type Interner } from './csv';
 import type { TableSummary, VmTable } from './table';
@@ -32,6 +33,7 @@ interface CsvColumnsExports {
   mem: WasmMemory;
   nEnts: { value: number };
   nSlow: { value: number };
+  arenaUsed: { value: number };
   reset(): void;
   remap(col: number, n: number, map: number): void;
   gpuInfo(col: number, n: number, perId: number, has: number, gb: number): void;
@@ -135,7 +137,11 @@ export function parseVmsCsvWasm(cloud: string, src: ByteSource, strings: Interne
   const mod = wasmParseEnabled() ? csvModule() : undefined;
   if (!mod || !wasmApi) return undefined;
   try {
-    return parseWith(new wasmApi.Instance(mod, {}).exports as CsvColumnsExports, cloud, src, strings, chunkBytes);
+    const first = parseWith(new wasmApi.Instance(mod, {}).exports as CsvColumnsExports, cloud, src, strings, chunkBytes, false);
+    if (first !== NEED_ROOM) return first;
+    // More rows than the estimate: once more with room for the most rows the file can hold.
+    const again = parseWith(new wasmApi.Instance(mod, {}).exports as CsvColumnsExports, cloud, src, strings, chunkBytes, true);
+    return again === NEED_ROOM ? undefined : again;
   } catch (e) {
     // No memory for the instance (a low `ulimit -v`), a failed grow, a trap: JavaScript parses instead.
     if (e instanceof RangeError || (e instanceof Error && e.name === 'RuntimeError')) return undefined;
@@ -143,7 +149,10 @@ export function parseVmsCsvWasm(cloud: string, src: ByteSource, strings: Interne
   }
 }
 
-function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings: Interner, chunk: number): VmTable | undefined {
+/** parse() said there were more rows than the columns have room for. */
+const NEED_ROOM = Symbol('need room');
+
+function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings: Interner, chunk: number, roomForAll: boolean): VmTable | undefined | typeof NEED_ROOM {
   // Fixed part of the memory: hash, strings, slow numbers, chunk buffer (+ room for a carried record).
   let off = 0;
   const take = (bytes: number) => {
@@ -173,10 +182,21 @@ function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings
   }
   start = Math.min(eol + 1, chunkAt + avail);
 
-  // Column outputs. Every full record has at least one byte per column, so this bounds the
-  // rows (shorter records can exceed it: the parser then says so and JavaScript takes over).
+  // Column outputs, sized by rows estimated from the first chunk's record length (growing wasm
+  // memory costs in proportion to its size). Every full record has at least one byte per
+  // column, so size / columns bounds the rows: the retry uses that (shorter records can
+  // exceed even it: the parser then says so and JavaScript takes over).
   const nCols = names.length;
-  const maxRows = Math.floor(src.size / Math.max(1, nCols)) + 16;
+  const safeRows = Math.floor(src.size / Math.max(1, nCols)) + 16;
+  let maxRows = safeRows;
+  if (!roomForAll) {
+    const firstChunk = u8.subarray(start, chunkAt + avail);
+    let lines = 0;
+    for (let i = firstChunk.indexOf(0x0a); i >= 0; i = firstChunk.indexOf(0x0a, i + 1)) lines++;
+    const final = pos >= src.size;
+    if (final) maxRows = Math.min(safeRows, lines + 2);
+    else if (lines > 0) maxRows = Math.min(safeRows, Math.ceil(((src.size - (start - chunkAt)) / firstChunk.length) * lines * 1.25) + 256);
+  }
   const rolesAt = take(nCols);
   const slotsAt = take(nCols * 4);
   const roles = new Uint8Array(nCols);
@@ -191,6 +211,24 @@ function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings
   const stringAt = STRING_COLUMNS.map(([name]) => place(name, 1));
   const numberAt = NUMBER_COLUMNS.map(([name]) => place(name, 2));
   const gpuInfoAt = place('GpuInfo', 1);
+  // What the steps after the parse write, reserved now so memory grows once.
+  const mapAt = take(MAX_STRINGS * 4);
+  const perIdAt = take(MAX_STRINGS * 8);
+  const hasAt = take(maxRows);
+  const gbAt = take(maxRows * 8);
+  const maxIds = strings.values.length + MAX_STRINGS;
+  const sum = {
+    typeCount: take(maxIds * 4),
+    firstRow: take(maxIds * 4),
+    minPrice: take(maxIds * 8),
+    minSpot: take(maxIds * 8),
+    zoneRegion: take(maxIds * 4),
+    seen: take(maxIds),
+    start: take((maxIds + 1) * 4),
+    fill: take(maxIds * 4),
+    sorted: take(maxRows * 4),
+    attach: take(maxRows * 4),
+  };
   growTo(x.mem, off);
   u8 = new Uint8Array(x.mem.buffer);
   u8.set(roles, rolesAt);
@@ -212,6 +250,7 @@ function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings
     }
     if (end > start) {
       size = x.parse(start, end, rolesAt, slotsAt, nCols, hashAt, HASH_SLOTS - 1, entsAt, MAX_STRINGS, arenaAt, ARENA, slowAt, MAX_SLOW_NUMBERS, maxRows);
+      if (size === -5 && maxRows < safeRows) return NEED_ROOM;
       if (size < 0) return undefined;
       slowNumbers(x, u8, slowAt);
     }
@@ -228,46 +267,33 @@ function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings
   // String ids -> the shared interner's, in place; GpuInfo cells -> device memory. The
   // per-row loops run in WebAssembly; JavaScript only handles the distinct strings.
   const nEnts = x.nEnts.value;
-  const mapAt = take(nEnts * 4);
-  const perIdAt = take(nEnts * 8);
-  const hasAt = take(size);
-  const gbAt = take(size * 8);
-  // The index's per-row pass (catalog.ts summarizeTable), over the shared ids.
-  const maxIds = strings.values.length + nEnts;
-  const sum = {
-    typeCount: take(maxIds * 4),
-    firstRow: take(maxIds * 4),
-    minPrice: take(maxIds * 8),
-    minSpot: take(maxIds * 8),
-    zoneRegion: take(maxIds * 4),
-    seen: take(maxIds),
-    start: take((maxIds + 1) * 4),
-    fill: take(maxIds * 4),
-    sorted: take(size * 4),
-    attach: take(size * 4),
-  };
-  growTo(x.mem, off);
   const mem = x.mem.buffer;
   u8 = new Uint8Array(mem);
   const ents = new Int32Array(mem, entsAt, nEnts * 2);
-  const text = (id: number) => Buffer.from(mem, ents[2 * id], ents[2 * id + 1]).toString('utf8');
+  // One decode of every distinct string's bytes when they are ASCII (catalogs are), else one per string.
+  const arena = u8.subarray(arenaAt, arenaAt + x.arenaUsed.value);
+  const ascii = isAscii(arena) ? Buffer.from(mem, arenaAt, arena.length).toString('latin1') : undefined;
+  const text = (id: number) =>
+    ascii !== undefined ? ascii.slice(ents[2 * id] - arenaAt, ents[2 * id] - arenaAt + ents[2 * id + 1]) : Buffer.from(mem, ents[2 * id], ents[2 * id + 1]).toString('utf8');
   const t = { cloud, size } as VmTable;
-  const used = STRING_COLUMNS.some((_, k) => stringAt[k] >= 0);
-  if (used) {
+  if (STRING_COLUMNS.some((_, k) => stringAt[k] >= 0)) {
     // Every distinct string is interned, GpuInfo cells too (a few per file; cheaper than finding which are used).
     const map = new Int32Array(mem, mapAt, nEnts);
-    for (let id = 0; id < nEnts; id++) map[id] = strings.intern(text(id));
+    for (let id = 0; id < nEnts; id++) map[id] = strings.internWithBytes(text(id), u8, ents[2 * id], ents[2 * id] + ents[2 * id + 1]);
   }
+  // Absent columns share one array of defaults (tables are read-only once loaded).
+  let noIds: Int32Array | undefined;
+  let noNumbers: Float64Array | undefined;
   STRING_COLUMNS.forEach(([, key], k) => {
     const at = stringAt[k];
     if (at < 0) {
-      t[key] = new Int32Array(size).fill(-1);
+      t[key] = noIds ??= new Int32Array(size).fill(-1);
       return;
     }
     x.remap(at, size, mapAt);
     t[key] = new Int32Array(mem, at, size);
   });
-  NUMBER_COLUMNS.forEach(([, key], k) => (t[key] = numberAt[k] < 0 ? new Float64Array(size).fill(NaN) : new Float64Array(mem, numberAt[k], size)));
+  NUMBER_COLUMNS.forEach(([, key], k) => (t[key] = numberAt[k] < 0 ? (noNumbers ??= new Float64Array(size).fill(NaN)) : new Float64Array(mem, numberAt[k], size)));
   if (gpuInfoAt >= 0) {
     const perId = new Float64Array(mem, perIdAt, nEnts);
     for (let id = 0; id < nEnts; id++) perId[id] = gpuMemoryFrom(u8, ents[2 * id], ents[2 * id] + ents[2 * id + 1]);

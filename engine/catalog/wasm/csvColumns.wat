@@ -31,7 +31,7 @@
   (global $nSlow (export "nSlow") (mut i32) (i32.const 0))
   (global $err (mut i32) (i32.const 0))
   (global $row (mut i32) (i32.const 0))
-  (global $arenaUsed (mut i32) (i32.const 0))
+  (global $arenaUsed (export "arenaUsed") (mut i32) (i32.const 0))
 
   (func (export "reset")
     (global.set $nEnts (i32.const 0))

@@ -236,3 +236,16 @@ test('randomized files, read through tiny chunks: the WebAssembly and JavaScript
   }
   assert.ok(compared > 100, `compared ${compared} files`);
 });
+
+test('rows far shorter after the first chunk than in it: the row estimate is redone with room for all', () => {
+  const long = `${'x'.repeat(180)},us-central1,1.5\n`;
+  const short = 'a,r,1\n';
+  const text = `InstanceType,Region,Price\n${long.repeat(2000)}${short.repeat(60000)}`;
+  const buf = Buffer.from(text);
+  const sw = new Interner();
+  const w = wasmTable(buf, sw);
+  assert.ok(w?.summary, 'parsed by WebAssembly');
+  const sj = new Interner();
+  assertSameTable(w, sw, parseVmsCsvJs('gcp', buf, sj), sj, 'long then short');
+  assert.equal(w.size, 62000);
+});
