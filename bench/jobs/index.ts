@@ -97,6 +97,9 @@ async function preemptAndTime(m: Awaited<ReturnType<typeof modules>>, ids: numbe
     const before = (await store.read()).jobs[id];
     const recoveries = before.tasks[0].recoveries;
     const log = path.join(process.env.SKYDECK_HOME!, 'managed_jobs', String(id), 'run.log');
+    // Timed from the start of the preemption: the nodes start dying at once, and the run's
+    // log stream usually ends (detection) before the call has removed their directories.
+    const preemptedAt = Date.now();
     try {
       await m.engine.preemptCluster(before.tasks[0].cluster);
     } catch (e) {
@@ -104,7 +107,6 @@ async function preemptAndTime(m: Awaited<ReturnType<typeof modules>>, ids: numbe
       // still write into one (ENOTEMPTY). The nodes are gone either way.
       if ((e as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw e;
     }
-    const preemptedAt = Date.now();
     const after = await until(
       `job ${id} running again`,
       async () => {

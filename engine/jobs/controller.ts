@@ -43,8 +43,8 @@ export class Controller {
   private stopped = false;
   private polling = false;
   private readonly launchSlots?: LaunchSlots;
-  /** Cluster records of the watched clusters, for the probe (re-read every inspectMs). */
-  private readonly records = new Map<number, { generation: number; record: ClusterRecord; at: number }>();
+  /** Cluster records of the watched runs, for the probe (read once per run). */
+  private readonly records = new Map<number, { generation: number; record: ClusterRecord }>();
   private wake?: () => void;
 
   constructor(private readonly options: ControllerOptions) {
@@ -169,20 +169,20 @@ export class Controller {
     const names = [...new Set(due.map((w) => w.cluster))];
     try {
       if (this.options.probe) {
-        // The infra's view of the nodes: no process, no write. The cluster records (the
-        // handles to ask about) are re-read from the store only every inspectMs: parsing the
-        // whole cluster table for each probe cost more than the probe itself at 200 jobs.
-        // Keyed by job and monitored run: a recovered job's cluster has the same name but a new handle.
+        // The infra's view of the nodes: no process, no write. The cluster record (the handle
+        // to ask about) is read once per monitored run: a run's cluster keeps its handle, and
+        // parsing the whole cluster table for each probe cost more than the probe at 200 jobs.
+        // Keyed by job and run: a recovered job's cluster has the same name but a new handle.
         const cached = (w: (typeof due)[number]) => {
           const c = this.records.get(w.runner.jobId);
-          return c && c.generation === w.generation && c.at >= now - this.options.config.inspectMs ? c : undefined;
+          return c && c.generation === w.generation ? c : undefined;
         };
         const stale = due.filter((w) => !cached(w));
         if (stale.length) {
           const fresh = new Map((await this.options.clusters.status({ names: [...new Set(stale.map((w) => w.cluster))] })).map((r) => [r.name, r]));
           for (const w of stale) {
             const record = fresh.get(w.cluster);
-            if (record) this.records.set(w.runner.jobId, { generation: w.generation, record, at: now });
+            if (record) this.records.set(w.runner.jobId, { generation: w.generation, record });
             else this.records.delete(w.runner.jobId);
           }
         }

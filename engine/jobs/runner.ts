@@ -195,7 +195,7 @@ export class JobRunner {
     this.inspecting = true;
     this.lastInspect = this.now();
     void this.readTask()
-      .then((t) => (t.clusterJobId === undefined ? undefined : this.inspect(cluster, t.clusterJobId)))
+      .then((t) => (t.clusterJobId === undefined ? undefined : this.inspect(cluster, t.clusterJobId, !this.deps.probe)))
       .then((o) => {
         if (o && o.kind !== 'running' && o.kind !== 'unknown' && generation === this.monitorGeneration) settle(o);
       })
@@ -500,6 +500,9 @@ export class JobRunner {
     try {
       const result = await this.deps.clusters.launch(variant, options);
       if (result.jobId === undefined) throw new Error(`the cluster engine launched ${rec.cluster} but submitted no job`);
+      // A cancel that arrived while launching (the controller forwards it within a second):
+      // never show the run RUNNING; the cancel tears the fresh cluster down.
+      if (this.cancelRequested || (await this.readJob()).cancelRequested) return { kind: 'cancel' };
       const r = result.cluster.resources;
       const infra = [r.cloud, r.region, r.zone].filter(Boolean).join('/');
       await this.markRunning(i, result.jobId, infra, `${result.cluster.numNodes}x(${infra}, ${r.instanceType}${r.useSpot ? ', spot' : ''})`);
@@ -620,12 +623,18 @@ export class JobRunner {
   }
 
   /** Asks the infrastructure and the node agent where the run stands. */
-  private async inspect(cluster: string, jobId: number): Promise<Outcome | { kind: 'running' } | { kind: 'unknown'; reason: string }> {
+  /**
+   * `checkCluster` false: the controller's probe watches the infra already (the periodic
+   * check then only asks the agent). With a probe the infra check is the probe; the full
+   * refresh (pings every node, updates the cluster store) only when the agent cannot be
+   * asked. Without a probe: the full refresh first.
+   */
+  private async inspect(cluster: string, jobId: number, checkCluster = true): Promise<Outcome | { kind: 'running' } | { kind: 'unknown'; reason: string }> {
     const probe = this.deps.probe;
-    // With a probe: the infra's view first (cheap); the full refresh (pings every node, updates
-    // the cluster store) only when the agent cannot be asked. Without: the full refresh first.
-    const lost = await this.clusterLost(cluster, !probe);
-    if (lost) return lost;
+    if (checkCluster) {
+      const lost = await this.clusterLost(cluster, !probe);
+      if (lost) return lost;
+    }
     let jobs;
     try {
       jobs = await this.deps.clusters.queue(cluster);
