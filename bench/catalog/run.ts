@@ -52,7 +52,9 @@ const ms = (x: number) => `${x.toFixed(x < 1 ? 3 : 1)} ms`;
 async function main(): Promise<void> {
   const files = ['gcp/vms.csv', 'azure/vms.csv'].map((f) => path.join(REF, f));
   for (const f of files) if (!fs.existsSync(f)) throw new Error(`reference catalog missing: ${f}`);
-  const workerJs = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-')), 'worker.js');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-catalog-'));
+  process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+  const workerJs = path.join(tmp, 'worker.js');
   // Bundled like the shipped CLI/server (no tsx transform in the timed code).
   await build({ entryPoints: [path.join(__dirname, 'worker.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: workerJs, logLevel: 'warning', define: { SKYDECK_BUNDLED: 'true' } });
   const benchHome = path.dirname(workerJs);
