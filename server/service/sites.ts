@@ -9,7 +9,7 @@ import { plainOf } from '../../engine/task/validate';
 import type { InsightRange, ResourcesSite } from '../../engine/optimizer/insightTypes';
 import { entryOf, type TextMap, type VMap, type VNode } from '../../engine/task/yamlTree';
 
-const VALUE_KEYS = ['accelerators', 'instance_type', 'infra', 'max_hourly_cost', 'cpus', 'memory', 'use_spot'] as const;
+const VALUE_KEYS = ['accelerators', 'instance_type', 'infra', 'max_hourly_cost', 'cpus', 'memory', 'use_spot', 'disk_tier', 'image_id', 'ports'] as const;
 
 function rangeOf(textMap: TextMap, start: number, end: number): InsightRange {
   return textMap.range(start, end);

@@ -151,6 +151,18 @@ test('insights: sites for resources and any_of items, lenses, diagnostics, hover
   assert.deepEqual(labels(s.complete(d3, p3)), ['aws/us-east-1']);
 });
 
+test('insights: disk_tier, image_id and ports values carry their ranges (constraint diagnostics land on them)', () => {
+  const record: { sites?: ResourcesSite[] } = {};
+  const s = new TaskLanguageService();
+  s.setInsights(fakeInsights(record));
+  const { d } = doc('resources:\n  disk_tier: ultra\n  image_id:\n    us-east-1: ami-0abc\n  ports: 8080\nrun: x\n');
+  s.codeLenses(d);
+  const r = (record.sites as ResourcesSite[])[0].valueRanges;
+  assert.deepEqual(r.disk_tier, { start: { line: 1, character: 13 }, end: { line: 1, character: 18 } });
+  assert.equal(r.image_id?.start.line, 3);
+  assert.deepEqual(r.ports, { start: { line: 4, character: 9 }, end: { line: 4, character: 13 } });
+});
+
 test('a throwing insights provider never breaks the service', () => {
   const s = new TaskLanguageService();
   const boom = () => {
