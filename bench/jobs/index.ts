@@ -4,9 +4,11 @@
  *  1. Recovery time: a job is preempted (nodes vanish, engine preemptCluster); we time
  *     preemption -> detected (RECOVERING) -> running again (RUNNING, and the new run's first
  *     output line), against the baseline of launching the same task on a fresh cluster.
- *  2. Controller cost with N concurrent jobs (default 50 and 200): submit N jobs (one
- *     submission per job, 10 at a time, as N `jobs launch` would; `--submit batch` uses one
- *     submitJobs call), wait until every job is RUNNING (a long sleep), then for a window
+ *  2. Submission: N jobs one by one (10 at a time, as N `jobs launch` would) against one
+ *     submitJobs call, into a store with no controllers (the store's cost alone).
+ *  3. Controller cost with N concurrent jobs (default 50 and 200): submit N jobs (one
+ *     submitJobs call; `--submit single`: one by one, 10 at a time, which then competes
+ *     with the launches of the jobs already submitted), wait until every job is RUNNING (a long sleep), then for a window
  *     sample each controller process's RSS (and its private part, RssAnon: the node binary's
  *     pages are shared between processes) and CPU (utime+stime from /proc), and preempt a
  *     few jobs to see whether detection keeps up ("falling behind" = detection slower than
@@ -15,7 +17,7 @@
  *     process per job) and per controller flag set (`--node-flags 'a b;c'`, default: the
  *     controller's own defaults, engine/jobs/spawn.ts).
  *
- * Usage: npm run -s build && node --import tsx bench/jobs/index.ts [--jobs 50,200] [--capacity 25,1] [--window 20] [--recoveries 5] [--no-recovery] [--submit single|batch] [--node-flags '--max-semi-space-size=1;--lite-mode']
+ * Usage: npm run -s build && node --import tsx bench/jobs/index.ts [--jobs 50,200] [--capacity 25,1] [--window 20] [--recoveries 5] [--no-recovery] [--submit batch|single] [--node-flags '--max-semi-space-size=1;--lite-mode']
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -30,7 +32,7 @@ const CAPACITIES = arg('capacity', '25').split(',').map(Number);
 const WINDOW_S = Number(arg('window', '20'));
 const RECOVERIES = Number(arg('recoveries', '5'));
 const POLL_MS = Number(arg('poll', '2000'));
-const SUBMIT = arg('submit', 'single');
+const SUBMIT = arg('submit', 'batch');
 /** Controller flag sets to compare (undefined = the controller's defaults). */
 const FLAG_SETS: (string | undefined)[] = process.argv.includes('--node-flags') ? arg('node-flags', '').split(';') : [undefined];
 /** Detection latency with one job (part 1), the "not falling behind" reference. */
@@ -190,6 +192,36 @@ async function idleNodeRssMb(flags: string[]): Promise<number> {
   }
 }
 
+/**
+ * The submission path alone (no controller starts: the jobs are handed to this process):
+ * N one-by-one submissions (10 at a time, as N `jobs launch` would) against one
+ * submitJobs call, each into a fresh store.
+ */
+async function submitOnlyBench(jobs: number): Promise<void> {
+  const m = await modules();
+  const { identify } = await import('../../engine/util/detached');
+  const me = identify(process.pid);
+  const supervise = { spawn: () => me, alive: () => true };
+  const timed = async (mode: 'single' | 'batch'): Promise<number> => {
+    const home = freshHome();
+    try {
+      const file = path.join(home, 'sub.yaml');
+      fs.writeFileSync(file, TASK('sub'));
+      const ctx = { store: m.state.openJobsStore(), supervise };
+      const t0 = Date.now();
+      if (mode === 'batch') await m.api.submitJobs(Array.from({ length: jobs }, () => ({ taskFile: m.load.loadTaskFile(file), options: {} })), ctx);
+      else for (let i = 0; i < jobs; i += 10) await Promise.all(Array.from({ length: Math.min(10, jobs - i) }, () => m.api.submitJob(m.load.loadTaskFile(file), {}, ctx)));
+      return Date.now() - t0;
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  };
+  const single = await timed('single');
+  const batch = await timed('batch');
+  console.log(`\n== Submitting ${jobs} jobs, store only (no controller starts, load avg ${f1(os.loadavg()[0])}) ==`);
+  console.log(`one by one, 10 at a time: ${single} ms (${f1(single / jobs)} ms per job); one submitJobs call: ${batch} ms (${f1(single / Math.max(1, batch))}x faster)`);
+}
+
 async function scaleBench(jobs: number, capacity: number, nodeFlags: string | undefined): Promise<void> {
   const home = freshHome({ SKYDECK_JOBS_PER_CONTROLLER: String(capacity) });
   if (nodeFlags === undefined) delete process.env.SKYDECK_JOBS_CONTROLLER_NODE_FLAGS;
@@ -286,6 +318,7 @@ async function scaleBench(jobs: number, capacity: number, nodeFlags: string | un
 async function main(): Promise<void> {
   if (!fs.existsSync(CLI) || !fs.existsSync(path.join(ROOT, 'dist', 'jobs-controller.js'))) throw new Error('Build first: npm run -s build');
   if (!process.argv.includes('--no-recovery')) await recoveryBench();
+  for (const n of JOB_COUNTS) await submitOnlyBench(n);
   for (const n of JOB_COUNTS) for (const c of CAPACITIES) for (const f of FLAG_SETS) await scaleBench(n, c, f);
 }
 
