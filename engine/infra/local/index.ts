@@ -20,6 +20,7 @@ import { allocateIps, releaseIps } from './ips';
 import { killNodeProcesses, NODE_ENV_MARKER } from './processes';
 import { LocalTransport } from '../../node/local';
 import { localLauncher } from '../../node/agent/spec';
+import { removeTree } from '../../util/removeTree';
 
 interface LocalNodeData {
   dir: string;
@@ -170,7 +171,7 @@ export function createProvider(): Provider {
   return new LocalProvider();
 }
 
-/** A process killed a moment ago may still be writing its last bytes: retry ENOTEMPTY like `rm -rf` loops. */
+/** A process killed a moment ago may still be writing its last bytes (see removeTree). */
 function removeClusterDir(dir: string): void {
-  fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+  removeTree(dir);
 }

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { AgentClient, type JobSpec } from '../../../engine/node/agentClient';
 import { fastAgentEnv, makeLocalCluster, processAlive, waitFor, type LocalCluster } from '../../helpers/localNodes';
+import { removeTree } from '../../../engine/util/removeTree';
 
 function job(c: LocalCluster, run: string, extra: Partial<JobSpec> = {}): JobSpec {
   return { name: 'job', run, nodes: c.nodes.map((n, i) => (i === 0 ? { ip: n.ip, launcher: ['bash', '-c'] } : n.jobNode)), clusterName: 'testc', ...extra };
@@ -287,8 +288,8 @@ test('the daemon exits by itself when its node directory is removed', async (t) 
   const pidFile = path.join(c.nodes[0].dir, '.skydeck_node', 'daemon.pid');
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split(' ')[0]);
   assert.ok(processAlive(pid));
-  // The daemon may be writing its files while they are removed: retry like `rm -rf` loops would.
-  fs.rmSync(path.join(c.nodes[0].dir, '.skydeck_node'), { recursive: true, force: true, maxRetries: 100, retryDelay: 20 });
+  // The daemon may be writing its files while they are removed (removeTree repeats the removal).
+  removeTree(path.join(c.nodes[0].dir, '.skydeck_node'));
   await waitFor('daemon exit', () => (processAlive(pid) ? undefined : true));
 });
 
