@@ -79,7 +79,9 @@ export class LocalProvider implements Provider {
 
   async launch(request: LaunchRequest): Promise<ClusterHandle> {
     if (request.signal?.aborted) throw new ProvisionError('other', 'zone', 'Launch cancelled.');
-    const clusterDir = localClusterDir(request.nameOnCloud);
+    // A directory per launch: a relaunch under the same name (managed-job recovery) must not share
+    // files or process markers with the old cluster, whose late cleanup would remove the new nodes.
+    const clusterDir = localClusterDir(`${request.nameOnCloud}-${Date.now().toString(36)}`);
     let ips: string[];
     try {
       ips = await allocateIps(request.nameOnCloud, request.numNodes);

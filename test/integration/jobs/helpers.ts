@@ -77,7 +77,15 @@ export function jobsEnv(extra: NodeJS.ProcessEnv = {}): JobsEnv {
       for (;;) {
         const j = await job(id);
         if (j && pred(j)) return j;
-        if (Date.now() > deadline) throw new Error(`Timed out waiting for job ${id} to be ${what}: ${JSON.stringify(j, null, 1)}`);
+        if (Date.now() > deadline) {
+          let controllerLog = '';
+          try {
+            controllerLog = fs.readFileSync(path.join(home, 'managed_jobs', String(id), 'controller.log'), 'utf8');
+          } catch {
+            /* no controller log yet */
+          }
+          throw new Error(`Timed out waiting for job ${id} to be ${what}: ${JSON.stringify(j, null, 1)}\ncontroller log:\n${controllerLog}`);
+        }
         // A poll with a deadline, not a fixed wait: predicates also read job logs and process
         // liveness (a SIGKILLed controller), which have no event to wait on.
         await new Promise((r) => setTimeout(r, 100));
