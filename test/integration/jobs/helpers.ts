@@ -3,6 +3,7 @@
  * which starts real detached controllers), the store read in-process, and a cleanup that
  * kills this test's controllers by pid and tears down every cluster it left.
  */
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -141,4 +142,19 @@ export function segments(log: string): string[][] {
     else if (line !== '') out[out.length - 1].push(line);
   }
   return out;
+}
+
+/**
+ * SIGKILLs the controller of a running job, runs `jobs queue` (which restarts missing
+ * controllers) and checks that a new controller owns the job on the same single cluster.
+ */
+export async function killControllerAndRequeue(e: JobsEnv, id: number, running: ManagedJobRecord, cluster: string): Promise<void> {
+  const victim = running.controller!;
+  process.kill(victim.pid, 'SIGKILL');
+  await e.waitJob(id, 'controller dead', () => !isAlive(victim));
+  const q = await e.cli(['jobs', 'queue']);
+  assert.equal(q.code, 0, q.stderr);
+  const restarted = await e.job(id);
+  assert.ok(isAlive(restarted.controller) && restarted.controller!.pid !== victim.pid, 'a new controller owns the job');
+  assert.deepEqual(await e.clusterNames(), [cluster], 'still the one cluster');
 }

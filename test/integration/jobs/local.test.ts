@@ -8,8 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { jobLogPath } from '../../../engine/jobs/paths';
 import { isTerminal } from '../../../engine/jobs/types';
-import { isAlive } from '../../../engine/util/detached';
-import { CLI, jobsEnv, segments } from './helpers';
+import { CLI, jobsEnv, killControllerAndRequeue, segments } from './helpers';
 
 const built = fs.existsSync(CLI) && fs.existsSync(path.join(path.dirname(CLI), 'jobs-controller.js'));
 const skip = built ? false : 'run `npm run -s build` first (dist/cli.js, dist/jobs-controller.js)';
@@ -121,14 +120,7 @@ test('a controller killed with SIGKILL mid-run is restarted by `jobs queue`; the
   const file = e.write('k.yaml', `name: killme\nresources:\n  infra: local\nrun: |\n  ${gated}\n`);
   const id = await launch(e, file);
   const running = await e.waitJob(id, 'RUNNING with output', (x) => x.status === 'RUNNING' && fs.readFileSync(jobLogPath(id), 'utf8').includes('step 3\n'));
-  const victim = running.controller!;
-  process.kill(victim.pid, 'SIGKILL');
-  await e.waitJob(id, 'controller dead', () => !isAlive(victim));
-  const q = await e.cli(['jobs', 'queue']);
-  assert.equal(q.code, 0, q.stderr);
-  const restarted = await e.job(id);
-  assert.ok(isAlive(restarted.controller) && restarted.controller!.pid !== victim.pid, 'a new controller owns the job');
-  assert.deepEqual(await e.clusterNames(), [`killme-${id}`], 'still the one cluster');
+  await killControllerAndRequeue(e, id, running, `killme-${id}`);
   fs.writeFileSync(release, '');
   const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status));
   assert.equal(job.status, 'SUCCEEDED', job.failureReason);

@@ -14,8 +14,7 @@ import { netnsSkipReason, startSshHosts, type SshHost, type SshTestHosts } from 
 import { writeNodePoolsYaml } from '../../helpers/nodePools';
 import { jobLogPath } from '../../../engine/jobs/paths';
 import { isTerminal } from '../../../engine/jobs/types';
-import { isAlive } from '../../../engine/util/detached';
-import { CLI, jobsEnv, segments, type JobsEnv } from './helpers';
+import { CLI, jobsEnv, killControllerAndRequeue, segments, type JobsEnv } from './helpers';
 
 const built = fs.existsSync(CLI) && fs.existsSync(path.join(path.dirname(CLI), 'jobs-controller.js'));
 const skip = netnsSkipReason() ?? (built ? false : 'run `npm run -s build` first');
@@ -81,14 +80,7 @@ describe('managed jobs on an SSH node pool', { skip, concurrency: false }, () =>
     const file = e.write('k.yaml', `name: skill\nresources:\n  infra: ssh/pool\nrun: |\n  ${gatedRun(release, 10)}\n`);
     const id = await launch(e, file);
     const running = await e.waitJob(id, 'RUNNING with output', (x) => x.status === 'RUNNING' && log(id).includes('step 3\n'), 100_000);
-    const victim = running.controller!;
-    process.kill(victim.pid, 'SIGKILL');
-    await e.waitJob(id, 'controller dead', () => !isAlive(victim));
-    const q = await e.cli(['jobs', 'queue']);
-    assert.equal(q.code, 0, q.stderr);
-    const restarted = await e.job(id);
-    assert.ok(isAlive(restarted.controller) && restarted.controller!.pid !== victim.pid, 'a new controller owns the job');
-    assert.deepEqual(await e.clusterNames(), [`skill-${id}`], 'still the one cluster');
+    await killControllerAndRequeue(e, id, running, `skill-${id}`);
     fs.writeFileSync(release, '');
     const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 100_000);
     assert.equal(job.status, 'SUCCEEDED', job.failureReason);
