@@ -225,8 +225,8 @@ async function upCluster(name: string): Promise<ClusterRecord> {
   return rec;
 }
 
-export async function queue(clusterName: string, options: { skipFinished?: boolean } = {}): Promise<ClusterJob[]> {
-  const rec = await upCluster(clusterName);
+export async function queue(clusterName: string, options: { skipFinished?: boolean; record?: ClusterRecord } = {}): Promise<ClusterJob[]> {
+  const rec = options.record ?? (await upCluster(clusterName));
   const jobs = await withAccess(rec, (a) => a.agent.queue());
   const list = options.skipFinished ? jobs.filter((j) => !TERMINAL_JOB_STATUSES.includes(j.status)) : jobs;
   return list.sort((a, b) => b.id - a.id);

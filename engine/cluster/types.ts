@@ -105,7 +105,12 @@ export interface ClusterEngine {
   launch(task: Task | TaskFile, options?: LaunchOptions): Promise<LaunchResult>;
   exec(clusterName: string, task: Task, options?: LaunchOptions): Promise<LaunchResult>;
   status(options?: { refresh?: boolean; names?: string[] }): Promise<ClusterRecord[]>;
-  queue(clusterName: string, options?: { skipFinished?: boolean }): Promise<ClusterJob[]>;
+  /**
+   * The cluster's jobs, from its agent. `record`: the cluster's record when the caller already
+   * holds it (a managed-job controller checking its run every few seconds), so the cluster
+   * table is not read and parsed for each call.
+   */
+  queue(clusterName: string, options?: { skipFinished?: boolean; record?: ClusterRecord }): Promise<ClusterJob[]>;
   /** Writes the job's log (all ranks merged as SkyPilot prints it) to `onData`; follows until the job ends when `follow`. */
   tailLogs(clusterName: string, jobId: number | undefined, options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal }): Promise<ClusterJobStatus | undefined>;
   cancel(clusterName: string, jobIds: number[] | 'all'): Promise<number[]>;

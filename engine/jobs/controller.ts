@@ -90,13 +90,19 @@ export class Controller {
           this.polling = false;
         });
       }
-      for (const r of this.runners.values()) r.tick();
+      for (const r of this.runners.values()) r.tick(this.recordOf(r));
       if (this.runners.size === 0) {
         idleSince ??= started;
         if (Date.now() - idleSince >= this.options.idleExitMs && (await this.retire())) return;
       } else idleSince = undefined;
       await this.sleep(Math.max(0, tickMs - (Date.now() - started)));
     }
+  }
+
+  /** The cached cluster record of the runner's current run (see pollClusters), if any. */
+  private recordOf(runner: JobRunner): ClusterRecord | undefined {
+    const c = this.records.get(runner.jobId);
+    return c && c.generation === runner.monitorGeneration ? c.record : undefined;
   }
 
   /** Stops the loop (tests); running jobs stay assigned and are adopted by the next controller. */

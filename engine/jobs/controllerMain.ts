@@ -20,6 +20,7 @@ export async function runControllerProcess(jobIds: number[]): Promise<void> {
   const { engine: clusters } = await import('../cluster/engine');
   const identity = identify(process.pid);
   process.stdout.write(`${new Date().toISOString()} controller pid ${process.pid} started for job(s) ${jobIds.join(', ')}\n`);
+  const memoryLog = logMemoryEvery(Number(process.env.SKYDECK_JOBS_MEMLOG_MS) || 0);
   const controller = new Controller({
     identity,
     clusters,
@@ -34,5 +35,21 @@ export async function runControllerProcess(jobIds: number[]): Promise<void> {
     launchesAtOnce: launchesPerController(),
   });
   await controller.run();
+  if (memoryLog) clearInterval(memoryLog);
   process.stdout.write(`${new Date().toISOString()} controller pid ${process.pid}: no more jobs, exiting\n`);
+}
+
+/**
+ * SKYDECK_JOBS_MEMLOG_MS: a line per interval in the controller's process log with its
+ * memory (RSS, V8 heap used/committed, off-heap buffers) for bench/jobs and diagnosis.
+ */
+function logMemoryEvery(ms: number): NodeJS.Timeout | undefined {
+  if (ms <= 0) return undefined;
+  const mb = (n: number) => (n / 1048576).toFixed(1);
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    process.stdout.write(`${new Date().toISOString()} memory rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} MB\n`);
+  }, ms);
+  timer.unref();
+  return timer;
 }

@@ -185,8 +185,12 @@ export class JobRunner {
     this.settleMonitor({ kind: 'preempted', reason });
   }
 
-  /** Called on each controller tick: the slower safety-net check of the job on its cluster. */
-  tick(): void {
+  /**
+   * Called on each controller tick: the slower safety-net check of the job on its cluster.
+   * `record`: the controller's copy of the monitored cluster's record, if it has one for
+   * this run (reading the cluster table per check was most of a controller's garbage at 200 jobs).
+   */
+  tick(record?: ClusterRecord): void {
     if (!this.settleMonitor || this.inspecting || this.now() - this.lastInspect < this.deps.config.inspectMs) return;
     const settle = this.settleMonitor;
     const generation = this.monitorGeneration;
@@ -195,7 +199,7 @@ export class JobRunner {
     this.inspecting = true;
     this.lastInspect = this.now();
     void this.readTask()
-      .then((t) => (t.clusterJobId === undefined ? undefined : this.inspect(cluster, t.clusterJobId, !this.deps.probe)))
+      .then((t) => (t.clusterJobId === undefined ? undefined : this.inspect(cluster, t.clusterJobId, !this.deps.probe, record)))
       .then((o) => {
         if (o && o.kind !== 'running' && o.kind !== 'unknown' && generation === this.monitorGeneration) settle(o);
       })
@@ -629,7 +633,7 @@ export class JobRunner {
    * refresh (pings every node, updates the cluster store) only when the agent cannot be
    * asked. Without a probe: the full refresh first.
    */
-  private async inspect(cluster: string, jobId: number, checkCluster = true): Promise<Outcome | { kind: 'running' } | { kind: 'unknown'; reason: string }> {
+  private async inspect(cluster: string, jobId: number, checkCluster = true, record?: ClusterRecord): Promise<Outcome | { kind: 'running' } | { kind: 'unknown'; reason: string }> {
     const probe = this.deps.probe;
     if (checkCluster) {
       const lost = await this.clusterLost(cluster, !probe);
@@ -637,7 +641,7 @@ export class JobRunner {
     }
     let jobs;
     try {
-      jobs = await this.deps.clusters.queue(cluster);
+      jobs = await this.deps.clusters.queue(cluster, record?.name === cluster ? { record } : {});
     } catch (e) {
       if (probe) {
         const refreshed = await this.clusterLost(cluster, true);

@@ -17,27 +17,29 @@ export function openJobsStore(dir?: string, options: { cacheReads?: boolean } = 
 }
 
 /**
- * A collection whose lock-free reads parse the file only when its text changed. For
- * controllers, which read the whole table every second and at every job step: with 200 jobs,
- * parsing a file nobody had written was most of a controller's garbage (reading the text
- * and comparing it is cheap next to building the objects). Callers must treat what read()
- * returns as read-only (it is shared).
+ * A collection whose lock-free reads parse the file only when it changed. For controllers,
+ * which read the whole table every second and at every job step: with 200 jobs, reading and
+ * parsing a file nobody had written was most of a controller's garbage. Whether it changed
+ * is told by a stat (inode, size, times), since every write replaces the file (temp file +
+ * rename), so an unchanged table costs neither a read nor a parse. Callers must treat what
+ * read() returns as read-only (it is shared).
  */
 class CachedReads<T> extends Collection<T> {
-  private cached?: { text: string; data: T };
+  private cached?: { signature: string; data: T };
 
   override async read(): Promise<T> {
-    let text: string;
+    let signature: string;
     try {
-      text = await fs.promises.readFile(this.file, 'utf8');
+      const st = await fs.promises.stat(this.file, { bigint: true });
+      signature = `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
     } catch {
       return super.read();
     }
-    if (this.cached?.text === text) return this.cached.data;
-    // Parsed by the store itself (envelope, migrations, corruption handling); if the file
-    // changed in between, the next read sees a different text and parses again.
+    if (this.cached?.signature === signature) return this.cached.data;
+    // Read after the stat: if the file is replaced in between, the data is newer than the
+    // signature, and the next read sees a different signature and parses again.
     const data = await super.read();
-    this.cached = { text, data };
+    this.cached = { signature, data };
     return data;
   }
 }

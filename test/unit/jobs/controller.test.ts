@@ -7,6 +7,7 @@ import { isTerminal } from '../../../engine/jobs/types';
 import { createHarness } from './harness';
 import { fakeTask } from './fakeClusters';
 import type { Task } from '../../../engine/task/types';
+import type { ClusterRecord } from '../../../engine/cluster/types';
 
 const lines = (n: number, prefix = 'line') => Array.from({ length: n }, (_, i) => `${prefix} ${i}`);
 
@@ -295,4 +296,28 @@ test('a task cancelled while it waits out a launch backoff ends CANCELLED throug
   assert.equal(job.status, 'CANCELLED');
   assert.deepEqual(job.history.slice(-2).map((e) => e.status), ['CANCELLING', 'CANCELLED']);
   assert.equal(h.fake.clusters.size, 0);
+});
+
+test("with a probe, the periodic check asks the agent using the controller's cached cluster record, and still catches a job the agent lost", async (t) => {
+  const probed: string[] = [];
+  const probe = async (records: ClusterRecord[]) => {
+    probed.push(...records.map((r) => r.name));
+    return new Map(records.map((r) => [r.name, { ok: true as const }]));
+  };
+  const h = createHarness((_t, _e, launch) => ({ lines: lines(launch === 0 ? 100_000 : 2), exitCode: 0, lineMs: 5 }), {}, 25, { probe });
+  t.after(() => h.close());
+  const id = await submitJob({ tasks: [fakeTask({ name: 'lost' })] }, {}, h.ctx);
+  const running = await h.waitFor((j) => j.status === 'RUNNING', id);
+  const cluster = running.tasks[0].cluster;
+  // The agent forgets the job while the infra still reports the nodes running.
+  h.fake.clusters.get(cluster)!.jobs.length = 0;
+  const done = await h.waitFor((j) => isTerminal(j.status), id);
+  assert.equal(done.status, 'SUCCEEDED');
+  assert.equal(done.tasks[0].recoveries, 1);
+  assert.ok(done.history.some((e) => e.status === 'RECOVERING' && /agent lost job/.test(e.detail ?? '')), JSON.stringify(done.history));
+  assert.ok(probed.includes(cluster), 'the probe ran for the cluster');
+  const checks = h.fake.queueCalls.filter((c) => c.name === cluster);
+  // The periodic check that found the loss came with the cached record (one-off checks, as
+  // after a log stream ends, read the cluster table).
+  assert.equal(checks[0]?.record?.name, cluster, `queue calls: ${JSON.stringify(checks.map((c) => c.record?.name ?? null))}`);
 });

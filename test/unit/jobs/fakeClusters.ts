@@ -44,6 +44,8 @@ export interface LaunchCall {
 export class FakeClusters implements ClusterEngine {
   readonly clusters = new Map<string, FakeCluster>();
   readonly launches: LaunchCall[] = [];
+  /** Every queue() call, with the record the caller passed (if any). */
+  readonly queueCalls: { name: string; record?: ClusterRecord }[] = [];
   readonly events = new EventEmitter();
   /** Regions in optimizer order (cheapest first). */
   regions = ['r1', 'r2', 'r3'];
@@ -148,7 +150,8 @@ export class FakeClusters implements ClusterEngine {
     return c;
   }
 
-  async queue(name: string): Promise<ClusterJob[]> {
+  async queue(name: string, options: { record?: ClusterRecord } = {}): Promise<ClusterJob[]> {
+    this.queueCalls.push({ name, record: options.record });
     return this.get(name).jobs.map((j) => ({ ...j.job }));
   }
 

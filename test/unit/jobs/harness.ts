@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Controller } from '../../../engine/jobs/controller';
+import { Controller, type ControllerOptions } from '../../../engine/jobs/controller';
 import { openJobsStore, controllerKey } from '../../../engine/jobs/state';
 import { loadSubmittedTask } from '../../../engine/jobs/submitted';
 import type { ControllerConfig } from '../../../engine/jobs/runner';
@@ -34,7 +34,13 @@ export interface Harness {
 
 let ticks = 1000;
 
-export function createHarness(script: (task: Task, env: Record<string, string>, launchIndex: number) => RunScript, config: Partial<ControllerConfig> = {}, capacity = 25): Harness {
+export function createHarness(
+  script: (task: Task, env: Record<string, string>, launchIndex: number) => RunScript,
+  config: Partial<ControllerConfig> = {},
+  capacity = 25,
+  /** Further controller options (a probe, launch slots). */
+  extra: Partial<ControllerOptions> = {},
+): Harness {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-jobs-'));
   process.env.SKYDECK_HOME = home;
   const fake = new FakeClusters(script);
@@ -56,6 +62,7 @@ export function createHarness(script: (task: Task, env: Record<string, string>, 
       superviseEveryTicks: 0,
       spawn,
       alive,
+      ...extra,
     });
     const done = controller.run().finally(() => live.delete(controllerKey(identity)));
     controllers.push({ identity, controller, done });

@@ -9,6 +9,7 @@ import { jobClusterName } from '../../../engine/jobs/paths';
 import { appendMarker, SegmentWriter } from '../../../engine/jobs/joblog';
 import { classifyLaunchError } from '../../../engine/jobs/runner';
 import { ResourcesUnavailableError, InputError, CancelledError } from '../../../engine/errors';
+import { openJobsStore } from '../../../engine/jobs/state';
 import { fakeTask } from './fakeClusters';
 
 test('transitions follow sky/jobs/README.md', () => {
@@ -125,4 +126,22 @@ test('launch slots: at most `limit` at once, first come first served, a waiter c
   b();
   (await e)();
   assert.deepEqual(order, ['c', 'e']);
+});
+
+test("a controller's cached store reads parse only after the file changed, and then see every change", async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-jobs-cache-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const cached = openJobsStore(dir, { cacheReads: true });
+  const writer = openJobsStore(dir);
+  await writer.update((s) => void (s.nextId = 5));
+  const first = await cached.read();
+  assert.equal(first.nextId, 5);
+  assert.equal(await cached.read(), first, 'unchanged file: the same parsed object');
+  // Another process writes (a new file each time, same size as before).
+  await writer.update((s) => void (s.nextId = 6));
+  const second = await cached.read();
+  assert.notEqual(second, first);
+  assert.equal(second.nextId, 6);
+  await writer.update((s) => void (s.nextId = 7));
+  assert.equal((await cached.read()).nextId, 7);
 });
