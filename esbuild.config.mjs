@@ -38,8 +38,10 @@ const builds = [
   { ...common, entryPoints: { 'extension-client': 'extension/client.ts' }, outdir: 'dist', external: ['vscode'], minify: true, keepNames: true },
   { ...common, entryPoints: { server: 'server/main.ts' }, outdir: 'dist' },
   { ...common, entryPoints: { cli: 'engine/cli/main.ts' }, outdir: 'dist', external: nativeExternals },
-  // Managed-job controllers are long-lived detached processes: a lean bundle of their own (engine/jobs/spawn.ts).
-  { ...common, entryPoints: { 'jobs-controller': 'engine/jobs/controllerEntry.ts' }, outdir: 'dist', external: nativeExternals },
+  // Managed-job controllers are long-lived detached processes: a lean bundle of their own
+  // (engine/jobs/spawn.ts), minified (names kept, for the stacks in controller logs) because
+  // each process holds its source: 630 -> 310 KB, -0.5 MB RSS per controller.
+  { ...common, entryPoints: { 'jobs-controller': 'engine/jobs/controllerEntry.ts' }, outdir: 'dist', external: nativeExternals, minify: true, keepNames: true },
   {
     ...common,
     entryPoints: Object.fromEntries(providers.map((p) => [p, `engine/infra/${p}/index.ts`])),

@@ -16,11 +16,12 @@ import { controllerProcessLogPath } from './paths';
  * semi-spaces instead of up to 16) keeps the heap near what it really holds; no optimizing
  * tiers (Sparkplug, Maglev, TurboFan) and V8's optimize-for-size heuristics drop the JIT's
  * code and metadata; the old generation grows only 10% past what survived the last full GC
- * (more frequent, cheap collections of a ~10 MB heap). Not --lite-mode/--jitless: they turn
+ * (more frequent, cheap collections of a ~10 MB heap); --expose-gc lets the controller collect
+ * itself when its heap grew by 2 MB (controllerMain.ts). Not --lite-mode/--jitless: they turn
  * WebAssembly off, which the SSH provider's ssh2 needs. bench/jobs, 25 running jobs per
  * controller: RSS 66 -> 52 MB median with 50 jobs in the store, CPU a few % of a core each.
  */
-const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=1', '--no-opt', '--no-maglev', '--no-sparkplug', '--optimize-for-size', '--heap-growing-percent=10'];
+const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=1', '--no-opt', '--no-maglev', '--no-sparkplug', '--optimize-for-size', '--heap-growing-percent=10', '--expose-gc'];
 
 /**
  * glibc malloc settings for controllers: at most two arenas (not one per thread), and a
