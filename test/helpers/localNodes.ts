@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LocalTransport } from '../../engine/node/local';
+import { until } from './until';
 import { AgentClient, localLauncher, type JobNode } from '../../engine/node/agentClient';
 
 export interface LocalNode {
@@ -84,13 +85,7 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** Polls `check` until it returns a value (only where no event exists), failing after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+/** Re-checks `check` until it returns a value (processes and agents have no event to wait on); fails after `timeoutMs`. */
+export function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
+  return until(what, check, { timeoutMs, everyMs: intervalMs }) as Promise<T>;
 }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { InfraSpec, Task } from '../../../engine/task/types';
+import { until } from '../../helpers/until';
 
 /** A fresh SKYDECK_HOME (and user ssh config) for this test process; removed by the returned cleanup. */
 export function freshHome(): { home: string; sshConfig: string; cleanup: () => void } {
@@ -28,15 +29,10 @@ export function makeTask(fields: { run?: string; setup?: string; numNodes?: numb
   };
 }
 
-/** Polls `check` until it returns a value (not undefined) or the deadline passes (only where no event exists). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+/** Re-checks `check` until it returns a value, re-checking at once when the store changes; fails after `timeoutMs`. */
+export function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const state = process.env.SKYDECK_HOME ? [path.join(process.env.SKYDECK_HOME, 'state')] : [];
+  return until(what, check, { timeoutMs, everyMs, watch: state }) as Promise<T>;
 }
 
 /** Fast agent timing: ticks of 100 ms, and an autostop "minute" of `minuteMs`. */

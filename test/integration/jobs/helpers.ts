@@ -13,6 +13,7 @@ import type { ManagedJobRecord, ManagedJobsState } from '../../../engine/jobs/ty
 import * as lockfile from 'proper-lockfile';
 import { isAlive } from '../../../engine/util/detached';
 import type { Collection } from '../../../engine/state/store';
+import { until } from '../../helpers/until';
 
 export const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 
@@ -73,24 +74,31 @@ export function jobsEnv(extra: NodeJS.ProcessEnv = {}): JobsEnv {
     store,
     cli,
     job,
-    async waitJob(id, what, pred, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const j = await job(id);
-        if (j && pred(j)) return j;
-        if (Date.now() > deadline) {
-          let controllerLog = '';
-          try {
-            controllerLog = fs.readFileSync(path.join(home, 'managed_jobs', String(id), 'controller.log'), 'utf8');
-          } catch {
-            /* no controller log yet */
-          }
-          throw new Error(`Timed out waiting for job ${id} to be ${what}: ${JSON.stringify(j, null, 1)}\ncontroller log:\n${controllerLog}`);
-        }
-        // A poll with a deadline, not a fixed wait: predicates also read job logs and process
-        // liveness (a SIGKILLed controller), which have no event to wait on.
-        await new Promise((r) => setTimeout(r, 100));
-      }
+    waitJob(id, what, pred, timeoutMs = 60_000) {
+      let last: ManagedJobRecord | undefined;
+      // Woken by every store write; the periodic re-check is for predicates that also read
+      // job logs or process liveness (a SIGKILLed controller).
+      return until(
+        `job ${id} to be ${what}`,
+        async () => {
+          last = await job(id);
+          return last && pred(last) ? last : undefined;
+        },
+        {
+          timeoutMs,
+          everyMs: 250,
+          watch: [path.join(home, 'state')],
+          detail: () => {
+            let controllerLog = '';
+            try {
+              controllerLog = fs.readFileSync(path.join(home, 'managed_jobs', String(id), 'controller.log'), 'utf8');
+            } catch {
+              /* no controller log yet */
+            }
+            return `job: ${JSON.stringify(last, null, 1)}\ncontroller log:\n${controllerLog}`;
+          },
+        },
+      );
     },
     clusterNames,
     async holdClusterStore() {

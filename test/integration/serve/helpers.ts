@@ -9,6 +9,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { until as waitUntil } from '../../helpers/until';
 
 const run = promisify(execFile);
 export const ROOT = path.resolve(__dirname, '../../..');
@@ -97,15 +98,9 @@ export function readServices(home: string): Record<string, { status: string; end
   }
 }
 
-/** Polls `check` until it returns a value (there is no event to wait on across processes). */
-export async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+/** Re-checks `check` until it returns a value (conditions read the services table and replicas' answers); fails after `timeoutMs`. */
+export function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  return waitUntil(what, check, { timeoutMs, everyMs: 150 }) as Promise<T>;
 }
 
 export interface Reply {

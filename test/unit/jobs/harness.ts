@@ -14,6 +14,7 @@ import type { JobsContext } from '../../../engine/jobs/api';
 import type { ManagedJobRecord } from '../../../engine/jobs/types';
 import type { ProcessIdentity } from '../../../engine/util/detached';
 import { FakeClusters, type RunScript } from './fakeClusters';
+import { until } from '../../helpers/until';
 import type { Task } from '../../../engine/task/types';
 
 export const TEST_CONFIG: ControllerConfig = { pollMs: 20, inspectMs: 300, launchBackoffMs: 20, maxLaunchRounds: 2, downAttempts: 3, unknownGraceMs: 200 };
@@ -82,14 +83,17 @@ export function createHarness(
     },
     startController: spawn,
     job,
-    async waitFor(pred, id, timeoutMs = 10_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const j = await job(id);
-        if (j && pred(j)) return j;
-        if (Date.now() > deadline) throw new Error(`timed out waiting on job ${id}: ${JSON.stringify(j, null, 1)}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+    waitFor(pred, id, timeoutMs = 10_000) {
+      let last: ManagedJobRecord | undefined;
+      // Woken by each store write (every status change is one).
+      return until(
+        `job ${id}`,
+        async () => {
+          last = await job(id);
+          return last && pred(last) ? last : undefined;
+        },
+        { timeoutMs, watch: [path.join(home, 'state')], detail: () => JSON.stringify(last, null, 1) },
+      );
     },
     async close() {
       // As if the processes died: abandoned runners write nothing more into the removed home.

@@ -11,6 +11,7 @@ import { findService, patchService, servicesTable } from '../../../engine/serve/
 import type { ServiceRecord } from '../../../engine/serve/types';
 import { FakeEngine } from './fakeEngine';
 import { request } from './helpers';
+import { until as waitUntil } from '../../helpers/until';
 
 interface Ctx {
   engine: FakeEngine;
@@ -23,14 +24,9 @@ interface Ctx {
   addVersion(file: string, mode: 'rolling' | 'blue_green'): Promise<void>;
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
+/** In-process controller: re-checked every 30 ms (the controller ticks every few ms). */
+function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
+  return waitUntil(what, check, { timeoutMs, everyMs: 30 }) as Promise<T>;
 }
 
 /** Starts a controller for one service; stops it and cleans up after the test. */
