@@ -44,8 +44,12 @@ const TICKS_PER_S = 100;
 type Api = typeof import('../../engine/jobs/api');
 type Engine = typeof import('../../engine/cluster');
 
+/** The SKYDECK_HOME in use, cleaned up on Ctrl-C (controllers and clusters would outlive the bench). */
+let activeHome: string | undefined;
+
 function freshHome(extra: Record<string, string> = {}): string {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-jobs-'));
+  activeHome = home;
   Object.assign(process.env, { SKYDECK_HOME: home, SKYDECK_SSH_CONFIG: path.join(home, 'ssh-config'), SKYDECK_JOBS_POLL_MS: String(POLL_MS), ...extra });
   return home;
 }
@@ -177,6 +181,12 @@ async function cleanup(home: string): Promise<void> {
   for (const j of Object.values(state.jobs)) if (isAlive(j.controller)) process.kill(j.controller!.pid, 'SIGKILL');
   const names = (await m.engine.clusters.status()).map((c) => c.name);
   await Promise.all(names.map((n) => m.engine.clusters.down(n).catch((e) => console.error(`down ${n}: ${e}`))));
+  // Nodes of launches cut short (an interrupted run) are in no cluster record: kill by node dir.
+  const localDir = path.join(home, 'local');
+  const subdirs = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name)) : []);
+  const nodeDirs = subdirs(localDir).flatMap(subdirs);
+  const { killNodeProcesses } = await import('../../engine/infra/local/processes');
+  await killNodeProcesses(nodeDirs, { graceful: false });
   fs.rmSync(home, { recursive: true, force: true });
 }
 
@@ -316,6 +326,19 @@ async function scaleBench(jobs: number, capacity: number, nodeFlags: string | un
 }
 
 async function main(): Promise<void> {
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    // `on`, not `once`: a second signal (a node's teardown may signal its group) must not kill the cleanup.
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`\n${signal}: stopping this run's controllers and tearing down its clusters...`);
+      const home = activeHome;
+      void (home && fs.existsSync(home) ? cleanup(home) : Promise.resolve())
+        .catch((e: unknown) => console.error(`cleanup failed (${home}): ${String(e)}`))
+        .finally(() => process.exit(130));
+    });
+  }
   if (!fs.existsSync(CLI) || !fs.existsSync(path.join(ROOT, 'dist', 'jobs-controller.js'))) throw new Error('Build first: npm run -s build');
   if (!process.argv.includes('--no-recovery')) await recoveryBench();
   for (const n of JOB_COUNTS) await submitOnlyBench(n);

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isTerminal } from '../../../engine/jobs/types';
 import { CLI, jobsEnv } from './helpers';
+import { until } from '../../helpers/until';
 
 /** Processes started on local nodes under `dir` (they carry SKYDECK_LOCAL_NODE=<node dir>). */
 function nodeProcesses(dir: string): string[] {
@@ -48,13 +49,20 @@ test(`soak: ${JOBS} concurrent managed jobs with random preemptions all end, lea
   }
   assert.equal(new Set(ids).size, JOBS);
 
-  const deadline = Date.now() + 360_000;
   let state = await e.store.read();
-  while (ids.some((id) => !isTerminal(state.jobs[id].status))) {
-    assert.ok(Date.now() < deadline, `jobs still going: ${ids.filter((id) => !isTerminal(state.jobs[id].status)).map((id) => `${id}:${state.jobs[id].status}`).join(' ')}`);
-    await new Promise((r) => setTimeout(r, 1000));
-    state = await e.store.read();
-  }
+  await until(
+    'every job to end',
+    async () => {
+      state = await e.store.read();
+      return ids.every((id) => isTerminal(state.jobs[id].status));
+    },
+    {
+      timeoutMs: 360_000,
+      everyMs: 1000,
+      watch: [path.join(e.home, 'state')],
+      detail: () => `jobs still going: ${ids.filter((id) => !isTerminal(state.jobs[id].status)).map((id) => `${id}:${state.jobs[id].status}`).join(' ')}`,
+    },
+  );
   const elapsed = (Date.now() - started) / 1000;
   const jobs = ids.map((id) => state.jobs[id]);
   const byStatus = new Map<string, number>();
