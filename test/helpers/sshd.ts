@@ -239,21 +239,23 @@ function sshdConfig(dir: string, name: string, listen: string, port: number): st
 }
 
 /** Waits for a line matching `re` on the child's stderr (sshd -e logs there). */
-function waitForLine(child: ChildProcess, re: RegExp, what: string, timeoutMs = 15_000): Promise<void> {
+/** Waits for `re` in the child's stderr; resolves with the match. */
+function waitForLine(child: ChildProcess, re: RegExp, what: string, timeoutMs = 15_000): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => done(new Error(`${what}: not ready after ${timeoutMs} ms. Output:\n${buf}`)), timeoutMs);
     const onData = (c: Buffer): void => {
       buf += c.toString();
-      if (re.test(buf)) done();
+      const m = re.exec(buf);
+      if (m) done(undefined, m);
     };
     const onExit = (code: number | null): void => done(new Error(`${what} exited (${code}) before it was ready. Output:\n${buf}`));
-    function done(err?: Error): void {
+    function done(err?: Error, match?: RegExpExecArray): void {
       clearTimeout(timer);
       child.stderr?.off('data', onData);
       child.off('exit', onExit);
       if (err) reject(err);
-      else resolve();
+      else resolve(match!);
     }
     child.stderr?.on('data', onData);
     child.on('exit', onExit);
@@ -321,50 +323,22 @@ class Host implements SshHost {
   /** The holder: private mount + UTS namespace with HOME bind-mounted, in the host's netns. */
   async boot(): Promise<void> {
     // The sleeper's argv names our dir, so cleanupStale() can find the host after a crash.
-    const inner = `hostname ${this.hostname} && mount --bind '${this.homeDir}' /root && echo holder-ready >&2 && exec -a 'skydeck-test-host ${this.dir}' sleep infinity`;
+    // The shell prints its pid, which `exec` keeps: that process is inside the namespaces
+    // whether or not it has become `sleep` yet (looking for a `sleep` raced with the exec:
+    // "holder process not found" under load).
+    const inner = `hostname ${this.hostname} && mount --bind '${this.homeDir}' /root && echo "holder-ready $$" >&2 && exec -a 'skydeck-test-host ${this.dir}' sleep infinity`;
     const base = ['unshare', '--mount', '--uts', '--propagation', 'private', '--fork', '--kill-child', 'bash', '-c', inner];
     const argv = this.spec.netns ? ['ip', 'netns', 'exec', this.spec.netns, ...base] : base;
     this.holder = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
-    await waitForLine(this.holder, /holder-ready/, `host ${this.name} holder`);
+    const ready = await waitForLine(this.holder, /holder-ready (\d+)\n/, `host ${this.name} holder`);
     this.holder.stderr?.resume();
-    // The holder's child (sleep) is the process inside the namespaces.
-    const sleeper = this.findSleeper();
+    const sleeper = Number(ready[1]);
     this.ns = mountNs(sleeper);
     this.sleeperPid = sleeper;
     await this.startSshd();
   }
 
   private sleeperPid = 0;
-
-  private findSleeper(): number {
-    const holderPid = this.holder?.pid;
-    for (const e of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(e)) continue;
-      try {
-        const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const comm = fs.readFileSync(`/proc/${e}/comm`, 'utf8').trim();
-        if (comm === 'sleep' && this.isDescendant(Number(e), holderPid ?? -1, Number(fields[1]))) return Number(e);
-      } catch {
-        /* raced with exit */
-      }
-    }
-    throw new Error(`host ${this.name}: holder process not found`);
-  }
-
-  private isDescendant(pid: number, ancestor: number, ppid: number): boolean {
-    let p = ppid;
-    for (let i = 0; i < 10 && p > 1; i++) {
-      if (p === ancestor) return true;
-      try {
-        const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
-        p = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      } catch {
-        return false;
-      }
-    }
-    return pid === ancestor;
-  }
 
   async startSshd(): Promise<void> {
     const flags = this.spec.netns ? ['-m', '-u', '-n'] : ['-m', '-u'];

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { DescribeInstancesCommand, EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { motoInstalled, startMoto, type MotoServer } from '../../helpers/moto';
 import { netnsSkipReason, startSshHosts, type SshTestHosts } from '../../helpers/sshd';
+import { startTogether } from '../../helpers/startTogether';
 import { fastAgent, freshHome, makeTask } from '../cluster/helpers';
 import { clusters, type ProgressEvent } from '../../../engine/cluster';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
@@ -28,7 +29,7 @@ describe('2-node task on AWS (moto) with nodes mapped to netns sshd hosts', { sk
   before(async () => {
     env = freshHome();
     fastAgent(400);
-    [moto, hosts] = await Promise.all([startMoto(), startSshHosts({ loopback: false, netnsHosts: 2 })]);
+    [moto, hosts] = await startTogether<[MotoServer, SshTestHosts]>([startMoto(), startSshHosts({ loopback: false, netnsHosts: 2 })], (s) => s.stop());
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     ec2 = new EC2Client({ region: 'us-west-2', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     // The engine's client key is the one the test hosts authorize (what cloud-init would do with sshPublicKey).

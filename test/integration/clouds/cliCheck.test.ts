@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { motoInstalled, startMoto, type MotoServer } from '../../helpers/moto';
 import { startFakeGcp, type FakeGcp } from '../../helpers/fakes/gcp';
 import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
+import { startTogether } from '../../helpers/startTogether';
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 const skip = !fs.existsSync(CLI) ? 'dist/cli.js is not built (npm run build)' : !motoInstalled() ? 'moto is not installed (scripts/setup/30-moto.sh)' : undefined;
@@ -32,7 +33,7 @@ describe('skydeck check (built CLI, provider bundles)', { skip, timeout: 180_000
 
   before(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-cli-check-'));
-    [moto, gcp, az] = await Promise.all([startMoto(), startFakeGcp({ project: 'cli-proj' }), startFakeAzure()]);
+    [moto, gcp, az] = await startTogether<[MotoServer, FakeGcp, FakeAzure]>([startMoto(), startFakeGcp({ project: 'cli-proj' }), startFakeAzure()], (s) => ('stop' in s ? s.stop() : s.close()));
   });
   after(async () => {
     await Promise.allSettled([moto?.stop(), gcp?.close(), az?.close()]);

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startFakeGcp, type FakeGcp } from '../../helpers/fakes/gcp';
 import { netnsSkipReason, startSshHosts, type SshTestHosts } from '../../helpers/sshd';
+import { startTogether } from '../../helpers/startTogether';
 import { fastAgent, freshHome, makeTask } from '../cluster/helpers';
 import { clusters, type ProgressEvent } from '../../../engine/cluster';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
@@ -25,7 +26,7 @@ describe('2-node task on GCP (fake Compute API) with zone and region failover', 
   before(async () => {
     env = freshHome();
     fastAgent(400);
-    [gcp, hosts] = await Promise.all([startFakeGcp({ project: 'e2e-proj' }), startSshHosts({ loopback: false, netnsHosts: 2 })]);
+    [gcp, hosts] = await startTogether<[FakeGcp, SshTestHosts]>([startFakeGcp({ project: 'e2e-proj' }), startSshHosts({ loopback: false, netnsHosts: 2 })], (s) => ('stop' in s ? s.stop() : s.close()));
     const keys = path.join(env.home, 'keys');
     fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
     fs.copyFileSync(hosts.keyPath, path.join(keys, 'sky-key'));
