@@ -24,8 +24,14 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.SKYDECK_TEST_CONCURRENCY ?? '4';
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...extra, ...files], {
-  stdio: 'inherit',
-  env: { ...process.env, SKYDECK_TEST: '1' },
-});
+// Safety nets against a run that never ends (CI would wait out its 90 minutes): a test file
+// exits when its tests are done even if something it started still holds the event loop
+// (--test-force-exit), a test fails after 10 minutes, and the whole run is stopped after 40.
+const runMinutes = Number(process.env.SKYDECK_TEST_RUN_MINUTES ?? 40);
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-force-exit', '--test-timeout=600000', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...extra, ...files],
+  { stdio: 'inherit', env: { ...process.env, SKYDECK_TEST: '1' }, timeout: runMinutes * 60_000, killSignal: 'SIGKILL' },
+);
+if (r.error?.code === 'ETIMEDOUT') console.error(`\nThe test run took over ${runMinutes} minutes and was stopped (SKYDECK_TEST_RUN_MINUTES).`);
 process.exit(r.status ?? 1);
