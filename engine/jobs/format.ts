@@ -1,15 +1,6 @@
 /** `skydeck jobs queue` as SkyPilot prints it (sky/jobs/utils.py columns). */
+import { formatDuration as duration } from '../cluster/format';
 import type { QueueRow } from './api';
-
-function duration(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h ${m % 60}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
-}
 
 function ago(epochMs: number, now: number): string {
   const s = Math.max(0, Math.floor((now - epochMs) / 1000));

@@ -4,7 +4,6 @@
  * Progress lines go to stderr; job output and tables to stdout.
  */
 import * as fs from 'node:fs';
-import * as readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import { collect, parseEnvFlags } from '../envFlags';
 import { runDryRun } from './plan';
@@ -28,6 +27,7 @@ import { listClusters } from '../../cluster/records';
 import { formatAgo, formatDuration, table } from '../../cluster/format';
 import { InputError } from '../../errors';
 import type { Task } from '../../task/types';
+import { confirm } from '../confirm';
 
 type Opts = Record<string, unknown>;
 
@@ -67,17 +67,6 @@ export function taskFromEntrypoint(entry: string, opts: Opts): Task {
 
 function progressLine(e: ProgressEvent): void {
   process.stderr.write(`⚙ [${e.stage}] ${e.message}\n`);
-}
-
-async function confirm(question: string, yes: unknown): Promise<boolean> {
-  if (yes || !process.stdin.isTTY) return true;
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const a = (await rl.question(`${question} [Y/n] `)).trim().toLowerCase();
-    return a === '' || a === 'y' || a === 'yes';
-  } finally {
-    rl.close();
-  }
 }
 
 /**

@@ -4,12 +4,12 @@
  * restarts missing controllers of unfinished jobs.
  */
 import * as fs from 'node:fs';
-import * as readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import { collect, parseEnvFlags } from '../envFlags';
 import { InputError } from '../../errors';
 import type { Task, TaskFile } from '../../task/types';
 import { isTerminal, type ManagedJobStatus } from '../../jobs/types';
+import { confirm } from '../confirm';
 
 type Opts = Record<string, unknown>;
 
@@ -19,17 +19,6 @@ function parseIds(ids: string[]): number[] {
     if (!Number.isInteger(n) || n <= 0) throw new InputError(`'${s}' is not a managed job id.`, { hint: "Job ids are the numbers in 'skydeck jobs queue'." });
     return n;
   });
-}
-
-async function confirm(question: string, yes: unknown): Promise<boolean> {
-  if (yes || !process.stdin.isTTY) return true;
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const a = (await rl.question(`${question} [Y/n] `)).trim().toLowerCase();
-    return a === '' || a === 'y' || a === 'yes';
-  } finally {
-    rl.close();
-  }
 }
 
 /** A YAML file (a task or a pipeline), or SkyPilot's inline command form. */

@@ -2,7 +2,6 @@
  * `skydeck serve ...`: SkyServe's verbs with SkyPilot's arguments (up, update, status,
  * logs, down) and the hidden `serve controller NAME` that runs a service's controller.
  */
-import * as readline from 'node:readline/promises';
 import { Command, type Command as CommandT } from 'commander';
 import { clusters } from '../../cluster';
 import { formatAgo, formatDuration, table } from '../../cluster/format';
@@ -11,19 +10,9 @@ import { runController } from '../../serve/controller';
 import { serveDown, serveLogs, serveStatus, serveUp, serveUpdate, type LogTarget } from '../../serve/service';
 import { displayStatus } from '../../serve/state';
 import type { ServiceRecord, UpdateMode } from '../../serve/types';
+import { confirmOrAbort } from '../confirm';
 
 type Opts = Record<string, unknown>;
-
-async function confirm(question: string, yes: unknown): Promise<void> {
-  if (yes || !process.stdin.isTTY) return;
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const a = (await rl.question(`${question} [Y/n] `)).trim().toLowerCase();
-    if (a && a !== 'y' && a !== 'yes') throw new InputError('Aborted.');
-  } finally {
-    rl.close();
-  }
-}
 
 function currentVersion(s: ServiceRecord): number {
   return Math.max(0, ...s.versions.map((v) => v.version));
@@ -89,7 +78,7 @@ export function registerServe(program: CommandT): void {
     .option('-n, --service-name <name>', 'service name (default: sky-service-XXXX)')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (task: string, opts: Opts) => {
-      await confirm(`Launching a new service${opts.serviceName ? ` '${String(opts.serviceName)}'` : ''}. Proceed?`, opts.yes);
+      await confirmOrAbort(`Launching a new service${opts.serviceName ? ` '${String(opts.serviceName)}'` : ''}. Proceed?`, opts.yes);
       const r = await serveUp(task, { name: opts.serviceName as string | undefined });
       process.stdout.write(
         `Service '${r.name}' is starting.\nEndpoint: ${r.endpoint}\n` +
@@ -105,7 +94,7 @@ export function registerServe(program: CommandT): void {
     .option('--mode <mode>', 'rolling (default) or blue_green', 'rolling')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (name: string, task: string, opts: Opts) => {
-      await confirm(`Updating service '${name}' (${String(opts.mode)}). Proceed?`, opts.yes);
+      await confirmOrAbort(`Updating service '${name}' (${String(opts.mode)}). Proceed?`, opts.yes);
       const version = await serveUpdate(name, task, opts.mode as UpdateMode);
       process.stdout.write(`Service '${name}': version ${version} is rolling out (${String(opts.mode)}).\nTo see its status: skydeck serve status ${name}\n`);
     });
@@ -159,7 +148,7 @@ export function registerServe(program: CommandT): void {
     .action(async (names: string[], opts: Opts) => {
       if (!opts.all && !names.length) throw new InputError('Name the services to tear down, or pass -a.');
       if (opts.all && names.length) throw new InputError('Give service names or -a, not both.');
-      await confirm(`Tearing down ${opts.all ? 'all services' : names.join(', ')}. Proceed?`, opts.yes);
+      await confirmOrAbort(`Tearing down ${opts.all ? 'all services' : names.join(', ')}. Proceed?`, opts.yes);
       const done = await serveDown(opts.all ? 'all' : names, clusters, { onProgress: (m) => process.stderr.write(`${m}\n`) });
       if (!done.length) process.stdout.write('No services to tear down.\n');
     });
