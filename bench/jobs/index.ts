@@ -328,7 +328,7 @@ async function scaleBench(jobs: number, capacity: number, nodeFlags: string | un
 async function main(): Promise<void> {
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    // `on`, not `once`: a second signal (a node's teardown may signal its group) must not kill the cleanup.
+    // `on`, not `once`: a second signal (one arrived during the teardown when this was tried) must not end the cleanup.
     process.on(signal, () => {
       if (stopping) return;
       stopping = true;
