@@ -138,7 +138,7 @@ export class LocalProvider implements Provider {
     const { nodes, clusterDir } = dataOf(handle);
     // Like a cloud's terminate: abrupt (stop is the graceful one).
     await killNodeProcesses(nodes.map((n) => n.dir), { graceful: false });
-    removeClusterDir(clusterDir);
+    await removeTree(clusterDir); // a process killed a moment ago may still be writing its last bytes
     await releaseIps(handle.nameOnCloud);
   }
 
@@ -148,7 +148,7 @@ export class LocalProvider implements Provider {
     // Markers go first so a concurrent query already sees the nodes gone.
     for (const n of nodes) fs.rmSync(path.join(n.dir, MARKER), { force: true });
     await killNodeProcesses(nodes.map((n) => n.dir), { graceful: false });
-    removeClusterDir(clusterDir);
+    await removeTree(clusterDir); // a process killed a moment ago may still be writing its last bytes
   }
 
   async openPorts(): Promise<void> {
@@ -171,9 +171,4 @@ export class LocalProvider implements Provider {
 
 export function createProvider(): Provider {
   return new LocalProvider();
-}
-
-/** A process killed a moment ago may still be writing its last bytes (see removeTree). */
-function removeClusterDir(dir: string): void {
-  removeTree(dir);
 }

@@ -42,8 +42,13 @@ describe('cluster engine on local', { concurrency: false }, () => {
     fs.writeFileSync(path.join(workdir, '.gitignore'), 'keep.txt\n'); // ignored: .skyignore wins
     const run = [
       'MYIP=$(echo "$SKYPILOT_NODE_IPS" | sed -n "$((SKYPILOT_NODE_RANK+1))p")',
-      // Both ranks hold the same port at once, each on its own address.
-      `node -e "const s=require('net').createServer().listen(28431, process.argv[1], () => { console.log('bound ' + process.argv[1]); setTimeout(() => s.close(), 800); })" "$MYIP"`,
+      // Both ranks hold the same port at once, each on its own address: a rank lets go only
+      // once it reached every rank's port and every rank reached its own (no timed hold).
+      `node -e "const net = require('net'); const me = process.argv[1]; const ips = process.argv[2].split(' '); let inbound = 0, outbound = 0;` +
+        ` const done = () => { if (inbound === ips.length && outbound === ips.length) s.close(); };` +
+        ` const s = net.createServer((c) => { inbound++; c.end(); done(); }).listen(28431, me, () => { console.log('bound ' + me);` +
+        ` for (const ip of ips) { const reach = () => net.connect(28431, ip).on('connect', function () { this.end(); outbound++; done(); }).on('error', () => setTimeout(reach, 20)); reach(); } })"` +
+        ` "$MYIP" "$(echo $SKYPILOT_NODE_IPS)"`,
       'echo "rank=$SKYPILOT_NODE_RANK files=$(ls -A | tr "\\n" ,) pwd=$PWD"',
     ].join('\n');
     const dataDir = path.join(env.home, 'data');

@@ -4,6 +4,7 @@
  * document version (an event, never a sleep).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import * as path from 'node:path';
 import { createProtocolConnection, StreamMessageReader, StreamMessageWriter, type ProtocolConnection } from 'vscode-languageserver-protocol/node';
 import type { PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
@@ -66,7 +67,8 @@ export async function startClient(initializationOptions: Record<string, unknown>
     },
     async stop() {
       try {
-        await Promise.race([conn.sendRequest('shutdown'), new Promise((r) => setTimeout(r, 2000))]);
+        // The answer, or the server's exit (a crashed server never answers).
+        if (proc.exitCode === null && proc.signalCode === null) await Promise.race([conn.sendRequest('shutdown'), once(proc, 'exit')]);
         await conn.sendNotification('exit');
       } catch {
         // the process may already be gone

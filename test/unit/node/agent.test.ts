@@ -289,7 +289,7 @@ test('the daemon exits by itself when its node directory is removed', async (t) 
   const pid = Number(fs.readFileSync(pidFile, 'utf8').split(' ')[0]);
   assert.ok(processAlive(pid));
   // The daemon may be writing its files while they are removed (removeTree repeats the removal).
-  removeTree(path.join(c.nodes[0].dir, '.skydeck_node'));
+  await removeTree(path.join(c.nodes[0].dir, '.skydeck_node'));
   await waitFor('daemon exit', () => (processAlive(pid) ? undefined : true));
 });
 
