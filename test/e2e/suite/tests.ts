@@ -49,10 +49,12 @@ function diagnosticsOf(uri: vscode.Uri, ms = 30_000): Promise<vscode.Diagnostic[
 /** Code lenses have no change event in the API: poll the provider with a deadline. */
 async function lensesUntil(uri: vscode.Uri, ok: (titles: string[]) => boolean, ms = 30_000): Promise<vscode.CodeLens[]> {
   const end = Date.now() + ms;
-  await vscode.workspace.openTextDocument(uri);
-  let last: string[];
+  await deadline(Promise.resolve(vscode.workspace.openTextDocument(uri)), ms, `opening ${uri.path}`);
+  let last: string[] = [];
   for (;;) {
-    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100)) ?? [];
+    // Each call is bounded too: a provider call that never answers must not outlive the deadline.
+    const call = Promise.resolve(vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100));
+    const lenses = (await deadline(call, Math.max(1, end - Date.now()), `code lenses on ${uri.path} (last: ${JSON.stringify(last)})`)) ?? [];
     last = lenses.map((l) => l.command?.title ?? '');
     if (ok(last)) return lenses;
     if (Date.now() > end) throw new Error(`code lenses on ${uri.path} never matched; last: ${JSON.stringify(last)}`);
@@ -233,15 +235,23 @@ suite('Sidebar', () => {
 });
 
 suite('Log documents', () => {
-  test('tail live, cap lines, and stop from the lens command', async () => {
-    await vscode.workspace.getConfiguration('skydeck').update('logs.maxLines', 100, vscode.ConfigurationTarget.Global);
+  test('tail live, cap lines, and stop from the lens command', async function () {
+    // Each step has its own deadline so a failure names the step; the test's own timeout is
+    // above their sum (a loaded CI machine once took over 60 s here without saying where).
+    this.timeout(240_000);
+    const setMaxLines = (n: number | undefined) => deadline(Promise.resolve(vscode.workspace.getConfiguration('skydeck').update('logs.maxLines', n, vscode.ConfigurationTarget.Global)), 30_000, `skydeck.logs.maxLines = ${n}`);
+    await setMaxLines(100);
     let aborted = false;
-    const editor = await api.openRunLog('e2e tail', async (onData, signal) => {
-      for (let i = 1; i <= 250; i++) onData(`line ${i}\n`);
-      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
-      aborted = true;
-      return undefined;
-    });
+    const editor = await deadline(
+      api.openRunLog('e2e tail', async (onData, signal) => {
+        for (let i = 1; i <= 250; i++) onData(`line ${i}\n`);
+        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+        aborted = true;
+        return undefined;
+      }),
+      30_000,
+      'the log document to open',
+    );
     const uri = editor.document.uri;
     assert.equal(uri.scheme, 'skydeck-log');
     const doc = await textUntil(uri, (t) => t.includes('line 250'));
@@ -250,10 +260,10 @@ suite('Log documents', () => {
     assert.equal(lines[0], 'line 151');
     const lenses = await lensesUntil(uri, (t) => t.some((x) => x.includes('Stop tailing')));
     const stop = lenses.find((l) => l.command?.title.includes('Stop tailing'))!;
-    await vscode.commands.executeCommand(stop.command!.command, ...(stop.command!.arguments ?? []));
+    await deadline(Promise.resolve(vscode.commands.executeCommand(stop.command!.command, ...(stop.command!.arguments ?? []))), 30_000, 'the Stop tailing command');
     await lensesUntil(uri, (t) => t.some((x) => x.includes('Follow again')));
     assert.equal(aborted, true, 'the source saw the abort');
-    await vscode.workspace.getConfiguration('skydeck').update('logs.maxLines', undefined, vscode.ConfigurationTarget.Global);
+    await setMaxLines(undefined);
   });
 });
 
