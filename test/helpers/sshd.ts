@@ -240,7 +240,7 @@ function sshdConfig(dir: string, name: string, listen: string, port: number): st
 
 /** Waits for a line matching `re` on the child's stderr (sshd -e logs there). */
 /** Waits for `re` in the child's stderr; resolves with the match. */
-function waitForLine(child: ChildProcess, re: RegExp, what: string, timeoutMs = 15_000): Promise<RegExpExecArray> {
+function waitForLine(child: ChildProcess, re: RegExp, what: string, timeoutMs = 30_000): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => done(new Error(`${what}: not ready after ${timeoutMs} ms. Output:\n${buf}`)), timeoutMs);
@@ -263,7 +263,7 @@ function waitForLine(child: ChildProcess, re: RegExp, what: string, timeoutMs = 
 }
 
 /** Connects to host:port and waits for the SSH banner (readiness by connecting). */
-function waitForBanner(host: string, port: number, timeoutMs = 5000): Promise<void> {
+function waitForBanner(host: string, port: number, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const sock = net.connect({ host, port });
     const timer = setTimeout(() => {

@@ -161,7 +161,10 @@ test('cancel kills the whole process tree of a running job on every node; pendin
   t.after(c.cleanup);
   await Promise.all(c.nodes.map((n) => new AgentClient(n.transport).install()));
   await c.agent.configure({ cpusPerNode: 0.5 });
-  const script = 'sleep 300 & echo "$!" > ~/pids; (sleep 301 & echo "$!" >> ~/pids; wait) & echo "$$" >> ~/pids; echo started-$SKYPILOT_NODE_RANK; wait';
+  // A background sleep, a subshell with its own background sleep, the job's shell: six pids.
+  // "started" is printed only after the subshell has written its pid (it answers on a fifo).
+  const script =
+    'mkfifo ~/sub-ready; sleep 300 & echo "$!" > ~/pids; (sleep 301 & echo "$!" >> ~/pids; echo > ~/sub-ready; wait) & read -r _ < ~/sub-ready; echo "$$" >> ~/pids; echo started-$SKYPILOT_NODE_RANK; wait';
   const id = await c.agent.submit(job(c, script));
   const pending = await c.agent.submit(job(c, 'echo never'));
   await logContains(c.agent, id, 'started-1');
