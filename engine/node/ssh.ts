@@ -14,10 +14,10 @@ import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
-import * as tar from 'tar';
 import { CancelledError, InputError, SkyDeckError } from '../errors';
-import { BoundedOutput, isEnvName } from './output';
-import { shellJoin, shellQuote, shellQuoteRemotePath } from './quote';
+import { BoundedOutput } from './output';
+import { envAndCwdPrefix, shellJoin, shellQuoteRemotePath } from './quote';
+import { NO_TAR_EXIT, packDir, unpackCommand } from './tarStream';
 import { TransportError, type ExecOptions, type ExecResult, type InteractiveShell, type Transport, type TransportFailure } from './transport';
 
 /** How to check the node's host key. Default 'accept-any' (SkyPilot: StrictHostKeyChecking no). */
@@ -405,21 +405,8 @@ export class SshTransport implements Transport {
   async putDir(localDir: string, remoteDir: string, filter?: (relPath: string) => boolean): Promise<void> {
     const src = path.resolve(localDir);
     if (this.options.putDirMethod === 'sftp') return this.putDirSftp(src, remoteDir, filter);
-    const archive = tar.c(
-      {
-        cwd: src,
-        portable: true,
-        filter: (p: string) => {
-          const rel = p.replace(/^\.\/?/, '');
-          return rel === '' || !filter || filter(rel);
-        },
-      },
-      ['.'],
-    );
-    const dest = shellQuoteRemotePath(remoteDir);
-    const script = `command -v tar >/dev/null 2>&1 || exit 127; mkdir -p ${dest} && tar --no-same-owner -xf - -C ${dest}`;
-    const result = await this.exec(['sh', '-c', script], { stdin: Readable.from(archive as AsyncIterable<Buffer>) });
-    if (result.exitCode === 127) return this.putDirSftp(src, remoteDir, filter);
+    const result = await this.exec(unpackCommand(remoteDir), { stdin: packDir(src, filter) });
+    if (result.exitCode === NO_TAR_EXIT) return this.putDirSftp(src, remoteDir, filter);
     if (result.exitCode !== 0) throw new SkyDeckError('REMOTE_WRITE_FAILED', `Copying ${localDir} to ${remoteDir} on ${this.description} failed: ${result.stderr.trim()}`, { hint: 'Check permissions and free space on the node.' });
   }
 
@@ -473,12 +460,7 @@ export class SshTransport implements Transport {
 
 /** `export K=V; cd DIR && argv...` for the login shell on the node (sshd does not accept env requests by default). */
 export function buildRemoteCommand(argv: string[], options: Pick<ExecOptions, 'env' | 'cwd'> = {}): string {
-  let cmd = '';
-  const env = Object.entries(options.env ?? {});
-  for (const [k] of env) if (!isEnvName(k)) throw new InputError(`Invalid environment variable name '${k}'.`);
-  if (env.length) cmd += `export ${env.map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')}; `;
-  if (options.cwd) cmd += `cd ${shellQuoteRemotePath(options.cwd)} && `;
-  return cmd + shellJoin(argv);
+  return envAndCwdPrefix(options) + shellJoin(argv);
 }
 
 /** SFTP paths are relative to the login directory, so `~/x` is `x`. */

@@ -8,10 +8,10 @@
  */
 import { Readable } from 'node:stream';
 import type { KubeConfig, V1Status } from '@kubernetes/client-node';
-import * as tar from 'tar';
 import { CancelledError, InputError, SkyDeckError } from '../../errors';
-import { shellJoin, shellQuote, shellQuoteRemotePath } from '../../node/quote';
-import { BoundedOutput, isEnvName } from '../../node/output';
+import { envAndCwdPrefix, shellJoin, shellQuoteRemotePath } from '../../node/quote';
+import { BoundedOutput } from '../../node/output';
+import { NO_TAR_EXIT, packDir, unpackCommand } from '../../node/tarStream';
 import { WebSocketClient, type WsClientOptions, type WsSocket } from './wsClient';
 import { TransportError, type ExecOptions, type ExecResult, type InteractiveShell, type Transport } from '../../node/transport';
 
@@ -44,13 +44,8 @@ export function exitCodeFromStatus(status: V1Status): { code: number; message?: 
 
 /** `export K=V; cd DIR && exec argv` for `sh -c`, when the caller asks for env or cwd. */
 function wrapArgv(argv: string[], options: ExecOptions): string[] {
-  const env = Object.entries(options.env ?? {});
-  for (const [k] of env) if (!isEnvName(k)) throw new InputError(`Invalid environment variable name '${k}'.`);
-  if (!env.length && !options.cwd) return argv;
-  let cmd = '';
-  if (env.length) cmd += `export ${env.map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')}; `;
-  if (options.cwd) cmd += `cd ${shellQuoteRemotePath(options.cwd)} && `;
-  return ['/bin/sh', '-c', `${cmd}exec ${shellJoin(argv)}`];
+  const prefix = envAndCwdPrefix(options);
+  return prefix ? ['/bin/sh', '-c', `${prefix}exec ${shellJoin(argv)}`] : argv;
 }
 
 function toReadable(stdin: string | Buffer | Readable): Readable {
@@ -202,22 +197,9 @@ export class KubernetesExecTransport implements Transport {
   }
 
   async putDir(localDir: string, remoteDir: string, filter?: (relPath: string) => boolean): Promise<void> {
-    const archive = tar.c(
-      {
-        cwd: localDir,
-        portable: true,
-        filter: (p: string) => {
-          const rel = p.replace(/^\.\/?/, '');
-          return rel === '' || !filter || filter(rel);
-        },
-      },
-      ['.'],
-    );
-    const dest = shellQuoteRemotePath(remoteDir);
-    const script = `command -v tar >/dev/null 2>&1 || { echo "tar is not installed in the pod image" >&2; exit 127; }; mkdir -p ${dest} && tar --no-same-owner -xf - -C ${dest}`;
-    const r = await this.exec(['sh', '-c', script], { stdin: Readable.from(archive as AsyncIterable<Buffer>) });
+    const r = await this.exec(unpackCommand(remoteDir, 'tar is not installed in the pod image'), { stdin: packDir(localDir, filter) });
     if (r.exitCode !== 0) {
-      throw new SkyDeckError('REMOTE_WRITE_FAILED', `Copying ${localDir} to ${remoteDir} on ${this.description} failed: ${r.stderr.trim()}`, { hint: r.exitCode === 127 ? 'Use an image with tar (and sh).' : 'Check permissions and free space in the pod.' });
+      throw new SkyDeckError('REMOTE_WRITE_FAILED', `Copying ${localDir} to ${remoteDir} on ${this.description} failed: ${r.stderr.trim()}`, { hint: r.exitCode === NO_TAR_EXIT ? 'Use an image with tar (and sh).' : 'Check permissions and free space in the pod.' });
     }
   }
 
