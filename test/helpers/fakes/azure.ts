@@ -20,8 +20,7 @@ import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-
-type Json = Record<string, unknown>;
+import { jsonRequests, type Json } from './jsonRequests';
 
 export interface AzureFault {
   /** 'vm.create', 'vm.start', 'vm.deallocate', 'rg.create', 'nsg.create', ... */
@@ -299,23 +298,13 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
     armError(res, 404, 'NotFound', `The fake ARM does not implement ${method} ${p}`);
   }
 
-  const server = https.createServer({ key, cert }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body: Json;
-      try {
-        body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Json) : {};
-      } catch (_) {
-        return armError(res, 400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized.');
-      }
-      try {
-        handle(req, res, body);
-      } catch (err) {
-        armError(res, 500, 'InternalServerError', String(err));
-      }
-    });
-  });
+  const server = https.createServer(
+    { key, cert },
+    jsonRequests(handle, {
+      badJson: (res) => armError(res, 400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized.'),
+      crashed: (res, err) => armError(res, 500, 'InternalServerError', String(err)),
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

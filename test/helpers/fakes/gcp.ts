@@ -13,8 +13,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-
-type Json = Record<string, unknown>;
+import { jsonRequests, type Json } from './jsonRequests';
 
 export interface GcpFault {
   /** 'instances.insert', 'instances.start', 'firewalls.insert', ... */
@@ -247,23 +246,12 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
     httpError(res, 404, 'notFound', `The fake Compute API does not implement ${req.method} ${p}`);
   }
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let body: Json;
-      try {
-        body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString()) as Json) : {};
-      } catch (_) {
-        return httpError(res, 400, 'parseError', 'Invalid JSON payload received.');
-      }
-      try {
-        handle(req, res, body);
-      } catch (err) {
-        httpError(res, 500, 'backendError', String(err));
-      }
-    });
-  });
+  const server = http.createServer(
+    jsonRequests(handle, {
+      badJson: (res) => httpError(res, 400, 'parseError', 'Invalid JSON payload received.'),
+      crashed: (res, err) => httpError(res, 500, 'backendError', String(err)),
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   base = `http://127.0.0.1:${port}`;
