@@ -58,7 +58,7 @@ async function leftovers(nameOnCloud: string, region = 'us-east-1'): Promise<str
   return out;
 }
 
-describe('aws provider against moto', { timeout: 180_000 }, () => {
+describe('aws provider against moto', { timeout: 480_000 }, () => {
   before(async () => {
     moto = await startMoto();
     env = useProviderEnv(

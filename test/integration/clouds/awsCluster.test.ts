@@ -20,7 +20,7 @@ import { closeAllSshConnections } from '../../../engine/node/ssh';
 const skip = netnsSkipReason() ?? (motoInstalled() ? undefined : 'moto is not installed (scripts/setup/30-moto.sh)');
 const SAVED_ENV = { ...process.env };
 
-describe('2-node task on AWS (moto) with nodes mapped to netns sshd hosts', { skip, concurrency: false, timeout: 300_000 }, () => {
+describe('2-node task on AWS (moto) with nodes mapped to netns sshd hosts', { skip, concurrency: false, timeout: 480_000 }, () => {
   let moto: MotoServer;
   let hosts: SshTestHosts;
   let env: ReturnType<typeof freshHome>;

@@ -31,7 +31,7 @@ function vm(name: string): Record<string, unknown> | undefined {
   return [...az.resources.entries()].find(([k]) => k.endsWith(`/virtualmachines/${name}`))?.[1];
 }
 
-describe('azure provider against the fake Resource Manager', { timeout: 120_000 }, () => {
+describe('azure provider against the fake Resource Manager', { timeout: 480_000 }, () => {
   before(async () => {
     az = await startFakeAzure();
     env = useProviderEnv(
@@ -77,7 +77,7 @@ describe('azure provider against the fake Resource Manager', { timeout: 120_000 
     const script = `const { createProvider } = require(${JSON.stringify(path.resolve(__dirname, '../../../engine/infra/azure/index.ts'))}); createProvider().check().then((c) => { console.log(JSON.stringify(c)); });`;
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: az.certFile };
     delete env.SKYDECK_AZURE_CA_FILE;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], { env, timeout: 60_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], { env, timeout: 180_000 });
     const c = JSON.parse(stdout.trim().split('\n').pop() as string) as { enabled: boolean; reason: string };
     assert.equal(c.enabled, true, c.reason);
   });

@@ -25,7 +25,7 @@ interface Row {
   reason: string;
 }
 
-describe('skydeck check (built CLI, provider bundles)', { skip, timeout: 180_000 }, () => {
+describe('skydeck check (built CLI, provider bundles)', { skip, timeout: 480_000 }, () => {
   let moto: MotoServer;
   let gcp: FakeGcp;
   let az: FakeAzure;

@@ -29,7 +29,7 @@ function instancesOf(nameOnCloud: string): Record<string, unknown>[] {
   return [...gcp.instances.values()].filter((i) => (i.labels as Record<string, string>)['skydeck-cluster'] === nameOnCloud);
 }
 
-describe('gcp provider against the fake Compute API', { timeout: 120_000 }, () => {
+describe('gcp provider against the fake Compute API', { timeout: 300_000 }, () => {
   before(async () => {
     gcp = await startFakeGcp({ project: 'skydeck-test' });
     env = useProviderEnv(

@@ -18,7 +18,7 @@ import { closeAllSshConnections } from '../../../engine/node/ssh';
 const skip = netnsSkipReason();
 const SAVED_ENV = { ...process.env };
 
-describe('2-node task on GCP (fake Compute API) with zone and region failover', { skip, concurrency: false, timeout: 300_000 }, () => {
+describe('2-node task on GCP (fake Compute API) with zone and region failover', { skip, concurrency: false, timeout: 480_000 }, () => {
   let gcp: FakeGcp;
   let hosts: SshTestHosts;
   let env: ReturnType<typeof freshHome>;

@@ -169,7 +169,7 @@ describe('cluster engine on local', { concurrency: false }, () => {
   });
 
   test('CLI: launch, status/queue --json, logs (--status exit codes), exec, down', { skip: fs.existsSync(CLI) ? undefined : 'run `npm run build` first' }, () => {
-    const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: process.env, timeout: 60_000 });
+    const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: process.env, timeout: 180_000 });
     const launch = cli('launch', 'echo "hello $WHO"', '-c', 'cli1', '-y', '--infra', 'local', '--env', 'WHO=world');
     assert.equal(launch.status, 0, launch.stderr);
     assert.match(launch.stdout, /hello world/);

@@ -74,7 +74,7 @@ export function jobsEnv(extra: NodeJS.ProcessEnv = {}): JobsEnv {
     store,
     cli,
     job,
-    waitJob(id, what, pred, timeoutMs = 60_000) {
+    waitJob(id, what, pred, timeoutMs = 180_000) {
       let last: ManagedJobRecord | undefined;
       // Woken by every store write; the periodic re-check is for predicates that also read
       // job logs or process liveness (a SIGKILLed controller).

@@ -58,11 +58,11 @@ describe('managed jobs on an SSH node pool', { skip, concurrency: false }, () =>
     await hosts?.stop();
   });
 
-  test('a 3-task pipeline runs its tasks in order on the pool, each on its own cluster', { timeout: 120_000 }, async () => {
+  test('a 3-task pipeline runs its tasks in order on the pool, each on its own cluster', { timeout: 600_000 }, async () => {
     const doc = (name: string) => `name: ${name}\nresources:\n  infra: ssh/pool\nrun: |\n  echo "${name} start $(date +%s%N)"\n  echo "${name} end $(date +%s%N)"\n`;
     const file = e.write('pipe.yaml', ['name: spipe\n', doc('prep'), doc('train'), doc('eval')].join('---\n'));
     const id = await launch(e, file);
-    const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 100_000);
+    const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 240_000);
     assert.equal(job.status, 'SUCCEEDED', job.failureReason);
     assert.deepEqual(job.tasks.map((x) => [x.name, x.status, x.cluster]), [
       ['prep', 'SUCCEEDED', `prep-${id}`],
@@ -75,14 +75,14 @@ describe('managed jobs on an SSH node pool', { skip, concurrency: false }, () =>
     assert.deepEqual(await e.clusterNames(), []);
   });
 
-  test('a controller killed with SIGKILL mid-run is restarted; the job finishes on one cluster, run once', { timeout: 120_000 }, async () => {
+  test('a controller killed with SIGKILL mid-run is restarted; the job finishes on one cluster, run once', { timeout: 600_000 }, async () => {
     const release = gate('kill');
     const file = e.write('k.yaml', `name: skill\nresources:\n  infra: ssh/pool\nrun: |\n  ${gatedRun(release, 10)}\n`);
     const id = await launch(e, file);
-    const running = await e.waitJob(id, 'RUNNING with output', (x) => x.status === 'RUNNING' && log(id).includes('step 3\n'), 100_000);
+    const running = await e.waitJob(id, 'RUNNING with output', (x) => x.status === 'RUNNING' && log(id).includes('step 3\n'), 240_000);
     await killControllerAndRequeue(e, id, running, `skill-${id}`);
     fs.writeFileSync(release, '');
-    const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 100_000);
+    const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 240_000);
     assert.equal(job.status, 'SUCCEEDED', job.failureReason);
     assert.equal(job.controllerStarts, 2);
     assert.equal(job.tasks[0].recoveries, 0);
@@ -93,10 +93,10 @@ describe('managed jobs on an SSH node pool', { skip, concurrency: false }, () =>
     assert.deepEqual(await e.clusterNames(), []);
   });
 
-  test('a failing job restarts exactly max_restarts_on_errors times on the pool, then FAILED', { timeout: 120_000 }, async () => {
+  test('a failing job restarts exactly max_restarts_on_errors times on the pool, then FAILED', { timeout: 600_000 }, async () => {
     const file = e.write('flaky.yaml', 'name: sflaky\nresources:\n  infra: ssh/pool\n  job_recovery:\n    max_restarts_on_errors: 2\nrun: |\n  echo "attempt on $(hostname)"\n  exit 3\n');
     const id = await launch(e, file);
-    const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 100_000);
+    const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 240_000);
     assert.equal(job.status, 'FAILED', job.failureReason);
     assert.equal(job.tasks[0].exitCode, 3);
     assert.equal(job.tasks[0].restartsOnErrors, 2);
@@ -107,40 +107,40 @@ describe('managed jobs on an SSH node pool', { skip, concurrency: false }, () =>
     assert.deepEqual(await e.clusterNames(), []);
   });
 
-  test('cancel during RECOVERING (its host vanished) leaves no cluster behind', { timeout: 120_000 }, async (t) => {
+  test('cancel during RECOVERING (its host vanished) leaves no cluster behind', { timeout: 600_000 }, async (t) => {
     const file = e.write('c.yaml', 'name: scanc\nresources:\n  infra: ssh/pool\nrun: |\n  echo "on $(hostname)"\n  for i in $(seq 1 600); do echo "step $i"; sleep 0.2; done\n');
     const id = await launch(e, file);
-    await e.waitJob(id, 'RUNNING with output', (x) => x.status === 'RUNNING' && log(id).includes('step 1\n'), 100_000);
+    await e.waitJob(id, 'RUNNING with output', (x) => x.status === 'RUNNING' && log(id).includes('step 1\n'), 240_000);
     // The relaunch cannot touch the cluster store: the job stays RECOVERING until released.
     const release = await e.holdClusterStore();
     t.after(release);
     await hostOf(log(id).split('\n')[0]).kill();
-    await e.waitJob(id, 'RECOVERING', (x) => x.status === 'RECOVERING', 60_000);
+    await e.waitJob(id, 'RECOVERING', (x) => x.status === 'RECOVERING', 180_000);
     const r = await e.cli(['jobs', 'cancel', String(id), '-y', '--async']);
     assert.equal(r.code, 0, r.stderr);
     const asked = await e.job(id);
     assert.deepEqual([asked.status, asked.cancelRequested], ['RECOVERING', true], 'the cancel arrived during RECOVERING');
     await release();
-    const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 100_000);
+    const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 240_000);
     assert.equal(job.status, 'CANCELLED', job.failureReason);
     assert.deepEqual(job.history.slice(-2).map((h) => h.status), ['CANCELLING', 'CANCELLED']);
     assert.deepEqual(await e.clusterNames(), [], 'no cluster left');
   });
 
-  test('a job whose host vanishes three times finishes SUCCEEDED on the fourth host, log continuous, recoveries = 3', { timeout: 240_000 }, async () => {
+  test('a job whose host vanishes three times finishes SUCCEEDED on the fourth host, log continuous, recoveries = 3', { timeout: 600_000 }, async () => {
     const release = gate('spot');
     const file = e.write('s.yaml', `name: sspot\nresources:\n  infra: ssh/pool\nrun: |\n  ${gatedRun(release, 12)}\n`);
     const id = await launch(e, file);
     const used: string[] = [];
     for (let n = 0; n < 3; n++) {
-      await e.waitJob(id, `RUNNING after ${n} recoveries`, (x) => x.status === 'RUNNING' && x.tasks[0].recoveries === n && (segments(log(id))[n] ?? []).includes('step 2'), 100_000);
+      await e.waitJob(id, `RUNNING after ${n} recoveries`, (x) => x.status === 'RUNNING' && x.tasks[0].recoveries === n && (segments(log(id))[n] ?? []).includes('step 2'), 240_000);
       const host = hostOf(segments(log(id))[n][0]);
       used.push(host.hostname);
       await host.kill();
     }
-    await e.waitJob(id, 'RUNNING after 3 recoveries', (x) => x.status === 'RUNNING' && x.tasks[0].recoveries === 3, 100_000);
+    await e.waitJob(id, 'RUNNING after 3 recoveries', (x) => x.status === 'RUNNING' && x.tasks[0].recoveries === 3, 240_000);
     fs.writeFileSync(release, '');
-    const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 100_000);
+    const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 240_000);
     assert.equal(job.status, 'SUCCEEDED', job.failureReason);
     assert.equal(job.tasks[0].recoveries, 3);
     const segs = segments(log(id));

@@ -20,13 +20,13 @@ test('skydeck check --json reports the kubeconfig context as usable (needs `npm 
     fs.rmSync(dir, { recursive: true, force: true });
   });
   const env = { ...process.env, KUBECONFIG: fake.writeKubeconfig(path.join(dir, 'kc'), [{ name: 'my/ctx' }]), SKYDECK_HOME: path.join(dir, 'home'), HOME: dir };
-  const { stdout } = await run(process.execPath, [CLI, 'check', '--json'], { env, timeout: 60_000 });
+  const { stdout } = await run(process.execPath, [CLI, 'check', '--json'], { env, timeout: 180_000 });
   const rows = JSON.parse(stdout) as { infra: string; enabled: boolean; reason: string }[];
   const k8s = rows.find((r) => r.infra === 'kubernetes');
   assert.equal(k8s?.enabled, true, k8s?.reason);
   assert.match(k8s!.reason, /k8s\/my\/ctx: API answers/);
   // Missing kubeconfig: a clear message, not a stack trace.
-  const missing = await run(process.execPath, [CLI, 'check', '--json'], { env: { ...env, KUBECONFIG: path.join(dir, 'nope') }, timeout: 60_000 });
+  const missing = await run(process.execPath, [CLI, 'check', '--json'], { env: { ...env, KUBECONFIG: path.join(dir, 'nope') }, timeout: 180_000 });
   const row = (JSON.parse(missing.stdout) as { infra: string; enabled: boolean; reason: string }[]).find((r) => r.infra === 'kubernetes');
   assert.equal(row?.enabled, false);
   assert.match(row!.reason, /^No kubeconfig found/);

@@ -13,7 +13,7 @@ import { clusters } from '../../../engine/cluster';
 
 const SAVED_ENV = { ...process.env };
 
-describe('1-node task on Kubernetes (fake API server)', { concurrency: false, timeout: 180_000 }, () => {
+describe('1-node task on Kubernetes (fake API server)', { concurrency: false, timeout: 300_000 }, () => {
   let fake: FakeKubernetes;
   let env: ReturnType<typeof freshHome>;
 

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeEnv, pidAlive, readServices, steadyLoad, until } from './helpers';
 
-test('load above the target scales up, and scales down after the delay', { timeout: 180_000 }, async (t) => {
+test('load above the target scales up, and scales down after the delay', { timeout: 300_000 }, async (t) => {
   const e = makeEnv({ SKYDECK_SERVE_QPS_WINDOW_SECONDS: '3' });
   t.after(async () => {
     await e.cli('serve', 'down', '-a', '-y').catch(() => undefined);

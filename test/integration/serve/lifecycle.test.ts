@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { get, makeEnv, pidAlive, readServices, steadyLoad, until, type ServiceJson } from './helpers';
 
-test('serve lifecycle: probes gate traffic, replacement, rolling update, down', { timeout: 240_000 }, async (t) => {
+test('serve lifecycle: probes gate traffic, replacement, rolling update, down', { timeout: 480_000 }, async (t) => {
   const e = makeEnv();
   const pids = () =>
     fs
