@@ -194,7 +194,7 @@ describe('cluster engine on SSH node pools', { skip, concurrency: false }, () =>
       await h2.startSshd();
     }
     const [rec] = await clusters.status({ refresh: true, names: ['c1'] });
-    assert.equal(rec.status, 'UP');
+    assert.equal(rec.status, 'UP', `back UP once sshd returned; lastError: ${rec.lastError}`);
     assert.equal(rec.lastError, undefined);
   });
 
