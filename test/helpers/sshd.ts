@@ -238,8 +238,7 @@ function sshdConfig(dir: string, name: string, listen: string, port: number): st
   return cfg;
 }
 
-/** Waits for a line matching `re` on the child's stderr (sshd -e logs there). */
-/** Waits for `re` in the child's stderr; resolves with the match. */
+/** Waits for `re` in the child's stderr (sshd -e logs there); resolves with the match. */
 function waitForLine(child: ChildProcess, re: RegExp, what: string, timeoutMs = 30_000): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let buf = '';
