@@ -6,9 +6,11 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { INSIGHTS_LOADED } from '../server/lsp/notifications';
 import { serverSettings } from './settings';
 
-export function createClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): LanguageClient {
+/** `onInsightsLoaded`: the server has its catalogs (cost lenses are there from now on). */
+export function createClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, onInsightsLoaded: () => void): LanguageClient {
   const module = context.asAbsolutePath(path.join('dist', 'server.js'));
   const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
   const serverOptions: ServerOptions = {
@@ -32,6 +34,10 @@ export function createClient(context: vscode.ExtensionContext, log: vscode.LogOu
     },
   };
   const client = new LanguageClient('skydeck', 'SkyDeck Language Server', serverOptions, clientOptions);
+  client.onNotification(INSIGHTS_LOADED, () => {
+    log.info('language server: catalogs loaded (cost lenses available)');
+    onInsightsLoaded();
+  });
   log.info(`language server: ${module}`);
   return client;
 }

@@ -39,6 +39,8 @@ export interface SkyDeckApi {
   clientStartedAt: number;
   /** Resolves after the next store-triggered refresh (tests wait on this instead of sleeping). */
   nextRefresh(): Promise<void>;
+  /** Fires when any SkyDeck code lens may have changed: log documents, task actions, the server's cost lenses. */
+  onDidChangeCodeLenses: vscode.Event<void>;
   /** Opens a live log document fed by `source` (also used by commands that stream a CLI run). */
   openRunLog(title: string, source: LogSource): Promise<vscode.TextEditor>;
 }
@@ -105,6 +107,15 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
       if (e.affectsConfiguration('skydeck.taskFiles')) taskLenses.refresh();
       if (e.affectsConfiguration('skydeck.refreshInterval')) watcher.setInterval(settings().refreshInterval);
     }),
+  );
+
+  // One lens-change signal for tests and anyone holding the API: each provider's own event, and
+  // the server's when its catalogs arrive (the language client consumes the standard refresh).
+  const lensesChanged = new vscode.EventEmitter<void>();
+  context.subscriptions.push(
+    lensesChanged,
+    logs.onDidChangeCodeLenses(() => lensesChanged.fire()),
+    taskLenses.onDidChangeCodeLenses(() => lensesChanged.fire()),
   );
 
   const changed = (): void => watcher.schedule();
@@ -253,7 +264,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   const clientReady = new Promise<void>((resolve, reject) => {
     setImmediate(() => {
       try {
-        client = loadClientModule(context).createClient(context, log);
+        client = loadClientModule(context).createClient(context, log, () => lensesChanged.fire());
         clientStartedAt = Date.now();
         client.start().then(resolve, reject);
       } catch (err) {
@@ -285,6 +296,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     },
     openRunLog: (title, source) => logs.open(registerRun(title, source)),
     nextRefresh: () => new Promise<void>((resolve) => refreshWaiters.push(resolve)),
+    onDidChangeCodeLenses: lensesChanged.event,
   };
 
   async function withProgress<T>(title: string, fn: () => Promise<T>): Promise<T> {

@@ -9,6 +9,7 @@ import { TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Insights } from '../../engine/optimizer/insightTypes';
 import { TaskLanguageService, type ServiceSettings } from '../service/languageService';
+import { INSIGHTS_LOADED } from './notifications';
 
 export interface ServerOptions {
   /** Debounce of diagnostics after an edit (ms). The first diagnostics of a document are immediate. */
@@ -77,6 +78,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       service.setInsights(insights);
       for (const doc of documents.all()) schedule(doc, true);
       if (canRefreshLenses) void connection.sendRequest('workspace/codeLens/refresh').catch(() => undefined);
+      void connection.sendNotification(INSIGHTS_LOADED).catch(() => undefined);
     } catch (e) {
       connection.console.warn(`skydeck: catalog insights unavailable: ${(e as Error).message}`);
     }

@@ -1,8 +1,8 @@
 /**
  * Extension-host tests: diagnostics, code lenses, commands, tree contents, log documents
  * and the offers view, through the VS Code API in a real VS Code. Waits are on events
- * (diagnostics, document changes, store refreshes) with deadlines; the only polling is
- * for code lenses, which have no public change event.
+ * (diagnostics, document changes, store refreshes, the extension's code-lens changes) with
+ * deadlines; nothing polls.
  */
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -46,19 +46,38 @@ function diagnosticsOf(uri: vscode.Uri, ms = 30_000): Promise<vscode.Diagnostic[
   );
 }
 
-/** Code lenses have no change event in the API: poll the provider with a deadline. */
+/**
+ * Asks for the document's code lenses until `ok` accepts their titles: once at once, then each
+ * time the extension says a lens may have changed (api.onDidChangeCodeLenses).
+ */
 async function lensesUntil(uri: vscode.Uri, ok: (titles: string[]) => boolean, ms = 30_000): Promise<vscode.CodeLens[]> {
-  const end = Date.now() + ms;
   await deadline(Promise.resolve(vscode.workspace.openTextDocument(uri)), ms, `opening ${uri.path}`);
   let last: string[] = [];
-  for (;;) {
-    // Each call is bounded too: a provider call that never answers must not outlive the deadline.
-    const call = Promise.resolve(vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100));
-    const lenses = (await deadline(call, Math.max(1, end - Date.now()), `code lenses on ${uri.path} (last: ${JSON.stringify(last)})`)) ?? [];
-    last = lenses.map((l) => l.command?.title ?? '');
-    if (ok(last)) return lenses;
-    if (Date.now() > end) throw new Error(`code lenses on ${uri.path} never matched; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
+  let sub: vscode.Disposable | undefined;
+  const matched = new Promise<vscode.CodeLens[]>((resolve, reject) => {
+    let asking = false;
+    let askAgain = false;
+    const ask = async (): Promise<void> => {
+      if (asking) return void (askAgain = true);
+      asking = true;
+      do {
+        askAgain = false;
+        const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100)) ?? [];
+        last = lenses.map((l) => l.command?.title ?? '');
+        if (ok(last)) return resolve(lenses);
+      } while (askAgain);
+      asking = false;
+    };
+    // Subscribed before the first question, so a change while it is asked is not missed.
+    sub = api.onDidChangeCodeLenses(() => void ask().catch(reject));
+    void ask().catch(reject);
+  });
+  try {
+    return await deadline(matched, ms, `code lenses on ${uri.path} to match`);
+  } catch (e) {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}; last titles: ${JSON.stringify(last)}`, { cause: e });
+  } finally {
+    sub?.dispose();
   }
 }
 

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CodeLens, Hover } from 'vscode-languageserver-protocol';
+import { INSIGHTS_LOADED } from '../../../server/lsp/notifications';
 import { SERVER, startClient, within } from '../server/lspClient';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -30,11 +31,14 @@ test('cost lens and accelerator hover on a corpus file, priced from the catalog'
   });
   // The server asks the client to refresh lenses once the catalog insights are loaded: that is the event we wait on.
   const refreshed = new Promise<void>((resolve) => c.conn.onRequest('workspace/codeLens/refresh', () => resolve()));
+  // ...and tells the extension, which the standard refresh does not reach.
+  const loaded = new Promise<void>((resolve) => c.conn.onNotification(INSIGHTS_LOADED, () => resolve()));
   const text = fs.readFileSync(FILE, 'utf8');
   const uri = `file://${FILE}`;
   c.open(uri, text);
   await within(c.diagnostics(uri, 1), 15_000, 'first diagnostics');
   await within(refreshed, 60_000, 'insights loaded (codeLens refresh)');
+  await within(loaded, 15_000, `the ${INSIGHTS_LOADED} notification after the refresh`);
 
   const lenses = (await c.conn.sendRequest('textDocument/codeLens', { textDocument: { uri } })) as CodeLens[];
   const resourcesLine = text.split('\n').findIndex((l) => /^resources:/.test(l));
