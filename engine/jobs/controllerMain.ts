@@ -40,7 +40,7 @@ export async function runControllerProcess(jobIds: number[]): Promise<void> {
   });
   await controller.run();
   if (memoryLog) clearInterval(memoryLog);
-  if (collector) clearInterval(collector.timer);
+  if (collector) clearInterval(collector);
   process.stdout.write(`${new Date().toISOString()} controller pid ${process.pid}: no more jobs, exiting\n`);
 }
 
@@ -56,7 +56,7 @@ export async function runControllerProcess(jobIds: number[]): Promise<void> {
 const GC_GROWTH_BYTES = 2 << 20;
 const collected = { count: 0, cpuMs: 0 };
 
-function collectGarbageEvery(ms: number): { timer: NodeJS.Timeout } | undefined {
+function collectGarbageEvery(ms: number): NodeJS.Timeout | undefined {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) return undefined;
   let baseline = v8.getHeapStatistics().used_heap_size;
@@ -70,7 +70,7 @@ function collectGarbageEvery(ms: number): { timer: NodeJS.Timeout } | undefined 
     baseline = v8.getHeapStatistics().used_heap_size;
   }, ms);
   timer.unref();
-  return { timer };
+  return timer;
 }
 
 /**

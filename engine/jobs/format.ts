@@ -1,15 +1,6 @@
 /** `skydeck jobs queue` as SkyPilot prints it (sky/jobs/utils.py columns). */
-import { formatDuration as duration } from '../cluster/format';
+import { formatAgo as ago, formatDuration as duration } from '../cluster/format';
 import type { QueueRow } from './api';
-
-function ago(epochMs: number, now: number): string {
-  const s = Math.max(0, Math.floor((now - epochMs) / 1000));
-  if (s < 5) return 'just now';
-  if (s < 60) return `${s} secs ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min${s >= 120 ? 's' : ''} ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} hr${s >= 7200 ? 's' : ''} ago`;
-  return `${Math.floor(s / 86400)} day${s >= 172800 ? 's' : ''} ago`;
-}
 
 export const QUEUE_HEADERS = ['ID', 'TASK', 'NAME', 'RESOURCES', 'SUBMITTED', 'TOT. DURATION', 'JOB DURATION', '#RECOVERIES', 'STATUS'];
 
