@@ -1,11 +1,13 @@
-// Finds test files of the requested layers (default: all) and runs them with Node's
-// test runner through tsx. Node 20's --test takes no globs, so we list files here.
+// Finds test files of the requested layers (default: all) and runs them with Node's test runner
+// in the order listed here. `node --test FILES` sorts its files, so the files go through the
+// runner's API instead (scripts/test-files.mjs, started with tsx so each test file inherits it).
+// Usage: node scripts/run-tests.mjs [unit|integration|e2e ...] [--test-name-pattern=RE]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 const layers = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const extra = process.argv.slice(2).filter((a) => a.startsWith('-'));
+const options = process.argv.slice(2).filter((a) => a.startsWith('-'));
 const roots = (layers.length ? layers : ['unit', 'integration', 'e2e']).map((l) => path.join('test', l));
 
 function walk(dir, out) {
@@ -18,24 +20,30 @@ function walk(dir, out) {
   return out;
 }
 
-// The runner starts files in this order, `concurrency` at a time. Real VS Code in headless
-// Chromium goes last, beside the short unit files only: started first, it shared two cores
-// with the heaviest integration files (50-job soak, netns hosts, moto) and once ran 10x slow.
+// The tests read real SkyPilot tasks and catalogs from the reference material beside the repo.
+const shared = process.env.SKYDECK_SHARED_DIR ?? path.resolve('..', 'shared');
+const missing = ['corpus', 'reference-catalogs'].map((d) => path.join(shared, d)).filter((d) => !fs.existsSync(d));
+if (missing.length) {
+  console.error(`The tests need the reference material (../shared beside the repo): ${missing.join(' and ')} not found. Put it there or set SKYDECK_SHARED_DIR to its folder.`);
+  process.exit(1);
+}
+
+// Files start in this order, `concurrency` at a time. Real VS Code in headless Chromium goes
+// last, beside the short unit files only: beside the heaviest integration files (50-job soak,
+// netns hosts, moto) on two cores it once ran 10x slow.
 const isE2e = (f) => f.split(path.sep).includes('e2e');
 const files = roots.flatMap((r) => walk(r, [])).sort((a, b) => Number(isE2e(a)) - Number(isE2e(b)) || a.localeCompare(b));
 if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);
   process.exit(1);
 }
-const concurrency = process.env.SKYDECK_TEST_CONCURRENCY ?? '4';
-// Safety nets against a run that never ends (CI would wait out its 90 minutes): a test file
-// exits when its tests are done even if something it started still holds the event loop
-// (--test-force-exit), a test fails after 10 minutes, and the whole run is stopped after 40.
+// A whole run that never ends would make CI wait out its 90 minutes: stop it after 40.
 const runMinutes = Number(process.env.SKYDECK_TEST_RUN_MINUTES ?? 40);
-const r = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-force-exit', '--test-timeout=600000', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...extra, ...files],
-  { stdio: 'inherit', env: { ...process.env, SKYDECK_TEST: '1' }, timeout: runMinutes * 60_000, killSignal: 'SIGKILL' },
-);
+const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/test-files.mjs', ...options, ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, SKYDECK_TEST: '1' },
+  timeout: runMinutes * 60_000,
+  killSignal: 'SIGKILL',
+});
 if (r.error?.code === 'ETIMEDOUT') console.error(`\nThe test run took over ${runMinutes} minutes and was stopped (SKYDECK_TEST_RUN_MINUTES).`);
 process.exit(r.status ?? 1);
