@@ -41,9 +41,16 @@ echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $URI trixie
 APTO=(-o "Dir::Etc::sourcelist=$M/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$M/lists" -o APT::Get::List-Cleanup=0)
 if ! ls "$M"/python3-moto_*_all.deb >/dev/null 2>&1; then
   apt-get "${APTO[@]}" update >/dev/null
-  (cd "$M" && apt-get "${APTO[@]}" download python3-moto 2>&1 | grep -v 'unsandboxed' || true)
+  # apt's note about downloading as root ("unsandboxed") is noise here; a failed download is
+  # caught by the check below.
+  (
+    cd "$M"
+    apt-get "${APTO[@]}" download python3-moto 2>&1 | grep -v 'unsandboxed' || true
+  )
 fi
-deb=$(ls "$M"/python3-moto_*_all.deb | head -1)
+debs=("$M"/python3-moto_*_all.deb)
+deb=${debs[0]}
+[ -f "$deb" ] || { echo "moto: python3-moto could not be downloaded from Debian trixie" >&2; exit 1; }
 rm -rf "$M/root"
 dpkg-deb -x "$deb" "$M/root"
 if moto_works; then

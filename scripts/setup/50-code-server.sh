@@ -24,7 +24,11 @@ fi
 
 # When this runs under `npm test`, the outer npm exports npm_config_* (user-agent naming Node 20,
 # which code-server's postinstall reads as "the Node version"); the nested installs must not inherit them.
-clean_npm() { env $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/-u \1/p') "$@"; }
+clean_npm() {
+  local unset_npm=()
+  mapfile -t unset_npm < <(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/-u\n\1/p')
+  env "${unset_npm[@]}" "$@"
+}
 
 # Node 24 (code-server's postinstall requires the Node major it was built for).
 if [ ! -x "$NODE24/bin/node" ] || [ "$("$NODE24/bin/node" --version)" != "v$NODE_VERSION" ]; then

@@ -15,6 +15,7 @@ AGENT="$A/agent.sh"
 JOBS="$A/jobs"
 ACTIVE="$A/active"
 [ -d "$ACTIVE" ] || mkdir -p "$JOBS" "$ACTIVE" "$A/tmp" 2>/dev/null
+# shellcheck source=/dev/null # written by the engine when it installs the agent
 [ -f "$A/config" ] && . "$A/config"
 TICK_MS="${SKYDECK_AGENT_TICK_MS:-${CFG_TICK_MS:-20000}}"
 MINUTE_MS="${SKYDECK_AGENT_MINUTE_MS:-${CFG_MINUTE_MS:-60000}}"
@@ -53,6 +54,7 @@ proc_start() {
   local s
   read -r s <"/proc/$1/stat" 2>/dev/null || return 1
   s="${s##*) }"
+  # shellcheck disable=SC2206 # the stat fields after the command name split on spaces
   local -a f=($s)
   [ "${f[0]}" = Z ] && return 1
   PROC_START="${f[19]}"
@@ -76,6 +78,7 @@ group_alive() {
   for f in /proc/[0-9]*/stat; do
     read -r s <"$f" 2>/dev/null || continue
     s="${s##*) }"
+    # shellcheck disable=SC2206 # the stat fields after the command name split on spaces
     local -a a=($s)
     [ "${a[2]}" = "$1" ] && [ "${a[0]}" != Z ] && return 0
   done
@@ -306,6 +309,7 @@ cmd_autostop() {
 
 cmd_idle() {
   local minutes=-1 down=0 set_ms=- last active=0 fired=- f
+  # shellcheck disable=SC2034 # set_ms only keeps read from folding it into down
   [ -f "$A/autostop" ] && read -r minutes down set_ms <"$A/autostop"
   for f in "$ACTIVE"/*; do [ -e "$f" ] && active=$((active + 1)); done
   now
@@ -488,6 +492,7 @@ cmd_cancel() {
 kill_job() {
   local id="$1" J="$JOBS/$1" r
   (
+    # shellcheck source=/dev/null # the job spec, written by the engine
     . "$J.spec"
     for ((r = 0; r < ${#JOB_NODE_IPS[@]}; r++)); do
       load_launcher "$r"
@@ -517,6 +522,7 @@ cmd_driver() {
   local J="$JOBS/$id"
   local JOB_NAME="" JOB_USER="" JOB_SETUP="" JOB_RUN="" JOB_WORKDIR="" JOB_CLUSTER_INFO="{}" JOB_GPUS=0
   local -a JOB_NODE_IPS=() JOB_ENV=()
+  # shellcheck source=/dev/null # the job spec, written by the engine
   . "$J.spec"
   if [ "${#JOB_NODE_IPS[@]}" -gt 1 ]; then mkdir -p "$J/tasks"; else mkdir -p "$J"; fi
   read_meta "$id"
@@ -567,8 +573,10 @@ start_phase() {
         printf 'export SKYPILOT_NODE_RANK=%q SKYPILOT_NODE_IPS=%q SKYPILOT_NUM_GPUS_PER_NODE=%q SKYPILOT_INTERNAL_JOB_ID=%q\n' "$r" "$ips" "$JOB_GPUS" "$id"
       fi
       if [ -n "$JOB_WORKDIR" ]; then
+        # shellcheck disable=SC2016 # this prints shell for the rank to run: $HOME expands there
         printf 'cd %q 2>/dev/null || cd "$HOME/"%q 2>/dev/null || cd "$HOME"\n' "$JOB_WORKDIR" "$JOB_WORKDIR"
       else
+        # shellcheck disable=SC2016 # as above
         echo 'cd "$HOME"'
       fi
       if [ "$phase" = setup ]; then printf '%s\n' "$JOB_SETUP"; else printf '%s\n' "$JOB_RUN"; fi
@@ -584,7 +592,7 @@ start_phase() {
       { "${run_cmd[@]}" <"$payload"; echo $? >"$J/$phase-$r.exit"; } >>"$J/run.log" 2>&1 9<&- &
     else
       local label="worker$r"
-      [ "$r" = 0 ] && label=head
+      [ "$r" = 0 ] && label="head"
       local prefix="($label, rank=$r, ip=${JOB_NODE_IPS[r]}) "
       { "${run_cmd[@]}" <"$payload" 2>&1; echo $? >"$J/$phase-$r.exit"; } 9<&- |
         tee -a "$J/tasks/$r-$label.log" | prefix_lines "$prefix" >>"$J/run.log" &
@@ -610,6 +618,7 @@ load_launcher() {
   L=()
   eval "L=(\"\${JOB_LAUNCHER_$1[@]}\")"
   [ "${#L[@]}" -gt 0 ] || L=(bash -c)
+  # shellcheck disable=SC2088 # matches a literal ~/ prefix to expand it
   for i in "${!L[@]}"; do [[ "${L[i]}" == "~/"* ]] && L[i]="$HOME/${L[i]#\~/}"; done
 }
 

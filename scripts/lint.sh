@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `npm run lint`: eslint (with the import rules), the type check, and shellcheck over every
+# shell script the project runs (setup, CI, the on-node agent).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npx eslint .
+npx tsc --noEmit -p .
+if command -v shellcheck >/dev/null; then
+  git ls-files '*.sh' .ci/run | xargs shellcheck
+else
+  echo "lint: shellcheck is not installed (scripts/setup/05-shellcheck.sh installs it)" >&2
+  exit 1
+fi
