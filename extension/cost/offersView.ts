@@ -6,7 +6,7 @@
  */
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { planTask, type PlanCandidate } from '../engine/index';
+import { planTask, type PlanRowJson } from '../engine/index';
 import { pinInfraEdit } from './pinInfra';
 
 export interface OfferRow {
@@ -32,7 +32,7 @@ export interface ShowOffersArgs {
 }
 
 /** Merges on-demand and spot plan candidates into one row per (cloud, region, instance). */
-export function offersFromPlan(candidates: PlanCandidate[]): OfferRow[] {
+export function offersFromPlan(candidates: PlanRowJson[]): OfferRow[] {
   const rows = new Map<string, OfferRow>();
   for (const c of candidates) {
     const [gpu, gpuCount] = c.accelerators ? (Object.entries(c.accelerators)[0] ?? [undefined, 0]) : [undefined, 0];

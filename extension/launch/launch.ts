@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClusterRecord, LaunchResult } from '../../engine/cluster/types';
 import type { Task, TaskFile } from '../../engine/task/types';
-import { clusterEngine, engineBundle, listClusters, planTask, type PlanCandidate } from '../engine/index';
+import { clusterEngine, engineBundle, listClusters, planTask, type PlanRowJson } from '../engine/index';
 import { runCli } from '../engine/cli';
 import { registerRun, logUris } from '../logs/sources';
 import type { LogDocuments } from '../logs/logDocuments';
@@ -79,16 +79,16 @@ export async function pickCluster(file: string, title: string): Promise<{ name: 
   });
 }
 
-function candidateLabel(c: PlanCandidate): string {
+function candidateLabel(c: PlanRowJson): string {
   const acc = c.accelerators ? Object.entries(c.accelerators).map(([n, k]) => `${n}:${k}`).join(',') : '';
   return `${c.infra}${c.instanceType && c.instanceType !== c.cloud ? ` · ${c.instanceType}` : ''}${acc ? ` (${acc})` : ''}${c.spot ? ' · spot' : ''} · ${c.nodes}x · ${money(c.costPerHour)}/h`;
 }
 
 /** Shows the plan and asks which candidate to launch. Undefined when dismissed; null = use the engine's choice. */
-async function confirmPlan(file: string, clusterName: string, extraArgs: string[]): Promise<PlanCandidate | null | undefined> {
+async function confirmPlan(file: string, clusterName: string, extraArgs: string[]): Promise<PlanRowJson | null | undefined> {
   const plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'SkyDeck: planning…' }, () => planTask(file, extraArgs));
   const chosen = plan.chosen[0];
-  type Item = vscode.QuickPickItem & { candidate?: PlanCandidate; cancel?: boolean };
+  type Item = vscode.QuickPickItem & { candidate?: PlanRowJson; cancel?: boolean };
   const others = plan.candidates.filter((c) => c !== chosen && c.infra !== chosen?.infra).slice(0, 5);
   const items: Item[] = [
     ...(chosen ? [{ label: `$(rocket) Launch ${clusterName}`, description: `cheapest: ${candidateLabel(chosen)}`, candidate: chosen }] : []),
@@ -106,7 +106,7 @@ async function loadTask(file: string): Promise<TaskFile> {
   return (await engineBundle()).loadTaskFile(file);
 }
 
-function pinInfra(taskFile: TaskFile, candidate: PlanCandidate): void {
+function pinInfra(taskFile: TaskFile, candidate: PlanRowJson): void {
   const [cloud, region, zone] = candidate.infra.split('/');
   const infra = { cloud, region, zone };
   for (const t of taskFile.tasks as Task[]) {
@@ -120,7 +120,7 @@ export async function launchFlow(arg: unknown, logs: LogDocuments, log: vscode.L
   const file = uri.fsPath;
   const picked = await pickCluster(file, `Launch ${path.basename(file)}: choose a cluster`);
   if (!picked) return undefined;
-  let candidate: PlanCandidate | null | undefined = null;
+  let candidate: PlanRowJson | null | undefined = null;
   if (!picked.existing) {
     candidate = await confirmPlan(file, picked.name, []);
     if (candidate === undefined) return undefined;

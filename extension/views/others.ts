@@ -1,29 +1,36 @@
 /** Managed Jobs, Services, GPUs and Infra views (data through the CLI's JSON contract). */
 import * as vscode from 'vscode';
-import { checkInfra, listManagedJobs, listServices, showGpus, type GpuOffer, type ManagedJobRow, type ServiceRow, type ShowGpusJson } from '../engine/index';
+import { checkInfra, listManagedJobs, listServices, showGpus, type GpuOfferJson, type ManagedJobJson, type ReplicaJson, type ServiceJson, type ShowGpusJson } from '../engine/index';
 import { duration, MessageNode, money, statusIcon, type TreeNode } from './treeNode';
 
 export class ManagedJobNode implements TreeNode {
   readonly id: string;
-  constructor(readonly job: ManagedJobRow) {
+  constructor(readonly job: ManagedJobJson) {
     this.id = `managed-job/${job.id}`;
   }
   getTreeItem(): vscode.TreeItem {
     const j = this.job;
     const item = new vscode.TreeItem(`#${j.id}${j.name ? ` ${j.name}` : ''}`, vscode.TreeItemCollapsibleState.None);
-    const secs = j.durationSeconds ?? (j.startedAt ? ((j.endedAt ?? Date.now()) - j.startedAt) / 1000 : undefined);
-    item.description = [j.status, `${j.recoveries ?? 0} recoveries`, secs !== undefined ? duration(secs) : undefined, j.infra].filter(Boolean).join(' · ');
+    // SkyPilot's JOB DURATION: time spent running, over every run; nothing before the first run.
+    const ran = j.jobDurationSeconds > 0 ? duration(j.jobDurationSeconds) : undefined;
+    item.description = [j.status, `${j.recoveries} recoveries`, ran, j.infra].filter(Boolean).join(' · ');
     item.iconPath = statusIcon(j.status);
     item.contextValue = `skydeck.managedJob.${j.status.toLowerCase()}`;
     item.command = { command: 'skydeck.jobs.logs', title: 'Open Log', arguments: [this] };
-    item.tooltip = `Managed job ${j.id}: ${j.status}${j.cluster ? ` on ${j.cluster}` : ''}${j.failureReason ? `\n${j.failureReason}` : ''}`;
+    item.tooltip = [
+      `Managed job ${j.id}: ${j.status}${j.cluster ? ` on ${j.cluster}` : ''}`,
+      `running ${duration(j.jobDurationSeconds)} of ${duration(j.totalDurationSeconds)} since submission`,
+      j.failureReason,
+    ]
+      .filter(Boolean)
+      .join('\n');
     return item;
   }
 }
 
 export class ServiceNode implements TreeNode {
   readonly id: string;
-  constructor(readonly service: ServiceRow) {
+  constructor(readonly service: ServiceJson) {
     this.id = `service/${service.name}`;
   }
   getTreeItem(): vscode.TreeItem {
@@ -46,7 +53,7 @@ export class ReplicaNode implements TreeNode {
   readonly id: string;
   constructor(
     readonly serviceName: string,
-    readonly replica: ServiceRow['replicas'][number],
+    readonly replica: ReplicaJson,
   ) {
     this.id = `service/${serviceName}/replica/${replica.id}`;
   }
@@ -87,9 +94,9 @@ export class GpuNode implements TreeNode {
 }
 
 /** The cheapest offer (per GPU-hour) in each cloud/region, cheapest first. */
-export function cheapestPerRegion(offers: GpuOffer[]): GpuOffer[] {
-  const perGpu = (o: GpuOffer): number => (o.price ?? Infinity) / Math.max(1, o.count);
-  const best = new Map<string, GpuOffer>();
+export function cheapestPerRegion(offers: GpuOfferJson[]): GpuOfferJson[] {
+  const perGpu = (o: GpuOfferJson): number => (o.price ?? Infinity) / Math.max(1, o.count);
+  const best = new Map<string, GpuOfferJson>();
   for (const o of offers) {
     const key = `${o.cloud}/${o.region ?? ''}`;
     const cur = best.get(key);
@@ -102,7 +109,7 @@ export class GpuOfferNode implements TreeNode {
   readonly id: string;
   constructor(
     accelerator: string,
-    readonly offer: GpuOffer,
+    readonly offer: GpuOfferJson,
   ) {
     this.id = `gpu/${accelerator}/${offer.cloud}/${offer.region ?? '-'}`;
   }
@@ -110,13 +117,14 @@ export class GpuOfferNode implements TreeNode {
     const o = this.offer;
     const item = new vscode.TreeItem(o.region ? `${o.cloud}/${o.region}` : o.cloud, vscode.TreeItemCollapsibleState.None);
     item.description = [
-      o.price !== undefined ? `${money(o.price / Math.max(1, o.count))}/GPU-h` : undefined,
-      o.spotPrice !== undefined ? `spot ${money(o.spotPrice / Math.max(1, o.count))}` : undefined,
+      o.price !== null ? `${money(o.price / Math.max(1, o.count))}/GPU-h` : undefined,
+      // An empty catalog cell means unknown, never free.
+      `spot ${o.spotPrice !== null ? money(o.spotPrice / Math.max(1, o.count)) : '—'}`,
       `${o.instanceType ?? ''} x${o.count}`,
     ]
       .filter(Boolean)
       .join(' · ');
-    item.tooltip = `${o.instanceType ?? ''}: ${o.count} GPU, ${o.vcpus ?? '?'} vCPUs, ${o.memoryGb ?? '?'} GB\non-demand ${money(o.price)}/h, spot ${money(o.spotPrice)}/h`;
+    item.tooltip = `${o.instanceType ?? ''}: ${o.count} GPU, ${o.vcpus ?? '?'} vCPUs, ${o.memoryGb ?? '?'} GB\non-demand ${money(o.price ?? undefined)}/h, spot ${money(o.spotPrice ?? undefined)}/h`;
     item.iconPath = new vscode.ThemeIcon('cloud');
     item.contextValue = 'skydeck.gpuOffer';
     return item;
@@ -171,5 +179,5 @@ export async function gpuRoots(): Promise<TreeNode[]> {
 }
 
 export async function infraRoots(): Promise<TreeNode[]> {
-  return (await checkInfra()).map((r) => new InfraNode(r.name, r.enabled, r.reason));
+  return (await checkInfra()).map((r) => new InfraNode(r.infra, r.enabled, r.reason));
 }

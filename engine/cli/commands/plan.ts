@@ -14,6 +14,7 @@ import { detectInfra, enabledInfra } from '../../optimizer/enabledInfra';
 import { optimizeDetailed, cloudLabel } from '../../optimizer/index';
 import { formatPlan, renderTable } from '../../optimizer/planTable';
 import type { Candidate } from '../../optimizer/types';
+import type { PlanJson, PlanRowJson, ShowGpusJson } from '../../contract/cliJson';
 
 export interface DryRunOptions {
   json?: boolean;
@@ -22,8 +23,8 @@ export interface DryRunOptions {
   overrides?: Record<string, string | boolean | string[] | undefined>;
 }
 
-/** The `launch --dryrun --json` shape (design.md): exactly these fields, in this order. */
-export function candidateJson(c: Candidate): Record<string, unknown> {
+/** The `launch --dryrun --json` row (engine/contract/cliJson.ts): exactly these fields, in this order. */
+export function candidateJson(c: Candidate): PlanRowJson {
   return {
     infra: c.infra,
     cloud: c.cloud,
@@ -95,7 +96,7 @@ export async function runDryRun(taskPath: string, options: DryRunOptions): Promi
     return { name: task.name, plan: optimizeDetailed(task, { enabledInfra: enabled, allInfra: options.allInfra }) };
   });
   if (options.json) {
-    const out = {
+    const out: PlanJson = {
       chosen: planned.map((p) => candidateJson(p.plan.chosen)),
       candidates: planned.flatMap((p) => p.plan.candidates.map(candidateJson)),
     };
@@ -172,7 +173,7 @@ export async function showGpus(accelerator: string | undefined, options: ShowGpu
   const nameRe = name ? new RegExp(escape(name), 'i') : undefined;
   const available = (pods.length ? await liveGpuAvailability(pods) : []).filter((a) => !nameRe || nameRe.test(a.accelerator));
   if (options.json) {
-    const json = {
+    const json: ShowGpusJson & { nodes: typeof available } = {
       accelerators: counts,
       offers,
       available: summarizeAvailability(available),

@@ -1,0 +1,126 @@
+/**
+ * A `vscode` stand-in for unit tests of extension logic (tree nodes, settings, pickers) that
+ * need no editor: the few classes and namespaces they touch, with the real API's shapes.
+ * Anything not modelled throws when used, so a test never passes on a silent no-op.
+ * Load it with `import '../../helpers/vscode'` before importing extension modules.
+ */
+import { EventEmitter as NodeEventEmitter } from 'node:events';
+
+export enum TreeItemCollapsibleState {
+  None = 0,
+  Collapsed = 1,
+  Expanded = 2,
+}
+
+export class ThemeColor {
+  constructor(readonly id: string) {}
+}
+
+export class ThemeIcon {
+  static readonly File = new ThemeIcon('file');
+  static readonly Folder = new ThemeIcon('folder');
+  constructor(
+    readonly id: string,
+    readonly color?: ThemeColor,
+  ) {}
+}
+
+export class MarkdownString {
+  value: string;
+  isTrusted?: boolean;
+  supportThemeIcons?: boolean;
+  constructor(value = '', supportThemeIcons = false) {
+    this.value = value;
+    this.supportThemeIcons = supportThemeIcons;
+  }
+  appendMarkdown(text: string): this {
+    this.value += text;
+    return this;
+  }
+  appendText(text: string): this {
+    this.value += text.replace(/[\\`*_{}[\]()#+\-.!]/g, '\\$&');
+    return this;
+  }
+}
+
+export class Uri {
+  private constructor(
+    readonly scheme: string,
+    readonly path: string,
+    readonly query = '',
+  ) {}
+  static file(p: string): Uri {
+    return new Uri('file', p);
+  }
+  static parse(text: string): Uri {
+    const u = new URL(text);
+    return new Uri(u.protocol.replace(/:$/, ''), decodeURIComponent(u.pathname), u.search.replace(/^\?/, ''));
+  }
+  get fsPath(): string {
+    return this.path;
+  }
+  toString(): string {
+    return `${this.scheme}://${this.path}${this.query ? `?${this.query}` : ''}`;
+  }
+}
+
+export class TreeItem {
+  description?: string | boolean;
+  tooltip?: string | MarkdownString;
+  iconPath?: ThemeIcon | Uri;
+  contextValue?: string;
+  command?: { command: string; title: string; arguments?: unknown[] };
+  id?: string;
+  resourceUri?: Uri;
+  constructor(
+    readonly label: string | { label: string },
+    public collapsibleState: TreeItemCollapsibleState = TreeItemCollapsibleState.None,
+  ) {}
+}
+
+export class Disposable {
+  constructor(private readonly onDispose: () => void) {}
+  static from(...items: { dispose(): unknown }[]): Disposable {
+    return new Disposable(() => items.forEach((i) => i.dispose()));
+  }
+  dispose(): void {
+    this.onDispose();
+  }
+}
+
+/** vscode.EventEmitter: `event` subscribes, `fire` delivers synchronously. */
+export class EventEmitter<T> {
+  private readonly emitter = new NodeEventEmitter();
+  readonly event = (listener: (e: T) => unknown): Disposable => {
+    this.emitter.on('e', listener);
+    return new Disposable(() => this.emitter.off('e', listener));
+  };
+  fire(data: T): void {
+    this.emitter.emit('e', data);
+  }
+  dispose(): void {
+    this.emitter.removeAllListeners();
+  }
+}
+
+/** Settings a test sets; everything else reads its declared default. */
+export const settingsStore = new Map<string, unknown>();
+
+export const workspace = {
+  getConfiguration(section?: string) {
+    const key = (k: string) => (section ? `${section}.${k}` : k);
+    return {
+      get<T>(k: string, fallback?: T): T | undefined {
+        return settingsStore.has(key(k)) ? (settingsStore.get(key(k)) as T) : fallback;
+      },
+      has: (k: string) => settingsStore.has(key(k)),
+    };
+  },
+};
+
+function notModelled(name: string): never {
+  throw new Error(`vscode.${name} is not modelled by the test stand-in (test/helpers/vscode/stub.ts)`);
+}
+
+export const window = new Proxy({}, { get: (_t, p) => () => notModelled(`window.${String(p)}`) });
+export const commands = new Proxy({}, { get: (_t, p) => () => notModelled(`commands.${String(p)}`) });
