@@ -203,8 +203,10 @@ test('blocklist: re-planning avoids blocked zones, regions and clouds', () => {
   assert.ok(third.candidates.every((c) => c.region !== first.region || c.cloud !== 'gcp'));
   const noGcp = optimize(t, { ...ALL, blocked: ['gcp'] });
   assert.ok(noGcp.candidates.every((c) => c.cloud !== 'gcp'));
-  assert.equal(noGcp.chosen.cloud, 'azure');
-  assert.throws(() => optimize(t, { ...ALL, blocked: ['gcp', 'azure'] }), (e: unknown) => e instanceof ResourcesUnavailableError && /blocked/.test(e.message));
+  // Next: AWS p4d.24xlarge at SkyPilot's $21.95764/h (us-east-2) beats Azure's ND96asr_v4 at $27.197/h.
+  assert.deepEqual([noGcp.chosen.cloud, noGcp.chosen.instanceType, noGcp.chosen.region, noGcp.chosen.pricePerHour], ['aws', 'p4d.24xlarge', 'us-east-2', 21.95764]);
+  assert.equal(optimize(t, { ...ALL, blocked: ['gcp', 'aws'] }).chosen.cloud, 'azure');
+  assert.throws(() => optimize(t, { ...ALL, blocked: ['gcp', 'azure', 'aws'] }), (e: unknown) => e instanceof ResourcesUnavailableError && /blocked/.test(e.message));
   // An on-demand region candidate (Azure has no zones; use a zoned request on GCP spot instead) keeps its other zones.
   const od = optimize(task({ cpus: { value: 8, orMore: true }, infra: { cloud: 'gcp' } }), ALL).chosen;
   assert.ok(od.zones && od.zones.length >= 1);
