@@ -1,13 +1,14 @@
 /**
- * The VM image SkyPilot boots, per cloud (sky/clouds/{aws,gcp,azure}.py): with no `image_id`
- * (or a `docker:` one, which runs inside the default VM image) a GPU or accelerator
- * instance gets SkyPilot's GPU image and any other its CPU image, as a `skypilot:<tag>`;
+ * The VM image SkyPilot boots, per cloud (sky/clouds/{aws,gcp,azure}.py at the version of
+ * skypilot-behavior.md): with no `image_id` (or a `docker:` one, which runs inside the
+ * default VM image) a GPU or accelerator instance gets SkyPilot's GPU image (CUDA 13; CUDA 12
+ * for pre-Turing GPUs; Neuron on Trainium/Inferentia) and any other its CPU image, as a `skypilot:<tag>`;
  * tags resolve per region through the catalog's images.csv (engine/catalog/images.ts).
  * A tag with no image for the region is a ProvisionError before anything is created: AWS
  * images are regional, so the region is blocked and failover tries the next one, as
  * SkyPilot's ResourcesUnavailableError does; GCP and Azure images are global, so the cloud is.
  */
-import { imageIdForTag, imageTable } from '../catalog/images';
+import { imageIdForTag, imageTable, tagRegions } from '../catalog/images';
 import { instanceFacts } from '../catalog/instanceFacts';
 import { ProvisionError } from '../infra/provider';
 
@@ -38,28 +39,51 @@ function awsArchFromName(instanceType: string): 'arm64' | 'x86_64' {
   return /^[a-z]+\d+[a-z]*g/.test(instanceType.split('.')[0]) ? 'arm64' : 'x86_64';
 }
 
-/** SkyPilot's default image tag for an instance (no `image_id`). */
-export function defaultImageTag(cloud: VmCloud, input: ImageChoiceInput): string {
+/**
+ * Pre-Turing GPUs: SkyPilot's default GPU image has NVIDIA's open kernel module (driver 580,
+ * CUDA 13), which needs Turing or later; these keep its proprietary-driver CUDA 12 image
+ * (sky/clouds/utils/gpu_utils.py). K80 has an image of its own.
+ */
+const LEGACY_DRIVER_GPUS = new Set(['M60', 'P100', 'P4', 'V100']);
+
+/**
+ * SkyPilot's default image tag for an instance (no `image_id`), first; after it, for CUDA 13
+ * GPU tags, the CUDA 12 tag that stands in where the images.csv has no CUDA 13 images.
+ */
+export function defaultImageTags(cloud: VmCloud, input: ImageChoiceInput): string[] {
   if (cloud === 'aws') {
     const facts = instanceFacts('aws', input.instanceType);
     const acc = facts ? facts.acceleratorName : input.accelerators?.name;
     const arm = (facts?.arch ?? awsArchFromName(input.instanceType)) === 'arm64';
-    if (!acc) return arm ? 'skypilot:custom-cpu-ubuntu-arm64' : 'skypilot:custom-cpu-ubuntu';
-    if (acc === 'K80') return 'skypilot:k80-ubuntu-2004';
-    if (acc.startsWith('Trainium') || acc.startsWith('Inferentia')) return 'skypilot:neuron-ubuntu-2204';
-    return arm ? 'skypilot:custom-gpu-ubuntu-arm64' : 'skypilot:custom-gpu-ubuntu';
+    if (!acc) return [arm ? 'skypilot:custom-cpu-ubuntu-arm64' : 'skypilot:custom-cpu-ubuntu'];
+    if (acc === 'K80') return ['skypilot:k80-ubuntu-2004'];
+    if (acc.startsWith('Trainium') || acc.startsWith('Inferentia')) return ['skypilot:neuron-ubuntu-2204'];
+    const cuda12 = arm ? 'skypilot:custom-gpu-ubuntu-arm64' : 'skypilot:custom-gpu-ubuntu';
+    if (LEGACY_DRIVER_GPUS.has(acc)) return [cuda12];
+    return [arm ? 'skypilot:custom-gpu-ubuntu-arm64-cuda13' : 'skypilot:custom-gpu-ubuntu-cuda13', cuda12];
   }
   if (cloud === 'gcp') {
     const acc = input.accelerators?.name;
-    if (!acc) return 'skypilot:custom-cpu-ubuntu-2204';
-    return acc === 'K80' ? 'skypilot:k80-debian-10' : 'skypilot:custom-gpu-ubuntu-2204';
+    if (!acc) return ['skypilot:custom-cpu-ubuntu-2204'];
+    if (acc === 'K80') return ['skypilot:k80-debian-10'];
+    if (LEGACY_DRIVER_GPUS.has(acc)) return ['skypilot:custom-gpu-ubuntu-2204'];
+    return ['skypilot:custom-gpu-ubuntu-2204-cuda13', 'skypilot:custom-gpu-ubuntu-2204'];
   }
   const facts = instanceFacts('azure', input.instanceType);
   const acc = facts ? facts.acceleratorName : input.accelerators?.name;
-  if (acc === 'K80') return 'skypilot:k80-ubuntu-2004';
-  if (acc === 'A10') return 'skypilot:custom-gpu-ubuntu-v2-grid';
-  if (facts?.generation === 'V1') return 'skypilot:custom-gpu-ubuntu-v1';
-  return acc ? 'skypilot:custom-gpu-ubuntu-v2' : 'skypilot:custom-cpu-ubuntu-v2';
+  if (acc === 'K80') return ['skypilot:k80-ubuntu-2004'];
+  if (acc === 'A10') return ['skypilot:custom-gpu-ubuntu-v2-grid'];
+  if (facts?.generation === 'V1') return ['skypilot:custom-gpu-ubuntu-v1'];
+  return [acc ? 'skypilot:custom-gpu-ubuntu-v2' : 'skypilot:custom-cpu-ubuntu-v2'];
+}
+
+/**
+ * The default tag to look up: a CUDA 13 tag when the images.csv in use has it at all, else
+ * its CUDA 12 stand-in (SkyPilot's default GPU image before the CUDA 13 images; the bundled
+ * AWS file predates them). A tag the file has, but not for the region, stays missing there.
+ */
+function pickDefaultTag(cloud: VmCloud, tags: string[]): string {
+  return tags.find((t) => tagRegions(cloud, t)) ?? tags[0];
 }
 
 const LABEL: Record<VmCloud, string> = { aws: 'AWS', gcp: 'GCP', azure: 'Azure' };
@@ -68,7 +92,7 @@ const LABEL: Record<VmCloud, string> = { aws: 'AWS', gcp: 'GCP', azure: 'Azure' 
 export function chooseVmImage(cloud: VmCloud, input: ImageChoiceInput): VmImage {
   const requested = input.imageId && !input.imageId.startsWith('docker:') ? input.imageId : undefined;
   if (requested && !requested.startsWith('skypilot:')) return { imageId: requested };
-  const tag = requested ?? defaultImageTag(cloud, input);
+  const tag = requested ?? pickDefaultTag(cloud, defaultImageTags(cloud, input));
   let imageId = imageIdForTag(cloud, tag, input.region);
   if (!imageId) {
     const file = imageTable(cloud)?.file;

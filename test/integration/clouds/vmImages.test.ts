@@ -50,8 +50,9 @@ describe('GCP: the image in instances.insert', { timeout: 300_000 }, () => {
   beforeEach(() => gcp.reset());
 
   const cases: [string, Partial<LaunchRequest>, string][] = [
-    ['us-central1', { instanceType: 'n1-standard-8', accelerators: { name: 'T4', count: 1 } }, 'skypilot:custom-gpu-ubuntu-2204'],
-    ['europe-west4', { instanceType: 'g2-standard-4', accelerators: { name: 'L4', count: 1 } }, 'skypilot:custom-gpu-ubuntu-2204'],
+    ['us-central1', { instanceType: 'n1-standard-8', accelerators: { name: 'T4', count: 1 } }, 'skypilot:custom-gpu-ubuntu-2204-cuda13'],
+    ['europe-west4', { instanceType: 'g2-standard-4', accelerators: { name: 'L4', count: 1 } }, 'skypilot:custom-gpu-ubuntu-2204-cuda13'],
+    ['europe-west4', { instanceType: 'n1-standard-8', accelerators: { name: 'V100', count: 1 } }, 'skypilot:custom-gpu-ubuntu-2204'],
     ['us-central1', { instanceType: 'n2-standard-8' }, 'skypilot:custom-cpu-ubuntu-2204'],
     ['europe-west4', { instanceType: 'n2-standard-8' }, 'skypilot:custom-cpu-ubuntu-2204'],
   ];
@@ -141,6 +142,7 @@ describe('AWS: the AMI in RunInstances (moto)', { timeout: 300_000, skip: !motoI
   });
   beforeEach(async () => moto.reset());
 
+  // The bundled aws/images.csv has no CUDA 13 images yet: SkyPilot's CUDA 12 GPU image stands in.
   const cases: [string, string, string][] = [
     ['us-east-1', 'g5.xlarge', 'skypilot:custom-gpu-ubuntu'],
     ['eu-west-1', 'g5.xlarge', 'skypilot:custom-gpu-ubuntu'],

@@ -14,7 +14,7 @@ import { refreshHosted, HOSTED_FILES } from '../../../engine/catalog/hosted';
 import { imageIdForTag, imageTable, tagRegions } from '../../../engine/catalog/images';
 import { instanceFacts } from '../../../engine/catalog/instanceFacts';
 import { bundledCatalogDir } from '../../../engine/catalog/locations';
-import { chooseVmImage, defaultImageTag } from '../../../engine/provisioning/images';
+import { chooseVmImage, defaultImageTags } from '../../../engine/provisioning/images';
 import { isProvisionError } from '../../../engine/infra/provider';
 
 const BUNDLED = bundledCatalogDir()!;
@@ -49,21 +49,23 @@ function amiFromFile(tag: string, region: string): string {
   return line.split(',')[4];
 }
 
-test('AWS: GPU, CPU and Neuron instances get SkyPilot default tags, from the catalog row of the type', (t) => {
+test('AWS: GPU (CUDA 13, CUDA 12 before Turing), CPU and Neuron instances get SkyPilot default tags, from the catalog row of the type', (t) => {
   sources(t);
-  const tag = (instanceType: string) => defaultImageTag('aws', { region: 'us-east-1', instanceType });
-  assert.equal(tag('p4d.24xlarge'), 'skypilot:custom-gpu-ubuntu');
-  assert.equal(tag('g5.xlarge'), 'skypilot:custom-gpu-ubuntu');
-  assert.equal(tag('m6i.2xlarge'), 'skypilot:custom-cpu-ubuntu');
-  assert.equal(tag('inf2.xlarge'), 'skypilot:neuron-ubuntu-2204');
-  assert.equal(tag('trn1.32xlarge'), 'skypilot:neuron-ubuntu-2204');
+  const tags = (instanceType: string) => defaultImageTags('aws', { region: 'us-east-1', instanceType });
+  assert.deepEqual(tags('p4d.24xlarge'), ['skypilot:custom-gpu-ubuntu-cuda13', 'skypilot:custom-gpu-ubuntu']);
+  assert.deepEqual(tags('g5.xlarge'), ['skypilot:custom-gpu-ubuntu-cuda13', 'skypilot:custom-gpu-ubuntu']);
+  assert.deepEqual(tags('p3.2xlarge'), ['skypilot:custom-gpu-ubuntu'], 'V100 is pre-Turing: the proprietary-driver image');
+  assert.deepEqual(tags('m6i.2xlarge'), ['skypilot:custom-cpu-ubuntu']);
+  assert.deepEqual(tags('inf2.xlarge'), ['skypilot:neuron-ubuntu-2204']);
+  assert.deepEqual(tags('trn1.32xlarge'), ['skypilot:neuron-ubuntu-2204']);
   // Not in the snapshot: arm64 by its Graviton family name, GPU-less as the catalog cannot say otherwise.
-  assert.equal(tag('m7g.large'), 'skypilot:custom-cpu-ubuntu-arm64');
+  assert.deepEqual(tags('m7g.large'), ['skypilot:custom-cpu-ubuntu-arm64']);
   assert.deepEqual(instanceFacts('aws', 'p5.48xlarge'), { acceleratorName: 'H100', acceleratorCount: 8, arch: 'x86_64', generation: undefined });
 });
 
 test('AWS: tags resolve per region (AMIs are regional); a region without the image is a region-scoped error', (t) => {
   sources(t);
+  // The bundled aws/images.csv predates SkyPilot's CUDA 13 images: its CUDA 12 GPU image stands in.
   const east = chooseVmImage('aws', { region: 'us-east-1', instanceType: 'p4d.24xlarge' });
   const west = chooseVmImage('aws', { region: 'eu-west-1', instanceType: 'p4d.24xlarge' });
   assert.deepEqual(east, { imageId: amiFromFile('skypilot:custom-gpu-ubuntu', 'us-east-1'), tag: 'skypilot:custom-gpu-ubuntu' });
@@ -93,13 +95,17 @@ test('AWS: tags resolve per region (AMIs are regional); a region without the ima
   );
 });
 
-test('GCP: SkyPilot GPU image with accelerators (K80 its own), CPU image without; images are global', (t) => {
+test('GCP: SkyPilot GPU image with accelerators (CUDA 13; CUDA 12 before Turing; K80 its own), CPU image without; images are global', (t) => {
   sources(t);
   const gpu = chooseVmImage('gcp', { region: 'us-central1', instanceType: 'n1-standard-8', accelerators: { name: 'T4', count: 1 } });
-  assert.deepEqual(gpu, { imageId: 'projects/sky-dev-465/global/images/skypilot-gcp-gpu-ubuntu-241030', tag: 'skypilot:custom-gpu-ubuntu-2204' });
+  assert.deepEqual(gpu, { imageId: 'projects/sky-dev-465/global/images/skypilot-gcp-gpu-ubuntu-260603', tag: 'skypilot:custom-gpu-ubuntu-2204-cuda13' });
+  assert.deepEqual(chooseVmImage('gcp', { region: 'us-central1', instanceType: 'n1-standard-8', accelerators: { name: 'V100', count: 1 } }), {
+    imageId: 'projects/sky-dev-465/global/images/skypilot-gcp-gpu-ubuntu-241030',
+    tag: 'skypilot:custom-gpu-ubuntu-2204',
+  });
   assert.equal(chooseVmImage('gcp', { region: 'europe-west4', instanceType: 'n1-standard-8', accelerators: { name: 'T4', count: 1 } }).imageId, gpu.imageId);
   assert.equal(chooseVmImage('gcp', { region: 'us-east1', instanceType: 'n2-standard-8' }).imageId, 'projects/sky-dev-465/global/images/skypilot-gcp-cpu-ubuntu-241030');
-  assert.equal(defaultImageTag('gcp', { region: 'us-central1', instanceType: 'n1-standard-4', accelerators: { name: 'K80', count: 1 } }), 'skypilot:k80-debian-10');
+  assert.deepEqual(defaultImageTags('gcp', { region: 'us-central1', instanceType: 'n1-standard-4', accelerators: { name: 'K80', count: 1 } }), ['skypilot:k80-debian-10']);
   assert.equal(chooseVmImage('gcp', { region: 'us-central1', instanceType: 'n2-standard-8', imageId: 'projects/p/global/images/mine' }).imageId, 'projects/p/global/images/mine');
   assert.throws(
     () => chooseVmImage('gcp', { region: 'us-central1', instanceType: 'n2-standard-8', imageId: 'skypilot:no-such-tag' }),
@@ -133,7 +139,12 @@ test('images.csv source order: SKYDECK_CATALOG_DIR (when it has one), else the h
   assert.equal(imageTable('aws')?.file.origin, 'bundled');
   // The hosted refresh fetches images.csv beside vms.csv (SkyPilot's read_catalog does the same for both).
   assert.ok(['aws/images.csv', 'gcp/images.csv', 'azure/images.csv'].every((f) => HOSTED_FILES.includes(f)));
-  const hosted = 'Tag,Region,OS,OSVersion,ImageId,CreationDate,BaseImageId\nskypilot:custom-gpu-ubuntu,us-east-1,ubuntu,22.04,ami-00000000000000001,20261201,ami-0\n';
+  const hosted = [
+    'Tag,Region,OS,OSVersion,ImageId,CreationDate,BaseImageId',
+    'skypilot:custom-gpu-ubuntu,us-east-1,ubuntu,22.04,ami-00000000000000001,20261201,ami-0',
+    'skypilot:custom-gpu-ubuntu-cuda13,us-east-1,ubuntu,22.04,ami-00000000000000013,20261201,ami-0',
+    '',
+  ].join('\n');
   const hits: string[] = [];
   const server = http.createServer((req, res) => {
     hits.push(req.url ?? '');
@@ -157,6 +168,10 @@ test('images.csv source order: SKYDECK_CATALOG_DIR (when it has one), else the h
   assert.equal(imageTable('aws')?.file.origin, 'cache');
   assert.equal(imageIdForTag('aws', 'skypilot:custom-gpu-ubuntu', 'us-east-1'), 'ami-00000000000000001');
   assert.equal(imageIdForTag('aws', 'skypilot:custom-gpu-ubuntu', 'us-west-2'), undefined, 'the cached file is the one used, whole');
+  // A file with SkyPilot's CUDA 13 images: Turing and later boot them, V100 keeps CUDA 12.
+  assert.deepEqual(chooseVmImage('aws', { region: 'us-east-1', instanceType: 'p4d.24xlarge' }), { imageId: 'ami-00000000000000013', tag: 'skypilot:custom-gpu-ubuntu-cuda13' });
+  assert.equal(chooseVmImage('aws', { region: 'us-east-1', instanceType: 'p3.2xlarge' }).imageId, 'ami-00000000000000001');
+  assert.throws(() => chooseVmImage('aws', { region: 'us-west-2', instanceType: 'p4d.24xlarge' }), (e: unknown) => isProvisionError(e) && e.scope === 'region', 'CUDA 13 tag known, not for us-west-2: no stand-in');
   assert.equal(imageTable('gcp')?.file.origin, 'bundled', 'per file: GCP still from the snapshot');
   process.env.SKYDECK_CATALOG_DIR = BUNDLED;
   assert.equal(imageTable('aws')?.file.origin, 'env');
