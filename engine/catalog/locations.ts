@@ -30,3 +30,22 @@ export function cacheCatalogDir(): string {
   return path.join(skydeckHome(), 'catalogs', CATALOG_SCHEMA_VERSION);
 }
 
+
+/**
+ * `file` (e.g. 'aws/vms.csv') from the first source that has it: SKYDECK_CATALOG_DIR alone
+ * when set, else the cache, else the bundled snapshot. `fallThrough` lets a file missing
+ * from SKYDECK_CATALOG_DIR come from the cache or the snapshot instead.
+ */
+export function firstExisting(file: string, options: { fallThrough?: boolean } = {}): CatalogFile | undefined {
+  const envDir = process.env.SKYDECK_CATALOG_DIR;
+  if (envDir) {
+    const p = path.join(envDir, file);
+    if (fs.existsSync(p)) return { file, path: p, origin: 'env' };
+    if (!options.fallThrough) return undefined;
+  }
+  const cached = path.join(cacheCatalogDir(), file);
+  if (fs.existsSync(cached)) return { file, path: cached, origin: 'cache' };
+  const bundled = bundledCatalogDir();
+  if (bundled && fs.existsSync(path.join(bundled, file))) return { file, path: path.join(bundled, file), origin: 'bundled' };
+  return undefined;
+}

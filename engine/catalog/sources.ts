@@ -13,26 +13,13 @@ import { Catalog, CATALOG_CLOUDS, type CatalogCloud } from './catalog';
 import { scheduleHostedRefresh } from './hosted';
 import { indexCacheEnabled, readCachedTable, writeCachedTable } from './indexCache';
 import { parseVmsCsvFile } from './table';
-import { bundledCatalogDir, cacheCatalogDir, type CatalogFile } from './locations';
+import { firstExisting, type CatalogFile } from './locations';
 
 export type { CatalogFile, CatalogOrigin } from './locations';
 
-/** Where `file` (e.g. 'gcp/images.csv') comes from, by the same source order as vms.csv. */
+/** Where `file` (e.g. 'gcp/vms.csv') comes from: the first source that has it (see the header). */
 export function resolveCatalogFile(file: string): CatalogFile | undefined {
   return firstExisting(file);
-}
-
-function firstExisting(file: string): CatalogFile | undefined {
-  const envDir = process.env.SKYDECK_CATALOG_DIR;
-  if (envDir) {
-    const p = path.join(envDir, file);
-    return fs.existsSync(p) ? { file, path: p, origin: 'env' } : undefined;
-  }
-  const cached = path.join(cacheCatalogDir(), file);
-  if (fs.existsSync(cached)) return { file, path: cached, origin: 'cache' };
-  const bundled = bundledCatalogDir();
-  if (bundled && fs.existsSync(path.join(bundled, file))) return { file, path: path.join(bundled, file), origin: 'bundled' };
-  return undefined;
 }
 
 export function resolveCatalogFiles(): CatalogFile[] {

@@ -4,22 +4,33 @@
  *
  *   node --import tsx engine/catalog/snapshot/build.ts <reference-catalogs dir> [out dir]
  *
- * GCP and Azure rows are a subset of the given real catalogs (main regions; GPU offers,
- * their host VMs and the default CPU families), copied line for line, unchanged. AWS rows
- * come from ./awsListPrices.ts: values written from memory, never fetched or checked (see
- * there). common/accelerators.csv is copied as is. SOURCES.json beside the files says, per
- * file, where its rows come from and how they were made (catalogs/README.md in prose).
+ * vms.csv rows are a subset of the given real catalogs, copied line for line, unchanged:
+ * GPU and accelerator offers (with GCP's host VMs) and the default CPU families. GCP and
+ * Azure keep six main regions. AWS keeps every region of its GPU and accelerator rows
+ * (GPU families are sparse and regional: B300 is in one region, trn2.3xlarge in none of
+ * the six CPU regions, and spot prices differ most between regions, so fewer regions would
+ * plan GPUs differently from SkyPilot) and the six CPU regions for its CPU families.
+ * images.csv (SkyPilot's image tags per region) and common/accelerators.csv are copied as
+ * is. SOURCES.json beside the files says, per file, where its rows come from and how they
+ * were made (catalogs/README.md in prose).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gpuInfoLiteral, splitCsvLine, writeVmsCsv, type VmRow } from '../fetchers/writer';
-import { AWS_LIST_PRICES, AWS_SNAPSHOT_REGIONS } from './awsListPrices';
+import { splitCsvLine } from '../fetchers/writer';
 
 export const GCP_REGIONS = ['us-central1', 'us-east1', 'us-east4', 'us-west1', 'europe-west4', 'asia-east1'];
 export const AZURE_REGIONS = ['eastus', 'eastus2', 'westus2', 'westus3', 'southcentralus', 'westeurope'];
+/** Regions of the AWS CPU rows (every region is kept for GPU and accelerator rows). */
+export const AWS_CPU_REGIONS = ['us-east-1', 'us-east-2', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-northeast-1'];
 
 const GCP_TYPES = /^(a2-|a3-|a4-|g2-|n1-(standard|highmem|highcpu)-|n2-(standard|highmem|highcpu)-|n4-(standard|highmem|highcpu)-|e2-standard-)/;
 const AZURE_TYPES = /^Standard_(D\d+s_v5|E\d+s_v5|F\d+s_v2|D\d+as_v5)$/;
+// AWS GPU and accelerator families (the `.` keeps g6. from matching g6e./g6f.), and
+// SkyPilot's default CPU families.
+const AWS_ACCELERATOR_TYPES = /^(g4dn|g5|g6|g6e|gr6|p3|p3dn|p4d|p4de|p5|p5e|p5en|inf2|trn1|trn1n|trn2)\.|^p6-/;
+const AWS_CPU_TYPES = /^(m6i|c6i|r6i|m7i|c7i|r7i)\./;
+/** SkyPilot's image tags per region: copied whole (a few KB), so every region of a refreshed vms.csv finds its image. */
+const IMAGE_FILES = ['aws/images.csv', 'gcp/images.csv', 'azure/images.csv'];
 
 function filterLines(file: string, keep: (row: Record<string, string>) => boolean): string {
   const lines = fs.readFileSync(file, 'utf8').split('\n');
@@ -47,23 +58,11 @@ export function buildSnapshot(referenceDir: string, outDir: string): Record<stri
     filterLines(path.join(referenceDir, 'gcp', 'vms.csv'), (r) => GCP_REGIONS.includes(r.Region) && (r.InstanceType === '' ? r.AcceleratorName !== '' : GCP_TYPES.test(r.InstanceType))),
   );
   write('azure/vms.csv', filterLines(path.join(referenceDir, 'azure', 'vms.csv'), (r) => AZURE_REGIONS.includes(r.Region) && (r.AcceleratorName !== '' || AZURE_TYPES.test(r.InstanceType))));
-  const aws: VmRow[] = [];
-  for (const region of AWS_SNAPSHOT_REGIONS) {
-    for (const p of AWS_LIST_PRICES) {
-      aws.push({
-        instanceType: p.type,
-        acceleratorName: p.gpu?.[0],
-        acceleratorCount: p.gpu?.[1],
-        vcpus: p.vcpus,
-        memoryGb: p.memoryGb,
-        gpuInfo: p.gpu ? gpuInfoLiteral(p.gpu[0], 'NVIDIA', p.gpu[1], p.gpu[2]) : undefined,
-        price: p.usEast1,
-        region,
-        arch: 'x86_64',
-      });
-    }
-  }
-  write('aws/vms.csv', writeVmsCsv('aws', aws));
+  write(
+    'aws/vms.csv',
+    filterLines(path.join(referenceDir, 'aws', 'vms.csv'), (r) => AWS_ACCELERATOR_TYPES.test(r.InstanceType) || (AWS_CPU_TYPES.test(r.InstanceType) && AWS_CPU_REGIONS.includes(r.Region))),
+  );
+  for (const f of IMAGE_FILES) write(f, fs.readFileSync(path.join(referenceDir, f), 'utf8'));
   write('common/accelerators.csv', fs.readFileSync(path.join(referenceDir, 'common', 'accelerators.csv'), 'utf8'));
   const files = Object.fromEntries(
     Object.entries(SNAPSHOT_SOURCES).map(([rel, meta]) => {
@@ -92,12 +91,33 @@ export const SNAPSHOT_SOURCES: Record<string, { method: string; realData: boolea
     notes: `Rows copied line for line, unchanged: regions ${AZURE_REGIONS.join(', ')}; every GPU size and the default CPU families.`,
   },
   'aws/vms.csv': {
-    method: 'written-from-memory-unverified',
-    realData: false,
+    method: 'subset-of-real-data',
+    realData: true,
     dataDate: null,
-    source: 'none: engine/catalog/snapshot/awsListPrices.ts, written by the session that built this snapshot without network access, from memory of AWS EC2 on-demand Linux list prices and instance specifications',
-    notes:
-      'Not fetched, not checked against AWS: any price or shape may be wrong. Same price used for us-east-1 and us-west-2; spot prices and zones empty (unknown). Replace with `skydeck catalog refresh --cloud aws` (AWS public offer files) or the hosted SkyPilot catalog.',
+    source:
+      "catalogs/v8/aws/vms.csv of skypilot-org/skypilot-catalog (SkyPilot's official AWS catalog) at commit 00148f2af3672e2229b4f7bf8157d5a3f36e3c35, read 2026-12-06 (the commit's own date was not recorded), through the subset in the shared reference catalogs",
+    notes: `Rows copied line for line, unchanged: every GPU and accelerator family (g4dn, g5, g6, g6e, gr6, p3, p3dn, p4d, p4de, p5, p5e, p5en, p6-, inf2, trn1, trn1n, trn2) in every region the reference has; the default CPU families (m6i, c6i, r6i, m7i, c7i, r7i) in ${AWS_CPU_REGIONS.join(', ')}. Zones and spot prices as SkyPilot has them.`,
+  },
+  'aws/images.csv': {
+    method: 'upstream-unchanged',
+    realData: true,
+    dataDate: null,
+    source: 'catalogs/v8/aws/images.csv of skypilot-org/skypilot-catalog at commit 0e45ae8fc38f4ae3995ba26cac943f124a2b72dd, read 2026-12-06',
+    notes: "Copied whole: SkyPilot's image tags (skypilot:custom-cpu-ubuntu, skypilot:custom-gpu-ubuntu, ...) and their AMI per region.",
+  },
+  'gcp/images.csv': {
+    method: 'upstream-unchanged',
+    realData: true,
+    dataDate: null,
+    source: 'catalogs/v8/gcp/images.csv of skypilot-org/skypilot-catalog at commit 44a39249a15fb6bb22474eaba0e72082273e47c9',
+    notes: "Copied whole: SkyPilot's image tags and their global GCP images.",
+  },
+  'azure/images.csv': {
+    method: 'upstream-unchanged',
+    realData: true,
+    dataDate: null,
+    source: 'catalogs/v9/azure/images.csv of skypilot-org/skypilot-catalog at commit a5be53865774cac59df537ba1842e45ffc8be722 (no v8 copy was available; same columns)',
+    notes: "Copied whole: SkyPilot's image tags and their Azure marketplace or community-gallery images.",
   },
   'common/accelerators.csv': {
     method: 'upstream-unchanged',

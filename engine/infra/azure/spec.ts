@@ -1,7 +1,7 @@
 /** Names, images and VM bodies for an Azure cluster (one resource group per cluster). */
 import type { ImageReference, VirtualMachine } from '@azure/arm-compute';
 import { ProvisionError, type LaunchRequest } from '../provider';
-import { catalogImage } from '../../provisioning/images';
+import { chooseVmImage } from '../../provisioning/images';
 
 export const SSH_USER = 'azureuser';
 export const CLUSTER_TAG = 'skydeck-cluster';
@@ -32,15 +32,9 @@ export function imageReference(image: string): ImageReference {
   return { publisher, offer, sku, version };
 }
 
+/** SkyPilot's image for the VM size (GPU, grid, Gen1 or CPU tag, or the requested image), resolved through azure/images.csv. */
 export function chooseImage(request: LaunchRequest): string {
-  if (request.imageId && !request.imageId.startsWith('skypilot:')) return request.imageId;
-  if (request.imageId) {
-    const tagged = catalogImage('azure', request.imageId, request.region);
-    if (!tagged) throw new ProvisionError('config', 'region', `Azure: image tag '${request.imageId}' is not in the catalog's azure/images.csv.`);
-    return tagged;
-  }
-  if (request.accelerators) return catalogImage('azure', 'skypilot:gpu-ubuntu-2204', request.region) ?? 'microsoft-dsvm:ubuntu-hpc:2204:latest';
-  return 'Canonical:0001-com-ubuntu-server-jammy:22_04-lts-gen2:latest';
+  return chooseVmImage('azure', { region: request.region, instanceType: request.instanceType, accelerators: request.accelerators, imageId: request.imageId }).imageId;
 }
 
 export function tagsFor(request: LaunchRequest, role?: 'head' | 'worker'): Record<string, string> {

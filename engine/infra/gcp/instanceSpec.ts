@@ -7,7 +7,7 @@
  */
 import type { protos } from '@google-cloud/compute';
 import { ProvisionError, type LaunchRequest } from '../provider';
-import { catalogImage } from '../../provisioning/images';
+import { chooseVmImage } from '../../provisioning/images';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 
@@ -61,13 +61,9 @@ export function checkSupported(request: LaunchRequest): void {
   }
 }
 
+/** SkyPilot's image for the node (GPU or CPU tag, or the requested image), resolved through gcp/images.csv. */
 export function defaultImage(request: LaunchRequest, region: string): string {
-  if (request.imageId && !request.imageId.startsWith('skypilot:')) return request.imageId;
-  const tag = request.imageId ?? (request.accelerators ? 'skypilot:custom-gpu-ubuntu-2204' : 'skypilot:custom-cpu-ubuntu-2204');
-  const fromCatalog = catalogImage('gcp', tag, region);
-  if (fromCatalog) return fromCatalog;
-  if (request.imageId) throw new ProvisionError('config', 'region', `GCP ${region}: image tag '${request.imageId}' is not in the catalog's gcp/images.csv.`);
-  return 'projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts';
+  return chooseVmImage('gcp', { region, instanceType: request.instanceType, accelerators: request.accelerators, imageId: request.imageId }).imageId;
 }
 
 export function buildInstance(request: LaunchRequest, zone: string, name: string, role: 'head' | 'worker', image: string): Instance {

@@ -108,6 +108,7 @@ test('catalog status names the source of each file', () => {
   assert.deepEqual(
     rows.map((x) => [x.file, x.origin, x.rows]),
     [
+      ['aws/vms.csv', 'env', 2967],
       ['gcp/vms.csv', 'env', 31285],
       ['azure/vms.csv', 'env', 56671],
       ['common/accelerators.csv', 'env', null],

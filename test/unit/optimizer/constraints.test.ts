@@ -29,14 +29,14 @@ function assertUnavailable(spec: ResourcesSpec, options: { enabledInfra: string[
   );
 }
 
-test('disk_tier ultra: Azure is not a candidate, GCP still is, and the plan says why', () => {
+test('disk_tier ultra: Azure is not a candidate, GCP and AWS still are, and the plan says why', () => {
   const plan = optimizeDetailed(task({ ...gpu('T4'), diskTier: 'ultra' }), ALL, cat);
-  assert.deepEqual(new Set(plan.candidates.map((c) => c.cloud)), new Set(['gcp']));
+  assert.deepEqual(new Set(plan.candidates.map((c) => c.cloud)), new Set(['gcp', 'aws']));
   assert.ok(plan.notes.some((n) => /Not considered: Azure: Azure does not support disk_tier: ultra.*\(disk_tier\)/.test(n)), plan.notes.join('\n'));
   assert.ok(plan.notes.some((n) => /disk_tier: ultra .* about \$2\/h more/.test(n)), 'the cost warning');
-  // Without the tier both clouds compete; `best` and case do not matter.
-  assert.deepEqual(clouds(gpu('T4')), new Set(['gcp', 'azure']));
-  assert.deepEqual(clouds({ ...gpu('T4'), diskTier: 'BEST' }), new Set(['gcp', 'azure']));
+  // Without the tier all three clouds compete; `best` and case do not matter.
+  assert.deepEqual(clouds(gpu('T4')), new Set(['gcp', 'azure', 'aws']));
+  assert.deepEqual(clouds({ ...gpu('T4'), diskTier: 'BEST' }), new Set(['gcp', 'azure', 'aws']));
   assertUnavailable({ ...gpu('T4'), diskTier: 'Ultra', infra: { cloud: 'azure' } }, ALL, /Azure: removed by disk_tier: Azure does not support disk_tier: ultra/);
   assertUnavailable({ ...gpu('T4'), diskTier: 'fastest' }, ALL, /disk_tier 'fastest' is not one of low, medium, high, ultra, best/);
 });
@@ -78,14 +78,15 @@ test('ports: every infra opens ports except the local kind cluster', () => {
   assert.equal(optimizeDetailed(task({ ports: ['8080'] }), { enabledInfra: ['local'] }, cat).chosen.cloud, 'local');
 });
 
-test('image_id per region keeps only those regions; the other cloud is not considered', () => {
+test('image_id per region keeps only those regions; the other clouds are not considered', () => {
   const spec: ResourcesSpec = { ...gpu('T4'), imageId: { 'us-central1': 'projects/p/global/images/a', 'europe-west4': 'projects/p/global/images/b' } };
   const plan = optimizeDetailed(task(spec), ALL, cat);
   assert.ok(plan.candidates.length > 0);
   assert.deepEqual(new Set(plan.candidates.map((c) => c.region)), new Set(['us-central1', 'europe-west4']));
   assert.ok(plan.notes.some((n) => /Not considered: Azure: image_id names images for us-central1, europe-west4 only/.test(n)), plan.notes.join('\n'));
+  assert.ok(plan.notes.some((n) => /Not considered: AWS: image_id names images for us-central1, europe-west4 only/.test(n)), plan.notes.join('\n'));
   // A docker key alone restricts nothing.
-  assert.deepEqual(clouds({ ...gpu('T4'), imageId: { docker: 'nvcr.io/nvidia/pytorch:24.01-py3' } }), new Set(['gcp', 'azure']));
+  assert.deepEqual(clouds({ ...gpu('T4'), imageId: { docker: 'nvcr.io/nvidia/pytorch:24.01-py3' } }), new Set(['gcp', 'azure', 'aws']));
 });
 
 test('image_id strings: the image form picks the cloud; tags must be in that cloud images.csv', () => {
@@ -122,7 +123,8 @@ test('the editor: offers and the no-offer diagnostic honour the same constraints
   const offers = offersForSpec(spec, cat);
   assert.equal(offers.offers.length, 0);
   assert.deepEqual(offers.reasons.map((r) => r.reason.kind), ['constraint']);
-  assert.ok(offersForSpec({ ...gpu('T4'), diskTier: 'ultra' }, cat).offers.every((o) => o.cloud === 'gcp'));
+  const ultra = offersForSpec({ ...gpu('T4'), diskTier: 'ultra' }, cat).offers;
+  assert.deepEqual(new Set(ultra.map((o) => o.cloud)), new Set(['gcp', 'aws']), 'AWS has ultra disks (io2), Azure not');
   const range = { start: { line: 3, character: 2 }, end: { line: 3, character: 20 } };
   const diskRange = { start: { line: 5, character: 13 }, end: { line: 5, character: 18 } };
   const ins = createInsights({ catalog: () => cat, liveAvailability: false });

@@ -42,7 +42,12 @@ test('offer rows for the detail view: every matching type and region, per-GPU-ho
   assert.deepEqual(Object.keys(r), ['cloud', 'region', 'zone', 'infra', 'instanceType', 'vCPUs', 'memoryGb', 'accelerators', 'onDemand', 'spot', 'perGpuHour', 'spotPerGpuHour']);
   assert.equal(r.infra, `${r.cloud}/${r.region}`);
   assert.ok(Math.abs(r.perGpuHour! - r.onDemand! / 8) < 1e-9);
-  assert.ok(new Set(rows.map((x) => x.cloud)).size === 2);
+  assert.deepEqual(new Set(rows.map((x) => x.cloud)), new Set(['gcp', 'azure', 'aws']));
+  // AWS: SkyPilot's p4d.24xlarge price, per region (cheapest: us-east-2 and us-west-2 at $21.95764/h).
+  const p4d = rows.filter((x) => x.instanceType === 'p4d.24xlarge');
+  assert.ok(p4d.length > 1, 'one row per region');
+  assert.deepEqual(new Set(p4d.filter((x) => x.onDemand === 21.95764).map((x) => x.region)), new Set(['us-east-2', 'us-west-2']));
+  assert.equal(p4d[0].onDemand, 21.95764);
   const spotFirst = offerRows({ ...gpu('T4'), useSpot: true }, { catalog: cat });
   for (let i = 1; i < spotFirst.length; i++) assert.ok((spotFirst[i - 1].spot ?? Infinity) <= (spotFirst[i].spot ?? Infinity));
 });
