@@ -2,6 +2,7 @@
 // test runner through tsx. Node 20's --test takes no globs, so we list files here.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 const layers = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -27,7 +28,8 @@ if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);
   process.exit(1);
 }
-const concurrency = process.env.SKYDECK_TEST_CONCURRENCY ?? '4';
+// One test file per core (at least 2): more oversubscribes a small CI box and turns waits into timeouts.
+const concurrency = process.env.SKYDECK_TEST_CONCURRENCY ?? String(Math.max(2, os.availableParallelism()));
 // Safety nets against a run that never ends (CI would wait out its 90 minutes): a test file
 // exits when its tests are done even if something it started still holds the event loop
 // (--test-force-exit), a test fails after 10 minutes, and the whole run is stopped after 40.
