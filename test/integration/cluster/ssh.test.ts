@@ -16,8 +16,9 @@ import { openAccess } from '../../../engine/cluster/access';
 import { clusterSshConfigPath } from '../../../engine/cluster/sshConfig';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
 import { fastAgent, freshHome, makeTask, waitFor } from './helpers';
+import { requirePrerequisite } from '../../helpers/prerequisites';
 
-const skip = netnsSkipReason();
+const skip = requirePrerequisite(netnsSkipReason());
 
 function closedPort(): Promise<number> {
   return new Promise((resolve) => {

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { isTerminal } from '../../../engine/jobs/types';
 import { CLI, jobsEnv } from './helpers';
 import { until } from '../../helpers/until';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 /** Processes started on local nodes under `dir` (they carry SKYDECK_LOCAL_NODE=<node dir>). */
 function nodeProcesses(dir: string): string[] {
@@ -26,9 +27,9 @@ function nodeProcesses(dir: string): string[] {
 }
 
 const JOBS = Number(process.env.SKYDECK_SOAK_JOBS ?? 50);
-const built = fs.existsSync(CLI) && fs.existsSync(path.join(path.dirname(CLI), 'jobs-controller.js'));
+const skip = requirePrerequisite(builtFiles(CLI, path.join(path.dirname(CLI), 'jobs-controller.js')));
 
-test(`soak: ${JOBS} concurrent managed jobs with random preemptions all end, leaving no cluster`, { skip: built ? false : 'run `npm run -s build` first', timeout: 600_000 }, async (t) => {
+test(`soak: ${JOBS} concurrent managed jobs with random preemptions all end, leaving no cluster`, { skip, timeout: 600_000 }, async (t) => {
   const e = jobsEnv({ SKYDECK_LOCAL_PREEMPT_RATE: '0.1', SKYDECK_JOBS_POLL_MS: '2000', SKYDECK_JOBS_LAUNCH_ROUNDS: '5' });
   t.after(() => e.cleanup());
   // The controllers inherit this process's environment (submitJob spawns them from here).

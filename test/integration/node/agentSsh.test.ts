@@ -13,8 +13,9 @@ import { closeAllSshConnections, SshTransport } from '../../../engine/node/ssh';
 import { isTransportError } from '../../../engine/node/transport';
 import { netnsSkipReason, startSshHosts, type SshHost, type SshTestHosts } from '../../helpers/sshd';
 import { processAlive, waitFor } from '../../helpers/localNodes';
+import { requirePrerequisite } from '../../helpers/prerequisites';
 
-const skip = netnsSkipReason();
+const skip = requirePrerequisite(netnsSkipReason());
 let env: SshTestHosts;
 let loop: SshHost;
 let h1: SshHost;
