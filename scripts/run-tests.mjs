@@ -4,6 +4,7 @@
 // Usage: node scripts/run-tests.mjs [unit|integration|e2e ...] [--test-name-pattern=RE]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 const layers = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -37,11 +38,13 @@ if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);
   process.exit(1);
 }
+// One test file per core (at least 2): more oversubscribes a small CI box and turns waits into timeouts.
+const concurrency = process.env.SKYDECK_TEST_CONCURRENCY ?? String(Math.max(2, os.availableParallelism()));
 // A whole run that never ends would make CI wait out its 90 minutes: stop it after 40.
 const runMinutes = Number(process.env.SKYDECK_TEST_RUN_MINUTES ?? 40);
 const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/test-files.mjs', ...options, ...files], {
   stdio: 'inherit',
-  env: { ...process.env, SKYDECK_TEST: '1' },
+  env: { ...process.env, SKYDECK_TEST: '1', SKYDECK_TEST_CONCURRENCY: concurrency },
   timeout: runMinutes * 60_000,
   killSignal: 'SIGKILL',
 });

@@ -20,7 +20,7 @@ for (const a of args) {
 
 const stream = run({
   files,
-  concurrency: Number(process.env.SKYDECK_TEST_CONCURRENCY ?? 4),
+  concurrency: Number(process.env.SKYDECK_TEST_CONCURRENCY ?? 2),
   // A file whose tests are done exits even if something it started still holds its event loop.
   forceExit: true,
   // A hang detector per test: the slowest suites take a few minutes on a loaded 2-core machine.

@@ -49,19 +49,19 @@ export interface SshTestHosts {
   stop(): Promise<void>;
 }
 
-/** Why SSH tests cannot run here (undefined when they can): for `test(..., { skip })`. */
+/** What SSH test hosts need and this machine lacks (undefined when nothing): for requirePrerequisite. */
 export function sshSkipReason(): string | undefined {
-  if (!fs.existsSync(SSHD)) return 'openssh-server is not installed (run scripts/setup/10-sshd.sh)';
-  if (process.getuid?.() !== 0) return 'SSH test hosts need root (private HOME via mount namespaces)';
+  if (!fs.existsSync(SSHD)) return `openssh-server (${SSHD}, installed by scripts/setup/10-sshd.sh)`;
+  if (process.getuid?.() !== 0) return 'root (SSH test hosts give each sshd a private HOME through mount namespaces)';
   return undefined;
 }
 
-/** Why netns hosts cannot run here (undefined when they can). */
+/** What network-namespace hosts need and this machine lacks (undefined when nothing). */
 export function netnsSkipReason(): string | undefined {
   const base = sshSkipReason();
   if (base) return base;
   const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  if (r.status !== 0) return `network namespaces unavailable: ${r.stderr || r.error?.message}`;
+  if (r.status !== 0) return `network namespaces (\`ip netns list\` failed: ${(r.stderr || r.error?.message || '').trim()}; needs iproute2 and root)`;
   return undefined;
 }
 

@@ -37,8 +37,15 @@ export function chooseImage(request: LaunchRequest): string {
   return chooseVmImage('azure', { region: request.region, instanceType: request.instanceType, accelerators: request.accelerators, imageId: request.imageId }).imageId;
 }
 
+/** Tag names may not hold `<>%&\?/` or control characters and are at most 512 long; values at most 256. */
+function userTags(labels: Record<string, string>): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) tags[k.replace(/[<>%&\\?/\p{Cc}]/gu, '_').slice(0, 512)] = v.slice(0, 256);
+  return tags;
+}
+
 export function tagsFor(request: LaunchRequest, role?: 'head' | 'worker'): Record<string, string> {
-  return { ...request.labels, [CLUSTER_TAG]: request.nameOnCloud, 'skydeck-cluster-name': request.clusterName, ...(role ? { [NODE_TYPE_TAG]: role } : {}) };
+  return { ...userTags(request.labels), [CLUSTER_TAG]: request.nameOnCloud, 'skydeck-cluster-name': request.clusterName, ...(role ? { [NODE_TYPE_TAG]: role } : {}) };
 }
 
 export function vmBody(request: LaunchRequest, vmName: string, role: 'head' | 'worker', nicId: string, image: string): VirtualMachine {

@@ -45,6 +45,12 @@ export function gcpLabel(v: string): string {
   return v.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 63);
 }
 
+/** Label keys follow the value rules and must also start with a lowercase letter. */
+export function gcpLabelKey(k: string): string {
+  const v = gcpLabel(k);
+  return /^[a-z]/.test(v) ? v : `k${v}`.slice(0, 63);
+}
+
 export function instanceName(nameOnCloud: string, role: 'head' | 'worker', suffix: string): string {
   return `${nameOnCloud.slice(0, 45)}-${suffix}-${role}`.replace(/^[^a-z]+/, 'n-');
 }
@@ -71,7 +77,7 @@ export function buildInstance(request: LaunchRequest, zone: string, name: string
   const attachGpus = acc && request.instanceType.startsWith('n1-');
   const hasGpu = Boolean(acc);
   const labels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(request.labels)) labels[gcpLabel(k)] = gcpLabel(v);
+  for (const [k, v] of Object.entries(request.labels)) labels[gcpLabelKey(k)] = gcpLabel(v);
   Object.assign(labels, { [CLUSTER_LABEL]: gcpLabel(request.nameOnCloud), [NODE_TYPE_LABEL]: role, 'skydeck-cluster-name': gcpLabel(request.clusterName) });
   return {
     name,

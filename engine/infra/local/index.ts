@@ -8,7 +8,8 @@
  * start brings it back; terminate removes everything. preempt() makes the nodes vanish
  * without warning (kill -9, directories removed), as a spot VM would; with
  * SKYDECK_LOCAL_PREEMPT_RATE=p each query() preempts a running cluster with probability p
- * (rehearsal for managed-job recovery).
+ * (rehearsal for managed-job recovery; SKYDECK_LOCAL_PREEMPT_SEED makes it reproducible,
+ * ./randomPreemption).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +22,7 @@ import { killNodeProcesses, NODE_ENV_MARKER } from './processes';
 import { LocalTransport } from '../../node/local';
 import { localLauncher } from '../../node/agent/spec';
 import { removeTree } from '../../util/removeTree';
+import { drawPreemption } from './randomPreemption';
 
 interface LocalNodeData {
   dir: string;
@@ -104,9 +106,8 @@ export class LocalProvider implements Provider {
   }
 
   async query(handle: ClusterHandle): Promise<NodeInfo[]> {
-    const rate = Number(process.env.SKYDECK_LOCAL_PREEMPT_RATE ?? 0);
     const { nodes } = dataOf(handle);
-    if (rate > 0 && Math.random() < rate && nodes.some((n) => readMarker(n.dir)?.state === 'running')) await this.preempt(handle);
+    if (nodes.some((n) => readMarker(n.dir)?.state === 'running') && drawPreemption(handle.clusterName)) await this.preempt(handle);
     const out: NodeInfo[] = [];
     for (const [rank, n] of nodes.entries()) {
       const marker = readMarker(n.dir);

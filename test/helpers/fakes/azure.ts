@@ -7,6 +7,9 @@
  * ARM's bearer-token rule holds: the SDK refuses plain http, hence HTTPS; trust the cert
  * with NODE_EXTRA_CA_CERTS=<certFile> (child processes) or SKYDECK_AZURE_CA_FILE (in-process).
  *
+ * Bodies are checked as ARM checks them (./validation/azure.ts): tags, names, locations,
+ * VM and security-rule properties get ARM's 400 with its error code.
+ *
  * Faults come the two ways ARM reports them: an HTTP error on the PUT (e.g. 409
  * OperationNotAllowed for quota) or a Failed async operation (e.g. AllocationFailed).
  * Docs: https://learn.microsoft.com/rest/api/compute/virtual-machines,
@@ -21,6 +24,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { jsonRequests, type Json } from './jsonRequests';
+import { validateResource, validateResourceGroup, validateSecurityRules } from './validation/azure';
 
 export interface AzureFault {
   /** 'vm.create', 'vm.start', 'vm.deallocate', 'rg.create', 'nsg.create', ... */
@@ -194,6 +198,8 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
     const rgId = `/subscriptions/${subscription}/resourceGroups/${seg[3]}`;
     if (seg.length === 4) {
       if (method === 'PUT') {
+        const problem = validateResourceGroup(seg[3], body);
+        if (problem) return armError(res, 400, problem.code, problem.message);
         const fault = takeFault('rg.create', body.location as string);
         if (fault) return armError(res, fault.httpStatus ?? 409, fault.code, fault.message);
         const existed = groups.get(rgKey);
@@ -240,11 +246,15 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
       const props = existing.properties as Json;
       const rules = ((props.securityRules as Json[]) ?? []).filter((r) => r.name !== seg[9]);
       const rule = { ...body, name: seg[9], id: `${id}/securityRules/${seg[9]}`, properties: { ...((body.properties as Json) ?? {}), provisioningState: 'Succeeded' } };
+      const problem = validateSecurityRules([...rules, rule], seg[7]);
+      if (problem) return armError(res, 400, problem.code, problem.message);
       props.securityRules = [...rules, rule];
       return send(res, 200, rule);
     }
     if (seg.length === 8) {
       if (method === 'PUT') {
+        const problem = validateResource(kind, seg[7], body);
+        if (problem) return armError(res, 400, problem.code, problem.message);
         const opName = `${OP_NAMES[kind]}.create`;
         const fault = takeFault(opName, location);
         if (fault?.via === 'http') return armError(res, fault.httpStatus ?? 409, fault.code, fault.message);

@@ -5,15 +5,22 @@
  * PROVISIONING -> STAGING -> RUNNING and STOPPING -> TERMINATED one step per read, and
  * operations finish on `wait` (or after a read), so pollers see real transitions.
  *
+ * Bodies are checked as the real API checks them (./validation/gcp.ts): a bad name, label,
+ * port or scheduling combination (Spot with MIGRATE) is the same 400 the real API answers.
+ *
  * Faults are injected the two ways the real API reports them: as an HTTP error on the
  * call (e.g. 403 quotaExceeded) or as an error inside the finished operation
- * (e.g. ZONE_RESOURCE_POOL_EXHAUSTED), which is how capacity errors usually arrive.
+ * (e.g. ZONE_RESOURCE_POOL_EXHAUSTED), which is how capacity errors usually arrive. An
+ * insert whose operation fails leaves the instance behind, TERMINATED (by default): the
+ * resource exists from the moment the insert is accepted, and a zone that runs out of
+ * capacity mid-creation does not remove it, so the caller must delete what it asked for.
  * Docs: https://cloud.google.com/compute/docs/reference/rest/v1/instances,
  * .../firewalls, .../zoneOperations, .../globalOperations.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jsonRequests, type Json } from './jsonRequests';
+import { validateFirewall, validateFirewallPatch, validateInstance, type GcpInvalid } from './validation/gcp';
 
 export interface GcpFault {
   /** 'instances.insert', 'instances.start', 'firewalls.insert', ... */
@@ -26,12 +33,16 @@ export interface GcpFault {
   message: string;
   httpStatus?: number;
   times?: number;
+  /** instances.insert failing in its operation: keep the TERMINATED instance (default true). */
+  leavesInstance?: boolean;
 }
 
 interface Op {
   json: Json;
   /** Applied when the operation finishes (unless it fails). */
   effect?: () => void;
+  /** Applied when the operation finishes with its error. */
+  failEffect?: () => void;
   error?: { code: string; message: string };
   scope: { kind: 'zone'; zone: string } | { kind: 'global' };
   seen?: boolean;
@@ -86,7 +97,11 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
     return f;
   }
 
-  function newOp(type: string, target: string, scope: Op['scope'], effect?: () => void, error?: Op['error']): Json {
+  function badRequest(res: http.ServerResponse, problem: GcpInvalid): void {
+    httpError(res, 400, problem.reason, problem.message);
+  }
+
+  function newOp(type: string, target: string, scope: Op['scope'], effect?: () => void, error?: Op['error'], failEffect?: () => void): Json {
     const name = `operation-${Date.now()}-${seq++}`;
     const where = scope.kind === 'zone' ? `zones/${scope.zone}` : 'global';
     const json: Json = {
@@ -102,7 +117,7 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
       selfLink: selfLink(`${where}/operations/${name}`),
       ...(scope.kind === 'zone' ? { zone: selfLink(`zones/${scope.zone}`) } : {}),
     };
-    ops.set(name, { json, effect, error, scope });
+    ops.set(name, { json, effect, error, scope, failEffect });
     return json;
   }
 
@@ -115,6 +130,7 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
         op.json.error = { errors: [{ code: op.error.code, message: op.error.message }] };
         op.json.httpErrorStatusCode = 400;
         op.json.httpErrorMessage = 'BAD REQUEST';
+        op.failEffect?.();
       } else op.effect?.();
     }
     return op.json;
@@ -141,7 +157,7 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
     send(res, newOp(method.split('.')[1], inst.selfLink as string, { kind: 'zone', zone }, effect, fault ? { code: fault.code, message: fault.message } : undefined));
   }
 
-  function createInstance(zone: string, body: Json): void {
+  function createInstance(zone: string, body: Json, status = 'PROVISIONING'): void {
     const name = body.name as string;
     const nics = ((body.networkInterfaces as Json[] | undefined) ?? [{}]).map((nic, i) => ({
       ...nic,
@@ -156,7 +172,7 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
       id: String(seq++),
       creationTimestamp: now(),
       zone: selfLink(`zones/${zone}`),
-      status: 'PROVISIONING',
+      status,
       networkInterfaces: nics,
       selfLink: selfLink(`zones/${zone}/instances/${name}`),
     });
@@ -183,11 +199,14 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
       if (!name && req.method === 'POST') {
         const fault = takeFault('instances.insert', zone);
         if (fault?.via === 'http') return httpError(res, fault.httpStatus ?? 403, fault.code, fault.message);
+        const problem = validateInstance(body, zone);
+        if (problem) return badRequest(res, problem);
         const iname = body.name as string;
         if (instances.has(`${zone}/${iname}`)) return httpError(res, 409, 'alreadyExists', `The resource 'projects/${project}/zones/${zone}/instances/${iname}' already exists`);
+        const leftover = fault && fault.leavesInstance !== false ? () => createInstance(zone, body, 'TERMINATED') : undefined;
         return send(
           res,
-          newOp('insert', selfLink(`zones/${zone}/instances/${iname}`), { kind: 'zone', zone }, () => createInstance(zone, body), fault ? { code: fault.code, message: fault.message } : undefined),
+          newOp('insert', selfLink(`zones/${zone}/instances/${iname}`), { kind: 'zone', zone }, () => createInstance(zone, body), fault ? { code: fault.code, message: fault.message } : undefined, leftover),
         );
       }
       if (!name && req.method === 'GET') {
@@ -231,6 +250,8 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
       if (!name && req.method === 'POST') {
         const fault = takeFault('firewalls.insert');
         if (fault?.via === 'http') return httpError(res, fault.httpStatus ?? 403, fault.code, fault.message);
+        const problem = validateFirewall(body);
+        if (problem) return badRequest(res, problem);
         const fname = body.name as string;
         if (firewalls.has(fname)) return httpError(res, 409, 'alreadyExists', `The resource 'projects/${project}/global/firewalls/${fname}' already exists`);
         const link = selfLink(`global/firewalls/${fname}`);
@@ -241,6 +262,10 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
       if (!fw) return httpError(res, 404, 'notFound', `The resource 'projects/${project}/global/firewalls/${name}' was not found`);
       if (req.method === 'GET') return send(res, fw);
       if (req.method === 'DELETE') return send(res, newOp('delete', fw.selfLink as string, { kind: 'global' }, () => firewalls.delete(name)));
+      if (req.method === 'PATCH') {
+        const problem = validateFirewallPatch(body);
+        if (problem) return badRequest(res, problem);
+      }
       if (req.method === 'PATCH') return send(res, newOp('patch', fw.selfLink as string, { kind: 'global' }, () => Object.assign(fw, body)));
     }
     httpError(res, 404, 'notFound', `The fake Compute API does not implement ${req.method} ${p}`);

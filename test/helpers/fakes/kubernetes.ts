@@ -12,7 +12,9 @@
  * affinity (In/NotIn/Exists/DoesNotExist) and NoSchedule taints vs. tolerations. A pod that
  * fits gets nodeName, a podIP and phase Running; one that does not stays Pending with
  * PodScheduled=False/Unschedulable ("0/N nodes are available: ...") and a FailedScheduling
- * event, as kube-scheduler reports it. Exec runs the argv as a local process whose cwd and
+ * event, as kube-scheduler reports it. Created objects are validated as the API server
+ * validates them (./validation/kubernetes.ts): a quantity like "16GB" is its 400, a bad
+ * name or label its 422. Exec runs the argv as a local process whose cwd and
  * HOME are the pod's own temp dir; deleting a pod kills its processes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,6 +24,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { parseQuantity, validateNamespace, validatePod, validateService, type KubeRejection } from './validation/kubernetes';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -80,11 +83,10 @@ export interface ExecRecord {
   protocol: string;
 }
 
-const SUFFIX: Record<string, number> = { m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+/** Requests were validated on create, so every quantity here parses. */
 function qty(q: unknown): number {
   if (q === undefined || q === null) return 0;
-  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(String(q));
-  return m && m[2] in SUFFIX ? Number(m[1]) * SUFFIX[m[2]] : NaN;
+  return parseQuantity(q) ?? NaN;
 }
 
 function status(code: number, reason: string, message: string, details?: Json): Json {
@@ -465,6 +467,8 @@ export class FakeKubernetes {
     if ((m = /^\/api\/v1\/(nodes|namespaces)(?:\/([^/]+))?$/.exec(p))) {
       const [, kind, name] = m;
       if (kind === 'namespaces' && method === 'POST') {
+        const rejected = validateNamespace(body);
+        if (rejected) return this.reject(res, 'namespaces', body, rejected);
         if (this.store.get('namespaces')!.has(body.metadata.name)) return this.send(res, 409, status(409, 'AlreadyExists', `namespaces "${body.metadata.name}" already exists`));
         return this.send(res, 201, withKind('namespaces', this.put('namespaces', { ...body, status: { phase: 'Active' } })));
       }
@@ -491,7 +495,8 @@ export class FakeKubernetes {
         if (method === 'GET') return this.list(kind, ns, q, res);
         if (method === 'POST') {
           const n = body.metadata?.name;
-          if (!n || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(n)) return this.send(res, 422, status(422, 'Invalid', `${kind} "${n}" is invalid: metadata.name: Invalid value`));
+          const rejected = kind === 'pods' ? validatePod(body) : kind === 'services' ? validateService(body) : undefined;
+          if (rejected) return this.reject(res, kind, body, rejected);
           if (coll.has(`${ns}/${n}`)) return this.send(res, 409, status(409, 'AlreadyExists', `${kind} "${n}" already exists`, { name: n, kind }));
           if (kind === 'pods') return this.send(res, 201, withKind(kind, this.createPod(ns, body)));
           return this.send(res, 201, withKind(kind, this.put(kind, this.makeService(ns, body))));
@@ -506,11 +511,20 @@ export class FakeKubernetes {
         if (!obj) return this.send(res, 404, status(404, 'NotFound', `${kind} "${name}" not found`, { name, kind }));
         if (method === 'GET') return this.send(res, 200, withKind(kind, obj));
         if (method === 'DELETE') return this.send(res, 200, withKind(kind, this.remove(kind, ns, name) ?? obj));
+        if (method === 'PUT' && kind === 'services') {
+          const rejected = validateService(body);
+          if (rejected) return this.reject(res, kind, body, rejected);
+        }
         if (method === 'PUT' && kind === 'services') return this.send(res, 200, withKind(kind, this.put(kind, this.makeService(ns, body))));
       }
       return this.send(res, 405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
     }
     this.send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+  }
+
+  private reject(res: http.ServerResponse, kind: string, body: Json, r: KubeRejection): void {
+    const details = r.causes ? { name: body.metadata?.name, kind: kindName(kind), causes: r.causes } : undefined;
+    this.send(res, r.code, status(r.code, r.reason, r.message, details));
   }
 
   private remove(kind: string, ns: string, name: string): Json | undefined {

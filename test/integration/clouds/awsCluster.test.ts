@@ -16,8 +16,9 @@ import { startTogether } from '../../helpers/startTogether';
 import { fastAgent, freshHome, makeTask } from '../cluster/helpers';
 import { clusters, type ProgressEvent } from '../../../engine/cluster';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
+import { requirePrerequisite } from '../../helpers/prerequisites';
 
-const skip = netnsSkipReason() ?? (motoInstalled() ? undefined : 'moto is not installed (scripts/setup/30-moto.sh)');
+const skip = requirePrerequisite(netnsSkipReason() ?? (motoInstalled() ? undefined : 'moto (installed into .tools/moto by scripts/setup/30-moto.sh)'));
 const SAVED_ENV = { ...process.env };
 
 describe('2-node task on AWS (moto) with nodes mapped to netns sshd hosts', { skip, concurrency: false, timeout: 480_000 }, () => {

@@ -6,6 +6,8 @@
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
@@ -138,6 +140,43 @@ describe('azure provider against the fake Resource Manager', { timeout: 480_000 
     assert.deepEqual(props.billingProfile, { maxPrice: -1 });
     assert.match(JSON.stringify(props.storageProfile), /microsoft-dsvm/, 'GPU image from the catalog');
     await assert.rejects(p.stop(handle), /Spot VMs/);
+    await p.terminate(handle);
+  });
+
+  it('the fake refuses what ARM refuses (tag names, tag count, names, Spot-only fields) with its 400', async () => {
+    // https.request with the fake's certificate (fetch has no per-call CA).
+    const put = (path: string, body: unknown) =>
+      new Promise<{ status: number; error?: { code: string; message: string } }>((resolve, reject) => {
+        const req = https.request(`${az.url}/subscriptions/${az.subscription}/resourceGroups/${path}?api-version=2021-04-01`, { method: 'PUT', ca: fs.readFileSync(az.certFile), headers: { authorization: 'Bearer t', 'content-type': 'application/json' } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, error: (JSON.parse(text || '{}') as { error?: { code: string; message: string } }).error }));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+      });
+    const slash = await put('rg-1', { location: 'eastus', tags: { 'team/name': 'x' } });
+    assert.equal(slash.status, 400);
+    assert.equal(slash.error?.code, 'InvalidTagNameCharacters');
+    assert.match(slash.error?.message ?? '', /The tag names 'team\/name' have reserved characters/);
+    const many = await put('rg-1', { location: 'eastus', tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`t${i}`, 'v'])) });
+    assert.equal(many.status, 400);
+    assert.equal((await put('rg-1', { location: 'eastus', tags: { ['n'.repeat(513)]: 'v' } })).status, 400);
+    assert.equal((await put('rg-1', { tags: {} })).error?.code, 'LocationRequired');
+    assert.equal((await put('bad.', { location: 'eastus' })).status, 400);
+    assert.equal((await put('rg-1', { location: 'eastus' })).status, 201);
+    const vm = await put('rg-1/providers/Microsoft.Compute/virtualMachines/v1', { location: 'eastus', properties: { hardwareProfile: { vmSize: 'Standard_D2s_v5' }, osProfile: { adminUsername: 'u' }, evictionPolicy: 'Delete', networkProfile: { networkInterfaces: [{ id: 'x' }] } } });
+    assert.equal(vm.error?.code, 'InvalidParameter');
+    assert.match(vm.error?.message ?? '', /evictionPolicy/);
+    assert.deepEqual(az.resourceGroups(), ['rg-1'], 'refused PUTs create nothing');
+  });
+
+  it('user labels whose names ARM would refuse become valid tag names', async () => {
+    const p = provider();
+    const handle = await p.launch(request({ nameOnCloud: 'tag-1', labels: { 'kubernetes.io/team': 'ml', 'a&b': 'c' } }));
+    const tags = vm('tag-1-head')?.tags as Record<string, string>;
+    assert.equal(tags['kubernetes.io_team'], 'ml');
+    assert.equal(tags.a_b, 'c');
     await p.terminate(handle);
   });
 

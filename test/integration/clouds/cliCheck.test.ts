@@ -15,9 +15,10 @@ import { motoInstalled, startMoto, type MotoServer } from '../../helpers/moto';
 import { startFakeGcp, type FakeGcp } from '../../helpers/fakes/gcp';
 import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
 import { startTogether } from '../../helpers/startTogether';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
-const skip = !fs.existsSync(CLI) ? 'dist/cli.js is not built (npm run build)' : !motoInstalled() ? 'moto is not installed (scripts/setup/30-moto.sh)' : undefined;
+const skip = requirePrerequisite(builtFiles(CLI) ?? (motoInstalled() ? undefined : 'moto (installed into .tools/moto by scripts/setup/30-moto.sh)'));
 
 interface Row {
   infra: string;

@@ -176,6 +176,39 @@ describe('gcp provider against the fake Compute API', { timeout: 300_000 }, () =
     assert.equal(gcp.firewalls.size, 0);
   });
 
+  it('the fake refuses what Compute Engine refuses, with its 400 (Spot with MIGRATE, bad names and labels)', async () => {
+    const insert = async (over: Record<string, unknown>) => {
+      const body = {
+        name: 'v-1',
+        machineType: 'zones/us-central1-a/machineTypes/n2-standard-4',
+        disks: [{ boot: true, initializeParams: { sourceImage: 'x', diskSizeGb: '50' } }],
+        networkInterfaces: [{ network: 'global/networks/default' }],
+        ...over,
+      };
+      const res = await fetch(`${gcp.url}/compute/v1/projects/skydeck-test/zones/us-central1-a/instances`, { method: 'POST', headers: { authorization: 'Bearer t', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as { error?: { message: string; errors: { reason: string }[] } } };
+    };
+    const spot = await insert({ scheduling: { provisioningModel: 'SPOT', onHostMaintenance: 'MIGRATE', automaticRestart: false } });
+    assert.equal(spot.status, 400);
+    assert.equal(spot.body.error?.errors[0].reason, 'invalid');
+    assert.match(spot.body.error?.message ?? '', /Invalid value for field 'resource\.scheduling\.onHostMaintenance': 'MIGRATE'\. Scheduling must have preemptible be false when OnHostMaintenance isn't TERMINATE/);
+    assert.match((await insert({ name: 'Bad_Name' })).body.error?.message ?? '', /Invalid value for field 'resource\.name': 'Bad_Name'\. Must be a match of regex/);
+    assert.match((await insert({ name: `a${'b'.repeat(63)}` })).body.error?.message ?? '', /resource\.name/);
+    assert.match((await insert({ labels: { '9lives': 'x' } })).body.error?.message ?? '', /Label key '9lives' violates format constraints/);
+    assert.match((await insert({ guestAccelerators: [{ acceleratorType: 't4', acceleratorCount: 1 }] })).body.error?.message ?? '', /guest accelerators do not support live migration/);
+    assert.equal((await insert({})).status, 200);
+    assert.equal(gcp.instances.size, 0, 'refused inserts create nothing');
+  });
+
+  it('user labels that GCP would refuse are made valid (keys start with a letter)', async () => {
+    const p = provider();
+    const handle = await p.launch(request({ nameOnCloud: 'lab-1', labels: { '9to5': 'Yes', 'team/name': 'A B', _x: '' } }));
+    const labels = instancesOf('lab-1')[0].labels as Record<string, string>;
+    assert.equal(labels['team-name'], 'a-b');
+    assert.ok(Object.keys(labels).every((k) => /^[a-z]/.test(k)), JSON.stringify(labels));
+    await p.terminate(handle);
+  });
+
   it('TPUs fail with a clear not-supported error before any API call', async () => {
     await assert.rejects(provider().launch(request({ accelerators: { name: 'tpu-v4-8', count: 1 }, instanceType: 'TPU-VM' })), (e: unknown) => {
       assert.ok(isProvisionError(e));

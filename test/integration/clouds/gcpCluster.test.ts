@@ -14,8 +14,9 @@ import { startTogether } from '../../helpers/startTogether';
 import { fastAgent, freshHome, makeTask } from '../cluster/helpers';
 import { clusters, type ProgressEvent } from '../../../engine/cluster';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
+import { requirePrerequisite } from '../../helpers/prerequisites';
 
-const skip = netnsSkipReason();
+const skip = requirePrerequisite(netnsSkipReason());
 const SAVED_ENV = { ...process.env };
 
 describe('2-node task on GCP (fake Compute API) with zone and region failover', { skip, concurrency: false, timeout: 480_000 }, () => {

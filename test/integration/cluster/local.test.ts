@@ -10,9 +10,11 @@ import * as path from 'node:path';
 import { clusters, findCluster, preemptCluster } from '../../../engine/cluster';
 import { nodeProcesses } from '../../../engine/infra/local/processes';
 import { fastAgent, freshHome, makeTask, waitFor } from './helpers';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
+const cliMissing = requirePrerequisite(builtFiles(CLI));
 
 function nodeDirs(name: string): string[] {
   const rec = fs.existsSync(path.join(process.env.SKYDECK_HOME!, 'local')) ? fs.readdirSync(path.join(process.env.SKYDECK_HOME!, 'local')).find((d) => d.startsWith(`${name}-`)) : undefined;
@@ -144,7 +146,7 @@ describe('cluster engine on local', { concurrency: false }, () => {
     assert.deepEqual(nodeDirs('r1'), []);
   });
 
-  test('autostop: the agent fires the hook, which stops the cluster through the CLI', { skip: fs.existsSync(CLI) ? undefined : 'run `npm run build` first' }, async () => {
+  test('autostop: the agent fires the hook, which stops the cluster through the CLI', { skip: cliMissing }, async () => {
     process.env.SKYDECK_CLI = CLI;
     await clusters.launch(makeTask({ infra: { cloud: 'local' }, run: 'true' }), { clusterName: 'a1', idleMinutesToAutostop: 1 });
     const rec = await waitFor('autostop to stop a1', async () => ((await findCluster('a1'))?.status === 'STOPPED' ? true : undefined), 30_000, 200);
@@ -153,7 +155,7 @@ describe('cluster engine on local', { concurrency: false }, () => {
     await clusters.down('a1');
   });
 
-  test('CLI: Ctrl-C while following detaches; the job keeps running to the end', { skip: fs.existsSync(CLI) ? undefined : 'run `npm run build` first' }, async () => {
+  test('CLI: Ctrl-C while following detaches; the job keeps running to the end', { skip: cliMissing }, async () => {
     const child = spawn(process.execPath, [CLI, 'launch', 'for i in 1 2 3 4 5; do echo step-$i; sleep 0.3; done', '-c', 'cli2', '-y', '--infra', 'local'], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
@@ -168,7 +170,7 @@ describe('cluster engine on local', { concurrency: false }, () => {
     await clusters.down('cli2');
   });
 
-  test('CLI: launch, status/queue --json, logs (--status exit codes), exec, down', { skip: fs.existsSync(CLI) ? undefined : 'run `npm run build` first' }, () => {
+  test('CLI: launch, status/queue --json, logs (--status exit codes), exec, down', { skip: cliMissing }, () => {
     const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: process.env, timeout: 180_000 });
     const launch = cli('launch', 'echo "hello $WHO"', '-c', 'cli1', '-y', '--infra', 'local', '--env', 'WHO=world');
     assert.equal(launch.status, 0, launch.stderr);

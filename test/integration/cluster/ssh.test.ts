@@ -16,8 +16,9 @@ import { openAccess } from '../../../engine/cluster/access';
 import { clusterSshConfigPath } from '../../../engine/cluster/sshConfig';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
 import { fastAgent, freshHome, makeTask, waitFor } from './helpers';
+import { requirePrerequisite } from '../../helpers/prerequisites';
 
-const skip = netnsSkipReason();
+const skip = requirePrerequisite(netnsSkipReason());
 
 function closedPort(): Promise<number> {
   return new Promise((resolve) => {
@@ -193,8 +194,22 @@ describe('cluster engine on SSH node pools', { skip, concurrency: false }, () =>
     } finally {
       await h2.startSshd();
     }
-    const [rec] = await clusters.status({ refresh: true, names: ['c1'] });
-    assert.equal(rec.status, 'UP', `back UP once sshd returned; lastError: ${rec.lastError}`);
+    // sshd listens again; the cluster is UP from the refresh that first reaches it (the event),
+    // not necessarily the very first one on a loaded machine. The deadline only detects a hang.
+    let last: Awaited<ReturnType<typeof clusters.status>>[number] | undefined;
+    let refreshes = 0;
+    const rec = await waitFor(
+      'c1 back UP after sshd returned',
+      async () => {
+        refreshes++;
+        [last] = await clusters.status({ refresh: true, names: ['c1'] });
+        return last?.status === 'UP' ? last : undefined;
+      },
+      180_000,
+      500,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; after ${refreshes} refreshes: ${last?.status}, lastError: ${last?.lastError}`);
+    });
     assert.equal(rec.lastError, undefined);
   });
 

@@ -9,9 +9,9 @@ import * as path from 'node:path';
 import { jobLogPath } from '../../../engine/jobs/paths';
 import { isTerminal } from '../../../engine/jobs/types';
 import { CLI, jobsEnv, killControllerAndRequeue, segments } from './helpers';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
-const built = fs.existsSync(CLI) && fs.existsSync(path.join(path.dirname(CLI), 'jobs-controller.js'));
-const skip = built ? false : 'run `npm run -s build` first (dist/cli.js, dist/jobs-controller.js)';
+const skip = requirePrerequisite(builtFiles(CLI, path.join(path.dirname(CLI), 'jobs-controller.js')));
 
 async function launch(e: ReturnType<typeof jobsEnv>, file: string, extra: string[] = []): Promise<number> {
   const r = await e.cli(['jobs', 'launch', file, '-y', '-d', ...extra]);

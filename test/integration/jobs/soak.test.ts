@@ -2,14 +2,17 @@
  * Soak: 50 concurrent managed jobs on `local` with random preemptions
  * (SKYDECK_LOCAL_PREEMPT_RATE: each status query may preempt the cluster). Every job must
  * reach a terminal status, no cluster may be left, and the store must hold every job.
+ * The preemptions are seeded: the seed is printed, and SKYDECK_SOAK_SEED=<seed> replays them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isTerminal } from '../../../engine/jobs/types';
 import { CLI, jobsEnv } from './helpers';
 import { until } from '../../helpers/until';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 /** Processes started on local nodes under `dir` (they carry SKYDECK_LOCAL_NODE=<node dir>). */
 function nodeProcesses(dir: string): string[] {
@@ -26,10 +29,14 @@ function nodeProcesses(dir: string): string[] {
 }
 
 const JOBS = Number(process.env.SKYDECK_SOAK_JOBS ?? 50);
-const built = fs.existsSync(CLI) && fs.existsSync(path.join(path.dirname(CLI), 'jobs-controller.js'));
+const SEED = process.env.SKYDECK_SOAK_SEED ?? crypto.randomBytes(4).toString('hex');
+const skip = requirePrerequisite(builtFiles(CLI, path.join(path.dirname(CLI), 'jobs-controller.js')));
 
-test(`soak: ${JOBS} concurrent managed jobs with random preemptions all end, leaving no cluster`, { skip: built ? false : 'run `npm run -s build` first', timeout: 600_000 }, async (t) => {
-  const e = jobsEnv({ SKYDECK_LOCAL_PREEMPT_RATE: '0.1', SKYDECK_JOBS_POLL_MS: '2000', SKYDECK_JOBS_LAUNCH_ROUNDS: '5' });
+test(`soak: ${JOBS} concurrent managed jobs with random preemptions all end, leaving no cluster`, { skip, timeout: 600_000 }, async (t) => {
+  // Printed before anything can fail, so a failed run can be replayed with SKYDECK_SOAK_SEED.
+  console.log(`soak preemption seed: ${SEED} (replay with SKYDECK_SOAK_SEED=${SEED})`);
+  t.diagnostic(`preemption seed ${SEED}`);
+  const e = jobsEnv({ SKYDECK_LOCAL_PREEMPT_RATE: '0.1', SKYDECK_LOCAL_PREEMPT_SEED: SEED, SKYDECK_JOBS_POLL_MS: '2000', SKYDECK_JOBS_LAUNCH_ROUNDS: '5' });
   t.after(() => e.cleanup());
   // The controllers inherit this process's environment (submitJob spawns them from here).
   const saved = { ...process.env };

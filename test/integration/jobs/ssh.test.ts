@@ -15,9 +15,9 @@ import { writeNodePoolsYaml } from '../../helpers/nodePools';
 import { jobLogPath } from '../../../engine/jobs/paths';
 import { isTerminal } from '../../../engine/jobs/types';
 import { CLI, jobsEnv, killControllerAndRequeue, segments, type JobsEnv } from './helpers';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
-const built = fs.existsSync(CLI) && fs.existsSync(path.join(path.dirname(CLI), 'jobs-controller.js'));
-const skip = netnsSkipReason() ?? (built ? false : 'run `npm run -s build` first');
+const skip = requirePrerequisite(netnsSkipReason() ?? builtFiles(CLI, path.join(path.dirname(CLI), 'jobs-controller.js')));
 const HOSTS = 5;
 
 async function launch(e: JobsEnv, file: string): Promise<number> {

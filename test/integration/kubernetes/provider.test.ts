@@ -144,6 +144,26 @@ describe('kubernetes provider on the fake API server', () => {
     assert.equal(fake.pod('default', 'badimg-abcd-head'), undefined);
   });
 
+  test('the fake refuses what the API server refuses: an unparsable quantity (400), bad names and labels (422)', async () => {
+    const post = async (kind: string, obj: unknown) => {
+      const res = await fetch(`${fake.url}/api/v1/namespaces/default/${kind}`, { method: 'POST', headers: { authorization: 'Bearer sekret', 'content-type': 'application/json' }, body: JSON.stringify(obj) });
+      return { status: res.status, body: (await res.json()) as { reason: string; message: string; details?: { causes: { field: string }[] } } };
+    };
+    const pod = (over: Record<string, unknown> = {}, memory = '16Gi') => ({ metadata: { name: 'v1', labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '1', memory } } }] }, ...over });
+    const gb = await post('pods', pod({}, '16GB'));
+    assert.equal(gb.status, 400);
+    assert.equal(gb.body.reason, 'BadRequest');
+    assert.match(gb.body.message, /Pod in version "v1" cannot be handled as a Pod: quantities must match the regular expression/);
+    const label = await post('pods', pod({ metadata: { name: 'v1', labels: { 'team/a/b': 'x y' } } }));
+    assert.equal(label.status, 422);
+    assert.equal(label.body.reason, 'Invalid');
+    assert.match(label.body.message, /^Pod "v1" is invalid: \[metadata\.labels: Invalid value/);
+    assert.equal(label.body.details?.causes.length, 2);
+    assert.equal((await post('pods', pod({ metadata: { name: 'Bad_Name' } }))).status, 422);
+    assert.equal((await post('services', { metadata: { name: '1svc' }, spec: { ports: [{ port: 80 }] } })).status, 422);
+    assert.equal(fake.pods('default').filter((p) => p.metadata.name === 'v1').length, 0, 'refused pods are not created');
+  });
+
   test('a context with a namespace (and a slash in its name) launches there', async () => {
     await assert.rejects(provider.launch(request('nsx', { region: 'team/ns-ctx' })), (err: unknown) => isProvisionError(err) && err.kind === 'config' && /namespaces "team" not found/.test(err.message));
     await fetch(`${fake.url}/api/v1/namespaces`, { method: 'POST', headers: { authorization: 'Bearer sekret', 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: 'team' } }) });

@@ -13,8 +13,9 @@ import { closeAllSshConnections, SshTransport } from '../../../engine/node/ssh';
 import { isTransportError } from '../../../engine/node/transport';
 import { netnsSkipReason, startSshHosts, type SshHost, type SshTestHosts } from '../../helpers/sshd';
 import { processAlive, waitFor } from '../../helpers/localNodes';
+import { requirePrerequisite } from '../../helpers/prerequisites';
 
-const skip = netnsSkipReason();
+const skip = requirePrerequisite(netnsSkipReason());
 let env: SshTestHosts;
 let loop: SshHost;
 let h1: SshHost;
@@ -25,6 +26,23 @@ function transport(h: SshHost): SshTransport {
   const t = new SshTransport({ host: h.host, port: h.port, user: h.user, keyPath: h.keyPath, keepaliveIntervalMs: 1000, keepaliveCountMax: 2 });
   transports.push(t);
   return t;
+}
+
+/**
+ * A FIFO in the host's home that a job reads from to wait for the test (`read -r _ < ~/NAME`):
+ * the job cannot end before open() is called, however slow the machine.
+ */
+async function gate(h: SshHost, name: string): Promise<{ wait: string; open: () => Promise<void> }> {
+  const t = transport(h);
+  const made = await t.exec(['sh', '-c', `rm -f ~/${name} && mkfifo ~/${name}`]);
+  assert.equal(made.exitCode, 0, made.stderr);
+  return {
+    wait: `read -r _ < ~/${name}`,
+    open: async () => {
+      const r = await transport(h).exec(['sh', '-c', `echo go > ~/${name} && rm -f ~/${name}`]);
+      assert.equal(r.exitCode, 0, r.stderr);
+    },
+  };
 }
 
 before(async () => {
@@ -113,6 +131,8 @@ test('2-node job across two hosts: SkyPilot env vars per rank, per-rank logs, ca
 });
 
 test('client killed mid-job: the job finishes on the node and its log is complete', { skip }, async () => {
+  // The job holds before its last line until the client is dead.
+  const end = await gate(loop, 'gate-client-killed');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '../../helpers/agentClientChild.ts')], {
     env: {
       ...process.env,
@@ -120,7 +140,7 @@ test('client killed mid-job: the job finishes on the node and its log is complet
       SKYDECK_T_PORT: String(loop.port),
       SKYDECK_T_USER: loop.user,
       SKYDECK_T_KEY: loop.keyPath,
-      SKYDECK_T_RUN: 'for i in $(seq 1 30); do echo "line $i"; sleep 0.05; done; echo done',
+      SKYDECK_T_RUN: `for i in $(seq 1 30); do echo "line $i"; done; ${end.wait}; echo done`,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -137,6 +157,7 @@ test('client killed mid-job: the job finishes on the node and its log is complet
   child.kill('SIGKILL');
   await new Promise((r) => child.once('close', r));
   assert.ok(!childOut.includes('done'), 'the client was killed before the job ended');
+  await end.open();
   const agent = new AgentClient(transport(loop));
   let log = '';
   assert.equal(await agent.tail(id, { follow: true, onData: (s) => (log += s) }), 'SUCCEEDED');
@@ -146,7 +167,10 @@ test('client killed mid-job: the job finishes on the node and its log is complet
 
 test('following a log survives a lost connection: resumes at the byte offset, nothing lost or repeated', { skip }, async () => {
   const agent = new AgentClient(transport(h2));
-  const id = await agent.submit({ run: 'for i in $(seq 1 40); do echo "n=$i"; sleep 0.05; done', nodes: [{ ip: h2.host, launcher: [...HEAD_LAUNCHER] }] });
+  // The job holds after n=20 until sshd is back: the connection is lost while the job runs,
+  // whatever the machine's speed, and the rest of the log comes after the reconnect.
+  const resume = await gate(h2, 'gate-follow-reconnect');
+  const id = await agent.submit({ run: `for i in $(seq 1 40); do echo "n=$i"; if [ $i = 20 ]; then ${resume.wait}; fi; done`, nodes: [{ ip: h2.host, launcher: [...HEAD_LAUNCHER] }] });
   let log = '';
   let reconnects = 0;
   let cut = false;
@@ -155,8 +179,8 @@ test('following a log survives a lost connection: resumes at the byte offset, no
     follow: true,
     onReconnect: () => {
       reconnects++;
-      // Restart only once the stop has completed (both are asynchronous).
-      if (reconnects === 1) hostOps.push(Promise.all(hostOps).then(() => h2.startSshd()));
+      // Restart only once the stop has completed (both are asynchronous), then let the job go on.
+      if (reconnects === 1) hostOps.push(Promise.all(hostOps).then(() => h2.startSshd()).then(() => resume.open()));
     },
     onData: (s) => {
       log += s;

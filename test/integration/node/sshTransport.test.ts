@@ -12,8 +12,9 @@ import * as path from 'node:path';
 import { closeAllSshConnections, configureSshPool, sshPoolSize, SshTransport } from '../../../engine/node/ssh';
 import { isTransportError, TransportError } from '../../../engine/node/transport';
 import { netnsSkipReason, startSshHosts, type SshHost, type SshTestHosts } from '../../helpers/sshd';
+import { requirePrerequisite } from '../../helpers/prerequisites';
 
-const skip = netnsSkipReason();
+const skip = requirePrerequisite(netnsSkipReason());
 let env: SshTestHosts;
 let loop: SshHost;
 let h1: SshHost;

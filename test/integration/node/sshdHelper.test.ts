@@ -6,8 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cleanupStale, netnsSkipReason } from '../../helpers/sshd';
 import { processAlive } from '../../helpers/localNodes';
+import { requirePrerequisite } from '../../helpers/prerequisites';
 
-const skip = netnsSkipReason();
+const skip = requirePrerequisite(netnsSkipReason());
 
 function processesMentioning(s: string): number[] {
   return fs

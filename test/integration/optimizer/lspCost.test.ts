@@ -8,13 +8,14 @@ import * as path from 'node:path';
 import type { CodeLens, Hover } from 'vscode-languageserver-protocol';
 import { INSIGHTS_LOADED } from '../../../server/lsp/notifications';
 import { SERVER, startClient, within } from '../server/lspClient';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const REF = path.resolve(ROOT, '../shared/reference-catalogs');
 const CORPUS = path.resolve(ROOT, '../shared/corpus/skypilot-examples/tasks');
 const FILE = path.join(CORPUS, 'llm/qwen/qwen25-7b.yaml');
 const TRAIN = path.join(CORPUS, 'llm/gpt-2/gpt2-train.yaml');
-const skip = (!fs.existsSync(SERVER) && 'run npm run build first') || (!fs.existsSync(FILE) && 'corpus not found');
+const skip = requirePrerequisite(builtFiles(SERVER) ?? (fs.existsSync(FILE) ? undefined : `the SkyPilot example corpus (${FILE})`));
 
 test('cost lens and accelerator hover on a corpus file, priced from the catalog', { skip }, async (t) => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-lsp-'));

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { TaskLanguageService } from '../../../server/service/languageService';
 import { SERVER, startClient, within } from './lspClient';
 import { corpusDir } from '../../helpers/shared';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const CORPUS = corpusDir();
 const BOUND_MS = 2000;
@@ -121,7 +122,7 @@ test('language service: mutated corpus documents and random bytes', () => {
   }
 });
 
-test('server: a few hundred mutated documents over LSP', { skip: !fs.existsSync(SERVER) && 'run npm run build first' }, async (t) => {
+test('server: a few hundred mutated documents over LSP', { skip: requirePrerequisite(builtFiles(SERVER)) }, async (t) => {
   const c = await startClient({ taskFiles: ['**'], debounceMs: 0 });
   t.after(() => c.stop());
   const rnd = mulberry32(7);

@@ -1,11 +1,11 @@
 // The language server over LSP: `node dist/server.js --stdio` (build first).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import type { CodeAction, CompletionItem, CompletionList, DocumentSymbol, Hover } from 'vscode-languageserver-protocol';
 import { SERVER, startClient, within } from './lspClient';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
-const skip = !fs.existsSync(SERVER) && 'run npm run build first';
+const skip = requirePrerequisite(builtFiles(SERVER));
 
 test('diagnostics, completion, hover, outline, quick fix and edits through LSP', { skip }, async (t) => {
   const c = await startClient({ debounceMs: 20 });

@@ -7,6 +7,7 @@ import { Interner } from '../../../engine/catalog/csv';
 import { parseVmsCsvFile, parseVmsCsvJs, type VmTable } from '../../../engine/catalog/table';
 import { bufferSource, parseVmsCsvWasm, wasmParseEnabled } from '../../../engine/catalog/wasmParse';
 import { REFERENCE_CATALOGS } from '../optimizer/helpers';
+import { skipWithoutPrerequisite } from '../../helpers/prerequisites';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const STRING_COLUMNS = ['instanceType', 'accName', 'region', 'zone', 'arch'] as const;
@@ -122,12 +123,9 @@ test('a missing header column is an error on both paths; an unterminated quote f
   }
 });
 
-test('the committed WebAssembly bytes are csvColumns.wat assembled (skipped without wat2wasm)', (t) => {
+test('the committed WebAssembly bytes are csvColumns.wat assembled (needs wat2wasm)', (t) => {
   const { execFileSync, spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  if (spawnSync('wat2wasm', ['--version']).status !== 0) {
-    t.skip('wat2wasm (Debian package wabt) not installed');
-    return;
-  }
+  if (skipWithoutPrerequisite(t, spawnSync('wat2wasm', ['--version']).status !== 0 && 'wat2wasm (Debian package wabt, installed by scripts/setup/20-wabt.sh)')) return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-wat-'));
   try {
     const out = path.join(dir, 'csv.wasm');

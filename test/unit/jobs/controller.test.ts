@@ -276,17 +276,23 @@ test('waiting between launch rounds shows PENDING (SkyPilot backoff), then START
   const h = createHarness(() => ({ lines: ['x'], exitCode: 0 }), { launchBackoffMs: 300, maxLaunchRounds: 3 });
   t.after(() => h.close());
   for (const r of h.fake.regions) h.fake.full.add(r);
+  // Capacity returns when the second round starts (the fake picks its region after this
+  // event), however long the test took to notice the backoff.
+  let rounds = 0;
+  h.fake.events.on('launch', () => {
+    if (++rounds === 2) h.fake.full.clear();
+  });
   const id = await submitJob({ tasks: [fakeTask({ name: 'bk' })] }, {}, h.ctx);
-  const waiting = await h.waitFor((x) => x.status === 'PENDING' && x.tasks[0].backoffPhase === 'launch', id);
-  assert.match(waiting.history.at(-1)?.detail ?? '', /waiting \d+ s for resources/);
-  h.fake.full.clear();
   const job = await h.waitFor((x) => isTerminal(x.status), id);
   assert.equal(job.status, 'SUCCEEDED');
+  assert.equal(rounds, 2);
   assert.deepEqual(job.history.map((e) => e.status), ['PENDING', 'STARTING', 'PENDING', 'STARTING', 'RUNNING', 'SUCCEEDED']);
+  assert.match(job.history[2].detail ?? '', /waiting \d+ s for resources/, 'the backoff is shown as PENDING with the wait');
 });
 
 test('a task cancelled while it waits out a launch backoff ends CANCELLED through CANCELLING, no cluster left', async (t) => {
-  const h = createHarness(() => ({ lines: ['x'], exitCode: 0 }), { launchBackoffMs: 5_000, maxLaunchRounds: 3 });
+  // A backoff far longer than any test: only the cancel can end it, however slow the machine.
+  const h = createHarness(() => ({ lines: ['x'], exitCode: 0 }), { launchBackoffMs: 3_600_000, maxLaunchRounds: 3 });
   t.after(() => h.close());
   for (const r of h.fake.regions) h.fake.full.add(r);
   const id = await submitJob({ tasks: [fakeTask({ name: 'bc' })] }, {}, h.ctx);
@@ -297,6 +303,7 @@ test('a task cancelled while it waits out a launch backoff ends CANCELLED throug
   assert.equal(job.status, 'CANCELLED');
   assert.deepEqual(job.history.slice(-2).map((e) => e.status), ['CANCELLING', 'CANCELLED']);
   assert.equal(h.fake.clusters.size, 0);
+  assert.equal(h.fake.launches.length, 1, 'cancelled during the first backoff');
 });
 
 test("with a probe, the periodic check asks the agent using the controller's cached cluster record, and still catches a job the agent lost", async (t) => {

@@ -6,9 +6,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { corpusDir } from '../../helpers/shared';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
+const cliMissing = requirePrerequisite(builtFiles(CLI));
 const CORPUS = corpusDir();
 
 function yamlFiles(dir: string, out: string[] = []): string[] {
@@ -36,7 +38,7 @@ function run(args: string[]): { code: number; stdout: string } {
   }
 }
 
-test('validate --json over the corpus: tasks clean (exit 0), tasks-invalid flagged (exit 1)', { skip: !fs.existsSync(CLI) && 'run npm run build first' }, () => {
+test('validate --json over the corpus: tasks clean (exit 0), tasks-invalid flagged (exit 1)', { skip: cliMissing }, () => {
   const tasks = run(['validate', '--json', ...yamlFiles(path.join(CORPUS, 'tasks'))]);
   assert.equal(tasks.code, 0);
   const parsed = JSON.parse(tasks.stdout) as FileResult[];
@@ -53,7 +55,7 @@ test('validate --json over the corpus: tasks clean (exit 0), tasks-invalid flagg
   }
 });
 
-test('validate --auto: not-tasks get no error; without --auto every file is a task', { skip: !fs.existsSync(CLI) && 'run npm run build first' }, () => {
+test('validate --auto: not-tasks get no error; without --auto every file is a task', { skip: cliMissing }, () => {
   const files = yamlFiles(path.join(CORPUS, 'not-tasks'));
   const auto = run(['validate', '--json', '--auto', ...files]);
   assert.equal(auto.code, 0);
@@ -69,7 +71,7 @@ test('validate --auto: not-tasks get no error; without --auto every file is a ta
   assert.equal((JSON.parse(forced.stdout) as FileResult[])[0].isTask, true);
 });
 
-test('validate text and SARIF output', { skip: !fs.existsSync(CLI) && 'run npm run build first' }, () => {
+test('validate text and SARIF output', { skip: cliMissing }, () => {
   const f = yamlFiles(path.join(CORPUS, 'tasks-invalid'))[0];
   const text = run(['validate', f]);
   assert.equal(text.code, 1);
