@@ -16,7 +16,7 @@ import * as https from 'node:https';
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createPolicy, type Policy } from './policies';
-import { UpstreamPool, type ResponseSink, type UpstreamConnection } from './upstream';
+import { MalformedResponseError, UpstreamPool, type ResponseSink, type UpstreamConnection } from './upstream';
 import type { LoadBalancingPolicyName } from '../spec';
 import type { RateWindow } from '../rate';
 
@@ -407,6 +407,11 @@ class Exchange implements ResponseSink {
     }
     u.failures++;
     this.lastError = `${u.url}: ${err.message}`;
+    if (err instanceof MalformedResponseError) {
+      // The replica did answer (it may have acted on the request): no retry, this request alone fails.
+      this.giveUp(`Replica ${u.id} sent a response that cannot be passed on (${err.message}).\n`);
+      return;
+    }
     if (!replayable || this.attempts >= this.lb.maxAttempts) {
       this.giveUp();
       return;
@@ -424,15 +429,15 @@ class Exchange implements ResponseSink {
     else setTimeout(go, 100 * this.attempts).unref();
   }
 
-  private giveUp(): void {
+  private giveUp(body = `Max retries ${this.lb.maxAttempts} exceeded. Last error: ${this.lastError}\n`): void {
     this.done = true;
-    const body = `Max retries ${this.lb.maxAttempts} exceeded. Last error: ${this.lastError}\n`;
     this.lb.logLine(body.trim());
     if (this.res.headersSent) {
       this.res.destroy();
       return;
     }
-    this.res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    // The reason is given: a head Node refused may have left its bad status text on `res`.
+    this.res.writeHead(502, 'Bad Gateway', { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     this.res.end(body);
   }
 }
