@@ -20,7 +20,7 @@ import { errorMessage } from '../errors';
 import type { ClusterEngine } from '../cluster/types';
 import { TERMINAL_JOB_STATUSES } from '../cluster/types';
 import { formatInfra, formatResources } from '../cluster/format';
-import { identify } from '../util/detached';
+import { identify, isAlive } from '../util/detached';
 import { LoadBalancer } from './lb/loadBalancer';
 import { RateWindow } from './rate';
 import { RequestRateAutoscaler, type ScaleDecision } from './autoscaler';
@@ -37,13 +37,15 @@ export interface ControllerOptions {
   /** Request-rate window of the autoscaler (SkyPilot: 60 s; SKYDECK_SERVE_QPS_WINDOW_SECONDS). */
   qpsWindowSeconds?: number;
   log?: (line: string) => void;
-  /** Address the load balancer listens on (default 0.0.0.0; SKYDECK_SERVE_LB_HOST). */
+  /** Address the load balancer listens on (default 127.0.0.1, the address the endpoint advertises; SKYDECK_SERVE_LB_HOST). */
   lbHost?: string;
   /** Ports tried for the load balancer (SkyPilot: 30001-30020; we try up to 30100). */
   lbPorts?: [number, number];
   maxConcurrentLaunches?: number;
   /** Longest wait for in-flight requests before a leaving replica goes down. */
   drainTimeoutMs?: number;
+  /** Retry period while the recorded load-balancer port is held by another process (default 2000 ms). */
+  lbRetryMs?: number;
 }
 
 const MAX_FAILED_KEPT = 5;
@@ -77,6 +79,7 @@ export class ServiceController {
   private wake?: () => void;
   private lastLbStats = 0;
   private lastLbTotals = new Map<number, number>();
+  private lbRetry?: NodeJS.Timeout;
 
   constructor(
     readonly name: string,
@@ -88,9 +91,21 @@ export class ServiceController {
     this.log = options.log ?? ((line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
   }
 
-  /** Runs until `serve down` (or the record disappears). */
+  /**
+   * Runs until `serve down` (or the record disappears). A first start that fails is
+   * recorded for `serve up` to report and ends normally (so the supervisor does not
+   * retry a broken task); a failed restart throws (the supervisor retries it).
+   */
   async run(): Promise<void> {
-    await this.start();
+    try {
+      if (!(await this.start())) return;
+    } catch (e) {
+      const rec = await findService(this.name);
+      if (!rec || rec.endpoint) throw e;
+      this.log(`controller could not start: ${errorMessage(e)}`);
+      await patchService(this.name, (s) => void (s.startError = errorMessage(e)));
+      return;
+    }
     while (!this.stopped) {
       try {
         await this.tick();
@@ -113,9 +128,17 @@ export class ServiceController {
     return this.versions.get(this.latest)!.spec;
   }
 
-  async start(): Promise<void> {
+  /** False when there is nothing to run: the service is gone, or another controller runs it. */
+  async start(): Promise<boolean> {
     const rec = await findService(this.name);
-    if (!rec) throw new Error(`Service '${this.name}' is not in the store.`);
+    if (!rec) {
+      this.log(`service '${this.name}' is not in the store (it was taken down); nothing to run`);
+      return false;
+    }
+    if (rec.controller && rec.controller.pid !== process.pid && isAlive(rec.controller)) {
+      this.log(`another controller (pid ${rec.controller.pid}) runs service '${this.name}'; exiting`);
+      return false;
+    }
     this.record = rec;
     this.loadNewVersions();
     const first = this.versions.get(this.latest);
@@ -139,20 +162,19 @@ export class ServiceController {
     this.log(`controller for service '${this.name}' started (pid ${process.pid}); endpoint ${this.record.endpoint}; ${this.autoscaler.describe()}`);
     this.updateLb();
     await this.persist(true);
+    return true;
   }
 
   private async startLoadBalancer(): Promise<void> {
     const spec = this.spec;
     this.lbLog = fs.createWriteStream(loadBalancerLogPath(this.name), { flags: 'a' });
     const tls = spec.tls ? { key: fs.readFileSync(spec.tls.keyfile), cert: fs.readFileSync(spec.tls.certfile) } : undefined;
-    const [lo, hi] = this.options.lbPorts ?? [30001, 30100];
-    const candidates = [...(this.record.lbPort ? [this.record.lbPort] : []), ...Array.from({ length: hi - lo + 1 }, (_, i) => lo + i)];
-    let lastError: unknown;
-    for (const port of candidates) {
-      const lb = new LoadBalancer({
+    const host = this.options.lbHost ?? process.env.SKYDECK_SERVE_LB_HOST ?? '127.0.0.1';
+    const make = (port: number) =>
+      new LoadBalancer({
         serviceName: this.name,
         policy: spec.loadBalancingPolicy,
-        host: this.options.lbHost ?? process.env.SKYDECK_SERVE_LB_HOST ?? '0.0.0.0',
+        host,
         port,
         tls,
         streamTimeoutSeconds: spec.streamTimeoutSeconds,
@@ -160,14 +182,25 @@ export class ServiceController {
         log: (line) => this.lbLog?.write(`${new Date().toISOString()} ${line}\n`),
         now: this.now,
       });
+    this.record.tls = !!tls;
+    this.record.loadBalancingPolicy = spec.loadBalancingPolicy;
+    if (this.record.lbPort) {
+      // Users hold the endpoint: a restarted controller keeps its port, and waits for it if another process took it.
+      this.lb = make(this.record.lbPort);
+      this.record.endpoint = endpointUrl(host, this.record.lbPort, !!tls);
+      await this.listenOnRecordedPort(host);
+      return;
+    }
+    const [lo, hi] = this.options.lbPorts ?? [30001, 30100];
+    let lastError: unknown;
+    for (let port = lo; port <= hi; port++) {
+      const lb = make(port);
       try {
         await lb.listen();
         this.lb = lb;
         this.record.lbPort = lb.port;
-        this.record.tls = !!tls;
-        this.record.endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${lb.port}`;
-        this.record.loadBalancingPolicy = spec.loadBalancingPolicy;
-        this.lbLog.write(`${new Date().toISOString()} load balancer (${spec.loadBalancingPolicy}) listening on ${this.record.endpoint}\n`);
+        this.record.endpoint = endpointUrl(host, lb.port, !!tls);
+        this.logListening(host);
         return;
       } catch (e) {
         lastError = e;
@@ -175,6 +208,35 @@ export class ServiceController {
       }
     }
     throw new Error(`No free load-balancer port in ${lo}-${hi}: ${errorMessage(lastError)}`);
+  }
+
+  private logListening(host: string): void {
+    const { total, perClient } = this.lb.limits;
+    const line = `load balancer (${this.spec.loadBalancingPolicy}) listening on ${this.record.endpoint}${host !== hostOf(this.record.endpoint!) ? ` (bound to ${host})` : ''}; up to ${total} connections, ${perClient} per client address`;
+    this.lbLog?.write(`${new Date().toISOString()} ${line}\n`);
+  }
+
+  /** Binds the recorded port; while another process holds it, says so (log, `serve status`) and retries. */
+  private async listenOnRecordedPort(host: string): Promise<void> {
+    this.lbRetry = undefined;
+    const port = this.record.lbPort!;
+    try {
+      await this.lb.listen();
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `port ${port} is in use by another process` : errorMessage(e);
+      const retryMs = this.options.lbRetryMs ?? 2000;
+      const message = `load balancer cannot listen on ${host}:${port}: ${why}; the endpoint keeps this port, retrying every ${retryMs / 1000}s (free the port, or \`skydeck serve down ${this.name}\`)`;
+      if (message !== this.record.lbError) this.log(message);
+      this.record.lbError = message;
+      if (!this.stopped) this.lbRetry = setTimeout(() => void this.listenOnRecordedPort(host), retryMs);
+      return;
+    }
+    if (this.record.lbError) {
+      this.log(`load balancer listening on ${this.record.endpoint} again`);
+      this.record.lbError = undefined;
+      this.poke();
+    }
+    this.logListening(host);
   }
 
   private loadNewVersions(): void {
@@ -488,6 +550,7 @@ export class ServiceController {
       nextReplicaId: this.record.nextReplicaId,
       controller: this.record.controller,
       lbPort: this.record.lbPort,
+      lbError: this.record.lbError,
       endpoint: this.record.endpoint,
       tls: this.record.tls,
       activeVersion: this.record.activeVersion,
@@ -501,7 +564,10 @@ export class ServiceController {
     if (!force && text === this.lastPersisted) return;
     this.lastPersisted = text;
     const snapshot = JSON.parse(text) as typeof mine;
-    await patchService(this.name, (s) => Object.assign(s, snapshot));
+    await patchService(this.name, (s) => {
+      Object.assign(s, snapshot);
+      if (snapshot.lbError === undefined) delete s.lbError;
+    });
   }
 
   private track(p: Promise<void>): void {
@@ -522,6 +588,7 @@ export class ServiceController {
     this.record.status = 'SHUTTING_DOWN';
     await this.persist(true).catch(() => undefined);
     for (const l of this.launches.values()) l.abort.abort();
+    clearTimeout(this.lbRetry);
     await this.lb?.close();
     await Promise.allSettled([...this.launches.values()].map((l) => l.done));
     await Promise.allSettled([...this.background]);
@@ -547,7 +614,17 @@ export class ServiceController {
   }
 }
 
-/** Entry point of `skydeck serve controller NAME`. */
+/** The URL users reach the load balancer at: its own address, or loopback when it listens on every address. */
+function endpointUrl(host: string, port: number, tls: boolean): string {
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `${tls ? 'https' : 'http'}://${h}:${port}`;
+}
+
+function hostOf(url: string): string {
+  return new URL(url).hostname.replace(/^\[|\]$/g, '');
+}
+
+/** Entry point of `skydeck serve controller NAME` (started and restarted by the supervisor). */
 export async function runController(name: string, options: ControllerOptions): Promise<void> {
   const c = new ServiceController(name, options);
   // SIGTERM is a crash-like stop: the state stays, and the next serve verb restarts us.

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { InputError, SkyDeckError } from '../errors';
 import { validateClusterName } from '../cluster/naming';
 import type { ClusterEngine } from '../cluster/types';
-import { isAlive, spawnDetachedCli } from '../util/detached';
+import { isAlive } from '../util/detached';
+import { spawnSupervisor, stopSupervisor, wakeSupervisor } from './supervisor';
 import { loadServiceTask } from './task';
 import { controllerLogPath, findService, getService, listServices, loadBalancerLogPath, patchService, removeService, serviceDir, servicesTable } from './state';
 import type { ServiceRecord, UpdateMode } from './types';
@@ -40,28 +41,35 @@ function tail(file: string, lines = 15): string {
   }
 }
 
+/** The copy of the task the controller runs: it may hold secrets (envs, secrets), so 0600 in a 0700 folder. */
 function snapshotTask(name: string, version: number, taskFile: string): string {
-  const dest = path.join(serviceDir(name), `task-v${version}.yaml`);
-  fs.copyFileSync(taskFile, dest);
+  const dir = serviceDir(name);
+  fs.chmodSync(dir, 0o700);
+  const dest = path.join(dir, `task-v${version}.yaml`);
+  const text = fs.readFileSync(taskFile);
+  fs.rmSync(dest, { force: true }); // a file left by an earlier service of this name keeps its mode otherwise
+  fs.writeFileSync(dest, text, { mode: 0o600, flag: 'wx' });
   return dest;
 }
 
-function spawnController(name: string): void {
-  const id = spawnDetachedCli(['serve', 'controller', name], controllerLogPath(name));
-  // Recorded by the spawner too, so a second verb racing with this one sees it alive.
-  void patchService(name, (s) => void (s.controller = id));
-}
-
-/** Restarts the controller of `s` if it is not running (any serve verb does this). */
+/**
+ * Makes sure a controller runs for `s` (any serve verb does this): nothing to do when it
+ * runs; its supervisor, if alive, is restarting it (woken, to skip the backoff);
+ * otherwise a new supervisor is started. True when a controller is on its way.
+ */
 export async function ensureController(s: ServiceRecord): Promise<boolean> {
   if (isAlive(s.controller) || s.status === 'FAILED_CLEANUP') return false;
-  const spawned = await servicesTable().update((t) => {
+  return servicesTable().update((t) => {
     const cur = t.services[s.name];
     if (!cur || isAlive(cur.controller)) return false;
-    cur.controller = spawnDetachedCli(['serve', 'controller', s.name], controllerLogPath(s.name));
+    if (cur.supervisor && isAlive(cur.supervisor)) {
+      wakeSupervisor(cur.supervisor);
+      return true;
+    }
+    // Recorded under the store's lock, so a verb racing with this one sees it alive.
+    cur.supervisor = spawnSupervisor(s.name);
     return true;
   });
-  return spawned;
 }
 
 async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, onTimeout: () => Error): Promise<T> {
@@ -93,12 +101,14 @@ export async function serveUp(taskFile: string, options: { name?: string } = {})
   if (!created) throw new ServiceExistsError(name);
   const file = snapshotTask(name, 1, taskFile);
   await patchService(name, (s) => void s.versions.push({ version: 1, taskFile: file, mode: 'rolling', createdAt: Date.now() }));
-  spawnController(name);
+  await ensureController((await findService(name))!);
   const endpoint = await waitFor(
     async () => {
       const s = await findService(name);
       if (s?.endpoint) return s.endpoint;
-      if (s && s.controller && !isAlive(s.controller)) {
+      // The controller recorded why it could not start, or nothing is left to start it.
+      if (s && (s.startError || (!isAlive(s.supervisor) && !isAlive(s.controller)))) {
+        stopSupervisor(s.supervisor);
         const log = tail(controllerLogPath(name));
         await removeService(name);
         throw new ControllerStartError(name, log);
@@ -186,6 +196,7 @@ async function downWithoutController(s: ServiceRecord, engine: ClusterEngine): P
     });
   }
   await removeService(s.name);
+  stopSupervisor(s.supervisor);
 }
 
 export type LogTarget = { kind: 'controller' } | { kind: 'load-balancer' } | { kind: 'replica'; id: number };

@@ -80,6 +80,12 @@ export interface ServiceRecord {
   /** Set by `serve down`; the controller tears everything down and removes the record. */
   downRequested?: boolean;
   controller?: ProcessIdentity;
+  /** The process that restarts the controller when it dies (engine/serve/supervisor.ts). */
+  supervisor?: ProcessIdentity;
+  /** Why the load balancer is not listening on its port (another process holds it); the controller keeps retrying. */
+  lbError?: string;
+  /** Why the controller could not start the first time (`serve up` reports it and removes the service). */
+  startError?: string;
   /** Load balancer port (chosen by the controller, kept across controller restarts). */
   lbPort?: number;
   endpoint?: string;

@@ -24,6 +24,8 @@ export function serviceJson(s: ServiceRecord) {
     name: s.name,
     status: displayStatus(s),
     endpoint: s.endpoint ?? null,
+    /** Why the endpoint is not answering although the controller runs (its port is held by another process). */
+    endpointError: s.lbError ?? null,
     version: currentVersion(s),
     uptimeSeconds: Math.round((Date.now() - s.createdAt) / 1000),
     loadBalancingPolicy: s.loadBalancingPolicy ?? null,
@@ -60,6 +62,7 @@ function printStatus(services: ServiceRecord[], verbose: boolean): void {
     ...(verbose ? [s.autoscalingPolicy ?? '-', s.loadBalancingPolicy ?? '-'] : []),
   ]);
   process.stdout.write(`Services\n${table(svcHeaders, svcRows)}\n`);
+  for (const s of services) if (s.lbError) process.stdout.write(`${s.name}: ${s.lbError}\n`);
   const replicaRows = services.flatMap((s) =>
     s.replicas.map((r) => [s.name, String(r.id), String(r.version), r.url ?? '-', r.launchedAt ? formatAgo(r.launchedAt) : '-', r.infra ?? '-', r.resources ?? '-', r.status]),
   );

@@ -15,8 +15,9 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { connectionLimits, PerClientCounter, type ConnectionLimits } from './connectionLimits';
 import { createPolicy, type Policy } from './policies';
-import { UpstreamPool, type ResponseSink, type UpstreamConnection } from './upstream';
+import { MalformedResponseError, UpstreamPool, type ResponseSink, type UpstreamConnection } from './upstream';
 import type { LoadBalancingPolicyName } from '../spec';
 import type { RateWindow } from '../rate';
 
@@ -52,8 +53,10 @@ class Upstream {
 export interface LoadBalancerOptions {
   serviceName: string;
   policy: LoadBalancingPolicyName;
-  /** Address to listen on (default 0.0.0.0) and port (0: any free port). */
+  /** Address to listen on (default 127.0.0.1: where the endpoint is advertised) and port (0: any free port). */
   host?: string;
+  /** Connections accepted at once, in total and per client address (default: from the open-file limit, see connectionLimits). */
+  connectionLimits?: Partial<ConnectionLimits>;
   port: number;
   tls?: { key: Buffer; cert: Buffer };
   streamTimeoutSeconds?: number;
@@ -79,6 +82,9 @@ export class LoadBalancer {
   private readonly now: () => number;
   private readonly sockets = new Set<net.Socket | Duplex>();
   private boundPort = 0;
+  readonly limits: ConnectionLimits;
+  private refusedCount = 0;
+  private lastRefusedLog = -Infinity;
 
   constructor(private readonly options: LoadBalancerOptions) {
     this.policy = createPolicy<Upstream>(options.policy);
@@ -89,14 +95,37 @@ export class LoadBalancer {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
     this.server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert, keepAliveTimeout: 65_000 }, handler) : http.createServer({ keepAliveTimeout: 65_000 }, handler);
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    // A flood from one address must leave room for the other clients and for the controller's own files.
+    const limits = (this.limits = connectionLimits(undefined, options.connectionLimits));
+    this.server.maxConnections = limits.total;
+    const perClient = new PerClientCounter(limits.perClient);
+    this.server.on('drop', (d?: { remoteAddress?: string }) => this.refused(d?.remoteAddress, `the load balancer's limit of ${limits.total} connections is reached`));
     this.server.on('connection', (s: net.Socket) => {
+      const from = s.remoteAddress ?? '';
+      if (!perClient.admit(from)) {
+        s.destroy();
+        this.refused(from, `it has ${limits.perClient} connections open (the per-client limit)`);
+        return;
+      }
       this.sockets.add(s);
-      s.once('close', () => this.sockets.delete(s));
+      s.once('close', () => {
+        this.sockets.delete(s);
+        perClient.release(from);
+      });
     });
     this.server.on('clientError', (_err, socket: Duplex) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
       else socket.destroy();
     });
+  }
+
+  /** Logs refused connections at most once a minute (a flood must not flood the log too). */
+  private refused(from: string | undefined, why: string): void {
+    this.refusedCount++;
+    const now = this.now();
+    if (now - this.lastRefusedLog < 60_000) return;
+    this.log(`refusing connections (${this.refusedCount} so far); the latest from ${from ?? 'an unknown address'}: ${why}`);
+    this.lastRefusedLog = now;
   }
 
   get port(): number {
@@ -107,7 +136,7 @@ export class LoadBalancer {
     return new Promise((resolve, reject) => {
       const onError = (e: Error) => reject(e);
       this.server.once('error', onError);
-      this.server.listen(this.options.port, this.options.host ?? '0.0.0.0', () => {
+      this.server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => {
         this.server.off('error', onError);
         const addr = this.server.address();
         this.boundPort = typeof addr === 'object' && addr ? addr.port : this.options.port;
@@ -407,6 +436,11 @@ class Exchange implements ResponseSink {
     }
     u.failures++;
     this.lastError = `${u.url}: ${err.message}`;
+    if (err instanceof MalformedResponseError) {
+      // The replica did answer (it may have acted on the request): no retry, this request alone fails.
+      this.giveUp(`Replica ${u.id} sent a response that cannot be passed on (${err.message}).\n`);
+      return;
+    }
     if (!replayable || this.attempts >= this.lb.maxAttempts) {
       this.giveUp();
       return;
@@ -424,15 +458,15 @@ class Exchange implements ResponseSink {
     else setTimeout(go, 100 * this.attempts).unref();
   }
 
-  private giveUp(): void {
+  private giveUp(body = `Max retries ${this.lb.maxAttempts} exceeded. Last error: ${this.lastError}\n`): void {
     this.done = true;
-    const body = `Max retries ${this.lb.maxAttempts} exceeded. Last error: ${this.lastError}\n`;
     this.lb.logLine(body.trim());
     if (this.res.headersSent) {
       this.res.destroy();
       return;
     }
-    this.res.writeHead(502, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    // The reason is given: a head Node refused may have left its bad status text on `res`.
+    this.res.writeHead(502, 'Bad Gateway', { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     this.res.end(body);
   }
 }

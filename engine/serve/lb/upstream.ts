@@ -10,6 +10,7 @@ import * as net from 'node:net';
 
 /** Receives one response. onData returns false to ask for a pause (resume with conn.resume()). */
 export interface ResponseSink {
+  /** May throw (Node refuses the head): the exchange then fails with a MalformedResponseError. */
   onHead(status: number, statusText: string, rawHeaders: string[]): void;
   onData(chunk: Buffer): boolean;
   /** The response ended; `last` is its final body bytes when they came with the end (one write to the client). */
@@ -34,6 +35,30 @@ const enum ChunkState {
 }
 
 const MAX_HEAD = 64 * 1024;
+
+/** A replica's answer that cannot be passed on (bad framing or head): the request gets a 502, never a retry. */
+export class MalformedResponseError extends Error {
+  constructor(what: string) {
+    super(`malformed response from replica: ${what}`);
+  }
+}
+
+const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: (.*))?$/s;
+/** RFC 9110 token: what Node's writeHead accepts as a header name. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const DIGITS = /^\d{1,15}$/;
+/** Control characters other than TAB, and CR or LF not paired as CRLF (a bare LF ends lines for some parsers and not others). */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const BAD_HEAD_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+
+/** Why a response head (status line and headers, CRLF separated, without the final blank line) is malformed, or undefined. */
+export function malformedHead(text: string): string | undefined {
+  const m = BAD_HEAD_CHARS.exec(text);
+  if (!m) return undefined;
+  const c = m[0].length === 1 ? m[0] : m[0][0];
+  const what = c === '\n' ? 'a bare LF' : c === '\r' ? 'a bare CR' : `control character 0x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  return `${what} in the response head`;
+}
 
 export class UpstreamConnection {
   readonly socket: net.Socket;
@@ -138,7 +163,10 @@ export class UpstreamConnection {
       const buf = this.head ? Buffer.concat([this.head, data]) : data;
       const end = buf.indexOf('\r\n\r\n');
       if (end < 0) {
-        if (buf.length > MAX_HEAD) this.fail(new Error('response head too large'));
+        // A head with bare LFs may never contain CRLFCRLF: refuse it now instead of waiting for the timeout.
+        // (A CR at the very end may be the first half of a CRLF still on its way.)
+        const bad = buf.length > MAX_HEAD ? 'response head too large' : buf.indexOf(10) >= 0 ? malformedHead(buf.toString('latin1').replace(/\r$/, '')) : undefined;
+        if (bad) this.fail(new MalformedResponseError(bad));
         else this.head = buf;
         return;
       }
@@ -153,29 +181,47 @@ export class UpstreamConnection {
 
   /** Parses the status line and headers; returns false when the exchange ended (error or 1xx loop handled). */
   private parseHead(text: string): boolean {
-    const lines = text.split('\r\n');
-    const status = lines[0];
-    const code = Number(status.slice(9, 12));
-    if (!status.startsWith('HTTP/1.') || !(code >= 100 && code < 600)) {
-      this.fail(new Error(`bad status line from replica: ${status.slice(0, 40)}`));
+    const bad = malformedHead(text);
+    if (bad) {
+      this.fail(new MalformedResponseError(bad));
       return false;
     }
-    let keepAlive = status.charCodeAt(7) === 49; // HTTP/1.1
+    const lines = text.split('\r\n');
+    const status = STATUS_LINE.exec(lines[0]);
+    if (!status) {
+      this.fail(new MalformedResponseError(`bad status line ${JSON.stringify(lines[0].slice(0, 60))}`));
+      return false;
+    }
+    const code = Number(status[2]);
+    let keepAlive = status[1] === '1'; // HTTP/1.1
     let length = -1;
     let chunked = false;
+    let transferEncoding = false;
     const raw: string[] = [];
     for (let i = 1; i < lines.length; i++) {
       const l = lines[i];
       const c = l.indexOf(':');
-      if (c <= 0) continue;
-      const name = l.slice(0, c);
+      const name = c > 0 ? l.slice(0, c) : '';
+      // Node's writeHead throws on names that are not tokens: refuse them here, for this request only.
+      if (!TOKEN.test(name)) {
+        this.fail(new MalformedResponseError(`bad header line ${JSON.stringify(l.slice(0, 60))}`));
+        return false;
+      }
       const value = l.slice(c + 1).trim();
       const n = name.length;
       // Only names as long as the framing headers need a closer look.
       if (n === 7 || n === 10 || n === 14 || n === 17) {
         const lower = name.toLowerCase();
-        if (lower === 'content-length') length = Number(value);
-        else if (lower === 'transfer-encoding') {
+        if (lower === 'content-length') {
+          // A second, different length (or one that is not a number) leaves the body's end unknown: a client would hang.
+          if (!DIGITS.test(value) || (length >= 0 && Number(value) !== length)) {
+            this.fail(new MalformedResponseError(length >= 0 ? 'conflicting Content-Length headers' : `bad Content-Length ${JSON.stringify(value.slice(0, 30))}`));
+            return false;
+          }
+          if (length >= 0) continue; // an identical repeat: pass one on
+          length = Number(value);
+        } else if (lower === 'transfer-encoding') {
+          transferEncoding = true;
           chunked = value.toLowerCase().endsWith('chunked');
           continue;
         } else if (lower === 'connection') {
@@ -187,14 +233,25 @@ export class UpstreamConnection {
       }
       raw.push(name, value);
     }
+    if (transferEncoding && length >= 0) {
+      // RFC 9112 6.3: both framings at once is a smuggling pattern; a proxy must not guess.
+      this.fail(new MalformedResponseError('both Transfer-Encoding and Content-Length'));
+      return false;
+    }
     if (code < 200) {
       // 100 Continue / 103 Early Hints: skip, the real answer follows.
       this.state = State.Head;
       return true;
     }
     this.reusable = keepAlive;
+    try {
+      this.sink!.onHead(code, status[3] ?? '', raw);
+    } catch (e) {
+      // What the checks above missed, Node's own validation catches: still only this request fails.
+      this.fail(new MalformedResponseError(`response head rejected: ${(e as Error).message}`));
+      return false;
+    }
     this.responded = true;
-    this.sink!.onHead(code, status.slice(13), raw);
     if (this.noBody || code === 204 || code === 304) {
       this.state = State.Length;
       this.remaining = 0;
