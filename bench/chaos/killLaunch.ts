@@ -124,3 +124,21 @@ export function leaksIn(home: string, extra: { hostDirs?: string[] } = {}): stri
   for (const dir of extra.hostDirs ?? []) if (fs.existsSync(path.join(dir, '.skydeck_node'))) leaks.push(`node files on host ${dir}`);
   return leaks;
 }
+
+/** Launches `name` fully (detached run), then starts `down` and sends `signal` after a seeded delay. */
+export async function killDownAt(name: string, launchArgs: string[], signal: KillSignal, random: () => number, env: NodeJS.ProcessEnv = process.env): Promise<KillOutcome> {
+  const up = cli(['launch', ...launchArgs, '-c', name, '-y', '-d'], env);
+  if (up.status !== 0) throw new Error(`launch of ${name} failed before its down could be killed:\n${up.stderr}`);
+  const delayMs = Math.floor(random() * 1500);
+  const child = spawn(process.execPath, [CLI, 'down', name, '-y'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let exited = false;
+  child.stdout.resume();
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => ((exited = true), resolve(code))));
+  await Promise.race([exit, new Promise((r) => setTimeout(r, delayMs))]);
+  const killed = !exited;
+  if (killed) child.kill(signal);
+  const exitCode = await exit;
+  return { signal, point: 'down', delayMs, killed, exitCode, stderr };
+}

@@ -11,7 +11,7 @@ import { sshSkipReason, startSshHosts, type SshHost, type SshTestHosts } from '.
 import { writeNodePoolsYaml } from '../../helpers/nodePools';
 import { clusters, findCluster } from '../../../engine/cluster';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
-import { CLI, cli, killLaunchAt, leaksIn, reconcileAndDown, seededRandom, type KillSignal } from '../../../bench/chaos/killLaunch';
+import { CLI, cli, killLaunchAt, leaksIn, reconcileAndDown, seededRandom, type KillOutcome, type KillSignal } from '../../../bench/chaos/killLaunch';
 import { freshHome, makeTask } from './helpers';
 
 const skip = sshSkipReason() ?? (fs.existsSync(CLI) ? undefined : 'run `npm run build` first');
@@ -80,7 +80,7 @@ describe('SSH pool teardown', { skip, concurrency: false }, () => {
   test(`launches killed with TERM/HUP/KILL at random points (seed ${SEED}), then status -r + down: nothing left`, { timeout: 15 * 60_000 }, async () => {
     const random = seededRandom(SEED + 1);
     const signals: KillSignal[] = ['SIGTERM', 'SIGHUP', 'SIGKILL'];
-    const outcomes = [];
+    const outcomes: KillOutcome[] = [];
     for (let i = 0; i < 6; i++) {
       outcomes.push(await killLaunchAt(['sleep 0.5', '-c', `s${i}`, '-y', '--infra', 'ssh/p'], signals[i % 3], random));
       const log = reconcileAndDown();
