@@ -4,7 +4,10 @@
  * verbs. Progress events name SkyPilot's stages; everything takes an AbortSignal.
  */
 import type { Task, TaskFile } from '../task/types';
-import { CancelledError, InputError } from '../errors';
+import { CancelledError, errorMessage, InputError } from '../errors';
+import type { LaunchRequest } from '../infra/provider';
+import { getProvider } from '../infra/registry';
+import { withClusterLock } from './clusterLock';
 import { withAccess } from './access';
 import { clientKey } from './keys';
 import { enabledInfra } from './infraCheck';
@@ -87,47 +90,104 @@ function newRecord(name: string, task: Task, handle: ClusterRecord['handle'], c:
   };
 }
 
-/** Provisions a new cluster or resumes an existing one; returns it UP. */
+/** The record a launch writes before the provider creates anything (provisional handle). */
+function initRecord(name: string, task: Task, request: LaunchRequest, c: Candidate, options: LaunchOptions): ClusterRecord {
+  const handle = { clusterName: name, nameOnCloud: request.nameOnCloud, provider: c.cloud, region: c.region, zone: c.zone, data: {} };
+  return { ...newRecord(name, task, handle, c, options), provisional: true };
+}
+
+/** Provisions a new cluster or resumes an existing one; returns it UP. Holds the cluster's lock throughout. */
 async function provisionCluster(name: string, task: Task, options: LaunchOptions): Promise<ClusterRecord> {
-  const existing = await findCluster(name);
   const onMessage = (stage: LaunchStage) => (m: string) => progress(options, stage, m);
-  if (existing) {
-    checkFit(existing, task);
-    if (existing.status === 'UP') {
-      progress(options, 'PROVISION', `Reusing UP cluster '${name}'.`);
-      return existing;
-    }
-    if (existing.status === 'STOPPED') {
-      progress(options, 'PROVISION', `Starting stopped cluster '${name}'.`);
-      return startCluster(name, {}, onMessage('PROVISION'));
-    }
-    // INIT: half-provisioned or partly unreachable; re-check, else start it again on the same infra.
-    progress(options, 'PROVISION', `Cluster '${name}' is INIT; checking it.`);
-    const fresh = await refreshCluster(existing);
-    if (fresh?.status === 'UP') return fresh;
-    if (fresh) return startCluster(name, {}, onMessage('PROVISION'));
-  }
+  return withClusterLock(
+    name,
+    async () => {
+      const existing = await findCluster(name);
+      if (existing?.provisional) {
+        // Only a dead launch leaves a provisional record behind the lock: reclaim what it made, then start over.
+        progress(options, 'PROVISION', `An earlier launch of '${name}' did not finish; removing what it created.`);
+        await downCluster(name);
+      } else if (existing) {
+        checkFit(existing, task);
+        if (existing.status === 'UP') {
+          progress(options, 'PROVISION', `Reusing UP cluster '${name}'.`);
+          return existing;
+        }
+        if (existing.status === 'STOPPED') {
+          progress(options, 'PROVISION', `Starting stopped cluster '${name}'.`);
+          return startCluster(name, {}, onMessage('PROVISION'));
+        }
+        // INIT: half-provisioned or partly unreachable; re-check, else start it again on the same infra.
+        progress(options, 'PROVISION', `Cluster '${name}' is INIT; checking it.`);
+        const fresh = await refreshCluster(existing);
+        if (fresh?.status === 'UP') return fresh;
+        if (fresh) return startCluster(name, {}, onMessage('PROVISION'));
+      }
+      return provisionNew(name, task, options);
+    },
+    onMessage('PROVISION'),
+  );
+}
+
+/**
+ * Every resource is recorded before it is created: the INIT record (provisional handle) is
+ * written before each provider.launch(), so a launch killed at any point leaves a record
+ * that `status -r` and `down` reconcile with the infra. A cancelled launch (Ctrl-C, SIGTERM,
+ * SIGHUP) tears down what it created before it returns.
+ */
+async function provisionNew(name: string, task: Task, options: LaunchOptions): Promise<ClusterRecord> {
+  const onMessage = (stage: LaunchStage) => (m: string) => progress(options, stage, m);
   progress(options, 'OPTIMIZE', 'Choosing where to run.');
   const enabled = await enabledInfra();
   const key = clientKey();
-  const { handle, candidate } = await provisionWithFailover(task, {
-    clusterName: name,
-    nameOnCloud: nameOnCloud(name),
-    enabledInfra: enabled,
-    blocked: options.blocked,
-    retryUntilUp: options.retryUntilUp,
-    sshPublicKey: key.publicKey,
-    signal: options.signal,
-    onProgress: onMessage('PROVISION'),
-  });
+  let outcome: Awaited<ReturnType<typeof provisionWithFailover>>;
+  try {
+    outcome = await provisionWithFailover(task, {
+      clusterName: name,
+      nameOnCloud: nameOnCloud(name),
+      enabledInfra: enabled,
+      blocked: options.blocked,
+      retryUntilUp: options.retryUntilUp,
+      sshPublicKey: key.publicKey,
+      signal: options.signal,
+      onProgress: onMessage('PROVISION'),
+      beforeLaunch: (request, c) => putCluster(initRecord(name, task, request, c, options)),
+      afterFailedLaunch: async () => {
+        const rec = await findCluster(name);
+        if (rec?.provisional) await reclaimQuietly(rec, onMessage('PROVISION'));
+      },
+    });
+  } catch (e) {
+    // Nothing usable was made: whatever the last attempt left is removed with its record.
+    if ((await findCluster(name))?.provisional) await downCluster(name).catch((err: unknown) => onMessage('PROVISION')(`Cleanup after the failed launch: ${errorMessage(err)}`));
+    throw e;
+  }
+  const { handle, candidate } = outcome;
   const rec = newRecord(name, task, handle, candidate, options);
   await putCluster(rec);
   try {
     checkAbort(options.signal);
-    return await bringUp(rec, onMessage('PROVISION'));
+    const up = await bringUp(rec, onMessage('PROVISION'));
+    checkAbort(options.signal);
+    return up;
   } catch (e) {
+    if (options.signal?.aborted) {
+      onMessage('PROVISION')(`Launch cancelled: tearing down '${name}'.`);
+      await downCluster(name);
+      throw new CancelledError('Launch');
+    }
     await patchCluster(name, (r) => void (r.lastError = e instanceof Error ? e.message : String(e)));
     throw e;
+  }
+}
+
+/** After a failed candidate: remove what it may have left (the provider usually cleaned up already). */
+async function reclaimQuietly(rec: ClusterRecord, onMessage: (m: string) => void): Promise<void> {
+  try {
+    const provider = await getProvider(rec.handle.provider);
+    await provider.terminate(rec.handle);
+  } catch (e) {
+    onMessage(`Could not confirm ${rec.handle.provider} ${rec.handle.region} is clean after the failed attempt: ${errorMessage(e)}`);
   }
 }
 

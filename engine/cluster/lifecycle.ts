@@ -16,6 +16,8 @@ import { ClusterStateError } from './errors';
 import { clientKey } from './keys';
 import { installAgent } from '../node/agentClient';
 import { findCluster, getCluster, listClusters, patchCluster, removeCluster } from './records';
+import { ifClusterUnlocked, withClusterLock } from './clusterLock';
+import { forgetReservations } from './purge';
 import { removeClusterSshConfig, userSshConfigPath, writeClusterSshConfig } from './sshConfig';
 import type { ClusterRecord } from './types';
 
@@ -96,8 +98,47 @@ function effectiveConfigProblem(alias: string, head: NodeInfo): string | undefin
   return diffs.length ? `your ssh config overrides the entry for '${alias}' (${diffs.join(', ')}); check ${userSshConfigPath()} for a \`Host *\` or Match block.` : undefined;
 }
 
-/** Reconciles one record with the infra; returns the new record, or undefined when the cluster is gone. */
+/**
+ * Reconciles one record with the infra; returns the new record, or undefined when the
+ * cluster is gone. A cluster whose lock a live process holds (being launched, stopped,
+ * torn down) is left as recorded: its nodes may not exist yet.
+ */
 export async function refreshCluster(rec: ClusterRecord): Promise<ClusterRecord | undefined> {
+  return ifClusterUnlocked(
+    rec.name,
+    async () => {
+      const fresh = await findCluster(rec.name);
+      return fresh && (fresh.provisional ? reconcileProvisional(fresh) : reconcile(fresh));
+    },
+    () => rec,
+  );
+}
+
+/**
+ * A provisional record nobody is launching: the launch died. Nothing on the infra -> the
+ * record goes (after the provider forgets any reservation); otherwise it stays INIT and
+ * says what to do.
+ */
+async function reconcileProvisional(rec: ClusterRecord): Promise<ClusterRecord | undefined> {
+  const provider = await getProvider(rec.handle.provider);
+  let nodes: NodeInfo[];
+  try {
+    nodes = await provider.query(rec.handle);
+  } catch (e) {
+    return patchCluster(rec.name, (r) => void (r.lastError = `Could not query the infra: ${errorMessage(e)}`));
+  }
+  if (nodes.length === 0) {
+    await provider.terminate(rec.handle);
+    await removeCluster(rec.name);
+    return undefined;
+  }
+  return patchCluster(rec.name, (r) => {
+    r.status = 'INIT';
+    r.lastError = `The launch of '${rec.name}' stopped before it finished (${nodes.length} node(s) exist). Run \`skydeck down ${rec.name}\` to remove them, or launch it again.`;
+  });
+}
+
+async function reconcile(rec: ClusterRecord): Promise<ClusterRecord | undefined> {
   const provider = await getProvider(rec.handle.provider);
   let nodes: NodeInfo[];
   try {
@@ -178,7 +219,12 @@ export async function statusClusters(options: { refresh?: boolean; names?: strin
 }
 
 export async function stopCluster(name: string): Promise<void> {
+  await withClusterLock(name, () => stopLocked(name));
+}
+
+async function stopLocked(name: string): Promise<void> {
   const rec = await getCluster(name);
+  if (rec.provisional) throw new ClusterStateError(`Cluster '${name}' was never fully launched.`, `Run \`skydeck down ${name}\` to remove what was created.`);
   const provider = await getProvider(rec.handle.provider);
   if (!provider.canStop) throw new ClusterStateError(`Clusters on ${rec.handle.provider} cannot be stopped.`, `Use \`skydeck down ${name}\`.`);
   if (rec.status === 'STOPPED') return;
@@ -196,7 +242,12 @@ export async function stopCluster(name: string): Promise<void> {
 }
 
 export async function startCluster(name: string, options: { idleMinutesToAutostop?: number; down?: boolean } = {}, onMessage?: (m: string) => void): Promise<ClusterRecord> {
+  return withClusterLock(name, () => startLocked(name, options, onMessage), onMessage);
+}
+
+async function startLocked(name: string, options: { idleMinutesToAutostop?: number; down?: boolean }, onMessage?: (m: string) => void): Promise<ClusterRecord> {
   let rec = await getCluster(name);
+  if (rec.provisional) throw new ClusterStateError(`Cluster '${name}' was never fully launched.`, `Run \`skydeck down ${name}\` to remove what was created, then launch it again.`);
   const provider = await getProvider(rec.handle.provider);
   if (options.idleMinutesToAutostop !== undefined) {
     rec = (await patchCluster(name, (r) => void (r.autostop = { idleMinutes: options.idleMinutesToAutostop!, down: !!options.down })))!;
@@ -210,12 +261,34 @@ export async function startCluster(name: string, options: { idleMinutesToAutosto
   return bringUp(rec, onMessage);
 }
 
-export async function downCluster(name: string): Promise<void> {
+/**
+ * Tears the cluster down and forgets it. When the infra cannot confirm everything was
+ * removed (a pool host unreachable, a cloud call failing) the record is kept and the error
+ * says so: jobs may still run there. `purge` forgets the cluster anyway (SkyPilot's --purge),
+ * releasing SkyDeck's own reservations (pool hosts, loopback addresses).
+ */
+export async function downCluster(name: string, options: { purge?: boolean; onMessage?: (m: string) => void } = {}): Promise<void> {
+  await withClusterLock(name, () => downLocked(name, options), options.onMessage ?? ((m) => process.stderr.write(`${m}\n`)));
+}
+
+async function downLocked(name: string, options: { purge?: boolean; onMessage?: (m: string) => void }): Promise<void> {
   const rec = await getCluster(name);
   const provider = await getProvider(rec.handle.provider);
   // Jobs are cancelled first where terminating the infra would not end them (SSH pools keep running).
   if (rec.status === 'UP' && rec.handle.provider !== 'local') await withAccess(rec, (a) => a.agent.cancel('all')).catch(() => undefined);
-  await provider.terminate(rec.handle);
+  try {
+    await provider.terminate(rec.handle);
+  } catch (e) {
+    if (!options.purge) {
+      await patchCluster(name, (r) => void (r.lastError = `Teardown failed: ${errorMessage(e)}`));
+      throw new ClusterStateError(
+        `Could not tear down cluster '${name}': ${e instanceof Error ? e.message : String(e)}`,
+        `The cluster is kept (its jobs may still be running). Retry \`skydeck down ${name}\` when the infra is reachable, or \`skydeck down --purge ${name}\` to forget it anyway.`,
+      );
+    }
+    (options.onMessage ?? ((m) => process.stderr.write(`${m}\n`)))(`Warning: purging '${name}' although teardown failed (${errorMessage(e)}); remove what is left on ${rec.handle.provider} ${rec.handle.region} by hand.`);
+    await forgetReservations(rec.handle);
+  }
   removeClusterSshConfig(name);
   await removeCluster(name);
 }

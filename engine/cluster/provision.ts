@@ -22,6 +22,13 @@ export interface ProvisionOptions {
   sshPublicKey: string;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
+  /**
+   * Called before each provider.launch(): the engine records the cluster (INIT, provisional
+   * handle) so that whatever the provider creates is findable even if this process dies.
+   */
+  beforeLaunch?: (request: LaunchRequest, candidate: Candidate) => Promise<void>;
+  /** Called after a candidate's launch failed, before the next is tried: reclaim anything it left. */
+  afterFailedLaunch?: (request: LaunchRequest, candidate: Candidate) => Promise<void>;
 }
 
 export interface ProvisionOutcome {
@@ -91,12 +98,15 @@ export async function provisionWithFailover(task: Task, options: ProvisionOption
         break;
       }
       options.onProgress?.(`Launching on ${chosen.infra} (${chosen.instanceType}${chosen.nodes > 1 ? `, ${chosen.nodes} nodes` : ''}).`);
+      const request = launchRequest(task, chosen, options);
+      await options.beforeLaunch?.(request, chosen);
       try {
         const provider = await getProvider(chosen.cloud);
-        const handle = await provider.launch(launchRequest(task, chosen, options));
+        const handle = await provider.launch(request);
         return { handle, candidate: chosen };
       } catch (e) {
-        if (!isProvisionError(e)) throw e;
+        if (!isProvisionError(e) || options.signal?.aborted) throw options.signal?.aborted ? new CancelledError('Launch') : e;
+        await options.afterFailedLaunch?.(request, chosen);
         const entry = blockEntry(chosen, e);
         blocked.push(entry);
         history.push(`${chosen.infra}: ${e.message}`);

@@ -2,27 +2,84 @@
  * Cluster records in the store (SKYDECK_HOME/state/clusters.json). Every change goes
  * through Collection.update, so several processes (CLI, VS Code, controllers) can change
  * clusters at once without losing each other's writes.
+ *
+ * A record that does not look like a cluster record (hand-edited, written by a newer
+ * SkyDeck) is skipped by the listing with a warning naming it, and left in the file as it
+ * is: one bad record must not hide the other clusters.
  */
 import { Collection } from '../state/store';
-import { NotFoundError } from '../errors';
+import { NotFoundError, SkyDeckError } from '../errors';
 import type { ClusterRecord } from './types';
 
 export interface ClusterTable {
   clusters: Record<string, ClusterRecord>;
 }
 
+const STATUSES = new Set(['INIT', 'UP', 'STOPPED', 'AUTOSTOPPING']);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** What is wrong with one stored record, or undefined when it can be used. */
+export function recordProblem(key: string, rec: unknown): string | undefined {
+  if (!isObject(rec)) return 'it is not an object';
+  if (rec.name !== key) return `its "name" is ${JSON.stringify(rec.name)}, not "${key}"`;
+  if (typeof rec.status !== 'string' || !STATUSES.has(rec.status)) return `its "status" ${JSON.stringify(rec.status)} is not one of ${[...STATUSES].join(', ')}`;
+  const h = rec.handle;
+  if (!isObject(h) || typeof h.provider !== 'string' || typeof h.nameOnCloud !== 'string' || typeof h.region !== 'string' || !isObject(h.data)) {
+    return '"handle" needs provider, nameOnCloud, region (strings) and data (an object)';
+  }
+  if (!isObject(rec.resources) || typeof rec.resources.cloud !== 'string') return '"resources" needs a "cloud"';
+  if (typeof rec.numNodes !== 'number' || !Array.isArray(rec.nodes)) return '"numNodes" (a number) and "nodes" (a list) are required';
+  if (typeof rec.launchedAt !== 'number') return '"launchedAt" is not a number';
+  return undefined;
+}
+
+function tableProblem(data: unknown): string | undefined {
+  return isObject(data) && isObject(data.clusters) ? undefined : '"data.clusters" is not an object of cluster records';
+}
+
 /** Opened per call so SKYDECK_HOME is read when used (tests set it per test). */
 export function clusterTable(): Collection<ClusterTable> {
-  return new Collection<ClusterTable>({ name: 'clusters', initial: () => ({ clusters: {} }) });
+  return new Collection<ClusterTable>({ name: 'clusters', initial: () => ({ clusters: {} }), validate: tableProblem });
+}
+
+const warned = new Set<string>();
+
+/** Warnings about skipped records go to stderr once per record and process (status is polled by the editor). */
+function warnSkipped(file: string, key: string, problem: string): void {
+  const line = `Warning: skipping cluster record '${key}' in ${file}: ${problem}. Fix it, or remove that entry, to see the cluster again.`;
+  if (warned.has(line)) return;
+  warned.add(line);
+  process.stderr.write(`${line}\n`);
+}
+
+export class BadClusterRecordError extends SkyDeckError {
+  constructor(file: string, name: string, problem: string) {
+    super('STATE_BAD_RECORD', `The record of cluster '${name}' in ${file} is unusable: ${problem}.`, { hint: `Fix that entry in ${file}, or remove it (what it tracked is then forgotten).` });
+  }
 }
 
 export async function listClusters(): Promise<ClusterRecord[]> {
-  const t = await clusterTable().read();
-  return Object.values(t.clusters).sort((a, b) => a.launchedAt - b.launchedAt);
+  const table = clusterTable();
+  const t = await table.read();
+  const good: ClusterRecord[] = [];
+  for (const [key, rec] of Object.entries(t.clusters)) {
+    const problem = recordProblem(key, rec);
+    if (problem) warnSkipped(table.file, key, problem);
+    else good.push(rec);
+  }
+  return good.sort((a, b) => a.launchedAt - b.launchedAt);
 }
 
 export async function findCluster(name: string): Promise<ClusterRecord | undefined> {
-  return (await clusterTable().read()).clusters[name];
+  const table = clusterTable();
+  const rec = (await table.read()).clusters[name] as unknown;
+  if (rec === undefined) return undefined;
+  const problem = recordProblem(name, rec);
+  if (problem) throw new BadClusterRecordError(table.file, name, problem);
+  return rec as ClusterRecord;
 }
 
 export async function getCluster(name: string): Promise<ClusterRecord> {

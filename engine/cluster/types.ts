@@ -49,6 +49,13 @@ export interface ClusterRecord {
   lastError?: string;
   /** 'managed-job:<id>' or 'service:<name>' when owned by a controller. */
   owner?: string;
+  /**
+   * Written before the provider was asked to create anything: the handle names where
+   * resources may exist (provider, region or pool, name on the infra), not what exists.
+   * Cleared once the provider's launch returns. A record still provisional when no process
+   * holds the cluster's lock is a launch that died: `status -r` and `down` reclaim it.
+   */
+  provisional?: boolean;
 }
 
 export interface ClusterJob {
@@ -116,6 +123,7 @@ export interface ClusterEngine {
   cancel(clusterName: string, jobIds: number[] | 'all'): Promise<number[]>;
   stop(clusterName: string): Promise<void>;
   start(clusterName: string, options?: { idleMinutesToAutostop?: number; down?: boolean }): Promise<ClusterRecord>;
-  down(clusterName: string): Promise<void>;
+  /** `purge`: forget the cluster even when the infra cannot confirm everything was removed. */
+  down(clusterName: string, options?: { purge?: boolean }): Promise<void>;
   autostop(clusterName: string, idleMinutes: number, down: boolean): Promise<void>;
 }

@@ -3,27 +3,34 @@
  * (clusters, managed jobs, services, ...), each safe to use from several processes at
  * once (VS Code windows, the CLI, detached controllers).
  *
- * Every change is a transaction: take the file's cross-process lock (proper-lockfile),
- * read the newest copy, apply the change, write atomically (lowdb's steno: temp file +
+ * Every change is a transaction: take the file's cross-process lock (./lock), read the
+ * newest copy, apply the change, write atomically (./atomicWrite: a 0600 temp file +
  * rename), release. Reads without a lock see either the old or the new file, never half.
- * A file that does not parse is never overwritten: it is copied aside and the caller gets
- * a StateCorruptError naming both paths.
+ *
+ * Only a missing file is a new store. A file that is empty, blank, not JSON, or JSON of
+ * the wrong shape is never overwritten (running clusters would be orphaned): it is copied
+ * aside and the caller gets an error naming the file, the copy and what to do.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Low } from 'lowdb';
-import { TextFile } from 'lowdb/node';
-import * as lockfile from 'proper-lockfile';
 import { SkyDeckError } from '../errors';
-import { homeSubdir } from '../util/paths';
+import { skydeckHome } from '../util/paths';
+import { createFileExclusiveSync, ensurePrivateDir, STATE_FILE_MODE, writeFileAtomic } from './atomicWrite';
+import { lockStateFile } from './lock';
 
 export class StateCorruptError extends SkyDeckError {
-  constructor(readonly file: string, readonly backup: string, cause: unknown) {
-    super(
-      'STATE_CORRUPT',
-      `The state file ${file} is not valid JSON (${cause instanceof Error ? cause.message : String(cause)}).`,
-      { hint: `A copy was kept at ${backup}. Fix or delete ${file} to continue; nothing was overwritten.`, cause },
-    );
+  constructor(readonly file: string, readonly backup: string, cause: unknown, what = 'is not valid JSON') {
+    super('STATE_CORRUPT', `The state file ${file} ${what} (${cause instanceof Error ? cause.message : String(cause)}).`, {
+      hint: `A copy was kept at ${backup}. Nothing was overwritten. Restore ${file} from a backup or fix it by hand; delete it only to start with no records (resources it tracked are then forgotten).`,
+      cause,
+    });
+  }
+}
+
+/** Valid JSON, but not what this store holds: `problem` says what is wrong and where. */
+export class StateShapeError extends StateCorruptError {
+  constructor(file: string, backup: string, problem: string) {
+    super(file, backup, new Error(problem), 'does not have the expected shape');
   }
 }
 
@@ -52,6 +59,8 @@ export interface CollectionOptions<T> {
   migrations?: Migration[];
   /** Folder override (tests); default `SKYDECK_HOME/state`. */
   dir?: string;
+  /** What is wrong with decoded data (e.g. 'data.clusters is not an object'), or undefined when it fits. */
+  validate?: (data: unknown) => string | undefined;
 }
 
 export class Collection<T> {
@@ -59,15 +68,21 @@ export class Collection<T> {
   private readonly version: number;
 
   constructor(private readonly options: CollectionOptions<T>) {
-    const dir = options.dir ?? homeSubdir('state');
-    fs.mkdirSync(dir, { recursive: true });
+    const dir = options.dir ?? path.join(skydeckHome(), 'state');
+    ensurePrivateDir(dir);
     this.file = path.join(dir, `${options.name}.json`);
     this.version = (options.migrations?.length ?? 0) + 1;
   }
 
   /** A consistent snapshot, without taking the lock. */
   async read(): Promise<T> {
-    return this.decode(await new TextFile(this.file).read());
+    let text: string | null = null;
+    try {
+      text = await fs.promises.readFile(this.file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    return this.decode(text);
   }
 
   /** Same as read(), synchronously (tree views, status bar). */
@@ -86,37 +101,17 @@ export class Collection<T> {
    * Whatever `change` returns is returned; if it throws, nothing is written.
    */
   async update<R>(change: (data: T) => R | Promise<R>): Promise<R> {
-    const release = await this.lock();
+    // Created whole or not at all (temp file + link), so a crash never leaves an empty store.
+    if (!fs.existsSync(this.file)) createFileExclusiveSync(this.file, this.encode(this.options.initial()));
+    const release = await lockStateFile(this.file);
     try {
-      const adapter = new TextFile(this.file);
-      const db = new Low<T>({ read: async () => this.decode(await adapter.read()), write: async (d: T) => adapter.write(this.encode(d)) }, this.options.initial());
-      await db.read();
-      const result = await change(db.data);
-      await db.write();
+      const data = await this.read();
+      const result = await change(data);
+      await writeFileAtomic(this.file, this.encode(data));
       return result;
     } finally {
       await release();
     }
-  }
-
-  private async lock(): Promise<() => Promise<void>> {
-    // The lock guards a sibling directory, so it works before the file exists.
-    if (!fs.existsSync(this.file)) {
-      try {
-        fs.writeFileSync(this.file, this.encode(this.options.initial()), { flag: 'wx' });
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-    }
-    return lockfile.lock(this.file, {
-      // A holder refreshes the lock every 5 s; only one silent for 60 s counts as dead.
-      // A short stale time let a CPU-starved (not dead) holder be overtaken under heavy
-      // load (200 controllers on 2 cores), losing its write. Waiters outlast `stale`.
-      stale: 60_000,
-      update: 5_000,
-      retries: { retries: 1_000, factor: 1.2, minTimeout: 5, maxTimeout: 150, randomize: true },
-      realpath: false,
-    });
   }
 
   private encode(data: T): string {
@@ -124,26 +119,49 @@ export class Collection<T> {
     return JSON.stringify(env, null, 1);
   }
 
+  /** Copies the unreadable file aside (once per content) and returns the copy's path. */
+  private keepCopy(text: string): string {
+    const dir = path.dirname(this.file);
+    const prefix = `${path.basename(this.file)}.corrupt-`;
+    for (const f of fs.readdirSync(dir)) {
+      if (!f.startsWith(prefix)) continue;
+      try {
+        if (fs.readFileSync(path.join(dir, f), 'utf8') === text) return path.join(dir, f);
+      } catch {
+        /* vanished: look further */
+      }
+    }
+    const backup = `${this.file}.corrupt-${Date.now()}`;
+    try {
+      fs.writeFileSync(backup, text, { flag: 'wx', mode: STATE_FILE_MODE });
+    } catch {
+      /* another process kept the same copy this millisecond */
+    }
+    return backup;
+  }
+
   private decode(text: string | null): T {
-    if (text === null || text.trim() === '') return this.options.initial();
+    if (text === null) return this.options.initial();
     let parsed: Envelope<unknown>;
     try {
+      // An empty or blank file is a write that never finished or a truncation, not a new store.
+      if (text.trim() === '') throw new Error(text.length ? 'it holds only whitespace' : 'it is empty');
       parsed = JSON.parse(text) as Envelope<unknown>;
-      if (typeof parsed !== 'object' || parsed === null || typeof parsed.version !== 'number') {
-        throw new Error('missing "version" envelope');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof parsed.version !== 'number') {
+        throw new Error('missing the {"version": N, "data": ...} envelope');
       }
     } catch (cause) {
-      const backup = `${this.file}.corrupt-${Date.now()}`;
-      try {
-        fs.copyFileSync(this.file, backup, fs.constants.COPYFILE_EXCL);
-      } catch {
-        /* a backup of this content may already exist */
-      }
-      throw new StateCorruptError(this.file, backup, cause);
+      throw new StateCorruptError(this.file, this.keepCopy(text), cause);
     }
     if (parsed.version > this.version) throw new StateVersionError(this.file, parsed.version, this.version);
     let data: unknown = parsed.data;
-    for (let v = parsed.version; v < this.version; v++) data = this.options.migrations![v - 1](data);
+    try {
+      for (let v = parsed.version; v < this.version; v++) data = this.options.migrations![v - 1](data);
+    } catch (e) {
+      throw new StateShapeError(this.file, this.keepCopy(text), `migrating it from version ${parsed.version} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    const problem = data === null || typeof data !== 'object' || Array.isArray(data) ? '"data" is not an object' : this.options.validate?.(data);
+    if (problem) throw new StateShapeError(this.file, this.keepCopy(text), problem);
     return data as T;
   }
 }

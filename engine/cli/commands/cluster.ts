@@ -70,14 +70,20 @@ function progressLine(e: ProgressEvent): void {
 }
 
 /**
- * Ctrl-C aborts the operation (the job keeps running on the cluster). `on`, not `once`: the
- * store's lock library (signal-exit) re-raises SIGINT when it is the last listener left.
+ * Ctrl-C, SIGTERM and SIGHUP (a closed terminal) abort the operation cleanly: a launch still
+ * provisioning tears down what it made; a job already running keeps running. `on`, not
+ * `once`: the store's lock library (signal-exit) re-raises a signal when it is the last
+ * listener left. A second signal exits at once (the INIT record lets `status -r`/`down` reclaim).
  */
 function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
-  const onSigint = () => ac.abort();
-  process.on('SIGINT', onSigint);
-  return { signal: ac.signal, dispose: () => process.removeListener('SIGINT', onSigint) };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (ac.signal.aborted) process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+    ac.abort();
+  };
+  for (const sig of signals) process.on(sig, onSignal);
+  return { signal: ac.signal, dispose: () => signals.forEach((sig) => process.removeListener(sig, onSignal)) };
 }
 
 function jobExitCode(status: ClusterJobStatus | undefined): number {
@@ -286,6 +292,7 @@ export function registerCluster(program: Command): void {
       .argument('[clusters...]', 'cluster names')
       .option('-a, --all', 'all clusters')
       .option('-y, --yes', 'do not ask for confirmation');
+    if (verb === 'down') cmd.option('-p, --purge', 'forget the cluster even if its teardown fails (what is left on the infra is yours to remove)');
     if (verb === 'start') cmd.option('-i, --idle-minutes-to-autostop <minutes>', 'autostop after this many idle minutes').option('--down', 'autodown instead of autostop');
     cmd.action(async (names: string[], opts: Opts) => {
       const targets = await namesOrAll(names, opts.all);
@@ -294,7 +301,7 @@ export function registerCluster(program: Command): void {
       for (const name of targets) {
         try {
           if (verb === 'stop') await clusters.stop(name);
-          else if (verb === 'down') await clusters.down(name);
+          else if (verb === 'down') await clusters.down(name, { purge: !!opts.purge });
           else
             await clusters.start(name, {
               idleMinutesToAutostop: opts.idleMinutesToAutostop !== undefined ? Number(opts.idleMinutesToAutostop) : undefined,

@@ -17,7 +17,7 @@ import type { ClusterHandle, CredentialCheck, LaunchRequest, NodeInfo, NodeState
 import { ProvisionError } from '../provider';
 import type { Transport } from '../../node/transport';
 import { skydeckHome } from '../../util/paths';
-import { allocateIps, releaseIps } from './ips';
+import { allocateIps, localAllocation, releaseIps } from './ips';
 import { killNodeProcesses, NODE_ENV_MARKER } from './processes';
 import { LocalTransport } from '../../node/local';
 import { localLauncher } from '../../node/agent/spec';
@@ -56,6 +56,41 @@ function dataOf(handle: ClusterHandle): LocalHandleData {
   return handle.data as unknown as LocalHandleData;
 }
 
+/**
+ * The handle's nodes; for a provisional handle (recorded before launch() returned, so it has
+ * no node list) what the address table recorded for the launch, or undefined if nothing was.
+ */
+async function resolveData(handle: ClusterHandle): Promise<LocalHandleData | undefined> {
+  const d = handle.data as Partial<LocalHandleData>;
+  if (d.clusterDir && d.nodes) return d as LocalHandleData;
+  const alloc = await localAllocation(handle.nameOnCloud);
+  if (!alloc?.dir) return undefined;
+  return { clusterDir: alloc.dir, nodes: alloc.ips.map((ip, i) => ({ dir: path.join(alloc.dir!, `node-${i}`), ip })) };
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Directories of earlier launches under this name on the infra (`<name>-<launch id>`). */
+function launchDirsOf(nameOnCloud: string): string[] {
+  const root = path.join(skydeckHome(), 'local');
+  const re = new RegExp(`^${escapeRe(nameOnCloud)}-[0-9a-z]+$`);
+  try {
+    return fs.readdirSync(root).filter((d) => re.test(d)).map((d) => path.join(root, d));
+  } catch {
+    return [];
+  }
+}
+
+function nodeDirsIn(clusterDir: string): string[] {
+  try {
+    return fs.readdirSync(clusterDir).filter((d) => /^node-\d+$/.test(d)).map((d) => path.join(clusterDir, d));
+  } catch {
+    return [];
+  }
+}
+
 function writeMarker(dir: string, marker: NodeMarker): void {
   fs.mkdirSync(dir, { recursive: true });
   const tmp = path.join(dir, `${MARKER}.tmp`);
@@ -86,7 +121,8 @@ export class LocalProvider implements Provider {
     const clusterDir = localClusterDir(`${request.nameOnCloud}-${Date.now().toString(36)}`);
     let ips: string[];
     try {
-      ips = await allocateIps(request.nameOnCloud, request.numNodes);
+      // Recorded (addresses and directory) before the directory exists.
+      ips = await allocateIps(request.nameOnCloud, request.numNodes, clusterDir);
     } catch (e) {
       throw new ProvisionError('capacity', 'cloud', e instanceof Error ? e.message : String(e));
     }
@@ -106,7 +142,9 @@ export class LocalProvider implements Provider {
   }
 
   async query(handle: ClusterHandle): Promise<NodeInfo[]> {
-    const { nodes } = dataOf(handle);
+    const data = await resolveData(handle);
+    if (!data) return [];
+    const { nodes } = data;
     if (nodes.some((n) => readMarker(n.dir)?.state === 'running') && drawPreemption(handle.clusterName)) await this.preempt(handle);
     const out: NodeInfo[] = [];
     for (const [rank, n] of nodes.entries()) {
@@ -135,17 +173,27 @@ export class LocalProvider implements Provider {
     return handle;
   }
 
+  /**
+   * Like a cloud's terminate: abrupt (stop is the graceful one). Also removes what earlier
+   * launches under this name left (a launch killed before it was recorded as done), but
+   * never the directory of the current launch of another handle of this name.
+   */
   async terminate(handle: ClusterHandle): Promise<void> {
-    const { nodes, clusterDir } = dataOf(handle);
-    // Like a cloud's terminate: abrupt (stop is the graceful one).
-    await killNodeProcesses(nodes.map((n) => n.dir), { graceful: false });
-    await removeTree(clusterDir); // a process killed a moment ago may still be writing its last bytes
-    await releaseIps(handle.nameOnCloud);
+    const data = await resolveData(handle);
+    const current = (await localAllocation(handle.nameOnCloud))?.dir;
+    const clusterDirs = new Set(launchDirsOf(handle.nameOnCloud).filter((d) => d !== current));
+    if (data) clusterDirs.add(data.clusterDir);
+    const nodeDirs = [...new Set([...(data?.nodes.map((n) => n.dir) ?? []), ...[...clusterDirs].flatMap(nodeDirsIn)])];
+    await killNodeProcesses(nodeDirs, { graceful: false });
+    for (const dir of clusterDirs) await removeTree(dir); // a process killed a moment ago may still be writing its last bytes
+    await releaseIps(handle.nameOnCloud, data?.clusterDir);
   }
 
   /** The nodes vanish without warning, as a preempted spot VM would. */
   async preempt(handle: ClusterHandle): Promise<void> {
-    const { nodes, clusterDir } = dataOf(handle);
+    const data = await resolveData(handle);
+    if (!data) return;
+    const { nodes, clusterDir } = data;
     // Markers go first so a concurrent query already sees the nodes gone.
     for (const n of nodes) fs.rmSync(path.join(n.dir, MARKER), { force: true });
     await killNodeProcesses(nodes.map((n) => n.dir), { graceful: false });

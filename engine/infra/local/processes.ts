@@ -1,39 +1,103 @@
 /**
- * Finding and killing the processes of a `local` node. Every process started on a node
- * carries SKYDECK_LOCAL_NODE=<node dir> in its environment (set by the transport and
- * inherited by everything it starts, detached or not), so a scan of /proc finds them all,
- * including jobs that left their process group.
+ * Finding and killing the processes of a `local` node. A process belongs to a node when:
+ *  - its environment carries SKYDECK_LOCAL_NODE=<node dir> (set by the transport and the
+ *    rank launcher, inherited by everything they start, detached or not); or
+ *  - its working directory is inside the node dir (a job that cleared its environment with
+ *    `env -i` still runs in its workdir there); or
+ *  - it is in a process group or session that a node process leads, or that a node process
+ *    belongs to and whose leader is gone (every transport command starts its own session, so
+ *    these are the node's: a job that cleared its environment and left its directory is still
+ *    in its rank's session unless it called setsid itself).
+ * This process and its ancestors are never matched (a `skydeck down` run from a node dir).
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 export const NODE_ENV_MARKER = 'SKYDECK_LOCAL_NODE';
 
-function environOf(pid: number): string | undefined {
+interface ProcInfo {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  env?: string;
+  cwd?: string;
+}
+
+function readProc(pid: number): ProcInfo | undefined {
+  let stat: string;
   try {
-    return fs.readFileSync(`/proc/${pid}/environ`, 'latin1');
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (f[0] === 'Z') return undefined; // a zombie is already dead; its parent reaps it
+  const info: ProcInfo = { pid, ppid: Number(f[1]), pgid: Number(f[2]), sid: Number(f[3]) };
+  try {
+    info.env = fs.readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    /* not ours to read, or gone */
+  }
+  try {
+    info.cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+  } catch {
+    /* gone */
+  }
+  return info;
 }
 
-/** Pids whose environment marks them as running on one of `nodeDirs`. */
-export function nodeProcesses(nodeDirs: string[]): number[] {
-  const wanted = new Set(nodeDirs.map((d) => `${NODE_ENV_MARKER}=${d}`));
-  const pids: number[] = [];
+function allProcs(): Map<number, ProcInfo> {
+  const out = new Map<number, ProcInfo>();
   let entries: string[];
   try {
     entries = fs.readdirSync('/proc');
   } catch {
-    return pids;
+    return out;
   }
   for (const e of entries) {
     if (!/^\d+$/.test(e)) continue;
-    const pid = Number(e);
-    if (pid === process.pid) continue;
-    const env = environOf(pid);
-    if (env && env.split('\0').some((kv) => wanted.has(kv))) pids.push(pid);
+    const p = readProc(Number(e));
+    if (p) out.set(p.pid, p);
   }
-  return pids;
+  return out;
+}
+
+/** This process and its ancestors: never a node's, whatever their directory or group. */
+function selfAndAncestors(procs: Map<number, ProcInfo>): Set<number> {
+  const out = new Set<number>();
+  for (let pid: number | undefined = process.pid; pid && pid > 1 && !out.has(pid); pid = procs.get(pid)?.ppid) out.add(pid);
+  return out;
+}
+
+/** Pids of processes running on one of `nodeDirs`. */
+export function nodeProcesses(nodeDirs: string[]): number[] {
+  if (nodeDirs.length === 0) return [];
+  const markers = new Set(nodeDirs.map((d) => `${NODE_ENV_MARKER}=${d}`));
+  const dirs = nodeDirs.map((d) => path.resolve(d));
+  const procs = allProcs();
+  const excluded = selfAndAncestors(procs);
+  const mine = new Set<number>();
+  for (const p of procs.values()) {
+    if (excluded.has(p.pid)) continue;
+    const marked = !!p.env && p.env.split('\0').some((kv) => markers.has(kv));
+    const inside = !!p.cwd && dirs.some((d) => p.cwd === d || p.cwd!.startsWith(`${d}/`));
+    if (marked || inside) mine.add(p.pid);
+  }
+  // Groups and sessions of node processes: theirs when a node process leads them or their leader is gone.
+  const foreignIds = new Set([...excluded].flatMap((pid) => [procs.get(pid)?.pgid, procs.get(pid)?.sid]).filter((x): x is number => x !== undefined));
+  const ownedIds = new Set<number>();
+  for (const pid of mine) {
+    const p = procs.get(pid)!;
+    for (const id of [p.pgid, p.sid]) {
+      if (id <= 1 || foreignIds.has(id)) continue;
+      if (mine.has(id) || !procs.has(id)) ownedIds.add(id);
+    }
+  }
+  for (const p of procs.values()) {
+    if (!excluded.has(p.pid) && (ownedIds.has(p.pgid) || ownedIds.has(p.sid))) mine.add(p.pid);
+  }
+  return [...mine];
 }
 
 function signalAll(pids: number[], signal: NodeJS.Signals): void {

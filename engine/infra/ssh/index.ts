@@ -35,6 +35,20 @@ function dataOf(handle: ClusterHandle): SshHandleData {
   return handle.data as unknown as SshHandleData;
 }
 
+/**
+ * The handle's hosts; for a provisional handle (recorded before launch() returned) the hosts
+ * the store says this cluster reserved in its pool (reservations are written before a host
+ * is touched), in rank order.
+ */
+async function resolveData(handle: ClusterHandle): Promise<SshHandleData> {
+  const d = handle.data as Partial<SshHandleData>;
+  if (d.pool && d.hosts) return d as SshHandleData;
+  const pool = handle.region;
+  const uses = Object.entries(await hostsOf(handle.nameOnCloud)).sort((a, b) => a[1].rank - b[1].rank);
+  const byKey = new Map((readNodePools().find((p) => p.name === pool)?.hosts ?? []).map((h) => [hostKey(pool, h.id), h]));
+  return { pool, hosts: uses.map(([k]) => byKey.get(k)).filter((h): h is PoolHost => !!h) };
+}
+
 function transportTo(h: PoolHost): SshTransport {
   return new SshTransport({ host: h.ip, port: h.port, user: h.user, keyPath: h.identityFile, connectTimeoutMs: CONNECT_TIMEOUT_MS });
 }
@@ -151,7 +165,7 @@ export class SshProvider implements Provider {
   }
 
   async query(handle: ClusterHandle): Promise<NodeInfo[]> {
-    const { pool, hosts } = dataOf(handle);
+    const { pool, hosts } = await resolveData(handle);
     const uses = await hostsOf(handle.nameOnCloud);
     const out = await Promise.all(
       hosts.map(async (h, rank): Promise<NodeInfo | undefined> => {
@@ -171,7 +185,7 @@ export class SshProvider implements Provider {
   }
 
   async stop(handle: ClusterHandle): Promise<void> {
-    await this.eachHost(handle, (t) => new AgentClient(t).stopDaemon());
+    await this.eachHost(dataOf(handle), (t) => new AgentClient(t).stopDaemon());
     await setHostsState(handle.nameOnCloud, 'stopped');
   }
 
@@ -185,12 +199,45 @@ export class SshProvider implements Provider {
     return handle;
   }
 
+  /**
+   * Stops the agent and removes the node files on every host, then frees the hosts. A host
+   * that cannot be reached (or cleaned) keeps its reservation and the call fails: its jobs
+   * may still be running, so the host is not handed to another cluster.
+   */
   async terminate(handle: ClusterHandle): Promise<void> {
-    await this.eachHost(handle, async (t) => {
-      await new AgentClient(t).stopDaemon().catch(() => undefined);
-      await t.exec(['rm', '-rf', '.skydeck_node', 'sky_workdir'], { timeoutMs: 30_000 });
-    });
-    await releaseHosts(handle.nameOnCloud);
+    const data = await resolveData(handle);
+    // A provisional handle: the launch died before the agent was installed, so nothing of ours runs on an unreachable host.
+    const provisional = !(handle.data as Partial<SshHandleData>).hosts;
+    const failed: string[] = [];
+    await Promise.all(
+      data.hosts.map(async (h) => {
+        if (!(await tcpReachable(h, 3000))) {
+          if (!provisional) failed.push(`${h.id}: not reachable`);
+          return;
+        }
+        const t = transportTo(h);
+        try {
+          await new AgentClient(t).stopDaemon().catch(() => undefined);
+          const r = await t.exec(['rm', '-rf', '.skydeck_node', 'sky_workdir'], { timeoutMs: 30_000 });
+          if (r.exitCode !== 0) failed.push(`${h.id}: removing the node files exited ${r.exitCode}`);
+        } catch (e) {
+          failed.push(`${h.id}: ${errorMessage(e)}`);
+        } finally {
+          await t.close();
+        }
+      }),
+    );
+    const failedIds = new Set(failed.map((f) => f.slice(0, f.indexOf(': '))));
+    const done = data.hosts.filter((h) => !failedIds.has(h.id)).map((h) => hostKey(data.pool, h.id));
+    // Reservations of hosts the handle does not list (a launch that died mid-way) are freed too: nothing ran there.
+    const listed = new Set(data.hosts.map((h) => hostKey(data.pool, h.id)));
+    const unlisted = Object.keys(await hostsOf(handle.nameOnCloud)).filter((k) => !listed.has(k));
+    await releaseHosts(handle.nameOnCloud, [...done, ...unlisted]);
+    if (failed.length) {
+      throw new ProvisionError('unreachable', 'region', `SSH node pool '${data.pool}': ${failed.join('; ')}.`, {
+        hint: 'Those hosts stay reserved for the cluster until a teardown reaches them.',
+      });
+    }
   }
 
   async openPorts(): Promise<void> {
@@ -208,9 +255,9 @@ export class SshProvider implements Provider {
   }
 
   /** Best effort on every reachable host (a dead host must not block stop/down). */
-  private async eachHost(handle: ClusterHandle, fn: (t: Transport) => Promise<unknown>): Promise<void> {
+  private async eachHost(data: SshHandleData, fn: (t: Transport) => Promise<unknown>): Promise<void> {
     await Promise.all(
-      dataOf(handle).hosts.map(async (h) => {
+      data.hosts.map(async (h) => {
         if (!(await tcpReachable(h, 2000))) return;
         const t = transportTo(h);
         try {
