@@ -61,7 +61,7 @@ test('cancel removes the spec of a running job and of a pending one; a failed jo
   // One job at a time (set before the daemon starts: it reads the config once).
   await c.agent.configure({ cpusPerNode: 0.5 });
   const failed = await c.agent.submit(job(c, 'exit 3'));
-  assert.equal(await c.agent.tail(failed, { follow: true }), 'FAILED');
+  assert.equal(await c.agent.tail(failed, { follow: true, onData: () => undefined }), 'FAILED');
   const running = await c.agent.submit(job(c, 'sleep 600'));
   const pending = await c.agent.submit(job(c, 'true'));
   assert.equal((await c.agent.status(pending))?.status, 'PENDING');
