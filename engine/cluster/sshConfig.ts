@@ -11,7 +11,8 @@
  * Host keys: every entry points OpenSSH at SkyDeck's known_hosts (engine/node/knownHosts.ts),
  * the file the engine's own connections record keys in, with `StrictHostKeyChecking yes`
  * when the node's key is already recorded there (the launch connected to it), `accept-new`
- * (trust on first use) when it is not yet; a changed key is refused either way.
+ * (trust on first use) when it is not yet; a changed key is refused either way. Kubernetes
+ * pods (reached through a proxy command, the API server's tunnel) are the exception.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -127,9 +128,17 @@ export function renderHostEntries(cluster: string, entries: SshHostEntry[], opti
       lines.push(`  IdentityFile ${sshConfigPath(e.identityFile)}`);
       lines.push('  IdentitiesOnly yes');
     }
-    const recorded = lookupHost(knownHosts, knownHostName(e.hostName, e.port)).some((k) => !k.marker);
-    lines.push(`  StrictHostKeyChecking ${recorded ? 'yes' : 'accept-new'}`);
-    lines.push(`  UserKnownHostsFile ${sshConfigPath(knownHosts)}`);
+    if (e.proxyCommand) {
+      // A Kubernetes pod, reached through the API server's authenticated tunnel (the proxy
+      // command), named by its pod name, which a relaunch reuses with a new key: a recorded key
+      // would refuse every relaunched pod and protect nothing the tunnel does not.
+      lines.push('  StrictHostKeyChecking no');
+      lines.push('  UserKnownHostsFile /dev/null');
+    } else {
+      const recorded = lookupHost(knownHosts, knownHostName(e.hostName, e.port)).some((k) => !k.marker);
+      lines.push(`  StrictHostKeyChecking ${recorded ? 'yes' : 'accept-new'}`);
+      lines.push(`  UserKnownHostsFile ${sshConfigPath(knownHosts)}`);
+    }
     lines.push('  GlobalKnownHostsFile /dev/null');
     lines.push(`  Port ${e.port}`);
     if (e.proxyCommand) lines.push(`  ProxyCommand ${e.proxyCommand}`);

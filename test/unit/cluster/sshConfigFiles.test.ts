@@ -100,3 +100,11 @@ test('a node whose key SkyDeck recorded gets StrictHostKeyChecking yes', (t) => 
   assert.match(entry, /^ {2}StrictHostKeyChecking yes$/m);
   assert.ok(entry.includes(`  UserKnownHostsFile ${path.join(home, 'known_hosts')}\n`));
 });
+
+test('a Kubernetes pod behind its proxy command is not pinned (a relaunch reuses the pod name with a new key)', (t) => {
+  const { home } = setup(t);
+  writeClusterSshConfig('k', [{ ...node, ssh: { host: 'k-head', port: 22, user: 'sky', proxyCommand: 'skydeck k8s-proxy ctx ns k-head' } }]);
+  const entry = fs.readFileSync(path.join(home, 'generated', 'ssh', 'k'), 'utf8');
+  assert.match(entry, /^ {2}StrictHostKeyChecking no\n {2}UserKnownHostsFile \/dev\/null$/m);
+  assert.match(entry, /^ {2}ProxyCommand skydeck k8s-proxy ctx ns k-head$/m);
+});
