@@ -87,7 +87,7 @@ async function main(): Promise<void> {
   }
   const env = await startSshHosts({ loopback: true });
   const h = env.hosts[0];
-  const t = new SshTransport({ host: h.host, port: h.port, user: h.user, keyPath: h.keyPath });
+  const t = new SshTransport({ host: h.host, port: h.port, user: h.user, keyPath: h.keyPath, hostKey: 'accept-any' });
   const agent = new AgentClient(t);
   try {
     await agent.install();
@@ -138,8 +138,8 @@ async function main(): Promise<void> {
         ['loopback', h.port],
         ['20 ms RTT', proxy.port],
       ] as const) {
-        const viaTar = new SshTransport({ host: h.host, port, user: h.user, keyPath: h.keyPath });
-        const viaSftp = new SshTransport({ host: h.host, port, user: h.user, keyPath: h.keyPath, putDirMethod: 'sftp' });
+        const viaTar = new SshTransport({ host: h.host, port, user: h.user, keyPath: h.keyPath, hostKey: 'accept-any' });
+        const viaSftp = new SshTransport({ host: h.host, port, user: h.user, keyPath: h.keyPath, hostKey: 'accept-any', putDirMethod: 'sftp' });
         await viaTar.exec(['true']);
         await viaSftp.exec(['true']);
         const tarMs: number[] = [];

@@ -4,13 +4,22 @@
  * `Host <cluster>`, workers `Host <cluster>-worker<i>`), and one marker-delimited
  * `Include` block at the TOP of the user's ssh config (hosts from an Include placed after
  * a `Host` line are invisible to Remote-SSH). Every write is atomic (temp + rename) and
- * keeps the file's mode; nothing outside our block is touched.
+ * keeps the file's mode; nothing outside our block is touched, byte for byte, and a
+ * symlinked config stays a link (its target is rewritten).
  * `SKYDECK_SSH_CONFIG` names the user ssh config to edit (tests never touch ~/.ssh/config).
+ *
+ * Host keys: every entry points OpenSSH at SkyDeck's known_hosts (engine/node/knownHosts.ts),
+ * the file the engine's own connections record keys in, with `StrictHostKeyChecking yes`
+ * when the node's key is already recorded there (the launch connected to it), `accept-new`
+ * (trust on first use) when it is not yet; a changed key is refused either way. Kubernetes
+ * pods (reached through a proxy command, the API server's tunnel) are the exception.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { NodeInfo } from '../infra/provider';
+import { knownHostName, lookupHost, skydeckKnownHostsFile } from '../node/knownHosts';
+import { sshConfigPath, sshConfigQuote } from '../node/sshConfigQuote';
 import { homeSubdir, skydeckHome } from '../util/paths';
 
 const BEGIN = '# >>> Added by SkyDeck for ssh config of all clusters (do not edit this block) >>>';
@@ -28,7 +37,23 @@ export function clusterSshConfigPath(cluster: string): string {
   return path.join(generatedSshDir(), cluster);
 }
 
-function atomicWrite(file: string, content: string, defaultMode: number): void {
+/** Where writes to `file` must land: the final target when it is a symlink (kept a link). */
+function writeTarget(file: string): string {
+  let target = file;
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string;
+    try {
+      link = fs.readlinkSync(target);
+    } catch {
+      return target; // not a symlink (or does not exist)
+    }
+    target = path.resolve(path.dirname(target), link);
+  }
+  throw new Error(`${file}: too many levels of symbolic links.`);
+}
+
+function atomicWrite(linkOrFile: string, content: string | Buffer, defaultMode: number): void {
+  const file = writeTarget(linkOrFile);
   let mode = defaultMode;
   try {
     mode = fs.statSync(file).mode & 0o777;
@@ -41,11 +66,14 @@ function atomicWrite(file: string, content: string, defaultMode: number): void {
   fs.renameSync(tmp, file);
 }
 
-/** The user config with our Include block at the top (and nowhere else). */
+/**
+ * The user config with our Include block at the top (and nowhere else), then one blank line
+ * of ours, then the user's text unchanged (removeIncludeBlock takes exactly that back off).
+ */
 export function withIncludeBlock(userConfig: string, includeGlob: string): string {
-  const block = `${BEGIN}\nInclude ${includeGlob}\n${END}\n`;
+  const block = `${BEGIN}\nInclude ${sshConfigQuote(includeGlob)}\n${END}\n`;
   const rest = removeIncludeBlock(userConfig);
-  return block + (rest.length && !rest.startsWith('\n') ? '\n' : '') + rest;
+  return block + (rest.length ? '\n' : '') + rest;
 }
 
 export function removeIncludeBlock(userConfig: string): string {
@@ -65,12 +93,13 @@ export function ensureInclude(): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   let current = '';
   try {
-    current = fs.readFileSync(file, 'utf8');
+    current = fs.readFileSync(file, 'latin1');
   } catch {
     /* no config yet */
   }
-  const next = withIncludeBlock(current, `${generatedSshDir()}/*`);
-  if (next !== current) atomicWrite(file, next, 0o600);
+  // The file is handled as bytes (latin1), so text that is not UTF-8 survives unchanged.
+  const next = withIncludeBlock(current, Buffer.from(`${generatedSshDir()}/*`).toString('latin1'));
+  if (next !== current) atomicWrite(file, Buffer.from(next, 'latin1'), 0o600);
 }
 
 export interface SshHostEntry {
@@ -82,7 +111,13 @@ export interface SshHostEntry {
   proxyCommand?: string;
 }
 
-export function renderHostEntries(cluster: string, entries: SshHostEntry[]): string {
+export interface HostKeyOptions {
+  /** SkyDeck's known_hosts (default SKYDECK_HOME/known_hosts). */
+  knownHostsFile?: string;
+}
+
+export function renderHostEntries(cluster: string, entries: SshHostEntry[], options: HostKeyOptions = {}): string {
+  const knownHosts = options.knownHostsFile ?? skydeckKnownHostsFile();
   const lines: string[] = [];
   for (const e of entries) {
     lines.push(`# Added by skydeck (use \`skydeck stop/down ${cluster}\` to remove)`);
@@ -90,12 +125,21 @@ export function renderHostEntries(cluster: string, entries: SshHostEntry[]): str
     lines.push(`  HostName ${e.hostName}`);
     lines.push(`  User ${e.user}`);
     if (e.identityFile) {
-      lines.push(`  IdentityFile ${e.identityFile}`);
+      lines.push(`  IdentityFile ${sshConfigPath(e.identityFile)}`);
       lines.push('  IdentitiesOnly yes');
     }
-    lines.push('  StrictHostKeyChecking no');
-    lines.push('  UserKnownHostsFile=/dev/null');
-    lines.push('  GlobalKnownHostsFile=/dev/null');
+    if (e.proxyCommand) {
+      // A Kubernetes pod, reached through the API server's authenticated tunnel (the proxy
+      // command), named by its pod name, which a relaunch reuses with a new key: a recorded key
+      // would refuse every relaunched pod and protect nothing the tunnel does not.
+      lines.push('  StrictHostKeyChecking no');
+      lines.push('  UserKnownHostsFile /dev/null');
+    } else {
+      const recorded = lookupHost(knownHosts, knownHostName(e.hostName, e.port)).some((k) => !k.marker);
+      lines.push(`  StrictHostKeyChecking ${recorded ? 'yes' : 'accept-new'}`);
+      lines.push(`  UserKnownHostsFile ${sshConfigPath(knownHosts)}`);
+    }
+    lines.push('  GlobalKnownHostsFile /dev/null');
     lines.push(`  Port ${e.port}`);
     if (e.proxyCommand) lines.push(`  ProxyCommand ${e.proxyCommand}`);
     lines.push('');
@@ -143,9 +187,9 @@ export function removeClusterSshConfig(cluster: string): void {
   if (left.length === 0) {
     const file = userSshConfigPath();
     try {
-      const current = fs.readFileSync(file, 'utf8');
+      const current = fs.readFileSync(file, 'latin1');
       const next = removeIncludeBlock(current);
-      if (next !== current) atomicWrite(file, next, 0o600);
+      if (next !== current) atomicWrite(file, Buffer.from(next, 'latin1'), 0o600);
     } catch {
       /* no user config */
     }

@@ -13,15 +13,29 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Client, type ClientChannel, type SFTPWrapper } from 'ssh2';
+import { Client, type Algorithms, type ClientChannel, type SFTPWrapper } from 'ssh2';
 import { CancelledError, InputError, SkyDeckError } from '../errors';
 import { BoundedOutput } from './output';
 import { envAndCwdPrefix, shellJoin, shellQuoteRemotePath } from './quote';
 import { NO_TAR_EXIT, packDir, unpackCommand } from './tarStream';
 import { TransportError, type ExecOptions, type ExecResult, type InteractiveShell, type Transport, type TransportFailure } from './transport';
+import { algorithmsFor, knownHostName, lookupHost, skydeckKnownHostsFile, verifyHostKey, type HostKeyRefusal } from './knownHosts';
+import { sshConfigPath } from './sshConfigQuote';
 
-/** How to check the node's host key. Default 'accept-any' (SkyPilot: StrictHostKeyChecking no). */
+/**
+ * How to check the node's host key: a known_hosts file (with `acceptNew`, trust on first use:
+ * an unknown host's key is recorded), or 'accept-any' (no check: tests and benchmarks against
+ * throwaway sshds only). Default: SkyDeck's own known_hosts with trust on first use.
+ */
 export type HostKeyPolicy = 'accept-any' | { knownHostsFile: string; acceptNew?: boolean };
+
+/** The default policy: SKYDECK_HOME/known_hosts, trust on first use. */
+export function defaultHostKeyPolicy(): HostKeyPolicy {
+  return { knownHostsFile: skydeckKnownHostsFile(), acceptNew: true };
+}
+
+/** Key types recorded for a host, most preferred first, so ssh2 asks the host for a key we can check. */
+const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
 export interface SshTransportOptions {
   host: string;
@@ -133,13 +147,14 @@ export class SshTransport implements Transport {
 
   constructor(options: SshTransportOptions) {
     this.options = { port: 22, connectTimeoutMs: 10_000, keepaliveIntervalMs: 10_000, keepaliveCountMax: 3, maxChannels: 8, ...options };
+    this.options.hostKey ??= defaultHostKeyPolicy();
     this.description = `${options.user}@${options.host}:${this.options.port}`;
   }
 
   private poolKey(): string {
     const o = this.options;
     const keyId = o.keyPath ?? (o.privateKey ? crypto.createHash('sha256').update(o.privateKey).digest('hex').slice(0, 16) : 'none');
-    const hk = o.hostKey === undefined || o.hostKey === 'accept-any' ? 'any' : `${o.hostKey.knownHostsFile}:${o.hostKey.acceptNew ? 1 : 0}`;
+    const hk = o.hostKey === 'accept-any' ? 'any' : o.hostKey === undefined ? 'default' : `${o.hostKey.knownHostsFile}:${o.hostKey.acceptNew ? 1 : 0}`;
     return `${o.user}@${o.host}:${o.port}|${keyId}|${hk}`;
   }
 
@@ -187,7 +202,7 @@ export class SshTransport implements Transport {
   private connect(key: string): PooledConnection {
     const o = this.options;
     const conn = new PooledConnection(key, o.maxChannels);
-    let hostKeyProblem: string | undefined;
+    let hostKeyProblem: HostKeyRefusal | undefined;
     conn.ready = new Promise<void>((resolve, reject) => {
       let privateKey: string | Buffer | undefined = o.privateKey;
       if (!privateKey && o.keyPath) {
@@ -232,8 +247,11 @@ export class SshTransport implements Transport {
           readyTimeout: o.connectTimeoutMs,
           keepaliveInterval: o.keepaliveIntervalMs,
           keepaliveCountMax: o.keepaliveCountMax,
+          algorithms: this.hostKeyAlgorithms(),
           hostVerifier: (hostKey: Buffer) => {
-            hostKeyProblem = checkHostKey(o.hostKey, o.host, o.port, hostKey);
+            const policy = o.hostKey;
+            if (policy === undefined || policy === 'accept-any') return true;
+            hostKeyProblem = verifyHostKey(policy.knownHostsFile, knownHostName(o.host, o.port), hostKey, { acceptNew: !!policy.acceptNew, target: this.description });
             return hostKeyProblem === undefined;
           },
         });
@@ -247,11 +265,24 @@ export class SshTransport implements Transport {
     return conn;
   }
 
-  private classify(err: Error & { level?: string; code?: string }, hostKeyProblem: string | undefined, connected: boolean): TransportError {
+  /**
+   * Host key algorithms with the types recorded for this host first: a host with several keys
+   * (ed25519, ecdsa, rsa) must show the one we know, or a known host would look changed.
+   */
+  private hostKeyAlgorithms(): Algorithms | undefined {
+    const policy = this.options.hostKey;
+    if (policy === undefined || policy === 'accept-any') return undefined;
+    const recorded = lookupHost(policy.knownHostsFile, knownHostName(this.options.host, this.options.port)).filter((e) => !e.marker);
+    if (recorded.length === 0) return undefined;
+    const first = [...new Set(recorded.flatMap((e) => algorithmsFor(e.type)))].filter((a) => HOST_KEY_ALGORITHMS.includes(a));
+    return { serverHostKey: [...first, ...HOST_KEY_ALGORITHMS.filter((a) => !first.includes(a))] as Algorithms['serverHostKey'] };
+  }
+
+  private classify(err: Error & { level?: string; code?: string }, hostKeyProblem: HostKeyRefusal | undefined, connected: boolean): TransportError {
     const d = this.description;
     const o = this.options;
     const mk = (kind: TransportFailure, msg: string, hint: string): TransportError => new TransportError(kind, d, msg, { hint, cause: err });
-    if (hostKeyProblem) return mk('host-key', `Host key verification failed for ${d}: ${hostKeyProblem}`, 'If the node was re-created, remove its line from the known-hosts file; otherwise someone may be intercepting the connection.');
+    if (hostKeyProblem) return mk('host-key', `Host key verification failed for ${d}. ${hostKeyProblem.message}`, hostKeyProblem.hint);
     if (err.level === 'client-authentication')
       return mk('auth', `Permission denied for ${d} (publickey${o.keyPath ? `, key ${o.keyPath}` : ''}).`, `Check the user name and that the public key is in ~${o.user}/.ssh/authorized_keys on ${o.host}.`);
     if (err.level === 'client-timeout') {
@@ -443,7 +474,12 @@ export class SshTransport implements Transport {
   /** OpenSSH with a terminal, as SkyPilot's generated ssh config would connect. */
   interactiveShell(): InteractiveShell {
     const o = this.options;
-    const argv = ['ssh', '-t', '-p', String(o.port), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR'];
+    const policy = o.hostKey;
+    const hostKeyOptions =
+      policy === undefined || policy === 'accept-any'
+        ? ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null']
+        : ['-o', `StrictHostKeyChecking=${policy.acceptNew ? 'accept-new' : 'yes'}`, '-o', `UserKnownHostsFile=${sshConfigPath(policy.knownHostsFile)}`, '-o', 'GlobalKnownHostsFile=/dev/null'];
+    const argv = ['ssh', '-t', '-p', String(o.port), ...hostKeyOptions, '-o', 'LogLevel=ERROR'];
     if (o.keyPath) argv.push('-i', o.keyPath, '-o', 'IdentitiesOnly=yes');
     argv.push(`${o.user}@${o.host}`);
     return { argv };
@@ -468,27 +504,6 @@ function sftpPath(remotePath: string): string {
   if (remotePath === '~') return '.';
   if (remotePath.startsWith('~/')) return remotePath.slice(2) || '.';
   return remotePath;
-}
-
-function checkHostKey(policy: HostKeyPolicy | undefined, host: string, port: number, key: Buffer): string | undefined {
-  if (policy === undefined || policy === 'accept-any') return undefined;
-  const name = port === 22 ? host : `[${host}]:${port}`;
-  const typeLen = key.readUInt32BE(0);
-  const type = key.subarray(4, 4 + typeLen).toString();
-  const line = `${type} ${key.toString('base64')}`;
-  let known: string[] = [];
-  try {
-    known = fs.readFileSync(policy.knownHostsFile, 'utf8').split('\n');
-  } catch {
-    /* no file yet */
-  }
-  const entries = known.map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 3 && f[0].split(',').includes(name));
-  if (entries.some((f) => `${f[1]} ${f[2]}` === line)) return undefined;
-  if (entries.length > 0) return `its ${type} key differs from the one recorded in ${policy.knownHostsFile}.`;
-  if (!policy.acceptNew) return `no key is recorded for ${name} in ${policy.knownHostsFile}.`;
-  fs.mkdirSync(path.dirname(policy.knownHostsFile), { recursive: true });
-  fs.appendFileSync(policy.knownHostsFile, `${name} ${line}\n`, { mode: 0o600 });
-  return undefined;
 }
 
 const SIGNAL_NUMBERS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, ABRT: 6, KILL: 9, SEGV: 11, PIPE: 13, ALRM: 14, TERM: 15, USR1: 10, USR2: 12 };

@@ -165,30 +165,33 @@ export class TaskLanguageService {
     if (!st.isTask) return [];
     const tm = st.parse.analysis.textMap;
     let count = 0;
-    const symbolsOf = (node: VNode, depth: number): DocumentSymbol[] => {
+    // Under `secrets:` the outline names the keys and never shows a value (the outline is
+    // shown, shared in screenshots and sent to other extensions).
+    const symbolsOf = (node: VNode, depth: number, secret: boolean): DocumentSymbol[] => {
       if (depth > 20 || count > MAX_SYMBOLS) return [];
       const out: DocumentSymbol[] = [];
       if (node.kind === 'map') {
         for (const e of node.entries) {
           if (++count > MAX_SYMBOLS) break;
           const v = e.value;
+          const hidden = secret || e.key === 'secrets';
           const full = tm.range(e.keyStart, Math.max(e.keyEnd, v.end));
           const sel = tm.range(e.keyStart, e.keyEnd);
           out.push({
             name: e.key || '""',
-            detail: v.kind === 'scalar' && v.value !== null ? shortText(String(v.value)) : undefined,
-            kind: v.kind === 'map' ? SymbolKind.Module : v.kind === 'seq' ? SymbolKind.Array : symbolKindOf(v.value),
+            detail: v.kind === 'scalar' && v.value !== null ? (hidden ? SECRET_DETAIL : shortText(String(v.value))) : undefined,
+            kind: v.kind === 'map' ? SymbolKind.Module : v.kind === 'seq' ? SymbolKind.Array : hidden ? SymbolKind.String : symbolKindOf(v.value),
             range: full,
             selectionRange: sel,
-            children: v.kind === 'scalar' ? [] : symbolsOf(v, depth + 1),
+            children: v.kind === 'scalar' ? [] : symbolsOf(v, depth + 1, hidden),
           });
         }
       } else if (node.kind === 'seq') {
         node.items.forEach((it, i) => {
           if (++count > MAX_SYMBOLS) return;
           const r = tm.range(it.start, it.end);
-          const name = it.kind === 'map' ? itemName(it) ?? `[${i}]` : it.kind === 'scalar' ? shortText(String(it.value)) : `[${i}]`;
-          out.push({ name, kind: it.kind === 'map' ? SymbolKind.Object : SymbolKind.String, range: r, selectionRange: r, children: it.kind === 'scalar' ? [] : symbolsOf(it, depth + 1) });
+          const name = secret ? `[${i}]` : it.kind === 'map' ? itemName(it) ?? `[${i}]` : it.kind === 'scalar' ? shortText(String(it.value)) : `[${i}]`;
+          out.push({ name, kind: it.kind === 'map' ? SymbolKind.Object : SymbolKind.String, range: r, selectionRange: r, children: it.kind === 'scalar' ? [] : symbolsOf(it, depth + 1, secret) });
         });
       }
       return out;
@@ -196,7 +199,7 @@ export class TaskLanguageService {
     const out: DocumentSymbol[] = [];
     const docs = st.parse.analysis.documents.filter((d) => d.map);
     for (const [i, d] of docs.entries()) {
-      const children = symbolsOf(d.map as VNode, 0);
+      const children = symbolsOf(d.map as VNode, 0, false);
       if (docs.length === 1) return children;
       const nameEntry = d.map?.entries.find((e) => e.key === 'name');
       const name = nameEntry && nameEntry.value.kind === 'scalar' && nameEntry.value.value !== null ? String(nameEntry.value.value) : `task ${i + 1}`;
@@ -439,6 +442,9 @@ function detailOf(s: JSONSchema): string | undefined {
   }
   return undefined;
 }
+
+/** What the outline shows in place of a secret's value. */
+const SECRET_DETAIL = '(secret)';
 
 function symbolKindOf(v: unknown): SymbolKind {
   if (typeof v === 'number') return SymbolKind.Number;

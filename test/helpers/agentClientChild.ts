@@ -9,7 +9,7 @@ import { SshTransport } from '../../engine/node/ssh';
 async function main(): Promise<void> {
   const e = process.env;
   const host = e.SKYDECK_T_HOST as string;
-  const t = new SshTransport({ host, port: Number(e.SKYDECK_T_PORT), user: e.SKYDECK_T_USER as string, keyPath: e.SKYDECK_T_KEY });
+  const t = new SshTransport({ host, port: Number(e.SKYDECK_T_PORT), user: e.SKYDECK_T_USER as string, keyPath: e.SKYDECK_T_KEY, hostKey: 'accept-any' });
   const agent = new AgentClient(t);
   const id = await agent.submit({ name: 'survivor', run: e.SKYDECK_T_RUN as string, nodes: [{ ip: host, launcher: [...HEAD_LAUNCHER] }] });
   process.stdout.write(`SUBMITTED ${id}\n`);

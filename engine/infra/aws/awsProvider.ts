@@ -4,7 +4,7 @@
  * Every resource is tagged skydeck-cluster=<nameOnCloud>; a launch that fails halfway
  * removes what it created (instances, security group, key pair) before it reports.
  */
-import { DescribeAvailabilityZonesCommand, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeAvailabilityZonesCommand, GetConsoleOutputCommand, type Instance } from '@aws-sdk/client-ec2';
 import { SkyDeckError } from '../../errors';
 import { ProvisionError, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type Provider } from '../provider';
 import type { Transport } from '../../node/transport';
@@ -13,6 +13,7 @@ import { toNodeInfos } from '../../provisioning/nodes';
 import { pollIntervalMs, pollUntil } from '../../provisioning/poll';
 import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../../provisioning/launchSupport';
 import { defaultIdentityFile, sshTransportFor } from '../../provisioning/transport';
+import { recordNewNodeHostKeys } from '../../provisioning/hostKeys';
 import { awsEndpointOverride, ec2 } from './client';
 import { findAwsCredentials } from './credentials';
 import { awsErrorCode, mapAwsError } from './errors';
@@ -185,7 +186,10 @@ export class AwsProvider implements Provider {
         data: { securityGroupId: sg.groupId, keyName: key.keyName, sshUser, useSpot: request.useSpot, identityFile: defaultIdentityFile() } satisfies AwsHandleData,
       };
       progress('Waiting for SSH on every node.');
-      await waitForNodesSsh(this.nodesFrom(handle, running), this.options, request.signal);
+      const nodes = this.nodesFrom(handle, running);
+      await waitForNodesSsh(nodes, this.options, request.signal);
+      const published = await recordNewNodeHostKeys(nodes, new Set(createdIds), (n) => consoleOutput(region, n.id));
+      if (published) progress(`Recorded the SSH host keys of ${published} new instance(s) from their console output.`);
       return handle;
     } catch (err) {
       const failure = err instanceof InstanceGoneError
@@ -319,3 +323,14 @@ export class AwsProvider implements Provider {
   }
 }
 
+/**
+ * The instance's console output (cloud-init prints the host keys there between
+ * `-----BEGIN SSH HOST KEY KEYS-----` lines). `Latest` (Nitro instances) gives the current
+ * text; other instances refuse it and get the buffered copy, which may not have the keys yet.
+ */
+async function consoleOutput(region: string, instanceId: string): Promise<string | undefined> {
+  const out = await ec2(region)
+    .send(new GetConsoleOutputCommand({ InstanceId: instanceId, Latest: true }))
+    .catch(() => ec2(region).send(new GetConsoleOutputCommand({ InstanceId: instanceId })));
+  return out.Output ? Buffer.from(out.Output, 'base64').toString('utf8') : undefined;
+}

@@ -15,6 +15,7 @@ import { toNodeInfos, type CloudInstance } from '../../provisioning/nodes';
 import { pollIntervalMs, pollUntil } from '../../provisioning/poll';
 import { parsePorts, portRangeText } from '../../provisioning/ports';
 import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../../provisioning/launchSupport';
+import { recordNewNodeHostKeys } from '../../provisioning/hostKeys';
 import { defaultIdentityFile, sshTransportFor } from '../../provisioning/transport';
 import { azureClients, azureEndpointOverride, type AzureClients } from './clients';
 import { findAzureCredentials } from './credentials';
@@ -219,7 +220,11 @@ export class AzureProvider implements Provider {
         { ...this.timing, signal: request.signal },
       );
       progress('Waiting for SSH on every node.');
-      await waitForNodesSsh(this.nodes(handle, running), this.options, request.signal);
+      const nodes = this.nodes(handle, running);
+      await waitForNodesSsh(nodes, this.options, request.signal);
+      // Azure publishes no host keys through its API (engine/provisioning/HOSTKEYS.md): the
+      // first connection records them; what an earlier VM at a reused address left is dropped.
+      await recordNewNodeHostKeys(nodes, new Set(createdVms), undefined);
       return handle;
     } catch (err) {
       const failure = normaliseLaunchError(err, 'Azure', region, (e) => mapAzureError(e, region));

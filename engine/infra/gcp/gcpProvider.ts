@@ -15,6 +15,7 @@ import { toNodeInfos, type CloudInstance } from '../../provisioning/nodes';
 import { pollIntervalMs, pollUntil } from '../../provisioning/poll';
 import { parsePorts, portRangeText } from '../../provisioning/ports';
 import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../../provisioning/launchSupport';
+import { recordNewNodeHostKeys } from '../../provisioning/hostKeys';
 import { defaultIdentityFile, sshTransportFor } from '../../provisioning/transport';
 import { gcpClients, gcpEndpointOverride, type GcpClients } from './clients';
 import { findGcpCredentials } from './credentials';
@@ -194,6 +195,18 @@ export class GcpProvider implements Provider {
     return { clusterName: request.clusterName, nameOnCloud: request.nameOnCloud, provider: 'gcp', region: request.region, zone, data: { ...data } };
   }
 
+  /**
+   * The host keys the guest agent published (guest attributes, namespace `hostkeys`: key = key
+   * type, value = the key, with or without its type) as `type base64` lines.
+   */
+  private async guestHostKeys(c: GcpClients, zone: string, instance: string): Promise<string> {
+    const [attrs] = await c.instances.getGuestAttributes({ project: c.project, zone, instance, queryPath: 'hostkeys/' });
+    return (attrs.queryValue?.items ?? [])
+      .filter((i) => i.namespace === 'hostkeys' && i.key && i.value)
+      .map((i) => (/^\S+\s+\S+/.test(i.value as string) ? (i.value as string) : `${i.key} ${i.value}`))
+      .join('\n');
+  }
+
   private nodes(handle: ClusterHandle, items: Instance[]): NodeInfo[] {
     const d = handle.data as Partial<GcpHandleData>;
     return toNodeInfos(items.map(toCloudInstance), d.sshUser ?? SSH_USER, d.identityFile ?? defaultIdentityFile());
@@ -274,7 +287,10 @@ export class GcpProvider implements Provider {
       const running = await this.waitRunning(c, zone, nameOnCloud, request.numNodes, request.signal);
       const handle = this.handleFor(request, c, zone);
       progress('Waiting for SSH on every node.');
-      await waitForNodesSsh(this.nodes(handle, running), this.options, request.signal);
+      const nodes = this.nodes(handle, running);
+      await waitForNodesSsh(nodes, this.options, request.signal);
+      const published = await recordNewNodeHostKeys(nodes, new Set(created), (n) => this.guestHostKeys(c, zone, n.id));
+      if (published) progress(`Recorded the SSH host keys of ${published} new instance(s) from their guest attributes.`);
       return handle;
     } catch (err) {
       const failure = normaliseLaunchError(err, 'GCP', zone, (e) => mapGcpError(e, { region, zone }));

@@ -108,6 +108,9 @@ export function buildInstance(request: LaunchRequest, zone: string, name: string
       items: [
         { key: 'ssh-keys', value: `${SSH_USER}:${request.sshPublicKey.trim()}` },
         { key: 'enable-oslogin', value: 'FALSE' },
+        // The guest agent publishes the VM's SSH host keys as guest attributes (hostkeys/),
+        // which the launch records before the first connection (engine/provisioning/HOSTKEYS.md).
+        { key: 'enable-guest-attributes', value: 'TRUE' },
       ],
     },
   };

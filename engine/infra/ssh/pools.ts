@@ -3,6 +3,10 @@
  * (skypilot-behavior.md 4.9). Top-level keys are pool names; each has optional defaults
  * `user`, `identity_file`, `password`, and `hosts:` as strings (IP or ssh alias, optional
  * `:port`) or `{ip, user, identity_file, password, port}`.
+ *
+ * `password` is accepted and dropped: SkyPilot uses it for sudo when `sky ssh up` deploys
+ * Kubernetes onto the hosts; SkyDeck runs nothing with sudo there, and a PoolHost is stored in
+ * the cluster's record (state/clusters.json), so it must not carry a secret.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,7 +22,6 @@ export interface PoolHost {
   port: number;
   user: string;
   identityFile?: string;
-  password?: string;
 }
 
 export interface NodePool {
@@ -64,14 +67,12 @@ export function readNodePools(file = nodePoolsFile()): NodePool[] {
     const p = (value ?? {}) as Record<string, unknown>;
     const defUser = p.user !== undefined ? String(p.user) : undefined;
     const defKey = p.identity_file !== undefined ? expandHome(String(p.identity_file)) : undefined;
-    const defPassword = p.password !== undefined ? String(p.password) : undefined;
     if (!Array.isArray(p.hosts) || p.hosts.length === 0) throw new InputError(`${file}: pool '${name}' has no hosts.`, { hint: 'Add a `hosts:` list.' });
     const hosts = p.hosts.map((h: unknown, i: number): PoolHost => {
       let ip: string;
       let port: number | undefined;
       let user = defUser;
       let identityFile = defKey;
-      let password = defPassword;
       if (typeof h === 'string') {
         const parsed = parseHostString(h);
         ip = parsed.ip;
@@ -83,13 +84,12 @@ export function readNodePools(file = nodePoolsFile()): NodePool[] {
         if (o.port !== undefined) port = Number(o.port);
         if (o.user !== undefined) user = String(o.user);
         if (o.identity_file !== undefined) identityFile = expandHome(String(o.identity_file));
-        if (o.password !== undefined) password = String(o.password);
       } else {
         throw new InputError(`${file}: pool '${name}', host ${i + 1}: expected a string or a mapping with 'ip'.`);
       }
       if (!user) throw new InputError(`${file}: pool '${name}', host ${ip}: no user.`, { hint: `Set \`user:\` on the pool or the host.` });
       port ??= 22;
-      return { id: `${user}@${ip}:${port}`, ip, port, user, identityFile, password };
+      return { id: `${user}@${ip}:${port}`, ip, port, user, identityFile };
     });
     pools.push({ name, hosts });
   }

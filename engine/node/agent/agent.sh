@@ -10,6 +10,15 @@
 #   idle | configure KEY=VALUE... | ensure-daemon | stop-daemon
 #   internal: daemon | driver ID | rank ID RANK PHASE (payload on stdin) | kill-rank ID RANK
 set -o pipefail
+# Job specs and rank scripts carry the task's secrets, so everything the agent writes is
+# private to the node's user (files 0600, directories 0700). The user's own umask (read once,
+# by the first agent process, from /proc without a fork) is given back to the job's ranks.
+if [ -z "${SKYDECK_USER_UMASK:-}" ]; then
+  SKYDECK_USER_UMASK=0022
+  while read -r _k _v; do [ "$_k" = Umask: ] && { SKYDECK_USER_UMASK="$_v"; break; }; done </proc/$$/status 2>/dev/null
+  export SKYDECK_USER_UMASK
+fi
+umask 077
 A="${SKYDECK_NODE_DIR:-$HOME/.skydeck_node}"
 AGENT="$A/agent.sh"
 JOBS="$A/jobs"
@@ -159,6 +168,9 @@ touch_activity() {
   return 0
 }
 
+# An ended job's spec (its envs and secrets, its scripts) is removed; meta, status and logs stay.
+drop_spec() { rm -f "$JOBS/$1.spec"; }
+
 # Ends a job (caller holds the lock) unless it already ended (e.g. CANCELLED).
 finalize() {
   local id="$1" st="$2" code="$3"
@@ -235,7 +247,7 @@ reap() {
     id=$((10#${f##*/}))
     read_status "$id"
     case "$ST" in
-      RUNNING | SETTING_UP) alive "$JOBS/$id.driver" || finalize "$id" FAILED_DRIVER - ;;
+      RUNNING | SETTING_UP) alive "$JOBS/$id.driver" || { drop_spec "$id"; finalize "$id" FAILED_DRIVER -; } ;;
     esac
   done
 }
@@ -458,7 +470,7 @@ cmd_tail() {
 
 # ---- cancel ----
 cmd_cancel() {
-  local -a targets=() to_kill=() done_ids=()
+  local -a targets=() to_kill=() done_ids=() never_started=()
   local f id
   lock
   if [ "${1:-}" = all ]; then
@@ -475,10 +487,12 @@ cmd_cancel() {
     write_status "$id" CANCELLED "$ST_STARTED" "$NOW" -
     clear_active "$id"
     done_ids+=("$id")
-    case "$ST" in RUNNING | SETTING_UP) to_kill+=("$id") ;; esac
+    # A started job's spec is still needed to reach its ranks: kill_job drops it after.
+    case "$ST" in RUNNING | SETTING_UP) to_kill+=("$id") ;; *) never_started+=("$JOBS/$id.spec") ;; esac
   done
   touch_activity
   unlock
+  [ "${#never_started[@]}" -gt 0 ] && rm -f "${never_started[@]}"
   for id in "${to_kill[@]}"; do kill_job "$id" & done
   wait
   lock
@@ -505,6 +519,7 @@ kill_job() {
     read -r pid st <"$J.driver"
     kill_group "$pid"
   fi
+  drop_spec "$id"
 }
 
 cmd_kill_rank() {
@@ -537,7 +552,7 @@ cmd_driver() {
     wait_phase setup
     rc=$?
     if [ "$rc" != 0 ]; then
-      lock; finalize "$id" FAILED_SETUP "$rc"; schedule; unlock
+      lock; drop_spec_unless_cancelled "$id"; finalize "$id" FAILED_SETUP "$rc"; schedule; unlock
       return 0
     fi
     lock
@@ -551,7 +566,15 @@ cmd_driver() {
   rc=$?
   local st=SUCCEEDED
   [ "$rc" != 0 ] && st=FAILED
-  lock; finalize "$id" "$st" "$rc"; schedule; unlock
+  lock; drop_spec_unless_cancelled "$id"; finalize "$id" "$st" "$rc"; schedule; unlock
+}
+
+# The driver's job is ending (caller holds the lock; dropped before the status says so, so
+# whoever sees the end sees no spec): drop its spec, unless a cancel is under way (its
+# kill_job still reads the spec to reach the ranks, and drops it when done).
+drop_spec_unless_cancelled() {
+  read_status "$1"
+  [ "$ST" = CANCELLED ] || drop_spec "$1"
 }
 
 # Writes each rank's script (env + phase script) and starts it on its node through the
@@ -604,6 +627,8 @@ start_phase() {
 wait_phase() {
   local phase="$1" n="${#JOB_NODE_IPS[@]}" r code rc=0
   wait
+  # The rank scripts (the task's envs and secrets) are no longer needed once every rank ended.
+  rm -f "$J/$phase-"*.payload
   for ((r = 0; r < n; r++)); do
     code=255
     [ -f "$J/$phase-$r.exit" ] && read -r code <"$J/$phase-$r.exit"
@@ -650,13 +675,17 @@ cmd_rank() {
 rank_exec() {
   local id="$1" r="$2" script="$3"
   local J="$JOBS/$id"
-  [ -f "$J/killed-$r" ] && return 143
-  setsid bash "$script" </dev/null 9<&- &
-  local pid=$!
+  [ -f "$J/killed-$r" ] && { rm -f "$script"; return 143; }
+  # The rank runs with the user's umask and without our variable (the agent's own is 077).
+  { umask "$SKYDECK_USER_UMASK"; unset SKYDECK_USER_UMASK; exec setsid bash "$script" </dev/null 9<&-; } &
+  local pid=$! rc
   echo "$pid" >"$J/rank-$r.pgid"
   # Cancelled between our check and the pgid being written: stop now.
   [ -f "$J/killed-$r" ] && kill_group "$pid"
   wait "$pid"
+  rc=$?
+  rm -f "$script"
+  return "$rc"
 }
 
 cmd_ping() {

@@ -22,7 +22,7 @@ let h2: SshHost;
 const transports: SshTransport[] = [];
 
 function connect(h: SshHost, extra: Partial<ConstructorParameters<typeof SshTransport>[0]> = {}): SshTransport {
-  const t = new SshTransport({ host: h.host, port: h.port, user: h.user, keyPath: h.keyPath, connectTimeoutMs: 5000, ...extra });
+  const t = new SshTransport({ host: h.host, port: h.port, user: h.user, keyPath: h.keyPath, connectTimeoutMs: 5000, hostKey: 'accept-any', ...extra });
   transports.push(t);
   return t;
 }
@@ -101,7 +101,7 @@ test('pool linger: an unused connection is kept for the next transport only when
   closeAllSshConnections();
   const logins = (): number => (fs.readFileSync(path.join(env.dir, `sshd_${loop.name}.log`), 'utf8').match(/Accepted publickey/g) ?? []).length;
   const once = async (): Promise<void> => {
-    const t = new SshTransport({ host: loop.host, port: loop.port, user: loop.user, keyPath: loop.keyPath });
+    const t = new SshTransport({ host: loop.host, port: loop.port, user: loop.user, keyPath: loop.keyPath, hostKey: 'accept-any' });
     assert.equal((await t.exec(['true'])).exitCode, 0);
     await t.close();
   };

@@ -29,9 +29,9 @@ test('host entries: head `Host <cluster>`, workers `<cluster>-worker<i>`, SkyPil
     { id: 'b', rank: 1, state: 'running', internalIp: '10.0.0.3', ssh: { host: '10.0.0.3', port: 2222, user: 'ubuntu', identityFile: '/k' } },
     { id: 'a', rank: 0, state: 'running', internalIp: '10.0.0.2', ssh: { host: '10.0.0.2', port: 22, user: 'ubuntu', identityFile: '/k' } },
   ];
-  const text = renderHostEntries('mycl', hostEntries('mycl', nodes));
+  const text = renderHostEntries('mycl', hostEntries('mycl', nodes), { knownHostsFile: '/h/known_hosts' });
   const stanzas = text.split(/^Host /m).slice(1);
-  assert.match(stanzas[0], /^mycl\n {2}HostName 10\.0\.0\.2\n {2}User ubuntu\n {2}IdentityFile \/k\n {2}IdentitiesOnly yes\n {2}StrictHostKeyChecking no\n {2}UserKnownHostsFile=\/dev\/null\n {2}GlobalKnownHostsFile=\/dev\/null\n {2}Port 22\n/);
+  assert.match(stanzas[0], /^mycl\n {2}HostName 10\.0\.0\.2\n {2}User ubuntu\n {2}IdentityFile \/k\n {2}IdentitiesOnly yes\n {2}StrictHostKeyChecking accept-new\n {2}UserKnownHostsFile \/h\/known_hosts\n {2}GlobalKnownHostsFile \/dev\/null\n {2}Port 22\n/);
   assert.match(stanzas[1], /^mycl-worker1\n {2}HostName 10\.0\.0\.3\n[\s\S]*Port 2222/);
   assert.match(text, /^# Added by skydeck \(use `skydeck stop\/down mycl` to remove\)$/m);
 });
