@@ -59,7 +59,8 @@ export function unhonouredWarnings(config: ConfigMap, origins: Origins): ConfigW
     const state = honoured(path);
     if (state === 'yes') return;
     const v = getPath(config, path);
-    if (state === 'partly' && isConfigMap(v)) {
+    // A top-level block is named by its keys (`docker.run_options`, `aws.vpc_name`), not as a whole.
+    if ((state === 'partly' || path.length === 1) && isConfigMap(v) && Object.keys(v).length) {
       for (const k of Object.keys(v)) walk([...path, k]);
       return;
     }

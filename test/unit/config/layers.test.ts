@@ -58,7 +58,7 @@ test('the task config: is over the project, --config over everything', () => {
   assert.equal((r1.config.kubernetes as Record<string, unknown>).provision_timeout, 300);
   assert.deepEqual(originOf(r1.origins, ['kubernetes', 'provision_timeout']), { source: task, line: 4 });
   const r2 = resolveIn(s, { taskFile: task, cli: ['kubernetes.provision_timeout=400,kubernetes.pod_config.spec.priorityClassName=high'] });
-  const k8s = r2.config.kubernetes as Record<string, any>;
+  const k8s = r2.config.kubernetes as Record<string, Record<string, Record<string, unknown>>>;
   assert.equal(k8s.provision_timeout, 400);
   assert.equal(k8s.pod_config.spec.priorityClassName, 'high');
   assert.equal(originOf(r2.origins, ['kubernetes', 'provision_timeout'])?.source, '--config kubernetes.provision_timeout=400');
@@ -113,7 +113,7 @@ test('pod_config lists merge as a pod patch: containers[0] merged, volumes/env b
     '  allowed_contexts: [two]',
     '',
   ].join('\n'));
-  const k8s = resolveIn(s).config.kubernetes as Record<string, any>;
+  const k8s = resolveIn(s).config.kubernetes as Record<string, Record<string, Record<string, unknown>>>;
   assert.deepEqual(k8s.pod_config.spec.containers, [{ env: [{ name: 'A', value: '2' }, { name: 'B', value: '3' }] }]);
   assert.deepEqual(k8s.pod_config.spec.volumes, [{ name: 'data', hostPath: { path: '/b' } }, { name: 'more', emptyDir: {} }]);
   assert.deepEqual(k8s.pod_config.spec.tolerations, [{ key: 't1' }, { key: 't2' }]);
@@ -172,9 +172,9 @@ test('every set key SkyDeck does not act on is a warning naming the key and its 
   const s = sandbox();
   const file = write(path.join(s.project, '.sky.yaml'), 'docker:\n  run_options: [--shm-size=2g]\njobs:\n  controller:\n    resources:\n      cpus: 4+\nkubernetes:\n  provision_timeout: 10\n  namespace: team\n');
   const w = resolveIn(s).warnings;
-  assert.deepEqual(w.map((x) => x.key), ['docker', 'jobs', 'kubernetes.namespace']);
+  assert.deepEqual(w.map((x) => x.key), ['docker.run_options', 'jobs.controller', 'kubernetes.namespace']);
   assert.deepEqual(w[1].origin, { source: file, line: 6 });
-  assert.match(w[0].message, new RegExp(`'docker' \\(${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2\\) is not honoured`));
+  assert.match(w[0].message, new RegExp(`'docker.run_options' \\(${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2\\) is not honoured`));
 });
 
 test('SSH node pools: SkyDeck\'s file, else ~/.sky/ssh_node_pools.yaml', () => {
