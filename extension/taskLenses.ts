@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { settings } from './settings';
+import { isConfigFilePath } from '../engine/config/sources';
 
 const TASK_KEYS = ['run', 'setup', 'resources', 'num_nodes', 'file_mounts', 'workdir', 'service'];
 /** Top-level keys that mean "some other YAML format" (Kubernetes, compose, GitHub Actions, ...). */
@@ -18,6 +19,8 @@ function topLevelKeys(text: string): Set<string> {
 
 export function isTaskDocument(doc: vscode.TextDocument): boolean {
   if (doc.languageId !== 'yaml') return false;
+  // SkyPilot config files (.sky.yaml, ~/.sky/config.yaml) match the default *.sky.yaml task glob.
+  if (doc.uri.scheme === 'file' && isConfigFilePath(doc.fileName)) return false;
   const head = doc.getText(new vscode.Range(0, 0, Math.min(doc.lineCount, 5), 0));
   if (/^#\s*skydeck:\s*ignore\b/m.test(head)) return false;
   if (/^#\s*skydeck:\s*task\b/m.test(head)) return true;

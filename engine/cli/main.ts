@@ -10,6 +10,7 @@ import { registerCluster } from './commands/cluster';
 import { registerJobs } from './commands/jobs';
 import { registerServe } from './commands/serve';
 import { registerDebug } from './commands/debug';
+import { registerConfig } from './commands/config';
 import { registerKubernetesSshProxy } from '../infra/kubernetes/cliVerb';
 
 export function buildProgram(): Command {
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerJobs(program);
   registerServe(program);
   registerDebug(program);
+  registerConfig(program);
   registerKubernetesSshProxy(program);
   return program;
 }

@@ -9,6 +9,7 @@ import { getProvider, PROVIDER_NAMES } from '../infra/registry';
 import { readNodePools } from '../infra/ssh/pools';
 import { errorMessage } from '../errors';
 import { detectEnabledInfra } from './planner';
+import { infraAllowed } from '../optimizer/enabledInfra';
 
 export interface InfraCheckRow {
   /** 'local', 'ssh/<pool>', 'aws', 'kubernetes', ... */
@@ -68,6 +69,6 @@ export async function checkInfra(options: { only?: string[] } = {}): Promise<Inf
 export async function enabledInfra(): Promise<string[]> {
   const out = new Set(detectEnabledInfra());
   const cached = (await checkCache().read()).rows;
-  for (const r of cached) if (r.enabled && !r.infra.startsWith('ssh')) out.add(r.infra);
+  for (const r of cached) if (r.enabled && !r.infra.startsWith('ssh') && infraAllowed(r.infra)) out.add(r.infra);
   return [...out];
 }

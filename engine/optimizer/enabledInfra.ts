@@ -8,7 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { skydeckHome } from '../util/paths';
+import { activeConfig } from '../config/active';
+import { sshNodePoolsPath } from '../config/sources';
+import type { ConfigMap } from '../config/types';
 
 export interface InfraDetection {
   /** 'local', 'aws', 'gcp', 'azure', 'k8s/<context>', 'ssh/<pool>', or 'kubernetes' / 'ssh' when none was found. */
@@ -78,8 +80,8 @@ export function detectAzure(env: Env = process.env): InfraDetection {
   return { infra: 'azure', enabled: false, reason: 'No Azure login found. Run `az login` (or set AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET), then `skydeck check`.' };
 }
 
-/** kubeconfig contexts: the current one, plus `kubernetes.allowed_contexts` from SKYDECK_HOME/config.yaml. */
-export function detectKubernetes(env: Env = process.env): InfraDetection[] {
+/** kubeconfig contexts: the current one, or `kubernetes.allowed_contexts` of the configuration (a list, or `all`). */
+export function detectKubernetes(env: Env = process.env, config: ConfigMap = activeConfig(env)): InfraDetection[] {
   const files = (env.KUBECONFIG ? env.KUBECONFIG.split(path.delimiter) : [path.join(home(env), '.kube', 'config')]).filter(exists);
   if (files.length === 0) {
     return [{ infra: 'kubernetes', enabled: false, reason: 'No kubeconfig found (KUBECONFIG or ~/.kube/config). Point KUBECONFIG at your cluster, then `skydeck check`.' }];
@@ -92,9 +94,9 @@ export function detectKubernetes(env: Env = process.env): InfraDetection[] {
     if (!current && typeof doc['current-context'] === 'string' && doc['current-context']) current = doc['current-context'];
     if (Array.isArray(doc.contexts)) for (const c of doc.contexts) if (isRecord(c) && typeof c.name === 'string') contexts.push(c.name);
   }
-  const config = readYaml(path.join(skydeckHome(), 'config.yaml'));
-  const k8s = isRecord(config) && isRecord(config.kubernetes) ? config.kubernetes : undefined;
-  const allowed = k8s && Array.isArray(k8s.allowed_contexts) ? k8s.allowed_contexts.filter((c): c is string => typeof c === 'string') : undefined;
+  const k8s = isRecord(config.kubernetes) ? config.kubernetes : undefined;
+  const listed = k8s?.allowed_contexts;
+  const allowed = listed === 'all' ? contexts : Array.isArray(listed) ? listed.filter((c): c is string => typeof c === 'string') : undefined;
   const chosen = allowed ?? (current ? [current] : []);
   const out: InfraDetection[] = [];
   for (const ctx of chosen) {
@@ -104,9 +106,9 @@ export function detectKubernetes(env: Env = process.env): InfraDetection[] {
   return out;
 }
 
-/** Node pools named in SKYDECK_HOME/ssh_node_pools.yaml (SkyPilot's format: pool -> {hosts, user, ...}). */
+/** Node pools named in SKYDECK_HOME/ssh_node_pools.yaml, else ~/.sky/ssh_node_pools.yaml (SkyPilot's format: pool -> {hosts, user, ...}). */
 export function detectSshPools(): InfraDetection[] {
-  const file = path.join(skydeckHome(), 'ssh_node_pools.yaml');
+  const file = process.env.SKYDECK_SSH_NODE_POOLS || sshNodePoolsPath();
   if (!fs.existsSync(file)) return [{ infra: 'ssh', enabled: false, reason: `No node pools: add them to ${file}.` }];
   const doc = readYaml(file);
   if (!isRecord(doc)) return [{ infra: 'ssh', enabled: false, reason: `${file} is not a mapping of node pools.` }];
@@ -118,16 +120,41 @@ export function detectSshPools(): InfraDetection[] {
   });
 }
 
+/** The cloud an infra string belongs to, in `allowed_clouds` terms. */
+function cloudOf(infra: string): string {
+  const head = infra.split('/')[0];
+  return head === 'k8s' ? 'kubernetes' : head;
+}
+
+/**
+ * `allowed_clouds` of the configuration: infra of any other cloud is disabled, with the reason.
+ * `local` (SkyDeck's own, not a SkyPilot cloud, so it cannot be listed) stays enabled.
+ */
+function applyAllowedClouds(rows: InfraDetection[], config: ConfigMap): InfraDetection[] {
+  return rows.map((r) => (infraAllowed(r.infra, config) ? r : { ...r, enabled: false, reason: `Not in allowed_clouds (${(config.allowed_clouds as string[]).join(', ') || 'empty'}) of the SkyPilot config.` }));
+}
+
+/** Whether `allowed_clouds` (when set) lets the optimizer use `infra`. */
+export function infraAllowed(infra: string, config: ConfigMap = activeConfig()): boolean {
+  const allowed = config.allowed_clouds;
+  if (!Array.isArray(allowed) || infra === 'local') return true;
+  return allowed.some((c) => String(c).toLowerCase() === cloudOf(infra));
+}
+
 /** Everything we can tell without asking any provider. `local` is always enabled. */
 export function detectInfra(env: Env = process.env): InfraDetection[] {
-  return [
-    { infra: 'local', enabled: true, reason: 'This machine (always available).' },
-    detectAws(env),
-    detectGcp(env),
-    detectAzure(env),
-    ...detectKubernetes(env),
-    ...detectSshPools(),
-  ];
+  const config = activeConfig(env);
+  return applyAllowedClouds(
+    [
+      { infra: 'local', enabled: true, reason: 'This machine (always available).' },
+      detectAws(env),
+      detectGcp(env),
+      detectAzure(env),
+      ...detectKubernetes(env, config),
+      ...detectSshPools(),
+    ],
+    config,
+  );
 }
 
 /** The `enabledInfra` list for optimize(): 'local', clouds with credentials, 'k8s/<ctx>', 'ssh/<pool>'. */

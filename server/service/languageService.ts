@@ -15,6 +15,7 @@ import { isNullNode, type VNode } from '../../engine/task/yamlTree';
 import { completionContext, locateNode } from './locate';
 import { branch, docOf, enumValues, examplesOf, formatExample, resolve, ROOT_SCHEMA, schemaAt, valueShape } from './schemaNav';
 import { resourcesSites } from './sites';
+import { configCompletion, configFileCompletion, configFileDiagnostics, configFileHover, isConfigFilePath, taskConfigDiagnostics, taskConfigHover } from './configFiles';
 import { COMMON_ACCELERATORS, yamlSnippet } from './snippets';
 import type { JSONSchema } from '../../engine/task/schema/jsonSchema';
 
@@ -35,6 +36,8 @@ export interface DocumentState {
   text: string;
   parse: ParseResult;
   isTask: boolean;
+  /** A SkyPilot config file (.sky.yaml, ~/.sky/config.yaml, ...): never a task (configFiles.ts). */
+  isConfig: boolean;
   /** Diagnostics incl. insights, in LSP form (cached). */
   diagnostics?: Diagnostic[];
 }
@@ -87,7 +90,8 @@ export class TaskLanguageService {
     }
     const fileName = uriToPath(doc.uri);
     const parse = parseTaskText(text, { fileName, taskFiles: this.settings.taskFiles, buildTasks: false });
-    const st: DocumentState = { uri: doc.uri, version: doc.version, text, parse, isTask: parse.isTask };
+    const isConfig = isConfigFilePath(fileName);
+    const st: DocumentState = { uri: doc.uri, version: doc.version, text, parse, isTask: parse.isTask && !isConfig, isConfig };
     this.cache.set(doc.uri, st);
     return st;
   }
@@ -119,6 +123,7 @@ export class TaskLanguageService {
   diagnostics(doc: TextDocumentLike): Diagnostic[] {
     const st = this.state(doc);
     if (st.diagnostics) return st.diagnostics;
+    if (st.isConfig) return (st.diagnostics = configFileDiagnostics(st.text, uriToPath(doc.uri)));
     st.diagnostics = this.taskDiagnostics(doc).map((d) => ({
       range: d.range,
       severity: SEVERITY[d.severity],
@@ -127,7 +132,22 @@ export class TaskLanguageService {
       source: 'skydeck',
       ...(d.code === 'deprecated' ? { tags: [2] } : {}),
     }));
+    if (st.isTask) st.diagnostics.push(...this.configBlockDiagnostics(st, st.diagnostics));
     return st.diagnostics;
+  }
+
+  /** A task's `config:` against SkyPilot's config schema (configFiles.ts), minus what the task schema already said. */
+  private configBlockDiagnostics(st: DocumentState, have: Diagnostic[]): Diagnostic[] {
+    const tm = st.parse.analysis.textMap;
+    const out: Diagnostic[] = [];
+    for (const d of st.parse.analysis.documents) {
+      const entry = d.map?.entries.find((e) => e.key === 'config');
+      if (!entry) continue;
+      for (const diag of taskConfigDiagnostics(entry.value, tm, uriToPath(st.uri))) {
+        if (!have.some((h) => h.range.start.line === diag.range.start.line && h.range.start.character === diag.range.start.character)) out.push(diag);
+      }
+    }
+    return out;
   }
 
   codeActions(doc: TextDocumentLike, range: Range): CodeAction[] {
@@ -211,6 +231,7 @@ export class TaskLanguageService {
 
   hover(doc: TextDocumentLike, position: Position): Hover | undefined {
     const st = this.state(doc);
+    if (st.isConfig) return configFileHover(st.text, position);
     if (!st.isTask) return undefined;
     const tm = st.parse.analysis.textMap;
     const offset = tm.offsetAt(position);
@@ -219,6 +240,8 @@ export class TaskLanguageService {
     const loc = locateNode(d.map, offset);
     if (!loc) return undefined;
     const path = loc.path.map((p) => (/^\[\d+\]$/.test(p) ? '[]' : p));
+    const configEntry = path[0] === 'config' && path.length > 1 ? d.map.entries.find((e) => e.key === 'config') : undefined;
+    if (configEntry) return taskConfigHover(configEntry.value, tm, offset);
     const schema = schemaAt(path);
     const parts: string[] = [];
     const title = path.filter((p) => p !== '[]').join('.');
@@ -271,11 +294,13 @@ export class TaskLanguageService {
 
   complete(doc: TextDocumentLike, position: Position): CompletionItem[] {
     const st = this.state(doc);
+    if (st.isConfig) return configFileCompletion(st.text, position);
     if (!st.isTask) return [];
     const tm = st.parse.analysis.textMap;
     const offset = tm.offsetAt(position);
     const ctx = completionContext(st.text, offset);
     if (ctx.kind === 'none') return [];
+    if (ctx.path[0] === 'config') return configCompletion(st.text, tm, offset, ['config']);
     const replace = (_partial: string): Range => ({ start: tm.positionAt(ctx.replaceStart), end: position });
     if (ctx.kind === 'key') {
       const parentSchema = ctx.path.length ? schemaAt(ctx.path) : ROOT_SCHEMA;

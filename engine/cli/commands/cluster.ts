@@ -28,6 +28,7 @@ import { formatAgo, formatDuration, table } from '../../cluster/format';
 import { InputError } from '../../errors';
 import type { Task } from '../../task/types';
 import { confirm } from '../confirm';
+import { applyCommandConfig, CONFIG_OPTION } from './config';
 
 type Opts = Record<string, unknown>;
 
@@ -174,7 +175,9 @@ export function registerCluster(program: Command): void {
     .option('--down', 'tear down instead of stopping (with -i), or after the job (without)')
     .option('-r, --retry-until-up', 'keep retrying provisioning until it succeeds')
     .option('--no-setup', 'skip the setup phase')
+    .option(...CONFIG_OPTION, collect)
     .action(async (entry: string, opts: Opts) => {
+      applyCommandConfig(opts, looksLikeYaml(entry) ? entry : undefined);
       if (opts.dryrun) {
         process.exitCode = await runDryRun(entry, { json: !!opts.json, allInfra: !!opts.allInfra, overrides: opts as Record<string, string | boolean | undefined> });
         return;
@@ -195,7 +198,9 @@ export function registerCluster(program: Command): void {
     .option('--workdir <dir>', 'workdir override')
     .option('--num-nodes <n>', 'number of nodes')
     .option('-n, --name <name>', 'task name override')
+    .option(...CONFIG_OPTION, collect)
     .action(async (cluster: string, entry: string, opts: Opts) => {
+      applyCommandConfig(opts, looksLikeYaml(entry) ? entry : undefined);
       await runLaunchLike('exec', cluster, taskFromEntrypoint(entry, opts), opts);
     });
 

@@ -10,6 +10,7 @@ import { InputError } from '../../errors';
 import type { Task, TaskFile } from '../../task/types';
 import { isTerminal, type ManagedJobStatus } from '../../jobs/types';
 import { confirm } from '../confirm';
+import { applyCommandConfig, CONFIG_OPTION } from './config';
 
 type Opts = Record<string, unknown>;
 
@@ -72,7 +73,9 @@ export function registerJobs(program: Command): void {
     .option('--env <KEY=VAL>', 'environment variable (repeatable)', collect)
     .option('--infra <infra>', 'infra override: cloud[/region[/zone]], k8s/<ctx>, ssh/<pool>, local')
     .option('--use-spot', 'use spot instances')
+    .option(...CONFIG_OPTION, collect)
     .action(async (entry: string, opts: Opts) => {
+      applyCommandConfig(opts, /\.ya?ml$/i.test(entry) || fs.existsSync(entry) ? entry : undefined);
       const file = await taskFileFromEntrypoint(entry, opts);
       const what = file.tasks.length > 1 ? `a pipeline of ${file.tasks.length} tasks` : 'a managed job';
       if (!(await confirm(`Launching ${what}${opts.name ? ` '${opts.name}'` : ''}. Proceed?`, opts.yes))) return;

@@ -11,6 +11,8 @@ import { serveDown, serveLogs, serveStatus, serveUp, serveUpdate, type LogTarget
 import { displayStatus } from '../../serve/state';
 import type { ServiceRecord, UpdateMode } from '../../serve/types';
 import { confirmOrAbort } from '../confirm';
+import { collect } from '../envFlags';
+import { applyCommandConfig, CONFIG_OPTION } from './config';
 
 type Opts = Record<string, unknown>;
 
@@ -80,7 +82,9 @@ export function registerServe(program: CommandT): void {
     .argument('<task>', 'task YAML')
     .option('-n, --service-name <name>', 'service name (default: sky-service-XXXX)')
     .option('-y, --yes', 'do not ask for confirmation')
+    .option(...CONFIG_OPTION, collect)
     .action(async (task: string, opts: Opts) => {
+      applyCommandConfig(opts, task);
       await confirmOrAbort(`Launching a new service${opts.serviceName ? ` '${String(opts.serviceName)}'` : ''}. Proceed?`, opts.yes);
       const r = await serveUp(task, { name: opts.serviceName as string | undefined });
       process.stdout.write(

@@ -1,8 +1,12 @@
-/** `kubernetes:` settings of SKYDECK_HOME/config.yaml (SkyPilot's names) and env knobs for timeouts. */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { skydeckHome } from '../../util/paths';
+/**
+ * `kubernetes:` settings of the SkyPilot configuration in force (engine/config: user, project,
+ * task `config:`, `--config`), with `context_configs.<context>` over them as SkyPilot reads it
+ * (get_effective_region_config: mappings such as pod_config merged as a pod patch, other values
+ * replaced), and env knobs for timeouts (they win: tests and operators set them on purpose).
+ */
+import { activeConfig } from '../../config/active';
+import { mergeK8s } from '../../config/merge';
+import { isConfigMap, type ConfigMap } from '../../config/types';
 
 export type PortsMode = 'podip' | 'nodeport' | 'loadbalancer';
 
@@ -16,6 +20,10 @@ export interface KubernetesSettings {
   deleteTimeoutSeconds: number;
   /** Timeout of a single API call from check/availability. */
   apiTimeoutMs: number;
+  /** `kubernetes.pod_config`: merged into every pod (podSpec.ts). */
+  podConfig?: ConfigMap;
+  /** `kubernetes.custom_metadata`: labels/annotations merged into every pod's metadata. */
+  customMetadata?: ConfigMap;
 }
 
 function num(v: unknown, fallback: number): number {
@@ -23,14 +31,22 @@ function num(v: unknown, fallback: number): number {
   return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fallback;
 }
 
-export function kubernetesSettings(env: NodeJS.ProcessEnv = process.env): KubernetesSettings {
-  let k8s: Record<string, unknown> = {};
-  try {
-    const doc = parseYaml(fs.readFileSync(path.join(skydeckHome(), 'config.yaml'), 'utf8')) as Record<string, unknown> | null;
-    if (doc && typeof doc.kubernetes === 'object' && doc.kubernetes) k8s = doc.kubernetes as Record<string, unknown>;
-  } catch {
-    // no config file: defaults
+/** The `kubernetes:` block with `context_configs.<context>` applied (SkyPilot's per-context rule). */
+export function kubernetesBlock(config: ConfigMap, context?: string): ConfigMap {
+  const general = isConfigMap(config.kubernetes) ? structuredClone(config.kubernetes) : {};
+  const perContext = context && isConfigMap(general.context_configs) ? general.context_configs[context] : undefined;
+  delete general.context_configs;
+  if (!isConfigMap(perContext)) return general;
+  for (const [k, v] of Object.entries(perContext)) {
+    const have = general[k];
+    if (isConfigMap(v) && isConfigMap(have)) mergeK8s(have, structuredClone(v));
+    else general[k] = structuredClone(v);
   }
+  return general;
+}
+
+export function kubernetesSettings(env: NodeJS.ProcessEnv = process.env, context?: string, config: ConfigMap = activeConfig(env)): KubernetesSettings {
+  const k8s = kubernetesBlock(config, context);
   const mode = String(env.SKYDECK_K8S_PORTS ?? k8s.ports ?? 'podip').toLowerCase();
   return {
     portsMode: mode === 'loadbalancer' || mode === 'nodeport' ? mode : 'podip',
@@ -38,5 +54,7 @@ export function kubernetesSettings(env: NodeJS.ProcessEnv = process.env): Kubern
     launchTimeoutSeconds: num(env.SKYDECK_K8S_LAUNCH_TIMEOUT, 600),
     deleteTimeoutSeconds: num(env.SKYDECK_K8S_DELETE_TIMEOUT, 120),
     apiTimeoutMs: num(env.SKYDECK_K8S_API_TIMEOUT_MS, 5000),
+    ...(isConfigMap(k8s.pod_config) ? { podConfig: k8s.pod_config } : {}),
+    ...(isConfigMap(k8s.custom_metadata) ? { customMetadata: k8s.custom_metadata } : {}),
   };
 }

@@ -102,7 +102,7 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
   readonly canStop = false;
   private readonly contexts = new Map<string, Clients>();
 
-  constructor(private readonly settings: () => KubernetesSettings = () => kubernetesSettings()) {}
+  constructor(private readonly settings: (context?: string) => KubernetesSettings = (context) => kubernetesSettings(process.env, context)) {}
 
   private clients(context: string | undefined): Clients {
     const key = context ?? '';
@@ -178,7 +178,6 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
   }
 
   async launch(req: LaunchRequest): Promise<ClusterHandle> {
-    const settings = this.settings();
     let c: Clients;
     try {
       c = this.clients(req.region);
@@ -186,6 +185,7 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
       throw new ProvisionError('config', 'region', errorMessage(e), { cause: e });
     }
     const context = c.ctx.name;
+    const settings = this.settings(context);
     const selector = clusterSelector(req.nameOnCloud);
     const handle: ClusterHandle = {
       clusterName: req.clusterName,
@@ -225,6 +225,8 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
             ports,
             userLabels: req.labels,
             sshPublicKey: req.sshPublicKey,
+            podConfig: settings.podConfig,
+            customMetadata: settings.customMetadata,
           });
           await c.core.createNamespacedPod({ namespace: c.namespace, body });
         }

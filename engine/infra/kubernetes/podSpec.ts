@@ -3,8 +3,15 @@
  * cpus/memory/GPUs, node affinity for the GPU type, and a container that authorizes the
  * SkyDeck key, starts sshd when the image has one (for Remote-SSH and multi-node ranks),
  * then idles. Pure: the provider decides names and the GPU affinity.
+ *
+ * `kubernetes.pod_config` is merged over it as SkyPilot does (config/merge.ts mergeK8s: the
+ * user's pod spec wins, containers[0] merged, env/volumes by name), then `custom_metadata`
+ * into its metadata; the name, namespace and SkyDeck's own labels are set last, as the
+ * provider finds its pods by them.
  */
 import type { V1NodeSelectorTerm, V1Pod } from '@kubernetes/client-node';
+import { mergeK8s } from '../../config/merge';
+import type { ConfigMap } from '../../config/types';
 import type { PodShape } from './instanceType';
 
 export const CLUSTER_LABEL = 'skydeck-cluster';
@@ -59,6 +66,22 @@ export interface PodRequest {
   ports: number[];
   userLabels: Record<string, string>;
   sshPublicKey: string;
+  /** `kubernetes.pod_config` of the configuration in force. */
+  podConfig?: ConfigMap;
+  /** `kubernetes.custom_metadata` (labels, annotations). */
+  customMetadata?: ConfigMap;
+}
+
+/** pod_config, then custom_metadata, over the pod; SkyDeck's identity of the pod stays. */
+function applyConfig(pod: V1Pod, r: PodRequest): void {
+  const own = { ...pod.metadata!.labels };
+  const asMap = pod as unknown as ConfigMap;
+  if (r.podConfig) mergeK8s(asMap, structuredClone(r.podConfig));
+  if (r.customMetadata) {
+    if (!pod.metadata) pod.metadata = {};
+    mergeK8s(pod.metadata as unknown as ConfigMap, structuredClone(r.customMetadata));
+  }
+  pod.metadata = { ...pod.metadata, name: r.name, namespace: r.namespace, labels: { ...pod.metadata?.labels, ...own } };
 }
 
 export function buildPod(r: PodRequest): V1Pod {
@@ -102,5 +125,6 @@ export function buildPod(r: PodRequest): V1Pod {
     // GPU nodes are commonly tainted nvidia.com/gpu=present:NoSchedule.
     pod.spec!.tolerations = [{ key: r.gpuResourceKey, operator: 'Exists', effect: 'NoSchedule' }];
   }
+  applyConfig(pod, r);
   return pod;
 }

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
 import { InputError } from '../../errors';
-import { skydeckHome } from '../../util/paths';
+import { sshNodePoolsPath } from '../../config/sources';
 
 export interface PoolHost {
   /** Stable id within the pool: 'user@ip:port'. */
@@ -29,8 +29,9 @@ export interface NodePool {
   hosts: PoolHost[];
 }
 
+/** SKYDECK_HOME/ssh_node_pools.yaml, else SkyPilot's ~/.sky/ssh_node_pools.yaml (engine/config/sources.ts). */
 export function nodePoolsFile(): string {
-  return process.env.SKYDECK_SSH_NODE_POOLS || path.join(skydeckHome(), 'ssh_node_pools.yaml');
+  return process.env.SKYDECK_SSH_NODE_POOLS || sshNodePoolsPath();
 }
 
 function expandHome(p: string): string {

@@ -1,0 +1,73 @@
+/**
+ * Which config keys SkyDeck acts on, and a warning for every other key that is set: a key that
+ * would change what SkyPilot does must never be dropped without a word. A key is listed here
+ * only when the code that reads it exists (named beside it) and a test checks its effect.
+ */
+import { getPath } from './merge';
+import { formatOrigin, isConfigMap, pathKey, type ConfigMap, type ConfigWarning, type Origin, type Origins } from './types';
+
+/** Honoured keys (a key honours everything under it) and who reads them. */
+export const HONOURED_KEYS: Record<string, string> = {
+  allowed_clouds: 'engine/optimizer/enabledInfra.ts: infra the optimizer may use',
+  'kubernetes.allowed_contexts': 'engine/optimizer/enabledInfra.ts: kubeconfig contexts used',
+  'kubernetes.pod_config': 'engine/infra/kubernetes/podSpec.ts: merged into every pod',
+  'kubernetes.custom_metadata': 'engine/infra/kubernetes/podSpec.ts: labels/annotations of every pod',
+  'kubernetes.provision_timeout': 'engine/infra/kubernetes/config.ts: unschedulable grace before failover',
+  'kubernetes.ports': 'engine/infra/kubernetes/config.ts: how ports are exposed',
+  'kubernetes.context_configs': 'engine/infra/kubernetes/config.ts: per-context pod_config, custom_metadata, provision_timeout, ports',
+};
+
+/** Keys SkyPilot's API server reads and SkyDeck, having none, has no use for. */
+const SERVER_ONLY = new Set(['api_server', 'db', 'rbac', 'dashboard', 'daemons', 'workspace']);
+
+function honoured(path: string[]): 'yes' | 'partly' | 'no' {
+  const dotted = path.join('.');
+  for (const k of Object.keys(HONOURED_KEYS)) {
+    if (dotted === k || dotted.startsWith(`${k}.`)) return 'yes';
+    if (k.startsWith(`${dotted}.`)) return 'partly';
+  }
+  return 'no';
+}
+
+/** The origin of the value at `path`: its own, else the nearest enclosing key's (a `--config a.b={...}`). */
+export function originOf(origins: Origins, path: string[]): Origin | undefined {
+  for (let n = path.length; n >= 1; n--) {
+    const o = origins.get(pathKey(path.slice(0, n)));
+    if (o?.length) return o[o.length - 1];
+  }
+  return undefined;
+}
+
+function firstLeafOrigin(origins: Origins, path: string[]): Origin | undefined {
+  const prefix = pathKey(path).slice(0, -1);
+  for (const [k, v] of origins) if ((k === pathKey(path) || k.startsWith(`${prefix},`)) && v.length) return v[0];
+  return originOf(origins, path);
+}
+
+function why(path: string[]): string {
+  const top = path[0];
+  if (SERVER_ONLY.has(top)) return 'it configures SkyPilot\'s API server, which SkyDeck does not run';
+  if (top === 'jobs' || top === 'serve') return `SkyDeck runs the ${top === 'jobs' ? 'managed jobs' : 'serve'} controller as a local process, not on a cluster`;
+  if (top === 'docker') return 'SkyDeck does not run tasks in docker containers yet';
+  return 'SkyDeck does not act on it yet';
+}
+
+/** One warning per unhonoured key that is set (the highest such key of a subtree). */
+export function unhonouredWarnings(config: ConfigMap, origins: Origins): ConfigWarning[] {
+  const out: ConfigWarning[] = [];
+  const walk = (path: string[]) => {
+    const state = honoured(path);
+    if (state === 'yes') return;
+    const v = getPath(config, path);
+    // A top-level block is named by its keys (`docker.run_options`, `aws.vpc_name`), not as a whole.
+    if ((state === 'partly' || path.length === 1) && isConfigMap(v) && Object.keys(v).length) {
+      for (const k of Object.keys(v)) walk([...path, k]);
+      return;
+    }
+    const key = path.join('.');
+    const origin = firstLeafOrigin(origins, path) ?? { source: 'config' };
+    out.push({ key, origin, message: `Config key '${key}' (${formatOrigin(origin)}) is not honoured by SkyDeck: ${why(path)}. It has no effect.` });
+  };
+  for (const k of Object.keys(config)) walk([k]);
+  return out;
+}

@@ -1,0 +1,105 @@
+/**
+ * SkyPilot config keys the Kubernetes provider honours, checked on what the fake API server
+ * received: kubernetes.pod_config (merged into the pod, seen by the scheduler),
+ * custom_metadata, context_configs.<ctx>, provision_timeout.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FakeKubernetes } from '../../helpers/fakes/kubernetes';
+import { KubernetesProvider } from '../../../engine/infra/kubernetes/kubernetesProvider';
+import { isProvisionError, type LaunchRequest } from '../../../engine/infra/provider';
+import { setActiveConfig, type ConfigMap } from '../../../engine/config';
+
+const NODES = [
+  { name: 'cpu-1', cpu: '8', memory: '32Gi', labels: { pool: 'general' } },
+  { name: 'cpu-2', cpu: '8', memory: '32Gi', labels: { pool: 'reserved' } },
+];
+
+function request(name: string): LaunchRequest {
+  return {
+    clusterName: name,
+    nameOnCloud: `${name}-abcd`,
+    region: 'fake',
+    zones: [],
+    instanceType: '2CPU--4GB',
+    useSpot: false,
+    numNodes: 1,
+    diskSizeGb: 256,
+    ports: [],
+    labels: {},
+    sshPublicKey: 'ssh-ed25519 AAAATEST skydeck',
+  };
+}
+
+describe('SkyPilot config on the Kubernetes provider (fake API server)', () => {
+  let fake: FakeKubernetes;
+  let dir: string;
+  const saved = { KUBECONFIG: process.env.KUBECONFIG, SKYDECK_HOME: process.env.SKYDECK_HOME, T: process.env.SKYDECK_K8S_PROVISION_TIMEOUT };
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-k8s-config-'));
+    process.env.SKYDECK_HOME = path.join(dir, 'home');
+    delete process.env.SKYDECK_K8S_PROVISION_TIMEOUT; // the config's value must decide
+    fake = await FakeKubernetes.start({ nodes: NODES, token: 'sekret' });
+    process.env.KUBECONFIG = fake.writeKubeconfig(path.join(dir, 'kubeconfig'), [{ name: 'fake' }]);
+  });
+  after(async () => {
+    setActiveConfig(undefined);
+    await fake.close();
+    for (const [k, v] of [['KUBECONFIG', saved.KUBECONFIG], ['SKYDECK_HOME', saved.SKYDECK_HOME], ['SKYDECK_K8S_PROVISION_TIMEOUT', saved.T]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('pod_config and custom_metadata reach the pod; the scheduler places it by the merged nodeSelector', async () => {
+    const config: ConfigMap = {
+      kubernetes: {
+        pod_config: {
+          metadata: { labels: { costcenter: 'research' } },
+          spec: {
+            priorityClassName: 'high',
+            containers: [{ env: [{ name: 'FROM_CONFIG', value: 'yes' }], volumeMounts: [{ name: 'cache', mountPath: '/cache' }] }],
+            volumes: [{ name: 'cache', emptyDir: {} }],
+          },
+        },
+        custom_metadata: { labels: { team: 'ml' }, annotations: { 'example.com/owner': 'alice' } },
+        context_configs: { fake: { pod_config: { spec: { nodeSelector: { pool: 'reserved' } } } } },
+      },
+    };
+    setActiveConfig(config);
+    const provider = new KubernetesProvider();
+    const handle = await provider.launch(request('cfg'));
+    const pod = fake.pod('default', 'cfg-abcd-head')!;
+    assert.equal(pod.spec.nodeName, 'cpu-2', 'context_configs.fake.pod_config.spec.nodeSelector decided the node');
+    assert.equal(pod.spec.priorityClassName, 'high');
+    const c = pod.spec.containers[0];
+    assert.equal(c.name, 'skydeck', 'containers[0] is merged, not replaced');
+    const env = c.env as { name: string; value: string }[];
+    assert.ok(env.some((e) => e.name === 'FROM_CONFIG' && e.value === 'yes'));
+    assert.ok(env.some((e) => e.name === 'SKYDECK_SSH_PUBLIC_KEY'), "SkyDeck's own env stays");
+    assert.deepEqual(c.volumeMounts, [{ name: 'cache', mountPath: '/cache' }]);
+    assert.deepEqual(pod.spec.volumes, [{ name: 'cache', emptyDir: {} }]);
+    assert.equal(pod.metadata.labels.costcenter, 'research');
+    assert.equal(pod.metadata.labels.team, 'ml');
+    assert.equal(pod.metadata.annotations['example.com/owner'], 'alice');
+    assert.equal(pod.metadata.labels['skydeck-cluster'], 'cfg-abcd', "SkyDeck's labels stay: it finds its pods by them");
+    await provider.terminate(handle);
+  });
+
+  test('provision_timeout: a pod pod_config makes unschedulable fails over as capacity, nothing left behind', async () => {
+    setActiveConfig({ kubernetes: { provision_timeout: 0, pod_config: { spec: { nodeSelector: { pool: 'nowhere' } } } } });
+    const provider = new KubernetesProvider();
+    await assert.rejects(provider.launch(request('stuck')), (err: unknown) => {
+      assert.ok(isProvisionError(err), String(err));
+      assert.equal(err.kind, 'capacity');
+      assert.match(err.message, /node affinity\/selector/);
+      return true;
+    });
+    assert.equal(fake.pods('default').filter((p) => p.metadata.labels['skydeck-cluster'] === 'stuck-abcd').length, 0);
+  });
+});
