@@ -63,7 +63,8 @@ export function imageForRegion(imageId: string | Record<string, string> | undefi
 
 export function launchRequest(task: Task, c: Candidate, options: ProvisionOptions): LaunchRequest {
   const acc = c.accelerators ? Object.entries(c.accelerators)[0] : undefined;
-  const base = task.resources.base;
+  // The chosen any_of/ordered item already carries the shared fields merged under its own.
+  const spec = (c.resourcesIndex !== undefined ? task.resources.candidates[c.resourcesIndex] : undefined) ?? task.resources.base;
   return {
     clusterName: options.clusterName,
     nameOnCloud: options.nameOnCloud,
@@ -73,11 +74,11 @@ export function launchRequest(task: Task, c: Candidate, options: ProvisionOption
     accelerators: acc ? { name: acc[0], count: acc[1] } : undefined,
     useSpot: c.spot,
     numNodes: c.nodes,
-    diskSizeGb: base.diskSizeGb ?? 256,
-    diskTier: base.diskTier,
-    imageId: imageForRegion(base.imageId, c.region),
-    ports: base.ports ?? [],
-    labels: base.labels ?? {},
+    diskSizeGb: spec.diskSizeGb ?? 256,
+    diskTier: spec.diskTier,
+    imageId: imageForRegion(spec.imageId, c.region),
+    ports: spec.ports ?? [],
+    labels: spec.labels ?? {},
     sshPublicKey: options.sshPublicKey,
     signal: options.signal,
     onProgress: options.onProgress,

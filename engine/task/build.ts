@@ -3,7 +3,7 @@
  * Mirrors SkyPilot's Task.from_yaml_config / Resources.from_yaml_config / SkyServiceSpec
  * defaults. Throws TaskValueError on values the validator would also have flagged.
  */
-import { pythonStr } from './envSubst';
+import { pythonStrAny } from './envSubst';
 import type { ReadinessProbe, ReplicaPolicy, ResourcesChoice, ResourcesSpec, ServiceSpec, StorageSpec, Task } from './types';
 import {
   parseAccelerators,
@@ -61,7 +61,7 @@ export function buildTask(raw: Obj): Task {
 function stringMap(v: unknown): Record<string, string | null> {
   const out: Record<string, string | null> = {};
   if (!isObj(v)) return out;
-  for (const [k, val] of Object.entries(v)) out[k] = val === null || val === undefined ? null : typeof val === 'object' ? JSON.stringify(val) : pythonStr(val as string | number | boolean);
+  for (const [k, val] of Object.entries(v)) out[k] = val === null || val === undefined ? null : pythonStrAny(val as Parameters<typeof pythonStrAny>[0]);
   return out;
 }
 

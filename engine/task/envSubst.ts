@@ -41,3 +41,30 @@ export function pythonStr(v: string | number | boolean): string {
   }
   return v;
 }
+
+/** Python's repr() of a string (the quoting str() of a list or dict uses for its items). */
+function pythonReprString(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  const body = s
+    .replace(/\\/g, '\\\\')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(/\t/g, '\\t')
+    .split(quote)
+    .join(`\\${quote}`);
+  return `${quote}${body}${quote}`;
+}
+
+type PlainValue = string | number | boolean | null | PlainValue[] | { [k: string]: PlainValue };
+
+/** Python's str() of any YAML value: lists and mappings as `[1, 'a']` / `{'k': True}`, as SkyPilot turns envs values into strings. */
+export function pythonStrAny(v: PlainValue): string {
+  if (v === null) return 'None';
+  if (Array.isArray(v)) return `[${v.map(pythonReprAny).join(', ')}]`;
+  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pythonReprString(k)}: ${pythonReprAny(x)}`).join(', ')}}`;
+  return pythonStr(v);
+}
+
+function pythonReprAny(v: PlainValue): string {
+  return typeof v === 'string' ? pythonReprString(v) : pythonStrAny(v);
+}

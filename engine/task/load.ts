@@ -5,11 +5,10 @@
  * `execution`). `envOverrides` / `secretOverrides` (CLI --env / --secret) replace `envs` /
  * `secrets` values before substitution, as SkyPilot does.
  */
-import * as fs from 'node:fs';
-import { InputError } from '../errors';
 import { buildTask } from './build';
 import { detectTask, type DetectOptions } from './detect';
 import { TaskValidationError, type TaskDiagnostic } from './diagnostics';
+import { readTaskSource } from './source';
 import { plainOf, validateTaskText, type ValidationResult } from './validate';
 import { TaskValueError } from './values';
 import type { Task, TaskFile } from './types';
@@ -79,13 +78,7 @@ function buildTaskFile(analysis: ValidationResult, options: ParseOptions): TaskF
 
 /** Reads and validates a task file; throws TaskValidationError listing every error. */
 export function loadTaskFile(path: string, options: Omit<ParseOptions, 'fileName'> = {}): TaskFile {
-  let text: string;
-  try {
-    text = fs.readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? `Task file not found: ${path}` : `Cannot read task file ${path}: ${(e as Error).message}`, { code: 'TASK_FILE_UNREADABLE' });
-  }
+  const text = readTaskSource(path);
   const r = parseTaskText(text, { ...options, fileName: path });
   if (!r.taskFile) throw new TaskValidationError(path, r.diagnostics);
   return r.taskFile;

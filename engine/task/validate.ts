@@ -7,8 +7,12 @@
  * TaskDiagnostic on the most precise range.
  */
 import type { DiagnosticFix, TaskDiagnostic } from './diagnostics';
-import { pythonStr, substituteNode } from './envSubst';
-import { headerKeys, taskSchema } from './schema/taskSchema';
+import { pythonStr, pythonStrAny, substituteNode } from './envSubst';
+import { resourceCandidates } from './candidates';
+import { checkFileShape, fileShape } from './pipeline';
+import { checkCandidates, isPoolSpec, serveUpChecks } from './rules/launchChecks';
+import { taskSchema } from './schema/taskSchema';
+import { excessiveNesting, unacceptableCharacter } from './textLimits';
 import { validateNode, type SchemaProblem, type WalkContext } from './schema/validator';
 import {
   parseAcceleratorString,
@@ -26,6 +30,11 @@ export interface ValidateOptions {
   secretOverrides?: Record<string, string>;
   /** Launch time: an env without a value (and no --env) is an error, not a warning. */
   requireEnvs?: boolean;
+}
+
+interface DocumentOptions extends ValidateOptions {
+  /** The file is one task: the checks `sky serve up` makes before launching a service apply. */
+  serveChecks: boolean;
 }
 
 export type DocKind = 'task' | 'header' | 'empty' | 'invalid';
@@ -48,12 +57,23 @@ export interface ValidationResult {
 const SUBSTITUTED_FIELDS = ['file_mounts', 'service', 'workdir', 'volumes'];
 
 export function validateTaskText(text: string, options: ValidateOptions = {}): ValidationResult {
+  // Refused before parsing: characters YAML forbids, and nesting the recursive parsers cannot take.
+  const early = unacceptableCharacter(text) ?? excessiveNesting(text);
+  if (early) {
+    const textMap = new TextMap(text);
+    const doc: VDocument = { start: 0, end: text.length, problems: [] };
+    return { textMap, documents: [{ doc, kind: 'invalid', replaced: new Map() }], diagnostics: [toDiagnostic({ ...early, severity: 'error' }, textMap, undefined)] };
+  }
   const { docs, textMap } = parseYamlDocuments(text);
   const problems: SchemaProblem[] = [];
   const fixes = new Map<SchemaProblem, DiagnosticFix[]>();
-  const nonEmpty = docs.filter((d) => d.root !== undefined || d.problems.length > 0);
-  const multi = nonEmpty.length > 1;
   const documents: AnalyzedDocument[] = [];
+  const push = (node: { start: number; end: number }, message: string, code: string, severity: 'error' | 'warning' = 'error') => {
+    problems.push({ start: node.start, end: node.end, message, code, severity });
+  };
+  const shape = fileShape(docs);
+  checkFileShape(text, docs, shape, push);
+  const taskDocs = docs.filter((d) => d.root?.kind === 'map' && d.root !== shape.header).length;
 
   for (const doc of docs) {
     for (const p of doc.problems) problems.push({ start: p.start, end: p.end, message: p.message, code: 'yaml-syntax', severity: p.severity });
@@ -69,14 +89,12 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
     }
     analyzed.map = root;
     checkDuplicateKeys(root, problems, textMap);
-    const isHeader = multi && documents.filter((d) => d.kind === 'task' || d.kind === 'header').length === 0 && root.entries.length > 0 && root.entries.every((e) => (headerKeys as readonly string[]).includes(e.key)) && root.entries.some((e) => e.key !== 'name' || root.entries.length === 1);
-    if (isHeader) {
+    if (root === shape.header) {
       analyzed.kind = 'header';
-      validateHeader(root, problems);
       continue;
     }
     analyzed.kind = 'task';
-    validateTaskDocument(root, analyzed.replaced, options, problems, fixes, textMap);
+    validateTaskDocument(root, analyzed.replaced, { ...options, serveChecks: taskDocs === 1 }, problems, fixes, textMap);
   }
 
   const diagnostics = problems.map((p) => toDiagnostic(p, textMap, fixes.get(p)));
@@ -108,13 +126,6 @@ function checkDuplicateKeys(node: VNode, problems: SchemaProblem[], textMap: Tex
   }
 }
 
-function validateHeader(root: VMap, problems: SchemaProblem[]): void {
-  const name = entryOf(root, 'name');
-  if (name && !isNullNode(name.value) && !(name.value.kind === 'scalar' && typeof name.value.value === 'string')) {
-    problems.push({ start: name.value.start, end: name.value.end, message: 'The pipeline name must be a string.', code: 'type', severity: 'error' });
-  }
-}
-
 function scalarString(n: VNode | undefined): string | undefined {
   return n && n.kind === 'scalar' && typeof n.value === 'string' ? n.value : undefined;
 }
@@ -132,7 +143,7 @@ export function plainOf(node: VNode, replaced: Map<VNode, VNode>): Plain {
 function validateTaskDocument(
   root: VMap,
   replaced: Map<VNode, VNode>,
-  options: ValidateOptions,
+  options: DocumentOptions,
   problems: SchemaProblem[],
   fixes: Map<SchemaProblem, DiagnosticFix[]>,
   textMap: TextMap,
@@ -147,11 +158,16 @@ function validateTaskDocument(
   // Layer 2: envs / secrets -> strings; the substitution map.
   const vars = new Map<string, string>();
   const envs = entryOf(root, 'envs');
+  if (envs && isNullNode(envs.value)) keyErr(envs, "envs has no value: give it a mapping of variables, or remove the key.", 'type');
   if (envs && envs.value.kind === 'map') {
     for (const e of envs.value.entries) {
       const v = e.value;
       if (v.kind === 'scalar' && v.value !== null) vars.set(e.key, pythonStr(v.value));
-      else if (v.kind === 'scalar' && v.value === null && options.envOverrides?.[e.key] === undefined) {
+      else if (v.kind !== 'scalar') {
+        const str = pythonStrAny(plainOf(v, replaced));
+        vars.set(e.key, str);
+        err(v, `Environment variable '${e.key}' is ${v.kind === 'seq' ? 'a list' : 'a mapping'}: SkyPilot turns it into the string ${JSON.stringify(str)}. Quote the value if that is what you mean.`, 'env-stringified', 'warning');
+      } else if (v.kind === 'scalar' && v.value === null && options.envOverrides?.[e.key] === undefined) {
         keyErr(e, `Environment variable '${e.key}' has no value: set it at launch with --env ${e.key}=<value>, or give it a value here ('' for an empty string).`, 'env-null', options.requireEnvs ? 'error' : 'warning');
       }
     }
@@ -161,7 +177,16 @@ function validateTaskDocument(
   if (secrets && secrets.value.kind === 'map') {
     for (const e of secrets.value.entries) {
       const v = e.value;
+      if (e.key.startsWith('secrets:') && !isNullNode(v)) {
+        err(v, `Secret '${e.key}' is a reference to a managed secret and cannot have a value here: leave it empty, or drop the 'secrets:' prefix to give the value inline.`, 'value');
+        continue;
+      }
       if (v.kind === 'scalar' && v.value !== null) vars.set(e.key, pythonStr(v.value));
+      else if (v.kind !== 'scalar') {
+        const str = pythonStrAny(plainOf(v, replaced));
+        vars.set(e.key, str);
+        err(v, `Secret '${e.key}' is ${v.kind === 'seq' ? 'a list' : 'a mapping'}: SkyPilot turns it into the string ${JSON.stringify(str)}. Quote the value if that is what you mean.`, 'env-stringified', 'warning');
+      }
     }
   }
   for (const [k, v] of Object.entries(options.secretOverrides ?? {})) vars.set(k, v);
@@ -196,10 +221,9 @@ function validateTaskDocument(
   const resources = entryOf(root, 'resources');
   const resNode = nodeOf(resources);
   let serviceUsesSpot = false;
-  let resourcePorts: string[] | undefined;
   let hasJobRecovery: VEntry | undefined;
   if (resNode && resNode.kind === 'map') {
-    const checkSpec = (m: VMap, isItem: boolean) => {
+    const checkSpec = (m: VMap) => {
       const gpus = entryOf(m, 'gpus');
       const acc = entryOf(m, 'accelerators');
       if (gpus && acc && !isNullNode(gpus.value) && !isNullNode(acc.value)) keyErr(gpus, "Cannot specify both gpus and accelerators: 'gpus' is an alias of 'accelerators'; keep one.", 'conflict');
@@ -221,7 +245,7 @@ function validateTaskDocument(
           for (const e of accNode.entries) {
             if (isNullNode(e.value) || e.value.kind === 'scalar') tryValue(() => parseAcceleratorString(e.key), { start: e.keyStart, end: e.keyEnd }, err);
             const v = e.value;
-            if (v.kind === 'scalar' && typeof v.value === 'number' && !(v.value > 0) && clean(v)) err(v, `The count of accelerator '${e.key}' must be greater than 0.`, 'value');
+            if (v.kind === 'scalar' && typeof v.value === 'number' && !(v.value > 0) && clean(v)) err(v, `The count of accelerator '${e.key}' must be a positive number, got ${v.value}.`, 'value');
           }
         } else if (accNode.kind === 'seq') {
           for (const it of accNode.items) if (it.kind === 'scalar' && typeof it.value === 'string') {
@@ -246,9 +270,7 @@ function validateTaskDocument(
       const ports = entryOf(m, 'ports');
       if (ports && !isNullNode(ports.value) && clean(ports.value)) {
         const pv = plainOf(ports.value, replaced);
-        const parsed = tryValue(() => parsePorts(pv), ports.value, err);
-        if (parsed && !isItem) resourcePorts = parsed;
-        if (parsed && isItem && !resourcePorts) resourcePorts = parsed;
+        tryValue(() => parsePorts(pv), ports.value, err);
       }
       const autostop = entryOf(m, 'autostop');
       if (autostop && !isNullNode(autostop.value) && clean(autostop.value)) {
@@ -260,7 +282,7 @@ function validateTaskDocument(
       const jr = entryOf(m, 'job_recovery');
       if (jr && !isNullNode(jr.value)) hasJobRecovery = jr;
     };
-    checkSpec(resNode, false);
+    checkSpec(resNode);
     const anyOf = entryOf(resNode, 'any_of');
     const ordered = entryOf(resNode, 'ordered');
     if (anyOf && ordered && !isNullNode(anyOf.value) && !isNullNode(ordered.value)) {
@@ -275,8 +297,9 @@ function validateTaskDocument(
       err(baseAcc.value, "A list of accelerators (ordered preference) cannot be combined with 'any_of': use a set {A:1, B:1} or move them into the any_of items.", 'conflict');
     }
     for (const alt of [anyOf, ordered]) {
-      if (alt && alt.value.kind === 'seq') for (const it of alt.value.items) if (it.kind === 'map') checkSpec(it, true);
+      if (alt && alt.value.kind === 'seq') for (const it of alt.value.items) if (it.kind === 'map') checkSpec(it);
     }
+    checkCandidates(resourceCandidates(resNode, (e) => plainOf(e.value, replaced)).list, err);
   }
 
   // Service rules (sky/serve/service_spec.py).
@@ -302,7 +325,9 @@ function validateTaskDocument(
       const qps = qpsE && !isNullNode(qpsE.value) ? qpsE : undefined;
       if (qps && !max) keyErr(qps, "target_qps_per_replica needs max_replicas: set replica_policy.max_replicas to enable autoscaling.", 'conflict');
       if (min && max && max.v < min.v) err(max.e.value, `max_replicas (${max.v}) must be greater than or equal to min_replicas (${min.v}).`, 'range');
-      if (min && max && max.v !== min.v && !qps) keyErr(max.e, 'max_replicas differs from min_replicas but target_qps_per_replica is not set: the service will not autoscale on load. Set target_qps_per_replica to enable autoscaling.', 'autoscaling', 'warning');
+      if (min && max && max.v !== min.v && !qps && !isPoolSpec(svc)) {
+        keyErr(max.e, `max_replicas (${max.v}) differs from min_replicas (${min.v}) but target_qps_per_replica is not set. To enable autoscaling, set target_qps_per_replica; for a fixed count, make them equal (or use replicas).`, 'autoscaling');
+      }
       const lbp = scalarString(entryOf(svc, 'load_balancing_policy')?.value)?.toLowerCase();
       if (qps && qps.value.kind === 'map' && lbp !== 'instance_aware_least_load') {
         keyErr(qps, 'A per-accelerator target_qps_per_replica needs load_balancing_policy: instance_aware_least_load.', 'conflict');
@@ -330,25 +355,26 @@ function validateTaskDocument(
       }
     }
     if (hasJobRecovery) keyErr(hasJobRecovery, 'job_recovery cannot be used with a service: replicas are recovered by the service controller.', 'conflict');
-    const svcPorts = entryOf(svc, 'ports');
-    const isPool = entryOf(svc, 'pool') !== undefined || entryOf(svc, 'workers') !== undefined;
-    if (!isPool && (!svcPorts || isNullNode(svcPorts.value)) && resourcePorts && resourcePorts.length !== 1) {
-      keyErr(service, `The service needs one replica port: set service.ports, or give exactly one port in resources.ports (found ${resourcePorts.join(', ')}).`, 'conflict');
-    }
+  }
+  const servedAs = service && svc?.kind === 'map' ? { entry: service, spec: svc } : pool && pool.value.kind === 'map' ? { entry: pool, spec: undefined } : undefined;
+  if (servedAs && options.serveChecks) {
+    const candidates = resNode?.kind === 'map' ? resourceCandidates(resNode, (e) => plainOf(e.value, replaced)) : { mode: 'single' as const, list: [] };
+    serveUpChecks(servedAs.entry, servedAs.spec, resources, candidates, err);
   }
 
   // file_mounts paths (sky/task.py).
   const fm = nodeOf(entryOf(root, 'file_mounts'));
+  const hasWorkdir = !isNullNode(entryOf(root, 'workdir')?.value);
   if (fm && fm.kind === 'map') {
     for (const e of fm.entries) {
       const dst = e.key;
       const keyRange = { start: e.keyStart, end: e.keyEnd };
       if (/^[a-z0-9]+:\/\//i.test(dst)) err(keyRange, `File mount destination '${dst}' cannot be a bucket URL: it is a path on the node.`, 'value');
-      else if (dst.length > 1 && dst.endsWith('/')) err(keyRange, `File mount destination '${dst}' cannot end with '/'.`, 'value');
+      else if (dst.endsWith('/')) err(keyRange, `File mount destination '${dst}' cannot end with '/': write the path without it.`, 'value');
+      else if (dst === '~/sky_workdir' && hasWorkdir) err(keyRange, "'~/sky_workdir' cannot be a file mount destination when workdir is set: the workdir is synced there. Mount to a path inside it instead.", 'conflict');
       const src = scalarString(e.value);
-      if (src !== undefined && src.length > 1 && src.endsWith('/') && !/^[a-z0-9]+:\/\/[^/]+\/?$/i.test(src)) {
-        err(e.value, `File mount source '${src}' cannot end with '/'.`, 'value');
-      }
+      // SkyPilot refuses a trailing '/' on every source, bucket URIs included (s3://bucket/ -> s3://bucket).
+      if (src !== undefined && src.endsWith('/')) err(e.value, `File mount source '${src}' cannot end with '/': write '${src.replace(/\/+$/, '') || src}' instead.`, 'value');
     }
   }
 }

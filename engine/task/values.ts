@@ -32,11 +32,11 @@ export interface ParsedAccelerators {
 }
 
 function parseCount(raw: string, whole: string): number {
-  if (!/^\s*[0-9]*\.?[0-9]+\s*$/.test(raw)) {
+  const n = pyFloat(raw);
+  if (n === undefined) {
     throw new TaskValueError(`Invalid accelerator count in '${whole}': '${raw}' is not a number. Write NAME or NAME:COUNT, e.g. 'A100:8'.`);
   }
-  const n = Number(raw);
-  if (!(n > 0)) throw new TaskValueError(`Invalid accelerator count in '${whole}': it must be greater than 0.`);
+  if (!(n > 0)) throw new TaskValueError(`Invalid accelerator count in '${whole}': the count must be a positive number, got ${raw.trim()}.`);
   return n;
 }
 
@@ -91,7 +91,7 @@ export function parseAccelerators(value: unknown): ParsedAccelerators | undefine
     const requests = entries.map(([k, v]) => {
       if (v === null || v === undefined) return parseAcceleratorString(k);
       if (typeof v !== 'number') throw new TaskValueError(`The count of accelerator '${k}' must be a number, not ${describe(v)}.`);
-      if (!(v > 0)) throw new TaskValueError(`The count of accelerator '${k}' must be greater than 0.`);
+      if (!(v > 0)) throw new TaskValueError(`The count of accelerator '${k}' must be a positive number, got ${v}.`);
       const r = parseAcceleratorString(k);
       return { ...r, count: v };
     });
@@ -137,38 +137,47 @@ export function formatInfra(infra: InfraSpec): string {
 
 const UNIT_GIB: Record<string, number> = { k: 1 / (1024 * 1024), m: 1 / 1024, g: 1, t: 1024, p: 1024 * 1024 };
 
+/** A number as Python's float() reads it: sign, '_' between digits, exponent. */
+const PY_FLOAT = /^[+-]?(?:[0-9](?:_?[0-9])*(?:\.(?:[0-9](?:_?[0-9])*)?)?|\.[0-9](?:_?[0-9])*)(?:[eE][+-]?[0-9](?:_?[0-9])*)?$/;
+
+function pyFloat(text: string): number | undefined {
+  const t = text.trim();
+  return PY_FLOAT.test(t) ? Number(t.replace(/_/g, '')) : undefined;
+}
+
 /**
- * `cpus` or `memory` as SkyPilot writes them: a number, `"4"`, `"4+"`, memory with units
- * (`"32GB"`, `"1TB+"`, KB..PB, KiB-style `Gi`, case-insensitive; GiB are the base), or a
- * per-vCPU ratio `"4x"` (memory only).
+ * `cpus` or `memory` as SkyPilot reads them (sky/resources.py, resources_utils.parse_memory_resource):
+ * a number, `"4"`, `"+4"` (a sign, as Python's float() allows), `"4+"` (at least); memory also with
+ * a unit KB/KI, MB/MI, GB/GI, TB/TI, PB/PI (any case; GiB are the base) or a per-vCPU ratio `"4x"`
+ * (lower-case x, without '+').
  */
 export function parseQuantity(value: string | number, kind: 'cpus' | 'memory'): QuantitySpec & { perCpu?: boolean } {
   if (typeof value === 'number') {
     if (!(value > 0)) throw new TaskValueError(`${kind} must be greater than 0, got ${value}.`);
     return { value, orMore: false };
   }
-  const s = String(value).trim();
+  const s = String(value);
+  const forms = kind === 'cpus' ? "'4', '4+' or 0.5" : "'32', '32+', '32GB', '1TB+' or '4x' (GiB per vCPU)";
+  const bad = () => new TaskValueError(`Invalid ${kind} '${s}'. Write ${forms}.`);
   const orMore = s.endsWith('+');
-  let body = orMore ? s.slice(0, -1).trim() : s;
+  let body = orMore ? s.slice(0, -1) : s;
   let perCpu = false;
   let factor = 1;
   if (kind === 'memory') {
-    if (/x$/i.test(body)) {
+    if (!orMore && body.endsWith('x')) {
       perCpu = true;
       body = body.slice(0, -1);
-    } else {
-      const m = /^(.*?)([kmgtp])(?:i?b|i)?$/i.exec(body);
-      if (m && m[1] !== '') {
-        body = m[1];
-        factor = UNIT_GIB[m[2].toLowerCase()];
-      }
+    }
+    if (pyFloat(body) === undefined) {
+      const m = /^(.*?)([kmgtp])[bi]$/i.exec(body);
+      if (!m || m[1] === '') throw bad();
+      body = m[1];
+      factor = UNIT_GIB[m[2].toLowerCase()];
     }
   }
-  if (!/^[0-9]*\.?[0-9]+$/.test(body.trim())) {
-    const forms = kind === 'cpus' ? "'4', '4+' or 0.5" : "'32', '32+', '32GB', '1TB+' or '4x' (per vCPU)";
-    throw new TaskValueError(`Invalid ${kind} '${s}'. Write ${forms}.`);
-  }
-  const n = Number(body) * factor;
+  const parsed = pyFloat(body);
+  if (parsed === undefined) throw bad();
+  const n = parsed * factor;
   if (!(n > 0)) throw new TaskValueError(`${kind} must be greater than 0, got '${s}'.`);
   const out: QuantitySpec & { perCpu?: boolean } = { value: n, orMore };
   if (perCpu) out.perCpu = true;

@@ -2,12 +2,12 @@
  * `skydeck validate FILE... [--json] [--auto] [--format text|json|sarif]`: the diagnostics the
  * editor shows. Exit 1 when any error is found (design.md contract).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { collect, parseEnvFlags } from '../envFlags';
 import { InputError } from '../../errors';
 import { parseTaskText, type TaskDiagnostic } from '../../task/load';
+import { readTaskSource } from '../../task/source';
 
 interface FileResult {
   file: string;
@@ -47,14 +47,9 @@ export function registerValidate(program: Command): void {
 function validateFile(file: string, auto: boolean, envOverrides: Record<string, string>): FileResult {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readTaskSource(file);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return {
-      file,
-      isTask: false,
-      diagnostics: [{ severity: 'error', code: 'file-unreadable', message: code === 'ENOENT' ? `File not found: ${file}` : `Cannot read ${file}: ${(e as Error).message}`, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }],
-    };
+    return { file, isTask: false, diagnostics: [{ severity: 'error', code: 'file-unreadable', message: (e as Error).message, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }] };
   }
   const r = parseTaskText(text, { fileName: file, envOverrides });
   if (auto && !r.isTask) return { file, isTask: false, diagnostics: [] };

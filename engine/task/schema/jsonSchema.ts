@@ -17,6 +17,8 @@ export interface JSONSchema {
   pattern?: string;
   patternErrorMessage?: string;
   errorMessage?: string;
+  /** Message for a number out of range only (a wrong type still says what it got). */
+  rangeErrorMessage?: string;
   deprecationMessage?: string;
   properties?: Record<string, JSONSchema>;
   patternProperties?: Record<string, JSONSchema>;

@@ -19,6 +19,12 @@ export const INFRA_PATTERN =
   `|(?:${anyCase('kubernetes')}|${anyCase('k8s')})(?:/.+)?)$`;
 
 const MEMORY_SIZE_PATTERN = '^[0-9]+(?:[kKmMgGtTpP][bBiI])?$';
+/** A number as Python's float() reads it (sign, digits with '_', exponent). */
+const PY_FLOAT = '[+-]?(?:[0-9](?:_?[0-9])*(?:\\.(?:[0-9](?:_?[0-9])*)?)?|\\.[0-9](?:_?[0-9])*)(?:[eE][+-]?[0-9](?:_?[0-9])*)?';
+/** cpus (sky/resources.py _set_cpus): float() of the text without one trailing '+'. */
+const CPUS_PATTERN = `^\\s*${PY_FLOAT}\\s*\\+?$`;
+/** memory (resources_utils.parse_memory_resource): a number, optionally with KB/KI/MB/.../PI, then '+' (at least) or a lower-case 'x' (per vCPU), not both. */
+const MEMORY_PATTERN = `^\\s*${PY_FLOAT}\\s*(?:[kKmMgGtTpP][bBiI])?(?:\\+|x)?$`;
 const TIME_PATTERN = '^[0-9]+[mMhHdDwW]?$';
 const NAME_PATTERN = '^[a-zA-Z0-9]+(?:[._-]{1,2}[a-zA-Z0-9]+)*$';
 
@@ -69,7 +75,7 @@ const autostopSchema: JSONSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        idle_minutes: nullable({ anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: TIME_PATTERN }], description: 'Idle minutes before stopping (or a time string such as "2h").', examples: [10, '2h'] }),
+        idle_minutes: nullable(int('Idle minutes before stopping (a whole number; time strings such as "2h" only work in the `autostop: 2h` shorthand).', [10, 30], { minimum: 0 })),
         down: nullable(bool('Tear the cluster down instead of stopping it.')),
         wait_for: nullable(ciEnum(['jobs_and_ssh', 'jobs', 'none'], { description: 'What counts as activity: running jobs and SSH sessions (default), jobs only, or nothing.' })),
         hook: nullable(str('Legacy: a command run before autostop (prefer config.hooks).', ['bash ~/save.sh'])),
@@ -146,7 +152,7 @@ function singleResourcesProperties(single: boolean): Record<string, JSONSchema> 
       markdownDescription: 'vCPUs per node: `4` exactly, `"4+"` at least 4. Fractions allowed (`0.5`).',
       description: 'vCPUs per node: 4 exactly, "4+" at least 4.',
       anyOf: [
-        { type: 'string', pattern: '^\\s*[0-9]*\\.?[0-9]+\\s*\\+?\\s*$', patternErrorMessage: "Write cpus as '4' or '4+' (at least)." },
+        { type: 'string', pattern: CPUS_PATTERN, patternErrorMessage: "Write cpus as '4' or '4+' (at least)." },
         { type: 'number', exclusiveMinimum: 0 },
       ],
       examples: [4, '4+', '8+', 0.5],
@@ -158,7 +164,7 @@ function singleResourcesProperties(single: boolean): Record<string, JSONSchema> 
       anyOf: [
         {
           type: 'string',
-          pattern: '^\\s*[0-9]*\\.?[0-9]+\\s*(?:[kKmMgGtTpP](?:[bB]|[iI][bB]?)?|[xX])?\\s*\\+?\\s*$',
+          pattern: MEMORY_PATTERN,
           patternErrorMessage: "Write memory as '32', '32+', '32GB', '1TB+' or '4x' (GiB per vCPU).",
         },
         { type: 'number', exclusiveMinimum: 0 },
@@ -326,7 +332,8 @@ const fileMountsSchema: JSONSchema = {
     'Files to put on every node: `<remote path>: <local path or bucket URI>` or `<remote path>: {name, source, store, mode}` (a bucket). `$VAR`s from `envs` are substituted.',
   description: 'Files to put on every node: remote path -> local path, bucket URI, or a bucket mapping.',
   additionalProperties: {
-    anyOf: [{ type: 'string' }, { $ref: '#/definitions/storage' }, { type: 'null' }],
+    anyOf: [{ type: 'string' }, { $ref: '#/definitions/storage' }],
+    errorMessage: 'A file mount needs a source: a local path, a bucket URI, or a bucket mapping {name, source, store, mode}.',
   },
   examples: [{ '~/data': 's3://my-bucket/data', '/checkpoints': { name: 'my-ckpt-bucket', mode: 'MOUNT' } }],
   defaultSnippets: [{ label: 'file_mounts: bucket', body: { '${1:/data}': { name: '${2:my-bucket}', mode: 'MOUNT' } } }],
@@ -467,6 +474,13 @@ const hookSchema: JSONSchema = {
 
 const openObject = (description: string): JSONSchema => ({ type: 'object', description, additionalProperties: true });
 
+/** The pod keys SkyPilot's config schema types (the rest of a cloud block stays open here). */
+const podOptions: Record<string, JSONSchema> = {
+  pod_config: { type: 'object', additionalProperties: true, description: 'Kubernetes pod spec merged into every pod (a mapping).', examples: [{ spec: { nodeSelector: { pool: 'gpu' } } }] },
+  custom_metadata: { type: 'object', additionalProperties: true, description: 'Labels and annotations added to every object.', examples: [{ labels: { team: 'ml' } }] },
+  provision_timeout: { type: 'integer', description: 'Seconds to wait for pods to be scheduled.', examples: [600] },
+};
+
 const taskConfigSchema: JSONSchema = {
   type: 'object',
   markdownDescription: 'Per-task overrides of `~/.sky/config.yaml` (docker.run_options, kubernetes.pod_config, gcp.*, …) and task lifecycle `hooks`.',
@@ -479,8 +493,8 @@ const taskConfigSchema: JSONSchema = {
     gcp: openObject('GCP options (managed_instance_group, enable_gvnic, enable_gpu_direct, placement_policy, vpc_name, subnet_names).'),
     azure: openObject('Azure options (vpc_name, remote_identity).'),
     aws: openObject('AWS options.'),
-    kubernetes: openObject('Kubernetes options (pod_config, provision_timeout, custom_metadata, kueue, quota, dws, remote_identity, …).'),
-    ssh: openObject('SSH node pool options (pod_config, provision_timeout, custom_metadata).'),
+    kubernetes: { ...openObject('Kubernetes options (pod_config, provision_timeout, custom_metadata, kueue, quota, dws, remote_identity, …).'), properties: podOptions },
+    ssh: { ...openObject('SSH node pool options (pod_config, provision_timeout, custom_metadata).'), properties: podOptions },
     slurm: openObject('Slurm options (sbatch_options, cpu_partition).'),
     vast: openObject('Vast options (datacenter_only, create_instance_kwargs).'),
     nebius: openObject('Nebius options.'),
@@ -523,7 +537,7 @@ const taskProperties: Record<string, JSONSchema> = {
   event_callback: str('Command run when the task changes state.', ['bash notify.sh']),
   num_nodes: int('Number of nodes (default 1).', [1, 2, 4], {
     minimum: 1,
-    errorMessage: 'num_nodes should be a positive int.',
+    rangeErrorMessage: 'num_nodes should be a positive int.',
     default: 1,
   }),
   resources: refWithDocs('resources', resourcesSchema),
@@ -531,7 +545,7 @@ const taskProperties: Record<string, JSONSchema> = {
   service: refWithDocs('service', serviceSchema),
   pool: { ...poolSchema, description: 'Cluster pool spec (workers for managed jobs). Cannot be used with service.' },
   setup: {
-    anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    type: 'string',
     markdownDescription: 'Commands run once on every node when the cluster is set up (bash). Runs in `~/sky_workdir`.',
     description: 'Commands run once on every node when the cluster is set up (bash).',
     examples: ['pip install -r requirements.txt'],
@@ -549,7 +563,8 @@ const taskProperties: Record<string, JSONSchema> = {
     markdownDescription: 'Environment variables for setup and run (and `$VAR` substitution in file_mounts, service, workdir, volumes). A null value must be given with `--env NAME=value`.',
     description: 'Environment variables for setup and run; null values must be given with --env.',
     propertyNames: { pattern: envNamePattern },
-    patternProperties: { [envNamePattern]: { type: ['string', 'number', 'boolean', 'null'], description: 'Value (numbers and booleans become strings).' } },
+    // Lists and mappings are accepted as SkyPilot accepts them (it stringifies every value); the validator warns.
+    patternProperties: { [envNamePattern]: { type: ['string', 'number', 'boolean', 'null', 'array', 'object'], description: 'Value (numbers and booleans become strings).' } },
     additionalProperties: false,
     examples: [{ MODEL_NAME: 'meta-llama/Llama-3.1-8B', BATCH_SIZE: 32 }],
   },
@@ -560,7 +575,7 @@ const taskProperties: Record<string, JSONSchema> = {
       {
         type: 'object',
         propertyNames: { pattern: `^(?:secrets:)?[a-zA-Z_][a-zA-Z0-9_]*$` },
-        additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
+        additionalProperties: { type: ['string', 'number', 'boolean', 'null', 'array', 'object'] },
       },
       { type: 'array', items: { type: 'string', pattern: '^secrets:.+$', patternErrorMessage: "Each item must be 'secrets:NAME'." } },
     ],

@@ -222,7 +222,7 @@ function validateScalar(ctx: WalkContext, v: string | number | boolean | null, n
       if (s.minimum !== undefined) bounds.push(`>= ${s.minimum}`);
       if (s.exclusiveMinimum !== undefined) bounds.push(`> ${s.exclusiveMinimum}`);
       if (s.maximum !== undefined) bounds.push(`<= ${s.maximum}`);
-      push(ctx, node, s.errorMessage ?? `${capital(where)} must be ${bounds.join(' and ')}, got ${v}.`, 'range');
+      push(ctx, node, s.rangeErrorMessage ?? s.errorMessage ?? `${capital(where)} must be ${bounds.join(' and ')}, got ${v}.`, 'range');
     }
   }
 }

@@ -38,8 +38,11 @@ function run(args: string[]): { code: number; stdout: string } {
   }
 }
 
+// SkyPilot itself refuses these three (see verdicts.test.ts).
+const SKYPILOT_REJECTS = /deepseek-r1-671B(-A100)?\.yaml$|rag\/serve_rag\.yaml$/;
+
 test('validate --json over the corpus: tasks clean (exit 0), tasks-invalid flagged (exit 1)', { skip: cliMissing }, () => {
-  const tasks = run(['validate', '--json', ...yamlFiles(path.join(CORPUS, 'tasks'))]);
+  const tasks = run(['validate', '--json', ...yamlFiles(path.join(CORPUS, 'tasks')).filter((f) => !SKYPILOT_REJECTS.test(f))]);
   assert.equal(tasks.code, 0);
   const parsed = JSON.parse(tasks.stdout) as FileResult[];
   assert.ok(parsed.length >= 150);

@@ -19,8 +19,12 @@ function yamlFiles(dir: string, out: string[] = []): string[] {
 
 const rel = (f: string) => path.relative(CORPUS, f);
 
-test('tasks/: every file parses, is detected as a task, builds, with no error diagnostic', () => {
-  const files = yamlFiles(path.join(CORPUS, 'tasks'));
+// SkyPilot itself refuses these (verdicts.test.ts holds its recorded answers): min_replicas !=
+// max_replicas without target_qps_per_replica, and a service mixing spot and on-demand.
+const SKYPILOT_REJECTS = ['tasks/llm/deepseek-r1/deepseek-r1-671B-A100.yaml', 'tasks/llm/deepseek-r1/deepseek-r1-671B.yaml', 'tasks/llm/rag/serve_rag.yaml'];
+
+test('tasks/: every file SkyPilot accepts parses, is detected as a task, builds, with no error diagnostic', () => {
+  const files = yamlFiles(path.join(CORPUS, 'tasks')).filter((f) => !SKYPILOT_REJECTS.includes(rel(f)));
   assert.ok(files.length >= 150, `corpus has ${files.length} task files`);
   for (const f of files) {
     const r = parseTaskText(fs.readFileSync(f, 'utf8'), { fileName: f });

@@ -50,7 +50,8 @@ test('resources.spot_recovery: error on the key with a rename-to-job_recovery fi
 });
 
 test('wrong type: on the value', () => {
-  check('num_nodes: two\n', [['error', 'type', 0, 11, 0, 14, 'num_nodes should be a positive int.']]);
+  check('num_nodes: two\n', [['error', 'type', 0, 11, 0, 14, "num_nodes must be an integer, not a string ('two')."]]);
+  check("num_nodes: '2'\n", [['error', 'type', 0, 11, 0, 14, "num_nodes must be an integer, not a string ('2')."]]);
   check('run:\n  - a\n', [['error', 'type', 1, 2, 1, 5, 'run must be a string, not a list.']]);
   check('resources:\n  use_spot: maybe\n', [['error', 'type', 1, 12, 1, 17, "resources.use_spot must be a boolean, not a string ('maybe')."]]);
 });
@@ -71,7 +72,7 @@ test('pattern errors say what is accepted', () => {
 
 test('missing required field: on the parent key', () => {
   check('workdir:\n  ref: main\n', [['error', 'missing-required', 0, 0, 0, 7, "workdir is missing the required field 'url'."]]);
-  check('service:\n  readiness_probe:\n    initial_delay_seconds: 10\n  replicas: 1\n', [
+  check('service:\n  readiness_probe:\n    initial_delay_seconds: 10\n  replicas: 1\n  ports: 8080\n', [
     ['error', 'missing-required', 1, 2, 1, 17, "service.readiness_probe is missing the required field 'path'."],
   ]);
 });
@@ -84,15 +85,15 @@ test('cross-field rules', () => {
   check('resources:\n  any_of:\n    - infra: aws\n  ordered:\n    - infra: gcp\n', [
     ['error', 'conflict', 3, 2, 3, 9, "Cannot specify both 'any_of' and 'ordered' in resources: use any_of (cheapest wins) or ordered (first wins)."],
   ]);
-  check('service:\n  readiness_probe: /\n  replicas: 2\n  replica_policy:\n    min_replicas: 1\npool:\n  workers: 2\n', [
+  check('service:\n  readiness_probe: /\n  replicas: 2\n  replica_policy:\n    min_replicas: 1\n  ports: 8080\npool:\n  workers: 2\n', [
     ['error', 'conflict', 2, 2, 2, 10, "Cannot specify both 'replicas' and 'replica_policy': use replicas for a fixed count, replica_policy for autoscaling."],
-    ['error', 'conflict', 5, 0, 5, 4, "Cannot specify both 'service' and 'pool': a task is either a service or a pool."],
+    ['error', 'conflict', 6, 0, 6, 4, "Cannot specify both 'service' and 'pool': a task is either a service or a pool."],
   ]);
 });
 
 test('value languages: accelerators, cpus, memory, ports, autostop', () => {
   check('resources:\n  accelerators: A100:x\n', [['error', 'value', 1, 16, 1, 22, "Invalid accelerator count in 'A100:x': 'x' is not a number. Write NAME or NAME:COUNT, e.g. 'A100:8'."]]);
-  check('resources:\n  accelerators: {A100: 0}\n', [['error', 'value', 1, 23, 1, 24, "The count of accelerator 'A100' must be greater than 0."]]);
+  check('resources:\n  accelerators: {A100: 0}\n', [['error', 'value', 1, 23, 1, 24, "The count of accelerator 'A100' must be a positive number, got 0."]]);
   check('resources:\n  ports: "9000-8000"\n', [['error', 'value', 1, 9, 1, 20, "Invalid port range '9000-8000': the end is before the start."]]);
   check('resources:\n  memory: lots\n', [['error', 'pattern', 1, 10, 1, 14, /^Invalid resources.memory 'lots'\./]]);
   check('resources:\n  autostop: 5 hours\n', [['error', 'pattern', 1, 12, 1, 19, /^Invalid resources.autostop '5 hours'\./]]);
@@ -125,8 +126,9 @@ test('null-valued fields are dropped per layer (skip_none)', () => {
 
 test('a document that is not a mapping', () => {
   check('just a string\n', [['error', 'type', 0, 0, 0, 13, 'Invalid task YAML: the document is a string; a task is a mapping of fields such as run, setup and resources.']]);
-  check('', []);
-  check('# only a comment\n', []);
+  // SkyPilot refuses a file with no task in it (sky launch: "is empty or contains no task definition").
+  check('', [['error', 'empty-file', 0, 0, 0, 0, /^The file is empty or holds no task definition/]]);
+  check('# only a comment\n', [['error', 'empty-file', 0, 0, 0, 1, /^The file is empty or holds no task definition/]]);
 });
 
 test('pipelines: header document and several tasks, each validated', () => {

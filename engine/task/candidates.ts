@@ -1,0 +1,80 @@
+/**
+ * The resources candidates of a task as written (source nodes, for diagnostics): each
+ * `any_of` / `ordered` item over the shared fields, or the shared fields alone. SkyPilot builds
+ * one Resources per candidate and checks each; so do the rules that use this.
+ */
+import { parseAccelerators, parseInfra, parsePorts } from './values';
+import { entryOf, isNullNode, type Plain, type VEntry, type VMap } from './yamlTree';
+
+export interface CandidateView {
+  /** The item (or the shared resources when there are no alternatives). */
+  node: VMap;
+  /** A field of this candidate: the item's own, else the shared one. */
+  get(key: string): VEntry | undefined;
+  /** Lower-case cloud (`kubernetes` for k8s), when infra/cloud names one. */
+  cloud?: string;
+  /** Accelerator names of this candidate (a set or list gives several). */
+  acceleratorNames: string[];
+  useSpot: boolean;
+  /** Ports opened, as a set of numbers (ranges expanded); undefined when none are given. */
+  ports?: Set<number>;
+}
+
+type PlainOf = (e: VEntry) => Plain;
+
+export function resourceCandidates(resources: VMap, plainOf: PlainOf): { mode: 'single' | 'any_of' | 'ordered'; list: CandidateView[] } {
+  const anyOf = entryOf(resources, 'any_of');
+  const ordered = entryOf(resources, 'ordered');
+  const alt = anyOf && anyOf.value.kind === 'seq' ? anyOf : ordered && ordered.value.kind === 'seq' ? ordered : undefined;
+  const items = alt && alt.value.kind === 'seq' ? alt.value.items.filter((i): i is VMap => i.kind === 'map') : [];
+  const mode = alt === undefined || items.length === 0 ? 'single' : alt === anyOf ? 'any_of' : 'ordered';
+  const views = mode === 'single' ? [view(resources, undefined, plainOf)] : items.map((i) => view(i, resources, plainOf));
+  return { mode, list: views };
+}
+
+function view(node: VMap, base: VMap | undefined, plainOf: PlainOf): CandidateView {
+  const get = (key: string): VEntry | undefined => {
+    const own = entryOf(node, key);
+    if (own && !isNullNode(own.value)) return own;
+    const shared = base ? entryOf(base, key) : undefined;
+    return shared && !isNullNode(shared.value) ? shared : undefined;
+  };
+  const out: CandidateView = { node, get, acceleratorNames: [], useSpot: false };
+  const infra = get('infra');
+  const cloud = get('cloud');
+  try {
+    if (infra && infra.value.kind === 'scalar' && typeof infra.value.value === 'string') out.cloud = parseInfra(infra.value.value).cloud;
+    else if (cloud && cloud.value.kind === 'scalar' && typeof cloud.value.value === 'string') {
+      const c = cloud.value.value.toLowerCase();
+      out.cloud = c === 'k8s' ? 'kubernetes' : c;
+    }
+  } catch {
+    // A malformed infra is reported by its own rule.
+  }
+  const acc = get('accelerators') ?? get('gpus');
+  if (acc) {
+    try {
+      out.acceleratorNames = parseAccelerators(plainOf(acc))?.requests.map((r) => r.name) ?? [];
+    } catch {
+      // Reported by the accelerators rule.
+    }
+  }
+  const spot = get('use_spot');
+  out.useSpot = spot?.value.kind === 'scalar' && spot.value.value === true;
+  const ports = get('ports');
+  if (ports) {
+    try {
+      const ranges = parsePorts(plainOf(ports));
+      if (ranges) {
+        out.ports = new Set();
+        for (const r of ranges) {
+          const [a, b] = r.split('-').map(Number);
+          for (let p = a; p <= (b ?? a) && out.ports.size <= 65535; p++) out.ports.add(p);
+        }
+      }
+    } catch {
+      // Reported by the ports rule.
+    }
+  }
+  return out;
+}

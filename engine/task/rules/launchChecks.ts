@@ -1,0 +1,99 @@
+/**
+ * Rules SkyPilot applies to each resources candidate when it builds the Resources
+ * (sky/resources.py: TPUs only on GCP or Kubernetes, a TPU VM takes no instance type,
+ * ephemeral_storage only on Kubernetes) and the checks `sky serve up` / `sky jobs pool apply`
+ * make before launching (sky/serve/serve_utils.py validate_service_task).
+ */
+import type { CandidateView } from '../candidates';
+import type { SchemaProblem } from '../schema/validator';
+import { entryOf, isNullNode, type VEntry, type VMap } from '../yamlTree';
+
+type Err = (node: { start: number; end: number }, message: string, code: string, severity?: 'error' | 'warning') => SchemaProblem;
+
+/** Kubernetes and SSH node pools (SkyPilot's SSH cloud is a Kubernetes). */
+const KUBERNETES_LIKE = ['kubernetes', 'ssh'];
+const TPU_CLOUDS = ['gcp', ...KUBERNETES_LIKE];
+
+const keyRange = (e: VEntry) => ({ start: e.keyStart, end: e.keyEnd });
+
+export function checkCandidates(candidates: CandidateView[], err: Err): void {
+  const reported = new Set<number>();
+  const once = (node: { start: number; end: number }, message: string, code: string) => {
+    if (reported.has(node.start)) return;
+    reported.add(node.start);
+    err(node, message, code);
+  };
+  for (const c of candidates) {
+    const tpus = c.acceleratorNames.filter((n) => n.toLowerCase().includes('tpu'));
+    const acc = c.get('accelerators') ?? c.get('gpus');
+    if (tpus.length && acc && c.cloud && !TPU_CLOUDS.includes(c.cloud)) {
+      once(acc.value, `TPU accelerators (${tpus.join(', ')}) run only on GCP or Kubernetes, not on ${c.cloud}: use infra: gcp (or k8s), or a GPU.`, 'tpu-cloud');
+    }
+    const it = c.get('instance_type');
+    const args = c.get('accelerator_args');
+    const tpuVm = !(args?.value.kind === 'map' && entryOf(args.value, 'tpu_vm')?.value.kind === 'scalar' && (entryOf(args.value, 'tpu_vm')?.value as { value: unknown }).value === false);
+    const gkeTpu = tpus.some((n) => /podslice|device/i.test(n));
+    if (tpus.length && c.cloud === 'gcp' && !gkeTpu && tpuVm && it && it.value.kind === 'scalar' && it.value.value !== 'TPU-VM') {
+      once(it.value, `A TPU VM takes no instance type (got '${String(it.value.value)}'): remove instance_type, or set it to TPU-VM.`, 'conflict');
+    }
+    const eph = c.get('ephemeral_storage');
+    if (eph && c.cloud && !KUBERNETES_LIKE.includes(c.cloud)) {
+      once(keyRange(eph), `ephemeral_storage is only supported on Kubernetes, not on ${c.cloud}: remove it, or use disk_size for the VM's disk.`, 'infra-unsupported');
+    }
+  }
+}
+
+/** A pool spec (`service.pool`, `service.workers`) rather than a service. */
+export function isPoolSpec(svc: VMap): boolean {
+  return ['pool', 'workers'].some((k) => {
+    const e = entryOf(svc, k);
+    return e !== undefined && !isNullNode(e.value);
+  });
+}
+
+/**
+ * `sky serve up` / `sky jobs pool apply` checks on a one-task file with a service or pool.
+ * `spec` is the service mapping (undefined for a top-level `pool:`).
+ */
+export function serveUpChecks(
+  owner: VEntry,
+  spec: VMap | undefined,
+  resources: VEntry | undefined,
+  candidates: { mode: 'single' | 'any_of' | 'ordered'; list: CandidateView[] },
+  err: Err,
+): void {
+  const pool = spec === undefined || isPoolSpec(spec);
+  const what = pool ? 'pool' : 'service';
+  const list = candidates.list;
+  const at = resources ? keyRange(resources) : keyRange(owner);
+  const spot = list.filter((c) => c.useSpot).length;
+  if (spot !== 0 && spot !== list.length) {
+    err(at, `A ${what} cannot mix spot and on-demand resources: set use_spot the same on every candidate (for on-demand fallback use replica_policy.dynamic_ondemand_fallback or base_ondemand_fallback_replicas).`, 'serve-spot-mix');
+  }
+  if (pool && candidates.mode === 'ordered') err(at, "Ordered resources are not supported for pools: use any_of, or a single resources spec.", 'conflict');
+  const svcPorts = spec ? entryOf(spec, 'ports') : undefined;
+  const hasSvcPorts = svcPorts !== undefined && !isNullNode(svcPorts.value);
+  if (pool) {
+    const portsEntry = hasSvcPorts ? svcPorts : list.map((c) => c.get('ports')).find((e) => e !== undefined);
+    if (portsEntry) err(keyRange(portsEntry), 'Cannot specify ports in a pool: pool workers run managed jobs, not a served endpoint.', 'conflict');
+    return;
+  }
+  if (hasSvcPorts) return;
+  let port: number | undefined;
+  for (const c of list.length ? list : [undefined]) {
+    const set = c?.ports;
+    if (!set || set.size !== 1) {
+      const where = c?.get('ports');
+      const found = !set || set.size === 0 ? 'none is given' : `${set.size} are opened`;
+      err(where ? keyRange(where) : keyRange(owner), `A service needs exactly one replica port: set service.ports to the port the replicas serve on, or open exactly one port in resources.ports (${found}).`, 'serve-ports');
+      return;
+    }
+    const p = [...set][0];
+    if (port !== undefined && p !== port) {
+      const where = c.get('ports');
+      err(where ? keyRange(where) : keyRange(owner), `The resources candidates open different ports (${port} and ${p}): give every candidate the same port, or set service.ports.`, 'serve-ports');
+      return;
+    }
+    port = p;
+  }
+}
