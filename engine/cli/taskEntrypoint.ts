@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 import { buildTask } from '../task/build';
 import { loadTaskFile, parseInfra, TaskValueError } from '../task/load';
 import type { Task, TaskFile } from '../task/types';
-import { hasResourceOverrides, type ResourceOverrides, type TaskOptionValues } from './taskOptions';
+import type { ResourceOverrides, TaskOptionValues } from './taskOptions';
 import { UsageError } from './usageError';
 
 type Obj = Record<string, unknown>;
@@ -115,6 +115,11 @@ export interface EntrypointOptions {
   ignore?: Array<keyof ResourceOverrides>;
   /** Where warnings go (stderr). */
   warn?: (message: string) => void;
+  /**
+   * `launch --dryrun`: a plan needs no env or secret values, so a null one is not refused
+   * (the editor and scripts plan tasks whose values are given only at launch).
+   */
+  allowNullValues?: boolean;
 }
 
 /**
@@ -151,7 +156,8 @@ export function loadEntrypoint(entry: string | undefined, values: TaskOptionValu
     file = { tasks: [buildTask(raw)] };
   }
   const multi = file.tasks.length > 1;
-  if (multi && hasResourceOverrides({ ...values, resources: overrides })) {
+  const overriding = Object.keys(overrides).length > 0;
+  if (multi && overriding) {
     warn(`WARNING: override params ${JSON.stringify(overrides)} are ignored, since the yaml file contains multiple tasks.`);
   }
   file.tasks = file.tasks.map((task) => {
@@ -160,7 +166,7 @@ export function loadEntrypoint(entry: string | undefined, values: TaskOptionValu
     raw.secrets = { ...secretsObject(raw.secrets), ...values.secrets };
     if (!multi) {
       if (values.workdir !== undefined) raw.workdir = values.workdir;
-      if (hasResourceOverrides({ ...values, resources: overrides })) raw.resources = overrideResources(raw.resources, overrides);
+      if (overriding) raw.resources = overrideResources(raw.resources, overrides);
       if (values.numNodes !== undefined) {
         if (!Number.isInteger(values.numNodes) || values.numNodes <= 0) throw new UsageError(`num_nodes should be a positive int. Got: ${values.numNodes}`);
         raw.num_nodes = values.numNodes;
@@ -170,7 +176,7 @@ export function loadEntrypoint(entry: string | undefined, values: TaskOptionValu
     if (Object.keys(raw.envs as Obj).length === 0) delete raw.envs;
     if (Object.keys(raw.secrets as Obj).length === 0) delete raw.secrets;
     const rebuilt = rebuild(raw);
-    checkNullValues(rebuilt);
+    if (!options.allowNullValues) checkNullValues(rebuilt);
     return rebuilt;
   });
   return file;

@@ -279,7 +279,7 @@ export function registerCluster(program: Command): void {
     .option('-y, --yes', 'skip confirmation prompt')
     .option('--no-setup', 'skip the setup phase')
     .action(async (words: string[], opts: Opts) => {
-      const file = loadEntrypoint(entrypointOf(words), readTaskOptions(opts), { verb: 'launch' });
+      const file = loadEntrypoint(entrypointOf(words), readTaskOptions(opts), { verb: 'launch', allowNullValues: !!opts.dryrun });
       if (opts.dryrun) {
         process.exitCode = await runDryRun(file, { json: !!opts.json, allInfra: !!opts.allInfra });
         return;
