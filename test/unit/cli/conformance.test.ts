@@ -270,7 +270,7 @@ test('launch --dryrun --json: the overrides reach every alternative, and no secr
   assert.ok(plan.candidates.some((c) => c.cloud === 'gcp'));
   assert.ok(plan.candidates.every((c) => c.accelerators.H100 === 1 && c.spot));
   assert.doesNotMatch(r.stdout + r.stderr, /very-secret-value/);
-  const table = run(['launch', taskYaml(), '--dryrun', '--all-infra', '--secret', 'TOKEN=very-secret-value']);
+  const table = run(['launch', taskYaml(), '--dryrun', '--all-infra', '--gpus', 'H100:1', '--cpus', 'none', '--memory', 'none', '--secret', 'TOKEN=very-secret-value']);
   assert.equal(table.code, 0, table.stderr);
   assert.doesNotMatch(table.stdout + table.stderr, /very-secret-value/);
 });
