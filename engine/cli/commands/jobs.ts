@@ -89,11 +89,12 @@ export function registerJobs(program: Command): void {
     .option('-l, --limit <n>', `number of jobs to show (default ${QUEUE_LIMIT}; -a/--all for all)`, positiveInt('--limit'), String(QUEUE_LIMIT))
     .option('-a, --all', 'show all jobs')
     .option('-r, --refresh', "query the latest statuses, restarting stopped controllers (every jobs verb does)")
-    .action(async (opts: Opts) => {
+    .action(async (opts: Opts, cmd: Command) => {
       const { listJobs } = await import('../../jobs/api');
       const all = await listJobs({ skipFinished: !!opts.skipFinished });
-      const limit = Number(opts.limit);
-      const rows = opts.all ? all : all.slice(0, limit);
+      // --json keeps every job (the extension reads it) unless -l is given.
+      const limited = !opts.all && (!opts.json || cmd.getOptionValueSource('limit') === 'cli');
+      const rows = limited ? all.slice(0, Number(opts.limit)) : all;
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
