@@ -12,6 +12,7 @@ import { registerServe } from './commands/serve';
 import { registerDebug } from './commands/debug';
 import { registerConfig } from './commands/config';
 import { registerKubernetesSshProxy } from '../infra/kubernetes/cliVerb';
+import { USAGE_EXIT_CODE, UsageError } from './usageError';
 
 export function buildProgram(): Command {
   const program = new Command('skydeck')
@@ -36,9 +37,11 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    // Command-line mistakes exit 2, as click's usage errors do in SkyPilot; help and --version exit 0.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : USAGE_EXIT_CODE;
     process.stderr.write(`Error: ${errorMessage(err)}\n`);
     if (process.env.SKYDECK_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    if (err instanceof UsageError) return USAGE_EXIT_CODE;
     return err instanceof SkyDeckError ? 1 : 2;
   }
 }

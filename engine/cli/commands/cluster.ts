@@ -1,11 +1,11 @@
 /**
  * The cluster verbs with SkyPilot's arguments: launch, exec, status, queue, logs, cancel,
- * stop, start, down, autostop, check. `launch --dryrun` stays with the optimizer (./plan.ts).
- * Progress lines go to stderr; job output and tables to stdout.
+ * stop, start, down, autostop, cost-report, check. `launch --dryrun` prints the optimizer's
+ * plan (./plan.ts). Progress lines go to stderr; job output and tables to stdout.
  */
 import * as fs from 'node:fs';
-import type { Command } from 'commander';
-import { collect, parseEnvFlags } from '../envFlags';
+import * as path from 'node:path';
+import { Option, type Command } from 'commander';
 import { runDryRun } from './plan';
 import {
   checkInfra,
@@ -14,56 +14,68 @@ import {
   formatInfra,
   formatResources,
   jobJson,
-  loadTaskFile,
   LOGS_STATUS_EXIT,
   statusJson,
   costSoFar,
   upSeconds,
+  TERMINAL_JOB_STATUSES,
+  type ClusterJob,
   type ClusterJobStatus,
   type LaunchOptions,
   type ProgressEvent,
 } from '../../cluster';
 import { listClusters } from '../../cluster/records';
 import { formatAgo, formatDuration, table } from '../../cluster/format';
-import { InputError } from '../../errors';
-import type { Task } from '../../task/types';
+import { errorMessage, InputError } from '../../errors';
+import type { Task, TaskFile } from '../../task/types';
+import { skydeckHome } from '../../util/paths';
 import { confirm } from '../confirm';
 import { applyCommandConfig, CONFIG_OPTION } from './config';
+import { collect } from '../envFlags';
+import { expandNames, isGlob } from '../globNames';
+import { lastLines, skipping } from '../tailLines';
+import { loadEntrypoint, looksLikeYaml } from '../taskEntrypoint';
+import { addTaskOptions, readTaskOptions, type ResourceOverrides } from '../taskOptions';
+import { UsageError } from '../usageError';
 
 type Opts = Record<string, unknown>;
 
-function looksLikeYaml(entry: string): boolean {
-  return /\.ya?ml$/i.test(entry) || fs.existsSync(entry);
+/** SkyPilot's `--wait-for` values (AutostopWaitFor). */
+const WAIT_FOR = ['jobs_and_ssh', 'jobs', 'none'];
+
+function waitForOption(value: string): string {
+  const v = value.toLowerCase();
+  if (!WAIT_FOR.includes(v)) throw new UsageError(`Invalid value for '--wait-for': '${value}' is not one of ${WAIT_FOR.map((w) => `'${w}'`).join(', ')}.`);
+  return v;
 }
 
-/** A task from a YAML file, or SkyPilot's inline command form, with command-line overrides applied. */
-export function taskFromEntrypoint(entry: string, opts: Opts): Task {
-  const envs = parseEnvFlags(opts.env as string[] | undefined);
-  let task: Task;
-  if (looksLikeYaml(entry)) {
-    const file = loadTaskFile(entry, { envOverrides: envs });
-    if (file.tasks.length !== 1) throw new InputError(`${entry} has ${file.tasks.length} tasks; launch runs one.`, { hint: 'Use `skydeck jobs launch` for pipelines.' });
-    task = file.tasks[0];
-  } else {
-    task = { numNodes: 1, run: entry, envs: {}, secrets: {}, fileMounts: {}, resources: { base: {}, candidates: [], mode: 'single' }, raw: { run: entry } };
+function minutesOption(name: string) {
+  return (value: string): string => {
+    if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`Invalid value for '${name}': '${value}' is not a valid integer.`);
+    return value.trim();
+  };
+}
+
+/** ENTRYPOINT words as SkyPilot joins them (`skydeck exec c1 python train.py`), or undefined. */
+function entrypointOf(words: string[] | string | undefined): string | undefined {
+  const joined = Array.isArray(words) ? words.join(' ') : words;
+  return joined && joined.trim() ? joined : undefined;
+}
+
+/** The one task a cluster verb runs (pipelines are for `jobs launch`, as in SkyPilot). */
+function singleTask(file: TaskFile, verb: string): Task {
+  if (file.tasks.length !== 1) {
+    throw new UsageError(`YAML specifies a DAG which is only supported by \`skydeck jobs launch\`. \`skydeck ${verb}\` supports a single task only.`);
   }
-  Object.assign(task.envs, envs);
-  const base = task.resources.base;
-  if (typeof opts.infra === 'string') {
-    const [cloud, region, zone] = opts.infra.split('/');
-    base.infra = { cloud: cloud.toLowerCase() === 'k8s' ? 'kubernetes' : cloud.toLowerCase(), region, zone };
+  return file.tasks[0];
+}
+
+/** `--wait-for` recorded with the task's autostop setting (what counts as activity). */
+function applyWaitFor(task: Task, waitFor: unknown): void {
+  if (typeof waitFor !== 'string') return;
+  for (const spec of new Set([task.resources.base, ...task.resources.candidates])) {
+    if (spec.autostop) spec.autostop.waitFor = waitFor as 'jobs_and_ssh' | 'jobs' | 'none';
   }
-  if (typeof opts.gpus === 'string') {
-    const [name, count] = opts.gpus.split(':');
-    base.accelerators = [{ name, count: count ? Number(count) : 1 }];
-  }
-  if (typeof opts.cpus === 'string') base.cpus = { value: parseFloat(opts.cpus), orMore: opts.cpus.endsWith('+') };
-  if (opts.useSpot) base.useSpot = true;
-  if (typeof opts.numNodes === 'string') task.numNodes = Number(opts.numNodes);
-  if (typeof opts.workdir === 'string') task.workdir = opts.workdir;
-  if (typeof opts.name === 'string') task.name = opts.name;
-  for (const r of task.resources.candidates) Object.assign(r, { ...r, infra: base.infra ?? r.infra });
-  return task;
 }
 
 function progressLine(e: ProgressEvent): void {
@@ -104,7 +116,6 @@ async function runLaunchLike(kind: 'launch' | 'exec', clusterName: string | unde
     idleMinutesToAutostop: opts.idleMinutesToAutostop !== undefined ? Number(opts.idleMinutesToAutostop) : undefined,
     down: !!opts.down,
     noSetup: opts.setup === false,
-    envs: parseEnvFlags(opts.env as string[] | undefined),
     onOutput: (c) => process.stdout.write(c),
     onProgress: progressLine,
     signal,
@@ -126,7 +137,14 @@ async function runLaunchLike(kind: 'launch' | 'exec', clusterName: string | unde
   }
 }
 
-function printStatus(recs: Awaited<ReturnType<typeof listClusters>>): void {
+type Records = Awaited<ReturnType<typeof listClusters>>;
+
+function headIp(rec: Records[number]): string | undefined {
+  const head = rec.nodes.find((n) => n.rank === 0) ?? rec.nodes[0];
+  return head ? (head.externalIp ?? head.internalIp) : undefined;
+}
+
+function printStatus(recs: Records, verbose: boolean): void {
   if (recs.length === 0) {
     process.stdout.write('No existing clusters.\n');
     return;
@@ -139,131 +157,284 @@ function printStatus(recs: Awaited<ReturnType<typeof listClusters>>): void {
     r.status,
     formatAutostop(r.autostop),
     formatAgo(r.launchedAt, now),
+    ...(verbose ? [headIp(r) ?? '-'] : []),
     r.status === 'UP' ? formatDuration(upSeconds(r, now).current) : '-',
     `$${costSoFar(r, now).toFixed(2)}`,
   ]);
-  process.stdout.write(`${table(['NAME', 'INFRA', 'RESOURCES', 'STATUS', 'AUTOSTOP', 'LAUNCHED', 'UPTIME', 'COST (est.)'], rows)}\n`);
+  const headers = ['NAME', 'INFRA', 'RESOURCES', 'STATUS', 'AUTOSTOP', 'LAUNCHED', ...(verbose ? ['HEAD_IP'] : []), 'UPTIME', 'COST (est.)'];
+  process.stdout.write(`${table(headers, rows)}\n`);
   for (const r of recs) if (r.lastError) process.stdout.write(`  ${r.name}: ${r.lastError}\n`);
 }
 
-async function namesOrAll(names: string[], all: unknown): Promise<string[]> {
-  if (all) return (await listClusters()).map((r) => r.name);
-  if (!names.length) throw new InputError('No cluster named.', { hint: 'Name one or more clusters, or pass -a for all.' });
-  return names;
+/** `PORT` or `A-B` port specs of a cluster, expanded. */
+function clusterPorts(rec: Records[number]): number[] {
+  const out: number[] = [];
+  for (const p of rec.resources.ports ?? []) {
+    const [a, b] = p.split('-').map(Number);
+    for (let x = a; x <= (b ?? a); x++) out.push(x);
+  }
+  return out;
+}
+
+const STATUS_PROPERTY_ERROR = (n: string, plural: string, verb: string, cause: string, property: string, flag: string) =>
+  `${n} cluster${plural} ${verb}. Please specify ${cause} cluster to show its ${property}.\nUsage: \`skydeck status --${flag} <cluster>\``;
+
+/** `status --ip` / `--endpoints` / `--endpoint PORT` (SkyPilot's `_show_endpoint`). */
+async function showEndpoint(names: string[], opts: Opts): Promise<void> {
+  const ip = !!opts.ip;
+  const single = opts.endpoint !== undefined;
+  const property = ip ? 'IP address' : 'endpoint(s)';
+  const flag = ip ? 'ip' : single ? 'endpoint port' : 'endpoints';
+  if (opts.refresh) throw new UsageError('Using --ip or --endpoint(s) with --refresh is not supported for now. To fix, refresh first, then query the IP or endpoint.');
+  if (ip && (opts.endpoints || single)) throw new InputError('Cannot specify both --ip and --endpoint(s) at the same time.');
+  if (single && opts.endpoints) throw new InputError('Cannot specify both --endpoint and --endpoints at the same time.');
+  if (names.length !== 1) {
+    throw new InputError(STATUS_PROPERTY_ERROR(names.length ? String(names.length) : 'No', names.length > 1 ? 's' : '', 'specified', names.length > 1 ? 'a single' : 'an existing', property, flag));
+  }
+  const recs = await clusters.status({ names: expandNames(names, (await listClusters()).map((r) => r.name)) });
+  if (recs.length !== 1) {
+    const n = recs.length ? String(recs.length) : `'${names[0]}'`;
+    throw new InputError(STATUS_PROPERTY_ERROR(n, recs.length > 1 ? 's' : '', recs.length ? 'found' : 'not found', 'a single', property, flag));
+  }
+  const rec = recs[0];
+  if (rec.status !== 'UP') throw new InputError(`Cluster '${rec.name}' is not in UP status.`);
+  const host = headIp(rec);
+  if (ip) {
+    process.stdout.write(opts.json ? `${JSON.stringify({ name: rec.name, ip: host ?? null })}\n` : `${host ?? '-'}\n`);
+    return;
+  }
+  const endpoints = Object.fromEntries(clusterPorts(rec).map((p) => [String(p), `${host}:${p}`]));
+  if (single) {
+    const url = endpoints[String(opts.endpoint)];
+    if (!url) throw new InputError(`Endpoint ${String(opts.endpoint)} not found for cluster '${rec.name}'.`);
+    process.stdout.write(opts.json ? `${JSON.stringify({ [String(opts.endpoint)]: url })}\n` : `${url}\n`);
+    return;
+  }
+  if (!Object.keys(endpoints).length) throw new InputError(`No endpoint found for cluster '${rec.name}'.`);
+  if (opts.json) process.stdout.write(`${JSON.stringify(endpoints, null, 2)}\n`);
+  else for (const [port, url] of Object.entries(endpoints)) process.stdout.write(`${port}: ${url}\n`);
+}
+
+/** The in-progress managed jobs and the services after the cluster table, as `sky status` shows them. */
+async function printControllersSummary(showJobs: boolean, showServices: boolean): Promise<void> {
+  if (showJobs) {
+    const { listJobs } = await import('../../jobs/api');
+    const { formatQueue } = await import('../../jobs/format');
+    const rows = await listJobs({ skipFinished: true });
+    process.stdout.write('\nManaged jobs\n');
+    process.stdout.write(rows.length ? `${formatQueue(rows.slice(0, 5)).replace(/^Managed jobs\n/, '')}\n` : 'No in-progress managed jobs.\n');
+    if (rows.length > 5) process.stdout.write(`${rows.length} managed jobs are in progress (5 latest ones shown). Show all: skydeck jobs queue\n`);
+  }
+  if (showServices) {
+    const { serveStatus } = await import('../../serve/service');
+    const { formatServices } = await import('./serve');
+    const services = await serveStatus();
+    process.stdout.write(`\nServices\n${services.length ? formatServices(services, false) : 'No live services.'}\n`);
+  }
+}
+
+/** Cluster names and globs, or every cluster with -a; a verb with neither is a usage error (SkyPilot). */
+async function targetClusters(verb: string, names: string[], all: unknown): Promise<string[]> {
+  const existing = (await listClusters()).map((r) => r.name);
+  if (all) {
+    if (names.length) process.stdout.write(`Both --all and cluster(s) specified for \`skydeck ${verb}\`. Letting --all take effect.\n`);
+    return existing;
+  }
+  if (!names.length) throw new UsageError(`\`skydeck ${verb}\` requires either a cluster name or glob (see \`skydeck status\`), or the -a/--all flag for all your clusters.`);
+  return expandNames(names, existing);
+}
+
+/** The job `cancel CLUSTER` with no ids cancels: the latest job that has not finished. */
+function latestRunningJob(jobs: ClusterJob[]): number | undefined {
+  return jobs.filter((j) => !TERMINAL_JOB_STATUSES.includes(j.status)).reduce<number | undefined>((m, j) => (m === undefined || j.id > m ? j.id : m), undefined);
+}
+
+async function syncDownLogs(cluster: string, ids: number[]): Promise<void> {
+  const jobs = await clusters.queue(cluster);
+  const wanted = ids.length ? ids : jobs.map((j) => j.id);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  for (const id of wanted) {
+    if (!jobs.some((j) => j.id === id)) {
+      process.stderr.write(`Job ${id} not found on cluster '${cluster}'.\n`);
+      process.exitCode = 1;
+      continue;
+    }
+    const dir = path.join(skydeckHome(), 'sky_logs', cluster, `${stamp}-job-${id}`);
+    fs.mkdirSync(dir, { recursive: true });
+    let text = '';
+    await clusters.tailLogs(cluster, id, { follow: false, onData: (c) => (text += c) });
+    const file = path.join(dir, 'run.log');
+    fs.writeFileSync(file, text);
+    process.stdout.write(`Job ${id} logs: ${file}\n`);
+  }
 }
 
 export function registerCluster(program: Command): void {
-  program
+  const launch = program
     .command('launch')
-    .description('Launch a cluster and run a task on it (or show the plan with --dryrun).')
-    .argument('<task>', 'task YAML, or an inline command in quotes')
+    .description('Launch a cluster or task (or show the plan with --dryrun). ENTRYPOINT is a task YAML or a command; with none, only the cluster is launched.')
+    .argument('[entrypoint...]', 'task YAML, or an inline command (its words are joined)')
     .option('-c, --cluster <name>', 'cluster name (reused if it exists)')
     .option('--dryrun', 'show the plan, launch nothing')
     .option('--json', 'machine-readable output (with --dryrun)')
     .option('--all-infra', 'plan over every cloud in the catalog, as if all had credentials')
-    .option('-d, --detach-run', 'return once the job is submitted')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .option('--env <KEY=VAL>', 'environment variable (repeatable)', collect)
-    .option('--infra <infra>', 'infra override: cloud[/region[/zone]], k8s/<ctx>, ssh/<pool>, local')
-    .option('--gpus <gpus>', 'accelerators override, e.g. A100:8')
-    .option('--cpus <cpus>', 'vCPUs override, e.g. 4 or 4+')
-    .option('--num-nodes <n>', 'number of nodes')
-    .option('--use-spot', 'use spot instances')
-    .option('--workdir <dir>', 'workdir override')
-    .option('-n, --name <name>', 'task name override')
-    .option('-i, --idle-minutes-to-autostop <minutes>', 'autostop after this many idle minutes')
+    .option('-d, --detach-run', 'return once the job is submitted');
+  addTaskOptions(launch, { name: true, git: true })
+    .option('-i, --idle-minutes-to-autostop <minutes>', 'autostop after this many idle minutes', minutesOption('--idle-minutes-to-autostop'))
+    .option('--wait-for <mode>', `what resets the idleness timer: ${WAIT_FOR.join(', ')} (default jobs_and_ssh)`, waitForOption)
     .option('--down', 'tear down instead of stopping (with -i), or after the job (without)')
     .option('-r, --retry-until-up', 'keep retrying provisioning until it succeeds')
+    .option('-y, --yes', 'skip confirmation prompt')
     .option('--no-setup', 'skip the setup phase')
     .option(...CONFIG_OPTION, collect)
-    .action(async (entry: string, opts: Opts) => {
-      applyCommandConfig(opts, looksLikeYaml(entry) ? entry : undefined);
+    .action(async (words: string[], opts: Opts) => {
+      const entry = entrypointOf(words);
+      applyCommandConfig(opts, entry && looksLikeYaml(entry) ? entry : undefined);
+      const file = loadEntrypoint(entry, readTaskOptions(opts), { verb: 'launch', allowNullValues: !!opts.dryrun });
       if (opts.dryrun) {
-        process.exitCode = await runDryRun(entry, { json: !!opts.json, allInfra: !!opts.allInfra, overrides: opts as Record<string, string | boolean | undefined> });
+        process.exitCode = await runDryRun(file, { json: !!opts.json, allInfra: !!opts.allInfra });
         return;
       }
-      const task = taskFromEntrypoint(entry, opts);
+      const task = singleTask(file, 'launch');
+      applyWaitFor(task, opts.waitFor);
       const name = opts.cluster as string | undefined;
       if (!(await confirm(name ? `Launching on cluster '${name}'. Proceed?` : 'Launching a new cluster. Proceed?', opts.yes))) return;
       await runLaunchLike('launch', name, task, opts);
     });
 
-  program
+  const exec = program
     .command('exec')
     .description('Run a task (or an inline command) on an existing UP cluster: sync workdir, then submit.')
     .argument('<cluster>', 'cluster name')
-    .argument('<task>', 'task YAML, or an inline command in quotes')
+    .argument('<entrypoint...>', 'task YAML, or an inline command (its words are joined)')
     .option('-d, --detach-run', 'return once the job is submitted')
-    .option('--env <KEY=VAL>', 'environment variable (repeatable)', collect)
-    .option('--workdir <dir>', 'workdir override')
-    .option('--num-nodes <n>', 'number of nodes')
-    .option('-n, --name <name>', 'task name override')
-    .option(...CONFIG_OPTION, collect)
-    .action(async (cluster: string, entry: string, opts: Opts) => {
-      applyCommandConfig(opts, looksLikeYaml(entry) ? entry : undefined);
-      await runLaunchLike('exec', cluster, taskFromEntrypoint(entry, opts), opts);
-    });
+    .option(...CONFIG_OPTION, collect);
+  addTaskOptions(exec, { name: true, git: true }).action(async (cluster: string, words: string[], opts: Opts) => {
+    const entry = entrypointOf(words);
+    applyCommandConfig(opts, entry && looksLikeYaml(entry) ? entry : undefined);
+    const file = loadEntrypoint(entry, readTaskOptions(opts), { verb: 'exec', ignore: EXEC_IGNORED });
+    await runLaunchLike('exec', cluster, singleTask(file, 'exec'), opts);
+  });
 
   program
     .command('status')
-    .description('Show clusters (with uptime and cost so far).')
-    .argument('[clusters...]', 'cluster names')
+    .description('Show clusters (with uptime and cost so far), then in-progress managed jobs and services.')
+    .argument('[clusters...]', 'cluster names or glob patterns')
     .option('-r, --refresh', 'reconcile with the infrastructure first')
-    .option('--json', 'machine-readable output')
+    .option('--ip', 'print the IP address of the head node of one cluster')
+    .option('--endpoints', "print all of one cluster's exposed ports and their endpoints")
+    .option('--endpoint <port>', 'print the endpoint of one port of one cluster', minutesOption('--endpoint'))
+    .addOption(new Option('--show-managed-jobs', 'also show in-progress managed jobs (default)'))
+    .addOption(new Option('--no-show-managed-jobs', 'do not show managed jobs'))
+    .addOption(new Option('--show-services', 'also show services (default)'))
+    .addOption(new Option('--no-show-services', 'do not show services'))
+    .option('-v, --verbose', 'show more columns (HEAD_IP)')
+    .option('--json', 'machine-readable output (clusters only)')
     .action(async (names: string[], opts: Opts) => {
-      const recs = await clusters.status({ refresh: !!opts.refresh, names });
-      if (opts.json) process.stdout.write(`${JSON.stringify(recs.map((r) => statusJson(r)), null, 2)}\n`);
-      else printStatus(recs);
+      if (opts.ip || opts.endpoints || opts.endpoint !== undefined) {
+        await showEndpoint(names, opts);
+        return;
+      }
+      const expanded = names.length ? expandNames(names, (await listClusters()).map((r) => r.name)) : [];
+      const recs = names.length && !expanded.length ? [] : await clusters.status({ refresh: !!opts.refresh, names: expanded });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(recs.map((r) => statusJson(r)), null, 2)}\n`);
+        return;
+      }
+      printStatus(recs, !!opts.verbose);
+      // As SkyPilot: the summaries only when no cluster is named.
+      if (!names.length) await printControllersSummary(opts.showManagedJobs !== false, opts.showServices !== false);
     });
 
   program
     .command('queue')
-    .description("Show a cluster's job queue.")
-    .argument('<cluster>', 'cluster name')
+    .description('Show the job queue of clusters (all clusters when none is named).')
+    .argument('[clusters...]', 'cluster names or glob patterns')
     .option('-s, --skip-finished', 'only pending and running jobs')
-    .option('--json', 'machine-readable output')
-    .action(async (cluster: string, opts: Opts) => {
-      const jobs = await clusters.queue(cluster, { skipFinished: !!opts.skipFinished });
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(jobs.map((j) => jobJson(j)), null, 2)}\n`);
-        return;
-      }
+    .option('--json', 'machine-readable output: the jobs of one named cluster, or {cluster: jobs} for several')
+    .action(async (names: string[], opts: Opts) => {
+      const existing = (await listClusters()).map((r) => r.name);
+      const targets = names.length ? expandNames(names, existing) : existing;
+      const out: Record<string, ReturnType<typeof jobJson>[]> = {};
       const now = Date.now();
-      process.stdout.write(`Job queue of cluster ${cluster}\n`);
-      const rows = jobs.map((j) => [
-        String(j.id),
-        j.name ?? '-',
-        j.user,
-        formatAgo(j.submittedAt, now),
-        j.startedAt ? formatAgo(j.startedAt, now) : '-',
-        j.startedAt ? formatDuration(((j.endedAt ?? now) - j.startedAt) / 1000) : '-',
-        j.resources,
-        j.status,
-        j.logDir,
-      ]);
-      process.stdout.write(`${table(['ID', 'NAME', 'USER', 'SUBMITTED', 'STARTED', 'DURATION', 'RESOURCES', 'STATUS', 'LOG'], rows)}\n`);
+      for (const cluster of targets) {
+        let jobs: ClusterJob[];
+        try {
+          jobs = await clusters.queue(cluster, { skipFinished: !!opts.skipFinished });
+        } catch (e) {
+          if (names.length === 1 && !isGlob(names[0])) throw e;
+          process.stderr.write(`Failed to get the job queue for cluster '${cluster}'.\n  ${errorMessage(e)}\n`);
+          continue;
+        }
+        out[cluster] = jobs.map((j) => jobJson(j, now));
+        if (opts.json) continue;
+        const rows = jobs.map((j) => [
+          String(j.id),
+          j.name ?? '-',
+          j.user,
+          formatAgo(j.submittedAt, now),
+          j.startedAt ? formatAgo(j.startedAt, now) : '-',
+          j.startedAt ? formatDuration(((j.endedAt ?? now) - j.startedAt) / 1000) : '-',
+          j.resources,
+          j.status,
+          j.logDir,
+        ]);
+        process.stdout.write(`\nJob queue of current user on cluster ${cluster}\n${table(['ID', 'NAME', 'USER', 'SUBMITTED', 'STARTED', 'DURATION', 'RESOURCES', 'STATUS', 'LOG'], rows)}\n`);
+      }
+      if (opts.json) {
+        const single = names.length === 1 && !isGlob(names[0]);
+        process.stdout.write(`${JSON.stringify(single ? (out[names[0]] ?? []) : out, null, 2)}\n`);
+      } else if (!targets.length) process.stdout.write('No existing clusters.\n');
     });
 
   program
     .command('logs')
-    .description("Stream a job's logs (the latest job by default).")
+    .description("Tail a job's logs (the latest job by default).")
     .argument('<cluster>', 'cluster name')
-    .argument('[job_id]', 'job id')
-    .option('--no-follow', 'print what is there and exit')
+    .argument('[job_ids...]', 'job id (several with --sync-down)')
+    .option('--provision', "stream the cluster's provisioning log")
+    .option('-s, --sync-down', 'download the logs of the jobs (all jobs when none is named) to SKYDECK_HOME/sky_logs')
     .option('--status', 'print the job status; exit 0 SUCCEEDED, 100 FAILED, 101 NOT_FINISHED, 102 NOT_FOUND, 103 CANCELLED')
-    .action(async (cluster: string, jobId: string | undefined, opts: Opts) => {
-      const id = jobId !== undefined ? Number(jobId) : undefined;
+    .addOption(new Option('--follow', 'follow the log until the job ends (default)'))
+    .addOption(new Option('--no-follow', 'print the log so far and exit'))
+    .option('--tail <n>', 'print only the last N lines (0: all)', minutesOption('--tail'), '0')
+    .action(async (cluster: string, jobIds: string[], opts: Opts) => {
+      if (opts.provision && (opts.syncDown || opts.status || jobIds.length)) throw new UsageError('--provision cannot be combined with job log options (--sync-down/--status/job IDs).');
+      if (opts.syncDown && opts.status) throw new UsageError('Both --sync_down and --status are specified (ambiguous). To fix: specify at most one of them.');
+      if (jobIds.length > 1 && !opts.syncDown) throw new UsageError(`Cannot stream logs of multiple jobs (IDs: ${jobIds.join(', ')}).\nPass -s/--sync-down to download the logs instead.`);
+      for (const id of jobIds) if (!/^\d+$/.test(id)) throw new UsageError(`Invalid job ID ${id}. Job ID must be integers.`);
+      if (opts.provision) {
+        throw new InputError(`Cluster '${cluster}' has no provisioning log to stream.`, { hint: 'SkyDeck prints provisioning progress on the terminal that runs `skydeck launch` (stderr); it keeps no provision.log.' });
+      }
+      if (opts.syncDown) {
+        await syncDownLogs(cluster, jobIds.map(Number));
+        return;
+      }
+      const id = jobIds.length ? Number(jobIds[0]) : undefined;
       if (opts.status) {
         const jobs = await clusters.queue(cluster);
         const job = id === undefined ? jobs[0] : jobs.find((j) => j.id === id);
-        process.stdout.write(`${job ? `Job ${job.id}: ${job.status}` : `Job ${id ?? ''} not found`}\n`);
+        if (!job && id === undefined) process.stdout.write(`No job found on cluster '${cluster}'.\n`);
+        else process.stdout.write(`${job ? `Job ${job.id}: ${job.status}` : `Job ${id} not found`}\n`);
         process.exitCode = jobExitCode(job?.status);
         return;
       }
+      const tail = Number(opts.tail);
+      const follow = opts.follow !== false;
       const { signal, dispose } = interruptSignal();
       try {
-        const status = await clusters.tailLogs(cluster, id, { follow: opts.follow !== false, onData: (c) => process.stdout.write(c), signal });
-        if (status === undefined) {
+        let status: ClusterJobStatus | undefined;
+        if (tail > 0) {
+          let sofar = '';
+          status = await clusters.tailLogs(cluster, id, { follow: false, onData: (c) => (sofar += c), signal });
+          process.stdout.write(lastLines(sofar, tail));
+          if (follow && status !== undefined && !TERMINAL_JOB_STATUSES.includes(status)) {
+            status = await clusters.tailLogs(cluster, id, { follow: true, onData: skipping(sofar.length, (c) => process.stdout.write(c)), signal });
+          }
+        } else {
+          status = await clusters.tailLogs(cluster, id, { follow, onData: (c) => process.stdout.write(c), signal });
+        }
+        if (status === undefined && !signal.aborted) {
           process.stderr.write(`No job ${id ?? ''} found on cluster '${cluster}'.\n`);
           process.exitCode = 1;
         }
@@ -274,15 +445,35 @@ export function registerCluster(program: Command): void {
 
   program
     .command('cancel')
-    .description('Cancel jobs on a cluster.')
-    .argument('<cluster>', 'cluster name')
+    .description("Cancel jobs on a cluster (or on every cluster a glob matches). No job ids: the latest job that has not finished.")
+    .argument('<cluster>', 'cluster name or glob pattern')
     .argument('[job_ids...]', 'job ids')
     .option('-a, --all', 'cancel all jobs')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .action(async (cluster: string, ids: string[], opts: Opts) => {
-      if (!opts.all && ids.length === 0) throw new InputError('No job named.', { hint: 'Give job ids or -a for all jobs.' });
-      const done = await clusters.cancel(cluster, opts.all ? 'all' : ids.map(Number));
-      process.stdout.write(done.length ? `Cancelled job(s): ${done.join(', ')}.\n` : 'No job to cancel.\n');
+    .option('-y, --yes', 'skip confirmation prompt')
+    .option('--async', 'return once cancellation is requested (cancellation is immediate here)')
+    .action(async (pattern: string, ids: string[], opts: Opts) => {
+      for (const id of ids) if (!/^\d+$/.test(id)) throw new UsageError(`Invalid value for '[JOBS]...': '${id}' is not a valid integer.`);
+      const targets = isGlob(pattern) ? expandNames([pattern], (await listClusters()).map((r) => r.name)) : [pattern];
+      if (!targets.length) throw new UsageError(`No clusters match pattern: '${pattern}'`);
+      if (targets.length > 1 && ids.length) throw new UsageError(`Cannot specify job IDs when cluster pattern matches multiple clusters. Pattern '${pattern}' matches: ${targets.join(', ')}`);
+      const latest = !ids.length && !opts.all;
+      if (latest) process.stderr.write('No job IDs or --all provided; cancelling the latest running job.\n');
+      const what = latest ? 'the latest running job' : opts.all ? 'all your jobs' : `job${ids.length > 1 ? 's' : ''} ${ids.join(' ')}`;
+      if (!(await confirm(`Cancelling ${what} on cluster(s): ${targets.join(', ')}. Proceed?`, opts.yes))) return;
+      for (const cluster of targets) {
+        let which: number[] | 'all';
+        if (opts.all) which = 'all';
+        else if (latest) {
+          const job = latestRunningJob(await clusters.queue(cluster));
+          if (job === undefined) {
+            process.stdout.write(`No running job to cancel on cluster '${cluster}'.\n`);
+            continue;
+          }
+          which = [job];
+        } else which = ids.map(Number);
+        const done = await clusters.cancel(cluster, which);
+        process.stdout.write(done.length ? `Cancelled job(s) on '${cluster}': ${done.join(', ')}.\n` : `No job to cancel on '${cluster}'.\n`);
+      }
     });
 
   const lifecycle: Array<['stop' | 'start' | 'down', string]> = [
@@ -294,13 +485,17 @@ export function registerCluster(program: Command): void {
     const cmd = program
       .command(verb)
       .description(description)
-      .argument('[clusters...]', 'cluster names')
+      .argument('[clusters...]', 'cluster names or glob patterns (quote them: "dev-*")')
       .option('-a, --all', 'all clusters')
-      .option('-y, --yes', 'do not ask for confirmation');
-    if (verb === 'down') cmd.option('-p, --purge', 'forget the cluster even if its teardown fails (what is left on the infra is yours to remove)');
-    if (verb === 'start') cmd.option('-i, --idle-minutes-to-autostop <minutes>', 'autostop after this many idle minutes').option('--down', 'autodown instead of autostop');
+      .option('-y, --yes', 'skip confirmation prompt');
+    if (verb === 'start') cmd.option('-i, --idle-minutes-to-autostop <minutes>', 'autostop after this many idle minutes', minutesOption('--idle-minutes-to-autostop')).option('--down', 'autodown instead of autostop');
+    if (verb === 'down') cmd.option('-p, --purge', "(Advanced) remove the clusters from SkyDeck's table even if their termination failed; you then check for leaked resources");
     cmd.action(async (names: string[], opts: Opts) => {
-      const targets = await namesOrAll(names, opts.all);
+      const targets = await targetClusters(verb, names, opts.all);
+      if (!targets.length) {
+        process.stdout.write('Cluster(s) not found (tip: see `skydeck status`).\n');
+        return;
+      }
       if (!(await confirm(`${verb[0].toUpperCase()}${verb.slice(1)} ${targets.join(', ')}?`, opts.yes))) return;
       let failed = 0;
       for (const name of targets) {
@@ -316,28 +511,69 @@ export function registerCluster(program: Command): void {
         } catch (e) {
           if (targets.length === 1) throw e;
           failed++;
-          process.stderr.write(`Cluster '${name}': ${e instanceof Error ? e.message : String(e)}\n`);
+          process.stderr.write(`Cluster '${name}': ${errorMessage(e)}\n`);
         }
       }
-      if (failed) process.exitCode = 1;
+      if (failed) {
+        process.stderr.write(`Cluster(s) failed. See details above.${verb === 'down' ? ' If you want to ignore the errors and remove the cluster(s) from the status table, use `skydeck down --purge`.' : ''}\n`);
+        process.exitCode = 1;
+      }
     });
   }
 
   program
     .command('autostop')
     .description('Stop (or tear down) clusters after they have been idle.')
-    .argument('[clusters...]', 'cluster names')
-    .option('-i, --idle-minutes <minutes>', 'idle minutes before autostop', '5')
+    .argument('[clusters...]', 'cluster names or glob patterns')
+    .option('-i, --idle-minutes <minutes>', 'idle minutes before autostop (default 5)', minutesOption('--idle-minutes'))
+    .option('--wait-for <mode>', `what resets the idleness timer: ${WAIT_FOR.join(', ')}`, waitForOption)
     .option('--down', 'tear down instead of stopping')
     .option('--cancel', 'cancel autostop')
     .option('-a, --all', 'all clusters')
-    .option('-y, --yes', 'do not ask for confirmation')
+    .option('-y, --yes', 'skip confirmation prompt')
     .action(async (names: string[], opts: Opts) => {
-      for (const name of await namesOrAll(names, opts.all)) {
-        const minutes = opts.cancel ? -1 : Number(opts.idleMinutes);
+      if (opts.cancel && opts.idleMinutes !== undefined) {
+        throw new UsageError(`Only one of --idle-minutes and --cancel should be specified. cancel: True, idle_minutes: ${String(opts.idleMinutes)}`);
+      }
+      const targets = await targetClusters('autostop', names, opts.all);
+      if (!targets.length) process.stdout.write('Cluster(s) not found (tip: see `skydeck status`).\n');
+      for (const name of targets) {
+        const minutes = opts.cancel ? -1 : Number(opts.idleMinutes ?? 5);
         await clusters.autostop(name, minutes, !!opts.down);
         process.stdout.write(minutes < 0 ? `Autostop cancelled for '${name}'.\n` : `Cluster '${name}': ${opts.down ? 'autodown' : 'autostop'} after ${minutes} idle minute(s).\n`);
       }
+    });
+
+  program
+    .command('cost-report')
+    .description('Estimated cost of each cluster: hourly price and cost so far (clusters SkyDeck still records).')
+    .option('--days <n>', 'clusters launched in the last N days (0: all)', minutesOption('--days'), '30')
+    .option('-a, --all', 'show every cluster (default: the 50 most recent)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: Opts) => {
+      const now = Date.now();
+      const days = Number(opts.days);
+      const recs = (await listClusters())
+        .filter((r) => days === 0 || now - r.launchedAt <= days * 86_400_000)
+        .sort((a, b) => b.launchedAt - a.launchedAt);
+      const shown = opts.all ? recs : recs.slice(0, COST_REPORT_LINES);
+      const rows = shown.map((r) => ({
+        name: r.name,
+        launchedAt: new Date(r.launchedAt).toISOString(),
+        durationSeconds: Math.floor(upSeconds(r, now).total),
+        resources: formatResources(r.resources, r.numNodes),
+        status: r.status,
+        costPerHour: r.resources.pricePerHour * r.numNodes,
+        cost: Number(costSoFar(r, now).toFixed(6)),
+      }));
+      const total = rows.reduce((n, r) => n + r.cost, 0);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ clusters: rows, totalCost: Number(total.toFixed(6)) }, null, 2)}\n`);
+        return;
+      }
+      const body = rows.map((r, i) => [r.name, formatAgo(shown[i].launchedAt, now), formatDuration(r.durationSeconds), r.resources, r.status, `$ ${r.costPerHour.toFixed(2)}`, `$ ${r.cost.toFixed(2)}`]);
+      process.stdout.write(`${table(['NAME', 'LAUNCHED', 'DURATION', 'RESOURCES', 'STATUS', 'COST/hr', 'COST (est.)'], body)}\n\nTotal Cost: $${total.toFixed(2)}\n`);
+      if (!opts.all && recs.length > shown.length) process.stdout.write(`Showing up to ${COST_REPORT_LINES} most recent clusters. To see all clusters, pass the --all flag.\n`);
     });
 
   program
@@ -356,3 +592,14 @@ export function registerCluster(program: Command): void {
       process.stdout.write(`\nEnabled infra: ${enabled.join(', ')}\n`);
     });
 }
+
+/** SkyPilot's NUM_COST_REPORT_LINES. */
+const COST_REPORT_LINES = 50;
+
+/** exec ignores these overrides with SkyPilot's warning (they cannot change a running cluster). */
+const EXEC_IGNORED: Array<keyof ResourceOverrides> = ['cpus', 'memory', 'diskSize', 'diskTier', 'ports'];
+
+/**
+ * `down [--purge]`: the purge flag is handed to the engine's down as an option; an engine
+ * without purge support ignores the extra argument.
+ */

@@ -3,16 +3,27 @@
  * `jobs controller` verb that detached controller processes run. Every verb first
  * restarts missing controllers of unfinished jobs.
  */
-import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { collect, parseEnvFlags } from '../envFlags';
 import { InputError } from '../../errors';
-import type { Task, TaskFile } from '../../task/types';
 import { isTerminal, type ManagedJobStatus } from '../../jobs/types';
 import { confirm } from '../confirm';
+import { collect } from '../envFlags';
 import { applyCommandConfig, CONFIG_OPTION } from './config';
+import { loadEntrypoint, looksLikeYaml } from '../taskEntrypoint';
+import { addTaskOptions, readTaskOptions } from '../taskOptions';
+import { UsageError } from '../usageError';
 
 type Opts = Record<string, unknown>;
+
+/** SkyPilot's _NUM_MANAGED_JOBS_TO_SHOW. */
+const QUEUE_LIMIT = 50;
+
+function positiveInt(name: string) {
+  return (value: string): string => {
+    if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new UsageError(`Invalid value for '${name}': '${value}' is not a positive integer.`);
+    return value.trim();
+  };
+}
 
 function parseIds(ids: string[]): number[] {
   return ids.map((s) => {
@@ -22,27 +33,10 @@ function parseIds(ids: string[]): number[] {
   });
 }
 
-/** A YAML file (a task or a pipeline), or SkyPilot's inline command form. */
-async function taskFileFromEntrypoint(entry: string, opts: Opts): Promise<TaskFile> {
-  const envs = parseEnvFlags(opts.env as string[] | undefined);
-  let file: TaskFile;
-  if (/\.ya?ml$/i.test(entry) || fs.existsSync(entry)) {
-    const { loadTaskFile } = await import('../../task/load');
-    file = loadTaskFile(entry, { envOverrides: envs, requireEnvs: true });
-  } else {
-    const task: Task = { numNodes: 1, run: entry, envs: {}, secrets: {}, fileMounts: {}, resources: { base: {}, candidates: [], mode: 'single' }, raw: { run: entry } };
-    file = { tasks: [task] };
-  }
-  if (typeof opts.infra === 'string') {
-    const [cloud, region, zone] = opts.infra.split('/');
-    const infra = { cloud: cloud.toLowerCase() === 'k8s' ? 'kubernetes' : cloud.toLowerCase(), ...(region ? { region } : {}), ...(zone ? { zone } : {}) };
-    for (const t of file.tasks) {
-      t.resources.base.infra = infra;
-      for (const c of t.resources.candidates) c.infra = infra;
-    }
-  }
-  if (opts.useSpot) for (const t of file.tasks) t.resources.base.useSpot = true;
-  return file;
+/** Managed jobs named `name`; with `unfinished`, only those not in a terminal state. */
+async function jobsNamed(name: string, unfinished: boolean): Promise<number[]> {
+  const { listJobs } = await import('../../jobs/api');
+  return (await listJobs({ skipFinished: unfinished })).filter((r) => r.name === name).map((r) => r.id);
 }
 
 async function followLog(id: number, controller: boolean): Promise<ManagedJobStatus> {
@@ -63,24 +57,23 @@ async function followLog(id: number, controller: boolean): Promise<ManagedJobSta
 export function registerJobs(program: Command): void {
   const jobs = program.command('jobs').description('Managed jobs: jobs that survive preemption and failures.');
 
-  jobs
+  const launch = jobs
     .command('launch')
     .description('Launch a managed job (a task or a pipeline), recovered on preemption and failures.')
-    .argument('<entrypoint>', 'task YAML (multi-document: a pipeline), or a command')
-    .option('-n, --name <name>', 'job name')
+    .argument('<entrypoint...>', 'task YAML (multi-document: a pipeline), or a command (its words are joined)');
+  addTaskOptions(launch, { name: true, git: true })
     .option('-d, --detach-run', 'return once the job is submitted; do not follow its logs')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .option('--env <KEY=VAL>', 'environment variable (repeatable)', collect)
-    .option('--infra <infra>', 'infra override: cloud[/region[/zone]], k8s/<ctx>, ssh/<pool>, local')
-    .option('--use-spot', 'use spot instances')
+    .option('-y, --yes', 'skip confirmation prompt')
     .option(...CONFIG_OPTION, collect)
-    .action(async (entry: string, opts: Opts) => {
-      applyCommandConfig(opts, /\.ya?ml$/i.test(entry) || fs.existsSync(entry) ? entry : undefined);
-      const file = await taskFileFromEntrypoint(entry, opts);
+    .action(async (words: string[], opts: Opts) => {
+      const entry = words.join(' ');
+      applyCommandConfig(opts, looksLikeYaml(entry) ? entry : undefined);
+      const values = readTaskOptions(opts);
+      const file = loadEntrypoint(entry, values, { verb: 'jobs launch' });
       const what = file.tasks.length > 1 ? `a pipeline of ${file.tasks.length} tasks` : 'a managed job';
-      if (!(await confirm(`Launching ${what}${opts.name ? ` '${opts.name}'` : ''}. Proceed?`, opts.yes))) return;
+      if (!(await confirm(`Launching ${what}${values.name ? ` '${values.name}'` : ''}. Proceed?`, opts.yes))) return;
       const { submitJob } = await import('../../jobs/api');
-      const id = await submitJob(file, { ...(typeof opts.name === 'string' ? { name: opts.name } : {}) });
+      const id = await submitJob(file, { ...(values.name !== undefined ? { name: values.name } : {}) });
       process.stdout.write(`Managed job ID: ${id}\n`);
       if (opts.detachRun) {
         process.stderr.write(`Follow its logs: skydeck jobs logs ${id}\nStatus: skydeck jobs queue\n`);
@@ -98,28 +91,42 @@ export function registerJobs(program: Command): void {
     .description('List managed jobs (newest first).')
     .option('--json', 'machine-readable output')
     .option('-s, --skip-finished', 'show only jobs that have not finished')
-    .action(async (opts: Opts) => {
+    .option('-l, --limit <n>', `number of jobs to show (default ${QUEUE_LIMIT}; -a/--all for all)`, positiveInt('--limit'), String(QUEUE_LIMIT))
+    .option('-a, --all', 'show all jobs')
+    .option('-r, --refresh', "query the latest statuses, restarting stopped controllers (every jobs verb does)")
+    .action(async (opts: Opts, cmd: Command) => {
       const { listJobs } = await import('../../jobs/api');
-      const rows = await listJobs({ skipFinished: !!opts.skipFinished });
+      const all = await listJobs({ skipFinished: !!opts.skipFinished });
+      // --json keeps every job (the extension reads it) unless -l is given.
+      const limited = !opts.all && (!opts.json || cmd.getOptionValueSource('limit') === 'cli');
+      const rows = limited ? all.slice(0, Number(opts.limit)) : all;
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
       const { formatQueue } = await import('../../jobs/format');
       process.stdout.write(`${formatQueue(rows)}\n`);
+      if (rows.length < all.length) process.stdout.write(`Only showing the latest ${rows.length} managed jobs (use --limit to show more managed jobs or --all to show all managed jobs)\n`);
     });
 
   jobs
     .command('logs')
     .description("Print a managed job's output across recoveries (default: the latest job), following it until it ends.")
     .argument('[job_id]', 'managed job id')
+    .option('-n, --name <name>', 'managed job name (its latest job)')
     .option('--controller', "the controller's log instead of the job's output")
     .option('-f, --follow', 'follow the log until the job ends (default)')
     .option('--no-follow', 'print what there is and exit')
     .action(async (jobId: string | undefined, opts: Opts) => {
       const { latestJobId, superviseJobs, streamJobLog } = await import('../../jobs/api');
       await superviseJobs();
-      const id = jobId ? parseIds([jobId])[0] : await latestJobId();
+      if (jobId && typeof opts.name === 'string') throw new UsageError('Cannot specify both --name and JOB_ID.');
+      let id: number;
+      if (typeof opts.name === 'string') {
+        const named = await jobsNamed(opts.name, false);
+        if (!named.length) throw new InputError(`No managed job found with name '${opts.name}'.`, { hint: 'See skydeck jobs queue.' });
+        id = Math.max(...named);
+      } else id = jobId ? parseIds([jobId])[0] : await latestJobId();
       if (opts.follow === false) {
         await streamJobLog(id, { controller: !!opts.controller, follow: false, onData: (b) => process.stdout.write(b) });
         return;
@@ -131,12 +138,24 @@ export function registerJobs(program: Command): void {
     .command('cancel')
     .description('Cancel managed jobs: the run is stopped and its cluster torn down.')
     .argument('[job_ids...]', 'managed job ids')
+    .option('-n, --name <name>', 'managed job name to cancel')
     .option('-a, --all', 'cancel every unfinished managed job')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--async', 'return once cancellation is requested')
     .action(async (jobIds: string[], opts: Opts) => {
-      if (!opts.all && jobIds.length === 0) throw new InputError('Name the managed jobs to cancel, or pass -a/--all.', { hint: 'skydeck jobs cancel 3 4, or skydeck jobs cancel -a' });
-      const ids = opts.all ? 'all' : parseIds(jobIds);
+      const name = typeof opts.name === 'string' ? opts.name : undefined;
+      if (Number(jobIds.length > 0) + Number(name !== undefined) + Number(!!opts.all) !== 1) {
+        const given = [jobIds.length ? `--job-ids ${jobIds.join(',')}` : '', name !== undefined ? `--name ${name}` : '', opts.all ? '--all' : ''].filter(Boolean).join(' ');
+        throw new UsageError(`Can only specify one of JOB_IDS, --name, or --all. Provided '${given}'.`);
+      }
+      let ids: number[] | 'all';
+      if (opts.all) ids = 'all';
+      else if (name !== undefined) {
+        const named = await jobsNamed(name, true);
+        if (!named.length) throw new InputError(`No running job found with name '${name}'.`);
+        if (named.length > 1) throw new InputError(`Multiple running jobs found with name '${name}': job IDs ${named.join(', ')}.`, { hint: 'Cancel them by id: skydeck jobs cancel ID...' });
+        ids = named;
+      } else ids = parseIds(jobIds);
       if (!(await confirm(ids === 'all' ? 'Cancel all unfinished managed jobs?' : `Cancel managed job(s) ${ids.join(', ')}?`, opts.yes))) return;
       const { cancelJobs, waitTerminal } = await import('../../jobs/api');
       const r = await cancelJobs(ids);

@@ -7,8 +7,7 @@ import { InputError } from '../../errors';
 import { CATALOG_CLOUDS, isCatalogCloud } from '../../catalog/catalog';
 import { COMMON_GPUS, COMMON_TPUS, listAcceleratorCounts, listAcceleratorOffers, type GpuOfferRow } from '../../catalog/listAccelerators';
 import { getCatalog, resolveCatalogFiles } from '../../catalog/sources';
-import { loadTaskFile, parseAccelerators, parseInfra, parseQuantity } from '../../task/load';
-import type { Task } from '../../task/types';
+import type { TaskFile } from '../../task/types';
 import { liveGpuAvailability, summarizeAvailability } from '../../optimizer/availability';
 import { detectInfra, enabledInfra } from '../../optimizer/enabledInfra';
 import { optimizeDetailed, cloudLabel } from '../../optimizer/index';
@@ -19,8 +18,6 @@ import type { PlanJson, PlanRowJson, ShowGpusJson } from '../../contract/cliJson
 export interface DryRunOptions {
   json?: boolean;
   allInfra?: boolean;
-  /** --infra / --gpus / --cpus ... overrides from the launch command line. */
-  overrides?: Record<string, string | boolean | string[] | undefined>;
 }
 
 /** The `launch --dryrun --json` row (engine/contract/cliJson.ts): exactly these fields, in this order. */
@@ -39,62 +36,13 @@ export function candidateJson(c: Candidate): PlanRowJson {
   };
 }
 
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-/** Command-line overrides win over the YAML, for every alternative of every task. */
-export function applyOverrides(task: Task, overrides: DryRunOptions['overrides'] = {}): void {
-  const infra = str(overrides.infra);
-  const gpus = str(overrides.gpus);
-  const cpus = str(overrides.cpus);
-  const memory = str(overrides.memory);
-  const instanceType = str(overrides.instanceType);
-  const useSpot = overrides.useSpot;
-  const nodes = str(overrides.numNodes);
-  const specs = new Set([task.resources.base, ...task.resources.candidates]);
-  for (const spec of specs) {
-    if (infra) spec.infra = parseInfra(infra);
-    if (gpus) {
-      const parsed = parseAccelerators(gpus);
-      spec.accelerators = parsed?.requests;
-      spec.acceleratorsOrdered = parsed?.ordered || undefined;
-    }
-    if (cpus) spec.cpus = parseQuantity(cpus, 'cpus');
-    if (memory) spec.memory = parseQuantity(memory, 'memory');
-    if (instanceType) spec.instanceType = instanceType;
-    if (typeof useSpot === 'boolean') spec.useSpot = useSpot;
-  }
-  if (nodes) {
-    const n = Number(nodes);
-    if (!Number.isInteger(n) || n < 1) throw new InputError(`--num-nodes must be a positive integer, not '${nodes}'.`);
-    task.numNodes = n;
-  }
-}
-
-function envOverrides(v: unknown): Record<string, string> {
-  const list = Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
-  const out: Record<string, string> = {};
-  for (const item of list) {
-    const s = String(item);
-    const eq = s.indexOf('=');
-    if (eq > 0) out[s.slice(0, eq)] = s.slice(eq + 1);
-    else if (process.env[s] !== undefined) out[s] = process.env[s]!;
-  }
-  return out;
-}
-
 /**
- * `skydeck launch TASK --dryrun`: prints the optimizer's plan (table, or --json per the
+ * `skydeck launch TASK --dryrun` (the task options already applied): prints the optimizer's plan (table, or --json per the
  * contract in design.md: one `chosen` per task of a pipeline, every task's candidates).
  */
-export async function runDryRun(taskPath: string, options: DryRunOptions): Promise<number> {
-  const file = loadTaskFile(taskPath, { envOverrides: envOverrides(options.overrides?.env) });
+export async function runDryRun(file: TaskFile, options: DryRunOptions): Promise<number> {
   const enabled = options.allInfra ? ['local'] : enabledInfra();
-  const planned = file.tasks.map((task) => {
-    applyOverrides(task, options.overrides);
-    return { name: task.name, plan: optimizeDetailed(task, { enabledInfra: enabled, allInfra: options.allInfra }) };
-  });
+  const planned = file.tasks.map((task) => ({ name: task.name, plan: optimizeDetailed(task, { enabledInfra: enabled, allInfra: options.allInfra }) }));
   if (options.json) {
     const out: PlanJson = {
       chosen: planned.map((p) => candidateJson(p.plan.chosen)),

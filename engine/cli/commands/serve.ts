@@ -13,6 +13,11 @@ import type { ServiceRecord, UpdateMode } from '../../serve/types';
 import { confirmOrAbort } from '../confirm';
 import { collect } from '../envFlags';
 import { applyCommandConfig, CONFIG_OPTION } from './config';
+import { expandNames, isGlob } from '../globNames';
+import { lastLines } from '../tailLines';
+import { loadEntrypoint, looksLikeYaml, writeTaskYaml } from '../taskEntrypoint';
+import { addTaskOptions, hasResourceOverrides, readTaskOptions } from '../taskOptions';
+import { UsageError } from '../usageError';
 
 type Opts = Record<string, unknown>;
 
@@ -48,11 +53,8 @@ export function serviceJson(s: ServiceRecord) {
   };
 }
 
-function printStatus(services: ServiceRecord[], verbose: boolean): void {
-  if (!services.length) {
-    process.stdout.write('No live services.\n');
-    return;
-  }
+/** The Services and Service Replicas tables of `serve status` (also appended to `skydeck status`). */
+export function formatServices(services: ServiceRecord[], verbose: boolean): string {
   const svcHeaders = ['NAME', 'VERSION', 'UPTIME', 'STATUS', 'REPLICAS', 'ENDPOINT', ...(verbose ? ['AUTOSCALING_POLICY', 'LOAD_BALANCING_POLICY'] : [])];
   const svcRows = services.map((s) => [
     s.name,
@@ -63,46 +65,92 @@ function printStatus(services: ServiceRecord[], verbose: boolean): void {
     s.endpoint ?? '-',
     ...(verbose ? [s.autoscalingPolicy ?? '-', s.loadBalancingPolicy ?? '-'] : []),
   ]);
-  process.stdout.write(`Services\n${table(svcHeaders, svcRows)}\n`);
-  for (const s of services) if (s.lbError) process.stdout.write(`${s.name}: ${s.lbError}\n`);
+  let out = table(svcHeaders, svcRows);
+  for (const s of services) if (s.lbError) out += `\n${s.name}: ${s.lbError}`;
   const replicaRows = services.flatMap((s) =>
     s.replicas.map((r) => [s.name, String(r.id), String(r.version), r.url ?? '-', r.launchedAt ? formatAgo(r.launchedAt) : '-', r.infra ?? '-', r.resources ?? '-', r.status]),
   );
   if (replicaRows.length) {
-    process.stdout.write(`\nService Replicas\n${table(['SERVICE_NAME', 'ID', 'VERSION', 'ENDPOINT', 'LAUNCHED', 'INFRA', 'RESOURCES', 'STATUS'], replicaRows)}\n`);
+    out += `\n\nService Replicas\n${table(['SERVICE_NAME', 'ID', 'VERSION', 'ENDPOINT', 'LAUNCHED', 'INFRA', 'RESOURCES', 'STATUS'], replicaRows)}`;
   }
+  return out;
+}
+
+function printStatus(services: ServiceRecord[], verbose: boolean): void {
+  process.stdout.write(services.length ? `Services\n${formatServices(services, verbose)}\n` : 'No live services.\n');
+}
+
+/**
+ * The service task with the command line's task options applied. `-n` names the service
+ * here (SkyPilot's serve verbs take TASK_OPTIONS without -n/--name). A file is returned,
+ * as the service keeps its task as YAML: the original when nothing is overridden, else a
+ * private copy with the overrides that is removed once the service has its snapshot.
+ */
+function serviceTaskFile(entry: string, opts: Opts, verb: string): { file: string; dispose: () => void } {
+  if (!looksLikeYaml(entry)) throw new UsageError('SERVICE_YAML must be a valid YAML file.');
+  const values = readTaskOptions(opts);
+  const tf = loadEntrypoint(entry, values, { verb });
+  if (tf.tasks.length !== 1) throw new UsageError(`YAML specifies a DAG which is only supported by \`skydeck jobs launch\`. \`skydeck ${verb}\` supports a single task only.`);
+  const untouched = !hasResourceOverrides(values) && !Object.keys(values.envs).length && !Object.keys(values.secrets).length && values.workdir === undefined && values.numNodes === undefined;
+  return untouched ? { file: entry, dispose: () => undefined } : writeTaskYaml(tf.tasks[0]);
+}
+
+function tailOption(value: string): string {
+  if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`Invalid value for '--tail': '${value}' is not a valid integer.`);
+  if (Number(value) < 0) throw new UsageError('--tail must be a non-negative integer.');
+  return value.trim();
+}
+
+function modeOption(value: string): string {
+  const v = value.toLowerCase();
+  if (v !== 'rolling' && v !== 'blue_green') throw new UsageError(`Invalid value for '--mode': '${value}' is not one of 'rolling', 'blue_green'.`);
+  return v;
 }
 
 export function registerServe(program: CommandT): void {
   const serve = program.command('serve').description('Serve a task behind a load balancer, with replicas that scale and recover (SkyServe).');
 
-  serve
+  const up = serve
     .command('up')
     .description('Start a service from a task YAML with a `service:` section.')
-    .argument('<task>', 'task YAML')
-    .option('-n, --service-name <name>', 'service name (default: sky-service-XXXX)')
-    .option('-y, --yes', 'do not ask for confirmation')
+    .argument('<service_yaml>', 'task YAML')
+    .option('-n, --service-name <name>', 'service name (default: sky-service-XXXX)');
+  addTaskOptions(up, { git: true })
+    .option('-y, --yes', 'skip confirmation prompt')
     .option(...CONFIG_OPTION, collect)
-    .action(async (task: string, opts: Opts) => {
-      applyCommandConfig(opts, task);
+    .action(async (entry: string, opts: Opts) => {
+      applyCommandConfig(opts, entry);
+      const task = serviceTaskFile(entry, opts, 'serve up');
       await confirmOrAbort(`Launching a new service${opts.serviceName ? ` '${String(opts.serviceName)}'` : ''}. Proceed?`, opts.yes);
-      const r = await serveUp(task, { name: opts.serviceName as string | undefined });
+      let r: Awaited<ReturnType<typeof serveUp>>;
+      try {
+        r = await serveUp(task.file, { name: opts.serviceName as string | undefined });
+      } finally {
+        task.dispose();
+      }
       process.stdout.write(
         `Service '${r.name}' is starting.\nEndpoint: ${r.endpoint}\n` +
           `To see its status: skydeck serve status ${r.name}\nTo stream its logs: skydeck serve logs ${r.name} --controller\nTo tear it down: skydeck serve down ${r.name}\n`,
       );
     });
 
-  serve
+  const update = serve
     .command('update')
     .description('Roll out a new version of a service.')
-    .argument('<service>', 'service name')
-    .argument('<task>', 'task YAML of the new version')
-    .option('--mode <mode>', 'rolling (default) or blue_green', 'rolling')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .action(async (name: string, task: string, opts: Opts) => {
+    .argument('<service_name>', 'service name')
+    .argument('<service_yaml>', 'task YAML of the new version');
+  addTaskOptions(update)
+    .option('--mode <mode>', 'update mode: rolling (default) or blue_green', modeOption, 'rolling')
+    .option('-y, --yes', 'skip confirmation prompt')
+    .action(async (name: string, entry: string, opts: Opts) => {
+      const task = serviceTaskFile(entry, opts, 'serve update');
       await confirmOrAbort(`Updating service '${name}' (${String(opts.mode)}). Proceed?`, opts.yes);
-      const version = await serveUpdate(name, task, opts.mode as UpdateMode);
+      let version: number;
+      try {
+        version = await serveUpdate(name, task.file, opts.mode as UpdateMode);
+      } finally {
+        task.dispose();
+      }
       process.stdout.write(`Service '${name}': version ${version} is rolling out (${String(opts.mode)}).\nTo see its status: skydeck serve status ${name}\n`);
     });
 
@@ -131,6 +179,7 @@ export function registerServe(program: CommandT): void {
     .option('--load-balancer', "the load balancer's log")
     .option('-f, --follow', 'keep streaming (default)')
     .option('--no-follow', 'print what is there and exit')
+    .option('--tail <n>', 'print only the last N lines (implies --no-follow)', tailOption)
     .action(async (name: string, replica: string | undefined, opts: Opts) => {
       const chosen = [replica !== undefined, !!opts.controller, !!opts.loadBalancer].filter(Boolean).length;
       if (chosen !== 1) throw new InputError('Give exactly one of: a replica id, --controller, --load-balancer.');
@@ -143,20 +192,38 @@ export function registerServe(program: CommandT): void {
       }
       const abort = new AbortController();
       process.once('SIGINT', () => abort.abort());
+      if (opts.tail !== undefined) {
+        // As SkyPilot: --tail reads what is there; it does not follow.
+        if (opts.follow !== false) process.stderr.write('--tail and --follow cannot be used together. Changed the mode to --no-follow.\n');
+        let text = '';
+        await serveLogs(name, target, clusters, { follow: false, onData: (c) => (text += c), signal: abort.signal });
+        process.stdout.write(lastLines(text, Number(opts.tail)));
+        return;
+      }
       await serveLogs(name, target, clusters, { follow: opts.follow !== false, onData: (c) => process.stdout.write(c), signal: abort.signal });
     });
 
   serve
     .command('down')
     .description('Tear down services: their load balancer, controller and every replica.')
-    .argument('[names...]', 'service names')
+    .argument('[names...]', 'service names or glob patterns')
     .option('-a, --all', 'all services')
-    .option('-y, --yes', 'do not ask for confirmation')
-    .action(async (names: string[], opts: Opts) => {
-      if (!opts.all && !names.length) throw new InputError('Name the services to tear down, or pass -a.');
-      if (opts.all && names.length) throw new InputError('Give service names or -a, not both.');
-      await confirmOrAbort(`Tearing down ${opts.all ? 'all services' : names.join(', ')}. Proceed?`, opts.yes);
-      const done = await serveDown(opts.all ? 'all' : names, clusters, { onProgress: (m) => process.stderr.write(`${m}\n`) });
+    .option('-p, --purge', 'tear down services in failed status')
+    .option('-y, --yes', 'skip confirmation prompt')
+    .action(async (patterns: string[], opts: Opts) => {
+      if (Number(!!patterns.length) + Number(!!opts.all) !== 1) {
+        const given = `${patterns.length ? `SERVICE_NAMES=${patterns.join(',')}` : ''}${opts.all ? ' --all' : ''}`;
+        throw new UsageError(`Can only specify one of SERVICE_NAMES or --all. Provided '${given}'.`);
+      }
+      const names = patterns.some(isGlob) ? expandNames(patterns, (await serveStatus()).map((s) => s.name), (p) => process.stdout.write(`Service ${p} not found.\n`)) : patterns;
+      if (!opts.all && !names.length) {
+        process.stdout.write('No services to tear down.\n');
+        return;
+      }
+      await confirmOrAbort(`Tearing down ${opts.all ? 'all services' : names.map((n) => `'${n}'`).join(', ')}. Proceed?`, opts.yes);
+      // --purge is handed to the engine's serveDown; an engine without purge support ignores it.
+      const downOptions: NonNullable<Parameters<typeof serveDown>[2]> & { purge?: boolean } = { onProgress: (m) => process.stderr.write(`${m}\n`), purge: !!opts.purge };
+      const done = await serveDown(opts.all ? 'all' : names, clusters, downOptions);
       if (!done.length) process.stdout.write('No services to tear down.\n');
     });
 
