@@ -138,7 +138,7 @@ describe('azure provider against the fake Resource Manager', { timeout: 480_000 
     assert.equal(props.priority, 'Spot');
     assert.equal(props.evictionPolicy, 'Delete');
     assert.deepEqual(props.billingProfile, { maxPrice: -1 });
-    assert.match(JSON.stringify(props.storageProfile), /microsoft-dsvm/, 'GPU image from the catalog');
+    assert.match(JSON.stringify(props.storageProfile), /CommunityGalleries\/.*skypilot-gpu-gen2/, "SkyPilot's GPU image from its community gallery");
     await assert.rejects(p.stop(handle), /Spot VMs/);
     await p.terminate(handle);
   });
