@@ -11,6 +11,7 @@ const entries: Record<string, string> = {
   jobs: 'bench/jobs/index.ts',
   serve: 'bench/serve/run.ts',
   activation: 'bench/activation/run.ts',
+  chaos: 'bench/chaos/index.ts',
 };
 
 const args = process.argv.slice(2);
