@@ -15,7 +15,7 @@
 import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 import { gpuMemoryFrom, type Interner } from './csv';
-import type { TableSummary, VmTable } from './table';
+import type { TableSummary, VmTable } from './tableTypes';
 import { CSV_COLUMNS_WASM } from './wasm/csvColumns.wasm';
 
 // The slice of the WebAssembly API used here (the project's TypeScript lib has no DOM types).

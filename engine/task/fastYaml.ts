@@ -9,7 +9,7 @@
  * test keeps both paths equal on the corpus and on fuzzed documents.
  */
 import { parseDocument } from 'yaml';
-import type { VDocument, VEntry, VMap, VNode, VScalar, VSeq } from './yamlTree';
+import type { VDocument, VEntry, VMap, VNode, VScalar, VSeq } from './yamlNodes';
 
 class Bail extends Error {}
 const bail = (): never => {

@@ -9,54 +9,8 @@ import type { Document, Node as YNode, Scalar } from 'yaml';
 import type { Position, Range } from './diagnostics';
 import { fastParseYaml } from './fastYaml';
 
-export interface VScalar {
-  kind: 'scalar';
-  value: string | number | boolean | null;
-  /** true when written quoted or as a block scalar (a string by construction). */
-  quoted: boolean;
-  start: number;
-  end: number;
-}
-
-export interface VEntry {
-  key: string;
-  keyStart: number;
-  keyEnd: number;
-  value: VNode;
-}
-
-export interface VMap {
-  kind: 'map';
-  entries: VEntry[];
-  flow: boolean;
-  start: number;
-  end: number;
-}
-
-export interface VSeq {
-  kind: 'seq';
-  items: VNode[];
-  flow: boolean;
-  start: number;
-  end: number;
-}
-
-export type VNode = VScalar | VMap | VSeq;
-
-export interface SyntaxProblem {
-  start: number;
-  end: number;
-  message: string;
-  severity: 'error' | 'warning';
-}
-
-export interface VDocument {
-  /** undefined for an empty document (comments only). */
-  root?: VNode;
-  start: number;
-  end: number;
-  problems: SyntaxProblem[];
-}
+export type { VScalar, VEntry, VMap, VSeq, VNode, SyntaxProblem, VDocument } from './yamlNodes';
+import type { VScalar, VEntry, VMap, VNode, SyntaxProblem, VDocument } from './yamlNodes';
 
 /** Offsets <-> LSP positions for one text. */
 export class TextMap {
