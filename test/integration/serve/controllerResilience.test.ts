@@ -47,6 +47,9 @@ test('controller under a flood, killed with -9, and taken down', { timeout: 480_
   t.after(async () => {
     for (const s of flood) s.destroy();
     await e.cli('serve', 'down', '-a', '-y').catch(() => undefined);
+    // If down failed: the supervisor first (it would restart the controller), then the controller.
+    const left = readServices(e.home).res as { controller?: { pid: number }; supervisor?: { pid: number } } | undefined;
+    for (const pid of [left?.supervisor?.pid, left?.controller?.pid]) if (pid && pidAlive(pid)) process.kill(pid, 'SIGKILL');
     for (const f of fs.readdirSync(e.dir).filter((x) => x.startsWith('pid-'))) {
       const pid = Number(fs.readFileSync(path.join(e.dir, f), 'utf8'));
       if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
