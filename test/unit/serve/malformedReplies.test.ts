@@ -10,21 +10,8 @@ import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { malformedHead } from '../../../engine/serve/lb/upstream';
 import { startLbChild } from './lbChildHelpers';
+import { MALFORMED } from './malformedKinds';
 
-/** Each kind of bad reply, byte-exact. */
-export const MALFORMED: Record<string, string> = {
-  'bare LF inside the head': 'HTTP/1.1 200 OK\r\nX-A: 1\nX-B: 2\r\nContent-Length: 2\r\n\r\nok',
-  'LF-only line endings': 'HTTP/1.1 200 OK\nContent-Length: 2\n\nok',
-  'space in a header name': 'HTTP/1.1 200 OK\r\nX Bad: 1\r\nContent-Length: 2\r\n\r\nok',
-  'control character in a header value': 'HTTP/1.1 200 OK\r\nX-A: a\x01b\r\nContent-Length: 2\r\n\r\nok',
-  'NUL in a header name': 'HTTP/1.1 200 OK\r\nX-\x00A: 1\r\nContent-Length: 2\r\n\r\nok',
-  'control character in the status text': 'HTTP/1.1 200 O\x07K\r\nContent-Length: 2\r\n\r\nok',
-  'non-numeric status': 'HTTP/1.1 2x0 OK\r\nContent-Length: 2\r\n\r\nok',
-  'header line without a colon': 'HTTP/1.1 200 OK\r\nNoColonHere\r\nContent-Length: 2\r\n\r\nok',
-  'conflicting Content-Length': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\nok',
-  'non-numeric Content-Length': 'HTTP/1.1 200 OK\r\nContent-Length: 2x\r\n\r\nok',
-  'Content-Length with chunked': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
-};
 const GOOD = 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\nX-Ok: yes\r\n\r\ngood';
 
 /** A raw TCP replica: GET /bad/<index> gets MALFORMED's reply of that index, anything else GOOD (keep-alive). */
