@@ -285,6 +285,7 @@ export function registerCluster(program: Command): void {
         return;
       }
       const task = singleTask(file, 'launch');
+      if (task.service) process.stderr.write('Service section will be ignored when using `skydeck launch`.\nTo spin up a service, use SkyServe CLI: skydeck serve up\n');
       applyWaitFor(task, opts.waitFor);
       const name = opts.cluster as string | undefined;
       if (!(await confirm(name ? `Launching on cluster '${name}'. Proceed?` : 'Launching a new cluster. Proceed?', opts.yes))) return;
