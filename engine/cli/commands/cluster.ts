@@ -233,7 +233,8 @@ async function targetClusters(verb: string, names: string[], all: unknown): Prom
     return existing;
   }
   if (!names.length) throw new UsageError(`\`skydeck ${verb}\` requires either a cluster name or glob (see \`skydeck status\`), or the -a/--all flag for all your clusters.`);
-  return expandNames(names, existing);
+  // As SkyPilot: names that match no cluster are dropped; the verb reports when none is left.
+  return expandNames(names, existing).filter((n) => existing.includes(n));
 }
 
 /** The job `cancel CLUSTER` with no ids cancels: the latest job that has not finished. */
@@ -480,7 +481,7 @@ export function registerCluster(program: Command): void {
     cmd.action(async (names: string[], opts: Opts) => {
       const targets = await targetClusters(verb, names, opts.all);
       if (!targets.length) {
-        process.stdout.write('Cluster(s) not found (tip: see `skydeck status`).\n');
+        process.stdout.write(`Cluster(s) not found (tip: see \`skydeck status\`).${verb === 'start' ? ' Do you mean to use `skydeck launch` to provision a new cluster?' : ''}\n`);
         return;
       }
       if (!(await confirm(`${verb[0].toUpperCase()}${verb.slice(1)} ${targets.join(', ')}?`, opts.yes))) return;

@@ -125,6 +125,9 @@ describe('CLI verbs on local', { concurrency: false, skip: fs.existsSync(CLI) ? 
 
   test('down with a glob tears down every match; a glob that matches nothing is not an error', () => {
     assert.match(cli('down', 'nothing-*', '-y').stdout, /Cluster\(s\) not found/);
+    const unknown = cli('stop', 'no-such-cluster', '-y');
+    assert.equal(unknown.code, 0, unknown.stderr);
+    assert.match(unknown.stdout, /Cluster\(s\) not found \(tip: see `skydeck status`\)\./);
     const r = cli('down', 'cli-*', '-y');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Cluster 'cli-a': terminated\.\nCluster 'cli-b': terminated\./);
