@@ -145,7 +145,7 @@ function printStatus(recs: Records, verbose: boolean): void {
   const rows = recs.map((r) => [
     r.name,
     formatInfra(r.resources),
-    formatResources(r.resources, r.numNodes),
+    formatResources(r.resources, r.numNodes, { full: verbose }),
     r.status,
     formatAutostop(r.autostop),
     formatAgo(r.launchedAt, now),
@@ -316,7 +316,7 @@ export function registerCluster(program: Command): void {
     .addOption(new Option('--no-show-managed-jobs', 'do not show managed jobs'))
     .addOption(new Option('--show-services', 'also show services (default)'))
     .addOption(new Option('--no-show-services', 'do not show services'))
-    .option('-v, --verbose', 'show more columns (HEAD_IP)')
+    .option('-v, --verbose', 'show all information in full: untruncated resources with disk and ports, HEAD_IP')
     .option('--json', 'machine-readable output (clusters only)')
     .action(async (names: string[], opts: Opts) => {
       if (opts.ip || opts.endpoints || opts.endpoint !== undefined) {

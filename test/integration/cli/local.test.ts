@@ -61,6 +61,9 @@ describe('CLI verbs on local', { concurrency: false, skip: fs.existsSync(CLI) ? 
     assert.match(table.stdout, /^NAME\s+INFRA\s+RESOURCES\s+STATUS\s+AUTOSTOP\s+LAUNCHED/m);
     assert.match(table.stdout, /\nManaged jobs\n[\s\S]*\nServices\n/);
     assert.doesNotMatch(cli('status', 'cli-b').stdout, /Managed jobs/);
+    const verbose = cli('status', '-v', 'cli-a').stdout;
+    assert.match(verbose, /^NAME\s+INFRA\s+RESOURCES\s+STATUS\s+AUTOSTOP\s+LAUNCHED\s+HEAD_IP/m);
+    assert.match(verbose, /ports=\[18080\]/);
   });
 
   test('status --ip, --endpoints, --endpoint PORT, and their errors', () => {
