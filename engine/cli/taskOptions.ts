@@ -21,7 +21,8 @@ export interface TaskOptionGroups {
   git?: boolean;
 }
 
-function collect(value: string, previous: string[] = []): string[] {
+/** commander accumulator for repeatable options. */
+export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 

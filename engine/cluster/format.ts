@@ -10,13 +10,20 @@ export function formatInfra(r: LaunchedResources): string {
   return `${name} (${r.zone ?? r.region})`;
 }
 
-/** `2x(cpus=4, local)`, `1x[spot](gpus=A100:1, a2-highgpu-1g)`: SkyPilot's format_resource. */
-export function formatResources(r: LaunchedResources, numNodes: number): string {
+/**
+ * `2x(cpus=4, local)`, `1x[spot](gpus=A100:1, a2-highgpu-1g)`: SkyPilot's format_resource.
+ * `full` (status -v): the instance type untruncated, plus the disk size and ports.
+ */
+export function formatResources(r: LaunchedResources, numNodes: number, options: { full?: boolean } = {}): string {
   const parts: string[] = [];
   if (r.accelerators) parts.push(`gpus=${r.accelerators.name}:${r.accelerators.count}`);
   if (r.cpus !== undefined) parts.push(`cpus=${r.cpus}`);
   if (r.memoryGb !== undefined) parts.push(`mem=${r.memoryGb}`);
-  if (r.cloud !== 'kubernetes' && r.instanceType) parts.push(r.instanceType.length > 15 ? `${r.instanceType.slice(0, 15)}...` : r.instanceType);
+  if (r.cloud !== 'kubernetes' && r.instanceType) parts.push(r.instanceType.length > 15 && !options.full ? `${r.instanceType.slice(0, 15)}...` : r.instanceType);
+  if (options.full) {
+    if (r.diskSizeGb) parts.push(`disk=${r.diskSizeGb}`);
+    if (r.ports?.length) parts.push(`ports=[${r.ports.join(', ')}]`);
+  }
   return `${numNodes}x${r.useSpot ? '[spot]' : ''}(${parts.join(', ')})`;
 }
 

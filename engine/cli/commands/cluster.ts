@@ -153,7 +153,7 @@ function printStatus(recs: Records, verbose: boolean): void {
   const rows = recs.map((r) => [
     r.name,
     formatInfra(r.resources),
-    formatResources(r.resources, r.numNodes),
+    formatResources(r.resources, r.numNodes, { full: verbose }),
     r.status,
     formatAutostop(r.autostop),
     formatAgo(r.launchedAt, now),
@@ -241,7 +241,8 @@ async function targetClusters(verb: string, names: string[], all: unknown): Prom
     return existing;
   }
   if (!names.length) throw new UsageError(`\`skydeck ${verb}\` requires either a cluster name or glob (see \`skydeck status\`), or the -a/--all flag for all your clusters.`);
-  return expandNames(names, existing);
+  // As SkyPilot: names that match no cluster are dropped; the verb reports when none is left.
+  return expandNames(names, existing).filter((n) => existing.includes(n));
 }
 
 /** The job `cancel CLUSTER` with no ids cancels: the latest job that has not finished. */
@@ -296,6 +297,7 @@ export function registerCluster(program: Command): void {
         return;
       }
       const task = singleTask(file, 'launch');
+      if (task.service) process.stderr.write('Service section will be ignored when using `skydeck launch`.\nTo spin up a service, use SkyServe CLI: skydeck serve up\n');
       applyWaitFor(task, opts.waitFor);
       const name = opts.cluster as string | undefined;
       if (!(await confirm(name ? `Launching on cluster '${name}'. Proceed?` : 'Launching a new cluster. Proceed?', opts.yes))) return;
@@ -328,7 +330,7 @@ export function registerCluster(program: Command): void {
     .addOption(new Option('--no-show-managed-jobs', 'do not show managed jobs'))
     .addOption(new Option('--show-services', 'also show services (default)'))
     .addOption(new Option('--no-show-services', 'do not show services'))
-    .option('-v, --verbose', 'show more columns (HEAD_IP)')
+    .option('-v, --verbose', 'show all information in full: untruncated resources with disk and ports, HEAD_IP')
     .option('--json', 'machine-readable output (clusters only)')
     .action(async (names: string[], opts: Opts) => {
       if (opts.ip || opts.endpoints || opts.endpoint !== undefined) {
@@ -493,7 +495,7 @@ export function registerCluster(program: Command): void {
     cmd.action(async (names: string[], opts: Opts) => {
       const targets = await targetClusters(verb, names, opts.all);
       if (!targets.length) {
-        process.stdout.write('Cluster(s) not found (tip: see `skydeck status`).\n');
+        process.stdout.write(`Cluster(s) not found (tip: see \`skydeck status\`).${verb === 'start' ? ' Do you mean to use `skydeck launch` to provision a new cluster?' : ''}\n`);
         return;
       }
       if (!(await confirm(`${verb[0].toUpperCase()}${verb.slice(1)} ${targets.join(', ')}?`, opts.yes))) return;

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { collect, parseEnvFlags } from '../envFlags';
+import { collect, parseKeyValues } from '../taskOptions';
 import { InputError } from '../../errors';
 import { parseTaskText, type TaskDiagnostic } from '../../task/load';
 import { readTaskSource } from '../../task/source';
@@ -34,7 +34,7 @@ export function registerValidate(program: Command): void {
     .action((files: string[], flags: ValidateFlags) => {
       const format = flags.json ? 'json' : (flags.format ?? 'text').toLowerCase();
       if (!['text', 'json', 'sarif'].includes(format)) throw new InputError(`Unknown --format '${flags.format}'. Use text, json or sarif.`);
-      const envOverrides = parseEnvFlags(flags.env ?? []);
+      const envOverrides = parseKeyValues(flags.env ?? [], 'env');
       const results = files.map((f) => validateFile(f, !!flags.auto, envOverrides));
       if (format === 'json') process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
       else if (format === 'sarif') process.stdout.write(`${JSON.stringify(toSarif(results), null, 2)}\n`);

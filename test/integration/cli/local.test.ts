@@ -61,6 +61,9 @@ describe('CLI verbs on local', { concurrency: false, skip: fs.existsSync(CLI) ? 
     assert.match(table.stdout, /^NAME\s+INFRA\s+RESOURCES\s+STATUS\s+AUTOSTOP\s+LAUNCHED/m);
     assert.match(table.stdout, /\nManaged jobs\n[\s\S]*\nServices\n/);
     assert.doesNotMatch(cli('status', 'cli-b').stdout, /Managed jobs/);
+    const verbose = cli('status', '-v', 'cli-a').stdout;
+    assert.match(verbose, /^NAME\s+INFRA\s+RESOURCES\s+STATUS\s+AUTOSTOP\s+LAUNCHED\s+HEAD_IP/m);
+    assert.match(verbose, /ports=\[18080\]/);
   });
 
   test('status --ip, --endpoints, --endpoint PORT, and their errors', () => {
@@ -125,6 +128,9 @@ describe('CLI verbs on local', { concurrency: false, skip: fs.existsSync(CLI) ? 
 
   test('down with a glob tears down every match; a glob that matches nothing is not an error', () => {
     assert.match(cli('down', 'nothing-*', '-y').stdout, /Cluster\(s\) not found/);
+    const unknown = cli('stop', 'no-such-cluster', '-y');
+    assert.equal(unknown.code, 0, unknown.stderr);
+    assert.match(unknown.stdout, /Cluster\(s\) not found \(tip: see `skydeck status`\)\./);
     const r = cli('down', 'cli-*', '-y');
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Cluster 'cli-a': terminated\.\nCluster 'cli-b': terminated\./);

@@ -31,9 +31,10 @@ test('serve up/update with task options; serve logs --tail; serve down --purge',
   assert.ok(endpoint, up);
   await until('replica READY', () => readServices(e.home).svc?.replicas.some((r) => r.status === 'READY'), 180_000);
   assert.equal(JSON.parse((await get(`${endpoint}/`)).body).version, '7');
-  // The service's copy of its task holds the secret: private, and the temporary copy is gone.
+  // The service's copy of its task holds the secret: it is private.
   const snapshot = fs.readdirSync(path.join(e.home, 'serve')).flatMap((d) => fs.readdirSync(path.join(e.home, 'serve', d)).filter((f) => f.startsWith('task-v1')).map((f) => path.join(e.home, 'serve', d, f)))[0];
-  if (snapshot) assert.equal(fs.statSync(snapshot).mode & 0o077, 0, snapshot);
+  assert.ok(snapshot, 'the service keeps a copy of its task');
+  assert.equal(fs.statSync(snapshot).mode & 0o077, 0, snapshot);
   assert.ok(!(await e.cli('serve', 'status', '--json')).includes('hidden-serve-value'));
 
   const logs = await e.cli('serve', 'logs', 'svc', '--controller', '--tail', '2');
