@@ -156,7 +156,10 @@ describe('cluster engine on local', { concurrency: false }, () => {
   });
 
   test('CLI: Ctrl-C while following detaches; the job keeps running to the end', { skip: cliMissing }, async () => {
-    const child = spawn(process.execPath, [CLI, 'launch', 'for i in 1 2 3 4 5; do echo step-$i; sleep 0.3; done', '-c', 'cli2', '-y', '--infra', 'local'], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The job holds after step-1 until the client has detached, so it cannot end first.
+    const release = path.join(env.home, 'cli2.release');
+    const run = `for i in 1 2 3 4 5; do echo step-$i; if [ $i = 1 ]; then while [ ! -e ${release} ]; do sleep 0.1; done; fi; done`;
+    const child = spawn(process.execPath, [CLI, 'launch', run, '-c', 'cli2', '-y', '--infra', 'local'], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     await new Promise<void>((resolve) => child.stdout.on('data', (b: Buffer) => b.toString().includes('step-1') && resolve()));
@@ -164,6 +167,7 @@ describe('cluster engine on local', { concurrency: false }, () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     assert.equal(code, 0, stderr);
     assert.match(stderr, /Job 1 keeps running on 'cli2'/);
+    fs.writeFileSync(release, '');
     let log = '';
     assert.equal(await clusters.tailLogs('cli2', 1, { follow: true, onData: (c) => (log += c) }), 'SUCCEEDED');
     assert.deepEqual(log.trim().split('\n'), [1, 2, 3, 4, 5].map((i) => `step-${i}`));

@@ -155,13 +155,18 @@ describe('cluster engine on SSH node pools', { skip, concurrency: false }, () =>
 
   test('a client killed mid-job: the job finishes and its log is complete', async () => {
     const cli = path.join(__dirname, '..', '..', '..', 'engine', 'cli', 'main.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'exec', 'c1', 'for i in 1 2 3 4 5 6; do echo tick-$i; sleep 0.3; done'], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The job holds after tick-1 until the client is dead (files under /tmp are shared with the hosts).
+    const release = path.join(env.home, 'client-killed.release');
+    const run = `for i in 1 2 3 4 5 6; do echo tick-$i; if [ $i = 1 ]; then while [ ! -e ${release} ]; do sleep 0.1; done; fi; done`;
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'exec', 'c1', run], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (b: Buffer) => b.toString().includes('tick-1') && resolve());
       child.on('exit', (code) => reject(new Error(`client exited early (${code})`)));
     });
     child.removeAllListeners('exit');
     child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+    fs.writeFileSync(release, '');
     const id = (await clusters.queue('c1'))[0].id;
     let log = '';
     assert.equal(await clusters.tailLogs('c1', id, { follow: true, onData: (c) => (log += c) }), 'SUCCEEDED');
