@@ -41,6 +41,7 @@ import {
   openIngress,
   resourceNames,
 } from './network';
+import { withConfigLabels } from '../../config/cloudLabels';
 
 /** What the cluster engine stores for an AWS cluster (ClusterHandle.data). */
 interface AwsHandleData {
@@ -94,6 +95,7 @@ export class AwsProvider implements Provider {
   }
 
   async launch(request: LaunchRequest): Promise<ClusterHandle> {
+    request = { ...request, labels: withConfigLabels('aws', request.labels) };
     this.requireCredentials();
     const { region, nameOnCloud } = request;
     const progress = (m: string) => request.onProgress?.(m);

@@ -20,6 +20,7 @@ import { gcpClients, gcpEndpointOverride, type GcpClients } from './clients';
 import { findGcpCredentials } from './credentials';
 import { gcpErrorInfo, isNotFound, mapGcpError } from './errors';
 import { buildInstance, checkSupported, CLUSTER_LABEL, defaultImage, firewallName, gcpLabel, instanceName, networkTag, NODE_TYPE_LABEL, SSH_USER } from './instanceSpec';
+import { withConfigLabels } from '../../config/cloudLabels';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 type Operation = protos.google.cloud.compute.v1.IOperation;
@@ -200,6 +201,7 @@ export class GcpProvider implements Provider {
   }
 
   async launch(request: LaunchRequest): Promise<ClusterHandle> {
+    request = { ...request, labels: withConfigLabels('gcp', request.labels) };
     checkSupported(request);
     const c = this.clients();
     const { region, nameOnCloud } = request;

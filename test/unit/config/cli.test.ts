@@ -51,14 +51,15 @@ function world(name: string) {
 
 test('config show: the merged result with each value\'s file:line or flag; --json has the same', () => {
   const w = world('show');
-  const user = w.write(path.join(w.home, '.sky', 'config.yaml'), 'aws:\n  labels:\n    owner: me\nkubernetes:\n  provision_timeout: 100\n');
+  const user = w.write(path.join(w.home, '.sky', 'config.yaml'), 'aws:\n  labels:\n    owner: me\n  vpc_name: my-vpc\nkubernetes:\n  provision_timeout: 100\n');
   const project = w.write('.sky.yaml', 'kubernetes:\n  provision_timeout: 300\n');
   const r = w.run(['config', 'show', '--config', 'kubernetes.allowed_contexts=[a, b]']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`owner: me # ${user}:3`));
   assert.match(r.stdout, new RegExp(`provision_timeout: 300 # ${project}:2`));
   assert.match(r.stdout, /allowed_contexts: \[ a, b \] # --config kubernetes.allowed_contexts=\[a, b\]/);
-  assert.match(r.stderr, /Config key 'aws.labels' .* is not honoured by SkyDeck/);
+  assert.match(r.stderr, new RegExp(`Config key 'aws.vpc_name' \\(${user}:4\\) is not honoured by SkyDeck`));
+  assert.doesNotMatch(r.stderr, /'aws.labels'/, 'aws.labels is honoured');
   const j = w.run(['config', 'show', '--json']);
   assert.equal(j.code, 0, j.stderr);
   const out = JSON.parse(j.stdout) as { config: Record<string, Record<string, unknown>>; sources: Record<string, string[]>; layers: { kind: string }[] };
