@@ -36,12 +36,14 @@ import {
   deleteSecurityGroup,
   ensureKeyPair,
   ensureSecurityGroup,
+  namedVpcId,
+  namedVpcSubnetId,
   findSecurityGroups,
   keyPairExists,
   openIngress,
   resourceNames,
 } from './network';
-import { withConfigLabels } from '../../config/cloudLabels';
+import { configValue, withConfigLabels } from '../../config/cloudLabels';
 
 /** What the cluster engine stores for an AWS cluster (ClusterHandle.data). */
 interface AwsHandleData {
@@ -104,7 +106,8 @@ export class AwsProvider implements Provider {
     let createdKey: string | undefined;
     let place = region;
     try {
-      const vpcId = await defaultVpcId(region);
+      const vpcName = configValue(['aws', 'vpc_name']);
+      const vpcId = typeof vpcName === 'string' ? await namedVpcId(region, vpcName) : await defaultVpcId(region);
       const existing = await clusterInstances(region, nameOnCloud);
       const existingZone = existing[0]?.Placement?.AvailabilityZone;
       // An existing cluster only ever resumes where it is (SkyPilot: no failover for it).
@@ -140,7 +143,7 @@ export class AwsProvider implements Provider {
             const ids = await runInstances({
               region,
               zone: z ?? '',
-              subnetId: z ? await defaultSubnetId(region, z, vpcId) : undefined,
+              subnetId: typeof vpcName === 'string' ? await namedVpcSubnetId(region, z, vpcId, vpcName) : z ? await defaultSubnetId(region, z, vpcId) : undefined,
               nameOnCloud,
               clusterName: request.clusterName,
               instanceType: request.instanceType,

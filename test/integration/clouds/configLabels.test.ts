@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { startMoto, type MotoServer } from '../../helpers/moto';
 import { startFakeGcp, type FakeGcp } from '../../helpers/fakes/gcp';
 import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
@@ -14,12 +14,13 @@ import { createProvider as createAzure } from '../../../engine/infra/azure/index
 import { createProvider as createAws } from '../../../engine/infra/aws/index';
 import { createProvider as createGcp } from '../../../engine/infra/gcp/index';
 import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
+import { isProvisionError } from '../../../engine/infra/provider';
 import { referenceCatalogs } from '../../helpers/shared';
 import { setActiveConfig } from '../../../engine/config';
 
 const ssh = recordingSshWaiter();
 
-describe('aws.labels on EC2 instances (moto)', { timeout: 480_000 }, () => {
+describe('aws.labels and aws.vpc_name on EC2 (moto)', { timeout: 480_000 }, () => {
   let moto: MotoServer;
   let env: { restore: () => void } | undefined;
   before(async () => {
@@ -59,6 +60,29 @@ describe('aws.labels on EC2 instances (moto)', { timeout: 480_000 }, () => {
       assert.equal(tags.team, 'ml');
     }
     await p.terminate(handle);
+  });
+
+  it('aws.vpc_name: instances land in that VPC\'s subnet; a region without it fails over as config', async () => {
+    const ec2 = new EC2Client({ region: 'us-east-1', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.42.0.0/16', TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'Name', Value: 'team-vpc' }] }] }));
+    const vpcId = vpc.Vpc!.VpcId!;
+    const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.42.1.0/24', AvailabilityZone: 'us-east-1a' }));
+    setActiveConfig({ aws: { vpc_name: 'team-vpc' } });
+    const p = createAws({ pollIntervalMs: 30, waitForSsh: ssh.waitForSsh });
+    const handle = await p.launch(launchRequest({ clusterName: 'v', nameOnCloud: 'vpc-ab12', region: 'us-east-1', zones: ['us-east-1a'], instanceType: 't3.micro' }));
+    const r = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:skydeck-cluster', Values: ['vpc-ab12'] }] }));
+    const inst = (r.Reservations ?? []).flatMap((x) => x.Instances ?? []).filter((i) => i.State?.Name !== 'terminated');
+    assert.equal(inst.length, 1);
+    assert.equal(inst[0].VpcId, vpcId);
+    assert.equal(inst[0].SubnetId, subnet.Subnet!.SubnetId);
+    await p.terminate(handle);
+    await assert.rejects(p.launch(launchRequest({ clusterName: 'w', nameOnCloud: 'vpc-cd34', region: 'us-west-2', zones: ['us-west-2a'], instanceType: 't3.micro' })), (e: unknown) => {
+      assert.ok(isProvisionError(e), String(e));
+      assert.equal(e.kind, 'config');
+      assert.equal(e.scope, 'region');
+      assert.match(e.message, /no VPC named 'team-vpc'/);
+      return true;
+    });
   });
 });
 
