@@ -120,6 +120,20 @@ describe('gcp.labels on GCE instances (fake Compute API)', { timeout: 300_000 },
     assert.equal(labels.team, 'ml');
     await p.terminate(handle);
   });
+
+  it('gcp.vpc_name: the instances and the ports firewall rule use that network (project-id/name: a shared VPC)', async () => {
+    setActiveConfig({ gcp: { vpc_name: 'host-proj/shared-vpc' } });
+    const p = createGcp({ pollIntervalMs: 20, waitForSsh: ssh.waitForSsh });
+    const handle = await p.launch(launchRequest({ clusterName: 'n', nameOnCloud: 'gnet-ab12', region: 'us-central1', zones: ['us-central1-a'], instanceType: 'n1-standard-8' }, { ports: ['8080'] }));
+    const mine = [...gcp.instances.values()].filter((i) => (i.labels as Record<string, string>)['skydeck-cluster'] === 'gnet-ab12');
+    assert.equal(mine.length, 1);
+    const nics = mine[0].networkInterfaces as { network: string }[];
+    assert.match(nics[0].network, /projects\/host-proj\/global\/networks\/shared-vpc$/);
+    const rules = [...gcp.firewalls.values()].filter((f) => JSON.stringify(f).includes('gnet-ab12'));
+    assert.ok(rules.length >= 1, 'a firewall rule for the ports');
+    for (const f of rules) assert.match(String(f.network), /projects\/host-proj\/global\/networks\/shared-vpc$/);
+    await p.terminate(handle);
+  });
 });
 
 describe('azure.labels on Azure VMs (fake Resource Manager)', { timeout: 480_000 }, () => {
