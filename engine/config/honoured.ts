@@ -14,6 +14,11 @@ export const HONOURED_KEYS: Record<string, string> = {
   'kubernetes.custom_metadata': 'engine/infra/kubernetes/podSpec.ts: labels/annotations of every pod',
   'kubernetes.provision_timeout': 'engine/infra/kubernetes/config.ts: unschedulable grace before failover',
   'kubernetes.ports': 'engine/infra/kubernetes/config.ts: how ports are exposed',
+  'aws.labels': 'engine/infra/aws/awsProvider.ts: tags of every instance (the task\'s labels win)',
+  'aws.vpc_name': 'engine/infra/aws/awsProvider.ts: VPC (by Name tag) and its subnets; regions without it are skipped',
+  'gcp.vpc_name': 'engine/infra/gcp/gcpProvider.ts: network of the instances and of the ports firewall rule',
+  'gcp.labels': 'engine/infra/gcp/gcpProvider.ts: labels of every instance (the task\'s labels win)',
+  'azure.labels': 'engine/infra/azure/azureProvider.ts: tags of every VM (the task\'s labels win)',
   'kubernetes.context_configs': 'engine/infra/kubernetes/config.ts: per-context pod_config, custom_metadata, provision_timeout, ports',
 };
 

@@ -37,11 +37,14 @@ import {
   deleteSecurityGroup,
   ensureKeyPair,
   ensureSecurityGroup,
+  namedVpcId,
+  namedVpcSubnetId,
   findSecurityGroups,
   keyPairExists,
   openIngress,
   resourceNames,
 } from './network';
+import { configValue, withConfigLabels } from '../../config/cloudLabels';
 
 /** What the cluster engine stores for an AWS cluster (ClusterHandle.data). */
 interface AwsHandleData {
@@ -95,6 +98,7 @@ export class AwsProvider implements Provider {
   }
 
   async launch(request: LaunchRequest): Promise<ClusterHandle> {
+    request = { ...request, labels: withConfigLabels('aws', request.labels) };
     this.requireCredentials();
     const { region, nameOnCloud } = request;
     const progress = (m: string) => request.onProgress?.(m);
@@ -103,7 +107,8 @@ export class AwsProvider implements Provider {
     let createdKey: string | undefined;
     let place = region;
     try {
-      const vpcId = await defaultVpcId(region);
+      const vpcName = configValue(['aws', 'vpc_name']);
+      const vpcId = typeof vpcName === 'string' ? await namedVpcId(region, vpcName) : await defaultVpcId(region);
       const existing = await clusterInstances(region, nameOnCloud);
       const existingZone = existing[0]?.Placement?.AvailabilityZone;
       // An existing cluster only ever resumes where it is (SkyPilot: no failover for it).
@@ -139,7 +144,7 @@ export class AwsProvider implements Provider {
             const ids = await runInstances({
               region,
               zone: z ?? '',
-              subnetId: z ? await defaultSubnetId(region, z, vpcId) : undefined,
+              subnetId: typeof vpcName === 'string' ? await namedVpcSubnetId(region, z, vpcId, vpcName) : z ? await defaultSubnetId(region, z, vpcId) : undefined,
               nameOnCloud,
               clusterName: request.clusterName,
               instanceType: request.instanceType,

@@ -43,6 +43,23 @@ export async function defaultVpcId(region: string): Promise<string> {
   return id;
 }
 
+/** `aws.vpc_name`: the VPC with that Name tag; a region without it cannot host the cluster (SkyPilot skips it). */
+export async function namedVpcId(region: string, name: string): Promise<string> {
+  const r = await ec2(region).send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Name', Values: [name] }] }));
+  const id = r.Vpcs?.[0]?.VpcId;
+  if (!id) throw new ProvisionError('config', 'region', `AWS ${region}: no VPC named '${name}' (aws.vpc_name of the SkyPilot config).`, { hint: 'Create it there, or choose a region that has it.' });
+  return id;
+}
+
+/** A subnet of a named VPC (in `zone` when given): instances must not fall back to the default VPC. */
+export async function namedVpcSubnetId(region: string, zone: string | undefined, vpcId: string, name: string): Promise<string> {
+  const filters = [{ Name: 'vpc-id', Values: [vpcId] }, ...(zone ? [{ Name: 'availability-zone', Values: [zone] }] : [])];
+  const r = await ec2(region).send(new DescribeSubnetsCommand({ Filters: filters }));
+  const id = r.Subnets?.[0]?.SubnetId;
+  if (!id) throw new ProvisionError('config', zone ? 'zone' : 'region', `AWS ${zone ?? region}: VPC '${name}' has no subnet there.`);
+  return id;
+}
+
 export async function defaultSubnetId(region: string, zone: string, vpcId: string): Promise<string | undefined> {
   const r = await ec2(region).send(
     new DescribeSubnetsCommand({

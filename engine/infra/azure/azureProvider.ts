@@ -21,6 +21,7 @@ import { azureClients, azureEndpointOverride, type AzureClients } from './client
 import { findAzureCredentials } from './credentials';
 import { azureErrorCode, isAzureNotFound, mapAzureError } from './errors';
 import { chooseImage, names, NODE_TYPE_TAG, SSH_USER, tagsFor, vmBody } from './spec';
+import { withConfigLabels } from '../../config/cloudLabels';
 
 interface AzureHandleData {
   resourceGroup: string;
@@ -148,6 +149,7 @@ export class AzureProvider implements Provider {
   }
 
   async launch(request: LaunchRequest): Promise<ClusterHandle> {
+    request = { ...request, labels: withConfigLabels('azure', request.labels) };
     const c = this.clients();
     const { region, nameOnCloud } = request;
     const n = names(nameOnCloud);

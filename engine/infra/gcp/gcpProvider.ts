@@ -21,6 +21,7 @@ import { gcpClients, gcpEndpointOverride, type GcpClients } from './clients';
 import { findGcpCredentials } from './credentials';
 import { gcpErrorInfo, isNotFound, mapGcpError } from './errors';
 import { buildInstance, checkSupported, CLUSTER_LABEL, defaultImage, firewallName, gcpLabel, instanceName, networkTag, NODE_TYPE_LABEL, SSH_USER } from './instanceSpec';
+import { configValue, withConfigLabels } from '../../config/cloudLabels';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 type Operation = protos.google.cloud.compute.v1.IOperation;
@@ -69,6 +70,19 @@ function toCloudInstance(i: Instance): CloudInstance {
     internalIp: nic?.networkIP ?? undefined,
     externalIp: nic?.accessConfigs?.[0]?.natIP ?? undefined,
   };
+}
+
+/** `gcp.vpc_name` (`name` or `project-id/name`, a shared VPC), else the default network. */
+function configNetwork(): string {
+  const v = configValue(['gcp', 'vpc_name']);
+  if (typeof v !== 'string' || !v) return 'global/networks/default';
+  const [a, b] = v.split('/');
+  return b ? `projects/${a}/global/networks/${b}` : `global/networks/${a}`;
+}
+
+function inConfigNetwork<T extends { networkInterfaces?: { network?: string | null }[] | null }>(instance: T): T {
+  for (const nic of instance.networkInterfaces ?? []) nic.network = configNetwork();
+  return instance;
 }
 
 export class GcpProvider implements Provider {
@@ -143,7 +157,7 @@ export class GcpProvider implements Provider {
       project: c.project,
       firewallResource: {
         name,
-        network: 'global/networks/default',
+        network: configNetwork(),
         direction: 'INGRESS',
         sourceRanges: ['0.0.0.0/0'],
         targetTags: [networkTag(nameOnCloud)],
@@ -213,6 +227,7 @@ export class GcpProvider implements Provider {
   }
 
   async launch(request: LaunchRequest): Promise<ClusterHandle> {
+    request = { ...request, labels: withConfigLabels('gcp', request.labels) };
     checkSupported(request);
     const c = this.clients();
     const { region, nameOnCloud } = request;
@@ -261,7 +276,7 @@ export class GcpProvider implements Provider {
         try {
           const results = await Promise.allSettled(
             names.map(async ({ name, role }) => {
-              const [op] = await c.instances.insert({ project: c.project, zone: z, instanceResource: buildInstance(request, z, name, role, image) });
+              const [op] = await c.instances.insert({ project: c.project, zone: z, instanceResource: inConfigNetwork(buildInstance(request, z, name, role, image)) });
               inZone.push(name);
               await this.waitOp(c, op.latestResponse as Operation, z);
             }),

@@ -51,14 +51,15 @@ function world(name: string) {
 
 test('config show: the merged result with each value\'s file:line or flag; --json has the same', () => {
   const w = world('show');
-  const user = w.write(path.join(w.home, '.sky', 'config.yaml'), 'aws:\n  labels:\n    owner: me\nkubernetes:\n  provision_timeout: 100\n');
+  const user = w.write(path.join(w.home, '.sky', 'config.yaml'), 'aws:\n  labels:\n    owner: me\n  use_internal_ips: true\nkubernetes:\n  provision_timeout: 100\n');
   const project = w.write('.sky.yaml', 'kubernetes:\n  provision_timeout: 300\n');
   const r = w.run(['config', 'show', '--config', 'kubernetes.allowed_contexts=[a, b]']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`owner: me # ${user}:3`));
   assert.match(r.stdout, new RegExp(`provision_timeout: 300 # ${project}:2`));
   assert.match(r.stdout, /allowed_contexts: \[ a, b \] # --config kubernetes.allowed_contexts=\[a, b\]/);
-  assert.match(r.stderr, /Config key 'aws.labels' .* is not honoured by SkyDeck/);
+  assert.match(r.stderr, new RegExp(`Config key 'aws.use_internal_ips' \\(${user}:4\\) is not honoured by SkyDeck`));
+  assert.doesNotMatch(r.stderr, /'aws.labels'/, 'aws.labels is honoured');
   const j = w.run(['config', 'show', '--json']);
   assert.equal(j.code, 0, j.stderr);
   const out = JSON.parse(j.stdout) as { config: Record<string, Record<string, unknown>>; sources: Record<string, string[]>; layers: { kind: string }[] };
@@ -117,4 +118,19 @@ test('--config FILE is one file only; several key=value flags add up', () => {
   const pairs = w.run(['config', 'show', '--json', '--config', 'kubernetes.provision_timeout=7', '--config', 'kubernetes.namespace=team']);
   assert.equal(pairs.code, 0, pairs.stderr);
   assert.deepEqual(JSON.parse(pairs.stdout).config, { kubernetes: { provision_timeout: 7, namespace: 'team' } });
+});
+
+test('jobs launch and serve up check the config first: a bad one submits nothing', () => {
+  const w = world('jobsserve');
+  const task = w.write('task.yaml', 'run: echo hi\n');
+  const jobs = w.run(['jobs', 'launch', task, '-y', '--config', 'kubernetes.provision_timeout=soon']);
+  assert.equal(jobs.code, 1, jobs.stdout + jobs.stderr);
+  assert.match(jobs.stderr, /--config: kubernetes.provision_timeout must be an integer/);
+  const q = w.run(['jobs', 'queue']);
+  assert.doesNotMatch(q.stdout, /echo|RUNNING|PENDING|SUCCEEDED/);
+  const svc = w.write('svc.yaml', 'service:\n  readiness_probe: /\nresources:\n  ports: 8080\nrun: python -m http.server 8080\nconfig:\n  kubernetes:\n    provision_timeout: soon\n');
+  const up = w.run(['serve', 'up', svc, '-y']);
+  assert.equal(up.code, 1, up.stdout + up.stderr);
+  assert.match(up.stderr, new RegExp(`${svc}:8:24: error: config.kubernetes.provision_timeout must be an integer`));
+  assert.match(w.run(['serve', 'status']).stdout, /No live services/);
 });
