@@ -21,7 +21,7 @@ import { lockStateFile } from './lock';
 export class StateCorruptError extends SkyDeckError {
   constructor(readonly file: string, readonly backup: string, cause: unknown, what = 'is not valid JSON') {
     super('STATE_CORRUPT', `The state file ${file} ${what} (${cause instanceof Error ? cause.message : String(cause)}).`, {
-      hint: `A copy was kept at ${backup}. Nothing was overwritten. Restore ${file} from a backup or fix it by hand; delete it only to start with no records (resources it tracked are then forgotten).`,
+      hint: `A copy was kept at ${backup}. Fix ${file} by hand or restore it from a backup; nothing was overwritten. Delete it only to start with no records (what it tracked is then forgotten).`,
       cause,
     });
   }
