@@ -76,6 +76,11 @@ export class Collection<T> {
 
   /** A consistent snapshot, without taking the lock. */
   async read(): Promise<T> {
+    return this.readFile();
+  }
+
+  /** Parses the file as it is now (subclasses may cache read(); a transaction never uses a cache). */
+  private async readFile(): Promise<T> {
     let text: string | null = null;
     try {
       text = await fs.promises.readFile(this.file, 'utf8');
@@ -105,7 +110,7 @@ export class Collection<T> {
     if (!fs.existsSync(this.file)) createFileExclusiveSync(this.file, this.encode(this.options.initial()));
     const release = await lockStateFile(this.file);
     try {
-      const data = await this.read();
+      const data = await this.readFile();
       const result = await change(data);
       await writeFileAtomic(this.file, this.encode(data));
       return result;
