@@ -121,7 +121,9 @@ export function leaksIn(home: string, extra: { hostDirs?: string[] } = {}): stri
   for (const [k, u] of Object.entries(hosts?.inUse ?? {})) leaks.push(`reserved pool host ${k} (${u.cluster})`);
   const records = readJson(path.join(home, 'state', 'clusters.json')) as { clusters?: Record<string, unknown> } | undefined;
   for (const name of Object.keys(records?.clusters ?? {})) leaks.push(`cluster record ${name}`);
-  for (const dir of extra.hostDirs ?? []) if (fs.existsSync(path.join(dir, '.skydeck_node'))) leaks.push(`node files on host ${dir}`);
+  for (const dir of extra.hostDirs ?? []) {
+    for (const f of ['.skydeck_node', '.skydeck_claim']) if (fs.existsSync(path.join(dir, f))) leaks.push(`${f} on host ${dir}`);
+  }
   return leaks;
 }
 

@@ -41,10 +41,13 @@ async function runningNodes(handle: ClusterHandle, expected: number): Promise<No
   return nodes;
 }
 
-/** The agent command for local autostop: a detached `skydeck status -r NAME` outside the node. */
+/**
+ * The agent command for local autostop: a detached `skydeck status -r NAME` outside the node
+ * (no node marker, not in the node dir), so the stop it performs does not count it as the node's.
+ */
 function autostopHook(rec: ClusterRecord): string[] | undefined {
   if (rec.handle.provider !== 'local') return undefined;
-  return ['env', '-u', 'SKYDECK_LOCAL_NODE', `HOME=${os.homedir()}`, `SKYDECK_HOME=${skydeckHome()}`, ...skydeckCliArgv(), 'status', '--refresh', rec.name];
+  return ['env', '-C', os.homedir(), '-u', 'SKYDECK_LOCAL_NODE', `HOME=${os.homedir()}`, `SKYDECK_HOME=${skydeckHome()}`, ...skydeckCliArgv(), 'status', '--refresh', rec.name];
 }
 
 /** After provision/start: install the agent, write ssh config, mark UP. */

@@ -21,7 +21,7 @@ import { lockStateFile } from './lock';
 export class StateCorruptError extends SkyDeckError {
   constructor(readonly file: string, readonly backup: string, cause: unknown, what = 'is not valid JSON') {
     super('STATE_CORRUPT', `The state file ${file} ${what} (${cause instanceof Error ? cause.message : String(cause)}).`, {
-      hint: `A copy was kept at ${backup}. Nothing was overwritten. Restore ${file} from a backup or fix it by hand; delete it only to start with no records (resources it tracked are then forgotten).`,
+      hint: `A copy was kept at ${backup}. Fix ${file} by hand or restore it from a backup; nothing was overwritten. Delete it only to start with no records (what it tracked is then forgotten).`,
       cause,
     });
   }
@@ -76,6 +76,11 @@ export class Collection<T> {
 
   /** A consistent snapshot, without taking the lock. */
   async read(): Promise<T> {
+    return this.readFile();
+  }
+
+  /** Parses the file as it is now (subclasses may cache read(); a transaction never uses a cache). */
+  private async readFile(): Promise<T> {
     let text: string | null = null;
     try {
       text = await fs.promises.readFile(this.file, 'utf8');
@@ -105,7 +110,7 @@ export class Collection<T> {
     if (!fs.existsSync(this.file)) createFileExclusiveSync(this.file, this.encode(this.options.initial()));
     const release = await lockStateFile(this.file);
     try {
-      const data = await this.read();
+      const data = await this.readFile();
       const result = await change(data);
       await writeFileAtomic(this.file, this.encode(data));
       return result;

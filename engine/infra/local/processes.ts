@@ -8,7 +8,7 @@
  *    belongs to and whose leader is gone (every transport command starts its own session, so
  *    these are the node's: a job that cleared its environment and left its directory is still
  *    in its rank's session unless it called setsid itself).
- * This process and its ancestors are never matched (a `skydeck down` run from a node dir).
+ * This process is never matched, nor its ancestors by directory or group.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -63,29 +63,33 @@ function allProcs(): Map<number, ProcInfo> {
   return out;
 }
 
-/** This process and its ancestors: never a node's, whatever their directory or group. */
-function selfAndAncestors(procs: Map<number, ProcInfo>): Set<number> {
+/** This process's ancestors: not a node's by directory or group (a `skydeck down` run from a node dir). */
+function ancestors(procs: Map<number, ProcInfo>): Set<number> {
   const out = new Set<number>();
-  for (let pid: number | undefined = process.pid; pid && pid > 1 && !out.has(pid); pid = procs.get(pid)?.ppid) out.add(pid);
+  for (let pid = procs.get(process.pid)?.ppid; pid && pid > 1 && !out.has(pid); pid = procs.get(pid)?.ppid) out.add(pid);
   return out;
 }
 
-/** Pids of processes running on one of `nodeDirs`. */
+/**
+ * Pids of processes running on one of `nodeDirs` (never this process). A marked ancestor is
+ * still the node's: the local autostop hook runs `status -r` as a child of the node's agent,
+ * and stopping the node must stop that agent.
+ */
 export function nodeProcesses(nodeDirs: string[]): number[] {
   if (nodeDirs.length === 0) return [];
   const markers = new Set(nodeDirs.map((d) => `${NODE_ENV_MARKER}=${d}`));
   const dirs = nodeDirs.map((d) => path.resolve(d));
   const procs = allProcs();
-  const excluded = selfAndAncestors(procs);
+  const up = ancestors(procs);
   const mine = new Set<number>();
   for (const p of procs.values()) {
-    if (excluded.has(p.pid)) continue;
+    if (p.pid === process.pid) continue;
     const marked = !!p.env && p.env.split('\0').some((kv) => markers.has(kv));
-    const inside = !!p.cwd && dirs.some((d) => p.cwd === d || p.cwd!.startsWith(`${d}/`));
+    const inside = !up.has(p.pid) && !!p.cwd && dirs.some((d) => p.cwd === d || p.cwd!.startsWith(`${d}/`));
     if (marked || inside) mine.add(p.pid);
   }
   // Groups and sessions of node processes: theirs when a node process leads them or their leader is gone.
-  const foreignIds = new Set([...excluded].flatMap((pid) => [procs.get(pid)?.pgid, procs.get(pid)?.sid]).filter((x): x is number => x !== undefined));
+  const foreignIds = new Set([process.pid, ...up].flatMap((pid) => [procs.get(pid)?.pgid, procs.get(pid)?.sid]).filter((x): x is number => x !== undefined));
   const ownedIds = new Set<number>();
   for (const pid of mine) {
     const p = procs.get(pid)!;
@@ -95,7 +99,7 @@ export function nodeProcesses(nodeDirs: string[]): number[] {
     }
   }
   for (const p of procs.values()) {
-    if (!excluded.has(p.pid) && (ownedIds.has(p.pgid) || ownedIds.has(p.sid))) mine.add(p.pid);
+    if (p.pid !== process.pid && !up.has(p.pid) && (ownedIds.has(p.pgid) || ownedIds.has(p.sid))) mine.add(p.pid);
   }
   return [...mine];
 }

@@ -18,6 +18,7 @@ import { AgentClient, HEAD_LAUNCHER, sshLauncher } from '../../node/agentClient'
 import { errorMessage } from '../../errors';
 import { readNodePools, type PoolHost } from './pools';
 import { hostKey, hostsOf, releaseHosts, reserveHosts, setHostsState } from './hosts';
+import { claimHost, claimId, claimIsOurs, cleanClaimedHost } from './claim';
 
 interface SshHandleData {
   pool: string;
@@ -67,10 +68,14 @@ function tcpReachable(h: PoolHost, timeoutMs = 3000): Promise<boolean> {
   });
 }
 
-/** Runs `true` over SSH: reachability, auth and a working shell in one round-trip. */
-async function probe(h: PoolHost): Promise<string | undefined> {
+/**
+ * Runs `true` over SSH (reachability, auth and a working shell in one round-trip); with
+ * `claim`, also claims the host for the cluster (./claim) in the same session.
+ */
+async function probe(h: PoolHost, claim?: string): Promise<string | undefined> {
   const t = transportTo(h);
   try {
+    if (claim) return await claimHost(t, claim);
     const r = await t.exec(['true'], { timeoutMs: CONNECT_TIMEOUT_MS * 2 });
     return r.exitCode === 0 ? undefined : `\`true\` exited ${r.exitCode}`;
   } catch (e) {
@@ -111,7 +116,7 @@ export class SshProvider implements Provider {
       const results = await Promise.all(
         reserved.map(async (k) => {
           request.onProgress?.(`Checking ${byKey.get(k)!.id} in pool '${pool.name}'.`);
-          return { k, err: await probe(byKey.get(k)!) };
+          return { k, err: await probe(byKey.get(k)!, claimId(cluster)) };
         }),
       );
       for (const { k, err } of results) {
@@ -216,10 +221,13 @@ export class SshProvider implements Provider {
           return;
         }
         const t = transportTo(h);
+        const id = claimId(handle.nameOnCloud);
         try {
-          await new AgentClient(t).stopDaemon().catch(() => undefined);
-          const r = await t.exec(['rm', '-rf', '.skydeck_node', 'sky_workdir'], { timeoutMs: 30_000 });
-          if (r.exitCode !== 0) failed.push(`${h.id}: removing the node files exited ${r.exitCode}`);
+          // Another home's or cluster's node files on a shared host are theirs: left alone.
+          if (await claimIsOurs(t, id)) {
+            await new AgentClient(t).stopDaemon().catch(() => undefined);
+            await cleanClaimedHost(t, id);
+          }
         } catch (e) {
           failed.push(`${h.id}: ${errorMessage(e)}`);
         } finally {

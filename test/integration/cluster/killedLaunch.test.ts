@@ -1,12 +1,12 @@
 /**
- * Launches killed at seeded random points (SIGTERM, SIGHUP, SIGKILL) on `local`, then
+ * Launches and downs killed at seeded random points (SIGTERM, SIGHUP, SIGKILL) on `local`, then
  * `status -r` + `down`: no node dir, no process, no loopback address, no record is left.
  * SKYDECK_CHAOS_SEED replays a run.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { CLI, killLaunchAt, leaksIn, reconcileAndDown, seededRandom, type KillSignal } from '../../../bench/chaos/killLaunch';
+import { CLI, killDownAt, killLaunchAt, leaksIn, reconcileAndDown, seededRandom, type KillSignal } from '../../../bench/chaos/killLaunch';
 import { freshHome } from './helpers';
 
 const SEED = Number(process.env.SKYDECK_CHAOS_SEED ?? 1414);
@@ -18,7 +18,7 @@ describe('launches killed at random points leak nothing once reconciled', { conc
   });
   after(() => env.cleanup());
 
-  test(`local: 9 launches killed with TERM/HUP/KILL (seed ${SEED}), then status -r + down`, { timeout: 15 * 60_000 }, async () => {
+  test(`local: 9 launches and 3 downs killed with TERM/HUP/KILL (seed ${SEED}), then status -r + down`, { timeout: 15 * 60_000 }, async () => {
     const random = seededRandom(SEED);
     const signals: KillSignal[] = ['SIGTERM', 'SIGHUP', 'SIGKILL'];
     const outcomes = [];
@@ -32,6 +32,7 @@ describe('launches killed at random points leak nothing once reconciled', { conc
       }
     }
     assert.ok(outcomes.some((o) => o.killed), 'at least one launch was still running when signalled');
+    for (let i = 0; i < 3; i++) outcomes.push(await killDownAt(`d${i}`, ['sleep 600', '--infra', 'local', '--num-nodes', '2'], signals[i], random));
     const log = reconcileAndDown();
     assert.deepEqual(leaksIn(env.home), [], `${outcomes.map((o) => `${o.signal} at ${o.point} +${o.delayMs} ms: killed=${o.killed} exit=${o.exitCode}`).join('\n')}\n${log}`);
   });

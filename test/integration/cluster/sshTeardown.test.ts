@@ -39,7 +39,7 @@ describe('SSH pool teardown', { skip, concurrency: false }, () => {
 
   after(async () => {
     await lo?.startSshd().catch(() => undefined);
-    for (const name of ['u1', 'u2']) await clusters.down(name, { purge: true }).catch(() => undefined);
+    for (const name of ['u1', 'u2', 'shared']) await clusters.down(name, { purge: true }).catch(() => undefined);
     closeAllSshConnections();
     await hosts?.stop();
     env?.cleanup();
@@ -74,7 +74,32 @@ describe('SSH pool teardown', { skip, concurrency: false }, () => {
     assert.equal(await findCluster('u2'), undefined);
     assert.deepEqual(reservedHosts(env.home), []);
     await lo.startSshd();
-    fs.rmSync(path.join(lo.homeDir, '.skydeck_node'), { recursive: true, force: true });
+    // What --purge leaves on the host is the user's to remove: the node files and the cluster's claim.
+    assert.ok(fs.existsSync(path.join(lo.homeDir, '.skydeck_claim')));
+    for (const f of ['.skydeck_node', '.skydeck_claim']) fs.rmSync(path.join(lo.homeDir, f), { recursive: true, force: true });
+  });
+
+  test('two SKYDECK_HOMEs on one pool host: the second cannot take the host, and the first keeps its node files', async (t) => {
+    const r = await clusters.launch(makeTask({ infra: { cloud: 'ssh', region: 'p' }, run: 'sleep 600' }), { clusterName: 'shared', detachRun: true });
+    assert.ok(r.jobId);
+    const homeA = process.env.SKYDECK_HOME!;
+    const homeB = fs.mkdtempSync(path.join(path.dirname(homeA), 'skydeck-second-home-'));
+    t.after(() => fs.rmSync(homeB, { recursive: true, force: true }));
+    fs.copyFileSync(path.join(homeA, 'ssh_node_pools.yaml'), path.join(homeB, 'ssh_node_pools.yaml'));
+    process.env.SKYDECK_HOME = homeB;
+    try {
+      await assert.rejects(clusters.launch(makeTask({ infra: { cloud: 'ssh', region: 'p' }, run: 'true' }), { clusterName: 'shared' }), /in use by another SkyDeck cluster/);
+      assert.deepEqual(reservedHosts(homeB), []);
+      assert.equal(await findCluster('shared'), undefined);
+    } finally {
+      process.env.SKYDECK_HOME = homeA;
+    }
+    assert.ok(fs.existsSync(path.join(lo.homeDir, '.skydeck_node', 'agent.sh')), "the first home's node files are intact");
+    const [fresh] = await clusters.status({ refresh: true, names: ['shared'] });
+    assert.equal(fresh?.status, 'UP', fresh?.lastError);
+    assert.equal((await clusters.queue('shared')).find((j) => j.id === r.jobId)?.status, 'RUNNING');
+    await clusters.down('shared');
+    assert.ok(!fs.existsSync(path.join(lo.homeDir, '.skydeck_claim')));
   });
 
   test(`launches killed with TERM/HUP/KILL at random points (seed ${SEED}), then status -r + down: nothing left`, { timeout: 15 * 60_000 }, async () => {

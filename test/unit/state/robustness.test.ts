@@ -49,7 +49,7 @@ for (const [label, content] of [
         assert.ok(e instanceof StateCorruptError, String(e));
         assert.ok(e.message.includes(file), e.message);
         assert.equal(fs.readFileSync(e.backup, 'utf8'), content, 'the copy holds what was there');
-        assert.match(e.hint ?? '', /Nothing was overwritten/);
+        assert.match(e.hint ?? '', /nothing was overwritten/);
         return true;
       },
     );
