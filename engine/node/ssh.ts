@@ -154,7 +154,7 @@ export class SshTransport implements Transport {
   private poolKey(): string {
     const o = this.options;
     const keyId = o.keyPath ?? (o.privateKey ? crypto.createHash('sha256').update(o.privateKey).digest('hex').slice(0, 16) : 'none');
-    const hk = o.hostKey === 'accept-any' ? 'any' : o.hostKey === undefined ? 'default' : `${o.hostKey.knownHostsFile}:${o.hostKey.acceptNew ? 1 : 0}`;
+    const hk = o.hostKey === undefined || o.hostKey === 'accept-any' ? 'any' : `${o.hostKey.knownHostsFile}:${o.hostKey.acceptNew ? 1 : 0}`;
     return `${o.user}@${o.host}:${o.port}|${keyId}|${hk}`;
   }
 

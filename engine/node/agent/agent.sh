@@ -519,6 +519,8 @@ kill_job() {
     read -r pid st <"$J.driver"
     kill_group "$pid"
   fi
+  # A killed driver never reached its own clean-up.
+  rm -f "$J"/*.payload
   drop_spec "$id"
 }
 
@@ -529,6 +531,8 @@ cmd_kill_rank() {
   : >"$J/killed-$r"
   [ -f "$J/rank-$r.pgid" ] && read -r pg <"$J/rank-$r.pgid"
   kill_group "$pg"
+  # The rank's script (its secrets): its runner may be killed with the driver before removing it.
+  rm -f "$J"/*-"$r".sh
 }
 
 # ---- driver (runs detached on the head, one per job) ----

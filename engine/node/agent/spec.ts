@@ -94,7 +94,13 @@ function safeUser(): string {
   }
 }
 
-/** Launcher for an SSH node, as run from the head (the key path is on the head). */
+/** Where the head records its workers' host keys (removed with the node dir when the cluster goes down). */
+export const HEAD_KNOWN_HOSTS = '~/.skydeck_node/known_hosts';
+
+/**
+ * Launcher for an SSH node, as run from the head (the key path is on the head). The head
+ * trusts a worker's host key on first use and refuses a changed one for the cluster's life.
+ */
 export function sshLauncher(target: { host: string; port?: number; user: string; keyPath: string; connectTimeoutSec?: number }): string[] {
   return [
     'ssh',
@@ -104,9 +110,9 @@ export function sshLauncher(target: { host: string; port?: number; user: string;
     '-p',
     String(target.port ?? 22),
     '-o',
-    'StrictHostKeyChecking=no',
+    'StrictHostKeyChecking=accept-new',
     '-o',
-    'UserKnownHostsFile=/dev/null',
+    `UserKnownHostsFile=${HEAD_KNOWN_HOSTS}`,
     '-o',
     'GlobalKnownHostsFile=/dev/null',
     '-o',

@@ -19,12 +19,24 @@ import { closeAllSshConnections, SshTransport } from '../../../engine/node/ssh';
 import { isTransportError } from '../../../engine/node/transport';
 import { fingerprint, knownHostName, lookupHost, skydeckKnownHostsFile } from '../../../engine/node/knownHosts';
 import { writeClusterSshConfig, userSshConfigPath } from '../../../engine/cluster/sshConfig';
+import { AgentClient, HEAD_LAUNCHER, sshLauncher } from '../../../engine/node/agentClient';
 
 const skip = sshSkipReason();
 
 function hostKeyFingerprint(file: string): string {
   const pub = fs.readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/);
   return fingerprint(Buffer.from(pub[1], 'base64'));
+}
+
+/** Regenerates the host's key and restarts its sshd (sessions and ssh masters die with it). */
+async function swapHostKey(hosts: SshTestHosts, lo: SshHost): Promise<void> {
+  const keyFile = path.join(hosts.dir, 'hostkey_loopback');
+  closeAllSshConnections();
+  await lo.stopSshd();
+  fs.rmSync(keyFile);
+  fs.rmSync(`${keyFile}.pub`);
+  assert.equal(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]).status, 0);
+  await lo.startSshd();
 }
 
 function request(cluster: string): LaunchRequest {
@@ -89,12 +101,7 @@ describe('SSH host keys: trust on first use, a changed key refused', { skip, con
     const oldPrint = hostKeyFingerprint(keyFile);
     const before = fs.readFileSync(file, 'utf8');
 
-    closeAllSshConnections();
-    await lo.stopSshd();
-    fs.rmSync(keyFile);
-    fs.rmSync(`${keyFile}.pub`);
-    assert.equal(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyFile]).status, 0);
-    await lo.startSshd();
+    await swapHostKey(hosts, lo);
     const newPrint = hostKeyFingerprint(keyFile);
     assert.notEqual(newPrint, oldPrint);
 
@@ -133,5 +140,36 @@ describe('SSH host keys: trust on first use, a changed key refused', { skip, con
     assert.equal((await again.exec(['true'])).exitCode, 0);
     await again.close();
     assert.equal(fingerprint(Buffer.from(lookupHost(file, name)[0].key, 'base64')), newPrint, 'the new key is recorded');
+  });
+
+  test("the head checks its workers' host keys too: recorded on first use, a changed one fails the rank", async () => {
+    // Head and worker are the same sshd here: the head reaches "the worker" over ssh all the same.
+    const t = new SshTransport({ host: lo.host, port: lo.port, user: lo.user, keyPath: lo.keyPath });
+    const agent = new AgentClient(t);
+    const nodes = [
+      { ip: lo.host, launcher: [...HEAD_LAUNCHER] },
+      { ip: lo.host, launcher: sshLauncher({ host: lo.host, port: lo.port, user: lo.user, keyPath: lo.keyPath }) },
+    ];
+    const run = async (): Promise<{ status: string | undefined; log: string }> => {
+      let log = '';
+      const id = await agent.submit({ name: 'two', run: 'echo "rank=$SKYPILOT_NODE_RANK"', nodes });
+      const status = await agent.tail(id, { follow: true, onData: (d) => (log += d) });
+      return { status, log };
+    };
+    const first = await run();
+    assert.equal(first.status, 'SUCCEEDED', first.log);
+    const headKnown = path.join(lo.homeDir, '.skydeck_node', 'known_hosts');
+    // (hashed or not, as the head's ssh_config says)
+    assert.equal(lookupHost(headKnown, knownHostName(lo.host, lo.port)).length, 1, fs.readFileSync(headKnown, 'utf8'));
+
+    await swapHostKey(hosts, lo);
+    // SkyDeck's own file is told about the change (as the user would after checking it); the head's is not.
+    spawnSync('ssh-keygen', ['-R', knownHostName(lo.host, lo.port), '-f', skydeckKnownHostsFile()]);
+    const second = await run();
+    await t.close();
+    assert.equal(second.status, 'FAILED', second.log);
+    assert.match(second.log, /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
+    assert.doesNotMatch(second.log, /\) rank=1$/m, 'the worker rank never ran');
+    assert.match(first.log, /\) rank=1$/m);
   });
 });

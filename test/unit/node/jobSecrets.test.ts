@@ -55,16 +55,21 @@ test('while a 2-node job runs its spec and rank scripts are 0600; when it ends t
   assert.equal(q.status, 'SUCCEEDED', 'queue still knows the job');
 });
 
-test('cancel removes the spec of a running job and of a pending one; a failed job leaves none', async (t) => {
-  const c = makeLocalCluster(1);
+test('cancel removes the spec and rank scripts of a running 2-node job and the spec of a pending one; a failed job leaves none', async (t) => {
+  const c = makeLocalCluster(2);
   t.after(c.cleanup);
+  await Promise.all(c.nodes.map((n) => new AgentClient(n.transport).install()));
   // One job at a time (set before the daemon starts: it reads the config once).
   await c.agent.configure({ cpusPerNode: 0.5 });
   const failed = await c.agent.submit(job(c, 'exit 3'));
   assert.equal(await c.agent.tail(failed, { follow: true, onData: () => undefined }), 'FAILED');
-  const running = await c.agent.submit(job(c, 'sleep 600'));
+  const running = await c.agent.submit(job(c, 'echo started; sleep 600'));
   const pending = await c.agent.submit(job(c, 'true'));
   assert.equal((await c.agent.status(pending))?.status, 'PENDING');
+  // The running job's rank is under way (its script exists) before the cancel.
+  const runLog = path.join(c.nodes[0].dir, '.skydeck_node', 'jobs', String(running), 'run.log');
+  await waitFor('both ranks started', () => (fs.existsSync(runLog) && (fs.readFileSync(runLog, 'utf8').match(/started/g) ?? []).length === 2) || undefined);
+  assert.ok(filesWithSecret(c).some((f) => f.file.startsWith('node1/') && f.file.endsWith('.sh')), 'the worker rank script exists');
   assert.equal(filesWithSecret(c).length >= 2, true, 'both specs exist before the cancel');
   await c.agent.cancel([running, pending]);
   assert.equal((await c.agent.status(running))?.status, 'CANCELLED');
