@@ -31,7 +31,7 @@ import type { Task, TaskFile } from '../../task/types';
 import { skydeckHome } from '../../util/paths';
 import { confirm } from '../confirm';
 import { applyCommandConfig, CONFIG_OPTION } from './config';
-import { collect } from '../envFlags';
+import { collect } from '../taskOptions';
 import { expandNames, isGlob } from '../globNames';
 import { lastLines, skipping } from '../tailLines';
 import { loadEntrypoint, looksLikeYaml } from '../taskEntrypoint';

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { Document, isMap, isPair, isScalar, isSeq, type Node as YNode } from 'yaml';
 import { formatOrigin, keyPath, originOf, resolveConfig, setActiveConfig, shareWithChildren, type Origins, type ResolvedConfig } from '../../config';
-import { collect } from '../envFlags';
+import { collect } from '../taskOptions';
 
 type Opts = Record<string, unknown>;
 

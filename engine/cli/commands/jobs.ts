@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { InputError } from '../../errors';
 import { isTerminal, type ManagedJobStatus } from '../../jobs/types';
 import { confirm } from '../confirm';
-import { collect } from '../envFlags';
+import { collect } from '../taskOptions';
 import { applyCommandConfig, CONFIG_OPTION } from './config';
 import { loadEntrypoint, looksLikeYaml } from '../taskEntrypoint';
 import { addTaskOptions, readTaskOptions } from '../taskOptions';

@@ -11,7 +11,7 @@ import { serveDown, serveLogs, serveStatus, serveUp, serveUpdate, type LogTarget
 import { displayStatus } from '../../serve/state';
 import type { ServiceRecord, UpdateMode } from '../../serve/types';
 import { confirmOrAbort } from '../confirm';
-import { collect } from '../envFlags';
+import { collect } from '../taskOptions';
 import { applyCommandConfig, CONFIG_OPTION } from './config';
 import { expandNames, isGlob } from '../globNames';
 import { lastLines } from '../tailLines';
