@@ -13,6 +13,8 @@ import { checkFileShape, fileShape } from './pipeline';
 import { checkCandidates, isPoolSpec, serveUpChecks } from './rules/launchChecks';
 import { taskSchema } from './schema/taskSchema';
 import { excessiveNesting, unacceptableCharacter } from './textLimits';
+import { unsupportedFileWarnings } from './unsupported';
+import { unsupportedFieldProblems } from './unsupportedDiagnostics';
 import { validateNode, type SchemaProblem, type WalkContext } from './schema/validator';
 import {
   parseAcceleratorString,
@@ -73,6 +75,8 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
   };
   const shape = fileShape(docs);
   checkFileShape(text, docs, shape, push);
+  const execution = shape.kind === 'job-group' ? entryOf(shape.header, 'execution') : undefined;
+  for (const f of execution ? unsupportedFileWarnings({ tasks: [], execution: 'parallel' }) : []) push({ start: execution!.keyStart, end: execution!.keyEnd }, f.message, 'not-honoured', 'warning');
   const taskDocs = docs.filter((d) => d.root?.kind === 'map' && d.root !== shape.header).length;
 
   for (const doc of docs) {
@@ -94,7 +98,9 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
       continue;
     }
     analyzed.kind = 'task';
+    const before = problems.length;
     validateTaskDocument(root, analyzed.replaced, { ...options, serveChecks: taskDocs === 1 }, problems, fixes, textMap);
+    if (!problems.slice(before).some((p) => p.severity === 'error')) problems.push(...unsupportedFieldProblems(root, plainOf(root, analyzed.replaced)));
   }
 
   const diagnostics = problems.map((p) => toDiagnostic(p, textMap, fixes.get(p)));

@@ -28,6 +28,7 @@ import { formatAgo, formatDuration, table } from '../../cluster/format';
 import { InputError } from '../../errors';
 import type { Task } from '../../task/types';
 import { confirm } from '../confirm';
+import { reportUnsupported } from '../../task/unsupported';
 
 type Opts = Record<string, unknown>;
 
@@ -174,6 +175,7 @@ export function registerCluster(program: Command): void {
         return;
       }
       const task = taskFromEntrypoint(entry, opts);
+      reportUnsupported([task], undefined, (line) => process.stderr.write(line));
       const name = opts.cluster as string | undefined;
       if (!(await confirm(name ? `Launching on cluster '${name}'. Proceed?` : 'Launching a new cluster. Proceed?', opts.yes))) return;
       await runLaunchLike('launch', name, task, opts);
@@ -190,7 +192,9 @@ export function registerCluster(program: Command): void {
     .option('--num-nodes <n>', 'number of nodes')
     .option('-n, --name <name>', 'task name override')
     .action(async (cluster: string, entry: string, opts: Opts) => {
-      await runLaunchLike('exec', cluster, taskFromEntrypoint(entry, opts), opts);
+      const task = taskFromEntrypoint(entry, opts);
+      reportUnsupported([task], undefined, (line) => process.stderr.write(line));
+      await runLaunchLike('exec', cluster, task, opts);
     });
 
   program

@@ -74,6 +74,7 @@ export function registerJobs(program: Command): void {
     .option('--use-spot', 'use spot instances')
     .action(async (entry: string, opts: Opts) => {
       const file = await taskFileFromEntrypoint(entry, opts);
+      (await import('../../task/unsupported')).reportUnsupported(file.tasks, file, (line) => process.stderr.write(line));
       const what = file.tasks.length > 1 ? `a pipeline of ${file.tasks.length} tasks` : 'a managed job';
       if (!(await confirm(`Launching ${what}${opts.name ? ` '${opts.name}'` : ''}. Proceed?`, opts.yes))) return;
       const { submitJob } = await import('../../jobs/api');

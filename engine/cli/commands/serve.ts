@@ -11,6 +11,8 @@ import { serveDown, serveLogs, serveStatus, serveUp, serveUpdate, type LogTarget
 import { displayStatus } from '../../serve/state';
 import type { ServiceRecord, UpdateMode } from '../../serve/types';
 import { confirmOrAbort } from '../confirm';
+import { loadTaskFile } from '../../task/load';
+import { reportUnsupported } from '../../task/unsupported';
 
 type Opts = Record<string, unknown>;
 
@@ -78,6 +80,7 @@ export function registerServe(program: CommandT): void {
     .option('-n, --service-name <name>', 'service name (default: sky-service-XXXX)')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (task: string, opts: Opts) => {
+      reportUnsupported(loadTaskFile(task).tasks, undefined, (line) => process.stderr.write(line));
       await confirmOrAbort(`Launching a new service${opts.serviceName ? ` '${String(opts.serviceName)}'` : ''}. Proceed?`, opts.yes);
       const r = await serveUp(task, { name: opts.serviceName as string | undefined });
       process.stdout.write(
