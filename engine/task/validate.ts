@@ -12,7 +12,7 @@ import { resourceCandidates } from './candidates';
 import { checkFileShape, fileShape } from './pipeline';
 import { checkCandidates, isPoolSpec, serveUpChecks } from './rules/launchChecks';
 import { taskSchema } from './schema/taskSchema';
-import { excessiveNesting, unacceptableCharacter } from './textLimits';
+import { excessiveNesting, topLevelKeysOnly, unacceptableCharacter } from './textLimits';
 import { unsupportedFileWarnings } from './unsupported';
 import { unsupportedFieldProblems } from './unsupportedDiagnostics';
 import { validateNode, type SchemaProblem, type WalkContext } from './schema/validator';
@@ -59,13 +59,14 @@ export interface ValidationResult {
 const SUBSTITUTED_FIELDS = ['file_mounts', 'service', 'workdir', 'volumes'];
 
 export function validateTaskText(text: string, options: ValidateOptions = {}): ValidationResult {
-  // Refused before parsing: characters YAML forbids, and nesting the recursive parsers cannot take.
-  const early = unacceptableCharacter(text) ?? excessiveNesting(text);
-  if (early) {
+  // Nesting the recursive parsers cannot take is refused before parsing (the top-level keys
+  // still let content detection see a task); a character YAML forbids is reported where it is.
+  const tooDeep = excessiveNesting(text);
+  if (tooDeep) {
     const textMap = new TextMap(text);
-    const doc: VDocument = { start: 0, end: text.length, problems: [] };
-    return { textMap, documents: [{ doc, kind: 'invalid', replaced: new Map() }], diagnostics: [toDiagnostic({ ...early, severity: 'error' }, textMap, undefined)] };
+    return { textMap, documents: [{ doc: topLevelKeysOnly(text), kind: 'invalid', replaced: new Map() }], diagnostics: [toDiagnostic({ ...tooDeep, severity: 'error' }, textMap, undefined)] };
   }
+  const badCharacter = unacceptableCharacter(text);
   const { docs, textMap } = parseYamlDocuments(text);
   const problems: SchemaProblem[] = [];
   const fixes = new Map<SchemaProblem, DiagnosticFix[]>();
@@ -73,6 +74,7 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
   const push = (node: { start: number; end: number }, message: string, code: string, severity: 'error' | 'warning' = 'error') => {
     problems.push({ start: node.start, end: node.end, message, code, severity });
   };
+  if (badCharacter) problems.push({ ...badCharacter, severity: 'error' });
   const shape = fileShape(docs);
   checkFileShape(text, docs, shape, push);
   const execution = shape.kind === 'job-group' ? entryOf(shape.header, 'execution') : undefined;
