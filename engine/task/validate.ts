@@ -10,7 +10,7 @@ import type { DiagnosticFix, TaskDiagnostic } from './diagnostics';
 import { pythonStr, pythonStrAny, substituteNode } from './envSubst';
 import { resourceCandidates } from './candidates';
 import { checkFileShape, fileShape } from './pipeline';
-import { checkCandidates, isPoolSpec, serveUpChecks } from './rules/launchChecks';
+import { checkCandidates, isPoolSpec, poolChecks, serveUpChecks } from './rules/launchChecks';
 import { taskSchema } from './schema/taskSchema';
 import { excessiveNesting, topLevelKeysOnly, unacceptableCharacter } from './textLimits';
 import { unsupportedFileWarnings } from './unsupported';
@@ -364,6 +364,9 @@ function validateTaskDocument(
     }
     if (hasJobRecovery) keyErr(hasJobRecovery, 'job_recovery cannot be used with a service: replicas are recovered by the service controller.', 'conflict');
   }
+  const poolMap = svc?.kind === 'map' ? entryOf(svc, 'pool')?.value : undefined;
+  if (poolMap?.kind === 'map' && svc?.kind === 'map') poolChecks(poolMap, svc, err);
+  else if (pool && pool.value.kind === 'map' && !service) poolChecks(pool.value, undefined, err);
   const servedAs = service && svc?.kind === 'map' ? { entry: service, spec: svc } : pool && pool.value.kind === 'map' ? { entry: pool, spec: undefined } : undefined;
   if (servedAs && options.serveChecks) {
     const candidates = resNode?.kind === 'map' ? resourceCandidates(resNode, (e) => plainOf(e.value, replaced)) : { mode: 'single' as const, list: [] };

@@ -97,3 +97,39 @@ export function serveUpChecks(
     port = p;
   }
 }
+
+/** Service fields a pool does not take (sky/serve/service_spec.py, pool mode). */
+const NOT_FOR_POOL = ['load_balancing_policy', 'ports', 'tls', 'replica_policy', 'replicas'];
+
+/**
+ * A pool's own rules: `pool` is the pool mapping (`service.pool`, or a top-level `pool:`),
+ * `svc` the service mapping around it (undefined for a top-level pool).
+ */
+export function poolChecks(pool: VMap, svc: VMap | undefined, err: Err): void {
+  const num = (k: string) => {
+    const e = entryOf(pool, k);
+    return e && e.value.kind === 'scalar' && typeof e.value.value === 'number' ? { e, v: e.value.value } : undefined;
+  };
+  const min = num('min_workers');
+  const max = num('max_workers');
+  const workers = entryOf(pool, 'workers') ?? (svc ? entryOf(svc, 'workers') : undefined);
+  if (!min && !max && (!workers || isNullNode(workers.value))) {
+    err({ start: pool.start, end: Math.min(pool.end, pool.start + 1) }, 'A pool needs workers, or both min_workers and max_workers.', 'missing-required');
+  }
+  if (min && !max) err(keyRange(min.e), 'max_workers must be set when min_workers is: a pool autoscales between the two.', 'conflict');
+  if (min && max && min.v > max.v) err(max.e.value, `min_workers (${min.v}) must be <= max_workers (${max.v}).`, 'range');
+  const qlt = entryOf(pool, 'queue_length_threshold');
+  if (qlt && !isNullNode(qlt.value) && !max) err(keyRange(qlt), 'max_workers must be set when queue_length_threshold is.', 'conflict');
+  if (!svc) return;
+  for (const k of NOT_FOR_POOL) {
+    const e = entryOf(svc, k);
+    if (e && !isNullNode(e.value)) err(keyRange(e), k === 'replicas' ? 'Cannot specify replicas for a pool: use workers.' : `${k} is not supported for a pool.`, 'conflict');
+  }
+  const probe = entryOf(svc, 'readiness_probe')?.value;
+  if (probe?.kind === 'map') {
+    for (const k of ['post_data', 'headers']) {
+      const e = entryOf(probe, k);
+      if (e && !isNullNode(e.value)) err(keyRange(e), `readiness_probe.${k} is not supported for a pool.`, 'conflict');
+    }
+  }
+}
