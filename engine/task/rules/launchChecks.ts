@@ -18,6 +18,16 @@ const keyRange = (e: VEntry) => ({ start: e.keyStart, end: e.keyEnd });
 
 export function checkCandidates(candidates: CandidateView[], err: Err): void {
   const reported = new Set<number>();
+  const priorities = new Map<string, VEntry>();
+  for (const c of candidates) {
+    const p = c.get('priority');
+    const v = p?.value.kind === 'scalar' ? String(p.value.value) : 'none';
+    if (!priorities.has(v)) priorities.set(v, p as VEntry);
+  }
+  if (priorities.size > 1) {
+    const at = [...priorities.values()].find((e) => e !== undefined);
+    if (at) err(keyRange(at), `priority must be the same for every resources candidate (found ${[...priorities.keys()].join(', ')}): a job has one priority.`, 'conflict');
+  }
   const once = (node: { start: number; end: number }, message: string, code: string) => {
     if (reported.has(node.start)) return;
     reported.add(node.start);
@@ -35,6 +45,11 @@ export function checkCandidates(candidates: CandidateView[], err: Err): void {
     const gkeTpu = tpus.some((n) => /podslice|device/i.test(n));
     if (tpus.length && c.cloud === 'gcp' && !gkeTpu && tpuVm && it && it.value.kind === 'scalar' && it.value.value !== 'TPU-VM') {
       once(it.value, `A TPU VM takes no instance type (got '${String(it.value.value)}'): remove instance_type, or set it to TPU-VM.`, 'conflict');
+    }
+    const image = c.get('image_id');
+    if (image?.value.kind === 'map' && entryOf(image.value, 'docker')) {
+      const prefixed = image.value.entries.find((e) => e.key !== 'docker' && e.value.kind === 'scalar' && typeof e.value.value === 'string' && e.value.value.startsWith('docker:'));
+      if (prefixed) once(prefixed.value, `image_id has a 'docker' key and a docker: image for region '${prefixed.key}': give the container once, under the docker key, and VM images per region.`, 'conflict');
     }
     const eph = c.get('ephemeral_storage');
     if (eph && c.cloud && !KUBERNETES_LIKE.includes(c.cloud)) {
