@@ -27,11 +27,12 @@ interface Line {
 
 const plainCache = new Map<string, string | number | boolean | null>();
 
-/** YAML 1.1 typing of a plain scalar, exactly as the `yaml` package (yaml-1.1 schema) does it. */
+/** YAML 1.1 typing of a plain scalar as PyYAML does it (the `yaml` package's yaml-1.1 schema, minus y/n booleans). */
 function resolvePlain(s: string): string | number | boolean | null {
   if (s === '' || s === '~' || s === 'null' || s === 'Null' || s === 'NULL') return null;
-  if (/^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/.test(s)) return true;
-  if (/^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/.test(s)) return false;
+  // PyYAML's booleans (SkyPilot's parser): a lone y/n stays a string, unlike the yaml package's 1.1 schema.
+  if (/^(?:[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/.test(s)) return true;
+  if (/^(?:[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/.test(s)) return false;
   // Numbers, timestamps, .inf/.nan start with a digit, or a sign/dot before one: ask the library once.
   if (!/^[-+]?(?:[0-9]|\.[0-9a-zA-Z])/.test(s) && !/^\.(?:[0-9]|inf|Inf|INF|nan|NaN|NAN)/.test(s)) return s;
   const hit = plainCache.get(s);

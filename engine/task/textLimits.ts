@@ -4,6 +4,7 @@
  * and nesting deeper than the parsers' recursion can take (a clear diagnostic instead of a
  * stack overflow).
  */
+import type { VDocument, VEntry, VMap } from './yamlTree';
 
 export interface TextProblem {
   start: number;
@@ -86,4 +87,19 @@ export function excessiveNesting(text: string): TextProblem | undefined {
     if (flow === 0 && /(?:^|[:-]\s*)[|>][-+0-9]*\s*(?:#.*)?$/.test(body)) scalarIndent = indent;
   }
   return undefined;
+}
+
+/**
+ * A stand-in for a document too deep to parse: its top-level keys (column 0, `key:`) with no
+ * values, so content detection still recognises a task and the editor shows the diagnostic.
+ */
+export function topLevelKeysOnly(text: string): VDocument {
+  const entries: VEntry[] = [];
+  const re = /^([A-Za-z_][\w.-]*)\s*:(?=\s|$)/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const keyEnd = m.index + m[1].length;
+    entries.push({ key: m[1], keyStart: m.index, keyEnd, value: { kind: 'scalar', value: null, quoted: false, start: keyEnd, end: keyEnd } });
+  }
+  const root: VMap | undefined = entries.length ? { kind: 'map', entries, flow: false, start: 0, end: text.length } : undefined;
+  return { root, start: 0, end: text.length, problems: [] };
 }

@@ -10,9 +10,11 @@ import type { DiagnosticFix, TaskDiagnostic } from './diagnostics';
 import { pythonStr, pythonStrAny, substituteNode } from './envSubst';
 import { resourceCandidates } from './candidates';
 import { checkFileShape, fileShape } from './pipeline';
-import { checkCandidates, isPoolSpec, serveUpChecks } from './rules/launchChecks';
+import { checkCandidates, isPoolSpec, poolChecks, serveUpChecks } from './rules/launchChecks';
 import { taskSchema } from './schema/taskSchema';
-import { excessiveNesting, unacceptableCharacter } from './textLimits';
+import { excessiveNesting, topLevelKeysOnly, unacceptableCharacter } from './textLimits';
+import { unsupportedFileWarnings } from './unsupported';
+import { unsupportedFieldProblems } from './unsupportedDiagnostics';
 import { validateNode, type SchemaProblem, type WalkContext } from './schema/validator';
 import {
   parseAcceleratorString,
@@ -57,13 +59,14 @@ export interface ValidationResult {
 const SUBSTITUTED_FIELDS = ['file_mounts', 'service', 'workdir', 'volumes'];
 
 export function validateTaskText(text: string, options: ValidateOptions = {}): ValidationResult {
-  // Refused before parsing: characters YAML forbids, and nesting the recursive parsers cannot take.
-  const early = unacceptableCharacter(text) ?? excessiveNesting(text);
-  if (early) {
+  // Nesting the recursive parsers cannot take is refused before parsing (the top-level keys
+  // still let content detection see a task); a character YAML forbids is reported where it is.
+  const tooDeep = excessiveNesting(text);
+  if (tooDeep) {
     const textMap = new TextMap(text);
-    const doc: VDocument = { start: 0, end: text.length, problems: [] };
-    return { textMap, documents: [{ doc, kind: 'invalid', replaced: new Map() }], diagnostics: [toDiagnostic({ ...early, severity: 'error' }, textMap, undefined)] };
+    return { textMap, documents: [{ doc: topLevelKeysOnly(text), kind: 'invalid', replaced: new Map() }], diagnostics: [toDiagnostic({ ...tooDeep, severity: 'error' }, textMap, undefined)] };
   }
+  const badCharacter = unacceptableCharacter(text);
   const { docs, textMap } = parseYamlDocuments(text);
   const problems: SchemaProblem[] = [];
   const fixes = new Map<SchemaProblem, DiagnosticFix[]>();
@@ -71,8 +74,11 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
   const push = (node: { start: number; end: number }, message: string, code: string, severity: 'error' | 'warning' = 'error') => {
     problems.push({ start: node.start, end: node.end, message, code, severity });
   };
+  if (badCharacter) problems.push({ ...badCharacter, severity: 'error' });
   const shape = fileShape(docs);
   checkFileShape(text, docs, shape, push);
+  const execution = shape.kind === 'job-group' ? entryOf(shape.header, 'execution') : undefined;
+  for (const f of execution ? unsupportedFileWarnings({ tasks: [], execution: 'parallel' }) : []) push({ start: execution!.keyStart, end: execution!.keyEnd }, f.message, 'not-honoured', 'warning');
   const taskDocs = docs.filter((d) => d.root?.kind === 'map' && d.root !== shape.header).length;
 
   for (const doc of docs) {
@@ -94,7 +100,9 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
       continue;
     }
     analyzed.kind = 'task';
+    const before = problems.length;
     validateTaskDocument(root, analyzed.replaced, { ...options, serveChecks: taskDocs === 1 }, problems, fixes, textMap);
+    if (!problems.slice(before).some((p) => p.severity === 'error')) problems.push(...unsupportedFieldProblems(root, plainOf(root, analyzed.replaced)));
   }
 
   const diagnostics = problems.map((p) => toDiagnostic(p, textMap, fixes.get(p)));
@@ -356,6 +364,9 @@ function validateTaskDocument(
     }
     if (hasJobRecovery) keyErr(hasJobRecovery, 'job_recovery cannot be used with a service: replicas are recovered by the service controller.', 'conflict');
   }
+  const poolMap = svc?.kind === 'map' ? entryOf(svc, 'pool')?.value : undefined;
+  if (poolMap?.kind === 'map' && svc?.kind === 'map') poolChecks(poolMap, svc, err);
+  else if (pool && pool.value.kind === 'map' && !service) poolChecks(pool.value, undefined, err);
   const servedAs = service && svc?.kind === 'map' ? { entry: service, spec: svc } : pool && pool.value.kind === 'map' ? { entry: pool, spec: undefined } : undefined;
   if (servedAs && options.serveChecks) {
     const candidates = resNode?.kind === 'map' ? resourceCandidates(resNode, (e) => plainOf(e.value, replaced)) : { mode: 'single' as const, list: [] };

@@ -37,6 +37,7 @@ import { lastLines, skipping } from '../tailLines';
 import { loadEntrypoint, looksLikeYaml } from '../taskEntrypoint';
 import { addTaskOptions, readTaskOptions, type ResourceOverrides } from '../taskOptions';
 import { UsageError } from '../usageError';
+import { reportUnsupported } from '../../task/unsupported';
 
 type Opts = Record<string, unknown>;
 
@@ -299,6 +300,7 @@ export function registerCluster(program: Command): void {
       const task = singleTask(file, 'launch');
       if (task.service) process.stderr.write('Service section will be ignored when using `skydeck launch`.\nTo spin up a service, use SkyServe CLI: skydeck serve up\n');
       applyWaitFor(task, opts.waitFor);
+      reportUnsupported([task], undefined, (line) => process.stderr.write(line));
       const name = opts.cluster as string | undefined;
       if (!(await confirm(name ? `Launching on cluster '${name}'. Proceed?` : 'Launching a new cluster. Proceed?', opts.yes))) return;
       await runLaunchLike('launch', name, task, opts);
@@ -315,7 +317,9 @@ export function registerCluster(program: Command): void {
     const entry = entrypointOf(words);
     applyCommandConfig(opts, entry && looksLikeYaml(entry) ? entry : undefined);
     const file = loadEntrypoint(entry, readTaskOptions(opts), { verb: 'exec', ignore: EXEC_IGNORED });
-    await runLaunchLike('exec', cluster, singleTask(file, 'exec'), opts);
+    const task = singleTask(file, 'exec');
+    reportUnsupported([task], undefined, (line) => process.stderr.write(line));
+    await runLaunchLike('exec', cluster, task, opts);
   });
 
   program

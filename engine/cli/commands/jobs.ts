@@ -70,6 +70,7 @@ export function registerJobs(program: Command): void {
       applyCommandConfig(opts, looksLikeYaml(entry) ? entry : undefined);
       const values = readTaskOptions(opts);
       const file = loadEntrypoint(entry, values, { verb: 'jobs launch' });
+      (await import('../../task/unsupported')).reportUnsupported(file.tasks, file, (line) => process.stderr.write(line));
       const what = file.tasks.length > 1 ? `a pipeline of ${file.tasks.length} tasks` : 'a managed job';
       if (!(await confirm(`Launching ${what}${values.name ? ` '${values.name}'` : ''}. Proceed?`, opts.yes))) return;
       const { submitJob } = await import('../../jobs/api');

@@ -18,6 +18,8 @@ import { lastLines } from '../tailLines';
 import { loadEntrypoint, looksLikeYaml, writeTaskYaml } from '../taskEntrypoint';
 import { addTaskOptions, hasResourceOverrides, readTaskOptions } from '../taskOptions';
 import { UsageError } from '../usageError';
+import { loadTaskFile } from '../../task/load';
+import { reportUnsupported } from '../../task/unsupported';
 
 type Opts = Record<string, unknown>;
 
@@ -121,9 +123,11 @@ export function registerServe(program: CommandT): void {
     .action(async (entry: string, opts: Opts) => {
       applyCommandConfig(opts, entry);
       const task = serviceTaskFile(entry, opts, 'serve up');
-      await confirmOrAbort(`Launching a new service${opts.serviceName ? ` '${String(opts.serviceName)}'` : ''}. Proceed?`, opts.yes);
       let r: Awaited<ReturnType<typeof serveUp>>;
+      // The temporary copy with the command line's options goes whatever happens next.
       try {
+        reportUnsupported(loadTaskFile(task.file).tasks, undefined, (line) => process.stderr.write(line));
+        await confirmOrAbort(`Launching a new service${opts.serviceName ? ` '${String(opts.serviceName)}'` : ''}. Proceed?`, opts.yes);
         r = await serveUp(task.file, { name: opts.serviceName as string | undefined });
       } finally {
         task.dispose();

@@ -18,6 +18,16 @@ const keyRange = (e: VEntry) => ({ start: e.keyStart, end: e.keyEnd });
 
 export function checkCandidates(candidates: CandidateView[], err: Err): void {
   const reported = new Set<number>();
+  const priorities = new Map<string, VEntry>();
+  for (const c of candidates) {
+    const p = c.get('priority');
+    const v = p?.value.kind === 'scalar' ? String(p.value.value) : 'none';
+    if (!priorities.has(v)) priorities.set(v, p as VEntry);
+  }
+  if (priorities.size > 1) {
+    const at = [...priorities.values()].find((e) => e !== undefined);
+    if (at) err(keyRange(at), `priority must be the same for every resources candidate (found ${[...priorities.keys()].join(', ')}): a job has one priority.`, 'conflict');
+  }
   const once = (node: { start: number; end: number }, message: string, code: string) => {
     if (reported.has(node.start)) return;
     reported.add(node.start);
@@ -35,6 +45,11 @@ export function checkCandidates(candidates: CandidateView[], err: Err): void {
     const gkeTpu = tpus.some((n) => /podslice|device/i.test(n));
     if (tpus.length && c.cloud === 'gcp' && !gkeTpu && tpuVm && it && it.value.kind === 'scalar' && it.value.value !== 'TPU-VM') {
       once(it.value, `A TPU VM takes no instance type (got '${String(it.value.value)}'): remove instance_type, or set it to TPU-VM.`, 'conflict');
+    }
+    const image = c.get('image_id');
+    if (image?.value.kind === 'map' && entryOf(image.value, 'docker')) {
+      const prefixed = image.value.entries.find((e) => e.key !== 'docker' && e.value.kind === 'scalar' && typeof e.value.value === 'string' && e.value.value.startsWith('docker:'));
+      if (prefixed) once(prefixed.value, `image_id has a 'docker' key and a docker: image for region '${prefixed.key}': give the container once, under the docker key, and VM images per region.`, 'conflict');
     }
     const eph = c.get('ephemeral_storage');
     if (eph && c.cloud && !KUBERNETES_LIKE.includes(c.cloud)) {
@@ -95,5 +110,41 @@ export function serveUpChecks(
       return;
     }
     port = p;
+  }
+}
+
+/** Service fields a pool does not take (sky/serve/service_spec.py, pool mode). */
+const NOT_FOR_POOL = ['load_balancing_policy', 'ports', 'tls', 'replica_policy', 'replicas'];
+
+/**
+ * A pool's own rules: `pool` is the pool mapping (`service.pool`, or a top-level `pool:`),
+ * `svc` the service mapping around it (undefined for a top-level pool).
+ */
+export function poolChecks(pool: VMap, svc: VMap | undefined, err: Err): void {
+  const num = (k: string) => {
+    const e = entryOf(pool, k);
+    return e && e.value.kind === 'scalar' && typeof e.value.value === 'number' ? { e, v: e.value.value } : undefined;
+  };
+  const min = num('min_workers');
+  const max = num('max_workers');
+  const workers = entryOf(pool, 'workers') ?? (svc ? entryOf(svc, 'workers') : undefined);
+  if (!min && !max && (!workers || isNullNode(workers.value))) {
+    err({ start: pool.start, end: Math.min(pool.end, pool.start + 1) }, 'A pool needs workers, or both min_workers and max_workers.', 'missing-required');
+  }
+  if (min && !max) err(keyRange(min.e), 'max_workers must be set when min_workers is: a pool autoscales between the two.', 'conflict');
+  if (min && max && min.v > max.v) err(max.e.value, `min_workers (${min.v}) must be <= max_workers (${max.v}).`, 'range');
+  const qlt = entryOf(pool, 'queue_length_threshold');
+  if (qlt && !isNullNode(qlt.value) && !max) err(keyRange(qlt), 'max_workers must be set when queue_length_threshold is.', 'conflict');
+  if (!svc) return;
+  for (const k of NOT_FOR_POOL) {
+    const e = entryOf(svc, k);
+    if (e && !isNullNode(e.value)) err(keyRange(e), k === 'replicas' ? 'Cannot specify replicas for a pool: use workers.' : `${k} is not supported for a pool.`, 'conflict');
+  }
+  const probe = entryOf(svc, 'readiness_probe')?.value;
+  if (probe?.kind === 'map') {
+    for (const k of ['post_data', 'headers']) {
+      const e = entryOf(probe, k);
+      if (e && !isNullNode(e.value)) err(keyRange(e), `readiness_probe.${k} is not supported for a pool.`, 'conflict');
+    }
   }
 }

@@ -123,7 +123,8 @@ function singleResourcesProperties(single: boolean): Record<string, JSONSchema> 
       examples: ['aws', 'gcp/us-central1', 'aws/us-east-1/us-east-1a', 'k8s', 'k8s/my-context', 'ssh/my-pool', 'local', '*/us-east-1'],
     },
     cloud: {
-      ...ciEnum([...CLOUDS, 'k8s']),
+      // SkyPilot's ALL_CLOUDS: `k8s` is an infra alias only, not a cloud name.
+      ...ciEnum([...CLOUDS]),
       description: 'Deprecated: use `infra`. The cloud to run on.',
       deprecationMessage: "'cloud' is deprecated: use 'infra: <cloud>[/<region>[/<zone>]]'.",
       examples: ['aws', 'gcp', 'azure', 'kubernetes'],

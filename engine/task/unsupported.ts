@@ -1,0 +1,128 @@
+/**
+ * Task fields SkyDeck accepts (they are valid SkyPilot) but does not act on. Nothing is dropped
+ * silently: each becomes a warning, or an error where running without it would be wrong (the
+ * job would miss its data or its container). The launch paths print these
+ * (`reportUnsupported`); the editor shows the same text on the field (`unsupportedFieldProblems`).
+ */
+import { InputError } from '../errors';
+import type { ResourcesSpec, Task, TaskFile } from './types';
+
+export interface UnsupportedField {
+  /** Dotted path of the field as written, e.g. `resources.network_tier`. */
+  field: string;
+  message: string;
+  severity: 'warning' | 'error';
+}
+
+/** SkyPilot's high-bandwidth networking for `network_tier: best`, per cloud (sky/clouds/*.py). */
+const BEST_NETWORK: Record<string, string> = {
+  gcp: 'GPUDirect-TCPX (its image, NCCL plugin and a compact placement policy)',
+  aws: 'EFA network interfaces on instances that have them',
+  nebius: 'InfiniBand',
+  kubernetes: "the cluster's high-performance network (GKE TCPX, Nebius or CoreWeave InfiniBand)",
+};
+
+const KUBERNETES_LIKE = ['kubernetes', 'ssh'];
+
+function where(infra: string | undefined): string {
+  return infra ? `on ${infra}` : 'on any infra';
+}
+
+function bucketMounts(task: Task): string[] {
+  return Object.entries(task.fileMounts)
+    .filter(([, src]) => typeof src !== 'string' || /^[a-z0-9]+:\/\//i.test(src))
+    .map(([dst]) => dst);
+}
+
+function dockerImage(spec: ResourcesSpec): string | undefined {
+  const id = spec.imageId;
+  if (typeof id === 'string') return id.startsWith('docker:') ? id : undefined;
+  return id?.docker !== undefined ? `docker:${id.docker}` : undefined;
+}
+
+/**
+ * What of `task` SkyDeck will not honour when it runs on `plannedInfra` (a cloud name such as
+ * `aws`, `kubernetes`, `ssh`, `local`; undefined when not known yet).
+ */
+export function unsupportedFieldWarnings(task: Task, plannedInfra?: string): UnsupportedField[] {
+  const out: UnsupportedField[] = [];
+  const add = (field: string, message: string, severity: 'warning' | 'error' = 'warning') => {
+    if (!out.some((o) => o.field === field)) out.push({ field, message, severity });
+  };
+  const specs = [task.resources.base, ...task.resources.candidates];
+  const infra = plannedInfra?.toLowerCase();
+  const any = <T>(pick: (s: ResourcesSpec) => T | undefined): T | undefined => specs.map(pick).find((v) => v !== undefined);
+  const rawResources = task.raw.resources;
+
+  const tier = any((s) => s.networkTier);
+  if (tier === 'best') {
+    const skypilot = infra && BEST_NETWORK[infra] ? `SkyPilot would set up ${BEST_NETWORK[infra]}` : 'SkyPilot sets up GPUDirect-TCPX on GCP, EFA on AWS, InfiniBand on Nebius and Kubernetes';
+    add('resources.network_tier', `network_tier: best is not honoured ${where(infra)}: SkyDeck launches with the default network (${skypilot}).`);
+  }
+  if (any((s) => s.priority) !== undefined) add('resources.priority', `priority is not honoured ${where(infra)}: SkyDeck does not order jobs or pods by priority.`);
+  if (any((s) => s.localDisk) !== undefined) add('resources.local_disk', `local_disk is not honoured ${where(infra)}: SkyDeck does not request or mount local NVMe/SSD disks.`);
+  if (hasDeep(rawResources, 'ephemeral_storage')) {
+    if (infra && !KUBERNETES_LIKE.includes(infra)) add('resources.ephemeral_storage', `ephemeral_storage only applies on Kubernetes, not ${where(infra)}.`, 'error');
+    else add('resources.ephemeral_storage', `ephemeral_storage is not honoured ${where(infra)}: SkyDeck does not set the pods' ephemeral-storage request yet.`);
+  }
+  if (any((s) => s.acceleratorArgs) !== undefined) add('resources.accelerator_args', `accelerator_args (TPU options) are not honoured ${where(infra)}: SkyDeck does not provision TPUs.`);
+  const docker = any(dockerImage);
+  if (docker && infra !== 'kubernetes') {
+    // Known infra: refuse (the job would run outside its container). Not known yet: the plan may still pick Kubernetes.
+    if (infra) add('resources.image_id', `image_id ${docker} is not implemented ${where(infra)}: SkyDeck runs containers only on Kubernetes, and running without the image would run the job in the wrong environment.`, 'error');
+    else add('resources.image_id', `image_id ${docker} is only implemented on Kubernetes: set infra: k8s; elsewhere the job would run without its container.`);
+  }
+  const service = task.raw.service as Record<string, unknown> | undefined;
+  const policy = service && typeof service === 'object' ? (service.replica_policy as Record<string, unknown> | undefined) : undefined;
+  if (policy && typeof policy === 'object' && policy.spot_placer !== undefined && policy.spot_placer !== null) {
+    add('service.replica_policy.spot_placer', 'spot_placer is not honoured: SkyDeck places spot replicas by price, not with the dynamic_fallback placer.');
+  }
+  if (task.pool !== undefined || (service && typeof service === 'object' && (service.pool !== undefined || service.workers !== undefined))) {
+    add('pool', 'pool (cluster pools for managed jobs) is not implemented: SkyDeck launches each managed job on its own cluster.');
+  }
+  if (typeof task.raw.event_callback === 'string') add('event_callback', 'event_callback is not run: SkyDeck does not call a command on task state changes.');
+  for (const k of ['inputs', 'outputs']) {
+    if (task.raw[k] !== undefined && task.raw[k] !== null) add(k, `${k} is not used: SkyDeck's optimizer does not price data egress.`);
+  }
+  const buckets = bucketMounts(task);
+  if (buckets.length) {
+    add('file_mounts', `Bucket and storage file mounts (${buckets.join(', ')}) are not implemented ${where(infra)}: the job would run without that data. Copy the data in setup (e.g. aws s3 sync), or mount a local path.`, 'error');
+  }
+  if (task.volumes && Object.keys(task.volumes).length) {
+    add('volumes', `volumes (${Object.keys(task.volumes).join(', ')}) are not implemented ${where(infra)}: the job would run without them.`, 'error');
+  }
+  if (hasDeep(rawResources, 'volumes')) add('resources.volumes', `resources.volumes (GCP disks) are not implemented ${where(infra)}.`, 'error');
+  return out;
+}
+
+function hasDeep(o: unknown, key: string): boolean {
+  if (!o || typeof o !== 'object') return false;
+  if (Array.isArray(o)) return o.some((x) => hasDeep(x, key));
+  const rec = o as Record<string, unknown>;
+  return (rec[key] !== undefined && rec[key] !== null) || Object.values(rec).some((v) => hasDeep(v, key));
+}
+
+/** File-level fields (a job group's header). */
+export function unsupportedFileWarnings(file: TaskFile): UnsupportedField[] {
+  if (file.execution === 'parallel') {
+    return [{ field: 'execution', message: 'execution: parallel is not honoured yet: SkyDeck runs the job group\'s jobs one after another (primary_tasks and termination_delay do not apply).', severity: 'warning' }];
+  }
+  return [];
+}
+
+/** The cloud every candidate of the task names, if they agree (the plan may still pick it). */
+export function plannedInfraOf(task: Task): string | undefined {
+  const clouds = new Set(task.resources.candidates.map((c) => c.infra?.cloud ?? task.resources.base.infra?.cloud));
+  if (clouds.size === 0) return task.resources.base.infra?.cloud;
+  return clouds.size === 1 ? [...clouds][0] : undefined;
+}
+
+/** Launch paths: print each warning, refuse when one is an error (named by field and infra). */
+export function reportUnsupported(tasks: Task[], file: TaskFile | undefined, write: (line: string) => void): void {
+  const found = [...(file ? unsupportedFileWarnings(file) : []), ...tasks.flatMap((t) => unsupportedFieldWarnings(t, plannedInfraOf(t)))];
+  for (const f of found) if (f.severity === 'warning') write(`Warning: ${f.field}: ${f.message}\n`);
+  const errors = found.filter((f) => f.severity === 'error');
+  if (errors.length) {
+    throw new InputError(errors.map((f) => `${f.field}: ${f.message}`).join('\n'), { code: 'UNSUPPORTED_FIELD', hint: 'Remove the field, or run where SkyDeck implements it.' });
+  }
+}

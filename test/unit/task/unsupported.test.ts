@@ -1,0 +1,107 @@
+// Fields SkyDeck accepts but does not act on are never silent: the launch paths get the
+// messages (and refuse where running would be wrong); the editor shows them on the field.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseTaskText } from '../../../engine/task/load';
+import { reportUnsupported, unsupportedFieldWarnings } from '../../../engine/task/unsupported';
+
+const taskOf = (text: string) => {
+  const r = parseTaskText(text);
+  assert.ok(r.taskFile, JSON.stringify(r.diagnostics));
+  return r.taskFile;
+};
+
+test('each unsupported task field is reported, naming the field and the infra', () => {
+  const file = taskOf(`
+resources:
+  infra: aws
+  network_tier: best
+  priority: 10
+  local_disk: nvme:1000+
+  accelerator_args: {tpu_vm: true}
+event_callback: echo changed
+inputs: {s3://bucket/in: 10}
+outputs: {s3://bucket/out: 1}
+run: echo hi
+`);
+  const found = unsupportedFieldWarnings(file.tasks[0], 'aws');
+  const byField = Object.fromEntries(found.map((f) => [f.field, f]));
+  for (const f of ['resources.network_tier', 'resources.priority', 'resources.local_disk', 'resources.accelerator_args', 'event_callback', 'inputs', 'outputs']) {
+    assert.ok(byField[f], `${f} not reported: ${JSON.stringify(found)}`);
+    assert.equal(byField[f].severity, 'warning');
+  }
+  assert.match(byField['resources.network_tier'].message, /not honoured on aws.*EFA/);
+  assert.match(unsupportedFieldWarnings(file.tasks[0], 'gcp').find((f) => f.field === 'resources.network_tier')!.message, /GPUDirect-TCPX/);
+});
+
+test('fields whose absence makes the run wrong are errors, and the launch path refuses them', () => {
+  const file = taskOf(`
+file_mounts:
+  /data: s3://my-bucket/data
+  /ckpt:
+    name: my-ckpt
+    mode: MOUNT
+volumes:
+  /mnt/vol: my-volume
+resources:
+  infra: aws
+  image_id: docker:ubuntu:22.04
+run: ls /data
+`);
+  const errors = unsupportedFieldWarnings(file.tasks[0], 'aws').filter((f) => f.severity === 'error');
+  assert.deepEqual(errors.map((e) => e.field).sort(), ['file_mounts', 'resources.image_id', 'volumes']);
+  assert.match(errors.find((e) => e.field === 'file_mounts')!.message, /\/data, \/ckpt.*not implemented on aws/);
+  const lines: string[] = [];
+  assert.throws(
+    () => reportUnsupported(file.tasks, file, (l) => lines.push(l)),
+    (e: Error) => /^file_mounts: Bucket and storage file mounts/m.test(e.message) && /^volumes: /m.test(e.message) && /^resources\.image_id: image_id docker:ubuntu:22\.04 is not implemented on aws/m.test(e.message),
+  );
+  // A docker image on Kubernetes is honoured; ephemeral_storage off Kubernetes is refused.
+  const k8s = taskOf('resources:\n  infra: k8s\n  image_id: docker:ubuntu:22.04\n  ephemeral_storage: 10\nrun: x\n').tasks[0];
+  assert.deepEqual(unsupportedFieldWarnings(k8s, 'kubernetes').map((f) => [f.field, f.severity]), [['resources.ephemeral_storage', 'warning']]);
+  assert.equal(unsupportedFieldWarnings(k8s, 'aws').find((f) => f.field === 'resources.ephemeral_storage')?.severity, 'error');
+});
+
+test('warnings are printed, the launch goes on; a job group says it runs sequentially', () => {
+  const file = taskOf('name: grp\nexecution: parallel\n---\nname: a\nrun: echo a\nresources:\n  network_tier: best\n---\nname: b\nrun: echo b\n');
+  const lines: string[] = [];
+  reportUnsupported(file.tasks, file, (l) => lines.push(l));
+  assert.equal(lines.length, 2, lines.join(''));
+  assert.match(lines[0], /^Warning: execution: execution: parallel is not honoured yet: .*one after another/);
+  assert.match(lines[1], /^Warning: resources\.network_tier: network_tier: best is not honoured on any infra/);
+});
+
+test('the editor shows the same messages as warnings on the field (the verdict stays SkyPilot\'s)', () => {
+  const text = 'resources:\n  any_of:\n    - infra: gcp\n      network_tier: best\nfile_mounts:\n  /data: gs://bucket/data\nrun: x\n';
+  const r = parseTaskText(text);
+  const notHonoured = r.diagnostics.filter((d) => d.code === 'not-honoured');
+  assert.ok(r.taskFile, 'still valid');
+  const lines = text.split('\n');
+  const at = notHonoured.map((d) => lines[d.range.start.line].slice(d.range.start.character, d.range.end.character));
+  assert.deepEqual(at.sort(), ['file_mounts', 'network_tier']);
+  assert.ok(notHonoured.every((d) => d.severity === 'warning'));
+  assert.match(notHonoured.find((d) => d.message.startsWith('network_tier'))!.message, /on gcp.*GPUDirect-TCPX/);
+  const group = parseTaskText('name: grp\nexecution: parallel\n---\nname: a\nrun: echo a\n');
+  assert.equal(group.diagnostics.length, 1);
+  assert.equal(group.diagnostics[0].range.start.line, 1);
+  assert.match(group.diagnostics[0].message, /one after another/);
+});
+
+const CLI = path.resolve(__dirname, '../../../dist/cli.js');
+test('skydeck launch refuses a bucket mount before provisioning anything', { skip: !fs.existsSync(CLI) && 'run npm run build first' }, () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-home-'));
+  try {
+    const task = path.join(home, 'task.yaml');
+    fs.writeFileSync(task, 'resources:\n  infra: local\nfile_mounts:\n  /data: s3://my-bucket/data\nrun: ls /data\n');
+    const r = spawnSync(process.execPath, [CLI, 'launch', task, '-c', 'nodata', '-y'], { encoding: 'utf8', env: { ...process.env, SKYDECK_HOME: home }, timeout: 180_000 });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /file_mounts: Bucket and storage file mounts \(\/data\) are not implemented on local/);
+    assert.ok(!fs.existsSync(path.join(home, 'clusters')) || fs.readdirSync(path.join(home, 'clusters')).length === 0, 'no cluster was created');
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
