@@ -10,12 +10,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const SECRET = 'value-8c41f0-secret';
 
-describe('CLI verbs on local', { concurrency: false, skip: fs.existsSync(CLI) ? undefined : 'run `npm run build` first' }, () => {
+describe('CLI verbs on local', { concurrency: false, skip: requirePrerequisite(builtFiles(CLI)) }, () => {
   let home: string;
   let env: NodeJS.ProcessEnv;
   const cli = (...args: string[]) => {

@@ -10,16 +10,18 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { get, makeEnv, pidAlive, readServices, until } from '../serve/helpers';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
-const skip = fs.existsSync(CLI) ? undefined : 'run `npm run build` first';
+const skip = requirePrerequisite(builtFiles(CLI));
 
 test('serve up/update with task options; serve logs --tail; serve down --purge', { skip, timeout: 480_000 }, async (t) => {
   const e = makeEnv();
   t.after(async () => {
     await e.cli('serve', 'down', '-a', '-y').catch(() => undefined);
-    const ctl = Object.values(readServices(e.home))[0]?.controller?.pid;
-    if (ctl && pidAlive(ctl)) process.kill(ctl, 'SIGKILL');
+    // The supervisor first: it would restart a controller killed before it.
+    const left = Object.values(readServices(e.home))[0];
+    for (const pid of [left?.supervisor?.pid, left?.controller?.pid]) if (pid && pidAlive(pid)) process.kill(pid, 'SIGKILL');
     fs.rmSync(e.dir, { recursive: true, force: true });
   });
   // The YAML leaves V null and pins no infra: --env gives V, --infra the place.

@@ -18,6 +18,7 @@ import { createProvider as createAws } from '../../../engine/infra/aws/index';
 import { isProvisionError, type LaunchRequest } from '../../../engine/infra/provider';
 import { bundledCatalogDir } from '../../../engine/catalog/locations';
 import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
+import { requirePrerequisite } from '../../helpers/prerequisites';
 
 const ssh = recordingSshWaiter();
 
@@ -116,7 +117,7 @@ describe('Azure: the image in the VM create body', { timeout: 300_000 }, () => {
   }
 });
 
-describe('AWS: the AMI in RunInstances (moto)', { timeout: 300_000, skip: !motoInstalled() && 'moto is not installed (scripts/setup/30-moto.sh)' }, () => {
+describe('AWS: the AMI in RunInstances (moto)', { timeout: 300_000, skip: requirePrerequisite(!motoInstalled() && 'moto (scripts/setup/30-moto.sh)') }, () => {
   let moto: MotoServer;
   let env: { home: string; restore: () => void } | undefined;
   before(async () => {

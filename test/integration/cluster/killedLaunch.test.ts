@@ -5,13 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import { CLI, killDownAt, killLaunchAt, leaksIn, reconcileAndDown, seededRandom, type KillSignal } from '../../../bench/chaos/killLaunch';
 import { freshHome } from './helpers';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const SEED = Number(process.env.SKYDECK_CHAOS_SEED ?? 1414);
 
-describe('launches killed at random points leak nothing once reconciled', { concurrency: false, skip: fs.existsSync(CLI) ? undefined : 'run `npm run build` first' }, () => {
+describe('launches killed at random points leak nothing once reconciled', { concurrency: false, skip: requirePrerequisite(builtFiles(CLI)) }, () => {
   let env: ReturnType<typeof freshHome>;
   before(() => {
     env = freshHome();

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { clusters, findCluster } from '../../../engine/cluster';
 import { CLI, cli, leaksIn } from '../../../bench/chaos/killLaunch';
 import { freshHome, makeTask, waitFor } from './helpers';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 function ipTable(home: string): Record<string, string[]> {
   return (JSON.parse(fs.readFileSync(path.join(home, 'state', 'local-ips.json'), 'utf8')) as { data: { byCluster: Record<string, string[]> } }).data.byCluster;
@@ -36,7 +37,7 @@ describe('cluster names and ownership on local', { concurrency: false }, () => {
     env.cleanup();
   });
 
-  test('two concurrent CLI launches of one name: both succeed, exactly one cluster is provisioned and recorded', { skip: fs.existsSync(CLI) ? undefined : 'run `npm run build` first' }, async () => {
+  test('two concurrent CLI launches of one name: both succeed, exactly one cluster is provisioned and recorded', { skip: requirePrerequisite(builtFiles(CLI)) }, async () => {
     const run = () =>
       new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const child = spawn(process.execPath, [CLI, 'launch', 'echo hi', '-c', 'same', '-y', '--infra', 'local'], { env: process.env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -67,7 +68,7 @@ describe('cluster names and ownership on local', { concurrency: false }, () => {
     await clusters.down('Foo-bar');
   });
 
-  test('a 300-character cluster name fails clearly before anything is created', { skip: fs.existsSync(CLI) ? undefined : 'run `npm run build` first' }, () => {
+  test('a 300-character cluster name fails clearly before anything is created', { skip: requirePrerequisite(builtFiles(CLI)) }, () => {
     const name = `c${'x'.repeat(299)}`;
     const r = cli(['launch', 'true', '-c', name, '-y', '--infra', 'local']);
     assert.equal(r.status, 1, r.stderr);

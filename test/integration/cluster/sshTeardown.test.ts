@@ -13,8 +13,9 @@ import { clusters, findCluster } from '../../../engine/cluster';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
 import { CLI, cli, killLaunchAt, leaksIn, reconcileAndDown, seededRandom, type KillOutcome, type KillSignal } from '../../../bench/chaos/killLaunch';
 import { freshHome, makeTask } from './helpers';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
-const skip = sshSkipReason() ?? (fs.existsSync(CLI) ? undefined : 'run `npm run build` first');
+const skip = requirePrerequisite(sshSkipReason() ?? builtFiles(CLI));
 const SEED = Number(process.env.SKYDECK_CHAOS_SEED ?? 1414);
 
 function reservedHosts(home: string): string[] {

@@ -20,8 +20,9 @@ import { isTransportError } from '../../../engine/node/transport';
 import { fingerprint, knownHostName, lookupHost, skydeckKnownHostsFile } from '../../../engine/node/knownHosts';
 import { writeClusterSshConfig, userSshConfigPath } from '../../../engine/cluster/sshConfig';
 import { AgentClient, HEAD_LAUNCHER, sshLauncher } from '../../../engine/node/agentClient';
+import { requirePrerequisite } from '../../helpers/prerequisites';
 
-const skip = sshSkipReason();
+const skip = requirePrerequisite(sshSkipReason());
 
 function hostKeyFingerprint(file: string): string {
   const pub = fs.readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/);

@@ -19,8 +19,9 @@ test('serve lifecycle: probes gate traffic, replacement, rolling update, down', 
   t.after(async () => {
     await e.cli('serve', 'down', '-a', '-y').catch(() => undefined);
     for (const pid of pids()) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
-    const ctl = Object.values(readServices(e.home))[0]?.controller?.pid;
-    if (ctl && pidAlive(ctl)) process.kill(ctl, 'SIGKILL');
+    // The supervisor first: it would restart a controller killed before it.
+    const left = Object.values(readServices(e.home))[0];
+    for (const pid of [left?.supervisor?.pid, left?.controller?.pid]) if (pid && pidAlive(pid)) process.kill(pid, 'SIGKILL');
     fs.rmSync(e.dir, { recursive: true, force: true });
   });
   const hold = (id: number) => path.join(e.dir, `hold-${id}`);
@@ -121,10 +122,13 @@ replicas: 2`;
   await t.test('serve down leaves nothing running', async () => {
     const controller = svc()?.controller?.pid;
     assert.ok(controller && pidAlive(controller));
+    const supervisor = Object.values(readServices(e.home))[0]?.supervisor?.pid;
+    assert.ok(supervisor && pidAlive(supervisor), 'a supervisor watches the controller');
     await e.cli('serve', 'down', 'web', '-y');
     assert.deepEqual(JSON.parse(await e.cli('serve', 'status', '--json')), []);
     assert.deepEqual(JSON.parse(await e.cli('status', '--json')), []);
     await until('controller exited', () => !pidAlive(controller));
+    await until('supervisor exited', () => !pidAlive(supervisor));
     for (const pid of pids()) assert.equal(pidAlive(pid), false, `replica process ${pid} still running`);
     assert.equal((await get(`${endpoint}/`)).status, -1, 'the endpoint still answers');
   });

@@ -19,6 +19,7 @@ import { parseDotenv } from '../../../engine/cli/dotenv';
 import { expandNames } from '../../../engine/cli/globNames';
 import type { Task } from '../../../engine/task/types';
 import { DEFAULTS, TASK_VERBS, VERB_OPTIONS, type Flag } from './optionTable';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -247,7 +248,7 @@ function run(args: string[], env: Record<string, string> = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const built = fs.existsSync(CLI) ? undefined : 'run `npm run build` first';
+const built = requirePrerequisite(builtFiles(CLI));
 
 test('exit codes: an unknown option or a bad value exits 2 with a clear message; a null secret is refused before launching', { skip: built }, () => {
   const unknown = run(['launch', 'echo', '--no-such-option']);

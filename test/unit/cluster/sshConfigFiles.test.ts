@@ -13,6 +13,7 @@ import { removeClusterSshConfig, writeClusterSshConfig } from '../../../engine/c
 import { knownHostName, recordHostKeys } from '../../../engine/node/knownHosts';
 import type { NodeInfo } from '../../../engine/infra/provider';
 import { generateEd25519 } from '../../../engine/cluster/keys';
+import { requirePrerequisite } from '../../helpers/prerequisites';
 
 const hasSsh = spawnSync('ssh', ['-V']).status === 0;
 
@@ -72,7 +73,7 @@ test('bytes outside the block are kept exactly: leading blank lines, no final ne
   }
 });
 
-test('SKYDECK_HOME with a space: the Include, known_hosts and identity paths are quoted and OpenSSH reads them', { skip: hasSsh ? undefined : 'no ssh client' }, (t) => {
+test('SKYDECK_HOME with a space: the Include, known_hosts and identity paths are quoted and OpenSSH reads them', { skip: requirePrerequisite(!hasSsh && 'an ssh client (openssh-client)') }, (t) => {
   const { home, userFile } = setup(t, 'my home %dir');
   fs.writeFileSync(userFile, 'Host *\n  ServerAliveInterval 30\n');
   const keyFile = path.join(home, 'keys', 'sky-key');

@@ -5,10 +5,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
-const skip = !fs.existsSync(CLI) && 'run npm run build first';
+const skip = requirePrerequisite(builtFiles(CLI));
 
 function validate(file: string): { code: number | null; results: { diagnostics: { severity: string; code: string; message: string; range: { start: { line: number; character: number } } }[] }[]; stderr: string } {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-home-'));

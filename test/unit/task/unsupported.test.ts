@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseTaskText } from '../../../engine/task/load';
 import { reportUnsupported, unsupportedFieldWarnings } from '../../../engine/task/unsupported';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const taskOf = (text: string) => {
   const r = parseTaskText(text);
@@ -92,7 +93,7 @@ test('the editor shows the same messages as warnings on the field (the verdict s
 });
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
-test('skydeck launch refuses a bucket mount before provisioning anything', { skip: !fs.existsSync(CLI) && 'run npm run build first' }, () => {
+test('skydeck launch refuses a bucket mount before provisioning anything', { skip: requirePrerequisite(builtFiles(CLI)) }, () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-home-'));
   try {
     const task = path.join(home, 'task.yaml');
