@@ -31,7 +31,8 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
   }
 }
 
-export function writeFileAtomicSync(file: string, text: string): void {
+/** A new private temporary file beside `file` holding `text`; the caller renames or links it. */
+function writePrivateTempSync(file: string, text: string): string {
   const tmp = tempFor(file);
   const fd = fs.openSync(tmp, 'wx', STATE_FILE_MODE);
   try {
@@ -40,6 +41,11 @@ export function writeFileAtomicSync(file: string, text: string): void {
   } finally {
     fs.closeSync(fd);
   }
+  return tmp;
+}
+
+export function writeFileAtomicSync(file: string, text: string): void {
+  const tmp = writePrivateTempSync(file, text);
   try {
     fs.renameSync(tmp, file);
   } catch (e) {
@@ -50,14 +56,7 @@ export function writeFileAtomicSync(file: string, text: string): void {
 
 /** Creates `file` with `text` unless it exists (then leaves it alone); never a half-written file. */
 export function createFileExclusiveSync(file: string, text: string): void {
-  const tmp = tempFor(file);
-  const fd = fs.openSync(tmp, 'wx', STATE_FILE_MODE);
-  try {
-    fs.fchmodSync(fd, STATE_FILE_MODE);
-    fs.writeFileSync(fd, text);
-  } finally {
-    fs.closeSync(fd);
-  }
+  const tmp = writePrivateTempSync(file, text);
   try {
     fs.linkSync(tmp, file);
   } catch (e) {
