@@ -4,9 +4,10 @@
  *
  *   npm run -s build && node --import tsx bench/activation/run.ts [--rounds 3]
  *
- * Each round is a fresh extension host (a new page load) in one code-server. The baseline,
- * measured in the same run and host, is what loading the engine bundle eagerly would add
- * to activation (it is lazily required on first use instead). Targets: activation < 50 ms,
+ * Each round is a fresh code-server and a fresh extension host, so activation is the cold
+ * first load of dist/extension.js (never a second, warm require). The baseline, measured in
+ * the same run and host, is what loading the engine bundle eagerly would add to activation
+ * (its own cold first load there; it is lazily required on first use instead). Targets: activation < 50 ms,
  * dist/extension.js < 1 MB, server start to first diagnostics < 300 ms.
  */
 import * as esbuild from 'esbuild';
@@ -22,13 +23,12 @@ const REFERENCE_CATALOGS = path.resolve(ROOT, '..', 'shared', 'reference-catalog
 
 interface Round {
   activateTotalMs: number;
+  activateTotalCpuMs: number;
   activateCallMs: number;
   activateCallCpuMs: number;
   startToFirstDiagnosticsMs: number;
   engineRequireMs: number;
   engineRequireCpuMs: number;
-  extensionRequireMs: number;
-  extensionRequireCpuMs: number;
   node: string;
   vscode: string;
 }
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
         if (code !== 0 || files.length !== i + 1) throw new Error(`round ${i + 1} failed (exit ${code})`);
         const r = JSON.parse(fs.readFileSync(path.join(outDir, files[i]), 'utf8')) as Round;
         rounds.push(r);
-        console.log(`  round ${i + 1}: ext.activate() ${r.activateTotalMs.toFixed(1)} ms wall; activate() ${r.activateCallMs.toFixed(1)} ms wall / ${r.activateCallCpuMs.toFixed(1)} ms CPU; load extension.js ${r.extensionRequireCpuMs.toFixed(1)} ms CPU; first diagnostics ${r.startToFirstDiagnosticsMs} ms`);
+        console.log(`  round ${i + 1}: ext.activate() ${r.activateTotalMs.toFixed(1)} ms wall; activate() ${r.activateCallMs.toFixed(1)} ms wall / ${r.activateCallCpuMs.toFixed(1)} ms CPU; ext.activate() ${r.activateTotalCpuMs.toFixed(1)} ms CPU; engine first load ${r.engineRequireCpuMs.toFixed(1)} ms CPU; first diagnostics ${r.startToFirstDiagnosticsMs} ms`);
       } finally {
         await cs.stop();
       }
@@ -92,17 +92,15 @@ async function main(): Promise<void> {
 
   const m = (k: keyof Round): number => median(rounds.map((r) => r[k] as number));
   const f = (n: number): string => `${n.toFixed(1)} ms`.padStart(10);
-  const cpuActivation = m('extensionRequireCpuMs') + m('activateCallCpuMs');
+  const cpuActivation = m('activateTotalCpuMs');
   const cpuEager = cpuActivation + m('engineRequireCpuMs');
-  console.log(`\nActivation in code-server ${rounds[0].vscode} (extension host ${rounds[0].node}), median of ${rounds.length} fresh hosts; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
-  console.log(`                                                   wall        CPU`);
-  console.log(`  load dist/extension.js (fresh require)     ${f(m('extensionRequireMs'))} ${f(m('extensionRequireCpuMs'))}`);
-  console.log(`  activate()                                 ${f(m('activateCallMs'))} ${f(m('activateCallCpuMs'))}`);
-  console.log(`  activation = load + activate()             ${f(m('extensionRequireMs') + m('activateCallMs'))} ${f(cpuActivation)}   target < 50 ms (CPU): ${cpuActivation < 50 ? 'met' : 'MISSED'}`);
-  console.log(`  ext.activate() as VS Code runs it          ${f(m('activateTotalMs'))}`);
-  console.log(`  baseline: + loading the engine eagerly     ${f(m('extensionRequireMs') + m('activateCallMs') + m('engineRequireMs'))} ${f(cpuEager)}   lazy/eager (CPU) = ${(cpuActivation / cpuEager).toFixed(2)}`);
+  console.log(`\nActivation in code-server ${rounds[0].vscode} (extension host ${rounds[0].node}), cold first load, median of ${rounds.length} fresh hosts; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
+  console.log(`${' '.repeat(55)}wall        CPU`);
+  console.log(`  ext.activate(): load extension.js + activate() ${f(m('activateTotalMs'))} ${f(cpuActivation)}   target < 50 ms (CPU): ${cpuActivation < 50 ? 'met' : 'MISSED'}`);
+  console.log(`    of which activate()'s own body               ${f(m('activateCallMs'))} ${f(m('activateCallCpuMs'))}`);
+  console.log(`  baseline: + loading the engine eagerly         ${f(m('activateTotalMs') + m('engineRequireMs'))} ${f(cpuEager)}   lazy/eager (CPU) = ${(cpuActivation / cpuEager).toFixed(2)}`);
   const diag = m('startToFirstDiagnosticsMs');
-  console.log(`  language server start -> first diagnostics ${f(diag)}              target < 300 ms: ${diag < 300 ? 'met' : 'MISSED'} (wall, includes spawning Node)`);
+  console.log(`  language server start -> first diagnostics     ${f(diag)}              target < 300 ms: ${diag < 300 ? 'met' : 'MISSED'} (wall, includes spawning Node)`);
 }
 
 main().catch((err: unknown) => {

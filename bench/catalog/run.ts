@@ -2,7 +2,9 @@
  * Catalog benchmark, in one run, side by side:
  *   - load time and memory of the reference catalogs (88k rows of GCP + Azure): SkyDeck's
  *     loader (cold, fresh process each time) vs pandas read_csv of the same files (Debian's
- *     python3-pandas, the library SkyPilot uses; installed with apt-get when missing);
+ *     python3-pandas, the library SkyPilot uses; installed with apt-get when missing), also
+ *     in a fresh process each time; memory ratio = RSS growth across the load on both sides
+ *     (includes WebAssembly memory);
  *   - catalog query and optimize() latency percentiles;
  *   - cost-lens time on a typical corpus file and over the whole corpus.
  * Prints numbers and ratios; writes bench/results/catalog.json. No assertions.
@@ -100,11 +102,14 @@ async function main(): Promise<void> {
     const p = { loadMs: median(pandas.map((r) => r.loadMs)), cpuMs: median(pandas.map((r) => r.cpuMs)), deepBytes: median(pandas.map((r) => r.deepBytes)), rssBytes: median(pandas.map((r) => r.rssBytes)) };
     lines.push(row(`pandas ${pandas[0].pandas} read_csv`, p, `deep memory  ${mb(p.deepBytes)}   rss +${mb(p.rssBytes)}`));
     const r = (x: number, y: number) => `${(x / y).toFixed(2)}x`;
-    lines.push(`  ratio CSV parse / pandas:    time ${r(o.loadMs, p.loadMs)} (cpu ${r(o.cpuMs, p.cpuMs)})   memory ${r(o.heapBytes, p.deepBytes)} of pandas deep usage, rss ${r(o.rssBytes, p.rssBytes)} (WebAssembly memory shows in rss only)   (target time <= 0.50x)`);
-    lines.push(`  ratio JS-only parse / pandas: time ${r(j.loadMs, p.loadMs)} (cpu ${r(j.cpuMs, p.cpuMs)})`);
-    lines.push(`  ratio index cache / pandas:  time ${r(c.loadMs, p.loadMs)} (cpu ${r(c.cpuMs, p.cpuMs)})   memory ${r(c.heapBytes, p.deepBytes)}`);
+    // Memory is compared by RSS growth across the load, each parser in its own fresh process:
+    // it counts WebAssembly memory, native buffers and allocator overhead on both sides alike
+    // (heap vs pandas' deep usage would leave the WebAssembly parser's memory out).
+    lines.push(`  ratio CSV parse / pandas:    time ${r(o.loadMs, p.loadMs)} (cpu ${r(o.cpuMs, p.cpuMs)})   memory (rss growth) ${r(o.rssBytes, p.rssBytes)}   (target time <= 0.50x)`);
+    lines.push(`  ratio JS-only parse / pandas: time ${r(j.loadMs, p.loadMs)} (cpu ${r(j.cpuMs, p.cpuMs)})   memory (rss growth) ${r(j.rssBytes, p.rssBytes)}`);
+    lines.push(`  ratio index cache / pandas:  time ${r(c.loadMs, p.loadMs)} (cpu ${r(c.cpuMs, p.cpuMs)})   memory (rss growth) ${r(c.rssBytes, p.rssBytes)}`);
     result.pandas = { ...p, version: pandas[0].pandas, samples: pandas };
-    result.ratio = { csvTime: o.loadMs / p.loadMs, csvCpu: o.cpuMs / p.cpuMs, jsOnlyTime: j.loadMs / p.loadMs, cacheTime: c.loadMs / p.loadMs, cacheCpu: c.cpuMs / p.cpuMs, memory: o.heapBytes / p.deepBytes };
+    result.ratio = { csvTime: o.loadMs / p.loadMs, csvCpu: o.cpuMs / p.cpuMs, jsOnlyTime: j.loadMs / p.loadMs, cacheTime: c.loadMs / p.loadMs, cacheCpu: c.cpuMs / p.cpuMs, rssMemory: o.rssBytes / p.rssBytes, jsOnlyRssMemory: j.rssBytes / p.rssBytes, cacheRssMemory: c.rssBytes / p.rssBytes };
   } else lines.push('  pandas    unavailable (python3-pandas could not be installed): no baseline this run');
 
   const q = node(['queries', REF]);

@@ -17,8 +17,9 @@
  *     process per job) and per controller flag set (`--node-flags 'a b;c'`, default: the
  *     controller's own defaults, engine/jobs/spawn.ts).
  *
- * Usage: npm run -s build && node --import tsx bench/jobs/index.ts [--jobs 50,200] [--capacity 25,1] [--window 20] [--recoveries 5] [--no-recovery] [--submit batch|single] [--node-flags '--max-semi-space-size=1;--lite-mode']
+ * Usage: npm run -s build && node --import tsx bench/jobs/index.ts [--jobs 50,200] [--submit-rounds 3] [--parts recovery,submit,scale] [--capacity 25,1] [--window 20] [--recoveries 5] [--no-recovery] [--submit batch|single] [--node-flags '--max-semi-space-size=1;--lite-mode']
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -33,6 +34,9 @@ const WINDOW_S = Number(arg('window', '20'));
 const RECOVERIES = Number(arg('recoveries', '5'));
 const POLL_MS = Number(arg('poll', '2000'));
 const SUBMIT = arg('submit', 'batch');
+const SUBMIT_ROUNDS = Number(arg('submit-rounds', '3'));
+/** Which parts to run (numbered as in the header above). */
+const PARTS = new Set(arg('parts', 'recovery,submit,scale').split(','));
 /** Controller flag sets to compare (undefined = the controller's defaults). */
 const FLAG_SETS: (string | undefined)[] = process.argv.includes('--node-flags') ? arg('node-flags', '').split(';') : [undefined];
 /** Detection latency with one job (part 1), the "not falling behind" reference. */
@@ -203,33 +207,51 @@ async function idleNodeRssMb(flags: string[]): Promise<number> {
 }
 
 /**
- * The submission path alone (no controller starts: the jobs are handed to this process):
- * N one-by-one submissions (10 at a time, as N `jobs launch` would) against one
- * submitJobs call, each into a fresh store.
+ * The submission path alone (no controller starts: the jobs are handed to the submitting
+ * process): N one-by-one submissions (10 at a time, as N `jobs launch` would) against one
+ * submitJobs call, each into a fresh store and each in a fresh process (./index.ts
+ * --submit-child MODE N), so neither path inherits the other's JIT, module cache or page
+ * cache. The modes alternate order each round so load changes on the machine hit both alike.
  */
-async function submitOnlyBench(jobs: number): Promise<void> {
+async function submitOnce(mode: 'single' | 'batch', jobs: number): Promise<number> {
   const m = await modules();
   const { identify } = await import('../../engine/util/detached');
   const me = identify(process.pid);
   const supervise = { spawn: () => me, alive: () => true };
-  const timed = async (mode: 'single' | 'batch'): Promise<number> => {
-    const home = freshHome();
-    try {
-      const file = path.join(home, 'sub.yaml');
-      fs.writeFileSync(file, TASK('sub'));
-      const ctx = { store: m.state.openJobsStore(), supervise };
-      const t0 = Date.now();
-      if (mode === 'batch') await m.api.submitJobs(Array.from({ length: jobs }, () => ({ taskFile: m.load.loadTaskFile(file), options: {} })), ctx);
-      else for (let i = 0; i < jobs; i += 10) await Promise.all(Array.from({ length: Math.min(10, jobs - i) }, () => m.api.submitJob(m.load.loadTaskFile(file), {}, ctx)));
-      return Date.now() - t0;
-    } finally {
-      fs.rmSync(home, { recursive: true, force: true });
-    }
-  };
-  const single = await timed('single');
-  const batch = await timed('batch');
-  console.log(`\n== Submitting ${jobs} jobs, store only (no controller starts, load avg ${f1(os.loadavg()[0])}) ==`);
-  console.log(`one by one, 10 at a time: ${single} ms (${f1(single / jobs)} ms per job); one submitJobs call: ${batch} ms (${f1(single / Math.max(1, batch))}x faster)`);
+  const home = freshHome();
+  try {
+    const file = path.join(home, 'sub.yaml');
+    fs.writeFileSync(file, TASK('sub'));
+    const ctx = { store: m.state.openJobsStore(), supervise };
+    const t0 = Date.now();
+    if (mode === 'batch') await m.api.submitJobs(Array.from({ length: jobs }, () => ({ taskFile: m.load.loadTaskFile(file), options: {} })), ctx);
+    else for (let i = 0; i < jobs; i += 10) await Promise.all(Array.from({ length: Math.min(10, jobs - i) }, () => m.api.submitJob(m.load.loadTaskFile(file), {}, ctx)));
+    return Date.now() - t0;
+  } finally {
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+}
+
+function submitInChild(mode: 'single' | 'batch', jobs: number): number {
+  const r = spawnSync(process.execPath, [...process.execArgv, __filename, '--submit-child', mode, String(jobs)], { encoding: 'utf8', env: process.env });
+  if (r.status !== 0) throw new Error(`submit child (${mode}, ${jobs} jobs) failed (exit ${r.status}): ${r.stderr}`);
+  const ms = Number(r.stdout.trim().split('\n').pop());
+  if (!Number.isFinite(ms)) throw new Error(`submit child (${mode}, ${jobs} jobs) printed no time: ${r.stdout}`);
+  return ms;
+}
+
+function submitOnlyBench(jobs: number): void {
+  const single: number[] = [];
+  const batch: number[] = [];
+  for (let i = 0; i < SUBMIT_ROUNDS; i++) {
+    const order: ('single' | 'batch')[] = i % 2 ? ['batch', 'single'] : ['single', 'batch'];
+    for (const mode of order) (mode === 'single' ? single : batch).push(submitInChild(mode, jobs));
+  }
+  const s = median(single);
+  const b = median(batch);
+  console.log(`\n== Submitting ${jobs} jobs, store only (no controller starts; each in a fresh process, median of ${SUBMIT_ROUNDS} interleaved rounds; load avg ${f1(os.loadavg()[0])}) ==`);
+  console.log(`one by one, 10 at a time: ${s} ms (${f1(s / jobs)} ms per job)   [${single.join(', ')}]`);
+  console.log(`one submitJobs call:      ${b} ms (${f1(b / jobs)} ms per job)   [${batch.join(', ')}]   batch is ${f1(s / Math.max(1, b))}x faster`);
 }
 
 async function scaleBench(jobs: number, capacity: number, nodeFlags: string | undefined): Promise<void> {
@@ -340,12 +362,13 @@ async function main(): Promise<void> {
     });
   }
   if (!fs.existsSync(CLI) || !fs.existsSync(path.join(ROOT, 'dist', 'jobs-controller.js'))) throw new Error('Build first: npm run -s build');
-  if (!process.argv.includes('--no-recovery')) await recoveryBench();
-  for (const n of JOB_COUNTS) await submitOnlyBench(n);
-  for (const n of JOB_COUNTS) for (const c of CAPACITIES) for (const f of FLAG_SETS) await scaleBench(n, c, f);
+  if (PARTS.has('recovery') && !process.argv.includes('--no-recovery')) await recoveryBench();
+  if (PARTS.has('submit')) for (const n of JOB_COUNTS) submitOnlyBench(n);
+  if (PARTS.has('scale')) for (const n of JOB_COUNTS) for (const c of CAPACITIES) for (const f of FLAG_SETS) await scaleBench(n, c, f);
 }
 
-main().then(
+const submitChild = process.argv.indexOf('--submit-child');
+(submitChild > 0 ? submitOnce(process.argv[submitChild + 1] as 'single' | 'batch', Number(process.argv[submitChild + 2])).then((ms) => console.log(ms)) : main()).then(
   () => process.exit(0),
   (e) => {
     console.error(e);

@@ -48,9 +48,13 @@ export class Uri {
     readonly scheme: string,
     readonly path: string,
     readonly query = '',
+    readonly authority = '',
   ) {}
   static file(p: string): Uri {
     return new Uri('file', p);
+  }
+  static from(c: { scheme: string; authority?: string; path?: string; query?: string }): Uri {
+    return new Uri(c.scheme, c.path ?? '', c.query ?? '', c.authority ?? '');
   }
   static parse(text: string): Uri {
     const u = new URL(text);
@@ -60,7 +64,7 @@ export class Uri {
     return this.path;
   }
   toString(): string {
-    return `${this.scheme}://${this.path}${this.query ? `?${this.query}` : ''}`;
+    return `${this.scheme}://${this.authority}${this.path}${this.query ? `?${this.query}` : ''}`;
   }
 }
 
@@ -122,5 +126,32 @@ function notModelled(name: string): never {
   throw new Error(`vscode.${name} is not modelled by the test stand-in (test/helpers/vscode/stub.ts)`);
 }
 
-export const window = new Proxy({}, { get: (_t, p) => () => notModelled(`window.${String(p)}`) });
-export const commands = new Proxy({}, { get: (_t, p) => () => notModelled(`commands.${String(p)}`) });
+export const window = new Proxy({}, { get: (_t, p) => windowHandlers.get(String(p)) ?? (() => notModelled(`window.${String(p)}`)) });
+export const commands = new Proxy({}, { get: (_t, p) => (p === 'executeCommand' ? executeCommand : () => notModelled(`commands.${String(p)}`)) });
+
+/**
+ * `vscode.window.<name>` functions a test models (e.g. showInformationMessage answering one
+ * choice, createTerminal recording its options); any other window function still throws.
+ */
+export const windowHandlers = new Map<string, (...args: never[]) => unknown>();
+
+/** Commands a test handles: `commands.executeCommand(id, ...)` runs the handler set here; any other id throws. */
+export const commandHandlers = new Map<string, (...args: never[]) => unknown>();
+
+async function executeCommand(id: string, ...args: never[]): Promise<unknown> {
+  const handler = commandHandlers.get(id);
+  if (!handler) notModelled(`commands.executeCommand('${id}')`);
+  return handler(...args);
+}
+
+/** Extension ids a test declares installed: `extensions.getExtension` finds only these. */
+export const installedExtensions = new Set<string>();
+
+export const extensions = {
+  getExtension(id: string): { id: string; isActive: boolean } | undefined {
+    return installedExtensions.has(id) ? { id, isActive: false } : undefined;
+  },
+  get all(): never {
+    return notModelled('extensions.all');
+  },
+};
