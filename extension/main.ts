@@ -125,7 +125,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   commands.register('skydeck.launch', (arg) => launchFlow(arg, logs, log, changed));
   commands.register('skydeck.launchManagedJob', (arg) => managedJobFlow(arg, logs, changed));
   commands.register('skydeck.serveUp', (arg) => serveUpFlow(arg, logs, changed));
-  commands.register('skydeck.plan', (arg) => planFlow(arg, logs));
+  commands.register('skydeck.plan', (arg) => planFlow(arg));
   commands.register('skydeck.showOffers', (arg) => showOffers(arg, log));
 
   // Cluster verbs.

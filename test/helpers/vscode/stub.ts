@@ -106,7 +106,29 @@ export class EventEmitter<T> {
 /** Settings a test sets; everything else reads its declared default. */
 export const settingsStore = new Map<string, unknown>();
 
-export const workspace = {
+/**
+ * Functions a test installs for `window`, `commands` and `workspace` (e.g. a showInputBox that
+ * answers, an executeCommand that records); anything not installed still throws. Tests reset
+ * these with `resetHandlers()`.
+ */
+type Fn = (...args: never[]) => unknown;
+export const handlers: Record<'window' | 'commands' | 'workspace', Record<string, Fn>> = { window: {}, commands: {}, workspace: {} };
+export function resetHandlers(): void {
+  for (const ns of Object.values(handlers)) for (const k of Object.keys(ns)) delete ns[k];
+}
+
+export enum QuickPickItemKind {
+  Separator = -1,
+  Default = 0,
+}
+
+export enum ProgressLocation {
+  SourceControl = 1,
+  Window = 10,
+  Notification = 15,
+}
+
+const workspaceBase = {
   getConfiguration(section?: string) {
     const key = (k: string) => (section ? `${section}.${k}` : k);
     return {
@@ -122,5 +144,12 @@ function notModelled(name: string): never {
   throw new Error(`vscode.${name} is not modelled by the test stand-in (test/helpers/vscode/stub.ts)`);
 }
 
-export const window = new Proxy({}, { get: (_t, p) => () => notModelled(`window.${String(p)}`) });
-export const commands = new Proxy({}, { get: (_t, p) => () => notModelled(`commands.${String(p)}`) });
+function namespace(name: 'window' | 'commands' | 'workspace', base: object = {}): Record<string, Fn> {
+  return new Proxy(base as Record<string, Fn>, {
+    get: (target, p) => (p in target ? target[String(p)] : (handlers[name][String(p)] ?? (() => notModelled(`${name}.${String(p)}`)))),
+  });
+}
+
+export const workspace = namespace('workspace', workspaceBase);
+export const window = namespace('window');
+export const commands = namespace('commands');
