@@ -21,9 +21,10 @@ import { SkyStatusBar } from './statusBar';
 import { StoreWatcher } from './storeWatcher';
 import { SkyDeckTaskProvider } from './taskProvider';
 import { TaskLensProvider } from './taskLenses';
+import { TaskContext } from './taskContext';
 import { clusterRoots } from './views/clusters';
 import { gpuRoots, infraRoots, managedJobRoots, ReplicaNode, serviceRoots } from './views/others';
-import { NodeTreeProvider } from './views/treeNode';
+import { NodeTreeProvider, type TreeNode } from './views/treeNode';
 
 /** What activate() returns: used by the extension-host tests and the activation bench. */
 export interface SkyDeckApi {
@@ -57,11 +58,17 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   const commands = new Commands(context, log);
   context.subscriptions.push(log);
 
-  // Views. Roots load on first render, never here.
+  // Views. Roots load on first render, never here. An empty jobs / services list sets a context
+  // key that hides their palette commands; unknown (never loaded, or failed) leaves them shown.
+  const noneKey = (key: string, roots: () => Promise<TreeNode[]>) => async (): Promise<TreeNode[]> => {
+    const nodes = await roots();
+    void vscode.commands.executeCommand('setContext', key, nodes.length === 0);
+    return nodes;
+  };
   const trees = {
     clusters: new NodeTreeProvider('clusters', clusterRoots, log),
-    managedJobs: new NodeTreeProvider('managedJobs', managedJobRoots, log),
-    services: new NodeTreeProvider('services', serviceRoots, log),
+    managedJobs: new NodeTreeProvider('managedJobs', noneKey('skydeck.noManagedJobs', managedJobRoots), log),
+    services: new NodeTreeProvider('services', noneKey('skydeck.noServices', serviceRoots), log),
     gpus: new NodeTreeProvider('gpus', gpuRoots, log),
     infra: new NodeTreeProvider('infra', infraRoots, log),
   };
@@ -98,9 +105,11 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     vscode.languages.registerCodeLensProvider({ scheme: LOG_SCHEME }, logs),
   );
 
-  // Task lenses and tasks.json type.
+  // Task lenses, the task context keys for menus, and the tasks.json type.
   const taskLenses = new TaskLensProvider();
+  const taskContext = new TaskContext();
   context.subscriptions.push(
+    taskContext,
     vscode.languages.registerCodeLensProvider({ language: 'yaml' }, taskLenses),
     vscode.tasks.registerTaskProvider('skydeck', new SkyDeckTaskProvider()),
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -264,7 +273,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   const clientReady = new Promise<void>((resolve, reject) => {
     setImmediate(() => {
       try {
-        client = loadClientModule(context).createClient(context, log, () => lensesChanged.fire());
+        client = loadClientModule(context).createClient(context, log, () => lensesChanged.fire(), (p) => taskContext.onDetected(p));
         clientStartedAt = Date.now();
         client.start().then(resolve, reject);
       } catch (err) {

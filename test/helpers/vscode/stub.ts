@@ -107,8 +107,9 @@ export class EventEmitter<T> {
 export const settingsStore = new Map<string, unknown>();
 
 /**
- * Functions a test installs for `window`, `commands` and `workspace` (e.g. a showInputBox that
- * answers, an executeCommand that records); anything not installed still throws. Tests reset
+ * Functions (or values, e.g. `activeTextEditor`) a test installs for `window`, `commands` and
+ * `workspace` (a showInputBox that answers, an executeCommand that records); anything not
+ * installed still throws when called. Tests reset
  * these with `resetHandlers()`.
  */
 type Fn = (...args: never[]) => unknown;
@@ -146,7 +147,7 @@ function notModelled(name: string): never {
 
 function namespace(name: 'window' | 'commands' | 'workspace', base: object = {}): Record<string, Fn> {
   return new Proxy(base as Record<string, Fn>, {
-    get: (target, p) => (p in target ? target[String(p)] : (handlers[name][String(p)] ?? (() => notModelled(`${name}.${String(p)}`)))),
+    get: (target, p) => (p in target ? target[String(p)] : String(p) in handlers[name] ? handlers[name][String(p)] : () => notModelled(`${name}.${String(p)}`)),
   });
 }
 
