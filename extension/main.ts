@@ -22,7 +22,7 @@ import { StoreWatcher } from './storeWatcher';
 import { SkyDeckTaskProvider } from './taskProvider';
 import { TaskLensProvider } from './taskLenses';
 import { TaskContext } from './taskContext';
-import { clusterRoots } from './views/clusters';
+import { clusterRoots, sshReachable } from './views/clusters';
 import { gpuRoots, infraRoots, managedJobRoots, ReplicaNode, serviceRoots } from './views/others';
 import { NodeTreeProvider, type TreeNode } from './views/treeNode';
 
@@ -183,11 +183,13 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     changed();
   });
   commands.register('skydeck.attachRemoteSsh', async (arg) => {
-    const { record, rank } = await pickCluster(arg, (c) => c.status === 'UP', 'Open which cluster in Remote-SSH?');
+    const { record, rank } = await pickCluster(arg, (c) => c.status === 'UP' && sshReachable(c), 'Open which cluster in Remote-SSH?');
+    refuseLocalSsh(record);
     await attachRemoteSsh(record, rank);
   });
   commands.register('skydeck.openSshTerminal', async (arg) => {
-    const { record, rank } = await pickCluster(arg, (c) => c.status === 'UP', 'SSH into which cluster?');
+    const { record, rank } = await pickCluster(arg, (c) => c.status === 'UP' && sshReachable(c), 'SSH into which cluster?');
+    refuseLocalSsh(record);
     (await engineBundle()).ensureInclude();
     return openSshTerminal(record.name, rank);
   });
@@ -321,6 +323,13 @@ function loadClientModule(context: vscode.ExtensionContext): ClientModule {
   return typeof SKYDECK_BUNDLED !== 'undefined' && SKYDECK_BUNDLED
     ? (require(context.asAbsolutePath(path.join('dist', 'extension-client.js'))) as ClientModule)
     : (require('./client') as ClientModule);
+}
+
+/** A `local` cluster has no host to SSH into: say so instead of running an ssh that fails. */
+function refuseLocalSsh(record: { name: string; resources?: { cloud?: string } }): void {
+  if (record.resources?.cloud === 'local') {
+    throw Object.assign(new Error(`${record.name} runs on this machine (local infra): there is no host to SSH into.`), { code: 'NOT_APPLICABLE', hint: 'Open its logs, or use Run on Cluster to execute a command there.' });
+  }
 }
 
 function toUri(arg: unknown): vscode.Uri {
