@@ -22,6 +22,7 @@ import { StoreWatcher } from './storeWatcher';
 import { SkyDeckTaskProvider } from './taskProvider';
 import { TaskLensProvider } from './taskLenses';
 import { TaskContext } from './taskContext';
+import { openExample } from './walkthrough/openExample';
 import { clusterRoots, sshReachable } from './views/clusters';
 import { gpuRoots, infraRoots, managedJobRoots, ReplicaNode, serviceRoots } from './views/others';
 import { NodeTreeProvider, type TreeNode } from './views/treeNode';
@@ -259,11 +260,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
 
   // Misc.
   commands.register('skydeck.showOutput', () => log.show(true));
-  commands.register('skydeck.openExample', async () => {
-    const uri = vscode.Uri.joinPath(context.extensionUri, 'examples', 'hello.yaml');
-    const doc = await vscode.workspace.openTextDocument({ language: 'yaml', content: new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)) });
-    await vscode.window.showTextDocument(doc);
-  });
+  commands.register('skydeck.openExample', () => openExample(context.extensionUri));
   commands.register('skydeck.restartServer', async () => {
     await client?.restart();
   });

@@ -56,6 +56,9 @@ export class Uri {
     const u = new URL(text);
     return new Uri(u.protocol.replace(/:$/, ''), decodeURIComponent(u.pathname), u.search.replace(/^\?/, ''));
   }
+  static joinPath(base: Uri, ...segments: string[]): Uri {
+    return new Uri(base.scheme, [base.path.replace(/\/+$/, ''), ...segments].join('/'));
+  }
   get fsPath(): string {
     return this.path;
   }
