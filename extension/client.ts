@@ -6,11 +6,14 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { INSIGHTS_LOADED } from '../server/lsp/notifications';
+import { INSIGHTS_LOADED, TASK_DETECTED, type TaskDetectedParams } from '../server/lsp/notifications';
 import { serverSettings } from './settings';
 
-/** `onInsightsLoaded`: the server has its catalogs (cost lenses are there from now on). */
-export function createClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, onInsightsLoaded: () => void): LanguageClient {
+/**
+ * `onInsightsLoaded`: the server has its catalogs (cost lenses are there from now on).
+ * `onTaskDetected`: the server's content detection for an open document (menus follow it).
+ */
+export function createClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, onInsightsLoaded: () => void, onTaskDetected: (p: TaskDetectedParams) => void): LanguageClient {
   const module = context.asAbsolutePath(path.join('dist', 'server.js'));
   const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
   const serverOptions: ServerOptions = {
@@ -38,6 +41,7 @@ export function createClient(context: vscode.ExtensionContext, log: vscode.LogOu
     log.info('language server: catalogs loaded (cost lenses available)');
     onInsightsLoaded();
   });
+  client.onNotification(TASK_DETECTED, (p: TaskDetectedParams) => onTaskDetected(p));
   log.info(`language server: ${module}`);
   return client;
 }

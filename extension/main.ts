@@ -21,9 +21,11 @@ import { SkyStatusBar } from './statusBar';
 import { StoreWatcher } from './storeWatcher';
 import { SkyDeckTaskProvider } from './taskProvider';
 import { TaskLensProvider } from './taskLenses';
-import { clusterRoots } from './views/clusters';
+import { TaskContext } from './taskContext';
+import { openExample } from './walkthrough/openExample';
+import { clusterRoots, sshReachable } from './views/clusters';
 import { gpuRoots, infraRoots, managedJobRoots, ReplicaNode, serviceRoots } from './views/others';
-import { NodeTreeProvider } from './views/treeNode';
+import { NodeTreeProvider, type TreeNode } from './views/treeNode';
 
 /** What activate() returns: used by the extension-host tests and the activation bench. */
 export interface SkyDeckApi {
@@ -57,11 +59,17 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   const commands = new Commands(context, log);
   context.subscriptions.push(log);
 
-  // Views. Roots load on first render, never here.
+  // Views. Roots load on first render, never here. An empty jobs / services list sets a context
+  // key that hides their palette commands; unknown (never loaded, or failed) leaves them shown.
+  const noneKey = (key: string, roots: () => Promise<TreeNode[]>) => async (): Promise<TreeNode[]> => {
+    const nodes = await roots();
+    void vscode.commands.executeCommand('setContext', key, nodes.length === 0);
+    return nodes;
+  };
   const trees = {
     clusters: new NodeTreeProvider('clusters', clusterRoots, log),
-    managedJobs: new NodeTreeProvider('managedJobs', managedJobRoots, log),
-    services: new NodeTreeProvider('services', serviceRoots, log),
+    managedJobs: new NodeTreeProvider('managedJobs', noneKey('skydeck.noManagedJobs', managedJobRoots), log),
+    services: new NodeTreeProvider('services', noneKey('skydeck.noServices', serviceRoots), log),
     gpus: new NodeTreeProvider('gpus', gpuRoots, log),
     infra: new NodeTreeProvider('infra', infraRoots, log),
   };
@@ -98,9 +106,11 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     vscode.languages.registerCodeLensProvider({ scheme: LOG_SCHEME }, logs),
   );
 
-  // Task lenses and tasks.json type.
+  // Task lenses, the task context keys for menus, and the tasks.json type.
   const taskLenses = new TaskLensProvider();
+  const taskContext = new TaskContext();
   context.subscriptions.push(
+    taskContext,
     vscode.languages.registerCodeLensProvider({ language: 'yaml' }, taskLenses),
     vscode.tasks.registerTaskProvider('skydeck', new SkyDeckTaskProvider()),
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -125,7 +135,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   commands.register('skydeck.launch', (arg) => launchFlow(arg, logs, log, changed));
   commands.register('skydeck.launchManagedJob', (arg) => managedJobFlow(arg, logs, changed));
   commands.register('skydeck.serveUp', (arg) => serveUpFlow(arg, logs, changed));
-  commands.register('skydeck.plan', (arg) => planFlow(arg, logs));
+  commands.register('skydeck.plan', (arg) => planFlow(arg));
   commands.register('skydeck.showOffers', (arg) => showOffers(arg, log));
 
   // Cluster verbs.
@@ -174,11 +184,13 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     changed();
   });
   commands.register('skydeck.attachRemoteSsh', async (arg) => {
-    const { record, rank } = await pickCluster(arg, (c) => c.status === 'UP', 'Open which cluster in Remote-SSH?');
+    const { record, rank } = await pickCluster(arg, (c) => c.status === 'UP' && sshReachable(c), 'Open which cluster in Remote-SSH?');
+    refuseLocalSsh(record);
     await attachRemoteSsh(record, rank);
   });
   commands.register('skydeck.openSshTerminal', async (arg) => {
-    const { record, rank } = await pickCluster(arg, (c) => c.status === 'UP', 'SSH into which cluster?');
+    const { record, rank } = await pickCluster(arg, (c) => c.status === 'UP' && sshReachable(c), 'SSH into which cluster?');
+    refuseLocalSsh(record);
     (await engineBundle()).ensureInclude();
     return openSshTerminal(record.name, rank);
   });
@@ -248,11 +260,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
 
   // Misc.
   commands.register('skydeck.showOutput', () => log.show(true));
-  commands.register('skydeck.openExample', async () => {
-    const uri = vscode.Uri.joinPath(context.extensionUri, 'examples', 'hello.yaml');
-    const doc = await vscode.workspace.openTextDocument({ language: 'yaml', content: new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)) });
-    await vscode.window.showTextDocument(doc);
-  });
+  commands.register('skydeck.openExample', () => openExample(context.extensionUri));
   commands.register('skydeck.restartServer', async () => {
     await client?.restart();
   });
@@ -264,7 +272,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   const clientReady = new Promise<void>((resolve, reject) => {
     setImmediate(() => {
       try {
-        client = loadClientModule(context).createClient(context, log, () => lensesChanged.fire());
+        client = loadClientModule(context).createClient(context, log, () => lensesChanged.fire(), (p) => taskContext.onDetected(p));
         clientStartedAt = Date.now();
         client.start().then(resolve, reject);
       } catch (err) {
@@ -312,6 +320,13 @@ function loadClientModule(context: vscode.ExtensionContext): ClientModule {
   return typeof SKYDECK_BUNDLED !== 'undefined' && SKYDECK_BUNDLED
     ? (require(context.asAbsolutePath(path.join('dist', 'extension-client.js'))) as ClientModule)
     : (require('./client') as ClientModule);
+}
+
+/** A `local` cluster has no host to SSH into: say so instead of running an ssh that fails. */
+function refuseLocalSsh(record: { name: string; resources?: { cloud?: string } }): void {
+  if (record.resources?.cloud === 'local') {
+    throw Object.assign(new Error(`${record.name} runs on this machine (local infra): there is no host to SSH into.`), { code: 'NOT_APPLICABLE', hint: 'Open its logs, or use Run on Cluster to execute a command there.' });
+  }
 }
 
 function toUri(arg: unknown): vscode.Uri {

@@ -22,6 +22,8 @@ interface ErrorShape {
   /** TaskValidationError: the file and its diagnostics. */
   fileName?: string;
   diagnostics?: { severity?: string; range?: { start: { line: number; character: number } } }[];
+  /** Steps that fix it (a LaunchRefusal's Show Problems, Check Infra, Show Offers), shown first. */
+  actions?: { title: string; run: () => unknown }[];
 }
 
 export class Commands {
@@ -57,7 +59,7 @@ export class Commands {
     this.log.error(`${where}: ${e.name ?? 'Error'}${e.code ? ` [${e.code}]` : ''}: ${message}`);
     if (err instanceof Error && err.stack) this.log.debug(err.stack);
 
-    const actions: { title: string; run: () => unknown }[] = [];
+    const actions: { title: string; run: () => unknown }[] = [...(Array.isArray(e.actions) ? e.actions : [])];
     const file = e.file ?? e.fileName;
     if (file) {
       const first = e.diagnostics?.find((d) => d.severity === 'error')?.range ?? e.range;
@@ -65,7 +67,7 @@ export class Commands {
       const character = first?.start.character ?? (e.column !== undefined ? e.column - 1 : 0);
       actions.push({ title: 'Open File', run: () => openAt(file, line, character) });
     }
-    if (isInfraProblem(e)) actions.push({ title: 'Check Infra', run: () => vscode.commands.executeCommand('skydeck.checkInfra') });
+    if (isInfraProblem(e) && !actions.some((a) => a.title === 'Check Infra')) actions.push({ title: 'Check Infra', run: () => vscode.commands.executeCommand('skydeck.checkInfra') });
     if (e.code === 'INVALID_INPUT' || e.code === 'CONFIG' || e.code === 'INVALID_INFRA') {
       actions.push({ title: 'Open Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', 'skydeck') });
     }

@@ -4,6 +4,7 @@
  * here is even parsed until the first command or view needs it (see ./index.ts).
  */
 export { clusters, listClusters, loadTaskFile } from '../../engine/cluster/index';
+export { parseTaskText } from '../../engine/task/load';
 export { ensureInclude } from '../../engine/cluster/sshConfig';
 /** Store helpers the extension-host tests use to stage records (not used by the extension itself). */
 export { putCluster, removeCluster } from '../../engine/cluster/records';

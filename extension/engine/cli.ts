@@ -47,8 +47,13 @@ export interface CliRun {
 }
 
 /** Runs to completion; rejects with CliError on a non-zero exit unless `okCodes` includes it. */
-export function runCli(args: string[], options: { signal?: AbortSignal; okCodes?: number[]; onStdout?: (s: string) => void; onStderr?: (s: string) => void; cwd?: string } = {}): Promise<CliRun> {
-  const { node, argv, env } = cliCommand(args);
+export function runCli(
+  args: string[],
+  options: { signal?: AbortSignal; okCodes?: number[]; onStdout?: (s: string) => void; onStderr?: (s: string) => void; cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliRun> {
+  const { node, argv, env: baseEnv } = cliCommand(args);
+  // Values the CLI reads by name (`--secret KEY`) travel here, never in argv.
+  const env = { ...baseEnv, ...options.env };
   return new Promise((resolve, reject) => {
     const child = spawn(node, argv, { env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
     let stdout = '';

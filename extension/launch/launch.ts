@@ -1,18 +1,32 @@
 /**
- * The launch flow: pick or name the cluster, see the plan with its cost, confirm, then a
+ * The launch flow: check the file and plan it (./preflight.ts) before asking anything, pick or
+ * name the cluster, confirm the plan with its cost, give any `null` env / secret, then a
  * cancellable progress notification that names each stage, and the job's log opens.
  * Managed jobs and services go through the CLI (their controllers are detached
  * processes); their output opens as a log document.
  */
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ClusterRecord, LaunchResult } from '../../engine/cluster/types';
 import type { Task, TaskFile } from '../../engine/task/types';
-import { clusterEngine, engineBundle, listClusters, planTask, type PlanRowJson } from '../engine/index';
+import { clusterEngine, engineBundle, listClusters, planTask, type PlanJson, type PlanRowJson } from '../engine/index';
 import { runCli } from '../engine/cli';
 import { registerRun, logUris } from '../logs/sources';
 import type { LogDocuments } from '../logs/logDocuments';
 import { money } from '../views/treeNode';
+import { applyValues, askMissingValues, preflight, valueFlags, type Preflight, type PreflightDeps } from './preflight';
+
+const preflightDeps: PreflightDeps = {
+  readText: (file) => readFile(file, 'utf8'),
+  parse: async (text, fileName) => (await engineBundle()).parseTaskText(text, { fileName }),
+  plan: (file) => planTask(file),
+};
+
+/** Validates and plans `file` under a progress notification; throws LaunchRefusal. */
+async function checkTask(file: string, options: { plan?: boolean } = {}): Promise<Preflight> {
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `SkyDeck: checking ${path.basename(file)}…` }, () => preflight(file, preflightDeps, options));
+}
 
 const STAGE_LABEL: Record<string, string> = {
   OPTIMIZE: 'Choosing infra',
@@ -85,8 +99,7 @@ function candidateLabel(c: PlanRowJson): string {
 }
 
 /** Shows the plan and asks which candidate to launch. Undefined when dismissed; null = use the engine's choice. */
-async function confirmPlan(file: string, clusterName: string, extraArgs: string[]): Promise<PlanRowJson | null | undefined> {
-  const plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'SkyDeck: planning…' }, () => planTask(file, extraArgs));
+async function confirmPlan(file: string, clusterName: string, plan: PlanJson): Promise<PlanRowJson | null | undefined> {
   const chosen = plan.chosen[0];
   type Item = vscode.QuickPickItem & { candidate?: PlanRowJson; cancel?: boolean };
   const others = plan.candidates.filter((c) => c !== chosen && c.infra !== chosen?.infra).slice(0, 5);
@@ -118,15 +131,18 @@ function pinInfra(taskFile: TaskFile, candidate: PlanRowJson): void {
 export async function launchFlow(arg: unknown, logs: LogDocuments, log: vscode.LogOutputChannel, afterLaunch: () => void): Promise<LaunchResult | undefined> {
   const uri = await resolveTaskUri(arg);
   const file = uri.fsPath;
+  const checked = await checkTask(file);
   const picked = await pickCluster(file, `Launch ${path.basename(file)}: choose a cluster`);
   if (!picked) return undefined;
   let candidate: PlanRowJson | null | undefined = null;
-  if (!picked.existing) {
-    candidate = await confirmPlan(file, picked.name, []);
+  if (!picked.existing && checked.plan) {
+    candidate = await confirmPlan(file, picked.name, checked.plan);
     if (candidate === undefined) return undefined;
   }
+  const given = await askMissingValues(checked.missing, `Launch ${path.basename(file)}`);
   const engine = await clusterEngine();
-  const taskFile = await loadTask(file);
+  const taskFile = checked.taskFile;
+  applyValues(taskFile, given);
   if (candidate) pinInfra(taskFile, candidate);
 
   const result = await vscode.window.withProgress(
@@ -153,10 +169,10 @@ export async function launchFlow(arg: unknown, logs: LogDocuments, log: vscode.L
 }
 
 /** Runs a CLI verb whose output streams into a log document (managed jobs, serve up). */
-export async function runInLogDocument(title: string, args: string[], logs: LogDocuments, afterRun: () => void): Promise<void> {
+export async function runInLogDocument(title: string, args: string[], logs: LogDocuments, afterRun: () => void, env?: Record<string, string>): Promise<void> {
   const uri = registerRun(title, async (onData, signal) => {
     onData(`$ skydeck ${args.join(' ')}\n`);
-    const r = await runCli(args, { signal, onStdout: onData, onStderr: onData, okCodes: [1, 2, 100, 101, 102, 103] });
+    const r = await runCli(args, { signal, env, onStdout: onData, onStderr: onData, okCodes: [1, 2, 100, 101, 102, 103] });
     afterRun();
     return r.exitCode === 0 ? 'done' : `failed (exit ${r.exitCode})`;
   });
@@ -165,16 +181,20 @@ export async function runInLogDocument(title: string, args: string[], logs: LogD
 
 export async function managedJobFlow(arg: unknown, logs: LogDocuments, afterRun: () => void): Promise<void> {
   const uri = await resolveTaskUri(arg);
+  const checked = await checkTask(uri.fsPath);
   const name = await vscode.window.showInputBox({ title: 'Managed job name', value: defaultClusterName(uri.fsPath).replace(/^sky-/, ''), prompt: 'The job recovers from preemption and failures on its own.' });
   if (name === undefined) return;
-  await runInLogDocument(`jobs launch ${name}`, ['jobs', 'launch', uri.fsPath, '-y', '-d', ...(name ? ['-n', name] : [])], logs, afterRun);
+  const values = valueFlags(await askMissingValues(checked.missing, `Managed job ${name || path.basename(uri.fsPath)}`));
+  await runInLogDocument(`jobs launch ${name}`, ['jobs', 'launch', uri.fsPath, '-y', '-d', ...(name ? ['-n', name] : []), ...values.args], logs, afterRun, values.env);
 }
 
 export async function serveUpFlow(arg: unknown, logs: LogDocuments, afterRun: () => void): Promise<void> {
   const uri = await resolveTaskUri(arg);
+  const checked = await checkTask(uri.fsPath);
   const name = await vscode.window.showInputBox({ title: 'Service name', value: defaultClusterName(uri.fsPath).replace(/^sky-/, '') });
   if (name === undefined) return;
-  await runInLogDocument(`serve up ${name}`, ['serve', 'up', uri.fsPath, '-y', ...(name ? ['-n', name] : [])], logs, afterRun);
+  const values = valueFlags(await askMissingValues(checked.missing, `Service ${name || path.basename(uri.fsPath)}`));
+  await runInLogDocument(`serve up ${name}`, ['serve', 'up', uri.fsPath, '-y', ...(name ? ['-n', name] : []), ...values.args], logs, afterRun, values.env);
 }
 
 export async function serveUpdateFlow(serviceName: string, logs: LogDocuments, afterRun: () => void): Promise<void> {
@@ -182,9 +202,28 @@ export async function serveUpdateFlow(serviceName: string, logs: LogDocuments, a
   await runInLogDocument(`serve update ${serviceName}`, ['serve', 'update', serviceName, uri.fsPath, '-y'], logs, afterRun);
 }
 
-export async function planFlow(arg: unknown, logs: LogDocuments): Promise<void> {
+/** The plan as a table: the chosen row first, then every alternative, cheapest first. Picking a row launches there. */
+export async function planFlow(arg: unknown): Promise<void> {
   const uri = await resolveTaskUri(arg);
-  await runInLogDocument(`plan ${path.basename(uri.fsPath)}`, ['launch', uri.fsPath, '--dryrun'], logs, () => undefined);
+  const { plan } = await checkTask(uri.fsPath);
+  if (!plan) return;
+  const pick = await vscode.window.showQuickPick(planItems(plan), { title: `Plan for ${path.basename(uri.fsPath)}`, placeHolder: 'Pick a row to launch there' });
+  if (pick?.row) await vscode.commands.executeCommand('skydeck.launch', uri);
+}
+
+export type PlanItem = vscode.QuickPickItem & { row?: PlanRowJson };
+
+/** Quick-pick rows of a plan: a separator per group, the chosen row marked. */
+export function planItems(plan: PlanJson): PlanItem[] {
+  const chosen = plan.chosen[0];
+  const same = (a: PlanRowJson, b: PlanRowJson): boolean => a.infra === b.infra && a.instanceType === b.instanceType && a.spot === b.spot;
+  const others = plan.candidates.filter((c) => !chosen || !same(c, chosen));
+  const row = (c: PlanRowJson, mark: string): PlanItem => ({ label: `${mark} ${c.infra}`, description: candidateLabel(c), row: c });
+  return [
+    ...(chosen ? [{ label: 'Chosen', kind: vscode.QuickPickItemKind.Separator } as PlanItem, row(chosen, '$(check)')] : []),
+    ...(others.length ? [{ label: 'Alternatives', kind: vscode.QuickPickItemKind.Separator } as PlanItem] : []),
+    ...others.map((c) => row(c, '$(cloud)')),
+  ];
 }
 
 /** `exec`: run a command or a task file on an existing cluster; its log opens. */

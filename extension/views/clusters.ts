@@ -23,6 +23,19 @@ export function resourcesLabel(c: ClusterRecord): string {
   return `${c.numNodes}x ${where}${acc && acc !== where ? ` ${acc}` : ''}${r.useSpot ? ' [spot]' : ''}`;
 }
 
+/**
+ * Whether SSH (terminal, Remote-SSH) can reach the cluster: `local` clusters run as processes
+ * on this machine, with no host to connect to. Their tree items end in `.local` so the menus
+ * (package.json) leave those actions out.
+ */
+export function sshReachable(c: ClusterRecord): boolean {
+  return c.resources?.cloud !== 'local';
+}
+
+function infraSuffix(c: ClusterRecord): string {
+  return sshReachable(c) ? '' : '.local';
+}
+
 export class ClusterNode implements TreeNode {
   readonly id: string;
   constructor(readonly record: ClusterRecord) {
@@ -38,7 +51,7 @@ export class ClusterNode implements TreeNode {
     parts.push(`${money((costPerHour(c) * up) / 3600)} so far`);
     item.description = parts.filter(Boolean).join(' · ');
     item.iconPath = statusIcon(c.status);
-    item.contextValue = `skydeck.cluster.${c.status.toLowerCase()}`;
+    item.contextValue = `skydeck.cluster.${c.status.toLowerCase()}${infraSuffix(c)}`;
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${c.name}** — ${c.status}\n\n`);
     md.appendMarkdown(`| | |\n|---|---|\n`);
@@ -80,7 +93,7 @@ export class ClusterMachineNode implements TreeNode {
     const item = new vscode.TreeItem(n.rank === 0 ? 'head' : `worker${n.rank}`, vscode.TreeItemCollapsibleState.None);
     item.description = [n.externalIp ?? n.internalIp, n.state].filter(Boolean).join(' · ');
     item.iconPath = new vscode.ThemeIcon('server');
-    item.contextValue = `skydeck.node.${String(n.state).toLowerCase()}`;
+    item.contextValue = `skydeck.node.${String(n.state).toLowerCase()}${infraSuffix(this.cluster)}`;
     item.tooltip = `${n.id}\ninternal ${n.internalIp}${n.externalIp ? `\nexternal ${n.externalIp}` : ''}`;
     return item;
   }

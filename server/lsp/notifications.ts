@@ -7,3 +7,17 @@
  * extension; the extension logs it and passes it on as a code-lens change.
  */
 export const INSIGHTS_LOADED = 'skydeck/insightsLoaded';
+
+/**
+ * TASK_DETECTED: whether an open document is a SkyPilot task (the server's content detection:
+ * modeline, `skydeck.taskFiles` globs, top-level keys) and whether it has a `service:` section.
+ * Sent when a document is first validated and whenever the answer changes; the extension turns
+ * it into the `skydeck.isTask` / `skydeck.isServiceTask` context keys its menus depend on.
+ */
+export const TASK_DETECTED = 'skydeck/taskDetected';
+
+export interface TaskDetectedParams {
+  uri: string;
+  isTask: boolean;
+  hasService: boolean;
+}

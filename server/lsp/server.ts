@@ -9,7 +9,7 @@ import { TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Insights } from '../../engine/optimizer/insightTypes';
 import { TaskLanguageService, type ServiceSettings } from '../service/languageService';
-import { INSIGHTS_LOADED } from './notifications';
+import { INSIGHTS_LOADED, TASK_DETECTED, type TaskDetectedParams } from './notifications';
 
 export interface ServerOptions {
   /** Debounce of diagnostics after an edit (ms). The first diagnostics of a document are immediate. */
@@ -32,6 +32,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   const service = new TaskLanguageService();
   const timers = new Map<string, NodeJS.Timeout>();
   const published = new Set<string>();
+  /** The detection last sent per document, so TASK_DETECTED goes out only on a change. */
+  const detected = new Map<string, string>();
   let debounceMs = options.debounceMs ?? 150;
   let canRefreshLenses = false;
   let canPullConfig = false;
@@ -49,6 +51,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const firstEver = published.size === 0;
     published.add(doc.uri);
     void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
+    sendDetection(doc);
     if (firstEver && process.env.SKYDECK_STARTUP_PROBE) {
       // For bench/validate: this process's own CPU and wall time to its first diagnostics.
       const cpu = process.cpuUsage();
@@ -58,6 +61,21 @@ export function startServer(connection: Connection, options: ServerOptions = {})
       insightsRequested = true;
       setImmediate(() => void loadInsights());
     }
+  };
+
+  const sendDetection = (doc: TextDocument) => {
+    let isTask: boolean;
+    try {
+      isTask = service.isTask(doc);
+    } catch {
+      return; // already reported by the diagnostics pass
+    }
+    const params: TaskDetectedParams = { uri: doc.uri, isTask, hasService: false };
+    params.hasService = params.isTask && /^service\s*:/m.test(doc.getText());
+    const key = `${params.isTask}/${params.hasService}`;
+    if (detected.get(doc.uri) === key) return;
+    detected.set(doc.uri, key);
+    void connection.sendNotification(TASK_DETECTED, params).catch(() => undefined);
   };
 
   const schedule = (doc: TextDocument, immediate: boolean) => {
@@ -135,6 +153,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     if (t) clearTimeout(t);
     timers.delete(e.document.uri);
     published.delete(e.document.uri);
+    detected.delete(e.document.uri);
     service.close(e.document.uri);
     void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
   });

@@ -12,4 +12,4 @@ internal._load = function load(request, parent, isMain) {
   return request === 'vscode' ? stub : original.call(this, request, parent, isMain);
 };
 
-export { settingsStore } from './stub';
+export { settingsStore, handlers, resetHandlers } from './stub';

@@ -60,6 +60,9 @@ export class Uri {
     const u = new URL(text);
     return new Uri(u.protocol.replace(/:$/, ''), decodeURIComponent(u.pathname), u.search.replace(/^\?/, ''));
   }
+  static joinPath(base: Uri, ...segments: string[]): Uri {
+    return new Uri(base.scheme, [base.path.replace(/\/+$/, ''), ...segments].join('/'));
+  }
   get fsPath(): string {
     return this.path;
   }
@@ -110,7 +113,30 @@ export class EventEmitter<T> {
 /** Settings a test sets; everything else reads its declared default. */
 export const settingsStore = new Map<string, unknown>();
 
-export const workspace = {
+/**
+ * Functions (or values, e.g. `activeTextEditor`) a test installs for `window`, `commands` and
+ * `workspace` (a showInputBox that answers, an executeCommand that records); anything not
+ * installed still throws when called. Tests reset
+ * these with `resetHandlers()`.
+ */
+type Fn = (...args: never[]) => unknown;
+export const handlers: Record<'window' | 'commands' | 'workspace', Record<string, Fn>> = { window: {}, commands: {}, workspace: {} };
+export function resetHandlers(): void {
+  for (const ns of Object.values(handlers)) for (const k of Object.keys(ns)) delete ns[k];
+}
+
+export enum QuickPickItemKind {
+  Separator = -1,
+  Default = 0,
+}
+
+export enum ProgressLocation {
+  SourceControl = 1,
+  Window = 10,
+  Notification = 15,
+}
+
+const workspaceBase = {
   getConfiguration(section?: string) {
     const key = (k: string) => (section ? `${section}.${k}` : k);
     return {
@@ -126,17 +152,14 @@ function notModelled(name: string): never {
   throw new Error(`vscode.${name} is not modelled by the test stand-in (test/helpers/vscode/stub.ts)`);
 }
 
-export const window = new Proxy({}, { get: (_t, p) => windowHandlers.get(String(p)) ?? (() => notModelled(`window.${String(p)}`)) });
-export const commands = new Proxy({}, { get: (_t, p) => (p === 'executeCommand' ? executeCommand : () => notModelled(`commands.${String(p)}`)) });
-
 /**
  * `vscode.window.<name>` functions a test models (e.g. showInformationMessage answering one
  * choice, createTerminal recording its options); any other window function still throws.
  */
-export const windowHandlers = new Map<string, (...args: never[]) => unknown>();
+export const windowHandlers = new Map<string, Fn>();
 
 /** Commands a test handles: `commands.executeCommand(id, ...)` runs the handler set here; any other id throws. */
-export const commandHandlers = new Map<string, (...args: never[]) => unknown>();
+export const commandHandlers = new Map<string, Fn>();
 
 async function executeCommand(id: string, ...args: never[]): Promise<unknown> {
   const handler = commandHandlers.get(id);
@@ -155,3 +178,25 @@ export const extensions = {
     return notModelled('extensions.all');
   },
 };
+
+/** What a namespace answers when a test installed nothing under `handlers` for that name. */
+const fallbacks: Record<'window' | 'commands' | 'workspace', (name: string) => Fn | undefined> = {
+  window: (name) => windowHandlers.get(name),
+  commands: (name) => (name === 'executeCommand' ? executeCommand : undefined),
+  workspace: () => undefined,
+};
+
+function namespace(name: 'window' | 'commands' | 'workspace', base: object = {}): Record<string, Fn> {
+  return new Proxy(base as Record<string, Fn>, {
+    get: (target, p) => {
+      const key = String(p);
+      if (p in target) return target[key];
+      if (key in handlers[name]) return handlers[name][key];
+      return fallbacks[name](key) ?? (() => notModelled(`${name}.${key}`));
+    },
+  });
+}
+
+export const workspace = namespace('workspace', workspaceBase);
+export const window = namespace('window');
+export const commands = namespace('commands');
