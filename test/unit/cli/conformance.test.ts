@@ -64,6 +64,8 @@ function taskYaml(): string {
       '      use_spot: true',
       '    - infra: gcp',
       '      accelerators: L4:1',
+      // Both spot: a service may not mix spot and on-demand (sky serve up refuses it).
+      '      use_spot: true',
       'service:',
       '  readiness_probe: /',
       '  replicas: 1',
