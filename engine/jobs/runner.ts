@@ -730,7 +730,18 @@ export class JobRunner {
       }
     }
     try {
-      return (await this.deps.clusters.status({ names: [cluster] })).length === 0;
+      const left = await this.deps.clusters.status({ names: [cluster] });
+      if (left.length === 0) return true;
+      // A pool host that stays unreachable after the job was judged lost on it is gone, like a
+      // preempted VM: nothing is billed there, so the cluster is forgotten (purged) and the job
+      // recovers elsewhere. Its node files stay on the host if it ever comes back. Cloud
+      // clusters are never purged here: a VM that could not be deleted may still be billed.
+      if (left[0].handle.provider === 'ssh') {
+        this.log(`forgetting ${cluster}: its pool host stays unreachable (down --purge); node files may remain on that host`);
+        await this.deps.clusters.down(cluster, { purge: true });
+        return (await this.deps.clusters.status({ names: [cluster] })).length === 0;
+      }
+      return false;
     } catch {
       return false;
     }

@@ -23,6 +23,9 @@ function until<T>(what: string, check: () => Promise<T | undefined | false> | T 
   return waitUntil(what, check, { timeoutMs, everyMs: 30 }) as Promise<T>;
 }
 
+/** Stops the controllers a test started; run by setup's cleanup before it removes the home. */
+const stopControllers: (() => Promise<void>)[] = [];
+
 /** A service record (one version, one replica wanted) in a fresh SKYDECK_HOME; `extra` is merged into the record. */
 async function setup(t: { after: (fn: () => Promise<void> | void) => void }, extra: Partial<ServiceRecord> = {}, serviceYaml = 'replicas: 1') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serve-ep-'));
@@ -37,18 +40,20 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }, ext
     s.services.s = { name: 's', status: 'CONTROLLER_INIT', createdAt: Date.now(), versions: [{ version: 1, taskFile: task, mode: 'rolling', createdAt: Date.now() }], replicas: [], nextReplicaId: 1, ...extra };
   });
   t.after(async () => {
+    // Controllers stop first: they hold the store's locks, which live under the home removed below.
+    for (const stop of stopControllers.splice(0)) await stop();
     await engine.closeAll();
     fs.rmSync(dir, { recursive: true, force: true });
   });
   return { engine, dir, task };
 }
 
-function runController(t: { after: (fn: () => Promise<void> | void) => void }, engine: FakeEngine, opts: Partial<ConstructorParameters<typeof ServiceController>[1]> = {}) {
+function runController(_t: { after: (fn: () => Promise<void> | void) => void }, engine: FakeEngine, opts: Partial<ConstructorParameters<typeof ServiceController>[1]> = {}) {
   const logs: string[] = [];
   const lbBase = 31000 + Math.floor(Math.random() * 3000);
   const controller = new ServiceController('s', { engine, tickMs: 40, lbPorts: [lbBase, lbBase + 50], log: (l) => logs.push(l), ...opts });
   const running = controller.run();
-  t.after(async () => {
+  stopControllers.push(async () => {
     await patchService('s', (s) => void (s.downRequested = true));
     await running;
   });
