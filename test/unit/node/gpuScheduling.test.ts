@@ -12,6 +12,9 @@ import * as path from 'node:path';
 import { AgentClient, JobDoesNotFitError, type JobSpec } from '../../../engine/node/agentClient';
 import { fastAgentEnv, makeLocalCluster, type LocalCluster } from '../../helpers/localNodes';
 
+/** Hang detector only (a job that never starts would be followed forever); generous for a loaded CI box. */
+const HANG = { timeout: 120_000 };
+
 function gpuJob(c: LocalCluster, name: string, gpus: number, run: string): JobSpec {
   return { name, run, nodes: [{ ip: c.nodes[0].ip, launcher: ['bash', '-c'] }], clusterName: 'gpuc', numGpusPerNode: gpus, gpusPerNode: gpus };
 }
@@ -54,7 +57,7 @@ async function statusOf(agent: AgentClient, id: number): Promise<string | undefi
   return (await agent.status(id))?.status;
 }
 
-test('two 1-GPU jobs share a 2-GPU node with their own CUDA_VISIBLE_DEVICES; the third waits until one ends', async (t) => {
+test('two 1-GPU jobs share a 2-GPU node with their own CUDA_VISIBLE_DEVICES; the third waits until one ends', HANG, async (t) => {
   const c = makeLocalCluster(1);
   t.after(c.cleanup);
   await c.agent.configure({ gpusPerNode: 2, cpusPerNode: 8 });
@@ -87,7 +90,7 @@ test('two 1-GPU jobs share a 2-GPU node with their own CUDA_VISIBLE_DEVICES; the
   assert.equal(await c.agent.tail(j3, { follow: true, onData: () => undefined }), 'SUCCEEDED');
 });
 
-test('a job without GPUs runs beside GPU jobs that fill the node, and sees no CUDA_VISIBLE_DEVICES', async (t) => {
+test('a job without GPUs runs beside GPU jobs that fill the node, and sees no CUDA_VISIBLE_DEVICES', HANG, async (t) => {
   // The agent's own environment has a value: a job without GPUs must not inherit it.
   const c = makeLocalCluster(1, { ...fastAgentEnv(), CUDA_VISIBLE_DEVICES: '7' });
   t.after(c.cleanup);
@@ -105,7 +108,7 @@ test('a job without GPUs runs beside GPU jobs that fill the node, and sees no CU
   assert.equal(await c.agent.tail(j2, { follow: true, onData: () => undefined }), 'SUCCEEDED');
 });
 
-test('a job asking for more GPUs or CPUs per node than the node has is refused at submit, not queued', async (t) => {
+test('a job asking for more GPUs or CPUs per node than the node has is refused at submit, not queued', HANG, async (t) => {
   const c = makeLocalCluster(1);
   t.after(c.cleanup);
   await c.agent.configure({ gpusPerNode: 2, cpusPerNode: 4 });
@@ -121,7 +124,7 @@ test('a job asking for more GPUs or CPUs per node than the node has is refused a
   await assert.rejects(c.agent.submit(gpuJob(c, 'one', 1, 'echo never')), /asks for 1 GPU\(s\) per node, but each node of this cluster has 0\./);
 });
 
-test('a later configure applies to a running daemon: a waiting job starts once the capacity grows', async (t) => {
+test('a later configure applies to a running daemon: a waiting job starts once the capacity grows', HANG, async (t) => {
   const c = makeLocalCluster(1);
   t.after(c.cleanup);
   await c.agent.configure({ gpusPerNode: 1, cpusPerNode: 8 });
