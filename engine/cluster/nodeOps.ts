@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { NodeInfo } from '../infra/provider';
 import type { AcceleratorRequest, Task } from '../task/types';
 import { CancelledError } from '../errors';
-import { AGENT_KEY_PATH, HEAD_LAUNCHER, sshLauncher, type JobNode } from '../node/agentClient';
+import { AGENT_KEY_PATH, HEAD_LAUNCHER, JobDoesNotFitError, sshLauncher, type JobNode, type JobSpec } from '../node/agentClient';
 import type { ClusterAccess } from './access';
 import { clusterInfoObject, gpusPerNode, userEnvs } from './envVars';
 import { formatJobResources } from './format';
@@ -96,7 +96,7 @@ export async function submitJob(access: ClusterAccess, rec: ClusterRecord, task:
   const { SKYPILOT_TASK_ID: fixedTaskId, ...internal } = options.internalEnvs ?? {};
   const acc = jobAccelerators(rec, task);
   const gpus = acc ? Math.ceil(acc.count) : 0;
-  return access.agent.submit({
+  const spec: JobSpec = {
     name: task.name,
     user: currentUser(),
     resources: formatJobResources(task.numNodes, acc, JOB_CPUS_PER_NODE),
@@ -111,5 +111,15 @@ export async function submitJob(access: ClusterAccess, rec: ClusterRecord, task:
     numGpusPerNode: gpus,
     gpusPerNode: gpus,
     cpusPerNode: JOB_CPUS_PER_NODE,
-  });
+  };
+  try {
+    return await access.agent.submit(spec);
+  } catch (e) {
+    // A node brought up before its capacity was configured (an older SkyDeck) knows no GPUs:
+    // tell it what the cluster has and try once more; a job that still does not fit is refused.
+    const capacity = nodeCapacity(rec);
+    if (!(e instanceof JobDoesNotFitError) || gpus > capacity.gpusPerNode) throw e;
+    await access.agent.configure(capacity);
+    return access.agent.submit(spec);
+  }
 }
