@@ -141,3 +141,25 @@ test('a later configure applies to a running daemon: a waiting job starts once t
   await fs.promises.writeFile(gate, 'go\n');
   assert.equal(await c.agent.tail(first, { follow: true, onData: () => undefined }), 'SUCCEEDED');
 });
+
+test('multi-node: each rank gets GPUs on its own node; a one-node job holds GPUs on the head only', HANG, async (t) => {
+  const c = makeLocalCluster(2);
+  t.after(c.cleanup);
+  await Promise.all(c.nodes.map((n) => new AgentClient(n.transport).install()));
+  await c.agent.configure({ gpusPerNode: 2, cpusPerNode: 8 });
+  const gate = mkfifo(c, 'gate');
+  const headOnly = await c.agent.submit(gpuJob(c, 'head-only', 1, gatedRun('gate')));
+  assert.equal(await seenDevices(c.agent, headOnly), '0 n=1');
+  const both = await c.agent.submit({
+    ...gpuJob(c, 'both', 1, 'echo "rank$SKYPILOT_NODE_RANK cvd=$CUDA_VISIBLE_DEVICES"'),
+    nodes: c.nodes.map((n, i) => (i === 0 ? { ip: n.ip, launcher: ['bash', '-c'] } : n.jobNode)),
+  });
+  let log = '';
+  assert.equal(await c.agent.tail(both, { follow: true, onData: (s) => (log += s) }), 'SUCCEEDED');
+  // GPU 0 of the head is taken by the one-node job; the worker's GPU 0 is free.
+  assert.match(log, /rank0 cvd=1$/m);
+  assert.match(log, /rank1 cvd=0$/m);
+  assert.equal(await statusOf(c.agent, headOnly), 'RUNNING');
+  await fs.promises.writeFile(gate, 'go\n');
+  assert.equal(await c.agent.tail(headOnly, { follow: true, onData: () => undefined }), 'SUCCEEDED');
+});
