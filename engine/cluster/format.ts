@@ -27,6 +27,14 @@ export function formatResources(r: LaunchedResources, numNodes: number, options:
   return `${numNodes}x${r.useSpot ? '[spot]' : ''}(${parts.join(', ')})`;
 }
 
+/**
+ * A job's RESOURCES in the queue (SkyPilot's job resources string): what the job demands on
+ * each of its nodes, `1x[A100:1]`, or `1x[CPU:0.5]` for a job without accelerators.
+ */
+export function formatJobResources(numNodes: number, accelerators: { name: string; count: number } | undefined, cpusPerNode: number): string {
+  return `${numNodes}x[${accelerators ? `${accelerators.name}:${accelerators.count}` : `CPU:${cpusPerNode}`}]`;
+}
+
 /** `-`, `10m`, `2h`, ` (down)` suffix. */
 export function formatAutostop(a: ClusterRecord['autostop']): string {
   if (!a || a.idleMinutes < 0) return '-';

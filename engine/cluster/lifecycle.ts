@@ -15,6 +15,7 @@ import { openAccess, withAccess } from './access';
 import { ClusterStateError } from './errors';
 import { clientKey } from './keys';
 import { installAgent } from '../node/agentClient';
+import { nodeCapacity } from './nodeOps';
 import { findCluster, getCluster, listClusters, patchCluster, removeCluster } from './records';
 import { ifClusterUnlocked, withClusterLock } from './clusterLock';
 import { forgetReservations } from './purge';
@@ -57,6 +58,8 @@ export async function bringUp(rec: ClusterRecord, onMessage: (m: string) => void
   try {
     // Every node runs its ranks through its own copy of the agent.
     await installAgent(access.transports);
+    // The head's scheduler shares each node's GPUs and CPUs among the jobs (see submitJob).
+    await access.agent.configure(nodeCapacity(rec));
     // Multi-node clusters whose provider has no launcher of its own: the head reaches workers with our key.
     if (nodes.length > 1 && !access.provider.rankLauncher) await access.agent.installKey(fs.readFileSync(clientKey().privateKeyPath));
     if (rec.autostop && rec.autostop.idleMinutes >= 0) await access.agent.setAutostop(rec.autostop.idleMinutes, rec.autostop.down, autostopHook(rec));

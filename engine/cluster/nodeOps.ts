@@ -8,12 +8,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { NodeInfo } from '../infra/provider';
-import type { Task } from '../task/types';
+import type { AcceleratorRequest, Task } from '../task/types';
 import { CancelledError } from '../errors';
-import { AGENT_KEY_PATH, HEAD_LAUNCHER, sshLauncher, type JobNode } from '../node/agentClient';
+import { AGENT_KEY_PATH, HEAD_LAUNCHER, JobDoesNotFitError, sshLauncher, type JobNode, type JobSpec } from '../node/agentClient';
 import type { ClusterAccess } from './access';
 import { clusterInfoObject, gpusPerNode, userEnvs } from './envVars';
-import { formatResources } from './format';
+import { formatJobResources } from './format';
 import { currentUser } from './naming';
 import { syncFilter } from './syncFilter';
 import type { ClusterRecord } from './types';
@@ -65,15 +65,41 @@ export interface SubmitOptions {
   internalEnvs?: Record<string, string>;
 }
 
-/** Submits the task as a job on the first `task.numNodes` nodes; returns the job id. */
+/** What each node offers the agent's scheduler: the cluster's accelerators and CPUs per node. */
+export function nodeCapacity(rec: ClusterRecord): { gpusPerNode: number; cpusPerNode?: number } {
+  return { gpusPerNode: gpusPerNode(rec), cpusPerNode: rec.resources.cpus };
+}
+
+/** SkyPilot's per-job CPU demand on each node: many CPU-only jobs share a node. */
+export const JOB_CPUS_PER_NODE = 0.5;
+
+/**
+ * The accelerators the job itself asks for per node (its scheduling demand): the task's own,
+ * the one the cluster has when the task accepts several; none when the task asks for none,
+ * whatever the cluster has.
+ */
+export function jobAccelerators(rec: ClusterRecord, task: Task): AcceleratorRequest | undefined {
+  const asked = [...(task.resources.base.accelerators ?? []), ...task.resources.candidates.flatMap((c) => c.accelerators ?? [])];
+  if (asked.length === 0) return undefined;
+  const have = rec.resources.accelerators?.name.toLowerCase();
+  return asked.find((a) => a.name.toLowerCase() === have) ?? asked[0];
+}
+
+/**
+ * Submits the task as a job on the first `task.numNodes` nodes; returns the job id. The job
+ * demands its own accelerators (not the cluster's), so jobs share a cluster's GPUs; the agent
+ * refuses one that needs more than a node has (JobDoesNotFitError).
+ */
 export async function submitJob(access: ClusterAccess, rec: ClusterRecord, task: Task, envOverrides: Record<string, string>, options: SubmitOptions): Promise<number> {
   const nodes: NodeInfo[] = access.nodes.slice(0, task.numNodes);
   const jobNodes: JobNode[] = nodes.map((node) => ({ ip: node.internalIp, launcher: launcherFor(access, rec, node) }));
   const { SKYPILOT_TASK_ID: fixedTaskId, ...internal } = options.internalEnvs ?? {};
-  return access.agent.submit({
+  const acc = jobAccelerators(rec, task);
+  const gpus = acc ? Math.ceil(acc.count) : 0;
+  const spec: JobSpec = {
     name: task.name,
     user: currentUser(),
-    resources: formatResources(rec.resources, task.numNodes),
+    resources: formatJobResources(task.numNodes, acc, JOB_CPUS_PER_NODE),
     clusterName: rec.name,
     taskId: fixedTaskId,
     clusterInfo: clusterInfoObject(rec),
@@ -82,6 +108,18 @@ export async function submitJob(access: ClusterAccess, rec: ClusterRecord, task:
     workdir: task.workdir ? 'sky_workdir' : undefined,
     envs: { ...userEnvs(task, envOverrides), ...internal },
     nodes: jobNodes,
-    numGpusPerNode: gpusPerNode(rec),
-  });
+    numGpusPerNode: gpus,
+    gpusPerNode: gpus,
+    cpusPerNode: JOB_CPUS_PER_NODE,
+  };
+  try {
+    return await access.agent.submit(spec);
+  } catch (e) {
+    // A node brought up before its capacity was configured (an older SkyDeck) knows no GPUs:
+    // tell it what the cluster has and try once more; a job that still does not fit is refused.
+    const capacity = nodeCapacity(rec);
+    if (!(e instanceof JobDoesNotFitError) || gpus > capacity.gpusPerNode) throw e;
+    await access.agent.configure(capacity);
+    return access.agent.submit(spec);
+  }
 }

@@ -71,6 +71,16 @@ export class AgentError extends SkyDeckError {
   }
 }
 
+/** A job asks for more per node than the node has (refused at submit rather than queued forever). */
+export class JobDoesNotFitError extends SkyDeckError {
+  constructor(message: string) {
+    super('RESOURCES_MISMATCH', message, { hint: 'Ask for fewer GPUs/CPUs per node (e.g. `--gpus A100:1`), or launch a bigger cluster.' });
+  }
+}
+
+/** `agent.sh submit` exits with this when the job can never fit on the node. */
+const DOES_NOT_FIT = 4;
+
 export class AgentClient {
   constructor(
     readonly transport: Transport,
@@ -103,7 +113,10 @@ export class AgentClient {
     return AGENT_KEY_PATH;
   }
 
-  /** Scheduling capacity per node (default: nproc CPUs, 0 GPUs) and daemon timing. */
+  /**
+   * Scheduling capacity per node (default: nproc CPUs, 0 GPUs) and daemon timing. Applies to
+   * the next scheduling pass (a running daemon re-reads it every tick).
+   */
   async configure(settings: { cpusPerNode?: number; gpusPerNode?: number; tickMs?: number; minuteMs?: number }): Promise<void> {
     const args: string[] = [];
     if (settings.cpusPerNode !== undefined) args.push(`NODE_CPUS_MILLI=${Math.round(settings.cpusPerNode * 1000)}`);
@@ -116,7 +129,8 @@ export class AgentClient {
   /** Queues a job; resolves with its id once it is PENDING (or already RUNNING). */
   async submit(spec: JobSpec): Promise<number> {
     const text = renderJobSpec(spec);
-    const r = await this.run(['submit', String(Buffer.byteLength(text))], { stdin: text });
+    const r = await this.run(['submit', String(Buffer.byteLength(text))], { stdin: text }, [DOES_NOT_FIT]);
+    if (r.exitCode === DOES_NOT_FIT) throw new JobDoesNotFitError(`${r.stderr.trim().replace(/^skydeck-agent: /, '')} (${this.transport.description})`);
     const id = Number(r.stdout.trim().split('\n').pop());
     if (!Number.isInteger(id) || id <= 0) throw new AgentError(`Unexpected answer from the agent on ${this.transport.description} to submit: ${r.stdout.trim()}`);
     return id;
@@ -230,7 +244,7 @@ export class AgentClient {
   }
 
   /** Runs `agent.sh ARGS` on the node, installing the agent first when needed. */
-  private async run(args: string[], options: ExecOptions = {}): Promise<ExecResult> {
+  private async run(args: string[], options: ExecOptions = {}, expectedExitCodes: number[] = []): Promise<ExecResult> {
     const { version } = agentScript();
     // Relative to HOME (the exec's cwd on both transports): no extra shell in between.
     const argv = ['bash', '.skydeck_node/agent.sh', '--expect', version, ...args];
@@ -240,7 +254,7 @@ export class AgentClient {
       await this.install();
       r = await this.transport.exec(argv, opts);
     }
-    if (r.exitCode !== 0 && args[0] !== 'tail') {
+    if (r.exitCode !== 0 && args[0] !== 'tail' && !expectedExitCodes.includes(r.exitCode)) {
       throw new AgentError(`The SkyDeck agent on ${this.transport.description} failed running '${args[0]}' (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`);
     }
     return r;

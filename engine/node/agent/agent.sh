@@ -24,12 +24,18 @@ AGENT="$A/agent.sh"
 JOBS="$A/jobs"
 ACTIVE="$A/active"
 [ -d "$ACTIVE" ] || mkdir -p "$JOBS" "$ACTIVE" "$A/tmp" 2>/dev/null
-# shellcheck source=/dev/null # written by the engine when it installs the agent
-[ -f "$A/config" ] && . "$A/config"
-TICK_MS="${SKYDECK_AGENT_TICK_MS:-${CFG_TICK_MS:-20000}}"
-MINUTE_MS="${SKYDECK_AGENT_MINUTE_MS:-${CFG_MINUTE_MS:-60000}}"
-NODE_CPUS_MILLI="${CFG_NODE_CPUS_MILLI:-}"
-NODE_GPUS="${CFG_NODE_GPUS:-0}"
+# Settings from `configure` (the node's capacity, the daemon's timing). The daemon calls this
+# every tick, so a later `configure` applies without restarting it.
+load_config() {
+  CFG_TICK_MS="" CFG_MINUTE_MS="" CFG_NODE_CPUS_MILLI="" CFG_NODE_GPUS=""
+  # shellcheck source=/dev/null # written by cmd_configure
+  [ -f "$A/config" ] && . "$A/config"
+  TICK_MS="${SKYDECK_AGENT_TICK_MS:-${CFG_TICK_MS:-20000}}"
+  MINUTE_MS="${SKYDECK_AGENT_MINUTE_MS:-${CFG_MINUTE_MS:-60000}}"
+  NODE_CPUS_MILLI="${CFG_NODE_CPUS_MILLI:-}"
+  NODE_GPUS="${CFG_NODE_GPUS:-0}"
+}
+load_config
 KILL_GRACE_MS="${SKYDECK_AGENT_KILL_GRACE_MS:-3000}"
 VERSION=""
 [ -f "$A/VERSION" ] && read -r VERSION <"$A/VERSION"
@@ -183,17 +189,24 @@ finalize() {
 }
 
 # ---- scheduler (caller holds the lock) ----
-# FIFO: the oldest PENDING job starts when its per-node demand fits next to the running jobs;
-# later jobs wait behind it. A job that can never fit runs alone rather than block forever.
-schedule() {
-  local f id r running=0 fits
-  local -a ucpu=() ugpu=()
-  local cap_cpu="$NODE_CPUS_MILLI"
-  if [ -z "$cap_cpu" ]; then
+# SkyPilot's FIFO: the oldest PENDING job starts when its per-node demand (CPUs and GPUs) fits
+# next to the running jobs on each of its nodes; later jobs wait behind it. Each started job
+# gets GPU indices of its own on each node (jobs/ID.gpus, one line per rank: "0,1" or empty),
+# which its ranks see as CUDA_VISIBLE_DEVICES. A job that can never fit (the capacity shrank
+# after it was accepted) runs alone rather than block the queue forever.
+node_cpus_milli() {
+  CAP_CPU="$NODE_CPUS_MILLI"
+  if [ -z "$CAP_CPU" ]; then
     [ -f "$A/nproc" ] || put "$A/nproc" "$(nproc 2>/dev/null || echo 1)"
-    read -r cap_cpu <"$A/nproc"
-    cap_cpu=$((cap_cpu * 1000))
+    read -r CAP_CPU <"$A/nproc"
+    CAP_CPU=$((CAP_CPU * 1000))
   fi
+}
+
+schedule() {
+  local f id r running=0 fits g line want picked
+  local -a ucpu=() used=() free=()
+  node_cpus_milli
   for f in "$ACTIVE"/*; do
     [ -e "$f" ] || continue
     id=$((10#${f##*/}))
@@ -201,10 +214,15 @@ schedule() {
     case "$ST" in
       RUNNING | SETTING_UP)
         read_meta "$id"
-        for ((r = 0; r < META_NN; r++)); do
-          ucpu[r]=$((${ucpu[r]:-0} + META_CPU))
-          ugpu[r]=$((${ugpu[r]:-0} + META_GPU))
-        done
+        r=0
+        # used[r]: ",i,j," = the GPU indices held on rank r's node.
+        if [ -f "$JOBS/$id.gpus" ]; then
+          while IFS= read -r line; do
+            [ -n "$line" ] && used[r]="${used[r]:-,}$line,"
+            r=$((r + 1))
+          done <"$JOBS/$id.gpus"
+        fi
+        for ((r = 0; r < META_NN; r++)); do ucpu[r]=$((${ucpu[r]:-0} + META_CPU)); done
         running=1
         ;;
     esac
@@ -217,14 +235,33 @@ schedule() {
     read_meta "$id"
     fits=1
     for ((r = 0; r < META_NN; r++)); do
-      if [ $((${ucpu[r]:-0} + META_CPU)) -gt "$cap_cpu" ] || [ $((${ugpu[r]:-0} + META_GPU)) -gt "$NODE_GPUS" ]; then fits=0; fi
+      # free[r]: the first META_GPU indices not in use on rank r's node.
+      picked=""
+      want="$META_GPU"
+      for ((g = 0; g < NODE_GPUS && want > 0; g++)); do
+        [[ "${used[r]:-,}" == *",$g,"* ]] && continue
+        picked="$picked${picked:+,}$g"
+        want=$((want - 1))
+      done
+      free[r]="$picked"
+      if [ "$want" -gt 0 ] || [ $((${ucpu[r]:-0} + META_CPU)) -gt "$CAP_CPU" ]; then fits=0; fi
     done
-    if [ "$fits" = 0 ] && [ "$running" = 1 ]; then break; fi
-    start_job "$id" "$META_SETUP"
+    if [ "$fits" = 0 ]; then
+      [ "$running" = 1 ] && break
+      # Alone on the cluster and still too big: it gets the first indices it asked for.
+      for ((r = 0; r < META_NN; r++)); do
+        picked=""
+        for ((g = 0; g < META_GPU; g++)); do picked="$picked${picked:+,}$g"; done
+        free[r]="$picked"
+      done
+    fi
+    : >"$JOBS/$id.gpus"
     for ((r = 0; r < META_NN; r++)); do
+      printf '%s\n' "${free[r]}" >>"$JOBS/$id.gpus"
+      [ -n "${free[r]}" ] && used[r]="${used[r]:-,}${free[r]},"
       ucpu[r]=$((${ucpu[r]:-0} + META_CPU))
-      ugpu[r]=$((${ugpu[r]:-0} + META_GPU))
     done
+    start_job "$id" "$META_SETUP"
     running=1
   done
 }
@@ -263,7 +300,6 @@ ensure_daemon() { # caller holds the lock
 
 cmd_daemon() {
   local my_version="$VERSION" tick
-  printf -v tick '%d.%03d' $((TICK_MS / 1000)) $((TICK_MS % 1000))
   trap 'exit 0' TERM INT
   while :; do
     # A newer agent was installed: continue as the new code (same pid, so daemon.pid stays valid).
@@ -276,12 +312,14 @@ cmd_daemon() {
     local dpid=""
     read -r dpid _ <"$A/daemon.pid" 2>/dev/null
     if [ "$dpid" != "$BASHPID" ]; then unlock; exit 0; fi
+    load_config
     reap
     schedule
     has_active && touch_activity
     [ -f "$A/last_active_ms" ] || touch_activity
     unlock
     autostop_check
+    printf -v tick '%d.%03d' $((TICK_MS / 1000)) $((TICK_MS % 1000))
     nap "$tick"
   done
 }
@@ -351,6 +389,19 @@ cmd_submit() {
   eval "$spec" || die "submit: the job spec is not valid bash"
   local nn="${#JOB_NODE_IPS[@]}"
   [ "$nn" -ge 1 ] || die "submit: JOB_NODE_IPS is empty"
+  local gpus="${JOB_GPUS_DEMAND:-$JOB_GPUS}"
+  [[ "$gpus" =~ ^[0-9]+$ ]] || die "submit: JOB_GPUS_DEMAND must be a non-negative integer, got '$gpus'"
+  [[ "$JOB_CPUS_MILLI" =~ ^[0-9]+$ ]] || die "submit: JOB_CPUS_MILLI must be a non-negative integer, got '$JOB_CPUS_MILLI'"
+  # A job that can never fit is refused now rather than queued forever (exit 4: the client's cue).
+  if [ "$gpus" -gt "$NODE_GPUS" ]; then
+    printf 'skydeck-agent: the job asks for %s GPU(s) per node, but each node of this cluster has %s.\n' "$gpus" "$NODE_GPUS" >&2
+    exit 4
+  fi
+  node_cpus_milli
+  if [ "$JOB_CPUS_MILLI" -gt "$CAP_CPU" ]; then
+    printf 'skydeck-agent: the job asks for %d.%03d CPU(s) per node, but each node of this cluster has %d.%03d.\n' $((JOB_CPUS_MILLI / 1000)) $((JOB_CPUS_MILLI % 1000)) $((CAP_CPU / 1000)) $((CAP_CPU % 1000)) >&2
+    exit 4
+  fi
   local has_setup=0
   [ -n "$JOB_SETUP" ] && has_setup=1
   local clean_name="${JOB_NAME//[$'\t\n']/ }" clean_res="${JOB_RESOURCES//[$'\t\n']/ }" clean_user="${JOB_USER//[$'\t\n']/ }"
@@ -366,7 +417,7 @@ cmd_submit() {
     JOB_TASK_ID="sky-$ts-${us}_${JOB_CLUSTER:-cluster}_$id"
   fi
   printf '%s\n' "$spec" >"$JOBS/$id.spec"
-  put "$JOBS/$id.meta" "$NOW$T${clean_user:--}$T${clean_name:--}$T${clean_res:--}$T$JOB_CPUS_MILLI$T${JOB_GPUS_DEMAND:-$JOB_GPUS}$T$nn$T$has_setup$T$JOB_TASK_ID"
+  put "$JOBS/$id.meta" "$NOW$T${clean_user:--}$T${clean_name:--}$T${clean_res:--}$T$JOB_CPUS_MILLI$T$gpus$T$nn$T$has_setup$T$JOB_TASK_ID"
   write_status "$id" PENDING
   set_active "$id"
   touch_activity
@@ -585,6 +636,8 @@ drop_spec_unless_cancelled() {
 # node's launcher (the head's own rank, launcher `bash -c`, runs without one).
 start_phase() {
   local phase="$1" n="${#JOB_NODE_IPS[@]}" r ips kv
+  local -a gpu_ids=()
+  [ -f "$J.gpus" ] && mapfile -t gpu_ids <"$J.gpus"
   printf -v ips '%s\n' "${JOB_NODE_IPS[@]}"
   ips="${ips%$'\n'}"
   for ((r = 0; r < n; r++)); do
@@ -598,6 +651,9 @@ start_phase() {
         echo 'unset CUDA_VISIBLE_DEVICES'
       else
         printf 'export SKYPILOT_NODE_RANK=%q SKYPILOT_NODE_IPS=%q SKYPILOT_NUM_GPUS_PER_NODE=%q SKYPILOT_INTERNAL_JOB_ID=%q\n' "$r" "$ips" "$JOB_GPUS" "$id"
+        # The GPUs the scheduler gave this job on this rank's node; a job without GPUs sees none
+        # of ours set (and no value inherited from the agent's environment).
+        if [ -n "${gpu_ids[r]:-}" ]; then printf 'export CUDA_VISIBLE_DEVICES=%q\n' "${gpu_ids[r]}"; else echo 'unset CUDA_VISIBLE_DEVICES'; fi
       fi
       if [ -n "$JOB_WORKDIR" ]; then
         # shellcheck disable=SC2016 # this prints shell for the rank to run: $HOME expands there

@@ -23,7 +23,7 @@ export interface JobSpec {
   name?: string;
   /** Launching user (SKYPILOT_USER); default: this process's user. */
   user?: string;
-  /** What the queue's RESOURCES column shows, e.g. '1x[CPU:0.5]'. */
+  /** What the queue's RESOURCES column shows: the job's demand, e.g. '1x[A100:1]' or '1x[CPU:0.5]'. */
   resources?: string;
   /** Cluster name, used in SKYPILOT_TASK_ID (`sky-<ts>_<cluster>_<job id>`). */
   clusterName?: string;
@@ -43,7 +43,10 @@ export interface JobSpec {
   nodes: JobNode[];
   /** SKYPILOT_NUM_GPUS_PER_NODE (ceil of the accelerator count). */
   numGpusPerNode?: number;
-  /** Scheduling demand per node: CPUs (default 0.5, SkyPilot's) and GPUs (default numGpusPerNode). */
+  /**
+   * Scheduling demand per node: CPUs (default 0.5, SkyPilot's) and GPUs (default numGpusPerNode,
+   * whole GPUs). The agent refuses a job whose demand exceeds the node's configured capacity.
+   */
   cpusPerNode?: number;
   gpusPerNode?: number;
 }

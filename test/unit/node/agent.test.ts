@@ -52,6 +52,8 @@ function mkfifo(p: string): void {
 test('single-node job: SkyPilot env vars, log, SUCCEEDED with exit code 0', async (t) => {
   const c = makeLocalCluster(1);
   t.after(c.cleanup);
+  // A node with a GPU: the job's 0.5 GPU is a whole one, as the env var says.
+  await c.agent.configure({ gpusPerNode: 1 });
   const id = await c.agent.submit(
     job(c, 'echo "rank=$SKYPILOT_NODE_RANK ips=$SKYPILOT_NODE_IPS n=$SKYPILOT_NUM_NODES gpus=$SKYPILOT_NUM_GPUS_PER_NODE"; echo "task=$SKYPILOT_TASK_ID"; echo "info=$SKYPILOT_CLUSTER_INFO user=$SKYPILOT_USER foo=$FOO pwd=$PWD"', {
       envs: { FOO: "it's a b" },
