@@ -92,7 +92,7 @@ describe('cluster names and ownership on local', { concurrency: false }, () => {
       assert.doesNotMatch(fs.readFileSync(`/proc/${pid}/environ`, 'latin1'), /SKYDECK_LOCAL_NODE/, 'its environment is empty');
     }
     await clusters.down('envless');
-    await waitFor('the env-less processes to be gone', () => pids.every((p) => !alive(p)) || undefined, 10_000);
+    await waitFor('the env-less processes to be gone', () => pids.every((p) => !alive(p)) || undefined, 90_000);
     assert.equal(await findCluster('envless'), undefined);
   });
 });

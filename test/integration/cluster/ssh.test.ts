@@ -150,7 +150,7 @@ describe('cluster engine on SSH node pools', { skip, concurrency: false }, () =>
     assert.deepEqual(await clusters.cancel('c1', [r.jobId!]), [r.jobId]);
     const job = (await clusters.queue('c1')).find((j) => j.id === r.jobId);
     assert.equal(job?.status, 'CANCELLED');
-    await waitFor('sleep gone', () => (spawnSync('pgrep', ['-f', 'sleep 61.25']).status === 1 ? true : undefined), 10_000);
+    await waitFor('sleep gone', () => (spawnSync('pgrep', ['-f', 'sleep 61.25']).status === 1 ? true : undefined), 45_000);
   });
 
   test('a client killed mid-job: the job finishes and its log is complete', async () => {
@@ -225,7 +225,7 @@ describe('cluster engine on SSH node pools', { skip, concurrency: false }, () =>
     await clusters.stop('c1');
     assert.equal((await findCluster('c1'))?.status, 'STOPPED');
     assert.ok(!fs.existsSync(clusterSshConfigPath('c1')), 'ssh config removed on stop');
-    await waitFor('job processes gone', () => (spawnSync('pgrep', ['-f', 'sleep 62.5']).status === 1 ? true : undefined), 10_000);
+    await waitFor('job processes gone', () => (spawnSync('pgrep', ['-f', 'sleep 62.5']).status === 1 ? true : undefined), 45_000);
     await assert.rejects(clusters.queue('c1'), /STOPPED/);
     const [stopped] = await clusters.status({ refresh: true, names: ['c1'] });
     assert.equal(stopped.status, 'STOPPED', 'refresh keeps a stopped SSH cluster stopped');
