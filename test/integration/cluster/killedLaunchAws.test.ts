@@ -46,6 +46,7 @@ describe('AWS (moto) launches killed at random points leak nothing once reconcil
         assert.doesNotMatch(o.stderr, /TypeError|ReferenceError|at .*\.js:\d+/, o.stderr);
       }
     }
+    for (const o of outcomes) console.log(`${o.signal} at ${o.point} +${o.delayMs} ms: killed=${o.killed} exit=${o.exitCode}`);
     const summary = outcomes.map((o) => `${o.signal} at ${o.point} +${o.delayMs} ms: killed=${o.killed} exit=${o.exitCode}\n${o.stderr}`).join('\n');
     assert.ok(outcomes.some((o) => o.killed), `at least one launch was still running when signalled:\n${summary}`);
     const log = reconcileAndDown();
