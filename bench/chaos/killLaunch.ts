@@ -7,6 +7,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { DescribeInstancesCommand, DescribeKeyPairsCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { startMoto, type MotoServer } from '../../test/helpers/moto';
+import { startSshHosts, type SshTestHosts } from '../../test/helpers/sshd';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -143,4 +146,92 @@ export async function killDownAt(name: string, launchArgs: string[], signal: Kil
   if (killed) child.kill(signal);
   const exitCode = await exit;
   return { signal, point: 'down', delayMs, killed, exitCode, stderr };
+}
+
+/** The emulated catalog the AWS round launches from (its regions are where leaks are looked for). */
+const AWS_CATALOG = path.join(ROOT, 'test', 'integration', 'clouds', 'fixtures', 'catalog');
+
+export interface AwsTarget {
+  moto: MotoServer;
+  /** Regions of the catalog: everything a launch could have created lives in one of them. */
+  regions: string[];
+  /** Instances (pending, running, stopping, stopped), security groups and key pairs SkyDeck made that still exist. */
+  leaks(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/**
+ * AWS as moto emulates it, for launches of the built CLI: moto + a loopback sshd that every
+ * instance's address is mapped to (SKYDECK_TEST_ADDRESS_MAP), so a launch goes through VM
+ * creation, the wait for SSH and the job like on EC2. Sets process.env for the CLI children;
+ * the client key of `home` is the one the sshd authorizes.
+ */
+export async function startAwsTarget(home: string): Promise<AwsTarget> {
+  const moto = await startMoto();
+  let hosts: SshTestHosts;
+  try {
+    hosts = await startSshHosts({ loopback: true });
+  } catch (err) {
+    await moto.stop();
+    throw err;
+  }
+  const keys = path.join(home, 'keys');
+  fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
+  fs.copyFileSync(hosts.keyPath, path.join(keys, 'sky-key'));
+  fs.chmodSync(path.join(keys, 'sky-key'), 0o600);
+  fs.writeFileSync(path.join(keys, 'sky-key.pub'), `${hosts.publicKey.trim()}\n`);
+  const h = hosts.hosts[0];
+  Object.assign(process.env, {
+    // moto itself, not its fault proxy: the proxy runs in this process, whose event loop the
+    // synchronous `status -r`/`down` calls (cli()) block.
+    SKYDECK_AWS_ENDPOINT: moto.url,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-aws-credentials'),
+    AWS_CONFIG_FILE: path.join(home, 'no-aws-config'),
+    SKYDECK_CATALOG_DIR: AWS_CATALOG,
+    SKYDECK_CLOUD_POLL_MS: '50',
+    SKYDECK_SSH_WAIT_SECONDS: '60',
+    SKYDECK_TEST_ADDRESS_MAP: JSON.stringify({ '*': [`${h.user}@${h.host}:${h.port}`] }),
+  });
+  const regions = awsCatalogRegions();
+  const clientFor = (region: string) => new EC2Client({ region, endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  return {
+    moto,
+    regions,
+    async leaks() {
+      const out: string[] = [];
+      for (const region of regions) {
+        const ec2 = clientFor(region);
+        const r = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag-key', Values: ['skydeck-cluster'] }, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }] }));
+        for (const i of (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])) {
+          out.push(`aws ${region} instance ${i.InstanceId} (${i.State?.Name}, ${i.Tags?.find((t) => t.Key === 'skydeck-cluster')?.Value})`);
+        }
+        const groups = await ec2.send(new DescribeSecurityGroupsCommand({}));
+        for (const g of groups.SecurityGroups ?? []) {
+          if (g.GroupName?.startsWith('skydeck-') || g.Tags?.some((t) => t.Key === 'skydeck-cluster')) out.push(`aws ${region} security group ${g.GroupId} (${g.GroupName})`);
+        }
+        const keyPairs = await ec2.send(new DescribeKeyPairsCommand({}));
+        for (const k of keyPairs.KeyPairs ?? []) if (k.KeyName?.startsWith('skydeck-')) out.push(`aws ${region} key pair ${k.KeyName}`);
+      }
+      return out;
+    },
+    async stop() {
+      await Promise.allSettled([moto.stop(), hosts.stop()]);
+    },
+  };
+}
+
+function awsCatalogRegions(): string[] {
+  const dir = path.join(AWS_CATALOG, 'aws');
+  const regions = new Set<string>();
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.csv'))) {
+    const [header, ...rows] = fs.readFileSync(path.join(dir, f), 'utf8').split('\n');
+    const col = header.split(',').indexOf('Region');
+    if (col < 0) continue;
+    for (const row of rows) if (row.trim()) regions.add(row.split(',')[col]);
+  }
+  return [...regions].filter(Boolean).sort();
 }

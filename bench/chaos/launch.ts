@@ -1,9 +1,10 @@
 /**
  * Chaos for cluster lifecycles: `skydeck launch` (and `down`) killed with SIGTERM, SIGHUP or
  * SIGKILL at seeded random points, on `local` and, when a loopback sshd can be started
- * (root + openssh-server), on an SSH node pool; then `status -r` + `down`, and a count of
- * what is left (node dirs, node processes, loopback addresses, reserved pool hosts, node
- * files on the host, records). Loopback only, in a temp SKYDECK_HOME.
+ * (root + openssh-server), on an SSH node pool and, when moto is installed too, on AWS as
+ * moto emulates it; then `status -r` + `down`, and a count of what is left (node dirs, node
+ * processes, loopback addresses, reserved pool hosts, node files on the host, instances,
+ * security groups and key pairs in moto, records). Loopback only, in a temp SKYDECK_HOME.
  *
  * Run: npm run -s build && node --import tsx bench/chaos/launch.ts [--seed N] [--launches N]
  * Prints: launches killed (N), downs killed (N), resources leaked (must be 0); exits 1 on a leak.
@@ -13,7 +14,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { sshSkipReason, startSshHosts } from '../../test/helpers/sshd';
 import { writeNodePoolsYaml } from '../../test/helpers/nodePools';
-import { CLI, killDownAt, killLaunchAt, leaksIn, reconcileAndDown, seededRandom, type KillOutcome, type KillSignal } from './killLaunch';
+import { motoInstalled } from '../../test/helpers/moto';
+import { CLI, killDownAt, killLaunchAt, leaksIn, reconcileAndDown, seededRandom, startAwsTarget, type KillOutcome, type KillSignal } from './killLaunch';
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -30,11 +32,18 @@ interface Round {
   leaks: Set<string>;
 }
 
-async function round(infra: string, launches: number, random: () => number, hostDirs: string[] = []): Promise<Round> {
+/** Where a round looks for leaks besides SKYDECK_HOME: node files on pool hosts, what the cloud still has. */
+interface LeakSources {
+  hostDirs?: string[];
+  cloud?: () => Promise<string[]>;
+}
+
+async function round(infra: string, launches: number, random: () => number, sources: LeakSources = {}): Promise<Round> {
   const r: Round = { infra, launches: [], downs: [], leaks: new Set() };
-  const reconcile = () => {
+  const reconcile = async () => {
     reconcileAndDown();
-    for (const l of leaksIn(process.env.SKYDECK_HOME!, { hostDirs })) r.leaks.add(l);
+    for (const l of leaksIn(process.env.SKYDECK_HOME!, { hostDirs: sources.hostDirs })) r.leaks.add(l);
+    for (const l of (await sources.cloud?.()) ?? []) r.leaks.add(l);
   };
   for (let i = 0; i < launches; i++) {
     const signal = SIGNALS[Math.floor(random() * SIGNALS.length)];
@@ -44,10 +53,10 @@ async function round(infra: string, launches: number, random: () => number, host
     } else {
       r.launches.push(await killLaunchAt(['sleep 0.3', '-c', `k${i}`, '-y', '--infra', infra, '--num-nodes', nodes], signal, random));
     }
-    // Reconcile after every kill on SSH (one host: the next launch needs it); on local at the end.
-    if (infra !== 'local') reconcile();
+    // Reconcile after every kill on SSH and AWS (one sshd host behind them); on local at the end.
+    if (infra !== 'local') await reconcile();
   }
-  reconcile();
+  await reconcile();
   return r;
 }
 
@@ -78,10 +87,21 @@ async function main(): Promise<void> {
       const hosts = await startSshHosts({ loopback: true });
       try {
         writeNodePoolsYaml(path.join(home, 'ssh_node_pools.yaml'), { chaos: [hosts.hosts[0]] });
-        rounds.push(await round('ssh/chaos', Math.ceil(launches / 2), random, [hosts.hosts[0].homeDir]));
-        report(rounds[1]);
+        rounds.push(await round('ssh/chaos', Math.ceil(launches / 2), random, { hostDirs: [hosts.hosts[0].homeDir] }));
+        report(rounds[rounds.length - 1]);
       } finally {
         await hosts.stop();
+      }
+    }
+    const awsWhy = why ?? (motoInstalled() ? undefined : 'moto is not installed (.tools/moto, scripts/setup/30-moto.sh)');
+    if (awsWhy) console.log(`aws      skipped: ${awsWhy}`);
+    else {
+      const aws = await startAwsTarget(home);
+      try {
+        rounds.push(await round('aws', Math.ceil(launches / 2), random, { cloud: () => aws.leaks() }));
+        report(rounds[rounds.length - 1]);
+      } finally {
+        await aws.stop();
       }
     }
   } finally {

@@ -46,14 +46,25 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * EPIPE (the reader went away: `skydeck status | head`) and EIO (the terminal was closed)
+ * mean nobody reads this stream any more. A command with nothing to finish ends quietly, as
+ * any Unix tool does. One that handles hang-ups (a launch aborting and tearing down, the
+ * store's lock cleanup) must not die half-way through: its output is dropped and the work
+ * finishes; the hang-up itself (SIGHUP, sent with a closed terminal) is what aborts it.
+ */
+function onOutputError(stream: NodeJS.WriteStream, err: NodeJS.ErrnoException): void {
+  if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err;
+  if (process.listenerCount('SIGHUP') === 0) process.exit(0);
+  stream.write = (_chunk: unknown, encodingOrCb?: unknown, cb?: unknown): boolean => {
+    const done = typeof encodingOrCb === 'function' ? encodingOrCb : cb;
+    if (typeof done === 'function') process.nextTick(done as () => void);
+    return true;
+  };
+}
+
 if (require.main === module) {
-  // `skydeck status | head`: a closed pipe ends the command quietly, as in any Unix tool.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(0);
-      throw err;
-    });
-  }
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', (err: NodeJS.ErrnoException) => onOutputError(stream, err));
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
