@@ -49,13 +49,19 @@ export async function main(argv: string[]): Promise<number> {
 /**
  * EPIPE (the reader went away: `skydeck status | head`) and EIO (the terminal was closed)
  * mean nobody reads this stream any more. A command with nothing to finish ends quietly, as
- * any Unix tool does. One that handles hang-ups (a launch aborting and tearing down, the
- * store's lock cleanup) must not die half-way through: its output is dropped and the work
- * finishes; the hang-up itself (SIGHUP, sent with a closed terminal) is what aborts it.
+ * any Unix tool does. One that handles hang-ups (a launch aborting and tearing down, a log
+ * follow, the store's lock cleanup) must not die half-way through: its output is dropped and
+ * it is told to stop as a hang-up would tell it. A closed terminal sends that SIGHUP itself;
+ * a reader that went away sends nothing, so EPIPE raises it once here (`logs -f | head` ends).
  */
+let hungUp = false;
 function onOutputError(stream: NodeJS.WriteStream, err: NodeJS.ErrnoException): void {
   if (err.code !== 'EPIPE' && err.code !== 'EIO') throw err;
   if (process.listenerCount('SIGHUP') === 0) process.exit(0);
+  if (err.code === 'EPIPE' && !hungUp) {
+    hungUp = true;
+    process.nextTick(() => process.emit('SIGHUP', 'SIGHUP'));
+  }
   stream.write = (_chunk: unknown, encodingOrCb?: unknown, cb?: unknown): boolean => {
     const done = typeof encodingOrCb === 'function' ? encodingOrCb : cb;
     if (typeof done === 'function') process.nextTick(done as () => void);
