@@ -21,11 +21,19 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   // State, files and paths
   SKYDECK_HOME: { audience: 'user', doc: 'Where SkyDeck keeps state, logs, keys, catalogs and the generated ssh config.', default: '~/.skydeck' },
   SKYDECK_CATALOG_DIR: { audience: 'user', doc: "A folder in SkyPilot's catalog layout used instead of the cached hosted catalog and the bundled snapshot." },
-  SKYDECK_SSH_NODE_POOLS: { audience: 'user', doc: "The SSH node pools file (SkyPilot's format).", default: 'SKYDECK_HOME/ssh_node_pools.yaml, else ~/.sky/ssh_node_pools.yaml' },
-  SKYDECK_SSH_CONFIG: { audience: 'user', doc: 'The user ssh config that gets the Include of SkyDeck\'s generated hosts.', default: '~/.ssh/config' },
+  SKYDECK_SSH_NODE_POOLS: {
+    audience: 'user',
+    doc: "The SSH node pools file (SkyPilot's format).",
+    default: 'SKYDECK_HOME/ssh_node_pools.yaml, else ~/.sky/ssh_node_pools.yaml',
+  },
+  SKYDECK_SSH_CONFIG: { audience: 'user', doc: "The user ssh config that gets the Include of SkyDeck's generated hosts.", default: '~/.ssh/config' },
   SKYDECK_DEBUG: { audience: 'user', doc: 'Print the stack trace of a failing CLI command.' },
   SKYDECK_CLI: { audience: 'internal', doc: 'The CLI script detached processes and autostop hooks run.', default: 'dist/cli.js of the package' },
-  SKYDECK_AGENT_SCRIPT: { audience: 'internal', doc: 'The on-node agent script to install.', default: 'dist/agent.sh, or engine/node/agent/agent.sh from source' },
+  SKYDECK_AGENT_SCRIPT: {
+    audience: 'internal',
+    doc: 'The on-node agent script to install.',
+    default: 'dist/agent.sh, or engine/node/agent/agent.sh from source',
+  },
   SKYDECK_JOBS_CONTROLLER_SCRIPT: { audience: 'internal', doc: 'The managed-jobs controller script.', default: 'dist/jobs-controller.js' },
   SKYDECK_VERSION: { audience: 'internal', doc: 'The version the CLI and the language server report.', default: '0.1.0' },
   SKYDECK_CONFIG: { audience: 'internal', doc: 'The resolved SkyPilot config handed to controllers started by a command (engine/config/active.ts).' },
@@ -40,9 +48,17 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   SKYDECK_AZURE_ACCESS_TOKEN: { audience: 'user', doc: 'An Azure bearer token instead of the Azure CLI or environment credentials.' },
   SKYDECK_AZURE_CA_FILE: { audience: 'test', doc: 'A CA certificate added to the well-known roots for the Azure clients only.' },
   SKYDECK_HOSTED_CATALOG_URL: { audience: 'user', doc: "Base URL of SkyPilot's hosted catalog (a mirror).", default: "SkyPilot's hosted catalog" },
-  SKYDECK_CATALOG_AUTO_REFRESH: { audience: 'user', doc: 'Set to 0 (or false) to stop the background refresh of the hosted catalog, any other value to allow it.', default: 'on, off under tests and CI' },
+  SKYDECK_CATALOG_AUTO_REFRESH: {
+    audience: 'user',
+    doc: 'Set to 0 (or false) to stop the background refresh of the hosted catalog, any other value to allow it.',
+    default: 'on, off under tests and CI',
+  },
   SKYDECK_CATALOG_INDEX_CACHE: { audience: 'tuning', doc: 'Binary index cache of parsed catalogs: 1 on, 0 off.', default: 'on, off under SKYDECK_TEST' },
-  SKYDECK_CATALOG_WASM: { audience: 'test', doc: 'Set to 0 to parse catalogs with the JavaScript parser (benchmarks compare both).', default: 'WebAssembly parser' },
+  SKYDECK_CATALOG_WASM: {
+    audience: 'test',
+    doc: 'Set to 0 to parse catalogs with the JavaScript parser (benchmarks compare both).',
+    default: 'WebAssembly parser',
+  },
 
   // Provisioning and clusters
   SKYDECK_CLOUD_POLL_MS: { audience: 'tuning', doc: 'Interval between cloud API polls while provisioning.' },
@@ -50,11 +66,22 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   SKYDECK_SSH_CONNECT_TIMEOUT_MS: { audience: 'tuning', doc: 'SSH connect timeout to pool hosts (also how soon a dead host is noticed).', default: '5000' },
   SKYDECK_RETRY_GAP_SECONDS: { audience: 'tuning', doc: 'Gap between rounds of `launch --retry-until-up`.', default: '30' },
   SKYDECK_CLUSTER_LOCK_WAIT_MS: { audience: 'tuning', doc: 'How long a command waits for another command holding the same cluster.', default: '1800000' },
-  SKYDECK_TEST_ADDRESS_MAP: { audience: 'test', doc: 'JSON (or @file) mapping cloud instance addresses to loopback sshd hosts, so emulated VMs can be reached.' },
-  SKYDECK_LOCAL_PREEMPT_RATE: { audience: 'test', doc: 'On `local`, each status query preempts a running cluster with this probability (rehearsal).', default: '0' },
+  SKYDECK_TEST_ADDRESS_MAP: {
+    audience: 'test',
+    doc: 'JSON (or @file) mapping cloud instance addresses to loopback sshd hosts, so emulated VMs can be reached.',
+  },
+  SKYDECK_LOCAL_PREEMPT_RATE: {
+    audience: 'test',
+    doc: 'On `local`, each status query preempts a running cluster with this probability (rehearsal).',
+    default: '0',
+  },
   SKYDECK_LOCAL_PREEMPT_SEED: { audience: 'test', doc: 'Seed of the rehearsal preemptions, to replay a run.' },
   SKYDECK_K8S_PORTS: { audience: 'user', doc: 'How Kubernetes exposes ports: podip, nodeport or loadbalancer.', default: 'kubernetes.ports, else podip' },
-  SKYDECK_K8S_PROVISION_TIMEOUT: { audience: 'tuning', doc: 'Seconds a pod may stay unschedulable before failover.', default: 'kubernetes.provision_timeout, else 10' },
+  SKYDECK_K8S_PROVISION_TIMEOUT: {
+    audience: 'tuning',
+    doc: 'Seconds a pod may stay unschedulable before failover.',
+    default: 'kubernetes.provision_timeout, else 10',
+  },
   SKYDECK_K8S_LAUNCH_TIMEOUT: { audience: 'tuning', doc: 'Seconds a Kubernetes launch may take.', default: '600' },
   SKYDECK_K8S_DELETE_TIMEOUT: { audience: 'tuning', doc: 'Seconds to wait for pods to go on down.', default: '120' },
   SKYDECK_K8S_API_TIMEOUT_MS: { audience: 'tuning', doc: 'Per-call timeout of the Kubernetes API in check and GPU availability.', default: '5000' },
@@ -69,7 +96,7 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   SKYDECK_LOCAL_NODE: { audience: 'internal', doc: 'Marks every process of a `local` node (its directory), so stop and down find them.' },
   SKYDECK_NODE_IP: { audience: 'internal', doc: "A `local` node's loopback address." },
   SKYDECK_NODE_RANK: { audience: 'internal', doc: "A Kubernetes pod's rank in its cluster." },
-  SKYDECK_SSH_PUBLIC_KEY: { audience: 'internal', doc: "The client key a Kubernetes pod adds to its authorized_keys at start." },
+  SKYDECK_SSH_PUBLIC_KEY: { audience: 'internal', doc: 'The client key a Kubernetes pod adds to its authorized_keys at start.' },
 
   // Managed jobs
   SKYDECK_JOBS_PER_CONTROLLER: { audience: 'tuning', doc: 'Jobs one controller process runs.', default: '25' },
@@ -80,8 +107,11 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   SKYDECK_JOBS_LAUNCH_ROUNDS: { audience: 'tuning', doc: 'Launch rounds before FAILED_NO_RESOURCE.' },
   SKYDECK_JOBS_DOWN_ATTEMPTS: { audience: 'tuning', doc: "Attempts to tear down a job's cluster.", default: '5' },
   SKYDECK_JOBS_UNKNOWN_GRACE_MS: { audience: 'tuning', doc: 'How long a job may be unreachable before it is treated as lost.', default: '30000' },
-  SKYDECK_JOBS_CONTROLLER_NODE_FLAGS: { audience: 'tuning', doc: "Node flags of controller processes (space-separated), replacing the small-process defaults." },
-  SKYDECK_JOBS_MEMLOG_MS: { audience: 'tuning', doc: "A controller logs its memory use at this interval (diagnosis).", default: 'off' },
+  SKYDECK_JOBS_CONTROLLER_NODE_FLAGS: {
+    audience: 'tuning',
+    doc: 'Node flags of controller processes (space-separated), replacing the small-process defaults.',
+  },
+  SKYDECK_JOBS_MEMLOG_MS: { audience: 'tuning', doc: 'A controller logs its memory use at this interval (diagnosis).', default: 'off' },
 
   // Serving
   SKYDECK_SERVE_LB_HOST: { audience: 'user', doc: 'Address the load balancer listens on (and advertises).', default: '127.0.0.1' },

@@ -32,7 +32,11 @@ export class NotFoundError extends SkyDeckError {
 
 /** The requested resources could not be had anywhere (after failover). */
 export class ResourcesUnavailableError extends SkyDeckError {
-  constructor(message: string, readonly failoverHistory: string[] = [], options?: { hint?: string }) {
+  constructor(
+    message: string,
+    readonly failoverHistory: string[] = [],
+    options?: { hint?: string },
+  ) {
     super('RESOURCES_UNAVAILABLE', message, options);
   }
 }

@@ -13,7 +13,12 @@ import { serverSettings } from './settings';
  * `onInsightsLoaded`: the server has its catalogs (cost lenses are there from now on).
  * `onTaskDetected`: the server's content detection for an open document (menus follow it).
  */
-export function createClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, onInsightsLoaded: () => void, onTaskDetected: (p: TaskDetectedParams) => void): LanguageClient {
+export function createClient(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  onInsightsLoaded: () => void,
+  onTaskDetected: (p: TaskDetectedParams) => void,
+): LanguageClient {
   const module = context.asAbsolutePath(path.join('dist', 'server.js'));
   const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
   const serverOptions: ServerOptions = {

@@ -87,7 +87,10 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     const waiters = refreshWaiters;
     refreshWaiters = [];
     void listClusters()
-      .then((c) => statusBar.update(c), (err: unknown) => log.warn(`status bar: ${String(err)}`))
+      .then(
+        (c) => statusBar.update(c),
+        (err: unknown) => log.warn(`status bar: ${String(err)}`),
+      )
       .finally(() => {
         for (const w of waiters) w();
       });
@@ -139,7 +142,9 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   commands.register('skydeck.showOffers', (arg) => showOffers(arg, log));
 
   // Cluster verbs.
-  commands.register('skydeck.exec', async (arg) => execFlow((await pickCluster(arg, (c) => c.status === 'UP', 'Run on which cluster?')).record.name, logs, changed));
+  commands.register('skydeck.exec', async (arg) =>
+    execFlow((await pickCluster(arg, (c) => c.status === 'UP', 'Run on which cluster?')).record.name, logs, changed),
+  );
   commands.register('skydeck.stop', async (arg, opts) => {
     const { record } = await pickCluster(arg, (c) => c.status === 'UP', 'Stop which cluster?');
     if (!(opts as YesOption)?.yes && !(await confirm(`Stop cluster ${record.name}? Its disks are kept; running jobs are killed.`, 'Stop'))) return;
@@ -163,7 +168,12 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     let idle = given?.idleMinutes;
     let down = given?.down ?? false;
     if (idle === undefined) {
-      const text = await vscode.window.showInputBox({ title: `Autostop ${record.name}`, prompt: 'Idle minutes before stopping (-1 cancels autostop)', value: String(record.autostop?.idleMinutes ?? 30), validateInput: (v) => (/^-?\d+$/.test(v.trim()) ? undefined : 'A whole number of minutes') });
+      const text = await vscode.window.showInputBox({
+        title: `Autostop ${record.name}`,
+        prompt: 'Idle minutes before stopping (-1 cancels autostop)',
+        value: String(record.autostop?.idleMinutes ?? 30),
+        validateInput: (v) => (/^-?\d+$/.test(v.trim()) ? undefined : 'A whole number of minutes'),
+      });
       if (text === undefined) return;
       idle = Number(text);
       const mode = await vscode.window.showQuickPick(['Stop when idle', 'Tear down when idle'], { title: 'When idle' });
@@ -272,7 +282,12 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   const clientReady = new Promise<void>((resolve, reject) => {
     setImmediate(() => {
       try {
-        client = loadClientModule(context).createClient(context, log, () => lensesChanged.fire(), (p) => taskContext.onDetected(p));
+        client = loadClientModule(context).createClient(
+          context,
+          log,
+          () => lensesChanged.fire(),
+          (p) => taskContext.onDetected(p),
+        );
         clientStartedAt = Date.now();
         client.start().then(resolve, reject);
       } catch (err) {
@@ -325,7 +340,10 @@ function loadClientModule(context: vscode.ExtensionContext): ClientModule {
 /** A `local` cluster has no host to SSH into: say so instead of running an ssh that fails. */
 function refuseLocalSsh(record: { name: string; resources?: { cloud?: string } }): void {
   if (record.resources?.cloud === 'local') {
-    throw Object.assign(new Error(`${record.name} runs on this machine (local infra): there is no host to SSH into.`), { code: 'NOT_APPLICABLE', hint: 'Open its logs, or use Run on Cluster to execute a command there.' });
+    throw Object.assign(new Error(`${record.name} runs on this machine (local infra): there is no host to SSH into.`), {
+      code: 'NOT_APPLICABLE',
+      hint: 'Open its logs, or use Run on Cluster to execute a command there.',
+    });
   }
 }
 

@@ -51,10 +51,25 @@ export class TaskLensProvider implements vscode.CodeLensProvider {
     const args = [doc.uri];
     const lenses = [
       new vscode.CodeLens(range, { title: '$(rocket) Launch', command: 'skydeck.launch', arguments: args, tooltip: 'Launch this task on a cluster' }),
-      new vscode.CodeLens(range, { title: '$(sync) Managed job', command: 'skydeck.launchManagedJob', arguments: args, tooltip: 'Run as a managed job that recovers from preemption' }),
+      new vscode.CodeLens(range, {
+        title: '$(sync) Managed job',
+        command: 'skydeck.launchManagedJob',
+        arguments: args,
+        tooltip: 'Run as a managed job that recovers from preemption',
+      }),
     ];
-    if (hasService(doc)) lenses.push(new vscode.CodeLens(range, { title: '$(globe) Serve', command: 'skydeck.serveUp', arguments: args, tooltip: 'Serve this task behind a load balancer' }));
-    lenses.push(new vscode.CodeLens(range, { title: '$(list-ordered) Plan', command: 'skydeck.plan', arguments: args, tooltip: 'Show where it would run and what it costs' }));
+    if (hasService(doc))
+      lenses.push(
+        new vscode.CodeLens(range, { title: '$(globe) Serve', command: 'skydeck.serveUp', arguments: args, tooltip: 'Serve this task behind a load balancer' }),
+      );
+    lenses.push(
+      new vscode.CodeLens(range, {
+        title: '$(list-ordered) Plan',
+        command: 'skydeck.plan',
+        arguments: args,
+        tooltip: 'Show where it would run and what it costs',
+      }),
+    );
     return lenses;
   }
 }

@@ -19,7 +19,7 @@ export function argsFor(def: SkyDeckTaskDefinition): string[] {
     if (def.cluster) args.push(def.cluster);
   }
   if (def.file) args.push(def.file);
-  if (def.cluster && (def.command === 'launch')) args.push('-c', def.cluster);
+  if (def.cluster && def.command === 'launch') args.push('-c', def.cluster);
   if (['launch', 'jobs launch', 'serve up', 'down', 'stop'].includes(def.command)) args.push('-y');
   return [...args, ...(def.args ?? [])];
 }

@@ -25,7 +25,9 @@ function walk(dir, out) {
 const shared = process.env.SKYDECK_SHARED_DIR ?? path.resolve('..', 'shared');
 const missing = ['corpus', 'reference-catalogs'].map((d) => path.join(shared, d)).filter((d) => !fs.existsSync(d));
 if (missing.length) {
-  console.error(`The tests need the reference material (../shared beside the repo): ${missing.join(' and ')} not found. Put it there or set SKYDECK_SHARED_DIR to its folder.`);
+  console.error(
+    `The tests need the reference material (../shared beside the repo): ${missing.join(' and ')} not found. Put it there or set SKYDECK_SHARED_DIR to its folder.`,
+  );
   process.exit(1);
 }
 

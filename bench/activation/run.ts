@@ -40,11 +40,23 @@ const median = (xs: number[]): number => {
 const kb = (n: number): string => `${(n / 1024).toFixed(0)} KB`;
 
 function bundleSizes(): void {
-  const files = [...fs.readdirSync(path.join(ROOT, 'dist')).filter((f) => f.endsWith('.js')).map((f) => path.join('dist', f)), ...fs.readdirSync(path.join(ROOT, 'dist', 'providers')).filter((f) => f.endsWith('.js')).map((f) => path.join('dist', 'providers', f))];
+  const files = [
+    ...fs
+      .readdirSync(path.join(ROOT, 'dist'))
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => path.join('dist', f)),
+    ...fs
+      .readdirSync(path.join(ROOT, 'dist', 'providers'))
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => path.join('dist', 'providers', f)),
+  ];
   console.log('\nBundle sizes');
   for (const f of files.sort()) {
     const size = fs.statSync(path.join(ROOT, f)).size;
-    const note = f === path.join('dist', 'extension.js') ? `   target < 1 MB: ${size < 1024 * 1024 ? 'met' : 'MISSED'} (${((size / (1024 * 1024)) * 100).toFixed(0)}% of 1 MB)` : '';
+    const note =
+      f === path.join('dist', 'extension.js')
+        ? `   target < 1 MB: ${size < 1024 * 1024 ? 'met' : 'MISSED'} (${((size / (1024 * 1024)) * 100).toFixed(0)}% of 1 MB)`
+        : '';
     console.log(`  ${f.padEnd(34)} ${kb(size).padStart(9)}${note}`);
   }
 }
@@ -55,7 +67,16 @@ async function main(): Promise<void> {
   bundleSizes();
 
   const outFile = path.join(ROOT, 'out', 'bench', 'activation', 'suite.js');
-  await esbuild.build({ entryPoints: [path.join(__dirname, 'suite.ts')], outfile: outFile, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], logLevel: 'warning' });
+  await esbuild.build({
+    entryPoints: [path.join(__dirname, 'suite.ts')],
+    outfile: outFile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+    logLevel: 'warning',
+  });
 
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-activation-'));
   const task = fs.readFileSync(path.join(ROOT, 'test', 'e2e', 'fixtures', 'workspace', 'invalid.sky.yaml'), 'utf8');
@@ -76,11 +97,16 @@ async function main(): Promise<void> {
         await page.goto(workbenchUrl(cs, { extensionPath: ROOT, testsPath: outFile }), { waitUntil: 'commit', timeout: 180_000 });
         const code = await within(exited, 300_000, `round ${i + 1}`);
         await page.close();
-        const files = fs.readdirSync(outDir).filter((f) => f.startsWith('results-')).sort();
+        const files = fs
+          .readdirSync(outDir)
+          .filter((f) => f.startsWith('results-'))
+          .sort();
         if (code !== 0 || files.length !== i + 1) throw new Error(`round ${i + 1} failed (exit ${code})`);
         const r = JSON.parse(fs.readFileSync(path.join(outDir, files[i]), 'utf8')) as Round;
         rounds.push(r);
-        console.log(`  round ${i + 1}: ext.activate() ${r.activateTotalMs.toFixed(1)} ms wall; activate() ${r.activateCallMs.toFixed(1)} ms wall / ${r.activateCallCpuMs.toFixed(1)} ms CPU; ext.activate() ${r.activateTotalCpuMs.toFixed(1)} ms CPU; engine first load ${r.engineRequireCpuMs.toFixed(1)} ms CPU; first diagnostics ${r.startToFirstDiagnosticsMs} ms`);
+        console.log(
+          `  round ${i + 1}: ext.activate() ${r.activateTotalMs.toFixed(1)} ms wall; activate() ${r.activateCallMs.toFixed(1)} ms wall / ${r.activateCallCpuMs.toFixed(1)} ms CPU; ext.activate() ${r.activateTotalCpuMs.toFixed(1)} ms CPU; engine first load ${r.engineRequireCpuMs.toFixed(1)} ms CPU; first diagnostics ${r.startToFirstDiagnosticsMs} ms`,
+        );
       } finally {
         await cs.stop();
       }
@@ -94,13 +120,21 @@ async function main(): Promise<void> {
   const f = (n: number): string => `${n.toFixed(1)} ms`.padStart(10);
   const cpuActivation = m('activateTotalCpuMs');
   const cpuEager = cpuActivation + m('engineRequireCpuMs');
-  console.log(`\nActivation in code-server ${rounds[0].vscode} (extension host ${rounds[0].node}), cold first load, median of ${rounds.length} fresh hosts; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
+  console.log(
+    `\nActivation in code-server ${rounds[0].vscode} (extension host ${rounds[0].node}), cold first load, median of ${rounds.length} fresh hosts; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`,
+  );
   console.log(`${' '.repeat(55)}wall        CPU`);
-  console.log(`  ext.activate(): load extension.js + activate() ${f(m('activateTotalMs'))} ${f(cpuActivation)}   target < 50 ms (CPU): ${cpuActivation < 50 ? 'met' : 'MISSED'}`);
+  console.log(
+    `  ext.activate(): load extension.js + activate() ${f(m('activateTotalMs'))} ${f(cpuActivation)}   target < 50 ms (CPU): ${cpuActivation < 50 ? 'met' : 'MISSED'}`,
+  );
   console.log(`    of which activate()'s own body               ${f(m('activateCallMs'))} ${f(m('activateCallCpuMs'))}`);
-  console.log(`  baseline: + loading the engine eagerly         ${f(m('activateTotalMs') + m('engineRequireMs'))} ${f(cpuEager)}   lazy/eager (CPU) = ${(cpuActivation / cpuEager).toFixed(2)}`);
+  console.log(
+    `  baseline: + loading the engine eagerly         ${f(m('activateTotalMs') + m('engineRequireMs'))} ${f(cpuEager)}   lazy/eager (CPU) = ${(cpuActivation / cpuEager).toFixed(2)}`,
+  );
   const diag = m('startToFirstDiagnosticsMs');
-  console.log(`  language server start -> first diagnostics     ${f(diag)}              target < 300 ms: ${diag < 300 ? 'met' : 'MISSED'} (wall, includes spawning Node)`);
+  console.log(
+    `  language server start -> first diagnostics     ${f(diag)}              target < 300 ms: ${diag < 300 ? 'met' : 'MISSED'} (wall, includes spawning Node)`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -33,7 +33,8 @@ function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): 
 function ensurePandas(): boolean {
   if (sh(PY, ['-c', 'import pandas']).code === 0) return true;
   process.stderr.write('python3-pandas missing: installing it with apt-get (Debian package) ...\n');
-  const install = () => sh('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-q', 'python3-pandas'], { ...process.env, DEBIAN_FRONTEND: 'noninteractive' });
+  const install = () =>
+    sh('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-q', 'python3-pandas'], { ...process.env, DEBIAN_FRONTEND: 'noninteractive' });
   let r = install();
   if (r.code !== 0) {
     sh('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update', '-q']);
@@ -58,18 +59,40 @@ async function main(): Promise<void> {
   process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
   const workerJs = path.join(tmp, 'worker.js');
   // Bundled like the shipped CLI/server (no tsx transform in the timed code).
-  await build({ entryPoints: [path.join(__dirname, 'worker.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: workerJs, logLevel: 'warning', define: { SKYDECK_BUNDLED: 'true' } });
+  await build({
+    entryPoints: [path.join(__dirname, 'worker.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: workerJs,
+    logLevel: 'warning',
+    define: { SKYDECK_BUNDLED: 'true' },
+  });
   const benchHome = path.dirname(workerJs);
   const node = (args: string[], indexCache = false, wasm = true) => {
-    const env = { ...process.env, SKYDECK_TEST: '1', SKYDECK_HOME: benchHome, SKYDECK_CATALOG_INDEX_CACHE: indexCache ? '1' : '0', SKYDECK_CATALOG_WASM: wasm ? '1' : '0' };
+    const env = {
+      ...process.env,
+      SKYDECK_TEST: '1',
+      SKYDECK_HOME: benchHome,
+      SKYDECK_CATALOG_INDEX_CACHE: indexCache ? '1' : '0',
+      SKYDECK_CATALOG_WASM: wasm ? '1' : '0',
+    };
     const r = sh(process.execPath, ['--expose-gc', workerJs, ...args], env);
     if (r.code !== 0) throw new Error(`worker ${args[0]} failed: ${r.err}`);
     return JSON.parse(r.out.trim().split('\n').pop()!);
   };
   const havePandas = ensurePandas();
 
-  process.stdout.write(`Catalog benchmark: ${files.map((f) => path.relative(path.dirname(REF), f)).join(' + ')}, ${RUNS} cold runs each (fresh process), medians\n`);
-  process.stdout.write(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}\n\n`);
+  process.stdout.write(
+    `Catalog benchmark: ${files.map((f) => path.relative(path.dirname(REF), f)).join(' + ')}, ${RUNS} cold runs each (fresh process), medians\n`,
+  );
+  process.stdout.write(
+    `machine: ${os.cpus().length} cores, load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}\n\n`,
+  );
   type Load = { loadMs: number; cpuMs: number; heapBytes: number; rssBytes: number; rows: number };
   const ours: Load[] = [];
   const jsOnly: Load[] = [];
@@ -87,42 +110,73 @@ async function main(): Promise<void> {
       else process.stderr.write(r.err);
     }
   }
-  const med = (xs: Load[]) => ({ loadMs: median(xs.map((r) => r.loadMs)), cpuMs: median(xs.map((r) => r.cpuMs)), heapBytes: median(xs.map((r) => r.heapBytes)), rssBytes: median(xs.map((r) => r.rssBytes)) });
+  const med = (xs: Load[]) => ({
+    loadMs: median(xs.map((r) => r.loadMs)),
+    cpuMs: median(xs.map((r) => r.cpuMs)),
+    heapBytes: median(xs.map((r) => r.heapBytes)),
+    rssBytes: median(xs.map((r) => r.rssBytes)),
+  });
   const o = med(ours);
   const j = med(jsOnly);
   const c = med(cached);
   const lines: string[] = [];
   lines.push('LOAD (read + parse + index of 88k rows; wall time / CPU time, medians)');
-  const row = (label: string, x: { loadMs: number; cpuMs: number }, extra: string) => `  ${label.padEnd(28)} ${ms(x.loadMs).padStart(10)} / ${ms(x.cpuMs).padStart(9)} cpu   ${extra}`;
+  const row = (label: string, x: { loadMs: number; cpuMs: number }, extra: string) =>
+    `  ${label.padEnd(28)} ${ms(x.loadMs).padStart(10)} / ${ms(x.cpuMs).padStart(9)} cpu   ${extra}`;
   lines.push(row('skydeck, CSV parse', o, `heap+buffers ${mb(o.heapBytes)}   rss +${mb(o.rssBytes)}   (WebAssembly column parser, first start)`));
   lines.push(row('skydeck, CSV parse, JS only', j, `heap+buffers ${mb(j.heapBytes)}   rss +${mb(j.rssBytes)}   (SKYDECK_CATALOG_WASM=0: the fallback)`));
   lines.push(row('skydeck, binary index cache', c, `heap+buffers ${mb(c.heapBytes)}   rss +${mb(c.rssBytes)}   (every start after the first)`));
-  const result: Record<string, unknown> = { runs: RUNS, csv: { ...o, samples: ours }, csvJsOnly: { ...j, samples: jsOnly }, indexCache: { ...c, samples: cached } };
+  const result: Record<string, unknown> = {
+    runs: RUNS,
+    csv: { ...o, samples: ours },
+    csvJsOnly: { ...j, samples: jsOnly },
+    indexCache: { ...c, samples: cached },
+  };
   if (pandas.length) {
-    const p = { loadMs: median(pandas.map((r) => r.loadMs)), cpuMs: median(pandas.map((r) => r.cpuMs)), deepBytes: median(pandas.map((r) => r.deepBytes)), rssBytes: median(pandas.map((r) => r.rssBytes)) };
+    const p = {
+      loadMs: median(pandas.map((r) => r.loadMs)),
+      cpuMs: median(pandas.map((r) => r.cpuMs)),
+      deepBytes: median(pandas.map((r) => r.deepBytes)),
+      rssBytes: median(pandas.map((r) => r.rssBytes)),
+    };
     lines.push(row(`pandas ${pandas[0].pandas} read_csv`, p, `deep memory  ${mb(p.deepBytes)}   rss +${mb(p.rssBytes)}`));
     const r = (x: number, y: number) => `${(x / y).toFixed(2)}x`;
     // Memory is compared by RSS growth across the load, each parser in its own fresh process:
     // it counts WebAssembly memory, native buffers and allocator overhead on both sides alike
     // (heap vs pandas' deep usage would leave the WebAssembly parser's memory out).
-    lines.push(`  ratio CSV parse / pandas:    time ${r(o.loadMs, p.loadMs)} (cpu ${r(o.cpuMs, p.cpuMs)})   memory (rss growth) ${r(o.rssBytes, p.rssBytes)}   (target time <= 0.50x)`);
+    lines.push(
+      `  ratio CSV parse / pandas:    time ${r(o.loadMs, p.loadMs)} (cpu ${r(o.cpuMs, p.cpuMs)})   memory (rss growth) ${r(o.rssBytes, p.rssBytes)}   (target time <= 0.50x)`,
+    );
     lines.push(`  ratio JS-only parse / pandas: time ${r(j.loadMs, p.loadMs)} (cpu ${r(j.cpuMs, p.cpuMs)})   memory (rss growth) ${r(j.rssBytes, p.rssBytes)}`);
     lines.push(`  ratio index cache / pandas:  time ${r(c.loadMs, p.loadMs)} (cpu ${r(c.cpuMs, p.cpuMs)})   memory (rss growth) ${r(c.rssBytes, p.rssBytes)}`);
     result.pandas = { ...p, version: pandas[0].pandas, samples: pandas };
-    result.ratio = { csvTime: o.loadMs / p.loadMs, csvCpu: o.cpuMs / p.cpuMs, jsOnlyTime: j.loadMs / p.loadMs, cacheTime: c.loadMs / p.loadMs, cacheCpu: c.cpuMs / p.cpuMs, rssMemory: o.rssBytes / p.rssBytes, jsOnlyRssMemory: j.rssBytes / p.rssBytes, cacheRssMemory: c.rssBytes / p.rssBytes };
+    result.ratio = {
+      csvTime: o.loadMs / p.loadMs,
+      csvCpu: o.cpuMs / p.cpuMs,
+      jsOnlyTime: j.loadMs / p.loadMs,
+      cacheTime: c.loadMs / p.loadMs,
+      cacheCpu: c.cpuMs / p.cpuMs,
+      rssMemory: o.rssBytes / p.rssBytes,
+      jsOnlyRssMemory: j.rssBytes / p.rssBytes,
+      cacheRssMemory: c.rssBytes / p.rssBytes,
+    };
   } else lines.push('  pandas    unavailable (python3-pandas could not be installed): no baseline this run');
 
   const q = node(['queries', REF]);
   lines.push('', `QUERIES (${q.distinctQueries} distinct catalog queries x 30 rounds, after one load)`);
   lines.push(`  catalog query   p50 ${ms(q.query.p50)}   p90 ${ms(q.query.p90)}   p99 ${ms(q.query.p99)}   max ${ms(q.query.max)}   (target p99 < 1 ms)`);
-  lines.push(`  (CPU time)      p50 ${ms(q.queryCpu.p50)}   p90 ${ms(q.queryCpu.p90)}   p99 ${ms(q.queryCpu.p99)}   max ${ms(q.queryCpu.max)}   (process CPU: excludes waiting for a core, includes GC and compiler threads)`);
+  lines.push(
+    `  (CPU time)      p50 ${ms(q.queryCpu.p50)}   p90 ${ms(q.queryCpu.p90)}   p99 ${ms(q.queryCpu.p99)}   max ${ms(q.queryCpu.max)}   (process CPU: excludes waiting for a core, includes GC and compiler threads)`,
+  );
   lines.push(`  first pass      p50 ${ms(q.firstPass.p50)}   p99 ${ms(q.firstPass.p99)}   (cold JIT)`);
   lines.push(`  optimize()      p50 ${ms(q.optimize.p50)}   p90 ${ms(q.optimize.p90)}   p99 ${ms(q.optimize.p99)}   (whole plan over GCP + Azure)`);
   result.queries = q;
 
   const l = node(['lens', REF, CORPUS, TYPICAL]);
   lines.push('', `COST LENS (after load; ${l.files} corpus task files)`);
-  lines.push(`  typical file ${l.typical} (${l.typicalSites} site${l.typicalSites === 1 ? '' : 's'}): first ${ms(l.typicalColdMs)} (cold JIT), fresh ${ms(l.typicalWarmMs)}, unchanged p50 ${ms(l.memoized.p50)} / p99 ${ms(l.memoized.p99)}   (target < 20 ms)`);
+  lines.push(
+    `  typical file ${l.typical} (${l.typicalSites} site${l.typicalSites === 1 ? '' : 's'}): first ${ms(l.typicalColdMs)} (cold JIT), fresh ${ms(l.typicalWarmMs)}, unchanged p50 ${ms(l.memoized.p50)} / p99 ${ms(l.memoized.p99)}   (target < 20 ms)`,
+  );
   lines.push(`  per corpus file (fresh memo each): p50 ${ms(l.perFile.p50)}   p90 ${ms(l.perFile.p90)}   p99 ${ms(l.perFile.p99)}   max ${ms(l.perFile.max)}`);
   result.lens = l;
 

@@ -52,10 +52,32 @@ function queries(dir: string) {
   setCatalogOverride(cat);
   const qs: { cloud: CatalogCloud; q: OfferQuery }[] = [];
   const clouds: CatalogCloud[] = ['gcp', 'azure'];
-  const accs: [string, number][] = [['A100', 1], ['A100', 8], ['H100', 8], ['T4', 1], ['T4', 4], ['V100', 1], ['L4', 1], ['A10', 0.5], ['A100-80GB', 8], ['B200', 8], ['tpu-v5p-8', 1], ['P100', 2], ['MI300X', 8], ['A100', 3]];
+  const accs: [string, number][] = [
+    ['A100', 1],
+    ['A100', 8],
+    ['H100', 8],
+    ['T4', 1],
+    ['T4', 4],
+    ['V100', 1],
+    ['L4', 1],
+    ['A10', 0.5],
+    ['A100-80GB', 8],
+    ['B200', 8],
+    ['tpu-v5p-8', 1],
+    ['P100', 2],
+    ['MI300X', 8],
+    ['A100', 3],
+  ];
   for (const cloud of clouds) {
     for (const [name, count] of accs) for (const useSpot of [false, true]) qs.push({ cloud, q: { accelerator: { name, count }, useSpot } });
-    for (const q of [{}, { cpus: { value: 8, orMore: true } }, { cpus: { value: 4, orMore: false } }, { cpus: { value: 16, orMore: true }, memory: { value: 64, orMore: true } }, { memory: { value: 32, orMore: false } }] as OfferQuery[]) qs.push({ cloud, q });
+    for (const q of [
+      {},
+      { cpus: { value: 8, orMore: true } },
+      { cpus: { value: 4, orMore: false } },
+      { cpus: { value: 16, orMore: true }, memory: { value: 64, orMore: true } },
+      { memory: { value: 32, orMore: false } },
+    ] as OfferQuery[])
+      qs.push({ cloud, q });
     qs.push({ cloud, q: { accelerator: { name: 'T4', count: 1 }, region: cloud === 'gcp' ? 'us-central1' : 'eastus' } });
     qs.push({ cloud, q: { accelerator: { name: 'V100', count: 1 }, maxHourlyCost: 1 } });
   }
@@ -82,7 +104,9 @@ function queries(dir: string) {
     }
   }
   const plans: number[] = [];
-  const specs: ResourcesSpec[] = accs.filter(([n, c]) => !(n === 'MI300X' || (n === 'A100' && c === 3))).map(([name, count]) => ({ accelerators: [{ name, count }] }));
+  const specs: ResourcesSpec[] = accs
+    .filter(([n, c]) => !(n === 'MI300X' || (n === 'A100' && c === 3)))
+    .map(([name, count]) => ({ accelerators: [{ name, count }] }));
   specs.push({}, { cpus: { value: 8, orMore: true } }, { accelerators: [{ name: 'A100', count: 8 }], useSpot: true });
   for (let round = 0; round < 20; round++) {
     for (const spec of specs) {
@@ -99,7 +123,9 @@ function sitesOf(text: string, file: string): ResourcesSite[] {
   const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 9 } };
   const sites: ResourcesSite[] = [];
   for (const t of r.taskFile?.tasks ?? []) {
-    t.resources.candidates.forEach((c, i) => sites.push({ range, resources: c, numNodes: t.numNodes, candidateIndex: t.resources.mode === 'single' ? undefined : i, valueRanges: {} }));
+    t.resources.candidates.forEach((c, i) =>
+      sites.push({ range, resources: c, numNodes: t.numNodes, candidateIndex: t.resources.mode === 'single' ? undefined : i, valueRanges: {} }),
+    );
   }
   return sites;
 }
@@ -139,7 +165,15 @@ function lens(dir: string, corpus: string, typical: string) {
     fresh.costLenses(typicalSites);
     again.push(performance.now() - t);
   }
-  return { files: inputs.length, typical: path.basename(typical), typicalSites: typicalSites.length, typicalColdMs: typicalCold, typicalWarmMs: typicalWarm, memoized: stats(again), perFile: stats(perFile) };
+  return {
+    files: inputs.length,
+    typical: path.basename(typical),
+    typicalSites: typicalSites.length,
+    typicalColdMs: typicalCold,
+    typicalWarmMs: typicalWarm,
+    memoized: stats(again),
+    perFile: stats(perFile),
+  };
 }
 
 const [mode, dir, corpus, typical] = process.argv.slice(2);

@@ -29,7 +29,13 @@ export function seededRandom(seed: number): () => number {
 export type KillSignal = 'SIGTERM' | 'SIGHUP' | 'SIGKILL';
 
 /** Points of a launch to kill at: the first line matching each, then a random extra delay. */
-const POINTS: RegExp[] = [/\[OPTIMIZE\]/, /\[PROVISION\] Launching on/, /local node 0|Checking .* in pool|Launching \d+ x/, /Local nodes have no SSH|SSH: `ssh|Waiting for SSH/, /Job submitted/];
+const POINTS: RegExp[] = [
+  /\[OPTIMIZE\]/,
+  /\[PROVISION\] Launching on/,
+  /local node 0|Checking .* in pool|Launching \d+ x/,
+  /Local nodes have no SSH|SSH: `ssh|Waiting for SSH/,
+  /Job submitted/,
+];
 
 export interface KillOutcome {
   signal: KillSignal;
@@ -131,7 +137,13 @@ export function leaksIn(home: string, extra: { hostDirs?: string[] } = {}): stri
 }
 
 /** Launches `name` fully (detached run), then starts `down` and sends `signal` after a seeded delay. */
-export async function killDownAt(name: string, launchArgs: string[], signal: KillSignal, random: () => number, env: NodeJS.ProcessEnv = process.env): Promise<KillOutcome> {
+export async function killDownAt(
+  name: string,
+  launchArgs: string[],
+  signal: KillSignal,
+  random: () => number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<KillOutcome> {
   const up = cli(['launch', ...launchArgs, '-c', name, '-y', '-d'], env);
   if (up.status !== 0) throw new Error(`launch of ${name} failed before its down could be killed:\n${up.stderr}`);
   const delayMs = Math.floor(random() * 1500);
@@ -205,13 +217,21 @@ export async function startAwsTarget(home: string): Promise<AwsTarget> {
       const out: string[] = [];
       for (const region of regions) {
         const ec2 = clientFor(region);
-        const r = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag-key', Values: ['skydeck-cluster'] }, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }] }));
+        const r = await ec2.send(
+          new DescribeInstancesCommand({
+            Filters: [
+              { Name: 'tag-key', Values: ['skydeck-cluster'] },
+              { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+            ],
+          }),
+        );
         for (const i of (r.Reservations ?? []).flatMap((x) => x.Instances ?? [])) {
           out.push(`aws ${region} instance ${i.InstanceId} (${i.State?.Name}, ${i.Tags?.find((t) => t.Key === 'skydeck-cluster')?.Value})`);
         }
         const groups = await ec2.send(new DescribeSecurityGroupsCommand({}));
         for (const g of groups.SecurityGroups ?? []) {
-          if (g.GroupName?.startsWith('skydeck-') || g.Tags?.some((t) => t.Key === 'skydeck-cluster')) out.push(`aws ${region} security group ${g.GroupId} (${g.GroupName})`);
+          if (g.GroupName?.startsWith('skydeck-') || g.Tags?.some((t) => t.Key === 'skydeck-cluster'))
+            out.push(`aws ${region} security group ${g.GroupId} (${g.GroupName})`);
         }
         const keyPairs = await ec2.send(new DescribeKeyPairsCommand({}));
         for (const k of keyPairs.KeyPairs ?? []) if (k.KeyName?.startsWith('skydeck-')) out.push(`aws ${region} key pair ${k.KeyName}`);

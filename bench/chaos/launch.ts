@@ -64,7 +64,9 @@ function report(r: Round): void {
   const killed = r.launches.filter((o) => o.killed).length;
   const downsKilled = r.downs.filter((o) => o.killed).length;
   const bySignal = SIGNALS.map((s) => `${s.slice(3)} ${[...r.launches, ...r.downs].filter((o) => o.killed && o.signal === s).length}`).join(', ');
-  console.log(`${r.infra.padEnd(8)} launches killed: ${killed} of ${r.launches.length}; downs killed: ${downsKilled} of ${r.downs.length} (${bySignal}); resources leaked: ${r.leaks.size}`);
+  console.log(
+    `${r.infra.padEnd(8)} launches killed: ${killed} of ${r.launches.length}; downs killed: ${downsKilled} of ${r.downs.length} (${bySignal}); resources leaked: ${r.leaks.size}`,
+  );
   for (const l of r.leaks) console.log(`  leaked: ${l}`);
 }
 

@@ -74,11 +74,26 @@ async function controllerMain(home: string, replicaPort: number): Promise<void> 
   process.env.SKYDECK_HOME = home;
   const task = path.join(home, 'task.yaml');
   fs.mkdirSync(home, { recursive: true });
-  fs.writeFileSync(task, `name: chaos\nservice:\n  readiness_probe:\n    path: /health\n    endpoint_probe_interval_seconds: 0.5\n  replicas: 1\nresources:\n  infra: local\n  ports: ${replicaPort}\nrun: serve\n`);
+  fs.writeFileSync(
+    task,
+    `name: chaos\nservice:\n  readiness_probe:\n    path: /health\n    endpoint_probe_interval_seconds: 0.5\n  replicas: 1\nresources:\n  infra: local\n  ports: ${replicaPort}\nrun: serve\n`,
+  );
   await servicesTable().update((s) => {
-    s.services.chaos = { name: 'chaos', status: 'CONTROLLER_INIT', createdAt: Date.now(), versions: [{ version: 1, taskFile: task, mode: 'rolling', createdAt: Date.now() }], replicas: [], nextReplicaId: 1 };
+    s.services.chaos = {
+      name: 'chaos',
+      status: 'CONTROLLER_INIT',
+      createdAt: Date.now(),
+      versions: [{ version: 1, taskFile: task, mode: 'rolling', createdAt: Date.now() }],
+      replicas: [],
+      nextReplicaId: 1,
+    };
   });
-  await new ServiceController('chaos', { engine: stubEngine(), tickMs: 200, lbHost: '127.0.0.1', lbPorts: [20000 + Math.floor(Math.random() * 9000), 29999] }).run();
+  await new ServiceController('chaos', {
+    engine: stubEngine(),
+    tickMs: 200,
+    lbHost: '127.0.0.1',
+    lbPorts: [20000 + Math.floor(Math.random() * 9000), 29999],
+  }).run();
 }
 
 // ---- the bench ---------------------------------------------------------------------------
@@ -197,7 +212,9 @@ async function main(): Promise<void> {
     const exitsDuringFlood = exits;
     // The controller reads its state: it sees the down request and removes the service (then exits).
     await patchService('chaos', (s) => void (s.downRequested = true));
-    const readsState = await waitFor('the controller to remove the service', async () => ((await findService('chaos')) ? undefined : true), 30_000).catch(() => false);
+    const readsState = await waitFor('the controller to remove the service', async () => ((await findService('chaos')) ? undefined : true), 30_000).catch(
+      () => false,
+    );
     console.log(`\nflood: ${FLOOD} idle connections from 127.0.0.1 (${kept} kept open by the load balancer, the rest refused)`);
     console.log(`requests from 127.0.0.2 during the flood: ${REQUESTS}, failed: ${failed}  (must be 0)`);
     console.log(`controller read its state during the flood (saw serve down): ${readsState ? 'yes' : 'NO'}`);

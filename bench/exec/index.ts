@@ -66,7 +66,15 @@ async function sshBench(): Promise<void> {
   try {
     const h = hosts.hosts[0];
     writeNodePoolsYaml(path.join(home, 'ssh_node_pools.yaml'), { bench: [h] });
-    const task = (run: string) => ({ numNodes: 1, run, envs: {}, secrets: {}, fileMounts: {}, resources: { base: { infra: { cloud: 'ssh', region: 'bench' } }, candidates: [], mode: 'single' as const }, raw: {} });
+    const task = (run: string) => ({
+      numNodes: 1,
+      run,
+      envs: {},
+      secrets: {},
+      fileMounts: {},
+      resources: { base: { infra: { cloud: 'ssh', region: 'bench' } }, candidates: [], mode: 'single' as const },
+      raw: {},
+    });
     await clusters.launch(task('true'), { clusterName: 'bench' });
     // Warm-up: one exec so the agent daemon and the pooled connection are up.
     await clusters.exec('bench', task('true'));
@@ -112,7 +120,9 @@ async function sshBench(): Promise<void> {
     const range = (xs: number[]): string => `${fmt(median(xs)).padStart(9)} [${fmt(Math.min(...xs))} .. ${fmt(Math.max(...xs))}]`;
     console.log(`SSH exec-to-running vs OpenSSH \`ssh host true\`, medians of ${RUNS} interleaved runs [min .. max]`);
     console.log(`          SkyDeck exec                       OpenSSH                            ratio`);
-    console.log(`  warm    ${range(warmExec)}   ${range(warmSsh)}   ${(median(warmExec) / median(warmSsh)).toFixed(2)}x   (pooled connection vs ControlMaster, warm master)`);
+    console.log(
+      `  warm    ${range(warmExec)}   ${range(warmSsh)}   ${(median(warmExec) / median(warmSsh)).toFixed(2)}x   (pooled connection vs ControlMaster, warm master)`,
+    );
     console.log(`  cold    ${range(coldExec)}   ${range(coldSsh)}   ${(median(coldExec) / median(coldSsh)).toFixed(2)}x   (new connection each, both)`);
     console.log(`  target: warm ratio <= 2x`);
     await clusters.down('bench');

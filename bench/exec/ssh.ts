@@ -150,7 +150,9 @@ async function main(): Promise<void> {
         }
         await viaTar.close();
         await viaSftp.close();
-        console.log(`  putDir 400 files, ${label.padEnd(9)} tar stream: ${fmt(tarMs)}; SFTP: ${fmt(sftpMs)}  (SFTP/tar: ${(median(sftpMs) / median(tarMs)).toFixed(1)}x)`);
+        console.log(
+          `  putDir 400 files, ${label.padEnd(9)} tar stream: ${fmt(tarMs)}; SFTP: ${fmt(sftpMs)}  (SFTP/tar: ${(median(sftpMs) / median(tarMs)).toFixed(1)}x)`,
+        );
       }
     } finally {
       proxy.close();

@@ -58,8 +58,18 @@ function freshHome(extra: Record<string, string> = {}): string {
   return home;
 }
 
-async function modules(): Promise<{ api: Api; engine: Engine; state: typeof import('../../engine/jobs/state'); load: typeof import('../../engine/task/load') }> {
-  return { api: await import('../../engine/jobs/api'), engine: await import('../../engine/cluster'), state: await import('../../engine/jobs/state'), load: await import('../../engine/task/load') };
+async function modules(): Promise<{
+  api: Api;
+  engine: Engine;
+  state: typeof import('../../engine/jobs/state');
+  load: typeof import('../../engine/task/load');
+}> {
+  return {
+    api: await import('../../engine/jobs/api'),
+    engine: await import('../../engine/cluster'),
+    state: await import('../../engine/jobs/state'),
+    load: await import('../../engine/task/load'),
+  };
 }
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
@@ -166,9 +176,15 @@ async function recoveryBench(): Promise<void> {
     console.log(`\n== Recovery on local (${RECOVERIES} preemptions of one job, poll ${POLL_MS} ms) ==`);
     console.log(`baseline: launch on a fresh cluster (engine, detached run): median ${median(base)} ms`);
     singleJobDetectMs = median(samples.map((s) => s.detectMs));
-    console.log(`preemption -> detected (RECOVERING):      median ${median(samples.map((s) => s.detectMs))} ms, max ${max(samples.map((s) => s.detectMs))} ms (target < 5000)`);
-    console.log(`preemption -> running again (RUNNING):    median ${median(samples.map((s) => s.runningMs))} ms, max ${max(samples.map((s) => s.runningMs))} ms`);
-    console.log(`detected -> running again:                median ${median(samples.map((s) => s.runningMs - s.detectMs))} ms (ratio to baseline launch: ${f1(median(samples.map((s) => s.runningMs - s.detectMs)) / median(base))}x)`);
+    console.log(
+      `preemption -> detected (RECOVERING):      median ${median(samples.map((s) => s.detectMs))} ms, max ${max(samples.map((s) => s.detectMs))} ms (target < 5000)`,
+    );
+    console.log(
+      `preemption -> running again (RUNNING):    median ${median(samples.map((s) => s.runningMs))} ms, max ${max(samples.map((s) => s.runningMs))} ms`,
+    );
+    console.log(
+      `detected -> running again:                median ${median(samples.map((s) => s.runningMs - s.detectMs))} ms (ratio to baseline launch: ${f1(median(samples.map((s) => s.runningMs - s.detectMs)) / median(base))}x)`,
+    );
     console.log(`preemption -> new run's first output:     median ${median(samples.map((s) => s.firstOutputMs))} ms`);
     await m.api.cancelJobs([id]);
     await m.api.waitTerminal([id], 120_000);
@@ -187,7 +203,13 @@ async function cleanup(home: string): Promise<void> {
   await Promise.all(names.map((n) => m.engine.clusters.down(n).catch((e) => console.error(`down ${n}: ${e}`))));
   // Nodes of launches cut short (an interrupted run) are in no cluster record: kill by node dir.
   const localDir = path.join(home, 'local');
-  const subdirs = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name)) : []);
+  const subdirs = (dir: string) =>
+    fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => path.join(dir, e.name))
+      : [];
   const nodeDirs = subdirs(localDir).flatMap(subdirs);
   const { killNodeProcesses } = await import('../../engine/infra/local/processes');
   await killNodeProcesses(nodeDirs, { graceful: false });
@@ -224,8 +246,14 @@ async function submitOnce(mode: 'single' | 'batch', jobs: number): Promise<numbe
     fs.writeFileSync(file, TASK('sub'));
     const ctx = { store: m.state.openJobsStore(), supervise };
     const t0 = Date.now();
-    if (mode === 'batch') await m.api.submitJobs(Array.from({ length: jobs }, () => ({ taskFile: m.load.loadTaskFile(file), options: {} })), ctx);
-    else for (let i = 0; i < jobs; i += 10) await Promise.all(Array.from({ length: Math.min(10, jobs - i) }, () => m.api.submitJob(m.load.loadTaskFile(file), {}, ctx)));
+    if (mode === 'batch')
+      await m.api.submitJobs(
+        Array.from({ length: jobs }, () => ({ taskFile: m.load.loadTaskFile(file), options: {} })),
+        ctx,
+      );
+    else
+      for (let i = 0; i < jobs; i += 10)
+        await Promise.all(Array.from({ length: Math.min(10, jobs - i) }, () => m.api.submitJob(m.load.loadTaskFile(file), {}, ctx)));
     return Date.now() - t0;
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
@@ -249,7 +277,9 @@ function submitOnlyBench(jobs: number): void {
   }
   const s = median(single);
   const b = median(batch);
-  console.log(`\n== Submitting ${jobs} jobs, store only (no controller starts; each in a fresh process, median of ${SUBMIT_ROUNDS} interleaved rounds; load avg ${f1(os.loadavg()[0])}) ==`);
+  console.log(
+    `\n== Submitting ${jobs} jobs, store only (no controller starts; each in a fresh process, median of ${SUBMIT_ROUNDS} interleaved rounds; load avg ${f1(os.loadavg()[0])}) ==`,
+  );
   console.log(`one by one, 10 at a time: ${s} ms (${f1(s / jobs)} ms per job)   [${single.join(', ')}]`);
   console.log(`one submitJobs call:      ${b} ms (${f1(b / jobs)} ms per job)   [${batch.join(', ')}]   batch is ${f1(s / Math.max(1, b))}x faster`);
 }
@@ -288,7 +318,13 @@ async function scaleBench(jobs: number, capacity: number, nodeFlags: string | un
       1000,
     );
     const allRunning = Date.now() - t0;
-    const pids = () => [...new Set(Object.values(store.readSync().jobs).filter((j) => j.controller).map((j) => j.controller!.pid))];
+    const pids = () => [
+      ...new Set(
+        Object.values(store.readSync().jobs)
+          .filter((j) => j.controller)
+          .map((j) => j.controller!.pid),
+      ),
+    ];
     const start = new Map(pids().map((p) => [p, procStat(p)!]));
     const rssByPid = new Map<number, number[]>();
     const anon: number[] = [];
@@ -308,8 +344,15 @@ async function scaleBench(jobs: number, capacity: number, nodeFlags: string | un
     }
     const elapsed = (Date.now() - windowStart) / 1000;
     const cpu = [...start].map(([p, s]) => ((procStat(p)?.cpuTicks ?? s.cpuTicks) - s.cpuTicks) / TICKS_PER_S / elapsed);
-    const live = new Set(Object.values((await store.read()).jobs).filter((j) => j.status === 'RUNNING').map((j) => j.id));
-    const victims = ids.filter((id) => live.has(id)).filter((_, i) => i % Math.max(1, Math.floor(jobs / RECOVERIES)) === 0).slice(0, RECOVERIES);
+    const live = new Set(
+      Object.values((await store.read()).jobs)
+        .filter((j) => j.status === 'RUNNING')
+        .map((j) => j.id),
+    );
+    const victims = ids
+      .filter((id) => live.has(id))
+      .filter((_, i) => i % Math.max(1, Math.floor(jobs / RECOVERIES)) === 0)
+      .slice(0, RECOVERIES);
     // Memory during recoveries too (launching is the busiest thing a controller does).
     const during: number[] = [];
     let sampling = true;
@@ -331,12 +374,22 @@ async function scaleBench(jobs: number, capacity: number, nodeFlags: string | un
     const floor = await idleNodeRssMb(flags);
     const cpuTotal = cpu.reduce((a, b) => a + b, 0) * 100;
     const detect = samples.map((s) => s.detectMs);
-    console.log(`\n== ${jobs} concurrent jobs, ${capacity} job(s) per controller: ${start.size} controller processes, flags [${flags.join(' ')}] (poll ${POLL_MS} ms, load avg ${f1(load)} on ${os.cpus().length} cores) ==`);
-    console.log(`submit ${jobs} jobs (${SUBMIT === 'batch' ? 'one submitJobs call' : 'one submission each, 10 at a time'}): ${submitted} ms (${f1(submitted / jobs)} ms per job); ${running} RUNNING after ${f1(allRunning / 1000)} s`);
-    console.log(`RSS per controller (steady, ${WINDOW_S} s): max ${f1(max(perProcMax))} MB, median ${f1(median(rss))} MB; during ${samples.length} recoveries: max ${f1(max(during))} MB; target < 60 MB`);
-    console.log(`  baseline idle node with the same flags: ${f1(floor)} MB (controller max / idle node: ${f1(max(perProcMax) / floor)}x); private (RssAnon) per controller: median ${f1(median(anon))} MB, max ${f1(max(anon))} MB`);
+    console.log(
+      `\n== ${jobs} concurrent jobs, ${capacity} job(s) per controller: ${start.size} controller processes, flags [${flags.join(' ')}] (poll ${POLL_MS} ms, load avg ${f1(load)} on ${os.cpus().length} cores) ==`,
+    );
+    console.log(
+      `submit ${jobs} jobs (${SUBMIT === 'batch' ? 'one submitJobs call' : 'one submission each, 10 at a time'}): ${submitted} ms (${f1(submitted / jobs)} ms per job); ${running} RUNNING after ${f1(allRunning / 1000)} s`,
+    );
+    console.log(
+      `RSS per controller (steady, ${WINDOW_S} s): max ${f1(max(perProcMax))} MB, median ${f1(median(rss))} MB; during ${samples.length} recoveries: max ${f1(max(during))} MB; target < 60 MB`,
+    );
+    console.log(
+      `  baseline idle node with the same flags: ${f1(floor)} MB (controller max / idle node: ${f1(max(perProcMax) / floor)}x); private (RssAnon) per controller: median ${f1(median(anon))} MB, max ${f1(max(anon))} MB`,
+    );
     console.log(`RSS of all controllers: ${f1(median(totals))} MB total = ${f1(median(totals) / jobs)} MB per job`);
-    console.log(`CPU of all controllers over ${f1(elapsed)} s: ${f1(cpuTotal)}% of one core (${f1(cpuTotal / jobs)}% per job), max ${f1(max(cpu) * 100)}% per process`);
+    console.log(
+      `CPU of all controllers over ${f1(elapsed)} s: ${f1(cpuTotal)}% of one core (${f1(cpuTotal / jobs)}% per job), max ${f1(max(cpu) * 100)}% per process`,
+    );
     console.log(
       `preemption -> detected at this load: median ${median(detect)} ms, max ${max(detect)} ms (target < 5000${singleJobDetectMs !== undefined ? `; with one job ${singleJobDetectMs} ms: ratio ${f1(median(detect) / singleJobDetectMs)}x` : ''}); -> RUNNING again median ${median(samples.map((s) => s.runningMs))} ms`,
     );
@@ -368,7 +421,10 @@ async function main(): Promise<void> {
 }
 
 const submitChild = process.argv.indexOf('--submit-child');
-(submitChild > 0 ? submitOnce(process.argv[submitChild + 1] as 'single' | 'batch', Number(process.argv[submitChild + 2])).then((ms) => console.log(ms)) : main()).then(
+(submitChild > 0
+  ? submitOnce(process.argv[submitChild + 1] as 'single' | 'batch', Number(process.argv[submitChild + 2])).then((ms) => console.log(ms))
+  : main()
+).then(
   () => process.exit(0),
   (e) => {
     console.error(e);

@@ -167,7 +167,15 @@ async function main(): Promise<void> {
     const lbPort = replicaPort + 1000;
     // Bundled like dist/cli.js, so the load balancer runs as it ships (no TypeScript loader).
     const lbJs = path.join(dir, 'lb.js');
-    buildSync({ entryPoints: [path.join(here, 'lbProcess.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: lbJs, logLevel: 'warning' });
+    buildSync({
+      entryPoints: [path.join(here, 'lbProcess.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      outfile: lbJs,
+      logLevel: 'warning',
+    });
     const lbProc = await startProcess(process.execPath, [lbJs, String(lbPort), replicas.map((r) => `http://${r}`).join(',')], 'ready');
     const nginxPort = replicaPort + 2000;
     const nginxBin = has('nginx') && fs.existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx';
@@ -212,9 +220,13 @@ async function main(): Promise<void> {
     const [dl, lbl, ngl] = targets.map(([name]) => lat.get(name)!);
     console.log('');
     console.log(`lb / nginx throughput: ${((lb.rps / ng.rps) * 100).toFixed(1)}%  (target >= 70%)`);
-    console.log(`lb added p50 (c=${LATENCY_CONNECTIONS}): ${(lbl.p50 - dl.p50).toFixed(3)} ms  (target < 1 ms); nginx added p50: ${(ngl.p50 - dl.p50).toFixed(3)} ms`);
+    console.log(
+      `lb added p50 (c=${LATENCY_CONNECTIONS}): ${(lbl.p50 - dl.p50).toFixed(3)} ms  (target < 1 ms); nginx added p50: ${(ngl.p50 - dl.p50).toFixed(3)} ms`,
+    );
     if (lb.cpuUsPerReq && ng.cpuUsPerReq) {
-      console.log(`proxy CPU per request: lb ${lb.cpuUsPerReq.toFixed(1)} us, nginx ${ng.cpuUsPerReq.toFixed(1)} us (ratio ${(ng.cpuUsPerReq / lb.cpuUsPerReq * 100).toFixed(1)}%)`);
+      console.log(
+        `proxy CPU per request: lb ${lb.cpuUsPerReq.toFixed(1)} us, nginx ${ng.cpuUsPerReq.toFixed(1)} us (ratio ${((ng.cpuUsPerReq / lb.cpuUsPerReq) * 100).toFixed(1)}%)`,
+      );
     }
     console.log(`lb / direct throughput: ${((lb.rps / d.rps) * 100).toFixed(1)}%; nginx / direct: ${((ng.rps / d.rps) * 100).toFixed(1)}%`);
   } finally {

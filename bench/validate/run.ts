@@ -46,7 +46,13 @@ async function main(): Promise<void> {
     schemaRequestService: (uri: string) => (uri.endsWith('task.schema.json') ? Promise.resolve(schemaText) : Promise.reject(new Error(`no ${uri}`))),
     workspaceContext: { resolveRelativePath: (p: string) => p },
   });
-  yls.configure({ validate: true, hover: false, completion: false, yamlVersion: '1.1', schemas: [{ uri: 'file:///schemas/task.schema.json', fileMatch: ['*.yaml', '*.yml'], priority: 3 }] });
+  yls.configure({
+    validate: true,
+    hover: false,
+    completion: false,
+    yamlVersion: '1.1',
+    schemas: [{ uri: 'file:///schemas/task.schema.json', fileMatch: ['*.yaml', '*.yml'], priority: 3 }],
+  });
 
   let version = 0;
   const ylsRun = async (text: string, i: number) => {
@@ -99,8 +105,11 @@ async function main(): Promise<void> {
     const theirs = (await ylsRun(texts[i], i)).filter((d) => d.severity === 1 || d.severity === 2);
     if (taskFiles[i].includes('/tasks-invalid/')) {
       const line = (t: string, l: number) => t.split('\n')[l] ?? '';
-      const show = (r: { start: { line: number; character: number }; end: { line: number; character: number } }) => JSON.stringify(line(texts[i], r.start.line).slice(r.start.character, r.end.line === r.start.line ? r.end.character : undefined));
-      invalidReport.push(`  ${path.basename(taskFiles[i])}: ours ${ours.map((d) => `${show(d.range)} "${d.message.slice(0, 60)}..."`).join('; ')} | yaml-language-server ${theirs.map((d) => `${show(d.range)} "${d.message}"`).join('; ')}`);
+      const show = (r: { start: { line: number; character: number }; end: { line: number; character: number } }) =>
+        JSON.stringify(line(texts[i], r.start.line).slice(r.start.character, r.end.line === r.start.line ? r.end.character : undefined));
+      invalidReport.push(
+        `  ${path.basename(taskFiles[i])}: ours ${ours.map((d) => `${show(d.range)} "${d.message.slice(0, 60)}..."`).join('; ')} | yaml-language-server ${theirs.map((d) => `${show(d.range)} "${d.message}"`).join('; ')}`,
+      );
     } else {
       oursFalse += ours.length;
       ylsFalse += theirs.length;
@@ -111,7 +120,9 @@ async function main(): Promise<void> {
   console.log(`  skydeck validator        median ${oursMed.toFixed(3)} ms/doc   total ${sum(oursPerDoc).toFixed(1)} ms`);
   console.log(`  yaml-language-server     median ${ylsMed.toFixed(3)} ms/doc   total ${sum(ylsPerDoc).toFixed(1)} ms`);
   console.log(`  ratio (yls / skydeck)    ${(ylsMed / oursMed).toFixed(2)}x median, ${(sum(ylsPerDoc) / sum(oursPerDoc)).toFixed(2)}x total (target >= 2x)`);
-  console.log(`  CPU time per document     skydeck ${oursCpu.toFixed(3)} ms, yaml-language-server ${ylsCpu.toFixed(3)} ms, ratio ${(ylsCpu / oursCpu).toFixed(2)}x`);
+  console.log(
+    `  CPU time per document     skydeck ${oursCpu.toFixed(3)} ms, yaml-language-server ${ylsCpu.toFixed(3)} ms, ratio ${(ylsCpu / oursCpu).toFixed(2)}x`,
+  );
   console.log(`  error diagnostics on files SkyPilot accepts: skydeck ${oursFalse}, yaml-language-server ${ylsFalse}`);
   console.log('  tasks-invalid (text under each range):');
   for (const l of invalidReport) console.log(l);
@@ -123,7 +134,10 @@ async function firstDiagnosticsOnce(): Promise<{ totalMs: number; loadedSdk: str
   const probe = path.join(os.tmpdir(), `skydeck-probe-${process.pid}-${Date.now()}.json`);
   const preload = path.join(__dirname, 'moduleProbe.cjs');
   const t0 = performance.now();
-  const proc = spawn(process.execPath, ['--require', preload, SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'], env: { ...process.env, SKYDECK_MODULE_PROBE: probe, SKYDECK_STARTUP_PROBE: '1' } });
+  const proc = spawn(process.execPath, ['--require', preload, SERVER, '--stdio'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, SKYDECK_MODULE_PROBE: probe, SKYDECK_STARTUP_PROBE: '1' },
+  });
   const conn = createProtocolConnection(new StreamMessageReader(proc.stdout), new StreamMessageWriter(proc.stdin));
   const uri = 'file:///bench/task.yaml';
   let own: { cpuMs?: number; uptimeMs?: number } = {};
@@ -139,7 +153,9 @@ async function firstDiagnosticsOnce(): Promise<{ totalMs: number; loadedSdk: str
   conn.listen();
   await conn.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
   await conn.sendNotification('initialized', {});
-  await conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'yaml', version: 1, text: 'resources:\n  accelerators: A100:8\n  spot_recovery: FAILOVER\nrun: python train.py\n' } });
+  await conn.sendNotification('textDocument/didOpen', {
+    textDocument: { uri, languageId: 'yaml', version: 1, text: 'resources:\n  accelerators: A100:8\n  spot_recovery: FAILOVER\nrun: python train.py\n' },
+  });
   await got;
   const totalMs = performance.now() - t0;
   // Let the lazy insights import happen, then ask the probe what was loaded.
@@ -185,9 +201,14 @@ async function serverStartup(): Promise<void> {
   const bundle = fs.readFileSync(SERVER, 'utf8');
   const inBundle = ['@aws-sdk', '@google-cloud', '@azure/', '@kubernetes/client-node'].filter((m) => bundle.includes(m));
   console.log(`server: start -> first diagnostics median ${median(runs).toFixed(0)} ms (runs ${runs.map((x) => x.toFixed(0)).join(', ')}; target < 300 ms)`);
-  if (cpus.length) console.log(`  inside the server process: ${median(uptimes).toFixed(0)} ms since process start, ${median(cpus).toFixed(0)} ms of CPU (node itself included)`);
+  if (cpus.length)
+    console.log(
+      `  inside the server process: ${median(uptimes).toFixed(0)} ms since process start, ${median(cpus).toFixed(0)} ms of CPU (node itself included)`,
+    );
   console.log(`  node start baseline (node -e ''): median ${median(baselines).toFixed(0)} ms; server bundle ${(bundle.length / 1024).toFixed(0)} KiB`);
-  console.log(`  cloud SDK modules loaded by the server: ${sdk.size ? [...sdk].join(', ') : 'none'}; SDK names in dist/server.js: ${inBundle.length ? inBundle.join(', ') : 'none'}`);
+  console.log(
+    `  cloud SDK modules loaded by the server: ${sdk.size ? [...sdk].join(', ') : 'none'}; SDK names in dist/server.js: ${inBundle.length ? inBundle.join(', ') : 'none'}`,
+  );
 }
 
 main().catch((e) => {

@@ -124,7 +124,9 @@ export function fieldNumber(buf: Uint8Array, s: number, e: number): number {
 }
 
 function slowNumber(buf: Uint8Array, s: number, e: number): number {
-  const text = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('latin1').trim();
+  const text = Buffer.from(buf.buffer, buf.byteOffset + s, e - s)
+    .toString('latin1')
+    .trim();
   if (text === '' || /^(nan|none|null)$/i.test(text)) return NaN;
   const v = Number(text);
   return Number.isFinite(v) ? v : NaN;
@@ -146,7 +148,12 @@ export class Interner {
   /** Id of `buf[s, e)`; -1 for an empty range. */
   internBytes(buf: Uint8Array, s: number, e: number, escaped = false): number {
     if (s >= e) return -1;
-    if (escaped) return this.intern(Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('utf8').replace(/""/g, '"'));
+    if (escaped)
+      return this.intern(
+        Buffer.from(buf.buffer, buf.byteOffset + s, e - s)
+          .toString('utf8')
+          .replace(/""/g, '"'),
+      );
     let h = 0x811c9dc5;
     for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i], 0x01000193);
     const len = e - s;

@@ -24,7 +24,10 @@ const ATTEMPT_INTERVAL_MS = 60 * 60 * 1000;
 /** What SkyPilot reads from the hosted catalog: prices, accelerator names, and the image tags VMs boot (engine/provisioning/images.ts). */
 export const HOSTED_FILES = ['aws/vms.csv', 'gcp/vms.csv', 'azure/vms.csv', 'common/accelerators.csv', 'aws/images.csv', 'gcp/images.csv', 'azure/images.csv'];
 
-export type FetchLike = (url: string, init?: { headers?: Record<string, string>; signal?: AbortSignal }) => Promise<{ status: number; ok: boolean; text(): Promise<string> }>;
+export type FetchLike = (
+  url: string,
+  init?: { headers?: Record<string, string>; signal?: AbortSignal },
+) => Promise<{ status: number; ok: boolean; text(): Promise<string> }>;
 
 export interface HostedRefreshOptions {
   /** Files to consider (default HOSTED_FILES); `--cloud X` narrows this. */

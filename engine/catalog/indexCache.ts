@@ -33,7 +33,10 @@ function cacheDir(): string {
 function cacheFile(cloud: string, source: string): string | undefined {
   try {
     const st = fs.statSync(source);
-    const key = createHash('sha1').update(`${FORMAT}|${path.resolve(source)}|${st.size}|${st.mtimeMs}`).digest('hex').slice(0, 16);
+    const key = createHash('sha1')
+      .update(`${FORMAT}|${path.resolve(source)}|${st.size}|${st.mtimeMs}`)
+      .digest('hex')
+      .slice(0, 16);
     return path.join(cacheDir(), `${cloud}-${key}.bin`);
   } catch {
     return undefined;

@@ -54,5 +54,10 @@ function scan(text: string, instanceType: string): InstanceFacts | undefined {
     return i >= 0 && cells[i] ? cells[i] : undefined;
   };
   const count = cell('AcceleratorCount');
-  return { acceleratorName: cell('AcceleratorName'), acceleratorCount: count === undefined ? undefined : Number(count), arch: cell('Arch'), generation: cell('Generation') };
+  return {
+    acceleratorName: cell('AcceleratorName'),
+    acceleratorCount: count === undefined ? undefined : Number(count),
+    arch: cell('Arch'),
+    generation: cell('Generation'),
+  };
 }

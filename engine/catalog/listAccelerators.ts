@@ -9,7 +9,22 @@ import { GPU_METADATA } from './gpuMetadata';
 import { matchOffers, type Offer } from './query';
 
 export const COMMON_GPUS = ['A10', 'A10G', 'A100', 'A100-80GB', 'B200', 'H100', 'H200', 'L4', 'L40S', 'RTX5090', 'T4', 'V100', 'V100-32GB'];
-export const COMMON_TPUS = ['tpu-v2-8', 'tpu-v3-8', 'tpu-v4-8', 'tpu-v4-16', 'tpu-v4-32', 'tpu-v5litepod-1', 'tpu-v5litepod-4', 'tpu-v5litepod-8', 'tpu-v5p-8', 'tpu-v5p-16', 'tpu-v5p-32', 'tpu-v6e-1', 'tpu-v6e-4', 'tpu-v6e-8'];
+export const COMMON_TPUS = [
+  'tpu-v2-8',
+  'tpu-v3-8',
+  'tpu-v4-8',
+  'tpu-v4-16',
+  'tpu-v4-32',
+  'tpu-v5litepod-1',
+  'tpu-v5litepod-4',
+  'tpu-v5litepod-8',
+  'tpu-v5p-8',
+  'tpu-v5p-16',
+  'tpu-v5p-32',
+  'tpu-v6e-1',
+  'tpu-v6e-4',
+  'tpu-v6e-8',
+];
 
 export interface ListFilter {
   /** Case-insensitive regular expression matched anywhere in the name (SkyPilot's str.contains). */
@@ -158,7 +173,9 @@ export function listAcceleratorCounts(cat: Catalog, filter: ListFilter = {}): Ac
   for (const cc of cat.clouds.values()) {
     if (filter.cloud && filter.cloud !== cc.cloud) continue;
     const inRegion = (rows: Int32Array) => !regionRe || rows.some((r) => regionRe.test(cat.str(cc.table.region[r])));
-    for (const list of cc.typesByAccelerator.values()) for (const info of list) if (!info.acceleratorPricedApart && info.hasGpuInfo && inRegion(info.rows)) add(info.accelerator!.name, info.accelerator!.count, cc.cloud);
+    for (const list of cc.typesByAccelerator.values())
+      for (const info of list)
+        if (!info.acceleratorPricedApart && info.hasGpuInfo && inRegion(info.rows)) add(info.accelerator!.name, info.accelerator!.count, cc.cloud);
     for (const groups of cc.attachable.values()) for (const g of groups) if (inRegion(g.rows)) add(g.name, g.count, cc.cloud);
   }
   return [...byName.entries()]

@@ -30,7 +30,6 @@ export function cacheCatalogDir(): string {
   return path.join(skydeckHome(), 'catalogs', CATALOG_SCHEMA_VERSION);
 }
 
-
 /**
  * `file` (e.g. 'aws/vms.csv') from the first source that has it: SKYDECK_CATALOG_DIR alone
  * when set, else the cache, else the bundled snapshot. `fallThrough` lets a file missing

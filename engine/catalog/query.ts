@@ -165,7 +165,8 @@ export function offeredAccelerators(cc: CloudCatalog, name: string, minCount = 0
     const prev = out.get(k);
     if (prev === undefined || cmpPrice(price, prev) < 0) out.set(k, price);
   };
-  for (const list of cc.typesByAccelerator.values()) for (const info of list) if (!info.acceleratorPricedApart) add(info.accelerator!.name, info.accelerator!.count, info.minPrice);
+  for (const list of cc.typesByAccelerator.values())
+    for (const info of list) if (!info.acceleratorPricedApart) add(info.accelerator!.name, info.accelerator!.count, info.minPrice);
   for (const groups of cc.attachable.values()) {
     for (const g of groups) {
       let min = NaN;
@@ -186,11 +187,18 @@ function shapeCandidates(cc: CloudCatalog, q: OfferQuery): { types: InstanceType
     if (acc) {
       if (info.accelerator) {
         if (info.accelerator.name.toLowerCase() !== acc.name.toLowerCase() || !sameCount(info.accelerator.count, acc.count)) {
-          return { types: [], reason: { kind: 'mismatch', message: `${info.name} comes with ${info.accelerator.name}:${info.accelerator.count}, not ${acc.name}:${acc.count}.` } };
+          return {
+            types: [],
+            reason: { kind: 'mismatch', message: `${info.name} comes with ${info.accelerator.name}:${info.accelerator.count}, not ${acc.name}:${acc.count}.` },
+          };
         }
       } else if (cc.cloud === 'gcp' && info.name.startsWith('n1-')) {
         gpuRows = attachableRows(cc, acc.name, acc.count);
-        if (!gpuRows) return { types: [], reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name, acc.count) } };
+        if (!gpuRows)
+          return {
+            types: [],
+            reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name, acc.count) },
+          };
       } else {
         return { types: [], reason: { kind: 'mismatch', message: `${info.name} has no ${acc.name} GPUs.` } };
       }
@@ -202,7 +210,11 @@ function shapeCandidates(cc: CloudCatalog, q: OfferQuery): { types: InstanceType
   if (acc) {
     if (cc.cloud === 'gcp') {
       const gpuRows = attachableRows(cc, acc.name, acc.count);
-      if (!gpuRows) return { types: [], reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name, acc.count) } };
+      if (!gpuRows)
+        return {
+          types: [],
+          reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name, acc.count) },
+        };
       if (acc.name.toLowerCase().startsWith('tpu-')) return { types: [], gpuRows };
       const canonical = Object.keys(GCP_ACC_INSTANCE_TYPES).find((k) => k.toLowerCase() === acc.name.toLowerCase());
       let types: InstanceTypeInfo[];
@@ -219,13 +231,19 @@ function shapeCandidates(cc: CloudCatalog, q: OfferQuery): { types: InstanceType
           cpus = { value: def, orMore: true };
         }
         if (!memory && cpus) memory = { value: cpus.value * GCP_GPU_MEMORY_CPU_RATIO, orMore: true };
-        types = cc.cpuTypes.filter((t) => GCP_HOST_FAMILIES.some((p) => t.name.startsWith(p)) && fitsQuantity(t.vcpus, cpus) && fitsMemory(t.memoryGb, t.vcpus, memory));
+        types = cc.cpuTypes.filter(
+          (t) => GCP_HOST_FAMILIES.some((p) => t.name.startsWith(p)) && fitsQuantity(t.vcpus, cpus) && fitsMemory(t.memoryGb, t.vcpus, memory),
+        );
       }
       if (types.length === 0) return { types, reason: { kind: 'cpus-memory' } };
       return { types, gpuRows };
     }
     const carrying = cc.typesByAccelerator.get(acc.name.toLowerCase())?.filter((t) => sameCount(t.accelerator!.count, acc.count)) ?? [];
-    if (carrying.length === 0) return { types: [], reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name, acc.count) } };
+    if (carrying.length === 0)
+      return {
+        types: [],
+        reason: { kind: 'accelerator-not-offered', accelerator: acc.name, count: acc.count, offered: offeredAccelerators(cc, acc.name, acc.count) },
+      };
     const types = carrying.filter((t) => fitsQuantity(t.vcpus, q.cpus) && fitsMemory(t.memoryGb, t.vcpus, q.memory));
     return types.length ? { types } : { types, reason: { kind: 'cpus-memory' } };
   }
@@ -239,8 +257,14 @@ function shapeCandidates(cc: CloudCatalog, q: OfferQuery): { types: InstanceType
 
 function closestNames(cc: CloudCatalog, name: string): string[] {
   const lower = name.toLowerCase();
-  const prefix = lower.slice(0, Math.max(2, lower.indexOf('.') > 0 ? lower.indexOf('.') : lower.lastIndexOf('-') > 0 ? lower.lastIndexOf('-') : lower.length - 1));
-  return [...cc.types.keys()].filter((n) => n.toLowerCase().startsWith(prefix)).sort().slice(0, 5);
+  const prefix = lower.slice(
+    0,
+    Math.max(2, lower.indexOf('.') > 0 ? lower.indexOf('.') : lower.lastIndexOf('-') > 0 ? lower.lastIndexOf('-') : lower.length - 1),
+  );
+  return [...cc.types.keys()]
+    .filter((n) => n.toLowerCase().startsWith(prefix))
+    .sort()
+    .slice(0, 5);
 }
 
 /** Zone/region offers of one cloud for a request, with the reason when there are none. */
@@ -350,7 +374,9 @@ export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, ho
     offers.length = 0;
     offers.push(...kept);
   }
-  const priced = q.anyPrice ? offers.filter((o) => !Number.isNaN(o.price) || !Number.isNaN(o.spotPrice)) : offers.filter((o) => !Number.isNaN(q.useSpot ? o.spotPrice : o.price));
+  const priced = q.anyPrice
+    ? offers.filter((o) => !Number.isNaN(o.price) || !Number.isNaN(o.spotPrice))
+    : offers.filter((o) => !Number.isNaN(q.useSpot ? o.spotPrice : o.price));
   if (priced.length === 0) return { offers: [], reason: { kind: 'no-price', spot: !!q.useSpot } };
   if (q.anyPrice) return { offers: priced, fittingTypes };
   if (q.maxHourlyCost !== undefined) {

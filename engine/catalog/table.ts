@@ -11,7 +11,19 @@ import { bufferSource, parseVmsCsvWasm, parseVmsFileWasm } from './wasmParse';
 export type { TableSummary, VmTable } from './tableTypes';
 import type { VmTable } from './tableTypes';
 
-const COLUMNS = ['InstanceType', 'AcceleratorName', 'AcceleratorCount', 'vCPUs', 'MemoryGiB', 'GpuInfo', 'Price', 'SpotPrice', 'Region', 'AvailabilityZone', 'Arch'] as const;
+const COLUMNS = [
+  'InstanceType',
+  'AcceleratorName',
+  'AcceleratorCount',
+  'vCPUs',
+  'MemoryGiB',
+  'GpuInfo',
+  'Price',
+  'SpotPrice',
+  'Region',
+  'AvailabilityZone',
+  'Arch',
+] as const;
 
 /** The header's column names (first line, BOM and CR stripped) and where the records start. */
 function vmsHeader(cloud: string, buf: Uint8Array): { names: string[]; dataStart: number } {
@@ -19,7 +31,9 @@ function vmsHeader(cloud: string, buf: Uint8Array): { names: string[]; dataStart
   const i = len >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
   let eol = buf.indexOf(0x0a, i);
   if (eol < 0) eol = len;
-  const headerText = Buffer.from(buf.buffer, buf.byteOffset + i, eol - i).toString('utf8').replace(/\r$/, '');
+  const headerText = Buffer.from(buf.buffer, buf.byteOffset + i, eol - i)
+    .toString('utf8')
+    .replace(/\r$/, '');
   const names = headerText.split(',').map((h) => h.trim());
   if (names.indexOf('InstanceType') < 0 || names.indexOf('Region') < 0) {
     throw new Error(`${cloud}/vms.csv: missing InstanceType or Region column (header: ${headerText})`);

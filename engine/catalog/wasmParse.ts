@@ -38,11 +38,41 @@ interface CsvColumnsExports {
   remap(col: number, n: number, map: number): void;
   gpuInfo(col: number, n: number, perId: number, has: number, gb: number): void;
   summarize(
-    n: number, itCol: number, regCol: number, zoneCol: number, accCol: number, priceCol: number, spotCol: number,
-    nIds: number, typeCount: number, firstRow: number, minPrice: number, minSpot: number, zoneRegion: number, seen: number,
-    start: number, fill: number, sorted: number, attach: number,
+    n: number,
+    itCol: number,
+    regCol: number,
+    zoneCol: number,
+    accCol: number,
+    priceCol: number,
+    spotCol: number,
+    nIds: number,
+    typeCount: number,
+    firstRow: number,
+    minPrice: number,
+    minSpot: number,
+    zoneRegion: number,
+    seen: number,
+    start: number,
+    fill: number,
+    sorted: number,
+    attach: number,
   ): number;
-  parse(from: number, end: number, roles: number, slots: number, nCols: number, hash: number, mask: number, ents: number, maxEnts: number, arena: number, arenaSize: number, slow: number, maxSlow: number, maxRows: number): number;
+  parse(
+    from: number,
+    end: number,
+    roles: number,
+    slots: number,
+    nCols: number,
+    hash: number,
+    mask: number,
+    ents: number,
+    maxEnts: number,
+    arena: number,
+    arenaSize: number,
+    slow: number,
+    maxSlow: number,
+    maxRows: number,
+  ): number;
 }
 
 /** Where the bytes come from: a file descriptor or a buffer already in memory. */
@@ -152,7 +182,14 @@ export function parseVmsCsvWasm(cloud: string, src: ByteSource, strings: Interne
 /** parse() said there were more rows than the columns have room for. */
 const NEED_ROOM = Symbol('need room');
 
-function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings: Interner, chunk: number, roomForAll: boolean): VmTable | undefined | typeof NEED_ROOM {
+function parseWith(
+  x: CsvColumnsExports,
+  cloud: string,
+  src: ByteSource,
+  strings: Interner,
+  chunk: number,
+  roomForAll: boolean,
+): VmTable | undefined | typeof NEED_ROOM {
   // Fixed part of the memory: hash, strings, slow numbers, chunk buffer (+ room for a carried record).
   let off = 0;
   const take = (bytes: number) => {
@@ -274,7 +311,9 @@ function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings
   const arena = u8.subarray(arenaAt, arenaAt + x.arenaUsed.value);
   const ascii = isAscii(arena) ? Buffer.from(mem, arenaAt, arena.length).toString('latin1') : undefined;
   const text = (id: number) =>
-    ascii !== undefined ? ascii.slice(ents[2 * id] - arenaAt, ents[2 * id] - arenaAt + ents[2 * id + 1]) : Buffer.from(mem, ents[2 * id], ents[2 * id + 1]).toString('utf8');
+    ascii !== undefined
+      ? ascii.slice(ents[2 * id] - arenaAt, ents[2 * id] - arenaAt + ents[2 * id + 1])
+      : Buffer.from(mem, ents[2 * id], ents[2 * id + 1]).toString('utf8');
   const t = { cloud, size } as VmTable;
   if (STRING_COLUMNS.some((_, k) => stringAt[k] >= 0)) {
     // Every distinct string is interned, GpuInfo cells too (a few per file; cheaper than finding which are used).
@@ -293,7 +332,9 @@ function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings
     x.remap(at, size, mapAt);
     t[key] = new Int32Array(mem, at, size);
   });
-  NUMBER_COLUMNS.forEach(([, key], k) => (t[key] = numberAt[k] < 0 ? (noNumbers ??= new Float64Array(size).fill(NaN)) : new Float64Array(mem, numberAt[k], size)));
+  NUMBER_COLUMNS.forEach(
+    ([, key], k) => (t[key] = numberAt[k] < 0 ? (noNumbers ??= new Float64Array(size).fill(NaN)) : new Float64Array(mem, numberAt[k], size)),
+  );
   if (gpuInfoAt >= 0) {
     const perId = new Float64Array(mem, perIdAt, nEnts);
     for (let id = 0; id < nEnts; id++) perId[id] = gpuMemoryFrom(u8, ents[2 * id], ents[2 * id] + ents[2 * id + 1]);
@@ -308,7 +349,26 @@ function parseWith(x: CsvColumnsExports, cloud: string, src: ByteSource, strings
   const col = (key: StringColumn) => stringAt[STRING_COLUMNS.findIndex(([, k]) => k === key)];
   const num = (key: NumberColumn) => numberAt[NUMBER_COLUMNS.findIndex(([, k]) => k === key)];
   if (col('instanceType') >= 0) {
-    const nAttach = x.summarize(size, col('instanceType'), col('region'), col('zone'), col('accName'), num('price'), num('spotPrice'), nIds, sum.typeCount, sum.firstRow, sum.minPrice, sum.minSpot, sum.zoneRegion, sum.seen, sum.start, sum.fill, sum.sorted, sum.attach);
+    const nAttach = x.summarize(
+      size,
+      col('instanceType'),
+      col('region'),
+      col('zone'),
+      col('accName'),
+      num('price'),
+      num('spotPrice'),
+      nIds,
+      sum.typeCount,
+      sum.firstRow,
+      sum.minPrice,
+      sum.minSpot,
+      sum.zoneRegion,
+      sum.seen,
+      sum.start,
+      sum.fill,
+      sum.sorted,
+      sum.attach,
+    );
     const starts = new Int32Array(mem, sum.start, nIds + 1);
     const summary: TableSummary = {
       nIds,
@@ -334,7 +394,9 @@ function slowNumbers(x: CsvColumnsExports, u8: Uint8Array, slowAt: number): void
   const slow = new Int32Array(u8.buffer, slowAt, n * 3);
   const f64 = new Float64Array(u8.buffer);
   for (let k = 0; k < slow.length; k += 3) {
-    const text = Buffer.from(u8.buffer, slow[k + 1], slow[k + 2] - slow[k + 1]).toString('latin1').trim();
+    const text = Buffer.from(u8.buffer, slow[k + 1], slow[k + 2] - slow[k + 1])
+      .toString('latin1')
+      .trim();
     const v = /^(nan|none|null)$/i.test(text) ? NaN : Number(text);
     f64[slow[k] >> 3] = Number.isFinite(v) ? v : NaN;
   }

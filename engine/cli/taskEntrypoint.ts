@@ -98,12 +98,16 @@ function rebuild(raw: Obj): Task {
 export function checkNullValues(task: Task): void {
   for (const [k, v] of Object.entries(task.envs)) {
     if (v === null || v === undefined) {
-      throw new UsageError(`Environment variable '${k}' is None. Please set a value for it in task YAML or with --env flag. To set it to be empty, use an empty string (${k}: "" in task YAML or --env ${k}="" in CLI).`);
+      throw new UsageError(
+        `Environment variable '${k}' is None. Please set a value for it in task YAML or with --env flag. To set it to be empty, use an empty string (${k}: "" in task YAML or --env ${k}="" in CLI).`,
+      );
     }
   }
   for (const [k, v] of Object.entries(task.secrets)) {
     if (v === null || v === undefined) {
-      throw new UsageError(`Secret variable '${k}' is None. Please set a value for it in task YAML or with --secret flag. To set it to be empty, use an empty string (${k}: "" in task YAML or --secret ${k}="" in CLI).`);
+      throw new UsageError(
+        `Secret variable '${k}' is None. Please set a value for it in task YAML or with --secret flag. To set it to be empty, use an empty string (${k}: "" in task YAML or --secret ${k}="" in CLI).`,
+      );
     }
   }
 }

@@ -45,9 +45,19 @@ function integer(name: string) {
 export function addTaskOptions(cmd: Command, groups: TaskOptionGroups = {}): Command {
   if (groups.name) cmd.option('-n, --name <name>', 'Task name. Overrides the "name" config in the YAML if both are supplied.');
   cmd
-    .option('--workdir <dir>', 'If specified, sync this dir to the remote working directory, where the task will be invoked. Overrides the "workdir" config in the YAML if both are supplied.')
-    .option('--infra <infra>', 'Infrastructure to use. Format: cloud, cloud/region, cloud/region/zone, k8s/context-name, or ssh/node-pool-name. Examples: aws, aws/us-east-1, aws/*/us-east-1a, k8s/my-context, ssh/my-nodes.')
-    .option('--num-nodes <n>', 'Number of nodes to execute the task on. Overrides the "num_nodes" config in the YAML if both are supplied.', integer('--num-nodes'))
+    .option(
+      '--workdir <dir>',
+      'If specified, sync this dir to the remote working directory, where the task will be invoked. Overrides the "workdir" config in the YAML if both are supplied.',
+    )
+    .option(
+      '--infra <infra>',
+      'Infrastructure to use. Format: cloud, cloud/region, cloud/region/zone, k8s/context-name, or ssh/node-pool-name. Examples: aws, aws/us-east-1, aws/*/us-east-1a, k8s/my-context, ssh/my-nodes.',
+    )
+    .option(
+      '--num-nodes <n>',
+      'Number of nodes to execute the task on. Overrides the "num_nodes" config in the YAML if both are supplied.',
+      integer('--num-nodes'),
+    )
     .option('--cpus <cpus>', 'Number of vCPUs each instance must have (e.g., --cpus=4 (exactly 4) or --cpus=4+ (at least 4)).')
     .option('--memory <memory>', 'Amount of memory each instance must have in GB (e.g., --memory=16 (exactly 16GB), --memory=16+ (at least 16GB)).')
     .option('--disk-size <gb>', 'OS disk size in GBs.', integer('--disk-size'))
@@ -58,8 +68,15 @@ export function addTaskOptions(cmd: Command, groups: TaskOptionGroups = {}): Com
     .option('--image-id <id>', 'Custom image id for launching the instances. Passing "none" resets the config.')
     .option('--env-file <path>', 'Path to a dotenv file with environment variables to set on the remote node. --env values win over it.')
     .option('--env <KEY[=VAL]>', 'Environment variable to set on the remote node (repeatable). KEY alone takes the value of $KEY here.', collect)
-    .option('--secret <KEY[=VAL]>', 'Secret variable to set on the remote node, redacted in logs and outputs (repeatable). KEY alone takes the value of $KEY here.', collect)
-    .option('--gpus <gpus>', 'Type and number of GPUs to use, e.g. V100:8, V100 (count 1) or V100:0.5. Overrides the "accelerators" config in the YAML. Passing "none" resets the config.')
+    .option(
+      '--secret <KEY[=VAL]>',
+      'Secret variable to set on the remote node, redacted in logs and outputs (repeatable). KEY alone takes the value of $KEY here.',
+      collect,
+    )
+    .option(
+      '--gpus <gpus>',
+      'Type and number of GPUs to use, e.g. V100:8, V100 (count 1) or V100:0.5. Overrides the "accelerators" config in the YAML. Passing "none" resets the config.',
+    )
     .option('-t, --instance-type <type>', 'The instance type to use. Overrides the "resources.instance_type" config. Passing "none" resets the config.')
     .option('--ports <ports>', 'Ports to open on the cluster (repeatable). Overrides the "ports" config in the YAML.', collect);
   if (groups.git) {

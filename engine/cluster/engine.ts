@@ -24,7 +24,8 @@ import type { AgentClient } from '../node/agentClient';
 
 function singleTask(t: Task | TaskFile): Task {
   if ('tasks' in t) {
-    if (t.tasks.length !== 1) throw new InputError(`This file is a pipeline of ${t.tasks.length} tasks; launch runs one task.`, { hint: 'Use `skydeck jobs launch` for pipelines.' });
+    if (t.tasks.length !== 1)
+      throw new InputError(`This file is a pipeline of ${t.tasks.length} tasks; launch runs one task.`, { hint: 'Use `skydeck jobs launch` for pipelines.' });
     return t.tasks[0];
   }
   return t;
@@ -53,9 +54,13 @@ export function checkFit(rec: ClusterRecord, task: Task): void {
       problems.push(`${acc.name}:${acc.count} requested, the cluster has ${have ? `${have.name}:${have.count}` : 'no accelerators'}`);
     }
   }
-  if (want.useSpot !== undefined && want.useSpot !== rec.resources.useSpot) problems.push(`use_spot=${want.useSpot} requested, the cluster has use_spot=${rec.resources.useSpot}`);
+  if (want.useSpot !== undefined && want.useSpot !== rec.resources.useSpot)
+    problems.push(`use_spot=${want.useSpot} requested, the cluster has use_spot=${rec.resources.useSpot}`);
   if (problems.length) {
-    throw new ResourcesMismatchError(`The task does not fit the existing cluster '${rec.name}': ${problems.join('; ')}.`, 'Launch it on a new cluster (another -c name), or down this one first.');
+    throw new ResourcesMismatchError(
+      `The task does not fit the existing cluster '${rec.name}': ${problems.join('; ')}.`,
+      'Launch it on a new cluster (another -c name), or down this one first.',
+    );
   }
 }
 
@@ -159,7 +164,8 @@ async function provisionNew(name: string, task: Task, options: LaunchOptions): P
     });
   } catch (e) {
     // Nothing usable was made: whatever the last attempt left is removed with its record.
-    if ((await findCluster(name))?.provisional) await downCluster(name).catch((err: unknown) => onMessage('PROVISION')(`Cleanup after the failed launch: ${errorMessage(err)}`));
+    if ((await findCluster(name))?.provisional)
+      await downCluster(name).catch((err: unknown) => onMessage('PROVISION')(`Cleanup after the failed launch: ${errorMessage(err)}`));
     throw e;
   }
   const { handle, candidate } = outcome;
@@ -192,7 +198,11 @@ async function reclaimQuietly(rec: ClusterRecord, onMessage: (m: string) => void
 }
 
 /** Follows a job's log; a cancelled signal detaches (returns undefined) instead of failing: the job keeps running. */
-async function followJob(agent: AgentClient, jobId: number, options: { onData: (c: string) => void; signal?: AbortSignal }): Promise<ClusterJobStatus | undefined> {
+async function followJob(
+  agent: AgentClient,
+  jobId: number,
+  options: { onData: (c: string) => void; signal?: AbortSignal },
+): Promise<ClusterJobStatus | undefined> {
   try {
     return await agent.tail(jobId, { follow: true, onData: options.onData, signal: options.signal });
   } catch (e) {
@@ -206,7 +216,10 @@ function lineTail(n: number): { push: (chunk: string) => void; text: () => strin
   let buf = '';
   return {
     push: (chunk) => {
-      buf = (buf + chunk).split('\n').slice(-(n + 1)).join('\n');
+      buf = (buf + chunk)
+        .split('\n')
+        .slice(-(n + 1))
+        .join('\n');
     },
     text: () => buf.trimEnd().split('\n').slice(-n).join('\n'),
   };
@@ -274,14 +287,19 @@ export async function launch(taskOrFile: Task | TaskFile, options: LaunchOptions
 
 export async function exec(clusterName: string, task: Task, options: LaunchOptions = {}): Promise<LaunchResult> {
   const rec = await getCluster(clusterName);
-  if (rec.status !== 'UP') throw new ClusterStateError(`Cluster '${clusterName}' is ${rec.status}; exec needs an UP cluster.`, `Run \`skydeck start ${clusterName}\` first.`);
+  if (rec.status !== 'UP')
+    throw new ClusterStateError(`Cluster '${clusterName}' is ${rec.status}; exec needs an UP cluster.`, `Run \`skydeck start ${clusterName}\` first.`);
   checkFit(rec, task);
   return runOnCluster(rec, task, options, false);
 }
 
 async function upCluster(name: string): Promise<ClusterRecord> {
   const rec = await getCluster(name);
-  if (rec.status !== 'UP') throw new ClusterStateError(`Cluster '${name}' is ${rec.status}.`, rec.status === 'STOPPED' ? `Run \`skydeck start ${name}\` first.` : `Run \`skydeck status -r ${name}\` to check it.`);
+  if (rec.status !== 'UP')
+    throw new ClusterStateError(
+      `Cluster '${name}' is ${rec.status}.`,
+      rec.status === 'STOPPED' ? `Run \`skydeck start ${name}\` first.` : `Run \`skydeck status -r ${name}\` to check it.`,
+    );
   return rec;
 }
 

@@ -8,9 +8,13 @@ export class SetupFailedError extends SkyDeckError {
     readonly exitCode: number | undefined,
     readonly logTail: string,
   ) {
-    super('FAILED_SETUP', `Failed to setup${exitCode !== undefined ? ` with return code ${exitCode}` : ''} (job ${jobId} on cluster '${cluster}'). Last lines of the log:\n${logTail}`, {
-      hint: `Full log: \`skydeck logs ${cluster} ${jobId}\`. The cluster is still UP: fix the setup and launch again with -c ${cluster}, or \`skydeck down ${cluster}\`.`,
-    });
+    super(
+      'FAILED_SETUP',
+      `Failed to setup${exitCode !== undefined ? ` with return code ${exitCode}` : ''} (job ${jobId} on cluster '${cluster}'). Last lines of the log:\n${logTail}`,
+      {
+        hint: `Full log: \`skydeck logs ${cluster} ${jobId}\`. The cluster is still UP: fix the setup and launch again with -c ${cluster}, or \`skydeck down ${cluster}\`.`,
+      },
+    );
   }
 }
 

@@ -19,7 +19,8 @@ export function formatResources(r: LaunchedResources, numNodes: number, options:
   if (r.accelerators) parts.push(`gpus=${r.accelerators.name}:${r.accelerators.count}`);
   if (r.cpus !== undefined) parts.push(`cpus=${r.cpus}`);
   if (r.memoryGb !== undefined) parts.push(`mem=${r.memoryGb}`);
-  if (r.cloud !== 'kubernetes' && r.instanceType) parts.push(r.instanceType.length > 15 && !options.full ? `${r.instanceType.slice(0, 15)}...` : r.instanceType);
+  if (r.cloud !== 'kubernetes' && r.instanceType)
+    parts.push(r.instanceType.length > 15 && !options.full ? `${r.instanceType.slice(0, 15)}...` : r.instanceType);
   if (options.full) {
     if (r.diskSizeGb) parts.push(`disk=${r.diskSizeGb}`);
     if (r.ports?.length) parts.push(`ports=[${r.ports.join(', ')}]`);

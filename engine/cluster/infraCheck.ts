@@ -51,7 +51,10 @@ async function providerRow(name: string): Promise<InfraCheckRow> {
 /** Runs every check (clouds optional: their SDKs load) and caches the result. */
 export async function checkInfra(options: { only?: string[] } = {}): Promise<InfraCheckRow[]> {
   const clouds = PROVIDER_NAMES.filter((n) => n !== 'local' && n !== 'ssh').filter((n) => !options.only?.length || options.only.includes(n));
-  const rows: InfraCheckRow[] = [{ infra: 'local', enabled: true, reason: 'Always available: nodes are directories and processes on this machine.' }, ...sshRows()];
+  const rows: InfraCheckRow[] = [
+    { infra: 'local', enabled: true, reason: 'Always available: nodes are directories and processes on this machine.' },
+    ...sshRows(),
+  ];
   rows.push(...(await Promise.all(clouds.map(providerRow))));
   await checkCache().update((c) => {
     const keep = c.rows.filter((r) => !rows.some((n) => n.infra === r.infra) && !r.infra.startsWith('ssh'));

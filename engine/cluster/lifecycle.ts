@@ -48,7 +48,19 @@ async function runningNodes(handle: ClusterHandle, expected: number): Promise<No
  */
 function autostopHook(rec: ClusterRecord): string[] | undefined {
   if (rec.handle.provider !== 'local') return undefined;
-  return ['env', '-C', os.homedir(), '-u', 'SKYDECK_LOCAL_NODE', `HOME=${os.homedir()}`, `SKYDECK_HOME=${skydeckHome()}`, ...skydeckCliArgv(), 'status', '--refresh', rec.name];
+  return [
+    'env',
+    '-C',
+    os.homedir(),
+    '-u',
+    'SKYDECK_LOCAL_NODE',
+    `HOME=${os.homedir()}`,
+    `SKYDECK_HOME=${skydeckHome()}`,
+    ...skydeckCliArgv(),
+    'status',
+    '--refresh',
+    rec.name,
+  ];
 }
 
 /** After provision/start: install the agent, write ssh config, mark UP. */
@@ -101,7 +113,9 @@ function effectiveConfigProblem(alias: string, head: NodeInfo): string | undefin
   if (eff.get('user') !== head.ssh.user) diffs.push(`user ${eff.get('user')} instead of ${head.ssh.user}`);
   if (eff.get('hostname') !== head.ssh.host) diffs.push(`hostname ${eff.get('hostname')} instead of ${head.ssh.host}`);
   if (eff.get('port') !== String(head.ssh.port)) diffs.push(`port ${eff.get('port')} instead of ${head.ssh.port}`);
-  return diffs.length ? `your ssh config overrides the entry for '${alias}' (${diffs.join(', ')}); check ${userSshConfigPath()} for a \`Host *\` or Match block.` : undefined;
+  return diffs.length
+    ? `your ssh config overrides the entry for '${alias}' (${diffs.join(', ')}); check ${userSshConfigPath()} for a \`Host *\` or Match block.`
+    : undefined;
 }
 
 /**
@@ -247,13 +261,21 @@ async function stopLocked(name: string): Promise<void> {
   });
 }
 
-export async function startCluster(name: string, options: { idleMinutesToAutostop?: number; down?: boolean } = {}, onMessage?: (m: string) => void): Promise<ClusterRecord> {
+export async function startCluster(
+  name: string,
+  options: { idleMinutesToAutostop?: number; down?: boolean } = {},
+  onMessage?: (m: string) => void,
+): Promise<ClusterRecord> {
   return withClusterLock(name, () => startLocked(name, options, onMessage), onMessage);
 }
 
 async function startLocked(name: string, options: { idleMinutesToAutostop?: number; down?: boolean }, onMessage?: (m: string) => void): Promise<ClusterRecord> {
   let rec = await getCluster(name);
-  if (rec.provisional) throw new ClusterStateError(`Cluster '${name}' was never fully launched.`, `Run \`skydeck down ${name}\` to remove what was created, then launch it again.`);
+  if (rec.provisional)
+    throw new ClusterStateError(
+      `Cluster '${name}' was never fully launched.`,
+      `Run \`skydeck down ${name}\` to remove what was created, then launch it again.`,
+    );
   const provider = await getProvider(rec.handle.provider);
   if (options.idleMinutesToAutostop !== undefined) {
     rec = (await patchCluster(name, (r) => void (r.autostop = { idleMinutes: options.idleMinutesToAutostop!, down: !!options.down })))!;
@@ -292,7 +314,9 @@ async function downLocked(name: string, options: { purge?: boolean; onMessage?: 
         `The cluster is kept (its jobs may still be running). Retry \`skydeck down ${name}\` when the infra is reachable, or \`skydeck down --purge ${name}\` to forget it anyway.`,
       );
     }
-    (options.onMessage ?? ((m) => process.stderr.write(`${m}\n`)))(`Warning: purging '${name}' although teardown failed (${errorMessage(e)}); remove what is left on ${rec.handle.provider} ${rec.handle.region} by hand.`);
+    (options.onMessage ?? ((m) => process.stderr.write(`${m}\n`)))(
+      `Warning: purging '${name}' although teardown failed (${errorMessage(e)}); remove what is left on ${rec.handle.provider} ${rec.handle.region} by hand.`,
+    );
     await forgetReservations(rec.handle);
   }
   removeClusterSshConfig(name);

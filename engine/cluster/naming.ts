@@ -40,7 +40,10 @@ export function currentUser(): string {
 
 /** `sky-<4 hex>-<user>` like SkyPilot. */
 export function generateClusterName(): string {
-  const user = currentUser().toLowerCase().replace(/[^a-z0-9]/g, '') || 'user';
+  const user =
+    currentUser()
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '') || 'user';
   return `sky-${crypto.randomBytes(2).toString('hex')}-${user}`;
 }
 
@@ -56,6 +59,10 @@ function hex(text: string, length: number): string {
  * share a loopback address, a pool host, or tags on a cloud.
  */
 export function nameOnCloud(name: string): string {
-  const safe = name.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, ON_CLOUD_PREFIX_LENGTH).replace(/-+$/, '');
+  const safe = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, ON_CLOUD_PREFIX_LENGTH)
+    .replace(/-+$/, '');
   return `${safe}-${hex(name, 6)}-${hex(currentUser(), 4)}`;
 }

@@ -90,7 +90,13 @@ export function jobAccelerators(rec: ClusterRecord, task: Task): AcceleratorRequ
  * demands its own accelerators (not the cluster's), so jobs share a cluster's GPUs; the agent
  * refuses one that needs more than a node has (JobDoesNotFitError).
  */
-export async function submitJob(access: ClusterAccess, rec: ClusterRecord, task: Task, envOverrides: Record<string, string>, options: SubmitOptions): Promise<number> {
+export async function submitJob(
+  access: ClusterAccess,
+  rec: ClusterRecord,
+  task: Task,
+  envOverrides: Record<string, string>,
+  options: SubmitOptions,
+): Promise<number> {
   const nodes: NodeInfo[] = access.nodes.slice(0, task.numNodes);
   const jobNodes: JobNode[] = nodes.map((node) => ({ ip: node.internalIp, launcher: launcherFor(access, rec, node) }));
   const { SKYPILOT_TASK_ID: fixedTaskId, ...internal } = options.internalEnvs ?? {};

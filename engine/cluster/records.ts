@@ -25,7 +25,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function recordProblem(key: string, rec: unknown): string | undefined {
   if (!isObject(rec)) return 'it is not an object';
   if (rec.name !== key) return `its "name" is ${JSON.stringify(rec.name)}, not "${key}"`;
-  if (typeof rec.status !== 'string' || !STATUSES.has(rec.status)) return `its "status" ${JSON.stringify(rec.status)} is not one of ${[...STATUSES].join(', ')}`;
+  if (typeof rec.status !== 'string' || !STATUSES.has(rec.status))
+    return `its "status" ${JSON.stringify(rec.status)} is not one of ${[...STATUSES].join(', ')}`;
   const h = rec.handle;
   if (!isObject(h) || typeof h.provider !== 'string' || typeof h.nameOnCloud !== 'string' || typeof h.region !== 'string' || !isObject(h.data)) {
     return '"handle" needs provider, nameOnCloud, region (strings) and data (an object)';
@@ -57,7 +58,9 @@ function warnSkipped(file: string, key: string, problem: string): void {
 
 export class BadClusterRecordError extends SkyDeckError {
   constructor(file: string, name: string, problem: string) {
-    super('STATE_BAD_RECORD', `The record of cluster '${name}' in ${file} is unusable: ${problem}.`, { hint: `Fix that entry in ${file}, or remove it (what it tracked is then forgotten).` });
+    super('STATE_BAD_RECORD', `The record of cluster '${name}' in ${file} is unusable: ${problem}.`, {
+      hint: `Fix that entry in ${file}, or remove it (what it tracked is then forgotten).`,
+    });
   }
 }
 

@@ -119,7 +119,11 @@ export interface ClusterEngine {
    */
   queue(clusterName: string, options?: { skipFinished?: boolean; record?: ClusterRecord }): Promise<ClusterJob[]>;
   /** Writes the job's log (all ranks merged as SkyPilot prints it) to `onData`; follows until the job ends when `follow`. */
-  tailLogs(clusterName: string, jobId: number | undefined, options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal }): Promise<ClusterJobStatus | undefined>;
+  tailLogs(
+    clusterName: string,
+    jobId: number | undefined,
+    options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal },
+  ): Promise<ClusterJobStatus | undefined>;
   cancel(clusterName: string, jobIds: number[] | 'all'): Promise<number[]>;
   stop(clusterName: string): Promise<void>;
   start(clusterName: string, options?: { idleMinutesToAutostop?: number; down?: boolean }): Promise<ClusterRecord>;

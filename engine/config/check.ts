@@ -55,7 +55,15 @@ export interface CheckOptions {
   scope?: 'file' | 'task';
 }
 
-function problem(source: string, textMap: TextMap | undefined, start: number, end: number, message: string, code: string, severity: 'error' | 'warning' = 'error'): ConfigProblem {
+function problem(
+  source: string,
+  textMap: TextMap | undefined,
+  start: number,
+  end: number,
+  message: string,
+  code: string,
+  severity: 'error' | 'warning' = 'error',
+): ConfigProblem {
   const pos = textMap?.positionAt(start);
   return { source, start, end, message, code, severity, ...(pos ? { line: pos.line + 1, column: pos.character + 1 } : {}) };
 }
@@ -101,7 +109,12 @@ function customMetadataRule(root: VNode, report: (start: number, end: number, me
   }
   for (const { map, where } of blocks) {
     for (const e of map.entries) {
-      if (e.key === 'name' || e.key === 'namespace') report(e.keyStart, e.keyEnd, `${where} cannot set '${e.key}': SkyPilot names the objects it creates${e.key === 'namespace' ? ' (use kubernetes.namespace)' : ''}.`);
+      if (e.key === 'name' || e.key === 'namespace')
+        report(
+          e.keyStart,
+          e.keyEnd,
+          `${where} cannot set '${e.key}': SkyPilot names the objects it creates${e.key === 'namespace' ? ' (use kubernetes.namespace)' : ''}.`,
+        );
     }
   }
 }
@@ -114,13 +127,21 @@ function taskScopeRule(root: VNode, report: (start: number, end: number, message
     const allowed = TASK_OVERRIDABLE_KEYS.filter((k) => k[0] === top.key);
     if (allowed.some((k) => k.length === 1)) continue;
     if (!allowed.length) {
-      report(top.keyStart, top.keyEnd, `'${top.key}' cannot be set in a task's config: (SkyPilot allows ${[...new Set(TASK_OVERRIDABLE_KEYS.map((k) => k[0]))].join(', ')}, hooks). Put it in ~/.sky/config.yaml or .sky.yaml.`);
+      report(
+        top.keyStart,
+        top.keyEnd,
+        `'${top.key}' cannot be set in a task's config: (SkyPilot allows ${[...new Set(TASK_OVERRIDABLE_KEYS.map((k) => k[0]))].join(', ')}, hooks). Put it in ~/.sky/config.yaml or .sky.yaml.`,
+      );
       continue;
     }
     if (top.value.kind !== 'map') continue;
     for (const e of top.value.entries) {
       if (!allowed.some((k) => k[1] === e.key)) {
-        report(e.keyStart, e.keyEnd, `'${top.key}.${e.key}' cannot be set in a task's config: (a task may set ${allowed.map((k) => k.join('.')).join(', ')}). Put it in ~/.sky/config.yaml or .sky.yaml.`);
+        report(
+          e.keyStart,
+          e.keyEnd,
+          `'${top.key}.${e.key}' cannot be set in a task's config: (a task may set ${allowed.map((k) => k.join('.')).join(', ')}). Put it in ~/.sky/config.yaml or .sky.yaml.`,
+        );
       }
     }
   }

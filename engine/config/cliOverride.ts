@@ -34,7 +34,8 @@ function setPath(config: ConfigMap, keys: string[], value: ConfigValue): void {
 export function parseCliConfig(values: readonly string[], cwd: string = process.cwd()): CheckedSource & { source: string } {
   const first = path.resolve(cwd, expandHome(values[0]));
   if (fs.existsSync(first) && fs.statSync(first).isFile()) {
-    if (values.length !== 1) throw new InputError('Cannot use several --config flags with a config file.', { hint: 'Give one --config FILE, or only key=value pairs.' });
+    if (values.length !== 1)
+      throw new InputError('Cannot use several --config flags with a config file.', { hint: 'Give one --config FILE, or only key=value pairs.' });
     const checked = checkConfigText(fs.readFileSync(first, 'utf8'), first);
     const errors = checked.problems.filter((p) => p.severity === 'error');
     if (errors.length) throw new InputError(`Invalid config file given with --config:\n${formatProblems(errors)}`);
@@ -48,10 +49,13 @@ export function parseCliConfig(values: readonly string[], cwd: string = process.
       const key = eq > 0 ? pair.slice(0, eq).trim() : '';
       const raw = eq > 0 ? pair.slice(eq + 1) : '';
       if (!key || !raw.trim()) {
-        throw new InputError(`Invalid --config '${arg}': no such file, and not key=value.`, { hint: 'Pass a config file path, or key.path=value (e.g. --config kubernetes.provision_timeout=600).' });
+        throw new InputError(`Invalid --config '${arg}': no such file, and not key=value.`, {
+          hint: 'Pass a config file path, or key.path=value (e.g. --config kubernetes.provision_timeout=600).',
+        });
       }
       const keys = key.split('.');
-      if (keys.some((k) => !k)) throw new InputError(`Invalid --config key '${key}'.`, { hint: 'Keys are dotted paths, e.g. kubernetes.pod_config.spec.priorityClassName.' });
+      if (keys.some((k) => !k))
+        throw new InputError(`Invalid --config key '${key}'.`, { hint: 'Keys are dotted paths, e.g. kubernetes.pod_config.spec.priorityClassName.' });
       setPath(config, keys, (parseYaml(raw, { version: '1.1' }) ?? null) as ConfigValue);
       origins.set(pathKey(keys), [{ source: `${CLI_SOURCE} ${key}=${raw}` }]);
     }

@@ -12,7 +12,11 @@ export function configValue(path: readonly string[], config: ConfigMap = activeC
   return getPath(config, path) ?? undefined;
 }
 
-export function withConfigLabels(cloud: 'aws' | 'gcp' | 'azure', taskLabels: Record<string, string>, config: ConfigMap = activeConfig()): Record<string, string> {
+export function withConfigLabels(
+  cloud: 'aws' | 'gcp' | 'azure',
+  taskLabels: Record<string, string>,
+  config: ConfigMap = activeConfig(),
+): Record<string, string> {
   const block = config[cloud];
   const fromConfig = isConfigMap(block) && isConfigMap(block.labels) ? block.labels : {};
   const out: Record<string, string> = {};

@@ -14,11 +14,11 @@ export const HONOURED_KEYS: Record<string, string> = {
   'kubernetes.custom_metadata': 'engine/infra/kubernetes/podSpec.ts: labels/annotations of every pod',
   'kubernetes.provision_timeout': 'engine/infra/kubernetes/config.ts: unschedulable grace before failover',
   'kubernetes.ports': 'engine/infra/kubernetes/config.ts: how ports are exposed',
-  'aws.labels': 'engine/infra/aws/awsProvider.ts: tags of every instance (the task\'s labels win)',
+  'aws.labels': "engine/infra/aws/awsProvider.ts: tags of every instance (the task's labels win)",
   'aws.vpc_name': 'engine/infra/aws/awsProvider.ts: VPC (by Name tag) and its subnets; regions without it are skipped',
   'gcp.vpc_name': 'engine/infra/gcp/gcpProvider.ts: network of the instances and of the ports firewall rule',
-  'gcp.labels': 'engine/infra/gcp/gcpProvider.ts: labels of every instance (the task\'s labels win)',
-  'azure.labels': 'engine/infra/azure/azureProvider.ts: tags of every VM (the task\'s labels win)',
+  'gcp.labels': "engine/infra/gcp/gcpProvider.ts: labels of every instance (the task's labels win)",
+  'azure.labels': "engine/infra/azure/azureProvider.ts: tags of every VM (the task's labels win)",
   'kubernetes.context_configs': 'engine/infra/kubernetes/config.ts: per-context pod_config, custom_metadata, provision_timeout, ports',
 };
 
@@ -51,7 +51,7 @@ function firstLeafOrigin(origins: Origins, path: string[]): Origin | undefined {
 
 function why(path: string[]): string {
   const top = path[0];
-  if (SERVER_ONLY.has(top)) return 'it configures SkyPilot\'s API server, which SkyDeck does not run';
+  if (SERVER_ONLY.has(top)) return "it configures SkyPilot's API server, which SkyDeck does not run";
   if (top === 'jobs' || top === 'serve') return `SkyDeck runs the ${top === 'jobs' ? 'managed jobs' : 'serve'} controller as a local process, not on a cluster`;
   if (top === 'docker') return 'SkyDeck does not run tasks in docker containers yet';
   return 'SkyDeck does not act on it yet';

@@ -101,7 +101,10 @@ function overlayMap(base: ConfigMap, override: ConfigMap, origins: Origins, from
 }
 
 /** `override` over `base` (neither is modified); origins follow the values. */
-export function overlay(base: { value: ConfigMap; origins: Origins }, override: { value: ConfigMap; origins: Origins }): { value: ConfigMap; origins: Origins } {
+export function overlay(
+  base: { value: ConfigMap; origins: Origins },
+  override: { value: ConfigMap; origins: Origins },
+): { value: ConfigMap; origins: Origins } {
   const value = clone(base.value);
   const origins: Origins = new Map([...base.origins].map(([k, v]) => [k, [...v]]));
   overlayMap(value, override.value, origins, override.origins, []);

@@ -17,7 +17,10 @@ import { pathKey, type ConfigLayer, type ConfigMap, type ConfigProblem, type Ori
 /** A config source that does not pass SkyPilot's config schema. Never half-applied. */
 export class ConfigError extends InputError {
   constructor(readonly problems: ConfigProblem[]) {
-    super(`Invalid SkyPilot config:\n${formatProblems(problems)}`, { code: 'INVALID_CONFIG', hint: 'See https://docs.skypilot.co/en/latest/reference/config.html for the keys and their types.' });
+    super(`Invalid SkyPilot config:\n${formatProblems(problems)}`, {
+      code: 'INVALID_CONFIG',
+      hint: 'See https://docs.skypilot.co/en/latest/reference/config.html for the keys and their types.',
+    });
   }
 }
 

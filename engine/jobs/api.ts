@@ -202,7 +202,12 @@ export interface CancelResult {
 export async function cancelJobs(ids: number[] | 'all', ctx: JobsContext = defaultContext()): Promise<CancelResult> {
   const result = await ctx.store.update((s) => {
     const r: CancelResult = { cancelled: [], alreadyDone: [], notFound: [] };
-    const targets = ids === 'all' ? Object.values(s.jobs).filter((j) => !isTerminal(j.status)).map((j) => j.id) : ids;
+    const targets =
+      ids === 'all'
+        ? Object.values(s.jobs)
+            .filter((j) => !isTerminal(j.status))
+            .map((j) => j.id)
+        : ids;
     for (const id of targets) {
       const job = s.jobs[id];
       if (!job) r.notFound.push(id);

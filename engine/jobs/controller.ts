@@ -125,7 +125,18 @@ export class Controller {
     });
     for (const id of taken) {
       if (this.runners.has(id)) continue;
-      const runner = new JobRunner(id, { clusters: this.options.clusters, store: this.options.store, config: this.options.config, loadTask: this.options.loadTask, probe: this.options.probe, launchSlots: this.launchSlots }, { startCounted: true });
+      const runner = new JobRunner(
+        id,
+        {
+          clusters: this.options.clusters,
+          store: this.options.store,
+          config: this.options.config,
+          loadTask: this.options.loadTask,
+          probe: this.options.probe,
+          launchSlots: this.launchSlots,
+        },
+        { startCounted: true },
+      );
       this.runners.set(id, runner);
       void runner
         .run()
@@ -159,7 +170,9 @@ export class Controller {
   private async pollClusters(tickMs: number): Promise<void> {
     const now = Date.now();
     const pollMs = this.options.config.pollMs;
-    const watched = [...this.runners.values()].filter((r) => r.monitoredCluster).map((r) => ({ runner: r, cluster: r.monitoredCluster!, generation: r.monitorGeneration }));
+    const watched = [...this.runners.values()]
+      .filter((r) => r.monitoredCluster)
+      .map((r) => ({ runner: r, cluster: r.monitoredCluster!, generation: r.monitorGeneration }));
     for (const w of watched) {
       const seen = this.lastRefresh.get(w.runner);
       // A run just started monitoring: its first refresh is due one pollMs from now.

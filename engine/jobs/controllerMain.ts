@@ -82,7 +82,9 @@ function logMemoryEvery(ms: number): NodeJS.Timeout | undefined {
   const mb = (n: number) => (n / 1048576).toFixed(1);
   const timer = setInterval(() => {
     const m = process.memoryUsage();
-    process.stdout.write(`${new Date().toISOString()} memory rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} MB; full GCs ${collected.count}, ${collected.count ? (collected.cpuMs / collected.count).toFixed(1) : 0} ms CPU each\n`);
+    process.stdout.write(
+      `${new Date().toISOString()} memory rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} heapTotal ${mb(m.heapTotal)} external ${mb(m.external)} arrayBuffers ${mb(m.arrayBuffers)} MB; full GCs ${collected.count}, ${collected.count ? (collected.cpuMs / collected.count).toFixed(1) : 0} ms CPU each\n`,
+    );
   }, ms);
   timer.unref();
   return timer;

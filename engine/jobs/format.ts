@@ -31,5 +31,12 @@ export function formatQueue(rows: QueueRow[], now = Date.now()): string {
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
   const active = rows.filter((r) => ['PENDING', 'STARTING', 'RUNNING', 'RECOVERING', 'CANCELLING'].includes(r.status)).length;
-  return `Managed jobs\nIn progress tasks: ${active === 0 ? 'none' : [...counts].filter(([s]) => ['PENDING', 'STARTING', 'RUNNING', 'RECOVERING', 'CANCELLING'].includes(s)).map(([s, n]) => `${n} ${s}`).join(', ')}\n${out.join('\n')}`;
+  return `Managed jobs\nIn progress tasks: ${
+    active === 0
+      ? 'none'
+      : [...counts]
+          .filter(([s]) => ['PENDING', 'STARTING', 'RUNNING', 'RECOVERING', 'CANCELLING'].includes(s))
+          .map(([s, n]) => `${n} ${s}`)
+          .join(', ')
+  }\n${out.join('\n')}`;
 }

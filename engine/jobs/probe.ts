@@ -31,7 +31,12 @@ export const probeClusters: ClusterProbe = async (records) => {
         else if (nodes.length < rec.numNodes) out.set(rec.name, { ok: false, reason: `${rec.numNodes - nodes.length} of ${rec.numNodes} nodes are gone` });
         else {
           const down = nodes.filter((n) => n.state !== 'running');
-          out.set(rec.name, down.length ? { ok: false, reason: down.map((n) => `node ${n.rank} is ${n.state === 'pending' ? 'not reachable' : n.state}`).join('; ') } : { ok: true });
+          out.set(
+            rec.name,
+            down.length
+              ? { ok: false, reason: down.map((n) => `node ${n.rank} is ${n.state === 'pending' ? 'not reachable' : n.state}`).join('; ') }
+              : { ok: true },
+          );
         }
       } catch {
         /* unknown: the inspection decides */

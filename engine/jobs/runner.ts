@@ -78,9 +78,11 @@ export interface RunnerOptions {
   startCounted?: boolean;
 }
 
-type Outcome = { kind: 'ended'; status: ClusterJobStatus; exitCode?: number } | { kind: 'preempted'; reason: string } | { kind: 'cancel' } | { kind: 'abandoned' };
+type Outcome =
+  { kind: 'ended'; status: ClusterJobStatus; exitCode?: number } | { kind: 'preempted'; reason: string } | { kind: 'cancel' } | { kind: 'abandoned' };
 
-type LaunchOutcome = { kind: 'launched' } | { kind: 'cancel' } | { kind: 'failed'; status: ManagedJobStatus; reason: string } | { kind: 'setup-failed'; reason: string };
+type LaunchOutcome =
+  { kind: 'launched' } | { kind: 'cancel' } | { kind: 'failed'; status: ManagedJobStatus; reason: string } | { kind: 'setup-failed'; reason: string };
 
 type Phase = 'launch' | 'recover' | 'restart' | 'monitor' | 'cancel';
 
@@ -228,7 +230,9 @@ export class JobRunner {
       });
       job = await this.readJob();
     }
-    this.log(`controller (pid ${process.pid}) took the job at ${job.status}, task ${job.currentTask}${job.controllerStarts > 1 ? ` (controller start #${job.controllerStarts})` : ''}`);
+    this.log(
+      `controller (pid ${process.pid}) took the job at ${job.status}, task ${job.currentTask}${job.controllerStarts > 1 ? ` (controller start #${job.controllerStarts})` : ''}`,
+    );
     let taskFile: TaskFile;
     try {
       taskFile = this.deps.loadTask(this.jobId);
@@ -380,7 +384,11 @@ export class JobRunner {
     const decision = restartDecision(jobRecoveryOf(task), exitCode, rec.restartsOnErrors);
     if (decision.restart) {
       const why = exitCode !== undefined ? `exit code ${exitCode}` : status;
-      await this.beginRecovery(i, `the job failed (${why}); restarting${decision.counted ? ` (restart ${rec.restartsOnErrors + 1} of max_restarts_on_errors ${jobRecoveryOf(task).maxRestartsOnErrors ?? 0})` : ' (exit code in recover_on_exit_codes)'}`, decision.counted);
+      await this.beginRecovery(
+        i,
+        `the job failed (${why}); restarting${decision.counted ? ` (restart ${rec.restartsOnErrors + 1} of max_restarts_on_errors ${jobRecoveryOf(task).maxRestartsOnErrors ?? 0})` : ' (exit code in recover_on_exit_codes)'}`,
+        decision.counted,
+      );
       return 'restart';
     }
     const final: ManagedJobStatus = status === 'FAILED_SETUP' ? 'FAILED_SETUP' : status === 'FAILED_DRIVER' ? 'FAILED_CONTROLLER' : 'FAILED';
@@ -402,7 +410,10 @@ export class JobRunner {
       return t.recoveries;
     });
     this.log(`task ${i}: ${reason}; recovery #${n}`);
-    appendMarker(jobLogPath(this.jobId), `Managed job ${this.jobId}${(await this.readJob()).tasks.length > 1 ? ` task ${i}` : ''}: ${reason}. Recovery #${n} at ${new Date(this.now()).toISOString()}`);
+    appendMarker(
+      jobLogPath(this.jobId),
+      `Managed job ${this.jobId}${(await this.readJob()).tasks.length > 1 ? ` task ${i}` : ''}: ${reason}. Recovery #${n} at ${new Date(this.now()).toISOString()}`,
+    );
   }
 
   /** Launches (or relaunches) the task's cluster and submits its run. */
@@ -455,7 +466,11 @@ export class JobRunner {
         if (result.cls === 'setup') return { kind: 'setup-failed', reason: result.reason };
       }
     }
-    return { kind: 'failed', status: 'FAILED_NO_RESOURCE', reason: `no resources to run the task after ${this.deps.config.maxLaunchRounds} rounds: ${lastError}` };
+    return {
+      kind: 'failed',
+      status: 'FAILED_NO_RESOURCE',
+      reason: `no resources to run the task after ${this.deps.config.maxLaunchRounds} rounds: ${lastError}`,
+    };
   }
 
   private async launchOnce(i: number, task: Task, attempt: LaunchAttempt): Promise<LaunchOutcome | { kind: 'error'; cls: ErrorClass; reason: string }> {
@@ -605,7 +620,8 @@ export class JobRunner {
           if (verdict.kind === 'unknown') {
             unknownSince ??= this.now();
             this.log(`task ${i}: ${verdict.reason}`);
-            if (this.now() - unknownSince >= this.deps.config.unknownGraceMs) return settle({ kind: 'preempted', reason: `${verdict.reason} (for ${Math.round((this.now() - unknownSince) / 1000)} s)` });
+            if (this.now() - unknownSince >= this.deps.config.unknownGraceMs)
+              return settle({ kind: 'preempted', reason: `${verdict.reason} (for ${Math.round((this.now() - unknownSince) / 1000)} s)` });
           } else if (verdict.kind !== 'running') return settle(verdict);
           else unknownSince = undefined;
           try {
@@ -633,7 +649,12 @@ export class JobRunner {
    * refresh (pings every node, updates the cluster store) only when the agent cannot be
    * asked. Without a probe: the full refresh first.
    */
-  private async inspect(cluster: string, jobId: number, checkCluster = true, record?: ClusterRecord): Promise<Outcome | { kind: 'running' } | { kind: 'unknown'; reason: string }> {
+  private async inspect(
+    cluster: string,
+    jobId: number,
+    checkCluster = true,
+    record?: ClusterRecord,
+  ): Promise<Outcome | { kind: 'running' } | { kind: 'unknown'; reason: string }> {
     const probe = this.deps.probe;
     if (checkCluster) {
       const lost = await this.clusterLost(cluster, !probe);
@@ -659,7 +680,10 @@ export class JobRunner {
   }
 
   /** Why the cluster no longer runs the job (by a full refresh, or the probe), undefined if it looks fine. */
-  private async clusterLost(cluster: string, refresh: boolean): Promise<{ kind: 'preempted'; reason: string } | { kind: 'unknown'; reason: string } | undefined> {
+  private async clusterLost(
+    cluster: string,
+    refresh: boolean,
+  ): Promise<{ kind: 'preempted'; reason: string } | { kind: 'unknown'; reason: string } | undefined> {
     let record: ClusterRecord | undefined;
     try {
       [record] = await this.deps.clusters.status({ refresh, names: [cluster] });

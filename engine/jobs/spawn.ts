@@ -21,7 +21,15 @@ import { controllerProcessLogPath } from './paths';
  * WebAssembly off, which the SSH provider's ssh2 needs. bench/jobs, 25 running jobs per
  * controller: RSS 66 -> 52 MB median with 50 jobs in the store, CPU a few % of a core each.
  */
-const CONTROLLER_NODE_FLAGS = ['--max-semi-space-size=1', '--no-opt', '--no-maglev', '--no-sparkplug', '--optimize-for-size', '--heap-growing-percent=10', '--expose-gc'];
+const CONTROLLER_NODE_FLAGS = [
+  '--max-semi-space-size=1',
+  '--no-opt',
+  '--no-maglev',
+  '--no-sparkplug',
+  '--optimize-for-size',
+  '--heap-growing-percent=10',
+  '--expose-gc',
+];
 
 /**
  * glibc malloc settings for controllers: at most two arenas (not one per thread), and a
@@ -60,7 +68,11 @@ export function spawnControllerProcess(jobIds: number[]): ProcessIdentity {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const out = fs.openSync(logFile, 'a');
   try {
-    const child = spawn(process.execPath, [...controllerNodeFlags(), script, ...jobIds.map(String)], { detached: true, stdio: ['ignore', out, out], env: controllerEnv() });
+    const child = spawn(process.execPath, [...controllerNodeFlags(), script, ...jobIds.map(String)], {
+      detached: true,
+      stdio: ['ignore', out, out],
+      env: controllerEnv(),
+    });
     child.unref();
     if (child.pid === undefined) throw new Error(`Could not start a managed-job controller (${script}).`);
     return identify(child.pid);

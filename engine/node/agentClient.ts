@@ -103,7 +103,10 @@ export class AgentClient {
       'echo installed',
     ].join('\n');
     const r = await this.transport.exec(['bash', '-c', script], { stdin: source });
-    if (r.exitCode !== 0) throw new AgentError(`Installing the SkyDeck agent on ${this.transport.description} failed (exit ${r.exitCode}): ${r.stderr.trim()}`, { hint: 'The node needs bash and coreutils, and a writable HOME.' });
+    if (r.exitCode !== 0)
+      throw new AgentError(`Installing the SkyDeck agent on ${this.transport.description} failed (exit ${r.exitCode}): ${r.stderr.trim()}`, {
+        hint: 'The node needs bash and coreutils, and a writable HOME.',
+      });
     return { version, changed: r.stdout.trim() === 'installed' };
   }
 
@@ -132,7 +135,8 @@ export class AgentClient {
     const r = await this.run(['submit', String(Buffer.byteLength(text))], { stdin: text }, [DOES_NOT_FIT]);
     if (r.exitCode === DOES_NOT_FIT) throw new JobDoesNotFitError(`${r.stderr.trim().replace(/^skydeck-agent: /, '')} (${this.transport.description})`);
     const id = Number(r.stdout.trim().split('\n').pop());
-    if (!Number.isInteger(id) || id <= 0) throw new AgentError(`Unexpected answer from the agent on ${this.transport.description} to submit: ${r.stdout.trim()}`);
+    if (!Number.isInteger(id) || id <= 0)
+      throw new AgentError(`Unexpected answer from the agent on ${this.transport.description} to submit: ${r.stdout.trim()}`);
     return id;
   }
 
@@ -181,7 +185,8 @@ export class AgentClient {
       const m = /status=(\S*) exit=(\S*)/.exec(r.stderr);
       const status = m?.[1];
       if (r.exitCode === 3 || status === 'NOT_FOUND') return undefined;
-      if (r.exitCode !== 0 || !status) throw new AgentError(`Reading the log of job ${jobId} on ${this.transport.description} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+      if (r.exitCode !== 0 || !status)
+        throw new AgentError(`Reading the log of job ${jobId} on ${this.transport.description} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
       const st = asStatus(status);
       if (!options.follow || TERMINAL_JOB_STATUSES.includes(st)) {
         const rest = decoder.end();
@@ -255,7 +260,9 @@ export class AgentClient {
       r = await this.transport.exec(argv, opts);
     }
     if (r.exitCode !== 0 && args[0] !== 'tail' && !expectedExitCodes.includes(r.exitCode)) {
-      throw new AgentError(`The SkyDeck agent on ${this.transport.description} failed running '${args[0]}' (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`);
+      throw new AgentError(
+        `The SkyDeck agent on ${this.transport.description} failed running '${args[0]}' (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}`,
+      );
     }
     return r;
   }

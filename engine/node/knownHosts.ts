@@ -177,7 +177,11 @@ function appendEntries(file: string, lines: string[]): void {
  */
 export function recordHostKeys(file: string, name: string, keys: { type: string; key: string }[]): void {
   forgetHost(file, name);
-  if (keys.length) appendEntries(file, keys.map((k) => `${name} ${k.type} ${k.key}`));
+  if (keys.length)
+    appendEntries(
+      file,
+      keys.map((k) => `${name} ${k.type} ${k.key}`),
+    );
 }
 
 /** Removes every (unmarked or marked) line for `name`: the host at that address is new. */

@@ -78,9 +78,14 @@ export class LocalTransport implements Transport {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const timer = options.timeoutMs
         ? setTimeout(() => {
-            failure ??= new TransportError('timeout', this.description, `Command '${argv[0]}' on ${this.description} did not finish within ${options.timeoutMs} ms.`, {
-              hint: 'Raise the timeout or check what the command waits for.',
-            });
+            failure ??= new TransportError(
+              'timeout',
+              this.description,
+              `Command '${argv[0]}' on ${this.description} did not finish within ${options.timeoutMs} ms.`,
+              {
+                hint: 'Raise the timeout or check what the command waits for.',
+              },
+            );
             killGroup();
           }, options.timeoutMs)
         : undefined;

@@ -62,7 +62,9 @@ export function setupPayload(rank: number, ips: string[], options: SetupOptions)
   if (options.user) vars.SKYPILOT_USER = options.user;
   for (const [k, v] of Object.entries(vars)) lines.push(`export ${k}=${shellQuote(v)}`);
   lines.push('unset CUDA_VISIBLE_DEVICES');
-  lines.push(options.workdir ? `cd ${shellQuote(options.workdir)} 2>/dev/null || cd "$HOME"/${shellQuote(options.workdir)} 2>/dev/null || cd "$HOME"` : 'cd "$HOME"');
+  lines.push(
+    options.workdir ? `cd ${shellQuote(options.workdir)} 2>/dev/null || cd "$HOME"/${shellQuote(options.workdir)} 2>/dev/null || cd "$HOME"` : 'cd "$HOME"',
+  );
   lines.push(options.script);
   return lines.join('\n') + '\n';
 }

@@ -141,7 +141,8 @@ export function closeAllSshConnections(): void {
 
 export class SshTransport implements Transport {
   readonly description: string;
-  private readonly options: Required<Pick<SshTransportOptions, 'port' | 'connectTimeoutMs' | 'keepaliveIntervalMs' | 'keepaliveCountMax' | 'maxChannels'>> & SshTransportOptions;
+  private readonly options: Required<Pick<SshTransportOptions, 'port' | 'connectTimeoutMs' | 'keepaliveIntervalMs' | 'keepaliveCountMax' | 'maxChannels'>> &
+    SshTransportOptions;
   private held?: PooledConnection;
   private closed = false;
 
@@ -160,7 +161,8 @@ export class SshTransport implements Transport {
 
   /** A ready pooled connection (connecting when none is alive). */
   private async connection(): Promise<PooledConnection> {
-    if (this.closed) throw new TransportError('closed', this.description, `The SSH transport to ${this.description} was closed.`, { hint: 'Create a new transport.' });
+    if (this.closed)
+      throw new TransportError('closed', this.description, `The SSH transport to ${this.description} was closed.`, { hint: 'Create a new transport.' });
     const key = this.poolKey();
     let conn = pool.get(key);
     if (!conn || conn.dead) {
@@ -210,7 +212,12 @@ export class SshTransport implements Transport {
           privateKey = fs.readFileSync(o.keyPath);
         } catch (err) {
           conn.dead = true;
-          reject(new TransportError('auth', this.description, `Cannot read the SSH identity file ${o.keyPath} for ${this.description}.`, { hint: 'Check the path in the node pool / cluster config and its permissions.', cause: err }));
+          reject(
+            new TransportError('auth', this.description, `Cannot read the SSH identity file ${o.keyPath} for ${this.description}.`, {
+              hint: 'Check the path in the node pool / cluster config and its permissions.',
+              cause: err,
+            }),
+          );
           return;
         }
       }
@@ -228,12 +235,21 @@ export class SshTransport implements Transport {
         } else conn.markDead(terr);
       });
       conn.client.on('close', () => {
-        const terr = new TransportError('closed', this.description, `The SSH connection to ${this.description} was closed (the node may have stopped, rebooted or its SSH server was stopped).`, {
-          hint: 'Check that the node is up (`skydeck status --refresh`); commands that were running have an unknown outcome.',
-        });
+        const terr = new TransportError(
+          'closed',
+          this.description,
+          `The SSH connection to ${this.description} was closed (the node may have stopped, rebooted or its SSH server was stopped).`,
+          {
+            hint: 'Check that the node is up (`skydeck status --refresh`); commands that were running have an unknown outcome.',
+          },
+        );
         if (!settled) {
           settled = true;
-          reject(new TransportError('unreachable', this.description, `The SSH connection to ${this.description} closed during the handshake.`, { hint: 'Check that an SSH server is listening on that port.' }));
+          reject(
+            new TransportError('unreachable', this.description, `The SSH connection to ${this.description} closed during the handshake.`, {
+              hint: 'Check that an SSH server is listening on that port.',
+            }),
+          );
         }
         conn.markDead(terr);
       });
@@ -251,14 +267,22 @@ export class SshTransport implements Transport {
           hostVerifier: (hostKey: Buffer) => {
             const policy = o.hostKey;
             if (policy === undefined || policy === 'accept-any') return true;
-            hostKeyProblem = verifyHostKey(policy.knownHostsFile, knownHostName(o.host, o.port), hostKey, { acceptNew: !!policy.acceptNew, target: this.description });
+            hostKeyProblem = verifyHostKey(policy.knownHostsFile, knownHostName(o.host, o.port), hostKey, {
+              acceptNew: !!policy.acceptNew,
+              target: this.description,
+            });
             return hostKeyProblem === undefined;
           },
         });
       } catch (err) {
         settled = true;
         conn.dead = true;
-        reject(new TransportError('auth', this.description, `Cannot use the SSH key for ${this.description}: ${(err as Error).message}`, { hint: 'Check the identity file (format, passphrase).', cause: err }));
+        reject(
+          new TransportError('auth', this.description, `Cannot use the SSH key for ${this.description}: ${(err as Error).message}`, {
+            hint: 'Check the identity file (format, passphrase).',
+            cause: err,
+          }),
+        );
       }
     });
     conn.ready.catch(() => undefined);
@@ -284,13 +308,24 @@ export class SshTransport implements Transport {
     const mk = (kind: TransportFailure, msg: string, hint: string): TransportError => new TransportError(kind, d, msg, { hint, cause: err });
     if (hostKeyProblem) return mk('host-key', `Host key verification failed for ${d}. ${hostKeyProblem.message}`, hostKeyProblem.hint);
     if (err.level === 'client-authentication')
-      return mk('auth', `Permission denied for ${d} (publickey${o.keyPath ? `, key ${o.keyPath}` : ''}).`, `Check the user name and that the public key is in ~${o.user}/.ssh/authorized_keys on ${o.host}.`);
+      return mk(
+        'auth',
+        `Permission denied for ${d} (publickey${o.keyPath ? `, key ${o.keyPath}` : ''}).`,
+        `Check the user name and that the public key is in ~${o.user}/.ssh/authorized_keys on ${o.host}.`,
+      );
     if (err.level === 'client-timeout') {
-      if (connected) return mk('closed', `The SSH connection to ${d} stopped answering (keepalive timeout).`, 'The node or the network to it is down; check it and retry.');
+      if (connected)
+        return mk('closed', `The SSH connection to ${d} stopped answering (keepalive timeout).`, 'The node or the network to it is down; check it and retry.');
       return mk('timeout', `Timed out after ${o.connectTimeoutMs} ms connecting to ${d}.`, 'Check that the host is up and reachable (address, firewall, VPN).');
     }
-    if (err.code === 'ECONNREFUSED') return mk('unreachable', `Connection refused by ${o.host}:${o.port} (${d}): no SSH server is listening.`, 'Check that sshd runs on the node and the port is right.');
-    if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return mk('unreachable', `Cannot resolve host name ${o.host} (${d}).`, 'Check the host name or use an IP address.');
+    if (err.code === 'ECONNREFUSED')
+      return mk(
+        'unreachable',
+        `Connection refused by ${o.host}:${o.port} (${d}): no SSH server is listening.`,
+        'Check that sshd runs on the node and the port is right.',
+      );
+    if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN')
+      return mk('unreachable', `Cannot resolve host name ${o.host} (${d}).`, 'Check the host name or use an IP address.');
     if (err.code && ['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ETIMEDOUT', 'EADDRNOTAVAIL'].includes(err.code))
       return mk('unreachable', `Cannot reach ${d} (${err.code}).`, 'Check that the host is up and that this machine has a route to it.');
     if (connected) return mk('closed', `The SSH connection to ${d} failed: ${err.message}.`, 'Check the node and retry.');
@@ -309,9 +344,14 @@ export class SshTransport implements Transport {
         // The channel never opened (the pooled connection had just died): reconnect once.
         if (err instanceof ChannelOpenError && attempt === 0 && conn.dead) continue;
         if (err instanceof ChannelOpenError) {
-          throw new TransportError(conn.dead ? 'closed' : 'unreachable', this.description, `Cannot open a command channel on ${this.description}: ${err.message}.`, {
-            hint: conn.dead ? 'The connection was lost; check the node and retry.' : 'The SSH server refused a new session (MaxSessions?); retry.',
-          });
+          throw new TransportError(
+            conn.dead ? 'closed' : 'unreachable',
+            this.description,
+            `Cannot open a command channel on ${this.description}: ${err.message}.`,
+            {
+              hint: conn.dead ? 'The connection was lost; check the node and retry.' : 'The SSH server refused a new session (MaxSessions?); retry.',
+            },
+          );
         }
         throw err;
       }
@@ -347,8 +387,18 @@ export class SshTransport implements Transport {
           if (!channel) return finish(new ChannelOpenError(err.message));
           finish(
             err instanceof TransportError
-              ? new TransportError(err.kind === 'timeout' ? 'closed' : err.kind, this.description, `${err.message} '${argv[0]}' was running; its outcome is unknown.`, { hint: err.hint, cause: err })
-              : new TransportError('closed', this.description, `The SSH connection to ${this.description} was lost while '${argv[0]}' was running; its outcome is unknown.`, { hint: 'Check the node and retry.', cause: err }),
+              ? new TransportError(
+                  err.kind === 'timeout' ? 'closed' : err.kind,
+                  this.description,
+                  `${err.message} '${argv[0]}' was running; its outcome is unknown.`,
+                  { hint: err.hint, cause: err },
+                )
+              : new TransportError(
+                  'closed',
+                  this.description,
+                  `The SSH connection to ${this.description} was lost while '${argv[0]}' was running; its outcome is unknown.`,
+                  { hint: 'Check the node and retry.', cause: err },
+                ),
           );
         };
         const onAbort = (): void => {
@@ -368,7 +418,11 @@ export class SshTransport implements Transport {
             } catch {
               /* best effort */
             }
-            finish(new TransportError('timeout', this.description, `'${argv[0]}' on ${this.description} did not finish within ${options.timeoutMs} ms.`, { hint: 'Raise the timeout or check what the command waits for.' }));
+            finish(
+              new TransportError('timeout', this.description, `'${argv[0]}' on ${this.description} did not finish within ${options.timeoutMs} ms.`, {
+                hint: 'Raise the timeout or check what the command waits for.',
+              }),
+            );
           }, options.timeoutMs);
         }
         try {
@@ -391,7 +445,11 @@ export class SshTransport implements Transport {
               exitCode = code ?? 128 + signalNumber(signalName);
             });
             stream.on('close', () => finish(undefined, { exitCode: exitCode ?? (conn.dead ? -1 : 0), stdout: stdout.toString(), stderr: stderr.toString() }));
-            stream.on('error', (e: Error) => finish(new TransportError('closed', this.description, `Command channel on ${this.description} failed: ${e.message}.`, { hint: 'Retry.', cause: e })));
+            stream.on('error', (e: Error) =>
+              finish(
+                new TransportError('closed', this.description, `Command channel on ${this.description} failed: ${e.message}.`, { hint: 'Retry.', cause: e }),
+              ),
+            );
             if (options.stdin instanceof Readable) options.stdin.pipe(stream);
             else stream.end(options.stdin ?? '');
           });
@@ -407,7 +465,10 @@ export class SshTransport implements Transport {
   async putFile(remotePath: string, content: string | Buffer, mode?: number): Promise<void> {
     const conn = await this.connection();
     const sftp = await conn.sftp().catch((err: Error) => {
-      throw new TransportError('closed', this.description, `Cannot start SFTP on ${this.description}: ${err.message}.`, { hint: 'Check that the SSH server enables the sftp subsystem.', cause: err });
+      throw new TransportError('closed', this.description, `Cannot start SFTP on ${this.description}: ${err.message}.`, {
+        hint: 'Check that the SSH server enables the sftp subsystem.',
+        cause: err,
+      });
     });
     const target = sftpPath(remotePath);
     const tmp = `${target}.tmp-${crypto.randomBytes(4).toString('hex')}`;
@@ -419,18 +480,25 @@ export class SshTransport implements Transport {
       if ((err as { code?: number }).code !== 2) throw this.sftpError('write', remotePath, err);
       // No such directory: create parents (one exec) and retry.
       const mk = await this.exec(['mkdir', '-p', path.posix.dirname(target) || '.']);
-      if (mk.exitCode !== 0) throw new SkyDeckError('REMOTE_WRITE_FAILED', `Cannot create ${path.posix.dirname(remotePath)} on ${this.description}: ${mk.stderr.trim()}`);
+      if (mk.exitCode !== 0)
+        throw new SkyDeckError('REMOTE_WRITE_FAILED', `Cannot create ${path.posix.dirname(remotePath)} on ${this.description}: ${mk.stderr.trim()}`);
       await write().catch((e: unknown) => {
         throw this.sftpError('write', remotePath, e);
       });
     }
-    if (mode !== undefined) await new Promise<void>((resolve, reject) => sftp.chmod(tmp, mode, (err) => (err ? reject(this.sftpError('chmod', remotePath, err)) : resolve())));
-    await new Promise<void>((resolve, reject) => sftp.ext_openssh_rename(tmp, target, (err) => (err ? reject(this.sftpError('rename', remotePath, err)) : resolve())));
+    if (mode !== undefined)
+      await new Promise<void>((resolve, reject) => sftp.chmod(tmp, mode, (err) => (err ? reject(this.sftpError('chmod', remotePath, err)) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      sftp.ext_openssh_rename(tmp, target, (err) => (err ? reject(this.sftpError('rename', remotePath, err)) : resolve())),
+    );
   }
 
   private sftpError(op: string, remotePath: string, err: unknown): Error {
     if (err instanceof TransportError) return err;
-    return new SkyDeckError('REMOTE_WRITE_FAILED', `SFTP ${op} of ${remotePath} on ${this.description} failed: ${(err as Error).message}.`, { hint: 'Check permissions and free space on the node.', cause: err });
+    return new SkyDeckError('REMOTE_WRITE_FAILED', `SFTP ${op} of ${remotePath} on ${this.description} failed: ${(err as Error).message}.`, {
+      hint: 'Check permissions and free space on the node.',
+      cause: err,
+    });
   }
 
   async putDir(localDir: string, remoteDir: string, filter?: (relPath: string) => boolean): Promise<void> {
@@ -438,7 +506,10 @@ export class SshTransport implements Transport {
     if (this.options.putDirMethod === 'sftp') return this.putDirSftp(src, remoteDir, filter);
     const result = await this.exec(unpackCommand(remoteDir), { stdin: packDir(src, filter) });
     if (result.exitCode === NO_TAR_EXIT) return this.putDirSftp(src, remoteDir, filter);
-    if (result.exitCode !== 0) throw new SkyDeckError('REMOTE_WRITE_FAILED', `Copying ${localDir} to ${remoteDir} on ${this.description} failed: ${result.stderr.trim()}`, { hint: 'Check permissions and free space on the node.' });
+    if (result.exitCode !== 0)
+      throw new SkyDeckError('REMOTE_WRITE_FAILED', `Copying ${localDir} to ${remoteDir} on ${this.description} failed: ${result.stderr.trim()}`, {
+        hint: 'Check permissions and free space on the node.',
+      });
   }
 
   /** Fallback for nodes without tar: one SFTP write per file. */
@@ -478,7 +549,14 @@ export class SshTransport implements Transport {
     const hostKeyOptions =
       policy === undefined || policy === 'accept-any'
         ? ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null']
-        : ['-o', `StrictHostKeyChecking=${policy.acceptNew ? 'accept-new' : 'yes'}`, '-o', `UserKnownHostsFile=${sshConfigPath(policy.knownHostsFile)}`, '-o', 'GlobalKnownHostsFile=/dev/null'];
+        : [
+            '-o',
+            `StrictHostKeyChecking=${policy.acceptNew ? 'accept-new' : 'yes'}`,
+            '-o',
+            `UserKnownHostsFile=${sshConfigPath(policy.knownHostsFile)}`,
+            '-o',
+            'GlobalKnownHostsFile=/dev/null',
+          ];
     const argv = ['ssh', '-t', '-p', String(o.port), ...hostKeyOptions, '-o', 'LogLevel=ERROR'];
     if (o.keyPath) argv.push('-i', o.keyPath, '-o', 'IdentitiesOnly=yes');
     argv.push(`${o.user}@${o.host}`);

@@ -92,7 +92,8 @@ function unsupported(cloud: string, region: string | undefined, feature: Feature
       return undefined;
     case 'kubernetes':
       if (feature === 'custom-disk-tier') return 'Kubernetes does not support custom disk tiers';
-      if (feature === 'open-ports' && region === KIND_CONTEXT) return `Kubernetes cannot open ports on the local kind cluster (${KIND_CONTEXT}): its load balancers get no external address`;
+      if (feature === 'open-ports' && region === KIND_CONTEXT)
+        return `Kubernetes cannot open ports on the local kind cluster (${KIND_CONTEXT}): its load balancers get no external address`;
       return undefined; // a bare image_id string is a container image there
     case 'ssh':
     case 'local': {
@@ -127,7 +128,10 @@ export function rejectInfra(spec: ResourcesSpec, cloud: string, region?: string)
         const tags = imageTags(cloud);
         if (tags && !tags.has(image)) return { field: 'image_id', message: `image tag ${image} is not in ${label(cloud)}'s images.csv` };
       } else if (!owner && !spec.infra?.cloud) {
-        return { field: 'image_id', message: `image_id ${image} does not say which cloud it is for: pin infra to its cloud (SkyPilot needs the cloud with a VM image)` };
+        return {
+          field: 'image_id',
+          message: `image_id ${image} does not say which cloud it is for: pin infra to its cloud (SkyPilot needs the cloud with a VM image)`,
+        };
       }
       if (cloud === 'aws' && !image.startsWith('skypilot:') && !spec.infra?.region) {
         return { field: 'image_id', message: `an AWS image (${image}) exists in one region: pin infra to aws/<region>, or give image_id per region` };
@@ -149,7 +153,10 @@ export function rejectInstanceType(spec: ResourcesSpec, cloud: string, instanceT
   if (cloud !== 'azure' || (tier !== 'medium' && tier !== 'high')) return undefined;
   // An instance type outside Azure's naming scheme is left alone rather than guessed at.
   if (isAzureSSeries(instanceType) === false) {
-    return { field: 'disk_tier', message: `Azure premium SSDs (disk_tier: ${tier}) need an S-series instance type (an 's' in the size, e.g. Standard_D8s_v5); ${instanceType} is not one` };
+    return {
+      field: 'disk_tier',
+      message: `Azure premium SSDs (disk_tier: ${tier}) need an S-series instance type (an 's' in the size, e.g. Standard_D8s_v5); ${instanceType} is not one`,
+    };
   }
   return undefined;
 }
@@ -161,13 +168,20 @@ export function rejectRegion(spec: ResourcesSpec, cloud: string, region: string)
   const image = vmImageString(spec);
   if (image?.startsWith('skypilot:') && isCatalogCloud(cloud)) {
     const regions = imageTags(cloud)?.get(image);
-    if (regions && regions !== 'all' && !regions.has(region)) return { field: 'image_id', message: `image tag ${image} is listed for ${[...regions].slice(0, 4).join(', ')}${regions.size > 4 ? ', ...' : ''} in ${label(cloud)}'s images.csv, not ${region}` };
+    if (regions && regions !== 'all' && !regions.has(region))
+      return {
+        field: 'image_id',
+        message: `image tag ${image} is listed for ${[...regions].slice(0, 4).join(', ')}${regions.size > 4 ? ', ...' : ''} in ${label(cloud)}'s images.csv, not ${region}`,
+      };
   }
   return undefined;
 }
 
 /** The spec's constraints as OfferQuery filters for one catalog cloud (undefined when it has none). */
-export function queryFilters(spec: ResourcesSpec, cloud: string): { rejectType?: (t: string) => Rejection | undefined; rejectRegion?: (r: string) => Rejection | undefined } {
+export function queryFilters(
+  spec: ResourcesSpec,
+  cloud: string,
+): { rejectType?: (t: string) => Rejection | undefined; rejectRegion?: (r: string) => Rejection | undefined } {
   const out: { rejectType?: (t: string) => Rejection | undefined; rejectRegion?: (r: string) => Rejection | undefined } = {};
   const tier = diskTier(spec);
   if (cloud === 'azure' && (tier === 'medium' || tier === 'high')) out.rejectType = (t) => rejectInstanceType(spec, cloud, t);

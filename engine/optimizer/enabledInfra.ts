@@ -43,9 +43,12 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 export function detectAws(env: Env = process.env): InfraDetection {
-  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return { infra: 'aws', enabled: true, reason: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set.' };
-  if (env.AWS_WEB_IDENTITY_TOKEN_FILE && env.AWS_ROLE_ARN) return { infra: 'aws', enabled: true, reason: 'Web identity (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN).' };
-  if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) return { infra: 'aws', enabled: true, reason: 'Container credentials endpoint.' };
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY)
+    return { infra: 'aws', enabled: true, reason: 'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set.' };
+  if (env.AWS_WEB_IDENTITY_TOKEN_FILE && env.AWS_ROLE_ARN)
+    return { infra: 'aws', enabled: true, reason: 'Web identity (AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN).' };
+  if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI)
+    return { infra: 'aws', enabled: true, reason: 'Container credentials endpoint.' };
   const credFile = env.AWS_SHARED_CREDENTIALS_FILE || path.join(home(env), '.aws', 'credentials');
   if (exists(credFile) && /aws_access_key_id|credential_process/i.test(fs.readFileSync(credFile, 'utf8'))) {
     return { infra: 'aws', enabled: true, reason: `Credentials in ${credFile}.` };
@@ -54,18 +57,24 @@ export function detectAws(env: Env = process.env): InfraDetection {
   if (exists(configFile) && /sso_start_url|sso_session|credential_process|role_arn|aws_access_key_id/i.test(fs.readFileSync(configFile, 'utf8'))) {
     return { infra: 'aws', enabled: true, reason: `Profile with credentials in ${configFile}.` };
   }
-  return { infra: 'aws', enabled: false, reason: 'No AWS credentials found. Run `aws configure` (or set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), then `skydeck check`.' };
+  return {
+    infra: 'aws',
+    enabled: false,
+    reason: 'No AWS credentials found. Run `aws configure` (or set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), then `skydeck check`.',
+  };
 }
 
 export function detectGcp(env: Env = process.env): InfraDetection {
-  if (exists(env.GOOGLE_APPLICATION_CREDENTIALS)) return { infra: 'gcp', enabled: true, reason: `GOOGLE_APPLICATION_CREDENTIALS=${env.GOOGLE_APPLICATION_CREDENTIALS}.` };
+  if (exists(env.GOOGLE_APPLICATION_CREDENTIALS))
+    return { infra: 'gcp', enabled: true, reason: `GOOGLE_APPLICATION_CREDENTIALS=${env.GOOGLE_APPLICATION_CREDENTIALS}.` };
   const gcloudDir = env.CLOUDSDK_CONFIG || path.join(home(env), '.config', 'gcloud');
   const adc = path.join(gcloudDir, 'application_default_credentials.json');
   if (exists(adc)) return { infra: 'gcp', enabled: true, reason: `Application default credentials in ${adc}.` };
   return {
     infra: 'gcp',
     enabled: false,
-    reason: 'No GCP application default credentials. Run `gcloud auth application-default login` (or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key), then `skydeck check`.',
+    reason:
+      'No GCP application default credentials. Run `gcloud auth application-default login` (or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key), then `skydeck check`.',
   };
 }
 
@@ -77,14 +86,24 @@ export function detectAzure(env: Env = process.env): InfraDetection {
   for (const f of ['msal_token_cache.json', 'msal_token_cache.bin', 'accessTokens.json']) {
     if (exists(path.join(dir, f))) return { infra: 'azure', enabled: true, reason: `Azure CLI login in ${dir}.` };
   }
-  return { infra: 'azure', enabled: false, reason: 'No Azure login found. Run `az login` (or set AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET), then `skydeck check`.' };
+  return {
+    infra: 'azure',
+    enabled: false,
+    reason: 'No Azure login found. Run `az login` (or set AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET), then `skydeck check`.',
+  };
 }
 
 /** kubeconfig contexts: the current one, or `kubernetes.allowed_contexts` of the configuration (a list, or `all`). */
 export function detectKubernetes(env: Env = process.env, config: ConfigMap = activeConfig(env)): InfraDetection[] {
   const files = (env.KUBECONFIG ? env.KUBECONFIG.split(path.delimiter) : [path.join(home(env), '.kube', 'config')]).filter(exists);
   if (files.length === 0) {
-    return [{ infra: 'kubernetes', enabled: false, reason: 'No kubeconfig found (KUBECONFIG or ~/.kube/config). Point KUBECONFIG at your cluster, then `skydeck check`.' }];
+    return [
+      {
+        infra: 'kubernetes',
+        enabled: false,
+        reason: 'No kubeconfig found (KUBECONFIG or ~/.kube/config). Point KUBECONFIG at your cluster, then `skydeck check`.',
+      },
+    ];
   }
   const contexts: string[] = [];
   let current: string | undefined;
@@ -100,9 +119,14 @@ export function detectKubernetes(env: Env = process.env, config: ConfigMap = act
   const chosen = allowed ?? (current ? [current] : []);
   const out: InfraDetection[] = [];
   for (const ctx of chosen) {
-    out.push(contexts.includes(ctx) ? { infra: `k8s/${ctx}`, enabled: true, reason: `Context '${ctx}' in ${files.join(', ')}.` } : { infra: `k8s/${ctx}`, enabled: false, reason: `Context '${ctx}' is not in ${files.join(', ')}.` });
+    out.push(
+      contexts.includes(ctx)
+        ? { infra: `k8s/${ctx}`, enabled: true, reason: `Context '${ctx}' in ${files.join(', ')}.` }
+        : { infra: `k8s/${ctx}`, enabled: false, reason: `Context '${ctx}' is not in ${files.join(', ')}.` },
+    );
   }
-  if (out.length === 0) out.push({ infra: 'kubernetes', enabled: false, reason: `${files.join(', ')} has no current-context. Run \`kubectl config use-context NAME\`.` });
+  if (out.length === 0)
+    out.push({ infra: 'kubernetes', enabled: false, reason: `${files.join(', ')} has no current-context. Run \`kubectl config use-context NAME\`.` });
   return out;
 }
 
@@ -131,7 +155,11 @@ function cloudOf(infra: string): string {
  * `local` (SkyDeck's own, not a SkyPilot cloud, so it cannot be listed) stays enabled.
  */
 function applyAllowedClouds(rows: InfraDetection[], config: ConfigMap): InfraDetection[] {
-  return rows.map((r) => (infraAllowed(r.infra, config) ? r : { ...r, enabled: false, reason: `Not in allowed_clouds (${(config.allowed_clouds as string[]).join(', ') || 'empty'}) of the SkyPilot config.` }));
+  return rows.map((r) =>
+    infraAllowed(r.infra, config)
+      ? r
+      : { ...r, enabled: false, reason: `Not in allowed_clouds (${(config.allowed_clouds as string[]).join(', ') || 'empty'}) of the SkyPilot config.` },
+  );
 }
 
 /** Whether `allowed_clouds` (when set) lets the optimizer use `infra`. */

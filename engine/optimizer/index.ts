@@ -151,7 +151,9 @@ function catalogCandidates(cat: Catalog, cloud: CatalogCloud, req: PlanRequest, 
     true,
   );
   if (res.offers.length === 0) return { cloud, candidates: [], reason: res.reason };
-  const sorted = [...res.offers].sort((a, b) => offerPrice(a, spot) - offerPrice(b, spot) || cmpAscii(a.region, b.region) || cmpAscii(a.zone ?? '', b.zone ?? ''));
+  const sorted = [...res.offers].sort(
+    (a, b) => offerPrice(a, spot) - offerPrice(b, spot) || cmpAscii(a.region, b.region) || cmpAscii(a.zone ?? '', b.zone ?? ''),
+  );
   const best = sorted[0].instanceType;
   const types = res.fittingTypes ?? [...new Set(sorted.map((o) => o.instanceType))];
   const keep = sorted.filter((o) => o.instanceType === best);
@@ -305,8 +307,14 @@ export function optimizeDetailed(task: Task, options: OptimizeOptions, catalog?:
       if (rejected) outcome = { cloud: targetCloud(t), candidates: [], reason: { kind: 'constraint', ...rejected } };
       else if (t.kind === 'catalog') outcome = catalogCandidates(lazyCat(), t.cloud, req, nodes);
       else {
-        const c = t.kind === 'local' ? localCandidate({ spec: req.spec, accelerator: req.accelerator, nodes }) : podCandidate(t.cloud, t.region, { spec: req.spec, accelerator: req.accelerator, nodes });
-        outcome = typeof c === 'object' ? { cloud: targetCloud(t), candidates: [{ ...c, resourcesIndex: req.resourcesIndex }] } : { cloud: targetCloud(t), candidates: [], reason: c };
+        const c =
+          t.kind === 'local'
+            ? localCandidate({ spec: req.spec, accelerator: req.accelerator, nodes })
+            : podCandidate(t.cloud, t.region, { spec: req.spec, accelerator: req.accelerator, nodes });
+        outcome =
+          typeof c === 'object'
+            ? { cloud: targetCloud(t), candidates: [{ ...c, resourcesIndex: req.resourcesIndex }] }
+            : { cloud: targetCloud(t), candidates: [], reason: c };
       }
       const before = outcome.candidates.length;
       outcome.candidates = outcome.candidates.map((c) => applyBlocklist(c, blocked)).filter((c): c is Candidate => !!c);
@@ -343,7 +351,9 @@ export function optimizeDetailed(task: Task, options: OptimizeOptions, catalog?:
     return rest as Candidate;
   });
   if (requests.some((r) => r.rank > 0) && (task.resources.mode === 'ordered' || requests.some((r) => r.spec.acceleratorsOrdered))) {
-    const list = requests.map((r) => (r.accelerator ? `${r.accelerator.name}:${r.accelerator.count}` : (r.spec.instanceType ?? describeRequest(r, nodes)))).join(', ');
+    const list = requests
+      .map((r) => (r.accelerator ? `${r.accelerator.name}:${r.accelerator.count}` : (r.spec.instanceType ?? describeRequest(r, nodes))))
+      .join(', ');
     notes.unshift(`Using user-specified accelerators list (will be tried in the listed order): ${list}`);
   }
   return { chosen: candidates[0], candidates, notes, requests };
@@ -361,13 +371,11 @@ function noResourcesError(requests: PlanRequest[], outcomes: { req: PlanRequest;
   const offered = new Set<string>();
   for (const o of outcomes) {
     const r = o.outcome.reason;
-    if (r && typeof r === 'object' && r.kind === 'accelerator-not-offered') for (const a of r.offered.slice(0, 6)) offered.add(`${cloudLabel(o.outcome.cloud)}:${a}`);
+    if (r && typeof r === 'object' && r.kind === 'accelerator-not-offered')
+      for (const a of r.offered.slice(0, 6)) offered.add(`${cloudLabel(o.outcome.cloud)}:${a}`);
   }
   const what = requests.map((r) => describeRequest(r, nodes)).join(' or ');
-  const lines = [
-    `Catalog does not contain any instances satisfying the request: ${what} on [${tried.join(', ')}].`,
-    ...reasons.map((r) => `  - ${r}`),
-  ];
+  const lines = [`Catalog does not contain any instances satisfying the request: ${what} on [${tried.join(', ')}].`, ...reasons.map((r) => `  - ${r}`)];
   const hints = ['To fix: relax or change the resource requirements.'];
   if (offered.size) hints.push(`Try one of these offered accelerators: [${[...offered].join(', ')}]`);
   if (!outcomes.some((o) => isCatalogCloud(o.outcome.cloud))) {

@@ -22,7 +22,9 @@ export interface ResourcesSite {
   /** Index in any_of/ordered, when the site is one candidate. */
   candidateIndex?: number;
   /** Ranges of interesting values, for precise diagnostics. */
-  valueRanges: Partial<Record<'accelerators' | 'instance_type' | 'infra' | 'max_hourly_cost' | 'cpus' | 'memory' | 'use_spot' | 'disk_tier' | 'image_id' | 'ports', InsightRange>>;
+  valueRanges: Partial<
+    Record<'accelerators' | 'instance_type' | 'infra' | 'max_hourly_cost' | 'cpus' | 'memory' | 'use_spot' | 'disk_tier' | 'image_id' | 'ports', InsightRange>
+  >;
 }
 
 export interface CostLens {

@@ -133,7 +133,8 @@ class CatalogInsights implements Insights {
       let rows: OfferRow[] = [];
       let views = (r: OfferRow[], n: number) => viewRows(r.slice(0, 200), n);
       if (pinned === 'local' || pinned === 'kubernetes' || pinned === 'ssh') {
-        const label = pinned === 'local' ? 'local (this machine)' : `${pinned === 'kubernetes' ? 'k8s' : 'ssh'}${spec.infra?.region ? `/${spec.infra.region}` : ''}`;
+        const label =
+          pinned === 'local' ? 'local (this machine)' : `${pinned === 'kubernetes' ? 'k8s' : 'ssh'}${spec.infra?.region ? `/${spec.infra.region}` : ''}`;
         title = `$0.00/h on ${label}`;
         const free = this.freeText(spec);
         if (free) title += ` · ${free}`;
@@ -149,7 +150,10 @@ class CatalogInsights implements Insights {
         const parts: string[] = [];
         const mult = (p: number) => (nodes > 1 ? `${nodes}× ${money(p)} = ${money(p * nodes)}/h` : `${money(p)}/h`);
         if (s.cheapest) parts.push(`${mult(s.cheapest.price)} on-demand (${where(s.cheapest)})`);
-        if (s.cheapestSpot) parts.push(`${money(s.cheapestSpot.spotPrice * nodes)}/h spot${s.cheapest && where(s.cheapest) === where(s.cheapestSpot) ? '' : ` (${where(s.cheapestSpot)})`}`);
+        if (s.cheapestSpot)
+          parts.push(
+            `${money(s.cheapestSpot.spotPrice * nodes)}/h spot${s.cheapest && where(s.cheapest) === where(s.cheapestSpot) ? '' : ` (${where(s.cheapestSpot)})`}`,
+          );
         if (spec.useSpot && parts.length === 2) parts.reverse();
         if (parts.length) parts.push(`${s.regions} region${s.regions === 1 ? '' : 's'}`);
         const free = this.freeText(spec);
@@ -161,7 +165,15 @@ class CatalogInsights implements Insights {
         title,
         command: {
           command: SHOW_OFFERS_COMMAND,
-          arguments: [{ title: `Offers: ${describeSpec(spec)}${nodes > 1 ? ` × ${nodes} nodes` : ''}`, candidateIndex: site.candidateIndex, numNodes: nodes, resources: spec, offers: views(rows, nodes) }],
+          arguments: [
+            {
+              title: `Offers: ${describeSpec(spec)}${nodes > 1 ? ` × ${nodes} nodes` : ''}`,
+              candidateIndex: site.candidateIndex,
+              numNodes: nodes,
+              resources: spec,
+              offers: views(rows, nodes),
+            },
+          ],
         },
       });
     }
@@ -204,7 +216,9 @@ class CatalogInsights implements Insights {
       };
     }
     // Removed by disk_tier / image_id / ports on every cloud that had offers for the rest.
-    const constraints = real.reasons.filter((x): x is { cloud: CatalogCloud; reason: Extract<NoOfferReason, { kind: 'constraint' }> } => x.reason.kind === 'constraint');
+    const constraints = real.reasons.filter(
+      (x): x is { cloud: CatalogCloud; reason: Extract<NoOfferReason, { kind: 'constraint' }> } => x.reason.kind === 'constraint',
+    );
     if (constraints.length && constraints.length === real.reasons.length) {
       const field = constraints[0].reason.field as keyof ResourcesSite['valueRanges'];
       return {
@@ -236,7 +250,7 @@ class CatalogInsights implements Insights {
         const rows = toOfferRows(elsewhere.offers).filter((x) => x.onDemand !== null || x.spot !== null);
         const sameCloud = spec.infra?.cloud ? rows.filter((x) => x.cloud === spec.infra?.cloud) : [];
         const nearest = (sameCloud.length ? sameCloud : rows).slice(0, 3);
-        const what = spec.accelerators?.length ? spec.accelerators.map(accText).join(' or ') : spec.instanceType ?? 'These resources';
+        const what = spec.accelerators?.length ? spec.accelerators.map(accText).join(' or ') : (spec.instanceType ?? 'These resources');
         const pin = [spec.infra?.cloud, spec.infra?.region, spec.infra?.zone].filter(Boolean).join('/');
         return {
           range: range('infra'),
@@ -263,7 +277,8 @@ class CatalogInsights implements Insights {
     if (has('cpus-memory') && (spec.cpus || spec.memory)) {
       const fixes: InsightDiagnostic['fixes'] = [];
       if (spec.cpus && !spec.cpus.orMore) fixes.push({ title: `Allow more vCPUs: ${spec.cpus.value}+`, range: range('cpus'), newText: `${spec.cpus.value}+` });
-      if (spec.memory && !spec.memory.orMore && !spec.memory.perCpu) fixes.push({ title: `Allow more memory: ${spec.memory.value}+`, range: range('memory'), newText: `${spec.memory.value}+` });
+      if (spec.memory && !spec.memory.orMore && !spec.memory.perCpu)
+        fixes.push({ title: `Allow more memory: ${spec.memory.value}+`, range: range('memory'), newText: `${spec.memory.value}+` });
       return {
         range: spec.cpus ? range('cpus') : range('memory'),
         severity: 'warning',
@@ -310,7 +325,11 @@ class CatalogInsights implements Insights {
       });
     }
     if (!rows.length) return undefined;
-    const lines = [`${heading} — cheapest offers per hour (${s.regions || rows.length} region${s.regions === 1 ? '' : 's'})`, '', offersTable(rows.slice(0, 8))];
+    const lines = [
+      `${heading} — cheapest offers per hour (${s.regions || rows.length} region${s.regions === 1 ? '' : 's'})`,
+      '',
+      offersTable(rows.slice(0, 8)),
+    ];
     const free = this.availability.filter((a) => a.accelerator.toLowerCase() === name.toLowerCase());
     if (free.length) lines.push('', `Available now: ${free.map((a) => `${a.infra} ${a.free}/${a.total} free`).join(', ')}`);
     lines.push('', `_Catalog: ${catalogOrigins(cat)}. \`skydeck show-gpus ${name}\` for all._`);
@@ -325,7 +344,12 @@ class CatalogInsights implements Insights {
     for (const info of infos) {
       const s = this.summary({ instanceType: info.name, infra: { cloud: info.cloud } });
       const shape = [`${info.vcpus} vCPUs`, `${info.memoryGb} GB`, info.accelerator ? accText(info.accelerator) : ''].filter(Boolean).join(', ');
-      out.push(`**${info.name}** (${cloudLabel(info.cloud)}): ${shape} — ${s.regions} region${s.regions === 1 ? '' : 's'}`, '', offersTable(s.rows.slice(0, 8), false), '');
+      out.push(
+        `**${info.name}** (${cloudLabel(info.cloud)}): ${shape} — ${s.regions} region${s.regions === 1 ? '' : 's'}`,
+        '',
+        offersTable(s.rows.slice(0, 8), false),
+        '',
+      );
     }
     out.push(`_Catalog: ${catalogOrigins(cat)}._`);
     return out.join('\n');
@@ -367,7 +391,15 @@ class CatalogInsights implements Insights {
         const price = t.minPrice;
         out.push({
           label: t.name,
-          detail: [`${t.vcpus} vCPU`, `${t.memoryGb} GB`, t.accelerator ? accText(t.accelerator) : '', Number.isNaN(price) || t.acceleratorPricedApart ? '' : `from ${money(price)}/h`, cloud ? '' : cloudLabel(cc.cloud)].filter(Boolean).join(' · '),
+          detail: [
+            `${t.vcpus} vCPU`,
+            `${t.memoryGb} GB`,
+            t.accelerator ? accText(t.accelerator) : '',
+            Number.isNaN(price) || t.acceleratorPricedApart ? '' : `from ${money(price)}/h`,
+            cloud ? '' : cloudLabel(cc.cloud),
+          ]
+            .filter(Boolean)
+            .join(' · '),
           sortText: `${String(Math.round((Number.isNaN(price) ? 1e6 : price) * 1000)).padStart(10, '0')}${t.name}`,
         });
       }
@@ -392,7 +424,13 @@ function offersTable(rows: OfferRow[], withInstance = true): string {
   const fmt = (x: number | null) => (x === null ? '—' : money(x));
   const body = rows.map((r) =>
     withInstance
-      ? `| ${cloudLabel(r.cloud)} | ${r.region} | ${r.instanceType} | ${r.vCPUs ?? '—'} | ${r.memoryGb ?? '—'} | ${r.accelerators ? Object.entries(r.accelerators).map(([n, c]) => `${n}:${c}`).join(', ') : '—'} | ${fmt(r.onDemand)} | ${fmt(r.spot)} |`
+      ? `| ${cloudLabel(r.cloud)} | ${r.region} | ${r.instanceType} | ${r.vCPUs ?? '—'} | ${r.memoryGb ?? '—'} | ${
+          r.accelerators
+            ? Object.entries(r.accelerators)
+                .map(([n, c]) => `${n}:${c}`)
+                .join(', ')
+            : '—'
+        } | ${fmt(r.onDemand)} | ${fmt(r.spot)} |`
       : `| ${cloudLabel(r.cloud)} | ${r.region} | ${fmt(r.onDemand)} | ${fmt(r.spot)} |`,
   );
   return [head, sep, ...body].join('\n');

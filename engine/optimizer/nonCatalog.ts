@@ -77,7 +77,8 @@ export function podInstanceType(cpus: number, memoryGb: number, acc?: { name: st
 /** `cloud` is 'kubernetes' (region = context, infra 'k8s/<ctx>') or 'ssh' (region = pool). */
 export function podCandidate(cloud: 'kubernetes' | 'ssh', region: string, req: NonCatalogRequest): Candidate | Refusal {
   if (req.spec.useSpot) return `${cloud === 'ssh' ? 'SSH node pools' : 'Kubernetes'} does not offer spot instances`;
-  if (req.spec.instanceType && !/^\d+(\.\d+)?CPU--\d+(\.\d+)?GB/.test(req.spec.instanceType)) return `instance_type ${req.spec.instanceType} is a cloud instance type`;
+  if (req.spec.instanceType && !/^\d+(\.\d+)?CPU--\d+(\.\d+)?GB/.test(req.spec.instanceType))
+    return `instance_type ${req.spec.instanceType} is a cloud instance type`;
   const { cpus, memoryGb } = podShape(req);
   let price = 0;
   if (cloud === 'kubernetes') {

@@ -76,7 +76,18 @@ export function offersForSpec(spec: ResourcesSpec, cat: Catalog = getCatalog(), 
       const res = matchOffers(
         cat,
         cloud,
-        { accelerator: acc, instanceType: spec.instanceType, cpus: spec.cpus, memory: spec.memory, region: spec.infra?.region, zone: spec.infra?.zone, useSpot: spec.useSpot, maxHourlyCost: spec.maxHourlyCost, anyPrice: options.anyPrice, ...filters },
+        {
+          accelerator: acc,
+          instanceType: spec.instanceType,
+          cpus: spec.cpus,
+          memory: spec.memory,
+          region: spec.infra?.region,
+          zone: spec.infra?.zone,
+          useSpot: spec.useSpot,
+          maxHourlyCost: spec.maxHourlyCost,
+          anyPrice: options.anyPrice,
+          ...filters,
+        },
         'perZone',
       );
       if (res.offers.length) {
@@ -129,7 +140,10 @@ export function toOfferRows(offers: Offer[]): OfferRow[] {
     r.perGpuHour = gpus > 0 && r.onDemand !== null ? r.onDemand / gpus : null;
     r.spotPerGpuHour = gpus > 0 && r.spot !== null ? r.spot / gpus : null;
   }
-  out.sort((a, b) => cmpPrice(a.onDemand ?? NaN, b.onDemand ?? NaN) || cmpPrice(a.spot ?? NaN, b.spot ?? NaN) || cmpAscii(a.cloud, b.cloud) || cmpAscii(a.region, b.region));
+  out.sort(
+    (a, b) =>
+      cmpPrice(a.onDemand ?? NaN, b.onDemand ?? NaN) || cmpPrice(a.spot ?? NaN, b.spot ?? NaN) || cmpAscii(a.cloud, b.cloud) || cmpAscii(a.region, b.region),
+  );
   return out;
 }
 

@@ -31,7 +31,17 @@ export interface VmImage {
 }
 
 /** Azure regions SkyPilot's community-gallery images are replicated to (sky/catalog/azure_catalog.py). */
-const AZURE_COMMUNITY_IMAGE_REGIONS = new Set(['centralus', 'eastus', 'eastus2', 'northcentralus', 'southcentralus', 'westcentralus', 'westus', 'westus2', 'westus3']);
+const AZURE_COMMUNITY_IMAGE_REGIONS = new Set([
+  'centralus',
+  'eastus',
+  'eastus2',
+  'northcentralus',
+  'southcentralus',
+  'westcentralus',
+  'westus',
+  'westus2',
+  'westus3',
+]);
 const AZURE_FALLBACK_TAG = 'skypilot:gpu-ubuntu-2204';
 
 /** Graviton families (m6g, c7gn, t4g, x2gd, im4gn, ...) are arm64. */
@@ -101,7 +111,11 @@ export function chooseVmImage(cloud: VmCloud, input: ImageChoiceInput): VmImage 
       'config',
       cloud === 'aws' ? 'region' : 'cloud',
       `${LABEL[cloud]} ${input.region}: no image for ${requested ? 'the image_id tag' : "SkyPilot's default image"} '${tag}' ${cloud === 'aws' ? 'in this region ' : ''}in ${where}.`,
-      { hint: requested ? `Use a tag listed for ${input.region} in ${cloud}/images.csv, or a cloud image id.` : 'Set resources.image_id to an image for this region, or refresh the catalog (skydeck catalog refresh --hosted).' },
+      {
+        hint: requested
+          ? `Use a tag listed for ${input.region} in ${cloud}/images.csv, or a cloud image id.`
+          : 'Set resources.image_id to an image for this region, or refresh the catalog (skydeck catalog refresh --hosted).',
+      },
     );
   }
   // SkyPilot's Azure community-gallery images exist in a few regions only; elsewhere it boots its marketplace GPU image.

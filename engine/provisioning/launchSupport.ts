@@ -25,7 +25,10 @@ export function normaliseLaunchError(err: unknown, cloud: string, place: string,
   if (err instanceof CancelledError || (err instanceof Error && err.name === 'CancelledError')) return err;
   if (isProvisionError(err)) return err;
   if (err instanceof CloudTimeoutError) {
-    return new ProvisionError('unreachable', 'zone', `${cloud} ${place}: ${err.message}`, { hint: 'The nodes were cleaned up; the next zone or region will be tried.', cause: err });
+    return new ProvisionError('unreachable', 'zone', `${cloud} ${place}: ${err.message}`, {
+      hint: 'The nodes were cleaned up; the next zone or region will be tried.',
+      cause: err,
+    });
   }
   return mapCloudError(err);
 }

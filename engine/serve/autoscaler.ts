@@ -12,7 +12,15 @@ import type { RateWindow } from './rate';
 
 export type AutoscalerSpec = Pick<
   ResolvedServiceSpec,
-  'minReplicas' | 'maxReplicas' | 'numOverprovision' | 'targetQpsPerReplica' | 'upscaleDelaySeconds' | 'downscaleDelaySeconds' | 'baseOndemandFallbackReplicas' | 'dynamicOndemandFallback' | 'useSpot'
+  | 'minReplicas'
+  | 'maxReplicas'
+  | 'numOverprovision'
+  | 'targetQpsPerReplica'
+  | 'upscaleDelaySeconds'
+  | 'downscaleDelaySeconds'
+  | 'baseOndemandFallbackReplicas'
+  | 'dynamicOndemandFallback'
+  | 'useSpot'
 >;
 
 export interface ScaleDecision {

@@ -364,7 +364,8 @@ export class ServiceController {
       if (!c || c.name !== r.cluster || c.status !== 'UP') return { status: 'PREEMPTED', reason: `cluster ${r.cluster} is ${c ? c.status : 'gone'}` };
       if (r.jobId !== undefined) {
         const job = (await this.options.engine.queue(r.cluster)).find((j) => j.id === r.jobId);
-        if (job && TERMINAL_JOB_STATUSES.includes(job.status)) return { status: 'FAILED', reason: `the replica's run command ended (job ${job.id} ${job.status})` };
+        if (job && TERMINAL_JOB_STATUSES.includes(job.status))
+          return { status: 'FAILED', reason: `the replica's run command ended (job ${job.id} ${job.status})` };
       }
     } catch (e) {
       this.log(`replica ${r.id}: health check failed: ${errorMessage(e)}`);
@@ -505,7 +506,8 @@ export class ServiceController {
       ] as const) {
         const have = current.filter((r) => r.useSpot === useSpot);
         for (let i = have.length; i < wanted; i++) this.addReplica(latest, useSpot);
-        if (have.length > wanted) for (const r of this.pickForScaleDown(have, have.length - wanted)) this.scaleDown(r, `autoscaler target ${wanted} ${useSpot ? 'spot' : 'on-demand'}`);
+        if (have.length > wanted)
+          for (const r of this.pickForScaleDown(have, have.length - wanted)) this.scaleDown(r, `autoscaler target ${wanted} ${useSpot ? 'spot' : 'on-demand'}`);
       }
     }
     if (old.length) {
@@ -515,7 +517,8 @@ export class ServiceController {
         if (readyNew >= Math.max(1, spec.minReplicas)) for (const r of old) this.scaleDown(r, `blue-green: version ${latest} is ready`);
       } else {
         const keep = Math.max(0, decision.total - readyNew);
-        if (old.length > keep) for (const r of this.pickForScaleDown(old, old.length - keep)) this.scaleDown(r, `rolling update: ${readyNew} replica(s) of version ${latest} ready`);
+        if (old.length > keep)
+          for (const r of this.pickForScaleDown(old, old.length - keep)) this.scaleDown(r, `rolling update: ${readyNew} replica(s) of version ${latest} ready`);
       }
     }
     const max = this.options.maxConcurrentLaunches ?? 4;
@@ -598,7 +601,9 @@ export class ServiceController {
     );
     const names = new Set([...this.record.replicas.map((r) => r.cluster), ...owned]);
     const results = await Promise.allSettled([...names].map((n) => this.options.engine.down(n)));
-    const failures = results.flatMap((res, i) => (res.status === 'rejected' && (res.reason as { code?: string }).code !== 'NOT_FOUND' ? [`${[...names][i]}: ${errorMessage(res.reason)}`] : []));
+    const failures = results.flatMap((res, i) =>
+      res.status === 'rejected' && (res.reason as { code?: string }).code !== 'NOT_FOUND' ? [`${[...names][i]}: ${errorMessage(res.reason)}`] : [],
+    );
     if (failures.length) {
       this.log(`cleanup failed: ${failures.join('; ')}`);
       await patchService(this.name, (s) => {

@@ -139,7 +139,10 @@ export async function serveStatus(names?: string[]): Promise<ServiceRecord[]> {
   let all = await listServices();
   if (names?.length) {
     const missing = names.filter((n) => !all.some((s) => s.name === n));
-    if (missing.length) throw new InputError(`Service${missing.length > 1 ? 's' : ''} not found: ${missing.join(', ')}.`, { hint: 'Run `skydeck serve status` to see existing services.' });
+    if (missing.length)
+      throw new InputError(`Service${missing.length > 1 ? 's' : ''} not found: ${missing.join(', ')}.`, {
+        hint: 'Run `skydeck serve status` to see existing services.',
+      });
     all = all.filter((s) => names.includes(s.name));
   }
   let restarted = false;
@@ -151,11 +154,18 @@ export async function serveStatus(names?: string[]): Promise<ServiceRecord[]> {
  * `serve down`: asks each controller to tear its service down and waits until the
  * records are gone. When a controller cannot run, the replicas are downed from here.
  */
-export async function serveDown(names: string[] | 'all', engine: ClusterEngine, options: { timeoutMs?: number; onProgress?: (m: string) => void } = {}): Promise<string[]> {
+export async function serveDown(
+  names: string[] | 'all',
+  engine: ClusterEngine,
+  options: { timeoutMs?: number; onProgress?: (m: string) => void } = {},
+): Promise<string[]> {
   const all = await listServices();
   const targets = names === 'all' ? all : names.map((n) => all.find((s) => s.name === n) ?? n);
   const missing = targets.filter((t): t is string => typeof t === 'string');
-  if (missing.length) throw new InputError(`Service${missing.length > 1 ? 's' : ''} not found: ${missing.join(', ')}.`, { hint: 'Run `skydeck serve status` to see existing services.' });
+  if (missing.length)
+    throw new InputError(`Service${missing.length > 1 ? 's' : ''} not found: ${missing.join(', ')}.`, {
+      hint: 'Run `skydeck serve status` to see existing services.',
+    });
   const services = targets as ServiceRecord[];
   for (const s of services) {
     const rec = await patchService(s.name, (r) => {
@@ -176,13 +186,18 @@ export async function serveDown(names: string[] | 'all', engine: ClusterEngine, 
         continue;
       }
       if (s.status === 'FAILED_CLEANUP' && !isAlive(s.controller)) {
-        throw new SkyDeckError('SERVE_CLEANUP_FAILED', `Service '${n}' could not be fully torn down: ${s.failureReason ?? 'see the controller log'}.`, { hint: `Run \`skydeck serve down ${n}\` again, or check \`skydeck status\`.` });
+        throw new SkyDeckError('SERVE_CLEANUP_FAILED', `Service '${n}' could not be fully torn down: ${s.failureReason ?? 'see the controller log'}.`, {
+          hint: `Run \`skydeck serve down ${n}\` again, or check \`skydeck status\`.`,
+        });
       }
       // The controller could not come back (e.g. its task file is gone): clean up from here.
       if (!isAlive(s.controller) && !(await ensureController(s))) await downWithoutController(s, engine);
     }
     if (!pending.size) break;
-    if (Date.now() > deadline) throw new SkyDeckError('SERVE_DOWN_TIMEOUT', `Timed out tearing down: ${[...pending].join(', ')}.`, { hint: 'Run `skydeck serve status` to see what is left.' });
+    if (Date.now() > deadline)
+      throw new SkyDeckError('SERVE_DOWN_TIMEOUT', `Timed out tearing down: ${[...pending].join(', ')}.`, {
+        hint: 'Run `skydeck serve status` to see what is left.',
+      });
     await sleep(200);
   }
   return services.map((s) => s.name);
@@ -226,7 +241,12 @@ async function followFile(file: string, name: string, follow: boolean, onData: (
   }
 }
 
-export async function serveLogs(name: string, target: LogTarget, engine: ClusterEngine, options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal }): Promise<void> {
+export async function serveLogs(
+  name: string,
+  target: LogTarget,
+  engine: ClusterEngine,
+  options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal },
+): Promise<void> {
   const s = await getService(name);
   await ensureController(s);
   if (target.kind === 'controller') return followFile(controllerLogPath(name), name, options.follow, options.onData, options.signal);

@@ -88,7 +88,8 @@ function taskUsesSpot(task: Task): boolean {
 /** The service section of `task`, with defaults; throws InputError when there is none or it is invalid. */
 export function resolveServiceSpec(task: Task): ResolvedServiceSpec {
   const raw = obj(task.raw.service);
-  if (!raw && !task.service) throw new InputError('The task has no `service:` section.', { hint: 'Add a service section (readiness_probe, replicas) to serve it.' });
+  if (!raw && !task.service)
+    throw new InputError('The task has no `service:` section.', { hint: 'Add a service section (readiness_probe, replicas) to serve it.' });
   const r = raw ?? {};
   const svc = task.service;
 
@@ -98,7 +99,10 @@ export function resolveServiceSpec(task: Task): ResolvedServiceSpec {
     path: typeof rawProbe === 'string' ? rawProbe : ((probeObj?.path as string | undefined) ?? svc?.readinessProbe.path ?? PROBE_DEFAULTS.path),
     postData: probeObj && 'post_data' in probeObj ? parsePostData(probeObj.post_data) : svc?.readinessProbe.postData,
     headers: (obj(probeObj?.headers) as Record<string, string> | undefined) ?? svc?.readinessProbe.headers ?? {},
-    initialDelaySeconds: num(probeObj?.initial_delay_seconds, 'readiness_probe.initial_delay_seconds') ?? svc?.readinessProbe.initialDelaySeconds ?? PROBE_DEFAULTS.initialDelaySeconds,
+    initialDelaySeconds:
+      num(probeObj?.initial_delay_seconds, 'readiness_probe.initial_delay_seconds') ??
+      svc?.readinessProbe.initialDelaySeconds ??
+      PROBE_DEFAULTS.initialDelaySeconds,
     timeoutSeconds: num(probeObj?.timeout_seconds, 'readiness_probe.timeout_seconds') ?? svc?.readinessProbe.timeoutSeconds ?? PROBE_DEFAULTS.timeoutSeconds,
     intervalSeconds: num(probeObj?.endpoint_probe_interval_seconds, 'readiness_probe.endpoint_probe_interval_seconds') ?? PROBE_DEFAULTS.intervalSeconds,
     failureThresholdSeconds:
@@ -111,11 +115,14 @@ export function resolveServiceSpec(task: Task): ResolvedServiceSpec {
   const minReplicas = fixed ?? num(policy?.min_replicas, 'replica_policy.min_replicas') ?? svc?.replicaPolicy.minReplicas ?? 1;
   const maxReplicas = fixed ?? num(policy?.max_replicas, 'replica_policy.max_replicas') ?? svc?.replicaPolicy.maxReplicas ?? minReplicas;
   const rawTarget = policy?.target_qps_per_replica ?? svc?.replicaPolicy.targetQpsPerReplica;
-  if (obj(rawTarget)) throw new InputError('A per-accelerator target_qps_per_replica (instance_aware_least_load) is not supported yet.', { hint: 'Use a single number.' });
+  if (obj(rawTarget))
+    throw new InputError('A per-accelerator target_qps_per_replica (instance_aware_least_load) is not supported yet.', { hint: 'Use a single number.' });
   const targetQpsPerReplica = num(rawTarget, 'replica_policy.target_qps_per_replica');
   if (maxReplicas < minReplicas) throw new InputError(`service.replica_policy.max_replicas (${maxReplicas}) must be >= min_replicas (${minReplicas}).`);
   if (maxReplicas !== minReplicas && targetQpsPerReplica === undefined) {
-    throw new InputError('service.replica_policy: max_replicas differs from min_replicas but no target_qps_per_replica is set.', { hint: 'To enable autoscaling, please set target_qps_per_replica.' });
+    throw new InputError('service.replica_policy: max_replicas differs from min_replicas but no target_qps_per_replica is set.', {
+      hint: 'To enable autoscaling, please set target_qps_per_replica.',
+    });
   }
   const lbRaw = (r.load_balancing_policy as string | undefined) ?? svc?.loadBalancingPolicy ?? 'least_load';
   const lb = String(lbRaw).toLowerCase();
@@ -125,7 +132,8 @@ export function resolveServiceSpec(task: Task): ResolvedServiceSpec {
   const tlsRaw = obj(r.tls);
   const tls = tlsRaw ? { keyfile: String(tlsRaw.keyfile), certfile: String(tlsRaw.certfile) } : svc?.tls;
   const useSpot = taskUsesSpot(task);
-  const base = num(policy?.base_ondemand_fallback_replicas, 'replica_policy.base_ondemand_fallback_replicas') ?? svc?.replicaPolicy.baseOndemandFallbackReplicas ?? 0;
+  const base =
+    num(policy?.base_ondemand_fallback_replicas, 'replica_policy.base_ondemand_fallback_replicas') ?? svc?.replicaPolicy.baseOndemandFallbackReplicas ?? 0;
   const dynamic = (policy?.dynamic_ondemand_fallback as boolean | undefined) ?? svc?.replicaPolicy.dynamicOndemandFallback ?? false;
   if ((base > 0 || dynamic) && !useSpot) {
     throw new InputError('base_ondemand_fallback_replicas / dynamic_ondemand_fallback need spot replicas.', { hint: 'Set resources.use_spot: true.' });
@@ -136,9 +144,14 @@ export function resolveServiceSpec(task: Task): ResolvedServiceSpec {
     maxReplicas,
     numOverprovision: num(policy?.num_overprovision, 'replica_policy.num_overprovision') ?? svc?.replicaPolicy.numOverprovision ?? 0,
     targetQpsPerReplica,
-    upscaleDelaySeconds: num(policy?.upscale_delay_seconds, 'replica_policy.upscale_delay_seconds') ?? svc?.replicaPolicy.upscaleDelaySeconds ?? SCALE_DEFAULTS.upscaleDelaySeconds,
+    upscaleDelaySeconds:
+      num(policy?.upscale_delay_seconds, 'replica_policy.upscale_delay_seconds') ??
+      svc?.replicaPolicy.upscaleDelaySeconds ??
+      SCALE_DEFAULTS.upscaleDelaySeconds,
     downscaleDelaySeconds:
-      num(policy?.downscale_delay_seconds, 'replica_policy.downscale_delay_seconds') ?? svc?.replicaPolicy.downscaleDelaySeconds ?? SCALE_DEFAULTS.downscaleDelaySeconds,
+      num(policy?.downscale_delay_seconds, 'replica_policy.downscale_delay_seconds') ??
+      svc?.replicaPolicy.downscaleDelaySeconds ??
+      SCALE_DEFAULTS.downscaleDelaySeconds,
     baseOndemandFallbackReplicas: base,
     dynamicOndemandFallback: dynamic,
     port: resolvePort(task, r),

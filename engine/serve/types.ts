@@ -21,7 +21,14 @@ export const REPLICA_STATUSES = [
 ] as const;
 export type ReplicaStatus = (typeof REPLICA_STATUSES)[number];
 
-export const FAILED_REPLICA_STATUSES: readonly ReplicaStatus[] = ['FAILED', 'FAILED_CLEANUP', 'FAILED_INITIAL_DELAY', 'FAILED_PROBING', 'FAILED_PROVISION', 'UNKNOWN'];
+export const FAILED_REPLICA_STATUSES: readonly ReplicaStatus[] = [
+  'FAILED',
+  'FAILED_CLEANUP',
+  'FAILED_INITIAL_DELAY',
+  'FAILED_PROBING',
+  'FAILED_PROVISION',
+  'UNKNOWN',
+];
 export const TERMINAL_REPLICA_STATUSES: readonly ReplicaStatus[] = ['SHUTTING_DOWN', 'PREEMPTED', ...FAILED_REPLICA_STATUSES];
 /** SkyPilot scales down replicas in this order (least useful first). */
 export const SCALE_DOWN_ORDER: readonly ReplicaStatus[] = ['PENDING', 'PROVISIONING', 'STARTING', 'NOT_READY', 'READY'];
@@ -33,7 +40,16 @@ export function isTerminalReplica(s: ReplicaStatus): boolean {
   return TERMINAL_REPLICA_STATUSES.includes(s);
 }
 
-export const SERVICE_STATUSES = ['CONTROLLER_INIT', 'REPLICA_INIT', 'CONTROLLER_FAILED', 'READY', 'SHUTTING_DOWN', 'FAILED', 'FAILED_CLEANUP', 'NO_REPLICA'] as const;
+export const SERVICE_STATUSES = [
+  'CONTROLLER_INIT',
+  'REPLICA_INIT',
+  'CONTROLLER_FAILED',
+  'READY',
+  'SHUTTING_DOWN',
+  'FAILED',
+  'FAILED_CLEANUP',
+  'NO_REPLICA',
+] as const;
 export type ServiceStatus = (typeof SERVICE_STATUSES)[number];
 
 export type UpdateMode = 'rolling' | 'blue_green';

@@ -27,9 +27,13 @@ interface LockOwner extends ProcessIdentity {
 
 export class StateLockTimeoutError extends SkyDeckError {
   constructor(file: string, owner: LockOwner | undefined, waitedMs: number) {
-    super('STATE_LOCKED', `The state file ${file} stayed locked for ${Math.round(waitedMs / 1000)} s${owner ? ` by process ${owner.pid} on ${owner.host}` : ''}.`, {
-      hint: owner ? `If process ${owner.pid} is stuck, stop it; the lock is then taken over.` : `If no SkyDeck process is running, remove ${file}.lock.`,
-    });
+    super(
+      'STATE_LOCKED',
+      `The state file ${file} stayed locked for ${Math.round(waitedMs / 1000)} s${owner ? ` by process ${owner.pid} on ${owner.host}` : ''}.`,
+      {
+        hint: owner ? `If process ${owner.pid} is stuck, stop it; the lock is then taken over.` : `If no SkyDeck process is running, remove ${file}.lock.`,
+      },
+    );
   }
 }
 
@@ -123,7 +127,12 @@ export async function lockStateFile(file: string, options: LockOptions = {}): Pr
         retries: 0,
         realpath: false,
       });
-      const owner: LockOwner = { ...identify(process.pid), host: os.hostname(), lockIno: inodeOf(lockDir(file)) ?? -1, token: crypto.randomBytes(8).toString('hex') };
+      const owner: LockOwner = {
+        ...identify(process.pid),
+        host: os.hostname(),
+        lockIno: inodeOf(lockDir(file)) ?? -1,
+        token: crypto.randomBytes(8).toString('hex'),
+      };
       writeFileAtomicSync(ownerFile(file), JSON.stringify(owner));
       held.add(ownerFile(file));
       return async () => {

@@ -19,7 +19,12 @@ import { createFileExclusiveSync, ensurePrivateDir, STATE_FILE_MODE, writeFileAt
 import { lockStateFile } from './lock';
 
 export class StateCorruptError extends SkyDeckError {
-  constructor(readonly file: string, readonly backup: string, cause: unknown, what = 'is not valid JSON') {
+  constructor(
+    readonly file: string,
+    readonly backup: string,
+    cause: unknown,
+    what = 'is not valid JSON',
+  ) {
     super('STATE_CORRUPT', `The state file ${file} ${what} (${cause instanceof Error ? cause.message : String(cause)}).`, {
       hint: `A copy was kept at ${backup}. Fix ${file} by hand or restore it from a backup; nothing was overwritten. Delete it only to start with no records (what it tracked is then forgotten).`,
       cause,
@@ -163,7 +168,11 @@ export class Collection<T> {
     try {
       for (let v = parsed.version; v < this.version; v++) data = this.options.migrations![v - 1](data);
     } catch (e) {
-      throw new StateShapeError(this.file, this.keepCopy(text), `migrating it from version ${parsed.version} failed: ${e instanceof Error ? e.message : String(e)}`);
+      throw new StateShapeError(
+        this.file,
+        this.keepCopy(text),
+        `migrating it from version ${parsed.version} failed: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     const problem = data === null || typeof data !== 'object' || Array.isArray(data) ? '"data" is not an object' : this.options.validate?.(data);
     if (problem) throw new StateShapeError(this.file, this.keepCopy(text), problem);

@@ -5,16 +5,7 @@
  */
 import { pythonStrAny } from './envSubst';
 import type { ReadinessProbe, ReplicaPolicy, ResourcesChoice, ResourcesSpec, ServiceSpec, StorageSpec, Task } from './types';
-import {
-  parseAccelerators,
-  parseAutostop,
-  parseDiskSize,
-  parseInfra,
-  parseJobRecovery,
-  parsePorts,
-  parseQuantity,
-  TaskValueError,
-} from './values';
+import { parseAccelerators, parseAutostop, parseDiskSize, parseInfra, parseJobRecovery, parsePorts, parseQuantity, TaskValueError } from './values';
 
 type Obj = Record<string, unknown>;
 

@@ -52,7 +52,11 @@ export function globToRegExp(glob: string): RegExp {
       const close = glob.indexOf('}', i);
       if (close < 0) re += '\\{';
       else {
-        re += `(?:${glob.slice(i + 1, close).split(',').map((p) => p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')).join('|')})`;
+        re += `(?:${glob
+          .slice(i + 1, close)
+          .split(',')
+          .map((p) => p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*'))
+          .join('|')})`;
         i = close;
       }
     } else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');

@@ -51,6 +51,6 @@ export function closeMatches(word: string, possibilities: Iterable<string>, n = 
     const r = ratio(x, word);
     if (r >= cutoff) scored.push([r, x]);
   }
-  scored.sort((p, q) => (q[0] - p[0]) || (q[1] < p[1] ? -1 : q[1] > p[1] ? 1 : 0));
+  scored.sort((p, q) => q[0] - p[0] || (q[1] < p[1] ? -1 : q[1] > p[1] ? 1 : 0));
   return scored.slice(0, n).map((s) => s[1]);
 }

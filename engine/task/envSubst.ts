@@ -45,13 +45,7 @@ export function pythonStr(v: string | number | boolean): string {
 /** Python's repr() of a string (the quoting str() of a list or dict uses for its items). */
 function pythonReprString(s: string): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  const body = s
-    .replace(/\\/g, '\\\\')
-    .replace(/\n/g, '\\n')
-    .replace(/\r/g, '\\r')
-    .replace(/\t/g, '\\t')
-    .split(quote)
-    .join(`\\${quote}`);
+  const body = s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t').split(quote).join(`\\${quote}`);
   return `${quote}${body}${quote}`;
 }
 
@@ -61,7 +55,10 @@ type PlainValue = string | number | boolean | null | PlainValue[] | { [k: string
 export function pythonStrAny(v: PlainValue): string {
   if (v === null) return 'None';
   if (Array.isArray(v)) return `[${v.map(pythonReprAny).join(', ')}]`;
-  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${pythonReprString(k)}: ${pythonReprAny(x)}`).join(', ')}}`;
+  if (typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${pythonReprString(k)}: ${pythonReprAny(x)}`)
+      .join(', ')}}`;
   return pythonStr(v);
 }
 

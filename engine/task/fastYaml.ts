@@ -375,7 +375,7 @@ class FastParser {
         j = e;
         return { kind: 'scalar', value, quoted: true, start: off + s, end: off + e };
       }
-      if (ch === undefined || INDICATORS.has(ch) && !(ch === '-' && t[j + 1] !== ' ' && t[j + 1] !== undefined)) bail();
+      if (ch === undefined || (INDICATORS.has(ch) && !(ch === '-' && t[j + 1] !== ' ' && t[j + 1] !== undefined))) bail();
       const s = j;
       while (j < t.length) {
         const x = t[j];

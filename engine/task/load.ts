@@ -15,7 +15,20 @@ import type { Task, TaskFile } from './types';
 
 export { TaskValidationError } from './diagnostics';
 export type { TaskDiagnostic, Range, Position, Severity, DiagnosticFix, TextEdit } from './diagnostics';
-export { parseAccelerators, parseAcceleratorString, parseInfra, formatInfra, parseQuantity, parseDiskSize, parsePorts, parseTimeMinutes, parseAutostop, parseJobRecovery, TaskValueError, CLOUDS } from './values';
+export {
+  parseAccelerators,
+  parseAcceleratorString,
+  parseInfra,
+  formatInfra,
+  parseQuantity,
+  parseDiskSize,
+  parsePorts,
+  parseTimeMinutes,
+  parseAutostop,
+  parseJobRecovery,
+  TaskValueError,
+  CLOUDS,
+} from './values';
 export { buildResources, buildSpec } from './build';
 
 export interface ParseOptions {
@@ -43,7 +56,11 @@ export interface ParseResult {
 export function parseTaskText(text: string, options: ParseOptions = {}): ParseResult {
   const analysis = validateTaskText(text, options);
   const diagnostics = analysis.diagnostics;
-  const detection = detectTask(text, analysis.documents.map((d) => d.doc), { fileName: options.fileName, taskFiles: options.taskFiles });
+  const detection = detectTask(
+    text,
+    analysis.documents.map((d) => d.doc),
+    { fileName: options.fileName, taskFiles: options.taskFiles },
+  );
   const result: ParseResult = { diagnostics, isTask: detection.isTask, analysis };
   if (options.buildTasks === false || diagnostics.some((d) => d.severity === 'error')) return result;
   try {

@@ -33,7 +33,10 @@ export function fileShape(docs: VDocument[]): FileShape {
     if (execution?.kind === 'scalar' && execution.value === 'parallel') return { kind: 'job-group', header: first };
   }
   if (first?.kind === 'map') {
-    const keys = first.entries.map((e) => e.key).sort().join(',');
+    const keys = first.entries
+      .map((e) => e.key)
+      .sort()
+      .join(',');
     if (keys === 'name' || keys === 'execution,name') return docs.length === 1 && keys === 'name' ? { kind: 'pipeline' } : { kind: 'pipeline', header: first };
   }
   return { kind: 'pipeline' };
@@ -49,7 +52,11 @@ export function checkFileShape(text: string, docs: VDocument[], shape: FileShape
     if (!shape.header) return;
     const exec = entryOf(shape.header, 'execution');
     if (exec && !(exec.value.kind === 'scalar' && (exec.value.value === 'serial' || exec.value.value === null))) {
-      push(exec.value, `Invalid execution mode for a pipeline: ${describe(exec.value)}. A pipeline runs its tasks one after another (execution: serial, or leave it out); a job group needs execution: parallel and at least one job after the header.`, 'value');
+      push(
+        exec.value,
+        `Invalid execution mode for a pipeline: ${describe(exec.value)}. A pipeline runs its tasks one after another (execution: serial, or leave it out); a job group needs execution: parallel and at least one job after the header.`,
+        'value',
+      );
     }
     return;
   }
@@ -63,7 +70,13 @@ function checkJobGroup(header: VMap, jobs: VDocument[], push: Push): void {
     push(name.value, `Invalid job group name ${describe(name.value)}: use only letters, digits, '-' and '_'.`, 'value');
   }
   for (const e of header.entries) {
-    if (!JOB_GROUP_HEADER_KEYS.includes(e.key)) push({ start: e.keyStart, end: e.keyEnd }, `Unknown field '${e.key}' in the job group header: it is ignored (known: ${JOB_GROUP_HEADER_KEYS.join(', ')}).`, 'unknown-key', 'warning');
+    if (!JOB_GROUP_HEADER_KEYS.includes(e.key))
+      push(
+        { start: e.keyStart, end: e.keyEnd },
+        `Unknown field '${e.key}' in the job group header: it is ignored (known: ${JOB_GROUP_HEADER_KEYS.join(', ')}).`,
+        'unknown-key',
+        'warning',
+      );
   }
   const jobNames = new Set<string>();
   let index = 0;
@@ -73,7 +86,11 @@ function checkJobGroup(header: VMap, jobs: VDocument[], push: Push): void {
     if (!root || isNullNode(root) || root.kind !== 'map') continue; // an empty document is skipped; a non-mapping is reported per document
     const jn = entryOf(root, 'name');
     if (!jn || isNullNode(jn.value)) {
-      push({ start: root.start, end: Math.min(root.end, root.start + 1) }, `Job ${index} of the job group needs a 'name' (each job is addressed by it).`, 'missing-required');
+      push(
+        { start: root.start, end: Math.min(root.end, root.start + 1) },
+        `Job ${index} of the job group needs a 'name' (each job is addressed by it).`,
+        'missing-required',
+      );
       continue;
     }
     const v = jn.value;
@@ -99,12 +116,18 @@ function checkJobGroup(header: VMap, jobs: VDocument[], push: Push): void {
   if (delay && !isNullNode(delay.value)) {
     const dv = delay.value;
     const checkDuration = (n: VNode, what: string) => {
-      const ok = n.kind === 'scalar' && (typeof n.value === 'string' || (typeof n.value === 'number' && Number.isInteger(n.value))) && DURATION.test(String(n.value));
+      const ok =
+        n.kind === 'scalar' && (typeof n.value === 'string' || (typeof n.value === 'number' && Number.isInteger(n.value))) && DURATION.test(String(n.value));
       if (!ok) push(n, `Invalid ${what} ${describe(n)}: write NUMBER[s|m|h|d|w], e.g. 30s, 5m, 1h.`, 'value');
     };
     if (dv.kind === 'map') {
       for (const e of dv.entries) {
-        if (e.key !== 'default' && !jobNames.has(e.key)) push({ start: e.keyStart, end: e.keyEnd }, `termination_delay names an unknown job '${e.key}'. Jobs: ${[...jobNames].sort().join(', ')} (or default).`, 'value');
+        if (e.key !== 'default' && !jobNames.has(e.key))
+          push(
+            { start: e.keyStart, end: e.keyEnd },
+            `termination_delay names an unknown job '${e.key}'. Jobs: ${[...jobNames].sort().join(', ')} (or default).`,
+            'value',
+          );
         else checkDuration(e.value, `termination_delay['${e.key}']`);
       }
     } else if (dv.kind === 'scalar' && typeof dv.value !== 'boolean') checkDuration(dv, 'termination_delay');

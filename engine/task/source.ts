@@ -15,14 +15,27 @@ export function readTaskSource(path: string): string {
     st = fs.statSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? `Task file not found: ${path}` : `Cannot read task file ${path}: ${(e as Error).message}`, { code: 'TASK_FILE_UNREADABLE' });
+    throw new InputError(code === 'ENOENT' ? `Task file not found: ${path}` : `Cannot read task file ${path}: ${(e as Error).message}`, {
+      code: 'TASK_FILE_UNREADABLE',
+    });
   }
   if (!st.isFile()) {
-    const what = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a pipe' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+    const what = st.isDirectory()
+      ? 'a directory'
+      : st.isFIFO()
+        ? 'a pipe'
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? 'a device'
+          : st.isSocket()
+            ? 'a socket'
+            : 'not a regular file';
     throw new InputError(`Cannot read task file ${path}: it is ${what}, not a regular file.`, { code: 'TASK_FILE_UNREADABLE' });
   }
   if (st.size > MAX_TASK_FILE_BYTES) {
-    throw new InputError(`Task file ${path} is too large (${(st.size / 1024 / 1024).toFixed(1)} MiB; task files are at most ${MAX_TASK_FILE_BYTES / 1024 / 1024} MiB).`, { code: 'TASK_FILE_UNREADABLE' });
+    throw new InputError(
+      `Task file ${path} is too large (${(st.size / 1024 / 1024).toFixed(1)} MiB; task files are at most ${MAX_TASK_FILE_BYTES / 1024 / 1024} MiB).`,
+      { code: 'TASK_FILE_UNREADABLE' },
+    );
   }
   let bytes: Buffer;
   try {

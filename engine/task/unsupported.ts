@@ -56,20 +56,32 @@ export function unsupportedFieldWarnings(task: Task, plannedInfra?: string): Uns
 
   const tier = any((s) => s.networkTier);
   if (tier === 'best') {
-    const skypilot = infra && BEST_NETWORK[infra] ? `SkyPilot would set up ${BEST_NETWORK[infra]}` : 'SkyPilot sets up GPUDirect-TCPX on GCP, EFA on AWS, InfiniBand on Nebius and Kubernetes';
+    const skypilot =
+      infra && BEST_NETWORK[infra]
+        ? `SkyPilot would set up ${BEST_NETWORK[infra]}`
+        : 'SkyPilot sets up GPUDirect-TCPX on GCP, EFA on AWS, InfiniBand on Nebius and Kubernetes';
     add('resources.network_tier', `network_tier: best is not honoured ${where(infra)}: SkyDeck launches with the default network (${skypilot}).`);
   }
-  if (any((s) => s.priority) !== undefined) add('resources.priority', `priority is not honoured ${where(infra)}: SkyDeck does not order jobs or pods by priority.`);
-  if (any((s) => s.localDisk) !== undefined) add('resources.local_disk', `local_disk is not honoured ${where(infra)}: SkyDeck does not request or mount local NVMe/SSD disks.`);
+  if (any((s) => s.priority) !== undefined)
+    add('resources.priority', `priority is not honoured ${where(infra)}: SkyDeck does not order jobs or pods by priority.`);
+  if (any((s) => s.localDisk) !== undefined)
+    add('resources.local_disk', `local_disk is not honoured ${where(infra)}: SkyDeck does not request or mount local NVMe/SSD disks.`);
   if (hasDeep(rawResources, 'ephemeral_storage')) {
-    if (infra && !KUBERNETES_LIKE.includes(infra)) add('resources.ephemeral_storage', `ephemeral_storage only applies on Kubernetes, not ${where(infra)}.`, 'error');
+    if (infra && !KUBERNETES_LIKE.includes(infra))
+      add('resources.ephemeral_storage', `ephemeral_storage only applies on Kubernetes, not ${where(infra)}.`, 'error');
     else add('resources.ephemeral_storage', `ephemeral_storage is not honoured ${where(infra)}: SkyDeck does not set the pods' ephemeral-storage request yet.`);
   }
-  if (any((s) => s.acceleratorArgs) !== undefined) add('resources.accelerator_args', `accelerator_args (TPU options) are not honoured ${where(infra)}: SkyDeck does not provision TPUs.`);
+  if (any((s) => s.acceleratorArgs) !== undefined)
+    add('resources.accelerator_args', `accelerator_args (TPU options) are not honoured ${where(infra)}: SkyDeck does not provision TPUs.`);
   const docker = any(dockerImage);
   if (docker && infra !== 'kubernetes') {
     // Known infra: refuse (the job would run outside its container). Not known yet: the plan may still pick Kubernetes.
-    if (infra) add('resources.image_id', `image_id ${docker} is not implemented ${where(infra)}: SkyDeck runs containers only on Kubernetes, and running without the image would run the job in the wrong environment.`, 'error');
+    if (infra)
+      add(
+        'resources.image_id',
+        `image_id ${docker} is not implemented ${where(infra)}: SkyDeck runs containers only on Kubernetes, and running without the image would run the job in the wrong environment.`,
+        'error',
+      );
     else add('resources.image_id', `image_id ${docker} is only implemented on Kubernetes: set infra: k8s; elsewhere the job would run without its container.`);
   }
   const service = task.raw.service as Record<string, unknown> | undefined;
@@ -86,7 +98,11 @@ export function unsupportedFieldWarnings(task: Task, plannedInfra?: string): Uns
   }
   const buckets = bucketMounts(task);
   if (buckets.length) {
-    add('file_mounts', `Bucket and storage file mounts (${buckets.join(', ')}) are not implemented ${where(infra)}: the job would run without that data. Copy the data in setup (e.g. aws s3 sync), or mount a local path.`, 'error');
+    add(
+      'file_mounts',
+      `Bucket and storage file mounts (${buckets.join(', ')}) are not implemented ${where(infra)}: the job would run without that data. Copy the data in setup (e.g. aws s3 sync), or mount a local path.`,
+      'error',
+    );
   }
   if (task.volumes && Object.keys(task.volumes).length) {
     add('volumes', `volumes (${Object.keys(task.volumes).join(', ')}) are not implemented ${where(infra)}: the job would run without them.`, 'error');
@@ -105,7 +121,14 @@ function hasDeep(o: unknown, key: string): boolean {
 /** File-level fields (a job group's header). */
 export function unsupportedFileWarnings(file: TaskFile): UnsupportedField[] {
   if (file.execution === 'parallel') {
-    return [{ field: 'execution', message: 'execution: parallel is not honoured yet: SkyDeck runs the job group\'s jobs one after another (primary_tasks and termination_delay do not apply).', severity: 'warning' }];
+    return [
+      {
+        field: 'execution',
+        message:
+          "execution: parallel is not honoured yet: SkyDeck runs the job group's jobs one after another (primary_tasks and termination_delay do not apply).",
+        severity: 'warning',
+      },
+    ];
   }
   return [];
 }
@@ -123,6 +146,9 @@ export function reportUnsupported(tasks: Task[], file: TaskFile | undefined, wri
   for (const f of found) if (f.severity === 'warning') write(`Warning: ${f.field}: ${f.message}\n`);
   const errors = found.filter((f) => f.severity === 'error');
   if (errors.length) {
-    throw new InputError(errors.map((f) => `${f.field}: ${f.message}`).join('\n'), { code: 'UNSUPPORTED_FIELD', hint: 'Remove the field, or run where SkyDeck implements it.' });
+    throw new InputError(errors.map((f) => `${f.field}: ${f.message}`).join('\n'), {
+      code: 'UNSUPPORTED_FIELD',
+      hint: 'Remove the field, or run where SkyDeck implements it.',
+    });
   }
 }

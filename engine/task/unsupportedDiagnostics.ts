@@ -38,7 +38,7 @@ export function unsupportedFieldProblems(root: VMap, plain: Plain): SchemaProble
   }
   const out: SchemaProblem[] = [];
   for (const f of unsupportedFieldWarnings(task, plannedInfraOf(task))) {
-    const e = findEntry(root, f.field) ?? (f.field === 'pool' ? findEntry(root, 'service.pool') ?? findEntry(root, 'service.workers') : undefined);
+    const e = findEntry(root, f.field) ?? (f.field === 'pool' ? (findEntry(root, 'service.pool') ?? findEntry(root, 'service.workers')) : undefined);
     if (!e) continue;
     out.push({ start: e.keyStart, end: e.keyEnd, message: f.message, code: 'not-honoured', severity: 'warning' });
   }

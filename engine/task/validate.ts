@@ -16,15 +16,7 @@ import { excessiveNesting, topLevelKeysOnly, unacceptableCharacter } from './tex
 import { unsupportedFileWarnings } from './unsupported';
 import { unsupportedFieldProblems } from './unsupportedDiagnostics';
 import { validateNode, type SchemaProblem, type WalkContext } from './schema/validator';
-import {
-  parseAcceleratorString,
-  parseAutostop,
-  parseDiskSize,
-  parseInfra,
-  parsePorts,
-  parseQuantity,
-  TaskValueError,
-} from './values';
+import { parseAcceleratorString, parseAutostop, parseDiskSize, parseInfra, parsePorts, parseQuantity, TaskValueError } from './values';
 import { entryOf, isNullNode, parseYamlDocuments, TextMap, type VDocument, type VEntry, type VMap, type VNode, type Plain } from './yamlTree';
 
 export interface ValidateOptions {
@@ -64,7 +56,11 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
   const tooDeep = excessiveNesting(text);
   if (tooDeep) {
     const textMap = new TextMap(text);
-    return { textMap, documents: [{ doc: topLevelKeysOnly(text), kind: 'invalid', replaced: new Map() }], diagnostics: [toDiagnostic({ ...tooDeep, severity: 'error' }, textMap, undefined)] };
+    return {
+      textMap,
+      documents: [{ doc: topLevelKeysOnly(text), kind: 'invalid', replaced: new Map() }],
+      diagnostics: [toDiagnostic({ ...tooDeep, severity: 'error' }, textMap, undefined)],
+    };
   }
   const badCharacter = unacceptableCharacter(text);
   const { docs, textMap } = parseYamlDocuments(text);
@@ -78,7 +74,8 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
   const shape = fileShape(docs);
   checkFileShape(text, docs, shape, push);
   const execution = shape.kind === 'job-group' ? entryOf(shape.header, 'execution') : undefined;
-  for (const f of execution ? unsupportedFileWarnings({ tasks: [], execution: 'parallel' }) : []) push({ start: execution!.keyStart, end: execution!.keyEnd }, f.message, 'not-honoured', 'warning');
+  for (const f of execution ? unsupportedFileWarnings({ tasks: [], execution: 'parallel' }) : [])
+    push({ start: execution!.keyStart, end: execution!.keyEnd }, f.message, 'not-honoured', 'warning');
   const taskDocs = docs.filter((d) => d.root?.kind === 'map' && d.root !== shape.header).length;
 
   for (const doc of docs) {
@@ -90,7 +87,13 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
     if (root.kind !== 'map') {
       analyzed.kind = 'invalid';
       const what = root.kind === 'seq' ? 'a list' : typeof root.value === 'string' ? 'a string' : `a ${typeof root.value}`;
-      problems.push({ start: root.start, end: Math.min(root.end, textMap.lineEnd(root.start)), message: `Invalid task YAML: the document is ${what}; a task is a mapping of fields such as run, setup and resources.`, code: 'type', severity: 'error' });
+      problems.push({
+        start: root.start,
+        end: Math.min(root.end, textMap.lineEnd(root.start)),
+        message: `Invalid task YAML: the document is ${what}; a task is a mapping of fields such as run, setup and resources.`,
+        code: 'type',
+        severity: 'error',
+      });
       continue;
     }
     analyzed.map = root;
@@ -128,7 +131,13 @@ function checkDuplicateKeys(node: VNode, problems: SchemaProblem[], textMap: Tex
     const prev = first.get(e.key);
     if (prev && prev.keyStart !== e.keyStart) {
       const line = textMap.positionAt(prev.keyStart).line + 1;
-      problems.push({ start: e.keyStart, end: e.keyEnd, message: `Duplicate key '${e.key}' (first defined on line ${line}).`, code: 'duplicate-key', severity: 'error' });
+      problems.push({
+        start: e.keyStart,
+        end: e.keyEnd,
+        message: `Duplicate key '${e.key}' (first defined on line ${line}).`,
+        code: 'duplicate-key',
+        severity: 'error',
+      });
     } else if (!prev) first.set(e.key, e);
     checkDuplicateKeys(e.value, problems, textMap, depth + 1);
   }
@@ -161,12 +170,13 @@ function validateTaskDocument(
     problems.push(p);
     return p;
   };
-  const keyErr = (e: VEntry, message: string, code: string, severity: 'error' | 'warning' = 'error'): SchemaProblem => err({ start: e.keyStart, end: e.keyEnd }, message, code, severity);
+  const keyErr = (e: VEntry, message: string, code: string, severity: 'error' | 'warning' = 'error'): SchemaProblem =>
+    err({ start: e.keyStart, end: e.keyEnd }, message, code, severity);
 
   // Layer 2: envs / secrets -> strings; the substitution map.
   const vars = new Map<string, string>();
   const envs = entryOf(root, 'envs');
-  if (envs && isNullNode(envs.value)) keyErr(envs, "envs has no value: give it a mapping of variables, or remove the key.", 'type');
+  if (envs && isNullNode(envs.value)) keyErr(envs, 'envs has no value: give it a mapping of variables, or remove the key.', 'type');
   if (envs && envs.value.kind === 'map') {
     for (const e of envs.value.entries) {
       const v = e.value;
@@ -174,9 +184,19 @@ function validateTaskDocument(
       else if (v.kind !== 'scalar') {
         const str = pythonStrAny(plainOf(v, replaced));
         vars.set(e.key, str);
-        err(v, `Environment variable '${e.key}' is ${v.kind === 'seq' ? 'a list' : 'a mapping'}: SkyPilot turns it into the string ${JSON.stringify(str)}. Quote the value if that is what you mean.`, 'env-stringified', 'warning');
+        err(
+          v,
+          `Environment variable '${e.key}' is ${v.kind === 'seq' ? 'a list' : 'a mapping'}: SkyPilot turns it into the string ${JSON.stringify(str)}. Quote the value if that is what you mean.`,
+          'env-stringified',
+          'warning',
+        );
       } else if (v.kind === 'scalar' && v.value === null && options.envOverrides?.[e.key] === undefined) {
-        keyErr(e, `Environment variable '${e.key}' has no value: set it at launch with --env ${e.key}=<value>, or give it a value here ('' for an empty string).`, 'env-null', options.requireEnvs ? 'error' : 'warning');
+        keyErr(
+          e,
+          `Environment variable '${e.key}' has no value: set it at launch with --env ${e.key}=<value>, or give it a value here ('' for an empty string).`,
+          'env-null',
+          options.requireEnvs ? 'error' : 'warning',
+        );
       }
     }
   }
@@ -186,14 +206,23 @@ function validateTaskDocument(
     for (const e of secrets.value.entries) {
       const v = e.value;
       if (e.key.startsWith('secrets:') && !isNullNode(v)) {
-        err(v, `Secret '${e.key}' is a reference to a managed secret and cannot have a value here: leave it empty, or drop the 'secrets:' prefix to give the value inline.`, 'value');
+        err(
+          v,
+          `Secret '${e.key}' is a reference to a managed secret and cannot have a value here: leave it empty, or drop the 'secrets:' prefix to give the value inline.`,
+          'value',
+        );
         continue;
       }
       if (v.kind === 'scalar' && v.value !== null) vars.set(e.key, pythonStr(v.value));
       else if (v.kind !== 'scalar') {
         const str = pythonStrAny(plainOf(v, replaced));
         vars.set(e.key, str);
-        err(v, `Secret '${e.key}' is ${v.kind === 'seq' ? 'a list' : 'a mapping'}: SkyPilot turns it into the string ${JSON.stringify(str)}. Quote the value if that is what you mean.`, 'env-stringified', 'warning');
+        err(
+          v,
+          `Secret '${e.key}' is ${v.kind === 'seq' ? 'a list' : 'a mapping'}: SkyPilot turns it into the string ${JSON.stringify(str)}. Quote the value if that is what you mean.`,
+          'env-stringified',
+          'warning',
+        );
       }
     }
   }
@@ -218,14 +247,19 @@ function validateTaskDocument(
     }
     problems.push(p);
     if (p.code === 'unknown-key' && p.suggestion) {
-      fixes.set(p, [{ title: `Rename '${textMap.text.slice(p.start, p.end)}' to '${p.suggestion}'`, edits: [{ range: textMap.range(p.start, p.end), newText: p.suggestion }] }]);
+      fixes.set(p, [
+        {
+          title: `Rename '${textMap.text.slice(p.start, p.end)}' to '${p.suggestion}'`,
+          edits: [{ range: textMap.range(p.start, p.end), newText: p.suggestion }],
+        },
+      ]);
     }
   }
   const schemaFailed = new Set(ctx.problems.map((p) => `${p.start}`));
   const clean = (n: VNode): boolean => !schemaFailed.has(`${n.start}`);
 
   // Cross-field rules and value languages.
-  const nodeOf = (e: VEntry | undefined): VNode | undefined => (e ? replaced.get(e.value) ?? e.value : undefined);
+  const nodeOf = (e: VEntry | undefined): VNode | undefined => (e ? (replaced.get(e.value) ?? e.value) : undefined);
   const resources = entryOf(root, 'resources');
   const resNode = nodeOf(resources);
   let serviceUsesSpot = false;
@@ -234,12 +268,14 @@ function validateTaskDocument(
     const checkSpec = (m: VMap) => {
       const gpus = entryOf(m, 'gpus');
       const acc = entryOf(m, 'accelerators');
-      if (gpus && acc && !isNullNode(gpus.value) && !isNullNode(acc.value)) keyErr(gpus, "Cannot specify both gpus and accelerators: 'gpus' is an alias of 'accelerators'; keep one.", 'conflict');
+      if (gpus && acc && !isNullNode(gpus.value) && !isNullNode(acc.value))
+        keyErr(gpus, "Cannot specify both gpus and accelerators: 'gpus' is an alias of 'accelerators'; keep one.", 'conflict');
       const infra = entryOf(m, 'infra');
       if (infra && !isNullNode(infra.value)) {
         for (const k of ['cloud', 'region', 'zone']) {
           const e = entryOf(m, k);
-          if (e && !isNullNode(e.value)) keyErr(e, `Cannot specify both 'infra' and '${k}': put everything in infra (cloud/region/zone), e.g. infra: aws/us-east-1.`, 'conflict');
+          if (e && !isNullNode(e.value))
+            keyErr(e, `Cannot specify both 'infra' and '${k}': put everything in infra (cloud/region/zone), e.g. infra: aws/us-east-1.`, 'conflict');
         }
         const s = scalarString(infra.value);
         if (s !== undefined && clean(infra.value)) tryValue(() => parseInfra(s), infra.value, err);
@@ -253,13 +289,15 @@ function validateTaskDocument(
           for (const e of accNode.entries) {
             if (isNullNode(e.value) || e.value.kind === 'scalar') tryValue(() => parseAcceleratorString(e.key), { start: e.keyStart, end: e.keyEnd }, err);
             const v = e.value;
-            if (v.kind === 'scalar' && typeof v.value === 'number' && !(v.value > 0) && clean(v)) err(v, `The count of accelerator '${e.key}' must be a positive number, got ${v.value}.`, 'value');
+            if (v.kind === 'scalar' && typeof v.value === 'number' && !(v.value > 0) && clean(v))
+              err(v, `The count of accelerator '${e.key}' must be a positive number, got ${v.value}.`, 'value');
           }
         } else if (accNode.kind === 'seq') {
-          for (const it of accNode.items) if (it.kind === 'scalar' && typeof it.value === 'string') {
-            const str = it.value;
-            tryValue(() => parseAcceleratorString(str), it, err);
-          }
+          for (const it of accNode.items)
+            if (it.kind === 'scalar' && typeof it.value === 'string') {
+              const str = it.value;
+              tryValue(() => parseAcceleratorString(str), it, err);
+            }
         }
       }
       for (const k of ['cpus', 'memory'] as const) {
@@ -302,7 +340,11 @@ function validateTaskDocument(
       err(baseAcc.value, "Several accelerators cannot be combined with 'ordered': list the alternatives as ordered items instead.", 'conflict');
     }
     if (anyOf && anyOf.value.kind === 'seq' && baseAcc && baseAcc.value.kind === 'seq') {
-      err(baseAcc.value, "A list of accelerators (ordered preference) cannot be combined with 'any_of': use a set {A:1, B:1} or move them into the any_of items.", 'conflict');
+      err(
+        baseAcc.value,
+        "A list of accelerators (ordered preference) cannot be combined with 'any_of': use a set {A:1, B:1} or move them into the any_of items.",
+        'conflict',
+      );
     }
     for (const alt of [anyOf, ordered]) {
       if (alt && alt.value.kind === 'seq') for (const it of alt.value.items) if (it.kind === 'map') checkSpec(it);
@@ -314,7 +356,8 @@ function validateTaskDocument(
   const service = entryOf(root, 'service');
   const svc = nodeOf(service);
   const pool = entryOf(root, 'pool');
-  if (service && pool && !isNullNode(service.value) && !isNullNode(pool.value)) keyErr(pool, "Cannot specify both 'service' and 'pool': a task is either a service or a pool.", 'conflict');
+  if (service && pool && !isNullNode(service.value) && !isNullNode(pool.value))
+    keyErr(pool, "Cannot specify both 'service' and 'pool': a task is either a service or a pool.", 'conflict');
   if (service && svc && svc.kind === 'map') {
     const replicas = entryOf(svc, 'replicas');
     const policyE = entryOf(svc, 'replica_policy');
@@ -331,10 +374,14 @@ function validateTaskDocument(
       const max = num('max_replicas');
       const qpsE = entryOf(policy, 'target_qps_per_replica');
       const qps = qpsE && !isNullNode(qpsE.value) ? qpsE : undefined;
-      if (qps && !max) keyErr(qps, "target_qps_per_replica needs max_replicas: set replica_policy.max_replicas to enable autoscaling.", 'conflict');
+      if (qps && !max) keyErr(qps, 'target_qps_per_replica needs max_replicas: set replica_policy.max_replicas to enable autoscaling.', 'conflict');
       if (min && max && max.v < min.v) err(max.e.value, `max_replicas (${max.v}) must be greater than or equal to min_replicas (${min.v}).`, 'range');
       if (min && max && max.v !== min.v && !qps && !isPoolSpec(svc)) {
-        keyErr(max.e, `max_replicas (${max.v}) differs from min_replicas (${min.v}) but target_qps_per_replica is not set. To enable autoscaling, set target_qps_per_replica; for a fixed count, make them equal (or use replicas).`, 'autoscaling');
+        keyErr(
+          max.e,
+          `max_replicas (${max.v}) differs from min_replicas (${min.v}) but target_qps_per_replica is not set. To enable autoscaling, set target_qps_per_replica; for a fixed count, make them equal (or use replicas).`,
+          'autoscaling',
+        );
       }
       const lbp = scalarString(entryOf(svc, 'load_balancing_policy')?.value)?.toLowerCase();
       if (qps && qps.value.kind === 'map' && lbp !== 'instance_aware_least_load') {
@@ -367,7 +414,8 @@ function validateTaskDocument(
   const poolMap = svc?.kind === 'map' ? entryOf(svc, 'pool')?.value : undefined;
   if (poolMap?.kind === 'map' && svc?.kind === 'map') poolChecks(poolMap, svc, err);
   else if (pool && pool.value.kind === 'map' && !service) poolChecks(pool.value, undefined, err);
-  const servedAs = service && svc?.kind === 'map' ? { entry: service, spec: svc } : pool && pool.value.kind === 'map' ? { entry: pool, spec: undefined } : undefined;
+  const servedAs =
+    service && svc?.kind === 'map' ? { entry: service, spec: svc } : pool && pool.value.kind === 'map' ? { entry: pool, spec: undefined } : undefined;
   if (servedAs && options.serveChecks) {
     const candidates = resNode?.kind === 'map' ? resourceCandidates(resNode, (e) => plainOf(e.value, replaced)) : { mode: 'single' as const, list: [] };
     serveUpChecks(servedAs.entry, servedAs.spec, resources, candidates, err);
@@ -382,15 +430,25 @@ function validateTaskDocument(
       const keyRange = { start: e.keyStart, end: e.keyEnd };
       if (/^[a-z0-9]+:\/\//i.test(dst)) err(keyRange, `File mount destination '${dst}' cannot be a bucket URL: it is a path on the node.`, 'value');
       else if (dst.endsWith('/')) err(keyRange, `File mount destination '${dst}' cannot end with '/': write the path without it.`, 'value');
-      else if (dst === '~/sky_workdir' && hasWorkdir) err(keyRange, "'~/sky_workdir' cannot be a file mount destination when workdir is set: the workdir is synced there. Mount to a path inside it instead.", 'conflict');
+      else if (dst === '~/sky_workdir' && hasWorkdir)
+        err(
+          keyRange,
+          "'~/sky_workdir' cannot be a file mount destination when workdir is set: the workdir is synced there. Mount to a path inside it instead.",
+          'conflict',
+        );
       const src = scalarString(e.value);
       // SkyPilot refuses a trailing '/' on every source, bucket URIs included (s3://bucket/ -> s3://bucket).
-      if (src !== undefined && src.endsWith('/')) err(e.value, `File mount source '${src}' cannot end with '/': write '${src.replace(/\/+$/, '') || src}' instead.`, 'value');
+      if (src !== undefined && src.endsWith('/'))
+        err(e.value, `File mount source '${src}' cannot end with '/': write '${src.replace(/\/+$/, '') || src}' instead.`, 'value');
     }
   }
 }
 
-function tryValue<T>(fn: () => T, node: { start: number; end: number }, err: (n: { start: number; end: number }, m: string, c: string) => SchemaProblem): T | undefined {
+function tryValue<T>(
+  fn: () => T,
+  node: { start: number; end: number },
+  err: (n: { start: number; end: number }, m: string, c: string) => SchemaProblem,
+): T | undefined {
   try {
     return fn();
   } catch (e) {
@@ -410,14 +468,18 @@ function specialUnknownKey(p: SchemaProblem, textMap: TextMap): { problem: Schem
       problem: {
         ...p,
         code: 'spot-recovery-removed',
-        message: "'spot_recovery' was removed from SkyPilot's resources schema: rename it to 'job_recovery' (same values). Instead of 'spot_recovery', did you mean 'job_recovery'?",
+        message:
+          "'spot_recovery' was removed from SkyPilot's resources schema: rename it to 'job_recovery' (same values). Instead of 'spot_recovery', did you mean 'job_recovery'?",
         suggestion: 'job_recovery',
       },
       fixes: [{ title: "Rename 'spot_recovery' to 'job_recovery'", edits: [{ range: textMap.range(p.start, p.end), newText: 'job_recovery' }] }],
     };
   }
   if (key === 'hooks' && /resources/.test(p.message)) {
-    return { problem: { ...p, code: 'hooks-moved', message: "'resources.hooks' is not supported: lifecycle hooks live under the top-level `config.hooks:`." }, fixes: [] };
+    return {
+      problem: { ...p, code: 'hooks-moved', message: "'resources.hooks' is not supported: lifecycle hooks live under the top-level `config.hooks:`." },
+      fixes: [],
+    };
   }
   return undefined;
 }

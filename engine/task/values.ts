@@ -16,9 +16,32 @@ export class TaskValueError extends InputError {
 
 /** Clouds SkyPilot knows (ALL_CLOUDS) plus SkyDeck's `local`. */
 export const CLOUDS = [
-  'aws', 'azure', 'gcp', 'ibm', 'lambda', 'scp', 'oci', 'kubernetes', 'runpod', 'vast', 'vsphere', 'cudo',
-  'fluidstack', 'paperspace', 'primeintellect', 'do', 'nebius', 'ssh', 'slurm', 'hyperbolic', 'seeweb',
-  'shadeform', 'yotta', 'mithril', 'verda', 'local',
+  'aws',
+  'azure',
+  'gcp',
+  'ibm',
+  'lambda',
+  'scp',
+  'oci',
+  'kubernetes',
+  'runpod',
+  'vast',
+  'vsphere',
+  'cudo',
+  'fluidstack',
+  'paperspace',
+  'primeintellect',
+  'do',
+  'nebius',
+  'ssh',
+  'slurm',
+  'hyperbolic',
+  'seeweb',
+  'shadeform',
+  'yotta',
+  'mithril',
+  'verda',
+  'local',
 ] as const;
 
 // ---------- accelerators ----------
@@ -107,7 +130,8 @@ export function parseInfra(text: string): InfraSpec {
   const s = text.trim().replace(/^\/+|\/+$/g, '');
   if (!s) return {};
   const parts = s.split('/');
-  if (parts.some((p) => p.trim() === '')) throw new TaskValueError(`Invalid infra '${text}': empty part ('//'). Write cloud[/region[/zone]], e.g. 'gcp/us-central1'.`);
+  if (parts.some((p) => p.trim() === ''))
+    throw new TaskValueError(`Invalid infra '${text}': empty part ('//'). Write cloud[/region[/zone]], e.g. 'gcp/us-central1'.`);
   let cloud = parts[0].toLowerCase();
   if (cloud === 'k8s') cloud = 'kubernetes';
   if (cloud === 'kubernetes') {
@@ -263,7 +287,8 @@ export function parseAutostop(value: unknown): AutostopSpec | undefined {
     };
     if (typeof o.wait_for === 'string') {
       const w = o.wait_for.toLowerCase();
-      if (w !== 'jobs_and_ssh' && w !== 'jobs' && w !== 'none') throw new TaskValueError(`Invalid autostop.wait_for '${o.wait_for}': use jobs_and_ssh, jobs or none.`);
+      if (w !== 'jobs_and_ssh' && w !== 'jobs' && w !== 'none')
+        throw new TaskValueError(`Invalid autostop.wait_for '${o.wait_for}': use jobs_and_ssh, jobs or none.`);
       out.waitFor = w;
     }
     return out;
@@ -280,7 +305,8 @@ export function parseJobRecovery(value: unknown): JobRecovery | undefined {
     if (typeof s !== 'string') throw new TaskValueError(`job_recovery strategy must be a string, not ${describe(s)}.`);
     const up = s.toUpperCase();
     if (up === 'NONE') return undefined;
-    if (!(STRATEGIES as string[]).includes(up)) throw new TaskValueError(`Unknown job_recovery strategy '${s}'. Use one of: ${STRATEGIES.join(', ')} (or none).`);
+    if (!(STRATEGIES as string[]).includes(up))
+      throw new TaskValueError(`Unknown job_recovery strategy '${s}'. Use one of: ${STRATEGIES.join(', ')} (or none).`);
     return up as JobRecoveryStrategy;
   };
   if (typeof value === 'string') {

@@ -218,14 +218,14 @@ function scalarOf(node: Scalar, start: number, end: number): VScalar {
   const quoted = node.type !== undefined && node.type !== 'PLAIN';
   let value: VScalar['value'];
   if (v === null || v === undefined) value = null;
-  else if (typeof v === 'boolean') value = !quoted && /^[YyNn]$/.test(((node.source as string | undefined) ?? '').trim()) ? (node.source as string).trim() : v; // PyYAML: a lone y/n is a string
+  else if (typeof v === 'boolean')
+    value = !quoted && /^[YyNn]$/.test(((node.source as string | undefined) ?? '').trim()) ? (node.source as string).trim() : v; // PyYAML: a lone y/n is a string
   else if (typeof v === 'string') value = v;
   else if (typeof v === 'number') {
     // yaml's 1.1 float regex reads a lone '.' (e.g. `workdir: .`) as NaN; PyYAML reads a string.
     const src = (node.source as string | undefined) ?? '';
     value = Number.isNaN(v) && !/^\.nan$/i.test(src.trim()) ? src : v;
-  }
-  else if (typeof v === 'bigint') value = Number(v);
+  } else if (typeof v === 'bigint') value = Number(v);
   else if (v instanceof Date) value = (node.source as string | undefined) ?? v.toISOString();
   else value = String(v);
   return { kind: 'scalar', value, quoted, start, end };

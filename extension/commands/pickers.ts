@@ -12,7 +12,11 @@ function cancelled(what: string): Error {
   return Object.assign(new Error(`No ${what} chosen.`), { name: 'CancelledError', code: 'CANCELLED' });
 }
 
-export async function pickCluster(arg: unknown, filter: (c: ClusterRecord) => boolean = () => true, verb = 'Choose a cluster'): Promise<{ record: ClusterRecord; rank: number }> {
+export async function pickCluster(
+  arg: unknown,
+  filter: (c: ClusterRecord) => boolean = () => true,
+  verb = 'Choose a cluster',
+): Promise<{ record: ClusterRecord; rank: number }> {
   if (arg instanceof ClusterNode) return { record: arg.record, rank: 0 };
   if (arg instanceof ClusterMachineNode) return { record: arg.cluster, rank: arg.node.rank };
   const clusters = await listClusters();
@@ -69,7 +73,10 @@ export async function pickService(arg: unknown): Promise<string> {
   if (typeof arg === 'string') return arg;
   const services = await listServices();
   if (!services.length) throw Object.assign(new Error('No services yet.'), { code: 'NOT_FOUND' });
-  const pick = await vscode.window.showQuickPick(services.map((s) => ({ label: s.name, description: `${s.status} · ${s.endpoint ?? ''}` })), { title: 'Service' });
+  const pick = await vscode.window.showQuickPick(
+    services.map((s) => ({ label: s.name, description: `${s.status} · ${s.endpoint ?? ''}` })),
+    { title: 'Service' },
+  );
   if (!pick) throw cancelled('service');
   return pick.label;
 }

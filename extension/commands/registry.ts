@@ -67,7 +67,8 @@ export class Commands {
       const character = first?.start.character ?? (e.column !== undefined ? e.column - 1 : 0);
       actions.push({ title: 'Open File', run: () => openAt(file, line, character) });
     }
-    if (isInfraProblem(e) && !actions.some((a) => a.title === 'Check Infra')) actions.push({ title: 'Check Infra', run: () => vscode.commands.executeCommand('skydeck.checkInfra') });
+    if (isInfraProblem(e) && !actions.some((a) => a.title === 'Check Infra'))
+      actions.push({ title: 'Check Infra', run: () => vscode.commands.executeCommand('skydeck.checkInfra') });
     if (e.code === 'INVALID_INPUT' || e.code === 'CONFIG' || e.code === 'INVALID_INFRA') {
       actions.push({ title: 'Open Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', 'skydeck') });
     }

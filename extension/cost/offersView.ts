@@ -37,7 +37,16 @@ export function offersFromPlan(candidates: PlanRowJson[]): OfferRow[] {
   for (const c of candidates) {
     const [gpu, gpuCount] = c.accelerators ? (Object.entries(c.accelerators)[0] ?? [undefined, 0]) : [undefined, 0];
     const key = `${c.cloud}/${c.region}/${c.instanceType}/${gpu ?? ''}`;
-    const row = rows.get(key) ?? { cloud: c.cloud, region: c.region, instanceType: c.instanceType, gpu, gpuCount: gpuCount ?? 0, nodes: c.nodes, vcpus: (c as { cpus?: number }).cpus, memoryGb: (c as { memoryGb?: number }).memoryGb };
+    const row = rows.get(key) ?? {
+      cloud: c.cloud,
+      region: c.region,
+      instanceType: c.instanceType,
+      gpu,
+      gpuCount: gpuCount ?? 0,
+      nodes: c.nodes,
+      vcpus: (c as { cpus?: number }).cpus,
+      memoryGb: (c as { memoryGb?: number }).memoryGb,
+    };
     if (c.spot) row.spotPrice = row.spotPrice === undefined ? c.pricePerHour : Math.min(row.spotPrice, c.pricePerHour);
     else row.price = row.price === undefined ? c.pricePerHour : Math.min(row.price, c.pricePerHour);
     rows.set(key, row);
@@ -73,8 +82,14 @@ export function chartSvg(rows: OfferRow[]): string {
   const bars = list
     .map(([name, g], i) => {
       const y = 20 + i * rowH;
-      const od = g.od !== undefined ? `<rect class="od" x="${labelW}" y="${y}" width="${((g.od / max) * barW).toFixed(1)}" height="10"><title>${esc(name)} on-demand ${fmt(g.od)}</title></rect><text x="${labelW + (g.od / max) * barW + 4}" y="${y + 9}">${fmt(g.od)}</text>` : '';
-      const sp = g.spot !== undefined ? `<rect class="spot" x="${labelW}" y="${y + 11}" width="${((g.spot / max) * barW).toFixed(1)}" height="10"><title>${esc(name)} spot ${fmt(g.spot)}</title></rect><text x="${labelW + (g.spot / max) * barW + 4}" y="${y + 20}">${fmt(g.spot)}</text>` : '';
+      const od =
+        g.od !== undefined
+          ? `<rect class="od" x="${labelW}" y="${y}" width="${((g.od / max) * barW).toFixed(1)}" height="10"><title>${esc(name)} on-demand ${fmt(g.od)}</title></rect><text x="${labelW + (g.od / max) * barW + 4}" y="${y + 9}">${fmt(g.od)}</text>`
+          : '';
+      const sp =
+        g.spot !== undefined
+          ? `<rect class="spot" x="${labelW}" y="${y + 11}" width="${((g.spot / max) * barW).toFixed(1)}" height="10"><title>${esc(name)} spot ${fmt(g.spot)}</title></rect><text x="${labelW + (g.spot / max) * barW + 4}" y="${y + 20}">${fmt(g.spot)}</text>`
+          : '';
       return `<text x="${labelW - 6}" y="${y + 14}" text-anchor="end">${esc(name)}</text>${od}${sp}`;
     })
     .join('');
@@ -132,16 +147,23 @@ let pinSub: vscode.Disposable | undefined;
 
 export async function showOffers(arg: unknown, log: vscode.LogOutputChannel): Promise<vscode.WebviewPanel> {
   const args = (typeof arg === 'object' && arg !== null ? arg : {}) as ShowOffersArgs;
-  const uri = args.uri ? vscode.Uri.parse(args.uri) : (arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri);
+  const uri = args.uri ? vscode.Uri.parse(args.uri) : arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
   if (!uri) throw new Error('Open a task file to see its offers.');
   let rows = args.offers;
   if (!rows) {
-    const plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'SkyDeck: pricing offers…' }, () => planTask(uri.fsPath, ['--all-infra']));
+    const plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'SkyDeck: pricing offers…' }, () =>
+      planTask(uri.fsPath, ['--all-infra']),
+    );
     rows = offersFromPlan(plan.candidates);
   }
   const title = args.title ?? `Offers for ${uri.path.split('/').pop()}`;
   if (!panel) {
-    panel = vscode.window.createWebviewPanel('skydeck.offers', title, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, { enableScripts: true, localResourceRoots: [] });
+    panel = vscode.window.createWebviewPanel(
+      'skydeck.offers',
+      title,
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+      { enableScripts: true, localResourceRoots: [] },
+    );
     panel.onDidDispose(() => {
       panel = undefined;
       pinSub?.dispose();

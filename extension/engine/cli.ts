@@ -34,7 +34,13 @@ export class CliError extends Error {
     readonly exitCode: number | null,
     readonly stderr: string,
   ) {
-    const detail = stderr.trim().replace(/^Error:\s*/, '').split('\n').slice(-6).join(' ') || `exit code ${exitCode}`;
+    const detail =
+      stderr
+        .trim()
+        .replace(/^Error:\s*/, '')
+        .split('\n')
+        .slice(-6)
+        .join(' ') || `exit code ${exitCode}`;
     super(`skydeck ${args.join(' ')}: ${detail}`);
     this.code = /credential|not enabled|no infra/i.test(stderr) ? 'NO_INFRA' : 'CLI_FAILED';
   }
@@ -49,7 +55,14 @@ export interface CliRun {
 /** Runs to completion; rejects with CliError on a non-zero exit unless `okCodes` includes it. */
 export function runCli(
   args: string[],
-  options: { signal?: AbortSignal; okCodes?: number[]; onStdout?: (s: string) => void; onStderr?: (s: string) => void; cwd?: string; env?: Record<string, string> } = {},
+  options: {
+    signal?: AbortSignal;
+    okCodes?: number[];
+    onStdout?: (s: string) => void;
+    onStderr?: (s: string) => void;
+    cwd?: string;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<CliRun> {
   const { node, argv, env: baseEnv } = cliCommand(args);
   // Values the CLI reads by name (`--secret KEY`) travel here, never in argv.

@@ -25,7 +25,9 @@ const preflightDeps: PreflightDeps = {
 
 /** Validates and plans `file` under a progress notification; throws LaunchRefusal. */
 async function checkTask(file: string, options: { plan?: boolean } = {}): Promise<Preflight> {
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `SkyDeck: checking ${path.basename(file)}…` }, () => preflight(file, preflightDeps, options));
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `SkyDeck: checking ${path.basename(file)}…` }, () =>
+    preflight(file, preflightDeps, options),
+  );
 }
 
 const STAGE_LABEL: Record<string, string> = {
@@ -52,7 +54,12 @@ export async function resolveTaskUri(arg: unknown): Promise<vscode.Uri> {
 }
 
 function defaultClusterName(file: string): string {
-  const base = path.basename(file).replace(/\.(sky\.)?ya?ml$/i, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
+  const base = path
+    .basename(file)
+    .replace(/\.(sky\.)?ya?ml$/i, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return `sky-${base || 'task'}`.slice(0, 40);
 }
 
@@ -73,7 +80,9 @@ export async function pickCluster(file: string, title: string): Promise<{ name: 
   const build = (value: string): Item[] => {
     const name = value.trim() || suggested;
     const exists = clusters.some((c) => c.name === name);
-    const fresh: Item[] = exists ? [] : [{ label: `$(add) New cluster: ${name}`, description: value.trim() ? '' : 'suggested name', newName: name, alwaysShow: true }];
+    const fresh: Item[] = exists
+      ? []
+      : [{ label: `$(add) New cluster: ${name}`, description: value.trim() ? '' : 'suggested name', newName: name, alwaysShow: true }];
     return [...fresh, ...existingItems];
   };
   qp.items = build('');
@@ -94,7 +103,11 @@ export async function pickCluster(file: string, title: string): Promise<{ name: 
 }
 
 function candidateLabel(c: PlanRowJson): string {
-  const acc = c.accelerators ? Object.entries(c.accelerators).map(([n, k]) => `${n}:${k}`).join(',') : '';
+  const acc = c.accelerators
+    ? Object.entries(c.accelerators)
+        .map(([n, k]) => `${n}:${k}`)
+        .join(',')
+    : '';
   return `${c.infra}${c.instanceType && c.instanceType !== c.cloud ? ` · ${c.instanceType}` : ''}${acc ? ` (${acc})` : ''}${c.spot ? ' · spot' : ''} · ${c.nodes}x · ${money(c.costPerHour)}/h`;
 }
 
@@ -109,7 +122,10 @@ async function confirmPlan(file: string, clusterName: string, plan: PlanJson): P
     ...others.map((c) => ({ label: `$(cloud) Launch on ${c.infra}`, description: candidateLabel(c), candidate: c })),
     { label: '$(close) Cancel', cancel: true },
   ];
-  const pick = await vscode.window.showQuickPick(items, { title: `Plan for ${path.basename(file)} → ${clusterName}`, placeHolder: chosen ? `${money(chosen.costPerHour)}/h on ${chosen.infra}` : 'No plan' });
+  const pick = await vscode.window.showQuickPick(items, {
+    title: `Plan for ${path.basename(file)} → ${clusterName}`,
+    placeHolder: chosen ? `${money(chosen.costPerHour)}/h on ${chosen.infra}` : 'No plan',
+  });
   if (!pick || pick.cancel) return undefined;
   return pick.candidate === chosen ? null : (pick.candidate ?? null);
 }
@@ -182,10 +198,20 @@ export async function runInLogDocument(title: string, args: string[], logs: LogD
 export async function managedJobFlow(arg: unknown, logs: LogDocuments, afterRun: () => void): Promise<void> {
   const uri = await resolveTaskUri(arg);
   const checked = await checkTask(uri.fsPath);
-  const name = await vscode.window.showInputBox({ title: 'Managed job name', value: defaultClusterName(uri.fsPath).replace(/^sky-/, ''), prompt: 'The job recovers from preemption and failures on its own.' });
+  const name = await vscode.window.showInputBox({
+    title: 'Managed job name',
+    value: defaultClusterName(uri.fsPath).replace(/^sky-/, ''),
+    prompt: 'The job recovers from preemption and failures on its own.',
+  });
   if (name === undefined) return;
   const values = valueFlags(await askMissingValues(checked.missing, `Managed job ${name || path.basename(uri.fsPath)}`));
-  await runInLogDocument(`jobs launch ${name}`, ['jobs', 'launch', uri.fsPath, '-y', '-d', ...(name ? ['-n', name] : []), ...values.args], logs, afterRun, values.env);
+  await runInLogDocument(
+    `jobs launch ${name}`,
+    ['jobs', 'launch', uri.fsPath, '-y', '-d', ...(name ? ['-n', name] : []), ...values.args],
+    logs,
+    afterRun,
+    values.env,
+  );
 }
 
 export async function serveUpFlow(arg: unknown, logs: LogDocuments, afterRun: () => void): Promise<void> {
@@ -207,7 +233,10 @@ export async function planFlow(arg: unknown): Promise<void> {
   const uri = await resolveTaskUri(arg);
   const { plan } = await checkTask(uri.fsPath);
   if (!plan) return;
-  const pick = await vscode.window.showQuickPick(planItems(plan), { title: `Plan for ${path.basename(uri.fsPath)}`, placeHolder: 'Pick a row to launch there' });
+  const pick = await vscode.window.showQuickPick(planItems(plan), {
+    title: `Plan for ${path.basename(uri.fsPath)}`,
+    placeHolder: 'Pick a row to launch there',
+  });
   if (pick?.row) await vscode.commands.executeCommand('skydeck.launch', uri);
 }
 
@@ -228,7 +257,11 @@ export function planItems(plan: PlanJson): PlanItem[] {
 
 /** `exec`: run a command or a task file on an existing cluster; its log opens. */
 export async function execFlow(clusterName: string, logs: LogDocuments, afterRun: () => void): Promise<void> {
-  const what = await vscode.window.showInputBox({ title: `Run on ${clusterName}`, prompt: 'A shell command, or leave empty to run the active task file', placeHolder: 'nvidia-smi' });
+  const what = await vscode.window.showInputBox({
+    title: `Run on ${clusterName}`,
+    prompt: 'A shell command, or leave empty to run the active task file',
+    placeHolder: 'nvidia-smi',
+  });
   if (what === undefined) return;
   const engine = await clusterEngine();
   let task: Task;

@@ -107,10 +107,11 @@ export function planRefusal(file: string, err: unknown): LaunchRefusal {
     return noInfraRefusal(`No enabled infra offers ${what}${searched ? ` (searched: ${searched})` : ''}.${unset}`, file);
   }
   if (/credential|not enabled|no infra|not set up/i.test(text)) return noInfraRefusal(`No enabled infra fits ${base}.`, file);
-  const first = text.replace(/^Error:\s*/, '').split('\n')[0].trim();
-  return new LaunchRefusal(`Could not plan ${base}: ${first || 'the planner failed'}`, 'PLAN_FAILED', [
-    { title: 'Show Offers', run: () => showOffers(file) },
-  ]);
+  const first = text
+    .replace(/^Error:\s*/, '')
+    .split('\n')[0]
+    .trim();
+  return new LaunchRefusal(`Could not plan ${base}: ${first || 'the planner failed'}`, 'PLAN_FAILED', [{ title: 'Show Offers', run: () => showOffers(file) }]);
 }
 
 /** Offers on every infra, enabled or not: what the file would cost where it could run. */

@@ -154,7 +154,11 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     const session = this.session(uri);
     session?.start();
     let doc = await vscode.workspace.openTextDocument(uri);
-    if (doc.languageId !== 'log') doc = await vscode.languages.setTextDocumentLanguage(doc, 'log').then((d) => d, () => doc);
+    if (doc.languageId !== 'log')
+      doc = await vscode.languages.setTextDocumentLanguage(doc, 'log').then(
+        (d) => d,
+        () => doc,
+      );
     const editor = await vscode.window.showTextDocument(doc, { preview: options.preview ?? false, viewColumn: options.viewColumn });
     // Text that arrived while the document was being opened fired its change too early: resync.
     if (session && doc.getText() !== session.text()) this.queue(session);

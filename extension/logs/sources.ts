@@ -16,7 +16,8 @@ import { LOG_SCHEME, type LogSource } from './logDocuments';
 
 /** Uri.from encodes the path itself; segments only need to be free of '/'. */
 const seg = (s: string | number): string => String(s).replace(/[/\\]/g, '_');
-const logUri = (parts: (string | number)[], tabTitle: string): vscode.Uri => vscode.Uri.from({ scheme: LOG_SCHEME, path: `/${parts.map(seg).join('/')}/${seg(tabTitle)}.log` });
+const logUri = (parts: (string | number)[], tabTitle: string): vscode.Uri =>
+  vscode.Uri.from({ scheme: LOG_SCHEME, path: `/${parts.map(seg).join('/')}/${seg(tabTitle)}.log` });
 
 export const logUris = {
   clusterJob: (cluster: string, jobId?: number) => logUri(['cluster', cluster, 'job', jobId ?? 'latest'], `${cluster} · job ${jobId ?? 'latest'}`),
@@ -65,7 +66,8 @@ export function resolveLogUri(uri: vscode.Uri): { title: string; source: LogSour
     };
   }
   if (p[0] === 'managed-job' && p.length === 2) return { title: `managed job ${p[1]}`, source: cliSource(['jobs', 'logs', p[1]]) };
-  if (p[0] === 'managed-job' && p[2] === 'controller' && p.length === 3) return { title: `managed job ${p[1]} controller`, source: cliSource(['jobs', 'logs', p[1], '--controller']) };
+  if (p[0] === 'managed-job' && p[2] === 'controller' && p.length === 3)
+    return { title: `managed job ${p[1]} controller`, source: cliSource(['jobs', 'logs', p[1], '--controller']) };
   if (p[0] === 'service' && p[2] === 'replica') return { title: `${p[1]} replica ${p[3]}`, source: cliSource(['serve', 'logs', p[1], p[3]]) };
   if (p[0] === 'service' && p[2] === 'controller') return { title: `${p[1]} controller`, source: cliSource(['serve', 'logs', p[1], '--controller']) };
   if (p[0] === 'service' && p[2] === 'load-balancer') return { title: `${p[1]} load balancer`, source: cliSource(['serve', 'logs', p[1], '--load-balancer']) };

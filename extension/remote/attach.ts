@@ -63,9 +63,11 @@ export async function attachRemoteSsh(cluster: ClusterRecord, rank: number): Pro
     if (choice !== install) return;
     await vscode.commands.executeCommand('workbench.extensions.installExtension', REMOTE_SSH_IDS[0]);
     if (!installedRemoteSsh()) {
-      void vscode.window.showWarningMessage('Remote-SSH is not available yet. Reload the window after it installs, or use the SSH terminal.', terminal).then((c) => {
-        if (c === terminal) openSshTerminal(cluster.name, rank);
-      });
+      void vscode.window
+        .showWarningMessage('Remote-SSH is not available yet. Reload the window after it installs, or use the SSH terminal.', terminal)
+        .then((c) => {
+          if (c === terminal) openSshTerminal(cluster.name, rank);
+        });
       return;
     }
   }

@@ -1,6 +1,16 @@
 /** Managed Jobs, Services, GPUs and Infra views (data through the CLI's JSON contract). */
 import * as vscode from 'vscode';
-import { checkInfra, listManagedJobs, listServices, showGpus, type GpuOfferJson, type ManagedJobJson, type ReplicaJson, type ServiceJson, type ShowGpusJson } from '../engine/index';
+import {
+  checkInfra,
+  listManagedJobs,
+  listServices,
+  showGpus,
+  type GpuOfferJson,
+  type ManagedJobJson,
+  type ReplicaJson,
+  type ServiceJson,
+  type ShowGpusJson,
+} from '../engine/index';
 import { duration, MessageNode, money, statusIcon, type TreeNode } from './treeNode';
 
 export class ManagedJobNode implements TreeNode {
@@ -89,7 +99,10 @@ export class GpuNode implements TreeNode {
   async getChildren(): Promise<TreeNode[]> {
     const json = await showGpus(this.accelerator.name);
     const pools: TreeNode[] = json.available.filter((x) => x.accelerator === this.accelerator.name).map((x) => new GpuPoolNode(x));
-    return [...pools, ...cheapestPerRegion(json.offers.filter((o) => o.accelerator === this.accelerator.name)).map((o) => new GpuOfferNode(this.accelerator.name, o))];
+    return [
+      ...pools,
+      ...cheapestPerRegion(json.offers.filter((o) => o.accelerator === this.accelerator.name)).map((o) => new GpuOfferNode(this.accelerator.name, o)),
+    ];
   }
 }
 
@@ -175,7 +188,13 @@ export async function serviceRoots(): Promise<TreeNode[]> {
 
 export async function gpuRoots(): Promise<TreeNode[]> {
   const json = await showGpus();
-  return json.accelerators.map((a) => new GpuNode(a, json.available.filter((x) => x.accelerator === a.name)));
+  return json.accelerators.map(
+    (a) =>
+      new GpuNode(
+        a,
+        json.available.filter((x) => x.accelerator === a.name),
+      ),
+  );
 }
 
 export async function infraRoots(): Promise<TreeNode[]> {

@@ -61,10 +61,16 @@ export class NodeTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       const message = err instanceof Error ? err.message : String(err);
       this.log.warn(`${this.viewId}: ${message}`);
       return [
-        new MessageNode(`${node?.id ?? this.viewId}/error`, `Could not load: ${message.split('\n')[0]}`, 'warning', {
-          command: 'skydeck.showOutput',
-          title: 'Show output',
-        }, message),
+        new MessageNode(
+          `${node?.id ?? this.viewId}/error`,
+          `Could not load: ${message.split('\n')[0]}`,
+          'warning',
+          {
+            command: 'skydeck.showOutput',
+            title: 'Show output',
+          },
+          message,
+        ),
       ];
     }
   }

@@ -82,10 +82,14 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const t = timers.get(doc.uri);
     if (t) clearTimeout(t);
     if (immediate) publish(doc);
-    else timers.set(doc.uri, setTimeout(() => {
-      const current = documents.get(doc.uri);
-      if (current) publish(current);
-    }, debounceMs));
+    else
+      timers.set(
+        doc.uri,
+        setTimeout(() => {
+          const current = documents.get(doc.uri);
+          if (current) publish(current);
+        }, debounceMs),
+      );
   };
 
   const loadInsights = async () => {

@@ -20,7 +20,13 @@ import { branch, docOf, enumValues, examplesOf, formatExample, resolve, schemaAt
 export { isConfigFilePath };
 
 function toDiagnostic(p: ConfigProblem, tm: TextMap): Diagnostic {
-  return { range: tm.range(p.start, p.end), severity: p.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning, message: p.message, code: p.code, source: 'skydeck' };
+  return {
+    range: tm.range(p.start, p.end),
+    severity: p.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
+    message: p.message,
+    code: p.code,
+    source: 'skydeck',
+  };
 }
 
 /** The key node of a dotted path inside `root` (for warnings placed on the key). */
@@ -37,10 +43,26 @@ function keyRange(root: VNode, path: string[], tm: TextMap): Range | undefined {
   return range;
 }
 
-function unhonoured(root: VNode, value: Parameters<typeof unhonouredWarnings>[0], origins: Parameters<typeof unhonouredWarnings>[1], tm: TextMap, prefix: string[]): Diagnostic[] {
+function unhonoured(
+  root: VNode,
+  value: Parameters<typeof unhonouredWarnings>[0],
+  origins: Parameters<typeof unhonouredWarnings>[1],
+  tm: TextMap,
+  prefix: string[],
+): Diagnostic[] {
   return unhonouredWarnings(value, origins).flatMap((w) => {
     const range = keyRange(root, w.key.split('.'), tm);
-    return range ? [{ range, severity: DiagnosticSeverity.Warning, code: 'config-not-honoured', source: 'skydeck', message: w.message.replace(/ \([^)]*:\d+\)/, '').replace(`'${w.key}'`, `'${[...prefix, w.key].join('.')}'`) }] : [];
+    return range
+      ? [
+          {
+            range,
+            severity: DiagnosticSeverity.Warning,
+            code: 'config-not-honoured',
+            source: 'skydeck',
+            message: w.message.replace(/ \([^)]*:\d+\)/, '').replace(`'${w.key}'`, `'${[...prefix, w.key].join('.')}'`),
+          },
+        ]
+      : [];
   });
 }
 
@@ -113,7 +135,11 @@ function keyItems(obj: JSONSchema, range: Range, present: Set<string>): Completi
 
 function valueItems(schema: JSONSchema, range: Range): CompletionItem[] {
   const values = enumValues(schema);
-  const labels = values.length ? values : examplesOf(schema).filter((e) => typeof e !== 'object' || e === null).map(formatExample);
+  const labels = values.length
+    ? values
+    : examplesOf(schema)
+        .filter((e) => typeof e !== 'object' || e === null)
+        .map(formatExample);
   return [...new Set(labels)].map((label) => ({ label, kind: CompletionItemKind.Value, textEdit: { range, newText: label }, sortText: `1${label}` }));
 }
 

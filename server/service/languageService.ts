@@ -15,7 +15,15 @@ import { isNullNode, type VNode } from '../../engine/task/yamlTree';
 import { completionContext, locateNode } from './locate';
 import { branch, docOf, enumValues, examplesOf, formatExample, resolve, ROOT_SCHEMA, schemaAt, valueShape } from './schemaNav';
 import { resourcesSites } from './sites';
-import { configCompletion, configFileCompletion, configFileDiagnostics, configFileHover, isConfigFilePath, taskConfigDiagnostics, taskConfigHover } from './configFiles';
+import {
+  configCompletion,
+  configFileCompletion,
+  configFileDiagnostics,
+  configFileHover,
+  isConfigFilePath,
+  taskConfigDiagnostics,
+  taskConfigHover,
+} from './configFiles';
 import { COMMON_ACCELERATORS, yamlSnippet } from './snippets';
 import type { JSONSchema } from '../../engine/task/schema/jsonSchema';
 
@@ -174,7 +182,9 @@ export class TaskLanguageService {
     if (!st.isTask || !this.insights) return [];
     try {
       const sites = resourcesSites(st.parse.analysis);
-      return this.insights.costLenses(sites).map((l) => ({ range: l.range, command: { title: l.title, command: l.command?.command ?? '', arguments: l.command?.arguments } }));
+      return this.insights
+        .costLenses(sites)
+        .map((l) => ({ range: l.range, command: { title: l.title, command: l.command?.command ?? '', arguments: l.command?.arguments } }));
     } catch {
       return [];
     }
@@ -210,8 +220,14 @@ export class TaskLanguageService {
         node.items.forEach((it, i) => {
           if (++count > MAX_SYMBOLS) return;
           const r = tm.range(it.start, it.end);
-          const name = secret ? `[${i}]` : it.kind === 'map' ? itemName(it) ?? `[${i}]` : it.kind === 'scalar' ? shortText(String(it.value)) : `[${i}]`;
-          out.push({ name, kind: it.kind === 'map' ? SymbolKind.Object : SymbolKind.String, range: r, selectionRange: r, children: it.kind === 'scalar' ? [] : symbolsOf(it, depth + 1, secret) });
+          const name = secret ? `[${i}]` : it.kind === 'map' ? (itemName(it) ?? `[${i}]`) : it.kind === 'scalar' ? shortText(String(it.value)) : `[${i}]`;
+          out.push({
+            name,
+            kind: it.kind === 'map' ? SymbolKind.Object : SymbolKind.String,
+            range: r,
+            selectionRange: r,
+            children: it.kind === 'scalar' ? [] : symbolsOf(it, depth + 1, secret),
+          });
         });
       }
       return out;
@@ -224,7 +240,13 @@ export class TaskLanguageService {
       const nameEntry = d.map?.entries.find((e) => e.key === 'name');
       const name = nameEntry && nameEntry.value.kind === 'scalar' && nameEntry.value.value !== null ? String(nameEntry.value.value) : `task ${i + 1}`;
       const r = tm.range(d.map?.start ?? 0, d.map?.end ?? 0);
-      out.push({ name: d.kind === 'header' ? `pipeline ${name}` : name, kind: SymbolKind.Namespace, range: r, selectionRange: tm.range(d.map?.start ?? 0, d.map?.start ?? 0), children });
+      out.push({
+        name: d.kind === 'header' ? `pipeline ${name}` : name,
+        kind: SymbolKind.Namespace,
+        range: r,
+        selectionRange: tm.range(d.map?.start ?? 0, d.map?.start ?? 0),
+        children,
+      });
     }
     return out;
   }
@@ -376,9 +398,23 @@ export class TaskLanguageService {
       });
       for (const sn of ps.defaultSnippets ?? []) {
         if (sn.bodyText !== undefined) {
-          items.push({ label: sn.label ?? key, kind: CompletionItemKind.Snippet, insertTextFormat: InsertTextFormat.Snippet, textEdit: { range, newText: `${key}: ${sn.bodyText}` }, documentation: sn.description, sortText: `2${key}` });
+          items.push({
+            label: sn.label ?? key,
+            kind: CompletionItemKind.Snippet,
+            insertTextFormat: InsertTextFormat.Snippet,
+            textEdit: { range, newText: `${key}: ${sn.bodyText}` },
+            documentation: sn.description,
+            sortText: `2${key}`,
+          });
         } else if (sn.body !== undefined) {
-          items.push({ label: sn.label ?? key, kind: CompletionItemKind.Snippet, insertTextFormat: InsertTextFormat.Snippet, textEdit: { range, newText: `${key}:\n${yamlSnippet(sn.body, '  ')}` }, documentation: sn.description, sortText: `2${key}` });
+          items.push({
+            label: sn.label ?? key,
+            kind: CompletionItemKind.Snippet,
+            insertTextFormat: InsertTextFormat.Snippet,
+            textEdit: { range, newText: `${key}:\n${yamlSnippet(sn.body, '  ')}` },
+            documentation: sn.description,
+            sortText: `2${key}`,
+          });
         }
       }
     }
@@ -388,7 +424,11 @@ export class TaskLanguageService {
         label: 'task: GPU job',
         kind: CompletionItemKind.Snippet,
         insertTextFormat: InsertTextFormat.Snippet,
-        textEdit: { range, newText: 'name: ${1:my-task}\n\nresources:\n  accelerators: ${2:A100:1}\n\nsetup: |\n  ${3:pip install -r requirements.txt}\n\nrun: |\n  ${4:python train.py}\n' },
+        textEdit: {
+          range,
+          newText:
+            'name: ${1:my-task}\n\nresources:\n  accelerators: ${2:A100:1}\n\nsetup: |\n  ${3:pip install -r requirements.txt}\n\nrun: |\n  ${4:python train.py}\n',
+        },
         documentation: 'A task with a GPU, setup and run.',
         sortText: '3task',
       });
@@ -396,7 +436,11 @@ export class TaskLanguageService {
         label: 'task: service',
         kind: CompletionItemKind.Snippet,
         insertTextFormat: InsertTextFormat.Snippet,
-        textEdit: { range, newText: 'service:\n  readiness_probe: ${1:/health}\n  replicas: ${2:2}\n\nresources:\n  accelerators: ${3:L4:1}\n  ports: ${4:8080}\n\nrun: |\n  ${5:python -m http.server 8080}\n' },
+        textEdit: {
+          range,
+          newText:
+            'service:\n  readiness_probe: ${1:/health}\n  replicas: ${2:2}\n\nresources:\n  accelerators: ${3:L4:1}\n  ports: ${4:8080}\n\nrun: |\n  ${5:python -m http.server 8080}\n',
+        },
         documentation: 'A served model: readiness probe, replicas, port.',
         sortText: '3service',
       });
@@ -408,10 +452,25 @@ export class TaskLanguageService {
     const key = [...path].reverse().find((p) => !/^\[/.test(p));
     const items: CompletionItem[] = [];
     const add = (label: string, kind: CompletionItemKind, detail?: string, documentation?: string, sortText?: string) => {
-      items.push({ label, kind, detail, documentation: documentation ? { kind: MarkupKind.Markdown, value: documentation } : undefined, textEdit: { range, newText: label }, sortText: sortText ?? `1${label}` });
+      items.push({
+        label,
+        kind,
+        detail,
+        documentation: documentation ? { kind: MarkupKind.Markdown, value: documentation } : undefined,
+        textEdit: { range, newText: label },
+        sortText: sortText ?? `1${label}`,
+      });
     };
     const fromPriced = (list: PricedCompletion[]) => {
-      for (const p of list) items.push({ label: p.label, kind: CompletionItemKind.Value, detail: p.detail, documentation: p.documentation ? { kind: MarkupKind.Markdown, value: p.documentation } : undefined, textEdit: { range, newText: p.label }, sortText: p.sortText ?? `0${p.label}` });
+      for (const p of list)
+        items.push({
+          label: p.label,
+          kind: CompletionItemKind.Value,
+          detail: p.detail,
+          documentation: p.documentation ? { kind: MarkupKind.Markdown, value: p.documentation } : undefined,
+          textEdit: { range, newText: p.label },
+          sortText: p.sortText ?? `0${p.label}`,
+        });
     };
     if (key === 'accelerators' || key === 'gpus') {
       const priced = this.insights ? safe(() => this.insights?.completeAccelerators()) : undefined;
@@ -448,7 +507,8 @@ export class TaskLanguageService {
     const values = enumValues(schema);
     for (const v of values) add(v, CompletionItemKind.EnumMember, undefined, describeEnum(schema));
     if (!values.length) {
-      for (const ex of examplesOf(schema)) if (typeof ex !== 'object' || ex === null) add(formatExample(ex), CompletionItemKind.Value, 'example', undefined, `5${formatExample(ex)}`);
+      for (const ex of examplesOf(schema))
+        if (typeof ex !== 'object' || ex === null) add(formatExample(ex), CompletionItemKind.Value, 'example', undefined, `5${formatExample(ex)}`);
     }
     return items;
   }
@@ -462,7 +522,10 @@ function detailOf(s: JSONSchema): string | undefined {
   const r = resolve(s);
   if (r.type) return Array.isArray(r.type) ? r.type.filter((t) => t !== 'null').join(' | ') : r.type;
   if (r.anyOf) {
-    const ts = r.anyOf.map((a) => resolve(a)).map((a) => (a.type ? (Array.isArray(a.type) ? a.type.join(' | ') : a.type) : a.properties ? 'object' : '')).filter((t) => t && t !== 'null');
+    const ts = r.anyOf
+      .map((a) => resolve(a))
+      .map((a) => (a.type ? (Array.isArray(a.type) ? a.type.join(' | ') : a.type) : a.properties ? 'object' : ''))
+      .filter((t) => t && t !== 'null');
     return [...new Set(ts)].join(' | ') || undefined;
   }
   return undefined;
@@ -510,5 +573,3 @@ export function uriToPath(uri: string): string {
     return uri.slice('file://'.length);
   }
 }
-
-

@@ -40,7 +40,12 @@ export function resourcesSites(analysis: ValidationResult): ResourcesSite[] {
       continue; // invalid values are already diagnostics
     }
     const keyRange = rangeOf(textMap, res.keyStart, res.keyEnd);
-    sites.push({ range: keyRange, resources: choice.mode === 'single' ? choice.candidates[0] : choice.base, numNodes, valueRanges: valueRanges(textMap, res.value) });
+    sites.push({
+      range: keyRange,
+      resources: choice.mode === 'single' ? choice.candidates[0] : choice.base,
+      numNodes,
+      valueRanges: valueRanges(textMap, res.value),
+    });
     if (choice.mode === 'single') continue;
     const list = entryOf(res.value, choice.mode)?.value;
     if (!list || list.kind !== 'seq') continue;

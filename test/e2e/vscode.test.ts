@@ -50,7 +50,10 @@ test('extension-host tests pass in code-server', { timeout: 600_000 }, async (t)
   assert.equal(built.status, 0, `building the suite failed:\n${built.stderr}`);
   fs.mkdirSync(ARTIFACTS, { recursive: true });
 
-  const cs = await startCodeServer({ workspaceFiles: fixtureFiles(), env: { ...engineEnv(), SKYDECK_E2E_OUT: ARTIFACTS, ...(process.env.SKYDECK_E2E_GREP ? { SKYDECK_E2E_GREP: process.env.SKYDECK_E2E_GREP } : {}) } });
+  const cs = await startCodeServer({
+    workspaceFiles: fixtureFiles(),
+    env: { ...engineEnv(), SKYDECK_E2E_OUT: ARTIFACTS, ...(process.env.SKYDECK_E2E_GREP ? { SKYDECK_E2E_GREP: process.env.SKYDECK_E2E_GREP } : {}) },
+  });
   t.after(() => cs.stop());
   const browser = await launchBrowser();
   t.after(() => browser.close());
@@ -71,7 +74,10 @@ test('extension-host tests pass in code-server', { timeout: 600_000 }, async (t)
   let exit: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => (exit = resolve));
   await browser.page.exposeFunction('codeAutomationExit', (code: number) => exit(code));
-  await browser.page.goto(workbenchUrl(cs, { extensionPath: ROOT, testsPath: path.join(ROOT, 'out', 'test', 'e2e', 'suite.js') }), { waitUntil: 'commit', timeout: 120_000 });
+  await browser.page.goto(workbenchUrl(cs, { extensionPath: ROOT, testsPath: path.join(ROOT, 'out', 'test', 'e2e', 'suite.js') }), {
+    waitUntil: 'commit',
+    timeout: 120_000,
+  });
   let code: number;
   try {
     code = await within(exited, 360_000, 'the extension-host tests to finish (codeAutomationExit)');
@@ -140,7 +146,10 @@ test('UI: launch a task on local from the palette, see it UP, read its log, then
 
     // 1b. Clicking the cost lens opens the offers view (sortable table + price chart).
     await page.locator('.codelens-decoration a', { hasText: /\$\d/ }).first().click();
-    await page.locator('.tab', { hasText: /^Offers/ }).first().waitFor({ state: 'visible', timeout: 120_000 });
+    await page
+      .locator('.tab', { hasText: /^Offers/ })
+      .first()
+      .waitFor({ state: 'visible', timeout: 120_000 });
     const offersFrame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
     await offersFrame.locator('table#offers tbody tr').first().waitFor({ state: 'visible', timeout: 60_000 });
     await offersFrame.locator('svg rect.spot').first().waitFor({ state: 'attached' });
@@ -151,12 +160,18 @@ test('UI: launch a task on local from the palette, see it UP, read its log, then
     await page.locator('.codelens-decoration', { hasText: 'Launch' }).first().waitFor({ state: 'visible', timeout: 120_000 });
     await runCommand(page, 'SkyDeck: Launch');
     await answerQuickPick(page, 'e2e-ui', /New cluster: e2e-ui/);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: /Launch e2e-ui/ }).first().waitFor({ state: 'visible', timeout: 120_000 });
+    await page
+      .locator('.quick-input-list .monaco-list-row', { hasText: /Launch e2e-ui/ })
+      .first()
+      .waitFor({ state: 'visible', timeout: 120_000 });
     await shot(page, '02-launch-plan.png');
     await page.keyboard.press('Enter');
 
     // 3. The job's log opens and shows the task's output.
-    await page.locator('.tab', { hasText: /e2e-ui · job/ }).first().waitFor({ state: 'visible', timeout: 120_000 });
+    await page
+      .locator('.tab', { hasText: /e2e-ui · job/ })
+      .first()
+      .waitFor({ state: 'visible', timeout: 120_000 });
     await page.locator('.view-lines', { hasText: 'SKYDECK_E2E_DONE' }).first().waitFor({ state: 'visible', timeout: 120_000 });
     await page.locator('.view-lines', { hasText: 'Hello from the SkyDeck e2e test' }).first().waitFor({ state: 'visible' });
     await shot(page, '03-job-log.png');
@@ -165,8 +180,14 @@ test('UI: launch a task on local from the palette, see it UP, read its log, then
     await page.locator('.activitybar .action-item a[aria-label^="SkyDeck"]').first().click();
     const clusterRow = page.locator('.pane', { hasText: 'Clusters' }).locator('.monaco-list-row', { hasText: 'e2e-ui' }).first();
     await clusterRow.waitFor({ state: 'visible', timeout: 30_000 });
-    await page.locator('.pane .monaco-list-row', { hasText: /e2e-ui.*UP/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
-    await page.locator('.statusbar-item', { hasText: /1 running/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    await page
+      .locator('.pane .monaco-list-row', { hasText: /e2e-ui.*UP/ })
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
+    await page
+      .locator('.statusbar-item', { hasText: /1 running/ })
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
     await shot(page, '04-sidebar-cluster-up.png');
 
     // 5. Down from the palette: pick the cluster, confirm the modal.

@@ -16,7 +16,9 @@ export function skipsAllowed(): boolean {
 }
 
 function failure(missing: string): Error {
-  return new Error(`Missing test prerequisite: ${missing}.\nInstall what the tests need with \`${SETUP}\` (and build with \`npm run build\`), or set ${ALLOW_SKIPS}=1 to skip the tests that need it.`);
+  return new Error(
+    `Missing test prerequisite: ${missing}.\nInstall what the tests need with \`${SETUP}\` (and build with \`npm run build\`), or set ${ALLOW_SKIPS}=1 to skip the tests that need it.`,
+  );
 }
 
 /**

@@ -4,7 +4,10 @@
  * child process left running, keeps the test file's process alive, and the test runner then
  * waits for it forever (a CI run hung so when a netns host failed to boot beside moto).
  */
-export async function startTogether<T extends readonly unknown[]>(starts: { [K in keyof T]: Promise<T[K]> }, stop: (server: T[number]) => Promise<unknown>): Promise<T> {
+export async function startTogether<T extends readonly unknown[]>(
+  starts: { [K in keyof T]: Promise<T[K]> },
+  stop: (server: T[number]) => Promise<unknown>,
+): Promise<T> {
   const settled = await Promise.allSettled(starts);
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (!failure) return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as unknown as T;

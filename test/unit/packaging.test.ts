@@ -9,7 +9,16 @@ import * as assert from 'node:assert/strict';
 import { promisify } from 'node:util';
 
 const ROOT = path.resolve(__dirname, '../..');
-const SHIPPED = [/^(package\.json|README\.md|LICENSE)$/, /^dist\/[\w-]+\.js$/, /^dist\/agent\.sh$/, /^dist\/providers\/\w+\.js$/, /^schemas\/[\w.]+\.json$/, /^catalogs\//, /^media\//, /^examples\/[\w.-]+\.ya?ml$/];
+const SHIPPED = [
+  /^(package\.json|README\.md|LICENSE)$/,
+  /^dist\/[\w-]+\.js$/,
+  /^dist\/agent\.sh$/,
+  /^dist\/providers\/\w+\.js$/,
+  /^schemas\/[\w.]+\.json$/,
+  /^catalogs\//,
+  /^media\//,
+  /^examples\/[\w.-]+\.ya?ml$/,
+];
 
 test('the .vsix holds the bundles, the licence and the data, never source maps or sources', async () => {
   const vsce = path.join(ROOT, 'node_modules/.bin/vsce');

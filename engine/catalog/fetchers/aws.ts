@@ -10,7 +10,20 @@
 import { gpuInfoLiteral, splitCsvLine, type VmRow } from './writer';
 
 export const AWS_OFFER_URL = 'https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/AmazonEC2/current';
-export const AWS_DEFAULT_REGIONS = ['us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'eu-west-1', 'eu-central-1', 'eu-north-1', 'ap-northeast-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-south-1'];
+export const AWS_DEFAULT_REGIONS = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'eu-west-1',
+  'eu-central-1',
+  'eu-north-1',
+  'ap-northeast-1',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-south-1',
+];
 
 /** Instance family -> accelerator (AWS names the model only in the EC2 API, which needs credentials). */
 export const AWS_FAMILY_ACCELERATORS: Record<string, { name: string; memoryMiB: number; manufacturer: string }> = {
@@ -54,7 +67,20 @@ export async function parseAwsOfferLines(lines: AsyncIterable<string> | Iterable
   let header: string[] | undefined;
   const col: Record<string, number> = {};
   const out = new Map<string, AwsPrice>();
-  const want = ['TermType', 'PricePerUnit', 'Instance Type', 'vCPU', 'Memory', 'GPU', 'Operating System', 'Pre Installed S/W', 'CapacityStatus', 'Tenancy', 'Product Family', 'Processor Architecture'];
+  const want = [
+    'TermType',
+    'PricePerUnit',
+    'Instance Type',
+    'vCPU',
+    'Memory',
+    'GPU',
+    'Operating System',
+    'Pre Installed S/W',
+    'CapacityStatus',
+    'Tenancy',
+    'Product Family',
+    'Processor Architecture',
+  ];
   for await (const line of lines) {
     if (!header) {
       if (line.startsWith('"SKU"') || line.startsWith('SKU,')) {

@@ -59,7 +59,11 @@ export interface AzureShape {
   generation?: string;
 }
 
-export function azureRows(region: string, prices: Map<string, { price?: number; spotPrice?: number }>, shapes: Map<string, AzureShape>): { rows: VmRow[]; unshaped: string[] } {
+export function azureRows(
+  region: string,
+  prices: Map<string, { price?: number; spotPrice?: number }>,
+  shapes: Map<string, AzureShape>,
+): { rows: VmRow[]; unshaped: string[] } {
   const rows: VmRow[] = [];
   const unshaped: string[] = [];
   for (const [size, p] of prices) {

@@ -115,7 +115,8 @@ async function refreshAzure(o: Required<Pick<PriceRefreshOptions, 'fetch' | 'bas
     }
     const { rows: r, unshaped } = azureRows(region, azurePrices(pages), shapes);
     rows.push(...r);
-    if (unshaped.length) notes.push(`azure ${region}: ${unshaped.length} priced size(s) not in the base catalog were skipped (sizes need an Azure subscription to list).`);
+    if (unshaped.length)
+      notes.push(`azure ${region}: ${unshaped.length} priced size(s) not in the base catalog were skipped (sizes need an Azure subscription to list).`);
   }
   return { rows, notes };
 }

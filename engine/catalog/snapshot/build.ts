@@ -55,12 +55,24 @@ export function buildSnapshot(referenceDir: string, outDir: string): Record<stri
   };
   write(
     'gcp/vms.csv',
-    filterLines(path.join(referenceDir, 'gcp', 'vms.csv'), (r) => GCP_REGIONS.includes(r.Region) && (r.InstanceType === '' ? r.AcceleratorName !== '' : GCP_TYPES.test(r.InstanceType))),
+    filterLines(
+      path.join(referenceDir, 'gcp', 'vms.csv'),
+      (r) => GCP_REGIONS.includes(r.Region) && (r.InstanceType === '' ? r.AcceleratorName !== '' : GCP_TYPES.test(r.InstanceType)),
+    ),
   );
-  write('azure/vms.csv', filterLines(path.join(referenceDir, 'azure', 'vms.csv'), (r) => AZURE_REGIONS.includes(r.Region) && (r.AcceleratorName !== '' || AZURE_TYPES.test(r.InstanceType))));
+  write(
+    'azure/vms.csv',
+    filterLines(
+      path.join(referenceDir, 'azure', 'vms.csv'),
+      (r) => AZURE_REGIONS.includes(r.Region) && (r.AcceleratorName !== '' || AZURE_TYPES.test(r.InstanceType)),
+    ),
+  );
   write(
     'aws/vms.csv',
-    filterLines(path.join(referenceDir, 'aws', 'vms.csv'), (r) => AWS_ACCELERATOR_TYPES.test(r.InstanceType) || (AWS_CPU_TYPES.test(r.InstanceType) && AWS_CPU_REGIONS.includes(r.Region))),
+    filterLines(
+      path.join(referenceDir, 'aws', 'vms.csv'),
+      (r) => AWS_ACCELERATOR_TYPES.test(r.InstanceType) || (AWS_CPU_TYPES.test(r.InstanceType) && AWS_CPU_REGIONS.includes(r.Region)),
+    ),
   );
   for (const f of IMAGE_FILES) write(f, fs.readFileSync(path.join(referenceDir, f), 'utf8'));
   write('common/accelerators.csv', fs.readFileSync(path.join(referenceDir, 'common', 'accelerators.csv'), 'utf8'));
@@ -80,14 +92,16 @@ export const SNAPSHOT_SOURCES: Record<string, { method: string; realData: boolea
     method: 'subset-of-real-data',
     realData: true,
     dataDate: '2026-05-20',
-    source: 'gcp/vms.csv of anycloud-sh/catalog at commit 62ff0a987e0c257a89235415d2877812fb1aaf29 (a third-party repository in the SkyPilot v8 format whose bot refreshes GCP prices; not the official SkyPilot catalog), byte-identical in the shared reference catalogs',
+    source:
+      'gcp/vms.csv of anycloud-sh/catalog at commit 62ff0a987e0c257a89235415d2877812fb1aaf29 (a third-party repository in the SkyPilot v8 format whose bot refreshes GCP prices; not the official SkyPilot catalog), byte-identical in the shared reference catalogs',
     notes: `Rows copied line for line, unchanged: regions ${GCP_REGIONS.join(', ')}; every GPU and TPU row, the GPU host series and the default CPU families.`,
   },
   'azure/vms.csv': {
     method: 'subset-of-real-data',
     realData: true,
     dataDate: '2026-05-20',
-    source: 'azure/vms.csv of anycloud-sh/catalog at commit 62ff0a987e0c257a89235415d2877812fb1aaf29 (a third-party repository in the SkyPilot v8 format whose bot refreshes Azure prices; not the official SkyPilot catalog), with the one normalisation the README of the shared reference catalogs describes',
+    source:
+      'azure/vms.csv of anycloud-sh/catalog at commit 62ff0a987e0c257a89235415d2877812fb1aaf29 (a third-party repository in the SkyPilot v8 format whose bot refreshes Azure prices; not the official SkyPilot catalog), with the one normalisation the README of the shared reference catalogs describes',
     notes: `Rows copied line for line, unchanged: regions ${AZURE_REGIONS.join(', ')}; every GPU size and the default CPU families.`,
   },
   'aws/vms.csv': {
@@ -116,7 +130,8 @@ export const SNAPSHOT_SOURCES: Record<string, { method: string; realData: boolea
     method: 'upstream-unchanged',
     realData: true,
     dataDate: null,
-    source: 'catalogs/v9/azure/images.csv of skypilot-org/skypilot-catalog at commit a5be53865774cac59df537ba1842e45ffc8be722 (no v8 copy was available; same columns)',
+    source:
+      'catalogs/v9/azure/images.csv of skypilot-org/skypilot-catalog at commit a5be53865774cac59df537ba1842e45ffc8be722 (no v8 copy was available; same columns)',
     notes: "Copied whole: SkyPilot's image tags and their Azure marketplace or community-gallery images.",
   },
   'common/accelerators.csv': {

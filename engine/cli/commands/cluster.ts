@@ -126,7 +126,9 @@ async function runLaunchLike(kind: 'launch' | 'exec', clusterName: string | unde
     const name = r.cluster.name;
     if (r.jobId !== undefined) {
       if (options.detachRun || signal.aborted) {
-        process.stderr.write(`Job ${r.jobId} ${signal.aborted ? 'keeps running' : 'submitted'} on '${name}'. Follow it with: skydeck logs ${name} ${r.jobId}\n`);
+        process.stderr.write(
+          `Job ${r.jobId} ${signal.aborted ? 'keeps running' : 'submitted'} on '${name}'. Follow it with: skydeck logs ${name} ${r.jobId}\n`,
+        );
       } else {
         process.stderr.write(`✓ Job ${r.jobId} finished: ${r.jobStatus}.\n`);
         if (r.jobStatus && r.jobStatus !== 'SUCCEEDED') process.exitCode = 1;
@@ -186,13 +188,28 @@ async function showEndpoint(names: string[], opts: Opts): Promise<void> {
   const single = opts.endpoint !== undefined;
   const property = ip ? 'IP address' : 'endpoint(s)';
   const flag = ip ? 'ip' : single ? 'endpoint port' : 'endpoints';
-  if (opts.refresh) throw new UsageError('Using --ip or --endpoint(s) with --refresh is not supported for now. To fix, refresh first, then query the IP or endpoint.');
+  if (opts.refresh)
+    throw new UsageError('Using --ip or --endpoint(s) with --refresh is not supported for now. To fix, refresh first, then query the IP or endpoint.');
   if (ip && (opts.endpoints || single)) throw new InputError('Cannot specify both --ip and --endpoint(s) at the same time.');
   if (single && opts.endpoints) throw new InputError('Cannot specify both --endpoint and --endpoints at the same time.');
   if (names.length !== 1) {
-    throw new InputError(STATUS_PROPERTY_ERROR(names.length ? String(names.length) : 'No', names.length > 1 ? 's' : '', 'specified', names.length > 1 ? 'a single' : 'an existing', property, flag));
+    throw new InputError(
+      STATUS_PROPERTY_ERROR(
+        names.length ? String(names.length) : 'No',
+        names.length > 1 ? 's' : '',
+        'specified',
+        names.length > 1 ? 'a single' : 'an existing',
+        property,
+        flag,
+      ),
+    );
   }
-  const recs = await clusters.status({ names: expandNames(names, (await listClusters()).map((r) => r.name)) });
+  const recs = await clusters.status({
+    names: expandNames(
+      names,
+      (await listClusters()).map((r) => r.name),
+    ),
+  });
   if (recs.length !== 1) {
     const n = recs.length ? String(recs.length) : `'${names[0]}'`;
     throw new InputError(STATUS_PROPERTY_ERROR(n, recs.length > 1 ? 's' : '', recs.length ? 'found' : 'not found', 'a single', property, flag));
@@ -241,14 +258,17 @@ async function targetClusters(verb: string, names: string[], all: unknown): Prom
     if (names.length) process.stdout.write(`Both --all and cluster(s) specified for \`skydeck ${verb}\`. Letting --all take effect.\n`);
     return existing;
   }
-  if (!names.length) throw new UsageError(`\`skydeck ${verb}\` requires either a cluster name or glob (see \`skydeck status\`), or the -a/--all flag for all your clusters.`);
+  if (!names.length)
+    throw new UsageError(`\`skydeck ${verb}\` requires either a cluster name or glob (see \`skydeck status\`), or the -a/--all flag for all your clusters.`);
   // As SkyPilot: names that match no cluster are dropped; the verb reports when none is left.
   return expandNames(names, existing).filter((n) => existing.includes(n));
 }
 
 /** The job `cancel CLUSTER` with no ids cancels: the latest job that has not finished. */
 function latestRunningJob(jobs: ClusterJob[]): number | undefined {
-  return jobs.filter((j) => !TERMINAL_JOB_STATUSES.includes(j.status)).reduce<number | undefined>((m, j) => (m === undefined || j.id > m ? j.id : m), undefined);
+  return jobs
+    .filter((j) => !TERMINAL_JOB_STATUSES.includes(j.status))
+    .reduce<number | undefined>((m, j) => (m === undefined || j.id > m ? j.id : m), undefined);
 }
 
 async function syncDownLogs(cluster: string, ids: number[]): Promise<void> {
@@ -298,7 +318,8 @@ export function registerCluster(program: Command): void {
         return;
       }
       const task = singleTask(file, 'launch');
-      if (task.service) process.stderr.write('Service section will be ignored when using `skydeck launch`.\nTo spin up a service, use SkyServe CLI: skydeck serve up\n');
+      if (task.service)
+        process.stderr.write('Service section will be ignored when using `skydeck launch`.\nTo spin up a service, use SkyServe CLI: skydeck serve up\n');
       applyWaitFor(task, opts.waitFor);
       reportUnsupported([task], undefined, (line) => process.stderr.write(line));
       const name = opts.cluster as string | undefined;
@@ -341,10 +362,21 @@ export function registerCluster(program: Command): void {
         await showEndpoint(names, opts);
         return;
       }
-      const expanded = names.length ? expandNames(names, (await listClusters()).map((r) => r.name)) : [];
+      const expanded = names.length
+        ? expandNames(
+            names,
+            (await listClusters()).map((r) => r.name),
+          )
+        : [];
       const recs = names.length && !expanded.length ? [] : await clusters.status({ refresh: !!opts.refresh, names: expanded });
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(recs.map((r) => statusJson(r)), null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(
+            recs.map((r) => statusJson(r)),
+            null,
+            2,
+          )}\n`,
+        );
         return;
       }
       printStatus(recs, !!opts.verbose);
@@ -385,7 +417,9 @@ export function registerCluster(program: Command): void {
           j.status,
           j.logDir,
         ]);
-        process.stdout.write(`\nJob queue of current user on cluster ${cluster}\n${table(['ID', 'NAME', 'USER', 'SUBMITTED', 'STARTED', 'DURATION', 'RESOURCES', 'STATUS', 'LOG'], rows)}\n`);
+        process.stdout.write(
+          `\nJob queue of current user on cluster ${cluster}\n${table(['ID', 'NAME', 'USER', 'SUBMITTED', 'STARTED', 'DURATION', 'RESOURCES', 'STATUS', 'LOG'], rows)}\n`,
+        );
       }
       if (opts.json) {
         const single = names.length === 1 && !isGlob(names[0]);
@@ -405,12 +439,16 @@ export function registerCluster(program: Command): void {
     .addOption(new Option('--no-follow', 'print the log so far and exit'))
     .option('--tail <n>', 'print only the last N lines (0: all)', minutesOption('--tail'), '0')
     .action(async (cluster: string, jobIds: string[], opts: Opts) => {
-      if (opts.provision && (opts.syncDown || opts.status || jobIds.length)) throw new UsageError('--provision cannot be combined with job log options (--sync-down/--status/job IDs).');
+      if (opts.provision && (opts.syncDown || opts.status || jobIds.length))
+        throw new UsageError('--provision cannot be combined with job log options (--sync-down/--status/job IDs).');
       if (opts.syncDown && opts.status) throw new UsageError('Both --sync_down and --status are specified (ambiguous). To fix: specify at most one of them.');
-      if (jobIds.length > 1 && !opts.syncDown) throw new UsageError(`Cannot stream logs of multiple jobs (IDs: ${jobIds.join(', ')}).\nPass -s/--sync-down to download the logs instead.`);
+      if (jobIds.length > 1 && !opts.syncDown)
+        throw new UsageError(`Cannot stream logs of multiple jobs (IDs: ${jobIds.join(', ')}).\nPass -s/--sync-down to download the logs instead.`);
       for (const id of jobIds) if (!/^\d+$/.test(id)) throw new UsageError(`Invalid job ID ${id}. Job ID must be integers.`);
       if (opts.provision) {
-        throw new InputError(`Cluster '${cluster}' has no provisioning log to stream.`, { hint: 'SkyDeck prints provisioning progress on the terminal that runs `skydeck launch` (stderr); it keeps no provision.log.' });
+        throw new InputError(`Cluster '${cluster}' has no provisioning log to stream.`, {
+          hint: 'SkyDeck prints provisioning progress on the terminal that runs `skydeck launch` (stderr); it keeps no provision.log.',
+        });
       }
       if (opts.syncDown) {
         await syncDownLogs(cluster, jobIds.map(Number));
@@ -451,7 +489,7 @@ export function registerCluster(program: Command): void {
 
   program
     .command('cancel')
-    .description("Cancel jobs on a cluster (or on every cluster a glob matches). No job ids: the latest job that has not finished.")
+    .description('Cancel jobs on a cluster (or on every cluster a glob matches). No job ids: the latest job that has not finished.')
     .argument('<cluster>', 'cluster name or glob pattern')
     .argument('[job_ids...]', 'job ids')
     .option('-a, --all', 'cancel all jobs')
@@ -459,9 +497,15 @@ export function registerCluster(program: Command): void {
     .option('--async', 'return once cancellation is requested (cancellation is immediate here)')
     .action(async (pattern: string, ids: string[], opts: Opts) => {
       for (const id of ids) if (!/^\d+$/.test(id)) throw new UsageError(`Invalid value for '[JOBS]...': '${id}' is not a valid integer.`);
-      const targets = isGlob(pattern) ? expandNames([pattern], (await listClusters()).map((r) => r.name)) : [pattern];
+      const targets = isGlob(pattern)
+        ? expandNames(
+            [pattern],
+            (await listClusters()).map((r) => r.name),
+          )
+        : [pattern];
       if (!targets.length) throw new UsageError(`No clusters match pattern: '${pattern}'`);
-      if (targets.length > 1 && ids.length) throw new UsageError(`Cannot specify job IDs when cluster pattern matches multiple clusters. Pattern '${pattern}' matches: ${targets.join(', ')}`);
+      if (targets.length > 1 && ids.length)
+        throw new UsageError(`Cannot specify job IDs when cluster pattern matches multiple clusters. Pattern '${pattern}' matches: ${targets.join(', ')}`);
       const latest = !ids.length && !opts.all;
       if (latest) process.stderr.write('No job IDs or --all provided; cancelling the latest running job.\n');
       const what = latest ? 'the latest running job' : opts.all ? 'all your jobs' : `job${ids.length > 1 ? 's' : ''} ${ids.join(' ')}`;
@@ -494,12 +538,18 @@ export function registerCluster(program: Command): void {
       .argument('[clusters...]', 'cluster names or glob patterns (quote them: "dev-*")')
       .option('-a, --all', 'all clusters')
       .option('-y, --yes', 'skip confirmation prompt');
-    if (verb === 'start') cmd.option('-i, --idle-minutes-to-autostop <minutes>', 'autostop after this many idle minutes', minutesOption('--idle-minutes-to-autostop')).option('--down', 'autodown instead of autostop');
-    if (verb === 'down') cmd.option('-p, --purge', "(Advanced) remove the clusters from SkyDeck's table even if their termination failed; you then check for leaked resources");
+    if (verb === 'start')
+      cmd
+        .option('-i, --idle-minutes-to-autostop <minutes>', 'autostop after this many idle minutes', minutesOption('--idle-minutes-to-autostop'))
+        .option('--down', 'autodown instead of autostop');
+    if (verb === 'down')
+      cmd.option('-p, --purge', "(Advanced) remove the clusters from SkyDeck's table even if their termination failed; you then check for leaked resources");
     cmd.action(async (names: string[], opts: Opts) => {
       const targets = await targetClusters(verb, names, opts.all);
       if (!targets.length) {
-        process.stdout.write(`Cluster(s) not found (tip: see \`skydeck status\`).${verb === 'start' ? ' Do you mean to use `skydeck launch` to provision a new cluster?' : ''}\n`);
+        process.stdout.write(
+          `Cluster(s) not found (tip: see \`skydeck status\`).${verb === 'start' ? ' Do you mean to use `skydeck launch` to provision a new cluster?' : ''}\n`,
+        );
         return;
       }
       if (!(await confirm(`${verb[0].toUpperCase()}${verb.slice(1)} ${targets.join(', ')}?`, opts.yes))) return;
@@ -521,7 +571,9 @@ export function registerCluster(program: Command): void {
         }
       }
       if (failed) {
-        process.stderr.write(`Cluster(s) failed. See details above.${verb === 'down' ? ' If you want to ignore the errors and remove the cluster(s) from the status table, use `skydeck down --purge`.' : ''}\n`);
+        process.stderr.write(
+          `Cluster(s) failed. See details above.${verb === 'down' ? ' If you want to ignore the errors and remove the cluster(s) from the status table, use `skydeck down --purge`.' : ''}\n`,
+        );
         process.exitCode = 1;
       }
     });
@@ -546,7 +598,9 @@ export function registerCluster(program: Command): void {
       for (const name of targets) {
         const minutes = opts.cancel ? -1 : Number(opts.idleMinutes ?? 5);
         await clusters.autostop(name, minutes, !!opts.down);
-        process.stdout.write(minutes < 0 ? `Autostop cancelled for '${name}'.\n` : `Cluster '${name}': ${opts.down ? 'autodown' : 'autostop'} after ${minutes} idle minute(s).\n`);
+        process.stdout.write(
+          minutes < 0 ? `Autostop cancelled for '${name}'.\n` : `Cluster '${name}': ${opts.down ? 'autodown' : 'autostop'} after ${minutes} idle minute(s).\n`,
+        );
       }
     });
 
@@ -559,9 +613,7 @@ export function registerCluster(program: Command): void {
     .action(async (opts: Opts) => {
       const now = Date.now();
       const days = Number(opts.days);
-      const recs = (await listClusters())
-        .filter((r) => days === 0 || now - r.launchedAt <= days * 86_400_000)
-        .sort((a, b) => b.launchedAt - a.launchedAt);
+      const recs = (await listClusters()).filter((r) => days === 0 || now - r.launchedAt <= days * 86_400_000).sort((a, b) => b.launchedAt - a.launchedAt);
       const shown = opts.all ? recs : recs.slice(0, COST_REPORT_LINES);
       const rows = shown.map((r) => ({
         name: r.name,
@@ -577,9 +629,20 @@ export function registerCluster(program: Command): void {
         process.stdout.write(`${JSON.stringify({ clusters: rows, totalCost: Number(total.toFixed(6)) }, null, 2)}\n`);
         return;
       }
-      const body = rows.map((r, i) => [r.name, formatAgo(shown[i].launchedAt, now), formatDuration(r.durationSeconds), r.resources, r.status, `$ ${r.costPerHour.toFixed(2)}`, `$ ${r.cost.toFixed(2)}`]);
-      process.stdout.write(`${table(['NAME', 'LAUNCHED', 'DURATION', 'RESOURCES', 'STATUS', 'COST/hr', 'COST (est.)'], body)}\n\nTotal Cost: $${total.toFixed(2)}\n`);
-      if (!opts.all && recs.length > shown.length) process.stdout.write(`Showing up to ${COST_REPORT_LINES} most recent clusters. To see all clusters, pass the --all flag.\n`);
+      const body = rows.map((r, i) => [
+        r.name,
+        formatAgo(shown[i].launchedAt, now),
+        formatDuration(r.durationSeconds),
+        r.resources,
+        r.status,
+        `$ ${r.costPerHour.toFixed(2)}`,
+        `$ ${r.cost.toFixed(2)}`,
+      ]);
+      process.stdout.write(
+        `${table(['NAME', 'LAUNCHED', 'DURATION', 'RESOURCES', 'STATUS', 'COST/hr', 'COST (est.)'], body)}\n\nTotal Cost: $${total.toFixed(2)}\n`,
+      );
+      if (!opts.all && recs.length > shown.length)
+        process.stdout.write(`Showing up to ${COST_REPORT_LINES} most recent clusters. To see all clusters, pass the --all flag.\n`);
     });
 
   program

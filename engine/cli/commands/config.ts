@@ -22,10 +22,13 @@ function annotate(node: YNode | null | undefined, path: string[], origins: Origi
       continue;
     }
     const all = origins.get(JSON.stringify(p));
-    const text = all && all.length > 1 ? all.map(formatOrigin).join(' + ') : (() => {
-      const o = originOf(origins, p);
-      return o ? formatOrigin(o) : undefined;
-    })();
+    const text =
+      all && all.length > 1
+        ? all.map(formatOrigin).join(' + ')
+        : (() => {
+            const o = originOf(origins, p);
+            return o ? formatOrigin(o) : undefined;
+          })();
     if (!text) continue;
     if (isSeq(value) && !value.flow) value.flow = true;
     if (value && (isScalar(value) || isSeq(value) || isMap(value))) value.comment = ` ${text}`;
@@ -55,7 +58,7 @@ export function registerConfig(program: Command): void {
   config
     .command('show')
     .description('Print the merged configuration and, for each value, the file (or flag) it came from.')
-    .argument('[task]', "a task YAML whose config: block to include, as launch would")
+    .argument('[task]', 'a task YAML whose config: block to include, as launch would')
     .option(...CONFIG_OPTION, collect)
     .option('--json', 'machine-readable output')
     .action((task: string | undefined, opts: Opts) => {

@@ -94,7 +94,7 @@ export function registerJobs(program: Command): void {
     .option('-s, --skip-finished', 'show only jobs that have not finished')
     .option('-l, --limit <n>', `number of jobs to show (default ${QUEUE_LIMIT}; -a/--all for all)`, positiveInt('--limit'), String(QUEUE_LIMIT))
     .option('-a, --all', 'show all jobs')
-    .option('-r, --refresh', "query the latest statuses, restarting stopped controllers (every jobs verb does)")
+    .option('-r, --refresh', 'query the latest statuses, restarting stopped controllers (every jobs verb does)')
     .action(async (opts: Opts, cmd: Command) => {
       const { listJobs } = await import('../../jobs/api');
       const all = await listJobs({ skipFinished: !!opts.skipFinished });
@@ -107,7 +107,8 @@ export function registerJobs(program: Command): void {
       }
       const { formatQueue } = await import('../../jobs/format');
       process.stdout.write(`${formatQueue(rows)}\n`);
-      if (rows.length < all.length) process.stdout.write(`Only showing the latest ${rows.length} managed jobs (use --limit to show more managed jobs or --all to show all managed jobs)\n`);
+      if (rows.length < all.length)
+        process.stdout.write(`Only showing the latest ${rows.length} managed jobs (use --limit to show more managed jobs or --all to show all managed jobs)\n`);
     });
 
   jobs
@@ -146,7 +147,9 @@ export function registerJobs(program: Command): void {
     .action(async (jobIds: string[], opts: Opts) => {
       const name = typeof opts.name === 'string' ? opts.name : undefined;
       if (Number(jobIds.length > 0) + Number(name !== undefined) + Number(!!opts.all) !== 1) {
-        const given = [jobIds.length ? `--job-ids ${jobIds.join(',')}` : '', name !== undefined ? `--name ${name}` : '', opts.all ? '--all' : ''].filter(Boolean).join(' ');
+        const given = [jobIds.length ? `--job-ids ${jobIds.join(',')}` : '', name !== undefined ? `--name ${name}` : '', opts.all ? '--all' : '']
+          .filter(Boolean)
+          .join(' ');
         throw new UsageError(`Can only specify one of JOB_IDS, --name, or --all. Provided '${given}'.`);
       }
       let ids: number[] | 'all';
@@ -154,7 +157,10 @@ export function registerJobs(program: Command): void {
       else if (name !== undefined) {
         const named = await jobsNamed(name, true);
         if (!named.length) throw new InputError(`No running job found with name '${name}'.`);
-        if (named.length > 1) throw new InputError(`Multiple running jobs found with name '${name}': job IDs ${named.join(', ')}.`, { hint: 'Cancel them by id: skydeck jobs cancel ID...' });
+        if (named.length > 1)
+          throw new InputError(`Multiple running jobs found with name '${name}': job IDs ${named.join(', ')}.`, {
+            hint: 'Cancel them by id: skydeck jobs cancel ID...',
+          });
         ids = named;
       } else ids = parseIds(jobIds);
       if (!(await confirm(ids === 'all' ? 'Cancel all unfinished managed jobs?' : `Cancel managed job(s) ${ids.join(', ')}?`, opts.yes))) return;

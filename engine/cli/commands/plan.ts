@@ -90,12 +90,14 @@ function parseInfraFilter(pattern: string | undefined): InfraFilter {
   if (cloud === 'k8s') cloud = 'kubernetes';
   if (cloud === 'kubernetes' || cloud === 'ssh') return { cloud, region: parts.slice(1).join('/') || undefined, podsOnly: true };
   if (cloud === '*' || cloud === '') return { region: parts[1], podsOnly: false };
-  if (!isCatalogCloud(cloud)) throw new InputError(`Unknown infra '${pattern}' for show-gpus.`, { hint: `Use one of ${CATALOG_CLOUDS.join(', ')}, k8s[/<context>], ssh[/<pool>].` });
+  if (!isCatalogCloud(cloud))
+    throw new InputError(`Unknown infra '${pattern}' for show-gpus.`, { hint: `Use one of ${CATALOG_CLOUDS.join(', ')}, k8s[/<context>], ssh[/<pool>].` });
   return { cloud, region: parts[1], podsOnly: false };
 }
 
 export async function showGpus(accelerator: string | undefined, options: ShowGpusOptions): Promise<number> {
-  if (options.allRegions && !accelerator) throw new InputError('--all-regions is only allowed with an accelerator, e.g. `skydeck show-gpus A100 --all-regions`.');
+  if (options.allRegions && !accelerator)
+    throw new InputError('--all-regions is only allowed with an accelerator, e.g. `skydeck show-gpus A100 --all-regions`.');
   let name: string | undefined;
   let count: number | undefined;
   if (accelerator) {
@@ -134,7 +136,13 @@ export async function showGpus(accelerator: string | undefined, options: ShowGpu
   if (available.length) {
     for (const [infra, rows] of groupBy(summarizeAvailability(available), (r) => r.infra)) {
       out.push(`${infra.startsWith('ssh/') ? 'SSH node pool' : 'Kubernetes'} GPUs (${infra})`);
-      out.push(renderTable(['GPU', 'UTILIZATION'], rows.map((r) => [r.accelerator, `${r.free} of ${r.total} free`])), '');
+      out.push(
+        renderTable(
+          ['GPU', 'UTILIZATION'],
+          rows.map((r) => [r.accelerator, `${r.free} of ${r.total} free`]),
+        ),
+        '',
+      );
       const nodeRows = available.filter((a) => a.infra === infra).map((a) => [a.node, a.accelerator, `${a.free} of ${a.total} free`]);
       out.push(renderTable(['NODE', 'GPU', 'UTILIZATION'], nodeRows), '');
     }
@@ -165,7 +173,17 @@ export async function showGpus(accelerator: string | undefined, options: ShowGpu
       const header = ['GPU', 'QTY', 'CLOUD', 'INSTANCE_TYPE', 'DEVICE_MEM', 'vCPUs', 'HOST_MEM', 'HOURLY_PRICE', 'HOURLY_SPOT_PRICE'];
       if (!options.all) header.push('REGION');
       const body = rows.map((r) => {
-        const cells = [acc, qty(r.count), cloudLabel(r.cloud), r.instanceType, gb(r.deviceMemoryGb), r.vcpus === null ? '-' : String(r.vcpus), gb(r.memoryGb), money(r.price), money(r.spotPrice)];
+        const cells = [
+          acc,
+          qty(r.count),
+          cloudLabel(r.cloud),
+          r.instanceType,
+          gb(r.deviceMemoryGb),
+          r.vcpus === null ? '-' : String(r.vcpus),
+          gb(r.memoryGb),
+          money(r.price),
+          money(r.spotPrice),
+        ];
         if (!options.all) cells.push(r.region);
         return cells;
       });
@@ -202,7 +220,12 @@ async function catalogRefresh(opts: { cloud?: string; hosted?: boolean; auto?: b
     return opts.auto ? 0 : results.some((r) => r.outcome === 'failed') ? 1 : 0;
   }
   const { refreshFromPriceSources } = await import('../../catalog/fetchers/index');
-  const regions = opts.regions ? opts.regions.split(',').map((r) => r.trim()).filter(Boolean) : undefined;
+  const regions = opts.regions
+    ? opts.regions
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean)
+    : undefined;
   const results = await refreshFromPriceSources(clouds as (typeof CATALOG_CLOUDS)[number][], {
     regions,
     onProgress: (m) => {
@@ -219,10 +242,23 @@ function catalogStatus(json: boolean): number {
   const rows = resolveCatalogFiles().map((f) => {
     const cloud = f.file.split('/')[0];
     const cc = isCatalogCloud(cloud) ? cat.clouds.get(cloud) : undefined;
-    return { file: f.file, origin: f.origin, path: f.path, rows: cc ? cc.table.size : null, regions: cc ? cc.regions.size : null, instanceTypes: cc ? cc.types.size : null };
+    return {
+      file: f.file,
+      origin: f.origin,
+      path: f.path,
+      rows: cc ? cc.table.size : null,
+      regions: cc ? cc.regions.size : null,
+      instanceTypes: cc ? cc.types.size : null,
+    };
   });
   if (json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-  else process.stdout.write(`${renderTable(['FILE', 'SOURCE', 'ROWS', 'REGIONS', 'TYPES', 'PATH'], rows.map((r) => [r.file, r.origin, String(r.rows ?? '-'), String(r.regions ?? '-'), String(r.instanceTypes ?? '-'), r.path]))}\n`);
+  else
+    process.stdout.write(
+      `${renderTable(
+        ['FILE', 'SOURCE', 'ROWS', 'REGIONS', 'TYPES', 'PATH'],
+        rows.map((r) => [r.file, r.origin, String(r.rows ?? '-'), String(r.regions ?? '-'), String(r.instanceTypes ?? '-'), r.path]),
+      )}\n`,
+    );
   return 0;
 }
 
@@ -244,7 +280,9 @@ export function registerPlan(program: Command): void {
   const catalog = program.command('catalog').description('Instance catalogs: prices and offers used by the optimizer and the editor.');
   catalog
     .command('refresh')
-    .description("Rebuild catalogs from the clouds' public price lists (AWS offer files, Azure retail prices, GCP billing catalog with an API key), or --hosted to download SkyPilot's hosted catalog.")
+    .description(
+      "Rebuild catalogs from the clouds' public price lists (AWS offer files, Azure retail prices, GCP billing catalog with an API key), or --hosted to download SkyPilot's hosted catalog.",
+    )
     .option('--cloud <cloud>', `one of ${CATALOG_CLOUDS.join(', ')}`)
     .option('--regions <list>', 'comma-separated regions (default: the main regions of each cloud)')
     .option('--hosted', "download SkyPilot's hosted catalog (what the background refresh does every 7 hours)")

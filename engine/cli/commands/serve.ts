@@ -70,7 +70,16 @@ export function formatServices(services: ServiceRecord[], verbose: boolean): str
   let out = table(svcHeaders, svcRows);
   for (const s of services) if (s.lbError) out += `\n${s.name}: ${s.lbError}`;
   const replicaRows = services.flatMap((s) =>
-    s.replicas.map((r) => [s.name, String(r.id), String(r.version), r.url ?? '-', r.launchedAt ? formatAgo(r.launchedAt) : '-', r.infra ?? '-', r.resources ?? '-', r.status]),
+    s.replicas.map((r) => [
+      s.name,
+      String(r.id),
+      String(r.version),
+      r.url ?? '-',
+      r.launchedAt ? formatAgo(r.launchedAt) : '-',
+      r.infra ?? '-',
+      r.resources ?? '-',
+      r.status,
+    ]),
   );
   if (replicaRows.length) {
     out += `\n\nService Replicas\n${table(['SERVICE_NAME', 'ID', 'VERSION', 'ENDPOINT', 'LAUNCHED', 'INFRA', 'RESOURCES', 'STATUS'], replicaRows)}`;
@@ -92,8 +101,14 @@ function serviceTaskFile(entry: string, opts: Opts, verb: string): { file: strin
   if (!looksLikeYaml(entry)) throw new UsageError('SERVICE_YAML must be a valid YAML file.');
   const values = readTaskOptions(opts);
   const tf = loadEntrypoint(entry, values, { verb });
-  if (tf.tasks.length !== 1) throw new UsageError(`YAML specifies a DAG which is only supported by \`skydeck jobs launch\`. \`skydeck ${verb}\` supports a single task only.`);
-  const untouched = !hasResourceOverrides(values) && !Object.keys(values.envs).length && !Object.keys(values.secrets).length && values.workdir === undefined && values.numNodes === undefined;
+  if (tf.tasks.length !== 1)
+    throw new UsageError(`YAML specifies a DAG which is only supported by \`skydeck jobs launch\`. \`skydeck ${verb}\` supports a single task only.`);
+  const untouched =
+    !hasResourceOverrides(values) &&
+    !Object.keys(values.envs).length &&
+    !Object.keys(values.secrets).length &&
+    values.workdir === undefined &&
+    values.numNodes === undefined;
   return untouched ? { file: entry, dispose: () => undefined } : writeTaskYaml(tf.tasks[0]);
 }
 
@@ -219,14 +234,23 @@ export function registerServe(program: CommandT): void {
         const given = `${patterns.length ? `SERVICE_NAMES=${patterns.join(',')}` : ''}${opts.all ? ' --all' : ''}`;
         throw new UsageError(`Can only specify one of SERVICE_NAMES or --all. Provided '${given}'.`);
       }
-      const names = patterns.some(isGlob) ? expandNames(patterns, (await serveStatus()).map((s) => s.name), (p) => process.stdout.write(`Service ${p} not found.\n`)) : patterns;
+      const names = patterns.some(isGlob)
+        ? expandNames(
+            patterns,
+            (await serveStatus()).map((s) => s.name),
+            (p) => process.stdout.write(`Service ${p} not found.\n`),
+          )
+        : patterns;
       if (!opts.all && !names.length) {
         process.stdout.write('No services to tear down.\n');
         return;
       }
       await confirmOrAbort(`Tearing down ${opts.all ? 'all services' : names.map((n) => `'${n}'`).join(', ')}. Proceed?`, opts.yes);
       // --purge is handed to the engine's serveDown; an engine without purge support ignores it.
-      const downOptions: NonNullable<Parameters<typeof serveDown>[2]> & { purge?: boolean } = { onProgress: (m) => process.stderr.write(`${m}\n`), purge: !!opts.purge };
+      const downOptions: NonNullable<Parameters<typeof serveDown>[2]> & { purge?: boolean } = {
+        onProgress: (m) => process.stderr.write(`${m}\n`),
+        purge: !!opts.purge,
+      };
       const done = await serveDown(opts.all ? 'all' : names, clusters, downOptions);
       if (!done.length) process.stdout.write('No services to tear down.\n');
     });

@@ -49,7 +49,18 @@ function validateFile(file: string, auto: boolean, envOverrides: Record<string, 
   try {
     text = readTaskSource(file);
   } catch (e) {
-    return { file, isTask: false, diagnostics: [{ severity: 'error', code: 'file-unreadable', message: (e as Error).message, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }] };
+    return {
+      file,
+      isTask: false,
+      diagnostics: [
+        {
+          severity: 'error',
+          code: 'file-unreadable',
+          message: (e as Error).message,
+          range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+        },
+      ],
+    };
   }
   const r = parseTaskText(text, { fileName: file, envOverrides });
   if (auto && !r.isTask) return { file, isTask: false, diagnostics: [] };
@@ -93,7 +104,12 @@ function toSarif(results: FileResult[]): unknown {
           {
             physicalLocation: {
               artifactLocation: { uri: toUri(r.file) },
-              region: { startLine: d.range.start.line + 1, startColumn: d.range.start.character + 1, endLine: d.range.end.line + 1, endColumn: d.range.end.character + 1 },
+              region: {
+                startLine: d.range.start.line + 1,
+                startColumn: d.range.start.character + 1,
+                endLine: d.range.end.line + 1,
+                endColumn: d.range.end.character + 1,
+              },
             },
           },
         ],

@@ -124,8 +124,16 @@ export class AwsProvider implements Provider {
       const stopped = existing.filter((i) => ['stopped', 'stopping'].includes(i.State?.Name ?? ''));
       if (stopped.length) {
         progress(`Starting ${stopped.length} stopped instance(s) of ${nameOnCloud} in ${existingZone}.`);
-        await waitState(region, stopped.map((i) => i.InstanceId as string), ['stopped'], this.timing);
-        await startInstances(region, stopped.map((i) => i.InstanceId as string));
+        await waitState(
+          region,
+          stopped.map((i) => i.InstanceId as string),
+          ['stopped'],
+          this.timing,
+        );
+        await startInstances(
+          region,
+          stopped.map((i) => i.InstanceId as string),
+        );
       }
 
       let sshUser = dataOf(request.existing ?? { clusterName: '', nameOnCloud, provider: 'aws', region, data: {} }).sshUser;
@@ -144,7 +152,8 @@ export class AwsProvider implements Provider {
             const ids = await runInstances({
               region,
               zone: z ?? '',
-              subnetId: typeof vpcName === 'string' ? await namedVpcSubnetId(region, z, vpcId, vpcName) : z ? await defaultSubnetId(region, z, vpcId) : undefined,
+              subnetId:
+                typeof vpcName === 'string' ? await namedVpcSubnetId(region, z, vpcId, vpcName) : z ? await defaultSubnetId(region, z, vpcId) : undefined,
               nameOnCloud,
               clusterName: request.clusterName,
               instanceType: request.instanceType,
@@ -188,7 +197,13 @@ export class AwsProvider implements Provider {
         provider: 'aws',
         region,
         zone,
-        data: { securityGroupId: sg.groupId, keyName: key.keyName, sshUser, useSpot: request.useSpot, identityFile: defaultIdentityFile() } satisfies AwsHandleData,
+        data: {
+          securityGroupId: sg.groupId,
+          keyName: key.keyName,
+          sshUser,
+          useSpot: request.useSpot,
+          identityFile: defaultIdentityFile(),
+        } satisfies AwsHandleData,
       };
       progress('Waiting for SSH on every node.');
       const nodes = this.nodesFrom(handle, running);
@@ -197,9 +212,10 @@ export class AwsProvider implements Provider {
       if (published) progress(`Recorded the SSH host keys of ${published} new instance(s) from their console output.`);
       return handle;
     } catch (err) {
-      const failure = err instanceof InstanceGoneError
-        ? new ProvisionError('capacity', 'zone', `AWS ${place}: ${err.message}`, { cause: err })
-        : normaliseLaunchError(err, 'AWS', place, (e) => mapAwsError(e, { region }));
+      const failure =
+        err instanceof InstanceGoneError
+          ? new ProvisionError('capacity', 'zone', `AWS ${place}: ${err.message}`, { cause: err })
+          : normaliseLaunchError(err, 'AWS', place, (e) => mapAwsError(e, { region }));
       progress(`Launch failed (${failure instanceof Error ? failure.message : String(failure)}); cleaning up what was created.`);
       const leftovers = await this.cleanupPartial(region, createdIds, createdGroup, createdKey);
       throw withCleanupNote(failure, leftovers);
@@ -234,7 +250,11 @@ export class AwsProvider implements Provider {
 
   /** A group is "in use" until its instances are fully terminated; retry until then. */
   private async deleteGroupWhenFree(region: string, groupId: string): Promise<void> {
-    await pollUntil(`security group ${groupId} to be free`, async () => ((await deleteSecurityGroup(region, groupId)) === 'deleted' ? true : undefined), this.timing);
+    await pollUntil(
+      `security group ${groupId} to be free`,
+      async () => ((await deleteSecurityGroup(region, groupId)) === 'deleted' ? true : undefined),
+      this.timing,
+    );
   }
 
   private nodesFrom(handle: ClusterHandle, instances: Instance[]): NodeInfo[] {
@@ -260,7 +280,12 @@ export class AwsProvider implements Provider {
       const live = await clusterInstances(handle.region, handle.nameOnCloud);
       const ids = live.filter((i) => ['pending', 'running'].includes(i.State?.Name ?? '')).map((i) => i.InstanceId as string);
       await stopInstances(handle.region, ids);
-      await waitState(handle.region, live.map((i) => i.InstanceId as string), ['stopped', 'terminated'], this.timing);
+      await waitState(
+        handle.region,
+        live.map((i) => i.InstanceId as string),
+        ['stopped', 'terminated'],
+        this.timing,
+      );
     } catch (err) {
       throw mapAwsError(err, { region: handle.region, zone: handle.zone });
     }
@@ -277,7 +302,10 @@ export class AwsProvider implements Provider {
       const ids = live.map((i) => i.InstanceId as string);
       const stopping = live.filter((i) => i.State?.Name === 'stopping').map((i) => i.InstanceId as string);
       await waitState(handle.region, stopping, ['stopped'], this.timing);
-      await startInstances(handle.region, live.filter((i) => ['stopped', 'stopping'].includes(i.State?.Name ?? '')).map((i) => i.InstanceId as string));
+      await startInstances(
+        handle.region,
+        live.filter((i) => ['stopped', 'stopping'].includes(i.State?.Name ?? '')).map((i) => i.InstanceId as string),
+      );
       const running = await waitRunning(handle.region, ids, this.timing);
       await waitForNodesSsh(this.nodesFrom(handle, running), this.options);
       return handle;
@@ -304,9 +332,13 @@ export class AwsProvider implements Provider {
         ...((await keyPairExists(region, d.keyName)) ? [`key pair ${d.keyName}`] : []),
       ];
       if (remaining.length) {
-        throw new SkyDeckError('TERMINATE_INCOMPLETE', `AWS ${region}: ${remaining.join(', ')} of cluster '${handle.clusterName}' still exist after terminate.`, {
-          hint: 'Run `skydeck down` again, or remove them in the AWS console.',
-        });
+        throw new SkyDeckError(
+          'TERMINATE_INCOMPLETE',
+          `AWS ${region}: ${remaining.join(', ')} of cluster '${handle.clusterName}' still exist after terminate.`,
+          {
+            hint: 'Run `skydeck down` again, or remove them in the AWS console.',
+          },
+        );
       }
     } catch (err) {
       if (err instanceof SkyDeckError && !(err instanceof ProvisionError)) throw err;

@@ -47,7 +47,9 @@ export function findAwsCredentials(env: NodeJS.ProcessEnv = process.env): AwsCre
   const credsFile = tildeFile(env.AWS_SHARED_CREDENTIALS_FILE, path.join(os.homedir(), '.aws', 'credentials'));
   const configFile = tildeFile(env.AWS_CONFIG_FILE, path.join(os.homedir(), '.aws', 'config'));
   const creds = iniSections(credsFile).get(profile);
-  const config = iniSections(configFile).get(profile === 'default' ? 'default' : `profile ${profile}`) ?? (profile === 'default' ? undefined : iniSections(configFile).get(profile));
+  const config =
+    iniSections(configFile).get(profile === 'default' ? 'default' : `profile ${profile}`) ??
+    (profile === 'default' ? undefined : iniSections(configFile).get(profile));
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || config?.region;
   const base = { profile, region };
   if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {

@@ -7,18 +7,43 @@
 import { ProvisionError, type ProvisionErrorKind, type BlockScope } from '../provider';
 
 const AUTH = new Set([
-  'AuthFailure', 'UnauthorizedOperation', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken',
-  'ExpiredTokenException', 'InvalidAccessKeyId', 'MissingAuthenticationToken', 'CredentialsProviderError',
-  'InvalidCloudCredentials', 'Blocked', 'AccessDenied', 'AccessDeniedException',
+  'AuthFailure',
+  'UnauthorizedOperation',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidAccessKeyId',
+  'MissingAuthenticationToken',
+  'CredentialsProviderError',
+  'InvalidCloudCredentials',
+  'Blocked',
+  'AccessDenied',
+  'AccessDeniedException',
 ]);
 const CAPACITY = new Set([
-  'InsufficientInstanceCapacity', 'InsufficientHostCapacity', 'InsufficientReservedInstanceCapacity', 'InsufficientCapacity',
-  'InsufficientCapacityOnHost', 'InsufficientAddressCapacity', 'InsufficientFreeAddressesInSubnet', 'Unsupported',
-  'SpotMaxPriceTooLow', 'CapacityNotAvailable', 'InsufficientInstanceCapacityException',
+  'InsufficientInstanceCapacity',
+  'InsufficientHostCapacity',
+  'InsufficientReservedInstanceCapacity',
+  'InsufficientCapacity',
+  'InsufficientCapacityOnHost',
+  'InsufficientAddressCapacity',
+  'InsufficientFreeAddressesInSubnet',
+  'Unsupported',
+  'SpotMaxPriceTooLow',
+  'CapacityNotAvailable',
+  'InsufficientInstanceCapacityException',
 ]);
 const QUOTA = new Set([
-  'VcpuLimitExceeded', 'InstanceLimitExceeded', 'MaxSpotInstanceCountExceeded', 'PendingVerification', 'ResourceLimitExceeded',
-  'SecurityGroupLimitExceeded', 'KeyPairLimitExceeded', 'VolumeLimitExceeded', 'MaxIOPSLimitExceeded',
+  'VcpuLimitExceeded',
+  'InstanceLimitExceeded',
+  'MaxSpotInstanceCountExceeded',
+  'PendingVerification',
+  'ResourceLimitExceeded',
+  'SecurityGroupLimitExceeded',
+  'KeyPairLimitExceeded',
+  'VolumeLimitExceeded',
+  'MaxIOPSLimitExceeded',
 ]);
 const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'TimeoutError', 'RequestTimeout']);
 

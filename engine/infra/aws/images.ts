@@ -26,6 +26,9 @@ export async function resolveImage(region: string, instanceType: string, request
   if (chosen.tag) return { imageId: chosen.imageId, rootDeviceName: SKYPILOT_ROOT_DEVICE, sshUser: SKYPILOT_SSH_USER, tag: chosen.tag };
   const r = await ec2(region).send(new DescribeImagesCommand({ ImageIds: [chosen.imageId] }));
   const img = r.Images?.[0];
-  if (!img) throw new ProvisionError('config', 'region', `AWS ${region}: image ${chosen.imageId} was not found in this region.`, { hint: 'AMIs are per region; give an image for this region.' });
+  if (!img)
+    throw new ProvisionError('config', 'region', `AWS ${region}: image ${chosen.imageId} was not found in this region.`, {
+      hint: 'AMIs are per region; give an image for this region.',
+    });
   return { imageId: chosen.imageId, rootDeviceName: img.RootDeviceName ?? SKYPILOT_ROOT_DEVICE, sshUser: SKYPILOT_SSH_USER };
 }

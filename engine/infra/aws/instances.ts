@@ -48,9 +48,7 @@ async function describe(region: string, input: { ids?: string[]; nameOnCloud?: s
   const out: Instance[] = [];
   let token: string | undefined;
   do {
-    const r = await ec2(region).send(
-      new DescribeInstancesCommand({ InstanceIds: input.ids, Filters: filters.length ? filters : undefined, NextToken: token }),
-    );
+    const r = await ec2(region).send(new DescribeInstancesCommand({ InstanceIds: input.ids, Filters: filters.length ? filters : undefined, NextToken: token }));
     for (const res of r.Reservations ?? []) out.push(...(res.Instances ?? []));
     token = r.NextToken;
   } while (token);
@@ -109,7 +107,9 @@ export async function runInstances(spec: RunSpec): Promise<string[]> {
     ...(spec.subnetId
       ? { NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: spec.subnetId, Groups: [spec.securityGroupId], AssociatePublicIpAddress: true }] }
       : { SecurityGroupIds: [spec.securityGroupId] }),
-    ...(spec.useSpot ? { InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' } } } : {}),
+    ...(spec.useSpot
+      ? { InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' } } }
+      : {}),
   };
   const r = await ec2(spec.region).send(new RunInstancesCommand(input));
   const ids = (r.Instances ?? []).map((i) => i.InstanceId as string);
@@ -123,7 +123,10 @@ export async function runInstances(spec: RunSpec): Promise<string[]> {
 }
 
 export class InstanceGoneError extends Error {
-  constructor(readonly instanceId: string, readonly reason: string) {
+  constructor(
+    readonly instanceId: string,
+    readonly reason: string,
+  ) {
     super(`Instance ${instanceId} went away while starting: ${reason}`);
     this.name = 'InstanceGoneError';
   }
@@ -153,7 +156,12 @@ export async function waitRunning(region: string, ids: string[], opts: { timeout
   );
 }
 
-export async function waitState(region: string, ids: string[], states: string[], opts: { timeoutMs: number; intervalMs: number; signal?: AbortSignal }): Promise<void> {
+export async function waitState(
+  region: string,
+  ids: string[],
+  states: string[],
+  opts: { timeoutMs: number; intervalMs: number; signal?: AbortSignal },
+): Promise<void> {
   if (!ids.length) return;
   await pollUntil(
     `instances ${ids.join(', ')} to be ${states.join('/')}`,

@@ -47,7 +47,10 @@ export async function defaultVpcId(region: string): Promise<string> {
 export async function namedVpcId(region: string, name: string): Promise<string> {
   const r = await ec2(region).send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Name', Values: [name] }] }));
   const id = r.Vpcs?.[0]?.VpcId;
-  if (!id) throw new ProvisionError('config', 'region', `AWS ${region}: no VPC named '${name}' (aws.vpc_name of the SkyPilot config).`, { hint: 'Create it there, or choose a region that has it.' });
+  if (!id)
+    throw new ProvisionError('config', 'region', `AWS ${region}: no VPC named '${name}' (aws.vpc_name of the SkyPilot config).`, {
+      hint: 'Create it there, or choose a region that has it.',
+    });
   return id;
 }
 
@@ -78,7 +81,12 @@ export async function ensureSecurityGroup(region: string, nameOnCloud: string, v
   const client = ec2(region);
   const name = resourceNames(nameOnCloud).securityGroup;
   const existing = await client.send(
-    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: [name] }, { Name: 'vpc-id', Values: [vpcId] }] }),
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'group-name', Values: [name] },
+        { Name: 'vpc-id', Values: [vpcId] },
+      ],
+    }),
   );
   const found = existing.SecurityGroups?.[0]?.GroupId;
   if (found) return { groupId: found, created: false };

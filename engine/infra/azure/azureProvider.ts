@@ -47,11 +47,31 @@ function nodeState(power: string | undefined, provisioning: string | undefined):
 }
 
 function sshRule(): SecurityRule {
-  return { name: 'skydeck-ssh', protocol: 'Tcp', access: 'Allow', direction: 'Inbound', priority: 1000, sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRange: '22' };
+  return {
+    name: 'skydeck-ssh',
+    protocol: 'Tcp',
+    access: 'Allow',
+    direction: 'Inbound',
+    priority: 1000,
+    sourceAddressPrefix: '*',
+    sourcePortRange: '*',
+    destinationAddressPrefix: '*',
+    destinationPortRange: '22',
+  };
 }
 
 function portsRule(ports: string[]): SecurityRule {
-  return { name: 'skydeck-ports', protocol: 'Tcp', access: 'Allow', direction: 'Inbound', priority: 1001, sourceAddressPrefix: '*', sourcePortRange: '*', destinationAddressPrefix: '*', destinationPortRanges: ports };
+  return {
+    name: 'skydeck-ports',
+    protocol: 'Tcp',
+    access: 'Allow',
+    direction: 'Inbound',
+    priority: 1001,
+    sourceAddressPrefix: '*',
+    sourcePortRange: '*',
+    destinationAddressPrefix: '*',
+    destinationPortRanges: ports,
+  };
 }
 
 export class AzureProvider implements Provider {
@@ -113,7 +133,10 @@ export class AzureProvider implements Provider {
         let power: string | undefined;
         try {
           const view = await c.compute.virtualMachines.instanceView(rg, vm.name as string);
-          power = view.statuses?.map((s) => s.code ?? '').find((s) => s.startsWith('PowerState/'))?.slice('PowerState/'.length);
+          power = view.statuses
+            ?.map((s) => s.code ?? '')
+            .find((s) => s.startsWith('PowerState/'))
+            ?.slice('PowerState/'.length);
         } catch (err) {
           if (!isAzureNotFound(err)) throw err;
         }
@@ -136,9 +159,22 @@ export class AzureProvider implements Provider {
     return toNodeInfos(instances, d.sshUser ?? SSH_USER, d.identityFile ?? defaultIdentityFile());
   }
 
-  private async createNode(c: AzureClients, request: LaunchRequest, rg: string, subnetId: string, vmName: string, role: 'head' | 'worker', image: string): Promise<void> {
+  private async createNode(
+    c: AzureClients,
+    request: LaunchRequest,
+    rg: string,
+    subnetId: string,
+    vmName: string,
+    role: 'head' | 'worker',
+    image: string,
+  ): Promise<void> {
     const tags = tagsFor(request, role);
-    const ip = await c.network.publicIPAddresses.beginCreateOrUpdateAndWait(rg, `${vmName}-ip`, { location: request.region, tags, sku: { name: 'Standard' }, publicIPAllocationMethod: 'Static' }, this.lro);
+    const ip = await c.network.publicIPAddresses.beginCreateOrUpdateAndWait(
+      rg,
+      `${vmName}-ip`,
+      { location: request.region, tags, sku: { name: 'Standard' }, publicIPAllocationMethod: 'Static' },
+      this.lro,
+    );
     const nic = await c.network.networkInterfaces.beginCreateOrUpdateAndWait(
       rg,
       `${vmName}-nic`,
@@ -180,7 +216,12 @@ export class AzureProvider implements Provider {
       const vnet = await c.network.virtualNetworks.beginCreateOrUpdateAndWait(
         rg,
         n.vnet,
-        { location: region, tags: tagsFor(request), addressSpace: { addressPrefixes: ['10.0.0.0/16'] }, subnets: [{ name: n.subnet, addressPrefix: '10.0.0.0/24', networkSecurityGroup: { id: nsg.id } }] },
+        {
+          location: region,
+          tags: tagsFor(request),
+          addressSpace: { addressPrefixes: ['10.0.0.0/16'] },
+          subnets: [{ name: n.subnet, addressPrefix: '10.0.0.0/24', networkSecurityGroup: { id: nsg.id } }],
+        },
         this.lro,
       );
       const subnetId = vnet.subnets?.find((s) => s.name === n.subnet)?.id as string;
@@ -210,7 +251,13 @@ export class AzureProvider implements Provider {
         nameOnCloud,
         provider: 'azure',
         region,
-        data: { resourceGroup: rg, subscriptionId: c.subscriptionId, sshUser: SSH_USER, useSpot: request.useSpot, identityFile: defaultIdentityFile() } satisfies AzureHandleData,
+        data: {
+          resourceGroup: rg,
+          subscriptionId: c.subscriptionId,
+          sshUser: SSH_USER,
+          useSpot: request.useSpot,
+          identityFile: defaultIdentityFile(),
+        } satisfies AzureHandleData,
       };
       progress('Waiting for the VMs to be running.');
       const running = await pollUntil(
@@ -243,8 +290,12 @@ export class AzureProvider implements Provider {
       } else {
         for (const vm of vms) {
           await c.compute.virtualMachines.delete(rg, vm, this.lro).catch((e: unknown) => (isAzureNotFound(e) ? undefined : Promise.reject(e)));
-          await c.network.networkInterfaces.beginDeleteAndWait(rg, `${vm}-nic`, this.lro).catch((e: unknown) => (isAzureNotFound(e) ? undefined : Promise.reject(e)));
-          await c.network.publicIPAddresses.beginDeleteAndWait(rg, `${vm}-ip`, this.lro).catch((e: unknown) => (isAzureNotFound(e) ? undefined : Promise.reject(e)));
+          await c.network.networkInterfaces
+            .beginDeleteAndWait(rg, `${vm}-nic`, this.lro)
+            .catch((e: unknown) => (isAzureNotFound(e) ? undefined : Promise.reject(e)));
+          await c.network.publicIPAddresses
+            .beginDeleteAndWait(rg, `${vm}-ip`, this.lro)
+            .catch((e: unknown) => (isAzureNotFound(e) ? undefined : Promise.reject(e)));
         }
       }
       return [];
@@ -345,4 +396,3 @@ export class AzureProvider implements Provider {
     return sshTransportFor(node);
   }
 }
-

@@ -58,7 +58,10 @@ export function findAzureCredentials(env: NodeJS.ProcessEnv = process.env): Azur
     };
   }
   if (!subscriptionId) {
-    return { found: false, description: `Found ${found.description}, but no subscription: set AZURE_SUBSCRIPTION_ID or run \`az account set -s <SUBSCRIPTION>\`.` };
+    return {
+      found: false,
+      description: `Found ${found.description}, but no subscription: set AZURE_SUBSCRIPTION_ID or run \`az account set -s <SUBSCRIPTION>\`.`,
+    };
   }
   const subName = defaultSub && defaultSub.id === subscriptionId && defaultSub.name ? ` (${defaultSub.name})` : '';
   return { ...found, found: true, subscriptionId, description: `${found.description}, subscription ${subscriptionId}${subName}` };

@@ -8,13 +8,31 @@
 import { ProvisionError, type ProvisionErrorKind } from '../provider';
 
 const AUTH_CODES = new Set([
-  'ReadOnlyDisabledSubscription', 'InvalidAuthenticationToken', 'InvalidAuthenticationTokenTenant', 'ExpiredAuthenticationToken',
-  'AuthenticationFailed', 'AuthorizationFailed', 'SubscriptionNotFound', 'InvalidSubscriptionId', 'DisabledSubscription',
+  'ReadOnlyDisabledSubscription',
+  'InvalidAuthenticationToken',
+  'InvalidAuthenticationTokenTenant',
+  'ExpiredAuthenticationToken',
+  'AuthenticationFailed',
+  'AuthorizationFailed',
+  'SubscriptionNotFound',
+  'InvalidSubscriptionId',
+  'DisabledSubscription',
 ]);
-const AUTH_NAMES = new Set(['ClientAuthenticationError', 'CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError', 'AuthenticationRequiredError']);
+const AUTH_NAMES = new Set([
+  'ClientAuthenticationError',
+  'CredentialUnavailableError',
+  'AuthenticationError',
+  'AggregateAuthenticationError',
+  'AuthenticationRequiredError',
+]);
 const CAPACITY = new Set([
-  'SkuNotAvailable', 'AllocationFailed', 'ZonalAllocationFailed', 'OverconstrainedAllocationRequest', 'OverconstrainedZonalAllocationRequest',
-  'SpotMaxPriceTooLow', 'AllocationFailedVMSeriesNotAvailable',
+  'SkuNotAvailable',
+  'AllocationFailed',
+  'ZonalAllocationFailed',
+  'OverconstrainedAllocationRequest',
+  'OverconstrainedZonalAllocationRequest',
+  'SpotMaxPriceTooLow',
+  'AllocationFailedVMSeriesNotAvailable',
 ]);
 const QUOTA = new Set(['QuotaExceeded', 'OperationNotAllowed', 'ResourceQuotaExceeded', 'SubscriptionRequestsThrottled', 'PublicIPCountLimitReached']);
 

@@ -34,7 +34,8 @@ export function imageReference(image: string): ImageReference {
 
 /** SkyPilot's image for the VM size (GPU, grid, Gen1 or CPU tag, or the requested image), resolved through azure/images.csv. */
 export function chooseImage(request: LaunchRequest): string {
-  return chooseVmImage('azure', { region: request.region, instanceType: request.instanceType, accelerators: request.accelerators, imageId: request.imageId }).imageId;
+  return chooseVmImage('azure', { region: request.region, instanceType: request.instanceType, accelerators: request.accelerators, imageId: request.imageId })
+    .imageId;
 }
 
 /** Tag names may not hold `<>%&\?/` or control characters and are at most 512 long; values at most 256. */
@@ -45,7 +46,12 @@ function userTags(labels: Record<string, string>): Record<string, string> {
 }
 
 export function tagsFor(request: LaunchRequest, role?: 'head' | 'worker'): Record<string, string> {
-  return { ...userTags(request.labels), [CLUSTER_TAG]: request.nameOnCloud, 'skydeck-cluster-name': request.clusterName, ...(role ? { [NODE_TYPE_TAG]: role } : {}) };
+  return {
+    ...userTags(request.labels),
+    [CLUSTER_TAG]: request.nameOnCloud,
+    'skydeck-cluster-name': request.clusterName,
+    ...(role ? { [NODE_TYPE_TAG]: role } : {}),
+  };
 }
 
 export function vmBody(request: LaunchRequest, vmName: string, role: 'head' | 'worker', nicId: string, image: string): VirtualMachine {

@@ -73,7 +73,10 @@ export function findGcpCredentials(env: NodeJS.ProcessEnv = process.env): GcpCre
     keyFile = env.GOOGLE_APPLICATION_CREDENTIALS;
     const key = readJson(keyFile);
     if (!key) {
-      return { found: false, description: `GOOGLE_APPLICATION_CREDENTIALS points to ${keyFile}, which does not exist or is not a JSON key file. Fix the path or unset it.` };
+      return {
+        found: false,
+        description: `GOOGLE_APPLICATION_CREDENTIALS points to ${keyFile}, which does not exist or is not a JSON key file. Fix the path or unset it.`,
+      };
     }
     keyProject = (key.project_id as string | undefined) ?? (key.quota_project_id as string | undefined);
     description = `${String(key.type ?? 'credentials')} from GOOGLE_APPLICATION_CREDENTIALS (${keyFile})`;

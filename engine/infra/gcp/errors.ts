@@ -32,14 +32,22 @@ export function gcpErrorInfo(err: unknown): GcpErrorInfo & { grpc?: number } {
   const e = err as { code?: unknown; reason?: string; message?: string; details?: string };
   const message = e.message ?? e.details ?? 'unknown error';
   if (typeof e.code === 'string') return { code: e.code, message };
-  const known = /\b(ZONE_RESOURCE_POOL_EXHAUSTED(?:_WITH_DETAILS)?|QUOTA_EXCEEDED|VPC_NOT_FOUND|SUBNET_NOT_FOUND_FOR_VPC|IAM_PERMISSION_DENIED|RESOURCE_NOT_FOUND|UNSUPPORTED_OPERATION)\b/.exec(message)?.[1];
+  const known =
+    /\b(ZONE_RESOURCE_POOL_EXHAUSTED(?:_WITH_DETAILS)?|QUOTA_EXCEEDED|VPC_NOT_FOUND|SUBNET_NOT_FOUND_FOR_VPC|IAM_PERMISSION_DENIED|RESOURCE_NOT_FOUND|UNSUPPORTED_OPERATION)\b/.exec(
+      message,
+    )?.[1];
   const grpc = typeof e.code === 'number' ? e.code : undefined;
   return { code: e.reason || known || (grpc !== undefined ? `GRPC_${grpc}` : 'UNKNOWN'), message, grpc };
 }
 
 function classify(info: GcpErrorInfo & { grpc?: number }): { kind: ProvisionErrorKind; scope: BlockScope } {
   const { code, message } = info;
-  if (code === 'CREDENTIALS' || info.grpc === GRPC_UNAUTHENTICATED || code === 'required' || /invalid_grant|Could not load the default credentials/i.test(message)) {
+  if (
+    code === 'CREDENTIALS' ||
+    info.grpc === GRPC_UNAUTHENTICATED ||
+    code === 'required' ||
+    /invalid_grant|Could not load the default credentials/i.test(message)
+  ) {
     return { kind: 'auth', scope: 'cloud' };
   }
   if (QUOTA.has(code) || /Quota '.*' exceeded/i.test(message) || info.grpc === GRPC_RESOURCE_EXHAUSTED) {

@@ -20,7 +20,18 @@ import { defaultIdentityFile, sshTransportFor } from '../../provisioning/transpo
 import { gcpClients, gcpEndpointOverride, type GcpClients } from './clients';
 import { findGcpCredentials } from './credentials';
 import { gcpErrorInfo, isNotFound, mapGcpError } from './errors';
-import { buildInstance, checkSupported, CLUSTER_LABEL, defaultImage, firewallName, gcpLabel, instanceName, networkTag, NODE_TYPE_LABEL, SSH_USER } from './instanceSpec';
+import {
+  buildInstance,
+  checkSupported,
+  CLUSTER_LABEL,
+  defaultImage,
+  firewallName,
+  gcpLabel,
+  instanceName,
+  networkTag,
+  NODE_TYPE_LABEL,
+  SSH_USER,
+} from './instanceSpec';
 import { configValue, withConfigLabels } from '../../config/cloudLabels';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
@@ -148,7 +159,11 @@ export class GcpProvider implements Provider {
       const have = new Set((existing.allowed ?? []).flatMap((a) => a.ports ?? []));
       const missing = wanted.filter((p) => !have.has(p));
       if (missing.length) {
-        const [op] = await c.firewalls.patch({ project: c.project, firewall: name, firewallResource: { allowed: [{ IPProtocol: 'tcp', ports: [...have, ...missing] }] } });
+        const [op] = await c.firewalls.patch({
+          project: c.project,
+          firewall: name,
+          firewallResource: { allowed: [{ IPProtocol: 'tcp', ports: [...have, ...missing] }] },
+        });
         await this.waitOp(c, op.latestResponse as Operation);
       }
       return false;
@@ -205,7 +220,13 @@ export class GcpProvider implements Provider {
   }
 
   private handleFor(request: LaunchRequest, c: GcpClients, zone: string): ClusterHandle {
-    const data: GcpHandleData = { project: c.project, useSpot: request.useSpot, sshUser: SSH_USER, identityFile: defaultIdentityFile(), firewall: firewallName(request.nameOnCloud) };
+    const data: GcpHandleData = {
+      project: c.project,
+      useSpot: request.useSpot,
+      sshUser: SSH_USER,
+      identityFile: defaultIdentityFile(),
+      firewall: firewallName(request.nameOnCloud),
+    };
     return { clusterName: request.clusterName, nameOnCloud: request.nameOnCloud, provider: 'gcp', region: request.region, zone, data: { ...data } };
   }
 
@@ -265,7 +286,9 @@ export class GcpProvider implements Provider {
           last = undefined;
           break;
         }
-        progress(`Launching ${missing} x ${request.instanceType}${request.accelerators ? ` with ${request.accelerators.count} x ${request.accelerators.name}` : ''}${request.useSpot ? ' (spot)' : ''} in GCP ${z}.`);
+        progress(
+          `Launching ${missing} x ${request.instanceType}${request.accelerators ? ` with ${request.accelerators.count} x ${request.accelerators.name}` : ''}${request.useSpot ? ' (spot)' : ''} in GCP ${z}.`,
+        );
         const suffix = crypto.randomBytes(2).toString('hex');
         const hasHead = existing.some((i) => i.labels?.[NODE_TYPE_LABEL] === 'head');
         const names = Array.from({ length: missing }, (_, k) => {
@@ -276,7 +299,11 @@ export class GcpProvider implements Provider {
         try {
           const results = await Promise.allSettled(
             names.map(async ({ name, role }) => {
-              const [op] = await c.instances.insert({ project: c.project, zone: z, instanceResource: inConfigNetwork(buildInstance(request, z, name, role, image)) });
+              const [op] = await c.instances.insert({
+                project: c.project,
+                zone: z,
+                instanceResource: inConfigNetwork(buildInstance(request, z, name, role, image)),
+              });
               inZone.push(name);
               await this.waitOp(c, op.latestResponse as Operation, z);
             }),
@@ -296,7 +323,10 @@ export class GcpProvider implements Provider {
         }
       }
       if (last) {
-        throw new ProvisionError(last.kind, 'zone', `GCP ${region}: no capacity in the zones tried (${failures.join(', ')}). ${last.message}`, { hint: last.hint, cause: last.cause });
+        throw new ProvisionError(last.kind, 'zone', `GCP ${region}: no capacity in the zones tried (${failures.join(', ')}). ${last.message}`, {
+          hint: last.hint,
+          cause: last.cause,
+        });
       }
       progress('Waiting for the instances to be RUNNING.');
       const running = await this.waitRunning(c, zone, nameOnCloud, request.numNodes, request.signal);
@@ -357,7 +387,11 @@ export class GcpProvider implements Provider {
             await this.waitOp(c, op.latestResponse as Operation, zone);
           }),
       );
-      await pollUntil(`${handle.clusterName} to stop`, async () => ((await this.list(c, zone, handle.nameOnCloud)).every((i) => nodeState(i.status) === 'stopped') ? true : undefined), this.timing);
+      await pollUntil(
+        `${handle.clusterName} to stop`,
+        async () => ((await this.list(c, zone, handle.nameOnCloud)).every((i) => nodeState(i.status) === 'stopped') ? true : undefined),
+        this.timing,
+      );
     } catch (err) {
       throw mapGcpError(err, { region: handle.region, zone });
     }
@@ -373,7 +407,11 @@ export class GcpProvider implements Provider {
           hint: `They were deleted outside SkyDeck; run \`skydeck down ${handle.clusterName}\` and launch again.`,
         });
       }
-      await pollUntil(`${handle.clusterName} to finish stopping`, async () => ((await this.list(c, zone, handle.nameOnCloud)).some((i) => i.status === 'STOPPING') ? undefined : true), this.timing);
+      await pollUntil(
+        `${handle.clusterName} to finish stopping`,
+        async () => ((await this.list(c, zone, handle.nameOnCloud)).some((i) => i.status === 'STOPPING') ? undefined : true),
+        this.timing,
+      );
       for (const i of items.filter((x) => nodeState(x.status) !== 'running')) {
         const [op] = await c.instances.start({ project: c.project, zone, instance: i.name as string });
         await this.waitOp(c, op.latestResponse as Operation, zone);
@@ -392,7 +430,11 @@ export class GcpProvider implements Provider {
     const zone = this.zoneOf(handle);
     try {
       const items = await this.list(c, zone, handle.nameOnCloud);
-      await this.deleteInstances(c, zone, items.map((i) => i.name as string));
+      await this.deleteInstances(
+        c,
+        zone,
+        items.map((i) => i.name as string),
+      );
       await this.deleteFirewall(c, handle.nameOnCloud);
       const remaining = (await this.list(c, zone, handle.nameOnCloud)).map((i) => `instance ${i.name}`);
       try {
@@ -425,4 +467,3 @@ export class GcpProvider implements Provider {
     return sshTransportFor(node);
   }
 }
-

@@ -42,7 +42,10 @@ export function firewallName(nameOnCloud: string): string {
 
 /** GCP label keys/values: lowercase letters, digits, _ and -, at most 63 characters. */
 export function gcpLabel(v: string): string {
-  return v.toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 63);
+  return v
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '-')
+    .slice(0, 63);
 }
 
 /** Label keys follow the value rules and must also start with a lowercase letter. */
@@ -97,7 +100,9 @@ export function buildInstance(request: LaunchRequest, zone: string, name: string
       },
     ],
     networkInterfaces: [{ network: 'global/networks/default', accessConfigs: [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT' }] }],
-    ...(attachGpus && acc ? { guestAccelerators: [{ acceleratorType: `zones/${zone}/acceleratorTypes/${GPU_TYPES[acc.name]}`, acceleratorCount: acc.count }] } : {}),
+    ...(attachGpus && acc
+      ? { guestAccelerators: [{ acceleratorType: `zones/${zone}/acceleratorTypes/${GPU_TYPES[acc.name]}`, acceleratorCount: acc.count }] }
+      : {}),
     scheduling: {
       // VMs with GPUs cannot live-migrate.
       onHostMaintenance: hasGpu || request.useSpot ? 'TERMINATE' : 'MIGRATE',

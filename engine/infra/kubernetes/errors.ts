@@ -35,13 +35,29 @@ export function mapKubernetesError(err: unknown, context: string): unknown {
   const code = httpCode(err);
   const msg = apiMessage(err);
   const where = `Kubernetes context '${context}'`;
-  if (code === 401) return new ProvisionError('auth', 'region', `${where} rejected the credentials: ${msg}`, { hint: 'Refresh the kubeconfig credentials, then `skydeck check k8s`.', cause: err });
-  if (code === 403 && /quota/i.test(msg)) return new ProvisionError('quota', 'region', `${where}: ${msg}`, { hint: 'A ResourceQuota in the namespace is exhausted; free resources or ask for more.', cause: err });
-  if (code === 403) return new ProvisionError('auth', 'region', `${where} forbids this: ${msg}`, { hint: 'Your RBAC role needs pods (create, get, list, watch, delete) and pods/exec in the namespace.', cause: err });
-  if (code === 404) return new ProvisionError('config', 'region', `${where}: ${msg}`, { hint: 'Check the namespace of the context (`kubectl config view`).', cause: err });
+  if (code === 401)
+    return new ProvisionError('auth', 'region', `${where} rejected the credentials: ${msg}`, {
+      hint: 'Refresh the kubeconfig credentials, then `skydeck check k8s`.',
+      cause: err,
+    });
+  if (code === 403 && /quota/i.test(msg))
+    return new ProvisionError('quota', 'region', `${where}: ${msg}`, {
+      hint: 'A ResourceQuota in the namespace is exhausted; free resources or ask for more.',
+      cause: err,
+    });
+  if (code === 403)
+    return new ProvisionError('auth', 'region', `${where} forbids this: ${msg}`, {
+      hint: 'Your RBAC role needs pods (create, get, list, watch, delete) and pods/exec in the namespace.',
+      cause: err,
+    });
+  if (code === 404)
+    return new ProvisionError('config', 'region', `${where}: ${msg}`, { hint: 'Check the namespace of the context (`kubectl config view`).', cause: err });
   if (code === 422 || code === 400) return new ProvisionError('config', 'region', `${where} rejected the pod: ${msg}`, { cause: err });
   if (code === undefined) {
-    return new ProvisionError('unreachable', 'region', `${where} does not answer: ${msg}`, { hint: 'Check that the API server is reachable (`skydeck check k8s`).', cause: err });
+    return new ProvisionError('unreachable', 'region', `${where} does not answer: ${msg}`, {
+      hint: 'Check that the API server is reachable (`skydeck check k8s`).',
+      cause: err,
+    });
   }
   return new ProvisionError('other', 'region', `${where}: HTTP ${code} ${msg}`, { cause: err });
 }

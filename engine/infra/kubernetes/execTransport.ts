@@ -72,7 +72,10 @@ export class KubernetesExecTransport implements Transport {
     const base = cluster.server.replace(/^http/, 'ws').replace(/\/+$/, '');
     const options: WsClientOptions = {};
     await this.target.config.applyToHTTPSOptions(options as Parameters<KubeConfig['applyToHTTPSOptions']>[0]);
-    return { url: `${base}/api/v1/namespaces/${encodeURIComponent(this.target.namespace)}/pods/${encodeURIComponent(this.target.pod)}/exec?${params}`, options };
+    return {
+      url: `${base}/api/v1/namespaces/${encodeURIComponent(this.target.namespace)}/pods/${encodeURIComponent(this.target.pod)}/exec?${params}`,
+      options,
+    };
   }
 
   async exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -99,7 +102,14 @@ export class KubernetesExecTransport implements Transport {
         if (ws.readyState === WebSocketClient.OPEN || ws.readyState === WebSocketClient.CONNECTING) ws.terminate();
         if (err) return reject(err);
         if (!status) {
-          return reject(new TransportError('closed', this.description, `The exec stream to ${this.description} closed before '${argv[0]}' reported its exit status; its outcome is unknown.`, { hint: 'Check that the pod is still running (`skydeck status --refresh`).' }));
+          return reject(
+            new TransportError(
+              'closed',
+              this.description,
+              `The exec stream to ${this.description} closed before '${argv[0]}' reported its exit status; its outcome is unknown.`,
+              { hint: 'Check that the pod is still running (`skydeck status --refresh`).' },
+            ),
+          );
         }
         const { code, message } = exitCodeFromStatus(status);
         let err2 = stderr.toString();
@@ -110,7 +120,12 @@ export class KubernetesExecTransport implements Transport {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       if (options.timeoutMs) {
         timer = setTimeout(
-          () => finish(new TransportError('timeout', this.description, `'${argv[0]}' on ${this.description} did not finish within ${options.timeoutMs} ms.`, { hint: 'Raise the timeout or check what the command waits for.' })),
+          () =>
+            finish(
+              new TransportError('timeout', this.description, `'${argv[0]}' on ${this.description} did not finish within ${options.timeoutMs} ms.`, {
+                hint: 'Raise the timeout or check what the command waits for.',
+              }),
+            ),
           options.timeoutMs,
         );
       }
@@ -125,10 +140,24 @@ export class KubernetesExecTransport implements Transport {
             /* not a Status */
           }
           const kind = res.statusCode === 401 || res.statusCode === 403 ? 'auth' : 'unreachable';
-          finish(new TransportError(kind, this.description, `Cannot exec in ${this.description}: HTTP ${res.statusCode} ${msg.trim()}`.trim(), { hint: kind === 'auth' ? 'Check the credentials of the kubeconfig context (RBAC: pods/exec create).' : 'Check that the pod exists and is running (`skydeck status --refresh`).' }));
+          finish(
+            new TransportError(kind, this.description, `Cannot exec in ${this.description}: HTTP ${res.statusCode} ${msg.trim()}`.trim(), {
+              hint:
+                kind === 'auth'
+                  ? 'Check the credentials of the kubeconfig context (RBAC: pods/exec create).'
+                  : 'Check that the pod exists and is running (`skydeck status --refresh`).',
+            }),
+          );
         });
       });
-      ws.on('error', (e: Error) => finish(new TransportError('unreachable', this.description, `Cannot reach the Kubernetes API for ${this.description}: ${e.message}.`, { hint: 'Check that the API server answers (`skydeck check k8s`).', cause: e })));
+      ws.on('error', (e: Error) =>
+        finish(
+          new TransportError('unreachable', this.description, `Cannot reach the Kubernetes API for ${this.description}: ${e.message}.`, {
+            hint: 'Check that the API server answers (`skydeck check k8s`).',
+            cause: e,
+          }),
+        ),
+      );
       ws.on('open', () => {
         if (!stdin) return;
         const v5 = ws.protocol === 'v5.channel.k8s.io';
@@ -138,7 +167,10 @@ export class KubernetesExecTransport implements Transport {
           frame[0] = STDIN;
           b.copy(frame, 1);
           // Backpressure: pause the source while the socket's buffer drains.
-          ws.send(frame, (err?: Error) => err && finish(new TransportError('closed', this.description, `Sending input to ${this.description} failed: ${err.message}.`)));
+          ws.send(
+            frame,
+            (err?: Error) => err && finish(new TransportError('closed', this.description, `Sending input to ${this.description} failed: ${err.message}.`)),
+          );
           if (ws.bufferedAmount > 1 << 20) {
             stdin.pause();
             const resume = (): void => (ws.bufferedAmount > 1 << 18 ? void setTimeout(resume, 5) : void stdin.resume());
@@ -192,14 +224,18 @@ export class KubernetesExecTransport implements Transport {
     const script = `mkdir -p "$(dirname ${dest})" && cat > ${tmp}${chmod} && mv -f ${tmp} ${dest}`;
     const r = await this.exec(['sh', '-c', script], { stdin: content });
     if (r.exitCode !== 0) {
-      throw new SkyDeckError('REMOTE_WRITE_FAILED', `Writing ${remotePath} on ${this.description} failed: ${r.stderr.trim()}`, { hint: 'Check permissions and free space in the pod.' });
+      throw new SkyDeckError('REMOTE_WRITE_FAILED', `Writing ${remotePath} on ${this.description} failed: ${r.stderr.trim()}`, {
+        hint: 'Check permissions and free space in the pod.',
+      });
     }
   }
 
   async putDir(localDir: string, remoteDir: string, filter?: (relPath: string) => boolean): Promise<void> {
     const r = await this.exec(unpackCommand(remoteDir, 'tar is not installed in the pod image'), { stdin: packDir(localDir, filter) });
     if (r.exitCode !== 0) {
-      throw new SkyDeckError('REMOTE_WRITE_FAILED', `Copying ${localDir} to ${remoteDir} on ${this.description} failed: ${r.stderr.trim()}`, { hint: r.exitCode === NO_TAR_EXIT ? 'Use an image with tar (and sh).' : 'Check permissions and free space in the pod.' });
+      throw new SkyDeckError('REMOTE_WRITE_FAILED', `Copying ${localDir} to ${remoteDir} on ${this.description} failed: ${r.stderr.trim()}`, {
+        hint: r.exitCode === NO_TAR_EXIT ? 'Use an image with tar (and sh).' : 'Check permissions and free space in the pod.',
+      });
     }
   }
 

@@ -37,14 +37,26 @@ function schedulable(node: V1Node, gpuKey: string): boolean {
   if (node.spec?.unschedulable) return false;
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
   if (!ready || ready.status !== 'True') return false;
-  const ignored = new Set([gpuKey, 'nvidia.com/gpu', 'amd.com/gpu', 'google.com/tpu', 'node-role.kubernetes.io/master', 'node-role.kubernetes.io/control-plane']);
+  const ignored = new Set([
+    gpuKey,
+    'nvidia.com/gpu',
+    'amd.com/gpu',
+    'google.com/tpu',
+    'node-role.kubernetes.io/master',
+    'node-role.kubernetes.io/control-plane',
+  ]);
   return !(node.spec?.taints ?? []).some((t) => t.effect !== 'PreferNoSchedule' && !ignored.has(t.key));
 }
 
 /**
  * One row per GPU node. `pods` undefined means listing pods was forbidden: free is -1 (unknown).
  */
-export function computeGpuAvailability(infra: string, nodes: readonly V1Node[], pods: readonly V1Pod[] | undefined, env: NodeJS.ProcessEnv = process.env): GpuAvailability[] {
+export function computeGpuAvailability(
+  infra: string,
+  nodes: readonly V1Node[],
+  pods: readonly V1Pod[] | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): GpuAvailability[] {
   const key = gpuResourceKey(nodes, env);
   const scheme = detectScheme(nodes.map((n) => n.metadata?.labels ?? {}));
   const allocated = new Map<string, number>();

@@ -28,9 +28,40 @@ const GKE: Record<string, string> = {
 
 /** Most specific first (SkyPilot's canonical list for `nvidia.com/gpu.product`). */
 const CANONICAL = [
-  'GB300', 'GB200', 'B300', 'B200', 'B100', 'GH200', 'H200', 'H100-80GB', 'H100-MEGA', 'H100', 'A100-80GB', 'A100', 'A10G', 'A10',
-  'A16', 'A30', 'A40', 'RTX6000-Ada', 'L40S', 'L40', 'L4', 'A6000', 'A5000', 'A4000', 'V100-32GB', 'V100', 'P100', 'P40', 'P4000',
-  'P4', 'T4g', 'T4', 'K80', 'M60',
+  'GB300',
+  'GB200',
+  'B300',
+  'B200',
+  'B100',
+  'GH200',
+  'H200',
+  'H100-80GB',
+  'H100-MEGA',
+  'H100',
+  'A100-80GB',
+  'A100',
+  'A10G',
+  'A10',
+  'A16',
+  'A30',
+  'A40',
+  'RTX6000-Ada',
+  'L40S',
+  'L40',
+  'L4',
+  'A6000',
+  'A5000',
+  'A4000',
+  'V100-32GB',
+  'V100',
+  'P100',
+  'P40',
+  'P4000',
+  'P4',
+  'T4g',
+  'T4',
+  'K80',
+  'M60',
 ];
 
 function lowerOnly(value: string): string | undefined {
@@ -49,12 +80,19 @@ export function canonicalGfdName(value: string): string | undefined {
   for (const name of CANONICAL) {
     if (new RegExp(`(^|[-_\\s])${escapeRe(name)}($|[-_\\s])`, 'i').test(value)) return name;
   }
-  return value.replace(/^NVIDIA-/i, '').replace(/^GEFORCE-/i, '').replace(/RTX-/i, 'RTX').toUpperCase();
+  return value
+    .replace(/^NVIDIA-/i, '')
+    .replace(/^GEFORCE-/i, '')
+    .replace(/RTX-/i, 'RTX')
+    .toUpperCase();
 }
 
 export const GPU_LABEL_SCHEMES: readonly GpuLabelScheme[] = [
   { key: 'skypilot.co/accelerator', toName: lowerOnly },
-  { key: 'cloud.google.com/gke-accelerator', toName: (v) => (v ? (GKE[v] ?? (v.startsWith('nvidia-') ? v.replace(/^nvidia-(tesla-)?/, '').toUpperCase() : v)) : undefined) },
+  {
+    key: 'cloud.google.com/gke-accelerator',
+    toName: (v) => (v ? (GKE[v] ?? (v.startsWith('nvidia-') ? v.replace(/^nvidia-(tesla-)?/, '').toUpperCase() : v)) : undefined),
+  },
   { key: 'karpenter.k8s.aws/instance-gpu-name', toName: lowerOnly },
   { key: 'nvidia.com/gpu.product', toName: canonicalGfdName },
   { key: 'gpu.nvidia.com/class', toName: (v) => (v ? v.toUpperCase() : undefined) },

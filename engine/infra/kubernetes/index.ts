@@ -44,7 +44,10 @@ export function createProvider(): KubernetesProviderApi {
     async sshProxy(context: string, namespace: string, pod: string): Promise<number> {
       const p = await get();
       const { bridgeToPodSshd } = await import('./sshProxy');
-      const t = p.transport({ clusterName: pod, nameOnCloud: pod, provider: 'kubernetes', region: context, data: { context, namespace } }, { id: pod, rank: 0, state: 'running', internalIp: '' });
+      const t = p.transport(
+        { clusterName: pod, nameOnCloud: pod, provider: 'kubernetes', region: context, data: { context, namespace } },
+        { id: pod, rank: 0, state: 'running', internalIp: '' },
+      );
       try {
         return await bridgeToPodSshd(t, process.stdin, process.stdout, process.stderr);
       } finally {

@@ -38,7 +38,15 @@ interface Clients extends PodSource {
 }
 
 /** Container states that will not fix themselves: fail the launch instead of waiting out the timeout. */
-const FATAL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'CreateContainerConfigError', 'CreateContainerError', 'CrashLoopBackOff', 'RunContainerError']);
+const FATAL_WAITING = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+  'CrashLoopBackOff',
+  'RunContainerError',
+]);
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -125,7 +133,10 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
     if (existingKubeconfigs().length === 0) return { enabled: false, reason: MISSING_KUBECONFIG };
     const scan = scanKubeconfig();
     if (scan.contexts.length === 0) {
-      return { enabled: false, reason: `No contexts in ${existingKubeconfigs().join(', ')}${scan.problems.length ? ` (${scan.problems.join('; ')})` : ''}. Add one with \`kubectl config set-context\`.` };
+      return {
+        enabled: false,
+        reason: `No contexts in ${existingKubeconfigs().join(', ')}${scan.problems.length ? ` (${scan.problems.join('; ')})` : ''}. Add one with \`kubectl config set-context\`.`,
+      };
     }
     const timeout = this.settings().apiTimeoutMs;
     const rows = await Promise.all(
@@ -133,11 +144,22 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
         try {
           const v = await withTimeout(ctx.config.makeApiClient(k8s.VersionApi).getCode(), timeout, `the API server of '${ctx.name}'`);
           // Answering /version is not enough: the namespace must be usable with these credentials.
-          await withTimeout(ctx.config.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: ctx.namespace, limit: 1 }), timeout, `pods in '${ctx.name}'`);
+          await withTimeout(
+            ctx.config.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: ctx.namespace, limit: 1 }),
+            timeout,
+            `pods in '${ctx.name}'`,
+          );
           return { ok: true, text: `k8s/${ctx.name}: API answers (${v.gitVersion}), namespace ${ctx.namespace}` };
         } catch (e) {
           const code = httpCode(e);
-          const why = code === 401 ? 'credentials rejected (401)' : code === 403 ? `forbidden (403): ${apiMessage(e)}` : code ? `HTTP ${code}: ${apiMessage(e)}` : `API does not answer: ${apiMessage(e)}`;
+          const why =
+            code === 401
+              ? 'credentials rejected (401)'
+              : code === 403
+                ? `forbidden (403): ${apiMessage(e)}`
+                : code
+                  ? `HTTP ${code}: ${apiMessage(e)}`
+                  : `API does not answer: ${apiMessage(e)}`;
           return { ok: false, text: `k8s/${ctx.name}: ${why}` };
         }
       }),
@@ -170,9 +192,14 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
       if (acceleratorMatches(accelerator, name)) values.add(n.metadata!.labels![scheme!.key]);
     }
     if (!scheme || values.size === 0) {
-      throw new ProvisionError('capacity', 'region', `Kubernetes context '${c.ctx.name}' has no node with GPU ${accelerator}${found.size ? ` (it has: ${[...found].sort().join(', ')})` : ' (no labelled GPU nodes)'}.`, {
-        hint: 'GPU nodes are recognised by the labels skypilot.co/accelerator, cloud.google.com/gke-accelerator, nvidia.com/gpu.product or gpu.nvidia.com/class.',
-      });
+      throw new ProvisionError(
+        'capacity',
+        'region',
+        `Kubernetes context '${c.ctx.name}' has no node with GPU ${accelerator}${found.size ? ` (it has: ${[...found].sort().join(', ')})` : ' (no labelled GPU nodes)'}.`,
+        {
+          hint: 'GPU nodes are recognised by the labels skypilot.co/accelerator, cloud.google.com/gke-accelerator, nvidia.com/gpu.product or gpu.nvidia.com/class.',
+        },
+      );
     }
     return { terms: [{ matchExpressions: [{ key: scheme.key, operator: 'In', values: [...values].sort() }] }], key };
   }
@@ -242,7 +269,8 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
       return handle;
     } catch (err) {
       let mapped = mapKubernetesError(err, context);
-      if (err instanceof CloudTimeoutError) mapped = new ProvisionError('unreachable', 'region', `Kubernetes context '${context}': ${err.message}`, { cause: err });
+      if (err instanceof CloudTimeoutError)
+        mapped = new ProvisionError('unreachable', 'region', `Kubernetes context '${context}': ${err.message}`, { cause: err });
       if (created) {
         try {
           await this.deleteAndVerify(c, selector);
@@ -260,10 +288,21 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
       const pod = pods.get(name);
       if (!pod) return { error: new ProvisionError('other', 'region', `Pod ${name} in context '${context}' disappeared during the launch.`) };
       if (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded') {
-        return { error: new ProvisionError('other', 'region', `Pod ${name} in context '${context}' ended (${pod.status.phase}${pod.status.reason ? `: ${pod.status.reason}` : ''}) before it was ready.`) };
+        return {
+          error: new ProvisionError(
+            'other',
+            'region',
+            `Pod ${name} in context '${context}' ended (${pod.status.phase}${pod.status.reason ? `: ${pod.status.reason}` : ''}) before it was ready.`,
+          ),
+        };
       }
       const fatal = fatalContainerProblem(pod);
-      if (fatal) return { error: new ProvisionError('config', 'region', `Pod ${name} in context '${context}' cannot start: ${fatal}`, { hint: 'Check image_id (the image must exist and be pullable from the cluster).' }) };
+      if (fatal)
+        return {
+          error: new ProvisionError('config', 'region', `Pod ${name} in context '${context}' cannot start: ${fatal}`, {
+            hint: 'Check image_id (the image must exist and be pullable from the cluster).',
+          }),
+        };
       const why = unschedulableReason(pod);
       if (why) pendingUnschedulable ??= `${name}: ${why}`;
     }
@@ -271,9 +310,14 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
       if (now >= unschedulableDeadline) {
         const quota = /quota/i.test(pendingUnschedulable);
         return {
-          error: new ProvisionError(quota ? 'quota' : 'capacity', 'region', `Kubernetes context '${context}' cannot schedule the pods (${pendingUnschedulable}).`, {
-            hint: 'Free resources in the cluster, ask for fewer CPUs/memory/GPUs, or let failover try other infra.',
-          }),
+          error: new ProvisionError(
+            quota ? 'quota' : 'capacity',
+            'region',
+            `Kubernetes context '${context}' cannot schedule the pods (${pendingUnschedulable}).`,
+            {
+              hint: 'Free resources in the cluster, ask for fewer CPUs/memory/GPUs, or let failover try other infra.',
+            },
+          ),
         };
       }
       return { wakeAt: unschedulableDeadline };
@@ -301,7 +345,9 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
   }
 
   async stop(handle: ClusterHandle): Promise<void> {
-    throw new InputError(`Cluster '${handle.clusterName}' runs on Kubernetes, where pods cannot be stopped.`, { hint: 'Use `skydeck down` (or autostop with --down).' });
+    throw new InputError(`Cluster '${handle.clusterName}' runs on Kubernetes, where pods cannot be stopped.`, {
+      hint: 'Use `skydeck down` (or autostop with --down).',
+    });
   }
 
   async start(handle: ClusterHandle): Promise<ClusterHandle> {
@@ -319,7 +365,9 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
       if (httpCode(e) !== 404) throw e;
     };
     const services = await c.core.listNamespacedService({ namespace: c.namespace, labelSelector: selector });
-    await Promise.all(services.items.map((s) => c.core.deleteNamespacedService({ namespace: c.namespace, name: s.metadata!.name! }).then(() => undefined, ignore404)));
+    await Promise.all(
+      services.items.map((s) => c.core.deleteNamespacedService({ namespace: c.namespace, name: s.metadata!.name! }).then(() => undefined, ignore404)),
+    );
     const { pods } = await listPods(c, selector);
     await Promise.all([...pods.keys()].map((name) => c.core.deleteNamespacedPod({ namespace: c.namespace, name }).then(() => undefined, ignore404)));
     await waitForPods<void>(c, selector, (left): Verdict<void> => (left.size === 0 ? { done: undefined } : {}), {
@@ -327,7 +375,10 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
       signal,
       what: `the pods of ${selector} in ${c.ctx.name} to be deleted`,
     }).catch((e: unknown) => {
-      if (e instanceof CloudTimeoutError) throw new SkyDeckError('K8S_DELETE_INCOMPLETE', `Pods labelled ${selector} still exist in ${c.ctx.name}/${c.namespace}: ${e.message}`, { hint: `Check with \`kubectl -n ${c.namespace} get pods -l ${selector}\` (finalizers?).` });
+      if (e instanceof CloudTimeoutError)
+        throw new SkyDeckError('K8S_DELETE_INCOMPLETE', `Pods labelled ${selector} still exist in ${c.ctx.name}/${c.namespace}: ${e.message}`, {
+          hint: `Check with \`kubectl -n ${c.namespace} get pods -l ${selector}\` (finalizers?).`,
+        });
       throw e;
     });
     const leftover = await c.core.listNamespacedService({ namespace: c.namespace, labelSelector: selector });
@@ -357,14 +408,28 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
       await c.core.createNamespacedService({ namespace: c.namespace, body });
     } catch (e) {
       if (httpCode(e) !== 409) throw mapKubernetesError(e, c.ctx.name);
-      await c.core.replaceNamespacedService({ namespace: c.namespace, name, body: { ...body, metadata: { ...body.metadata, resourceVersion: (await c.core.readNamespacedService({ namespace: c.namespace, name })).metadata?.resourceVersion } } });
+      await c.core.replaceNamespacedService({
+        namespace: c.namespace,
+        name,
+        body: {
+          ...body,
+          metadata: { ...body.metadata, resourceVersion: (await c.core.readNamespacedService({ namespace: c.namespace, name })).metadata?.resourceVersion },
+        },
+      });
     }
     handle.data.service = name;
   }
 
   transport(handle: ClusterHandle, node: NodeInfo): Transport {
     const c = this.handleClients(handle);
-    return new KubernetesExecTransport({ config: c.config, kubeconfigFile: c.ctx.file, context: c.ctx.name, namespace: c.namespace, pod: node.id, container: CONTAINER_NAME });
+    return new KubernetesExecTransport({
+      config: c.config,
+      kubeconfigFile: c.ctx.file,
+      context: c.ctx.name,
+      namespace: c.namespace,
+      pod: node.id,
+      container: CONTAINER_NAME,
+    });
   }
 
   /** Free GPUs per node on every kubeconfig context that answers (catalog-sources.md section 4). */

@@ -28,7 +28,10 @@ export function podName(nameOnCloud: string, rank: number): string {
 
 /** Label values: at most 63 of [A-Za-z0-9._-], alphanumeric at both ends. */
 export function labelValue(v: string): string {
-  return v.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  return v
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
 }
 
 function labelKeyOk(k: string): boolean {

@@ -86,7 +86,12 @@ export function followPods(src: PodSource, labelSelector: string, onChange: (pod
 }
 
 /** Resolves when `evaluate` says done, rejects on its error, the deadline, or cancellation. */
-export function waitForPods<T>(src: PodSource, labelSelector: string, evaluate: (pods: Map<string, V1Pod>, now: number) => Verdict<T>, options: PodWatchOptions): Promise<T> {
+export function waitForPods<T>(
+  src: PodSource,
+  labelSelector: string,
+  evaluate: (pods: Map<string, V1Pod>, now: number) => Verdict<T>,
+  options: PodWatchOptions,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let finished = false;
     let wake: NodeJS.Timeout | undefined;

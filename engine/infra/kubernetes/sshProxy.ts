@@ -32,14 +32,14 @@ export function sshEndpointFor(context: string, namespace: string, pod: string, 
 /** The relay run in the pod to 127.0.0.1:<port>: the first of nc, socat, bash /dev/tcp that exists. */
 export function podRelay(port = 22): string[] {
   return [
-  'sh',
-  '-c',
-  'if command -v nc >/dev/null 2>&1; then exec nc 127.0.0.1 "$1"; ' +
-    'elif command -v socat >/dev/null 2>&1; then exec socat - "TCP:127.0.0.1:$1"; ' +
-    'elif command -v bash >/dev/null 2>&1; then exec bash -c \'exec 3<>/dev/tcp/127.0.0.1/$0; cat <&3 & cat >&3; wait\' "$1"; ' +
-    'else echo "skydeck: the pod has none of nc, socat, bash for the SSH relay" >&2; exit 127; fi',
-  'relay',
-  String(port),
+    'sh',
+    '-c',
+    'if command -v nc >/dev/null 2>&1; then exec nc 127.0.0.1 "$1"; ' +
+      'elif command -v socat >/dev/null 2>&1; then exec socat - "TCP:127.0.0.1:$1"; ' +
+      'elif command -v bash >/dev/null 2>&1; then exec bash -c \'exec 3<>/dev/tcp/127.0.0.1/$0; cat <&3 & cat >&3; wait\' "$1"; ' +
+      'else echo "skydeck: the pod has none of nc, socat, bash for the SSH relay" >&2; exit 127; fi',
+    'relay',
+    String(port),
   ];
 }
 

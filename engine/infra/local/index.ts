@@ -77,7 +77,10 @@ function launchDirsOf(nameOnCloud: string): string[] {
   const root = path.join(skydeckHome(), 'local');
   const re = new RegExp(`^${escapeRe(nameOnCloud)}-[0-9a-z]+$`);
   try {
-    return fs.readdirSync(root).filter((d) => re.test(d)).map((d) => path.join(root, d));
+    return fs
+      .readdirSync(root)
+      .filter((d) => re.test(d))
+      .map((d) => path.join(root, d));
   } catch {
     return [];
   }
@@ -85,7 +88,10 @@ function launchDirsOf(nameOnCloud: string): string[] {
 
 function nodeDirsIn(clusterDir: string): string[] {
   try {
-    return fs.readdirSync(clusterDir).filter((d) => /^node-\d+$/.test(d)).map((d) => path.join(clusterDir, d));
+    return fs
+      .readdirSync(clusterDir)
+      .filter((d) => /^node-\d+$/.test(d))
+      .map((d) => path.join(clusterDir, d));
   } catch {
     return [];
   }
@@ -158,7 +164,10 @@ export class LocalProvider implements Provider {
 
   async stop(handle: ClusterHandle): Promise<void> {
     const { nodes } = dataOf(handle);
-    await killNodeProcesses(nodes.map((n) => n.dir), { graceful: true });
+    await killNodeProcesses(
+      nodes.map((n) => n.dir),
+      { graceful: true },
+    );
     for (const [rank, n] of nodes.entries()) if (readMarker(n.dir)) writeMarker(n.dir, { state: 'stopped', ip: n.ip, rank });
   }
 
@@ -196,7 +205,10 @@ export class LocalProvider implements Provider {
     const { nodes, clusterDir } = data;
     // Markers go first so a concurrent query already sees the nodes gone.
     for (const n of nodes) fs.rmSync(path.join(n.dir, MARKER), { force: true });
-    await killNodeProcesses(nodes.map((n) => n.dir), { graceful: false });
+    await killNodeProcesses(
+      nodes.map((n) => n.dir),
+      { graceful: false },
+    );
     await removeTree(clusterDir); // a process killed a moment ago may still be writing its last bytes
   }
 

@@ -70,7 +70,17 @@ export interface LoadBalancerOptions {
   now?: () => number;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
 
 export class LoadBalancer {
   readonly server: http.Server;
@@ -93,13 +103,17 @@ export class LoadBalancer {
     this.streamTimeoutMs = (options.streamTimeoutSeconds ?? 120) * 1000;
     this.now = options.now ?? Date.now;
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
-    this.server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert, keepAliveTimeout: 65_000 }, handler) : http.createServer({ keepAliveTimeout: 65_000 }, handler);
+    this.server = options.tls
+      ? https.createServer({ key: options.tls.key, cert: options.tls.cert, keepAliveTimeout: 65_000 }, handler)
+      : http.createServer({ keepAliveTimeout: 65_000 }, handler);
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     // A flood from one address must leave room for the other clients and for the controller's own files.
     const limits = (this.limits = connectionLimits(undefined, options.connectionLimits));
     this.server.maxConnections = limits.total;
     const perClient = new PerClientCounter(limits.perClient);
-    this.server.on('drop', (d?: { remoteAddress?: string }) => this.refused(d?.remoteAddress, `the load balancer's limit of ${limits.total} connections is reached`));
+    this.server.on('drop', (d?: { remoteAddress?: string }) =>
+      this.refused(d?.remoteAddress, `the load balancer's limit of ${limits.total} connections is reached`),
+    );
     this.server.on('connection', (s: net.Socket) => {
       const from = s.remoteAddress ?? '';
       if (!perClient.admit(from)) {
@@ -240,7 +254,9 @@ export class LoadBalancer {
     socket.on('error', () => socket.destroy());
     if (!u) {
       const body = `No ready replicas. Use "skydeck serve status ${this.options.serviceName}" to check the status of the service.\n`;
-      socket.end(`HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     u.inflight++;
@@ -281,7 +297,8 @@ export class LoadBalancer {
       u.failures++;
       this.log(`upgrade ${req.url} to ${u.url} failed: ${err.message}`);
       const body = `Replica ${u.id} failed: ${err.message}\n`;
-      if (socket.writable) socket.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      if (socket.writable)
+        socket.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
     });
     preq.end();
   }

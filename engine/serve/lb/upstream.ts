@@ -165,7 +165,8 @@ export class UpstreamConnection {
       if (end < 0) {
         // A head with bare LFs may never contain CRLFCRLF: refuse it now instead of waiting for the timeout.
         // (A CR at the very end may be the first half of a CRLF still on its way.)
-        const bad = buf.length > MAX_HEAD ? 'response head too large' : buf.indexOf(10) >= 0 ? malformedHead(buf.toString('latin1').replace(/\r$/, '')) : undefined;
+        const bad =
+          buf.length > MAX_HEAD ? 'response head too large' : buf.indexOf(10) >= 0 ? malformedHead(buf.toString('latin1').replace(/\r$/, '')) : undefined;
         if (bad) this.fail(new MalformedResponseError(bad));
         else this.head = buf;
         return;
@@ -215,7 +216,9 @@ export class UpstreamConnection {
         if (lower === 'content-length') {
           // A second, different length (or one that is not a number) leaves the body's end unknown: a client would hang.
           if (!DIGITS.test(value) || (length >= 0 && Number(value) !== length)) {
-            this.fail(new MalformedResponseError(length >= 0 ? 'conflicting Content-Length headers' : `bad Content-Length ${JSON.stringify(value.slice(0, 30))}`));
+            this.fail(
+              new MalformedResponseError(length >= 0 ? 'conflicting Content-Length headers' : `bad Content-Length ${JSON.stringify(value.slice(0, 30))}`),
+            );
             return false;
           }
           if (length >= 0) continue; // an identical repeat: pass one on

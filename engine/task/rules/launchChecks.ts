@@ -26,7 +26,12 @@ export function checkCandidates(candidates: CandidateView[], err: Err): void {
   }
   if (priorities.size > 1) {
     const at = [...priorities.values()].find((e) => e !== undefined);
-    if (at) err(keyRange(at), `priority must be the same for every resources candidate (found ${[...priorities.keys()].join(', ')}): a job has one priority.`, 'conflict');
+    if (at)
+      err(
+        keyRange(at),
+        `priority must be the same for every resources candidate (found ${[...priorities.keys()].join(', ')}): a job has one priority.`,
+        'conflict',
+      );
   }
   const once = (node: { start: number; end: number }, message: string, code: string) => {
     if (reported.has(node.start)) return;
@@ -37,23 +42,42 @@ export function checkCandidates(candidates: CandidateView[], err: Err): void {
     const tpus = c.acceleratorNames.filter((n) => n.toLowerCase().includes('tpu'));
     const acc = c.get('accelerators') ?? c.get('gpus');
     if (tpus.length && acc && c.cloud && !TPU_CLOUDS.includes(c.cloud)) {
-      once(acc.value, `TPU accelerators (${tpus.join(', ')}) run only on GCP or Kubernetes, not on ${c.cloud}: use infra: gcp (or k8s), or a GPU.`, 'tpu-cloud');
+      once(
+        acc.value,
+        `TPU accelerators (${tpus.join(', ')}) run only on GCP or Kubernetes, not on ${c.cloud}: use infra: gcp (or k8s), or a GPU.`,
+        'tpu-cloud',
+      );
     }
     const it = c.get('instance_type');
     const args = c.get('accelerator_args');
-    const tpuVm = !(args?.value.kind === 'map' && entryOf(args.value, 'tpu_vm')?.value.kind === 'scalar' && (entryOf(args.value, 'tpu_vm')?.value as { value: unknown }).value === false);
+    const tpuVm = !(
+      args?.value.kind === 'map' &&
+      entryOf(args.value, 'tpu_vm')?.value.kind === 'scalar' &&
+      (entryOf(args.value, 'tpu_vm')?.value as { value: unknown }).value === false
+    );
     const gkeTpu = tpus.some((n) => /podslice|device/i.test(n));
     if (tpus.length && c.cloud === 'gcp' && !gkeTpu && tpuVm && it && it.value.kind === 'scalar' && it.value.value !== 'TPU-VM') {
       once(it.value, `A TPU VM takes no instance type (got '${String(it.value.value)}'): remove instance_type, or set it to TPU-VM.`, 'conflict');
     }
     const image = c.get('image_id');
     if (image?.value.kind === 'map' && entryOf(image.value, 'docker')) {
-      const prefixed = image.value.entries.find((e) => e.key !== 'docker' && e.value.kind === 'scalar' && typeof e.value.value === 'string' && e.value.value.startsWith('docker:'));
-      if (prefixed) once(prefixed.value, `image_id has a 'docker' key and a docker: image for region '${prefixed.key}': give the container once, under the docker key, and VM images per region.`, 'conflict');
+      const prefixed = image.value.entries.find(
+        (e) => e.key !== 'docker' && e.value.kind === 'scalar' && typeof e.value.value === 'string' && e.value.value.startsWith('docker:'),
+      );
+      if (prefixed)
+        once(
+          prefixed.value,
+          `image_id has a 'docker' key and a docker: image for region '${prefixed.key}': give the container once, under the docker key, and VM images per region.`,
+          'conflict',
+        );
     }
     const eph = c.get('ephemeral_storage');
     if (eph && c.cloud && !KUBERNETES_LIKE.includes(c.cloud)) {
-      once(keyRange(eph), `ephemeral_storage is only supported on Kubernetes, not on ${c.cloud}: remove it, or use disk_size for the VM's disk.`, 'infra-unsupported');
+      once(
+        keyRange(eph),
+        `ephemeral_storage is only supported on Kubernetes, not on ${c.cloud}: remove it, or use disk_size for the VM's disk.`,
+        'infra-unsupported',
+      );
     }
   }
 }
@@ -83,9 +107,13 @@ export function serveUpChecks(
   const at = resources ? keyRange(resources) : keyRange(owner);
   const spot = list.filter((c) => c.useSpot).length;
   if (spot !== 0 && spot !== list.length) {
-    err(at, `A ${what} cannot mix spot and on-demand resources: set use_spot the same on every candidate (for on-demand fallback use replica_policy.dynamic_ondemand_fallback or base_ondemand_fallback_replicas).`, 'serve-spot-mix');
+    err(
+      at,
+      `A ${what} cannot mix spot and on-demand resources: set use_spot the same on every candidate (for on-demand fallback use replica_policy.dynamic_ondemand_fallback or base_ondemand_fallback_replicas).`,
+      'serve-spot-mix',
+    );
   }
-  if (pool && candidates.mode === 'ordered') err(at, "Ordered resources are not supported for pools: use any_of, or a single resources spec.", 'conflict');
+  if (pool && candidates.mode === 'ordered') err(at, 'Ordered resources are not supported for pools: use any_of, or a single resources spec.', 'conflict');
   const svcPorts = spec ? entryOf(spec, 'ports') : undefined;
   const hasSvcPorts = svcPorts !== undefined && !isNullNode(svcPorts.value);
   if (pool) {
@@ -100,13 +128,21 @@ export function serveUpChecks(
     if (!set || set.size !== 1) {
       const where = c?.get('ports');
       const found = !set || set.size === 0 ? 'none is given' : `${set.size} are opened`;
-      err(where ? keyRange(where) : keyRange(owner), `A service needs exactly one replica port: set service.ports to the port the replicas serve on, or open exactly one port in resources.ports (${found}).`, 'serve-ports');
+      err(
+        where ? keyRange(where) : keyRange(owner),
+        `A service needs exactly one replica port: set service.ports to the port the replicas serve on, or open exactly one port in resources.ports (${found}).`,
+        'serve-ports',
+      );
       return;
     }
     const p = [...set][0];
     if (port !== undefined && p !== port) {
       const where = c.get('ports');
-      err(where ? keyRange(where) : keyRange(owner), `The resources candidates open different ports (${port} and ${p}): give every candidate the same port, or set service.ports.`, 'serve-ports');
+      err(
+        where ? keyRange(where) : keyRange(owner),
+        `The resources candidates open different ports (${port} and ${p}): give every candidate the same port, or set service.ports.`,
+        'serve-ports',
+      );
       return;
     }
     port = p;
@@ -138,7 +174,8 @@ export function poolChecks(pool: VMap, svc: VMap | undefined, err: Err): void {
   if (!svc) return;
   for (const k of NOT_FOR_POOL) {
     const e = entryOf(svc, k);
-    if (e && !isNullNode(e.value)) err(keyRange(e), k === 'replicas' ? 'Cannot specify replicas for a pool: use workers.' : `${k} is not supported for a pool.`, 'conflict');
+    if (e && !isNullNode(e.value))
+      err(keyRange(e), k === 'replicas' ? 'Cannot specify replicas for a pool: use workers.' : `${k} is not supported for a pool.`, 'conflict');
   }
   const probe = entryOf(svc, 'readiness_probe')?.value;
   if (probe?.kind === 'map') {

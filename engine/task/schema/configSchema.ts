@@ -32,7 +32,12 @@ const strOrList = (description: string, examples: unknown[]): JSONSchema => ({
   description,
   examples,
 });
-const stringMap = (description: string, examples: unknown[]): JSONSchema => ({ type: 'object', additionalProperties: { type: 'string' }, description, examples });
+const stringMap = (description: string, examples: unknown[]): JSONSchema => ({
+  type: 'object',
+  additionalProperties: { type: 'string' },
+  description,
+  examples,
+});
 const stringList = (description: string, examples: unknown[]): JSONSchema => ({ type: 'array', items: { type: 'string' }, description, examples });
 
 /** A value, or `[{cluster-name-glob: value}, ...]` (SkyPilot's _PROPERTY_NAME_OR_CLUSTER_NAME_TO_PROPERTY). */
@@ -66,12 +71,20 @@ const aws: JSONSchema = obj('AWS options.', {
   ...reservations,
   disk_encrypted: b('Encrypt the boot disk.'),
   ssh_user: s('SSH user on the instances.', ['ubuntu']),
-  security_group_name: perCluster('Security group to use (created if missing), or per cluster-name glob.', ['my-sg', [{ 'train-*': 'train-sg' }, { '*': 'default-sg' }]]),
+  security_group_name: perCluster('Security group to use (created if missing), or per cluster-name glob.', [
+    'my-sg',
+    [{ 'train-*': 'train-sg' }, { '*': 'default-sg' }],
+  ]),
   vpc_name: strOrNull('VPC (by Name tag) to launch into.', ['my-vpc']),
   vpc_names: strOrList('VPCs to launch into.', [['vpc-a', 'vpc-b']]),
   subnet_names: strOrList('Subnets to launch into.', [['subnet-a']]),
   use_ssm: b('Reach nodes through AWS Systems Manager.'),
-  post_provision_runcmd: { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] }, description: 'Commands run on each node after provisioning.', examples: [['echo ready']] },
+  post_provision_runcmd: {
+    type: 'array',
+    items: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
+    description: 'Commands run on each node after provisioning.',
+    examples: [['echo ready']],
+  },
   remote_identity: perCluster('IAM identity of the nodes: LOCAL_CREDENTIALS, SERVICE_ACCOUNT, NO_UPLOAD or an instance profile.', ['LOCAL_CREDENTIALS']),
   ...network('AWS'),
 });
@@ -103,7 +116,9 @@ const azure: JSONSchema = obj('Azure options.', {
 
 /** SkyPilot's _CONTEXT_CONFIG_SCHEMA_MINIMAL: what kubernetes, its context_configs and ssh share. */
 const podKeys: Record<string, JSONSchema> = {
-  pod_config: open('Pod spec merged into every pod (lists such as volumes and env are merged by name; containers[0] is merged).', [{ spec: { priorityClassName: 'high' } }]),
+  pod_config: open('Pod spec merged into every pod (lists such as volumes and env are merged by name; containers[0] is merged).', [
+    { spec: { priorityClassName: 'high' } },
+  ]),
   provision_timeout: int('Seconds a pod may stay unschedulable before the launch fails over.', [600]),
   custom_metadata: {
     type: 'object',
@@ -121,7 +136,11 @@ const pricing: JSONSchema = obj('Prices of virtual instance types.', {
 
 const kubernetesContext: Record<string, JSONSchema> = {
   ...podKeys,
-  allowed_nodes: obj('Nodes pods may run on.', { label_selector: stringMap('Node labels.', [{ pool: 'gpu' }]), names: stringList('Node names.', [['node-1']]), ips: stringList('Node IPs.', [['10.0.0.5']]) }),
+  allowed_nodes: obj('Nodes pods may run on.', {
+    label_selector: stringMap('Node labels.', [{ pool: 'gpu' }]),
+    names: stringList('Node names.', [['node-1']]),
+    ips: stringList('Node IPs.', [['10.0.0.5']]),
+  }),
   networking: ciEnum(['portforward', 'nodeport'], { description: 'How SkyPilot reaches pods.', examples: ['portforward'] }),
   ports: ciEnum(['loadbalancer', 'ingress', 'podip'], { description: 'How ports are exposed.', examples: ['loadbalancer'] }),
   namespace: s('Namespace of the pods.', ['default']),
@@ -131,16 +150,33 @@ const kubernetesContext: Record<string, JSONSchema> = {
   quota: obj('Quota.', { queue: s('Queue name.', ['team']) }),
   dws: obj('GKE Dynamic Workload Scheduler.', {
     enabled: b('Use DWS.'),
-    max_run_duration: { anyOf: [{ type: 'string', pattern: '^[0-9]+[mhdw]?$' }, { type: 'integer' }], description: 'Longest run (30m, 2h or minutes).', examples: ['2h'] },
+    max_run_duration: {
+      anyOf: [{ type: 'string', pattern: '^[0-9]+[mhdw]?$' }, { type: 'integer' }],
+      description: 'Longest run (30m, 2h or minutes).',
+      examples: ['2h'],
+    },
   }),
   remote_identity: s('Service account of the pods, or SERVICE_ACCOUNT / LOCAL_CREDENTIALS / NO_UPLOAD.', ['SERVICE_ACCOUNT']),
   post_provision_runcmd: stringList('Commands run in each pod after it starts.', [['echo ready']]),
-  apt_mirrors: { type: 'array', items: { type: 'string', pattern: '^[a-zA-Z0-9.-]+$' }, description: 'apt mirrors to use.', examples: [['mirror.example.com']] },
-  set_pod_resource_limits: { anyOf: [{ type: 'boolean' }, { type: 'number', minimum: 1 }], description: 'Set limits equal to requests (true), or requests times this factor.', examples: [true, 1.5] },
+  apt_mirrors: {
+    type: 'array',
+    items: { type: 'string', pattern: '^[a-zA-Z0-9.-]+$' },
+    description: 'apt mirrors to use.',
+    examples: [['mirror.example.com']],
+  },
+  set_pod_resource_limits: {
+    anyOf: [{ type: 'boolean' }, { type: 'number', minimum: 1 }],
+    description: 'Set limits equal to requests (true), or requests times this factor.',
+    examples: [true, 1.5],
+  },
   pricing,
   auto_mounts: {
     type: 'array',
-    items: obj('A volume mounted into every pod.', { volume_name: s('Volume.', ['shared']), mount_paths: stringList('Paths.', [['/data']]) }, { required: ['volume_name', 'mount_paths'] }),
+    items: obj(
+      'A volume mounted into every pod.',
+      { volume_name: s('Volume.', ['shared']), mount_paths: stringList('Paths.', [['/data']]) },
+      { required: ['volume_name', 'mount_paths'] },
+    ),
     description: 'Volumes mounted into every pod.',
     examples: [[{ volume_name: 'shared', mount_paths: ['/data'] }]],
   },
@@ -149,7 +185,10 @@ const kubernetesContext: Record<string, JSONSchema> = {
 
 const kubernetes: JSONSchema = obj('Kubernetes options.', {
   allowed_contexts: {
-    anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string', pattern: '^all$' }],
+    anyOf: [
+      { type: 'array', items: { type: 'string' } },
+      { type: 'string', pattern: '^all$' },
+    ],
     description: 'kubeconfig contexts SkyPilot may use (default: the current one), or all.',
     examples: [['my-cluster', 'other-cluster'], 'all'],
   },
@@ -164,7 +203,12 @@ const kubernetes: JSONSchema = obj('Kubernetes options.', {
 
 const ssh: JSONSchema = obj('SSH node pool options.', {
   allowed_node_pools: stringList('Node pools SkyPilot may use.', [['my-pool']]),
-  context_configs: { type: 'object', additionalProperties: obj('Options for this pool.', podKeys), description: 'Per-pool options.', examples: [{ 'my-pool': { provision_timeout: 60 } }] },
+  context_configs: {
+    type: 'object',
+    additionalProperties: obj('Options for this pool.', podKeys),
+    description: 'Per-pool options.',
+    examples: [{ 'my-pool': { provision_timeout: 60 } }],
+  },
   remote_identity: s('Identity of the nodes.', ['LOCAL_CREDENTIALS']),
   ...podKeys,
 });
@@ -175,9 +219,17 @@ const controller: JSONSchema = {
   additionalProperties: true,
   properties: {
     controller: obj('The controller.', {
-      resources: { $ref: '#/definitions/resources', description: 'Resources of the controller (same as a task\'s resources, without ports).', examples: [{ cpus: '4+', disk_size: 100 }] },
+      resources: {
+        $ref: '#/definitions/resources',
+        description: "Resources of the controller (same as a task's resources, without ports).",
+        examples: [{ cpus: '4+', disk_size: 100 }],
+      },
       high_availability: b('Run the controller with high availability (Kubernetes).'),
-      autostop: { anyOf: [{ type: 'boolean' }, { type: 'integer' }, { type: 'string' }, { type: 'object' }], description: 'Controller autostop.', examples: [{ idle_minutes: 10 }, false] },
+      autostop: {
+        anyOf: [{ type: 'boolean' }, { type: 'integer' }, { type: 'string' }, { type: 'object' }],
+        description: 'Controller autostop.',
+        examples: [{ idle_minutes: 10 }, false],
+      },
       consolidation_mode: b('Run the controller inside the API server.'),
       controller_logs_gc_retention_hours: int('Hours controller logs are kept.', [168]),
       task_logs_gc_retention_hours: int('Hours task logs are kept.', [168]),
@@ -201,12 +253,51 @@ export const configSchema: JSONSchema = {
     serve: controller,
     allowed_clouds: {
       type: 'array',
-      items: ciEnum(['aws', 'azure', 'gcp', 'ibm', 'lambda', 'scp', 'oci', 'runpod', 'vast', 'vsphere', 'cudo', 'fluidstack', 'paperspace', 'primeintellect', 'do', 'nebius', 'kubernetes', 'ssh', 'slurm', 'hyperbolic', 'seeweb', 'shadeform', 'yotta', 'mithril', 'verda', 'cloudflare', 'coreweave']),
+      items: ciEnum([
+        'aws',
+        'azure',
+        'gcp',
+        'ibm',
+        'lambda',
+        'scp',
+        'oci',
+        'runpod',
+        'vast',
+        'vsphere',
+        'cudo',
+        'fluidstack',
+        'paperspace',
+        'primeintellect',
+        'do',
+        'nebius',
+        'kubernetes',
+        'ssh',
+        'slurm',
+        'hyperbolic',
+        'seeweb',
+        'shadeform',
+        'yotta',
+        'mithril',
+        'verda',
+        'cloudflare',
+        'coreweave',
+      ]),
       description: 'Clouds SkyPilot may use (default: all with credentials).',
       examples: [['aws', 'gcp', 'kubernetes']],
     },
-    admin_policy: { type: 'string', anyOf: [{ pattern: '^[a-zA-Z_][a-zA-Z0-9_]*(\\.[a-zA-Z_][a-zA-Z0-9_]*)+$' }, { pattern: '^https?://.*$' }], description: 'Admin policy: a Python class path or an http(s) URL.', examples: ['mypackage.policy.MyPolicy'] },
-    docker: obj('Docker options.', { run_options: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }], description: 'Extra docker run options.', examples: [['--shm-size=16g']] } }),
+    admin_policy: {
+      type: 'string',
+      anyOf: [{ pattern: '^[a-zA-Z_][a-zA-Z0-9_]*(\\.[a-zA-Z_][a-zA-Z0-9_]*)+$' }, { pattern: '^https?://.*$' }],
+      description: 'Admin policy: a Python class path or an http(s) URL.',
+      examples: ['mypackage.policy.MyPolicy'],
+    },
+    docker: obj('Docker options.', {
+      run_options: {
+        anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+        description: 'Extra docker run options.',
+        examples: [['--shm-size=16g']],
+      },
+    }),
     nvidia_gpus: obj('NVIDIA GPU options.', { disable_ecc: b('Disable ECC (reboots the node).') }),
     api_server: obj('API server.', {
       endpoint: s('API server URL.', ['http://localhost:46580'], { pattern: '^https?://.*$' }),
@@ -219,12 +310,34 @@ export const configSchema: JSONSchema = {
     }),
     active_workspace: s('Workspace in use.', ['default']),
     workspaces: open('Workspaces and their allowed clouds.', [{ team_a: { gcp: { project_id: 'team-a' } } }]),
-    provision: obj('Provisioning.', { ssh_timeout: int('Seconds to wait for SSH on a new node.', [10], { minimum: 1 }), install_conda: b('Install conda on nodes.') }),
+    provision: obj('Provisioning.', {
+      ssh_timeout: int('Seconds to wait for SSH on a new node.', [10], { minimum: 1 }),
+      install_conda: b('Install conda on nodes.'),
+    }),
     rbac: open('Role-based access control.', [{ default_role: 'admin' }]),
-    logs: obj('Log shipping.', { store: ciEnum(['gcp', 'aws'], { description: 'Where logs go.', examples: ['gcp'] }), gcp: open('GCP Cloud Logging options.'), aws: open('CloudWatch options.') }, { required: ['store'] }),
+    logs: obj(
+      'Log shipping.',
+      {
+        store: ciEnum(['gcp', 'aws'], { description: 'Where logs go.', examples: ['gcp'] }),
+        gcp: open('GCP Cloud Logging options.'),
+        aws: open('CloudWatch options.'),
+      },
+      { required: ['store'] },
+    ),
     daemons: open('Background daemons of the API server.'),
     data: obj('Data options (deprecated).', { mount_cached: obj('Cached mounts.', { sequential_upload: b('Upload sequentially.') }) }),
-    dashboard: obj('Dashboard options.', { external_links: { type: 'array', items: obj('A link.', { label: s('Label.', ['Grafana'], { minLength: 1 }), regex: s('Regex.', ['.*'], { minLength: 1 }) }, { required: ['label', 'regex'] }), description: 'Links shown in the dashboard.', examples: [[{ label: 'Grafana', regex: '.*' }]] } }),
+    dashboard: obj('Dashboard options.', {
+      external_links: {
+        type: 'array',
+        items: obj(
+          'A link.',
+          { label: s('Label.', ['Grafana'], { minLength: 1 }), regex: s('Regex.', ['.*'], { minLength: 1 }) },
+          { required: ['label', 'regex'] },
+        ),
+        description: 'Links shown in the dashboard.',
+        examples: [[{ label: 'Grafana', regex: '.*' }]],
+      },
+    }),
     aws,
     gcp,
     azure,

@@ -75,9 +75,13 @@ const autostopSchema: JSONSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        idle_minutes: nullable(int('Idle minutes before stopping (a whole number; time strings such as "2h" only work in the `autostop: 2h` shorthand).', [10, 30], { minimum: 0 })),
+        idle_minutes: nullable(
+          int('Idle minutes before stopping (a whole number; time strings such as "2h" only work in the `autostop: 2h` shorthand).', [10, 30], { minimum: 0 }),
+        ),
         down: nullable(bool('Tear the cluster down instead of stopping it.')),
-        wait_for: nullable(ciEnum(['jobs_and_ssh', 'jobs', 'none'], { description: 'What counts as activity: running jobs and SSH sessions (default), jobs only, or nothing.' })),
+        wait_for: nullable(
+          ciEnum(['jobs_and_ssh', 'jobs', 'none'], { description: 'What counts as activity: running jobs and SSH sessions (default), jobs only, or nothing.' }),
+        ),
         hook: nullable(str('Legacy: a command run before autostop (prefer config.hooks).', ['bash ~/save.sh'])),
         hook_timeout: nullable(int('Legacy: seconds the autostop hook may run.', [300], { minimum: 1 })),
       },
@@ -136,7 +140,11 @@ function singleResourcesProperties(single: boolean): Record<string, JSONSchema> 
       deprecationMessage: "'zone' is deprecated: use 'infra: <cloud>/<region>/<zone>'.",
     }),
     accelerators: acceleratorsSchema(single),
-    gpus: { ...acceleratorsSchema(single), description: 'Alias of `accelerators`.', markdownDescription: 'Alias of `accelerators` (give one of them, not both).' },
+    gpus: {
+      ...acceleratorsSchema(single),
+      description: 'Alias of `accelerators`.',
+      markdownDescription: 'Alias of `accelerators` (give one of them, not both).',
+    },
     accelerator_args: {
       type: 'object',
       description: 'TPU options.',
@@ -172,7 +180,11 @@ function singleResourcesProperties(single: boolean): Record<string, JSONSchema> 
       ],
       examples: [32, '32+', '64GB+', '4x'],
     },
-    instance_type: str('Instance type, e.g. `p3.2xlarge` or `n2-standard-8`; must exist in the cloud\'s catalog.', ['p3.2xlarge', 'n2-standard-8', 'Standard_NC6s_v3']),
+    instance_type: str("Instance type, e.g. `p3.2xlarge` or `n2-standard-8`; must exist in the cloud's catalog.", [
+      'p3.2xlarge',
+      'n2-standard-8',
+      'Standard_NC6s_v3',
+    ]),
     use_spot: bool('Use spot (preemptible) instances. Default false.', { default: false }),
     job_recovery: jobRecoverySchema,
     disk_size: {
@@ -185,26 +197,45 @@ function singleResourcesProperties(single: boolean): Record<string, JSONSchema> 
       examples: [256, 512, '1TB'],
     },
     disk_tier: ciEnum(['low', 'medium', 'high', 'ultra', 'best'], {
-      description: 'OS disk performance tier (low < medium < high < ultra < best). Default: the cloud\'s medium.',
+      description: "OS disk performance tier (low < medium < high < ultra < best). Default: the cloud's medium.",
       examples: ['medium', 'high', 'best'],
     }),
-    network_tier: ciEnum(['standard', 'best'], { description: 'Network tier: `best` asks for high-performance networking (GPUDirect/InfiniBand where available).' }),
+    network_tier: ciEnum(['standard', 'best'], {
+      description: 'Network tier: `best` asks for high-performance networking (GPUDirect/InfiniBand where available).',
+    }),
     local_disk: str('Local disk: `mode:size[+]`, e.g. `nvme:1000+`.', ['nvme:1000+', 'ssd:500'], { pattern: '^[a-zA-Z]+:[0-9]+\\+?$' }),
     ephemeral_storage: {
       description: 'Kubernetes only: ephemeral storage per pod (GB or with a unit).',
-      anyOf: [{ type: 'integer', exclusiveMinimum: 0 }, { type: 'string', pattern: MEMORY_SIZE_PATTERN }],
+      anyOf: [
+        { type: 'integer', exclusiveMinimum: 0 },
+        { type: 'string', pattern: MEMORY_SIZE_PATTERN },
+      ],
       examples: [100, '100GB'],
     },
-    max_hourly_cost: { type: 'number', exclusiveMinimum: 0, description: 'Only consider instances cheaper than this (USD per hour; the spot price with use_spot).', examples: [5, 10.5] },
+    max_hourly_cost: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      description: 'Only consider instances cheaper than this (USD per hour; the spot price with use_spot).',
+      examples: [5, 10.5],
+    },
     ports: {
       markdownDescription: 'Ports to open: `8080`, `"8000-8010"`, `"8000,9000"` or a list of them.',
       description: 'Ports to open: 8080, "8000-8010", "8000,9000" or a list.',
       anyOf: [
         { type: 'integer', minimum: 1, maximum: 65535 },
-        { type: 'string', pattern: '^\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?(?:\\s*,\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?)*\\s*$', patternErrorMessage: "Write ports as 8080, '8000-8010' or '8000,9000'." },
+        {
+          type: 'string',
+          pattern: '^\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?(?:\\s*,\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?)*\\s*$',
+          patternErrorMessage: "Write ports as 8080, '8000-8010' or '8000,9000'.",
+        },
         {
           type: 'array',
-          items: { anyOf: [{ type: 'integer', minimum: 1, maximum: 65535 }, { type: 'string', pattern: '^\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?\\s*$' }] },
+          items: {
+            anyOf: [
+              { type: 'integer', minimum: 1, maximum: 65535 },
+              { type: 'string', pattern: '^\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?\\s*$' },
+            ],
+          },
         },
         { type: 'null' },
       ],
@@ -302,9 +333,14 @@ const storageSchema: JSONSchema = skipNoneLayer({
       anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' }, minItems: 1 }],
       examples: ['~/datasets', 's3://my-bucket/data'],
     },
-    store: ciEnum(['s3', 'gcs', 'azure', 'r2', 'ibm', 'oci', 'nebius', 'coreweave', 'vastdata', 'hf', 'volume'], { description: 'Which object store holds the bucket.' }),
+    store: ciEnum(['s3', 'gcs', 'azure', 'r2', 'ibm', 'oci', 'nebius', 'coreweave', 'vastdata', 'hf', 'volume'], {
+      description: 'Which object store holds the bucket.',
+    }),
     persistent: bool('Keep the bucket after the task ends (default true).', { default: true }),
-    mode: ciEnum(['MOUNT', 'COPY', 'MOUNT_CACHED'], { description: 'MOUNT (default, streamed), COPY (copied at start), MOUNT_CACHED (local cache, async write-back).', default: 'MOUNT' }),
+    mode: ciEnum(['MOUNT', 'COPY', 'MOUNT_CACHED'], {
+      description: 'MOUNT (default, streamed), COPY (copied at start), MOUNT_CACHED (local cache, async write-back).',
+      default: 'MOUNT',
+    }),
     type: ciEnum(['MODEL_CHECKPOINT_RO', 'MODEL_CHECKPOINT_RW', 'DATASET_RO', 'DATASET_RW'], { description: 'MOUNT_CACHED preset.' }),
     config: {
       type: 'object',
@@ -352,13 +388,36 @@ const readinessProbeSchema: JSONSchema = {
       additionalProperties: false,
       required: ['path'],
       properties: {
-        path: str('Path probed (must start with /).', ['/health', '/v1/models'], { pattern: '^/', patternErrorMessage: "The readiness probe path must start with '/'." }),
-        initial_delay_seconds: { type: 'number', minimum: 0, description: 'Grace period after a replica starts (default 1200 s).', default: 1200, examples: [1200, 1800] },
+        path: str('Path probed (must start with /).', ['/health', '/v1/models'], {
+          pattern: '^/',
+          patternErrorMessage: "The readiness probe path must start with '/'.",
+        }),
+        initial_delay_seconds: {
+          type: 'number',
+          minimum: 0,
+          description: 'Grace period after a replica starts (default 1200 s).',
+          default: 1200,
+          examples: [1200, 1800],
+        },
         timeout_seconds: { type: 'number', exclusiveMinimum: 0, description: 'Timeout of one probe (default 15 s).', default: 15, examples: [15] },
         endpoint_probe_interval_seconds: { type: 'number', exclusiveMinimum: 0, description: 'Seconds between probes (default 10).', examples: [10] },
-        consecutive_failure_threshold_timeout: { type: 'number', minimum: 0, description: 'Seconds of consecutive failures before a ready replica is replaced (default 180).', examples: [180] },
-        post_data: { anyOf: [{ type: 'object' }, { type: 'string' }], description: 'JSON body (mapping or JSON string); makes the probe a POST.', examples: [{ model: 'my-model', prompt: 'hi', max_tokens: 1 }] },
-        headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra request headers.', examples: [{ Authorization: 'Bearer $TOKEN' }] },
+        consecutive_failure_threshold_timeout: {
+          type: 'number',
+          minimum: 0,
+          description: 'Seconds of consecutive failures before a ready replica is replaced (default 180).',
+          examples: [180],
+        },
+        post_data: {
+          anyOf: [{ type: 'object' }, { type: 'string' }],
+          description: 'JSON body (mapping or JSON string); makes the probe a POST.',
+          examples: [{ model: 'my-model', prompt: 'hi', max_tokens: 1 }],
+        },
+        headers: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          description: 'Extra request headers.',
+          examples: [{ Authorization: 'Bearer $TOKEN' }],
+        },
       },
     }),
   ],
@@ -375,7 +434,8 @@ const replicaPolicySchema: JSONSchema = skipNoneLayer({
     max_replicas: int('Upper bound when scaling up (needs target_qps_per_replica).', [3], { minimum: 0 }),
     num_overprovision: int('Extra replicas kept beyond the target.', [1], { minimum: 0 }),
     target_qps_per_replica: {
-      description: 'Requests per second one replica should serve; a mapping per accelerator ({"H100:1": 10}) needs load_balancing_policy instance_aware_least_load.',
+      description:
+        'Requests per second one replica should serve; a mapping per accelerator ({"H100:1": 10}) needs load_balancing_policy instance_aware_least_load.',
       anyOf: [
         { type: 'number', minimum: 0 },
         { type: 'object', patternProperties: { '^[A-Z0-9]+(?::[0-9]+)?$': { type: 'number', minimum: 0 } }, additionalProperties: false },
@@ -415,12 +475,17 @@ const serviceSchema: JSONSchema = skipNoneLayer({
     readiness_probe: readinessProbeSchema,
     replicas: int('Fixed number of replicas (instead of replica_policy).', [2], { minimum: 0 }),
     replica_policy: replicaPolicySchema,
-    load_balancing_policy: ciEnum(['round_robin', 'least_load', 'instance_aware_least_load'], { description: 'How requests are spread over replicas (default least_load).', default: 'least_load' }),
+    load_balancing_policy: ciEnum(['round_robin', 'least_load', 'instance_aware_least_load'], {
+      description: 'How requests are spread over replicas (default least_load).',
+      default: 'least_load',
+    }),
     load_balancer: {
       type: 'object',
       additionalProperties: false,
       description: 'Load balancer options.',
-      properties: { stream_timeout_seconds: { type: 'number', exclusiveMinimum: 0, description: 'Timeout of streamed responses (default 120 s).', examples: [120] } },
+      properties: {
+        stream_timeout_seconds: { type: 'number', exclusiveMinimum: 0, description: 'Timeout of streamed responses (default 120 s).', examples: [120] },
+      },
     },
     ports: int('Port the replicas serve on (else resources.ports must name exactly one).', [8080, 8000], { minimum: 1, maximum: 65535 }),
     tls: {
@@ -468,7 +533,13 @@ const hookSchema: JSONSchema = {
   required: ['run'],
   properties: {
     run: str('Command run by the hook.', ['bash ~/save_checkpoint.sh'], { minLength: 1, maxLength: 16384 }),
-    events: { type: 'array', items: ciEnum(['stop', 'preemption', 'down']), uniqueItems: true, description: 'Events that run the hook (default all three).', examples: [['preemption']] },
+    events: {
+      type: 'array',
+      items: ciEnum(['stop', 'preemption', 'down']),
+      uniqueItems: true,
+      description: 'Events that run the hook (default all three).',
+      examples: [['preemption']],
+    },
     timeout: int('Seconds the hook may run (default 3600).', [600], { minimum: 1 }),
   },
 };
@@ -477,8 +548,18 @@ const openObject = (description: string): JSONSchema => ({ type: 'object', descr
 
 /** The pod keys SkyPilot's config schema types (the rest of a cloud block stays open here). */
 const podOptions: Record<string, JSONSchema> = {
-  pod_config: { type: 'object', additionalProperties: true, description: 'Kubernetes pod spec merged into every pod (a mapping).', examples: [{ spec: { nodeSelector: { pool: 'gpu' } } }] },
-  custom_metadata: { type: 'object', additionalProperties: true, description: 'Labels and annotations added to every object.', examples: [{ labels: { team: 'ml' } }] },
+  pod_config: {
+    type: 'object',
+    additionalProperties: true,
+    description: 'Kubernetes pod spec merged into every pod (a mapping).',
+    examples: [{ spec: { nodeSelector: { pool: 'gpu' } } }],
+  },
+  custom_metadata: {
+    type: 'object',
+    additionalProperties: true,
+    description: 'Labels and annotations added to every object.',
+    examples: [{ labels: { team: 'ml' } }],
+  },
   provision_timeout: { type: 'integer', description: 'Seconds to wait for pods to be scheduled.', examples: [600] },
 };
 
@@ -494,7 +575,10 @@ const taskConfigSchema: JSONSchema = {
     gcp: openObject('GCP options (managed_instance_group, enable_gvnic, enable_gpu_direct, placement_policy, vpc_name, subnet_names).'),
     azure: openObject('Azure options (vpc_name, remote_identity).'),
     aws: openObject('AWS options.'),
-    kubernetes: { ...openObject('Kubernetes options (pod_config, provision_timeout, custom_metadata, kueue, quota, dws, remote_identity, …).'), properties: podOptions },
+    kubernetes: {
+      ...openObject('Kubernetes options (pod_config, provision_timeout, custom_metadata, kueue, quota, dws, remote_identity, …).'),
+      properties: podOptions,
+    },
     ssh: { ...openObject('SSH node pool options (pod_config, provision_timeout, custom_metadata).'), properties: podOptions },
     slurm: openObject('Slurm options (sbatch_options, cpu_partition).'),
     vast: openObject('Vast options (datacenter_only, create_instance_kwargs).'),
@@ -502,7 +586,13 @@ const taskConfigSchema: JSONSchema = {
     oci: openObject('OCI options.'),
     jobs: openObject('Managed jobs options.'),
     serve: openObject('Serve options.'),
-    hooks: { type: 'array', maxItems: 32, items: hookSchema, description: 'Lifecycle hooks run on stop, preemption or down.', examples: [[{ run: 'bash ~/save.sh', events: ['preemption'] }]] },
+    hooks: {
+      type: 'array',
+      maxItems: 32,
+      items: hookSchema,
+      description: 'Lifecycle hooks run on stop, preemption or down.',
+      examples: [[{ run: 'bash ~/save.sh', events: ['preemption'] }]],
+    },
   },
   examples: [{ kubernetes: { provision_timeout: 600 } }],
 };
@@ -531,7 +621,12 @@ const taskProperties: Record<string, JSONSchema> = {
     description: 'Local directory synced to ~/sky_workdir, or a git repo {url, ref}.',
     anyOf: [
       { type: 'string' },
-      { type: 'object', additionalProperties: false, required: ['url'], properties: { url: str('Git repository URL.', ['https://github.com/org/repo.git']), ref: str('Branch, tag or commit.', ['main']) } },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: { url: str('Git repository URL.', ['https://github.com/org/repo.git']), ref: str('Branch, tag or commit.', ['main']) },
+      },
     ],
     examples: ['.', '~/my-project', { url: 'https://github.com/org/repo.git', ref: 'main' }],
   },
@@ -554,23 +649,28 @@ const taskProperties: Record<string, JSONSchema> = {
   },
   run: {
     type: 'string',
-    markdownDescription: 'Commands of the job (bash), run on every node with `SKYPILOT_NODE_RANK`, `SKYPILOT_NODE_IPS`, `SKYPILOT_NUM_NODES`, `SKYPILOT_NUM_GPUS_PER_NODE` set.',
+    markdownDescription:
+      'Commands of the job (bash), run on every node with `SKYPILOT_NODE_RANK`, `SKYPILOT_NODE_IPS`, `SKYPILOT_NUM_NODES`, `SKYPILOT_NUM_GPUS_PER_NODE` set.',
     description: 'Commands of the job (bash), run on every node.',
     examples: ['python train.py'],
     defaultSnippets: [{ label: 'run: |', bodyText: '|\n  ${1:python train.py}' }],
   },
   envs: {
     type: 'object',
-    markdownDescription: 'Environment variables for setup and run (and `$VAR` substitution in file_mounts, service, workdir, volumes). A null value must be given with `--env NAME=value`.',
+    markdownDescription:
+      'Environment variables for setup and run (and `$VAR` substitution in file_mounts, service, workdir, volumes). A null value must be given with `--env NAME=value`.',
     description: 'Environment variables for setup and run; null values must be given with --env.',
     propertyNames: { pattern: envNamePattern },
     // Lists and mappings are accepted as SkyPilot accepts them (it stringifies every value); the validator warns.
-    patternProperties: { [envNamePattern]: { type: ['string', 'number', 'boolean', 'null', 'array', 'object'], description: 'Value (numbers and booleans become strings).' } },
+    patternProperties: {
+      [envNamePattern]: { type: ['string', 'number', 'boolean', 'null', 'array', 'object'], description: 'Value (numbers and booleans become strings).' },
+    },
     additionalProperties: false,
     examples: [{ MODEL_NAME: 'meta-llama/Llama-3.1-8B', BATCH_SIZE: 32 }],
   },
   secrets: {
-    markdownDescription: 'Secret environment variables (redacted in logs and dumps): a mapping (null = given with `--secret`), or a list of `secrets:NAME` references to managed secrets.',
+    markdownDescription:
+      'Secret environment variables (redacted in logs and dumps): a mapping (null = given with `--secret`), or a list of `secrets:NAME` references to managed secrets.',
     description: 'Secret environment variables: a mapping or a list of secrets:NAME references.',
     anyOf: [
       {
@@ -585,11 +685,35 @@ const taskProperties: Record<string, JSONSchema> = {
   managed_secrets: {
     type: 'array',
     description: 'References to managed secrets: names, or {name: {mount_path}}.',
-    items: { anyOf: [{ type: 'string' }, { type: 'object', maxProperties: 1, additionalProperties: { type: 'object', properties: { mount_path: { type: 'string', description: 'Where the secret is mounted as a file.', examples: ['/secrets/token'] } } } }] },
+    items: {
+      anyOf: [
+        { type: 'string' },
+        {
+          type: 'object',
+          maxProperties: 1,
+          additionalProperties: {
+            type: 'object',
+            properties: { mount_path: { type: 'string', description: 'Where the secret is mounted as a file.', examples: ['/secrets/token'] } },
+          },
+        },
+      ],
+    },
     examples: [['my-secret']],
   },
-  inputs: { type: 'object', maxProperties: 1, additionalProperties: { type: 'number' }, description: 'Experimental: {path_or_uri: estimated GB} read by the task (egress cost).', examples: [{ 's3://my-bucket/data': 100 }] },
-  outputs: { type: 'object', maxProperties: 1, additionalProperties: { type: 'number' }, description: 'Experimental: {path_or_uri: estimated GB} written by the task.', examples: [{ 's3://my-bucket/out': 10 }] },
+  inputs: {
+    type: 'object',
+    maxProperties: 1,
+    additionalProperties: { type: 'number' },
+    description: 'Experimental: {path_or_uri: estimated GB} read by the task (egress cost).',
+    examples: [{ 's3://my-bucket/data': 100 }],
+  },
+  outputs: {
+    type: 'object',
+    maxProperties: 1,
+    additionalProperties: { type: 'number' },
+    description: 'Experimental: {path_or_uri: estimated GB} written by the task.',
+    examples: [{ 's3://my-bucket/out': 10 }],
+  },
   file_mounts_mapping: { type: 'object', description: 'Internal.' },
   config: refWithDocs('config', taskConfigSchema),
   volumes: taskVolumesSchema,

@@ -165,8 +165,10 @@ export function validateNode(ctx: WalkContext, node0: VNode, s0: JSONSchema, own
   }
   if (node.kind === 'scalar') validateScalar(ctx, node.value, node, s, owner);
   else if (node.kind === 'seq') {
-    if (s.minItems !== undefined && node.items.length < s.minItems) push(ctx, node, `${capital(pathName(owner.path))} needs at least ${s.minItems} item${s.minItems === 1 ? '' : 's'}.`, 'value');
-    if (s.maxItems !== undefined && node.items.length > s.maxItems) push(ctx, node, `${capital(pathName(owner.path))} allows at most ${s.maxItems} items.`, 'value');
+    if (s.minItems !== undefined && node.items.length < s.minItems)
+      push(ctx, node, `${capital(pathName(owner.path))} needs at least ${s.minItems} item${s.minItems === 1 ? '' : 's'}.`, 'value');
+    if (s.maxItems !== undefined && node.items.length > s.maxItems)
+      push(ctx, node, `${capital(pathName(owner.path))} allows at most ${s.maxItems} items.`, 'value');
     if (s.uniqueItems) {
       const seen = new Set<string>();
       for (const it of node.items) {
@@ -195,7 +197,11 @@ function validateScalar(ctx: WalkContext, v: string | number | boolean | null, n
   if (s.caseInsensitiveEnum && typeof v === 'string') {
     const lower = v.toLowerCase();
     if (!s.caseInsensitiveEnum.some((e) => e.toLowerCase() === lower)) {
-      const near = closeMatches(lower, s.caseInsensitiveEnum.map((e) => e.toLowerCase()), 1);
+      const near = closeMatches(
+        lower,
+        s.caseInsensitiveEnum.map((e) => e.toLowerCase()),
+        1,
+      );
       const hint = near.length ? ` Did you mean '${s.caseInsensitiveEnum.find((e) => e.toLowerCase() === near[0])}'?` : '';
       push(ctx, node, `Invalid ${where} ${valueText(node)}. Expected one of: ${s.caseInsensitiveEnum.join(', ')}.${hint}`, 'enum');
     }
@@ -210,13 +216,12 @@ function validateScalar(ctx: WalkContext, v: string | number | boolean | null, n
     if (s.maxLength !== undefined && v.length > s.maxLength) push(ctx, node, `${capital(where)} is too long (at most ${s.maxLength} characters).`, 'value');
     if (s.pattern) {
       const r = regex(s.pattern);
-      if (r && !r.test(v)) push(ctx, node, `Invalid ${where} ${valueText(node)}. ${s.patternErrorMessage ?? s.errorMessage ?? `It must match ${s.pattern}.`}`, 'pattern');
+      if (r && !r.test(v))
+        push(ctx, node, `Invalid ${where} ${valueText(node)}. ${s.patternErrorMessage ?? s.errorMessage ?? `It must match ${s.pattern}.`}`, 'pattern');
     }
   } else if (typeof v === 'number') {
     const bad =
-      (s.minimum !== undefined && v < s.minimum) ||
-      (s.maximum !== undefined && v > s.maximum) ||
-      (s.exclusiveMinimum !== undefined && v <= s.exclusiveMinimum);
+      (s.minimum !== undefined && v < s.minimum) || (s.maximum !== undefined && v > s.maximum) || (s.exclusiveMinimum !== undefined && v <= s.exclusiveMinimum);
     if (bad) {
       const bounds: string[] = [];
       if (s.minimum !== undefined) bounds.push(`>= ${s.minimum}`);
@@ -258,7 +263,13 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: Owner):
     if (s.propertyNames?.pattern) {
       const r = regex(s.propertyNames.pattern);
       if (r && !r.test(e.key)) {
-        ctx.problems.push({ start: e.keyStart, end: e.keyEnd, message: `Invalid key '${e.key}' in ${where}: it must match ${s.propertyNames.pattern}.`, code: 'invalid-key', severity: 'error' });
+        ctx.problems.push({
+          start: e.keyStart,
+          end: e.keyEnd,
+          message: `Invalid key '${e.key}' in ${where}: it must match ${s.propertyNames.pattern}.`,
+          code: 'invalid-key',
+          severity: 'error',
+        });
         continue;
       }
     }
@@ -289,7 +300,14 @@ export function unknownKey(ctx: WalkContext, key: string, start: number, end: nu
   const visible = known.filter((k) => !k.startsWith('_'));
   const near = closeMatches(key, visible, 1, 0.6);
   if (near.length) {
-    ctx.problems.push({ start, end, message: `Instead of '${key}', did you mean '${near[0]}'? ('${key}' is not a field of ${where}.)`, code: 'unknown-key', severity: 'error', suggestion: near[0] });
+    ctx.problems.push({
+      start,
+      end,
+      message: `Instead of '${key}', did you mean '${near[0]}'? ('${key}' is not a field of ${where}.)`,
+      code: 'unknown-key',
+      severity: 'error',
+      suggestion: near[0],
+    });
   } else {
     ctx.problems.push({ start, end, message: `Found unsupported field '${key}' in ${where}.`, code: 'unknown-key', severity: 'error' });
   }
@@ -330,13 +348,36 @@ function validateAlternatives(ctx: WalkContext, node: VNode, s: JSONSchema, alts
   if (best) ctx.problems.push(...best);
 }
 
-const ANNOTATIONS = new Set(['anyOf', 'oneOf', 'description', 'markdownDescription', 'examples', 'default', 'defaultSnippets', 'deprecationMessage', 'errorMessage', 'title']);
+const ANNOTATIONS = new Set([
+  'anyOf',
+  'oneOf',
+  'description',
+  'markdownDescription',
+  'examples',
+  'default',
+  'defaultSnippets',
+  'deprecationMessage',
+  'errorMessage',
+  'title',
+]);
 function hasSiblings(s: JSONSchema): boolean {
   for (const k of Object.keys(s)) if (!ANNOTATIONS.has(k)) return true;
   return false;
 }
 
 function validateSiblings(ctx: WalkContext, node: VNode, s: JSONSchema, owner: Owner): void {
-  const { anyOf: _a, oneOf: _o, description: _d, markdownDescription: _m, examples: _e, default: _df, defaultSnippets: _ds, deprecationMessage: _dm, errorMessage: _em, title: _t, ...rest } = s;
+  const {
+    anyOf: _a,
+    oneOf: _o,
+    description: _d,
+    markdownDescription: _m,
+    examples: _e,
+    default: _df,
+    defaultSnippets: _ds,
+    deprecationMessage: _dm,
+    errorMessage: _em,
+    title: _t,
+    ...rest
+  } = s;
   if (Object.keys(rest).length) validateNode(ctx, node, rest, owner);
 }

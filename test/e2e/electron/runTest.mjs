@@ -36,7 +36,9 @@ try {
     extensionTestsEnv: {
       SKYDECK_HOME: path.join(base, 'skydeck-home'),
       SKYDECK_SSH_CONFIG: path.join(base, 'ssh_config'),
-      ...(fs.existsSync(path.resolve(root, '..', 'shared', 'reference-catalogs')) ? { SKYDECK_CATALOG_DIR: path.resolve(root, '..', 'shared', 'reference-catalogs') } : {}),
+      ...(fs.existsSync(path.resolve(root, '..', 'shared', 'reference-catalogs'))
+        ? { SKYDECK_CATALOG_DIR: path.resolve(root, '..', 'shared', 'reference-catalogs') }
+        : {}),
     },
   });
   process.exitCode = code;

@@ -66,7 +66,11 @@ function waitForOutput(child: ChildProcess, out: () => string, predicate: RegExp
   });
 }
 
-export async function startCodeServer(options: { workspaceFiles: Record<string, string>; env?: NodeJS.ProcessEnv; settings?: Record<string, unknown> }): Promise<CodeServer> {
+export async function startCodeServer(options: {
+  workspaceFiles: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
+  settings?: Record<string, unknown>;
+}): Promise<CodeServer> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-e2e-'));
   const dirs = {
     base,
@@ -110,11 +114,18 @@ export async function startCodeServer(options: { workspaceFiles: Record<string, 
   const child = spawn(
     CODE_SERVER,
     [
-      '--config', config,
-      '--user-data-dir', dirs.userData,
-      '--extensions-dir', dirs.extensions,
-      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
-      '--vscode-option', 'enable-smoke-test-driver',
+      '--config',
+      config,
+      '--user-data-dir',
+      dirs.userData,
+      '--extensions-dir',
+      dirs.extensions,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--vscode-option',
+      'enable-smoke-test-driver',
       dirs.workspace,
     ],
     { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -167,7 +178,17 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; page: 
     headless: true,
     viewport: { width: 1400, height: 860 },
     timeout: 60_000,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(60_000);

@@ -23,7 +23,10 @@ function workspaceFile(name: string): vscode.Uri {
 
 function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Resolves with the first non-empty diagnostics of `uri` (event-driven). */
@@ -155,10 +158,16 @@ suite('Language server', () => {
     const doc = await vscode.workspace.openTextDocument(uri);
     const diags = await diagnosticsOf(uri);
     results.startToFirstDiagnosticsMs = Date.now() - api.clientStartedAt;
-    const line = doc.getText().split('\n').findIndex((l) => l.includes('spot_recovery'));
+    const line = doc
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.includes('spot_recovery'));
     const onKey = diags.filter((d) => d.range.start.line === line);
     assert.ok(onKey.length > 0, `a diagnostic on line ${line}: ${JSON.stringify(diags.map((d) => [d.range.start.line, d.message]))}`);
-    assert.ok(onKey.some((d) => d.severity === vscode.DiagnosticSeverity.Error), 'it is an error');
+    assert.ok(
+      onKey.some((d) => d.severity === vscode.DiagnosticSeverity.Error),
+      'it is an error',
+    );
     assert.match(onKey.map((d) => d.message).join('\n'), /job_recovery/);
   });
 
@@ -167,7 +176,10 @@ suite('Language server', () => {
     const doc = await vscode.workspace.openTextDocument(uri);
     const lenses = await lensesUntil(uri, (t) => t.some((x) => /\$\d/.test(x)));
     const cost = lenses.find((l) => /\$\d/.test(l.command?.title ?? ''))!;
-    const resourcesLine = doc.getText().split('\n').findIndex((l) => l.startsWith('resources:'));
+    const resourcesLine = doc
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.startsWith('resources:'));
     assert.equal(cost.range.start.line, resourcesLine, `cost lens "${cost.command?.title}" sits on resources:`);
   });
 });
@@ -176,7 +188,11 @@ suite('Task lenses', () => {
   test('a local task gets Launch, Managed job and Plan but no Serve', async () => {
     const lenses = await lensesUntil(workspaceFile('hello.sky.yaml'), (t) => t.some((x) => x.includes('Launch')));
     const titles = lenses.map((l) => l.command?.title ?? '');
-    for (const want of ['Launch', 'Managed job', 'Plan']) assert.ok(titles.some((t) => t.includes(want)), `${want} in ${titles}`);
+    for (const want of ['Launch', 'Managed job', 'Plan'])
+      assert.ok(
+        titles.some((t) => t.includes(want)),
+        `${want} in ${titles}`,
+      );
     assert.ok(!titles.some((t) => t.includes('Serve')), 'no Serve lens without service:');
     assert.equal(lenses.find((l) => l.command?.title.includes('Launch'))?.command?.command, 'skydeck.launch');
   });
@@ -202,7 +218,16 @@ suite('Sidebar', () => {
       name: 'e2e-fake',
       status: 'UP',
       handle: { clusterName: 'e2e-fake', nameOnCloud: 'e2e-fake-1', provider: 'gcp', region: 'us-central1', data: {} },
-      resources: { cloud: 'gcp', region: 'us-central1', instanceType: 'a2-highgpu-1g', accelerators: { name: 'A100', count: 1 }, useSpot: false, diskSizeGb: 256, ports: [], pricePerHour: 3.67 },
+      resources: {
+        cloud: 'gcp',
+        region: 'us-central1',
+        instanceType: 'a2-highgpu-1g',
+        accelerators: { name: 'A100', count: 1 },
+        useSpot: false,
+        diskSizeGb: 256,
+        ports: [],
+        pricePerHour: 3.67,
+      },
       numNodes: 2,
       nodes: [],
       launchedAt: now - 3_600_000,
@@ -258,7 +283,12 @@ suite('Log documents', () => {
     // Each step has its own deadline so a failure names the step; the test's own timeout is
     // above their sum (a loaded CI machine once took over 60 s here without saying where).
     this.timeout(240_000);
-    const setMaxLines = (n: number | undefined) => deadline(Promise.resolve(vscode.workspace.getConfiguration('skydeck').update('logs.maxLines', n, vscode.ConfigurationTarget.Global)), 30_000, `skydeck.logs.maxLines = ${n}`);
+    const setMaxLines = (n: number | undefined) =>
+      deadline(
+        Promise.resolve(vscode.workspace.getConfiguration('skydeck').update('logs.maxLines', n, vscode.ConfigurationTarget.Global)),
+        30_000,
+        `skydeck.logs.maxLines = ${n}`,
+      );
     await setMaxLines(100);
     let aborted = false;
     const editor = await deadline(
@@ -279,7 +309,11 @@ suite('Log documents', () => {
     assert.equal(lines[0], 'line 151');
     const lenses = await lensesUntil(uri, (t) => t.some((x) => x.includes('Stop tailing')));
     const stop = lenses.find((l) => l.command?.title.includes('Stop tailing'))!;
-    await deadline(Promise.resolve(vscode.commands.executeCommand(stop.command!.command, ...(stop.command!.arguments ?? []))), 30_000, 'the Stop tailing command');
+    await deadline(
+      Promise.resolve(vscode.commands.executeCommand(stop.command!.command, ...(stop.command!.arguments ?? []))),
+      30_000,
+      'the Stop tailing command',
+    );
     await lensesUntil(uri, (t) => t.some((x) => x.includes('Follow again')));
     assert.equal(aborted, true, 'the source saw the abort');
     await setMaxLines(undefined);

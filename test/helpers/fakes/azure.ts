@@ -79,7 +79,27 @@ const OP_NAMES: Record<string, string> = {
 function makeCert(dir: string): { key: string; cert: string; certFile: string } {
   const keyFile = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { stdio: 'ignore' },
+  );
   return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };
 }
 
@@ -115,7 +135,7 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
   }
 
   function powerState(vm: Json): string {
-    return ((vm._power as string | undefined) ?? 'running');
+    return (vm._power as string | undefined) ?? 'running';
   }
 
   function instanceView(vm: Json): Json {
@@ -141,11 +161,20 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
       props.ipConfigurations = ((props.ipConfigurations as Json[] | undefined) ?? []).map((c, i) => ({
         ...c,
         id: `${id}/ipConfigurations/${(c.name as string) ?? `ipconfig${i}`}`,
-        properties: { ...((c.properties as Json) ?? {}), privateIPAddress: `10.0.0.${ipSeq++}`, privateIPAllocationMethod: 'Dynamic', provisioningState: 'Succeeded' },
+        properties: {
+          ...((c.properties as Json) ?? {}),
+          privateIPAddress: `10.0.0.${ipSeq++}`,
+          privateIPAllocationMethod: 'Dynamic',
+          provisioningState: 'Succeeded',
+        },
       }));
     }
     if (kind === 'virtualnetworks') {
-      props.subnets = ((props.subnets as Json[] | undefined) ?? []).map((s) => ({ ...s, id: `${id}/subnets/${s.name as string}`, properties: { ...((s.properties as Json) ?? {}), provisioningState: 'Succeeded' } }));
+      props.subnets = ((props.subnets as Json[] | undefined) ?? []).map((s) => ({
+        ...s,
+        id: `${id}/subnets/${s.name as string}`,
+        properties: { ...((s.properties as Json) ?? {}), provisioningState: 'Succeeded' },
+      }));
     }
     if (kind === 'networksecuritygroups') {
       props.securityRules = ((props.securityRules as Json[] | undefined) ?? []).map((r) => ({ ...r, id: `${id}/securityRules/${r.name as string}` }));
@@ -160,7 +189,8 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
     const p = url.pathname;
     const method = req.method ?? 'GET';
     requests.push(`${method} ${p}`);
-    if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) return armError(res, 401, 'AuthenticationFailed', 'Authentication failed. The Authorization header is missing.');
+    if (!/^Bearer \S+/.test(req.headers.authorization ?? ''))
+      return armError(res, 401, 'AuthenticationFailed', 'Authentication failed. The Authorization header is missing.');
     const seg = p.split('/').filter(Boolean);
     const lower = seg.map((s) => s.toLowerCase());
     if (lower[0] !== 'subscriptions') return armError(res, 404, 'NotFound', `No route for ${p}`);
@@ -204,9 +234,21 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
         if (fault) return armError(res, fault.httpStatus ?? 409, fault.code, fault.message);
         const existed = groups.get(rgKey);
         if (existed && existed.location !== body.location) {
-          return armError(res, 409, 'InvalidResourceGroupLocation', `Invalid resource group location '${String(body.location)}'. The Resource group already exists in location '${String(existed.location)}'.`);
+          return armError(
+            res,
+            409,
+            'InvalidResourceGroupLocation',
+            `Invalid resource group location '${String(body.location)}'. The Resource group already exists in location '${String(existed.location)}'.`,
+          );
         }
-        const rg = { id: rgId, name: seg[3], type: 'Microsoft.Resources/resourceGroups', location: body.location, tags: body.tags ?? {}, properties: { provisioningState: 'Succeeded' } };
+        const rg = {
+          id: rgId,
+          name: seg[3],
+          type: 'Microsoft.Resources/resourceGroups',
+          location: body.location,
+          tags: body.tags ?? {},
+          properties: { provisioningState: 'Succeeded' },
+        };
         groups.set(rgKey, rg);
         return send(res, existed ? 200 : 201, rg);
       }
@@ -224,7 +266,10 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
             for (const k of [...resources.keys()]) if (k.startsWith(`${rgId.toLowerCase()}/`)) resources.delete(k);
           },
         });
-        return send(res, 202, undefined, { location: `${base}/subscriptions/${subscription}/operationresults/${id}?api-version=2021-04-01`, 'retry-after': '0' });
+        return send(res, 202, undefined, {
+          location: `${base}/subscriptions/${subscription}/operationresults/${id}?api-version=2021-04-01`,
+          'retry-after': '0',
+        });
       }
     }
     const rg = groups.get(rgKey);
@@ -234,7 +279,11 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
     if (lower[4] !== 'providers' || !TYPES[kind]) return armError(res, 404, 'NotFound', `The fake ARM does not implement ${method} ${p}`);
     const listPrefix = `${rgId}/providers/${TYPES[kind]}/`.toLowerCase();
     if (seg.length === 7 && method === 'GET') {
-      return send(res, 200, { value: [...resources.entries()].filter(([k]) => k.startsWith(listPrefix) && k.split('/').length === listPrefix.split('/').length).map(([, v]) => show(v)) });
+      return send(res, 200, {
+        value: [...resources.entries()]
+          .filter(([k]) => k.startsWith(listPrefix) && k.split('/').length === listPrefix.split('/').length)
+          .map(([, v]) => show(v)),
+      });
     }
     const id = `${rgId}/providers/${TYPES[kind]}/${seg[7]}`;
     const key = id.toLowerCase();
@@ -245,7 +294,12 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
       if (!existing) return armError(res, 404, 'ResourceNotFound', `The Resource '${TYPES[kind]}/${seg[7]}' under resource group '${seg[3]}' was not found.`);
       const props = existing.properties as Json;
       const rules = ((props.securityRules as Json[]) ?? []).filter((r) => r.name !== seg[9]);
-      const rule = { ...body, name: seg[9], id: `${id}/securityRules/${seg[9]}`, properties: { ...((body.properties as Json) ?? {}), provisioningState: 'Succeeded' } };
+      const rule = {
+        ...body,
+        name: seg[9],
+        id: `${id}/securityRules/${seg[9]}`,
+        properties: { ...((body.properties as Json) ?? {}), provisioningState: 'Succeeded' },
+      };
       const problem = validateSecurityRules([...rules, rule], seg[7]);
       if (problem) return armError(res, 400, problem.code, problem.message);
       props.securityRules = [...rules, rule];
@@ -263,13 +317,17 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
           // VM creation is asynchronous: 201 + Azure-AsyncOperation, then the final GET.
           const creating = { ...resource, properties: { ...(resource.properties as Json), provisioningState: 'Creating' }, _power: 'starting' };
           if (!existing) resources.set(key, creating);
-          const opUrl = asyncOp(location, () => {
-            const r = resources.get(key);
-            if (r) {
-              (r.properties as Json).provisioningState = 'Succeeded';
-              r._power = 'running';
-            }
-          }, fault ? { code: fault.code, message: fault.message } : undefined);
+          const opUrl = asyncOp(
+            location,
+            () => {
+              const r = resources.get(key);
+              if (r) {
+                (r.properties as Json).provisioningState = 'Succeeded';
+                r._power = 'running';
+              }
+            },
+            fault ? { code: fault.code, message: fault.message } : undefined,
+          );
           if (fault) {
             // A failed creation leaves the VM resource in Failed state (as ARM does).
             const r = resources.get(key);
@@ -292,10 +350,21 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
       }
     }
     if (seg.length === 9 && kind === 'virtualmachines') {
-      if (!existing) return armError(res, 404, 'ResourceNotFound', `The Resource 'Microsoft.Compute/virtualMachines/${seg[7]}' under resource group '${seg[3]}' was not found.`);
+      if (!existing)
+        return armError(
+          res,
+          404,
+          'ResourceNotFound',
+          `The Resource 'Microsoft.Compute/virtualMachines/${seg[7]}' under resource group '${seg[3]}' was not found.`,
+        );
       const action = lower[8];
       if (action === 'instanceview' && method === 'GET') return send(res, 200, instanceView(existing));
-      const transitions: Record<string, [string, string]> = { deallocate: ['deallocating', 'deallocated'], start: ['starting', 'running'], poweroff: ['stopping', 'stopped'], restart: ['starting', 'running'] };
+      const transitions: Record<string, [string, string]> = {
+        deallocate: ['deallocating', 'deallocated'],
+        start: ['starting', 'running'],
+        poweroff: ['stopping', 'stopped'],
+        restart: ['starting', 'running'],
+      };
       const t = transitions[action];
       if (t && method === 'POST') {
         const fault = takeFault(`vm.${action}`, location);
@@ -318,7 +387,8 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const findVm = (name: string) => [...resources.entries()].find(([k]) => k.includes('/microsoft.compute/virtualmachines/') && k.endsWith(`/${name.toLowerCase()}`));
+  const findVm = (name: string) =>
+    [...resources.entries()].find(([k]) => k.includes('/microsoft.compute/virtualmachines/') && k.endsWith(`/${name.toLowerCase()}`));
   return {
     url: base,
     subscription,

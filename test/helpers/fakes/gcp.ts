@@ -82,8 +82,17 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
 
   function httpError(res: http.ServerResponse, status: number, reason: string, message: string): void {
     res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
-    const statusName = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ALREADY_EXISTS', 429: 'RESOURCE_EXHAUSTED' }[status];
-    res.end(JSON.stringify({ error: { code: status, message, errors: [{ message, domain: 'global', reason }], ...(statusName ? { status: statusName } : {}) } }));
+    const statusName = {
+      400: 'INVALID_ARGUMENT',
+      401: 'UNAUTHENTICATED',
+      403: 'PERMISSION_DENIED',
+      404: 'NOT_FOUND',
+      409: 'ALREADY_EXISTS',
+      429: 'RESOURCE_EXHAUSTED',
+    }[status];
+    res.end(
+      JSON.stringify({ error: { code: status, message, errors: [{ message, domain: 'global', reason }], ...(statusName ? { status: statusName } : {}) } }),
+    );
   }
 
   function send(res: http.ServerResponse, body: Json): void {
@@ -154,7 +163,10 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
     if (!inst) return httpError(res, 404, 'notFound', `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`);
     const fault = takeFault(method, zone);
     if (fault?.via === 'http') return httpError(res, fault.httpStatus ?? 400, fault.code, fault.message);
-    send(res, newOp(method.split('.')[1], inst.selfLink as string, { kind: 'zone', zone }, effect, fault ? { code: fault.code, message: fault.message } : undefined));
+    send(
+      res,
+      newOp(method.split('.')[1], inst.selfLink as string, { kind: 'zone', zone }, effect, fault ? { code: fault.code, message: fault.message } : undefined),
+    );
   }
 
   function createInstance(zone: string, body: Json, status = 'PROVISIONING'): void {
@@ -202,17 +214,30 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
         const problem = validateInstance(body, zone);
         if (problem) return badRequest(res, problem);
         const iname = body.name as string;
-        if (instances.has(`${zone}/${iname}`)) return httpError(res, 409, 'alreadyExists', `The resource 'projects/${project}/zones/${zone}/instances/${iname}' already exists`);
+        if (instances.has(`${zone}/${iname}`))
+          return httpError(res, 409, 'alreadyExists', `The resource 'projects/${project}/zones/${zone}/instances/${iname}' already exists`);
         const leftover = fault && fault.leavesInstance !== false ? () => createInstance(zone, body, 'TERMINATED') : undefined;
         return send(
           res,
-          newOp('insert', selfLink(`zones/${zone}/instances/${iname}`), { kind: 'zone', zone }, () => createInstance(zone, body), fault ? { code: fault.code, message: fault.message } : undefined, leftover),
+          newOp(
+            'insert',
+            selfLink(`zones/${zone}/instances/${iname}`),
+            { kind: 'zone', zone },
+            () => createInstance(zone, body),
+            fault ? { code: fault.code, message: fault.message } : undefined,
+            leftover,
+          ),
         );
       }
       if (!name && req.method === 'GET') {
         const filter = url.searchParams.get('filter');
         const items = [...instances.entries()].filter(([k, v]) => k.startsWith(`${zone}/`) && matchesFilter(v, filter)).map(([, v]) => advance(v));
-        return send(res, { kind: 'compute#instanceList', id: `projects/${project}/zones/${zone}/instances`, items, selfLink: selfLink(`zones/${zone}/instances`) });
+        return send(res, {
+          kind: 'compute#instanceList',
+          id: `projects/${project}/zones/${zone}/instances`,
+          items,
+          selfLink: selfLink(`zones/${zone}/instances`),
+        });
       }
       const key = `${zone}/${name}`;
       if (!verb && req.method === 'GET') {
@@ -255,18 +280,32 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
         const fname = body.name as string;
         if (firewalls.has(fname)) return httpError(res, 409, 'alreadyExists', `The resource 'projects/${project}/global/firewalls/${fname}' already exists`);
         const link = selfLink(`global/firewalls/${fname}`);
-        return send(res, newOp('insert', link, { kind: 'global' }, () => firewalls.set(fname, { ...body, kind: 'compute#firewall', id: String(seq++), selfLink: link, creationTimestamp: now() })));
+        return send(
+          res,
+          newOp('insert', link, { kind: 'global' }, () =>
+            firewalls.set(fname, { ...body, kind: 'compute#firewall', id: String(seq++), selfLink: link, creationTimestamp: now() }),
+          ),
+        );
       }
-      if (!name && req.method === 'GET') return send(res, { kind: 'compute#firewallList', items: [...firewalls.values()], selfLink: selfLink('global/firewalls') });
+      if (!name && req.method === 'GET')
+        return send(res, { kind: 'compute#firewallList', items: [...firewalls.values()], selfLink: selfLink('global/firewalls') });
       const fw = firewalls.get(name);
       if (!fw) return httpError(res, 404, 'notFound', `The resource 'projects/${project}/global/firewalls/${name}' was not found`);
       if (req.method === 'GET') return send(res, fw);
-      if (req.method === 'DELETE') return send(res, newOp('delete', fw.selfLink as string, { kind: 'global' }, () => firewalls.delete(name)));
+      if (req.method === 'DELETE')
+        return send(
+          res,
+          newOp('delete', fw.selfLink as string, { kind: 'global' }, () => firewalls.delete(name)),
+        );
       if (req.method === 'PATCH') {
         const problem = validateFirewallPatch(body);
         if (problem) return badRequest(res, problem);
       }
-      if (req.method === 'PATCH') return send(res, newOp('patch', fw.selfLink as string, { kind: 'global' }, () => Object.assign(fw, body)));
+      if (req.method === 'PATCH')
+        return send(
+          res,
+          newOp('patch', fw.selfLink as string, { kind: 'global' }, () => Object.assign(fw, body)),
+        );
     }
     httpError(res, 404, 'notFound', `The fake Compute API does not implement ${req.method} ${p}`);
   }

@@ -73,7 +73,9 @@ interface WsServerLike {
   handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, cb: (ws: WsLike) => void): void;
   close(): void;
 }
-const { WebSocketServer } = require('ws') as { WebSocketServer: new (o: { noServer: boolean; handleProtocols: (p: Set<string>) => string | false }) => WsServerLike };
+const { WebSocketServer } = require('ws') as {
+  WebSocketServer: new (o: { noServer: boolean; handleProtocols: (p: Set<string>) => string | false }) => WsServerLike;
+};
 
 export interface ExecRecord {
   namespace: string;
@@ -159,7 +161,8 @@ export class FakeKubernetes {
   private async listen(): Promise<void> {
     this.wss = new WebSocketServer({
       noServer: true,
-      handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false),
+      handleProtocols: (protocols) =>
+        protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : protocols.has('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : false,
     });
     this.server = http.createServer((req, res) => this.handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
@@ -172,7 +175,15 @@ export class FakeKubernetes {
     const lines = ['apiVersion: v1', 'kind: Config', `current-context: ${JSON.stringify(current)}`, 'clusters:'];
     contexts.forEach((c, i) => lines.push(`- name: c${i}`, '  cluster:', `    server: ${c.server ?? this.url}`, '    insecure-skip-tls-verify: true'));
     lines.push('users:', '- name: u', '  user:', `    token: ${JSON.stringify(this.options.token ?? 'fake-token')}`, 'contexts:');
-    contexts.forEach((c, i) => lines.push(`- name: ${JSON.stringify(c.name)}`, '  context:', `    cluster: c${i}`, '    user: u', ...(c.namespace ? [`    namespace: ${c.namespace}`] : [])));
+    contexts.forEach((c, i) =>
+      lines.push(
+        `- name: ${JSON.stringify(c.name)}`,
+        '  context:',
+        `    cluster: c${i}`,
+        '    user: u',
+        ...(c.namespace ? [`    namespace: ${c.namespace}`] : []),
+      ),
+    );
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, `${lines.join('\n')}\n`);
     return file;
@@ -229,7 +240,13 @@ export class FakeKubernetes {
   /** Sets a container waiting reason (ErrImagePull, CrashLoopBackOff, ...). */
   setContainerWaiting(namespace: string, name: string, reason: string, message = ''): void {
     const pod = this.pod(namespace, name)!;
-    pod.status.containerStatuses = (pod.spec.containers as Json[]).map((c) => ({ name: c.name, ready: false, restartCount: 0, image: c.image, state: { waiting: { reason, message } } }));
+    pod.status.containerStatuses = (pod.spec.containers as Json[]).map((c) => ({
+      name: c.name,
+      ready: false,
+      restartCount: 0,
+      image: c.image,
+      state: { waiting: { reason, message } },
+    }));
     this.modified('pods', pod);
   }
 
@@ -296,7 +313,8 @@ export class FakeKubernetes {
     const sum: Record<string, number> = {};
     for (const p of this.pods()) {
       if (p.spec.nodeName !== nodeName || ['Succeeded', 'Failed'].includes(p.status?.phase)) continue;
-      for (const c of p.spec.containers ?? []) for (const [k, v] of Object.entries((c.resources?.requests ?? {}) as Record<string, string>)) sum[k] = (sum[k] ?? 0) + qty(v);
+      for (const c of p.spec.containers ?? [])
+        for (const [k, v] of Object.entries((c.resources?.requests ?? {}) as Record<string, string>)) sum[k] = (sum[k] ?? 0) + qty(v);
     }
     return sum;
   }
@@ -304,13 +322,18 @@ export class FakeKubernetes {
   private fits(pod: Json, node: Json): string | undefined {
     const labels = node.metadata.labels as Record<string, string>;
     if (node.spec.unschedulable) return 'node(s) were unschedulable';
-    if (node.status.conditions.find((c: Json) => c.type === 'Ready')?.status !== 'True') return 'node(s) had untolerated taint {node.kubernetes.io/not-ready: }';
+    if (node.status.conditions.find((c: Json) => c.type === 'Ready')?.status !== 'True')
+      return 'node(s) had untolerated taint {node.kubernetes.io/not-ready: }';
     for (const t of (node.spec.taints ?? []) as Json[]) {
       if (t.effect !== 'NoSchedule' && t.effect !== 'NoExecute') continue;
-      const ok = ((pod.spec.tolerations ?? []) as Json[]).some((tol) => (tol.key === undefined || tol.key === t.key) && (tol.operator === 'Exists' || tol.value === t.value) && (!tol.effect || tol.effect === t.effect));
+      const ok = ((pod.spec.tolerations ?? []) as Json[]).some(
+        (tol) =>
+          (tol.key === undefined || tol.key === t.key) && (tol.operator === 'Exists' || tol.value === t.value) && (!tol.effect || tol.effect === t.effect),
+      );
       if (!ok) return `node(s) had untolerated taint {${t.key}: ${t.value ?? ''}}`;
     }
-    for (const [k, v] of Object.entries((pod.spec.nodeSelector ?? {}) as Record<string, string>)) if (labels[k] !== v) return "node(s) didn't match Pod's node affinity/selector";
+    for (const [k, v] of Object.entries((pod.spec.nodeSelector ?? {}) as Record<string, string>))
+      if (labels[k] !== v) return "node(s) didn't match Pod's node affinity/selector";
     const terms = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms as Json[] | undefined;
     if (terms?.length) {
       const termOk = terms.some((t) =>
@@ -354,7 +377,11 @@ export class FakeKubernetes {
     if (!node) {
       const detail = [...reasons.entries()].map(([r, n]) => `${n} ${r}`).join(', ');
       const message = `0/${nodes.length} nodes are available: ${detail}. preemption: 0/${nodes.length} nodes are available: ${nodes.length} No preemption victims found for incoming pod.`;
-      pod.status = { phase: 'Pending', qosClass: 'Burstable', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: now }] };
+      pod.status = {
+        phase: 'Pending',
+        qosClass: 'Burstable',
+        conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: now }],
+      };
       this.modified('pods', pod);
       this.put('events', {
         metadata: { name: `${pod.metadata.name}.${this.rv.toString(16)}`, namespace: pod.metadata.namespace },
@@ -370,7 +397,11 @@ export class FakeKubernetes {
       return;
     }
     pod.spec.nodeName = node.metadata.name;
-    pod.status = { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: now }], hostIP: node.status.addresses[0].address };
+    pod.status = {
+      phase: 'Pending',
+      conditions: [{ type: 'PodScheduled', status: 'True', lastTransitionTime: now }],
+      hostIP: node.status.addresses[0].address,
+    };
     this.modified('pods', pod);
     // The kubelet starts the containers in a later turn, as a real node would.
     setImmediate(() => {
@@ -378,7 +409,15 @@ export class FakeKubernetes {
       if (!cur || cur.metadata.deletionTimestamp || cur.status.phase !== 'Pending') return;
       const bad = (cur.spec.containers as Json[]).find((c) => this.options.unpullableImages?.includes(c.image));
       if (bad) {
-        cur.status.containerStatuses = (cur.spec.containers as Json[]).map((c) => ({ name: c.name, image: c.image, ready: false, restartCount: 0, state: { waiting: { reason: 'ErrImagePull', message: `rpc error: code = NotFound desc = failed to pull and unpack image "${bad.image}": not found` } } }));
+        cur.status.containerStatuses = (cur.spec.containers as Json[]).map((c) => ({
+          name: c.name,
+          image: c.image,
+          ready: false,
+          restartCount: 0,
+          state: {
+            waiting: { reason: 'ErrImagePull', message: `rpc error: code = NotFound desc = failed to pull and unpack image "${bad.image}": not found` },
+          },
+        }));
         this.modified('pods', cur);
         return;
       }
@@ -388,15 +427,34 @@ export class FakeKubernetes {
         phase: 'Running',
         podIP: `10.244.0.${this.ipSeq++}`,
         startTime: new Date().toISOString(),
-        conditions: [...cur.status.conditions, { type: 'Initialized', status: 'True' }, { type: 'ContainersReady', status: 'True' }, { type: 'Ready', status: 'True' }],
-        containerStatuses: (cur.spec.containers as Json[]).map((c) => ({ name: c.name, image: c.image, ready: true, started: true, restartCount: 0, state: { running: { startedAt: new Date().toISOString() } } })),
+        conditions: [
+          ...cur.status.conditions,
+          { type: 'Initialized', status: 'True' },
+          { type: 'ContainersReady', status: 'True' },
+          { type: 'Ready', status: 'True' },
+        ],
+        containerStatuses: (cur.spec.containers as Json[]).map((c) => ({
+          name: c.name,
+          image: c.image,
+          ready: true,
+          started: true,
+          restartCount: 0,
+          state: { running: { startedAt: new Date().toISOString() } },
+        })),
       };
       this.modified('pods', cur);
     });
   }
 
   private createPod(namespace: string, body: Json): Json {
-    const pod: Json = { apiVersion: 'v1', kind: 'Pod', ...body, metadata: { ...body.metadata, namespace }, spec: { ...body.spec }, status: { phase: 'Pending' } };
+    const pod: Json = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      ...body,
+      metadata: { ...body.metadata, namespace },
+      spec: { ...body.spec },
+      status: { phase: 'Pending' },
+    };
     delete pod.metadata.resourceVersion;
     this.put('pods', pod);
     setImmediate(() => {
@@ -469,7 +527,8 @@ export class FakeKubernetes {
       if (kind === 'namespaces' && method === 'POST') {
         const rejected = validateNamespace(body);
         if (rejected) return this.reject(res, 'namespaces', body, rejected);
-        if (this.store.get('namespaces')!.has(body.metadata.name)) return this.send(res, 409, status(409, 'AlreadyExists', `namespaces "${body.metadata.name}" already exists`));
+        if (this.store.get('namespaces')!.has(body.metadata.name))
+          return this.send(res, 409, status(409, 'AlreadyExists', `namespaces "${body.metadata.name}" already exists`));
         return this.send(res, 201, withKind('namespaces', this.put('namespaces', { ...body, status: { phase: 'Active' } })));
       }
       if (method !== 'GET') return this.send(res, 405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
@@ -482,14 +541,19 @@ export class FakeKubernetes {
     if (p === '/api/v1/pods' || p === '/api/v1/services' || p === '/api/v1/events') {
       const kind = p.split('/')[3];
       if (kind === 'pods' && this.options.forbidClusterPodList) {
-        return this.send(res, 403, status(403, 'Forbidden', 'pods is forbidden: User "u" cannot list resource "pods" in API group "" at the cluster scope', { kind: 'pods' }));
+        return this.send(
+          res,
+          403,
+          status(403, 'Forbidden', 'pods is forbidden: User "u" cannot list resource "pods" in API group "" at the cluster scope', { kind: 'pods' }),
+        );
       }
       return this.list(kind, undefined, q, res);
     }
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|services|events)(?:\/([^/]+))?$/.exec(p))) {
       const [, ns, kind, rawName] = m;
       const name = rawName && decodeURIComponent(rawName);
-      if (!this.store.get('namespaces')!.has(ns) && method !== 'GET') return this.send(res, 404, status(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' }));
+      if (!this.store.get('namespaces')!.has(ns) && method !== 'GET')
+        return this.send(res, 404, status(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' }));
       const coll = this.store.get(kind)!;
       if (!name) {
         if (method === 'GET') return this.list(kind, ns, q, res);
@@ -502,9 +566,19 @@ export class FakeKubernetes {
           return this.send(res, 201, withKind(kind, this.put(kind, this.makeService(ns, body))));
         }
         if (method === 'DELETE') {
-          const victims = [...coll.values()].filter((o) => o.metadata.namespace === ns && matchLabels(q.get('labelSelector') ?? undefined, o.metadata.labels) && matchFields(q.get('fieldSelector') ?? undefined, o));
+          const victims = [...coll.values()].filter(
+            (o) =>
+              o.metadata.namespace === ns &&
+              matchLabels(q.get('labelSelector') ?? undefined, o.metadata.labels) &&
+              matchFields(q.get('fieldSelector') ?? undefined, o),
+          );
           for (const v of victims) this.remove(kind, ns, v.metadata.name);
-          return this.send(res, 200, { kind: `${kindName(kind)}List`, apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items: victims.map((v) => withKind(kind, v)) });
+          return this.send(res, 200, {
+            kind: `${kindName(kind)}List`,
+            apiVersion: 'v1',
+            metadata: { resourceVersion: String(this.rv) },
+            items: victims.map((v) => withKind(kind, v)),
+          });
         }
       } else {
         const obj = coll.get(`${ns}/${name}`);
@@ -549,7 +623,9 @@ export class FakeKubernetes {
   private list(kind: string, ns: string | undefined, q: URLSearchParams, res: http.ServerResponse): void {
     const labelSelector = q.get('labelSelector') ?? undefined;
     const fieldSelector = q.get('fieldSelector') ?? undefined;
-    const items = [...this.store.get(kind)!.values()].filter((o) => (!ns || o.metadata.namespace === ns) && matchLabels(labelSelector, o.metadata.labels) && matchFields(fieldSelector, o));
+    const items = [...this.store.get(kind)!.values()].filter(
+      (o) => (!ns || o.metadata.namespace === ns) && matchLabels(labelSelector, o.metadata.labels) && matchFields(fieldSelector, o),
+    );
     const watch = q.get('watch');
     if (watch === 'true' || watch === '1') {
       res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
@@ -560,14 +636,20 @@ export class FakeKubernetes {
       if (!from || from === '0') for (const o of items) res.write(`${JSON.stringify({ type: 'ADDED', object: withKind(kind, o) })}\n`);
       else if (Number(from) < this.rv && items.some((o) => Number(o.metadata.resourceVersion) > Number(from))) {
         // Changes between the list and the watch: replay what is newer.
-        for (const o of items) if (Number(o.metadata.resourceVersion) > Number(from)) res.write(`${JSON.stringify({ type: 'MODIFIED', object: withKind(kind, o) })}\n`);
+        for (const o of items)
+          if (Number(o.metadata.resourceVersion) > Number(from)) res.write(`${JSON.stringify({ type: 'MODIFIED', object: withKind(kind, o) })}\n`);
       }
       this.watchers.add(w);
       res.on('close', () => this.watchers.delete(w));
       return;
     }
     const limit = Number(q.get('limit') ?? 0);
-    this.send(res, 200, { kind: `${kindName(kind)}List`, apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items: (limit > 0 ? items.slice(0, limit) : items).map((o) => withKind(kind, o)) });
+    this.send(res, 200, {
+      kind: `${kindName(kind)}List`,
+      apiVersion: 'v1',
+      metadata: { resourceVersion: String(this.rv) },
+      items: (limit > 0 ? items.slice(0, limit) : items).map((o) => withKind(kind, o)),
+    });
   }
 
   // ---- exec ----
@@ -577,7 +659,9 @@ export class FakeKubernetes {
     this.requests.push(`UPGRADE ${url.pathname}${url.search}`);
     const reject = (code: number, s: Json): void => {
       const body = JSON.stringify(s);
-      socket.end(`HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${code} ${http.STATUS_CODES[code]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
     };
     if (!this.authorized(req)) return reject(401, status(401, 'Unauthorized', 'Unauthorized'));
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/exec$/.exec(url.pathname);
@@ -585,10 +669,12 @@ export class FakeKubernetes {
     const [ns, name] = [m[1], decodeURIComponent(m[2])];
     const pod = this.pod(ns, name);
     if (!pod) return reject(404, status(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' }));
-    if (pod.status.phase !== 'Running' || pod.metadata.deletionTimestamp) return reject(400, status(400, 'BadRequest', `pod ${name} is not running (phase ${pod.status.phase})`));
+    if (pod.status.phase !== 'Running' || pod.metadata.deletionTimestamp)
+      return reject(400, status(400, 'BadRequest', `pod ${name} is not running (phase ${pod.status.phase})`));
     const command = url.searchParams.getAll('command');
     const container = url.searchParams.get('container') ?? pod.spec.containers[0].name;
-    if (!(pod.spec.containers as Json[]).some((c) => c.name === container)) return reject(400, status(400, 'BadRequest', `container ${container} is not valid for pod ${name}`));
+    if (!(pod.spec.containers as Json[]).some((c) => c.name === container))
+      return reject(400, status(400, 'BadRequest', `container ${container} is not valid for pod ${name}`));
     this.wss.handleUpgrade(req, socket, head, (ws) => this.runExec(ws, ns, name, container, command, url.searchParams.get('stdin') === 'true'));
   }
 
@@ -623,7 +709,15 @@ export class FakeKubernetes {
     };
     child.on('error', (e: NodeJS.ErrnoException) => {
       const msg = e.code === 'ENOENT' ? `exec: "${command[0]}": executable file not found in $PATH` : e.message;
-      once({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `OCI runtime exec failed: ${msg}: unknown`, reason: 'InternalError', code: 500 });
+      once({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: `OCI runtime exec failed: ${msg}: unknown`,
+        reason: 'InternalError',
+        code: 500,
+      });
     });
     child.stdout!.on('data', (d: Buffer) => ws.send(frame(1, d)));
     child.stderr!.on('data', (d: Buffer) => ws.send(frame(2, d)));

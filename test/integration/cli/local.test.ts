@@ -42,7 +42,23 @@ describe('CLI verbs on local', { concurrency: false, skip: requirePrerequisite(b
   test('launch: --secret and --env-file reach the job; the value is in no output, status or queue', () => {
     const envFile = path.join(home, 'vars.env');
     fs.writeFileSync(envFile, 'FROM_FILE=1\n');
-    const r = cli('launch', '-c', 'cli-a', '-y', '--infra', 'local', '--ports', '18080', '--secret', `TOKEN=${SECRET}`, '--env-file', envFile, `test "$TOKEN" = "${'$'}EXPECT" || echo mismatch; echo token-len=\${#TOKEN} from=$FROM_FILE`, '--env', `EXPECT=${SECRET}`);
+    const r = cli(
+      'launch',
+      '-c',
+      'cli-a',
+      '-y',
+      '--infra',
+      'local',
+      '--ports',
+      '18080',
+      '--secret',
+      `TOKEN=${SECRET}`,
+      '--env-file',
+      envFile,
+      `test "$TOKEN" = "${'$'}EXPECT" || echo mismatch; echo token-len=\${#TOKEN} from=$FROM_FILE`,
+      '--env',
+      `EXPECT=${SECRET}`,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`token-len=${SECRET.length} from=1`));
     assert.doesNotMatch(r.stdout, /mismatch/);
@@ -91,7 +107,10 @@ describe('CLI verbs on local', { concurrency: false, skip: requirePrerequisite(b
     assert.match(q.stdout, /Job queue of current user on cluster cli-b\n/);
     const j = JSON.parse(cli('queue', 'cli-*', '--json').stdout) as Record<string, Array<{ id: number }>>;
     assert.deepEqual(Object.keys(j).sort(), ['cli-a', 'cli-b']);
-    assert.deepEqual(j['cli-a'].map((x) => x.id), [1]);
+    assert.deepEqual(
+      j['cli-a'].map((x) => x.id),
+      [1],
+    );
   });
 
   test('exec with the task options, logs --tail N, logs --sync-down', () => {
@@ -102,7 +121,10 @@ describe('CLI verbs on local', { concurrency: false, skip: requirePrerequisite(b
     const s = cli('logs', 'cli-a', '1', '2', '--sync-down');
     assert.equal(s.code, 0, s.stderr);
     const files = [...s.stdout.matchAll(/^Job (\d) logs: (.+)$/gm)].map((m) => [m[1], m[2]]);
-    assert.deepEqual(files.map((f) => f[0]), ['1', '2']);
+    assert.deepEqual(
+      files.map((f) => f[0]),
+      ['1', '2'],
+    );
     assert.match(fs.readFileSync(files[1][1], 'utf8'), /line-1\n[\s\S]*line-5/);
     assert.equal(cli('logs', 'cli-a', '1', '2').code, 2);
   });

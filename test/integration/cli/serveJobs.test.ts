@@ -26,7 +26,13 @@ test('serve up/update with task options; serve logs --tail; serve down --purge',
   });
   // The YAML leaves V null and pins no infra: --env gives V, --infra the place.
   const file = e.yaml('svc', { service: 'readiness_probe: /\nreplicas: 1' });
-  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/V: "1"/, 'V: null\nsecrets:\n  S: null').replace('  infra: local\n', ''));
+  fs.writeFileSync(
+    file,
+    fs
+      .readFileSync(file, 'utf8')
+      .replace(/V: "1"/, 'V: null\nsecrets:\n  S: null')
+      .replace('  infra: local\n', ''),
+  );
   await assert.rejects(e.cli('serve', 'up', file, '-n', 'svc', '-y', '--infra', 'local'), /Environment variable 'V' is None/);
   const up = await e.cli('serve', 'up', file, '-n', 'svc', '-y', '--infra', 'local', '--env', 'V=7', '--secret', 'S=hidden-serve-value');
   const endpoint = /Endpoint: (\S+)/.exec(up)?.[1];
@@ -34,7 +40,12 @@ test('serve up/update with task options; serve logs --tail; serve down --purge',
   await until('replica READY', () => readServices(e.home).svc?.replicas.some((r) => r.status === 'READY'), 180_000);
   assert.equal(JSON.parse((await get(`${endpoint}/`)).body).version, '7');
   // The service's copy of its task holds the secret: it is private.
-  const snapshot = fs.readdirSync(path.join(e.home, 'serve')).flatMap((d) => fs.readdirSync(path.join(e.home, 'serve', d)).filter((f) => f.startsWith('task-v1')).map((f) => path.join(e.home, 'serve', d, f)))[0];
+  const snapshot = fs.readdirSync(path.join(e.home, 'serve')).flatMap((d) =>
+    fs
+      .readdirSync(path.join(e.home, 'serve', d))
+      .filter((f) => f.startsWith('task-v1'))
+      .map((f) => path.join(e.home, 'serve', d, f)),
+  )[0];
   assert.ok(snapshot, 'the service keeps a copy of its task');
   assert.equal(fs.statSync(snapshot).mode & 0o077, 0, snapshot);
   assert.ok(!(await e.cli('serve', 'status', '--json')).includes('hidden-serve-value'));
@@ -70,8 +81,11 @@ test('jobs launch -n/--secret, jobs queue -l/-a, jobs logs -n, jobs cancel -n', 
   await assert.rejects(e.cli('jobs', 'cancel', '-n', 'long', '2', '-y'), /Can only specify one of JOB_IDS, --name, or --all/);
   await e.cli('jobs', 'cancel', '-n', 'long', '-y');
   const rows = JSON.parse(await e.cli('jobs', 'queue', '--json')) as Array<{ id: number; name: string; status: string }>;
-  assert.deepEqual(rows.map((r) => [r.id, r.name, r.status]), [
-    [2, 'long', 'CANCELLED'],
-    [1, 'quick', 'SUCCEEDED'],
-  ]);
+  assert.deepEqual(
+    rows.map((r) => [r.id, r.name, r.status]),
+    [
+      [2, 'long', 'CANCELLED'],
+      [1, 'quick', 'SUCCEEDED'],
+    ],
+  );
 });

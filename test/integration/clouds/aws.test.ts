@@ -22,7 +22,6 @@ import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers
 import { CancelledError } from '../../../engine/errors';
 import type { SshWaiter } from '../../../engine/provisioning/sshWait';
 
-
 let moto: MotoServer;
 let env: { home: string; restore: () => void } | undefined;
 const ssh = recordingSshWaiter();
@@ -35,8 +34,7 @@ function request(over: Partial<LaunchRequest> = {}): LaunchRequest {
 function provider(waitForSsh?: SshWaiter): Provider {
   return createProvider({
     pollIntervalMs: 30,
-    waitForSsh:
-      waitForSsh ?? ssh.waitForSsh,
+    waitForSsh: waitForSsh ?? ssh.waitForSsh,
   });
 }
 
@@ -118,7 +116,10 @@ describe('aws provider against moto', { timeout: 480_000 }, () => {
 
     const nodes = await p.query(handle);
     assert.equal(nodes.length, 2);
-    assert.deepEqual(nodes.map((n) => n.rank), [0, 1]);
+    assert.deepEqual(
+      nodes.map((n) => n.rank),
+      [0, 1],
+    );
     assert.ok(nodes.every((n) => n.state === 'running' && n.internalIp && n.ssh?.port === 22 && n.ssh.user === 'ubuntu'));
 
     const instances = await tagged('c1-ab12');
@@ -129,7 +130,10 @@ describe('aws provider against moto', { timeout: 480_000 }, () => {
     assert.ok(instances.every((i) => i.InstanceType === 'g5.xlarge' && i.Placement?.AvailabilityZone === 'us-east-1a' && i.KeyName === 'skydeck-c1-ab12-key'));
 
     const sg = await raw().send(new DescribeSecurityGroupsCommand({ GroupIds: [handle.data.securityGroupId as string] }));
-    const open = (sg.SecurityGroups?.[0]?.IpPermissions ?? []).filter((x) => x.IpProtocol === 'tcp').map((x) => `${x.FromPort}-${x.ToPort}`).sort();
+    const open = (sg.SecurityGroups?.[0]?.IpPermissions ?? [])
+      .filter((x) => x.IpProtocol === 'tcp')
+      .map((x) => `${x.FromPort}-${x.ToPort}`)
+      .sort();
     assert.deepEqual(open, ['22-22', '8080-8080', '9000-9002']);
 
     await p.openPorts(handle, ['7000']);
@@ -137,11 +141,17 @@ describe('aws provider against moto', { timeout: 480_000 }, () => {
     assert.ok(sg2.SecurityGroups?.[0]?.IpPermissions?.some((x) => x.FromPort === 7000));
 
     await p.stop(handle);
-    assert.deepEqual((await p.query(handle)).map((n) => n.state), ['stopped', 'stopped']);
+    assert.deepEqual(
+      (await p.query(handle)).map((n) => n.state),
+      ['stopped', 'stopped'],
+    );
     assert.ok((await p.query(handle)).every((n) => n.ssh === undefined));
 
     await p.start(handle);
-    assert.deepEqual((await p.query(handle)).map((n) => n.state), ['running', 'running']);
+    assert.deepEqual(
+      (await p.query(handle)).map((n) => n.state),
+      ['running', 'running'],
+    );
 
     await p.terminate(handle);
     assert.deepEqual(await p.query(handle), []);
@@ -185,7 +195,7 @@ describe('aws provider against moto', { timeout: 480_000 }, () => {
     await p.terminate(handle);
   });
 
-  it('catalog AZ ids (use1-az1) are mapped to the account\'s zone names', async () => {
+  it("catalog AZ ids (use1-az1) are mapped to the account's zone names", async () => {
     const p = provider();
     const handle = await p.launch(request({ nameOnCloud: 'azid-1', zones: ['use1-az1'] }));
     assert.equal(handle.zone, 'us-east-1b');
@@ -213,8 +223,16 @@ describe('aws provider against moto', { timeout: 480_000 }, () => {
 
   it('maps quota errors to the region and credential errors to all of AWS', async () => {
     const p = provider();
-    moto.inject({ action: 'RunInstances', code: 'VcpuLimitExceeded', status: 400, message: 'You have requested more vCPU capacity than your current vCPU limit of 0 allows.' });
-    await assert.rejects(p.launch(request({ nameOnCloud: 'q-1', zones: ['us-east-1a', 'us-east-1b'] })), (e: unknown) => isProvisionError(e) && e.scope === 'region' && e.kind === 'quota');
+    moto.inject({
+      action: 'RunInstances',
+      code: 'VcpuLimitExceeded',
+      status: 400,
+      message: 'You have requested more vCPU capacity than your current vCPU limit of 0 allows.',
+    });
+    await assert.rejects(
+      p.launch(request({ nameOnCloud: 'q-1', zones: ['us-east-1a', 'us-east-1b'] })),
+      (e: unknown) => isProvisionError(e) && e.scope === 'region' && e.kind === 'quota',
+    );
     assert.equal(moto.calls.filter((c) => c.action === 'RunInstances').length, 1, 'a region-scoped error stops trying zones');
     assert.deepEqual(await leftovers('q-1'), []);
     moto.clearFaults();

@@ -84,7 +84,14 @@ describe('2-node task on AWS (moto) with nodes mapped to netns sshd hosts', { sk
     const [h1, h2] = hosts.hosts;
     assert.match(out, new RegExp(`rank=0 host=skydeck-h1 n=2 ips=${h1.host} ${h2.host}$`, 'm'));
     assert.match(out, new RegExp(`rank=1 host=skydeck-h2 n=2 ips=${h1.host} ${h2.host}$`, 'm'));
-    const running = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:skydeck-cluster', Values: [r.cluster.handle.nameOnCloud] }, { Name: 'instance-state-name', Values: ['running'] }] }));
+    const running = await ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'tag:skydeck-cluster', Values: [r.cluster.handle.nameOnCloud] },
+          { Name: 'instance-state-name', Values: ['running'] },
+        ],
+      }),
+    );
     assert.equal((running.Reservations ?? []).flatMap((x) => x.Instances ?? []).length, 2);
   });
 
@@ -97,6 +104,12 @@ describe('2-node task on AWS (moto) with nodes mapped to netns sshd hosts', { sk
     await clusters.down('aws-e2e');
     assert.deepEqual(await clusters.status({ names: ['aws-e2e'] }), []);
     const left = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:skydeck-cluster', Values: [rec.handle.nameOnCloud] }] }));
-    assert.deepEqual((left.Reservations ?? []).flatMap((x) => x.Instances ?? []).map((i) => i.State?.Name).filter((s) => s !== 'terminated'), []);
+    assert.deepEqual(
+      (left.Reservations ?? [])
+        .flatMap((x) => x.Instances ?? [])
+        .map((i) => i.State?.Name)
+        .filter((s) => s !== 'terminated'),
+      [],
+    );
   });
 });

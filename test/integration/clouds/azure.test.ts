@@ -102,7 +102,13 @@ describe('azure provider against the fake Resource Manager', { timeout: 480_000 
     assert.match(JSON.stringify(nsg), /"destinationPortRanges":\["8080","9000-9001"\]/);
 
     const nodes = await p.query(handle);
-    assert.deepEqual(nodes.map((n) => [n.rank, n.state]), [[0, 'running'], [1, 'running']]);
+    assert.deepEqual(
+      nodes.map((n) => [n.rank, n.state]),
+      [
+        [0, 'running'],
+        [1, 'running'],
+      ],
+    );
     assert.equal(nodes[0].id, 'z1-ab12-head');
     assert.ok(nodes.every((n) => n.internalIp.startsWith('10.0.0.') && n.externalIp?.startsWith('20.1.0.') && n.ssh?.user === 'azureuser'));
 
@@ -111,9 +117,15 @@ describe('azure provider against the fake Resource Manager', { timeout: 480_000 
     assert.match(JSON.stringify(nsg2), /"destinationPortRanges":\["8080","9000-9001","7000"\]/);
 
     await p.stop(handle);
-    assert.deepEqual((await p.query(handle)).map((n) => n.state), ['stopped', 'stopped']);
+    assert.deepEqual(
+      (await p.query(handle)).map((n) => n.state),
+      ['stopped', 'stopped'],
+    );
     await p.start(handle);
-    assert.deepEqual((await p.query(handle)).map((n) => n.state), ['running', 'running']);
+    assert.deepEqual(
+      (await p.query(handle)).map((n) => n.state),
+      ['running', 'running'],
+    );
     await p.terminate(handle);
     assert.deepEqual(az.resourceGroups(), []);
     assert.equal(az.resources.size, 0);
@@ -133,7 +145,9 @@ describe('azure provider against the fake Resource Manager', { timeout: 480_000 
 
   it('Spot priority with eviction policy; Spot clusters are not stopped', async () => {
     const p = provider();
-    const handle = await p.launch(request({ nameOnCloud: 'spot-1', useSpot: true, accelerators: { name: 'T4', count: 1 }, instanceType: 'Standard_NC4as_T4_v3' }));
+    const handle = await p.launch(
+      request({ nameOnCloud: 'spot-1', useSpot: true, accelerators: { name: 'T4', count: 1 }, instanceType: 'Standard_NC4as_T4_v3' }),
+    );
     const props = vm('spot-1-head')?.properties as Record<string, unknown>;
     assert.equal(props.priority, 'Spot');
     assert.equal(props.evictionPolicy, 'Delete');
@@ -147,11 +161,17 @@ describe('azure provider against the fake Resource Manager', { timeout: 480_000 
     // https.request with the fake's certificate (fetch has no per-call CA).
     const put = (path: string, body: unknown) =>
       new Promise<{ status: number; error?: { code: string; message: string } }>((resolve, reject) => {
-        const req = https.request(`${az.url}/subscriptions/${az.subscription}/resourceGroups/${path}?api-version=2021-04-01`, { method: 'PUT', ca: fs.readFileSync(az.certFile), headers: { authorization: 'Bearer t', 'content-type': 'application/json' } }, (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, error: (JSON.parse(text || '{}') as { error?: { code: string; message: string } }).error }));
-        });
+        const req = https.request(
+          `${az.url}/subscriptions/${az.subscription}/resourceGroups/${path}?api-version=2021-04-01`,
+          { method: 'PUT', ca: fs.readFileSync(az.certFile), headers: { authorization: 'Bearer t', 'content-type': 'application/json' } },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, error: (JSON.parse(text || '{}') as { error?: { code: string; message: string } }).error }),
+            );
+          },
+        );
         req.on('error', reject);
         req.end(JSON.stringify(body));
       });
@@ -165,7 +185,15 @@ describe('azure provider against the fake Resource Manager', { timeout: 480_000 
     assert.equal((await put('rg-1', { tags: {} })).error?.code, 'LocationRequired');
     assert.equal((await put('bad.', { location: 'eastus' })).status, 400);
     assert.equal((await put('rg-1', { location: 'eastus' })).status, 201);
-    const vm = await put('rg-1/providers/Microsoft.Compute/virtualMachines/v1', { location: 'eastus', properties: { hardwareProfile: { vmSize: 'Standard_D2s_v5' }, osProfile: { adminUsername: 'u' }, evictionPolicy: 'Delete', networkProfile: { networkInterfaces: [{ id: 'x' }] } } });
+    const vm = await put('rg-1/providers/Microsoft.Compute/virtualMachines/v1', {
+      location: 'eastus',
+      properties: {
+        hardwareProfile: { vmSize: 'Standard_D2s_v5' },
+        osProfile: { adminUsername: 'u' },
+        evictionPolicy: 'Delete',
+        networkProfile: { networkInterfaces: [{ id: 'x' }] },
+      },
+    });
     assert.equal(vm.error?.code, 'InvalidParameter');
     assert.match(vm.error?.message ?? '', /evictionPolicy/);
     assert.deepEqual(az.resourceGroups(), ['rg-1'], 'refused PUTs create nothing');
@@ -181,7 +209,13 @@ describe('azure provider against the fake Resource Manager', { timeout: 480_000 
   });
 
   it('a capacity failure of the VM operation blocks the region and deletes the resource group; the next region works', async () => {
-    az.inject({ op: 'vm.create', location: 'eastus', via: 'async', code: 'AllocationFailed', message: 'Allocation failed. We do not have sufficient capacity for the requested VM size in this region.' });
+    az.inject({
+      op: 'vm.create',
+      location: 'eastus',
+      via: 'async',
+      code: 'AllocationFailed',
+      message: 'Allocation failed. We do not have sufficient capacity for the requested VM size in this region.',
+    });
     await assert.rejects(provider().launch(request({ nameOnCloud: 'cap-1', numNodes: 2 })), (e: unknown) => {
       assert.ok(isProvisionError(e));
       assert.equal(e.scope, 'region');
@@ -193,16 +227,33 @@ describe('azure provider against the fake Resource Manager', { timeout: 480_000 
     assert.equal(az.resources.size, 0);
     const p = provider();
     const handle = await p.launch(request({ nameOnCloud: 'cap-1', numNodes: 2, region: 'westus2' }));
-    assert.deepEqual((await p.query(handle)).map((n) => n.state), ['running', 'running']);
+    assert.deepEqual(
+      (await p.query(handle)).map((n) => n.state),
+      ['running', 'running'],
+    );
     await p.terminate(handle);
     assert.deepEqual(az.resourceGroups(), []);
   });
 
   it('maps quota to the region and a disabled subscription to all of Azure', async () => {
-    az.inject({ op: 'vm.create', via: 'http', httpStatus: 409, code: 'OperationNotAllowed', message: 'Operation could not be completed as it results in exceeding approved standardNCASv3_T4Family Cores quota.', times: 1 });
+    az.inject({
+      op: 'vm.create',
+      via: 'http',
+      httpStatus: 409,
+      code: 'OperationNotAllowed',
+      message: 'Operation could not be completed as it results in exceeding approved standardNCASv3_T4Family Cores quota.',
+      times: 1,
+    });
     await assert.rejects(provider().launch(request({ nameOnCloud: 'q-1' })), (e: unknown) => isProvisionError(e) && e.scope === 'region' && e.kind === 'quota');
     assert.deepEqual(az.resourceGroups(), []);
-    az.inject({ op: 'rg.create', via: 'http', httpStatus: 409, code: 'ReadOnlyDisabledSubscription', message: 'The subscription is disabled and therefore marked as read only.', times: 1 });
+    az.inject({
+      op: 'rg.create',
+      via: 'http',
+      httpStatus: 409,
+      code: 'ReadOnlyDisabledSubscription',
+      message: 'The subscription is disabled and therefore marked as read only.',
+      times: 1,
+    });
     await assert.rejects(provider().launch(request({ nameOnCloud: 'q-2' })), (e: unknown) => isProvisionError(e) && e.scope === 'cloud' && e.kind === 'auth');
   });
 

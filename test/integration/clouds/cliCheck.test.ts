@@ -34,7 +34,9 @@ describe('skydeck check (built CLI, provider bundles)', { skip, timeout: 480_000
 
   before(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-cli-check-'));
-    [moto, gcp, az] = await startTogether<[MotoServer, FakeGcp, FakeAzure]>([startMoto(), startFakeGcp({ project: 'cli-proj' }), startFakeAzure()], (s) => ('stop' in s ? s.stop() : s.close()));
+    [moto, gcp, az] = await startTogether<[MotoServer, FakeGcp, FakeAzure]>([startMoto(), startFakeGcp({ project: 'cli-proj' }), startFakeAzure()], (s) =>
+      'stop' in s ? s.stop() : s.close(),
+    );
   });
   after(async () => {
     await Promise.allSettled([moto?.stop(), gcp?.close(), az?.close()]);
@@ -54,7 +56,14 @@ describe('skydeck check (built CLI, provider bundles)', { skip, timeout: 480_000
 
   it('without credentials every cloud says what is missing and what to run', async () => {
     const { rows, stderr } = await check(cleanEnv());
-    assert.deepEqual(rows.map((r) => [r.infra, r.enabled]), [['aws', false], ['gcp', false], ['azure', false]]);
+    assert.deepEqual(
+      rows.map((r) => [r.infra, r.enabled]),
+      [
+        ['aws', false],
+        ['gcp', false],
+        ['azure', false],
+      ],
+    );
     assert.match(rows[0].reason, /aws configure/);
     assert.match(rows[1].reason, /gcloud auth application-default login/);
     assert.match(rows[2].reason, /az login/);

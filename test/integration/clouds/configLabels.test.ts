@@ -49,7 +49,12 @@ describe('aws.labels and aws.vpc_name on EC2 (moto)', { timeout: 480_000 }, () =
   it('every instance carries the config labels, and the task label wins over the same key', async () => {
     setActiveConfig({ aws: { labels: { 'map-migrated': 'mig123', team: 'from-config' } } });
     const p = createAws({ pollIntervalMs: 30, waitForSsh: ssh.waitForSsh });
-    const handle = await p.launch(launchRequest({ clusterName: 'lab', nameOnCloud: 'lab-ab12', region: 'us-east-1', zones: ['us-east-1a'], instanceType: 't3.micro' }, { numNodes: 2, labels: { team: 'ml' } }));
+    const handle = await p.launch(
+      launchRequest(
+        { clusterName: 'lab', nameOnCloud: 'lab-ab12', region: 'us-east-1', zones: ['us-east-1a'], instanceType: 't3.micro' },
+        { numNodes: 2, labels: { team: 'ml' } },
+      ),
+    );
     const ec2 = new EC2Client({ region: 'us-east-1', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     const r = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:skydeck-cluster', Values: ['lab-ab12'] }] }));
     const instances = (r.Reservations ?? []).flatMap((x) => x.Instances ?? []).filter((i) => i.State?.Name !== 'terminated');
@@ -62,27 +67,34 @@ describe('aws.labels and aws.vpc_name on EC2 (moto)', { timeout: 480_000 }, () =
     await p.terminate(handle);
   });
 
-  it('aws.vpc_name: instances land in that VPC\'s subnet; a region without it fails over as config', async () => {
+  it("aws.vpc_name: instances land in that VPC's subnet; a region without it fails over as config", async () => {
     const ec2 = new EC2Client({ region: 'us-east-1', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-    const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.42.0.0/16', TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'Name', Value: 'team-vpc' }] }] }));
+    const vpc = await ec2.send(
+      new CreateVpcCommand({ CidrBlock: '10.42.0.0/16', TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'Name', Value: 'team-vpc' }] }] }),
+    );
     const vpcId = vpc.Vpc!.VpcId!;
     const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.42.1.0/24', AvailabilityZone: 'us-east-1a' }));
     setActiveConfig({ aws: { vpc_name: 'team-vpc' } });
     const p = createAws({ pollIntervalMs: 30, waitForSsh: ssh.waitForSsh });
-    const handle = await p.launch(launchRequest({ clusterName: 'v', nameOnCloud: 'vpc-ab12', region: 'us-east-1', zones: ['us-east-1a'], instanceType: 't3.micro' }));
+    const handle = await p.launch(
+      launchRequest({ clusterName: 'v', nameOnCloud: 'vpc-ab12', region: 'us-east-1', zones: ['us-east-1a'], instanceType: 't3.micro' }),
+    );
     const r = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:skydeck-cluster', Values: ['vpc-ab12'] }] }));
     const inst = (r.Reservations ?? []).flatMap((x) => x.Instances ?? []).filter((i) => i.State?.Name !== 'terminated');
     assert.equal(inst.length, 1);
     assert.equal(inst[0].VpcId, vpcId);
     assert.equal(inst[0].SubnetId, subnet.Subnet!.SubnetId);
     await p.terminate(handle);
-    await assert.rejects(p.launch(launchRequest({ clusterName: 'w', nameOnCloud: 'vpc-cd34', region: 'us-west-2', zones: ['us-west-2a'], instanceType: 't3.micro' })), (e: unknown) => {
-      assert.ok(isProvisionError(e), String(e));
-      assert.equal(e.kind, 'config');
-      assert.equal(e.scope, 'region');
-      assert.match(e.message, /no VPC named 'team-vpc'/);
-      return true;
-    });
+    await assert.rejects(
+      p.launch(launchRequest({ clusterName: 'w', nameOnCloud: 'vpc-cd34', region: 'us-west-2', zones: ['us-west-2a'], instanceType: 't3.micro' })),
+      (e: unknown) => {
+        assert.ok(isProvisionError(e), String(e));
+        assert.equal(e.kind, 'config');
+        assert.equal(e.scope, 'region');
+        assert.match(e.message, /no VPC named 'team-vpc'/);
+        return true;
+      },
+    );
   });
 });
 
@@ -112,7 +124,12 @@ describe('gcp.labels on GCE instances (fake Compute API)', { timeout: 300_000 },
   it('the insert request carries the config labels', async () => {
     setActiveConfig({ gcp: { labels: { costcenter: 'research', team: 'from-config' } } });
     const p = createGcp({ pollIntervalMs: 20, waitForSsh: ssh.waitForSsh });
-    const handle = await p.launch(launchRequest({ clusterName: 'g', nameOnCloud: 'glab-ab12', region: 'us-central1', zones: ['us-central1-a'], instanceType: 'n1-standard-8' }, { labels: { team: 'ml' } }));
+    const handle = await p.launch(
+      launchRequest(
+        { clusterName: 'g', nameOnCloud: 'glab-ab12', region: 'us-central1', zones: ['us-central1-a'], instanceType: 'n1-standard-8' },
+        { labels: { team: 'ml' } },
+      ),
+    );
     const mine = [...gcp.instances.values()].filter((i) => (i.labels as Record<string, string>)['skydeck-cluster'] === 'glab-ab12');
     assert.equal(mine.length, 1);
     const labels = mine[0].labels as Record<string, string>;
@@ -124,7 +141,12 @@ describe('gcp.labels on GCE instances (fake Compute API)', { timeout: 300_000 },
   it('gcp.vpc_name: the instances and the ports firewall rule use that network (project-id/name: a shared VPC)', async () => {
     setActiveConfig({ gcp: { vpc_name: 'host-proj/shared-vpc' } });
     const p = createGcp({ pollIntervalMs: 20, waitForSsh: ssh.waitForSsh });
-    const handle = await p.launch(launchRequest({ clusterName: 'n', nameOnCloud: 'gnet-ab12', region: 'us-central1', zones: ['us-central1-a'], instanceType: 'n1-standard-8' }, { ports: ['8080'] }));
+    const handle = await p.launch(
+      launchRequest(
+        { clusterName: 'n', nameOnCloud: 'gnet-ab12', region: 'us-central1', zones: ['us-central1-a'], instanceType: 'n1-standard-8' },
+        { ports: ['8080'] },
+      ),
+    );
     const mine = [...gcp.instances.values()].filter((i) => (i.labels as Record<string, string>)['skydeck-cluster'] === 'gnet-ab12');
     assert.equal(mine.length, 1);
     const nics = mine[0].networkInterfaces as { network: string }[];
@@ -163,7 +185,9 @@ describe('azure.labels on Azure VMs (fake Resource Manager)', { timeout: 480_000
   it('the VM is tagged with the config labels', async () => {
     setActiveConfig({ azure: { labels: { costcenter: 'research', team: 'from-config' } } });
     const p = createAzure({ pollIntervalMs: 10, waitForSsh: ssh.waitForSsh });
-    const handle = await p.launch(launchRequest({ clusterName: 'z', nameOnCloud: 'zlab-ab12', region: 'eastus', zones: [], instanceType: 'Standard_D4s_v5' }, { labels: { team: 'ml' } }));
+    const handle = await p.launch(
+      launchRequest({ clusterName: 'z', nameOnCloud: 'zlab-ab12', region: 'eastus', zones: [], instanceType: 'Standard_D4s_v5' }, { labels: { team: 'ml' } }),
+    );
     const vms = [...az.resources.entries()].filter(([k]) => /\/virtualmachines\//.test(k)).map(([, v]) => v);
     assert.equal(vms.length, 1);
     const tags = vms[0].tags as Record<string, string>;

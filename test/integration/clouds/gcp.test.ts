@@ -92,7 +92,13 @@ describe('gcp provider against the fake Compute API', { timeout: 300_000 }, () =
     assert.deepEqual(fw?.targetTags, ['skydeck-g1-ab12']);
 
     const nodes = await p.query(handle);
-    assert.deepEqual(nodes.map((n) => [n.rank, n.state]), [[0, 'running'], [1, 'running']]);
+    assert.deepEqual(
+      nodes.map((n) => [n.rank, n.state]),
+      [
+        [0, 'running'],
+        [1, 'running'],
+      ],
+    );
     assert.ok(nodes[0].id.endsWith('-head'));
     assert.ok(nodes.every((n) => n.ssh?.user === 'gcpuser' && n.externalIp));
 
@@ -100,9 +106,15 @@ describe('gcp provider against the fake Compute API', { timeout: 300_000 }, () =
     assert.deepEqual(gcp.firewalls.get('skydeck-g1-ab12-ports')?.allowed, [{ IPProtocol: 'tcp', ports: ['22', '8888', '9000-9010'] }]);
 
     await p.stop(handle);
-    assert.deepEqual((await p.query(handle)).map((n) => n.state), ['stopped', 'stopped']);
+    assert.deepEqual(
+      (await p.query(handle)).map((n) => n.state),
+      ['stopped', 'stopped'],
+    );
     await p.start(handle);
-    assert.deepEqual((await p.query(handle)).map((n) => n.state), ['running', 'running']);
+    assert.deepEqual(
+      (await p.query(handle)).map((n) => n.state),
+      ['running', 'running'],
+    );
     await p.terminate(handle);
     assert.deepEqual(await p.query(handle), []);
     assert.equal(gcp.firewalls.size, 0);
@@ -137,13 +149,19 @@ describe('gcp provider against the fake Compute API', { timeout: 300_000 }, () =
       zone: 'us-central1-a',
       via: 'operation',
       code: 'ZONE_RESOURCE_POOL_EXHAUSTED',
-      message: "The zone 'projects/skydeck-test/zones/us-central1-a' does not have enough resources available to fulfill the request.  Try a different zone, or try again later.",
+      message:
+        "The zone 'projects/skydeck-test/zones/us-central1-a' does not have enough resources available to fulfill the request.  Try a different zone, or try again later.",
     });
     const progress: string[] = [];
-    const handle = await provider().launch(request({ nameOnCloud: 'fo-1', numNodes: 2, zones: ['us-central1-a', 'us-central1-b'], onProgress: (m) => progress.push(m) }));
+    const handle = await provider().launch(
+      request({ nameOnCloud: 'fo-1', numNodes: 2, zones: ['us-central1-a', 'us-central1-b'], onProgress: (m) => progress.push(m) }),
+    );
     assert.equal(handle.zone, 'us-central1-b');
     assert.ok(progress.some((m) => /us-central1-a: ZONE_RESOURCE_POOL_EXHAUSTED; trying the next zone/.test(m)));
-    assert.deepEqual(instancesOf('fo-1').map((i) => (i.zone as string).split('/').pop()), ['us-central1-b', 'us-central1-b']);
+    assert.deepEqual(
+      instancesOf('fo-1').map((i) => (i.zone as string).split('/').pop()),
+      ['us-central1-b', 'us-central1-b'],
+    );
     await provider().terminate(handle);
   });
 
@@ -167,10 +185,29 @@ describe('gcp provider against the fake Compute API', { timeout: 300_000 }, () =
   });
 
   it('maps quota errors: GPUS_ALL_REGIONS blocks the launchable, regional quota the region', async () => {
-    gcp.inject({ method: 'instances.insert', via: 'http', httpStatus: 403, code: 'quotaExceeded', message: "Quota 'GPUS_ALL_REGIONS' exceeded.  Limit: 0.0 globally.", times: 1 });
-    await assert.rejects(provider().launch(request({ nameOnCloud: 'q-1', accelerators: { name: 'V100', count: 1 } })), (e: unknown) => isProvisionError(e) && e.scope === 'launchable' && e.kind === 'quota');
-    gcp.inject({ method: 'instances.insert', via: 'operation', code: 'QUOTA_EXCEEDED', message: "Quota 'NVIDIA_T4_GPUS' exceeded.  Limit: 0.0 in region us-central1.", times: 1 });
-    await assert.rejects(provider().launch(request({ nameOnCloud: 'q-2', accelerators: { name: 'T4', count: 1 }, zones: ['us-central1-a', 'us-central1-b'] })), (e: unknown) => isProvisionError(e) && e.scope === 'region' && e.kind === 'quota');
+    gcp.inject({
+      method: 'instances.insert',
+      via: 'http',
+      httpStatus: 403,
+      code: 'quotaExceeded',
+      message: "Quota 'GPUS_ALL_REGIONS' exceeded.  Limit: 0.0 globally.",
+      times: 1,
+    });
+    await assert.rejects(
+      provider().launch(request({ nameOnCloud: 'q-1', accelerators: { name: 'V100', count: 1 } })),
+      (e: unknown) => isProvisionError(e) && e.scope === 'launchable' && e.kind === 'quota',
+    );
+    gcp.inject({
+      method: 'instances.insert',
+      via: 'operation',
+      code: 'QUOTA_EXCEEDED',
+      message: "Quota 'NVIDIA_T4_GPUS' exceeded.  Limit: 0.0 in region us-central1.",
+      times: 1,
+    });
+    await assert.rejects(
+      provider().launch(request({ nameOnCloud: 'q-2', accelerators: { name: 'T4', count: 1 }, zones: ['us-central1-a', 'us-central1-b'] })),
+      (e: unknown) => isProvisionError(e) && e.scope === 'region' && e.kind === 'quota',
+    );
     assert.equal(gcp.requests.filter((r) => r.startsWith('POST') && r.endsWith('/instances')).length, 2, 'region-scoped errors do not try more zones');
     assert.equal(gcp.instances.size, 0);
     assert.equal(gcp.firewalls.size, 0);
@@ -185,17 +222,30 @@ describe('gcp provider against the fake Compute API', { timeout: 300_000 }, () =
         networkInterfaces: [{ network: 'global/networks/default' }],
         ...over,
       };
-      const res = await fetch(`${gcp.url}/compute/v1/projects/skydeck-test/zones/us-central1-a/instances`, { method: 'POST', headers: { authorization: 'Bearer t', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${gcp.url}/compute/v1/projects/skydeck-test/zones/us-central1-a/instances`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       return { status: res.status, body: (await res.json()) as { error?: { message: string; errors: { reason: string }[] } } };
     };
     const spot = await insert({ scheduling: { provisioningModel: 'SPOT', onHostMaintenance: 'MIGRATE', automaticRestart: false } });
     assert.equal(spot.status, 400);
     assert.equal(spot.body.error?.errors[0].reason, 'invalid');
-    assert.match(spot.body.error?.message ?? '', /Invalid value for field 'resource\.scheduling\.onHostMaintenance': 'MIGRATE'\. Scheduling must have preemptible be false when OnHostMaintenance isn't TERMINATE/);
-    assert.match((await insert({ name: 'Bad_Name' })).body.error?.message ?? '', /Invalid value for field 'resource\.name': 'Bad_Name'\. Must be a match of regex/);
+    assert.match(
+      spot.body.error?.message ?? '',
+      /Invalid value for field 'resource\.scheduling\.onHostMaintenance': 'MIGRATE'\. Scheduling must have preemptible be false when OnHostMaintenance isn't TERMINATE/,
+    );
+    assert.match(
+      (await insert({ name: 'Bad_Name' })).body.error?.message ?? '',
+      /Invalid value for field 'resource\.name': 'Bad_Name'\. Must be a match of regex/,
+    );
     assert.match((await insert({ name: `a${'b'.repeat(63)}` })).body.error?.message ?? '', /resource\.name/);
     assert.match((await insert({ labels: { '9lives': 'x' } })).body.error?.message ?? '', /Label key '9lives' violates format constraints/);
-    assert.match((await insert({ guestAccelerators: [{ acceleratorType: 't4', acceleratorCount: 1 }] })).body.error?.message ?? '', /guest accelerators do not support live migration/);
+    assert.match(
+      (await insert({ guestAccelerators: [{ acceleratorType: 't4', acceleratorCount: 1 }] })).body.error?.message ?? '',
+      /guest accelerators do not support live migration/,
+    );
     assert.equal((await insert({})).status, 200);
     assert.equal(gcp.instances.size, 0, 'refused inserts create nothing');
   });
@@ -205,7 +255,10 @@ describe('gcp provider against the fake Compute API', { timeout: 300_000 }, () =
     const handle = await p.launch(request({ nameOnCloud: 'lab-1', labels: { '9to5': 'Yes', 'team/name': 'A B', _x: '' } }));
     const labels = instancesOf('lab-1')[0].labels as Record<string, string>;
     assert.equal(labels['team-name'], 'a-b');
-    assert.ok(Object.keys(labels).every((k) => /^[a-z]/.test(k)), JSON.stringify(labels));
+    assert.ok(
+      Object.keys(labels).every((k) => /^[a-z]/.test(k)),
+      JSON.stringify(labels),
+    );
     await p.terminate(handle);
   });
 

@@ -27,7 +27,10 @@ describe('2-node task on GCP (fake Compute API) with zone and region failover', 
   before(async () => {
     env = freshHome();
     fastAgent(400);
-    [gcp, hosts] = await startTogether<[FakeGcp, SshTestHosts]>([startFakeGcp({ project: 'e2e-proj' }), startSshHosts({ loopback: false, netnsHosts: 2 })], (s) => ('stop' in s ? s.stop() : s.close()));
+    [gcp, hosts] = await startTogether<[FakeGcp, SshTestHosts]>(
+      [startFakeGcp({ project: 'e2e-proj' }), startSshHosts({ loopback: false, netnsHosts: 2 })],
+      (s) => ('stop' in s ? s.stop() : s.close()),
+    );
     const keys = path.join(env.home, 'keys');
     fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
     fs.copyFileSync(hosts.keyPath, path.join(keys, 'sky-key'));
@@ -61,7 +64,13 @@ describe('2-node task on GCP (fake Compute API) with zone and region failover', 
 
   test('launch blocks us-central1-a, then -b, lands in us-east1-b and runs on both nodes; down leaves nothing', async () => {
     for (const zone of ['us-central1-a', 'us-central1-b']) {
-      gcp.inject({ method: 'instances.insert', zone, via: 'operation', code: 'ZONE_RESOURCE_POOL_EXHAUSTED', message: `The zone 'projects/e2e-proj/zones/${zone}' does not have enough resources available to fulfill the request.` });
+      gcp.inject({
+        method: 'instances.insert',
+        zone,
+        via: 'operation',
+        code: 'ZONE_RESOURCE_POOL_EXHAUSTED',
+        message: `The zone 'projects/e2e-proj/zones/${zone}' does not have enough resources available to fulfill the request.`,
+      });
     }
     const events: ProgressEvent[] = [];
     let out = '';

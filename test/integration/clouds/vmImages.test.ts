@@ -39,10 +39,16 @@ describe('GCP: the image in instances.insert', { timeout: 300_000 }, () => {
   let env: { restore: () => void } | undefined;
   before(async () => {
     gcp = await startFakeGcp({ project: 'skydeck-test' });
-    env = useProviderEnv('gcp-images', (home) => ({ SKYDECK_GCP_ENDPOINT: gcp.url, SKYDECK_GCP_ACCESS_TOKEN: 'fake-token', GOOGLE_CLOUD_PROJECT: 'skydeck-test', CLOUDSDK_CONFIG: path.join(home, 'gcloud') }), [
-      'GOOGLE_APPLICATION_CREDENTIALS',
-      ...unsetCatalog,
-    ]);
+    env = useProviderEnv(
+      'gcp-images',
+      (home) => ({
+        SKYDECK_GCP_ENDPOINT: gcp.url,
+        SKYDECK_GCP_ACCESS_TOKEN: 'fake-token',
+        GOOGLE_CLOUD_PROJECT: 'skydeck-test',
+        CLOUDSDK_CONFIG: path.join(home, 'gcloud'),
+      }),
+      ['GOOGLE_APPLICATION_CREDENTIALS', ...unsetCatalog],
+    );
   });
   after(async () => {
     await gcp?.close();
@@ -107,9 +113,9 @@ describe('Azure: the image in the VM create body', { timeout: 300_000 }, () => {
       const nameOnCloud = `img-${region}-${instanceType.length}`;
       const accelerators = instanceType.includes('T4') ? { name: 'T4', count: 1 } : undefined;
       const handle = await p.launch(launchRequest({ clusterName: 'img', nameOnCloud, region, zones: [], instanceType }, { accelerators }));
-      const vm = [...az.resources.entries()].find(([k]) => k.includes(`/resourcegroups/skydeck-${nameOnCloud}/`) && k.endsWith(`/virtualmachines/${nameOnCloud}-head`))?.[1] as
-        | { properties: { storageProfile: { imageReference: Record<string, string> } } }
-        | undefined;
+      const vm = [...az.resources.entries()].find(
+        ([k]) => k.includes(`/resourcegroups/skydeck-${nameOnCloud}/`) && k.endsWith(`/virtualmachines/${nameOnCloud}-head`),
+      )?.[1] as { properties: { storageProfile: { imageReference: Record<string, string> } } } | undefined;
       assert.ok(vm, 'the head VM was created');
       assert.deepEqual(vm.properties.storageProfile.imageReference, reference);
       await p.terminate(handle);
@@ -168,7 +174,12 @@ describe('AWS: the AMI in RunInstances (moto)', { timeout: 300_000, skip: requir
     // eu-south-2 has SkyPilot's custom images only; gpu-ubuntu-2004 is not built there.
     const p = createAws({ pollIntervalMs: 30, waitForSsh: ssh.waitForSsh });
     await assert.rejects(
-      p.launch(launchRequest({ clusterName: 'img', nameOnCloud: 'img-missing', region: 'eu-south-2', zones: ['eu-south-2a'], instanceType: 'g5.xlarge' }, { imageId: 'skypilot:gpu-ubuntu-2004' })),
+      p.launch(
+        launchRequest(
+          { clusterName: 'img', nameOnCloud: 'img-missing', region: 'eu-south-2', zones: ['eu-south-2a'], instanceType: 'g5.xlarge' },
+          { imageId: 'skypilot:gpu-ubuntu-2004' },
+        ),
+      ),
       (e: unknown) => isProvisionError(e) && e.scope === 'region' && /eu-south-2: no image for the image_id tag 'skypilot:gpu-ubuntu-2004'/.test(e.message),
     );
     assert.ok(!moto.calls.some((c) => c.action === 'RunInstances'));

@@ -14,7 +14,16 @@ export function freshHome(): { home: string; sshConfig: string; cleanup: () => v
   return { home, sshConfig, cleanup: () => fs.rmSync(home, { recursive: true, force: true }) };
 }
 
-export function makeTask(fields: { run?: string; setup?: string; numNodes?: number; infra?: InfraSpec; envs?: Record<string, string>; workdir?: string; name?: string; fileMounts?: Record<string, string> }): Task {
+export function makeTask(fields: {
+  run?: string;
+  setup?: string;
+  numNodes?: number;
+  infra?: InfraSpec;
+  envs?: Record<string, string>;
+  workdir?: string;
+  name?: string;
+  fileMounts?: Record<string, string>;
+}): Task {
   return {
     name: fields.name,
     numNodes: fields.numNodes ?? 1,

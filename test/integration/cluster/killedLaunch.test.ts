@@ -24,16 +24,27 @@ describe('launches killed at random points leak nothing once reconciled', { conc
     const outcomes = [];
     for (let i = 0; i < 9; i++) {
       const signal = signals[i % 3];
-      const o = await killLaunchAt([`for i in 1 2 3; do sleep 0.2; done`, '-c', `k${i}`, '-y', '--infra', 'local', '--num-nodes', String(1 + (i % 2))], signal, random);
+      const o = await killLaunchAt(
+        [`for i in 1 2 3; do sleep 0.2; done`, '-c', `k${i}`, '-y', '--infra', 'local', '--num-nodes', String(1 + (i % 2))],
+        signal,
+        random,
+      );
       outcomes.push(o);
       if (o.killed && signal !== 'SIGKILL') {
         // A catchable signal is a clean abort: it exits by itself, never with a crash trace.
         assert.doesNotMatch(o.stderr, /TypeError|ReferenceError|at .*\.js:\d+/, o.stderr);
       }
     }
-    assert.ok(outcomes.some((o) => o.killed), 'at least one launch was still running when signalled');
+    assert.ok(
+      outcomes.some((o) => o.killed),
+      'at least one launch was still running when signalled',
+    );
     for (let i = 0; i < 3; i++) outcomes.push(await killDownAt(`d${i}`, ['sleep 600', '--infra', 'local', '--num-nodes', '2'], signals[i], random));
     const log = reconcileAndDown();
-    assert.deepEqual(leaksIn(env.home), [], `${outcomes.map((o) => `${o.signal} at ${o.point} +${o.delayMs} ms: killed=${o.killed} exit=${o.exitCode}`).join('\n')}\n${log}`);
+    assert.deepEqual(
+      leaksIn(env.home),
+      [],
+      `${outcomes.map((o) => `${o.signal} at ${o.point} +${o.delayMs} ms: killed=${o.killed} exit=${o.exitCode}`).join('\n')}\n${log}`,
+    );
   });
 });

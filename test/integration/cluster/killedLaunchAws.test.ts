@@ -17,7 +17,9 @@ import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const SEED = Number(process.env.SKYDECK_CHAOS_SEED ?? 1414);
 const SAVED_ENV = { ...process.env };
-const skip = requirePrerequisite(builtFiles(CLI) ?? sshSkipReason() ?? (motoInstalled() ? undefined : 'moto (installed into .tools/moto by scripts/setup/30-moto.sh)'));
+const skip = requirePrerequisite(
+  builtFiles(CLI) ?? sshSkipReason() ?? (motoInstalled() ? undefined : 'moto (installed into .tools/moto by scripts/setup/30-moto.sh)'),
+);
 
 describe('AWS (moto) launches killed at random points leak nothing once reconciled', { concurrency: false, skip }, () => {
   let env: ReturnType<typeof freshHome>;
@@ -48,7 +50,10 @@ describe('AWS (moto) launches killed at random points leak nothing once reconcil
     }
     for (const o of outcomes) console.log(`${o.signal} at ${o.point} +${o.delayMs} ms: killed=${o.killed} exit=${o.exitCode}`);
     const summary = outcomes.map((o) => `${o.signal} at ${o.point} +${o.delayMs} ms: killed=${o.killed} exit=${o.exitCode}\n${o.stderr}`).join('\n');
-    assert.ok(outcomes.some((o) => o.killed), `at least one launch was still running when signalled:\n${summary}`);
+    assert.ok(
+      outcomes.some((o) => o.killed),
+      `at least one launch was still running when signalled:\n${summary}`,
+    );
     const log = reconcileAndDown();
     assert.deepEqual([...leaksIn(env.home), ...(await aws.leaks())], [], `${summary}\n${log}`);
   });
@@ -63,7 +68,9 @@ describe('AWS (moto) launches killed at random points leak nothing once reconcil
     });
     const childEnv = { ...process.env, SKYDECK_TEST_ADDRESS_MAP: JSON.stringify({ '*': [`root@127.0.0.1:${port}`] }), SKYDECK_SSH_WAIT_SECONDS: '240' };
     const child = spawn(process.execPath, [CLI, 'launch', 'true', '-c', 'hup', '-y', '--infra', 'aws'], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
     let stderr = '';
     await new Promise<void>((resolve, reject) => {
       child.stderr.on('data', (b: Buffer) => {

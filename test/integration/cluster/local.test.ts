@@ -17,7 +17,9 @@ const CLI = path.join(ROOT, 'dist', 'cli.js');
 const cliMissing = requirePrerequisite(builtFiles(CLI));
 
 function nodeDirs(name: string): string[] {
-  const rec = fs.existsSync(path.join(process.env.SKYDECK_HOME!, 'local')) ? fs.readdirSync(path.join(process.env.SKYDECK_HOME!, 'local')).find((d) => d.startsWith(`${name}-`)) : undefined;
+  const rec = fs.existsSync(path.join(process.env.SKYDECK_HOME!, 'local'))
+    ? fs.readdirSync(path.join(process.env.SKYDECK_HOME!, 'local')).find((d) => d.startsWith(`${name}-`))
+    : undefined;
   if (!rec) return [];
   const dir = path.join(process.env.SKYDECK_HOME!, 'local', rec);
   return fs.readdirSync(dir).map((d) => path.join(dir, d));
@@ -59,10 +61,13 @@ describe('cluster engine on local', { concurrency: false }, () => {
     const single = path.join(env.home, 'config.json');
     fs.writeFileSync(single, '{}');
     let out = '';
-    const r = await clusters.launch(makeTask({ numNodes: 2, infra: { cloud: 'local' }, run, workdir, fileMounts: { '~/data': dataDir, '~/conf/config.json': single } }), {
-      clusterName: 'l1',
-      onOutput: (c) => (out += c),
-    });
+    const r = await clusters.launch(
+      makeTask({ numNodes: 2, infra: { cloud: 'local' }, run, workdir, fileMounts: { '~/data': dataDir, '~/conf/config.json': single } }),
+      {
+        clusterName: 'l1',
+        onOutput: (c) => (out += c),
+      },
+    );
     assert.equal(r.jobStatus, 'SUCCEEDED', out);
     const ips = r.cluster.nodes.map((n) => n.internalIp);
     assert.equal(new Set(ips).size, 2);
@@ -75,7 +80,10 @@ describe('cluster engine on local', { concurrency: false }, () => {
     for (const rank of [0, 1]) {
       assert.equal(fs.readFileSync(path.join(dirs[rank], 'data', 'd.csv'), 'utf8'), '1,2\n', 'file mount (dir) on every node');
       assert.equal(fs.readFileSync(path.join(dirs[rank], 'conf', 'config.json'), 'utf8'), '{}', 'file mount (file) on every node');
-      assert.match(out, new RegExp(`rank=${rank} files=\\.gitignore,\\.skyignore,keep\\.txt, pwd=${dirs[rank].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/sky_workdir`));
+      assert.match(
+        out,
+        new RegExp(`rank=${rank} files=\\.gitignore,\\.skyignore,keep\\.txt, pwd=${dirs[rank].replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/sky_workdir`),
+      );
     }
   });
 
@@ -87,11 +95,14 @@ describe('cluster engine on local', { concurrency: false }, () => {
   });
 
   test('setup failure -> FAILED_SETUP', async () => {
-    await assert.rejects(clusters.launch(makeTask({ infra: { cloud: 'local' }, setup: 'echo oops-in-setup; false', run: 'true' }), { clusterName: 'l1' }), (e: Error & { code?: string }) => {
-      assert.equal(e.code, 'FAILED_SETUP');
-      assert.match(e.message, /oops-in-setup/);
-      return true;
-    });
+    await assert.rejects(
+      clusters.launch(makeTask({ infra: { cloud: 'local' }, setup: 'echo oops-in-setup; false', run: 'true' }), { clusterName: 'l1' }),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'FAILED_SETUP');
+        assert.match(e.message, /oops-in-setup/);
+        return true;
+      },
+    );
     assert.equal((await clusters.queue('l1'))[0].status, 'FAILED_SETUP');
   });
 
@@ -110,7 +121,10 @@ describe('cluster engine on local', { concurrency: false }, () => {
     assert.equal(relaunch.jobStatus, 'SUCCEEDED');
     assert.equal(relaunch.cluster.status, 'UP');
     const jobs = await clusters.queue('l1');
-    assert.ok(jobs.some((j) => j.id === job.jobId), 'job history kept across stop/start');
+    assert.ok(
+      jobs.some((j) => j.id === job.jobId),
+      'job history kept across stop/start',
+    );
     assert.equal((await clusters.exec('l1', makeTask({ run: 'echo again' }))).jobStatus, 'SUCCEEDED');
     await clusters.down('l1');
     for (const d of dirs) assert.ok(!fs.existsSync(d), 'node dir removed');
@@ -120,7 +134,11 @@ describe('cluster engine on local', { concurrency: false }, () => {
 
   test('launch --down tears the cluster down once the job is done', async () => {
     let out = '';
-    const r = await clusters.launch(makeTask({ infra: { cloud: 'local' }, run: 'echo last words' }), { clusterName: 'd1', down: true, onOutput: (c) => (out += c) });
+    const r = await clusters.launch(makeTask({ infra: { cloud: 'local' }, run: 'echo last words' }), {
+      clusterName: 'd1',
+      down: true,
+      onOutput: (c) => (out += c),
+    });
     assert.equal(r.jobStatus, 'SUCCEEDED');
     assert.match(out, /last words/);
     assert.equal(await findCluster('d1'), undefined);
@@ -159,7 +177,10 @@ describe('cluster engine on local', { concurrency: false }, () => {
     // The job holds after step-1 until the client has detached, so it cannot end first.
     const release = path.join(env.home, 'cli2.release');
     const run = `for i in 1 2 3 4 5; do echo step-$i; if [ $i = 1 ]; then while [ ! -e ${release} ]; do sleep 0.1; done; fi; done`;
-    const child = spawn(process.execPath, [CLI, 'launch', run, '-c', 'cli2', '-y', '--infra', 'local'], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'launch', run, '-c', 'cli2', '-y', '--infra', 'local'], {
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     await new Promise<void>((resolve) => child.stdout.on('data', (b: Buffer) => b.toString().includes('step-1') && resolve()));
@@ -170,7 +191,10 @@ describe('cluster engine on local', { concurrency: false }, () => {
     fs.writeFileSync(release, '');
     let log = '';
     assert.equal(await clusters.tailLogs('cli2', 1, { follow: true, onData: (c) => (log += c) }), 'SUCCEEDED');
-    assert.deepEqual(log.trim().split('\n'), [1, 2, 3, 4, 5].map((i) => `step-${i}`));
+    assert.deepEqual(
+      log.trim().split('\n'),
+      [1, 2, 3, 4, 5].map((i) => `step-${i}`),
+    );
     await clusters.down('cli2');
   });
 
@@ -190,7 +214,13 @@ describe('cluster engine on local', { concurrency: false }, () => {
     assert.equal(cli('logs', 'cli1', '2', '--status').status, 100);
     assert.equal(cli('logs', 'cli1', '99', '--status').status, 102);
     const queue = JSON.parse(cli('queue', 'cli1', '--json').stdout) as Array<Record<string, unknown>>;
-    assert.deepEqual(queue.map((j) => [j.id, j.status]), [[2, 'FAILED'], [1, 'SUCCEEDED']]);
+    assert.deepEqual(
+      queue.map((j) => [j.id, j.status]),
+      [
+        [2, 'FAILED'],
+        [1, 'SUCCEEDED'],
+      ],
+    );
     assert.match(cli('logs', 'cli1', '1', '--no-follow').stdout, /hello world/);
     const table = cli('status');
     assert.match(table.stdout, /^NAME\s+INFRA\s+RESOURCES\s+STATUS\s+AUTOSTOP\s+LAUNCHED/m);

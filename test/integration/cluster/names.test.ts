@@ -37,24 +37,31 @@ describe('cluster names and ownership on local', { concurrency: false }, () => {
     env.cleanup();
   });
 
-  test('two concurrent CLI launches of one name: both succeed, exactly one cluster is provisioned and recorded', { skip: requirePrerequisite(builtFiles(CLI)) }, async () => {
-    const run = () =>
-      new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [CLI, 'launch', 'echo hi', '-c', 'same', '-y', '--infra', 'local'], { env: process.env, stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-        child.on('exit', (code) => resolve({ code, stderr }));
-      });
-    const [a, b] = await Promise.all([run(), run()]);
-    assert.equal(a.code, 0, a.stderr);
-    assert.equal(b.code, 0, b.stderr);
-    assert.equal([a, b].filter((r) => /Reusing UP cluster 'same'/.test(r.stderr)).length, 1, `${a.stderr}\n---\n${b.stderr}`);
-    const dirs = fs.readdirSync(path.join(env.home, 'local')).filter((d) => d.startsWith('same-'));
-    assert.equal(dirs.length, 1, dirs.join(', '));
-    assert.equal(Object.keys(ipTable(env.home)).filter((k) => k.startsWith('same-')).length, 1);
-    assert.equal((await clusters.status()).filter((c) => c.name === 'same').length, 1);
-    await clusters.down('same');
-  });
+  test(
+    'two concurrent CLI launches of one name: both succeed, exactly one cluster is provisioned and recorded',
+    { skip: requirePrerequisite(builtFiles(CLI)) },
+    async () => {
+      const run = () =>
+        new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          const child = spawn(process.execPath, [CLI, 'launch', 'echo hi', '-c', 'same', '-y', '--infra', 'local'], {
+            env: process.env,
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
+          let stderr = '';
+          child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+          child.on('exit', (code) => resolve({ code, stderr }));
+        });
+      const [a, b] = await Promise.all([run(), run()]);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(b.code, 0, b.stderr);
+      assert.equal([a, b].filter((r) => /Reusing UP cluster 'same'/.test(r.stderr)).length, 1, `${a.stderr}\n---\n${b.stderr}`);
+      const dirs = fs.readdirSync(path.join(env.home, 'local')).filter((d) => d.startsWith('same-'));
+      assert.equal(dirs.length, 1, dirs.join(', '));
+      assert.equal(Object.keys(ipTable(env.home)).filter((k) => k.startsWith('same-')).length, 1);
+      assert.equal((await clusters.status()).filter((c) => c.name === 'same').length, 1);
+      await clusters.down('same');
+    },
+  );
 
   test('foo_bar and Foo-bar: other names on the infra, other addresses; downing one leaves the other', async () => {
     const a = await clusters.launch(makeTask({ infra: { cloud: 'local' }, run: 'true' }), { clusterName: 'foo_bar' });
@@ -78,11 +85,7 @@ describe('cluster names and ownership on local', { concurrency: false }, () => {
   });
 
   test('processes that cleared their environment (and left the node dir) die on down', async () => {
-    const run = [
-      'env -i sleep 1000 & echo $! > ~/in-dir.pid',
-      '(cd / && exec env -i sleep 1001) & echo $! > ~/out-of-dir.pid',
-      'echo started',
-    ].join('\n');
+    const run = ['env -i sleep 1000 & echo $! > ~/in-dir.pid', '(cd / && exec env -i sleep 1001) & echo $! > ~/out-of-dir.pid', 'echo started'].join('\n');
     const r = await clusters.launch(makeTask({ infra: { cloud: 'local' }, run }), { clusterName: 'envless' });
     assert.equal(r.jobStatus, 'SUCCEEDED');
     const dir = (r.cluster.handle.data as { nodes: { dir: string }[] }).nodes[0].dir;

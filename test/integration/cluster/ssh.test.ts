@@ -68,17 +68,24 @@ describe('cluster engine on SSH node pools', { skip, concurrency: false }, () =>
     fs.writeFileSync(path.join(workdir, 'train.py'), 'print(1)\n');
     fs.writeFileSync(path.join(workdir, 'logs', 'old.log'), 'x');
     fs.writeFileSync(path.join(workdir, '.gitignore'), 'logs/\n');
-    const r = await clusters.launch(makeTask({ numNodes: 2, infra: { cloud: 'ssh' }, run, workdir, setup: 'echo "setup-rank=$SKYPILOT_SETUP_NODE_RANK"', envs: { GREETING: 'hi there' } }), {
-      clusterName: 'c1',
-      onProgress: (e) => events.push(e),
-      onOutput: (c) => (out += c),
-    });
+    const r = await clusters.launch(
+      makeTask({ numNodes: 2, infra: { cloud: 'ssh' }, run, workdir, setup: 'echo "setup-rank=$SKYPILOT_SETUP_NODE_RANK"', envs: { GREETING: 'hi there' } }),
+      {
+        clusterName: 'c1',
+        onProgress: (e) => events.push(e),
+        onOutput: (c) => (out += c),
+      },
+    );
     assert.equal(r.jobStatus, 'SUCCEEDED', out);
     assert.equal(r.cluster.resources.region, 'b-net');
     const messages = events.map((e) => e.message).join('\n');
     assert.match(messages, /Failed on ssh\/a-dead/, 'the unreachable pool was tried and blocked');
     assert.match(messages, /is unusable/, 'the unreachable host of b-net was skipped');
-    for (const stage of ['OPTIMIZE', 'PROVISION', 'SETUP', 'EXEC']) assert.ok(events.some((e) => e.stage === stage), `stage ${stage}`);
+    for (const stage of ['OPTIMIZE', 'PROVISION', 'SETUP', 'EXEC'])
+      assert.ok(
+        events.some((e) => e.stage === stage),
+        `stage ${stage}`,
+      );
     const [, h1, h2] = hosts.hosts;
     assert.match(out, /rank=0 host=skydeck-h1 n=2 gpus=0/);
     assert.match(out, /rank=1 host=skydeck-h2 n=2 gpus=0/);
@@ -88,7 +95,12 @@ describe('cluster engine on SSH node pools', { skip, concurrency: false }, () =>
     for (const [rank, h] of [h1, h2].entries()) {
       assert.equal(fs.readFileSync(path.join(h.homeDir, 'ips.txt'), 'utf8'), `${h1.host}\n${h2.host}`, `node ${rank} IPs`);
       assert.match(fs.readFileSync(path.join(h.homeDir, 'task_id.txt'), 'utf8').trim(), /^sky-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-\d{6}_c1_1$/);
-      assert.deepEqual(JSON.parse(fs.readFileSync(path.join(h.homeDir, 'cluster_info.txt'), 'utf8')), { cluster_name: 'c1', cloud: 'ssh', region: 'b-net', zone: null });
+      assert.deepEqual(JSON.parse(fs.readFileSync(path.join(h.homeDir, 'cluster_info.txt'), 'utf8')), {
+        cluster_name: 'c1',
+        cloud: 'ssh',
+        region: 'b-net',
+        zone: null,
+      });
       assert.equal(fs.readFileSync(path.join(h.homeDir, 'greeting.txt'), 'utf8').trim(), 'hi there');
       assert.equal(fs.readFileSync(path.join(h.homeDir, 'sky_workdir', 'train.py'), 'utf8'), 'print(1)\n', `workdir synced to node ${rank}`);
       assert.ok(!fs.existsSync(path.join(h.homeDir, 'sky_workdir', 'logs')), '.gitignore honoured');
@@ -115,7 +127,9 @@ describe('cluster engine on SSH node pools', { skip, concurrency: false }, () =>
 
   test('setup failure -> FAILED_SETUP with the last lines of the log', async () => {
     await assert.rejects(
-      clusters.launch(makeTask({ numNodes: 2, infra: { cloud: 'ssh', region: 'b-net' }, setup: 'echo "setup is broken here"; exit 7', run: 'echo never' }), { clusterName: 'c1' }),
+      clusters.launch(makeTask({ numNodes: 2, infra: { cloud: 'ssh', region: 'b-net' }, setup: 'echo "setup is broken here"; exit 7', run: 'echo never' }), {
+        clusterName: 'c1',
+      }),
       (e: Error & { code?: string }) => {
         assert.equal(e.code, 'FAILED_SETUP');
         assert.match(e.message, /setup is broken here/);
@@ -140,7 +154,10 @@ describe('cluster engine on SSH node pools', { skip, concurrency: false }, () =>
       let log = '';
       const status = await clusters.tailLogs('c1', id, { follow: true, onData: (c) => (log += c) });
       assert.equal(status, 'SUCCEEDED');
-      assert.deepEqual(log.trim().split('\n'), [1, 2, 3].map((k) => `job${i + 1}-line${k}`));
+      assert.deepEqual(
+        log.trim().split('\n'),
+        [1, 2, 3].map((k) => `job${i + 1}-line${k}`),
+      );
     }
   });
 
@@ -170,7 +187,10 @@ describe('cluster engine on SSH node pools', { skip, concurrency: false }, () =>
     const id = (await clusters.queue('c1'))[0].id;
     let log = '';
     assert.equal(await clusters.tailLogs('c1', id, { follow: true, onData: (c) => (log += c) }), 'SUCCEEDED');
-    assert.deepEqual(log.trim().split('\n'), [1, 2, 3, 4, 5, 6].map((i) => `tick-${i}`));
+    assert.deepEqual(
+      log.trim().split('\n'),
+      [1, 2, 3, 4, 5, 6].map((i) => `tick-${i}`),
+    );
   });
 
   test('the agent restarted: the queue is intact and queued jobs still run', async () => {

@@ -20,7 +20,9 @@ const SEED = Number(process.env.SKYDECK_CHAOS_SEED ?? 1414);
 
 function reservedHosts(home: string): string[] {
   try {
-    return Object.keys((JSON.parse(fs.readFileSync(path.join(home, 'state', 'ssh-hosts.json'), 'utf8')) as { data: { inUse: Record<string, unknown> } }).data.inUse);
+    return Object.keys(
+      (JSON.parse(fs.readFileSync(path.join(home, 'state', 'ssh-hosts.json'), 'utf8')) as { data: { inUse: Record<string, unknown> } }).data.inUse,
+    );
   } catch {
     return [];
   }
@@ -89,7 +91,10 @@ describe('SSH pool teardown', { skip, concurrency: false }, () => {
     fs.copyFileSync(path.join(homeA, 'ssh_node_pools.yaml'), path.join(homeB, 'ssh_node_pools.yaml'));
     process.env.SKYDECK_HOME = homeB;
     try {
-      await assert.rejects(clusters.launch(makeTask({ infra: { cloud: 'ssh', region: 'p' }, run: 'true' }), { clusterName: 'shared' }), /in use by another SkyDeck cluster/);
+      await assert.rejects(
+        clusters.launch(makeTask({ infra: { cloud: 'ssh', region: 'p' }, run: 'true' }), { clusterName: 'shared' }),
+        /in use by another SkyDeck cluster/,
+      );
       assert.deepEqual(reservedHosts(homeB), []);
       assert.equal(await findCluster('shared'), undefined);
     } finally {
@@ -111,7 +116,11 @@ describe('SSH pool teardown', { skip, concurrency: false }, () => {
       outcomes.push(await killLaunchAt(['sleep 0.5', '-c', `s${i}`, '-y', '--infra', 'ssh/p'], signals[i % 3], random));
       const log = reconcileAndDown();
       const o = outcomes[i];
-      assert.deepEqual(leaksIn(env.home, { hostDirs: [lo.homeDir] }), [], `${o.signal} at ${o.point} +${o.delayMs} ms: killed=${o.killed} exit=${o.exitCode}\n${o.stderr}\n${log}`);
+      assert.deepEqual(
+        leaksIn(env.home, { hostDirs: [lo.homeDir] }),
+        [],
+        `${o.signal} at ${o.point} +${o.delayMs} ms: killed=${o.killed} exit=${o.exitCode}\n${o.stderr}\n${log}`,
+      );
     }
     assert.ok(outcomes.some((o) => o.killed));
   });

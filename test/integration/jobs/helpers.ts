@@ -52,7 +52,7 @@ export function jobsEnv(extra: NodeJS.ProcessEnv = {}): JobsEnv {
   const cli: JobsEnv['cli'] = (args, extraEnv = {}) =>
     new Promise((resolve) => {
       execFile(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
         resolve({ code, stdout, stderr });
       });
     });

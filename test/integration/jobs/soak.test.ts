@@ -47,7 +47,10 @@ test(`soak: ${JOBS} concurrent managed jobs with random preemptions all end, lea
   });
   const { loadTaskFile } = await import('../../../engine/task/load');
   const { submitJob } = await import('../../../engine/jobs/api');
-  const file = e.write('soak.yaml', 'name: soak\nresources:\n  infra: local\n  use_spot: true\nrun: |\n  for i in 1 2 3 4 5 6 7 8; do echo "tick $i"; sleep 1; done\n');
+  const file = e.write(
+    'soak.yaml',
+    'name: soak\nresources:\n  infra: local\n  use_spot: true\nrun: |\n  for i in 1 2 3 4 5 6 7 8; do echo "tick $i"; sleep 1; done\n',
+  );
   const started = Date.now();
   // Submitted as fast as they go, a few at a time (as several terminals or CI jobs would).
   const ids: number[] = [];
@@ -67,7 +70,11 @@ test(`soak: ${JOBS} concurrent managed jobs with random preemptions all end, lea
       timeoutMs: 360_000,
       everyMs: 1000,
       watch: [path.join(e.home, 'state')],
-      detail: () => `jobs still going: ${ids.filter((id) => !isTerminal(state.jobs[id].status)).map((id) => `${id}:${state.jobs[id].status}`).join(' ')}`,
+      detail: () =>
+        `jobs still going: ${ids
+          .filter((id) => !isTerminal(state.jobs[id].status))
+          .map((id) => `${id}:${state.jobs[id].status}`)
+          .join(' ')}`,
     },
   );
   const elapsed = (Date.now() - started) / 1000;
@@ -81,7 +88,8 @@ test(`soak: ${JOBS} concurrent managed jobs with random preemptions all end, lea
   }
   assert.equal(Object.keys(state.jobs).length, JOBS, 'the store holds every job');
   assert.ok((byStatus.get('SUCCEEDED') ?? 0) >= JOBS * 0.9, 'nearly every job succeeds despite preemptions');
-  for (const j of jobs) if (j.status === 'SUCCEEDED') assert.match(fs.readFileSync(path.join(e.home, 'managed_jobs', String(j.id), 'run.log'), 'utf8'), /tick 8\n$/);
+  for (const j of jobs)
+    if (j.status === 'SUCCEEDED') assert.match(fs.readFileSync(path.join(e.home, 'managed_jobs', String(j.id), 'run.log'), 'utf8'), /tick 8\n$/);
   assert.deepEqual(await e.clusterNames(), [], 'no cluster left');
   const localDir = path.join(e.home, 'local');
   for (const d of fs.existsSync(localDir) ? fs.readdirSync(localDir) : []) {

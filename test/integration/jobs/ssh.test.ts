@@ -59,19 +59,29 @@ describe('managed jobs on an SSH node pool', { skip, concurrency: false }, () =>
   });
 
   test('a 3-task pipeline runs its tasks in order on the pool, each on its own cluster', { timeout: 600_000 }, async () => {
-    const doc = (name: string) => `name: ${name}\nresources:\n  infra: ssh/pool\nrun: |\n  echo "${name} start $(date +%s%N)"\n  echo "${name} end $(date +%s%N)"\n`;
+    const doc = (name: string) =>
+      `name: ${name}\nresources:\n  infra: ssh/pool\nrun: |\n  echo "${name} start $(date +%s%N)"\n  echo "${name} end $(date +%s%N)"\n`;
     const file = e.write('pipe.yaml', ['name: spipe\n', doc('prep'), doc('train'), doc('eval')].join('---\n'));
     const id = await launch(e, file);
     const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 240_000);
     assert.equal(job.status, 'SUCCEEDED', job.failureReason);
-    assert.deepEqual(job.tasks.map((x) => [x.name, x.status, x.cluster]), [
-      ['prep', 'SUCCEEDED', `prep-${id}`],
-      ['train', 'SUCCEEDED', `train-${id}`],
-      ['eval', 'SUCCEEDED', `eval-${id}`],
-    ]);
+    assert.deepEqual(
+      job.tasks.map((x) => [x.name, x.status, x.cluster]),
+      [
+        ['prep', 'SUCCEEDED', `prep-${id}`],
+        ['train', 'SUCCEEDED', `train-${id}`],
+        ['eval', 'SUCCEEDED', `eval-${id}`],
+      ],
+    );
     const lines = log(id).trim().split('\n');
-    assert.deepEqual(lines.map((l) => l.split(' ').slice(0, 2).join(' ')), ['prep start', 'prep end', 'train start', 'train end', 'eval start', 'eval end']);
-    assert.ok(job.tasks[0].endedAt! <= job.tasks[1].startedAt! && job.tasks[1].endedAt! <= job.tasks[2].startedAt!, 'each task starts after the previous one ended');
+    assert.deepEqual(
+      lines.map((l) => l.split(' ').slice(0, 2).join(' ')),
+      ['prep start', 'prep end', 'train start', 'train end', 'eval start', 'eval end'],
+    );
+    assert.ok(
+      job.tasks[0].endedAt! <= job.tasks[1].startedAt! && job.tasks[1].endedAt! <= job.tasks[2].startedAt!,
+      'each task starts after the previous one ended',
+    );
     assert.deepEqual(await e.clusterNames(), []);
   });
 
@@ -89,26 +99,42 @@ describe('managed jobs on an SSH node pool', { skip, concurrency: false }, () =>
     assert.equal(job.history.filter((h) => h.status === 'STARTING').length, 1, 'launched once');
     const lines = log(id).trim().split('\n');
     hostOf(lines[0]);
-    assert.deepEqual(lines.slice(1), Array.from({ length: 10 }, (_, i) => `step ${i + 1}`), 'every line exactly once');
+    assert.deepEqual(
+      lines.slice(1),
+      Array.from({ length: 10 }, (_, i) => `step ${i + 1}`),
+      'every line exactly once',
+    );
     assert.deepEqual(await e.clusterNames(), []);
   });
 
   test('a failing job restarts exactly max_restarts_on_errors times on the pool, then FAILED', { timeout: 600_000 }, async () => {
-    const file = e.write('flaky.yaml', 'name: sflaky\nresources:\n  infra: ssh/pool\n  job_recovery:\n    max_restarts_on_errors: 2\nrun: |\n  echo "attempt on $(hostname)"\n  exit 3\n');
+    const file = e.write(
+      'flaky.yaml',
+      'name: sflaky\nresources:\n  infra: ssh/pool\n  job_recovery:\n    max_restarts_on_errors: 2\nrun: |\n  echo "attempt on $(hostname)"\n  exit 3\n',
+    );
     const id = await launch(e, file);
     const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 240_000);
     assert.equal(job.status, 'FAILED', job.failureReason);
     assert.equal(job.tasks[0].exitCode, 3);
     assert.equal(job.tasks[0].restartsOnErrors, 2);
     const names = hosts.hosts.map((h) => `attempt on ${h.hostname}`);
-    assert.equal(log(id).split('\n').filter((l) => names.includes(l)).length, 3, 'one run and two restarts');
+    assert.equal(
+      log(id)
+        .split('\n')
+        .filter((l) => names.includes(l)).length,
+      3,
+      'one run and two restarts',
+    );
     // EAGER_NEXT_REGION restarts like a recovery: the cluster is torn down and launched again.
     assert.equal(job.history.filter((h) => h.status === 'RECOVERING').length, 2);
     assert.deepEqual(await e.clusterNames(), []);
   });
 
   test('cancel during RECOVERING (its host vanished) leaves no cluster behind', { timeout: 600_000 }, async (t) => {
-    const file = e.write('c.yaml', 'name: scanc\nresources:\n  infra: ssh/pool\nrun: |\n  echo "on $(hostname)"\n  for i in $(seq 1 600); do echo "step $i"; sleep 0.2; done\n');
+    const file = e.write(
+      'c.yaml',
+      'name: scanc\nresources:\n  infra: ssh/pool\nrun: |\n  echo "on $(hostname)"\n  for i in $(seq 1 600); do echo "step $i"; sleep 0.2; done\n',
+    );
     const id = await launch(e, file);
     await e.waitJob(id, 'RUNNING with output', (x) => x.status === 'RUNNING' && log(id).includes('step 1\n'), 240_000);
     // The relaunch cannot touch the cluster store: the job stays RECOVERING until released.
@@ -123,7 +149,10 @@ describe('managed jobs on an SSH node pool', { skip, concurrency: false }, () =>
     await release();
     const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status), 240_000);
     assert.equal(job.status, 'CANCELLED', job.failureReason);
-    assert.deepEqual(job.history.slice(-2).map((h) => h.status), ['CANCELLING', 'CANCELLED']);
+    assert.deepEqual(
+      job.history.slice(-2).map((h) => h.status),
+      ['CANCELLING', 'CANCELLED'],
+    );
     assert.deepEqual(await e.clusterNames(), [], 'no cluster left');
   });
 
@@ -133,7 +162,12 @@ describe('managed jobs on an SSH node pool', { skip, concurrency: false }, () =>
     const id = await launch(e, file);
     const used: string[] = [];
     for (let n = 0; n < 3; n++) {
-      await e.waitJob(id, `RUNNING after ${n} recoveries`, (x) => x.status === 'RUNNING' && x.tasks[0].recoveries === n && (segments(log(id))[n] ?? []).includes('step 2'), 240_000);
+      await e.waitJob(
+        id,
+        `RUNNING after ${n} recoveries`,
+        (x) => x.status === 'RUNNING' && x.tasks[0].recoveries === n && (segments(log(id))[n] ?? []).includes('step 2'),
+        240_000,
+      );
       const host = hostOf(segments(log(id))[n][0]);
       used.push(host.hostname);
       await host.kill();
@@ -148,7 +182,11 @@ describe('managed jobs on an SSH node pool', { skip, concurrency: false }, () =>
     for (const [k, seg] of segs.entries()) {
       // Each run's output is in order from its first line: nothing lost or repeated within it.
       const nums = seg.slice(1).map((l) => Number(/^step (\d+)$/.exec(l)?.[1]));
-      assert.deepEqual(nums, Array.from({ length: nums.length }, (_, i) => i + 1), `run ${k}: ${seg.join('|')}`);
+      assert.deepEqual(
+        nums,
+        Array.from({ length: nums.length }, (_, i) => i + 1),
+        `run ${k}: ${seg.join('|')}`,
+      );
       if (k === 3) assert.equal(nums.length, 12, 'the last run is complete');
     }
     used.push(hostOf(segs[3][0]).hostname);

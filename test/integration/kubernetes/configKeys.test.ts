@@ -49,7 +49,11 @@ describe('SkyPilot config on the Kubernetes provider (fake API server)', () => {
   after(async () => {
     setActiveConfig(undefined);
     await fake.close();
-    for (const [k, v] of [['KUBECONFIG', saved.KUBECONFIG], ['SKYDECK_HOME', saved.SKYDECK_HOME], ['SKYDECK_K8S_PROVISION_TIMEOUT', saved.T]] as const) {
+    for (const [k, v] of [
+      ['KUBECONFIG', saved.KUBECONFIG],
+      ['SKYDECK_HOME', saved.SKYDECK_HOME],
+      ['SKYDECK_K8S_PROVISION_TIMEOUT', saved.T],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -81,7 +85,10 @@ describe('SkyPilot config on the Kubernetes provider (fake API server)', () => {
     assert.equal(c.name, 'skydeck', 'containers[0] is merged, not replaced');
     const env = c.env as { name: string; value: string }[];
     assert.ok(env.some((e) => e.name === 'FROM_CONFIG' && e.value === 'yes'));
-    assert.ok(env.some((e) => e.name === 'SKYDECK_SSH_PUBLIC_KEY'), "SkyDeck's own env stays");
+    assert.ok(
+      env.some((e) => e.name === 'SKYDECK_SSH_PUBLIC_KEY'),
+      "SkyDeck's own env stays",
+    );
     assert.deepEqual(c.volumeMounts, [{ name: 'cache', mountPath: '/cache' }]);
     assert.deepEqual(pod.spec.volumes, [{ name: 'cache', emptyDir: {} }]);
     assert.equal(pod.metadata.labels.costcenter, 'research');

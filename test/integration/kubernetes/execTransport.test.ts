@@ -27,7 +27,19 @@ describe('kubernetes exec transport', () => {
     fake = await FakeKubernetes.start();
     process.env.KUBECONFIG = fake.writeKubeconfig(path.join(dir, 'kubeconfig'));
     provider = new KubernetesProvider();
-    handle = await provider.launch({ clusterName: 'ex', nameOnCloud: 'ex-1234', region: 'fake', zones: [], instanceType: '1CPU--1GB', useSpot: false, numNodes: 1, diskSizeGb: 10, ports: [], labels: {}, sshPublicKey: 'k' });
+    handle = await provider.launch({
+      clusterName: 'ex',
+      nameOnCloud: 'ex-1234',
+      region: 'fake',
+      zones: [],
+      instanceType: '1CPU--1GB',
+      useSpot: false,
+      numNodes: 1,
+      diskSizeGb: 10,
+      ports: [],
+      labels: {},
+      sshPublicKey: 'k',
+    });
     const [node] = await provider.query(handle);
     t = provider.transport(handle, node);
     podDir = fake.podDir('default', node.id);
@@ -72,7 +84,14 @@ describe('kubernetes exec transport', () => {
 
   test('stdin reaches the command and is closed after it (v5 close frame), output keeps flowing', async () => {
     const r = await t.exec(['sh', '-c', 'wc -c; echo after'], { stdin: Buffer.alloc(300_000, 7) });
-    assert.equal(r.stdout.trim().split('\n').map((s) => s.trim()).join(' '), '300000 after');
+    assert.equal(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((s) => s.trim())
+        .join(' '),
+      '300000 after',
+    );
     const stream = new PassThrough();
     const p = t.exec(['cat'], { stdin: stream });
     stream.write('a');
@@ -97,13 +116,19 @@ describe('kubernetes exec transport', () => {
   });
 
   test('timeout and cancellation end the call; a pod that is gone is a transport error', async () => {
-    await assert.rejects(t.exec(['sleep', '30'], { timeoutMs: 200 }), (e: Error) => e.name === 'TransportError' && /did not finish within 200 ms/.test(e.message));
+    await assert.rejects(
+      t.exec(['sleep', '30'], { timeoutMs: 200 }),
+      (e: Error) => e.name === 'TransportError' && /did not finish within 200 ms/.test(e.message),
+    );
     const ac = new AbortController();
     const p = t.exec(['sleep', '30'], { signal: ac.signal });
     ac.abort();
     await assert.rejects(p, (e: Error) => e.name === 'CancelledError');
     const ghost = provider.transport(handle, { id: 'no-such-pod', rank: 0, state: 'running', internalIp: '' });
-    await assert.rejects(ghost.exec(['true']), (e: Error & { kind?: string }) => e.name === 'TransportError' && e.kind === 'unreachable' && /404.*not found/.test(e.message));
+    await assert.rejects(
+      ghost.exec(['true']),
+      (e: Error & { kind?: string }) => e.name === 'TransportError' && e.kind === 'unreachable' && /404.*not found/.test(e.message),
+    );
   });
 
   test('the SSH proxy relay bridges stdio to a TCP service inside the pod', async (tc) => {

@@ -53,7 +53,14 @@ function request(name: string, overrides: Partial<LaunchRequest> = {}): LaunchRe
 
 const GPU_NODES = [
   { name: 'cpu-1', cpu: '8', memory: '32Gi' },
-  { name: 'h100-1', cpu: '32', memory: '256Gi', gpus: 8, labels: { 'skypilot.co/accelerator': 'h100' }, taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }] },
+  {
+    name: 'h100-1',
+    cpu: '32',
+    memory: '256Gi',
+    gpus: 8,
+    labels: { 'skypilot.co/accelerator': 'h100' },
+    taints: [{ key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' }],
+  },
   { name: 't4-1', cpu: '16', memory: '64Gi', gpus: 4, labels: { 'skypilot.co/accelerator': 't4' } },
 ];
 
@@ -85,9 +92,17 @@ describe('kubernetes provider on the fake API server', () => {
     assert.equal(head.metadata.labels.team, 'ml');
     assert.deepEqual(head.spec.containers[0].resources.requests, { cpu: '2', memory: '4Gi' });
     assert.equal(head.spec.affinity, undefined);
-    assert.ok(head.spec.containers[0].env.some((e: { name: string; value: string }) => e.name === 'SKYDECK_SSH_PUBLIC_KEY' && e.value.startsWith('ssh-ed25519')));
+    assert.ok(
+      head.spec.containers[0].env.some((e: { name: string; value: string }) => e.name === 'SKYDECK_SSH_PUBLIC_KEY' && e.value.startsWith('ssh-ed25519')),
+    );
     const nodes = await provider.query(handle);
-    assert.deepEqual(nodes.map((n) => [n.id, n.rank, n.state]), [['two-abcd-head', 0, 'running'], ['two-abcd-worker1', 1, 'running']]);
+    assert.deepEqual(
+      nodes.map((n) => [n.id, n.rank, n.state]),
+      [
+        ['two-abcd-head', 0, 'running'],
+        ['two-abcd-worker1', 1, 'running'],
+      ],
+    );
     assert.match(nodes[0].internalIp, /^10\.244\./);
     assert.match(nodes[0].ssh?.proxyCommand ?? '', /k8s-ssh-proxy --context fake --namespace default two-abcd-head/);
     assert.ok(progress.some((m) => m.includes('Creating 2 pod(s)')));
@@ -108,19 +123,25 @@ describe('kubernetes provider on the fake API server', () => {
     const rows = await provider.gpuAvailability();
     assert.deepEqual(
       rows.filter((r) => r.infra === 'k8s/fake').map((r) => [r.node, r.accelerator, r.free, r.total]),
-      [['h100-1', 'H100', 6, 8], ['t4-1', 'T4', 4, 4]],
+      [
+        ['h100-1', 'H100', 6, 8],
+        ['t4-1', 'T4', 4, 4],
+      ],
     );
     await provider.terminate(handle);
   });
 
   test('more GPUs than any node has: ProvisionError capacity scoped to the context, nothing left behind', async () => {
-    await assert.rejects(provider.launch(request('big', { instanceType: '4CPU--16GB--H100:16', accelerators: { name: 'H100', count: 16 } })), (err: unknown) => {
-      assert.ok(isProvisionError(err), String(err));
-      assert.equal(err.kind, 'capacity');
-      assert.equal(err.scope, 'region');
-      assert.match(err.message, /Insufficient nvidia\.com\/gpu/);
-      return true;
-    });
+    await assert.rejects(
+      provider.launch(request('big', { instanceType: '4CPU--16GB--H100:16', accelerators: { name: 'H100', count: 16 } })),
+      (err: unknown) => {
+        assert.ok(isProvisionError(err), String(err));
+        assert.equal(err.kind, 'capacity');
+        assert.equal(err.scope, 'region');
+        assert.match(err.message, /Insufficient nvidia\.com\/gpu/);
+        return true;
+      },
+    );
     assert.equal(fake.pods('default').filter((p) => p.metadata.labels['skydeck-cluster'] === 'big-abcd').length, 0);
   });
 
@@ -146,10 +167,18 @@ describe('kubernetes provider on the fake API server', () => {
 
   test('the fake refuses what the API server refuses: an unparsable quantity (400), bad names and labels (422)', async () => {
     const post = async (kind: string, obj: unknown) => {
-      const res = await fetch(`${fake.url}/api/v1/namespaces/default/${kind}`, { method: 'POST', headers: { authorization: 'Bearer sekret', 'content-type': 'application/json' }, body: JSON.stringify(obj) });
+      const res = await fetch(`${fake.url}/api/v1/namespaces/default/${kind}`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer sekret', 'content-type': 'application/json' },
+        body: JSON.stringify(obj),
+      });
       return { status: res.status, body: (await res.json()) as { reason: string; message: string; details?: { causes: { field: string }[] } } };
     };
-    const pod = (over: Record<string, unknown> = {}, memory = '16Gi') => ({ metadata: { name: 'v1', labels: { app: 'x' } }, spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '1', memory } } }] }, ...over });
+    const pod = (over: Record<string, unknown> = {}, memory = '16Gi') => ({
+      metadata: { name: 'v1', labels: { app: 'x' } },
+      spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '1', memory } } }] },
+      ...over,
+    });
     const gb = await post('pods', pod({}, '16GB'));
     assert.equal(gb.status, 400);
     assert.equal(gb.body.reason, 'BadRequest');
@@ -165,8 +194,15 @@ describe('kubernetes provider on the fake API server', () => {
   });
 
   test('a context with a namespace (and a slash in its name) launches there', async () => {
-    await assert.rejects(provider.launch(request('nsx', { region: 'team/ns-ctx' })), (err: unknown) => isProvisionError(err) && err.kind === 'config' && /namespaces "team" not found/.test(err.message));
-    await fetch(`${fake.url}/api/v1/namespaces`, { method: 'POST', headers: { authorization: 'Bearer sekret', 'content-type': 'application/json' }, body: JSON.stringify({ metadata: { name: 'team' } }) });
+    await assert.rejects(
+      provider.launch(request('nsx', { region: 'team/ns-ctx' })),
+      (err: unknown) => isProvisionError(err) && err.kind === 'config' && /namespaces "team" not found/.test(err.message),
+    );
+    await fetch(`${fake.url}/api/v1/namespaces`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sekret', 'content-type': 'application/json' },
+      body: JSON.stringify({ metadata: { name: 'team' } }),
+    });
     const handle = await provider.launch(request('nsx', { region: 'team/ns-ctx' }));
     assert.equal(handle.data.namespace, 'team');
     assert.equal(fake.pods('team').length, 1);
@@ -198,7 +234,10 @@ describe('kubernetes provider on the fake API server', () => {
       const after2 = await waitFor((n) => n.length === 1);
       assert.equal(after2[0].id, 'watched-abcd-head');
       // query() agrees with the watch.
-      assert.deepEqual((await provider.query(handle)).map((n) => n.id), ['watched-abcd-head']);
+      assert.deepEqual(
+        (await provider.query(handle)).map((n) => n.id),
+        ['watched-abcd-head'],
+      );
     } finally {
       stop();
     }
@@ -213,7 +252,10 @@ describe('kubernetes provider on the fake API server', () => {
       await provider.openPorts(handle, ['8080', '9000-9001']);
       const svc = fake.services('default').find((s) => s.metadata.name === 'gone-abcd-ports')!;
       assert.equal(svc.spec.type, 'NodePort');
-      assert.deepEqual(svc.spec.ports.map((p: { port: number }) => p.port), [8080, 9000, 9001]);
+      assert.deepEqual(
+        svc.spec.ports.map((p: { port: number }) => p.port),
+        [8080, 9000, 9001],
+      );
       assert.deepEqual(svc.spec.selector, { 'skydeck-cluster': 'gone-abcd', 'skydeck-rank': '0' });
       await provider.terminate(handle);
       assert.equal(fake.pods('default').filter((p) => p.metadata.labels['skydeck-cluster'] === 'gone-abcd').length, 0);
@@ -242,17 +284,36 @@ describe('kubernetes provider on the fake API server', () => {
   });
 
   test('free GPUs: allocatable minus requests of running/pending pods; cordoned nodes offer none', async () => {
-    fake.addPod({ metadata: { name: 'other-user', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { 'nvidia.com/gpu': '3' }, limits: { 'nvidia.com/gpu': '3' } } }], tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }], affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'skypilot.co/accelerator', operator: 'In', values: ['t4'] }] }] } } } } });
-    fake.addPod({ metadata: { name: 'done-job', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { 'nvidia.com/gpu': '1' } } }], nodeSelector: { 'skypilot.co/accelerator': 't4' } } });
+    fake.addPod({
+      metadata: { name: 'other-user', namespace: 'default' },
+      spec: {
+        containers: [{ name: 'c', image: 'x', resources: { requests: { 'nvidia.com/gpu': '3' }, limits: { 'nvidia.com/gpu': '3' } } }],
+        tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists' }],
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [{ matchExpressions: [{ key: 'skypilot.co/accelerator', operator: 'In', values: ['t4'] }] }],
+            },
+          },
+        },
+      },
+    });
+    fake.addPod({
+      metadata: { name: 'done-job', namespace: 'default' },
+      spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { 'nvidia.com/gpu': '1' } } }], nodeSelector: { 'skypilot.co/accelerator': 't4' } },
+    });
     fake.addNode({ name: 'h100-cordoned', gpus: 8, labels: { 'skypilot.co/accelerator': 'h100' }, unschedulable: true });
     for (let i = 0; i < 1000 && fake.pod('default', 'done-job')?.status.phase !== 'Running'; i++) await new Promise((r) => setImmediate(r));
     fake.setPodPhase('default', 'done-job', 'Succeeded');
     const rows = (await provider.gpuAvailability()).filter((r) => r.infra === 'k8s/fake');
-    assert.deepEqual(rows.map((r) => [r.node, r.accelerator, r.free, r.total]), [
-      ['h100-1', 'H100', 8, 8],
-      ['t4-1', 'T4', 1, 4],
-      ['h100-cordoned', 'H100', 0, 8],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.node, r.accelerator, r.free, r.total]),
+      [
+        ['h100-1', 'H100', 8, 8],
+        ['t4-1', 'T4', 1, 4],
+        ['h100-cordoned', 'H100', 0, 8],
+      ],
+    );
     fake.removePod('default', 'other-user');
     fake.removePod('default', 'done-job');
   });
@@ -267,7 +328,10 @@ describe('kubernetes provider: credentials and reachability', () => {
       assert.equal(r.enabled, false);
       assert.match(r.reason, /No kubeconfig found \(KUBECONFIG or ~\/\.kube\/config\)/);
       assert.deepEqual(await createProvider().gpuAvailability(), []);
-      await assert.rejects(new KubernetesProvider().launch(request('x')), (err: unknown) => isProvisionError(err) && err.kind === 'config' && /No kubeconfig found/.test(err.message));
+      await assert.rejects(
+        new KubernetesProvider().launch(request('x')),
+        (err: unknown) => isProvisionError(err) && err.kind === 'config' && /No kubeconfig found/.test(err.message),
+      );
     } finally {
       env.restore();
     }
@@ -280,7 +344,15 @@ describe('kubernetes provider: credentials and reachability', () => {
       const file = fake.writeKubeconfig(path.join(env.dir, 'kubeconfig'), [{ name: 'good' }, { name: 'down', server: 'http://127.0.0.1:1' }]);
       process.env.KUBECONFIG = file;
       // Same kubeconfig with a wrong token: 401.
-      fs.writeFileSync(path.join(env.dir, 'bad'), fs.readFileSync(file, 'utf8').replace('"right"', '"wrong"').replace(/current-context: .*/, 'current-context: "good"').replace(/name: "good"/, 'name: "badtoken"').replace(/name: "down"/, 'name: "down2"'));
+      fs.writeFileSync(
+        path.join(env.dir, 'bad'),
+        fs
+          .readFileSync(file, 'utf8')
+          .replace('"right"', '"wrong"')
+          .replace(/current-context: .*/, 'current-context: "good"')
+          .replace(/name: "good"/, 'name: "badtoken"')
+          .replace(/name: "down"/, 'name: "down2"'),
+      );
       process.env.KUBECONFIG = [file, path.join(env.dir, 'bad')].join(path.delimiter);
       const r = await createProvider().check();
       assert.equal(r.enabled, true);

@@ -23,7 +23,15 @@ let h2: SshHost;
 const transports: SshTransport[] = [];
 
 function transport(h: SshHost): SshTransport {
-  const t = new SshTransport({ host: h.host, port: h.port, user: h.user, keyPath: h.keyPath, keepaliveIntervalMs: 1000, keepaliveCountMax: 2, hostKey: 'accept-any' });
+  const t = new SshTransport({
+    host: h.host,
+    port: h.port,
+    user: h.user,
+    keyPath: h.keyPath,
+    keepaliveIntervalMs: 1000,
+    keepaliveCountMax: 2,
+    hostKey: 'accept-any',
+  });
   transports.push(t);
   return t;
 }
@@ -170,7 +178,10 @@ test('following a log survives a lost connection: resumes at the byte offset, no
   // The job holds after n=20 until sshd is back: the connection is lost while the job runs,
   // whatever the machine's speed, and the rest of the log comes after the reconnect.
   const resume = await gate(h2, 'gate-follow-reconnect');
-  const id = await agent.submit({ run: `for i in $(seq 1 40); do echo "n=$i"; if [ $i = 20 ]; then ${resume.wait}; fi; done`, nodes: [{ ip: h2.host, launcher: [...HEAD_LAUNCHER] }] });
+  const id = await agent.submit({
+    run: `for i in $(seq 1 40); do echo "n=$i"; if [ $i = 20 ]; then ${resume.wait}; fi; done`,
+    nodes: [{ ip: h2.host, launcher: [...HEAD_LAUNCHER] }],
+  });
   let log = '';
   let reconnects = 0;
   let cut = false;
@@ -180,7 +191,12 @@ test('following a log survives a lost connection: resumes at the byte offset, no
     onReconnect: () => {
       reconnects++;
       // Restart only once the stop has completed (both are asynchronous), then let the job go on.
-      if (reconnects === 1) hostOps.push(Promise.all(hostOps).then(() => h2.startSshd()).then(() => resume.open()));
+      if (reconnects === 1)
+        hostOps.push(
+          Promise.all(hostOps)
+            .then(() => h2.startSshd())
+            .then(() => resume.open()),
+        );
     },
     onData: (s) => {
       log += s;
@@ -230,7 +246,10 @@ test('ping: daemon health over SSH, and a typed error once the node is unreachab
   await waitFor('daemon to stop', async () => ((await agent.ping()).daemonAlive ? undefined : true));
   await h1.stopSshd();
   try {
-    await assert.rejects(agent.ping(), (e: unknown) => isTransportError(e) && ['closed', 'unreachable'].includes(e.kind) && e.message.includes(`root@${h1.host}:22`));
+    await assert.rejects(
+      agent.ping(),
+      (e: unknown) => isTransportError(e) && ['closed', 'unreachable'].includes(e.kind) && e.message.includes(`root@${h1.host}:22`),
+    );
     // The connection is gone for good now: the next attempt cannot even connect.
     await assert.rejects(agent.ping(), (e: unknown) => isTransportError(e) && e.kind === 'unreachable');
   } finally {

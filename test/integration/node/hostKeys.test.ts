@@ -41,7 +41,19 @@ async function swapHostKey(hosts: SshTestHosts, lo: SshHost): Promise<void> {
 }
 
 function request(cluster: string): LaunchRequest {
-  return { clusterName: cluster, nameOnCloud: cluster, region: 'pool', zones: [], instanceType: 'x', useSpot: false, numNodes: 1, diskSizeGb: 0, ports: [], labels: {}, sshPublicKey: '' };
+  return {
+    clusterName: cluster,
+    nameOnCloud: cluster,
+    region: 'pool',
+    zones: [],
+    instanceType: 'x',
+    useSpot: false,
+    numNodes: 1,
+    diskSizeGb: 0,
+    ports: [],
+    labels: {},
+    sshPublicKey: '',
+  };
 }
 
 /** `ssh <alias> true` with only the user's ssh config (which Includes SkyDeck's), never prompting. */
@@ -70,7 +82,10 @@ describe('SSH host keys: trust on first use, a changed key refused', { skip, con
     closeAllSshConnections();
     await hosts?.stop();
     fs.rmSync(path.dirname(home), { recursive: true, force: true });
-    for (const [k, v] of [['SKYDECK_HOME', saved.home], ['SKYDECK_SSH_CONFIG', saved.cfg]] as const) {
+    for (const [k, v] of [
+      ['SKYDECK_HOME', saved.home],
+      ['SKYDECK_SSH_CONFIG', saved.cfg],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -122,10 +137,12 @@ describe('SSH host keys: trust on first use, a changed key refused', { skip, con
     assert.equal(fs.readFileSync(file, 'utf8'), before, 'the new key was not recorded');
 
     // A launch on the pool finds no usable host and says why.
-    const launch = await createProvider().launch(request('second')).then(
-      () => assert.fail('launched on a host whose key changed'),
-      (e: unknown) => e,
-    );
+    const launch = await createProvider()
+      .launch(request('second'))
+      .then(
+        () => assert.fail('launched on a host whose key changed'),
+        (e: unknown) => e,
+      );
     assert.ok(launch instanceof ProvisionError, String(launch));
     assert.match(launch.message, /Host key verification failed/);
     assert.ok(launch.message.includes(newPrint), launch.message);

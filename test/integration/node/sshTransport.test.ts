@@ -132,11 +132,7 @@ test('putFile (SFTP, atomic, parents created, mode) and putDir (tar) with a filt
   assert.equal(fs.statSync(p).mode & 0o777, 0o640);
   await t.putFile('~/deep/er/file.txt', Buffer.from('replaced'));
   assert.equal(fs.readFileSync(p, 'utf8'), 'replaced');
-  assert.deepEqual(
-    fs.readdirSync(path.dirname(p)),
-    ['file.txt'],
-    'no temp files left',
-  );
+  assert.deepEqual(fs.readdirSync(path.dirname(p)), ['file.txt'], 'no temp files left');
 
   const src = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-putdir-'));
   try {
@@ -160,7 +156,11 @@ test('putFile (SFTP, atomic, parents created, mode) and putDir (tar) with a filt
       return !rel.startsWith('node_modules') && !rel.endsWith('.log');
     });
     const dest = path.join(loop.homeDir, 'sky_workdir');
-    const listed = spawnSync('find', ['.', '-type', 'f'], { cwd: dest, encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map((f) => f.slice(2)).sort();
+    const listed = spawnSync('find', ['.', '-type', 'f'], { cwd: dest, encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map((f) => f.slice(2))
+      .sort();
     assert.deepEqual(listed, ['data/a.csv', 'data/deeper/b.csv', 'train.py', 'with space/ok.txt']);
     assert.equal(fs.readFileSync(path.join(dest, 'data/deeper/b.csv'), 'utf8'), 'y\n');
     assert.equal(fs.statSync(path.join(dest, 'train.py')).mode & 0o777, 0o755);

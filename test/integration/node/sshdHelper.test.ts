@@ -38,8 +38,14 @@ test('leftovers of a SIGKILLed run are removed by the next run', { skip }, async
   const prefix = `skdt${child.pid}`;
   child.kill('SIGKILL');
   await new Promise((r) => child.once('close', r));
-  const netns = (): string[] => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith(`${prefix}-`));
-  const links = (): string[] => spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(prefix));
+  const netns = (): string[] =>
+    spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => l.startsWith(`${prefix}-`));
+  const links = (): string[] =>
+    spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter((l) => l.includes(prefix));
   assert.equal(netns().length, 1, 'the crashed run left its netns');
   assert.ok(links().length >= 1, 'and its bridge/veth');
   assert.ok(processesMentioning(dir).length >= 2, 'and its host processes');

@@ -24,7 +24,11 @@ test('cost lens and accelerator hover on a corpus file, priced from the catalog'
   const c = await startClient({ debounceMs: 10 }, { workspace: { codeLens: { refreshSupport: true } } });
   t.after(async () => {
     await c.stop();
-    for (const [k, v] of [['SKYDECK_CATALOG_DIR', saved.dir], ['SKYDECK_HOME', saved.home], ['SKYDECK_TEST', saved.test]] as const) {
+    for (const [k, v] of [
+      ['SKYDECK_CATALOG_DIR', saved.dir],
+      ['SKYDECK_HOME', saved.home],
+      ['SKYDECK_TEST', saved.test],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -55,12 +59,18 @@ test('cost lens and accelerator hover on a corpus file, priced from the catalog'
   await within(c.diagnostics(trainUri, 1), 15_000, 'diagnostics of the second file');
   const trainLines = train.split('\n');
   const accLine = trainLines.findIndex((l) => /^\s+accelerators: A100:8/.test(l));
-  const hover = (await c.conn.sendRequest('textDocument/hover', { textDocument: { uri: trainUri }, position: { line: accLine, character: trainLines[accLine].indexOf('A100') + 2 } })) as Hover;
+  const hover = (await c.conn.sendRequest('textDocument/hover', {
+    textDocument: { uri: trainUri },
+    position: { line: accLine, character: trainLines[accLine].indexOf('A100') + 2 },
+  })) as Hover;
   const md = (hover.contents as { value: string }).value;
   assert.match(md, /^\*\*A100:8\*\*/);
   assert.match(md, /\| Cloud \| Region \| Instance \|/);
   assert.match(md, /a2-highgpu-8g/);
   const trainLenses = (await c.conn.sendRequest('textDocument/codeLens', { textDocument: { uri: trainUri } })) as CodeLens[];
-  assert.ok(trainLenses.some((l) => /on-demand \(gcp /.test(l.command?.title ?? '')), JSON.stringify(trainLenses.map((l) => l.command?.title)));
+  assert.ok(
+    trainLenses.some((l) => /on-demand \(gcp /.test(l.command?.title ?? '')),
+    JSON.stringify(trainLenses.map((l) => l.command?.title)),
+  );
   assert.deepEqual(c.errors, []);
 });

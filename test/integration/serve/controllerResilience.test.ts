@@ -33,7 +33,10 @@ function getFrom(localAddress: string, url: string): Promise<number> {
 }
 
 function softAndHardFdLimit(pid: number): [number, number] {
-  const line = fs.readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!;
+  const line = fs
+    .readFileSync(`/proc/${pid}/limits`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Max open files'))!;
   const [, soft, hard] = line.split(/\s{2,}/);
   return [Number(soft), Number(hard)];
 }
@@ -42,7 +45,8 @@ test('controller under a flood, killed with -9, and taken down', { timeout: 480_
   const e = makeEnv();
   // `serve up` (and so the supervisor and controller it starts) under a 1,024-file limit.
   const cli = async (...args: string[]) =>
-    (await run('/bin/sh', ['-c', `ulimit -n ${FD_LIMIT} && exec "$@"`, 'sh', process.execPath, CLI, ...args], { env: e.env, cwd: e.dir, timeout: 180_000 })).stdout;
+    (await run('/bin/sh', ['-c', `ulimit -n ${FD_LIMIT} && exec "$@"`, 'sh', process.execPath, CLI, ...args], { env: e.env, cwd: e.dir, timeout: 180_000 }))
+      .stdout;
   const flood: net.Socket[] = [];
   t.after(async () => {
     for (const s of flood) s.destroy();
@@ -97,7 +101,11 @@ replicas: 1`;
     ]);
     const statuses: number[] = [];
     for (let round = 0; round < 10; round++) statuses.push(...(await Promise.all(Array.from({ length: 5 }, () => getFrom('127.0.0.2', `${endpoint}/`)))));
-    assert.deepEqual(statuses.filter((s) => s !== 200), [], `requests from 127.0.0.2 failed during the flood`);
+    assert.deepEqual(
+      statuses.filter((s) => s !== 200),
+      [],
+      `requests from 127.0.0.2 failed during the flood`,
+    );
     // The controller sees a new version only by reading the store (a service-only change: nothing to launch).
     await e.cli('serve', 'update', 'res', e.yaml('res', { service: service.replace('0.3', '0.4') }));
     await until('the controller saw the update (read its state)', () => /version 2: only the service section changed/.test(log()), 60_000);
@@ -111,10 +119,14 @@ replicas: 1`;
     const supervisor = before.supervisor!.pid;
     assert.ok(pidAlive(supervisor), 'no live supervisor recorded');
     process.kill(old, 'SIGKILL');
-    const now = await until('a new controller', () => {
-      const s = svc();
-      return s?.controller && s.controller.pid !== old && pidAlive(s.controller.pid) ? s : undefined;
-    }, 60_000);
+    const now = await until(
+      'a new controller',
+      () => {
+        const s = svc();
+        return s?.controller && s.controller.pid !== old && pidAlive(s.controller.pid) ? s : undefined;
+      },
+      60_000,
+    );
     assert.equal(now.endpoint, endpoint);
     assert.equal(svc().supervisor!.pid, supervisor);
     assert.match(log(), /supervisor: the controller exited \(status 137\)/);

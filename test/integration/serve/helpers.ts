@@ -90,7 +90,9 @@ export interface ServiceJson {
 }
 
 /** Reads the services table straight from the store file (cheap enough to poll). */
-export function readServices(home: string): Record<string, { status: string; endpoint?: string; replicas: ReplicaJson[]; controller?: { pid: number }; supervisor?: { pid: number } }> {
+export function readServices(
+  home: string,
+): Record<string, { status: string; endpoint?: string; replicas: ReplicaJson[]; controller?: { pid: number }; supervisor?: { pid: number } }> {
   try {
     return JSON.parse(fs.readFileSync(path.join(home, 'state', 'services.json'), 'utf8')).data.services;
   } catch {

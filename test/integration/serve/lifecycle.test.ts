@@ -74,7 +74,10 @@ replicas: 2`;
       ],
     );
     assert.equal((await e.cli('serve', 'status', 'web', '--endpoint')).trim(), endpoint);
-    assert.match(await e.cli('serve', 'status'), /NAME\s+VERSION\s+UPTIME\s+STATUS\s+REPLICAS\s+ENDPOINT[\s\S]*SERVICE_NAME\s+ID\s+VERSION\s+ENDPOINT\s+LAUNCHED\s+INFRA\s+RESOURCES\s+STATUS/);
+    assert.match(
+      await e.cli('serve', 'status'),
+      /NAME\s+VERSION\s+UPTIME\s+STATUS\s+REPLICAS\s+ENDPOINT[\s\S]*SERVICE_NAME\s+ID\s+VERSION\s+ENDPOINT\s+LAUNCHED\s+INFRA\s+RESOURCES\s+STATUS/,
+    );
   });
 
   await t.test('a killed replica is replaced and the service stays available', async () => {

@@ -36,7 +36,40 @@ function yamlFiles(dir: string, out: string[] = []): string[] {
   return out.sort();
 }
 
-const SPICE = [':', ' ', '\n', '- ', '{', '}', '[', ']', '&a ', '*a', '!!str ', '|', '>', '#', '"', "'", '\t', '---\n', '<<: ', '$X', '${', 'A100:8', 'spot_recovery: x', 'any_of:\n  - ', '\u00e9', '\ud83d\ude80', '\r\n', '%YAML 1.1\n', '? ', ',', 'null', '~'];
+const SPICE = [
+  ':',
+  ' ',
+  '\n',
+  '- ',
+  '{',
+  '}',
+  '[',
+  ']',
+  '&a ',
+  '*a',
+  '!!str ',
+  '|',
+  '>',
+  '#',
+  '"',
+  "'",
+  '\t',
+  '---\n',
+  '<<: ',
+  '$X',
+  '${',
+  'A100:8',
+  'spot_recovery: x',
+  'any_of:\n  - ',
+  '\u00e9',
+  '\ud83d\ude80',
+  '\r\n',
+  '%YAML 1.1\n',
+  '? ',
+  ',',
+  'null',
+  '~',
+];
 
 function mutate(text: string, rnd: () => number): string {
   let t = text;

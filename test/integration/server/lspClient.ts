@@ -25,10 +25,16 @@ export interface TestClient {
 }
 
 export async function startClient(initializationOptions: Record<string, unknown> = {}, capabilities: Record<string, unknown> = {}): Promise<TestClient> {
-  const proc = spawn(process.execPath, [SERVER, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SKYDECK_NO_INSIGHTS: process.env.SKYDECK_NO_INSIGHTS ?? '' } });
+  const proc = spawn(process.execPath, [SERVER, '--stdio'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, SKYDECK_NO_INSIGHTS: process.env.SKYDECK_NO_INSIGHTS ?? '' },
+  });
   let err = '';
   proc.stderr?.on('data', (b: Buffer) => (err += b.toString()));
-  const conn = createProtocolConnection(new StreamMessageReader(proc.stdout as NodeJS.ReadableStream), new StreamMessageWriter(proc.stdin as NodeJS.WritableStream));
+  const conn = createProtocolConnection(
+    new StreamMessageReader(proc.stdout as NodeJS.ReadableStream),
+    new StreamMessageWriter(proc.stdin as NodeJS.WritableStream),
+  );
   const latest = new Map<string, PublishDiagnosticsParams>();
   const waiters: { uri: string; version: number; resolve: (p: PublishDiagnosticsParams) => void }[] = [];
   conn.onNotification('textDocument/publishDiagnostics', (p: PublishDiagnosticsParams) => {

@@ -63,7 +63,9 @@ async function editRounds(c: TestClient, uri: string, text: string, firstVersion
     const d = await within(c.diagnostics(uri, version), HANG_MS, `diagnostics of edit v${version} on ${uri}`);
     wallMs.push(performance.now() - t0);
     assert.equal(d.version, version);
-    const unknown = d.diagnostics.filter((x) => x.code === 'unknown-key' && /skydeck_bogus_key/.test(typeof x.message === 'string' ? x.message : x.message.value));
+    const unknown = d.diagnostics.filter(
+      (x) => x.code === 'unknown-key' && /skydeck_bogus_key/.test(typeof x.message === 'string' ? x.message : x.message.value),
+    );
     assert.equal(unknown.length, withError ? 1 : 0, `edit v${version}: ${JSON.stringify(d.diagnostics)}`);
   }
   return { cpuMs: serverUsage(pid).cpuMs - cpu0, wallMs };
@@ -71,67 +73,75 @@ async function editRounds(c: TestClient, uri: string, text: string, firstVersion
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-test('1,000 open corpus tasks: diagnostics for each, memory and edit cost bounded', { skip: requirePrerequisite(builtFiles(SERVER)), timeout: 30 * 60_000 }, async (t) => {
-  const files = yamlFiles(path.join(corpusDir(), 'tasks'));
-  assert.ok(files.length >= 100, `expected the SkyPilot corpus tasks, found ${files.length}`);
-  const texts = files.map((f) => fs.readFileSync(f, 'utf8'));
-  const c = await startClient({ taskFiles: ['**'], debounceMs: 20 });
-  t.after(() => c.stop());
-  const insightsLoaded = new Promise<void>((resolve) => c.conn.onNotification('skydeck/insightsLoaded', () => resolve()));
-  const uriOf = (i: number): string => `file:///work/open/${i}/${path.basename(files[i % files.length])}`;
+test(
+  '1,000 open corpus tasks: diagnostics for each, memory and edit cost bounded',
+  { skip: requirePrerequisite(builtFiles(SERVER)), timeout: 30 * 60_000 },
+  async (t) => {
+    const files = yamlFiles(path.join(corpusDir(), 'tasks'));
+    assert.ok(files.length >= 100, `expected the SkyPilot corpus tasks, found ${files.length}`);
+    const texts = files.map((f) => fs.readFileSync(f, 'utf8'));
+    const c = await startClient({ taskFiles: ['**'], debounceMs: 20 });
+    t.after(() => c.stop());
+    const insightsLoaded = new Promise<void>((resolve) => c.conn.onNotification('skydeck/insightsLoaded', () => resolve()));
+    const uriOf = (i: number): string => `file:///work/open/${i}/${path.basename(files[i % files.length])}`;
 
-  // Document 0 first: its diagnostics start the catalog insights, which republish every open
-  // document once when loaded; waiting for that keeps it out of the measurements below.
-  c.open(uriOf(0), texts[0]);
-  await within(c.diagnostics(uriOf(0), 1), HANG_MS, 'first diagnostics');
-  await within(insightsLoaded, 5 * HANG_MS, 'catalog insights loaded');
+    // Document 0 first: its diagnostics start the catalog insights, which republish every open
+    // document once when loaded; waiting for that keeps it out of the measurements below.
+    c.open(uriOf(0), texts[0]);
+    await within(c.diagnostics(uriOf(0), 1), HANG_MS, 'first diagnostics');
+    await within(insightsLoaded, 5 * HANG_MS, 'catalog insights loaded');
 
-  const expected = new Map<number, string>();
-  /** Opens documents [from, to), checks each one's diagnostics; returns the server's CPU per document. */
-  const openRange = async (from: number, to: number): Promise<number> => {
-    const cpu0 = serverUsage(c.proc.pid!).cpuMs;
-    for (let i = from; i < to; i++) c.open(uriOf(i), texts[i % files.length]);
-    for (let i = from; i < to; i++) {
-      const d = await within(c.diagnostics(uriOf(i), 1), HANG_MS, `diagnostics of document ${i} (${uriOf(i)})`);
-      const source = i % files.length;
-      const k = key(d.diagnostics);
-      // Every copy of a file gets what its first copy got: no cross-talk between open documents.
-      if (!expected.has(source)) expected.set(source, k);
-      else assert.equal(k, expected.get(source), `document ${i} (${uriOf(i)}) differs from the first copy of ${files[source]}`);
-    }
-    return (serverUsage(c.proc.pid!).cpuMs - cpu0) / (to - from);
-  };
+    const expected = new Map<number, string>();
+    /** Opens documents [from, to), checks each one's diagnostics; returns the server's CPU per document. */
+    const openRange = async (from: number, to: number): Promise<number> => {
+      const cpu0 = serverUsage(c.proc.pid!).cpuMs;
+      for (let i = from; i < to; i++) c.open(uriOf(i), texts[i % files.length]);
+      for (let i = from; i < to; i++) {
+        const d = await within(c.diagnostics(uriOf(i), 1), HANG_MS, `diagnostics of document ${i} (${uriOf(i)})`);
+        const source = i % files.length;
+        const k = key(d.diagnostics);
+        // Every copy of a file gets what its first copy got: no cross-talk between open documents.
+        if (!expected.has(source)) expected.set(source, k);
+        else assert.equal(k, expected.get(source), `document ${i} (${uriOf(i)}) differs from the first copy of ${files[source]}`);
+      }
+      return (serverUsage(c.proc.pid!).cpuMs - cpu0) / (to - from);
+    };
 
-  expected.set(0, key((await c.diagnostics(uriOf(0), 1)).diagnostics));
-  // The first range also pays the JIT warm-up, which only favours the later range.
-  const openCpuBefore = await openRange(1, WARM_DOCS);
-  const pid = c.proc.pid!;
-  const editUri = uriOf(WARM_DOCS / 2);
-  const editText = texts[(WARM_DOCS / 2) % files.length];
-  await editRounds(c, editUri, editText, 2); // JIT warm-up of the edit path, unmeasured
-  const before = await editRounds(c, editUri, editText, 2 + EDITS);
-  const rss0 = serverUsage(pid).rssBytes;
+    expected.set(0, key((await c.diagnostics(uriOf(0), 1)).diagnostics));
+    // The first range also pays the JIT warm-up, which only favours the later range.
+    const openCpuBefore = await openRange(1, WARM_DOCS);
+    const pid = c.proc.pid!;
+    const editUri = uriOf(WARM_DOCS / 2);
+    const editText = texts[(WARM_DOCS / 2) % files.length];
+    await editRounds(c, editUri, editText, 2); // JIT warm-up of the edit path, unmeasured
+    const before = await editRounds(c, editUri, editText, 2 + EDITS);
+    const rss0 = serverUsage(pid).rssBytes;
 
-  const openCpuAfter = await openRange(WARM_DOCS, DOCS);
-  const rss1 = serverUsage(pid).rssBytes;
-  const after = await editRounds(c, editUri, editText, 2 + 2 * EDITS);
-  const rss2 = serverUsage(pid).rssBytes;
+    const openCpuAfter = await openRange(WARM_DOCS, DOCS);
+    const rss1 = serverUsage(pid).rssBytes;
+    const after = await editRounds(c, editUri, editText, 2 + 2 * EDITS);
+    const rss2 = serverUsage(pid).rssBytes;
 
-  const perDoc = (rss1 - rss0) / (DOCS - WARM_DOCS);
-  t.diagnostic(`server RSS: ${(rss0 / 2 ** 20).toFixed(0)} MB with ${WARM_DOCS} open, ${(rss1 / 2 ** 20).toFixed(0)} MB with ${DOCS} (${(perDoc / 1024).toFixed(0)} KB per document), ${(rss2 / 2 ** 20).toFixed(0)} MB after ${EDITS} more edits`);
-  t.diagnostic(`server CPU per opened document: ${openCpuBefore.toFixed(1)} ms for the first ${WARM_DOCS}, ${openCpuAfter.toFixed(1)} ms for the rest`);
-  t.diagnostic(`server CPU for ${EDITS} edits: ${before.cpuMs} ms with ${WARM_DOCS} open, ${after.cpuMs} ms with ${DOCS}; median edit -> diagnostics ${median(before.wallMs).toFixed(0)} ms vs ${median(after.wallMs).toFixed(0)} ms`);
+    const perDoc = (rss1 - rss0) / (DOCS - WARM_DOCS);
+    t.diagnostic(
+      `server RSS: ${(rss0 / 2 ** 20).toFixed(0)} MB with ${WARM_DOCS} open, ${(rss1 / 2 ** 20).toFixed(0)} MB with ${DOCS} (${(perDoc / 1024).toFixed(0)} KB per document), ${(rss2 / 2 ** 20).toFixed(0)} MB after ${EDITS} more edits`,
+    );
+    t.diagnostic(`server CPU per opened document: ${openCpuBefore.toFixed(1)} ms for the first ${WARM_DOCS}, ${openCpuAfter.toFixed(1)} ms for the rest`);
+    t.diagnostic(
+      `server CPU for ${EDITS} edits: ${before.cpuMs} ms with ${WARM_DOCS} open, ${after.cpuMs} ms with ${DOCS}; median edit -> diagnostics ${median(before.wallMs).toFixed(0)} ms vs ${median(after.wallMs).toFixed(0)} ms`,
+    );
 
-  assert.equal(expected.size, files.length, 'every corpus file was opened');
-  assert.ok(perDoc < MAX_RSS_PER_DOC, `RSS grew ${(perDoc / 1024).toFixed(0)} KB per open document (bound ${MAX_RSS_PER_DOC / 1024} KB)`);
-  assert.ok(
-    after.cpuMs <= MAX_CPU_RATIO * before.cpuMs + CPU_SLACK_MS,
-    `${EDITS} edits cost the server ${after.cpuMs} ms of CPU with ${DOCS} documents open vs ${before.cpuMs} ms with ${WARM_DOCS} (bound ${MAX_CPU_RATIO}x + ${CPU_SLACK_MS} ms)`,
-  );
-  assert.ok(
-    openCpuAfter <= MAX_CPU_RATIO * openCpuBefore + CPU_SLACK_MS / WARM_DOCS,
-    `opening a document cost the server ${openCpuAfter.toFixed(1)} ms of CPU with up to ${DOCS} open vs ${openCpuBefore.toFixed(1)} ms with up to ${WARM_DOCS} (bound ${MAX_CPU_RATIO}x)`,
-  );
-  assert.equal(c.proc.exitCode, null, 'server still running');
-  assert.deepEqual(c.errors, [], 'handler failures reported by the server');
-});
+    assert.equal(expected.size, files.length, 'every corpus file was opened');
+    assert.ok(perDoc < MAX_RSS_PER_DOC, `RSS grew ${(perDoc / 1024).toFixed(0)} KB per open document (bound ${MAX_RSS_PER_DOC / 1024} KB)`);
+    assert.ok(
+      after.cpuMs <= MAX_CPU_RATIO * before.cpuMs + CPU_SLACK_MS,
+      `${EDITS} edits cost the server ${after.cpuMs} ms of CPU with ${DOCS} documents open vs ${before.cpuMs} ms with ${WARM_DOCS} (bound ${MAX_CPU_RATIO}x + ${CPU_SLACK_MS} ms)`,
+    );
+    assert.ok(
+      openCpuAfter <= MAX_CPU_RATIO * openCpuBefore + CPU_SLACK_MS / WARM_DOCS,
+      `opening a document cost the server ${openCpuAfter.toFixed(1)} ms of CPU with up to ${DOCS} open vs ${openCpuBefore.toFixed(1)} ms with up to ${WARM_DOCS} (bound ${MAX_CPU_RATIO}x)`,
+    );
+    assert.equal(c.proc.exitCode, null, 'server still running');
+    assert.deepEqual(c.errors, [], 'handler failures reported by the server');
+  },
+);

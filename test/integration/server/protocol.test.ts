@@ -20,13 +20,17 @@ test('diagnostics, completion, hover, outline, quick fix and edits through LSP',
   const hover = (await c.conn.sendRequest('textDocument/hover', { textDocument: { uri }, position: { line: 1, character: 5 } })) as Hover;
   assert.match((hover.contents as { value: string }).value, /resources\.accelerators/);
 
-  const completion = (await c.conn.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 3, character: 0 } })) as CompletionItem[] | CompletionList;
+  const completion = (await c.conn.sendRequest('textDocument/completion', { textDocument: { uri }, position: { line: 3, character: 0 } })) as
+    CompletionItem[] | CompletionList;
   const items = Array.isArray(completion) ? completion : completion.items;
   const names = items.map((i) => i.label);
   assert.ok(names.includes('setup') && names.includes('envs'), names.join(','));
 
   const symbols = (await c.conn.sendRequest('textDocument/documentSymbol', { textDocument: { uri } })) as DocumentSymbol[];
-  assert.deepEqual(symbols.map((s) => s.name), ['resources', 'run']);
+  assert.deepEqual(
+    symbols.map((s) => s.name),
+    ['resources', 'run'],
+  );
 
   const actions = (await c.conn.sendRequest('textDocument/codeAction', {
     textDocument: { uri },
@@ -45,7 +49,10 @@ test('diagnostics, completion, hover, outline, quick fix and edits through LSP',
   const compose = 'file:///work/docker-compose.yml';
   c.open(compose, 'services:\n  web:\n    image: nginx\n');
   assert.deepEqual((await within(c.diagnostics(compose, 1), 10_000, 'compose diagnostics')).diagnostics, []);
-  const none = (await c.conn.sendRequest('textDocument/completion', { textDocument: { uri: compose }, position: { line: 0, character: 0 } })) as CompletionItem[];
+  const none = (await c.conn.sendRequest('textDocument/completion', {
+    textDocument: { uri: compose },
+    position: { line: 0, character: 0 },
+  })) as CompletionItem[];
   assert.deepEqual(none, []);
   assert.deepEqual(c.errors, []);
 });

@@ -94,7 +94,10 @@ test('Azure retail prices: paging, spot SKUs, Windows/Low Priority skipped, shap
   assert.equal(r.ok, true, r.error);
   assert.equal(asked.length, 2, 'follows NextPageLink to the end');
   assert.match(asked[0], /armRegionName%20eq%20'eastus'|armRegionName%20eq%20%27eastus%27/);
-  assert.ok(r.notes.some((n) => /1 priced size/.test(n)), 'Standard_XY9_v9 has no known shape');
+  assert.ok(
+    r.notes.some((n) => /1 priced size/.test(n)),
+    'Standard_XY9_v9 has no known shape',
+  );
   const cat = loadCatalogDir(out);
   const d8 = matchOffers(cat, 'azure', { instanceType: 'Standard_D8s_v5' }).offers[0];
   assert.equal(d8.price, 0.384);

@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { isUserModified, needsUpdate, refreshHosted, scheduleHostedRefresh } from '../../../engine/catalog/hosted';
 import { resolveCatalogFiles } from '../../../engine/catalog/sources';
 
-const GCP_CSV = 'InstanceType,vCPUs,MemoryGiB,AcceleratorName,AcceleratorCount,GpuInfo,Region,AvailabilityZone,Price,SpotPrice\nn2-standard-8,8.0,32.0,,,,us-central1,us-central1-a,0.38,0.09\n';
+const GCP_CSV =
+  'InstanceType,vCPUs,MemoryGiB,AcceleratorName,AcceleratorCount,GpuInfo,Region,AvailabilityZone,Price,SpotPrice\nn2-standard-8,8.0,32.0,,,,us-central1,us-central1-a,0.38,0.09\n';
 
 /** A loopback stand-in for the hosted catalog: serves v8/<file>, counts requests, can answer 429/404. */
 async function catalogServer(t: { after: (fn: () => Promise<void> | void) => void }, routes: Record<string, { status: number; body?: string }>) {

@@ -73,9 +73,17 @@ test('AWS: tags resolve per region (AMIs are regional); a region without the ima
   assert.notEqual(east.imageId, west.imageId);
   assert.equal(chooseVmImage('aws', { region: 'us-east-1', instanceType: 'm6i.2xlarge' }).imageId, amiFromFile('skypilot:custom-cpu-ubuntu', 'us-east-1'));
   // Explicit tags resolve the same way; a docker: image runs inside the default VM image; an AMI is used as given.
-  assert.equal(chooseVmImage('aws', { region: 'eu-west-1', instanceType: 'm6i.2xlarge', imageId: 'skypilot:gpu-ubuntu-2004' }).imageId, amiFromFile('skypilot:gpu-ubuntu-2004', 'eu-west-1'));
-  assert.equal(chooseVmImage('aws', { region: 'us-east-1', instanceType: 'g5.xlarge', imageId: 'docker:nvcr.io/nvidia/pytorch:24.01-py3' }).tag, 'skypilot:custom-gpu-ubuntu');
-  assert.deepEqual(chooseVmImage('aws', { region: 'us-east-1', instanceType: 'g5.xlarge', imageId: 'ami-0123456789abcdef0' }), { imageId: 'ami-0123456789abcdef0' });
+  assert.equal(
+    chooseVmImage('aws', { region: 'eu-west-1', instanceType: 'm6i.2xlarge', imageId: 'skypilot:gpu-ubuntu-2004' }).imageId,
+    amiFromFile('skypilot:gpu-ubuntu-2004', 'eu-west-1'),
+  );
+  assert.equal(
+    chooseVmImage('aws', { region: 'us-east-1', instanceType: 'g5.xlarge', imageId: 'docker:nvcr.io/nvidia/pytorch:24.01-py3' }).tag,
+    'skypilot:custom-gpu-ubuntu',
+  );
+  assert.deepEqual(chooseVmImage('aws', { region: 'us-east-1', instanceType: 'g5.xlarge', imageId: 'ami-0123456789abcdef0' }), {
+    imageId: 'ami-0123456789abcdef0',
+  });
   // SkyPilot's catalog has trn1.32xlarge in ap-southeast-4 but no Neuron image there: failover must skip the region.
   assert.equal(tagRegions('aws', 'skypilot:neuron-ubuntu-2204') instanceof Set, true);
   assert.equal((tagRegions('aws', 'skypilot:neuron-ubuntu-2204') as Set<string>).has('ap-southeast-4'), false);
@@ -85,7 +93,10 @@ test('AWS: tags resolve per region (AMIs are regional); a region without the ima
       assert.ok(isProvisionError(e), String(e));
       assert.equal(e.scope, 'region');
       assert.equal(e.kind, 'config');
-      assert.match(e.message, /AWS ap-southeast-4: no image for SkyPilot's default image 'skypilot:neuron-ubuntu-2204' in this region in .*aws\/images\.csv \(bundled\)/);
+      assert.match(
+        e.message,
+        /AWS ap-southeast-4: no image for SkyPilot's default image 'skypilot:neuron-ubuntu-2204' in this region in .*aws\/images\.csv \(bundled\)/,
+      );
       return true;
     },
   );
@@ -104,9 +115,17 @@ test('GCP: SkyPilot GPU image with accelerators (CUDA 13; CUDA 12 before Turing;
     tag: 'skypilot:custom-gpu-ubuntu-2204',
   });
   assert.equal(chooseVmImage('gcp', { region: 'europe-west4', instanceType: 'n1-standard-8', accelerators: { name: 'T4', count: 1 } }).imageId, gpu.imageId);
-  assert.equal(chooseVmImage('gcp', { region: 'us-east1', instanceType: 'n2-standard-8' }).imageId, 'projects/sky-dev-465/global/images/skypilot-gcp-cpu-ubuntu-241030');
-  assert.deepEqual(defaultImageTags('gcp', { region: 'us-central1', instanceType: 'n1-standard-4', accelerators: { name: 'K80', count: 1 } }), ['skypilot:k80-debian-10']);
-  assert.equal(chooseVmImage('gcp', { region: 'us-central1', instanceType: 'n2-standard-8', imageId: 'projects/p/global/images/mine' }).imageId, 'projects/p/global/images/mine');
+  assert.equal(
+    chooseVmImage('gcp', { region: 'us-east1', instanceType: 'n2-standard-8' }).imageId,
+    'projects/sky-dev-465/global/images/skypilot-gcp-cpu-ubuntu-241030',
+  );
+  assert.deepEqual(defaultImageTags('gcp', { region: 'us-central1', instanceType: 'n1-standard-4', accelerators: { name: 'K80', count: 1 } }), [
+    'skypilot:k80-debian-10',
+  ]);
+  assert.equal(
+    chooseVmImage('gcp', { region: 'us-central1', instanceType: 'n2-standard-8', imageId: 'projects/p/global/images/mine' }).imageId,
+    'projects/p/global/images/mine',
+  );
   assert.throws(
     () => chooseVmImage('gcp', { region: 'us-central1', instanceType: 'n2-standard-8', imageId: 'skypilot:no-such-tag' }),
     (e: unknown) => isProvisionError(e) && e.scope === 'cloud',
@@ -116,9 +135,15 @@ test('GCP: SkyPilot GPU image with accelerators (CUDA 13; CUDA 12 before Turing;
 test('Azure: GPU, A10 (grid driver), Gen1 and CPU tags; community images outside their regions fall back to the marketplace GPU image', (t) => {
   sources(t);
   const image = (instanceType: string, region = 'eastus') => chooseVmImage('azure', { region, instanceType });
-  assert.deepEqual(image('Standard_NC24ads_A100_v4'), { imageId: '/CommunityGalleries/skypilot-fc3311ab-d34c-4589-b2fb-a95b8a84ceb1/Images/skypilot-gpu-gen2', tag: 'skypilot:custom-gpu-ubuntu-v2' });
+  assert.deepEqual(image('Standard_NC24ads_A100_v4'), {
+    imageId: '/CommunityGalleries/skypilot-fc3311ab-d34c-4589-b2fb-a95b8a84ceb1/Images/skypilot-gpu-gen2',
+    tag: 'skypilot:custom-gpu-ubuntu-v2',
+  });
   assert.equal(image('Standard_NC16ads_A10_v4').tag, 'skypilot:custom-gpu-ubuntu-v2-grid');
-  assert.deepEqual(image('Standard_D4s_v5'), { imageId: '/CommunityGalleries/skypilot-fc3311ab-d34c-4589-b2fb-a95b8a84ceb1/Images/skypilot-cpu-gen2', tag: 'skypilot:custom-cpu-ubuntu-v2' });
+  assert.deepEqual(image('Standard_D4s_v5'), {
+    imageId: '/CommunityGalleries/skypilot-fc3311ab-d34c-4589-b2fb-a95b8a84ceb1/Images/skypilot-cpu-gen2',
+    tag: 'skypilot:custom-cpu-ubuntu-v2',
+  });
   // westeurope has no copy of SkyPilot's community gallery images.
   assert.equal(image('Standard_D4s_v5', 'westeurope').imageId, 'microsoft-dsvm:ubuntu-hpc:2204:22.04.2023080201');
   // A Gen1-only size (Generation V1) boots the Gen1 GPU image: a catalog folder with prices only, images from the snapshot.
@@ -130,7 +155,10 @@ test('Azure: GPU, A10 (grid driver), Gen1 and CPU tags; community images outside
     'InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,Generation\nStandard_NV6,M60,1,6,56,M60,1.14,0.228,eastus,V1\n',
   );
   process.env.SKYDECK_CATALOG_DIR = dir;
-  assert.deepEqual(image('Standard_NV6'), { imageId: '/CommunityGalleries/skypilot-5c783dcb-c1d8-48ca-a5eb-0cee59e165fd/Images/skypilot-gpu-gen1', tag: 'skypilot:custom-gpu-ubuntu-v1' });
+  assert.deepEqual(image('Standard_NV6'), {
+    imageId: '/CommunityGalleries/skypilot-5c783dcb-c1d8-48ca-a5eb-0cee59e165fd/Images/skypilot-gpu-gen1',
+    tag: 'skypilot:custom-gpu-ubuntu-v1',
+  });
   assert.equal(imageTable('azure')?.file.origin, 'bundled', 'images fall through a folder that has none');
 });
 
@@ -169,9 +197,16 @@ test('images.csv source order: SKYDECK_CATALOG_DIR (when it has one), else the h
   assert.equal(imageIdForTag('aws', 'skypilot:custom-gpu-ubuntu', 'us-east-1'), 'ami-00000000000000001');
   assert.equal(imageIdForTag('aws', 'skypilot:custom-gpu-ubuntu', 'us-west-2'), undefined, 'the cached file is the one used, whole');
   // A file with SkyPilot's CUDA 13 images: Turing and later boot them, V100 keeps CUDA 12.
-  assert.deepEqual(chooseVmImage('aws', { region: 'us-east-1', instanceType: 'p4d.24xlarge' }), { imageId: 'ami-00000000000000013', tag: 'skypilot:custom-gpu-ubuntu-cuda13' });
+  assert.deepEqual(chooseVmImage('aws', { region: 'us-east-1', instanceType: 'p4d.24xlarge' }), {
+    imageId: 'ami-00000000000000013',
+    tag: 'skypilot:custom-gpu-ubuntu-cuda13',
+  });
   assert.equal(chooseVmImage('aws', { region: 'us-east-1', instanceType: 'p3.2xlarge' }).imageId, 'ami-00000000000000001');
-  assert.throws(() => chooseVmImage('aws', { region: 'us-west-2', instanceType: 'p4d.24xlarge' }), (e: unknown) => isProvisionError(e) && e.scope === 'region', 'CUDA 13 tag known, not for us-west-2: no stand-in');
+  assert.throws(
+    () => chooseVmImage('aws', { region: 'us-west-2', instanceType: 'p4d.24xlarge' }),
+    (e: unknown) => isProvisionError(e) && e.scope === 'region',
+    'CUDA 13 tag known, not for us-west-2: no stand-in',
+  );
   assert.equal(imageTable('gcp')?.file.origin, 'bundled', 'per file: GCP still from the snapshot');
   process.env.SKYDECK_CATALOG_DIR = BUNDLED;
   assert.equal(imageTable('aws')?.file.origin, 'env');

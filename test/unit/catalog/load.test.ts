@@ -20,7 +20,10 @@ test('loads every row of the reference catalogs with the documented shape', () =
   assert.equal(gcp.table.size, 31285);
   assert.equal(azure.table.size, 56671);
   assert.equal(gcp.regions.size, 44);
-  assert.equal([...gcp.regions.values()].reduce((n, z) => n + z.length, 0), 131);
+  assert.equal(
+    [...gcp.regions.values()].reduce((n, z) => n + z.length, 0),
+    131,
+  );
   assert.equal(gcp.types.size, 385);
   assert.equal(azure.regions.size, 58);
   assert.equal(azure.types.size, 1432);
@@ -137,7 +140,10 @@ test('binary index cache: a second load maps the same columns, and a changed sou
   process.env.SKYDECK_HOME = home;
   process.env.SKYDECK_CATALOG_INDEX_CACHE = '1';
   t.after(() => {
-    for (const [k, v] of [['SKYDECK_HOME', saved.home], ['SKYDECK_CATALOG_INDEX_CACHE', saved.idx]] as const) {
+    for (const [k, v] of [
+      ['SKYDECK_HOME', saved.home],
+      ['SKYDECK_CATALOG_INDEX_CACHE', saved.idx],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }

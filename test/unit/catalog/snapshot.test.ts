@@ -21,13 +21,26 @@ test('the committed snapshot is exactly what the builder writes, SOURCES.json in
   const files = (dir: string): string[] =>
     fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)).map((f) => `${e.name}/${f}`) : [e.name]));
   const built = files(out).sort();
-  assert.deepEqual(files(CATALOGS).filter((f) => f !== 'README.md').sort(), built);
+  assert.deepEqual(
+    files(CATALOGS)
+      .filter((f) => f !== 'README.md')
+      .sort(),
+    built,
+  );
   for (const f of built) assert.ok(fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(CATALOGS, f))), `${f} differs: rebuild the snapshot`);
 });
 
 test('SOURCES.json describes every data file truthfully: rows, bytes, and every file real data', () => {
   const meta = JSON.parse(fs.readFileSync(path.join(CATALOGS, 'SOURCES.json'), 'utf8')) as Sources;
-  assert.deepEqual(Object.keys(meta.files).sort(), ['aws/images.csv', 'aws/vms.csv', 'azure/images.csv', 'azure/vms.csv', 'common/accelerators.csv', 'gcp/images.csv', 'gcp/vms.csv']);
+  assert.deepEqual(Object.keys(meta.files).sort(), [
+    'aws/images.csv',
+    'aws/vms.csv',
+    'azure/images.csv',
+    'azure/vms.csv',
+    'common/accelerators.csv',
+    'gcp/images.csv',
+    'gcp/vms.csv',
+  ]);
   for (const [rel, m] of Object.entries(meta.files)) {
     const text = fs.readFileSync(path.join(CATALOGS, rel), 'utf8');
     assert.equal(m.bytes, Buffer.byteLength(text), rel);
@@ -40,7 +53,10 @@ test('SOURCES.json describes every data file truthfully: rows, bytes, and every 
   assert.match(aws.source, /skypilot-org\/skypilot-catalog/);
   // Every row is a row of the reference file, unchanged.
   const reference = new Set(fs.readFileSync(path.join(REFERENCE_CATALOGS, 'aws', 'vms.csv'), 'utf8').split('\n'));
-  const lines = fs.readFileSync(path.join(CATALOGS, 'aws', 'vms.csv'), 'utf8').split('\n').filter((l) => l.length);
+  const lines = fs
+    .readFileSync(path.join(CATALOGS, 'aws', 'vms.csv'), 'utf8')
+    .split('\n')
+    .filter((l) => l.length);
   for (const l of lines) assert.ok(reference.has(l), `not a reference row: ${l}`);
   // SkyPilot's AWS rows have zones and (mostly) spot prices: nothing left out.
   const t = parseVmsCsv('aws', fs.readFileSync(path.join(CATALOGS, 'aws', 'vms.csv')), new Interner());

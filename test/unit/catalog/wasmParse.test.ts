@@ -68,7 +68,7 @@ test('edge cases: CRLF, BOM, blank lines, short rows, no trailing newline, expon
     'n2-standard-8,8.0,32.0,,,,us-central1,us-central1-a,0.38,5e-05\r\n' +
     '\r\n' +
     'short-row,2\r\n' +
-    '"quoted, type",1,1,,,"{\'Gpus\': [{\'MemoryInfo\': {\'SizeInMiB\': 16384}}], \'x\': 1}",r1,r1-a,nan,0.1234567890123456789\n' +
+    "\"quoted, type\",1,1,,,\"{'Gpus': [{'MemoryInfo': {'SizeInMiB': 16384}}], 'x': 1}\",r1,r1-a,nan,0.1234567890123456789\n" +
     ',,,T4,0.5,,us-central1,us-central1-b,-1.25,';
   const buf = Buffer.from(text, 'utf8');
   const sw = new Interner();
@@ -125,7 +125,8 @@ test('a missing header column is an error on both paths; an unterminated quote f
 
 test('the committed WebAssembly bytes are csvColumns.wat assembled (needs wat2wasm)', (t) => {
   const { execFileSync, spawnSync } = require('node:child_process') as typeof import('node:child_process');
-  if (skipWithoutPrerequisite(t, spawnSync('wat2wasm', ['--version']).status !== 0 && 'wat2wasm (Debian package wabt, installed by scripts/setup/20-wabt.sh)')) return;
+  if (skipWithoutPrerequisite(t, spawnSync('wat2wasm', ['--version']).status !== 0 && 'wat2wasm (Debian package wabt, installed by scripts/setup/20-wabt.sh)'))
+    return;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-wat-'));
   try {
     const out = path.join(dir, 'csv.wasm');
@@ -178,7 +179,8 @@ test('no memory for a WebAssembly instance (low ulimit -v): the JavaScript parse
   );
   const out = path.join(dir, 'entry.js');
   buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'error' });
-  const run = (limit: string) => spawnSync('bash', ['-c', `${limit}exec "$0" "$1"`, process.execPath, out], { encoding: 'utf8', env: { ...process.env, SKYDECK_TEST: '1' } });
+  const run = (limit: string) =>
+    spawnSync('bash', ['-c', `${limit}exec "$0" "$1"`, process.execPath, out], { encoding: 'utf8', env: { ...process.env, SKYDECK_TEST: '1' } });
   const free = run('');
   assert.equal(free.status, 0, free.stderr);
   assert.deepEqual(JSON.parse(free.stdout), { rows: 31285, wasm: true });
@@ -207,7 +209,19 @@ test('randomized files, read through tiny chunks: the WebAssembly and JavaScript
     const base = pick(['n2-standard-8', 'a2-highgpu-1g', 'us-central1', 'us-central1-a', 'T4', 'A100', 'Standard_D8s_v5', 'eastus', 'x86_64', 'ünïcode-ü']);
     return rand() < 0.1 ? `"${base}, quoted"` : base;
   };
-  const columns = ['InstanceType', 'AcceleratorName', 'AcceleratorCount', 'vCPUs', 'MemoryGiB', 'GpuInfo', 'Price', 'SpotPrice', 'Region', 'AvailabilityZone', 'Arch'];
+  const columns = [
+    'InstanceType',
+    'AcceleratorName',
+    'AcceleratorCount',
+    'vCPUs',
+    'MemoryGiB',
+    'GpuInfo',
+    'Price',
+    'SpotPrice',
+    'Region',
+    'AvailabilityZone',
+    'Arch',
+  ];
   let compared = 0;
   for (let f = 0; f < 150; f++) {
     const cols = [...columns].sort(() => rand() - 0.5).filter((c) => c === 'InstanceType' || c === 'Region' || rand() < 0.8);

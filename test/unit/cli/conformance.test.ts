@@ -85,7 +85,11 @@ async function taskFor(verb: string, args: string[], warn?: (m: string) => void)
   });
   const positional = verb === 'exec' ? ['c1', taskYaml()] : verb === 'serve update' ? ['svc', taskYaml()] : [taskYaml()];
   await program.parseAsync([...verb.split(' '), ...positional, ...args], { from: 'user' });
-  const file = loadEntrypoint(positional[positional.length - 1], readTaskOptions(opts), { verb, ignore: verb === 'exec' ? ['cpus', 'memory', 'diskSize', 'diskTier', 'ports'] : [], warn: warn ?? (() => undefined) });
+  const file = loadEntrypoint(positional[positional.length - 1], readTaskOptions(opts), {
+    verb,
+    ignore: verb === 'exec' ? ['cpus', 'memory', 'diskSize', 'diskTier', 'ports'] : [],
+    warn: warn ?? (() => undefined),
+  });
   return file.tasks[0];
 }
 
@@ -160,7 +164,23 @@ for (const verb of Object.keys(TASK_VERBS)) {
     const envFile = write('vars.env', 'FROM_FILE=1\nBOTH=file\n');
     process.env.SKYDECK_CONF_LOCAL = 'from-here';
     const nameArgs = TASK_VERBS[verb].some((f) => f[0] === '-n') ? ['-n', 'cli-name'] : [];
-    const t = await taskFor(verb, ['--num-nodes', '3', '--workdir', workdir, '--env', 'BOTH=flag', '--env', 'SKYDECK_CONF_LOCAL', '--env-file', envFile, '--secret', 'TOKEN=s3', '--secret', 'SKYDECK_CONF_LOCAL', ...nameArgs]);
+    const t = await taskFor(verb, [
+      '--num-nodes',
+      '3',
+      '--workdir',
+      workdir,
+      '--env',
+      'BOTH=flag',
+      '--env',
+      'SKYDECK_CONF_LOCAL',
+      '--env-file',
+      envFile,
+      '--secret',
+      'TOKEN=s3',
+      '--secret',
+      'SKYDECK_CONF_LOCAL',
+      ...nameArgs,
+    ]);
     assert.equal(t.numNodes, 3);
     assert.equal(t.workdir, workdir);
     assert.deepEqual(t.envs, { FROM_FILE: '1', BOTH: 'flag', SKYDECK_CONF_LOCAL: 'from-here' });
@@ -170,7 +190,10 @@ for (const verb of Object.keys(TASK_VERBS)) {
 }
 
 test('bad option values are usage errors naming the option', async () => {
-  await assert.rejects(taskFor('launch', ['--disk-tier', 'fast']), /Invalid value for '--disk-tier': 'fast' is not one of 'low', 'medium', 'high', 'ultra', 'best'/);
+  await assert.rejects(
+    taskFor('launch', ['--disk-tier', 'fast']),
+    /Invalid value for '--disk-tier': 'fast' is not one of 'low', 'medium', 'high', 'ultra', 'best'/,
+  );
   await assert.rejects(taskFor('launch', ['--network-tier', 'x']), /Invalid value for '--network-tier'/);
   await assert.rejects(taskFor('launch', ['--disk-size', 'big']), /Invalid value for '--disk-size': 'big' is not a valid integer/);
   await assert.rejects(taskFor('launch', ['--num-nodes', '0']), /num_nodes should be a positive int. Got: 0/);
@@ -207,7 +230,7 @@ test('envs/secrets left null take their value from --env/--secret, else SkyPilot
   assert.deepEqual(loadEntrypoint(list, readTaskOptions({ secret: ['HF=v'] }), { verb: 'launch' }).tasks[0].secrets, { HF: 'v' });
 });
 
-test('pipelines: overrides are ignored with SkyPilot\'s warning, --env/--secret reach every task', () => {
+test("pipelines: overrides are ignored with SkyPilot's warning, --env/--secret reach every task", () => {
   const file = write('pipe.yaml', 'name: p\n---\nname: a\nenvs:\n  X: null\nrun: echo a\n---\nname: b\nrun: echo b\n');
   const warnings: string[] = [];
   const tf = loadEntrypoint(file, readTaskOptions({ env: ['X=1'], gpus: 'A100' }), { verb: 'jobs launch', warn: (m) => warnings.push(m) });
@@ -236,7 +259,10 @@ test('--env-file reads dotenv: comments, export, quotes, escapes, multi-line val
 
 test('glob cluster names expand against what exists; literal names are kept', () => {
   const missing: string[] = [];
-  assert.deepEqual(expandNames(['dev-*', 'prod', 'x?', 'none-*'], ['dev-1', 'dev-2', 'qa', 'x1', 'xy2'], (p) => missing.push(p)), ['dev-1', 'dev-2', 'prod', 'x1']);
+  assert.deepEqual(
+    expandNames(['dev-*', 'prod', 'x?', 'none-*'], ['dev-1', 'dev-2', 'qa', 'x1', 'xy2'], (p) => missing.push(p)),
+    ['dev-1', 'dev-2', 'prod', 'x1'],
+  );
   assert.deepEqual(missing, ['none-*']);
 });
 
@@ -266,14 +292,42 @@ test('exit codes: an unknown option or a bad value exits 2 with a clear message;
 });
 
 test('launch --dryrun --json: the overrides reach every alternative, and no secret value is printed', { skip: built }, () => {
-  const r = run(['launch', taskYaml(), '--dryrun', '--json', '--all-infra', '--gpus', 'H100:1', '--use-spot', '--cpus', 'none', '--memory', 'none', '--secret', 'TOKEN=very-secret-value']);
+  const r = run([
+    'launch',
+    taskYaml(),
+    '--dryrun',
+    '--json',
+    '--all-infra',
+    '--gpus',
+    'H100:1',
+    '--use-spot',
+    '--cpus',
+    'none',
+    '--memory',
+    'none',
+    '--secret',
+    'TOKEN=very-secret-value',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const plan = JSON.parse(r.stdout) as { candidates: { cloud: string; accelerators: Record<string, number>; spot: boolean }[] };
   // The gcp alternative asked for L4 in the YAML; the plan has only H100 spot offers.
   assert.ok(plan.candidates.some((c) => c.cloud === 'gcp'));
   assert.ok(plan.candidates.every((c) => c.accelerators.H100 === 1 && c.spot));
   assert.doesNotMatch(r.stdout + r.stderr, /very-secret-value/);
-  const table = run(['launch', taskYaml(), '--dryrun', '--all-infra', '--gpus', 'H100:1', '--cpus', 'none', '--memory', 'none', '--secret', 'TOKEN=very-secret-value']);
+  const table = run([
+    'launch',
+    taskYaml(),
+    '--dryrun',
+    '--all-infra',
+    '--gpus',
+    'H100:1',
+    '--cpus',
+    'none',
+    '--memory',
+    'none',
+    '--secret',
+    'TOKEN=very-secret-value',
+  ]);
   assert.equal(table.code, 0, table.stderr);
   assert.doesNotMatch(table.stdout + table.stderr, /very-secret-value/);
 });

@@ -40,15 +40,21 @@ describe('SKYDECK_TEST_ADDRESS_MAP', () => {
       ],
       'ubuntu',
     );
-    assert.deepEqual(nodes.map((n) => [n.id, n.rank, n.internalIp, n.ssh?.user]), [
-      ['i-1', 0, '10.99.1.2', 'root'],
-      ['i-3', 1, '172.31.0.2', undefined],
-      ['i-2', 2, '172.31.0.9', undefined],
-    ]);
+    assert.deepEqual(
+      nodes.map((n) => [n.id, n.rank, n.internalIp, n.ssh?.user]),
+      [
+        ['i-1', 0, '10.99.1.2', 'root'],
+        ['i-3', 1, '172.31.0.2', undefined],
+        ['i-2', 2, '172.31.0.9', undefined],
+      ],
+    );
   });
   it('parses endpoints and ports', () => {
     assert.deepEqual(parseEndpoint('[::1]:2022'), { user: undefined, host: '::1', port: 2022 });
-    assert.deepEqual(parsePorts(['8080', '10000-10010']), [{ from: 8080, to: 8080 }, { from: 10000, to: 10010 }]);
+    assert.deepEqual(parsePorts(['8080', '10000-10010']), [
+      { from: 8080, to: 8080 },
+      { from: 10000, to: 10010 },
+    ]);
     assert.throws(() => parsePorts(['70000']), /Invalid port/);
     assert.throws(() => parsePorts(['9-3']), /Invalid port/);
   });
@@ -65,7 +71,10 @@ describe('rank order without a mapping', () => {
       'gcpuser',
       '/k',
     );
-    assert.deepEqual(nodes.map((n) => n.id), ['a', 'c', 'b']);
+    assert.deepEqual(
+      nodes.map((n) => n.id),
+      ['a', 'c', 'b'],
+    );
     assert.deepEqual(nodes[0].ssh, { host: '10.0.0.20', port: 22, user: 'gcpuser', identityFile: '/k' });
   });
 });

@@ -43,7 +43,13 @@ describe('GCP error mapping', () => {
     assert.equal(mapGcpError(op('QUOTA_EXCEEDED', "Quota 'CPUS' exceeded.  Limit: 24.0 in region us-central1."), { region: 'us-central1' }).scope, 'region');
     assert.equal(mapGcpError(op('QUOTA_EXCEEDED', "Quota 'X' exceeded in zone us-central1-a."), { region: 'us-central1' }).scope, 'zone');
   });
-  for (const code of ['ZONE_RESOURCE_POOL_EXHAUSTED', 'ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS', 'UNSUPPORTED_OPERATION', 'RESOURCE_NOT_READY', 'RESOURCE_OPERATION_RATE_EXCEEDED']) {
+  for (const code of [
+    'ZONE_RESOURCE_POOL_EXHAUSTED',
+    'ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS',
+    'UNSUPPORTED_OPERATION',
+    'RESOURCE_NOT_READY',
+    'RESOURCE_OPERATION_RATE_EXCEEDED',
+  ]) {
     it(`${code} -> capacity/zone`, () => assert.deepEqual(ks(mapGcpError(op(code, 'm'), { region: 'r', zone: 'r-a' })), ['capacity', 'zone']));
   }
   it('VPC_NOT_FOUND, IAM_PERMISSION_DENIED and disk smaller than image block all regions; SUBNET_NOT_FOUND_FOR_VPC the region', () => {
@@ -53,8 +59,14 @@ describe('GCP error mapping', () => {
     assert.equal(mapGcpError(op('SUBNET_NOT_FOUND_FOR_VPC', 'm'), { region: 'r' }).scope, 'region');
   });
   it('HTTP errors: 401 -> auth/cloud, quotaExceeded reason -> quota, anything unparsed -> zone', () => {
-    assert.deepEqual(ks(mapGcpError(Object.assign(new Error('Request had invalid authentication credentials.'), { code: 16 }), { region: 'r' })), ['auth', 'cloud']);
-    assert.equal(mapGcpError(Object.assign(new Error("Quota 'GPUS_ALL_REGIONS' exceeded."), { code: 7, reason: 'quotaExceeded' }), { region: 'r' }).scope, 'launchable');
+    assert.deepEqual(ks(mapGcpError(Object.assign(new Error('Request had invalid authentication credentials.'), { code: 16 }), { region: 'r' })), [
+      'auth',
+      'cloud',
+    ]);
+    assert.equal(
+      mapGcpError(Object.assign(new Error("Quota 'GPUS_ALL_REGIONS' exceeded."), { code: 7, reason: 'quotaExceeded' }), { region: 'r' }).scope,
+      'launchable',
+    );
     assert.equal(mapGcpError(new Error('something odd'), { region: 'r', zone: 'r-a' }).scope, 'zone');
   });
 });

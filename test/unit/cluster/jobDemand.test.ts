@@ -18,7 +18,17 @@ function rec(accelerators?: { name: string; count: number }, cpus?: number): Clu
     name: 'c',
     status: 'UP',
     handle: { clusterName: 'c', nameOnCloud: 'c-1', provider: 'aws', region: 'us-east-1', data: {} },
-    resources: { cloud: 'aws', region: 'us-east-1', instanceType: 'p4d.24xlarge', accelerators, cpus, useSpot: false, diskSizeGb: 256, ports: [], pricePerHour: 10 },
+    resources: {
+      cloud: 'aws',
+      region: 'us-east-1',
+      instanceType: 'p4d.24xlarge',
+      accelerators,
+      cpus,
+      useSpot: false,
+      diskSizeGb: 256,
+      ports: [],
+      pricePerHour: 10,
+    },
     numNodes: 1,
     nodes: [],
     launchedAt: 0,
@@ -35,7 +45,10 @@ test('a job demands its own accelerators, not all of the cluster’s; none when 
   assert.deepEqual(jobAccelerators(eight, task({ accelerators: [{ name: 'A100', count: 1 }] })), { name: 'A100', count: 1 });
   assert.equal(jobAccelerators(eight, task()), undefined);
   // A task accepting several: the one the cluster has.
-  assert.deepEqual(jobAccelerators(eight, task({}, [{ accelerators: [{ name: 'H100', count: 2 }] }, { accelerators: [{ name: 'a100', count: 4 }] }])), { name: 'a100', count: 4 });
+  assert.deepEqual(jobAccelerators(eight, task({}, [{ accelerators: [{ name: 'H100', count: 2 }] }, { accelerators: [{ name: 'a100', count: 4 }] }])), {
+    name: 'a100',
+    count: 4,
+  });
 });
 
 test("the queue's RESOURCES: the job's demand per node", () => {
@@ -62,12 +75,21 @@ test('submitJob on a real agent: the job carries its own demand; a node that was
   } as ClusterAccess;
   const cluster = rec({ name: 'A100', count: 2 }, 8);
   // The agent has no capacity configured (0 GPUs): the first submit is refused, then configured and retried.
-  const id = await submitJob(access, cluster, { ...task({ accelerators: [{ name: 'A100', count: 1 }] }), run: 'echo "cvd=$CUDA_VISIBLE_DEVICES"' }, {}, { withSetup: false });
+  const id = await submitJob(
+    access,
+    cluster,
+    { ...task({ accelerators: [{ name: 'A100', count: 1 }] }), run: 'echo "cvd=$CUDA_VISIBLE_DEVICES"' },
+    {},
+    { withSetup: false },
+  );
   let log = '';
   assert.equal(await c.agent.tail(id, { follow: true, onData: (s) => (log += s) }), 'SUCCEEDED');
   assert.match(log, /^cvd=0$/m);
   assert.equal((await c.agent.status(id))?.resources, '1x[A100:1]');
   // More than a node has: refused, even after telling the node what the cluster has.
-  await assert.rejects(submitJob(access, cluster, { ...task({ accelerators: [{ name: 'A100', count: 4 }] }), run: 'echo never' }, {}, { withSetup: false }), JobDoesNotFitError);
+  await assert.rejects(
+    submitJob(access, cluster, { ...task({ accelerators: [{ name: 'A100', count: 4 }] }), run: 'echo never' }, {}, { withSetup: false }),
+    JobDoesNotFitError,
+  );
   assert.equal((await c.agent.queue()).length, 1);
 });

@@ -26,7 +26,10 @@ test('published keys recorded, unpublished addresses forgotten, existing nodes u
   const saved = { home: process.env.SKYDECK_HOME, map: process.env.SKYDECK_TEST_ADDRESS_MAP };
   t.after(() => {
     fs.rmSync(home, { recursive: true, force: true });
-    for (const [k, v] of [['SKYDECK_HOME', saved.home], ['SKYDECK_TEST_ADDRESS_MAP', saved.map]] as const) {
+    for (const [k, v] of [
+      ['SKYDECK_HOME', saved.home],
+      ['SKYDECK_TEST_ADDRESS_MAP', saved.map],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -42,14 +45,22 @@ test('published keys recorded, unpublished addresses forgotten, existing nodes u
 
   const console = `[  5.1] cloud-init[901]: ...\n-----BEGIN SSH HOST KEY KEYS-----\n${published.type} ${published.key} root@vm-a\n-----END SSH HOST KEY KEYS-----\n`;
   const asked: string[] = [];
-  const n = await recordNewNodeHostKeys([node('vm-a', '203.0.113.1'), node('vm-b', '203.0.113.2'), node('vm-old', '203.0.113.3')], new Set(['vm-a', 'vm-b']), async (nd) => {
-    asked.push(nd.id);
-    if (nd.id === 'vm-b') throw new Error('console output not available yet');
-    return console;
-  });
+  const n = await recordNewNodeHostKeys(
+    [node('vm-a', '203.0.113.1'), node('vm-b', '203.0.113.2'), node('vm-old', '203.0.113.3')],
+    new Set(['vm-a', 'vm-b']),
+    async (nd) => {
+      asked.push(nd.id);
+      if (nd.id === 'vm-b') throw new Error('console output not available yet');
+      return console;
+    },
+  );
   assert.equal(n, 1);
   assert.deepEqual(asked.sort(), ['vm-a', 'vm-b'], 'only new nodes are looked up');
-  assert.deepEqual(lookupHost(file, '203.0.113.1').map((e) => fingerprint(Buffer.from(e.key, 'base64'))), [fingerprint(published.blob)], 'the published key replaced the old one');
+  assert.deepEqual(
+    lookupHost(file, '203.0.113.1').map((e) => fingerprint(Buffer.from(e.key, 'base64'))),
+    [fingerprint(published.blob)],
+    'the published key replaced the old one',
+  );
   assert.equal(verifyHostKey(file, '203.0.113.1', published.blob, { acceptNew: false, target: 'x' }), undefined, 'checked strictly from the first connection');
   assert.deepEqual(lookupHost(file, '203.0.113.2'), [], 'nothing published: forgotten, the first connection records it');
   assert.equal(lookupHost(file, '203.0.113.3').length, 1, 'a node that already existed keeps its key');

@@ -35,7 +35,14 @@ other:
   assert.deepEqual(
     pools.map((p) => [p.name, p.hosts.map((h) => [h.id, h.identityFile])]),
     [
-      ['my-box', [['ubuntu@10.0.0.1:22', '/keys/id'], ['admin@10.0.0.2:2222', '/keys/id'], ['root@10.0.0.3:2200', '/keys/other']]],
+      [
+        'my-box',
+        [
+          ['ubuntu@10.0.0.1:22', '/keys/id'],
+          ['admin@10.0.0.2:2222', '/keys/id'],
+          ['root@10.0.0.3:2200', '/keys/other'],
+        ],
+      ],
       ['other', [['me@192.168.1.5:22', undefined]]],
     ],
   );

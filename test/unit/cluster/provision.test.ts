@@ -6,7 +6,15 @@ import { ProvisionError, type ClusterHandle, type LaunchRequest, type Provider }
 import type { Candidate } from '../../../engine/optimizer/types';
 import type { Task } from '../../../engine/task/types';
 
-const task: Task = { numNodes: 2, run: 'x', envs: {}, secrets: {}, fileMounts: {}, resources: { base: { infra: { cloud: 'ssh' } }, candidates: [], mode: 'single' }, raw: {} };
+const task: Task = {
+  numNodes: 2,
+  run: 'x',
+  envs: {},
+  secrets: {},
+  fileMounts: {},
+  resources: { base: { infra: { cloud: 'ssh' } }, candidates: [], mode: 'single' },
+  raw: {},
+};
 
 function fakeSsh(behaviour: (req: LaunchRequest, call: number) => void): { provider: Provider; calls: string[] } {
   const calls: string[] = [];

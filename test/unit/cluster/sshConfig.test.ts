@@ -3,7 +3,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { removeIncludeBlock, renderHostEntries, withIncludeBlock, writeClusterSshConfig, removeClusterSshConfig, clusterSshConfigPath, hostEntries } from '../../../engine/cluster/sshConfig';
+import {
+  removeIncludeBlock,
+  renderHostEntries,
+  withIncludeBlock,
+  writeClusterSshConfig,
+  removeClusterSshConfig,
+  clusterSshConfigPath,
+  hostEntries,
+} from '../../../engine/cluster/sshConfig';
 import type { NodeInfo } from '../../../engine/infra/provider';
 
 const USER = '# my config\nHost *\n  ServerAliveInterval 30\n\nHost box\n  HostName 192.0.2.1\n';
@@ -31,7 +39,10 @@ test('host entries: head `Host <cluster>`, workers `<cluster>-worker<i>`, SkyPil
   ];
   const text = renderHostEntries('mycl', hostEntries('mycl', nodes), { knownHostsFile: '/h/known_hosts' });
   const stanzas = text.split(/^Host /m).slice(1);
-  assert.match(stanzas[0], /^mycl\n {2}HostName 10\.0\.0\.2\n {2}User ubuntu\n {2}IdentityFile \/k\n {2}IdentitiesOnly yes\n {2}StrictHostKeyChecking accept-new\n {2}UserKnownHostsFile \/h\/known_hosts\n {2}GlobalKnownHostsFile \/dev\/null\n {2}Port 22\n/);
+  assert.match(
+    stanzas[0],
+    /^mycl\n {2}HostName 10\.0\.0\.2\n {2}User ubuntu\n {2}IdentityFile \/k\n {2}IdentitiesOnly yes\n {2}StrictHostKeyChecking accept-new\n {2}UserKnownHostsFile \/h\/known_hosts\n {2}GlobalKnownHostsFile \/dev\/null\n {2}Port 22\n/,
+  );
   assert.match(stanzas[1], /^mycl-worker1\n {2}HostName 10\.0\.0\.3\n[\s\S]*Port 2222/);
   assert.match(text, /^# Added by skydeck \(use `skydeck stop\/down mycl` to remove\)$/m);
 });

@@ -73,24 +73,28 @@ test('bytes outside the block are kept exactly: leading blank lines, no final ne
   }
 });
 
-test('SKYDECK_HOME with a space: the Include, known_hosts and identity paths are quoted and OpenSSH reads them', { skip: requirePrerequisite(!hasSsh && 'an ssh client (openssh-client)') }, (t) => {
-  const { home, userFile } = setup(t, 'my home %dir');
-  fs.writeFileSync(userFile, 'Host *\n  ServerAliveInterval 30\n');
-  const keyFile = path.join(home, 'keys', 'sky-key');
-  writeClusterSshConfig('spaced', [{ ...node, ssh: { ...node.ssh!, identityFile: keyFile } }]);
-  const text = fs.readFileSync(userFile, 'utf8');
-  assert.ok(text.includes(`Include "${path.join(home, 'generated', 'ssh')}/*"`), text);
-  const g = spawnSync('ssh', ['-G', '-F', userFile, 'spaced'], { encoding: 'utf8' });
-  assert.equal(g.status, 0, g.stderr);
-  const conf = new Map(g.stdout.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
-  assert.equal(conf.get('hostname'), '192.0.2.10', 'the cluster host came in through the Include');
-  assert.equal(conf.get('port'), '2222');
-  assert.equal(conf.get('userknownhostsfile'), path.join(home, 'known_hosts'), 'SkyDeck known_hosts, as one file, % kept literal');
-  // `ssh -G` shows IdentityFile before its %-token expansion (which turns %% back into %).
-  assert.equal(conf.get('identityfile'), keyFile.replace(/%/g, '%%'));
-  assert.equal(conf.get('stricthostkeychecking'), 'accept-new', 'no key recorded yet: trust on first use');
-  assert.equal(conf.get('globalknownhostsfile'), '/dev/null');
-});
+test(
+  'SKYDECK_HOME with a space: the Include, known_hosts and identity paths are quoted and OpenSSH reads them',
+  { skip: requirePrerequisite(!hasSsh && 'an ssh client (openssh-client)') },
+  (t) => {
+    const { home, userFile } = setup(t, 'my home %dir');
+    fs.writeFileSync(userFile, 'Host *\n  ServerAliveInterval 30\n');
+    const keyFile = path.join(home, 'keys', 'sky-key');
+    writeClusterSshConfig('spaced', [{ ...node, ssh: { ...node.ssh!, identityFile: keyFile } }]);
+    const text = fs.readFileSync(userFile, 'utf8');
+    assert.ok(text.includes(`Include "${path.join(home, 'generated', 'ssh')}/*"`), text);
+    const g = spawnSync('ssh', ['-G', '-F', userFile, 'spaced'], { encoding: 'utf8' });
+    assert.equal(g.status, 0, g.stderr);
+    const conf = new Map(g.stdout.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)]));
+    assert.equal(conf.get('hostname'), '192.0.2.10', 'the cluster host came in through the Include');
+    assert.equal(conf.get('port'), '2222');
+    assert.equal(conf.get('userknownhostsfile'), path.join(home, 'known_hosts'), 'SkyDeck known_hosts, as one file, % kept literal');
+    // `ssh -G` shows IdentityFile before its %-token expansion (which turns %% back into %).
+    assert.equal(conf.get('identityfile'), keyFile.replace(/%/g, '%%'));
+    assert.equal(conf.get('stricthostkeychecking'), 'accept-new', 'no key recorded yet: trust on first use');
+    assert.equal(conf.get('globalknownhostsfile'), '/dev/null');
+  },
+);
 
 test('a node whose key SkyDeck recorded gets StrictHostKeyChecking yes', (t) => {
   const { home } = setup(t);

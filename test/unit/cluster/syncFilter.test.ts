@@ -47,6 +47,12 @@ test('.skyignore at the root replaces .gitignore entirely', (t) => {
 });
 
 test('negation and nested paths follow gitignore semantics', (t) => {
-  const root = tree(t, { '.gitignore': '*.ckpt\n!keep.ckpt\nmodels/**/cache\n', 'a.ckpt': '', 'keep.ckpt': '', 'models/m1/cache/x': '', 'models/m1/w.bin': '' });
+  const root = tree(t, {
+    '.gitignore': '*.ckpt\n!keep.ckpt\nmodels/**/cache\n',
+    'a.ckpt': '',
+    'keep.ckpt': '',
+    'models/m1/cache/x': '',
+    'models/m1/w.bin': '',
+  });
   assert.deepEqual(listSyncedFiles(root), ['.gitignore', 'keep.ckpt', 'models/m1/w.bin']);
 });

@@ -49,9 +49,12 @@ function world(name: string) {
   return { home, project, env, write, run };
 }
 
-test('config show: the merged result with each value\'s file:line or flag; --json has the same', () => {
+test("config show: the merged result with each value's file:line or flag; --json has the same", () => {
   const w = world('show');
-  const user = w.write(path.join(w.home, '.sky', 'config.yaml'), 'aws:\n  labels:\n    owner: me\n  use_internal_ips: true\nkubernetes:\n  provision_timeout: 100\n');
+  const user = w.write(
+    path.join(w.home, '.sky', 'config.yaml'),
+    'aws:\n  labels:\n    owner: me\n  use_internal_ips: true\nkubernetes:\n  provision_timeout: 100\n',
+  );
   const project = w.write('.sky.yaml', 'kubernetes:\n  provision_timeout: 300\n');
   const r = w.run(['config', 'show', '--config', 'kubernetes.allowed_contexts=[a, b]']);
   assert.equal(r.code, 0, r.stderr);
@@ -65,7 +68,10 @@ test('config show: the merged result with each value\'s file:line or flag; --jso
   const out = JSON.parse(j.stdout) as { config: Record<string, Record<string, unknown>>; sources: Record<string, string[]>; layers: { kind: string }[] };
   assert.equal(out.config.kubernetes.provision_timeout, 300);
   assert.deepEqual(out.sources['kubernetes.provision_timeout'], [`${project}:2`]);
-  assert.deepEqual(out.layers.map((l) => l.kind), ['user', 'project']);
+  assert.deepEqual(
+    out.layers.map((l) => l.kind),
+    ['user', 'project'],
+  );
 });
 
 test('config show without any file says so', () => {
@@ -128,7 +134,10 @@ test('jobs launch and serve up check the config first: a bad one submits nothing
   assert.match(jobs.stderr, /--config: kubernetes.provision_timeout must be an integer/);
   const q = w.run(['jobs', 'queue']);
   assert.doesNotMatch(q.stdout, /echo|RUNNING|PENDING|SUCCEEDED/);
-  const svc = w.write('svc.yaml', 'service:\n  readiness_probe: /\nresources:\n  ports: 8080\nrun: python -m http.server 8080\nconfig:\n  kubernetes:\n    provision_timeout: soon\n');
+  const svc = w.write(
+    'svc.yaml',
+    'service:\n  readiness_probe: /\nresources:\n  ports: 8080\nrun: python -m http.server 8080\nconfig:\n  kubernetes:\n    provision_timeout: soon\n',
+  );
   const up = w.run(['serve', 'up', svc, '-y']);
   assert.equal(up.code, 1, up.stdout + up.stderr);
   assert.match(up.stderr, new RegExp(`${svc}:8:24: error: config.kubernetes.provision_timeout must be an integer`));

@@ -42,9 +42,21 @@ test('allowed_clouds disables every other cloud (with the reason); local stays',
 
 test('kubernetes.allowed_contexts: a list, or all of the kubeconfig; the current context otherwise', () => {
   const env = kubeconfig(['one', 'two', 'three'], 'two');
-  assert.deepEqual(detectKubernetes(env, {}).map((d) => d.infra), ['k8s/two']);
-  assert.deepEqual(detectKubernetes(env, { kubernetes: { allowed_contexts: ['one', 'missing'] } }).map((d) => [d.infra, d.enabled]), [['k8s/one', true], ['k8s/missing', false]]);
-  assert.deepEqual(detectKubernetes(env, { kubernetes: { allowed_contexts: 'all' } }).map((d) => d.infra), ['k8s/one', 'k8s/two', 'k8s/three']);
+  assert.deepEqual(
+    detectKubernetes(env, {}).map((d) => d.infra),
+    ['k8s/two'],
+  );
+  assert.deepEqual(
+    detectKubernetes(env, { kubernetes: { allowed_contexts: ['one', 'missing'] } }).map((d) => [d.infra, d.enabled]),
+    [
+      ['k8s/one', true],
+      ['k8s/missing', false],
+    ],
+  );
+  assert.deepEqual(
+    detectKubernetes(env, { kubernetes: { allowed_contexts: 'all' } }).map((d) => d.infra),
+    ['k8s/one', 'k8s/two', 'k8s/three'],
+  );
 });
 
 test('kubernetes settings: provision_timeout and pod_config from the config, context_configs over them, env knobs win', () => {

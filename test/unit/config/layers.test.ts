@@ -36,8 +36,14 @@ function resolveIn(s: Sandbox, extra: { cli?: string[]; taskFile?: string } = {}
 
 test("SkyPilot's documented override example: project over user, lists replaced, mappings merged", () => {
   const s = sandbox();
-  const user = write(path.join(s.home, '.sky', 'config.yaml'), 'kubernetes:\n  allowed_contexts: [context1, context2]\n  provision_timeout: 600\naws:\n  labels:\n    map-migrated: my-value\n    Owner: user-unique-name\n');
-  const project = write(path.join(s.project, '.sky.yaml'), 'kubernetes:\n  allowed_contexts: [context3, context4]\n  provision_timeout: 300\naws:\n  labels:\n    Owner: project-unique-name\n');
+  const user = write(
+    path.join(s.home, '.sky', 'config.yaml'),
+    'kubernetes:\n  allowed_contexts: [context1, context2]\n  provision_timeout: 600\naws:\n  labels:\n    map-migrated: my-value\n    Owner: user-unique-name\n',
+  );
+  const project = write(
+    path.join(s.project, '.sky.yaml'),
+    'kubernetes:\n  allowed_contexts: [context3, context4]\n  provision_timeout: 300\naws:\n  labels:\n    Owner: project-unique-name\n',
+  );
   const r = resolveIn(s);
   assert.deepEqual(r.config, {
     kubernetes: { allowed_contexts: ['context3', 'context4'], provision_timeout: 300 },
@@ -46,14 +52,20 @@ test("SkyPilot's documented override example: project over user, lists replaced,
   assert.deepEqual(originOf(r.origins, ['aws', 'labels', 'map-migrated']), { source: user, line: 6 });
   assert.deepEqual(originOf(r.origins, ['aws', 'labels', 'Owner']), { source: project, line: 6 });
   assert.deepEqual(originOf(r.origins, ['kubernetes', 'allowed_contexts']), { source: project, line: 2 });
-  assert.deepEqual(r.layers.map((l) => l.kind), ['user', 'project']);
+  assert.deepEqual(
+    r.layers.map((l) => l.kind),
+    ['user', 'project'],
+  );
 });
 
 test('the task config: is over the project, --config over everything', () => {
   const s = sandbox();
   write(path.join(s.home, '.sky', 'config.yaml'), 'kubernetes:\n  provision_timeout: 100\n');
   write(path.join(s.project, '.sky.yaml'), 'kubernetes:\n  provision_timeout: 200\n');
-  const task = write(path.join(s.project, 'task.yaml'), 'run: echo hi\nconfig:\n  kubernetes:\n    provision_timeout: 300\n    pod_config:\n      spec:\n        priorityClassName: low\n');
+  const task = write(
+    path.join(s.project, 'task.yaml'),
+    'run: echo hi\nconfig:\n  kubernetes:\n    provision_timeout: 300\n    pod_config:\n      spec:\n        priorityClassName: low\n',
+  );
   const r1 = resolveIn(s, { taskFile: task });
   assert.equal((r1.config.kubernetes as Record<string, unknown>).provision_timeout, 300);
   assert.deepEqual(originOf(r1.origins, ['kubernetes', 'provision_timeout']), { source: task, line: 4 });
@@ -62,7 +74,10 @@ test('the task config: is over the project, --config over everything', () => {
   assert.equal(k8s.provision_timeout, 400);
   assert.equal(k8s.pod_config.spec.priorityClassName, 'high');
   assert.equal(originOf(r2.origins, ['kubernetes', 'provision_timeout'])?.source, '--config kubernetes.provision_timeout=400');
-  assert.deepEqual(r2.layers.map((l) => l.kind), ['user', 'project', 'task', 'cli']);
+  assert.deepEqual(
+    r2.layers.map((l) => l.kind),
+    ['user', 'project', 'task', 'cli'],
+  );
 });
 
 test("SkyDeck's own config.yaml is the user layer; ~/.sky/config.yaml is read only without it; SKYPILOT_GLOBAL_CONFIG wins", () => {
@@ -91,31 +106,47 @@ test('the project file is .sky.yaml in the current directory only, or SKYPILOT_P
 
 test('pod_config lists merge as a pod patch: containers[0] merged, volumes/env by name, other lists appended', () => {
   const s = sandbox();
-  write(path.join(s.home, '.sky', 'config.yaml'), [
-    'kubernetes:',
-    '  pod_config:',
-    '    spec:',
-    '      containers:',
-    '        - env: [{name: A, value: "1"}]',
-    '      volumes: [{name: data, hostPath: {path: /a}}]',
-    '      tolerations: [{key: t1}]',
-    '  allowed_contexts: [one]',
-    '',
-  ].join('\n'));
-  write(path.join(s.project, '.sky.yaml'), [
-    'kubernetes:',
-    '  pod_config:',
-    '    spec:',
-    '      containers:',
-    '        - env: [{name: A, value: "2"}, {name: B, value: "3"}]',
-    '      volumes: [{name: data, hostPath: {path: /b}}, {name: more, emptyDir: {}}]',
-    '      tolerations: [{key: t2}]',
-    '  allowed_contexts: [two]',
-    '',
-  ].join('\n'));
+  write(
+    path.join(s.home, '.sky', 'config.yaml'),
+    [
+      'kubernetes:',
+      '  pod_config:',
+      '    spec:',
+      '      containers:',
+      '        - env: [{name: A, value: "1"}]',
+      '      volumes: [{name: data, hostPath: {path: /a}}]',
+      '      tolerations: [{key: t1}]',
+      '  allowed_contexts: [one]',
+      '',
+    ].join('\n'),
+  );
+  write(
+    path.join(s.project, '.sky.yaml'),
+    [
+      'kubernetes:',
+      '  pod_config:',
+      '    spec:',
+      '      containers:',
+      '        - env: [{name: A, value: "2"}, {name: B, value: "3"}]',
+      '      volumes: [{name: data, hostPath: {path: /b}}, {name: more, emptyDir: {}}]',
+      '      tolerations: [{key: t2}]',
+      '  allowed_contexts: [two]',
+      '',
+    ].join('\n'),
+  );
   const k8s = resolveIn(s).config.kubernetes as Record<string, Record<string, Record<string, unknown>>>;
-  assert.deepEqual(k8s.pod_config.spec.containers, [{ env: [{ name: 'A', value: '2' }, { name: 'B', value: '3' }] }]);
-  assert.deepEqual(k8s.pod_config.spec.volumes, [{ name: 'data', hostPath: { path: '/b' } }, { name: 'more', emptyDir: {} }]);
+  assert.deepEqual(k8s.pod_config.spec.containers, [
+    {
+      env: [
+        { name: 'A', value: '2' },
+        { name: 'B', value: '3' },
+      ],
+    },
+  ]);
+  assert.deepEqual(k8s.pod_config.spec.volumes, [
+    { name: 'data', hostPath: { path: '/b' } },
+    { name: 'more', emptyDir: {} },
+  ]);
   assert.deepEqual(k8s.pod_config.spec.tolerations, [{ key: 't1' }, { key: 't2' }]);
   assert.deepEqual(k8s.allowed_contexts, ['two'], 'outside pod_config lists are replaced');
 });
@@ -123,7 +154,20 @@ test('pod_config lists merge as a pod patch: containers[0] merged, volumes/env b
 test('mergeK8s is the same rule for the pod SkyDeck builds', () => {
   const pod = { spec: { containers: [{ name: 'ray-node', env: [{ name: 'X', value: '1' }] }] } };
   mergeK8s(pod, { spec: { containers: [{ env: [{ name: 'Y', value: '2' }] }], nodeSelector: { pool: 'gpu' } } });
-  assert.deepEqual(pod, { spec: { containers: [{ name: 'ray-node', env: [{ name: 'X', value: '1' }, { name: 'Y', value: '2' }] }], nodeSelector: { pool: 'gpu' } } });
+  assert.deepEqual(pod, {
+    spec: {
+      containers: [
+        {
+          name: 'ray-node',
+          env: [
+            { name: 'X', value: '1' },
+            { name: 'Y', value: '2' },
+          ],
+        },
+      ],
+      nodeSelector: { pool: 'gpu' },
+    },
+  });
 });
 
 test('an unknown key or a wrong type is an error with file and line, and nothing is returned', () => {
@@ -162,7 +206,10 @@ test('--config: a file (only one), or key=value pairs read as YAML; bad ones nam
   const f = write(path.join(s.project, 'over.yaml'), 'kubernetes:\n  provision_timeout: 9\n');
   assert.deepEqual(parseCliConfig([f]).value, { kubernetes: { provision_timeout: 9 } });
   assert.throws(() => parseCliConfig([f, 'a=1']), /several --config flags with a config file/);
-  assert.deepEqual(parseCliConfig(['kubernetes.allowed_contexts=[a, b]', 'aws.labels.team=ml']).value, { kubernetes: { allowed_contexts: ['a', 'b'] }, aws: { labels: { team: 'ml' } } });
+  assert.deepEqual(parseCliConfig(['kubernetes.allowed_contexts=[a, b]', 'aws.labels.team=ml']).value, {
+    kubernetes: { allowed_contexts: ['a', 'b'] },
+    aws: { labels: { team: 'ml' } },
+  });
   assert.throws(() => parseCliConfig(['nope']), /not key=value/);
   assert.throws(() => parseCliConfig(['kubernetes.provision_timeout=soon']), /--config: kubernetes.provision_timeout must be an integer/);
   assert.throws(() => parseCliConfig(['kubernetes.bogus=1']), /unsupported field 'bogus'/);
@@ -170,14 +217,20 @@ test('--config: a file (only one), or key=value pairs read as YAML; bad ones nam
 
 test('every set key SkyDeck does not act on is a warning naming the key and its file', () => {
   const s = sandbox();
-  const file = write(path.join(s.project, '.sky.yaml'), 'docker:\n  run_options: [--shm-size=2g]\njobs:\n  controller:\n    resources:\n      cpus: 4+\nkubernetes:\n  provision_timeout: 10\n  namespace: team\n');
+  const file = write(
+    path.join(s.project, '.sky.yaml'),
+    'docker:\n  run_options: [--shm-size=2g]\njobs:\n  controller:\n    resources:\n      cpus: 4+\nkubernetes:\n  provision_timeout: 10\n  namespace: team\n',
+  );
   const w = resolveIn(s).warnings;
-  assert.deepEqual(w.map((x) => x.key), ['docker.run_options', 'jobs.controller', 'kubernetes.namespace']);
+  assert.deepEqual(
+    w.map((x) => x.key),
+    ['docker.run_options', 'jobs.controller', 'kubernetes.namespace'],
+  );
   assert.deepEqual(w[1].origin, { source: file, line: 6 });
   assert.match(w[0].message, new RegExp(`'docker.run_options' \\(${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2\\) is not honoured`));
 });
 
-test('SSH node pools: SkyDeck\'s file, else ~/.sky/ssh_node_pools.yaml', () => {
+test("SSH node pools: SkyDeck's file, else ~/.sky/ssh_node_pools.yaml", () => {
   const s = sandbox();
   const own = path.join(s.skydeckHome, 'ssh_node_pools.yaml');
   assert.equal(sshNodePoolsPath(s.env), own);

@@ -24,7 +24,11 @@ function record(cloud: string): ClusterRecord {
   } as unknown as ClusterRecord;
 }
 
-const menus = (JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as { contributes: { menus: Record<string, { command: string; when: string }[]> } }).contributes.menus;
+const menus = (
+  JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as {
+    contributes: { menus: Record<string, { command: string; when: string }[]> };
+  }
+).contributes.menus;
 
 /** Evaluates the `viewItem =~ /re/` or `viewItem == x` part of a view/item/context when clause. */
 function shownFor(command: string, contextValue: string): boolean {

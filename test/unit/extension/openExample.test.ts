@@ -34,7 +34,10 @@ test('with a folder open, the example is written there as a real task file that 
     assert.deepEqual(shown, [file]);
     const text = fs.readFileSync(file, 'utf8');
     const parsed = parseTaskText(text, { fileName: file });
-    assert.deepEqual(parsed.diagnostics.filter((d) => d.severity === 'error'), []);
+    assert.deepEqual(
+      parsed.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
     assert.equal(parsed.isTask, true);
     const res = parsed.taskFile!.tasks[0].resources.base;
     assert.equal(res.infra?.cloud, 'local');

@@ -10,7 +10,10 @@ function apply(text: string, e: TextEditSpec): string {
 
 test('replaces the value of an existing infra, keeping its comment', () => {
   const text = 'name: x\nresources:\n  infra: aws  # cheapest\n  accelerators: A100:1\nrun: echo\n';
-  assert.equal(apply(text, pinInfraEdit(text, 'gcp/us-central1')), 'name: x\nresources:\n  infra: gcp/us-central1  # cheapest\n  accelerators: A100:1\nrun: echo\n');
+  assert.equal(
+    apply(text, pinInfraEdit(text, 'gcp/us-central1')),
+    'name: x\nresources:\n  infra: gcp/us-central1  # cheapest\n  accelerators: A100:1\nrun: echo\n',
+  );
 });
 
 test('inserts infra under resources: with the block indentation', () => {

@@ -13,8 +13,30 @@ import { parseTaskText } from '../../../engine/task/load';
 
 afterEach(() => resetHandlers());
 
-const LOCAL: PlanRowJson = { infra: 'local/local', cloud: 'local', region: 'local', zone: null, instanceType: 'local', accelerators: null, spot: false, nodes: 1, pricePerHour: 0, costPerHour: 0 };
-const AWS: PlanRowJson = { infra: 'aws/us-east-1', cloud: 'aws', region: 'us-east-1', zone: null, instanceType: 'p4d.24xlarge', accelerators: { A100: 8 }, spot: false, nodes: 1, pricePerHour: 32.77, costPerHour: 32.77 };
+const LOCAL: PlanRowJson = {
+  infra: 'local/local',
+  cloud: 'local',
+  region: 'local',
+  zone: null,
+  instanceType: 'local',
+  accelerators: null,
+  spot: false,
+  nodes: 1,
+  pricePerHour: 0,
+  costPerHour: 0,
+};
+const AWS: PlanRowJson = {
+  infra: 'aws/us-east-1',
+  cloud: 'aws',
+  region: 'us-east-1',
+  zone: null,
+  instanceType: 'p4d.24xlarge',
+  accelerators: { A100: 8 },
+  spot: false,
+  nodes: 1,
+  pricePerHour: 32.77,
+  costPerHour: 32.77,
+};
 
 /** Real parser, the given plan; counts plan calls so a test can see planning never started. */
 function deps(text: string, plan: () => Promise<PlanJson>): PreflightDeps & { planCalls: number } {
@@ -47,7 +69,10 @@ test('a file with errors is refused with its problem count and Show Problems, be
   const d = deps(text, async () => ({ chosen: [LOCAL], candidates: [LOCAL] }));
   const r = await refusal(preflight('/w/bad.yaml', d));
   assert.equal(r.message, `bad.yaml has ${expected} problems; fix them before launching.`);
-  assert.deepEqual(r.actions.map((a) => a.title), ['Show Problems']);
+  assert.deepEqual(
+    r.actions.map((a) => a.title),
+    ['Show Problems'],
+  );
   assert.equal(d.planCalls, 0);
 
   const calls: string[] = [];
@@ -76,7 +101,10 @@ test('no fitting infra is said in editor terms with Check Infra and Show Offers'
   const r = await refusal(preflight('/w/a.yaml', d));
   assert.equal(r.message, 'No enabled infra offers A100:8 (searched: Local). AWS, GCP and Azure are not set up.');
   assert.doesNotMatch(r.message, /skydeck|--dryrun|\{'/);
-  assert.deepEqual(r.actions.map((a) => a.title), ['Check Infra', 'Show Offers']);
+  assert.deepEqual(
+    r.actions.map((a) => a.title),
+    ['Check Infra', 'Show Offers'],
+  );
   const ran: string[] = [];
   handlers.commands.executeCommand = ((id: string, arg?: { fsPath: string }) => {
     ran.push(arg ? `${id} ${arg.fsPath}` : id);
@@ -107,10 +135,13 @@ test('null values are asked for, secrets in a password box; the values go to the
     return Promise.resolve(o.password ? 'hf_s3cret' : '64');
   }) as never;
   const given = await askMissingValues({ envs: ['BATCH'], secrets: ['HF_TOKEN'] }, 'Launch serve.yaml');
-  assert.deepEqual(asked.map((o) => [o.title, o.password]), [
-    ['Launch serve.yaml: environment variable BATCH', false],
-    ['Launch serve.yaml: secret HF_TOKEN', true],
-  ]);
+  assert.deepEqual(
+    asked.map((o) => [o.title, o.password]),
+    [
+      ['Launch serve.yaml: environment variable BATCH', false],
+      ['Launch serve.yaml: secret HF_TOKEN', true],
+    ],
+  );
   const flags = valueFlags(given);
   assert.deepEqual(flags.args, ['--env', 'BATCH', '--secret', 'HF_TOKEN']);
 

@@ -93,7 +93,14 @@ test('FAILOVER relaunches in the same region first', async (t) => {
 });
 
 function failingTask(maxRestarts: number, recoverOn?: number[]): Task {
-  return fakeTask({ name: 'flaky', resources: { base: { useSpot: false, jobRecovery: { maxRestartsOnErrors: maxRestarts, ...(recoverOn ? { recoverOnExitCodes: recoverOn } : {}) } }, candidates: [], mode: 'single' } });
+  return fakeTask({
+    name: 'flaky',
+    resources: {
+      base: { useSpot: false, jobRecovery: { maxRestartsOnErrors: maxRestarts, ...(recoverOn ? { recoverOnExitCodes: recoverOn } : {}) } },
+      candidates: [],
+      mode: 'single',
+    },
+  });
 }
 
 test('a failing job restarts exactly max_restarts_on_errors times, then FAILED with its exit code', async (t) => {
@@ -107,7 +114,13 @@ test('a failing job restarts exactly max_restarts_on_errors times, then FAILED w
   assert.equal(h.fake.launches.filter((l) => !l.error).length, 3, 'one run + 2 restarts');
   assert.match(job.failureReason ?? '', /exit(ed)? (with )?code 3/);
   assert.equal(h.fake.clusters.size, 0);
-  assert.equal(fs.readFileSync(jobLogPath(id), 'utf8').split('\n').filter((l) => l === 'boom').length, 3);
+  assert.equal(
+    fs
+      .readFileSync(jobLogPath(id), 'utf8')
+      .split('\n')
+      .filter((l) => l === 'boom').length,
+    3,
+  );
 });
 
 test('exit codes in recover_on_exit_codes restart without counting against max_restarts_on_errors', async (t) => {
@@ -146,9 +159,18 @@ test('cancel of a PENDING job is immediate; cancel of a finished job is skipped'
   const id = await h.ctx.store.update((s) => {
     const now = Date.now();
     s.jobs[7] = {
-      id: 7, name: 'p', status: 'PENDING', submittedAt: now, resources: '1x()', strategy: 'EAGER_NEXT_REGION', currentTask: 0,
+      id: 7,
+      name: 'p',
+      status: 'PENDING',
+      submittedAt: now,
+      resources: '1x()',
+      strategy: 'EAGER_NEXT_REGION',
+      currentTask: 0,
       tasks: [{ index: 0, status: 'PENDING', cluster: 'p-7', runMs: 0, recoveries: 0, restartsOnErrors: 0, logSegmentStart: 0 }],
-      controllerStarts: 0, history: [], user: 'me', controller: { pid: 1, startTicks: 0 },
+      controllerStarts: 0,
+      history: [],
+      user: 'me',
+      controller: { pid: 1, startTicks: 0 },
     };
     return 7;
   });
@@ -173,8 +195,14 @@ test('a 3-task pipeline runs its tasks in order, each on its own cluster', async
   assert.equal(job.status, 'SUCCEEDED');
   assert.equal(job.name, 'pipe');
   assert.deepEqual(order, ['prep', 'train', 'eval']);
-  assert.deepEqual(h.fake.launches.map((l) => l.clusterName), [`prep-${id}`, `train-${id}`, `eval-${id}`]);
-  assert.deepEqual(job.tasks.map((x) => x.status), ['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+  assert.deepEqual(
+    h.fake.launches.map((l) => l.clusterName),
+    [`prep-${id}`, `train-${id}`, `eval-${id}`],
+  );
+  assert.deepEqual(
+    job.tasks.map((x) => x.status),
+    ['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED'],
+  );
   assert.equal(fs.readFileSync(jobLogPath(id), 'utf8'), 'from prep\nfrom train\nfrom eval\n');
   assert.match(h.fake.launches[1].internalEnvs.SKYPILOT_TASK_ID, new RegExp(`_pipe_train_${id}-1$`));
   const [row] = await listJobs({}, h.ctx);
@@ -187,7 +215,10 @@ test('a failed pipeline task stops the pipeline: later tasks are CANCELLED', asy
   const id = await submitJob({ tasks: ['a', 'b', 'c'].map((name) => fakeTask({ name })) }, {}, h.ctx);
   const job = await h.waitFor((x) => isTerminal(x.status), id);
   assert.equal(job.status, 'FAILED');
-  assert.deepEqual(job.tasks.map((x) => x.status), ['SUCCEEDED', 'FAILED', 'CANCELLED']);
+  assert.deepEqual(
+    job.tasks.map((x) => x.status),
+    ['SUCCEEDED', 'FAILED', 'CANCELLED'],
+  );
   assert.equal(h.fake.launches.length, 2);
 });
 
@@ -218,7 +249,12 @@ test('a controller that dies mid-run is replaced; the new one adopts the run wit
   assert.equal(h.fake.launches.length, 1, 'never launched twice');
   // The abandoned runner of the dead controller may still write; the log must hold each line exactly once.
   const log = fs.readFileSync(jobLogPath(id), 'utf8');
-  assert.equal(log, lines(60).map((l) => `${l}\n`).join(''));
+  assert.equal(
+    log,
+    lines(60)
+      .map((l) => `${l}\n`)
+      .join(''),
+  );
 });
 
 test('a controller that died while launching adopts the run it had submitted', async (t) => {
@@ -230,9 +266,31 @@ test('a controller that died while launching adopts the run it had submitted', a
     const now = Date.now();
     s.nextId = 2;
     s.jobs[1] = {
-      id: 1, name: 'a', status: 'STARTING', submittedAt: now, resources: '1x()', strategy: 'EAGER_NEXT_REGION', currentTask: 0,
-      tasks: [{ index: 0, name: 'a', status: 'STARTING', cluster: 'a-1', runMs: 0, recoveries: 0, restartsOnErrors: 0, logSegmentStart: 0, launching: true, launchAfterJobId: 0 }],
-      controllerStarts: 1, history: [], user: 'me', controller: { pid: 2, startTicks: 0 },
+      id: 1,
+      name: 'a',
+      status: 'STARTING',
+      submittedAt: now,
+      resources: '1x()',
+      strategy: 'EAGER_NEXT_REGION',
+      currentTask: 0,
+      tasks: [
+        {
+          index: 0,
+          name: 'a',
+          status: 'STARTING',
+          cluster: 'a-1',
+          runMs: 0,
+          recoveries: 0,
+          restartsOnErrors: 0,
+          logSegmentStart: 0,
+          launching: true,
+          launchAfterJobId: 0,
+        },
+      ],
+      controllerStarts: 1,
+      history: [],
+      user: 'me',
+      controller: { pid: 2, startTicks: 0 },
     };
   });
   const { saveSubmittedTask } = await import('../../../engine/jobs/submitted');
@@ -269,7 +327,10 @@ test('a restart after a user failure goes through EAGER_NEXT_REGION: the cluster
   assert.equal(ok.length, 2);
   assert.deepEqual(ok[1].blocked, [`fake/${ok[0].region}`], 'relaunched like a recovery, not re-run on the same cluster');
   assert.notEqual(ok[1].region, ok[0].region);
-  assert.deepEqual(job.history.map((e) => e.status), ['PENDING', 'STARTING', 'RUNNING', 'RECOVERING', 'RUNNING', 'SUCCEEDED']);
+  assert.deepEqual(
+    job.history.map((e) => e.status),
+    ['PENDING', 'STARTING', 'RUNNING', 'RECOVERING', 'RUNNING', 'SUCCEEDED'],
+  );
 });
 
 test('waiting between launch rounds shows PENDING (SkyPilot backoff), then STARTING again', async (t) => {
@@ -286,7 +347,10 @@ test('waiting between launch rounds shows PENDING (SkyPilot backoff), then START
   const job = await h.waitFor((x) => isTerminal(x.status), id);
   assert.equal(job.status, 'SUCCEEDED');
   assert.equal(rounds, 2);
-  assert.deepEqual(job.history.map((e) => e.status), ['PENDING', 'STARTING', 'PENDING', 'STARTING', 'RUNNING', 'SUCCEEDED']);
+  assert.deepEqual(
+    job.history.map((e) => e.status),
+    ['PENDING', 'STARTING', 'PENDING', 'STARTING', 'RUNNING', 'SUCCEEDED'],
+  );
   assert.match(job.history[2].detail ?? '', /waiting \d+ s for resources/, 'the backoff is shown as PENDING with the wait');
 });
 
@@ -301,7 +365,10 @@ test('a task cancelled while it waits out a launch backoff ends CANCELLED throug
   await cancelJobs([id], h.ctx);
   const job = await h.waitFor((x) => isTerminal(x.status), id);
   assert.equal(job.status, 'CANCELLED');
-  assert.deepEqual(job.history.slice(-2).map((e) => e.status), ['CANCELLING', 'CANCELLED']);
+  assert.deepEqual(
+    job.history.slice(-2).map((e) => e.status),
+    ['CANCELLING', 'CANCELLED'],
+  );
   assert.equal(h.fake.clusters.size, 0);
   assert.equal(h.fake.launches.length, 1, 'cancelled during the first backoff');
 });
@@ -318,14 +385,19 @@ test("with a probe, the periodic check asks the agent using the controller's cac
   const running = await h.waitFor((j) => j.status === 'RUNNING', id);
   const cluster = running.tasks[0].cluster;
   // The monitor is on (its log stream open) once a periodic check came.
-  await until('a periodic check with the cached record', () => h.fake.queueCalls.some((c) => c.name === cluster && c.record?.name === cluster), { everyMs: 10 });
+  await until('a periodic check with the cached record', () => h.fake.queueCalls.some((c) => c.name === cluster && c.record?.name === cluster), {
+    everyMs: 10,
+  });
   const before = h.fake.queueCalls.length;
   // The agent forgets the job while the infra still reports the nodes running.
   h.fake.clusters.get(cluster)!.jobs.length = 0;
   const done = await h.waitFor((j) => isTerminal(j.status), id);
   assert.equal(done.status, 'SUCCEEDED');
   assert.equal(done.tasks[0].recoveries, 1);
-  assert.ok(done.history.some((e) => e.status === 'RECOVERING' && /agent lost job/.test(e.detail ?? '')), JSON.stringify(done.history));
+  assert.ok(
+    done.history.some((e) => e.status === 'RECOVERING' && /agent lost job/.test(e.detail ?? '')),
+    JSON.stringify(done.history),
+  );
   assert.ok(probed.includes(cluster), 'the probe ran for the cluster');
   // The check that found the loss came with the controller's record, not a read of the cluster table.
   const detecting = h.fake.queueCalls.slice(before).find((c) => c.name === cluster);

@@ -74,7 +74,13 @@ export class FakeClusters implements ClusterEngine {
     const task = 'tasks' in taskOrFile ? taskOrFile.tasks[0] : taskOrFile;
     const name = options.clusterName!;
     const pinned = task.resources.base.infra?.region ?? task.resources.candidates.find((c) => c.infra?.region)?.infra?.region;
-    const call: LaunchCall = { clusterName: name, blocked: options.blocked ?? [], internalEnvs: options.internalEnvs ?? {}, owner: options.owner, ...(pinned ? { pinnedRegion: pinned } : {}) };
+    const call: LaunchCall = {
+      clusterName: name,
+      blocked: options.blocked ?? [],
+      internalEnvs: options.internalEnvs ?? {},
+      owner: options.owner,
+      ...(pinned ? { pinnedRegion: pinned } : {}),
+    };
     this.launches.push(call);
     this.events.emit('launch', call);
     await new Promise((r) => setTimeout(r, this.launchMs));
@@ -85,7 +91,9 @@ export class FakeClusters implements ClusterEngine {
     }
     let cluster = this.clusters.get(name);
     if (!cluster || cluster.record.status !== 'UP') {
-      const region = this.regions.find((r) => !this.full.has(r) && !(options.blocked ?? []).some((b) => b === `fake/${r}` || b === 'fake') && (!pinned || r === pinned));
+      const region = this.regions.find(
+        (r) => !this.full.has(r) && !(options.blocked ?? []).some((b) => b === `fake/${r}` || b === 'fake') && (!pinned || r === pinned),
+      );
       if (!region) {
         call.error = 'no resources';
         throw new ResourcesUnavailableError(`Failed to provision all possible launchable resources for ${name}.`);
@@ -111,7 +119,11 @@ export class FakeClusters implements ClusterEngine {
     const id = this.nextJobId.get(name)!;
     this.nextJobId.set(name, id + 1);
     const env = { ...(options.internalEnvs ?? {}) };
-    const fj: FakeJob = { job: { id, user: 'me', status: 'RUNNING', submittedAt: Date.now(), startedAt: Date.now(), resources: '1x', logDir: '' }, output: '', env };
+    const fj: FakeJob = {
+      job: { id, user: 'me', status: 'RUNNING', submittedAt: Date.now(), startedAt: Date.now(), resources: '1x', logDir: '' },
+      output: '',
+      env,
+    };
     cluster.jobs.push(fj);
     this.runScript(name, fj, this.script(task, env, this.launches.filter((l) => !l.error).length - 1));
     return { cluster: cluster.record, jobId: id };
@@ -155,7 +167,11 @@ export class FakeClusters implements ClusterEngine {
     return this.get(name).jobs.map((j) => ({ ...j.job }));
   }
 
-  tailLogs(name: string, jobId: number | undefined, options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal }): Promise<ClusterJobStatus | undefined> {
+  tailLogs(
+    name: string,
+    jobId: number | undefined,
+    options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal },
+  ): Promise<ClusterJobStatus | undefined> {
     const fj = this.get(name).jobs.find((j) => j.job.id === jobId);
     if (!fj) return Promise.reject(new NotFoundError(`Job ${jobId} on ${name}`));
     let sent = 0;

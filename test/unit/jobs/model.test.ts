@@ -60,7 +60,13 @@ test('recovery attempts per strategy', () => {
 });
 
 test('strategy, pinning and constraining read the task resources', () => {
-  const t = fakeTask({ resources: { base: { jobRecovery: { strategy: 'FAILOVER' } }, candidates: [{ infra: { cloud: 'aws', region: 'us-east-1' } }, { infra: { cloud: 'gcp' } }], mode: 'any_of' } });
+  const t = fakeTask({
+    resources: {
+      base: { jobRecovery: { strategy: 'FAILOVER' } },
+      candidates: [{ infra: { cloud: 'aws', region: 'us-east-1' } }, { infra: { cloud: 'gcp' } }],
+      mode: 'any_of',
+    },
+  });
   assert.equal(strategyOf(t), 'FAILOVER');
   assert.equal(strategyOf(fakeTask()), 'EAGER_NEXT_REGION');
   assert.ok(regionPinned(t));

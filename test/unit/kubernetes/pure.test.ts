@@ -45,11 +45,23 @@ function node(name: string, gpus: number, extra: Partial<V1Node['spec']> = {}, r
   return {
     metadata: { name, labels: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-40GB' } },
     spec: extra,
-    status: { allocatable: { 'nvidia.com/gpu': String(gpus) }, capacity: { 'nvidia.com/gpu': String(gpus) }, conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+    status: {
+      allocatable: { 'nvidia.com/gpu': String(gpus) },
+      capacity: { 'nvidia.com/gpu': String(gpus) },
+      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+    },
   };
 }
 function pod(nodeName: string | undefined, gpus: number, phase: string, ns = 'default'): V1Pod {
-  return { metadata: { name: 'p', namespace: ns }, spec: { nodeName, containers: [{ name: 'c', resources: { requests: { 'nvidia.com/gpu': String(gpus) } } }], initContainers: [{ name: 'i', resources: { requests: { 'nvidia.com/gpu': '8' } } }] }, status: { phase } };
+  return {
+    metadata: { name: 'p', namespace: ns },
+    spec: {
+      nodeName,
+      containers: [{ name: 'c', resources: { requests: { 'nvidia.com/gpu': String(gpus) } } }],
+      initContainers: [{ name: 'i', resources: { requests: { 'nvidia.com/gpu': '8' } } }],
+    },
+    status: { phase },
+  };
 }
 
 test('free GPUs = allocatable - requests of Running/Pending scheduled pods; not-ready, cordoned, tainted nodes offer none', () => {
@@ -61,25 +73,47 @@ test('free GPUs = allocatable - requests of Running/Pending scheduled pods; not-
     node('e', 2, {}, false),
     node('f', 0),
   ];
-  const pods = [pod('a', 2, 'Running'), pod('a', 1, 'Pending'), pod('a', 4, 'Succeeded'), pod(undefined, 4, 'Pending'), pod('a', 3, 'Running', 'cw-hpc-verification'), pod('c', 1, 'Running')];
+  const pods = [
+    pod('a', 2, 'Running'),
+    pod('a', 1, 'Pending'),
+    pod('a', 4, 'Succeeded'),
+    pod(undefined, 4, 'Pending'),
+    pod('a', 3, 'Running', 'cw-hpc-verification'),
+    pod('c', 1, 'Running'),
+  ];
   const rows = computeGpuAvailability('k8s/x', nodes, pods, {});
-  assert.deepEqual(rows.map((r) => [r.node, r.accelerator, r.free, r.total]), [
-    ['a', 'A100', 5, 8],
-    ['b', 'A100', 0, 4],
-    ['c', 'A100', 3, 4],
-    ['d', 'A100', 0, 4],
-    ['e', 'A100', 0, 2],
-  ]);
+  assert.deepEqual(
+    rows.map((r) => [r.node, r.accelerator, r.free, r.total]),
+    [
+      ['a', 'A100', 5, 8],
+      ['b', 'A100', 0, 4],
+      ['c', 'A100', 3, 4],
+      ['d', 'A100', 0, 4],
+      ['e', 'A100', 0, 2],
+    ],
+  );
   // Pod listing forbidden: free unknown (-1).
-  assert.deepEqual(computeGpuAvailability('k8s/x', [node('a', 8)], undefined, {}).map((r) => r.free), [-1]);
+  assert.deepEqual(
+    computeGpuAvailability('k8s/x', [node('a', 8)], undefined, {}).map((r) => r.free),
+    [-1],
+  );
   // AMD GPUs are detected from capacity.
-  const amd: V1Node = { metadata: { name: 'm', labels: { 'skypilot.co/accelerator': 'mi300' } }, spec: {}, status: { allocatable: { 'amd.com/gpu': '8' }, capacity: { 'amd.com/gpu': '8' }, conditions: [{ type: 'Ready', status: 'True' }] } };
-  assert.deepEqual(computeGpuAvailability('k8s/x', [amd], [], {}).map((r) => [r.accelerator, r.total]), [['MI300', 8]]);
+  const amd: V1Node = {
+    metadata: { name: 'm', labels: { 'skypilot.co/accelerator': 'mi300' } },
+    spec: {},
+    status: { allocatable: { 'amd.com/gpu': '8' }, capacity: { 'amd.com/gpu': '8' }, conditions: [{ type: 'Ready', status: 'True' }] },
+  };
+  assert.deepEqual(
+    computeGpuAvailability('k8s/x', [amd], [], {}).map((r) => [r.accelerator, r.total]),
+    [['MI300', 8]],
+  );
 });
 
 test('exit code from the exec status channel', () => {
   assert.deepEqual(exitCodeFromStatus({ status: 'Success' }), { code: 0 });
-  assert.deepEqual(exitCodeFromStatus({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '42' }] } }), { code: 42 });
+  assert.deepEqual(exitCodeFromStatus({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '42' }] } }), {
+    code: 42,
+  });
   assert.equal(exitCodeFromStatus({ status: 'Failure', reason: 'InternalError', message: 'exec: "x": executable file not found in $PATH' }).code, 127);
   assert.equal(exitCodeFromStatus({ status: 'Failure', reason: 'InternalError', message: 'permission denied' }).code, 126);
 });
@@ -88,13 +122,26 @@ test('pod spec: names, labels, requests, GPU limits, affinity and toleration', (
   assert.equal(podName('c', 0), 'c-head');
   assert.equal(podName('x'.repeat(80), 3).length, 63);
   const p = buildPod({
-    name: 'c-head', namespace: 'ns', nameOnCloud: 'c', clusterName: 'my cluster', rank: 0, shape: { cpus: 4, memoryGb: 16, accelerator: { name: 'T4', count: 1 } },
-    image: 'img', gpuResourceKey: 'nvidia.com/gpu', gpuAffinity: [{ matchExpressions: [{ key: 'k', operator: 'In', values: ['v'] }] }], ports: [8080], userLabels: { 'bad key!': 'x', team: 'a/b' }, sshPublicKey: 'ssh-ed25519 K',
+    name: 'c-head',
+    namespace: 'ns',
+    nameOnCloud: 'c',
+    clusterName: 'my cluster',
+    rank: 0,
+    shape: { cpus: 4, memoryGb: 16, accelerator: { name: 'T4', count: 1 } },
+    image: 'img',
+    gpuResourceKey: 'nvidia.com/gpu',
+    gpuAffinity: [{ matchExpressions: [{ key: 'k', operator: 'In', values: ['v'] }] }],
+    ports: [8080],
+    userLabels: { 'bad key!': 'x', team: 'a/b' },
+    sshPublicKey: 'ssh-ed25519 K',
   });
   assert.deepEqual(p.metadata?.labels, { team: 'a-b', 'skydeck-cluster': 'c', 'skydeck-rank': '0', 'skydeck-cluster-name': 'my-cluster' });
   const c = p.spec!.containers[0];
   assert.deepEqual(c.resources, { requests: { cpu: '4', memory: '16Gi', 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1' } });
-  assert.deepEqual(c.ports?.map((x) => x.containerPort), [22, 8080]);
+  assert.deepEqual(
+    c.ports?.map((x) => x.containerPort),
+    [22, 8080],
+  );
   assert.deepEqual(p.spec!.tolerations, [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
   assert.equal(p.spec!.restartPolicy, 'Never');
 });

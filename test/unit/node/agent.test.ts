@@ -55,12 +55,16 @@ test('single-node job: SkyPilot env vars, log, SUCCEEDED with exit code 0', asyn
   // A node with a GPU: the job's 0.5 GPU is a whole one, as the env var says.
   await c.agent.configure({ gpusPerNode: 1 });
   const id = await c.agent.submit(
-    job(c, 'echo "rank=$SKYPILOT_NODE_RANK ips=$SKYPILOT_NODE_IPS n=$SKYPILOT_NUM_NODES gpus=$SKYPILOT_NUM_GPUS_PER_NODE"; echo "task=$SKYPILOT_TASK_ID"; echo "info=$SKYPILOT_CLUSTER_INFO user=$SKYPILOT_USER foo=$FOO pwd=$PWD"', {
-      envs: { FOO: "it's a b" },
-      user: 'alice',
-      numGpusPerNode: 0.5,
-      clusterInfo: { cluster_name: 'testc', cloud: 'local', region: null, zone: null },
-    }),
+    job(
+      c,
+      'echo "rank=$SKYPILOT_NODE_RANK ips=$SKYPILOT_NODE_IPS n=$SKYPILOT_NUM_NODES gpus=$SKYPILOT_NUM_GPUS_PER_NODE"; echo "task=$SKYPILOT_TASK_ID"; echo "info=$SKYPILOT_CLUSTER_INFO user=$SKYPILOT_USER foo=$FOO pwd=$PWD"',
+      {
+        envs: { FOO: "it's a b" },
+        user: 'alice',
+        numGpusPerNode: 0.5,
+        clusterInfo: { cluster_name: 'testc', cloud: 'local', region: null, zone: null },
+      },
+    ),
   );
   assert.equal(id, 1);
   const { status, log } = await finish(c.agent, id);
@@ -139,9 +143,13 @@ test('multi-node job: each rank on its node with its env; per-rank logs and a me
   t.after(c.cleanup);
   await Promise.all(c.nodes.map((n) => new AgentClient(n.transport).install()));
   const id = await c.agent.submit(
-    job(c, 'echo "rank=$SKYPILOT_NODE_RANK home=$HOME ip=$SKYDECK_NODE_IP n=$SKYPILOT_NUM_NODES"; echo "ips=$(echo $SKYPILOT_NODE_IPS | tr " " ,)"; exit $((SKYPILOT_NODE_RANK == 2 ? 5 : 0))', {
-      setup: 'echo "setup-rank=$SKYPILOT_SETUP_NODE_RANK"',
-    }),
+    job(
+      c,
+      'echo "rank=$SKYPILOT_NODE_RANK home=$HOME ip=$SKYDECK_NODE_IP n=$SKYPILOT_NUM_NODES"; echo "ips=$(echo $SKYPILOT_NODE_IPS | tr " " ,)"; exit $((SKYPILOT_NODE_RANK == 2 ? 5 : 0))',
+      {
+        setup: 'echo "setup-rank=$SKYPILOT_SETUP_NODE_RANK"',
+      },
+    ),
   );
   const { status, log } = await finish(c.agent, id);
   assert.equal(status, 'FAILED', 'any rank failing fails the job');
@@ -171,13 +179,7 @@ test('cancel kills the whole process tree of a running job on every node; pendin
   const pending = await c.agent.submit(job(c, 'echo never'));
   await logContains(c.agent, id, 'started-1');
   await logContains(c.agent, id, 'started-0');
-  const pids = c.nodes.flatMap((n) =>
-    fs
-      .readFileSync(path.join(n.dir, 'pids'), 'utf8')
-      .trim()
-      .split('\n')
-      .map(Number),
-  );
+  const pids = c.nodes.flatMap((n) => fs.readFileSync(path.join(n.dir, 'pids'), 'utf8').trim().split('\n').map(Number));
   assert.equal(pids.length, 6);
   assert.ok(pids.every(processAlive));
   assert.equal((await c.agent.status(pending))?.status, 'PENDING');

@@ -98,7 +98,11 @@ test('a job without GPUs runs beside GPU jobs that fill the node, and sees no CU
   const gates = ['g1', 'g2'].map((g) => mkfifo(c, g));
   const j1 = await c.agent.submit(gpuJob(c, 'one', 1, gatedRun('g1')));
   const j2 = await c.agent.submit(gpuJob(c, 'two', 1, gatedRun('g2')));
-  const cpuOnly = await c.agent.submit({ ...gpuJob(c, 'cpu', 0, 'echo "cvd=${CUDA_VISIBLE_DEVICES-unset} n=$SKYPILOT_NUM_GPUS_PER_NODE"'), numGpusPerNode: undefined, gpusPerNode: undefined });
+  const cpuOnly = await c.agent.submit({
+    ...gpuJob(c, 'cpu', 0, 'echo "cvd=${CUDA_VISIBLE_DEVICES-unset} n=$SKYPILOT_NUM_GPUS_PER_NODE"'),
+    numGpusPerNode: undefined,
+    gpusPerNode: undefined,
+  });
   assert.equal(await seenDevices(c.agent, cpuOnly), 'unset n=0');
   assert.equal(await c.agent.tail(cpuOnly, { follow: true, onData: () => undefined }), 'SUCCEEDED');
   assert.deepEqual([await seenDevices(c.agent, j1), await seenDevices(c.agent, j2)].sort(), ['0 n=1', '1 n=1']);
@@ -117,7 +121,10 @@ test('a job asking for more GPUs or CPUs per node than the node has is refused a
     assert.match(e.message, /asks for 3 GPU\(s\) per node, but each node of this cluster has 2\./);
     return true;
   });
-  await assert.rejects(c.agent.submit({ ...gpuJob(c, 'wide', 0, 'echo never'), cpusPerNode: 6 }), /asks for 6\.000 CPU\(s\) per node, but each node of this cluster has 4\.000\./);
+  await assert.rejects(
+    c.agent.submit({ ...gpuJob(c, 'wide', 0, 'echo never'), cpusPerNode: 6 }),
+    /asks for 6\.000 CPU\(s\) per node, but each node of this cluster has 4\.000\./,
+  );
   assert.deepEqual(await c.agent.queue(), [], 'nothing was queued');
   // A node without GPUs refuses any GPU demand.
   await c.agent.configure({ gpusPerNode: 0 });

@@ -14,7 +14,13 @@ import { makeLocalCluster, waitFor, type LocalCluster } from '../../helpers/loca
 const SECRET = 'tok-8c1f-not-for-others';
 
 function job(c: LocalCluster, run: string): JobSpec {
-  return { name: 'secret-job', run, envs: { HF_TOKEN: SECRET }, nodes: c.nodes.map((n, i) => (i === 0 ? { ip: n.ip, launcher: ['bash', '-c'] } : n.jobNode)), clusterName: 'c' };
+  return {
+    name: 'secret-job',
+    run,
+    envs: { HF_TOKEN: SECRET },
+    nodes: c.nodes.map((n, i) => (i === 0 ? { ip: n.ip, launcher: ['bash', '-c'] } : n.jobNode)),
+    clusterName: 'c',
+  };
 }
 
 /** Every file under the nodes' agent dirs whose content has the secret, with its mode. */
@@ -24,7 +30,8 @@ function filesWithSecret(c: LocalCluster): { file: string; mode: number }[] {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.isFile() && !e.name.endsWith('.log') && fs.readFileSync(p, 'utf8').includes(SECRET)) out.push({ file: path.relative(c.root, p), mode: fs.statSync(p).mode & 0o777 });
+      else if (e.isFile() && !e.name.endsWith('.log') && fs.readFileSync(p, 'utf8').includes(SECRET))
+        out.push({ file: path.relative(c.root, p), mode: fs.statSync(p).mode & 0o777 });
     }
   };
   for (const n of c.nodes) if (fs.existsSync(path.join(n.dir, '.skydeck_node'))) walk(path.join(n.dir, '.skydeck_node'));
@@ -36,12 +43,24 @@ test('while a 2-node job runs its spec and rank scripts are 0600; when it ends t
   t.after(c.cleanup);
   await Promise.all(c.nodes.map((n) => new AgentClient(n.transport).install()));
   const gate = path.join(c.root, 'gate');
-  const id = await c.agent.submit(job(c, `touch "$HOME/made-by-job-$SKYPILOT_NODE_RANK"; while [ ! -e ${gate} ]; do sleep 0.05; done; echo "len=\${#HF_TOKEN}"`));
+  const id = await c.agent.submit(
+    job(c, `touch "$HOME/made-by-job-$SKYPILOT_NODE_RANK"; while [ ! -e ${gate} ]; do sleep 0.05; done; echo "len=\${#HF_TOKEN}"`),
+  );
   await waitFor('both ranks started', () => c.nodes.every((n, r) => fs.existsSync(path.join(n.dir, `made-by-job-${r}`))) || undefined);
   const during = filesWithSecret(c);
-  assert.ok(during.some((f) => f.file.endsWith(`jobs/${id}.spec`)), JSON.stringify(during));
-  assert.ok(during.some((f) => f.file.startsWith('node1/') && f.file.endsWith('run-1.sh')), `the worker's rank script: ${JSON.stringify(during)}`);
-  assert.deepEqual(during.filter((f) => f.mode !== 0o600), [], 'every file with the secret is 0600');
+  assert.ok(
+    during.some((f) => f.file.endsWith(`jobs/${id}.spec`)),
+    JSON.stringify(during),
+  );
+  assert.ok(
+    during.some((f) => f.file.startsWith('node1/') && f.file.endsWith('run-1.sh')),
+    `the worker's rank script: ${JSON.stringify(during)}`,
+  );
+  assert.deepEqual(
+    during.filter((f) => f.mode !== 0o600),
+    [],
+    'every file with the secret is 0600',
+  );
   assert.equal(fs.statSync(path.join(c.nodes[0].dir, '.skydeck_node', 'jobs', String(id))).mode & 0o777, 0o700);
   for (const [r, n] of c.nodes.entries()) {
     assert.equal(fs.statSync(path.join(n.dir, `made-by-job-${r}`)).mode & 0o777, 0o666 & ~process.umask(), 'the job has the user umask, not the agent 077');
@@ -69,7 +88,10 @@ test('cancel removes the spec and rank scripts of a running 2-node job and the s
   // The running job's rank is under way (its script exists) before the cancel.
   const runLog = path.join(c.nodes[0].dir, '.skydeck_node', 'jobs', String(running), 'run.log');
   await waitFor('both ranks started', () => (fs.existsSync(runLog) && (fs.readFileSync(runLog, 'utf8').match(/started/g) ?? []).length === 2) || undefined);
-  assert.ok(filesWithSecret(c).some((f) => f.file.startsWith('node1/') && f.file.endsWith('.sh')), 'the worker rank script exists');
+  assert.ok(
+    filesWithSecret(c).some((f) => f.file.startsWith('node1/') && f.file.endsWith('.sh')),
+    'the worker rank script exists',
+  );
   assert.equal(filesWithSecret(c).length >= 2, true, 'both specs exist before the cancel');
   await c.agent.cancel([running, pending]);
   assert.equal((await c.agent.status(running))?.status, 'CANCELLED');

@@ -74,8 +74,14 @@ test('hashed names (ssh-keygen -H) match; @revoked refuses; other hosts and comm
   assert.equal(fs.readFileSync(file, 'utf8'), `# mine\n@revoked 10.1.1.1 ${b.line}\nother.example ${b.line}`);
   // An append after a file without a final newline starts a new line.
   assert.equal(verifyHostKey(file, 'new.example', a.blob, opts), undefined);
-  assert.deepEqual(lookupHost(file, 'new.example').map((e) => e.line), [4]);
-  assert.deepEqual(lookupHost(file, 'other.example').map((e) => e.line), [3]);
+  assert.deepEqual(
+    lookupHost(file, 'new.example').map((e) => e.line),
+    [4],
+  );
+  assert.deepEqual(
+    lookupHost(file, 'other.example').map((e) => e.line),
+    [3],
+  );
 });
 
 test('keys a cloud publishes replace what an earlier VM at that address left', (t) => {

@@ -39,7 +39,10 @@ test('exec: abort and timeout stop the whole command tree', async (t) => {
   await assert.rejects(running, (e: unknown) => e instanceof CancelledError);
   const child = Number(fs.readFileSync(path.join(dir, 'child.pid'), 'utf8'));
   await waitFor('the background child to die', () => (processAlive(child) ? undefined : true));
-  await assert.rejects(tr.exec(['sleep', '30'], { timeoutMs: 200 }), (e: unknown) => isTransportError(e) && e.kind === 'timeout' && /did not finish within 200 ms/.test(e.message));
+  await assert.rejects(
+    tr.exec(['sleep', '30'], { timeoutMs: 200 }),
+    (e: unknown) => isTransportError(e) && e.kind === 'timeout' && /did not finish within 200 ms/.test(e.message),
+  );
 });
 
 test('putFile (atomic, parents, mode) and putDir with a filter', async (t) => {
@@ -57,7 +60,10 @@ test('putFile (atomic, parents, mode) and putDir with a filter', async (t) => {
     fs.writeFileSync(path.join(src, f), f);
   }
   await tr.putDir(src, '~/sky_workdir', (rel) => !rel.startsWith('node_modules') && !rel.endsWith('.log'));
-  const listed = spawnSync('find', ['.', '-type', 'f'], { cwd: path.join(dir, 'sky_workdir'), encoding: 'utf8' }).stdout.split('\n').filter(Boolean).sort();
+  const listed = spawnSync('find', ['.', '-type', 'f'], { cwd: path.join(dir, 'sky_workdir'), encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean)
+    .sort();
   assert.deepEqual(listed, ['./keep.py', './sub/keep.txt']);
 });
 

@@ -16,7 +16,8 @@ test('runSetup runs on every node in parallel with SKYPILOT_SETUP_* vars; failur
   const nodes = c.nodes.map((n) => ({ transport: n.transport, ip: n.ip }));
   const seen: Record<number, string> = {};
   const ok = await runSetup(nodes, {
-    script: 'echo "rank=$SKYPILOT_SETUP_NODE_RANK ips=$(echo $SKYPILOT_SETUP_NODE_IPS) n=$SKYPILOT_NUM_NODES gpus=$SKYPILOT_SETUP_NUM_GPUS_PER_NODE x=$X home=$HOME pwd=$PWD cuda=${CUDA_VISIBLE_DEVICES-unset}"',
+    script:
+      'echo "rank=$SKYPILOT_SETUP_NODE_RANK ips=$(echo $SKYPILOT_SETUP_NODE_IPS) n=$SKYPILOT_NUM_NODES gpus=$SKYPILOT_SETUP_NUM_GPUS_PER_NODE x=$X home=$HOME pwd=$PWD cuda=${CUDA_VISIBLE_DEVICES-unset}"',
     envs: { X: 'a b' },
     numGpusPerNode: 1,
     onOutput: (rank, s) => (seen[rank] = (seen[rank] ?? '') + s),
@@ -35,7 +36,10 @@ test('runSetup runs on every node in parallel with SKYPILOT_SETUP_* vars; failur
       assert.ok(err instanceof SetupFailedError);
       assert.match(err.message, /Failed to setup with return code 4 on node rank 1/);
       assert.match(err.message, /l11\n[\s\S]*l20$/);
-      assert.deepEqual(err.results[1].lastLines, Array.from({ length: 10 }, (_, i) => `l${i + 11}`));
+      assert.deepEqual(
+        err.results[1].lastLines,
+        Array.from({ length: 10 }, (_, i) => `l${i + 11}`),
+      );
       return true;
     },
   );
@@ -45,7 +49,7 @@ test('renderJobSpec: bash-sourceable, values survive quoting', () => {
   const spec = renderJobSpec({
     name: "my\tjob's",
     user: 'u',
-    run: "echo 'hi' \"$X\"\n`date`",
+    run: 'echo \'hi\' "$X"\n`date`',
     envs: { A: "it's $HOME", B: 'line1\nline2' },
     nodes: [
       { ip: '10.0.0.1', launcher: ['bash', '-c'] },
@@ -54,8 +58,21 @@ test('renderJobSpec: bash-sourceable, values survive quoting', () => {
     cpusPerNode: 2,
     numGpusPerNode: 0.5,
   });
-  const out = execFileSync('bash', ['-c', `${spec}\nprintf '%s\\0' "$JOB_NAME" "$JOB_RUN" "\${JOB_ENV[@]}" "\${JOB_NODE_IPS[@]}" "$JOB_CPUS_MILLI" "$JOB_GPUS" "\${JOB_LAUNCHER_1[@]: -1}"`]).toString();
-  assert.deepEqual(out.split('\0').slice(0, -1), ["my job's", "echo 'hi' \"$X\"\n`date`", "A=it's $HOME", 'B=line1\nline2', '10.0.0.1', '10.0.0.2', '2000', '1', 'ubuntu@10.0.0.2']);
+  const out = execFileSync('bash', [
+    '-c',
+    `${spec}\nprintf '%s\\0' "$JOB_NAME" "$JOB_RUN" "\${JOB_ENV[@]}" "\${JOB_NODE_IPS[@]}" "$JOB_CPUS_MILLI" "$JOB_GPUS" "\${JOB_LAUNCHER_1[@]: -1}"`,
+  ]).toString();
+  assert.deepEqual(out.split('\0').slice(0, -1), [
+    "my job's",
+    'echo \'hi\' "$X"\n`date`',
+    "A=it's $HOME",
+    'B=line1\nline2',
+    '10.0.0.1',
+    '10.0.0.2',
+    '2000',
+    '1',
+    'ubuntu@10.0.0.2',
+  ]);
   assert.throws(() => renderJobSpec({ run: 'x', nodes: [], envs: {} }), /at least one node/);
   assert.throws(() => renderJobSpec({ run: 'x', nodes: [{ ip: 'a', launcher: [] }], envs: { 'BAD-NAME': '1' } }), /Invalid environment variable/);
 });
@@ -77,9 +94,33 @@ test('buildRemoteCommand and shellQuoteRemotePath keep ~ meaningful and quote ev
 });
 
 test('parseJobs reads the agent queue lines (unset fields as undefined)', () => {
-  const jobs = parseJobs('1\tRUNNING\t1000\t1100\t-\t-\talice\ttrain\t1x[CPU:0.5]\t/h/.skydeck_node/jobs/1\n2\tPENDING\t1200\t-\t-\t-\tbob\t-\t-\t/h/.skydeck_node/jobs/2\ngarbage\n');
+  const jobs = parseJobs(
+    '1\tRUNNING\t1000\t1100\t-\t-\talice\ttrain\t1x[CPU:0.5]\t/h/.skydeck_node/jobs/1\n2\tPENDING\t1200\t-\t-\t-\tbob\t-\t-\t/h/.skydeck_node/jobs/2\ngarbage\n',
+  );
   assert.deepEqual(jobs, [
-    { id: 1, status: 'RUNNING', submittedAt: 1000, startedAt: 1100, endedAt: undefined, exitCode: undefined, user: 'alice', name: 'train', resources: '1x[CPU:0.5]', logDir: '/h/.skydeck_node/jobs/1' },
-    { id: 2, status: 'PENDING', submittedAt: 1200, startedAt: undefined, endedAt: undefined, exitCode: undefined, user: 'bob', name: undefined, resources: '', logDir: '/h/.skydeck_node/jobs/2' },
+    {
+      id: 1,
+      status: 'RUNNING',
+      submittedAt: 1000,
+      startedAt: 1100,
+      endedAt: undefined,
+      exitCode: undefined,
+      user: 'alice',
+      name: 'train',
+      resources: '1x[CPU:0.5]',
+      logDir: '/h/.skydeck_node/jobs/1',
+    },
+    {
+      id: 2,
+      status: 'PENDING',
+      submittedAt: 1200,
+      startedAt: undefined,
+      endedAt: undefined,
+      exitCode: undefined,
+      user: 'bob',
+      name: undefined,
+      resources: '',
+      logDir: '/h/.skydeck_node/jobs/2',
+    },
   ]);
 });

@@ -23,7 +23,14 @@ before(() => {
 });
 
 function run(args: string[], extraEnv: Record<string, string> = {}) {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, SKYDECK_HOME: path.join(home, '.skydeck'), SKYDECK_CATALOG_DIR: REFERENCE_CATALOGS, SKYDECK_TEST: '1', ...extraEnv };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    SKYDECK_HOME: path.join(home, '.skydeck'),
+    SKYDECK_CATALOG_DIR: REFERENCE_CATALOGS,
+    SKYDECK_TEST: '1',
+    ...extraEnv,
+  };
   const r = spawnSync(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -95,7 +102,10 @@ test('show-gpus: common GPU table, per-accelerator offers, --infra and --all-reg
     assert.equal(o.cloud, 'gcp');
     assert.equal(o.accelerator, 'T4');
   }
-  assert.equal(new Set(json.offers.map((o: { region: string; instanceType: string; count: number }) => `${o.region}|${o.instanceType}|${o.count}`)).size, json.offers.length);
+  assert.equal(
+    new Set(json.offers.map((o: { region: string; instanceType: string; count: number }) => `${o.region}|${o.instanceType}|${o.count}`)).size,
+    json.offers.length,
+  );
   const missing = run(['show-gpus', 'NoSuchGPU']);
   assert.equal(missing.code, 1);
   assert.equal(run(['show-gpus', '--all-regions']).code, 1, '--all-regions needs an accelerator');
@@ -123,7 +133,12 @@ test('launch --dryrun says which infra the resources constraints removed, and wh
   assert.match(r.stdout, /Not considered: Azure: Azure does not support disk_tier: ultra \(use low, medium, high or best\) \(disk_tier\)\./);
   assert.match(r.stdout, /expect about \$2\/h more/);
   assert.doesNotMatch(r.stdout.split('Considered resources')[1], /Azure/);
-  const none = run(['launch', writeTask('ultra-azure.yaml', 'resources:\n  infra: azure\n  accelerators: T4\n  disk_tier: ultra\nrun: echo hi\n'), '--dryrun', '--all-infra']);
+  const none = run([
+    'launch',
+    writeTask('ultra-azure.yaml', 'resources:\n  infra: azure\n  accelerators: T4\n  disk_tier: ultra\nrun: echo hi\n'),
+    '--dryrun',
+    '--all-infra',
+  ]);
   assert.notEqual(none.code, 0);
   assert.match(none.stderr, /Azure: removed by disk_tier: Azure does not support disk_tier: ultra/);
 });

@@ -32,12 +32,22 @@ function assertUnavailable(spec: ResourcesSpec, options: { enabledInfra: string[
 test('disk_tier ultra: Azure is not a candidate, GCP and AWS still are, and the plan says why', () => {
   const plan = optimizeDetailed(task({ ...gpu('T4'), diskTier: 'ultra' }), ALL, cat);
   assert.deepEqual(new Set(plan.candidates.map((c) => c.cloud)), new Set(['gcp', 'aws']));
-  assert.ok(plan.notes.some((n) => /Not considered: Azure: Azure does not support disk_tier: ultra.*\(disk_tier\)/.test(n)), plan.notes.join('\n'));
-  assert.ok(plan.notes.some((n) => /disk_tier: ultra .* about \$2\/h more/.test(n)), 'the cost warning');
+  assert.ok(
+    plan.notes.some((n) => /Not considered: Azure: Azure does not support disk_tier: ultra.*\(disk_tier\)/.test(n)),
+    plan.notes.join('\n'),
+  );
+  assert.ok(
+    plan.notes.some((n) => /disk_tier: ultra .* about \$2\/h more/.test(n)),
+    'the cost warning',
+  );
   // Without the tier all three clouds compete; `best` and case do not matter.
   assert.deepEqual(clouds(gpu('T4')), new Set(['gcp', 'azure', 'aws']));
   assert.deepEqual(clouds({ ...gpu('T4'), diskTier: 'BEST' }), new Set(['gcp', 'azure', 'aws']));
-  assertUnavailable({ ...gpu('T4'), diskTier: 'Ultra', infra: { cloud: 'azure' } }, ALL, /Azure: removed by disk_tier: Azure does not support disk_tier: ultra/);
+  assertUnavailable(
+    { ...gpu('T4'), diskTier: 'Ultra', infra: { cloud: 'azure' } },
+    ALL,
+    /Azure: removed by disk_tier: Azure does not support disk_tier: ultra/,
+  );
   assertUnavailable({ ...gpu('T4'), diskTier: 'fastest' }, ALL, /disk_tier 'fastest' is not one of low, medium, high, ultra, best/);
 });
 
@@ -53,7 +63,10 @@ test('Azure premium disk tiers (medium, high) need an S-series instance type; lo
   assertUnavailable({ ...pinned, diskTier: 'high' }, ALL, /disk_tier: high/);
   assert.equal(optimizeDetailed(task({ ...pinned, diskTier: 'low' }), ALL, cat).chosen.instanceType, 'Standard_D12_v2');
   // GCP takes every tier (it maps the tier to a disk type the series supports).
-  assert.equal(optimizeDetailed(task({ instanceType: 'n1-standard-8', diskTier: 'ultra', infra: { cloud: 'gcp' } }), ALL, cat).chosen.instanceType, 'n1-standard-8');
+  assert.equal(
+    optimizeDetailed(task({ instanceType: 'n1-standard-8', diskTier: 'ultra', infra: { cloud: 'gcp' } }), ALL, cat).chosen.instanceType,
+    'n1-standard-8',
+  );
   // Without an instance type, only S-series types compete: the plan is never a non-S type.
   const cpu = optimizeDetailed(task({ cpus: { value: 2, orMore: true }, diskTier: 'medium', infra: { cloud: 'azure' } }), ALL, cat);
   assert.ok(cpu.candidates.every((c) => isAzureSSeries(c.instanceType) !== false));
@@ -61,9 +74,19 @@ test('Azure premium disk tiers (medium, high) need an S-series instance type; lo
 
 test('Kubernetes has no custom disk tiers (best is fine); local and SSH pools have none either', () => {
   const enabled = { enabledInfra: ['local', 'k8s/dev', 'ssh/lab'] };
-  assertUnavailable({ diskTier: 'high', infra: { cloud: 'kubernetes', region: 'dev' } }, enabled, /Kubernetes: removed by disk_tier: Kubernetes does not support custom disk tiers/);
+  assertUnavailable(
+    { diskTier: 'high', infra: { cloud: 'kubernetes', region: 'dev' } },
+    enabled,
+    /Kubernetes: removed by disk_tier: Kubernetes does not support custom disk tiers/,
+  );
   assert.equal(optimizeDetailed(task({ diskTier: 'best', infra: { cloud: 'kubernetes', region: 'dev' } }), enabled, cat).chosen.infra, 'k8s/dev');
-  assertUnavailable({ diskTier: 'low' }, enabled, /Local: removed by disk_tier: Local nodes use this machine's disks as they are/, /SSH: removed by disk_tier: SSH node pools use their machines' disks/, /Kubernetes: removed by disk_tier/);
+  assertUnavailable(
+    { diskTier: 'low' },
+    enabled,
+    /Local: removed by disk_tier: Local nodes use this machine's disks as they are/,
+    /SSH: removed by disk_tier: SSH node pools use their machines' disks/,
+    /Kubernetes: removed by disk_tier/,
+  );
 });
 
 test('ports: every infra opens ports except the local kind cluster', () => {
@@ -71,7 +94,10 @@ test('ports: every infra opens ports except the local kind cluster', () => {
   const plan = optimizeDetailed(task({ ...gpu('L4'), ports: ['8080'] }), enabled, cat);
   assert.deepEqual(new Set(plan.candidates.map((c) => c.infra)), new Set(['k8s/prod', 'ssh/lab']));
   assert.ok(plan.notes.some((n) => /Kubernetes cannot open ports on the local kind cluster \(kind-skypilot\).*\(ports\)/.test(n)));
-  assert.deepEqual(new Set(optimizeDetailed(task(gpu('L4')), enabled, cat).candidates.map((c) => c.infra)), new Set(['k8s/kind-skypilot', 'k8s/prod', 'ssh/lab']));
+  assert.deepEqual(
+    new Set(optimizeDetailed(task(gpu('L4')), enabled, cat).candidates.map((c) => c.infra)),
+    new Set(['k8s/kind-skypilot', 'k8s/prod', 'ssh/lab']),
+  );
   // Clouds with a catalog all open ports: the same candidates with and without.
   const n = (spec: ResourcesSpec) => optimizeDetailed(task(spec), ALL, cat).candidates.length;
   assert.equal(n({ ...gpu('T4'), ports: ['8000-8010'] }), n(gpu('T4')));
@@ -83,8 +109,14 @@ test('image_id per region keeps only those regions; the other clouds are not con
   const plan = optimizeDetailed(task(spec), ALL, cat);
   assert.ok(plan.candidates.length > 0);
   assert.deepEqual(new Set(plan.candidates.map((c) => c.region)), new Set(['us-central1', 'europe-west4']));
-  assert.ok(plan.notes.some((n) => /Not considered: Azure: image_id names images for us-central1, europe-west4 only/.test(n)), plan.notes.join('\n'));
-  assert.ok(plan.notes.some((n) => /Not considered: AWS: image_id names images for us-central1, europe-west4 only/.test(n)), plan.notes.join('\n'));
+  assert.ok(
+    plan.notes.some((n) => /Not considered: Azure: image_id names images for us-central1, europe-west4 only/.test(n)),
+    plan.notes.join('\n'),
+  );
+  assert.ok(
+    plan.notes.some((n) => /Not considered: AWS: image_id names images for us-central1, europe-west4 only/.test(n)),
+    plan.notes.join('\n'),
+  );
   // A docker key alone restricts nothing.
   assert.deepEqual(clouds({ ...gpu('T4'), imageId: { docker: 'nvcr.io/nvidia/pytorch:24.01-py3' } }), new Set(['gcp', 'azure', 'aws']));
 });
@@ -100,10 +132,18 @@ test('image_id strings: the image form picks the cloud; tags must be in that clo
   // Tags: skypilot:gpu-debian-11 is only in gcp/images.csv, skypilot:custom-gpu-ubuntu-v2 only in azure's.
   assert.deepEqual(clouds({ ...gpu('T4'), imageId: 'skypilot:gpu-debian-11' }), new Set(['gcp']));
   assert.deepEqual(clouds({ ...gpu('T4'), imageId: 'skypilot:custom-gpu-ubuntu-v2' }), new Set(['azure']));
-  assertUnavailable({ ...gpu('T4'), imageId: 'skypilot:no-such-tag' }, ALL, /GCP: removed by image_id: image tag skypilot:no-such-tag is not in GCP's images.csv/, /Azure: removed by image_id/);
+  assertUnavailable(
+    { ...gpu('T4'), imageId: 'skypilot:no-such-tag' },
+    ALL,
+    /GCP: removed by image_id: image tag skypilot:no-such-tag is not in GCP's images.csv/,
+    /Azure: removed by image_id/,
+  );
   // An AMI: neither catalog cloud here; pinned to AWS it still needs a region.
   assertUnavailable({ ...gpu('T4'), imageId: 'ami-0abc123def4567890' }, ALL, /GCP: removed by image_id: image_id ami-0abc123def4567890 is a AWS image/);
-  assert.match(rejectInfra({ imageId: 'ami-0abc123def4567890', infra: { cloud: 'aws' } }, 'aws')?.message ?? '', /exists in one region: pin infra to aws\/<region>/);
+  assert.match(
+    rejectInfra({ imageId: 'ami-0abc123def4567890', infra: { cloud: 'aws' } }, 'aws')?.message ?? '',
+    /exists in one region: pin infra to aws\/<region>/,
+  );
   assert.equal(rejectInfra({ imageId: 'ami-0abc123def4567890', infra: { cloud: 'aws', region: 'us-east-1' } }, 'aws'), undefined);
   // A form SkyDeck cannot place needs a pinned cloud (SkyPilot requires the cloud with a VM image).
   assertUnavailable({ ...gpu('T4'), imageId: 'my-golden-image' }, ALL, /does not say which cloud it is for/);
@@ -113,8 +153,14 @@ test('image_id strings: the image form picks the cloud; tags must be in that clo
 test('images on infra without images: local and SSH pools refuse, Kubernetes runs it as a container', () => {
   const enabled = { enabledInfra: ['local', 'ssh/lab', 'k8s/dev'] };
   const plan = optimizeDetailed(task({ imageId: 'docker:ubuntu:22.04' }), enabled, cat);
-  assert.deepEqual(plan.candidates.map((c) => c.infra), ['k8s/dev']);
-  assert.ok(plan.notes.some((n) => /Not considered: Local: Local nodes use this machine's system as it is: no image_id \(image_id\)/.test(n)), plan.notes.join('\n'));
+  assert.deepEqual(
+    plan.candidates.map((c) => c.infra),
+    ['k8s/dev'],
+  );
+  assert.ok(
+    plan.notes.some((n) => /Not considered: Local: Local nodes use this machine's system as it is: no image_id \(image_id\)/.test(n)),
+    plan.notes.join('\n'),
+  );
   assertUnavailable({ imageId: 'docker:ubuntu:22.04', infra: { cloud: 'local' } }, enabled, /Local: removed by image_id/);
 });
 
@@ -122,7 +168,10 @@ test('the editor: offers and the no-offer diagnostic honour the same constraints
   const spec: ResourcesSpec = { ...gpu('T4'), diskTier: 'ultra', infra: { cloud: 'azure' } };
   const offers = offersForSpec(spec, cat);
   assert.equal(offers.offers.length, 0);
-  assert.deepEqual(offers.reasons.map((r) => r.reason.kind), ['constraint']);
+  assert.deepEqual(
+    offers.reasons.map((r) => r.reason.kind),
+    ['constraint'],
+  );
   const ultra = offersForSpec({ ...gpu('T4'), diskTier: 'ultra' }, cat).offers;
   assert.deepEqual(new Set(ultra.map((o) => o.cloud)), new Set(['gcp', 'aws']), 'AWS has ultra disks (io2), Azure not');
   const range = { start: { line: 3, character: 2 }, end: { line: 3, character: 20 } };

@@ -22,7 +22,10 @@ export const gpu = (name: string, count = 1): ResourcesSpec => ({ accelerators: 
 
 /** A naive, independent reading of a reference CSV (for expected values): header -> rows of strings. */
 export function naiveCsv(file: string): Record<string, string>[] {
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length);
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.length);
   const header = lines[0].split(',');
   return lines.slice(1).map((line) => {
     if (!line.includes('"')) {

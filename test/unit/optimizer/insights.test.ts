@@ -21,7 +21,10 @@ test('cost lens: cheapest on-demand and spot, where, how many regions, x num_nod
   const plan = optimize(task(gpu('A100', 8)), { enabledInfra: [], allInfra: true });
   const best = plan.chosen.pricePerHour;
   const money = (x: number) => `$${x < 10 ? x.toFixed(2) : x.toFixed(1)}`;
-  assert.match(lens.title, new RegExp(`^2× ${money(best).replace('$', '\\$')} = ${money(2 * best).replace('$', '\\$')}/h on-demand \\(${plan.chosen.cloud} ${plan.chosen.region}\\)`));
+  assert.match(
+    lens.title,
+    new RegExp(`^2× ${money(best).replace('$', '\\$')} = ${money(2 * best).replace('$', '\\$')}/h on-demand \\(${plan.chosen.cloud} ${plan.chosen.region}\\)`),
+  );
   assert.match(lens.title, /\/h spot/);
   assert.match(lens.title, /· \d+ regions$/);
   assert.equal(lens.command?.command, SHOW_OFFERS_COMMAND);
@@ -39,7 +42,20 @@ test('offer rows for the detail view: every matching type and region, per-GPU-ho
   assert.ok(rows.length > 5);
   for (let i = 1; i < rows.length; i++) assert.ok((rows[i - 1].onDemand ?? Infinity) <= (rows[i].onDemand ?? Infinity));
   const r = rows[0];
-  assert.deepEqual(Object.keys(r), ['cloud', 'region', 'zone', 'infra', 'instanceType', 'vCPUs', 'memoryGb', 'accelerators', 'onDemand', 'spot', 'perGpuHour', 'spotPerGpuHour']);
+  assert.deepEqual(Object.keys(r), [
+    'cloud',
+    'region',
+    'zone',
+    'infra',
+    'instanceType',
+    'vCPUs',
+    'memoryGb',
+    'accelerators',
+    'onDemand',
+    'spot',
+    'perGpuHour',
+    'spotPerGpuHour',
+  ]);
   assert.equal(r.infra, `${r.cloud}/${r.region}`);
   assert.ok(Math.abs(r.perGpuHour! - r.onDemand! / 8) < 1e-9);
   assert.deepEqual(new Set(rows.map((x) => x.cloud)), new Set(['gcp', 'azure', 'aws']));

@@ -19,7 +19,9 @@ const num = (s: string) => (s === '' ? NaN : Number(s));
 /** Independent expectation: cheapest GCP offer of host type(s) + GPU rows in the same zone. */
 function gcpPaired(hostTypes: string[], acc: string, count: number, spot = false): { price: number; zone: string; host: string } {
   const col = spot ? 'SpotPrice' : 'Price';
-  const gpuByZone = new Map(gcp.filter((r) => r.InstanceType === '' && r.AcceleratorName === acc && Number(r.AcceleratorCount) === count).map((r) => [r.AvailabilityZone, num(r[col])]));
+  const gpuByZone = new Map(
+    gcp.filter((r) => r.InstanceType === '' && r.AcceleratorName === acc && Number(r.AcceleratorCount) === count).map((r) => [r.AvailabilityZone, num(r[col])]),
+  );
   let best = { price: Infinity, zone: '', host: '' };
   for (const r of gcp) {
     if (!hostTypes.includes(r.InstanceType)) continue;
@@ -151,7 +153,10 @@ test('instance_type pins the shape; GCP host types imply their GPUs', () => {
   assert.equal(plan.chosen.cloud, 'gcp');
   assert.deepEqual(plan.chosen.accelerators, { A100: 1 });
   assert.ok(Math.abs(plan.chosen.pricePerHour - gcpPaired(['a2-highgpu-1g'], 'A100', 1).price) < 1e-6);
-  assert.throws(() => optimize(task({ instanceType: 'nope.large' }), ALL), (e: unknown) => e instanceof ResourcesUnavailableError && /nope\.large is not in the catalog/.test(e.message));
+  assert.throws(
+    () => optimize(task({ instanceType: 'nope.large' }), ALL),
+    (e: unknown) => e instanceof ResourcesUnavailableError && /nope\.large is not in the catalog/.test(e.message),
+  );
 });
 
 test('region/zone pins, max_hourly_cost, num_nodes, TPU VM', () => {
@@ -177,7 +182,15 @@ test('any_of: every alternative competes on cost; the index of the winner is rep
   assert.equal(plan.chosen.resourcesIndex, 1);
   assert.ok(plan.candidates.some((c) => c.resourcesIndex === 0) && plan.candidates.some((c) => c.resourcesIndex === 2));
   // An accelerator set (dict form) behaves the same.
-  const set = optimize(task({ accelerators: [{ name: 'A100', count: 8 }, { name: 'L4', count: 1 }] }), ALL);
+  const set = optimize(
+    task({
+      accelerators: [
+        { name: 'A100', count: 8 },
+        { name: 'L4', count: 1 },
+      ],
+    }),
+    ALL,
+  );
   assert.deepEqual(set.chosen.accelerators, { L4: 1 });
 });
 
@@ -188,7 +201,16 @@ test('ordered: the first alternative with any offer wins even when a later one i
   assert.equal(plan.chosen.resourcesIndex, 1);
   assert.ok(plan.notes.some((n) => /tried in the listed order/.test(n)));
   // Ordered accelerator list (list form).
-  const list = optimize(task({ accelerators: [{ name: 'H100', count: 8 }, { name: 'L4', count: 1 }], acceleratorsOrdered: true }), ALL);
+  const list = optimize(
+    task({
+      accelerators: [
+        { name: 'H100', count: 8 },
+        { name: 'L4', count: 1 },
+      ],
+      acceleratorsOrdered: true,
+    }),
+    ALL,
+  );
   assert.deepEqual(list.chosen.accelerators, { H100: 8 });
 });
 
@@ -208,7 +230,10 @@ test('blocklist: re-planning avoids blocked zones, regions and clouds', () => {
   assert.deepEqual([noGcp.chosen.cloud, noGcp.chosen.instanceType, noGcp.chosen.pricePerHour], ['aws', 'p4d.24xlarge', 21.95764]);
   assert.ok(['us-east-2', 'us-west-2'].includes(noGcp.chosen.region), noGcp.chosen.region);
   assert.equal(optimize(t, { ...ALL, blocked: ['gcp', 'aws'] }).chosen.cloud, 'azure');
-  assert.throws(() => optimize(t, { ...ALL, blocked: ['gcp', 'azure', 'aws'] }), (e: unknown) => e instanceof ResourcesUnavailableError && /blocked/.test(e.message));
+  assert.throws(
+    () => optimize(t, { ...ALL, blocked: ['gcp', 'azure', 'aws'] }),
+    (e: unknown) => e instanceof ResourcesUnavailableError && /blocked/.test(e.message),
+  );
   // An on-demand region candidate (Azure has no zones; use a zoned request on GCP spot instead) keeps its other zones.
   const od = optimize(task({ cpus: { value: 8, orMore: true }, infra: { cloud: 'gcp' } }), ALL).chosen;
   assert.ok(od.zones && od.zones.length >= 1);
@@ -231,13 +256,19 @@ test('local: always enabled, CPU tasks only, price 0; pinned infra restricts can
   const pinnedGcp = optimize(task({ infra: { cloud: 'gcp' } }), { enabledInfra: ['local', 'gcp'] });
   assert.ok(pinnedGcp.candidates.every((c) => c.cloud === 'gcp'));
   const pinnedLocal = optimize(task({ infra: { cloud: 'local' } }), { enabledInfra: ['local', 'gcp'] });
-  assert.deepEqual(pinnedLocal.candidates.map((c) => c.infra), ['local/local']);
+  assert.deepEqual(
+    pinnedLocal.candidates.map((c) => c.infra),
+    ['local/local'],
+  );
 });
 
 test('ssh node pools and Kubernetes contexts: price 0, GPUs allowed, pinned pool/context only', () => {
   const enabled = { enabledInfra: ['local', 'ssh/lab', 'ssh/rack2', 'k8s/kind-dev'] };
   const sshPlan = optimize(task({ ...gpu('A100', 2), infra: { cloud: 'ssh', region: 'rack2' } }), enabled);
-  assert.deepEqual(sshPlan.candidates.map((c) => c.infra), ['ssh/rack2']);
+  assert.deepEqual(
+    sshPlan.candidates.map((c) => c.infra),
+    ['ssh/rack2'],
+  );
   assert.equal(sshPlan.chosen.cloud, 'ssh');
   assert.equal(sshPlan.chosen.region, 'rack2');
   assert.deepEqual(sshPlan.chosen.accelerators, { A100: 2 });
@@ -249,7 +280,10 @@ test('ssh node pools and Kubernetes contexts: price 0, GPUs allowed, pinned pool
   const any = optimize(task(gpu('L4')), enabled);
   assert.deepEqual(new Set(any.candidates.map((c) => c.infra)), new Set(['ssh/lab', 'ssh/rack2', 'k8s/kind-dev']));
   // A pool that is not configured.
-  assert.throws(() => optimize(task({ infra: { cloud: 'ssh', region: 'nope' } }), enabled), (e: unknown) => e instanceof ResourcesUnavailableError && /not enabled/.test(e.message));
+  assert.throws(
+    () => optimize(task({ infra: { cloud: 'ssh', region: 'nope' } }), enabled),
+    (e: unknown) => e instanceof ResourcesUnavailableError && /not enabled/.test(e.message),
+  );
   // No spot on Kubernetes / SSH.
   assert.throws(() => optimize(task({ useSpot: true, infra: { cloud: 'kubernetes', region: 'kind-dev' } }), enabled), ResourcesUnavailableError);
 });

@@ -44,7 +44,7 @@ function getFrom(localAddress: string, url: string): Promise<number> {
   });
 }
 
-test('1,000 idle connections from one client fail none of another client\'s requests; the process can still open files', { timeout: 180_000 }, async (t) => {
+test("1,000 idle connections from one client fail none of another client's requests; the process can still open files", { timeout: 180_000 }, async (t) => {
   // The test process holds the flood's client ends itself.
   const n = Math.min(1000, openFileLimit() - 200);
   const up = await startUpstream('r');
@@ -56,7 +56,11 @@ test('1,000 idle connections from one client fail none of another client\'s requ
     statuses.push(...(await Promise.all(Array.from({ length: 5 }, () => getFrom('127.0.0.2', `${lb.url}/`)))));
   }
   const failed = statuses.filter((s) => s !== 200).length;
-  assert.equal(failed, 0, `${failed} of ${statuses.length} requests from 127.0.0.2 failed (${[...new Set(statuses)].join(', ')}); load balancer stderr:\n${lb.stderr().slice(-2000)}`);
+  assert.equal(
+    failed,
+    0,
+    `${failed} of ${statuses.length} requests from 127.0.0.2 failed (${[...new Set(statuses)].join(', ')}); load balancer stderr:\n${lb.stderr().slice(-2000)}`,
+  );
   assert.equal(await lb.read(), 'ok', 'the load balancer process could not open a file during the flood');
   assert.equal(lb.exited(), undefined);
 });

@@ -38,12 +38,26 @@ async function startService(t: { after: (fn: () => Promise<void> | void) => void
   engine.healthyOnLaunch = healthy;
   const writeTask = (version: string, svc: string, more = extra) => {
     const file = path.join(dir, `task-${version}.yaml`);
-    fs.writeFileSync(file, `name: s\nenvs:\n  V: "${version}"\nservice:\n${svc.trim().split('\n').map((l) => `  ${l}`).join('\n')}\nresources:\n  infra: local\n  ports: ${port}\n${more}run: serve\n`);
+    fs.writeFileSync(
+      file,
+      `name: s\nenvs:\n  V: "${version}"\nservice:\n${svc
+        .trim()
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n')}\nresources:\n  infra: local\n  ports: ${port}\n${more}run: serve\n`,
+    );
     return file;
   };
   const first = writeTask('1', service);
   await servicesTable().update((s) => {
-    s.services.s = { name: 's', status: 'CONTROLLER_INIT', createdAt: Date.now(), versions: [{ version: 1, taskFile: first, mode: 'rolling', createdAt: Date.now() }], replicas: [], nextReplicaId: 1 };
+    s.services.s = {
+      name: 's',
+      status: 'CONTROLLER_INIT',
+      createdAt: Date.now(),
+      versions: [{ version: 1, taskFile: first, mode: 'rolling', createdAt: Date.now() }],
+      replicas: [],
+      nextReplicaId: 1,
+    };
   });
   const lbBase = 31000 + Math.floor(Math.random() * 3000);
   const logs: string[] = [];
@@ -103,7 +117,11 @@ test('a preempted replica is replaced', async (t) => {
   await until('READY', async () => (await c.svc()).replicas[0]?.status === 'READY');
   await c.engine.preempt('s-1');
   await until('replacement READY', async () => (await c.svc()).replicas.some((r) => r.id === 2 && r.status === 'READY'));
-  assert.equal((await c.svc()).replicas.some((r) => r.id === 1), false, 'preempted replicas leave the table');
+  assert.equal(
+    (await c.svc()).replicas.some((r) => r.id === 1),
+    false,
+    'preempted replicas leave the table',
+  );
 });
 
 test('a version that fails before ever being ready stops launching (crash loop)', async (t) => {
@@ -118,13 +136,20 @@ test('a version that fails before ever being ready stops launching (crash loop)'
 });
 
 test('spot replicas with base and dynamic on-demand fallback', async (t) => {
-  const c = await startService(t, `${probe}\nreplica_policy:\n  min_replicas: 2\n  max_replicas: 3\n  target_qps_per_replica: 100\n  base_ondemand_fallback_replicas: 1\n  dynamic_ondemand_fallback: true`, '  use_spot: true\n');
+  const c = await startService(
+    t,
+    `${probe}\nreplica_policy:\n  min_replicas: 2\n  max_replicas: 3\n  target_qps_per_replica: 100\n  base_ondemand_fallback_replicas: 1\n  dynamic_ondemand_fallback: true`,
+    '  use_spot: true\n',
+  );
   // 2 wanted: 1 spot + 1 base on-demand, and 1 dynamic on-demand while the spot one is not ready.
   await until('3 launches', () => c.engine.launches.length >= 3);
   const kinds = c.engine.launches.map((l) => l.useSpot).sort();
   assert.deepEqual(kinds, [false, false, true]);
   // Once the spot replica is ready the dynamic on-demand one is scaled down.
-  await until('2 replicas left', async () => (await c.svc()).replicas.filter((r) => r.status === 'READY').length === 2 && (await c.svc()).replicas.length === 2);
+  await until(
+    '2 replicas left',
+    async () => (await c.svc()).replicas.filter((r) => r.status === 'READY').length === 2 && (await c.svc()).replicas.length === 2,
+  );
   assert.deepEqual((await c.svc()).replicas.map((r) => r.useSpot).sort(), [false, true]);
 });
 
@@ -160,16 +185,20 @@ test('tls: the endpoint is https with the given key and certificate', async (t) 
   t.after(() => fs.rmSync(keyDir, { recursive: true, force: true }));
   const key = path.join(keyDir, 'key.pem');
   const cert = path.join(keyDir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], {
+    stdio: 'ignore',
+  });
   const c = await startService(t, `${probe}\nreplicas: 1\ntls:\n  keyfile: ${key}\n  certfile: ${cert}`);
   const ep = await c.endpoint();
   assert.match(ep, /^https:\/\/127\.0\.0\.1:\d+$/);
   await until('READY', async () => (await c.svc()).replicas[0]?.status === 'READY');
   const status = await new Promise<number>((resolve, reject) => {
-    https.get(`${ep}/`, { rejectUnauthorized: false, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on('error', reject);
+    https
+      .get(`${ep}/`, { rejectUnauthorized: false, agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
   });
   assert.equal(status, 200);
 });

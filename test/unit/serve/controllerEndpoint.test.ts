@@ -37,7 +37,15 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }, ext
   const svc = ['readiness_probe:', '  path: /', '  endpoint_probe_interval_seconds: 0.05', ...serviceYaml.split('\n')].map((l) => `  ${l}`).join('\n');
   fs.writeFileSync(task, `name: s\nservice:\n${svc}\nresources:\n  infra: local\n  ports: ${port}\nrun: serve\n`);
   await servicesTable().update((s) => {
-    s.services.s = { name: 's', status: 'CONTROLLER_INIT', createdAt: Date.now(), versions: [{ version: 1, taskFile: task, mode: 'rolling', createdAt: Date.now() }], replicas: [], nextReplicaId: 1, ...extra };
+    s.services.s = {
+      name: 's',
+      status: 'CONTROLLER_INIT',
+      createdAt: Date.now(),
+      versions: [{ version: 1, taskFile: task, mode: 'rolling', createdAt: Date.now() }],
+      replicas: [],
+      nextReplicaId: 1,
+      ...extra,
+    };
   });
   t.after(async () => {
     // Controllers stop first: they hold the store's locks, which live under the home removed below.
@@ -48,7 +56,11 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }, ext
   return { engine, dir, task };
 }
 
-function runController(_t: { after: (fn: () => Promise<void> | void) => void }, engine: FakeEngine, opts: Partial<ConstructorParameters<typeof ServiceController>[1]> = {}) {
+function runController(
+  _t: { after: (fn: () => Promise<void> | void) => void },
+  engine: FakeEngine,
+  opts: Partial<ConstructorParameters<typeof ServiceController>[1]> = {},
+) {
   const logs: string[] = [];
   const lbBase = 31000 + Math.floor(Math.random() * 3000);
   const controller = new ServiceController('s', { engine, tickMs: 40, lbPorts: [lbBase, lbBase + 50], log: (l) => logs.push(l), ...opts });
@@ -100,7 +112,10 @@ test('a restarted controller keeps its recorded port: while another process hold
   const rec = await until('lbError recorded', async () => ((await findService('s'))?.lbError ? findService('s') : undefined));
   assert.equal(rec!.endpoint, endpoint, 'the endpoint moved to another port');
   assert.match(rec!.lbError!, new RegExp(`port ${port} is in use by another process`));
-  assert.ok(logs.some((l) => l.includes(`cannot listen on 127.0.0.1:${port}`)), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => l.includes(`cannot listen on 127.0.0.1:${port}`)),
+    logs.join('\n'),
+  );
   await new Promise<void>((r) => {
     blocker.closeAllConnections();
     blocker.close(() => r());
@@ -126,7 +141,10 @@ test('a controller started while another runs the service steps aside', async (t
   const { engine } = await setup(t, { controller: identify(process.ppid) });
   const { logs, running } = runController(t, engine);
   await running;
-  assert.ok(logs.some((l) => l.includes('another controller')), logs.join('\n'));
+  assert.ok(
+    logs.some((l) => l.includes('another controller')),
+    logs.join('\n'),
+  );
   assert.equal((await findService('s'))!.endpoint, undefined);
 });
 

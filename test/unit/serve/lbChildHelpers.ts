@@ -16,7 +16,11 @@ export interface LbChild {
 const CHILD = path.join(__dirname, 'lbChild.ts');
 
 /** `fdLimit`: the child's soft and hard limit on open files (set by the shell before exec). */
-export async function startLbChild(t: { after: (fn: () => Promise<void> | void) => void }, replicaUrls: string[], opts: { fdLimit?: number } = {}): Promise<LbChild> {
+export async function startLbChild(
+  t: { after: (fn: () => Promise<void> | void) => void },
+  replicaUrls: string[],
+  opts: { fdLimit?: number } = {},
+): Promise<LbChild> {
   const node = [process.execPath, '--import', 'tsx', CHILD, replicaUrls.join(',')];
   const proc = opts.fdLimit
     ? spawn('/bin/sh', ['-c', `ulimit -n ${opts.fdLimit} && exec "$@"`, 'sh', ...node], { stdio: ['pipe', 'pipe', 'pipe'] })

@@ -44,7 +44,13 @@ test('proxies methods, paths and bodies; round_robin spreads over replicas', asy
   for (let i = 0; i < 9; i++) await request(`${url}/`);
   assert.equal(a.hits + b.hits, 10);
   assert.equal(a.hits, 5);
-  assert.deepEqual(lb.stats().map((s) => s.total).sort(), [5, 5]);
+  assert.deepEqual(
+    lb
+      .stats()
+      .map((s) => s.total)
+      .sort(),
+    [5, 5],
+  );
 });
 
 test('retries a request on another replica when one fails before answering', async (t) => {
@@ -182,10 +188,18 @@ test('serves HTTPS when TLS is configured', async (t) => {
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const key = path.join(dir, 'key.pem');
   const cert = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], {
+    stdio: 'ignore',
+  });
   const up = await startUpstream('tls');
   t.after(() => up.close());
-  const lb = new LoadBalancer({ serviceName: 'svc', policy: 'least_load', host: '127.0.0.1', port: 0, tls: { key: fs.readFileSync(key), cert: fs.readFileSync(cert) } });
+  const lb = new LoadBalancer({
+    serviceName: 'svc',
+    policy: 'least_load',
+    host: '127.0.0.1',
+    port: 0,
+    tls: { key: fs.readFileSync(key), cert: fs.readFileSync(cert) },
+  });
   const port = await lb.listen();
   t.after(() => lb.close());
   lb.setReplicas([{ id: 1, url: up.url }]);

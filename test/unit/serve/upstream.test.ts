@@ -50,7 +50,14 @@ async function lbFor(t: { after: (fn: () => Promise<void> | void) => void }, url
 }
 
 test('chunked responses split at every awkward place, with trailers, are decoded; the connection is reused', async (t) => {
-  const url = await rawReplica(t, () => ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n', '\r\n5\r', '\nhel', 'lo\r\n6;ext=1\r\n wor', 'ld\r\n0\r\nX-Trailer: t\r\n', '\r\n']);
+  const url = await rawReplica(t, () => [
+    'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n',
+    '\r\n5\r',
+    '\nhel',
+    'lo\r\n6;ext=1\r\n wor',
+    'ld\r\n0\r\nX-Trailer: t\r\n',
+    '\r\n',
+  ]);
   const lb = await lbFor(t, url);
   for (let i = 0; i < 3; i++) {
     const r = await request(`${lb}/c`);

@@ -40,14 +40,17 @@ test('.sky.yaml is a config file, not a task: errors on the exact node, unhonour
 
 test('~/.sky/config.yaml and SKYDECK_HOME/config.yaml are config files', () => {
   const s = new TaskLanguageService();
-  for (const file of [path.join(os.homedir(), '.sky', 'config.yaml'), path.join(process.env.SKYDECK_HOME || path.join(os.homedir(), '.skydeck'), 'config.yaml')]) {
+  for (const file of [
+    path.join(os.homedir(), '.sky', 'config.yaml'),
+    path.join(process.env.SKYDECK_HOME || path.join(os.homedir(), '.skydeck'), 'config.yaml'),
+  ]) {
     const diags = s.diagnostics(doc('allowed_clouds: [awz]\n', `file://${file}`).d);
     assert.equal(diags.length, 1, file);
     assert.match(String(diags[0].message), /Invalid allowed_clouds\[0\] 'awz'.*Did you mean 'aws'/);
   }
 });
 
-test('completion and hover in a config file come from SkyPilot\'s config schema', () => {
+test("completion and hover in a config file come from SkyPilot's config schema", () => {
   const s = new TaskLanguageService();
   const top = doc('kubernetes:\n  provision_timeout: 5\n|', PROJECT);
   const topLabels = labels(s.complete(top.d, top.pos));
@@ -68,14 +71,20 @@ test('completion and hover in a config file come from SkyPilot\'s config schema'
 
 test("a task's config: block: SkyPilot's config schema and its task-only rule, hover and completion inside it", () => {
   const s = new TaskLanguageService();
-  const { d } = doc('run: echo hi\nconfig:\n  kubernetes:\n    provision_timeout: soon\n    allowed_contexts: [a]\n  docker:\n    run_options: [-v /x:/x]\n', 'file:///w/task.yaml');
+  const { d } = doc(
+    'run: echo hi\nconfig:\n  kubernetes:\n    provision_timeout: soon\n    allowed_contexts: [a]\n  docker:\n    run_options: [-v /x:/x]\n',
+    'file:///w/task.yaml',
+  );
   const diags = s.diagnostics(d);
   const config = diags.filter((x) => x.range.start.line >= 2).map((x) => [x.range.start.line, x.severity, x.message]);
   assert.equal(config.length, 2, JSON.stringify(config));
   assert.match(String(config[0][2]), /config.kubernetes.provision_timeout must be an integer/);
   assert.match(String(config[1][2]), /'kubernetes.allowed_contexts' cannot be set in a task's config/);
   const good = s.diagnostics(doc('run: echo hi\nconfig:\n  docker:\n    run_options: [-v /x:/x]\n', 'file:///w/task2.yaml').d);
-  assert.deepEqual(good.map((x) => [x.range.start.line, x.severity]), [[3, 2]]);
+  assert.deepEqual(
+    good.map((x) => [x.range.start.line, x.severity]),
+    [[3, 2]],
+  );
   assert.match(String(good[0].message), /'config.docker.run_options' is not honoured/);
   const h = doc('run: x\nconfig:\n  kubernetes:\n    pod_con|fig: {}\n', 'file:///w/task3.yaml');
   const hover = s.hover(h.d, h.pos);

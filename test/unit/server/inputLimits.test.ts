@@ -26,5 +26,8 @@ test('a NUL byte: an error at its position, the rest of the task still checked',
   const nul = diags.find((x) => x.code === 'invalid-character');
   assert.ok(nul, JSON.stringify(diags));
   assert.deepEqual(nul.range.start, { line: 0, character: 11 });
-  assert.ok(diags.some((x) => x.range.start.line === 2), 'cpus is still checked');
+  assert.ok(
+    diags.some((x) => x.range.start.line === 2),
+    'cpus is still checked',
+  );
 });

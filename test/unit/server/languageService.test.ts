@@ -89,12 +89,24 @@ test('hover: docs from the schema on keys, deprecation notes', () => {
 test('outline: keys as a hierarchy, pipelines per document', () => {
   const s = new TaskLanguageService();
   const syms = s.documentSymbols(doc('name: t\nresources:\n  cpus: 4\n  any_of:\n    - infra: aws\nrun: x\n').d);
-  assert.deepEqual(syms.map((x) => x.name), ['name', 'resources', 'run']);
-  assert.deepEqual(syms[1].children?.map((x) => x.name), ['cpus', 'any_of']);
-  assert.deepEqual(syms[1].children?.[1].children?.map((x) => x.name), ['infra: aws']);
+  assert.deepEqual(
+    syms.map((x) => x.name),
+    ['name', 'resources', 'run'],
+  );
+  assert.deepEqual(
+    syms[1].children?.map((x) => x.name),
+    ['cpus', 'any_of'],
+  );
+  assert.deepEqual(
+    syms[1].children?.[1].children?.map((x) => x.name),
+    ['infra: aws'],
+  );
   assert.equal(syms[0].detail, 't');
   const pipe = s.documentSymbols(doc('name: p\n---\nname: a\nrun: x\n---\nname: b\nrun: y\n').d);
-  assert.deepEqual(pipe.map((x) => x.name), ['pipeline p', 'a', 'b']);
+  assert.deepEqual(
+    pipe.map((x) => x.name),
+    ['pipeline p', 'a', 'b'],
+  );
 });
 
 test('quick fixes: spot_recovery -> job_recovery, unknown key -> suggestion', () => {
@@ -104,18 +116,36 @@ test('quick fixes: spot_recovery -> job_recovery, unknown key -> suggestion', ()
   assert.equal(actions.length, 1);
   assert.equal(actions[0].title, "Rename 'spot_recovery' to 'job_recovery'");
   assert.equal(actions[0].kind, 'quickfix');
-  assert.deepEqual(actions[0].edit?.changes?.[d.uri], [{ range: { start: { line: 1, character: 2 }, end: { line: 1, character: 15 } }, newText: 'job_recovery' }]);
+  assert.deepEqual(actions[0].edit?.changes?.[d.uri], [
+    { range: { start: { line: 1, character: 2 }, end: { line: 1, character: 15 } }, newText: 'job_recovery' },
+  ]);
   const rename = s.codeActions(d, { start: { line: 2, character: 0 }, end: { line: 2, character: 6 } });
-  assert.deepEqual(rename.map((a) => a.title), ["Rename 'setups' to 'setup'"]);
+  assert.deepEqual(
+    rename.map((a) => a.title),
+    ["Rename 'setups' to 'setup'"],
+  );
 });
 
 function fakeInsights(record: { sites?: ResourcesSite[] }): Insights {
   return {
     costLenses: (sites) => {
       record.sites = sites;
-      return sites.map((s) => ({ range: s.range, title: `$${s.numNodes}.00/h`, command: { command: 'skydeck.showOffers', arguments: [s.candidateIndex ?? -1] } }));
+      return sites.map((s) => ({
+        range: s.range,
+        title: `$${s.numNodes}.00/h`,
+        command: { command: 'skydeck.showOffers', arguments: [s.candidateIndex ?? -1] },
+      }));
     },
-    diagnostics: (sites) => sites.filter((s) => s.valueRanges.accelerators).map((s) => ({ range: s.valueRanges.accelerators as ResourcesSite['range'], severity: 'warning', message: 'No offer for this accelerator.', code: 'no-offer', fixes: [{ title: 'Use H100', range: s.valueRanges.accelerators as ResourcesSite['range'], newText: 'H100:8' }] })),
+    diagnostics: (sites) =>
+      sites
+        .filter((s) => s.valueRanges.accelerators)
+        .map((s) => ({
+          range: s.valueRanges.accelerators as ResourcesSite['range'],
+          severity: 'warning',
+          message: 'No offer for this accelerator.',
+          code: 'no-offer',
+          fixes: [{ title: 'Use H100', range: s.valueRanges.accelerators as ResourcesSite['range'], newText: 'H100:8' }],
+        })),
     hoverAccelerator: (name, count) => `| offers for ${name} x${count ?? 1} |`,
     hoverInstanceType: (name) => `| ${name} |`,
     completeAccelerators: () => [{ label: 'H100:8', detail: '$20/h', sortText: '0' }],
@@ -127,11 +157,16 @@ function fakeInsights(record: { sites?: ResourcesSite[] }): Insights {
 test('insights: sites for resources and any_of items, lenses, diagnostics, hovers, priced completions', () => {
   const record: { sites?: ResourcesSite[] } = {};
   const s = new TaskLanguageService();
-  const { d } = doc('num_nodes: 2\nresources:\n  accelerators: A100:8\n  instance_type: p4d.24xlarge\n  any_of:\n    - infra: aws\n    - infra: gcp/us-central1\nrun: x\n');
+  const { d } = doc(
+    'num_nodes: 2\nresources:\n  accelerators: A100:8\n  instance_type: p4d.24xlarge\n  any_of:\n    - infra: aws\n    - infra: gcp/us-central1\nrun: x\n',
+  );
   assert.deepEqual(s.codeLenses(d), [], 'no insights yet');
   s.setInsights(fakeInsights(record));
   const lenses = s.codeLenses(d);
-  assert.deepEqual(lenses.map((l) => l.command?.title), ['$2.00/h', '$2.00/h', '$2.00/h']);
+  assert.deepEqual(
+    lenses.map((l) => l.command?.title),
+    ['$2.00/h', '$2.00/h', '$2.00/h'],
+  );
   const sites = record.sites as ResourcesSite[];
   assert.deepEqual(sites[0].range, { start: { line: 1, character: 0 }, end: { line: 1, character: 9 } });
   assert.deepEqual(sites[0].valueRanges.accelerators, { start: { line: 2, character: 16 }, end: { line: 2, character: 22 } });
@@ -142,7 +177,10 @@ test('insights: sites for resources and any_of items, lenses, diagnostics, hover
   const diags = s.diagnostics(d);
   assert.ok(diags.some((x) => x.code === 'no-offer' && x.severity === 2));
   const fix = s.codeActions(d, { start: { line: 2, character: 17 }, end: { line: 2, character: 17 } });
-  assert.deepEqual(fix.map((a) => a.title), ['Use H100']);
+  assert.deepEqual(
+    fix.map((a) => a.title),
+    ['Use H100'],
+  );
   assert.match((s.hover(d, { line: 2, character: 18 })?.contents as { value: string }).value, /offers for A100 x8/);
   assert.match((s.hover(d, { line: 3, character: 20 })?.contents as { value: string }).value, /p4d\.24xlarge/);
   const { d: d2, pos } = doc('resources:\n  accelerators: |\n');
@@ -168,7 +206,15 @@ test('a throwing insights provider never breaks the service', () => {
   const boom = () => {
     throw new Error('catalog down');
   };
-  s.setInsights({ costLenses: boom, diagnostics: boom, hoverAccelerator: boom, hoverInstanceType: boom, completeAccelerators: boom, completeInstanceTypes: boom, completeRegions: boom });
+  s.setInsights({
+    costLenses: boom,
+    diagnostics: boom,
+    hoverAccelerator: boom,
+    hoverInstanceType: boom,
+    completeAccelerators: boom,
+    completeInstanceTypes: boom,
+    completeRegions: boom,
+  });
   const { d, pos } = doc('resources:\n  accelerators: |A100\nrun: x\n');
   assert.deepEqual(s.diagnostics(d), []);
   assert.deepEqual(s.codeLenses(d), []);

@@ -9,8 +9,14 @@ const outline = (text: string) => new TaskLanguageService().documentSymbols({ ur
 test('secrets: keys are listed, values never appear (block, flow, list and pipeline forms); envs keep their values', () => {
   const single = outline('name: t\nenvs:\n  MODEL: llama\nsecrets:\n  HF_TOKEN: hf_Sekr1tValue\n  WANDB_KEY: "wb-Sekr1t"\n  FROM_ENV: null\nrun: echo\n');
   const secrets = single.find((s) => s.name === 'secrets');
-  assert.deepEqual(secrets?.children?.map((c) => c.name), ['HF_TOKEN', 'WANDB_KEY', 'FROM_ENV']);
-  assert.deepEqual(secrets?.children?.map((c) => c.detail), ['(secret)', '(secret)', undefined]);
+  assert.deepEqual(
+    secrets?.children?.map((c) => c.name),
+    ['HF_TOKEN', 'WANDB_KEY', 'FROM_ENV'],
+  );
+  assert.deepEqual(
+    secrets?.children?.map((c) => c.detail),
+    ['(secret)', '(secret)', undefined],
+  );
   assert.equal(single.find((s) => s.name === 'envs')?.children?.[0].detail, 'llama', 'envs are not secret');
 
   for (const text of [

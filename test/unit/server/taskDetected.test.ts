@@ -42,7 +42,8 @@ async function connect() {
 test('tasks, services and foreign YAML are reported as such, and only changes are re-sent', async () => {
   const c = await connect();
   try {
-    const open = (uri: string, text: string, version = 1) => c.client.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'yaml', version, text } });
+    const open = (uri: string, text: string, version = 1) =>
+      c.client.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'yaml', version, text } });
     await open('file:///w/train.yaml', 'resources:\n  accelerators: A100:1\nrun: python train.py\n');
     await c.next(1);
     await open('file:///w/deploy.yaml', 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n');
@@ -56,7 +57,8 @@ test('tasks, services and foreign YAML are reported as such, and only changes ar
     ]);
 
     // An edit that keeps the answer sends nothing; one that changes it is reported.
-    const change = (version: number, text: string) => c.client.sendNotification('textDocument/didChange', { textDocument: { uri: 'file:///w/train.yaml', version }, contentChanges: [{ text }] });
+    const change = (version: number, text: string) =>
+      c.client.sendNotification('textDocument/didChange', { textDocument: { uri: 'file:///w/train.yaml', version }, contentChanges: [{ text }] });
     await change(2, 'resources:\n  accelerators: A100:2\nrun: python train.py\n');
     await change(3, 'apiVersion: v1\nkind: ConfigMap\n');
     await c.next(4);

@@ -97,7 +97,10 @@ test('one bad cluster record is skipped with a warning naming it; the others sti
   const file = clusterTable().file;
   fs.writeFileSync(file, JSON.stringify({ version: 1, data: { clusters: { good, bad: { name: 'bad', status: 'UP', handle: null }, worse: 7 } } }));
   const { result, stderr } = await captureStderr(() => listClusters());
-  assert.deepEqual(result.map((r) => r.name), ['good']);
+  assert.deepEqual(
+    result.map((r) => r.name),
+    ['good'],
+  );
   assert.match(stderr, /skipping cluster record 'bad' in .*clusters\.json: "handle"/);
   assert.match(stderr, /skipping cluster record 'worse'/);
   await assert.rejects(findCluster('bad'), /record of cluster 'bad' in .*clusters\.json is unusable/);
@@ -112,7 +115,9 @@ test('a lock left by a killed process is taken over at once, with a message', { 
   const dir = tempDir(t);
   const col = new Collection<{ n: number }>({ name: 'c', dir, initial: () => ({ n: 0 }) });
   await col.update((d) => void (d.n = 1));
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'holdLock.ts'), col.file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'holdLock.ts'), col.file], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   t.after(() => child.exitCode === null && child.kill('SIGKILL'));
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (b: Buffer) => b.toString().includes('locked') && resolve());

@@ -16,10 +16,13 @@ test('update is a transaction: the result is returned and persisted, a throwing 
   const dir = tempDir(t);
   const col = new Collection<{ n: number }>({ name: 'c', dir, initial: () => ({ n: 0 }) });
   assert.equal(await col.update((d) => ++d.n), 1);
-  await assert.rejects(col.update((d) => {
-    d.n = 99;
-    throw new Error('boom');
-  }), /boom/);
+  await assert.rejects(
+    col.update((d) => {
+      d.n = 99;
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
   assert.deepEqual(await col.read(), { n: 1 });
   assert.deepEqual(col.readSync(), { n: 1 });
 });
@@ -51,7 +54,10 @@ test('8 processes hammering one collection lose nothing', async (t) => {
   // Each writer's own entries stay in order.
   for (let w = 0; w < writers; w++) {
     const mine = items.filter((i) => i.startsWith(`w${w}-`)).map((i) => Number(i.split('-')[1]));
-    assert.deepEqual(mine, [...mine].sort((a, b) => a - b));
+    assert.deepEqual(
+      mine,
+      [...mine].sort((a, b) => a - b),
+    );
   }
 });
 
@@ -60,14 +66,17 @@ test('a corrupt file gives a clear error, keeps a backup and is never overwritte
   const col = new Collection<{ n: number }>({ name: 'c', dir, initial: () => ({ n: 0 }) });
   await col.update((d) => void (d.n = 5));
   fs.writeFileSync(col.file, '{"version": 1, "data": {"n": 5'); // truncated
-  await assert.rejects(col.update((d) => void (d.n = 6)), (e: unknown) => {
-    assert.ok(e instanceof StateCorruptError);
-    assert.match(e.message, /not valid JSON/);
-    assert.ok(fs.existsSync(e.backup), 'backup kept');
-    assert.equal(fs.readFileSync(e.backup, 'utf8'), '{"version": 1, "data": {"n": 5');
-    assert.match(e.hint ?? '', new RegExp(e.backup.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-    return true;
-  });
+  await assert.rejects(
+    col.update((d) => void (d.n = 6)),
+    (e: unknown) => {
+      assert.ok(e instanceof StateCorruptError);
+      assert.match(e.message, /not valid JSON/);
+      assert.ok(fs.existsSync(e.backup), 'backup kept');
+      assert.equal(fs.readFileSync(e.backup, 'utf8'), '{"version": 1, "data": {"n": 5');
+      assert.match(e.hint ?? '', new RegExp(e.backup.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+      return true;
+    },
+  );
   assert.equal(fs.readFileSync(col.file, 'utf8'), '{"version": 1, "data": {"n": 5', 'the corrupt file is left as it was');
   assert.throws(() => col.readSync(), StateCorruptError);
 });

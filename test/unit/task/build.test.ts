@@ -31,11 +31,15 @@ run: echo hi
   assert.deepEqual(task.resources.candidates[0].labels, { team: 'ml', cost: 'a' });
   assert.deepEqual(task.resources.candidates[1].infra, { cloud: 'kubernetes' });
   assert.equal(task.resources.candidates[1].useSpot, true);
-  assert.deepEqual(task.resources.candidates[1].accelerators, [{ name: 'A100', count: 1 }, { name: 'H100', count: 1 }]);
+  assert.deepEqual(task.resources.candidates[1].accelerators, [
+    { name: 'A100', count: 1 },
+    { name: 'H100', count: 1 },
+  ]);
 });
 
 test('service defaults, port from resources.ports, deprecated cloud/region folded into infra', () => {
-  const task = parseTaskText('service:\n  readiness_probe: /health\n  replicas: 2\nresources:\n  cloud: GCP\n  region: us-central1\n  ports: 8080\nrun: x\n').taskFile?.tasks[0];
+  const task = parseTaskText('service:\n  readiness_probe: /health\n  replicas: 2\nresources:\n  cloud: GCP\n  region: us-central1\n  ports: 8080\nrun: x\n')
+    .taskFile?.tasks[0];
   assert.deepEqual(task?.service, {
     readinessProbe: { path: '/health', initialDelaySeconds: 1200, timeoutSeconds: 15 },
     replicaPolicy: { minReplicas: 2, maxReplicas: 2, upscaleDelaySeconds: 300, downscaleDelaySeconds: 1200 },
@@ -58,12 +62,15 @@ test('loadTaskFile throws TaskValidationError listing file:line:col: message', (
   try {
     const f = path.join(dir, 'bad.yaml');
     fs.writeFileSync(f, 'resources:\n  spot_recovery: FAILOVER\n');
-    assert.throws(() => loadTaskFile(f), (e: unknown) => {
-      assert.ok(e instanceof TaskValidationError && e instanceof InputError);
-      assert.match(e.message, new RegExp(`${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:3: 'spot_recovery' was removed`));
-      assert.equal(e.diagnostics[0].code, 'spot-recovery-removed');
-      return true;
-    });
+    assert.throws(
+      () => loadTaskFile(f),
+      (e: unknown) => {
+        assert.ok(e instanceof TaskValidationError && e instanceof InputError);
+        assert.match(e.message, new RegExp(`${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:3: 'spot_recovery' was removed`));
+        assert.equal(e.diagnostics[0].code, 'spot-recovery-removed');
+        return true;
+      },
+    );
     assert.throws(() => loadTaskFile(path.join(dir, 'missing.yaml')), /Task file not found/);
     fs.writeFileSync(f, 'run: echo ok\n');
     assert.equal(loadTaskFile(f).tasks[0].run, 'echo ok');
@@ -84,7 +91,10 @@ test('anchors, aliases and merge keys resolve; alias bombs are bounded', () => {
   const merged = parseTaskText('resources: &r\n  cpus: 4\n  <<: {memory: 16}\nrun: x\n').taskFile?.tasks[0];
   assert.deepEqual(merged?.resources.candidates[0].memory, { value: 16, orMore: false });
   let bomb = 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
-  for (let i = 1; i < 9; i++) bomb += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
+  for (let i = 1; i < 9; i++)
+    bomb += `a${i}: &a${i} [${Array(10)
+      .fill(`*a${i - 1}`)
+      .join(', ')}]\n`;
   const started = Date.now();
   const r = parseTaskText(bomb);
   assert.ok(Date.now() - started < 5000);

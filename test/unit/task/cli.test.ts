@@ -25,7 +25,12 @@ function yamlFiles(dir: string, out: string[] = []): string[] {
 interface FileResult {
   file: string;
   isTask: boolean;
-  diagnostics: { severity: string; message: string; code: string; range: { start: { line: number; character: number }; end: { line: number; character: number } } }[];
+  diagnostics: {
+    severity: string;
+    message: string;
+    code: string;
+    range: { start: { line: number; character: number }; end: { line: number; character: number } };
+  }[];
 }
 
 function run(args: string[]): { code: number; stdout: string } {
@@ -48,12 +53,19 @@ test('validate --json over the corpus: tasks clean (exit 0), tasks-invalid flagg
   assert.ok(parsed.length >= 150);
   for (const r of parsed) {
     assert.equal(r.isTask, true);
-    assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), [], r.file);
+    assert.deepEqual(
+      r.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+      r.file,
+    );
   }
   const invalid = run(['validate', '--json', ...yamlFiles(path.join(CORPUS, 'tasks-invalid'))]);
   assert.equal(invalid.code, 1);
   for (const r of JSON.parse(invalid.stdout) as FileResult[]) {
-    assert.deepEqual(r.diagnostics.map((d) => d.code), ['spot-recovery-removed']);
+    assert.deepEqual(
+      r.diagnostics.map((d) => d.code),
+      ['spot-recovery-removed'],
+    );
     assert.deepEqual(Object.keys(r.diagnostics[0]).sort(), ['code', 'message', 'range', 'severity']);
   }
 });
@@ -65,7 +77,11 @@ test('validate --auto: not-tasks get no error; without --auto every file is a ta
   const results = JSON.parse(auto.stdout) as FileResult[];
   assert.equal(results.length, files.length);
   for (const r of results) {
-    assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), [], r.file);
+    assert.deepEqual(
+      r.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+      r.file,
+    );
     if (!r.isTask) assert.deepEqual(r.diagnostics, []);
   }
   const compose = files.find((f) => f.endsWith('docker-compose.yml')) as string;
@@ -78,7 +94,10 @@ test('validate text and SARIF output', { skip: cliMissing }, () => {
   const f = yamlFiles(path.join(CORPUS, 'tasks-invalid'))[0];
   const text = run(['validate', f]);
   assert.equal(text.code, 1);
-  assert.match(text.stdout, new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:5: error: 'spot_recovery' was removed.*\\[spot-recovery-removed\\]$`, 'm'));
+  assert.match(
+    text.stdout,
+    new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:5: error: 'spot_recovery' was removed.*\\[spot-recovery-removed\\]$`, 'm'),
+  );
   const sarif = JSON.parse(run(['validate', '--format', 'sarif', f]).stdout);
   assert.equal(sarif.version, '2.1.0');
   const res = sarif.runs[0].results[0];

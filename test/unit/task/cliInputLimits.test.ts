@@ -11,10 +11,18 @@ const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
 const skip = requirePrerequisite(builtFiles(CLI));
 
-function validate(file: string): { code: number | null; results: { diagnostics: { severity: string; code: string; message: string; range: { start: { line: number; character: number } } }[] }[]; stderr: string } {
+function validate(file: string): {
+  code: number | null;
+  results: { diagnostics: { severity: string; code: string; message: string; range: { start: { line: number; character: number } } }[] }[];
+  stderr: string;
+} {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-home-'));
   try {
-    const r = spawnSync(process.execPath, [CLI, 'validate', '--json', file], { encoding: 'utf8', env: { ...process.env, SKYDECK_HOME: home }, timeout: 180_000 });
+    const r = spawnSync(process.execPath, [CLI, 'validate', '--json', file], {
+      encoding: 'utf8',
+      env: { ...process.env, SKYDECK_HOME: home },
+      timeout: 180_000,
+    });
     return { code: r.status, results: r.stdout ? JSON.parse(r.stdout) : [], stderr: r.stderr };
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
@@ -51,7 +59,11 @@ test('a NUL byte is an error at its position', { skip }, () => {
 });
 
 test('deep nesting is a diagnostic, not a stack overflow', { skip }, () => {
-  for (const text of ['run: x\nresources: ' + '['.repeat(100_000) + ']'.repeat(100_000) + '\n', 'a:\n' + '- '.repeat(50_000) + '1\n', 'x: ' + '{a: '.repeat(20_000) + '1' + '}'.repeat(20_000) + '\n']) {
+  for (const text of [
+    'run: x\nresources: ' + '['.repeat(100_000) + ']'.repeat(100_000) + '\n',
+    'a:\n' + '- '.repeat(50_000) + '1\n',
+    'x: ' + '{a: '.repeat(20_000) + '1' + '}'.repeat(20_000) + '\n',
+  ]) {
     const r = validate(tmpFile('deep.yaml', text));
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.results[0].diagnostics[0].code, 'too-deep');

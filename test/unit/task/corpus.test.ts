@@ -60,8 +60,14 @@ test('not-tasks/: with content detection, no error diagnostic (foreign formats n
     if (!r.isTask) continue;
     // Only SkyPilot job groups (pipelines of valid tasks) may be claimed, and then cleanly.
     assert.match(rel(f), /jobgroup/, `${rel(f)} claimed as a task`);
-    assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), [], rel(f));
+    assert.deepEqual(
+      r.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+      rel(f),
+    );
   }
-  const claimedForeign = files.filter((f) => /docker-compose|\.github|values|admin_policy|configs\//.test(f) && parseTaskText(fs.readFileSync(f, 'utf8'), { fileName: f }).isTask);
+  const claimedForeign = files.filter(
+    (f) => /docker-compose|\.github|values|admin_policy|configs\//.test(f) && parseTaskText(fs.readFileSync(f, 'utf8'), { fileName: f }).isTask,
+  );
   assert.deepEqual(claimedForeign, []);
 });

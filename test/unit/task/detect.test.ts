@@ -17,7 +17,12 @@ test('content: foreign formats are never claimed', () => {
   assert.equal(isTask('name: CI\non: [push]\njobs:\n  build:\n    runs-on: ubuntu-latest\n'), false);
   assert.equal(isTask('name: action\ndescription: d\nruns:\n  using: composite\n'), false);
   // Helm values: a resources block among many foreign keys
-  assert.equal(isTask('replicaCount: 1\nimage:\n  repository: nginx\nservice:\n  type: ClusterIP\nresources:\n  limits:\n    cpu: 1\ningress:\n  enabled: false\nnodeSelector: {}\n'), false);
+  assert.equal(
+    isTask(
+      'replicaCount: 1\nimage:\n  repository: nginx\nservice:\n  type: ClusterIP\nresources:\n  limits:\n    cpu: 1\ningress:\n  enabled: false\nnodeSelector: {}\n',
+    ),
+    false,
+  );
   assert.equal(isTask('name: vol\ntype: k8s-pvc\ninfra: k8s\nsize: 10Gi\n'), false);
   assert.equal(isTask('admin_policy: my.Policy\n'), false);
   assert.equal(isTask(''), false);

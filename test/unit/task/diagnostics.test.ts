@@ -46,8 +46,15 @@ test('unknown key inside an any_of item names the item', () => {
 });
 
 test('resources.spot_recovery: error on the key with a rename-to-job_recovery fix', () => {
-  const [d] = check('resources:\n  use_spot: true\n  spot_recovery: FAILOVER\n', [['error', 'spot-recovery-removed', 2, 2, 2, 15, /rename it to 'job_recovery'/]]);
-  assert.deepEqual(d.fixes, [{ title: "Rename 'spot_recovery' to 'job_recovery'", edits: [{ range: { start: { line: 2, character: 2 }, end: { line: 2, character: 15 } }, newText: 'job_recovery' } ] }]);
+  const [d] = check('resources:\n  use_spot: true\n  spot_recovery: FAILOVER\n', [
+    ['error', 'spot-recovery-removed', 2, 2, 2, 15, /rename it to 'job_recovery'/],
+  ]);
+  assert.deepEqual(d.fixes, [
+    {
+      title: "Rename 'spot_recovery' to 'job_recovery'",
+      edits: [{ range: { start: { line: 2, character: 2 }, end: { line: 2, character: 15 } }, newText: 'job_recovery' }],
+    },
+  ]);
 });
 
 test('wrong type: on the value', () => {
@@ -60,7 +67,9 @@ test('wrong type: on the value', () => {
 test('out of range and enum values: on the value', () => {
   check('num_nodes: 0\n', [['error', 'range', 0, 11, 0, 12, 'num_nodes should be a positive int.']]);
   check('resources:\n  ports: 70000\n', [['error', 'range', 1, 9, 1, 14, 'resources.ports must be >= 1 and <= 65535, got 70000.']]);
-  check('resources:\n  disk_tier: fast\n', [['error', 'enum', 1, 13, 1, 17, 'Invalid resources.disk_tier \'fast\'. Expected one of: low, medium, high, ultra, best.']]);
+  check('resources:\n  disk_tier: fast\n', [
+    ['error', 'enum', 1, 13, 1, 17, "Invalid resources.disk_tier 'fast'. Expected one of: low, medium, high, ultra, best."],
+  ]);
   check('resources:\n  disk_tier: HIGH\n', []);
 });
 
@@ -93,12 +102,17 @@ test('cross-field rules', () => {
 });
 
 test('value languages: accelerators, cpus, memory, ports, autostop', () => {
-  check('resources:\n  accelerators: A100:x\n', [['error', 'value', 1, 16, 1, 22, "Invalid accelerator count in 'A100:x': 'x' is not a number. Write NAME or NAME:COUNT, e.g. 'A100:8'."]]);
+  check('resources:\n  accelerators: A100:x\n', [
+    ['error', 'value', 1, 16, 1, 22, "Invalid accelerator count in 'A100:x': 'x' is not a number. Write NAME or NAME:COUNT, e.g. 'A100:8'."],
+  ]);
   check('resources:\n  accelerators: {A100: 0}\n', [['error', 'value', 1, 23, 1, 24, "The count of accelerator 'A100' must be a positive number, got 0."]]);
   check('resources:\n  ports: "9000-8000"\n', [['error', 'value', 1, 9, 1, 20, "Invalid port range '9000-8000': the end is before the start."]]);
   check('resources:\n  memory: lots\n', [['error', 'pattern', 1, 10, 1, 14, /^Invalid resources.memory 'lots'\./]]);
   check('resources:\n  autostop: 5 hours\n', [['error', 'pattern', 1, 12, 1, 19, /^Invalid resources.autostop '5 hours'\./]]);
-  check('resources:\n  accelerators: {A100:1, V100:1}\n  cpus: 4+\n  memory: 32GB+\n  autostop: {idle_minutes: 10, down: true}\n  job_recovery: {strategy: failover, max_restarts_on_errors: 3}\n', []);
+  check(
+    'resources:\n  accelerators: {A100:1, V100:1}\n  cpus: 4+\n  memory: 32GB+\n  autostop: {idle_minutes: 10, down: true}\n  job_recovery: {strategy: failover, max_restarts_on_errors: 3}\n',
+    [],
+  );
 });
 
 test('envs: null values warn (error with requireEnvs), --env overrides silence it', () => {
@@ -112,13 +126,26 @@ test('envs: null values warn (error with requireEnvs), --env overrides silence i
 test('env substitution happens before file_mounts / service are checked', () => {
   check('envs:\n  STORE: s3\nfile_mounts:\n  /data:\n    name: b\n    store: $STORE\n', []);
   check('envs:\n  STORE: nope\nfile_mounts:\n  /data:\n    name: b\n    store: ${STORE}\n', [
-    ['error', 'enum', 5, 11, 5, 19, "Invalid file_mounts./data.store 'nope'. Expected one of: s3, gcs, azure, r2, ibm, oci, nebius, coreweave, vastdata, hf, volume."],
+    [
+      'error',
+      'enum',
+      5,
+      11,
+      5,
+      19,
+      "Invalid file_mounts./data.store 'nope'. Expected one of: s3, gcs, azure, r2, ibm, oci, nebius, coreweave, vastdata, hf, volume.",
+    ],
   ]);
   // resources are not substituted, as in SkyPilot
   check('envs:\n  T: high\nresources:\n  disk_tier: $T\n', [['error', 'enum', 3, 13, 3, 15, /^Invalid resources.disk_tier '\$T'/]]);
   // --env overrides envs before substitution
   check('envs:\n  STORE: nope\nfile_mounts:\n  /data:\n    name: b\n    store: $STORE\n', [['error', 'enum', 5, 11, 5, 17, /'nope'/]]);
-  assert.equal(parseTaskText('envs:\n  STORE: nope\nfile_mounts:\n  /data:\n    name: b\n    store: $STORE\n', { envOverrides: { STORE: 'gcs' } }).diagnostics.filter((d) => d.code !== 'not-honoured').length, 0);
+  assert.equal(
+    parseTaskText('envs:\n  STORE: nope\nfile_mounts:\n  /data:\n    name: b\n    store: $STORE\n', { envOverrides: { STORE: 'gcs' } }).diagnostics.filter(
+      (d) => d.code !== 'not-honoured',
+    ).length,
+    0,
+  );
 });
 
 test('null-valued fields are dropped per layer (skip_none)', () => {
@@ -126,7 +153,9 @@ test('null-valued fields are dropped per layer (skip_none)', () => {
 });
 
 test('a document that is not a mapping', () => {
-  check('just a string\n', [['error', 'type', 0, 0, 0, 13, 'Invalid task YAML: the document is a string; a task is a mapping of fields such as run, setup and resources.']]);
+  check('just a string\n', [
+    ['error', 'type', 0, 0, 0, 13, 'Invalid task YAML: the document is a string; a task is a mapping of fields such as run, setup and resources.'],
+  ]);
   // SkyPilot refuses a file with no task in it (sky launch: "is empty or contains no task definition").
   check('', [['error', 'empty-file', 0, 0, 0, 0, /^The file is empty or holds no task definition/]]);
   check('# only a comment\n', [['error', 'empty-file', 0, 0, 0, 1, /^The file is empty or holds no task definition/]]);
@@ -137,7 +166,10 @@ test('pipelines: header document and several tasks, each validated', () => {
   check(text, [['error', 'unknown-key', 6, 0, 6, 4, "Instead of 'runn', did you mean 'run'? ('runn' is not a field of the task.)"]]);
   const ok = parseTaskText('name: pipe\n---\nname: a\nrun: echo a\n---\nname: b\nrun: echo b\n');
   assert.equal(ok.taskFile?.name, 'pipe');
-  assert.deepEqual(ok.taskFile?.tasks.map((t) => t.name), ['a', 'b']);
+  assert.deepEqual(
+    ok.taskFile?.tasks.map((t) => t.name),
+    ['a', 'b'],
+  );
 });
 
 test('ranges never run to the end of the file', () => {

@@ -34,8 +34,16 @@ function same(text: string): boolean {
   const fast = fastParseYaml(text);
   if (!fast) return false;
   const slow: VDocument[] = parseYamlDocuments(text, { fastPath: false }).docs;
-  assert.deepEqual(slow.flatMap((d) => d.problems).filter((p) => p.severity === 'error'), [], `fast path accepted a document with errors: ${JSON.stringify(text)}`);
-  assert.deepEqual(fast.map((d) => norm(d.root, text)), slow.map((d) => norm(d.root, text)), JSON.stringify(text));
+  assert.deepEqual(
+    slow.flatMap((d) => d.problems).filter((p) => p.severity === 'error'),
+    [],
+    `fast path accepted a document with errors: ${JSON.stringify(text)}`,
+  );
+  assert.deepEqual(
+    fast.map((d) => norm(d.root, text)),
+    slow.map((d) => norm(d.root, text)),
+    JSON.stringify(text),
+  );
   return true;
 }
 
@@ -52,7 +60,7 @@ function mulberry32(seed: number): () => number {
 
 test('targeted shapes', () => {
   const accepted = [
-    'a: 1\nb: yes\nc: on\nd: ~\ne: 0x1F\nf: 1:30\ng: .5\nh: 2024-01-01\ni: "q\\"x"\nj: \'it\'\'s\'\nk: .\n',
+    "a: 1\nb: yes\nc: on\nd: ~\ne: 0x1F\nf: 1:30\ng: .5\nh: 2024-01-01\ni: \"q\\\"x\"\nj: 'it''s'\nk: .\n",
     'resources:\n  accelerators: {A100:1, V100: 2}\n  ports: [8080, "9000-9010"]\nrun: |\n  echo a\n\n  echo b\n\nsetup: |-\n  x\n',
     'items:\n- a\n- b: 1\n  c: 2\n- - x\n  - y\n-\n  z: 1\n',
     'name: p\n---\nrun: x\n---\n',
@@ -60,7 +68,18 @@ test('targeted shapes', () => {
     'k:\n  # comment\n  v: 1\n',
   ];
   for (const t of accepted) assert.equal(same(t), true, JSON.stringify(t));
-  const declined = ['a: &x 1\nb: *x\n', 'a: !!str 1\n', 'a: >\n  folded\n', 'a: b\r\n', 'a:\n\t- x\n', 'a: [1,\n  2]\n', 'a: b\n  c\n', '<<: {a: 1}\n', '%YAML 1.1\n---\na: 1\n', 'a: |+\n  x\n\n'];
+  const declined = [
+    'a: &x 1\nb: *x\n',
+    'a: !!str 1\n',
+    'a: >\n  folded\n',
+    'a: b\r\n',
+    'a:\n\t- x\n',
+    'a: [1,\n  2]\n',
+    'a: b\n  c\n',
+    '<<: {a: 1}\n',
+    '%YAML 1.1\n---\na: 1\n',
+    'a: |+\n  x\n\n',
+  ];
   for (const t of declined) assert.equal(fastParseYaml(t), undefined, JSON.stringify(t));
 });
 
@@ -72,8 +91,46 @@ test('the corpus: same tree as the general parser', () => {
 
 test('fuzzed documents: same tree or step aside', () => {
   const texts = yamlFiles(path.join(CORPUS, 'tasks')).map((f) => fs.readFileSync(f, 'utf8'));
-  const small = texts.map((t) => `${t.split('\n').filter((l) => !l.trim().startsWith('#')).slice(0, 12).join('\n')}\n`);
-  const spice = [':', ' ', '\n', '- ', '{', '}', '[', ']', '|', '|-', '#', '"', "'", '---\n', ',', 'null', '~', ' # c', 'a: b', '\n  ', '\n    - x', '1:30', '0x1F', 'yes', '.5', '"a\\nb"', "'it''s'", '- - a', 'k:', ': v'];
+  const small = texts.map(
+    (t) =>
+      `${t
+        .split('\n')
+        .filter((l) => !l.trim().startsWith('#'))
+        .slice(0, 12)
+        .join('\n')}\n`,
+  );
+  const spice = [
+    ':',
+    ' ',
+    '\n',
+    '- ',
+    '{',
+    '}',
+    '[',
+    ']',
+    '|',
+    '|-',
+    '#',
+    '"',
+    "'",
+    '---\n',
+    ',',
+    'null',
+    '~',
+    ' # c',
+    'a: b',
+    '\n  ',
+    '\n    - x',
+    '1:30',
+    '0x1F',
+    'yes',
+    '.5',
+    '"a\\nb"',
+    "'it''s'",
+    '- - a',
+    'k:',
+    ': v',
+  ];
   const rnd = mulberry32(99);
   let answered = 0;
   for (let k = 0; k < 4000; k++) {

@@ -23,7 +23,18 @@ run: echo hi
 const opts = { clusterName: 'c', nameOnCloud: 'c-1', enabledInfra: ['aws', 'gcp'], sshPublicKey: 'k' };
 
 function candidate(cloud: string, resourcesIndex: number | undefined): Candidate {
-  return { infra: `${cloud}/r1`, cloud, region: 'r1', instanceType: 't', accelerators: null, spot: false, nodes: 1, pricePerHour: 1, costPerHour: 1, resourcesIndex };
+  return {
+    infra: `${cloud}/r1`,
+    cloud,
+    region: 'r1',
+    instanceType: 't',
+    accelerators: null,
+    spot: false,
+    nodes: 1,
+    pricePerHour: 1,
+    costPerHour: 1,
+    resourcesIndex,
+  };
 }
 
 test('the chosen any_of item keeps its own image_id, ports, disk and labels (merged over the shared ones)', () => {

@@ -31,7 +31,15 @@ run: echo hi
 `);
   const found = unsupportedFieldWarnings(file.tasks[0], 'aws');
   const byField = Object.fromEntries(found.map((f) => [f.field, f]));
-  for (const f of ['resources.network_tier', 'resources.priority', 'resources.local_disk', 'resources.accelerator_args', 'event_callback', 'inputs', 'outputs']) {
+  for (const f of [
+    'resources.network_tier',
+    'resources.priority',
+    'resources.local_disk',
+    'resources.accelerator_args',
+    'event_callback',
+    'inputs',
+    'outputs',
+  ]) {
     assert.ok(byField[f], `${f} not reported: ${JSON.stringify(found)}`);
     assert.equal(byField[f].severity, 'warning');
   }
@@ -59,11 +67,17 @@ run: ls /data
   const lines: string[] = [];
   assert.throws(
     () => reportUnsupported(file.tasks, file, (l) => lines.push(l)),
-    (e: Error) => /^file_mounts: Bucket and storage file mounts/m.test(e.message) && /^volumes: /m.test(e.message) && /^resources\.image_id: image_id docker:ubuntu:22\.04 is not implemented on aws/m.test(e.message),
+    (e: Error) =>
+      /^file_mounts: Bucket and storage file mounts/m.test(e.message) &&
+      /^volumes: /m.test(e.message) &&
+      /^resources\.image_id: image_id docker:ubuntu:22\.04 is not implemented on aws/m.test(e.message),
   );
   // A docker image on Kubernetes is honoured; ephemeral_storage off Kubernetes is refused.
   const k8s = taskOf('resources:\n  infra: k8s\n  image_id: docker:ubuntu:22.04\n  ephemeral_storage: 10\nrun: x\n').tasks[0];
-  assert.deepEqual(unsupportedFieldWarnings(k8s, 'kubernetes').map((f) => [f.field, f.severity]), [['resources.ephemeral_storage', 'warning']]);
+  assert.deepEqual(
+    unsupportedFieldWarnings(k8s, 'kubernetes').map((f) => [f.field, f.severity]),
+    [['resources.ephemeral_storage', 'warning']],
+  );
   assert.equal(unsupportedFieldWarnings(k8s, 'aws').find((f) => f.field === 'resources.ephemeral_storage')?.severity, 'error');
 });
 
@@ -76,7 +90,7 @@ test('warnings are printed, the launch goes on; a job group says it runs sequent
   assert.match(lines[1], /^Warning: resources\.network_tier: network_tier: best is not honoured on any infra/);
 });
 
-test('the editor shows the same messages as warnings on the field (the verdict stays SkyPilot\'s)', () => {
+test("the editor shows the same messages as warnings on the field (the verdict stays SkyPilot's)", () => {
   const text = 'resources:\n  any_of:\n    - infra: gcp\n      network_tier: best\nfile_mounts:\n  /data: gs://bucket/data\nrun: x\n';
   const r = parseTaskText(text);
   const notHonoured = r.diagnostics.filter((d) => d.code === 'not-honoured');
@@ -98,7 +112,11 @@ test('skydeck launch refuses a bucket mount before provisioning anything', { ski
   try {
     const task = path.join(home, 'task.yaml');
     fs.writeFileSync(task, 'resources:\n  infra: local\nfile_mounts:\n  /data: s3://my-bucket/data\nrun: ls /data\n');
-    const r = spawnSync(process.execPath, [CLI, 'launch', task, '-c', 'nodata', '-y'], { encoding: 'utf8', env: { ...process.env, SKYDECK_HOME: home }, timeout: 180_000 });
+    const r = spawnSync(process.execPath, [CLI, 'launch', task, '-c', 'nodata', '-y'], {
+      encoding: 'utf8',
+      env: { ...process.env, SKYDECK_HOME: home },
+      timeout: 180_000,
+    });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /file_mounts: Bucket and storage file mounts \(\/data\) are not implemented on local/);
     assert.ok(!fs.existsSync(path.join(home, 'clusters')) || fs.readdirSync(path.join(home, 'clusters')).length === 0, 'no cluster was created');

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseAccelerators, parseInfra, parsePorts, parseQuantity, parseAutostop, parseJobRecovery, parseDiskSize, TaskValueError } from '../../../engine/task/load';
+import {
+  parseAccelerators,
+  parseInfra,
+  parsePorts,
+  parseQuantity,
+  parseAutostop,
+  parseJobRecovery,
+  parseDiskSize,
+  TaskValueError,
+} from '../../../engine/task/load';
 import { closeMatches, ratio } from '../../../engine/task/difflib';
 
 test('accelerators: every accepted form', () => {
@@ -8,11 +17,25 @@ test('accelerators: every accepted form', () => {
   assert.deepEqual(parseAccelerators('A100:8'), { requests: [{ name: 'A100', count: 8 }], ordered: false });
   assert.deepEqual(parseAccelerators('T4:0.5')?.requests, [{ name: 'T4', count: 0.5 }]);
   assert.deepEqual(parseAccelerators({ A100: 8 })?.requests, [{ name: 'A100', count: 8 }]);
-  assert.deepEqual(parseAccelerators({ 'A100:1': null, 'V100:2': null }), { requests: [{ name: 'A100', count: 1 }, { name: 'V100', count: 2 }], ordered: false });
-  assert.deepEqual(parseAccelerators(['A100:8', 'H100:8']), { requests: [{ name: 'A100', count: 8 }, { name: 'H100', count: 8 }], ordered: true });
+  assert.deepEqual(parseAccelerators({ 'A100:1': null, 'V100:2': null }), {
+    requests: [
+      { name: 'A100', count: 1 },
+      { name: 'V100', count: 2 },
+    ],
+    ordered: false,
+  });
+  assert.deepEqual(parseAccelerators(['A100:8', 'H100:8']), {
+    requests: [
+      { name: 'A100', count: 8 },
+      { name: 'H100', count: 8 },
+    ],
+    ordered: true,
+  });
   assert.deepEqual(parseAccelerators('tpu-V5E-8')?.requests, [{ name: 'tpu-v5e-8', count: 1 }]);
   assert.deepEqual(parseAccelerators('80GB+')?.requests, [{ name: '80GB+', count: 1, memory: { gb: 80, orMore: true } }]);
-  assert.deepEqual(parseAccelerators('nvidia:24GB:2')?.requests, [{ name: 'nvidia:24GB', count: 2, memory: { gb: 24, orMore: false, manufacturer: 'nvidia' } }]);
+  assert.deepEqual(parseAccelerators('nvidia:24GB:2')?.requests, [
+    { name: 'nvidia:24GB', count: 2, memory: { gb: 24, orMore: false, manufacturer: 'nvidia' } },
+  ]);
   assert.equal(parseAccelerators(null), undefined);
   assert.throws(() => parseAccelerators('A100:0'), TaskValueError);
   assert.throws(() => parseAccelerators('A100:x'), /not a number/);
@@ -58,7 +81,10 @@ test('autostop and job_recovery forms', () => {
   assert.equal(parseAutostop('1w')?.idleMinutes, 10080);
   assert.deepEqual(parseAutostop({ idle_minutes: 10, down: true, wait_for: 'JOBS' }), { idleMinutes: 10, down: true, enabled: true, waitFor: 'jobs' });
   assert.deepEqual(parseJobRecovery('failover'), { strategy: 'FAILOVER' });
-  assert.deepEqual(parseJobRecovery({ strategy: null, max_restarts_on_errors: 3, recover_on_exit_codes: 33 }), { maxRestartsOnErrors: 3, recoverOnExitCodes: [33] });
+  assert.deepEqual(parseJobRecovery({ strategy: null, max_restarts_on_errors: 3, recover_on_exit_codes: 33 }), {
+    maxRestartsOnErrors: 3,
+    recoverOnExitCodes: [33],
+  });
   assert.throws(() => parseJobRecovery('sometimes'), /Unknown job_recovery strategy/);
 });
 

@@ -41,10 +41,18 @@ function checkLabels(labels: unknown): GcpInvalid | undefined {
   if (entries.length > 64) return invalid('resource.labels', '', 'Resources can have at most 64 labels.');
   for (const [k, v] of entries) {
     if (!LABEL_KEY.test(k)) {
-      return invalid('resource.labels', '', `Label key '${k}' violates format constraints. The key must start with a lowercase character, can only contain lowercase letters, numeric characters, underscores and dashes. The key can be at most 63 characters long.`);
+      return invalid(
+        'resource.labels',
+        '',
+        `Label key '${k}' violates format constraints. The key must start with a lowercase character, can only contain lowercase letters, numeric characters, underscores and dashes. The key can be at most 63 characters long.`,
+      );
     }
     if (typeof v !== 'string' || !LABEL_VALUE.test(v)) {
-      return invalid('resource.labels', '', `Label value '${String(v)}' violates format constraints. The value can only contain lowercase letters, numeric characters, underscores and dashes. The value can be at most 63 characters long.`);
+      return invalid(
+        'resource.labels',
+        '',
+        `Label value '${String(v)}' violates format constraints. The value can only contain lowercase letters, numeric characters, underscores and dashes. The value can be at most 63 characters long.`,
+      );
     }
   }
   return undefined;
@@ -57,13 +65,18 @@ function checkScheduling(s: Json, hasGuestAccelerators: boolean): GcpInvalid | u
   const model = s.provisioningModel ?? 'STANDARD';
   if (model !== 'STANDARD' && model !== 'SPOT') return invalid(`${f}.provisioningModel`, model, 'Must be one of [STANDARD, SPOT].');
   const spot = model === 'SPOT' || s.preemptible === true;
-  if (spot && ohm !== 'TERMINATE') return invalid(`${f}.onHostMaintenance`, ohm, "Scheduling must have preemptible be false when OnHostMaintenance isn't TERMINATE.");
-  if (spot && s.automaticRestart !== false) return invalid(`${f}.automaticRestart`, 'true', 'Scheduling must have preemptible be false when AutomaticRestart is true.');
+  if (spot && ohm !== 'TERMINATE')
+    return invalid(`${f}.onHostMaintenance`, ohm, "Scheduling must have preemptible be false when OnHostMaintenance isn't TERMINATE.");
+  if (spot && s.automaticRestart !== false)
+    return invalid(`${f}.automaticRestart`, 'true', 'Scheduling must have preemptible be false when AutomaticRestart is true.');
   if (s.instanceTerminationAction !== undefined) {
-    if (!spot) return invalid(`${f}.instanceTerminationAction`, s.instanceTerminationAction, 'Instance termination action can only be set for Spot or preemptible VMs.');
-    if (s.instanceTerminationAction !== 'STOP' && s.instanceTerminationAction !== 'DELETE') return invalid(`${f}.instanceTerminationAction`, s.instanceTerminationAction, 'Must be one of [STOP, DELETE].');
+    if (!spot)
+      return invalid(`${f}.instanceTerminationAction`, s.instanceTerminationAction, 'Instance termination action can only be set for Spot or preemptible VMs.');
+    if (s.instanceTerminationAction !== 'STOP' && s.instanceTerminationAction !== 'DELETE')
+      return invalid(`${f}.instanceTerminationAction`, s.instanceTerminationAction, 'Must be one of [STOP, DELETE].');
   }
-  if (hasGuestAccelerators && ohm !== 'TERMINATE') return invalid(`${f}.onHostMaintenance`, ohm, 'Instances with guest accelerators do not support live migration.');
+  if (hasGuestAccelerators && ohm !== 'TERMINATE')
+    return invalid(`${f}.onHostMaintenance`, ohm, 'Instances with guest accelerators do not support live migration.');
   return undefined;
 }
 
@@ -93,12 +106,14 @@ export function validateInstance(body: Json, zone: string): GcpInvalid | undefin
   }
   const accelerators = (body.guestAccelerators as Json[] | undefined) ?? [];
   for (const [i, a] of accelerators.entries()) {
-    if (!Number.isInteger(a.acceleratorCount) || (a.acceleratorCount as number) < 1) return invalid(`resource.guestAccelerators[${i}].acceleratorCount`, a.acceleratorCount, 'Must be a positive integer.');
+    if (!Number.isInteger(a.acceleratorCount) || (a.acceleratorCount as number) < 1)
+      return invalid(`resource.guestAccelerators[${i}].acceleratorCount`, a.acceleratorCount, 'Must be a positive integer.');
   }
   const sched = checkScheduling((body.scheduling as Json | undefined) ?? {}, accelerators.length > 0);
   if (sched) return sched;
-  for (const [i, item] of ((((body.metadata as Json | undefined)?.items as Json[] | undefined) ?? []).entries())) {
-    if (typeof item.key !== 'string' || !METADATA_KEY.test(item.key)) return invalid(`resource.metadata.items[${i}].key`, item.key, 'Metadata keys must match [a-zA-Z0-9-_]{1,128}.');
+  for (const [i, item] of (((body.metadata as Json | undefined)?.items as Json[] | undefined) ?? []).entries()) {
+    if (typeof item.key !== 'string' || !METADATA_KEY.test(item.key))
+      return invalid(`resource.metadata.items[${i}].key`, item.key, 'Metadata keys must match [a-zA-Z0-9-_]{1,128}.');
   }
   return undefined;
 }
@@ -107,7 +122,7 @@ function checkAllowed(allowed: unknown): GcpInvalid | undefined {
   if (!Array.isArray(allowed) || !allowed.length) return required('resource.allowed');
   for (const [i, a] of (allowed as Json[]).entries()) {
     if (!a.IPProtocol) return required(`resource.allowed[${i}].IPProtocol`);
-    for (const [j, p] of (((a.ports as unknown[] | undefined) ?? []).entries())) {
+    for (const [j, p] of ((a.ports as unknown[] | undefined) ?? []).entries()) {
       const m = PORT_RANGE.exec(String(p));
       if (!m || Number(m[1]) > 65535 || Number(m[2] ?? m[1]) > 65535 || Number(m[2] ?? m[1]) < Number(m[1])) {
         return invalid(`resource.allowed[${i}].ports[${j}]`, p, 'Invalid port specification: ports must be a number or a range lo-hi within 0-65535.');
@@ -121,8 +136,9 @@ function checkAllowed(allowed: unknown): GcpInvalid | undefined {
 export function validateFirewall(body: Json): GcpInvalid | undefined {
   const name = checkName('resource.name', body.name);
   if (name) return name;
-  if (body.direction !== undefined && body.direction !== 'INGRESS' && body.direction !== 'EGRESS') return invalid('resource.direction', body.direction, 'Must be one of [INGRESS, EGRESS].');
-  for (const [i, t] of (((body.targetTags as unknown[] | undefined) ?? []).entries())) {
+  if (body.direction !== undefined && body.direction !== 'INGRESS' && body.direction !== 'EGRESS')
+    return invalid('resource.direction', body.direction, 'Must be one of [INGRESS, EGRESS].');
+  for (const [i, t] of ((body.targetTags as unknown[] | undefined) ?? []).entries()) {
     const bad = checkName(`resource.targetTags[${i}]`, t);
     if (bad) return bad;
   }

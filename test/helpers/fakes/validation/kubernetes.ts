@@ -19,7 +19,24 @@ export interface KubeRejection {
 
 const QUANTITY = /^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
 const QUANTITY_TEXT = "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
-const SUFFIX: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+const SUFFIX: Record<string, number> = {
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -50,7 +67,12 @@ class Problems {
   reject(kind: string, name: unknown): KubeRejection | undefined {
     if (!this.causes.length) return undefined;
     const list = this.causes.map((c) => `${c.field}: ${c.message}`);
-    return { code: 422, reason: 'Invalid', message: `${kind} "${String(name ?? '')}" is invalid: ${list.length === 1 ? list[0] : `[${list.join(', ')}]`}`, causes: this.causes };
+    return {
+      code: 422,
+      reason: 'Invalid',
+      message: `${kind} "${String(name ?? '')}" is invalid: ${list.length === 1 ? list[0] : `[${list.join(', ')}]`}`,
+      causes: this.causes,
+    };
   }
 }
 
@@ -59,13 +81,25 @@ function checkName(p: Problems, value: unknown, rule: 'subdomain' | 'label' | 'd
   if (!value) return p.required(field);
   const s = String(value);
   if (rule === 'subdomain' && (s.length > 253 || !DNS1123_SUBDOMAIN.test(s))) {
-    p.invalid(field, s, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character");
+    p.invalid(
+      field,
+      s,
+      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+    );
   }
   if (rule === 'label' && (s.length > 63 || !DNS1123_LABEL.test(s))) {
-    p.invalid(field, s, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character");
+    p.invalid(
+      field,
+      s,
+      "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+    );
   }
   if (rule === 'dns1035' && (s.length > 63 || !DNS1035_LABEL.test(s))) {
-    p.invalid(field, s, "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character");
+    p.invalid(
+      field,
+      s,
+      "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
+    );
   }
 }
 
@@ -74,9 +108,20 @@ function checkLabels(p: Problems, labels: unknown, field: string): void {
     const slash = k.lastIndexOf('/');
     const prefix = slash >= 0 ? k.slice(0, slash) : undefined;
     const name = slash >= 0 ? k.slice(slash + 1) : k;
-    if (prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix))) p.invalid(field, k, 'prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\'');
-    else if (name.length > 63 || !QUALIFIED_NAME.test(name)) p.invalid(field, k, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63)");
-    if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v)) p.invalid(`${field}`, v, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63)");
+    if (prefix !== undefined && (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix)))
+      p.invalid(field, k, "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'");
+    else if (name.length > 63 || !QUALIFIED_NAME.test(name))
+      p.invalid(
+        field,
+        k,
+        "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63)",
+      );
+    if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v))
+      p.invalid(
+        `${field}`,
+        v,
+        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63)",
+      );
   }
 }
 
@@ -107,26 +152,44 @@ export function validatePod(pod: Json): KubeRejection | undefined {
   containers.forEach((c, i) => {
     const f = `spec.containers[${i}]`;
     if (!c.name) p.required(`${f}.name`);
-    else if (String(c.name).length > 63 || !DNS1123_LABEL.test(String(c.name))) p.invalid(`${f}.name`, c.name, 'a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\'');
+    else if (String(c.name).length > 63 || !DNS1123_LABEL.test(String(c.name)))
+      p.invalid(`${f}.name`, c.name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'");
     else if (names.has(c.name)) p.causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(c.name)}`, field: `${f}.name` });
     names.add(c.name);
     if (!c.image) p.required(`${f}.image`);
-    for (const [j, e] of ((c.env ?? []) as Json[]).entries()) if (!ENV_NAME.test(String(e.name ?? ''))) p.invalid(`${f}.env[${j}].name`, e.name, "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit");
+    for (const [j, e] of ((c.env ?? []) as Json[]).entries())
+      if (!ENV_NAME.test(String(e.name ?? '')))
+        p.invalid(
+          `${f}.env[${j}].name`,
+          e.name,
+          "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit",
+        );
     for (const [j, port] of ((c.ports ?? []) as Json[]).entries()) {
-      if (!Number.isInteger(port.containerPort) || port.containerPort < 1 || port.containerPort > 65535) p.invalid(`${f}.ports[${j}].containerPort`, port.containerPort, 'must be between 1 and 65535, inclusive');
-      if (port.name !== undefined && (String(port.name).length > 15 || !PORT_NAME.test(String(port.name)) || !/[a-z]/.test(String(port.name)))) p.invalid(`${f}.ports[${j}].name`, port.name, 'must be no more than 15 characters, contain only lowercase alphanumerics and \'-\', and at least one letter');
+      if (!Number.isInteger(port.containerPort) || port.containerPort < 1 || port.containerPort > 65535)
+        p.invalid(`${f}.ports[${j}].containerPort`, port.containerPort, 'must be between 1 and 65535, inclusive');
+      if (port.name !== undefined && (String(port.name).length > 15 || !PORT_NAME.test(String(port.name)) || !/[a-z]/.test(String(port.name))))
+        p.invalid(
+          `${f}.ports[${j}].name`,
+          port.name,
+          "must be no more than 15 characters, contain only lowercase alphanumerics and '-', and at least one letter",
+        );
     }
     const requests = (c.resources?.requests ?? {}) as Record<string, unknown>;
     const limits = (c.resources?.limits ?? {}) as Record<string, unknown>;
-    for (const [part, values] of [['requests', requests], ['limits', limits]] as const) {
-      for (const [k, v] of Object.entries(values)) if ((parseQuantity(v) as number) < 0) p.invalid(`${f}.resources.${part}[${k}]`, String(v), 'must be greater than or equal to 0');
+    for (const [part, values] of [
+      ['requests', requests],
+      ['limits', limits],
+    ] as const) {
+      for (const [k, v] of Object.entries(values))
+        if ((parseQuantity(v) as number) < 0) p.invalid(`${f}.resources.${part}[${k}]`, String(v), 'must be greater than or equal to 0');
     }
     for (const [k, v] of Object.entries(requests)) {
       const extended = k.includes('/') && !k.startsWith('kubernetes.io/');
       if (extended) {
         if (!Number.isInteger(parseQuantity(v))) p.invalid(`${f}.resources.requests[${k}]`, String(v), 'must be an integer');
         if (limits[k] === undefined) p.required(`${f}.resources.limits[${k}]`);
-        else if (parseQuantity(limits[k]) !== parseQuantity(v)) p.invalid(`${f}.resources.requests[${k}]`, String(v), `must be equal to ${k} limit of ${String(limits[k])}`);
+        else if (parseQuantity(limits[k]) !== parseQuantity(v))
+          p.invalid(`${f}.resources.requests[${k}]`, String(v), `must be equal to ${k} limit of ${String(limits[k])}`);
       } else if (limits[k] !== undefined && (parseQuantity(v) as number) > (parseQuantity(limits[k]) as number)) {
         p.invalid(`${f}.resources.requests`, String(v), `must be less than or equal to ${k} limit of ${String(limits[k])}`);
       }
@@ -142,13 +205,16 @@ export function validateService(svc: Json): KubeRejection | undefined {
   checkLabels(p, svc.metadata?.labels, 'metadata.labels');
   checkLabels(p, svc.spec?.selector, 'spec.selector');
   const type = svc.spec?.type ?? 'ClusterIP';
-  if (!['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(type)) p.invalid('spec.type', type, 'supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"');
+  if (!['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'].includes(type))
+    p.invalid('spec.type', type, 'supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"');
   const ports = (svc.spec?.ports ?? []) as Json[];
   if (!ports.length && type !== 'ExternalName' && svc.spec?.clusterIP !== 'None') p.required('spec.ports');
   ports.forEach((port, i) => {
-    if (!Number.isInteger(port.port) || port.port < 1 || port.port > 65535) p.invalid(`spec.ports[${i}].port`, port.port, 'must be between 1 and 65535, inclusive');
+    if (!Number.isInteger(port.port) || port.port < 1 || port.port > 65535)
+      p.invalid(`spec.ports[${i}].port`, port.port, 'must be between 1 and 65535, inclusive');
     if (ports.length > 1 && !port.name) p.required(`spec.ports[${i}].name`);
-    if (port.nodePort !== undefined && (port.nodePort < 30000 || port.nodePort > 32767)) p.invalid(`spec.ports[${i}].nodePort`, port.nodePort, 'provided port is not in the valid range. The range of valid ports is 30000-32767');
+    if (port.nodePort !== undefined && (port.nodePort < 30000 || port.nodePort > 32767))
+      p.invalid(`spec.ports[${i}].nodePort`, port.nodePort, 'provided port is not in the valid range. The range of valid ports is 30000-32767');
   });
   return p.reject('Service', svc.metadata?.name);
 }
