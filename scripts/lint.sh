@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# `npm run lint`: eslint (with the import rules), the type check, and shellcheck over every
-# shell script the project runs (setup, CI, the on-node agent).
+# `npm run lint`: eslint (with the import rules), the type check, the formatter's check
+# (`npm run format` fixes it), and shellcheck over every shell script the project runs (setup,
+# CI, the on-node agent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx eslint .
 npx tsc --noEmit -p .
+npx prettier --check --log-level warn "**/*.{ts,mjs,js}"
 if command -v shellcheck >/dev/null; then
   git ls-files '*.sh' .ci/run | xargs shellcheck
 else
