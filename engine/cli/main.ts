@@ -13,6 +13,7 @@ import { registerDebug } from './commands/debug';
 import { registerConfig } from './commands/config';
 import { registerKubernetesSshProxy } from '../infra/kubernetes/cliVerb';
 import { USAGE_EXIT_CODE, UsageError } from './usageError';
+import { OUTPUT_GONE } from './outputGone';
 
 export function buildProgram(): Command {
   const program = new Command('skydeck')
@@ -51,8 +52,9 @@ export async function main(argv: string[]): Promise<number> {
  * mean nobody reads this stream any more. A command with nothing to finish ends quietly, as
  * any Unix tool does. One that handles hang-ups (a launch aborting and tearing down, a log
  * follow, the store's lock cleanup) must not die half-way through: its output is dropped and
- * it is told to stop as a hang-up would tell it. A closed terminal sends that SIGHUP itself;
- * a reader that went away sends nothing, so EPIPE raises it once here (`logs -f | head` ends).
+ * it is told to stop. A closed terminal says so with its SIGHUP; a reader that went away sends
+ * nothing, so EPIPE raises OUTPUT_GONE once here (`logs -f | head` ends). That event is not a
+ * signal: a real SIGHUP arriving after it is still the first, not the "second signal: exit now".
  */
 let hungUp = false;
 function onOutputError(stream: NodeJS.WriteStream, err: NodeJS.ErrnoException): void {
@@ -60,7 +62,7 @@ function onOutputError(stream: NodeJS.WriteStream, err: NodeJS.ErrnoException): 
   if (process.listenerCount('SIGHUP') === 0) process.exit(0);
   if (err.code === 'EPIPE' && !hungUp) {
     hungUp = true;
-    process.nextTick(() => process.emit('SIGHUP', 'SIGHUP'));
+    process.nextTick(() => (process as NodeJS.EventEmitter).emit(OUTPUT_GONE));
   }
   stream.write = (_chunk: unknown, encodingOrCb?: unknown, cb?: unknown): boolean => {
     const done = typeof encodingOrCb === 'function' ? encodingOrCb : cb;

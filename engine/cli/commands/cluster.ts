@@ -38,6 +38,7 @@ import { loadEntrypoint, looksLikeYaml } from '../taskEntrypoint';
 import { addTaskOptions, readTaskOptions, type ResourceOverrides } from '../taskOptions';
 import { UsageError } from '../usageError';
 import { reportUnsupported } from '../../task/unsupported';
+import { OUTPUT_GONE } from '../outputGone';
 
 type Opts = Record<string, unknown>;
 
@@ -92,12 +93,23 @@ function progressLine(e: ProgressEvent): void {
 function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  let signalled = false;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (ac.signal.aborted) process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+    if (signalled) process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+    signalled = true;
     ac.abort();
   };
+  // Nobody reads the output any more: stop as on a hang-up, without counting as a signal.
+  const onOutputGone = () => ac.abort();
   for (const sig of signals) process.on(sig, onSignal);
-  return { signal: ac.signal, dispose: () => signals.forEach((sig) => process.removeListener(sig, onSignal)) };
+  process.on(OUTPUT_GONE, onOutputGone);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      signals.forEach((sig) => process.removeListener(sig, onSignal));
+      process.removeListener(OUTPUT_GONE, onOutputGone);
+    },
+  };
 }
 
 function jobExitCode(status: ClusterJobStatus | undefined): number {
