@@ -67,7 +67,7 @@ put() { printf '%s\n' "$2" >"$1"; }
 # PROC_START = start time (clock ticks since boot) of a live, non-zombie process.
 proc_start() {
   local s
-  read -r s <"/proc/$1/stat" 2>/dev/null || return 1
+  read -r s 2>/dev/null <"/proc/$1/stat" || return 1
   s="${s##*) }"
   # shellcheck disable=SC2206 # the stat fields after the command name split on spaces
   local -a f=($s)
@@ -79,7 +79,7 @@ proc_start() {
 alive() {
   local pid st
   [ -f "$1" ] || return 1
-  read -r pid st <"$1" 2>/dev/null || return 1
+  read -r pid st 2>/dev/null <"$1" || return 1
   [ -n "$pid" ] || return 1
   proc_start "$pid" || return 1
   [ "$PROC_START" = "$st" ]
@@ -91,7 +91,7 @@ record_pid() { proc_start "$2" && put "$1" "$2 $PROC_START"; }
 group_alive() {
   local f s
   for f in /proc/[0-9]*/stat; do
-    read -r s <"$f" 2>/dev/null || continue
+    read -r s 2>/dev/null <"$f" || continue
     s="${s##*) }"
     # shellcheck disable=SC2206 # the stat fields after the command name split on spaces
     local -a a=($s)
@@ -117,15 +117,27 @@ kill_group() {
 # owner (killed while holding it) is broken. Breaking is racy only between two breakers of
 # the same stale lock, which needs a SIGKILL inside a few-ms critical section first.
 lock() {
-  local owner owner_st n=0 me
+  local owner owner_st n=0 empty=0 me
   proc_start "$BASHPID"
   me="$BASHPID $PROC_START"
   set -C
   until { printf '%s\n' "$me" >"$A/lock"; } 2>/dev/null; do
     owner=""
     owner_st=""
-    read -r owner owner_st <"$A/lock" 2>/dev/null
+    read -r owner owner_st 2>/dev/null <"$A/lock"
     [ "$owner" = "$BASHPID" ] && break # handed over to us
+    # An empty lock file: its creator died between creating and writing it (a rank killed by
+    # cancel). A live creator writes at once, so 5 s of emptiness means nobody ever will.
+    if [ -z "$owner" ] && [ -f "$A/lock" ]; then
+      empty=$((empty + 1))
+      if [ "$empty" -gt 500 ]; then
+        rm -f "$A/lock"
+        empty=0
+        continue
+      fi
+    else
+      empty=0
+    fi
     if [ -n "$owner" ] && { ! proc_start "$owner" || { [ -n "$owner_st" ] && [ "$PROC_START" != "$owner_st" ]; }; }; then
       rm -f "$A/lock"
       continue
@@ -153,9 +165,9 @@ unlock() {
 # status: "STATUS<TAB>started_ms<TAB>ended_ms<TAB>exit_code" ('-' when unset)
 read_status() {
   ST=""; ST_STARTED=-; ST_ENDED=-; ST_EXIT=-
-  IFS="$T" read -r ST ST_STARTED ST_ENDED ST_EXIT <"$JOBS/$1.status" 2>/dev/null
+  IFS="$T" read -r ST ST_STARTED ST_ENDED ST_EXIT 2>/dev/null <"$JOBS/$1.status"
   # Caught between truncate and write: read again.
-  [ -n "$ST" ] || IFS="$T" read -r ST ST_STARTED ST_ENDED ST_EXIT <"$JOBS/$1.status" 2>/dev/null
+  [ -n "$ST" ] || IFS="$T" read -r ST ST_STARTED ST_ENDED ST_EXIT 2>/dev/null <"$JOBS/$1.status"
   [ -n "$ST" ] || [ ! -f "$JOBS/$1.status" ] || ST=INIT
 }
 write_status() { put "$JOBS/$1.status" "$2$T${3:--}$T${4:--}$T${5:--}"; }
@@ -310,7 +322,7 @@ cmd_daemon() {
     lock
     # Another daemon took over (daemon.pid is written under the lock by its starter): stop.
     local dpid=""
-    read -r dpid _ <"$A/daemon.pid" 2>/dev/null
+    read -r dpid _ 2>/dev/null <"$A/daemon.pid"
     if [ "$dpid" != "$BASHPID" ]; then unlock; exit 0; fi
     load_config
     reap

@@ -309,3 +309,15 @@ test('a big job spec (300 KB run script) is submitted and runs intact', async (t
   assert.equal(status, 'SUCCEEDED');
   assert.equal(log, `script bytes: ${filler.length}\n`);
 });
+
+test('a lock file its creator never wrote (killed in between) is taken over, not waited on for a minute', async (t) => {
+  const c = makeLocalCluster(1);
+  t.after(c.cleanup);
+  await c.agent.ensureDaemon();
+  // What a rank killed between creating the lock and writing its owner leaves behind.
+  fs.writeFileSync(path.join(c.nodes[0].dir, '.skydeck_node', 'lock'), '');
+  // Before, every agent command waited out its 60 s limit on it and then failed (exit 2).
+  const id = await c.agent.submit(job(c, 'echo after-the-stale-lock'));
+  assert.match((await finish(c.agent, id)).log, /after-the-stale-lock/);
+  assert.equal(fs.existsSync(path.join(c.nodes[0].dir, '.skydeck_node', 'lock')), false, 'the lock is released');
+});
