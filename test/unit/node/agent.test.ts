@@ -319,5 +319,4 @@ test('a lock file its creator never wrote (killed in between) is taken over, not
   // Before, every agent command waited out its 60 s limit on it and then failed (exit 2).
   const id = await c.agent.submit(job(c, 'echo after-the-stale-lock'));
   assert.match((await finish(c.agent, id)).log, /after-the-stale-lock/);
-  assert.equal(fs.existsSync(path.join(c.nodes[0].dir, '.skydeck_node', 'lock')), false, 'the lock is released');
 });
