@@ -17,6 +17,9 @@ export type { InfraCheckRow as CheckRowJson } from '../cluster/infraCheck';
 /** `skydeck show-gpus NAME --json` offer rows. */
 export type { GpuOfferRow as GpuOfferJson, AcceleratorCounts as AcceleratorCountsJson } from '../catalog/listAccelerators';
 
+/** `skydeck storage ls --json`: one row per storage object. */
+export type { StorageRecord as StorageJson } from '../storage/types';
+
 /** `skydeck serve status --json`: one object per service. */
 export type ServiceJson = ReturnType<typeof serviceJson>;
 export type ReplicaJson = ServiceJson['replicas'][number];
