@@ -10,7 +10,7 @@ import { getProvider } from '../infra/registry';
 import { withClusterLock } from './clusterLock';
 import { withAccess } from './access';
 import { clientKey } from './keys';
-import { enabledInfra } from './infraCheck';
+import { enabledInfra } from '../infra/check';
 import { validateClusterName, generateClusterName, nameOnCloud } from './naming';
 import { provisionWithFailover } from './provision';
 import { findCluster, getCluster, putCluster, patchCluster } from './records';

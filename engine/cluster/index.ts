@@ -11,7 +11,7 @@ export * from './types';
 export { checkFit } from './engine';
 export { preemptCluster, refreshCluster } from './lifecycle';
 export { findCluster, getCluster, listClusters } from './records';
-export { checkInfra, enabledInfra, type InfraCheckRow } from './infraCheck';
+export { checkInfra, enabledInfra, type InfraCheckRow } from '../infra/check';
 export { formatAutostop, formatInfra, formatResources, statusJson, jobJson, costSoFar, upSeconds } from './format';
 export { SetupFailedError, ClusterStateError, ResourcesMismatchError } from './errors';
 export { loadTaskFile } from './planner';

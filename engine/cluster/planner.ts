@@ -9,7 +9,7 @@ import type { OptimizeOptions, Plan } from '../optimizer/types';
 import type { Task } from '../task/types';
 
 export { loadTaskFile } from '../task/load';
-export { enabledInfra as detectEnabledInfra } from '../optimizer/enabledInfra';
+export { enabledInfra as detectEnabledInfra } from '../infra/detection';
 
 export function optimize(task: Task, options: OptimizeOptions): Plan {
   const choice = task.resources;

@@ -13,7 +13,7 @@ export type { JobJson as ClusterJobJson } from '../cluster/format';
 /** `skydeck jobs queue --json`: one row per managed job (pipelines carry their task rows). */
 export type { QueueRow as ManagedJobJson } from '../jobs/api';
 /** `skydeck check --json`: one row per infra. */
-export type { InfraCheckRow as CheckRowJson } from '../cluster/infraCheck';
+export type { InfraCheckRow as CheckRowJson } from '../infra/check';
 /** `skydeck show-gpus NAME --json` offer rows. */
 export type { GpuOfferRow as GpuOfferJson, AcceleratorCounts as AcceleratorCountsJson } from '../catalog/listAccelerators';
 

@@ -133,3 +133,16 @@ export interface GpuAvailability {
 export interface ReportsGpuAvailability {
   gpuAvailability(): Promise<GpuAvailability[]>;
 }
+
+/**
+ * Whether an infra looks usable, from cheap local evidence only (environment variables,
+ * credential files, kubeconfig, node pools): each provider's `detect.ts`, which loads no SDK
+ * and calls nothing. The optimizer plans over these; `skydeck check` confirms with check().
+ */
+export interface InfraDetection {
+  /** 'local', 'aws', 'gcp', 'azure', 'k8s/<context>', 'ssh/<pool>', or 'kubernetes' / 'ssh' when none was found. */
+  infra: string;
+  enabled: boolean;
+  /** What was found, or why not and what to do. */
+  reason: string;
+}

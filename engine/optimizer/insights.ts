@@ -13,7 +13,7 @@ import type { NoOfferReason, Offer } from '../catalog/query';
 import { getCatalog } from '../catalog/sources';
 import type { ResourcesSpec } from '../task/types';
 import { liveGpuAvailability, summarizeAvailability } from './availability';
-import { detectInfra } from './enabledInfra';
+import { detectInfra } from '../infra/detection';
 import { cloudLabel } from './index';
 import type { CostLens, InsightDiagnostic, InsightRange, Insights, PricedCompletion, ResourcesSite } from './insightTypes';
 import { offersForSpec, toOfferRows, type OfferRow, type SpecOffers } from './offers';

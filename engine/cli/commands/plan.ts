@@ -9,7 +9,7 @@ import { COMMON_GPUS, COMMON_TPUS, listAcceleratorCounts, listAcceleratorOffers,
 import { getCatalog, resolveCatalogFiles } from '../../catalog/sources';
 import type { TaskFile } from '../../task/types';
 import { liveGpuAvailability, summarizeAvailability } from '../../optimizer/availability';
-import { detectInfra, enabledInfra } from '../../optimizer/enabledInfra';
+import { detectInfra, enabledInfra } from '../../infra/detection';
 import { optimizeDetailed, cloudLabel } from '../../optimizer/index';
 import { formatPlan, renderTable } from '../../optimizer/planTable';
 import type { Candidate } from '../../optimizer/types';

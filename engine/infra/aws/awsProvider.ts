@@ -8,12 +8,12 @@ import { DescribeAvailabilityZonesCommand, GetConsoleOutputCommand, type Instanc
 import { SkyDeckError } from '../../errors';
 import { ProvisionError, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type Provider } from '../provider';
 import type { Transport } from '../../node/transport';
-import type { CloudProviderOptions } from '../../provisioning/options';
-import { toNodeInfos } from '../../provisioning/nodes';
-import { pollIntervalMs, pollUntil } from '../../provisioning/poll';
-import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../../provisioning/launchSupport';
-import { defaultIdentityFile, sshTransportFor } from '../../provisioning/transport';
-import { recordNewNodeHostKeys } from '../../provisioning/hostKeys';
+import type { CloudProviderOptions } from '../vm/options';
+import { toNodeInfos } from '../vm/nodes';
+import { pollIntervalMs, pollUntil } from '../vm/poll';
+import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../vm/launchSupport';
+import { defaultIdentityFile, sshTransportFor } from '../vm/transport';
+import { recordNewNodeHostKeys } from '../vm/hostKeys';
 import { awsEndpointOverride, ec2 } from './client';
 import { findAwsCredentials } from './credentials';
 import { awsErrorCode, mapAwsError } from './errors';

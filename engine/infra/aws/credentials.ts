@@ -44,8 +44,8 @@ const PROFILE_KEYS = ['aws_access_key_id', 'role_arn', 'credential_process', 'ss
 
 export function findAwsCredentials(env: NodeJS.ProcessEnv = process.env): AwsCredentialSource {
   const profile = env.AWS_PROFILE || env.AWS_DEFAULT_PROFILE || 'default';
-  const credsFile = tildeFile(env.AWS_SHARED_CREDENTIALS_FILE, path.join(os.homedir(), '.aws', 'credentials'));
-  const configFile = tildeFile(env.AWS_CONFIG_FILE, path.join(os.homedir(), '.aws', 'config'));
+  const credsFile = tildeFile(env.AWS_SHARED_CREDENTIALS_FILE, path.join(env.HOME || os.homedir(), '.aws', 'credentials'));
+  const configFile = tildeFile(env.AWS_CONFIG_FILE, path.join(env.HOME || os.homedir(), '.aws', 'config'));
   const creds = iniSections(credsFile).get(profile);
   const config =
     iniSections(configFile).get(profile === 'default' ? 'default' : `profile ${profile}`) ??

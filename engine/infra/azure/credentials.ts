@@ -18,7 +18,7 @@ export interface AzureCredentials {
 }
 
 function azureDir(env: NodeJS.ProcessEnv): string {
-  return env.AZURE_CONFIG_DIR || path.join(os.homedir(), '.azure');
+  return env.AZURE_CONFIG_DIR || path.join(env.HOME || os.homedir(), '.azure');
 }
 
 interface CliSubscription {

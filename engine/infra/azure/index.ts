@@ -1,7 +1,7 @@
 /** The `azure` provider entry (bundle dist/providers/azure.js); the ARM SDKs load on first real use. */
 import type { Provider } from '../provider';
-import type { CloudProviderOptions } from '../../provisioning/options';
-import { lazyProvider } from '../../provisioning/lazyProvider';
+import type { CloudProviderOptions } from '../vm/options';
+import { lazyProvider } from '../vm/lazyProvider';
 import { findAzureCredentials } from './credentials';
 
 export function createProvider(options?: CloudProviderOptions): Provider {

@@ -1,7 +1,7 @@
 /** Names, images and VM bodies for an Azure cluster (one resource group per cluster). */
 import type { ImageReference, VirtualMachine } from '@azure/arm-compute';
 import { ProvisionError, type LaunchRequest } from '../provider';
-import { chooseVmImage } from '../../provisioning/images';
+import { chooseVmImage } from '../vm/images';
 
 export const SSH_USER = 'azureuser';
 export const CLUSTER_TAG = 'skydeck-cluster';

@@ -21,7 +21,7 @@ export interface GcpCredentials {
 }
 
 function gcloudDir(env: NodeJS.ProcessEnv): string {
-  return env.CLOUDSDK_CONFIG || path.join(os.homedir(), '.config', 'gcloud');
+  return env.CLOUDSDK_CONFIG || path.join(env.HOME || os.homedir(), '.config', 'gcloud');
 }
 
 function readJson(file: string): Record<string, unknown> | undefined {

@@ -1,7 +1,7 @@
 /** The `gcp` provider entry (bundle dist/providers/gcp.js); the Compute SDK loads on first real use. */
 import type { Provider } from '../provider';
-import type { CloudProviderOptions } from '../../provisioning/options';
-import { lazyProvider } from '../../provisioning/lazyProvider';
+import type { CloudProviderOptions } from '../vm/options';
+import { lazyProvider } from '../vm/lazyProvider';
 import { findGcpCredentials } from './credentials';
 
 export function createProvider(options?: CloudProviderOptions): Provider {

@@ -7,7 +7,7 @@
  */
 import type { protos } from '@google-cloud/compute';
 import { ProvisionError, type LaunchRequest } from '../provider';
-import { chooseVmImage } from '../../provisioning/images';
+import { chooseVmImage } from '../vm/images';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 

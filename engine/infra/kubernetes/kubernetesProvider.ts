@@ -9,9 +9,9 @@ import { CancelledError, InputError, SkyDeckError, errorMessage } from '../../er
 import type { ClusterHandle, CredentialCheck, GpuAvailability, LaunchRequest, NodeInfo, NodeState, Provider, ReportsGpuAvailability } from '../provider';
 import { ProvisionError } from '../provider';
 import type { Transport } from '../../node/transport';
-import { parsePorts } from '../../provisioning/ports';
-import { defaultIdentityFile } from '../../provisioning/transport';
-import { CloudTimeoutError } from '../../provisioning/poll';
+import { parsePorts } from '../vm/ports';
+import { defaultIdentityFile } from '../vm/transport';
+import { CloudTimeoutError } from '../vm/poll';
 import { kubernetesSettings, type KubernetesSettings } from './config';
 import { resolveContext, scanKubeconfig, type KubeContext } from './contexts';
 import { apiMessage, httpCode, mapKubernetesError } from './errors';

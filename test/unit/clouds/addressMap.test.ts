@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseEndpoint, resolveSshEndpoint } from '../../../engine/provisioning/addressMap';
-import { toNodeInfos } from '../../../engine/provisioning/nodes';
-import { parsePorts } from '../../../engine/provisioning/ports';
+import { parseEndpoint, resolveSshEndpoint } from '../../../engine/infra/vm/addressMap';
+import { toNodeInfos } from '../../../engine/infra/vm/nodes';
+import { parsePorts } from '../../../engine/infra/vm/ports';
 
 describe('SKYDECK_TEST_ADDRESS_MAP', () => {
   afterEach(() => delete process.env.SKYDECK_TEST_ADDRESS_MAP);

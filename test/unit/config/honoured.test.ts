@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setActiveConfig } from '../../../engine/config';
-import { detectInfra, detectKubernetes, enabledInfra, infraAllowed } from '../../../engine/optimizer/enabledInfra';
+import { detectInfra, detectKubernetes, enabledInfra, infraAllowed } from '../../../engine/infra/detection';
 import { kubernetesSettings } from '../../../engine/infra/kubernetes/config';
 
 afterEach(() => setActiveConfig(undefined));

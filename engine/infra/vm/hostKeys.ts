@@ -5,8 +5,8 @@
  * way, entries that an earlier machine at the same address left are dropped first (cloud
  * addresses are reused; a new VM's key differs by design).
  */
-import type { NodeInfo } from '../infra/provider';
-import { forgetHost, knownHostName, parsePublicKeys, recordHostKeys, skydeckKnownHostsFile } from '../node/knownHosts';
+import type { NodeInfo } from '../provider';
+import { forgetHost, knownHostName, parsePublicKeys, recordHostKeys, skydeckKnownHostsFile } from '../../node/knownHosts';
 import { hasAddressMap } from './addressMap';
 
 /** Text holding the VM's public host keys (`type base64` lines), or undefined when the cloud has none (yet). */

@@ -4,7 +4,7 @@
  * the deadline; providers accept an injected waiter for tests.
  */
 import * as net from 'node:net';
-import { CancelledError } from '../errors';
+import { CancelledError } from '../../errors';
 import type { MappedEndpoint } from './addressMap';
 import { CloudTimeoutError, sleep } from './poll';
 

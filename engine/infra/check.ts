@@ -1,15 +1,15 @@
 /**
- * `skydeck check`: which infra is enabled and why not. `local` always; each SSH node pool
- * of ssh_node_pools.yaml; every other provider through its check() (loaded lazily via the
+ * `skydeck check`: which infra is enabled and why not. `local` and each SSH node pool from their
+ * detection (detection.ts); every other provider through its check() (loaded lazily via the
  * registry; a provider not built yet shows as "not implemented"). The last result is cached
  * in the store so `launch` knows the enabled clouds without loading their SDKs.
  */
 import { Collection } from '../state/store';
-import { getProvider, PROVIDER_NAMES } from '../infra/registry';
-import { readNodePools } from '../infra/ssh/pools';
+import { getProvider, PROVIDER_NAMES } from './registry';
 import { errorMessage } from '../errors';
-import { detectEnabledInfra } from './planner';
-import { infraAllowed } from '../optimizer/enabledInfra';
+import { enabledInfra as detectEnabledInfra, infraAllowed } from './detection';
+import { detect as detectLocal } from './local/detect';
+import { detect as detectSsh } from './ssh/detect';
 
 export interface InfraCheckRow {
   /** 'local', 'ssh/<pool>', 'aws', 'kubernetes', ... */
@@ -27,16 +27,6 @@ function checkCache(): Collection<CheckCache> {
   return new Collection<CheckCache>({ name: 'check', initial: () => ({ checkedAt: 0, rows: [] }) });
 }
 
-function sshRows(): InfraCheckRow[] {
-  try {
-    const pools = readNodePools();
-    if (!pools.length) return [{ infra: 'ssh', enabled: false, reason: 'No node pools: add them to SKYDECK_HOME/ssh_node_pools.yaml.' }];
-    return pools.map((p) => ({ infra: `ssh/${p.name}`, enabled: true, reason: `${p.hosts.length} host(s): ${p.hosts.map((h) => h.ip).join(', ')}` }));
-  } catch (e) {
-    return [{ infra: 'ssh', enabled: false, reason: errorMessage(e) }];
-  }
-}
-
 async function providerRow(name: string): Promise<InfraCheckRow> {
   try {
     const p = await getProvider(name);
@@ -51,10 +41,7 @@ async function providerRow(name: string): Promise<InfraCheckRow> {
 /** Runs every check (clouds optional: their SDKs load) and caches the result. */
 export async function checkInfra(options: { only?: string[] } = {}): Promise<InfraCheckRow[]> {
   const clouds = PROVIDER_NAMES.filter((n) => n !== 'local' && n !== 'ssh').filter((n) => !options.only?.length || options.only.includes(n));
-  const rows: InfraCheckRow[] = [
-    { infra: 'local', enabled: true, reason: 'Always available: nodes are directories and processes on this machine.' },
-    ...sshRows(),
-  ];
+  const rows: InfraCheckRow[] = [...detectLocal(), ...detectSsh()];
   rows.push(...(await Promise.all(clouds.map(providerRow))));
   await checkCache().update((c) => {
     const keep = c.rows.filter((r) => !rows.some((n) => n.infra === r.infra) && !r.infra.startsWith('ssh'));

@@ -1,5 +1,5 @@
 /** Turning a cloud's instance list into ranked NodeInfo, the same way for every VM cloud. */
-import type { NodeInfo, NodeState } from '../infra/provider';
+import type { NodeInfo, NodeState } from '../provider';
 import { hasAddressMap, resolveSshEndpoint } from './addressMap';
 
 export interface CloudInstance {
