@@ -2,8 +2,8 @@
  * The launch flow: check the file and plan it (./preflight.ts) before asking anything, pick or
  * name the cluster, confirm the plan with its cost, give any `null` env / secret, then a
  * cancellable progress notification that names each stage, and the job's log opens.
- * Managed jobs and services go through the CLI (their controllers are detached
- * processes); their output opens as a log document.
+ * Managed jobs and services go through the CLI (their controllers run apart from the editor)
+ * and are followed to RUNNING / READY (./follow.ts) with their live log open.
  */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
@@ -11,10 +11,11 @@ import * as vscode from 'vscode';
 import type { ClusterRecord, LaunchResult } from '../../engine/cluster/types';
 import type { Task, TaskFile } from '../../engine/task/types';
 import { clusterEngine, engineBundle, listClusters, planTask, type PlanJson, type PlanRowJson } from '../engine/index';
-import { runCli } from '../engine/cli';
+import { cliJson, runCli } from '../engine/cli';
 import { registerRun, logUris } from '../logs/sources';
 import type { LogDocuments } from '../logs/logDocuments';
 import { money } from '../views/treeNode';
+import { followManagedJob, followServiceUp, type FollowDeps, type Outcome } from './follow';
 import { applyValues, askMissingValues, preflight, valueFlags, type Preflight, type PreflightDeps } from './preflight';
 
 const preflightDeps: PreflightDeps = {
@@ -195,6 +196,42 @@ export async function runInLogDocument(title: string, args: string[], logs: LogD
   await logs.open(uri);
 }
 
+/** Runs `start` under a cancellable progress notification (cancel stops watching, not the job), then says how it ended. */
+async function followWithProgress(title: string, logs: LogDocuments, afterRun: () => void, start: (deps: FollowDeps) => Promise<Outcome>): Promise<void> {
+  const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+    const deps: FollowDeps = {
+      run: async (args, env) => {
+        try {
+          return await runCli(args, { env });
+        } finally {
+          afterRun();
+        }
+      },
+      json: (args) => cliJson(args),
+      openLog: async (kind, id) => {
+        await logs.open(kind === 'managed-job' ? logUris.managedJob(Number(id)) : logUris.serviceController(id), { preview: false });
+      },
+      report: (message) => progress.report({ message }),
+      wait: () =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, FOLLOW_INTERVAL_MS);
+          token.onCancellationRequested(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        }),
+      cancelled: () => token.isCancellationRequested,
+    };
+    return start(deps);
+  });
+  afterRun();
+  if (outcome.kind === 'failed') void vscode.window.showErrorMessage(outcome.message);
+  else void vscode.window.showInformationMessage(outcome.message);
+}
+
+/** How often a following notification re-reads the controller's state. */
+const FOLLOW_INTERVAL_MS = 2000;
+
 export async function managedJobFlow(arg: unknown, logs: LogDocuments, afterRun: () => void): Promise<void> {
   const uri = await resolveTaskUri(arg);
   const checked = await checkTask(uri.fsPath);
@@ -205,13 +242,8 @@ export async function managedJobFlow(arg: unknown, logs: LogDocuments, afterRun:
   });
   if (name === undefined) return;
   const values = valueFlags(await askMissingValues(checked.missing, `Managed job ${name || path.basename(uri.fsPath)}`));
-  await runInLogDocument(
-    `jobs launch ${name}`,
-    ['jobs', 'launch', uri.fsPath, '-y', '-d', ...(name ? ['-n', name] : []), ...values.args],
-    logs,
-    afterRun,
-    values.env,
-  );
+  const args = ['jobs', 'launch', uri.fsPath, '-y', '-d', ...(name ? ['-n', name] : []), ...values.args];
+  await followWithProgress(`SkyDeck: managed job ${name || path.basename(uri.fsPath)}`, logs, afterRun, (deps) => followManagedJob(args, values.env, deps));
 }
 
 export async function serveUpFlow(arg: unknown, logs: LogDocuments, afterRun: () => void): Promise<void> {
@@ -220,7 +252,8 @@ export async function serveUpFlow(arg: unknown, logs: LogDocuments, afterRun: ()
   const name = await vscode.window.showInputBox({ title: 'Service name', value: defaultClusterName(uri.fsPath).replace(/^sky-/, '') });
   if (name === undefined) return;
   const values = valueFlags(await askMissingValues(checked.missing, `Service ${name || path.basename(uri.fsPath)}`));
-  await runInLogDocument(`serve up ${name}`, ['serve', 'up', uri.fsPath, '-y', ...(name ? ['-n', name] : []), ...values.args], logs, afterRun, values.env);
+  const args = ['serve', 'up', uri.fsPath, '-y', ...(name ? ['-n', name] : []), ...values.args];
+  await followWithProgress(`SkyDeck: service ${name || path.basename(uri.fsPath)}`, logs, afterRun, (deps) => followServiceUp(args, values.env, deps));
 }
 
 export async function serveUpdateFlow(serviceName: string, logs: LogDocuments, afterRun: () => void): Promise<void> {
