@@ -49,9 +49,11 @@ export class ClusterNode implements TreeNode {
     const parts = [c.status, resourcesLabel(c)];
     if (c.status === 'UP' || c.status === 'AUTOSTOPPING') parts.push(`up ${duration(up)}`);
     parts.push(`${money((costPerHour(c) * up) / 3600)} so far`);
-    item.description = parts.filter(Boolean).join(' · ');
     item.iconPath = statusIcon(c.status);
-    item.contextValue = `skydeck.cluster.${c.status.toLowerCase()}${infraSuffix(c)}`;
+    // A managed job's cluster belongs to its controller (which recovers and tears it down): no lifecycle actions.
+    item.contextValue = c.owner ? `skydeck.ownedCluster.${c.status.toLowerCase()}` : `skydeck.cluster.${c.status.toLowerCase()}${infraSuffix(c)}`;
+    if (c.owner) parts.push(`owned by ${c.owner.replace(':', ' ')}`);
+    item.description = parts.filter(Boolean).join(' · ');
     const md = new vscode.MarkdownString(undefined, true);
     md.appendMarkdown(`**${c.name}** — ${c.status}\n\n`);
     md.appendMarkdown(`| | |\n|---|---|\n`);
@@ -121,6 +123,7 @@ export class ClusterJobNode implements TreeNode {
 }
 
 export async function clusterRoots(): Promise<TreeNode[]> {
-  const records = await listClusters();
+  // A service's replica clusters are listed under the service (Services view), where its controller manages them.
+  const records = (await listClusters()).filter((r) => !r.owner?.startsWith('service:'));
   return records.sort((a, b) => a.name.localeCompare(b.name)).map((r) => new ClusterNode(r));
 }

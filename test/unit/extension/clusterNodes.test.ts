@@ -57,3 +57,12 @@ test('local clusters and their nodes offer no SSH terminal or Remote-SSH; cloud 
   // Lifecycle actions stay on local clusters.
   for (const cmd of ['skydeck.stop', 'skydeck.exec', 'skydeck.down', 'skydeck.logs']) assert.equal(shownFor(cmd, 'skydeck.cluster.up.local'), true, cmd);
 });
+
+test("a managed job's cluster offers no lifecycle action: its controller recovers and tears it down", () => {
+  const owned = { ...record('aws'), owner: 'managed-job:3' } as ClusterRecord;
+  const item = new ClusterNode(owned).getTreeItem();
+  assert.match(String(item.description), /owned by managed-job 3/);
+  for (const command of ['skydeck.stop', 'skydeck.down', 'skydeck.autostop', 'skydeck.exec'])
+    assert.equal(shownFor(command, String(item.contextValue)), false, `${command} on an owned cluster`);
+  assert.equal(shownFor('skydeck.down', String(new ClusterNode(record('aws')).getTreeItem().contextValue)), true);
+});
