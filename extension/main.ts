@@ -4,6 +4,7 @@
  * being awaited, and the engine (cluster engine, task parser, catalogs, SDKs) loads
  * lazily inside the first command or view that needs it.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
@@ -24,7 +25,8 @@ import { TaskLensProvider } from './taskLenses';
 import { TaskContext } from './taskContext';
 import { openExample } from './walkthrough/openExample';
 import { clusterRoots, sshReachable } from './views/clusters';
-import { gpuRoots, infraRoots, managedJobRoots, ReplicaNode, serviceRoots } from './views/others';
+import { gpuRoots, InfraNode, infraRoots, managedJobRoots, ReplicaNode, serviceRoots } from './views/others';
+import { setUpStep } from './views/infraSetup';
 import { NodeTreeProvider, type TreeNode } from './views/treeNode';
 
 /** What activate() returns: used by the extension-host tests and the activation bench. */
@@ -249,6 +251,25 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   commands.register('skydeck.checkInfra', async () => {
     await vscode.commands.executeCommand('skydeck.infra.focus');
     trees.infra.refresh();
+  });
+  commands.register('skydeck.setUpInfra', async (arg) => {
+    const infra = arg instanceof InfraNode ? arg.name : undefined;
+    const step = infra ? setUpStep(infra, (await engineBundle()).nodePoolsFile()) : undefined;
+    if (!step) throw new Error(`SkyDeck has no set-up step for ${infra ?? 'this row'}: see \`skydeck check\`.`);
+    if (step.file) {
+      if (!fs.existsSync(step.file)) {
+        fs.mkdirSync(path.dirname(step.file), { recursive: true });
+        fs.writeFileSync(step.file, step.template ?? '', { flag: 'wx' });
+      }
+      await vscode.window.showTextDocument(vscode.Uri.file(step.file));
+    } else if (step.terminal) {
+      const terminal = vscode.window.createTerminal({ name: `SkyDeck: ${infra}` });
+      terminal.show();
+      terminal.sendText(step.terminal, false);
+    }
+    const choice = await vscode.window.showInformationMessage(`${step.title}, then check again.`, 'Check Again', 'Open Docs');
+    if (choice === 'Check Again') trees.infra.refresh();
+    if (choice === 'Open Docs') await vscode.env.openExternal(vscode.Uri.parse(step.docs));
   });
   commands.register('skydeck.showGpus', async () => {
     await vscode.commands.executeCommand('skydeck.gpus.focus');

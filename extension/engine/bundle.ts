@@ -5,6 +5,7 @@
  */
 export { clusters, listClusters, loadTaskFile } from '../../engine/cluster/index';
 export { parseTaskText } from '../../engine/task/load';
+export { nodePoolsFile } from '../../engine/infra/ssh/pools';
 export { ensureInclude } from '../../engine/cluster/sshConfig';
 /** Store helpers the extension-host tests use to stage records (not used by the extension itself). */
 export { putCluster, removeCluster } from '../../engine/cluster/records';

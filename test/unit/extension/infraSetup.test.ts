@@ -1,0 +1,30 @@
+/** A disabled Infra row offers the step that enables it; enabled rows offer none. */
+import '../../helpers/vscode';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { setUpStep } from '../../../extension/views/infraSetup';
+import { InfraNode } from '../../../extension/views/others';
+
+test('each cloud row gets its own login, SSH pools get the pools file with a template', () => {
+  assert.match(setUpStep('aws', '/p')!.terminal!, /^aws configure/);
+  assert.match(setUpStep('gcp', '/p')!.terminal!, /gcloud auth application-default login/);
+  assert.match(setUpStep('azure', '/p')!.terminal!, /^az login/);
+  assert.match(setUpStep('kubernetes', '/p')!.terminal!, /kubectl config/);
+  const ssh = setUpStep('ssh', '/home/u/.skydeck/ssh_node_pools.yaml')!;
+  assert.equal(ssh.file, '/home/u/.skydeck/ssh_node_pools.yaml');
+  assert.match(ssh.template!, /hosts:/);
+  assert.equal(setUpStep('local', '/p'), undefined);
+});
+
+test('Set Up… is shown inline on disabled Infra rows only, and hidden from the palette', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as {
+    contributes: { menus: Record<string, { command: string; when: string }[]> };
+  };
+  const item = pkg.contributes.menus['view/item/context'].find((m) => m.command === 'skydeck.setUpInfra')!;
+  assert.match(item.when, /viewItem == skydeck\.infra\.disabled/);
+  assert.equal(new InfraNode('aws', false, 'No AWS credentials').getTreeItem().contextValue, 'skydeck.infra.disabled');
+  assert.equal(new InfraNode('aws', true).getTreeItem().contextValue, 'skydeck.infra.enabled');
+  assert.equal(pkg.contributes.menus.commandPalette.find((m) => m.command === 'skydeck.setUpInfra')?.when, 'false');
+});
