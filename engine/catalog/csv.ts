@@ -1,90 +1,9 @@
 /**
- * A byte-level CSV scanner for SkyPilot catalog files. It never builds a string per cell:
- * numbers are parsed straight from the bytes and repeated strings (instance types,
- * regions, zones) are interned by hashing their bytes, so an 88k-row catalog loads in
- * tens of milliseconds. Quoting follows RFC 4180 ("" inside quotes is a quote).
+ * Byte-level helpers both catalog parsers share (the JavaScript one in table.ts, the
+ * WebAssembly one in wasmParse.ts). Nothing builds a string per cell: numbers are parsed
+ * straight from the bytes and repeated strings (instance types, regions, zones) are interned
+ * by hashing their bytes.
  */
-
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const LF = 0x0a;
-const CR = 0x0d;
-
-/** Field boundaries of the current row, reused between rows. */
-export interface RowFields {
-  count: number;
-  start: Int32Array;
-  end: Int32Array;
-  /** 1 when the field was quoted (bounds exclude the quotes), 2 when it also holds "" escapes. */
-  quoted: Uint8Array;
-}
-
-/** Calls `onHeader` with the first record's names, then `onRow` for every later record. */
-export function scanCsv(buf: Uint8Array, onHeader: (names: string[]) => void, onRow: (row: RowFields) => void, maxFields = 64): string[] {
-  const row: RowFields = { count: 0, start: new Int32Array(maxFields), end: new Int32Array(maxFields), quoted: new Uint8Array(maxFields) };
-  let header: string[] | undefined;
-  const n = buf.length;
-  let i = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
-  while (i < n) {
-    row.count = 0;
-    let endOfRecord = false;
-    while (!endOfRecord) {
-      const f = row.count;
-      if (f >= maxFields) throw new Error(`CSV row has more than ${maxFields} fields`);
-      if (i < n && buf[i] === QUOTE) {
-        let j = i + 1;
-        let escaped = false;
-        for (;;) {
-          if (j >= n) throw new Error('CSV: unterminated quoted field');
-          if (buf[j] === QUOTE) {
-            if (j + 1 < n && buf[j + 1] === QUOTE) {
-              escaped = true;
-              j += 2;
-              continue;
-            }
-            break;
-          }
-          j++;
-        }
-        row.start[f] = i + 1;
-        row.end[f] = j;
-        row.quoted[f] = escaped ? 2 : 1;
-        i = j + 1;
-      } else {
-        let j = i;
-        while (j < n) {
-          const c = buf[j];
-          if (c === COMMA || c === LF || c === CR) break;
-          j++;
-        }
-        row.start[f] = i;
-        row.end[f] = j;
-        row.quoted[f] = 0;
-        i = j;
-      }
-      row.count = f + 1;
-      if (i >= n) endOfRecord = true;
-      else if (buf[i] === COMMA) i++;
-      else {
-        if (buf[i] === CR) i++;
-        if (i < n && buf[i] === LF) i++;
-        endOfRecord = true;
-      }
-    }
-    if (row.count === 1 && row.end[0] === row.start[0]) continue; // blank line
-    if (!header) {
-      header = [];
-      for (let f = 0; f < row.count; f++) header.push(fieldString(buf, row, f));
-      onHeader(header);
-    } else onRow(row);
-  }
-  return header ?? [];
-}
-
-export function fieldString(buf: Uint8Array, row: RowFields, f: number): string {
-  const s = Buffer.from(buf.buffer, buf.byteOffset + row.start[f], row.end[f] - row.start[f]).toString('utf8');
-  return row.quoted[f] === 2 ? s.replace(/""/g, '"') : s;
-}
 
 /** Parses a decimal number from bytes; NaN for an empty field. */
 export function fieldNumber(buf: Uint8Array, s: number, e: number): number {

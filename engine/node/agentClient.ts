@@ -16,8 +16,6 @@ export { localLauncher, sshLauncher, HEAD_LAUNCHER, renderJobSpec } from './agen
 export type { JobSpec, JobNode } from './agent/spec';
 export { runSetup, SetupFailedError, type SetupNode, type SetupOptions, type SetupResult } from './setup';
 
-/** Where the agent lives on a node (relative to its HOME). */
-export const AGENT_DIR = '~/.skydeck_node';
 /** Where `installKey` puts the head's key for reaching workers. */
 export const AGENT_KEY_PATH = '~/.skydeck_node/keys/id';
 
