@@ -12,9 +12,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Storage } from '@google-cloud/storage';
 import { findGcpCredentials } from '../../infra/gcp/credentials';
 import type { BucketRef, ObjectStore, RcloneRemote, UploadResult } from './types';
+
+// The SDK's types only; the SDK itself is required on first use (connect()).
+type Sdk = typeof import('@google-cloud/storage');
+type Storage = import('@google-cloud/storage').Storage;
 
 /** Files above this go through a resumable upload (survives a dropped connection); smaller ones in one request. */
 const RESUMABLE_ABOVE = 8 * 1024 * 1024;
@@ -61,12 +64,12 @@ export class GcsStore implements ObjectStore {
       const creds = findGcpCredentials(this.env);
       if (!emulator && !creds.found) throw new Error(`GCS: ${creds.description}`);
       const project = creds.project ?? (emulator ? EMULATOR_PROJECT : '');
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use only, never in the editor bundles
-      const sdk = require('@google-cloud/storage') as typeof import('@google-cloud/storage');
+      // Loaded on first use only, never in the editor bundles.
+      const sdk = require('@google-cloud/storage') as Sdk;
       const options: ConstructorParameters<typeof sdk.Storage>[0] = { projectId: project };
       if (emulator) options.apiEndpoint = emulator;
       else if (creds.accessToken) {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK's own auth library, loaded with it
+        // The SDK's own auth library, loaded with it.
         const { OAuth2Client } = require('google-auth-library') as typeof import('google-auth-library');
         const auth = new OAuth2Client();
         auth.setCredentials({ access_token: creds.accessToken, expiry_date: Date.now() + 3600_000 });
