@@ -73,7 +73,8 @@ export class GcsStore implements ObjectStore {
         const { OAuth2Client } = require('google-auth-library') as typeof import('google-auth-library');
         const auth = new OAuth2Client();
         auth.setCredentials({ access_token: creds.accessToken, expiry_date: Date.now() + 3600_000 });
-        options.authClient = auth;
+        // The storage SDK may pin another copy of google-auth-library; it uses the client through its interface.
+        options.authClient = auth as unknown as NonNullable<typeof options>['authClient'];
       } else if (creds.keyFile) options.keyFilename = creds.keyFile;
       return { storage: new sdk.Storage(options), project };
     })();
