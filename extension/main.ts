@@ -25,6 +25,7 @@ import { TaskContext } from './taskContext';
 import { openExample } from './walkthrough/openExample';
 import { clusterRoots, sshReachable } from './views/clusters';
 import { gpuRoots, infraRoots, managedJobRoots, ReplicaNode, serviceRoots } from './views/others';
+import { deleteStorage, storageRoots } from './views/storage';
 import { NodeTreeProvider, type TreeNode } from './views/treeNode';
 
 /** What activate() returns: used by the extension-host tests and the activation bench. */
@@ -72,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     services: new NodeTreeProvider('services', noneKey('skydeck.noServices', serviceRoots), log),
     gpus: new NodeTreeProvider('gpus', gpuRoots, log),
     infra: new NodeTreeProvider('infra', infraRoots, log),
+    storage: new NodeTreeProvider('storage', () => storageRoots(), log),
   };
   for (const [key, provider] of Object.entries(trees)) {
     context.subscriptions.push(provider, vscode.window.createTreeView(`skydeck.${key}`, { treeDataProvider: provider, showCollapseAll: key !== 'infra' }));
@@ -250,6 +252,9 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     await vscode.commands.executeCommand('skydeck.infra.focus');
     trees.infra.refresh();
   });
+  commands.register('skydeck.storage.delete', async (node: unknown) => {
+    if (await deleteStorage(node)) trees.storage.refresh();
+  });
   commands.register('skydeck.showGpus', async () => {
     await vscode.commands.executeCommand('skydeck.gpus.focus');
     trees.gpus.refresh();
@@ -261,6 +266,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     refreshLive();
     trees.gpus.refresh();
     trees.infra.refresh();
+    trees.storage.refresh();
   });
 
   // Logs documents.

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { TaskLanguageService, type TextDocumentLike } from '../../../server/service/languageService';
 import { storageDiagnostics } from '../../../server/service/storageDiagnostics';
 import { parseTaskText } from '../../../engine/task/load';
+import type { Hover } from 'vscode-languageserver-types';
 
 let version = 0;
 function doc(textWithCursor: string): { d: TextDocumentLike; pos: { line: number; character: number } } {
@@ -20,6 +21,11 @@ function doc(textWithCursor: string): { d: TextDocumentLike; pos: { line: number
   };
 }
 const labels = (items: { label: string }[]) => items.map((i) => i.label);
+/** The markdown of a hover (the service always answers MarkupContent). */
+function markdown(h: Hover | undefined): string {
+  const c = h?.contents;
+  return c && typeof c === 'object' && 'kind' in c ? c.value : '';
+}
 
 // No credentials for any cloud in these tests, whatever the machine has.
 let home: string;
@@ -36,7 +42,11 @@ after(() => {
 
 function diags(text: string, env: NodeJS.ProcessEnv = { HOME: home }) {
   const parse = parseTaskText(text, { fileName: '/w/task.yaml', buildTasks: false });
-  return storageDiagnostics(parse.analysis.documents, parse.analysis.textMap, env).map((d) => ({ line: d.range.start.line, code: d.code, message: d.message }));
+  return storageDiagnostics(parse.analysis.documents, parse.analysis.textMap, env).map((d) => ({
+    line: d.range.start.line,
+    code: d.code,
+    message: String(d.message),
+  }));
 }
 
 test('completion offers every storage object field, and every volumes field', () => {
@@ -68,18 +78,15 @@ test('hover: field docs on every storage key; a bucket URI, a store and a mode e
   const s = new TaskLanguageService();
   for (const key of ['name', 'source', 'store', 'mode', 'persistent']) {
     const { d, pos } = doc(`run: echo\nfile_mounts:\n  /data:\n    ${key[0]}|${key.slice(1)}: x\n`);
-    const h = s.hover(d, pos);
-    assert.ok(h && typeof h.contents === 'object' && 'value' in h.contents && h.contents.value.includes(`file_mounts.`), `hover on ${key}`);
+    assert.ok(markdown(s.hover(d, pos)).includes('file_mounts.'), `hover on ${key}`);
   }
   const uri = doc('run: echo\nfile_mounts:\n  /data: gs://my-bu|cket/some/prefix\n');
-  const uh = s.hover(uri.d, uri.pos);
-  const uv = uh && 'value' in uh.contents ? uh.contents.value : '';
+  const uv = markdown(s.hover(uri.d, uri.pos));
   assert.match(uv, /Google Cloud Storage\*\* bucket `my-bucket`/);
   assert.match(uv, /Prefix: `some\/prefix`/);
   assert.match(uv, /No credentials: .*gcloud auth application-default login/);
   const mode = doc('run: echo\nfile_mounts:\n  /data:\n    mode: MOUNT_CA|CHED\n');
-  const mh = s.hover(mode.d, mode.pos);
-  assert.match(mh && 'value' in mh.contents ? mh.contents.value : '', /rclone.*Stores: s3, gcs, azure, r2/s);
+  assert.match(markdown(s.hover(mode.d, mode.pos)), /rclone.*Stores: s3, gcs, azure, r2/s);
 });
 
 test('diagnostics: a bucket URI whose cloud has no credentials, once per store, with what skydeck check says', () => {
