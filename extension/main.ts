@@ -86,6 +86,8 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     trees.clusters.refresh();
     trees.managedJobs.refresh();
     trees.services.refresh();
+    // Launch and down change which clusters use a bucket; a collapsed view does not reload.
+    trees.storage.refresh();
     const waiters = refreshWaiters;
     refreshWaiters = [];
     void listClusters()

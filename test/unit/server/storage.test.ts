@@ -85,6 +85,14 @@ test('hover: field docs on every storage key; a bucket URI, a store and a mode e
   assert.match(uv, /Google Cloud Storage\*\* bucket `my-bucket`/);
   assert.match(uv, /Prefix: `some\/prefix`/);
   assert.match(uv, /No credentials: .*gcloud auth application-default login/);
+  const listed = doc('run: echo\nfile_mounts:\n  /data:\n    source:\n      - r2://r2-b|ucket/x\n');
+  assert.match(markdown(s.hover(listed.d, listed.pos)), /Cloudflare R2\*\* bucket `r2-bucket`/);
+  const store = doc('run: echo\nfile_mounts:\n  /data:\n    store: az|ure\n');
+  assert.match(markdown(s.hover(store.d, store.pos)), /Azure Blob Storage\*\*\n\nModes: MOUNT, COPY, MOUNT_CACHED\n\n⚠️ No credentials: No Azure login found/);
+  for (const key of ['name', 'sub_path', 'size']) {
+    const v = doc(`run: echo\nvolumes:\n  /mnt/data:\n    ${key[0]}|${key.slice(1)}: x\n`);
+    assert.ok(markdown(s.hover(v.d, v.pos)).length > 0, `hover on volumes ${key}`);
+  }
   const mode = doc('run: echo\nfile_mounts:\n  /data:\n    mode: MOUNT_CA|CHED\n');
   assert.match(markdown(s.hover(mode.d, mode.pos)), /rclone.*Stores: s3, gcs, azure, r2/s);
 });
