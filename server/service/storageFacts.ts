@@ -10,7 +10,11 @@ import type { StoreKind } from '../../engine/storage/stores/types';
 
 export type StorageMode = 'MOUNT' | 'COPY' | 'MOUNT_CACHED';
 
-/** Stores SkyPilot's schema accepts, and the modes each supports (SkyPilot: MOUNT_CACHED needs the store's rclone mount, which IBM COS and Hugging Face lack). */
+/**
+ * Stores whose modes SkyPilot documents by implementing them: MOUNT_CACHED is the store's
+ * rclone mount, which S3 and the S3-compatible stores, GCS, Azure and OCI have and IBM COS does
+ * not (SkyPilot refuses it with NotSupportedError). Stores not listed are not judged here.
+ */
 export const STORE_MODES: Record<string, StorageMode[]> = {
   s3: ['MOUNT', 'COPY', 'MOUNT_CACHED'],
   gcs: ['MOUNT', 'COPY', 'MOUNT_CACHED'],
@@ -20,7 +24,6 @@ export const STORE_MODES: Record<string, StorageMode[]> = {
   coreweave: ['MOUNT', 'COPY', 'MOUNT_CACHED'],
   oci: ['MOUNT', 'COPY', 'MOUNT_CACHED'],
   ibm: ['MOUNT', 'COPY'],
-  hf: ['MOUNT', 'COPY'],
 };
 
 export const STORE_TITLES: Record<StoreKind, string> = { s3: 'Amazon S3', gcs: 'Google Cloud Storage', azure: 'Azure Blob Storage', r2: 'Cloudflare R2' };
