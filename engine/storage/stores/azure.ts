@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { BucketRef, ObjectStore, RcloneRemote, UploadResult } from './types';
+import type { BucketRef, ObjectStore, RcloneRemote, StoreKind, UploadResult } from './types';
 
 // The SDK's types only; the SDK itself is required on first use.
 type Sdk = typeof import('@azure/storage-blob');
@@ -69,10 +69,10 @@ function blobName(prefix: string, rel: string): string {
   return p ? `${p}/${r}` : r;
 }
 
-function listPrefix(prefix: string): string | undefined {
-  const p = prefix.replace(/^\/+/, '');
-  if (!p) return undefined;
-  return p.endsWith('/') ? p : `${p}/`;
+/** The prefix as a directory or a single object: keys equal to it or under `<prefix>/`. */
+function underPrefix(prefix: string): { query: string; keep: (key: string) => boolean } {
+  const p = prefix.replace(/^\/+|\/+$/g, '');
+  return { query: p, keep: (key) => !p || key === p || key.startsWith(`${p}/`) };
 }
 
 async function pool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -139,8 +139,9 @@ export class AzureBlobStore implements ObjectStore {
   }
 
   async list(ref: BucketRef): Promise<string[]> {
+    const { query, keep } = underPrefix(ref.prefix);
     const out: string[] = [];
-    for await (const blob of this.container(ref).listBlobsFlat({ prefix: listPrefix(ref.prefix) })) out.push(blob.name);
+    for await (const blob of this.container(ref).listBlobsFlat({ prefix: query || undefined })) if (keep(blob.name)) out.push(blob.name);
     return out;
   }
 
@@ -166,6 +167,11 @@ export class AzureBlobStore implements ObjectStore {
     }
     return { type: 'azureblob', settings: { sas_url: `${container.url}?${query}` } };
   }
+}
+
+/** The entry point stores/index.ts requires this module by. */
+export function createStore(_kind: StoreKind = 'azure'): ObjectStore {
+  return createAzureStore();
 }
 
 export function createAzureStore(env: NodeJS.ProcessEnv = process.env): ObjectStore {

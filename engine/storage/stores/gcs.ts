@@ -7,13 +7,13 @@
  * An emulator is reached through `STORAGE_EMULATOR_HOST=http://HOST:PORT`, the Google
  * libraries' own convention; the libraries send no credentials to it, and neither does rclone.
  *
- * Keys: `list` returns whole object names (prefix included); uploads land at
- * `<prefix>/<relative path>`.
+ * Keys: `list` returns whole object names (prefix included): the object named by the prefix
+ * itself and those under `<prefix>/`; uploads land at `<prefix>/<relative path>`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findGcpCredentials } from '../../infra/gcp/credentials';
-import type { BucketRef, ObjectStore, RcloneRemote, UploadResult } from './types';
+import type { BucketRef, ObjectStore, RcloneRemote, StoreKind, UploadResult } from './types';
 
 // The SDK's types only; the SDK itself is required on first use (connect()).
 type Sdk = typeof import('@google-cloud/storage');
@@ -39,9 +39,10 @@ function keyOf(prefix: string, rel: string): string {
   return p ? `${p}/${r}` : r;
 }
 
-function listPrefix(prefix: string): string {
-  const p = prefix.replace(/^\/+/, '');
-  return p && !p.endsWith('/') ? `${p}/` : p;
+/** The prefix as a directory or a single object: keys equal to it or under `<prefix>/`. */
+function underPrefix(prefix: string): { query: string; keep: (key: string) => boolean } {
+  const p = prefix.replace(/^\/+|\/+$/g, '');
+  return { query: p, keep: (key) => !p || key === p || key.startsWith(`${p}/`) };
 }
 
 async function pool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -115,8 +116,9 @@ export class GcsStore implements ObjectStore {
 
   async list(ref: BucketRef): Promise<string[]> {
     const { storage } = await this.connect();
-    const [files] = await storage.bucket(ref.bucket).getFiles({ prefix: listPrefix(ref.prefix), autoPaginate: true });
-    return files.map((f) => f.name);
+    const { query, keep } = underPrefix(ref.prefix);
+    const [files] = await storage.bucket(ref.bucket).getFiles({ prefix: query, autoPaginate: true });
+    return files.map((f) => f.name).filter(keep);
   }
 
   /**
@@ -141,6 +143,11 @@ function isServiceAccountKey(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The entry point stores/index.ts requires this module by. */
+export function createStore(_kind: StoreKind = 'gcs'): ObjectStore {
+  return createGcsStore();
 }
 
 export function createGcsStore(env: NodeJS.ProcessEnv = process.env): ObjectStore {

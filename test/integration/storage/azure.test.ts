@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { azuriteInstalled, AZURITE_BIN, startAzurite, type Azurite } from '../../helpers/azurite';
 import { requirePrerequisite } from '../../helpers/prerequisites';
-import { createAzureStore } from '../../../engine/storage/stores/azure';
+import { createAzureStore, createStore } from '../../../engine/storage/stores/azure';
 import type { BucketRef } from '../../../engine/storage/stores/types';
 
 const run = promisify(execFile);
@@ -48,6 +48,10 @@ test('create, exists, upload under a prefix, list, delete the container with its
   assert.deepEqual(await store.upload(ref, dir, ['a.txt', path.join('sub', 'b.txt'), 'big.bin']), { files: 3, bytes: 5 + 1 + big.length });
   assert.deepEqual((await store.list(ref)).sort(), ['ckpt/a.txt', 'ckpt/big.bin', 'ckpt/sub/b.txt']);
   assert.deepEqual(await store.list({ ...ref, prefix: 'ckpt/sub' }), ['ckpt/sub/b.txt']);
+  // A prefix names a single object or a directory, never a partial name.
+  assert.deepEqual(await store.list({ ...ref, prefix: 'ckpt/a.txt' }), ['ckpt/a.txt']);
+  assert.deepEqual(await store.list({ ...ref, prefix: 'ckpt/a' }), []);
+  assert.equal((await store.list({ ...ref, prefix: '' })).length, 3);
 
   await store.deleteBucket(ref);
   assert.equal(await store.bucketExists(ref), false);
@@ -79,6 +83,10 @@ test('rclone reads what the store uploaded and writes back, through a container 
   write('step.txt', '42');
   await rclone('copyto', path.join(dir, 'step.txt'), 'skyaz:rclone-data/data/ckpt/step.txt');
   assert.ok((await store.list(ref)).includes('data/ckpt/step.txt'));
+});
+
+test('the module exports createStore, the entry point the store registry requires', () => {
+  assert.equal(createStore('azure').kind, 'azure');
 });
 
 test('on Azure itself with the account key: account and key, as SkyPilot configures rclone', async () => {

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startFakeGcs, type FakeGcs } from '../../helpers/fakes/gcs';
-import { createGcsStore, gcsEmulatorOrigin } from '../../../engine/storage/stores/gcs';
+import { createGcsStore, createStore, gcsEmulatorOrigin } from '../../../engine/storage/stores/gcs';
 import type { BucketRef } from '../../../engine/storage/stores/types';
 
 let fake: FakeGcs;
@@ -56,6 +56,10 @@ test('create, exists, upload small and large files under a prefix, list, delete 
 
   assert.deepEqual((await store.list(ref('skydeck-data', 'ckpt'))).sort(), ['ckpt/a.txt', 'ckpt/big.bin', 'ckpt/sub/dir/b.bin']);
   assert.deepEqual(await store.list(ref('skydeck-data', 'ckpt/sub')), ['ckpt/sub/dir/b.bin']);
+  // A prefix names a single object or a directory, never a partial name.
+  assert.deepEqual(await store.list(ref('skydeck-data', 'ckpt/a.txt')), ['ckpt/a.txt']);
+  assert.deepEqual(await store.list(ref('skydeck-data', 'ckpt/a')), []);
+  assert.equal((await store.list(ref('skydeck-data'))).length, 3);
 
   await store.deleteBucket(ref('skydeck-data'));
   assert.equal(fake.buckets.has('skydeck-data'), false);
@@ -113,6 +117,10 @@ test('rclone remote: the emulator endpoint, anonymously; the real service throug
 test('without an emulator and without credentials the store says what to do', async () => {
   const store = createGcsStore({ HOME: dir, CLOUDSDK_CONFIG: path.join(dir, 'none') });
   await assert.rejects(store.bucketExists(ref('b')), /GCS: No GCP credentials found.*gcloud auth application-default login/);
+});
+
+test('the module exports createStore, the entry point the store registry requires', () => {
+  assert.equal(createStore('gcs').kind, 'gcs');
 });
 
 test('STORAGE_EMULATOR_HOST with or without a scheme', () => {
