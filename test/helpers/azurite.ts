@@ -66,11 +66,18 @@ export async function startAzurite(timeoutMs = 60_000): Promise<Azurite> {
   });
   child.stdout?.resume();
   child.stderr?.resume();
+  // A test process that dies without calling stop() must not leave the emulator behind.
+  const orphaned = () => {
+    child.kill('SIGKILL');
+    fs.rmSync(location, { recursive: true, force: true });
+  };
+  process.once('exit', orphaned);
   const blobEndpoint = `${origin}/${AZURITE_ACCOUNT}`;
   return {
     blobEndpoint,
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${blobEndpoint};`,
     async stop() {
+      process.off('exit', orphaned);
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         child.kill('SIGTERM');
