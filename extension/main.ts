@@ -27,6 +27,7 @@ import { openExample } from './walkthrough/openExample';
 import { clusterRoots, sshReachable } from './views/clusters';
 import { gpuRoots, InfraNode, infraRoots, managedJobRoots, ReplicaNode, serviceRoots } from './views/others';
 import { setUpStep } from './views/infraSetup';
+import { deleteStorage, storageRoots } from './views/storage';
 import { NodeTreeProvider, type TreeNode } from './views/treeNode';
 
 /** What activate() returns: used by the extension-host tests and the activation bench. */
@@ -74,6 +75,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     services: new NodeTreeProvider('services', noneKey('skydeck.noServices', serviceRoots), log),
     gpus: new NodeTreeProvider('gpus', gpuRoots, log),
     infra: new NodeTreeProvider('infra', infraRoots, log),
+    storage: new NodeTreeProvider('storage', () => storageRoots(), log),
   };
   for (const [key, provider] of Object.entries(trees)) {
     context.subscriptions.push(provider, vscode.window.createTreeView(`skydeck.${key}`, { treeDataProvider: provider, showCollapseAll: key !== 'infra' }));
@@ -86,6 +88,8 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     trees.clusters.refresh();
     trees.managedJobs.refresh();
     trees.services.refresh();
+    // Launch and down change which clusters use a bucket; a collapsed view does not reload.
+    trees.storage.refresh();
     const waiters = refreshWaiters;
     refreshWaiters = [];
     void listClusters()
@@ -271,6 +275,9 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     if (choice === 'Check Again') trees.infra.refresh();
     if (choice === 'Open Docs') await vscode.env.openExternal(vscode.Uri.parse(step.docs));
   });
+  commands.register('skydeck.storage.delete', async (node: unknown) => {
+    if (await deleteStorage(node)) trees.storage.refresh();
+  });
   commands.register('skydeck.showGpus', async () => {
     await vscode.commands.executeCommand('skydeck.gpus.focus');
     trees.gpus.refresh();
@@ -282,6 +289,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     refreshLive();
     trees.gpus.refresh();
     trees.infra.refresh();
+    trees.storage.refresh();
   });
 
   // Logs documents.

@@ -8,8 +8,8 @@ import { formatOrigin, isConfigMap, pathKey, type ConfigMap, type ConfigWarning,
 
 /** Honoured keys (a key honours everything under it) and who reads them. */
 export const HONOURED_KEYS: Record<string, string> = {
-  allowed_clouds: 'engine/optimizer/enabledInfra.ts: infra the optimizer may use',
-  'kubernetes.allowed_contexts': 'engine/optimizer/enabledInfra.ts: kubeconfig contexts used',
+  allowed_clouds: 'engine/infra/detection.ts: infra the optimizer may use',
+  'kubernetes.allowed_contexts': 'engine/infra/kubernetes/detect.ts: kubeconfig contexts used',
   'kubernetes.pod_config': 'engine/infra/kubernetes/podSpec.ts: merged into every pod',
   'kubernetes.custom_metadata': 'engine/infra/kubernetes/podSpec.ts: labels/annotations of every pod',
   'kubernetes.provision_timeout': 'engine/infra/kubernetes/config.ts: unschedulable grace before failover',

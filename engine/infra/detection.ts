@@ -32,6 +32,11 @@ export function infraAllowed(infra: string, config: ConfigMap = activeConfig()):
   return allowed.some((c) => String(c).toLowerCase() === cloudOf(infra));
 }
 
+/** One VM cloud's detection, before `allowed_clouds` (its storage is reachable whatever the optimizer may use). */
+export function detectCloud(cloud: 'aws' | 'gcp' | 'azure', env: Env = process.env): InfraDetection {
+  return { aws: detectAws, gcp: detectGcp, azure: detectAzure }[cloud](env)[0];
+}
+
 /** Every provider's detection, in the order `check` lists them; `local` is always enabled. */
 export function detectInfra(env: Env = process.env): InfraDetection[] {
   const config = activeConfig(env);

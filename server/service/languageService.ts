@@ -25,6 +25,9 @@ import {
   taskConfigHover,
 } from './configFiles';
 import { COMMON_ACCELERATORS, yamlSnippet } from './snippets';
+import { storageDiagnostics } from './storageDiagnostics';
+import { storageHover } from './storageHover';
+import { storageUriCompletions } from './storageCompletion';
 import type { JSONSchema } from '../../engine/task/schema/jsonSchema';
 
 export interface TextDocumentLike {
@@ -141,6 +144,7 @@ export class TaskLanguageService {
       ...(d.code === 'deprecated' ? { tags: [2] } : {}),
     }));
     if (st.isTask) st.diagnostics.push(...this.configBlockDiagnostics(st, st.diagnostics));
+    if (st.isTask) st.diagnostics.push(...(safe(() => storageDiagnostics(st.parse.analysis.documents, st.parse.analysis.textMap)) ?? []));
     return st.diagnostics;
   }
 
@@ -307,6 +311,8 @@ export class TaskLanguageService {
       const md = safe(() => this.insights?.hoverInstanceType(instanceType));
       if (md) return { contents: { kind: MarkupKind.Markdown, value: md }, range: tm.range(node.start, node.end) };
     }
+    const storageMd = node.kind === 'scalar' && typeof node.value === 'string' ? storageHover(path, node.value) : undefined;
+    if (storageMd && node.kind === 'scalar') return { contents: { kind: MarkupKind.Markdown, value: storageMd }, range: tm.range(node.start, node.end) };
     if (node.kind === 'scalar' && schema && !isNullNode(node)) {
       const docText = docOf(schema);
       if (docText) return { contents: { kind: MarkupKind.Markdown, value: `**${title}**\n\n${docText}` }, range: tm.range(node.start, node.end) };
@@ -341,6 +347,14 @@ export class TaskLanguageService {
       const present = this.siblingKeys(st, offset, ctx.indent);
       return this.keyItems(obj, ctx.path, present, replace(ctx.partial));
     }
+    const uris = storageUriCompletions(ctx.path, ctx.partial);
+    if (uris?.length)
+      return uris.map((u) => ({
+        label: u.label,
+        kind: CompletionItemKind.Value,
+        detail: u.detail,
+        textEdit: { range: replace(ctx.partial), newText: u.label },
+      }));
     const schema = schemaAt(ctx.path);
     if (!schema) return [];
     return this.valueItems(ctx.path, schema, ctx.partial, replace(ctx.partial), ctx.flow);

@@ -147,8 +147,8 @@ suite('Activation and commands', () => {
     const pkg = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON;
     for (const c of pkg.contributes.commands as { command: string; category: string }[]) assert.equal(c.category, 'SkyDeck', c.command);
     const views = (pkg.contributes.views.skydeck as { id: string }[]).map((v) => v.id);
-    assert.deepEqual(views, ['skydeck.clusters', 'skydeck.managedJobs', 'skydeck.services', 'skydeck.gpus', 'skydeck.infra']);
-    assert.deepEqual(Object.keys(api.trees).sort(), ['clusters', 'gpus', 'infra', 'managedJobs', 'services']);
+    assert.deepEqual(views, ['skydeck.clusters', 'skydeck.managedJobs', 'skydeck.services', 'skydeck.gpus', 'skydeck.infra', 'skydeck.storage']);
+    assert.deepEqual(Object.keys(api.trees).sort(), ['clusters', 'gpus', 'infra', 'managedJobs', 'services', 'storage']);
   });
 });
 
