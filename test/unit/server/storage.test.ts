@@ -88,7 +88,10 @@ test('hover: field docs on every storage key; a bucket URI, a store and a mode e
   const listed = doc('run: echo\nfile_mounts:\n  /data:\n    source:\n      - r2://r2-b|ucket/x\n');
   assert.match(markdown(s.hover(listed.d, listed.pos)), /Cloudflare R2\*\* bucket `r2-bucket`/);
   const store = doc('run: echo\nfile_mounts:\n  /data:\n    store: az|ure\n');
-  assert.match(markdown(s.hover(store.d, store.pos)), /Azure Blob Storage\*\*\n\nModes: MOUNT, COPY, MOUNT_CACHED\n\n⚠️ No credentials: No Azure login found/);
+  assert.match(
+    markdown(s.hover(store.d, store.pos)),
+    /Azure Blob Storage\*\*\n\nModes: MOUNT, COPY, MOUNT_CACHED\n\n⚠️ No credentials: No Azure credentials found:[^\n]*`az login`/,
+  );
   for (const key of ['name', 'sub_path', 'size']) {
     const v = doc(`run: echo\nvolumes:\n  /mnt/data:\n    ${key[0]}|${key.slice(1)}: x\n`);
     assert.ok(markdown(s.hover(v.d, v.pos)).length > 0, `hover on volumes ${key}`);
@@ -106,7 +109,7 @@ test('diagnostics: a bucket URI whose cloud has no credentials, once per store, 
       [5, 'storage-no-credentials'],
     ],
   );
-  assert.match(got[0].message, /No credentials for s3 storage: No AWS credentials found. Run `aws configure`/);
+  assert.match(got[0].message, /No credentials for s3 storage: No AWS credentials found:.*Run `aws configure`/);
   assert.deepEqual(diags('run: echo\nfile_mounts:\n  /a: s3://bucket-one/x\n', { HOME: home, AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' }), []);
   const azure = diags('run: echo\nfile_mounts:\n  /a: https://acct.blob.core.windows.net/my-container/x\n', {
     HOME: home,
