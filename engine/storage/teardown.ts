@@ -34,7 +34,14 @@ export async function flushAndUnmount(cluster: string, access: ClusterAccess, on
       const rank = access.nodes[i]?.rank ?? i;
       for (const m of mounts) {
         const script = flushAndUnmountScript(nodeMountOf(m, rank), flushTimeoutSeconds());
-        const r = await t.exec(['bash', '-c', script]).catch((e: unknown) => ({ exitCode: -1, stderr: errorMessage(e), stdout: '' }));
+        let r;
+        try {
+          r = await t.exec(['bash', '-c', script]);
+        } catch (e) {
+          // A node that is gone (preempted, unreachable) took its mounts with it: nothing to wait for.
+          onMessage(`Warning: could not reach ${t.description} to unmount ${m.dst}: ${errorMessage(e)}`);
+          return;
+        }
         if (r.exitCode !== 0 && m.mode === 'MOUNT_CACHED') failures.push(`${t.description} ${m.dst}: ${r.stderr.trim()}`);
       }
     }),

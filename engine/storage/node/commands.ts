@@ -2,7 +2,7 @@
  * The shell scripts the storage layer runs on a node (`bash -c`), generated here so they can be
  * unit-tested: install the mount tools (VM clouds), check them (local, SSH), COPY a bucket or
  * object down, MOUNT through FUSE, MOUNT_CACHED through rclone's VFS cache, wait for that cache
- * to flush, unmount. rclone is configured only by `RCLONE_CONFIG_SKYDECK_*` variables in the
+ * to flush, unmount. rclone is configured only by `RCLONE_CONFIG_<REMOTE>_*` variables in the
  * rclone process's environment (rcloneEnv): nothing with credentials is written to disk.
  */
 import { shellQuote, shellQuoteRemotePath } from '../../node/quote';
@@ -16,7 +16,7 @@ export const REMOTE = 'skydeck';
 
 /** Exit status of a script whose tool is missing; stderr then says which. */
 export const MISSING_TOOL_EXIT = 93;
-export const MISSING_TOOL_MARK = 'SKYDECK_MISSING_TOOL';
+export const MISSING_TOOL_MARK = 'missing-mount-tool:';
 
 export type MountMode = 'MOUNT' | 'MOUNT_CACHED' | 'COPY';
 
@@ -36,8 +36,9 @@ export interface NodeMount {
 
 /** The environment that configures the `skydeck` remote for one rclone process. */
 export function rcloneEnv(remote: RcloneRemote): Record<string, string> {
-  const env: Record<string, string> = { RCLONE_CONFIG_SKYDECK_TYPE: remote.type };
-  for (const [k, v] of Object.entries(remote.settings)) env[`RCLONE_CONFIG_SKYDECK_${k.toUpperCase()}`] = v;
+  const prefix = `RCLONE_CONFIG_${REMOTE.toUpperCase()}_`;
+  const env: Record<string, string> = { [`${prefix}TYPE`]: remote.type };
+  for (const [k, v] of Object.entries(remote.settings)) env[`${prefix}${k.toUpperCase()}`] = v;
   return env;
 }
 

@@ -27,7 +27,7 @@ test('VM clouds: rclone at SkyPilot’s pinned version and fuse3, through apt or
 test('local and SSH nodes: a missing tool is named (exit 93), found tools pass', () => {
   const missing = spawnSync('/bin/bash', ['-c', checkToolsScript(true)], { env: { PATH: '/nonexistent' }, encoding: 'utf8' });
   assert.equal(missing.status, MISSING_TOOL_EXIT);
-  assert.match(missing.stderr, /SKYDECK_MISSING_TOOL rclone/);
+  assert.match(missing.stderr, /missing-mount-tool: rclone/);
   assert.doesNotMatch(checkToolsScript(false), /fusermount/);
   assert.match(checkToolsScript(true), /\/dev\/fuse/);
 });
