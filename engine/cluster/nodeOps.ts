@@ -33,8 +33,7 @@ export async function syncWorkdir(access: ClusterAccess, workdir: string, signal
 }
 
 /** Local-path file mounts (dir or file) to every node; bucket URIs and storage objects are the storage layer's (engine/storage). */
-export async function syncFileMounts(access: ClusterAccess, task: Task, onMessage: (m: string) => void, signal?: AbortSignal): Promise<void> {
-  void onMessage;
+export async function syncFileMounts(access: ClusterAccess, task: Task, _onMessage: (m: string) => void, signal?: AbortSignal): Promise<void> {
   for (const [target, source] of Object.entries(task.fileMounts)) {
     checkAbort(signal);
     if (typeof source !== 'string' || isBucketMount(source)) continue;

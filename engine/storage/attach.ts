@@ -13,15 +13,7 @@ import type { NodeInfo } from '../infra/provider';
 import { LocalTransport } from '../node/local';
 import type { Transport } from '../node/transport';
 import { skydeckHome } from '../util/paths';
-import {
-  checkToolsScript,
-  installToolsScript,
-  MISSING_TOOL_EXIT,
-  MISSING_TOOL_MARK,
-  mountScript,
-  rcloneEnv,
-  type NodeMount,
-} from './node/commands';
+import { checkToolsScript, installToolsScript, MISSING_TOOL_EXIT, MISSING_TOOL_MARK, mountScript, rcloneEnv, type NodeMount } from './node/commands';
 import type { CheckedMount } from './prepare';
 import { storageTable, type ClusterMount } from './records';
 import { getStore } from './stores';

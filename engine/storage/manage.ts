@@ -27,7 +27,9 @@ export async function deleteStorage(names: string[], onMessage: (m: string) => v
     const rec = all.find((r) => r.name === n);
     if (!rec) throw new NotFoundError(`Storage '${n}'`, { hint: 'See `skydeck storage ls`.' });
     if (rec.clusters.length)
-      throw new InputError(`Storage '${n}' is used by cluster(s) ${rec.clusters.join(', ')}.`, { hint: `Run \`skydeck down ${rec.clusters.join(' ')}\` first.` });
+      throw new InputError(`Storage '${n}' is used by cluster(s) ${rec.clusters.join(', ')}.`, {
+        hint: `Run \`skydeck down ${rec.clusters.join(' ')}\` first.`,
+      });
     chosen.push(rec);
   }
   const out: DeleteOutcome[] = [];

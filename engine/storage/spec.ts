@@ -79,7 +79,14 @@ export function planStorage(task: Task, cloud?: string): { mounts: PlannedMount[
   return { mounts, problems };
 }
 
-function planStorageObject(dst: string, field: string, spec: StorageSpec, task: Task, cloud: string | undefined, problems: StorageProblem[]): PlannedMount | undefined {
+function planStorageObject(
+  dst: string,
+  field: string,
+  spec: StorageSpec,
+  task: Task,
+  cloud: string | undefined,
+  problems: StorageProblem[],
+): PlannedMount | undefined {
   const before = problems.length;
   const mode = (spec.mode ?? 'MOUNT').toUpperCase() as MountMode;
   const persistent = spec.persistent ?? true;
@@ -87,7 +94,8 @@ function planStorageObject(dst: string, field: string, spec: StorageSpec, task: 
   if (spec.store !== undefined) {
     const s = String(spec.store).toLowerCase();
     if (isStoreKind(s)) store = s;
-    else if (OTHER_STORES.includes(s)) problems.push({ field: `${field}.store`, message: `store: ${s} is not implemented by SkyDeck (it supports s3, gcs, azure and r2).` });
+    else if (OTHER_STORES.includes(s))
+      problems.push({ field: `${field}.store`, message: `store: ${s} is not implemented by SkyDeck (it supports s3, gcs, azure and r2).` });
     else problems.push({ field: `${field}.store`, message: `unknown store "${spec.store}" (expected s3, gcs, azure or r2).` });
   }
   const sources = spec.source === undefined ? [] : Array.isArray(spec.source) ? spec.source : [spec.source];

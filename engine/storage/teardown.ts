@@ -74,7 +74,9 @@ export async function releaseStorage(cluster: string, onMessage: (m: string) => 
       await storageTable().update((t) => void delete t.storage[d.name]);
       onMessage(`Deleted bucket ${formatBucketUri({ ...d.ref, prefix: '' })} (persistent: false).`);
     } catch (e) {
-      onMessage(`Warning: could not delete bucket ${formatBucketUri({ ...d.ref, prefix: '' })}: ${errorMessage(e)}. Delete it with \`skydeck storage delete ${d.name}\`.`);
+      onMessage(
+        `Warning: could not delete bucket ${formatBucketUri({ ...d.ref, prefix: '' })}: ${errorMessage(e)}. Delete it with \`skydeck storage delete ${d.name}\`.`,
+      );
     }
   }
 }

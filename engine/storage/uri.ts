@@ -27,7 +27,11 @@ export function parseBucketUri(uri: string): UriParse {
   const rest = m[3].replace(/\/+$/, '');
   if (scheme === 'https' || scheme === 'http') {
     const az = AZURE_HOST.exec(host.toLowerCase());
-    if (!az) return { ok: false, problem: `"${uri}" is not a bucket URI: only Azure Blob URLs (https://<account>.blob.core.windows.net/<container>/...) are accepted over https` };
+    if (!az)
+      return {
+        ok: false,
+        problem: `"${uri}" is not a bucket URI: only Azure Blob URLs (https://<account>.blob.core.windows.net/<container>/...) are accepted over https`,
+      };
     const [container, ...path] = rest.split('/');
     if (!container) return { ok: false, problem: `"${uri}" names no container` };
     return { ok: true, ref: { store: 'azure', account: az[1], bucket: container, prefix: path.join('/') } };

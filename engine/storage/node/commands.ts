@@ -75,7 +75,9 @@ export function installToolsScript(): string {
 export function checkToolsScript(needsFuse: boolean): string {
   const lines = [`command -v rclone >/dev/null 2>&1 || { echo "${MISSING_TOOL_MARK} rclone" >&2; exit ${MISSING_TOOL_EXIT}; }`];
   if (needsFuse) {
-    lines.push(`{ command -v fusermount3 || command -v fusermount; } >/dev/null 2>&1 || { echo "${MISSING_TOOL_MARK} fuse3 (fusermount3)" >&2; exit ${MISSING_TOOL_EXIT}; }`);
+    lines.push(
+      `{ command -v fusermount3 || command -v fusermount; } >/dev/null 2>&1 || { echo "${MISSING_TOOL_MARK} fuse3 (fusermount3)" >&2; exit ${MISSING_TOOL_EXIT}; }`,
+    );
     lines.push(`[ -e /dev/fuse ] || { echo "${MISSING_TOOL_MARK} /dev/fuse" >&2; exit ${MISSING_TOOL_EXIT}; }`);
   }
   return lines.join('\n');
@@ -111,14 +113,7 @@ export function mountScript(m: NodeMount): string {
     m.mode === 'MOUNT'
       ? // Writes stream straight to the bucket and close() returns once the object is stored.
         ['--vfs-cache-mode off', '--dir-cache-time 5s']
-      : [
-          '--vfs-cache-mode full',
-          `--cache-dir ${state}/cache`,
-          '--vfs-write-back 1s',
-          '--vfs-cache-max-age 1h',
-          '--dir-cache-time 5s',
-          '--transfers 8',
-        ];
+      : ['--vfs-cache-mode full', `--cache-dir ${state}/cache`, '--vfs-write-back 1s', '--vfs-cache-max-age 1h', '--dir-cache-time 5s', '--transfers 8'];
   const lines = [
     'set -e',
     `mkdir -p ${state}`,

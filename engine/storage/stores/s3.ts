@@ -141,7 +141,9 @@ class S3Store implements ObjectStore {
           const start = (n - 1) * PART_SIZE;
           const buf = Buffer.alloc(Math.min(PART_SIZE, size - start));
           await fd.read(buf, 0, buf.length, start);
-          const out = await this.client().send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: n, Body: buf, ContentLength: buf.length }));
+          const out = await this.client().send(
+            new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: n, Body: buf, ContentLength: buf.length }),
+          );
           parts.push({ PartNumber: n, ETag: out.ETag });
         }
       };
@@ -186,7 +188,11 @@ class S3Store implements ObjectStore {
 
 function storeError(kind: StoreKind, what: string, e: unknown): SkyDeckError {
   const err = e as { name?: string; message?: string };
-  return new SkyDeckError('STORAGE_ERROR', `${kind}: could not ${what}: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message ?? String(e)}`, { cause: e });
+  return new SkyDeckError(
+    'STORAGE_ERROR',
+    `${kind}: could not ${what}: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message ?? String(e)}`,
+    { cause: e },
+  );
 }
 
 export function createStore(kind: StoreKind): ObjectStore {

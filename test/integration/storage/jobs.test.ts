@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { jobLogPath } from '../../../engine/jobs/paths';
@@ -13,7 +14,9 @@ import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 import { CLI, jobsEnv } from '../jobs/helpers';
 import { s3Endpoint, storagePrerequisites } from './helpers';
 
-const skip = requirePrerequisite(builtFiles(CLI, path.join(path.dirname(CLI), 'jobs-controller.js'), path.join(path.dirname(CLI), 'stores', 's3.js')) ?? storagePrerequisites());
+const skip = requirePrerequisite(
+  builtFiles(CLI, path.join(path.dirname(CLI), 'jobs-controller.js'), path.join(path.dirname(CLI), 'stores', 's3.js')) ?? storagePrerequisites(),
+);
 
 test('checkpoints in a MOUNT bucket survive preemption: the recovered run resumes from step N', { skip, timeout: 600_000 }, async (t) => {
   const moto = await s3Endpoint();
@@ -59,6 +62,10 @@ test('checkpoints in a MOUNT bucket survive preemption: the recovered run resume
     rows.map((x) => [x.name, x.persistent, x.createdBySkydeck, x.clusters]),
     [[bucketName, true, true, []]],
   );
+  // The keys reached rclone on the node as its environment only: never in SkyDeck's state, logs or --json.
+  const leaks = spawnSync('grep', ['-rl', process.env.AWS_SECRET_ACCESS_KEY!, e.home], { encoding: 'utf8' }).stdout.trim();
+  assert.equal(leaks, '', `secret found in ${leaks}`);
+  assert.doesNotMatch(ls.stdout, new RegExp(process.env.AWS_SECRET_ACCESS_KEY!));
   const del = await e.cli(['storage', 'delete', bucketName, '-y']);
   assert.equal(del.code, 0, del.stderr);
   assert.equal(await store.bucketExists(ref), false, 'storage delete removes the bucket SkyDeck created');

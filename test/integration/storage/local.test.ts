@@ -94,12 +94,22 @@ run: |
     const keys = (await s3().list(bucket('st-mount-bkt'))).sort();
     assert.deepEqual(keys, ['.skyignore', 'keep.txt', 'out-0.txt', 'out-1.txt']);
     const [rec] = (await listStorage()).filter((r) => r.name === 'st-mount-bkt');
-    assert.deepEqual([rec.store, rec.mode, rec.persistent, rec.createdBySkydeck, rec.status, rec.clusters], ['s3', 'MOUNT', false, true, 'READY', ['st-mount']]);
+    assert.deepEqual(
+      [rec.store, rec.mode, rec.persistent, rec.createdBySkydeck, rec.status, rec.clusters],
+      ['s3', 'MOUNT', false, true, 'READY', ['st-mount']],
+    );
     assert.doesNotMatch(fs.readFileSync(path.join(env.home, 'state', 'storage.json'), 'utf8'), /testing-secret-key|testing-key-id/);
     await clusters.down('st-mount');
     assert.equal(await s3().bucketExists(bucket('st-mount-bkt')), false, 'persistent: false bucket SkyDeck created is deleted');
-    assert.equal((await listStorage()).some((r) => r.name === 'st-mount-bkt'), false);
-    assert.deepEqual(fs.readdirSync(path.join(env.home, 'mounts')).filter((e) => !e.endsWith('.owner')), [], 'no mount left behind');
+    assert.equal(
+      (await listStorage()).some((r) => r.name === 'st-mount-bkt'),
+      false,
+    );
+    assert.deepEqual(
+      fs.readdirSync(path.join(env.home, 'mounts')).filter((e) => !e.endsWith('.owner')),
+      [],
+      'no mount left behind',
+    );
   });
 
   test('MOUNT_CACHED: down waits until the written files are uploaded; a bucket SkyDeck did not create survives persistent: false', async () => {

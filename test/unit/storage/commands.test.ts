@@ -50,7 +50,10 @@ test('credentials are only rclone environment variables, never part of a script'
 
 test('COPY copies a prefix or one object; MOUNT streams writes; MOUNT_CACHED writes back through the VFS cache', () => {
   assert.match(mountScript({ dst: '/data', mode: 'COPY', remotePath: 'b/p', stateDir: '/s' }), /rclone copy skydeck:b\/p \/data /);
-  assert.match(mountScript({ dst: '/one.txt', mode: 'COPY', remotePath: 'b/f.txt', isFile: true, stateDir: '/s' }), /rclone copyto skydeck:b\/f\.txt \/one\.txt /);
+  assert.match(
+    mountScript({ dst: '/one.txt', mode: 'COPY', remotePath: 'b/f.txt', isFile: true, stateDir: '/s' }),
+    /rclone copyto skydeck:b\/f\.txt \/one\.txt /,
+  );
   const mount = mountScript({ dst: '/ckpt', mode: 'MOUNT', remotePath: 'b', stateDir: '/s' });
   assert.match(mount, /rclone mount skydeck:b \/ckpt --daemon .*--vfs-cache-mode off/);
   assert.match(mount, /mountpoint -q \/ckpt/);

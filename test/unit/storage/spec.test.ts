@@ -15,7 +15,10 @@ test('bucket URIs of every supported store, and refused schemes by name', () => 
   assert.deepEqual(parseBucketUri('s3://b/a/b/'), { ok: true, ref: { store: 's3', bucket: 'b', prefix: 'a/b' } });
   assert.deepEqual(parseBucketUri('gs://b'), { ok: true, ref: { store: 'gcs', bucket: 'b', prefix: '' } });
   assert.deepEqual(parseBucketUri('r2://b/x'), { ok: true, ref: { store: 'r2', bucket: 'b', prefix: 'x' } });
-  assert.deepEqual(parseBucketUri('https://acct.blob.core.windows.net/cont/p/q'), { ok: true, ref: { store: 'azure', account: 'acct', bucket: 'cont', prefix: 'p/q' } });
+  assert.deepEqual(parseBucketUri('https://acct.blob.core.windows.net/cont/p/q'), {
+    ok: true,
+    ref: { store: 'azure', account: 'acct', bucket: 'cont', prefix: 'p/q' },
+  });
   const unknown = parseBucketUri('foo://b/x');
   assert.ok(!unknown.ok && /unknown scheme foo:\/\//.test(unknown.problem));
   const cos = parseBucketUri('cos://b/x');
