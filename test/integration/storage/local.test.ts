@@ -29,7 +29,7 @@ describe('storage on local clusters (moto S3, rclone, FUSE)', { concurrency: fal
     moto = await s3Endpoint();
   });
   after(async () => {
-    for (const name of ['st-uri', 'st-mount', 'st-cached', 'st-bad', 'st-own']) await clusters.down(name).catch(() => undefined);
+    for (const name of ['st-uri', 'st-mount', 'st-cached', 'st-bad', 'st-tool']) await clusters.down(name).catch(() => undefined);
     await moto.stop();
     env.cleanup();
   });
@@ -130,6 +130,28 @@ run: head -c 300000 /dev/urandom > ~/cache/blob.bin && echo wrote
     await clusters.down('st-cached');
     assert.deepEqual(await s3().list(bucket('st-users-own')), ['blob.bin'], 'the write-back reached the bucket before the node went');
     assert.equal(await s3().bucketExists(bucket('st-users-own')), true, 'not created by SkyDeck: never deleted');
+  });
+
+  test('a node without rclone: the launch fails naming the missing tool', async () => {
+    // Every command of this machine but rclone (the local node's processes inherit this PATH).
+    const bin = path.join(env.home, 'bin-without-rclone');
+    fs.mkdirSync(bin);
+    for (const dir of ['/usr/local/bin', '/usr/bin', '/usr/sbin']) {
+      if (!fs.existsSync(dir)) continue;
+      for (const f of fs.readdirSync(dir)) if (f !== 'rclone' && !fs.existsSync(path.join(bin, f))) fs.symlinkSync(path.join(dir, f), path.join(bin, f));
+    }
+    const savedPath = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      await s3().createBucket(bucket('st-no-tool'));
+      await assert.rejects(
+        run('st-tool', 'resources:\n  infra: local\nfile_mounts:\n  ~/d: s3://st-no-tool\nrun: echo\n'),
+        (e: Error) => e.name === 'MountToolMissingError' && /rclone is not installed on local node 0/.test(e.message),
+      );
+    } finally {
+      process.env.PATH = savedPath;
+      await clusters.down('st-tool').catch(() => undefined);
+    }
   });
 
   test('bad input is refused before provisioning, naming the field; nothing is left behind', async () => {
