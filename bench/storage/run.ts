@@ -115,7 +115,8 @@ async function main(): Promise<void> {
       await clusters.down('bench-st');
     }
     console.log(`\n${'step'.padEnd(32)}${'skydeck s'.padStart(11)}${'rclone s'.padStart(11)}${'ratio'.padStart(8)}`);
-    for (const [name, ours, base] of rows) console.log(`${name.padEnd(32)}${ours.toFixed(2).padStart(11)}${base.toFixed(2).padStart(11)}${(ours / base).toFixed(2).padStart(8)}`);
+    for (const [name, ours, base] of rows)
+      console.log(`${name.padEnd(32)}${ours.toFixed(2).padStart(11)}${base.toFixed(2).padStart(11)}${(ours / base).toFixed(2).padStart(8)}`);
   } finally {
     await moto.stop();
     fs.rmSync(home, { recursive: true, force: true });
