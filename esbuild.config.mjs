@@ -28,6 +28,9 @@ const common = {
 // so the extension, server and CLI bundles stay small and SDK-free.
 const providers = ['local', 'ssh', 'kubernetes', 'aws', 'gcp', 'azure'];
 const nativeExternals = ['cpu-features', './crypto/build/Release/sshcrypto.node'];
+// Object stores likewise (engine/storage/stores/index.ts): dist/stores/<store>.js, each with its
+// SDK; a store whose file is not in this tree yet is simply not built.
+const stores = ['s3', 'gcs', 'azure'].filter((s) => fs.existsSync(`engine/storage/stores/${s}.ts`));
 
 const builds = [
   // The extension bundle is minified (names kept) to stay well under 1 MB with the language
@@ -48,6 +51,7 @@ const builds = [
     outdir: 'dist/providers',
     external: nativeExternals,
   },
+  { ...common, entryPoints: Object.fromEntries(stores.map((s) => [s, `engine/storage/stores/${s}.ts`])), outdir: 'dist/stores' },
 ];
 
 // The on-node agent is a bash script the engine installs on nodes; the bundles find it at

@@ -59,4 +59,9 @@ export default tseslint.config(
     files: [`engine/infra/${p}/**/*.ts`],
     rules: restrict(['vscode'], [notTheEditor, notTheServer, otherProviders(p), ...sdkPatterns(p)]),
   })),
+  // Each object store's file loads its cloud's SDK, lazily through engine/storage/stores/index.ts.
+  ...Object.entries({ s3: 'aws', gcs: 'gcp', azure: 'azure' }).map(([store, cloud]) => ({
+    files: [`engine/storage/stores/${store}.ts`],
+    rules: restrict(['vscode'], [notTheEditor, notTheServer, ...sdkPatterns(cloud)]),
+  })),
 );

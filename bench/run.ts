@@ -13,6 +13,7 @@ const entries: Record<string, string> = {
   activation: 'bench/activation/run.ts',
   chaos: 'bench/chaos/index.ts',
   yaml: 'bench/yaml/run.ts',
+  storage: 'bench/storage/run.ts',
 };
 
 const args = process.argv.slice(2);

@@ -65,6 +65,11 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   SKYDECK_SSH_WAIT_SECONDS: { audience: 'tuning', doc: 'Seconds to wait for SSH after a VM is running.', default: '600' },
   SKYDECK_SSH_CONNECT_TIMEOUT_MS: { audience: 'tuning', doc: 'SSH connect timeout to pool hosts (also how soon a dead host is noticed).', default: '5000' },
   SKYDECK_RETRY_GAP_SECONDS: { audience: 'tuning', doc: 'Gap between rounds of `launch --retry-until-up`.', default: '30' },
+  SKYDECK_STORAGE_FLUSH_TIMEOUT_SECONDS: {
+    audience: 'tuning',
+    doc: 'How long `down` waits for MOUNT_CACHED writes to reach the bucket before refusing to tear the cluster down.',
+    default: '600',
+  },
   SKYDECK_CLUSTER_LOCK_WAIT_MS: { audience: 'tuning', doc: 'How long a command waits for another command holding the same cluster.', default: '1800000' },
   SKYDECK_TEST_ADDRESS_MAP: {
     audience: 'test',

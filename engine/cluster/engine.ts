@@ -21,6 +21,8 @@ import type { ClusterEngine, ClusterJob, ClusterJobStatus, ClusterRecord, Launch
 import { TERMINAL_JOB_STATUSES } from './types';
 import type { Candidate } from '../optimizer/types';
 import type { AgentClient } from '../node/agentClient';
+import { plannedInfraOf } from '../task/unsupported';
+import { attachStorage, checkStorage, materializeStorage, type CheckedMount } from '../storage';
 
 function singleTask(t: Task | TaskFile): Task {
   if ('tasks' in t) {
@@ -225,7 +227,7 @@ function lineTail(n: number): { push: (chunk: string) => void; text: () => strin
   };
 }
 
-async function runOnCluster(rec: ClusterRecord, task: Task, options: LaunchOptions, withSetup: boolean): Promise<LaunchResult> {
+async function runOnCluster(rec: ClusterRecord, task: Task, options: LaunchOptions, withSetup: boolean, storage: CheckedMount[] = []): Promise<LaunchResult> {
   const envs = options.envs ?? {};
   return withAccess(rec, async (access) => {
     if (task.workdir) {
@@ -236,6 +238,12 @@ async function runOnCluster(rec: ClusterRecord, task: Task, options: LaunchOptio
     if (withSetup && Object.keys(task.fileMounts).length) {
       progress(options, 'SYNC_FILE_MOUNTS', `Syncing ${Object.keys(task.fileMounts).length} file mount(s).`);
       await syncFileMounts(access, task, (m) => progress(options, 'SYNC_FILE_MOUNTS', m), options.signal);
+    }
+    if (withSetup && storage.length) {
+      // Buckets (engine/storage): created and uploaded now that the cluster exists, then mounted on every node.
+      const onStorage = (m: string) => progress(options, 'SYNC_FILE_MOUNTS', m);
+      await materializeStorage(storage, onStorage);
+      await attachStorage({ cluster: rec.name, cloud: rec.resources.cloud, nodes: access.nodes, transports: access.transports }, storage, onStorage);
     }
     checkAbort(options.signal);
     if (!task.run && !setup) {
@@ -268,12 +276,14 @@ export async function launch(taskOrFile: Task | TaskFile, options: LaunchOptions
   const name = options.clusterName ?? generateClusterName();
   validateClusterName(name);
   if (task.numNodes < 1) throw new InputError('num_nodes must be at least 1.');
+  // Bad bucket mounts are refused before anything is provisioned or created (engine/storage).
+  const storage = await checkStorage(task, plannedInfraOf(task));
   let rec = await provisionCluster(name, task, options);
   if (options.idleMinutesToAutostop !== undefined && rec.autostop?.idleMinutes !== options.idleMinutesToAutostop) {
     await setAutostop(name, Math.max(options.idleMinutesToAutostop, 1), !!options.down);
     rec = await getCluster(name);
   }
-  const result = await runOnCluster(rec, task, options, true);
+  const result = await runOnCluster(rec, task, options, true, storage);
   // `--down` without `-i`: tear down once the job is done (not on provisioning/setup errors).
   if (options.down && options.idleMinutesToAutostop === undefined) {
     if (options.detachRun) await setAutostop(name, 0, true);

@@ -21,6 +21,7 @@ import { ifClusterUnlocked, withClusterLock } from './clusterLock';
 import { forgetReservations } from './purge';
 import { removeClusterSshConfig, userSshConfigPath, writeClusterSshConfig } from './sshConfig';
 import type { ClusterRecord } from './types';
+import { flushAndUnmount, hasMounts, releaseStorage } from '../storage/teardown';
 
 /** Seconds the UP period since startedAt adds to the record's accumulated up time. */
 function closeUpPeriod(rec: ClusterRecord, now = Date.now()): void {
@@ -302,6 +303,8 @@ export async function downCluster(name: string, options: { purge?: boolean; onMe
 async function downLocked(name: string, options: { purge?: boolean; onMessage?: (m: string) => void }): Promise<void> {
   const rec = await getCluster(name);
   const provider = await getProvider(rec.handle.provider);
+  const usesStorage = hasMounts(name);
+  if (usesStorage && rec.status === 'UP') await storageBeforeDown(rec, options);
   // Jobs are cancelled first where terminating the infra would not end them (SSH pools keep running).
   if (rec.status === 'UP' && rec.handle.provider !== 'local') await withAccess(rec, (a) => a.agent.cancel('all')).catch(() => undefined);
   try {
@@ -321,6 +324,18 @@ async function downLocked(name: string, options: { purge?: boolean; onMessage?: 
   }
   removeClusterSshConfig(name);
   await removeCluster(name);
+  if (usesStorage) await releaseStorage(name, options.onMessage ?? ((m) => process.stderr.write(`${m}\n`)));
+}
+
+/** MOUNT_CACHED writes reach the bucket and FUSE mounts go before the nodes do (engine/storage); --purge only warns. */
+async function storageBeforeDown(rec: ClusterRecord, options: { purge?: boolean; onMessage?: (m: string) => void }): Promise<void> {
+  const say = options.onMessage ?? ((m) => process.stderr.write(`${m}\n`));
+  try {
+    await withAccess(rec, (a) => flushAndUnmount(rec.name, a, say));
+  } catch (e) {
+    if (!options.purge) throw e;
+    say(`Warning: purging '${rec.name}' although its storage could not be flushed: ${errorMessage(e)}`);
+  }
 }
 
 export async function setAutostop(name: string, idleMinutes: number, down: boolean): Promise<void> {

@@ -16,6 +16,7 @@ import { clusterInfoObject, gpusPerNode, userEnvs } from './envVars';
 import { formatJobResources } from './format';
 import { currentUser } from './naming';
 import { syncFilter } from './syncFilter';
+import { isBucketMount } from '../storage/spec';
 import type { ClusterRecord } from './types';
 
 export const REMOTE_WORKDIR = '~/sky_workdir';
@@ -31,14 +32,11 @@ export async function syncWorkdir(access: ClusterAccess, workdir: string, signal
   await Promise.all(access.transports.map((t) => t.putDir(workdir, REMOTE_WORKDIR, filter)));
 }
 
-/** Local-path file mounts (dir or file) to every node; cloud URIs are left to the storage layer. */
-export async function syncFileMounts(access: ClusterAccess, task: Task, onMessage: (m: string) => void, signal?: AbortSignal): Promise<void> {
+/** Local-path file mounts (dir or file) to every node; bucket URIs and storage objects are the storage layer's (engine/storage). */
+export async function syncFileMounts(access: ClusterAccess, task: Task, _onMessage: (m: string) => void, signal?: AbortSignal): Promise<void> {
   for (const [target, source] of Object.entries(task.fileMounts)) {
     checkAbort(signal);
-    if (typeof source !== 'string' || /^[a-z0-9]+:\/\//i.test(source)) {
-      onMessage(`Skipping file mount ${target}: cloud storage mounts are not supported on this infra yet.`);
-      continue;
-    }
+    if (typeof source !== 'string' || isBucketMount(source)) continue;
     const local = source.startsWith('~/') ? path.join(os.homedir(), source.slice(2)) : path.resolve(task.workdir ?? process.cwd(), source);
     const st = fs.statSync(local, { throwIfNoEntry: false });
     if (!st) throw new Error(`file_mounts: source ${source} (${local}) does not exist.`);

@@ -5,7 +5,7 @@
  * (`reportUnsupported`); the editor shows the same text on the field (`unsupportedFieldProblems`).
  */
 import { InputError } from '../errors';
-import type { ResourcesSpec, Task, TaskFile } from './types';
+import type { ResourcesSpec, StorageSpec, Task, TaskFile } from './types';
 
 export interface UnsupportedField {
   /** Dotted path of the field as written, e.g. `resources.network_tier`. */
@@ -28,10 +28,12 @@ function where(infra: string | undefined): string {
   return infra ? `on ${infra}` : 'on any infra';
 }
 
-function bucketMounts(task: Task): string[] {
+/** Storage objects whose FUSE mode needs what SkyDeck does not set up on Kubernetes pods (privileged FUSE access). */
+function fuseMountsOnKubernetes(task: Task, infra: string | undefined): string[] {
+  if (infra !== 'kubernetes') return [];
   return Object.entries(task.fileMounts)
-    .filter(([, src]) => typeof src !== 'string' || /^[a-z0-9]+:\/\//i.test(src))
-    .map(([dst]) => dst);
+    .filter(([, src]) => typeof src !== 'string' && String(src.mode ?? 'MOUNT').toUpperCase() !== 'COPY')
+    .map(([dst, src]) => `${dst} (mode ${String((src as StorageSpec).mode ?? 'MOUNT').toUpperCase()})`);
 }
 
 function dockerImage(spec: ResourcesSpec): string | undefined {
@@ -96,11 +98,11 @@ export function unsupportedFieldWarnings(task: Task, plannedInfra?: string): Uns
   for (const k of ['inputs', 'outputs']) {
     if (task.raw[k] !== undefined && task.raw[k] !== null) add(k, `${k} is not used: SkyDeck's optimizer does not price data egress.`);
   }
-  const buckets = bucketMounts(task);
-  if (buckets.length) {
+  const fuse = fuseMountsOnKubernetes(task, infra);
+  if (fuse.length) {
     add(
       'file_mounts',
-      `Bucket and storage file mounts (${buckets.join(', ')}) are not implemented ${where(infra)}: the job would run without that data. Copy the data in setup (e.g. aws s3 sync), or mount a local path.`,
+      `MOUNT and MOUNT_CACHED storage (${fuse.join(', ')}) are not implemented on kubernetes: SkyDeck does not give pods FUSE access. Use mode: COPY there.`,
       'error',
     );
   }

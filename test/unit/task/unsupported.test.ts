@@ -62,15 +62,15 @@ resources:
 run: ls /data
 `);
   const errors = unsupportedFieldWarnings(file.tasks[0], 'aws').filter((f) => f.severity === 'error');
-  assert.deepEqual(errors.map((e) => e.field).sort(), ['file_mounts', 'resources.image_id', 'volumes']);
-  assert.match(errors.find((e) => e.field === 'file_mounts')!.message, /\/data, \/ckpt.*not implemented on aws/);
+  // Buckets are the storage layer's (engine/storage): honoured on aws; FUSE modes are refused on Kubernetes only.
+  assert.deepEqual(errors.map((e) => e.field).sort(), ['resources.image_id', 'volumes']);
+  const onK8s = unsupportedFieldWarnings(file.tasks[0], 'kubernetes').find((f) => f.field === 'file_mounts');
+  assert.equal(onK8s?.severity, 'error');
+  assert.match(onK8s!.message, /\/ckpt \(mode MOUNT\).*not implemented on kubernetes/);
   const lines: string[] = [];
   assert.throws(
     () => reportUnsupported(file.tasks, file, (l) => lines.push(l)),
-    (e: Error) =>
-      /^file_mounts: Bucket and storage file mounts/m.test(e.message) &&
-      /^volumes: /m.test(e.message) &&
-      /^resources\.image_id: image_id docker:ubuntu:22\.04 is not implemented on aws/m.test(e.message),
+    (e: Error) => /^volumes: /m.test(e.message) && /^resources\.image_id: image_id docker:ubuntu:22\.04 is not implemented on aws/m.test(e.message),
   );
   // A docker image on Kubernetes is honoured; ephemeral_storage off Kubernetes is refused.
   const k8s = taskOf('resources:\n  infra: k8s\n  image_id: docker:ubuntu:22.04\n  ephemeral_storage: 10\nrun: x\n').tasks[0];
@@ -97,7 +97,7 @@ test("the editor shows the same messages as warnings on the field (the verdict s
   assert.ok(r.taskFile, 'still valid');
   const lines = text.split('\n');
   const at = notHonoured.map((d) => lines[d.range.start.line].slice(d.range.start.character, d.range.end.character));
-  assert.deepEqual(at.sort(), ['file_mounts', 'network_tier']);
+  assert.deepEqual(at.sort(), ['network_tier']);
   assert.ok(notHonoured.every((d) => d.severity === 'warning'));
   assert.match(notHonoured.find((d) => d.message.startsWith('network_tier'))!.message, /on gcp.*GPUDirect-TCPX/);
   const group = parseTaskText('name: grp\nexecution: parallel\n---\nname: a\nrun: echo a\n');
@@ -107,18 +107,18 @@ test("the editor shows the same messages as warnings on the field (the verdict s
 });
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
-test('skydeck launch refuses a bucket mount before provisioning anything', { skip: requirePrerequisite(builtFiles(CLI)) }, () => {
+test('skydeck launch refuses a bad bucket mount before provisioning anything', { skip: requirePrerequisite(builtFiles(CLI)) }, () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-home-'));
   try {
     const task = path.join(home, 'task.yaml');
-    fs.writeFileSync(task, 'resources:\n  infra: local\nfile_mounts:\n  /data: s3://my-bucket/data\nrun: ls /data\n');
+    fs.writeFileSync(task, 'resources:\n  infra: local\nfile_mounts:\n  /data: foo://my-bucket/data\nrun: ls /data\n');
     const r = spawnSync(process.execPath, [CLI, 'launch', task, '-c', 'nodata', '-y'], {
       encoding: 'utf8',
       env: { ...process.env, SKYDECK_HOME: home },
       timeout: 180_000,
     });
     assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /file_mounts: Bucket and storage file mounts \(\/data\) are not implemented on local/);
+    assert.match(r.stderr, /file_mounts\.\/data: unknown scheme foo:\/\//);
     assert.ok(!fs.existsSync(path.join(home, 'clusters')) || fs.readdirSync(path.join(home, 'clusters')).length === 0, 'no cluster was created');
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
