@@ -11,6 +11,7 @@ import { registerJobs } from './commands/jobs';
 import { registerServe } from './commands/serve';
 import { registerDebug } from './commands/debug';
 import { registerConfig } from './commands/config';
+import { registerVolumes } from './commands/volumes';
 import { registerKubernetesSshProxy } from '../infra/kubernetes/cliVerb';
 import { USAGE_EXIT_CODE, UsageError } from './usageError';
 import { OUTPUT_GONE } from './outputGone';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerDebug(program);
   registerConfig(program);
+  registerVolumes(program);
   registerKubernetesSshProxy(program);
   return program;
 }
