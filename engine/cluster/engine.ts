@@ -239,7 +239,11 @@ async function runOnCluster(rec: ClusterRecord, task: Task, options: LaunchOptio
   return withAccess(rec, async (access) => {
     if (prepared.git) {
       const { workdir } = prepared.git;
-      progress(options, 'SYNC_WORKDIR', `Cloning ${workdir.displayUrl}${workdir.ref ? ` at ${workdir.ref}` : ''} to ~/sky_workdir on ${access.nodes.length} node(s).`);
+      progress(
+        options,
+        'SYNC_WORKDIR',
+        `Cloning ${workdir.displayUrl}${workdir.ref ? ` at ${workdir.ref}` : ''} to ~/sky_workdir on ${access.nodes.length} node(s).`,
+      );
       const commit = await cloneGitWorkdir(access.transports, prepared.git, options.signal);
       progress(options, 'SYNC_WORKDIR', `Checked out ${commit}.`);
     } else if (task.workdir) {

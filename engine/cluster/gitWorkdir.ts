@@ -147,7 +147,12 @@ export async function resolveGitWorkdir(w: GitWorkdir, creds: GitCredentials): P
     }
     const shown = displayUrl(w.url);
     if (w.ref === undefined) return { ...w, kind: 'default', displayUrl: shown };
-    const refs = new Set(ls.stdout.split('\n').map((l) => l.split('\t')[1]).filter(Boolean));
+    const refs = new Set(
+      ls.stdout
+        .split('\n')
+        .map((l) => l.split('\t')[1])
+        .filter(Boolean),
+    );
     if (refs.has(`refs/heads/${w.ref}`)) return { ...w, kind: 'branch', displayUrl: shown };
     if (refs.has(`refs/tags/${w.ref}`)) return { ...w, kind: 'tag', displayUrl: shown };
     if (HEX.test(w.ref) && (await commitExists(w.url, w.ref, env))) return { ...w, kind: 'commit', displayUrl: shown };
@@ -164,7 +169,10 @@ async function commitExists(url: string, ref: string, env: Record<string, string
   try {
     if ((await runGit(['init', '--bare', '-q', dir], {})).code !== 0) return false;
     // A full hash can be asked for directly; a short one only by fetching the branches' commits.
-    const args = ref.length === 40 ? ['fetch', '-q', '--depth', '1', '--filter=tree:0', url, ref] : ['fetch', '-q', '--filter=tree:0', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
+    const args =
+      ref.length === 40
+        ? ['fetch', '-q', '--depth', '1', '--filter=tree:0', url, ref]
+        : ['fetch', '-q', '--filter=tree:0', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'];
     if ((await runGit(args, env, dir)).code !== 0) return false;
     return (await runGit(['rev-parse', '-q', '--verify', `${ref}^{commit}`], {}, dir)).code === 0;
   } finally {
@@ -235,7 +243,10 @@ export async function cloneGitWorkdir(transports: Transport[], checked: CheckedG
         const why = redact(r.stderr || r.stdout, creds) || `exit code ${r.exitCode}`;
         throw new InputError(`workdir: cloning ${displayUrl(w.url)}${w.ref ? ` at ${w.ref}` : ''} on ${t.description} failed: ${why}`, {
           code: 'GIT_CLONE_FAILED',
-          hint: r.exitCode === 90 ? 'Install git on the nodes (image_id or the pool hosts).' : 'Check GIT_TOKEN / GIT_SSH_KEY_PATH and that the nodes can reach the repository.',
+          hint:
+            r.exitCode === 90
+              ? 'Install git on the nodes (image_id or the pool hosts).'
+              : 'Check GIT_TOKEN / GIT_SSH_KEY_PATH and that the nodes can reach the repository.',
         });
       }
       return r.stdout.trim().split('\n').pop() ?? '';

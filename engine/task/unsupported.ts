@@ -110,9 +110,17 @@ export function unsupportedFieldWarnings(task: Task, plannedInfra?: string): Uns
     // Named volumes are mounted (engine/volumes); what cannot work is refused here, before any plan.
     const ephemeral = Object.entries(task.volumes).filter(([, v]) => typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name !== 'string');
     if (ephemeral.length)
-      add('volumes', `ephemeral volumes (${ephemeral.map(([p]) => p).join(', ')}) are not implemented: create a volume with \`skydeck volumes apply\` and name it.`, 'error');
+      add(
+        'volumes',
+        `ephemeral volumes (${ephemeral.map(([p]) => p).join(', ')}) are not implemented: create a volume with \`skydeck volumes apply\` and name it.`,
+        'error',
+      );
     else if (infra && !VOLUME_INFRA.includes(infra))
-      add('volumes', `volumes (${Object.keys(task.volumes).join(', ')}) cannot be mounted ${where(infra)}: SkyDeck's volumes live on Kubernetes, SSH node pools and local.`, 'error');
+      add(
+        'volumes',
+        `volumes (${Object.keys(task.volumes).join(', ')}) cannot be mounted ${where(infra)}: SkyDeck's volumes live on Kubernetes, SSH node pools and local.`,
+        'error',
+      );
   }
   if (hasDeep(rawResources, 'volumes')) add('resources.volumes', `resources.volumes (GCP disks) are not implemented ${where(infra)}.`, 'error');
   return out;

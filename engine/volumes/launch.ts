@@ -89,19 +89,28 @@ export async function prepareVolumes(task: Task, clusterName: string): Promise<P
   const first = mounts[0].volume;
   const other = mounts.find((m) => m.volume.infra !== first.infra);
   if (other)
-    throw new InputError(`volumes.${other.mountPath}: volume '${other.volume.name}' is on ${other.volume.infra}, volume '${first.name}' on ${first.infra}: one task runs in one place.`, {
-      code: 'VOLUME_INFRA',
-    });
+    throw new InputError(
+      `volumes.${other.mountPath}: volume '${other.volume.name}' is on ${other.volume.infra}, volume '${first.name}' on ${first.infra}: one task runs in one place.`,
+      {
+        code: 'VOLUME_INFRA',
+      },
+    );
   let resources = task.resources;
   for (const m of mounts) {
-    resources = { ...resources, base: pinned(resources.base, m.volume, m.mountPath), candidates: resources.candidates.map((c) => pinned(c, m.volume, m.mountPath)) };
+    resources = {
+      ...resources,
+      base: pinned(resources.base, m.volume, m.mountPath),
+      candidates: resources.candidates.map((c) => pinned(c, m.volume, m.mountPath)),
+    };
   }
   await markUsed(
     mounts.map((m) => m.volume.name),
     clusterName,
   );
   const attachments: VolumeAttachment[] =
-    first.cloud === 'kubernetes' ? mounts.map((m) => ({ mountPath: m.mountPath, nameOnInfra: m.volume.nameOnInfra, subPath: m.subPath, namespace: m.volume.namespace })) : [];
+    first.cloud === 'kubernetes'
+      ? mounts.map((m) => ({ mountPath: m.mountPath, nameOnInfra: m.volume.nameOnInfra, subPath: m.subPath, namespace: m.volume.namespace }))
+      : [];
   return { task: { ...task, resources }, mounts, attachments };
 }
 
@@ -131,9 +140,12 @@ export async function mountVolumes(access: ClusterAccess, rec: ClusterRecord, pr
       access.transports.map(async (tr) => {
         const r = await tr.exec(['bash', '-c', script]);
         if (r.exitCode !== 0)
-          throw new InputError(`volumes.${m.mountPath}: cannot mount volume '${m.volume.name}' on ${tr.description}: ${(r.stderr || r.stdout).trim() || `exit ${r.exitCode}`}`, {
-            hint: 'Use a mount path the node user can create (e.g. under ~), or empty the directory there.',
-          });
+          throw new InputError(
+            `volumes.${m.mountPath}: cannot mount volume '${m.volume.name}' on ${tr.description}: ${(r.stderr || r.stdout).trim() || `exit ${r.exitCode}`}`,
+            {
+              hint: 'Use a mount path the node user can create (e.g. under ~), or empty the directory there.',
+            },
+          );
       }),
     );
   }

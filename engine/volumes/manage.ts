@@ -22,7 +22,10 @@ function infraText(cloud: string, region?: string): string {
 export async function applyVolume(spec: VolumeSpec, onMessage: (m: string) => void = () => undefined): Promise<VolumeRecord> {
   checkVolumeInfra(spec);
   const existing = (await volumeTable().read()).volumes[spec.name];
-  if (existing) throw new InputError(`name: volume '${spec.name}' already exists (${existing.infra}).`, { hint: `Delete it first (skydeck volumes delete ${spec.name}) or pick another name.` });
+  if (existing)
+    throw new InputError(`name: volume '${spec.name}' already exists (${existing.infra}).`, {
+      hint: `Delete it first (skydeck volumes delete ${spec.name}) or pick another name.`,
+    });
   const nameOnInfra = spec.useExisting ? spec.name : volumeNameOnInfra(spec.name, currentUser());
   const rec: VolumeRecord = {
     name: spec.name,
@@ -96,7 +99,10 @@ export async function deleteVolume(name: string, onMessage: (m: string) => void 
   if (!rec) throw new NotFoundError(`Volume '${name}'`, { hint: 'List volumes with `skydeck volumes ls`.' });
   const users = await liveUsers(rec);
   if (users.length)
-    throw new InputError(`Volume '${name}' is in use by cluster(s) ${users.join(', ')}.`, { code: 'VOLUME_IN_USE', hint: `Tear them down first (skydeck down ${users.join(' ')}).` });
+    throw new InputError(`Volume '${name}' is in use by cluster(s) ${users.join(', ')}.`, {
+      code: 'VOLUME_IN_USE',
+      hint: `Tear them down first (skydeck down ${users.join(' ')}).`,
+    });
   if (rec.cloud === 'kubernetes' && !rec.useExisting) {
     const provider = await getProvider('kubernetes');
     if (managesVolumes(provider)) {
@@ -106,7 +112,9 @@ export async function deleteVolume(name: string, onMessage: (m: string) => void 
   } else if (rec.cloud === 'local') {
     fs.rmSync(localVolumeDir(rec.nameOnInfra), { recursive: true, force: true });
   } else if (rec.cloud === 'ssh') {
-    onMessage(`The data of '${name}' stays in ~/.skydeck_volumes/${rec.nameOnInfra} on the hosts of pool ${rec.region}; remove it there if it is no longer needed.`);
+    onMessage(
+      `The data of '${name}' stays in ~/.skydeck_volumes/${rec.nameOnInfra} on the hosts of pool ${rec.region}; remove it there if it is no longer needed.`,
+    );
   }
   await volumeTable().update((t) => void delete t.volumes[name]);
 }

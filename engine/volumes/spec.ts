@@ -31,7 +31,10 @@ export function parseVolumeYaml(text: string, file = '<volume>'): VolumeSpec {
   const fail = (field: string, message: string, node?: unknown): never => {
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
     const line = range ? lines.linePos(range[0]).line : 1;
-    throw new InputError(`${file}:${line}: ${field}: ${message}`, { code: 'INVALID_VOLUME', hint: "See SkyPilot's volume YAML: name, type, infra, size, config." });
+    throw new InputError(`${file}:${line}: ${field}: ${message}`, {
+      code: 'INVALID_VOLUME',
+      hint: "See SkyPilot's volume YAML: name, type, infra, size, config.",
+    });
   };
   if (doc.errors.length) fail('yaml', doc.errors[0].message);
   if (!isMap(doc.contents)) fail('volume', 'the file must be a mapping with name, type, infra and size.', doc.contents);
@@ -72,7 +75,8 @@ export function parseVolumeYaml(text: string, file = '<volume>'): VolumeSpec {
     if (typeof raw.config !== 'object' || Array.isArray(raw.config)) fail('config', 'must be a mapping.', cfgNode);
     for (const [k, v] of Object.entries(raw.config as Record<string, unknown>)) {
       const node = isMap(cfgNode) ? cfgNode.items.find((p) => isScalar(p.key) && p.key.value === k)?.key : cfgNode;
-      if (type !== 'k8s-pvc' || !K8S_CONFIG_KEYS.includes(k)) fail(`config.${k}`, `is not a ${type} setting${type === 'k8s-pvc' ? ` (known: ${K8S_CONFIG_KEYS.join(', ')})` : ''}.`, node);
+      if (type !== 'k8s-pvc' || !K8S_CONFIG_KEYS.includes(k))
+        fail(`config.${k}`, `is not a ${type} setting${type === 'k8s-pvc' ? ` (known: ${K8S_CONFIG_KEYS.join(', ')})` : ''}.`, node);
       if (typeof v !== 'string' || !v) fail(`config.${k}`, 'must be a non-empty string.', node);
       if (k === 'access_mode' && !(ACCESS_MODES as readonly string[]).includes(v as string))
         fail(`config.${k}`, `'${String(v)}' is not one of ${ACCESS_MODES.join(', ')}.`, node);

@@ -238,9 +238,14 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
     try {
       const elsewhere = req.volumes?.find((v) => v.namespace && v.namespace !== c.namespace);
       if (elsewhere)
-        throw new ProvisionError('config', 'region', `volumes: PVC '${elsewhere.nameOnInfra}' is in namespace ${elsewhere.namespace}; the pods of context '${context}' run in ${c.namespace}.`, {
-          hint: 'Create the volume in the namespace of the context the task runs in.',
-        });
+        throw new ProvisionError(
+          'config',
+          'region',
+          `volumes: PVC '${elsewhere.nameOnInfra}' is in namespace ${elsewhere.namespace}; the pods of context '${context}' run in ${c.namespace}.`,
+          {
+            hint: 'Create the volume in the namespace of the context the task runs in.',
+          },
+        );
       const shape: PodShape = parseInstanceType(req.instanceType);
       if (req.accelerators) shape.accelerator = req.accelerators;
       const ports = parsePorts(req.ports).flatMap((r) => (r.to - r.from < 64 ? Array.from({ length: r.to - r.from + 1 }, (_, i) => r.from + i) : [r.from]));

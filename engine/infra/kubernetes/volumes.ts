@@ -25,7 +25,9 @@ export async function createPvc(core: k8s.CoreV1Api, context: string, namespace:
       return { region: context, namespace, sizeGi: gi(pvc.status?.capacity?.storage ?? pvc.spec?.resources?.requests?.storage) };
     } catch (e) {
       if (httpCode(e) === 404)
-        throw new InputError(`use_existing: no PVC '${r.nameOnInfra}' in ${context}/${namespace}.`, { hint: 'Set name to the existing PVC, or drop use_existing to create one.' });
+        throw new InputError(`use_existing: no PVC '${r.nameOnInfra}' in ${context}/${namespace}.`, {
+          hint: 'Set name to the existing PVC, or drop use_existing to create one.',
+        });
       throw mapKubernetesError(e, context);
     }
   }
@@ -43,7 +45,9 @@ export async function createPvc(core: k8s.CoreV1Api, context: string, namespace:
     await core.createNamespacedPersistentVolumeClaim({ namespace, body });
   } catch (e) {
     if (httpCode(e) === 409)
-      throw new InputError(`name: a PVC '${r.nameOnInfra}' already exists in ${context}/${namespace}.`, { hint: 'Use another name, or use_existing: true to adopt it.' });
+      throw new InputError(`name: a PVC '${r.nameOnInfra}' already exists in ${context}/${namespace}.`, {
+        hint: 'Use another name, or use_existing: true to adopt it.',
+      });
     throw mapKubernetesError(e, context);
   }
   return { region: context, namespace, sizeGi: r.sizeGi };

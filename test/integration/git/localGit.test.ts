@@ -112,11 +112,14 @@ describe('git workdir on local', { concurrency: false }, () => {
     const token = 'ghp_secretTOKEN1234567890';
     let out = '';
     const messages: string[] = [];
-    const r = await clusters.launch(gitTask(repo.url, 'main', { num_nodes: 1, secrets: { GIT_TOKEN: token }, run: 'cat version.txt; git config --list --show-origin' }), {
-      clusterName: 'g3',
-      onOutput: (c) => (out += c),
-      onProgress: (p) => messages.push(p.message),
-    });
+    const r = await clusters.launch(
+      gitTask(repo.url, 'main', { num_nodes: 1, secrets: { GIT_TOKEN: token }, run: 'cat version.txt; git config --list --show-origin' }),
+      {
+        clusterName: 'g3',
+        onOutput: (c) => (out += c),
+        onProgress: (p) => messages.push(p.message),
+      },
+    );
     assert.equal(r.jobStatus, 'SUCCEEDED', out);
     assert.match(out, /two/);
     assert.doesNotMatch(out, new RegExp(token));

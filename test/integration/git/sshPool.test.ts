@@ -81,7 +81,10 @@ describe('git workdir on an SSH node pool', { skip, concurrency: false }, () => 
 
   test('without the key the repository is unreachable; an unknown ref is refused: no cluster either way', async () => {
     const base = { resources: { infra: 'ssh/pool' }, run: 'true' };
-    await assert.rejects(clusters.launch(buildTask({ ...base, workdir: { url, ref: 'v2.0' } }), { clusterName: 'gs2' }), /workdir\.url: cannot reach the git repository/);
+    await assert.rejects(
+      clusters.launch(buildTask({ ...base, workdir: { url, ref: 'v2.0' } }), { clusterName: 'gs2' }),
+      /workdir\.url: cannot reach the git repository/,
+    );
     await assert.rejects(
       clusters.launch(buildTask({ ...base, workdir: { url, ref: 'v9' }, secrets: { GIT_SSH_KEY_PATH: hosts.keyPath } }), { clusterName: 'gs2' }),
       /workdir\.ref: 'v9' is not a branch, tag or commit/,

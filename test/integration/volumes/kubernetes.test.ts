@@ -45,10 +45,13 @@ describe('volumes on Kubernetes (fake API server)', { concurrency: false, timeou
     assert.equal(pvc.spec.storageClassName, 'fast');
 
     let out = '';
-    const r = await clusters.launch(buildTask({ volumes: { '/checkpoints': 'train-ckpts', '/logs': { name: 'train-ckpts', sub_path: 'logs' } }, run: 'echo ok' }), {
-      clusterName: 'kv1',
-      onOutput: (c) => (out += c),
-    });
+    const r = await clusters.launch(
+      buildTask({ volumes: { '/checkpoints': 'train-ckpts', '/logs': { name: 'train-ckpts', sub_path: 'logs' } }, run: 'echo ok' }),
+      {
+        clusterName: 'kv1',
+        onOutput: (c) => (out += c),
+      },
+    );
     assert.equal(r.jobStatus, 'SUCCEEDED', out);
     assert.equal(r.cluster.resources.cloud, 'kubernetes');
     const [pod] = fake.pods('default');
@@ -71,7 +74,10 @@ describe('volumes on Kubernetes (fake API server)', { concurrency: false, timeou
     const adopted = await applyVolume(parseVolumeYaml(`name: ${made}\ntype: k8s-pvc\ninfra: k8s/e2e\nuse_existing: true\n`));
     assert.equal(adopted.nameOnInfra, made);
     assert.equal(adopted.sizeGi, 1);
-    await assert.rejects(clusters.launch(buildTask({ volumes: { 'data': made }, run: 'true' }), { clusterName: 'kv2' }), /volumes\.data: a Kubernetes volume needs an absolute mount path/);
+    await assert.rejects(
+      clusters.launch(buildTask({ volumes: { data: made }, run: 'true' }), { clusterName: 'kv2' }),
+      /volumes\.data: a Kubernetes volume needs an absolute mount path/,
+    );
     await deleteVolume(made);
     assert.equal(fake.persistentVolumeClaims('default').length, 1, 'an adopted PVC is only forgotten');
     await deleteVolume('theirs-src');

@@ -86,7 +86,10 @@ describe('volumes on local', { concurrency: false }, () => {
   });
 
   test('a missing volume, or one on other infra than the task, fails before provisioning naming the field', async () => {
-    await assert.rejects(clusters.launch(buildTask({ volumes: { '/mnt/x': 'nope' }, run: 'true' }), { clusterName: 'v3' }), /volumes\.\/mnt\/x: volume 'nope' does not exist/);
+    await assert.rejects(
+      clusters.launch(buildTask({ volumes: { '/mnt/x': 'nope' }, run: 'true' }), { clusterName: 'v3' }),
+      /volumes\.\/mnt\/x: volume 'nope' does not exist/,
+    );
     const file = path.join(env.home, 'v2.yaml');
     fs.writeFileSync(file, 'name: other\ntype: k8s-pvc\ninfra: local\nsize: 1\n');
     assert.equal((await cli('volumes', 'apply', file, '-y')).code, 0);

@@ -48,7 +48,8 @@ describe('volumes on an SSH node pool', { skip, concurrency: false }, () => {
     );
     assert.equal(w.jobStatus, 'SUCCEEDED', out);
     assert.equal(w.cluster.resources.cloud, 'ssh');
-    for (const h of hosts.hosts) assert.match(fs.readFileSync(path.join(h.homeDir, '.skydeck_volumes', rec.nameOnInfra, 'state.txt'), 'utf8'), /^step=7 by [01]\n$/);
+    for (const h of hosts.hosts)
+      assert.match(fs.readFileSync(path.join(h.homeDir, '.skydeck_volumes', rec.nameOnInfra, 'state.txt'), 'utf8'), /^step=7 by [01]\n$/);
     assert.deepEqual((await listVolumes())[0].usedBy, ['vs1']);
     await clusters.down('vs1');
 

@@ -18,7 +18,10 @@ test('GIT_TOKEN and GIT_SSH_KEY_PATH: secrets, then envs, then the environment; 
   const t = buildTask({ secrets: { GIT_TOKEN: 'from-secret' }, envs: { GIT_TOKEN: 'from-env' }, run: 'x' });
   assert.equal(gitCredentials(t, { GIT_TOKEN: 'from-process' }).token, 'from-secret');
   assert.equal(gitCredentials(buildTask({ run: 'x' }), { GIT_TOKEN: 'from-process' }).token, 'from-process');
-  assert.throws(() => gitCredentials(buildTask({ run: 'x' }), { GIT_SSH_KEY_PATH: '/no/such/key' }), /GIT_SSH_KEY_PATH: cannot read the SSH key \/no\/such\/key/);
+  assert.throws(
+    () => gitCredentials(buildTask({ run: 'x' }), { GIT_SSH_KEY_PATH: '/no/such/key' }),
+    /GIT_SSH_KEY_PATH: cannot read the SSH key \/no\/such\/key/,
+  );
   // The token travels as an http.extraHeader in GIT_CONFIG_* variables, never in the URL or argv.
   const env = tokenGitEnv('tok');
   assert.equal(env.GIT_CONFIG_KEY_0, 'http.extraHeader');

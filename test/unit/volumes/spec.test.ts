@@ -13,7 +13,11 @@ import { corpusDir } from '../../helpers/shared';
 
 test("SkyPilot's volume YAMLs from the corpus are read as written", () => {
   const dir = path.join(corpusDir(), 'not-tasks', 'llm');
-  const files = ['train-eval-jobgroup/train-eval-ckpts-volume.yaml', 'rl-code-execution-sandbox/rl-code-volume.yaml', 'rl-post-training-jobgroup/rlhf-policy-volume.yaml'];
+  const files = [
+    'train-eval-jobgroup/train-eval-ckpts-volume.yaml',
+    'rl-code-execution-sandbox/rl-code-volume.yaml',
+    'rl-post-training-jobgroup/rlhf-policy-volume.yaml',
+  ];
   for (const f of files) {
     const spec = parseVolumeYaml(fs.readFileSync(path.join(dir, f), 'utf8'), f);
     assert.equal(spec.type, 'k8s-pvc');
@@ -43,13 +47,21 @@ test('every problem names the file, line and field', () => {
     ['name: a\ntype: k8s-pvc\nsize: 1\nconfig:\n  volume_mode: Block\n', /^v\.yaml:5: config\.volume_mode: is not a k8s-pvc setting/],
     ['name: a\ntype: k8s-pvc\nsize: 1\nregion: x\n', /^v\.yaml:4: region: unknown field/],
   ];
-  for (const [text, re] of cases) assert.throws(() => parseVolumeYaml(text, 'v.yaml'), (e: Error) => re.test(e.message), text);
+  for (const [text, re] of cases)
+    assert.throws(
+      () => parseVolumeYaml(text, 'v.yaml'),
+      (e: Error) => re.test(e.message),
+      text,
+    );
 });
 
 test('k8s-pvc lives on Kubernetes, SSH pools and local; elsewhere (and runpod) the infra or type is refused', () => {
   for (const cloud of ['kubernetes', 'ssh', 'local']) checkVolumeInfra({ name: 'v', type: 'k8s-pvc', infra: { cloud } });
   assert.throws(() => checkVolumeInfra({ name: 'v', type: 'k8s-pvc', infra: { cloud: 'aws' } }), /infra: a k8s-pvc volume cannot live on aws/);
-  assert.throws(() => checkVolumeInfra({ name: 'v', type: 'runpod-network-volume', infra: { cloud: 'runpod' } }), /type: runpod-network-volume volumes need RunPod/);
+  assert.throws(
+    () => checkVolumeInfra({ name: 'v', type: 'runpod-network-volume', infra: { cloud: 'runpod' } }),
+    /type: runpod-network-volume volumes need RunPod/,
+  );
   assert.match(volumeNameOnInfra('ckpt', 'alice'), /^ckpt-[0-9a-f]{6}$/);
   assert.notEqual(volumeNameOnInfra('ckpt', 'alice'), volumeNameOnInfra('ckpt', 'bob'));
 });
@@ -66,7 +78,11 @@ test("the task's volumes: names, {name, sub_path}; ephemeral volumes and VM clou
   const onAws = unsupportedFieldWarnings(t, 'aws').find((f) => f.field === 'volumes');
   assert.equal(onAws?.severity, 'error');
   assert.match(onAws!.message, /cannot be mounted on aws/);
-  for (const infra of [undefined, 'kubernetes', 'ssh', 'local']) assert.equal(unsupportedFieldWarnings(t, infra).find((f) => f.field === 'volumes'), undefined);
+  for (const infra of [undefined, 'kubernetes', 'ssh', 'local'])
+    assert.equal(
+      unsupportedFieldWarnings(t, infra).find((f) => f.field === 'volumes'),
+      undefined,
+    );
 });
 
 test('pods mount each claim once as a volume, at every path asked (subPath kept)', () => {

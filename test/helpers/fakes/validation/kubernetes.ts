@@ -199,8 +199,10 @@ export function validatePod(pod: Json): KubeRejection | undefined {
   // Volumes: unique DNS-1123 names; every mount names a volume of the pod at an absolute path.
   const volumeNames = new Set<string>();
   ((pod.spec?.volumes ?? []) as Json[]).forEach((v, i) => {
-    if (!v.name || !DNS1123_LABEL.test(String(v.name))) p.invalid(`spec.volumes[${i}].name`, v.name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'");
-    else if (volumeNames.has(v.name)) p.causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(v.name)}`, field: `spec.volumes[${i}].name` });
+    if (!v.name || !DNS1123_LABEL.test(String(v.name)))
+      p.invalid(`spec.volumes[${i}].name`, v.name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'");
+    else if (volumeNames.has(v.name))
+      p.causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(v.name)}`, field: `spec.volumes[${i}].name` });
     volumeNames.add(v.name);
     if (v.persistentVolumeClaim && !v.persistentVolumeClaim.claimName) p.required(`spec.volumes[${i}].persistentVolumeClaim.claimName`);
   });
@@ -245,7 +247,8 @@ export function validatePersistentVolumeClaim(pvc: Json): KubeRejection | undefi
   const modes = (pvc.spec?.accessModes ?? []) as unknown[];
   if (!modes.length) p.required('spec.accessModes');
   modes.forEach((m) => {
-    if (!PVC_ACCESS_MODES.includes(String(m))) p.causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(m)}`, field: 'spec.accessModes' });
+    if (!PVC_ACCESS_MODES.includes(String(m)))
+      p.causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(m)}`, field: 'spec.accessModes' });
   });
   const storage = pvc.spec?.resources?.requests?.storage;
   if (storage === undefined) p.required('spec.resources[storage]');
