@@ -119,7 +119,20 @@ export async function prepareVolumes(task: Task, clusterName: string): Promise<P
  * path that is already a link is replaced; an existing directory is replaced only when empty.
  */
 export async function mountVolumes(access: ClusterAccess, rec: ClusterRecord, prepared: PreparedVolumes, onMessage: (m: string) => void): Promise<void> {
-  if (rec.resources.cloud === 'kubernetes') return; // attached to the pods at creation
+  if (rec.resources.cloud === 'kubernetes') {
+    // Attached to the pods at creation: a cluster launched without a claim cannot gain it.
+    const attached = Array.isArray(rec.handle.data.volumes) ? (rec.handle.data.volumes as string[]) : [];
+    const missing = prepared.mounts.find((m) => !attached.includes(m.volume.nameOnInfra));
+    if (missing)
+      throw new InputError(
+        `volumes.${missing.mountPath}: cluster '${rec.name}' was launched without volume '${missing.volume.name}', and pods cannot gain volumes.`,
+        {
+          code: 'VOLUME_NOT_ATTACHED',
+          hint: 'Launch the task on a new cluster (another -c name), or down this one first.',
+        },
+      );
+    return;
+  }
   for (const m of prepared.mounts) {
     const base = rec.resources.cloud === 'local' ? localVolumeDir(m.volume.nameOnInfra) : sshVolumeDir(m.volume.nameOnInfra);
     if (rec.resources.cloud === 'local') fs.mkdirSync(base, { recursive: true, mode: 0o700 });

@@ -36,6 +36,7 @@ export async function applyVolume(spec: VolumeSpec, onMessage: (m: string) => vo
     sizeGi: spec.sizeGi,
     nameOnInfra,
     useExisting: spec.useExisting,
+    ...(Object.keys(spec.labels).length ? { labels: spec.labels } : {}),
     usedBy: [],
     createdAt: new Date().toISOString(),
     status: 'READY',
@@ -52,7 +53,7 @@ export async function applyVolume(spec: VolumeSpec, onMessage: (m: string) => vo
       storageClassName: spec.config.storageClassName,
       accessMode: spec.config.accessMode,
       useExisting: spec.useExisting,
-      labels: { 'skydeck-volume-name': spec.name },
+      labels: { ...spec.labels, 'skydeck-volume-name': spec.name },
     });
     Object.assign(rec, {
       region: made.region,

@@ -12,6 +12,8 @@ import { ACCESS_MODES, VOLUME_TYPES, type VolumeSpec, type VolumeType } from './
 
 const KNOWN_KEYS = ['name', 'type', 'infra', 'size', 'config', 'use_existing', 'labels'];
 const K8S_CONFIG_KEYS = ['namespace', 'storage_class_name', 'access_mode'];
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 /** DNS-1123 subdomain (PVC names); SkyPilot's volume names follow it too. */
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -85,7 +87,20 @@ export function parseVolumeYaml(text: string, file = '<volume>'): VolumeSpec {
       if (k === 'access_mode') config.accessMode = v as string;
     }
   }
-  return { name: name as string, type: type as VolumeType, infra: infra!, sizeGi, useExisting, config };
+  const labels: Record<string, string> = {};
+  if (raw.labels !== undefined && raw.labels !== null) {
+    if (typeof raw.labels !== 'object' || Array.isArray(raw.labels)) fail('labels', 'must be a mapping of label names to values.', at('labels'));
+    for (const [k, v] of Object.entries(raw.labels as Record<string, unknown>)) {
+      if (!LABEL_KEY.test(k) || !LABEL_VALUE.test(String(v ?? '')))
+        fail(
+          `labels.${k}`,
+          'is not a valid Kubernetes label (name up to 63 of [A-Za-z0-9._-], optional DNS prefix; value up to 63 of the same).',
+          at('labels'),
+        );
+      labels[k] = String(v);
+    }
+  }
+  return { name: name as string, type: type as VolumeType, infra: infra!, sizeGi, useExisting, config, labels };
 }
 
 export function loadVolumeFile(file: string): VolumeSpec {

@@ -17,6 +17,8 @@ export interface VolumeSpec {
   sizeGi?: number;
   useExisting: boolean;
   config: { namespace?: string; storageClassName?: string; accessMode?: string };
+  /** Labels put on the PVC (Kubernetes); recorded elsewhere. */
+  labels: Record<string, string>;
 }
 
 /** `skydeck volumes ls --json`: one row per volume. */
@@ -35,6 +37,7 @@ export interface VolumeRecord {
   namespace?: string;
   storageClassName?: string;
   accessMode?: string;
+  labels?: Record<string, string>;
   /** True when `use_existing` adopted a PVC SkyDeck did not create (delete then only forgets it). */
   useExisting: boolean;
   /** Clusters whose tasks mounted it (pruned of clusters that no longer exist when listed). */

@@ -49,6 +49,7 @@ export function registerVolumes(program: Command): void {
             ...(fromFile.sizeGi !== undefined ? { size: `${fromFile.sizeGi as number}Gi` } : {}),
             ...(fromFile.useExisting ? { use_existing: true } : {}),
             ...configOf(fromFile.config as Record<string, string | undefined>),
+            ...(Object.keys(fromFile.labels as object).length ? { labels: fromFile.labels } : {}),
           }
         : {};
       if (opts.name !== undefined) raw.name = opts.name;

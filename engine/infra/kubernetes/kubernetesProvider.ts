@@ -43,6 +43,8 @@ export interface KubernetesHandleData {
   namespace: string;
   numNodes: number;
   service?: string;
+  /** PVCs the pods mount (a reused cluster cannot gain more). */
+  volumes?: string[];
   [key: string]: unknown;
 }
 
@@ -232,7 +234,12 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
       nameOnCloud: req.nameOnCloud,
       provider: 'kubernetes',
       region: context,
-      data: { context, namespace: c.namespace, numNodes: req.numNodes } satisfies KubernetesHandleData,
+      data: {
+        context,
+        namespace: c.namespace,
+        numNodes: req.numNodes,
+        ...(req.volumes?.length ? { volumes: [...new Set(req.volumes.map((v) => v.nameOnInfra))] } : {}),
+      } satisfies KubernetesHandleData,
     };
     let created = false;
     try {

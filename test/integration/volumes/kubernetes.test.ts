@@ -27,7 +27,7 @@ describe('volumes on Kubernetes (fake API server)', { concurrency: false, timeou
   });
 
   after(async () => {
-    await clusters.down('kv1').catch(() => undefined);
+    for (const name of ['kv1', 'kv2', 'kv3']) await clusters.down(name).catch(() => undefined);
     await fake?.close();
     env?.cleanup();
     process.env = SAVED_ENV;
@@ -35,7 +35,9 @@ describe('volumes on Kubernetes (fake API server)', { concurrency: false, timeou
 
   test('apply creates the PVC; the task is pinned to its context and its pod mounts it; delete removes it', async () => {
     const rec = await applyVolume(
-      parseVolumeYaml('name: train-ckpts\ntype: k8s-pvc\nsize: 10Gi\ninfra: kubernetes\nconfig:\n  access_mode: ReadWriteMany\n  storage_class_name: fast\n'),
+      parseVolumeYaml(
+        'name: train-ckpts\ntype: k8s-pvc\nsize: 10Gi\ninfra: kubernetes\nlabels:\n  team: ml\nconfig:\n  access_mode: ReadWriteMany\n  storage_class_name: fast\n',
+      ),
     );
     assert.equal(rec.infra, 'kubernetes/e2e');
     const [pvc] = fake.persistentVolumeClaims('default');
@@ -43,6 +45,7 @@ describe('volumes on Kubernetes (fake API server)', { concurrency: false, timeou
     assert.deepEqual(pvc.spec.accessModes, ['ReadWriteMany']);
     assert.equal(pvc.spec.resources.requests.storage, '10Gi');
     assert.equal(pvc.spec.storageClassName, 'fast');
+    assert.equal(pvc.metadata.labels.team, 'ml');
 
     let out = '';
     const r = await clusters.launch(
@@ -78,6 +81,14 @@ describe('volumes on Kubernetes (fake API server)', { concurrency: false, timeou
       clusters.launch(buildTask({ volumes: { data: made }, run: 'true' }), { clusterName: 'kv2' }),
       /volumes\.data: a Kubernetes volume needs an absolute mount path/,
     );
+    // A cluster launched without the claim cannot gain it: exec says so instead of running without the data.
+    const plain = await clusters.launch(buildTask({ resources: { infra: 'k8s/e2e' }, run: 'true' }), { clusterName: 'kv3' });
+    assert.equal(plain.jobStatus, 'SUCCEEDED');
+    await assert.rejects(
+      clusters.exec('kv3', buildTask({ volumes: { '/data': made }, run: 'ls /data' })),
+      /volumes\.\/data: cluster 'kv3' was launched without volume/,
+    );
+    await clusters.down('kv3');
     await deleteVolume(made);
     assert.equal(fake.persistentVolumeClaims('default').length, 1, 'an adopted PVC is only forgotten');
     await deleteVolume('theirs-src');
