@@ -67,8 +67,12 @@ function pinned(spec: ResourcesSpec, vol: VolumeRecord, mountPath: string): Reso
   return { ...spec, infra: { ...want, cloud: vol.cloud, region: want?.region ?? vol.region } };
 }
 
-/** Checks the task's volumes before provisioning; undefined when it has none. */
-export async function prepareVolumes(task: Task, clusterName: string): Promise<PreparedVolumes | undefined> {
+/**
+ * Checks the task's volumes before provisioning; undefined when it has none. With
+ * `clusterName`, records that cluster as using them (a launch); without, only checks (a
+ * managed job or service being submitted, whose clusters come later).
+ */
+export async function prepareVolumes(task: Task, clusterName?: string): Promise<PreparedVolumes | undefined> {
   const refs = taskVolumeRefs(task);
   if (!refs.length) return undefined;
   const { volumes } = await volumeTable().read();
@@ -103,10 +107,11 @@ export async function prepareVolumes(task: Task, clusterName: string): Promise<P
       candidates: resources.candidates.map((c) => pinned(c, m.volume, m.mountPath)),
     };
   }
-  await markUsed(
-    mounts.map((m) => m.volume.name),
-    clusterName,
-  );
+  if (clusterName !== undefined)
+    await markUsed(
+      mounts.map((m) => m.volume.name),
+      clusterName,
+    );
   const attachments: VolumeAttachment[] =
     first.cloud === 'kubernetes'
       ? mounts.map((m) => ({ mountPath: m.mountPath, nameOnInfra: m.volume.nameOnInfra, subPath: m.subPath, namespace: m.volume.namespace }))

@@ -5,12 +5,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { clusters, findCluster } from '../../../engine/cluster';
 import { buildTask } from '../../../engine/task/build';
 import { fastAgent, freshHome } from '../cluster/helpers';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
+
+const CLI = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8' }).trim();
@@ -58,7 +61,7 @@ describe('git workdir on local', { concurrency: false }, () => {
     repo = makeRepo(path.join(env.home, 'repos'));
   });
   after(async () => {
-    for (const name of ['g1', 'g2', 'g3']) await clusters.down(name).catch(() => undefined);
+    for (const name of ['g1', 'g2', 'g3', 'g4']) await clusters.down(name).catch(() => undefined);
     env.cleanup();
   });
 
@@ -133,5 +136,18 @@ describe('git workdir on local', { concurrency: false }, () => {
     const nodeRoot = fs.readdirSync(path.join(env.home, 'local')).find((d) => d.startsWith('g3-'))!;
     const gitConfig = fs.readFileSync(path.join(env.home, 'local', nodeRoot, 'node-0', 'sky_workdir', '.git', 'config'), 'utf8');
     assert.doesNotMatch(gitConfig, new RegExp(`${token}|${b64}`));
+  });
+
+  test('the CLI: --git-url/--git-ref clone at the ref; a bad ref exits before provisioning', { skip: requirePrerequisite(builtFiles(CLI)) }, () => {
+    const task = path.join(env.home, 'cli-task.yaml');
+    fs.writeFileSync(task, 'resources:\n  infra: local\nrun: echo "cli version=$(cat version.txt)"\n');
+    const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: process.env, timeout: 240_000 });
+    const bad = cli('launch', task, '-c', 'g4', '-y', '--git-url', repo.url, '--git-ref', 'no-such-tag');
+    assert.equal(bad.status, 1, bad.stderr);
+    assert.match(bad.stderr, /workdir\.ref: 'no-such-tag' is not a branch, tag or commit/);
+    assert.ok(!(JSON.parse(cli('status', '--json').stdout) as { name: string }[]).some((c) => c.name === 'g4'));
+    const ok = cli('launch', task, '-c', 'g4', '-y', '--git-url', repo.url, '--git-ref', 'v1');
+    assert.equal(ok.status, 0, `${ok.stdout}\n${ok.stderr}`);
+    assert.match(ok.stdout, /cli version=one/);
   });
 });
