@@ -6,15 +6,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { clusters, findCluster } from '../../../engine/cluster';
 import { buildTask } from '../../../engine/task/build';
 import type { VolumeJson } from '../../../engine/contract/cliJson';
 import { fastAgent, freshHome } from '../cluster/helpers';
+import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
 
 /** The CLI from source, in its own process (its output must not mix with the test runner's). */
 function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -110,5 +112,23 @@ describe('volumes on local', { concurrency: false }, () => {
     const aws = await cli('volumes', 'apply', bad, '-y');
     assert.match(aws.err, /infra: a k8s-pvc volume cannot live on aws/);
     assert.equal(JSON.parse((await cli('volumes', 'ls', '--json')).out).filter((v: VolumeJson) => v.name === 'good').length, 0);
+  });
+
+  test('jobs launch and serve up refuse a missing volume or a bad git ref before submitting anything', { skip: requirePrerequisite(builtFiles(CLI)) }, () => {
+    const task = path.join(env.home, 'job.yaml');
+    fs.writeFileSync(task, 'resources:\n  infra: local\nvolumes:\n  ~/ckpt: not-there\nrun: ls ~/ckpt\n');
+    const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: process.env, timeout: 120_000 });
+    const job = run('jobs', 'launch', task, '-y', '-d');
+    assert.equal(job.status, 1, job.stderr);
+    assert.match(job.stderr, /volumes\.~\/ckpt: volume 'not-there' does not exist/);
+    assert.deepEqual(JSON.parse(run('jobs', 'queue', '--json').stdout), []);
+    const svc = path.join(env.home, 'svc.yaml');
+    fs.writeFileSync(
+      svc,
+      `service:\n  readiness_probe: /\n  replicas: 1\nresources:\n  infra: local\n  ports: 8080\nworkdir:\n  url: file://${env.home}/nowhere.git\n  ref: main\nrun: python3 -m http.server 8080\n`,
+    );
+    const up = run('serve', 'up', svc, '-y', '-n', 'svc1');
+    assert.equal(up.status, 1, up.stderr);
+    assert.match(up.stderr, /workdir\.url: cannot reach the git repository/);
   });
 });
