@@ -13,6 +13,8 @@ import { buildTask } from '../../../engine/task/build';
 import { fastAgent, freshHome } from '../cluster/helpers';
 import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
+const gitMissing = requirePrerequisite(spawnSync('git', ['--version']).status === 0 ? undefined : 'git (scripts/setup/15-git.sh)');
+
 const CLI = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
 function git(cwd: string, ...args: string[]): string {
@@ -52,7 +54,7 @@ function gitTask(url: string, ref: string | undefined, extra: Record<string, unk
   });
 }
 
-describe('git workdir on local', { concurrency: false }, () => {
+describe('git workdir on local', { skip: gitMissing, concurrency: false }, () => {
   let env: ReturnType<typeof freshHome>;
   let repo: ReturnType<typeof makeRepo>;
   before(() => {

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { netnsSkipReason, startSshHosts, type SshTestHosts } from '../../helpers/sshd';
@@ -17,13 +17,15 @@ import { buildTask } from '../../../engine/task/build';
 import { fastAgent, freshHome } from '../cluster/helpers';
 import { requirePrerequisite } from '../../helpers/prerequisites';
 
+const gitMissing = requirePrerequisite(spawnSync('git', ['--version']).status === 0 ? undefined : 'git (scripts/setup/15-git.sh)');
+
 const skip = requirePrerequisite(netnsSkipReason());
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd, encoding: 'utf8' }).trim();
 }
 
-describe('git workdir on an SSH node pool', { skip, concurrency: false }, () => {
+describe('git workdir on an SSH node pool', { skip: skip ?? gitMissing, concurrency: false }, () => {
   let hosts: SshTestHosts;
   let env: ReturnType<typeof freshHome>;
   let url: string;
