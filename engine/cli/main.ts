@@ -12,6 +12,7 @@ import { registerServe } from './commands/serve';
 import { registerDebug } from './commands/debug';
 import { registerConfig } from './commands/config';
 import { registerStorage } from './commands/storage';
+import { registerVolumes } from './commands/volumes';
 import { registerKubernetesSshProxy } from '../infra/kubernetes/cliVerb';
 import { USAGE_EXIT_CODE, UsageError } from './usageError';
 import { OUTPUT_GONE } from './outputGone';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerDebug(program);
   registerConfig(program);
   registerStorage(program);
+  registerVolumes(program);
   registerKubernetesSshProxy(program);
   return program;
 }

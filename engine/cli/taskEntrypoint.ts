@@ -127,16 +127,24 @@ export interface EntrypointOptions {
 }
 
 /**
+ * `--git-url/--git-ref` over the YAML's workdir (SkyPilot: the URL replaces the workdir;
+ * `--git-ref` alone changes the ref of a git workdir the YAML already has).
+ */
+function gitWorkdirOverride(workdir: unknown, values: TaskOptionValues): Obj {
+  const current = isObj(workdir) && typeof workdir.url === 'string' ? workdir : undefined;
+  const url = values.gitUrl ?? (current?.url as string | undefined);
+  if (url === undefined) throw new UsageError('--git-ref needs a git workdir: pass --git-url, or set workdir: {url: ...} in the YAML.');
+  const ref = values.gitRef ?? (values.gitUrl === undefined ? current?.ref : undefined);
+  return ref !== undefined && ref !== null ? { url, ref } : { url };
+}
+
+/**
  * Loads ENTRYPOINT with the task options applied. Fails before anything is provisioned on a
- * bad option value, on `--git-url/--git-ref` (git workdirs are not implemented), and on an
- * env or secret that is still null.
+ * bad option value and on an env or secret that is still null (a git workdir's URL and ref
+ * are checked by the launch, before provisioning).
  */
 export function loadEntrypoint(entry: string | undefined, values: TaskOptionValues, options: EntrypointOptions): TaskFile {
   const warn = options.warn ?? ((m: string) => process.stderr.write(`${m}\n`));
-  if (values.gitUrl !== undefined || values.gitRef !== undefined) {
-    const flag = values.gitUrl !== undefined ? '--git-url' : '--git-ref';
-    throw new UsageError(`${flag}: git workdirs are not supported by SkyDeck yet.`, { hint: 'Clone the repository and pass its directory with --workdir.' });
-  }
   const overrides: ResourceOverrides = { ...values.resources };
   for (const field of options.ignore ?? []) {
     const v = overrides[field];
@@ -170,6 +178,7 @@ export function loadEntrypoint(entry: string | undefined, values: TaskOptionValu
     raw.secrets = { ...secretsObject(raw.secrets), ...values.secrets };
     if (!multi) {
       if (values.workdir !== undefined) raw.workdir = values.workdir;
+      if (values.gitUrl !== undefined || values.gitRef !== undefined) raw.workdir = gitWorkdirOverride(raw.workdir, values);
       if (overriding) raw.resources = overrideResources(raw.resources, overrides);
       if (values.numNodes !== undefined) {
         if (!Number.isInteger(values.numNodes) || values.numNodes <= 0) throw new UsageError(`num_nodes should be a positive int. Got: ${values.numNodes}`);

@@ -23,6 +23,16 @@ import type { Candidate } from '../optimizer/types';
 import type { AgentClient } from '../node/agentClient';
 import { plannedInfraOf } from '../task/unsupported';
 import { attachStorage, checkStorage, materializeStorage, type CheckedMount } from '../storage';
+import { checkedGitWorkdir, cloneGitWorkdir, type CheckedGitWorkdir } from './gitWorkdir';
+import { mountVolumes, prepareVolumes, type PreparedVolumes } from '../volumes/launch';
+
+/** What a launch or exec checked before provisioning and needs again on the nodes. */
+interface Prepared {
+  git?: CheckedGitWorkdir;
+  volumes?: PreparedVolumes;
+  /** Bucket mounts (launch only: exec does not mount). */
+  storage?: CheckedMount[];
+}
 
 function singleTask(t: Task | TaskFile): Task {
   if ('tasks' in t) {
@@ -104,7 +114,7 @@ function initRecord(name: string, task: Task, request: LaunchRequest, c: Candida
 }
 
 /** Provisions a new cluster or resumes an existing one; returns it UP. Holds the cluster's lock throughout. */
-async function provisionCluster(name: string, task: Task, options: LaunchOptions): Promise<ClusterRecord> {
+async function provisionCluster(name: string, task: Task, options: LaunchOptions, prepared: Prepared): Promise<ClusterRecord> {
   const onMessage = (stage: LaunchStage) => (m: string) => progress(options, stage, m);
   return withClusterLock(
     name,
@@ -130,7 +140,7 @@ async function provisionCluster(name: string, task: Task, options: LaunchOptions
         if (fresh?.status === 'UP') return fresh;
         if (fresh) return startCluster(name, {}, onMessage('PROVISION'));
       }
-      return provisionNew(name, task, options);
+      return provisionNew(name, task, options, prepared);
     },
     onMessage('PROVISION'),
   );
@@ -142,7 +152,7 @@ async function provisionCluster(name: string, task: Task, options: LaunchOptions
  * that `status -r` and `down` reconcile with the infra. A cancelled launch (Ctrl-C, SIGTERM,
  * SIGHUP) tears down what it created before it returns.
  */
-async function provisionNew(name: string, task: Task, options: LaunchOptions): Promise<ClusterRecord> {
+async function provisionNew(name: string, task: Task, options: LaunchOptions, prepared: Prepared): Promise<ClusterRecord> {
   const onMessage = (stage: LaunchStage) => (m: string) => progress(options, stage, m);
   progress(options, 'OPTIMIZE', 'Choosing where to run.');
   const enabled = await enabledInfra();
@@ -158,6 +168,7 @@ async function provisionNew(name: string, task: Task, options: LaunchOptions): P
       sshPublicKey: key.publicKey,
       signal: options.signal,
       onProgress: onMessage('PROVISION'),
+      volumes: prepared.volumes?.attachments,
       beforeLaunch: (request, c) => putCluster(initRecord(name, task, request, c, options)),
       afterFailedLaunch: async () => {
         const rec = await findCluster(name);
@@ -227,13 +238,24 @@ function lineTail(n: number): { push: (chunk: string) => void; text: () => strin
   };
 }
 
-async function runOnCluster(rec: ClusterRecord, task: Task, options: LaunchOptions, withSetup: boolean, storage: CheckedMount[] = []): Promise<LaunchResult> {
+async function runOnCluster(rec: ClusterRecord, task: Task, options: LaunchOptions, withSetup: boolean, prepared: Prepared): Promise<LaunchResult> {
+  const storage = prepared.storage ?? [];
   const envs = options.envs ?? {};
   return withAccess(rec, async (access) => {
-    if (task.workdir) {
+    if (prepared.git) {
+      const { workdir } = prepared.git;
+      progress(
+        options,
+        'SYNC_WORKDIR',
+        `Cloning ${workdir.displayUrl}${workdir.ref ? ` at ${workdir.ref}` : ''} to ~/sky_workdir on ${access.nodes.length} node(s).`,
+      );
+      const commit = await cloneGitWorkdir(access.transports, prepared.git, options.signal);
+      progress(options, 'SYNC_WORKDIR', `Checked out ${commit}.`);
+    } else if (task.workdir) {
       progress(options, 'SYNC_WORKDIR', `Syncing workdir ${task.workdir} to ~/sky_workdir on ${access.nodes.length} node(s).`);
       await syncWorkdir(access, task.workdir, options.signal);
     }
+    if (prepared.volumes) await mountVolumes(access, rec, prepared.volumes, (m) => progress(options, 'SYNC_FILE_MOUNTS', m));
     const setup = withSetup && !!task.setup && !options.noSetup;
     if (withSetup && Object.keys(task.fileMounts).length) {
       progress(options, 'SYNC_FILE_MOUNTS', `Syncing ${Object.keys(task.fileMounts).length} file mount(s).`);
@@ -271,19 +293,26 @@ async function runOnCluster(rec: ClusterRecord, task: Task, options: LaunchOptio
   });
 }
 
+/** Checks made before anything is provisioned: the git workdir answers, the volumes exist and fit the infra. */
+async function prepare(task: Task, options: LaunchOptions, clusterName: string): Promise<{ task: Task; prepared: Prepared }> {
+  const git = await checkedGitWorkdir(task, (m) => progress(options, 'OPTIMIZE', m));
+  const volumes = await prepareVolumes(task, clusterName);
+  return { task: volumes?.task ?? task, prepared: { git, volumes } };
+}
+
 export async function launch(taskOrFile: Task | TaskFile, options: LaunchOptions = {}): Promise<LaunchResult> {
-  const task = singleTask(taskOrFile);
   const name = options.clusterName ?? generateClusterName();
   validateClusterName(name);
-  if (task.numNodes < 1) throw new InputError('num_nodes must be at least 1.');
+  if (singleTask(taskOrFile).numNodes < 1) throw new InputError('num_nodes must be at least 1.');
+  const { task, prepared } = await prepare(singleTask(taskOrFile), options, name);
   // Bad bucket mounts are refused before anything is provisioned or created (engine/storage).
-  const storage = await checkStorage(task, plannedInfraOf(task));
-  let rec = await provisionCluster(name, task, options);
+  prepared.storage = await checkStorage(task, plannedInfraOf(task));
+  let rec = await provisionCluster(name, task, options, prepared);
   if (options.idleMinutesToAutostop !== undefined && rec.autostop?.idleMinutes !== options.idleMinutesToAutostop) {
     await setAutostop(name, Math.max(options.idleMinutesToAutostop, 1), !!options.down);
     rec = await getCluster(name);
   }
-  const result = await runOnCluster(rec, task, options, true, storage);
+  const result = await runOnCluster(rec, task, options, true, prepared);
   // `--down` without `-i`: tear down once the job is done (not on provisioning/setup errors).
   if (options.down && options.idleMinutesToAutostop === undefined) {
     if (options.detachRun) await setAutostop(name, 0, true);
@@ -300,7 +329,8 @@ export async function exec(clusterName: string, task: Task, options: LaunchOptio
   if (rec.status !== 'UP')
     throw new ClusterStateError(`Cluster '${clusterName}' is ${rec.status}; exec needs an UP cluster.`, `Run \`skydeck start ${clusterName}\` first.`);
   checkFit(rec, task);
-  return runOnCluster(rec, task, options, false);
+  const { task: checked, prepared } = await prepare(task, options, clusterName);
+  return runOnCluster(rec, checked, options, false, prepared);
 }
 
 async function upCluster(name: string): Promise<ClusterRecord> {

@@ -4,7 +4,7 @@
  * error's scope (zone, region/pool, cloud) and re-optimize; stop when the optimizer has
  * nothing left. With retryUntilUp, start over after a gap until it works or is cancelled.
  */
-import type { ClusterHandle, LaunchRequest, ProvisionError } from '../infra/provider';
+import type { ClusterHandle, LaunchRequest, ProvisionError, VolumeAttachment } from '../infra/provider';
 import { isProvisionError } from '../infra/provider';
 import { getProvider } from '../infra/registry';
 import type { Candidate } from '../optimizer/types';
@@ -22,6 +22,8 @@ export interface ProvisionOptions {
   sshPublicKey: string;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
+  /** Volumes every node attaches at creation (Kubernetes PVCs). */
+  volumes?: VolumeAttachment[];
   /**
    * Called before each provider.launch(): the engine records the cluster (INIT, provisional
    * handle) so that whatever the provider creates is findable even if this process dies.
@@ -80,6 +82,7 @@ export function launchRequest(task: Task, c: Candidate, options: ProvisionOption
     ports: spec.ports ?? [],
     labels: spec.labels ?? {},
     sshPublicKey: options.sshPublicKey,
+    ...(options.volumes?.length ? { volumes: options.volumes } : {}),
     signal: options.signal,
     onProgress: options.onProgress,
   };

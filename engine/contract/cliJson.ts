@@ -20,6 +20,9 @@ export type { GpuOfferRow as GpuOfferJson, AcceleratorCounts as AcceleratorCount
 /** `skydeck storage ls --json`: one row per storage object. */
 export type { StorageRecord as StorageJson } from '../storage/types';
 
+/** `skydeck volumes ls --json`: one row per volume. */
+export type { VolumeJson } from '../cli/commands/volumes';
+
 /** `skydeck serve status --json`: one object per service. */
 export type ServiceJson = ReturnType<typeof serviceJson>;
 export type ReplicaJson = ServiceJson['replicas'][number];

@@ -58,8 +58,53 @@ export interface LaunchRequest {
   sshPublicKey: string;
   /** Set when resuming an existing (stopped) cluster's handle. */
   existing?: ClusterHandle;
+  /** Persistent volumes to attach to every node (Kubernetes: PVCs mounted into the pods). */
+  volumes?: VolumeAttachment[];
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
+}
+
+/** Providers that create persistent volumes themselves (Kubernetes: PVCs). */
+export interface ManagesVolumes {
+  createVolume(request: VolumeCreateRequest): Promise<VolumeCreated>;
+  /** Deletes the volume; a volume already gone is not an error. */
+  deleteVolume(volume: { region?: string; namespace?: string; nameOnInfra: string }): Promise<void>;
+}
+
+export interface VolumeCreateRequest {
+  /** The context (undefined: the current one). */
+  region?: string;
+  nameOnInfra: string;
+  sizeGi?: number;
+  namespace?: string;
+  storageClassName?: string;
+  accessMode?: string;
+  /** Adopt an existing volume of that name instead of creating one. */
+  useExisting: boolean;
+  labels: Record<string, string>;
+}
+
+export interface VolumeCreated {
+  region: string;
+  namespace: string;
+  sizeGi?: number;
+}
+
+export function managesVolumes(p: unknown): p is ManagesVolumes {
+  return typeof (p as ManagesVolumes | undefined)?.createVolume === 'function' && typeof (p as ManagesVolumes).deleteVolume === 'function';
+}
+
+/** A volume a launch attaches (engine/volumes decides which and checks they fit the infra). */
+export interface VolumeAttachment {
+  /** Where the task sees it. */
+  mountPath: string;
+  /** The volume's name on the infra (the PVC's name on Kubernetes). */
+  nameOnInfra: string;
+  /** A directory inside the volume to mount instead of its root. */
+  subPath?: string;
+  /** Kubernetes: the PVC's namespace (the pods must run there). */
+  namespace?: string;
+  readOnly?: boolean;
 }
 
 export interface CredentialCheck {

@@ -23,6 +23,8 @@ const BEST_NETWORK: Record<string, string> = {
 };
 
 const KUBERNETES_LIKE = ['kubernetes', 'ssh'];
+/** Where a volume (type k8s-pvc) can be mounted: a PVC on Kubernetes, a host directory on SSH pools and local. */
+const VOLUME_INFRA = ['kubernetes', 'ssh', 'local'];
 
 function where(infra: string | undefined): string {
   return infra ? `on ${infra}` : 'on any infra';
@@ -107,7 +109,20 @@ export function unsupportedFieldWarnings(task: Task, plannedInfra?: string): Uns
     );
   }
   if (task.volumes && Object.keys(task.volumes).length) {
-    add('volumes', `volumes (${Object.keys(task.volumes).join(', ')}) are not implemented ${where(infra)}: the job would run without them.`, 'error');
+    // Named volumes are mounted (engine/volumes); what cannot work is refused here, before any plan.
+    const ephemeral = Object.entries(task.volumes).filter(([, v]) => typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name !== 'string');
+    if (ephemeral.length)
+      add(
+        'volumes',
+        `ephemeral volumes (${ephemeral.map(([p]) => p).join(', ')}) are not implemented: create a volume with \`skydeck volumes apply\` and name it.`,
+        'error',
+      );
+    else if (infra && !VOLUME_INFRA.includes(infra))
+      add(
+        'volumes',
+        `volumes (${Object.keys(task.volumes).join(', ')}) cannot be mounted ${where(infra)}: SkyDeck's volumes live on Kubernetes, SSH node pools and local.`,
+        'error',
+      );
   }
   if (hasDeep(rawResources, 'volumes')) add('resources.volumes', `resources.volumes (GCP disks) are not implemented ${where(infra)}.`, 'error');
   return out;

@@ -71,6 +71,7 @@ export function registerJobs(program: Command): void {
       const values = readTaskOptions(opts);
       const file = loadEntrypoint(entry, values, { verb: 'jobs launch' });
       (await import('../../task/unsupported')).reportUnsupported(file.tasks, file, (line) => process.stderr.write(line));
+      await (await import('../../cluster/preflight')).checkBeforeSubmit(file.tasks);
       const what = file.tasks.length > 1 ? `a pipeline of ${file.tasks.length} tasks` : 'a managed job';
       if (!(await confirm(`Launching ${what}${values.name ? ` '${values.name}'` : ''}. Proceed?`, opts.yes))) return;
       const { submitJob } = await import('../../jobs/api');

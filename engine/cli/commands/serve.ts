@@ -142,6 +142,7 @@ export function registerServe(program: CommandT): void {
       // The temporary copy with the command line's options goes whatever happens next.
       try {
         reportUnsupported(loadTaskFile(task.file).tasks, undefined, (line) => process.stderr.write(line));
+        await (await import('../../cluster/preflight')).checkBeforeSubmit(loadTaskFile(task.file).tasks);
         await confirmOrAbort(`Launching a new service${opts.serviceName ? ` '${String(opts.serviceName)}'` : ''}. Proceed?`, opts.yes);
         r = await serveUp(task.file, { name: opts.serviceName as string | undefined });
       } finally {

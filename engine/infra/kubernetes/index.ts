@@ -3,14 +3,14 @@
  * kubeconfig, check() answers from the file system alone; @kubernetes/client-node is
  * evaluated on first real use.
  */
-import type { ClusterHandle, CredentialCheck, GpuAvailability, LaunchRequest, NodeInfo, Provider, ReportsGpuAvailability } from '../provider';
+import type { ClusterHandle, CredentialCheck, GpuAvailability, LaunchRequest, ManagesVolumes, NodeInfo, Provider, ReportsGpuAvailability } from '../provider';
 import type { Transport } from '../../node/transport';
 import { MISSING_KUBECONFIG, existingKubeconfigs } from './kubeconfigFiles';
 import type { KubernetesProvider } from './kubernetesProvider';
 
 export type { KubernetesProvider } from './kubernetesProvider';
 
-export interface KubernetesProviderApi extends Provider, ReportsGpuAvailability {
+export interface KubernetesProviderApi extends Provider, ReportsGpuAvailability, ManagesVolumes {
   /** Watch-based status: `onChange` with the cluster's nodes now and on every pod change; returns stop. */
   watchNodes(handle: ClusterHandle, onChange: (nodes: NodeInfo[]) => void, onError?: (err: unknown) => void): Promise<() => void>;
   /** The `k8s-ssh-proxy` verb: bridges stdio to the pod's sshd. Resolves with the exit code. */
@@ -41,6 +41,8 @@ export function createProvider(): KubernetesProviderApi {
     transport: (handle: ClusterHandle, node: NodeInfo): Transport => loaded().transport(handle, node),
     gpuAvailability: async (): Promise<GpuAvailability[]> => (existingKubeconfigs().length === 0 ? [] : (await get()).gpuAvailability()),
     watchNodes: async (handle, onChange, onError) => (await get()).watchNodes(handle, onChange, onError),
+    createVolume: async (request) => (await get()).createVolume(request),
+    deleteVolume: async (volume) => (await get()).deleteVolume(volume),
     async sshProxy(context: string, namespace: string, pod: string): Promise<number> {
       const p = await get();
       const { bridgeToPodSshd } = await import('./sshProxy');

@@ -6,7 +6,19 @@
 import * as k8s from '@kubernetes/client-node';
 import type { V1NodeSelectorTerm, V1Pod } from '@kubernetes/client-node';
 import { CancelledError, InputError, SkyDeckError, errorMessage } from '../../errors';
-import type { ClusterHandle, CredentialCheck, GpuAvailability, LaunchRequest, NodeInfo, NodeState, Provider, ReportsGpuAvailability } from '../provider';
+import type {
+  ClusterHandle,
+  CredentialCheck,
+  GpuAvailability,
+  LaunchRequest,
+  ManagesVolumes,
+  NodeInfo,
+  NodeState,
+  Provider,
+  ReportsGpuAvailability,
+  VolumeCreateRequest,
+  VolumeCreated,
+} from '../provider';
 import { ProvisionError } from '../provider';
 import type { Transport } from '../../node/transport';
 import { parsePorts } from '../vm/ports';
@@ -23,6 +35,7 @@ import { MISSING_KUBECONFIG, existingKubeconfigs } from './kubeconfigFiles';
 import { buildPod, CLUSTER_LABEL, CONTAINER_NAME, containerImage, labelValue, podName, RANK_LABEL } from './podSpec';
 import { followPods, listPods, waitForPods, type PodSource, type Verdict } from './podWatch';
 import { sshEndpointFor } from './sshProxy';
+import { createPvc, deletePvc } from './volumes';
 
 /** What the provider keeps in ClusterHandle.data. */
 export interface KubernetesHandleData {
@@ -30,6 +43,8 @@ export interface KubernetesHandleData {
   namespace: string;
   numNodes: number;
   service?: string;
+  /** PVCs the pods mount (a reused cluster cannot gain more). */
+  volumes?: string[];
   [key: string]: unknown;
 }
 
@@ -105,7 +120,7 @@ function fatalContainerProblem(pod: V1Pod): string | undefined {
   return undefined;
 }
 
-export class KubernetesProvider implements Provider, ReportsGpuAvailability {
+export class KubernetesProvider implements Provider, ReportsGpuAvailability, ManagesVolumes {
   readonly name = 'kubernetes';
   readonly canStop = false;
   private readonly contexts = new Map<string, Clients>();
@@ -219,10 +234,25 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
       nameOnCloud: req.nameOnCloud,
       provider: 'kubernetes',
       region: context,
-      data: { context, namespace: c.namespace, numNodes: req.numNodes } satisfies KubernetesHandleData,
+      data: {
+        context,
+        namespace: c.namespace,
+        numNodes: req.numNodes,
+        ...(req.volumes?.length ? { volumes: [...new Set(req.volumes.map((v) => v.nameOnInfra))] } : {}),
+      } satisfies KubernetesHandleData,
     };
     let created = false;
     try {
+      const elsewhere = req.volumes?.find((v) => v.namespace && v.namespace !== c.namespace);
+      if (elsewhere)
+        throw new ProvisionError(
+          'config',
+          'region',
+          `volumes: PVC '${elsewhere.nameOnInfra}' is in namespace ${elsewhere.namespace}; the pods of context '${context}' run in ${c.namespace}.`,
+          {
+            hint: 'Create the volume in the namespace of the context the task runs in.',
+          },
+        );
       const shape: PodShape = parseInstanceType(req.instanceType);
       if (req.accelerators) shape.accelerator = req.accelerators;
       const ports = parsePorts(req.ports).flatMap((r) => (r.to - r.from < 64 ? Array.from({ length: r.to - r.from + 1 }, (_, i) => r.from + i) : [r.from]));
@@ -254,6 +284,7 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
             sshPublicKey: req.sshPublicKey,
             podConfig: settings.podConfig,
             customMetadata: settings.customMetadata,
+            volumes: req.volumes?.map((v) => ({ mountPath: v.mountPath, claimName: v.nameOnInfra, subPath: v.subPath, readOnly: v.readOnly })),
           });
           await c.core.createNamespacedPod({ namespace: c.namespace, body });
         }
@@ -418,6 +449,16 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
       });
     }
     handle.data.service = name;
+  }
+
+  async createVolume(request: VolumeCreateRequest): Promise<VolumeCreated> {
+    const c = this.clients(request.region);
+    return createPvc(c.core, c.ctx.name, request.namespace ?? c.namespace, request);
+  }
+
+  async deleteVolume(volume: { region?: string; namespace?: string; nameOnInfra: string }): Promise<void> {
+    const c = this.clients(volume.region);
+    await deletePvc(c.core, c.ctx.name, volume.namespace ?? c.namespace, volume.nameOnInfra);
   }
 
   transport(handle: ClusterHandle, node: NodeInfo): Transport {

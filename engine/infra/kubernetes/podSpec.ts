@@ -9,7 +9,7 @@
  * into its metadata; the name, namespace and SkyDeck's own labels are set last, as the
  * provider finds its pods by them.
  */
-import type { V1NodeSelectorTerm, V1Pod } from '@kubernetes/client-node';
+import type { V1NodeSelectorTerm, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { mergeK8s } from '../../config/merge';
 import type { ConfigMap } from '../../config/types';
 import type { PodShape } from './instanceType';
@@ -73,6 +73,30 @@ export interface PodRequest {
   podConfig?: ConfigMap;
   /** `kubernetes.custom_metadata` (labels, annotations). */
   customMetadata?: ConfigMap;
+  /** Persistent volume claims mounted into the container (the task's `volumes:`). */
+  volumes?: PodVolume[];
+}
+
+export interface PodVolume {
+  mountPath: string;
+  claimName: string;
+  subPath?: string;
+  readOnly?: boolean;
+}
+
+/** Pod volume names: DNS-1123 labels, unique per pod (`skydeck-vol-<i>`). */
+export function podVolumes(volumes: PodVolume[]): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const claims = [...new Set(volumes.map((v) => v.claimName))];
+  const nameOf = (claim: string) => `skydeck-vol-${claims.indexOf(claim)}`;
+  return {
+    volumes: claims.map((claimName) => ({ name: nameOf(claimName), persistentVolumeClaim: { claimName } })),
+    mounts: volumes.map((v) => ({
+      name: nameOf(v.claimName),
+      mountPath: v.mountPath,
+      ...(v.subPath ? { subPath: v.subPath } : {}),
+      ...(v.readOnly ? { readOnly: true } : {}),
+    })),
+  };
 }
 
 /** pod_config, then custom_metadata, over the pod; SkyDeck's identity of the pod stays. */
@@ -123,6 +147,11 @@ export function buildPod(r: PodRequest): V1Pod {
       ],
     },
   };
+  if (r.volumes?.length) {
+    const { volumes, mounts } = podVolumes(r.volumes);
+    pod.spec!.volumes = volumes;
+    pod.spec!.containers[0].volumeMounts = mounts;
+  }
   if (r.gpuAffinity.length) {
     pod.spec!.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: r.gpuAffinity } } };
     // GPU nodes are commonly tainted nvidia.com/gpu=present:NoSchedule.

@@ -1,7 +1,8 @@
 /**
  * A fake Kubernetes API server on loopback, faithful to the documented shapes of what the
  * provider uses (https://kubernetes.io/docs/reference/kubernetes-api/): /version;
- * core/v1 nodes, namespaces, pods, services and events (list with labelSelector and
+ * core/v1 nodes, namespaces, pods, services, events and persistentvolumeclaims (bound at once;
+ * a pod naming a missing claim stays unschedulable) (list with labelSelector and
  * fieldSelector, get, create, delete, deletecollection); `?watch=true` streams of
  * newline-delimited WatchEvents (ADDED/MODIFIED/DELETED/BOOKMARK) from a resourceVersion;
  * and pods/exec over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io): channel 0 stdin,
@@ -24,7 +25,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseQuantity, validateNamespace, validatePod, validateService, type KubeRejection } from './validation/kubernetes';
+import { parseQuantity, validateNamespace, validatePersistentVolumeClaim, validatePod, validateService, type KubeRejection } from './validation/kubernetes';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -147,7 +148,7 @@ export class FakeKubernetes {
 
   private constructor(private readonly options: FakeKubernetesOptions) {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-fake-k8s-'));
-    for (const k of ['nodes', 'namespaces', 'pods', 'services', 'events']) this.store.set(k, new Map());
+    for (const k of ['nodes', 'namespaces', 'pods', 'services', 'events', 'persistentvolumeclaims']) this.store.set(k, new Map());
     for (const ns of options.namespaces ?? ['default', 'kube-system']) this.put('namespaces', { metadata: { name: ns }, status: { phase: 'Active' } });
     for (const n of options.nodes ?? [{ name: 'node-1' }]) this.addNode(n);
   }
@@ -212,6 +213,10 @@ export class FakeKubernetes {
 
   services(namespace?: string): Json[] {
     return [...this.store.get('services')!.values()].filter((p) => !namespace || p.metadata.namespace === namespace);
+  }
+
+  persistentVolumeClaims(namespace?: string): Json[] {
+    return [...this.store.get('persistentvolumeclaims')!.values()].filter((p) => !namespace || p.metadata.namespace === namespace);
   }
 
   pod(namespace: string, name: string): Json | undefined {
@@ -321,6 +326,11 @@ export class FakeKubernetes {
 
   private fits(pod: Json, node: Json): string | undefined {
     const labels = node.metadata.labels as Record<string, string>;
+    // A pod whose claim does not exist waits, as the real scheduler makes it.
+    for (const v of (pod.spec.volumes ?? []) as Json[]) {
+      const claim = v.persistentVolumeClaim?.claimName;
+      if (claim && !this.store.get('persistentvolumeclaims')!.has(`${pod.metadata.namespace}/${claim}`)) return `persistentvolumeclaim "${claim}" not found`;
+    }
     if (node.spec.unschedulable) return 'node(s) were unschedulable';
     if (node.status.conditions.find((c: Json) => c.type === 'Ready')?.status !== 'True')
       return 'node(s) had untolerated taint {node.kubernetes.io/not-ready: }';
@@ -549,7 +559,7 @@ export class FakeKubernetes {
       }
       return this.list(kind, undefined, q, res);
     }
-    if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|services|events)(?:\/([^/]+))?$/.exec(p))) {
+    if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|services|events|persistentvolumeclaims)(?:\/([^/]+))?$/.exec(p))) {
       const [, ns, kind, rawName] = m;
       const name = rawName && decodeURIComponent(rawName);
       if (!this.store.get('namespaces')!.has(ns) && method !== 'GET')
@@ -559,10 +569,18 @@ export class FakeKubernetes {
         if (method === 'GET') return this.list(kind, ns, q, res);
         if (method === 'POST') {
           const n = body.metadata?.name;
-          const rejected = kind === 'pods' ? validatePod(body) : kind === 'services' ? validateService(body) : undefined;
+          const rejected =
+            kind === 'pods'
+              ? validatePod(body)
+              : kind === 'services'
+                ? validateService(body)
+                : kind === 'persistentvolumeclaims'
+                  ? validatePersistentVolumeClaim(body)
+                  : undefined;
           if (rejected) return this.reject(res, kind, body, rejected);
           if (coll.has(`${ns}/${n}`)) return this.send(res, 409, status(409, 'AlreadyExists', `${kind} "${n}" already exists`, { name: n, kind }));
           if (kind === 'pods') return this.send(res, 201, withKind(kind, this.createPod(ns, body)));
+          if (kind === 'persistentvolumeclaims') return this.send(res, 201, withKind(kind, this.put(kind, this.makeClaim(ns, body))));
           return this.send(res, 201, withKind(kind, this.put(kind, this.makeService(ns, body))));
         }
         if (method === 'DELETE') {
@@ -608,6 +626,15 @@ export class FakeKubernetes {
     this.store.get(kind)!.delete(`${ns}/${name}`);
     this.notify(kind, 'DELETED', obj);
     return obj;
+  }
+
+  /** A claim binds at once (a default storage class with Immediate binding). */
+  private makeClaim(ns: string, body: Json): Json {
+    const claim: Json = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', ...body, metadata: { ...body.metadata, namespace: ns }, spec: { ...body.spec } };
+    claim.spec.storageClassName ??= 'standard';
+    claim.spec.volumeName = `pvc-${this.rv.toString(16)}-${String(body.metadata.name)}`.slice(0, 63);
+    claim.status = { phase: 'Bound', accessModes: claim.spec.accessModes, capacity: { storage: claim.spec.resources.requests.storage } };
+    return claim;
   }
 
   private makeService(ns: string, body: Json): Json {
@@ -755,7 +782,9 @@ export class FakeKubernetes {
 }
 
 function kindName(kind: string): string {
-  return { pods: 'Pod', nodes: 'Node', namespaces: 'Namespace', services: 'Service', events: 'Event' }[kind] ?? kind;
+  return (
+    { pods: 'Pod', nodes: 'Node', namespaces: 'Namespace', services: 'Service', events: 'Event', persistentvolumeclaims: 'PersistentVolumeClaim' }[kind] ?? kind
+  );
 }
 
 function withKind(kind: string, obj: Json): Json {

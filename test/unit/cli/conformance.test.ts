@@ -204,10 +204,13 @@ test('bad option values are usage errors naming the option', async () => {
   await assert.rejects(taskFor('launch', ['--infra', 'nocloud/x']), /Invalid value for '--infra'.*unknown cloud/);
 });
 
-test('--git-url / --git-ref: refused before anything is provisioned, naming the option', async () => {
+test('--git-url / --git-ref: the workdir becomes {url, ref} on every verb that takes them', async () => {
   for (const verb of ['launch', 'exec', 'jobs launch', 'serve up']) {
-    await assert.rejects(taskFor(verb, ['--git-url', 'https://example.invalid/r.git']), /--git-url: git workdirs are not supported/);
-    await assert.rejects(taskFor(verb, ['--git-ref', 'main']), /--git-ref: git workdirs are not supported/);
+    const t = await taskFor(verb, ['--git-url', 'https://example.invalid/r.git', '--git-ref', 'v1']);
+    assert.deepEqual(t.raw.workdir, { url: 'https://example.invalid/r.git', ref: 'v1' });
+    assert.equal(t.workdir, 'https://example.invalid/r.git');
+    // --git-ref alone needs a git workdir to change.
+    await assert.rejects(taskFor(verb, ['--git-ref', 'main']), /--git-ref needs a git workdir/);
   }
   const wd = fs.mkdtempSync(path.join(dir, 'wd-'));
   await assert.rejects(taskFor('launch', ['--git-url', 'https://example.invalid/r.git', '--workdir', wd]), /Cannot specify both --git-url and --workdir/);

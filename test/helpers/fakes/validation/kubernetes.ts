@@ -196,6 +196,25 @@ export function validatePod(pod: Json): KubeRejection | undefined {
     }
   });
   checkLabels(p, pod.spec?.nodeSelector, 'spec.nodeSelector');
+  // Volumes: unique DNS-1123 names; every mount names a volume of the pod at an absolute path.
+  const volumeNames = new Set<string>();
+  ((pod.spec?.volumes ?? []) as Json[]).forEach((v, i) => {
+    if (!v.name || !DNS1123_LABEL.test(String(v.name)))
+      p.invalid(`spec.volumes[${i}].name`, v.name, "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'");
+    else if (volumeNames.has(v.name))
+      p.causes.push({ reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(v.name)}`, field: `spec.volumes[${i}].name` });
+    volumeNames.add(v.name);
+    if (v.persistentVolumeClaim && !v.persistentVolumeClaim.claimName) p.required(`spec.volumes[${i}].persistentVolumeClaim.claimName`);
+  });
+  containers.forEach((c, i) =>
+    ((c.volumeMounts ?? []) as Json[]).forEach((m, j) => {
+      const f = `spec.containers[${i}].volumeMounts[${j}]`;
+      if (!volumeNames.has(m.name)) p.causes.push({ reason: 'FieldValueNotFound', message: `Not found: ${JSON.stringify(m.name)}`, field: `${f}.name` });
+      if (!m.mountPath) p.required(`${f}.mountPath`);
+      if (m.subPath !== undefined && (String(m.subPath).startsWith('/') || String(m.subPath).split('/').includes('..')))
+        p.invalid(`${f}.subPath`, m.subPath, "must be a relative path without '..'");
+    }),
+  );
   return p.reject('Pod', pod.metadata?.name);
 }
 
@@ -217,6 +236,24 @@ export function validateService(svc: Json): KubeRejection | undefined {
       p.invalid(`spec.ports[${i}].nodePort`, port.nodePort, 'provided port is not in the valid range. The range of valid ports is 30000-32767');
   });
   return p.reject('Service', svc.metadata?.name);
+}
+
+const PVC_ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'];
+
+export function validatePersistentVolumeClaim(pvc: Json): KubeRejection | undefined {
+  const p = new Problems();
+  checkName(p, pvc.metadata?.name, 'subdomain');
+  checkLabels(p, pvc.metadata?.labels, 'metadata.labels');
+  const modes = (pvc.spec?.accessModes ?? []) as unknown[];
+  if (!modes.length) p.required('spec.accessModes');
+  modes.forEach((m) => {
+    if (!PVC_ACCESS_MODES.includes(String(m)))
+      p.causes.push({ reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(m)}`, field: 'spec.accessModes' });
+  });
+  const storage = pvc.spec?.resources?.requests?.storage;
+  if (storage === undefined) p.required('spec.resources[storage]');
+  else if (!((parseQuantity(storage) as number) > 0)) p.invalid('spec.resources[storage]', String(storage), 'must be greater than zero');
+  return p.reject('PersistentVolumeClaim', pvc.metadata?.name);
 }
 
 export function validateNamespace(ns: Json): KubeRejection | undefined {
