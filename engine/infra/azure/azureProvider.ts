@@ -271,7 +271,7 @@ export class AzureProvider implements Provider {
       progress('Waiting for SSH on every node.');
       const nodes = this.nodes(handle, running);
       await waitForNodesSsh(nodes, this.options, request.signal);
-      // Azure publishes no host keys through its API (engine/provisioning/HOSTKEYS.md): the
+      // Azure publishes no host keys through its API (engine/infra/vm/HOSTKEYS.md): the
       // first connection records them; what an earlier VM at a reused address left is dropped.
       await recordNewNodeHostKeys(nodes, new Set(createdVms), undefined);
       return handle;

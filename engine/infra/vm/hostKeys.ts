@@ -1,5 +1,5 @@
 /**
- * Host keys of VMs a launch just created (engine/provisioning/HOSTKEYS.md): what the cloud
+ * Host keys of VMs a launch just created (engine/infra/vm/HOSTKEYS.md): what the cloud
  * published is recorded in SkyDeck's known_hosts before the first connection, so even that
  * one is checked; without it the first connection trusts and records the key (TOFU). Either
  * way, entries that an earlier machine at the same address left are dropped first (cloud
