@@ -6,39 +6,38 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { runDryRun } from './plan';
-import {
-  checkInfra,
-  clusters,
-  formatAutostop,
-  formatInfra,
-  formatResources,
-  jobJson,
-  LOGS_STATUS_EXIT,
-  statusJson,
-  costSoFar,
-  upSeconds,
-  TERMINAL_JOB_STATUSES,
-  type ClusterJob,
-  type ClusterJobStatus,
-  type LaunchOptions,
-  type ProgressEvent,
-} from '../../cluster';
+import { formatAgo, formatAutostop, formatDuration, formatInfra, formatResources, jobJson, statusJson, costSoFar, upSeconds, table } from '../../cluster/format';
+import { LOGS_STATUS_EXIT, TERMINAL_JOB_STATUSES, type ClusterJob, type ClusterJobStatus, type LaunchOptions, type ProgressEvent } from '../../cluster/types';
 import { listClusters } from '../../cluster/records';
-import { formatAgo, formatDuration, table } from '../../cluster/format';
 import { errorMessage, InputError } from '../../errors';
 import type { Task, TaskFile } from '../../task/types';
 import { skydeckHome } from '../../util/paths';
 import { confirm } from '../confirm';
-import { applyCommandConfig, CONFIG_OPTION } from './config';
+import { CONFIG_OPTION } from '../configOption';
 import { collect } from '../taskOptions';
 import { expandNames, isGlob } from '../globNames';
 import { lastLines, skipping } from '../tailLines';
-import { loadEntrypoint, looksLikeYaml } from '../taskEntrypoint';
 import { addTaskOptions, readTaskOptions, type ResourceOverrides } from '../taskOptions';
 import { UsageError } from '../usageError';
 import { reportUnsupported } from '../../task/unsupported';
 import { OUTPUT_GONE } from '../outputGone';
+
+/**
+ * Loaded on first use: the listing verbs (status, queue, cost-report) need only the store and
+ * the formatters, not the launch path (optimizer, catalogs, YAML loader, config layers,
+ * providers), whose evaluation was most of `skydeck status`'s time. Literal require()s keep
+ * them in the CLI bundle.
+ */
+const lazy = {
+  engine: () => require('../../cluster') as typeof import('../../cluster'),
+  plan: () => require('./plan') as typeof import('./plan'),
+  config: () => require('./config') as typeof import('./config'),
+  entrypoint: () => require('../taskEntrypoint') as typeof import('../taskEntrypoint'),
+};
+/** The cluster engine (launch, exec, status with refresh, stop, ...), loaded on first use. */
+function clusterEngine(): import('../../cluster/types').ClusterEngine {
+  return lazy.engine().clusters;
+}
 
 type Opts = Record<string, unknown>;
 
@@ -134,7 +133,7 @@ async function runLaunchLike(kind: 'launch' | 'exec', clusterName: string | unde
     signal,
   };
   try {
-    const r = kind === 'launch' ? await clusters.launch(task, options) : await clusters.exec(clusterName!, task, options);
+    const r = kind === 'launch' ? await clusterEngine().launch(task, options) : await clusterEngine().exec(clusterName!, task, options);
     const name = r.cluster.name;
     if (r.jobId !== undefined) {
       if (options.detachRun || signal.aborted) {
@@ -216,7 +215,7 @@ async function showEndpoint(names: string[], opts: Opts): Promise<void> {
       ),
     );
   }
-  const recs = await clusters.status({
+  const recs = await clusterEngine().status({
     names: expandNames(
       names,
       (await listClusters()).map((r) => r.name),
@@ -245,21 +244,29 @@ async function showEndpoint(names: string[], opts: Opts): Promise<void> {
   else for (const [port, url] of Object.entries(endpoints)) process.stdout.write(`${port}: ${url}\n`);
 }
 
-/** The in-progress managed jobs and the services after the cluster table, as `sky status` shows them. */
+/**
+ * The in-progress managed jobs and the services after the cluster table, as `sky status` shows
+ * them. Their stores are read first: with none in progress there is nothing to supervise or
+ * show, and the managed-jobs and serve code is not loaded.
+ */
 async function printControllersSummary(showJobs: boolean, showServices: boolean): Promise<void> {
   if (showJobs) {
-    const { listJobs } = await import('../../jobs/api');
-    const { formatQueue } = await import('../../jobs/format');
-    const rows = await listJobs({ skipFinished: true });
+    const { openJobsStore } = await import('../../jobs/state');
+    const { isTerminal } = await import('../../jobs/types');
+    const inProgress = Object.values((await openJobsStore().read()).jobs).some((j) => !isTerminal(j.status));
+    const rows = inProgress ? await (await import('../../jobs/api')).listJobs({ skipFinished: true }) : [];
     process.stdout.write('\nManaged jobs\n');
-    process.stdout.write(rows.length ? `${formatQueue(rows.slice(0, 5)).replace(/^Managed jobs\n/, '')}\n` : 'No in-progress managed jobs.\n');
+    if (rows.length) {
+      const { formatQueue } = await import('../../jobs/format');
+      process.stdout.write(`${formatQueue(rows.slice(0, 5)).replace(/^Managed jobs\n/, '')}\n`);
+    } else process.stdout.write('No in-progress managed jobs.\n');
     if (rows.length > 5) process.stdout.write(`${rows.length} managed jobs are in progress (5 latest ones shown). Show all: skydeck jobs queue\n`);
   }
   if (showServices) {
-    const { serveStatus } = await import('../../serve/service');
-    const { formatServices } = await import('./serve');
-    const services = await serveStatus();
-    process.stdout.write(`\nServices\n${services.length ? formatServices(services, false) : 'No live services.'}\n`);
+    const { listServices } = await import('../../serve/state');
+    const services = (await listServices()).length ? await (await import('../../serve/service')).serveStatus() : [];
+    const text = services.length ? (await import('./serve')).formatServices(services, false) : 'No live services.';
+    process.stdout.write(`\nServices\n${text}\n`);
   }
 }
 
@@ -284,7 +291,7 @@ function latestRunningJob(jobs: ClusterJob[]): number | undefined {
 }
 
 async function syncDownLogs(cluster: string, ids: number[]): Promise<void> {
-  const jobs = await clusters.queue(cluster);
+  const jobs = await clusterEngine().queue(cluster);
   const wanted = ids.length ? ids : jobs.map((j) => j.id);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   for (const id of wanted) {
@@ -296,7 +303,7 @@ async function syncDownLogs(cluster: string, ids: number[]): Promise<void> {
     const dir = path.join(skydeckHome(), 'sky_logs', cluster, `${stamp}-job-${id}`);
     fs.mkdirSync(dir, { recursive: true });
     let text = '';
-    await clusters.tailLogs(cluster, id, { follow: false, onData: (c) => (text += c) });
+    await clusterEngine().tailLogs(cluster, id, { follow: false, onData: (c) => (text += c) });
     const file = path.join(dir, 'run.log');
     fs.writeFileSync(file, text);
     process.stdout.write(`Job ${id} logs: ${file}\n`);
@@ -323,10 +330,10 @@ export function registerCluster(program: Command): void {
     .option(...CONFIG_OPTION, collect)
     .action(async (words: string[], opts: Opts) => {
       const entry = entrypointOf(words);
-      applyCommandConfig(opts, entry && looksLikeYaml(entry) ? entry : undefined);
-      const file = loadEntrypoint(entry, readTaskOptions(opts), { verb: 'launch', allowNullValues: !!opts.dryrun });
+      lazy.config().applyCommandConfig(opts, entry && lazy.entrypoint().looksLikeYaml(entry) ? entry : undefined);
+      const file = lazy.entrypoint().loadEntrypoint(entry, readTaskOptions(opts), { verb: 'launch', allowNullValues: !!opts.dryrun });
       if (opts.dryrun) {
-        process.exitCode = await runDryRun(file, { json: !!opts.json, allInfra: !!opts.allInfra });
+        process.exitCode = await lazy.plan().runDryRun(file, { json: !!opts.json, allInfra: !!opts.allInfra });
         return;
       }
       const task = singleTask(file, 'launch');
@@ -348,8 +355,8 @@ export function registerCluster(program: Command): void {
     .option(...CONFIG_OPTION, collect);
   addTaskOptions(exec, { name: true, git: true }).action(async (cluster: string, words: string[], opts: Opts) => {
     const entry = entrypointOf(words);
-    applyCommandConfig(opts, entry && looksLikeYaml(entry) ? entry : undefined);
-    const file = loadEntrypoint(entry, readTaskOptions(opts), { verb: 'exec', ignore: EXEC_IGNORED });
+    lazy.config().applyCommandConfig(opts, entry && lazy.entrypoint().looksLikeYaml(entry) ? entry : undefined);
+    const file = lazy.entrypoint().loadEntrypoint(entry, readTaskOptions(opts), { verb: 'exec', ignore: EXEC_IGNORED });
     const task = singleTask(file, 'exec');
     reportUnsupported([task], undefined, (line) => process.stderr.write(line));
     await runLaunchLike('exec', cluster, task, opts);
@@ -374,13 +381,20 @@ export function registerCluster(program: Command): void {
         await showEndpoint(names, opts);
         return;
       }
+      // Without --refresh, status is the store as it is: read once, the engine not loaded.
+      const stored = await listClusters();
       const expanded = names.length
         ? expandNames(
             names,
-            (await listClusters()).map((r) => r.name),
+            stored.map((r) => r.name),
           )
         : [];
-      const recs = names.length && !expanded.length ? [] : await clusters.status({ refresh: !!opts.refresh, names: expanded });
+      const recs =
+        names.length && !expanded.length
+          ? []
+          : opts.refresh
+            ? await clusterEngine().status({ refresh: true, names: expanded })
+            : stored.filter((r) => !names.length || expanded.includes(r.name));
       if (opts.json) {
         process.stdout.write(
           `${JSON.stringify(
@@ -410,7 +424,7 @@ export function registerCluster(program: Command): void {
       for (const cluster of targets) {
         let jobs: ClusterJob[];
         try {
-          jobs = await clusters.queue(cluster, { skipFinished: !!opts.skipFinished });
+          jobs = await clusterEngine().queue(cluster, { skipFinished: !!opts.skipFinished });
         } catch (e) {
           if (names.length === 1 && !isGlob(names[0])) throw e;
           process.stderr.write(`Failed to get the job queue for cluster '${cluster}'.\n  ${errorMessage(e)}\n`);
@@ -468,7 +482,7 @@ export function registerCluster(program: Command): void {
       }
       const id = jobIds.length ? Number(jobIds[0]) : undefined;
       if (opts.status) {
-        const jobs = await clusters.queue(cluster);
+        const jobs = await clusterEngine().queue(cluster);
         const job = id === undefined ? jobs[0] : jobs.find((j) => j.id === id);
         if (!job && id === undefined) process.stdout.write(`No job found on cluster '${cluster}'.\n`);
         else process.stdout.write(`${job ? `Job ${job.id}: ${job.status}` : `Job ${id} not found`}\n`);
@@ -482,13 +496,13 @@ export function registerCluster(program: Command): void {
         let status: ClusterJobStatus | undefined;
         if (tail > 0) {
           let sofar = '';
-          status = await clusters.tailLogs(cluster, id, { follow: false, onData: (c) => (sofar += c), signal });
+          status = await clusterEngine().tailLogs(cluster, id, { follow: false, onData: (c) => (sofar += c), signal });
           process.stdout.write(lastLines(sofar, tail));
           if (follow && status !== undefined && !TERMINAL_JOB_STATUSES.includes(status)) {
-            status = await clusters.tailLogs(cluster, id, { follow: true, onData: skipping(sofar.length, (c) => process.stdout.write(c)), signal });
+            status = await clusterEngine().tailLogs(cluster, id, { follow: true, onData: skipping(sofar.length, (c) => process.stdout.write(c)), signal });
           }
         } else {
-          status = await clusters.tailLogs(cluster, id, { follow, onData: (c) => process.stdout.write(c), signal });
+          status = await clusterEngine().tailLogs(cluster, id, { follow, onData: (c) => process.stdout.write(c), signal });
         }
         if (status === undefined && !signal.aborted) {
           process.stderr.write(`No job ${id ?? ''} found on cluster '${cluster}'.\n`);
@@ -526,14 +540,14 @@ export function registerCluster(program: Command): void {
         let which: number[] | 'all';
         if (opts.all) which = 'all';
         else if (latest) {
-          const job = latestRunningJob(await clusters.queue(cluster));
+          const job = latestRunningJob(await clusterEngine().queue(cluster));
           if (job === undefined) {
             process.stdout.write(`No running job to cancel on cluster '${cluster}'.\n`);
             continue;
           }
           which = [job];
         } else which = ids.map(Number);
-        const done = await clusters.cancel(cluster, which);
+        const done = await clusterEngine().cancel(cluster, which);
         process.stdout.write(done.length ? `Cancelled job(s) on '${cluster}': ${done.join(', ')}.\n` : `No job to cancel on '${cluster}'.\n`);
       }
     });
@@ -568,10 +582,10 @@ export function registerCluster(program: Command): void {
       let failed = 0;
       for (const name of targets) {
         try {
-          if (verb === 'stop') await clusters.stop(name);
-          else if (verb === 'down') await clusters.down(name, { purge: !!opts.purge });
+          if (verb === 'stop') await clusterEngine().stop(name);
+          else if (verb === 'down') await clusterEngine().down(name, { purge: !!opts.purge });
           else
-            await clusters.start(name, {
+            await clusterEngine().start(name, {
               idleMinutesToAutostop: opts.idleMinutesToAutostop !== undefined ? Number(opts.idleMinutesToAutostop) : undefined,
               down: !!opts.down,
             });
@@ -609,7 +623,7 @@ export function registerCluster(program: Command): void {
       if (!targets.length) process.stdout.write('Cluster(s) not found (tip: see `skydeck status`).\n');
       for (const name of targets) {
         const minutes = opts.cancel ? -1 : Number(opts.idleMinutes ?? 5);
-        await clusters.autostop(name, minutes, !!opts.down);
+        await clusterEngine().autostop(name, minutes, !!opts.down);
         process.stdout.write(
           minutes < 0 ? `Autostop cancelled for '${name}'.\n` : `Cluster '${name}': ${opts.down ? 'autodown' : 'autostop'} after ${minutes} idle minute(s).\n`,
         );
@@ -663,7 +677,7 @@ export function registerCluster(program: Command): void {
     .argument('[infra...]', 'only these clouds')
     .option('--json', 'machine-readable output')
     .action(async (only: string[], opts: Opts) => {
-      const rows = await checkInfra({ only });
+      const rows = await lazy.engine().checkInfra({ only });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
