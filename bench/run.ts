@@ -12,6 +12,7 @@ const entries: Record<string, string> = {
   serve: 'bench/serve/run.ts',
   activation: 'bench/activation/run.ts',
   chaos: 'bench/chaos/index.ts',
+  status: 'bench/status/run.ts',
 };
 
 const args = process.argv.slice(2);
