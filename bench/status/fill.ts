@@ -24,7 +24,14 @@ export function benchCluster(i: number, now: number): ClusterRecord {
   return {
     name: `bench-${i}`,
     status,
-    handle: { clusterName: `bench-${i}`, provider: s.cloud, nameOnCloud: `bench-${i}-2ea4`, region: s.region, ...('zone' in s ? { zone: s.zone } : {}), data: { bench: true } },
+    handle: {
+      clusterName: `bench-${i}`,
+      provider: s.cloud,
+      nameOnCloud: `bench-${i}-2ea4`,
+      region: s.region,
+      ...('zone' in s ? { zone: s.zone } : {}),
+      data: { bench: true },
+    },
     resources: {
       cloud: s.cloud,
       region: s.region,

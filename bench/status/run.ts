@@ -75,7 +75,9 @@ function main(): void {
     console.log(`${'command'.padEnd(40)} ${'median'.padStart(9)} ${'p90'.padStart(9)} ${'vs node'.padStart(8)}`);
     rows.forEach((r, k) => {
       const m = median(times[k]);
-      console.log(`${r.label.padEnd(40)} ${`${m.toFixed(1)} ms`.padStart(9)} ${`${quantile(times[k], 0.9).toFixed(1)} ms`.padStart(9)} ${`${(m / base).toFixed(2)}x`.padStart(8)}`);
+      console.log(
+        `${r.label.padEnd(40)} ${`${m.toFixed(1)} ms`.padStart(9)} ${`${quantile(times[k], 0.9).toFixed(1)} ms`.padStart(9)} ${`${(m / base).toFixed(2)}x`.padStart(8)}`,
+      );
     });
     const worst = Math.max(median(times[2]), median(times[3]));
     console.log(`target: status < ${TARGET_MS} ms with ${CLUSTERS} clusters: ${worst < TARGET_MS ? 'met' : 'NOT met'} (${worst.toFixed(1)} ms)`);

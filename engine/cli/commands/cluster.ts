@@ -6,9 +6,30 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { formatAgo, formatAutostop, formatDuration, formatInfra, formatResources, jobJson, statusJson, costSoFar, upSeconds, table } from '../../cluster/format';
-import { LOGS_STATUS_EXIT, TERMINAL_JOB_STATUSES, type ClusterJob, type ClusterJobStatus, type LaunchOptions, type ProgressEvent } from '../../cluster/types';
+import {
+  formatAgo,
+  formatAutostop,
+  formatDuration,
+  formatInfra,
+  formatResources,
+  jobJson,
+  statusJson,
+  costSoFar,
+  upSeconds,
+  table,
+} from '../../cluster/format';
+import {
+  LOGS_STATUS_EXIT,
+  TERMINAL_JOB_STATUSES,
+  type ClusterEngine,
+  type ClusterJob,
+  type ClusterJobStatus,
+  type LaunchOptions,
+  type ProgressEvent,
+} from '../../cluster/types';
 import { listClusters } from '../../cluster/records';
+import { provisioningInProgress, provisionLogPath } from '../../cluster/provisionLog';
+import { endedCost, listEnded } from '../../cluster/history';
 import { errorMessage, InputError } from '../../errors';
 import type { Task, TaskFile } from '../../task/types';
 import { skydeckHome } from '../../util/paths';
@@ -34,10 +55,13 @@ const lazy = {
   config: () => require('./config') as typeof import('./config'),
   entrypoint: () => require('../taskEntrypoint') as typeof import('../taskEntrypoint'),
 };
-/** The cluster engine (launch, exec, status with refresh, stop, ...), loaded on first use. */
-function clusterEngine(): import('../../cluster/types').ClusterEngine {
-  return lazy.engine().clusters;
-}
+/** The cluster engine (launch, exec, status with refresh, stop, ...), loaded at its first call. */
+const clusters = new Proxy({} as ClusterEngine, {
+  get: (_target, verb: keyof ClusterEngine) => {
+    const engine = lazy.engine().clusters;
+    return engine[verb].bind(engine);
+  },
+});
 
 type Opts = Record<string, unknown>;
 
@@ -133,7 +157,7 @@ async function runLaunchLike(kind: 'launch' | 'exec', clusterName: string | unde
     signal,
   };
   try {
-    const r = kind === 'launch' ? await clusterEngine().launch(task, options) : await clusterEngine().exec(clusterName!, task, options);
+    const r = kind === 'launch' ? await clusters.launch(task, options) : await clusters.exec(clusterName!, task, options);
     const name = r.cluster.name;
     if (r.jobId !== undefined) {
       if (options.detachRun || signal.aborted) {
@@ -215,7 +239,7 @@ async function showEndpoint(names: string[], opts: Opts): Promise<void> {
       ),
     );
   }
-  const recs = await clusterEngine().status({
+  const recs = await clusters.status({
     names: expandNames(
       names,
       (await listClusters()).map((r) => r.name),
@@ -270,6 +294,44 @@ async function printControllersSummary(showJobs: boolean, showServices: boolean)
   }
 }
 
+/**
+ * `logs --provision`: the cluster's provision log (what its last launch printed while
+ * provisioning). Followed while that launch is still provisioning, as SkyPilot streams
+ * provision.log.
+ */
+async function showProvisionLog(cluster: string, follow: boolean, tail: number): Promise<void> {
+  const file = provisionLogPath(cluster);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new InputError(`Cluster '${cluster}' has no provisioning log (${file}).`, {
+      hint: 'The log is written by `skydeck launch` when it provisions the cluster; check the name with `skydeck status`.',
+    });
+  }
+  process.stdout.write(tail > 0 ? lastLines(text, tail) : text);
+  let offset = Buffer.byteLength(text);
+  const more = () => {
+    const buf = fs.readFileSync(file);
+    if (buf.length > offset) process.stdout.write(buf.subarray(offset));
+    offset = buf.length;
+  };
+  if (!follow) return;
+  const { signal, dispose } = interruptSignal();
+  try {
+    while (!signal.aborted && provisioningInProgress(fs.readFileSync(file, 'utf8'))) {
+      await new Promise((resolve) => {
+        const t = setTimeout(resolve, 500);
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve(undefined)), { once: true });
+      });
+      more();
+    }
+    more();
+  } finally {
+    dispose();
+  }
+}
+
 /** Cluster names and globs, or every cluster with -a; a verb with neither is a usage error (SkyPilot). */
 async function targetClusters(verb: string, names: string[], all: unknown): Promise<string[]> {
   const existing = (await listClusters()).map((r) => r.name);
@@ -291,7 +353,7 @@ function latestRunningJob(jobs: ClusterJob[]): number | undefined {
 }
 
 async function syncDownLogs(cluster: string, ids: number[]): Promise<void> {
-  const jobs = await clusterEngine().queue(cluster);
+  const jobs = await clusters.queue(cluster);
   const wanted = ids.length ? ids : jobs.map((j) => j.id);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   for (const id of wanted) {
@@ -303,7 +365,7 @@ async function syncDownLogs(cluster: string, ids: number[]): Promise<void> {
     const dir = path.join(skydeckHome(), 'sky_logs', cluster, `${stamp}-job-${id}`);
     fs.mkdirSync(dir, { recursive: true });
     let text = '';
-    await clusterEngine().tailLogs(cluster, id, { follow: false, onData: (c) => (text += c) });
+    await clusters.tailLogs(cluster, id, { follow: false, onData: (c) => (text += c) });
     const file = path.join(dir, 'run.log');
     fs.writeFileSync(file, text);
     process.stdout.write(`Job ${id} logs: ${file}\n`);
@@ -393,7 +455,7 @@ export function registerCluster(program: Command): void {
         names.length && !expanded.length
           ? []
           : opts.refresh
-            ? await clusterEngine().status({ refresh: true, names: expanded })
+            ? await clusters.status({ refresh: true, names: expanded })
             : stored.filter((r) => !names.length || expanded.includes(r.name));
       if (opts.json) {
         process.stdout.write(
@@ -424,7 +486,7 @@ export function registerCluster(program: Command): void {
       for (const cluster of targets) {
         let jobs: ClusterJob[];
         try {
-          jobs = await clusterEngine().queue(cluster, { skipFinished: !!opts.skipFinished });
+          jobs = await clusters.queue(cluster, { skipFinished: !!opts.skipFinished });
         } catch (e) {
           if (names.length === 1 && !isGlob(names[0])) throw e;
           process.stderr.write(`Failed to get the job queue for cluster '${cluster}'.\n  ${errorMessage(e)}\n`);
@@ -472,9 +534,8 @@ export function registerCluster(program: Command): void {
         throw new UsageError(`Cannot stream logs of multiple jobs (IDs: ${jobIds.join(', ')}).\nPass -s/--sync-down to download the logs instead.`);
       for (const id of jobIds) if (!/^\d+$/.test(id)) throw new UsageError(`Invalid job ID ${id}. Job ID must be integers.`);
       if (opts.provision) {
-        throw new InputError(`Cluster '${cluster}' has no provisioning log to stream.`, {
-          hint: 'SkyDeck prints provisioning progress on the terminal that runs `skydeck launch` (stderr); it keeps no provision.log.',
-        });
+        await showProvisionLog(cluster, opts.follow !== false, Number(opts.tail));
+        return;
       }
       if (opts.syncDown) {
         await syncDownLogs(cluster, jobIds.map(Number));
@@ -482,7 +543,7 @@ export function registerCluster(program: Command): void {
       }
       const id = jobIds.length ? Number(jobIds[0]) : undefined;
       if (opts.status) {
-        const jobs = await clusterEngine().queue(cluster);
+        const jobs = await clusters.queue(cluster);
         const job = id === undefined ? jobs[0] : jobs.find((j) => j.id === id);
         if (!job && id === undefined) process.stdout.write(`No job found on cluster '${cluster}'.\n`);
         else process.stdout.write(`${job ? `Job ${job.id}: ${job.status}` : `Job ${id} not found`}\n`);
@@ -496,13 +557,13 @@ export function registerCluster(program: Command): void {
         let status: ClusterJobStatus | undefined;
         if (tail > 0) {
           let sofar = '';
-          status = await clusterEngine().tailLogs(cluster, id, { follow: false, onData: (c) => (sofar += c), signal });
+          status = await clusters.tailLogs(cluster, id, { follow: false, onData: (c) => (sofar += c), signal });
           process.stdout.write(lastLines(sofar, tail));
           if (follow && status !== undefined && !TERMINAL_JOB_STATUSES.includes(status)) {
-            status = await clusterEngine().tailLogs(cluster, id, { follow: true, onData: skipping(sofar.length, (c) => process.stdout.write(c)), signal });
+            status = await clusters.tailLogs(cluster, id, { follow: true, onData: skipping(sofar.length, (c) => process.stdout.write(c)), signal });
           }
         } else {
-          status = await clusterEngine().tailLogs(cluster, id, { follow, onData: (c) => process.stdout.write(c), signal });
+          status = await clusters.tailLogs(cluster, id, { follow, onData: (c) => process.stdout.write(c), signal });
         }
         if (status === undefined && !signal.aborted) {
           process.stderr.write(`No job ${id ?? ''} found on cluster '${cluster}'.\n`);
@@ -540,14 +601,14 @@ export function registerCluster(program: Command): void {
         let which: number[] | 'all';
         if (opts.all) which = 'all';
         else if (latest) {
-          const job = latestRunningJob(await clusterEngine().queue(cluster));
+          const job = latestRunningJob(await clusters.queue(cluster));
           if (job === undefined) {
             process.stdout.write(`No running job to cancel on cluster '${cluster}'.\n`);
             continue;
           }
           which = [job];
         } else which = ids.map(Number);
-        const done = await clusterEngine().cancel(cluster, which);
+        const done = await clusters.cancel(cluster, which);
         process.stdout.write(done.length ? `Cancelled job(s) on '${cluster}': ${done.join(', ')}.\n` : `No job to cancel on '${cluster}'.\n`);
       }
     });
@@ -582,10 +643,10 @@ export function registerCluster(program: Command): void {
       let failed = 0;
       for (const name of targets) {
         try {
-          if (verb === 'stop') await clusterEngine().stop(name);
-          else if (verb === 'down') await clusterEngine().down(name, { purge: !!opts.purge });
+          if (verb === 'stop') await clusters.stop(name);
+          else if (verb === 'down') await clusters.down(name, { purge: !!opts.purge });
           else
-            await clusterEngine().start(name, {
+            await clusters.start(name, {
               idleMinutesToAutostop: opts.idleMinutesToAutostop !== undefined ? Number(opts.idleMinutesToAutostop) : undefined,
               down: !!opts.down,
             });
@@ -623,7 +684,7 @@ export function registerCluster(program: Command): void {
       if (!targets.length) process.stdout.write('Cluster(s) not found (tip: see `skydeck status`).\n');
       for (const name of targets) {
         const minutes = opts.cancel ? -1 : Number(opts.idleMinutes ?? 5);
-        await clusterEngine().autostop(name, minutes, !!opts.down);
+        await clusters.autostop(name, minutes, !!opts.down);
         process.stdout.write(
           minutes < 0 ? `Autostop cancelled for '${name}'.\n` : `Cluster '${name}': ${opts.down ? 'autodown' : 'autostop'} after ${minutes} idle minute(s).\n`,
         );
@@ -632,23 +693,44 @@ export function registerCluster(program: Command): void {
 
   program
     .command('cost-report')
-    .description('Estimated cost of each cluster: hourly price and cost so far (clusters SkyDeck still records).')
+    .description("Estimated cost of each cluster, live or terminated: hourly price, time UP and cost (SkyPilot's cluster history).")
     .option('--days <n>', 'clusters launched in the last N days (0: all)', minutesOption('--days'), '30')
     .option('-a, --all', 'show every cluster (default: the 50 most recent)')
     .option('--json', 'machine-readable output')
     .action(async (opts: Opts) => {
       const now = Date.now();
       const days = Number(opts.days);
-      const recs = (await listClusters()).filter((r) => days === 0 || now - r.launchedAt <= days * 86_400_000).sort((a, b) => b.launchedAt - a.launchedAt);
+      const live = (await listClusters()).map((r) => ({
+        name: r.name,
+        launchedAt: r.launchedAt,
+        endedAt: undefined as number | undefined,
+        durationSeconds: Math.floor(upSeconds(r, now).total),
+        resources: formatResources(r.resources, r.numNodes),
+        status: r.status as string,
+        costPerHour: r.resources.pricePerHour * r.numNodes,
+        cost: costSoFar(r, now),
+      }));
+      const ended = (await listEnded()).map((e) => ({
+        name: e.name,
+        launchedAt: e.launchedAt,
+        endedAt: e.endedAt as number | undefined,
+        durationSeconds: e.upSeconds,
+        resources: formatResources(e.resources, e.numNodes),
+        status: 'TERMINATED',
+        costPerHour: e.pricePerHour,
+        cost: endedCost(e),
+      }));
+      const recs = [...live, ...ended].filter((r) => days === 0 || now - r.launchedAt <= days * 86_400_000).sort((a, b) => b.launchedAt - a.launchedAt);
       const shown = opts.all ? recs : recs.slice(0, COST_REPORT_LINES);
       const rows = shown.map((r) => ({
         name: r.name,
         launchedAt: new Date(r.launchedAt).toISOString(),
-        durationSeconds: Math.floor(upSeconds(r, now).total),
-        resources: formatResources(r.resources, r.numNodes),
+        endedAt: r.endedAt !== undefined ? new Date(r.endedAt).toISOString() : null,
+        durationSeconds: r.durationSeconds,
+        resources: r.resources,
         status: r.status,
-        costPerHour: r.resources.pricePerHour * r.numNodes,
-        cost: Number(costSoFar(r, now).toFixed(6)),
+        costPerHour: r.costPerHour,
+        cost: Number(r.cost.toFixed(6)),
       }));
       const total = rows.reduce((n, r) => n + r.cost, 0);
       if (opts.json) {
