@@ -20,6 +20,7 @@ export const HONOURED_KEYS: Record<string, string> = {
   'gcp.vpc_name': 'engine/infra/gcp/gcpProvider.ts: network of the instances and of the ports firewall rule',
   'gcp.labels': "engine/infra/gcp/gcpProvider.ts: labels of every instance (the task's labels win)",
   'azure.labels': "engine/infra/azure/azureProvider.ts: tags of every VM (the task's labels win)",
+  'provision.ssh_timeout': 'engine/provisioning/sshWait.ts: how long one SSH probe of a new VM may take',
   'kubernetes.context_configs': 'engine/infra/kubernetes/config.ts: per-context pod_config, custom_metadata, provision_timeout, ports',
 };
 
