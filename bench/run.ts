@@ -14,6 +14,7 @@ const entries: Record<string, string> = {
   chaos: 'bench/chaos/index.ts',
   yaml: 'bench/yaml/run.ts',
   storage: 'bench/storage/run.ts',
+  status: 'bench/status/run.ts',
 };
 
 const args = process.argv.slice(2);

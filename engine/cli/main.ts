@@ -4,40 +4,64 @@
  */
 import { Command, CommanderError } from 'commander';
 import { errorMessage, SkyDeckError } from '../errors';
-import { registerValidate } from './commands/validate';
-import { registerPlan } from './commands/plan';
-import { registerCluster } from './commands/cluster';
-import { registerJobs } from './commands/jobs';
-import { registerServe } from './commands/serve';
-import { registerDebug } from './commands/debug';
-import { registerConfig } from './commands/config';
-import { registerStorage } from './commands/storage';
-import { registerVolumes } from './commands/volumes';
-import { registerKubernetesSshProxy } from '../infra/kubernetes/cliVerb';
 import { USAGE_EXIT_CODE, UsageError } from './usageError';
 import { OUTPUT_GONE } from './outputGone';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Each verb group and the top-level verbs it registers. A group's module (and everything it
+ * imports: the optimizer, the serve controller, the YAML loader, ...) is required only when
+ * one of its verbs runs, so `skydeck status` does not evaluate the code of `serve up`. The
+ * literal require()s keep every group in the one CLI bundle, evaluated on first use.
+ * `verbs` must list what the group registers: a verb missing here still works (every group
+ * is registered when the first word is not a known verb), only without the fast path.
+ */
+const GROUPS: Array<{ verbs: string[]; register: () => Register }> = [
+  { verbs: ['validate'], register: () => (require('./commands/validate') as typeof import('./commands/validate')).registerValidate },
+  { verbs: ['show-gpus', 'gpus', 'catalog'], register: () => (require('./commands/plan') as typeof import('./commands/plan')).registerPlan },
+  {
+    verbs: ['launch', 'exec', 'status', 'queue', 'logs', 'cancel', 'stop', 'start', 'down', 'autostop', 'cost-report', 'check'],
+    register: () => (require('./commands/cluster') as typeof import('./commands/cluster')).registerCluster,
+  },
+  { verbs: ['jobs'], register: () => (require('./commands/jobs') as typeof import('./commands/jobs')).registerJobs },
+  { verbs: ['serve'], register: () => (require('./commands/serve') as typeof import('./commands/serve')).registerServe },
+  { verbs: ['debug'], register: () => (require('./commands/debug') as typeof import('./commands/debug')).registerDebug },
+  { verbs: ['config'], register: () => (require('./commands/config') as typeof import('./commands/config')).registerConfig },
+  { verbs: ['storage'], register: () => (require('./commands/storage') as typeof import('./commands/storage')).registerStorage },
+  { verbs: ['volumes'], register: () => (require('./commands/volumes') as typeof import('./commands/volumes')).registerVolumes },
+  {
+    verbs: ['k8s-ssh-proxy'],
+    register: () => (require('../infra/kubernetes/cliVerb') as typeof import('../infra/kubernetes/cliVerb')).registerKubernetesSshProxy,
+  },
+];
+
+/** The verb of a command line: its first word that is not an option (undefined: none). */
+function verbOf(argv: string[]): string | undefined {
+  return argv.find((a) => !a.startsWith('-'));
+}
+
+/**
+ * The program with every verb group (help, tests), or, given the command line, with only
+ * the group that owns its verb. `--version` and `--help` without a verb, and words that are
+ * no verb, get every group, so help and "unknown command" read as before.
+ */
+export function buildProgram(argv?: string[]): Command {
   const program = new Command('skydeck')
     .description('Run AI workloads on any infrastructure: SkyPilot tasks from the terminal and VS Code.')
     .version(process.env.SKYDECK_VERSION ?? '0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  registerValidate(program);
-  registerPlan(program);
-  registerCluster(program);
-  registerJobs(program);
-  registerServe(program);
-  registerDebug(program);
-  registerConfig(program);
-  registerStorage(program);
-  registerVolumes(program);
-  registerKubernetesSshProxy(program);
+  const verb = argv && verbOf(argv);
+  const owner = verb === undefined ? undefined : GROUPS.find((g) => g.verbs.includes(verb));
+  const versionOnly = argv !== undefined && verb === undefined && argv.some((a) => a === '--version' || a === '-V');
+  if (versionOnly) return program;
+  for (const g of owner ? [owner] : GROUPS) g.register()(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

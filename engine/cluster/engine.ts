@@ -13,6 +13,7 @@ import { clientKey } from './keys';
 import { enabledInfra } from '../infra/check';
 import { validateClusterName, generateClusterName, nameOnCloud } from './naming';
 import { provisionWithFailover } from './provision';
+import { endProvisionLog, withProvisionLog } from './provisionLog';
 import { findCluster, getCluster, putCluster, patchCluster } from './records';
 import { bringUp, downCluster, refreshCluster, setAutostop, startCluster, statusClusters, stopCluster } from './lifecycle';
 import { submitJob, syncFileMounts, syncWorkdir } from './nodeOps';
@@ -200,6 +201,18 @@ async function provisionNew(name: string, task: Task, options: LaunchOptions, pr
   }
 }
 
+/** provisionCluster, with what it prints kept in the cluster's provision log (`logs --provision`). */
+async function provisionLogged(name: string, task: Task, options: LaunchOptions, prepared: Prepared): Promise<ClusterRecord> {
+  try {
+    const rec = await provisionCluster(name, task, withProvisionLog(name, options), prepared);
+    endProvisionLog(name, `Cluster '${name}' is ${rec.status}.`);
+    return rec;
+  } catch (e) {
+    endProvisionLog(name, `Provisioning failed: ${errorMessage(e)}`);
+    throw e;
+  }
+}
+
 /** After a failed candidate: remove what it may have left (the provider usually cleaned up already). */
 async function reclaimQuietly(rec: ClusterRecord, onMessage: (m: string) => void): Promise<void> {
   try {
@@ -307,7 +320,7 @@ export async function launch(taskOrFile: Task | TaskFile, options: LaunchOptions
   const { task, prepared } = await prepare(singleTask(taskOrFile), options, name);
   // Bad bucket mounts are refused before anything is provisioned or created (engine/storage).
   prepared.storage = await checkStorage(task, plannedInfraOf(task));
-  let rec = await provisionCluster(name, task, options, prepared);
+  let rec = await provisionLogged(name, task, options, prepared);
   if (options.idleMinutesToAutostop !== undefined && rec.autostop?.idleMinutes !== options.idleMinutesToAutostop) {
     await setAutostop(name, Math.max(options.idleMinutesToAutostop, 1), !!options.down);
     rec = await getCluster(name);

@@ -10,6 +10,7 @@
 import { Collection } from '../state/store';
 import { NotFoundError, SkyDeckError } from '../errors';
 import type { ClusterRecord } from './types';
+import { recordEnded } from './history';
 
 export interface ClusterTable {
   clusters: Record<string, ClusterRecord>;
@@ -107,8 +108,17 @@ export async function patchCluster(name: string, change: (rec: ClusterRecord) =>
   });
 }
 
+/** Forgets a cluster; its lifetime and cost go to the cluster history (cost-report). */
 export async function removeCluster(name: string): Promise<void> {
-  await clusterTable().update((t) => {
+  const removed = await clusterTable().update((t) => {
+    const rec = t.clusters[name];
     delete t.clusters[name];
+    return rec;
   });
+  if (removed && !recordProblem(name, removed)) {
+    // The cluster is gone either way: a history that cannot be written must not fail the teardown.
+    await recordEnded(removed).catch((e: unknown) =>
+      process.stderr.write(`Warning: the cost history of cluster '${name}' could not be recorded: ${e instanceof Error ? e.message : String(e)}\n`),
+    );
+  }
 }

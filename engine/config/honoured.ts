@@ -16,9 +16,11 @@ export const HONOURED_KEYS: Record<string, string> = {
   'kubernetes.ports': 'engine/infra/kubernetes/config.ts: how ports are exposed',
   'aws.labels': "engine/infra/aws/awsProvider.ts: tags of every instance (the task's labels win)",
   'aws.vpc_name': 'engine/infra/aws/awsProvider.ts: VPC (by Name tag) and its subnets; regions without it are skipped',
+  'aws.security_group_name': 'engine/infra/aws/network.ts: the shared security group of the instances (or per cluster-name glob), kept at teardown',
   'gcp.vpc_name': 'engine/infra/gcp/gcpProvider.ts: network of the instances and of the ports firewall rule',
   'gcp.labels': "engine/infra/gcp/gcpProvider.ts: labels of every instance (the task's labels win)",
   'azure.labels': "engine/infra/azure/azureProvider.ts: tags of every VM (the task's labels win)",
+  'provision.ssh_timeout': 'engine/infra/vm/sshWait.ts: how long one SSH probe of a new VM may take',
   'kubernetes.context_configs': 'engine/infra/kubernetes/config.ts: per-context pod_config, custom_metadata, provision_timeout, ports',
 };
 

@@ -6,39 +6,62 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import { runDryRun } from './plan';
 import {
-  checkInfra,
-  clusters,
+  formatAgo,
   formatAutostop,
+  formatDuration,
   formatInfra,
   formatResources,
   jobJson,
-  LOGS_STATUS_EXIT,
   statusJson,
   costSoFar,
   upSeconds,
+  table,
+} from '../../cluster/format';
+import {
+  LOGS_STATUS_EXIT,
   TERMINAL_JOB_STATUSES,
+  type ClusterEngine,
   type ClusterJob,
   type ClusterJobStatus,
   type LaunchOptions,
   type ProgressEvent,
-} from '../../cluster';
+} from '../../cluster/types';
 import { listClusters } from '../../cluster/records';
-import { formatAgo, formatDuration, table } from '../../cluster/format';
+import { provisioningInProgress, provisionLogPath } from '../../cluster/provisionLog';
+import { endedCost, listEnded } from '../../cluster/history';
 import { errorMessage, InputError } from '../../errors';
 import type { Task, TaskFile } from '../../task/types';
 import { skydeckHome } from '../../util/paths';
 import { confirm } from '../confirm';
-import { applyCommandConfig, CONFIG_OPTION } from './config';
+import { CONFIG_OPTION } from '../configOption';
 import { collect } from '../taskOptions';
 import { expandNames, isGlob } from '../globNames';
 import { lastLines, skipping } from '../tailLines';
-import { loadEntrypoint, looksLikeYaml } from '../taskEntrypoint';
 import { addTaskOptions, readTaskOptions, type ResourceOverrides } from '../taskOptions';
 import { UsageError } from '../usageError';
 import { reportUnsupported } from '../../task/unsupported';
 import { OUTPUT_GONE } from '../outputGone';
+
+/**
+ * Loaded on first use: the listing verbs (status, queue, cost-report) need only the store and
+ * the formatters, not the launch path (optimizer, catalogs, YAML loader, config layers,
+ * providers), whose evaluation was most of `skydeck status`'s time. Literal require()s keep
+ * them in the CLI bundle.
+ */
+const lazy = {
+  engine: () => require('../../cluster') as typeof import('../../cluster'),
+  plan: () => require('./plan') as typeof import('./plan'),
+  config: () => require('./config') as typeof import('./config'),
+  entrypoint: () => require('../taskEntrypoint') as typeof import('../taskEntrypoint'),
+};
+/** The cluster engine (launch, exec, status with refresh, stop, ...), loaded at its first call. */
+const clusters = new Proxy({} as ClusterEngine, {
+  get: (_target, verb: keyof ClusterEngine) => {
+    const engine = lazy.engine().clusters;
+    return engine[verb].bind(engine);
+  },
+});
 
 type Opts = Record<string, unknown>;
 
@@ -245,21 +268,67 @@ async function showEndpoint(names: string[], opts: Opts): Promise<void> {
   else for (const [port, url] of Object.entries(endpoints)) process.stdout.write(`${port}: ${url}\n`);
 }
 
-/** The in-progress managed jobs and the services after the cluster table, as `sky status` shows them. */
+/**
+ * The in-progress managed jobs and the services after the cluster table, as `sky status` shows
+ * them. Their stores are read first: with none in progress there is nothing to supervise or
+ * show, and the managed-jobs and serve code is not loaded.
+ */
 async function printControllersSummary(showJobs: boolean, showServices: boolean): Promise<void> {
   if (showJobs) {
-    const { listJobs } = await import('../../jobs/api');
-    const { formatQueue } = await import('../../jobs/format');
-    const rows = await listJobs({ skipFinished: true });
+    const { openJobsStore } = await import('../../jobs/state');
+    const { isTerminal } = await import('../../jobs/types');
+    const inProgress = Object.values((await openJobsStore().read()).jobs).some((j) => !isTerminal(j.status));
+    const rows = inProgress ? await (await import('../../jobs/api')).listJobs({ skipFinished: true }) : [];
     process.stdout.write('\nManaged jobs\n');
-    process.stdout.write(rows.length ? `${formatQueue(rows.slice(0, 5)).replace(/^Managed jobs\n/, '')}\n` : 'No in-progress managed jobs.\n');
+    if (rows.length) {
+      const { formatQueue } = await import('../../jobs/format');
+      process.stdout.write(`${formatQueue(rows.slice(0, 5)).replace(/^Managed jobs\n/, '')}\n`);
+    } else process.stdout.write('No in-progress managed jobs.\n');
     if (rows.length > 5) process.stdout.write(`${rows.length} managed jobs are in progress (5 latest ones shown). Show all: skydeck jobs queue\n`);
   }
   if (showServices) {
-    const { serveStatus } = await import('../../serve/service');
-    const { formatServices } = await import('./serve');
-    const services = await serveStatus();
-    process.stdout.write(`\nServices\n${services.length ? formatServices(services, false) : 'No live services.'}\n`);
+    const { listServices } = await import('../../serve/state');
+    const services = (await listServices()).length ? await (await import('../../serve/service')).serveStatus() : [];
+    const text = services.length ? (await import('./serve')).formatServices(services, false) : 'No live services.';
+    process.stdout.write(`\nServices\n${text}\n`);
+  }
+}
+
+/**
+ * `logs --provision`: the cluster's provision log (what its last launch printed while
+ * provisioning). Followed while that launch is still provisioning, as SkyPilot streams
+ * provision.log.
+ */
+async function showProvisionLog(cluster: string, follow: boolean, tail: number): Promise<void> {
+  const file = provisionLogPath(cluster);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new InputError(`Cluster '${cluster}' has no provisioning log (${file}).`, {
+      hint: 'The log is written by `skydeck launch` when it provisions the cluster; check the name with `skydeck status`.',
+    });
+  }
+  process.stdout.write(tail > 0 ? lastLines(text, tail) : text);
+  let offset = Buffer.byteLength(text);
+  const more = () => {
+    const buf = fs.readFileSync(file);
+    if (buf.length > offset) process.stdout.write(buf.subarray(offset));
+    offset = buf.length;
+  };
+  if (!follow) return;
+  const { signal, dispose } = interruptSignal();
+  try {
+    while (!signal.aborted && provisioningInProgress(fs.readFileSync(file, 'utf8'))) {
+      await new Promise((resolve) => {
+        const t = setTimeout(resolve, 500);
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve(undefined)), { once: true });
+      });
+      more();
+    }
+    more();
+  } finally {
+    dispose();
   }
 }
 
@@ -323,10 +392,10 @@ export function registerCluster(program: Command): void {
     .option(...CONFIG_OPTION, collect)
     .action(async (words: string[], opts: Opts) => {
       const entry = entrypointOf(words);
-      applyCommandConfig(opts, entry && looksLikeYaml(entry) ? entry : undefined);
-      const file = loadEntrypoint(entry, readTaskOptions(opts), { verb: 'launch', allowNullValues: !!opts.dryrun });
+      lazy.config().applyCommandConfig(opts, entry && lazy.entrypoint().looksLikeYaml(entry) ? entry : undefined);
+      const file = lazy.entrypoint().loadEntrypoint(entry, readTaskOptions(opts), { verb: 'launch', allowNullValues: !!opts.dryrun });
       if (opts.dryrun) {
-        process.exitCode = await runDryRun(file, { json: !!opts.json, allInfra: !!opts.allInfra });
+        process.exitCode = await lazy.plan().runDryRun(file, { json: !!opts.json, allInfra: !!opts.allInfra });
         return;
       }
       const task = singleTask(file, 'launch');
@@ -348,8 +417,8 @@ export function registerCluster(program: Command): void {
     .option(...CONFIG_OPTION, collect);
   addTaskOptions(exec, { name: true, git: true }).action(async (cluster: string, words: string[], opts: Opts) => {
     const entry = entrypointOf(words);
-    applyCommandConfig(opts, entry && looksLikeYaml(entry) ? entry : undefined);
-    const file = loadEntrypoint(entry, readTaskOptions(opts), { verb: 'exec', ignore: EXEC_IGNORED });
+    lazy.config().applyCommandConfig(opts, entry && lazy.entrypoint().looksLikeYaml(entry) ? entry : undefined);
+    const file = lazy.entrypoint().loadEntrypoint(entry, readTaskOptions(opts), { verb: 'exec', ignore: EXEC_IGNORED });
     const task = singleTask(file, 'exec');
     reportUnsupported([task], undefined, (line) => process.stderr.write(line));
     await runLaunchLike('exec', cluster, task, opts);
@@ -374,13 +443,20 @@ export function registerCluster(program: Command): void {
         await showEndpoint(names, opts);
         return;
       }
+      // Without --refresh, status is the store as it is: read once, the engine not loaded.
+      const stored = await listClusters();
       const expanded = names.length
         ? expandNames(
             names,
-            (await listClusters()).map((r) => r.name),
+            stored.map((r) => r.name),
           )
         : [];
-      const recs = names.length && !expanded.length ? [] : await clusters.status({ refresh: !!opts.refresh, names: expanded });
+      const recs =
+        names.length && !expanded.length
+          ? []
+          : opts.refresh
+            ? await clusters.status({ refresh: true, names: expanded })
+            : stored.filter((r) => !names.length || expanded.includes(r.name));
       if (opts.json) {
         process.stdout.write(
           `${JSON.stringify(
@@ -458,9 +534,8 @@ export function registerCluster(program: Command): void {
         throw new UsageError(`Cannot stream logs of multiple jobs (IDs: ${jobIds.join(', ')}).\nPass -s/--sync-down to download the logs instead.`);
       for (const id of jobIds) if (!/^\d+$/.test(id)) throw new UsageError(`Invalid job ID ${id}. Job ID must be integers.`);
       if (opts.provision) {
-        throw new InputError(`Cluster '${cluster}' has no provisioning log to stream.`, {
-          hint: 'SkyDeck prints provisioning progress on the terminal that runs `skydeck launch` (stderr); it keeps no provision.log.',
-        });
+        await showProvisionLog(cluster, opts.follow !== false, Number(opts.tail));
+        return;
       }
       if (opts.syncDown) {
         await syncDownLogs(cluster, jobIds.map(Number));
@@ -618,23 +693,44 @@ export function registerCluster(program: Command): void {
 
   program
     .command('cost-report')
-    .description('Estimated cost of each cluster: hourly price and cost so far (clusters SkyDeck still records).')
+    .description("Estimated cost of each cluster, live or terminated: hourly price, time UP and cost (SkyPilot's cluster history).")
     .option('--days <n>', 'clusters launched in the last N days (0: all)', minutesOption('--days'), '30')
     .option('-a, --all', 'show every cluster (default: the 50 most recent)')
     .option('--json', 'machine-readable output')
     .action(async (opts: Opts) => {
       const now = Date.now();
       const days = Number(opts.days);
-      const recs = (await listClusters()).filter((r) => days === 0 || now - r.launchedAt <= days * 86_400_000).sort((a, b) => b.launchedAt - a.launchedAt);
+      const live = (await listClusters()).map((r) => ({
+        name: r.name,
+        launchedAt: r.launchedAt,
+        endedAt: undefined as number | undefined,
+        durationSeconds: Math.floor(upSeconds(r, now).total),
+        resources: formatResources(r.resources, r.numNodes),
+        status: r.status as string,
+        costPerHour: r.resources.pricePerHour * r.numNodes,
+        cost: costSoFar(r, now),
+      }));
+      const ended = (await listEnded()).map((e) => ({
+        name: e.name,
+        launchedAt: e.launchedAt,
+        endedAt: e.endedAt as number | undefined,
+        durationSeconds: e.upSeconds,
+        resources: formatResources(e.resources, e.numNodes),
+        status: 'TERMINATED',
+        costPerHour: e.pricePerHour,
+        cost: endedCost(e),
+      }));
+      const recs = [...live, ...ended].filter((r) => days === 0 || now - r.launchedAt <= days * 86_400_000).sort((a, b) => b.launchedAt - a.launchedAt);
       const shown = opts.all ? recs : recs.slice(0, COST_REPORT_LINES);
       const rows = shown.map((r) => ({
         name: r.name,
         launchedAt: new Date(r.launchedAt).toISOString(),
-        durationSeconds: Math.floor(upSeconds(r, now).total),
-        resources: formatResources(r.resources, r.numNodes),
+        endedAt: r.endedAt !== undefined ? new Date(r.endedAt).toISOString() : null,
+        durationSeconds: r.durationSeconds,
+        resources: r.resources,
         status: r.status,
-        costPerHour: r.resources.pricePerHour * r.numNodes,
-        cost: Number(costSoFar(r, now).toFixed(6)),
+        costPerHour: r.costPerHour,
+        cost: Number(r.cost.toFixed(6)),
       }));
       const total = rows.reduce((n, r) => n + r.cost, 0);
       if (opts.json) {
@@ -663,7 +759,7 @@ export function registerCluster(program: Command): void {
     .argument('[infra...]', 'only these clouds')
     .option('--json', 'machine-readable output')
     .action(async (only: string[], opts: Opts) => {
-      const rows = await checkInfra({ only });
+      const rows = await lazy.engine().checkInfra({ only });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { Document, isMap, isPair, isScalar, isSeq, type Node as YNode } from 'yaml';
 import { formatOrigin, keyPath, originOf, resolveConfig, setActiveConfig, shareWithChildren, type Origins, type ResolvedConfig } from '../../config';
 import { collect } from '../taskOptions';
+import { CONFIG_OPTION } from '../configOption';
 
 type Opts = Record<string, unknown>;
 
@@ -77,8 +78,7 @@ export function registerConfig(program: Command): void {
     });
 }
 
-/** The `--config` option of launch, exec, jobs launch and serve up (SkyPilot's, repeatable). */
-export const CONFIG_OPTION = ['--config <FILE|key=value>', 'SkyPilot config override: a config file, or key.path=value (repeatable)'] as const;
+export { CONFIG_OPTION } from '../configOption';
 
 /**
  * What launch, exec, jobs launch and serve up do before anything else: resolve and check every

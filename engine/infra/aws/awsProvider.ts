@@ -45,6 +45,7 @@ import {
   resourceNames,
 } from './network';
 import { configValue, withConfigLabels } from '../../config/cloudLabels';
+import { securityGroupNameFor } from '../../config/perCluster';
 
 /** What the cluster engine stores for an AWS cluster (ClusterHandle.data). */
 interface AwsHandleData {
@@ -117,8 +118,9 @@ export class AwsProvider implements Provider {
 
       const key = await ensureKeyPair(region, nameOnCloud, request.sshPublicKey);
       if (key.created) createdKey = key.keyName;
-      const sg = await ensureSecurityGroup(region, nameOnCloud, vpcId);
-      if (sg.created) createdGroup = sg.groupId;
+      const sharedGroup = securityGroupNameFor('aws', request.clusterName);
+      const sg = await ensureSecurityGroup(region, nameOnCloud, vpcId, sharedGroup);
+      if (sg.created && !sharedGroup) createdGroup = sg.groupId;
       await openIngress(region, sg.groupId, request.ports);
 
       const stopped = existing.filter((i) => ['stopped', 'stopping'].includes(i.State?.Name ?? ''));

@@ -76,10 +76,19 @@ export async function defaultSubnetId(region: string, zone: string, vpcId: strin
   return (subnets.find((s) => s.DefaultForAz) ?? subnets[0])?.SubnetId;
 }
 
-/** Finds the cluster's group or creates it. Returns its id and whether this call created it. */
-export async function ensureSecurityGroup(region: string, nameOnCloud: string, vpcId: string): Promise<{ groupId: string; created: boolean }> {
+/**
+ * Finds the cluster's group or creates it. Returns its id and whether this call created it.
+ * `configuredName` (`aws.security_group_name`): that group, shared by every cluster the config
+ * gives it to, so it carries no cluster tag and teardown never deletes it (as SkyPilot).
+ */
+export async function ensureSecurityGroup(
+  region: string,
+  nameOnCloud: string,
+  vpcId: string,
+  configuredName?: string,
+): Promise<{ groupId: string; created: boolean }> {
   const client = ec2(region);
-  const name = resourceNames(nameOnCloud).securityGroup;
+  const name = configuredName ?? resourceNames(nameOnCloud).securityGroup;
   const existing = await client.send(
     new DescribeSecurityGroupsCommand({
       Filters: [
@@ -93,9 +102,9 @@ export async function ensureSecurityGroup(region: string, nameOnCloud: string, v
   const r = await client.send(
     new CreateSecurityGroupCommand({
       GroupName: name,
-      Description: `SkyDeck cluster ${nameOnCloud}`,
+      Description: configuredName ? 'SkyDeck clusters (aws.security_group_name)' : `SkyDeck cluster ${nameOnCloud}`,
       VpcId: vpcId,
-      TagSpecifications: [{ ResourceType: 'security-group', Tags: clusterTags(nameOnCloud) }],
+      ...(configuredName ? {} : { TagSpecifications: [{ ResourceType: 'security-group' as const, Tags: clusterTags(nameOnCloud) }] }),
     }),
   );
   const groupId = r.GroupId as string;

@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import { CancelledError } from '../../errors';
 import type { MappedEndpoint } from './addressMap';
 import { CloudTimeoutError, sleep } from './poll';
+import { configValue } from '../../config/cloudLabels';
 
 export type SshWaiter = (endpoint: MappedEndpoint, options: { timeoutMs: number; signal?: AbortSignal }) => Promise<void>;
 
@@ -28,12 +29,21 @@ function probeOnce(host: string, port: number, timeoutMs: number): Promise<boole
   });
 }
 
+/**
+ * How long one probe may take: `provision.ssh_timeout` of the SkyPilot config (seconds, as
+ * SkyPilot's per-attempt SSH probe timeout), else 5 s.
+ */
+export function sshProbeTimeoutMs(): number {
+  const v = configValue(['provision', 'ssh_timeout']);
+  return (typeof v === 'number' && v > 0 ? v : 5) * 1000;
+}
+
 export const waitForSshBanner: SshWaiter = async (endpoint, { timeoutMs, signal }) => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (signal?.aborted) throw new CancelledError();
     const left = deadline - Date.now();
-    if (await probeOnce(endpoint.host, endpoint.port, Math.max(500, Math.min(5000, left)))) return;
+    if (await probeOnce(endpoint.host, endpoint.port, Math.max(500, Math.min(sshProbeTimeoutMs(), left)))) return;
     if (Date.now() >= deadline) throw new CloudTimeoutError(`SSH on ${endpoint.host}:${endpoint.port}`, Math.round(timeoutMs / 1000));
     await sleep(Math.min(1000, Math.max(1, deadline - Date.now())), signal);
   }

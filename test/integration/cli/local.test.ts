@@ -2,7 +2,7 @@
  * The runtime verbs with SkyPilot's options, through the built CLI (dist/cli.js) on the
  * `local` infra: secrets reach the job and nothing prints them, launch with no task, status
  * --ip/--endpoint(s), queue over all clusters, logs --tail/--sync-down, cancel with no ids,
- * cost-report, and glob names on down.
+ * cost-report (terminated clusters too), logs --provision, and glob names on down.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -140,6 +140,22 @@ describe('CLI verbs on local', { concurrency: false, skip: requirePrerequisite(b
     assert.match(again.stdout, /No running job to cancel on cluster 'cli-a'/);
   });
 
+  test('logs --provision prints what the launch printed while provisioning, with stages and its outcome', () => {
+    const r = cli('logs', 'cli-a', '--provision');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Provisioning cluster 'cli-a'/);
+    assert.match(r.stdout, /\[OPTIMIZE\] Choosing where to run\./);
+    assert.match(r.stdout, /\[PROVISION\] /);
+    assert.match(r.stdout, /Provisioning ended: Cluster 'cli-a' is UP\./);
+    const last = cli('logs', 'cli-a', '--provision', '--no-follow', '--tail', '1');
+    assert.equal(last.stdout.trim().split('\n').length, 1);
+    assert.match(last.stdout, /Provisioning ended/);
+    const none = cli('logs', 'no-such-cluster', '--provision');
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /Cluster 'no-such-cluster' has no provisioning log/);
+    assert.equal(cli('logs', 'cli-a', '--provision', '1').code, 2);
+  });
+
   test('cost-report lists the clusters with their hourly price and total', () => {
     const r = cli('cost-report', '--json');
     assert.equal(r.code, 0, r.stderr);
@@ -159,5 +175,22 @@ describe('CLI verbs on local', { concurrency: false, skip: requirePrerequisite(b
     assert.match(r.stdout, /Cluster 'cli-a': terminated\.\nCluster 'cli-b': terminated\./);
     assert.deepEqual(JSON.parse(cli('status', '--json').stdout), []);
     assert.equal(cli('down', '-y').code, 2);
+  });
+
+  test('cost-report keeps terminated clusters (SkyPilot cluster history); their provision logs stay readable', () => {
+    const r = cli('cost-report', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as {
+      clusters: Array<{ name: string; status: string; endedAt: string | null; durationSeconds: number; costPerHour: number; cost: number }>;
+    };
+    assert.deepEqual(report.clusters.map((c) => c.name).sort(), ['cli-a', 'cli-b']);
+    for (const c of report.clusters) {
+      assert.equal(c.status, 'TERMINATED');
+      assert.ok(c.endedAt && Date.parse(c.endedAt) > 0);
+      assert.ok(c.durationSeconds >= 0);
+    }
+    assert.match(cli('cost-report').stdout, /^cli-\w\s.*\sTERMINATED\s/m);
+    assert.equal(cli('cost-report', '--days', '0').code, 0);
+    assert.match(cli('logs', 'cli-a', '--provision').stdout, /Provisioning ended: Cluster 'cli-a' is UP\./);
   });
 });
