@@ -14,6 +14,8 @@ import type { Insights, PricedCompletion } from '../../engine/optimizer/insightT
 import { isNullNode, type VNode } from '../../engine/task/yamlTree';
 import { completionContext, locateNode } from './locate';
 import { branch, docOf, enumValues, examplesOf, formatExample, resolve, ROOT_SCHEMA, schemaAt, valueShape } from './schemaNav';
+import { costLenses, offerViewRows, type ShowOffersArgs } from './costLens';
+import { acceleratorHover, instanceTypeHover } from './offerHovers';
 import { resourcesSites } from './sites';
 import {
   configCompletion,
@@ -180,14 +182,18 @@ export class TaskLanguageService {
   codeLenses(doc: TextDocumentLike): CodeLens[] {
     const st = this.state(doc);
     if (!st.isTask || !this.insights) return [];
+    let sites;
     try {
-      const sites = resourcesSites(st.parse.analysis);
-      return this.insights
-        .costLenses(sites)
-        .map((l) => ({ range: l.range, command: { title: l.title, command: l.command?.command ?? '', arguments: l.command?.arguments } }));
+      sites = resourcesSites(st.parse.analysis);
     } catch {
       return [];
     }
+    return costLenses(doc.uri, sites, this.insights);
+  }
+
+  /** The offers view's rows for a clicked cost lens (empty until the catalogs are loaded). */
+  offerRows(args: ShowOffersArgs): Record<string, unknown>[] {
+    return this.insights ? offerViewRows(args, this.insights) : [];
   }
 
   documentSymbols(doc: TextDocumentLike): DocumentSymbol[] {
@@ -288,7 +294,8 @@ export class TaskLanguageService {
       const text = typeof node.value === 'string' ? node.value : undefined;
       if (text) {
         const [name, count] = text.split(':');
-        const md = safe(() => this.insights?.hoverAccelerator(name.trim(), count ? Number(count) : undefined));
+        const insights = this.insights;
+        const md = safe(() => acceleratorHover(insights, name.trim(), count ? Number(count) : undefined));
         if (md) return { contents: { kind: MarkupKind.Markdown, value: md }, range: tm.range(node.start, node.end) };
       }
     }
@@ -298,13 +305,15 @@ export class TaskLanguageService {
       if (e) {
         const [name, count] = e.key.split(':');
         const cnt = e.value.kind === 'scalar' && typeof e.value.value === 'number' ? e.value.value : count ? Number(count) : undefined;
-        const md = safe(() => this.insights?.hoverAccelerator(name.trim(), cnt));
+        const insights = this.insights;
+        const md = safe(() => acceleratorHover(insights, name.trim(), cnt));
         if (md) return { contents: { kind: MarkupKind.Markdown, value: md }, range: tm.range(e.keyStart, e.keyEnd) };
       }
     }
     if (this.insights && key === 'instance_type' && node.kind === 'scalar' && typeof node.value === 'string') {
       const instanceType = node.value;
-      const md = safe(() => this.insights?.hoverInstanceType(instanceType));
+      const insights = this.insights;
+      const md = safe(() => instanceTypeHover(insights, instanceType));
       if (md) return { contents: { kind: MarkupKind.Markdown, value: md }, range: tm.range(node.start, node.end) };
     }
     if (node.kind === 'scalar' && schema && !isNullNode(node)) {
