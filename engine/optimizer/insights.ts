@@ -246,7 +246,12 @@ class CatalogInsights implements Insights {
         severity: 'warning',
         code: 'unknown-accelerator',
         message: `Unknown accelerator '${a.name}': no catalog (${[...cat.clouds.keys()].map(cloudLabel).join(', ')}) offers it.${close.length ? ` Did you mean ${close.join(', ')}?` : ''}`,
-        fixes: single ? close.map((c) => ({ title: `Use ${c}`, range: range('accelerators'), newText: a.count === 1 ? c : `${c}:${a.count}` })) : [],
+        // A fix only where the name is offered at the count asked for, so applying it leaves no problem.
+        fixes: single
+          ? close
+              .filter((c) => offersForSpec({ ...spec, accelerators: [{ name: c, count: a.count }] }, cat).offers.length > 0)
+              .map((c) => ({ title: `Use ${c}`, range: range('accelerators'), newText: a.count === 1 ? c : `${c}:${a.count}` }))
+          : [],
       };
     }
     // Accelerator/count not offered anywhere: suggest offered counts of the same name.
