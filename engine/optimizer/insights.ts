@@ -31,7 +31,7 @@ import type {
   ResourcesSite,
   SpecCost,
 } from './insightTypes';
-import { offersForSpec, toOfferRows, type OfferRow, type SpecOffers } from './offers';
+import { cheapestForSpec, offersForSpec, toOfferRows, type OfferRow, type SpecOffers } from './offers';
 
 export interface InsightsOptions {
   /** Catalog provider (tests pass a fixed one); default: the resolved sources. */
@@ -83,20 +83,17 @@ class CatalogInsights implements Insights {
     const key = JSON.stringify(spec);
     const hit = this.costs.get(key);
     if (hit) return hit;
-    // On-demand and spot side by side: one query for offers with either price known.
-    const base: ResourcesSpec = { ...spec, useSpot: false, maxHourlyCost: undefined };
-    const { offers } = offersForSpec(base, cat, { anyPrice: true });
+    // On-demand and spot side by side, per cloud.
     const byCloud: SpecCost['byCloud'] = {};
-    const regions = new Set<string>();
-    for (const o of offers) {
-      const c = (byCloud[o.cloud] ??= {});
-      if (!Number.isNaN(o.price)) {
-        regions.add(`${o.cloud}/${o.region}`);
-        if (!c.onDemand || cmpPrice(o.price, c.onDemand.price) < 0) c.onDemand = priceAt(o, o.price);
-      }
-      if (!Number.isNaN(o.spotPrice) && (!c.spot || o.spotPrice < c.spot.price)) c.spot = priceAt(o, o.spotPrice);
+    let regions = 0;
+    for (const [cloud, c] of cheapestForSpec(spec, cat)) {
+      byCloud[cloud] = {
+        ...(c.onDemand ? { onDemand: priceAt(c.onDemand, c.onDemand.price) } : {}),
+        ...(c.spot ? { spot: priceAt(c.spot, c.spot.spotPrice) } : {}),
+      };
+      regions += c.regions.size;
     }
-    const cost: SpecCost = { byCloud, regions: regions.size };
+    const cost: SpecCost = { byCloud, regions };
     if (this.costs.size > 500) this.costs.clear();
     this.costs.set(key, cost);
     return cost;

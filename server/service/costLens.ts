@@ -67,7 +67,12 @@ function siteLenses(uri: string, site: ResourcesSite, insights: Insights): CodeL
   });
   const setUpLens = (state: InfraState | undefined, what: string): CodeLens => ({
     range: site.range,
-    command: { title: `Set up ${what}: a launch there fails until then`, command: CHECK_INFRA_COMMAND, arguments: [], tooltip: state?.reason ?? `${what} is not set up.` },
+    command: {
+      title: `Set up ${what}: a launch there fails until then`,
+      command: CHECK_INFRA_COMMAND,
+      arguments: [],
+      tooltip: state?.reason ?? `${what} is not set up.`,
+    },
   });
   const states = insights.infraStates();
   const pinned = spec.infra?.cloud;
@@ -97,21 +102,29 @@ function siteLenses(uri: string, site: ResourcesSite, insights: Insights): CodeL
   if (!od && !spot) return [offersLens('No catalog offer matches these resources')];
   const notSetUp = (c: string) => isSetUp(states, c) === false;
   const showAcc = (spec.accelerators?.length ?? 0) > 1;
-  const where = (p: PriceAt) => `${showAcc && p.accelerator ? `${p.accelerator.name}:${p.accelerator.count} on ` : ''}${p.cloud} ${p.region}${notSetUp(p.cloud) ? ', not set up' : ''}`;
+  const where = (p: PriceAt) =>
+    `${showAcc && p.accelerator ? `${p.accelerator.name}:${p.accelerator.count} on ` : ''}${p.cloud} ${p.region}${notSetUp(p.cloud) ? ', not set up' : ''}`;
   const parts: string[] = [];
   if (od) parts.push(`${priceText(od.price, nodes, replicas)} on-demand (${where(od)})`);
-  if (spot) parts.push(`${totalText(spot.price, nodes, replicas)} spot${od && od.cloud === spot.cloud && od.region === spot.region ? '' : ` (${where(spot)})`}`);
+  if (spot)
+    parts.push(`${totalText(spot.price, nodes, replicas)} spot${od && od.cloud === spot.cloud && od.region === spot.region ? '' : ` (${where(spot)})`}`);
   if (spec.useSpot && parts.length === 2) parts.reverse();
   parts.push(`${cost.regions} region${cost.regions === 1 ? '' : 's'}`);
   // Cheaper where the user has no credentials yet: worth knowing, marked as such.
   const cheaperElsewhere = ready.length ? cheapest(cost, clouds.filter(notSetUp), 'onDemand') : undefined;
-  if (od && cheaperElsewhere && cheaperElsewhere.price < od.price) parts.push(`${money(cheaperElsewhere.price * nodes)}/h on ${cheaperElsewhere.cloud} (not set up)`);
+  if (od && cheaperElsewhere && cheaperElsewhere.price < od.price)
+    parts.push(`${money(cheaperElsewhere.price * nodes)}/h on ${cheaperElsewhere.cloud} (not set up)`);
   const free = freeText(spec, insights);
   if (free) parts.push(free);
   const lenses = [offersLens(parts.join(' · '))];
   if (!ready.length) {
     const first = (od ?? spot)!.cloud;
-    lenses.push(setUpLens(states.find((s) => s.infra === first), cloudLabel(first)));
+    lenses.push(
+      setUpLens(
+        states.find((s) => s.infra === first),
+        cloudLabel(first),
+      ),
+    );
   }
   return lenses;
 }

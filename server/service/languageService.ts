@@ -10,7 +10,7 @@ import { CodeActionKind, CompletionItemKind, DiagnosticSeverity, InsertTextForma
 import type { TaskDiagnostic } from '../../engine/task/diagnostics';
 import { parseTaskText, type ParseResult } from '../../engine/task/load';
 import { CLOUDS } from '../../engine/task/values';
-import type { Insights, PricedCompletion } from '../../engine/optimizer/insightTypes';
+import type { Insights, PricedCompletion, ResourcesSite } from '../../engine/optimizer/insightTypes';
 import { isNullNode, type VNode } from '../../engine/task/yamlTree';
 import { completionContext, locateNode } from './locate';
 import { branch, docOf, enumValues, examplesOf, formatExample, resolve, ROOT_SCHEMA, schemaAt, valueShape } from './schemaNav';
@@ -50,6 +50,8 @@ export interface DocumentState {
   isConfig: boolean;
   /** Diagnostics incl. insights, in LSP form (cached). */
   diagnostics?: Diagnostic[];
+  /** Where resources are requested (cached: diagnostics and lenses both need them). */
+  sites?: ResourcesSite[];
 }
 
 const SEVERITY: Record<TaskDiagnostic['severity'], DiagnosticSeverity> = {
@@ -117,8 +119,7 @@ export class TaskLanguageService {
     const out = [...st.parse.diagnostics];
     if (this.insights && !out.some((d) => d.severity === 'error' && d.code === 'yaml-syntax')) {
       try {
-        const sites = resourcesSites(st.parse.analysis);
-        for (const d of this.insights.diagnostics(sites)) {
+        for (const d of this.insights.diagnostics(this.sites(st))) {
           const td: TaskDiagnostic = { severity: d.severity, message: d.message, code: d.code, range: d.range };
           if (d.fixes?.length) td.fixes = d.fixes.map((f) => ({ title: f.title, edits: [{ range: f.range, newText: f.newText }] }));
           out.push(td);
@@ -184,11 +185,15 @@ export class TaskLanguageService {
     if (!st.isTask || !this.insights) return [];
     let sites;
     try {
-      sites = resourcesSites(st.parse.analysis);
+      sites = this.sites(st);
     } catch {
       return [];
     }
     return costLenses(doc.uri, sites, this.insights);
+  }
+
+  private sites(st: DocumentState): ResourcesSite[] {
+    return (st.sites ??= resourcesSites(st.parse.analysis));
   }
 
   /** The offers view's rows for a clicked cost lens (empty until the catalogs are loaded). */

@@ -49,7 +49,9 @@ export function instanceTypeHover(insights: Insights, name: string): string | un
   const states = insights.infraStates();
   const out: string[] = [];
   for (const info of infos) {
-    const shape = [`${info.vcpus} vCPUs`, `${info.memoryGb} GB`, info.accelerator ? `${info.accelerator.name}:${info.accelerator.count}` : ''].filter(Boolean).join(', ');
+    const shape = [`${info.vcpus} vCPUs`, `${info.memoryGb} GB`, info.accelerator ? `${info.accelerator.name}:${info.accelerator.count}` : '']
+      .filter(Boolean)
+      .join(', ');
     out.push(
       `**${info.name}** (${cloudLabel(info.cloud)}): ${shape} — ${info.regions} region${info.regions === 1 ? '' : 's'}`,
       '',

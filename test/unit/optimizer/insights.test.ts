@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { loadCatalogDir } from '../../../engine/catalog/sources';
 import { createInsights } from '../../../engine/optimizer/insights';
 import type { InsightRange, ResourcesSite } from '../../../engine/optimizer/insightTypes';
-import { offerRows } from '../../../engine/optimizer/offers';
+import { cheapestForSpec, offerRows, offersForSpec } from '../../../engine/optimizer/offers';
+import { cmpPrice } from '../../../engine/catalog/catalog';
 import { optimize } from '../../../engine/optimizer/index';
 import type { ResourcesSpec } from '../../../engine/task/types';
 import { gpu, REFERENCE_CATALOGS, task } from './helpers';
@@ -141,4 +142,40 @@ test('diagnostics: an accelerator no catalog knows, with "did you mean" and a fi
   assert.equal(d.fixes![0].newText, 'A100:8');
   assert.deepEqual(insights.diagnostics([site(gpu('A100', 8))]), [], 'the fix resolves it');
   assert.deepEqual(insights.diagnostics([site({ ...gpu('A1000'), infra: { cloud: 'kubernetes' } })]), [], 'a custom label on Kubernetes is fine');
+});
+
+test('cheapestForSpec gives what reducing every offer gives (the lens skips building them)', () => {
+  const specs: ResourcesSpec[] = [
+    {},
+    { cpus: { value: 1, orMore: true } },
+    { cpus: { value: 4, orMore: true }, memory: { value: 8, orMore: true } },
+    gpu('A100', 8),
+    gpu('T4'),
+    { ...gpu('L4'), infra: { cloud: 'gcp', region: 'us-central1' } },
+    {
+      accelerators: [
+        { name: 'T4', count: 1 },
+        { name: 'L4', count: 1 },
+      ],
+      memory: { value: 32, orMore: true },
+    },
+    { instanceType: 'n2-standard-8' },
+    { ...gpu('V100'), useSpot: true, maxHourlyCost: 0.5 },
+    { diskTier: 'high', cpus: { value: 2, orMore: true } },
+  ];
+  for (const spec of specs) {
+    const fast = cheapestForSpec(spec, cat);
+    const all = offersForSpec({ ...spec, useSpot: false, maxHourlyCost: undefined }, cat, { anyPrice: true }).offers;
+    const clouds = new Set(all.map((o) => o.cloud));
+    assert.deepEqual(new Set(fast.keys()), clouds, JSON.stringify(spec));
+    for (const cloud of clouds) {
+      const mine = all.filter((o) => o.cloud === cloud);
+      const od = mine.filter((o) => !Number.isNaN(o.price)).sort((a, b) => cmpPrice(a.price, b.price))[0];
+      const sp = mine.filter((o) => !Number.isNaN(o.spotPrice)).sort((a, b) => a.spotPrice - b.spotPrice)[0];
+      const got = fast.get(cloud)!;
+      assert.equal(got.onDemand?.price, od?.price, `${cloud} ${JSON.stringify(spec)}`);
+      assert.equal(got.spot?.spotPrice, sp?.spotPrice, `${cloud} ${JSON.stringify(spec)}`);
+      assert.deepEqual(got.regions, new Set(mine.filter((o) => !Number.isNaN(o.price)).map((o) => o.region)));
+    }
+  }
 });

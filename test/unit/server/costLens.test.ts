@@ -79,7 +79,9 @@ test('services: the price per replica and for the replica range', () => {
 test('an accelerator set names the chosen one; a bad any_of item leaves the other items their lenses', () => {
   const [set] = lenses('resources:\n  accelerators: {A100:8, H100:8}\nrun: x\n');
   assert.match(set.title, /on-demand \((A100|H100):8 on gcp /);
-  const titles = lenses('resources:\n  any_of:\n    - accelerators: A100:8\n    - accelerators: A100:8\n      cpus: lots\n    - accelerators: L4:1\nrun: x\n').map((l) => l.title);
+  const titles = lenses(
+    'resources:\n  any_of:\n    - accelerators: A100:8\n    - accelerators: A100:8\n      cpus: lots\n    - accelerators: L4:1\nrun: x\n',
+  ).map((l) => l.title);
   assert.equal(titles.length, 2, titles.join('\n'));
   for (const t of titles) assert.match(t, /on-demand \(gcp /);
 });

@@ -128,7 +128,19 @@ test('quick fixes: spot_recovery -> job_recovery, unknown key -> suggestion', ()
 
 /** Insights with fixed data: every spec costs $1/h on AWS us-east-1; the sites a lens pass saw are recorded. */
 function fakeInsights(record: { sites?: ResourcesSite[] }): Insights {
-  const row = { cloud: 'aws', region: 'us-east-1', infra: 'aws/us-east-1', instanceType: 'p4d.24xlarge', vCPUs: 96, memoryGb: 1152, accelerators: { A100: 8 }, onDemand: 1, spot: null, perGpuHour: 0.125, spotPerGpuHour: null };
+  const row = {
+    cloud: 'aws',
+    region: 'us-east-1',
+    infra: 'aws/us-east-1',
+    instanceType: 'p4d.24xlarge',
+    vCPUs: 96,
+    memoryGb: 1152,
+    accelerators: { A100: 8 },
+    onDemand: 1,
+    spot: null,
+    perGpuHour: 0.125,
+    spotPerGpuHour: null,
+  };
   return {
     specCost: () => ({ byCloud: { aws: { onDemand: { price: 1, cloud: 'aws', region: 'us-east-1' } } }, regions: 1 }),
     offerRows: () => [row],

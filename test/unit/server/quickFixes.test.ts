@@ -49,6 +49,6 @@ test('each quick fix, applied, removes its problem and adds no error', () => {
 test("no rename into a key that is already there: 'resources_extra' beside 'resources' gets no fix", () => {
   const d = docOf('resources:\n  cpus: 2\nresources_extra:\n  memory: 4\nrun: x\n');
   const [problem] = service.diagnostics(d);
-  assert.match(problem.message, /'resources' is already set/);
+  assert.match(String(problem.message), /'resources' is already set/);
   assert.deepEqual(service.codeActions(d, problem.range), []);
 });
