@@ -28,9 +28,8 @@ const common = {
 // so the extension, server and CLI bundles stay small and SDK-free.
 const providers = ['local', 'ssh', 'kubernetes', 'aws', 'gcp', 'azure'];
 const nativeExternals = ['cpu-features', './crypto/build/Release/sshcrypto.node'];
-// Object stores likewise (engine/storage/stores/index.ts): dist/stores/<store>.js, each with its
-// SDK; a store whose file is not in this tree yet is simply not built.
-const stores = ['s3', 'gcs', 'azure'].filter((s) => fs.existsSync(`engine/storage/stores/${s}.ts`));
+// Object stores likewise (engine/storage/stores/index.ts): dist/stores/<store>.js, each with its SDK.
+const stores = ['s3', 'gcs', 'azure'];
 
 const builds = [
   // The extension bundle is minified (names kept) to stay well under 1 MB with the language
@@ -39,7 +38,11 @@ const builds = [
   { ...common, entryPoints: { 'extension-engine': 'extension/engine/bundle.ts' }, outdir: 'dist', external: nativeExternals },
   // The language client, loaded right after activation (extension/main.ts loadClientModule).
   { ...common, entryPoints: { 'extension-client': 'extension/client.ts' }, outdir: 'dist', external: ['vscode'], minify: true, keepNames: true },
-  { ...common, entryPoints: { server: 'server/main.ts' }, outdir: 'dist' },
+  // The language server starts on every YAML file a user opens: minified (names kept) so there is
+  // less to read and compile; its catalog insights are a bundle of their own, required by path after
+  // the first diagnostics (server/main.ts).
+  { ...common, entryPoints: { server: 'server/main.ts' }, outdir: 'dist', minify: true, keepNames: true },
+  { ...common, entryPoints: { 'server-insights': 'engine/optimizer/insights.ts' }, outdir: 'dist' },
   { ...common, entryPoints: { cli: 'engine/cli/main.ts' }, outdir: 'dist', external: nativeExternals },
   // Managed-job controllers are long-lived detached processes: a lean bundle of their own
   // (engine/jobs/spawn.ts), minified (names kept, for the stacks in controller logs) because

@@ -10,6 +10,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { Commands } from './commands/registry';
 import { confirm, pickCluster, pickClusterJob, pickManagedJob, pickService } from './commands/pickers';
+import { OFFER_ROWS } from '../server/lsp/notifications';
 import { showOffers } from './cost/offersView';
 import { clusterEngine, engineBundle, listClusters, listServices } from './engine/index';
 import { runCli, setExtensionRoot } from './engine/cli';
@@ -145,7 +146,8 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   commands.register('skydeck.launchManagedJob', (arg) => managedJobFlow(arg, logs, changed));
   commands.register('skydeck.serveUp', (arg) => serveUpFlow(arg, logs, changed));
   commands.register('skydeck.plan', (arg) => planFlow(arg));
-  commands.register('skydeck.showOffers', (arg) => showOffers(arg, log));
+  // A cost lens carries its resources; the rows come from the language server when clicked.
+  commands.register('skydeck.showOffers', (arg) => showOffers(arg, log, client ? (a) => client!.sendRequest(OFFER_ROWS, a) : undefined));
 
   // Cluster verbs.
   commands.register('skydeck.exec', async (arg) =>

@@ -395,3 +395,85 @@ export function matchOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery, ho
 export function offerPrice(o: Offer, spot: boolean): number {
   return spot ? o.spotPrice : o.price;
 }
+
+/** The cheapest on-demand and spot offer of one cloud for a request, and the regions with an on-demand price. */
+export interface CheapestOffers {
+  onDemand?: Offer;
+  spot?: Offer;
+  regions: Set<string>;
+}
+
+/**
+ * What the cost lens needs from matchOffers(q, 'perZone') with anyPrice, without building an
+ * offer per row: a CPU request such as `cpus: 1+` fits hundreds of instance types in every
+ * zone. Same answer as reducing those offers (first cheapest wins); requests with GPUs priced
+ * apart or a region filter take matchOffers itself.
+ */
+export function cheapestOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery): CheapestOffers {
+  const reduce = (offers: Offer[]): CheapestOffers => {
+    const out: CheapestOffers = { regions: new Set() };
+    for (const o of offers) {
+      if (!Number.isNaN(o.price)) {
+        out.regions.add(o.region);
+        if (!out.onDemand || cmpPrice(o.price, out.onDemand.price) < 0) out.onDemand = o;
+      }
+      if (!Number.isNaN(o.spotPrice) && (!out.spot || o.spotPrice < out.spot.spotPrice)) out.spot = o;
+    }
+    return out;
+  };
+  const cc = cat.clouds.get(cloud);
+  if (!cc) return { regions: new Set() };
+  const acc = q.accelerator;
+  if (acc && !q.instanceType && !acc.name.toLowerCase().startsWith('tpu-')) {
+    // Not offered here at this count: skip the "did you mean" list shapeCandidates would build.
+    const key = acc.name.toLowerCase();
+    const offered =
+      cc.typesByAccelerator.get(key)?.some((t) => sameCount(t.accelerator!.count, acc.count)) ||
+      cc.attachable.get(key)?.some((g) => sameCount(g.count, acc.count));
+    if (!offered) return { regions: new Set() };
+  }
+  const shape = shapeCandidates(cc, q);
+  if (shape.reason) return { regions: new Set() };
+  if (q.rejectRegion || (shape.gpuRows && shape.types.length === 0)) return reduce(matchOffers(cat, cloud, { ...q, anyPrice: true }, 'perZone').offers);
+  const types = q.rejectType ? shape.types.filter((info) => !q.rejectType!(info.name)) : shape.types;
+  const t = cc.table;
+  const place = placeOf(cat, cc, q.region, q.zone);
+  const regionIds = new Set<number>();
+  // A candidate offer: host row r (+ GPU row g when GCP prices the GPUs apart).
+  let od: { info: InstanceTypeInfo; r: number; g: number; price: number } | undefined;
+  let spot: { info: InstanceTypeInfo; r: number; g: number; price: number } | undefined;
+  const consider = (info: InstanceTypeInfo, r: number, g: number) => {
+    const price = g >= 0 ? t.price[r] + t.price[g] : t.price[r];
+    if (!Number.isNaN(price)) {
+      regionIds.add(t.region[r]);
+      if (!od || cmpPrice(price, od.price) < 0) od = { info, r, g, price };
+    }
+    const sp = g >= 0 ? t.spotPrice[r] + t.spotPrice[g] : t.spotPrice[r];
+    if (!Number.isNaN(sp) && (!spot || sp < spot.price)) spot = { info, r, g, price: sp };
+  };
+  const gpuRows = shape.gpuRows;
+  if (gpuRows) {
+    // As matchOffers 'perZone': per GPU row, the host with the cheapest on-demand price in its zone.
+    for (const g of gpuRows) {
+      if (!placeMatches(cc, g, place)) continue;
+      const at = t.zone[g] >= 0 ? t.zone[g] : t.region[g];
+      let best: { info: InstanceTypeInfo; r: number } | undefined;
+      for (const h of types) {
+        const r = rowAtPlace(cc, h, at);
+        if (r < 0 || Number.isNaN(t.price[r])) continue;
+        if (!best || cmpPrice(t.price[r] + t.price[g], t.price[best.r] + t.price[g]) < 0) best = { info: h, r };
+      }
+      if (best) consider(best.info, best.r, g);
+    }
+  } else {
+    for (const info of types) for (const r of info.rows) if (placeMatches(cc, r, place)) consider(info, r, -1);
+  }
+  const gpu = gpuRows ? { name: cat.str(t.accName[gpuRows[0]]), count: t.accCount[gpuRows[0]] } : undefined;
+  const offer = (c: { info: InstanceTypeInfo; r: number; g: number }) => (c.g >= 0 ? rowOffer(cat, cc, c.info, c.r, c.g, gpu) : rowOffer(cat, cc, c.info, c.r));
+  const found = { od: od as typeof od, spot: spot as typeof spot };
+  return {
+    onDemand: found.od && offer(found.od),
+    spot: found.spot && offer(found.spot),
+    regions: new Set([...regionIds].map((id) => cat.str(id))),
+  };
+}

@@ -1,67 +1,70 @@
 /**
- * Catalog insights for the language service (contract: ./insightTypes.ts): cost lenses,
- * offer hovers, priced completions and resource diagnostics. The catalog loads on first
- * use (never at server start); results per resources spec are memoized, so a lens pass
+ * Catalog insights for the language service (contract: ./insightTypes.ts), as data: the
+ * cheapest offers of a resources spec per cloud, offer rows, which infra is set up, free GPUs,
+ * priced completions and resource diagnostics. The language server builds the lens titles and
+ * hover text from this data (server/service/costLens.ts, offerHovers.ts). The catalog loads on
+ * first use (never at server start); results per resources spec are memoized, so a lens pass
  * over a typical file costs well under a millisecond once warm.
  *
- * GPUs free on configured Kubernetes contexts / SSH node pools are fetched in the
- * background (providers' ReportsGpuAvailability) and appear in lenses and hovers once known.
+ * GPUs free on configured Kubernetes contexts / SSH node pools are fetched in the background
+ * (providers' ReportsGpuAvailability) and reported once known.
  */
 import { cmpPrice, isCatalogCloud, type Catalog, type CatalogCloud } from '../catalog/catalog';
 import { COMMON_GPUS } from '../catalog/listAccelerators';
 import type { NoOfferReason, Offer } from '../catalog/query';
 import { getCatalog } from '../catalog/sources';
+import { closeMatches } from '../task/difflib';
 import type { ResourcesSpec } from '../task/types';
 import { liveGpuAvailability, summarizeAvailability } from './availability';
-import { detectInfra } from '../infra/detection';
+import { detectInfra, type InfraDetection } from '../infra/detection';
 import { cloudLabel } from './index';
-import type { CostLens, InsightDiagnostic, InsightRange, Insights, PricedCompletion, ResourcesSite } from './insightTypes';
-import { offersForSpec, toOfferRows, type OfferRow, type SpecOffers } from './offers';
-
-export const SHOW_OFFERS_COMMAND = 'skydeck.showOffers';
+import type {
+  AcceleratorOffers,
+  GpuFree,
+  InfraState,
+  InsightDiagnostic,
+  InsightRange,
+  Insights,
+  InstanceTypeOffers,
+  PriceAt,
+  PricedCompletion,
+  ResourcesSite,
+  SpecCost,
+} from './insightTypes';
+import { cheapestForSpec, offersForSpec, toOfferRows, type OfferRow, type SpecOffers } from './offers';
 
 export interface InsightsOptions {
   /** Catalog provider (tests pass a fixed one); default: the resolved sources. */
   catalog?: () => Catalog;
   /** Look for Kubernetes / SSH GPU availability (default true; tests turn it off). */
   liveAvailability?: boolean;
+  /** Which infra is set up (tests pass a fixed list); default: engine/optimizer/enabledInfra.ts. */
+  infra?: () => InfraDetection[];
 }
 
-interface Summary {
-  offers: SpecOffers;
-  rows: OfferRow[];
-  cheapest?: Offer;
-  cheapestSpot?: Offer;
-  regions: number;
-  /** The offers view's rows per node count, built once (the lens is re-rendered on every keystroke). */
-  views?: Map<number, Record<string, unknown>[]>;
-}
+/** How often the set-up infra and the free GPUs are looked at again. */
+const RECHECK_MS = 60_000;
 
 function money(x: number): string {
   return `$${x < 10 ? x.toFixed(2) : x.toFixed(1)}`;
 }
 
-function where(o: Offer): string {
-  return `${o.cloud} ${o.region}`;
-}
-
 function accText(a: { name: string; count: number }): string {
-  return `${a.name}:${Number.isInteger(a.count) ? a.count : a.count}`;
+  return `${a.name}:${a.count}`;
 }
 
-/** View rows in the shape extension/cost/offersView.ts renders (and our own field names). */
-function viewRows(rows: OfferRow[], nodes: number): Record<string, unknown>[] {
-  return rows.map((r) => {
-    const [gpu, gpuCount] = r.accelerators ? Object.entries(r.accelerators)[0] : [undefined, 0];
-    return { ...r, vcpus: r.vCPUs ?? undefined, gpu, gpuCount, price: r.onDemand ?? undefined, spotPrice: r.spot ?? undefined, nodes };
-  });
+function priceAt(o: Offer, price: number): PriceAt {
+  return { price, cloud: o.cloud, region: o.region, ...(o.accelerator ? { accelerator: { name: o.accelerator.name, count: o.accelerator.count } } : {}) };
 }
 
 class CatalogInsights implements Insights {
-  private readonly cache = new Map<string, Summary>();
+  private readonly costs = new Map<string, SpecCost>();
+  private readonly rowsMemo = new Map<string, OfferRow[]>();
   private catalogRef: Catalog | undefined;
-  private availability: { infra: string; accelerator: string; free: number; total: number }[] = [];
+  private availability: GpuFree[] = [];
   private availabilityAt = 0;
+  private infra: InfraState[] | undefined;
+  private infraAt = 0;
 
   constructor(private readonly options: InsightsOptions) {}
 
@@ -69,115 +72,81 @@ class CatalogInsights implements Insights {
     const c = (this.options.catalog ?? getCatalog)();
     if (c !== this.catalogRef) {
       this.catalogRef = c;
-      this.cache.clear();
+      this.costs.clear();
+      this.rowsMemo.clear();
     }
     return c;
   }
 
-  private summary(spec: ResourcesSpec): Summary {
+  specCost(spec: ResourcesSpec): SpecCost {
     const cat = this.cat();
     const key = JSON.stringify(spec);
-    const hit = this.cache.get(key);
+    const hit = this.costs.get(key);
     if (hit) return hit;
-    // Prices for both purchase options: the lens shows on-demand and spot side by side.
-    const base: ResourcesSpec = { ...spec, useSpot: false, maxHourlyCost: undefined };
-    // One query for both: offers with either price known (on-demand ones are those with a price).
-    const both = offersForSpec(base, cat, { anyPrice: true });
-    const offers: SpecOffers = { ...both, offers: both.offers.filter((o) => !Number.isNaN(o.price)) };
-    let cheapest: Offer | undefined;
-    for (const o of offers.offers) if (!cheapest || cmpPrice(o.price, cheapest.price) < 0) cheapest = o;
-    let cheapestSpot: Offer | undefined;
-    for (const o of both.offers) if (!Number.isNaN(o.spotPrice) && (!cheapestSpot || o.spotPrice < cheapestSpot.spotPrice)) cheapestSpot = o;
-    const regions = new Set(offers.offers.map((o) => `${o.cloud}/${o.region}`)).size;
-    const s: Summary = { offers, rows: toOfferRows(both.offers), cheapest, cheapestSpot, regions };
-    if (this.cache.size > 500) this.cache.clear();
-    this.cache.set(key, s);
-    return s;
+    // On-demand and spot side by side, per cloud.
+    const byCloud: SpecCost['byCloud'] = {};
+    let regions = 0;
+    for (const [cloud, c] of cheapestForSpec(spec, cat)) {
+      byCloud[cloud] = {
+        ...(c.onDemand ? { onDemand: priceAt(c.onDemand, c.onDemand.price) } : {}),
+        ...(c.spot ? { spot: priceAt(c.spot, c.spot.spotPrice) } : {}),
+      };
+      regions += c.regions.size;
+    }
+    const cost: SpecCost = { byCloud, regions };
+    if (this.costs.size > 500) this.costs.clear();
+    this.costs.set(key, cost);
+    return cost;
   }
 
-  private maybeRefreshAvailability(): void {
+  offerRows(spec: ResourcesSpec, limit = 200): OfferRow[] {
+    const cat = this.cat();
+    const key = JSON.stringify(spec);
+    let rows = this.rowsMemo.get(key);
+    if (!rows) {
+      const base: ResourcesSpec = { ...spec, useSpot: false, maxHourlyCost: undefined };
+      rows = toOfferRows(offersForSpec(base, cat, { anyPrice: true }).offers);
+      if (spec.useSpot) rows.sort((a, b) => cmpPrice(a.spot ?? NaN, b.spot ?? NaN) || cmpPrice(a.onDemand ?? NaN, b.onDemand ?? NaN));
+      if (this.rowsMemo.size > 100) this.rowsMemo.clear();
+      this.rowsMemo.set(key, rows);
+    }
+    return rows.slice(0, limit);
+  }
+
+  infraStates(): InfraState[] {
+    const now = Date.now();
+    if (!this.infra || now - this.infraAt >= RECHECK_MS) {
+      this.infraAt = now;
+      try {
+        this.infra = (this.options.infra ?? detectInfra)();
+      } catch {
+        this.infra ??= [];
+      }
+      this.maybeRefreshAvailability(this.infra);
+    }
+    return this.infra;
+  }
+
+  freeGpus(): GpuFree[] {
+    return this.availability;
+  }
+
+  private maybeRefreshAvailability(states: InfraState[]): void {
     if (this.options.liveAvailability === false) return;
     const now = Date.now();
-    if (now - this.availabilityAt < 60_000) return;
+    if (now - this.availabilityAt < RECHECK_MS) return;
     this.availabilityAt = now;
-    let pods: string[];
-    try {
-      pods = detectInfra()
-        .filter((d) => d.enabled && (d.infra.startsWith('k8s/') || d.infra.startsWith('ssh/')))
-        .map((d) => d.infra);
-    } catch {
-      return;
-    }
+    const pods = states.filter((d) => d.enabled && (d.infra.startsWith('k8s/') || d.infra.startsWith('ssh/'))).map((d) => d.infra);
     if (!pods.length) return;
-    void liveGpuAvailability(pods).then((rows) => {
-      this.availability = summarizeAvailability(rows);
-    });
+    void liveGpuAvailability(pods)
+      .then((rows) => {
+        this.availability = summarizeAvailability(rows);
+      })
+      .catch(() => undefined);
   }
 
-  private freeText(spec: ResourcesSpec): string | undefined {
-    const accs = spec.accelerators ?? [];
-    if (!accs.length || !this.availability.length) return undefined;
-    const names = new Set(accs.map((a) => a.name.toLowerCase()));
-    const parts = this.availability.filter((a) => names.has(a.accelerator.toLowerCase())).map((a) => `${a.infra}: ${a.free}/${a.total} ${a.accelerator} free`);
-    return parts.length ? parts.join(' · ') : undefined;
-  }
-
-  costLenses(sites: ResourcesSite[]): CostLens[] {
-    this.maybeRefreshAvailability();
-    const lenses: CostLens[] = [];
-    for (const site of sites) {
-      const spec = site.resources;
-      const nodes = Math.max(1, site.numNodes || 1);
-      const pinned = spec.infra?.cloud;
-      let title: string;
-      let rows: OfferRow[] = [];
-      let views = (r: OfferRow[], n: number) => viewRows(r.slice(0, 200), n);
-      if (pinned === 'local' || pinned === 'kubernetes' || pinned === 'ssh') {
-        const label =
-          pinned === 'local' ? 'local (this machine)' : `${pinned === 'kubernetes' ? 'k8s' : 'ssh'}${spec.infra?.region ? `/${spec.infra.region}` : ''}`;
-        title = `$0.00/h on ${label}`;
-        const free = this.freeText(spec);
-        if (free) title += ` · ${free}`;
-      } else {
-        const s = this.summary(spec);
-        rows = s.rows;
-        views = (r, n) => {
-          const memo = (s.views ??= new Map());
-          let v = memo.get(n);
-          if (!v) memo.set(n, (v = viewRows(r.slice(0, 200), n)));
-          return v;
-        };
-        const parts: string[] = [];
-        const mult = (p: number) => (nodes > 1 ? `${nodes}× ${money(p)} = ${money(p * nodes)}/h` : `${money(p)}/h`);
-        if (s.cheapest) parts.push(`${mult(s.cheapest.price)} on-demand (${where(s.cheapest)})`);
-        if (s.cheapestSpot)
-          parts.push(
-            `${money(s.cheapestSpot.spotPrice * nodes)}/h spot${s.cheapest && where(s.cheapest) === where(s.cheapestSpot) ? '' : ` (${where(s.cheapestSpot)})`}`,
-          );
-        if (spec.useSpot && parts.length === 2) parts.reverse();
-        if (parts.length) parts.push(`${s.regions} region${s.regions === 1 ? '' : 's'}`);
-        const free = this.freeText(spec);
-        if (free) parts.push(free);
-        title = parts.length ? parts.join(' · ') : 'No catalog offer matches these resources';
-      }
-      lenses.push({
-        range: site.range,
-        title,
-        command: {
-          command: SHOW_OFFERS_COMMAND,
-          arguments: [
-            {
-              title: `Offers: ${describeSpec(spec)}${nodes > 1 ? ` × ${nodes} nodes` : ''}`,
-              candidateIndex: site.candidateIndex,
-              numNodes: nodes,
-              resources: spec,
-              offers: views(rows, nodes),
-            },
-          ],
-        },
-      });
-    }
-    return lenses;
+  catalogOrigins(): string {
+    return [...this.cat().clouds.values()].map((c) => `${c.cloud} (${c.source.split(':')[0]})`).join(', ');
   }
 
   diagnostics(sites: ResourcesSite[]): InsightDiagnostic[] {
@@ -261,6 +230,27 @@ class CatalogInsights implements Insights {
         };
       }
     }
+    // An accelerator no catalog knows (a typo such as A1000): say which names are close.
+    const unknownAccs = real.accelerators.filter((a) => !a.name.toLowerCase().startsWith('tpu-') && !knownAccelerator(cat, a.name));
+    if (spec.accelerators?.length && unknownAccs.length && unknownAccs.length === real.accelerators.length) {
+      const names = cat.allAcceleratorNames();
+      const byLower = new Map(names.map((n) => [n.toLowerCase(), n]));
+      const a = unknownAccs[0];
+      const close = closeMatches(a.name.toLowerCase(), byLower.keys(), 3, 0.6).map((n) => byLower.get(n) ?? n);
+      const single = real.accelerators.length === 1;
+      return {
+        range: range('accelerators'),
+        severity: 'warning',
+        code: 'unknown-accelerator',
+        message: `Unknown accelerator '${a.name}': no catalog (${[...cat.clouds.keys()].map(cloudLabel).join(', ')}) offers it.${close.length ? ` Did you mean ${close.join(', ')}?` : ''}`,
+        // A fix only where the name is offered at the count asked for, so applying it leaves no problem.
+        fixes: single
+          ? close
+              .filter((c) => offersForSpec({ ...spec, accelerators: [{ name: c, count: a.count }] }, cat).offers.length > 0)
+              .map((c) => ({ title: `Use ${c}`, range: range('accelerators'), newText: a.count === 1 ? c : `${c}:${a.count}` }))
+          : [],
+      };
+    }
     // Accelerator/count not offered anywhere: suggest offered counts of the same name.
     const notOffered = reasons.filter((x): x is Extract<NoOfferReason, { kind: 'accelerator-not-offered' }> => x.kind === 'accelerator-not-offered');
     if (spec.accelerators?.length && notOffered.length === reasons.length && notOffered.length) {
@@ -291,68 +281,54 @@ class CatalogInsights implements Insights {
     return { range: site.range, severity: 'warning', code: 'no-offer', message: `No catalog offer matches these resources. ${why}`.trim() };
   }
 
-  hoverAccelerator(name: string, count?: number): string | undefined {
+  acceleratorOffers(name: string, count?: number): AcceleratorOffers | undefined {
     const cat = this.cat();
-    const s = this.summary({ accelerators: [{ name, count: count ?? 1 }] });
-    let rows = s.rows;
-    let heading = `**${accText({ name: s.offers.accelerators[0]?.name ?? name, count: count ?? 1 })}**`;
+    const canonical = offersForSpec({ accelerators: [{ name, count: count ?? 1 }] }, cat).accelerators[0]?.name ?? name;
+    const counts = new Set<number>();
+    for (const cc of cat.clouds.values()) {
+      const key = canonical.toLowerCase();
+      for (const t of cc.typesByAccelerator.get(key) ?? []) counts.add(t.accelerator!.count);
+      for (const g of cc.attachable.get(key) ?? []) counts.add(g.count);
+    }
+    const sortedCounts = [...counts].sort((a, b) => a - b);
+    const seen = new Set<string>();
+    let rows: OfferRow[];
+    let regions: number;
     if (count === undefined) {
       // Without a count: one cheapest row per (cloud, count).
-      const all: OfferRow[] = [];
-      const counts = new Set<number>();
-      for (const cc of cat.clouds.values()) {
-        const key = (s.offers.accelerators[0]?.name ?? name).toLowerCase();
-        for (const t of cc.typesByAccelerator.get(key) ?? []) counts.add(t.accelerator!.count);
-        for (const g of cc.attachable.get(key) ?? []) counts.add(g.count);
-      }
-      for (const c of [...counts].sort((a, b) => a - b)) all.push(...this.summary({ accelerators: [{ name, count: c }] }).rows);
-      if (!all.length) return undefined;
-      const seen = new Set<string>();
+      const all = sortedCounts.flatMap((c) => this.offerRows({ accelerators: [{ name, count: c }] }, Infinity));
       rows = all.filter((r) => {
         const k = `${r.cloud}|${JSON.stringify(r.accelerators)}`;
-        if (seen.has(k)) return false;
-        seen.add(k);
-        return true;
+        return !seen.has(k) && !!seen.add(k);
       });
-      heading = `**${s.offers.accelerators[0]?.name ?? name}**: counts ${[...counts].sort((a, b) => a - b).join(', ')}`;
+      regions = new Set(all.filter((r) => r.onDemand !== null).map((r) => r.infra)).size;
     } else {
-      const seen = new Set<string>();
-      rows = rows.filter((r) => {
+      const all = this.offerRows({ accelerators: [{ name, count }] }, Infinity);
+      rows = all.filter((r) => {
         const k = `${r.cloud}|${r.instanceType}`;
-        if (seen.has(k)) return false;
-        seen.add(k);
-        return true;
+        return !seen.has(k) && !!seen.add(k);
       });
+      regions = this.specCost({ accelerators: [{ name, count }] }).regions;
     }
     if (!rows.length) return undefined;
-    const lines = [
-      `${heading} — cheapest offers per hour (${s.regions || rows.length} region${s.regions === 1 ? '' : 's'})`,
-      '',
-      offersTable(rows.slice(0, 8)),
-    ];
-    const free = this.availability.filter((a) => a.accelerator.toLowerCase() === name.toLowerCase());
-    if (free.length) lines.push('', `Available now: ${free.map((a) => `${a.infra} ${a.free}/${a.total} free`).join(', ')}`);
-    lines.push('', `_Catalog: ${catalogOrigins(cat)}. \`skydeck show-gpus ${name}\` for all._`);
-    return lines.join('\n');
+    return { name: canonical, count, counts: sortedCounts, regions, rows };
   }
 
-  hoverInstanceType(name: string): string | undefined {
-    const cat = this.cat();
-    const infos = cat.findInstanceType(name);
-    if (!infos.length) return undefined;
-    const out: string[] = [];
-    for (const info of infos) {
-      const s = this.summary({ instanceType: info.name, infra: { cloud: info.cloud } });
-      const shape = [`${info.vcpus} vCPUs`, `${info.memoryGb} GB`, info.accelerator ? accText(info.accelerator) : ''].filter(Boolean).join(', ');
-      out.push(
-        `**${info.name}** (${cloudLabel(info.cloud)}): ${shape} — ${s.regions} region${s.regions === 1 ? '' : 's'}`,
-        '',
-        offersTable(s.rows.slice(0, 8), false),
-        '',
-      );
-    }
-    out.push(`_Catalog: ${catalogOrigins(cat)}._`);
-    return out.join('\n');
+  instanceTypeOffers(name: string): InstanceTypeOffers[] {
+    return this.cat()
+      .findInstanceType(name)
+      .map((info) => {
+        const spec: ResourcesSpec = { instanceType: info.name, infra: { cloud: info.cloud } };
+        return {
+          name: info.name,
+          cloud: info.cloud,
+          vcpus: info.vcpus,
+          memoryGb: info.memoryGb,
+          ...(info.accelerator ? { accelerator: { name: info.accelerator.name, count: info.accelerator.count } } : {}),
+          regions: this.specCost(spec).regions,
+          rows: this.offerRows(spec, Infinity),
+        };
+      });
   }
 
   completeAccelerators(): PricedCompletion[] {
@@ -418,43 +394,10 @@ class CatalogInsights implements Insights {
   }
 }
 
-function offersTable(rows: OfferRow[], withInstance = true): string {
-  const head = withInstance ? '| Cloud | Region | Instance | vCPUs | Mem (GB) | GPUs | On-demand | Spot |' : '| Cloud | Region | On-demand | Spot |';
-  const sep = withInstance ? '|---|---|---|--:|--:|---|--:|--:|' : '|---|---|--:|--:|';
-  const fmt = (x: number | null) => (x === null ? '—' : money(x));
-  const body = rows.map((r) =>
-    withInstance
-      ? `| ${cloudLabel(r.cloud)} | ${r.region} | ${r.instanceType} | ${r.vCPUs ?? '—'} | ${r.memoryGb ?? '—'} | ${
-          r.accelerators
-            ? Object.entries(r.accelerators)
-                .map(([n, c]) => `${n}:${c}`)
-                .join(', ')
-            : '—'
-        } | ${fmt(r.onDemand)} | ${fmt(r.spot)} |`
-      : `| ${cloudLabel(r.cloud)} | ${r.region} | ${fmt(r.onDemand)} | ${fmt(r.spot)} |`,
-  );
-  return [head, sep, ...body].join('\n');
-}
-
-function catalogOrigins(cat: Catalog): string {
-  return [...cat.clouds.values()].map((c) => `${c.cloud} (${c.source.split(':')[0]})`).join(', ');
-}
-
 function cloudsText(spec: ResourcesSpec): string {
   const c = spec.infra?.cloud;
   const where = [c && c !== '*' ? cloudLabel(c) : 'any cloud', spec.infra?.region, spec.infra?.zone].filter(Boolean).join('/');
   return where;
-}
-
-function describeSpec(spec: ResourcesSpec): string {
-  const parts: string[] = [];
-  if (spec.accelerators?.length) parts.push(spec.accelerators.map(accText).join(' | '));
-  if (spec.instanceType) parts.push(spec.instanceType);
-  if (spec.cpus) parts.push(`${spec.cpus.value}${spec.cpus.orMore ? '+' : ''} vCPUs`);
-  if (spec.memory) parts.push(`${spec.memory.value}${spec.memory.perCpu ? 'x' : spec.memory.orMore ? '+' : ''} GB`);
-  if (spec.infra?.cloud) parts.push([spec.infra.cloud, spec.infra.region, spec.infra.zone].filter(Boolean).join('/'));
-  if (spec.useSpot) parts.push('spot');
-  return parts.length ? parts.join(', ') : 'default CPU instance';
 }
 
 function explainShort(cloud: string, reason: NoOfferReason): string {
@@ -474,4 +417,9 @@ function explainShort(cloud: string, reason: NoOfferReason): string {
 
 export function createInsights(options: InsightsOptions = {}): Insights {
   return new CatalogInsights(options);
+}
+
+function knownAccelerator(cat: Catalog, name: string): boolean {
+  const lower = name.toLowerCase();
+  return cat.allAcceleratorNames().some((n) => n.toLowerCase() === lower);
 }

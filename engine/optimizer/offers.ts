@@ -11,7 +11,7 @@
 import { canonicalizeAccelerator } from '../catalog/accelerators';
 import { CATALOG_CLOUDS, cmpAscii, cmpPrice, isCatalogCloud, type Catalog, type CatalogCloud } from '../catalog/catalog';
 import { gpusWithMemory } from '../catalog/gpuMetadata';
-import { matchOffers, type NoOfferReason, type Offer } from '../catalog/query';
+import { cheapestOffers, matchOffers, type CheapestOffers, type NoOfferReason, type Offer, type OfferQuery, type Rejection } from '../catalog/query';
 import { getCatalog } from '../catalog/sources';
 import type { AcceleratorRequest, ResourcesSpec } from '../task/types';
 import { queryFilters, rejectInfra } from './constraints';
@@ -52,31 +52,25 @@ function expand(cat: Catalog, acc: AcceleratorRequest, cloud?: string): { name: 
   }
 }
 
-/**
- * Every catalog offer the spec allows (price filters applied for the spec's purchase option;
- * with anyPrice, offers with either price known, for showing on-demand and spot together).
- */
-export function offersForSpec(spec: ResourcesSpec, cat: Catalog = getCatalog(), options: { anyPrice?: boolean } = {}): SpecOffers {
+/** The catalog queries of a spec, per cloud it allows: one per accelerator it accepts, or why the cloud is ruled out. */
+function cloudQueries(
+  spec: ResourcesSpec,
+  cat: Catalog,
+  options: { anyPrice?: boolean },
+): { accelerators: { name: string; count: number }[]; clouds: { cloud: CatalogCloud; rejected?: Rejection; queries: OfferQuery[] }[] } {
   const pinned = spec.infra?.cloud && spec.infra.cloud !== '*' ? spec.infra.cloud : undefined;
   const clouds: CatalogCloud[] = pinned ? (isCatalogCloud(pinned) ? [pinned] : []) : [...CATALOG_CLOUDS].filter((c) => cat.clouds.has(c));
   const accs = (spec.accelerators ?? []).flatMap((a) => expand(cat, a, pinned));
   const requests: ({ name: string; count: number } | undefined)[] = accs.length ? accs : [undefined];
-  const offers: Offer[] = [];
-  const reasons: SpecOffers['reasons'] = [];
-  for (const cloud of clouds) {
-    const rejected = rejectInfra(spec, cloud);
-    if (rejected) {
-      if (cat.clouds.has(cloud)) reasons.push({ cloud, reason: { kind: 'constraint', ...rejected } });
-      continue;
-    }
-    const filters = queryFilters(spec, cloud);
-    let found = false;
-    let firstReason: NoOfferReason | undefined;
-    for (const acc of requests) {
-      const res = matchOffers(
-        cat,
+  return {
+    accelerators: accs,
+    clouds: clouds.map((cloud) => {
+      const rejected = rejectInfra(spec, cloud);
+      if (rejected) return { cloud, rejected, queries: [] };
+      const filters = queryFilters(spec, cloud);
+      return {
         cloud,
-        {
+        queries: requests.map((acc) => ({
           accelerator: acc,
           instanceType: spec.instanceType,
           cpus: spec.cpus,
@@ -87,9 +81,29 @@ export function offersForSpec(spec: ResourcesSpec, cat: Catalog = getCatalog(), 
           maxHourlyCost: spec.maxHourlyCost,
           anyPrice: options.anyPrice,
           ...filters,
-        },
-        'perZone',
-      );
+        })),
+      };
+    }),
+  };
+}
+
+/**
+ * Every catalog offer the spec allows (price filters applied for the spec's purchase option;
+ * with anyPrice, offers with either price known, for showing on-demand and spot together).
+ */
+export function offersForSpec(spec: ResourcesSpec, cat: Catalog = getCatalog(), options: { anyPrice?: boolean } = {}): SpecOffers {
+  const { accelerators, clouds } = cloudQueries(spec, cat, options);
+  const offers: Offer[] = [];
+  const reasons: SpecOffers['reasons'] = [];
+  for (const { cloud, rejected, queries } of clouds) {
+    if (rejected) {
+      if (cat.clouds.has(cloud)) reasons.push({ cloud, reason: { kind: 'constraint', ...rejected } });
+      continue;
+    }
+    let found = false;
+    let firstReason: NoOfferReason | undefined;
+    for (const q of queries) {
+      const res = matchOffers(cat, cloud, q, 'perZone');
       if (res.offers.length) {
         found = true;
         offers.push(...res.offers);
@@ -97,7 +111,33 @@ export function offersForSpec(spec: ResourcesSpec, cat: Catalog = getCatalog(), 
     }
     if (!found && firstReason) reasons.push({ cloud, reason: firstReason });
   }
-  return { offers, reasons, accelerators: accs };
+  return { offers, reasons, accelerators };
+}
+
+/**
+ * Per cloud, the cheapest on-demand and spot offer of a spec (either purchase option, price cap
+ * ignored) and the regions with an on-demand price: what offersForSpec(anyPrice) reduces to, without
+ * building every offer (the cost lens runs this on every edit of a resources block).
+ */
+export function cheapestForSpec(spec: ResourcesSpec, cat: Catalog = getCatalog()): Map<CatalogCloud, CheapestOffers> {
+  const base: ResourcesSpec = { ...spec, useSpot: false, maxHourlyCost: undefined };
+  const out = new Map<CatalogCloud, CheapestOffers>();
+  for (const { cloud, rejected, queries } of cloudQueries(base, cat, { anyPrice: true }).clouds) {
+    if (rejected) continue;
+    for (const q of queries) {
+      const c = cheapestOffers(cat, cloud, q);
+      if (!c.onDemand && !c.spot) continue;
+      const prev = out.get(cloud);
+      if (!prev) {
+        out.set(cloud, c);
+        continue;
+      }
+      for (const r of c.regions) prev.regions.add(r);
+      if (c.onDemand && (!prev.onDemand || cmpPrice(c.onDemand.price, prev.onDemand.price) < 0)) prev.onDemand = c.onDemand;
+      if (c.spot && (!prev.spot || c.spot.spotPrice < prev.spot.spotPrice)) prev.spot = c.spot;
+    }
+  }
+  return out;
 }
 
 function nn(x: number): number | null {

@@ -29,6 +29,8 @@ export interface ShowOffersArgs {
   candidateIndex?: number;
   title?: string;
   offers?: OfferRow[];
+  /** The lens's resources (server/service/costLens.ts): rows are asked of the language server. */
+  resources?: unknown;
 }
 
 /** Merges on-demand and spot plan candidates into one row per (cloud, region, instance). */
@@ -145,12 +147,23 @@ document.addEventListener('click', e => { const b = e.target.closest('button[dat
 let panel: vscode.WebviewPanel | undefined;
 let pinSub: vscode.Disposable | undefined;
 
-export async function showOffers(arg: unknown, log: vscode.LogOutputChannel): Promise<vscode.WebviewPanel> {
+export async function showOffers(
+  arg: unknown,
+  log: vscode.LogOutputChannel,
+  fetchRows?: (args: ShowOffersArgs) => Thenable<OfferRow[]>,
+): Promise<vscode.WebviewPanel> {
   const args = (typeof arg === 'object' && arg !== null ? arg : {}) as ShowOffersArgs;
   const uri = args.uri ? vscode.Uri.parse(args.uri) : arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
   if (!uri) throw new Error('Open a task file to see its offers.');
   let rows = args.offers;
-  if (!rows) {
+  if (!rows && args.resources && fetchRows) {
+    try {
+      rows = await fetchRows(args);
+    } catch (e) {
+      log.warn(`offers from the language server failed, planning instead: ${(e as Error).message}`);
+    }
+  }
+  if (!rows?.length) {
     const plan = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'SkyDeck: pricing offers…' }, () =>
       planTask(uri.fsPath, ['--all-infra']),
     );

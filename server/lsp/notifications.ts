@@ -21,3 +21,16 @@ export interface TaskDetectedParams {
   isTask: boolean;
   hasService: boolean;
 }
+
+/**
+ * OFFER_ROWS (client -> server request): the offers view's rows for one cost lens, built when
+ * the lens is clicked (the lens itself carries only the resources, so rendering lenses stays
+ * cheap). Params: the lens's ShowOffersArgs; result: rows in the offers view's shape.
+ */
+export const OFFER_ROWS = 'skydeck/offerRows';
+
+/** The command a cost lens runs (extension/cost/offersView.ts). */
+export const SHOW_OFFERS_COMMAND = 'skydeck.showOffers';
+
+/** The command of a lens that points at infra set-up (`skydeck check` in the editor). */
+export const CHECK_INFRA_COMMAND = 'skydeck.checkInfra';

@@ -9,7 +9,8 @@ import { TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Insights } from '../../engine/optimizer/insightTypes';
 import { TaskLanguageService, type ServiceSettings } from '../service/languageService';
-import { INSIGHTS_LOADED, TASK_DETECTED, type TaskDetectedParams } from './notifications';
+import type { ShowOffersArgs } from '../service/costLens';
+import { INSIGHTS_LOADED, OFFER_ROWS, TASK_DETECTED, type TaskDetectedParams } from './notifications';
 
 export interface ServerOptions {
   /** Debounce of diagnostics after an edit (ms). The first diagnostics of a document are immediate. */
@@ -191,6 +192,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     const doc = documents.get(p.textDocument.uri);
     return doc ? guard('code lenses', [], () => service.codeLenses(doc)) : [];
   });
+
+  connection.onRequest(OFFER_ROWS, (args: ShowOffersArgs) => guard('offer rows', [], () => service.offerRows(args)));
 
   documents.listen(connection);
   connection.listen();

@@ -10,10 +10,12 @@ import { CodeActionKind, CompletionItemKind, DiagnosticSeverity, InsertTextForma
 import type { TaskDiagnostic } from '../../engine/task/diagnostics';
 import { parseTaskText, type ParseResult } from '../../engine/task/load';
 import { CLOUDS } from '../../engine/task/values';
-import type { Insights, PricedCompletion } from '../../engine/optimizer/insightTypes';
+import type { Insights, PricedCompletion, ResourcesSite } from '../../engine/optimizer/insightTypes';
 import { isNullNode, type VNode } from '../../engine/task/yamlTree';
 import { completionContext, locateNode } from './locate';
 import { branch, docOf, enumValues, examplesOf, formatExample, resolve, ROOT_SCHEMA, schemaAt, valueShape } from './schemaNav';
+import { costLenses, offerViewRows, type ShowOffersArgs } from './costLens';
+import { acceleratorHover, instanceTypeHover } from './offerHovers';
 import { resourcesSites } from './sites';
 import {
   configCompletion,
@@ -51,6 +53,8 @@ export interface DocumentState {
   isConfig: boolean;
   /** Diagnostics incl. insights, in LSP form (cached). */
   diagnostics?: Diagnostic[];
+  /** Where resources are requested (cached: diagnostics and lenses both need them). */
+  sites?: ResourcesSite[];
 }
 
 const SEVERITY: Record<TaskDiagnostic['severity'], DiagnosticSeverity> = {
@@ -118,8 +122,7 @@ export class TaskLanguageService {
     const out = [...st.parse.diagnostics];
     if (this.insights && !out.some((d) => d.severity === 'error' && d.code === 'yaml-syntax')) {
       try {
-        const sites = resourcesSites(st.parse.analysis);
-        for (const d of this.insights.diagnostics(sites)) {
+        for (const d of this.insights.diagnostics(this.sites(st))) {
           const td: TaskDiagnostic = { severity: d.severity, message: d.message, code: d.code, range: d.range };
           if (d.fixes?.length) td.fixes = d.fixes.map((f) => ({ title: f.title, edits: [{ range: f.range, newText: f.newText }] }));
           out.push(td);
@@ -184,14 +187,22 @@ export class TaskLanguageService {
   codeLenses(doc: TextDocumentLike): CodeLens[] {
     const st = this.state(doc);
     if (!st.isTask || !this.insights) return [];
+    let sites;
     try {
-      const sites = resourcesSites(st.parse.analysis);
-      return this.insights
-        .costLenses(sites)
-        .map((l) => ({ range: l.range, command: { title: l.title, command: l.command?.command ?? '', arguments: l.command?.arguments } }));
+      sites = this.sites(st);
     } catch {
       return [];
     }
+    return costLenses(doc.uri, sites, this.insights);
+  }
+
+  private sites(st: DocumentState): ResourcesSite[] {
+    return (st.sites ??= resourcesSites(st.parse.analysis));
+  }
+
+  /** The offers view's rows for a clicked cost lens (empty until the catalogs are loaded). */
+  offerRows(args: ShowOffersArgs): Record<string, unknown>[] {
+    return this.insights ? offerViewRows(args, this.insights) : [];
   }
 
   documentSymbols(doc: TextDocumentLike): DocumentSymbol[] {
@@ -292,7 +303,8 @@ export class TaskLanguageService {
       const text = typeof node.value === 'string' ? node.value : undefined;
       if (text) {
         const [name, count] = text.split(':');
-        const md = safe(() => this.insights?.hoverAccelerator(name.trim(), count ? Number(count) : undefined));
+        const insights = this.insights;
+        const md = safe(() => acceleratorHover(insights, name.trim(), count ? Number(count) : undefined));
         if (md) return { contents: { kind: MarkupKind.Markdown, value: md }, range: tm.range(node.start, node.end) };
       }
     }
@@ -302,13 +314,15 @@ export class TaskLanguageService {
       if (e) {
         const [name, count] = e.key.split(':');
         const cnt = e.value.kind === 'scalar' && typeof e.value.value === 'number' ? e.value.value : count ? Number(count) : undefined;
-        const md = safe(() => this.insights?.hoverAccelerator(name.trim(), cnt));
+        const insights = this.insights;
+        const md = safe(() => acceleratorHover(insights, name.trim(), cnt));
         if (md) return { contents: { kind: MarkupKind.Markdown, value: md }, range: tm.range(e.keyStart, e.keyEnd) };
       }
     }
     if (this.insights && key === 'instance_type' && node.kind === 'scalar' && typeof node.value === 'string') {
       const instanceType = node.value;
-      const md = safe(() => this.insights?.hoverInstanceType(instanceType));
+      const insights = this.insights;
+      const md = safe(() => instanceTypeHover(insights, instanceType));
       if (md) return { contents: { kind: MarkupKind.Markdown, value: md }, range: tm.range(node.start, node.end) };
     }
     const storageMd = node.kind === 'scalar' && typeof node.value === 'string' ? storageHover(path, node.value) : undefined;

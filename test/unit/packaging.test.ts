@@ -14,6 +14,7 @@ const SHIPPED = [
   /^dist\/[\w-]+\.js$/,
   /^dist\/agent\.sh$/,
   /^dist\/providers\/\w+\.js$/,
+  /^dist\/stores\/\w+\.js$/,
   /^schemas\/[\w.]+\.json$/,
   /^catalogs\//,
   /^media\//,
@@ -26,6 +27,7 @@ test('the .vsix holds the bundles, the licence and the data, never source maps o
   const files = stdout.split('\n').filter(Boolean);
   assert.ok(files.includes('LICENSE'), 'LICENSE ships');
   assert.ok(files.includes('dist/extension.js') && files.includes('dist/server.js'), 'the bundles ship');
+  assert.ok(files.includes('dist/server-insights.js') && files.includes('dist/stores/s3.js'), 'the lazily required bundles ship');
   const unexpected = files.filter((f) => !SHIPPED.some((re) => re.test(f)));
   assert.deepEqual(unexpected, [], `files that should not ship: ${unexpected.join(', ')}`);
 });

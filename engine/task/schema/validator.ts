@@ -289,17 +289,26 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: Owner):
     }
     if (matched) continue;
     if (s.additionalProperties === false) {
-      unknownKey(ctx, e.key, e.keyStart, e.keyEnd, known, where);
+      unknownKey(ctx, e.key, e.keyStart, e.keyEnd, known, where, node.entries);
     } else if (typeof s.additionalProperties === 'object') {
       validateNode(ctx, e.value, s.additionalProperties, childOwner);
     }
   }
 }
 
-export function unknownKey(ctx: WalkContext, key: string, start: number, end: number, known: string[], where: string): void {
+export function unknownKey(ctx: WalkContext, key: string, start: number, end: number, known: string[], where: string, siblings: { key: string }[] = []): void {
   const visible = known.filter((k) => !k.startsWith('_'));
   const near = closeMatches(key, visible, 1, 0.6);
-  if (near.length) {
+  if (near.length && siblings.some((e) => e.key === near[0])) {
+    // Renaming would write a second `near[0]` key (a duplicate, which SkyPilot refuses): no rename.
+    ctx.problems.push({
+      start,
+      end,
+      message: `Found unsupported field '${key}' in ${where}. '${near[0]}' is already set: move what '${key}' holds into it.`,
+      code: 'unknown-key',
+      severity: 'error',
+    });
+  } else if (near.length) {
     ctx.problems.push({
       start,
       end,

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadCatalogDir } from '../../../engine/catalog/sources';
-import { createInsights, SHOW_OFFERS_COMMAND } from '../../../engine/optimizer/insights';
+import { createInsights } from '../../../engine/optimizer/insights';
 import type { InsightRange, ResourcesSite } from '../../../engine/optimizer/insightTypes';
-import { offerRows } from '../../../engine/optimizer/offers';
+import { cheapestForSpec, offerRows, offersForSpec } from '../../../engine/optimizer/offers';
+import { cmpPrice } from '../../../engine/catalog/catalog';
 import { optimize } from '../../../engine/optimizer/index';
 import type { ResourcesSpec } from '../../../engine/task/types';
 import { gpu, REFERENCE_CATALOGS, task } from './helpers';
@@ -16,25 +17,37 @@ function site(resources: ResourcesSpec, numNodes = 1, valueRanges: ResourcesSite
   return { range: at(1, 0, 9), resources, numNodes, valueRanges };
 }
 
-test('cost lens: cheapest on-demand and spot, where, how many regions, x num_nodes', () => {
-  const [lens] = insights.costLenses([site(gpu('A100', 8), 2)]);
+test('spec cost: the cheapest on-demand and spot offer per cloud, and how many regions', () => {
+  const cost = insights.specCost(gpu('A100', 8));
   const plan = optimize(task(gpu('A100', 8)), { enabledInfra: [], allInfra: true });
-  const best = plan.chosen.pricePerHour;
-  const money = (x: number) => `$${x < 10 ? x.toFixed(2) : x.toFixed(1)}`;
-  assert.match(
-    lens.title,
-    new RegExp(`^2× ${money(best).replace('$', '\\$')} = ${money(2 * best).replace('$', '\\$')}/h on-demand \\(${plan.chosen.cloud} ${plan.chosen.region}\\)`),
-  );
-  assert.match(lens.title, /\/h spot/);
-  assert.match(lens.title, /· \d+ regions$/);
-  assert.equal(lens.command?.command, SHOW_OFFERS_COMMAND);
-  const arg = lens.command?.arguments[0] as { offers: { cloud: string; price?: number; gpu?: string; gpuCount: number }[]; numNodes: number };
-  assert.equal(arg.numNodes, 2);
-  assert.ok(arg.offers.length > 3);
-  assert.equal(arg.offers[0].gpu, 'A100');
-  assert.equal(arg.offers[0].gpuCount, 8);
-  const local = insights.costLenses([site({ infra: { cloud: 'local' } })])[0];
-  assert.match(local.title, /\$0\.00\/h on local/);
+  const cheapest = Object.values(cost.byCloud)
+    .map((c) => c.onDemand!)
+    .filter(Boolean)
+    .sort((a, b) => a.price - b.price)[0];
+  assert.equal(cheapest.price, plan.chosen.pricePerHour);
+  assert.equal(cheapest.cloud, plan.chosen.cloud);
+  assert.deepEqual(cheapest.accelerator, { name: 'A100', count: 8 });
+  assert.ok(Object.values(cost.byCloud).some((c) => c.spot && c.spot.price < cheapest.price));
+  assert.ok(cost.regions > 3);
+  assert.equal(insights.specCost(gpu('A100', 8)), cost, 'memoized per spec');
+  const rows = insights.offerRows(gpu('A100', 8));
+  assert.ok(rows.length > 3);
+  assert.deepEqual(rows[0].accelerators, { A100: 8 });
+});
+
+test('infra states come from detection (injected here), re-read at most once a minute', () => {
+  let calls = 0;
+  const ins = createInsights({
+    catalog: () => cat,
+    liveAvailability: false,
+    infra: () => {
+      calls++;
+      return [{ infra: 'aws', enabled: false, reason: 'No AWS credentials found.' }];
+    },
+  });
+  assert.deepEqual(ins.infraStates(), [{ infra: 'aws', enabled: false, reason: 'No AWS credentials found.' }]);
+  ins.infraStates();
+  assert.equal(calls, 1);
 });
 
 test('offer rows for the detail view: every matching type and region, per-GPU-hour, infra to pin', () => {
@@ -98,21 +111,19 @@ test('diagnostics: no offer (count not offered), unknown instance type, price ca
   assert.deepEqual(insights.diagnostics([site(gpu('L4')), site({}), site({ infra: { cloud: 'kubernetes' }, ...gpu('MyCustomGPU') })]), []);
 });
 
-test('hovers and priced completions', () => {
-  const h = insights.hoverAccelerator('a100', 8)!;
-  assert.match(h, /^\*\*A100:8\*\*/);
-  assert.match(h, /\| Cloud \| Region \| Instance \|/);
-  assert.match(h, /a2-highgpu-8g/);
-  const counts = insights.hoverAccelerator('L4')!;
-  assert.match(counts, /counts 1, 2, 4, 8/);
-  assert.equal(insights.hoverAccelerator('NoSuchGPU'), undefined);
-  const it = insights.hoverInstanceType('Standard_NC4as_T4_v3')!;
-  assert.match(it, /4 vCPUs, 28 GB, T4:1/);
-  assert.equal(insights.hoverInstanceType('nope'), undefined);
+test('offers per accelerator and instance type (what hovers show) and priced completions', () => {
+  const a100 = insights.acceleratorOffers('a100', 8)!;
+  assert.equal(a100.name, 'A100');
+  assert.ok(a100.rows.some((r) => r.instanceType === 'a2-highgpu-8g'));
+  assert.deepEqual(insights.acceleratorOffers('L4')!.counts, [1, 2, 4, 8]);
+  assert.equal(insights.acceleratorOffers('NoSuchGPU'), undefined);
+  const [nc4] = insights.instanceTypeOffers('Standard_NC4as_T4_v3');
+  assert.deepEqual([nc4.vcpus, nc4.memoryGb, nc4.accelerator], [4, 28, { name: 'T4', count: 1 }]);
+  assert.deepEqual(insights.instanceTypeOffers('nope'), []);
   const accs = insights.completeAccelerators();
-  const a100 = accs.find((c) => c.label === 'A100')!;
-  assert.match(a100.detail!, /from \$[\d.]+\/GPU-h · counts 1, 2, 4, 8, 16/);
-  assert.ok(a100.sortText! < accs.find((c) => c.label === 'tpu-v5p-8')!.sortText!);
+  const a100c = accs.find((c) => c.label === 'A100')!;
+  assert.match(a100c.detail!, /from \$[\d.]+\/GPU-h · counts 1, 2, 4, 8, 16/);
+  assert.ok(a100c.sortText! < accs.find((c) => c.label === 'tpu-v5p-8')!.sortText!);
   const types = insights.completeInstanceTypes('gcp');
   assert.equal(types.length, 385);
   assert.match(types.find((t) => t.label === 'n2-standard-8')!.detail!, /8 vCPU · 32 GB · from \$/);
@@ -120,4 +131,51 @@ test('hovers and priced completions', () => {
   assert.equal(regions.length, 44);
   assert.match(regions.find((r) => r.label === 'us-central1')!.detail!, /GCP · 4 zones/);
   assert.deepEqual(insights.completeRegions('lambda'), []);
+});
+
+test('diagnostics: an accelerator no catalog knows, with "did you mean" and a fix that validates', () => {
+  const range = at(2, 16, 23);
+  const [d] = insights.diagnostics([site(gpu('A1000', 8), 1, { accelerators: range })]);
+  assert.equal(d.code, 'unknown-accelerator');
+  assert.deepEqual(d.range, range);
+  assert.match(d.message, /Unknown accelerator 'A1000'.*Did you mean A100\b/);
+  assert.equal(d.fixes![0].newText, 'A100:8');
+  assert.deepEqual(insights.diagnostics([site(gpu('A100', 8))]), [], 'the fix resolves it');
+  assert.deepEqual(insights.diagnostics([site({ ...gpu('A1000'), infra: { cloud: 'kubernetes' } })]), [], 'a custom label on Kubernetes is fine');
+});
+
+test('cheapestForSpec gives what reducing every offer gives (the lens skips building them)', () => {
+  const specs: ResourcesSpec[] = [
+    {},
+    { cpus: { value: 1, orMore: true } },
+    { cpus: { value: 4, orMore: true }, memory: { value: 8, orMore: true } },
+    gpu('A100', 8),
+    gpu('T4'),
+    { ...gpu('L4'), infra: { cloud: 'gcp', region: 'us-central1' } },
+    {
+      accelerators: [
+        { name: 'T4', count: 1 },
+        { name: 'L4', count: 1 },
+      ],
+      memory: { value: 32, orMore: true },
+    },
+    { instanceType: 'n2-standard-8' },
+    { ...gpu('V100'), useSpot: true, maxHourlyCost: 0.5 },
+    { diskTier: 'high', cpus: { value: 2, orMore: true } },
+  ];
+  for (const spec of specs) {
+    const fast = cheapestForSpec(spec, cat);
+    const all = offersForSpec({ ...spec, useSpot: false, maxHourlyCost: undefined }, cat, { anyPrice: true }).offers;
+    const clouds = new Set(all.map((o) => o.cloud));
+    assert.deepEqual(new Set(fast.keys()), clouds, JSON.stringify(spec));
+    for (const cloud of clouds) {
+      const mine = all.filter((o) => o.cloud === cloud);
+      const od = mine.filter((o) => !Number.isNaN(o.price)).sort((a, b) => cmpPrice(a.price, b.price))[0];
+      const sp = mine.filter((o) => !Number.isNaN(o.spotPrice)).sort((a, b) => a.spotPrice - b.spotPrice)[0];
+      const got = fast.get(cloud)!;
+      assert.equal(got.onDemand?.price, od?.price, `${cloud} ${JSON.stringify(spec)}`);
+      assert.equal(got.spot?.spotPrice, sp?.spotPrice, `${cloud} ${JSON.stringify(spec)}`);
+      assert.deepEqual(got.regions, new Set(mine.filter((o) => !Number.isNaN(o.price)).map((o) => o.region)));
+    }
+  }
 });

@@ -126,18 +126,29 @@ test('quick fixes: spot_recovery -> job_recovery, unknown key -> suggestion', ()
   );
 });
 
+/** Insights with fixed data: every spec costs $1/h on AWS us-east-1; the sites a lens pass saw are recorded. */
 function fakeInsights(record: { sites?: ResourcesSite[] }): Insights {
+  const row = {
+    cloud: 'aws',
+    region: 'us-east-1',
+    infra: 'aws/us-east-1',
+    instanceType: 'p4d.24xlarge',
+    vCPUs: 96,
+    memoryGb: 1152,
+    accelerators: { A100: 8 },
+    onDemand: 1,
+    spot: null,
+    perGpuHour: 0.125,
+    spotPerGpuHour: null,
+  };
   return {
-    costLenses: (sites) => {
+    specCost: () => ({ byCloud: { aws: { onDemand: { price: 1, cloud: 'aws', region: 'us-east-1' } } }, regions: 1 }),
+    offerRows: () => [row],
+    infraStates: () => [],
+    freeGpus: () => [],
+    diagnostics: (sites) => {
       record.sites = sites;
-      return sites.map((s) => ({
-        range: s.range,
-        title: `$${s.numNodes}.00/h`,
-        command: { command: 'skydeck.showOffers', arguments: [s.candidateIndex ?? -1] },
-      }));
-    },
-    diagnostics: (sites) =>
-      sites
+      return sites
         .filter((s) => s.valueRanges.accelerators)
         .map((s) => ({
           range: s.valueRanges.accelerators as ResourcesSite['range'],
@@ -145,9 +156,11 @@ function fakeInsights(record: { sites?: ResourcesSite[] }): Insights {
           message: 'No offer for this accelerator.',
           code: 'no-offer',
           fixes: [{ title: 'Use H100', range: s.valueRanges.accelerators as ResourcesSite['range'], newText: 'H100:8' }],
-        })),
-    hoverAccelerator: (name, count) => `| offers for ${name} x${count ?? 1} |`,
-    hoverInstanceType: (name) => `| ${name} |`,
+        }));
+    },
+    acceleratorOffers: (name, count) => ({ name: `${name} x${count ?? 1}`, count, counts: [8], regions: 1, rows: [row] }),
+    instanceTypeOffers: (name) => [{ name, cloud: 'aws', vcpus: 96, memoryGb: 1152, regions: 1, rows: [row] }],
+    catalogOrigins: () => 'aws (test)',
     completeAccelerators: () => [{ label: 'H100:8', detail: '$20/h', sortText: '0' }],
     completeInstanceTypes: () => [{ label: 'p4d.24xlarge', detail: '$32/h' }],
     completeRegions: (cloud) => [{ label: `${cloud === 'aws' ? 'us-east-1' : 'us-central1'}`, detail: '$1/h' }],
@@ -165,8 +178,9 @@ test('insights: sites for resources and any_of items, lenses, diagnostics, hover
   const lenses = s.codeLenses(d);
   assert.deepEqual(
     lenses.map((l) => l.command?.title),
-    ['$2.00/h', '$2.00/h', '$2.00/h'],
+    Array(3).fill('2× $1.00 = $2.00/h on-demand (aws us-east-1) · 1 region'),
   );
+  s.diagnostics(d);
   const sites = record.sites as ResourcesSite[];
   assert.deepEqual(sites[0].range, { start: { line: 1, character: 0 }, end: { line: 1, character: 9 } });
   assert.deepEqual(sites[0].valueRanges.accelerators, { start: { line: 2, character: 16 }, end: { line: 2, character: 22 } });
@@ -181,7 +195,7 @@ test('insights: sites for resources and any_of items, lenses, diagnostics, hover
     fix.map((a) => a.title),
     ['Use H100'],
   );
-  assert.match((s.hover(d, { line: 2, character: 18 })?.contents as { value: string }).value, /offers for A100 x8/);
+  assert.match((s.hover(d, { line: 2, character: 18 })?.contents as { value: string }).value, /\*\*A100 x8:8\*\*/);
   assert.match((s.hover(d, { line: 3, character: 20 })?.contents as { value: string }).value, /p4d\.24xlarge/);
   const { d: d2, pos } = doc('resources:\n  accelerators: |\n');
   assert.deepEqual(labels(s.complete(d2, pos)), ['H100:8']);
@@ -194,7 +208,7 @@ test('insights: disk_tier, image_id and ports values carry their ranges (constra
   const s = new TaskLanguageService();
   s.setInsights(fakeInsights(record));
   const { d } = doc('resources:\n  disk_tier: ultra\n  image_id:\n    us-east-1: ami-0abc\n  ports: 8080\nrun: x\n');
-  s.codeLenses(d);
+  s.diagnostics(d);
   const r = (record.sites as ResourcesSite[])[0].valueRanges;
   assert.deepEqual(r.disk_tier, { start: { line: 1, character: 13 }, end: { line: 1, character: 18 } });
   assert.equal(r.image_id?.start.line, 3);
@@ -207,17 +221,25 @@ test('a throwing insights provider never breaks the service', () => {
     throw new Error('catalog down');
   };
   s.setInsights({
-    costLenses: boom,
+    specCost: boom,
+    offerRows: boom,
+    infraStates: boom,
+    freeGpus: boom,
     diagnostics: boom,
-    hoverAccelerator: boom,
-    hoverInstanceType: boom,
+    acceleratorOffers: boom,
+    instanceTypeOffers: boom,
+    catalogOrigins: boom,
     completeAccelerators: boom,
     completeInstanceTypes: boom,
     completeRegions: boom,
   });
   const { d, pos } = doc('resources:\n  accelerators: |A100\nrun: x\n');
   assert.deepEqual(s.diagnostics(d), []);
-  assert.deepEqual(s.codeLenses(d), []);
+  assert.deepEqual(
+    s.codeLenses(d).map((l) => l.command?.title),
+    ['Cost unavailable: catalog down'],
+    'the site says why instead of vanishing',
+  );
   assert.ok(s.complete(d, pos).length > 0);
   assert.ok(s.hover(d, { line: 1, character: 17 }));
 });
