@@ -21,6 +21,7 @@ import type { ClusterEngine, ClusterJob, ClusterJobStatus, ClusterRecord, Launch
 import { TERMINAL_JOB_STATUSES } from './types';
 import type { Candidate } from '../optimizer/types';
 import type { AgentClient } from '../node/agentClient';
+import { containerFor, registryLogin } from './containers';
 
 function singleTask(t: Task | TaskFile): Task {
   if ('tasks' in t) {
@@ -92,6 +93,7 @@ function newRecord(name: string, task: Task, handle: ClusterRecord['handle'], c:
     accumulatedUpSeconds: 0,
     autostop: idle !== undefined ? { idleMinutes: Math.max(idle, 1), down } : undefined,
     owner: options.owner,
+    container: containerFor(task, c.cloud),
   };
 }
 
@@ -173,7 +175,7 @@ async function provisionNew(name: string, task: Task, options: LaunchOptions): P
   await putCluster(rec);
   try {
     checkAbort(options.signal);
-    const up = await bringUp(rec, onMessage('PROVISION'));
+    const up = await bringUp(rec, onMessage('PROVISION'), registryLogin(task, options.envs));
     checkAbort(options.signal);
     return up;
   } catch (e) {
