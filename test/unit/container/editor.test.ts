@@ -18,8 +18,9 @@ function doc(textWithCursor: string): { d: TextDocumentLike; pos: { line: number
 function hoverText(s: TaskLanguageService, text: string): string {
   const { d, pos } = doc(text);
   const h = s.hover(d, pos);
-  assert.ok(h && typeof h.contents === 'object' && 'value' in h.contents, `no hover for ${text}`);
-  return h.contents.value;
+  const contents = h?.contents as { value?: string } | undefined;
+  assert.ok(typeof contents?.value === 'string', `no hover for ${text}`);
+  return contents.value;
 }
 
 test('hover on a docker: image says where it will run and how, per infra', () => {
@@ -48,7 +49,7 @@ test('a task on local gets a warning when this machine has no Docker, none when 
     const diags = s.diagnostics(doc(text).d).filter((x) => x.code === 'no-container-runtime');
     assert.equal(diags.length, 1);
     assert.equal(diags[0].range.start.line, 2);
-    assert.match(diags[0].message, /no Docker: install Docker Engine \(Debian\/Ubuntu: sudo apt-get install docker.io\)/);
+    assert.match(String(diags[0].message), /no Docker: install Docker Engine \(Debian\/Ubuntu: sudo apt-get install docker.io\)/);
     process.env.PATH = withDocker;
     assert.deepEqual(s.diagnostics(doc(text).d).filter((x) => x.code === 'no-container-runtime'), []);
     // Kubernetes runs it as the pod: nothing to install here.
