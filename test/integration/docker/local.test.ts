@@ -39,7 +39,7 @@ describe('docker: images on local', { concurrency: false }, () => {
     image = buildTestImage();
   });
   after(async () => {
-    for (const name of ['dk1', 'dk2']) await clusters.down(name).catch(() => undefined);
+    for (const name of ['dk1', 'dk2', 'dk3']) await clusters.down(name).catch(() => undefined);
     env.cleanup();
   });
 
@@ -107,6 +107,25 @@ describe('docker: images on local', { concurrency: false }, () => {
     assert.match(await output('dk1', back.jobId!), /still-here/);
     await clusters.down('dk1');
     assert.deepEqual(containersNamed(name), []);
+  });
+
+  test('a machine without Docker gets one clear error naming what to install', async () => {
+    const bin = fs.mkdtempSync(path.join(env.home, 'bin-'));
+    fs.symlinkSync(fs.realpathSync('/bin/bash'), path.join(bin, 'bash'));
+    const saved = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      await assert.rejects(clusters.launch(dockerTask(image, { run: 'echo never' }), { clusterName: 'dk3' }), (e: Error & { code?: string; hint?: string }) => {
+        assert.equal(e.code, 'CONTAINER_RUNTIME');
+        assert.match(e.message, /^image_id docker:\S+ needs Docker on local node 0 \(127\.\d+\.\d+\.\d+\), and it has none\.$/);
+        assert.match(e.hint ?? '', /sudo apt-get install docker\.io/);
+        return true;
+      });
+    } finally {
+      process.env.PATH = saved;
+    }
+    await clusters.down('dk3');
+    assert.equal(await findCluster('dk3'), undefined);
   });
 
   test('debug preempt kills the container', async () => {
