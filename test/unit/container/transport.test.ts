@@ -84,7 +84,7 @@ test('bring-up script: SkyPilot run options, GPUs only where the node has them, 
   );
   assert.match(script, /docker run -d --name skydeck-c-0 --init --network host --entrypoint sleep -v \/n\/node-0:\/n\/node-0 -e HOME=\/n\/node-0 "\$\{extra\[@\]\}" --ulimit memlock=-1 reg\.example\.com\/team\/img:1 infinity/);
   assert.match(script, /--shm-size=/);
-  assert.match(script, /grep -q nvidia .*extra\+=\(--gpus all\)/);
+  assert.match(script, /nvidia-container-runtime.*extra\+=\(--gpus all\)/);
   assert.match(script, /docker login --username me --password-stdin reg\.example\.com/);
   assert.match(script, /IFS= read -r pw/);
   // Without credentials there is no login at all.
