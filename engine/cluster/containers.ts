@@ -10,14 +10,7 @@ import { SkyDeckError } from '../errors';
 import { configValue } from '../config/cloudLabels';
 import type { NodeInfo, Provider } from '../infra/provider';
 import { getProvider } from '../infra/registry';
-import {
-  CONTAINER_EXIT,
-  containerName,
-  dockerImageName,
-  ensureContainerScript,
-  type ContainerSpec,
-  type RegistryLogin,
-} from '../node/container/dockerRun';
+import { CONTAINER_EXIT, containerName, dockerImageName, ensureContainerScript, type ContainerSpec, type RegistryLogin } from '../node/container/dockerRun';
 import { ContainerTransport } from '../node/container/transport';
 import type { Transport } from '../node/transport';
 import type { ResourcesSpec, Task } from '../task/types';
@@ -140,10 +133,15 @@ function runtimeProblem(exitCode: number, stderr: string, where: string, image: 
     case CONTAINER_EXIT.pull:
       return new ContainerRuntimeError(
         `Could not pull docker:${image} on ${where}: ${detail}`,
-        login ? 'Check the image name and that the registry account can read it.' : 'Check the image name; a private registry needs SKYPILOT_DOCKER_USERNAME, SKYPILOT_DOCKER_PASSWORD and SKYPILOT_DOCKER_SERVER (envs or secrets).',
+        login
+          ? 'Check the image name and that the registry account can read it.'
+          : 'Check the image name; a private registry needs SKYPILOT_DOCKER_USERNAME, SKYPILOT_DOCKER_PASSWORD and SKYPILOT_DOCKER_SERVER (envs or secrets).',
       );
     default:
-      return new ContainerRuntimeError(`Could not start the container of docker:${image} on ${where} (exit ${exitCode}): ${detail}`, 'Check the image and docker.run_options.');
+      return new ContainerRuntimeError(
+        `Could not start the container of docker:${image} on ${where} (exit ${exitCode}): ${detail}`,
+        'Check the image and docker.run_options.',
+      );
   }
 }
 

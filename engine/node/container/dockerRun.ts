@@ -59,7 +59,12 @@ export function runArgv(spec: ContainerSpec, name: string, node: NodeContainerOp
  * stopped -> `docker start`; absent -> log in (password on stdin's first line), pull when the
  * image is missing, `docker run`. Prints the container's HOME.
  */
-export function ensureContainerScript(spec: ContainerSpec, name: string, node: NodeContainerOptions, login: { username: string; server: string } | undefined): string {
+export function ensureContainerScript(
+  spec: ContainerSpec,
+  name: string,
+  node: NodeContainerOptions,
+  login: { username: string; server: string } | undefined,
+): string {
   const q = shellQuote;
   const image = q(spec.image);
   const loginCmd = login

@@ -46,7 +46,11 @@ describe('docker: images from a private registry', { concurrency: false }, () =>
     // Pushed with credentials kept in a throwaway client config, then removed locally so the launch must pull.
     const cfg = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-docker-cfg-'));
     const withCfg = { ...process.env, DOCKER_CONFIG: cfg };
-    const login = spawnSync('docker', ['login', '-u', registry.username, '--password-stdin', registry.address], { input: registry.password, env: withCfg, encoding: 'utf8' });
+    const login = spawnSync('docker', ['login', '-u', registry.username, '--password-stdin', registry.address], {
+      input: registry.password,
+      env: withCfg,
+      encoding: 'utf8',
+    });
     assert.equal(login.status, 0, login.stderr);
     docker(['tag', base, privateImage]);
     const push = spawnSync('docker', ['push', privateImage], { env: withCfg, encoding: 'utf8' });

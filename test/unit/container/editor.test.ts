@@ -12,7 +12,10 @@ function doc(textWithCursor: string): { d: TextDocumentLike; pos: { line: number
   const at = textWithCursor.indexOf('|');
   const text = at >= 0 ? textWithCursor.slice(0, at) + textWithCursor.slice(at + 1) : textWithCursor;
   const before = text.slice(0, Math.max(0, at)).split('\n');
-  return { d: { uri: `file:///w/t${++version}.yaml`, version, getText: () => text }, pos: { line: before.length - 1, character: before[before.length - 1].length } };
+  return {
+    d: { uri: `file:///w/t${++version}.yaml`, version, getText: () => text },
+    pos: { line: before.length - 1, character: before[before.length - 1].length },
+  };
 }
 
 function hoverText(s: TaskLanguageService, text: string): string {
@@ -33,8 +36,14 @@ test('hover on a docker: image says where it will run and how, per infra', () =>
   assert.match(hoverText(s, 'resources:\n  infra: ssh/lab\n  image_id: docker:ubu|ntu\nrun: x\n'), /each SSH pool host/);
   assert.match(hoverText(s, 'resources:\n  infra: aws/us-east-1\n  image_id: docker:ubu|ntu\nrun: x\n'), /each VM/);
   assert.match(hoverText(s, 'resources:\n  infra: k8s\n  image_id: docker:ubu|ntu\nrun: x\n'), /image of each pod/);
-  assert.match(hoverText(s, 'resources:\n  image_id:\n    us-east-1: ami-0123456789abcdef0\n    docker: nvcr.io/nv|idia/pytorch:24.05-py3\nrun: x\n'), /`nvcr.io\/nvidia\/pytorch:24.05-py3`/);
-  assert.match(hoverText(s, 'num_nodes: 2\nresources:\n  infra: local\n  image_id: docker:ubu|ntu\nrun: x\n'), /More than one node in containers is implemented on Kubernetes only/);
+  assert.match(
+    hoverText(s, 'resources:\n  image_id:\n    us-east-1: ami-0123456789abcdef0\n    docker: nvcr.io/nv|idia/pytorch:24.05-py3\nrun: x\n'),
+    /`nvcr.io\/nvidia\/pytorch:24.05-py3`/,
+  );
+  assert.match(
+    hoverText(s, 'num_nodes: 2\nresources:\n  infra: local\n  image_id: docker:ubu|ntu\nrun: x\n'),
+    /More than one node in containers is implemented on Kubernetes only/,
+  );
 });
 
 test('a task on local gets a warning when this machine has no Docker, none when it has', () => {
@@ -51,10 +60,16 @@ test('a task on local gets a warning when this machine has no Docker, none when 
     assert.equal(diags[0].range.start.line, 2);
     assert.match(String(diags[0].message), /no Docker: install Docker Engine \(Debian\/Ubuntu: sudo apt-get install docker.io\)/);
     process.env.PATH = withDocker;
-    assert.deepEqual(s.diagnostics(doc(text).d).filter((x) => x.code === 'no-container-runtime'), []);
+    assert.deepEqual(
+      s.diagnostics(doc(text).d).filter((x) => x.code === 'no-container-runtime'),
+      [],
+    );
     // Kubernetes runs it as the pod: nothing to install here.
     process.env.PATH = empty;
-    assert.deepEqual(s.diagnostics(doc(text.replace('local', 'k8s')).d).filter((x) => x.code === 'no-container-runtime'), []);
+    assert.deepEqual(
+      s.diagnostics(doc(text.replace('local', 'k8s')).d).filter((x) => x.code === 'no-container-runtime'),
+      [],
+    );
   } finally {
     process.env.PATH = saved;
     fs.rmSync(empty, { recursive: true, force: true });

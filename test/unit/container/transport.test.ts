@@ -82,7 +82,10 @@ test('bring-up script: SkyPilot run options, GPUs only where the node has them, 
     { binds: ['/n/node-0'], env: { HOME: '/n/node-0' } },
     { username: 'me', server: 'reg.example.com' },
   );
-  assert.match(script, /docker run -d --name skydeck-c-0 --init --network host --entrypoint sleep -v \/n\/node-0:\/n\/node-0 -e HOME=\/n\/node-0 "\$\{extra\[@\]\}" --ulimit memlock=-1 reg\.example\.com\/team\/img:1 infinity/);
+  assert.match(
+    script,
+    /docker run -d --name skydeck-c-0 --init --network host --entrypoint sleep -v \/n\/node-0:\/n\/node-0 -e HOME=\/n\/node-0 "\$\{extra\[@\]\}" --ulimit memlock=-1 reg\.example\.com\/team\/img:1 infinity/,
+  );
   assert.match(script, /--shm-size=/);
   assert.match(script, /nvidia-container-runtime.*extra\+=\(--gpus all\)/);
   assert.match(script, /docker login --username me --password-stdin reg\.example\.com/);
