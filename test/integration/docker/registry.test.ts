@@ -15,6 +15,7 @@ import { requirePrerequisite } from '../../helpers/prerequisites';
 import { buildTestImage, docker, dockerMissing, ensureDockerDaemon, imageExists } from '../../helpers/docker';
 import { registryMissing, startRegistry, type Registry } from '../../helpers/registry';
 import type { Task } from '../../../engine/task/types';
+import { until } from '../../helpers/until';
 
 requirePrerequisite(dockerMissing() ?? registryMissing());
 
@@ -94,8 +95,11 @@ describe('docker: images from a private registry', { concurrency: false }, () =>
     assert.match(log, /pulled=base/);
     assert.ok(imageExists(privateImage));
     assert.doesNotMatch(JSON.stringify(await clusters.status()), new RegExp(registry.password));
-    // The job has ended: its spec (which carries the task's secrets while it runs) is gone, and
-    // the login's client config was a temp dir removed after the pull.
-    assert.deepEqual(filesContaining(env.home, registry.password), []);
+    // Once the job has ended its spec and rank scripts (which carry the task's secrets while it
+    // runs) go, and the login's client config was a temp dir removed after the pull.
+    await until('no file to hold the registry password', () => filesContaining(env.home, registry.password).length === 0, {
+      timeoutMs: 30_000,
+      detail: () => filesContaining(env.home, registry.password).join('\n'),
+    });
   });
 });
