@@ -75,6 +75,11 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
     audience: 'test',
     doc: 'JSON (or @file) mapping cloud instance addresses to loopback sshd hosts, so emulated VMs can be reached.',
   },
+  SKYDECK_DOCKER_HOST: {
+    audience: 'test',
+    doc: "The Docker daemon (a DOCKER_HOST value) that the nodes' docker commands use for `docker:` images, e.g. the tests' own daemon socket.",
+    default: "the nodes' default daemon",
+  },
   SKYDECK_LOCAL_PREEMPT_RATE: {
     audience: 'test',
     doc: 'On `local`, each status query preempts a running cluster with this probability (rehearsal).',

@@ -5,7 +5,8 @@
  *     ControlMaster opened before timing; target within 2x) and cold (a new connection each
  *     time on both sides);
  *  2. launch-to-finished of a trivial task on `local` through the CLI bundle (target < 1.5 s),
- *     against the CLI's own start-up (`skydeck --version`) as the baseline.
+ *     against the CLI's own start-up (`skydeck --version`) as the baseline;
+ *  3. the container case (./container.ts): `docker:` launch and exec on `local` beside the same without an image.
  * "Running" = the job's first command has run on the node: it writes its clock (ns) to a file;
  * latency = that time - the time exec was called (same machine, same clock).
  * Usage: npm run build && node --import tsx bench/exec/index.ts [--runs N]
@@ -16,6 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSshHosts, sshArgv, sshSkipReason } from '../../test/helpers/sshd';
 import { writeNodePoolsYaml } from '../../test/helpers/nodePools';
+import { containerBench } from './container';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
@@ -173,6 +175,7 @@ async function main(): Promise<void> {
   console.log(`bench/exec on ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}`);
   await sshBench();
   localBench();
+  await containerBench(Math.max(3, Math.min(RUNS, 5)));
 }
 
 main().then(

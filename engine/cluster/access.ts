@@ -8,6 +8,7 @@ import { getProvider } from '../infra/registry';
 import type { Transport } from '../node/transport';
 import { AgentClient } from '../node/agentClient';
 import type { ClusterRecord } from './types';
+import { containerTransports } from './containers';
 
 export interface ClusterAccess {
   provider: Provider;
@@ -28,7 +29,11 @@ export function agentEnv(): Record<string, string> {
 export async function openAccess(rec: ClusterRecord, nodes: NodeInfo[] = rec.nodes): Promise<ClusterAccess> {
   const provider = await getProvider(rec.handle.provider);
   const sorted = [...nodes].sort((a, b) => a.rank - b.rank);
-  const transports = sorted.map((n) => provider.transport(rec.handle, n));
+  const transports = containerTransports(
+    rec,
+    sorted,
+    sorted.map((n) => provider.transport(rec.handle, n)),
+  );
   const head = transports[0];
   return {
     provider,

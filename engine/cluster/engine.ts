@@ -34,6 +34,7 @@ interface Prepared {
   /** Bucket mounts (launch only: exec does not mount). */
   storage?: CheckedMount[];
 }
+import { containerFor, registryLogin } from './containers';
 
 function singleTask(t: Task | TaskFile): Task {
   if ('tasks' in t) {
@@ -105,6 +106,7 @@ function newRecord(name: string, task: Task, handle: ClusterRecord['handle'], c:
     accumulatedUpSeconds: 0,
     autostop: idle !== undefined ? { idleMinutes: Math.max(idle, 1), down } : undefined,
     owner: options.owner,
+    container: containerFor(task, c.cloud),
   };
 }
 
@@ -187,7 +189,7 @@ async function provisionNew(name: string, task: Task, options: LaunchOptions, pr
   await putCluster(rec);
   try {
     checkAbort(options.signal);
-    const up = await bringUp(rec, onMessage('PROVISION'));
+    const up = await bringUp(rec, onMessage('PROVISION'), registryLogin(task, options.envs));
     checkAbort(options.signal);
     return up;
   } catch (e) {

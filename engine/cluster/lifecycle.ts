@@ -22,6 +22,8 @@ import { forgetReservations } from './purge';
 import { removeClusterSshConfig, userSshConfigPath, writeClusterSshConfig } from './sshConfig';
 import type { ClusterRecord } from './types';
 import { flushAndUnmount, hasMounts, releaseStorage } from '../storage/teardown';
+import { containerAttach, containersDo, startContainers, withContainers } from './containers';
+import type { RegistryLogin } from '../node/container/dockerRun';
 
 /** Seconds the UP period since startedAt adds to the record's accumulated up time. */
 function closeUpPeriod(rec: ClusterRecord, now = Date.now()): void {
@@ -65,8 +67,9 @@ function autostopHook(rec: ClusterRecord): string[] | undefined {
 }
 
 /** After provision/start: install the agent, write ssh config, mark UP. */
-export async function bringUp(rec: ClusterRecord, onMessage: (m: string) => void = () => undefined): Promise<ClusterRecord> {
+export async function bringUp(rec: ClusterRecord, onMessage: (m: string) => void = () => undefined, login?: RegistryLogin): Promise<ClusterRecord> {
   const nodes = await runningNodes(rec.handle, rec.numNodes);
+  if (rec.container) rec = await withContainers(rec, await startContainers(rec, nodes, login));
   const access = await openAccess(rec, nodes);
   try {
     // Every node runs its ranks through its own copy of the agent.
@@ -86,7 +89,7 @@ export async function bringUp(rec: ClusterRecord, onMessage: (m: string) => void
     r.lastError = undefined;
   });
   if (!updated) throw new ClusterStateError(`Cluster '${rec.name}' was removed while it was being brought up.`);
-  if (writeClusterSshConfig(rec.name, nodes)) {
+  if (writeClusterSshConfig(rec.name, nodes, containerAttach(rec))) {
     onMessage(`SSH: \`ssh ${rec.name}\`${nodes.length > 1 ? ` (workers: ${rec.name}-worker1..${nodes.length - 1})` : ''}.`);
     const override = effectiveConfigProblem(rec.name, nodes[0]);
     if (override) onMessage(`Warning: ${override}`);
@@ -169,6 +172,7 @@ async function reconcile(rec: ClusterRecord): Promise<ClusterRecord | undefined>
   }
   if (nodes.length === 0) {
     // Terminated from outside (preempted, deleted): clean what is left here and forget it.
+    await containersDo(rec, 'remove', provider);
     await provider.terminate(rec.handle).catch(() => undefined);
     removeClusterSshConfig(rec.name);
     await removeCluster(rec.name);
@@ -253,6 +257,7 @@ async function stopLocked(name: string): Promise<void> {
     // Jobs are cancelled first (for SSH pools stop means exactly that); the infra then stops the nodes.
     await withAccess(rec, (a) => a.agent.cancel('all')).catch(() => undefined);
   }
+  await containersDo(rec, 'stop', provider);
   await provider.stop(rec.handle);
   removeClusterSshConfig(name);
   await patchCluster(name, (r) => {
@@ -308,6 +313,8 @@ async function downLocked(name: string, options: { purge?: boolean; onMessage?: 
   // Jobs are cancelled first where terminating the infra would not end them (SSH pools keep running).
   if (rec.status === 'UP' && rec.handle.provider !== 'local') await withAccess(rec, (a) => a.agent.cancel('all')).catch(() => undefined);
   try {
+    const left = await containersDo(rec, 'remove', provider);
+    if (left.length) (options.onMessage ?? ((m) => process.stderr.write(`${m}\n`)))(`Warning: ${left.join('; ')}`);
     await provider.terminate(rec.handle);
   } catch (e) {
     if (!options.purge) {
@@ -351,5 +358,6 @@ export async function preemptCluster(name: string): Promise<void> {
   const rec = await getCluster(name);
   const provider = await getProvider(rec.handle.provider);
   if (!provider.preempt) throw new ClusterStateError(`Preemption can only be simulated on local clusters; '${name}' is on ${rec.handle.provider}.`);
+  await containersDo(rec, 'kill', provider);
   await provider.preempt(rec.handle);
 }

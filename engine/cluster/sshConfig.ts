@@ -109,6 +109,8 @@ export interface SshHostEntry {
   port: number;
   identityFile?: string;
   proxyCommand?: string;
+  /** Run instead of the login shell (a `docker:` cluster lands in the node's container, as SkyPilot's ssh does). */
+  remoteCommand?: string;
 }
 
 export interface HostKeyOptions {
@@ -142,13 +144,17 @@ export function renderHostEntries(cluster: string, entries: SshHostEntry[], opti
     lines.push('  GlobalKnownHostsFile /dev/null');
     lines.push(`  Port ${e.port}`);
     if (e.proxyCommand) lines.push(`  ProxyCommand ${e.proxyCommand}`);
+    if (e.remoteCommand) {
+      lines.push(`  RemoteCommand ${e.remoteCommand.replace(/%/g, '%%')}`);
+      lines.push('  RequestTTY yes');
+    }
     lines.push('');
   }
   return lines.join('\n');
 }
 
 /** Host entries for the nodes that have an SSH endpoint (head first, then workers). */
-export function hostEntries(cluster: string, nodes: NodeInfo[]): SshHostEntry[] {
+export function hostEntries(cluster: string, nodes: NodeInfo[], remoteCommand?: (rank: number) => string | undefined): SshHostEntry[] {
   return [...nodes]
     .sort((a, b) => a.rank - b.rank)
     .filter((n) => n.ssh)
@@ -159,12 +165,13 @@ export function hostEntries(cluster: string, nodes: NodeInfo[]): SshHostEntry[] 
       port: n.ssh!.port,
       identityFile: n.ssh!.identityFile,
       proxyCommand: n.ssh!.proxyCommand,
+      remoteCommand: remoteCommand?.(n.rank),
     }));
 }
 
 /** Writes the cluster's file and the Include; returns false when no node is reachable over SSH. */
-export function writeClusterSshConfig(cluster: string, nodes: NodeInfo[]): boolean {
-  const entries = hostEntries(cluster, nodes);
+export function writeClusterSshConfig(cluster: string, nodes: NodeInfo[], remoteCommand?: (rank: number) => string | undefined): boolean {
+  const entries = hostEntries(cluster, nodes, remoteCommand);
   if (entries.length === 0) {
     removeClusterSshConfig(cluster);
     return false;

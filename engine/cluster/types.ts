@@ -4,6 +4,7 @@
  */
 import type { ClusterHandle, NodeInfo } from '../infra/provider';
 import type { TaskFile, Task } from '../task/types';
+import type { ClusterContainer } from './containers';
 
 /** SkyPilot's cluster states. */
 export type ClusterStatus = 'INIT' | 'UP' | 'STOPPED' | 'AUTOSTOPPING';
@@ -56,6 +57,8 @@ export interface ClusterRecord {
    * holds the cluster's lock is a launch that died: `status -r` and `down` reclaim it.
    */
   provisional?: boolean;
+  /** The container every node runs the jobs in (`image_id: docker:` off Kubernetes): ./containers.ts. */
+  container?: ClusterContainer;
 }
 
 export interface ClusterJob {

@@ -21,6 +21,7 @@ export const HONOURED_KEYS: Record<string, string> = {
   'gcp.labels': "engine/infra/gcp/gcpProvider.ts: labels of every instance (the task's labels win)",
   'azure.labels': "engine/infra/azure/azureProvider.ts: tags of every VM (the task's labels win)",
   'provision.ssh_timeout': 'engine/infra/vm/sshWait.ts: how long one SSH probe of a new VM may take',
+  'docker.run_options': 'engine/cluster/containers.ts: appended to the `docker run` of every node container (local, SSH pools, VM clouds)',
   'kubernetes.context_configs': 'engine/infra/kubernetes/config.ts: per-context pod_config, custom_metadata, provision_timeout, ports',
 };
 
@@ -55,7 +56,6 @@ function why(path: string[]): string {
   const top = path[0];
   if (SERVER_ONLY.has(top)) return "it configures SkyPilot's API server, which SkyDeck does not run";
   if (top === 'jobs' || top === 'serve') return `SkyDeck runs the ${top === 'jobs' ? 'managed jobs' : 'serve'} controller as a local process, not on a cluster`;
-  if (top === 'docker') return 'SkyDeck does not run tasks in docker containers yet';
   return 'SkyDeck does not act on it yet';
 }
 

@@ -136,6 +136,12 @@ export interface Provider {
    * JobNode.launcher). Default: `bash -c` on the head itself, ssh to the node's internal IP otherwise.
    */
   rankLauncher?(handle: ClusterHandle, node: NodeInfo): string[];
+  /**
+   * What a node's container (a `docker:` image, engine/cluster/containers.ts) needs from this
+   * infra: host paths mounted at the same path, container env. `local` mounts the node's
+   * directory, which is the node's HOME, so `~` is one place inside and out.
+   */
+  containerOptions?(handle: ClusterHandle, node: NodeInfo): { binds?: string[]; env?: Record<string, string> };
   /** Makes the nodes vanish without warning, as a cloud preempting spot VMs (`local` only; tests, rehearsal). */
   preempt?(handle: ClusterHandle): Promise<void>;
 }

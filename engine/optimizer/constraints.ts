@@ -6,7 +6,7 @@
  *     ports OPEN_PORTS; an infra without the feature is not a candidate. Kubernetes lacks
  *     CUSTOM_DISK_TIER (reference 1.4) and cannot open ports on the local kind cluster
  *     (`kind-skypilot`); SkyDeck's `local` and SSH node pools run on machines as they are
- *     (no disk tiers, no images).
+ *     (no disk tiers, no VM images; a `docker:` image runs in a container on them).
  *   - Cloud.check_disk_tier per instance type: Azure has no `ultra`, and its premium SSDs
  *     (`medium`, `high`) need an S-series instance type (an `s` in the size suffix).
  *     AWS and GCP accept every tier (GCP maps it to a disk type the series supports).
@@ -99,7 +99,7 @@ function unsupported(cloud: string, region: string | undefined, feature: Feature
     case 'local': {
       const who = cloud === 'ssh' ? "SSH node pools use their machines'" : "Local nodes use this machine's";
       if (feature === 'custom-disk-tier') return `${who} disks as they are: no disk tiers`;
-      if (feature === 'docker-image' || feature === 'image-id') return `${who} system as it is: no image_id`;
+      if (feature === 'image-id') return `${who} system as it is: no VM image_id (a docker: image runs in a container there)`;
       return undefined; // processes bind their ports directly
     }
     default:

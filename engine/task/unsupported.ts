@@ -78,15 +78,11 @@ export function unsupportedFieldWarnings(task: Task, plannedInfra?: string): Uns
   if (any((s) => s.acceleratorArgs) !== undefined)
     add('resources.accelerator_args', `accelerator_args (TPU options) are not honoured ${where(infra)}: SkyDeck does not provision TPUs.`);
   const docker = any(dockerImage);
-  if (docker && infra !== 'kubernetes') {
-    // Known infra: refuse (the job would run outside its container). Not known yet: the plan may still pick Kubernetes.
-    if (infra)
-      add(
-        'resources.image_id',
-        `image_id ${docker} is not implemented ${where(infra)}: SkyDeck runs containers only on Kubernetes, and running without the image would run the job in the wrong environment.`,
-        'error',
-      );
-    else add('resources.image_id', `image_id ${docker} is only implemented on Kubernetes: set infra: k8s; elsewhere the job would run without its container.`);
+  if (docker && infra !== 'kubernetes' && task.numNodes > 1) {
+    // Off Kubernetes the head's agent runs inside its container and reaches other nodes' containers through no launcher yet.
+    const message = `image_id ${docker} with num_nodes: ${task.numNodes} is not implemented ${infra ? where(infra) : 'off Kubernetes'}: SkyDeck runs containers on one node there; the other ranks would run outside their container.`;
+    if (infra) add('resources.image_id', message, 'error');
+    else add('resources.image_id', `${message} Set infra: k8s, or num_nodes: 1.`);
   }
   const service = task.raw.service as Record<string, unknown> | undefined;
   const policy = service && typeof service === 'object' ? (service.replica_policy as Record<string, unknown> | undefined) : undefined;

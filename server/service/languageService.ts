@@ -17,6 +17,7 @@ import { branch, docOf, enumValues, examplesOf, formatExample, resolve, ROOT_SCH
 import { costLenses, offerViewRows, type ShowOffersArgs } from './costLens';
 import { acceleratorHover, instanceTypeHover } from './offerHovers';
 import { resourcesSites } from './sites';
+import { containerImageDiagnostics, containerImageHover } from './containerImages';
 import {
   configCompletion,
   configFileCompletion,
@@ -146,7 +147,7 @@ export class TaskLanguageService {
       source: 'skydeck',
       ...(d.code === 'deprecated' ? { tags: [2] } : {}),
     }));
-    if (st.isTask) st.diagnostics.push(...this.configBlockDiagnostics(st, st.diagnostics));
+    if (st.isTask) st.diagnostics.push(...this.configBlockDiagnostics(st, st.diagnostics), ...containerImageDiagnostics(st.parse.analysis));
     if (st.isTask) st.diagnostics.push(...(safe(() => storageDiagnostics(st.parse.analysis.documents, st.parse.analysis.textMap)) ?? []));
     return st.diagnostics;
   }
@@ -279,6 +280,10 @@ export class TaskLanguageService {
     const path = loc.path.map((p) => (/^\[\d+\]$/.test(p) ? '[]' : p));
     const configEntry = path[0] === 'config' && path.length > 1 ? d.map.entries.find((e) => e.key === 'config') : undefined;
     if (configEntry) return taskConfigHover(configEntry.value, tm, offset);
+    if (!loc.onKey && path.includes('image_id')) {
+      const container = containerImageHover(st.parse.analysis, offset);
+      if (container) return container;
+    }
     const schema = schemaAt(path);
     const parts: string[] = [];
     const title = path.filter((p) => p !== '[]').join('.');

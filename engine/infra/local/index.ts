@@ -224,6 +224,12 @@ export class LocalProvider implements Provider {
     return [envCmd, '-C', n.dir, ...rest];
   }
 
+  /** The node's directory is its HOME inside the container too, and its processes keep the node's marker. */
+  containerOptions(handle: ClusterHandle, node: NodeInfo): { binds: string[]; env: Record<string, string> } {
+    const n = dataOf(handle).nodes[node.rank];
+    return { binds: [n.dir], env: { HOME: n.dir, ...nodeEnv(n) } };
+  }
+
   transport(handle: ClusterHandle, node: NodeInfo): Transport {
     const n = dataOf(handle).nodes[node.rank];
     return new LocalTransport({ nodeDir: n.dir, env: nodeEnv(n), description: `local node ${node.rank} (${n.ip})` });

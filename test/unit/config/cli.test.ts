@@ -110,9 +110,9 @@ test('--config: a bad override names the flag; allowed_clouds from it changes th
   const refused = w.run(['launch', task, '--dryrun', '--infra', 'gcp', '--config', 'allowed_clouds=[aws]']);
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /GCP \(gcp\) which is not enabled/);
-  const warned = w.run(['launch', task, '--dryrun', '--infra', 'gcp', '--config', 'docker.run_options=[--shm-size=2g]']);
+  const warned = w.run(['launch', task, '--dryrun', '--infra', 'gcp', '--config', 'nvidia_gpus.disable_ecc=true']);
   assert.equal(warned.code, 0, warned.stderr);
-  assert.match(warned.stderr, /Warning: Config key 'docker.run_options' \(--config docker.run_options=\[--shm-size=2g\]\) is not honoured by SkyDeck/);
+  assert.match(warned.stderr, /Warning: Config key 'nvidia_gpus.disable_ecc' \(--config nvidia_gpus.disable_ecc=true\) is not honoured by SkyDeck/);
 });
 
 test('--config FILE is one file only; several key=value flags add up', () => {

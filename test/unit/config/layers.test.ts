@@ -219,15 +219,15 @@ test('every set key SkyDeck does not act on is a warning naming the key and its 
   const s = sandbox();
   const file = write(
     path.join(s.project, '.sky.yaml'),
-    'docker:\n  run_options: [--shm-size=2g]\njobs:\n  controller:\n    resources:\n      cpus: 4+\nkubernetes:\n  provision_timeout: 10\n  namespace: team\n',
+    'nvidia_gpus:\n  disable_ecc: true\njobs:\n  controller:\n    resources:\n      cpus: 4+\nkubernetes:\n  provision_timeout: 10\n  namespace: team\n',
   );
   const w = resolveIn(s).warnings;
   assert.deepEqual(
     w.map((x) => x.key),
-    ['docker.run_options', 'jobs.controller', 'kubernetes.namespace'],
+    ['nvidia_gpus.disable_ecc', 'jobs.controller', 'kubernetes.namespace'],
   );
   assert.deepEqual(w[1].origin, { source: file, line: 6 });
-  assert.match(w[0].message, new RegExp(`'docker.run_options' \\(${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2\\) is not honoured`));
+  assert.match(w[0].message, new RegExp(`'nvidia_gpus.disable_ecc' \\(${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2\\) is not honoured`));
 });
 
 test("SSH node pools: SkyDeck's file, else ~/.sky/ssh_node_pools.yaml", () => {

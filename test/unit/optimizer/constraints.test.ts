@@ -150,18 +150,16 @@ test('image_id strings: the image form picks the cloud; tags must be in that clo
   assert.deepEqual(clouds({ ...gpu('T4'), imageId: 'my-golden-image', infra: { cloud: 'gcp' } }), new Set(['gcp']));
 });
 
-test('images on infra without images: local and SSH pools refuse, Kubernetes runs it as a container', () => {
+test('images on infra without VM images: a docker: image runs in a container on local, SSH pools and Kubernetes; a VM image is refused there', () => {
   const enabled = { enabledInfra: ['local', 'ssh/lab', 'k8s/dev'] };
   const plan = optimizeDetailed(task({ imageId: 'docker:ubuntu:22.04' }), enabled, cat);
-  assert.deepEqual(
-    plan.candidates.map((c) => c.infra),
-    ['k8s/dev'],
-  );
+  assert.deepEqual(plan.candidates.map((c) => c.infra).sort(), ['k8s/dev', 'local/local', 'ssh/lab']);
+  const vm = optimizeDetailed(task({ imageId: 'skypilot:gpu-ubuntu-2204' }), enabled, cat);
   assert.ok(
-    plan.notes.some((n) => /Not considered: Local: Local nodes use this machine's system as it is: no image_id \(image_id\)/.test(n)),
-    plan.notes.join('\n'),
+    vm.notes.some((n) => /Not considered: Local: Local nodes use this machine's system as it is: no VM image_id/.test(n)),
+    vm.notes.join('\n'),
   );
-  assertUnavailable({ imageId: 'docker:ubuntu:22.04', infra: { cloud: 'local' } }, enabled, /Local: removed by image_id/);
+  assertUnavailable({ imageId: 'skypilot:gpu-ubuntu-2204', infra: { cloud: 'local' } }, enabled, /Local: removed by image_id/);
 });
 
 test('the editor: offers and the no-offer diagnostic honour the same constraints', () => {

@@ -31,11 +31,11 @@ test('.sky.yaml is a config file, not a task: errors on the exact node, unhonour
   );
   assert.match(String(diags[0].message), /provision_timeout must be an integer/);
   assert.match(String(diags[1].message), /did you mean 'vpc_name'/);
-  const ok = s.diagnostics(doc('docker:\n  run_options: [--shm-size=2g]\nkubernetes:\n  provision_timeout: 60\n', PROJECT).d);
+  const ok = s.diagnostics(doc('nvidia_gpus:\n  disable_ecc: true\nkubernetes:\n  provision_timeout: 60\n', PROJECT).d);
   assert.equal(ok.length, 1);
   assert.equal(ok[0].severity, 2);
   assert.deepEqual(ok[0].range.start, { line: 1, character: 2 });
-  assert.match(String(ok[0].message), /'docker.run_options' is not honoured by SkyDeck/);
+  assert.match(String(ok[0].message), /'nvidia_gpus.disable_ecc' is not honoured by SkyDeck/);
 });
 
 test('~/.sky/config.yaml and SKYDECK_HOME/config.yaml are config files', () => {
@@ -72,7 +72,7 @@ test("completion and hover in a config file come from SkyPilot's config schema",
 test("a task's config: block: SkyPilot's config schema and its task-only rule, hover and completion inside it", () => {
   const s = new TaskLanguageService();
   const { d } = doc(
-    'run: echo hi\nconfig:\n  kubernetes:\n    provision_timeout: soon\n    allowed_contexts: [a]\n  docker:\n    run_options: [-v /x:/x]\n',
+    'run: echo hi\nconfig:\n  kubernetes:\n    provision_timeout: soon\n    allowed_contexts: [a]\n  nvidia_gpus:\n    disable_ecc: true\n',
     'file:///w/task.yaml',
   );
   const diags = s.diagnostics(d);
@@ -80,12 +80,12 @@ test("a task's config: block: SkyPilot's config schema and its task-only rule, h
   assert.equal(config.length, 2, JSON.stringify(config));
   assert.match(String(config[0][2]), /config.kubernetes.provision_timeout must be an integer/);
   assert.match(String(config[1][2]), /'kubernetes.allowed_contexts' cannot be set in a task's config/);
-  const good = s.diagnostics(doc('run: echo hi\nconfig:\n  docker:\n    run_options: [-v /x:/x]\n', 'file:///w/task2.yaml').d);
+  const good = s.diagnostics(doc('run: echo hi\nconfig:\n  nvidia_gpus:\n    disable_ecc: true\n', 'file:///w/task2.yaml').d);
   assert.deepEqual(
     good.map((x) => [x.range.start.line, x.severity]),
     [[3, 2]],
   );
-  assert.match(String(good[0].message), /'config.docker.run_options' is not honoured/);
+  assert.match(String(good[0].message), /'config.nvidia_gpus.disable_ecc' is not honoured/);
   const h = doc('run: x\nconfig:\n  kubernetes:\n    pod_con|fig: {}\n', 'file:///w/task3.yaml');
   const hover = s.hover(h.d, h.pos);
   assert.ok(hover && typeof hover.contents === 'object' && 'value' in hover.contents);

@@ -56,6 +56,7 @@ file_mounts:
     mode: MOUNT
 volumes:
   /mnt/vol: my-volume
+num_nodes: 2
 resources:
   infra: aws
   image_id: docker:ubuntu:22.04
@@ -70,7 +71,8 @@ run: ls /data
   const lines: string[] = [];
   assert.throws(
     () => reportUnsupported(file.tasks, file, (l) => lines.push(l)),
-    (e: Error) => /^volumes: /m.test(e.message) && /^resources\.image_id: image_id docker:ubuntu:22\.04 is not implemented on aws/m.test(e.message),
+    (e: Error) =>
+      /^volumes: /m.test(e.message) && /^resources\.image_id: image_id docker:ubuntu:22\.04 with num_nodes: 2 is not implemented on aws/m.test(e.message),
   );
   // A docker image on Kubernetes is honoured; ephemeral_storage off Kubernetes is refused.
   const k8s = taskOf('resources:\n  infra: k8s\n  image_id: docker:ubuntu:22.04\n  ephemeral_storage: 10\nrun: x\n').tasks[0];

@@ -1,0 +1,127 @@
+/**
+ * bench/exec container case (`image_id: docker:` on `local`), in-process through the engine
+ * as the extension calls it, every row beside its baseline from the same run, runs interleaved:
+ *  - launch -> first output of a new cluster: no image (baseline) | image present
+ *    (target within 1.5x) | image pulled from a registry on 127.0.0.1 (login + pull);
+ *  - exec -> first output on an UP cluster: on the host node (baseline) | inside the
+ *    container (target within 1.2x).
+ * Needs root and docker.io (the tests' daemon helper starts `dockerd --bridge=none
+ * --iptables=false` when none answers) and docker-registry for the pull row.
+ * Usage: node --import tsx bench/exec/container.ts [--runs N]
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { clusters } from '../../engine/cluster';
+import type { Task } from '../../engine/task/types';
+import { buildTestImage, docker, dockerMissing, ensureDockerDaemon } from '../../test/helpers/docker';
+import { registryMissing, startRegistry, type Registry } from '../../test/helpers/registry';
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+const fmt = (ms: number) => `${ms.toFixed(0).padStart(6)} ms`;
+
+function task(run: string, image?: string, login?: Registry): Task {
+  const t: Task = {
+    numNodes: 1,
+    run,
+    envs: {},
+    secrets: {},
+    fileMounts: {},
+    resources: { base: { infra: { cloud: 'local' } }, candidates: [], mode: 'single' },
+    raw: {},
+  };
+  if (image) t.resources.base.imageId = `docker:${image}`;
+  if (login) {
+    t.envs.SKYPILOT_DOCKER_USERNAME = login.username;
+    t.envs.SKYPILOT_DOCKER_SERVER = login.address;
+    t.secrets.SKYPILOT_DOCKER_PASSWORD = login.password;
+  }
+  return t;
+}
+
+/** ms from the call to the first chunk of the job's output. */
+async function firstOutput(start: (onOutput: (c: string) => void) => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  let first: number | undefined;
+  await start(() => (first ??= performance.now()));
+  if (first === undefined) throw new Error('the job printed nothing');
+  return first - t0;
+}
+
+function row(label: string, xs: number[], base?: number[]): string {
+  const m = median(xs);
+  const ratio = base ? `   ratio ${(m / median(base)).toFixed(2)}x` : '';
+  return `  ${label.padEnd(44)} median ${fmt(m)}  [min ${fmt(Math.min(...xs))}]${ratio}`;
+}
+
+export async function containerBench(runs: number): Promise<void> {
+  const missing = dockerMissing();
+  if (missing) {
+    console.log(`container bench skipped: ${missing}`);
+    return;
+  }
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-container-'));
+  process.env.SKYDECK_HOME = home;
+  process.env.SKYDECK_SSH_CONFIG = path.join(home, 'ssh_config');
+  await ensureDockerDaemon();
+  const image = buildTestImage();
+  let registry: Registry | undefined;
+  let remote: string | undefined;
+  if (!registryMissing()) {
+    registry = await startRegistry();
+    remote = `${registry.address}/bench/img:1`;
+    const cfg = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-cfg-'));
+    const env = { ...process.env, DOCKER_CONFIG: cfg };
+    spawnSync('docker', ['login', '-u', registry.username, '--password-stdin', registry.address], { input: registry.password, env });
+    docker(['tag', image, remote]);
+    spawnSync('docker', ['push', remote], { env, stdio: 'ignore' });
+    fs.rmSync(cfg, { recursive: true, force: true });
+  }
+  const launch = { host: [] as number[], present: [] as number[], pulled: [] as number[] };
+  const exec = { host: [] as number[], container: [] as number[] };
+  try {
+    for (let i = 0; i < runs; i++) {
+      launch.host.push(await firstOutput((onOutput) => clusters.launch(task('echo first'), { clusterName: `bh${i}`, onOutput })));
+      launch.present.push(await firstOutput((onOutput) => clusters.launch(task('echo first', image), { clusterName: `bc${i}`, onOutput })));
+      if (registry && remote) {
+        spawnSync('docker', ['rmi', remote], { stdio: 'ignore' });
+        launch.pulled.push(await firstOutput((onOutput) => clusters.launch(task('echo first', remote, registry), { clusterName: `bp${i}`, onOutput })));
+        await clusters.down(`bp${i}`);
+      }
+    }
+    for (let i = 0; i < runs * 3; i++) {
+      exec.host.push(await firstOutput((onOutput) => clusters.exec('bh0', task('echo first'), { onOutput })));
+      exec.container.push(await firstOutput((onOutput) => clusters.exec('bc0', task('echo first'), { onOutput })));
+    }
+  } finally {
+    for (let i = 0; i < runs; i++) {
+      await clusters.down(`bh${i}`).catch(() => undefined);
+      await clusters.down(`bc${i}`).catch(() => undefined);
+    }
+    if (remote) spawnSync('docker', ['rmi', remote], { stdio: 'ignore' });
+    await registry?.stop();
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+  console.log(`container case (local, docker:${image}), ${runs} launches / ${runs * 3} execs each, interleaved:`);
+  console.log(row('launch -> first output, no image (baseline)', launch.host));
+  console.log(row('launch -> first output, image present', launch.present, launch.host) + '   (target within 1.5x)');
+  if (launch.pulled.length) console.log(row('launch -> first output, login + pull', launch.pulled, launch.host));
+  console.log(row('exec -> first output, on the host (baseline)', exec.host));
+  console.log(row('exec -> first output, in the container', exec.container, exec.host) + '   (target within 1.2x)');
+}
+
+if (require.main === module) {
+  const runsArg = process.argv.indexOf('--runs');
+  containerBench(runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3).then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

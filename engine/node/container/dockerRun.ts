@@ -1,0 +1,99 @@
+/**
+ * The container a `docker:` task's node runs in, as SkyPilot starts it (sky/provision/
+ * docker_utils.py): one per node, host network, a large /dev/shm (45% of the node's memory),
+ * GPUs passed through when the node's Docker has the NVIDIA runtime, FUSE for storage mounts,
+ * `docker.run_options` from the config appended. Kept alive by `sleep infinity` under
+ * docker's init, so `docker stop` ends it at once and `docker start` brings it back with its
+ * files. The node-dependent parts (GPUs, shm, FUSE) are decided by the script on the node.
+ */
+import { shellJoin, shellQuote } from '../quote';
+
+/** What a cluster runs its nodes in (stored in the cluster record: no credentials). */
+export interface ContainerSpec {
+  /** The image without the `docker:` prefix. */
+  image: string;
+  /** Extra `docker run` options (SkyPilot's `docker.run_options`: shell fragments, the user's own config, as SkyPilot splices them). */
+  runOptions: string[];
+}
+
+/** What the provider adds for one node (the `local` node's directory, its env). */
+export interface NodeContainerOptions {
+  /** Host paths mounted at the same path inside. */
+  binds?: string[];
+  /** Container env (not secret: `docker run -e` is in argv). */
+  env?: Record<string, string>;
+}
+
+/** Registry credentials, only ever passed on stdin (SKYPILOT_DOCKER_USERNAME/PASSWORD/SERVER). */
+export interface RegistryLogin {
+  username: string;
+  password: string;
+  server: string;
+}
+
+/** Exit codes of the bring-up script, each with its own message. */
+export const CONTAINER_EXIT = { noDocker: 97, noDaemon: 98, login: 96, pull: 95, run: 94 } as const;
+
+/** `docker:<image>` -> `<image>`; undefined for anything else. */
+export function dockerImageName(imageId: string | undefined): string | undefined {
+  if (!imageId?.startsWith('docker:')) return undefined;
+  const image = imageId.slice('docker:'.length).trim();
+  return image || undefined;
+}
+
+/** The container's name for node `rank` of a cluster named `nameOnCloud` on the infra. */
+export function containerName(nameOnCloud: string, rank: number): string {
+  return `skydeck-${nameOnCloud.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${rank}`;
+}
+
+/** `docker run` argv up to the image, for the parts that do not depend on the node. */
+export function runArgv(spec: ContainerSpec, name: string, node: NodeContainerOptions = {}): string[] {
+  const argv = ['docker', 'run', '-d', '--name', name, '--init', '--network', 'host', '--entrypoint', 'sleep'];
+  for (const b of node.binds ?? []) argv.push('-v', `${b}:${b}`);
+  for (const [k, v] of Object.entries(node.env ?? {})) argv.push('-e', `${k}=${v}`);
+  return argv;
+}
+
+/**
+ * The script that makes the node's container run (one round trip): running -> nothing;
+ * stopped -> `docker start`; absent -> log in (password on stdin's first line), pull when the
+ * image is missing, `docker run`. Prints the container's HOME.
+ */
+export function ensureContainerScript(
+  spec: ContainerSpec,
+  name: string,
+  node: NodeContainerOptions,
+  login: { username: string; server: string } | undefined,
+): string {
+  const q = shellQuote;
+  const image = q(spec.image);
+  const loginCmd = login
+    ? `IFS= read -r pw || true
+cfg=$(mktemp -d); export DOCKER_CONFIG="$cfg"; trap 'rm -rf "$cfg"' EXIT
+printf '%s' "$pw" | docker login --username ${q(login.username)} --password-stdin ${q(login.server)} >/dev/null 2>"$cfg/err" || { sed 's/^/docker login: /' "$cfg/err" >&2; exit ${CONTAINER_EXIT.login}; }
+unset pw`
+    : '';
+  const knownHome = node.env?.HOME;
+  // Each docker CLI call costs 0.1-0.3 s on a busy node: the daemon is asked only when needed.
+  return `set -u
+command -v docker >/dev/null 2>&1 || exit ${CONTAINER_EXIT.noDocker}
+if ! state=$(docker inspect --format '{{.State.Running}}' ${q(name)} 2>&1); then
+  case "$state" in *"No such"*) state= ;; *) printf '%s\\n' "$state" | tail -1 >&2; exit ${CONTAINER_EXIT.noDaemon} ;; esac
+fi
+if [ "$state" = false ]; then docker start ${q(name)} >/dev/null || exit ${CONTAINER_EXIT.run}; fi
+if [ -z "$state" ]; then
+  if ! docker image inspect --format 1 ${image} >/dev/null 2>&1; then
+    ${loginCmd}
+    docker pull -q ${image} >/dev/null || exit ${CONTAINER_EXIT.pull}
+  fi
+  extra=()
+  # SkyPilot passes the GPUs through when the node has NVIDIA's driver and container runtime.
+  if command -v nvidia-container-runtime >/dev/null 2>&1 || command -v nvidia-smi >/dev/null 2>&1; then extra+=(--gpus all); fi
+  mem_kb=$(sed -n 's/^MemTotal: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo)
+  [ -n "$mem_kb" ] && extra+=("--shm-size=$((mem_kb * 45 / 100))k")
+  if [ -e /dev/fuse ]; then extra+=(--cap-add SYS_ADMIN --device /dev/fuse); fi
+  ${shellJoin(runArgv(spec, name, node))} "\${extra[@]}" ${spec.runOptions.join(' ')} ${image} infinity >/dev/null || exit ${CONTAINER_EXIT.run}
+fi
+${knownHome ? `printf '%s\\n' ${q(knownHome)}` : `docker exec ${q(name)} sh -c 'printf "%s\\n" "$HOME"'`}
+`;
+}

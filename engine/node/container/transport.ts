@@ -1,0 +1,86 @@
+/**
+ * A node's container reached through the node's own transport: every command is
+ * `docker exec -i <container> ...` on the node, so the agent, and with it exec, logs, queue
+ * and cancel, run inside the container unchanged. Env values never enter argv: `-e NAME`
+ * makes docker exec copy them from the docker client's env, which the base transport sets.
+ */
+import * as path from 'node:path/posix';
+import { InputError } from '../../errors';
+import { isEnvName } from '../output';
+import { shellJoin, shellQuote } from '../quote';
+import { packDir } from '../tarStream';
+import type { ExecOptions, ExecResult, InteractiveShell, Transport } from '../transport';
+
+export interface ContainerTarget {
+  /** The container's name on the node. */
+  name: string;
+  /** HOME inside the container: `~` paths resolve there. */
+  home: string;
+  /** Env for the docker client on the node (DOCKER_HOST), never forwarded into the container. */
+  dockerEnv?: Record<string, string>;
+}
+
+export class ContainerTransport implements Transport {
+  readonly description: string;
+
+  constructor(
+    readonly base: Transport,
+    readonly target: ContainerTarget,
+  ) {
+    this.description = `container ${target.name} on ${base.description}`;
+  }
+
+  /** `~`, `~/x` and relative paths inside the container's HOME; absolute paths as is. */
+  resolve(p: string): string {
+    if (p === '~') return this.target.home;
+    if (p.startsWith('~/')) return path.join(this.target.home, p.slice(2));
+    return path.resolve(this.target.home, p);
+  }
+
+  /** `docker exec` argv that runs `argv` in the container with `envNames` copied from the client's env. */
+  execArgv(argv: string[], envNames: string[], cwd: string | undefined, tty = false): string[] {
+    const out = ['docker', 'exec', tty ? '-it' : '-i', '-w', this.resolve(cwd ?? '~')];
+    for (const k of envNames) out.push('-e', k);
+    return [...out, this.target.name, ...argv];
+  }
+
+  exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (argv.length === 0) return Promise.reject(new InputError('exec needs a command (empty argv).'));
+    const env = options.env ?? {};
+    for (const k of Object.keys(env)) if (!isEnvName(k)) return Promise.reject(new InputError(`Invalid environment variable name '${k}'.`));
+    const docker = this.execArgv(argv, Object.keys(env), options.cwd);
+    return this.base.exec(docker, { ...options, cwd: undefined, env: { ...env, ...(this.target.dockerEnv ?? {}) } });
+  }
+
+  async putFile(remotePath: string, content: string | Buffer, mode?: number): Promise<void> {
+    const target = this.resolve(remotePath);
+    const chmod = mode !== undefined ? `chmod ${(mode & 0o7777).toString(8)} "$t.tmp$$" && ` : '';
+    const script = `t=${shellQuote(target)}; mkdir -p "$(dirname "$t")" && cat > "$t.tmp$$" && ${chmod}mv -f "$t.tmp$$" "$t"`;
+    const r = await this.exec(['sh', '-c', script], { stdin: content });
+    if (r.exitCode !== 0) throw new Error(`Could not write ${target} in ${this.description}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+  }
+
+  async putDir(localDir: string, remoteDir: string, filter?: (relPath: string) => boolean): Promise<void> {
+    const dest = this.resolve(remoteDir);
+    const script = `command -v tar >/dev/null 2>&1 || { echo 'the image has no tar' >&2; exit 127; }; mkdir -p ${shellQuote(dest)} && tar --no-same-owner -xf - -C ${shellQuote(dest)}`;
+    const r = await this.exec(['sh', '-c', script], { stdin: packDir(localDir, filter) });
+    if (r.exitCode !== 0) throw new Error(`Could not copy ${localDir} to ${dest} in ${this.description}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+  }
+
+  async close(): Promise<void> {
+    await this.base.close();
+  }
+
+  /** The node's own way in, then `docker exec -it` into the container (as SkyPilot's ssh lands in it). */
+  interactiveShell(): InteractiveShell {
+    const outer = this.base.interactiveShell?.() ?? { argv: [] };
+    const inner = this.execArgv(['bash', '-l'], [], '~', true);
+    const dockerEnv = Object.entries(this.target.dockerEnv ?? {});
+    if (outer.argv[0] === 'ssh') {
+      // ssh joins its trailing arguments into the remote command line.
+      const prefix = dockerEnv.length ? `export ${dockerEnv.map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')}; ` : '';
+      return { ...outer, argv: [...outer.argv, prefix + shellJoin(inner)] };
+    }
+    return { argv: inner, env: { ...(outer.env ?? process.env), ...Object.fromEntries(dockerEnv) } as Record<string, string>, cwd: outer.cwd };
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * `image_id: docker:<image>` on `local`: each node runs in its container (real dockerd, an
+ * image built here). Setup and run happen inside with SkyPilot's variables, the workdir and
+ * file mounts are there at the same paths, exec/queue/logs/cancel reach inside, and
+ * stop/start/down/preempt act on the container.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { clusters, findCluster, preemptCluster } from '../../../engine/cluster';
+import { containerName } from '../../../engine/node/container/dockerRun';
+import { fastAgent, freshHome, makeTask, waitFor } from '../cluster/helpers';
+import { requirePrerequisite } from '../../helpers/prerequisites';
+import { buildTestImage, containersNamed, docker, dockerMissing, ensureDockerDaemon } from '../../helpers/docker';
+import type { Task } from '../../../engine/task/types';
+
+requirePrerequisite(dockerMissing());
+
+function dockerTask(image: string, fields: Parameters<typeof makeTask>[0]): Task {
+  const t = makeTask({ infra: { cloud: 'local' }, ...fields });
+  t.resources.base.imageId = `docker:${image}`;
+  return t;
+}
+
+async function output(name: string, jobId: number): Promise<string> {
+  let out = '';
+  await clusters.tailLogs(name, jobId, { follow: true, onData: (c) => (out += c) });
+  return out;
+}
+
+describe('docker: images on local', { concurrency: false }, () => {
+  let env: ReturnType<typeof freshHome>;
+  let image: string;
+  before(async () => {
+    env = freshHome();
+    fastAgent(400);
+    await ensureDockerDaemon();
+    image = buildTestImage();
+  });
+  after(async () => {
+    for (const name of ['dk1', 'dk2', 'dk3']) await clusters.down(name).catch(() => undefined);
+    env.cleanup();
+  });
+
+  test('setup and run inside the container, with the workdir, file mounts and SKYPILOT_* variables', async () => {
+    const workdir = path.join(env.home, 'wd');
+    fs.mkdirSync(workdir, { recursive: true });
+    fs.writeFileSync(path.join(workdir, 'in-workdir.txt'), 'w');
+    const mount = path.join(env.home, 'data.txt');
+    fs.writeFileSync(mount, 'mounted\n');
+    const task = dockerTask(image, {
+      workdir,
+      fileMounts: { '/data/d.txt': mount },
+      setup: 'echo setup-marker=$(cat /image-marker)',
+      run: [
+        'echo run-marker=$(cat /image-marker)',
+        'echo files=$(ls)',
+        'echo mount=$(cat /data/d.txt)',
+        'echo rank=$SKYPILOT_NODE_RANK nodes=$SKYPILOT_NUM_NODES cluster=$(echo "$SKYPILOT_CLUSTER_INFO" | grep -o "\\"cluster_name\\": *\\"[^\\"]*\\"")',
+        'echo shm=$(df -k /dev/shm | tail -1 | tr -s " " | cut -d" " -f2)',
+      ].join('\n'),
+    });
+    const r = await clusters.launch(task, { clusterName: 'dk1' });
+    assert.equal(r.jobStatus, 'SUCCEEDED');
+    const log = await output('dk1', r.jobId!);
+    assert.match(log, /setup-marker=base/);
+    assert.match(log, /run-marker=base/);
+    assert.match(log, /files=.*in-workdir\.txt/);
+    assert.match(log, /mount=mounted/);
+    assert.match(log, /rank=0 nodes=1 cluster=.*dk1/);
+    // SkyPilot's large /dev/shm, not docker's 64 MB default.
+    const shmKb = Number(/shm=(\d+)/.exec(log)?.[1]);
+    assert.ok(shmKb > 64 * 1024, `shm ${shmKb} kB`);
+    // The file mount is inside the container only, not on this machine.
+    assert.equal(fs.existsSync('/data/d.txt') && fs.readFileSync('/data/d.txt', 'utf8') === 'mounted\n', false);
+    const rec = (await findCluster('dk1'))!;
+    const name = containerName(rec.handle.nameOnCloud, 0);
+    assert.deepEqual(containersNamed(name), [{ name, state: 'running' }]);
+    const inspect = JSON.parse(docker(['inspect', name]))[0];
+    assert.equal(inspect.HostConfig.NetworkMode, 'host');
+  });
+
+  test('exec, queue, logs and cancel reach inside the container', async () => {
+    const job = await clusters.exec('dk1', makeTask({ run: 'echo exec-marker=$(cat /image-marker)' }));
+    assert.equal(job.jobStatus, 'SUCCEEDED');
+    assert.match(await output('dk1', job.jobId!), /exec-marker=base/);
+    const long = await clusters.exec('dk1', makeTask({ run: 'echo started; sleep 300' }), { detachRun: true });
+    await waitFor('the long job to run', async () => (await clusters.queue('dk1')).find((j) => j.id === long.jobId && j.status === 'RUNNING'));
+    assert.deepEqual(await clusters.cancel('dk1', [long.jobId!]), [long.jobId]);
+    const after = (await clusters.queue('dk1')).find((j) => j.id === long.jobId);
+    assert.equal(after?.status, 'CANCELLED');
+  });
+
+  test('stop stops the container, start brings it back with its files, down removes it', async () => {
+    const rec = (await findCluster('dk1'))!;
+    const name = containerName(rec.handle.nameOnCloud, 0);
+    const w = await clusters.exec('dk1', makeTask({ run: 'mkdir -p /opt/kept && echo still-here > /opt/kept/f' }));
+    assert.equal(w.jobStatus, 'SUCCEEDED');
+    await clusters.stop('dk1');
+    assert.equal(containersNamed(name)[0]?.state, 'exited');
+    assert.equal((await findCluster('dk1'))?.status, 'STOPPED');
+    await clusters.start('dk1');
+    assert.equal(containersNamed(name)[0]?.state, 'running');
+    const back = await clusters.exec('dk1', makeTask({ run: 'cat /opt/kept/f' }));
+    assert.equal(back.jobStatus, 'SUCCEEDED');
+    assert.match(await output('dk1', back.jobId!), /still-here/);
+    await clusters.down('dk1');
+    assert.deepEqual(containersNamed(name), []);
+  });
+
+  test('a machine without Docker gets one clear error naming what to install', async () => {
+    const bin = fs.mkdtempSync(path.join(env.home, 'bin-'));
+    fs.symlinkSync(fs.realpathSync('/bin/bash'), path.join(bin, 'bash'));
+    const saved = process.env.PATH;
+    process.env.PATH = bin;
+    try {
+      await assert.rejects(clusters.launch(dockerTask(image, { run: 'echo never' }), { clusterName: 'dk3' }), (e: Error & { code?: string; hint?: string }) => {
+        assert.equal(e.code, 'CONTAINER_RUNTIME');
+        assert.match(e.message, /^image_id docker:\S+ needs Docker on local node 0 \(127\.\d+\.\d+\.\d+\), and it has none\.$/);
+        assert.match(e.hint ?? '', /sudo apt-get install docker\.io/);
+        return true;
+      });
+    } finally {
+      process.env.PATH = saved;
+    }
+    await clusters.down('dk3');
+    assert.equal(await findCluster('dk3'), undefined);
+  });
+
+  test('debug preempt kills the container', async () => {
+    const r = await clusters.launch(dockerTask(image, { run: 'echo up' }), { clusterName: 'dk2' });
+    assert.equal(r.jobStatus, 'SUCCEEDED');
+    const rec = (await findCluster('dk2'))!;
+    const name = containerName(rec.handle.nameOnCloud, 0);
+    await preemptCluster('dk2');
+    assert.deepEqual(containersNamed(name), []);
+    await clusters.status({ refresh: true });
+    assert.equal(await findCluster('dk2'), undefined);
+  });
+});
