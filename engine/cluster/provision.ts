@@ -20,6 +20,8 @@ export interface ProvisionOptions {
   blocked?: string[];
   retryUntilUp?: boolean;
   sshPublicKey: string;
+  /** The cluster's autostop, when the launch sets one (clouds pick the shutdown behaviour from it). */
+  autostop?: { down: boolean };
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
   /**
@@ -80,6 +82,7 @@ export function launchRequest(task: Task, c: Candidate, options: ProvisionOption
     ports: spec.ports ?? [],
     labels: spec.labels ?? {},
     sshPublicKey: options.sshPublicKey,
+    ...(options.autostop ? { autostop: { down: options.autostop.down } } : {}),
     signal: options.signal,
     onProgress: options.onProgress,
   };

@@ -128,6 +128,7 @@ async function runLaunchLike(kind: 'launch' | 'exec', clusterName: string | unde
     retryUntilUp: !!opts.retryUntilUp,
     idleMinutesToAutostop: opts.idleMinutesToAutostop !== undefined ? Number(opts.idleMinutesToAutostop) : undefined,
     down: !!opts.down,
+    waitFor: opts.waitFor as LaunchOptions['waitFor'],
     noSetup: opts.setup === false,
     onOutput: (c) => process.stdout.write(c),
     onProgress: progressLine,
@@ -609,7 +610,7 @@ export function registerCluster(program: Command): void {
       if (!targets.length) process.stdout.write('Cluster(s) not found (tip: see `skydeck status`).\n');
       for (const name of targets) {
         const minutes = opts.cancel ? -1 : Number(opts.idleMinutes ?? 5);
-        await clusters.autostop(name, minutes, !!opts.down);
+        await clusters.autostop(name, minutes, !!opts.down, opts.waitFor as LaunchOptions['waitFor']);
         process.stdout.write(
           minutes < 0 ? `Autostop cancelled for '${name}'.\n` : `Cluster '${name}': ${opts.down ? 'autodown' : 'autostop'} after ${minutes} idle minute(s).\n`,
         );

@@ -6,7 +6,8 @@
  */
 import { DescribeAvailabilityZonesCommand, GetConsoleOutputCommand, type Instance } from '@aws-sdk/client-ec2';
 import { SkyDeckError } from '../../errors';
-import { ProvisionError, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type Provider } from '../provider';
+import { ProvisionError, type AutostopCommands, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type Provider } from '../provider';
+import { GUEST_SHUTDOWN } from '../../provisioning/guestShutdown';
 import type { Transport } from '../../node/transport';
 import type { CloudProviderOptions } from '../../provisioning/options';
 import { toNodeInfos } from '../../provisioning/nodes';
@@ -23,6 +24,8 @@ import {
   clusterInstances,
   InstanceGoneError,
   runInstances,
+  setShutdownBehavior,
+  shutdownBehavior,
   startInstances,
   stopInstances,
   terminateInstances,
@@ -167,6 +170,7 @@ export class AwsProvider implements Provider {
               useSpot: request.useSpot,
               labels: request.labels,
               needsHead: existing.length === 0,
+              shutdownBehavior: shutdownBehavior(request.useSpot, request.autostop?.down ?? false),
             });
             createdIds.push(...ids);
             zone = z;
@@ -265,6 +269,24 @@ export class AwsProvider implements Provider {
   async query(handle: ClusterHandle): Promise<NodeInfo[]> {
     try {
       return this.nodesFrom(handle, await clusterInstances(handle.region, handle.nameOnCloud));
+    } catch (err) {
+      throw mapAwsError(err, { region: handle.region, zone: handle.zone });
+    }
+  }
+
+  /** The node shuts itself down; the shutdown behaviour chosen at launch (or by prepareAutostop) makes that a stop or a termination. */
+  autostopCommands(): AutostopCommands {
+    return { stop: GUEST_SHUTDOWN, down: GUEST_SHUTDOWN };
+  }
+
+  async prepareAutostop(handle: ClusterHandle, down: boolean): Promise<void> {
+    try {
+      const live = await clusterInstances(handle.region, handle.nameOnCloud);
+      await setShutdownBehavior(
+        handle.region,
+        live.map((i) => i.InstanceId as string),
+        shutdownBehavior(dataOf(handle).useSpot, down),
+      );
     } catch (err) {
       throw mapAwsError(err, { region: handle.region, zone: handle.zone });
     }

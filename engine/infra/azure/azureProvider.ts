@@ -8,7 +8,8 @@ import * as crypto from 'node:crypto';
 import type { VirtualMachine } from '@azure/arm-compute';
 import type { NetworkInterface, PublicIPAddress, SecurityRule } from '@azure/arm-network';
 import { SkyDeckError } from '../../errors';
-import { ProvisionError, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type NodeState, type Provider } from '../provider';
+import { ProvisionError, type AutostopCommands, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type NodeState, type Provider } from '../provider';
+import { GUEST_SHUTDOWN } from '../../provisioning/guestShutdown';
 import type { Transport } from '../../node/transport';
 import type { CloudProviderOptions } from '../../provisioning/options';
 import { toNodeInfos, type CloudInstance } from '../../provisioning/nodes';
@@ -316,6 +317,16 @@ export class AzureProvider implements Provider {
     } catch (err) {
       throw mapAzureError(err, handle.region);
     }
+  }
+
+  /**
+   * The node shuts itself down, which ends its jobs; Azure keeps a VM powered off from inside
+   * allocated (still billed for compute) until it is deallocated through the API, which the
+   * node holds no credential for: the next `skydeck status -r` deallocates (autostop) or
+   * deletes (autodown) it. docs/AUTOSTOP.md.
+   */
+  autostopCommands(): AutostopCommands {
+    return { stop: GUEST_SHUTDOWN, down: GUEST_SHUTDOWN };
   }
 
   async stop(handle: ClusterHandle): Promise<void> {
