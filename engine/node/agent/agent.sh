@@ -182,7 +182,8 @@ clear_active() { local n; printf -v n '%010d' "$1"; rm -f "$ACTIVE/$n"; }
 touch_activity() {
   now
   put "$A/last_active_ms" "$NOW"
-  [ -f "$A/autostop_fired" ] && rm -f "$A/autostop_fired"
+  # New activity re-arms autostop, except the autostop action's own (it cancels the jobs).
+  [ -z "${SKYDECK_AUTOSTOP_DOWN:-}" ] && [ -f "$A/autostop_fired" ] && rm -f "$A/autostop_fired"
   return 0
 }
 
