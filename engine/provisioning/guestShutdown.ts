@@ -4,3 +4,14 @@
  * Cloud images let the default user run sudo without a password; without it, root may.
  */
 export const GUEST_SHUTDOWN = 'sudo -n shutdown -h now || sudo -n poweroff || shutdown -h now || poweroff';
+
+/**
+ * Where emulated VMs are stood in for by this machine's sshd hosts (SKYDECK_TEST_ADDRESS_MAP),
+ * powering "the VM" off would power off this machine: the node records the shutdown it would
+ * have run (in ~/.skydeck_guest_shutdown) instead.
+ */
+export const STAND_IN_SHUTDOWN = `printf '%s %s\\n' "$(date +%s)" ${JSON.stringify(GUEST_SHUTDOWN)} >>"$HOME/.skydeck_guest_shutdown"`;
+
+export function guestShutdownCommand(): string {
+  return process.env.SKYDECK_TEST_ADDRESS_MAP ? STAND_IN_SHUTDOWN : GUEST_SHUTDOWN;
+}

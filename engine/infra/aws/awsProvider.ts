@@ -7,7 +7,7 @@
 import { DescribeAvailabilityZonesCommand, GetConsoleOutputCommand, type Instance } from '@aws-sdk/client-ec2';
 import { SkyDeckError } from '../../errors';
 import { ProvisionError, type AutostopCommands, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type Provider } from '../provider';
-import { GUEST_SHUTDOWN } from '../../provisioning/guestShutdown';
+import { guestShutdownCommand } from '../../provisioning/guestShutdown';
 import type { Transport } from '../../node/transport';
 import type { CloudProviderOptions } from '../../provisioning/options';
 import { toNodeInfos } from '../../provisioning/nodes';
@@ -276,7 +276,8 @@ export class AwsProvider implements Provider {
 
   /** The node shuts itself down; the shutdown behaviour chosen at launch (or by prepareAutostop) makes that a stop or a termination. */
   autostopCommands(): AutostopCommands {
-    return { stop: GUEST_SHUTDOWN, down: GUEST_SHUTDOWN };
+    const off = guestShutdownCommand();
+    return { stop: off, down: off };
   }
 
   async prepareAutostop(handle: ClusterHandle, down: boolean): Promise<void> {

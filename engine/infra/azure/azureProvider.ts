@@ -8,8 +8,17 @@ import * as crypto from 'node:crypto';
 import type { VirtualMachine } from '@azure/arm-compute';
 import type { NetworkInterface, PublicIPAddress, SecurityRule } from '@azure/arm-network';
 import { SkyDeckError } from '../../errors';
-import { ProvisionError, type AutostopCommands, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type NodeState, type Provider } from '../provider';
-import { GUEST_SHUTDOWN } from '../../provisioning/guestShutdown';
+import {
+  ProvisionError,
+  type AutostopCommands,
+  type ClusterHandle,
+  type CredentialCheck,
+  type LaunchRequest,
+  type NodeInfo,
+  type NodeState,
+  type Provider,
+} from '../provider';
+import { guestShutdownCommand } from '../../provisioning/guestShutdown';
 import type { Transport } from '../../node/transport';
 import type { CloudProviderOptions } from '../../provisioning/options';
 import { toNodeInfos, type CloudInstance } from '../../provisioning/nodes';
@@ -326,7 +335,8 @@ export class AzureProvider implements Provider {
    * deletes (autodown) it. docs/AUTOSTOP.md.
    */
   autostopCommands(): AutostopCommands {
-    return { stop: GUEST_SHUTDOWN, down: GUEST_SHUTDOWN };
+    const off = guestShutdownCommand();
+    return { stop: off, down: off };
   }
 
   async stop(handle: ClusterHandle): Promise<void> {

@@ -8,8 +8,17 @@
 import type { protos } from '@google-cloud/compute';
 import * as crypto from 'node:crypto';
 import { SkyDeckError } from '../../errors';
-import { ProvisionError, type AutostopCommands, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type NodeState, type Provider } from '../provider';
-import { GUEST_SHUTDOWN } from '../../provisioning/guestShutdown';
+import {
+  ProvisionError,
+  type AutostopCommands,
+  type ClusterHandle,
+  type CredentialCheck,
+  type LaunchRequest,
+  type NodeInfo,
+  type NodeState,
+  type Provider,
+} from '../provider';
+import { guestShutdownCommand } from '../../provisioning/guestShutdown';
 import type { Transport } from '../../node/transport';
 import type { CloudProviderOptions } from '../../provisioning/options';
 import { toNodeInfos, type CloudInstance } from '../../provisioning/nodes';
@@ -376,7 +385,8 @@ export class GcpProvider implements Provider {
    * credential for: the next `skydeck status -r` (any machine with the credentials) deletes it.
    */
   autostopCommands(): AutostopCommands {
-    return { stop: GUEST_SHUTDOWN, down: GUEST_SHUTDOWN };
+    const off = guestShutdownCommand();
+    return { stop: off, down: off };
   }
 
   async stop(handle: ClusterHandle): Promise<void> {

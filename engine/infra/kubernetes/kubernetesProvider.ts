@@ -351,7 +351,8 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
    * status -r` sees it terminated and deletes the pod object.
    */
   autostopCommands(): AutostopCommands {
-    const end = 'kill -TERM 1';
+    // Only when PID 1 is our pod's start-up shell (not a host's init where pods are emulated).
+    const end = 'grep -q SKYDECK_SSH_PUBLIC_KEY /proc/1/cmdline 2>/dev/null && kill -TERM 1';
     return { stop: end, down: end };
   }
 
