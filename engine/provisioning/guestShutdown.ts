@@ -15,3 +15,9 @@ export const STAND_IN_SHUTDOWN = `printf '%s %s\\n' "$(date +%s)" ${JSON.stringi
 export function guestShutdownCommand(): string {
   return process.env.SKYDECK_TEST_ADDRESS_MAP ? STAND_IN_SHUTDOWN : GUEST_SHUTDOWN;
 }
+
+/** The same command for stop and down: the cloud's shutdown behaviour decides (see each provider's index.ts). */
+export function guestShutdownCommands(): { stop: string; down: string } {
+  const off = guestShutdownCommand();
+  return { stop: off, down: off };
+}

@@ -6,8 +6,7 @@
  */
 import { DescribeAvailabilityZonesCommand, GetConsoleOutputCommand, type Instance } from '@aws-sdk/client-ec2';
 import { SkyDeckError } from '../../errors';
-import { ProvisionError, type AutostopCommands, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type Provider } from '../provider';
-import { guestShutdownCommand } from '../../provisioning/guestShutdown';
+import { ProvisionError, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type Provider } from '../provider';
 import type { Transport } from '../../node/transport';
 import type { CloudProviderOptions } from '../../provisioning/options';
 import { toNodeInfos } from '../../provisioning/nodes';
@@ -272,12 +271,6 @@ export class AwsProvider implements Provider {
     } catch (err) {
       throw mapAwsError(err, { region: handle.region, zone: handle.zone });
     }
-  }
-
-  /** The node shuts itself down; the shutdown behaviour chosen at launch (or by prepareAutostop) makes that a stop or a termination. */
-  autostopCommands(): AutostopCommands {
-    const off = guestShutdownCommand();
-    return { stop: off, down: off };
   }
 
   async prepareAutostop(handle: ClusterHandle, down: boolean): Promise<void> {

@@ -2,6 +2,7 @@
 import type { Provider } from '../provider';
 import type { CloudProviderOptions } from '../../provisioning/options';
 import { lazyProvider } from '../../provisioning/lazyProvider';
+import { guestShutdownCommands } from '../../provisioning/guestShutdown';
 import { findAwsCredentials } from './credentials';
 
 export function createProvider(options?: CloudProviderOptions): Provider {
@@ -13,5 +14,7 @@ export function createProvider(options?: CloudProviderOptions): Provider {
       return src.found ? undefined : { enabled: false, reason: src.description };
     },
     load: async () => new (await import('./awsProvider')).AwsProvider(options),
+    // The node powers itself off; the shutdown behaviour chosen at launch (or by prepareAutostop) makes that a stop or a termination.
+    autostopCommands: guestShutdownCommands,
   });
 }

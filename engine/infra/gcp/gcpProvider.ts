@@ -8,17 +8,7 @@
 import type { protos } from '@google-cloud/compute';
 import * as crypto from 'node:crypto';
 import { SkyDeckError } from '../../errors';
-import {
-  ProvisionError,
-  type AutostopCommands,
-  type ClusterHandle,
-  type CredentialCheck,
-  type LaunchRequest,
-  type NodeInfo,
-  type NodeState,
-  type Provider,
-} from '../provider';
-import { guestShutdownCommand } from '../../provisioning/guestShutdown';
+import { ProvisionError, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type NodeState, type Provider } from '../provider';
 import type { Transport } from '../../node/transport';
 import type { CloudProviderOptions } from '../../provisioning/options';
 import { toNodeInfos, type CloudInstance } from '../../provisioning/nodes';
@@ -377,16 +367,6 @@ export class GcpProvider implements Provider {
     } catch (err) {
       throw mapGcpError(err, { region: handle.region, zone: handle.zone });
     }
-  }
-
-  /**
-   * The node shuts itself down: GCE then marks the instance TERMINATED (stopped: no compute
-   * billing, the disk stays). Autodown's deletion needs the API, which the node holds no
-   * credential for: the next `skydeck status -r` (any machine with the credentials) deletes it.
-   */
-  autostopCommands(): AutostopCommands {
-    const off = guestShutdownCommand();
-    return { stop: off, down: off };
   }
 
   async stop(handle: ClusterHandle): Promise<void> {

@@ -6,7 +6,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { V1NodeSelectorTerm, V1Pod } from '@kubernetes/client-node';
 import { CancelledError, InputError, SkyDeckError, errorMessage } from '../../errors';
-import type { AutostopCommands, ClusterHandle, CredentialCheck, GpuAvailability, LaunchRequest, NodeInfo, NodeState, Provider, ReportsGpuAvailability } from '../provider';
+import type { ClusterHandle, CredentialCheck, GpuAvailability, LaunchRequest, NodeInfo, NodeState, Provider, ReportsGpuAvailability } from '../provider';
 import { ProvisionError } from '../provider';
 import type { Transport } from '../../node/transport';
 import { parsePorts } from '../../provisioning/ports';
@@ -342,18 +342,6 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability {
   watchNodes(handle: ClusterHandle, onChange: (nodes: NodeInfo[]) => void, onError: (err: unknown) => void = () => undefined): () => void {
     const c = this.handleClients(handle);
     return followPods(c, clusterSelector(handle.nameOnCloud), (pods) => onChange(podsToNodes(pods.values(), c.ctx.name, c.namespace)), onError);
-  }
-
-  /**
-   * Pods cannot stop (autodown only, as in SkyPilot). The pod ends itself: its main process
-   * (PID 1, which exits on TERM) ends, the pod (restartPolicy Never) is Succeeded and its
-   * CPUs, memory and GPUs are free at once, with no credential on the pod. The next `skydeck
-   * status -r` sees it terminated and deletes the pod object.
-   */
-  autostopCommands(): AutostopCommands {
-    // Only when PID 1 is our pod's start-up shell (not a host's init where pods are emulated).
-    const end = 'grep -q SKYDECK_SSH_PUBLIC_KEY /proc/1/cmdline 2>/dev/null && kill -TERM 1';
-    return { stop: end, down: end };
   }
 
   async stop(handle: ClusterHandle): Promise<void> {
