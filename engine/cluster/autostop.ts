@@ -127,15 +127,6 @@ async function prepareInfra(provider: Provider, rec: ClusterRecord, down: boolea
   if (provider.prepareAutostop) await provider.prepareAutostop(rec.handle, down);
 }
 
-/** How `status` tells what autostop did: a record removed by autodown, or stopped by autostop. */
-export function autostopOutcome(rec: ClusterRecord, ended: 'gone' | 'stopped'): string | undefined {
-  const a = rec.autostop;
-  if (!a || a.idleMinutes < 0) return undefined;
-  if (ended === 'gone' && !a.down) return undefined;
-  const verb = ended === 'gone' ? 'torn down (autodown)' : 'stopped (autostop)';
-  return `Cluster '${rec.name}' was ${verb} by its node after ${a.idleMinutes} idle minute(s) (wait_for ${a.waitFor ?? 'jobs_and_ssh'}).`;
-}
-
 /**
  * After a node shut itself down by autostop (all nodes stopped while the record says UP):
  * autodown on a cloud whose guest shutdown only stops the VM (GCP, Azure) is finished by a

@@ -11,6 +11,7 @@ import { getProvider } from '../infra/registry';
 import { errorMessage } from '../errors';
 import { openAccess, withAccess } from './access';
 import { applyAutostop, finishNodeAutostop, type AutostopSetting } from './autostop';
+import { recordAutostopOutcome } from './autostopHistory';
 import { ClusterStateError } from './errors';
 import { clientKey } from './keys';
 import { installAgent } from '../node/agentClient';
@@ -146,6 +147,7 @@ async function reconcile(rec: ClusterRecord): Promise<ClusterRecord | undefined>
   }
   if (nodes.every((n) => n.state === 'terminated')) {
     // Terminated from outside (preempted, deleted) or by its own autodown: clean what is left here and forget it.
+    if (rec.status === 'UP' && rec.autostop?.down) await recordAutostopOutcome(rec, 'torn down');
     await provider.terminate(rec.handle).catch(() => undefined);
     removeClusterSshConfig(rec.name);
     await removeCluster(rec.name);
@@ -155,6 +157,7 @@ async function reconcile(rec: ClusterRecord): Promise<ClusterRecord | undefined>
     // Stopped from inside (its autostop shut the nodes down): finish what the node could not do alone.
     if (rec.status === 'UP' && rec.autostop) {
       const finished = await finishNodeAutostop(rec, provider, () => downCluster(rec.name));
+      await recordAutostopOutcome(rec, finished === 'gone' ? 'torn down' : 'stopped');
       if (finished === 'gone') return undefined;
     }
     removeClusterSshConfig(rec.name);
@@ -205,9 +208,11 @@ async function reconcile(rec: ClusterRecord): Promise<ClusterRecord | undefined>
     await patchCluster(rec.name, (r) => void (r.status = 'AUTOSTOPPING'));
     if (updated.autostop.down || !provider.canStop) {
       await downCluster(rec.name);
+      await recordAutostopOutcome(updated, 'torn down');
       return undefined;
     }
     await stopCluster(rec.name);
+    await recordAutostopOutcome(updated, 'stopped');
     return findCluster(rec.name);
   }
   return updated;

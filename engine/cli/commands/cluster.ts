@@ -25,6 +25,7 @@ import {
   type ProgressEvent,
 } from '../../cluster';
 import { listClusters } from '../../cluster/records';
+import { autostopNotes } from '../../cluster/autostopHistory';
 import { formatAgo, formatDuration, table } from '../../cluster/format';
 import { errorMessage, InputError } from '../../errors';
 import type { Task, TaskFile } from '../../task/types';
@@ -393,6 +394,7 @@ export function registerCluster(program: Command): void {
         return;
       }
       printStatus(recs, !!opts.verbose);
+      for (const note of await autostopNotes(await listClusters(), expanded)) process.stdout.write(`${note}\n`);
       // As SkyPilot: the summaries only when no cluster is named.
       if (!names.length) await printControllersSummary(opts.showManagedJobs !== false, opts.showServices !== false);
     });

@@ -58,6 +58,9 @@ describe('autostop on local', { skip: cliMissing, timeout: 240_000 }, () => {
       const status = spawnSync(process.execPath, [CLI, 'status', '--json'], { env: cliEnv(), encoding: 'utf8', timeout: 60_000 });
       assert.equal(status.status, 0, status.stderr);
       assert.ok(!(JSON.parse(status.stdout) as { name: string }[]).some((c) => c.name === 'la1'));
+      // The table says why it went.
+      const table = spawnSync(process.execPath, [CLI, 'status'], { env: cliEnv(), encoding: 'utf8', timeout: 60_000 });
+      assert.match(table.stdout, /Cluster 'la1' was torn down by autostop at \S+ \(idle 1 minute\(s\), wait_for jobs_and_ssh\)\./);
     });
   });
 });

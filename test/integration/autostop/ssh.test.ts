@@ -16,6 +16,7 @@ import { until } from '../../helpers/until';
 import { clusters, findCluster } from '../../../engine/cluster';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
 import { usedHosts } from '../../../engine/infra/ssh/hosts';
+import { autostopNotes } from '../../../engine/cluster/autostopHistory';
 import { fastAgent, freshHome, makeTask } from '../cluster/helpers';
 
 const skip = requirePrerequisite(netnsSkipReason());
@@ -75,6 +76,9 @@ describe('autostop on an SSH node pool', { skip, concurrency: false, timeout: 30
     assert.equal((await findCluster('sd1'))?.status, 'UP');
     assert.deepEqual(await clusters.status({ refresh: true, names: ['sd1'] }), []);
     assert.equal(await findCluster('sd1'), undefined);
+    assert.deepEqual(await autostopNotes([], ['sd1']).then((n) => n.map((l) => l.replace(/at \S+ /, 'at T '))), [
+      "Cluster 'sd1' was torn down by autostop at T (idle 1 minute(s), wait_for jobs_and_ssh).",
+    ]);
     assert.deepEqual(await usedHosts(), {});
     const again = await clusters.launch(makeTask({ infra: { cloud: 'ssh', region: 'pool' }, run: 'echo again' }), { clusterName: 'sd2' });
     assert.equal(again.jobStatus, 'SUCCEEDED');
@@ -111,6 +115,7 @@ describe('autostop on an SSH node pool', { skip, concurrency: false, timeout: 30
     assert.equal(session.exitCode, null, 'the session is still open');
     const [rec] = await clusters.status({ refresh: true, names: ['ss1'] });
     assert.equal(rec.status, 'STOPPED');
+    assert.equal((await autostopNotes([rec], ['ss1'])).length, 1);
     await clusters.down('ss1');
   });
 });
