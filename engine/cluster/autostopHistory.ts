@@ -43,5 +43,7 @@ export async function autostopNotes(current: ClusterRecord[], only?: string[], n
   return list
     .filter((e) => now - e.at <= SHOWN_FOR_MS && (!only?.length || only.includes(e.cluster)))
     .filter((e) => (e.outcome === 'torn down' ? !byName.has(e.cluster) : byName.get(e.cluster)?.status === 'STOPPED'))
-    .map((e) => `Cluster '${e.cluster}' was ${e.outcome} by autostop at ${new Date(e.at).toISOString()} (idle ${e.idleMinutes} minute(s), wait_for ${e.waitFor}).`);
+    .map(
+      (e) => `Cluster '${e.cluster}' was ${e.outcome} by autostop at ${new Date(e.at).toISOString()} (idle ${e.idleMinutes} minute(s), wait_for ${e.waitFor}).`,
+    );
 }

@@ -314,7 +314,8 @@ async function downLocked(name: string, options: { purge?: boolean; onMessage?: 
 export async function setAutostop(name: string, idleMinutes: number, down: boolean, waitFor?: AutostopSetting['waitFor']): Promise<void> {
   const rec = await getCluster(name);
   if (rec.status !== 'UP') throw new ClusterStateError(`Cluster '${name}' is ${rec.status}; autostop can only be set on an UP cluster.`);
-  const setting: AutostopSetting | undefined = idleMinutes < 0 ? undefined : { idleMinutes, down, ...(waitFor && waitFor !== 'jobs_and_ssh' ? { waitFor } : {}) };
+  const setting: AutostopSetting | undefined =
+    idleMinutes < 0 ? undefined : { idleMinutes, down, ...(waitFor && waitFor !== 'jobs_and_ssh' ? { waitFor } : {}) };
   await withAccess(rec, (a) => applyAutostop(rec, a, setting));
   await patchCluster(name, (r) => void (r.autostop = setting));
 }

@@ -66,9 +66,11 @@ describe('autostop on AWS (moto) with the node on a netns sshd host', { skip, co
   });
 
   const behaviour = async (id: string) =>
-    (await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: 'instanceInitiatedShutdownBehavior' }))).InstanceInitiatedShutdownBehavior?.Value;
+    (await ec2.send(new DescribeInstanceAttributeCommand({ InstanceId: id, Attribute: 'instanceInitiatedShutdownBehavior' }))).InstanceInitiatedShutdownBehavior
+      ?.Value;
   const shutdownLog = () => path.join(hosts.hosts[0].homeDir, '.skydeck_guest_shutdown');
-  const nodeShutDown = () => until('the node to issue its guest shutdown', () => (fs.existsSync(shutdownLog()) ? true : undefined), { timeoutMs: 90_000, everyMs: 200 });
+  const nodeShutDown = () =>
+    until('the node to issue its guest shutdown', () => (fs.existsSync(shutdownLog()) ? true : undefined), { timeoutMs: 90_000, everyMs: 200 });
 
   test('-i 1 --down: launched with shutdown behaviour terminate; the idle node shuts itself down; status then shows it gone', async () => {
     const r = await clusters.launch(makeTask({ infra: { cloud: 'aws', region: 'us-east-1' }, run: 'echo hi' }), {

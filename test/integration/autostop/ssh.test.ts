@@ -67,7 +67,8 @@ describe('autostop on an SSH node pool', { skip, concurrency: false, timeout: 30
     // Only the node acts from here on: wait on what it leaves behind.
     await until(
       'the node to tear itself down',
-      () => (!pidAlive(daemon) && !fs.existsSync(path.join(h.homeDir, '.skydeck_node')) && !fs.existsSync(path.join(h.homeDir, '.skydeck_claim')) ? true : undefined),
+      () =>
+        !pidAlive(daemon) && !fs.existsSync(path.join(h.homeDir, '.skydeck_node')) && !fs.existsSync(path.join(h.homeDir, '.skydeck_claim')) ? true : undefined,
       { timeoutMs: 90_000, everyMs: 200 },
     );
     assert.match(fs.readFileSync(path.join(h.homeDir, '.skydeck_autodown'), 'utf8'), / sd1-[0-9a-f]{6}-[0-9a-f]{4} \d+\n$/);

@@ -34,11 +34,14 @@ test('launch autostop: -i/--down/--wait-for over resources.autostop; false disab
     down: true,
     waitFor: 'jobs',
   });
-  assert.deepEqual(launchAutostop(task({ idleMinutes: 10, down: false, waitFor: 'jobs', enabled: true }), { idleMinutesToAutostop: 3, down: true, waitFor: 'none' }), {
-    idleMinutes: 3,
-    down: true,
-    waitFor: 'none',
-  });
+  assert.deepEqual(
+    launchAutostop(task({ idleMinutes: 10, down: false, waitFor: 'jobs', enabled: true }), { idleMinutesToAutostop: 3, down: true, waitFor: 'none' }),
+    {
+      idleMinutes: 3,
+      down: true,
+      waitFor: 'none',
+    },
+  );
   // The default is not recorded: an older record without waitFor means the same.
   assert.deepEqual(launchAutostop(task(), { idleMinutesToAutostop: 5, waitFor: 'jobs_and_ssh' }), { idleMinutes: 5, down: false });
 });
@@ -53,7 +56,8 @@ test('the action runs the stop or down command on every worker through its launc
     script,
     renderAutostopAction('my "c"', { stop: `echo "$WHO stop" >> ${log}`, down: `echo "$WHO down" >> ${log}` }, [launcher('w1'), launcher('w2')]),
   );
-  const run = (down: string) => spawnSync('bash', [script], { env: { PATH: process.env.PATH, HOME: home, WHO: 'head', SKYDECK_AUTOSTOP_DOWN: down }, encoding: 'utf8' });
+  const run = (down: string) =>
+    spawnSync('bash', [script], { env: { PATH: process.env.PATH, HOME: home, WHO: 'head', SKYDECK_AUTOSTOP_DOWN: down }, encoding: 'utf8' });
   let r = run('1');
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(fs.readFileSync(log, 'utf8').trim().split('\n'), ['w1 down', 'w2 down', 'head down']);

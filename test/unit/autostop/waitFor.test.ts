@@ -52,7 +52,9 @@ test('jobs_and_ssh: an open SSH session keeps the cluster from going idle; closi
     const s = await c.agent.idleState();
     assert.equal(s.triggeredAt, undefined, 'fired while an SSH session was open');
     assert.equal(s.waitFor, 'jobs_and_ssh');
-    return fs.statSync(path.join(c.nodes[0].dir, '.skydeck_node', 'last_active_ms')).mtimeMs - fs.statSync(path.join(c.nodes[0].dir, '.skydeck_node', 'autostop')).mtimeMs > 3 * MINUTE_MS
+    return fs.statSync(path.join(c.nodes[0].dir, '.skydeck_node', 'last_active_ms')).mtimeMs -
+      fs.statSync(path.join(c.nodes[0].dir, '.skydeck_node', 'autostop')).mtimeMs >
+      3 * MINUTE_MS
       ? true
       : undefined;
   });
