@@ -97,6 +97,8 @@ export class AgentClient {
     const { source, version } = agentScript();
     const script = [
       'set -e',
+      // A pool host its cluster's autodown released (engine/infra/ssh/claim.ts) is not that cluster's any more.
+      'if [ -f "$HOME/.skydeck_autodown" ] && [ ! -e "$HOME/.skydeck_claim" ]; then echo "this host was released by its cluster\'s autodown ($(cat "$HOME/.skydeck_autodown"))" >&2; exit 3; fi',
       'd="$HOME/.skydeck_node"',
       'v=""; [ -f "$d/VERSION" ] && read -r v < "$d/VERSION" || true',
       `if [ "$v" = ${version} ] && [ -f "$d/agent.sh" ]; then cat >/dev/null; echo current; exit 0; fi`,
@@ -110,7 +112,10 @@ export class AgentClient {
     const r = await this.transport.exec(['bash', '-c', script], { stdin: source });
     if (r.exitCode !== 0)
       throw new AgentError(`Installing the SkyDeck agent on ${this.transport.description} failed (exit ${r.exitCode}): ${r.stderr.trim()}`, {
-        hint: 'The node needs bash and coreutils, and a writable HOME.',
+        hint:
+          r.exitCode === 3
+            ? 'The cluster tore itself down (autodown); run `skydeck status -r` to update the cluster table.'
+            : 'The node needs bash and coreutils, and a writable HOME.',
       });
     return { version, changed: r.stdout.trim() === 'installed' };
   }

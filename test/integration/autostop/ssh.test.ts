@@ -75,6 +75,9 @@ describe('autostop on an SSH node pool', { skip, concurrency: false, timeout: 30
     assert.ok(!fs.existsSync(path.join(h.homeDir, 'sky_workdir')));
     // The record says UP until the next status; then it is gone and the host is free again.
     assert.equal((await findCluster('sd1'))?.status, 'UP');
+    // Meanwhile nothing puts the agent back on the released host.
+    await assert.rejects(clusters.queue('sd1'), /released by its cluster's autodown/);
+    assert.ok(!fs.existsSync(path.join(h.homeDir, '.skydeck_node')));
     assert.deepEqual(await clusters.status({ refresh: true, names: ['sd1'] }), []);
     assert.equal(await findCluster('sd1'), undefined);
     assert.deepEqual(await autostopNotes([], ['sd1']).then((n) => n.map((l) => l.replace(/at \S+ /, 'at T '))), [
