@@ -17,6 +17,7 @@ import { endProvisionLog, withProvisionLog } from './provisionLog';
 import { findCluster, getCluster, putCluster, patchCluster } from './records';
 import { bringUp, downCluster, refreshCluster, setAutostop, startCluster, statusClusters, stopCluster } from './lifecycle';
 import { submitJob, syncFileMounts, syncWorkdir } from './nodeOps';
+import { launchAutostop } from './autostop';
 import { ClusterStateError, ResourcesMismatchError, SetupFailedError } from './errors';
 import type { ClusterEngine, ClusterJob, ClusterJobStatus, ClusterRecord, LaunchOptions, LaunchResult, LaunchStage } from './types';
 import { TERMINAL_JOB_STATUSES } from './types';
@@ -81,8 +82,6 @@ export function checkFit(rec: ClusterRecord, task: Task): void {
 function newRecord(name: string, task: Task, handle: ClusterRecord['handle'], c: Candidate, options: LaunchOptions): ClusterRecord {
   const acc = c.accelerators ? Object.entries(c.accelerators)[0] : undefined;
   const base = task.resources.base;
-  const idle = options.idleMinutesToAutostop ?? base.autostop?.idleMinutes;
-  const down = options.down ?? base.autostop?.down ?? false;
   return {
     name,
     status: 'INIT',
@@ -104,7 +103,7 @@ function newRecord(name: string, task: Task, handle: ClusterRecord['handle'], c:
     nodes: [],
     launchedAt: Date.now(),
     accumulatedUpSeconds: 0,
-    autostop: idle !== undefined ? { idleMinutes: Math.max(idle, 1), down } : undefined,
+    autostop: launchAutostop(task, options),
     owner: options.owner,
     container: containerFor(task, c.cloud),
   };
@@ -169,6 +168,7 @@ async function provisionNew(name: string, task: Task, options: LaunchOptions, pr
       blocked: options.blocked,
       retryUntilUp: options.retryUntilUp,
       sshPublicKey: key.publicKey,
+      autostop: launchAutostop(task, options),
       signal: options.signal,
       onProgress: onMessage('PROVISION'),
       volumes: prepared.volumes?.attachments,
@@ -323,8 +323,8 @@ export async function launch(taskOrFile: Task | TaskFile, options: LaunchOptions
   // Bad bucket mounts are refused before anything is provisioned or created (engine/storage).
   prepared.storage = await checkStorage(task, plannedInfraOf(task));
   let rec = await provisionLogged(name, task, options, prepared);
-  if (options.idleMinutesToAutostop !== undefined && rec.autostop?.idleMinutes !== options.idleMinutesToAutostop) {
-    await setAutostop(name, Math.max(options.idleMinutesToAutostop, 1), !!options.down);
+  if (options.idleMinutesToAutostop !== undefined && rec.autostop?.idleMinutes !== Math.max(options.idleMinutesToAutostop, 1)) {
+    await setAutostop(name, Math.max(options.idleMinutesToAutostop, 1), !!options.down, options.waitFor);
     rec = await getCluster(name);
   }
   const result = await runOnCluster(rec, task, options, true, prepared);

@@ -6,12 +6,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import type { ClusterHandle, NodeInfo } from '../infra/provider';
 import { getProvider } from '../infra/registry';
 import { errorMessage } from '../errors';
-import { skydeckCliArgv, skydeckHome } from '../util/paths';
 import { openAccess, withAccess } from './access';
+import { applyAutostop, finishNodeAutostop, type AutostopSetting } from './autostop';
+import { recordAutostopOutcome } from './autostopHistory';
 import { ClusterStateError } from './errors';
 import { clientKey } from './keys';
 import { installAgent } from '../node/agentClient';
@@ -45,27 +45,6 @@ async function runningNodes(handle: ClusterHandle, expected: number): Promise<No
   return nodes;
 }
 
-/**
- * The agent command for local autostop: a detached `skydeck status -r NAME` outside the node
- * (no node marker, not in the node dir), so the stop it performs does not count it as the node's.
- */
-function autostopHook(rec: ClusterRecord): string[] | undefined {
-  if (rec.handle.provider !== 'local') return undefined;
-  return [
-    'env',
-    '-C',
-    os.homedir(),
-    '-u',
-    'SKYDECK_LOCAL_NODE',
-    `HOME=${os.homedir()}`,
-    `SKYDECK_HOME=${skydeckHome()}`,
-    ...skydeckCliArgv(),
-    'status',
-    '--refresh',
-    rec.name,
-  ];
-}
-
 /** After provision/start: install the agent, write ssh config, mark UP. */
 export async function bringUp(rec: ClusterRecord, onMessage: (m: string) => void = () => undefined, login?: RegistryLogin): Promise<ClusterRecord> {
   const nodes = await runningNodes(rec.handle, rec.numNodes);
@@ -78,7 +57,7 @@ export async function bringUp(rec: ClusterRecord, onMessage: (m: string) => void
     await access.agent.configure(nodeCapacity(rec));
     // Multi-node clusters whose provider has no launcher of its own: the head reaches workers with our key.
     if (nodes.length > 1 && !access.provider.rankLauncher) await access.agent.installKey(fs.readFileSync(clientKey().privateKeyPath));
-    if (rec.autostop && rec.autostop.idleMinutes >= 0) await access.agent.setAutostop(rec.autostop.idleMinutes, rec.autostop.down, autostopHook(rec));
+    if (rec.autostop && rec.autostop.idleMinutes >= 0) await applyAutostop(rec, access, rec.autostop);
   } finally {
     await access.close();
   }
@@ -170,8 +149,9 @@ async function reconcile(rec: ClusterRecord): Promise<ClusterRecord | undefined>
   } catch (e) {
     return patchCluster(rec.name, (r) => void (r.lastError = `Could not query the infra: ${errorMessage(e)}`));
   }
-  if (nodes.length === 0) {
-    // Terminated from outside (preempted, deleted): clean what is left here and forget it.
+  if (nodes.every((n) => n.state === 'terminated')) {
+    // Terminated from outside (preempted, deleted) or by its own autodown: clean what is left here and forget it.
+    if (rec.status === 'UP' && rec.autostop?.down) await recordAutostopOutcome(rec, 'torn down');
     await containersDo(rec, 'remove', provider);
     await provider.terminate(rec.handle).catch(() => undefined);
     removeClusterSshConfig(rec.name);
@@ -179,6 +159,12 @@ async function reconcile(rec: ClusterRecord): Promise<ClusterRecord | undefined>
     return undefined;
   }
   if (nodes.every((n) => n.state === 'stopped' || n.state === 'stopping')) {
+    // Stopped from inside (its autostop shut the nodes down): finish what the node could not do alone.
+    if (rec.status === 'UP' && rec.autostop) {
+      const finished = await finishNodeAutostop(rec, provider, () => downCluster(rec.name));
+      await recordAutostopOutcome(rec, finished === 'gone' ? 'torn down' : 'stopped');
+      if (finished === 'gone') return undefined;
+    }
     removeClusterSshConfig(rec.name);
     return patchCluster(rec.name, (r) => {
       closeUpPeriod(r);
@@ -227,9 +213,11 @@ async function reconcile(rec: ClusterRecord): Promise<ClusterRecord | undefined>
     await patchCluster(rec.name, (r) => void (r.status = 'AUTOSTOPPING'));
     if (updated.autostop.down || !provider.canStop) {
       await downCluster(rec.name);
+      await recordAutostopOutcome(updated, 'torn down');
       return undefined;
     }
     await stopCluster(rec.name);
+    await recordAutostopOutcome(updated, 'stopped');
     return findCluster(rec.name);
   }
   return updated;
@@ -345,11 +333,12 @@ async function storageBeforeDown(rec: ClusterRecord, options: { purge?: boolean;
   }
 }
 
-export async function setAutostop(name: string, idleMinutes: number, down: boolean): Promise<void> {
+export async function setAutostop(name: string, idleMinutes: number, down: boolean, waitFor?: AutostopSetting['waitFor']): Promise<void> {
   const rec = await getCluster(name);
   if (rec.status !== 'UP') throw new ClusterStateError(`Cluster '${name}' is ${rec.status}; autostop can only be set on an UP cluster.`);
-  const setting = idleMinutes < 0 ? undefined : { idleMinutes, down };
-  await withAccess(rec, (a) => a.agent.setAutostop(idleMinutes < 0 ? -1 : idleMinutes, down, setting && autostopHook(rec)));
+  const setting: AutostopSetting | undefined =
+    idleMinutes < 0 ? undefined : { idleMinutes, down, ...(waitFor && waitFor !== 'jobs_and_ssh' ? { waitFor } : {}) };
+  await withAccess(rec, (a) => applyAutostop(rec, a, setting));
   await patchCluster(name, (r) => void (r.autostop = setting));
 }
 

@@ -20,6 +20,8 @@ export interface ProvisionOptions {
   blocked?: string[];
   retryUntilUp?: boolean;
   sshPublicKey: string;
+  /** The cluster's autostop, when the launch sets one (clouds pick the shutdown behaviour from it). */
+  autostop?: { down: boolean };
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
   /** Volumes every node attaches at creation (Kubernetes PVCs). */
@@ -83,6 +85,7 @@ export function launchRequest(task: Task, c: Candidate, options: ProvisionOption
     labels: spec.labels ?? {},
     sshPublicKey: options.sshPublicKey,
     ...(options.volumes?.length ? { volumes: options.volumes } : {}),
+    ...(options.autostop ? { autostop: { down: options.autostop.down } } : {}),
     signal: options.signal,
     onProgress: options.onProgress,
   };

@@ -45,7 +45,8 @@ export interface ClusterRecord {
   startedAt?: number;
   /** Seconds the cluster was UP before the current start (cost so far). */
   accumulatedUpSeconds: number;
-  autostop?: { idleMinutes: number; down: boolean };
+  /** waitFor absent: SkyPilot's default, jobs_and_ssh. */
+  autostop?: { idleMinutes: number; down: boolean; waitFor?: 'jobs_and_ssh' | 'jobs' | 'none' };
   /** Set when the last refresh found a problem (node unreachable, partially terminated). */
   lastError?: string;
   /** 'managed-job:<id>' or 'service:<name>' when owned by a controller. */
@@ -88,6 +89,8 @@ export interface LaunchOptions {
   retryUntilUp?: boolean;
   idleMinutesToAutostop?: number;
   down?: boolean;
+  /** `--wait-for`: what resets the autostop idle timer (over the task's autostop.wait_for). */
+  waitFor?: 'jobs_and_ssh' | 'jobs' | 'none';
   noSetup?: boolean;
   /** Extra env overrides (`--env`). */
   envs?: Record<string, string>;
@@ -132,5 +135,5 @@ export interface ClusterEngine {
   start(clusterName: string, options?: { idleMinutesToAutostop?: number; down?: boolean }): Promise<ClusterRecord>;
   /** `purge`: forget the cluster even when the infra cannot confirm everything was removed. */
   down(clusterName: string, options?: { purge?: boolean }): Promise<void>;
-  autostop(clusterName: string, idleMinutes: number, down: boolean): Promise<void>;
+  autostop(clusterName: string, idleMinutes: number, down: boolean, waitFor?: 'jobs_and_ssh' | 'jobs' | 'none'): Promise<void>;
 }

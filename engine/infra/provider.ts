@@ -56,6 +56,8 @@ export interface LaunchRequest {
   labels: Record<string, string>;
   /** The public key (OpenSSH format) to authorize on the nodes. */
   sshPublicKey: string;
+  /** The cluster's autostop, when set at launch: clouds choose the instances' shutdown behaviour from it. */
+  autostop?: { down: boolean };
   /** Set when resuming an existing (stopped) cluster's handle. */
   existing?: ClusterHandle;
   /** Persistent volumes to attach to every node (Kubernetes: PVCs mounted into the pods). */
@@ -144,6 +146,20 @@ export interface Provider {
   containerOptions?(handle: ClusterHandle, node: NodeInfo): { binds?: string[]; env?: Record<string, string> };
   /** Makes the nodes vanish without warning, as a cloud preempting spot VMs (`local` only; tests, rehearsal). */
   preempt?(handle: ClusterHandle): Promise<void>;
+  /**
+   * Autostop with no client: the shell command each node runs (workers first, then the head)
+   * to stop or tear down itself through the infra's own mechanism (docs/AUTOSTOP.md). Absent:
+   * the client carries autostop out at its next `status -r`.
+   */
+  autostopCommands?(handle: ClusterHandle): AutostopCommands;
+  /** Called when autostop is set, before the nodes need it (e.g. the instances' shutdown behaviour). */
+  prepareAutostop?(handle: ClusterHandle, down: boolean): Promise<void>;
+}
+
+/** What a node runs when its cluster's autostop fires (see Provider.autostopCommands). */
+export interface AutostopCommands {
+  stop: string;
+  down: string;
 }
 
 /** How much of the infrastructure a provisioning failure rules out (SkyPilot's blocklist granularity). */

@@ -44,7 +44,12 @@ export interface IdleState {
   autostop: { idleMinutes: number; down: boolean } | null;
   /** When autostop fired (epoch ms) and the hook ran; cleared by new activity. */
   triggeredAt?: number;
+  /** What resets the idle timer (SkyPilot's wait_for); jobs_and_ssh when the agent predates it. */
+  waitFor: AutostopWaitFor;
 }
+
+/** SkyPilot's AutostopWaitFor: what keeps a cluster from being idle. */
+export type AutostopWaitFor = 'jobs_and_ssh' | 'jobs' | 'none';
 
 export interface AgentClientOptions {
   /** Env for agent commands (e.g. SKYDECK_AGENT_TICK_MS / SKYDECK_AGENT_MINUTE_MS in tests). */
@@ -90,6 +95,8 @@ export class AgentClient {
     const { source, version } = agentScript();
     const script = [
       'set -e',
+      // A pool host its cluster's autodown released (engine/infra/ssh/claim.ts) is not that cluster's any more.
+      'if [ -f "$HOME/.skydeck_autodown" ] && [ ! -e "$HOME/.skydeck_claim" ]; then echo "this host was released by its cluster\'s autodown ($(cat "$HOME/.skydeck_autodown"))" >&2; exit 3; fi',
       'd="$HOME/.skydeck_node"',
       'v=""; [ -f "$d/VERSION" ] && read -r v < "$d/VERSION" || true',
       `if [ "$v" = ${version} ] && [ -f "$d/agent.sh" ]; then cat >/dev/null; echo current; exit 0; fi`,
@@ -103,7 +110,10 @@ export class AgentClient {
     const r = await this.transport.exec(['bash', '-c', script], { stdin: source });
     if (r.exitCode !== 0)
       throw new AgentError(`Installing the SkyDeck agent on ${this.transport.description} failed (exit ${r.exitCode}): ${r.stderr.trim()}`, {
-        hint: 'The node needs bash and coreutils, and a writable HOME.',
+        hint:
+          r.exitCode === 3
+            ? 'The cluster tore itself down (autodown); run `skydeck status -r` to update the cluster table.'
+            : 'The node needs bash and coreutils, and a writable HOME.',
       });
     return { version, changed: r.stdout.trim() === 'installed' };
   }
@@ -205,18 +215,19 @@ export class AgentClient {
   }
 
   /**
-   * Autostop: after `minutes` idle (no pending/running job) the head records it (see
-   * idleState().triggeredAt) and runs `hook` (argv or a bash script) with
-   * SKYDECK_AUTOSTOP_DOWN=0|1. minutes < 0 disables autostop. The idle timer restarts now.
+   * Autostop: after `minutes` idle (by `waitFor`'s rules, see agent.sh) the head records it
+   * (idleState().triggeredAt) and runs `hook` (argv or a bash script: the action that stops
+   * or tears down the cluster from the node) with SKYDECK_AUTOSTOP_DOWN=0|1. minutes < 0
+   * disables autostop. The idle timer restarts now.
    */
-  async setAutostop(minutes: number, down: boolean, hook?: string[] | string): Promise<void> {
+  async setAutostop(minutes: number, down: boolean, hook?: string[] | string, waitFor: AutostopWaitFor = 'jobs_and_ssh'): Promise<void> {
     const hookText = hook === undefined ? '' : typeof hook === 'string' ? hook : shellJoin(hook);
-    await this.run(['autostop', String(Math.trunc(minutes)), down ? '1' : '0'], { stdin: hookText });
+    await this.run(['autostop', String(Math.trunc(minutes)), down ? '1' : '0', waitFor], { stdin: hookText });
   }
 
   async idleState(): Promise<IdleState> {
     const r = await this.run(['idle']);
-    const [idle, active, minutes, down, fired] = r.stdout.trim().split('\t');
+    const [idle, active, minutes, down, fired, waitFor] = r.stdout.trim().split('\t');
     const idleMs = Number(idle) || 0;
     const m = Number(minutes);
     const minuteMs = Number(this.options.agentEnv?.SKYDECK_AGENT_MINUTE_MS) || 60_000;
@@ -226,6 +237,7 @@ export class AgentClient {
       activeJobs: Number(active) || 0,
       autostop: Number.isFinite(m) && m >= 0 ? { idleMinutes: m, down: down === '1' } : null,
       triggeredAt: fired && fired !== '-' ? Number(fired) : undefined,
+      waitFor: waitFor === 'jobs' || waitFor === 'none' ? waitFor : 'jobs_and_ssh',
     };
   }
 

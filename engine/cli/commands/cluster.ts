@@ -30,6 +30,7 @@ import {
 import { listClusters } from '../../cluster/records';
 import { provisioningInProgress, provisionLogPath } from '../../cluster/provisionLog';
 import { endedCost, listEnded } from '../../cluster/history';
+import { autostopNotes } from '../../cluster/autostopHistory';
 import { errorMessage, InputError } from '../../errors';
 import type { Task, TaskFile } from '../../task/types';
 import { skydeckHome } from '../../util/paths';
@@ -151,6 +152,7 @@ async function runLaunchLike(kind: 'launch' | 'exec', clusterName: string | unde
     retryUntilUp: !!opts.retryUntilUp,
     idleMinutesToAutostop: opts.idleMinutesToAutostop !== undefined ? Number(opts.idleMinutesToAutostop) : undefined,
     down: !!opts.down,
+    waitFor: opts.waitFor as LaunchOptions['waitFor'],
     noSetup: opts.setup === false,
     onOutput: (c) => process.stdout.write(c),
     onProgress: progressLine,
@@ -468,6 +470,7 @@ export function registerCluster(program: Command): void {
         return;
       }
       printStatus(recs, !!opts.verbose);
+      for (const note of await autostopNotes(await listClusters(), expanded)) process.stdout.write(`${note}\n`);
       // As SkyPilot: the summaries only when no cluster is named.
       if (!names.length) await printControllersSummary(opts.showManagedJobs !== false, opts.showServices !== false);
     });
@@ -684,7 +687,7 @@ export function registerCluster(program: Command): void {
       if (!targets.length) process.stdout.write('Cluster(s) not found (tip: see `skydeck status`).\n');
       for (const name of targets) {
         const minutes = opts.cancel ? -1 : Number(opts.idleMinutes ?? 5);
-        await clusters.autostop(name, minutes, !!opts.down);
+        await clusters.autostop(name, minutes, !!opts.down, opts.waitFor as LaunchOptions['waitFor']);
         process.stdout.write(
           minutes < 0 ? `Autostop cancelled for '${name}'.\n` : `Cluster '${name}': ${opts.down ? 'autodown' : 'autostop'} after ${minutes} idle minute(s).\n`,
         );

@@ -23,6 +23,8 @@ import {
   clusterInstances,
   InstanceGoneError,
   runInstances,
+  setShutdownBehavior,
+  shutdownBehavior,
   startInstances,
   stopInstances,
   terminateInstances,
@@ -169,6 +171,7 @@ export class AwsProvider implements Provider {
               useSpot: request.useSpot,
               labels: request.labels,
               needsHead: existing.length === 0,
+              shutdownBehavior: shutdownBehavior(request.useSpot, request.autostop?.down ?? false),
             });
             createdIds.push(...ids);
             zone = z;
@@ -267,6 +270,19 @@ export class AwsProvider implements Provider {
   async query(handle: ClusterHandle): Promise<NodeInfo[]> {
     try {
       return this.nodesFrom(handle, await clusterInstances(handle.region, handle.nameOnCloud));
+    } catch (err) {
+      throw mapAwsError(err, { region: handle.region, zone: handle.zone });
+    }
+  }
+
+  async prepareAutostop(handle: ClusterHandle, down: boolean): Promise<void> {
+    try {
+      const live = await clusterInstances(handle.region, handle.nameOnCloud);
+      await setShutdownBehavior(
+        handle.region,
+        live.map((i) => i.InstanceId as string),
+        shutdownBehavior(dataOf(handle).useSpot, down),
+      );
     } catch (err) {
       throw mapAwsError(err, { region: handle.region, zone: handle.zone });
     }

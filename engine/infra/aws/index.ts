@@ -2,6 +2,7 @@
 import type { Provider } from '../provider';
 import type { CloudProviderOptions } from '../vm/options';
 import { lazyProvider } from '../vm/lazyProvider';
+import { guestShutdownCommands } from '../vm/guestShutdown';
 import { findAwsCredentials } from './credentials';
 
 export function createProvider(options?: CloudProviderOptions): Provider {
@@ -13,5 +14,7 @@ export function createProvider(options?: CloudProviderOptions): Provider {
       return src.found ? undefined : { enabled: false, reason: src.description };
     },
     load: async () => new (await import('./awsProvider')).AwsProvider(options),
+    // The node powers itself off; the shutdown behaviour chosen at launch (or by prepareAutostop) makes that a stop or a termination.
+    autostopCommands: guestShutdownCommands,
   });
 }

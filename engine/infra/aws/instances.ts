@@ -2,6 +2,7 @@
 import {
   CreateTagsCommand,
   DescribeInstancesCommand,
+  ModifyInstanceAttributeCommand,
   RunInstancesCommand,
   StartInstancesCommand,
   StopInstancesCommand,
@@ -86,6 +87,23 @@ export interface RunSpec {
   labels: Record<string, string>;
   /** Whether the first new instance becomes the head (no head exists yet). */
   needsHead: boolean;
+  /** What a shutdown from inside the instance does (autostop on the node: docs/AUTOSTOP.md). */
+  shutdownBehavior: 'stop' | 'terminate';
+}
+
+/**
+ * The instances' InstanceInitiatedShutdownBehavior: autodown (and spot, which cannot stop)
+ * terminates on a guest shutdown, otherwise the instance stops, as `skydeck stop` would.
+ */
+export function shutdownBehavior(useSpot: boolean, autodown: boolean): 'stop' | 'terminate' {
+  return useSpot || autodown ? 'terminate' : 'stop';
+}
+
+/** Changes what a guest shutdown does on the cluster's instances (`skydeck autostop --down` after launch). */
+export async function setShutdownBehavior(region: string, ids: string[], behavior: 'stop' | 'terminate'): Promise<void> {
+  for (const id of ids) {
+    await ec2(region).send(new ModifyInstanceAttributeCommand({ InstanceId: id, InstanceInitiatedShutdownBehavior: { Value: behavior } }));
+  }
 }
 
 export async function runInstances(spec: RunSpec): Promise<string[]> {
@@ -96,6 +114,7 @@ export async function runInstances(spec: RunSpec): Promise<string[]> {
     MinCount: spec.count,
     MaxCount: spec.count,
     KeyName: spec.keyName,
+    InstanceInitiatedShutdownBehavior: spec.shutdownBehavior,
     Placement: { AvailabilityZone: spec.zone },
     BlockDeviceMappings: [
       { DeviceName: spec.rootDeviceName, Ebs: { VolumeSize: spec.diskSizeGb, DeleteOnTermination: true, ...(TIER[spec.diskTier ?? 'medium'] ?? TIER.medium) } },

@@ -2,6 +2,7 @@
 import type { Provider } from '../provider';
 import type { CloudProviderOptions } from '../vm/options';
 import { lazyProvider } from '../vm/lazyProvider';
+import { guestShutdownCommands } from '../vm/guestShutdown';
 import { findAzureCredentials } from './credentials';
 
 export function createProvider(options?: CloudProviderOptions): Provider {
@@ -13,5 +14,9 @@ export function createProvider(options?: CloudProviderOptions): Provider {
       return creds.found ? undefined : { enabled: false, reason: creds.description };
     },
     load: async () => new (await import('./azureProvider')).AzureProvider(options),
+    // The node powers itself off, which ends its jobs; Azure keeps such a VM allocated (compute
+    // still billed) until it is deallocated through the API, which the node holds no credential
+    // for: the next `skydeck status -r` deallocates (autostop) or deletes (autodown) it. docs/AUTOSTOP.md.
+    autostopCommands: guestShutdownCommands,
   });
 }

@@ -2,6 +2,7 @@
 import type { Provider } from '../provider';
 import type { CloudProviderOptions } from '../vm/options';
 import { lazyProvider } from '../vm/lazyProvider';
+import { guestShutdownCommands } from '../vm/guestShutdown';
 import { findGcpCredentials } from './credentials';
 
 export function createProvider(options?: CloudProviderOptions): Provider {
@@ -13,5 +14,9 @@ export function createProvider(options?: CloudProviderOptions): Provider {
       return creds.found ? undefined : { enabled: false, reason: creds.description };
     },
     load: async () => new (await import('./gcpProvider')).GcpProvider(options),
+    // The node powers itself off: GCE marks it TERMINATED (stopped: no compute billing, the disk
+    // stays). Deleting it needs the API, which the node holds no credential for: for autodown the
+    // next `skydeck status -r` (any machine with the credentials) deletes it. docs/AUTOSTOP.md.
+    autostopCommands: guestShutdownCommands,
   });
 }

@@ -38,6 +38,15 @@ export function createProvider(): KubernetesProviderApi {
     start: async (handle: ClusterHandle) => (await get()).start(handle),
     terminate: async (handle: ClusterHandle) => (await get()).terminate(handle),
     openPorts: async (handle: ClusterHandle, ports: string[]) => (await get()).openPorts(handle, ports),
+    // Pods cannot stop (autodown only, as in SkyPilot). The pod ends itself: its start-up shell
+    // (PID 1, which exits on TERM) ends, the pod (restartPolicy Never) is Succeeded and its CPUs,
+    // memory and GPUs are free at once, with no credential on the pod; the next `status -r` sees
+    // it terminated and deletes the pod object. Only when PID 1 is that shell (not a host's init
+    // where pods are emulated).
+    autostopCommands: () => {
+      const end = 'grep -q SKYDECK_SSH_PUBLIC_KEY /proc/1/cmdline 2>/dev/null && kill -TERM 1';
+      return { stop: end, down: end };
+    },
     transport: (handle: ClusterHandle, node: NodeInfo): Transport => loaded().transport(handle, node),
     gpuAvailability: async (): Promise<GpuAvailability[]> => (existingKubeconfigs().length === 0 ? [] : (await get()).gpuAvailability()),
     watchNodes: async (handle, onChange, onError) => (await get()).watchNodes(handle, onChange, onError),

@@ -56,3 +56,37 @@ export async function claimIsOurs(t: Transport, id: string): Promise<boolean> {
   const r = await t.exec(['sh', '-c', 'f="$HOME/.skydeck_claim"; [ ! -e "$f" ] || [ "$(cat "$f")" = "$1" ]', 'sh', id], { timeoutMs: 20_000 });
   return r.exitCode === 0;
 }
+
+/** Left on a host by its cluster's autodown: `<claim> <epoch s>`; the claim itself is gone. */
+export const AUTODOWN_FILE = '.skydeck_autodown';
+
+/**
+ * What a node runs when its cluster's autostop fires (the head runs it on every node): stop
+ * = the agent daemon stops (the jobs were cancelled; the host stays the cluster's, as `skydeck
+ * stop` leaves it); down = the node files and the claim are removed, so the host is free for
+ * other clusters at once, and a note naming the claim says why (`query` reads it).
+ */
+export function autostopCommands(id: string): { stop: string; down: string } {
+  const agent = 'bash "$HOME/.skydeck_node/agent.sh" stop-daemon >/dev/null 2>&1';
+  const quoted = `'${id.replace(/'/g, `'\\''`)}'`;
+  return {
+    stop: `${agent}; true`,
+    down: [
+      `id=${quoted}; f="$HOME/${CLAIM_FILE}"`,
+      '[ -e "$f" ] && [ "$(cat "$f" 2>/dev/null)" != "$id" ] && exit 0',
+      `printf '%s %s\\n' "$id" "$(date +%s)" >"$HOME/${AUTODOWN_FILE}"`,
+      agent,
+      'cd "$HOME" && rm -rf .skydeck_node sky_workdir && rm -f "$f"',
+    ].join('\n'),
+  };
+}
+
+/** Whether the host was released by this cluster's own autodown (its note names our claim, and the claim is no longer ours). */
+export async function releasedByAutodown(t: Transport, id: string): Promise<boolean> {
+  const script = [
+    'c=$(cat "$HOME/.skydeck_claim" 2>/dev/null)',
+    `[ "$c" != "$1" ] && [ "$(cut -d' ' -f1-2 "$HOME/${AUTODOWN_FILE}" 2>/dev/null)" = "$1" ]`,
+  ].join('\n');
+  const r = await t.exec(['sh', '-c', script, 'sh', id], { timeoutMs: 20_000 });
+  return r.exitCode === 0;
+}

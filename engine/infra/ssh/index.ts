@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import type { ClusterHandle, CredentialCheck, LaunchRequest, NodeInfo, Provider } from '../provider';
+import type { AutostopCommands, ClusterHandle, CredentialCheck, LaunchRequest, NodeInfo, Provider } from '../provider';
 import { ProvisionError } from '../provider';
 import type { Transport } from '../../node/transport';
 import { SshTransport } from '../../node/ssh';
@@ -18,7 +18,7 @@ import { AgentClient, HEAD_LAUNCHER, sshLauncher } from '../../node/agentClient'
 import { errorMessage } from '../../errors';
 import { readNodePools, type PoolHost } from './pools';
 import { hostKey, hostsOf, releaseHosts, reserveHosts, setHostsState } from './hosts';
-import { claimHost, claimId, claimIsOurs, cleanClaimedHost } from './claim';
+import { autostopCommands, claimHost, claimId, claimIsOurs, cleanClaimedHost, releasedByAutodown } from './claim';
 
 interface SshHandleData {
   pool: string;
@@ -80,6 +80,18 @@ async function probe(h: PoolHost, claim?: string): Promise<string | undefined> {
     return r.exitCode === 0 ? undefined : `\`true\` exited ${r.exitCode}`;
   } catch (e) {
     return errorMessage(e);
+  } finally {
+    await t.close();
+  }
+}
+
+/** Whether the cluster's autodown released this host (unknown when the check fails: not released). */
+async function autodownReleased(h: PoolHost, nameOnCloud: string): Promise<boolean> {
+  const t = transportTo(h);
+  try {
+    return await releasedByAutodown(t, claimId(nameOnCloud));
+  } catch {
+    return false;
   } finally {
     await t.close();
   }
@@ -177,6 +189,8 @@ export class SshProvider implements Provider {
         const use = uses[hostKey(pool, h.id)];
         if (!use) return undefined; // freed: the node is gone
         const reachable = await tcpReachable(h);
+        // The cluster's own autodown freed the host on the host itself: the node is gone.
+        if (reachable && use.state === 'running' && (await autodownReleased(h, handle.nameOnCloud))) return undefined;
         return {
           id: h.id,
           rank,
@@ -187,6 +201,10 @@ export class SshProvider implements Provider {
       }),
     );
     return out.filter((n): n is NodeInfo => !!n);
+  }
+
+  autostopCommands(handle: ClusterHandle): AutostopCommands {
+    return autostopCommands(claimId(handle.nameOnCloud));
   }
 
   async stop(handle: ClusterHandle): Promise<void> {

@@ -4,7 +4,7 @@
  * with this wrapper a cloud without credentials answers from files and the environment
  * alone, without evaluating its SDK (esbuild keeps in-bundle dynamic imports lazy).
  */
-import type { ClusterHandle, CredentialCheck, LaunchRequest, NodeInfo, Provider } from '../provider';
+import type { AutostopCommands, ClusterHandle, CredentialCheck, LaunchRequest, NodeInfo, Provider } from '../provider';
 import type { Transport } from '../../node/transport';
 import { sshTransportFor } from './transport';
 
@@ -14,6 +14,8 @@ export function lazyProvider(spec: {
   /** A disabled result when credentials are plainly missing; undefined to ask the cloud. */
   quickCheck: () => CredentialCheck | undefined;
   load: () => Promise<Provider>;
+  /** What a node runs when its autostop fires (SDK-free: a shell command). */
+  autostopCommands?: (handle: ClusterHandle) => AutostopCommands;
 }): Provider {
   let impl: Promise<Provider> | undefined;
   const get = () => (impl ??= spec.load());
@@ -29,6 +31,8 @@ export function lazyProvider(spec: {
     start: async (handle: ClusterHandle) => (await get()).start(handle),
     terminate: async (handle: ClusterHandle) => (await get()).terminate(handle),
     openPorts: async (handle: ClusterHandle, ports: string[]) => (await get()).openPorts(handle, ports),
+    ...(spec.autostopCommands ? { autostopCommands: spec.autostopCommands } : {}),
+    prepareAutostop: async (handle: ClusterHandle, down: boolean) => (await get()).prepareAutostop?.(handle, down),
     // SSH needs no SDK.
     transport: (_handle: ClusterHandle, node: NodeInfo): Transport => sshTransportFor(node),
   };

@@ -6,7 +6,7 @@
 #
 # Usage: agent.sh COMMAND [ARGS]
 #   ping | version | submit [SPEC_BYTES] (spec on stdin) | queue [active] | status ID...
-#   tail ID OFFSET FOLLOW(0|1) | cancel all|ID... | autostop MINUTES DOWN(0|1) (hook on stdin)
+#   tail ID OFFSET FOLLOW(0|1) | cancel all|ID... | autostop MINUTES DOWN(0|1) [WAIT_FOR] (action on stdin)
 #   idle | configure KEY=VALUE... | ensure-daemon | stop-daemon
 #   internal: daemon | driver ID | rank ID RANK PHASE (payload on stdin) | kill-rank ID RANK
 set -o pipefail
@@ -182,7 +182,8 @@ clear_active() { local n; printf -v n '%010d' "$1"; rm -f "$ACTIVE/$n"; }
 touch_activity() {
   now
   put "$A/last_active_ms" "$NOW"
-  [ -f "$A/autostop_fired" ] && rm -f "$A/autostop_fired"
+  # New activity re-arms autostop, except the autostop action's own (it cancels the jobs).
+  [ -z "${SKYDECK_AUTOSTOP_DOWN:-}" ] && [ -f "$A/autostop_fired" ] && rm -f "$A/autostop_fired"
   return 0
 }
 
@@ -327,7 +328,6 @@ cmd_daemon() {
     load_config
     reap
     schedule
-    has_active && touch_activity
     [ -f "$A/last_active_ms" ] || touch_activity
     unlock
     autostop_check
@@ -337,50 +337,100 @@ cmd_daemon() {
 }
 
 # ---- autostop ----
+# SkyPilot's idleness rules (skylet StopEvent): the idle timer restarts when autostop is set,
+# when a job is submitted and, by WAIT_FOR, while jobs are pending/running (jobs,
+# jobs_and_ssh) or an SSH session is open (jobs_and_ssh); `none` is a hard deadline since
+# then. Once idle >= MINUTES the agent records it (autostop_fired) and runs the action the
+# client left (autostop_hook): it stops or tears down the cluster from here.
+# The autostop file: "MINUTES DOWN(0|1) SET_MS WAIT_FOR".
+read_autostop() {
+  AS_MINUTES=-1 AS_DOWN=0 AS_SET=- AS_WAIT=jobs_and_ssh
+  # shellcheck disable=SC2034 # AS_SET: when it was set (kept in the file for the record)
+  [ -f "$A/autostop" ] && read -r AS_MINUTES AS_DOWN AS_SET AS_WAIT <"$A/autostop"
+  case "$AS_WAIT" in jobs | none) ;; *) AS_WAIT=jobs_and_ssh ;; esac
+  [[ "$AS_MINUTES" =~ ^-?[0-9]+$ ]] || AS_MINUTES=-1
+}
+
+# Whether someone is logged in to this node over SSH: a process whose parent is an sshd
+# session (an interactive shell with or without a PTY, `ssh node cmd`, the shell a
+# Remote-SSH window keeps open), in this node's network and mount namespaces (containers
+# and other "hosts" sharing the kernel are not us). SkyDeck's own agent calls are not
+# activity. SkyPilot counts PTYs under sshd; this also counts sessions without a PTY.
+ssh_session_active() {
+  local f s pid ppid rest
+  local -A comm_of=() ppid_of=()
+  for f in /proc/[0-9]*/stat; do
+    read -r s 2>/dev/null <"$f" || continue
+    pid="${f#/proc/}"
+    pid="${pid%/stat}"
+    rest="${s%) *}"
+    comm_of[$pid]="${rest#*(}"
+    rest="${s##*) }"
+    rest="${rest#* }"
+    ppid_of[$pid]="${rest%% *}"
+  done
+  local -a args
+  for pid in "${!ppid_of[@]}"; do
+    case "${comm_of[$pid]}" in sshd*) continue ;; esac
+    ppid="${ppid_of[$pid]}"
+    case "${comm_of[$ppid]:-}" in sshd | sshd-session) ;; *) continue ;; esac
+    [[ /proc/$pid/ns/net -ef /proc/$$/ns/net && /proc/$pid/ns/mnt -ef /proc/$$/ns/mnt ]] || continue
+    args=()
+    mapfile -d '' -t args 2>/dev/null </proc/"$pid"/cmdline
+    [[ "${args[*]}" == *".skydeck_node/agent.sh"* ]] && continue
+    return 0
+  done
+  return 1
+}
+
 autostop_check() {
-  local minutes down set_ms last fired=""
-  [ -f "$A/autostop" ] || return 0
-  read -r minutes down set_ms <"$A/autostop"
-  [ "${minutes:--1}" -ge 0 ] 2>/dev/null || return 0
+  local last=0
+  read_autostop
+  # Jobs keep the timer fresh (for `idle`) unless the deadline ignores them.
+  if [ "$AS_WAIT" != none ] && has_active; then touch_activity; return 0; fi
+  [ "$AS_MINUTES" -ge 0 ] || return 0
   [ -f "$A/autostop_fired" ] && return 0
-  has_active && return 0
-  last=0
+  # A `local` node has no SSH server of its own: the machine's sessions are not its activity.
+  if [ "$AS_WAIT" = jobs_and_ssh ] && [ -z "${SKYDECK_LOCAL_NODE:-}" ] && ssh_session_active; then touch_activity; return 0; fi
   [ -f "$A/last_active_ms" ] && read -r last <"$A/last_active_ms"
   now
-  [ $((NOW - last)) -ge $((minutes * MINUTE_MS)) ] || return 0
-  put "$A/autostop_fired" "$NOW $down"
+  [ $((NOW - last)) -ge $((AS_MINUTES * MINUTE_MS)) ] || return 0
+  put "$A/autostop_fired" "$NOW $AS_DOWN"
+  printf '%s autostop fired: idle %s ms >= %s minute(s), down=%s, wait_for=%s\n' "$NOW" $((NOW - last)) "$AS_MINUTES" "$AS_DOWN" "$AS_WAIT" >>"$A/autostop.log"
   if [ -s "$A/autostop_hook" ]; then
-    SKYDECK_AUTOSTOP_DOWN="$down" setsid bash "$A/autostop_hook" </dev/null >>"$A/autostop_hook.log" 2>&1 9<&- &
+    SKYDECK_AUTOSTOP_DOWN="$AS_DOWN" setsid bash "$A/autostop_hook" </dev/null >>"$A/autostop_hook.log" 2>&1 9<&- &
   fi
 }
 
 cmd_autostop() {
-  local minutes="$1" down="${2:-0}"
+  local minutes="$1" down="${2:-0}" wait_for="${3:-jobs_and_ssh}"
   [[ "$minutes" =~ ^-?[0-9]+$ ]] || die "autostop: minutes must be an integer"
+  case "$down" in 0 | 1) ;; *) die "autostop: DOWN must be 0 or 1" ;; esac
+  case "$wait_for" in jobs_and_ssh | jobs | none) ;; *) die "autostop: WAIT_FOR must be jobs_and_ssh, jobs or none, not '$wait_for'" ;; esac
   local hook
   hook="$(cat)"
   lock
-  if [ -n "$hook" ]; then put "$A/autostop_hook" "$hook"; elif [ "$minutes" -lt 0 ]; then :; fi
+  if [ -n "$hook" ]; then put "$A/autostop_hook" "$hook"; elif [ "$minutes" -lt 0 ]; then rm -f "$A/autostop_hook"; fi
   now
-  put "$A/autostop" "$minutes $down $NOW"
+  put "$A/autostop" "$minutes $down $NOW $wait_for"
   touch_activity
   ensure_daemon
   unlock
   echo ok
 }
 
+# idle_ms active minutes down fired_ms wait_for
 cmd_idle() {
-  local minutes=-1 down=0 set_ms=- last active=0 fired=- f
-  # shellcheck disable=SC2034 # set_ms only keeps read from folding it into down
-  [ -f "$A/autostop" ] && read -r minutes down set_ms <"$A/autostop"
+  local last active=0 fired=- f
+  read_autostop
   for f in "$ACTIVE"/*; do [ -e "$f" ] && active=$((active + 1)); done
   now
   last="$NOW"
   [ -f "$A/last_active_ms" ] && read -r last <"$A/last_active_ms"
   [ -f "$A/autostop_fired" ] && read -r fired _ <"$A/autostop_fired"
   local idle=$((NOW - last))
-  [ "$active" -gt 0 ] && idle=0
-  printf '%s\t%s\t%s\t%s\t%s\n' "$idle" "$active" "$minutes" "$down" "$fired"
+  [ "$active" -gt 0 ] && [ "$AS_WAIT" != none ] && idle=0
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$idle" "$active" "$AS_MINUTES" "$AS_DOWN" "$fired" "$AS_WAIT"
 }
 
 # ---- submit / queue / status ----
