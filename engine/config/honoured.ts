@@ -19,6 +19,11 @@ export const HONOURED_KEYS: Record<string, string> = {
   'gcp.vpc_name': 'engine/infra/gcp/gcpProvider.ts: network of the instances and of the ports firewall rule',
   'gcp.labels': "engine/infra/gcp/gcpProvider.ts: labels of every instance (the task's labels win)",
   'azure.labels': "engine/infra/azure/azureProvider.ts: tags of every VM (the task's labels win)",
+  'jobs.controller.resources': 'engine/controllers/resources.ts: where the managed jobs controller cluster runs',
+  'jobs.controller.autostop': 'engine/controllers/resources.ts: the jobs controller cluster autostop',
+  'jobs.controller.consolidation_mode': 'engine/controllers/placement.ts: true runs the jobs controller on this machine',
+  'serve.controller.resources': 'engine/controllers/resources.ts: where the serve controller cluster runs',
+  'serve.controller.consolidation_mode': 'engine/controllers/placement.ts: true runs serve controllers on this machine',
   'kubernetes.context_configs': 'engine/infra/kubernetes/config.ts: per-context pod_config, custom_metadata, provision_timeout, ports',
 };
 
@@ -52,7 +57,7 @@ function firstLeafOrigin(origins: Origins, path: string[]): Origin | undefined {
 function why(path: string[]): string {
   const top = path[0];
   if (SERVER_ONLY.has(top)) return "it configures SkyPilot's API server, which SkyDeck does not run";
-  if (top === 'jobs' || top === 'serve') return `SkyDeck runs the ${top === 'jobs' ? 'managed jobs' : 'serve'} controller as a local process, not on a cluster`;
+  if (top === 'jobs' || top === 'serve') return `SkyDeck's ${top === 'jobs' ? 'managed jobs' : 'serve'} controller does not act on it`;
   if (top === 'docker') return 'SkyDeck does not run tasks in docker containers yet';
   return 'SkyDeck does not act on it yet';
 }
