@@ -144,3 +144,8 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   SKYDECK_E2E_GREP: { audience: 'test', doc: 'Runs only the e2e tests whose title matches (a grep matching none fails).' },
   SKYDECK_E2E_KEEP: { audience: 'test', doc: "Keeps the e2e run's code-server folder for inspection." },
 };
+
+/** The audience of a variable, or undefined for one SkyDeck does not read (controllers forward `tuning` and `test` ones to their nodes). */
+export function envAudience(name: string): EnvAudience | undefined {
+  return Object.prototype.hasOwnProperty.call(SKYDECK_ENV, name) ? SKYDECK_ENV[name].audience : undefined;
+}

@@ -7,7 +7,7 @@
  * load balancer go on with no client running.
  */
 import type { ConfigMap } from '../config/types';
-import { SKYDECK_ENV } from '../environment';
+import { envAudience } from '../environment';
 import { errorMessage } from '../errors';
 import { openAccess, type ClusterAccess } from '../cluster/access';
 import { clusters, enabledInfra, findCluster, type ClusterRecord } from '../cluster';
@@ -68,8 +68,8 @@ async function bringUp(kind: ControllerKind, name: string, options: ConnectOptio
 function forwardedEnv(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    const known = SKYDECK_ENV[k];
-    if (v !== undefined && known && (known.audience === 'tuning' || known.audience === 'test')) out[k] = v;
+    const audience = envAudience(k);
+    if (v !== undefined && (audience === 'tuning' || audience === 'test')) out[k] = v;
   }
   return out;
 }
