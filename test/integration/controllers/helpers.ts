@@ -14,7 +14,7 @@ export const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 export interface ClientEnv {
   home: string;
   env: NodeJS.ProcessEnv;
-  cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  cli(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }>;
   write(name: string, text: string): string;
 }
 
@@ -39,9 +39,9 @@ export function clientEnv(extra: NodeJS.ProcessEnv = {}): ClientEnv {
   return {
     home,
     env,
-    cli: (args) =>
+    cli: (args, extraEnv = {}) =>
       new Promise((resolve) => {
-        execFile(process.execPath, [CLI, ...args], { env, cwd: home, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+        execFile(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, cwd: home, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
           const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
           resolve({ code, stdout, stderr });
         });

@@ -17,6 +17,7 @@ import { writeNodePoolsYaml } from '../../helpers/nodePools';
 import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 import { until } from '../../helpers/until';
 import { controllerClusterName } from '../../../engine/controllers/names';
+import { CONTROLLER_PROTOCOL } from '../../../engine/controllers/handshake';
 import type { ManagedJobsState } from '../../../engine/jobs/types';
 import { CLI, clientEnv, clientProcesses, killClientProcesses, nodeHome, readJson, type ClientEnv } from './helpers';
 
@@ -125,6 +126,50 @@ describe('controllers on an SSH controller cluster', { skip, concurrency: false 
     const second = [...logs.stdout.matchAll(/^on (\S+)$/gm)].map((m) => m[1]);
     assert.equal(second.length, 2, logs.stdout);
     assert.notEqual(second[1], first, 'recovered on another host');
+  });
+
+  test('version handshake: an older controller with a running job keeps working; another protocol is refused with what to do; idle, it is upgraded', { timeout: 900_000 }, async () => {
+    const release = path.join(e.home, 'release-v');
+    const job = e.write(
+      'vjob.yaml',
+      ['name: vjob', 'resources:', '  infra: ssh/work', 'run: |', `  echo started; while [ ! -e ${release} ]; do sleep 0.1; done; echo released`, ''].join('\n'),
+    );
+    // An older SkyDeck submits: the idle controller is reinstalled with its version.
+    const launched = await e.cli(['jobs', 'launch', job, '-y', '-d'], { SKYDECK_VERSION: '0.0.9' });
+    assert.equal(launched.code, 0, launched.stderr);
+    assert.match(launched.stderr, /Installing SkyDeck 0\.0\.9/);
+    assert.doesNotMatch(launched.stderr, /hold job/);
+    const id = Number(/Managed job ID: (\d+)/.exec(launched.stdout)![1]);
+    const node = controllerHost(path.join('state', 'managed_jobs.json'))!;
+    const marker = path.join(node.homeDir, '.skydeck-controller', 'bundle', 'skydeck-controller.json');
+    const installed = () => JSON.parse(fs.readFileSync(marker, 'utf8')) as { version: string; protocol: number };
+    assert.equal(installed().version, '0.0.9');
+    const stateDir = path.join(nodeHome(node), 'state');
+    const read = () => readJson<ManagedJobsState>(path.join(stateDir, 'managed_jobs.json'))?.jobs[id];
+    await until(`job ${id} RUNNING`, () => read()?.status === 'RUNNING' || undefined, { timeoutMs: 300_000, everyMs: 250, watch: [stateDir] });
+
+    // This (newer) client: the busy controller keeps its version and keeps answering.
+    const queue = await e.cli(['jobs', 'queue', '--json']);
+    assert.equal(queue.code, 0, queue.stderr);
+    assert.match(queue.stderr, /runs SkyDeck 0\.0\.9 \(this is 0\.1\.0\) and has 1 unfinished managed job/);
+    assert.equal((JSON.parse(queue.stdout) as { id: number; status: string }[]).find((r) => r.id === id)?.status, 'RUNNING');
+    assert.equal(installed().version, '0.0.9');
+
+    // A controller speaking another protocol while busy: refused, with the way out.
+    fs.writeFileSync(marker, JSON.stringify({ ...installed(), protocol: CONTROLLER_PROTOCOL + 1 }));
+    const refused = await e.cli(['jobs', 'queue', '--json']);
+    assert.equal(refused.code, 1, refused.stdout);
+    assert.match(refused.stderr, /runs SkyDeck 0\.0\.9 \(controller protocol \d+\); this SkyDeck 0\.1\.0 speaks protocol \d+/);
+    assert.match(refused.stderr, /Manage them with SkyDeck 0\.0\.9/);
+
+    fs.writeFileSync(release, '');
+    await until(`job ${id} SUCCEEDED`, () => read()?.status === 'SUCCEEDED' || undefined, { timeoutMs: 300_000, everyMs: 250, watch: [stateDir] });
+    // Idle now: the next command upgrades it, and the job's history is still there.
+    const after = await e.cli(['jobs', 'queue', '--json']);
+    assert.equal(after.code, 0, after.stderr);
+    assert.match(after.stderr, /Installing SkyDeck 0\.1\.0/);
+    assert.deepEqual([installed().version, installed().protocol], ['0.1.0', CONTROLLER_PROTOCOL]);
+    assert.equal((JSON.parse(after.stdout) as { id: number; status: string }[]).find((r) => r.id === id)?.status, 'SUCCEEDED');
   });
 
   test('a service keeps answering through the controller node endpoint with no client process', { timeout: 900_000 }, async () => {
