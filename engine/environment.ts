@@ -117,7 +117,7 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   SKYDECK_CONTROLLER: {
     audience: 'user',
     doc: "Where managed-job and serve controllers run: 'local' (this machine) or 'cluster' (a controller cluster); SkyDeck sets 'local' for the CLI on a controller node.",
-    default: "local for tasks on `local`, else a controller cluster (or jobs/serve.controller.consolidation_mode)",
+    default: 'local for tasks on `local`, else a controller cluster (or jobs/serve.controller.consolidation_mode)',
   },
   SKYDECK_SERVE_ENDPOINT_HOST: {
     audience: 'internal',

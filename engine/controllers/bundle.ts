@@ -67,9 +67,13 @@ const UNAME_ARCH: Record<string, string> = { x86_64: 'x64', aarch64: 'arm64', ar
 /** Copies this Node binary to the node when it has no usable Node (same OS and CPU only). */
 async function installNode(t: Transport, facts: NodeFacts): Promise<string> {
   if (facts.os !== 'Linux' || process.platform !== 'linux' || UNAME_ARCH[facts.arch] !== process.arch)
-    throw new SkyDeckError('CONTROLLER_NO_NODE', `The controller node ${t.description} has no Node.js 20+ and is ${facts.os} ${facts.arch} (this machine: ${process.platform} ${process.arch}).`, {
-      hint: 'Use a controller image with Node.js 20 or newer (jobs.controller.resources.image_id), or place the controller on matching infra.',
-    });
+    throw new SkyDeckError(
+      'CONTROLLER_NO_NODE',
+      `The controller node ${t.description} has no Node.js 20+ and is ${facts.os} ${facts.arch} (this machine: ${process.platform} ${process.arch}).`,
+      {
+        hint: 'Use a controller image with Node.js 20 or newer (jobs.controller.resources.image_id), or place the controller on matching infra.',
+      },
+    );
   const dest = `${facts.home}/${CONTROLLER_ROOT}/node`;
   await t.putFile(dest, fs.readFileSync(process.execPath), 0o755);
   return dest;
@@ -82,7 +86,9 @@ function stageBundle(client: ClientIdentity, providers: string[]): { dir: string
   const copy = (rel: string) => fs.cpSync(path.join(root, rel), path.join(dir, rel), { recursive: true, filter: (src) => !src.endsWith('.map') });
   for (const f of ['dist/cli.js', 'dist/jobs-controller.js', 'dist/agent.sh', 'schemas', 'catalogs']) {
     if (!fs.existsSync(path.join(root, f)))
-      throw new SkyDeckError('CONTROLLER_BUNDLE_MISSING', `${path.join(root, f)} is missing: the controller bundle cannot be installed.`, { hint: 'Run `npm run build`.' });
+      throw new SkyDeckError('CONTROLLER_BUNDLE_MISSING', `${path.join(root, f)} is missing: the controller bundle cannot be installed.`, {
+        hint: 'Run `npm run build`.',
+      });
     copy(f);
   }
   for (const p of providers) copy(`dist/providers/${p}.js`);

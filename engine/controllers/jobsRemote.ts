@@ -26,7 +26,10 @@ export async function submitRemoteJob(
     const uploaded = await uploadTaskFiles(conn.transport, conn.home, file);
     const r = await runRemoteCli(conn, ['jobs', 'submit', ...(name !== undefined ? ['--name', name] : [])], { stdin: JSON.stringify(uploaded) });
     if (r.exitCode !== 0)
-      throw new SkyDeckError('CONTROLLER_SUBMIT_FAILED', `The jobs controller on '${conn.record.name}' refused the job: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+      throw new SkyDeckError(
+        'CONTROLLER_SUBMIT_FAILED',
+        `The jobs controller on '${conn.record.name}' refused the job: ${r.stderr.trim() || `exit ${r.exitCode}`}`,
+      );
     const id = Number((JSON.parse(r.stdout) as { id: number }).id);
     await keepBusy(conn).catch((e: unknown) => onProgress(`Could not start the controller's hold job (its autostop may fire early): ${String(e)}`));
     return { conn, id };

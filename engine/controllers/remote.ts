@@ -8,7 +8,7 @@
  */
 import type { ConfigMap } from '../config/types';
 import { envAudience } from '../environment';
-import { errorMessage } from '../errors';
+import { errorMessage, SkyDeckError } from '../errors';
 import { openAccess, type ClusterAccess } from '../cluster/access';
 import { clusters, enabledInfra, findCluster, type ClusterRecord } from '../cluster';
 import type { ExecResult, Transport } from '../node/transport';
@@ -51,7 +51,9 @@ export function headAddress(rec: ClusterRecord): string {
 async function bringUp(kind: ControllerKind, name: string, options: ConnectOptions): Promise<ClusterRecord> {
   const say = options.onProgress ?? (() => undefined);
   const autostop = controllerAutostop(kind, options.config);
-  say(`Starting the ${controllerLabel(kind)} cluster '${name}' (it keeps running your ${kind === 'jobs' ? 'managed jobs' : 'services'} while this machine is off).`);
+  say(
+    `Starting the ${controllerLabel(kind)} cluster '${name}' (it keeps running your ${kind === 'jobs' ? 'managed jobs' : 'services'} while this machine is off).`,
+  );
   const result = await clusters.launch(controllerTask(kind, options.config, name), {
     clusterName: name,
     // A controller "cluster" on this machine would stop with it: never local.
@@ -186,6 +188,9 @@ export async function forwardVerb(conn: ControllerConnection, argv: string[], op
     return r.exitCode;
   } catch (e) {
     if (options.signal?.aborted) return 0;
-    throw new Error(`The ${controllerLabel(conn.kind)} on '${conn.record.name}' could not be reached: ${errorMessage(e)}`);
+    throw new SkyDeckError('CONTROLLER_UNREACHABLE', `The ${controllerLabel(conn.kind)} on '${conn.record.name}' could not be reached: ${errorMessage(e)}`, {
+      hint: `Run \`skydeck status -r ${conn.record.name}\` to check the controller cluster.`,
+      cause: e,
+    });
   }
 }

@@ -35,7 +35,8 @@ export function controllerAutostop(kind: ControllerKind, config: ConfigMap): { i
   if (a && typeof a === 'object') {
     const o = a as Record<string, unknown>;
     const idle = o.idle_minutes === undefined ? JOBS_CONTROLLER_IDLE_MINUTES : Number(o.idle_minutes);
-    if (!Number.isFinite(idle) || idle < 0) throw new InputError(`jobs.controller.autostop.idle_minutes must be a number of minutes (got '${String(o.idle_minutes)}').`);
+    if (!Number.isFinite(idle) || idle < 0)
+      throw new InputError(`jobs.controller.autostop.idle_minutes must be a number of minutes (got '${String(o.idle_minutes)}').`);
     return { idleMinutes: idle, down: o.down === true };
   }
   return { idleMinutes: JOBS_CONTROLLER_IDLE_MINUTES, down: false };
@@ -57,7 +58,7 @@ export function controllerTask(kind: ControllerKind, config: ConfigMap, name: st
   const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
   if (!task || errors.length)
     throw new InputError(`${kind}.controller.resources is not a valid resources block: ${errors.map((e) => e.message).join('; ')}`, {
-      hint: 'It takes the fields of a task\'s `resources:` (infra, cpus, memory, instance_type, disk_size, ...).',
+      hint: "It takes the fields of a task's `resources:` (infra, cpus, memory, instance_type, disk_size, ...).",
     });
   return task;
 }

@@ -34,7 +34,11 @@ export function forwardedArgv(cmd: Command): string[] {
 }
 
 /** The connection for a verb on existing jobs/services, or undefined to run it here. */
-export async function remoteForVerb(kind: ControllerKind, opts: Record<string, unknown>, onProgress?: (m: string) => void): Promise<ControllerConnection | undefined> {
+export async function remoteForVerb(
+  kind: ControllerKind,
+  opts: Record<string, unknown>,
+  onProgress?: (m: string) => void,
+): Promise<ControllerConnection | undefined> {
   const config = activeConfig();
   const exists = !!(await findCluster(controllerClusterName(kind)));
   // `logs --controller` is a boolean (the controller's log), not a placement.

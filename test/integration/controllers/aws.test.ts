@@ -89,6 +89,14 @@ describe('jobs controller on an AWS VM (moto)', { skip, concurrency: false }, ()
     assert.equal(queue.code, 0, queue.stderr);
     assert.equal((JSON.parse(queue.stdout) as { id: number; status: string }[]).find((r) => r.id === id)?.status, 'SUCCEEDED');
     const logs = await e.cli(['jobs', 'logs', String(id), '--no-follow']);
-    assert.match(logs.stdout, new RegExp(`ran on (${hosts.hosts.slice(1).map((h) => h.hostname).join('|')})`));
+    assert.match(
+      logs.stdout,
+      new RegExp(
+        `ran on (${hosts.hosts
+          .slice(1)
+          .map((h) => h.hostname)
+          .join('|')})`,
+      ),
+    );
   });
 });

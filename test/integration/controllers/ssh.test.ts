@@ -81,9 +81,15 @@ describe('controllers on an SSH controller cluster', { skip, concurrency: false 
     // The controller cluster is a cluster of the client, marked as the controller.
     const status = await e.cli(['status', '--json']);
     assert.equal(status.code, 0, status.stderr);
-    const ctlRow = (JSON.parse(status.stdout) as { name: string; status: string; owner: string | null }[]).find((c) => c.name === controllerClusterName('jobs'));
+    const ctlRow = (JSON.parse(status.stdout) as { name: string; status: string; owner: string | null }[]).find(
+      (c) => c.name === controllerClusterName('jobs'),
+    );
     assert.deepEqual([ctlRow?.status, ctlRow?.owner], ['UP', 'controller:jobs'], status.stdout);
-    assert.ok(!fs.existsSync(path.join(e.home, 'state', 'managed_jobs.json')) || !Object.keys(readJson<ManagedJobsState>(path.join(e.home, 'state', 'managed_jobs.json'))?.jobs ?? {}).length, 'no job in the client store');
+    assert.ok(
+      !fs.existsSync(path.join(e.home, 'state', 'managed_jobs.json')) ||
+        !Object.keys(readJson<ManagedJobsState>(path.join(e.home, 'state', 'managed_jobs.json'))?.jobs ?? {}).length,
+      'no job in the client store',
+    );
 
     killClientProcesses(e.home);
     assert.deepEqual(clientProcesses(e.home), []);
@@ -128,49 +134,55 @@ describe('controllers on an SSH controller cluster', { skip, concurrency: false 
     assert.notEqual(second[1], first, 'recovered on another host');
   });
 
-  test('version handshake: an older controller with a running job keeps working; another protocol is refused with what to do; idle, it is upgraded', { timeout: 900_000 }, async () => {
-    const release = path.join(e.home, 'release-v');
-    const job = e.write(
-      'vjob.yaml',
-      ['name: vjob', 'resources:', '  infra: ssh/work', 'run: |', `  echo started; while [ ! -e ${release} ]; do sleep 0.1; done; echo released`, ''].join('\n'),
-    );
-    // An older SkyDeck submits: the idle controller is reinstalled with its version.
-    const launched = await e.cli(['jobs', 'launch', job, '-y', '-d'], { SKYDECK_VERSION: '0.0.9' });
-    assert.equal(launched.code, 0, launched.stderr);
-    assert.match(launched.stderr, /Installing SkyDeck 0\.0\.9/);
-    assert.doesNotMatch(launched.stderr, /hold job/);
-    const id = Number(/Managed job ID: (\d+)/.exec(launched.stdout)![1]);
-    const node = controllerHost(path.join('state', 'managed_jobs.json'))!;
-    const marker = path.join(node.homeDir, '.skydeck-controller', 'bundle', 'skydeck-controller.json');
-    const installed = () => JSON.parse(fs.readFileSync(marker, 'utf8')) as { version: string; protocol: number };
-    assert.equal(installed().version, '0.0.9');
-    const stateDir = path.join(nodeHome(node), 'state');
-    const read = () => readJson<ManagedJobsState>(path.join(stateDir, 'managed_jobs.json'))?.jobs[id];
-    await until(`job ${id} RUNNING`, () => read()?.status === 'RUNNING' || undefined, { timeoutMs: 300_000, everyMs: 250, watch: [stateDir] });
+  test(
+    'version handshake: an older controller with a running job keeps working; another protocol is refused with what to do; idle, it is upgraded',
+    { timeout: 900_000 },
+    async () => {
+      const release = path.join(e.home, 'release-v');
+      const job = e.write(
+        'vjob.yaml',
+        ['name: vjob', 'resources:', '  infra: ssh/work', 'run: |', `  echo started; while [ ! -e ${release} ]; do sleep 0.1; done; echo released`, ''].join(
+          '\n',
+        ),
+      );
+      // An older SkyDeck submits: the idle controller is reinstalled with its version.
+      const launched = await e.cli(['jobs', 'launch', job, '-y', '-d'], { SKYDECK_VERSION: '0.0.9' });
+      assert.equal(launched.code, 0, launched.stderr);
+      assert.match(launched.stderr, /Installing SkyDeck 0\.0\.9/);
+      assert.doesNotMatch(launched.stderr, /hold job/);
+      const id = Number(/Managed job ID: (\d+)/.exec(launched.stdout)![1]);
+      const node = controllerHost(path.join('state', 'managed_jobs.json'))!;
+      const marker = path.join(node.homeDir, '.skydeck-controller', 'bundle', 'skydeck-controller.json');
+      const installed = () => JSON.parse(fs.readFileSync(marker, 'utf8')) as { version: string; protocol: number };
+      assert.equal(installed().version, '0.0.9');
+      const stateDir = path.join(nodeHome(node), 'state');
+      const read = () => readJson<ManagedJobsState>(path.join(stateDir, 'managed_jobs.json'))?.jobs[id];
+      await until(`job ${id} RUNNING`, () => read()?.status === 'RUNNING' || undefined, { timeoutMs: 300_000, everyMs: 250, watch: [stateDir] });
 
-    // This (newer) client: the busy controller keeps its version and keeps answering.
-    const queue = await e.cli(['jobs', 'queue', '--json']);
-    assert.equal(queue.code, 0, queue.stderr);
-    assert.match(queue.stderr, /runs SkyDeck 0\.0\.9 \(this is 0\.1\.0\) and has 1 unfinished managed job/);
-    assert.equal((JSON.parse(queue.stdout) as { id: number; status: string }[]).find((r) => r.id === id)?.status, 'RUNNING');
-    assert.equal(installed().version, '0.0.9');
+      // This (newer) client: the busy controller keeps its version and keeps answering.
+      const queue = await e.cli(['jobs', 'queue', '--json']);
+      assert.equal(queue.code, 0, queue.stderr);
+      assert.match(queue.stderr, /runs SkyDeck 0\.0\.9 \(this is 0\.1\.0\) and has 1 unfinished managed job/);
+      assert.equal((JSON.parse(queue.stdout) as { id: number; status: string }[]).find((r) => r.id === id)?.status, 'RUNNING');
+      assert.equal(installed().version, '0.0.9');
 
-    // A controller speaking another protocol while busy: refused, with the way out.
-    fs.writeFileSync(marker, JSON.stringify({ ...installed(), protocol: CONTROLLER_PROTOCOL + 1 }));
-    const refused = await e.cli(['jobs', 'queue', '--json']);
-    assert.equal(refused.code, 1, refused.stdout);
-    assert.match(refused.stderr, /runs SkyDeck 0\.0\.9 \(controller protocol \d+\); this SkyDeck 0\.1\.0 speaks protocol \d+/);
-    assert.match(refused.stderr, /Manage them with SkyDeck 0\.0\.9/);
+      // A controller speaking another protocol while busy: refused, with the way out.
+      fs.writeFileSync(marker, JSON.stringify({ ...installed(), protocol: CONTROLLER_PROTOCOL + 1 }));
+      const refused = await e.cli(['jobs', 'queue', '--json']);
+      assert.equal(refused.code, 1, refused.stdout);
+      assert.match(refused.stderr, /runs SkyDeck 0\.0\.9 \(controller protocol \d+\); this SkyDeck 0\.1\.0 speaks protocol \d+/);
+      assert.match(refused.stderr, /Manage them with SkyDeck 0\.0\.9/);
 
-    fs.writeFileSync(release, '');
-    await until(`job ${id} SUCCEEDED`, () => read()?.status === 'SUCCEEDED' || undefined, { timeoutMs: 300_000, everyMs: 250, watch: [stateDir] });
-    // Idle now: the next command upgrades it, and the job's history is still there.
-    const after = await e.cli(['jobs', 'queue', '--json']);
-    assert.equal(after.code, 0, after.stderr);
-    assert.match(after.stderr, /Installing SkyDeck 0\.1\.0/);
-    assert.deepEqual([installed().version, installed().protocol], ['0.1.0', CONTROLLER_PROTOCOL]);
-    assert.equal((JSON.parse(after.stdout) as { id: number; status: string }[]).find((r) => r.id === id)?.status, 'SUCCEEDED');
-  });
+      fs.writeFileSync(release, '');
+      await until(`job ${id} SUCCEEDED`, () => read()?.status === 'SUCCEEDED' || undefined, { timeoutMs: 300_000, everyMs: 250, watch: [stateDir] });
+      // Idle now: the next command upgrades it, and the job's history is still there.
+      const after = await e.cli(['jobs', 'queue', '--json']);
+      assert.equal(after.code, 0, after.stderr);
+      assert.match(after.stderr, /Installing SkyDeck 0\.1\.0/);
+      assert.deepEqual([installed().version, installed().protocol], ['0.1.0', CONTROLLER_PROTOCOL]);
+      assert.equal((JSON.parse(after.stdout) as { id: number; status: string }[]).find((r) => r.id === id)?.status, 'SUCCEEDED');
+    },
+  );
 
   test('a service keeps answering through the controller node endpoint with no client process', { timeout: 900_000 }, async () => {
     const svc = e.write(
@@ -196,10 +208,14 @@ describe('controllers on an SSH controller cluster', { skip, concurrency: false 
     assert.equal(new URL(endpoint).hostname, node.host, "the endpoint is the controller node's address");
 
     killClientProcesses(e.home);
-    const reply = await until(`${endpoint} to answer`, async () => {
-      const r = await get(endpoint);
-      return r?.status === 200 ? r : undefined;
-    }, { timeoutMs: 300_000, everyMs: 500 });
+    const reply = await until(
+      `${endpoint} to answer`,
+      async () => {
+        const r = await get(endpoint);
+        return r?.status === 200 ? r : undefined;
+      },
+      { timeoutMs: 300_000, everyMs: 500 },
+    );
     assert.match(reply.body, /^hello from /);
     assert.deepEqual(clientProcesses(e.home), [], 'no client process serves it');
 
@@ -209,7 +225,10 @@ describe('controllers on an SSH controller cluster', { skip, concurrency: false 
     assert.equal(web?.endpoint, endpoint);
     const all = await e.cli(['status', '--json']);
     const names = (JSON.parse(all.stdout) as { name: string; owner: string | null }[]).map((c) => [c.name, c.owner]);
-    assert.ok(names.some(([n, o]) => n === controllerClusterName('serve') && o === 'controller:serve'), all.stdout);
+    assert.ok(
+      names.some(([n, o]) => n === controllerClusterName('serve') && o === 'controller:serve'),
+      all.stdout,
+    );
 
     const down = await e.cli(['serve', 'down', 'web', '-y']);
     assert.equal(down.code, 0, down.stderr);

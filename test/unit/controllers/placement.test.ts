@@ -21,7 +21,12 @@ test('--controller, then SKYDECK_CONTROLLER, then the config keys decide before 
   assert.equal(placementForTask('jobs', { ...base, config: { jobs: { controller: { consolidation_mode: true } } }, env }), 'local');
   assert.equal(placementForTask('serve', { ...base, config: { jobs: { controller: { consolidation_mode: true } } }, env }), 'cluster');
   assert.equal(
-    placementForTask('jobs', { taskFile: taskOn('local'), enabledInfra: ['local', 'ssh/p'], config: { jobs: { controller: { resources: { infra: 'ssh/p' } } } }, env }),
+    placementForTask('jobs', {
+      taskFile: taskOn('local'),
+      enabledInfra: ['local', 'ssh/p'],
+      config: { jobs: { controller: { resources: { infra: 'ssh/p' } } } },
+      env,
+    }),
     'cluster',
   );
   assert.throws(() => placementForTask('jobs', { ...base, config: {}, env, flag: 'remote' }), /--controller must be 'local' or 'cluster' \(got 'remote'\)/);

@@ -17,7 +17,10 @@ test('<kind>.controller.resources replaces the defaults key by key; the serve co
   assert.deepEqual(t.resources.base.infra, { cloud: 'aws', region: 'us-east-1' });
   assert.equal(t.resources.base.cpus?.value, 2);
   assert.deepEqual(t.resources.base.ports, ['8443', LB_PORT_RANGE]);
-  assert.throws(() => controllerTask('jobs', { jobs: { controller: { resources: { cpus: 'lots' } } } }, 'x'), /jobs\.controller\.resources is not a valid resources block/);
+  assert.throws(
+    () => controllerTask('jobs', { jobs: { controller: { resources: { cpus: 'lots' } } } }, 'x'),
+    /jobs\.controller\.resources is not a valid resources block/,
+  );
   assert.throws(() => controllerTask('jobs', { jobs: { controller: { resources: 'big' } } }, 'x'), /must be a mapping/);
 });
 
