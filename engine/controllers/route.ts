@@ -7,6 +7,7 @@
 import type { Command } from 'commander';
 import { activeConfig } from '../config/active';
 import { findCluster } from '../cluster/records';
+import type { ClusterRecord } from '../cluster/types';
 import { connectController, type ControllerConnection } from './remote';
 import { controllerClusterName, type ControllerKind } from './names';
 import { placementForVerb } from './placement';
@@ -46,4 +47,17 @@ export async function remoteForVerb(
   const where = placementForVerb(kind, { flag, config, clusterExists: exists });
   if (where === 'local') return undefined;
   return connectController(kind, { launch: exists, config, onProgress });
+}
+
+/**
+ * The controller cluster when the verb would go to it but it is stopped (its autostop fired
+ * after the last job): a listing then says so instead of starting it, as SkyPilot's `jobs
+ * queue` does without `--refresh`, so a sidebar refreshing every few seconds does not undo
+ * the autostop.
+ */
+export async function stoppedController(kind: ControllerKind, opts: Record<string, unknown>): Promise<ClusterRecord | undefined> {
+  const rec = await findCluster(controllerClusterName(kind));
+  if (!rec || rec.status !== 'STOPPED') return undefined;
+  const flag = typeof opts.controller === 'string' ? opts.controller : undefined;
+  return placementForVerb(kind, { flag, config: activeConfig(), clusterExists: true }) === 'cluster' ? rec : undefined;
 }

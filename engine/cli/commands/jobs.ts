@@ -12,7 +12,7 @@ import { applyCommandConfig, CONFIG_OPTION } from './config';
 import { loadEntrypoint, looksLikeYaml } from '../taskEntrypoint';
 import { addTaskOptions, readTaskOptions } from '../taskOptions';
 import { UsageError } from '../usageError';
-import { CONTROLLER_OPTION, forwardedArgv, remoteForVerb } from '../../controllers/route';
+import { CONTROLLER_OPTION, forwardedArgv, remoteForVerb, stoppedController } from '../../controllers/route';
 import type { ControllerConnection } from '../../controllers/remote';
 
 type Opts = Record<string, unknown>;
@@ -177,6 +177,14 @@ export function registerJobs(program: Command): void {
     .option('-r, --refresh', 'query the latest statuses, restarting stopped controllers (every jobs verb does)')
     .option(...CONTROLLER_OPTION)
     .action(async (opts: Opts, cmd: Command) => {
+      const stopped = opts.refresh ? undefined : await stoppedController('jobs', opts);
+      if (stopped) {
+        process.stderr.write(
+          `The jobs controller cluster '${stopped.name}' is STOPPED; its jobs are on it. Run \`skydeck jobs queue --refresh\` to start it and list them.\n`,
+        );
+        process.stdout.write(opts.json ? '[]\n' : 'No in-progress managed jobs.\n');
+        return;
+      }
       if (await onControllerCluster(opts, cmd)) return;
       const { listJobs } = await import('../../jobs/api');
       const all = await listJobs({ skipFinished: !!opts.skipFinished });
