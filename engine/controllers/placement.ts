@@ -8,7 +8,8 @@
  *    `<kind>.controller.resources` set -> cluster;
  * 4. a task whose every resource choice is `infra: local` -> local (SkyPilot keeps local work local);
  * 5. no infra but `local` enabled -> local;
- * 6. otherwise the controller cluster, on the cheapest enabled infra (SkyPilot's default).
+ * 6. otherwise the controller cluster, on the cheapest enabled infra (SkyPilot's default),
+ *    when the controller there can reach the task's infra (controllerCanReach), else local.
  */
 import { InputError } from '../errors';
 import type { ConfigMap } from '../config/types';
@@ -41,11 +42,23 @@ export function explicitPlacement(kind: ControllerKind, options: { flag?: string
   return undefined;
 }
 
-function onlyLocal(file: TaskFile): boolean {
-  return file.tasks.every((t) => {
+function clouds(file: TaskFile): (string | undefined)[] {
+  return file.tasks.flatMap((t) => {
     const choices = t.resources.candidates.length ? t.resources.candidates.map((c) => ({ ...t.resources.base, ...c })) : [t.resources.base];
-    return choices.every((c) => c.infra?.cloud === 'local');
+    return choices.map((c) => c.infra?.cloud);
   });
+}
+
+/**
+ * Infra a controller on a cluster can launch on today: SSH node pools (their keys are copied
+ * to the controller, credentials.ts). Cloud credentials and kubeconfig are not copied yet, so
+ * by default jobs for those keep a controller on this machine; the config keys or
+ * `--controller cluster` still choose a cluster.
+ */
+function controllerCanReach(file: TaskFile | undefined, enabled: string[]): boolean {
+  const wanted = file ? clouds(file) : [undefined];
+  const nonLocal = enabled.filter((i) => i !== 'local');
+  return wanted.every((c) => (c === undefined ? nonLocal.length > 0 && nonLocal.every((i) => i.startsWith('ssh')) : c === 'ssh'));
 }
 
 /** Where the controller for a new job or service goes (steps 1-6). */
@@ -55,9 +68,9 @@ export function placementForTask(
 ): Placement {
   const explicit = explicitPlacement(kind, options);
   if (explicit) return explicit;
-  if (options.taskFile && onlyLocal(options.taskFile)) return 'local';
+  if (options.taskFile && clouds(options.taskFile).every((c) => c === 'local')) return 'local';
   if (!options.enabledInfra.some((i) => i !== 'local')) return 'local';
-  return 'cluster';
+  return controllerCanReach(options.taskFile, options.enabledInfra) ? 'cluster' : 'local';
 }
 
 /**

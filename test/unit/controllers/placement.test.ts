@@ -8,13 +8,17 @@ const env = {};
 
 test('SkyPilot default: a controller cluster on the enabled infra; local work and local-only machines keep a local controller', () => {
   assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn('ssh/pool'), enabledInfra: ['local', 'ssh/pool'] }), 'cluster');
-  assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn(), enabledInfra: ['local', 'aws'] }), 'cluster');
+  assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn(), enabledInfra: ['local', 'ssh/a', 'ssh/b'] }), 'cluster');
+  // Cloud credentials are not copied to controller clusters yet: those jobs keep a local controller unless told otherwise.
+  assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn(), enabledInfra: ['local', 'aws'] }), 'local');
+  assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn('aws'), enabledInfra: ['local', 'aws', 'ssh/p'] }), 'local');
+  assert.equal(placementForTask('jobs', { config: {}, env, flag: 'cluster', taskFile: taskOn('aws'), enabledInfra: ['local', 'aws'] }), 'cluster');
   assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn('local'), enabledInfra: ['local', 'aws'] }), 'local');
   assert.equal(placementForTask('serve', { config: {}, env, taskFile: taskOn(), enabledInfra: ['local'] }), 'local');
 });
 
 test('--controller, then SKYDECK_CONTROLLER, then the config keys decide before the defaults', () => {
-  const base = { taskFile: taskOn('aws'), enabledInfra: ['local', 'aws'] };
+  const base = { taskFile: taskOn('ssh/p'), enabledInfra: ['local', 'ssh/p'] };
   assert.equal(placementForTask('jobs', { ...base, config: {}, env, flag: 'local' }), 'local');
   assert.equal(placementForTask('jobs', { ...base, config: {}, env: { SKYDECK_CONTROLLER: 'local' } }), 'local');
   assert.equal(placementForTask('jobs', { ...base, config: {}, env: { SKYDECK_CONTROLLER: 'local' }, flag: 'cluster' }), 'cluster');
