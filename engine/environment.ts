@@ -124,6 +124,16 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   SKYDECK_JOBS_MEMLOG_MS: { audience: 'tuning', doc: 'A controller logs its memory use at this interval (diagnosis).', default: 'off' },
 
   // Serving
+  SKYDECK_CONTROLLER: {
+    audience: 'user',
+    doc: "Where managed-job and serve controllers run: 'local' (this machine) or 'cluster' (a controller cluster); SkyDeck sets 'local' for the CLI on a controller node.",
+    default: 'local for tasks on `local`, else a controller cluster (or jobs/serve.controller.consolidation_mode)',
+  },
+  SKYDECK_SERVE_ENDPOINT_HOST: {
+    audience: 'internal',
+    doc: "The host a service's endpoint names (the controller cluster's reachable address), when it differs from the load balancer's listen address.",
+    default: 'SKYDECK_SERVE_LB_HOST',
+  },
   SKYDECK_SERVE_LB_HOST: { audience: 'user', doc: 'Address the load balancer listens on (and advertises).', default: '127.0.0.1' },
   SKYDECK_SERVE_TICK_MS: { audience: 'tuning', doc: "The service controller's loop period.", default: '1000' },
   SKYDECK_SERVE_QPS_WINDOW_SECONDS: { audience: 'tuning', doc: "The autoscaler's request-rate window.", default: '60' },
@@ -144,3 +154,8 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   SKYDECK_E2E_GREP: { audience: 'test', doc: 'Runs only the e2e tests whose title matches (a grep matching none fails).' },
   SKYDECK_E2E_KEEP: { audience: 'test', doc: "Keeps the e2e run's code-server folder for inspection." },
 };
+
+/** The audience of a variable, or undefined for one SkyDeck does not read (controllers forward `tuning` and `test` ones to their nodes). */
+export function envAudience(name: string): EnvAudience | undefined {
+  return Object.prototype.hasOwnProperty.call(SKYDECK_ENV, name) ? SKYDECK_ENV[name].audience : undefined;
+}

@@ -22,6 +22,11 @@ export const HONOURED_KEYS: Record<string, string> = {
   'azure.labels': "engine/infra/azure/azureProvider.ts: tags of every VM (the task's labels win)",
   'provision.ssh_timeout': 'engine/infra/vm/sshWait.ts: how long one SSH probe of a new VM may take',
   'docker.run_options': 'engine/cluster/containers.ts: appended to the `docker run` of every node container (local, SSH pools, VM clouds)',
+  'jobs.controller.resources': 'engine/controllers/resources.ts: where the managed jobs controller cluster runs',
+  'jobs.controller.autostop': 'engine/controllers/resources.ts: the jobs controller cluster autostop',
+  'jobs.controller.consolidation_mode': 'engine/controllers/placement.ts: true runs the jobs controller on this machine',
+  'serve.controller.resources': 'engine/controllers/resources.ts: where the serve controller cluster runs',
+  'serve.controller.consolidation_mode': 'engine/controllers/placement.ts: true runs serve controllers on this machine',
   'kubernetes.context_configs': 'engine/infra/kubernetes/config.ts: per-context pod_config, custom_metadata, provision_timeout, ports',
 };
 
@@ -55,7 +60,7 @@ function firstLeafOrigin(origins: Origins, path: string[]): Origin | undefined {
 function why(path: string[]): string {
   const top = path[0];
   if (SERVER_ONLY.has(top)) return "it configures SkyPilot's API server, which SkyDeck does not run";
-  if (top === 'jobs' || top === 'serve') return `SkyDeck runs the ${top === 'jobs' ? 'managed jobs' : 'serve'} controller as a local process, not on a cluster`;
+  if (top === 'jobs' || top === 'serve') return `SkyDeck's ${top === 'jobs' ? 'managed jobs' : 'serve'} controller does not act on it`;
   return 'SkyDeck does not act on it yet';
 }
 

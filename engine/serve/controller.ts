@@ -170,6 +170,8 @@ export class ServiceController {
     this.lbLog = fs.createWriteStream(loadBalancerLogPath(this.name), { flags: 'a' });
     const tls = spec.tls ? { key: fs.readFileSync(spec.tls.keyfile), cert: fs.readFileSync(spec.tls.certfile) } : undefined;
     const host = this.options.lbHost ?? process.env.SKYDECK_SERVE_LB_HOST ?? '127.0.0.1';
+    // On a controller cluster the balancer listens on every address and the endpoint names the node as clients reach it.
+    const advertised = process.env.SKYDECK_SERVE_ENDPOINT_HOST || host;
     const make = (port: number) =>
       new LoadBalancer({
         serviceName: this.name,
@@ -187,7 +189,7 @@ export class ServiceController {
     if (this.record.lbPort) {
       // Users hold the endpoint: a restarted controller keeps its port, and waits for it if another process took it.
       this.lb = make(this.record.lbPort);
-      this.record.endpoint = endpointUrl(host, this.record.lbPort, !!tls);
+      this.record.endpoint = endpointUrl(advertised, this.record.lbPort, !!tls);
       await this.listenOnRecordedPort(host);
       return;
     }
@@ -199,7 +201,7 @@ export class ServiceController {
         await lb.listen();
         this.lb = lb;
         this.record.lbPort = lb.port;
-        this.record.endpoint = endpointUrl(host, lb.port, !!tls);
+        this.record.endpoint = endpointUrl(advertised, lb.port, !!tls);
         this.logListening(host);
         return;
       } catch (e) {

@@ -11,7 +11,7 @@ import { bucketNameProblem } from '../../engine/storage/names';
 import type { StoreKind } from '../../engine/storage/stores/types';
 import { parseBucketUri, STORE_MODES, storeCredentials, type StorageMode } from './storageFacts';
 
-const SKYDECK_STORES = new Set(['s3', 'gcs', 'azure', 'r2']);
+const SUPPORTED_STORES = new Set(['s3', 'gcs', 'azure', 'r2']);
 
 function scalarText(node: VNode | undefined): string | undefined {
   return node?.kind === 'scalar' && typeof node.value === 'string' ? node.value : undefined;
@@ -60,7 +60,7 @@ export function storageDiagnostics(documents: AnalyzedDocument[], tm: TextMap, e
         'storage-mode',
         `mode ${mode} is not supported by the ${store} store (supported: ${STORE_MODES[store].join(', ')}).`,
       );
-    if (!store || !SKYDECK_STORES.has(store)) return;
+    if (!store || !SUPPORTED_STORES.has(store)) return;
     const nameEntry = get('name');
     const name = scalarText(nameEntry?.value);
     // A name with `$VAR`s is checked after substitution, at launch.

@@ -12,6 +12,8 @@ import { applyCommandConfig, CONFIG_OPTION } from './config';
 import { loadEntrypoint, looksLikeYaml } from '../taskEntrypoint';
 import { addTaskOptions, readTaskOptions } from '../taskOptions';
 import { UsageError } from '../usageError';
+import { CONTROLLER_OPTION, forwardedArgv, remoteForVerb, stoppedController } from '../../controllers/route';
+import type { ControllerConnection } from '../../controllers/remote';
 
 type Opts = Record<string, unknown>;
 
@@ -23,6 +25,15 @@ function positiveInt(name: string) {
     if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new UsageError(`Invalid value for '${name}': '${value}' is not a positive integer.`);
     return value.trim();
   };
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (c: Buffer) => chunks.push(c));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
 }
 
 function parseIds(ids: string[]): number[] {
@@ -54,6 +65,64 @@ async function followLog(id: number, controller: boolean): Promise<ManagedJobSta
   }
 }
 
+const progress = (m: string) => process.stderr.write(`${m}\n`);
+
+/**
+ * Runs the verb on the jobs controller cluster when that is where the jobs are; false when
+ * it is to run here. `extra` words are appended (a `-y` once this machine asked).
+ */
+async function onControllerCluster(opts: Opts, cmd: Command, extra: string[] = []): Promise<boolean> {
+  const conn = await remoteForVerb('jobs', opts, progress);
+  if (!conn) return false;
+  const { forwardVerb } = await import('../../controllers/remote');
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    await forwardVerb(conn, [...forwardedArgv(cmd), ...extra], { signal: ac.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+    await conn.close();
+  }
+  return true;
+}
+
+/** `jobs launch` on the controller cluster: submit there, then follow the log there unless -d. */
+async function launchOnControllerCluster(file: import('../../task/types').TaskFile, name: string | undefined, detach: boolean): Promise<void> {
+  const { submitRemoteJob } = await import('../../controllers/jobsRemote');
+  const { activeConfig } = await import('../../config/active');
+  const { forwardVerb, runRemoteCli } = await import('../../controllers/remote');
+  const { conn, id }: { conn: ControllerConnection; id: number } = await submitRemoteJob(file, name, activeConfig(), progress);
+  try {
+    process.stdout.write(`Managed job ID: ${id}\n`);
+    process.stderr.write(`Controller: ${conn.record.name}\n`);
+    if (detach) {
+      process.stderr.write(`Follow its logs: skydeck jobs logs ${id}\nStatus: skydeck jobs queue\n`);
+      return;
+    }
+    const ac = new AbortController();
+    const onSigint = () => {
+      process.stderr.write(`\nStopped following; managed job ${id} keeps running. Follow again: skydeck jobs logs ${id}\n`);
+      ac.abort();
+    };
+    process.once('SIGINT', onSigint);
+    try {
+      await forwardVerb(conn, ['jobs', 'logs', String(id)], { signal: ac.signal });
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    if (ac.signal.aborted) return;
+    const r = await runRemoteCli(conn, ['jobs', 'queue', '--json', '--all']);
+    const row = (JSON.parse(r.stdout) as { id: number; status: ManagedJobStatus }[]).find((x) => x.id === id);
+    if (row && isTerminal(row.status)) {
+      process.stderr.write(`Managed job ${id} ${row.status}.\n`);
+      process.exitCode = row.status === 'SUCCEEDED' ? 0 : 1;
+    }
+  } finally {
+    await conn.close();
+  }
+}
+
 export function registerJobs(program: Command): void {
   const jobs = program.command('jobs').description('Managed jobs: jobs that survive preemption and failures.');
 
@@ -65,6 +134,7 @@ export function registerJobs(program: Command): void {
     .option('-d, --detach-run', 'return once the job is submitted; do not follow its logs')
     .option('-y, --yes', 'skip confirmation prompt')
     .option(...CONFIG_OPTION, collect)
+    .option(...CONTROLLER_OPTION)
     .action(async (words: string[], opts: Opts) => {
       const entry = words.join(' ');
       applyCommandConfig(opts, looksLikeYaml(entry) ? entry : undefined);
@@ -74,6 +144,16 @@ export function registerJobs(program: Command): void {
       await (await import('../../cluster/preflight')).checkBeforeSubmit(file.tasks);
       const what = file.tasks.length > 1 ? `a pipeline of ${file.tasks.length} tasks` : 'a managed job';
       if (!(await confirm(`Launching ${what}${values.name ? ` '${values.name}'` : ''}. Proceed?`, opts.yes))) return;
+      const { placementForTask } = await import('../../controllers/placement');
+      const { activeConfig } = await import('../../config/active');
+      const { enabledInfra } = await import('../../cluster');
+      const where = placementForTask('jobs', {
+        flag: typeof opts.controller === 'string' ? opts.controller : undefined,
+        config: activeConfig(),
+        taskFile: file,
+        enabledInfra: await enabledInfra(),
+      });
+      if (where === 'cluster') return launchOnControllerCluster(file, values.name, !!opts.detachRun);
       const { submitJob } = await import('../../jobs/api');
       const id = await submitJob(file, { ...(values.name !== undefined ? { name: values.name } : {}) });
       process.stdout.write(`Managed job ID: ${id}\n`);
@@ -96,7 +176,17 @@ export function registerJobs(program: Command): void {
     .option('-l, --limit <n>', `number of jobs to show (default ${QUEUE_LIMIT}; -a/--all for all)`, positiveInt('--limit'), String(QUEUE_LIMIT))
     .option('-a, --all', 'show all jobs')
     .option('-r, --refresh', 'query the latest statuses, restarting stopped controllers (every jobs verb does)')
+    .option(...CONTROLLER_OPTION)
     .action(async (opts: Opts, cmd: Command) => {
+      const stopped = opts.refresh ? undefined : await stoppedController('jobs', opts);
+      if (stopped) {
+        process.stderr.write(
+          `The jobs controller cluster '${stopped.name}' is STOPPED; its jobs are on it. Run \`skydeck jobs queue --refresh\` to start it and list them.\n`,
+        );
+        process.stdout.write(opts.json ? '[]\n' : 'No in-progress managed jobs.\n');
+        return;
+      }
+      if (await onControllerCluster(opts, cmd)) return;
       const { listJobs } = await import('../../jobs/api');
       const all = await listJobs({ skipFinished: !!opts.skipFinished });
       // --json keeps every job (the extension reads it) unless -l is given.
@@ -120,7 +210,8 @@ export function registerJobs(program: Command): void {
     .option('--controller', "the controller's log instead of the job's output")
     .option('-f, --follow', 'follow the log until the job ends (default)')
     .option('--no-follow', 'print what there is and exit')
-    .action(async (jobId: string | undefined, opts: Opts) => {
+    .action(async (jobId: string | undefined, opts: Opts, cmd: Command) => {
+      if (await onControllerCluster(opts, cmd)) return;
       const { latestJobId, superviseJobs, streamJobLog } = await import('../../jobs/api');
       await superviseJobs();
       if (jobId && typeof opts.name === 'string') throw new UsageError('Cannot specify both --name and JOB_ID.');
@@ -145,13 +236,22 @@ export function registerJobs(program: Command): void {
     .option('-a, --all', 'cancel every unfinished managed job')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--async', 'return once cancellation is requested')
-    .action(async (jobIds: string[], opts: Opts) => {
+    .option(...CONTROLLER_OPTION)
+    .action(async (jobIds: string[], opts: Opts, cmd: Command) => {
       const name = typeof opts.name === 'string' ? opts.name : undefined;
       if (Number(jobIds.length > 0) + Number(name !== undefined) + Number(!!opts.all) !== 1) {
         const given = [jobIds.length ? `--job-ids ${jobIds.join(',')}` : '', name !== undefined ? `--name ${name}` : '', opts.all ? '--all' : '']
           .filter(Boolean)
           .join(' ');
         throw new UsageError(`Can only specify one of JOB_IDS, --name, or --all. Provided '${given}'.`);
+      }
+      const remote = await remoteForVerb('jobs', opts, progress);
+      if (remote) {
+        await remote.close();
+        const what = opts.all ? 'all unfinished managed jobs' : name !== undefined ? `the managed job named '${name}'` : `managed job(s) ${jobIds.join(', ')}`;
+        if (!(await confirm(`Cancel ${what}?`, opts.yes))) return;
+        await onControllerCluster(opts, cmd, opts.yes ? [] : ['-y']);
+        return;
       }
       let ids: number[] | 'all';
       if (opts.all) ids = 'all';
@@ -182,6 +282,26 @@ export function registerJobs(program: Command): void {
         process.exitCode = 1;
       } else process.stdout.write(`Managed job(s) ${r.cancelled.join(', ')} cancelled.\n`);
       if (r.notFound.length) process.exitCode = 1;
+    });
+
+  jobs
+    .command('submit', { hidden: true })
+    .description('Record a managed job given as task JSON on stdin (what a client sends to the controller cluster); prints {"id": N}.')
+    .option('--name <name>', 'the job name')
+    .action(async (opts: Opts) => {
+      const { readTaskFileJson } = await import('../../controllers/submitted');
+      const file = readTaskFileJson(await readStdin());
+      const { submitJob } = await import('../../jobs/api');
+      const id = await submitJob(file, typeof opts.name === 'string' ? { name: opts.name } : {});
+      process.stdout.write(`${JSON.stringify({ id })}\n`);
+    });
+
+  jobs
+    .command('hold', { hidden: true })
+    .description("Run while any managed job is unfinished (the controller cluster's job, so its autostop waits for the jobs).")
+    .action(async () => {
+      const { holdWhileUnfinished } = await import('../../jobs/hold');
+      await holdWhileUnfinished();
     });
 
   jobs

@@ -2,8 +2,13 @@
  * `skydeck serve ...`: SkyServe's verbs with SkyPilot's arguments (up, update, status,
  * logs, down) and the hidden `serve controller NAME` that runs a service's controller.
  */
+import { randomBytes } from 'node:crypto';
 import { Command, type Command as CommandT } from 'commander';
-import { clusters } from '../../cluster';
+import { clusters, enabledInfra } from '../../cluster';
+import { activeConfig } from '../../config/active';
+import { placementForTask } from '../../controllers/placement';
+import { forwardVerb } from '../../controllers/remote';
+import { CONTROLLER_OPTION, forwardedArgv, remoteForVerb } from '../../controllers/route';
 import { formatAgo, formatDuration, table } from '../../cluster/format';
 import { InputError } from '../../errors';
 import { runController } from '../../serve/controller';
@@ -124,6 +129,24 @@ function modeOption(value: string): string {
   return v;
 }
 
+const progress = (m: string) => process.stderr.write(`${m}\n`);
+
+/** Runs the verb on the serve controller cluster when the services are there; false to run it here. */
+async function onControllerCluster(opts: Opts, cmd: CommandT, extra: string[] = []): Promise<boolean> {
+  const conn = await remoteForVerb('serve', opts, progress);
+  if (!conn) return false;
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    await forwardVerb(conn, [...forwardedArgv(cmd), ...extra], { signal: ac.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+    await conn.close();
+  }
+  return true;
+}
+
 export function registerServe(program: CommandT): void {
   const serve = program.command('serve').description('Serve a task behind a load balancer, with replicas that scale and recover (SkyServe).');
 
@@ -135,15 +158,30 @@ export function registerServe(program: CommandT): void {
   addTaskOptions(up, { git: true })
     .option('-y, --yes', 'skip confirmation prompt')
     .option(...CONFIG_OPTION, collect)
+    .option(...CONTROLLER_OPTION)
     .action(async (entry: string, opts: Opts) => {
       applyCommandConfig(opts, entry);
       const task = serviceTaskFile(entry, opts, 'serve up');
       let r: Awaited<ReturnType<typeof serveUp>>;
       // The temporary copy with the command line's options goes whatever happens next.
       try {
-        reportUnsupported(loadTaskFile(task.file).tasks, undefined, (line) => process.stderr.write(line));
-        await (await import('../../cluster/preflight')).checkBeforeSubmit(loadTaskFile(task.file).tasks);
+        const taskFile = loadTaskFile(task.file);
+        reportUnsupported(taskFile.tasks, undefined, (line) => process.stderr.write(line));
+        await (await import('../../cluster/preflight')).checkBeforeSubmit(taskFile.tasks);
         await confirmOrAbort(`Launching a new service${opts.serviceName ? ` '${String(opts.serviceName)}'` : ''}. Proceed?`, opts.yes);
+        const where = placementForTask('serve', {
+          flag: typeof opts.controller === 'string' ? opts.controller : undefined,
+          config: activeConfig(),
+          taskFile,
+          enabledInfra: await enabledInfra(),
+        });
+        if (where === 'cluster') {
+          const { serveUpRemote } = await import('../../controllers/serveRemote');
+          // Named here, as serve up names it, so the name is known before the node answers.
+          const name = (opts.serviceName as string | undefined) ?? `sky-service-${randomBytes(2).toString('hex')}`;
+          await serveUpRemote(task.file, name, activeConfig(), progress);
+          return;
+        }
         r = await serveUp(task.file, { name: opts.serviceName as string | undefined });
       } finally {
         task.dispose();
@@ -162,9 +200,24 @@ export function registerServe(program: CommandT): void {
   addTaskOptions(update)
     .option('--mode <mode>', 'update mode: rolling (default) or blue_green', modeOption, 'rolling')
     .option('-y, --yes', 'skip confirmation prompt')
+    .option(...CONTROLLER_OPTION)
     .action(async (name: string, entry: string, opts: Opts) => {
       const task = serviceTaskFile(entry, opts, 'serve update');
       await confirmOrAbort(`Updating service '${name}' (${String(opts.mode)}). Proceed?`, opts.yes);
+      const remote = await remoteForVerb('serve', opts, progress).catch((e: unknown) => {
+        task.dispose();
+        throw e;
+      });
+      if (remote) {
+        try {
+          const { serveUpdateRemote } = await import('../../controllers/serveRemote');
+          await serveUpdateRemote(remote, name, task.file, String(opts.mode));
+        } finally {
+          task.dispose();
+          await remote.close();
+        }
+        return;
+      }
       let version: number;
       try {
         version = await serveUpdate(name, task.file, opts.mode as UpdateMode);
@@ -181,7 +234,9 @@ export function registerServe(program: CommandT): void {
     .option('--endpoint', 'print only the endpoint of the service')
     .option('--json', 'machine-readable output')
     .option('-v, --verbose', 'more columns')
-    .action(async (names: string[], opts: Opts) => {
+    .option(...CONTROLLER_OPTION)
+    .action(async (names: string[], opts: Opts, cmd: CommandT) => {
+      if (await onControllerCluster(opts, cmd)) return;
       const services = await serveStatus(names);
       if (opts.endpoint) {
         if (names.length !== 1) throw new InputError('--endpoint needs exactly one service name.');
@@ -200,7 +255,8 @@ export function registerServe(program: CommandT): void {
     .option('-f, --follow', 'keep streaming (default)')
     .option('--no-follow', 'print what is there and exit')
     .option('--tail <n>', 'print only the last N lines (implies --no-follow)', tailOption)
-    .action(async (name: string, replica: string | undefined, opts: Opts) => {
+    .action(async (name: string, replica: string | undefined, opts: Opts, cmd: CommandT) => {
+      if (await onControllerCluster(opts, cmd)) return;
       const chosen = [replica !== undefined, !!opts.controller, !!opts.loadBalancer].filter(Boolean).length;
       if (chosen !== 1) throw new InputError('Give exactly one of: a replica id, --controller, --load-balancer.');
       let target: LogTarget;
@@ -230,10 +286,18 @@ export function registerServe(program: CommandT): void {
     .option('-a, --all', 'all services')
     .option('-p, --purge', 'tear down services in failed status')
     .option('-y, --yes', 'skip confirmation prompt')
-    .action(async (patterns: string[], opts: Opts) => {
+    .option(...CONTROLLER_OPTION)
+    .action(async (patterns: string[], opts: Opts, cmd: CommandT) => {
       if (Number(!!patterns.length) + Number(!!opts.all) !== 1) {
         const given = `${patterns.length ? `SERVICE_NAMES=${patterns.join(',')}` : ''}${opts.all ? ' --all' : ''}`;
         throw new UsageError(`Can only specify one of SERVICE_NAMES or --all. Provided '${given}'.`);
+      }
+      const remote = await remoteForVerb('serve', opts, progress);
+      if (remote) {
+        await remote.close();
+        await confirmOrAbort(`Tearing down ${opts.all ? 'all services' : patterns.map((n) => `'${n}'`).join(', ')}. Proceed?`, opts.yes);
+        await onControllerCluster(opts, cmd, opts.yes ? [] : ['-y']);
+        return;
       }
       const names = patterns.some(isGlob)
         ? expandNames(

@@ -45,6 +45,8 @@ export function jobsEnv(extra: NodeJS.ProcessEnv = {}): JobsEnv {
     SKYDECK_JOBS_INSPECT_MS: '3000',
     SKYDECK_JOBS_BACKOFF_MS: '500',
     SKYDECK_AGENT_TICK_MS: '100',
+    // These tests are about the controllers on this machine (test/integration/controllers covers a controller cluster).
+    SKYDECK_CONTROLLER: 'local',
     ...extra,
   };
   process.env.SKYDECK_HOME = home;
