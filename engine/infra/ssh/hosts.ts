@@ -58,7 +58,6 @@ export async function hostsOf(cluster: string): Promise<Record<string, HostUse>>
   return Object.fromEntries(Object.entries(t.inUse).filter(([, u]) => u.cluster === cluster));
 }
 
-
 export async function usedHosts(): Promise<Record<string, HostUse>> {
   return (await hostTable().read()).inUse;
 }
