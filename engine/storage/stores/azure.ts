@@ -13,6 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { objectKey, pool, underPrefix } from './keys';
 import type { BucketRef, ObjectStore, RcloneRemote, StoreKind, UploadResult } from './types';
 
 // The SDK's types only; the SDK itself is required on first use.
@@ -61,26 +62,6 @@ export function azureAccess(env: NodeJS.ProcessEnv, accountFromUrl?: string): Az
       'Azure Blob: no storage account. Use a https://<account>.blob.core.windows.net/<container> URL, set AZURE_STORAGE_ACCOUNT, or set AZURE_STORAGE_CONNECTION_STRING.',
     );
   return { account, blobEndpoint: `https://${account}.blob.core.windows.net`, key: env.AZURE_STORAGE_KEY || undefined, customEndpoint: false };
-}
-
-function blobName(prefix: string, rel: string): string {
-  const p = prefix.replace(/^\/+|\/+$/g, '');
-  const r = rel.split(path.sep).join('/');
-  return p ? `${p}/${r}` : r;
-}
-
-/** The prefix as a directory or a single object: keys equal to it or under `<prefix>/`. */
-function underPrefix(prefix: string): { query: string; keep: (key: string) => boolean } {
-  const p = prefix.replace(/^\/+|\/+$/g, '');
-  return { query: p, keep: (key) => !p || key === p || key.startsWith(`${p}/`) };
-}
-
-async function pool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }
 
 export class AzureBlobStore implements ObjectStore {
@@ -132,7 +113,7 @@ export class AzureBlobStore implements ObjectStore {
     await pool(files, PARALLEL_UPLOADS, async (rel) => {
       const local = path.join(root, rel);
       const size = (await fs.promises.stat(local)).size;
-      await container.getBlockBlobClient(blobName(ref.prefix, rel)).uploadFile(local, { concurrency: 4 });
+      await container.getBlockBlobClient(objectKey(ref.prefix, rel)).uploadFile(local, { concurrency: 4 });
       bytes += size;
     });
     return { files: files.length, bytes };

@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { findGcpCredentials } from '../../infra/gcp/credentials';
+import { objectKey, pool, underPrefix } from './keys';
 import type { BucketRef, ObjectStore, RcloneRemote, StoreKind, UploadResult } from './types';
 
 // The SDK's types only; the SDK itself is required on first use (connect()).
@@ -31,26 +32,6 @@ export function gcsEmulatorOrigin(env: NodeJS.ProcessEnv = process.env): string 
   if (!raw) return undefined;
   const withScheme = /^https?:\/\//.test(raw) ? raw : `http://${raw}`;
   return new URL(withScheme).origin;
-}
-
-function keyOf(prefix: string, rel: string): string {
-  const p = prefix.replace(/^\/+|\/+$/g, '');
-  const r = rel.split(path.sep).join('/');
-  return p ? `${p}/${r}` : r;
-}
-
-/** The prefix as a directory or a single object: keys equal to it or under `<prefix>/`. */
-function underPrefix(prefix: string): { query: string; keep: (key: string) => boolean } {
-  const p = prefix.replace(/^\/+|\/+$/g, '');
-  return { query: p, keep: (key) => !p || key === p || key.startsWith(`${p}/`) };
-}
-
-async function pool<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }
 
 export class GcsStore implements ObjectStore {
@@ -108,7 +89,7 @@ export class GcsStore implements ObjectStore {
     await pool(files, PARALLEL_UPLOADS, async (rel) => {
       const local = path.join(root, rel);
       const size = (await fs.promises.stat(local)).size;
-      await bucket.upload(local, { destination: keyOf(ref.prefix, rel), resumable: size > RESUMABLE_ABOVE, validation: 'crc32c' });
+      await bucket.upload(local, { destination: objectKey(ref.prefix, rel), resumable: size > RESUMABLE_ABOVE, validation: 'crc32c' });
       bytes += size;
     });
     return { files: files.length, bytes };
