@@ -12,7 +12,8 @@ import { applyCommandConfig, CONFIG_OPTION } from './config';
 import { loadEntrypoint, looksLikeYaml } from '../taskEntrypoint';
 import { addTaskOptions, readTaskOptions } from '../taskOptions';
 import { UsageError } from '../usageError';
-import { CONTROLLER_OPTION, forwardedArgv, remoteForVerb, stoppedController } from '../../controllers/route';
+import { CONTROLLER_OPTION, remoteForVerb, stoppedController } from '../../controllers/route';
+import { onControllerCluster, withInterrupt } from '../controllerVerb';
 import type { ControllerConnection } from '../../controllers/remote';
 
 type Opts = Record<string, unknown>;
@@ -52,40 +53,15 @@ async function jobsNamed(name: string, unfinished: boolean): Promise<number[]> {
 
 async function followLog(id: number, controller: boolean): Promise<ManagedJobStatus> {
   const { streamJobLog } = await import('../../jobs/api');
-  const ac = new AbortController();
-  const onSigint = () => {
-    process.stderr.write(`\nStopped following; managed job ${id} keeps running. Follow again: skydeck jobs logs ${id}\n`);
-    ac.abort();
-  };
-  process.once('SIGINT', onSigint);
-  try {
-    return await streamJobLog(id, { controller, follow: true, onData: (b) => process.stdout.write(b), signal: ac.signal });
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  return withInterrupt(
+    (signal) => streamJobLog(id, { controller, follow: true, onData: (b) => process.stdout.write(b), signal }),
+    () => process.stderr.write(stoppedFollowing(id)),
+  );
 }
+
+const stoppedFollowing = (id: number) => `\nStopped following; managed job ${id} keeps running. Follow again: skydeck jobs logs ${id}\n`;
 
 const progress = (m: string) => process.stderr.write(`${m}\n`);
-
-/**
- * Runs the verb on the jobs controller cluster when that is where the jobs are; false when
- * it is to run here. `extra` words are appended (a `-y` once this machine asked).
- */
-async function onControllerCluster(opts: Opts, cmd: Command, extra: string[] = []): Promise<boolean> {
-  const conn = await remoteForVerb('jobs', opts, progress);
-  if (!conn) return false;
-  const { forwardVerb } = await import('../../controllers/remote');
-  const ac = new AbortController();
-  const onSigint = () => ac.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    await forwardVerb(conn, [...forwardedArgv(cmd), ...extra], { signal: ac.signal });
-  } finally {
-    process.off('SIGINT', onSigint);
-    await conn.close();
-  }
-  return true;
-}
 
 /** `jobs launch` on the controller cluster: submit there, then follow the log there unless -d. */
 async function launchOnControllerCluster(file: import('../../task/types').TaskFile, name: string | undefined, detach: boolean): Promise<void> {
@@ -100,18 +76,15 @@ async function launchOnControllerCluster(file: import('../../task/types').TaskFi
       process.stderr.write(`Follow its logs: skydeck jobs logs ${id}\nStatus: skydeck jobs queue\n`);
       return;
     }
-    const ac = new AbortController();
-    const onSigint = () => {
-      process.stderr.write(`\nStopped following; managed job ${id} keeps running. Follow again: skydeck jobs logs ${id}\n`);
-      ac.abort();
-    };
-    process.once('SIGINT', onSigint);
-    try {
-      await forwardVerb(conn, ['jobs', 'logs', String(id)], { signal: ac.signal });
-    } finally {
-      process.off('SIGINT', onSigint);
-    }
-    if (ac.signal.aborted) return;
+    let interrupted = false;
+    await withInterrupt(
+      (signal) => forwardVerb(conn, ['jobs', 'logs', String(id)], { signal }),
+      () => {
+        interrupted = true;
+        process.stderr.write(stoppedFollowing(id));
+      },
+    );
+    if (interrupted) return;
     const r = await runRemoteCli(conn, ['jobs', 'queue', '--json', '--all']);
     const row = (JSON.parse(r.stdout) as { id: number; status: ManagedJobStatus }[]).find((x) => x.id === id);
     if (row && isTerminal(row.status)) {
@@ -186,7 +159,7 @@ export function registerJobs(program: Command): void {
         process.stdout.write(opts.json ? '[]\n' : 'No in-progress managed jobs.\n');
         return;
       }
-      if (await onControllerCluster(opts, cmd)) return;
+      if (await onControllerCluster('jobs', opts, cmd)) return;
       const { listJobs } = await import('../../jobs/api');
       const all = await listJobs({ skipFinished: !!opts.skipFinished });
       // --json keeps every job (the extension reads it) unless -l is given.
@@ -211,7 +184,7 @@ export function registerJobs(program: Command): void {
     .option('-f, --follow', 'follow the log until the job ends (default)')
     .option('--no-follow', 'print what there is and exit')
     .action(async (jobId: string | undefined, opts: Opts, cmd: Command) => {
-      if (await onControllerCluster(opts, cmd)) return;
+      if (await onControllerCluster('jobs', opts, cmd)) return;
       const { latestJobId, superviseJobs, streamJobLog } = await import('../../jobs/api');
       await superviseJobs();
       if (jobId && typeof opts.name === 'string') throw new UsageError('Cannot specify both --name and JOB_ID.');
@@ -250,7 +223,7 @@ export function registerJobs(program: Command): void {
         await remote.close();
         const what = opts.all ? 'all unfinished managed jobs' : name !== undefined ? `the managed job named '${name}'` : `managed job(s) ${jobIds.join(', ')}`;
         if (!(await confirm(`Cancel ${what}?`, opts.yes))) return;
-        await onControllerCluster(opts, cmd, opts.yes ? [] : ['-y']);
+        await onControllerCluster('jobs', opts, cmd, opts.yes ? [] : ['-y']);
         return;
       }
       let ids: number[] | 'all';

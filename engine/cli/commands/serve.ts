@@ -7,8 +7,8 @@ import { Command, type Command as CommandT } from 'commander';
 import { clusters, enabledInfra } from '../../cluster';
 import { activeConfig } from '../../config/active';
 import { placementForTask } from '../../controllers/placement';
-import { forwardVerb } from '../../controllers/remote';
-import { CONTROLLER_OPTION, forwardedArgv, remoteForVerb } from '../../controllers/route';
+import { CONTROLLER_OPTION, remoteForVerb } from '../../controllers/route';
+import { onControllerCluster } from '../controllerVerb';
 import { formatAgo, formatDuration, table } from '../../cluster/format';
 import { InputError } from '../../errors';
 import { runController } from '../../serve/controller';
@@ -131,22 +131,6 @@ function modeOption(value: string): string {
 
 const progress = (m: string) => process.stderr.write(`${m}\n`);
 
-/** Runs the verb on the serve controller cluster when the services are there; false to run it here. */
-async function onControllerCluster(opts: Opts, cmd: CommandT, extra: string[] = []): Promise<boolean> {
-  const conn = await remoteForVerb('serve', opts, progress);
-  if (!conn) return false;
-  const ac = new AbortController();
-  const onSigint = () => ac.abort();
-  process.once('SIGINT', onSigint);
-  try {
-    await forwardVerb(conn, [...forwardedArgv(cmd), ...extra], { signal: ac.signal });
-  } finally {
-    process.off('SIGINT', onSigint);
-    await conn.close();
-  }
-  return true;
-}
-
 export function registerServe(program: CommandT): void {
   const serve = program.command('serve').description('Serve a task behind a load balancer, with replicas that scale and recover (SkyServe).');
 
@@ -236,7 +220,7 @@ export function registerServe(program: CommandT): void {
     .option('-v, --verbose', 'more columns')
     .option(...CONTROLLER_OPTION)
     .action(async (names: string[], opts: Opts, cmd: CommandT) => {
-      if (await onControllerCluster(opts, cmd)) return;
+      if (await onControllerCluster('serve', opts, cmd)) return;
       const services = await serveStatus(names);
       if (opts.endpoint) {
         if (names.length !== 1) throw new InputError('--endpoint needs exactly one service name.');
@@ -256,7 +240,7 @@ export function registerServe(program: CommandT): void {
     .option('--no-follow', 'print what is there and exit')
     .option('--tail <n>', 'print only the last N lines (implies --no-follow)', tailOption)
     .action(async (name: string, replica: string | undefined, opts: Opts, cmd: CommandT) => {
-      if (await onControllerCluster(opts, cmd)) return;
+      if (await onControllerCluster('serve', opts, cmd)) return;
       const chosen = [replica !== undefined, !!opts.controller, !!opts.loadBalancer].filter(Boolean).length;
       if (chosen !== 1) throw new InputError('Give exactly one of: a replica id, --controller, --load-balancer.');
       let target: LogTarget;
@@ -296,7 +280,7 @@ export function registerServe(program: CommandT): void {
       if (remote) {
         await remote.close();
         await confirmOrAbort(`Tearing down ${opts.all ? 'all services' : patterns.map((n) => `'${n}'`).join(', ')}. Proceed?`, opts.yes);
-        await onControllerCluster(opts, cmd, opts.yes ? [] : ['-y']);
+        await onControllerCluster('serve', opts, cmd, opts.yes ? [] : ['-y']);
         return;
       }
       const names = patterns.some(isGlob)
