@@ -16,7 +16,7 @@ import { netnsSkipReason, startSshHosts, type SshTestHosts } from '../../helpers
 import { startTogether } from '../../helpers/startTogether';
 import { requirePrerequisite } from '../../helpers/prerequisites';
 import { until } from '../../helpers/until';
-import { fastAgent, freshHome, makeTask } from '../cluster/helpers';
+import { fastAgent, freshHome, makeTask, useTestHostKey } from '../cluster/helpers';
 import { clusters, findCluster } from '../../../engine/cluster';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
 import { GUEST_SHUTDOWN } from '../../../engine/infra/vm/guestShutdown';
@@ -36,11 +36,7 @@ describe('autostop on AWS (moto) with the node on a netns sshd host', { skip, co
     fastAgent(MINUTE_MS);
     [moto, hosts] = await startTogether<[MotoServer, SshTestHosts]>([startMoto(), startSshHosts({ loopback: false, netnsHosts: 1 })], (s) => s.stop());
     ec2 = new EC2Client({ region: 'us-east-1', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-    const keys = path.join(env.home, 'keys');
-    fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
-    fs.copyFileSync(hosts.keyPath, path.join(keys, 'sky-key'));
-    fs.chmodSync(path.join(keys, 'sky-key'), 0o600);
-    fs.writeFileSync(path.join(keys, 'sky-key.pub'), `${hosts.publicKey.trim()}\n`);
+    useTestHostKey(env.home, hosts);
     const [h1] = hosts.hosts;
     Object.assign(process.env, {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

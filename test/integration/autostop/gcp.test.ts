@@ -13,7 +13,7 @@ import { netnsSkipReason, startSshHosts, type SshTestHosts } from '../../helpers
 import { startTogether } from '../../helpers/startTogether';
 import { requirePrerequisite } from '../../helpers/prerequisites';
 import { until } from '../../helpers/until';
-import { fastAgent, freshHome, makeTask } from '../cluster/helpers';
+import { fastAgent, freshHome, makeTask, useTestHostKey } from '../cluster/helpers';
 import { clusters, findCluster } from '../../../engine/cluster';
 import { autostopNotes } from '../../../engine/cluster/autostopHistory';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
@@ -33,11 +33,7 @@ describe('autodown on GCP (fake Compute API) with the node on a netns sshd host'
       [startFakeGcp({ project: 'e2e-proj' }), startSshHosts({ loopback: false, netnsHosts: 1 })],
       (s) => ('stop' in s ? s.stop() : s.close()),
     );
-    const keys = path.join(env.home, 'keys');
-    fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
-    fs.copyFileSync(hosts.keyPath, path.join(keys, 'sky-key'));
-    fs.chmodSync(path.join(keys, 'sky-key'), 0o600);
-    fs.writeFileSync(path.join(keys, 'sky-key.pub'), `${hosts.publicKey.trim()}\n`);
+    useTestHostKey(env.home, hosts);
     const [h1] = hosts.hosts;
     const adcDir = path.join(env.home, 'gcloud');
     fs.mkdirSync(adcDir, { recursive: true });

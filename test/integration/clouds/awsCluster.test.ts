@@ -7,13 +7,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DescribeInstancesCommand, EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { motoInstalled, startMoto, type MotoServer } from '../../helpers/moto';
 import { netnsSkipReason, startSshHosts, type SshTestHosts } from '../../helpers/sshd';
 import { startTogether } from '../../helpers/startTogether';
-import { fastAgent, freshHome, makeTask } from '../cluster/helpers';
+import { fastAgent, freshHome, makeTask, useTestHostKey } from '../cluster/helpers';
 import { clusters, type ProgressEvent } from '../../../engine/cluster';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
 import { requirePrerequisite } from '../../helpers/prerequisites';
@@ -34,11 +33,7 @@ describe('2-node task on AWS (moto) with nodes mapped to netns sshd hosts', { sk
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     ec2 = new EC2Client({ region: 'us-west-2', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     // The engine's client key is the one the test hosts authorize (what cloud-init would do with sshPublicKey).
-    const keys = path.join(env.home, 'keys');
-    fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
-    fs.copyFileSync(hosts.keyPath, path.join(keys, 'sky-key'));
-    fs.chmodSync(path.join(keys, 'sky-key'), 0o600);
-    fs.writeFileSync(path.join(keys, 'sky-key.pub'), `${hosts.publicKey.trim()}\n`);
+    useTestHostKey(env.home, hosts);
     const [h1, h2] = hosts.hosts;
     Object.assign(process.env, {
       SKYDECK_AWS_ENDPOINT: moto.proxyUrl,

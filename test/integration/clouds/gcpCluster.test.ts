@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { startFakeGcp, type FakeGcp } from '../../helpers/fakes/gcp';
 import { netnsSkipReason, startSshHosts, type SshTestHosts } from '../../helpers/sshd';
 import { startTogether } from '../../helpers/startTogether';
-import { fastAgent, freshHome, makeTask } from '../cluster/helpers';
+import { fastAgent, freshHome, makeTask, useTestHostKey } from '../cluster/helpers';
 import { clusters, type ProgressEvent } from '../../../engine/cluster';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
 import { requirePrerequisite } from '../../helpers/prerequisites';
@@ -31,11 +31,7 @@ describe('2-node task on GCP (fake Compute API) with zone and region failover', 
       [startFakeGcp({ project: 'e2e-proj' }), startSshHosts({ loopback: false, netnsHosts: 2 })],
       (s) => ('stop' in s ? s.stop() : s.close()),
     );
-    const keys = path.join(env.home, 'keys');
-    fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
-    fs.copyFileSync(hosts.keyPath, path.join(keys, 'sky-key'));
-    fs.chmodSync(path.join(keys, 'sky-key'), 0o600);
-    fs.writeFileSync(path.join(keys, 'sky-key.pub'), `${hosts.publicKey.trim()}\n`);
+    useTestHostKey(env.home, hosts);
     const [h1, h2] = hosts.hosts;
     // A fake ADC file makes the engine's no-SDK detection see GCP; the provider uses the token.
     const adcDir = path.join(env.home, 'gcloud');

@@ -50,3 +50,15 @@ export function fastAgent(minuteMs = 400): void {
   process.env.SKYDECK_AGENT_MINUTE_MS = String(minuteMs);
   process.env.SKYDECK_AGENT_KILL_GRACE_MS = '1000';
 }
+
+/**
+ * Makes the test hosts' key SkyDeck's own cluster key in `home` (keys/sky-key), so the VM a
+ * fake cloud "launches" (mapped onto a test host) accepts SkyDeck's SSH connections.
+ */
+export function useTestHostKey(home: string, hosts: { keyPath: string; publicKey: string }): void {
+  const keys = path.join(home, 'keys');
+  fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
+  fs.copyFileSync(hosts.keyPath, path.join(keys, 'sky-key'));
+  fs.chmodSync(path.join(keys, 'sky-key'), 0o600);
+  fs.writeFileSync(path.join(keys, 'sky-key.pub'), `${hosts.publicKey.trim()}\n`);
+}

@@ -5,6 +5,7 @@
  * network-namespace sshd host; SkyDeck is installed there and runs a managed job on an SSH
  * pool of two other hosts, and the client's `jobs queue` reads it from the controller VM.
  */
+import { useTestHostKey } from '../cluster/helpers';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -45,11 +46,7 @@ describe('jobs controller on an AWS VM (moto)', { skip, concurrency: false }, ()
     e.env.AWS_SHARED_CREDENTIALS_FILE = path.join(e.home, 'no-aws-credentials');
     e.env.AWS_CONFIG_FILE = path.join(e.home, 'no-aws-config');
     // The engine's client key is the one the test hosts authorize (what cloud-init does with the instance's key).
-    const keys = path.join(e.home, 'keys');
-    fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
-    fs.copyFileSync(hosts.keyPath, path.join(keys, 'sky-key'));
-    fs.chmodSync(path.join(keys, 'sky-key'), 0o600);
-    fs.writeFileSync(path.join(keys, 'sky-key.pub'), `${hosts.publicKey.trim()}\n`);
+    useTestHostKey(e.home, hosts);
     writeNodePoolsYaml(path.join(e.home, 'ssh_node_pools.yaml'), { work });
   });
 
