@@ -4,7 +4,7 @@ import type { ClusterRecord } from '../engine/cluster/types';
 import { costPerHour } from './views/clusters';
 import { money } from './views/treeNode';
 
-export function statusText(clusters: ClusterRecord[]): { text: string; tooltip: string } {
+function statusText(clusters: ClusterRecord[]): { text: string; tooltip: string } {
   const up = clusters.filter((c) => c.status === 'UP' || c.status === 'AUTOSTOPPING' || c.status === 'INIT');
   const perHour = up.reduce((s, c) => s + costPerHour(c), 0);
   if (!up.length) return { text: '$(cloud) SkyDeck', tooltip: 'SkyDeck: nothing running. Click to open the sidebar.' };

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 
-export function stateDir(): string {
+function stateDir(): string {
   return path.join(process.env.SKYDECK_HOME || path.join(os.homedir(), '.skydeck'), 'state');
 }
 

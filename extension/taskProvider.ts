@@ -13,7 +13,7 @@ export interface SkyDeckTaskDefinition extends vscode.TaskDefinition {
   args?: string[];
 }
 
-export function argsFor(def: SkyDeckTaskDefinition): string[] {
+function argsFor(def: SkyDeckTaskDefinition): string[] {
   const args = [...def.command.split(' ')];
   if (def.command === 'exec' || def.command === 'down' || def.command === 'stop' || def.command === 'start') {
     if (def.cluster) args.push(def.cluster);
@@ -24,7 +24,7 @@ export function argsFor(def: SkyDeckTaskDefinition): string[] {
   return [...args, ...(def.args ?? [])];
 }
 
-export function buildTask(def: SkyDeckTaskDefinition, scope: vscode.WorkspaceFolder | vscode.TaskScope = vscode.TaskScope.Workspace): vscode.Task {
+function buildTask(def: SkyDeckTaskDefinition, scope: vscode.WorkspaceFolder | vscode.TaskScope = vscode.TaskScope.Workspace): vscode.Task {
   const { node, argv, env } = cliCommand(argsFor(def));
   const stringEnv = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'));
   const exec = new vscode.ProcessExecution(node, argv, { env: stringEnv });

@@ -141,7 +141,7 @@ type CloudIndex = Omit<CloudCatalog, 'cloud' | 'table' | 'source'>;
  * No allocation per row: rows are grouped per instance type by a counting sort into one
  * Int32Array, regions/zones and accelerator names are marked in arrays indexed by string id.
  */
-export function summarizeTable(t: VmTable, nIds: number): TableSummary {
+function summarizeTable(t: VmTable, nIds: number): TableSummary {
   const n = t.size;
   const typeCount = new Int32Array(nIds);
   const firstRow = new Int32Array(nIds).fill(-1);

@@ -49,7 +49,7 @@ export function gcpDefaultHostCpus(accelerator: string, count: number): number |
 }
 
 /** GCP default CPU families for tasks without accelerators or an instance type. */
-export const DEFAULT_CPU_FAMILIES: Record<string, string[]> = {
+const DEFAULT_CPU_FAMILIES: Record<string, string[]> = {
   aws: ['m6i.', 'm6id.', 'm7i.', 'r6i.', 'r6id.', 'r7i.', 'c6i.', 'c6id.', 'c7i.'],
   gcp: ['n2-standard-', 'n2-highmem-', 'n2-highcpu-', 'n4-standard-', 'n4-highcpu-', 'n4-highmem-'],
   // Azure Ds_v5, Es_v5, Fs_v2 families: Standard_D4s_v5, Standard_E8s_v5, Standard_F16s_v2 ...

@@ -15,9 +15,9 @@ import * as path from 'node:path';
 import { spawnDetachedCli } from '../util/detached';
 import { cacheCatalogDir, CATALOG_SCHEMA_VERSION } from './locations';
 
-export const HOSTED_CATALOG_URL = 'https://raw.githubusercontent.com/skypilot-org/skypilot-catalog/master/catalogs';
-export const HOSTED_CATALOG_MIRROR_URL = 'https://skypilot-catalog.s3.us-east-1.amazonaws.com/catalogs';
-export const PULL_FREQUENCY_HOURS = 7;
+const HOSTED_CATALOG_URL = 'https://raw.githubusercontent.com/skypilot-org/skypilot-catalog/master/catalogs';
+const HOSTED_CATALOG_MIRROR_URL = 'https://skypilot-catalog.s3.us-east-1.amazonaws.com/catalogs';
+const PULL_FREQUENCY_HOURS = 7;
 /** Do not start another background attempt within this window (offline machines). */
 const ATTEMPT_INTERVAL_MS = 60 * 60 * 1000;
 

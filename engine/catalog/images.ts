@@ -42,7 +42,7 @@ export function imageTable(cloud: string): ImageTable | undefined {
   return table;
 }
 
-export function parseImagesCsv(text: string, where: string): ImageRow[] {
+function parseImagesCsv(text: string, where: string): ImageRow[] {
   const lines = text.split(/\r?\n/);
   const header = splitCsvLine(lines[0] ?? '').map((h) => h.trim().replace(/^\uFEFF/, ''));
   const iTag = header.indexOf('Tag');

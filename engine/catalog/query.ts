@@ -85,13 +85,13 @@ export interface OfferResult {
  */
 export type HostSelection = 'global' | 'perZone' | 'all';
 
-export function fitsQuantity(value: number, q: QuantitySpec | undefined): boolean {
+function fitsQuantity(value: number, q: QuantitySpec | undefined): boolean {
   if (!q) return true;
   if (Number.isNaN(value)) return false;
   return q.orMore ? value >= q.value - 1e-9 : Math.abs(value - q.value) < 1e-6;
 }
 
-export function fitsMemory(memoryGb: number, vcpus: number, q: (QuantitySpec & { perCpu?: boolean }) | undefined): boolean {
+function fitsMemory(memoryGb: number, vcpus: number, q: (QuantitySpec & { perCpu?: boolean }) | undefined): boolean {
   if (!q) return true;
   if (Number.isNaN(memoryGb)) return false;
   if (q.perCpu) return memoryGb >= vcpus * q.value - 1e-9;
@@ -156,7 +156,7 @@ function attachableRows(cc: CloudCatalog, name: string, count: number): Int32Arr
 }
 
 /** Accelerators offered under a (fuzzy) name, as 'NAME:COUNT' (SkyPilot's "Did you mean"). */
-export function offeredAccelerators(cc: CloudCatalog, name: string, minCount = 0): string[] {
+function offeredAccelerators(cc: CloudCatalog, name: string, minCount = 0): string[] {
   const needle = name.toLowerCase();
   const out = new Map<string, number>();
   const add = (n: string, c: number, price: number) => {

@@ -34,7 +34,7 @@ export function resolveCatalogFiles(): CatalogFile[] {
 }
 
 /** Loads a catalog from explicit files (tests and the benchmark use this directly). */
-export function loadCatalogFiles(files: CatalogFile[]): Catalog {
+function loadCatalogFiles(files: CatalogFile[]): Catalog {
   const cat = new Catalog();
   for (const f of files) {
     if (f.file === 'common/accelerators.csv') {

@@ -70,7 +70,7 @@ function overrideLayer(layer: Obj, o: ResourceOverrides): void {
 }
 
 /** The task's `resources:` with the overrides applied to the top level and to every any_of / ordered item. */
-export function overrideResources(resources: unknown, o: ResourceOverrides): Obj {
+function overrideResources(resources: unknown, o: ResourceOverrides): Obj {
   const res: Obj = isObj(resources) ? structuredClone(resources) : {};
   overrideLayer(res, o);
   for (const k of ['any_of', 'ordered']) {
@@ -95,7 +95,7 @@ function rebuild(raw: Obj): Task {
 }
 
 /** SkyPilot's refusal of an env / secret left null (no value in the YAML, none on the command line). */
-export function checkNullValues(task: Task): void {
+function checkNullValues(task: Task): void {
   for (const [k, v] of Object.entries(task.envs)) {
     if (v === null || v === undefined) {
       throw new UsageError(

@@ -11,8 +11,8 @@ import { readDotenvFile } from './dotenv';
 import { UsageError } from './usageError';
 
 /** SkyPilot's DiskTier / NetworkTier values (click.Choice, case-insensitive). */
-export const DISK_TIERS = ['low', 'medium', 'high', 'ultra', 'best'] as const;
-export const NETWORK_TIERS = ['standard', 'best'] as const;
+const DISK_TIERS = ['low', 'medium', 'high', 'ultra', 'best'] as const;
+const NETWORK_TIERS = ['standard', 'best'] as const;
 
 export interface TaskOptionGroups {
   /** `-n/--name` (TASK_OPTIONS_WITH_NAME): launch, exec, jobs launch. serve up uses -n for the service. */

@@ -20,7 +20,7 @@ export interface ClusterAccess {
 }
 
 /** Agent timing overrides (tests, rehearsal): SKYDECK_AGENT_TICK_MS, SKYDECK_AGENT_MINUTE_MS. */
-export function agentEnv(): Record<string, string> {
+function agentEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const k of ['SKYDECK_AGENT_TICK_MS', 'SKYDECK_AGENT_MINUTE_MS', 'SKYDECK_AGENT_KILL_GRACE_MS']) if (process.env[k]) env[k] = process.env[k]!;
   return env;

@@ -49,7 +49,7 @@ export function launchAutostop(task: Task, options: Pick<LaunchOptions, 'idleMin
  * The `local` action: a detached `skydeck status -r NAME` outside the node (no node marker,
  * not in the node dir), so the stop it performs does not count it as one of the node's processes.
  */
-export function localAutostopHook(rec: ClusterRecord): string[] {
+function localAutostopHook(rec: ClusterRecord): string[] {
   return [
     'env',
     '-C',
@@ -105,7 +105,7 @@ export function renderAutostopAction(clusterName: string, commands: { stop: stri
  * provider's commands on every node otherwise; undefined when the provider has none (the
  * client then carries autostop out at its next `status -r`).
  */
-export function autostopAction(rec: ClusterRecord, access: Pick<ClusterAccess, 'provider' | 'nodes'>): string[] | string | undefined {
+function autostopAction(rec: ClusterRecord, access: Pick<ClusterAccess, 'provider' | 'nodes'>): string[] | string | undefined {
   if (rec.handle.provider === 'local') return localAutostopHook(rec);
   const commands = access.provider.autostopCommands?.(rec.handle);
   if (!commands) return undefined;

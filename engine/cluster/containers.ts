@@ -25,7 +25,7 @@ export interface ClusterContainer extends ContainerSpec {
 }
 
 /** Docker is missing or not running on a node: names what to install or start. */
-export class ContainerRuntimeError extends SkyDeckError {
+class ContainerRuntimeError extends SkyDeckError {
   constructor(message: string, hint: string) {
     super('CONTAINER_RUNTIME', message, { hint });
     this.name = 'ContainerRuntimeError';
@@ -39,7 +39,7 @@ function dockerImageOfSpec(spec: ResourcesSpec): string | undefined {
 }
 
 /** The task's container image (base or any candidate), without `docker:`. */
-export function taskDockerImage(task: Task): string | undefined {
+function taskDockerImage(task: Task): string | undefined {
   for (const s of [task.resources.base, ...task.resources.candidates]) {
     const image = dockerImageOfSpec(s);
     if (image) return image;
@@ -48,7 +48,7 @@ export function taskDockerImage(task: Task): string | undefined {
 }
 
 /** SkyPilot's `docker.run_options` (a string or a list of strings) from the config in force. */
-export function configuredRunOptions(): string[] {
+function configuredRunOptions(): string[] {
   const v = configValue(['docker', 'run_options']);
   if (typeof v === 'string') return [v];
   if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
@@ -75,7 +75,7 @@ export function registryLogin(task: Task, overrides: Record<string, string> = {}
 }
 
 /** The docker client's env on nodes: SKYDECK_DOCKER_HOST names another daemon socket (tests). */
-export function dockerClientEnv(): Record<string, string> {
+function dockerClientEnv(): Record<string, string> {
   const host = process.env.SKYDECK_DOCKER_HOST;
   return host ? { DOCKER_HOST: host } : {};
 }

@@ -315,7 +315,7 @@ async function prepare(task: Task, options: LaunchOptions, clusterName: string):
   return { task: volumes?.task ?? task, prepared: { git, volumes } };
 }
 
-export async function launch(taskOrFile: Task | TaskFile, options: LaunchOptions = {}): Promise<LaunchResult> {
+async function launch(taskOrFile: Task | TaskFile, options: LaunchOptions = {}): Promise<LaunchResult> {
   const name = options.clusterName ?? generateClusterName();
   validateClusterName(name);
   if (singleTask(taskOrFile).numNodes < 1) throw new InputError('num_nodes must be at least 1.');
@@ -339,7 +339,7 @@ export async function launch(taskOrFile: Task | TaskFile, options: LaunchOptions
   return result;
 }
 
-export async function exec(clusterName: string, task: Task, options: LaunchOptions = {}): Promise<LaunchResult> {
+async function exec(clusterName: string, task: Task, options: LaunchOptions = {}): Promise<LaunchResult> {
   const rec = await getCluster(clusterName);
   if (rec.status !== 'UP')
     throw new ClusterStateError(`Cluster '${clusterName}' is ${rec.status}; exec needs an UP cluster.`, `Run \`skydeck start ${clusterName}\` first.`);
@@ -358,14 +358,14 @@ async function upCluster(name: string): Promise<ClusterRecord> {
   return rec;
 }
 
-export async function queue(clusterName: string, options: { skipFinished?: boolean; record?: ClusterRecord } = {}): Promise<ClusterJob[]> {
+async function queue(clusterName: string, options: { skipFinished?: boolean; record?: ClusterRecord } = {}): Promise<ClusterJob[]> {
   const rec = options.record ?? (await upCluster(clusterName));
   const jobs = await withAccess(rec, (a) => a.agent.queue());
   const list = options.skipFinished ? jobs.filter((j) => !TERMINAL_JOB_STATUSES.includes(j.status)) : jobs;
   return list.sort((a, b) => b.id - a.id);
 }
 
-export async function tailLogs(
+async function tailLogs(
   clusterName: string,
   jobId: number | undefined,
   options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal },
@@ -380,7 +380,7 @@ export async function tailLogs(
   });
 }
 
-export async function cancel(clusterName: string, jobIds: number[] | 'all'): Promise<number[]> {
+async function cancel(clusterName: string, jobIds: number[] | 'all'): Promise<number[]> {
   const rec = await upCluster(clusterName);
   return withAccess(rec, (a) => a.agent.cancel(jobIds));
 }

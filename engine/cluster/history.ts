@@ -39,7 +39,7 @@ function historyTable(): Collection<HistoryTable> {
   });
 }
 
-export function endedCluster(rec: ClusterRecord, now = Date.now()): EndedCluster {
+function endedCluster(rec: ClusterRecord, now = Date.now()): EndedCluster {
   return {
     name: rec.name,
     launchedAt: rec.launchedAt,

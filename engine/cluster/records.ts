@@ -23,7 +23,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** What is wrong with one stored record, or undefined when it can be used. */
-export function recordProblem(key: string, rec: unknown): string | undefined {
+function recordProblem(key: string, rec: unknown): string | undefined {
   if (!isObject(rec)) return 'it is not an object';
   if (rec.name !== key) return `its "name" is ${JSON.stringify(rec.name)}, not "${key}"`;
   if (typeof rec.status !== 'string' || !STATUSES.has(rec.status))
@@ -57,7 +57,7 @@ function warnSkipped(file: string, key: string, problem: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-export class BadClusterRecordError extends SkyDeckError {
+class BadClusterRecordError extends SkyDeckError {
   constructor(file: string, name: string, problem: string) {
     super('STATE_BAD_RECORD', `The record of cluster '${name}' in ${file} is unusable: ${problem}.`, {
       hint: `Fix that entry in ${file}, or remove it (what it tracked is then forgotten).`,

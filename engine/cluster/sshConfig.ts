@@ -29,7 +29,7 @@ export function userSshConfigPath(): string {
   return process.env.SKYDECK_SSH_CONFIG || path.join(os.homedir(), '.ssh', 'config');
 }
 
-export function generatedSshDir(): string {
+function generatedSshDir(): string {
   return path.join(skydeckHome(), 'generated', 'ssh');
 }
 

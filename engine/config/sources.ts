@@ -15,9 +15,9 @@ import { skydeckHome } from '../util/paths';
 
 type Env = NodeJS.ProcessEnv;
 
-export const USER_CONFIG_ENV = 'SKYPILOT_GLOBAL_CONFIG';
-export const PROJECT_CONFIG_ENV = 'SKYPILOT_PROJECT_CONFIG';
-export const PROJECT_CONFIG_FILE = '.sky.yaml';
+const USER_CONFIG_ENV = 'SKYPILOT_GLOBAL_CONFIG';
+const PROJECT_CONFIG_ENV = 'SKYPILOT_PROJECT_CONFIG';
+const PROJECT_CONFIG_FILE = '.sky.yaml';
 /** A resolved configuration handed to child processes (active.ts); when set, no file is layered under it. */
 export const SNAPSHOT_ENV = 'SKYDECK_CONFIG';
 
@@ -30,7 +30,7 @@ export function expandHome(p: string, env: Env = process.env): string {
 }
 
 /** `~/.sky` (SkyPilot's own state folder). */
-export function skypilotDir(env: Env = process.env): string {
+function skypilotDir(env: Env = process.env): string {
   return path.join(home(env), '.sky');
 }
 

@@ -13,7 +13,7 @@ import type { TaskFile } from '../task/types';
 import { ensureControllerCluster, runRemoteCli, type ControllerConnection } from './remote';
 import { uploadTaskFiles } from './uploads';
 
-export const HOLD_JOB_NAME = 'skydeck-jobs-hold';
+const HOLD_JOB_NAME = 'skydeck-jobs-hold';
 
 export async function submitRemoteJob(
   file: TaskFile,

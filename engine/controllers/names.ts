@@ -8,10 +8,8 @@ import * as os from 'node:os';
 
 export type ControllerKind = 'jobs' | 'serve';
 
-export const CONTROLLER_KINDS: readonly ControllerKind[] = ['jobs', 'serve'];
-
 /** SkyPilot's user hash is 8 hex characters. */
-export function userHash(user: string = os.userInfo().username): string {
+function userHash(user: string = os.userInfo().username): string {
   return createHash('sha256').update(user).digest('hex').slice(0, 8);
 }
 

@@ -32,7 +32,7 @@ function section(config: ConfigMap, kind: ControllerKind): Record<string, unknow
 }
 
 /** Steps 1-3: what the user asked for, if anything. */
-export function explicitPlacement(kind: ControllerKind, options: { flag?: string; config: ConfigMap; env?: NodeJS.ProcessEnv }): Placement | undefined {
+function explicitPlacement(kind: ControllerKind, options: { flag?: string; config: ConfigMap; env?: NodeJS.ProcessEnv }): Placement | undefined {
   if (options.flag !== undefined) return parsePlacement(options.flag, '--controller');
   const env = (options.env ?? process.env).SKYDECK_CONTROLLER;
   if (env) return parsePlacement(env, 'SKYDECK_CONTROLLER');

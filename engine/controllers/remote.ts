@@ -43,7 +43,7 @@ export interface ConnectOptions {
 }
 
 /** The address of a cluster's head node as this machine reaches it. */
-export function headAddress(rec: ClusterRecord): string {
+function headAddress(rec: ClusterRecord): string {
   const head = [...rec.nodes].sort((a, b) => a.rank - b.rank)[0];
   return head?.externalIp ?? head?.ssh?.host ?? head?.internalIp ?? '127.0.0.1';
 }

@@ -19,7 +19,7 @@ export const LB_PORT_RANGE = '30001-30100';
 const DEFAULT_RESOURCES: Record<string, unknown> = { cpus: '4+', disk_size: 50 };
 
 /** SkyPilot's CONTROLLER_IDLE_MINUTES_TO_AUTOSTOP. */
-export const JOBS_CONTROLLER_IDLE_MINUTES = 10;
+const JOBS_CONTROLLER_IDLE_MINUTES = 10;
 
 function controllerSection(config: ConfigMap, kind: ControllerKind): Record<string, unknown> {
   const top = config[kind] as Record<string, unknown> | undefined;

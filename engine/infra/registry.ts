@@ -37,7 +37,7 @@ function load(name: ProviderName): Promise<ProviderModule> {
 }
 
 /** Accepts SkyPilot's spellings: k8s, Kubernetes, AWS, ... */
-export function canonicalProviderName(name: string): ProviderName | undefined {
+function canonicalProviderName(name: string): ProviderName | undefined {
   const n = name.toLowerCase();
   if (n === 'k8s') return 'kubernetes';
   return (PROVIDER_NAMES as readonly string[]).includes(n) ? (n as ProviderName) : undefined;

@@ -20,7 +20,7 @@ export interface JobsContext {
   supervise?: Omit<SuperviseOptions, 'store'>;
 }
 
-export function defaultContext(): JobsContext {
+function defaultContext(): JobsContext {
   return { store: openJobsStore() };
 }
 
@@ -35,7 +35,7 @@ function describeResources(spec: ResourcesSpec, nodes: number): string {
 }
 
 /** The queue's RESOURCES column: what was asked for (the first alternative, as SkyPilot shows). */
-export function requestedResources(task: Task): string {
+function requestedResources(task: Task): string {
   const first = task.resources.candidates[0];
   return describeResources({ ...task.resources.base, ...(first ?? {}) }, task.numNodes);
 }
@@ -136,7 +136,7 @@ export interface QueueRow {
   tasks?: QueueRow[];
 }
 
-export function queueRow(job: ManagedJobRecord, now = Date.now()): QueueRow {
+function queueRow(job: ManagedJobRecord, now = Date.now()): QueueRow {
   const cur = job.tasks[job.currentTask];
   const run = (t: (typeof job.tasks)[number]) => t.runMs + (t.runningSince !== undefined ? now - t.runningSince : 0);
   const row: QueueRow = {
@@ -242,7 +242,7 @@ export async function waitTerminal(ids: number[], timeoutMs: number, ctx: JobsCo
   }
 }
 
-export async function getJob(id: number, ctx: JobsContext = defaultContext()): Promise<ManagedJobRecord> {
+async function getJob(id: number, ctx: JobsContext = defaultContext()): Promise<ManagedJobRecord> {
   const job = (await ctx.store.read()).jobs[id];
   if (!job) throw new NotFoundError(`Managed job ${id}`, { hint: "Run 'skydeck jobs queue' to see the managed jobs." });
   return job;

@@ -2,7 +2,7 @@
 import { formatAgo as ago, formatDuration as duration } from '../cluster/format';
 import type { QueueRow } from './api';
 
-export const QUEUE_HEADERS = ['ID', 'TASK', 'NAME', 'RESOURCES', 'SUBMITTED', 'TOT. DURATION', 'JOB DURATION', '#RECOVERIES', 'STATUS'];
+const QUEUE_HEADERS = ['ID', 'TASK', 'NAME', 'RESOURCES', 'SUBMITTED', 'TOT. DURATION', 'JOB DURATION', '#RECOVERIES', 'STATUS'];
 
 function cells(r: QueueRow, now: number, sub: boolean): string[] {
   return [

@@ -25,7 +25,7 @@ function endsWithNewline(file: string, size: number): boolean {
   }
 }
 
-export const RECOVERY_MARKER_PREFIX = '[skydeck] ==== ';
+const RECOVERY_MARKER_PREFIX = '[skydeck] ==== ';
 
 /** Appends a marker line (on a line of its own). */
 export function appendMarker(file: string, text: string): void {

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { homeSubdir } from '../util/paths';
 
-export function jobDir(id: number): string {
+function jobDir(id: number): string {
   return homeSubdir('managed_jobs', String(id));
 }
 

@@ -35,7 +35,7 @@ export interface ControllerConfig {
   unknownGraceMs: number;
 }
 
-export const DEFAULT_CONFIG: ControllerConfig = {
+const DEFAULT_CONFIG: ControllerConfig = {
   // Detection target is 5 s: a refresh every 2 s (plus the log stream ending at once on most losses).
   pollMs: 2000,
   inspectMs: 15_000,
@@ -123,7 +123,7 @@ function skyTimestamp(ms: number): string {
 }
 
 /** SKYPILOT_TASK_ID of a managed task: stable across recoveries (section 4.4). */
-export function managedTaskId(job: ManagedJobRecord, taskIndex: number): string {
+function managedTaskId(job: ManagedJobRecord, taskIndex: number): string {
   const taskName = job.tasks.length > 1 && job.tasks[taskIndex].name ? `_${job.tasks[taskIndex].name}` : '';
   return `sky-managed-${skyTimestamp(job.submittedAt)}_${job.name}${taskName}_${job.id}-${taskIndex}`;
 }

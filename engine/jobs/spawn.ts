@@ -40,7 +40,7 @@ const CONTROLLER_NODE_FLAGS = [
  */
 const CONTROLLER_MALLOC_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '65536', MALLOC_TRIM_THRESHOLD_: '131072' };
 
-export function controllerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+function controllerEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   return { ...CONTROLLER_MALLOC_ENV, ...env };
 }
 

@@ -52,7 +52,7 @@ export function sameProcess(a: ProcessIdentity | undefined, b: ProcessIdentity |
   return !!a && !!b && a.pid === b.pid && a.startTicks === b.startTicks;
 }
 
-export class IllegalTransitionError extends SkyDeckError {
+class IllegalTransitionError extends SkyDeckError {
   constructor(jobId: number, from: ManagedJobStatus, to: ManagedJobStatus) {
     super('MANAGED_JOB_TRANSITION', `Managed job ${jobId} cannot go from ${from} to ${to}.`);
   }

@@ -23,7 +23,7 @@ export const MANAGED_JOB_STATUSES = [
 ] as const;
 export type ManagedJobStatus = (typeof MANAGED_JOB_STATUSES)[number];
 
-export const TERMINAL_MANAGED_STATUSES: readonly ManagedJobStatus[] = [
+const TERMINAL_MANAGED_STATUSES: readonly ManagedJobStatus[] = [
   'SUCCEEDED',
   'CANCELLED',
   'FAILED',

@@ -68,7 +68,7 @@ export interface TailOptions {
   onReconnect?: (error: Error) => void;
 }
 
-export class AgentError extends SkyDeckError {
+class AgentError extends SkyDeckError {
   constructor(message: string, options?: { hint?: string; cause?: unknown }) {
     super('AGENT_FAILED', message, options);
   }

@@ -30,7 +30,7 @@ export function fingerprint(keyBlob: Buffer): string {
 }
 
 /** The key type inside an SSH public key blob (its first string). */
-export function keyTypeOf(keyBlob: Buffer): string {
+function keyTypeOf(keyBlob: Buffer): string {
   if (keyBlob.length < 4) return 'unknown';
   const len = keyBlob.readUInt32BE(0);
   return keyBlob.subarray(4, 4 + len).toString('latin1');
@@ -92,7 +92,7 @@ export function lookupHost(file: string, name: string): KnownHostEntry[] {
 }
 
 /** The command that forgets every key recorded for `name` in `file`. */
-export function forgetCommand(file: string, name: string): string {
+function forgetCommand(file: string, name: string): string {
   return `ssh-keygen -R '${name}' -f '${file}'`;
 }
 

@@ -48,7 +48,7 @@ export class SetupFailedError extends SkyDeckError {
 }
 
 /** The script one node runs: exports, then `cd`, then the user's setup. */
-export function setupPayload(rank: number, ips: string[], options: SetupOptions): string {
+function setupPayload(rank: number, ips: string[], options: SetupOptions): string {
   const lines: string[] = [];
   for (const [k, v] of Object.entries(options.envs ?? {})) lines.push(`export ${k}=${shellQuote(v)}`);
   const vars: Record<string, string> = {

@@ -30,7 +30,7 @@ import { sshConfigPath } from './sshConfigQuote';
 export type HostKeyPolicy = 'accept-any' | { knownHostsFile: string; acceptNew?: boolean };
 
 /** The default policy: SKYDECK_HOME/known_hosts, trust on first use. */
-export function defaultHostKeyPolicy(): HostKeyPolicy {
+function defaultHostKeyPolicy(): HostKeyPolicy {
   return { knownHostsFile: skydeckKnownHostsFile(), acceptNew: true };
 }
 

@@ -31,7 +31,7 @@ const LABEL: Record<string, string> = { aws: 'AWS', gcp: 'GCP', azure: 'Azure', 
 const label = (cloud: string) => LABEL[cloud] ?? cloud;
 
 /** SkyPilot's kind cluster context (`sky local up`): its load balancers never get an address. */
-export const KIND_CONTEXT = 'kind-skypilot';
+const KIND_CONTEXT = 'kind-skypilot';
 
 const DISK_TIERS = ['low', 'medium', 'high', 'ultra', 'best'];
 
@@ -148,7 +148,7 @@ export function isAzureSSeries(instanceType: string): boolean | undefined {
 }
 
 /** Why one instance type of `cloud` cannot take the spec's disk_tier (Cloud.check_disk_tier). */
-export function rejectInstanceType(spec: ResourcesSpec, cloud: string, instanceType: string): Rejection | undefined {
+function rejectInstanceType(spec: ResourcesSpec, cloud: string, instanceType: string): Rejection | undefined {
   const tier = diskTier(spec);
   if (cloud !== 'azure' || (tier !== 'medium' && tier !== 'high')) return undefined;
   // An instance type outside Azure's naming scheme is left alone rather than guessed at.
@@ -162,7 +162,7 @@ export function rejectInstanceType(spec: ResourcesSpec, cloud: string, instanceT
 }
 
 /** Why a region of `cloud` cannot take the spec's image_id (map keys, tag regions). */
-export function rejectRegion(spec: ResourcesSpec, cloud: string, region: string): Rejection | undefined {
+function rejectRegion(spec: ResourcesSpec, cloud: string, region: string): Rejection | undefined {
   const keys = imageRegions(spec);
   if (keys && !keys.includes(region)) return { field: 'image_id', message: `image_id names images for ${keys.join(', ')} only, not ${region}` };
   const image = vmImageString(spec);
@@ -192,7 +192,7 @@ export function queryFilters(
 const tagCache = new Map<string, { key: string; tags: Map<string, Set<string> | 'all'> }>();
 
 /** `skypilot:` tags of a cloud's images.csv -> regions ('all' for an empty Region); undefined without the file. */
-export function imageTags(cloud: string): Map<string, Set<string> | 'all'> | undefined {
+function imageTags(cloud: string): Map<string, Set<string> | 'all'> | undefined {
   const f = resolveCatalogFile(`${cloud}/images.csv`);
   if (!f) return undefined;
   let key: string;

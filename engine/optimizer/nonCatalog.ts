@@ -70,7 +70,7 @@ function podShape(req: NonCatalogRequest): { cpus: number; memoryGb: number } {
   return { cpus, memoryGb };
 }
 
-export function podInstanceType(cpus: number, memoryGb: number, acc?: { name: string; count: number }): string {
+function podInstanceType(cpus: number, memoryGb: number, acc?: { name: string; count: number }): string {
   return `${cpus}CPU--${memoryGb}GB${acc ? `--${acc.name}:${acc.count}` : ''}`;
 }
 

@@ -25,14 +25,14 @@ function middleTruncate(s: string, max: number): string {
   return `${s.slice(0, Math.ceil(keep / 2))}...${s.slice(s.length - Math.floor(keep / 2))}`;
 }
 
-export function infraLabel(c: Candidate): string {
+function infraLabel(c: Candidate): string {
   if (c.cloud === 'local') return 'Local';
   if (c.cloud === 'kubernetes') return middleTruncate(`Kubernetes (${c.region})`, 25);
   if (c.cloud === 'ssh') return middleTruncate(`SSH (${c.region})`, 25);
   return middleTruncate(`${cloudLabel(c.cloud)} (${c.zone ?? c.region})`, 25);
 }
 
-export function gpusLabel(c: Candidate): string {
+function gpusLabel(c: Candidate): string {
   if (!c.accelerators) return '-';
   return Object.entries(c.accelerators)
     .map(([n, k]) => `${n}:${k}`)
@@ -45,7 +45,7 @@ function num(x: number | undefined): string {
 }
 
 /** One row per (cloud, accelerators, spot) group, plus the chosen candidate. */
-export function groupRows(plan: DetailedPlan): Candidate[] {
+function groupRows(plan: DetailedPlan): Candidate[] {
   const seen = new Map<string, Candidate>();
   const rows: Candidate[] = [];
   for (const c of plan.candidates) {
@@ -58,7 +58,7 @@ export function groupRows(plan: DetailedPlan): Candidate[] {
   return rows;
 }
 
-export function formatPlanTable(plan: DetailedPlan, taskName?: string): string {
+function formatPlanTable(plan: DetailedPlan, taskName?: string): string {
   const nodes = plan.chosen.nodes;
   const rows = groupRows(plan).map((c) => [
     infraLabel(c),

@@ -15,13 +15,13 @@ import { loadServiceTask } from './task';
 import { controllerLogPath, findService, getService, listServices, loadBalancerLogPath, patchService, removeService, serviceDir, servicesTable } from './state';
 import type { ServiceRecord, UpdateMode } from './types';
 
-export class ServiceExistsError extends SkyDeckError {
+class ServiceExistsError extends SkyDeckError {
   constructor(name: string) {
     super('SERVICE_EXISTS', `Service '${name}' already exists.`, { hint: `Use \`skydeck serve update ${name} TASK\` to change it, or another -n name.` });
   }
 }
 
-export class ControllerStartError extends SkyDeckError {
+class ControllerStartError extends SkyDeckError {
   constructor(name: string, logTail: string) {
     super('SERVE_CONTROLLER_FAILED', `The controller of service '${name}' did not start.${logTail ? `\n${logTail}` : ''}`, {
       hint: `See ${controllerLogPath(name)}.`,
@@ -57,7 +57,7 @@ function snapshotTask(name: string, version: number, taskFile: string): string {
  * runs; its supervisor, if alive, is restarting it (woken, to skip the backoff);
  * otherwise a new supervisor is started. True when a controller is on its way.
  */
-export async function ensureController(s: ServiceRecord): Promise<boolean> {
+async function ensureController(s: ServiceRecord): Promise<boolean> {
   if (isAlive(s.controller) || s.status === 'FAILED_CLEANUP') return false;
   return servicesTable().update((t) => {
     const cur = t.services[s.name];

@@ -41,8 +41,8 @@ export interface ResolvedServiceSpec {
   useSpot: boolean;
 }
 
-export const PROBE_DEFAULTS = { path: '/', initialDelaySeconds: 1200, timeoutSeconds: 15, intervalSeconds: 10, failureThresholdSeconds: 180 };
-export const SCALE_DEFAULTS = { upscaleDelaySeconds: 300, downscaleDelaySeconds: 1200 };
+const PROBE_DEFAULTS = { path: '/', initialDelaySeconds: 1200, timeoutSeconds: 15, intervalSeconds: 10, failureThresholdSeconds: 180 };
+const SCALE_DEFAULTS = { upscaleDelaySeconds: 300, downscaleDelaySeconds: 1200 };
 
 type Raw = Record<string, unknown>;
 

@@ -21,15 +21,8 @@ export const REPLICA_STATUSES = [
 ] as const;
 export type ReplicaStatus = (typeof REPLICA_STATUSES)[number];
 
-export const FAILED_REPLICA_STATUSES: readonly ReplicaStatus[] = [
-  'FAILED',
-  'FAILED_CLEANUP',
-  'FAILED_INITIAL_DELAY',
-  'FAILED_PROBING',
-  'FAILED_PROVISION',
-  'UNKNOWN',
-];
-export const TERMINAL_REPLICA_STATUSES: readonly ReplicaStatus[] = ['SHUTTING_DOWN', 'PREEMPTED', ...FAILED_REPLICA_STATUSES];
+const FAILED_REPLICA_STATUSES: readonly ReplicaStatus[] = ['FAILED', 'FAILED_CLEANUP', 'FAILED_INITIAL_DELAY', 'FAILED_PROBING', 'FAILED_PROVISION', 'UNKNOWN'];
+const TERMINAL_REPLICA_STATUSES: readonly ReplicaStatus[] = ['SHUTTING_DOWN', 'PREEMPTED', ...FAILED_REPLICA_STATUSES];
 /** SkyPilot scales down replicas in this order (least useful first). */
 export const SCALE_DOWN_ORDER: readonly ReplicaStatus[] = ['PENDING', 'PROVISIONING', 'STARTING', 'NOT_READY', 'READY'];
 

@@ -8,7 +8,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 
 export const STATE_FILE_MODE = 0o600;
-export const STATE_DIR_MODE = 0o700;
+const STATE_DIR_MODE = 0o700;
 
 function tempFor(file: string): string {
   return `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;

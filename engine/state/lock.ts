@@ -25,7 +25,7 @@ interface LockOwner extends ProcessIdentity {
   token: string;
 }
 
-export class StateLockTimeoutError extends SkyDeckError {
+class StateLockTimeoutError extends SkyDeckError {
   constructor(file: string, owner: LockOwner | undefined, waitedMs: number) {
     super(
       'STATE_LOCKED',

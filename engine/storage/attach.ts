@@ -38,7 +38,7 @@ export interface AttachTarget {
 }
 
 /** Where a mount's FUSE mount goes on a node: local nodes keep it outside the node directory, which `down` removes recursively. */
-export function localMountDir(t: Transport, dst: string): string | undefined {
+function localMountDir(t: Transport, dst: string): string | undefined {
   if (!(t instanceof LocalTransport)) return undefined;
   const resolved = t.resolve(dst);
   if (resolved !== t.nodeDir && !resolved.startsWith(`${t.nodeDir}${path.sep}`)) return undefined;
@@ -141,7 +141,7 @@ export function sweepStaleLocalMounts(): void {
 }
 
 /** Unmounts a local FUSE mount (lazily: a dead one refuses a plain unmount). */
-export function unmountLocal(mountDir: string): void {
+function unmountLocal(mountDir: string): void {
   for (const argv of [
     ['fusermount3', '-uz', mountDir],
     ['fusermount', '-uz', mountDir],

@@ -50,7 +50,7 @@ function defaultStore(cloud: string | undefined): StoreKind {
 }
 
 /** Local paths as the existing file-mount sync resolves them: `~` is the user's home, relative paths the workdir's or the cwd's. */
-export function resolveLocalPath(p: string, task: Task): string {
+function resolveLocalPath(p: string, task: Task): string {
   if (p === '~') return os.homedir();
   if (p.startsWith('~/')) return path.join(os.homedir(), p.slice(2));
   return path.resolve(task.workdir ?? process.cwd(), p);

@@ -13,7 +13,7 @@ import { sweepStaleLocalMounts } from './attach';
 import { getStore } from './stores';
 import { formatBucketUri } from './uri';
 
-export function flushTimeoutSeconds(): number {
+function flushTimeoutSeconds(): number {
   const v = Number(process.env.SKYDECK_STORAGE_FLUSH_TIMEOUT_SECONDS);
   return Number.isFinite(v) && v > 0 ? v : 600;
 }

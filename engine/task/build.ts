@@ -14,7 +14,7 @@ function isObj(v: unknown): v is Obj {
 }
 
 /** Removes keys whose value is null (SkyPilot's skip_none at every schema layer). */
-export function dropNulls(o: Obj): Obj {
+function dropNulls(o: Obj): Obj {
   const out: Obj = {};
   for (const [k, v] of Object.entries(o)) if (v !== null && v !== undefined) out[k] = v;
   return out;

@@ -28,7 +28,7 @@ const DISTINCTIVE = new Set(['run', 'setup', 'resources', 'num_nodes', 'file_mou
 
 const MODELINE = /^\s*#\s*skydeck\s*:\s*(task|ignore)\b/im;
 
-export function modeline(text: string): 'task' | 'ignore' | undefined {
+function modeline(text: string): 'task' | 'ignore' | undefined {
   // Only the leading comment block and the first lines count, like editors' modelines.
   const head = text.slice(0, 2000);
   const m = MODELINE.exec(head);
@@ -71,7 +71,7 @@ export function matchesTaskGlobs(fileName: string | undefined, globs: string[] |
 }
 
 /** Score of one document's top-level keys: > 0 means it reads as a task. */
-export function scoreKeys(keys: string[]): number {
+function scoreKeys(keys: string[]): number {
   const set = new Set(keys);
   // Foreign formats, by their defining keys.
   if (set.has('apiVersion') && set.has('kind')) return -10; // Kubernetes manifest

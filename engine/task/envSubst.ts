@@ -7,7 +7,7 @@ import type { VNode } from './yamlTree';
 
 const VAR_RE = /\$\{?\b([a-zA-Z_][a-zA-Z0-9_]*)\b\}?/g;
 
-export function substituteString(s: string, vars: ReadonlyMap<string, string>): string {
+function substituteString(s: string, vars: ReadonlyMap<string, string>): string {
   if (!s.includes('$')) return s;
   return s.replace(VAR_RE, (whole, name: string) => {
     const v = vars.get(name);

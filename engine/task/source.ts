@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { InputError } from '../errors';
 
 /** Far above any real task file (the largest in SkyPilot's examples is a few KB). */
-export const MAX_TASK_FILE_BYTES = 16 * 1024 * 1024;
+const MAX_TASK_FILE_BYTES = 16 * 1024 * 1024;
 
 export function readTaskSource(path: string): string {
   let st: fs.Stats;

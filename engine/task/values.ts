@@ -329,7 +329,7 @@ export function parseJobRecovery(value: unknown): JobRecovery | undefined {
   throw new TaskValueError(`job_recovery must be a strategy name or a mapping, not ${describe(value)}.`);
 }
 
-export function describe(v: unknown): string {
+function describe(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';

@@ -34,7 +34,7 @@ export interface ShowOffersArgs {
 }
 
 /** Merges on-demand and spot plan candidates into one row per (cloud, region, instance). */
-export function offersFromPlan(candidates: PlanRowJson[]): OfferRow[] {
+function offersFromPlan(candidates: PlanRowJson[]): OfferRow[] {
   const rows = new Map<string, OfferRow>();
   for (const c of candidates) {
     const [gpu, gpuCount] = c.accelerators ? (Object.entries(c.accelerators)[0] ?? [undefined, 0]) : [undefined, 0];
@@ -62,7 +62,7 @@ function esc(s: string): string {
 const fmt = (v: number | undefined): string => (v === undefined ? '—' : `$${v.toFixed(v < 1 ? 3 : 2)}`);
 
 /** Bar chart: per cloud/region, the cheapest on-demand and spot price per GPU-hour (or per node-hour without GPUs). */
-export function chartSvg(rows: OfferRow[]): string {
+function chartSvg(rows: OfferRow[]): string {
   const per = (p: number | undefined, r: OfferRow): number | undefined => (p === undefined ? undefined : p / Math.max(1, r.gpuCount));
   const groups = new Map<string, { od?: number; spot?: number }>();
   for (const r of rows) {
@@ -101,7 +101,7 @@ export function chartSvg(rows: OfferRow[]): string {
 <text x="0" y="12" class="legend">Cheapest price ${unit}: <tspan class="od-t">■ on-demand</tspan> <tspan class="spot-t">■ spot</tspan></text>${bars}</svg>`;
 }
 
-export function offersHtml(rows: OfferRow[], title: string, nonce: string, cspSource: string): string {
+function offersHtml(rows: OfferRow[], title: string, nonce: string, cspSource: string): string {
   const body = rows
     .slice(0, 200)
     .map(

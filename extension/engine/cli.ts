@@ -17,7 +17,7 @@ export function extensionRootDir(): string {
   return extensionRoot;
 }
 
-export function cliScript(): string {
+function cliScript(): string {
   return process.env.SKYDECK_CLI || path.join(extensionRoot, 'dist', 'cli.js');
 }
 

@@ -42,7 +42,7 @@ const STAGE_LABEL: Record<string, string> = {
 };
 
 /** The task file a command acts on: its argument (lens, explorer) or the active editor. */
-export async function resolveTaskUri(arg: unknown): Promise<vscode.Uri> {
+async function resolveTaskUri(arg: unknown): Promise<vscode.Uri> {
   const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
   if (!uri || uri.scheme !== 'file') {
     const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Task YAML': ['yaml', 'yml'] }, title: 'Choose a SkyDeck task file' });
@@ -70,7 +70,7 @@ function describeCluster(c: ClusterRecord): string {
 }
 
 /** Quick pick of existing clusters plus "new cluster <typed name>". Undefined when dismissed. */
-export async function pickCluster(file: string, title: string): Promise<{ name: string; existing?: ClusterRecord } | undefined> {
+async function pickCluster(file: string, title: string): Promise<{ name: string; existing?: ClusterRecord } | undefined> {
   const clusters = await listClusters().catch(() => [] as ClusterRecord[]);
   type Item = vscode.QuickPickItem & { cluster?: ClusterRecord; newName?: string };
   const qp = vscode.window.createQuickPick<Item>();

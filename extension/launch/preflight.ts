@@ -70,7 +70,7 @@ export async function preflight(file: string, deps: PreflightDeps, options: { pl
 }
 
 /** Envs and secrets still `null` in any task of the file (each named once). */
-export function missingValues(taskFile: TaskFile): MissingValues {
+function missingValues(taskFile: TaskFile): MissingValues {
   const envs = new Set<string>();
   const secrets = new Set<string>();
   for (const t of taskFile.tasks) {

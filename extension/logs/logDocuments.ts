@@ -19,7 +19,7 @@ export type SourceResolver = (uri: vscode.Uri) => { title: string; source: LogSo
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
 
-export class LogSession {
+class LogSession {
   private lines: string[] = [];
   private partial = '';
   private controller = new AbortController();

@@ -9,15 +9,15 @@ import * as vscode from 'vscode';
 import type { ClusterRecord } from '../../engine/cluster/types';
 import { engineBundle } from '../engine/index';
 
-export const REMOTE_SSH_IDS = ['ms-vscode-remote.remote-ssh', 'jeanp413.open-remote-ssh', 'codeium.windsurf-remote-openssh', 'anysphere.remote-ssh'];
+const REMOTE_SSH_IDS = ['ms-vscode-remote.remote-ssh', 'jeanp413.open-remote-ssh', 'codeium.windsurf-remote-openssh', 'anysphere.remote-ssh'];
 
 /** SkyPilot's aliases: head `<cluster>`, workers `<cluster>-worker<rank>`. */
-export function hostAlias(cluster: string, rank = 0): string {
+function hostAlias(cluster: string, rank = 0): string {
   return rank === 0 ? cluster : `${cluster}-worker${rank}`;
 }
 
 /** The folder to open: the synced workdir (`~/sky_workdir`, made absolute: Remote-SSH does not expand `~`). */
-export function remoteFolder(record: ClusterRecord | undefined, rank = 0): string {
+function remoteFolder(record: ClusterRecord | undefined, rank = 0): string {
   const data = record?.handle?.data as Record<string, unknown> | undefined;
   if (typeof data?.workdir === 'string' && data.workdir.startsWith('/')) return data.workdir;
   const user = record?.nodes?.find((n) => n.rank === rank)?.ssh?.user;
@@ -25,11 +25,11 @@ export function remoteFolder(record: ClusterRecord | undefined, rank = 0): strin
   return `${user === 'root' ? '/root' : `/home/${user}`}/sky_workdir`;
 }
 
-export function remoteUri(alias: string, folder: string): vscode.Uri {
+function remoteUri(alias: string, folder: string): vscode.Uri {
   return vscode.Uri.from({ scheme: 'vscode-remote', authority: `ssh-remote+${alias}`, path: folder.startsWith('/') ? folder : `/${folder}` });
 }
 
-export function installedRemoteSsh(): string | undefined {
+function installedRemoteSsh(): string | undefined {
   return REMOTE_SSH_IDS.find((id) => vscode.extensions.getExtension(id));
 }
 

@@ -6,7 +6,7 @@ import { clusterQueue, listClusters } from '../engine/index';
 import { duration, MessageNode, money, statusIcon, type TreeNode } from './treeNode';
 
 /** Seconds the cluster has been UP in total (for cost so far). */
-export function upSeconds(c: ClusterRecord, now = Date.now()): number {
+function upSeconds(c: ClusterRecord, now = Date.now()): number {
   const current = c.status === 'UP' || c.status === 'AUTOSTOPPING' ? (now - (c.startedAt ?? c.launchedAt)) / 1000 : 0;
   return (c.accumulatedUpSeconds ?? 0) + Math.max(0, current);
 }
@@ -15,7 +15,7 @@ export function costPerHour(c: ClusterRecord): number {
   return (c.resources?.pricePerHour ?? 0) * (c.numNodes ?? 1);
 }
 
-export function resourcesLabel(c: ClusterRecord): string {
+function resourcesLabel(c: ClusterRecord): string {
   const r = c.resources;
   if (!r) return '';
   const acc = r.accelerators ? `${r.accelerators.name}:${r.accelerators.count}` : r.instanceType;

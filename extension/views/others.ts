@@ -78,7 +78,7 @@ export class ReplicaNode implements TreeNode {
   }
 }
 
-export class GpuNode implements TreeNode {
+class GpuNode implements TreeNode {
   readonly id: string;
   constructor(
     readonly accelerator: ShowGpusJson['accelerators'][number],
@@ -107,7 +107,7 @@ export class GpuNode implements TreeNode {
 }
 
 /** The cheapest offer (per GPU-hour) in each cloud/region, cheapest first. */
-export function cheapestPerRegion(offers: GpuOfferJson[]): GpuOfferJson[] {
+function cheapestPerRegion(offers: GpuOfferJson[]): GpuOfferJson[] {
   const perGpu = (o: GpuOfferJson): number => (o.price ?? Infinity) / Math.max(1, o.count);
   const best = new Map<string, GpuOfferJson>();
   for (const o of offers) {
@@ -144,7 +144,7 @@ export class GpuOfferNode implements TreeNode {
   }
 }
 
-export class GpuPoolNode implements TreeNode {
+class GpuPoolNode implements TreeNode {
   readonly id: string;
   constructor(readonly row: ShowGpusJson['available'][number]) {
     this.id = `gpu/${row.accelerator}/pool/${row.infra}`;

@@ -26,7 +26,7 @@ export const AWS_DEFAULT_REGIONS = [
 ];
 
 /** Instance family -> accelerator (AWS names the model only in the EC2 API, which needs credentials). */
-export const AWS_FAMILY_ACCELERATORS: Record<string, { name: string; memoryMiB: number; manufacturer: string }> = {
+const AWS_FAMILY_ACCELERATORS: Record<string, { name: string; memoryMiB: number; manufacturer: string }> = {
   'p6-b200': { name: 'B200', memoryMiB: 184320, manufacturer: 'NVIDIA' },
   p5en: { name: 'H200', memoryMiB: 144384, manufacturer: 'NVIDIA' },
   p5e: { name: 'H200', memoryMiB: 144384, manufacturer: 'NVIDIA' },

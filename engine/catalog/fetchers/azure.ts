@@ -8,7 +8,7 @@
  */
 import type { VmRow } from './writer';
 
-export const AZURE_PRICES_URL = 'https://prices.azure.com/api/retail/prices';
+const AZURE_PRICES_URL = 'https://prices.azure.com/api/retail/prices';
 export const AZURE_DEFAULT_REGIONS = ['centralus', 'eastus', 'eastus2', 'northcentralus', 'southcentralus', 'westcentralus', 'westus', 'westus2', 'westus3'];
 
 export interface AzurePriceItem {

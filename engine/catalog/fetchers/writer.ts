@@ -17,7 +17,7 @@ export interface VmRow {
   generation?: string; // Azure
 }
 
-export const VMS_HEADERS: Record<string, string[]> = {
+const VMS_HEADERS: Record<string, string[]> = {
   aws: ['InstanceType', 'AcceleratorName', 'AcceleratorCount', 'vCPUs', 'MemoryGiB', 'GpuInfo', 'Price', 'SpotPrice', 'Region', 'AvailabilityZone', 'Arch'],
   gcp: ['InstanceType', 'vCPUs', 'MemoryGiB', 'AcceleratorName', 'AcceleratorCount', 'GpuInfo', 'Region', 'AvailabilityZone', 'Price', 'SpotPrice'],
   azure: ['InstanceType', 'AcceleratorName', 'AcceleratorCount', 'vCPUs', 'MemoryGiB', 'GpuInfo', 'Price', 'SpotPrice', 'Region', 'Generation'],

@@ -18,10 +18,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { splitCsvLine } from '../fetchers/writer';
 
-export const GCP_REGIONS = ['us-central1', 'us-east1', 'us-east4', 'us-west1', 'europe-west4', 'asia-east1'];
-export const AZURE_REGIONS = ['eastus', 'eastus2', 'westus2', 'westus3', 'southcentralus', 'westeurope'];
+const GCP_REGIONS = ['us-central1', 'us-east1', 'us-east4', 'us-west1', 'europe-west4', 'asia-east1'];
+const AZURE_REGIONS = ['eastus', 'eastus2', 'westus2', 'westus3', 'southcentralus', 'westeurope'];
 /** Regions of the AWS CPU rows (every region is kept for GPU and accelerator rows). */
-export const AWS_CPU_REGIONS = ['us-east-1', 'us-east-2', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-northeast-1'];
+const AWS_CPU_REGIONS = ['us-east-1', 'us-east-2', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-northeast-1'];
 
 const GCP_TYPES = /^(a2-|a3-|a4-|g2-|n1-(standard|highmem|highcpu)-|n2-(standard|highmem|highcpu)-|n4-(standard|highmem|highcpu)-|e2-standard-)/;
 const AZURE_TYPES = /^Standard_(D\d+s_v5|E\d+s_v5|F\d+s_v2|D\d+as_v5)$/;
@@ -87,7 +87,7 @@ export function buildSnapshot(referenceDir: string, outDir: string): Record<stri
 }
 
 /** Provenance of each snapshot file, written to catalogs/SOURCES.json. */
-export const SNAPSHOT_SOURCES: Record<string, { method: string; realData: boolean; dataDate: string | null; source: string; notes: string }> = {
+const SNAPSHOT_SOURCES: Record<string, { method: string; realData: boolean; dataDate: string | null; source: string; notes: string }> = {
   'gcp/vms.csv': {
     method: 'subset-of-real-data',
     realData: true,

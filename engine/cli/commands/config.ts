@@ -36,14 +36,14 @@ function annotate(node: YNode | null | undefined, path: string[], origins: Origi
   }
 }
 
-export function renderConfig(r: ResolvedConfig): string {
+function renderConfig(r: ResolvedConfig): string {
   if (!Object.keys(r.config).length) return '';
   const doc = new Document(r.config);
   annotate(doc.contents as YNode, [], r.origins);
   return doc.toString({ lineWidth: 0 });
 }
 
-export function configJson(r: ResolvedConfig): unknown {
+function configJson(r: ResolvedConfig): unknown {
   const sources: Record<string, string[]> = {};
   for (const [k, v] of r.origins) sources[keyPath(k).join('.')] = v.map(formatOrigin);
   return {

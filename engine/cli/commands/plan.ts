@@ -21,7 +21,7 @@ export interface DryRunOptions {
 }
 
 /** The `launch --dryrun --json` row (engine/contract/cliJson.ts): exactly these fields, in this order. */
-export function candidateJson(c: Candidate): PlanRowJson {
+function candidateJson(c: Candidate): PlanRowJson {
   return {
     infra: c.infra,
     cloud: c.cloud,
@@ -95,7 +95,7 @@ function parseInfraFilter(pattern: string | undefined): InfraFilter {
   return { cloud, region: parts[1], podsOnly: false };
 }
 
-export async function showGpus(accelerator: string | undefined, options: ShowGpusOptions): Promise<number> {
+async function showGpus(accelerator: string | undefined, options: ShowGpusOptions): Promise<number> {
   if (options.allRegions && !accelerator)
     throw new InputError('--all-regions is only allowed with an accelerator, e.g. `skydeck show-gpus A100 --all-regions`.');
   let name: string | undefined;

@@ -14,7 +14,7 @@ import { stringify } from 'yaml';
 /** `skydeck volumes ls --json`: one row per volume. */
 export type VolumeJson = VolumeRecord;
 
-export function volumeJson(rec: VolumeRecord): VolumeJson {
+function volumeJson(rec: VolumeRecord): VolumeJson {
   return { ...rec };
 }
 

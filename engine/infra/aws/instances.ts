@@ -18,10 +18,10 @@ import { ec2 } from './client';
 import { CLUSTER_TAG, clusterTags } from './network';
 import { isAwsCode } from './errors';
 
-export const NODE_TYPE_TAG = 'skydeck-node-type';
+const NODE_TYPE_TAG = 'skydeck-node-type';
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped', 'shutting-down'];
 
-export function nodeState(ec2State: string | undefined): NodeState {
+function nodeState(ec2State: string | undefined): NodeState {
   switch (ec2State) {
     case 'running':
       return 'running';

@@ -4,7 +4,7 @@ import { ProvisionError, type LaunchRequest } from '../provider';
 import { chooseVmImage } from '../vm/images';
 
 export const SSH_USER = 'azureuser';
-export const CLUSTER_TAG = 'skydeck-cluster';
+const CLUSTER_TAG = 'skydeck-cluster';
 export const NODE_TYPE_TAG = 'skydeck-node-type';
 
 export function names(nameOnCloud: string) {
@@ -21,7 +21,7 @@ export function names(nameOnCloud: string) {
 const DISK_SKUS: Record<string, string> = { low: 'Standard_LRS', medium: 'StandardSSD_LRS', high: 'Premium_LRS', ultra: 'Premium_LRS', best: 'Premium_LRS' };
 
 /** `publisher:offer:sku:version`, a community-gallery path, or a full resource id. */
-export function imageReference(image: string): ImageReference {
+function imageReference(image: string): ImageReference {
   if (image.startsWith('/CommunityGalleries/')) return { communityGalleryImageId: image };
   if (image.startsWith('/subscriptions/')) return { id: image };
   const parts = image.split(':');

@@ -49,7 +49,7 @@ export function gcpLabel(v: string): string {
 }
 
 /** Label keys follow the value rules and must also start with a lowercase letter. */
-export function gcpLabelKey(k: string): string {
+function gcpLabelKey(k: string): string {
   const v = gcpLabel(k);
   return /^[a-z]/.test(v) ? v : `k${v}`.slice(0, 63);
 }

@@ -32,7 +32,7 @@ function num(v: unknown, fallback: number): number {
 }
 
 /** The `kubernetes:` block with `context_configs.<context>` applied (SkyPilot's per-context rule). */
-export function kubernetesBlock(config: ConfigMap, context?: string): ConfigMap {
+function kubernetesBlock(config: ConfigMap, context?: string): ConfigMap {
   const general = isConfigMap(config.kubernetes) ? structuredClone(config.kubernetes) : {};
   const perContext = context && isConfigMap(general.context_configs) ? general.context_configs[context] : undefined;
   delete general.context_configs;

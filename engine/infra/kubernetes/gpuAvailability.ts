@@ -9,7 +9,7 @@ import type { GpuAvailability } from '../provider';
 import { detectScheme, nodeAccelerator } from './gpuLabels';
 import { parseQuantity } from './quantity';
 
-export const GPU_RESOURCE_KEYS = ['amd.com/gpu', 'nvidia.com/gpu'] as const;
+const GPU_RESOURCE_KEYS = ['amd.com/gpu', 'nvidia.com/gpu'] as const;
 
 /** The GPU resource key: CUSTOM_GPU_RESOURCE_KEY, else amd then nvidia if any node has it in capacity. */
 export function gpuResourceKey(nodes: readonly V1Node[], env: NodeJS.ProcessEnv = process.env): string {
@@ -19,7 +19,7 @@ export function gpuResourceKey(nodes: readonly V1Node[], env: NodeJS.ProcessEnv 
 }
 
 /** Pods that hold resources: scheduled, and neither finished nor being torn down (SkyPilot's field selector). */
-export function holdsResources(pod: V1Pod): boolean {
+function holdsResources(pod: V1Pod): boolean {
   const phase = pod.status?.phase;
   if (phase !== 'Running' && phase !== 'Pending') return false;
   if (!pod.spec?.nodeName) return false;

@@ -74,7 +74,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
-export function clusterSelector(nameOnCloud: string): string {
+function clusterSelector(nameOnCloud: string): string {
   return `${CLUSTER_LABEL}=${labelValue(nameOnCloud)}`;
 }
 
@@ -90,7 +90,7 @@ function podState(pod: V1Pod): NodeState {
   }
 }
 
-export function podsToNodes(pods: Iterable<V1Pod>, context: string, namespace: string): NodeInfo[] {
+function podsToNodes(pods: Iterable<V1Pod>, context: string, namespace: string): NodeInfo[] {
   const nodes: NodeInfo[] = [];
   for (const pod of pods) {
     const rank = Number(pod.metadata?.labels?.[RANK_LABEL] ?? NaN);
@@ -104,7 +104,7 @@ export function podsToNodes(pods: Iterable<V1Pod>, context: string, namespace: s
 }
 
 /** Why a pending pod cannot be scheduled (the scheduler's PodScheduled=False condition), if so. */
-export function unschedulableReason(pod: V1Pod): string | undefined {
+function unschedulableReason(pod: V1Pod): string | undefined {
   const c = pod.status?.conditions?.find((x) => x.type === 'PodScheduled');
   if (c && c.status === 'False' && c.reason === 'Unschedulable') return c.message ?? 'Unschedulable';
   return undefined;

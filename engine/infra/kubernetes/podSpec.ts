@@ -18,7 +18,7 @@ export const CLUSTER_LABEL = 'skydeck-cluster';
 export const RANK_LABEL = 'skydeck-rank';
 export const CONTAINER_NAME = 'skydeck';
 /** SkyPilot's default Kubernetes image (Ubuntu with sshd, conda, rsync). */
-export const DEFAULT_IMAGE = 'us-docker.pkg.dev/sky-dev-465/skypilotk8s/skypilot:latest';
+const DEFAULT_IMAGE = 'us-docker.pkg.dev/sky-dev-465/skypilotk8s/skypilot:latest';
 
 /** Pod names: `<name>-head`, `<name>-worker<i>` (DNS-1123, at most 63 characters). */
 export function podName(nameOnCloud: string, rank: number): string {

@@ -13,9 +13,9 @@ import { skydeckCliArgv } from '../../util/paths';
 import type { Transport } from '../../node/transport';
 
 export const SSH_PROXY_VERB = 'k8s-ssh-proxy';
-export const POD_SSH_USER = 'root';
+const POD_SSH_USER = 'root';
 
-export function sshProxyArgv(context: string, namespace: string, pod: string): string[] {
+function sshProxyArgv(context: string, namespace: string, pod: string): string[] {
   return [...skydeckCliArgv(), SSH_PROXY_VERB, '--context', context, '--namespace', namespace, pod];
 }
 
@@ -30,7 +30,7 @@ export function sshEndpointFor(context: string, namespace: string, pod: string, 
 }
 
 /** The relay run in the pod to 127.0.0.1:<port>: the first of nc, socat, bash /dev/tcp that exists. */
-export function podRelay(port = 22): string[] {
+function podRelay(port = 22): string[] {
   return [
     'sh',
     '-c',

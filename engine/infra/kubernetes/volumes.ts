@@ -9,7 +9,7 @@ import { InputError } from '../../errors';
 import type { VolumeCreateRequest, VolumeCreated } from '../provider';
 import { httpCode, mapKubernetesError } from './errors';
 
-export const VOLUME_LABEL = 'skydeck-volume';
+const VOLUME_LABEL = 'skydeck-volume';
 
 function gi(storage: string | undefined): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(Mi|Gi|Ti)?$/.exec(storage ?? '');

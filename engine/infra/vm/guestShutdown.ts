@@ -10,9 +10,9 @@ export const GUEST_SHUTDOWN = 'sudo -n shutdown -h now || sudo -n poweroff || sh
  * powering "the VM" off would power off this machine: the node records the shutdown it would
  * have run (in ~/.skydeck_guest_shutdown) instead.
  */
-export const STAND_IN_SHUTDOWN = `printf '%s %s\\n' "$(date +%s)" ${JSON.stringify(GUEST_SHUTDOWN)} >>"$HOME/.skydeck_guest_shutdown"`;
+const STAND_IN_SHUTDOWN = `printf '%s %s\\n' "$(date +%s)" ${JSON.stringify(GUEST_SHUTDOWN)} >>"$HOME/.skydeck_guest_shutdown"`;
 
-export function guestShutdownCommand(): string {
+function guestShutdownCommand(): string {
   return process.env.SKYDECK_TEST_ADDRESS_MAP ? STAND_IN_SHUTDOWN : GUEST_SHUTDOWN;
 }
 

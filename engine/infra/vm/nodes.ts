@@ -17,7 +17,7 @@ function ipKey(ip: string | undefined): string {
 }
 
 /** Head first, then workers in stable IP order (SkyPilot's rank order), then by id. */
-export function rankInstances(instances: readonly CloudInstance[]): CloudInstance[] {
+function rankInstances(instances: readonly CloudInstance[]): CloudInstance[] {
   return [...instances].sort((a, b) => {
     if (a.isHead !== b.isHead) return a.isHead ? -1 : 1;
     const k = ipKey(a.internalIp).localeCompare(ipKey(b.internalIp));

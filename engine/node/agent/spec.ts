@@ -98,7 +98,7 @@ function safeUser(): string {
 }
 
 /** Where the head records its workers' host keys (removed with the node dir when the cluster goes down). */
-export const HEAD_KNOWN_HOSTS = '~/.skydeck_node/known_hosts';
+const HEAD_KNOWN_HOSTS = '~/.skydeck_node/known_hosts';
 
 /**
  * Launcher for an SSH node, as run from the head (the key path is on the head). The head

@@ -47,7 +47,7 @@ export function containerName(nameOnCloud: string, rank: number): string {
 }
 
 /** `docker run` argv up to the image, for the parts that do not depend on the node. */
-export function runArgv(spec: ContainerSpec, name: string, node: NodeContainerOptions = {}): string[] {
+function runArgv(spec: ContainerSpec, name: string, node: NodeContainerOptions = {}): string[] {
   const argv = ['docker', 'run', '-d', '--name', name, '--init', '--network', 'host', '--entrypoint', 'sleep'];
   for (const b of node.binds ?? []) argv.push('-v', `${b}:${b}`);
   for (const [k, v] of Object.entries(node.env ?? {})) argv.push('-e', `${k}=${v}`);

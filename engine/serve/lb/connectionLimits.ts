@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 
 /** Descriptors kept for everything else the controller does (store, logs, probes, ssh, launches). */
-export const RESERVED_FDS = 256;
+const RESERVED_FDS = 256;
 
 export interface ConnectionLimits {
   /** Client connections accepted at once (each may also hold one connection to a replica). */

@@ -28,7 +28,7 @@ function shuffled<T>(items: T[]): T[] {
   return a;
 }
 
-export class RoundRobin<R extends Balanced> implements Policy<R> {
+class RoundRobin<R extends Balanced> implements Policy<R> {
   readonly name = 'round_robin' as const;
   private list: R[] = [];
   private next = 0;
@@ -47,7 +47,7 @@ export class RoundRobin<R extends Balanced> implements Policy<R> {
   }
 }
 
-export class LeastLoad<R extends Balanced> implements Policy<R> {
+class LeastLoad<R extends Balanced> implements Policy<R> {
   readonly name = 'least_load' as const;
   private list: R[] = [];
   private start = 0;

@@ -12,7 +12,7 @@ import type { RcloneRemote } from '../stores/types';
 export const RCLONE_VERSION = '1.67.0';
 
 /** The rclone remote name every command uses; each rclone process gets its own definition. */
-export const REMOTE = 'skydeck';
+const REMOTE = 'skydeck';
 
 /** Exit status of a script whose tool is missing; stderr then says which. */
 export const MISSING_TOOL_EXIT = 93;

@@ -104,7 +104,7 @@ export function skipNoneLayer(s: JSONSchema): JSONSchema {
 }
 
 /** An example value for a schema (its own examples, default, or one derived from its shape). */
-export function exampleOf(s: JSONSchema, depth = 0): unknown {
+function exampleOf(s: JSONSchema, depth = 0): unknown {
   if (s.examples?.length) return s.examples[0];
   if (s.default !== undefined) return s.default;
   if (depth > 4) return undefined;

@@ -13,7 +13,7 @@ import { CLOUDS } from '../values';
 const SKYPILOT_DOCS = 'https://docs.skypilot.co/en/latest/reference/yaml-spec.html';
 
 const INFRA_CLOUDS = CLOUDS.filter((c) => c !== 'kubernetes');
-export const INFRA_PATTERN =
+const INFRA_PATTERN =
   `^(?:(?:${INFRA_CLOUDS.map(anyCase).join('|')})(?:/[^/]+(?:/[^/]+)?)?` +
   `|\\*(?:/[^/]+(?:/[^/]+)?)?` +
   `|(?:${anyCase('kubernetes')}|${anyCase('k8s')})(?:/.+)?)$`;
@@ -722,7 +722,7 @@ const taskProperties: Record<string, JSONSchema> = {
   _metadata: { type: 'object', description: 'Internal.' },
 };
 
-export const TASK_SCHEMA_ID = 'https://skydeck.dev/schemas/task.schema.json';
+const TASK_SCHEMA_ID = 'https://skydeck.dev/schemas/task.schema.json';
 
 export const taskSchema: JSONSchema = withExamples({
   $schema: 'http://json-schema.org/draft-07/schema#',

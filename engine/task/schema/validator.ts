@@ -68,7 +68,7 @@ export function resolveRef(root: JSONSchema, s: JSONSchema): JSONSchema {
   return cur;
 }
 
-export function nodeType(node: VNode): JSONType {
+function nodeType(node: VNode): JSONType {
   if (node.kind === 'map') return 'object';
   if (node.kind === 'seq') return 'array';
   const v = node.value;
@@ -98,7 +98,7 @@ function listWords(words: string[]): string {
   return `${uniq.slice(0, -1).join(', ')} or ${uniq[uniq.length - 1]}`;
 }
 
-export function pathName(path: string[]): string {
+function pathName(path: string[]): string {
   if (!path.length) return 'the task';
   let out = '';
   for (const seg of path) out += seg.startsWith('[') ? seg : out ? `.${seg}` : seg;
@@ -113,7 +113,7 @@ function valueText(node: VNode): string {
 const acceptedCache = new WeakMap<JSONSchema, JSONType[] | null>();
 
 /** Types a schema accepts (through anyOf/oneOf), or undefined when it accepts anything. */
-export function acceptedTypes(root: JSONSchema, s0: JSONSchema): JSONType[] | undefined {
+function acceptedTypes(root: JSONSchema, s0: JSONSchema): JSONType[] | undefined {
   const cached = acceptedCache.get(s0);
   if (cached !== undefined) return cached ?? undefined;
   const out = computeAccepted(root, s0);
@@ -296,7 +296,7 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: Owner):
   }
 }
 
-export function unknownKey(ctx: WalkContext, key: string, start: number, end: number, known: string[], where: string, siblings: { key: string }[] = []): void {
+function unknownKey(ctx: WalkContext, key: string, start: number, end: number, known: string[], where: string, siblings: { key: string }[] = []): void {
   const visible = known.filter((k) => !k.startsWith('_'));
   const near = closeMatches(key, visible, 1, 0.6);
   if (near.length && siblings.some((e) => e.key === near[0])) {

@@ -27,7 +27,7 @@ function world(name: string) {
   fs.mkdirSync(path.join(home, '.sky'), { recursive: true });
   fs.mkdirSync(project, { recursive: true });
   const gcpKey = path.join(home, 'gcp.json');
-  fs.writeFileSync(gcpKey, '{}');
+  fs.writeFileSync(gcpKey, JSON.stringify({ type: 'service_account', project_id: 'test-project' }));
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: home,

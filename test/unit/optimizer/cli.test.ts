@@ -79,9 +79,9 @@ test('launch --dryrun: command-line overrides, credential detection, and a clear
   assert.equal(none.code, 1);
   assert.match(none.stderr, /Catalog does not contain any instances satisfying the request/);
   assert.match(none.stderr, /--all-infra/);
-  // GCP application default credentials enable GCP only.
+  // GCP credentials (with their project, which a GCP launch needs) enable GCP only.
   const adc = path.join(home, 'adc.json');
-  fs.writeFileSync(adc, '{}');
+  fs.writeFileSync(adc, JSON.stringify({ type: 'service_account', project_id: 'test-project' }));
   const gcp = JSON.parse(run(['launch', file, '--dryrun', '--json'], { GOOGLE_APPLICATION_CREDENTIALS: adc }).stdout);
   assert.ok(gcp.candidates.length > 0 && gcp.candidates.every((c: { cloud: string }) => c.cloud === 'gcp'));
 });
