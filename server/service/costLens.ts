@@ -10,6 +10,7 @@ import type { CodeLens } from 'vscode-languageserver-types';
 import type { InfraState, Insights, PriceAt, ResourcesSite, SpecCost } from '../../engine/optimizer/insightTypes';
 import type { ResourcesSpec } from '../../engine/task/types';
 import { CHECK_INFRA_COMMAND, SHOW_OFFERS_COMMAND } from '../lsp/notifications';
+import { sitesOf, type DocumentState } from './documentState';
 
 /** What a cost lens passes to `skydeck.showOffers`; the rows come from the server on click (OFFER_ROWS). */
 export interface ShowOffersArgs {
@@ -34,6 +35,18 @@ export function money(x: number): string {
 /** Whether `infra` ('aws', 'k8s/ctx', ...) is set up; undefined when detection says nothing about it. */
 export function isSetUp(states: InfraState[], infra: string): boolean | undefined {
   return states.find((s) => s.infra === infra)?.enabled;
+}
+
+/** A task's cost lenses: none until the catalogs are loaded, none when its sites cannot be found. */
+export function taskCostLenses(st: DocumentState, insights: Insights | undefined): CodeLens[] {
+  if (!st.isTask || !insights) return [];
+  let sites;
+  try {
+    sites = sitesOf(st);
+  } catch {
+    return [];
+  }
+  return costLenses(st.uri, sites, insights);
 }
 
 export function costLenses(uri: string, sites: ResourcesSite[], insights: Insights): CodeLens[] {
