@@ -6,7 +6,7 @@ import { jobLogPath } from '../../../engine/jobs/paths';
 import { isTerminal } from '../../../engine/jobs/types';
 import { createHarness } from './harness';
 import { until } from '../../helpers/until';
-import { fakeTask } from './fakeClusters';
+import { fakeTask } from '../../helpers/fakes/task';
 import type { Task } from '../../../engine/task/types';
 import type { ClusterRecord } from '../../../engine/cluster/types';
 
@@ -37,7 +37,7 @@ test('preempted three times: recovers each time (EAGER_NEXT_REGION blocks the re
   for (let n = 0; n < 3; n++) {
     const j = await h.waitFor((x) => x.status === 'RUNNING' && h.fake.launches.filter((l) => !l.error).length === n + 1, id);
     await h.waitFor(() => fs.readFileSync(jobLogPath(id), 'utf8').includes(`run${n} 1\n`), id);
-    h.fake.preempt(j.tasks[0].cluster);
+    await h.fake.preempt(j.tasks[0].cluster);
   }
   const job = await h.waitFor((j) => isTerminal(j.status), id);
   assert.equal(job.status, 'SUCCEEDED');
@@ -66,7 +66,7 @@ test('EAGER_NEXT_REGION falls back to the lost region when nothing else has capa
   h.fake.regions = ['r1'];
   const id = await submitJob({ tasks: [fakeTask({ name: 'one' })] }, {}, h.ctx);
   const j = await h.waitFor((x) => x.status === 'RUNNING', id);
-  h.fake.preempt(j.tasks[0].cluster);
+  await h.fake.preempt(j.tasks[0].cluster);
   const job = await h.waitFor((x) => isTerminal(x.status), id);
   assert.equal(job.status, 'SUCCEEDED');
   assert.deepEqual(
@@ -85,7 +85,7 @@ test('FAILOVER relaunches in the same region first', async (t) => {
   const task = fakeTask({ name: 'fo', resources: { base: { useSpot: true, jobRecovery: { strategy: 'FAILOVER' } }, candidates: [], mode: 'single' } });
   const id = await submitJob({ tasks: [task] }, {}, h.ctx);
   const j = await h.waitFor((x) => x.status === 'RUNNING', id);
-  h.fake.preempt(j.tasks[0].cluster);
+  await h.fake.preempt(j.tasks[0].cluster);
   const job = await h.waitFor((x) => isTerminal(x.status), id);
   assert.equal(job.status, 'SUCCEEDED');
   assert.equal(h.fake.launches[1].pinnedRegion, h.fake.launches[0].region);
@@ -140,7 +140,7 @@ test('cancel during RECOVERING leaves no cluster behind', async (t) => {
   const j = await h.waitFor((x) => x.status === 'RUNNING', id);
   let release!: () => void;
   h.fake.holdLaunches = new Promise((r) => (release = r));
-  h.fake.preempt(j.tasks[0].cluster);
+  await h.fake.preempt(j.tasks[0].cluster);
   // RECOVERING, with the relaunch in flight (held).
   await h.waitFor((x) => x.status === 'RECOVERING' && h.fake.launches.length === 2, id);
   const r = await cancelJobs([id], h.ctx);

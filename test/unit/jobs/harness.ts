@@ -13,7 +13,7 @@ import type { ControllerConfig } from '../../../engine/jobs/runner';
 import type { JobsContext } from '../../../engine/jobs/api';
 import type { ManagedJobRecord } from '../../../engine/jobs/types';
 import type { ProcessIdentity } from '../../../engine/util/detached';
-import { FakeClusters, type RunScript } from './fakeClusters';
+import { FakeClusterEngine, type RunScript } from '../../helpers/fakes/clusterEngine';
 import { until } from '../../helpers/until';
 import type { Task } from '../../../engine/task/types';
 
@@ -21,7 +21,7 @@ export const TEST_CONFIG: ControllerConfig = { pollMs: 20, inspectMs: 300, launc
 
 export interface Harness {
   home: string;
-  fake: FakeClusters;
+  fake: FakeClusterEngine;
   ctx: JobsContext;
   controllers: { identity: ProcessIdentity; controller: Controller; done: Promise<void> }[];
   /** Stops a controller as if its process died: it is no longer alive (its runners are abandoned). */
@@ -44,7 +44,7 @@ export function createHarness(
 ): Harness {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-jobs-'));
   process.env.SKYDECK_HOME = home;
-  const fake = new FakeClusters(script);
+  const fake = new FakeClusterEngine({ script });
   const store = openJobsStore();
   const live = new Set<string>();
   const alive = (id: ProcessIdentity | undefined) => !!id && live.has(controllerKey(id));
@@ -99,7 +99,7 @@ export function createHarness(
       // As if the processes died: abandoned runners write nothing more into the removed home.
       for (const c of controllers) c.controller.die();
       await Promise.allSettled(controllers.map((c) => c.done));
-      fake.dispose();
+      await fake.close();
       fs.rmSync(home, { recursive: true, force: true });
     },
   };

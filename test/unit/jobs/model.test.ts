@@ -10,7 +10,7 @@ import { appendMarker, SegmentWriter } from '../../../engine/jobs/joblog';
 import { classifyLaunchError } from '../../../engine/jobs/runner';
 import { ResourcesUnavailableError, InputError, CancelledError } from '../../../engine/errors';
 import { openJobsStore } from '../../../engine/jobs/state';
-import { fakeTask } from './fakeClusters';
+import { fakeTask } from '../../helpers/fakes/task';
 
 test('transitions follow sky/jobs/README.md', () => {
   assert.ok(canTransition('PENDING', 'STARTING'));

@@ -9,12 +9,12 @@ import * as path from 'node:path';
 import { ServiceController } from '../../../engine/serve/controller';
 import { findService, patchService, servicesTable } from '../../../engine/serve/state';
 import type { ServiceRecord } from '../../../engine/serve/types';
-import { FakeEngine } from './fakeEngine';
+import { FakeClusterEngine } from '../../helpers/fakes/clusterEngine';
 import { request } from './helpers';
 import { until as waitUntil } from '../../helpers/until';
 
 interface Ctx {
-  engine: FakeEngine;
+  engine: FakeClusterEngine;
   dir: string;
   svc(): Promise<ServiceRecord>;
   /** Controller loop iterations completed so far. */
@@ -34,7 +34,7 @@ async function startService(t: { after: (fn: () => Promise<void> | void) => void
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'serve-ctl-'));
   process.env.SKYDECK_HOME = path.join(dir, 'home');
   const port = 21000 + Math.floor(Math.random() * 8000);
-  const engine = new FakeEngine(port);
+  const engine = new FakeClusterEngine({ serveHttp: { port } });
   engine.healthyOnLaunch = healthy;
   const writeTask = (version: string, svc: string, more = extra) => {
     const file = path.join(dir, `task-${version}.yaml`);
@@ -72,7 +72,7 @@ async function startService(t: { after: (fn: () => Promise<void> | void) => void
   t.after(async () => {
     await patchService('s', (s) => void (s.downRequested = true));
     await running;
-    await engine.closeAll();
+    await engine.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
   const svc = async () => (await findService('s'))!;
@@ -98,13 +98,13 @@ test('replicas are clusters <service>-<id> with owner and SKYPILOT_SERVE_REPLICA
   const c = await startService(t, `${probe}\nreplicas: 2`);
   await until('2 READY', async () => (await c.svc()).replicas.filter((r) => r.status === 'READY').length === 2);
   assert.deepEqual(
-    c.engine.launches.map((l) => [l.name, l.envs.SKYPILOT_SERVE_REPLICA_ID]),
+    c.engine.launches.map((l) => [l.clusterName, l.internalEnvs.SKYPILOT_SERVE_REPLICA_ID]),
     [
       ['s-1', '1'],
       ['s-2', '2'],
     ],
   );
-  assert.equal(c.engine.clusters.get('s-1')!.options.owner, 'service:s');
+  assert.equal(c.engine.clusters.get('s-1')!.record.owner, 'service:s');
   assert.equal((await c.svc()).status, 'READY');
   assert.equal((await request(`${await c.endpoint()}/`)).status, 200);
   await patchService('s', (s) => void (s.downRequested = true));

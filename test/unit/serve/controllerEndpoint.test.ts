@@ -15,7 +15,7 @@ import { serveUpdate } from '../../../engine/serve/service';
 import { findService, patchService, servicesTable } from '../../../engine/serve/state';
 import type { ServiceRecord } from '../../../engine/serve/types';
 import { identify } from '../../../engine/util/detached';
-import { FakeEngine } from './fakeEngine';
+import { FakeClusterEngine } from '../../helpers/fakes/clusterEngine';
 import { request } from './helpers';
 import { until as waitUntil } from '../../helpers/until';
 
@@ -32,7 +32,7 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }, ext
   process.env.SKYDECK_HOME = path.join(dir, 'home');
   delete process.env.SKYDECK_SERVE_LB_HOST;
   const port = 21000 + Math.floor(Math.random() * 8000);
-  const engine = new FakeEngine(port);
+  const engine = new FakeClusterEngine({ serveHttp: { port } });
   const task = path.join(dir, 'task.yaml');
   const svc = ['readiness_probe:', '  path: /', '  endpoint_probe_interval_seconds: 0.05', ...serviceYaml.split('\n')].map((l) => `  ${l}`).join('\n');
   fs.writeFileSync(task, `name: s\nservice:\n${svc}\nresources:\n  infra: local\n  ports: ${port}\nrun: serve\n`);
@@ -50,7 +50,7 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }, ext
   t.after(async () => {
     // Controllers stop first: they hold the store's locks, which live under the home removed below.
     for (const stop of stopControllers.splice(0)) await stop();
-    await engine.closeAll();
+    await engine.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
   return { engine, dir, task };
@@ -58,7 +58,7 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }, ext
 
 function runController(
   _t: { after: (fn: () => Promise<void> | void) => void },
-  engine: FakeEngine,
+  engine: FakeClusterEngine,
   opts: Partial<ConstructorParameters<typeof ServiceController>[1]> = {},
 ) {
   const logs: string[] = [];
