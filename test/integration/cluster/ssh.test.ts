@@ -277,14 +277,14 @@ describe('cluster engine on SSH node pools', { skip, concurrency: false }, () =>
     };
     await clusters.autostop('c2', 1, false);
     assert.deepEqual((await findCluster('c2'))?.autostop, { idleMinutes: 1, down: false });
-    await waitFor('autostop to fire', idleFired, 20_000, 200);
+    await waitFor('autostop to fire', idleFired, 90_000, 200);
     const [stopped] = await clusters.status({ refresh: true, names: ['c2'] });
     assert.equal(stopped.status, 'STOPPED');
     await clusters.start('c2');
     await clusters.autostop('c2', 1, true);
     // Autodown is the node's own (test/integration/autostop): it removes its node files and claim.
     const lo = hosts.hosts[0];
-    await waitFor('autodown to free the host', () => (fs.existsSync(path.join(lo.homeDir, '.skydeck_node')) ? undefined : true), 20_000, 200);
+    await waitFor('autodown to free the host', () => (fs.existsSync(path.join(lo.homeDir, '.skydeck_node')) ? undefined : true), 90_000, 200);
     assert.deepEqual(await clusters.status({ refresh: true, names: ['c2'] }), []);
     assert.equal(await findCluster('c2'), undefined);
   });
