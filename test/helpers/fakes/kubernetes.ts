@@ -280,7 +280,8 @@ export class FakeKubernetes {
     this.wss.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    fs.rmSync(this.root, { recursive: true, force: true });
+    // A pod's agent daemon may write one last file while it notices its node is gone: retry.
+    fs.rmSync(this.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 
   // ---- storage and watch ----
