@@ -103,6 +103,10 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   SKYDECK_NODE_DIR: { audience: 'internal', doc: "The agent's directory on a node.", default: '~/.skydeck_node' },
   SKYDECK_USER_UMASK: { audience: 'internal', doc: "The node user's umask, given back to job ranks (the agent itself writes private files)." },
   SKYDECK_AUTOSTOP_DOWN: { audience: 'internal', doc: "Tells the agent's autostop hook to tear down (1) rather than stop (0)." },
+  SKYDECK_AUTOSTOP_FIRED: {
+    audience: 'internal',
+    doc: "The firing (ms) the agent's autostop hook acts for; the hook stands down once activity or a new autostop supersedes it.",
+  },
   SKYDECK_LOCAL_NODE: { audience: 'internal', doc: 'Marks every process of a `local` node (its directory), so stop and down find them.' },
   SKYDECK_NODE_IP: { audience: 'internal', doc: "A `local` node's loopback address." },
   SKYDECK_NODE_RANK: { audience: 'internal', doc: "A Kubernetes pod's rank in its cluster." },

@@ -90,13 +90,16 @@ export function renderAutostopAction(clusterName: string, commands: { stop: stri
     `stop_cmd=${q(commands.stop)}`,
     `down_cmd=${q(commands.down)}`,
     'if [ "$action" = down ]; then cmd="$down_cmd"; else cmd="$stop_cmd"; fi',
+    // Activity or a new autostop after the firing re-arms it (the agent removes autostop_fired): the action then stands down.
+    'standing() { local f=""; [ -z "${SKYDECK_AUTOSTOP_FIRED:-}" ] && return 0; read -r f _ 2>/dev/null <"$HOME/.skydeck_node/autostop_fired"; [ "$f" = "$SKYDECK_AUTOSTOP_FIRED" ]; }',
+    'standing || { echo "autostop: superseded by activity or a new autostop; nothing done"; exit 0; }',
     'echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) autostop: $action"',
     'bash "$HOME/.skydeck_node/agent.sh" cancel all >/dev/null 2>&1 || true',
   ];
   workerLaunchers.forEach((l, i) => {
     lines.push(`L=${launcherArray(l)}`, `timeout 120 "\${L[@]}" "$cmd" </dev/null || echo "worker ${i + 1}: the $action command failed ($?)"`);
   });
-  lines.push('bash -c "$cmd" </dev/null');
+  lines.push('standing || { echo "autostop: superseded before the head\'s $action; nothing more done"; exit 0; }', 'bash -c "$cmd" </dev/null');
   return `${lines.join('\n')}\n`;
 }
 

@@ -74,8 +74,9 @@ export function autostopCommands(id: string): { stop: string; down: string } {
     down: [
       `id=${quoted}; f="$HOME/${CLAIM_FILE}"`,
       '[ -e "$f" ] && [ "$(cat "$f" 2>/dev/null)" != "$id" ] && exit 0',
+      // 75: the autostop that asked for this was superseded (agent.sh stop-daemon); the node stays.
+      `${agent}; [ $? -ne 75 ] || exit 0`,
       `printf '%s %s\\n' "$id" "$(date +%s)" >"$HOME/${AUTODOWN_FILE}"`,
-      agent,
       'cd "$HOME" && rm -rf .skydeck_node sky_workdir && rm -f "$f"',
     ].join('\n'),
   };

@@ -398,7 +398,7 @@ autostop_check() {
   put "$A/autostop_fired" "$NOW $AS_DOWN"
   printf '%s autostop fired: idle %s ms >= %s minute(s), down=%s, wait_for=%s\n' "$NOW" $((NOW - last)) "$AS_MINUTES" "$AS_DOWN" "$AS_WAIT" >>"$A/autostop.log"
   if [ -s "$A/autostop_hook" ]; then
-    SKYDECK_AUTOSTOP_DOWN="$AS_DOWN" setsid bash "$A/autostop_hook" </dev/null >>"$A/autostop_hook.log" 2>&1 9<&- &
+    SKYDECK_AUTOSTOP_DOWN="$AS_DOWN" SKYDECK_AUTOSTOP_FIRED="$NOW" setsid bash "$A/autostop_hook" </dev/null >>"$A/autostop_hook.log" 2>&1 9<&- &
   fi
 }
 
@@ -836,12 +836,26 @@ cmd_configure() {
   echo ok
 }
 
+# From the autostop action (SKYDECK_AUTOSTOP_FIRED set), the daemon is stopped only while that
+# firing still stands: activity or a new autostop since then (which re-arm it and may have
+# started a daemon) win, and the action learns it from exit 75. Checked under the lock, as
+# `autostop` re-arms under it.
 cmd_stop_daemon() {
-  local pid st
+  local pid st fired=""
+  if [ -n "${SKYDECK_AUTOSTOP_FIRED:-}" ]; then
+    lock
+    [ -f "$A/autostop_fired" ] && read -r fired _ <"$A/autostop_fired"
+    if [ "$fired" != "$SKYDECK_AUTOSTOP_FIRED" ]; then
+      unlock
+      echo superseded
+      exit 75
+    fi
+  fi
   if alive "$A/daemon.pid"; then
     read -r pid st <"$A/daemon.pid"
     kill -TERM "$pid" 2>/dev/null
   fi
+  [ -n "${SKYDECK_AUTOSTOP_FIRED:-}" ] && unlock
   echo ok
 }
 
