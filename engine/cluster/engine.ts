@@ -8,7 +8,7 @@ import { CancelledError, errorMessage, InputError } from '../errors';
 import type { LaunchRequest } from '../infra/provider';
 import { getProvider } from '../infra/registry';
 import { withClusterLock } from './clusterLock';
-import { withAccess } from './access';
+import { withAccess, type ClusterAccess } from './access';
 import { clientKey } from './keys';
 import { enabledInfra } from '../infra/check';
 import { validateClusterName, generateClusterName, nameOnCloud } from './naming';
@@ -17,7 +17,7 @@ import { endProvisionLog, withProvisionLog } from './provisionLog';
 import { findCluster, getCluster, putCluster, patchCluster } from './records';
 import { bringUp, downCluster, refreshCluster, setAutostop, startCluster, statusClusters, stopCluster } from './lifecycle';
 import { submitJob, syncFileMounts, syncWorkdir } from './nodeOps';
-import { launchAutostop } from './autostop';
+import { applyAutostop, launchAutostop, type AutostopSetting } from './autostop';
 import { ClusterStateError, ResourcesMismatchError, SetupFailedError } from './errors';
 import type { ClusterEngine, ClusterJob, ClusterJobStatus, ClusterRecord, LaunchOptions, LaunchResult, LaunchStage } from './types';
 import { TERMINAL_JOB_STATUSES } from './types';
@@ -34,6 +34,8 @@ interface Prepared {
   volumes?: PreparedVolumes;
   /** Bucket mounts (launch only: exec does not mount). */
   storage?: CheckedMount[];
+  /** A new cluster's autostop, set on its head just before the job is submitted (bringUp's deferAutostop). */
+  autostop?: AutostopSetting;
 }
 import { containerFor, registryLogin } from './containers';
 
@@ -189,7 +191,8 @@ async function provisionNew(name: string, task: Task, options: LaunchOptions, pr
   await putCluster(rec);
   try {
     checkAbort(options.signal);
-    const up = await bringUp(rec, onMessage('PROVISION'), registryLogin(task, options.envs));
+    const up = await bringUp(rec, onMessage('PROVISION'), registryLogin(task, options.envs), { deferAutostop: true });
+    prepared.autostop = up.autostop && up.autostop.idleMinutes >= 0 ? up.autostop : undefined;
     checkAbort(options.signal);
     return up;
   } catch (e) {
@@ -257,6 +260,20 @@ async function runOnCluster(rec: ClusterRecord, task: Task, options: LaunchOptio
   const storage = prepared.storage ?? [];
   const envs = options.envs ?? {};
   return withAccess(rec, async (access) => {
+    // A deferred autostop is set once the job is in, or, if the launch fails first, on the way out: never left unset.
+    const setAutostopNow = async () => {
+      const setting = prepared.autostop;
+      prepared.autostop = undefined;
+      if (setting) await applyAutostop(rec, access, setting);
+    };
+    try {
+      return await syncAndSubmit(access, setAutostopNow);
+    } finally {
+      await setAutostopNow().catch((e: unknown) => progress(options, 'EXEC', `Warning: could not set autostop on '${rec.name}': ${errorMessage(e)}`));
+    }
+  });
+
+  async function syncAndSubmit(access: ClusterAccess, setAutostopNow: () => Promise<void>): Promise<LaunchResult> {
     if (prepared.git) {
       const { workdir } = prepared.git;
       progress(
@@ -284,10 +301,13 @@ async function runOnCluster(rec: ClusterRecord, task: Task, options: LaunchOptio
     }
     checkAbort(options.signal);
     if (!task.run && !setup) {
+      await setAutostopNow();
       progress(options, 'EXEC', 'No setup or run command: nothing to submit.');
       return { cluster: rec };
     }
     const jobId = await submitJob(access, rec, task, envs, { withSetup: setup, internalEnvs: options.internalEnvs });
+    // After the submission, so the idle timer starts with the job running (however slow this machine is).
+    await setAutostopNow();
     if (setup) progress(options, 'SETUP', `Job ${jobId}: running setup on ${task.numNodes} node(s), then the run.`);
     progress(options, 'EXEC', `Job submitted, ID: ${jobId}.`);
     if (options.detachRun) return { cluster: rec, jobId };
@@ -305,7 +325,7 @@ async function runOnCluster(rec: ClusterRecord, task: Task, options: LaunchOptio
       throw new SetupFailedError(rec.name, jobId, job?.exitCode, tail.text());
     }
     return { cluster: rec, jobId, jobStatus };
-  });
+  }
 }
 
 /** Checks made before anything is provisioned: the git workdir answers, the volumes exist and fit the infra. */

@@ -45,8 +45,17 @@ async function runningNodes(handle: ClusterHandle, expected: number): Promise<No
   return nodes;
 }
 
-/** After provision/start: install the agent, write ssh config, mark UP. */
-export async function bringUp(rec: ClusterRecord, onMessage: (m: string) => void = () => undefined, login?: RegistryLogin): Promise<ClusterRecord> {
+/**
+ * After provision/start: install the agent, write ssh config, mark UP. A launch sets autostop
+ * itself (`deferAutostop`) once the job is submitted, as SkyPilot's PRE_EXEC stage sets it
+ * after the syncs: a node is not idle while its workdir, file mounts and buckets are synced.
+ */
+export async function bringUp(
+  rec: ClusterRecord,
+  onMessage: (m: string) => void = () => undefined,
+  login?: RegistryLogin,
+  options: { deferAutostop?: boolean } = {},
+): Promise<ClusterRecord> {
   const nodes = await runningNodes(rec.handle, rec.numNodes);
   if (rec.container) rec = await withContainers(rec, await startContainers(rec, nodes, login));
   const access = await openAccess(rec, nodes);
@@ -57,7 +66,7 @@ export async function bringUp(rec: ClusterRecord, onMessage: (m: string) => void
     await access.agent.configure(nodeCapacity(rec));
     // Multi-node clusters whose provider has no launcher of its own: the head reaches workers with our key.
     if (nodes.length > 1 && !access.provider.rankLauncher) await access.agent.installKey(fs.readFileSync(clientKey().privateKeyPath));
-    if (rec.autostop && rec.autostop.idleMinutes >= 0) await applyAutostop(rec, access, rec.autostop);
+    if (!options.deferAutostop && rec.autostop && rec.autostop.idleMinutes >= 0) await applyAutostop(rec, access, rec.autostop);
   } finally {
     await access.close();
   }
