@@ -1,6 +1,7 @@
 /** Kubernetes resource quantities ('500m', '16Gi', '2', '1e3') as numbers (cores, bytes, devices). */
 
-const SUFFIX: Record<string, number> = {
+/** The value of each quantity suffix (decimal SI and binary). */
+export const QUANTITY_SUFFIXES: Readonly<Record<string, number>> = {
   n: 1e-9,
   u: 1e-6,
   m: 1e-3,
@@ -23,6 +24,6 @@ export function parseQuantity(q: string | number | undefined): number {
   if (q === undefined || q === null) return 0;
   if (typeof q === 'number') return q;
   const m = /^([+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)([a-zA-Z]*)$/.exec(q.trim());
-  if (!m || !(m[2] in SUFFIX)) return NaN;
-  return Number(m[1]) * SUFFIX[m[2]];
+  if (!m || !(m[2] in QUANTITY_SUFFIXES)) return NaN;
+  return Number(m[1]) * QUANTITY_SUFFIXES[m[2]];
 }
