@@ -1,14 +1,21 @@
 /**
  * Finding the controller cluster from a machine that did not launch it. SkyPilot finds its
  * controller from any machine of the same user because the name is derived from the user
- * (names.ts) and the cluster is looked up on the infra; SkyDeck does the same for what it
- * can ask without local state: the hosts of the SSH node pools this machine has, whose
- * claim file (`~/.skydeck_claim`, engine/infra/ssh/claim.ts) names the cluster's name on
- * the infra. The record built from it is used for this command only and never saved: the
- * host's reservation belongs to the machine that launched it, which alone stops or tears
- * it down.
+ * (names.ts) and the cluster is looked up on the infra; SkyDeck does the same with what it
+ * can ask without local state, in order:
+ * - the hosts of the SSH node pools this machine has, whose claim file (`~/.skydeck_claim`,
+ *   engine/infra/ssh/claim.ts) names the cluster's name on the infra;
+ * - the enabled Kubernetes contexts, whose pods carry the cluster's label (the provider's
+ *   own query);
+ * - AWS, whose instances carry the cluster's tag, in the region `<kind>.controller.resources`
+ *   names, else the credentials' default region, else us-east-1 (a scan of every region on
+ *   each command would cost more than it finds). Reaching the VM over SSH then needs this
+ *   machine's SkyDeck key to be the one the controller was launched with (copy
+ *   SKYDECK_HOME/keys from the first machine); pods and pool hosts need nothing more.
+ * The record built from it is used for this command only and never saved: the cluster
+ * belongs to the machine that launched it, which alone stops or tears it down.
  *
- * A scan asks every pool host over SSH, so a miss is remembered for a short while
+ * A scan asks every pool host and infra, so a miss is remembered for a short while
  * (state/controller-discovery.json) and a hit is asked first next time: the sidebar runs
  * `jobs queue` every few seconds.
  */
@@ -18,17 +25,23 @@ import type { ClusterRecord } from '../cluster/types';
 import { nameOnCloud } from '../cluster/naming';
 import type { ClusterHandle, NodeInfo } from '../infra/provider';
 import { getProvider } from '../infra/registry';
-import { readNodePools, type PoolHost } from '../infra/ssh/pools';
+import { readNodePools, type NodePool, type PoolHost } from '../infra/ssh/pools';
+import { findAwsCredentials } from '../infra/aws/credentials';
+import { enabledInfra } from '../cluster';
+import { activeConfig } from '../config/active';
+import type { ConfigMap } from '../config/types';
 import { homeSubdir } from '../util/paths';
 import { controllerClusterName, controllerOwner, type ControllerKind } from './names';
 
 /** How long a scan that found nothing is trusted. */
 const MISS_TTL_MS = 60_000;
 
+/** Where the last hit was: a pool host, or an infra's region (a Kubernetes context). */
+type Hit = { provider: 'ssh'; pool: string; host: string } | { provider: 'aws' | 'kubernetes'; region: string };
+
 interface CacheEntry {
   at: number;
-  /** pool and host id of the last hit. */
-  hit?: { pool: string; host: string };
+  hit?: Hit;
 }
 
 function cacheFile(): string {
@@ -50,15 +63,27 @@ function writeCache(kind: ControllerKind, entry: CacheEntry): void {
   fs.renameSync(tmp, cacheFile());
 }
 
-function recordFor(kind: ControllerKind, pool: string, host: PoolHost): ClusterRecord {
+function handleFor(kind: ControllerKind, provider: string, region: string, data: Record<string, unknown>): ClusterHandle {
   const name = controllerClusterName(kind);
-  const handle: ClusterHandle = {
-    clusterName: name,
-    nameOnCloud: nameOnCloud(name),
-    provider: 'ssh',
-    region: pool,
-    data: { pool, hosts: [host] } as unknown as Record<string, unknown>,
+  return { clusterName: name, nameOnCloud: nameOnCloud(name), provider, region, data };
+}
+
+function recordFor(kind: ControllerKind, handle: ClusterHandle, nodes: NodeInfo[]): ClusterRecord {
+  return {
+    name: handle.clusterName,
+    status: 'UP',
+    handle,
+    resources: { cloud: handle.provider, region: handle.region, instanceType: '-', useSpot: false, diskSizeGb: 0, ports: [], pricePerHour: 0 },
+    numNodes: nodes.length,
+    nodes,
+    launchedAt: 0,
+    accumulatedUpSeconds: 0,
+    owner: controllerOwner(kind),
   };
+}
+
+function poolRecord(kind: ControllerKind, pool: string, host: PoolHost): ClusterRecord {
+  const handle = handleFor(kind, 'ssh', pool, { pool, hosts: [host] });
   const node: NodeInfo = {
     id: host.id,
     rank: 0,
@@ -66,22 +91,42 @@ function recordFor(kind: ControllerKind, pool: string, host: PoolHost): ClusterR
     internalIp: host.ip,
     ssh: { host: host.ip, port: host.port, user: host.user, identityFile: host.identityFile },
   };
-  return {
-    name,
-    status: 'UP',
-    handle,
-    resources: { cloud: 'ssh', region: pool, instanceType: '-', useSpot: false, diskSizeGb: 0, ports: [], pricePerHour: 0 },
-    numNodes: 1,
-    nodes: [node],
-    launchedAt: 0,
-    accumulatedUpSeconds: 0,
-    owner: controllerOwner(kind),
-  };
+  return recordFor(kind, handle, [node]);
+}
+
+/** The controller on an infra's region, as its provider lists the cluster's instances or pods. */
+async function onInfra(kind: ControllerKind, provider: 'aws' | 'kubernetes', region: string): Promise<ClusterRecord | undefined> {
+  const handle = handleFor(kind, provider, region, provider === 'kubernetes' ? { context: region } : {});
+  try {
+    const nodes = await (await getProvider(provider)).query(handle);
+    return nodes.length > 0 && nodes.every((n) => n.state === 'running') ? recordFor(kind, handle, nodes) : undefined;
+  } catch {
+    return undefined; // an infra that cannot be asked holds no controller we could use
+  }
+}
+
+/** The infra regions to ask, from the enabled infra (Kubernetes contexts, AWS's likely regions). */
+function infraRegions(
+  kind: ControllerKind,
+  enabled: string[],
+  config: ConfigMap,
+  env: NodeJS.ProcessEnv,
+): { provider: 'aws' | 'kubernetes'; region: string }[] {
+  const out: { provider: 'aws' | 'kubernetes'; region: string }[] = enabled
+    .filter((i) => i.startsWith('k8s/'))
+    .map((i) => ({ provider: 'kubernetes' as const, region: i.slice('k8s/'.length) }));
+  if (enabled.includes('aws')) {
+    const section = (config[kind] as { controller?: { resources?: { infra?: unknown } } } | undefined)?.controller?.resources;
+    const configured = typeof section?.infra === 'string' && section.infra.startsWith('aws/') ? section.infra.split('/')[1] : undefined;
+    const regions = [configured, env.AWS_REGION, env.AWS_DEFAULT_REGION, findAwsCredentials(env).region, 'us-east-1'].filter((r): r is string => !!r);
+    for (const region of new Set(regions)) out.push({ provider: 'aws', region });
+  }
+  return out;
 }
 
 /** Whether the host is claimed by the controller cluster (any machine's claim: the name on the infra is the user's). */
 async function claimedBy(kind: ControllerKind, pool: string, host: PoolHost): Promise<ClusterRecord | undefined> {
-  const rec = recordFor(kind, pool, host);
+  const rec = poolRecord(kind, pool, host);
   const provider = await getProvider('ssh');
   const t = provider.transport(rec.handle, rec.nodes[0]);
   try {
@@ -95,19 +140,35 @@ async function claimedBy(kind: ControllerKind, pool: string, host: PoolHost): Pr
   }
 }
 
+async function lookAt(kind: ControllerKind, hit: Hit, pools: NodePool[]): Promise<ClusterRecord | undefined> {
+  if (hit.provider !== 'ssh') return onInfra(kind, hit.provider, hit.region);
+  const pool = pools.find((p) => p.name === hit.pool);
+  const host = pool?.hosts.find((h) => h.id === hit.host);
+  return pool && host ? claimedBy(kind, pool.name, host) : undefined;
+}
+
+function hitOf(rec: ClusterRecord): Hit {
+  if (rec.handle.provider === 'ssh') return { provider: 'ssh', pool: rec.handle.region, host: rec.nodes[0].id };
+  return { provider: rec.handle.provider as 'aws' | 'kubernetes', region: rec.handle.region };
+}
+
 /** The kind's controller cluster as the infra shows it, or undefined. */
-export async function discoverController(kind: ControllerKind, options: { fresh?: boolean } = {}): Promise<ClusterRecord | undefined> {
+export async function discoverController(
+  kind: ControllerKind,
+  options: { fresh?: boolean; enabledInfra?: string[]; config?: ConfigMap; env?: NodeJS.ProcessEnv } = {},
+): Promise<ClusterRecord | undefined> {
   const pools = readNodePools();
-  if (pools.length === 0) return undefined;
   const cached = readCache()[kind];
   if (cached?.hit) {
-    const pool = pools.find((p) => p.name === cached.hit!.pool);
-    const host = pool?.hosts.find((h) => h.id === cached.hit!.host);
-    const rec = pool && host ? await claimedBy(kind, pool.name, host) : undefined;
+    const rec = await lookAt(kind, cached.hit, pools);
     if (rec) return rec;
   } else if (cached && !options.fresh && Date.now() - cached.at < MISS_TTL_MS) return undefined;
-  const found = (await Promise.all(pools.flatMap((p) => p.hosts.map((h) => claimedBy(kind, p.name, h))))).find((r) => r);
-  const hit = found ? { pool: found.handle.region, host: found.nodes[0].id } : undefined;
-  writeCache(kind, { at: Date.now(), ...(hit ? { hit } : {}) });
+  let found = (await Promise.all(pools.flatMap((p) => p.hosts.map((h) => claimedBy(kind, p.name, h))))).find((r) => r);
+  if (!found) {
+    const enabled = options.enabledInfra ?? (await enabledInfra());
+    const where = infraRegions(kind, enabled, options.config ?? activeConfig(), options.env ?? process.env);
+    found = (await Promise.all(where.map((w) => onInfra(kind, w.provider, w.region)))).find((r) => r);
+  }
+  writeCache(kind, { at: Date.now(), ...(found ? { hit: hitOf(found) } : {}) });
   return found;
 }
