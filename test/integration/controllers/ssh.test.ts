@@ -269,7 +269,7 @@ describe('controllers on an SSH controller cluster', { skip, concurrency: false 
     },
   );
 
-  test('another machine with only the credentials finds the jobs controller: queue, logs and cancel', { timeout: 900_000 }, async () => {
+  test('another machine with only the credentials finds the jobs controller: queue, logs, launch and cancel', { timeout: 900_000 }, async () => {
     const other = otherMachine();
     const queue = await other.cli(['jobs', 'queue', '--json']);
     assert.equal(queue.code, 0, queue.stderr);
@@ -280,9 +280,11 @@ describe('controllers on an SSH controller cluster', { skip, concurrency: false 
     assert.equal(logs.code, 0, logs.stderr);
     assert.match(logs.stdout, /step 6/);
 
-    const job = e.write('long.yaml', 'name: longjob\nresources:\n  infra: ssh/work\nrun: echo started; sleep 3600\n');
-    const launched = await e.cli(['jobs', 'launch', job, '-y', '-d']);
+    const job = other.write('long.yaml', 'name: longjob\nresources:\n  infra: ssh/work\nrun: echo started; sleep 3600\n');
+    // Submitted from the second machine too: it uses the controller it found (and keeps it busy while the job runs).
+    const launched = await other.cli(['jobs', 'launch', job, '-y', '-d']);
     assert.equal(launched.code, 0, launched.stderr);
+    assert.doesNotMatch(launched.stderr, /Could not start the controller's hold job|Starting the managed jobs controller cluster/);
     const id = Number(/Managed job ID: (\d+)/.exec(launched.stdout)![1]);
     const node = controllerHost(path.join('state', 'managed_jobs.json'))!;
     const stateDir = path.join(nodeHome(node), 'state');
