@@ -9,11 +9,13 @@
  * 4. a task whose every resource choice is `infra: local` -> local (SkyPilot keeps local work local);
  * 5. no infra but `local` enabled -> local;
  * 6. otherwise the controller cluster, on the cheapest enabled infra (SkyPilot's default),
- *    when the controller there can reach the task's infra (controllerCanReach), else local.
+ *    when the controller there can reach the task's infra (controllerCanReach: SSH pools and
+ *    the clouds whose credential files are copied to it), else local.
  */
 import { InputError } from '../errors';
 import type { ConfigMap } from '../config/types';
 import type { TaskFile } from '../task/types';
+import { cloudCredentialPlan, cloudOfInfra } from './cloudCredentials';
 import type { ControllerKind } from './names';
 
 export type Placement = 'local' | 'cluster';
@@ -50,27 +52,39 @@ function clouds(file: TaskFile): (string | undefined)[] {
 }
 
 /**
- * Infra a controller on a cluster can launch on today: SSH node pools (their keys are copied
- * to the controller, credentials.ts). Cloud credentials and kubeconfig are not copied yet, so
- * by default jobs for those keep a controller on this machine; the config keys or
- * `--controller cluster` still choose a cluster.
+ * Whether a controller on a cluster can launch the task: SSH node pools (the pools file and
+ * keys are copied to it) and the clouds whose credential files are copied (cloudCredentials.ts).
+ * A cloud whose credentials live only in environment variables is not copied, so a task that
+ * needs it keeps a controller on this machine unless the config keys or `--controller
+ * cluster` say otherwise. A task that names no infra needs every enabled infra reachable:
+ * the controller's optimizer must see the same choices this machine's would.
  */
-function controllerCanReach(file: TaskFile | undefined, enabled: string[]): boolean {
+function controllerCanReach(file: TaskFile | undefined, enabled: string[], reachable: ReadonlySet<string>): boolean {
+  const can = (cloud: string) => cloud === 'ssh' || reachable.has(cloud);
   const wanted = file ? clouds(file) : [undefined];
   const nonLocal = enabled.filter((i) => i !== 'local');
-  return wanted.every((c) => (c === undefined ? nonLocal.length > 0 && nonLocal.every((i) => i.startsWith('ssh')) : c === 'ssh'));
+  return wanted.every((c) => (c === undefined ? nonLocal.length > 0 && nonLocal.every((i) => can(cloudOfInfra(i))) : can(c)));
 }
 
 /** Where the controller for a new job or service goes (steps 1-6). */
 export function placementForTask(
   kind: ControllerKind,
-  options: { flag?: string; config: ConfigMap; env?: NodeJS.ProcessEnv; taskFile?: TaskFile; enabledInfra: string[] },
+  options: {
+    flag?: string;
+    config: ConfigMap;
+    env?: NodeJS.ProcessEnv;
+    taskFile?: TaskFile;
+    enabledInfra: string[];
+    /** Clouds whose credentials a controller cluster gets; default: what this machine's files give. */
+    credentialClouds?: ReadonlySet<string>;
+  },
 ): Placement {
   const explicit = explicitPlacement(kind, options);
   if (explicit) return explicit;
   if (options.taskFile && clouds(options.taskFile).every((c) => c === 'local')) return 'local';
   if (!options.enabledInfra.some((i) => i !== 'local')) return 'local';
-  return controllerCanReach(options.taskFile, options.enabledInfra) ? 'cluster' : 'local';
+  const reachable = options.credentialClouds ?? cloudCredentialPlan(options.env ?? process.env).covered;
+  return controllerCanReach(options.taskFile, options.enabledInfra, reachable) ? 'cluster' : 'local';
 }
 
 /**

@@ -13,7 +13,8 @@ import { openAccess, type ClusterAccess } from '../cluster/access';
 import { clusters, enabledInfra, findCluster, type ClusterRecord } from '../cluster';
 import type { ExecResult, Transport } from '../node/transport';
 import { CONTROLLER_ROOT, installBundle, probeNode, providersFor, type NodeFacts } from './bundle';
-import { uploadConfig, uploadNodePools } from './credentials';
+import { credentialEnvFile, uploadCloudCredentials, uploadClusterKey, uploadConfig, uploadNodePools } from './credentials';
+import { discoverController } from './discover';
 import { clientIdentity, handshake, handshakeWhenDiffers } from './handshake';
 import { controllerClusterName, controllerLabel, controllerOwner, type ControllerKind } from './names';
 import { controllerAutostop, controllerTask } from './resources';
@@ -39,6 +40,8 @@ export interface ConnectOptions {
   config: ConfigMap;
   /** Copy the configuration and credentials (submitting verbs). */
   uploadCredentials?: boolean;
+  /** The controller cluster as discovery found it (discover.ts), when this machine has no record. */
+  discovered?: ClusterRecord;
   onProgress?: (message: string) => void;
 }
 
@@ -94,7 +97,8 @@ async function unfinishedOn(conn: ControllerConnection): Promise<number> {
  */
 export async function connectController(kind: ControllerKind, options: ConnectOptions): Promise<ControllerConnection | undefined> {
   const name = controllerClusterName(kind);
-  let rec = await findCluster(name);
+  // Another machine's controller is used as found; it is never launched or started from here.
+  let rec = (await findCluster(name)) ?? options.discovered ?? (options.launch ? await discoverController(kind, { fresh: true }) : undefined);
   if (!rec && !options.launch) return undefined;
   if (!rec || rec.status !== 'UP') rec = await bringUp(kind, name, options);
   const access: ClusterAccess = await openAccess(rec);
@@ -128,6 +132,8 @@ export async function connectController(kind: ControllerKind, options: ConnectOp
     }
     if (options.uploadCredentials) {
       await uploadNodePools(access.head, { home: conn.home });
+      await uploadCloudCredentials(access.head, { home: conn.home });
+      await uploadClusterKey(access.head, { home: conn.home });
       conn.configFile = await uploadConfig(access.head, { home: conn.home }, options.config);
     } else conn.configFile = `${conn.home}/config/controller-config.yaml`;
     return conn;
@@ -144,9 +150,14 @@ export async function ensureControllerCluster(kind: ControllerKind, options: Omi
   return conn;
 }
 
-/** The shell line that runs the installed CLI with the controller's environment. */
+/**
+ * The shell line that runs the installed CLI with the controller's environment: the cloud
+ * credentials' variables (credentials.ts) are sourced from their file on the node, so they
+ * never pass through an exec's argv or environment.
+ */
 const RUN_SCRIPT = [
   'R="$1"; NODE="$2"; CONFIG="$3"; shift 3',
+  `[ -f "${credentialEnvFile({ home: '$R/home' })}" ] && . "${credentialEnvFile({ home: '$R/home' })}"`,
   'export SKYDECK_HOME="$R/home" SKYDECK_SSH_CONFIG="$R/home/ssh-config" SKYDECK_CONTROLLER=local',
   '[ -f "$CONFIG" ] && export SKYDECK_CONFIG="$CONFIG"',
   'mkdir -p "$SKYDECK_HOME" && cd "$SKYDECK_HOME" && exec "$NODE" "$R/bundle/dist/cli.js" "$@"',

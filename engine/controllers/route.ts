@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { activeConfig } from '../config/active';
 import { findCluster } from '../cluster/records';
 import type { ClusterRecord } from '../cluster/types';
+import { discoverController } from './discover';
 import { connectController, type ControllerConnection } from './remote';
 import { controllerClusterName, type ControllerKind } from './names';
 import { placementForVerb } from './placement';
@@ -44,9 +45,12 @@ export async function remoteForVerb(
   const exists = !!(await findCluster(controllerClusterName(kind)));
   // `logs --controller` is a boolean (the controller's log), not a placement.
   const flag = typeof opts.controller === 'string' ? opts.controller : undefined;
-  const where = placementForVerb(kind, { flag, config, clusterExists: exists });
+  // Not launched from here: another machine of the user's may have (discover.ts), unless this command is to run here.
+  const asked = placementForVerb(kind, { flag, config, clusterExists: true });
+  const discovered = !exists && asked === 'cluster' ? await discoverController(kind) : undefined;
+  const where = placementForVerb(kind, { flag, config, clusterExists: exists || !!discovered });
   if (where === 'local') return undefined;
-  return connectController(kind, { launch: exists, config, onProgress });
+  return connectController(kind, { launch: exists, config, onProgress, ...(discovered ? { discovered } : {}) });
 }
 
 /**

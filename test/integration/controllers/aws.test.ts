@@ -3,7 +3,9 @@
  * VM launched by the cluster engine (RunInstances through moto, the controller's resources
  * from `jobs.controller.resources`), reached through the test address mapping on a
  * network-namespace sshd host; SkyDeck is installed there and runs a managed job on an SSH
- * pool of two other hosts, and the client's `jobs queue` reads it from the controller VM.
+ * pool of two other hosts, and the client's `jobs queue` reads it from the controller VM; so
+ * does a second client with the same AWS credentials and SkyDeck key, which finds the VM by
+ * its tag.
  */
 import { useTestHostKey } from '../cluster/helpers';
 import { after, before, describe, test } from 'node:test';
@@ -28,6 +30,7 @@ describe('jobs controller on an AWS VM (moto)', { skip, concurrency: false }, ()
   let moto: MotoServer;
   let hosts: SshTestHosts;
   let e: ClientEnv;
+  let other: ClientEnv | undefined;
 
   before(async () => {
     [moto, hosts] = await startTogether<[MotoServer, SshTestHosts]>([startMoto(), startSshHosts({ loopback: false, netnsHosts: 3 })], (s) => s.stop());
@@ -52,7 +55,7 @@ describe('jobs controller on an AWS VM (moto)', { skip, concurrency: false }, ()
 
   after(async () => {
     await Promise.allSettled([moto?.stop(), hosts?.stop()]);
-    if (e) fs.rmSync(e.home, { recursive: true, force: true });
+    for (const c of [e, other]) if (c) fs.rmSync(c.home, { recursive: true, force: true });
   });
 
   test('jobs launch starts the controller VM, installs SkyDeck there, and the job runs from it', { timeout: 600_000 }, async () => {
@@ -95,5 +98,20 @@ describe('jobs controller on an AWS VM (moto)', { skip, concurrency: false }, ()
           .join('|')})`,
       ),
     );
+  });
+
+  test('another machine with the same AWS credentials and SkyDeck key finds the controller VM by its tag and reads the job', { timeout: 300_000 }, async () => {
+    other = clientEnv({ ...Object.fromEntries(Object.entries(e.env).filter(([k]) => /^(AWS_|SKYDECK_(AWS|CATALOG|CLOUD|SSH_WAIT|TEST_ADDRESS))/.test(k))) });
+    useTestHostKey(other.home, hosts);
+    writeNodePoolsYaml(path.join(other.home, 'ssh_node_pools.yaml'), { work: hosts.hosts.slice(1) });
+    const before = moto.calls.length;
+    const queue = await other.cli(['jobs', 'queue', '--json']);
+    assert.equal(queue.code, 0, queue.stderr);
+    assert.equal((JSON.parse(queue.stdout) as { name: string; status: string }[]).find((r) => r.name === 'awsjob')?.status, 'SUCCEEDED', queue.stdout);
+    assert.ok(
+      moto.calls.slice(before).some((c) => c.action === 'DescribeInstances'),
+      'found through the instances EC2 lists for the tag',
+    );
+    assert.ok(!moto.calls.slice(before).some((c) => c.action === 'RunInstances'), 'nothing was launched');
   });
 });

@@ -2,7 +2,8 @@
  * The controller on Kubernetes (the fake API server, whose pods run exec'd commands as local
  * processes in a pod folder): `jobs launch` creates the controller pod through the cluster
  * engine with the controller's resources, installs SkyDeck in it over pods/exec, and the job
- * (on an SSH pool host in a network namespace) runs from there; `jobs queue` reads it back.
+ * (on an SSH pool host in a network namespace) runs from there; `jobs queue` reads it back,
+ * from this client and from a second one that has only the kubeconfig.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,6 +24,7 @@ describe('jobs controller in a Kubernetes pod (fake API server)', { skip, concur
   let fake: FakeKubernetes;
   let hosts: SshTestHosts;
   let e: ClientEnv;
+  let other: ClientEnv | undefined;
 
   before(async () => {
     [fake, hosts] = await Promise.all([
@@ -36,7 +38,7 @@ describe('jobs controller in a Kubernetes pod (fake API server)', { skip, concur
 
   after(async () => {
     await Promise.allSettled([fake?.close(), hosts?.stop()]);
-    if (e) fs.rmSync(e.home, { recursive: true, force: true });
+    for (const c of [e, other]) if (c) fs.rmSync(c.home, { recursive: true, force: true });
   });
 
   test('jobs launch creates the controller pod, installs SkyDeck in it, and the job runs from it', { timeout: 600_000 }, async () => {
@@ -72,5 +74,18 @@ describe('jobs controller in a Kubernetes pod (fake API server)', { skip, concur
     const status = await e.cli(['status', '--json']);
     const row = (JSON.parse(status.stdout) as { name: string; owner: string | null }[]).find((c) => c.name === name);
     assert.equal(row?.owner, 'controller:jobs');
+  });
+
+  test('another machine with only the kubeconfig finds the controller pod through the API server and reads the job', { timeout: 300_000 }, async () => {
+    other = clientEnv();
+    other.env.KUBECONFIG = e.env.KUBECONFIG;
+    const queue = await other.cli(['jobs', 'queue', '--json']);
+    assert.equal(queue.code, 0, queue.stderr);
+    const row = (JSON.parse(queue.stdout) as { name: string; status: string; id: number }[]).find((r) => r.name === 'k8sjob');
+    assert.equal(row?.status, 'SUCCEEDED', queue.stdout);
+    const logs = await other.cli(['jobs', 'logs', String(row.id), '--no-follow']);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, new RegExp(`ran on ${hosts.hosts[0].hostname}`));
+    assert.deepEqual(JSON.parse((await other.cli(['status', '--json'])).stdout), [], 'nothing was launched from it');
   });
 });

@@ -51,11 +51,21 @@ describe('controllers on an SSH controller cluster', { skip, concurrency: false 
 
   after(async () => {
     await hosts?.stop();
+    for (const o of others) fs.rmSync(o.home, { recursive: true, force: true });
     if (e) {
       for (const pid of clientProcesses(e.home)) process.kill(pid, 'SIGKILL');
       fs.rmSync(e.home, { recursive: true, force: true });
     }
   });
+
+  const others: ClientEnv[] = [];
+  /** A second machine of the same user: a fresh SKYDECK_HOME with only the pools file (its identity files are the credentials). */
+  const otherMachine = (): ClientEnv => {
+    const other = clientEnv();
+    writeNodePoolsYaml(path.join(other.home, 'ssh_node_pools.yaml'), { ctl, work });
+    others.push(other);
+    return other;
+  };
 
   /** The host of a pool that runs the controllers of `kind` (its SKYDECK_HOME exists). */
   const controllerHost = (file: string): SshHost | undefined => ctl.find((h) => fs.existsSync(path.join(nodeHome(h), file)));
@@ -184,53 +194,108 @@ describe('controllers on an SSH controller cluster', { skip, concurrency: false 
     },
   );
 
-  test('a service keeps answering through the controller node endpoint with no client process', { timeout: 900_000 }, async () => {
-    const svc = e.write(
-      'svc.yaml',
-      [
-        'service:',
-        '  readiness_probe: /',
-        '  replicas: 1',
-        'resources:',
-        '  infra: ssh/work',
-        '  ports: 8080',
-        'run: |',
-        `  exec ${process.execPath} -e "require('http').createServer((q, s) => s.end('hello from ' + require('os').hostname())).listen(8080, '0.0.0.0')"`,
-        '',
-      ].join('\n'),
-    );
-    const up = await e.cli(['serve', 'up', svc, '-n', 'web', '-y', '--config', 'serve.controller.resources.infra=ssh/ctl']);
-    assert.equal(up.code, 0, up.stderr);
-    const endpoint = /Endpoint: (\S+)/.exec(up.stdout)?.[1];
-    assert.ok(endpoint, up.stdout);
-    const node = controllerHost(path.join('state', 'services.json'));
-    assert.ok(node, 'the service is in the store of a ctl host');
-    assert.equal(new URL(endpoint).hostname, node.host, "the endpoint is the controller node's address");
+  test(
+    'a service keeps answering through the controller node endpoint with no client process; its workdir and file mounts reach the replicas from there',
+    { timeout: 900_000 },
+    async () => {
+      // Relative paths: the node resolves nothing against this machine's directories, so the
+      // replica can only read these files through the copies `serve up` put on the controller.
+      fs.mkdirSync(path.join(e.home, 'site'), { recursive: true });
+      fs.writeFileSync(path.join(e.home, 'site', 'greeting.txt'), 'hello');
+      fs.writeFileSync(path.join(e.home, 'site', 'extra.txt'), 'mounted');
+      const server =
+        "const fs = require('fs'), os = require('os'); require('http').createServer((q, s) => s.end(fs.readFileSync('greeting.txt', 'utf8') + ' ' + fs.readFileSync(os.homedir() + '/extra.txt', 'utf8') + ' from ' + os.hostname())).listen(8080, '0.0.0.0')";
+      const svc = e.write(
+        'svc.yaml',
+        [
+          'service:',
+          '  readiness_probe: /',
+          '  replicas: 1',
+          'resources:',
+          '  infra: ssh/work',
+          '  ports: 8080',
+          'workdir: ./site',
+          'file_mounts:',
+          '  ~/extra.txt: extra.txt',
+          'run: |',
+          `  exec ${process.execPath} -e ${JSON.stringify(server)}`,
+          '',
+        ].join('\n'),
+      );
+      const up = await e.cli(['serve', 'up', svc, '-n', 'web', '-y', '--config', 'serve.controller.resources.infra=ssh/ctl']);
+      assert.equal(up.code, 0, up.stderr);
+      const endpoint = /Endpoint: (\S+)/.exec(up.stdout)?.[1];
+      assert.ok(endpoint, up.stdout);
+      const node = controllerHost(path.join('state', 'services.json'));
+      assert.ok(node, 'the service is in the store of a ctl host');
+      assert.equal(new URL(endpoint).hostname, node.host, "the endpoint is the controller node's address");
+      const uploads = fs.readdirSync(path.join(nodeHome(node), 'uploads'), { recursive: true }).map(String);
+      assert.ok(
+        uploads.some((f) => f.endsWith(path.join('workdir', 'greeting.txt'))),
+        `the workdir was copied to the controller: ${uploads.join(' ')}`,
+      );
 
-    killClientProcesses(e.home);
-    const reply = await until(
-      `${endpoint} to answer`,
-      async () => {
-        const r = await get(endpoint);
-        return r?.status === 200 ? r : undefined;
-      },
-      { timeoutMs: 300_000, everyMs: 500 },
-    );
-    assert.match(reply.body, /^hello from /);
-    assert.deepEqual(clientProcesses(e.home), [], 'no client process serves it');
+      killClientProcesses(e.home);
+      const reply = await until(
+        `${endpoint} to answer`,
+        async () => {
+          const r = await get(endpoint);
+          return r?.status === 200 ? r : undefined;
+        },
+        { timeoutMs: 300_000, everyMs: 500 },
+      );
+      assert.match(reply.body, /^hello mounted from /);
+      assert.deepEqual(clientProcesses(e.home), [], 'no client process serves it');
 
-    const status = await e.cli(['serve', 'status', '--json']);
-    assert.equal(status.code, 0, status.stderr);
-    const web = (JSON.parse(status.stdout) as { name: string; endpoint: string }[]).find((s) => s.name === 'web');
-    assert.equal(web?.endpoint, endpoint);
-    const all = await e.cli(['status', '--json']);
-    const names = (JSON.parse(all.stdout) as { name: string; owner: string | null }[]).map((c) => [c.name, c.owner]);
-    assert.ok(
-      names.some(([n, o]) => n === controllerClusterName('serve') && o === 'controller:serve'),
-      all.stdout,
-    );
+      const status = await e.cli(['serve', 'status', '--json']);
+      assert.equal(status.code, 0, status.stderr);
+      const web = (JSON.parse(status.stdout) as { name: string; endpoint: string }[]).find((s) => s.name === 'web');
+      assert.equal(web?.endpoint, endpoint);
+      const all = await e.cli(['status', '--json']);
+      const names = (JSON.parse(all.stdout) as { name: string; owner: string | null }[]).map((c) => [c.name, c.owner]);
+      assert.ok(
+        names.some(([n, o]) => n === controllerClusterName('serve') && o === 'controller:serve'),
+        all.stdout,
+      );
 
-    const down = await e.cli(['serve', 'down', 'web', '-y']);
-    assert.equal(down.code, 0, down.stderr);
+      // Another machine with only the credentials (the pools file and its keys) finds the serve controller on the pool.
+      const other = otherMachine();
+      const seen = await other.cli(['serve', 'status', '--json']);
+      assert.equal(seen.code, 0, seen.stderr);
+      assert.equal((JSON.parse(seen.stdout) as { name: string; endpoint: string }[]).find((s) => s.name === 'web')?.endpoint, endpoint);
+
+      const down = await e.cli(['serve', 'down', 'web', '-y']);
+      assert.equal(down.code, 0, down.stderr);
+    },
+  );
+
+  test('another machine with only the credentials finds the jobs controller: queue, logs, launch and cancel', { timeout: 900_000 }, async () => {
+    const other = otherMachine();
+    const queue = await other.cli(['jobs', 'queue', '--json']);
+    assert.equal(queue.code, 0, queue.stderr);
+    const rows = JSON.parse(queue.stdout) as { id: number; name: string; status: string }[];
+    const done = rows.find((r) => r.name === 'ctljob');
+    assert.equal(done?.status, 'SUCCEEDED', queue.stdout);
+    const logs = await other.cli(['jobs', 'logs', String(done.id), '--no-follow']);
+    assert.equal(logs.code, 0, logs.stderr);
+    assert.match(logs.stdout, /step 6/);
+
+    const job = other.write('long.yaml', 'name: longjob\nresources:\n  infra: ssh/work\nrun: echo started; sleep 3600\n');
+    // Submitted from the second machine too: it uses the controller it found (and keeps it busy while the job runs).
+    const launched = await other.cli(['jobs', 'launch', job, '-y', '-d']);
+    assert.equal(launched.code, 0, launched.stderr);
+    assert.doesNotMatch(launched.stderr, /Could not start the controller's hold job|Starting the managed jobs controller cluster/);
+    const id = Number(/Managed job ID: (\d+)/.exec(launched.stdout)![1]);
+    const node = controllerHost(path.join('state', 'managed_jobs.json'))!;
+    const stateDir = path.join(nodeHome(node), 'state');
+    const read = () => readJson<ManagedJobsState>(path.join(stateDir, 'managed_jobs.json'))?.jobs[id];
+    await until(`job ${id} RUNNING`, () => read()?.status === 'RUNNING' || undefined, { timeoutMs: 300_000, everyMs: 250, watch: [stateDir] });
+    const cancel = await other.cli(['jobs', 'cancel', String(id), '-y']);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    await until(`job ${id} CANCELLED`, () => read()?.status === 'CANCELLED' || undefined, { timeoutMs: 300_000, everyMs: 250, watch: [stateDir] });
+
+    // It used the controller as found and launched nothing of its own.
+    const clusters = await other.cli(['status', '--json']);
+    assert.deepEqual(JSON.parse(clusters.stdout), []);
   });
 });

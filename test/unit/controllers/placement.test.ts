@@ -6,19 +6,46 @@ import { parseTaskText } from '../../../engine/task/load';
 const taskOn = (infra?: string) => parseTaskText(`run: echo\n${infra ? `resources:\n  infra: ${infra}\n` : ''}`).taskFile!;
 const env = {};
 
+const none = new Set<string>();
+const aws = new Set(['aws']);
+
 test('SkyPilot default: a controller cluster on the enabled infra; local work and local-only machines keep a local controller', () => {
-  assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn('ssh/pool'), enabledInfra: ['local', 'ssh/pool'] }), 'cluster');
-  assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn(), enabledInfra: ['local', 'ssh/a', 'ssh/b'] }), 'cluster');
-  // Cloud credentials are not copied to controller clusters yet: those jobs keep a local controller unless told otherwise.
-  assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn(), enabledInfra: ['local', 'aws'] }), 'local');
-  assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn('aws'), enabledInfra: ['local', 'aws', 'ssh/p'] }), 'local');
-  assert.equal(placementForTask('jobs', { config: {}, env, flag: 'cluster', taskFile: taskOn('aws'), enabledInfra: ['local', 'aws'] }), 'cluster');
-  assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn('local'), enabledInfra: ['local', 'aws'] }), 'local');
-  assert.equal(placementForTask('serve', { config: {}, env, taskFile: taskOn(), enabledInfra: ['local'] }), 'local');
+  assert.equal(
+    placementForTask('jobs', { config: {}, env, taskFile: taskOn('ssh/pool'), enabledInfra: ['local', 'ssh/pool'], credentialClouds: none }),
+    'cluster',
+  );
+  assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn(), enabledInfra: ['local', 'ssh/a', 'ssh/b'], credentialClouds: none }), 'cluster');
+  // A cloud whose credential files are copied to the controller: a controller cluster, as SkyPilot.
+  assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn(), enabledInfra: ['local', 'aws'], credentialClouds: aws }), 'cluster');
+  assert.equal(
+    placementForTask('jobs', { config: {}, env, taskFile: taskOn('aws'), enabledInfra: ['local', 'aws', 'ssh/p'], credentialClouds: aws }),
+    'cluster',
+  );
+  assert.equal(
+    placementForTask('serve', { config: {}, env, taskFile: taskOn('k8s'), enabledInfra: ['k8s/ctx'], credentialClouds: new Set(['kubernetes']) }),
+    'cluster',
+  );
+  // Credentials only in the environment are not copied: those jobs keep a local controller unless told otherwise.
+  assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn(), enabledInfra: ['local', 'aws'], credentialClouds: none }), 'local');
+  assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn(), enabledInfra: ['local', 'aws', 'gcp'], credentialClouds: aws }), 'local');
+  assert.equal(
+    placementForTask('jobs', { config: {}, env, taskFile: taskOn('aws'), enabledInfra: ['local', 'aws', 'ssh/p'], credentialClouds: none }),
+    'local',
+  );
+  assert.equal(
+    placementForTask('jobs', { config: {}, env, flag: 'cluster', taskFile: taskOn('aws'), enabledInfra: ['local', 'aws'], credentialClouds: none }),
+    'cluster',
+  );
+  assert.equal(
+    placementForTask('jobs', { config: {}, env, flag: 'local', taskFile: taskOn('aws'), enabledInfra: ['local', 'aws'], credentialClouds: aws }),
+    'local',
+  );
+  assert.equal(placementForTask('jobs', { config: {}, env, taskFile: taskOn('local'), enabledInfra: ['local', 'aws'], credentialClouds: aws }), 'local');
+  assert.equal(placementForTask('serve', { config: {}, env, taskFile: taskOn(), enabledInfra: ['local'], credentialClouds: aws }), 'local');
 });
 
 test('--controller, then SKYDECK_CONTROLLER, then the config keys decide before the defaults', () => {
-  const base = { taskFile: taskOn('ssh/p'), enabledInfra: ['local', 'ssh/p'] };
+  const base = { taskFile: taskOn('ssh/p'), enabledInfra: ['local', 'ssh/p'], credentialClouds: none };
   assert.equal(placementForTask('jobs', { ...base, config: {}, env, flag: 'local' }), 'local');
   assert.equal(placementForTask('jobs', { ...base, config: {}, env: { SKYDECK_CONTROLLER: 'local' } }), 'local');
   assert.equal(placementForTask('jobs', { ...base, config: {}, env: { SKYDECK_CONTROLLER: 'local' }, flag: 'cluster' }), 'cluster');
@@ -28,6 +55,7 @@ test('--controller, then SKYDECK_CONTROLLER, then the config keys decide before 
     placementForTask('jobs', {
       taskFile: taskOn('local'),
       enabledInfra: ['local', 'ssh/p'],
+      credentialClouds: none,
       config: { jobs: { controller: { resources: { infra: 'ssh/p' } } } },
       env,
     }),
