@@ -83,13 +83,15 @@ run: ls /data
   assert.equal(unsupportedFieldWarnings(k8s, 'aws').find((f) => f.field === 'resources.ephemeral_storage')?.severity, 'error');
 });
 
-test('warnings are printed, the launch goes on; a job group says it runs sequentially', () => {
-  const file = taskOf('name: grp\nexecution: parallel\n---\nname: a\nrun: echo a\nresources:\n  network_tier: best\n---\nname: b\nrun: echo b\n');
+test('warnings are printed, the launch goes on; a job group header (honoured by jobs launch) warns of nothing', () => {
+  const file = taskOf(
+    'name: grp\nexecution: parallel\nprimary_tasks: [a]\ntermination_delay: 5s\n---\nname: a\nrun: echo a\nresources:\n  network_tier: best\n---\nname: b\nrun: echo b\n',
+  );
+  assert.deepEqual([file.execution, file.primaryTasks, file.terminationDelay], ['parallel', ['a'], '5s']);
   const lines: string[] = [];
   reportUnsupported(file.tasks, file, (l) => lines.push(l));
-  assert.equal(lines.length, 2, lines.join(''));
-  assert.match(lines[0], /^Warning: execution: execution: parallel is not honoured yet: .*one after another/);
-  assert.match(lines[1], /^Warning: resources\.network_tier: network_tier: best is not honoured on any infra/);
+  assert.equal(lines.length, 1, lines.join(''));
+  assert.match(lines[0], /^Warning: resources\.network_tier: network_tier: best is not honoured on any infra/);
 });
 
 test("the editor shows the same messages as warnings on the field (the verdict stays SkyPilot's)", () => {
