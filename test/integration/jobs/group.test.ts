@@ -48,6 +48,10 @@ test('two tasks of a group really overlap: each waits for a file the other write
       doc('pong', `touch ${dir}/pong\n${waitFor(`${dir}/ping`)}\necho "pong saw ping"`),
     ),
   );
+  // A cluster verb refuses a group, as SkyPilot refuses a DAG outside `jobs launch`.
+  const refused = await e.cli(['launch', file, '-y']);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /only supported by `skydeck jobs launch`/);
   const id = await launch(e, file);
   const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status));
   assert.equal(job.status, 'SUCCEEDED', job.failureReason);
