@@ -98,7 +98,7 @@ function newJobRecord(id: number, name: string, taskFile: TaskFile, now: number,
     ...(group ? { execution: 'parallel' as const } : {}),
     currentTask: 0,
     tasks: taskFile.tasks.map((t, index) => ({
-      ...(group ? { primary: primary[index] } : {}),
+      ...(group ? { primary: primary[index], requested: requestedResources(t) } : {}),
       index,
       ...(t.name ? { name: t.name } : {}),
       status: 'PENDING',
@@ -183,7 +183,7 @@ function queueRow(job: ManagedJobRecord, now = Date.now()): QueueRow {
       ...(t.exitCode !== undefined ? { exitCode: t.exitCode } : {}),
       ...(t.failureReason ? { failureReason: t.failureReason } : {}),
       ...(t.primary !== undefined ? { primary: t.primary } : {}),
-      ...(job.execution && t.resources ? { resources: t.resources } : {}),
+      ...(t.requested ? { resources: t.requested } : {}),
       controllerStarts: job.controllerStarts,
     }));
   }
@@ -293,6 +293,8 @@ export async function streamJobLog(
 ): Promise<ManagedJobStatus> {
   const job = await getJob(id, ctx);
   const group = job.execution === 'parallel' && !options.controller;
+  if (options.task !== undefined && !group)
+    throw new InputError(`Managed job ${id} keeps one log for all its tasks; per-task logs are a job group's.`, { hint: `Run: skydeck jobs logs ${id}` });
   const picked = options.task !== undefined ? resolveTask(job, options.task) : undefined;
   const sources =
     group && picked === undefined

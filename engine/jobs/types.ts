@@ -101,6 +101,8 @@ export interface ManagedTaskRecord {
   backoffPhase?: 'launch' | 'recover' | 'restart';
   /** Why this task ended other than SUCCEEDED (a job group's tasks end one by one). */
   failureReason?: string;
+  /** In a job group: the task's own requested resources (the queue's RESOURCES column of its row). */
+  requested?: string;
   /** In a job group: whether the task is primary (SkyPilot's is_primary_in_job_group); absent otherwise. */
   primary?: boolean;
 }
