@@ -293,7 +293,7 @@ export async function streamJobLog(
 ): Promise<ManagedJobStatus> {
   const job = await getJob(id, ctx);
   const group = job.execution === 'parallel' && !options.controller;
-  if (options.task !== undefined && !group)
+  if (options.task !== undefined && job.execution !== 'parallel')
     throw new InputError(`Managed job ${id} keeps one log for all its tasks; per-task logs are a job group's.`, { hint: `Run: skydeck jobs logs ${id}` });
   const picked = options.task !== undefined ? resolveTask(job, options.task) : undefined;
   const sources =

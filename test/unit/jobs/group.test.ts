@@ -114,6 +114,10 @@ test('every task runs at once on its own cluster, with SKYPILOT_JOBGROUP_NAME an
   const one: Buffer[] = [];
   await streamJobLog(id, { task: 'client', follow: false, onData: (b) => one.push(b) }, h.ctx);
   assert.equal(Buffer.concat(one).toString(), 'client 0\nclient 1\n');
+  await assert.rejects(streamJobLog(id, { task: 'nope', follow: false, onData: () => undefined }, h.ctx), /has no task 'nope'/);
+  // A task or pipeline keeps one log: asking for one task of it is refused, not silently ignored.
+  const single = await submitJob({ tasks: [fakeTask({ name: 'solo' })] }, {}, h.ctx);
+  await assert.rejects(streamJobLog(single, { task: '0', follow: false, onData: () => undefined }, h.ctx), /keeps one log for all its tasks/);
 });
 
 test('when the primary task SUCCEEDS the auxiliary task is terminated after termination_delay; the group SUCCEEDED', async (t) => {
