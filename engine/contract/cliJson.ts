@@ -10,7 +10,7 @@ import type { serviceJson } from '../cli/commands/serve';
 export type { ClusterStatusJson } from '../cluster/format';
 /** `skydeck queue CLUSTER --json`: one row per job on the cluster. */
 export type { JobJson as ClusterJobJson } from '../cluster/format';
-/** `skydeck jobs queue --json`: one row per managed job (pipelines carry their task rows). */
+/** `skydeck jobs queue --json`: one row per managed job; pipelines and job groups (`execution: "parallel"`) carry their task rows (a group's with `primary`). */
 export type { QueueRow as ManagedJobJson } from '../jobs/api';
 /** `skydeck check --json`: one row per infra. */
 export type { InfraCheckRow as CheckRowJson } from '../infra/check';

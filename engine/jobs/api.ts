@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import { InputError, NotFoundError } from '../errors';
 import type { Collection } from '../state/store';
 import type { ResourcesSpec, Task, TaskFile } from '../task/types';
-import { controllerLogPath, jobClusterName, jobLogPath } from './paths';
+import { controllerLogPath, jobClusterName, jobLogPath, taskLogPath } from './paths';
+import { isJobGroup, primaryFlags } from './group';
 import { readFrom } from './joblog';
 import { openJobsStore } from './state';
 import { saveSubmittedTask } from './submitted';
@@ -67,6 +68,7 @@ export async function submitJobs(items: { taskFile: TaskFile; options: SubmitOpt
       saveSubmittedTask(id, taskFile);
       s.jobs[id] = newJobRecord(id, name, taskFile, now, user);
       fs.writeFileSync(jobLogPath(id), '', { flag: 'a' });
+      if (isJobGroup(taskFile)) taskFile.tasks.forEach((_, i) => fs.writeFileSync(taskLogPath(id, i), '', { flag: 'a' }));
       ids.push(id);
     }
     // In the same transaction: hand them to controllers with room, or start some.
@@ -84,6 +86,8 @@ function prepareSubmission(taskFile: TaskFile, options: SubmitOptions): { taskFi
 }
 
 function newJobRecord(id: number, name: string, taskFile: TaskFile, now: number, user: string): ManagedJobRecord {
+  const group = isJobGroup(taskFile);
+  const primary = primaryFlags(taskFile);
   return {
     id,
     name,
@@ -91,8 +95,10 @@ function newJobRecord(id: number, name: string, taskFile: TaskFile, now: number,
     submittedAt: now,
     resources: requestedResources(taskFile.tasks[0]),
     strategy: strategyOf(taskFile.tasks[0]),
+    ...(group ? { execution: 'parallel' as const } : {}),
     currentTask: 0,
     tasks: taskFile.tasks.map((t, index) => ({
+      ...(group ? { primary: primary[index], requested: requestedResources(t) } : {}),
       index,
       ...(t.name ? { name: t.name } : {}),
       status: 'PENDING',
@@ -115,8 +121,12 @@ export async function superviseJobs(ctx: JobsContext = defaultContext()): Promis
 
 export interface QueueRow {
   id: number;
-  /** Task index for a pipeline's task rows; undefined on a job row. */
+  /** Task index for a pipeline's (or job group's) task rows; undefined on a job row. */
   task?: number;
+  /** 'parallel' on a job group's row (its tasks run at once); absent for a task or a pipeline. */
+  execution?: 'parallel';
+  /** On a job group's task rows: whether the task is primary (the group ends with its primary tasks). */
+  primary?: boolean;
   name: string;
   status: string;
   recoveries: number;
@@ -154,8 +164,9 @@ function queueRow(job: ManagedJobRecord, now = Date.now()): QueueRow {
     ...(cur.exitCode !== undefined ? { exitCode: cur.exitCode } : {}),
     ...(job.failureReason ? { failureReason: job.failureReason } : {}),
     controllerStarts: job.controllerStarts,
+    ...(job.execution ? { execution: job.execution } : {}),
   };
-  if (job.tasks.length > 1) {
+  if (job.tasks.length > 1 || job.execution) {
     row.tasks = job.tasks.map((t) => ({
       id: job.id,
       task: t.index,
@@ -170,6 +181,9 @@ function queueRow(job: ManagedJobRecord, now = Date.now()): QueueRow {
       jobDurationSeconds: Math.round(run(t) / 1000),
       ...(t.infra ? { infra: t.infra } : {}),
       ...(t.exitCode !== undefined ? { exitCode: t.exitCode } : {}),
+      ...(t.failureReason ? { failureReason: t.failureReason } : {}),
+      ...(t.primary !== undefined ? { primary: t.primary } : {}),
+      ...(t.requested ? { resources: t.requested } : {}),
       controllerStarts: job.controllerStarts,
     }));
   }
@@ -216,7 +230,9 @@ export async function cancelJobs(ids: number[] | 'all', ctx: JobsContext = defau
         r.cancelled.push(id);
         job.cancelRequested = true;
         // Nothing launched yet (not a task waiting out a launch backoff, which may hold a cluster).
-        if (job.status === 'PENDING' && job.currentTask === 0 && job.tasks[0].status === 'PENDING' && job.tasks[0].startedAt === undefined) {
+        const untouched = (t: (typeof job.tasks)[number]) => t.status === 'PENDING' && t.startedAt === undefined;
+        const notStarted = job.execution === 'parallel' ? job.tasks.every(untouched) : job.currentTask === 0 && untouched(job.tasks[0]);
+        if (job.status === 'PENDING' && notStarted) {
           const now = Date.now();
           job.status = 'CANCELLED';
           job.endedAt = now;
@@ -254,25 +270,55 @@ export async function latestJobId(ctx: JobsContext = defaultContext()): Promise<
   return Math.max(...ids);
 }
 
+/** A task of the job by index or name (`jobs logs ID TASK`), as SkyPilot accepts either. */
+export function resolveTask(job: Pick<ManagedJobRecord, 'id' | 'tasks'>, task: string): number {
+  const byName = job.tasks.find((t) => t.name === task);
+  if (byName) return byName.index;
+  if (/^\d+$/.test(task) && Number(task) < job.tasks.length) return Number(task);
+  throw new InputError(`Managed job ${job.id} has no task '${task}'.`, {
+    hint: `Its tasks: ${job.tasks.map((t) => `${t.index} (${t.name ?? '-'})`).join(', ')}.`,
+  });
+}
+
 /**
  * Writes the job's log (or its controller log) to `onData`; with `follow`, keeps going
- * until the job is terminal. Resolves to the job's final (or current) status.
+ * until the job is terminal. Resolves to the job's final (or current) status. A job group's
+ * tasks each have their own log: `task` picks one; without it every task's lines come,
+ * each prefixed with `(task name) `.
  */
 export async function streamJobLog(
   id: number,
-  options: { controller?: boolean; follow: boolean; onData: (chunk: Buffer) => void; signal?: AbortSignal; pollMs?: number },
+  options: { controller?: boolean; task?: string; follow: boolean; onData: (chunk: Buffer) => void; signal?: AbortSignal; pollMs?: number },
   ctx: JobsContext = defaultContext(),
 ): Promise<ManagedJobStatus> {
-  await getJob(id, ctx);
-  const file = options.controller ? controllerLogPath(id) : jobLogPath(id);
-  let offset = 0;
+  const job = await getJob(id, ctx);
+  const group = job.execution === 'parallel' && !options.controller;
+  if (options.task !== undefined && job.execution !== 'parallel')
+    throw new InputError(`Managed job ${id} keeps one log for all its tasks; per-task logs are a job group's.`, { hint: `Run: skydeck jobs logs ${id}` });
+  const picked = options.task !== undefined ? resolveTask(job, options.task) : undefined;
+  const sources =
+    group && picked === undefined
+      ? job.tasks.map((t) => ({ file: taskLogPath(id, t.index), prefix: `(${t.name ?? t.index}) `, offset: 0, partial: '' }))
+      : [{ file: options.controller ? controllerLogPath(id) : group ? taskLogPath(id, picked!) : jobLogPath(id), prefix: '', offset: 0, partial: '' }];
   for (;;) {
-    // Status first, then the file: what was written before the job ended is in this read.
-    const status = (await getJob(id, ctx)).status;
-    const { text, end } = readFrom(file, offset);
-    if (text.length) options.onData(text);
-    offset = end;
-    if (!options.follow || isTerminal(status) || options.signal?.aborted) return status;
+    // Status first, then the files: what was written before the job ended is in this read.
+    const current = await getJob(id, ctx);
+    const status = picked !== undefined && group ? current.tasks[picked].status : current.status;
+    const done = !options.follow || isTerminal(status) || !!options.signal?.aborted;
+    for (const src of sources) {
+      const { text, end } = readFrom(src.file, src.offset);
+      src.offset = end;
+      if (!src.prefix) {
+        if (text.length) options.onData(text);
+        continue;
+      }
+      // Whole lines only, so the tasks' lines interleave without being cut.
+      const lines = (src.partial + text.toString('utf8')).split('\n');
+      src.partial = lines.pop() ?? '';
+      if (done && src.partial) lines.push(src.partial);
+      if (lines.length) options.onData(Buffer.from(lines.map((l) => `${src.prefix}${l}\n`).join('')));
+    }
+    if (done) return status;
     await new Promise((r) => setTimeout(r, options.pollMs ?? 300));
   }
 }

@@ -10,6 +10,7 @@ import type { TaskFile } from '../task/types';
 import type { ProcessIdentity } from '../util/detached';
 import { LaunchSlots } from './launchSlots';
 import type { ClusterProbe } from './probe';
+import { GroupRunner } from './groupRunner';
 import { JobRunner, type ControllerConfig } from './runner';
 import { controllerKey, sameProcess } from './state';
 import { ensureControllers, type SpawnController } from './supervisor';
@@ -38,13 +39,14 @@ export interface ControllerOptions {
 }
 
 export class Controller {
-  private readonly runners = new Map<number, JobRunner>();
+  /** One per job: a JobRunner, or for a job group a GroupRunner with one JobRunner per task. */
+  private readonly runners = new Map<number, JobRunner | GroupRunner>();
   private readonly lastRefresh = new WeakMap<JobRunner, { generation: number; at: number }>();
   private stopped = false;
   private polling = false;
   private readonly launchSlots?: LaunchSlots;
-  /** Cluster records of the watched runs, for the probe (read once per run). */
-  private readonly records = new Map<number, { generation: number; record: ClusterRecord }>();
+  /** Cluster records of the watched runs, for the probe (read once per run), by task runner. */
+  private readonly records = new Map<JobRunner, { generation: number; record: ClusterRecord }>();
   private wake?: () => void;
 
   constructor(private readonly options: ControllerOptions) {
@@ -90,7 +92,7 @@ export class Controller {
           this.polling = false;
         });
       }
-      for (const r of this.runners.values()) r.tick(this.recordOf(r));
+      for (const r of this.units()) r.tick(this.recordOf(r));
       if (this.runners.size === 0) {
         idleSince ??= started;
         if (Date.now() - idleSince >= this.options.idleExitMs && (await this.retire())) return;
@@ -99,9 +101,14 @@ export class Controller {
     }
   }
 
+  /** Every task runner (a job group contributes one per task). */
+  private units(): JobRunner[] {
+    return [...this.runners.values()].flatMap((r) => r.units());
+  }
+
   /** The cached cluster record of the runner's current run (see pollClusters), if any. */
   private recordOf(runner: JobRunner): ClusterRecord | undefined {
-    const c = this.records.get(runner.jobId);
+    const c = this.records.get(runner);
     return c && c.generation === runner.monitorGeneration ? c.record : undefined;
   }
 
@@ -125,18 +132,17 @@ export class Controller {
     });
     for (const id of taken) {
       if (this.runners.has(id)) continue;
-      const runner = new JobRunner(
-        id,
-        {
-          clusters: this.options.clusters,
-          store: this.options.store,
-          config: this.options.config,
-          loadTask: this.options.loadTask,
-          probe: this.options.probe,
-          launchSlots: this.launchSlots,
-        },
-        { startCounted: true },
-      );
+      const deps = {
+        clusters: this.options.clusters,
+        store: this.options.store,
+        config: this.options.config,
+        loadTask: this.options.loadTask,
+        probe: this.options.probe,
+        launchSlots: this.launchSlots,
+      };
+      const job = state.jobs[id];
+      const runner =
+        job?.execution === 'parallel' ? new GroupRunner(id, job.tasks.length, deps, { startCounted: true }) : new JobRunner(id, deps, { startCounted: true });
       this.runners.set(id, runner);
       void runner
         .run()
@@ -170,7 +176,7 @@ export class Controller {
   private async pollClusters(tickMs: number): Promise<void> {
     const now = Date.now();
     const pollMs = this.options.config.pollMs;
-    const watched = [...this.runners.values()]
+    const watched = this.units()
       .filter((r) => r.monitoredCluster)
       .map((r) => ({ runner: r, cluster: r.monitoredCluster!, generation: r.monitorGeneration }));
     for (const w of watched) {
@@ -193,7 +199,7 @@ export class Controller {
         // parsing the whole cluster table for each probe cost more than the probe at 200 jobs.
         // Keyed by job and run: a recovered job's cluster has the same name but a new handle.
         const cached = (w: (typeof due)[number]) => {
-          const c = this.records.get(w.runner.jobId);
+          const c = this.records.get(w.runner);
           return c && c.generation === w.generation ? c : undefined;
         };
         const stale = due.filter((w) => !cached(w));
@@ -201,8 +207,8 @@ export class Controller {
           const fresh = new Map((await this.options.clusters.status({ names: [...new Set(stale.map((w) => w.cluster))] })).map((r) => [r.name, r]));
           for (const w of stale) {
             const record = fresh.get(w.cluster);
-            if (record) this.records.set(w.runner.jobId, { generation: w.generation, record });
-            else this.records.delete(w.runner.jobId);
+            if (record) this.records.set(w.runner, { generation: w.generation, record });
+            else this.records.delete(w.runner);
           }
         }
         const present = due.filter((w) => cached(w));
@@ -214,8 +220,8 @@ export class Controller {
             if (v && !v.ok) w.runner.observeLost(v.reason, w.generation);
           }
         }
-        const live = new Set(watched.map((w) => w.runner.jobId));
-        for (const id of this.records.keys()) if (!live.has(id)) this.records.delete(id);
+        const live = new Set(watched.map((w) => w.runner));
+        for (const r of this.records.keys()) if (!live.has(r)) this.records.delete(r);
         return;
       }
       const records = await this.options.clusters.status({ refresh: true, names });

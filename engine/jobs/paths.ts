@@ -11,6 +11,11 @@ export function jobLogPath(id: number): string {
   return path.join(jobDir(id), 'run.log');
 }
 
+/** A job group's task output across its runs (the group's tasks run at once, each writes its own). */
+export function taskLogPath(id: number, task: number): string {
+  return path.join(jobDir(id), `run-${task}.log`);
+}
+
 /** What the controller did for this job (`jobs logs --controller`). */
 export function controllerLogPath(id: number): string {
   return path.join(jobDir(id), 'controller.log');

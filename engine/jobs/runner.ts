@@ -12,7 +12,7 @@ import type { Collection } from '../state/store';
 import type { Task, TaskFile } from '../task/types';
 import { isProvisionError } from '../infra/provider';
 import { sleep } from '../util/sleep';
-import { controllerLogPath, jobLogPath } from './paths';
+import { controllerLogPath, jobLogPath, taskLogPath } from './paths';
 import { appendMarker, fileSize, SegmentWriter } from './joblog';
 import { finishJob, setStatus } from './state';
 import type { LaunchSlots } from './launchSlots';
@@ -76,6 +76,8 @@ export interface RunnerDeps {
 export interface RunnerOptions {
   /** The controller already counted this start in controllerStarts (one write for all the jobs it took). */
   startCounted?: boolean;
+  /** Run only this task of a job group (groupRunner.ts runs one runner per task, all at once). */
+  task?: number;
 }
 
 type Outcome =
@@ -144,6 +146,8 @@ export class JobRunner {
   private launchPremarked = false;
   /** A launch slot taken before going STARTING, used by the first launch attempt. */
   private slot?: () => void;
+  /** Why this task is being cancelled when it is not the user's cancel (a job group ending its auxiliary tasks). */
+  private cancelReason?: string;
 
   constructor(
     readonly jobId: number,
@@ -151,6 +155,22 @@ export class JobRunner {
     private readonly options: RunnerOptions = {},
   ) {
     this.now = deps.now ?? Date.now;
+  }
+
+  /** The runners whose clusters the controller watches: this one (a job group has one per task). */
+  units(): JobRunner[] {
+    return [this];
+  }
+
+  /** The task of a job group this runner runs, if it runs one task only. */
+  get task(): number | undefined {
+    return this.options.task;
+  }
+
+  /** A job group ends this (auxiliary) task: cancelled like a user's cancel, with `reason` recorded. */
+  terminate(reason: string): void {
+    this.cancelReason ??= reason;
+    this.requestCancel();
   }
 
   /** The user asked to cancel: stop whatever is in flight and tear down. */
@@ -234,10 +254,11 @@ export class JobRunner {
       `controller (pid ${process.pid}) took the job at ${job.status}, task ${job.currentTask}${job.controllerStarts > 1 ? ` (controller start #${job.controllerStarts})` : ''}`,
     );
     let taskFile: TaskFile;
+    const only = this.options.task;
     try {
       taskFile = this.deps.loadTask(this.jobId);
     } catch (e) {
-      await this.update((j) => finishJob(j, j.currentTask, 'FAILED_CONTROLLER', this.now(), `cannot read the submitted task: ${messageOf(e)}`));
+      await this.update((j) => finishJob(j, only ?? j.currentTask, 'FAILED_CONTROLLER', this.now(), `cannot read the submitted task: ${messageOf(e)}`));
       return 'FAILED_CONTROLLER';
     }
     // The store says where the job stands, so after an unexpected error (a store lock that
@@ -247,6 +268,10 @@ export class JobRunner {
       try {
         job = await this.readJob();
         if (isTerminal(job.status)) return job.status;
+        if (only !== undefined) {
+          if (isTerminal(job.tasks[only].status)) return job.tasks[only].status;
+          return await this.runTask(only, taskFile.tasks[only], attempt > 1);
+        }
         for (let i = job.currentTask; i < job.tasks.length; i++) {
           const result = await this.runTask(i, taskFile.tasks[i], attempt > 1);
           if (result !== 'SUCCEEDED') return result;
@@ -260,11 +285,12 @@ export class JobRunner {
           continue;
         }
         const current = await this.readJob();
-        const cluster = current.tasks[current.currentTask].cluster;
+        const index = only ?? current.currentTask;
+        const cluster = current.tasks[index].cluster;
         const down = await this.safeDown(cluster);
         const reason = `controller error: ${messageOf(e)}${down ? '' : `; the cluster ${cluster} may be left: run 'skydeck down ${cluster}'`}`;
         await this.update((j) => {
-          if (!isTerminal(j.status)) finishJob(j, j.currentTask, 'FAILED_CONTROLLER', this.now(), reason);
+          if (!isTerminal(j.tasks[index].status)) finishJob(j, index, 'FAILED_CONTROLLER', this.now(), reason);
         });
         return 'FAILED_CONTROLLER';
       }
@@ -289,7 +315,7 @@ export class JobRunner {
           }
         }
         const started = await this.update((j) => {
-          if (j.cancelRequested || isTerminal(j.status)) return false;
+          if (j.cancelRequested || this.cancelRequested || isTerminal(j.status)) return false;
           const t = j.tasks[i];
           setStatus(j, i, resume && resume !== 'launch' ? 'RECOVERING' : 'STARTING', this.now(), resume ? 'resuming after the launch backoff' : undefined);
           t.backoffPhase = undefined;
@@ -411,7 +437,7 @@ export class JobRunner {
     });
     this.log(`task ${i}: ${reason}; recovery #${n}`);
     appendMarker(
-      jobLogPath(this.jobId),
+      this.logFile(i),
       `Managed job ${this.jobId}${(await this.readJob()).tasks.length > 1 ? ` task ${i}` : ''}: ${reason}. Recovery #${n} at ${new Date(this.now()).toISOString()}`,
     );
   }
@@ -507,7 +533,11 @@ export class JobRunner {
       clusterName: rec.cluster,
       detachRun: true,
       owner: `managed-job:${this.jobId}`,
-      internalEnvs: { SKYPILOT_TASK_ID: managedTaskId(job, i) },
+      internalEnvs: {
+        SKYPILOT_TASK_ID: managedTaskId(job, i),
+        // SkyPilot injects the group's name into every task of a job group (jobs/constants.py).
+        ...(job.execution === 'parallel' ? { SKYPILOT_JOBGROUP_NAME: job.name } : {}),
+      },
       // Job clusters die on their own if the controller is gone for good (SkyPilot: autodown 10 min).
       idleMinutesToAutostop: 10,
       down: true,
@@ -539,7 +569,7 @@ export class JobRunner {
   }
 
   private async markRunning(i: number, clusterJobId: number, infra: string | undefined, resources: string | undefined): Promise<void> {
-    const segmentStart = fileSize(jobLogPath(this.jobId));
+    const segmentStart = fileSize(this.logFile(i));
     await this.update((j) => {
       const t = j.tasks[i];
       t.clusterJobId = clusterJobId;
@@ -580,7 +610,7 @@ export class JobRunner {
     const rec = (await this.readJob()).tasks[i];
     const cluster = rec.cluster;
     const jobId = rec.clusterJobId!;
-    const logFile = jobLogPath(this.jobId);
+    const logFile = this.logFile(i);
     this.monitorGeneration += 1;
     this.monitoredCluster = cluster;
     this.lastInspect = this.now();
@@ -702,9 +732,10 @@ export class JobRunner {
   private async cancel(i: number): Promise<ManagedJobStatus> {
     const job = await this.readJob();
     if (isTerminal(job.status)) return job.status;
+    if (isTerminal(job.tasks[i].status)) return job.tasks[i].status;
     if (job.tasks[i].status !== 'CANCELLING') {
       await this.update((j) => {
-        setStatus(j, i, 'CANCELLING', this.now(), 'cancel requested');
+        setStatus(j, i, 'CANCELLING', this.now(), this.cancelReason ?? 'cancel requested');
         j.tasks[i].backoffPhase = undefined;
       });
     }
@@ -714,9 +745,15 @@ export class JobRunner {
     }
     const down = await this.safeDown(rec.cluster);
     await this.update((j) => {
-      finishJob(j, i, 'CANCELLED', this.now(), down ? undefined : `cancelled, but the cluster ${rec.cluster} may be left: run 'skydeck down ${rec.cluster}'`);
+      finishJob(
+        j,
+        i,
+        'CANCELLED',
+        this.now(),
+        down ? this.cancelReason : `cancelled, but the cluster ${rec.cluster} may be left: run 'skydeck down ${rec.cluster}'`,
+      );
     });
-    this.log(`task ${i}: cancelled${down ? ', cluster torn down' : ''}`);
+    this.log(`task ${i}: cancelled${this.cancelReason ? ` (${this.cancelReason})` : ''}${down ? ', cluster torn down' : ''}`);
     return 'CANCELLED';
   }
 
@@ -728,7 +765,7 @@ export class JobRunner {
     const why = down ? reason : `${reason ?? status}; the cluster ${cluster} could not be torn down: run 'skydeck down ${cluster}'`;
     await this.update((j) => {
       const last = i === j.tasks.length - 1;
-      if (final === 'SUCCEEDED' && !last) {
+      if (final === 'SUCCEEDED' && !last && j.execution !== 'parallel') {
         setStatus(j, i, 'SUCCEEDED', this.now());
         j.tasks[i].endedAt = this.now();
       } else {
@@ -788,7 +825,12 @@ export class JobRunner {
 
   private async readTask(): Promise<ManagedTaskRecord> {
     const job = await this.readJob();
-    return job.tasks[job.currentTask];
+    return job.tasks[this.options.task ?? job.currentTask];
+  }
+
+  /** Where task `i`'s output goes: the job's log, or in a job group the task's own (its tasks write at once). */
+  private logFile(i: number): string {
+    return this.options.task !== undefined ? taskLogPath(this.jobId, i) : jobLogPath(this.jobId);
   }
 
   private update<R>(change: (job: ManagedJobRecord) => R): Promise<R> {

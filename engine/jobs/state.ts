@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import { Collection } from '../state/store';
 import { SkyDeckError } from '../errors';
 import type { ProcessIdentity } from '../util/detached';
-import { canTransition, type ManagedJobRecord, type ManagedJobsState, type ManagedJobStatus } from './types';
+import { groupStatus } from './group';
+import { canTransition, isTerminal, type ManagedJobRecord, type ManagedJobsState, type ManagedJobStatus } from './types';
 
 const HISTORY_MAX = 64;
 
@@ -59,8 +60,8 @@ class IllegalTransitionError extends SkyDeckError {
 }
 
 /**
- * Moves task `taskIndex` (and the job, whose status is its current task's) to `status`,
- * keeping the job-duration clock and the history. Call inside `update`.
+ * Moves task `taskIndex` (and the job, whose status is its current task's, or a group's
+ * derived status) to `status`, keeping the job-duration clock and the history. Call inside `update`.
  */
 export function setStatus(job: ManagedJobRecord, taskIndex: number, status: ManagedJobStatus, now: number, detail?: string): void {
   const task = job.tasks[taskIndex];
@@ -74,15 +75,25 @@ export function setStatus(job: ManagedJobRecord, taskIndex: number, status: Mana
   if (status === 'RUNNING' && task.runningSince === undefined) task.runningSince = now;
   if (status === 'STARTING' && task.startedAt === undefined) task.startedAt = now;
   task.status = status;
-  job.currentTask = taskIndex;
-  job.status = status;
-  if (status === 'SUCCEEDED' && taskIndex < job.tasks.length - 1) job.status = 'PENDING';
+  if (job.execution === 'parallel') {
+    const derived = groupStatus(job);
+    job.currentTask = derived.task;
+    job.status = derived.status;
+  } else {
+    job.currentTask = taskIndex;
+    job.status = status;
+    if (status === 'SUCCEEDED' && taskIndex < job.tasks.length - 1) job.status = 'PENDING';
+  }
   job.history.push({ status, at: now, task: taskIndex, ...(detail ? { detail } : {}) });
   if (job.history.length > HISTORY_MAX) job.history.splice(0, job.history.length - HISTORY_MAX);
 }
 
-/** Ends the job: the current task gets `status`, later tasks of a pipeline are CANCELLED. */
+/**
+ * Ends the job: the current task gets `status`, later tasks of a pipeline are CANCELLED.
+ * In a job group it ends one task; the job ends with its last task, at the derived status.
+ */
 export function finishJob(job: ManagedJobRecord, taskIndex: number, status: ManagedJobStatus, now: number, detail?: string): void {
+  if (job.execution === 'parallel') return finishGroupTask(job, taskIndex, status, now, detail);
   setStatus(job, taskIndex, status, now, detail);
   job.tasks[taskIndex].endedAt = now;
   for (const t of job.tasks.slice(taskIndex + 1)) {
@@ -91,4 +102,15 @@ export function finishJob(job: ManagedJobRecord, taskIndex: number, status: Mana
   job.status = status;
   job.endedAt = now;
   if (detail && status !== 'SUCCEEDED') job.failureReason = detail;
+}
+
+function finishGroupTask(job: ManagedJobRecord, taskIndex: number, status: ManagedJobStatus, now: number, detail?: string): void {
+  const task = job.tasks[taskIndex];
+  setStatus(job, taskIndex, status, now, detail);
+  task.endedAt = now;
+  if (detail && status !== 'SUCCEEDED') task.failureReason = detail;
+  if (!job.tasks.every((t) => isTerminal(t.status))) return;
+  job.endedAt = now;
+  const deciding = job.tasks[job.currentTask];
+  if (job.status !== 'SUCCEEDED') job.failureReason = deciding.failureReason ?? detail;
 }

@@ -1,7 +1,8 @@
 /**
  * Managed jobs: the model kept in the store (SkyPilot's `ManagedJobStatus` and what the
- * queue shows). A managed job is one task, or a pipeline of tasks run in order, each on
- * its own cluster launched and torn down by the job's controller.
+ * queue shows). A managed job is one task, a pipeline of tasks run in order, or a job group
+ * of tasks run at once; each task on its own cluster launched and torn down by the job's
+ * controller.
  */
 import type { ProcessIdentity } from '../util/detached';
 import type { JobRecoveryStrategy } from '../task/types';
@@ -98,6 +99,12 @@ export interface ManagedTaskRecord {
   launchAfterJobId?: number;
   /** Set while the task waits (PENDING) between launch rounds: what it resumes afterwards. */
   backoffPhase?: 'launch' | 'recover' | 'restart';
+  /** Why this task ended other than SUCCEEDED (a job group's tasks end one by one). */
+  failureReason?: string;
+  /** In a job group: the task's own requested resources (the queue's RESOURCES column of its row). */
+  requested?: string;
+  /** In a job group: whether the task is primary (SkyPilot's is_primary_in_job_group); absent otherwise. */
+  primary?: boolean;
 }
 
 export interface ManagedJobRecord {
@@ -109,6 +116,9 @@ export interface ManagedJobRecord {
   /** Requested resources, for the queue's RESOURCES column. */
   resources: string;
   strategy: JobRecoveryStrategy;
+  /** 'parallel' for a job group (every task at once); absent for a task or a pipeline. */
+  execution?: 'parallel';
+  /** The task the job's status comes from (a pipeline's current task; a group's deciding task). */
   currentTask: number;
   tasks: ManagedTaskRecord[];
   /** The controller process that owns this job (assigned under the store lock). */

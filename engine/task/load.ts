@@ -79,6 +79,9 @@ function buildTaskFile(analysis: ValidationResult, options: ParseOptions): TaskF
       const header = plainOf(d.map, d.replaced) as Record<string, unknown>;
       if (typeof header.name === 'string') file.name = header.name;
       if (typeof header.execution === 'string') file.execution = header.execution;
+      if (Array.isArray(header.primary_tasks)) file.primaryTasks = header.primary_tasks.map(String);
+      if (header.termination_delay !== undefined && header.termination_delay !== null)
+        file.terminationDelay = header.termination_delay as NonNullable<TaskFile['terminationDelay']>;
       continue;
     }
     if (d.kind !== 'task' || !d.map) continue;

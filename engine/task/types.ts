@@ -141,4 +141,8 @@ export interface TaskFile {
   tasks: Task[];
   /** Header `execution:` of a job group (`parallel`), when the file is one. */
   execution?: string;
+  /** A job group's `primary_tasks` (task names); absent: every task is primary. */
+  primaryTasks?: string[];
+  /** A job group's `termination_delay`: one duration (`30s`, `5m`, seconds if bare) or {default | task name: duration}. */
+  terminationDelay?: string | number | Record<string, string | number>;
 }

@@ -131,18 +131,13 @@ function hasDeep(o: unknown, key: string): boolean {
   return (rec[key] !== undefined && rec[key] !== null) || Object.values(rec).some((v) => hasDeep(v, key));
 }
 
-/** File-level fields (a job group's header). */
+/**
+ * File-level fields (a job group's header). `execution: parallel`, `primary_tasks` and
+ * `termination_delay` are honoured by `jobs launch` (engine/jobs/groupRunner.ts); nothing
+ * of a header is left unreported.
+ */
 export function unsupportedFileWarnings(file: TaskFile): UnsupportedField[] {
-  if (file.execution === 'parallel') {
-    return [
-      {
-        field: 'execution',
-        message:
-          "execution: parallel is not honoured yet: SkyDeck runs the job group's jobs one after another (primary_tasks and termination_delay do not apply).",
-        severity: 'warning',
-      },
-    ];
-  }
+  void file;
   return [];
 }
 

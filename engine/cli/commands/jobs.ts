@@ -51,10 +51,10 @@ async function jobsNamed(name: string, unfinished: boolean): Promise<number[]> {
   return (await listJobs({ skipFinished: unfinished })).filter((r) => r.name === name).map((r) => r.id);
 }
 
-async function followLog(id: number, controller: boolean): Promise<ManagedJobStatus> {
+async function followLog(id: number, controller: boolean, task?: string): Promise<ManagedJobStatus> {
   const { streamJobLog } = await import('../../jobs/api');
   return withInterrupt(
-    (signal) => streamJobLog(id, { controller, follow: true, onData: (b) => process.stdout.write(b), signal }),
+    (signal) => streamJobLog(id, { controller, ...(task !== undefined ? { task } : {}), follow: true, onData: (b) => process.stdout.write(b), signal }),
     () => process.stderr.write(stoppedFollowing(id)),
   );
 }
@@ -101,8 +101,8 @@ export function registerJobs(program: Command): void {
 
   const launch = jobs
     .command('launch')
-    .description('Launch a managed job (a task or a pipeline), recovered on preemption and failures.')
-    .argument('<entrypoint...>', 'task YAML (multi-document: a pipeline), or a command (its words are joined)');
+    .description('Launch a managed job (a task, a pipeline or a job group), recovered on preemption and failures.')
+    .argument('<entrypoint...>', 'task YAML (multi-document: a pipeline, or with execution: parallel a job group), or a command (its words are joined)');
   addTaskOptions(launch, { name: true, git: true })
     .option('-d, --detach-run', 'return once the job is submitted; do not follow its logs')
     .option('-y, --yes', 'skip confirmation prompt')
@@ -115,7 +115,12 @@ export function registerJobs(program: Command): void {
       const file = loadEntrypoint(entry, values, { verb: 'jobs launch' });
       (await import('../../task/unsupported')).reportUnsupported(file.tasks, file, (line) => process.stderr.write(line));
       await (await import('../../cluster/preflight')).checkBeforeSubmit(file.tasks);
-      const what = file.tasks.length > 1 ? `a pipeline of ${file.tasks.length} tasks` : 'a managed job';
+      const what =
+        file.execution === 'parallel'
+          ? `a job group of ${file.tasks.length} tasks run in parallel`
+          : file.tasks.length > 1
+            ? `a pipeline of ${file.tasks.length} tasks`
+            : 'a managed job';
       if (!(await confirm(`Launching ${what}${values.name ? ` '${values.name}'` : ''}. Proceed?`, opts.yes))) return;
       const { placementForTask } = await import('../../controllers/placement');
       const { activeConfig } = await import('../../config/active');
@@ -179,11 +184,12 @@ export function registerJobs(program: Command): void {
     .command('logs')
     .description("Print a managed job's output across recoveries (default: the latest job), following it until it ends.")
     .argument('[job_id]', 'managed job id')
+    .argument('[task]', "one task of a job group, by index or name (default: every task's lines, each prefixed with its name)")
     .option('-n, --name <name>', 'managed job name (its latest job)')
     .option('--controller', "the controller's log instead of the job's output")
     .option('-f, --follow', 'follow the log until the job ends (default)')
     .option('--no-follow', 'print what there is and exit')
-    .action(async (jobId: string | undefined, opts: Opts, cmd: Command) => {
+    .action(async (jobId: string | undefined, task: string | undefined, opts: Opts, cmd: Command) => {
       if (await onControllerCluster('jobs', opts, cmd)) return;
       const { latestJobId, superviseJobs, streamJobLog } = await import('../../jobs/api');
       await superviseJobs();
@@ -194,11 +200,12 @@ export function registerJobs(program: Command): void {
         if (!named.length) throw new InputError(`No managed job found with name '${opts.name}'.`, { hint: 'See skydeck jobs queue.' });
         id = Math.max(...named);
       } else id = jobId ? parseIds([jobId])[0] : await latestJobId();
+      const one = task !== undefined ? { task } : {};
       if (opts.follow === false) {
-        await streamJobLog(id, { controller: !!opts.controller, follow: false, onData: (b) => process.stdout.write(b) });
+        await streamJobLog(id, { controller: !!opts.controller, ...one, follow: false, onData: (b) => process.stdout.write(b) });
         return;
       }
-      await followLog(id, !!opts.controller);
+      await followLog(id, !!opts.controller, task);
     });
 
   jobs

@@ -83,13 +83,15 @@ run: ls /data
   assert.equal(unsupportedFieldWarnings(k8s, 'aws').find((f) => f.field === 'resources.ephemeral_storage')?.severity, 'error');
 });
 
-test('warnings are printed, the launch goes on; a job group says it runs sequentially', () => {
-  const file = taskOf('name: grp\nexecution: parallel\n---\nname: a\nrun: echo a\nresources:\n  network_tier: best\n---\nname: b\nrun: echo b\n');
+test('warnings are printed, the launch goes on; a job group header (honoured by jobs launch) warns of nothing', () => {
+  const file = taskOf(
+    'name: grp\nexecution: parallel\nprimary_tasks: [a]\ntermination_delay: 5s\n---\nname: a\nrun: echo a\nresources:\n  network_tier: best\n---\nname: b\nrun: echo b\n',
+  );
+  assert.deepEqual([file.execution, file.primaryTasks, file.terminationDelay], ['parallel', ['a'], '5s']);
   const lines: string[] = [];
   reportUnsupported(file.tasks, file, (l) => lines.push(l));
-  assert.equal(lines.length, 2, lines.join(''));
-  assert.match(lines[0], /^Warning: execution: execution: parallel is not honoured yet: .*one after another/);
-  assert.match(lines[1], /^Warning: resources\.network_tier: network_tier: best is not honoured on any infra/);
+  assert.equal(lines.length, 1, lines.join(''));
+  assert.match(lines[0], /^Warning: resources\.network_tier: network_tier: best is not honoured on any infra/);
 });
 
 test("the editor shows the same messages as warnings on the field (the verdict stays SkyPilot's)", () => {
@@ -102,10 +104,9 @@ test("the editor shows the same messages as warnings on the field (the verdict s
   assert.deepEqual(at.sort(), ['network_tier']);
   assert.ok(notHonoured.every((d) => d.severity === 'warning'));
   assert.match(notHonoured.find((d) => d.message.startsWith('network_tier'))!.message, /on gcp.*GPUDirect-TCPX/);
+  // A job group's header is honoured (jobs launch runs its tasks at once): nothing to warn of.
   const group = parseTaskText('name: grp\nexecution: parallel\n---\nname: a\nrun: echo a\n');
-  assert.equal(group.diagnostics.length, 1);
-  assert.equal(group.diagnostics[0].range.start.line, 1);
-  assert.match(group.diagnostics[0].message, /one after another/);
+  assert.deepEqual(group.diagnostics, []);
 });
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
