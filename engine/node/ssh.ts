@@ -256,10 +256,15 @@ export class SshTransport implements Transport {
           const terr =
             result === undefined || fallback.kind === 'host-key' || fallback.kind === 'auth'
               ? fallback
-              : new TransportError('unreachable', this.description, proxyFailureMessage({ command: o.proxyCommand!, source: o.proxyCommandSource }, o, result), {
-                  hint: PROXY_HINT,
-                  cause: fallback,
-                });
+              : new TransportError(
+                  'unreachable',
+                  this.description,
+                  proxyFailureMessage({ command: o.proxyCommand!, source: o.proxyCommandSource }, o, result),
+                  {
+                    hint: PROXY_HINT,
+                    cause: fallback,
+                  },
+                );
           running.stop();
           conn.markDead(terr);
           reject(terr);

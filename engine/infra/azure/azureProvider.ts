@@ -195,7 +195,11 @@ export class AzureProvider implements Provider {
     const nic = await c.network.networkInterfaces.beginCreateOrUpdateAndWait(
       rg,
       `${vmName}-nic`,
-      { location: request.region, tags, ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnetId }, ...(ip ? { publicIPAddress: { id: ip.id } } : {}) }] },
+      {
+        location: request.region,
+        tags,
+        ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnetId }, ...(ip ? { publicIPAddress: { id: ip.id } } : {}) }],
+      },
       this.lro,
     );
     await c.compute.virtualMachines.createOrUpdate(rg, vmName, vmBody(request, vmName, role, nic.id as string, image), this.lro);
@@ -260,7 +264,9 @@ export class AzureProvider implements Provider {
         });
         progress(`Creating ${missing} x ${request.instanceType}${request.useSpot ? ' (Spot)' : ''} in Azure ${region}.`);
         createdVms.push(...planned.map((p) => p.vmName));
-        const results = await Promise.allSettled(planned.map((p) => this.createNode(c, request, rg, subnetId, p.vmName, p.role, image, network.useInternalIps)));
+        const results = await Promise.allSettled(
+          planned.map((p) => this.createNode(c, request, rg, subnetId, p.vmName, p.role, image, network.useInternalIps)),
+        );
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
       }

@@ -116,7 +116,14 @@ describe('aws.use_internal_ips + aws.ssh_proxy_command: a node reachable only th
   });
 
   test('the node cannot be reached directly; through the ProxyCommand exec, putFile and putDir work', async () => {
-    const direct = new SshTransport({ host: node.host, port: node.port, user: node.user, keyPath: hosts.keyPath, hostKey: 'accept-any', connectTimeoutMs: 2000 });
+    const direct = new SshTransport({
+      host: node.host,
+      port: node.port,
+      user: node.user,
+      keyPath: hosts.keyPath,
+      hostKey: 'accept-any',
+      connectTimeoutMs: 2000,
+    });
     await assert.rejects(direct.exec(['true']), (e: unknown) => isTransportError(e));
     await direct.close();
 
@@ -185,15 +192,12 @@ describe('aws.use_internal_ips + aws.ssh_proxy_command: a node reachable only th
 
   test('a proxy command that cannot run fails the launch at once, naming the key and its file:line', async (t) => {
     useConfig(['aws:', '  use_internal_ips: true', '  ssh_proxy_command: skydeck-no-such-proxy %h %p', ''].join('\n'));
-    await assert.rejects(
-      clusters.launch(makeTask({ infra: { cloud: 'aws' }, run: 'true' }), { clusterName: 'badproxy' }),
-      (err: Error) => {
-        t.diagnostic(err.message);
-        assert.match(err.message, new RegExp(`aws\\.ssh_proxy_command \\(${configFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3\\)`));
-        assert.match(err.message, /its program was not found/);
-        return true;
-      },
-    );
+    await assert.rejects(clusters.launch(makeTask({ infra: { cloud: 'aws' }, run: 'true' }), { clusterName: 'badproxy' }), (err: Error) => {
+      t.diagnostic(err.message);
+      assert.match(err.message, new RegExp(`aws\\.ssh_proxy_command \\(${configFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3\\)`));
+      assert.match(err.message, /its program was not found/);
+      return true;
+    });
     await clusters.down('badproxy').catch(() => undefined);
   });
 });

@@ -59,7 +59,10 @@ test('a {region: command} mapping: each listed region its command (null: none), 
 test('a multi-line command is refused with its key and line', () => {
   const { file, env } = configFile('gcp:\n  ssh_proxy_command: |\n    ssh -W %h:%p\n    jump\n');
   const r = resolveConfig({ env });
-  assert.throws(() => networkingFor('gcp', 'us-central1', r.config, r.origins), new RegExp(`gcp\\.ssh_proxy_command \\(${file}:2\\): the SSH proxy command must be one line`));
+  assert.throws(
+    () => networkingFor('gcp', 'us-central1', r.config, r.origins),
+    new RegExp(`gcp\\.ssh_proxy_command \\(${file}:2\\): the SSH proxy command must be one line`),
+  );
 });
 
 test("OpenSSH's tokens: %h %p %r %n %%; an unknown token names the key", () => {
@@ -115,14 +118,21 @@ test('a proxy that exits before the handshake: a TransportError naming the key, 
     host: '10.0.0.5',
     port: 22,
     user: 'ubuntu',
-    privateKey: generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'pkcs1', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } }).privateKey,
+    privateKey: generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    }).privateKey,
     hostKey: 'accept-any',
     proxyCommand: 'sh -c "echo jump host refused %h:%p >&2; exit 255"',
     proxyCommandSource: 'aws.ssh_proxy_command (/c.yaml:3)',
   });
   await assert.rejects(t.exec(['true']), (e: unknown) => {
     assert.ok(isTransportError(e));
-    assert.match((e as Error).message, /SSH proxy command of aws\.ssh_proxy_command \(\/c\.yaml:3\) could not connect to ubuntu@10\.0\.0\.5:22: it exited with code 255/);
+    assert.match(
+      (e as Error).message,
+      /SSH proxy command of aws\.ssh_proxy_command \(\/c\.yaml:3\) could not connect to ubuntu@10\.0\.0\.5:22: it exited with code 255/,
+    );
     assert.match((e as Error).message, /jump host refused 10\.0\.0\.5:22/);
     return true;
   });
