@@ -8,6 +8,9 @@
  * channel: one round-trip for the whole tree, whereas SFTP costs several round-trips per file
  * (open, write, close, mkdir). SFTP is the fallback when the node has no `tar`, and is used
  * for putFile (atomic write + rename).
+ *
+ * With `proxyCommand` (`<cloud>.ssh_proxy_command`) the SSH stream runs over that command's
+ * stdin/stdout (./proxyCommand.ts) instead of TCP, as OpenSSH's ProxyCommand does.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
