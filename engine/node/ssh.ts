@@ -256,18 +256,21 @@ export class SshTransport implements Transport {
         const running = proxy;
         settled = true;
         void Promise.race([running.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000).unref())]).then((result) => {
+          const via = `through the SSH proxy command of ${o.proxyCommandSource ?? 'the node'}`;
           const terr =
-            result === undefined || fallback.kind === 'host-key' || fallback.kind === 'auth'
+            fallback.kind === 'host-key' || fallback.kind === 'auth'
               ? fallback
-              : new TransportError(
-                  'unreachable',
-                  this.description,
-                  proxyFailureMessage({ command: o.proxyCommand!, source: o.proxyCommandSource }, o, result),
-                  {
-                    hint: PROXY_HINT,
-                    cause: fallback,
-                  },
-                );
+              : result === undefined
+                ? new TransportError(fallback.kind, this.description, `${fallback.message} (${via})`, { hint: PROXY_HINT, cause: fallback })
+                : new TransportError(
+                    'unreachable',
+                    this.description,
+                    proxyFailureMessage({ command: o.proxyCommand!, source: o.proxyCommandSource }, o, result),
+                    {
+                      hint: PROXY_HINT,
+                      cause: fallback,
+                    },
+                  );
           running.stop();
           conn.markDead(terr);
           reject(terr);
