@@ -109,6 +109,8 @@ export interface SshHostEntry {
   port: number;
   identityFile?: string;
   proxyCommand?: string;
+  /** Set when proxyCommand is the user's (`<cloud>.ssh_proxy_command`), not SkyDeck's own tunnel. */
+  proxyCommandSource?: string;
   /** Run instead of the login shell (a `docker:` cluster lands in the node's container, as SkyPilot's ssh does). */
   remoteCommand?: string;
 }
@@ -130,7 +132,7 @@ export function renderHostEntries(cluster: string, entries: SshHostEntry[], opti
       lines.push(`  IdentityFile ${sshConfigPath(e.identityFile)}`);
       lines.push('  IdentitiesOnly yes');
     }
-    if (e.proxyCommand) {
+    if (e.proxyCommand && !e.proxyCommandSource) {
       // A Kubernetes pod, reached through the API server's authenticated tunnel (the proxy
       // command), named by its pod name, which a relaunch reuses with a new key: a recorded key
       // would refuse every relaunched pod and protect nothing the tunnel does not.
@@ -143,6 +145,8 @@ export function renderHostEntries(cluster: string, entries: SshHostEntry[], opti
     }
     lines.push('  GlobalKnownHostsFile /dev/null');
     lines.push(`  Port ${e.port}`);
+    // Written as configured: OpenSSH expands %h/%p itself (a node behind the user's jump host
+    // keeps its host key checked, as it is reached at its own stable address).
     if (e.proxyCommand) lines.push(`  ProxyCommand ${e.proxyCommand}`);
     if (e.remoteCommand) {
       lines.push(`  RemoteCommand ${e.remoteCommand.replace(/%/g, '%%')}`);
@@ -165,6 +169,7 @@ export function hostEntries(cluster: string, nodes: NodeInfo[], remoteCommand?: 
       port: n.ssh!.port,
       identityFile: n.ssh!.identityFile,
       proxyCommand: n.ssh!.proxyCommand,
+      proxyCommandSource: n.ssh!.proxyCommandSource,
       remoteCommand: remoteCommand?.(n.rank),
     }));
 }

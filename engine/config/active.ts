@@ -18,14 +18,30 @@ import { stringify } from 'yaml';
 import { homeSubdir } from '../util/paths';
 import { resolveConfig } from './resolve';
 import { SNAPSHOT_ENV } from './sources';
-import type { ConfigMap } from './types';
+import type { ConfigMap, Origins } from './types';
 
 const SLOT = Symbol.for('skydeck.config.active');
-type Slot = { [SLOT]?: ConfigMap };
+const ORIGINS = Symbol.for('skydeck.config.activeOrigins');
+type Slot = { [SLOT]?: ConfigMap; [ORIGINS]?: Origins };
 
-/** Makes `config` the configuration of this process (after it was resolved and checked). */
-export function setActiveConfig(config: ConfigMap | undefined): void {
+/**
+ * Makes `config` the configuration of this process (after it was resolved and checked);
+ * `origins` (where each value came from) let errors about a value name its file and line.
+ */
+export function setActiveConfig(config: ConfigMap | undefined, origins?: Origins): void {
   (globalThis as Slot)[SLOT] = config;
+  (globalThis as Slot)[ORIGINS] = config ? origins : undefined;
+}
+
+/** Where the values of the configuration in force came from (empty when not known). */
+export function activeOrigins(env: NodeJS.ProcessEnv = process.env): Origins {
+  const slot = globalThis as Slot;
+  if (slot[SLOT]) return slot[ORIGINS] ?? new Map();
+  try {
+    return resolveConfig({ env }).origins;
+  } catch {
+    return new Map();
+  }
 }
 
 /** The configuration in force (see the file comment for where it comes from). */

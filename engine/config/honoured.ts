@@ -28,6 +28,16 @@ export const HONOURED_KEYS: Record<string, string> = {
   'serve.controller.resources': 'engine/controllers/resources.ts: where the serve controller cluster runs',
   'serve.controller.consolidation_mode': 'engine/controllers/placement.ts: true runs serve controllers on this machine',
   'kubernetes.context_configs': 'engine/infra/kubernetes/config.ts: per-context pod_config, custom_metadata, provision_timeout, ports',
+  'aws.use_internal_ips': 'engine/config/networking.ts + engine/infra/aws/awsProvider.ts: no public IP; nodes reached on their private IPs',
+  'aws.ssh_proxy_command':
+    'engine/config/networking.ts + engine/node/ssh.ts: ProxyCommand of every SSH connection (and ssh config entry); a {region: cmd} mapping limits the regions',
+  'gcp.use_internal_ips': 'engine/config/networking.ts + engine/infra/gcp/gcpProvider.ts: no external IP; nodes reached on their internal IPs',
+  'gcp.force_enable_external_ips': 'engine/infra/gcp/gcpProvider.ts: external IPs kept with use_internal_ips',
+  'gcp.ssh_proxy_command':
+    'engine/config/networking.ts + engine/node/ssh.ts: ProxyCommand of every SSH connection (and ssh config entry); a {region: cmd} mapping limits the regions',
+  'azure.use_internal_ips': 'engine/config/networking.ts + engine/infra/azure/azureProvider.ts: no public IP; nodes reached on their private IPs',
+  'azure.ssh_proxy_command':
+    'engine/config/networking.ts + engine/node/ssh.ts: ProxyCommand of every SSH connection (and ssh config entry); a {region: cmd} mapping limits the regions',
 };
 
 /** Keys SkyPilot's API server reads and SkyDeck, having none, has no use for. */

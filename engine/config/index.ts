@@ -1,5 +1,5 @@
 /** SkyPilot's configuration layers for SkyDeck: see README.md beside this file. */
-export { activeConfig, setActiveConfig, shareWithChildren } from './active';
+export { activeConfig, activeOrigins, setActiveConfig, shareWithChildren } from './active';
 export { checkConfigNode, checkConfigText, formatProblems, TASK_OVERRIDABLE_KEYS } from './check';
 export { CLI_SOURCE, parseCliConfig } from './cliOverride';
 export { HONOURED_KEYS, originOf, unhonouredWarnings } from './honoured';

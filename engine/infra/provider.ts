@@ -14,7 +14,13 @@ export interface SshEndpoint {
   port: number;
   user: string;
   identityFile?: string;
+  /** OpenSSH ProxyCommand (`%h`/`%p` tokens) that every connection to the node goes through. */
   proxyCommand?: string;
+  /**
+   * Where a user-configured proxyCommand came from (`aws.ssh_proxy_command (file:line)`), for
+   * its errors; unset for SkyDeck's own proxies (the Kubernetes API server tunnel).
+   */
+  proxyCommandSource?: string;
 }
 
 export interface NodeInfo {

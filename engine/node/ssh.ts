@@ -8,6 +8,9 @@
  * channel: one round-trip for the whole tree, whereas SFTP costs several round-trips per file
  * (open, write, close, mkdir). SFTP is the fallback when the node has no `tar`, and is used
  * for putFile (atomic write + rename).
+ *
+ * With `proxyCommand` (`<cloud>.ssh_proxy_command`) the SSH stream runs over that command's
+ * stdin/stdout (./proxyCommand.ts) instead of TCP, as OpenSSH's ProxyCommand does.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +24,7 @@ import { NO_TAR_EXIT, packDir, unpackCommand } from './tarStream';
 import { TransportError, type ExecOptions, type ExecResult, type InteractiveShell, type Transport, type TransportFailure } from './transport';
 import { algorithmsFor, knownHostName, lookupHost, skydeckKnownHostsFile, verifyHostKey, type HostKeyRefusal } from './knownHosts';
 import { sshConfigPath } from './sshConfigQuote';
+import { PROXY_HINT, proxyFailureMessage, startProxy, type RunningProxy } from './proxyCommand';
 
 /**
  * How to check the node's host key: a known_hosts file (with `acceptNew`, trust on first use:
@@ -55,6 +59,13 @@ export interface SshTransportOptions {
   maxChannels?: number;
   /** putDir method: 'tar' (default; SFTP when the node has no tar) or 'sftp' (benchmarks). */
   putDirMethod?: 'tar' | 'sftp';
+  /**
+   * OpenSSH ProxyCommand (`%h`, `%p`, `%r` expanded): the connection runs over its stdin/stdout
+   * instead of TCP to host:port (a node on a private IP behind a jump host).
+   */
+  proxyCommand?: string;
+  /** Where proxyCommand came from (`aws.ssh_proxy_command (file:line)`), named in its errors. */
+  proxyCommandSource?: string;
 }
 
 /** Thrown internally when a channel could not be opened (the command never started: safe to retry). */
@@ -156,7 +167,7 @@ export class SshTransport implements Transport {
     const o = this.options;
     const keyId = o.keyPath ?? (o.privateKey ? crypto.createHash('sha256').update(o.privateKey).digest('hex').slice(0, 16) : 'none');
     const hk = o.hostKey === undefined || o.hostKey === 'accept-any' ? 'any' : `${o.hostKey.knownHostsFile}:${o.hostKey.acceptNew ? 1 : 0}`;
-    return `${o.user}@${o.host}:${o.port}|${keyId}|${hk}`;
+    return `${o.user}@${o.host}:${o.port}|${keyId}|${hk}|${o.proxyCommand ?? ''}`;
   }
 
   /** A ready pooled connection (connecting when none is alive). */
@@ -222,17 +233,57 @@ export class SshTransport implements Transport {
         }
       }
       let settled = false;
+      let proxy: RunningProxy | undefined;
+      if (o.proxyCommand) {
+        try {
+          proxy = startProxy({ command: o.proxyCommand, source: o.proxyCommandSource }, { host: o.host, port: o.port, user: o.user });
+        } catch (err) {
+          conn.dead = true;
+          reject(err);
+          return;
+        }
+        const running = proxy;
+        conn.client.on('close', () => running.stop());
+      }
+      // Before the handshake, a proxy that ended is the cause to report (not "connection closed").
+      const failBeforeReady = (fallback: TransportError): void => {
+        if (!proxy) {
+          settled = true;
+          conn.markDead(fallback);
+          reject(fallback);
+          return;
+        }
+        const running = proxy;
+        settled = true;
+        void Promise.race([running.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000).unref())]).then((result) => {
+          const via = `through the SSH proxy command of ${o.proxyCommandSource ?? 'the node'}`;
+          const terr =
+            fallback.kind === 'host-key' || fallback.kind === 'auth'
+              ? fallback
+              : result === undefined
+                ? new TransportError(fallback.kind, this.description, `${fallback.message} (${via})`, { hint: PROXY_HINT, cause: fallback })
+                : new TransportError(
+                    'unreachable',
+                    this.description,
+                    proxyFailureMessage({ command: o.proxyCommand!, source: o.proxyCommandSource }, o, result),
+                    {
+                      hint: PROXY_HINT,
+                      cause: fallback,
+                    },
+                  );
+          running.stop();
+          conn.markDead(terr);
+          reject(terr);
+        });
+      };
       conn.client.on('ready', () => {
         settled = true;
         resolve();
       });
       conn.client.on('error', (err: Error & { level?: string; code?: string }) => {
         const terr = this.classify(err, hostKeyProblem, settled);
-        if (!settled) {
-          settled = true;
-          conn.markDead(terr);
-          reject(terr);
-        } else conn.markDead(terr);
+        if (!settled) failBeforeReady(terr);
+        else conn.markDead(terr);
       });
       conn.client.on('close', () => {
         const terr = new TransportError(
@@ -244,19 +295,18 @@ export class SshTransport implements Transport {
           },
         );
         if (!settled) {
-          settled = true;
-          reject(
+          failBeforeReady(
             new TransportError('unreachable', this.description, `The SSH connection to ${this.description} closed during the handshake.`, {
               hint: 'Check that an SSH server is listening on that port.',
             }),
           );
+          return;
         }
         conn.markDead(terr);
       });
       try {
         conn.client.connect({
-          host: o.host,
-          port: o.port,
+          ...(proxy ? { sock: proxy.stream } : { host: o.host, port: o.port }),
           username: o.user,
           privateKey,
           passphrase: o.passphrase,
@@ -277,6 +327,7 @@ export class SshTransport implements Transport {
       } catch (err) {
         settled = true;
         conn.dead = true;
+        proxy?.stop();
         reject(
           new TransportError('auth', this.description, `Cannot use the SSH key for ${this.description}: ${(err as Error).message}`, {
             hint: 'Check the identity file (format, passphrase).',
@@ -559,6 +610,8 @@ export class SshTransport implements Transport {
           ];
     const argv = ['ssh', '-t', '-p', String(o.port), ...hostKeyOptions, '-o', 'LogLevel=ERROR'];
     if (o.keyPath) argv.push('-i', o.keyPath, '-o', 'IdentitiesOnly=yes');
+    // OpenSSH expands the tokens itself, as in the generated ssh config.
+    if (o.proxyCommand) argv.push('-o', `ProxyCommand=${o.proxyCommand}`);
     argv.push(`${o.user}@${o.host}`);
     return { argv };
   }

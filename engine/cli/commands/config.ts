@@ -89,7 +89,7 @@ export function applyCommandConfig(opts: Opts, taskFile?: string): ResolvedConfi
   // A missing task file is the command's own error to report, after this.
   const r = resolveConfig({ cli: opts.config as string[] | undefined, taskFile: taskFile && fs.existsSync(taskFile) ? taskFile : undefined });
   for (const w of r.warnings) process.stderr.write(`Warning: ${w.message}\n`);
-  setActiveConfig(r.config);
+  setActiveConfig(r.config, r.origins);
   if (r.layers.length) shareWithChildren(r.config);
   return r;
 }

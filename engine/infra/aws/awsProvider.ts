@@ -48,6 +48,7 @@ import {
 } from './network';
 import { configValue, withConfigLabels } from '../../config/cloudLabels';
 import { securityGroupNameFor } from '../../config/perCluster';
+import { networkingFor, RegionWithoutProxyError, type NodeNetworking } from '../../config/networking';
 
 /** What the cluster engine stores for an AWS cluster (ClusterHandle.data). */
 interface AwsHandleData {
@@ -56,6 +57,8 @@ interface AwsHandleData {
   sshUser: string;
   useSpot: boolean;
   identityFile: string;
+  /** `aws.use_internal_ips` / `aws.ssh_proxy_command` as they were when the cluster was launched. */
+  network?: NodeNetworking;
 }
 
 function dataOf(handle: ClusterHandle): AwsHandleData {
@@ -67,7 +70,18 @@ function dataOf(handle: ClusterHandle): AwsHandleData {
     sshUser: d.sshUser ?? 'ubuntu',
     useSpot: d.useSpot ?? false,
     identityFile: d.identityFile ?? defaultIdentityFile(),
+    network: d.network,
   };
+}
+
+/** The networking keys for a launch in `region`; a region a `{region: command}` mapping leaves out is not used. */
+function launchNetworking(region: string): NodeNetworking {
+  try {
+    return networkingFor('aws', region);
+  } catch (err) {
+    if (err instanceof RegionWithoutProxyError) throw new ProvisionError('config', 'region', `AWS ${region}: ${err.message}`);
+    throw err;
+  }
 }
 
 export class AwsProvider implements Provider {
@@ -110,6 +124,7 @@ export class AwsProvider implements Provider {
     let createdKey: string | undefined;
     let place = region;
     try {
+      const network = launchNetworking(region);
       const vpcName = configValue(['aws', 'vpc_name']);
       const vpcId = typeof vpcName === 'string' ? await namedVpcId(region, vpcName) : await defaultVpcId(region);
       const existing = await clusterInstances(region, nameOnCloud);
@@ -172,6 +187,7 @@ export class AwsProvider implements Provider {
               labels: request.labels,
               needsHead: existing.length === 0,
               shutdownBehavior: shutdownBehavior(request.useSpot, request.autostop?.down ?? false),
+              internalIpsOnly: network.useInternalIps,
             });
             createdIds.push(...ids);
             zone = z;
@@ -208,6 +224,7 @@ export class AwsProvider implements Provider {
           sshUser,
           useSpot: request.useSpot,
           identityFile: defaultIdentityFile(),
+          network,
         } satisfies AwsHandleData,
       };
       progress('Waiting for SSH on every node.');
@@ -264,7 +281,7 @@ export class AwsProvider implements Provider {
 
   private nodesFrom(handle: ClusterHandle, instances: Instance[]): NodeInfo[] {
     const d = dataOf(handle);
-    return toNodeInfos(instances.map(toCloudInstance), d.sshUser, d.identityFile);
+    return toNodeInfos(instances.map(toCloudInstance), d.sshUser, d.identityFile, d.network);
   }
 
   async query(handle: ClusterHandle): Promise<NodeInfo[]> {

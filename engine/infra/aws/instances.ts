@@ -89,6 +89,8 @@ export interface RunSpec {
   needsHead: boolean;
   /** What a shutdown from inside the instance does (autostop on the node: docs/AUTOSTOP.md). */
   shutdownBehavior: 'stop' | 'terminate';
+  /** `aws.use_internal_ips`: no public IP on the instances. */
+  internalIpsOnly?: boolean;
 }
 
 /**
@@ -124,7 +126,7 @@ export async function runInstances(spec: RunSpec): Promise<string[]> {
       { ResourceType: 'volume', Tags: tags },
     ],
     ...(spec.subnetId
-      ? { NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: spec.subnetId, Groups: [spec.securityGroupId], AssociatePublicIpAddress: true }] }
+      ? { NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: spec.subnetId, Groups: [spec.securityGroupId], AssociatePublicIpAddress: !spec.internalIpsOnly }] }
       : { SecurityGroupIds: [spec.securityGroupId] }),
     ...(spec.useSpot
       ? { InstanceMarketOptions: { MarketType: 'spot', SpotOptions: { SpotInstanceType: 'one-time', InstanceInterruptionBehavior: 'terminate' } } }

@@ -22,6 +22,7 @@ import { findAzureCredentials } from './credentials';
 import { azureErrorCode, isAzureNotFound, mapAzureError } from './errors';
 import { chooseImage, names, NODE_TYPE_TAG, SSH_USER, tagsFor, vmBody } from './spec';
 import { withConfigLabels } from '../../config/cloudLabels';
+import { networkingFor, RegionWithoutProxyError, type NodeNetworking } from '../../config/networking';
 
 interface AzureHandleData {
   resourceGroup: string;
@@ -29,6 +30,18 @@ interface AzureHandleData {
   sshUser: string;
   useSpot: boolean;
   identityFile: string;
+  /** `azure.use_internal_ips` / `azure.ssh_proxy_command` as they were when the cluster was launched. */
+  network?: NodeNetworking;
+}
+
+/** The networking keys for a launch in `region`; a region a `{region: command}` mapping leaves out is not used. */
+function launchNetworking(region: string): NodeNetworking {
+  try {
+    return networkingFor('azure', region);
+  } catch (err) {
+    if (err instanceof RegionWithoutProxyError) throw new ProvisionError('config', 'region', `Azure ${region}: ${err.message}`);
+    throw err;
+  }
 }
 
 function nodeState(power: string | undefined, provisioning: string | undefined): NodeState {
@@ -156,7 +169,7 @@ export class AzureProvider implements Provider {
 
   private nodes(handle: ClusterHandle, instances: CloudInstance[]): NodeInfo[] {
     const d = handle.data as Partial<AzureHandleData>;
-    return toNodeInfos(instances, d.sshUser ?? SSH_USER, d.identityFile ?? defaultIdentityFile());
+    return toNodeInfos(instances, d.sshUser ?? SSH_USER, d.identityFile ?? defaultIdentityFile(), d.network);
   }
 
   private async createNode(
@@ -167,18 +180,26 @@ export class AzureProvider implements Provider {
     vmName: string,
     role: 'head' | 'worker',
     image: string,
+    internalIpsOnly: boolean,
   ): Promise<void> {
     const tags = tagsFor(request, role);
-    const ip = await c.network.publicIPAddresses.beginCreateOrUpdateAndWait(
-      rg,
-      `${vmName}-ip`,
-      { location: request.region, tags, sku: { name: 'Standard' }, publicIPAllocationMethod: 'Static' },
-      this.lro,
-    );
+    // `azure.use_internal_ips`: the VM gets no public IP at all.
+    const ip = internalIpsOnly
+      ? undefined
+      : await c.network.publicIPAddresses.beginCreateOrUpdateAndWait(
+          rg,
+          `${vmName}-ip`,
+          { location: request.region, tags, sku: { name: 'Standard' }, publicIPAllocationMethod: 'Static' },
+          this.lro,
+        );
     const nic = await c.network.networkInterfaces.beginCreateOrUpdateAndWait(
       rg,
       `${vmName}-nic`,
-      { location: request.region, tags, ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnetId }, publicIPAddress: { id: ip.id } }] },
+      {
+        location: request.region,
+        tags,
+        ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnetId }, ...(ip ? { publicIPAddress: { id: ip.id } } : {}) }],
+      },
       this.lro,
     );
     await c.compute.virtualMachines.createOrUpdate(rg, vmName, vmBody(request, vmName, role, nic.id as string, image), this.lro);
@@ -191,6 +212,7 @@ export class AzureProvider implements Provider {
     const n = names(nameOnCloud);
     const rg = n.resourceGroup;
     const progress = (m: string) => request.onProgress?.(m);
+    const network = launchNetworking(region);
     let createdGroup = false;
     const createdVms: string[] = [];
     try {
@@ -242,7 +264,9 @@ export class AzureProvider implements Provider {
         });
         progress(`Creating ${missing} x ${request.instanceType}${request.useSpot ? ' (Spot)' : ''} in Azure ${region}.`);
         createdVms.push(...planned.map((p) => p.vmName));
-        const results = await Promise.allSettled(planned.map((p) => this.createNode(c, request, rg, subnetId, p.vmName, p.role, image)));
+        const results = await Promise.allSettled(
+          planned.map((p) => this.createNode(c, request, rg, subnetId, p.vmName, p.role, image, network.useInternalIps)),
+        );
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
       }
@@ -257,6 +281,7 @@ export class AzureProvider implements Provider {
           sshUser: SSH_USER,
           useSpot: request.useSpot,
           identityFile: defaultIdentityFile(),
+          network,
         } satisfies AzureHandleData,
       };
       progress('Waiting for the VMs to be running.');

@@ -33,6 +33,7 @@ import {
   SSH_USER,
 } from './instanceSpec';
 import { configValue, withConfigLabels } from '../../config/cloudLabels';
+import { networkingFor, RegionWithoutProxyError, type NodeNetworking } from '../../config/networking';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 type Operation = protos.google.cloud.compute.v1.IOperation;
@@ -43,6 +44,8 @@ interface GcpHandleData {
   sshUser: string;
   identityFile: string;
   firewall: string;
+  /** `gcp.use_internal_ips` / `gcp.ssh_proxy_command` as they were when the cluster was launched. */
+  network?: NodeNetworking;
 }
 
 /** An error reported inside a finished operation (code + message, like the API's). */
@@ -91,9 +94,30 @@ function configNetwork(): string {
   return b ? `projects/${a}/global/networks/${b}` : `global/networks/${a}`;
 }
 
-function inConfigNetwork<T extends { networkInterfaces?: { network?: string | null }[] | null }>(instance: T): T {
-  for (const nic of instance.networkInterfaces ?? []) nic.network = configNetwork();
+/**
+ * The instance on `gcp.vpc_name`'s network; with `gcp.use_internal_ips` it gets no external IP
+ * unless `gcp.force_enable_external_ips` asks for one (SkyPilot's rule).
+ */
+function inConfigNetwork<T extends { networkInterfaces?: { network?: string | null; accessConfigs?: unknown[] | null }[] | null }>(
+  instance: T,
+  network: NodeNetworking,
+): T {
+  const external = !network.useInternalIps || configValue(['gcp', 'force_enable_external_ips']) === true;
+  for (const nic of instance.networkInterfaces ?? []) {
+    nic.network = configNetwork();
+    if (!external) delete nic.accessConfigs;
+  }
   return instance;
+}
+
+/** The networking keys for a launch in `region`; a region a `{region: command}` mapping leaves out is not used. */
+function launchNetworking(region: string): NodeNetworking {
+  try {
+    return networkingFor('gcp', region);
+  } catch (err) {
+    if (err instanceof RegionWithoutProxyError) throw new ProvisionError('config', 'region', `GCP ${region}: ${err.message}`);
+    throw err;
+  }
 }
 
 export class GcpProvider implements Provider {
@@ -219,13 +243,14 @@ export class GcpProvider implements Provider {
     );
   }
 
-  private handleFor(request: LaunchRequest, c: GcpClients, zone: string): ClusterHandle {
+  private handleFor(request: LaunchRequest, c: GcpClients, zone: string, network: NodeNetworking): ClusterHandle {
     const data: GcpHandleData = {
       project: c.project,
       useSpot: request.useSpot,
       sshUser: SSH_USER,
       identityFile: defaultIdentityFile(),
       firewall: firewallName(request.nameOnCloud),
+      network,
     };
     return { clusterName: request.clusterName, nameOnCloud: request.nameOnCloud, provider: 'gcp', region: request.region, zone, data: { ...data } };
   }
@@ -244,7 +269,7 @@ export class GcpProvider implements Provider {
 
   private nodes(handle: ClusterHandle, items: Instance[]): NodeInfo[] {
     const d = handle.data as Partial<GcpHandleData>;
-    return toNodeInfos(items.map(toCloudInstance), d.sshUser ?? SSH_USER, d.identityFile ?? defaultIdentityFile());
+    return toNodeInfos(items.map(toCloudInstance), d.sshUser ?? SSH_USER, d.identityFile ?? defaultIdentityFile(), d.network);
   }
 
   async launch(request: LaunchRequest): Promise<ClusterHandle> {
@@ -253,6 +278,7 @@ export class GcpProvider implements Provider {
     const c = this.clients();
     const { region, nameOnCloud } = request;
     const progress = (m: string) => request.onProgress?.(m);
+    const network = launchNetworking(region);
     let createdFirewall = false;
     let zone = request.existing?.zone ?? request.zones[0] ?? `${region}-a`;
     const created: string[] = [];
@@ -302,7 +328,7 @@ export class GcpProvider implements Provider {
               const [op] = await c.instances.insert({
                 project: c.project,
                 zone: z,
-                instanceResource: inConfigNetwork(buildInstance(request, z, name, role, image)),
+                instanceResource: inConfigNetwork(buildInstance(request, z, name, role, image), network),
               });
               inZone.push(name);
               await this.waitOp(c, op.latestResponse as Operation, z);
@@ -330,7 +356,7 @@ export class GcpProvider implements Provider {
       }
       progress('Waiting for the instances to be RUNNING.');
       const running = await this.waitRunning(c, zone, nameOnCloud, request.numNodes, request.signal);
-      const handle = this.handleFor(request, c, zone);
+      const handle = this.handleFor(request, c, zone, network);
       progress('Waiting for SSH on every node.');
       const nodes = this.nodes(handle, running);
       await waitForNodesSsh(nodes, this.options, request.signal);

@@ -12,7 +12,8 @@ export async function waitForNodesSsh(nodes: readonly NodeInfo[], options: Cloud
   await Promise.all(
     nodes.map((n) => {
       if (!n.ssh) throw new ProvisionError('unreachable', 'zone', `Node ${n.id} has no reachable SSH address.`);
-      return waiter({ host: n.ssh.host, port: n.ssh.port, user: n.ssh.user }, { timeoutMs, signal });
+      const proxy = n.ssh.proxyCommand ? { command: n.ssh.proxyCommand, source: n.ssh.proxyCommandSource } : undefined;
+      return waiter({ host: n.ssh.host, port: n.ssh.port, user: n.ssh.user, proxy }, { timeoutMs, signal });
     }),
   );
 }

@@ -17,5 +17,12 @@ export function sshTransportFor(node: NodeInfo): Transport {
       hint: 'Start the cluster (`skydeck start`) or refresh its status.',
     });
   }
-  return new SshTransport({ host: node.ssh.host, port: node.ssh.port, user: node.ssh.user, keyPath: node.ssh.identityFile ?? defaultIdentityFile() });
+  return new SshTransport({
+    host: node.ssh.host,
+    port: node.ssh.port,
+    user: node.ssh.user,
+    keyPath: node.ssh.identityFile ?? defaultIdentityFile(),
+    proxyCommand: node.ssh.proxyCommand,
+    proxyCommandSource: node.ssh.proxyCommandSource,
+  });
 }

@@ -10,6 +10,10 @@
  */
 import { ciEnum, type JSONSchema } from './jsonSchema';
 import { taskSchema } from './taskSchema';
+import { CLOUDS } from '../values';
+
+/** Clouds `allowed_clouds` may name for their object storage only (no compute in SkyPilot's registry). */
+const STORAGE_ONLY_CLOUDS = ['cloudflare', 'coreweave'];
 
 const obj = (description: string, properties: Record<string, JSONSchema>, extra: Partial<JSONSchema> = {}): JSONSchema => ({
   type: 'object',
@@ -253,35 +257,8 @@ export const configSchema: JSONSchema = {
     serve: controller,
     allowed_clouds: {
       type: 'array',
-      items: ciEnum([
-        'aws',
-        'azure',
-        'gcp',
-        'ibm',
-        'lambda',
-        'scp',
-        'oci',
-        'runpod',
-        'vast',
-        'vsphere',
-        'cudo',
-        'fluidstack',
-        'paperspace',
-        'primeintellect',
-        'do',
-        'nebius',
-        'kubernetes',
-        'ssh',
-        'slurm',
-        'hyperbolic',
-        'seeweb',
-        'shadeform',
-        'yotta',
-        'mithril',
-        'verda',
-        'cloudflare',
-        'coreweave',
-      ]),
+      // SkyPilot's clouds without SkyDeck's own `local` (always allowed), plus the storage-only clouds.
+      items: ciEnum([...CLOUDS.filter((c) => c !== 'local'), ...STORAGE_ONLY_CLOUDS]),
       description: 'Clouds SkyPilot may use (default: all with credentials).',
       examples: [['aws', 'gcp', 'kubernetes']],
     },
