@@ -202,6 +202,7 @@ interface LensResult {
   perFileCpu: Stats;
   validateFile: Stats;
   validateFileCpu: Stats;
+  slowest: { file: string; ms: number; cpuMs: number; sites: number }[];
 }
 
 function lensLines(l: LensResult): string[] {
@@ -211,6 +212,7 @@ function lensLines(l: LensResult): string[] {
     `  per corpus file (fresh memo each): p50 ${ms(l.perFile.p50)}   p90 ${ms(l.perFile.p90)}   p99 ${ms(l.perFile.p99)}   max ${ms(l.perFile.max)}   (target p99 < 5 ms, max < 20 ms)`,
     `  (CPU time)                        p50 ${ms(l.perFileCpu.p50)}   p90 ${ms(l.perFileCpu.p90)}   p99 ${ms(l.perFileCpu.p99)}   max ${ms(l.perFileCpu.max)}`,
     `  baseline, validating the same file: p50 ${ms(l.validateFile.p50)}   p90 ${ms(l.validateFile.p90)}   p99 ${ms(l.validateFile.p99)}   max ${ms(l.validateFile.max)}   (CPU p99 ${ms(l.validateFileCpu.p99)}, max ${ms(l.validateFileCpu.max)})`,
+    `  slowest lens passes: ${l.slowest.map((s) => `${s.file} (${s.sites} site${s.sites === 1 ? '' : 's'}) ${ms(s.ms)} / ${ms(s.cpuMs)} cpu`).join(', ')}`,
   ];
 }
 
