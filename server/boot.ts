@@ -32,19 +32,22 @@ try {
   cachedData = undefined;
 }
 
-const script = new vm.Script(Module.wrap(source), { filename: bundle, cachedData });
+// The CommonJS wrapper on a line of its own, the bundle from line 1 on: stack traces and source
+// maps keep their lines and columns.
+const wrapped = `(function (exports, require, module, __filename, __dirname) {\n${source}\n})`;
+const script = new vm.Script(wrapped, { filename: bundle, lineOffset: -1, cachedData });
 const mod = new Module(bundle, module);
 mod.filename = bundle;
 mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(__dirname);
 const run = script.runInThisContext() as (exports: unknown, req: NodeJS.Require, m: Module, file: string, dir: string) => void;
-const req = ((id: string) => mod.require(id)) as NodeJS.Require;
+const req = Module.createRequire(bundle);
 run.call(mod.exports, mod.exports, req, mod, bundle, __dirname);
 
 if (!cachedData || script.cachedDataRejected) {
   setTimeout(() => {
     try {
       fs.mkdirSync(cacheDir, { recursive: true });
-      for (const f of fs.readdirSync(cacheDir)) if (/^server-[0-9a-z-]+\.v8cache$/.test(f)) fs.rmSync(path.join(cacheDir, f), { force: true });
+      for (const f of fs.readdirSync(cacheDir)) if (/^server-[0-9a-z-]+\.v8cache(\.\d+\.tmp)?$/.test(f)) fs.rmSync(path.join(cacheDir, f), { force: true });
       // Written whole under another name, then renamed: a server starting meanwhile never reads half a file.
       const tmp = `${cacheFile}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, script.createCachedData());
