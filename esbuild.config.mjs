@@ -40,8 +40,10 @@ const builds = [
   { ...common, entryPoints: { 'extension-client': 'extension/client.ts' }, outdir: 'dist', external: ['vscode'], minify: true, keepNames: true },
   // The language server starts on every YAML file a user opens: minified (names kept) so there is
   // less to read and compile; its catalog insights are a bundle of their own, required by path after
-  // the first diagnostics (server/main.ts).
-  { ...common, entryPoints: { server: 'server/main.ts' }, outdir: 'dist', minify: true, keepNames: true },
+  // the first diagnostics (server/main.ts). dist/server.js is the small loader that starts it through
+  // V8's code cache (server/boot.ts).
+  { ...common, entryPoints: { 'server-main': 'server/main.ts' }, outdir: 'dist', minify: true, keepNames: true },
+  { ...common, entryPoints: { server: 'server/boot.ts' }, outdir: 'dist', minify: true, keepNames: true },
   { ...common, entryPoints: { 'server-insights': 'engine/optimizer/insights.ts' }, outdir: 'dist' },
   { ...common, entryPoints: { cli: 'engine/cli/main.ts' }, outdir: 'dist', external: nativeExternals },
   // Managed-job controllers are long-lived detached processes: a lean bundle of their own

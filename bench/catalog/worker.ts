@@ -161,7 +161,8 @@ function lens(dir: string, corpus: string, typical: string) {
   const validateFile: number[] = [];
   const validateFileCpu: number[] = [];
   const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
-  for (const { text, sites } of inputs) {
+  const slow: { file: string; ms: number; cpuMs: number; sites: number }[] = [];
+  for (const { f, text, sites } of inputs) {
     let c = process.cpuUsage();
     t = performance.now();
     parseTaskText(text, { buildTasks: false });
@@ -173,7 +174,9 @@ function lens(dir: string, corpus: string, typical: string) {
     costLenses(URI, sites, ins);
     perFile.push(performance.now() - t);
     perFileCpu.push(cpuMs(process.cpuUsage(c)));
+    slow.push({ file: path.relative(corpus, f), ms: perFile[perFile.length - 1], cpuMs: perFileCpu[perFileCpu.length - 1], sites: sites.length });
   }
+  slow.sort((a, b) => b.ms - a.ms);
   // Typical file again with fresh memo (warm JIT), and re-lensing unchanged sites (memoized, every keystroke).
   const fresh = createInsights({ catalog: () => cat, liveAvailability: false, infra: () => [] });
   t = performance.now();
@@ -196,6 +199,7 @@ function lens(dir: string, corpus: string, typical: string) {
     perFileCpu: stats(perFileCpu),
     validateFile: stats(validateFile),
     validateFileCpu: stats(validateFileCpu),
+    slowest: slow.slice(0, 5),
   };
 }
 

@@ -9,7 +9,34 @@ import type { Catalog } from './catalog';
 
 const CLOUD_LABELS: Record<string, string> = { aws: 'AWS', gcp: 'GCP', azure: 'Azure' };
 
+/**
+ * Answers per list of known names (a new list whenever the catalog gains a cloud or the
+ * accelerator list, so an answer never outlives what it was computed from): the lookup runs on
+ * every lens and plan.
+ */
+const answers = new WeakMap<readonly string[], Map<string, string | InputError>>();
+
 export function canonicalizeAccelerator(cat: Catalog, name: string, cloud?: string): string {
+  const known = cat.allAcceleratorNames();
+  let memo = answers.get(known);
+  if (!memo) answers.set(known, (memo = new Map()));
+  const key = `${cloud ?? ''}|${name}`;
+  let answer = memo.get(key);
+  if (answer === undefined) {
+    try {
+      answer = canonicalize(cat, name, cloud);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      answer = e;
+    }
+    if (memo.size > 1000) memo.clear();
+    memo.set(key, answer);
+  }
+  if (answer instanceof InputError) throw answer;
+  return answer;
+}
+
+function canonicalize(cat: Catalog, name: string, cloud?: string): string {
   if (name.toLowerCase().startsWith('tpu-')) return name.toLowerCase();
   let names = cat.allAcceleratorNames();
   if (cloud && CLOUD_LABELS[cloud]) {

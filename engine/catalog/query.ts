@@ -251,8 +251,20 @@ function shapeCandidates(cc: CloudCatalog, q: OfferQuery): { types: InstanceType
   let cpus = q.cpus;
   const memory = q.memory ?? { value: DEFAULT_MEMORY_CPU_RATIO, orMore: true, perCpu: true };
   if (!q.cpus && !q.memory) cpus = { value: DEFAULT_NUM_VCPUS, orMore: true };
-  const types = cc.cpuTypes.filter((t) => isDefaultCpuFamily(cc.cloud, t.name) && fitsQuantity(t.vcpus, cpus) && fitsMemory(t.memoryGb, t.vcpus, memory));
+  const types = defaultCpuTypes(cc).filter((t) => fitsQuantity(t.vcpus, cpus) && fitsMemory(t.memoryGb, t.vcpus, memory));
   return types.length ? { types } : { types, reason: { kind: 'cpus-memory' } };
+}
+
+const defaultCpuIndex = new WeakMap<CloudCatalog, InstanceTypeInfo[]>();
+
+/** The CPU types of SkyPilot's default families (in cpuTypes order), found once per catalog. */
+function defaultCpuTypes(cc: CloudCatalog): InstanceTypeInfo[] {
+  let types = defaultCpuIndex.get(cc);
+  if (!types) {
+    types = cc.cpuTypes.filter((t) => isDefaultCpuFamily(cc.cloud, t.name));
+    defaultCpuIndex.set(cc, types);
+  }
+  return types;
 }
 
 function closestNames(cc: CloudCatalog, name: string): string[] {
@@ -403,6 +415,44 @@ export interface CheapestOffers {
   regions: Set<string>;
 }
 
+/** Per instance type: its first cheapest on-demand and spot rows (-1: no price) and the regions with an on-demand price. */
+interface TypeCheapest {
+  onDemandRow: number;
+  spotRow: number;
+  pricedRegions: Int32Array;
+}
+
+const cheapestIndex = new WeakMap<InstanceTypeInfo, TypeCheapest>();
+
+/**
+ * Built on first use per type and kept with the (immutable) catalog. The first row wins a tie,
+ * as when every row is scanned in order, so answers do not change.
+ */
+function typeCheapest(cc: CloudCatalog, info: InstanceTypeInfo): TypeCheapest {
+  let s = cheapestIndex.get(info);
+  if (s) return s;
+  const { price, spotPrice, region } = cc.table;
+  let onDemandRow = -1;
+  let spotRow = -1;
+  const regions: number[] = [];
+  const rows = info.rows;
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k];
+    const p = price[r];
+    if (p === p) {
+      if (onDemandRow < 0 || p < price[onDemandRow]) onDemandRow = r;
+      const reg = region[r];
+      // Rows of a type come region by region, so the last one seen catches most repeats.
+      if (regions[regions.length - 1] !== reg && !regions.includes(reg)) regions.push(reg);
+    }
+    const sp = spotPrice[r];
+    if (sp === sp && (spotRow < 0 || sp < spotPrice[spotRow])) spotRow = r;
+  }
+  s = { onDemandRow, spotRow, pricedRegions: Int32Array.from(regions) };
+  cheapestIndex.set(info, s);
+  return s;
+}
+
 /**
  * What the cost lens needs from matchOffers(q, 'perZone') with anyPrice, without building an
  * offer per row: a CPU request such as `cpus: 1+` fits hundreds of instance types in every
@@ -464,6 +514,21 @@ export function cheapestOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery)
         if (!best || cmpPrice(t.price[r] + t.price[g], t.price[best.r] + t.price[g]) < 0) best = { info: h, r };
       }
       if (best) consider(best.info, best.r, g);
+    }
+  } else if (place === ANY_PLACE) {
+    // No location pin: each type's cheapest rows and priced regions come from its index, so a
+    // CPU request over hundreds of types reads a few numbers per type instead of every row.
+    for (const info of types) {
+      const s = typeCheapest(cc, info);
+      for (const id of s.pricedRegions) regionIds.add(id);
+      if (s.onDemandRow >= 0) {
+        const price = t.price[s.onDemandRow];
+        if (!od || cmpPrice(price, od.price) < 0) od = { info, r: s.onDemandRow, g: -1, price };
+      }
+      if (s.spotRow >= 0) {
+        const sp = t.spotPrice[s.spotRow];
+        if (!spot || sp < spot.price) spot = { info, r: s.spotRow, g: -1, price: sp };
+      }
     }
   } else {
     for (const info of types) for (const r of info.rows) if (placeMatches(cc, r, place)) consider(info, r, -1);
