@@ -12,6 +12,7 @@ import type { Task } from '../task/types';
 import { CancelledError, ResourcesUnavailableError, SkyDeckError } from '../errors';
 import { sleep } from '../util/sleep';
 import { optimize } from './planner';
+import { proxyRegionLimits } from '../config/networking';
 
 export interface ProvisionOptions {
   clusterName: string;
@@ -99,7 +100,7 @@ export async function provisionWithFailover(task: Task, options: ProvisionOption
       if (options.signal?.aborted) throw new CancelledError('Launch');
       let chosen: Candidate;
       try {
-        chosen = optimize(task, { enabledInfra: options.enabledInfra, blocked }).chosen;
+        chosen = optimize(task, { enabledInfra: options.enabledInfra, blocked, regionLimits: proxyRegionLimits() }).chosen;
       } catch (e) {
         if ((e as SkyDeckError).code !== 'RESOURCES_UNAVAILABLE') throw e;
         break;

@@ -68,3 +68,13 @@ export function proxyRegions(cloud: VmCloud, config: ConfigMap = activeConfig())
   const raw = getPath(config, [cloud, 'ssh_proxy_command']);
   return isConfigMap(raw) ? Object.keys(raw) : undefined;
 }
+
+/** The optimizer's region limits from every VM cloud's `{region: command}` mapping (SkyPilot drops the other regions). */
+export function proxyRegionLimits(config: ConfigMap = activeConfig()): Record<string, { regions: string[]; why: string }> | undefined {
+  const out: Record<string, { regions: string[]; why: string }> = {};
+  for (const cloud of ['aws', 'gcp', 'azure'] as const) {
+    const regions = proxyRegions(cloud, config);
+    if (regions) out[cloud] = { regions, why: `${cloud}.ssh_proxy_command` };
+  }
+  return Object.keys(out).length ? out : undefined;
+}

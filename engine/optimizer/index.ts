@@ -316,6 +316,11 @@ export function optimizeDetailed(task: Task, options: OptimizeOptions, catalog?:
             ? { cloud: targetCloud(t), candidates: [{ ...c, resourcesIndex: req.resourcesIndex }] }
             : { cloud: targetCloud(t), candidates: [], reason: c };
       }
+      const limit = options.regionLimits?.[outcome.cloud];
+      if (limit && outcome.candidates.length) {
+        outcome.candidates = outcome.candidates.filter((c) => c.region !== undefined && limit.regions.includes(c.region));
+        if (outcome.candidates.length === 0) outcome.reason = `no candidate in the regions ${limit.why} lists (${limit.regions.join(', ') || 'none'})`;
+      }
       const before = outcome.candidates.length;
       outcome.candidates = outcome.candidates.map((c) => applyBlocklist(c, blocked)).filter((c): c is Candidate => !!c);
       if (before > 0 && outcome.candidates.length === 0) outcome.reason = 'every candidate is blocked (earlier provisioning failures)';

@@ -39,6 +39,8 @@ export interface OptimizeOptions {
   allInfra?: boolean;
   /** Blocklist entries 'cloud', 'cloud/region', 'cloud/region/zone' (failover, recovery). */
   blocked?: string[];
+  /** Per cloud, the only regions it may use, and why (a `{region: command}` ssh_proxy_command). */
+  regionLimits?: Record<string, { regions: string[]; why: string }>;
 }
 
 export type Optimize = (task: Task, options: OptimizeOptions) => Plan;

@@ -11,6 +11,7 @@ import type { TaskFile } from '../../task/types';
 import { liveGpuAvailability, summarizeAvailability } from '../../optimizer/availability';
 import { detectInfra, enabledInfra } from '../../infra/detection';
 import { optimizeDetailed, cloudLabel } from '../../optimizer/index';
+import { proxyRegionLimits } from '../../config/networking';
 import { formatPlan, renderTable } from '../../optimizer/planTable';
 import type { Candidate } from '../../optimizer/types';
 import type { PlanJson, PlanRowJson, ShowGpusJson } from '../../contract/cliJson';
@@ -42,7 +43,10 @@ function candidateJson(c: Candidate): PlanRowJson {
  */
 export async function runDryRun(file: TaskFile, options: DryRunOptions): Promise<number> {
   const enabled = options.allInfra ? ['local'] : enabledInfra();
-  const planned = file.tasks.map((task) => ({ name: task.name, plan: optimizeDetailed(task, { enabledInfra: enabled, allInfra: options.allInfra }) }));
+  const planned = file.tasks.map((task) => ({
+    name: task.name,
+    plan: optimizeDetailed(task, { enabledInfra: enabled, allInfra: options.allInfra, regionLimits: proxyRegionLimits() }),
+  }));
   if (options.json) {
     const out: PlanJson = {
       chosen: planned.map((p) => candidateJson(p.plan.chosen)),

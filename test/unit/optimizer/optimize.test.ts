@@ -306,3 +306,17 @@ test('nothing fits: SkyPilot-like reasons with offered alternatives', () => {
   );
   assert.throws(() => optimize(task(gpu('rtx')), ALL), /ambiguous/);
 });
+
+test('region limits (a {region: command} ssh_proxy_command): only the listed regions are candidates; none listed says why', () => {
+  const t = task({ infra: { cloud: 'aws' }, cpus: { value: 2, orMore: true } });
+  const free = optimizeDetailed(t, ALL);
+  const cheapest = free.chosen.region!;
+  const other = free.candidates.map((c) => c.region!).find((r) => r !== cheapest)!;
+  const limited = optimizeDetailed(t, { ...ALL, regionLimits: { aws: { regions: [other], why: 'aws.ssh_proxy_command' } } });
+  assert.equal(limited.chosen.region, other);
+  assert.ok(limited.candidates.every((c) => c.region === other));
+  assert.throws(
+    () => optimizeDetailed(t, { ...ALL, regionLimits: { aws: { regions: ['nowhere-1'], why: 'aws.ssh_proxy_command' } } }),
+    (e: unknown) => e instanceof ResourcesUnavailableError && /aws\.ssh_proxy_command lists/.test(e.message),
+  );
+});
