@@ -45,7 +45,11 @@ const builds = [
   { ...common, entryPoints: { 'server-main': 'server/main.ts' }, outdir: 'dist', minify: true, keepNames: true },
   { ...common, entryPoints: { server: 'server/boot.ts' }, outdir: 'dist', minify: true, keepNames: true },
   { ...common, entryPoints: { 'server-insights': 'engine/optimizer/insights.ts' }, outdir: 'dist' },
-  { ...common, entryPoints: { cli: 'engine/cli/main.ts' }, outdir: 'dist', external: nativeExternals },
+  // `skydeck`: a small entry, minified (names kept) because its parse is on every command's
+  // path, that answers a plain `status` itself and loads the full CLI for everything else
+  // (engine/cli/entry.ts).
+  { ...common, entryPoints: { cli: 'engine/cli/entry.ts' }, outdir: 'dist', external: nativeExternals, minify: true, keepNames: true },
+  { ...common, entryPoints: { 'cli-full': 'engine/cli/main.ts' }, outdir: 'dist', external: nativeExternals },
   // Managed-job controllers are long-lived detached processes: a lean bundle of their own
   // (engine/jobs/spawn.ts), minified (names kept, for the stacks in controller logs) because
   // each process holds its source: 630 -> 310 KB, -0.5 MB RSS per controller.

@@ -99,9 +99,12 @@ function onOutputError(stream: NodeJS.WriteStream, err: NodeJS.ErrnoException): 
   };
 }
 
-if (require.main === module) {
+/** Runs the command line of this process (the dist/cli.js entry calls it, ./entry.ts). */
+export function runFromProcess(): void {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', (err: NodeJS.ErrnoException) => onOutputError(stream, err));
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }
+
+if (require.main === module) runFromProcess();

@@ -38,8 +38,16 @@ export async function recordAutostopOutcome(rec: ClusterRecord, outcome: Autosto
  * the names `status` was asked about.
  */
 export async function autostopNotes(current: ClusterRecord[], only?: string[], now = Date.now()): Promise<string[]> {
+  return notes((await events().read()).events, current, only, now);
+}
+
+/** Same as autostopNotes(), synchronously. */
+export function autostopNotesSync(current: ClusterRecord[], only?: string[], now = Date.now()): string[] {
+  return notes(events().readSync().events, current, only, now);
+}
+
+function notes(list: AutostopEvent[], current: ClusterRecord[], only: string[] | undefined, now: number): string[] {
   const byName = new Map(current.map((r) => [r.name, r]));
-  const { events: list } = await events().read();
   return list
     .filter((e) => now - e.at <= SHOWN_FOR_MS && (!only?.length || only.includes(e.cluster)))
     .filter((e) => (e.outcome === 'torn down' ? !byName.has(e.cluster) : byName.get(e.cluster)?.status === 'STOPPED'))

@@ -65,16 +65,26 @@ class BadClusterRecordError extends SkyDeckError {
   }
 }
 
-export async function listClusters(): Promise<ClusterRecord[]> {
-  const table = clusterTable();
-  const t = await table.read();
+/** The well-formed records, oldest first; malformed ones are skipped with a warning naming the file. */
+function validRecords(file: string, t: ClusterTable): ClusterRecord[] {
   const good: ClusterRecord[] = [];
   for (const [key, rec] of Object.entries(t.clusters)) {
     const problem = recordProblem(key, rec);
-    if (problem) warnSkipped(table.file, key, problem);
+    if (problem) warnSkipped(file, key, problem);
     else good.push(rec);
   }
   return good.sort((a, b) => a.launchedAt - b.launchedAt);
+}
+
+export async function listClusters(): Promise<ClusterRecord[]> {
+  const table = clusterTable();
+  return validRecords(table.file, await table.read());
+}
+
+/** Same as listClusters(), synchronously (the CLI's `status` fast path: one read, no promise machinery). */
+export function listClustersSync(): ClusterRecord[] {
+  const table = clusterTable();
+  return validRecords(table.file, table.readSync());
 }
 
 export async function findCluster(name: string): Promise<ClusterRecord | undefined> {

@@ -84,7 +84,7 @@ function stageBundle(client: ClientIdentity, providers: string[]): { dir: string
   const root = packageRoot();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-controller-bundle-'));
   const copy = (rel: string) => fs.cpSync(path.join(root, rel), path.join(dir, rel), { recursive: true, filter: (src) => !src.endsWith('.map') });
-  for (const f of ['dist/cli.js', 'dist/jobs-controller.js', 'dist/agent.sh', 'schemas', 'catalogs']) {
+  for (const f of ['dist/cli.js', 'dist/cli-full.js', 'dist/jobs-controller.js', 'dist/agent.sh', 'schemas', 'catalogs']) {
     if (!fs.existsSync(path.join(root, f)))
       throw new SkyDeckError('CONTROLLER_BUNDLE_MISSING', `${path.join(root, f)} is missing: the controller bundle cannot be installed.`, {
         hint: 'Run `npm run build`.',

@@ -4,14 +4,14 @@
  * then replaces the target by rename. State holds cluster handles and pool details, so
  * nothing in it is readable by other users.
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 
 export const STATE_FILE_MODE = 0o600;
 const STATE_DIR_MODE = 0o700;
 
+/** node:crypto is required here, on the first write: readers (`status`) never pay for loading it. */
 function tempFor(file: string): string {
-  return `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  return `${file}.${process.pid}.${(require('node:crypto') as typeof import('node:crypto')).randomBytes(4).toString('hex')}.tmp`;
 }
 
 export async function writeFileAtomic(file: string, text: string): Promise<void> {

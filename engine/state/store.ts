@@ -16,7 +16,9 @@ import * as path from 'node:path';
 import { SkyDeckError } from '../errors';
 import { skydeckHome } from '../util/paths';
 import { createFileExclusiveSync, ensurePrivateDir, STATE_FILE_MODE, writeFileAtomic } from './atomicWrite';
-import { lockStateFile } from './lock';
+
+/** The cross-process lock, loaded on the first write: a read takes no lock, and `status` only reads. */
+const lock = () => require('./lock') as typeof import('./lock');
 
 export class StateCorruptError extends SkyDeckError {
   constructor(
@@ -113,7 +115,7 @@ export class Collection<T> {
   async update<R>(change: (data: T) => R | Promise<R>): Promise<R> {
     // Created whole or not at all (temp file + link), so a crash never leaves an empty store.
     if (!fs.existsSync(this.file)) createFileExclusiveSync(this.file, this.encode(this.options.initial()));
-    const release = await lockStateFile(this.file);
+    const release = await lock().lockStateFile(this.file);
     try {
       const data = await this.readFile();
       const result = await change(data);

@@ -6,18 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Option, type Command } from 'commander';
-import {
-  formatAgo,
-  formatAutostop,
-  formatDuration,
-  formatInfra,
-  formatResources,
-  jobJson,
-  statusJson,
-  costSoFar,
-  upSeconds,
-  table,
-} from '../../cluster/format';
+import { costSoFar, formatAgo, formatDuration, formatResources, jobJson, statusJson, table, upSeconds } from '../../cluster/format';
 import {
   LOGS_STATUS_EXIT,
   TERMINAL_JOB_STATUSES,
@@ -43,6 +32,7 @@ import { addTaskOptions, readTaskOptions, type ResourceOverrides } from '../task
 import { UsageError } from '../usageError';
 import { reportUnsupported } from '../../task/unsupported';
 import { OUTPUT_GONE } from '../outputGone';
+import { headIp, JOBS_HEADING, NO_JOBS_IN_PROGRESS, NO_LIVE_SERVICES, SERVICES_HEADING, statusText } from './statusTable';
 
 /**
  * Loaded on first use: the listing verbs (status, queue, cost-report) need only the store and
@@ -179,33 +169,6 @@ async function runLaunchLike(kind: 'launch' | 'exec', clusterName: string | unde
 
 type Records = Awaited<ReturnType<typeof listClusters>>;
 
-function headIp(rec: Records[number]): string | undefined {
-  const head = rec.nodes.find((n) => n.rank === 0) ?? rec.nodes[0];
-  return head ? (head.externalIp ?? head.internalIp) : undefined;
-}
-
-function printStatus(recs: Records, verbose: boolean): void {
-  if (recs.length === 0) {
-    process.stdout.write('No existing clusters.\n');
-    return;
-  }
-  const now = Date.now();
-  const rows = recs.map((r) => [
-    r.name,
-    formatInfra(r.resources),
-    formatResources(r.resources, r.numNodes, { full: verbose }),
-    r.status,
-    formatAutostop(r.autostop),
-    formatAgo(r.launchedAt, now),
-    ...(verbose ? [headIp(r) ?? '-'] : []),
-    r.status === 'UP' ? formatDuration(upSeconds(r, now).current) : '-',
-    `$${costSoFar(r, now).toFixed(2)}`,
-  ]);
-  const headers = ['NAME', 'INFRA', 'RESOURCES', 'STATUS', 'AUTOSTOP', 'LAUNCHED', ...(verbose ? ['HEAD_IP'] : []), 'UPTIME', 'COST (est.)'];
-  process.stdout.write(`${table(headers, rows)}\n`);
-  for (const r of recs) if (r.lastError) process.stdout.write(`  ${r.name}: ${r.lastError}\n`);
-}
-
 /** `PORT` or `A-B` port specs of a cluster, expanded. */
 function clusterPorts(rec: Records[number]): number[] {
   const out: number[] = [];
@@ -281,18 +244,18 @@ async function printControllersSummary(showJobs: boolean, showServices: boolean)
     const { isTerminal } = await import('../../jobs/types');
     const inProgress = Object.values((await openJobsStore().read()).jobs).some((j) => !isTerminal(j.status));
     const rows = inProgress ? await (await import('../../jobs/api')).listJobs({ skipFinished: true }) : [];
-    process.stdout.write('\nManaged jobs\n');
+    process.stdout.write(JOBS_HEADING);
     if (rows.length) {
       const { formatQueue } = await import('../../jobs/format');
       process.stdout.write(`${formatQueue(rows.slice(0, 5)).replace(/^Managed jobs\n/, '')}\n`);
-    } else process.stdout.write('No in-progress managed jobs.\n');
+    } else process.stdout.write(`${NO_JOBS_IN_PROGRESS}\n`);
     if (rows.length > 5) process.stdout.write(`${rows.length} managed jobs are in progress (5 latest ones shown). Show all: skydeck jobs queue\n`);
   }
   if (showServices) {
     const { listServices } = await import('../../serve/state');
     const services = (await listServices()).length ? await (await import('../../serve/service')).serveStatus() : [];
-    const text = services.length ? (await import('./serve')).formatServices(services, false) : 'No live services.';
-    process.stdout.write(`\nServices\n${text}\n`);
+    const text = services.length ? (await import('./serve')).formatServices(services, false) : NO_LIVE_SERVICES;
+    process.stdout.write(`${SERVICES_HEADING}${text}\n`);
   }
 }
 
@@ -469,7 +432,7 @@ export function registerCluster(program: Command): void {
         );
         return;
       }
-      printStatus(recs, !!opts.verbose);
+      process.stdout.write(statusText(recs, !!opts.verbose));
       for (const note of await autostopNotes(await listClusters(), expanded)) process.stdout.write(`${note}\n`);
       // As SkyPilot: the summaries only when no cluster is named.
       if (!names.length) await printControllersSummary(opts.showManagedJobs !== false, opts.showServices !== false);
