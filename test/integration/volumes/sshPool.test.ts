@@ -66,7 +66,11 @@ describe('volumes on an SSH node pool', { skip, concurrency: false }, () => {
     await deleteVolume('shared', (m) => said.push(m));
     assert.deepEqual(await listVolumes(), []);
     for (const h of hosts.hosts)
-      assert.equal(fs.existsSync(path.join(h.homeDir, '.skydeck_volumes', rec.nameOnInfra)), false, `deleted with its data on ${h.homeDir}: ${said.join('\n')}`);
+      assert.equal(
+        fs.existsSync(path.join(h.homeDir, '.skydeck_volumes', rec.nameOnInfra)),
+        false,
+        `deleted with its data on ${h.homeDir}: ${said.join('\n')}`,
+      );
     assert.deepEqual(
       said.filter((m) => m.startsWith('Warning')),
       [],

@@ -69,8 +69,16 @@ test('an installed tool is not downloaded again', () => {
 });
 
 test('credentials become the tool’s own environment variables', () => {
-  const s3 = { type: 's3' as const, settings: { access_key_id: 'AKID', secret_access_key: 'SECRET', session_token: 'TOKEN', region: 'us-west-2', endpoint: 'http://e' } };
-  assert.deepEqual(nativeMountEnv('goofys', s3), { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'SECRET', AWS_SESSION_TOKEN: 'TOKEN', AWS_REGION: 'us-west-2' });
+  const s3 = {
+    type: 's3' as const,
+    settings: { access_key_id: 'AKID', secret_access_key: 'SECRET', session_token: 'TOKEN', region: 'us-west-2', endpoint: 'http://e' },
+  };
+  assert.deepEqual(nativeMountEnv('goofys', s3), {
+    AWS_ACCESS_KEY_ID: 'AKID',
+    AWS_SECRET_ACCESS_KEY: 'SECRET',
+    AWS_SESSION_TOKEN: 'TOKEN',
+    AWS_REGION: 'us-west-2',
+  });
   assert.deepEqual(nativeMountEnv('blobfuse2', { type: 'azureblob', settings: { account: 'acct', key: 'KEY' } }), {
     AZURE_STORAGE_ACCOUNT: 'acct',
     AZURE_STORAGE_ACCESS_KEY: 'KEY',
@@ -110,26 +118,30 @@ function runMount(tool: NativeMountTool, prefix: string, env: Record<string, str
   }
 }
 
-test('goofys: SkyPilot’s flags, bucket:prefix, the endpoint, credentials only in the environment', { skip: os.arch() !== 'x64' && 'goofys is x86_64 only' }, () => {
-  const r = runMount('goofys', 'ckpt', { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'SECRET' });
-  assert.deepEqual(r.argv, [
-    '-o',
-    'allow_other',
-    '--stat-cache-ttl',
-    '5s',
-    '--type-cache-ttl',
-    '5s',
-    '--endpoint',
-    'http://127.0.0.1:9000',
-    '--log-file',
-    '~/.skydeck_node/storage/abc/goofys.log',
-    'bkt:ckpt',
-    '~/data',
-  ]);
-  assert.match(r.env, /^AWS_SECRET_ACCESS_KEY=SECRET$/m);
-  assert.doesNotMatch(r.script, /SECRET|AKID/);
-  assert.match(r.script, /aarch64\|arm64\)\n[\s\S]*rclone mount skydeck:bkt\/ckpt /, 'arm64 falls back to rclone');
-});
+test(
+  'goofys: SkyPilot’s flags, bucket:prefix, the endpoint, credentials only in the environment',
+  { skip: os.arch() !== 'x64' && 'goofys is x86_64 only' },
+  () => {
+    const r = runMount('goofys', 'ckpt', { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'SECRET' });
+    assert.deepEqual(r.argv, [
+      '-o',
+      'allow_other',
+      '--stat-cache-ttl',
+      '5s',
+      '--type-cache-ttl',
+      '5s',
+      '--endpoint',
+      'http://127.0.0.1:9000',
+      '--log-file',
+      '~/.skydeck_node/storage/abc/goofys.log',
+      'bkt:ckpt',
+      '~/data',
+    ]);
+    assert.match(r.env, /^AWS_SECRET_ACCESS_KEY=SECRET$/m);
+    assert.doesNotMatch(r.script, /SECRET|AKID/);
+    assert.match(r.script, /aarch64\|arm64\)\n[\s\S]*rclone mount skydeck:bkt\/ckpt /, 'arm64 falls back to rclone');
+  },
+);
 
 test('gcsfuse: SkyPilot’s flags and --only-dir for a prefix', () => {
   const r = runMount('gcsfuse', 'sub', {});
