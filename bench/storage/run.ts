@@ -9,7 +9,7 @@
  * Options: --small N (files, default 1000), --small-kb K (default 100), --large-mb M (default
  * 1024; moto keeps objects in memory, so use less on a small machine), --runs R (default 1).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -43,11 +43,21 @@ async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-function rclone(args: string[], env: Record<string, string>): void {
+/**
+ * The baseline rclone, run asynchronously: this process drains moto's request log, and a
+ * blocking spawnSync would let that pipe fill, moto's logging lock would then stall every
+ * request thread and rclone with them (what made earlier full-size runs hang).
+ */
+function rclone(args: string[], env: Record<string, string>): Promise<void> {
   const childEnv = { ...process.env, ...env };
   delete childEnv.AWS_CA_BUNDLE;
-  const r = spawnSync('rclone', [...args, '--transfers', '16', '--checkers', '16'], { env: childEnv, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`rclone ${args.join(' ')}: ${r.stderr}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn('rclone', [...args, '--transfers', '16', '--checkers', '16'], { env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`rclone ${args.join(' ')}: ${stderr}`))));
+  });
 }
 
 async function main(): Promise<void> {

@@ -189,6 +189,7 @@ export function loadEntrypoint(entry: string | undefined, values: TaskOptionValu
     if (Object.keys(raw.envs as Obj).length === 0) delete raw.envs;
     if (Object.keys(raw.secrets as Obj).length === 0) delete raw.secrets;
     const rebuilt = rebuild(raw);
+    if (task.origin) rebuilt.origin = task.origin;
     if (!options.allowNullValues) checkNullValues(rebuilt);
     return rebuilt;
   });

@@ -21,7 +21,7 @@ import { ifClusterUnlocked, withClusterLock } from './clusterLock';
 import { forgetReservations } from './purge';
 import { removeClusterSshConfig, userSshConfigPath, writeClusterSshConfig } from './sshConfig';
 import type { ClusterRecord } from './types';
-import { flushAndUnmount, hasMounts, releaseStorage } from '../storage/teardown';
+import { flushAndUnmount, hasMounts, releaseStorage, remountStorage } from '../storage/teardown';
 import { containerAttach, containersDo, startContainers, withContainers } from './containers';
 import type { RegistryLogin } from '../node/container/dockerRun';
 
@@ -253,6 +253,8 @@ async function stopLocked(name: string): Promise<void> {
   if (rec.status === 'UP' || rec.status === 'AUTOSTOPPING') {
     // Jobs are cancelled first (for SSH pools stop means exactly that); the infra then stops the nodes.
     await withAccess(rec, (a) => a.agent.cancel('all')).catch(() => undefined);
+    // Then MOUNT_CACHED writes reach the bucket and FUSE mounts go, as for `down` (SkyPilot flushes before stopping too).
+    if (hasMounts(name)) await withAccess(rec, (a) => flushAndUnmount(name, a, (m) => process.stderr.write(`${m}\n`)));
   }
   await containersDo(rec, 'stop', provider);
   await provider.stop(rec.handle);
@@ -289,7 +291,10 @@ async function startLocked(name: string, options: { idleMinutesToAutostop?: numb
     r.handle = handle;
     r.status = 'INIT';
   }))!;
-  return bringUp(rec, onMessage);
+  rec = await bringUp(rec, onMessage);
+  // The bucket mounts the stop took down come back, as SkyPilot re-mounts storage on start.
+  if (hasMounts(name)) await withAccess(rec, (a) => remountStorage(rec, a, onMessage ?? (() => undefined)));
+  return rec;
 }
 
 /**

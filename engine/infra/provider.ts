@@ -102,6 +102,16 @@ export function managesVolumes(p: unknown): p is ManagesVolumes {
   return typeof (p as ManagesVolumes | undefined)?.createVolume === 'function' && typeof (p as ManagesVolumes).deleteVolume === 'function';
 }
 
+/** Providers whose volumes are directories on the hosts they reach (SSH pools): deleting one removes it from every host. */
+export interface HoldsVolumeDirs {
+  /** Removes `dir` on every host of `pool`; one row per host, with what went wrong there. */
+  removeVolumeDir(pool: string, dir: string): Promise<{ host: string; error?: string }[]>;
+}
+
+export function holdsVolumeDirs(p: unknown): p is HoldsVolumeDirs {
+  return typeof (p as HoldsVolumeDirs | undefined)?.removeVolumeDir === 'function';
+}
+
 /** A volume a launch attaches (engine/volumes decides which and checks they fit the infra). */
 export interface VolumeAttachment {
   /** Where the task sees it. */

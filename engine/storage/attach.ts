@@ -2,6 +2,7 @@
  * The node side of a launch's storage: on every node in parallel, make sure the mount tools are
  * there (VM clouds: installed as SkyPilot's setup does; local and SSH nodes: checked, with an
  * error naming the missing tool), then COPY, MOUNT or MOUNT_CACHED each mount in task order.
+ * MOUNT on a VM cloud uses the store's own FUSE tool as SkyPilot does (./node/nativeMounts.ts).
  * The store's rclone settings (with credentials) reach rclone only as its environment.
  */
 import { spawnSync } from 'node:child_process';
@@ -14,6 +15,7 @@ import { LocalTransport } from '../node/local';
 import type { Transport } from '../node/transport';
 import { skydeckHome } from '../util/paths';
 import { checkToolsScript, installToolsScript, MISSING_TOOL_EXIT, MISSING_TOOL_MARK, mountScript, rcloneEnv, type NodeMount } from './node/commands';
+import { nativeInstallScript, nativeMountEnv, nativeMountScript, nativeMountTool, type NativeMountTool } from './node/nativeMounts';
 import type { CheckedMount } from './prepare';
 import { storageTable, type ClusterMount } from './records';
 import { getStore } from './stores';
@@ -86,6 +88,7 @@ export async function attachStorage(target: AttachTarget, mounts: CheckedMount[]
   await Promise.all(
     target.transports.map(async (t, i) => {
       const rank = target.nodes[i]?.rank ?? i;
+      const installed = new Set<NativeMountTool>();
       if (VM_CLOUDS.includes(target.cloud)) await runScript(t, installToolsScript());
       await runScript(t, checkToolsScript(needsFuse));
       for (const [j, m] of mounts.entries()) {
@@ -96,7 +99,16 @@ export async function attachStorage(target: AttachTarget, mounts: CheckedMount[]
           fs.writeFileSync(`${mountDir}.owner`, (t as LocalTransport).nodeDir);
         }
         const nodeMount: NodeMount = { dst: m.dst, mode: m.mode, remotePath: records[j].remotePath, isFile: m.isFile, mountDir, stateDir: records[j].stateDir };
-        await runScript(t, mountScript(nodeMount), rcloneEnv(remotes.get(m)!));
+        const remote = remotes.get(m)!;
+        const tool = nativeMountTool(m.ref.store, m.mode, target.cloud);
+        if (!tool) {
+          await runScript(t, mountScript(nodeMount), rcloneEnv(remote));
+          continue;
+        }
+        if (!installed.has(tool)) await runScript(t, nativeInstallScript(tool));
+        installed.add(tool);
+        const native = { ...nodeMount, bucket: m.ref.bucket, prefix: m.ref.prefix, endpoint: remote.settings.endpoint };
+        await runScript(t, nativeMountScript(tool, native), { ...rcloneEnv(remote), ...nativeMountEnv(tool, remote) });
       }
     }),
   );

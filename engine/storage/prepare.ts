@@ -15,7 +15,8 @@ import { errorMessage, InputError } from '../errors';
 import { listSyncedFiles } from '../cluster/syncFilter';
 import type { Task } from '../task/types';
 import { storageTable } from './records';
-import { planStorage, type PlannedMount, type StorageProblem } from './spec';
+import { locateField } from './locate';
+import { planStorage, storageProblem, type PlannedMount, type StorageProblem } from './spec';
 import { getStore } from './stores';
 import type { ObjectStore, UploadResult } from './stores/types';
 import { formatBucketUri } from './uri';
@@ -25,8 +26,13 @@ export interface CheckedMount extends PlannedMount {
   isFile?: boolean;
 }
 
-function problemsError(problems: StorageProblem[]): InputError {
-  return new InputError(`Invalid file_mounts:\n${problems.map((p) => `  ${p.field}: ${p.message}`).join('\n')}`, {
+/** One error for every problem, each line led by `file:line:column:` when the task came from a file (as the editor shows it). */
+function problemsError(problems: StorageProblem[], origin: Task['origin']): InputError {
+  const line = (p: StorageProblem) => {
+    const at = origin ? locateField(origin, p.path) : undefined;
+    return `  ${at ? `${at}: ` : ''}${p.field}: ${p.message}`;
+  };
+  return new InputError(`Invalid file_mounts:\n${problems.map(line).join('\n')}`, {
     code: 'INVALID_STORAGE',
     hint: 'Fix these fields; nothing was provisioned or created.',
   });
@@ -39,32 +45,32 @@ export async function checkStorage(task: Task, cloud?: string): Promise<CheckedM
   const checked: CheckedMount[] = [];
   for (const m of mounts) {
     for (const local of m.localSources) {
-      if (!fs.existsSync(local)) problems.push({ field: `${m.field}.source`, message: `local path ${local} does not exist.` });
+      if (!fs.existsSync(local)) problems.push(storageProblem(m.dst, 'source', `local path ${local} does not exist.`));
     }
     let store: ObjectStore;
     try {
       store = getStore(m.ref.store);
     } catch (e) {
-      problems.push({ field: m.kind === 'uri' ? m.field : `${m.field}.store`, message: errorMessage(e) });
+      problems.push(storageProblem(m.dst, m.kind === 'uri' ? undefined : 'store', errorMessage(e)));
       continue;
     }
     const c: CheckedMount = { ...m };
     if (!m.mayCreate) {
       const uri = formatBucketUri({ ...m.ref, prefix: '' });
-      const where = m.kind === 'uri' ? m.field : `${m.field}.source`;
+      const where = m.kind === 'uri' ? undefined : 'source';
       if (!(await store.bucketExists(m.ref))) {
-        problems.push({ field: where, message: `bucket ${uri} does not exist (SkyDeck only creates a bucket named by a storage object's name).` });
+        problems.push(storageProblem(m.dst, where, `bucket ${uri} does not exist (SkyDeck only creates a bucket named by a storage object's name).`));
         continue;
       }
       if (m.kind === 'uri' && m.ref.prefix) {
         const keys = await store.list(m.ref);
-        if (keys.length === 0) problems.push({ field: where, message: `nothing at ${formatBucketUri(m.ref)}.` });
+        if (keys.length === 0) problems.push(storageProblem(m.dst, where, `nothing at ${formatBucketUri(m.ref)}.`));
         c.isFile = keys.includes(m.ref.prefix);
       }
     }
     checked.push(c);
   }
-  if (problems.length) throw problemsError(problems);
+  if (problems.length) throw problemsError(problems, task.origin);
   return checked;
 }
 

@@ -37,6 +37,14 @@ export interface PlannedMount {
 export interface StorageProblem {
   field: string;
   message: string;
+  /** The field as YAML keys (`['file_mounts', '/data', 'name']`): a destination may hold dots. */
+  path: string[];
+}
+
+/** A problem with `file_mounts.<dst>` or one of its storage object's fields. */
+export function storageProblem(dst: string, sub: string | undefined, message: string): StorageProblem {
+  const path = sub ? ['file_mounts', dst, sub] : ['file_mounts', dst];
+  return { field: path.join('.'), message, path };
 }
 
 /** SkyPilot's `store:` values SkyDeck does not implement. */
@@ -69,7 +77,7 @@ export function planStorage(task: Task, cloud?: string): { mounts: PlannedMount[
     const field = `file_mounts.${dst}`;
     if (typeof source === 'string') {
       const parsed = parseBucketUri(source);
-      if (!parsed.ok) problems.push({ field, message: parsed.problem });
+      if (!parsed.ok) problems.push(storageProblem(dst, undefined, parsed.problem));
       else mounts.push({ dst, field, kind: 'uri', ref: parsed.ref, mode: 'COPY', localSources: [], persistent: true, mayCreate: false });
       continue;
     }
@@ -95,38 +103,38 @@ function planStorageObject(
     const s = String(spec.store).toLowerCase();
     if (isStoreKind(s)) store = s;
     else if (OTHER_STORES.includes(s))
-      problems.push({ field: `${field}.store`, message: `store: ${s} is not implemented by SkyDeck (it supports s3, gcs, azure and r2).` });
-    else problems.push({ field: `${field}.store`, message: `unknown store "${spec.store}" (expected s3, gcs, azure or r2).` });
+      problems.push(storageProblem(dst, 'store', `store: ${s} is not implemented by SkyDeck (it supports s3, gcs, azure and r2).`));
+    else problems.push(storageProblem(dst, 'store', `unknown store "${spec.store}" (expected s3, gcs, azure or r2).`));
   }
   const sources = spec.source === undefined ? [] : Array.isArray(spec.source) ? spec.source : [spec.source];
   const uriSources = sources.filter(looksLikeUri);
   if (!spec.name && sources.length === 0) {
-    problems.push({ field, message: 'a storage object needs a name (the bucket) or a source (a local path or a bucket URI).' });
+    problems.push(storageProblem(dst, undefined, 'a storage object needs a name (the bucket) or a source (a local path or a bucket URI).'));
     return undefined;
   }
   if (uriSources.length) {
     if (sources.length > 1) {
-      problems.push({ field: `${field}.source`, message: 'a bucket URI source must be the only source.' });
+      problems.push(storageProblem(dst, 'source', 'a bucket URI source must be the only source.'));
       return undefined;
     }
     if (spec.name) {
-      problems.push({ field: `${field}.name`, message: `name must not be set when source is a bucket URI (${uriSources[0]}): the bucket is the source's.` });
+      problems.push(storageProblem(dst, 'name', `name must not be set when source is a bucket URI (${uriSources[0]}): the bucket is the source's.`));
       return undefined;
     }
     const parsed = parseBucketUri(uriSources[0]);
     if (!parsed.ok) {
-      problems.push({ field: `${field}.source`, message: parsed.problem });
+      problems.push(storageProblem(dst, 'source', parsed.problem));
       return undefined;
     }
     if (store && store !== parsed.ref.store)
-      problems.push({ field: `${field}.store`, message: `store: ${store} does not match the source ${uriSources[0]} (a ${parsed.ref.store} bucket).` });
+      problems.push(storageProblem(dst, 'store', `store: ${store} does not match the source ${uriSources[0]} (a ${parsed.ref.store} bucket).`));
     if (problems.length > before) return undefined;
     return { dst, field, kind: 'storage', ref: parsed.ref, mode, source: spec.source, localSources: [], persistent, mayCreate: false };
   }
   const kind = store ?? defaultStore(cloud);
   const name = String(spec.name);
   const nameProblem = bucketNameProblem(kind, name);
-  if (nameProblem) problems.push({ field: `${field}.name`, message: nameProblem });
+  if (nameProblem) problems.push(storageProblem(dst, 'name', nameProblem));
   if (problems.length > before) return undefined;
   return {
     dst,

@@ -7,9 +7,11 @@
  */
 import { SkyDeckError, errorMessage } from '../errors';
 import type { ClusterAccess } from '../cluster/access';
+import type { ClusterRecord } from '../cluster/types';
 import { flushAndUnmountScript } from './node/commands';
 import { clusterMountsSync, storageTable, type ClusterMount } from './records';
-import { sweepStaleLocalMounts } from './attach';
+import { attachStorage, sweepStaleLocalMounts } from './attach';
+import type { CheckedMount } from './prepare';
 import { getStore } from './stores';
 import { formatBucketUri } from './uri';
 
@@ -50,6 +52,28 @@ export async function flushAndUnmount(cluster: string, access: ClusterAccess, on
     throw new SkyDeckError('STORAGE_FLUSH_FAILED', `MOUNT_CACHED writes are not all in the bucket yet:\n${failures.join('\n')}`, {
       hint: `The cluster is kept so nothing is lost. Retry \`skydeck down ${cluster}\` (SKYDECK_STORAGE_FLUSH_TIMEOUT_SECONDS waits longer), or \`skydeck down --purge ${cluster}\` to give those writes up.`,
     });
+}
+
+/**
+ * `start` of a stopped cluster: its FUSE mounts were taken down by `stop`; they are brought up
+ * again on every node from the cluster's recorded mounts (COPY'd data stays on the node's disk).
+ */
+export async function remountStorage(rec: ClusterRecord, access: ClusterAccess, onMessage: (m: string) => void): Promise<void> {
+  const mounts: CheckedMount[] = clusterMountsSync(rec.name)
+    .filter((m) => m.mode !== 'COPY')
+    .map((m) => ({
+      dst: m.dst,
+      field: `file_mounts.${m.dst}`,
+      kind: m.storage ? 'storage' : 'uri',
+      ref: m.ref,
+      mode: m.mode,
+      name: m.storage,
+      localSources: [],
+      persistent: true,
+      mayCreate: false,
+      isFile: m.isFile,
+    }));
+  await attachStorage({ cluster: rec.name, cloud: rec.resources.cloud, nodes: access.nodes, transports: access.transports }, mounts, onMessage);
 }
 
 function nodeMountOf(m: ClusterMount, rank: number) {

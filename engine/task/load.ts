@@ -74,7 +74,7 @@ export function parseTaskText(text: string, options: ParseOptions = {}): ParseRe
 
 function buildTaskFile(analysis: ValidationResult, options: ParseOptions): TaskFile {
   const file: TaskFile = { tasks: [] };
-  for (const d of analysis.documents) {
+  for (const [index, d] of analysis.documents.entries()) {
     if (d.kind === 'header' && d.map) {
       const header = plainOf(d.map, d.replaced) as Record<string, unknown>;
       if (typeof header.name === 'string') file.name = header.name;
@@ -87,6 +87,7 @@ function buildTaskFile(analysis: ValidationResult, options: ParseOptions): TaskF
     if (d.kind !== 'task' || !d.map) continue;
     const raw = plainOf(d.map, d.replaced) as Record<string, unknown>;
     const task: Task = buildTask(raw);
+    if (options.fileName) task.origin = { file: options.fileName, document: index };
     for (const [k, v] of Object.entries(options.envOverrides ?? {})) task.envs[k] = v;
     for (const [k, v] of Object.entries(options.secretOverrides ?? {})) task.secrets[k] = v;
     file.tasks.push(task);

@@ -132,6 +132,8 @@ export interface Task {
   volumes?: Record<string, unknown>;
   /** `config:` per-task config overrides, raw. */
   config?: Record<string, unknown>;
+  /** The file and YAML document the task was read from, so launch-time checks can name file:line. */
+  origin?: { file: string; document: number };
 }
 
 /** A file: one task, or a pipeline of several (multi-document YAML). */

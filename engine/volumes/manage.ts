@@ -7,10 +7,10 @@
 import * as fs from 'node:fs';
 import { InputError, NotFoundError, SkyDeckError } from '../errors';
 import { getProvider } from '../infra/registry';
-import { managesVolumes } from '../infra/provider';
+import { holdsVolumeDirs, managesVolumes } from '../infra/provider';
 import { findCluster } from '../cluster/records';
 import { currentUser } from '../cluster/naming';
-import { checkVolumeInfra, localVolumeDir, volumeNameOnInfra } from './infra';
+import { checkVolumeInfra, localVolumeDir, sshVolumeDir, volumeNameOnInfra } from './infra';
 import { volumeTable } from './store';
 import type { VolumeRecord, VolumeSpec } from './types';
 
@@ -113,9 +113,14 @@ export async function deleteVolume(name: string, onMessage: (m: string) => void 
   } else if (rec.cloud === 'local') {
     fs.rmSync(localVolumeDir(rec.nameOnInfra), { recursive: true, force: true });
   } else if (rec.cloud === 'ssh') {
-    onMessage(
-      `The data of '${name}' stays in ~/.skydeck_volumes/${rec.nameOnInfra} on the hosts of pool ${rec.region}; remove it there if it is no longer needed.`,
-    );
+    // Deleting a volume deletes its data (SkyPilot deletes the PVC): here, the directory on every host of the pool.
+    const dir = sshVolumeDir(rec.nameOnInfra);
+    const provider = await getProvider('ssh');
+    if (holdsVolumeDirs(provider)) {
+      onMessage(`Deleting ${dir} on the hosts of pool ${rec.region}`);
+      for (const r of await provider.removeVolumeDir(rec.region ?? '', dir))
+        if (r.error) onMessage(`Warning: could not delete ${dir} on ${r.host} (${r.error}); remove it there by hand.`);
+    }
   }
   await volumeTable().update((t) => void delete t.volumes[name]);
 }

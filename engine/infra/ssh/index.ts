@@ -10,7 +10,8 @@
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import type { AutostopCommands, ClusterHandle, CredentialCheck, LaunchRequest, NodeInfo, Provider } from '../provider';
+import type { AutostopCommands, ClusterHandle, CredentialCheck, HoldsVolumeDirs, LaunchRequest, NodeInfo, Provider } from '../provider';
+import { shellQuoteRemotePath } from '../../node/quote';
 import { ProvisionError } from '../provider';
 import type { Transport } from '../../node/transport';
 import { SshTransport } from '../../node/ssh';
@@ -97,7 +98,7 @@ async function autodownReleased(h: PoolHost, nameOnCloud: string): Promise<boole
   }
 }
 
-export class SshProvider implements Provider {
+export class SshProvider implements Provider, HoldsVolumeDirs {
   readonly name = 'ssh';
   readonly canStop = true;
 
@@ -227,6 +228,24 @@ export class SshProvider implements Provider {
    * that cannot be reached (or cleaned) keeps its reservation and the call fails: its jobs
    * may still be running, so the host is not handed to another cluster.
    */
+  /** `volumes delete` of a volume on this pool: its directory goes from every host (the reachable ones; the others are named). */
+  async removeVolumeDir(pool: string, dir: string): Promise<{ host: string; error?: string }[]> {
+    const hosts = readNodePools().find((p) => p.name === pool)?.hosts ?? [];
+    return Promise.all(
+      hosts.map(async (h) => {
+        const t = transportTo(h);
+        try {
+          const r = await t.exec(['bash', '-c', `rm -rf -- ${shellQuoteRemotePath(dir)}`], { timeoutMs: CONNECT_TIMEOUT_MS * 4 });
+          return { host: h.id, error: r.exitCode === 0 ? undefined : r.stderr.trim() || `exit ${r.exitCode}` };
+        } catch (e) {
+          return { host: h.id, error: errorMessage(e) };
+        } finally {
+          await t.close();
+        }
+      }),
+    );
+  }
+
   async terminate(handle: ClusterHandle): Promise<void> {
     const data = await resolveData(handle);
     // A provisional handle: the launch died before the agent was installed, so nothing of ours runs on an unreachable host.

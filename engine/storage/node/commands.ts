@@ -112,7 +112,9 @@ export function mountScript(m: NodeMount): string {
   const flags =
     m.mode === 'MOUNT'
       ? // Writes stream straight to the bucket and close() returns once the object is stored.
-        ['--vfs-cache-mode off', '--dir-cache-time 5s']
+        // Reads reach rclone in order: the kernel's out-of-order async reads make an uncached
+        // reader seek back and reopen its ranged GET, which on a busy node repeats every few MB.
+        ['--vfs-cache-mode off', '--async-read=false', '--dir-cache-time 5s']
       : ['--vfs-cache-mode full', `--cache-dir ${state}/cache`, '--vfs-write-back 1s', '--vfs-cache-max-age 1h', '--dir-cache-time 5s', '--transfers 8'];
   const lines = [
     'set -e',

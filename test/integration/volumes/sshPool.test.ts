@@ -2,7 +2,8 @@
  * Volumes on an SSH node pool (real sshd in network namespaces): a k8s-pvc volume on
  * `ssh/<pool>` is a directory ~/.skydeck_volumes/<name>-<hash> on each host, linked at the
  * mount path before setup; it outlives `down` (which removes ~/.skydeck_node and
- * ~/sky_workdir), so the next cluster on the same hosts reads what the last one wrote.
+ * ~/sky_workdir), so the next cluster on the same hosts reads what the last one wrote;
+ * `volumes delete` removes it from every host, as SkyPilot's delete removes the PVC's data.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,7 +39,7 @@ describe('volumes on an SSH node pool', { skip, concurrency: false }, () => {
     env?.cleanup();
   });
 
-  test('written by one cluster, read by the next after down; the data stays on the hosts', async () => {
+  test('written by one cluster, read by the next after down; delete removes the data from the hosts', async () => {
     const rec = await applyVolume(parseVolumeYaml('name: shared\ntype: k8s-pvc\ninfra: ssh/pool\nsize: 5Gi\n'));
     assert.equal(rec.infra, 'ssh/pool');
     let out = '';
@@ -61,7 +62,18 @@ describe('volumes on an SSH node pool', { skip, concurrency: false }, () => {
     assert.equal(r.jobStatus, 'SUCCEEDED', out);
     assert.equal((out.match(/step=7 by [01]/g) ?? []).length, 2, out);
     await clusters.down('vs2');
-    await deleteVolume('shared');
+    const said: string[] = [];
+    await deleteVolume('shared', (m) => said.push(m));
     assert.deepEqual(await listVolumes(), []);
+    for (const h of hosts.hosts)
+      assert.equal(
+        fs.existsSync(path.join(h.homeDir, '.skydeck_volumes', rec.nameOnInfra)),
+        false,
+        `deleted with its data on ${h.homeDir}: ${said.join('\n')}`,
+      );
+    assert.deepEqual(
+      said.filter((m) => m.startsWith('Warning')),
+      [],
+    );
   });
 });

@@ -55,7 +55,7 @@ test('COPY copies a prefix or one object; MOUNT streams writes; MOUNT_CACHED wri
     /rclone copyto skydeck:b\/f\.txt \/one\.txt /,
   );
   const mount = mountScript({ dst: '/ckpt', mode: 'MOUNT', remotePath: 'b', stateDir: '/s' });
-  assert.match(mount, /rclone mount skydeck:b \/ckpt --daemon .*--vfs-cache-mode off/);
+  assert.match(mount, /rclone mount skydeck:b \/ckpt --daemon .*--vfs-cache-mode off --async-read=false/);
   assert.match(mount, /mountpoint -q \/ckpt/);
   const cached = mountScript({ dst: '/ckpt', mode: 'MOUNT_CACHED', remotePath: 'b', stateDir: '/s' });
   assert.match(cached, /--vfs-cache-mode full --cache-dir \/s\/cache --vfs-write-back 1s/);
