@@ -7,6 +7,7 @@
  * files. The node-dependent parts (GPUs, shm, FUSE) are decided by the script on the node.
  */
 import { shellJoin, shellQuote } from '../quote';
+import { FIND_ENTRY_SCRIPT } from './enter';
 
 /** What a cluster runs its nodes in (stored in the cluster record: no credentials). */
 export interface ContainerSpec {
@@ -41,9 +42,13 @@ export function dockerImageName(imageId: string | undefined): string | undefined
   return image || undefined;
 }
 
-/** The container's name for node `rank` of a cluster named `nameOnCloud` on the infra. */
-export function containerName(nameOnCloud: string, rank: number): string {
-  return `skydeck-${nameOnCloud.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${rank}`;
+/**
+ * The container's name for node `rank` of a cluster named `nameOnCloud` on the infra. `id`
+ * (random, chosen at launch) keeps two clusters apart whose names on the infra are the same
+ * but whose nodes share one Docker daemon: the same cluster name under two SKYDECK_HOMEs.
+ */
+export function containerName(nameOnCloud: string, rank: number, id?: string): string {
+  return `skydeck-${nameOnCloud.replace(/[^a-zA-Z0-9_.-]/g, '-')}${id ? `-${id}` : ''}-${rank}`;
 }
 
 /** `docker run` argv up to the image, for the parts that do not depend on the node. */
@@ -57,7 +62,9 @@ function runArgv(spec: ContainerSpec, name: string, node: NodeContainerOptions =
 /**
  * The script that makes the node's container run (one round trip): running -> nothing;
  * stopped -> `docker start`; absent -> log in (password on stdin's first line), pull when the
- * image is missing, `docker run`. Prints the container's HOME.
+ * image is missing, `docker run`. Prints two lines: how to enter it (`PID START` for nsenter,
+ * ./enter.ts, or `docker`), then the container's HOME. One `docker inspect` when it runs
+ * already, two otherwise (the PID exists only once it runs).
  */
 export function ensureContainerScript(
   spec: ContainerSpec,
@@ -74,12 +81,14 @@ printf '%s' "$pw" | docker login --username ${q(login.username)} --password-stdi
 unset pw`
     : '';
   const knownHome = node.env?.HOME;
+  const inspect = `docker inspect --format '{{.State.Running}} {{.State.Pid}} {{.Id}} {{.Config.User}}' ${q(name)}`;
   // Each docker CLI call costs 0.1-0.3 s on a busy node: the daemon is asked only when needed.
   return `set -u
 command -v docker >/dev/null 2>&1 || exit ${CONTAINER_EXIT.noDocker}
-if ! state=$(docker inspect --format '{{.State.Running}}' ${q(name)} 2>&1); then
-  case "$state" in *"No such"*) state= ;; *) printf '%s\\n' "$state" | tail -1 >&2; exit ${CONTAINER_EXIT.noDaemon} ;; esac
+if ! info=$(${inspect} 2>&1); then
+  case "$info" in *"No such"*) info= ;; *) printf '%s\\n' "$info" | tail -1 >&2; exit ${CONTAINER_EXIT.noDaemon} ;; esac
 fi
+state=\${info%% *}
 if [ "$state" = false ]; then docker start ${q(name)} >/dev/null || exit ${CONTAINER_EXIT.run}; fi
 if [ -z "$state" ]; then
   if ! docker image inspect --format 1 ${image} >/dev/null 2>&1; then
@@ -94,6 +103,17 @@ if [ -z "$state" ]; then
   if [ -e /dev/fuse ]; then extra+=(--cap-add SYS_ADMIN --device /dev/fuse); fi
   ${shellJoin(runArgv(spec, name, node))} "\${extra[@]}" ${spec.runOptions.join(' ')} ${image} infinity >/dev/null || exit ${CONTAINER_EXIT.run}
 fi
-${knownHome ? `printf '%s\\n' ${q(knownHome)}` : `docker exec ${q(name)} sh -c 'printf "%s\\n" "$HOME"'`}
+if [ "$state" != true ]; then info=$(${inspect}) || exit ${CONTAINER_EXIT.run}; fi
+read -r _ pid cid user <<< "$info"
+user=\${user:-}
+${FIND_ENTRY_SCRIPT}
+printf '%s\\n' "$entry"
+${
+  knownHome
+    ? `printf '%s\\n' ${q(knownHome)}`
+    : `home=; [ "$entry" != docker ] && home=$(tr '\\0' '\\n' < "/proc/$pid/environ" | sed -n 's/^HOME=//p' | head -1)
+[ -n "$home" ] || home=$(docker exec ${q(name)} sh -c 'printf "%s\\n" "$HOME"')
+printf '%s\\n' "$home"`
+}
 `;
 }

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { clusters, findCluster, preemptCluster } from '../../../engine/cluster';
-import { containerName } from '../../../engine/node/container/dockerRun';
+import { patchCluster } from '../../../engine/cluster/records';
+import { nodeContainerName } from '../../../engine/cluster/containers';
 import { fastAgent, freshHome, makeTask, waitFor } from '../cluster/helpers';
 import { requirePrerequisite } from '../../helpers/prerequisites';
 import { buildTestImage, containersNamed, docker, dockerMissing, ensureDockerDaemon } from '../../helpers/docker';
@@ -75,10 +76,45 @@ describe('docker: images on local', { concurrency: false }, () => {
     // The file mount is inside the container only, not on this machine.
     assert.equal(fs.existsSync('/data/d.txt') && fs.readFileSync('/data/d.txt', 'utf8') === 'mounted\n', false);
     const rec = (await findCluster('dk1'))!;
-    const name = containerName(rec.handle.nameOnCloud, 0);
+    const name = nodeContainerName(rec, 0);
     assert.deepEqual(containersNamed(name), [{ name, state: 'running' }]);
     const inspect = JSON.parse(docker(['inspect', name]))[0];
     assert.equal(inspect.HostConfig.NetworkMode, 'host');
+    // As root with nsenter, commands enter the container by its PID instead of `docker exec`.
+    assert.equal(rec.container?.entries?.[0]?.pid, inspect.State.Pid);
+  });
+
+  test('a job entered by PID is in the container: its PID namespace, its cgroup, its env', async () => {
+    const rec = (await findCluster('dk1'))!;
+    const id = JSON.parse(docker(['inspect', nodeContainerName(rec, 0)]))[0].Id as string;
+    const job = await clusters.exec(
+      'dk1',
+      makeTask({
+        run: 'echo init=$(tr "\\0" " " < /proc/1/cmdline); echo cg=$(grep -c ' + id + ' /proc/self/cgroup); echo path=$PATH',
+        envs: { FROM_TASK: 'x' },
+      }),
+    );
+    assert.equal(job.jobStatus, 'SUCCEEDED');
+    const log = await output('dk1', job.jobId!);
+    assert.match(log, /init=\/sbin\/docker-init -- sleep infinity/);
+    assert.match(log, /cg=[1-9]/);
+    assert.match(log, /path=\/usr\/local\/bin:\/usr\/bin:\/bin\s/);
+  });
+
+  test('a recorded PID that no longer matches falls back to docker exec', async () => {
+    const rec = (await findCluster('dk1'))!;
+    await patchCluster('dk1', (r) => {
+      r.container!.entries = [{ pid: rec.container!.entries![0]!.pid, start: '1' }];
+    });
+    try {
+      const job = await clusters.exec('dk1', makeTask({ run: 'echo fallback-marker=$(cat /image-marker)' }));
+      assert.equal(job.jobStatus, 'SUCCEEDED');
+      assert.match(await output('dk1', job.jobId!), /fallback-marker=base/);
+    } finally {
+      await patchCluster('dk1', (r) => {
+        r.container!.entries = rec.container!.entries;
+      });
+    }
   });
 
   test('exec, queue, logs and cancel reach inside the container', async () => {
@@ -94,7 +130,7 @@ describe('docker: images on local', { concurrency: false }, () => {
 
   test('stop stops the container, start brings it back with its files, down removes it', async () => {
     const rec = (await findCluster('dk1'))!;
-    const name = containerName(rec.handle.nameOnCloud, 0);
+    const name = nodeContainerName(rec, 0);
     const w = await clusters.exec('dk1', makeTask({ run: 'mkdir -p /opt/kept && echo still-here > /opt/kept/f' }));
     assert.equal(w.jobStatus, 'SUCCEEDED');
     await clusters.stop('dk1');
@@ -132,7 +168,7 @@ describe('docker: images on local', { concurrency: false }, () => {
     const r = await clusters.launch(dockerTask(image, { run: 'echo up' }), { clusterName: 'dk2' });
     assert.equal(r.jobStatus, 'SUCCEEDED');
     const rec = (await findCluster('dk2'))!;
-    const name = containerName(rec.handle.nameOnCloud, 0);
+    const name = nodeContainerName(rec, 0);
     await preemptCluster('dk2');
     assert.deepEqual(containersNamed(name), []);
     await clusters.status({ refresh: true });
