@@ -11,7 +11,16 @@ import { SkyDeckError } from '../errors';
 import { configValue } from '../config/cloudLabels';
 import type { NodeInfo, Provider } from '../infra/provider';
 import { getProvider } from '../infra/registry';
-import { CONTAINER_EXIT, containerName, dockerImageName, ensureContainerScript, type ContainerSpec, type RegistryLogin } from '../node/container/dockerRun';
+import {
+  CONTAINER_EXIT,
+  DOCKER_CLI_IN_CONTAINER,
+  DOCKER_SOCKET_IN_CONTAINER,
+  containerName,
+  dockerImageName,
+  ensureContainerScript,
+  type ContainerSpec,
+  type RegistryLogin,
+} from '../node/container/dockerRun';
 import { ContainerTransport } from '../node/container/transport';
 import { parseEntry, type ContainerEntry } from '../node/container/enter';
 import type { Transport } from '../node/transport';
@@ -118,6 +127,39 @@ export function containerAttach(rec: ClusterRecord): ((rank: number) => string |
   };
 }
 
+/**
+ * Whether the cluster's nodes share one Docker daemon, so the head's container starts the
+ * other ranks in theirs with `docker exec` (local: every node is this machine). Nodes on
+ * different machines (SSH pools, VM clouds) would need an ssh client inside the head's
+ * container, which SkyDeck does not put there: the task validation refuses them.
+ */
+function nodesShareDaemon(rec: ClusterRecord): boolean {
+  return rec.handle.provider === 'local' && rec.numNodes > 1;
+}
+
+/**
+ * How the head's agent (in its container) starts a rank on `node`: for a worker of a
+ * cluster whose nodes share a daemon, `docker exec` into that node's container with the
+ * node's docker client and socket given to the head at bring-up. Undefined: the provider's
+ * own launcher applies (the head itself, or no container).
+ */
+export function containerRankLauncher(rec: ClusterRecord, node: NodeInfo): string[] | undefined {
+  const c = rec.container;
+  if (!c || node.rank === 0 || !nodesShareDaemon(rec)) return undefined;
+  const home = c.homes[node.rank];
+  return [
+    DOCKER_CLI_IN_CONTAINER,
+    '-H',
+    `unix://${DOCKER_SOCKET_IN_CONTAINER}`,
+    'exec',
+    '-i',
+    ...(home ? ['-w', home] : []),
+    nodeContainerName(rec, node.rank),
+    'bash',
+    '-c',
+  ];
+}
+
 /** Wraps each node's transport in its container's; the transports as given for a cluster without one. */
 export function containerTransports(rec: ClusterRecord, nodes: NodeInfo[], transports: Transport[]): Transport[] {
   const c = rec.container;
@@ -179,7 +221,8 @@ export async function startContainers(rec: ClusterRecord, nodes: NodeInfo[], log
       const base = provider.transport(rec.handle, node);
       try {
         const name = nodeContainerName(rec, node.rank);
-        const script = ensureContainerScript(c, name, provider.containerOptions?.(rec.handle, node) ?? {}, login);
+        const options = { ...(provider.containerOptions?.(rec.handle, node) ?? {}), dockerClient: nodesShareDaemon(rec) };
+        const script = ensureContainerScript(c, name, options, login);
         const r = await base.exec(['bash', '-c', script], { stdin: login ? `${login.password}\n` : '', env: dockerClientEnv() });
         if (r.exitCode !== 0) throw runtimeProblem(r.exitCode, r.stderr, base.description, c.image, login);
         const [entry, home] = r.stdout.trim().split('\n').slice(-2);

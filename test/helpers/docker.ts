@@ -118,11 +118,11 @@ export function imageExists(ref: string): boolean {
   return spawnSync('docker', ['image', 'inspect', ref], { stdio: 'ignore' }).status === 0;
 }
 
-/** What the test image holds: the agent's needs (bash, coreutils, setsid, sed, tar) and a few tools. */
+/** What the test image holds: the agent's needs (bash, coreutils, setsid, sed, tar; tee for multi-node logs) and a few tools. */
 const IMAGE_COMMANDS = [
   'bash', 'sh', 'env', 'cat', 'ls', 'mkdir', 'rm', 'mv', 'cp', 'ln', 'chmod', 'touch', 'stat', 'head', 'tail', 'date', 'sleep',
   'timeout', 'nproc', 'id', 'mkfifo', 'kill', 'setsid', 'sed', 'grep', 'tar', 'gzip', 'printenv', 'echo', 'true', 'false', 'pwd',
-  'readlink', 'dirname', 'basename', 'wc', 'tr', 'cut', 'sort', 'uname', 'hostname', 'df', 'mktemp', 'test', 'ps', 'whoami', 'seq',
+  'readlink', 'dirname', 'basename', 'wc', 'tr', 'cut', 'sort', 'uname', 'hostname', 'df', 'mktemp', 'test', 'ps', 'whoami', 'seq', 'tee',
 ]; // prettier-ignore
 
 const BUILD_ROOTFS = String.raw`

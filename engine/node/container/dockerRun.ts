@@ -23,7 +23,17 @@ export interface NodeContainerOptions {
   binds?: string[];
   /** Container env (not secret: `docker run -e` is in argv). */
   env?: Record<string, string>;
+  /**
+   * Give the container the node's docker client and daemon socket (DOCKER_CLI_IN_CONTAINER,
+   * DOCKER_SOCKET_IN_CONTAINER): the head of a multi-node cluster whose nodes share one
+   * daemon starts the other ranks in their containers through it (containerRankLauncher).
+   */
+  dockerClient?: boolean;
 }
+
+/** Where a container given the node's docker client finds it, and the daemon's socket. */
+export const DOCKER_CLI_IN_CONTAINER = '/opt/skydeck/bin/docker';
+export const DOCKER_SOCKET_IN_CONTAINER = '/opt/skydeck/docker.sock';
 
 /** Registry credentials, only ever passed on stdin (SKYPILOT_DOCKER_USERNAME/PASSWORD/SERVER). */
 export interface RegistryLogin {
@@ -98,6 +108,12 @@ if [ -z "$state" ]; then
   extra=()
   # SkyPilot passes the GPUs through when the node has NVIDIA's driver and container runtime.
   if command -v nvidia-container-runtime >/dev/null 2>&1 || command -v nvidia-smi >/dev/null 2>&1; then extra+=(--gpus all); fi
+  ${
+    node.dockerClient
+      ? `sock=\${DOCKER_HOST:-unix:///var/run/docker.sock}; sock=\${sock#unix://}
+  extra+=(-v "$(command -v docker):${DOCKER_CLI_IN_CONTAINER}:ro" -v "$sock:${DOCKER_SOCKET_IN_CONTAINER}")`
+      : ''
+  }
   mem_kb=$(sed -n 's/^MemTotal: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo)
   [ -n "$mem_kb" ] && extra+=("--shm-size=$((mem_kb * 45 / 100))k")
   if [ -e /dev/fuse ]; then extra+=(--cap-add SYS_ADMIN --device /dev/fuse); fi

@@ -40,7 +40,7 @@ describe('docker: images on local', { concurrency: false }, () => {
     image = buildTestImage();
   });
   after(async () => {
-    for (const name of ['dk1', 'dk2', 'dk3']) await clusters.down(name).catch(() => undefined);
+    for (const name of ['dk1', 'dk2', 'dk3', 'dk4']) await clusters.down(name).catch(() => undefined);
     env.cleanup();
   });
 
@@ -162,6 +162,36 @@ describe('docker: images on local', { concurrency: false }, () => {
     }
     await clusters.down('dk3');
     assert.equal(await findCluster('dk3'), undefined);
+  });
+
+  test("two nodes: one container each, every rank in its own with SkyPilot's ranks and node IPs", async () => {
+    const r = await clusters.launch(
+      dockerTask(image, {
+        numNodes: 2,
+        setup: 'echo setup-in=$(grep -o -m1 "[0-9a-f]\\{64\\}" /proc/self/cgroup)',
+        run: 'echo rank=$SKYPILOT_NODE_RANK in=$(grep -o -m1 "[0-9a-f]\\{64\\}" /proc/self/cgroup) marker=$(cat /image-marker) ips=$(echo $SKYPILOT_NODE_IPS | tr " " ,) n=$SKYPILOT_NUM_NODES',
+      }),
+      { clusterName: 'dk4' },
+    );
+    assert.equal(r.jobStatus, 'SUCCEEDED');
+    const log = await output('dk4', r.jobId!);
+    const rec = (await findCluster('dk4'))!;
+    const ids = [0, 1].map((rank) => JSON.parse(docker(['inspect', nodeContainerName(rec, rank)]))[0].Id as string);
+    const ips = rec.nodes.map((n) => n.internalIp).join(',');
+    assert.notEqual(ids[0], ids[1]);
+    for (const rank of [0, 1]) {
+      assert.match(log, new RegExp(`rank=${rank} in=${ids[rank]} marker=base ips=${ips.replace(/\./g, '\\.')} n=2`));
+      assert.match(log, new RegExp(`setup-in=${ids[rank]}`));
+    }
+    const long = await clusters.exec('dk4', makeTask({ numNodes: 2, run: 'echo started; sleep 300' }), { detachRun: true });
+    await waitFor('the 2-node job to run', async () => (await clusters.queue('dk4')).find((j) => j.id === long.jobId && j.status === 'RUNNING'));
+    const sleeping = (rank: number) => docker(['top', nodeContainerName(rec, rank), '-o', 'pid,args']).includes('sleep 300');
+    await waitFor('each rank to run in its own container', () => [0, 1].every(sleeping) || undefined);
+    assert.deepEqual(await clusters.cancel('dk4', [long.jobId!]), [long.jobId]);
+    // Cancel reached the worker's container: no `sleep 300` is left in either.
+    await waitFor('no rank left running', () => ![0, 1].some(sleeping) || undefined);
+    await clusters.down('dk4');
+    assert.deepEqual(containersNamed(nodeContainerName(rec, 0).replace(/-0$/, '-')), []);
   });
 
   test('debug preempt kills the container', async () => {
