@@ -222,7 +222,8 @@ export async function startContainers(rec: ClusterRecord, nodes: NodeInfo[], log
       try {
         const name = nodeContainerName(rec, node.rank);
         const options = { ...(provider.containerOptions?.(rec.handle, node) ?? {}), dockerClient: nodesShareDaemon(rec) };
-        const script = ensureContainerScript(c, name, options, login);
+        // A cluster never brought up has no container yet: its script skips the checks for one.
+        const script = ensureContainerScript(c, name, options, login, c.homes.length === 0);
         const r = await base.exec(['bash', '-c', script], { stdin: login ? `${login.password}\n` : '', env: dockerClientEnv() });
         if (r.exitCode !== 0) throw runtimeProblem(r.exitCode, r.stderr, base.description, c.image, login);
         const [entry, home] = r.stdout.trim().split('\n').slice(-2);

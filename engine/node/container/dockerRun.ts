@@ -74,13 +74,17 @@ function runArgv(spec: ContainerSpec, name: string, node: NodeContainerOptions =
  * stopped -> `docker start`; absent -> log in (password on stdin's first line), pull when the
  * image is missing, `docker run`. Prints two lines: how to enter it (`PID START` for nsenter,
  * ./enter.ts, or `docker`), then the container's HOME. One `docker inspect` when it runs
- * already, two otherwise (the PID exists only once it runs).
+ * already, two otherwise (the PID exists only once it runs). `fresh` (the cluster's first
+ * bring-up) skips the first inspect and, without a login, the image check: `docker run`
+ * pulls a missing image itself, and a container that exists after all (an earlier bring-up
+ * that failed before recording anything) is started instead.
  */
 export function ensureContainerScript(
   spec: ContainerSpec,
   name: string,
   node: NodeContainerOptions,
   login: { username: string; server: string } | undefined,
+  fresh = false,
 ): string {
   const q = shellQuote;
   const image = q(spec.image);
@@ -95,16 +99,25 @@ unset pw`
   // Each docker CLI call costs 0.1-0.3 s on a busy node: the daemon is asked only when needed.
   return `set -u
 command -v docker >/dev/null 2>&1 || exit ${CONTAINER_EXIT.noDocker}
-if ! info=$(${inspect} 2>&1); then
+info=
+${
+  fresh
+    ? ''
+    : `if ! info=$(${inspect} 2>&1); then
   case "$info" in *"No such"*) info= ;; *) printf '%s\\n' "$info" | tail -1 >&2; exit ${CONTAINER_EXIT.noDaemon} ;; esac
-fi
+fi`
+}
 state=\${info%% *}
 if [ "$state" = false ]; then docker start ${q(name)} >/dev/null || exit ${CONTAINER_EXIT.run}; fi
 if [ -z "$state" ]; then
-  if ! docker image inspect --format 1 ${image} >/dev/null 2>&1; then
+  ${
+    login || !fresh
+      ? `if ! docker image inspect --format 1 ${image} >/dev/null 2>&1; then
     ${loginCmd}
     docker pull -q ${image} >/dev/null || exit ${CONTAINER_EXIT.pull}
-  fi
+  fi`
+      : ''
+  }
   extra=()
   # SkyPilot passes the GPUs through when the node has NVIDIA's driver and container runtime.
   if command -v nvidia-container-runtime >/dev/null 2>&1 || command -v nvidia-smi >/dev/null 2>&1; then extra+=(--gpus all); fi
@@ -117,7 +130,16 @@ if [ -z "$state" ]; then
   mem_kb=$(sed -n 's/^MemTotal: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo)
   [ -n "$mem_kb" ] && extra+=("--shm-size=$((mem_kb * 45 / 100))k")
   if [ -e /dev/fuse ]; then extra+=(--cap-add SYS_ADMIN --device /dev/fuse); fi
-  ${shellJoin(runArgv(spec, name, node))} "\${extra[@]}" ${spec.runOptions.join(' ')} ${image} infinity >/dev/null || exit ${CONTAINER_EXIT.run}
+  if ! err=$(${shellJoin(runArgv(spec, name, node))} "\${extra[@]}" ${spec.runOptions.join(' ')} ${image} infinity 2>&1 >/dev/null); then
+    case "$err" in
+      *"Cannot connect to the Docker daemon"* | *"permission denied while trying to connect"*) printf '%s\\n' "$err" | tail -1 >&2; exit ${CONTAINER_EXIT.noDaemon} ;;
+      *Conflict*) docker start ${q(name)} >/dev/null || exit ${CONTAINER_EXIT.run} ;;
+      *)
+        printf '%s\\n' "$err" | tail -3 >&2
+        docker image inspect --format 1 ${image} >/dev/null 2>&1 || exit ${CONTAINER_EXIT.pull}
+        exit ${CONTAINER_EXIT.run} ;;
+    esac
+  fi
 fi
 if [ "$state" != true ]; then info=$(${inspect}) || exit ${CONTAINER_EXIT.run}; fi
 read -r _ pid cid user <<< "$info"
