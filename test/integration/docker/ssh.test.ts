@@ -69,6 +69,8 @@ describe('docker: images on SSH node pools', { concurrency: false }, () => {
     const rec = (await findCluster('sd1'))!;
     const name = nodeContainerName(rec, 0);
     assert.equal(containersNamed(name)[0]?.state, 'running');
+    // The pool host's user is root with nsenter: commands enter the container by its PID there too.
+    assert.ok(rec.container?.entries?.[0], JSON.stringify(rec.container));
     // The pool host itself got no workdir: it went into the container.
     assert.equal(fs.existsSync(path.join(hosts.hosts[0].homeDir, 'sky_workdir')), false);
 
