@@ -53,6 +53,18 @@ async function firstOutput(start: (onOutput: (c: string) => void) => Promise<unk
   return first - t0;
 }
 
+/**
+ * ms of `docker run -d` alone (create + start, what every container launch pays before
+ * anything can run inside), the floor of the image-present row's extra time.
+ */
+function timeDockerRun(image: string, name: string): number {
+  const t0 = performance.now();
+  docker(['run', '-d', '--name', name, '--init', '--network', 'host', '--entrypoint', 'sleep', image, 'infinity']);
+  const ms = performance.now() - t0;
+  spawnSync('docker', ['rm', '-f', name], { stdio: 'ignore' });
+  return ms;
+}
+
 function row(label: string, xs: number[], base?: number[]): string {
   const m = median(xs);
   const ratio = base ? `   ratio ${(m / median(base)).toFixed(2)}x` : '';
@@ -82,12 +94,13 @@ export async function containerBench(runs: number): Promise<void> {
     spawnSync('docker', ['push', remote], { env, stdio: 'ignore' });
     fs.rmSync(cfg, { recursive: true, force: true });
   }
-  const launch = { host: [] as number[], present: [] as number[], pulled: [] as number[] };
+  const launch = { host: [] as number[], present: [] as number[], pulled: [] as number[], dockerRun: [] as number[] };
   const exec = { host: [] as number[], container: [] as number[] };
   try {
     for (let i = 0; i < runs; i++) {
       launch.host.push(await firstOutput((onOutput) => clusters.launch(task('echo first'), { clusterName: `bh${i}`, onOutput })));
       launch.present.push(await firstOutput((onOutput) => clusters.launch(task('echo first', image), { clusterName: `bc${i}`, onOutput })));
+      launch.dockerRun.push(timeDockerRun(image, `skydeck-bench-run-${process.pid}-${i}`));
       if (registry && remote) {
         spawnSync('docker', ['rmi', remote], { stdio: 'ignore' });
         launch.pulled.push(await firstOutput((onOutput) => clusters.launch(task('echo first', remote, registry), { clusterName: `bp${i}`, onOutput })));
@@ -110,6 +123,7 @@ export async function containerBench(runs: number): Promise<void> {
   console.log(`container case (local, docker:${image}), ${runs} launches / ${runs * 3} execs each, interleaved:`);
   console.log(row('launch -> first output, no image (baseline)', launch.host));
   console.log(row('launch -> first output, image present', launch.present, launch.host) + '   (target within 1.5x)');
+  console.log(row('  of which the floor: `docker run -d` alone', launch.dockerRun) + '   (create + start, before anything runs inside)');
   if (launch.pulled.length) console.log(row('launch -> first output, login + pull', launch.pulled, launch.host));
   console.log(row('exec -> first output, on the host (baseline)', exec.host));
   console.log(row('exec -> first output, in the container', exec.container, exec.host) + '   (target within 1.2x)');

@@ -6,12 +6,23 @@
  * The lifecycle hooks here are called by ./lifecycle.ts: bring-up starts (or restarts) the
  * containers, stop stops them, down removes them, preempt kills them.
  */
+import * as crypto from 'node:crypto';
 import { SkyDeckError } from '../errors';
 import { configValue } from '../config/cloudLabels';
 import type { NodeInfo, Provider } from '../infra/provider';
 import { getProvider } from '../infra/registry';
-import { CONTAINER_EXIT, containerName, dockerImageName, ensureContainerScript, type ContainerSpec, type RegistryLogin } from '../node/container/dockerRun';
+import {
+  CONTAINER_EXIT,
+  DOCKER_CLI_IN_CONTAINER,
+  DOCKER_SOCKET_IN_CONTAINER,
+  containerName,
+  dockerImageName,
+  ensureContainerScript,
+  type ContainerSpec,
+  type RegistryLogin,
+} from '../node/container/dockerRun';
 import { ContainerTransport } from '../node/container/transport';
+import { parseEntry, type ContainerEntry } from '../node/container/enter';
 import type { Transport } from '../node/transport';
 import type { ResourcesSpec, Task } from '../task/types';
 import type { ClusterRecord } from './types';
@@ -22,6 +33,21 @@ import { shellJoin, shellQuote } from '../node/quote';
 export interface ClusterContainer extends ContainerSpec {
   /** HOME inside each node's container (by rank), learnt at bring-up. */
   homes: string[];
+  /** How each node's container is entered (by rank; null: by `docker exec`), learnt at bring-up. */
+  entries?: (ContainerEntry | null)[];
+  /** Random, chosen at launch: part of every container's name (containerName). */
+  id?: string;
+}
+
+/** What bring-up learns about each node's container, by rank. */
+export interface StartedContainers {
+  homes: string[];
+  entries: (ContainerEntry | null)[];
+}
+
+/** The name of node `rank`'s container. */
+export function nodeContainerName(rec: ClusterRecord, rank: number): string {
+  return containerName(rec.handle.nameOnCloud, rank, rec.container?.id);
 }
 
 /** Docker is missing or not running on a node: names what to install or start. */
@@ -59,7 +85,7 @@ function configuredRunOptions(): string[] {
 export function containerFor(task: Task, cloud: string): ClusterContainer | undefined {
   const image = taskDockerImage(task);
   if (!image || cloud === 'kubernetes') return undefined;
-  return { image, runOptions: configuredRunOptions(), homes: [] };
+  return { image, runOptions: configuredRunOptions(), homes: [], entries: [], id: crypto.randomBytes(3).toString('hex') };
 }
 
 /**
@@ -80,12 +106,12 @@ function dockerClientEnv(): Record<string, string> {
   return host ? { DOCKER_HOST: host } : {};
 }
 
-/** The record with each container's HOME (after startContainers). */
-export async function withContainers(rec: ClusterRecord, homes: string[]): Promise<ClusterRecord> {
+/** The record with what bring-up learnt of each container (after startContainers). */
+export async function withContainers(rec: ClusterRecord, started: StartedContainers): Promise<ClusterRecord> {
   const updated = await patchCluster(rec.name, (r) => {
-    if (r.container) r.container.homes = homes;
+    if (r.container) Object.assign(r.container, started);
   });
-  return updated ?? { ...rec, container: rec.container && { ...rec.container, homes } };
+  return updated ?? { ...rec, container: rec.container && { ...rec.container, ...started } };
 }
 
 /** For the ssh config: the command that lands `ssh <cluster>` in node `rank`'s container. */
@@ -96,9 +122,42 @@ export function containerAttach(rec: ClusterRecord): ((rank: number) => string |
   const prefix = env.length ? `${env.map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')} ` : '';
   return (rank) => {
     const home = c.homes[rank];
-    const argv = ['docker', 'exec', '-it', ...(home ? ['-w', home] : []), containerName(rec.handle.nameOnCloud, rank), 'bash', '-l'];
+    const argv = ['docker', 'exec', '-it', ...(home ? ['-w', home] : []), nodeContainerName(rec, rank), 'bash', '-l'];
     return prefix + shellJoin(argv);
   };
+}
+
+/**
+ * Whether the cluster's nodes share one Docker daemon, so the head's container starts the
+ * other ranks in theirs with `docker exec` (local: every node is this machine). Nodes on
+ * different machines (SSH pools, VM clouds) would need an ssh client inside the head's
+ * container, which SkyDeck does not put there: the task validation refuses them.
+ */
+function nodesShareDaemon(rec: ClusterRecord): boolean {
+  return rec.handle.provider === 'local' && rec.numNodes > 1;
+}
+
+/**
+ * How the head's agent (in its container) starts a rank on `node`: for a worker of a
+ * cluster whose nodes share a daemon, `docker exec` into that node's container with the
+ * node's docker client and socket given to the head at bring-up. Undefined: the provider's
+ * own launcher applies (the head itself, or no container).
+ */
+export function containerRankLauncher(rec: ClusterRecord, node: NodeInfo): string[] | undefined {
+  const c = rec.container;
+  if (!c || node.rank === 0 || !nodesShareDaemon(rec)) return undefined;
+  const home = c.homes[node.rank];
+  return [
+    DOCKER_CLI_IN_CONTAINER,
+    '-H',
+    `unix://${DOCKER_SOCKET_IN_CONTAINER}`,
+    'exec',
+    '-i',
+    ...(home ? ['-w', home] : []),
+    nodeContainerName(rec, node.rank),
+    'bash',
+    '-c',
+  ];
 }
 
 /** Wraps each node's transport in its container's; the transports as given for a cluster without one. */
@@ -108,7 +167,8 @@ export function containerTransports(rec: ClusterRecord, nodes: NodeInfo[], trans
   return transports.map((t, i) => {
     const home = c.homes[nodes[i].rank];
     if (!home) return t; // not brought up yet: the bring-up starts it first
-    return new ContainerTransport(t, { name: containerName(rec.handle.nameOnCloud, nodes[i].rank), home, dockerEnv: dockerClientEnv() });
+    const rank = nodes[i].rank;
+    return new ContainerTransport(t, { name: nodeContainerName(rec, rank), home, dockerEnv: dockerClientEnv(), entry: c.entries?.[rank] ?? undefined });
   });
 }
 
@@ -148,30 +208,34 @@ function runtimeProblem(exitCode: number, stderr: string, where: string, image: 
 /**
  * Makes every node's container run (created, or restarted after stop), logging in to the
  * registry first when credentials are given (the password travels on stdin only). Returns
- * the HOME inside each container, by rank.
+ * the HOME inside each container and how to enter it, by rank.
  */
-export async function startContainers(rec: ClusterRecord, nodes: NodeInfo[], login?: RegistryLogin): Promise<string[]> {
+export async function startContainers(rec: ClusterRecord, nodes: NodeInfo[], login?: RegistryLogin): Promise<StartedContainers> {
   const c = rec.container;
-  if (!c) return [];
-  const provider = await getProvider(rec.handle.provider);
   const homes: string[] = [];
+  const entries: (ContainerEntry | null)[] = [];
+  if (!c) return { homes, entries };
+  const provider = await getProvider(rec.handle.provider);
   await Promise.all(
     nodes.map(async (node) => {
       const base = provider.transport(rec.handle, node);
       try {
-        const name = containerName(rec.handle.nameOnCloud, node.rank);
-        const script = ensureContainerScript(c, name, provider.containerOptions?.(rec.handle, node) ?? {}, login);
+        const name = nodeContainerName(rec, node.rank);
+        const options = { ...(provider.containerOptions?.(rec.handle, node) ?? {}), dockerClient: nodesShareDaemon(rec) };
+        // A cluster never brought up has no container yet: its script skips the checks for one.
+        const script = ensureContainerScript(c, name, options, login, c.homes.length === 0);
         const r = await base.exec(['bash', '-c', script], { stdin: login ? `${login.password}\n` : '', env: dockerClientEnv() });
         if (r.exitCode !== 0) throw runtimeProblem(r.exitCode, r.stderr, base.description, c.image, login);
-        const home = r.stdout.trim().split('\n').pop();
+        const [entry, home] = r.stdout.trim().split('\n').slice(-2);
         if (!home?.startsWith('/')) throw new ContainerRuntimeError(`The container ${name} on ${base.description} reports no HOME.`, 'Check the image.');
         homes[node.rank] = home;
+        entries[node.rank] = parseEntry(entry) ?? null;
       } finally {
         await base.close().catch(() => undefined);
       }
     }),
   );
-  return homes;
+  return { homes, entries };
 }
 
 type ContainerVerb = 'stop' | 'remove' | 'kill';
@@ -196,7 +260,7 @@ export async function containersDo(rec: ClusterRecord, verb: ContainerVerb, prov
       let base: Transport | undefined;
       try {
         base = p.transport(rec.handle, node);
-        const name = containerName(rec.handle.nameOnCloud, node.rank);
+        const name = nodeContainerName(rec, node.rank);
         const script = `command -v docker >/dev/null 2>&1 || exit 0; ${VERB_ARGV[verb](name)} >/dev/null 2>&1 || ! docker inspect ${name} >/dev/null 2>&1`;
         const r = await base.exec(['bash', '-c', script], { env: dockerClientEnv(), timeoutMs: 60_000 });
         if (r.exitCode !== 0) problems.push(`could not ${verb} container ${name} on ${base.description}`);

@@ -12,6 +12,7 @@ import type { AcceleratorRequest, Task } from '../task/types';
 import { CancelledError } from '../errors';
 import { AGENT_KEY_PATH, HEAD_LAUNCHER, JobDoesNotFitError, sshLauncher, type JobNode, type JobSpec } from '../node/agentClient';
 import type { ClusterAccess } from './access';
+import { containerRankLauncher } from './containers';
 import { clusterInfoObject, gpusPerNode, userEnvs } from './envVars';
 import { formatJobResources } from './format';
 import { currentUser } from './naming';
@@ -52,6 +53,8 @@ export async function syncFileMounts(access: ClusterAccess, task: Task, _onMessa
 
 /** How the head starts a rank on `node`: the provider's launcher, else itself or ssh to the node. */
 export function launcherFor(access: ClusterAccess, rec: ClusterRecord, node: NodeInfo): string[] {
+  const inContainer = containerRankLauncher(rec, node);
+  if (inContainer) return inContainer;
   if (access.provider.rankLauncher) return access.provider.rankLauncher(rec.handle, node);
   if (node.rank === 0) return [...HEAD_LAUNCHER];
   const ssh = node.ssh;

@@ -78,11 +78,11 @@ export function unsupportedFieldWarnings(task: Task, plannedInfra?: string): Uns
   if (any((s) => s.acceleratorArgs) !== undefined)
     add('resources.accelerator_args', `accelerator_args (TPU options) are not honoured ${where(infra)}: SkyDeck does not provision TPUs.`);
   const docker = any(dockerImage);
-  if (docker && infra !== 'kubernetes' && task.numNodes > 1) {
-    // Off Kubernetes the head's agent runs inside its container and reaches other nodes' containers through no launcher yet.
-    const message = `image_id ${docker} with num_nodes: ${task.numNodes} is not implemented ${infra ? where(infra) : 'off Kubernetes'}: SkyDeck runs containers on one node there; the other ranks would run outside their container.`;
+  if (docker && infra !== 'kubernetes' && infra !== 'local' && task.numNodes > 1) {
+    // The head's agent runs inside its container; nodes on other machines would need an ssh client in it.
+    const message = `image_id ${docker} with num_nodes: ${task.numNodes} is not implemented ${infra ? where(infra) : 'off Kubernetes and local'}: the head's container would need an ssh client to start the other ranks in their containers, and SkyDeck does not install one.`;
     if (infra) add('resources.image_id', message, 'error');
-    else add('resources.image_id', `${message} Set infra: k8s, or num_nodes: 1.`);
+    else add('resources.image_id', `${message} Set infra: k8s or local, or num_nodes: 1.`);
   }
   const service = task.raw.service as Record<string, unknown> | undefined;
   const policy = service && typeof service === 'object' ? (service.replica_policy as Record<string, unknown> | undefined) : undefined;

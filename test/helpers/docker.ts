@@ -7,6 +7,7 @@
  * own namespaces only, which is also why containers always run with `--network host`.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -117,11 +118,11 @@ export function imageExists(ref: string): boolean {
   return spawnSync('docker', ['image', 'inspect', ref], { stdio: 'ignore' }).status === 0;
 }
 
-/** What the test image holds: the agent's needs (bash, coreutils, setsid, sed, tar) and a few tools. */
+/** What the test image holds: the agent's needs (bash, coreutils, setsid, sed, tar; tee for multi-node logs) and a few tools. */
 const IMAGE_COMMANDS = [
   'bash', 'sh', 'env', 'cat', 'ls', 'mkdir', 'rm', 'mv', 'cp', 'ln', 'chmod', 'touch', 'stat', 'head', 'tail', 'date', 'sleep',
   'timeout', 'nproc', 'id', 'mkfifo', 'kill', 'setsid', 'sed', 'grep', 'tar', 'gzip', 'printenv', 'echo', 'true', 'false', 'pwd',
-  'readlink', 'dirname', 'basename', 'wc', 'tr', 'cut', 'sort', 'uname', 'hostname', 'df', 'mktemp', 'test', 'ps', 'whoami', 'seq',
+  'readlink', 'dirname', 'basename', 'wc', 'tr', 'cut', 'sort', 'uname', 'hostname', 'df', 'mktemp', 'test', 'ps', 'whoami', 'seq', 'tee',
 ]; // prettier-ignore
 
 const BUILD_ROOTFS = String.raw`
@@ -147,21 +148,35 @@ printf 'root:x:0:\n' > "$root/etc/group"
 `;
 
 /**
- * A small image made from this machine's binaries (`docker import`), built once per daemon:
- * an existing tag is reused. `marker` is a file written at / to tell images apart.
+ * A small image made from this machine's binaries (`docker import`), built once per daemon.
+ * Two test runs may share one daemon, so the tag names its content (a hash of the recipe,
+ * the command list and `marker`, a file written at / to tell images apart): a run never
+ * rebuilds another run's image under its feet. Building goes to a tag of its own, then
+ * `docker tag` (atomic) moves the shared tag; a concurrent build of the same content makes
+ * the same image and either one is right.
  */
-export function buildTestImage(tag = 'skydeck-test/base:1', marker = 'base'): string {
+export function buildTestImage(marker = 'base'): string {
+  const digest = crypto
+    .createHash('sha256')
+    .update(JSON.stringify([BUILD_ROOTFS, IMAGE_COMMANDS, marker]))
+    .digest('hex')
+    .slice(0, 12);
+  const tag = `skydeck-test/${marker}:${digest}`;
   if (imageExists(tag)) return tag;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-rootfs-'));
+  const building = `skydeck-test/building:${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   try {
     const r = spawnSync('bash', ['-c', BUILD_ROOTFS, 'build', root, ...IMAGE_COMMANDS], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`Building the test root filesystem failed: ${r.stderr}`);
     fs.writeFileSync(path.join(root, 'image-marker'), `${marker}\n`);
     const tar = spawnSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 512 * 1024 * 1024 });
     if (tar.status !== 0) throw new Error(`tar of the test root filesystem failed: ${tar.stderr.toString()}`);
-    docker(['import', '--change', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', '--change', 'CMD ["/bin/bash"]', '-', tag], tar.stdout);
+    docker(['import', '--change', 'ENV PATH=/usr/local/bin:/usr/bin:/bin', '--change', 'CMD ["/bin/bash"]', '-', building], tar.stdout);
+    docker(['tag', building, tag]);
     return tag;
   } finally {
+    // Untags only: the image stays under `tag`.
+    spawnSync('docker', ['rmi', building], { stdio: 'ignore' });
     fs.rmSync(root, { recursive: true, force: true });
   }
 }

@@ -7,6 +7,7 @@
  * files. The node-dependent parts (GPUs, shm, FUSE) are decided by the script on the node.
  */
 import { shellJoin, shellQuote } from '../quote';
+import { FIND_ENTRY_SCRIPT } from './enter';
 
 /** What a cluster runs its nodes in (stored in the cluster record: no credentials). */
 export interface ContainerSpec {
@@ -22,7 +23,17 @@ export interface NodeContainerOptions {
   binds?: string[];
   /** Container env (not secret: `docker run -e` is in argv). */
   env?: Record<string, string>;
+  /**
+   * Give the container the node's docker client and daemon socket (DOCKER_CLI_IN_CONTAINER,
+   * DOCKER_SOCKET_IN_CONTAINER): the head of a multi-node cluster whose nodes share one
+   * daemon starts the other ranks in their containers through it (containerRankLauncher).
+   */
+  dockerClient?: boolean;
 }
+
+/** Where a container given the node's docker client finds it, and the daemon's socket. */
+export const DOCKER_CLI_IN_CONTAINER = '/opt/skydeck/bin/docker';
+export const DOCKER_SOCKET_IN_CONTAINER = '/opt/skydeck/docker.sock';
 
 /** Registry credentials, only ever passed on stdin (SKYPILOT_DOCKER_USERNAME/PASSWORD/SERVER). */
 export interface RegistryLogin {
@@ -41,9 +52,13 @@ export function dockerImageName(imageId: string | undefined): string | undefined
   return image || undefined;
 }
 
-/** The container's name for node `rank` of a cluster named `nameOnCloud` on the infra. */
-export function containerName(nameOnCloud: string, rank: number): string {
-  return `skydeck-${nameOnCloud.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${rank}`;
+/**
+ * The container's name for node `rank` of a cluster named `nameOnCloud` on the infra. `id`
+ * (random, chosen at launch) keeps two clusters apart whose names on the infra are the same
+ * but whose nodes share one Docker daemon: the same cluster name under two SKYDECK_HOMEs.
+ */
+export function containerName(nameOnCloud: string, rank: number, id?: string): string {
+  return `skydeck-${nameOnCloud.replace(/[^a-zA-Z0-9_.-]/g, '-')}${id ? `-${id}` : ''}-${rank}`;
 }
 
 /** `docker run` argv up to the image, for the parts that do not depend on the node. */
@@ -57,13 +72,19 @@ function runArgv(spec: ContainerSpec, name: string, node: NodeContainerOptions =
 /**
  * The script that makes the node's container run (one round trip): running -> nothing;
  * stopped -> `docker start`; absent -> log in (password on stdin's first line), pull when the
- * image is missing, `docker run`. Prints the container's HOME.
+ * image is missing, `docker run`. Prints two lines: how to enter it (`PID START` for nsenter,
+ * ./enter.ts, or `docker`), then the container's HOME. One `docker inspect` when it runs
+ * already, two otherwise (the PID exists only once it runs). `fresh` (the cluster's first
+ * bring-up) skips the first inspect and, without a login, the image check: `docker run`
+ * pulls a missing image itself, and a container that exists after all (an earlier bring-up
+ * that failed before recording anything) is started instead.
  */
 export function ensureContainerScript(
   spec: ContainerSpec,
   name: string,
   node: NodeContainerOptions,
   login: { username: string; server: string } | undefined,
+  fresh = false,
 ): string {
   const q = shellQuote;
   const image = q(spec.image);
@@ -74,26 +95,63 @@ printf '%s' "$pw" | docker login --username ${q(login.username)} --password-stdi
 unset pw`
     : '';
   const knownHome = node.env?.HOME;
+  const inspect = `docker inspect --format '{{.State.Running}} {{.State.Pid}} {{.Id}} {{.Config.User}}' ${q(name)}`;
   // Each docker CLI call costs 0.1-0.3 s on a busy node: the daemon is asked only when needed.
   return `set -u
 command -v docker >/dev/null 2>&1 || exit ${CONTAINER_EXIT.noDocker}
-if ! state=$(docker inspect --format '{{.State.Running}}' ${q(name)} 2>&1); then
-  case "$state" in *"No such"*) state= ;; *) printf '%s\\n' "$state" | tail -1 >&2; exit ${CONTAINER_EXIT.noDaemon} ;; esac
-fi
+info=
+${
+  fresh
+    ? ''
+    : `if ! info=$(${inspect} 2>&1); then
+  case "$info" in *"No such"*) info= ;; *) printf '%s\\n' "$info" | tail -1 >&2; exit ${CONTAINER_EXIT.noDaemon} ;; esac
+fi`
+}
+state=\${info%% *}
 if [ "$state" = false ]; then docker start ${q(name)} >/dev/null || exit ${CONTAINER_EXIT.run}; fi
 if [ -z "$state" ]; then
-  if ! docker image inspect --format 1 ${image} >/dev/null 2>&1; then
+  ${
+    login || !fresh
+      ? `if ! docker image inspect --format 1 ${image} >/dev/null 2>&1; then
     ${loginCmd}
     docker pull -q ${image} >/dev/null || exit ${CONTAINER_EXIT.pull}
-  fi
+  fi`
+      : ''
+  }
   extra=()
   # SkyPilot passes the GPUs through when the node has NVIDIA's driver and container runtime.
   if command -v nvidia-container-runtime >/dev/null 2>&1 || command -v nvidia-smi >/dev/null 2>&1; then extra+=(--gpus all); fi
+  ${
+    node.dockerClient
+      ? `sock=\${DOCKER_HOST:-unix:///var/run/docker.sock}; sock=\${sock#unix://}
+  extra+=(-v "$(command -v docker):${DOCKER_CLI_IN_CONTAINER}:ro" -v "$sock:${DOCKER_SOCKET_IN_CONTAINER}")`
+      : ''
+  }
   mem_kb=$(sed -n 's/^MemTotal: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo)
   [ -n "$mem_kb" ] && extra+=("--shm-size=$((mem_kb * 45 / 100))k")
   if [ -e /dev/fuse ]; then extra+=(--cap-add SYS_ADMIN --device /dev/fuse); fi
-  ${shellJoin(runArgv(spec, name, node))} "\${extra[@]}" ${spec.runOptions.join(' ')} ${image} infinity >/dev/null || exit ${CONTAINER_EXIT.run}
+  if ! err=$(${shellJoin(runArgv(spec, name, node))} "\${extra[@]}" ${spec.runOptions.join(' ')} ${image} infinity 2>&1 >/dev/null); then
+    case "$err" in
+      *"Cannot connect to the Docker daemon"* | *"permission denied while trying to connect"*) printf '%s\\n' "$err" | tail -1 >&2; exit ${CONTAINER_EXIT.noDaemon} ;;
+      *Conflict*) docker start ${q(name)} >/dev/null || exit ${CONTAINER_EXIT.run} ;;
+      *)
+        printf '%s\\n' "$err" | tail -3 >&2
+        docker image inspect --format 1 ${image} >/dev/null 2>&1 || exit ${CONTAINER_EXIT.pull}
+        exit ${CONTAINER_EXIT.run} ;;
+    esac
+  fi
 fi
-${knownHome ? `printf '%s\\n' ${q(knownHome)}` : `docker exec ${q(name)} sh -c 'printf "%s\\n" "$HOME"'`}
+if [ "$state" != true ]; then info=$(${inspect}) || exit ${CONTAINER_EXIT.run}; fi
+read -r _ pid cid user <<< "$info"
+user=\${user:-}
+${FIND_ENTRY_SCRIPT}
+printf '%s\\n' "$entry"
+${
+  knownHome
+    ? `printf '%s\\n' ${q(knownHome)}`
+    : `home=; [ "$entry" != docker ] && home=$(tr '\\0' '\\n' < "/proc/$pid/environ" | sed -n 's/^HOME=//p' | head -1)
+[ -n "$home" ] || home=$(docker exec ${q(name)} sh -c 'printf "%s\\n" "$HOME"')
+printf '%s\\n' "$home"`
+}
 `;
 }

@@ -1,14 +1,17 @@
 /**
- * A node's container reached through the node's own transport: every command is
- * `docker exec -i <container> ...` on the node, so the agent, and with it exec, logs, queue
- * and cancel, run inside the container unchanged. Env values never enter argv: `-e NAME`
- * makes docker exec copy them from the docker client's env, which the base transport sets.
+ * A node's container reached through the node's own transport: every command runs inside it
+ * (entered by PID with nsenter where bring-up found that possible, ./enter.ts, else
+ * `docker exec -i <container> ...`), so the agent, and with it exec, logs, queue and cancel,
+ * run inside the container unchanged. Env values never enter argv: the base transport sets
+ * them in the node-side process's env, and the entry keeps them by name (`-e NAME` for docker
+ * exec, which copies them from the docker client's env).
  */
 import * as path from 'node:path/posix';
 import { InputError } from '../../errors';
 import { isEnvName } from '../output';
 import { shellJoin, shellQuote } from '../quote';
 import { packDir } from '../tarStream';
+import { ENTER_SCRIPT, type ContainerEntry } from './enter';
 import type { ExecOptions, ExecResult, InteractiveShell, Transport } from '../transport';
 
 export interface ContainerTarget {
@@ -18,6 +21,8 @@ export interface ContainerTarget {
   home: string;
   /** Env for the docker client on the node (DOCKER_HOST), never forwarded into the container. */
   dockerEnv?: Record<string, string>;
+  /** The container's first process as bring-up found it: commands enter by PID (./enter.ts). */
+  entry?: ContainerEntry;
 }
 
 export class ContainerTransport implements Transport {
@@ -48,8 +53,23 @@ export class ContainerTransport implements Transport {
     if (argv.length === 0) return Promise.reject(new InputError('exec needs a command (empty argv).'));
     const env = options.env ?? {};
     for (const k of Object.keys(env)) if (!isEnvName(k)) return Promise.reject(new InputError(`Invalid environment variable name '${k}'.`));
-    const docker = this.execArgv(argv, Object.keys(env), options.cwd);
-    return this.base.exec(docker, { ...options, cwd: undefined, env: { ...env, ...(this.target.dockerEnv ?? {}) } });
+    const names = Object.keys(env);
+    const entry = this.target.entry;
+    const inside = entry
+      ? [
+          'bash',
+          '-c',
+          ENTER_SCRIPT,
+          'skydeck-enter',
+          String(entry.pid),
+          entry.start,
+          this.resolve(options.cwd ?? '~'),
+          names.join(' '),
+          this.target.name,
+          ...argv,
+        ]
+      : this.execArgv(argv, names, options.cwd);
+    return this.base.exec(inside, { ...options, cwd: undefined, env: { ...env, ...(this.target.dockerEnv ?? {}) } });
   }
 
   async putFile(remotePath: string, content: string | Buffer, mode?: number): Promise<void> {

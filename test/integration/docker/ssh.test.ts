@@ -16,7 +16,7 @@ import { writeNodePoolsYaml } from '../../helpers/nodePools';
 import { clusters, findCluster } from '../../../engine/cluster';
 import { clusterSshConfigPath } from '../../../engine/cluster/sshConfig';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
-import { containerName } from '../../../engine/node/container/dockerRun';
+import { nodeContainerName } from '../../../engine/cluster/containers';
 import { fastAgent, freshHome, makeTask, waitFor } from '../cluster/helpers';
 import { requirePrerequisite } from '../../helpers/prerequisites';
 import { buildTestImage, containersNamed, dockerMissing, ensureDockerDaemon } from '../../helpers/docker';
@@ -67,8 +67,10 @@ describe('docker: images on SSH node pools', { concurrency: false }, () => {
     assert.match(log, /setup-marker=base/);
     assert.match(log, /run-marker=base home=\/root files=.*in-workdir\.txt.* rank=0/);
     const rec = (await findCluster('sd1'))!;
-    const name = containerName(rec.handle.nameOnCloud, 0);
+    const name = nodeContainerName(rec, 0);
     assert.equal(containersNamed(name)[0]?.state, 'running');
+    // The pool host's user is root with nsenter: commands enter the container by its PID there too.
+    assert.ok(rec.container?.entries?.[0], JSON.stringify(rec.container));
     // The pool host itself got no workdir: it went into the container.
     assert.equal(fs.existsSync(path.join(hosts.hosts[0].homeDir, 'sky_workdir')), false);
 
@@ -92,7 +94,7 @@ describe('docker: images on SSH node pools', { concurrency: false }, () => {
 
   test('stop stops the container, start brings it back with its files, down removes it', async () => {
     const rec = (await findCluster('sd1'))!;
-    const name = containerName(rec.handle.nameOnCloud, 0);
+    const name = nodeContainerName(rec, 0);
     await clusters.exec('sd1', makeTask({ run: 'echo kept > /root/kept.txt' }));
     await clusters.stop('sd1');
     assert.equal(containersNamed(name)[0]?.state, 'exited');

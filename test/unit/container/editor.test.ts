@@ -41,7 +41,7 @@ test('hover on a docker: image says where it will run and how, per infra', () =>
     /`nvcr.io\/nvidia\/pytorch:24.05-py3`/,
   );
   assert.match(
-    hoverText(s, 'num_nodes: 2\nresources:\n  infra: local\n  image_id: docker:ubu|ntu\nrun: x\n'),
+    hoverText(s, 'num_nodes: 2\nresources:\n  infra: ssh/lab\n  image_id: docker:ubu|ntu\nrun: x\n'),
     /More than one node in containers is implemented on Kubernetes only/,
   );
 });

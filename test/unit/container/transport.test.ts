@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { ContainerTransport } from '../../../engine/node/container/transport';
+import { ENTER_SCRIPT, parseEntry } from '../../../engine/node/container/enter';
 import { containerName, dockerImageName, ensureContainerScript } from '../../../engine/node/container/dockerRun';
 import type { ExecOptions, ExecResult, Transport } from '../../../engine/node/transport';
 
@@ -46,6 +47,35 @@ test('exec runs docker exec in the container: env by name only, cwd in its HOME,
   await t.exec(['ls'], { cwd: '/data' });
   assert.deepEqual(base.calls[2].argv.slice(3, 5), ['-w', '/data']);
   await assert.rejects(t.exec(['ls'], { env: { 'BAD NAME': 'x' } }), /Invalid environment variable name/);
+});
+
+test('with an entry, exec enters by PID through the node-side script: env by name only, cwd in its HOME', async () => {
+  const base = new Recording();
+  const t = new ContainerTransport(base, { name: 'skydeck-c-0', home: '/root', entry: { pid: 4242, start: '987654' } });
+  await t.exec(['bash', '.skydeck_node/agent.sh', 'ping'], { env: { SECRET: 'hunter2', OTHER: 'x' }, cwd: '~/sky_workdir' });
+  const call = base.calls[0];
+  assert.deepEqual(call.argv, [
+    'bash',
+    '-c',
+    ENTER_SCRIPT,
+    'skydeck-enter',
+    '4242',
+    '987654',
+    '/root/sky_workdir',
+    'SECRET OTHER',
+    'skydeck-c-0',
+    'bash',
+    '.skydeck_node/agent.sh',
+    'ping',
+  ]);
+  assert.ok(!call.argv.join(' ').includes('hunter2'));
+  assert.deepEqual(call.options.env, { SECRET: 'hunter2', OTHER: 'x' });
+  // A PID whose start time no longer matches goes through docker exec by name; nsenter gets the cwd inside the root.
+  assert.match(ENTER_SCRIPT, /\[ "\$\{f\[21\]:-\}" != "\$start" \][^\n]*\n[^\n]*\n\s*exec docker exec -i -w "\$cwd"/);
+  assert.match(ENTER_SCRIPT, /exec "\$ns" -t "\$pid" -m -u -i -n -p -r -W "\$cwd" -- "\$@"/);
+  assert.deepEqual(parseEntry('4242 987654'), { pid: 4242, start: '987654' });
+  assert.equal(parseEntry('docker'), undefined);
+  assert.equal(parseEntry(undefined), undefined);
 });
 
 test('files go in through docker exec: putFile on stdin (mode kept), putDir as one tar stream', async () => {
@@ -92,4 +122,12 @@ test('bring-up script: SkyPilot run options, GPUs only where the node has them, 
   assert.match(script, /IFS= read -r pw/);
   // Without credentials there is no login at all.
   assert.doesNotMatch(ensureContainerScript({ image: 'ubuntu', runOptions: [] }, 'c', {}, undefined), /docker login/);
+  // A first bring-up without credentials asks docker for the run and the PID only.
+  const fresh = ensureContainerScript({ image: 'ubuntu', runOptions: [] }, 'c', {}, undefined, true);
+  assert.equal(fresh.match(/docker inspect/g)?.length, 1);
+  assert.doesNotMatch(fresh, /docker image inspect --format 1 ubuntu >\/dev\/null 2>&1; then/);
+  assert.match(fresh, /\*Conflict\*\) docker start c/);
+  // The head of a cluster whose nodes share a daemon gets the node's docker client and socket.
+  const head = ensureContainerScript({ image: 'ubuntu', runOptions: [] }, 'c', { dockerClient: true }, undefined);
+  assert.match(head, /-v "\$\(command -v docker\):\/opt\/skydeck\/bin\/docker:ro" -v "\$sock:\/opt\/skydeck\/docker\.sock"/);
 });
