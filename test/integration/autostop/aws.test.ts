@@ -16,7 +16,7 @@ import { netnsSkipReason, startSshHosts, type SshTestHosts } from '../../helpers
 import { startTogether } from '../../helpers/startTogether';
 import { requirePrerequisite } from '../../helpers/prerequisites';
 import { until } from '../../helpers/until';
-import { fastAgent, freshHome, makeTask, useTestHostKey } from '../cluster/helpers';
+import { fastAgent, freshHome, makeTask, useMotoAws, useTestHostKey } from '../cluster/helpers';
 import { clusters, findCluster } from '../../../engine/cluster';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
 import { GUEST_SHUTDOWN } from '../../../engine/infra/vm/guestShutdown';
@@ -38,19 +38,7 @@ describe('autostop on AWS (moto) with the node on a netns sshd host', { skip, co
     ec2 = new EC2Client({ region: 'us-east-1', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     useTestHostKey(env.home, hosts);
     const [h1] = hosts.hosts;
-    Object.assign(process.env, {
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      SKYDECK_AWS_ENDPOINT: moto.proxyUrl,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_SHARED_CREDENTIALS_FILE: path.join(env.home, 'no-aws-credentials'),
-      AWS_CONFIG_FILE: path.join(env.home, 'no-aws-config'),
-      SKYDECK_CATALOG_DIR: path.join(__dirname, '..', 'clouds', 'fixtures', 'catalog'),
-      SKYDECK_CLOUD_POLL_MS: '50',
-      SKYDECK_SSH_WAIT_SECONDS: '60',
-      SKYDECK_TEST_ADDRESS_MAP: JSON.stringify({ '*': [`${h1.user}@${h1.host}:${h1.port}`] }),
-    });
+    useMotoAws(env.home, moto.proxyUrl, [h1]);
   });
 
   after(async () => {

@@ -7,12 +7,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { DescribeInstancesCommand, EC2Client, StopInstancesCommand } from '@aws-sdk/client-ec2';
 import { motoInstalled, startMoto, type MotoServer } from '../../helpers/moto';
 import { netnsSkipReason, startSshHosts, type SshTestHosts } from '../../helpers/sshd';
 import { startTogether } from '../../helpers/startTogether';
-import { fastAgent, freshHome, makeTask, useTestHostKey } from '../cluster/helpers';
+import { fastAgent, freshHome, makeTask, useMotoAws, useTestHostKey } from '../cluster/helpers';
 import { clusters, type ProgressEvent } from '../../../engine/cluster';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
 import { requirePrerequisite } from '../../helpers/prerequisites';
@@ -30,23 +29,11 @@ describe('2-node task on AWS (moto) with nodes mapped to netns sshd hosts', { sk
     env = freshHome();
     fastAgent(400);
     [moto, hosts] = await startTogether<[MotoServer, SshTestHosts]>([startMoto(), startSshHosts({ loopback: false, netnsHosts: 2 })], (s) => s.stop());
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     ec2 = new EC2Client({ region: 'us-west-2', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
     // The engine's client key is the one the test hosts authorize (what cloud-init would do with sshPublicKey).
     useTestHostKey(env.home, hosts);
     const [h1, h2] = hosts.hosts;
-    Object.assign(process.env, {
-      SKYDECK_AWS_ENDPOINT: moto.proxyUrl,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_SHARED_CREDENTIALS_FILE: path.join(env.home, 'no-aws-credentials'),
-      AWS_CONFIG_FILE: path.join(env.home, 'no-aws-config'),
-      SKYDECK_CATALOG_DIR: path.join(__dirname, 'fixtures', 'catalog'),
-      SKYDECK_CLOUD_POLL_MS: '50',
-      SKYDECK_SSH_WAIT_SECONDS: '60',
-      SKYDECK_TEST_ADDRESS_MAP: JSON.stringify({ '*': [`${h1.user}@${h1.host}:${h1.port}`, `${h2.user}@${h2.host}:${h2.port}`] }),
-    });
+    useMotoAws(env.home, moto.proxyUrl, [h1, h2]);
   });
 
   after(async () => {

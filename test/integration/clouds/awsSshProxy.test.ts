@@ -19,7 +19,7 @@ import { motoInstalled, startMoto, type MotoServer } from '../../helpers/moto';
 import { netnsSkipReason, startSshHosts, type SshHost, type SshTestHosts } from '../../helpers/sshd';
 import { startTogether } from '../../helpers/startTogether';
 import { requirePrerequisite } from '../../helpers/prerequisites';
-import { fastAgent, freshHome, makeTask, useTestHostKey } from '../cluster/helpers';
+import { fastAgent, freshHome, makeTask, useMotoAws, useTestHostKey } from '../cluster/helpers';
 import { clusters, clusterSshConfigPath } from '../../../engine/cluster';
 import { closeAllSshConnections, SshTransport } from '../../../engine/node/ssh';
 import { isTransportError } from '../../../engine/node/transport';
@@ -89,21 +89,9 @@ describe('aws.use_internal_ips + aws.ssh_proxy_command: a node reachable only th
     useTestHostKey(env.home, hosts);
     configFile = path.join(env.home, 'config.yaml');
     proxy = `ssh -W %h:%p -i ${hosts.keyPath} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR root@${jump.host}`;
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     ec2 = new EC2Client({ region: 'us-west-2', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-    Object.assign(process.env, {
-      SKYDECK_AWS_ENDPOINT: moto.proxyUrl,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_SHARED_CREDENTIALS_FILE: path.join(env.home, 'no-aws-credentials'),
-      AWS_CONFIG_FILE: path.join(env.home, 'no-aws-config'),
-      SKYDECK_CATALOG_DIR: path.join(__dirname, 'fixtures', 'catalog'),
-      SKYDECK_CLOUD_POLL_MS: '50',
-      SKYDECK_SSH_WAIT_SECONDS: '60',
-      // The instance's private IP stands for the hidden host (moto's addresses lead nowhere).
-      SKYDECK_TEST_ADDRESS_MAP: JSON.stringify({ '*': [`${node.user}@${node.host}:${node.port}`] }),
-    });
+    // The instance's private IP stands for the hidden host.
+    useMotoAws(env.home, moto.proxyUrl, [node]);
   });
 
   after(async () => {

@@ -62,3 +62,24 @@ export function useTestHostKey(home: string, hosts: { keyPath: string; publicKey
   fs.chmodSync(path.join(keys, 'sky-key'), 0o600);
   fs.writeFileSync(path.join(keys, 'sky-key.pub'), `${hosts.publicKey.trim()}\n`);
 }
+
+/**
+ * Points the AWS provider at moto with test credentials only (the user's own AWS files are
+ * hidden), the small cloud catalog fixture, fast polling, and every instance mapped onto the
+ * given test hosts in turn (moto's addresses lead nowhere).
+ */
+export function useMotoAws(home: string, motoProxyUrl: string, hosts: { user: string; host: string; port: number }[]): void {
+  Object.assign(process.env, {
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    SKYDECK_AWS_ENDPOINT: motoProxyUrl,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-aws-credentials'),
+    AWS_CONFIG_FILE: path.join(home, 'no-aws-config'),
+    SKYDECK_CATALOG_DIR: path.join(__dirname, '..', 'clouds', 'fixtures', 'catalog'),
+    SKYDECK_CLOUD_POLL_MS: '50',
+    SKYDECK_SSH_WAIT_SECONDS: '60',
+    SKYDECK_TEST_ADDRESS_MAP: JSON.stringify({ '*': hosts.map((h) => `${h.user}@${h.host}:${h.port}`) }),
+  });
+}

@@ -8,12 +8,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { motoInstalled, startMoto, type MotoServer } from '../../helpers/moto';
 import { netnsSkipReason, startSshHosts, type SshTestHosts } from '../../helpers/sshd';
 import { startTogether } from '../../helpers/startTogether';
-import { fastAgent, freshHome, makeTask, useTestHostKey } from '../cluster/helpers';
+import { fastAgent, freshHome, makeTask, useMotoAws, useTestHostKey } from '../cluster/helpers';
 import { clusters, findCluster } from '../../../engine/cluster';
 import { nodeContainerName } from '../../../engine/cluster/containers';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
@@ -41,21 +40,9 @@ describe('docker: images on AWS (moto), the instance mapped to a netns sshd host
     await ensureDockerDaemon();
     image = buildTestImage();
     [moto, hosts] = await startTogether<[MotoServer, SshTestHosts]>([startMoto(), startSshHosts({ loopback: false, netnsHosts: 1 })], (s) => s.stop());
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     useTestHostKey(env.home, hosts);
     const [h1] = hosts.hosts;
-    Object.assign(process.env, {
-      SKYDECK_AWS_ENDPOINT: moto.proxyUrl,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_SHARED_CREDENTIALS_FILE: path.join(env.home, 'no-aws-credentials'),
-      AWS_CONFIG_FILE: path.join(env.home, 'no-aws-config'),
-      SKYDECK_CATALOG_DIR: path.join(__dirname, '..', 'clouds', 'fixtures', 'catalog'),
-      SKYDECK_CLOUD_POLL_MS: '50',
-      SKYDECK_SSH_WAIT_SECONDS: '60',
-      SKYDECK_TEST_ADDRESS_MAP: JSON.stringify({ '*': [`${h1.user}@${h1.host}:${h1.port}`] }),
-    });
+    useMotoAws(env.home, moto.proxyUrl, [h1]);
   });
 
   after(async () => {
