@@ -328,7 +328,12 @@ function sameRow(a: PlanRowJson, b: PlanRowJson | undefined): boolean {
 export function planItems(plan: PlanJson): PlanItem[] {
   const chosen = plan.chosen[0];
   const others = plan.candidates.filter((c) => !sameRow(c, chosen));
-  const row = (c: PlanRowJson, mark: string): PlanItem => ({ label: `${mark} ${c.infra}`, description: candidateLabel(c), row: c });
+  // The label names the infra; the description says the rest (not the infra a second time).
+  const row = (c: PlanRowJson, mark: string): PlanItem => ({
+    label: `${mark} ${c.infra}`,
+    description: candidateLabel(c).slice(c.infra.length).replace(/^ · /, ''),
+    row: c,
+  });
   return [
     ...(chosen ? [{ label: 'Chosen', kind: vscode.QuickPickItemKind.Separator } as PlanItem, row(chosen, '$(check)')] : []),
     ...(others.length ? [{ label: 'Alternatives', kind: vscode.QuickPickItemKind.Separator } as PlanItem] : []),
