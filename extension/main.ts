@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { Commands } from './commands/registry';
+import { Commands, type ReportedError } from './commands/registry';
 import { confirm, pickCluster, pickClusterJob, pickManagedJob, pickService } from './commands/pickers';
 import { OFFER_ROWS } from '../server/lsp/notifications';
 import { showOffers } from './cost/offersView';
@@ -24,7 +24,7 @@ import { StoreWatcher } from './storeWatcher';
 import { SkyDeckTaskProvider } from './taskProvider';
 import { TaskLensProvider } from './taskLenses';
 import { TaskContext } from './taskContext';
-import { openExample } from './walkthrough/openExample';
+import { EXAMPLE_CLUSTER, openExample } from './walkthrough/openExample';
 import { clusterRoots, sshReachable } from './views/clusters';
 import { gpuRoots, InfraNode, infraRoots, managedJobRoots, ReplicaNode, serviceRoots } from './views/others';
 import { setUpStep } from './views/infraSetup';
@@ -49,6 +49,8 @@ export interface SkyDeckApi {
   onDidChangeCodeLenses: vscode.Event<void>;
   /** Opens a live log document fed by `source` (also used by commands that stream a CLI run). */
   openRunLog(title: string, source: LogSource): Promise<vscode.TextEditor>;
+  /** Fires with each error notification a command shows: its text and buttons. */
+  onDidReportError: vscode.Event<ReportedError>;
 }
 
 let client: LanguageClient | undefined;
@@ -71,7 +73,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     return nodes;
   };
   const trees = {
-    clusters: new NodeTreeProvider('clusters', clusterRoots, log),
+    clusters: new NodeTreeProvider('clusters', noneKey('skydeck.noClusters', clusterRoots), log),
     managedJobs: new NodeTreeProvider('managedJobs', noneKey('skydeck.noManagedJobs', managedJobRoots), log),
     services: new NodeTreeProvider('services', noneKey('skydeck.noServices', serviceRoots), log),
     gpus: new NodeTreeProvider('gpus', gpuRoots, log),
@@ -142,9 +144,10 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   const engine = clusterEngine;
 
   // Task-file verbs.
-  commands.register('skydeck.launch', (arg) => launchFlow(arg, logs, log, changed));
-  commands.register('skydeck.launchManagedJob', (arg) => managedJobFlow(arg, logs, changed));
-  commands.register('skydeck.serveUp', (arg) => serveUpFlow(arg, logs, changed));
+  // A caller that knows the answers passes them ({ cluster, yes, candidate } / { name }); the rest is asked.
+  commands.register('skydeck.launch', (arg, opts) => launchFlow(arg, logs, log, changed, opts));
+  commands.register('skydeck.launchManagedJob', (arg, opts) => managedJobFlow(arg, logs, changed, opts));
+  commands.register('skydeck.serveUp', (arg, opts) => serveUpFlow(arg, logs, changed, opts));
   commands.register('skydeck.plan', (arg) => planFlow(arg));
   // A cost lens carries its resources; the rows come from the language server when clicked.
   commands.register('skydeck.showOffers', (arg) => showOffers(arg, log, client ? (a) => client!.sendRequest(OFFER_ROWS, a) : undefined));
@@ -188,7 +191,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
       if (!mode) return;
       down = mode.startsWith('Tear');
     }
-    await (await engine()).autostop(record.name, idle, down);
+    await withProgress(`Setting autostop on ${record.name}`, async () => (await engine()).autostop(record.name, idle, down));
     changed();
   });
   commands.register('skydeck.logs', async (arg) => {
@@ -197,7 +200,9 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   });
   commands.register('skydeck.cancel', async (arg) => {
     const { cluster, jobId } = await pickClusterJob(arg);
-    const cancelled = await (await engine()).cancel(cluster, jobId === undefined ? 'all' : [jobId]);
+    const cancelled = await withProgress(`Cancelling ${jobId === undefined ? 'jobs' : `job ${jobId}`} on ${cluster}`, async () =>
+      (await engine()).cancel(cluster, jobId === undefined ? 'all' : [jobId]),
+    );
     void vscode.window.showInformationMessage(cancelled.length ? `Cancelled job ${cancelled.join(', ')} on ${cluster}.` : `Nothing to cancel on ${cluster}.`);
     changed();
   });
@@ -219,7 +224,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   commands.register('skydeck.jobs.cancel', async (arg, opts) => {
     const id = await pickManagedJob(arg);
     if (!(opts as YesOption)?.yes && !(await confirm(`Cancel managed job ${id}?`, 'Cancel Job'))) return;
-    await runCli(['jobs', 'cancel', String(id), '-y']);
+    await withProgress(`Cancelling managed job ${id}`, () => runCli(['jobs', 'cancel', String(id), '-y']));
     changed();
   });
 
@@ -273,12 +278,15 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
       terminal.show();
       terminal.sendText(step.terminal, false);
     }
-    const choice = await vscode.window.showInformationMessage(`${step.title}, then check again.`, 'Check Again', 'Open Docs');
-    if (choice === 'Check Again') trees.infra.refresh();
-    if (choice === 'Open Docs') await vscode.env.openExternal(vscode.Uri.parse(step.docs));
+    // Not awaited: the command is done once the step is open; the toast stays for the re-check.
+    void vscode.window.showInformationMessage(`${step.title}, then check again.`, 'Check Again', 'Open Docs').then((choice) => {
+      if (choice === 'Check Again') trees.infra.refresh();
+      if (choice === 'Open Docs') void vscode.env.openExternal(vscode.Uri.parse(step.docs));
+    });
+    return step;
   });
   commands.register('skydeck.storage.delete', async (node: unknown) => {
-    if (await deleteStorage(node)) trees.storage.refresh();
+    if (await deleteStorage(node, (args) => withProgress(`Deleting storage ${args[2]}`, () => runCli(args)))) trees.storage.refresh();
   });
   commands.register('skydeck.showGpus', async () => {
     await vscode.commands.executeCommand('skydeck.gpus.focus');
@@ -302,6 +310,11 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
   // Misc.
   commands.register('skydeck.showOutput', () => log.show(true));
   commands.register('skydeck.openExample', () => openExample(context.extensionUri));
+  // The walkthrough's one click: the example as a file in the workspace, launched on local with no questions.
+  commands.register('skydeck.launchExample', async () => {
+    const editor = await openExample(context.extensionUri);
+    return launchFlow(editor.document.uri, logs, log, changed, { cluster: EXAMPLE_CLUSTER, yes: true });
+  });
   commands.register('skydeck.restartServer', async () => {
     await client?.restart();
   });
@@ -351,6 +364,7 @@ export function activate(context: vscode.ExtensionContext): SkyDeckApi {
     openRunLog: (title, source) => logs.open(registerRun(title, source)),
     nextRefresh: () => new Promise<void>((resolve) => refreshWaiters.push(resolve)),
     onDidChangeCodeLenses: lensesChanged.event,
+    onDidReportError: commands.onDidReportError,
   };
 
   async function withProgress<T>(title: string, fn: () => Promise<T>): Promise<T> {

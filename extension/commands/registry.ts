@@ -26,11 +26,24 @@ interface ErrorShape {
   actions?: { title: string; run: () => unknown }[];
 }
 
+/** An error notification as shown: its text and its buttons (with what each does). */
+export interface ReportedError {
+  command: string;
+  message: string;
+  actions: { title: string; run: () => unknown }[];
+}
+
 export class Commands {
+  private readonly reported = new vscode.EventEmitter<ReportedError>();
+  /** Fires with each error notification shown (the extension-host tests read what the user saw). */
+  readonly onDidReportError = this.reported.event;
+
   constructor(
     private readonly context: vscode.ExtensionContext,
     readonly log: vscode.LogOutputChannel,
-  ) {}
+  ) {
+    context.subscriptions.push(this.reported);
+  }
 
   register(id: string, handler: CommandHandler): void {
     const wrapped = async (...args: unknown[]): Promise<unknown> => {
@@ -74,6 +87,7 @@ export class Commands {
     }
     actions.push({ title: 'Show Output', run: () => this.log.show(true) });
 
+    this.reported.fire({ command: where, message: `SkyDeck: ${message}`, actions });
     void vscode.window.showErrorMessage(`SkyDeck: ${message}`, ...actions.map((a) => a.title)).then((picked) => {
       actions.find((a) => a.title === picked)?.run();
     });

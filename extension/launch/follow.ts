@@ -15,6 +15,8 @@ export interface Outcome {
   kind: 'ready' | 'failed' | 'stopped-watching';
   /** What to tell the user. */
   message: string;
+  /** The managed job's id or the service's name, once the CLI has named it. */
+  id?: string;
 }
 
 export interface FollowDeps {
@@ -46,12 +48,12 @@ export async function followManagedJob(args: string[], env: Record<string, strin
     const row = rows.find((r) => String(r.id) === id);
     if (row) {
       deps.report(`Managed job ${id}: ${jobMessage(row)}`);
-      if (row.status === 'RUNNING') return { kind: 'ready', message: `Managed job ${id} is RUNNING${row.cluster ? ` on ${row.cluster}` : ''}.` };
-      if (row.status === 'SUCCEEDED') return { kind: 'ready', message: `Managed job ${id} SUCCEEDED.` };
+      if (row.status === 'RUNNING') return { kind: 'ready', id, message: `Managed job ${id} is RUNNING${row.cluster ? ` on ${row.cluster}` : ''}.` };
+      if (row.status === 'SUCCEEDED') return { kind: 'ready', id, message: `Managed job ${id} SUCCEEDED.` };
       if (JOB_TERMINAL.includes(row.status))
-        return { kind: 'failed', message: `Managed job ${id} ${row.status}${row.failureReason ? `: ${row.failureReason}` : '.'}` };
+        return { kind: 'failed', id, message: `Managed job ${id} ${row.status}${row.failureReason ? `: ${row.failureReason}` : '.'}` };
     }
-    if (deps.cancelled()) return { kind: 'stopped-watching', message: `Managed job ${id} keeps going; its log stays open.` };
+    if (deps.cancelled()) return { kind: 'stopped-watching', id, message: `Managed job ${id} keeps going; its log stays open.` };
     await deps.wait();
   }
 }
@@ -72,13 +74,13 @@ export async function followServiceUp(args: string[], env: Record<string, string
     const [svc] = await deps.json<ServiceJson[]>(['serve', 'status', name]);
     if (svc) {
       deps.report(`${name}: ${serviceMessage(svc)}`);
-      if (svc.status === 'READY') return { kind: 'ready', message: `Service ${name} is READY at ${svc.endpoint ?? 'its endpoint'}.` };
+      if (svc.status === 'READY') return { kind: 'ready', id: name, message: `Service ${name} is READY at ${svc.endpoint ?? 'its endpoint'}.` };
       if (SERVICE_FAILED.includes(svc.status)) {
         const why = svc.replicas.map((r) => r.failureReason).find((r) => r) ?? svc.endpointError;
-        return { kind: 'failed', message: `Service ${name} is ${svc.status}${why ? `: ${why}` : '.'}` };
+        return { kind: 'failed', id: name, message: `Service ${name} is ${svc.status}${why ? `: ${why}` : '.'}` };
       }
     }
-    if (deps.cancelled()) return { kind: 'stopped-watching', message: `Service ${name} keeps starting; its controller log stays open.` };
+    if (deps.cancelled()) return { kind: 'stopped-watching', id: name, message: `Service ${name} keeps starting; its controller log stays open.` };
     await deps.wait();
   }
 }

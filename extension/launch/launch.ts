@@ -145,14 +145,40 @@ function pinInfra(taskFile: TaskFile, candidate: PlanRowJson): void {
   }
 }
 
-export async function launchFlow(arg: unknown, logs: LogDocuments, log: vscode.LogOutputChannel, afterLaunch: () => void): Promise<LaunchResult | undefined> {
+/**
+ * What a caller that already knows the answers passes to Launch (the Plan table's row, the
+ * walkthrough's one-click launch, other extensions): each one given is not asked for.
+ */
+export interface LaunchOptions {
+  /** The cluster to launch on (created when it does not exist). */
+  cluster?: string;
+  /** A plan row to launch on (the Plan table's pick); without it, the plan is confirmed unless `yes`. */
+  candidate?: PlanRowJson;
+  /** Launch on the planner's choice without confirming the plan. */
+  yes?: boolean;
+}
+
+function launchOptions(arg: unknown): LaunchOptions {
+  return typeof arg === 'object' && arg !== null && !(arg instanceof vscode.Uri) ? (arg as LaunchOptions) : {};
+}
+
+export async function launchFlow(
+  arg: unknown,
+  logs: LogDocuments,
+  log: vscode.LogOutputChannel,
+  afterLaunch: () => void,
+  optionsArg?: unknown,
+): Promise<LaunchResult | undefined> {
+  const options = launchOptions(optionsArg);
   const uri = await resolveTaskUri(arg);
   const file = uri.fsPath;
   const checked = await checkTask(file);
-  const picked = await pickCluster(file, `Launch ${path.basename(file)}: choose a cluster`);
+  const picked = options.cluster
+    ? { name: options.cluster, existing: (await listClusters().catch(() => [] as ClusterRecord[])).find((c) => c.name === options.cluster) }
+    : await pickCluster(file, `Launch ${path.basename(file)}: choose a cluster`);
   if (!picked) return undefined;
-  let candidate: PlanRowJson | null | undefined = null;
-  if (!picked.existing && checked.plan) {
+  let candidate: PlanRowJson | null | undefined = options.candidate && !sameRow(options.candidate, checked.plan?.chosen[0]) ? options.candidate : null;
+  if (!picked.existing && checked.plan && !options.candidate && !options.yes) {
     candidate = await confirmPlan(file, picked.name, checked.plan);
     if (candidate === undefined) return undefined;
   }
@@ -187,17 +213,21 @@ export async function launchFlow(arg: unknown, logs: LogDocuments, log: vscode.L
 
 /** Runs a CLI verb whose output streams into a log document (managed jobs, serve up). */
 export async function runInLogDocument(title: string, args: string[], logs: LogDocuments, afterRun: () => void, env?: Record<string, string>): Promise<void> {
-  const uri = registerRun(title, async (onData, signal) => {
-    onData(`$ skydeck ${args.join(' ')}\n`);
-    const r = await runCli(args, { signal, env, onStdout: onData, onStderr: onData, okCodes: [1, 2, 100, 101, 102, 103] });
-    afterRun();
-    return r.exitCode === 0 ? 'done' : `failed (exit ${r.exitCode})`;
-  });
+  const uri = registerRun(
+    title,
+    async (onData, signal) => {
+      onData(`$ skydeck ${args.join(' ')}\n`);
+      const r = await runCli(args, { signal, env, onStdout: onData, onStderr: onData, okCodes: [1, 2, 100, 101, 102, 103] });
+      afterRun();
+      return r.exitCode === 0 ? 'done' : `failed (exit ${r.exitCode})`;
+    },
+    { once: true },
+  );
   await logs.open(uri);
 }
 
 /** Runs `start` under a cancellable progress notification (cancel stops watching, not the job), then says how it ended. */
-async function followWithProgress(title: string, logs: LogDocuments, afterRun: () => void, start: (deps: FollowDeps) => Promise<Outcome>): Promise<void> {
+async function followWithProgress(title: string, logs: LogDocuments, afterRun: () => void, start: (deps: FollowDeps) => Promise<Outcome>): Promise<Outcome> {
   const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
     const deps: FollowDeps = {
       run: async (args, env) => {
@@ -227,33 +257,42 @@ async function followWithProgress(title: string, logs: LogDocuments, afterRun: (
   afterRun();
   if (outcome.kind === 'failed') void vscode.window.showErrorMessage(outcome.message);
   else void vscode.window.showInformationMessage(outcome.message);
+  return outcome;
+}
+
+/** A name given by the caller (`{ name }`) is not asked for. */
+function givenName(arg: unknown): string | undefined {
+  const name = typeof arg === 'object' && arg !== null ? (arg as { name?: unknown }).name : undefined;
+  return typeof name === 'string' ? name : undefined;
 }
 
 /** How often a following notification re-reads the controller's state. */
 const FOLLOW_INTERVAL_MS = 2000;
 
-export async function managedJobFlow(arg: unknown, logs: LogDocuments, afterRun: () => void): Promise<void> {
+export async function managedJobFlow(arg: unknown, logs: LogDocuments, afterRun: () => void, options?: unknown): Promise<Outcome | undefined> {
   const uri = await resolveTaskUri(arg);
   const checked = await checkTask(uri.fsPath);
-  const name = await vscode.window.showInputBox({
-    title: 'Managed job name',
-    value: defaultClusterName(uri.fsPath).replace(/^sky-/, ''),
-    prompt: 'The job recovers from preemption and failures on its own.',
-  });
-  if (name === undefined) return;
+  const name =
+    givenName(options) ??
+    (await vscode.window.showInputBox({
+      title: 'Managed job name',
+      value: defaultClusterName(uri.fsPath).replace(/^sky-/, ''),
+      prompt: 'The job recovers from preemption and failures on its own.',
+    }));
+  if (name === undefined) return undefined;
   const values = valueFlags(await askMissingValues(checked.missing, `Managed job ${name || path.basename(uri.fsPath)}`));
   const args = ['jobs', 'launch', uri.fsPath, '-y', '-d', ...(name ? ['-n', name] : []), ...values.args];
-  await followWithProgress(`SkyDeck: managed job ${name || path.basename(uri.fsPath)}`, logs, afterRun, (deps) => followManagedJob(args, values.env, deps));
+  return followWithProgress(`SkyDeck: managed job ${name || path.basename(uri.fsPath)}`, logs, afterRun, (deps) => followManagedJob(args, values.env, deps));
 }
 
-export async function serveUpFlow(arg: unknown, logs: LogDocuments, afterRun: () => void): Promise<void> {
+export async function serveUpFlow(arg: unknown, logs: LogDocuments, afterRun: () => void, options?: unknown): Promise<Outcome | undefined> {
   const uri = await resolveTaskUri(arg);
   const checked = await checkTask(uri.fsPath);
-  const name = await vscode.window.showInputBox({ title: 'Service name', value: defaultClusterName(uri.fsPath).replace(/^sky-/, '') });
-  if (name === undefined) return;
+  const name = givenName(options) ?? (await vscode.window.showInputBox({ title: 'Service name', value: defaultClusterName(uri.fsPath).replace(/^sky-/, '') }));
+  if (name === undefined) return undefined;
   const values = valueFlags(await askMissingValues(checked.missing, `Service ${name || path.basename(uri.fsPath)}`));
   const args = ['serve', 'up', uri.fsPath, '-y', ...(name ? ['-n', name] : []), ...values.args];
-  await followWithProgress(`SkyDeck: service ${name || path.basename(uri.fsPath)}`, logs, afterRun, (deps) => followServiceUp(args, values.env, deps));
+  return followWithProgress(`SkyDeck: service ${name || path.basename(uri.fsPath)}`, logs, afterRun, (deps) => followServiceUp(args, values.env, deps));
 }
 
 export async function serveUpdateFlow(serviceName: string, logs: LogDocuments, afterRun: () => void): Promise<void> {
@@ -261,26 +300,40 @@ export async function serveUpdateFlow(serviceName: string, logs: LogDocuments, a
   await runInLogDocument(`serve update ${serviceName}`, ['serve', 'update', serviceName, uri.fsPath, '-y'], logs, afterRun);
 }
 
-/** The plan as a table: the chosen row first, then every alternative, cheapest first. Picking a row launches there. */
-export async function planFlow(arg: unknown): Promise<void> {
+/**
+ * The plan as a table: the chosen row first, then every alternative, cheapest first. Picking a
+ * row launches there (Launch asks only for the cluster name). Returns the picked row.
+ */
+export async function planFlow(arg: unknown): Promise<PlanRowJson | undefined> {
   const uri = await resolveTaskUri(arg);
   const { plan } = await checkTask(uri.fsPath);
-  if (!plan) return;
+  if (!plan) return undefined;
   const pick = await vscode.window.showQuickPick(planItems(plan), {
     title: `Plan for ${path.basename(uri.fsPath)}`,
     placeHolder: 'Pick a row to launch there',
+    matchOnDescription: true,
   });
-  if (pick?.row) await vscode.commands.executeCommand('skydeck.launch', uri);
+  if (pick?.row) await vscode.commands.executeCommand('skydeck.launch', uri, { candidate: pick.row } satisfies LaunchOptions);
+  return pick?.row;
 }
 
 export type PlanItem = vscode.QuickPickItem & { row?: PlanRowJson };
 
+/** The same offer: a plan row picked from the table against the planner's choice. */
+function sameRow(a: PlanRowJson, b: PlanRowJson | undefined): boolean {
+  return !!b && a.infra === b.infra && a.instanceType === b.instanceType && a.spot === b.spot;
+}
+
 /** Quick-pick rows of a plan: a separator per group, the chosen row marked. */
 export function planItems(plan: PlanJson): PlanItem[] {
   const chosen = plan.chosen[0];
-  const same = (a: PlanRowJson, b: PlanRowJson): boolean => a.infra === b.infra && a.instanceType === b.instanceType && a.spot === b.spot;
-  const others = plan.candidates.filter((c) => !chosen || !same(c, chosen));
-  const row = (c: PlanRowJson, mark: string): PlanItem => ({ label: `${mark} ${c.infra}`, description: candidateLabel(c), row: c });
+  const others = plan.candidates.filter((c) => !sameRow(c, chosen));
+  // The label names the infra; the description says the rest (not the infra a second time).
+  const row = (c: PlanRowJson, mark: string): PlanItem => ({
+    label: `${mark} ${c.infra}`,
+    description: candidateLabel(c).slice(c.infra.length).replace(/^ · /, ''),
+    row: c,
+  });
   return [
     ...(chosen ? [{ label: 'Chosen', kind: vscode.QuickPickItemKind.Separator } as PlanItem, row(chosen, '$(check)')] : []),
     ...(others.length ? [{ label: 'Alternatives', kind: vscode.QuickPickItemKind.Separator } as PlanItem] : []),
@@ -304,7 +357,10 @@ export async function execFlow(clusterName: string, logs: LogDocuments, afterRun
     const uri = await resolveTaskUri(undefined);
     task = (await loadTask(uri.fsPath)).tasks[0] as Task;
   }
-  const result = await engine.exec(clusterName, task, { detachRun: true });
+  // exec syncs the workdir and file mounts before it submits: seconds to minutes.
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `SkyDeck: submitting to ${clusterName}…` }, () =>
+    engine.exec(clusterName, task, { detachRun: true }),
+  );
   afterRun();
   await logs.open(logUris.clusterJob(clusterName, result.jobId));
 }

@@ -13,8 +13,12 @@ export const LOG_SCHEME = 'skydeck-log';
 /** Streams text to `onData` until done or aborted; resolves with a final status to show, if any. */
 export type LogSource = (onData: (chunk: string) => void, signal: AbortSignal) => Promise<string | undefined>;
 
-/** Resolves a log URI path (e.g. `/cluster/dev/job/3.log`) to its source and title. */
-export type SourceResolver = (uri: vscode.Uri) => { title: string; source: LogSource } | undefined;
+/**
+ * Resolves a log URI path (e.g. `/cluster/dev/job/3.log`) to its source and title. A `once`
+ * source is a run's own output (a CLI verb a command started): reopening shows what it printed,
+ * never runs the verb again.
+ */
+export type SourceResolver = (uri: vscode.Uri) => { title: string; source: LogSource; once?: boolean } | undefined;
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
@@ -35,7 +39,13 @@ class LogSession {
     private readonly source: LogSource,
     private readonly maxLines: () => number,
     private readonly changed: (s: LogSession) => void,
+    readonly once = false,
   ) {}
+
+  /** Whether it has streamed before (and ended or was stopped). */
+  get ended(): boolean {
+    return !this.running && this.status !== undefined;
+  }
 
   start(): void {
     if (this.running) return;
@@ -149,10 +159,15 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     this.statusTimer = setInterval(() => this.updateStatus(), 2000);
   }
 
-  /** Opens (or focuses) the log document for `uri` and starts tailing it. */
+  /**
+   * Opens (or focuses) the log document for `uri` and tails it: one document per cluster job,
+   * managed job or service log, reused. A tail that ended is read again from the start (the
+   * old text replaced, not repeated); a live one is only focused.
+   */
   async open(uri: vscode.Uri, options: { preview?: boolean; viewColumn?: vscode.ViewColumn } = {}): Promise<vscode.TextEditor> {
     const session = this.session(uri);
-    session?.start();
+    if (session?.ended && !session.once) this.follow_(uri);
+    else if (session && !session.ended) session.start();
     let doc = await vscode.workspace.openTextDocument(uri);
     if (doc.languageId !== 'log')
       doc = await vscode.languages.setTextDocumentLanguage(doc, 'log').then(
@@ -171,7 +186,7 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     if (!s) {
       const resolved = this.resolve(uri);
       if (!resolved) return undefined;
-      s = new LogSession(uri, resolved.title, resolved.source, this.maxLines, (x) => this.queue(x));
+      s = new LogSession(uri, resolved.title, resolved.source, this.maxLines, (x) => this.queue(x), resolved.once);
       this.sessions.set(key, s);
     }
     return s;
@@ -189,9 +204,11 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     if (!s) return [];
     const top = new vscode.Range(0, 0, 0, 0);
     const lenses = [
-      s.running
-        ? new vscode.CodeLens(top, { title: '$(debug-stop) Stop tailing', command: 'skydeck.logs.stop', arguments: [doc.uri] })
-        : new vscode.CodeLens(top, { title: '$(sync) Follow again', command: 'skydeck.logs.follow', arguments: [doc.uri] }),
+      ...(s.running
+        ? [new vscode.CodeLens(top, { title: '$(debug-stop) Stop tailing', command: 'skydeck.logs.stop', arguments: [doc.uri] })]
+        : s.once
+          ? []
+          : [new vscode.CodeLens(top, { title: '$(sync) Follow again', command: 'skydeck.logs.follow', arguments: [doc.uri] })]),
       new vscode.CodeLens(top, { title: '$(clear-all) Clear', command: 'skydeck.logs.clear', arguments: [doc.uri] }),
       new vscode.CodeLens(top, { title: s.running ? `Following ${s.title}` : `${s.title}: ${s.status ?? 'stopped'}`, command: '' }),
     ];
@@ -204,7 +221,8 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
 
   follow_(uri: vscode.Uri): void {
     const s = this.sessions.get(uri.toString());
-    if (s) {
+    // A run's output is not followed again: that would run its verb a second time.
+    if (s && !s.once && !s.running) {
       s.clear();
       s.start();
     }

@@ -30,12 +30,13 @@ export const logUris = {
 };
 
 /** Live sources for `/run/...` documents, registered by the command that started the run. */
-const runSources = new Map<string, { title: string; source: LogSource }>();
+const runSources = new Map<string, { title: string; source: LogSource; once?: boolean }>();
 let runCounter = 0;
 
-export function registerRun(title: string, source: LogSource): vscode.Uri {
+/** `once`: the source runs a verb (serve update, catalog refresh), so its document never starts it again. */
+export function registerRun(title: string, source: LogSource, options: { once?: boolean } = {}): vscode.Uri {
   const uri = logUris.run(++runCounter, title);
-  runSources.set(uri.toString(), { title, source });
+  runSources.set(uri.toString(), { title, source, once: options.once });
   return uri;
 }
 

@@ -25,15 +25,18 @@ function resourcesLabel(c: ClusterRecord): string {
 
 /**
  * Whether SSH (terminal, Remote-SSH) can reach the cluster: `local` clusters run as processes
- * on this machine, with no host to connect to. Their tree items end in `.local` so the menus
- * (package.json) leave those actions out.
+ * on this machine, with no host to connect to, and a cluster whose recorded nodes have no SSH
+ * endpoint (a Kubernetes pod without its proxy entry) has none either. Such tree items end in
+ * `.local` so the menus (package.json) leave those actions out.
  */
 export function sshReachable(c: ClusterRecord): boolean {
-  return c.resources?.cloud !== 'local';
+  return c.resources?.cloud !== 'local' && (!c.nodes?.length || c.nodes.some((n) => n.ssh));
 }
 
-function infraSuffix(c: ClusterRecord): string {
-  return sshReachable(c) ? '' : '.local';
+function infraSuffix(c: ClusterRecord, node?: NodeInfo): string {
+  // A node without an endpoint in a cluster whose other nodes have one is not reachable either.
+  const nodeReachable = !node || node.ssh || !c.nodes?.some((n) => n.ssh);
+  return sshReachable(c) && nodeReachable ? '' : '.local';
 }
 
 export class ClusterNode implements TreeNode {
@@ -95,7 +98,7 @@ export class ClusterMachineNode implements TreeNode {
     const item = new vscode.TreeItem(n.rank === 0 ? 'head' : `worker${n.rank}`, vscode.TreeItemCollapsibleState.None);
     item.description = [n.externalIp ?? n.internalIp, n.state].filter(Boolean).join(' · ');
     item.iconPath = new vscode.ThemeIcon('server');
-    item.contextValue = `skydeck.node.${String(n.state).toLowerCase()}${infraSuffix(this.cluster)}`;
+    item.contextValue = `skydeck.node.${String(n.state).toLowerCase()}${infraSuffix(this.cluster, n)}`;
     item.tooltip = `${n.id}\ninternal ${n.internalIp}${n.externalIp ? `\nexternal ${n.externalIp}` : ''}`;
     return item;
   }

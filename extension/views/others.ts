@@ -11,6 +11,7 @@ import {
   type ServiceJson,
   type ShowGpusJson,
 } from '../engine/index';
+import { setUpStep } from './infraSetup';
 import { duration, MessageNode, money, statusIcon, type TreeNode } from './treeNode';
 
 export class ManagedJobNode implements TreeNode {
@@ -171,9 +172,16 @@ export class InfraNode implements TreeNode {
   getTreeItem(): vscode.TreeItem {
     const item = new vscode.TreeItem(this.name, vscode.TreeItemCollapsibleState.None);
     item.description = this.enabled ? 'enabled' : (this.reason ?? 'disabled');
-    item.tooltip = this.reason ? `${this.name}: ${this.enabled ? 'enabled' : 'disabled'}\n${this.reason}` : this.name;
+    // The step that enables this row's cloud; a disabled row without one gets no Set Up… action.
+    const step = this.enabled ? undefined : setUpStep(this.name, 'ssh_node_pools.yaml');
+    item.tooltip = [
+      this.reason ? `${this.name}: ${this.enabled ? 'enabled' : 'disabled'}\n${this.reason}` : this.name,
+      step ? `Set Up…: ${step.title}` : undefined,
+    ]
+      .filter(Boolean)
+      .join('\n');
     item.iconPath = this.enabled ? new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed')) : new vscode.ThemeIcon('circle-slash');
-    item.contextValue = `skydeck.infra.${this.enabled ? 'enabled' : 'disabled'}`;
+    item.contextValue = this.enabled ? 'skydeck.infra.enabled' : step ? 'skydeck.infra.disabled' : 'skydeck.infra.disabled.nostep';
     return item;
   }
 }

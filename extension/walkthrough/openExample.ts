@@ -9,6 +9,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 
 export const EXAMPLE_NAME = 'hello.sky.yaml';
+/** The cluster the walkthrough's one-click launch uses (the name Launch suggests for the example). */
+export const EXAMPLE_CLUSTER = 'sky-hello';
 
 async function exists(uri: vscode.Uri): Promise<boolean> {
   try {

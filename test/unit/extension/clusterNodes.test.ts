@@ -66,3 +66,17 @@ test("a managed job's cluster offers no lifecycle action: its controller recover
     assert.equal(shownFor(command, String(item.contextValue)), false, `${command} on an owned cluster`);
   assert.equal(shownFor('skydeck.down', String(new ClusterNode(record('aws')).getTreeItem().contextValue)), true);
 });
+
+test('a cluster whose nodes have no SSH endpoint (a pod without its proxy entry) offers no SSH action; one with an endpoint does', () => {
+  const node = (rank: number, ssh?: object) =>
+    ({ rank, id: `n${rank}`, internalIp: '10.0.0.1', state: 'running', ...(ssh ? { ssh } : {}) }) as unknown as ConstructorParameters<
+      typeof ClusterMachineNode
+    >[1];
+  const noEndpoint = { ...record('kubernetes'), nodes: [node(0)] } as ClusterRecord;
+  assert.equal(new ClusterNode(noEndpoint).getTreeItem().contextValue, 'skydeck.cluster.up.local');
+  const withEndpoint = { ...record('kubernetes'), nodes: [node(0, { host: 'pod', user: 'sky', proxyCommand: 'x' }), node(1)] } as ClusterRecord;
+  assert.equal(new ClusterNode(withEndpoint).getTreeItem().contextValue, 'skydeck.cluster.up');
+  assert.equal(new ClusterMachineNode(withEndpoint, withEndpoint.nodes[0]).getTreeItem().contextValue, 'skydeck.node.running');
+  assert.equal(new ClusterMachineNode(withEndpoint, withEndpoint.nodes[1]).getTreeItem().contextValue, 'skydeck.node.running.local');
+  assert.equal(shownFor('skydeck.openSshTerminal', 'skydeck.node.running.local'), false);
+});

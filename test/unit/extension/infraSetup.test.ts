@@ -28,3 +28,11 @@ test('Set Up… is shown inline on disabled Infra rows only, and hidden from the
   assert.equal(new InfraNode('aws', true).getTreeItem().contextValue, 'skydeck.infra.enabled');
   assert.equal(pkg.contributes.menus.commandPalette.find((m) => m.command === 'skydeck.setUpInfra')?.when, 'false');
 });
+
+test("a disabled row's tooltip names its step; a disabled row with no step gets no Set Up… action", () => {
+  const aws = new InfraNode('aws', false, 'No AWS credentials').getTreeItem();
+  assert.match(String(aws.tooltip), /No AWS credentials\nSet Up…: Sign in to AWS \(aws configure\)/);
+  const pool = new InfraNode('ssh/gpu-pool', false, 'host unreachable').getTreeItem();
+  assert.match(String(pool.tooltip), /Set Up…: Add your machines to/);
+  assert.equal(new InfraNode('lambda', false, 'not supported').getTreeItem().contextValue, 'skydeck.infra.disabled.nostep');
+});

@@ -178,3 +178,9 @@ test('the plan table marks the chosen row and lists the alternatives', () => {
   );
   assert.match(items[3].description ?? '', /p4d\.24xlarge \(A100:8\).*\$32\.77\/h/);
 });
+
+test('a plan row names its infra once (label), the rest in its description', () => {
+  const [, local, , aws] = planItems({ chosen: [LOCAL], candidates: [LOCAL, AWS] });
+  assert.equal(local.description, '1x · $0/h');
+  assert.equal(aws.description, 'p4d.24xlarge (A100:8) · 1x · $32.77/h');
+});
