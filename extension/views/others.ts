@@ -21,10 +21,16 @@ export class ManagedJobNode implements TreeNode {
   }
   getTreeItem(): vscode.TreeItem {
     const j = this.job;
-    const item = new vscode.TreeItem(`#${j.id}${j.name ? ` ${j.name}` : ''}`, vscode.TreeItemCollapsibleState.None);
+    // Pipelines and job groups list their tasks under the job (a group's run at once).
+    const hasTasks = (j.tasks?.length ?? 0) > 1;
+    const item = new vscode.TreeItem(
+      `#${j.id}${j.name ? ` ${j.name}` : ''}`,
+      hasTasks ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     // SkyPilot's JOB DURATION: time spent running, over every run; nothing before the first run.
     const ran = j.jobDurationSeconds > 0 ? duration(j.jobDurationSeconds) : undefined;
-    item.description = [j.status, `${j.recoveries} recoveries`, ran, j.infra].filter(Boolean).join(' · ');
+    const kind = hasTasks ? (j.execution === 'parallel' ? `group of ${j.tasks!.length}` : `pipeline of ${j.tasks!.length}`) : undefined;
+    item.description = [j.status, kind, `${j.recoveries} recoveries`, ran, j.infra].filter(Boolean).join(' · ');
     item.iconPath = statusIcon(j.status);
     item.contextValue = `skydeck.managedJob.${j.status.toLowerCase()}`;
     item.command = { command: 'skydeck.jobs.logs', title: 'Open Log', arguments: [this] };
@@ -33,6 +39,35 @@ export class ManagedJobNode implements TreeNode {
       `running ${duration(j.jobDurationSeconds)} of ${duration(j.totalDurationSeconds)} since submission`,
       j.failureReason,
     ]
+      .filter(Boolean)
+      .join('\n');
+    return item;
+  }
+
+  getChildren(): TreeNode[] {
+    const tasks = this.job.tasks ?? [];
+    return tasks.length > 1 ? tasks.map((t) => new ManagedJobTaskNode(this.job, t)) : [];
+  }
+}
+
+/** One task of a pipeline or job group, under its managed job. */
+export class ManagedJobTaskNode implements TreeNode {
+  readonly id: string;
+  constructor(
+    readonly job: ManagedJobJson,
+    readonly task: ManagedJobJson,
+  ) {
+    this.id = `managed-job/${job.id}/task/${task.task ?? 0}`;
+  }
+  getTreeItem(): vscode.TreeItem {
+    const t = this.task;
+    const item = new vscode.TreeItem(`${t.task ?? 0}: ${t.name || 'task'}`, vscode.TreeItemCollapsibleState.None);
+    const role = t.primary === undefined ? undefined : t.primary ? 'primary' : 'auxiliary';
+    const ran = t.jobDurationSeconds > 0 ? duration(t.jobDurationSeconds) : undefined;
+    item.description = [t.status, role, t.recoveries ? `${t.recoveries} recoveries` : undefined, ran, t.cluster || undefined].filter(Boolean).join(' · ');
+    item.iconPath = statusIcon(t.status);
+    item.contextValue = 'skydeck.managedJobTask';
+    item.tooltip = [`Task ${t.task ?? 0} of managed job ${this.job.id}: ${t.status}${t.cluster ? ` on ${t.cluster}` : ''}`, t.failureReason]
       .filter(Boolean)
       .join('\n');
     return item;

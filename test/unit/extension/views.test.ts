@@ -3,6 +3,7 @@
  * `vscode` stand-in: what a user sees for a managed job, a GPU offer and an infra row.
  */
 import '../../helpers/vscode';
+import * as vscode from 'vscode';
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CheckRowJson, GpuOfferJson, ManagedJobJson } from '../../../engine/contract/cliJson';
@@ -32,6 +33,32 @@ test('a managed job shows its running time and, in the tooltip, the time since s
 test('a job that has not run yet shows no duration', () => {
   const item = new ManagedJobNode({ ...job, status: 'PENDING', recoveries: 0, jobDurationSeconds: 0 }).getTreeItem();
   assert.equal(item.description, 'PENDING · 0 recoveries · local');
+});
+
+test('a job group lists its tasks under the job, each with its status and role', () => {
+  const task = (i: number, name: string, status: string, primary: boolean): ManagedJobJson => ({
+    ...job,
+    task: i,
+    name,
+    status,
+    primary,
+    recoveries: 0,
+    cluster: `${name}-7`,
+  });
+  const group: ManagedJobJson = { ...job, execution: 'parallel', tasks: [task(0, 'trainer', 'RUNNING', true), task(1, 'evaluator', 'SUCCEEDED', false)] };
+  const node = new ManagedJobNode(group);
+  const item = node.getTreeItem();
+  assert.equal(item.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+  assert.match(String(item.description), /group of 2/);
+  const rows = node.getChildren().map((c) => c.getTreeItem());
+  assert.deepEqual(
+    rows.map((r) => [r.label, r.description]),
+    [
+      ['0: trainer', 'RUNNING · primary · 1h 2m · trainer-7'],
+      ['1: evaluator', 'SUCCEEDED · auxiliary · 1h 2m · evaluator-7'],
+    ],
+  );
+  assert.deepEqual(new ManagedJobNode(job).getChildren(), [], 'a single-task job has no task rows');
 });
 
 test('an offer whose spot price is unknown says so instead of $0', () => {
