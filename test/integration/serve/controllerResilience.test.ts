@@ -125,7 +125,9 @@ replicas: 1`;
         const s = svc();
         return s?.controller && s.controller.pid !== old && pidAlive(s.controller.pid) ? s : undefined;
       },
-      60_000,
+      // The supervisor's backoff and a cold start of the CLI, on a loaded machine; the log says what happened if not.
+      120_000,
+      () => `controller log (last lines):\n${log().split('\n').slice(-30).join('\n')}`,
     );
     assert.equal(now.endpoint, endpoint);
     assert.equal(svc().supervisor!.pid, supervisor);

@@ -101,8 +101,13 @@ export function readServices(
 }
 
 /** Re-checks `check` until it returns a value (conditions read the services table and replicas' answers); fails after `timeoutMs`. */
-export function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  return waitUntil(what, check, { timeoutMs, everyMs: 150 }) as Promise<T>;
+export function until<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+  detail?: () => string,
+): Promise<T> {
+  return waitUntil(what, check, { timeoutMs, everyMs: 150, detail }) as Promise<T>;
 }
 
 export interface Reply {
