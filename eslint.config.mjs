@@ -18,7 +18,7 @@ const sdkPatterns = (except) =>
     .map(([p, group]) => ({ group, message: `The ${p} SDK is imported only inside engine/infra/${p}/.` }));
 const otherProviders = (p) => ({
   group: PROVIDERS.filter((q) => q !== p).flatMap((q) => [`../${q}`, `../${q}/**`, `**/infra/${q}`, `**/infra/${q}/**`]),
-  message: 'Providers never import each other; shared helpers live in engine/infra/vm/.',
+  message: 'Providers never import each other; shared helpers live in engine/vmShared/.',
 });
 const notTheEditor = { group: ['**/extension/**'], message: 'The engine and the server never import the extension.' };
 const notTheServer = { group: ['**/server/**'], message: 'The engine never imports the language server.' };

@@ -21,7 +21,7 @@ const PULL_FREQUENCY_HOURS = 7;
 /** Do not start another background attempt within this window (offline machines). */
 const ATTEMPT_INTERVAL_MS = 60 * 60 * 1000;
 
-/** What SkyPilot reads from the hosted catalog: prices, accelerator names, and the image tags VMs boot (engine/infra/vm/images.ts). */
+/** What SkyPilot reads from the hosted catalog: prices, accelerator names, and the image tags VMs boot (engine/vmShared/images.ts). */
 export const HOSTED_FILES = ['aws/vms.csv', 'gcp/vms.csv', 'azure/vms.csv', 'common/accelerators.csv', 'aws/images.csv', 'gcp/images.csv', 'azure/images.csv'];
 
 export type FetchLike = (

@@ -20,7 +20,7 @@ export const HONOURED_KEYS: Record<string, string> = {
   'gcp.vpc_name': 'engine/infra/gcp/gcpProvider.ts: network of the instances and of the ports firewall rule',
   'gcp.labels': "engine/infra/gcp/gcpProvider.ts: labels of every instance (the task's labels win)",
   'azure.labels': "engine/infra/azure/azureProvider.ts: tags of every VM (the task's labels win)",
-  'provision.ssh_timeout': 'engine/infra/vm/sshWait.ts: how long one SSH probe of a new VM may take',
+  'provision.ssh_timeout': 'engine/vmShared/sshWait.ts: how long one SSH probe of a new VM may take',
   'docker.run_options': 'engine/cluster/containers.ts: appended to the `docker run` of every node container (local, SSH pools, VM clouds)',
   'jobs.controller.resources': 'engine/controllers/resources.ts: where the managed jobs controller cluster runs',
   'jobs.controller.autostop': 'engine/controllers/resources.ts: the jobs controller cluster autostop',

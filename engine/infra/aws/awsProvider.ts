@@ -8,12 +8,12 @@ import { DescribeAvailabilityZonesCommand, GetConsoleOutputCommand, type Instanc
 import { SkyDeckError } from '../../errors';
 import { ProvisionError, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type Provider } from '../provider';
 import type { Transport } from '../../node/transport';
-import type { CloudProviderOptions } from '../vm/options';
-import { toNodeInfos } from '../vm/nodes';
-import { pollIntervalMs, pollUntil } from '../vm/poll';
-import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../vm/launchSupport';
-import { defaultIdentityFile, sshTransportFor } from '../vm/transport';
-import { recordNewNodeHostKeys } from '../vm/hostKeys';
+import type { CloudProviderOptions } from '../../vmShared/options';
+import { toNodeInfos } from '../../vmShared/nodes';
+import { pollIntervalMs, pollUntil } from '../../vmShared/poll';
+import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../../vmShared/launchSupport';
+import { defaultIdentityFile, sshTransportFor } from '../../vmShared/transport';
+import { recordNewNodeHostKeys } from '../../vmShared/hostKeys';
 import { awsEndpointOverride, ec2 } from './client';
 import { findAwsCredentials } from './credentials';
 import { awsErrorCode, mapAwsError } from './errors';

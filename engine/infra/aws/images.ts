@@ -6,7 +6,7 @@
  */
 import { DescribeImagesCommand } from '@aws-sdk/client-ec2';
 import { ProvisionError } from '../provider';
-import { chooseVmImage } from '../vm/images';
+import { chooseVmImage } from '../../vmShared/images';
 import { ec2 } from './client';
 
 const SKYPILOT_ROOT_DEVICE = '/dev/sda1';

@@ -1,8 +1,8 @@
 /** The `aws` provider entry (bundle dist/providers/aws.js); the EC2 SDK loads on first real use. */
 import type { Provider } from '../provider';
-import type { CloudProviderOptions } from '../vm/options';
-import { lazyProvider } from '../vm/lazyProvider';
-import { guestShutdownCommands } from '../vm/guestShutdown';
+import type { CloudProviderOptions } from '../../vmShared/options';
+import { lazyProvider } from '../../vmShared/lazyProvider';
+import { guestShutdownCommands } from '../../vmShared/guestShutdown';
 import { findAwsCredentials } from './credentials';
 
 export function createProvider(options?: CloudProviderOptions): Provider {

@@ -12,8 +12,8 @@ import {
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import type { NodeState } from '../provider';
-import type { CloudInstance } from '../vm/nodes';
-import { pollUntil } from '../vm/poll';
+import type { CloudInstance } from '../../vmShared/nodes';
+import { pollUntil } from '../../vmShared/poll';
 import { ec2 } from './client';
 import { CLUSTER_TAG, clusterTags } from './network';
 import { isAwsCode } from './errors';

@@ -18,7 +18,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-ec2';
 import { ProvisionError } from '../provider';
-import { parsePorts } from '../vm/ports';
+import { parsePorts } from '../../vmShared/ports';
 import { ec2 } from './client';
 import { isAwsCode } from './errors';
 

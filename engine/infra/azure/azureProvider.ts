@@ -10,13 +10,13 @@ import type { NetworkInterface, PublicIPAddress, SecurityRule } from '@azure/arm
 import { SkyDeckError } from '../../errors';
 import { ProvisionError, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type NodeState, type Provider } from '../provider';
 import type { Transport } from '../../node/transport';
-import type { CloudProviderOptions } from '../vm/options';
-import { toNodeInfos, type CloudInstance } from '../vm/nodes';
-import { pollIntervalMs, pollUntil } from '../vm/poll';
-import { parsePorts, portRangeText } from '../vm/ports';
-import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../vm/launchSupport';
-import { recordNewNodeHostKeys } from '../vm/hostKeys';
-import { defaultIdentityFile, sshTransportFor } from '../vm/transport';
+import type { CloudProviderOptions } from '../../vmShared/options';
+import { toNodeInfos, type CloudInstance } from '../../vmShared/nodes';
+import { pollIntervalMs, pollUntil } from '../../vmShared/poll';
+import { parsePorts, portRangeText } from '../../vmShared/ports';
+import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../../vmShared/launchSupport';
+import { recordNewNodeHostKeys } from '../../vmShared/hostKeys';
+import { defaultIdentityFile, sshTransportFor } from '../../vmShared/transport';
 import { azureClients, azureEndpointOverride, type AzureClients } from './clients';
 import { findAzureCredentials } from './credentials';
 import { azureErrorCode, isAzureNotFound, mapAzureError } from './errors';
@@ -296,7 +296,7 @@ export class AzureProvider implements Provider {
       progress('Waiting for SSH on every node.');
       const nodes = this.nodes(handle, running);
       await waitForNodesSsh(nodes, this.options, request.signal);
-      // Azure publishes no host keys through its API (engine/infra/vm/HOSTKEYS.md): the
+      // Azure publishes no host keys through its API (engine/vmShared/HOSTKEYS.md): the
       // first connection records them; what an earlier VM at a reused address left is dropped.
       await recordNewNodeHostKeys(nodes, new Set(createdVms), undefined);
       return handle;

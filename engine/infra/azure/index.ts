@@ -1,8 +1,8 @@
 /** The `azure` provider entry (bundle dist/providers/azure.js); the ARM SDKs load on first real use. */
 import type { Provider } from '../provider';
-import type { CloudProviderOptions } from '../vm/options';
-import { lazyProvider } from '../vm/lazyProvider';
-import { guestShutdownCommands } from '../vm/guestShutdown';
+import type { CloudProviderOptions } from '../../vmShared/options';
+import { lazyProvider } from '../../vmShared/lazyProvider';
+import { guestShutdownCommands } from '../../vmShared/guestShutdown';
 import { findAzureCredentials } from './credentials';
 
 export function createProvider(options?: CloudProviderOptions): Provider {

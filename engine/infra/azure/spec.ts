@@ -1,7 +1,7 @@
 /** Names, images and VM bodies for an Azure cluster (one resource group per cluster). */
 import type { ImageReference, VirtualMachine } from '@azure/arm-compute';
 import { ProvisionError, type LaunchRequest } from '../provider';
-import { chooseVmImage } from '../vm/images';
+import { chooseVmImage } from '../../vmShared/images';
 
 export const SSH_USER = 'azureuser';
 const CLUSTER_TAG = 'skydeck-cluster';

@@ -7,7 +7,7 @@
  */
 import type { protos } from '@google-cloud/compute';
 import { ProvisionError, type LaunchRequest } from '../provider';
-import { chooseVmImage } from '../vm/images';
+import { chooseVmImage } from '../../vmShared/images';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 
@@ -114,7 +114,7 @@ export function buildInstance(request: LaunchRequest, zone: string, name: string
         { key: 'ssh-keys', value: `${SSH_USER}:${request.sshPublicKey.trim()}` },
         { key: 'enable-oslogin', value: 'FALSE' },
         // The guest agent publishes the VM's SSH host keys as guest attributes (hostkeys/),
-        // which the launch records before the first connection (engine/infra/vm/HOSTKEYS.md).
+        // which the launch records before the first connection (engine/vmShared/HOSTKEYS.md).
         { key: 'enable-guest-attributes', value: 'TRUE' },
       ],
     },

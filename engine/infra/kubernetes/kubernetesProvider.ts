@@ -21,9 +21,9 @@ import type {
 } from '../provider';
 import { ProvisionError } from '../provider';
 import type { Transport } from '../../node/transport';
-import { parsePorts } from '../vm/ports';
-import { defaultIdentityFile } from '../vm/transport';
-import { CloudTimeoutError } from '../vm/poll';
+import { parsePorts } from '../../vmShared/ports';
+import { defaultIdentityFile } from '../../vmShared/transport';
+import { CloudTimeoutError } from '../../vmShared/poll';
 import { kubernetesSettings, type KubernetesSettings } from './config';
 import { resolveContext, scanKubeconfig, type KubeContext } from './contexts';
 import { apiMessage, httpCode, mapKubernetesError } from './errors';

@@ -6,7 +6,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
 import { CancelledError } from '../../errors';
-import { CloudTimeoutError } from '../vm/poll';
+import { CloudTimeoutError } from '../../vmShared/poll';
 
 export type Verdict<T> = { done: T } | { error: Error } | { wakeAt?: number };
 

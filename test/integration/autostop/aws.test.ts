@@ -19,7 +19,7 @@ import { until } from '../../helpers/until';
 import { fastAgent, freshHome, makeTask, useMotoAws, useTestHostKey } from '../cluster/helpers';
 import { clusters, findCluster } from '../../../engine/cluster';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
-import { GUEST_SHUTDOWN } from '../../../engine/infra/vm/guestShutdown';
+import { GUEST_SHUTDOWN } from '../../../engine/vmShared/guestShutdown';
 
 const skip = requirePrerequisite(netnsSkipReason() ?? (motoInstalled() ? undefined : 'moto (installed into .tools/moto by scripts/setup/30-moto.sh)'));
 const SAVED_ENV = { ...process.env };

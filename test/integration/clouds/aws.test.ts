@@ -20,7 +20,7 @@ import { createProvider } from '../../../engine/infra/aws/index';
 import { isProvisionError, type LaunchRequest, type Provider } from '../../../engine/infra/provider';
 import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
 import { CancelledError } from '../../../engine/errors';
-import type { SshWaiter } from '../../../engine/infra/vm/sshWait';
+import type { SshWaiter } from '../../../engine/vmShared/sshWait';
 
 let moto: MotoServer;
 let env: { home: string; restore: () => void } | undefined;

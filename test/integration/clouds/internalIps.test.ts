@@ -14,7 +14,7 @@ import { createProvider as createAzure } from '../../../engine/infra/azure/index
 import { createProvider as createGcp } from '../../../engine/infra/gcp/index';
 import { launchRequest, useProviderEnv } from '../../helpers/providerHarness';
 import { isProvisionError } from '../../../engine/infra/provider';
-import type { SshProbeTarget } from '../../../engine/infra/vm/sshWait';
+import type { SshProbeTarget } from '../../../engine/vmShared/sshWait';
 import { referenceCatalogs } from '../../helpers/shared';
 import { setActiveConfig } from '../../../engine/config';
 

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { launchAutostop, renderAutostopAction } from '../../../engine/cluster/autostop';
 import { autostopCommands, AUTODOWN_FILE, CLAIM_FILE } from '../../../engine/infra/ssh/claim';
 import { shutdownBehavior } from '../../../engine/infra/aws/instances';
-import { GUEST_SHUTDOWN } from '../../../engine/infra/vm/guestShutdown';
+import { GUEST_SHUTDOWN } from '../../../engine/vmShared/guestShutdown';
 import type { AutostopSpec, Task } from '../../../engine/task/types';
 
 function task(autostop?: AutostopSpec): Task {

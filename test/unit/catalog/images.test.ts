@@ -14,7 +14,7 @@ import { refreshHosted, HOSTED_FILES } from '../../../engine/catalog/hosted';
 import { imageIdForTag, imageTable, tagRegions } from '../../../engine/catalog/images';
 import { instanceFacts } from '../../../engine/catalog/instanceFacts';
 import { bundledCatalogDir } from '../../../engine/catalog/locations';
-import { chooseVmImage, defaultImageTags } from '../../../engine/infra/vm/images';
+import { chooseVmImage, defaultImageTags } from '../../../engine/vmShared/images';
 import { isProvisionError } from '../../../engine/infra/provider';
 
 const BUNDLED = bundledCatalogDir()!;

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseEndpoint, resolveSshEndpoint } from '../../../engine/infra/vm/addressMap';
-import { toNodeInfos } from '../../../engine/infra/vm/nodes';
-import { parsePorts } from '../../../engine/infra/vm/ports';
+import { parseEndpoint, resolveSshEndpoint } from '../../../engine/vmShared/addressMap';
+import { toNodeInfos } from '../../../engine/vmShared/nodes';
+import { parsePorts } from '../../../engine/vmShared/ports';
 
 describe('SKYDECK_TEST_ADDRESS_MAP', () => {
   afterEach(() => delete process.env.SKYDECK_TEST_ADDRESS_MAP);

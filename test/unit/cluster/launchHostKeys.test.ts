@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { recordNewNodeHostKeys } from '../../../engine/infra/vm/hostKeys';
+import { recordNewNodeHostKeys } from '../../../engine/vmShared/hostKeys';
 import { fingerprint, lookupHost, recordHostKeys, skydeckKnownHostsFile, verifyHostKey } from '../../../engine/node/knownHosts';
 import { generateEd25519 } from '../../../engine/cluster/keys';
 import type { NodeInfo } from '../../../engine/infra/provider';

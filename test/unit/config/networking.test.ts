@@ -14,7 +14,7 @@ import { networkingFor, proxyRegions, RegionWithoutProxyError } from '../../../e
 import { expandProxyCommand } from '../../../engine/node/proxyCommand';
 import { SshTransport } from '../../../engine/node/ssh';
 import { isTransportError } from '../../../engine/node/transport';
-import { toNodeInfos } from '../../../engine/infra/vm/nodes';
+import { toNodeInfos } from '../../../engine/vmShared/nodes';
 import { hostEntries, renderHostEntries } from '../../../engine/cluster/sshConfig';
 
 const SAVED = { ...process.env };

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { setActiveConfig } from '../../../engine/config';
-import { sshProbeTimeoutMs, waitForSshBanner } from '../../../engine/infra/vm/sshWait';
+import { sshProbeTimeoutMs, waitForSshBanner } from '../../../engine/vmShared/sshWait';
 
 let server: net.Server;
 let port: number;

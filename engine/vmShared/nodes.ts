@@ -1,6 +1,6 @@
 /** Turning a cloud's instance list into ranked NodeInfo, the same way for every VM cloud. */
-import type { NodeInfo, NodeState } from '../provider';
-import type { NodeNetworking } from '../../config/networking';
+import type { NodeInfo, NodeState } from '../infra/provider';
+import type { NodeNetworking } from '../config/networking';
 import { hasAddressMap, resolveSshEndpoint } from './addressMap';
 
 export interface CloudInstance {

@@ -1,5 +1,5 @@
 /** Task ports ('8080', '10000-10010') as numeric ranges, for firewall rules of every cloud. */
-import { InputError } from '../../errors';
+import { InputError } from '../errors';
 
 export interface PortRange {
   from: number;

@@ -11,7 +11,7 @@
  * set, an unmapped node is an error rather than a connection to an emulated address.
  */
 import * as fs from 'node:fs';
-import { InputError } from '../../errors';
+import { InputError } from '../errors';
 
 export interface MappedEndpoint {
   host: string;

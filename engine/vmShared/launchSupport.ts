@@ -1,6 +1,6 @@
 /** Pieces of the launch flow shared by the VM clouds: SSH readiness and error normalisation. */
-import { CancelledError } from '../../errors';
-import { ProvisionError, isProvisionError, type NodeInfo } from '../provider';
+import { CancelledError } from '../errors';
+import { ProvisionError, isProvisionError, type NodeInfo } from '../infra/provider';
 import type { CloudProviderOptions } from './options';
 import { CloudTimeoutError } from './poll';
 import { waitForSshBanner, sshWaitTimeoutMs } from './sshWait';

@@ -1,12 +1,12 @@
 /**
- * Host keys of VMs a launch just created (engine/infra/vm/HOSTKEYS.md): what the cloud
+ * Host keys of VMs a launch just created (engine/vmShared/HOSTKEYS.md): what the cloud
  * published is recorded in SkyDeck's known_hosts before the first connection, so even that
  * one is checked; without it the first connection trusts and records the key (TOFU). Either
  * way, entries that an earlier machine at the same address left are dropped first (cloud
  * addresses are reused; a new VM's key differs by design).
  */
-import type { NodeInfo } from '../provider';
-import { forgetHost, knownHostName, parsePublicKeys, recordHostKeys, skydeckKnownHostsFile } from '../../node/knownHosts';
+import type { NodeInfo } from '../infra/provider';
+import { forgetHost, knownHostName, parsePublicKeys, recordHostKeys, skydeckKnownHostsFile } from '../node/knownHosts';
 import { hasAddressMap } from './addressMap';
 
 /** Text holding the VM's public host keys (`type base64` lines), or undefined when the cloud has none (yet). */

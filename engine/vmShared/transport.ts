@@ -1,10 +1,10 @@
 /** The SSH transport to a VM node (the node engineer's SshTransport), honouring the test address mapping. */
 import * as path from 'node:path';
-import { SshTransport } from '../../node/ssh';
-import type { Transport } from '../../node/transport';
-import { SkyDeckError } from '../../errors';
-import type { NodeInfo } from '../provider';
-import { skydeckHome } from '../../util/paths';
+import { SshTransport } from '../node/ssh';
+import type { Transport } from '../node/transport';
+import { SkyDeckError } from '../errors';
+import type { NodeInfo } from '../infra/provider';
+import { skydeckHome } from '../util/paths';
 
 /** The SkyDeck client key the cluster engine authorizes on every node (engine/cluster/keys.ts). */
 export function defaultIdentityFile(): string {

@@ -8,9 +8,9 @@
  * images are regional, so the region is blocked and failover tries the next one, as
  * SkyPilot's ResourcesUnavailableError does; GCP and Azure images are global, so the cloud is.
  */
-import { imageIdForTag, imageTable, tagRegions } from '../../catalog/images';
-import { instanceFacts } from '../../catalog/instanceFacts';
-import { ProvisionError } from '../provider';
+import { imageIdForTag, imageTable, tagRegions } from '../catalog/images';
+import { instanceFacts } from '../catalog/instanceFacts';
+import { ProvisionError } from '../infra/provider';
 
 export type VmCloud = 'aws' | 'gcp' | 'azure';
 

@@ -4,12 +4,12 @@
  * the deadline; providers accept an injected waiter for tests.
  */
 import * as net from 'node:net';
-import { CancelledError } from '../../errors';
+import { CancelledError } from '../errors';
 import type { MappedEndpoint } from './addressMap';
 import { CloudTimeoutError, sleep } from './poll';
-import { configValue } from '../../config/cloudLabels';
-import { PROXY_HINT, proxyFailureMessage, startProxy, type ProxySpec } from '../../node/proxyCommand';
-import { ProvisionError } from '../provider';
+import { configValue } from '../config/cloudLabels';
+import { PROXY_HINT, proxyFailureMessage, startProxy, type ProxySpec } from '../node/proxyCommand';
+import { ProvisionError } from '../infra/provider';
 
 /** A node's SSH endpoint; with `proxy`, reached only through that ProxyCommand (`<cloud>.ssh_proxy_command`). */
 export interface SshProbeTarget extends MappedEndpoint {

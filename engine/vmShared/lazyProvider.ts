@@ -4,8 +4,8 @@
  * with this wrapper a cloud without credentials answers from files and the environment
  * alone, without evaluating its SDK (esbuild keeps in-bundle dynamic imports lazy).
  */
-import type { AutostopCommands, ClusterHandle, CredentialCheck, LaunchRequest, NodeInfo, Provider } from '../provider';
-import type { Transport } from '../../node/transport';
+import type { AutostopCommands, ClusterHandle, CredentialCheck, LaunchRequest, NodeInfo, Provider } from '../infra/provider';
+import type { Transport } from '../node/transport';
 import { sshTransportFor } from './transport';
 
 export function lazyProvider(spec: {

@@ -3,8 +3,8 @@
  * for instance state, so a bounded poll is the only option; the interval is configurable
  * (SKYDECK_CLOUD_POLL_MS) so tests against emulators run fast.
  */
-import { CancelledError, SkyDeckError } from '../../errors';
-import { sleep } from '../../util/sleep';
+import { CancelledError, SkyDeckError } from '../errors';
+import { sleep } from '../util/sleep';
 
 export { sleep };
 
