@@ -2,7 +2,7 @@
 // in the order listed here. `node --test FILES` sorts its files, so the files go through the
 // runner's API instead (scripts/test-files.mjs, started with tsx so each test file inherits it).
 // Usage: node scripts/run-tests.mjs [unit|integration|e2e ...] [--test-name-pattern=RE]
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -44,11 +44,26 @@ if (files.length === 0) {
 const concurrency = process.env.SKYDECK_TEST_CONCURRENCY ?? String(Math.max(2, os.availableParallelism()));
 // A whole run that never ends would make CI wait out its 90 minutes: stop it after 40.
 const runMinutes = Number(process.env.SKYDECK_TEST_RUN_MINUTES ?? 40);
-const r = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/test-files.mjs', ...options, ...files], {
+// The runner is its own process group, so stopping it stops every test file it started too.
+const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/test-files.mjs', ...options, ...files], {
   stdio: 'inherit',
   env: { ...process.env, SKYDECK_TEST: '1', SKYDECK_TEST_CONCURRENCY: concurrency },
-  timeout: runMinutes * 60_000,
-  killSignal: 'SIGKILL',
+  detached: true,
 });
-if (r.error?.code === 'ETIMEDOUT') console.error(`\nThe test run took over ${runMinutes} minutes and was stopped (SKYDECK_TEST_RUN_MINUTES).`);
-process.exit(r.status ?? 1);
+const stopAll = () => {
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+};
+const timer = setTimeout(() => {
+  console.error(`\nThe test run took over ${runMinutes} minutes and was stopped (SKYDECK_TEST_RUN_MINUTES).`);
+  stopAll();
+}, runMinutes * 60_000);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => (stopAll(), process.exit(1)));
+child.on('exit', (code, signal) => {
+  clearTimeout(timer);
+  stopAll(); // anything a test file left behind in the group
+  process.exit(code ?? (signal ? 1 : 0));
+});
