@@ -15,6 +15,7 @@ import { cloudCredentialPlan } from '../../../engine/controllers/cloudCredential
 import { awsRemoteIdentity, instanceProfileOf } from '../../../engine/infra/aws/remoteIdentity';
 import { cloudInitUserData } from '../../../engine/infra/aws/userData';
 import { parse } from 'yaml';
+import { unhonouredWarnings } from '../../../engine/config/honoured';
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-aws-identity-'));
 after(() => fs.rmSync(home, { recursive: true, force: true }));
@@ -95,5 +96,24 @@ describe('aws.ssh_user and aws.post_provision_runcmd: cloud-init user data', () 
       users: [{ name: 'ec2-user', shell: '/bin/bash', sudo: 'ALL=(ALL) NOPASSWD:ALL', ssh_authorized_keys: ['ssh-ed25519 AAAA k'] }],
       runcmd: ['echo hi > /tmp/x', ['ls', '-l', '/']],
     });
+  });
+});
+
+describe('honoured: no warning for the keys acted on; the reservation keys still warn', () => {
+  it('warns for aws.prioritize_reservations and aws.specific_reservations only', () => {
+    const config = {
+      aws: {
+        remote_identity: 'SERVICE_ACCOUNT',
+        disk_encrypted: true,
+        ssh_user: 'u',
+        post_provision_runcmd: ['true'],
+        prioritize_reservations: true,
+        specific_reservations: ['cr-1'],
+      },
+    };
+    assert.deepEqual(
+      unhonouredWarnings(config, new Map()).map((w) => w.key),
+      ['aws.prioritize_reservations', 'aws.specific_reservations'],
+    );
   });
 });
