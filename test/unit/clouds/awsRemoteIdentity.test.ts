@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setActiveConfig } from '../../../engine/config';
+import type { ConfigMap } from '../../../engine/config/types';
 import { cloudCredentialPlan } from '../../../engine/controllers/cloudCredentials';
 import { awsRemoteIdentity, instanceProfileOf } from '../../../engine/infra/aws/remoteIdentity';
 import { cloudInitUserData } from '../../../engine/infra/aws/userData';
@@ -31,7 +32,7 @@ describe('aws.remote_identity', () => {
     assert.deepEqual(awsRemoteIdentity('c', {}), { kind: 'LOCAL_CREDENTIALS' });
     assert.deepEqual(awsRemoteIdentity('c', { aws: { remote_identity: 'SERVICE_ACCOUNT' } }), { kind: 'SERVICE_ACCOUNT', instanceProfile: 'skypilot-v1' });
     assert.deepEqual(awsRemoteIdentity('c', { aws: { remote_identity: 'NO_UPLOAD' } }), { kind: 'NO_UPLOAD' });
-    const list = { aws: { remote_identity: [{ 'train-*': 'train-profile' }, { 'sky-jobs-controller-*': 'SERVICE_ACCOUNT' }] } };
+    const list: ConfigMap = { aws: { remote_identity: [{ 'train-*': 'train-profile' }, { 'sky-jobs-controller-*': 'SERVICE_ACCOUNT' }] } };
     assert.equal(instanceProfileOf(awsRemoteIdentity('train-7', list)), 'train-profile');
     assert.equal(instanceProfileOf(awsRemoteIdentity('sky-jobs-controller-1a2b', list)), 'skypilot-v1');
     assert.deepEqual(awsRemoteIdentity('dev', list), { kind: 'LOCAL_CREDENTIALS' });
