@@ -87,15 +87,16 @@ function fileOnly(env: NodeJS.ProcessEnv, keys: string[]): NodeJS.ProcessEnv {
 function aws(env: NodeJS.ProcessEnv, plan: CloudCredentialPlan, target: CredentialTarget | undefined): void {
   const allowed = target ? awsCredentialUpload(target) : { upload: true as const };
   if (!allowed.upload) {
-    // The node's own identity (its instance profile, or credentials already on it) is what
-    // the AWS SDK finds there; instance metadata must be allowed for it (credentials.ts).
-    plan.env.push({ name: 'AWS_EC2_METADATA_DISABLED', value: 'false' });
-    plan.withheld.set(
-      'aws',
-      allowed.instanceProfile
-        ? `AWS credential files are not copied (${allowed.reason}): the controller authenticates to AWS with its instance profile '${allowed.instanceProfile}'.`
-        : `AWS credential files are not copied (${allowed.reason}): the controller authenticates to AWS with the node's own identity (an instance profile, or credentials already on it), if it has one.`,
-    );
+    // On an AWS node the SDK finds the instance's own identity through instance metadata,
+    // which SkyDeck asks only when allowed (credentials.ts); elsewhere that would only time out.
+    const onAws = target?.cloud === 'aws';
+    if (onAws) plan.env.push({ name: 'AWS_EC2_METADATA_DISABLED', value: 'false' });
+    const how = allowed.instanceProfile
+      ? `its instance profile '${allowed.instanceProfile}'`
+      : onAws
+        ? "the node's own identity (its instance profile, or credentials already on it), if it has one"
+        : 'credentials already on the node, if any';
+    plan.withheld.set('aws', `AWS credential files are not copied (${allowed.reason}): the controller authenticates to AWS with ${how}.`);
     if (findAwsCredentials(env).found) plan.covered.add('aws');
     return;
   }

@@ -103,6 +103,8 @@ export function instanceProfileError(err: unknown, profile: string | undefined, 
       ? `aws iam create-role --role-name skypilot-v1 --assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}' && ` +
         'aws iam attach-role-policy --role-name skypilot-v1 --policy-arn arn:aws:iam::aws:policy/AmazonEC2FullAccess && ' +
         'aws iam attach-role-policy --role-name skypilot-v1 --policy-arn arn:aws:iam::aws:policy/AmazonS3FullAccess && ' +
+        // SkyPilot's inline policy: a controller running with the role may pass it to the clusters it launches.
+        `aws iam put-role-policy --role-name skypilot-v1 --policy-name SkyPilotPassRolePolicy --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetRole","iam:PassRole"],"Resource":"arn:aws:iam::*:role/skypilot-v1"},{"Effect":"Allow","Action":"iam:GetInstanceProfile","Resource":"arn:aws:iam::*:instance-profile/skypilot-v1"}]}' && ` +
         'aws iam create-instance-profile --instance-profile-name skypilot-v1 && ' +
         'aws iam add-role-to-instance-profile --instance-profile-name skypilot-v1 --role-name skypilot-v1'
       : `aws iam create-instance-profile --instance-profile-name ${profile} (then add a role to it)`;

@@ -80,7 +80,12 @@ describe('aws.remote_identity', () => {
     for (const cloud of ['aws', 'kubernetes', 'gcp']) {
       const plan = cloudCredentialPlan(env, { cloud, clusterName: jobsController.clusterName });
       assert.deepEqual(plan.files, [], cloud);
-      assert.match(plan.withheld.get('aws') ?? '', /NO_UPLOAD.*node's own identity/);
+      assert.match(plan.withheld.get('aws') ?? '', cloud === 'aws' ? /NO_UPLOAD.*node's own identity/ : /NO_UPLOAD.*credentials already on the node/);
+      // Instance metadata is asked only where it exists.
+      assert.equal(
+        plan.env.some((v) => v.name === 'AWS_EC2_METADATA_DISABLED'),
+        cloud === 'aws',
+      );
       assert.equal(JSON.stringify(plan).includes('file-secret'), false);
     }
   });
