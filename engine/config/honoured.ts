@@ -38,6 +38,11 @@ export const HONOURED_KEYS: Record<string, string> = {
   'azure.use_internal_ips': 'engine/config/networking.ts + engine/infra/azure/azureProvider.ts: no public IP; nodes reached on their private IPs',
   'azure.ssh_proxy_command':
     'engine/config/networking.ts + engine/node/ssh.ts: ProxyCommand of every SSH connection (and ssh config entry); a {region: cmd} mapping limits the regions',
+  'aws.remote_identity':
+    "engine/infra/aws/remoteIdentity.ts: the instances' IAM instance profile (per cluster-name glob); engine/controllers/cloudCredentials.ts: AWS files withheld from controllers",
+  'aws.disk_encrypted': 'engine/infra/aws/instances.ts: an encrypted root volume',
+  'aws.ssh_user': 'engine/infra/aws/userData.ts: the login user, created by cloud-init with the cluster key',
+  'aws.post_provision_runcmd': "engine/infra/aws/userData.ts: cloud-init's runcmd on every node at first boot",
 };
 
 /** Keys SkyPilot's API server reads and SkyDeck, having none, has no use for. */

@@ -19,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { findAwsCredentials } from '../infra/aws/credentials';
+import { awsCredentialUpload } from '../infra/aws/remoteIdentity';
 import { findAzureCredentials } from '../infra/azure/credentials';
 import { findGcpCredentials } from '../infra/gcp/credentials';
 import { existingKubeconfigs } from '../infra/kubernetes/kubeconfigFiles';
@@ -50,6 +51,14 @@ export interface CloudCredentialPlan {
   covered: Set<CredentialCloud>;
   /** Clouds enabled here whose credentials cannot be copied, and why. */
   notCopied: Map<CredentialCloud, string>;
+  /** Clouds whose files are kept off the node by the config (`aws.remote_identity`), and how the node authenticates instead. */
+  withheld: Map<CredentialCloud, string>;
+}
+
+/** The controller cluster the files are for: its cloud (a task's `infra` cloud) and name. */
+export interface CredentialTarget {
+  cloud: string;
+  clusterName: string;
 }
 
 function readIfFile(file: string): Buffer | undefined {
@@ -75,7 +84,22 @@ function fileOnly(env: NodeJS.ProcessEnv, keys: string[]): NodeJS.ProcessEnv {
   return out;
 }
 
-function aws(env: NodeJS.ProcessEnv, plan: CloudCredentialPlan): void {
+function aws(env: NodeJS.ProcessEnv, plan: CloudCredentialPlan, target: CredentialTarget | undefined): void {
+  const allowed = target ? awsCredentialUpload(target) : { upload: true as const };
+  if (!allowed.upload) {
+    // On an AWS node the SDK finds the instance's own identity through instance metadata,
+    // which SkyDeck asks only when allowed (credentials.ts); elsewhere that would only time out.
+    const onAws = target?.cloud === 'aws';
+    if (onAws) plan.env.push({ name: 'AWS_EC2_METADATA_DISABLED', value: 'false' });
+    const how = allowed.instanceProfile
+      ? `its instance profile '${allowed.instanceProfile}'`
+      : onAws
+        ? "the node's own identity (its instance profile, or credentials already on it), if it has one"
+        : 'credentials already on the node, if any';
+    plan.withheld.set('aws', `AWS credential files are not copied (${allowed.reason}): the controller authenticates to AWS with ${how}.`);
+    if (findAwsCredentials(env).found) plan.covered.add('aws');
+    return;
+  }
   const credentials = tilde(env.AWS_SHARED_CREDENTIALS_FILE || path.join(home(env), '.aws', 'credentials'), env);
   const config = tilde(env.AWS_CONFIG_FILE || path.join(home(env), '.aws', 'config'), env);
   const fromFiles = findAwsCredentials(fileOnly(env, ['AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE']));
@@ -198,10 +222,13 @@ function kubernetes(env: NodeJS.ProcessEnv, plan: CloudCredentialPlan): void {
   plan.covered.add('kubernetes');
 }
 
-/** What this machine's credentials give a controller cluster. */
-export function cloudCredentialPlan(env: NodeJS.ProcessEnv = process.env): CloudCredentialPlan {
-  const plan: CloudCredentialPlan = { files: [], env: [], covered: new Set(), notCopied: new Map() };
-  aws(env, plan);
+/**
+ * What this machine's credentials give a controller cluster; `target` (the cluster, once its
+ * cloud is known) lets `aws.remote_identity` keep the AWS files off it.
+ */
+export function cloudCredentialPlan(env: NodeJS.ProcessEnv = process.env, target?: CredentialTarget): CloudCredentialPlan {
+  const plan: CloudCredentialPlan = { files: [], env: [], covered: new Set(), notCopied: new Map(), withheld: new Map() };
+  aws(env, plan, target);
   gcp(env, plan);
   azure(env, plan);
   kubernetes(env, plan);

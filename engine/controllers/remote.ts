@@ -14,6 +14,7 @@ import { clusters, enabledInfra, findCluster, type ClusterRecord } from '../clus
 import type { ExecResult, Transport } from '../node/transport';
 import { CONTROLLER_ROOT, installBundle, probeNode, providersFor, type NodeFacts } from './bundle';
 import { credentialEnvFile, uploadCloudCredentials, uploadClusterKey, uploadConfig, uploadNodePools } from './credentials';
+import { cloudCredentialPlan } from './cloudCredentials';
 import { discoverController } from './discover';
 import { clientIdentity, handshake, handshakeWhenDiffers } from './handshake';
 import { controllerClusterName, controllerLabel, controllerOwner, type ControllerKind } from './names';
@@ -132,7 +133,12 @@ export async function connectController(kind: ControllerKind, options: ConnectOp
     }
     if (options.uploadCredentials) {
       await uploadNodePools(access.head, { home: conn.home });
-      await uploadCloudCredentials(access.head, { home: conn.home });
+      const plan = await uploadCloudCredentials(
+        access.head,
+        { home: conn.home },
+        cloudCredentialPlan(process.env, { cloud: rec.handle.provider, clusterName: name }),
+      );
+      for (const note of plan.withheld.values()) options.onProgress?.(note);
       await uploadClusterKey(access.head, { home: conn.home });
       conn.configFile = await uploadConfig(access.head, { home: conn.home }, options.config);
     } else conn.configFile = `${conn.home}/config/controller-config.yaml`;

@@ -16,9 +16,11 @@ import { defaultIdentityFile, sshTransportFor } from '../../vmShared/transport';
 import { recordNewNodeHostKeys } from '../../vmShared/hostKeys';
 import { awsEndpointOverride, ec2 } from './client';
 import { findAwsCredentials } from './credentials';
-import { awsErrorCode, mapAwsError } from './errors';
+import { awsErrorCode, instanceProfileError, mapAwsError } from './errors';
 import { resolveImage } from './images';
 import { zoneNames } from './zones';
+import { awsRemoteIdentity, instanceProfileOf } from './remoteIdentity';
+import { cloudInitUserData, configuredSshUser } from './userData';
 import {
   clusterInstances,
   InstanceGoneError,
@@ -160,7 +162,12 @@ export class AwsProvider implements Provider {
       let zone = existingZone;
       if (missing > 0) {
         const image = await resolveImage(region, request.instanceType, request.imageId);
-        sshUser = image.sshUser;
+        sshUser = configuredSshUser() ?? image.sshUser;
+        const identity = awsRemoteIdentity(request.clusterName);
+        const instanceProfile = instanceProfileOf(identity);
+        if (instanceProfile) progress(`The instances run with the IAM instance profile '${instanceProfile}' (aws.remote_identity: ${identity.kind}).`);
+        const userData = cloudInitUserData(request.sshPublicKey);
+        const diskEncrypted = configValue(['aws', 'disk_encrypted']) === true;
         const failures: string[] = [];
         let last: ProvisionError | undefined;
         for (const z of zones) {
@@ -188,12 +195,17 @@ export class AwsProvider implements Provider {
               needsHead: existing.length === 0,
               shutdownBehavior: shutdownBehavior(request.useSpot, request.autostop?.down ?? false),
               internalIpsOnly: network.useInternalIps,
+              instanceProfile,
+              diskEncrypted,
+              userData,
             });
             createdIds.push(...ids);
             zone = z;
             last = undefined;
             break;
           } catch (err) {
+            const profileRefused = instanceProfileError(err, instanceProfile, `aws.remote_identity: ${identity.kind}`);
+            if (profileRefused) throw profileRefused;
             last = mapAwsError(err, { region, zone: z });
             if (last.scope !== 'zone') throw last;
             failures.push(`${z ?? region}: ${awsErrorCode(err)}`);

@@ -86,3 +86,35 @@ export function mapAwsError(err: unknown, where: { region: string; zone?: string
   const message = code === 'CredentialsProviderError' ? 'No AWS credentials could be loaded.' : raw;
   return new ProvisionError(kind, scope, `AWS ${place}: ${code}: ${message}`, { hint: HINTS[kind], cause: err });
 }
+
+/**
+ * EC2 refusing the instance profile of `aws.remote_identity` (real EC2: InvalidParameterValue
+ * naming iamInstanceProfile; an emulator may pass IAM's NoSuchEntity through): the profile is
+ * missing account-wide (IAM is global), so no AWS region can host the cluster. SkyDeck has no
+ * IAM client to create it, so the message says how.
+ */
+export function instanceProfileError(err: unknown, profile: string | undefined, identity: string): ProvisionError | undefined {
+  if (!profile) return undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  const refused = isAwsCode(err, 'NoSuchEntity') || (isAwsCode(err, 'InvalidParameterValue') && /iam ?instance ?profile/i.test(message));
+  if (!refused) return undefined;
+  const create =
+    profile === 'skypilot-v1'
+      ? `aws iam create-role --role-name skypilot-v1 --assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}' && ` +
+        'aws iam attach-role-policy --role-name skypilot-v1 --policy-arn arn:aws:iam::aws:policy/AmazonEC2FullAccess && ' +
+        'aws iam attach-role-policy --role-name skypilot-v1 --policy-arn arn:aws:iam::aws:policy/AmazonS3FullAccess && ' +
+        // SkyPilot's inline policy: a controller running with the role may pass it to the clusters it launches.
+        `aws iam put-role-policy --role-name skypilot-v1 --policy-name SkyPilotPassRolePolicy --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetRole","iam:PassRole"],"Resource":"arn:aws:iam::*:role/skypilot-v1"},{"Effect":"Allow","Action":"iam:GetInstanceProfile","Resource":"arn:aws:iam::*:instance-profile/skypilot-v1"}]}' && ` +
+        'aws iam create-instance-profile --instance-profile-name skypilot-v1 && ' +
+        'aws iam add-role-to-instance-profile --instance-profile-name skypilot-v1 --role-name skypilot-v1'
+      : `aws iam create-instance-profile --instance-profile-name ${profile} (then add a role to it)`;
+  return new ProvisionError(
+    'config',
+    'cloud',
+    `AWS: the IAM instance profile '${profile}' (${identity}) does not exist or cannot be used: ${awsErrorCode(err)}: ${message}`,
+    {
+      hint: `SkyDeck attaches the instance profile but does not create it (no IAM client is bundled). Create it once with: ${create}`,
+      cause: err,
+    },
+  );
+}

@@ -91,6 +91,12 @@ export interface RunSpec {
   shutdownBehavior: 'stop' | 'terminate';
   /** `aws.use_internal_ips`: no public IP on the instances. */
   internalIpsOnly?: boolean;
+  /** `aws.remote_identity`: the IAM instance profile (by name) the instances run with. */
+  instanceProfile?: string;
+  /** `aws.disk_encrypted`: an encrypted root volume (the account's default EBS key). */
+  diskEncrypted?: boolean;
+  /** cloud-init user data (`aws.ssh_user`, `aws.post_provision_runcmd`), plain text. */
+  userData?: string;
 }
 
 /**
@@ -119,8 +125,18 @@ export async function runInstances(spec: RunSpec): Promise<string[]> {
     InstanceInitiatedShutdownBehavior: spec.shutdownBehavior,
     Placement: { AvailabilityZone: spec.zone },
     BlockDeviceMappings: [
-      { DeviceName: spec.rootDeviceName, Ebs: { VolumeSize: spec.diskSizeGb, DeleteOnTermination: true, ...(TIER[spec.diskTier ?? 'medium'] ?? TIER.medium) } },
+      {
+        DeviceName: spec.rootDeviceName,
+        Ebs: {
+          VolumeSize: spec.diskSizeGb,
+          DeleteOnTermination: true,
+          ...(TIER[spec.diskTier ?? 'medium'] ?? TIER.medium),
+          ...(spec.diskEncrypted ? { Encrypted: true } : {}),
+        },
+      },
     ],
+    ...(spec.instanceProfile ? { IamInstanceProfile: { Name: spec.instanceProfile } } : {}),
+    ...(spec.userData ? { UserData: Buffer.from(spec.userData).toString('base64') } : {}),
     TagSpecifications: [
       { ResourceType: 'instance', Tags: tags },
       { ResourceType: 'volume', Tags: tags },

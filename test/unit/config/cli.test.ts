@@ -53,7 +53,7 @@ test("config show: the merged result with each value's file:line or flag; --json
   const w = world('show');
   const user = w.write(
     path.join(w.home, '.sky', 'config.yaml'),
-    'aws:\n  labels:\n    owner: me\n  disk_encrypted: true\nkubernetes:\n  provision_timeout: 100\n',
+    'aws:\n  labels:\n    owner: me\n  prioritize_reservations: true\nkubernetes:\n  provision_timeout: 100\n',
   );
   const project = w.write('.sky.yaml', 'kubernetes:\n  provision_timeout: 300\n');
   const r = w.run(['config', 'show', '--config', 'kubernetes.allowed_contexts=[a, b]']);
@@ -61,7 +61,7 @@ test("config show: the merged result with each value's file:line or flag; --json
   assert.match(r.stdout, new RegExp(`owner: me # ${user}:3`));
   assert.match(r.stdout, new RegExp(`provision_timeout: 300 # ${project}:2`));
   assert.match(r.stdout, /allowed_contexts: \[ a, b \] # --config kubernetes.allowed_contexts=\[a, b\]/);
-  assert.match(r.stderr, new RegExp(`Config key 'aws.disk_encrypted' \\(${user}:4\\) is not honoured by SkyDeck`));
+  assert.match(r.stderr, new RegExp(`Config key 'aws.prioritize_reservations' \\(${user}:4\\) is not honoured by SkyDeck`));
   assert.doesNotMatch(r.stderr, /'aws.labels'/, 'aws.labels is honoured');
   const j = w.run(['config', 'show', '--json']);
   assert.equal(j.code, 0, j.stderr);
