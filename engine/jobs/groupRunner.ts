@@ -187,7 +187,8 @@ export class GroupRunner {
         .map(async (t) => {
           const record = records.get(t.cluster)!;
           const provider = record.handle.provider;
-          const infra = [record.resources.cloud, record.resources.region].filter(Boolean).join('/');
+          const { cloud, region } = record.resources;
+          const infra = region && region !== cloud ? `${cloud}/${region}` : cloud;
           const pinnedLocal = this.file?.tasks[t.index] ? plannedInfraOf(this.file.tasks[t.index]) === 'local' : false;
           const script = publishScript(job.name, members, { infra, etcHosts: provider !== 'local', warnInRun: !pinnedLocal });
           const results = await runOnNodes(record, script);
