@@ -22,6 +22,7 @@
  * `local`, whose nodes share this machine's /etc/hosts. Where it is not written, the
  * controller says so in the task's log and the controller log, naming the infra.
  */
+import * as fs from 'node:fs';
 import { shellQuote } from '../node/quote';
 
 /** Where the addresses live on every node of a job group's task (the node's SkyDeck directory). */
@@ -74,6 +75,24 @@ export interface NodePlace {
   infra: string;
   etcHosts: boolean;
   warnInRun: boolean;
+  /**
+   * The controller machine's `<machine-id>:<dev>:<inode>` of its /etc/hosts (hostsIdentity):
+   * a node showing the same shares the controller's file (a process of this machine, as fake
+   * pods and test sshds in network namespaces are) and is left alone.
+   */
+  controllerHosts?: string;
+  /** The hosts file to write (tests point it elsewhere); default /etc/hosts. */
+  hostsPath?: string;
+}
+
+/** This machine's identity of a hosts file, as the node script computes its own (NodePlace.controllerHosts). */
+export function hostsIdentity(hostsPath = '/etc/hosts'): string | undefined {
+  try {
+    const st = fs.statSync(hostsPath);
+    return `${fs.readFileSync('/etc/machine-id', 'utf8').trim()}:${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -100,10 +119,16 @@ export function publishScript(group: string, members: GroupMember[], place: Node
   else
     lines.push(
       'why=""',
-      'if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else why="the user $(id -un) is not root and has no passwordless sudo"; fi',
+      `H=${shellQuote(place.hostsPath ?? '/etc/hosts')}`,
+      ...(place.controllerHosts
+        ? [
+            `[ "$(cat /etc/machine-id 2>/dev/null):$(stat -c %d:%i "$H" 2>/dev/null)" = ${shellQuote(place.controllerHosts)} ] && why="it shares the controller machine's /etc/hosts"`,
+          ]
+        : []),
+      'if [ -n "$why" ]; then :; elif [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else why="the user $(id -un) is not root and has no passwordless sudo"; fi',
       'if [ -z "$why" ]; then',
-      `  kept=$($SUDO grep -vF ${shellQuote(tag)} /etc/hosts || true)`,
-      `  printf '%s\\n%s\\n' "$kept" ${shellQuote(tagged)} | $SUDO tee /etc/hosts >/dev/null || why="writing /etc/hosts failed"`,
+      `  kept=$($SUDO grep -vF ${shellQuote(tag)} "$H" || true)`,
+      `  printf '%s\\n%s\\n' "$kept" ${shellQuote(tagged)} | $SUDO tee "$H" >/dev/null || why="writing /etc/hosts failed"`,
       'fi',
     );
   lines.push(

@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import type { TaskFile } from '../task/types';
 import { controllerLogPath } from './paths';
 import { primariesDone, primariesSucceeded, terminationDelaySeconds } from './group';
-import { hostsOutcome, publishScript, withPrelude, type GroupMember } from './groupNetwork';
+import { hostsIdentity, hostsOutcome, publishScript, withPrelude, type GroupMember } from './groupNetwork';
 import { plannedInfraOf } from '../task/unsupported';
 import { JobRunner, type RunnerDeps, type RunnerOptions } from './runner';
 import { isTerminal, type ManagedJobRecord, type ManagedJobStatus } from './types';
@@ -180,6 +180,7 @@ export class GroupRunner {
         task: t.name ?? String(t.index),
         ips: [...records.get(t.cluster)!.nodes].sort((a, b) => a.rank - b.rank).map((n) => n.internalIp),
       }));
+    const controllerHosts = hostsIdentity();
     this.log(`job group addresses: ${members.map((m) => `${m.task}=${m.ips.join(',')}`).join(' ')}`);
     await Promise.all(
       job.tasks
@@ -190,7 +191,12 @@ export class GroupRunner {
           const { cloud, region } = record.resources;
           const infra = region && region !== cloud ? `${cloud}/${region}` : cloud;
           const pinnedLocal = this.file?.tasks[t.index] ? plannedInfraOf(this.file.tasks[t.index]) === 'local' : false;
-          const script = publishScript(job.name, members, { infra, etcHosts: provider !== 'local', warnInRun: !pinnedLocal });
+          const script = publishScript(job.name, members, {
+            infra,
+            etcHosts: provider !== 'local',
+            warnInRun: !pinnedLocal,
+            ...(controllerHosts ? { controllerHosts } : {}),
+          });
           const results = await runOnNodes(record, script);
           results.forEach((r, rank) => {
             if (r.exitCode !== 0) this.log(`task ${t.index} node ${rank}: writing the job group's addresses failed (exit ${r.exitCode}): ${r.stderr.trim()}`);

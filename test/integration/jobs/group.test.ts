@@ -18,7 +18,7 @@ const skip = requirePrerequisite(builtFiles(CLI, path.join(path.dirname(CLI), 'j
 async function launch(e: JobsEnv, file: string): Promise<number> {
   const r = await e.cli(['jobs', 'launch', file, '-y', '-d']);
   assert.equal(r.code, 0, r.stderr);
-  assert.doesNotMatch(r.stderr, /Warning: execution/, 'no "runs sequentially" warning any more');
+  assert.doesNotMatch(r.stderr, /sequential/, 'no "runs sequentially" warning any more');
   const m = /Managed job ID: (\d+)/.exec(r.stdout);
   assert.ok(m, r.stdout);
   return Number(m[1]);

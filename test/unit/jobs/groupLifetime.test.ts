@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cancelJobs, listJobs, submitJob } from '../../../engine/jobs/api';
-import { GROUP_HOSTS_FILE, hostsOutcome, publishScript, runPrelude } from '../../../engine/jobs/groupNetwork';
+import { GROUP_HOSTS_FILE, hostsIdentity, hostsOutcome, publishScript, runPrelude } from '../../../engine/jobs/groupNetwork';
 import type { RunOnNodes } from '../../../engine/jobs/groupNodes';
 import { needsController } from '../../../engine/jobs/types';
 import type { TaskFile } from '../../../engine/task/types';
@@ -150,4 +150,48 @@ test('the node script (run here with a node HOME): the files, and a warning nami
   }
   assert.match(publishScript('g', members, { infra: 'aws/us-east-1', etcHosts: true, warnInRun: true }), /sudo -n true/);
   assert.equal(hostsOutcome('x\nHOSTS written\n'), undefined);
+});
+
+test("the node script's hosts file rewrite (on a stand-in file): the group's lines replaced in place, others kept; a node sharing the controller's file is left alone", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-hosts-'));
+  try {
+    const hosts = path.join(dir, 'hosts');
+    fs.writeFileSync(hosts, '127.0.0.1 localhost\n');
+    const inode = fs.statSync(hosts).ino;
+    const run = (members: { task: string; ips: string[] }[], controllerHosts?: string) =>
+      spawnSync(
+        'bash',
+        [
+          '-c',
+          publishScript('g', members, {
+            infra: 'ssh/pool',
+            etcHosts: true,
+            warnInRun: true,
+            hostsPath: hosts,
+            ...(controllerHosts ? { controllerHosts } : {}),
+          }),
+        ],
+        {
+          env: { PATH: process.env.PATH, HOME: dir },
+          encoding: 'utf8',
+        },
+      );
+    // The same file as the controller's (as a fake pod or a test sshd on this machine would see it): untouched.
+    const same = run([{ task: 'a', ips: ['10.0.0.1'] }], hostsIdentity(hosts));
+    assert.equal(hostsOutcome(same.stdout), "it shares the controller machine's /etc/hosts");
+    assert.equal(fs.readFileSync(hosts, 'utf8'), '127.0.0.1 localhost\n');
+    const first = run([{ task: 'a', ips: ['10.0.0.1'] }], 'another-machine:1:2');
+    const skipped = hostsOutcome(first.stdout);
+    if (skipped !== undefined) {
+      // Not root and no passwordless sudo here: said so, file untouched.
+      assert.match(skipped, /is not root and has no passwordless sudo/);
+      assert.equal(fs.readFileSync(hosts, 'utf8'), '127.0.0.1 localhost\n');
+      return;
+    }
+    run([{ task: 'a', ips: ['10.0.0.9'] }], 'another-machine:1:2');
+    assert.equal(fs.readFileSync(hosts, 'utf8'), '127.0.0.1 localhost\n10.0.0.9 a-0.g  # skydeck job group g\n');
+    assert.equal(fs.statSync(hosts).ino, inode, 'rewritten in place (a bind-mounted /etc/hosts cannot be renamed over)');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
