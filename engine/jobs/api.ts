@@ -127,6 +127,8 @@ export interface QueueRow {
   execution?: 'parallel';
   /** On a job group's task rows: whether the task is primary (the group ends with its primary tasks). */
   primary?: boolean;
+  /** On a job group's task rows: the task ended and its cluster stays up until the group ends. */
+  clusterKept?: boolean;
   name: string;
   status: string;
   recoveries: number;
@@ -183,6 +185,7 @@ function queueRow(job: ManagedJobRecord, now = Date.now()): QueueRow {
       ...(t.exitCode !== undefined ? { exitCode: t.exitCode } : {}),
       ...(t.failureReason ? { failureReason: t.failureReason } : {}),
       ...(t.primary !== undefined ? { primary: t.primary } : {}),
+      ...(t.clusterKept ? { clusterKept: true } : {}),
       ...(t.requested ? { resources: t.requested } : {}),
       controllerStarts: job.controllerStarts,
     }));

@@ -10,11 +10,12 @@ import type { TaskFile } from '../task/types';
 import type { ProcessIdentity } from '../util/detached';
 import { LaunchSlots } from './launchSlots';
 import type { ClusterProbe } from './probe';
+import type { RunOnNodes } from './groupNodes';
 import { GroupRunner } from './groupRunner';
 import { JobRunner, type ControllerConfig } from './runner';
 import { controllerKey, sameProcess } from './state';
 import { ensureControllers, type SpawnController } from './supervisor';
-import { isTerminal, type ManagedJobsState } from './types';
+import { needsController, type ManagedJobsState } from './types';
 
 export interface ControllerOptions {
   identity: ProcessIdentity;
@@ -36,6 +37,8 @@ export interface ControllerOptions {
   probe?: ClusterProbe;
   /** Launches this controller runs at once (launchSlots.ts); default unlimited. */
   launchesAtOnce?: number;
+  /** Runs a script on a cluster's nodes (a job group's addresses); none: they are not published. */
+  runOnNodes?: RunOnNodes;
 }
 
 export class Controller {
@@ -120,13 +123,13 @@ export class Controller {
 
   private async adoptAssigned(state: ManagedJobsState): Promise<void> {
     const fresh = Object.values(state.jobs)
-      .filter((job) => !this.runners.has(job.id) && !isTerminal(job.status) && sameProcess(job.controller, this.options.identity))
+      .filter((job) => !this.runners.has(job.id) && needsController(job) && sameProcess(job.controller, this.options.identity))
       .map((job) => job.id);
     if (fresh.length === 0) return;
     // One store write counts this controller's start for every job it takes (not one per job:
     // 25 jobs adopted at once were 25 writes contending with submissions).
     const taken = await this.options.store.update((s) => {
-      const ids = fresh.filter((id) => s.jobs[id] && !isTerminal(s.jobs[id].status) && sameProcess(s.jobs[id].controller, this.options.identity));
+      const ids = fresh.filter((id) => s.jobs[id] && needsController(s.jobs[id]) && sameProcess(s.jobs[id].controller, this.options.identity));
       for (const id of ids) s.jobs[id].controllerStarts += 1;
       return ids;
     });
@@ -139,6 +142,7 @@ export class Controller {
         loadTask: this.options.loadTask,
         probe: this.options.probe,
         launchSlots: this.launchSlots,
+        runOnNodes: this.options.runOnNodes,
       };
       const job = state.jobs[id];
       const runner =
@@ -236,7 +240,7 @@ export class Controller {
   private async retire(): Promise<boolean> {
     const key = controllerKey(this.options.identity);
     return this.options.store.update((s) => {
-      const mine = Object.values(s.jobs).some((j) => !isTerminal(j.status) && sameProcess(j.controller, this.options.identity));
+      const mine = Object.values(s.jobs).some((j) => needsController(j) && sameProcess(j.controller, this.options.identity));
       if (mine) return false;
       delete s.controllers[key];
       return true;

@@ -8,6 +8,7 @@ import { Controller } from './controller';
 import { configFromEnv } from './runner';
 import { launchesPerController } from './launchSlots';
 import { probeClusters } from './probe';
+import { runOnClusterNodes } from './groupNodes';
 import { openJobsStore } from './state';
 import { loadSubmittedTask } from './submitted';
 import { controllerCapacity } from './supervisor';
@@ -37,6 +38,7 @@ export async function runControllerProcess(jobIds: number[]): Promise<void> {
     superviseEveryTicks: SUPERVISE_EVERY_TICKS,
     probe: probeClusters,
     launchesAtOnce: launchesPerController(),
+    runOnNodes: runOnClusterNodes,
   });
   await controller.run();
   if (memoryLog) clearInterval(memoryLog);

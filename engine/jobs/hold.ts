@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openJobsStore } from './state';
-import { isTerminal } from './types';
+import { needsController } from './types';
 
 /** How often the store is read again when no change woke the hold (a missed watch event). */
 const RECHECK_MS = 30_000;
@@ -16,7 +16,7 @@ export async function holdWhileUnfinished(): Promise<void> {
   const dir = path.dirname(store.file);
   for (;;) {
     const state = await store.read();
-    if (!Object.values(state.jobs).some((j) => !isTerminal(j.status))) return;
+    if (!Object.values(state.jobs).some((j) => needsController(j))) return;
     await new Promise<void>((resolve) => {
       let watcher: fs.FSWatcher | undefined;
       const done = () => {

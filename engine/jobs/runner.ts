@@ -17,6 +17,7 @@ import { appendMarker, fileSize, SegmentWriter } from './joblog';
 import { finishJob, setStatus } from './state';
 import type { LaunchSlots } from './launchSlots';
 import type { ClusterProbe } from './probe';
+import type { RunOnNodes } from './groupNodes';
 import { constrainTask, jobRecoveryOf, recoveryAttempts, regionPinned, restartAttempts, restartDecision, strategyOf, type LaunchAttempt } from './recovery';
 import { isTerminal, type ManagedJobRecord, type ManagedJobsState, type ManagedJobStatus, type ManagedTaskRecord } from './types';
 
@@ -71,6 +72,8 @@ export interface RunnerDeps {
   probe?: ClusterProbe;
   /** The controller's launch limit shared by its runners (none: unlimited). */
   launchSlots?: LaunchSlots;
+  /** Runs a script on every node of a cluster (a job group's addresses, groupNetwork.ts); none: not published. */
+  runOnNodes?: RunOnNodes;
 }
 
 export interface RunnerOptions {
@@ -78,6 +81,10 @@ export interface RunnerOptions {
   startCounted?: boolean;
   /** Run only this task of a job group (groupRunner.ts runs one runner per task, all at once). */
   task?: number;
+  /** A job group's: the task as it is launched (its run behind the group's networking prelude). */
+  prepareTask?: (task: Task) => Task;
+  /** A job group's: told each time the task's run was submitted on a (new) cluster. */
+  onRunning?: () => void;
 }
 
 type Outcome =
@@ -545,7 +552,8 @@ export class JobRunner {
       onProgress: (e) => this.log(`task ${i}: ${e.stage}: ${e.message}`),
       ...(attempt.blocked ? { blocked: attempt.blocked } : {}),
     };
-    const variant = attempt.constrain ? constrainTask(task, attempt.constrain) : task;
+    const constrained = attempt.constrain ? constrainTask(task, attempt.constrain) : task;
+    const variant = this.options.prepareTask ? this.options.prepareTask(constrained) : constrained;
     try {
       const result = await this.deps.clusters.launch(variant, options);
       if (result.jobId === undefined) throw new Error(`the cluster engine launched ${rec.cluster} but submitted no job`);
@@ -556,6 +564,7 @@ export class JobRunner {
       const infra = [r.cloud, r.region, r.zone].filter(Boolean).join('/');
       await this.markRunning(i, result.jobId, infra, `${result.cluster.numNodes}x(${infra}, ${r.instanceType}${r.useSpot ? ', spot' : ''})`);
       this.log(`task ${i}: running as job ${result.jobId} on ${rec.cluster} (${infra})`);
+      this.options.onRunning?.();
       return { kind: 'launched' };
     } catch (e) {
       const cls = classifyLaunchError(e, this.abort.signal.aborted);
@@ -598,6 +607,7 @@ export class JobRunner {
       const infra = [r.cloud, r.region, r.zone].filter(Boolean).join('/');
       await this.markRunning(i, mine.id, infra, `${record.numNodes}x(${infra}, ${r.instanceType}${r.useSpot ? ', spot' : ''})`);
       this.log(`task ${i}: adopted job ${mine.id} already submitted on ${rec.cluster} (${mine.status})`);
+      this.options.onRunning?.();
       return true;
     } catch (e) {
       this.log(`task ${i}: could not check ${rec.cluster} for a submitted run: ${messageOf(e)}`);
@@ -757,14 +767,20 @@ export class JobRunner {
     return 'CANCELLED';
   }
 
-  /** Tears the task's cluster down and records the end of the task (and of the job, unless a pipeline goes on). */
+  /**
+   * Records the end of the task (and of the job, unless a pipeline goes on), tearing its
+   * cluster down first. A job group's task keeps its cluster until the group ends, as
+   * SkyPilot's does (groupRunner.ts tears them all down then; `clusterKept` says so meanwhile).
+   */
   private async endTask(i: number, status: ManagedJobStatus, reason?: string): Promise<void> {
     const cluster = (await this.readJob()).tasks[i].cluster;
-    const down = await this.safeDown(cluster);
+    const keep = this.options.task !== undefined;
+    const down = keep || (await this.safeDown(cluster));
     const final: ManagedJobStatus = down ? status : 'FAILED_CONTROLLER';
     const why = down ? reason : `${reason ?? status}; the cluster ${cluster} could not be torn down: run 'skydeck down ${cluster}'`;
     await this.update((j) => {
       const last = i === j.tasks.length - 1;
+      if (keep) j.tasks[i].clusterKept = true;
       if (final === 'SUCCEEDED' && !last && j.execution !== 'parallel') {
         setStatus(j, i, 'SUCCEEDED', this.now());
         j.tasks[i].endedAt = this.now();
@@ -772,7 +788,30 @@ export class JobRunner {
         finishJob(j, i, final, this.now(), why);
       }
     });
-    this.log(`task ${i}: ${final}${why ? ` (${why})` : ''}`);
+    this.log(`task ${i}: ${final}${why ? ` (${why})` : ''}${keep ? `; its cluster ${cluster} stays up until the job group ends` : ''}`);
+  }
+
+  /**
+   * A job group ended: tears down the cluster this task kept (endTask). True once it is gone;
+   * otherwise the task's failure reason names the cluster left behind.
+   */
+  async releaseKeptCluster(): Promise<boolean> {
+    const i = this.options.task;
+    if (i === undefined) return true;
+    const rec = (await this.readJob()).tasks[i];
+    if (!rec.clusterKept) return true;
+    const down = await this.safeDown(rec.cluster);
+    await this.update((j) => {
+      const t = j.tasks[i];
+      t.clusterKept = undefined;
+      if (!down) {
+        const left = `the cluster ${t.cluster} could not be torn down: run 'skydeck down ${t.cluster}'`;
+        t.failureReason = t.failureReason ? `${t.failureReason}; ${left}` : left;
+        j.failureReason = j.failureReason ? `${j.failureReason}; ${left}` : left;
+      }
+    });
+    this.log(`task ${i}: ${down ? `cluster ${rec.cluster} torn down (the job group ended)` : `the cluster ${rec.cluster} could not be torn down`}`);
+    return down;
   }
 
   /** Tears a cluster down (idempotent); true once the engine no longer lists it. */

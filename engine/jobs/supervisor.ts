@@ -9,7 +9,7 @@ import type { Collection } from '../state/store';
 import { isAlive, type ProcessIdentity } from '../util/detached';
 import { spawnControllerProcess } from './spawn';
 import { controllerKey, sameProcess } from './state';
-import { isTerminal, type ManagedJobsState } from './types';
+import { needsController, type ManagedJobsState } from './types';
 
 /** Jobs one controller process runs at most (see bench/jobs for why). */
 export function controllerCapacity(env: NodeJS.ProcessEnv = process.env): number {
@@ -45,7 +45,7 @@ function orphansOf(state: ManagedJobsState, alive: (id: ProcessIdentity | undefi
     return memo.get(k)!;
   };
   return Object.values(state.jobs)
-    .filter((j) => !isTerminal(j.status) && !live(j.controller))
+    .filter((j) => needsController(j) && !live(j.controller))
     .map((j) => j.id);
 }
 
@@ -62,7 +62,7 @@ export function placeOrphans(s: ManagedJobsState, options: Omit<SuperviseOptions
   for (const [k, c] of Object.entries(s.controllers)) if (!alive(c.identity)) delete s.controllers[k];
   const load = new Map<string, number>();
   for (const j of Object.values(s.jobs)) {
-    if (!isTerminal(j.status) && j.controller) load.set(controllerKey(j.controller), (load.get(controllerKey(j.controller)) ?? 0) + 1);
+    if (needsController(j) && j.controller) load.set(controllerKey(j.controller), (load.get(controllerKey(j.controller)) ?? 0) + 1);
   }
   const hosts = Object.values(s.controllers)
     .filter((c) => c.accepting)

@@ -105,6 +105,8 @@ export interface ManagedTaskRecord {
   requested?: string;
   /** In a job group: whether the task is primary (SkyPilot's is_primary_in_job_group); absent otherwise. */
   primary?: boolean;
+  /** In a job group: the task ended and its cluster stays up until the group ends (SkyPilot tears them down together). */
+  clusterKept?: boolean;
 }
 
 export interface ManagedJobRecord {
@@ -147,6 +149,15 @@ export interface ManagedJobsState {
   jobs: Record<string, ManagedJobRecord>;
   /** Keyed by `<pid>:<startTicks>`. */
   controllers: Record<string, ControllerRecord>;
+}
+
+/**
+ * Whether the job still needs a controller: it has not ended, or it is a job group that
+ * ended but whose tasks' clusters are still to be torn down (SkyPilot's schedule state is
+ * not DONE while its controller cleans up).
+ */
+export function needsController(job: Pick<ManagedJobRecord, 'status' | 'tasks'>): boolean {
+  return !isTerminal(job.status) || job.tasks.some((t) => t.clusterKept);
 }
 
 export function recoveriesOf(job: ManagedJobRecord): number {

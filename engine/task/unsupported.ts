@@ -133,12 +133,21 @@ function hasDeep(o: unknown, key: string): boolean {
 
 /**
  * File-level fields (a job group's header). `execution: parallel`, `primary_tasks` and
- * `termination_delay` are honoured by `jobs launch` (engine/jobs/groupRunner.ts); nothing
- * of a header is left unreported.
+ * `termination_delay` are honoured by `jobs launch` (engine/jobs/groupRunner.ts). The
+ * group's `<task>-<rank>.<group>` hostnames go into each node's /etc/hosts where the node
+ * lets SkyDeck (engine/jobs/groupNetwork.ts), never on `local`, whose nodes share this
+ * machine's: tasks pinned there are named here; elsewhere the run itself says so.
  */
 export function unsupportedFileWarnings(file: TaskFile): UnsupportedField[] {
-  void file;
-  return [];
+  const local = file.execution === 'parallel' ? file.tasks.filter((t) => plannedInfraOf(t) === 'local') : [];
+  if (local.length === 0) return [];
+  return [
+    {
+      field: 'execution',
+      severity: 'warning',
+      message: `the job group's hostnames (<task>-<rank>.${file.name ?? '<group>'}) are not written on local (task ${local.map((t) => t.name ?? '?').join(', ')}): its nodes share this machine's /etc/hosts. The tasks reach each other at $SKYPILOT_JOBGROUP_HOST_<TASK> or the addresses in ~/.skydeck_node/jobgroup.hosts.`,
+    },
+  ];
 }
 
 /** The cloud every candidate of the task names, if they agree (the plan may still pick it). */

@@ -64,7 +64,8 @@ export class ManagedJobTaskNode implements TreeNode {
     const item = new vscode.TreeItem(`${t.task ?? 0}: ${t.name || 'task'}`, vscode.TreeItemCollapsibleState.None);
     const role = t.primary === undefined ? undefined : t.primary ? 'primary' : 'auxiliary';
     const ran = t.jobDurationSeconds > 0 ? duration(t.jobDurationSeconds) : undefined;
-    item.description = [t.status, role, t.recoveries ? `${t.recoveries} recoveries` : undefined, ran, t.cluster || undefined].filter(Boolean).join(' · ');
+    const cluster = t.cluster && t.clusterKept ? `${t.cluster} (kept until the group ends)` : t.cluster || undefined;
+    item.description = [t.status, role, t.recoveries ? `${t.recoveries} recoveries` : undefined, ran, cluster].filter(Boolean).join(' · ');
     item.iconPath = statusIcon(t.status);
     item.contextValue = 'skydeck.managedJobTask';
     item.tooltip = [`Task ${t.task ?? 0} of managed job ${this.job.id}: ${t.status}${t.cluster ? ` on ${t.cluster}` : ''}`, t.failureReason]

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { taskLogPath } from '../../../engine/jobs/paths';
-import { isTerminal } from '../../../engine/jobs/types';
+import { needsController } from '../../../engine/jobs/types';
 import { CLI, jobsEnv, type JobsEnv } from './helpers';
 import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
@@ -18,7 +18,7 @@ const skip = requirePrerequisite(builtFiles(CLI, path.join(path.dirname(CLI), 'j
 async function launch(e: JobsEnv, file: string): Promise<number> {
   const r = await e.cli(['jobs', 'launch', file, '-y', '-d']);
   assert.equal(r.code, 0, r.stderr);
-  assert.doesNotMatch(r.stderr, /Warning: execution/, 'no "runs sequentially" warning any more');
+  assert.doesNotMatch(r.stderr, /sequential/, 'no "runs sequentially" warning any more');
   const m = /Managed job ID: (\d+)/.exec(r.stdout);
   assert.ok(m, r.stdout);
   return Number(m[1]);
@@ -53,7 +53,7 @@ test('two tasks of a group really overlap: each waits for a file the other write
   assert.equal(refused.code, 2, refused.stderr);
   assert.match(refused.stderr, /only supported by `skydeck jobs launch`/);
   const id = await launch(e, file);
-  const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status));
+  const job = await e.waitJob(id, 'terminal', (x) => !needsController(x));
   assert.equal(job.status, 'SUCCEEDED', job.failureReason);
   assert.equal(job.execution, 'parallel');
   assert.deepEqual(
@@ -106,7 +106,7 @@ test('the primary task finishing terminates the auxiliary task after termination
     ),
   );
   const id = await launch(e, file);
-  const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status));
+  const job = await e.waitJob(id, 'terminal', (x) => !needsController(x));
   assert.equal(job.status, 'SUCCEEDED', job.failureReason);
   const [trainer, data] = job.tasks;
   assert.deepEqual([trainer.status, trainer.primary, data.status, data.primary], ['SUCCEEDED', true, 'CANCELLED', false]);
@@ -128,7 +128,7 @@ test('cancel ends both tasks of a running group', { skip, timeout: 600_000 }, as
   await e.waitJob(id, 'both RUNNING', (x) => x.tasks.every((k) => k.status === 'RUNNING'));
   const r = await e.cli(['jobs', 'cancel', String(id), '-y']);
   assert.equal(r.code, 0, r.stderr);
-  const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status));
+  const job = await e.waitJob(id, 'terminal', (x) => !needsController(x));
   assert.deepEqual([job.status, ...job.tasks.map((k) => k.status)], ['CANCELLED', 'CANCELLED', 'CANCELLED']);
   assert.deepEqual(await e.clusterNames(), [], 'no cluster left');
 });
@@ -147,7 +147,7 @@ test('a failing primary fails the group; the auxiliary is terminated at once des
     ),
   );
   const id = await launch(e, file);
-  const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status));
+  const job = await e.waitJob(id, 'terminal', (x) => !needsController(x));
   assert.equal(job.status, 'FAILED');
   assert.deepEqual(
     job.tasks.map((k) => [k.status, k.exitCode]),
@@ -184,7 +184,7 @@ test('a preempted member recovers on its own while the other keeps running; then
     'the other task kept its run',
   );
   fs.writeFileSync(path.join(dir, 'release'), '');
-  const job = await e.waitJob(id, 'terminal', (x) => isTerminal(x.status));
+  const job = await e.waitJob(id, 'terminal', (x) => !needsController(x));
   assert.equal(job.status, 'SUCCEEDED', job.failureReason);
   assert.equal(job.tasks[0].recoveries, 1);
   const spotLog = fs.readFileSync(taskLogPath(id, 0), 'utf8');

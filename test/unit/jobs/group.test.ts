@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import { submitJob, cancelJobs, listJobs, streamJobLog } from '../../../engine/jobs/api';
 import { taskLogPath } from '../../../engine/jobs/paths';
 import { groupStatus, primaryFlags, terminationDelaySeconds } from '../../../engine/jobs/group';
-import { isTerminal, type ManagedJobStatus, type ManagedTaskRecord } from '../../../engine/jobs/types';
+import { needsController, type ManagedJobStatus, type ManagedTaskRecord } from '../../../engine/jobs/types';
 import type { TaskFile } from '../../../engine/task/types';
 import { parseTaskText } from '../../../engine/task/load';
 import { createHarness } from './harness';
@@ -99,7 +99,7 @@ test('every task runs at once on its own cluster, with SKYPILOT_JOBGROUP_NAME an
   const mid = await h.waitFor((j) => j.tasks[0].status === 'FAILED', id);
   assert.equal(mid.status, 'RUNNING', 'the client still runs: the group is not over');
   await h.fake.crash(`client-${id}`, 0);
-  const job = await h.waitFor((j) => isTerminal(j.status), id);
+  const job = await h.waitFor((j) => !needsController(j), id);
   assert.equal(job.status, 'FAILED');
   assert.equal(h.fake.clusters.size, 0, 'both clusters torn down');
   // Without a task, the log shows every task's lines, each prefixed with its task's name.
@@ -126,7 +126,7 @@ test('when the primary task SUCCEEDS the auxiliary task is terminated after term
   const h = createHarness(script);
   t.after(() => h.close());
   const id = await submitJob(group(['trainer', 'data'], { primaryTasks: ['trainer'], terminationDelay: { default: '0s', data: '1s' } }), {}, h.ctx);
-  const job = await h.waitFor((j) => isTerminal(j.status), id, 20_000);
+  const job = await h.waitFor((j) => !needsController(j), id, 20_000);
   assert.equal(job.status, 'SUCCEEDED', job.failureReason);
   const [trainer, data] = job.tasks;
   assert.deepEqual([trainer.status, trainer.primary, data.status, data.primary], ['SUCCEEDED', true, 'CANCELLED', false]);
@@ -145,7 +145,7 @@ test('a failing primary fails the group and terminates the auxiliary at once (no
   t.after(() => h.close());
   // A delay long enough that the test would time out if it were applied.
   const id = await submitJob(group(['main', 'aux'], { primaryTasks: ['main'], terminationDelay: '1h' }), {}, h.ctx);
-  const job = await h.waitFor((j) => isTerminal(j.status), id);
+  const job = await h.waitFor((j) => !needsController(j), id);
   assert.equal(job.status, 'FAILED');
   assert.deepEqual(
     job.tasks.map((x) => [x.status, x.exitCode]),
@@ -166,7 +166,7 @@ test('cancel ends every task of the group and tears down every cluster', async (
   await h.waitFor((j) => j.tasks.every((x) => x.status === 'RUNNING'), id);
   const r = await cancelJobs([id], h.ctx);
   assert.deepEqual(r.cancelled, [id]);
-  const job = await h.waitFor((j) => isTerminal(j.status), id);
+  const job = await h.waitFor((j) => !needsController(j), id);
   assert.equal(job.status, 'CANCELLED');
   assert.deepEqual(
     job.tasks.map((x) => x.status),
@@ -206,7 +206,7 @@ test('a preempted task recovers on its own; the other task keeps its run', async
   assert.doesNotMatch(fs.readFileSync(taskLogPath(id, 1), 'utf8'), /Recovery/);
   await h.fake.crash(`left-${id}`, 0);
   await h.fake.crash(`right-${id}`, 0);
-  await h.waitFor((j) => isTerminal(j.status), id);
+  await h.waitFor((j) => !needsController(j), id);
 });
 
 test('a controller that dies during termination_delay: the next one terminates the auxiliary when the delay runs out', async (t) => {
@@ -217,7 +217,7 @@ test('a controller that dies during termination_delay: the next one terminates t
   h.kill(0);
   // The next jobs verb hands the orphaned group to a new controller.
   await listJobs({}, h.ctx);
-  const job = await h.waitFor((j) => isTerminal(j.status), id, 20_000);
+  const job = await h.waitFor((j) => !needsController(j), id, 20_000);
   assert.equal(job.status, 'SUCCEEDED', job.failureReason);
   assert.equal(job.tasks[1].status, 'CANCELLED');
   assert.ok(job.tasks[1].endedAt! - job.tasks[0].endedAt! >= 2000);
