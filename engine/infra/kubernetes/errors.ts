@@ -75,7 +75,7 @@ export function fuseRefused(err: unknown, context: string, access: 'device-plugi
     'region',
     `file_mounts: MOUNT and MOUNT_CACHED storage need FUSE in the pods, and Kubernetes context '${context}' refuses ${asked}: ${msg}`,
     {
-      hint: 'Allow it in the namespace (label pod-security.kubernetes.io/enforce=privileged), or run the smarter-device-manager DaemonSet so pods get /dev/fuse unprivileged, or use mode: COPY.',
+      hint: 'Allow it in the namespace (label pod-security.kubernetes.io/enforce=privileged; with the smarter-device-manager DaemonSet on the nodes the pods need CAP_SYS_ADMIN rather than full privileges), or use mode: COPY.',
       cause: err,
     },
   );

@@ -178,12 +178,13 @@ run: |
     assert.equal(mountsUnder(podDir).length, 1, 'the mount is live');
 
     // kubectl delete --force: no `skydeck down`, so nothing of SkyDeck unmounts first.
+    // (A plain `rm -rf` of the pod directory here empties the bucket through the mount.)
     fake.removePod('default', pod.metadata.name);
+    assert.deepEqual((await s3().list(bucket('k8s-gone-bkt'))).sort(), keys, 'the teardown deleted no object');
+    assert.equal(await objectText('k8s-gone-bkt', 'deep/er/f2.txt'), 'obj 2\n');
     assert.equal(fs.existsSync(podDir), false, "the pod's directory is removed with the pod");
     assert.deepEqual(mountsUnder(fake.root), []);
     assert.deepEqual(fake.leftMounts, []);
-    assert.deepEqual((await s3().list(bucket('k8s-gone-bkt'))).sort(), keys, 'the teardown deleted no object');
-    assert.equal(await objectText('k8s-gone-bkt', 'deep/er/f2.txt'), 'obj 2\n');
     await clusters.down('k8s-gone');
     assert.equal(await findCluster('k8s-gone'), undefined);
   });
