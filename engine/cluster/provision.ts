@@ -13,6 +13,7 @@ import { CancelledError, ResourcesUnavailableError, SkyDeckError } from '../erro
 import { sleep } from '../util/sleep';
 import { optimize } from './planner';
 import { proxyRegionLimits } from '../config/networking';
+import { requiresFuse } from '../storage/spec';
 
 export interface ProvisionOptions {
   clusterName: string;
@@ -86,6 +87,7 @@ export function launchRequest(task: Task, c: Candidate, options: ProvisionOption
     labels: spec.labels ?? {},
     sshPublicKey: options.sshPublicKey,
     ...(options.volumes?.length ? { volumes: options.volumes } : {}),
+    ...(requiresFuse(task) ? { requiresFuse: true } : {}),
     ...(options.autostop ? { autostop: { down: options.autostop.down } } : {}),
     signal: options.signal,
     onProgress: options.onProgress,

@@ -68,6 +68,8 @@ export interface LaunchRequest {
   existing?: ClusterHandle;
   /** Persistent volumes to attach to every node (Kubernetes: PVCs mounted into the pods). */
   volumes?: VolumeAttachment[];
+  /** The task mounts buckets through FUSE (SkyPilot's requires_fuse): Kubernetes gives its pods FUSE access. */
+  requiresFuse?: boolean;
   signal?: AbortSignal;
   onProgress?: (message: string) => void;
 }

@@ -1,7 +1,8 @@
 /**
  * The node side of a launch's storage: on every node in parallel, make sure the mount tools are
- * there (VM clouds: installed as SkyPilot's setup does; local and SSH nodes: checked, with an
- * error naming the missing tool), then COPY, MOUNT or MOUNT_CACHED each mount in task order.
+ * there (VM clouds and Kubernetes pods: installed as SkyPilot's setup does; local and SSH nodes:
+ * checked, with an error naming the missing tool), then COPY, MOUNT or MOUNT_CACHED each mount
+ * in task order (in a pod: inside the pod, through the exec transport).
  * MOUNT on a VM cloud uses the store's own FUSE tool as SkyPilot does (./node/nativeMounts.ts).
  * The store's rclone settings (with credentials) reach rclone only as its environment.
  */
@@ -21,13 +22,23 @@ import { storageTable, type ClusterMount } from './records';
 import { getStore } from './stores';
 import type { RcloneRemote } from './stores/types';
 
-/** Clouds whose nodes SkyDeck sets up itself (their images may lack rclone and fuse3). */
-const VM_CLOUDS = ['aws', 'gcp', 'azure'];
+/**
+ * Infra whose nodes SkyDeck sets up itself: VM images and pod images (SkyPilot's default, or
+ * the task's image_id) may lack rclone and fuse3, and SkyPilot installs them there too.
+ */
+const INSTALLS_TOOLS = ['aws', 'gcp', 'azure', 'kubernetes'];
+
+/** Why a pod has no /dev/fuse, and what gives it one (engine/infra/kubernetes/README.md "FUSE"). */
+const POD_WITHOUT_FUSE_HINT =
+  'SkyDeck asks for FUSE (a privileged container, or the smarter-devices/fuse device with CAP_SYS_ADMIN) when a task with MOUNT or MOUNT_CACHED storage creates the pods: a cluster launched without such a task has none (`skydeck down` it and launch again). Otherwise something replaced the pod spec (kubernetes.pod_config setting privileged: false?). Or use mode: COPY.';
 
 export class MountToolMissingError extends SkyDeckError {
-  constructor(node: string, tool: string) {
+  constructor(node: string, tool: string, cloud?: string) {
     super('MOUNT_TOOL_MISSING', `${tool} is not installed on ${node}: bucket file mounts need rclone (and fuse3 with /dev/fuse for MOUNT and MOUNT_CACHED).`, {
-      hint: 'Install them on the node (Debian/Ubuntu: apt-get install rclone fuse3), or use mode: COPY where FUSE is unavailable.',
+      hint:
+        cloud === 'kubernetes' && tool === '/dev/fuse'
+          ? POD_WITHOUT_FUSE_HINT
+          : 'Install them on the node (Debian/Ubuntu: apt-get install rclone fuse3), or use mode: COPY where FUSE is unavailable.',
     });
   }
 }
@@ -55,12 +66,12 @@ function remotePathOf(m: CheckedMount): string {
   return m.ref.prefix ? `${m.ref.bucket}/${m.ref.prefix}` : m.ref.bucket;
 }
 
-async function runScript(t: Transport, script: string, env?: Record<string, string>): Promise<void> {
+async function runScript(t: Transport, script: string, env?: Record<string, string>, cloud?: string): Promise<void> {
   const r = await t.exec(['bash', '-c', script], { env });
   if (r.exitCode === 0) return;
   if (r.exitCode === MISSING_TOOL_EXIT) {
     const tool = new RegExp(`${MISSING_TOOL_MARK} (.*)`).exec(r.stderr)?.[1] ?? 'rclone';
-    throw new MountToolMissingError(t.description, tool);
+    throw new MountToolMissingError(t.description, tool, cloud);
   }
   throw new SkyDeckError('MOUNT_FAILED', `${t.description}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
 }
@@ -89,8 +100,8 @@ export async function attachStorage(target: AttachTarget, mounts: CheckedMount[]
     target.transports.map(async (t, i) => {
       const rank = target.nodes[i]?.rank ?? i;
       const installed = new Set<NativeMountTool>();
-      if (VM_CLOUDS.includes(target.cloud)) await runScript(t, installToolsScript());
-      await runScript(t, checkToolsScript(needsFuse));
+      if (INSTALLS_TOOLS.includes(target.cloud)) await runScript(t, installToolsScript(), undefined, target.cloud);
+      await runScript(t, checkToolsScript(needsFuse), undefined, target.cloud);
       for (const [j, m] of mounts.entries()) {
         const mountDir = m.mode === 'COPY' ? undefined : localMountDir(t, m.dst);
         if (mountDir) {

@@ -5,4 +5,4 @@
 export { checkStorage, materializeStorage, type CheckedMount } from './prepare';
 export { attachStorage, MountToolMissingError } from './attach';
 export { flushAndUnmount, hasMounts, releaseStorage } from './teardown';
-export { isBucketMount } from './spec';
+export { isBucketMount, requiresFuse } from './spec';

@@ -69,6 +69,14 @@ export function isBucketMount(source: string | StorageSpec): boolean {
   return typeof source !== 'string' || looksLikeUri(source);
 }
 
+/**
+ * SkyPilot's `requires_fuse`: the task mounts a bucket through FUSE (a storage object in mode
+ * MOUNT, the default, or MOUNT_CACHED), so its nodes need /dev/fuse and the right to mount.
+ */
+export function requiresFuse(task: Task): boolean {
+  return Object.values(task.fileMounts).some((s) => typeof s !== 'string' && String(s.mode ?? 'MOUNT').toUpperCase() !== 'COPY');
+}
+
 export function planStorage(task: Task, cloud?: string): { mounts: PlannedMount[]; problems: StorageProblem[] } {
   const mounts: PlannedMount[] = [];
   const problems: StorageProblem[] = [];

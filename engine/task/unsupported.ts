@@ -5,7 +5,7 @@
  * (`reportUnsupported`); the editor shows the same text on the field (`unsupportedFieldProblems`).
  */
 import { InputError } from '../errors';
-import type { ResourcesSpec, StorageSpec, Task, TaskFile } from './types';
+import type { ResourcesSpec, Task, TaskFile } from './types';
 
 export interface UnsupportedField {
   /** Dotted path of the field as written, e.g. `resources.network_tier`. */
@@ -28,14 +28,6 @@ const VOLUME_INFRA = ['kubernetes', 'ssh', 'local'];
 
 function where(infra: string | undefined): string {
   return infra ? `on ${infra}` : 'on any infra';
-}
-
-/** Storage objects whose FUSE mode needs what SkyDeck does not set up on Kubernetes pods (privileged FUSE access). */
-function fuseMountsOnKubernetes(task: Task, infra: string | undefined): string[] {
-  if (infra !== 'kubernetes') return [];
-  return Object.entries(task.fileMounts)
-    .filter(([, src]) => typeof src !== 'string' && String(src.mode ?? 'MOUNT').toUpperCase() !== 'COPY')
-    .map(([dst, src]) => `${dst} (mode ${String((src as StorageSpec).mode ?? 'MOUNT').toUpperCase()})`);
 }
 
 function dockerImage(spec: ResourcesSpec): string | undefined {
@@ -95,14 +87,6 @@ export function unsupportedFieldWarnings(task: Task, plannedInfra?: string): Uns
   if (typeof task.raw.event_callback === 'string') add('event_callback', 'event_callback is not run: SkyDeck does not call a command on task state changes.');
   for (const k of ['inputs', 'outputs']) {
     if (task.raw[k] !== undefined && task.raw[k] !== null) add(k, `${k} is not used: SkyDeck's optimizer does not price data egress.`);
-  }
-  const fuse = fuseMountsOnKubernetes(task, infra);
-  if (fuse.length) {
-    add(
-      'file_mounts',
-      `MOUNT and MOUNT_CACHED storage (${fuse.join(', ')}) are not implemented on kubernetes: SkyDeck does not give pods FUSE access. Use mode: COPY there.`,
-      'error',
-    );
   }
   if (task.volumes && Object.keys(task.volumes).length) {
     // Named volumes are mounted (engine/volumes); what cannot work is refused here, before any plan.

@@ -61,3 +61,22 @@ export function mapKubernetesError(err: unknown, context: string): unknown {
   }
   return new ProvisionError('other', 'region', `${where}: HTTP ${code} ${msg}`, { cause: err });
 }
+
+/**
+ * The namespace's admission (PodSecurity, a policy engine) refusing the FUSE access a pod with
+ * MOUNT / MOUNT_CACHED storage asks for, as a config error that says so; undefined otherwise.
+ */
+export function fuseRefused(err: unknown, context: string, access: 'device-plugin' | 'privileged'): ProvisionError | undefined {
+  const msg = apiMessage(err);
+  if (httpCode(err) !== 403 || !/PodSecurity|privileged|SYS_ADMIN|capabilit|apparmor/i.test(msg)) return undefined;
+  const asked = access === 'privileged' ? 'a privileged container' : 'the smarter-devices/fuse device with CAP_SYS_ADMIN';
+  return new ProvisionError(
+    'config',
+    'region',
+    `file_mounts: MOUNT and MOUNT_CACHED storage need FUSE in the pods, and Kubernetes context '${context}' refuses ${asked}: ${msg}`,
+    {
+      hint: 'Allow it in the namespace (label pod-security.kubernetes.io/enforce=privileged; with the smarter-device-manager DaemonSet on the nodes the pods need CAP_SYS_ADMIN rather than full privileges), or use mode: COPY.',
+      cause: err,
+    },
+  );
+}

@@ -26,13 +26,14 @@ import { defaultIdentityFile } from '../../vmShared/transport';
 import { CloudTimeoutError } from '../../vmShared/poll';
 import { kubernetesSettings, type KubernetesSettings } from './config';
 import { resolveContext, scanKubeconfig, type KubeContext } from './contexts';
-import { apiMessage, httpCode, mapKubernetesError } from './errors';
+import { apiMessage, fuseRefused, httpCode, mapKubernetesError } from './errors';
 import { KubernetesExecTransport } from './execTransport';
 import { acceleratorMatches, detectScheme, GPU_LABEL_SCHEMES, nodeAccelerator } from './gpuLabels';
 import { computeGpuAvailability, gpuResourceKey } from './gpuAvailability';
 import { parseInstanceType, type PodShape } from './instanceType';
 import { MISSING_KUBECONFIG, existingKubeconfigs } from './kubeconfigFiles';
 import { buildPod, CLUSTER_LABEL, CONTAINER_NAME, containerImage, labelValue, podName, RANK_LABEL } from './podSpec';
+import { FUSE_DEVICE_RESOURCE, grantFuseAccess, type FuseAccess } from './podSpec';
 import { followPods, listPods, waitForPods, type PodSource, type Verdict } from './podWatch';
 import { sshEndpointFor } from './sshProxy';
 import { createPvc, deletePvc } from './volumes';
@@ -219,6 +220,17 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
     return { terms: [{ matchExpressions: [{ key: scheme.key, operator: 'In', values: [...values].sort() }] }], key };
   }
 
+  /** FUSE through the device plugin when a node offers it, else a privileged container (podSpec.ts grantFuseAccess). */
+  private async fuseAccess(c: Clients): Promise<FuseAccess> {
+    try {
+      const nodes = (await c.core.listNode()).items;
+      return nodes.some((n) => n.status?.allocatable?.[FUSE_DEVICE_RESOURCE] !== undefined) ? 'device-plugin' : 'privileged';
+    } catch (e) {
+      if (httpCode(e) === 403) return 'privileged';
+      throw e;
+    }
+  }
+
   async launch(req: LaunchRequest): Promise<ClusterHandle> {
     let c: Clients;
     try {
@@ -265,11 +277,12 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
           await this.deleteAndVerify(c, selector, req.signal);
         }
         const gpu = shape.accelerator ? await this.gpuAffinity(c, shape.accelerator.name) : { terms: [], key: 'nvidia.com/gpu' };
+        const fuse = req.requiresFuse ? await this.fuseAccess(c) : undefined;
         req.onProgress?.(`Creating ${req.numNodes} pod(s) in ${context}/${c.namespace}.`);
         created = true;
         for (let rank = 0; rank < req.numNodes; rank++) {
           if (req.signal?.aborted) throw new CancelledError('Launch');
-          const body = buildPod({
+          const pod = buildPod({
             name: names[rank],
             namespace: c.namespace,
             nameOnCloud: req.nameOnCloud,
@@ -286,7 +299,10 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
             customMetadata: settings.customMetadata,
             volumes: req.volumes?.map((v) => ({ mountPath: v.mountPath, claimName: v.nameOnInfra, subPath: v.subPath, readOnly: v.readOnly })),
           });
-          await c.core.createNamespacedPod({ namespace: c.namespace, body });
+          const body = fuse ? grantFuseAccess(pod, fuse) : pod;
+          await c.core.createNamespacedPod({ namespace: c.namespace, body }).catch((e: unknown) => {
+            throw (fuse && fuseRefused(e, context, fuse)) || e;
+          });
         }
       }
       req.onProgress?.('Waiting for the pods to run.');

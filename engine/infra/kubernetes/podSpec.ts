@@ -160,3 +160,32 @@ export function buildPod(r: PodRequest): V1Pod {
   applyConfig(pod, r);
   return pod;
 }
+
+/** The FUSE device plugin's resource (smarter-device-manager), which SkyPilot's pods requested for FUSE. */
+export const FUSE_DEVICE_RESOURCE = 'smarter-devices/fuse';
+
+/**
+ * How a pod gets FUSE for MOUNT / MOUNT_CACHED storage: through the device plugin when the
+ * cluster's nodes offer it (SkyPilot's pod spec of that set-up: the device, CAP_SYS_ADMIN and
+ * AppArmor unconfined), else as a privileged container (the device and the right to mount
+ * with no plugin; what SkyPilot's fusermount-server DaemonSet holds on each node).
+ */
+export type FuseAccess = 'device-plugin' | 'privileged';
+
+/** Adds what `access` needs to the pod's container; what pod_config set explicitly is kept. */
+export function grantFuseAccess(pod: V1Pod, access: FuseAccess): V1Pod {
+  const container = pod.spec!.containers[0];
+  const security = (container.securityContext ??= {});
+  if (access === 'privileged') {
+    security.privileged ??= true;
+    return pod;
+  }
+  const resources = (container.resources ??= {});
+  resources.requests = { ...resources.requests, [FUSE_DEVICE_RESOURCE]: '1' };
+  resources.limits = { ...resources.limits, [FUSE_DEVICE_RESOURCE]: '1' };
+  const capabilities = (security.capabilities ??= {});
+  if (!capabilities.add?.includes('SYS_ADMIN')) capabilities.add = [...(capabilities.add ?? []), 'SYS_ADMIN'];
+  const metadata = (pod.metadata ??= {});
+  metadata.annotations = { [`container.apparmor.security.beta.kubernetes.io/${container.name}`]: 'unconfined', ...metadata.annotations };
+  return pod;
+}

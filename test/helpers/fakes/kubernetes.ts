@@ -16,7 +16,9 @@
  * event, as kube-scheduler reports it. Created objects are validated as the API server
  * validates them (./validation/kubernetes.ts): a quantity like "16GB" is its 400, a bad
  * name or label its 422. Exec runs the argv as a local process whose cwd and
- * HOME are the pod's own temp dir; deleting a pod kills its processes.
+ * HOME are the pod's own temp dir; deleting a pod kills its processes and removes that
+ * directory, unmounting its FUSE mounts first and never descending into a mount (./podDirs.ts).
+ * `podSecurity: 'baseline'` refuses pods as a namespace enforcing that Pod Security Standard does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -25,6 +27,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { removePodDirEventually } from './podDirs';
 import { parseQuantity, validateNamespace, validatePersistentVolumeClaim, validatePod, validateService, type KubeRejection } from './validation/kubernetes';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -39,6 +42,8 @@ export interface FakeNodeSpec {
   taints?: { key: string; value?: string; effect: string }[];
   ready?: boolean;
   unschedulable?: boolean;
+  /** Other allocatable resources, e.g. a device plugin's (`smarter-devices/fuse`). */
+  extendedResources?: Record<string, string>;
 }
 
 export interface FakeKubernetesOptions {
@@ -53,6 +58,8 @@ export interface FakeKubernetesOptions {
   holdScheduling?: boolean;
   /** Images the kubelet cannot pull: their pods stay Pending with ErrImagePull. */
   unpullableImages?: string[];
+  /** The namespaces' enforced Pod Security Standard: `baseline` refuses privileged pods, added capabilities, unconfined AppArmor (403). */
+  podSecurity?: 'baseline';
 }
 
 interface Watcher {
@@ -145,6 +152,9 @@ export class FakeKubernetes {
   private readonly processes = new Map<string, Set<ChildProcess>>();
   private ipSeq = 10;
   private nodePortSeq = 30000;
+  private readonly dirRemovals = new Set<Promise<void>>();
+  /** Mounts a pod deletion found under a pod directory and could not unmount (left in place, never entered). */
+  readonly leftMounts: string[] = [];
 
   private constructor(private readonly options: FakeKubernetesOptions) {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-fake-k8s-'));
@@ -195,6 +205,7 @@ export class FakeKubernetes {
   addNode(n: FakeNodeSpec): void {
     const allocatable: Record<string, string> = { cpu: n.cpu ?? '8', memory: n.memory ?? '32Gi', pods: '110' };
     if (n.gpus !== undefined) allocatable['nvidia.com/gpu'] = String(n.gpus);
+    Object.assign(allocatable, n.extendedResources);
     this.put('nodes', {
       metadata: { name: n.name, labels: { 'kubernetes.io/hostname': n.name, ...(n.labels ?? {}) } },
       spec: { ...(n.unschedulable ? { unschedulable: true } : {}), ...(n.taints ? { taints: n.taints } : {}) },
@@ -261,7 +272,22 @@ export class FakeKubernetes {
     if (!pod) return;
     this.killPodProcesses(namespace, name);
     this.store.get('pods')!.delete(`${namespace}/${name}`);
+    this.releasePodDir(namespace, name);
     this.notify('pods', 'DELETED', { ...pod, metadata: { ...pod.metadata, resourceVersion: String(++this.rv) } });
+  }
+
+  /**
+   * The kubelet's teardown of the pod's filesystem: its FUSE mounts are unmounted and the
+   * directory deleted without crossing into any mount (./podDirs.ts), so a bucket mounted in
+   * the pod keeps its objects. Retries stop once a new pod of the same name exists.
+   */
+  private releasePodDir(namespace: string, name: string): void {
+    const dir = this.podDir(namespace, name);
+    const removal = removePodDirEventually(dir, () => !this.pod(namespace, name))
+      .then((left) => void this.leftMounts.push(...left))
+      .catch((e: unknown) => void process.stderr.write(`fake kubernetes: ${(e as Error).message}\n`))
+      .finally(() => this.dirRemovals.delete(removal));
+    this.dirRemovals.add(removal);
   }
 
   /** Runs the scheduler on every unscheduled pod (after nodes changed, or with holdScheduling). */
@@ -280,8 +306,10 @@ export class FakeKubernetes {
     this.wss.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    // A pod's agent daemon may write one last file while it notices its node is gone: retry.
-    fs.rmSync(this.root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    await Promise.all([...this.dirRemovals]);
+    // A pod's agent daemon may write one last file while it notices its node is gone: retried.
+    // Mounts still under a pod directory are unmounted first and never entered (./podDirs.ts).
+    this.leftMounts.push(...(await removePodDirEventually(this.root)));
   }
 
   // ---- storage and watch ----
@@ -579,6 +607,13 @@ export class FakeKubernetes {
                   ? validatePersistentVolumeClaim(body)
                   : undefined;
           if (rejected) return this.reject(res, kind, body, rejected);
+          const forbidden = kind === 'pods' && this.options.podSecurity ? podSecurityViolations(body) : undefined;
+          if (forbidden)
+            return this.send(
+              res,
+              403,
+              status(403, 'Forbidden', `pods "${n}" is forbidden: violates PodSecurity "baseline:latest": ${forbidden}`, { name: n, kind: 'pods' }),
+            );
           if (coll.has(`${ns}/${n}`)) return this.send(res, 409, status(409, 'AlreadyExists', `${kind} "${n}" already exists`, { name: n, kind }));
           if (kind === 'pods') return this.send(res, 201, withKind(kind, this.createPod(ns, body)));
           if (kind === 'persistentvolumeclaims') return this.send(res, 201, withKind(kind, this.put(kind, this.makeClaim(ns, body))));
@@ -780,6 +815,42 @@ export class FakeKubernetes {
       });
     });
   }
+}
+
+/** Capabilities the baseline Pod Security Standard lets a container add. */
+const BASELINE_CAPABILITIES = new Set([
+  'AUDIT_WRITE',
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'MKNOD',
+  'NET_BIND_SERVICE',
+  'SETFCAP',
+  'SETGID',
+  'SETPCAP',
+  'SETUID',
+  'SYS_CHROOT',
+]);
+
+/** What of the baseline Pod Security Standard a pod violates, worded as the admission controller words it; undefined if nothing. */
+function podSecurityViolations(pod: Json): string | undefined {
+  const out: string[] = [];
+  const containers = (pod.spec?.containers ?? []) as Json[];
+  const privileged = containers.filter((c) => c.securityContext?.privileged === true).map((c) => `"${String(c.name)}"`);
+  if (privileged.length) out.push(`privileged (container ${privileged.join(', ')} must not set securityContext.privileged=true)`);
+  for (const c of containers) {
+    const extra = ((c.securityContext?.capabilities?.add ?? []) as string[]).filter((cap) => !BASELINE_CAPABILITIES.has(cap));
+    if (extra.length)
+      out.push(
+        `non-default capabilities (container "${String(c.name)}" must not include ${extra.map((x) => `"${x}"`).join(', ')} in securityContext.capabilities.add)`,
+      );
+  }
+  for (const [k, v] of Object.entries((pod.metadata?.annotations ?? {}) as Record<string, string>))
+    if (k.startsWith('container.apparmor.security.beta.kubernetes.io/') && v === 'unconfined')
+      out.push(`forbidden AppArmor profile (annotation "${k}"="${v}")`);
+  return out.length ? out.join(', ') : undefined;
 }
 
 function kindName(kind: string): string {
