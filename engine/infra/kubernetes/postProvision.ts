@@ -15,9 +15,14 @@ export async function runPostProvisionCommands(pods: { name: string; transport: 
         const r = await transport.exec(['/bin/bash', '-c', command]);
         if (r.exitCode !== 0) {
           const out = `${r.stdout}${r.stderr}`.trim().split('\n').slice(-5).join('\n');
-          throw new ProvisionError('config', 'region', `kubernetes.post_provision_runcmd: '${command}' exited with ${r.exitCode} in pod ${name} (context '${context}')${out ? `:\n${out}` : '.'}`, {
-            hint: 'Fix the command in kubernetes.post_provision_runcmd of your SkyPilot config.',
-          });
+          throw new ProvisionError(
+            'config',
+            'region',
+            `kubernetes.post_provision_runcmd: '${command}' exited with ${r.exitCode} in pod ${name} (context '${context}')${out ? `:\n${out}` : '.'}`,
+            {
+              hint: 'Fix the command in kubernetes.post_provision_runcmd of your SkyPilot config.',
+            },
+          );
         }
       }
     }),

@@ -66,8 +66,7 @@ export async function ensureDefaultServiceAccount(config: k8s.KubeConfig, contex
   } catch (e) {
     const code = httpCode(e);
     throw new ProvisionError(code === 401 ? 'auth' : 'config', 'region', `Kubernetes context '${context}': cannot set up ${step}: ${apiMessage(e)}`, {
-      hint:
-        'kubernetes.remote_identity is SERVICE_ACCOUNT (the default): SkyDeck creates this account for the pods. Set it to LOCAL_CREDENTIALS, or to the name of an account that exists, if you may not create service accounts and roles.',
+      hint: 'kubernetes.remote_identity is SERVICE_ACCOUNT (the default): SkyDeck creates this account for the pods. Set it to LOCAL_CREDENTIALS, or to the name of an account that exists, if you may not create service accounts and roles.',
       cause: e,
     });
   }

@@ -575,7 +575,10 @@ export class FakeKubernetes {
       }
       return this.list(kind, undefined, q, res);
     }
-    if ((m = /^\/apis\/rbac\.authorization\.k8s\.io\/v1\/namespaces\/([^/]+)\/(roles|rolebindings)(?:\/([^/]+))?$/.exec(p)) || (m = /^\/api\/v1\/namespaces\/([^/]+)\/(serviceaccounts)(?:\/([^/]+))?$/.exec(p)))
+    if (
+      (m = /^\/apis\/rbac\.authorization\.k8s\.io\/v1\/namespaces\/([^/]+)\/(roles|rolebindings)(?:\/([^/]+))?$/.exec(p)) ||
+      (m = /^\/api\/v1\/namespaces\/([^/]+)\/(serviceaccounts)(?:\/([^/]+))?$/.exec(p))
+    )
       return this.routeRbac(method, m[1], m[2], m[3] && decodeURIComponent(m[3]), body, q, res);
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|services|events|persistentvolumeclaims)(?:\/([^/]+))?$/.exec(p))) {
       const [, ns, kind, rawName] = m;
@@ -662,7 +665,12 @@ export class FakeKubernetes {
         return this.send(
           res,
           403,
-          status(403, 'Forbidden', `${kind}.rbac.authorization.k8s.io is forbidden: User "u" cannot create resource "${kind}" in API group "rbac.authorization.k8s.io" in the namespace "${ns}"`, { kind }),
+          status(
+            403,
+            'Forbidden',
+            `${kind}.rbac.authorization.k8s.io is forbidden: User "u" cannot create resource "${kind}" in API group "rbac.authorization.k8s.io" in the namespace "${ns}"`,
+            { kind },
+          ),
         );
       const n = body.metadata?.name;
       const rejected = validateRbacObject(kind, body);

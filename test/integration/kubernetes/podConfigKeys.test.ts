@@ -148,7 +148,11 @@ describe('kubernetes.remote_identity, namespace, set_pod_resource_limits, post_p
     assert.equal(plain.spec.containers[0].resources.limits, undefined);
     const equal = await launchAndRead(fake, { kubernetes: { set_pod_resource_limits: true } }, 'lim1');
     assert.deepEqual(equal.spec.containers[0].resources, { requests: { cpu: '2', memory: '4Gi' }, limits: { cpu: '2', memory: '4Gi' } });
-    const more = await launchAndRead(fake, { kubernetes: { set_pod_resource_limits: false, context_configs: { fake: { set_pod_resource_limits: 1.5 } } } }, 'lim15');
+    const more = await launchAndRead(
+      fake,
+      { kubernetes: { set_pod_resource_limits: false, context_configs: { fake: { set_pod_resource_limits: 1.5 } } } },
+      'lim15',
+    );
     assert.deepEqual(more.spec.containers[0].resources.limits, { cpu: '3', memory: '6Gi' });
   });
 
