@@ -166,14 +166,11 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
     const rows = await Promise.all(
       scan.contexts.map(async (ctx) => {
         try {
+          const namespace = this.settings(ctx.name).namespace ?? ctx.namespace;
           const v = await withTimeout(ctx.config.makeApiClient(k8s.VersionApi).getCode(), timeout, `the API server of '${ctx.name}'`);
           // Answering /version is not enough: the namespace must be usable with these credentials.
-          await withTimeout(
-            ctx.config.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: ctx.namespace, limit: 1 }),
-            timeout,
-            `pods in '${ctx.name}'`,
-          );
-          return { ok: true, text: `k8s/${ctx.name}: API answers (${v.gitVersion}), namespace ${ctx.namespace}` };
+          await withTimeout(ctx.config.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace, limit: 1 }), timeout, `pods in '${ctx.name}'`);
+          return { ok: true, text: `k8s/${ctx.name}: API answers (${v.gitVersion}), namespace ${namespace}` };
         } catch (e) {
           const code = httpCode(e);
           const why =

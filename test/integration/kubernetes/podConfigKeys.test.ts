@@ -137,6 +137,7 @@ describe('kubernetes.remote_identity, namespace, set_pod_resource_limits, post_p
     assert.ok(fake.pod('team-a', 'ns-abcd-head'));
     assert.equal(fake.pod('default', 'ns-abcd-head'), undefined);
     assert.equal(handle.data.namespace, 'team-a');
+    assert.match((await provider.check()).reason, /k8s\/fake: API answers \(.*\), namespace team-a/, 'skydeck check tries the namespace the pods will use');
     setActiveConfig({}); // later commands use the namespace the launch recorded
     assert.equal((await provider.query(handle)).length, 1);
     await provider.terminate(handle);
