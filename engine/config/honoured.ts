@@ -43,12 +43,38 @@ export const HONOURED_KEYS: Record<string, string> = {
   'aws.disk_encrypted': 'engine/infra/aws/instances.ts: an encrypted root volume',
   'aws.ssh_user': 'engine/infra/aws/userData.ts: the login user, created by cloud-init with the cluster key',
   'aws.post_provision_runcmd': "engine/infra/aws/userData.ts: cloud-init's runcmd on every node at first boot",
+  'kubernetes.remote_identity':
+    "engine/infra/kubernetes/podSpec.ts + serviceAccount.ts: the pods' service account (SERVICE_ACCOUNT: skypilot-service-account, created with a Role and RoleBinding); engine/controllers/cloudCredentials.ts: NO_UPLOAD copies no kubeconfig",
+  'kubernetes.namespace': "engine/infra/kubernetes/kubernetesProvider.ts: the namespace of the pods and volumes, over the context's",
+  'kubernetes.set_pod_resource_limits': 'engine/infra/kubernetes/podSpec.ts: cpu/memory limits = requests (true) or requests x the number',
+  'kubernetes.post_provision_runcmd': "engine/infra/kubernetes/postProvision.ts: commands run in every new pod before SkyDeck's set-up",
+  'provision.install_conda': 'engine/node/conda.ts: true installs Miniconda on every node at bring-up (unless conda is there); unset or false: none',
+};
+
+/** Why a key is not acted on, where more can be said than the generic reason. */
+const NOT_HONOURED_BECAUSE: Record<string, string> = {
+  'kubernetes.networking':
+    "SkyDeck reaches pods through the Kubernetes API server's exec tunnel, never through a NodePort or a port-forward, so the networking mode has nothing to choose",
+  'kubernetes.high_availability': "SkyDeck's controllers are not Kubernetes deployments with a persistent volume, so there is nothing to make highly available",
+  'kubernetes.autoscaler':
+    'SkyDeck places GPU pods by the labels of the nodes that exist, and does not wait for a cluster autoscaler to add one (raise kubernetes.provision_timeout to give it time)',
+  'ssh.pod_config': 'SkyDeck runs SSH node pools directly over SSH, not as Kubernetes pods',
+  'ssh.custom_metadata': 'SkyDeck runs SSH node pools directly over SSH, not as Kubernetes pods',
 };
 
 /** Keys SkyPilot's API server reads and SkyDeck, having none, has no use for. */
 const SERVER_ONLY = new Set(['api_server', 'db', 'rbac', 'dashboard', 'daemons', 'workspace']);
 
+/** `kubernetes.context_configs.<ctx>.<key>` is `kubernetes.<key>` for one context: honoured (or not) as that key is. */
+function asGeneralKey(path: string[]): string[] | 'context' | undefined {
+  if (path[0] !== 'kubernetes' || path[1] !== 'context_configs') return undefined;
+  return path.length <= 3 ? 'context' : ['kubernetes', ...path.slice(3)];
+}
+
 function honoured(path: string[]): 'yes' | 'partly' | 'no' {
+  const general = asGeneralKey(path);
+  if (general === 'context') return 'partly';
+  if (general) path = general;
   const dotted = path.join('.');
   for (const k of Object.keys(HONOURED_KEYS)) {
     if (dotted === k || dotted.startsWith(`${k}.`)) return 'yes';
@@ -74,6 +100,9 @@ function firstLeafOrigin(origins: Origins, path: string[]): Origin | undefined {
 
 function why(path: string[]): string {
   const top = path[0];
+  const general = asGeneralKey(path);
+  const specific = NOT_HONOURED_BECAUSE[(Array.isArray(general) ? general : path).join('.')];
+  if (specific) return specific;
   if (SERVER_ONLY.has(top)) return "it configures SkyPilot's API server, which SkyDeck does not run";
   if (top === 'jobs' || top === 'serve') return `SkyDeck's ${top === 'jobs' ? 'managed jobs' : 'serve'} controller does not act on it`;
   return 'SkyDeck does not act on it yet';

@@ -23,6 +23,8 @@ import { awsCredentialUpload } from '../infra/aws/remoteIdentity';
 import { findAzureCredentials } from '../infra/azure/credentials';
 import { findGcpCredentials } from '../infra/gcp/credentials';
 import { existingKubeconfigs } from '../infra/kubernetes/kubeconfigFiles';
+import { activeConfig } from '../config/active';
+import { getPath } from '../config/merge';
 
 /** The clouds whose credentials are copied, by the `cloud` of a task's infra. */
 export type CredentialCloud = 'aws' | 'gcp' | 'azure' | 'kubernetes';
@@ -214,9 +216,20 @@ function mergedKubeconfig(files: string[]): string {
   return stringify(out);
 }
 
+/**
+ * `kubernetes.remote_identity: NO_UPLOAD` keeps the kubeconfig off every controller, as SkyPilot
+ * leaves out a cloud set to NO_UPLOAD. SkyPilot also leaves it off a controller that itself runs
+ * on Kubernetes under SERVICE_ACCOUNT (the default) or a named account, which then talks to the
+ * API server as that account; SkyDeck's controller reads only kubeconfig files (no in-cluster
+ * credentials), so there it is still copied.
+ */
 function kubernetes(env: NodeJS.ProcessEnv, plan: CloudCredentialPlan): void {
   const files = existingKubeconfigs(env);
   if (files.length === 0) return;
+  if (getPath(activeConfig(env), ['kubernetes', 'remote_identity']) === 'NO_UPLOAD') {
+    plan.notCopied.set('kubernetes', 'kubernetes.remote_identity is NO_UPLOAD: the kubeconfig is not copied to controllers.');
+    return;
+  }
   plan.files.push({ cloud: 'kubernetes', source: files.join(path.delimiter), dest: 'kube/config', content: Buffer.from(mergedKubeconfig(files)) });
   plan.env.push({ name: 'KUBECONFIG', dest: 'kube/config' });
   plan.covered.add('kubernetes');

@@ -11,6 +11,7 @@ import { agentScript } from './agent/script';
 import { renderJobSpec, type JobSpec } from './agent/spec';
 import { shellJoin } from './quote';
 import { isTransportError, type ExecOptions, type ExecResult, type Transport } from './transport';
+import { condaRequested, installConda } from './conda';
 
 export { localLauncher, sshLauncher, HEAD_LAUNCHER, renderJobSpec } from './agent/spec';
 export type { JobSpec, JobNode } from './agent/spec';
@@ -324,7 +325,8 @@ function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Installs the agent on every node in parallel. */
-export async function installAgent(transports: Transport[]): Promise<void> {
+/** Installs the agent on every node in parallel (conda first when `provision.install_conda` asks, as SkyPilot's runtime set-up does). */
+export async function installAgent(transports: Transport[], options: { installConda?: boolean } = {}): Promise<void> {
+  if (options.installConda ?? condaRequested()) await installConda(transports);
   await Promise.all(transports.map((t) => new AgentClient(t).install()));
 }

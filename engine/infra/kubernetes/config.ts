@@ -24,6 +24,22 @@ export interface KubernetesSettings {
   podConfig?: ConfigMap;
   /** `kubernetes.custom_metadata`: labels/annotations merged into every pod's metadata. */
   customMetadata?: ConfigMap;
+  /** `kubernetes.namespace`: where the pods go, over the context's own namespace. */
+  namespace?: string;
+  /** `kubernetes.set_pod_resource_limits`: cpu/memory limits = requests x this (true: 1); unset or false: requests only. */
+  resourceLimitsMultiplier?: number;
+  /** `kubernetes.post_provision_runcmd`: shell commands run in every new pod once it runs, before SkyDeck's setup. */
+  postProvisionRuncmd: string[];
+  /** `kubernetes.remote_identity` (default SERVICE_ACCOUNT, as SkyPilot): the pods' service account. */
+  remoteIdentity: string;
+}
+
+/** SkyPilot's default for Kubernetes (`schemas.get_default_remote_identity('kubernetes')`). */
+export const DEFAULT_REMOTE_IDENTITY = 'SERVICE_ACCOUNT';
+
+function limitsMultiplier(v: unknown): number | undefined {
+  if (v === true) return 1;
+  return typeof v === 'number' && Number.isFinite(v) && v >= 1 ? v : undefined;
 }
 
 function num(v: unknown, fallback: number): number {
@@ -56,5 +72,9 @@ export function kubernetesSettings(env: NodeJS.ProcessEnv = process.env, context
     apiTimeoutMs: num(env.SKYDECK_K8S_API_TIMEOUT_MS, 5000),
     ...(isConfigMap(k8s.pod_config) ? { podConfig: k8s.pod_config } : {}),
     ...(isConfigMap(k8s.custom_metadata) ? { customMetadata: k8s.custom_metadata } : {}),
+    ...(typeof k8s.namespace === 'string' && k8s.namespace ? { namespace: k8s.namespace } : {}),
+    resourceLimitsMultiplier: limitsMultiplier(k8s.set_pod_resource_limits),
+    postProvisionRuncmd: Array.isArray(k8s.post_provision_runcmd) ? k8s.post_provision_runcmd.filter((c): c is string => typeof c === 'string') : [],
+    remoteIdentity: typeof k8s.remote_identity === 'string' && k8s.remote_identity ? k8s.remote_identity : DEFAULT_REMOTE_IDENTITY,
   };
 }

@@ -32,9 +32,11 @@ import { acceleratorMatches, detectScheme, GPU_LABEL_SCHEMES, nodeAccelerator } 
 import { computeGpuAvailability, gpuResourceKey } from './gpuAvailability';
 import { parseInstanceType, type PodShape } from './instanceType';
 import { MISSING_KUBECONFIG, existingKubeconfigs } from './kubeconfigFiles';
-import { buildPod, CLUSTER_LABEL, CONTAINER_NAME, containerImage, labelValue, podName, RANK_LABEL } from './podSpec';
+import { buildPod, CLUSTER_LABEL, CONTAINER_NAME, containerImage, DEFAULT_SERVICE_ACCOUNT, labelValue, podIdentity, podName, RANK_LABEL } from './podSpec';
 import { FUSE_DEVICE_RESOURCE, grantFuseAccess, type FuseAccess } from './podSpec';
 import { followPods, listPods, waitForPods, type PodSource, type Verdict } from './podWatch';
+import { runPostProvisionCommands } from './postProvision';
+import { ensureDefaultServiceAccount } from './serviceAccount';
 import { sshEndpointFor } from './sshProxy';
 import { createPvc, deletePvc } from './volumes';
 
@@ -139,6 +141,13 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
     return c;
   }
 
+  /** The context's clients in the namespace `kubernetes.namespace` names, else the context's own (SkyPilot's order). */
+  private configuredClients(context: string | undefined): Clients {
+    const c = this.clients(context);
+    const namespace = this.settings(c.ctx.name).namespace;
+    return namespace && namespace !== c.namespace ? { ...c, namespace } : c;
+  }
+
   private handleClients(handle: ClusterHandle): Clients {
     const data = handle.data as Partial<KubernetesHandleData>;
     const c = this.clients(data.context ?? handle.region);
@@ -158,14 +167,11 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
     const rows = await Promise.all(
       scan.contexts.map(async (ctx) => {
         try {
+          const namespace = this.settings(ctx.name).namespace ?? ctx.namespace;
           const v = await withTimeout(ctx.config.makeApiClient(k8s.VersionApi).getCode(), timeout, `the API server of '${ctx.name}'`);
           // Answering /version is not enough: the namespace must be usable with these credentials.
-          await withTimeout(
-            ctx.config.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace: ctx.namespace, limit: 1 }),
-            timeout,
-            `pods in '${ctx.name}'`,
-          );
-          return { ok: true, text: `k8s/${ctx.name}: API answers (${v.gitVersion}), namespace ${ctx.namespace}` };
+          await withTimeout(ctx.config.makeApiClient(k8s.CoreV1Api).listNamespacedPod({ namespace, limit: 1 }), timeout, `pods in '${ctx.name}'`);
+          return { ok: true, text: `k8s/${ctx.name}: API answers (${v.gitVersion}), namespace ${namespace}` };
         } catch (e) {
           const code = httpCode(e);
           const why =
@@ -234,7 +240,7 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
   async launch(req: LaunchRequest): Promise<ClusterHandle> {
     let c: Clients;
     try {
-      c = this.clients(req.region);
+      c = this.configuredClients(req.region);
     } catch (e) {
       throw new ProvisionError('config', 'region', errorMessage(e), { cause: e });
     }
@@ -283,6 +289,8 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
         for (let rank = 0; rank < req.numNodes; rank++) {
           if (req.signal?.aborted) throw new CancelledError('Launch');
           const pod = buildPod({
+            identity: podIdentity(settings.remoteIdentity),
+            resourceLimitsMultiplier: settings.resourceLimitsMultiplier,
             name: names[rank],
             namespace: c.namespace,
             nameOnCloud: req.nameOnCloud,
@@ -299,6 +307,8 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
             customMetadata: settings.customMetadata,
             volumes: req.volumes?.map((v) => ({ mountPath: v.mountPath, claimName: v.nameOnInfra, subPath: v.subPath, readOnly: v.readOnly })),
           });
+          // After pod_config, as SkyPilot decides: only its own account is set up by it.
+          if (rank === 0 && pod.spec?.serviceAccountName === DEFAULT_SERVICE_ACCOUNT) await ensureDefaultServiceAccount(c.config, context, c.namespace);
           const body = fuse ? grantFuseAccess(pod, fuse) : pod;
           await c.core.createNamespacedPod({ namespace: c.namespace, body }).catch((e: unknown) => {
             throw (fuse && fuseRefused(e, context, fuse)) || e;
@@ -313,6 +323,11 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
         signal: req.signal,
         what: `pods of ${req.nameOnCloud} in ${context} to run`,
       });
+      if (!reusable && settings.postProvisionRuncmd.length) {
+        req.onProgress?.(`Running kubernetes.post_provision_runcmd in ${req.numNodes} pod(s).`);
+        const pods = names.map((name) => ({ name, transport: this.podTransport(c, name) }));
+        await runPostProvisionCommands(pods, settings.postProvisionRuncmd, context);
+      }
       return handle;
     } catch (err) {
       let mapped = mapKubernetesError(err, context);
@@ -468,23 +483,26 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
   }
 
   async createVolume(request: VolumeCreateRequest): Promise<VolumeCreated> {
-    const c = this.clients(request.region);
+    const c = this.configuredClients(request.region);
     return createPvc(c.core, c.ctx.name, request.namespace ?? c.namespace, request);
   }
 
   async deleteVolume(volume: { region?: string; namespace?: string; nameOnInfra: string }): Promise<void> {
-    const c = this.clients(volume.region);
+    const c = this.configuredClients(volume.region);
     await deletePvc(c.core, c.ctx.name, volume.namespace ?? c.namespace, volume.nameOnInfra);
   }
 
   transport(handle: ClusterHandle, node: NodeInfo): Transport {
-    const c = this.handleClients(handle);
+    return this.podTransport(this.handleClients(handle), node.id);
+  }
+
+  private podTransport(c: Clients, pod: string): KubernetesExecTransport {
     return new KubernetesExecTransport({
       config: c.config,
       kubeconfigFile: c.ctx.file,
       context: c.ctx.name,
       namespace: c.namespace,
-      pod: node.id,
+      pod,
       container: CONTAINER_NAME,
     });
   }

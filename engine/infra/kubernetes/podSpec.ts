@@ -75,6 +75,56 @@ export interface PodRequest {
   customMetadata?: ConfigMap;
   /** Persistent volume claims mounted into the container (the task's `volumes:`). */
   volumes?: PodVolume[];
+  /** `kubernetes.set_pod_resource_limits`: cpu/memory limits = requests x this. */
+  resourceLimitsMultiplier?: number;
+  /** The pods' service account (`kubernetes.remote_identity`, see podIdentity). */
+  identity?: PodIdentity;
+}
+
+/** What `kubernetes.remote_identity` makes of a pod's service account. */
+export interface PodIdentity {
+  serviceAccountName: string;
+  automountServiceAccountToken: boolean;
+}
+
+/** The service account SkyPilot creates (with a Role and RoleBinding) for SERVICE_ACCOUNT. */
+export const DEFAULT_SERVICE_ACCOUNT = 'skypilot-service-account';
+
+/**
+ * SkyPilot's mapping (sky/clouds/kubernetes.py): LOCAL_CREDENTIALS runs as the namespace's
+ * `default` account without its token (the kubeconfig is what is uploaded); SERVICE_ACCOUNT
+ * as skypilot-service-account; any other name as that account. NO_UPLOAD uploads nothing and
+ * leaves the pod what Kubernetes gives it anyway: `default`, token mounted.
+ */
+export function podIdentity(remoteIdentity: string): PodIdentity {
+  switch (remoteIdentity) {
+    case 'LOCAL_CREDENTIALS':
+      return { serviceAccountName: 'default', automountServiceAccountToken: false };
+    case 'SERVICE_ACCOUNT':
+      return { serviceAccountName: DEFAULT_SERVICE_ACCOUNT, automountServiceAccountToken: true };
+    case 'NO_UPLOAD':
+      return { serviceAccountName: 'default', automountServiceAccountToken: true };
+    default:
+      return { serviceAccountName: remoteIdentity, automountServiceAccountToken: true };
+  }
+}
+
+/** Rounded so a multiplier like 1.1 does not write 2.2000000000000002. */
+function times(n: number, m: number): number {
+  return Math.round(n * m * 1000) / 1000;
+}
+
+/** `set_pod_resource_limits`: cpu and memory limits from the requests (GPU limits are already equal). */
+function applyResourceLimits(pod: V1Pod, shape: PodShape, multiplier: number | undefined): void {
+  if (multiplier === undefined) return;
+  const resources = pod.spec!.containers[0].resources!;
+  resources.limits = { ...resources.limits, cpu: String(times(shape.cpus, multiplier)), memory: `${times(shape.memoryGb, multiplier)}Gi` };
+}
+
+function applyIdentity(pod: V1Pod, identity: PodIdentity | undefined): void {
+  if (!identity) return;
+  pod.spec!.serviceAccountName = identity.serviceAccountName;
+  pod.spec!.automountServiceAccountToken = identity.automountServiceAccountToken;
 }
 
 export interface PodVolume {
@@ -157,6 +207,9 @@ export function buildPod(r: PodRequest): V1Pod {
     // GPU nodes are commonly tainted nvidia.com/gpu=present:NoSchedule.
     pod.spec!.tolerations = [{ key: r.gpuResourceKey, operator: 'Exists', effect: 'NoSchedule' }];
   }
+  // Before pod_config, which may override either (as over SkyPilot's template).
+  applyIdentity(pod, r.identity);
+  applyResourceLimits(pod, r.shape, r.resourceLimitsMultiplier);
   applyConfig(pod, r);
   return pod;
 }

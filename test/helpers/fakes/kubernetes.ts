@@ -19,6 +19,10 @@
  * HOME are the pod's own temp dir; deleting a pod kills its processes and removes that
  * directory, unmounting its FUSE mounts first and never descending into a mount (./podDirs.ts).
  * `podSecurity: 'baseline'` refuses pods as a namespace enforcing that Pod Security Standard does.
+ *
+ * Service accounts (core/v1, every namespace has `default`) and RBAC's namespaced roles and
+ * rolebindings can be read, listed, created and deleted; a pod naming an account its namespace
+ * lacks is refused with the ServiceAccount admission plugin's 403.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -60,6 +64,8 @@ export interface FakeKubernetesOptions {
   unpullableImages?: string[];
   /** The namespaces' enforced Pod Security Standard: `baseline` refuses privileged pods, added capabilities, unconfined AppArmor (403). */
   podSecurity?: 'baseline';
+  /** Answer 403 for creating Roles and RoleBindings (RBAC that allows pods but not roles). */
+  forbidRoleCreation?: boolean;
 }
 
 interface Watcher {
@@ -159,7 +165,10 @@ export class FakeKubernetes {
   private constructor(private readonly options: FakeKubernetesOptions) {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-fake-k8s-'));
     for (const k of ['nodes', 'namespaces', 'pods', 'services', 'events', 'persistentvolumeclaims']) this.store.set(k, new Map());
+    for (const k of RBAC_KINDS) this.store.set(k, new Map());
     for (const ns of options.namespaces ?? ['default', 'kube-system']) this.put('namespaces', { metadata: { name: ns }, status: { phase: 'Active' } });
+    // The service account controller gives every namespace its `default` account.
+    for (const ns of options.namespaces ?? ['default', 'kube-system']) this.put('serviceaccounts', { metadata: { name: 'default', namespace: ns } });
     for (const n of options.nodes ?? [{ name: 'node-1' }]) this.addNode(n);
   }
 
@@ -232,6 +241,11 @@ export class FakeKubernetes {
 
   pod(namespace: string, name: string): Json | undefined {
     return this.store.get('pods')!.get(`${namespace}/${name}`);
+  }
+
+  /** A namespaced ServiceAccount, Role or RoleBinding. */
+  rbacObject(kind: 'serviceaccounts' | 'roles' | 'rolebindings', namespace: string, name: string): Json | undefined {
+    return this.store.get(kind)!.get(`${namespace}/${name}`);
   }
 
   /** The pod's directory: the HOME and cwd of commands exec'd in it. */
@@ -568,6 +582,7 @@ export class FakeKubernetes {
         if (rejected) return this.reject(res, 'namespaces', body, rejected);
         if (this.store.get('namespaces')!.has(body.metadata.name))
           return this.send(res, 409, status(409, 'AlreadyExists', `namespaces "${body.metadata.name}" already exists`));
+        this.put('serviceaccounts', { metadata: { name: 'default', namespace: body.metadata.name } });
         return this.send(res, 201, withKind('namespaces', this.put('namespaces', { ...body, status: { phase: 'Active' } })));
       }
       if (method !== 'GET') return this.send(res, 405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
@@ -588,6 +603,11 @@ export class FakeKubernetes {
       }
       return this.list(kind, undefined, q, res);
     }
+    if (
+      (m = /^\/apis\/rbac\.authorization\.k8s\.io\/v1\/namespaces\/([^/]+)\/(roles|rolebindings)(?:\/([^/]+))?$/.exec(p)) ||
+      (m = /^\/api\/v1\/namespaces\/([^/]+)\/(serviceaccounts)(?:\/([^/]+))?$/.exec(p))
+    )
+      return this.routeRbac(method, m[1], m[2], m[3] && decodeURIComponent(m[3]), body, q, res);
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|services|events|persistentvolumeclaims)(?:\/([^/]+))?$/.exec(p))) {
       const [, ns, kind, rawName] = m;
       const name = rawName && decodeURIComponent(rawName);
@@ -615,6 +635,10 @@ export class FakeKubernetes {
               status(403, 'Forbidden', `pods "${n}" is forbidden: violates PodSecurity "baseline:latest": ${forbidden}`, { name: n, kind: 'pods' }),
             );
           if (coll.has(`${ns}/${n}`)) return this.send(res, 409, status(409, 'AlreadyExists', `${kind} "${n}" already exists`, { name: n, kind }));
+          if (kind === 'pods') {
+            const refused = this.admitServiceAccount(ns, body);
+            if (refused) return this.send(res, 403, refused);
+          }
           if (kind === 'pods') return this.send(res, 201, withKind(kind, this.createPod(ns, body)));
           if (kind === 'persistentvolumeclaims') return this.send(res, 201, withKind(kind, this.put(kind, this.makeClaim(ns, body))));
           return this.send(res, 201, withKind(kind, this.put(kind, this.makeService(ns, body))));
@@ -648,6 +672,52 @@ export class FakeKubernetes {
       return this.send(res, 405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
     }
     this.send(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+  }
+
+  /**
+   * The ServiceAccount admission plugin: a pod runs as `default` unless it names an account,
+   * and one naming an account its namespace lacks is refused (403) before it is stored.
+   */
+  private admitServiceAccount(ns: string, body: Json): Json | undefined {
+    body.spec.serviceAccountName ??= 'default';
+    const sa = body.spec.serviceAccountName as string;
+    if (this.store.get('serviceaccounts')!.has(`${ns}/${sa}`)) return undefined;
+    const name = body.metadata?.name;
+    return status(403, 'Forbidden', `pods "${name}" is forbidden: error looking up service account ${ns}/${sa}: serviceaccount "${sa}" not found`, {
+      name,
+      kind: 'pods',
+    });
+  }
+
+  /** core/v1 serviceaccounts and rbac.authorization.k8s.io/v1 roles, rolebindings: get, list, create, delete. */
+  private routeRbac(method: string, ns: string, kind: string, name: string | undefined, body: Json, q: URLSearchParams, res: http.ServerResponse): void {
+    if (!this.store.get('namespaces')!.has(ns) && method !== 'GET')
+      return this.send(res, 404, status(404, 'NotFound', `namespaces "${ns}" not found`, { name: ns, kind: 'namespaces' }));
+    const coll = this.store.get(kind)!;
+    if (!name && method === 'GET') return this.list(kind, ns, q, res);
+    if (!name && method === 'POST') {
+      if (kind !== 'serviceaccounts' && this.options.forbidRoleCreation)
+        return this.send(
+          res,
+          403,
+          status(
+            403,
+            'Forbidden',
+            `${kind}.rbac.authorization.k8s.io is forbidden: User "u" cannot create resource "${kind}" in API group "rbac.authorization.k8s.io" in the namespace "${ns}"`,
+            { kind },
+          ),
+        );
+      const n = body.metadata?.name;
+      const rejected = validateRbacObject(kind, body);
+      if (rejected) return this.reject(res, kind, body, rejected);
+      if (coll.has(`${ns}/${n}`)) return this.send(res, 409, status(409, 'AlreadyExists', `${kind} "${n}" already exists`, { name: n, kind }));
+      return this.send(res, 201, withKind(kind, this.put(kind, { ...body, metadata: { ...body.metadata, namespace: ns } })));
+    }
+    const obj = name ? coll.get(`${ns}/${name}`) : undefined;
+    if (name && !obj) return this.send(res, 404, status(404, 'NotFound', `${kind} "${name}" not found`, { name, kind }));
+    if (name && method === 'GET') return this.send(res, 200, withKind(kind, obj!));
+    if (name && method === 'DELETE') return this.send(res, 200, withKind(kind, this.remove(kind, ns, name) ?? obj!));
+    this.send(res, 405, status(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
   }
 
   private reject(res: http.ServerResponse, kind: string, body: Json, r: KubeRejection): void {
@@ -855,10 +925,45 @@ function podSecurityViolations(pod: Json): string | undefined {
 
 function kindName(kind: string): string {
   return (
-    { pods: 'Pod', nodes: 'Node', namespaces: 'Namespace', services: 'Service', events: 'Event', persistentvolumeclaims: 'PersistentVolumeClaim' }[kind] ?? kind
+    {
+      pods: 'Pod',
+      nodes: 'Node',
+      namespaces: 'Namespace',
+      services: 'Service',
+      events: 'Event',
+      persistentvolumeclaims: 'PersistentVolumeClaim',
+      serviceaccounts: 'ServiceAccount',
+      roles: 'Role',
+      rolebindings: 'RoleBinding',
+    }[kind] ?? kind
   );
 }
 
+/** Kinds of the service account set-up (`remote_identity`): core/v1 serviceaccounts and RBAC's namespaced roles and bindings. */
+const RBAC_KINDS = ['serviceaccounts', 'roles', 'rolebindings'];
+
 function withKind(kind: string, obj: Json): Json {
-  return { apiVersion: 'v1', kind: kindName(kind), ...obj };
+  return { apiVersion: kind === 'roles' || kind === 'rolebindings' ? 'rbac.authorization.k8s.io/v1' : 'v1', kind: kindName(kind), ...obj };
+}
+
+/** What the API server checks of these objects: a DNS-1123 subdomain name; a binding's roleRef and subjects. */
+function validateRbacObject(kind: string, body: Json): KubeRejection | undefined {
+  const name = body.metadata?.name;
+  const causes: { reason: string; message: string; field: string }[] = [];
+  if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name))
+    causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(name)}: a lowercase RFC 1123 subdomain`, field: 'metadata.name' });
+  if (kind === 'rolebindings') {
+    if (!body.roleRef?.name || !['Role', 'ClusterRole'].includes(body.roleRef?.kind))
+      causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: 'roleRef' });
+    for (const [i, sub] of ((body.subjects ?? []) as Json[]).entries())
+      if (!sub.name || !sub.kind) causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: `subjects[${i}]` });
+  }
+  if (kind === 'roles' && !Array.isArray(body.rules)) causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: 'rules' });
+  if (!causes.length) return undefined;
+  return {
+    code: 422,
+    reason: 'Invalid',
+    message: `${kindName(kind)} "${String(name)}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(', ')}`,
+    causes,
+  };
 }

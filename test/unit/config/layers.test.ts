@@ -219,12 +219,12 @@ test('every set key SkyDeck does not act on is a warning naming the key and its 
   const s = sandbox();
   const file = write(
     path.join(s.project, '.sky.yaml'),
-    'nvidia_gpus:\n  disable_ecc: true\njobs:\n  controller:\n    resources:\n      cpus: 4+\n  bucket: s3://b\nkubernetes:\n  provision_timeout: 10\n  namespace: team\n',
+    'nvidia_gpus:\n  disable_ecc: true\njobs:\n  controller:\n    resources:\n      cpus: 4+\n  bucket: s3://b\nkubernetes:\n  provision_timeout: 10\n  networking: portforward\n',
   );
   const w = resolveIn(s).warnings;
   assert.deepEqual(
     w.map((x) => x.key),
-    ['nvidia_gpus.disable_ecc', 'jobs.bucket', 'kubernetes.namespace'],
+    ['nvidia_gpus.disable_ecc', 'jobs.bucket', 'kubernetes.networking'],
   );
   assert.deepEqual(w[1].origin, { source: file, line: 7 });
   assert.match(w[0].message, new RegExp(`'nvidia_gpus.disable_ecc' \\(${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2\\) is not honoured`));
