@@ -22,6 +22,7 @@ import { findAzureCredentials } from './credentials';
 import { azureErrorCode, isAzureNotFound, mapAzureError } from './errors';
 import { chooseImage, names, NODE_TYPE_TAG, SSH_USER, tagsFor, vmBody } from './spec';
 import { withConfigLabels } from '../../config/cloudLabels';
+import { remoteIdentityFor, type RemoteIdentity } from './nodeCredential';
 import { networkingFor, RegionWithoutProxyError, type NodeNetworking } from '../../config/networking';
 
 interface AzureHandleData {
@@ -32,6 +33,8 @@ interface AzureHandleData {
   identityFile: string;
   /** `azure.use_internal_ips` / `azure.ssh_proxy_command` as they were when the cluster was launched. */
   network?: NodeNetworking;
+  /** `azure.remote_identity` for this cluster at launch: which credential its autostop action gets. */
+  remoteIdentity?: RemoteIdentity;
 }
 
 /** The networking keys for a launch in `region`; a region a `{region: command}` mapping leaves out is not used. */
@@ -213,6 +216,7 @@ export class AzureProvider implements Provider {
     const rg = n.resourceGroup;
     const progress = (m: string) => request.onProgress?.(m);
     const network = launchNetworking(region);
+    const remoteIdentity = remoteIdentityFor(request.clusterName);
     let createdGroup = false;
     const createdVms: string[] = [];
     try {
@@ -282,6 +286,7 @@ export class AzureProvider implements Provider {
           useSpot: request.useSpot,
           identityFile: defaultIdentityFile(),
           network,
+          remoteIdentity,
         } satisfies AzureHandleData,
       };
       progress('Waiting for the VMs to be running.');
