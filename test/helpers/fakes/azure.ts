@@ -13,7 +13,8 @@
  * It is also the identity platform's token endpoint (`/{tenant}/oauth2/v2.0/token`, with the
  * OpenID configuration MSAL reads first): point AZURE_AUTHORITY_HOST at `url` and the SDK's
  * service-principal credential, or a node's own token request, gets a token here; the
- * `principals` option says which client ids and secrets it accepts. `listen` puts the server
+ * `principals` option says which client ids and secrets it accepts. `imdsUrl` is the instance
+ * metadata service's token endpoint for the user-assigned identities created here. `listen` puts the server
  * on another local address (a test-host bridge), so network-namespace nodes reach it too.
  * Every answered request is recorded in `calls` (with the User-Agent and whose token it
  * carried) and announced on `events` ('request'), so tests wait on what happened.
@@ -29,7 +30,7 @@ import * as crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
-import type * as http from 'node:http';
+import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -66,6 +67,8 @@ export interface AzureTokenRequest {
 
 export interface FakeAzure {
   url: string;
+  /** The instance metadata service (plain HTTP, as IMDS is): managed identities' tokens; SKYDECK_AZURE_IMDS_ENDPOINT. */
+  imdsUrl: string;
   /** Requests in order, and an event ('request', AzureCall) after each. */
   calls: AzureCall[];
   tokenRequests: AzureTokenRequest[];
@@ -102,6 +105,8 @@ const TYPES: Record<string, string> = {
   publicipaddresses: 'Microsoft.Network/publicIPAddresses',
   networkinterfaces: 'Microsoft.Network/networkInterfaces',
   virtualmachines: 'Microsoft.Compute/virtualMachines',
+  userassignedidentities: 'Microsoft.ManagedIdentity/userAssignedIdentities',
+  roleassignments: 'Microsoft.Authorization/roleAssignments',
 };
 const OP_NAMES: Record<string, string> = {
   networksecuritygroups: 'nsg',
@@ -109,6 +114,8 @@ const OP_NAMES: Record<string, string> = {
   publicipaddresses: 'ip',
   networkinterfaces: 'nic',
   virtualmachines: 'vm',
+  userassignedidentities: 'identity',
+  roleassignments: 'role',
 };
 
 function makeCert(dir: string, address: string): { key: string; cert: string; certFile: string } {
@@ -231,6 +238,7 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       props.securityRules = ((props.securityRules as Json[] | undefined) ?? []).map((r) => ({ ...r, id: `${id}/securityRules/${r.name as string}` }));
     }
     if (kind === 'virtualmachines') props.vmId = `0000-${seq++}`;
+    if (kind === 'userassignedidentities') Object.assign(props, { principalId: crypto.randomUUID(), clientId: crypto.randomUUID(), tenantId: 'fake-tenant' });
     const name = id.split('/').pop() as string;
     return { ...body, id, name, type: TYPES[kind], location, properties: { ...props, provisioningState: 'Succeeded' } };
   }
@@ -364,6 +372,21 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       return send(res, 200, rule);
     }
     if (seg.length === 8) {
+      if (method === 'PUT' && kind === 'roleassignments') {
+        // Not a tracked resource: no location; ARM checks the principal and the role definition.
+        const props = (body.properties as Json | undefined) ?? {};
+        if (!props.principalId || !props.roleDefinitionId)
+          return armError(res, 400, 'InvalidRoleAssignmentRequest', 'principalId and roleDefinitionId are required.');
+        const assignment = { ...body, id, name: seg[7], type: TYPES[kind], properties: { ...props, scope: rgId } };
+        resources.set(key, assignment);
+        return send(res, existing ? 200 : 201, assignment);
+      }
+      if (method === 'PUT' && kind === 'virtualmachines') {
+        // A user-assigned identity must exist before a VM can carry it.
+        const ids = Object.keys(((body.identity as Json | undefined)?.userAssignedIdentities as Json | undefined) ?? {});
+        const missing = ids.find((i) => !resources.has(i.toLowerCase()));
+        if (missing) return armError(res, 400, 'FailedIdentityOperation', `Identity '${missing}' could not be found.`);
+      }
       if (method === 'PUT') {
         const problem = validateResource(kind, seg[7], body);
         if (problem) return armError(res, 400, problem.code, problem.message);
@@ -494,10 +517,32 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
   await new Promise<void>((resolve) => server.listen(0, address, resolve));
   base = `https://${address}:${(server.address() as AddressInfo).port}`;
 
+  // IMDS: a token for a user-assigned identity that exists here, named by msi_res_id or client_id.
+  const imds = http.createServer((req, res) => {
+    res.on('finish', () => events.emit('request', calls[calls.length - 1]));
+    const url = new URL(req.url ?? '/', 'http://x');
+    const userAgent = String(req.headers['user-agent'] ?? '');
+    calls.push({ method: req.method ?? 'GET', path: url.pathname, userAgent });
+    if (url.pathname !== '/metadata/identity/oauth2/token' || req.headers.metadata !== 'true') return send(res, 400, { error: 'invalid_request' });
+    const wanted = url.searchParams.get('msi_res_id') ?? url.searchParams.get('client_id') ?? '';
+    const identity = [...resources.entries()].find(
+      ([k, r]) =>
+        k.includes('/microsoft.managedidentity/userassignedidentities/') && (k === wanted.toLowerCase() || (r.properties as Json).clientId === wanted),
+    );
+    tokenRequests.push({ tenant: '', grantType: 'imds', clientId: wanted, userAgent, granted: Boolean(identity) });
+    if (!identity) return send(res, 400, { error: 'invalid_request', error_description: 'Identity not found' });
+    const token = `fake-msi-${crypto.randomBytes(8).toString('hex')}`;
+    issued.set(token, identity[1].id as string);
+    send(res, 200, { access_token: token, expires_in: '3599', resource: url.searchParams.get('resource'), token_type: 'Bearer' });
+  });
+  await new Promise<void>((resolve) => imds.listen(0, address, resolve));
+  const imdsUrl = `http://${address}:${(imds.address() as AddressInfo).port}`;
+
   const findVm = (name: string) =>
     [...resources.entries()].find(([k]) => k.includes('/microsoft.compute/virtualmachines/') && k.endsWith(`/${name.toLowerCase()}`));
   return {
     url: base,
+    imdsUrl,
     subscription,
     certFile,
     resources,
@@ -555,7 +600,8 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
     },
     async close() {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      imds.closeAllConnections();
+      await Promise.all([server, imds].map((x) => new Promise<void>((resolve) => x.close(() => resolve()))));
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -15,10 +15,12 @@ import * as path from 'node:path';
 import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
 import { netnsSkipReason, startSshHosts, type SshTestHosts } from '../../helpers/sshd';
 import { requirePrerequisite } from '../../helpers/prerequisites';
+import { until } from '../../helpers/until';
 import { referenceCatalogs } from '../../helpers/shared';
 import { fastAgent, freshHome, makeTask, useTestHostKey } from '../cluster/helpers';
 import { clusters, findCluster } from '../../../engine/cluster';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
+import { setActiveConfig } from '../../../engine/config';
 
 const skip = requirePrerequisite(netnsSkipReason());
 const SAVED_ENV = { ...process.env };
@@ -52,6 +54,7 @@ describe('autostop on Azure (fake Resource Manager): the head deallocates or del
     Object.assign(process.env, {
       SKYDECK_AZURE_ENDPOINT: az.url,
       SKYDECK_AZURE_CA_FILE: az.certFile,
+      SKYDECK_AZURE_IMDS_ENDPOINT: az.imdsUrl,
       AZURE_AUTHORITY_HOST: az.url,
       AZURE_CLIENT_ID: CLIENT_ID,
       AZURE_TENANT_ID: 'contoso-tenant',
@@ -67,7 +70,8 @@ describe('autostop on Azure (fake Resource Manager): the head deallocates or del
   });
 
   after(async () => {
-    for (const name of ['az-stop', 'az-down']) await clusters.down(name).catch(() => undefined);
+    setActiveConfig(undefined);
+    for (const name of ['az-stop', 'az-down', 'az-msi', 'az-none']) await clusters.down(name).catch(() => undefined);
     closeAllSshConnections();
     await Promise.allSettled([az?.close(), hosts?.stop()]);
     env?.cleanup();
@@ -141,5 +145,54 @@ describe('autostop on Azure (fake Resource Manager): the head deallocates or del
 
     assert.deepEqual(await clusters.status({ refresh: true, names: ['az-down'] }), []);
     assert.equal(await findCluster('az-down'), undefined);
+  });
+
+  test('azure.remote_identity SERVICE_ACCOUNT: the cluster gets its own identity (Contributor on its group); the node uses IMDS', async () => {
+    setActiveConfig({ azure: { remote_identity: [{ 'az-msi*': 'SERVICE_ACCOUNT' }] } });
+    const r = await clusters.launch(makeTask({ infra: { cloud: 'azure', region: 'eastus' }, run: 'echo hi' }), {
+      clusterName: 'az-msi',
+      idleMinutesToAutostop: 1,
+    });
+    assert.equal(r.jobStatus, 'SUCCEEDED');
+    closeAllSshConnections();
+    const [vm] = vmNames('az-msi');
+    const msi = [...az.resources.values()].find((x) => x.type === 'Microsoft.ManagedIdentity/userAssignedIdentities' && /az-msi/.test(x.id as string))!;
+    assert.ok(msi, 'a user-assigned identity in the cluster group');
+    const role = [...az.resources.values()].find((x) => x.type === 'Microsoft.Authorization/roleAssignments' && /az-msi/i.test(x.id as string))!;
+    const roleProps = role.properties as { principalId: string; roleDefinitionId: string; scope: string };
+    assert.equal(roleProps.principalId, (msi.properties as { principalId: string }).principalId);
+    assert.match(roleProps.roleDefinitionId, /roleDefinitions\/b24988ac-6180-42a0-ab88-20f7382dd24c$/, 'Contributor');
+    const vmRes = [...az.resources.values()].find((x) => x.name === vm.name)!;
+    assert.deepEqual(Object.keys((vmRes.identity as { userAssignedIdentities: object }).userAssignedIdentities), [msi.id]);
+    const cred = fs.readFileSync(path.join(hosts.hosts[0].homeDir, '.skydeck_node', 'cloud-api', 'azure.json'), 'utf8');
+    assert.equal((JSON.parse(cred) as { token: { kind: string } }).token.kind, 'imds');
+    assert.ok(!cred.includes(SECRET), "nothing of the user's goes to the node");
+
+    await az.waitFor(`${vm.name} deallocated by the node`, () => az.powerState(vm.name) === 'deallocated');
+    const dealloc = az.calls.find((c) => c.userAgent.startsWith(NODE_UA) && /\/deallocate$/i.test(c.path))!;
+    assert.equal(dealloc.tokenOf, msi.id, "with the managed identity's token");
+    assert.ok(az.tokenRequests.some((t) => t.grantType === 'imds' && t.granted && t.userAgent.startsWith(NODE_UA)));
+  });
+
+  test('azure.remote_identity NO_UPLOAD: no credential on the node, which only powers off; status -r deallocates', async () => {
+    setActiveConfig({ azure: { remote_identity: 'NO_UPLOAD' } });
+    const home = hosts.hosts[0].homeDir;
+    const log = path.join(home, '.skydeck_guest_shutdown');
+    fs.rmSync(log, { force: true });
+    const r = await clusters.launch(makeTask({ infra: { cloud: 'azure', region: 'eastus' }, run: 'echo hi' }), {
+      clusterName: 'az-none',
+      idleMinutesToAutostop: 1,
+    });
+    assert.equal(r.jobStatus, 'SUCCEEDED');
+    closeAllSshConnections();
+    const [vm] = vmNames('az-none');
+    assert.ok(!fs.existsSync(path.join(home, '.skydeck_node', 'cloud-api')), 'no credential directory');
+    await until('the node to issue its guest shutdown', () => fs.existsSync(log) || undefined, { timeoutMs: 120_000, watch: [home], everyMs: 500 });
+    assert.ok(!az.calls.some((c) => c.userAgent.startsWith(NODE_UA) && /az-none/i.test(c.path)), 'the node called nothing');
+    // What Azure does on a guest shutdown: powered off, still allocated.
+    az.setPowerState(vm.name, 'stopped');
+    const [row] = await clusters.status({ refresh: true, names: ['az-none'] });
+    assert.equal(row?.status, 'STOPPED');
+    assert.equal(az.powerState(vm.name), 'deallocated', 'the client finished the job');
   });
 });
