@@ -38,6 +38,8 @@ export const HONOURED_KEYS: Record<string, string> = {
   'azure.use_internal_ips': 'engine/config/networking.ts + engine/infra/azure/azureProvider.ts: no public IP; nodes reached on their private IPs',
   'azure.ssh_proxy_command':
     'engine/config/networking.ts + engine/node/ssh.ts: ProxyCommand of every SSH connection (and ssh config entry); a {region: cmd} mapping limits the regions',
+  'azure.remote_identity':
+    "engine/infra/azure/nodeCredential.ts + azureProvider.ts: the head's autostop credential (the user's, the cluster's own managed identity, a named one, or none), per cluster-name glob",
 };
 
 /** Keys SkyPilot's API server reads and SkyDeck, having none, has no use for. */
