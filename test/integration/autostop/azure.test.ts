@@ -169,7 +169,7 @@ describe('autostop on Azure (fake Resource Manager): the head deallocates or del
     assert.ok(!cred.includes(SECRET), "nothing of the user's goes to the node");
 
     await az.waitFor(`${vm.name} deallocated by the node`, () => az.powerState(vm.name) === 'deallocated');
-    const dealloc = az.calls.find((c) => c.userAgent.startsWith(NODE_UA) && /\/deallocate$/i.test(c.path))!;
+    const dealloc = az.calls.find((c) => c.userAgent.startsWith(NODE_UA) && c.path.endsWith(`/${vm.name}/deallocate`))!;
     assert.equal(dealloc.tokenOf, msi.id, "with the managed identity's token");
     assert.ok(az.tokenRequests.some((t) => t.grantType === 'imds' && t.granted && t.userAgent.startsWith(NODE_UA)));
   });

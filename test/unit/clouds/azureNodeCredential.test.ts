@@ -41,27 +41,41 @@ describe('the Azure head credential for autostop', () => {
   });
 
   test('`az login --service-principal`: the secret of the entry the default subscription names', () => {
-    const d = cliDir('sp', { name: 'app-1', type: 'servicePrincipal' }, {
-      'service_principal_entries.json': [
-        { client_id: 'other', tenant: 'tenant-1', client_secret: 'no' },
-        { client_id: 'app-1', tenant: 'tenant-1', client_secret: 'yes' },
-      ],
-    });
+    const d = cliDir(
+      'sp',
+      { name: 'app-1', type: 'servicePrincipal' },
+      {
+        'service_principal_entries.json': [
+          { client_id: 'other', tenant: 'tenant-1', client_secret: 'no' },
+          { client_id: 'app-1', tenant: 'tenant-1', client_secret: 'yes' },
+        ],
+      },
+    );
     const t = nodeCredential({ mode: 'local' }, { AZURE_CONFIG_DIR: d }).token;
-    assert.deepEqual(t, { kind: 'client_credentials', authority: 'https://login.microsoftonline.com', tenant: 'tenant-1', clientId: 'app-1', clientSecret: 'yes' });
+    assert.deepEqual(t, {
+      kind: 'client_credentials',
+      authority: 'https://login.microsoftonline.com',
+      tenant: 'tenant-1',
+      clientId: 'app-1',
+      clientSecret: 'yes',
+    });
   });
 
   test("`az login` as a user: the account's Azure CLI refresh token, nothing else of the cache", () => {
-    const d = cliDir('user', { name: 'Ada@Example.com', type: 'user' }, {
-      'msal_token_cache.json': {
-        Account: { a: { home_account_id: 'h1', username: 'ada@example.com' }, b: { home_account_id: 'h2', username: 'bob@example.com' } },
-        RefreshToken: {
-          x: { home_account_id: 'h2', client_id: '04b07795-8ddb-461a-bbee-02f9e1bf7b46', secret: 'bob-rt', environment: 'login.microsoftonline.com' },
-          y: { home_account_id: 'h1', client_id: '04b07795-8ddb-461a-bbee-02f9e1bf7b46', secret: 'ada-rt', environment: 'login.microsoftonline.com' },
+    const d = cliDir(
+      'user',
+      { name: 'Ada@Example.com', type: 'user' },
+      {
+        'msal_token_cache.json': {
+          Account: { a: { home_account_id: 'h1', username: 'ada@example.com' }, b: { home_account_id: 'h2', username: 'bob@example.com' } },
+          RefreshToken: {
+            x: { home_account_id: 'h2', client_id: '04b07795-8ddb-461a-bbee-02f9e1bf7b46', secret: 'bob-rt', environment: 'login.microsoftonline.com' },
+            y: { home_account_id: 'h1', client_id: '04b07795-8ddb-461a-bbee-02f9e1bf7b46', secret: 'ada-rt', environment: 'login.microsoftonline.com' },
+          },
+          AccessToken: { z: { secret: 'an-access-token' } },
         },
-        AccessToken: { z: { secret: 'an-access-token' } },
       },
-    });
+    );
     const t = nodeCredential({ mode: 'local' }, { AZURE_CONFIG_DIR: d }).token;
     assert.deepEqual(t, {
       kind: 'refresh_token',
