@@ -47,6 +47,11 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   SKYDECK_AZURE_ENDPOINT: { audience: 'test', doc: 'Azure Resource Manager endpoint override (the Azure fake in tests).' },
   SKYDECK_AZURE_ACCESS_TOKEN: { audience: 'user', doc: 'An Azure bearer token instead of the Azure CLI or environment credentials.' },
   SKYDECK_AZURE_CA_FILE: { audience: 'test', doc: 'A CA certificate added to the well-known roots for the Azure clients only.' },
+  SKYDECK_AZURE_IMDS_ENDPOINT: {
+    audience: 'test',
+    doc: "The instance metadata service an Azure node's autostop asks for its managed identity's token (the Azure fake in tests).",
+    default: 'http://169.254.169.254',
+  },
   SKYDECK_HOSTED_CATALOG_URL: { audience: 'user', doc: "Base URL of SkyPilot's hosted catalog (a mirror).", default: "SkyPilot's hosted catalog" },
   SKYDECK_CATALOG_AUTO_REFRESH: {
     audience: 'user',

@@ -12,6 +12,7 @@ import type { Task } from '../task/types';
 import { skydeckCliArgv, skydeckHome } from '../util/paths';
 import type { ClusterAccess } from './access';
 import { launcherFor } from './nodeOps';
+import { placeAutostopFiles, removeAutostopFiles } from './nodeCloudApi';
 import type { ClusterRecord, LaunchOptions } from './types';
 
 export type { AutostopWaitFor };
@@ -120,9 +121,11 @@ function autostopAction(rec: ClusterRecord, access: Pick<ClusterAccess, 'provide
 export async function applyAutostop(rec: ClusterRecord, access: ClusterAccess, setting: AutostopSetting | undefined): Promise<void> {
   if (!setting || setting.idleMinutes < 0) {
     await access.agent.setAutostop(-1, false);
+    if (access.provider.autostopFiles) await removeAutostopFiles(access.head);
     return;
   }
   await prepareInfra(access.provider, rec, setting.down);
+  await placeAutostopFiles(access.provider, rec, access.head, setting.down);
   await access.agent.setAutostop(setting.idleMinutes, setting.down, autostopAction(rec, access), setting.waitFor ?? 'jobs_and_ssh');
 }
 

@@ -49,6 +49,8 @@ export const HONOURED_KEYS: Record<string, string> = {
   'kubernetes.set_pod_resource_limits': 'engine/infra/kubernetes/podSpec.ts: cpu/memory limits = requests (true) or requests x the number',
   'kubernetes.post_provision_runcmd': "engine/infra/kubernetes/postProvision.ts: commands run in every new pod before SkyDeck's set-up",
   'provision.install_conda': 'engine/node/conda.ts: true installs Miniconda on every node at bring-up (unless conda is there); unset or false: none',
+  'azure.remote_identity':
+    "engine/infra/azure/nodeCredential.ts + azureProvider.ts: the head's autostop credential (the user's, the cluster's own managed identity, a named one, or none), per cluster-name glob",
 };
 
 /** Why a key is not acted on, where more can be said than the generic reason. */

@@ -172,7 +172,22 @@ export interface Provider {
   autostopCommands?(handle: ClusterHandle): AutostopCommands;
   /** Called when autostop is set, before the nodes need it (e.g. the instances' shutdown behaviour). */
   prepareAutostop?(handle: ClusterHandle, down: boolean): Promise<void>;
+  /**
+   * Files the head's autostop action needs to call the cloud's API itself (a credential, the
+   * cluster's coordinates), placed 0600 in AUTOSTOP_FILES_DIR when autostop is set and removed
+   * when it is cancelled (engine/cluster/nodeCloudApi.ts). Empty: the action needs none.
+   */
+  autostopFiles?(handle: ClusterHandle, down: boolean): Promise<AutostopFile[]>;
 }
+
+/** A file of Provider.autostopFiles: `name` inside AUTOSTOP_FILES_DIR; never logged or stored. */
+export interface AutostopFile {
+  name: string;
+  content: string;
+}
+
+/** Where the head keeps its autostop files, relative to its HOME (0700). */
+export const AUTOSTOP_FILES_DIR = '.skydeck_node/cloud-api';
 
 /** What a node runs when its cluster's autostop fires (see Provider.autostopCommands). */
 export interface AutostopCommands {

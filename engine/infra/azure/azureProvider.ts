@@ -22,6 +22,7 @@ import { findAzureCredentials } from './credentials';
 import { azureErrorCode, isAzureNotFound, mapAzureError } from './errors';
 import { chooseImage, names, NODE_TYPE_TAG, SSH_USER, tagsFor, vmBody } from './spec';
 import { withConfigLabels } from '../../config/cloudLabels';
+import { remoteIdentityFor, type RemoteIdentity } from './nodeCredential';
 import { networkingFor, RegionWithoutProxyError, type NodeNetworking } from '../../config/networking';
 
 interface AzureHandleData {
@@ -32,6 +33,8 @@ interface AzureHandleData {
   identityFile: string;
   /** `azure.use_internal_ips` / `azure.ssh_proxy_command` as they were when the cluster was launched. */
   network?: NodeNetworking;
+  /** `azure.remote_identity` for this cluster at launch: which credential its autostop action gets. */
+  remoteIdentity?: RemoteIdentity;
 }
 
 /** The networking keys for a launch in `region`; a region a `{region: command}` mapping leaves out is not used. */
@@ -43,6 +46,11 @@ function launchNetworking(region: string): NodeNetworking {
     throw err;
   }
 }
+
+const MSI_API = '2023-01-31';
+const ROLE_API = '2022-04-01';
+/** Azure's built-in Contributor role (what SkyPilot gives its per-cluster identity, on the cluster's group). */
+const CONTRIBUTOR_ROLE = 'b24988ac-6180-42a0-ab88-20f7382dd24c';
 
 function nodeState(power: string | undefined, provisioning: string | undefined): NodeState {
   switch (power) {
@@ -181,6 +189,7 @@ export class AzureProvider implements Provider {
     role: 'head' | 'worker',
     image: string,
     internalIpsOnly: boolean,
+    identity: string | undefined,
   ): Promise<void> {
     const tags = tagsFor(request, role);
     // `azure.use_internal_ips`: the VM gets no public IP at all.
@@ -202,7 +211,65 @@ export class AzureProvider implements Provider {
       },
       this.lro,
     );
-    await c.compute.virtualMachines.createOrUpdate(rg, vmName, vmBody(request, vmName, role, nic.id as string, image), this.lro);
+    await c.compute.virtualMachines.createOrUpdate(rg, vmName, vmBody(request, vmName, role, nic.id as string, image, identity), this.lro);
+  }
+
+  /**
+   * `azure.remote_identity` at launch: SERVICE_ACCOUNT creates the cluster's own user-assigned
+   * identity in its resource group, Contributor on that group only (SkyPilot's per-cluster
+   * identity and role), so the nodes can stop or delete the cluster; a named identity (its
+   * resource id) is attached as it is. Returns the identity the VMs carry.
+   */
+  private async nodeIdentity(c: AzureClients, request: LaunchRequest, rg: string, identity: RemoteIdentity): Promise<string | undefined> {
+    if (identity.mode !== 'managed') return undefined;
+    if (identity.identity) {
+      if (!/^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/[^/]+$/i.test(identity.identity)) {
+        throw new ProvisionError(
+          'config',
+          'cloud',
+          `azure.remote_identity: '${identity.identity}' is not LOCAL_CREDENTIALS, SERVICE_ACCOUNT, NO_UPLOAD or a user-assigned identity's resource id.`,
+          { hint: 'Use /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>.' },
+        );
+      }
+      return identity.identity;
+    }
+    const groupId = `/subscriptions/${c.subscriptionId}/resourceGroups/${rg}`;
+    const msiId = `${groupId}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${names(request.nameOnCloud).identity}`;
+    // The SDK puts the id after its own slash.
+    const msi = await c.resources.resources.beginCreateOrUpdateByIdAndWait(
+      msiId.slice(1),
+      MSI_API,
+      { location: request.region, tags: tagsFor(request) },
+      this.lro,
+    );
+    const principalId = (msi.properties as { principalId?: string } | undefined)?.principalId;
+    // A deterministic name: launching the cluster again finds the same assignment.
+    const hex = crypto.createHash('sha256').update(msiId.toLowerCase()).digest('hex');
+    const assignment = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    const assign = () =>
+      c.resources.resources.beginCreateOrUpdateByIdAndWait(
+        `${groupId.slice(1)}/providers/Microsoft.Authorization/roleAssignments/${assignment}`,
+        ROLE_API,
+        {
+          properties: {
+            roleDefinitionId: `/subscriptions/${c.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${CONTRIBUTOR_ROLE}`,
+            principalId,
+            principalType: 'ServicePrincipal',
+          },
+        },
+        this.lro,
+      );
+    // A new identity takes a while to replicate to the directory the role assignment checks.
+    await pollUntil(
+      `the role assignment of ${names(request.nameOnCloud).identity}`,
+      () =>
+        assign().then(
+          () => true,
+          (err: unknown) => (azureErrorCode(err) === 'PrincipalNotFound' ? undefined : Promise.reject(err)),
+        ),
+      { timeoutMs: 5 * 60_000, intervalMs: this.timing.intervalMs, signal: request.signal },
+    );
+    return msiId;
   }
 
   async launch(request: LaunchRequest): Promise<ClusterHandle> {
@@ -213,6 +280,7 @@ export class AzureProvider implements Provider {
     const rg = n.resourceGroup;
     const progress = (m: string) => request.onProgress?.(m);
     const network = launchNetworking(region);
+    const remoteIdentity = remoteIdentityFor(request.clusterName);
     let createdGroup = false;
     const createdVms: string[] = [];
     try {
@@ -228,6 +296,7 @@ export class AzureProvider implements Provider {
       progress(`Preparing resource group ${rg} in Azure ${region}.`);
       await c.resources.resourceGroups.createOrUpdate(rg, { location: region, tags: tagsFor(request) });
       createdGroup = !exists;
+      const nodeIdentity = await this.nodeIdentity(c, request, rg, remoteIdentity);
       const ports = parsePorts(request.ports).map(portRangeText);
       const nsg = await c.network.networkSecurityGroups.beginCreateOrUpdateAndWait(
         rg,
@@ -265,7 +334,7 @@ export class AzureProvider implements Provider {
         progress(`Creating ${missing} x ${request.instanceType}${request.useSpot ? ' (Spot)' : ''} in Azure ${region}.`);
         createdVms.push(...planned.map((p) => p.vmName));
         const results = await Promise.allSettled(
-          planned.map((p) => this.createNode(c, request, rg, subnetId, p.vmName, p.role, image, network.useInternalIps)),
+          planned.map((p) => this.createNode(c, request, rg, subnetId, p.vmName, p.role, image, network.useInternalIps, nodeIdentity)),
         );
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
@@ -282,6 +351,8 @@ export class AzureProvider implements Provider {
           useSpot: request.useSpot,
           identityFile: defaultIdentityFile(),
           network,
+          // The node asks IMDS for the identity the VMs carry (SERVICE_ACCOUNT: the one created here).
+          remoteIdentity: nodeIdentity ? { mode: 'managed', identity: nodeIdentity } : remoteIdentity,
         } satisfies AzureHandleData,
       };
       progress('Waiting for the VMs to be running.');

@@ -41,14 +41,29 @@ class StaticTokenCredential implements TokenCredential {
   }
 }
 
+const PUBLIC_AUTHORITY_HOSTS = new Set(['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.microsoftonline.de']);
+
+/**
+ * Options of the SDK credentials: an authority host (AZURE_AUTHORITY_HOST) that is none of
+ * Azure's clouds (Azure Stack, a test server) is used as given, without asking the public
+ * cloud's instance discovery about it; SKYDECK_AZURE_CA_FILE is trusted for it as for ARM.
+ */
+function credentialOptions(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const opts: Record<string, unknown> = {};
+  const host = env.AZURE_AUTHORITY_HOST ? new URL(env.AZURE_AUTHORITY_HOST).hostname : undefined;
+  if (host && !PUBLIC_AUTHORITY_HOSTS.has(host.toLowerCase())) opts.disableInstanceDiscovery = true;
+  if (env.SKYDECK_AZURE_CA_FILE) opts.tlsOptions = commonOptions().tlsOptions;
+  return opts;
+}
+
 function tokenCredential(creds: AzureCredentials, env: NodeJS.ProcessEnv = process.env): TokenCredential {
   switch (creds.kind) {
     case 'token':
       return new StaticTokenCredential(env.SKYDECK_AZURE_ACCESS_TOKEN as string);
     case 'environment':
-      return new EnvironmentCredential();
+      return new EnvironmentCredential(credentialOptions(env));
     case 'workload':
-      return new WorkloadIdentityCredential();
+      return new WorkloadIdentityCredential(credentialOptions(env));
     default:
       return new AzureCliCredential();
   }
@@ -57,7 +72,7 @@ function tokenCredential(creds: AzureCredentials, env: NodeJS.ProcessEnv = proce
 let cached: { key: string; clients: AzureClients } | undefined;
 
 export function azureClients(creds: AzureCredentials): AzureClients {
-  const key = `${creds.kind}|${creds.subscriptionId}|${azureEndpointOverride() ?? ''}|${process.env.SKYDECK_AZURE_CA_FILE ?? ''}`;
+  const key = `${creds.kind}|${creds.description}|${creds.subscriptionId}|${azureEndpointOverride() ?? ''}|${process.env.SKYDECK_AZURE_CA_FILE ?? ''}|${process.env.AZURE_AUTHORITY_HOST ?? ''}`;
   if (cached?.key === key) return cached.clients;
   const credential = tokenCredential(creds);
   const sub = creds.subscriptionId as string;

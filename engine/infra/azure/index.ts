@@ -1,12 +1,12 @@
 /** The `azure` provider entry (bundle dist/providers/azure.js); the ARM SDKs load on first real use. */
-import type { Provider } from '../provider';
+import type { ClusterHandle, Provider } from '../provider';
 import type { CloudProviderOptions } from '../../vmShared/options';
 import { lazyProvider } from '../../vmShared/lazyProvider';
-import { guestShutdownCommands } from '../../vmShared/guestShutdown';
 import { findAzureCredentials } from './credentials';
+import { azureAutostopCommands, azureAutostopFiles } from './nodeAutostop';
 
 export function createProvider(options?: CloudProviderOptions): Provider {
-  return lazyProvider({
+  const provider = lazyProvider({
     name: 'azure',
     canStop: true,
     quickCheck: () => {
@@ -14,9 +14,10 @@ export function createProvider(options?: CloudProviderOptions): Provider {
       return creds.found ? undefined : { enabled: false, reason: creds.description };
     },
     load: async () => new (await import('./azureProvider')).AzureProvider(options),
-    // The node powers itself off, which ends its jobs; Azure keeps such a VM allocated (compute
-    // still billed) until it is deallocated through the API, which the node holds no credential
-    // for: the next `skydeck status -r` deallocates (autostop) or deletes (autodown) it. docs/AUTOSTOP.md.
-    autostopCommands: guestShutdownCommands,
+    // A VM powered off from inside stays allocated (billed): the head deallocates (autostop)
+    // or deletes (autodown) the cluster's VMs through ARM with the credential it is given
+    // (./nodeAutostop.ts); without one it powers off and the next `status -r` finishes. docs/AUTOSTOP.md.
+    autostopCommands: azureAutostopCommands,
   });
+  return { ...provider, autostopFiles: async (handle: ClusterHandle) => azureAutostopFiles(handle) };
 }

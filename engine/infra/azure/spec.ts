@@ -15,6 +15,7 @@ export function names(nameOnCloud: string) {
     subnet: 'default',
     portsRule: 'skydeck-ports',
     sshRule: 'skydeck-ssh',
+    identity: `${nameOnCloud}-msi`,
   };
 }
 
@@ -54,10 +55,15 @@ export function tagsFor(request: LaunchRequest, role?: 'head' | 'worker'): Recor
   };
 }
 
-export function vmBody(request: LaunchRequest, vmName: string, role: 'head' | 'worker', nicId: string, image: string): VirtualMachine {
+/**
+ * The VM's body. `identity`: the user-assigned managed identity it carries
+ * (`azure.remote_identity`: SkyDeck's own per cluster for SERVICE_ACCOUNT, or the named one).
+ */
+export function vmBody(request: LaunchRequest, vmName: string, role: 'head' | 'worker', nicId: string, image: string, identity?: string): VirtualMachine {
   return {
     location: request.region,
     tags: tagsFor(request, role),
+    ...(identity ? { identity: { type: 'UserAssigned', userAssignedIdentities: { [identity]: {} } } } : {}),
     hardwareProfile: { vmSize: request.instanceType },
     storageProfile: {
       imageReference: imageReference(image),

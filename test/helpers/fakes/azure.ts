@@ -10,6 +10,15 @@
  * Bodies are checked as ARM checks them (./validation/azure.ts): tags, names, locations,
  * VM and security-rule properties get ARM's 400 with its error code.
  *
+ * It is also the identity platform's token endpoint (`/{tenant}/oauth2/v2.0/token`, with the
+ * OpenID configuration MSAL reads first): point AZURE_AUTHORITY_HOST at `url` and the SDK's
+ * service-principal credential, or a node's own token request, gets a token here; the
+ * `principals` option says which client ids and secrets it accepts. `imdsUrl` is the instance
+ * metadata service's token endpoint for the user-assigned identities created here. `listen` puts the server
+ * on another local address (a test-host bridge), so network-namespace nodes reach it too.
+ * Every answered request is recorded in `calls` (with the User-Agent and whose token it
+ * carried) and announced on `events` ('request'), so tests wait on what happened.
+ *
  * Faults come the two ways ARM reports them: an HTTP error on the PUT (e.g. 409
  * OperationNotAllowed for quota) or a Failed async operation (e.g. AllocationFailed).
  * Docs: https://learn.microsoft.com/rest/api/compute/virtual-machines,
@@ -17,9 +26,11 @@
  * https://learn.microsoft.com/azure/azure-resource-manager/management/async-operations
  */
 import { execFileSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
-import type * as http from 'node:http';
+import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -37,8 +48,35 @@ export interface AzureFault {
   times?: number;
 }
 
+/** A request as the fake saw it; `tokenOf` is the client id whose token it carried (a token the fake issued). */
+export interface AzureCall {
+  method: string;
+  path: string;
+  userAgent: string;
+  tokenOf?: string;
+}
+
+/** A token request: grant and client (never the secret). */
+export interface AzureTokenRequest {
+  tenant: string;
+  grantType: string;
+  clientId: string;
+  userAgent: string;
+  granted: boolean;
+}
+
 export interface FakeAzure {
   url: string;
+  /** The instance metadata service (plain HTTP, as IMDS is): managed identities' tokens; SKYDECK_AZURE_IMDS_ENDPOINT. */
+  imdsUrl: string;
+  /** Requests in order, and an event ('request', AzureCall) after each. */
+  calls: AzureCall[];
+  tokenRequests: AzureTokenRequest[];
+  events: EventEmitter;
+  /** Resolves once `check` holds, re-checked after each request; rejects after timeoutMs with `what`. */
+  waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs?: number): Promise<T>;
+  /** A VM's power state ('running', 'deallocated', ...), undefined when it does not exist. */
+  powerState(vmName: string): string | undefined;
   subscription: string;
   /** PEM of the self-signed certificate, and its file (for NODE_EXTRA_CA_CERTS). */
   certFile: string;
@@ -67,6 +105,8 @@ const TYPES: Record<string, string> = {
   publicipaddresses: 'Microsoft.Network/publicIPAddresses',
   networkinterfaces: 'Microsoft.Network/networkInterfaces',
   virtualmachines: 'Microsoft.Compute/virtualMachines',
+  userassignedidentities: 'Microsoft.ManagedIdentity/userAssignedIdentities',
+  roleassignments: 'Microsoft.Authorization/roleAssignments',
 };
 const OP_NAMES: Record<string, string> = {
   networksecuritygroups: 'nsg',
@@ -74,9 +114,11 @@ const OP_NAMES: Record<string, string> = {
   publicipaddresses: 'ip',
   networkinterfaces: 'nic',
   virtualmachines: 'vm',
+  userassignedidentities: 'identity',
+  roleassignments: 'role',
 };
 
-function makeCert(dir: string): { key: string; cert: string; certFile: string } {
+function makeCert(dir: string, address: string): { key: string; cert: string; certFile: string } {
   const keyFile = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
   execFileSync(
@@ -94,19 +136,35 @@ function makeCert(dir: string): { key: string; cert: string; certFile: string } 
       '-days',
       '2',
       '-subj',
-      '/CN=127.0.0.1',
+      `/CN=${address}`,
       '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      `subjectAltName=IP:${address},DNS:localhost${address === '127.0.0.1' ? '' : ',IP:127.0.0.1'}`,
     ],
     { stdio: 'ignore' },
   );
   return { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };
 }
 
-export async function startFakeAzure(options: { subscription?: string } = {}): Promise<FakeAzure> {
+export interface FakeAzureOptions {
+  subscription?: string;
+  /** The local address to listen on (default 127.0.0.1). */
+  listen?: string;
+  /** Service principals the token endpoint accepts (client id -> secret); refresh tokens: `refreshTokens`. */
+  principals?: Record<string, string>;
+  /** Refresh tokens the token endpoint accepts (token -> the user it belongs to). */
+  refreshTokens?: Record<string, string>;
+}
+
+export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<FakeAzure> {
   const subscription = options.subscription ?? '00000000-0000-0000-0000-000000000001';
+  const address = options.listen ?? '127.0.0.1';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-fake-azure-'));
-  const { key, cert, certFile } = makeCert(dir);
+  const { key, cert, certFile } = makeCert(dir, address);
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const calls: AzureCall[] = [];
+  const tokenRequests: AzureTokenRequest[] = [];
+  const issued = new Map<string, string>();
   const resources = new Map<string, Json>();
   const groups = new Map<string, Json>();
   const ops = new Map<string, AsyncOp>();
@@ -180,6 +238,7 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
       props.securityRules = ((props.securityRules as Json[] | undefined) ?? []).map((r) => ({ ...r, id: `${id}/securityRules/${r.name as string}` }));
     }
     if (kind === 'virtualmachines') props.vmId = `0000-${seq++}`;
+    if (kind === 'userassignedidentities') Object.assign(props, { principalId: crypto.randomUUID(), clientId: crypto.randomUUID(), tenantId: 'fake-tenant' });
     const name = id.split('/').pop() as string;
     return { ...body, id, name, type: TYPES[kind], location, properties: { ...props, provisioningState: 'Succeeded' } };
   }
@@ -189,6 +248,13 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
     const p = url.pathname;
     const method = req.method ?? 'GET';
     requests.push(`${method} ${p}`);
+    const bearer = /^Bearer (\S+)/.exec(req.headers.authorization ?? '')?.[1];
+    calls.push({
+      method,
+      path: p,
+      userAgent: String(req.headers['user-agent'] ?? ''),
+      ...(bearer && issued.has(bearer) ? { tokenOf: issued.get(bearer) } : {}),
+    });
     if (!/^Bearer \S+/.test(req.headers.authorization ?? ''))
       return armError(res, 401, 'AuthenticationFailed', 'Authentication failed. The Authorization header is missing.');
     const seg = p.split('/').filter(Boolean);
@@ -306,6 +372,21 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
       return send(res, 200, rule);
     }
     if (seg.length === 8) {
+      if (method === 'PUT' && kind === 'roleassignments') {
+        // Not a tracked resource: no location; ARM checks the principal and the role definition.
+        const props = (body.properties as Json | undefined) ?? {};
+        if (!props.principalId || !props.roleDefinitionId)
+          return armError(res, 400, 'InvalidRoleAssignmentRequest', 'principalId and roleDefinitionId are required.');
+        const assignment = { ...body, id, name: seg[7], type: TYPES[kind], properties: { ...props, scope: rgId } };
+        resources.set(key, assignment);
+        return send(res, existing ? 200 : 201, assignment);
+      }
+      if (method === 'PUT' && kind === 'virtualmachines') {
+        // A user-assigned identity must exist before a VM can carry it.
+        const ids = Object.keys(((body.identity as Json | undefined)?.userAssignedIdentities as Json | undefined) ?? {});
+        const missing = ids.find((i) => !resources.has(i.toLowerCase()));
+        if (missing) return armError(res, 400, 'FailedIdentityOperation', `Identity '${missing}' could not be found.`);
+      }
       if (method === 'PUT') {
         const problem = validateResource(kind, seg[7], body);
         if (problem) return armError(res, 400, problem.code, problem.message);
@@ -377,24 +458,123 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
     armError(res, 404, 'NotFound', `The fake ARM does not implement ${method} ${p}`);
   }
 
-  const server = https.createServer(
-    { key, cert },
-    jsonRequests(handle, {
-      badJson: (res) => armError(res, 400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized.'),
-      crashed: (res, err) => armError(res, 500, 'InternalServerError', String(err)),
-    }),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  /** The identity platform: OpenID configuration and the token endpoint (client credentials, refresh token). */
+  function identity(req: http.IncomingMessage, res: http.ServerResponse, form: URLSearchParams): boolean {
+    const url = new URL(req.url ?? '/', 'https://x');
+    const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/.exec(url.pathname);
+    if (!m) return false;
+    const tenant = decodeURIComponent(m[1]);
+    const userAgent = String(req.headers['user-agent'] ?? '');
+    calls.push({ method: req.method ?? 'GET', path: url.pathname, userAgent });
+    if (m[2].startsWith('v2.0')) {
+      send(res, 200, {
+        issuer: `${base}/${tenant}/v2.0`,
+        authorization_endpoint: `${base}/${tenant}/oauth2/v2.0/authorize`,
+        token_endpoint: `${base}/${tenant}/oauth2/v2.0/token`,
+        jwks_uri: `${base}/${tenant}/discovery/v2.0/keys`,
+        end_session_endpoint: `${base}/${tenant}/oauth2/v2.0/logout`,
+        response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+        tenant_region_scope: 'NA',
+      });
+      return true;
+    }
+    const grantType = form.get('grant_type') ?? '';
+    const clientId = form.get('client_id') ?? '';
+    let who: string | undefined;
+    if (grantType === 'client_credentials' && options.principals?.[clientId] !== undefined && options.principals[clientId] === form.get('client_secret'))
+      who = clientId;
+    if (grantType === 'refresh_token') who = options.refreshTokens?.[form.get('refresh_token') ?? ''];
+    tokenRequests.push({ tenant, grantType, clientId, userAgent, granted: Boolean(who) });
+    if (!who) {
+      send(res, 401, { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.', error_codes: [7000215] });
+      return true;
+    }
+    const token = `fake-issued-${crypto.randomBytes(8).toString('hex')}`;
+    issued.set(token, who);
+    send(res, 200, {
+      token_type: 'Bearer',
+      expires_in: 3599,
+      ext_expires_in: 3599,
+      access_token: token,
+      ...(grantType === 'refresh_token' ? { refresh_token: form.get('refresh_token') } : {}),
+    });
+    return true;
+  }
+
+  const arm = jsonRequests(handle, {
+    badJson: (res) => armError(res, 400, 'InvalidRequestContent', 'The request content was invalid and could not be deserialized.'),
+    crashed: (res, err) => armError(res, 500, 'InternalServerError', String(err)),
+  });
+  const server = https.createServer({ key, cert }, (req, res) => {
+    res.on('finish', () => events.emit('request', calls[calls.length - 1]));
+    if (!/\/oauth2\/|\/\.well-known\//.test(req.url ?? '')) return arm(req, res);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (!identity(req, res, new URLSearchParams(Buffer.concat(chunks).toString()))) send(res, 404, { error: 'not_found' });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
+  base = `https://${address}:${(server.address() as AddressInfo).port}`;
+
+  // IMDS: a token for a user-assigned identity that exists here, named by msi_res_id or client_id.
+  const imds = http.createServer((req, res) => {
+    res.on('finish', () => events.emit('request', calls[calls.length - 1]));
+    const url = new URL(req.url ?? '/', 'http://x');
+    const userAgent = String(req.headers['user-agent'] ?? '');
+    calls.push({ method: req.method ?? 'GET', path: url.pathname, userAgent });
+    if (url.pathname !== '/metadata/identity/oauth2/token' || req.headers.metadata !== 'true') return send(res, 400, { error: 'invalid_request' });
+    const wanted = url.searchParams.get('msi_res_id') ?? url.searchParams.get('client_id') ?? '';
+    const identity = [...resources.entries()].find(
+      ([k, r]) =>
+        k.includes('/microsoft.managedidentity/userassignedidentities/') && (k === wanted.toLowerCase() || (r.properties as Json).clientId === wanted),
+    );
+    tokenRequests.push({ tenant: '', grantType: 'imds', clientId: wanted, userAgent, granted: Boolean(identity) });
+    if (!identity) return send(res, 400, { error: 'invalid_request', error_description: 'Identity not found' });
+    const token = `fake-msi-${crypto.randomBytes(8).toString('hex')}`;
+    issued.set(token, identity[1].id as string);
+    send(res, 200, { access_token: token, expires_in: '3599', resource: url.searchParams.get('resource'), token_type: 'Bearer' });
+  });
+  await new Promise<void>((resolve) => imds.listen(0, address, resolve));
+  const imdsUrl = `http://${address}:${(imds.address() as AddressInfo).port}`;
 
   const findVm = (name: string) =>
     [...resources.entries()].find(([k]) => k.includes('/microsoft.compute/virtualmachines/') && k.endsWith(`/${name.toLowerCase()}`));
   return {
     url: base,
+    imdsUrl,
     subscription,
     certFile,
     resources,
     requests,
+    calls,
+    tokenRequests,
+    events,
+    waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 120_000): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        const test = () => {
+          const v = check();
+          if (v === undefined || v === false) return false;
+          events.off('request', test);
+          clearTimeout(timer);
+          resolve(v);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          events.off('request', test);
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for ${what}; the fake saw:\n${calls.map((c) => `${c.method} ${c.path} [${c.userAgent.slice(0, 40)}]`).join('\n')}`,
+            ),
+          );
+        }, timeoutMs);
+        if (!test()) events.on('request', test);
+      });
+    },
+    powerState(name) {
+      const vm = findVm(name);
+      return vm ? ((vm[1]._power as string | undefined) ?? 'running') : undefined;
+    },
     inject(fault) {
       faults.push({ ...fault, times: fault.times ?? Number.POSITIVE_INFINITY });
     },
@@ -404,6 +584,8 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
       ops.clear();
       faults = [];
       requests.length = 0;
+      calls.length = 0;
+      tokenRequests.length = 0;
     },
     setPowerState(name, state) {
       const vm = findVm(name);
@@ -418,7 +600,8 @@ export async function startFakeAzure(options: { subscription?: string } = {}): P
     },
     async close() {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      imds.closeAllConnections();
+      await Promise.all([server, imds].map((x) => new Promise<void>((resolve) => x.close(() => resolve()))));
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
