@@ -165,9 +165,10 @@ export interface Provider {
   /**
    * Autostop with no client: the shell command each node runs (workers first, then the head)
    * to stop or tear down itself through the infra's own mechanism (docs/AUTOSTOP.md). Absent:
-   * the client carries autostop out at its next `status -r`.
+   * the client carries autostop out at its next `status -r`. `down` is the setting the commands
+   * are for (a provider may need more on the node to tear down than to stop).
    */
-  autostopCommands?(handle: ClusterHandle): AutostopCommands;
+  autostopCommands?(handle: ClusterHandle, down?: boolean): AutostopCommands;
   /** Called when autostop is set, before the nodes need it (e.g. the instances' shutdown behaviour). */
   prepareAutostop?(handle: ClusterHandle, down: boolean): Promise<void>;
 }
@@ -176,6 +177,15 @@ export interface Provider {
 export interface AutostopCommands {
   stop: string;
   down: string;
+  /** Files the commands need on the head (a program, a credential), written when autostop is set. */
+  files?: NodeFile[];
+}
+
+/** A file written on a node; `path` is relative to the node's HOME. Secrets are mode 0600. */
+export interface NodeFile {
+  path: string;
+  content: string | Buffer;
+  mode: number;
 }
 
 /** How much of the infrastructure a provisioning failure rules out (SkyPilot's blocklist granularity). */

@@ -15,7 +15,7 @@ export function lazyProvider(spec: {
   quickCheck: () => CredentialCheck | undefined;
   load: () => Promise<Provider>;
   /** What a node runs when its autostop fires (SDK-free: a shell command). */
-  autostopCommands?: (handle: ClusterHandle) => AutostopCommands;
+  autostopCommands?: (handle: ClusterHandle, down?: boolean) => AutostopCommands;
 }): Provider {
   let impl: Promise<Provider> | undefined;
   const get = () => (impl ??= spec.load());

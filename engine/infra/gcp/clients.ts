@@ -11,6 +11,7 @@ import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_cl
 import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
 import { googleAuthLibrary } from 'google-gax';
 import type { GcpCredentials } from './credentials';
+import { gcpEndpointOverride } from './endpoint';
 
 type Options = ConstructorParameters<typeof InstancesClient>[0];
 
@@ -22,9 +23,7 @@ export interface GcpClients {
   globalOperations: GlobalOperationsClient;
 }
 
-export function gcpEndpointOverride(): string | undefined {
-  return process.env.SKYDECK_GCP_ENDPOINT || undefined;
-}
+export { gcpEndpointOverride };
 
 function clientOptions(creds: GcpCredentials): Options {
   const opts: NonNullable<Options> = { projectId: creds.project, fallback: true };

@@ -19,6 +19,7 @@ import { recordNewNodeHostKeys } from '../../vmShared/hostKeys';
 import { defaultIdentityFile, sshTransportFor } from '../../vmShared/transport';
 import { gcpClients, gcpEndpointOverride, type GcpClients } from './clients';
 import { findGcpCredentials } from './credentials';
+import { gcpRemoteIdentity, serviceAccountsFor, type GcpRemoteIdentity } from './remoteIdentity';
 import { gcpErrorInfo, isNotFound, mapGcpError } from './errors';
 import {
   buildInstance,
@@ -46,6 +47,8 @@ interface GcpHandleData {
   firewall: string;
   /** `gcp.use_internal_ips` / `gcp.ssh_proxy_command` as they were when the cluster was launched. */
   network?: NodeNetworking;
+  /** `gcp.remote_identity` at launch: what the head's autodown acts with (autodown.ts). */
+  remoteIdentity?: GcpRemoteIdentity;
 }
 
 /** An error reported inside a finished operation (code + message, like the API's). */
@@ -243,7 +246,7 @@ export class GcpProvider implements Provider {
     );
   }
 
-  private handleFor(request: LaunchRequest, c: GcpClients, zone: string, network: NodeNetworking): ClusterHandle {
+  private handleFor(request: LaunchRequest, c: GcpClients, zone: string, network: NodeNetworking, remoteIdentity: GcpRemoteIdentity): ClusterHandle {
     const data: GcpHandleData = {
       project: c.project,
       useSpot: request.useSpot,
@@ -251,6 +254,7 @@ export class GcpProvider implements Provider {
       identityFile: defaultIdentityFile(),
       firewall: firewallName(request.nameOnCloud),
       network,
+      remoteIdentity,
     };
     return { clusterName: request.clusterName, nameOnCloud: request.nameOnCloud, provider: 'gcp', region: request.region, zone, data: { ...data } };
   }
@@ -279,6 +283,8 @@ export class GcpProvider implements Provider {
     const { region, nameOnCloud } = request;
     const progress = (m: string) => request.onProgress?.(m);
     const network = launchNetworking(region);
+    const identity = gcpRemoteIdentity(request.clusterName, c.project);
+    const serviceAccounts = serviceAccountsFor(identity);
     let createdFirewall = false;
     let zone = request.existing?.zone ?? request.zones[0] ?? `${region}-a`;
     const created: string[] = [];
@@ -328,7 +334,7 @@ export class GcpProvider implements Provider {
               const [op] = await c.instances.insert({
                 project: c.project,
                 zone: z,
-                instanceResource: inConfigNetwork(buildInstance(request, z, name, role, image), network),
+                instanceResource: { ...inConfigNetwork(buildInstance(request, z, name, role, image), network), ...(serviceAccounts ? { serviceAccounts } : {}) },
               });
               inZone.push(name);
               await this.waitOp(c, op.latestResponse as Operation, z);
@@ -356,7 +362,7 @@ export class GcpProvider implements Provider {
       }
       progress('Waiting for the instances to be RUNNING.');
       const running = await this.waitRunning(c, zone, nameOnCloud, request.numNodes, request.signal);
-      const handle = this.handleFor(request, c, zone, network);
+      const handle = this.handleFor(request, c, zone, network, identity);
       progress('Waiting for SSH on every node.');
       const nodes = this.nodes(handle, running);
       await waitForNodesSsh(nodes, this.options, request.signal);
