@@ -171,6 +171,12 @@ export interface Provider {
   autostopCommands?(handle: ClusterHandle, down?: boolean): AutostopCommands;
   /** Called when autostop is set, before the nodes need it (e.g. the instances' shutdown behaviour). */
   prepareAutostop?(handle: ClusterHandle, down: boolean): Promise<void>;
+  /**
+   * The handle of a cluster this machine has no record of, found on the infra by its name
+   * (engine/controllers/discover.ts: a controller launched from another machine); undefined
+   * when nothing of it exists. For infra whose handle needs more than a region (a GCP zone).
+   */
+  findCluster?(clusterName: string, nameOnCloud: string): Promise<ClusterHandle | undefined>;
 }
 
 /** What a node runs when its cluster's autostop fires (see Provider.autostopCommands). */

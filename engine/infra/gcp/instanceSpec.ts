@@ -10,7 +10,7 @@ import { ProvisionError, type LaunchRequest } from '../provider';
 import { chooseVmImage } from '../../vmShared/images';
 import { CLUSTER_LABEL, gcpLabel, NODE_TYPE_LABEL, networkTag } from './names';
 
-export { CLUSTER_LABEL, firewallName, gcpLabel, NODE_TYPE_LABEL, networkTag } from './names';
+export { CLUSTER_LABEL, firewallName, gcpLabel, NODE_TYPE_LABEL, networkTag, placementPolicyName } from './names';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 
@@ -32,7 +32,6 @@ const GPU_TYPES: Record<string, string> = {
 };
 
 const DISK_TYPES: Record<string, string> = { low: 'pd-standard', medium: 'pd-balanced', high: 'pd-ssd', ultra: 'pd-extreme', best: 'pd-ssd' };
-
 
 /** Label keys follow the value rules and must also start with a lowercase letter. */
 function gcpLabelKey(k: string): string {

@@ -17,3 +17,8 @@ export function gcpLabel(v: string): string {
     .replace(/[^a-z0-9_-]/g, '-')
     .slice(0, 63);
 }
+
+/** The cluster's compact placement policy (`gcp.placement_policy: compact`), as SkyPilot names it. */
+export function placementPolicyName(nameOnCloud: string): string {
+  return `${nameOnCloud}-placement-policy`.slice(0, 63).replace(/-+$/, '');
+}

@@ -1,7 +1,9 @@
 /**
  * A fake Compute Engine API (REST, v1) on loopback, faithful to the documented shapes of
  * the calls the GCP provider makes: instances insert/get/list/start/stop/delete, firewalls
- * insert/get/patch/delete, and zone/global operations get/wait. Instances walk through
+ * insert/get/patch/delete, the aggregated instance list, regional resource policies insert/get/delete (an instance naming a
+ * missing one is refused, one in use cannot be deleted), and zone/region/global operations
+ * get/wait. Instances walk through
  * PROVISIONING -> STAGING -> RUNNING and STOPPING -> TERMINATED one step per read, and
  * operations finish on `wait` (or after a read), so pollers see real transitions.
  *
@@ -53,7 +55,7 @@ interface Op {
   /** Applied when the operation finishes with its error. */
   failEffect?: () => void;
   error?: { code: string; message: string };
-  scope: { kind: 'zone'; zone: string } | { kind: 'global' };
+  scope: { kind: 'zone'; zone: string } | { kind: 'region'; region: string } | { kind: 'global' };
   seen?: boolean;
 }
 
@@ -70,6 +72,8 @@ export interface FakeGcp {
   project: string;
   instances: Map<string, Json>;
   firewalls: Map<string, Json>;
+  /** Resource policies (placement), key: region/name. */
+  resourcePolicies: Map<string, Json>;
   /** Requests seen: 'METHOD path'. */
   requests: string[];
   /** Compute calls with their bearer tokens. */
@@ -104,6 +108,7 @@ export async function startFakeGcp(options: { project?: string; host?: string } 
   const serviceKeys = new Map<string, crypto.KeyObject>();
   const instances = new Map<string, Json>(); // key: zone/name
   const firewalls = new Map<string, Json>();
+  const resourcePolicies = new Map<string, Json>(); // key: region/name
   const ops = new Map<string, Op>();
   const requests: string[] = [];
   let faults: GcpFault[] = [];
@@ -146,7 +151,7 @@ export async function startFakeGcp(options: { project?: string; host?: string } 
 
   function newOp(type: string, target: string, scope: Op['scope'], effect?: () => void, error?: Op['error'], failEffect?: () => void): Json {
     const name = `operation-${Date.now()}-${seq++}`;
-    const where = scope.kind === 'zone' ? `zones/${scope.zone}` : 'global';
+    const where = scope.kind === 'zone' ? `zones/${scope.zone}` : scope.kind === 'region' ? `regions/${scope.region}` : 'global';
     const json: Json = {
       kind: 'compute#operation',
       id: String(seq),
@@ -159,6 +164,7 @@ export async function startFakeGcp(options: { project?: string; host?: string } 
       startTime: now(),
       selfLink: selfLink(`${where}/operations/${name}`),
       ...(scope.kind === 'zone' ? { zone: selfLink(`zones/${scope.zone}`) } : {}),
+      ...(scope.kind === 'region' ? { region: selfLink(`regions/${scope.region}`) } : {}),
     };
     ops.set(name, { json, effect, error, scope, failEffect });
     return json;
@@ -238,6 +244,22 @@ export async function startFakeGcp(options: { project?: string; host?: string } 
       return httpError(res, 403, 'forbidden', `Project ${other ?? '?'} not found or access denied (the fake serves project ${project}).`);
     }
     const rest = p.slice(prefix.length).split('/');
+    // aggregated/instances: every zone's instances matching the filter, keyed `zones/<zone>`.
+    if (rest[0] === 'aggregated' && rest[1] === 'instances' && req.method === 'GET') {
+      const filter = url.searchParams.get('filter');
+      const items: Record<string, Json> = {};
+      for (const [k, v] of instances) {
+        if (!matchesFilter(v, filter)) continue;
+        const zone = k.split('/')[0];
+        ((items[`zones/${zone}`] ??= { instances: [] }).instances as Json[]).push(advance(v));
+      }
+      return send(res, {
+        kind: 'compute#instanceAggregatedList',
+        id: `projects/${project}/aggregated/instances`,
+        items,
+        selfLink: selfLink('aggregated/instances'),
+      });
+    }
     // zones/{zone}/instances[/{name}[/{verb}]]
     if (rest[0] === 'zones' && rest[2] === 'instances') {
       const zone = rest[1];
@@ -248,6 +270,11 @@ export async function startFakeGcp(options: { project?: string; host?: string } 
         if (fault?.via === 'http') return httpError(res, fault.httpStatus ?? 403, fault.code, fault.message);
         const problem = validateInstance(body, zone);
         if (problem) return badRequest(res, problem);
+        for (const ref of (body.resourcePolicies as string[] | undefined) ?? []) {
+          const m = /regions\/([^/]+)\/resourcePolicies\/([^/]+)$/.exec(ref);
+          if (!m || !resourcePolicies.has(`${m[1]}/${m[2]}`)) return httpError(res, 404, 'notFound', `The resource '${ref}' was not found`);
+          if (!zone.startsWith(`${m[1]}-`)) return httpError(res, 400, 'invalid', `Resource policy '${ref}' is not in the instance's region.`);
+        }
         const iname = body.name as string;
         if (instances.has(`${zone}/${iname}`))
           return httpError(res, 409, 'alreadyExists', `The resource 'projects/${project}/zones/${zone}/instances/${iname}' already exists`);
@@ -297,8 +324,53 @@ export async function startFakeGcp(options: { project?: string; host?: string } 
         });
       }
     }
-    // zones/{zone}/operations/{op}[/wait] and global/operations/{op}[/wait]
-    const opIdx = rest[0] === 'zones' ? 2 : rest[0] === 'global' ? 1 : -1;
+    // regions/{region}/resourcePolicies[/{name}]
+    if (rest[0] === 'regions' && rest[2] === 'resourcePolicies') {
+      const region = rest[1];
+      const name = rest[3];
+      const key = `${region}/${name}`;
+      const link = selfLink(`regions/${region}/resourcePolicies/${name ?? body.name}`);
+      if (!name && req.method === 'POST') {
+        const pname = body.name as string;
+        if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(pname ?? ''))
+          return httpError(res, 400, 'invalid', `Invalid value for field 'resource.name': '${pname}'.`);
+        if (resourcePolicies.has(`${region}/${pname}`))
+          return httpError(res, 409, 'alreadyExists', `The resource 'projects/${project}/regions/${region}/resourcePolicies/${pname}' already exists`);
+        return send(
+          res,
+          newOp('insert', link, { kind: 'region', region }, () =>
+            resourcePolicies.set(`${region}/${pname}`, {
+              ...body,
+              kind: 'compute#resourcePolicy',
+              region: selfLink(`regions/${region}`),
+              selfLink: link,
+              status: 'READY',
+            }),
+          ),
+        );
+      }
+      const policy = resourcePolicies.get(key);
+      if (!policy) return httpError(res, 404, 'notFound', `The resource 'projects/${project}/regions/${region}/resourcePolicies/${name}' was not found`);
+      if (req.method === 'GET') return send(res, policy);
+      if (req.method === 'DELETE') {
+        const user = [...instances.values()].find((i) =>
+          ((i.resourcePolicies as string[] | undefined) ?? []).some((r) => r.endsWith(`regions/${region}/resourcePolicies/${name}`)),
+        );
+        if (user)
+          return httpError(
+            res,
+            400,
+            'resourceInUseByAnotherResource',
+            `The resource_policy resource '${link}' is already being used by '${String(user.selfLink)}'`,
+          );
+        return send(
+          res,
+          newOp('delete', link, { kind: 'region', region }, () => resourcePolicies.delete(key)),
+        );
+      }
+    }
+    // zones/{zone}/operations/{op}[/wait], regions/{region}/operations/{op}[/wait] and global/operations/{op}[/wait]
+    const opIdx = rest[0] === 'zones' || rest[0] === 'regions' ? 2 : rest[0] === 'global' ? 1 : -1;
     if (opIdx > 0 && rest[opIdx] === 'operations' && rest[opIdx + 1]) {
       const op = ops.get(rest[opIdx + 1]);
       if (!op) return httpError(res, 404, 'notFound', `The resource '${p}' was not found`);
@@ -440,6 +512,7 @@ export async function startFakeGcp(options: { project?: string; host?: string } 
     project,
     instances,
     firewalls,
+    resourcePolicies,
     requests,
     calls,
     minted,
@@ -493,6 +566,7 @@ export async function startFakeGcp(options: { project?: string; host?: string } 
     reset() {
       instances.clear();
       firewalls.clear();
+      resourcePolicies.clear();
       ops.clear();
       faults = [];
       requests.length = 0;

@@ -143,7 +143,7 @@ describe('autodown on GCP (fake Compute API) with the node on a netns sshd host'
     assert.deepEqual(
       filesContaining(env.home, adc.refresh_token).filter((f) => f !== path.join(adcDir, 'application_default_credentials.json')),
       [],
-      "the refresh token is in no client-side file (state, logs) but the ADC file itself",
+      'the refresh token is in no client-side file (state, logs) but the ADC file itself',
     );
     // The record goes at the next look.
     assert.deepEqual(await clusters.status({ refresh: true, names: ['gcp-ad-user'] }), []);
@@ -175,7 +175,9 @@ describe('autodown on GCP (fake Compute API) with the node on a netns sshd host'
     const host = useHost(3);
     const { names } = await launchIdleDown('gcp-ad-meta');
     const inst = [...gcp.instances.values()].find((i) => i.name === names[0])!;
-    assert.deepEqual(inst.serviceAccounts, [{ email: 'skypilot-v1@e2e-proj.iam.gserviceaccount.com', scopes: ['https://www.googleapis.com/auth/cloud-platform'] }]);
+    assert.deepEqual(inst.serviceAccounts, [
+      { email: 'skypilot-v1@e2e-proj.iam.gserviceaccount.com', scopes: ['https://www.googleapis.com/auth/cloud-platform'] },
+    ]);
     assert.equal(fs.existsSync(path.join(host.homeDir, '.skydeck_node', 'gcp-api', 'credential.json')), false, 'no user credential on the node');
     await gcp.waitUntilDeleted(names, 120_000);
     assert.ok(callsWith('metadata').some((c) => c.startsWith('DELETE') && c.endsWith(`/instances/${names[0]}`)));
