@@ -6,7 +6,7 @@
  * nodes are processes on this machine, so their action is this machine's CLI (`status -r`).
  */
 import * as os from 'node:os';
-import type { Provider } from '../infra/provider';
+import type { AutostopCommands, Provider } from '../infra/provider';
 import type { AutostopWaitFor } from '../node/agentClient';
 import type { Task } from '../task/types';
 import { skydeckCliArgv, skydeckHome } from '../util/paths';
@@ -109,9 +109,12 @@ export function renderAutostopAction(clusterName: string, commands: { stop: stri
  * provider's commands on every node otherwise; undefined when the provider has none (the
  * client then carries autostop out at its next `status -r`).
  */
-function autostopAction(rec: ClusterRecord, access: Pick<ClusterAccess, 'provider' | 'nodes'>): string[] | string | undefined {
+function autostopAction(
+  rec: ClusterRecord,
+  access: Pick<ClusterAccess, 'provider' | 'nodes'>,
+  commands: AutostopCommands | undefined,
+): string[] | string | undefined {
   if (rec.handle.provider === 'local') return localAutostopHook(rec);
-  const commands = access.provider.autostopCommands?.(rec.handle);
   if (!commands) return undefined;
   const workers = access.nodes.filter((n) => n.rank > 0).map((n) => launcherFor(access as ClusterAccess, rec, n));
   return renderAutostopAction(rec.name, commands, workers);
@@ -126,7 +129,10 @@ export async function applyAutostop(rec: ClusterRecord, access: ClusterAccess, s
   }
   await prepareInfra(access.provider, rec, setting.down);
   await placeAutostopFiles(access.provider, rec, access.head, setting.down);
-  await access.agent.setAutostop(setting.idleMinutes, setting.down, autostopAction(rec, access), setting.waitFor ?? 'jobs_and_ssh');
+  const commands = rec.handle.provider === 'local' ? undefined : access.provider.autostopCommands?.(rec.handle, setting.down);
+  // What the commands need on the head (a program, a credential 0600) is there before they can run.
+  for (const f of commands?.files ?? []) await access.head.putFile(f.path, f.content, f.mode);
+  await access.agent.setAutostop(setting.idleMinutes, setting.down, autostopAction(rec, access, commands), setting.waitFor ?? 'jobs_and_ssh');
 }
 
 async function prepareInfra(provider: Provider, rec: ClusterRecord, down: boolean): Promise<void> {

@@ -35,6 +35,10 @@ export const HONOURED_KEYS: Record<string, string> = {
   'gcp.force_enable_external_ips': 'engine/infra/gcp/gcpProvider.ts: external IPs kept with use_internal_ips',
   'gcp.ssh_proxy_command':
     'engine/config/networking.ts + engine/node/ssh.ts: ProxyCommand of every SSH connection (and ssh config entry); a {region: cmd} mapping limits the regions',
+  'gcp.remote_identity':
+    'engine/infra/gcp/remoteIdentity.ts: the service account attached to the instances (SERVICE_ACCOUNT, an email) and what the head autodowns with (engine/infra/gcp/autodown.ts)',
+  'gcp.enable_gvnic': 'engine/infra/gcp/gcpProvider.ts: GVNIC network interfaces',
+  'gcp.placement_policy': 'engine/infra/gcp/gcpProvider.ts: compact -> a COLLOCATED resource policy every instance names, deleted with the cluster',
   'azure.use_internal_ips': 'engine/config/networking.ts + engine/infra/azure/azureProvider.ts: no public IP; nodes reached on their private IPs',
   'azure.ssh_proxy_command':
     'engine/config/networking.ts + engine/node/ssh.ts: ProxyCommand of every SSH connection (and ssh config entry); a {region: cmd} mapping limits the regions',

@@ -9,9 +9,12 @@
  *   own query);
  * - AWS, whose instances carry the cluster's tag, in the region `<kind>.controller.resources`
  *   names, else the credentials' default region, else us-east-1 (a scan of every region on
- *   each command would cost more than it finds). Reaching the VM over SSH then needs this
- *   machine's SkyDeck key to be the one the controller was launched with (copy
- *   SKYDECK_HOME/keys from the first machine); pods and pool hosts need nothing more.
+ *   each command would cost more than it finds);
+ * - GCP, whose instances carry the cluster's label, in any zone of the credentials' project
+ *   (one aggregated list; the provider's findCluster).
+ * Reaching a VM over SSH then needs this machine's SkyDeck key to be the one the controller
+ * was launched with (copy SKYDECK_HOME/keys from the first machine); pods and pool hosts need
+ * nothing more.
  * The record built from it is used for this command only and never saved: the cluster
  * belongs to the machine that launched it, which alone stops or tears it down.
  *
@@ -37,7 +40,7 @@ import { controllerClusterName, controllerOwner, type ControllerKind } from './n
 const MISS_TTL_MS = 60_000;
 
 /** Where the last hit was: a pool host, or an infra's region (a Kubernetes context). */
-type Hit = { provider: 'ssh'; pool: string; host: string } | { provider: 'aws' | 'kubernetes'; region: string };
+type Hit = { provider: 'ssh'; pool: string; host: string } | { provider: 'aws' | 'kubernetes' | 'gcp'; region: string };
 
 interface CacheEntry {
   at: number;
@@ -105,6 +108,20 @@ async function onInfra(kind: ControllerKind, provider: 'aws' | 'kubernetes', reg
   }
 }
 
+/** GCP: the instances labelled with the cluster's name, in whichever zone of the project they are. */
+async function onGcp(kind: ControllerKind): Promise<ClusterRecord | undefined> {
+  const name = controllerClusterName(kind);
+  try {
+    const provider = await getProvider('gcp');
+    const handle = await provider.findCluster?.(name, nameOnCloud(name));
+    if (!handle) return undefined;
+    const nodes = await provider.query(handle);
+    return nodes.length > 0 && nodes.every((n) => n.state === 'running') ? recordFor(kind, handle, nodes) : undefined;
+  } catch {
+    return undefined; // a project that cannot be asked holds no controller we could use
+  }
+}
+
 /** The infra regions to ask, from the enabled infra (Kubernetes contexts, AWS's likely regions). */
 function infraRegions(
   kind: ControllerKind,
@@ -141,6 +158,7 @@ async function claimedBy(kind: ControllerKind, pool: string, host: PoolHost): Pr
 }
 
 async function lookAt(kind: ControllerKind, hit: Hit, pools: NodePool[]): Promise<ClusterRecord | undefined> {
+  if (hit.provider === 'gcp') return onGcp(kind);
   if (hit.provider !== 'ssh') return onInfra(kind, hit.provider, hit.region);
   const pool = pools.find((p) => p.name === hit.pool);
   const host = pool?.hosts.find((h) => h.id === hit.host);
@@ -149,7 +167,7 @@ async function lookAt(kind: ControllerKind, hit: Hit, pools: NodePool[]): Promis
 
 function hitOf(rec: ClusterRecord): Hit {
   if (rec.handle.provider === 'ssh') return { provider: 'ssh', pool: rec.handle.region, host: rec.nodes[0].id };
-  return { provider: rec.handle.provider as 'aws' | 'kubernetes', region: rec.handle.region };
+  return { provider: rec.handle.provider as 'aws' | 'kubernetes' | 'gcp', region: rec.handle.region };
 }
 
 /** The kind's controller cluster as the infra shows it, or undefined. */
@@ -167,7 +185,9 @@ export async function discoverController(
   if (!found) {
     const enabled = options.enabledInfra ?? (await enabledInfra());
     const where = infraRegions(kind, enabled, options.config ?? activeConfig(), options.env ?? process.env);
-    found = (await Promise.all(where.map((w) => onInfra(kind, w.provider, w.region)))).find((r) => r);
+    const asks = where.map((w) => onInfra(kind, w.provider, w.region));
+    if (enabled.includes('gcp')) asks.push(onGcp(kind));
+    found = (await Promise.all(asks)).find((r) => r);
   }
   writeCache(kind, { at: Date.now(), ...(found ? { hit: hitOf(found) } : {}) });
   return found;

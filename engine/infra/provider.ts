@@ -167,9 +167,10 @@ export interface Provider {
   /**
    * Autostop with no client: the shell command each node runs (workers first, then the head)
    * to stop or tear down itself through the infra's own mechanism (docs/AUTOSTOP.md). Absent:
-   * the client carries autostop out at its next `status -r`.
+   * the client carries autostop out at its next `status -r`. `down` is the setting the commands
+   * are for (a provider may need more on the node to tear down than to stop).
    */
-  autostopCommands?(handle: ClusterHandle): AutostopCommands;
+  autostopCommands?(handle: ClusterHandle, down?: boolean): AutostopCommands;
   /** Called when autostop is set, before the nodes need it (e.g. the instances' shutdown behaviour). */
   prepareAutostop?(handle: ClusterHandle, down: boolean): Promise<void>;
   /**
@@ -178,6 +179,12 @@ export interface Provider {
    * when it is cancelled (engine/cluster/nodeCloudApi.ts). Empty: the action needs none.
    */
   autostopFiles?(handle: ClusterHandle, down: boolean): Promise<AutostopFile[]>;
+  /**
+   * The handle of a cluster this machine has no record of, found on the infra by its name
+   * (engine/controllers/discover.ts: a controller launched from another machine); undefined
+   * when nothing of it exists. For infra whose handle needs more than a region (a GCP zone).
+   */
+  findCluster?(clusterName: string, nameOnCloud: string): Promise<ClusterHandle | undefined>;
 }
 
 /** A file of Provider.autostopFiles: `name` inside AUTOSTOP_FILES_DIR; never logged or stored. */
@@ -193,6 +200,15 @@ export const AUTOSTOP_FILES_DIR = '.skydeck_node/cloud-api';
 export interface AutostopCommands {
   stop: string;
   down: string;
+  /** Files the commands need on the head (a program, a credential), written when autostop is set. */
+  files?: NodeFile[];
+}
+
+/** A file written on a node; `path` is relative to the node's HOME. Secrets are mode 0600. */
+export interface NodeFile {
+  path: string;
+  content: string | Buffer;
+  mode: number;
 }
 
 /** How much of the infrastructure a provisioning failure rules out (SkyPilot's blocklist granularity). */

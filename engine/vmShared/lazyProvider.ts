@@ -15,7 +15,7 @@ export function lazyProvider(spec: {
   quickCheck: () => CredentialCheck | undefined;
   load: () => Promise<Provider>;
   /** What a node runs when its autostop fires (SDK-free: a shell command). */
-  autostopCommands?: (handle: ClusterHandle) => AutostopCommands;
+  autostopCommands?: (handle: ClusterHandle, down?: boolean) => AutostopCommands;
 }): Provider {
   let impl: Promise<Provider> | undefined;
   const get = () => (impl ??= spec.load());
@@ -33,6 +33,7 @@ export function lazyProvider(spec: {
     openPorts: async (handle: ClusterHandle, ports: string[]) => (await get()).openPorts(handle, ports),
     ...(spec.autostopCommands ? { autostopCommands: spec.autostopCommands } : {}),
     prepareAutostop: async (handle: ClusterHandle, down: boolean) => (await get()).prepareAutostop?.(handle, down),
+    findCluster: async (clusterName: string, nameOnCloud: string) => (await get()).findCluster?.(clusterName, nameOnCloud),
     // SSH needs no SDK.
     transport: (_handle: ClusterHandle, node: NodeInfo): Transport => sshTransportFor(node),
   };

@@ -4,13 +4,16 @@
  * passed separately (a port inside apiEndpoint is ignored; test-infrastructure.md 4).
  */
 // Deep imports: the package index also loads v1beta/v1small and a 30 MB static protos
-// module; these four clients need only the JSON protos (smaller bundle, faster first use).
+// module; these clients need only the JSON protos (smaller bundle, faster first use).
 import { FirewallsClient } from '@google-cloud/compute/build/src/v1/firewalls_client';
 import { GlobalOperationsClient } from '@google-cloud/compute/build/src/v1/global_operations_client';
 import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_client';
+import { RegionOperationsClient } from '@google-cloud/compute/build/src/v1/region_operations_client';
+import { ResourcePoliciesClient } from '@google-cloud/compute/build/src/v1/resource_policies_client';
 import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client';
 import { googleAuthLibrary } from 'google-gax';
 import type { GcpCredentials } from './credentials';
+import { gcpEndpointOverride } from './endpoint';
 
 type Options = ConstructorParameters<typeof InstancesClient>[0];
 
@@ -20,11 +23,11 @@ export interface GcpClients {
   firewalls: FirewallsClient;
   zoneOperations: ZoneOperationsClient;
   globalOperations: GlobalOperationsClient;
+  resourcePolicies: ResourcePoliciesClient;
+  regionOperations: RegionOperationsClient;
 }
 
-export function gcpEndpointOverride(): string | undefined {
-  return process.env.SKYDECK_GCP_ENDPOINT || undefined;
-}
+export { gcpEndpointOverride };
 
 function clientOptions(creds: GcpCredentials): Options {
   const opts: NonNullable<Options> = { projectId: creds.project, fallback: true };
@@ -55,6 +58,8 @@ export function gcpClients(creds: GcpCredentials): GcpClients {
     firewalls: new FirewallsClient(o),
     zoneOperations: new ZoneOperationsClient(o),
     globalOperations: new GlobalOperationsClient(o),
+    resourcePolicies: new ResourcePoliciesClient(o),
+    regionOperations: new RegionOperationsClient(o),
   };
   cached = { key, clients };
   return clients;

@@ -106,3 +106,34 @@ export function findGcpCredentials(env: NodeJS.ProcessEnv = process.env): GcpCre
   }
   return { found: true, description: `${description}, project ${project}`, project, accessToken, keyFile };
 }
+
+/** A credential file the head node can mint tokens from (docs/AUTOSTOP.md), or why there is none. */
+export type GcpNodeCredential = { found: true; source: string; content: Buffer } | { found: false; reason: string };
+
+/**
+ * The user's credential file for a node acting as the user (`gcp.remote_identity:
+ * LOCAL_CREDENTIALS`), as SkyPilot uploads it: the key GOOGLE_APPLICATION_CREDENTIALS names,
+ * else gcloud's application default credentials. Only the two kinds a node can turn into a
+ * token with python3 and openssl alone: `authorized_user` (a refresh token) and
+ * `service_account` (a private key). A token in SKYDECK_GCP_ACCESS_TOKEN expires within the
+ * hour, so it is never given to a node.
+ */
+export function findGcpNodeCredential(env: NodeJS.ProcessEnv = process.env): GcpNodeCredential {
+  const file = env.GOOGLE_APPLICATION_CREDENTIALS || path.join(gcloudDir(env), 'application_default_credentials.json');
+  let content: Buffer;
+  try {
+    content = fs.readFileSync(file);
+  } catch (_) {
+    return { found: false, reason: `no credential file (${file})` };
+  }
+  let type: unknown;
+  try {
+    type = (JSON.parse(content.toString('utf8')) as Record<string, unknown>).type;
+  } catch (_) {
+    return { found: false, reason: `${file} is not a JSON credential file` };
+  }
+  if (type !== 'authorized_user' && type !== 'service_account') {
+    return { found: false, reason: `${file} holds a '${String(type)}' credential, which a node cannot use without Google's SDK` };
+  }
+  return { found: true, source: file, content };
+}

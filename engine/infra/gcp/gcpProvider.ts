@@ -19,6 +19,7 @@ import { recordNewNodeHostKeys } from '../../vmShared/hostKeys';
 import { defaultIdentityFile, sshTransportFor } from '../../vmShared/transport';
 import { gcpClients, gcpEndpointOverride, type GcpClients } from './clients';
 import { findGcpCredentials } from './credentials';
+import { gcpRemoteIdentity, serviceAccountsFor, type GcpRemoteIdentity } from './remoteIdentity';
 import { gcpErrorInfo, isNotFound, mapGcpError } from './errors';
 import {
   buildInstance,
@@ -30,6 +31,7 @@ import {
   instanceName,
   networkTag,
   NODE_TYPE_LABEL,
+  placementPolicyName,
   SSH_USER,
 } from './instanceSpec';
 import { configValue, withConfigLabels } from '../../config/cloudLabels';
@@ -46,6 +48,8 @@ interface GcpHandleData {
   firewall: string;
   /** `gcp.use_internal_ips` / `gcp.ssh_proxy_command` as they were when the cluster was launched. */
   network?: NodeNetworking;
+  /** `gcp.remote_identity` at launch: what the head's autodown acts with (autodown.ts). */
+  remoteIdentity?: GcpRemoteIdentity;
 }
 
 /** An error reported inside a finished operation (code + message, like the API's). */
@@ -103,9 +107,12 @@ function inConfigNetwork<T extends { networkInterfaces?: { network?: string | nu
   network: NodeNetworking,
 ): T {
   const external = !network.useInternalIps || configValue(['gcp', 'force_enable_external_ips']) === true;
+  const gvnic = configValue(['gcp', 'enable_gvnic']) === true;
   for (const nic of instance.networkInterfaces ?? []) {
     nic.network = configNetwork();
     if (!external) delete nic.accessConfigs;
+    // `gcp.enable_gvnic`: Google's virtual NIC instead of virtio-net (SkyPilot's nicType).
+    if (gvnic) (nic as { nicType?: string }).nicType = 'GVNIC';
   }
   return instance;
 }
@@ -150,15 +157,19 @@ export class GcpProvider implements Provider {
     }
   }
 
-  private async waitOp(c: GcpClients, op: Operation | null | undefined, zone?: string): Promise<void> {
+  /** Waits for a zone operation (`zone`), a region one (`{ region }`) or a global one (neither). */
+  private async waitOp(c: GcpClients, op: Operation | null | undefined, zone?: string | { region: string }): Promise<void> {
     let cur = op ?? {};
     const deadline = Date.now() + this.timing.timeoutMs;
     while (cur.status !== 'DONE') {
       if (Date.now() > deadline) throw new SkyDeckError('CLOUD_TIMEOUT', `Timed out waiting for GCP operation ${cur.name}.`);
       // `wait` blocks server-side until DONE (or about 2 minutes), so this loop rarely turns.
-      [cur] = zone
-        ? await c.zoneOperations.wait({ project: c.project, zone, operation: cur.name as string })
-        : await c.globalOperations.wait({ project: c.project, operation: cur.name as string });
+      [cur] =
+        typeof zone === 'string'
+          ? await c.zoneOperations.wait({ project: c.project, zone, operation: cur.name as string })
+          : zone
+            ? await c.regionOperations.wait({ project: c.project, region: zone.region, operation: cur.name as string })
+            : await c.globalOperations.wait({ project: c.project, operation: cur.name as string });
     }
     const first = cur.error?.errors?.[0];
     if (first) throw new GcpOperationError(first.code ?? 'UNKNOWN', first.message ?? 'operation failed');
@@ -217,6 +228,41 @@ export class GcpProvider implements Provider {
     }
   }
 
+  /**
+   * `gcp.placement_policy: compact` (SkyPilot's rule): a regional resource policy
+   * `<nameOnCloud>-placement-policy` with COLLOCATED group placement, created when missing, that
+   * every instance of the cluster names. Other values are ignored, as SkyPilot ignores them.
+   * Returns the policy's path (undefined when none) and whether this call created it.
+   */
+  private async ensurePlacementPolicy(c: GcpClients, region: string, nameOnCloud: string): Promise<{ policy?: string; created: boolean }> {
+    const v = configValue(['gcp', 'placement_policy']);
+    if (typeof v !== 'string' || v.toLowerCase() !== 'compact') return { created: false };
+    const name = placementPolicyName(nameOnCloud);
+    const policy = `projects/${c.project}/regions/${region}/resourcePolicies/${name}`;
+    try {
+      await c.resourcePolicies.get({ project: c.project, region, resourcePolicy: name });
+      return { policy, created: false };
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    const [op] = await c.resourcePolicies.insert({
+      project: c.project,
+      region,
+      resourcePolicyResource: { name, groupPlacementPolicy: { collocation: 'COLLOCATED' } },
+    });
+    await this.waitOp(c, op.latestResponse as Operation, { region });
+    return { policy, created: true };
+  }
+
+  private async deletePlacementPolicy(c: GcpClients, region: string, nameOnCloud: string): Promise<void> {
+    try {
+      const [op] = await c.resourcePolicies.delete({ project: c.project, region, resourcePolicy: placementPolicyName(nameOnCloud) });
+      await this.waitOp(c, op.latestResponse as Operation, { region });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
   private async deleteInstances(c: GcpClients, zone: string, names: string[]): Promise<void> {
     await Promise.all(
       names.map(async (instance) => {
@@ -243,7 +289,7 @@ export class GcpProvider implements Provider {
     );
   }
 
-  private handleFor(request: LaunchRequest, c: GcpClients, zone: string, network: NodeNetworking): ClusterHandle {
+  private handleFor(request: LaunchRequest, c: GcpClients, zone: string, network: NodeNetworking, remoteIdentity: GcpRemoteIdentity): ClusterHandle {
     const data: GcpHandleData = {
       project: c.project,
       useSpot: request.useSpot,
@@ -251,6 +297,7 @@ export class GcpProvider implements Provider {
       identityFile: defaultIdentityFile(),
       firewall: firewallName(request.nameOnCloud),
       network,
+      remoteIdentity,
     };
     return { clusterName: request.clusterName, nameOnCloud: request.nameOnCloud, provider: 'gcp', region: request.region, zone, data: { ...data } };
   }
@@ -279,7 +326,10 @@ export class GcpProvider implements Provider {
     const { region, nameOnCloud } = request;
     const progress = (m: string) => request.onProgress?.(m);
     const network = launchNetworking(region);
+    const identity = gcpRemoteIdentity(request.clusterName, c.project);
+    const serviceAccounts = serviceAccountsFor(identity);
     let createdFirewall = false;
+    let createdPolicy = false;
     let zone = request.existing?.zone ?? request.zones[0] ?? `${region}-a`;
     const created: string[] = [];
     try {
@@ -295,6 +345,8 @@ export class GcpProvider implements Provider {
         }
       }
       createdFirewall = await this.ensureFirewall(c, nameOnCloud, request.ports);
+      const placement = await this.ensurePlacementPolicy(c, region, nameOnCloud);
+      createdPolicy = placement.created;
       const image = defaultImage(request, region);
       let last: ProvisionError | undefined;
       const failures: string[] = [];
@@ -328,7 +380,11 @@ export class GcpProvider implements Provider {
               const [op] = await c.instances.insert({
                 project: c.project,
                 zone: z,
-                instanceResource: inConfigNetwork(buildInstance(request, z, name, role, image), network),
+                instanceResource: {
+                  ...inConfigNetwork(buildInstance(request, z, name, role, image), network),
+                  ...(serviceAccounts ? { serviceAccounts } : {}),
+                  ...(placement.policy ? { resourcePolicies: [placement.policy] } : {}),
+                },
               });
               inZone.push(name);
               await this.waitOp(c, op.latestResponse as Operation, z);
@@ -356,7 +412,7 @@ export class GcpProvider implements Provider {
       }
       progress('Waiting for the instances to be RUNNING.');
       const running = await this.waitRunning(c, zone, nameOnCloud, request.numNodes, request.signal);
-      const handle = this.handleFor(request, c, zone, network);
+      const handle = this.handleFor(request, c, zone, network, identity);
       progress('Waiting for SSH on every node.');
       const nodes = this.nodes(handle, running);
       await waitForNodesSsh(nodes, this.options, request.signal);
@@ -376,6 +432,13 @@ export class GcpProvider implements Provider {
           await this.deleteFirewall(c, nameOnCloud);
         } catch (e) {
           leftovers.push(`firewall ${firewallName(nameOnCloud)}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      }
+      if (createdPolicy) {
+        try {
+          await this.deletePlacementPolicy(c, region, nameOnCloud);
+        } catch (e) {
+          leftovers.push(`resource policy ${placementPolicyName(nameOnCloud)}: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
       throw withCleanupNote(failure, leftovers);
@@ -462,6 +525,7 @@ export class GcpProvider implements Provider {
         items.map((i) => i.name as string),
       );
       await this.deleteFirewall(c, handle.nameOnCloud);
+      await this.deletePlacementPolicy(c, handle.region, handle.nameOnCloud);
       const remaining = (await this.list(c, zone, handle.nameOnCloud)).map((i) => `instance ${i.name}`);
       try {
         await c.firewalls.get({ project: c.project, firewall: firewallName(handle.nameOnCloud) });
@@ -478,6 +542,37 @@ export class GcpProvider implements Provider {
       if (err instanceof SkyDeckError && !(err instanceof ProvisionError)) throw err;
       throw mapGcpError(err, { region: handle.region, zone });
     }
+  }
+
+  /**
+   * A cluster launched elsewhere (a controller, found from a second machine): its instances in
+   * any zone of the project, by label, in one aggregated list; the zone they are in makes the handle.
+   */
+  async findCluster(clusterName: string, nameOnCloud: string): Promise<ClusterHandle | undefined> {
+    const c = this.clients();
+    const pages = c.instances.aggregatedListAsync({ project: c.project, filter: `labels.${CLUSTER_LABEL} = ${gcpLabel(nameOnCloud)}` });
+    for await (const [scope, list] of pages) {
+      const first = list.instances?.[0];
+      if (!first) continue;
+      const zone = scope.replace(/^zones\//, '');
+      const region = zone.replace(/-[a-z]$/, '');
+      let network: NodeNetworking | undefined;
+      try {
+        network = networkingFor('gcp', region);
+      } catch {
+        network = undefined;
+      }
+      const data: GcpHandleData = {
+        project: c.project,
+        useSpot: first.scheduling?.provisioningModel === 'SPOT',
+        sshUser: SSH_USER,
+        identityFile: defaultIdentityFile(),
+        firewall: firewallName(nameOnCloud),
+        network,
+      };
+      return { clusterName, nameOnCloud, provider: 'gcp', region, zone, data: { ...data } };
+    }
+    return undefined;
   }
 
   async openPorts(handle: ClusterHandle, ports: string[]): Promise<void> {

@@ -2,8 +2,8 @@
 import type { Provider } from '../provider';
 import type { CloudProviderOptions } from '../../vmShared/options';
 import { lazyProvider } from '../../vmShared/lazyProvider';
-import { guestShutdownCommands } from '../../vmShared/guestShutdown';
 import { findGcpCredentials } from './credentials';
+import { gcpAutostopCommands } from './autodown';
 
 export function createProvider(options?: CloudProviderOptions): Provider {
   return lazyProvider({
@@ -14,9 +14,10 @@ export function createProvider(options?: CloudProviderOptions): Provider {
       return creds.found ? undefined : { enabled: false, reason: creds.description };
     },
     load: async () => new (await import('./gcpProvider')).GcpProvider(options),
-    // The node powers itself off: GCE marks it TERMINATED (stopped: no compute billing, the disk
-    // stays). Deleting it needs the API, which the node holds no credential for: for autodown the
-    // next `skydeck status -r` (any machine with the credentials) deletes it. docs/AUTOSTOP.md.
-    autostopCommands: guestShutdownCommands,
+    // Stop: the node powers itself off and GCE marks it TERMINATED (stopped: no compute billing,
+    // the disk stays). Down: the head deletes the cluster through the Compute API with the
+    // identity `gcp.remote_identity` gives it (autodown.ts); without one it powers off and the
+    // next `skydeck status -r` deletes it. docs/AUTOSTOP.md.
+    autostopCommands: gcpAutostopCommands,
   });
 }

@@ -8,11 +8,12 @@
 import type { protos } from '@google-cloud/compute';
 import { ProvisionError, type LaunchRequest } from '../provider';
 import { chooseVmImage } from '../../vmShared/images';
+import { CLUSTER_LABEL, gcpLabel, NODE_TYPE_LABEL, networkTag } from './names';
+
+export { CLUSTER_LABEL, firewallName, gcpLabel, NODE_TYPE_LABEL, networkTag, placementPolicyName } from './names';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 
-export const CLUSTER_LABEL = 'skydeck-cluster';
-export const NODE_TYPE_LABEL = 'skydeck-node-type';
 export const SSH_USER = 'gcpuser';
 
 const GPU_TYPES: Record<string, string> = {
@@ -31,22 +32,6 @@ const GPU_TYPES: Record<string, string> = {
 };
 
 const DISK_TYPES: Record<string, string> = { low: 'pd-standard', medium: 'pd-balanced', high: 'pd-ssd', ultra: 'pd-extreme', best: 'pd-ssd' };
-
-export function networkTag(nameOnCloud: string): string {
-  return `skydeck-${nameOnCloud}`.slice(0, 63).replace(/-+$/, '');
-}
-
-export function firewallName(nameOnCloud: string): string {
-  return `skydeck-${nameOnCloud}-ports`.slice(0, 63).replace(/-+$/, '');
-}
-
-/** GCP label keys/values: lowercase letters, digits, _ and -, at most 63 characters. */
-export function gcpLabel(v: string): string {
-  return v
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]/g, '-')
-    .slice(0, 63);
-}
 
 /** Label keys follow the value rules and must also start with a lowercase letter. */
 function gcpLabelKey(k: string): string {

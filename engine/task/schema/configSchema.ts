@@ -106,7 +106,9 @@ const gcp: JSONSchema = obj('GCP options.', {
   placement_policy: s('Placement policy.', ['compact']),
   vpc_name: strOrNull('VPC to launch into: name or project-id/name.', ['my-vpc'], { pattern: '^(?:[-a-z0-9]+/)?[-a-z0-9]+$' }),
   subnet_names: strOrList('Subnets to launch into.', [['subnet-a']]),
-  remote_identity: s('Identity of the nodes: LOCAL_CREDENTIALS, SERVICE_ACCOUNT, NO_UPLOAD or a service account email.', ['LOCAL_CREDENTIALS']),
+  remote_identity: perCluster('Identity of the nodes: LOCAL_CREDENTIALS, SERVICE_ACCOUNT, NO_UPLOAD or a service account email (or per cluster-name glob).', [
+    'LOCAL_CREDENTIALS',
+  ]),
   ...network('GCP'),
 });
 

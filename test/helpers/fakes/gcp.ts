@@ -1,7 +1,9 @@
 /**
  * A fake Compute Engine API (REST, v1) on loopback, faithful to the documented shapes of
  * the calls the GCP provider makes: instances insert/get/list/start/stop/delete, firewalls
- * insert/get/patch/delete, and zone/global operations get/wait. Instances walk through
+ * insert/get/patch/delete, the aggregated instance list, regional resource policies insert/get/delete (an instance naming a
+ * missing one is refused, one in use cannot be deleted), and zone/region/global operations
+ * get/wait. Instances walk through
  * PROVISIONING -> STAGING -> RUNNING and STOPPING -> TERMINATED one step per read, and
  * operations finish on `wait` (or after a read), so pollers see real transitions.
  *
@@ -16,7 +18,16 @@
  * capacity mid-creation does not remove it, so the caller must delete what it asked for.
  * Docs: https://cloud.google.com/compute/docs/reference/rest/v1/instances,
  * .../firewalls, .../zoneOperations, .../globalOperations.
+ *
+ * It is also the OAuth token endpoint (`POST /token`: the refresh_token grant of an
+ * `authorized_user` credential and the JWT-bearer grant of a `service_account` key, RS256
+ * checked against the key the fake issued) and the metadata server's token path
+ * (`/computeMetadata/v1/instance/service-accounts/default/token`, `Metadata-Flavor: Google`),
+ * so a node can mint its own token as on Google Cloud. Every Compute call records the bearer
+ * token it carried, and tokens minted here say where they came from.
  */
+import * as crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jsonRequests, type Json } from './jsonRequests';
@@ -44,8 +55,15 @@ interface Op {
   /** Applied when the operation finishes with its error. */
   failEffect?: () => void;
   error?: { code: string; message: string };
-  scope: { kind: 'zone'; zone: string } | { kind: 'global' };
+  scope: { kind: 'zone'; zone: string } | { kind: 'region'; region: string } | { kind: 'global' };
   seen?: boolean;
+}
+
+/** A Compute call as the fake saw it, with the bearer token it carried. */
+export interface GcpCall {
+  method: string;
+  path: string;
+  token: string;
 }
 
 export interface FakeGcp {
@@ -54,8 +72,22 @@ export interface FakeGcp {
   project: string;
   instances: Map<string, Json>;
   firewalls: Map<string, Json>;
+  /** Resource policies (placement), key: region/name. */
+  resourcePolicies: Map<string, Json>;
   /** Requests seen: 'METHOD path'. */
   requests: string[];
+  /** Compute calls with their bearer tokens. */
+  calls: GcpCall[];
+  /** Tokens minted here, and from what: 'authorized_user:<client_id>', 'service_account:<email>', 'metadata'. */
+  minted: Map<string, string>;
+  /** 'instance-deleted' (name), when a delete operation removes an instance. */
+  events: EventEmitter;
+  /** An `authorized_user` credential file body the token endpoint accepts. */
+  authorizedUser(): Json;
+  /** A `service_account` key file body (a fresh RSA key) the token endpoint accepts. */
+  serviceAccountKey(email: string): Json;
+  /** Resolves when none of `names` is left (each one's delete finished); rejects after `timeoutMs`. */
+  waitUntilDeleted(names: string[], timeoutMs: number): Promise<void>;
   inject(fault: GcpFault): void;
   reset(): void;
   /** Changes an instance's status as if done outside SkyDeck (console, preemption). */
@@ -66,10 +98,17 @@ export interface FakeGcp {
 
 const STEPS: Record<string, string> = { PROVISIONING: 'STAGING', STAGING: 'RUNNING', STOPPING: 'TERMINATED' };
 
-export async function startFakeGcp(options: { project?: string } = {}): Promise<FakeGcp> {
+export async function startFakeGcp(options: { project?: string; host?: string } = {}): Promise<FakeGcp> {
   const project = options.project ?? 'skydeck-test';
+  const host = options.host ?? '127.0.0.1';
+  const events = new EventEmitter();
+  const calls: GcpCall[] = [];
+  const minted = new Map<string, string>();
+  const userClients = new Map<string, { secret: string; refresh: string }>();
+  const serviceKeys = new Map<string, crypto.KeyObject>();
   const instances = new Map<string, Json>(); // key: zone/name
   const firewalls = new Map<string, Json>();
+  const resourcePolicies = new Map<string, Json>(); // key: region/name
   const ops = new Map<string, Op>();
   const requests: string[] = [];
   let faults: GcpFault[] = [];
@@ -112,7 +151,7 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
 
   function newOp(type: string, target: string, scope: Op['scope'], effect?: () => void, error?: Op['error'], failEffect?: () => void): Json {
     const name = `operation-${Date.now()}-${seq++}`;
-    const where = scope.kind === 'zone' ? `zones/${scope.zone}` : 'global';
+    const where = scope.kind === 'zone' ? `zones/${scope.zone}` : scope.kind === 'region' ? `regions/${scope.region}` : 'global';
     const json: Json = {
       kind: 'compute#operation',
       id: String(seq),
@@ -125,6 +164,7 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
       startTime: now(),
       selfLink: selfLink(`${where}/operations/${name}`),
       ...(scope.kind === 'zone' ? { zone: selfLink(`zones/${scope.zone}`) } : {}),
+      ...(scope.kind === 'region' ? { region: selfLink(`regions/${scope.region}`) } : {}),
     };
     ops.set(name, { json, effect, error, scope, failEffect });
     return json;
@@ -194,6 +234,7 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
     const url = new URL(req.url ?? '/', 'http://x');
     const p = url.pathname;
     requests.push(`${req.method} ${p}`);
+    calls.push({ method: req.method ?? '', path: p, token: /^Bearer (\S+)/.exec(req.headers.authorization ?? '')?.[1] ?? '' });
     if (!/^Bearer \S+/.test(req.headers.authorization ?? '')) {
       return httpError(res, 401, 'required', 'Request is missing required authentication credential. Expected OAuth 2 access token.');
     }
@@ -203,6 +244,22 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
       return httpError(res, 403, 'forbidden', `Project ${other ?? '?'} not found or access denied (the fake serves project ${project}).`);
     }
     const rest = p.slice(prefix.length).split('/');
+    // aggregated/instances: every zone's instances matching the filter, keyed `zones/<zone>`.
+    if (rest[0] === 'aggregated' && rest[1] === 'instances' && req.method === 'GET') {
+      const filter = url.searchParams.get('filter');
+      const items: Record<string, Json> = {};
+      for (const [k, v] of instances) {
+        if (!matchesFilter(v, filter)) continue;
+        const zone = k.split('/')[0];
+        ((items[`zones/${zone}`] ??= { instances: [] }).instances as Json[]).push(advance(v));
+      }
+      return send(res, {
+        kind: 'compute#instanceAggregatedList',
+        id: `projects/${project}/aggregated/instances`,
+        items,
+        selfLink: selfLink('aggregated/instances'),
+      });
+    }
     // zones/{zone}/instances[/{name}[/{verb}]]
     if (rest[0] === 'zones' && rest[2] === 'instances') {
       const zone = rest[1];
@@ -213,6 +270,11 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
         if (fault?.via === 'http') return httpError(res, fault.httpStatus ?? 403, fault.code, fault.message);
         const problem = validateInstance(body, zone);
         if (problem) return badRequest(res, problem);
+        for (const ref of (body.resourcePolicies as string[] | undefined) ?? []) {
+          const m = /regions\/([^/]+)\/resourcePolicies\/([^/]+)$/.exec(ref);
+          if (!m || !resourcePolicies.has(`${m[1]}/${m[2]}`)) return httpError(res, 404, 'notFound', `The resource '${ref}' was not found`);
+          if (!zone.startsWith(`${m[1]}-`)) return httpError(res, 400, 'invalid', `Resource policy '${ref}' is not in the instance's region.`);
+        }
         const iname = body.name as string;
         if (instances.has(`${zone}/${iname}`))
           return httpError(res, 409, 'alreadyExists', `The resource 'projects/${project}/zones/${zone}/instances/${iname}' already exists`);
@@ -245,7 +307,10 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
         if (!inst) return httpError(res, 404, 'notFound', `The resource 'projects/${project}/zones/${zone}/instances/${name}' was not found`);
         return send(res, advance(inst));
       }
-      if (!verb && req.method === 'DELETE') return instanceOp(res, 'instances.delete', zone, name, () => instances.delete(key));
+      if (!verb && req.method === 'DELETE')
+        return instanceOp(res, 'instances.delete', zone, name, () => {
+          if (instances.delete(key)) events.emit('instance-deleted', name);
+        });
       if (verb === 'stop' && req.method === 'POST') {
         return instanceOp(res, 'instances.stop', zone, name, () => {
           const i = instances.get(key);
@@ -259,8 +324,53 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
         });
       }
     }
-    // zones/{zone}/operations/{op}[/wait] and global/operations/{op}[/wait]
-    const opIdx = rest[0] === 'zones' ? 2 : rest[0] === 'global' ? 1 : -1;
+    // regions/{region}/resourcePolicies[/{name}]
+    if (rest[0] === 'regions' && rest[2] === 'resourcePolicies') {
+      const region = rest[1];
+      const name = rest[3];
+      const key = `${region}/${name}`;
+      const link = selfLink(`regions/${region}/resourcePolicies/${name ?? body.name}`);
+      if (!name && req.method === 'POST') {
+        const pname = body.name as string;
+        if (!/^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/.test(pname ?? ''))
+          return httpError(res, 400, 'invalid', `Invalid value for field 'resource.name': '${pname}'.`);
+        if (resourcePolicies.has(`${region}/${pname}`))
+          return httpError(res, 409, 'alreadyExists', `The resource 'projects/${project}/regions/${region}/resourcePolicies/${pname}' already exists`);
+        return send(
+          res,
+          newOp('insert', link, { kind: 'region', region }, () =>
+            resourcePolicies.set(`${region}/${pname}`, {
+              ...body,
+              kind: 'compute#resourcePolicy',
+              region: selfLink(`regions/${region}`),
+              selfLink: link,
+              status: 'READY',
+            }),
+          ),
+        );
+      }
+      const policy = resourcePolicies.get(key);
+      if (!policy) return httpError(res, 404, 'notFound', `The resource 'projects/${project}/regions/${region}/resourcePolicies/${name}' was not found`);
+      if (req.method === 'GET') return send(res, policy);
+      if (req.method === 'DELETE') {
+        const user = [...instances.values()].find((i) =>
+          ((i.resourcePolicies as string[] | undefined) ?? []).some((r) => r.endsWith(`regions/${region}/resourcePolicies/${name}`)),
+        );
+        if (user)
+          return httpError(
+            res,
+            400,
+            'resourceInUseByAnotherResource',
+            `The resource_policy resource '${link}' is already being used by '${String(user.selfLink)}'`,
+          );
+        return send(
+          res,
+          newOp('delete', link, { kind: 'region', region }, () => resourcePolicies.delete(key)),
+        );
+      }
+    }
+    // zones/{zone}/operations/{op}[/wait], regions/{region}/operations/{op}[/wait] and global/operations/{op}[/wait]
+    const opIdx = rest[0] === 'zones' || rest[0] === 'regions' ? 2 : rest[0] === 'global' ? 1 : -1;
     if (opIdx > 0 && rest[opIdx] === 'operations' && rest[opIdx + 1]) {
       const op = ops.get(rest[opIdx + 1]);
       if (!op) return httpError(res, 404, 'notFound', `The resource '${p}' was not found`);
@@ -310,15 +420,91 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
     httpError(res, 404, 'notFound', `The fake Compute API does not implement ${req.method} ${p}`);
   }
 
-  const server = http.createServer(
-    jsonRequests(handle, {
-      badJson: (res) => httpError(res, 400, 'parseError', 'Invalid JSON payload received.'),
-      crashed: (res, err) => httpError(res, 500, 'backendError', String(err)),
-    }),
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  function mint(source: string): string {
+    const token = `ya29.fake-${crypto.randomBytes(12).toString('hex')}`;
+    minted.set(token, source);
+    return token;
+  }
+
+  function oauthError(res: http.ServerResponse, error: string, description: string): void {
+    res.writeHead(400, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error, error_description: description }));
+  }
+
+  /** The JWT-bearer grant: an RS256 assertion signed by a key this fake issued, for this endpoint. */
+  function serviceAccountGrant(assertion: string): string | undefined {
+    const [h, c, sig] = assertion.split('.');
+    if (!h || !c || !sig) return undefined;
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as Json;
+    const claims = JSON.parse(Buffer.from(c, 'base64url').toString()) as Json;
+    const key = serviceKeys.get(String(claims.iss));
+    if (header.alg !== 'RS256' || !key) return undefined;
+    if (!crypto.verify('sha256', Buffer.from(`${h}.${c}`), key, Buffer.from(sig, 'base64url'))) return undefined;
+    const now = Date.now() / 1000;
+    if (claims.aud !== `${base}/token` || !(Number(claims.exp) > now) || !String(claims.scope).includes('cloud-platform')) return undefined;
+    return mint(`service_account:${String(claims.iss)}`);
+  }
+
+  /** POST /token (form-encoded, as Google's OAuth endpoint) and the metadata server's token path. */
+  function tokenEndpoint(req: http.IncomingMessage, res: http.ServerResponse, raw: string): boolean {
+    const p = new URL(req.url ?? '/', 'http://x').pathname;
+    if (p === '/computeMetadata/v1/instance/service-accounts/default/token') {
+      requests.push(`${req.method} ${p}`);
+      if (req.headers['metadata-flavor'] !== 'Google') {
+        res.writeHead(403, { 'content-type': 'text/plain' });
+        res.end('Missing Metadata-Flavor:Google header.');
+        return true;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: mint('metadata'), expires_in: 3599, token_type: 'Bearer' }));
+      return true;
+    }
+    if (p !== '/token' || req.method !== 'POST') return false;
+    requests.push(`${req.method} ${p}`);
+    const form = new URLSearchParams(raw);
+    let token: string | undefined;
+    if (form.get('grant_type') === 'refresh_token') {
+      const client = userClients.get(form.get('client_id') ?? '');
+      if (client && client.secret === form.get('client_secret') && client.refresh === form.get('refresh_token'))
+        token = mint(`authorized_user:${form.get('client_id')}`);
+    } else if (form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
+      try {
+        token = serviceAccountGrant(form.get('assertion') ?? '');
+      } catch {
+        token = undefined;
+      }
+    } else {
+      oauthError(res, 'unsupported_grant_type', `Invalid grant_type: ${form.get('grant_type')}`);
+      return true;
+    }
+    if (!token) {
+      oauthError(res, 'invalid_grant', 'Bad Request');
+      return true;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ access_token: token, expires_in: 3599, token_type: 'Bearer', scope: 'https://www.googleapis.com/auth/cloud-platform' }));
+    return true;
+  }
+
+  const compute = jsonRequests(handle, {
+    badJson: (res) => httpError(res, 400, 'parseError', 'Invalid JSON payload received.'),
+    crashed: (res, err) => httpError(res, 500, 'backendError', String(err)),
+  });
+  const server = http.createServer((req, res) => {
+    const p = new URL(req.url ?? '/', 'http://x').pathname;
+    if (p === '/token' || p.startsWith('/computeMetadata/')) {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (!tokenEndpoint(req, res, Buffer.concat(chunks).toString())) httpError(res, 404, 'notFound', `The fake does not implement ${req.method} ${p}`);
+      });
+      return;
+    }
+    compute(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const port = (server.address() as AddressInfo).port;
-  base = `http://127.0.0.1:${port}`;
+  base = `http://${host}:${port}`;
 
   return {
     url: base,
@@ -326,16 +512,65 @@ export async function startFakeGcp(options: { project?: string } = {}): Promise<
     project,
     instances,
     firewalls,
+    resourcePolicies,
     requests,
+    calls,
+    minted,
+    events,
+    authorizedUser() {
+      const id = `fake-client-${userClients.size + 1}.apps.googleusercontent.com`;
+      const client = { secret: crypto.randomBytes(8).toString('hex'), refresh: `1//fake-refresh-${crypto.randomBytes(8).toString('hex')}` };
+      userClients.set(id, client);
+      return {
+        type: 'authorized_user',
+        client_id: id,
+        client_secret: client.secret,
+        refresh_token: client.refresh,
+        quota_project_id: project,
+        token_uri: `${base}/token`,
+      };
+    },
+    serviceAccountKey(email) {
+      const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+      serviceKeys.set(email, publicKey);
+      return {
+        type: 'service_account',
+        project_id: project,
+        private_key_id: crypto.randomBytes(8).toString('hex'),
+        private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        client_email: email,
+        client_id: '1000000000000000000',
+        token_uri: `${base}/token`,
+      };
+    },
+    waitUntilDeleted(names, timeoutMs) {
+      const left = () => names.filter((n) => [...instances.keys()].some((k) => k.endsWith(`/${n}`)));
+      if (!left().length) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          events.off('instance-deleted', onDelete);
+          reject(new Error(`instances ${left().join(', ')} were not deleted within ${timeoutMs} ms; requests: ${requests.slice(-20).join(', ')}`));
+        }, timeoutMs);
+        const onDelete = () => {
+          if (left().length) return;
+          clearTimeout(timer);
+          events.off('instance-deleted', onDelete);
+          resolve();
+        };
+        events.on('instance-deleted', onDelete);
+      });
+    },
     inject(fault) {
       faults.push({ ...fault, times: fault.times ?? Number.POSITIVE_INFINITY });
     },
     reset() {
       instances.clear();
       firewalls.clear();
+      resourcePolicies.clear();
       ops.clear();
       faults = [];
       requests.length = 0;
+      calls.length = 0;
     },
     setStatus(name, status) {
       for (const [k, v] of instances) if (k.endsWith(`/${name}`)) v.status = status;
