@@ -138,3 +138,23 @@ export async function stopHostDaemon(d: HostDaemon): Promise<void> {
     });
   }
 }
+
+/**
+ * A daemon on each of `hosts` with the test image in it, and SKYDECK_DOCKER_HOST set to the
+ * socket path they share (restored by the returned stop, which also removes the containers).
+ */
+export async function useHostDaemons(hosts: SshHost[]): Promise<{ daemons: HostDaemon[]; image: string; stop: () => Promise<void> }> {
+  const saved = process.env.SKYDECK_DOCKER_HOST;
+  const daemons = await Promise.all(hosts.map((h) => startHostDaemon(h)));
+  const image = buildImageOn(daemons);
+  process.env.SKYDECK_DOCKER_HOST = `unix://${HOST_DOCKER_SOCKET}`;
+  return {
+    daemons,
+    image,
+    stop: async () => {
+      await Promise.all(daemons.map((d) => stopHostDaemon(d)));
+      if (saved === undefined) delete process.env.SKYDECK_DOCKER_HOST;
+      else process.env.SKYDECK_DOCKER_HOST = saved;
+    },
+  };
+}

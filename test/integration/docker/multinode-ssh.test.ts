@@ -17,7 +17,7 @@ import { nodeContainerName } from '../../../engine/cluster/containers';
 import { fastAgent, freshHome, makeTask, waitFor } from '../cluster/helpers';
 import { requirePrerequisite } from '../../helpers/prerequisites';
 import { dockerMissing } from '../../helpers/docker';
-import { HOST_DOCKER_SOCKET, buildImageOn, containersOn, startHostDaemon, stopHostDaemon, type HostDaemon } from './hostDaemons';
+import { containersOn, useHostDaemons, type HostDaemon } from './hostDaemons';
 
 requirePrerequisite(netnsSkipReason() ?? dockerMissing());
 
@@ -32,27 +32,22 @@ describe('docker: images on a two-host SSH node pool', { concurrency: false }, (
   let env: ReturnType<typeof freshHome>;
   let daemons: HostDaemon[] = [];
   let image: string;
-  const savedDockerHost = process.env.SKYDECK_DOCKER_HOST;
+  let stopDaemons: (() => Promise<void>) | undefined;
 
   before(async () => {
     env = freshHome();
     fastAgent(400);
     hosts = await startSshHosts({ loopback: false, netnsHosts: 2 });
-    daemons = await Promise.all(hosts.hosts.map((h) => startHostDaemon(h)));
-    image = buildImageOn(daemons);
-    // The same path on every host, each its own daemon (the socket lives in the host's HOME).
-    process.env.SKYDECK_DOCKER_HOST = `unix://${HOST_DOCKER_SOCKET}`;
+    ({ daemons, image, stop: stopDaemons } = await useHostDaemons(hosts.hosts));
     writeNodePoolsYaml(path.join(env.home, 'ssh_node_pools.yaml'), { pair: hosts.hosts });
   });
 
   after(async () => {
     await clusters.down('md2').catch(() => undefined);
     closeAllSshConnections();
-    await Promise.all(daemons.map((d) => stopHostDaemon(d)));
+    await stopDaemons?.();
     await hosts?.stop();
     env?.cleanup();
-    if (savedDockerHost === undefined) delete process.env.SKYDECK_DOCKER_HOST;
-    else process.env.SKYDECK_DOCKER_HOST = savedDockerHost;
   });
 
   test('run and exec on both nodes inside their containers; logs show both ranks', async () => {
