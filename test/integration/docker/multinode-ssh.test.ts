@@ -72,8 +72,12 @@ describe('docker: images on a two-host SSH node pool', { concurrency: false }, (
     assert.match(log, /setup-rank=1 marker=base/);
     // Each rank in its own host's container: the image's file, the host's hostname (--network host), the workdir.
     assert.match(log, new RegExp(`\\(head, rank=0, ip=${h1.host}\\) rank=0 marker=base host=${h1.hostname} home=/root files=.*in-workdir\\.txt.* ips=${ips}`));
-    assert.match(log, new RegExp(`\\(worker1, rank=1, ip=${h2.host}\\) rank=1 marker=base host=${h2.hostname} home=/root files=.*in-workdir\\.txt.* ips=${ips}`));
-    for (const [rank, d] of daemons.entries()) assert.deepEqual(containersOn(d, nodeContainerName(rec, rank)), [{ name: nodeContainerName(rec, rank), state: 'running' }]);
+    assert.match(
+      log,
+      new RegExp(`\\(worker1, rank=1, ip=${h2.host}\\) rank=1 marker=base host=${h2.hostname} home=/root files=.*in-workdir\\.txt.* ips=${ips}`),
+    );
+    for (const [rank, d] of daemons.entries())
+      assert.deepEqual(containersOn(d, nodeContainerName(rec, rank)), [{ name: nodeContainerName(rec, rank), state: 'running' }]);
     // The hosts themselves got no workdir: it went into the containers.
     for (const h of hosts.hosts) assert.equal(fs.existsSync(path.join(h.homeDir, 'sky_workdir')), false);
 

@@ -15,7 +15,9 @@ const COMMAND = `bash "$HOME/.skydeck_node/agent.sh" rank 12 1 run 'it'"'"'s' & 
 function withFakeDocker<T>(fn: (env: NodeJS.ProcessEnv) => T): T {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-fake-docker-'));
   try {
-    fs.writeFileSync(path.join(dir, 'docker'), '#!/bin/sh\nfor a in "$@"; do printf "[%s]\\n" "$a"; done\nprintf "DOCKER_HOST=%s\\n" "$DOCKER_HOST"\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'docker'), '#!/bin/sh\nfor a in "$@"; do printf "[%s]\\n" "$a"; done\nprintf "DOCKER_HOST=%s\\n" "$DOCKER_HOST"\n', {
+      mode: 0o755,
+    });
     return fn({ ...process.env, PATH: `${dir}:${process.env.PATH}` });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
