@@ -91,7 +91,8 @@ const STARTED_INFO_SCRIPT = `cid=\${err##*$'\\n'}
  * stopped -> `docker start`; absent -> log in (password on stdin's first line), pull when the
  * image is missing, `docker run`. Prints two lines: how to enter it (`PID START` for nsenter,
  * ./enter.ts, or `docker`), then the container's HOME. One `docker inspect` when it runs
- * already, two otherwise (the PID exists only once it runs). `fresh` (the cluster's first
+ * already, two after a `docker start` (the PID exists only once it runs); after `docker run`
+ * none where the new container's cgroup names its first process (STARTED_INFO_SCRIPT). `fresh` (the cluster's first
  * bring-up) skips the first inspect and, without a login, the image check: `docker run`
  * pulls a missing image itself, and a container that exists after all (an earlier bring-up
  * that failed before recording anything) is started instead.
