@@ -78,6 +78,8 @@ describe('docker: images on a two-host SSH node pool', { concurrency: false }, (
     );
     for (const [rank, d] of daemons.entries())
       assert.deepEqual(containersOn(d, nodeContainerName(rec, rank)), [{ name: nodeContainerName(rec, rank), state: 'running' }]);
+    // The hosts' user is root with nsenter: every rank entered its container by PID (docker exec is the fallback).
+    assert.ok(rec.container?.entries?.length === 2 && rec.container.entries.every(Boolean), JSON.stringify(rec.container));
     // The hosts themselves got no workdir: it went into the containers.
     for (const h of hosts.hosts) assert.equal(fs.existsSync(path.join(h.homeDir, 'sky_workdir')), false);
 
