@@ -8,7 +8,7 @@ import { getProvider } from '../infra/registry';
 import type { Transport } from '../node/transport';
 import { AgentClient } from '../node/agentClient';
 import type { ClusterRecord } from './types';
-import { containerTransports } from './containers';
+import { agentTransport, containerTransports } from './containers';
 
 export interface ClusterAccess {
   provider: Provider;
@@ -40,7 +40,7 @@ export async function openAccess(rec: ClusterRecord, nodes: NodeInfo[] = rec.nod
     nodes: sorted,
     transports,
     head,
-    agent: new AgentClient(head, { agentEnv: agentEnv() }),
+    agent: new AgentClient(agentTransport(rec, head), { agentEnv: agentEnv() }),
     close: async () => {
       await Promise.all(transports.map((t) => t.close().catch(() => undefined)));
     },

@@ -11,7 +11,7 @@ import type { AutostopWaitFor } from '../node/agentClient';
 import type { Task } from '../task/types';
 import { skydeckCliArgv, skydeckHome } from '../util/paths';
 import type { ClusterAccess } from './access';
-import { launcherFor } from './nodeOps';
+import { hostLauncherFor } from './nodeOps';
 import { placeAutostopFiles, removeAutostopFiles } from './nodeCloudApi';
 import type { ClusterRecord, LaunchOptions } from './types';
 
@@ -116,7 +116,8 @@ function autostopAction(
 ): string[] | string | undefined {
   if (rec.handle.provider === 'local') return localAutostopHook(rec);
   if (!commands) return undefined;
-  const workers = access.nodes.filter((n) => n.rank > 0).map((n) => launcherFor(access as ClusterAccess, rec, n));
+  // The machines themselves, not their containers: the commands shut the node down.
+  const workers = access.nodes.filter((n) => n.rank > 0).map((n) => hostLauncherFor(access as ClusterAccess, rec, n));
   return renderAutostopAction(rec.name, commands, workers);
 }
 

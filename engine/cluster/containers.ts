@@ -2,7 +2,9 @@
  * `image_id: docker:<image>` on infra whose nodes are machines (local, SSH node pools, the VM
  * clouds): each node runs the task's container (engine/node/container), and the cluster's
  * transports are wrapped so the agent, setup, run, exec, logs, queue and cancel all happen
- * inside it. Kubernetes runs the image as the pod itself and needs none of this.
+ * inside it (for a multi-node cluster on machines, the head's agent stays on its host and
+ * each rank enters its container: agentOnHost). Kubernetes runs the image as the pod itself
+ * and needs none of this.
  * The lifecycle hooks here are called by ./lifecycle.ts: bring-up starts (or restarts) the
  * containers, stop stops them, down removes them, preempt kills them.
  */
@@ -23,6 +25,7 @@ import {
 } from '../node/container/dockerRun';
 import { ContainerTransport } from '../node/container/transport';
 import { parseEntry, type ContainerEntry } from '../node/container/enter';
+import { throughHostLauncher } from '../node/container/launcher';
 import type { Transport } from '../node/transport';
 import type { ResourcesSpec, Task } from '../task/types';
 import type { ClusterRecord } from './types';
@@ -129,24 +132,40 @@ export function containerAttach(rec: ClusterRecord): ((rank: number) => string |
 
 /**
  * Whether the cluster's nodes share one Docker daemon, so the head's container starts the
- * other ranks in theirs with `docker exec` (local: every node is this machine). Nodes on
- * different machines (SSH pools, VM clouds) would need an ssh client inside the head's
- * container, which SkyDeck does not put there: the task validation refuses them.
+ * other ranks in theirs with `docker exec` (local: every node is this machine).
  */
 function nodesShareDaemon(rec: ClusterRecord): boolean {
   return rec.handle.provider === 'local' && rec.numNodes > 1;
 }
 
 /**
- * How the head's agent (in its container) starts a rank on `node`: for a worker of a
- * cluster whose nodes share a daemon, `docker exec` into that node's container with the
- * node's docker client and socket given to the head at bring-up. Undefined: the provider's
- * own launcher applies (the head itself, or no container).
+ * Whether the head's agent runs on the head's host rather than in its container: a
+ * multi-node cluster whose nodes are different machines (SSH pools, the VM clouds). The
+ * agent needs an ssh client and the workers' key to start their ranks, which the host has
+ * and an arbitrary image has not; every rank, the head's included, then enters its node's
+ * container (../node/container/launcher.ts), so the job runs in the containers all the same.
  */
-export function containerRankLauncher(rec: ClusterRecord, node: NodeInfo): string[] | undefined {
+export function agentOnHost(rec: ClusterRecord): boolean {
+  return rec.container !== undefined && rec.handle.provider !== 'local' && rec.numNodes > 1;
+}
+
+/**
+ * How the head's agent starts a rank on `node`, given the node's own launcher (`onHost`):
+ * - nodes sharing one daemon (local): a worker is `docker exec`ed into from the head's
+ *   container, with the node's docker client and socket given to it at bring-up;
+ * - the agent on the head's host (agentOnHost): `onHost`, then into the node's container.
+ * Undefined: `onHost` applies (no container, or the head itself on local).
+ */
+export function containerRankLauncher(rec: ClusterRecord, node: NodeInfo, onHost: readonly string[]): string[] | undefined {
   const c = rec.container;
-  if (!c || node.rank === 0 || !nodesShareDaemon(rec)) return undefined;
+  if (!c) return undefined;
   const home = c.homes[node.rank];
+  if (agentOnHost(rec)) {
+    if (!home) return undefined; // not brought up yet: nothing can run there
+    const target = { name: nodeContainerName(rec, node.rank), home, entry: c.entries?.[node.rank] ?? undefined, dockerEnv: dockerClientEnv() };
+    return throughHostLauncher(onHost, target);
+  }
+  if (node.rank === 0 || !nodesShareDaemon(rec)) return undefined;
   return [
     DOCKER_CLI_IN_CONTAINER,
     '-H',
@@ -170,6 +189,11 @@ export function containerTransports(rec: ClusterRecord, nodes: NodeInfo[], trans
     const rank = nodes[i].rank;
     return new ContainerTransport(t, { name: nodeContainerName(rec, rank), home, dockerEnv: dockerClientEnv(), entry: c.entries?.[rank] ?? undefined });
   });
+}
+
+/** The transport the head's agent is reached through: the head's host for agentOnHost, else the head (in its container, if any). */
+export function agentTransport(rec: ClusterRecord, head: Transport): Transport {
+  return agentOnHost(rec) && head instanceof ContainerTransport ? head.base : head;
 }
 
 function runtimeProblem(exitCode: number, stderr: string, where: string, image: string, login: RegistryLogin | undefined): Error {

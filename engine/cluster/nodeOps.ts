@@ -51,14 +51,18 @@ export async function syncFileMounts(access: ClusterAccess, task: Task, _onMessa
   }
 }
 
-/** How the head starts a rank on `node`: the provider's launcher, else itself or ssh to the node. */
-export function launcherFor(access: ClusterAccess, rec: ClusterRecord, node: NodeInfo): string[] {
-  const inContainer = containerRankLauncher(rec, node);
-  if (inContainer) return inContainer;
+/** How the head reaches `node` itself (not its container): the provider's launcher, else itself or ssh to the node. */
+export function hostLauncherFor(access: ClusterAccess, rec: ClusterRecord, node: NodeInfo): string[] {
   if (access.provider.rankLauncher) return access.provider.rankLauncher(rec.handle, node);
   if (node.rank === 0) return [...HEAD_LAUNCHER];
   const ssh = node.ssh;
   return sshLauncher({ host: node.internalIp, port: ssh?.port ?? 22, user: ssh?.user ?? currentUser(), keyPath: AGENT_KEY_PATH });
+}
+
+/** How the head starts a rank on `node`: into the node's container when the task has one (containerRankLauncher), else on the node. */
+export function launcherFor(access: ClusterAccess, rec: ClusterRecord, node: NodeInfo): string[] {
+  const onHost = hostLauncherFor(access, rec, node);
+  return containerRankLauncher(rec, node, onHost) ?? onHost;
 }
 
 export interface SubmitOptions {

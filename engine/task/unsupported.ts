@@ -30,12 +30,6 @@ function where(infra: string | undefined): string {
   return infra ? `on ${infra}` : 'on any infra';
 }
 
-function dockerImage(spec: ResourcesSpec): string | undefined {
-  const id = spec.imageId;
-  if (typeof id === 'string') return id.startsWith('docker:') ? id : undefined;
-  return id?.docker !== undefined ? `docker:${id.docker}` : undefined;
-}
-
 /**
  * What of `task` SkyDeck will not honour when it runs on `plannedInfra` (a cloud name such as
  * `aws`, `kubernetes`, `ssh`, `local`; undefined when not known yet).
@@ -69,13 +63,6 @@ export function unsupportedFieldWarnings(task: Task, plannedInfra?: string): Uns
   }
   if (any((s) => s.acceleratorArgs) !== undefined)
     add('resources.accelerator_args', `accelerator_args (TPU options) are not honoured ${where(infra)}: SkyDeck does not provision TPUs.`);
-  const docker = any(dockerImage);
-  if (docker && infra !== 'kubernetes' && infra !== 'local' && task.numNodes > 1) {
-    // The head's agent runs inside its container; nodes on other machines would need an ssh client in it.
-    const message = `image_id ${docker} with num_nodes: ${task.numNodes} is not implemented ${infra ? where(infra) : 'off Kubernetes and local'}: the head's container would need an ssh client to start the other ranks in their containers, and SkyDeck does not install one.`;
-    if (infra) add('resources.image_id', message, 'error');
-    else add('resources.image_id', `${message} Set infra: k8s or local, or num_nodes: 1.`);
-  }
   const service = task.raw.service as Record<string, unknown> | undefined;
   const policy = service && typeof service === 'object' ? (service.replica_policy as Record<string, unknown> | undefined) : undefined;
   if (policy && typeof policy === 'object' && policy.spot_placer !== undefined && policy.spot_placer !== null) {

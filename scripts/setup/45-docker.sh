@@ -11,6 +11,10 @@ command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v ldd >/dev/null 2>&1 || missing+=(libc-bin)
 # nsenter enters a node's container by its PID (engine/node/container/enter.ts).
 command -v nsenter >/dev/null 2>&1 || missing+=(util-linux)
+# The multi-host tests start a dockerd on each netns host, remounting its cgroup hierarchies
+# (test/integration/docker/hostDaemons.ts): awk and util-linux's mountpoint.
+command -v mountpoint >/dev/null 2>&1 || missing+=(util-linux)
+command -v awk >/dev/null 2>&1 || missing+=(mawk)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   SUDO=""

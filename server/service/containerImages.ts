@@ -78,8 +78,10 @@ function whereItRuns(image: string, cloud: string | undefined, numNodes: number)
   lines.push(
     'A private registry needs `SKYPILOT_DOCKER_USERNAME`, `SKYPILOT_DOCKER_PASSWORD` and `SKYPILOT_DOCKER_SERVER` (envs or secrets): SkyDeck logs in before the pull, the password on stdin only.',
   );
-  if (numNodes > 1 && cloud !== 'kubernetes' && cloud !== 'local')
-    lines.push('⚠️ More than one node in containers is implemented on Kubernetes and local only.');
+  if (numNodes > 1 && cloud !== 'kubernetes')
+    lines.push(
+      `With ${numNodes} nodes, every rank runs in its node's container; \`SKYPILOT_NODE_IPS\` lists the nodes' addresses (the containers use the host network).`,
+    );
   return lines.join('\n\n');
 }
 

@@ -70,11 +70,29 @@ function runArgv(spec: ContainerSpec, name: string, node: NodeContainerOptions =
 }
 
 /**
+ * After `docker run -d` printed the new container's id (the last line of `$err`): its first
+ * process found without asking docker again (another CLI start and daemon round trip), by
+ * the container's cgroup (cgroupfs or systemd layout, v1 or v2), as the process that is PID 1
+ * in its own PID namespace; its uid stands for Config.User. Sets `info` as the inspect line
+ * would; leaves it empty when not found (the caller then asks `docker inspect`).
+ */
+const STARTED_INFO_SCRIPT = `cid=\${err##*$'\\n'}
+    for d in "/sys/fs/cgroup/pids/docker/$cid" "/sys/fs/cgroup/pids/system.slice/docker-$cid.scope" "/sys/fs/cgroup/system.slice/docker-$cid.scope" "/sys/fs/cgroup/docker/$cid"; do
+      [ -r "$d/cgroup.procs" ] || continue
+      while read -r p; do
+        uid= ns=
+        while read -r k v r; do case "$k" in Uid:) uid=$v ;; NSpid:) ns=\${r##*[[:space:]]} ;; esac; done 2>/dev/null < "/proc/$p/status"
+        if [ "$ns" = 1 ] && [ -n "$uid" ]; then info="true $p $cid $uid"; break 2; fi
+      done < "$d/cgroup.procs"
+    done`;
+
+/**
  * The script that makes the node's container run (one round trip): running -> nothing;
  * stopped -> `docker start`; absent -> log in (password on stdin's first line), pull when the
  * image is missing, `docker run`. Prints two lines: how to enter it (`PID START` for nsenter,
  * ./enter.ts, or `docker`), then the container's HOME. One `docker inspect` when it runs
- * already, two otherwise (the PID exists only once it runs). `fresh` (the cluster's first
+ * already, two after a `docker start` (the PID exists only once it runs); after `docker run`
+ * none where the new container's cgroup names its first process (STARTED_INFO_SCRIPT). `fresh` (the cluster's first
  * bring-up) skips the first inspect and, without a login, the image check: `docker run`
  * pulls a missing image itself, and a container that exists after all (an earlier bring-up
  * that failed before recording anything) is started instead.
@@ -130,7 +148,7 @@ if [ -z "$state" ]; then
   mem_kb=$(sed -n 's/^MemTotal: *\\([0-9]*\\) kB/\\1/p' /proc/meminfo)
   [ -n "$mem_kb" ] && extra+=("--shm-size=$((mem_kb * 45 / 100))k")
   if [ -e /dev/fuse ]; then extra+=(--cap-add SYS_ADMIN --device /dev/fuse); fi
-  if ! err=$(${shellJoin(runArgv(spec, name, node))} "\${extra[@]}" ${spec.runOptions.join(' ')} ${image} infinity 2>&1 >/dev/null); then
+  if ! err=$(${shellJoin(runArgv(spec, name, node))} "\${extra[@]}" ${spec.runOptions.join(' ')} ${image} infinity 2>&1); then
     case "$err" in
       *"Cannot connect to the Docker daemon"* | *"permission denied while trying to connect"*) printf '%s\\n' "$err" | tail -1 >&2; exit ${CONTAINER_EXIT.noDaemon} ;;
       *Conflict*) docker start ${q(name)} >/dev/null || exit ${CONTAINER_EXIT.run} ;;
@@ -139,9 +157,11 @@ if [ -z "$state" ]; then
         docker image inspect --format 1 ${image} >/dev/null 2>&1 || exit ${CONTAINER_EXIT.pull}
         exit ${CONTAINER_EXIT.run} ;;
     esac
+  else
+    ${STARTED_INFO_SCRIPT}
   fi
 fi
-if [ "$state" != true ]; then info=$(${inspect}) || exit ${CONTAINER_EXIT.run}; fi
+if [ "\${info%% *}" != true ]; then info=$(${inspect}) || exit ${CONTAINER_EXIT.run}; fi
 read -r _ pid cid user <<< "$info"
 user=\${user:-}
 ${FIND_ENTRY_SCRIPT}

@@ -42,7 +42,7 @@ test('hover on a docker: image says where it will run and how, per infra', () =>
   );
   assert.match(
     hoverText(s, 'num_nodes: 2\nresources:\n  infra: ssh/lab\n  image_id: docker:ubu|ntu\nrun: x\n'),
-    /More than one node in containers is implemented on Kubernetes and local only/,
+    /With 2 nodes, every rank runs in its node's container/,
   );
 });
 
