@@ -213,6 +213,15 @@ function validateTaskDocument(
         );
         continue;
       }
+      if (!/^(?:secrets:)?[a-zA-Z_][a-zA-Z0-9_]*$/.test(e.key)) {
+        // SkyPilot takes any key here; the shell cannot export this one.
+        keyErr(
+          e,
+          `Secret '${e.key}' is not a valid environment variable name (letters, digits and '_', not starting with a digit): the task will not see it.`,
+          'value',
+          'warning',
+        );
+      }
       if (v.kind === 'scalar' && v.value !== null) vars.set(e.key, pythonStr(v.value));
       else if (v.kind !== 'scalar') {
         const str = pythonStrAny(plainOf(v, replaced));
@@ -313,6 +322,11 @@ function validateTaskDocument(
         const v = disk.value.value;
         tryValue(() => parseDiskSize(v), disk.value, err);
       }
+      const eph = entryOf(m, 'ephemeral_storage');
+      if (eph && eph.value.kind === 'scalar' && typeof eph.value.value === 'string' && clean(eph.value)) {
+        const v = eph.value.value;
+        tryValue(() => parseDiskSize(v, 'ephemeral_storage'), eph.value, err);
+      }
       const ports = entryOf(m, 'ports');
       if (ports && !isNullNode(ports.value) && clean(ports.value)) {
         const pv = plainOf(ports.value, replaced);
@@ -361,10 +375,22 @@ function validateTaskDocument(
   if (service && svc && svc.kind === 'map') {
     const replicas = entryOf(svc, 'replicas');
     const policyE = entryOf(svc, 'replica_policy');
-    if (replicas && policyE && !isNullNode(replicas.value) && !isNullNode(policyE.value)) {
+    // SkyPilot checks the keys' presence: an empty one counts.
+    if (replicas && policyE) {
       keyErr(replicas, "Cannot specify both 'replicas' and 'replica_policy': use replicas for a fixed count, replica_policy for autoscaling.", 'conflict');
     }
     const policy = policyE?.value;
+    const lbpE = entryOf(svc, 'load_balancing_policy');
+    if (lbpE && scalarString(lbpE.value) === 'instance_aware_least_load') {
+      const qpsNode = policy?.kind === 'map' ? entryOf(policy, 'target_qps_per_replica')?.value : undefined;
+      if (qpsNode?.kind !== 'map') {
+        keyErr(
+          lbpE,
+          'load_balancing_policy instance_aware_least_load needs replica_policy.target_qps_per_replica as a mapping per accelerator ({"H100:1": 10}).',
+          'conflict',
+        );
+      }
+    }
     if (policy && policy.kind === 'map') {
       const num = (k: string) => {
         const e = entryOf(policy, k);
@@ -383,12 +409,9 @@ function validateTaskDocument(
           'autoscaling',
         );
       }
-      const lbp = scalarString(entryOf(svc, 'load_balancing_policy')?.value)?.toLowerCase();
+      const lbp = scalarString(entryOf(svc, 'load_balancing_policy')?.value);
       if (qps && qps.value.kind === 'map' && lbp !== 'instance_aware_least_load') {
         keyErr(qps, 'A per-accelerator target_qps_per_replica needs load_balancing_policy: instance_aware_least_load.', 'conflict');
-      }
-      if (lbp === 'instance_aware_least_load' && qps && qps.value.kind !== 'map') {
-        keyErr(qps, 'load_balancing_policy instance_aware_least_load needs target_qps_per_replica as a mapping per accelerator ({"H100:1": 10}).', 'conflict');
       }
       for (const k of ['dynamic_ondemand_fallback', 'base_ondemand_fallback_replicas', 'spot_placer']) {
         const e = entryOf(policy, k);
@@ -397,7 +420,15 @@ function validateTaskDocument(
         }
       }
     }
-    const probe = entryOf(svc, 'readiness_probe')?.value;
+    const probeE = entryOf(svc, 'readiness_probe');
+    if (probeE && isNullNode(probeE.value)) {
+      keyErr(
+        probeE,
+        "service.readiness_probe has no value: give a path ('/health') or a mapping {path: /health, ...}, or leave the key out to probe '/'.",
+        'value',
+      );
+    }
+    const probe = probeE?.value;
     if (probe && probe.kind === 'map') {
       const pd = entryOf(probe, 'post_data');
       const s = scalarString(pd?.value);

@@ -4,7 +4,15 @@
  * errorMessage, patternErrorMessage, deprecationMessage) and one of ours,
  * `caseInsensitiveEnum` (other tools fall back to the portable `pattern` beside it).
  */
+/**
+ * Marks an object schema whose null-valued keys SkyPilot drops before checking it
+ * (common_utils.validate_schema's skip_none): such a key is absent, known or not. A symbol, so
+ * spreads keep it and the published JSON does not carry it.
+ */
+export const SKIP_NONE: unique symbol = Symbol('skipNone');
+
 export interface JSONSchema {
+  [SKIP_NONE]?: true;
   $schema?: string;
   $id?: string;
   $ref?: string;
@@ -100,7 +108,7 @@ export function skipNoneLayer(s: JSONSchema): JSONSchema {
   if (!s.properties) return s;
   const properties: Record<string, JSONSchema> = {};
   for (const [k, v] of Object.entries(s.properties)) properties[k] = nullable(v);
-  return { ...s, properties };
+  return { ...s, properties, [SKIP_NONE]: true };
 }
 
 /** An example value for a schema (its own examples, default, or one derived from its shape). */

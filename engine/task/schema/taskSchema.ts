@@ -9,6 +9,7 @@
  */
 import { anyCase, ciEnum, nullable, skipNoneLayer, withExamples, type JSONSchema } from './jsonSchema';
 import { CLOUDS } from '../values';
+import { configProperties } from './configProperties';
 
 const SKYPILOT_DOCS = 'https://docs.skypilot.co/en/latest/reference/yaml-spec.html';
 
@@ -383,7 +384,8 @@ const readinessProbeSchema: JSONSchema = {
   description: 'Readiness probe: a path or a mapping.',
   anyOf: [
     { type: 'string', pattern: '^/', patternErrorMessage: "The readiness probe path must start with '/'." },
-    skipNoneLayer({
+    // Checked as part of the service: its keys may not be left empty.
+    {
       type: 'object',
       additionalProperties: false,
       required: ['path'],
@@ -394,12 +396,11 @@ const readinessProbeSchema: JSONSchema = {
         }),
         initial_delay_seconds: {
           type: 'number',
-          minimum: 0,
           description: 'Grace period after a replica starts (default 1200 s).',
           default: 1200,
           examples: [1200, 1800],
         },
-        timeout_seconds: { type: 'number', exclusiveMinimum: 0, description: 'Timeout of one probe (default 15 s).', default: 15, examples: [15] },
+        timeout_seconds: { type: 'number', description: 'Timeout of one probe (default 15 s; 0 or less: none).', default: 15, examples: [15] },
         endpoint_probe_interval_seconds: { type: 'number', exclusiveMinimum: 0, description: 'Seconds between probes (default 10).', examples: [10] },
         consecutive_failure_threshold_timeout: {
           type: 'number',
@@ -419,7 +420,7 @@ const readinessProbeSchema: JSONSchema = {
           examples: [{ Authorization: 'Bearer $TOKEN' }],
         },
       },
-    }),
+    },
   ],
   examples: ['/health', { path: '/v1/models', initial_delay_seconds: 1800 }],
 };
@@ -475,10 +476,13 @@ const serviceSchema: JSONSchema = skipNoneLayer({
     readiness_probe: readinessProbeSchema,
     replicas: int('Fixed number of replicas (instead of replica_policy).', [2], { minimum: 0 }),
     replica_policy: replicaPolicySchema,
-    load_balancing_policy: ciEnum(['round_robin', 'least_load', 'instance_aware_least_load'], {
+    // Exact spelling: SkyPilot's schema ignores case, its service spec does not.
+    load_balancing_policy: {
+      enum: ['round_robin', 'least_load', 'instance_aware_least_load'],
+      errorMessage: 'Unknown load_balancing_policy: use round_robin, least_load or instance_aware_least_load (lower case).',
       description: 'How requests are spread over replicas (default least_load).',
       default: 'least_load',
-    }),
+    },
     load_balancer: {
       type: 'object',
       additionalProperties: false,
@@ -544,24 +548,56 @@ const hookSchema: JSONSchema = {
   },
 };
 
-const openObject = (description: string): JSONSchema => ({ type: 'object', description, additionalProperties: true });
+/** The config keys a task may override (SkyPilot's OVERRIDEABLE_CONFIG_KEYS_IN_TASK). */
+const TASK_OVERRIDABLE_CONFIG: string[][] = [
+  ['docker', 'run_options'],
+  ['nvidia_gpus', 'disable_ecc'],
+  ['ssh', 'custom_metadata'],
+  ['ssh', 'pod_config'],
+  ['ssh', 'provision_timeout'],
+  ['kubernetes', 'custom_metadata'],
+  ['kubernetes', 'pod_config'],
+  ['kubernetes', 'provision_timeout'],
+  ['kubernetes', 'dws'],
+  ['kubernetes', 'kueue'],
+  ['kubernetes', 'quota'],
+  ['kubernetes', 'remote_identity'],
+  ['kubernetes', 'enable_docker'],
+  ['kubernetes', 'set_pod_resource_limits'],
+  ['azure', 'remote_identity'],
+  ['azure', 'vpc_name'],
+  ['gcp', 'vpc_name'],
+  ['gcp', 'subnet_names'],
+  ['gcp', 'managed_instance_group'],
+  ['gcp', 'enable_gvnic'],
+  ['gcp', 'enable_gpu_direct'],
+  ['gcp', 'placement_policy'],
+  ['vast', 'datacenter_only'],
+  ['vast', 'create_instance_kwargs'],
+  ['slurm', 'sbatch_options'],
+  ['slurm', 'cpu_partition'],
+  ['active_workspace'],
+];
 
-/** The pod keys SkyPilot's config schema types (the rest of a cloud block stays open here). */
-const podOptions: Record<string, JSONSchema> = {
-  pod_config: {
-    type: 'object',
-    additionalProperties: true,
-    description: 'Kubernetes pod spec merged into every pod (a mapping).',
-    examples: [{ spec: { nodeSelector: { pool: 'gpu' } } }],
-  },
-  custom_metadata: {
-    type: 'object',
-    additionalProperties: true,
-    description: 'Labels and annotations added to every object.',
-    examples: [{ labels: { team: 'ml' } }],
-  },
-  provision_timeout: { type: 'integer', description: 'Seconds to wait for pods to be scheduled.', examples: [600] },
-};
+/** The config schema cut down to the listed key paths, as SkyPilot's _filter_schema does: a block keeps only the listed keys, a listed leaf keeps its whole schema. */
+function overridableConfig(): Record<string, JSONSchema> {
+  const tree: Record<string, Record<string, unknown>> = {};
+  for (const p of TASK_OVERRIDABLE_CONFIG) {
+    let cur: Record<string, unknown> = tree;
+    for (const k of p) cur = (cur[k] ??= {}) as Record<string, unknown>;
+  }
+  const keep = (s: JSONSchema, paths: Record<string, unknown>): JSONSchema => {
+    if (Object.keys(paths).length === 0 || !s.properties) return s;
+    const { properties, anyOf: _a, oneOf: _o, required: _r, ...rest } = s;
+    const kept: Record<string, JSONSchema> = {};
+    for (const [k, sub] of Object.entries(properties)) if (k in paths) kept[k] = keep(sub, paths[k] as Record<string, unknown>);
+    // Closed even where SkyDeck's global block stays open (slurm): SkyPilot's task block is.
+    return { ...rest, additionalProperties: false, properties: kept };
+  };
+  const kept = keep({ type: 'object', properties: configProperties }, tree).properties ?? {};
+  // SkyPilot's kubernetes block takes keys it does not list; the config loader reports them as not honoured.
+  return { ...kept, kubernetes: { ...kept.kubernetes, additionalProperties: true } };
+}
 
 const taskConfigSchema: JSONSchema = {
   type: 'object',
@@ -569,23 +605,7 @@ const taskConfigSchema: JSONSchema = {
   description: 'Per-task overrides of ~/.sky/config.yaml and lifecycle hooks.',
   additionalProperties: false,
   properties: {
-    docker: openObject('Docker options (run_options).'),
-    nvidia_gpus: openObject('NVIDIA GPU options (disable_ecc).'),
-    active_workspace: str('Workspace to use.', ['default']),
-    gcp: openObject('GCP options (managed_instance_group, enable_gvnic, enable_gpu_direct, placement_policy, vpc_name, subnet_names).'),
-    azure: openObject('Azure options (vpc_name, remote_identity).'),
-    aws: openObject('AWS options.'),
-    kubernetes: {
-      ...openObject('Kubernetes options (pod_config, provision_timeout, custom_metadata, kueue, quota, dws, remote_identity, …).'),
-      properties: podOptions,
-    },
-    ssh: { ...openObject('SSH node pool options (pod_config, provision_timeout, custom_metadata).'), properties: podOptions },
-    slurm: openObject('Slurm options (sbatch_options, cpu_partition).'),
-    vast: openObject('Vast options (datacenter_only, create_instance_kwargs).'),
-    nebius: openObject('Nebius options.'),
-    oci: openObject('OCI options.'),
-    jobs: openObject('Managed jobs options.'),
-    serve: openObject('Serve options.'),
+    ...overridableConfig(),
     hooks: {
       type: 'array',
       maxItems: 32,
@@ -675,7 +695,6 @@ const taskProperties: Record<string, JSONSchema> = {
     anyOf: [
       {
         type: 'object',
-        propertyNames: { pattern: `^(?:secrets:)?[a-zA-Z_][a-zA-Z0-9_]*$` },
         additionalProperties: { type: ['string', 'number', 'boolean', 'null', 'array', 'object'] },
       },
       { type: 'array', items: { type: 'string', pattern: '^secrets:.+$', patternErrorMessage: "Each item must be 'secrets:NAME'." } },
