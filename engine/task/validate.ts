@@ -18,6 +18,7 @@ import { unsupportedFieldProblems } from './unsupportedDiagnostics';
 import { validateNode, type SchemaProblem, type WalkContext } from './schema/validator';
 import { parseAcceleratorString, parseAutostop, parseDiskSize, parseInfra, parsePorts, parseQuantity, TaskValueError } from './values';
 import { entryOf, isNullNode, parseYamlDocuments, TextMap, type VDocument, type VEntry, type VMap, type VNode, type Plain } from './yamlTree';
+import { pyFloatStr } from './yamlNodes';
 
 export interface ValidateOptions {
   envOverrides?: Record<string, string>;
@@ -450,6 +451,28 @@ function validateTaskDocument(
   if (servedAs && options.serveChecks) {
     const candidates = resNode?.kind === 'map' ? resourceCandidates(resNode, (e) => plainOf(e.value, replaced)) : { mode: 'single' as const, list: [] };
     serveUpChecks(servedAs.entry, servedAs.spec, resources, candidates, err);
+  }
+
+  // YAML floats where SkyPilot needs a whole number (sky/task.py: isinstance int; str() for sizes and ports).
+  const nodes = nodeOf(entryOf(root, 'num_nodes'));
+  if (nodes?.kind === 'scalar' && nodes.float)
+    err(nodes, `num_nodes should be a positive int, got the float ${pyFloatStr(nodes.value as number)}: write it without a decimal point.`, 'type');
+  if (resNode?.kind === 'map') {
+    const floats = (m: VMap) => {
+      const disk = nodeOf(entryOf(m, 'disk_size'));
+      if (disk?.kind === 'scalar' && disk.float)
+        err(disk, `Invalid disk_size ${pyFloatStr(disk.value as number)}: write a whole number of GB (256), without a decimal point.`, 'value');
+      const ports = nodeOf(entryOf(m, 'ports'));
+      for (const p of ports?.kind === 'seq' ? ports.items : ports ? [ports] : []) {
+        if (p.kind === 'scalar' && p.float)
+          err(p, `Invalid port ${pyFloatStr(p.value as number)}: ports are whole numbers (8080) or ranges ('8000-8010').`, 'value');
+      }
+    };
+    floats(resNode);
+    for (const k of ['any_of', 'ordered']) {
+      const alt = nodeOf(entryOf(resNode, k));
+      if (alt?.kind === 'seq') for (const it of alt.items) if (it.kind === 'map') floats(it);
+    }
   }
 
   // file_mounts paths (sky/task.py).

@@ -248,7 +248,8 @@ export function parseTimeMinutes(value: string | number): number {
 
 /** `8080`, `"8080"`, `"8000-8010"`, `"8000,9000"`, or a list of those -> sorted, merged `a` / `a-b` strings. */
 export function parsePorts(value: unknown): string[] | undefined {
-  if (value === null || value === undefined) return undefined;
+  // An empty string opens nothing, as in SkyPilot (it tests the value's truth).
+  if (value === null || value === undefined || value === '') return undefined;
   const items: unknown[] = Array.isArray(value) ? value : [value];
   const ranges: [number, number][] = [];
   for (const item of items) {

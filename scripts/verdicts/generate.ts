@@ -702,24 +702,86 @@ function setRaw(where: string[], raws: string[], needs: Alteration['needs'] = 'a
   }
 }
 const rawOf = new WeakMap<Doc, string>();
-const SCALARS = ['yes', 'no', 'on', 'off', 'Yes', 'TRUE', '~', '0x10', '0o10', '010', '1_000', '1:30', '1e3', '1.0e+3', '.inf', '.nan', '"4"', "'4'", '4.', '!!str 4', '2020-01-01', '""', '0', '-0', '+4', '0.0'];
-for (const w of [['num_nodes'], ['resources', 'cpus'], ['resources', 'memory'], ['resources', 'disk_size'], ['resources', 'use_spot'], ['resources', 'ports'], ['resources', 'autostop'], ['name'], ['envs', 'RAW_VAR']]) setRaw(w, SCALARS);
+const SCALARS = [
+  'yes',
+  'no',
+  'on',
+  'off',
+  'Yes',
+  'TRUE',
+  '~',
+  '0x10',
+  '0o10',
+  '010',
+  '1_000',
+  '1:30',
+  '1e3',
+  '1.0e+3',
+  '.inf',
+  '.nan',
+  '"4"',
+  "'4'",
+  '4.',
+  '!!str 4',
+  '2020-01-01',
+  '""',
+  '0',
+  '-0',
+  '+4',
+  '0.0',
+];
+for (const w of [
+  ['num_nodes'],
+  ['resources', 'cpus'],
+  ['resources', 'memory'],
+  ['resources', 'disk_size'],
+  ['resources', 'use_spot'],
+  ['resources', 'ports'],
+  ['resources', 'autostop'],
+  ['name'],
+  ['envs', 'RAW_VAR'],
+])
+  setRaw(w, SCALARS);
 setRaw(['service', 'replicas'], SCALARS, 'service');
 setRaw(['service', 'readiness_probe'], ['/', "'/'", '~', 'yes', '0'], 'service');
-setRaw(['resources', 'accelerators'], ['A100:1:30', '{A100: 1:30}', '{A100: 0x2}', '{A100: yes}', '{A100: ~}', 'A100:0x2', '[A100, ~]', '{A100, V100}', '!!set {A100, V100}', '{A100: 1_0}']);
+setRaw(
+  ['resources', 'accelerators'],
+  ['A100:1:30', '{A100: 1:30}', '{A100: 0x2}', '{A100: yes}', '{A100: ~}', 'A100:0x2', '[A100, ~]', '{A100, V100}', '!!set {A100, V100}', '{A100: 1_0}'],
+);
 setRaw(['resources', 'ports'], ['[8080, 8_081]', '1:30', '[1:30]', '"8080-8_090"']);
 set(['unknown_null'], [null]);
 set(['resources', 'unknown_null'], [null]);
 set(['service', 'unknown_null'], [null], 'service');
 set(['resources', 'any_of'], [[{ cpus: null }], [{ unknown: null }], [{ infra: 'aws', accelerators: null }]]);
-set(['service', 'replica_policy'], [{ min_replicas: 1, max_replicas: null }, { min_replicas: 1, target_qps_per_replica: null }, { min_replicas: null }], 'service');
+set(
+  ['service', 'replica_policy'],
+  [{ min_replicas: 1, max_replicas: null }, { min_replicas: 1, target_qps_per_replica: null }, { min_replicas: null }],
+  'service',
+);
 set(['service', 'readiness_probe'], [{ path: null }, { path: '/', initial_delay_seconds: null }], 'service');
 set(['file_mounts'], [{ '/a': { name: 'b', source: null } }, { '/a': { name: 'b', mode: null } }, { '/a': { name: 'b', unknown: null } }]);
 set(['secrets'], [['secrets:A'], ['A'], [1], { 'secrets:A': null }, { 'secrets:A': 'x' }]);
 set(['managed_secrets'], [['A'], [{ A: { mount_path: '/a' } }], [{ A: { x: 1 } }], 'A', [1]]);
 set(['workdir'], [{ url: 'https://github.com/a/b', ref: 'main', x: 1 }, { url: 'https://github.com/a/b', ref: null }, { url: null }]);
-set(['resources', 'job_recovery'], [{ strategy: 'FAILOVER', max_restarts_on_errors: 0 }, { strategy: 'none' }, 'none', { strategy: 'EAGER_NEXT_REGION', x: 1 }]);
-set(['resources', 'autostop'], [{ idle_minutes: 0 }, { down: false }, { idle_minutes: null }, { wait_for: 'none' }, { wait_for: 'jobs_and_ssh' }, { wait_for: 'JOBS' }, '0', '0m', '5 m', ' 5']);
+set(
+  ['resources', 'job_recovery'],
+  [{ strategy: 'FAILOVER', max_restarts_on_errors: 0 }, { strategy: 'none' }, 'none', { strategy: 'EAGER_NEXT_REGION', x: 1 }],
+);
+set(
+  ['resources', 'autostop'],
+  [
+    { idle_minutes: 0 },
+    { down: false },
+    { idle_minutes: null },
+    { wait_for: 'none' },
+    { wait_for: 'jobs_and_ssh' },
+    { wait_for: 'JOBS' },
+    '0',
+    '0m',
+    '5 m',
+    ' 5',
+  ],
+);
 set(['resources', 'labels'], [{ 'a/b': 'c' }, { 'k8s.io/x': 'y' }, { A: 'b' }, { a: 'b c' }, { a: 'x'.repeat(100) }]);
 
 // Pipelines and job groups built from two corpus tasks: the header is what varies.

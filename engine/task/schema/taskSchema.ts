@@ -76,15 +76,15 @@ const autostopSchema: JSONSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        idle_minutes: nullable(
-          int('Idle minutes before stopping (a whole number; time strings such as "2h" only work in the `autostop: 2h` shorthand).', [10, 30], { minimum: 0 }),
-        ),
-        down: nullable(bool('Tear the cluster down instead of stopping it.')),
-        wait_for: nullable(
-          ciEnum(['jobs_and_ssh', 'jobs', 'none'], { description: 'What counts as activity: running jobs and SSH sessions (default), jobs only, or nothing.' }),
-        ),
-        hook: nullable(str('Legacy: a command run before autostop (prefer config.hooks).', ['bash ~/save.sh'])),
-        hook_timeout: nullable(int('Legacy: seconds the autostop hook may run.', [300], { minimum: 1 })),
+        idle_minutes: int('Idle minutes before stopping (a whole number; time strings such as "2h" only work in the `autostop: 2h` shorthand).', [10, 30], {
+          minimum: 0,
+        }),
+        down: bool('Tear the cluster down instead of stopping it.'),
+        wait_for: ciEnum(['jobs_and_ssh', 'jobs', 'none'], {
+          description: 'What counts as activity: running jobs and SSH sessions (default), jobs only, or nothing.',
+        }),
+        hook: str('Legacy: a command run before autostop (prefer config.hooks).', ['bash ~/save.sh']),
+        hook_timeout: int('Legacy: seconds the autostop hook may run.', [300], { minimum: 1 }),
       },
     },
   ],
@@ -226,7 +226,8 @@ function singleResourcesProperties(single: boolean): Record<string, JSONSchema> 
         { type: 'integer', minimum: 1, maximum: 65535 },
         {
           type: 'string',
-          pattern: '^\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?(?:\\s*,\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?)*\\s*$',
+          // Empty opens nothing (SkyPilot tests the value's truth).
+          pattern: '^(?:\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?(?:\\s*,\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?)*\\s*)?$',
           patternErrorMessage: "Write ports as 8080, '8000-8010' or '8000,9000'.",
         },
         {
@@ -284,12 +285,11 @@ function singleResourcesProperties(single: boolean): Record<string, JSONSchema> 
   };
 }
 
-const singleResources = (single: boolean): JSONSchema =>
-  skipNoneLayer({
-    type: 'object',
-    additionalProperties: false,
-    properties: singleResourcesProperties(single),
-  });
+/** The shared resources are checked without their empty keys; an any_of/ordered item is checked as written. */
+const singleResources = (single: boolean): JSONSchema => {
+  const s: JSONSchema = { type: 'object', additionalProperties: false, properties: singleResourcesProperties(single) };
+  return single ? s : skipNoneLayer(s);
+};
 
 const resourcesSchema: JSONSchema = (() => {
   const base = singleResources(false);
@@ -425,7 +425,8 @@ const readinessProbeSchema: JSONSchema = {
   examples: ['/health', { path: '/v1/models', initial_delay_seconds: 1800 }],
 };
 
-const replicaPolicySchema: JSONSchema = skipNoneLayer({
+// Checked as part of the service: its keys may not be left empty.
+const replicaPolicySchema: JSONSchema = {
   type: 'object',
   description: 'Autoscaling: min/max replicas and the target QPS per replica.',
   additionalProperties: false,
@@ -450,7 +451,7 @@ const replicaPolicySchema: JSONSchema = skipNoneLayer({
     downscale_delay_seconds: { type: 'number', minimum: 0, description: 'Seconds of low load before scaling down (default 1200).', examples: [1200] },
   },
   examples: [{ min_replicas: 1, max_replicas: 3, target_qps_per_replica: 5 }],
-});
+};
 
 const poolSchema: JSONSchema = skipNoneLayer({
   type: 'object',
@@ -466,45 +467,48 @@ const poolSchema: JSONSchema = skipNoneLayer({
   },
 });
 
-const serviceSchema: JSONSchema = skipNoneLayer({
-  type: 'object',
-  title: 'service',
-  markdownDescription: `Serve this task as a service (SkyServe): replicas behind a load balancer, probed for readiness and autoscaled.\n\n[Docs](https://docs.skypilot.co/en/latest/serving/service-yaml-spec.html)`,
-  description: 'Serve this task as a service (SkyServe).',
-  additionalProperties: false,
-  properties: {
-    readiness_probe: readinessProbeSchema,
-    replicas: int('Fixed number of replicas (instead of replica_policy).', [2], { minimum: 0 }),
-    replica_policy: replicaPolicySchema,
-    // Exact spelling: SkyPilot's schema ignores case, its service spec does not.
-    load_balancing_policy: {
-      enum: ['round_robin', 'least_load', 'instance_aware_least_load'],
-      errorMessage: 'Unknown load_balancing_policy: use round_robin, least_load or instance_aware_least_load (lower case).',
-      description: 'How requests are spread over replicas (default least_load).',
-      default: 'least_load',
-    },
-    load_balancer: {
-      type: 'object',
-      additionalProperties: false,
-      description: 'Load balancer options.',
-      properties: {
-        stream_timeout_seconds: { type: 'number', exclusiveMinimum: 0, description: 'Timeout of streamed responses (default 120 s).', examples: [120] },
+const serviceSchema: JSONSchema = skipNoneLayer(
+  {
+    type: 'object',
+    title: 'service',
+    markdownDescription: `Serve this task as a service (SkyServe): replicas behind a load balancer, probed for readiness and autoscaled.\n\n[Docs](https://docs.skypilot.co/en/latest/serving/service-yaml-spec.html)`,
+    description: 'Serve this task as a service (SkyServe).',
+    additionalProperties: false,
+    properties: {
+      readiness_probe: readinessProbeSchema,
+      replicas: int('Fixed number of replicas (instead of replica_policy).', [2], { minimum: 0 }),
+      replica_policy: replicaPolicySchema,
+      // Exact spelling: SkyPilot's schema ignores case, its service spec does not.
+      load_balancing_policy: {
+        enum: ['round_robin', 'least_load', 'instance_aware_least_load'],
+        errorMessage: 'Unknown load_balancing_policy: use round_robin, least_load or instance_aware_least_load (lower case).',
+        description: 'How requests are spread over replicas (default least_load).',
+        default: 'least_load',
       },
+      load_balancer: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'Load balancer options.',
+        properties: {
+          stream_timeout_seconds: { type: 'number', exclusiveMinimum: 0, description: 'Timeout of streamed responses (default 120 s).', examples: [120] },
+        },
+      },
+      ports: int('Port the replicas serve on (else resources.ports must name exactly one).', [8080, 8000], { minimum: 1, maximum: 65535 }),
+      tls: {
+        type: 'object',
+        description: 'Serve HTTPS at the load balancer.',
+        additionalProperties: false,
+        required: ['keyfile', 'certfile'],
+        properties: { keyfile: str('Private key file.', ['~/certs/key.pem']), certfile: str('Certificate file.', ['~/certs/cert.pem']) },
+      },
+      pool: poolSchema,
+      workers: int('Pool shorthand: number of workers.', [2], { minimum: 0 }),
     },
-    ports: int('Port the replicas serve on (else resources.ports must name exactly one).', [8080, 8000], { minimum: 1, maximum: 65535 }),
-    tls: {
-      type: 'object',
-      description: 'Serve HTTPS at the load balancer.',
-      additionalProperties: false,
-      required: ['keyfile', 'certfile'],
-      properties: { keyfile: str('Private key file.', ['~/certs/key.pem']), certfile: str('Certificate file.', ['~/certs/cert.pem']) },
-    },
-    pool: poolSchema,
-    workers: int('Pool shorthand: number of workers.', [2], { minimum: 0 }),
+    defaultSnippets: [{ label: 'service: readiness probe + replicas', body: { readiness_probe: '${1:/health}', replicas: 2 } }],
+    examples: [{ readiness_probe: '/health', replicas: 2 }],
   },
-  defaultSnippets: [{ label: 'service: readiness probe + replicas', body: { readiness_probe: '${1:/health}', replicas: 2 } }],
-  examples: [{ readiness_probe: '/health', replicas: 2 }],
-});
+  'unknown-ignored',
+);
 
 // ---------------- volumes / config ----------------
 
@@ -712,6 +716,7 @@ const taskProperties: Record<string, JSONSchema> = {
           maxProperties: 1,
           additionalProperties: {
             type: 'object',
+            additionalProperties: false,
             properties: { mount_path: { type: 'string', description: 'Where the secret is mounted as a file.', examples: ['/secrets/token'] } },
           },
         },

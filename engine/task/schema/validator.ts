@@ -235,7 +235,7 @@ function validateScalar(ctx: WalkContext, v: string | number | boolean | null, n
 function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: Owner): void {
   const where = pathName(owner.path);
   const props = s.properties ?? {};
-  const skipNone = s[SKIP_NONE] === true;
+  const skipNone = s[SKIP_NONE] !== undefined;
   const isNull = (v: VNode) => v.kind === 'scalar' && v.value === null;
   if (s.required) {
     const present = new Set(node.entries.filter((e) => !(skipNone && isNull(e.value))).map((e) => e.key));
@@ -290,7 +290,7 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: Owner):
       }
     }
     if (matched) continue;
-    if (s.additionalProperties === false && skipNone && isNull(e.value)) {
+    if (s.additionalProperties === false && s[SKIP_NONE] === 'unknown-ignored' && isNull(e.value)) {
       // SkyPilot drops it unread: say so rather than refuse it.
       ctx.problems.push({
         start: e.keyStart,
