@@ -24,10 +24,11 @@ interface Alteration {
 const CORPUS_REJECTS = new Set(['llm/deepseek-r1/deepseek-r1-671B-A100.yaml', 'llm/deepseek-r1/deepseek-r1-671B.yaml', 'llm/rag/serve_rag.yaml']);
 
 const alterations: Alteration[] = [];
+// Readable, and unique: two values that read alike ({A: ''} and ['A']) differ in the hash.
 const slug = (v: Json) =>
-  JSON.stringify(v)
+  `${JSON.stringify(v)
     .replace(/[^A-Za-z0-9.+-]+/g, '_')
-    .slice(0, 40);
+    .slice(0, 40)}~${createHash('sha1').update(JSON.stringify(v)).digest('hex').slice(0, 6)}`;
 
 function set(where: string[], values: Json[], needs: Alteration['needs'] = 'any'): void {
   for (const v of values) {
