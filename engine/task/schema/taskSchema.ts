@@ -447,8 +447,8 @@ const replicaPolicySchema: JSONSchema = {
     dynamic_ondemand_fallback: bool('Fall back to on-demand replicas when spot is unavailable (needs use_spot).'),
     base_ondemand_fallback_replicas: int('On-demand replicas always kept beside spot ones (needs use_spot).', [1], { minimum: 0 }),
     spot_placer: ciEnum(['dynamic_fallback'], { description: 'Spot placement policy (needs use_spot).' }),
-    upscale_delay_seconds: { type: 'number', minimum: 0, description: 'Seconds of high load before scaling up (default 300).', examples: [300] },
-    downscale_delay_seconds: { type: 'number', minimum: 0, description: 'Seconds of low load before scaling down (default 1200).', examples: [1200] },
+    upscale_delay_seconds: { type: 'number', description: 'Seconds of high load before scaling up (default 300).', examples: [300] },
+    downscale_delay_seconds: { type: 'number', description: 'Seconds of low load before scaling down (default 1200).', examples: [1200] },
   },
   examples: [{ min_replicas: 1, max_replicas: 3, target_qps_per_replica: 5 }],
 };
