@@ -443,6 +443,9 @@ function validateTaskDocument(
     }
     if (hasJobRecovery) keyErr(hasJobRecovery, 'job_recovery cannot be used with a service: replicas are recovered by the service controller.', 'conflict');
   }
+  if (!service && pool && pool.value.kind === 'map' && hasJobRecovery) {
+    keyErr(hasJobRecovery, 'job_recovery cannot be used with a pool: the pool replaces preempted workers itself (spot with spot).', 'conflict');
+  }
   const poolMap = svc?.kind === 'map' ? entryOf(svc, 'pool')?.value : undefined;
   if (poolMap?.kind === 'map' && svc?.kind === 'map') poolChecks(poolMap, svc, err);
   else if (pool && pool.value.kind === 'map' && !service) poolChecks(pool.value, undefined, err);
