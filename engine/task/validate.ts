@@ -296,13 +296,19 @@ function validateTaskDocument(
           const str = accNode.value;
           tryValue(() => parseAcceleratorString(str), accNode, err);
         } else if (accNode.kind === 'map') {
+          if (accNode.entries.length === 0)
+            err(accNode, 'The accelerators mapping is empty: name at least one ({A100: 8}), or leave accelerators out.', 'value');
           for (const e of accNode.entries) {
-            if (isNullNode(e.value) || e.value.kind === 'scalar') tryValue(() => parseAcceleratorString(e.key), { start: e.keyStart, end: e.keyEnd }, err);
+            // SkyPilot reads an entry as the string 'KEY:COUNT': a key with its own ':' makes three parts.
+            const v0 = e.value;
+            const whole = e.key.includes(':') && v0.kind === 'scalar' && typeof v0.value === 'number' ? `${e.key}:${v0.value}` : e.key;
+            if (isNullNode(e.value) || e.value.kind === 'scalar') tryValue(() => parseAcceleratorString(whole), { start: e.keyStart, end: e.keyEnd }, err);
             const v = e.value;
             if (v.kind === 'scalar' && typeof v.value === 'number' && !(v.value > 0) && clean(v))
               err(v, `The count of accelerator '${e.key}' must be a positive number, got ${v.value}.`, 'value');
           }
         } else if (accNode.kind === 'seq') {
+          if (accNode.items.length === 0) err(accNode, 'The accelerators list is empty: name at least one (A100:8), or leave accelerators out.', 'value');
           for (const it of accNode.items)
             if (it.kind === 'scalar' && typeof it.value === 'string') {
               const str = it.value;
