@@ -9,7 +9,7 @@
  * test keeps both paths equal on the corpus and on fuzzed documents.
  */
 import { parseDocument } from 'yaml';
-import type { VDocument, VEntry, VMap, VNode, VScalar, VSeq } from './yamlNodes';
+import { plainNumber, type VDocument, type VEntry, type VMap, type VNode, type VScalar, type VSeq } from './yamlNodes';
 
 class Bail extends Error {}
 const bail = (): never => {
@@ -49,6 +49,11 @@ function resolvePlain(s: string): string | number | boolean | null {
   if (plainCache.size > 5000) plainCache.clear();
   plainCache.set(s, out);
   return out;
+}
+
+function plainScalar(raw: string, start: number, end: number): VScalar {
+  const value = resolvePlain(raw);
+  return typeof value === 'number' ? plainNumber(raw, value, start, end) : { kind: 'scalar', value, quoted: false, start, end };
 }
 
 /** Offset of a ` #` comment in `s` outside quotes (plain context), or -1. */
@@ -313,7 +318,7 @@ class FastParser {
     const cm = commentAt(t, c);
     const raw = (cm >= 0 ? t.slice(c, cm) : t.slice(c)).replace(/ +$/, '');
     if (raw.includes(': ') || raw.endsWith(':')) bail();
-    return { kind: 'scalar', value: resolvePlain(raw), quoted: false, start: off + c, end: off + c + raw.length };
+    return plainScalar(raw, off + c, off + c + raw.length);
   }
 
   private lineTailIsComment(t: string, col: number): void {
@@ -389,7 +394,7 @@ class FastParser {
       }
       const raw = t.slice(s, j).replace(/ +$/, '');
       if (!raw) bail();
-      return { kind: 'scalar', value: resolvePlain(raw), quoted: false, start: off + s, end: off + s + raw.length };
+      return plainScalar(raw, off + s, off + s + raw.length);
     };
     const node = (inMapKey: boolean): VNode => {
       ws();

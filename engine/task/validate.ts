@@ -18,6 +18,7 @@ import { unsupportedFieldProblems } from './unsupportedDiagnostics';
 import { validateNode, type SchemaProblem, type WalkContext } from './schema/validator';
 import { parseAcceleratorString, parseAutostop, parseDiskSize, parseInfra, parsePorts, parseQuantity, TaskValueError } from './values';
 import { entryOf, isNullNode, parseYamlDocuments, TextMap, type VDocument, type VEntry, type VMap, type VNode, type Plain } from './yamlTree';
+import { pyFloatStr } from './yamlNodes';
 
 export interface ValidateOptions {
   envOverrides?: Record<string, string>;
@@ -213,6 +214,15 @@ function validateTaskDocument(
         );
         continue;
       }
+      if (!/^(?:secrets:)?[a-zA-Z_][a-zA-Z0-9_]*$/.test(e.key)) {
+        // SkyPilot takes any key here; the shell cannot export this one.
+        keyErr(
+          e,
+          `Secret '${e.key}' is not a valid environment variable name (letters, digits and '_', not starting with a digit): the task will not see it.`,
+          'value',
+          'warning',
+        );
+      }
       if (v.kind === 'scalar' && v.value !== null) vars.set(e.key, pythonStr(v.value));
       else if (v.kind !== 'scalar') {
         const str = pythonStrAny(plainOf(v, replaced));
@@ -286,13 +296,19 @@ function validateTaskDocument(
           const str = accNode.value;
           tryValue(() => parseAcceleratorString(str), accNode, err);
         } else if (accNode.kind === 'map') {
+          if (accNode.entries.length === 0)
+            err(accNode, 'The accelerators mapping is empty: name at least one ({A100: 8}), or leave accelerators out.', 'value');
           for (const e of accNode.entries) {
-            if (isNullNode(e.value) || e.value.kind === 'scalar') tryValue(() => parseAcceleratorString(e.key), { start: e.keyStart, end: e.keyEnd }, err);
+            // SkyPilot reads an entry as the string 'KEY:COUNT': a key with its own ':' makes three parts.
+            const v0 = e.value;
+            const whole = e.key.includes(':') && v0.kind === 'scalar' && typeof v0.value === 'number' ? `${e.key}:${v0.value}` : e.key;
+            if (isNullNode(e.value) || e.value.kind === 'scalar') tryValue(() => parseAcceleratorString(whole), { start: e.keyStart, end: e.keyEnd }, err);
             const v = e.value;
             if (v.kind === 'scalar' && typeof v.value === 'number' && !(v.value > 0) && clean(v))
               err(v, `The count of accelerator '${e.key}' must be a positive number, got ${v.value}.`, 'value');
           }
         } else if (accNode.kind === 'seq') {
+          if (accNode.items.length === 0) err(accNode, 'The accelerators list is empty: name at least one (A100:8), or leave accelerators out.', 'value');
           for (const it of accNode.items)
             if (it.kind === 'scalar' && typeof it.value === 'string') {
               const str = it.value;
@@ -312,6 +328,11 @@ function validateTaskDocument(
       if (disk && disk.value.kind === 'scalar' && (typeof disk.value.value === 'string' || typeof disk.value.value === 'number') && clean(disk.value)) {
         const v = disk.value.value;
         tryValue(() => parseDiskSize(v), disk.value, err);
+      }
+      const eph = entryOf(m, 'ephemeral_storage');
+      if (eph && eph.value.kind === 'scalar' && typeof eph.value.value === 'string' && clean(eph.value)) {
+        const v = eph.value.value;
+        tryValue(() => parseDiskSize(v, 'ephemeral_storage'), eph.value, err);
       }
       const ports = entryOf(m, 'ports');
       if (ports && !isNullNode(ports.value) && clean(ports.value)) {
@@ -361,10 +382,22 @@ function validateTaskDocument(
   if (service && svc && svc.kind === 'map') {
     const replicas = entryOf(svc, 'replicas');
     const policyE = entryOf(svc, 'replica_policy');
-    if (replicas && policyE && !isNullNode(replicas.value) && !isNullNode(policyE.value)) {
+    // SkyPilot checks the keys' presence: an empty one counts.
+    if (replicas && policyE) {
       keyErr(replicas, "Cannot specify both 'replicas' and 'replica_policy': use replicas for a fixed count, replica_policy for autoscaling.", 'conflict');
     }
     const policy = policyE?.value;
+    const lbpE = entryOf(svc, 'load_balancing_policy');
+    if (lbpE && scalarString(lbpE.value) === 'instance_aware_least_load') {
+      const qpsNode = policy?.kind === 'map' ? entryOf(policy, 'target_qps_per_replica')?.value : undefined;
+      if (qpsNode?.kind !== 'map') {
+        keyErr(
+          lbpE,
+          'load_balancing_policy instance_aware_least_load needs replica_policy.target_qps_per_replica as a mapping per accelerator ({"H100:1": 10}).',
+          'conflict',
+        );
+      }
+    }
     if (policy && policy.kind === 'map') {
       const num = (k: string) => {
         const e = entryOf(policy, k);
@@ -383,12 +416,9 @@ function validateTaskDocument(
           'autoscaling',
         );
       }
-      const lbp = scalarString(entryOf(svc, 'load_balancing_policy')?.value)?.toLowerCase();
+      const lbp = scalarString(entryOf(svc, 'load_balancing_policy')?.value);
       if (qps && qps.value.kind === 'map' && lbp !== 'instance_aware_least_load') {
         keyErr(qps, 'A per-accelerator target_qps_per_replica needs load_balancing_policy: instance_aware_least_load.', 'conflict');
-      }
-      if (lbp === 'instance_aware_least_load' && qps && qps.value.kind !== 'map') {
-        keyErr(qps, 'load_balancing_policy instance_aware_least_load needs target_qps_per_replica as a mapping per accelerator ({"H100:1": 10}).', 'conflict');
       }
       for (const k of ['dynamic_ondemand_fallback', 'base_ondemand_fallback_replicas', 'spot_placer']) {
         const e = entryOf(policy, k);
@@ -397,7 +427,15 @@ function validateTaskDocument(
         }
       }
     }
-    const probe = entryOf(svc, 'readiness_probe')?.value;
+    const probeE = entryOf(svc, 'readiness_probe');
+    if (probeE && isNullNode(probeE.value)) {
+      keyErr(
+        probeE,
+        "service.readiness_probe has no value: give a path ('/health') or a mapping {path: /health, ...}, or leave the key out to probe '/'.",
+        'value',
+      );
+    }
+    const probe = probeE?.value;
     if (probe && probe.kind === 'map') {
       const pd = entryOf(probe, 'post_data');
       const s = scalarString(pd?.value);
@@ -411,6 +449,9 @@ function validateTaskDocument(
     }
     if (hasJobRecovery) keyErr(hasJobRecovery, 'job_recovery cannot be used with a service: replicas are recovered by the service controller.', 'conflict');
   }
+  if (!service && pool && pool.value.kind === 'map' && hasJobRecovery) {
+    keyErr(hasJobRecovery, 'job_recovery cannot be used with a pool: the pool replaces preempted workers itself (spot with spot).', 'conflict');
+  }
   const poolMap = svc?.kind === 'map' ? entryOf(svc, 'pool')?.value : undefined;
   if (poolMap?.kind === 'map' && svc?.kind === 'map') poolChecks(poolMap, svc, err);
   else if (pool && pool.value.kind === 'map' && !service) poolChecks(pool.value, undefined, err);
@@ -419,6 +460,28 @@ function validateTaskDocument(
   if (servedAs && options.serveChecks) {
     const candidates = resNode?.kind === 'map' ? resourceCandidates(resNode, (e) => plainOf(e.value, replaced)) : { mode: 'single' as const, list: [] };
     serveUpChecks(servedAs.entry, servedAs.spec, resources, candidates, err);
+  }
+
+  // YAML floats where SkyPilot needs a whole number (sky/task.py: isinstance int; str() for sizes and ports).
+  const nodes = nodeOf(entryOf(root, 'num_nodes'));
+  if (nodes?.kind === 'scalar' && nodes.float)
+    err(nodes, `num_nodes should be a positive int, got the float ${pyFloatStr(nodes.value as number)}: write it without a decimal point.`, 'type');
+  if (resNode?.kind === 'map') {
+    const floats = (m: VMap) => {
+      const disk = nodeOf(entryOf(m, 'disk_size'));
+      if (disk?.kind === 'scalar' && disk.float)
+        err(disk, `Invalid disk_size ${pyFloatStr(disk.value as number)}: write a whole number of GB (256), without a decimal point.`, 'value');
+      const ports = nodeOf(entryOf(m, 'ports'));
+      for (const p of ports?.kind === 'seq' ? ports.items : ports ? [ports] : []) {
+        if (p.kind === 'scalar' && p.float)
+          err(p, `Invalid port ${pyFloatStr(p.value as number)}: ports are whole numbers (8080) or ranges ('8000-8010').`, 'value');
+      }
+    };
+    floats(resNode);
+    for (const k of ['any_of', 'ordered']) {
+      const alt = nodeOf(entryOf(resNode, k));
+      if (alt?.kind === 'seq') for (const it of alt.items) if (it.kind === 'map') floats(it);
+    }
   }
 
   // file_mounts paths (sky/task.py).

@@ -115,7 +115,8 @@ export function parseAccelerators(value: unknown): ParsedAccelerators | undefine
       if (v === null || v === undefined) return parseAcceleratorString(k);
       if (typeof v !== 'number') throw new TaskValueError(`The count of accelerator '${k}' must be a number, not ${describe(v)}.`);
       if (!(v > 0)) throw new TaskValueError(`The count of accelerator '${k}' must be a positive number, got ${v}.`);
-      const r = parseAcceleratorString(k);
+      // SkyPilot reads an entry as the string 'KEY:COUNT': a key with its own ':' makes three parts.
+      const r = parseAcceleratorString(k.includes(':') ? `${k}:${v}` : k);
       return { ...r, count: v };
     });
     return { requests, ordered: false };
@@ -208,15 +209,27 @@ export function parseQuantity(value: string | number, kind: 'cpus' | 'memory'): 
   return out;
 }
 
-/** disk_size / ephemeral_storage: GB integer or a size string (`"1TB"`); returns GB. */
-export function parseDiskSize(value: string | number): number {
-  if (typeof value === 'number') {
-    if (!(value > 0)) throw new TaskValueError(`disk_size must be greater than 0, got ${value}.`);
-    return value;
+/** Python's int() of a string: optional sign, digits with single '_' between them, spaces around. */
+const PY_INT = /^\s*[+-]?[0-9]+(?:_[0-9]+)*\s*$/;
+
+/**
+ * disk_size / ephemeral_storage as SkyPilot reads them (parse_memory_resource with int): a whole
+ * number of GB (256, "256"), or a whole number with a unit KB/MB/GB/TB/PB (KI..PI) that comes
+ * to a whole number of GB ("1TB"; "512MB" and "1.5" are refused); returns GB.
+ */
+export function parseDiskSize(value: string | number, field = 'disk_size'): number {
+  const s = String(value);
+  const bad = () => new TaskValueError(`Invalid ${field} '${s}': write a whole number of GB (256) or a size in whole GB such as '1TB' (units KB/MB/GB/TB/PB).`);
+  let gb: number | undefined;
+  if (PY_INT.test(s)) gb = Number(s.replace(/_/g, ''));
+  else {
+    const m = /^(.*?)([kmgtp])[bi]$/.exec(s.toLowerCase());
+    if (!m || !PY_INT.test(m[1])) throw bad();
+    gb = Number(m[1].replace(/_/g, '')) * UNIT_GIB[m[2]];
+    if (!Number.isInteger(gb)) throw bad();
   }
-  const q = parseQuantity(value, 'memory');
-  if (q.perCpu || q.orMore) throw new TaskValueError(`Invalid disk_size '${value}'. Write a number of GB (256) or a size such as '1TB'.`);
-  return q.value;
+  if (field === 'disk_size' && !(gb > 0)) throw new TaskValueError(`disk_size must be a positive whole number of GB, got ${s}.`);
+  return gb;
 }
 
 /** Autostop idle time: minutes (int) or `"30m"`, `"2h"`, `"1d"`, `"1w"`. */
@@ -235,7 +248,8 @@ export function parseTimeMinutes(value: string | number): number {
 
 /** `8080`, `"8080"`, `"8000-8010"`, `"8000,9000"`, or a list of those -> sorted, merged `a` / `a-b` strings. */
 export function parsePorts(value: unknown): string[] | undefined {
-  if (value === null || value === undefined) return undefined;
+  // An empty string opens nothing, as in SkyPilot (it tests the value's truth).
+  if (value === null || value === undefined || value === '') return undefined;
   const items: unknown[] = Array.isArray(value) ? value : [value];
   const ranges: [number, number][] = [];
   for (const item of items) {

@@ -10,7 +10,7 @@ import type { Position, Range } from './diagnostics';
 import { fastParseYaml } from './fastYaml';
 
 export type { VScalar, VEntry, VMap, VSeq, VNode, SyntaxProblem, VDocument } from './yamlNodes';
-import type { VScalar, VEntry, VMap, VNode, SyntaxProblem, VDocument } from './yamlNodes';
+import { plainNumber, type VScalar, type VEntry, type VMap, type VNode, type SyntaxProblem, type VDocument } from './yamlNodes';
 
 /** Offsets <-> LSP positions for one text. */
 export class TextMap {
@@ -225,6 +225,7 @@ function scalarOf(node: Scalar, start: number, end: number): VScalar {
     // yaml's 1.1 float regex reads a lone '.' (e.g. `workdir: .`) as NaN; PyYAML reads a string.
     const src = (node.source as string | undefined) ?? '';
     value = Number.isNaN(v) && !/^\.nan$/i.test(src.trim()) ? src : v;
+    if (typeof value === 'number' && !quoted && node.source !== undefined) return plainNumber(src, value, start, end);
   } else if (typeof v === 'bigint') value = Number(v);
   else if (v instanceof Date) value = (node.source as string | undefined) ?? v.toISOString();
   else value = String(v);

@@ -72,10 +72,12 @@ export function checkCandidates(candidates: CandidateView[], err: Err): void {
         );
     }
     const eph = c.get('ephemeral_storage');
-    if (eph && c.cloud && !KUBERNETES_LIKE.includes(c.cloud)) {
+    // A Cloud TPU name with no infra puts the task on GCP (SkyPilot sets the cloud from it).
+    const cloud = c.cloud ?? (tpus.length && !gkeTpu ? 'gcp' : undefined);
+    if (eph && cloud && !KUBERNETES_LIKE.includes(cloud)) {
       once(
         keyRange(eph),
-        `ephemeral_storage is only supported on Kubernetes, not on ${c.cloud}: remove it, or use disk_size for the VM's disk.`,
+        `ephemeral_storage is only supported on Kubernetes, not on ${cloud}: remove it, or use disk_size for the VM's disk.`,
         'infra-unsupported',
       );
     }

@@ -4,7 +4,16 @@
  * errorMessage, patternErrorMessage, deprecationMessage) and one of ours,
  * `caseInsensitiveEnum` (other tools fall back to the portable `pattern` beside it).
  */
+/**
+ * Marks an object schema whose null-valued keys SkyPilot drops before checking it
+ * (common_utils.validate_schema's skip_none): such a key counts as absent. An unknown one is
+ * still refused later ('refused': the task, its resources, a storage mount) or never looked at
+ * ('ignored': the service). A symbol, so spreads keep it and the published JSON does not carry it.
+ */
+export const SKIP_NONE: unique symbol = Symbol('skipNone');
+
 export interface JSONSchema {
+  [SKIP_NONE]?: 'unknown-refused' | 'unknown-ignored';
   $schema?: string;
   $id?: string;
   $ref?: string;
@@ -96,11 +105,11 @@ export function nullable(s: JSONSchema): JSONSchema {
 }
 
 /** Makes every property of an object schema nullable (one SkyPilot validation layer). */
-export function skipNoneLayer(s: JSONSchema): JSONSchema {
+export function skipNoneLayer(s: JSONSchema, unknownNull: 'unknown-refused' | 'unknown-ignored' = 'unknown-refused'): JSONSchema {
   if (!s.properties) return s;
   const properties: Record<string, JSONSchema> = {};
   for (const [k, v] of Object.entries(s.properties)) properties[k] = nullable(v);
-  return { ...s, properties };
+  return { ...s, properties, [SKIP_NONE]: unknownNull };
 }
 
 /** An example value for a schema (its own examples, default, or one derived from its shape). */

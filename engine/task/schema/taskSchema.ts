@@ -9,6 +9,7 @@
  */
 import { anyCase, ciEnum, nullable, skipNoneLayer, withExamples, type JSONSchema } from './jsonSchema';
 import { CLOUDS } from '../values';
+import { configProperties } from './configProperties';
 
 const SKYPILOT_DOCS = 'https://docs.skypilot.co/en/latest/reference/yaml-spec.html';
 
@@ -75,15 +76,15 @@ const autostopSchema: JSONSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        idle_minutes: nullable(
-          int('Idle minutes before stopping (a whole number; time strings such as "2h" only work in the `autostop: 2h` shorthand).', [10, 30], { minimum: 0 }),
-        ),
-        down: nullable(bool('Tear the cluster down instead of stopping it.')),
-        wait_for: nullable(
-          ciEnum(['jobs_and_ssh', 'jobs', 'none'], { description: 'What counts as activity: running jobs and SSH sessions (default), jobs only, or nothing.' }),
-        ),
-        hook: nullable(str('Legacy: a command run before autostop (prefer config.hooks).', ['bash ~/save.sh'])),
-        hook_timeout: nullable(int('Legacy: seconds the autostop hook may run.', [300], { minimum: 1 })),
+        idle_minutes: int('Idle minutes before stopping (a whole number; time strings such as "2h" only work in the `autostop: 2h` shorthand).', [10, 30], {
+          minimum: 0,
+        }),
+        down: bool('Tear the cluster down instead of stopping it.'),
+        wait_for: ciEnum(['jobs_and_ssh', 'jobs', 'none'], {
+          description: 'What counts as activity: running jobs and SSH sessions (default), jobs only, or nothing.',
+        }),
+        hook: str('Legacy: a command run before autostop (prefer config.hooks).', ['bash ~/save.sh']),
+        hook_timeout: int('Legacy: seconds the autostop hook may run.', [300], { minimum: 1 }),
       },
     },
   ],
@@ -225,7 +226,8 @@ function singleResourcesProperties(single: boolean): Record<string, JSONSchema> 
         { type: 'integer', minimum: 1, maximum: 65535 },
         {
           type: 'string',
-          pattern: '^\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?(?:\\s*,\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?)*\\s*$',
+          // Empty opens nothing (SkyPilot tests the value's truth).
+          pattern: '^(?:\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?(?:\\s*,\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?)*\\s*)?$',
           patternErrorMessage: "Write ports as 8080, '8000-8010' or '8000,9000'.",
         },
         {
@@ -283,12 +285,11 @@ function singleResourcesProperties(single: boolean): Record<string, JSONSchema> 
   };
 }
 
-const singleResources = (single: boolean): JSONSchema =>
-  skipNoneLayer({
-    type: 'object',
-    additionalProperties: false,
-    properties: singleResourcesProperties(single),
-  });
+/** The shared resources are checked without their empty keys; an any_of/ordered item is checked as written. */
+const singleResources = (single: boolean): JSONSchema => {
+  const s: JSONSchema = { type: 'object', additionalProperties: false, properties: singleResourcesProperties(single) };
+  return single ? s : skipNoneLayer(s);
+};
 
 const resourcesSchema: JSONSchema = (() => {
   const base = singleResources(false);
@@ -383,7 +384,8 @@ const readinessProbeSchema: JSONSchema = {
   description: 'Readiness probe: a path or a mapping.',
   anyOf: [
     { type: 'string', pattern: '^/', patternErrorMessage: "The readiness probe path must start with '/'." },
-    skipNoneLayer({
+    // Checked as part of the service: its keys may not be left empty.
+    {
       type: 'object',
       additionalProperties: false,
       required: ['path'],
@@ -394,12 +396,11 @@ const readinessProbeSchema: JSONSchema = {
         }),
         initial_delay_seconds: {
           type: 'number',
-          minimum: 0,
           description: 'Grace period after a replica starts (default 1200 s).',
           default: 1200,
           examples: [1200, 1800],
         },
-        timeout_seconds: { type: 'number', exclusiveMinimum: 0, description: 'Timeout of one probe (default 15 s).', default: 15, examples: [15] },
+        timeout_seconds: { type: 'number', description: 'Timeout of one probe (default 15 s; 0 or less: none).', default: 15, examples: [15] },
         endpoint_probe_interval_seconds: { type: 'number', exclusiveMinimum: 0, description: 'Seconds between probes (default 10).', examples: [10] },
         consecutive_failure_threshold_timeout: {
           type: 'number',
@@ -419,12 +420,13 @@ const readinessProbeSchema: JSONSchema = {
           examples: [{ Authorization: 'Bearer $TOKEN' }],
         },
       },
-    }),
+    },
   ],
   examples: ['/health', { path: '/v1/models', initial_delay_seconds: 1800 }],
 };
 
-const replicaPolicySchema: JSONSchema = skipNoneLayer({
+// Checked as part of the service: its keys may not be left empty.
+const replicaPolicySchema: JSONSchema = {
   type: 'object',
   description: 'Autoscaling: min/max replicas and the target QPS per replica.',
   additionalProperties: false,
@@ -445,11 +447,11 @@ const replicaPolicySchema: JSONSchema = skipNoneLayer({
     dynamic_ondemand_fallback: bool('Fall back to on-demand replicas when spot is unavailable (needs use_spot).'),
     base_ondemand_fallback_replicas: int('On-demand replicas always kept beside spot ones (needs use_spot).', [1], { minimum: 0 }),
     spot_placer: ciEnum(['dynamic_fallback'], { description: 'Spot placement policy (needs use_spot).' }),
-    upscale_delay_seconds: { type: 'number', minimum: 0, description: 'Seconds of high load before scaling up (default 300).', examples: [300] },
-    downscale_delay_seconds: { type: 'number', minimum: 0, description: 'Seconds of low load before scaling down (default 1200).', examples: [1200] },
+    upscale_delay_seconds: { type: 'number', description: 'Seconds of high load before scaling up (default 300).', examples: [300] },
+    downscale_delay_seconds: { type: 'number', description: 'Seconds of low load before scaling down (default 1200).', examples: [1200] },
   },
   examples: [{ min_replicas: 1, max_replicas: 3, target_qps_per_replica: 5 }],
-});
+};
 
 const poolSchema: JSONSchema = skipNoneLayer({
   type: 'object',
@@ -465,42 +467,48 @@ const poolSchema: JSONSchema = skipNoneLayer({
   },
 });
 
-const serviceSchema: JSONSchema = skipNoneLayer({
-  type: 'object',
-  title: 'service',
-  markdownDescription: `Serve this task as a service (SkyServe): replicas behind a load balancer, probed for readiness and autoscaled.\n\n[Docs](https://docs.skypilot.co/en/latest/serving/service-yaml-spec.html)`,
-  description: 'Serve this task as a service (SkyServe).',
-  additionalProperties: false,
-  properties: {
-    readiness_probe: readinessProbeSchema,
-    replicas: int('Fixed number of replicas (instead of replica_policy).', [2], { minimum: 0 }),
-    replica_policy: replicaPolicySchema,
-    load_balancing_policy: ciEnum(['round_robin', 'least_load', 'instance_aware_least_load'], {
-      description: 'How requests are spread over replicas (default least_load).',
-      default: 'least_load',
-    }),
-    load_balancer: {
-      type: 'object',
-      additionalProperties: false,
-      description: 'Load balancer options.',
-      properties: {
-        stream_timeout_seconds: { type: 'number', exclusiveMinimum: 0, description: 'Timeout of streamed responses (default 120 s).', examples: [120] },
+const serviceSchema: JSONSchema = skipNoneLayer(
+  {
+    type: 'object',
+    title: 'service',
+    markdownDescription: `Serve this task as a service (SkyServe): replicas behind a load balancer, probed for readiness and autoscaled.\n\n[Docs](https://docs.skypilot.co/en/latest/serving/service-yaml-spec.html)`,
+    description: 'Serve this task as a service (SkyServe).',
+    additionalProperties: false,
+    properties: {
+      readiness_probe: readinessProbeSchema,
+      replicas: int('Fixed number of replicas (instead of replica_policy).', [2], { minimum: 0 }),
+      replica_policy: replicaPolicySchema,
+      // Exact spelling: SkyPilot's schema ignores case, its service spec does not.
+      load_balancing_policy: {
+        enum: ['round_robin', 'least_load', 'instance_aware_least_load'],
+        errorMessage: 'Unknown load_balancing_policy: use round_robin, least_load or instance_aware_least_load (lower case).',
+        description: 'How requests are spread over replicas (default least_load).',
+        default: 'least_load',
       },
+      load_balancer: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'Load balancer options.',
+        properties: {
+          stream_timeout_seconds: { type: 'number', exclusiveMinimum: 0, description: 'Timeout of streamed responses (default 120 s).', examples: [120] },
+        },
+      },
+      ports: int('Port the replicas serve on (else resources.ports must name exactly one).', [8080, 8000], { minimum: 1, maximum: 65535 }),
+      tls: {
+        type: 'object',
+        description: 'Serve HTTPS at the load balancer.',
+        additionalProperties: false,
+        required: ['keyfile', 'certfile'],
+        properties: { keyfile: str('Private key file.', ['~/certs/key.pem']), certfile: str('Certificate file.', ['~/certs/cert.pem']) },
+      },
+      pool: poolSchema,
+      workers: int('Pool shorthand: number of workers.', [2], { minimum: 0 }),
     },
-    ports: int('Port the replicas serve on (else resources.ports must name exactly one).', [8080, 8000], { minimum: 1, maximum: 65535 }),
-    tls: {
-      type: 'object',
-      description: 'Serve HTTPS at the load balancer.',
-      additionalProperties: false,
-      required: ['keyfile', 'certfile'],
-      properties: { keyfile: str('Private key file.', ['~/certs/key.pem']), certfile: str('Certificate file.', ['~/certs/cert.pem']) },
-    },
-    pool: poolSchema,
-    workers: int('Pool shorthand: number of workers.', [2], { minimum: 0 }),
+    defaultSnippets: [{ label: 'service: readiness probe + replicas', body: { readiness_probe: '${1:/health}', replicas: 2 } }],
+    examples: [{ readiness_probe: '/health', replicas: 2 }],
   },
-  defaultSnippets: [{ label: 'service: readiness probe + replicas', body: { readiness_probe: '${1:/health}', replicas: 2 } }],
-  examples: [{ readiness_probe: '/health', replicas: 2 }],
-});
+  'unknown-ignored',
+);
 
 // ---------------- volumes / config ----------------
 
@@ -544,24 +552,56 @@ const hookSchema: JSONSchema = {
   },
 };
 
-const openObject = (description: string): JSONSchema => ({ type: 'object', description, additionalProperties: true });
+/** The config keys a task may override (SkyPilot's OVERRIDEABLE_CONFIG_KEYS_IN_TASK). */
+const TASK_OVERRIDABLE_CONFIG: string[][] = [
+  ['docker', 'run_options'],
+  ['nvidia_gpus', 'disable_ecc'],
+  ['ssh', 'custom_metadata'],
+  ['ssh', 'pod_config'],
+  ['ssh', 'provision_timeout'],
+  ['kubernetes', 'custom_metadata'],
+  ['kubernetes', 'pod_config'],
+  ['kubernetes', 'provision_timeout'],
+  ['kubernetes', 'dws'],
+  ['kubernetes', 'kueue'],
+  ['kubernetes', 'quota'],
+  ['kubernetes', 'remote_identity'],
+  ['kubernetes', 'enable_docker'],
+  ['kubernetes', 'set_pod_resource_limits'],
+  ['azure', 'remote_identity'],
+  ['azure', 'vpc_name'],
+  ['gcp', 'vpc_name'],
+  ['gcp', 'subnet_names'],
+  ['gcp', 'managed_instance_group'],
+  ['gcp', 'enable_gvnic'],
+  ['gcp', 'enable_gpu_direct'],
+  ['gcp', 'placement_policy'],
+  ['vast', 'datacenter_only'],
+  ['vast', 'create_instance_kwargs'],
+  ['slurm', 'sbatch_options'],
+  ['slurm', 'cpu_partition'],
+  ['active_workspace'],
+];
 
-/** The pod keys SkyPilot's config schema types (the rest of a cloud block stays open here). */
-const podOptions: Record<string, JSONSchema> = {
-  pod_config: {
-    type: 'object',
-    additionalProperties: true,
-    description: 'Kubernetes pod spec merged into every pod (a mapping).',
-    examples: [{ spec: { nodeSelector: { pool: 'gpu' } } }],
-  },
-  custom_metadata: {
-    type: 'object',
-    additionalProperties: true,
-    description: 'Labels and annotations added to every object.',
-    examples: [{ labels: { team: 'ml' } }],
-  },
-  provision_timeout: { type: 'integer', description: 'Seconds to wait for pods to be scheduled.', examples: [600] },
-};
+/** The config schema cut down to the listed key paths, as SkyPilot's _filter_schema does: a block keeps only the listed keys, a listed leaf keeps its whole schema. */
+function overridableConfig(): Record<string, JSONSchema> {
+  const tree: Record<string, Record<string, unknown>> = {};
+  for (const p of TASK_OVERRIDABLE_CONFIG) {
+    let cur: Record<string, unknown> = tree;
+    for (const k of p) cur = (cur[k] ??= {}) as Record<string, unknown>;
+  }
+  const keep = (s: JSONSchema, paths: Record<string, unknown>): JSONSchema => {
+    if (Object.keys(paths).length === 0 || !s.properties) return s;
+    const { properties, anyOf: _a, oneOf: _o, required: _r, ...rest } = s;
+    const kept: Record<string, JSONSchema> = {};
+    for (const [k, sub] of Object.entries(properties)) if (k in paths) kept[k] = keep(sub, paths[k] as Record<string, unknown>);
+    // Closed even where SkyDeck's global block stays open (slurm): SkyPilot's task block is.
+    return { ...rest, additionalProperties: false, properties: kept };
+  };
+  const kept = keep({ type: 'object', properties: configProperties }, tree).properties ?? {};
+  // SkyPilot's kubernetes block takes keys it does not list; the config loader reports them as not honoured.
+  return { ...kept, kubernetes: { ...kept.kubernetes, additionalProperties: true } };
+}
 
 const taskConfigSchema: JSONSchema = {
   type: 'object',
@@ -569,23 +609,7 @@ const taskConfigSchema: JSONSchema = {
   description: 'Per-task overrides of ~/.sky/config.yaml and lifecycle hooks.',
   additionalProperties: false,
   properties: {
-    docker: openObject('Docker options (run_options).'),
-    nvidia_gpus: openObject('NVIDIA GPU options (disable_ecc).'),
-    active_workspace: str('Workspace to use.', ['default']),
-    gcp: openObject('GCP options (managed_instance_group, enable_gvnic, enable_gpu_direct, placement_policy, vpc_name, subnet_names).'),
-    azure: openObject('Azure options (vpc_name, remote_identity).'),
-    aws: openObject('AWS options.'),
-    kubernetes: {
-      ...openObject('Kubernetes options (pod_config, provision_timeout, custom_metadata, kueue, quota, dws, remote_identity, …).'),
-      properties: podOptions,
-    },
-    ssh: { ...openObject('SSH node pool options (pod_config, provision_timeout, custom_metadata).'), properties: podOptions },
-    slurm: openObject('Slurm options (sbatch_options, cpu_partition).'),
-    vast: openObject('Vast options (datacenter_only, create_instance_kwargs).'),
-    nebius: openObject('Nebius options.'),
-    oci: openObject('OCI options.'),
-    jobs: openObject('Managed jobs options.'),
-    serve: openObject('Serve options.'),
+    ...overridableConfig(),
     hooks: {
       type: 'array',
       maxItems: 32,
@@ -675,7 +699,6 @@ const taskProperties: Record<string, JSONSchema> = {
     anyOf: [
       {
         type: 'object',
-        propertyNames: { pattern: `^(?:secrets:)?[a-zA-Z_][a-zA-Z0-9_]*$` },
         additionalProperties: { type: ['string', 'number', 'boolean', 'null', 'array', 'object'] },
       },
       { type: 'array', items: { type: 'string', pattern: '^secrets:.+$', patternErrorMessage: "Each item must be 'secrets:NAME'." } },
@@ -693,6 +716,7 @@ const taskProperties: Record<string, JSONSchema> = {
           maxProperties: 1,
           additionalProperties: {
             type: 'object',
+            additionalProperties: false,
             properties: { mount_path: { type: 'string', description: 'Where the secret is mounted as a file.', examples: ['/secrets/token'] } },
           },
         },

@@ -6,7 +6,7 @@
  * get one clear message instead of "matches none of the schemas".
  */
 import { closeMatches } from '../difflib';
-import type { JSONSchema, JSONType } from './jsonSchema';
+import { SKIP_NONE, type JSONSchema, type JSONType } from './jsonSchema';
 import type { VMap, VNode } from '../yamlTree';
 
 export interface SchemaProblem {
@@ -235,8 +235,10 @@ function validateScalar(ctx: WalkContext, v: string | number | boolean | null, n
 function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: Owner): void {
   const where = pathName(owner.path);
   const props = s.properties ?? {};
+  const skipNone = s[SKIP_NONE] !== undefined;
+  const isNull = (v: VNode) => v.kind === 'scalar' && v.value === null;
   if (s.required) {
-    const present = new Set(node.entries.map((e) => e.key));
+    const present = new Set(node.entries.filter((e) => !(skipNone && isNull(e.value))).map((e) => e.key));
     const missing = s.required.filter((r) => !present.has(r));
     if (missing.length) {
       const start = owner.path.length ? owner.keyStart : node.start;
@@ -288,7 +290,16 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: Owner):
       }
     }
     if (matched) continue;
-    if (s.additionalProperties === false) {
+    if (s.additionalProperties === false && s[SKIP_NONE] === 'unknown-ignored' && isNull(e.value)) {
+      // SkyPilot drops it unread: say so rather than refuse it.
+      ctx.problems.push({
+        start: e.keyStart,
+        end: e.keyEnd,
+        message: `Unknown field '${e.key}' in ${where} has no value and is ignored (known: ${known.filter((k) => !k.startsWith('_')).join(', ')}).`,
+        code: 'unknown-key',
+        severity: 'warning',
+      });
+    } else if (s.additionalProperties === false) {
       unknownKey(ctx, e.key, e.keyStart, e.keyEnd, known, where, node.entries);
     } else if (typeof s.additionalProperties === 'object') {
       validateNode(ctx, e.value, s.additionalProperties, childOwner);

@@ -23,7 +23,13 @@ interface Recorded {
 const recorded = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'skypilot-verdicts.json'), 'utf8')) as Recorded;
 
 /** Where SkyPilot's schema has a gap and the value can only fail later, SkyDeck rejects on purpose. */
-const STRICTER = new Set(['accelerator-empty-name.yaml', 'autostop-negative.yaml', 'service-replicas-negative.yaml', 'edge-eph-neg.yaml']);
+const STRICTER = new Set([
+  'accelerator-empty-name.yaml',
+  'autostop-negative.yaml',
+  'service-replicas-negative.yaml',
+  'edge-eph-neg.yaml',
+  'gen-volume-int-name.yaml',
+]);
 
 /** The corpus files SkyPilot rejects, and what SkyDeck's message must say. */
 const CORPUS_REJECTS: Record<string, string> = {
