@@ -6,43 +6,13 @@
  * `config:` block only the keys SkyPilot lets a task override.
  */
 import { configSchema } from '../task/schema/configSchema';
+import { TASK_OVERRIDABLE_CONFIG } from '../task/schema/taskSchema';
 import { validateNode, type WalkContext } from '../task/schema/validator';
 import { parseYamlDocuments, toPlain, TextMap, type VMap, type VNode } from '../task/yamlTree';
 import { isConfigMap, pathKey, type ConfigMap, type ConfigProblem, type Origins } from './types';
 
-/**
- * SkyPilot's OVERRIDEABLE_CONFIG_KEYS_IN_TASK (sky/skylet/constants.py), plus the task-only
- * `hooks` list: what a task's `config:` may set.
- */
-export const TASK_OVERRIDABLE_KEYS: readonly (readonly string[])[] = [
-  ['docker', 'run_options'],
-  ['nvidia_gpus', 'disable_ecc'],
-  ['ssh', 'custom_metadata'],
-  ['ssh', 'pod_config'],
-  ['ssh', 'provision_timeout'],
-  ['kubernetes', 'custom_metadata'],
-  ['kubernetes', 'pod_config'],
-  ['kubernetes', 'provision_timeout'],
-  ['kubernetes', 'dws'],
-  ['kubernetes', 'kueue'],
-  ['kubernetes', 'quota'],
-  ['kubernetes', 'remote_identity'],
-  ['kubernetes', 'enable_docker'],
-  ['kubernetes', 'set_pod_resource_limits'],
-  ['azure', 'remote_identity'],
-  ['azure', 'vpc_name'],
-  ['gcp', 'vpc_name'],
-  ['gcp', 'subnet_names'],
-  ['gcp', 'managed_instance_group'],
-  ['gcp', 'enable_gvnic'],
-  ['gcp', 'enable_gpu_direct'],
-  ['gcp', 'placement_policy'],
-  ['vast', 'datacenter_only'],
-  ['vast', 'create_instance_kwargs'],
-  ['slurm', 'sbatch_options'],
-  ['slurm', 'cpu_partition'],
-  ['active_workspace'],
-];
+/** What a task's `config:` may set: one list, beside the task schema that closes `config:` to it. */
+export const TASK_OVERRIDABLE_KEYS = TASK_OVERRIDABLE_CONFIG;
 
 export interface CheckedSource {
   value: ConfigMap;

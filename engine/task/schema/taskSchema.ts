@@ -552,8 +552,8 @@ const hookSchema: JSONSchema = {
   },
 };
 
-/** The config keys a task may override (SkyPilot's OVERRIDEABLE_CONFIG_KEYS_IN_TASK). */
-const TASK_OVERRIDABLE_CONFIG: string[][] = [
+/** SkyPilot's OVERRIDEABLE_CONFIG_KEYS_IN_TASK: the config keys a task's `config:` may set (plus its `hooks`). */
+export const TASK_OVERRIDABLE_CONFIG: readonly (readonly string[])[] = [
   ['docker', 'run_options'],
   ['nvidia_gpus', 'disable_ecc'],
   ['ssh', 'custom_metadata'],
