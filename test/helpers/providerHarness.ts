@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LaunchRequest } from '../../engine/infra/provider';
+import { referenceCatalogs } from './shared';
 
 export const TEST_PUBKEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHbO1Jj2+6hQ4wq5C5c1oB8kz4c7w5b3m0s2Jx5n1p9X skydeck';
 
@@ -39,4 +40,27 @@ export function useProviderEnv(prefix: string, vars: (home: string) => Record<st
       process.env = saved;
     },
   };
+}
+
+/**
+ * useProviderEnv for the fake Compute API (test/helpers/fakes/gcp.ts): the provider's endpoint, a
+ * static token, the fake's project and the reference catalogs, with no ADC file and no address map.
+ */
+export function useFakeGcpEnv(
+  prefix: string,
+  computeUrl: string,
+  extra: (home: string) => Record<string, string> = () => ({}),
+): { home: string; restore: () => void } {
+  return useProviderEnv(
+    prefix,
+    (home) => ({
+      SKYDECK_GCP_ENDPOINT: computeUrl,
+      SKYDECK_GCP_ACCESS_TOKEN: 'fake-token',
+      GOOGLE_CLOUD_PROJECT: 'skydeck-test',
+      CLOUDSDK_CONFIG: path.join(home, 'gcloud'),
+      SKYDECK_CATALOG_DIR: referenceCatalogs(),
+      ...extra(home),
+    }),
+    ['GOOGLE_APPLICATION_CREDENTIALS', 'SKYDECK_TEST_ADDRESS_MAP'],
+  );
 }

@@ -13,7 +13,7 @@ import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
 import { createProvider as createAzure } from '../../../engine/infra/azure/index';
 import { createProvider as createAws } from '../../../engine/infra/aws/index';
 import { createProvider as createGcp } from '../../../engine/infra/gcp/index';
-import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
+import { launchRequest, recordingSshWaiter, useProviderEnv, useFakeGcpEnv } from '../../helpers/providerHarness';
 import { isProvisionError } from '../../../engine/infra/provider';
 import { referenceCatalogs } from '../../helpers/shared';
 import { setActiveConfig } from '../../../engine/config';
@@ -103,17 +103,7 @@ describe('gcp.labels on GCE instances (fake Compute API)', { timeout: 300_000 },
   let env: { restore: () => void } | undefined;
   before(async () => {
     gcp = await startFakeGcp({ project: 'skydeck-test' });
-    env = useProviderEnv(
-      'gcp',
-      (home) => ({
-        SKYDECK_GCP_ENDPOINT: gcp.url,
-        SKYDECK_GCP_ACCESS_TOKEN: 'fake-token',
-        GOOGLE_CLOUD_PROJECT: 'skydeck-test',
-        CLOUDSDK_CONFIG: path.join(home, 'gcloud'),
-        SKYDECK_CATALOG_DIR: referenceCatalogs(),
-      }),
-      ['GOOGLE_APPLICATION_CREDENTIALS', 'SKYDECK_TEST_ADDRESS_MAP'],
-    );
+    env = useFakeGcpEnv('gcp', gcp.url);
   });
   after(async () => {
     setActiveConfig(undefined);

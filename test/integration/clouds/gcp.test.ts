@@ -5,12 +5,10 @@
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { startFakeGcp, type FakeGcp } from '../../helpers/fakes/gcp';
 import { createProvider } from '../../../engine/infra/gcp/index';
 import { isProvisionError, type LaunchRequest, type Provider } from '../../../engine/infra/provider';
-import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
-import { referenceCatalogs } from '../../helpers/shared';
+import { launchRequest, recordingSshWaiter, useFakeGcpEnv } from '../../helpers/providerHarness';
 
 let gcp: FakeGcp;
 let env: { home: string; restore: () => void } | undefined;
@@ -32,17 +30,7 @@ function instancesOf(nameOnCloud: string): Record<string, unknown>[] {
 describe('gcp provider against the fake Compute API', { timeout: 300_000 }, () => {
   before(async () => {
     gcp = await startFakeGcp({ project: 'skydeck-test' });
-    env = useProviderEnv(
-      'gcp',
-      (home) => ({
-        SKYDECK_GCP_ENDPOINT: gcp.url,
-        SKYDECK_GCP_ACCESS_TOKEN: 'fake-token',
-        GOOGLE_CLOUD_PROJECT: 'skydeck-test',
-        CLOUDSDK_CONFIG: path.join(home, 'gcloud'),
-        SKYDECK_CATALOG_DIR: referenceCatalogs(),
-      }),
-      ['GOOGLE_APPLICATION_CREDENTIALS', 'SKYDECK_TEST_ADDRESS_MAP'],
-    );
+    env = useFakeGcpEnv('gcp', gcp.url);
   });
   after(async () => {
     await gcp?.close();

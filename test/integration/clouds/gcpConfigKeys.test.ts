@@ -8,11 +8,9 @@
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { startFakeGcp, type FakeGcp } from '../../helpers/fakes/gcp';
 import { createProvider as createGcp } from '../../../engine/infra/gcp/index';
-import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
-import { referenceCatalogs } from '../../helpers/shared';
+import { launchRequest, recordingSshWaiter, useFakeGcpEnv } from '../../helpers/providerHarness';
 import { setActiveConfig } from '../../../engine/config';
 import type { ConfigMap } from '../../../engine/config/types';
 
@@ -23,17 +21,7 @@ describe('gcp.enable_gvnic, gcp.placement_policy, gcp.remote_identity (fake Comp
   let env: { restore: () => void } | undefined;
   before(async () => {
     gcp = await startFakeGcp({ project: 'skydeck-test' });
-    env = useProviderEnv(
-      'gcp',
-      (home) => ({
-        SKYDECK_GCP_ENDPOINT: gcp.url,
-        SKYDECK_GCP_ACCESS_TOKEN: 'fake-token',
-        GOOGLE_CLOUD_PROJECT: 'skydeck-test',
-        CLOUDSDK_CONFIG: path.join(home, 'gcloud'),
-        SKYDECK_CATALOG_DIR: referenceCatalogs(),
-      }),
-      ['GOOGLE_APPLICATION_CREDENTIALS', 'SKYDECK_TEST_ADDRESS_MAP'],
-    );
+    env = useFakeGcpEnv('gcp', gcp.url);
   });
   beforeEach(() => gcp.reset());
   after(async () => {

@@ -12,7 +12,7 @@ import { startFakeGcp, type FakeGcp } from '../../helpers/fakes/gcp';
 import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
 import { createProvider as createAzure } from '../../../engine/infra/azure/index';
 import { createProvider as createGcp } from '../../../engine/infra/gcp/index';
-import { launchRequest, useProviderEnv } from '../../helpers/providerHarness';
+import { launchRequest, useProviderEnv, useFakeGcpEnv } from '../../helpers/providerHarness';
 import { isProvisionError } from '../../../engine/infra/provider';
 import type { SshProbeTarget } from '../../../engine/vmShared/sshWait';
 import { referenceCatalogs } from '../../helpers/shared';
@@ -30,17 +30,7 @@ describe('gcp.use_internal_ips and gcp.ssh_proxy_command (fake Compute API)', { 
   let env: { restore: () => void } | undefined;
   before(async () => {
     gcp = await startFakeGcp({ project: 'skydeck-test' });
-    env = useProviderEnv(
-      'gcp',
-      (home) => ({
-        SKYDECK_GCP_ENDPOINT: gcp.url,
-        SKYDECK_GCP_ACCESS_TOKEN: 'fake-token',
-        GOOGLE_CLOUD_PROJECT: 'skydeck-test',
-        CLOUDSDK_CONFIG: path.join(home, 'gcloud'),
-        SKYDECK_CATALOG_DIR: referenceCatalogs(),
-      }),
-      ['GOOGLE_APPLICATION_CREDENTIALS', 'SKYDECK_TEST_ADDRESS_MAP'],
-    );
+    env = useFakeGcpEnv('gcp', gcp.url);
   });
   after(async () => {
     setActiveConfig(undefined);

@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { startFakeGcp, type FakeGcp } from '../../helpers/fakes/gcp';
 import { createProvider as createGcp } from '../../../engine/infra/gcp/index';
-import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
-import { referenceCatalogs } from '../../helpers/shared';
+import { launchRequest, recordingSshWaiter, useFakeGcpEnv } from '../../helpers/providerHarness';
 import { discoverController } from '../../../engine/controllers/discover';
 import { controllerClusterName } from '../../../engine/controllers/names';
 import { nameOnCloud } from '../../../engine/cluster/naming';
@@ -20,18 +19,7 @@ describe('controller discovery on GCP (fake Compute API)', { timeout: 120_000 },
   let env: { restore: () => void } | undefined;
   before(async () => {
     gcp = await startFakeGcp({ project: 'skydeck-test' });
-    env = useProviderEnv(
-      'gcp-discover',
-      (home) => ({
-        SKYDECK_GCP_ENDPOINT: gcp.url,
-        SKYDECK_GCP_ACCESS_TOKEN: 'fake-token',
-        GOOGLE_CLOUD_PROJECT: 'skydeck-test',
-        CLOUDSDK_CONFIG: path.join(home, 'gcloud'),
-        SKYDECK_CATALOG_DIR: referenceCatalogs(),
-        SKYDECK_SSH_NODE_POOLS: path.join(home, 'no-pools.yaml'),
-      }),
-      ['GOOGLE_APPLICATION_CREDENTIALS', 'SKYDECK_TEST_ADDRESS_MAP'],
-    );
+    env = useFakeGcpEnv('gcp-discover', gcp.url, (home) => ({ SKYDECK_SSH_NODE_POOLS: path.join(home, 'no-pools.yaml') }));
     setActiveConfig({});
   });
   after(async () => {
