@@ -20,7 +20,7 @@ import { defaultIdentityFile, sshTransportFor } from '../../vmShared/transport';
 import { azureClients, azureEndpointOverride, type AzureClients } from './clients';
 import { findAzureCredentials } from './credentials';
 import { azureErrorCode, isAzureNotFound, mapAzureError } from './errors';
-import { chooseImage, names, NODE_TYPE_TAG, SSH_USER, tagsFor, vmBody } from './spec';
+import { chooseImage, CLUSTER_TAG, names, NODE_TYPE_TAG, SSH_USER, tagsFor, vmBody } from './spec';
 import { withConfigLabels } from '../../config/cloudLabels';
 import { remoteIdentityFor, type RemoteIdentity } from './nodeCredential';
 import { networkingFor, RegionWithoutProxyError, type NodeNetworking } from '../../config/networking';
@@ -471,6 +471,41 @@ export class AzureProvider implements Provider {
     } catch (err) {
       if (err instanceof SkyDeckError && !(err instanceof ProvisionError)) throw err;
       throw mapAzureError(err, handle.region);
+    }
+  }
+
+  /**
+   * A cluster launched elsewhere (a controller, found from a second machine): its resource
+   * group follows from the name on the cloud, and SkyDeck's cluster tag on it confirms it is
+   * that cluster's; the group's location is the region. Undefined when it holds no VM.
+   */
+  async findCluster(clusterName: string, nameOnCloud: string): Promise<ClusterHandle | undefined> {
+    const c = this.clients();
+    const rg = names(nameOnCloud).resourceGroup;
+    try {
+      if (!(await c.resources.resourceGroups.checkExistence(rg)).body) return undefined;
+      const group = await c.resources.resourceGroups.get(rg);
+      if (group.tags?.[CLUSTER_TAG] !== nameOnCloud || !group.location) return undefined;
+      const vms = await this.listVms(c, rg);
+      if (!vms.length) return undefined;
+      const region = group.location;
+      let network: NodeNetworking | undefined;
+      try {
+        network = networkingFor('azure', region);
+      } catch {
+        network = undefined;
+      }
+      const data: AzureHandleData = {
+        resourceGroup: rg,
+        subscriptionId: c.subscriptionId,
+        sshUser: SSH_USER,
+        useSpot: vms.some((vm) => vm.priority === 'Spot'),
+        identityFile: defaultIdentityFile(),
+        network,
+      };
+      return { clusterName, nameOnCloud, provider: 'azure', region, data: { ...data } };
+    } catch (err) {
+      throw mapAzureError(err, `resource group ${rg}`);
     }
   }
 
