@@ -186,14 +186,14 @@ export async function discoverController(
     const rec = await lookAt(kind, cached.hit, pools);
     if (rec) return rec;
   } else if (cached && !options.fresh && Date.now() - cached.at < MISS_TTL_MS) return undefined;
-  let hit = (await Promise.all(pools.flatMap((p) => p.hosts.map((h) => claimedBy(kind, p.name, h))))).find((r) => r);
-  if (!hit) {
+  let located = (await Promise.all(pools.flatMap((p) => p.hosts.map((h) => claimedBy(kind, p.name, h))))).find((r) => r);
+  if (!located) {
     const enabled = options.enabledInfra ?? (await enabledInfra());
     const where = infraRegions(kind, enabled, options.config ?? activeConfig(), options.env ?? process.env);
     const asks = where.map((w) => onInfra(kind, w.provider, w.region));
     for (const infra of ['gcp', 'azure'] as const) if (enabled.includes(infra)) asks.push(foundByName(kind, infra));
-    hit = (await Promise.all(asks)).find((r) => r);
+    located = (await Promise.all(asks)).find((r) => r);
   }
-  writeCache(kind, { at: Date.now(), ...(hit ? { hit: hitOf(hit) } : {}) });
-  return hit;
+  writeCache(kind, { at: Date.now(), ...(located ? { hit: hitOf(located) } : {}) });
+  return located;
 }
