@@ -55,6 +55,8 @@ export const HONOURED_KEYS: Record<string, string> = {
   'provision.install_conda': 'engine/node/conda.ts: true installs Miniconda on every node at bring-up (unless conda is there); unset or false: none',
   'azure.remote_identity':
     "engine/infra/azure/nodeCredential.ts + azureProvider.ts: the head's autostop credential (the user's, the cluster's own managed identity, a named one, or none), per cluster-name glob",
+  'azure.vpc_name':
+    "engine/infra/azure/vnet.ts + azureProvider.ts: the existing virtual network (`vnet` or `resource-group/vnet`) whose first subnet the VMs' NICs join; never created or deleted",
 };
 
 /** Why a key is not acted on, where more can be said than the generic reason. */

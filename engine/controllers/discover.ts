@@ -11,7 +11,9 @@
  *   names, else the credentials' default region, else us-east-1 (a scan of every region on
  *   each command would cost more than it finds);
  * - GCP, whose instances carry the cluster's label, in any zone of the credentials' project
- *   (one aggregated list; the provider's findCluster).
+ *   (one aggregated list; the provider's findCluster);
+ * - Azure, where the cluster's resource group follows from its name and carries its tag, in
+ *   whichever region the group is (the provider's findCluster).
  * Reaching a VM over SSH then needs this machine's SkyDeck key to be the one the controller
  * was launched with (copy SKYDECK_HOME/keys from the first machine); pods and pool hosts need
  * nothing more.
@@ -39,8 +41,11 @@ import { controllerClusterName, controllerOwner, type ControllerKind } from './n
 /** How long a scan that found nothing is trusted. */
 const MISS_TTL_MS = 60_000;
 
+/** Infra whose provider finds a cluster by name alone (findCluster), wherever it runs. */
+type FindingInfra = 'gcp' | 'azure';
+
 /** Where the last hit was: a pool host, or an infra's region (a Kubernetes context). */
-type Hit = { provider: 'ssh'; pool: string; host: string } | { provider: 'aws' | 'kubernetes' | 'gcp'; region: string };
+type Hit = { provider: 'ssh'; pool: string; host: string } | { provider: 'aws' | 'kubernetes' | FindingInfra; region: string };
 
 interface CacheEntry {
   at: number;
@@ -108,17 +113,17 @@ async function onInfra(kind: ControllerKind, provider: 'aws' | 'kubernetes', reg
   }
 }
 
-/** GCP: the instances labelled with the cluster's name, in whichever zone of the project they are. */
-async function onGcp(kind: ControllerKind): Promise<ClusterRecord | undefined> {
+/** GCP or Azure: the cluster the provider finds by its name, in whichever zone or region it is. */
+async function foundByName(kind: ControllerKind, infra: FindingInfra): Promise<ClusterRecord | undefined> {
   const name = controllerClusterName(kind);
   try {
-    const provider = await getProvider('gcp');
+    const provider = await getProvider(infra);
     const handle = await provider.findCluster?.(name, nameOnCloud(name));
     if (!handle) return undefined;
     const nodes = await provider.query(handle);
     return nodes.length > 0 && nodes.every((n) => n.state === 'running') ? recordFor(kind, handle, nodes) : undefined;
   } catch {
-    return undefined; // a project that cannot be asked holds no controller we could use
+    return undefined; // a project or subscription that cannot be asked holds no controller we could use
   }
 }
 
@@ -158,7 +163,7 @@ async function claimedBy(kind: ControllerKind, pool: string, host: PoolHost): Pr
 }
 
 async function lookAt(kind: ControllerKind, hit: Hit, pools: NodePool[]): Promise<ClusterRecord | undefined> {
-  if (hit.provider === 'gcp') return onGcp(kind);
+  if (hit.provider === 'gcp' || hit.provider === 'azure') return foundByName(kind, hit.provider);
   if (hit.provider !== 'ssh') return onInfra(kind, hit.provider, hit.region);
   const pool = pools.find((p) => p.name === hit.pool);
   const host = pool?.hosts.find((h) => h.id === hit.host);
@@ -167,7 +172,7 @@ async function lookAt(kind: ControllerKind, hit: Hit, pools: NodePool[]): Promis
 
 function hitOf(rec: ClusterRecord): Hit {
   if (rec.handle.provider === 'ssh') return { provider: 'ssh', pool: rec.handle.region, host: rec.nodes[0].id };
-  return { provider: rec.handle.provider as 'aws' | 'kubernetes' | 'gcp', region: rec.handle.region };
+  return { provider: rec.handle.provider as 'aws' | 'kubernetes' | FindingInfra, region: rec.handle.region };
 }
 
 /** The kind's controller cluster as the infra shows it, or undefined. */
@@ -181,14 +186,14 @@ export async function discoverController(
     const rec = await lookAt(kind, cached.hit, pools);
     if (rec) return rec;
   } else if (cached && !options.fresh && Date.now() - cached.at < MISS_TTL_MS) return undefined;
-  let found = (await Promise.all(pools.flatMap((p) => p.hosts.map((h) => claimedBy(kind, p.name, h))))).find((r) => r);
-  if (!found) {
+  let located = (await Promise.all(pools.flatMap((p) => p.hosts.map((h) => claimedBy(kind, p.name, h))))).find((r) => r);
+  if (!located) {
     const enabled = options.enabledInfra ?? (await enabledInfra());
     const where = infraRegions(kind, enabled, options.config ?? activeConfig(), options.env ?? process.env);
     const asks = where.map((w) => onInfra(kind, w.provider, w.region));
-    if (enabled.includes('gcp')) asks.push(onGcp(kind));
-    found = (await Promise.all(asks)).find((r) => r);
+    for (const infra of ['gcp', 'azure'] as const) if (enabled.includes(infra)) asks.push(foundByName(kind, infra));
+    located = (await Promise.all(asks)).find((r) => r);
   }
-  writeCache(kind, { at: Date.now(), ...(found ? { hit: hitOf(found) } : {}) });
-  return found;
+  writeCache(kind, { at: Date.now(), ...(located ? { hit: hitOf(located) } : {}) });
+  return located;
 }

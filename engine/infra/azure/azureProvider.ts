@@ -1,7 +1,8 @@
 /**
  * The `azure` provider (ARM through @azure/arm-compute, -network, -resources, -identity).
  * One resource group per cluster holds everything (NSG with the task's ports, VNet/subnet,
- * a public IP + NIC + VM per node), so down = delete the group. Azure is provisioned per
+ * a public IP + NIC + VM per node), so down = delete the group. With `azure.vpc_name` the NICs
+ * join that existing network's subnet instead (./vnet.ts) and carry the NSG themselves. Azure is provisioned per
  * region (no zones, like SkyPilot); a launch that fails halfway deletes what it created.
  */
 import * as crypto from 'node:crypto';
@@ -20,10 +21,11 @@ import { defaultIdentityFile, sshTransportFor } from '../../vmShared/transport';
 import { azureClients, azureEndpointOverride, type AzureClients } from './clients';
 import { findAzureCredentials } from './credentials';
 import { azureErrorCode, isAzureNotFound, mapAzureError } from './errors';
-import { chooseImage, names, NODE_TYPE_TAG, SSH_USER, tagsFor, vmBody } from './spec';
+import { chooseImage, CLUSTER_TAG, names, NODE_TYPE_TAG, SSH_USER, tagsFor, vmBody } from './spec';
 import { withConfigLabels } from '../../config/cloudLabels';
 import { remoteIdentityFor, type RemoteIdentity } from './nodeCredential';
 import { networkingFor, RegionWithoutProxyError, type NodeNetworking } from '../../config/networking';
+import { configuredSubnetId, configuredVnet } from './vnet';
 
 interface AzureHandleData {
   resourceGroup: string;
@@ -190,6 +192,8 @@ export class AzureProvider implements Provider {
     image: string,
     internalIpsOnly: boolean,
     identity: string | undefined,
+    /** The NSG the NIC carries itself: a network SkyDeck does not own keeps its subnets as they are. */
+    nicNsg: string | undefined,
   ): Promise<void> {
     const tags = tagsFor(request, role);
     // `azure.use_internal_ips`: the VM gets no public IP at all.
@@ -208,6 +212,7 @@ export class AzureProvider implements Provider {
         location: request.region,
         tags,
         ipConfigurations: [{ name: 'ipconfig1', subnet: { id: subnetId }, ...(ip ? { publicIPAddress: { id: ip.id } } : {}) }],
+        ...(nicNsg ? { networkSecurityGroup: { id: nicNsg } } : {}),
       },
       this.lro,
     );
@@ -272,6 +277,23 @@ export class AzureProvider implements Provider {
     return msiId;
   }
 
+  /** The cluster's own VNet (in its group, deleted with it), whose subnet carries the NSG. */
+  private async ownSubnet(c: AzureClients, request: LaunchRequest, rg: string, nsgId: string): Promise<string> {
+    const n = names(request.nameOnCloud);
+    const vnet = await c.network.virtualNetworks.beginCreateOrUpdateAndWait(
+      rg,
+      n.vnet,
+      {
+        location: request.region,
+        tags: tagsFor(request),
+        addressSpace: { addressPrefixes: ['10.0.0.0/16'] },
+        subnets: [{ name: n.subnet, addressPrefix: '10.0.0.0/24', networkSecurityGroup: { id: nsgId } }],
+      },
+      this.lro,
+    );
+    return vnet.subnets?.find((s) => s.name === n.subnet)?.id as string;
+  }
+
   async launch(request: LaunchRequest): Promise<ClusterHandle> {
     request = { ...request, labels: withConfigLabels('azure', request.labels) };
     const c = this.clients();
@@ -284,6 +306,9 @@ export class AzureProvider implements Provider {
     let createdGroup = false;
     const createdVms: string[] = [];
     try {
+      // Before anything is created: a configured network that is not there is the user's to fix.
+      const vpcName = configuredVnet();
+      const sharedSubnet = vpcName ? await configuredSubnetId(c, region, vpcName) : undefined;
       const exists = (await c.resources.resourceGroups.checkExistence(rg)).body;
       if (exists) {
         const group = await c.resources.resourceGroups.get(rg);
@@ -304,18 +329,7 @@ export class AzureProvider implements Provider {
         { location: region, tags: tagsFor(request), securityRules: [sshRule(), ...(ports.length ? [portsRule(ports)] : [])] },
         this.lro,
       );
-      const vnet = await c.network.virtualNetworks.beginCreateOrUpdateAndWait(
-        rg,
-        n.vnet,
-        {
-          location: region,
-          tags: tagsFor(request),
-          addressSpace: { addressPrefixes: ['10.0.0.0/16'] },
-          subnets: [{ name: n.subnet, addressPrefix: '10.0.0.0/24', networkSecurityGroup: { id: nsg.id } }],
-        },
-        this.lro,
-      );
-      const subnetId = vnet.subnets?.find((s) => s.name === n.subnet)?.id as string;
+      const subnetId = sharedSubnet ?? (await this.ownSubnet(c, request, rg, nsg.id as string));
 
       const existing = await this.listVms(c, rg);
       for (const vm of existing) {
@@ -334,7 +348,9 @@ export class AzureProvider implements Provider {
         progress(`Creating ${missing} x ${request.instanceType}${request.useSpot ? ' (Spot)' : ''} in Azure ${region}.`);
         createdVms.push(...planned.map((p) => p.vmName));
         const results = await Promise.allSettled(
-          planned.map((p) => this.createNode(c, request, rg, subnetId, p.vmName, p.role, image, network.useInternalIps, nodeIdentity)),
+          planned.map((p) =>
+            this.createNode(c, request, rg, subnetId, p.vmName, p.role, image, network.useInternalIps, nodeIdentity, sharedSubnet ? nsg.id : undefined),
+          ),
         );
         const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
         if (failed) throw failed.reason;
@@ -471,6 +487,41 @@ export class AzureProvider implements Provider {
     } catch (err) {
       if (err instanceof SkyDeckError && !(err instanceof ProvisionError)) throw err;
       throw mapAzureError(err, handle.region);
+    }
+  }
+
+  /**
+   * A cluster launched elsewhere (a controller, found from a second machine): its resource
+   * group follows from the name on the cloud, and SkyDeck's cluster tag on it confirms it is
+   * that cluster's; the group's location is the region. Undefined when it holds no VM.
+   */
+  async findCluster(clusterName: string, nameOnCloud: string): Promise<ClusterHandle | undefined> {
+    const c = this.clients();
+    const rg = names(nameOnCloud).resourceGroup;
+    try {
+      if (!(await c.resources.resourceGroups.checkExistence(rg)).body) return undefined;
+      const group = await c.resources.resourceGroups.get(rg);
+      if (group.tags?.[CLUSTER_TAG] !== nameOnCloud || !group.location) return undefined;
+      const vms = await this.listVms(c, rg);
+      if (!vms.length) return undefined;
+      const region = group.location;
+      let network: NodeNetworking | undefined;
+      try {
+        network = networkingFor('azure', region);
+      } catch {
+        network = undefined;
+      }
+      const data: AzureHandleData = {
+        resourceGroup: rg,
+        subscriptionId: c.subscriptionId,
+        sshUser: SSH_USER,
+        useSpot: vms.some((vm) => vm.priority === 'Spot'),
+        identityFile: defaultIdentityFile(),
+        network,
+      };
+      return { clusterName, nameOnCloud, provider: 'azure', region, data: { ...data } };
+    } catch (err) {
+      throw mapAzureError(err, `resource group ${rg}`);
     }
   }
 

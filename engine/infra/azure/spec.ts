@@ -4,7 +4,7 @@ import { ProvisionError, type LaunchRequest } from '../provider';
 import { chooseVmImage } from '../../vmShared/images';
 
 export const SSH_USER = 'azureuser';
-const CLUSTER_TAG = 'skydeck-cluster';
+export const CLUSTER_TAG = 'skydeck-cluster';
 export const NODE_TYPE_TAG = 'skydeck-node-type';
 
 export function names(nameOnCloud: string) {

@@ -9,6 +9,8 @@
  *
  * Bodies are checked as ARM checks them (./validation/azure.ts): tags, names, locations,
  * VM and security-rule properties get ARM's 400 with its error code.
+ * A NIC's subnet must exist in a virtual network of the NIC's region. Virtual networks made
+ * outside SkyDeck (`addVirtualNetwork`, any resource group) are listed subscription-wide too.
  *
  * It is also the identity platform's token endpoint (`/{tenant}/oauth2/v2.0/token`, with the
  * OpenID configuration MSAL reads first): point AZURE_AUTHORITY_HOST at `url` and the SDK's
@@ -90,6 +92,11 @@ export interface FakeAzure {
   /** Deletes a VM as if removed outside SkyDeck (or evicted). */
   removeVm(vmName: string): void;
   resourceGroups(): string[];
+  /**
+   * A virtual network made outside SkyDeck (a network team's, for `azure.vpc_name`), with its
+   * resource group when missing; subnets as `{name: addressPrefix}` (default: `default`). Returns its id.
+   */
+  addVirtualNetwork(resourceGroup: string, name: string, location: string, subnets?: Record<string, string>): string;
   close(): Promise<void>;
 }
 
@@ -285,6 +292,14 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
       return send(res, 200);
     }
 
+    // A subscription-wide list of one type (`/providers/{ns}/{type}`, e.g. virtualNetworks.listAll).
+    if (lower[2] === 'providers' && seg.length === 5 && method === 'GET' && TYPES[lower[4]]) {
+      const type = `/providers/${TYPES[lower[4]]}/`.toLowerCase();
+      return send(res, 200, {
+        value: [...resources.entries()].filter(([k]) => k.includes(type) && k.split(type)[1].split('/').length === 1).map(([, v]) => show(v)),
+      });
+    }
+
     // Resource groups.
     if (lower[2] === 'resourcegroups' && seg.length === 3 && method === 'GET') {
       return send(res, 200, { value: [...groups.values()] });
@@ -386,6 +401,23 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
         const ids = Object.keys(((body.identity as Json | undefined)?.userAssignedIdentities as Json | undefined) ?? {});
         const missing = ids.find((i) => !resources.has(i.toLowerCase()));
         if (missing) return armError(res, 400, 'FailedIdentityOperation', `Identity '${missing}' could not be found.`);
+      }
+      if (method === 'PUT' && kind === 'networkinterfaces') {
+        // A NIC's subnet must exist, in a virtual network of the NIC's own region.
+        for (const c of ((body.properties as Json | undefined)?.ipConfigurations as Json[] | undefined) ?? []) {
+          const subnetId = String(((c.properties as Json | undefined)?.subnet as Json | undefined)?.id ?? '');
+          const vnet = resources.get(subnetId.toLowerCase().replace(/\/subnets\/[^/]+$/, ''));
+          const subnets = ((vnet?.properties as Json | undefined)?.subnets as Json[] | undefined) ?? [];
+          if (!vnet || !subnets.some((sn) => String(sn.id).toLowerCase() === subnetId.toLowerCase()))
+            return armError(res, 400, 'InvalidResourceReference', `Resource ${subnetId} referenced by resource ${id} was not found.`);
+          if (vnet.location !== ((body.location as string) ?? location))
+            return armError(
+              res,
+              400,
+              'InvalidResourceReference',
+              `Resource ${subnetId} referenced by resource ${id} is in ${String(vnet.location)}, not ${String(body.location)}.`,
+            );
+        }
       }
       if (method === 'PUT') {
         const problem = validateResource(kind, seg[7], body);
@@ -597,6 +629,29 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
     },
     resourceGroups() {
       return [...groups.values()].map((g) => g.name as string);
+    },
+    addVirtualNetwork(resourceGroup, name, location, subnets = { default: '10.1.0.0/24' }) {
+      const rgId = `/subscriptions/${subscription}/resourceGroups/${resourceGroup}`;
+      if (!groups.has(resourceGroup.toLowerCase())) {
+        groups.set(resourceGroup.toLowerCase(), {
+          id: rgId,
+          name: resourceGroup,
+          type: 'Microsoft.Resources/resourceGroups',
+          location,
+          tags: {},
+          properties: { provisioningState: 'Succeeded' },
+        });
+      }
+      const id = `${rgId}/providers/${TYPES.virtualnetworks}/${name}`;
+      const body = {
+        location,
+        properties: {
+          addressSpace: { addressPrefixes: ['10.1.0.0/16'] },
+          subnets: Object.entries(subnets).map(([subnet, addressPrefix]) => ({ name: subnet, properties: { addressPrefix } })),
+        },
+      };
+      resources.set(id.toLowerCase(), enrich('virtualnetworks', id, body, location));
+      return id;
     },
     async close() {
       server.closeAllConnections();
