@@ -10,6 +10,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fastAgentEnv, makeLocalCluster, processAlive, waitFor } from '../../helpers/localNodes';
 
+/** A marker's content once written: `echo x > f` creates the file before it writes to it. */
+function written(file: string): string | undefined {
+  return (fs.existsSync(file) && fs.readFileSync(file, 'utf8').trim()) || undefined;
+}
+
 function daemonPid(nodeDir: string): number {
   return Number(fs.readFileSync(path.join(nodeDir, '.skydeck_node', 'daemon.pid'), 'utf8').split(' ')[0]);
 }
@@ -30,10 +35,10 @@ test('a stop action superseded by a new autostop leaves the daemon running, and 
   await c.agent.setAutostop(1, true, ['bash', '-c', `echo "down=$SKYDECK_AUTOSTOP_DOWN" > ${downMarker}`]);
   const daemon = daemonPid(dir);
   fs.writeFileSync(gate, 'go\n');
-  const code = await waitFor('the stale action to finish', () => (fs.existsSync(staleExit) ? fs.readFileSync(staleExit, 'utf8').trim() : undefined));
+  const code = await waitFor('the stale action to finish', () => written(staleExit));
   assert.equal(code, '75', 'the stale action is told it was superseded');
   assert.ok(processAlive(daemon) || daemonPid(dir) !== daemon, 'a daemon still enforces the new autostop');
-  const fired = await waitFor('the new autodown to fire', () => (fs.existsSync(downMarker) ? fs.readFileSync(downMarker, 'utf8').trim() : undefined));
+  const fired = await waitFor('the new autodown to fire', () => written(downMarker));
   assert.equal(fired, 'down=1');
 });
 
@@ -44,6 +49,6 @@ test('an action that still stands stops the daemon', async (t) => {
   const exitFile = path.join(dir, 'exit');
   await c.agent.setAutostop(1, false, ['bash', '-c', `bash "$HOME/.skydeck_node/agent.sh" stop-daemon; echo "$?" > ${exitFile}`]);
   const daemon = daemonPid(dir);
-  assert.equal(await waitFor('the action to finish', () => (fs.existsSync(exitFile) ? fs.readFileSync(exitFile, 'utf8').trim() : undefined)), '0');
+  assert.equal(await waitFor('the action to finish', () => written(exitFile)), '0');
   await waitFor('the daemon to stop', () => (processAlive(daemon) ? undefined : true));
 });

@@ -260,7 +260,8 @@ test('autostop: idle time resets with jobs; the hook runs once idle >= N minutes
   await finish(c.agent, id);
   const endedAt = (await c.agent.status(id))?.endedAt as number;
   // Wait for the event: the hook's marker file.
-  const content = await waitFor('autostop hook', () => (fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : undefined));
+  // Its content, not its existence: `echo x > f` creates the file before it writes to it.
+  const content = await waitFor('autostop hook', () => (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').trim()) || undefined);
   assert.equal(content.trim(), 'down=1');
   const idle = await c.agent.idleState();
   assert.ok(idle.triggeredAt && idle.triggeredAt - endedAt >= 300, `fired ${idle.triggeredAt! - endedAt} ms after the job ended`);
