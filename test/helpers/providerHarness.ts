@@ -64,3 +64,28 @@ export function useFakeGcpEnv(
     ['GOOGLE_APPLICATION_CREDENTIALS', 'SKYDECK_TEST_ADDRESS_MAP'],
   );
 }
+
+/**
+ * useProviderEnv for moto's EC2 behind its proxy (test/helpers/moto.ts): static test keys, no
+ * credential or config file, no instance metadata, us-east-1, and a short SSH wait.
+ */
+export function useMotoProviderEnv(
+  prefix: string,
+  motoProxyUrl: string,
+  unset: string[] = ['SKYDECK_TEST_ADDRESS_MAP'],
+): { home: string; restore: () => void } {
+  return useProviderEnv(
+    prefix,
+    (home) => ({
+      SKYDECK_AWS_ENDPOINT: motoProxyUrl,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-credentials'),
+      AWS_CONFIG_FILE: path.join(home, 'no-config'),
+      AWS_REGION: 'us-east-1',
+      SKYDECK_SSH_WAIT_SECONDS: '5',
+    }),
+    unset,
+  );
+}

@@ -5,7 +5,6 @@
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import {
   DescribeInstancesCommand,
   DescribeKeyPairsCommand,
@@ -18,7 +17,7 @@ import {
 import { startMoto, type MotoServer } from '../../helpers/moto';
 import { createProvider } from '../../../engine/infra/aws/index';
 import { isProvisionError, type LaunchRequest, type Provider } from '../../../engine/infra/provider';
-import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
+import { launchRequest, recordingSshWaiter, useMotoProviderEnv } from '../../helpers/providerHarness';
 import { CancelledError } from '../../../engine/errors';
 import type { SshWaiter } from '../../../engine/vmShared/sshWait';
 
@@ -59,20 +58,7 @@ async function leftovers(nameOnCloud: string, region = 'us-east-1'): Promise<str
 describe('aws provider against moto', { timeout: 480_000 }, () => {
   before(async () => {
     moto = await startMoto();
-    env = useProviderEnv(
-      'aws',
-      (home) => ({
-        SKYDECK_AWS_ENDPOINT: moto.proxyUrl,
-        AWS_ACCESS_KEY_ID: 'testing',
-        AWS_SECRET_ACCESS_KEY: 'testing',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-credentials'),
-        AWS_CONFIG_FILE: path.join(home, 'no-config'),
-        AWS_REGION: 'us-east-1',
-        SKYDECK_SSH_WAIT_SECONDS: '5',
-      }),
-      ['SKYDECK_TEST_ADDRESS_MAP'],
-    );
+    env = useMotoProviderEnv('aws', moto.proxyUrl);
   });
   after(async () => {
     await moto?.stop();

@@ -8,7 +8,6 @@
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { parse } from 'yaml';
 import {
   DescribeInstanceAttributeCommand,
@@ -21,7 +20,7 @@ import {
 import { startMoto, type MotoServer } from '../../helpers/moto';
 import { createProvider as createAws } from '../../../engine/infra/aws/index';
 import { ProvisionError } from '../../../engine/infra/provider';
-import { launchRequest, recordingSshWaiter, TEST_PUBKEY, useProviderEnv } from '../../helpers/providerHarness';
+import { launchRequest, recordingSshWaiter, TEST_PUBKEY, useMotoProviderEnv } from '../../helpers/providerHarness';
 import { setActiveConfig } from '../../../engine/config';
 
 const ssh = recordingSshWaiter();
@@ -53,20 +52,7 @@ describe('aws.* config keys on EC2 (moto)', { timeout: 480_000 }, () => {
 
   before(async () => {
     moto = await startMoto();
-    env = useProviderEnv(
-      'aws',
-      (home) => ({
-        SKYDECK_AWS_ENDPOINT: moto.proxyUrl,
-        AWS_ACCESS_KEY_ID: 'testing',
-        AWS_SECRET_ACCESS_KEY: 'testing',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-credentials'),
-        AWS_CONFIG_FILE: path.join(home, 'no-config'),
-        AWS_REGION: 'us-east-1',
-        SKYDECK_SSH_WAIT_SECONDS: '5',
-      }),
-      ['SKYDECK_TEST_ADDRESS_MAP'],
-    );
+    env = useMotoProviderEnv('aws', moto.proxyUrl);
     ec2 = new EC2Client({ region: 'us-east-1', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
   });
   afterEach(async () => {

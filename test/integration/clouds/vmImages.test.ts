@@ -17,7 +17,7 @@ import { createProvider as createAzure } from '../../../engine/infra/azure/index
 import { createProvider as createAws } from '../../../engine/infra/aws/index';
 import { isProvisionError, type LaunchRequest } from '../../../engine/infra/provider';
 import { bundledCatalogDir } from '../../../engine/catalog/locations';
-import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
+import { launchRequest, recordingSshWaiter, useProviderEnv, useMotoProviderEnv } from '../../helpers/providerHarness';
 import { requirePrerequisite } from '../../helpers/prerequisites';
 
 const ssh = recordingSshWaiter();
@@ -128,20 +128,7 @@ describe('AWS: the AMI in RunInstances (moto)', { timeout: 300_000, skip: requir
   let env: { home: string; restore: () => void } | undefined;
   before(async () => {
     moto = await startMoto();
-    env = useProviderEnv(
-      'aws-images',
-      (home) => ({
-        SKYDECK_AWS_ENDPOINT: moto.proxyUrl,
-        AWS_ACCESS_KEY_ID: 'testing',
-        AWS_SECRET_ACCESS_KEY: 'testing',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-credentials'),
-        AWS_CONFIG_FILE: path.join(home, 'no-config'),
-        AWS_REGION: 'us-east-1',
-        SKYDECK_SSH_WAIT_SECONDS: '5',
-      }),
-      unsetCatalog,
-    );
+    env = useMotoProviderEnv('aws-images', moto.proxyUrl, unsetCatalog);
   });
   after(async () => {
     await moto?.stop();
