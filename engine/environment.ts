@@ -158,6 +158,7 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   SKYDECK_SHARED_DIR: { audience: 'test', doc: 'Where the reference material is.', default: '../shared beside the repo' },
   SKYDECK_TEST_CONCURRENCY: { audience: 'test', doc: 'Test files run at once.', default: 'one per core, at least 2' },
   SKYDECK_TEST_RUN_MINUTES: { audience: 'test', doc: 'The whole test run is stopped after this many minutes.', default: '40' },
+  SKYDECK_TEST_TIMINGS: { audience: 'internal', doc: "Set by the test runner: the file each test file's process appends its wall time to." },
   SKYDECK_SOAK_SEED: { audience: 'test', doc: "Replays the managed-jobs soak test's preemptions." },
   SKYDECK_CHAOS_SEED: { audience: 'test', doc: 'Replays the killed-launch tests.' },
   SKYDECK_E2E_GREP: { audience: 'test', doc: 'Runs only the e2e tests whose title matches (a grep matching none fails).' },
