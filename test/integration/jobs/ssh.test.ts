@@ -47,8 +47,10 @@ describe('managed jobs on an SSH node pool', { skip, concurrency: false }, () =>
   };
 
   before(async () => {
-    // A vanished host's probe waits out the connect timeout: keep it short.
-    e = jobsEnv({ SKYDECK_JOBS_UNKNOWN_GRACE_MS: '5000', SKYDECK_SSH_CONNECT_TIMEOUT_MS: '2000' });
+    // A vanished host's probe waits out the connect timeout: keep it short. Its teardown fails
+    // on every attempt before the cluster is forgotten (purged): two attempts (one retry)
+    // instead of five, whose backoffs added about half a minute to each recovery and cancel.
+    e = jobsEnv({ SKYDECK_JOBS_UNKNOWN_GRACE_MS: '5000', SKYDECK_SSH_CONNECT_TIMEOUT_MS: '2000', SKYDECK_JOBS_DOWN_ATTEMPTS: '2' });
     hosts = await startSshHosts({ loopback: false, netnsHosts: HOSTS });
     writeNodePoolsYaml(path.join(e.home, 'ssh_node_pools.yaml'), { pool: hosts.hosts });
   });
