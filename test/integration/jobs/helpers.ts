@@ -31,6 +31,11 @@ export interface JobsEnv {
    * a job caught in RECOVERING stays there, without timing luck.
    */
   holdClusterStore(): Promise<() => Promise<void>>;
+  /**
+   * The job's output (engine/jobs/paths.ts's layout under this env's home): tests of one file
+   * may run at once, each with its own home, so a path must not come from process.env.
+   */
+  runLog(id: number, task?: number): string;
   write(name: string, text: string): string;
   cleanup(): Promise<void>;
 }
@@ -113,6 +118,9 @@ export function jobsEnv(extra: NodeJS.ProcessEnv = {}): JobsEnv {
         released = true;
         await release();
       };
+    },
+    runLog(id, task) {
+      return path.join(home, 'managed_jobs', String(id), task === undefined ? 'run.log' : `run-${task}.log`);
     },
     write(name, text) {
       const file = path.join(home, name);
