@@ -1,14 +1,15 @@
 // Finds test files of the requested layers (default: all) and runs them with Node's test runner
 // in the order listed here. `node --test FILES` sorts its files, so the files go through the
 // runner's API instead (scripts/test-files.mjs, started with tsx so each test file inherits it).
-// Usage: node scripts/run-tests.mjs [unit|integration|e2e|<folder or file under test/> ...] [--test-name-pattern=RE]
+// Usage: node scripts/run-tests.mjs [unit|integration|e2e|<folder or file under test/> ...] [--test-name-pattern=RE] [--list]
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 const layers = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const options = process.argv.slice(2).filter((a) => a.startsWith('-'));
+const list = process.argv.includes('--list');
+const options = process.argv.slice(2).filter((a) => a.startsWith('-') && a !== '--list');
 const roots = (layers.length ? layers : ['unit', 'integration', 'e2e']).map((l) => path.join('test', l));
 
 function walk(dir, out) {
@@ -47,6 +48,11 @@ const files = roots.flatMap((r) => walk(r, [])).sort((a, b) => layerRank(a) - la
 if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);
   process.exit(1);
+}
+if (list) {
+  // The start order and the seconds each file is expected to take, without running anything.
+  for (const f of files) console.log(`${String(cost(f) || '-').padStart(5)}  ${f}`);
+  process.exit(0);
 }
 // One test file per core (at least 2): more oversubscribes a small CI box and turns waits into timeouts.
 const concurrency = process.env.SKYDECK_TEST_CONCURRENCY ?? String(Math.max(2, os.availableParallelism()));
