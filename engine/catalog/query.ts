@@ -453,92 +453,131 @@ function typeCheapest(cc: CloudCatalog, info: InstanceTypeInfo): TypeCheapest {
   return s;
 }
 
+/** A candidate offer: host row r (+ GPU row g when GCP prices the GPUs apart) and its price. */
+interface Pick {
+  info: InstanceTypeInfo;
+  r: number;
+  g: number;
+  price: number;
+}
+
+/**
+ * The cheapest on-demand and spot candidates seen so far and the regions with an on-demand
+ * price. One class, so every pass below sees objects of one shape.
+ */
+class Picks {
+  od: Pick | undefined = undefined;
+  spot: Pick | undefined = undefined;
+  readonly regionIds = new Set<number>();
+
+  consider(t: CloudCatalog['table'], info: InstanceTypeInfo, r: number, g: number): void {
+    const price = g >= 0 ? t.price[r] + t.price[g] : t.price[r];
+    if (!Number.isNaN(price)) {
+      this.regionIds.add(t.region[r]);
+      if (!this.od || cmpPrice(price, this.od.price) < 0) this.od = { info, r, g, price };
+    }
+    const sp = g >= 0 ? t.spotPrice[r] + t.spotPrice[g] : t.spotPrice[r];
+    if (!Number.isNaN(sp) && (!this.spot || sp < this.spot.price)) this.spot = { info, r, g, price: sp };
+  }
+}
+
+/** The cheapest of matchOffers' offers (first cheapest wins) and their priced regions. */
+function reduceOffers(offers: Offer[]): CheapestOffers {
+  const out: CheapestOffers = { regions: new Set() };
+  for (const o of offers) {
+    if (!Number.isNaN(o.price)) {
+      out.regions.add(o.region);
+      if (!out.onDemand || cmpPrice(o.price, out.onDemand.price) < 0) out.onDemand = o;
+    }
+    if (!Number.isNaN(o.spotPrice) && (!out.spot || o.spotPrice < out.spot.spotPrice)) out.spot = o;
+  }
+  return out;
+}
+
+/** As matchOffers 'perZone': per GPU row, the host with the cheapest on-demand price in its zone. */
+function pickPerGpuZone(cc: CloudCatalog, gpuRows: Int32Array, types: InstanceTypeInfo[], place: Place, picks: Picks): void {
+  const t = cc.table;
+  for (const g of gpuRows) {
+    if (!placeMatches(cc, g, place)) continue;
+    const at = t.zone[g] >= 0 ? t.zone[g] : t.region[g];
+    let bestInfo: InstanceTypeInfo | undefined;
+    let bestRow = -1;
+    for (const h of types) {
+      const r = rowAtPlace(cc, h, at);
+      if (r < 0 || Number.isNaN(t.price[r])) continue;
+      if (!bestInfo || cmpPrice(t.price[r] + t.price[g], t.price[bestRow] + t.price[g]) < 0) {
+        bestInfo = h;
+        bestRow = r;
+      }
+    }
+    if (bestInfo) picks.consider(t, bestInfo, bestRow, g);
+  }
+}
+
+/**
+ * No location pin: each type's cheapest rows and priced regions come from its index, so a CPU
+ * request over hundreds of types reads a few numbers per type instead of every row.
+ */
+function pickByTypeIndex(cc: CloudCatalog, types: InstanceTypeInfo[], picks: Picks): void {
+  const t = cc.table;
+  for (const info of types) {
+    const s = typeCheapest(cc, info);
+    for (const id of s.pricedRegions) picks.regionIds.add(id);
+    if (s.onDemandRow >= 0) {
+      const price = t.price[s.onDemandRow];
+      if (!picks.od || cmpPrice(price, picks.od.price) < 0) picks.od = { info, r: s.onDemandRow, g: -1, price };
+    }
+    if (s.spotRow >= 0) {
+      const sp = t.spotPrice[s.spotRow];
+      if (!picks.spot || sp < picks.spot.price) picks.spot = { info, r: s.spotRow, g: -1, price: sp };
+    }
+  }
+}
+
+/** A region or zone pin: every row of each type at that place. */
+function pickAtPlace(cc: CloudCatalog, types: InstanceTypeInfo[], place: Place, picks: Picks): void {
+  for (const info of types) for (const r of info.rows) if (placeMatches(cc, r, place)) picks.consider(cc.table, info, r, -1);
+}
+
+/** Whether a GPU request by name (not a TPU, no instance type) is offered here at its count. */
+function acceleratorOffered(cc: CloudCatalog, acc: { name: string; count: number }): boolean {
+  const key = acc.name.toLowerCase();
+  return !!(
+    cc.typesByAccelerator.get(key)?.some((t) => sameCount(t.accelerator!.count, acc.count)) ||
+    cc.attachable.get(key)?.some((g) => sameCount(g.count, acc.count))
+  );
+}
+
 /**
  * What the cost lens needs from matchOffers(q, 'perZone') with anyPrice, without building an
  * offer per row: a CPU request such as `cpus: 1+` fits hundreds of instance types in every
  * zone. Same answer as reducing those offers (first cheapest wins); requests with GPUs priced
- * apart or a region filter take matchOffers itself.
+ * apart or a region filter take matchOffers itself. Kept as small functions: every lens calls
+ * this, so the optimizing compiler takes it up within a few files, and one large function with
+ * closures cost it tens of milliseconds (counted in whichever lens pass it ran beside).
  */
 export function cheapestOffers(cat: Catalog, cloud: CatalogCloud, q: OfferQuery): CheapestOffers {
-  const reduce = (offers: Offer[]): CheapestOffers => {
-    const out: CheapestOffers = { regions: new Set() };
-    for (const o of offers) {
-      if (!Number.isNaN(o.price)) {
-        out.regions.add(o.region);
-        if (!out.onDemand || cmpPrice(o.price, out.onDemand.price) < 0) out.onDemand = o;
-      }
-      if (!Number.isNaN(o.spotPrice) && (!out.spot || o.spotPrice < out.spot.spotPrice)) out.spot = o;
-    }
-    return out;
-  };
   const cc = cat.clouds.get(cloud);
   if (!cc) return { regions: new Set() };
   const acc = q.accelerator;
-  if (acc && !q.instanceType && !acc.name.toLowerCase().startsWith('tpu-')) {
-    // Not offered here at this count: skip the "did you mean" list shapeCandidates would build.
-    const key = acc.name.toLowerCase();
-    const offered =
-      cc.typesByAccelerator.get(key)?.some((t) => sameCount(t.accelerator!.count, acc.count)) ||
-      cc.attachable.get(key)?.some((g) => sameCount(g.count, acc.count));
-    if (!offered) return { regions: new Set() };
-  }
+  // Not offered here at this count: skip the "did you mean" list shapeCandidates would build.
+  if (acc && !q.instanceType && !acc.name.toLowerCase().startsWith('tpu-') && !acceleratorOffered(cc, acc)) return { regions: new Set() };
   const shape = shapeCandidates(cc, q);
   if (shape.reason) return { regions: new Set() };
-  if (q.rejectRegion || (shape.gpuRows && shape.types.length === 0)) return reduce(matchOffers(cat, cloud, { ...q, anyPrice: true }, 'perZone').offers);
+  if (q.rejectRegion || (shape.gpuRows && shape.types.length === 0)) return reduceOffers(matchOffers(cat, cloud, { ...q, anyPrice: true }, 'perZone').offers);
   const types = q.rejectType ? shape.types.filter((info) => !q.rejectType!(info.name)) : shape.types;
-  const t = cc.table;
   const place = placeOf(cat, cc, q.region, q.zone);
-  const regionIds = new Set<number>();
-  // A candidate offer: host row r (+ GPU row g when GCP prices the GPUs apart).
-  let od: { info: InstanceTypeInfo; r: number; g: number; price: number } | undefined;
-  let spot: { info: InstanceTypeInfo; r: number; g: number; price: number } | undefined;
-  const consider = (info: InstanceTypeInfo, r: number, g: number) => {
-    const price = g >= 0 ? t.price[r] + t.price[g] : t.price[r];
-    if (!Number.isNaN(price)) {
-      regionIds.add(t.region[r]);
-      if (!od || cmpPrice(price, od.price) < 0) od = { info, r, g, price };
-    }
-    const sp = g >= 0 ? t.spotPrice[r] + t.spotPrice[g] : t.spotPrice[r];
-    if (!Number.isNaN(sp) && (!spot || sp < spot.price)) spot = { info, r, g, price: sp };
-  };
+  const picks = new Picks();
   const gpuRows = shape.gpuRows;
-  if (gpuRows) {
-    // As matchOffers 'perZone': per GPU row, the host with the cheapest on-demand price in its zone.
-    for (const g of gpuRows) {
-      if (!placeMatches(cc, g, place)) continue;
-      const at = t.zone[g] >= 0 ? t.zone[g] : t.region[g];
-      let best: { info: InstanceTypeInfo; r: number } | undefined;
-      for (const h of types) {
-        const r = rowAtPlace(cc, h, at);
-        if (r < 0 || Number.isNaN(t.price[r])) continue;
-        if (!best || cmpPrice(t.price[r] + t.price[g], t.price[best.r] + t.price[g]) < 0) best = { info: h, r };
-      }
-      if (best) consider(best.info, best.r, g);
-    }
-  } else if (place === ANY_PLACE) {
-    // No location pin: each type's cheapest rows and priced regions come from its index, so a
-    // CPU request over hundreds of types reads a few numbers per type instead of every row.
-    for (const info of types) {
-      const s = typeCheapest(cc, info);
-      for (const id of s.pricedRegions) regionIds.add(id);
-      if (s.onDemandRow >= 0) {
-        const price = t.price[s.onDemandRow];
-        if (!od || cmpPrice(price, od.price) < 0) od = { info, r: s.onDemandRow, g: -1, price };
-      }
-      if (s.spotRow >= 0) {
-        const sp = t.spotPrice[s.spotRow];
-        if (!spot || sp < spot.price) spot = { info, r: s.spotRow, g: -1, price: sp };
-      }
-    }
-  } else {
-    for (const info of types) for (const r of info.rows) if (placeMatches(cc, r, place)) consider(info, r, -1);
-  }
+  if (gpuRows) pickPerGpuZone(cc, gpuRows, types, place, picks);
+  else if (place === ANY_PLACE) pickByTypeIndex(cc, types, picks);
+  else pickAtPlace(cc, types, place, picks);
+  const t = cc.table;
   const gpu = gpuRows ? { name: cat.str(t.accName[gpuRows[0]]), count: t.accCount[gpuRows[0]] } : undefined;
-  const offer = (c: { info: InstanceTypeInfo; r: number; g: number }) => (c.g >= 0 ? rowOffer(cat, cc, c.info, c.r, c.g, gpu) : rowOffer(cat, cc, c.info, c.r));
-  const found = { od: od as typeof od, spot: spot as typeof spot };
+  const offer = (c: Pick) => (c.g >= 0 ? rowOffer(cat, cc, c.info, c.r, c.g, gpu) : rowOffer(cat, cc, c.info, c.r));
   return {
-    onDemand: found.od && offer(found.od),
-    spot: found.spot && offer(found.spot),
-    regions: new Set([...regionIds].map((id) => cat.str(id))),
+    onDemand: picks.od && offer(picks.od),
+    spot: picks.spot && offer(picks.spot),
+    regions: new Set([...picks.regionIds].map((id) => cat.str(id))),
   };
 }
