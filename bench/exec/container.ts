@@ -5,6 +5,8 @@
  *    (target within 1.5x) | image pulled from a registry on 127.0.0.1 (login + pull);
  *  - exec -> first output on an UP cluster: on the host node (baseline) | inside the
  *    container (target within 1.2x).
+ * The launches are split by their own progress events (bring-up, submit, submit -> first
+ * output), and one command through each cluster's transport shows what entering costs a call.
  * Needs root and docker.io (the tests' daemon helper starts `dockerd --bridge=none
  * --iptables=false` when none answers) and docker-registry for the pull row.
  * Usage: node --import tsx bench/exec/container.ts [--runs N]
@@ -13,7 +15,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { clusters } from '../../engine/cluster';
+import { clusters, getCluster } from '../../engine/cluster';
+import { openAccess } from '../../engine/cluster/access';
+import type { Transport } from '../../engine/node/transport';
 import type { Task } from '../../engine/task/types';
 import { buildTestImage, docker, dockerMissing, ensureDockerDaemon } from '../../test/helpers/docker';
 import { registryMissing, startRegistry, type Registry } from '../../test/helpers/registry';
@@ -51,6 +55,43 @@ async function firstOutput(start: (onOutput: (c: string) => void) => Promise<unk
   await start(() => (first ??= performance.now()));
   if (first === undefined) throw new Error('the job printed nothing');
   return first - t0;
+}
+
+/** Where a launch's time went, split by its own progress events. */
+interface LaunchPhases {
+  /** To the last PROVISION event: the node and (with an image) its container up, the agent ready. */
+  bringUp: number;
+  /** From there to the first EXEC event (the job submitted). */
+  submit: number;
+  /** From there to the job's first output (the driver starting the job, the log tail). */
+  output: number;
+}
+
+/** A launch to its first output, with its phases. */
+async function timedLaunch(t: Task, clusterName: string, into: { total: number[]; phases: LaunchPhases[] }): Promise<void> {
+  const t0 = performance.now();
+  let provisioned = t0;
+  let submitted: number | undefined;
+  let first: number | undefined;
+  await clusters.launch(t, {
+    clusterName,
+    onOutput: () => (first ??= performance.now()),
+    onProgress: (e) => {
+      if (e.stage === 'PROVISION') provisioned = performance.now();
+      if (e.stage === 'EXEC') submitted ??= performance.now();
+    },
+  });
+  if (first === undefined || submitted === undefined) throw new Error('the job printed nothing');
+  into.total.push(first - t0);
+  into.phases.push({ bringUp: provisioned - t0, submit: submitted - provisioned, output: first - submitted });
+}
+
+/** ms of one command through a transport (a process on the node, or the same entered into the container). */
+async function timedCall(transport: Transport): Promise<number> {
+  const t0 = performance.now();
+  const r = await transport.exec(['bash', '-c', ':']);
+  if (r.exitCode !== 0) throw new Error(`${transport.description}: exit ${r.exitCode}: ${r.stderr}`);
+  return performance.now() - t0;
 }
 
 /**
@@ -94,12 +135,15 @@ export async function containerBench(runs: number): Promise<void> {
     spawnSync('docker', ['push', remote], { env, stdio: 'ignore' });
     fs.rmSync(cfg, { recursive: true, force: true });
   }
-  const launch = { host: [] as number[], present: [] as number[], pulled: [] as number[], dockerRun: [] as number[] };
+  const launch = { pulled: [] as number[], dockerRun: [] as number[] };
+  const host = { total: [] as number[], phases: [] as LaunchPhases[] };
+  const present = { total: [] as number[], phases: [] as LaunchPhases[] };
   const exec = { host: [] as number[], container: [] as number[] };
+  const call = { host: [] as number[], container: [] as number[] };
   try {
     for (let i = 0; i < runs; i++) {
-      launch.host.push(await firstOutput((onOutput) => clusters.launch(task('echo first'), { clusterName: `bh${i}`, onOutput })));
-      launch.present.push(await firstOutput((onOutput) => clusters.launch(task('echo first', image), { clusterName: `bc${i}`, onOutput })));
+      await timedLaunch(task('echo first'), `bh${i}`, host);
+      await timedLaunch(task('echo first', image), `bc${i}`, present);
       launch.dockerRun.push(timeDockerRun(image, `skydeck-bench-run-${process.pid}-${i}`));
       if (registry && remote) {
         spawnSync('docker', ['rmi', remote], { stdio: 'ignore' });
@@ -111,6 +155,16 @@ export async function containerBench(runs: number): Promise<void> {
       exec.host.push(await firstOutput((onOutput) => clusters.exec('bh0', task('echo first'), { onOutput })));
       exec.container.push(await firstOutput((onOutput) => clusters.exec('bc0', task('echo first'), { onOutput })));
     }
+    // What each agent call pays for entering the container: the same command on the node and entered.
+    const [onNode, inContainer] = await Promise.all([openAccess(await getCluster('bh0')), openAccess(await getCluster('bc0'))]);
+    try {
+      for (let i = 0; i < runs * 5; i++) {
+        call.host.push(await timedCall(onNode.head));
+        call.container.push(await timedCall(inContainer.head));
+      }
+    } finally {
+      await Promise.all([onNode.close(), inContainer.close()]);
+    }
   } finally {
     for (let i = 0; i < runs; i++) {
       await clusters.down(`bh${i}`).catch(() => undefined);
@@ -121,12 +175,24 @@ export async function containerBench(runs: number): Promise<void> {
     fs.rmSync(home, { recursive: true, force: true });
   }
   console.log(`container case (local, docker:${image}), ${runs} launches / ${runs * 3} execs each, interleaved:`);
-  console.log(row('launch -> first output, no image (baseline)', launch.host));
-  console.log(row('launch -> first output, image present', launch.present, launch.host) + '   (target within 1.5x)');
+  console.log(row('launch -> first output, no image (baseline)', host.total));
+  console.log(row('launch -> first output, image present', present.total, host.total) + '   (target within 1.5x)');
   console.log(row('  of which the floor: `docker run -d` alone', launch.dockerRun) + '   (create + start, before anything runs inside)');
-  if (launch.pulled.length) console.log(row('launch -> first output, login + pull', launch.pulled, launch.host));
+  for (const k of ['bringUp', 'submit', 'output'] as const) {
+    const label = { bringUp: 'bring-up', submit: 'submit', output: 'submit -> first output' }[k];
+    console.log(
+      row(
+        `  ${label}, image present`,
+        present.phases.map((p) => p[k]),
+        host.phases.map((p) => p[k]),
+      ) + `   (no image: ${fmt(median(host.phases.map((p) => p[k])))})`,
+    );
+  }
+  if (launch.pulled.length) console.log(row('launch -> first output, login + pull', launch.pulled, host.total));
   console.log(row('exec -> first output, on the host (baseline)', exec.host));
   console.log(row('exec -> first output, in the container', exec.container, exec.host) + '   (target within 1.2x)');
+  console.log(row('one call (`bash -c :`), on the node (baseline)', call.host));
+  console.log(row('one call (`bash -c :`), entered into the container', call.container, call.host) + '   (what each agent call adds)');
 }
 
 if (require.main === module) {

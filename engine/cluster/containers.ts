@@ -20,6 +20,7 @@ import {
   containerName,
   dockerImageName,
   ensureContainerScript,
+  homeSharedWithNode,
   type ContainerSpec,
   type RegistryLogin,
 } from '../node/container/dockerRun';
@@ -260,6 +261,22 @@ export async function startContainers(rec: ClusterRecord, nodes: NodeInfo[], log
     }),
   );
   return { homes, entries };
+}
+
+/**
+ * The nodes' own transports when the cluster was never brought up and every node's container
+ * will mount the node's HOME as its own (local nodes): the agent's directory is then the same
+ * on the node and in the container, so the agent can be installed and configured from the node
+ * while `docker run` starts the container, rather than through the container after it.
+ * Undefined otherwise (the container's HOME is the image's: only reachable inside).
+ */
+export async function agentDirsOnNodes(rec: ClusterRecord, nodes: NodeInfo[]): Promise<Transport[] | undefined> {
+  const c = rec.container;
+  if (!c || c.homes.length > 0) return undefined;
+  const provider = await getProvider(rec.handle.provider);
+  const options = nodes.map((node) => provider.containerOptions?.(rec.handle, node));
+  if (!options.every((o) => o && homeSharedWithNode(o))) return undefined;
+  return [...nodes].sort((a, b) => a.rank - b.rank).map((node) => provider.transport(rec.handle, node));
 }
 
 type ContainerVerb = 'stop' | 'remove' | 'kill';

@@ -14,7 +14,9 @@ import { applyAutostop, finishNodeAutostop, type AutostopSetting } from './autos
 import { recordAutostopOutcome } from './autostopHistory';
 import { ClusterStateError } from './errors';
 import { clientKey } from './keys';
-import { installAgent } from '../node/agentClient';
+import { AgentClient, installAgent } from '../node/agentClient';
+import { condaRequested } from '../node/conda';
+import type { Transport } from '../node/transport';
 import { nodeCapacity } from './nodeOps';
 import { findCluster, getCluster, listClusters, patchCluster, removeCluster } from './records';
 import { ifClusterUnlocked, withClusterLock } from './clusterLock';
@@ -22,7 +24,7 @@ import { forgetReservations } from './purge';
 import { removeClusterSshConfig, userSshConfigPath, writeClusterSshConfig } from './sshConfig';
 import type { ClusterRecord } from './types';
 import { flushAndUnmount, hasMounts, releaseStorage, remountStorage } from '../storage/teardown';
-import { containerAttach, containersDo, startContainers, withContainers } from './containers';
+import { agentDirsOnNodes, containerAttach, containersDo, startContainers, withContainers } from './containers';
 import type { RegistryLogin } from '../node/container/dockerRun';
 
 /** Seconds the UP period since startedAt adds to the record's accumulated up time. */
@@ -57,13 +59,18 @@ export async function bringUp(
   options: { deferAutostop?: boolean } = {},
 ): Promise<ClusterRecord> {
   const nodes = await runningNodes(rec.handle, rec.numNodes);
-  if (rec.container) rec = await withContainers(rec, await startContainers(rec, nodes, login));
+  // Where the agent's directory is shared with the container, it is set up while the container starts.
+  const early = rec.container && !condaRequested() ? await agentDirsOnNodes(rec, nodes) : undefined;
+  if (rec.container) {
+    const [started, agentReady] = await Promise.allSettled([startContainers(rec, nodes, login), early && installAndConfigure(rec, early, early[0])]);
+    if (early) await Promise.all(early.map((t) => t.close().catch(() => undefined)));
+    if (started.status === 'rejected') throw started.reason;
+    if (agentReady.status === 'rejected') throw agentReady.reason;
+    rec = await withContainers(rec, started.value);
+  }
   const access = await openAccess(rec, nodes);
   try {
-    // Every node runs its ranks through its own copy of the agent.
-    await installAgent(access.transports);
-    // The head's scheduler shares each node's GPUs and CPUs among the jobs (see submitJob).
-    await access.agent.configure(nodeCapacity(rec));
+    if (!early) await installAndConfigure(rec, access.transports, access.agent.transport);
     // Multi-node clusters whose provider has no launcher of its own: the head reaches workers with our key.
     if (nodes.length > 1 && !access.provider.rankLauncher) await access.agent.installKey(fs.readFileSync(clientKey().privateKeyPath));
     if (!options.deferAutostop && rec.autostop && rec.autostop.idleMinutes >= 0) await applyAutostop(rec, access, rec.autostop);
@@ -85,6 +92,15 @@ export async function bringUp(
     onMessage(`Local nodes have no SSH server: they are the directories ${localNodeDirs(rec)} on this machine (each node's HOME).`);
   }
   return updated;
+}
+
+/**
+ * Every node runs its ranks through its own copy of the agent; the head's scheduler shares
+ * each node's GPUs and CPUs among the jobs (see submitJob).
+ */
+async function installAndConfigure(rec: ClusterRecord, transports: Transport[], head: Transport): Promise<void> {
+  await installAgent(transports);
+  await new AgentClient(head).configure(nodeCapacity(rec));
 }
 
 function localNodeDirs(rec: ClusterRecord): string {

@@ -31,6 +31,16 @@ export interface NodeContainerOptions {
   dockerClient?: boolean;
 }
 
+/**
+ * Whether the container mounts the node's HOME at the same path and runs with it as its HOME
+ * (`local` nodes): everything under it, the agent's directory included, is then the same
+ * files on the node and inside, before the container even exists.
+ */
+export function homeSharedWithNode(node: NodeContainerOptions): boolean {
+  const home = node.env?.HOME;
+  return !!home && (node.binds ?? []).includes(home);
+}
+
 /** Where a container given the node's docker client finds it, and the daemon's socket. */
 export const DOCKER_CLI_IN_CONTAINER = '/opt/skydeck/bin/docker';
 export const DOCKER_SOCKET_IN_CONTAINER = '/opt/skydeck/docker.sock';
