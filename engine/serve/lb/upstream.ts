@@ -7,11 +7,28 @@
  * through http.request (they are rare and long-lived).
  */
 import * as net from 'node:net';
+import { ChunkedDecoder, ChunkedError } from './chunked';
+
+/** How a response's body is delimited (what the client side must reproduce). */
+export const enum Framing {
+  /** No body (HEAD, 204, 304): a Content-Length among the headers describes what a GET would get. */
+  None,
+  /** Content-Length (among the headers). */
+  Length,
+  /** Chunked on the replica's side: the body arrives decoded. */
+  Chunked,
+  /** Until the replica closes. */
+  Close,
+}
 
 /** Receives one response. onData returns false to ask for a pause (resume with conn.resume()). */
 export interface ResponseSink {
-  /** May throw (Node refuses the head): the exchange then fails with a MalformedResponseError. */
-  onHead(status: number, statusText: string, rawHeaders: string[]): void;
+  /**
+   * The head, checked (names are tokens, no control characters) and without hop-by-hop headers.
+   * `more`: body bytes follow in the same read (the head can wait to go out with them).
+   * May throw: the exchange then fails with a MalformedResponseError.
+   */
+  onHead(status: number, statusText: string, rawHeaders: string[], framing: Framing, more: boolean): void;
   onData(chunk: Buffer): boolean;
   /** The response ended; `last` is its final body bytes when they came with the end (one write to the client). */
   onEnd(last?: Buffer): void;
@@ -25,13 +42,6 @@ const enum State {
   Length,
   Chunked,
   UntilClose,
-}
-
-const enum ChunkState {
-  Size,
-  Data,
-  DataEnd,
-  Trailers,
 }
 
 const MAX_HEAD = 64 * 1024;
@@ -66,9 +76,11 @@ export class UpstreamConnection {
   private sink: ResponseSink | undefined;
   private head: Buffer | undefined;
   private remaining = 0;
-  private chunkState = ChunkState.Size;
-  private line = '';
+  private decoder: ChunkedDecoder | undefined;
   private reusable = true;
+  /** The whole request was written: only then may the socket carry another. */
+  private requestComplete = true;
+  private readonly deliverFn = (chunk: Buffer) => this.deliver(chunk);
   private noBody = false;
   private responded = false;
   private gotBytes = false;
@@ -93,15 +105,25 @@ export class UpstreamConnection {
     });
   }
 
-  /** Sends a request head (and the start of its body, if any); the response goes to `sink`. */
-  send(head: string, sink: ResponseSink, isHead: boolean): void {
+  /**
+   * Sends a request head (a string, or the client's bytes as they came); the response goes to
+   * `sink`. With `complete` false a body follows (write(), then ended()).
+   */
+  send(head: string | Buffer, sink: ResponseSink, isHead: boolean, complete: boolean): void {
     this.sink = sink;
     this.state = State.Head;
     this.noBody = isHead;
     this.responded = false;
     this.gotBytes = false;
+    this.requestComplete = complete;
     this.uses++;
-    this.socket.write(head, 'latin1');
+    if (typeof head === 'string') this.socket.write(head, 'latin1');
+    else this.socket.write(head);
+  }
+
+  /** The request's body was written to its end. */
+  ended(): void {
+    this.requestComplete = true;
   }
 
   write(chunk: Buffer | string): boolean {
@@ -144,7 +166,7 @@ export class UpstreamConnection {
     const sink = this.sink;
     this.sink = undefined;
     this.state = State.Idle;
-    if (reuse && this.reusable) this.pool.release(this);
+    if (reuse && this.reusable && this.requestComplete) this.pool.release(this);
     else {
       this.pool.forget(this);
       this.socket.destroy();
@@ -172,7 +194,7 @@ export class UpstreamConnection {
         return;
       }
       this.head = undefined;
-      if (!this.parseHead(buf.toString('latin1', 0, end))) return;
+      if (!this.parseHead(buf.toString('latin1', 0, end), end + 4 < buf.length)) return;
       if (end + 4 < buf.length) this.body(buf.subarray(end + 4));
       else if ((this.state as State) === State.Length && this.remaining === 0) this.finish(true);
       return;
@@ -181,7 +203,7 @@ export class UpstreamConnection {
   }
 
   /** Parses the status line and headers; returns false when the exchange ended (error or 1xx loop handled). */
-  private parseHead(text: string): boolean {
+  private parseHead(text: string, more: boolean): boolean {
     const bad = malformedHead(text);
     if (bad) {
       this.fail(new MalformedResponseError(bad));
@@ -247,28 +269,32 @@ export class UpstreamConnection {
       return true;
     }
     this.reusable = keepAlive;
+    let framing: Framing;
+    if (this.noBody || code === 204 || code === 304) {
+      framing = Framing.None;
+      this.state = State.Length;
+      this.remaining = 0;
+    } else if (chunked) {
+      framing = Framing.Chunked;
+      this.state = State.Chunked;
+      this.decoder ??= new ChunkedDecoder();
+    } else if (length >= 0) {
+      framing = Framing.Length;
+      this.state = State.Length;
+      this.remaining = length;
+    } else {
+      framing = Framing.Close;
+      this.state = State.UntilClose;
+      this.reusable = false;
+    }
     try {
-      this.sink!.onHead(code, status[3] ?? '', raw);
+      this.sink!.onHead(code, status[3] ?? '', raw, framing, more);
     } catch (e) {
-      // What the checks above missed, Node's own validation catches: still only this request fails.
+      // What the checks above missed, the client side's own validation catches: still only this request fails.
       this.fail(new MalformedResponseError(`response head rejected: ${(e as Error).message}`));
       return false;
     }
     this.responded = true;
-    if (this.noBody || code === 204 || code === 304) {
-      this.state = State.Length;
-      this.remaining = 0;
-    } else if (chunked) {
-      this.state = State.Chunked;
-      this.chunkState = ChunkState.Size;
-      this.line = '';
-    } else if (length >= 0) {
-      this.state = State.Length;
-      this.remaining = length;
-    } else {
-      this.state = State.UntilClose;
-      this.reusable = false;
-    }
     return true;
   }
 
@@ -305,62 +331,18 @@ export class UpstreamConnection {
   }
 
   private chunked(data: Buffer): void {
-    let i = 0;
-    while (i < data.length && this.state === State.Chunked) {
-      switch (this.chunkState) {
-        case ChunkState.Size:
-        case ChunkState.Trailers: {
-          const nl = data.indexOf(10, i);
-          const part = data.toString('latin1', i, nl < 0 ? data.length : nl);
-          if (nl < 0) {
-            this.line += part;
-            if (this.line.length > 4096) this.fail(new Error('bad chunked encoding from replica'));
-            return;
-          }
-          const line = (this.line + part).replace(/\r$/, '');
-          this.line = '';
-          i = nl + 1;
-          if (this.chunkState === ChunkState.Trailers) {
-            if (line === '') {
-              if (i < data.length) this.reusable = false;
-              this.finish(true);
-              return;
-            }
-            continue;
-          }
-          const size = parseInt(line, 16);
-          if (!Number.isFinite(size) || size < 0) {
-            this.fail(new Error('bad chunk size from replica'));
-            return;
-          }
-          if (size === 0) this.chunkState = ChunkState.Trailers;
-          else {
-            this.remaining = size;
-            this.chunkState = ChunkState.Data;
-          }
-          continue;
-        }
-        case ChunkState.Data: {
-          const take = Math.min(this.remaining, data.length - i);
-          this.deliver(data.subarray(i, i + take));
-          this.remaining -= take;
-          i += take;
-          if (this.remaining === 0) {
-            this.chunkState = ChunkState.DataEnd;
-            this.remaining = 2;
-          }
-          continue;
-        }
-        case ChunkState.DataEnd: {
-          // The CRLF after a chunk's data.
-          const take = Math.min(this.remaining, data.length - i);
-          this.remaining -= take;
-          i += take;
-          if (this.remaining === 0) this.chunkState = ChunkState.Size;
-          continue;
-        }
-      }
+    let end: number;
+    try {
+      end = this.decoder!.decode(data, 0, this.deliverFn);
+    } catch (e) {
+      if (!(e instanceof ChunkedError)) throw e;
+      this.fail(new MalformedResponseError(e.message));
+      return;
     }
+    if (end < 0 || this.state !== State.Chunked) return;
+    // Bytes after the last chunk: the replica is out of step, do not reuse the connection.
+    if (end < data.length) this.reusable = false;
+    this.finish(true);
   }
 }
 
