@@ -8,6 +8,7 @@
 import type * as net from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import { ChunkedDecoder, ChunkedError } from './chunked';
+import type { IdleSweep, Sweepable } from './idleSweep';
 import { BadRequest, Body, parseRequestHead, type RequestHead } from './requestHead';
 
 /** What the connection drives: one exchange per request. */
@@ -42,7 +43,8 @@ const MAX_PENDING = 64 * 1024;
 /** An idle keep-alive connection (or a head not finished) is closed after this long. */
 export const CLIENT_IDLE_MS = 65_000;
 
-export class ClientConnection {
+export class ClientConnection implements Sweepable {
+  lastActive = 0;
   private phase = Phase.Head;
   private buf: Buffer | undefined;
   private exchange: ClientExchange | undefined;
@@ -60,18 +62,25 @@ export class ClientConnection {
   constructor(
     readonly socket: net.Socket,
     private readonly starter: ExchangeStarter,
+    private readonly idle: IdleSweep,
   ) {
     socket.on('data', this.onDataFn);
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.onClose());
+    socket.on('close', () => {
+      idle.delete(this);
+      this.onClose();
+    });
     socket.on('end', () => {
       // The client sent all it will send: answer what is pending, then close.
       this.clientEnded = true;
       if (!this.exchange) socket.end();
     });
-    socket.setTimeout(CLIENT_IDLE_MS, () => {
-      if (!this.exchange) socket.destroy();
-    });
+    idle.add(this);
+  }
+
+  sweep(_now: number, idleMs: number): void {
+    // While an exchange is on, the replica's side times it out (load_balancer.stream_timeout_seconds).
+    if (idleMs >= CLIENT_IDLE_MS && !this.exchange) this.socket.destroy();
   }
 
   get closed(): boolean {
@@ -79,6 +88,7 @@ export class ClientConnection {
   }
 
   write(data: Buffer | string): boolean {
+    this.lastActive = this.idle.now;
     return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
   }
 
@@ -116,6 +126,7 @@ export class ClientConnection {
   }
 
   private onData(d: Buffer): void {
+    this.lastActive = this.idle.now;
     switch (this.phase) {
       case Phase.Head:
         this.head(this.buf ? Buffer.concat([this.buf, d]) : d);
@@ -164,7 +175,7 @@ export class ClientConnection {
     if (head.upgrade) {
       this.phase = Phase.Closed;
       this.socket.off('data', this.onDataFn);
-      this.socket.setTimeout(0);
+      this.idle.delete(this);
       this.starter.tunnel(this.socket, head, data.subarray(0, headEnd), data.subarray(headEnd));
       return;
     }

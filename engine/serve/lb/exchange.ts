@@ -177,7 +177,8 @@ export class Exchange implements ResponseSink, ClientExchange {
     }
     const client = this.client;
     const bodyLen = body ? body.length : 0;
-    if (!head && !tail) return bodyLen ? client.write(body!) : true;
+    // (A body from the replica is a view on its read buffer: what is written as is, is copied.)
+    if (!head && !tail) return bodyLen ? client.write(this.chunkOut ? body! : Buffer.from(body!)) : true;
     const total = (head ? head.length : 0) + bodyLen + (tail ? tail.length : 0);
     if (total <= ONE_BUFFER) {
       const out = Buffer.allocUnsafe(total);
@@ -188,7 +189,7 @@ export class Exchange implements ResponseSink, ClientExchange {
     }
     client.socket.cork();
     if (head) client.write(head);
-    if (bodyLen) client.write(body!);
+    if (bodyLen) client.write(this.chunkOut ? body! : Buffer.from(body!));
     const ok = tail ? client.write(tail) : true;
     client.socket.uncork();
     return ok && !client.socket.writableNeedDrain;

@@ -18,6 +18,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { ClientConnection, type ClientExchange, type ExchangeStarter } from './clientConnection';
+import { IdleSweep } from './idleSweep';
 import { connectionLimits, PerClientCounter, type ConnectionLimits } from './connectionLimits';
 import { answer, Exchange, type ExchangeOwner, type Replica } from './exchange';
 import { createPolicy, type Policy } from './policies';
@@ -48,11 +49,12 @@ class Upstream implements Replica {
     readonly id: number,
     readonly url: string,
     timeoutMs: number,
+    idle: IdleSweep,
   ) {
     const u = new URL(url);
     this.host = u.hostname;
     this.port = Number(u.port || 80);
-    this.pool = new UpstreamPool(this.host, this.port, timeoutMs);
+    this.pool = new UpstreamPool(this.host, this.port, timeoutMs, idle);
   }
 }
 
@@ -85,6 +87,7 @@ export class LoadBalancer implements ExchangeStarter, ExchangeOwner {
   private readonly streamTimeoutMs: number;
   private readonly now: () => number;
   private readonly sockets = new Set<net.Socket>();
+  private readonly idle: IdleSweep;
   private boundPort = 0;
   readonly limits: ConnectionLimits;
   private refusedCount = 0;
@@ -96,9 +99,10 @@ export class LoadBalancer implements ExchangeStarter, ExchangeOwner {
     this.maxReplay = options.maxReplayBytes ?? 1 << 20;
     this.streamTimeoutMs = (options.streamTimeoutSeconds ?? 120) * 1000;
     this.now = options.now ?? Date.now;
+    this.idle = new IdleSweep(Math.min(1000, this.streamTimeoutMs / 4));
     const serve = (socket: net.Socket) => {
       socket.setNoDelay(true);
-      new ClientConnection(socket, this);
+      new ClientConnection(socket, this, this.idle);
     };
     if (options.tls) {
       const server = tls.createServer({ key: options.tls.key, cert: options.tls.cert, allowHalfOpen: true }, serve);
@@ -161,6 +165,7 @@ export class LoadBalancer implements ExchangeStarter, ExchangeOwner {
       this.server.close(() => resolve());
       for (const s of this.sockets) s.destroy();
       for (const u of this.upstreams.values()) u.pool.destroy();
+      this.idle.stop();
     });
   }
 
@@ -178,7 +183,7 @@ export class LoadBalancer implements ExchangeStarter, ExchangeOwner {
         u = undefined;
       }
       if (!u) {
-        u = new Upstream(r.id, r.url, this.streamTimeoutMs);
+        u = new Upstream(r.id, r.url, this.streamTimeoutMs, this.idle);
         this.upstreams.set(r.id, u);
       }
       u.ready = true;

@@ -8,6 +8,14 @@
  */
 import * as net from 'node:net';
 import { ChunkedDecoder, ChunkedError } from './chunked';
+import type { IdleSweep, Sweepable } from './idleSweep';
+
+/**
+ * Where every replica socket reads into: one buffer for all, since each read is handled to the
+ * end before the next (what the parser keeps beyond a read, it copies). Reading into it spares
+ * a buffer per read and the stream machinery's events.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /** How a response's body is delimited (what the client side must reproduce). */
 export const enum Framing {
@@ -21,7 +29,11 @@ export const enum Framing {
   Close,
 }
 
-/** Receives one response. onData returns false to ask for a pause (resume with conn.resume()). */
+/**
+ * Receives one response. onData returns false to ask for a pause (resume with conn.resume()).
+ * Body buffers are only valid during the call (they are views on the read buffer): a sink
+ * that keeps one (or hands it to an asynchronous write) copies it.
+ */
 export interface ResponseSink {
   /**
    * The head, checked (names are tokens, no control characters) and without hop-by-hop headers.
@@ -70,8 +82,9 @@ export function malformedHead(text: string): string | undefined {
   return `${what} in the response head`;
 }
 
-export class UpstreamConnection {
+export class UpstreamConnection implements Sweepable {
   readonly socket: net.Socket;
+  lastActive = 0;
   private state = State.Idle;
   private sink: ResponseSink | undefined;
   private head: Buffer | undefined;
@@ -91,18 +104,35 @@ export class UpstreamConnection {
     private readonly pool: UpstreamPool,
     host: string,
     port: number,
-    timeoutMs: number,
+    private readonly timeoutMs: number,
+    private readonly idle: IdleSweep,
   ) {
-    this.socket = net.connect({ host, port, noDelay: true });
-    this.socket.setTimeout(timeoutMs);
-    this.socket.on('data', (d: Buffer) => this.onData(d));
-    this.socket.on('end', () => this.onClose(new Error('replica closed the connection')));
-    this.socket.on('close', () => this.onClose(new Error('connection closed')));
-    this.socket.on('error', (e: Error) => this.onClose(e));
-    this.socket.on('timeout', () => {
-      if (this.state === State.Idle) this.socket.destroy();
-      else this.fail(new Error(`no data for ${timeoutMs / 1000}s (load_balancer.stream_timeout_seconds)`));
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array) => this.onRead(n, buf as Buffer) },
     });
+    this.socket.on('end', () => this.onClose(new Error('replica closed the connection')));
+    this.socket.on('close', () => {
+      this.idle.delete(this);
+      this.onClose(new Error('connection closed'));
+    });
+    this.socket.on('error', (e: Error) => this.onClose(e));
+    idle.add(this);
+  }
+
+  sweep(_now: number, idleMs: number): void {
+    if (idleMs < this.timeoutMs) return;
+    if (this.state === State.Idle) this.socket.destroy();
+    else this.fail(new Error(`no data for ${this.timeoutMs / 1000}s (load_balancer.stream_timeout_seconds)`));
+  }
+
+  /** Returns true: go on reading (a pause is asked for with socket.pause()). */
+  private onRead(n: number, buf: Buffer): boolean {
+    this.lastActive = this.idle.now;
+    this.onData(buf.subarray(0, n));
+    return true;
   }
 
   /**
@@ -117,6 +147,7 @@ export class UpstreamConnection {
     this.gotBytes = false;
     this.requestComplete = complete;
     this.uses++;
+    this.lastActive = this.idle.now;
     if (typeof head === 'string') this.socket.write(head, 'latin1');
     else this.socket.write(head);
   }
@@ -127,6 +158,7 @@ export class UpstreamConnection {
   }
 
   write(chunk: Buffer | string): boolean {
+    this.lastActive = this.idle.now;
     return this.socket.write(chunk);
   }
 
@@ -190,7 +222,7 @@ export class UpstreamConnection {
         const bad =
           buf.length > MAX_HEAD ? 'response head too large' : buf.indexOf(10) >= 0 ? malformedHead(buf.toString('latin1').replace(/\r$/, '')) : undefined;
         if (bad) this.fail(new MalformedResponseError(bad));
-        else this.head = buf;
+        else this.head = buf === data ? Buffer.from(data) : buf; // (data is a view on the read buffer)
         return;
       }
       this.head = undefined;
@@ -347,7 +379,7 @@ export class UpstreamConnection {
 }
 
 export class UpstreamPool {
-  private readonly idle: UpstreamConnection[] = [];
+  private readonly spare: UpstreamConnection[] = [];
   private readonly all = new Set<UpstreamConnection>();
   private closed = false;
 
@@ -355,37 +387,38 @@ export class UpstreamPool {
     readonly host: string,
     readonly port: number,
     private readonly timeoutMs: number,
+    private readonly idle: IdleSweep,
     private readonly maxIdle = 1024,
   ) {}
 
   /** An idle keep-alive connection, or a new one (last used first, so few stay warm). */
   acquire(): UpstreamConnection {
-    const c = this.idle.pop();
+    const c = this.spare.pop();
     if (c) return c;
-    const fresh = new UpstreamConnection(this, this.host, this.port, this.timeoutMs);
+    const fresh = new UpstreamConnection(this, this.host, this.port, this.timeoutMs, this.idle);
     this.all.add(fresh);
     return fresh;
   }
 
   release(c: UpstreamConnection): void {
-    if (this.closed || this.idle.length >= this.maxIdle) {
+    if (this.closed || this.spare.length >= this.maxIdle) {
       this.forget(c);
       c.socket.destroy();
       return;
     }
-    this.idle.push(c);
+    this.spare.push(c);
   }
 
   forget(c: UpstreamConnection): void {
     this.all.delete(c);
-    const i = this.idle.indexOf(c);
-    if (i >= 0) this.idle.splice(i, 1);
+    const i = this.spare.indexOf(c);
+    if (i >= 0) this.spare.splice(i, 1);
   }
 
   destroy(): void {
     this.closed = true;
     for (const c of this.all) c.socket.destroy();
     this.all.clear();
-    this.idle.length = 0;
+    this.spare.length = 0;
   }
 }
