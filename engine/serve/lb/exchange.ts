@@ -133,10 +133,9 @@ export class Exchange implements ResponseSink, ClientExchange {
     this.owner.released(u);
   }
 
-  onHead(status: number, statusText: string, rawHeaders: string[], framing: Framing, more: boolean): void {
+  onHead(status: number, statusText: string, headers: string, framing: Framing, more: boolean): void {
     const client = this.client;
-    let h = `HTTP/1.1 ${status} ${statusText || STATUS_CODES[status] || ''}\r\n`;
-    for (let i = 0; i < rawHeaders.length; i += 2) h += `${rawHeaders[i]}: ${rawHeaders[i + 1]}\r\n`;
+    let h = `HTTP/1.1 ${status} ${statusText || STATUS_CODES[status] || ''}\r\n${headers}`;
     if (framing === Framing.Chunked || framing === Framing.Close) {
       // HTTP/1.0 clients know no chunked framing: the end of the body is the end of the connection.
       if (client.minor === 1) {

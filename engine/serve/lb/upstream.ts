@@ -36,11 +36,12 @@ export const enum Framing {
  */
 export interface ResponseSink {
   /**
-   * The head, checked (names are tokens, no control characters) and without hop-by-hop headers.
+   * The head, checked (names are tokens, no control characters); `headers`: its header lines,
+   * each ended by CRLF, without the hop-by-hop ones.
    * `more`: body bytes follow in the same read (the head can wait to go out with them).
    * May throw: the exchange then fails with a MalformedResponseError.
    */
-  onHead(status: number, statusText: string, rawHeaders: string[], framing: Framing, more: boolean): void;
+  onHead(status: number, statusText: string, headers: string, framing: Framing, more: boolean): void;
   onData(chunk: Buffer): boolean;
   /** The response ended; `last` is its final body bytes when they came with the end (one write to the client). */
   onEnd(last?: Buffer): void;
@@ -80,6 +81,23 @@ export function malformedHead(text: string): string | undefined {
   const c = m[0].length === 1 ? m[0] : m[0][0];
   const what = c === '\n' ? 'a bare LF' : c === '\r' ? 'a bare CR' : `control character 0x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
   return `${what} in the response head`;
+}
+
+/** A response head the way the parser takes it (status line and header lines, each ended by CRLF). */
+const WELL_FORMED_HEAD = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?\r\n((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*\r\n)*)$/;
+
+/** What is wrong with a head WELL_FORMED_HEAD refused (the error a replica's operator reads). */
+function whyMalformed(text: string): string {
+  const bad = malformedHead(text);
+  if (bad) return bad;
+  const lines = text.split('\r\n');
+  if (!STATUS_LINE.test(lines[0])) return `bad status line ${JSON.stringify(lines[0].slice(0, 60))}`;
+  for (const l of lines.slice(1)) {
+    const c = l.indexOf(':');
+    // The client side's writer would refuse names that are not tokens.
+    if (c <= 0 || !TOKEN.test(l.slice(0, c))) return `bad header line ${JSON.stringify(l.slice(0, 60))}`;
+  }
+  return 'malformed response head';
 }
 
 export class UpstreamConnection implements Sweepable {
@@ -236,38 +254,30 @@ export class UpstreamConnection implements Sweepable {
 
   /** Parses the status line and headers; returns false when the exchange ended (error or 1xx loop handled). */
   private parseHead(text: string, more: boolean): boolean {
-    const bad = malformedHead(text);
-    if (bad) {
-      this.fail(new MalformedResponseError(bad));
+    const m = WELL_FORMED_HEAD.exec(`${text}\r\n`);
+    if (!m) {
+      this.fail(new MalformedResponseError(whyMalformed(text)));
       return false;
     }
-    const lines = text.split('\r\n');
-    const status = STATUS_LINE.exec(lines[0]);
-    if (!status) {
-      this.fail(new MalformedResponseError(`bad status line ${JSON.stringify(lines[0].slice(0, 60))}`));
-      return false;
-    }
-    const code = Number(status[2]);
-    let keepAlive = status[1] === '1'; // HTTP/1.1
+    const code = Number(m[2]);
+    let keepAlive = m[1] === '1'; // HTTP/1.1
     let length = -1;
     let chunked = false;
     let transferEncoding = false;
-    const raw: string[] = [];
-    for (let i = 1; i < lines.length; i++) {
-      const l = lines[i];
-      const c = l.indexOf(':');
-      const name = c > 0 ? l.slice(0, c) : '';
-      // Node's writeHead throws on names that are not tokens: refuse them here, for this request only.
-      if (!TOKEN.test(name)) {
-        this.fail(new MalformedResponseError(`bad header line ${JSON.stringify(l.slice(0, 60))}`));
-        return false;
-      }
-      const value = l.slice(c + 1).trim();
-      const n = name.length;
+    // The header lines go on as they came, less the hop-by-hop ones and a repeated length.
+    const block = m[4];
+    let kept = '';
+    let from = 0;
+    for (let pos = 0; pos < block.length; ) {
+      const eol = block.indexOf('\r\n', pos);
+      const c = block.indexOf(':', pos);
+      const n = c - pos;
       // Only names as long as the framing headers need a closer look.
       if (n === 7 || n === 10 || n === 14 || n === 17) {
-        const lower = name.toLowerCase();
+        const lower = block.slice(pos, c).toLowerCase();
+        let drop = true;
         if (lower === 'content-length') {
+          const value = block.slice(c + 1, eol).trim();
           // A second, different length (or one that is not a number) leaves the body's end unknown: a client would hang.
           if (!DIGITS.test(value) || (length >= 0 && Number(value) !== length)) {
             this.fail(
@@ -275,21 +285,24 @@ export class UpstreamConnection implements Sweepable {
             );
             return false;
           }
-          if (length >= 0) continue; // an identical repeat: pass one on
+          drop = length >= 0; // an identical repeat: pass one on
           length = Number(value);
         } else if (lower === 'transfer-encoding') {
           transferEncoding = true;
-          chunked = value.toLowerCase().endsWith('chunked');
-          continue;
+          chunked = block.slice(c + 1, eol).trim().toLowerCase().endsWith('chunked');
         } else if (lower === 'connection') {
-          const v = value.toLowerCase();
+          const v = block.slice(c + 1, eol).toLowerCase();
           if (v.includes('close')) keepAlive = false;
           else if (v.includes('keep-alive')) keepAlive = true;
-          continue;
-        } else if (lower === 'keep-alive' || lower === 'upgrade') continue;
+        } else drop = lower === 'keep-alive' || lower === 'upgrade';
+        if (drop) {
+          kept += block.slice(from, pos);
+          from = eol + 2;
+        }
       }
-      raw.push(name, value);
+      pos = eol + 2;
     }
+    const headers = from === 0 ? block : kept + block.slice(from);
     if (transferEncoding && length >= 0) {
       // RFC 9112 6.3: both framings at once is a smuggling pattern; a proxy must not guess.
       this.fail(new MalformedResponseError('both Transfer-Encoding and Content-Length'));
@@ -320,7 +333,7 @@ export class UpstreamConnection implements Sweepable {
       this.reusable = false;
     }
     try {
-      this.sink!.onHead(code, status[3] ?? '', raw, framing, more);
+      this.sink!.onHead(code, m[3] ?? '', headers, framing, more);
     } catch (e) {
       // What the checks above missed, the client side's own validation catches: still only this request fails.
       this.fail(new MalformedResponseError(`response head rejected: ${(e as Error).message}`));
