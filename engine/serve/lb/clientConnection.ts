@@ -236,7 +236,9 @@ export class ClientConnection implements Sweepable {
     this.phase = Phase.Closed;
     const body = `${reason}\n`;
     if (this.socket.writable)
-      this.socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      this.socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/plain\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+      );
     else this.socket.destroy();
   }
 

@@ -130,7 +130,8 @@ export function parseRequestHead(text: string): RequestHead {
   if (transferEncoding !== undefined) {
     // RFC 9112 6.1, 6.3: both framings is a smuggling pattern; a request's last coding must be chunked.
     if (length >= 0) throw new BadRequest(400, 'both Transfer-Encoding and Content-Length');
-    if (!/(^|,)\s*chunked\s*$/i.test(transferEncoding)) throw new BadRequest(400, `unsupported Transfer-Encoding ${JSON.stringify(transferEncoding.slice(0, 40))}`);
+    if (!/(^|,)\s*chunked\s*$/i.test(transferEncoding))
+      throw new BadRequest(400, `unsupported Transfer-Encoding ${JSON.stringify(transferEncoding.slice(0, 40))}`);
     body = Body.Chunked;
   } else if (length > 0) body = Body.Length;
   const close = /(^|[\s,])close[\s,]/.test(connection);

@@ -268,7 +268,7 @@ export class UpstreamConnection implements Sweepable {
     const block = m[4];
     let kept = '';
     let from = 0;
-    for (let pos = 0; pos < block.length; ) {
+    for (let pos = 0; pos < block.length;) {
       const eol = block.indexOf('\r\n', pos);
       const c = block.indexOf(':', pos);
       const n = c - pos;
@@ -289,7 +289,11 @@ export class UpstreamConnection implements Sweepable {
           length = Number(value);
         } else if (lower === 'transfer-encoding') {
           transferEncoding = true;
-          chunked = block.slice(c + 1, eol).trim().toLowerCase().endsWith('chunked');
+          chunked = block
+            .slice(c + 1, eol)
+            .trim()
+            .toLowerCase()
+            .endsWith('chunked');
         } else if (lower === 'connection') {
           const v = block.slice(c + 1, eol).toLowerCase();
           if (v.includes('close')) keepAlive = false;

@@ -52,7 +52,10 @@ test('pipelined requests on one connection are answered in order, each counted',
   const { port, up, requests } = await lbWithReplica(t);
   const reqs = ['/a', '/b', '/c'].map((p) => `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`).join('');
   const { text } = await exchange(port, [reqs], (s) => count(s, '"url":') === 3);
-  assert.deepEqual([...text.matchAll(/"url":"([^"]+)"/g)].map((m) => m[1]), ['/a', '/b', '/c']);
+  assert.deepEqual(
+    [...text.matchAll(/"url":"([^"]+)"/g)].map((m) => m[1]),
+    ['/a', '/b', '/c'],
+  );
   assert.equal(up.hits, 3);
   assert.equal(requests.total(Date.now()), 3);
 });
