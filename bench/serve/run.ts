@@ -215,16 +215,20 @@ async function main(): Promise<void> {
     );
     const best = new Map<string, Result>();
     const lat = new Map<string, Result>();
-    // Warm-up (JIT, keep-alive pools) until steady: 2 s rounds until one is no more than 10%
-    // faster than the best before it (at least WARMUP_SECONDS, at most 30 s). On a loaded
-    // machine V8 takes thousands of requests to optimise a Node proxy's path; a timed warm-up
-    // alone measured the JIT instead (300-800 us per request, against ~70 warm).
-    for (const [, url] of targets) {
-      let bestRps = 0;
-      for (let spent = 0; spent < 30; spent += 2) {
+    // Warm-up (JIT, keep-alive pools) until steady: 2 s rounds until one costs no less than 90%
+    // of the best CPU per request before it (at least WARMUP_SECONDS, at most 60 s). CPU per
+    // request, not requests/s: at load 25 on 2 cores the requests/s of a round follow the
+    // scheduler and stopped a warm-up while V8 had not yet optimised the proxy (115 us per
+    // request measured, against ~40 warm; its compiler thread waits for a core like the rest).
+    for (const [name, url] of targets) {
+      const pids = pidsOf(name);
+      let bestCpu = Infinity;
+      for (let spent = 0; spent < 60; spent += 2) {
+        const before = cpuSeconds(pids);
         const r = wrk(url, 2);
-        const improving = r.rps > bestRps * 1.1;
-        bestRps = Math.max(bestRps, r.rps);
+        const cpu = ((cpuSeconds(pids) - before) * 1e6) / Math.max(1, r.rps * 2);
+        const improving = cpu < bestCpu * 0.9;
+        bestCpu = Math.min(bestCpu, cpu);
         if (!improving && spent + 2 >= WARMUP_SECONDS) break;
       }
     }

@@ -7,11 +7,41 @@
  * through http.request (they are rare and long-lived).
  */
 import * as net from 'node:net';
+import { ChunkedDecoder, ChunkedError } from './chunked';
+import type { IdleSweep, Sweepable } from './idleSweep';
 
-/** Receives one response. onData returns false to ask for a pause (resume with conn.resume()). */
+/**
+ * Where every replica socket reads into: one buffer for all, since each read is handled to the
+ * end before the next (what the parser keeps beyond a read, it copies). Reading into it spares
+ * a buffer per read and the stream machinery's events.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/** How a response's body is delimited (what the client side must reproduce). */
+export const enum Framing {
+  /** No body (HEAD, 204, 304): a Content-Length among the headers describes what a GET would get. */
+  None,
+  /** Content-Length (among the headers). */
+  Length,
+  /** Chunked on the replica's side: the body arrives decoded. */
+  Chunked,
+  /** Until the replica closes. */
+  Close,
+}
+
+/**
+ * Receives one response. onData returns false to ask for a pause (resume with conn.resume()).
+ * Body buffers are only valid during the call (they are views on the read buffer): a sink
+ * that keeps one (or hands it to an asynchronous write) copies it.
+ */
 export interface ResponseSink {
-  /** May throw (Node refuses the head): the exchange then fails with a MalformedResponseError. */
-  onHead(status: number, statusText: string, rawHeaders: string[]): void;
+  /**
+   * The head, checked (names are tokens, no control characters); `headers`: its header lines,
+   * each ended by CRLF, without the hop-by-hop ones.
+   * `more`: body bytes follow in the same read (the head can wait to go out with them).
+   * May throw: the exchange then fails with a MalformedResponseError.
+   */
+  onHead(status: number, statusText: string, headers: string, framing: Framing, more: boolean): void;
   onData(chunk: Buffer): boolean;
   /** The response ended; `last` is its final body bytes when they came with the end (one write to the client). */
   onEnd(last?: Buffer): void;
@@ -25,13 +55,6 @@ const enum State {
   Length,
   Chunked,
   UntilClose,
-}
-
-const enum ChunkState {
-  Size,
-  Data,
-  DataEnd,
-  Trailers,
 }
 
 const MAX_HEAD = 64 * 1024;
@@ -60,15 +83,35 @@ export function malformedHead(text: string): string | undefined {
   return `${what} in the response head`;
 }
 
-export class UpstreamConnection {
+/** A response head the way the parser takes it (status line and header lines, each ended by CRLF). */
+const WELL_FORMED_HEAD = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?\r\n((?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*\r\n)*)$/;
+
+/** What is wrong with a head WELL_FORMED_HEAD refused (the error a replica's operator reads). */
+function whyMalformed(text: string): string {
+  const bad = malformedHead(text);
+  if (bad) return bad;
+  const lines = text.split('\r\n');
+  if (!STATUS_LINE.test(lines[0])) return `bad status line ${JSON.stringify(lines[0].slice(0, 60))}`;
+  for (const l of lines.slice(1)) {
+    const c = l.indexOf(':');
+    // The client side's writer would refuse names that are not tokens.
+    if (c <= 0 || !TOKEN.test(l.slice(0, c))) return `bad header line ${JSON.stringify(l.slice(0, 60))}`;
+  }
+  return 'malformed response head';
+}
+
+export class UpstreamConnection implements Sweepable {
   readonly socket: net.Socket;
+  lastActive = 0;
   private state = State.Idle;
   private sink: ResponseSink | undefined;
   private head: Buffer | undefined;
   private remaining = 0;
-  private chunkState = ChunkState.Size;
-  private line = '';
+  private decoder: ChunkedDecoder | undefined;
   private reusable = true;
+  /** The whole request was written: only then may the socket carry another. */
+  private requestComplete = true;
+  private readonly deliverFn = (chunk: Buffer) => this.deliver(chunk);
   private noBody = false;
   private responded = false;
   private gotBytes = false;
@@ -79,32 +122,61 @@ export class UpstreamConnection {
     private readonly pool: UpstreamPool,
     host: string,
     port: number,
-    timeoutMs: number,
+    private readonly timeoutMs: number,
+    private readonly idle: IdleSweep,
   ) {
-    this.socket = net.connect({ host, port, noDelay: true });
-    this.socket.setTimeout(timeoutMs);
-    this.socket.on('data', (d: Buffer) => this.onData(d));
-    this.socket.on('end', () => this.onClose(new Error('replica closed the connection')));
-    this.socket.on('close', () => this.onClose(new Error('connection closed')));
-    this.socket.on('error', (e: Error) => this.onClose(e));
-    this.socket.on('timeout', () => {
-      if (this.state === State.Idle) this.socket.destroy();
-      else this.fail(new Error(`no data for ${timeoutMs / 1000}s (load_balancer.stream_timeout_seconds)`));
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array) => this.onRead(n, buf as Buffer) },
     });
+    this.socket.on('end', () => this.onClose(new Error('replica closed the connection')));
+    this.socket.on('close', () => {
+      this.idle.delete(this);
+      this.onClose(new Error('connection closed'));
+    });
+    this.socket.on('error', (e: Error) => this.onClose(e));
+    idle.add(this);
   }
 
-  /** Sends a request head (and the start of its body, if any); the response goes to `sink`. */
-  send(head: string, sink: ResponseSink, isHead: boolean): void {
+  sweep(_now: number, idleMs: number): void {
+    if (idleMs < this.timeoutMs) return;
+    if (this.state === State.Idle) this.socket.destroy();
+    else this.fail(new Error(`no data for ${this.timeoutMs / 1000}s (load_balancer.stream_timeout_seconds)`));
+  }
+
+  /** Returns true: go on reading (a pause is asked for with socket.pause()). */
+  private onRead(n: number, buf: Buffer): boolean {
+    this.lastActive = this.idle.now;
+    this.onData(buf.subarray(0, n));
+    return true;
+  }
+
+  /**
+   * Sends a request head (a string, or the client's bytes as they came); the response goes to
+   * `sink`. With `complete` false a body follows (write(), then ended()).
+   */
+  send(head: string | Buffer, sink: ResponseSink, isHead: boolean, complete: boolean): void {
     this.sink = sink;
     this.state = State.Head;
     this.noBody = isHead;
     this.responded = false;
     this.gotBytes = false;
+    this.requestComplete = complete;
     this.uses++;
-    this.socket.write(head, 'latin1');
+    this.lastActive = this.idle.now;
+    if (typeof head === 'string') this.socket.write(head, 'latin1');
+    else this.socket.write(head);
+  }
+
+  /** The request's body was written to its end. */
+  ended(): void {
+    this.requestComplete = true;
   }
 
   write(chunk: Buffer | string): boolean {
+    this.lastActive = this.idle.now;
     return this.socket.write(chunk);
   }
 
@@ -144,7 +216,7 @@ export class UpstreamConnection {
     const sink = this.sink;
     this.sink = undefined;
     this.state = State.Idle;
-    if (reuse && this.reusable) this.pool.release(this);
+    if (reuse && this.reusable && this.requestComplete) this.pool.release(this);
     else {
       this.pool.forget(this);
       this.socket.destroy();
@@ -168,11 +240,11 @@ export class UpstreamConnection {
         const bad =
           buf.length > MAX_HEAD ? 'response head too large' : buf.indexOf(10) >= 0 ? malformedHead(buf.toString('latin1').replace(/\r$/, '')) : undefined;
         if (bad) this.fail(new MalformedResponseError(bad));
-        else this.head = buf;
+        else this.head = buf === data ? Buffer.from(data) : buf; // (data is a view on the read buffer)
         return;
       }
       this.head = undefined;
-      if (!this.parseHead(buf.toString('latin1', 0, end))) return;
+      if (!this.parseHead(buf.toString('latin1', 0, end), end + 4 < buf.length)) return;
       if (end + 4 < buf.length) this.body(buf.subarray(end + 4));
       else if ((this.state as State) === State.Length && this.remaining === 0) this.finish(true);
       return;
@@ -181,39 +253,31 @@ export class UpstreamConnection {
   }
 
   /** Parses the status line and headers; returns false when the exchange ended (error or 1xx loop handled). */
-  private parseHead(text: string): boolean {
-    const bad = malformedHead(text);
-    if (bad) {
-      this.fail(new MalformedResponseError(bad));
+  private parseHead(text: string, more: boolean): boolean {
+    const m = WELL_FORMED_HEAD.exec(`${text}\r\n`);
+    if (!m) {
+      this.fail(new MalformedResponseError(whyMalformed(text)));
       return false;
     }
-    const lines = text.split('\r\n');
-    const status = STATUS_LINE.exec(lines[0]);
-    if (!status) {
-      this.fail(new MalformedResponseError(`bad status line ${JSON.stringify(lines[0].slice(0, 60))}`));
-      return false;
-    }
-    const code = Number(status[2]);
-    let keepAlive = status[1] === '1'; // HTTP/1.1
+    const code = Number(m[2]);
+    let keepAlive = m[1] === '1'; // HTTP/1.1
     let length = -1;
     let chunked = false;
     let transferEncoding = false;
-    const raw: string[] = [];
-    for (let i = 1; i < lines.length; i++) {
-      const l = lines[i];
-      const c = l.indexOf(':');
-      const name = c > 0 ? l.slice(0, c) : '';
-      // Node's writeHead throws on names that are not tokens: refuse them here, for this request only.
-      if (!TOKEN.test(name)) {
-        this.fail(new MalformedResponseError(`bad header line ${JSON.stringify(l.slice(0, 60))}`));
-        return false;
-      }
-      const value = l.slice(c + 1).trim();
-      const n = name.length;
+    // The header lines go on as they came, less the hop-by-hop ones and a repeated length.
+    const block = m[4];
+    let kept = '';
+    let from = 0;
+    for (let pos = 0; pos < block.length;) {
+      const eol = block.indexOf('\r\n', pos);
+      const c = block.indexOf(':', pos);
+      const n = c - pos;
       // Only names as long as the framing headers need a closer look.
       if (n === 7 || n === 10 || n === 14 || n === 17) {
-        const lower = name.toLowerCase();
+        const lower = block.slice(pos, c).toLowerCase();
+        let drop = true;
         if (lower === 'content-length') {
+          const value = block.slice(c + 1, eol).trim();
           // A second, different length (or one that is not a number) leaves the body's end unknown: a client would hang.
           if (!DIGITS.test(value) || (length >= 0 && Number(value) !== length)) {
             this.fail(
@@ -221,21 +285,28 @@ export class UpstreamConnection {
             );
             return false;
           }
-          if (length >= 0) continue; // an identical repeat: pass one on
+          drop = length >= 0; // an identical repeat: pass one on
           length = Number(value);
         } else if (lower === 'transfer-encoding') {
           transferEncoding = true;
-          chunked = value.toLowerCase().endsWith('chunked');
-          continue;
+          chunked = block
+            .slice(c + 1, eol)
+            .trim()
+            .toLowerCase()
+            .endsWith('chunked');
         } else if (lower === 'connection') {
-          const v = value.toLowerCase();
+          const v = block.slice(c + 1, eol).toLowerCase();
           if (v.includes('close')) keepAlive = false;
           else if (v.includes('keep-alive')) keepAlive = true;
-          continue;
-        } else if (lower === 'keep-alive' || lower === 'upgrade') continue;
+        } else drop = lower === 'keep-alive' || lower === 'upgrade';
+        if (drop) {
+          kept += block.slice(from, pos);
+          from = eol + 2;
+        }
       }
-      raw.push(name, value);
+      pos = eol + 2;
     }
+    const headers = from === 0 ? block : kept + block.slice(from);
     if (transferEncoding && length >= 0) {
       // RFC 9112 6.3: both framings at once is a smuggling pattern; a proxy must not guess.
       this.fail(new MalformedResponseError('both Transfer-Encoding and Content-Length'));
@@ -247,28 +318,32 @@ export class UpstreamConnection {
       return true;
     }
     this.reusable = keepAlive;
+    let framing: Framing;
+    if (this.noBody || code === 204 || code === 304) {
+      framing = Framing.None;
+      this.state = State.Length;
+      this.remaining = 0;
+    } else if (chunked) {
+      framing = Framing.Chunked;
+      this.state = State.Chunked;
+      this.decoder ??= new ChunkedDecoder();
+    } else if (length >= 0) {
+      framing = Framing.Length;
+      this.state = State.Length;
+      this.remaining = length;
+    } else {
+      framing = Framing.Close;
+      this.state = State.UntilClose;
+      this.reusable = false;
+    }
     try {
-      this.sink!.onHead(code, status[3] ?? '', raw);
+      this.sink!.onHead(code, m[3] ?? '', headers, framing, more);
     } catch (e) {
-      // What the checks above missed, Node's own validation catches: still only this request fails.
+      // What the checks above missed, the client side's own validation catches: still only this request fails.
       this.fail(new MalformedResponseError(`response head rejected: ${(e as Error).message}`));
       return false;
     }
     this.responded = true;
-    if (this.noBody || code === 204 || code === 304) {
-      this.state = State.Length;
-      this.remaining = 0;
-    } else if (chunked) {
-      this.state = State.Chunked;
-      this.chunkState = ChunkState.Size;
-      this.line = '';
-    } else if (length >= 0) {
-      this.state = State.Length;
-      this.remaining = length;
-    } else {
-      this.state = State.UntilClose;
-      this.reusable = false;
-    }
     return true;
   }
 
@@ -305,67 +380,23 @@ export class UpstreamConnection {
   }
 
   private chunked(data: Buffer): void {
-    let i = 0;
-    while (i < data.length && this.state === State.Chunked) {
-      switch (this.chunkState) {
-        case ChunkState.Size:
-        case ChunkState.Trailers: {
-          const nl = data.indexOf(10, i);
-          const part = data.toString('latin1', i, nl < 0 ? data.length : nl);
-          if (nl < 0) {
-            this.line += part;
-            if (this.line.length > 4096) this.fail(new Error('bad chunked encoding from replica'));
-            return;
-          }
-          const line = (this.line + part).replace(/\r$/, '');
-          this.line = '';
-          i = nl + 1;
-          if (this.chunkState === ChunkState.Trailers) {
-            if (line === '') {
-              if (i < data.length) this.reusable = false;
-              this.finish(true);
-              return;
-            }
-            continue;
-          }
-          const size = parseInt(line, 16);
-          if (!Number.isFinite(size) || size < 0) {
-            this.fail(new Error('bad chunk size from replica'));
-            return;
-          }
-          if (size === 0) this.chunkState = ChunkState.Trailers;
-          else {
-            this.remaining = size;
-            this.chunkState = ChunkState.Data;
-          }
-          continue;
-        }
-        case ChunkState.Data: {
-          const take = Math.min(this.remaining, data.length - i);
-          this.deliver(data.subarray(i, i + take));
-          this.remaining -= take;
-          i += take;
-          if (this.remaining === 0) {
-            this.chunkState = ChunkState.DataEnd;
-            this.remaining = 2;
-          }
-          continue;
-        }
-        case ChunkState.DataEnd: {
-          // The CRLF after a chunk's data.
-          const take = Math.min(this.remaining, data.length - i);
-          this.remaining -= take;
-          i += take;
-          if (this.remaining === 0) this.chunkState = ChunkState.Size;
-          continue;
-        }
-      }
+    let end: number;
+    try {
+      end = this.decoder!.decode(data, 0, this.deliverFn);
+    } catch (e) {
+      if (!(e instanceof ChunkedError)) throw e;
+      this.fail(new MalformedResponseError(e.message));
+      return;
     }
+    if (end < 0 || this.state !== State.Chunked) return;
+    // Bytes after the last chunk: the replica is out of step, do not reuse the connection.
+    if (end < data.length) this.reusable = false;
+    this.finish(true);
   }
 }
 
 export class UpstreamPool {
-  private readonly idle: UpstreamConnection[] = [];
+  private readonly spare: UpstreamConnection[] = [];
   private readonly all = new Set<UpstreamConnection>();
   private closed = false;
 
@@ -373,37 +404,38 @@ export class UpstreamPool {
     readonly host: string,
     readonly port: number,
     private readonly timeoutMs: number,
+    private readonly idle: IdleSweep,
     private readonly maxIdle = 1024,
   ) {}
 
   /** An idle keep-alive connection, or a new one (last used first, so few stay warm). */
   acquire(): UpstreamConnection {
-    const c = this.idle.pop();
+    const c = this.spare.pop();
     if (c) return c;
-    const fresh = new UpstreamConnection(this, this.host, this.port, this.timeoutMs);
+    const fresh = new UpstreamConnection(this, this.host, this.port, this.timeoutMs, this.idle);
     this.all.add(fresh);
     return fresh;
   }
 
   release(c: UpstreamConnection): void {
-    if (this.closed || this.idle.length >= this.maxIdle) {
+    if (this.closed || this.spare.length >= this.maxIdle) {
       this.forget(c);
       c.socket.destroy();
       return;
     }
-    this.idle.push(c);
+    this.spare.push(c);
   }
 
   forget(c: UpstreamConnection): void {
     this.all.delete(c);
-    const i = this.idle.indexOf(c);
-    if (i >= 0) this.idle.splice(i, 1);
+    const i = this.spare.indexOf(c);
+    if (i >= 0) this.spare.splice(i, 1);
   }
 
   destroy(): void {
     this.closed = true;
     for (const c of this.all) c.socket.destroy();
     this.all.clear();
-    this.idle.length = 0;
+    this.spare.length = 0;
   }
 }

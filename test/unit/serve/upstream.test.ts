@@ -160,3 +160,27 @@ test('chunked uploads and large streamed bodies pass through intact', async (t) 
   assert.equal(body.length, 64 * 64 * 1024 + '|100000'.length);
   assert.ok(body.endsWith('|100000'));
 });
+
+test('a replica that stays silent is cut after stream_timeout_seconds; the client gets a 502 that says so', async (t) => {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.resume(); // reads the request, never answers
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  );
+  const lb = new LoadBalancer({ serviceName: 's', policy: 'round_robin', host: '127.0.0.1', port: 0, streamTimeoutSeconds: 0.2 });
+  const port = await lb.listen();
+  t.after(() => lb.close());
+  lb.setReplicas([{ id: 1, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }]);
+  const r = await request(`http://127.0.0.1:${port}/slow`);
+  assert.equal(r.status, 502);
+  assert.match(r.body, /no data for 0\.2s \(load_balancer\.stream_timeout_seconds\)/);
+});
