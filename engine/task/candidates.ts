@@ -11,6 +11,8 @@ export interface CandidateView {
   node: VMap;
   /** A field of this candidate: the item's own, else the shared one. */
   get(key: string): VEntry | undefined;
+  /** The fields this candidate sets (its own and the shared ones). */
+  keys(): string[];
   /** Lower-case cloud (`kubernetes` for k8s), when infra/cloud names one. */
   cloud?: string;
   /** Accelerator names of this candidate (a set or list gives several). */
@@ -39,7 +41,8 @@ function view(node: VMap, base: VMap | undefined, plainOf: PlainOf): CandidateVi
     const shared = base ? entryOf(base, key) : undefined;
     return shared && !isNullNode(shared.value) ? shared : undefined;
   };
-  const out: CandidateView = { node, get, acceleratorNames: [], useSpot: false };
+  const keys = () => [...new Set([...(base?.entries ?? []), ...node.entries].map((e) => e.key))].filter((k) => get(k) !== undefined);
+  const out: CandidateView = { node, get, keys, acceleratorNames: [], useSpot: false };
   const infra = get('infra');
   const cloud = get('cloud');
   try {

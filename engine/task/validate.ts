@@ -16,8 +16,8 @@ import { excessiveNesting, topLevelKeysOnly, unacceptableCharacter } from './tex
 import { unsupportedFileWarnings } from './unsupported';
 import { unsupportedFieldProblems } from './unsupportedDiagnostics';
 import { validateNode, type SchemaProblem, type WalkContext } from './schema/validator';
-import { parseAcceleratorString, parseAutostop, parseDiskSize, parseInfra, parsePorts, parseQuantity, TaskValueError } from './values';
-import { entryOf, isNullNode, parseYamlDocuments, TextMap, type VDocument, type VEntry, type VMap, type VNode, type Plain } from './yamlTree';
+import { parseAcceleratorString, parseAutostop, parseDiskSize, parseInfra, parseLocalDisk, parsePorts, parseQuantity, TaskValueError } from './values';
+import { entryOf, isNullNode, parseYamlDocuments, TextMap, toPlain, type VDocument, type VEntry, type VMap, type VNode, type Plain } from './yamlTree';
 import { pyFloatStr } from './yamlNodes';
 
 export interface ValidateOptions {
@@ -344,10 +344,33 @@ function validateTaskDocument(
         const av = plainOf(autostop.value, replaced);
         tryValue(() => parseAutostop(av), autostop.value, err);
       }
+      const localDisk = entryOf(m, 'local_disk');
+      const ld = scalarString(localDisk?.value);
+      if (localDisk && ld !== undefined && clean(localDisk.value)) tryValue(() => parseLocalDisk(ld), localDisk.value, err);
+      // Attached disks (sky/resources.py _set_volumes): a path each; a network disk (the default
+      // storage_type) names the disk to attach.
+      const vols = entryOf(m, 'volumes')?.value;
+      for (const it of vols?.kind === 'seq' ? vols.items : []) {
+        if (it.kind !== 'map') continue;
+        const path = entryOf(it, 'path');
+        if (!path) {
+          err(it, 'A resources volume needs a path: where the disk is mounted (path: /mnt/data).', 'missing-required');
+          continue;
+        }
+        const st = scalarString(entryOf(it, 'storage_type')?.value);
+        if (st?.toLowerCase() !== 'instance' && !entryOf(it, 'name'))
+          keyErr(
+            path,
+            `The network volume at ${String(toPlain(path.value))} needs a name (the disk to attach), or storage_type: instance for a local disk.`,
+            'missing-required',
+          );
+      }
       const spot = entryOf(m, 'use_spot');
       if (spot && spot.value.kind === 'scalar' && spot.value.value === true) serviceUsesSpot = true;
       const jr = entryOf(m, 'job_recovery');
-      if (jr && !isNullNode(jr.value)) hasJobRecovery = jr;
+      // Strategy 'none' (exactly) is no job recovery to SkyPilot.
+      const strategy = jr?.value.kind === 'map' ? entryOf(jr.value, 'strategy')?.value : jr?.value;
+      if (jr && !isNullNode(jr.value) && !(strategy?.kind === 'scalar' && strategy.value === 'none')) hasJobRecovery = jr;
     };
     checkSpec(resNode);
     const anyOf = entryOf(resNode, 'any_of');
@@ -357,10 +380,14 @@ function validateTaskDocument(
       keyErr(later, "Cannot specify both 'any_of' and 'ordered' in resources: use any_of (cheapest wins) or ordered (first wins).", 'conflict');
     }
     const baseAcc = entryOf(resNode, 'accelerators') ?? entryOf(resNode, 'gpus');
-    if (ordered && ordered.value.kind === 'seq' && baseAcc && baseAcc.value.kind === 'map' && baseAcc.value.entries.length > 1) {
+    // An empty list of alternatives is no alternatives to SkyPilot (it tests the list's truth).
+    // SkyPilot counts the distinct accelerators (a repeated list item is one).
+    const accCount = (n: VNode) =>
+      n.kind === 'map' ? n.entries.length : n.kind === 'seq' ? new Set(n.items.map((i) => JSON.stringify(plainOf(i, replaced)))).size : 1;
+    if (ordered && ordered.value.kind === 'seq' && ordered.value.items.length > 0 && baseAcc && accCount(baseAcc.value) > 1) {
       err(baseAcc.value, "Several accelerators cannot be combined with 'ordered': list the alternatives as ordered items instead.", 'conflict');
     }
-    if (anyOf && anyOf.value.kind === 'seq' && baseAcc && baseAcc.value.kind === 'seq') {
+    if (anyOf && anyOf.value.kind === 'seq' && anyOf.value.items.length > 0 && baseAcc && baseAcc.value.kind === 'seq' && accCount(baseAcc.value) > 1) {
       err(
         baseAcc.value,
         "A list of accelerators (ordered preference) cannot be combined with 'any_of': use a set {A:1, B:1} or move them into the any_of items.",

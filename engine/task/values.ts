@@ -126,7 +126,7 @@ export function parseAccelerators(value: unknown): ParsedAccelerators | undefine
 
 // ---------- infra ----------
 
-/** `cloud[/region[/zone]]`, `*` wildcards, `k8s|kubernetes[/<context with slashes>]`, `ssh[/<pool>]`. */
+/** `cloud[/region[/zone]]`, `*` wildcards, `k8s|kubernetes[/<context with slashes>]`, `ssh[/<pool with slashes>]`. */
 export function parseInfra(text: string): InfraSpec {
   const s = text.trim().replace(/^\/+|\/+$/g, '');
   if (!s) return {};
@@ -140,8 +140,9 @@ export function parseInfra(text: string): InfraSpec {
     return ctx && ctx !== '*' ? { cloud, region: ctx } : { cloud };
   }
   if (cloud === 'ssh') {
-    if (parts.length > 2) throw new TaskValueError(`Invalid infra '${text}': write 'ssh' or 'ssh/<node pool>'.`);
-    return parts[1] && parts[1] !== '*' ? { cloud, region: parts[1] } : { cloud };
+    // As for a Kubernetes context, everything after `ssh/` is the pool's name.
+    const pool = parts.slice(1).join('/');
+    return pool && pool !== '*' ? { cloud, region: pool } : { cloud };
   }
   if (parts.length > 3) throw new TaskValueError(`Invalid infra '${text}': too many parts. Write cloud[/region[/zone]], e.g. 'aws/us-east-1/us-east-1a'.`);
   if (cloud !== '*' && !(CLOUDS as readonly string[]).includes(cloud)) {
@@ -168,6 +169,32 @@ const PY_FLOAT = /^[+-]?(?:[0-9](?:_?[0-9])*(?:\.(?:[0-9](?:_?[0-9])*)?)?|\.[0-9
 function pyFloat(text: string): number | undefined {
   const t = text.trim();
   return PY_FLOAT.test(t) ? Number(t.replace(/_/g, '')) : undefined;
+}
+
+/**
+ * `local_disk` as SkyPilot normalizes it (resources_utils.normalize_local_disk): `mode:size[+]`,
+ * `mode` alone (100+ GB) or `size[+]` alone (nvme); mode nvme or ssd, any case; size a positive
+ * number of GB. Returns the canonical `mode:size[+]`.
+ */
+export function parseLocalDisk(value: string): string {
+  const s = value.toLowerCase().trim();
+  const parts = s.split(':');
+  const size = (text: string) => {
+    const n = pyFloat(text.replace(/\++$/, ''));
+    if (n === undefined || !(n > 0))
+      throw new TaskValueError(`Invalid local_disk '${value}': the size must be a positive number of GB, e.g. 'nvme:1000+', 'ssd:500', 'nvme' or '1000+'.`);
+  };
+  if (parts.length === 1) {
+    if (s === 'nvme' || s === 'ssd') return `${s}:100+`;
+    size(s);
+    return `nvme:${s}`;
+  }
+  if (parts.length === 2) {
+    if (parts[0] !== 'nvme' && parts[0] !== 'ssd') throw new TaskValueError(`Invalid local_disk mode '${parts[0]}' in '${value}': use nvme or ssd.`);
+    size(parts[1]);
+    return s;
+  }
+  throw new TaskValueError(`Invalid local_disk '${value}': write 'mode:size[+]', 'mode' or 'size[+]', e.g. 'nvme:1000+'.`);
 }
 
 /**
@@ -261,7 +288,8 @@ export function parsePorts(value: unknown): string[] | undefined {
     for (const part of item.split(',')) {
       const p = part.trim();
       if (!p) continue;
-      const m = /^([0-9]+)(?:\s*-\s*([0-9]+))?$/.exec(p);
+      // SkyPilot strips each part but wants a range as two bare numbers ('8080-8090').
+      const m = /^([0-9]+)(?:-([0-9]+))?$/.exec(p);
       if (!m) throw new TaskValueError(`Invalid port '${p}': write 8080, '8000-8010' or '8000,9000'.`);
       const a = checkPort(Number(m[1]), p);
       const b = m[2] !== undefined ? checkPort(Number(m[2]), p) : a;

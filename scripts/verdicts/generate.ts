@@ -2,8 +2,10 @@
 // changed per file, to compare SkyDeck's verdict with SkyPilot's (the referee in
 // ../shared/reference/skypilot-referee). Each alteration is applied to a few corpus tasks it
 // fits, chosen by a stable hash so reruns write the same files.
-// Usage: node --import tsx scripts/verdicts/generate.ts OUT_DIR [PER_ALTERATION=2]
-// Writes OUT_DIR/<alteration>__<task>.yaml and OUT_DIR/list (one path a line, for `@list`).
+// Usage: node --import tsx scripts/verdicts/generate.ts OUT_DIR [PER_ALTERATION=2] [--seed S]
+// Writes OUT_DIR/<alteration>__<task>.yaml and OUT_DIR/list (one path a line, for `@list`);
+// OUT_DIR/list.new lists the files of the held-out style pass alone. --seed picks other tasks
+// for the same alterations (a set not tuned on).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -785,12 +787,699 @@ set(
 );
 set(['resources', 'labels'], [{ 'a/b': 'c' }, { 'k8s.io/x': 'y' }, { A: 'b' }, { a: 'b c' }, { a: 'x'.repeat(100) }]);
 
+// Held-out style pass: every field with every wrong type, nesting, and the forms users write by hand.
+// The files it writes are also listed in OUT_DIR/list.new, to measure them apart.
+const HELD_OUT_START = alterations.length;
+const textEdits: { id: string; edit: (text: string) => string | null }[] = [];
+function editText(id: string, edit: (text: string) => string | null): void {
+  textEdits.push({ id, edit });
+}
+const ALL_TYPES: Json[] = [null, true, false, 0, 1, -1, 2.5, '', 'x', [], {}, ['x'], [1], { a: 1 }, { a: null }];
+for (const f of [
+  'name',
+  'workdir',
+  'num_nodes',
+  'setup',
+  'run',
+  'envs',
+  'secrets',
+  'file_mounts',
+  'config',
+  'volumes',
+  'event_callback',
+  'api_server_access',
+]) {
+  set(
+    [f],
+    ALL_TYPES.filter((_, i) => hash(`${f}${i}`) % 3 !== 0),
+  );
+}
+const RES_FIELDS = [
+  'cpus',
+  'memory',
+  'disk_size',
+  'disk_tier',
+  'network_tier',
+  'accelerators',
+  'gpus',
+  'accelerator_args',
+  'infra',
+  'instance_type',
+  'use_spot',
+  'job_recovery',
+  'ports',
+  'image_id',
+  'labels',
+  'autostop',
+  'any_of',
+  'ordered',
+  'ephemeral_storage',
+  'max_hourly_cost',
+  'local_disk',
+  'priority',
+  'priority_class',
+  'volumes',
+];
+for (const f of RES_FIELDS)
+  set(
+    ['resources', f],
+    ALL_TYPES.filter((_, i) => hash(`r${f}${i}`) % 3 !== 1),
+  );
+// The same inside an any_of / ordered candidate.
+for (const f of RES_FIELDS.filter((f) => f !== 'any_of' && f !== 'ordered')) {
+  const vs = ALL_TYPES.filter((_, i) => hash(`a${f}${i}`) % 4 === 0);
+  set(
+    ['resources', 'any_of'],
+    vs.map((v) => [{ [f]: v }] as Json),
+  );
+  set(
+    ['resources', 'ordered'],
+    vs.slice(0, 1).map((v) => [{ infra: 'aws' }, { [f]: v }] as Json),
+  );
+}
+for (const f of ['readiness_probe', 'replicas', 'replica_policy', 'ports', 'load_balancing_policy', 'tls', 'load_balancer', 'pool', 'workers']) {
+  set(
+    ['service', f],
+    ALL_TYPES.filter((_, i) => hash(`s${f}${i}`) % 3 !== 2),
+    'service',
+  );
+}
+for (const f of [
+  'min_replicas',
+  'max_replicas',
+  'target_qps_per_replica',
+  'upscale_delay_seconds',
+  'downscale_delay_seconds',
+  'base_ondemand_fallback_replicas',
+]) {
+  set(
+    ['service', 'replica_policy'],
+    [null, 'x', -1, 0, 2.5, true, [1]].map((v) => ({ min_replicas: 1, max_replicas: 3, target_qps_per_replica: 2, [f]: v })),
+    'service',
+  );
+}
+set(
+  ['service', 'load_balancer'],
+  [{ stream_timeout_seconds: 0 }, { stream_timeout_seconds: -1 }, { stream_timeout_seconds: 60 }, { stream_timeout_seconds: 'x' }, { x: 1 }, {}],
+  'service',
+);
+set(
+  ['service', 'readiness_probe'],
+  [
+    { path: '/', timeout_seconds: 'x' },
+    { path: '/', headers: { A: null } },
+    { path: '/', headers: [{ A: 'b' }] },
+    { path: '/', post_data: 1 },
+    { path: '/', initial_delay_seconds: 1e6 },
+    { path: '/health', initial_delay_seconds: 10, timeout_seconds: 5, post_data: { a: 1 }, headers: { A: 'b' } },
+    'http://x/health',
+    '//',
+  ],
+  'service',
+);
+set(
+  ['pool'],
+  [
+    { workers: 1.5 },
+    { workers: null },
+    { workers: true },
+    { workers: 2, min_workers: 1 },
+    { min_workers: 1, max_workers: 3 },
+    { min_workers: 3, max_workers: 1 },
+    { workers: 2, queue_length_threshold: 0 },
+    { workers: 2, upscale_delay_seconds: -1 },
+    { max_workers: 2 },
+    [{ workers: 2 }],
+    { Workers: 2 },
+  ],
+  'pool',
+);
+set(['pool'], [{ workers: 1.5 }, { workers: 2, min_workers: 1 }, { min_workers: 1, max_workers: 3 }, { workers: 2, queue_length_threshold: 0 }], 'any');
+set(
+  ['config'],
+  [
+    { kubernetes: { pod_config: [] } },
+    { aws: { vpc_name: 1 } },
+    { aws: { security_group_name: 'x' } },
+    { aws: { use_internal_ips: 'x' } },
+    { aws: { disk_encrypted: true } },
+    { aws: { ssh_proxy_command: 'x' } },
+    { aws: { labels: 'x' } },
+    { jobs: { bucket: 's3://x' } },
+    { jobs: 'x' },
+    { serve: 'x' },
+    { api_server: { endpoint: 'http://x' } },
+    { allowed_clouds: 'aws' },
+    { allowed_clouds: ['foo'] },
+    { docker: { run_options: [1] } },
+    { gcp: { labels: 'x' } },
+    { gcp: { specific_reservations: ['x'] } },
+    { gcp: { enable_gvnic: 'x' } },
+    { gcp: { enable_gpu_direct: true } },
+    { kubernetes: { autoscaler: 'gke' } },
+    { kubernetes: { autoscaler: 'x' } },
+    { kubernetes: { ports: 'ingress' } },
+    { kubernetes: { ports: 'x' } },
+    { kubernetes: { allowed_contexts: ['a'] } },
+    { kubernetes: { context_configs: { a: { provision_timeout: 10 } } } },
+    { kubernetes: { networking: 'x' } },
+    { kubernetes: { high_availability: {} } },
+    { kubernetes: { pod_config: { metadata: { labels: { a: 1 } } } } },
+    { kubernetes: { remote_identity: 1 } },
+    { kubernetes: { remote_identity: { ctx: 'sa' } } },
+    { aws: { remote_identity: 'LOCAL_CREDENTIALS' } },
+    { aws: { remote_identity: 'x' } },
+    { gcp: { remote_identity: 'SERVICE_ACCOUNT' } },
+    { lambda: {} },
+    { runpod: { x: 1 } },
+    { provision: { ssh_timeout: 10 } },
+    { jobs: { controller: { resources: { cpus: 'x' } } } },
+    { serve: { controller: { resources: { memory: '4x' } } } },
+    { logs: { store: 'gcp' } },
+    { usage: {} },
+    { db: 'x' },
+    { daemons: {} },
+    { rbac: {} },
+    { config: {} },
+    { Kubernetes: {} },
+    { nvidia_gpus: {} },
+    { nvidia_gpus: { disable_ecc: 1 } },
+    { kubernetes: null },
+    { aws: null },
+    { docker: null },
+  ],
+);
+set(
+  ['file_mounts'],
+  [
+    { '/a': { source: 's3://b', mode: 'COPY', store: 's3' } },
+    { '/a': { name: 'b', source: '/tmp', store: 's3' } },
+    { './a': 's3://b' },
+    { 'a/b': 's3://b' },
+    { '/a': 's3://b', '/a/': 's3://c' },
+    { '/a': '~/x' },
+    { '/a': './x' },
+    { 's3://c': '/x' },
+    { '/a': 1.5 },
+    { '/a': true },
+    { '/a': { name: 1 } },
+    { '/a': { name: 'b', mode: 1 } },
+    { '/a': { name: 'b', persistent: 1 } },
+    { '/a': { name: 'b', store: 1 } },
+    { '/a': { source: 's3://b', store: 'gcs' } },
+    { '/a': { name: 'b', source: ['~/x', '~/y'] } },
+    { '/a': { name: 'b', source: [] } },
+    { '/a': { name: 'b', mode: 'COPY' } },
+    { '/a': 'https://example.com/x' },
+    { '/a': { source: '~/x', mode: 'MOUNT' } },
+    { '/a': { source: 'gs://b', mode: 'MOUNT_CACHED' } },
+    { '/a': { name: 'b', store: 's3', config: { x: 1 } } },
+    { '/a': { name: 's3://b' } },
+    { '/a': { source: 's3://b/c/d' } },
+    { '/a': { source: 's3://b', name: 'b' } },
+    { '~': 's3://b' },
+    { '/': 's3://b' },
+    { '/a b': 's3://b' },
+    { 1: 's3://b' },
+    { '/a': 'hf://x' },
+    { '/a': 'gs://b', '/b': { name: 'c', mode: 'MOUNT' } },
+    [{ '/a': 's3://b' }],
+  ],
+);
+set(
+  ['envs'],
+  [
+    { A: {} },
+    { A: [] },
+    { A: 'x', a: 'y' },
+    { 'A B': 'x' },
+    { _A: 'x' },
+    { 'A.B': 'x' },
+    { A: '$(echo hi)' },
+    [{ A: 1 }],
+    'x',
+    true,
+    1,
+    { SKYPILOT_NODE_RANK: 'x' },
+    { A: 'x'.repeat(5000) },
+    { 1: 'x' },
+    { A: false },
+    { A: 0 },
+  ],
+);
+set(['secrets'], [{ A: {} }, { A: 1.5 }, { 'A-B': 'x' }, { A: 'x', B: null }, true, ['A=1'], { _A: 'x' }, { A: false }, 'x', 1, { 1: 'x' }]);
+custom('envs+secrets.same-key', 'any', (d) => (d.setIn(['envs', 'SAME_KEY'], 'a'), d.setIn(['secrets', 'SAME_KEY'], 'b'), true));
+custom('envs+secrets.null-secret', 'any', (d) => (d.setIn(['secrets', 'TOKEN_X'], null), true));
+set(['num_nodes'], ['1', ' 2', 2.5, 1.0, 0.0, '0', [2], { n: 2 }, 2 ** 31, 2 ** 53, -0, '1e1', '+2']);
+set(
+  ['resources', 'ports'],
+  [
+    '8080-',
+    '-8080',
+    ' 8080 - 8090',
+    '8080 ',
+    '08080',
+    ['80', 81, '82-83'],
+    [[80]],
+    { 8080: 1 },
+    '1-1',
+    1,
+    '65535-65535',
+    '0',
+    [0],
+    [-1],
+    ['x'],
+    [1.5],
+    '80, 81',
+    '80,,81',
+    ['80,81'],
+    [65536],
+    ['0-5'],
+    '70000',
+    ['8080-8079'],
+  ],
+);
+set(
+  ['resources', 'autostop'],
+  [
+    '5h',
+    '5H',
+    '1 h',
+    '10mm',
+    '10m5',
+    'm',
+    'h',
+    '0h',
+    '-1m',
+    '60min',
+    { idle_minutes: 1.5 },
+    { idle_minutes: true },
+    { down: 1 },
+    { down: null },
+    { idle_minutes: 10, down: true, wait_for: 'none' },
+    { hook: ['x'] },
+    { hook_timeout: -1 },
+    { hook_timeout: 'x' },
+    { hook_timeout: 1.5 },
+    'true',
+    'yes',
+    '',
+    {},
+    1e3,
+    '2d',
+    '1D',
+    '90',
+    { idle_minutes: '30m' },
+    { idle_minutes: '1d' },
+    { idle_minutes: 0, down: true },
+    { down: 'true' },
+    { wait_for: null },
+    { idle_minutes: 5, hook: 'echo x', hook_timeout: 0 },
+  ],
+);
+set(
+  ['resources', 'labels'],
+  [
+    { a: true },
+    { a: 1.5 },
+    { a: [] },
+    { 1: 'x' },
+    { a: 'b', A: 'c' },
+    { '-a': 'b' },
+    { a: '' },
+    { ['k'.repeat(70)]: 'y' },
+    { a_b: 'c' },
+    { 'a.b/c': 'd' },
+    { a: { b: 'c' } },
+  ],
+);
+set(
+  ['resources', 'disk_size'],
+  [
+    '100gb',
+    '100 GB',
+    '100Gi',
+    '100GiB',
+    '0',
+    '0GB',
+    '-10',
+    '100.5GB',
+    '1e3',
+    '100T',
+    '100TB',
+    '100K',
+    '100KB',
+    '100MB',
+    '100PB',
+    '1.5TB',
+    '+100',
+    256.0,
+    '256.0',
+    ' 256',
+  ],
+);
+set(['resources', 'disk_tier'], ['Low', 'MEDIUM', 'best ', ['low'], {}, true, 'Ultra', 'standard']);
+set(['resources', 'network_tier'], ['Standard', 'medium', 'low', '', true, ['best']]);
+set(
+  ['resources', 'infra'],
+  [
+    'aws/us-east-1/',
+    '/aws',
+    'aws//',
+    'k8s/',
+    'kubernetes/',
+    'K8S/ctx',
+    'gcp/*',
+    'gcp/*/*',
+    '*/*',
+    '**',
+    'aws us-east-1',
+    'aws/us east',
+    'ssh/',
+    'slurm',
+    'slurm/a/b',
+    'ibm/x',
+    'fluidstack',
+    'cudo/x/y',
+    'hyperbolic',
+    'seeweb',
+    'shadeform',
+    'yotta',
+    'mithril',
+    'verda',
+    'primeintellect',
+    'paperspace',
+    'scp',
+    'vsphere',
+    'aws/US-EAST-1',
+    'Aws',
+    'kubernetes/arn:aws:eks:us-east-1:1:cluster/x',
+    'k8s/ctx/ns',
+    'ssh/a/b',
+    ' aws',
+    'aws ',
+    'aws/us-east-1/us-east-1a/x',
+    'azure/eastus/1',
+    'lambda/us-east-1/x',
+    'local/x',
+    'cloud',
+  ],
+);
+set(
+  ['resources', 'accelerators'],
+  [
+    { A100: 1, 'V100:2': 1 },
+    'A100:1,V100:1',
+    'A100,V100',
+    'A100;1',
+    'A100x2',
+    ' A100',
+    'A100 ',
+    { A100: '1:2' },
+    { '': 1 },
+    { A100: -1 },
+    { A100: true },
+    { A100: [1] },
+    ['A100:1', { V100: 1 }],
+    [['A100']],
+    ['A100', null],
+    [1],
+    'tpu-v6e-8',
+    'tpu-v5p-8',
+    'tpu-v4-8:1',
+    'tpu-v3-8',
+    'TPU-V4-8',
+    'gaudi-hl-205',
+    'Inferentia:1',
+    'trainium:16',
+    'A100-40GB:2',
+    'A100:16',
+    'A100:2.5',
+    { A100: 2.5 },
+    { a100: 1 },
+    'A100:+2',
+    'A100:2+',
+    'A100:1:2',
+    'nvidia:A100',
+    'H100:0.0',
+    { H100: 0.5 },
+    ['H100:8', 'H100:8'],
+    { 'tpu-v5e-8': 2 },
+    'tpu-v5litepod-8',
+  ],
+);
+set(['resources', 'cpus'], ['4+ ', '2+2', '1/2', '4.5+', '-4', '4++', '0.1', 1e-3, '1e-3', ' 4+', '4-8', '∞', 'inf', 'nan', '4,8', '00', '4.', '.5+']);
+set(
+  ['resources', 'memory'],
+  ['64gb+', '64 GB+', '64G+', '64GiB', '64Gi+', '0.5x', '2x+', '2X', '1e3', '1e3GB', '1.5TB+', '-64GB', '64B', '64KiB', '+64', '64x', 'x', '64GB+ ', ' 64'],
+);
+set(
+  ['resources', 'job_recovery'],
+  [
+    { strategy: 'FAILOVER', recover_on_exit_codes: [-1] },
+    { strategy: 'FAILOVER', recover_on_exit_codes: [1.5] },
+    { recover_on_exit_codes: [] },
+    { recover_on_exit_codes: 1 },
+    { max_restarts_on_errors: 1.5 },
+    { max_restarts_on_errors: true },
+    'Failover',
+    '',
+    { strategy: '' },
+    ['FAILOVER'],
+  ],
+);
+set(
+  ['resources', 'image_id'],
+  [
+    { docker: 'ubuntu' },
+    { 'us-east-1': null },
+    { 'us-east-1': 'ami-1', 'us-west-2': 'ami-2' },
+    'docker:ubuntu:22.04',
+    'skypilot:gpu-ubuntu-2204',
+    'projects/x/global/images/y',
+    {},
+    true,
+  ],
+);
+set(
+  ['resources', 'accelerator_args'],
+  [{ runtime_version: 1 }, { tpu_vm: 'x' }, { gcp_queued_resource: true }, { gcp_queued_resource: 'x' }, { tpu_name: null }, [{ tpu_vm: true }]],
+);
+set(['resources', 'local_disk'], ['nvme:1000+', 'ssd:500', 'nvme', '1000', 'nvme:x', 1000, 'nvme:1000++']);
+set(['resources', 'priority'], [1000, 1001, -1000, -1001, 1.5, '10', null]);
+set(['resources', 'max_hourly_cost'], [null, '5', true, 1e9, 0.001]);
+set(['resources', 'ephemeral_storage'], ['100Gi', '1TB', 0, '0', 1.5, null, '100 GB', true]);
+set(
+  ['resources', 'volumes'],
+  [
+    [{ path: '/a', disk_size: 10 }],
+    [{ path: '/a', x: 1 }],
+    [{ path: '/a', disk_tier: 'x' }],
+    [{ path: 1 }],
+    { path: '/a' },
+    [{ storage_type: 'network' }],
+    [{ path: '/a', attach_mode: 'read_only' }],
+  ],
+);
+set(['resources', 'use_spot'], ['True', 'false', 'on', 'Y']);
+set(['resources', 'instance_type'], ['p3.2xlarge ', 'x'.repeat(200), 1.5, true]);
+set(['resources', 'region'], ['us-east-1 ', ['us-east-1'], { a: 1 }, true]);
+set(['resources', 'zone'], ['', null, ['a'], true]);
+custom(
+  'resources.cloud+region+zone-mismatch',
+  'any',
+  (d) => ensureResources(d) && (d.setIn(['resources', 'cloud'], 'gcp'), d.setIn(['resources', 'zone'], 'us-east-1a'), true),
+);
+custom(
+  'resources.infra+zone',
+  'any',
+  (d) => ensureResources(d) && (d.setIn(['resources', 'infra'], 'aws/us-east-1'), d.setIn(['resources', 'zone'], 'us-east-1a'), true),
+);
+custom(
+  'resources.accelerators+gpus',
+  'any',
+  (d) => ensureResources(d) && (d.setIn(['resources', 'accelerators'], 'A100:1'), d.setIn(['resources', 'gpus'], 'A100:1'), true),
+);
+custom('resources.gpus-only', 'any', (d) => ensureResources(d) && (d.deleteIn(['resources', 'accelerators']), d.setIn(['resources', 'gpus'], 'H100:8'), true));
+custom(
+  'resources.spot_recovery+job_recovery',
+  'any',
+  (d) => ensureResources(d) && (d.setIn(['resources', 'spot_recovery'], 'FAILOVER'), d.setIn(['resources', 'job_recovery'], 'FAILOVER'), true),
+);
+custom(
+  'resources.any_of-with-ordered-item',
+  'any',
+  (d) => ensureResources(d) && (d.setIn(['resources', 'any_of'], d.createNode([{ ordered: [{ infra: 'aws' }] }])), true),
+);
+custom(
+  'resources.any_of-two-cpus',
+  'any',
+  (d) => ensureResources(d) && (d.setIn(['resources', 'cpus'], 4), d.setIn(['resources', 'any_of'], d.createNode([{ cpus: 8 }, { memory: 32 }])), true),
+);
+custom('resources.ordered-null-item', 'any', (d) => ensureResources(d) && (d.setIn(['resources', 'ordered'], d.createNode([{ infra: 'aws' }, null])), true));
+custom(
+  'resources.any_of-infra-and-cloud',
+  'any',
+  (d) => ensureResources(d) && (d.setIn(['resources', 'any_of'], d.createNode([{ infra: 'aws', cloud: 'gcp' }])), true),
+);
+custom(
+  'resources.any_of-ports-differ',
+  'any',
+  (d) => ensureResources(d) && (d.setIn(['resources', 'any_of'], d.createNode([{ ports: 80 }, { ports: '81-82' }])), true),
+);
+custom('resources.any_of-labels-list', 'any', (d) => ensureResources(d) && (d.setIn(['resources', 'any_of'], d.createNode([{ labels: ['a'] }])), true));
+custom(
+  'resources.any_of-spot-recovery',
+  'any',
+  (d) => ensureResources(d) && (d.setIn(['resources', 'any_of'], d.createNode([{ job_recovery: 'FAILOVER' }, { job_recovery: 'EAGER_NEXT_REGION' }])), true),
+);
+custom(
+  'resources.any_of-autostop-differ',
+  'any',
+  (d) => ensureResources(d) && (d.setIn(['resources', 'any_of'], d.createNode([{ autostop: 10 }, { autostop: 20 }])), true),
+);
+custom(
+  'resources.any_of-priority-differ',
+  'any',
+  (d) => ensureResources(d) && (d.setIn(['resources', 'any_of'], d.createNode([{ priority: 1 }, { priority: 2 }])), true),
+);
+custom(
+  'resources.any_of-volumes',
+  'any',
+  (d) => ensureResources(d) && (d.setIn(['resources', 'any_of'], d.createNode([{ volumes: [{ path: '/a', disk_size: 10 }] }])), true),
+);
+custom('service.with-pool-key', 'service', (d) => (d.setIn(['service', 'pool'], d.createNode({ workers: 2 })), true));
+custom('service.no-readiness', 'service', (d) => (d.deleteIn(['service', 'readiness_probe']), true));
+custom('service.no-ports-anywhere', 'service', (d) => (d.deleteIn(['service', 'ports']), d.deleteIn(['resources', 'ports']), true));
+custom(
+  'service.two-resource-ports',
+  'service',
+  (d) => (d.deleteIn(['service', 'ports']), ensureResources(d) && d.setIn(['resources', 'ports'], d.createNode([8080, 8081])), true),
+);
+custom('service.port-range', 'service', (d) => (d.deleteIn(['service', 'ports']), ensureResources(d) && d.setIn(['resources', 'ports'], '8080-8081'), true));
+custom('service+pool-top', 'service', (d) => (d.setIn(['pool'], d.createNode({ workers: 1 })), true));
+custom('service.num_nodes-2', 'service', (d) => (d.setIn(['num_nodes'], 2), true));
+custom('service.no-run', 'service', (d) => (d.delete('run'), true));
+custom('pool.with-run', 'pool', (d) => (d.setIn(['run'], 'echo hi'), true));
+custom('pool.with-ports', 'pool', (d) => ensureResources(d) && (d.setIn(['resources', 'ports'], 8080), true));
+custom('pool.with-num_nodes', 'pool', (d) => (d.setIn(['num_nodes'], 2), true));
+custom('drop-run', 'any', (d) => (d.delete('run'), true));
+custom('drop-resources', 'any', (d) => (d.delete('resources'), true));
+custom('drop-everything-but-run', 'any', (d) => {
+  for (const k of [...(d.contents as { items: { key: { value: string } }[] }).items.map((i) => String(i.key.value))]) if (k !== 'run') d.delete(k);
+  return true;
+});
+for (const k of [
+  'Name',
+  'RUN',
+  'Setup',
+  'experimental',
+  'service_name',
+  'job_recovery',
+  'kubernetes',
+  'storage_mounts',
+  'dag',
+  'user',
+  'workspace',
+  'cloud',
+  'accelerators',
+  'image_id',
+  'docker_image',
+  'ports',
+  'autostop',
+  'labels',
+  'cpus',
+  'infra',
+  'use_spot',
+  'region',
+])
+  set([k], ['x']);
+set(
+  ['workdir'],
+  [
+    { url: 'git@github.com:a/b.git' },
+    { url: 'https://github.com/a/b', ref: 1 },
+    { url: '' },
+    { url: 'https://github.com/a/b', ref: '' },
+    '/nonexistent/path',
+    's3://b',
+    'https://github.com/a/b',
+  ],
+);
+set(
+  ['volumes'],
+  [
+    { '/a': { name: 'v', sub_path: 'x' } },
+    { '/a': { size: '10Gi' } },
+    { '/a': { size: 10, type: 'k8s-pvc' } },
+    { '/a': { x: 1 } },
+    { '/a': null },
+    { '/a': '' },
+    { '/a': { name: 'v', labels: { a: 1 } } },
+    { '/a': ['v'] },
+    'x',
+    [],
+  ],
+);
+set(['managed_secrets'], [[{ A: null }], [{ A: { mount_path: 1 } }], null, {}, [], [['A']]]);
+set(['inputs'], [null, {}, { 's3://a': 'x' }, { 's3://a': -1 }, ['s3://a']]);
+set(['outputs'], [null, {}, { 's3://a': 'x' }, { 's3://a': 1, 's3://b': 2 }]);
+set(['event_callback'], [null, '', { a: 1 }]);
+set(['api_server_access'], ['yes', 'x', 0]);
+set(['setup'], [['a', 'b'], 1.5, 'exit 1']);
+set(['run'], ['', ' ', 'echo "unterminated', 'for i in; do', 'exit 1', [['x']]]);
+set(['name'], ['a.', '.a', '_a', 'a_', 'a-', 'A', 'a'.repeat(64), 'a'.repeat(63), 'ñame', 'a:b', 'a@b', 'a+b', '123', 'a--b', 'a__.b']);
+setRaw(['resources', 'disk_size'], ['100_000', '0o17', '1:0', '.5', '1e2']);
+setRaw(['resources', 'accelerators'], ['{A100: 1, A100: 2}', '[A100:1]', '{A100:1}', 'A100:1 # comment', '"A100:1"', '!!str 8', '{? A100}']);
+setRaw(['resources', 'infra'], ['aws # c', '"aws"', '~', 'yes', '!!str 123']);
+setRaw(
+  ['service', 'replica_policy'],
+  ['{min_replicas: 1, max_replicas: 1:30, target_qps_per_replica: 1}', '{min_replicas: 0x1}', '{min_replicas: yes}'],
+  'service',
+);
+setRaw(['num_nodes'], ['!!int "2"', '!!float 2', '2.0e0', '1_0']);
+setRaw(['envs', 'RAW_VAR'], ['!!binary aGk=', '[1, 2]', '{a: 1}', '1.0', 'null', 'Null', 'NULL', '1e400', '-.inf', '0b101']);
+setRaw(['resources', 'use_spot'], ['y', 'n', 'Y', 'ON', 'Off']);
+setRaw(['resources', 'labels'], ['{a: yes}', '{a: 1}', '{yes: a}', '{1: a}', '{a: ~}']);
+setRaw(['resources', 'autostop'], ['10m', '1:30', '{idle_minutes: 1_0}', '{idle_minutes: 0x10}', '{down: yes}', 'Yes']);
+// Text-level changes PyYAML reads differently or refuses.
+editText('text.duplicate-run', (t) => (/^run:/m.test(t) ? `${t.trimEnd()}\nrun: echo twice\n` : null));
+editText('text.duplicate-resources', (t) => (/^resources:/m.test(t) ? `${t.trimEnd()}\nresources:\n  cpus: 2\n` : null));
+editText('text.duplicate-name', (t) => `${t.trimEnd()}\nname: second\n`);
+editText('text.tab-indent', (t) => (/^resources:\n {2}\S/m.test(t) ? t.replace(/^resources:\n {2}/m, 'resources:\n\t') : null));
+editText('text.bom', (t) => `\ufeff${t}`);
+editText('text.crlf', (t) => t.replace(/\n/g, '\r\n'));
+editText('text.leading-doc-marker', (t) => `---\n${t}`);
+editText('text.trailing-doc-marker', (t) => `${t.trimEnd()}\n---\n`);
+editText('text.trailing-end-marker', (t) => `${t.trimEnd()}\n...\n`);
+editText('text.trailing-empty-doc', (t) => `${t.trimEnd()}\n---\n# nothing\n`);
+editText('text.anchor-alias', (t) => (/^run:/m.test(t) ? `x_anchor: &a echo\n${t}` : null));
+editText('text.merge-key', (t) => (/^resources:\n/m.test(t) ? t.replace(/^resources:\n/m, 'resources:\n  <<: {cpus: 2}\n') : null));
+editText('text.merge-key-top', (t) => `<<: {num_nodes: 1}\n${t}`);
+editText('text.only-comment', () => '# nothing here\n');
+editText('text.empty', () => '');
+editText('text.only-marker', () => '---\n');
+editText('text.scalar-doc', () => 'echo hi\n');
+editText('text.list-doc', () => '- run: echo hi\n');
+editText('text.unclosed-quote', (t) => `${t.trimEnd()}\nsetup: "echo\n`);
+editText('text.bad-indent', (t) => (/^resources:\n {2}\S/m.test(t) ? t.replace(/^resources:\n {2}(\S[^\n]*)\n/m, 'resources:\n  $1\n    x: 1\n') : null));
+editText('text.flow-map', () => '{run: echo hi, num_nodes: 2}\n');
+editText('text.key-with-colon', (t) => `${t.trimEnd()}\n"a:b": 1\n`);
+editText('text.complex-key', (t) => `${t.trimEnd()}\n? [a, b]\n: 1\n`);
+editText('text.null-key', (t) => `${t.trimEnd()}\n~: 1\n`);
+editText('text.int-key', (t) => `${t.trimEnd()}\n1: x\n`);
+editText('text.yaml-directive', (t) => `%YAML 1.1\n---\n${t}`);
+editText('text.tag-map', (t) => `--- !!map\n${t}`);
+editText('text.envs-dup', (t) => (/^envs:\n {2}(\w+):/m.test(t) ? t.replace(/^envs:\n( {2})(\w+):([^\n]*)\n/m, 'envs:\n$1$2:$3\n$1$2: dup\n') : null));
+
 // Pipelines and job groups built from two corpus tasks: the header is what varies.
 interface Header {
   id: string;
   header: string | null;
   /** Give the tasks names (a job group needs them). */
   names?: [string, string] | null;
+  /** A further document after the two tasks. */
+  extra?: string;
 }
 const headers: Header[] = [
   { id: 'pipeline.name', header: 'name: pipe' },
@@ -824,6 +1513,44 @@ const headers: Header[] = [
   { id: 'group.exec-upper', header: 'name: grp\nexecution: PARALLEL', names: ['a', 'b'] },
   { id: 'group.name-int', header: 'name: 5\nexecution: parallel', names: ['a', 'b'] },
 ];
+const HELD_OUT_HEADERS = headers.length;
+headers.push(
+  { id: 'pipeline.three', header: 'name: pipe', extra: 'name: third\nrun: echo 3\n' },
+  { id: 'pipeline.null-doc', header: 'name: pipe', extra: '' },
+  { id: 'pipeline.list-doc', header: 'name: pipe', extra: '- run: echo x\n' },
+  { id: 'pipeline.scalar-doc', header: 'name: pipe', extra: 'echo x\n' },
+  { id: 'pipeline.name-list', header: 'name: [x]' },
+  { id: 'pipeline.exec-only', header: 'execution: serial' },
+  { id: 'pipeline.header-run', header: 'name: pipe\nrun: echo hi' },
+  { id: 'pipeline.header-envs', header: 'name: pipe\nenvs:\n  A: b' },
+  { id: 'pipeline.same-names', header: 'name: pipe', names: ['a', 'a'] },
+  { id: 'pipeline.bad-task-name', header: 'name: pipe', names: ['a b', 'c'] },
+  { id: 'pipeline.exec-parallel-no-names', header: 'name: pipe\nexecution: parallel' },
+  { id: 'group.three', header: 'name: grp\nexecution: parallel', names: ['a', 'b'], extra: 'name: c\nrun: echo c\n' },
+  { id: 'group.three-unnamed', header: 'name: grp\nexecution: parallel', names: ['a', 'b'], extra: 'run: echo c\n' },
+  { id: 'group.primary-dup', header: 'name: grp\nexecution: parallel\nprimary_tasks: [a, a]', names: ['a', 'b'] },
+  { id: 'group.primary-all', header: 'name: grp\nexecution: parallel\nprimary_tasks: [a, b]', names: ['a', 'b'] },
+  { id: 'group.primary-null', header: 'name: grp\nexecution: parallel\nprimary_tasks:', names: ['a', 'b'] },
+  { id: 'group.primary-int', header: 'name: grp\nexecution: parallel\nprimary_tasks: [1]', names: ['a', 'b'] },
+  { id: 'group.delay-30x', header: 'name: grp\nexecution: parallel\nprimary_tasks: [a]\ntermination_delay: 30x', names: ['a', 'b'] },
+  { id: 'group.delay-5m', header: 'name: grp\nexecution: parallel\nprimary_tasks: [a]\ntermination_delay: 5m', names: ['a', 'b'] },
+  { id: 'group.delay-1h', header: 'name: grp\nexecution: parallel\nprimary_tasks: [a]\ntermination_delay: 1h', names: ['a', 'b'] },
+  { id: 'group.delay-zero', header: 'name: grp\nexecution: parallel\nprimary_tasks: [a]\ntermination_delay: 0', names: ['a', 'b'] },
+  { id: 'group.delay-null', header: 'name: grp\nexecution: parallel\nprimary_tasks: [a]\ntermination_delay:', names: ['a', 'b'] },
+  { id: 'group.delay-map-primary', header: 'name: grp\nexecution: parallel\nprimary_tasks: [a]\ntermination_delay: {a: 10s}', names: ['a', 'b'] },
+  { id: 'group.delay-map-bad', header: 'name: grp\nexecution: parallel\nprimary_tasks: [a]\ntermination_delay: {b: soon}', names: ['a', 'b'] },
+  { id: 'group.delay-map-int', header: 'name: grp\nexecution: parallel\nprimary_tasks: [a]\ntermination_delay: {default: 10}', names: ['a', 'b'] },
+  { id: 'group.delay-list', header: 'name: grp\nexecution: parallel\nprimary_tasks: [a]\ntermination_delay: [10s]', names: ['a', 'b'] },
+  { id: 'group.upper-names', header: 'name: grp\nexecution: parallel', names: ['A', 'B'] },
+  { id: 'group.name-as-task', header: 'name: grp\nexecution: parallel', names: ['grp', 'b'] },
+  { id: 'group.exec-serial-names', header: 'name: grp\nexecution: serial', names: ['a', 'b'] },
+  { id: 'group.exec-list', header: 'name: grp\nexecution: [parallel]', names: ['a', 'b'] },
+  { id: 'group.name-dot', header: 'name: g.x\nexecution: parallel', names: ['a', 'b'] },
+  { id: 'group.name-dash', header: 'name: g-x_1\nexecution: parallel', names: ['a-1', 'b_2'] },
+  { id: 'group.null-doc', header: 'name: grp\nexecution: parallel', names: ['a', 'b'], extra: '' },
+  { id: 'group.names-int', header: 'name: grp\nexecution: parallel', names: ['1', '2'] },
+  { id: 'group.header-resources', header: 'name: grp\nexecution: parallel\nresources:\n  cpus: 2', names: ['a', 'b'] },
+);
 
 function hash(s: string): number {
   return createHash('sha1').update(s).digest().readUInt32BE(0);
@@ -852,19 +1579,28 @@ function fits(a: Alteration, doc: Doc): boolean {
 }
 
 function main(): void {
-  const out = process.argv[2];
-  const per = Number(process.argv[3] ?? 2);
-  if (!out) throw new Error('usage: generate.ts OUT_DIR [PER_ALTERATION]');
+  const args = process.argv.slice(2);
+  const seedAt = args.indexOf('--seed');
+  const seed = seedAt >= 0 ? args.splice(seedAt, 2)[1] : '';
+  const [out, perArg] = args;
+  const per = Number(perArg ?? 2);
+  if (!out || seed === undefined) throw new Error('usage: generate.ts OUT_DIR [PER_ALTERATION] [--seed S]');
   fs.mkdirSync(out, { recursive: true });
   const tasks = corpusTasks().filter((t) => isSingleDocument(t.text));
   const written: string[] = [];
+  const heldOut: string[] = [];
+  let isHeldOut = false;
   const write = (name: string, text: string) => {
     const file = path.join(out, `${name.replace(/[^A-Za-z0-9._+=-]+/g, '_')}.yaml`);
     fs.writeFileSync(file, text);
     written.push(file);
+    if (isHeldOut) heldOut.push(file);
   };
-  for (const a of alterations) {
-    const order = [...tasks].sort((x, y) => hash(a.id + x.rel) - hash(a.id + y.rel));
+  const ordered = (id: string, from: typeof tasks) => [...from].sort((x, y) => hash(seed + id + x.rel) - hash(seed + id + y.rel));
+  const stem = (rel: string) => rel.replace(/\//g, '__').replace(/\.ya?ml$/, '');
+  for (const [i, a] of alterations.entries()) {
+    isHeldOut = i >= HELD_OUT_START;
+    const order = ordered(a.id, tasks);
     let n = 0;
     for (const t of order) {
       if (n >= per) break;
@@ -873,12 +1609,27 @@ function main(): void {
       if (!a.apply(doc)) continue;
       const raw = rawOf.get(doc);
       const text = raw === undefined ? String(doc) : String(doc).replace(RAW, raw);
-      write(`${a.id}__${t.rel.replace(/\//g, '__').replace(/\.ya?ml$/, '')}`, text);
+      write(`${a.id}__${stem(t.rel)}`, text);
       n++;
     }
   }
-  for (const h of headers) {
-    const order = [...tasks].filter((t) => !/^\s*(service|pool):/m.test(t.text)).sort((x, y) => hash(h.id + x.rel) - hash(h.id + y.rel));
+  isHeldOut = true;
+  for (const e of textEdits) {
+    let n = 0;
+    for (const t of ordered(e.id, tasks)) {
+      if (n >= per) break;
+      const text = e.edit(t.text);
+      if (text === null) continue;
+      write(`${e.id}__${stem(t.rel)}`, text);
+      n++;
+    }
+  }
+  for (const [hi, h] of headers.entries()) {
+    isHeldOut = hi >= HELD_OUT_HEADERS;
+    const order = ordered(
+      h.id,
+      tasks.filter((t) => !/^\s*(service|pool):/m.test(t.text)),
+    );
     for (let i = 0; i + 1 < order.length && i < 2 * per; i += 2) {
       const docs = [order[i], order[i + 1]].map((t, j) => {
         const doc = parseDocument(t.text);
@@ -886,11 +1637,13 @@ function main(): void {
         if (h.names) doc.set('name', h.names[j]);
         return String(doc);
       });
+      if (h.extra !== undefined) docs.push(h.extra);
       const body = docs.join('---\n');
-      write(`${h.id}__${order[i].rel.replace(/\//g, '__').replace(/\.ya?ml$/, '')}`, h.header === null ? body : `${h.header}\n---\n${body}`);
+      write(`${h.id}__${stem(order[i].rel)}`, h.header === null ? body : `${h.header}\n---\n${body}`);
     }
   }
   fs.writeFileSync(path.join(out, 'list'), written.join('\n') + '\n');
+  fs.writeFileSync(path.join(out, 'list.new'), heldOut.join('\n') + '\n');
   console.log(`${written.length} files from ${alterations.length + headers.length} alterations in ${out}`);
 }
 

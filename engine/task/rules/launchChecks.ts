@@ -6,13 +6,15 @@
  */
 import type { CandidateView } from '../candidates';
 import type { SchemaProblem } from '../schema/validator';
-import { entryOf, isNullNode, type VEntry, type VMap } from '../yamlTree';
+import { parseAccelerators } from '../values';
+import { entryOf, isNullNode, toPlain, type VEntry, type VMap } from '../yamlTree';
 
 type Err = (node: { start: number; end: number }, message: string, code: string, severity?: 'error' | 'warning') => SchemaProblem;
 
 /** Kubernetes and SSH node pools (SkyPilot's SSH cloud is a Kubernetes). */
 const KUBERNETES_LIKE = ['kubernetes', 'ssh'];
-const TPU_CLOUDS = ['gcp', ...KUBERNETES_LIKE];
+/** SkyPilot asks `cloud.is_same_cloud(Kubernetes())`, which an SSH node pool is not (a subclass, compared the other way). */
+const TPU_CLOUDS = ['gcp', 'kubernetes'];
 
 const keyRange = (e: VEntry) => ({ start: e.keyStart, end: e.keyEnd });
 
@@ -20,9 +22,11 @@ export function checkCandidates(candidates: CandidateView[], err: Err): void {
   const reported = new Set<number>();
   const priorities = new Map<string, VEntry>();
   for (const c of candidates) {
+    // A candidate without a priority takes the others' (SkyPilot skips None).
     const p = c.get('priority');
-    const v = p?.value.kind === 'scalar' ? String(p.value.value) : 'none';
-    if (!priorities.has(v)) priorities.set(v, p as VEntry);
+    if (!p) continue;
+    const v = p.value.kind === 'scalar' ? String(p.value.value) : JSON.stringify(toPlain(p.value));
+    if (!priorities.has(v)) priorities.set(v, p);
   }
   if (priorities.size > 1) {
     const at = [...priorities.values()].find((e) => e !== undefined);
@@ -119,10 +123,17 @@ export function serveUpChecks(
   const svcPorts = spec ? entryOf(spec, 'ports') : undefined;
   const hasSvcPorts = svcPorts !== undefined && !isNullNode(svcPorts.value);
   if (pool) {
-    const portsEntry = hasSvcPorts ? svcPorts : list.map((c) => c.get('ports')).find((e) => e !== undefined);
+    // Ports that open nothing ('', [], ',') are no ports to SkyPilot.
+    const opens = (c: CandidateView) => {
+      const e = c.get('ports');
+      if (!e || isNullNode(e.value) || (e.value.kind === 'scalar' && e.value.value === '')) return undefined;
+      return c.ports?.size === 0 ? undefined : e;
+    };
+    const portsEntry = hasSvcPorts ? svcPorts : list.map(opens).find((e) => e !== undefined);
     if (portsEntry) err(keyRange(portsEntry), 'Cannot specify ports in a pool: pool workers run managed jobs, not a served endpoint.', 'conflict');
     return;
   }
+  spotPlacerCheck(spec, list, err);
   if (hasSvcPorts) return;
   let port: number | undefined;
   for (const c of list.length ? list : [undefined]) {
@@ -149,6 +160,39 @@ export function serveUpChecks(
     }
     port = p;
   }
+}
+
+/** Where a resources candidate is: the spot placer moves replicas between these only. */
+const LOCATION = new Set(['infra', 'cloud', 'region', 'zone', 'any_of', 'ordered']);
+
+/**
+ * With a spot placer, every resources candidate (one per accelerator of a set or list) must be the
+ * same but for its location (sky/serve/spot_placer.py).
+ */
+function spotPlacerCheck(spec: VMap | undefined, list: CandidateView[], err: Err): void {
+  const policy = spec ? entryOf(spec, 'replica_policy')?.value : undefined;
+  const placer = policy?.kind === 'map' ? entryOf(policy, 'spot_placer') : undefined;
+  if (!placer || isNullNode(placer.value)) return;
+  const shapes = new Set<string>();
+  for (const c of list) {
+    const fields: Record<string, unknown> = {};
+    for (const k of c.keys().sort()) if (!LOCATION.has(k) && k !== 'accelerators' && k !== 'gpus') fields[k] = toPlain(c.get(k)?.value);
+    const acc = c.get('accelerators') ?? c.get('gpus');
+    let accs: string[] = [''];
+    try {
+      const parsed = acc ? parseAccelerators(toPlain(acc.value)) : undefined;
+      if (parsed) accs = parsed.requests.map((r) => `${r.name}:${r.count}`);
+    } catch {
+      // Reported by the accelerators rule.
+    }
+    for (const a of accs) shapes.add(JSON.stringify({ ...fields, accelerators: a }));
+  }
+  if (shapes.size > 1)
+    err(
+      keyRange(placer),
+      'With a spot_placer, every resources candidate must be the same but for its location (infra/cloud/region/zone): give one accelerator and move the other differences out, or drop spot_placer.',
+      'conflict',
+    );
 }
 
 /** Service fields a pool does not take (sky/serve/service_spec.py, pool mode). */

@@ -156,7 +156,11 @@ const kubernetesContext: Record<string, JSONSchema> = {
       examples: ['2h'],
     },
   }),
-  remote_identity: s('Service account of the pods, or SERVICE_ACCOUNT / LOCAL_CREDENTIALS / NO_UPLOAD.', ['SERVICE_ACCOUNT']),
+  remote_identity: {
+    anyOf: [{ type: 'string' }, { type: 'object', additionalProperties: { type: 'string' } }],
+    description: 'Service account of the pods, or SERVICE_ACCOUNT / LOCAL_CREDENTIALS / NO_UPLOAD (or per context).',
+    examples: ['SERVICE_ACCOUNT'],
+  },
   post_provision_runcmd: stringList('Commands run in each pod after it starts.', [['echo ready']]),
   apt_mirrors: {
     type: 'array',

@@ -99,9 +99,10 @@ export function nullable(s: JSONSchema): JSONSchema {
     if (deprecationMessage !== undefined) out.deprecationMessage = deprecationMessage;
     return out;
   }
-  if (s.enum) return { ...s, enum: [...s.enum, null] };
-  const types = Array.isArray(s.type) ? s.type : [s.type as JSONType];
-  return { ...s, type: types.includes('null') ? types : [...types, 'null'] };
+  const types = s.type === undefined ? [] : Array.isArray(s.type) ? s.type : [s.type];
+  const withNull: JSONType[] = types.includes('null') ? types : [...types, 'null'];
+  if (s.enum) return { ...s, enum: [...s.enum, null], ...(s.type === undefined ? {} : { type: withNull }) };
+  return { ...s, type: withNull };
 }
 
 /** Makes every property of an object schema nullable (one SkyPilot validation layer). */

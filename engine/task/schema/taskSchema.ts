@@ -204,11 +204,13 @@ function singleResourcesProperties(single: boolean): Record<string, JSONSchema> 
     network_tier: ciEnum(['standard', 'best'], {
       description: 'Network tier: `best` asks for high-performance networking (GPUDirect/InfiniBand where available).',
     }),
-    local_disk: str('Local disk: `mode:size[+]`, e.g. `nvme:1000+`.', ['nvme:1000+', 'ssd:500'], { pattern: '^[a-zA-Z]+:[0-9]+\\+?$' }),
+    // Checked by parseLocalDisk (values.ts): SkyPilot's schema takes any string.
+    local_disk: str('Local disk: `mode:size[+]` (nvme or ssd, GB), `mode` alone or `size[+]` alone, e.g. `nvme:1000+`.', ['nvme:1000+', 'ssd:500', 'nvme']),
     ephemeral_storage: {
       description: 'Kubernetes only: ephemeral storage per pod (GB or with a unit).',
+      // 0 asks for nothing (SkyPilot takes it); a negative size cannot be requested from Kubernetes.
       anyOf: [
-        { type: 'integer', exclusiveMinimum: 0 },
+        { type: 'integer', minimum: 0 },
         { type: 'string', pattern: MEMORY_SIZE_PATTERN },
       ],
       examples: [100, '100GB'],
@@ -227,7 +229,8 @@ function singleResourcesProperties(single: boolean): Record<string, JSONSchema> 
         {
           type: 'string',
           // Empty opens nothing (SkyPilot tests the value's truth).
-          pattern: '^(?:\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?(?:\\s*,\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?)*\\s*)?$',
+          // Each comma-separated part is stripped, but a range is two bare numbers ('8080-8090').
+          pattern: '^(?:\\s*[0-9]+(?:-[0-9]+)?(?:\\s*,\\s*[0-9]+(?:-[0-9]+)?)*\\s*)?$',
           patternErrorMessage: "Write ports as 8080, '8000-8010' or '8000,9000'.",
         },
         {
@@ -235,7 +238,7 @@ function singleResourcesProperties(single: boolean): Record<string, JSONSchema> 
           items: {
             anyOf: [
               { type: 'integer', minimum: 1, maximum: 65535 },
-              { type: 'string', pattern: '^\\s*[0-9]+(?:\\s*-\\s*[0-9]+)?\\s*$' },
+              { type: 'string', pattern: '^\\s*[0-9]+(?:-[0-9]+)?\\s*$' },
             ],
           },
         },
@@ -480,6 +483,7 @@ const serviceSchema: JSONSchema = skipNoneLayer(
       replica_policy: replicaPolicySchema,
       // Exact spelling: SkyPilot's schema ignores case, its service spec does not.
       load_balancing_policy: {
+        type: 'string',
         enum: ['round_robin', 'least_load', 'instance_aware_least_load'],
         errorMessage: 'Unknown load_balancing_policy: use round_robin, least_load or instance_aware_least_load (lower case).',
         description: 'How requests are spread over replicas (default least_load).',
@@ -490,7 +494,8 @@ const serviceSchema: JSONSchema = skipNoneLayer(
         additionalProperties: false,
         description: 'Load balancer options.',
         properties: {
-          stream_timeout_seconds: { type: 'number', exclusiveMinimum: 0, description: 'Timeout of streamed responses (default 120 s).', examples: [120] },
+          // No bound in SkyPilot's schema either.
+          stream_timeout_seconds: { type: 'number', description: 'Timeout of streamed responses (default 120 s).', examples: [120] },
         },
       },
       ports: int('Port the replicas serve on (else resources.ports must name exactly one).', [8080, 8000], { minimum: 1, maximum: 65535 }),
@@ -726,6 +731,7 @@ const taskProperties: Record<string, JSONSchema> = {
   },
   inputs: {
     type: 'object',
+    minProperties: 1,
     maxProperties: 1,
     additionalProperties: { type: 'number' },
     description: 'Experimental: {path_or_uri: estimated GB} read by the task (egress cost).',
@@ -733,6 +739,7 @@ const taskProperties: Record<string, JSONSchema> = {
   },
   outputs: {
     type: 'object',
+    minProperties: 1,
     maxProperties: 1,
     additionalProperties: { type: 'number' },
     description: 'Experimental: {path_or_uri: estimated GB} written by the task.',
@@ -748,13 +755,20 @@ const taskProperties: Record<string, JSONSchema> = {
 
 const TASK_SCHEMA_ID = 'https://skydeck.dev/schemas/task.schema.json';
 
+/** The task's own fields, null allowed where SkyPilot drops it. */
+function taskLayer(): JSONSchema {
+  const layer = skipNoneLayer({ type: 'object', additionalProperties: false, properties: taskProperties });
+  // A null inputs/outputs stays in the config SkyPilot then refuses as an unknown argument.
+  return { ...layer, properties: { ...layer.properties, inputs: taskProperties.inputs, outputs: taskProperties.outputs } };
+}
+
 export const taskSchema: JSONSchema = withExamples({
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: TASK_SCHEMA_ID,
   title: 'SkyPilot task',
   markdownDescription: `A SkyPilot task: what to run (setup, run), on which resources, with which files. [Docs](${SKYPILOT_DOCS})`,
   description: 'A SkyPilot task: what to run (setup, run), on which resources, with which files.',
-  ...skipNoneLayer({ type: 'object', additionalProperties: false, properties: taskProperties }),
+  ...taskLayer(),
   definitions: {
     resources: resourcesSchema,
     resourcesCandidate: { ...singleResources(true), description: 'One alternative; its fields override the shared ones.' },

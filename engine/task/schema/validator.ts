@@ -256,7 +256,7 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: Owner):
     push(ctx, node, `${capital(where)} allows at most ${s.maxProperties} entr${s.maxProperties === 1 ? 'y' : 'ies'}.`, 'value');
   }
   if (s.minProperties !== undefined && node.entries.length < s.minProperties) {
-    push(ctx, node, `${capital(where)} needs at least ${s.minProperties} entries.`, 'value');
+    push(ctx, node, `${capital(where)} needs at least ${s.minProperties} entr${s.minProperties === 1 ? 'y' : 'ies'}.`, 'value');
   }
   const known = Object.keys(props);
   for (const e of node.entries) {
