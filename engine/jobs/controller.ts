@@ -52,6 +52,8 @@ export class Controller {
   private readonly records = new Map<JobRunner, { generation: number; record: ClusterRecord }>();
   private wake?: () => void;
   private wakeProbe?: () => void;
+  /** Inspections the controller may start now (startInspections). */
+  private inspectionBudget = 0;
 
   constructor(private readonly options: ControllerOptions) {
     if (options.launchesAtOnce) this.launchSlots = new LaunchSlots(options.launchesAtOnce);
@@ -97,7 +99,7 @@ export class Controller {
           this.polling = false;
         });
       }
-      for (const r of this.units()) r.tick(this.recordOf(r));
+      this.startInspections(tickMs);
       if (this.runners.size === 0) {
         idleSince ??= started;
         if (Date.now() - idleSince >= this.options.idleExitMs && (await this.retire())) break;
@@ -135,6 +137,27 @@ export class Controller {
         const timer = setTimeout(done, Math.max(0, this.options.config.pollMs - (Date.now() - started)));
         this.wakeProbe = done;
       });
+    }
+  }
+
+  /**
+   * Starts the due inspections, the most overdue first, within the controller's budget
+   * (inspectionsPerSecond, carried over between ticks): an agent call per job every
+   * inspectMs is a process spawn each on `local`, which at hundreds of jobs per process
+   * would fill the event loop that preemption detection needs.
+   */
+  private startInspections(tickMs: number): void {
+    const perSecond = this.options.config.inspectionsPerSecond;
+    this.inspectionBudget = Math.min(Math.max(1, perSecond), this.inspectionBudget + (perSecond * tickMs) / 1000);
+    if (this.inspectionBudget < 1) return;
+    const due = this.units()
+      .map((r) => ({ r, since: r.inspectionDueSince() }))
+      .filter((d): d is { r: JobRunner; since: number } => d.since !== undefined)
+      .sort((a, b) => a.since - b.since);
+    for (const { r } of due) {
+      if (this.inspectionBudget < 1) break;
+      this.inspectionBudget -= 1;
+      r.tick(this.recordOf(r));
     }
   }
 
