@@ -55,7 +55,12 @@ let activeHome: string | undefined;
 function freshHome(extra: Record<string, string> = {}): string {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-jobs-'));
   activeHome = home;
-  Object.assign(process.env, { SKYDECK_HOME: home, SKYDECK_SSH_CONFIG: path.join(home, 'ssh-config'), ...(POLL_MS ? { SKYDECK_JOBS_POLL_MS: String(POLL_MS) } : {}), ...extra });
+  Object.assign(process.env, {
+    SKYDECK_HOME: home,
+    SKYDECK_SSH_CONFIG: path.join(home, 'ssh-config'),
+    ...(POLL_MS ? { SKYDECK_JOBS_POLL_MS: String(POLL_MS) } : {}),
+    ...extra,
+  });
   if (!POLL_MS) delete process.env.SKYDECK_JOBS_POLL_MS;
   return home;
 }
@@ -364,7 +369,10 @@ async function scaleBench(jobs: number, capacity: number, nodeFlags: string | un
         total += s.rssKb / 1024;
       }
       totals.push(total);
-      const children = [...start.keys()].flatMap(childrenOf).map(procStat).filter((s) => s !== undefined);
+      const children = [...start.keys()]
+        .flatMap(childrenOf)
+        .map(procStat)
+        .filter((s) => s !== undefined);
       kids.count.push(children.length);
       kids.rss.push(children.reduce((a, s) => a + s.rssKb / 1024, 0));
       kids.anon.push(children.reduce((a, s) => a + s.anonKb / 1024, 0));
