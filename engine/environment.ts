@@ -118,10 +118,11 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   SKYDECK_SSH_PUBLIC_KEY: { audience: 'internal', doc: 'The client key a Kubernetes pod adds to its authorized_keys at start.' },
 
   // Managed jobs
-  SKYDECK_JOBS_PER_CONTROLLER: { audience: 'tuning', doc: 'Jobs one controller process runs.', default: '25' },
+  SKYDECK_JOBS_PER_CONTROLLER: { audience: 'tuning', doc: 'Jobs one controller process runs.', default: '250' },
   SKYDECK_JOBS_LAUNCHES_PER_CONTROLLER: { audience: 'tuning', doc: 'Launches one controller runs at once.', default: '4' },
-  SKYDECK_JOBS_POLL_MS: { audience: 'tuning', doc: "Interval of the cheap infra probe of each job's cluster.", default: '2000' },
+  SKYDECK_JOBS_POLL_MS: { audience: 'tuning', doc: "Interval of the cheap infra probe of every job's cluster (one call per provider).", default: '1000' },
   SKYDECK_JOBS_INSPECT_MS: { audience: 'tuning', doc: "Interval of asking the job's agent about the job.", default: '15000' },
+  SKYDECK_JOBS_INSPECTIONS_PER_S: { audience: 'tuning', doc: 'Agent inspections one controller starts per second at most (most overdue first).', default: '2' },
   SKYDECK_JOBS_BACKOFF_MS: { audience: 'tuning', doc: 'First backoff between launch rounds (x1.6 each round).' },
   SKYDECK_JOBS_LAUNCH_ROUNDS: { audience: 'tuning', doc: 'Launch rounds before FAILED_NO_RESOURCE.' },
   SKYDECK_JOBS_DOWN_ATTEMPTS: { audience: 'tuning', doc: "Attempts to tear down a job's cluster.", default: '5' },

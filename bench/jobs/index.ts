@@ -17,7 +17,7 @@
  *     process per job) and per controller flag set (`--node-flags 'a b;c'`, default: the
  *     controller's own defaults, engine/jobs/spawn.ts).
  *
- * Usage: npm run -s build && node --import tsx bench/jobs/index.ts [--jobs 50,200] [--submit-rounds 3] [--parts recovery,submit,scale] [--capacity 25,1] [--window 20] [--recoveries 5] [--no-recovery] [--submit batch|single] [--node-flags '--max-semi-space-size=1;--lite-mode']
+ * Usage: npm run -s build && node --import tsx bench/jobs/index.ts [--jobs 50,200] [--submit-rounds 3] [--parts recovery,submit,scale] [--capacity 25,1] [--window 20] [--recoveries 5] [--poll MS] [--no-recovery] [--submit batch|single] [--node-flags '--max-semi-space-size=1;--lite-mode']
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -32,7 +32,8 @@ const JOB_COUNTS = arg('jobs', '50,200').split(',').map(Number);
 const CAPACITIES = arg('capacity', '25').split(',').map(Number);
 const WINDOW_S = Number(arg('window', '20'));
 const RECOVERIES = Number(arg('recoveries', '5'));
-const POLL_MS = Number(arg('poll', '2000'));
+/** The controllers' probe interval: the controller's default (runner.ts configFromEnv) unless --poll says otherwise. */
+const POLL_MS = process.argv.includes('--poll') ? Number(arg('poll', '')) : undefined;
 const SUBMIT = arg('submit', 'batch');
 const SUBMIT_ROUNDS = Number(arg('submit-rounds', '3'));
 /** Which parts to run (numbered as in the header above). */
@@ -54,7 +55,13 @@ let activeHome: string | undefined;
 function freshHome(extra: Record<string, string> = {}): string {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-bench-jobs-'));
   activeHome = home;
-  Object.assign(process.env, { SKYDECK_HOME: home, SKYDECK_SSH_CONFIG: path.join(home, 'ssh-config'), SKYDECK_JOBS_POLL_MS: String(POLL_MS), ...extra });
+  Object.assign(process.env, {
+    SKYDECK_HOME: home,
+    SKYDECK_SSH_CONFIG: path.join(home, 'ssh-config'),
+    ...(POLL_MS ? { SKYDECK_JOBS_POLL_MS: String(POLL_MS) } : {}),
+    ...extra,
+  });
+  if (!POLL_MS) delete process.env.SKYDECK_JOBS_POLL_MS;
   return home;
 }
 
@@ -91,6 +98,15 @@ function procStat(pid: number): { cpuTicks: number; rssKb: number; anonKb: numbe
     return { cpuTicks: Number(f[11]) + Number(f[12]), rssKb: kb('VmRSS'), anonKb: kb('RssAnon') };
   } catch {
     return undefined;
+  }
+}
+
+/** A process's children (Linux /proc): a controller's per-job log followers on `local`, its agent calls. */
+function childrenOf(pid: number): number[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
   }
 }
 
@@ -178,7 +194,7 @@ async function recoveryBench(): Promise<void> {
     const id = await m.api.submitJob(m.load.loadTaskFile(file), {});
     await until('job running', async () => ((await m.state.openJobsStore().read()).jobs[id].status === 'RUNNING' ? true : undefined), 60_000);
     const samples = await preemptAndTime(m, Array(RECOVERIES).fill(id));
-    console.log(`\n== Recovery on local (${RECOVERIES} preemptions of one job, poll ${POLL_MS} ms) ==`);
+    console.log(`\n== Recovery on local (${RECOVERIES} preemptions of one job, poll ${POLL_MS ?? 'default'} ms) ==`);
     console.log(`baseline: launch on a fresh cluster (engine, detached run): median ${median(base)} ms`);
     singleJobDetectMs = median(samples.map((s) => s.detectMs));
     console.log(
@@ -202,6 +218,10 @@ async function cleanup(home: string): Promise<void> {
   const m = await modules();
   const state = await m.state.openJobsStore().read();
   const { isAlive } = await import('../../engine/util/detached');
+  // Controllers with no job left exit by themselves within seconds (and only then write a
+  // --cpu-prof profile); the ones still alive after that are killed.
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && Object.values(state.controllers).some((c) => isAlive(c.identity))) await new Promise((r) => setTimeout(r, 250));
   for (const c of Object.values(state.controllers)) if (isAlive(c.identity)) process.kill(c.identity.pid, 'SIGKILL');
   for (const j of Object.values(state.jobs)) if (isAlive(j.controller)) process.kill(j.controller!.pid, 'SIGKILL');
   const names = (await m.engine.clusters.status()).map((c) => c.name);
@@ -334,6 +354,10 @@ async function scaleBench(jobs: number, capacity: number, nodeFlags: string | un
     const rssByPid = new Map<number, number[]>();
     const anon: number[] = [];
     const totals: number[] = [];
+    // The controllers' child processes (on `local` a log follower per job: part of what the
+    // jobs cost, though not in the controllers' own RSS).
+    const kids = { count: [] as number[], rss: [] as number[], anon: [] as number[] };
+    const kidStart = new Map([...start.keys()].flatMap(childrenOf).map((c) => [c, procStat(c)?.cpuTicks ?? 0]));
     const windowStart = Date.now();
     while (Date.now() - windowStart < WINDOW_S * 1000) {
       let total = 0;
@@ -345,10 +369,18 @@ async function scaleBench(jobs: number, capacity: number, nodeFlags: string | un
         total += s.rssKb / 1024;
       }
       totals.push(total);
+      const children = [...start.keys()]
+        .flatMap(childrenOf)
+        .map(procStat)
+        .filter((s) => s !== undefined);
+      kids.count.push(children.length);
+      kids.rss.push(children.reduce((a, s) => a + s.rssKb / 1024, 0));
+      kids.anon.push(children.reduce((a, s) => a + s.anonKb / 1024, 0));
       await new Promise((r) => setTimeout(r, 1000));
     }
     const elapsed = (Date.now() - windowStart) / 1000;
     const cpu = [...start].map(([p, s]) => ((procStat(p)?.cpuTicks ?? s.cpuTicks) - s.cpuTicks) / TICKS_PER_S / elapsed);
+    const kidCpu = [...kidStart].reduce((a, [c, t0]) => a + ((procStat(c)?.cpuTicks ?? t0) - t0), 0) / TICKS_PER_S / elapsed;
     const live = new Set(
       Object.values((await store.read()).jobs)
         .filter((j) => j.status === 'RUNNING')
@@ -380,7 +412,7 @@ async function scaleBench(jobs: number, capacity: number, nodeFlags: string | un
     const cpuTotal = cpu.reduce((a, b) => a + b, 0) * 100;
     const detect = samples.map((s) => s.detectMs);
     console.log(
-      `\n== ${jobs} concurrent jobs, ${capacity} job(s) per controller: ${start.size} controller processes, flags [${flags.join(' ')}] (poll ${POLL_MS} ms, load avg ${f1(load)} on ${os.cpus().length} cores) ==`,
+      `\n== ${jobs} concurrent jobs, ${capacity} job(s) per controller: ${start.size} controller processes, flags [${flags.join(' ')}] (poll ${POLL_MS ?? 'default'} ms, load avg ${f1(load)} on ${os.cpus().length} cores) ==`,
     );
     console.log(
       `submit ${jobs} jobs (${SUBMIT === 'batch' ? 'one submitJobs call' : 'one submission each, 10 at a time'}): ${submitted} ms (${f1(submitted / jobs)} ms per job); ${running} RUNNING after ${f1(allRunning / 1000)} s`,
@@ -398,6 +430,10 @@ async function scaleBench(jobs: number, capacity: number, nodeFlags: string | un
     console.log(
       `1,000 jobs at ${capacity} per controller: ${procs1000} processes; their idle-node floor alone ${f1(procs1000 * floor)} MB, ` +
         `at this run's RSS per controller ${f1(procs1000 * median(rss))} MB (target <= 500 MB; RSS counts the node binary's shared pages once per process)`,
+    );
+    console.log(
+      `controllers' child processes (steady, median): ${median(kids.count)}, RSS ${f1(median(kids.rss))} MB in all (private ${f1(median(kids.anon))} MB = ${f1(median(kids.anon) / jobs)} MB per job); ` +
+        `CPU of the long-lived ones ${f1(kidCpu * 100)}% of one core; controllers + children: ${f1(median(totals) + median(kids.rss))} MB RSS`,
     );
     console.log(
       `CPU of all controllers over ${f1(elapsed)} s: ${f1(cpuTotal)}% of one core (${f1(cpuTotal / jobs)}% per job), max ${f1(max(cpu) * 100)}% per process`,

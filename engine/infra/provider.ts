@@ -141,6 +141,12 @@ export interface Provider {
   launch(request: LaunchRequest): Promise<ClusterHandle>;
   /** Current nodes as the infrastructure reports them (empty when all are gone). */
   query(handle: ClusterHandle): Promise<NodeInfo[]>;
+  /**
+   * `query` of many clusters in as few infra calls as the infra allows (the managed-jobs
+   * controller's probe of every cluster it watches); results in `handles` order, undefined
+   * where a cluster's nodes could not be read. Absent: `query` per cluster.
+   */
+  queryMany?(handles: ClusterHandle[]): Promise<(NodeInfo[] | undefined)[]>;
   stop(handle: ClusterHandle): Promise<void>;
   start(handle: ClusterHandle): Promise<ClusterHandle>;
   /** Deletes everything created for the cluster; idempotent. */

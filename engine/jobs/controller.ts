@@ -9,7 +9,7 @@ import type { Collection } from '../state/store';
 import type { TaskFile } from '../task/types';
 import type { ProcessIdentity } from '../util/detached';
 import { LaunchSlots } from './launchSlots';
-import type { ClusterProbe } from './probe';
+import type { ClusterProbe, ProbeVerdict } from './probe';
 import type { RunOnNodes } from './groupNodes';
 import { GroupRunner } from './groupRunner';
 import { JobRunner, type ControllerConfig } from './runner';
@@ -51,6 +51,9 @@ export class Controller {
   /** Cluster records of the watched runs, for the probe (read once per run), by task runner. */
   private readonly records = new Map<JobRunner, { generation: number; record: ClusterRecord }>();
   private wake?: () => void;
+  private wakeProbe?: () => void;
+  /** Inspections the controller may start now (startInspections). */
+  private inspectionBudget = 0;
 
   constructor(private readonly options: ControllerOptions) {
     if (options.launchesAtOnce) this.launchSlots = new LaunchSlots(options.launchesAtOnce);
@@ -70,6 +73,7 @@ export class Controller {
       s.controllers[key] = { identity, accepting: true, capacity: known?.capacity ?? capacity, startedAt: known?.startedAt ?? Date.now() };
     });
     let idleSince: number | undefined;
+    const probing = this.options.probe ? this.probeEvery(this.options.probe) : undefined;
     // Ticks are short so cluster refreshes spread evenly over pollMs instead of arriving in bursts.
     const tickMs = Math.min(this.options.config.pollMs, 250);
     const storeEveryMs = Math.min(this.options.config.pollMs, 1000);
@@ -89,18 +93,71 @@ export class Controller {
       }
       // In the background, one at a time: a slow infra answer (an SSH host that no longer
       // answers takes the connect timeout) must not hold back store reads and cancels.
-      if (!this.polling) {
+      if (!this.polling && !this.options.probe) {
         this.polling = true;
         void this.pollClusters(tickMs).finally(() => {
           this.polling = false;
         });
       }
-      for (const r of this.units()) r.tick(this.recordOf(r));
+      this.startInspections(tickMs);
       if (this.runners.size === 0) {
         idleSince ??= started;
-        if (Date.now() - idleSince >= this.options.idleExitMs && (await this.retire())) return;
+        if (Date.now() - idleSince >= this.options.idleExitMs && (await this.retire())) break;
       } else idleSince = undefined;
       await this.sleep(Math.max(0, tickMs - (Date.now() - started)));
+    }
+    this.stopped = true;
+    this.wakeProbe?.();
+    await probing;
+  }
+
+  /**
+   * Every pollMs, one probe of every monitored cluster (one infra call per provider,
+   * probe.ts): a preemption shows up within one pollMs whatever the number of jobs. Its own
+   * loop, off the tick: a slow infra answer (an SSH host that no longer answers takes the
+   * connect timeout) must not hold back store reads and cancels.
+   */
+  private async probeEvery(probe: ClusterProbe): Promise<void> {
+    while (!this.stopped) {
+      const started = Date.now();
+      const watched = this.units()
+        .filter((r) => r.monitoredCluster)
+        .map((r) => ({ runner: r, cluster: r.monitoredCluster!, generation: r.monitorGeneration }));
+      if (watched.length) {
+        await this.probeWatched(watched, probe).catch((e) =>
+          process.stderr.write(`cluster status check failed: ${e instanceof Error ? e.message : String(e)}\n`),
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.wakeProbe = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, Math.max(0, this.options.config.pollMs - (Date.now() - started)));
+        this.wakeProbe = done;
+      });
+    }
+  }
+
+  /**
+   * Starts the due inspections, the most overdue first, within the controller's budget
+   * (inspectionsPerSecond, carried over between ticks): an agent call per job every
+   * inspectMs is a process spawn each on `local`, which at hundreds of jobs per process
+   * would fill the event loop that preemption detection needs.
+   */
+  private startInspections(tickMs: number): void {
+    const perSecond = this.options.config.inspectionsPerSecond;
+    this.inspectionBudget = Math.min(Math.max(1, perSecond), this.inspectionBudget + (perSecond * tickMs) / 1000);
+    if (this.inspectionBudget < 1) return;
+    const due = this.units()
+      .map((r) => ({ r, since: r.inspectionDueSince() }))
+      .filter((d): d is { r: JobRunner; since: number } => d.since !== undefined)
+      .sort((a, b) => a.since - b.since);
+    for (const { r } of due) {
+      if (this.inspectionBudget < 1) break;
+      this.inspectionBudget -= 1;
+      r.tick(this.recordOf(r));
     }
   }
 
@@ -119,6 +176,7 @@ export class Controller {
   stop(): void {
     this.stopped = true;
     this.wake?.();
+    this.wakeProbe?.();
   }
 
   private async adoptAssigned(state: ManagedJobsState): Promise<void> {
@@ -174,8 +232,9 @@ export class Controller {
   }
 
   /**
-   * Refreshes the status of the monitored clusters that are due (each every pollMs, oldest
-   * first, a tick's share at a time) in one call: a preemption shows up within pollMs.
+   * Without a probe (a full status refresh per cluster: tests with a fake engine): refreshes
+   * the monitored clusters that are due (each every pollMs, oldest first, a tick's share at
+   * a time) in one call, so the refreshes spread over the interval instead of arriving in bursts.
    */
   private async pollClusters(tickMs: number): Promise<void> {
     const now = Date.now();
@@ -183,57 +242,58 @@ export class Controller {
     const watched = this.units()
       .filter((r) => r.monitoredCluster)
       .map((r) => ({ runner: r, cluster: r.monitoredCluster!, generation: r.monitorGeneration }));
-    for (const w of watched) {
-      const seen = this.lastRefresh.get(w.runner);
-      // A run just started monitoring: its first refresh is due one pollMs from now.
-      if (!seen || seen.generation !== w.generation) this.lastRefresh.set(w.runner, { generation: w.generation, at: now });
-    }
-    const share = Math.max(1, Math.ceil((watched.length * tickMs) / pollMs));
-    const due = watched
-      .filter((w) => now - this.lastRefresh.get(w.runner)!.at >= pollMs)
-      .sort((a, b) => this.lastRefresh.get(a.runner)!.at - this.lastRefresh.get(b.runner)!.at)
-      .slice(0, share);
-    if (due.length === 0) return;
-    for (const w of due) this.lastRefresh.set(w.runner, { generation: w.generation, at: now });
-    const names = [...new Set(due.map((w) => w.cluster))];
     try {
-      if (this.options.probe) {
-        // The infra's view of the nodes: no process, no write. The cluster record (the handle
-        // to ask about) is read once per monitored run: a run's cluster keeps its handle, and
-        // parsing the whole cluster table for each probe cost more than the probe at 200 jobs.
-        // Keyed by job and run: a recovered job's cluster has the same name but a new handle.
-        const cached = (w: (typeof due)[number]) => {
-          const c = this.records.get(w.runner);
-          return c && c.generation === w.generation ? c : undefined;
-        };
-        const stale = due.filter((w) => !cached(w));
-        if (stale.length) {
-          const fresh = new Map((await this.options.clusters.status({ names: [...new Set(stale.map((w) => w.cluster))] })).map((r) => [r.name, r]));
-          for (const w of stale) {
-            const record = fresh.get(w.cluster);
-            if (record) this.records.set(w.runner, { generation: w.generation, record });
-            else this.records.delete(w.runner);
-          }
-        }
-        const present = due.filter((w) => cached(w));
-        const verdicts = await this.options.probe(present.map((w) => cached(w)!.record));
-        for (const w of due) {
-          if (!cached(w)) w.runner.observe(undefined, w.generation);
-          else {
-            const v = verdicts.get(w.cluster);
-            if (v && !v.ok) w.runner.observeLost(v.reason, w.generation);
-          }
-        }
-        const live = new Set(watched.map((w) => w.runner));
-        for (const r of this.records.keys()) if (!live.has(r)) this.records.delete(r);
-        return;
+      for (const w of watched) {
+        const seen = this.lastRefresh.get(w.runner);
+        // A run just started monitoring: its first refresh is due one pollMs from now.
+        if (!seen || seen.generation !== w.generation) this.lastRefresh.set(w.runner, { generation: w.generation, at: now });
       }
-      const records = await this.options.clusters.status({ refresh: true, names });
+      const share = Math.max(1, Math.ceil((watched.length * tickMs) / pollMs));
+      const due = watched
+        .filter((w) => now - this.lastRefresh.get(w.runner)!.at >= pollMs)
+        .sort((a, b) => this.lastRefresh.get(a.runner)!.at - this.lastRefresh.get(b.runner)!.at)
+        .slice(0, share);
+      if (due.length === 0) return;
+      for (const w of due) this.lastRefresh.set(w.runner, { generation: w.generation, at: now });
+      const records = await this.options.clusters.status({ refresh: true, names: [...new Set(due.map((w) => w.cluster))] });
       const byName = new Map(records.map((r) => [r.name, r]));
       for (const w of due) w.runner.observe(byName.get(w.cluster), w.generation);
     } catch (e) {
       process.stderr.write(`cluster status check failed: ${e instanceof Error ? e.message : String(e)}\n`);
     }
+  }
+
+  /**
+   * The infra's view of the nodes: no process, no write. The cluster record (the handle to
+   * ask about) is read once per monitored run: a run's cluster keeps its handle, and parsing
+   * the whole cluster table for each probe cost more than the probe at 200 jobs. Keyed by
+   * job and run: a recovered job's cluster has the same name but a new handle.
+   */
+  private async probeWatched(watched: { runner: JobRunner; cluster: string; generation: number }[], probe: ClusterProbe): Promise<void> {
+    const cached = (w: (typeof watched)[number]) => {
+      const c = this.records.get(w.runner);
+      return c && c.generation === w.generation ? c : undefined;
+    };
+    const stale = watched.filter((w) => !cached(w));
+    if (stale.length) {
+      const fresh = new Map((await this.options.clusters.status({ names: [...new Set(stale.map((w) => w.cluster))] })).map((r) => [r.name, r]));
+      for (const w of stale) {
+        const record = fresh.get(w.cluster);
+        if (record) this.records.set(w.runner, { generation: w.generation, record });
+        else this.records.delete(w.runner);
+      }
+    }
+    const present = watched.filter((w) => cached(w));
+    const verdicts = present.length ? await probe([...new Map(present.map((w) => [w.cluster, cached(w)!.record])).values()]) : new Map<string, ProbeVerdict>();
+    for (const w of watched) {
+      if (!cached(w)) w.runner.observe(undefined, w.generation);
+      else {
+        const v = verdicts.get(w.cluster);
+        if (v && !v.ok) w.runner.observeLost(v.reason, w.generation);
+      }
+    }
+    const live = new Set(watched.map((w) => w.runner));
+    for (const r of this.records.keys()) if (!live.has(r)) this.records.delete(r);
   }
 
   /** Leaves the controller table unless a job was assigned meanwhile; true to exit. */

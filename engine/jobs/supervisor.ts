@@ -16,7 +16,7 @@ export function controllerCapacity(env: NodeJS.ProcessEnv = process.env): number
   const n = Number(env.SKYDECK_JOBS_PER_CONTROLLER);
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_JOBS_PER_CONTROLLER;
 }
-const DEFAULT_JOBS_PER_CONTROLLER = 25;
+const DEFAULT_JOBS_PER_CONTROLLER = 250;
 
 /** Starts a controller process for `jobIds`; returns its identity. */
 export type SpawnController = (jobIds: number[]) => ProcessIdentity;

@@ -17,7 +17,16 @@ import { FakeClusterEngine, type RunScript } from '../../helpers/fakes/clusterEn
 import { until } from '../../helpers/until';
 import type { Task } from '../../../engine/task/types';
 
-export const TEST_CONFIG: ControllerConfig = { pollMs: 20, inspectMs: 300, launchBackoffMs: 20, maxLaunchRounds: 2, downAttempts: 3, unknownGraceMs: 200 };
+export const TEST_CONFIG: ControllerConfig = {
+  pollMs: 20,
+  inspectMs: 300,
+  launchBackoffMs: 20,
+  maxLaunchRounds: 2,
+  downAttempts: 3,
+  unknownGraceMs: 200,
+  // Unbounded: tests of the budget set their own.
+  inspectionsPerSecond: 100_000,
+};
 
 export interface Harness {
   home: string;
