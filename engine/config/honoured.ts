@@ -24,6 +24,7 @@ export const HONOURED_KEYS: Record<string, string> = {
   'docker.run_options': 'engine/cluster/containers.ts: appended to the `docker run` of every node container (local, SSH pools, VM clouds)',
   'jobs.controller.resources': 'engine/controllers/resources.ts: where the managed jobs controller cluster runs',
   'jobs.controller.autostop': 'engine/controllers/resources.ts: the jobs controller cluster autostop',
+  'serve.controller.autostop': 'engine/controllers/resources.ts + hold.ts: the serve controller cluster autostop, held off while a service exists',
   'jobs.controller.consolidation_mode': 'engine/controllers/placement.ts: true runs the jobs controller on this machine',
   'serve.controller.resources': 'engine/controllers/resources.ts: where the serve controller cluster runs',
   'serve.controller.consolidation_mode': 'engine/controllers/placement.ts: true runs serve controllers on this machine',
