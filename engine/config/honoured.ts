@@ -55,6 +55,7 @@ export const HONOURED_KEYS: Record<string, string> = {
   'kubernetes.post_provision_runcmd': "engine/infra/kubernetes/postProvision.ts: commands run in every new pod before SkyDeck's set-up",
   'kubernetes.pricing': "engine/config/kubernetesPricing.ts -> engine/optimizer/nonCatalog.ts: the optimizer's price of Kubernetes pods (and SSH pools, SkyPilot's ssh-<pool> contexts)",
   'kubernetes.allowed_nodes': 'engine/infra/kubernetes/allowedNodes.ts: the nodes pods may land on (node affinity), and the nodes GPUs are looked for and counted on',
+  'ssh.allowed_node_pools': 'engine/infra/ssh/detect.ts: the SSH node pools enabled as infra (the others disabled, with the reason)',
   'provision.install_conda': 'engine/node/conda.ts: true installs Miniconda on every node at bring-up (unless conda is there); unset or false: none',
   'azure.remote_identity':
     "engine/infra/azure/nodeCredential.ts + azureProvider.ts: the head's autostop credential (the user's, the cluster's own managed identity, a named one, or none), per cluster-name glob",
