@@ -24,6 +24,7 @@ export const HONOURED_KEYS: Record<string, string> = {
   'docker.run_options': 'engine/cluster/containers.ts: appended to the `docker run` of every node container (local, SSH pools, VM clouds)',
   'jobs.controller.resources': 'engine/controllers/resources.ts: where the managed jobs controller cluster runs',
   'jobs.controller.autostop': 'engine/controllers/resources.ts: the jobs controller cluster autostop',
+  'serve.controller.autostop': 'engine/controllers/resources.ts + hold.ts: the serve controller cluster autostop, held off while a service exists',
   'jobs.controller.consolidation_mode': 'engine/controllers/placement.ts: true runs the jobs controller on this machine',
   'serve.controller.resources': 'engine/controllers/resources.ts: where the serve controller cluster runs',
   'serve.controller.consolidation_mode': 'engine/controllers/placement.ts: true runs serve controllers on this machine',
@@ -52,6 +53,10 @@ export const HONOURED_KEYS: Record<string, string> = {
   'kubernetes.namespace': "engine/infra/kubernetes/kubernetesProvider.ts: the namespace of the pods and volumes, over the context's",
   'kubernetes.set_pod_resource_limits': 'engine/infra/kubernetes/podSpec.ts: cpu/memory limits = requests (true) or requests x the number',
   'kubernetes.post_provision_runcmd': "engine/infra/kubernetes/postProvision.ts: commands run in every new pod before SkyDeck's set-up",
+  'kubernetes.pricing': "engine/config/kubernetesPricing.ts -> engine/optimizer/nonCatalog.ts: the optimizer's price of Kubernetes pods (and SSH pools, SkyPilot's ssh-<pool> contexts)",
+  'kubernetes.allowed_nodes': 'engine/infra/kubernetes/allowedNodes.ts: the nodes pods may land on (node affinity), and the nodes GPUs are looked for and counted on',
+  'ssh.allowed_node_pools': 'engine/infra/ssh/detect.ts: the SSH node pools enabled as infra (the others disabled, with the reason)',
+  'data.mount_cached.sequential_upload': 'engine/storage/mountCachedConfig.ts -> attach.ts: MOUNT_CACHED uploads one file at a time (rclone --transfers 1)',
   'provision.install_conda': 'engine/node/conda.ts: true installs Miniconda on every node at bring-up (unless conda is there); unset or false: none',
   'azure.remote_identity':
     "engine/infra/azure/nodeCredential.ts + azureProvider.ts: the head's autostop credential (the user's, the cluster's own managed identity, a named one, or none), per cluster-name glob",

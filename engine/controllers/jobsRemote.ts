@@ -6,17 +6,11 @@
  * unfinished, so the controller's autostop counts from when the last job ended.
  */
 import type { ConfigMap } from '../config/types';
-import { clusters, findCluster } from '../cluster';
-import { withAccess } from '../cluster/access';
-import { submitJob } from '../cluster/nodeOps';
 import { SkyDeckError } from '../errors';
-import { parseTaskText } from '../task/load';
 import type { TaskFile } from '../task/types';
+import { keepControllerBusy } from './hold';
 import { ensureControllerCluster, runRemoteCli, type ControllerConnection } from './remote';
-import { controllerAutostop } from './resources';
 import { uploadTaskFiles } from './uploads';
-
-const HOLD_JOB_NAME = 'skydeck-jobs-hold';
 
 export async function submitRemoteJob(
   file: TaskFile,
@@ -34,26 +28,12 @@ export async function submitRemoteJob(
         `The jobs controller on '${conn.record.name}' refused the job: ${r.stderr.trim() || `exit ${r.exitCode}`}`,
       );
     const id = Number((JSON.parse(r.stdout) as { id: number }).id);
-    await keepBusy(conn, config).catch((e: unknown) => onProgress(`Could not start the controller's hold job (its autostop may fire early): ${String(e)}`));
+    await keepControllerBusy(conn, config).catch((e: unknown) =>
+      onProgress(`Could not start the controller's hold job (its autostop may fire early): ${String(e)}`),
+    );
     return { conn, id };
   } catch (e) {
     await conn.close();
     throw e;
   }
-}
-
-/**
- * Starts the hold job unless one is running. A controller found by discovery (discover.ts)
- * is not in this machine's store, so the job goes to its agent directly.
- */
-async function keepBusy(conn: ControllerConnection, config: ConfigMap): Promise<void> {
-  const saved = await findCluster(conn.record.name);
-  if (saved ? !saved.autostop : !controllerAutostop('jobs', config)) return;
-  const running = await clusters.queue(conn.record.name, { skipFinished: true, record: conn.record });
-  if (running.some((j) => j.name === HOLD_JOB_NAME)) return;
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const run = `export SKYDECK_HOME=${q(conn.home)} SKYDECK_CONTROLLER=local; exec ${q(conn.node)} ${q(`${conn.root}/bundle/dist/cli.js`)} jobs hold`;
-  const task = parseTaskText(JSON.stringify({ name: HOLD_JOB_NAME, run })).taskFile!.tasks[0];
-  if (saved) await clusters.exec(conn.record.name, task, { detachRun: true });
-  else await withAccess(conn.record, (a) => submitJob(a, conn.record, task, {}, { withSetup: false }));
 }

@@ -2,14 +2,17 @@
  * The task a controller cluster is launched with: SkyPilot's controller defaults (a CPU
  * node, `cpus: 4+`, 50 GB disk), replaced key by key by `<kind>.controller.resources`;
  * the serve controller opens the load balancers' port range through the provider's `ports`
- * mechanism; the jobs controller stops after 10 idle minutes (SkyPilot's controller
- * autostop; `jobs.controller.autostop` changes it, `false` turns it off). SkyPilot does not
- * autostop serve controllers: services are meant to stay up.
+ * mechanism. Both controller clusters stop after 10 idle minutes (SkyPilot's controller
+ * autostop; `<kind>.controller.resources.autostop` or `<kind>.controller.autostop` changes
+ * it, `false` turns it off); a hold job keeps them busy while they have work (hold.ts).
  */
 import { stringify } from 'yaml';
-import { InputError } from '../errors';
-import type { ConfigMap } from '../config/types';
+import { activeOrigins } from '../config/active';
+import { originOf } from '../config/honoured';
+import { formatOrigin, type ConfigMap } from '../config/types';
+import { errorMessage, InputError } from '../errors';
 import { parseTaskText } from '../task/load';
+import { parseTimeMinutes } from '../task/values';
 import type { Task } from '../task/types';
 import type { ControllerKind } from './names';
 
@@ -18,8 +21,8 @@ export const LB_PORT_RANGE = '30001-30100';
 
 const DEFAULT_RESOURCES: Record<string, unknown> = { cpus: '4+', disk_size: 50 };
 
-/** SkyPilot's CONTROLLER_IDLE_MINUTES_TO_AUTOSTOP. */
-const JOBS_CONTROLLER_IDLE_MINUTES = 10;
+/** SkyPilot's CONTROLLER_AUTOSTOP of both controllers (sky/jobs/constants.py, sky/serve/constants.py). */
+const DEFAULT_AUTOSTOP = { idleMinutes: 10, down: false };
 
 function controllerSection(config: ConfigMap, kind: ControllerKind): Record<string, unknown> {
   const top = config[kind] as Record<string, unknown> | undefined;
@@ -27,19 +30,47 @@ function controllerSection(config: ConfigMap, kind: ControllerKind): Record<stri
   return c && typeof c === 'object' ? (c as Record<string, unknown>) : {};
 }
 
-/** The controller's autostop: idle minutes and down, or undefined for none. */
-export function controllerAutostop(kind: ControllerKind, config: ConfigMap): { idleMinutes: number; down: boolean } | undefined {
-  if (kind === 'serve') return undefined;
-  const a = controllerSection(config, kind).autostop;
-  if (a === false) return undefined;
-  if (a && typeof a === 'object') {
-    const o = a as Record<string, unknown>;
-    const idle = o.idle_minutes === undefined ? JOBS_CONTROLLER_IDLE_MINUTES : Number(o.idle_minutes);
-    if (!Number.isFinite(idle) || idle < 0)
-      throw new InputError(`jobs.controller.autostop.idle_minutes must be a number of minutes (got '${String(o.idle_minutes)}').`);
-    return { idleMinutes: idle, down: o.down === true };
+/** `<path> (file:line)`, for errors about a value. */
+function named(path: string[]): string {
+  const origin = originOf(activeOrigins(), path);
+  return origin ? `${path.join('.')} (${formatOrigin(origin)})` : path.join('.');
+}
+
+/** SkyPilot's AutostopConfig.from_yaml_config: false off; true, minutes, a time or a mapping on (idle_minutes 0 unless given). */
+function parseControllerAutostop(value: unknown, path: string[]): { idleMinutes: number; down: boolean } | undefined {
+  const bad = (what: string, at: string[] = path) =>
+    new InputError(`${named(at)}: ${what}`, { hint: "Write false, idle minutes (10, '2h') or {idle_minutes: N, down: true|false}." });
+  if (value === false) return undefined;
+  if (value === true) return { idleMinutes: 0, down: false };
+  const minutes = (v: unknown, at: string[]): number => {
+    if (typeof v !== 'number' && typeof v !== 'string') throw bad(`'${String(v)}' is not a number of minutes or a time.`, at);
+    try {
+      return parseTimeMinutes(v);
+    } catch (e) {
+      throw bad(errorMessage(e), at);
+    }
+  };
+  if (typeof value === 'number' || typeof value === 'string') return { idleMinutes: minutes(value, path), down: false };
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const o = value as Record<string, unknown>;
+    if (o.down !== undefined && typeof o.down !== 'boolean') throw bad(`must be true or false (got '${String(o.down)}').`, [...path, 'down']);
+    return { idleMinutes: o.idle_minutes === undefined ? 0 : minutes(o.idle_minutes, [...path, 'idle_minutes']), down: o.down === true };
   }
-  return { idleMinutes: JOBS_CONTROLLER_IDLE_MINUTES, down: false };
+  throw bad(`'${String(value)}' is not an autostop setting.`);
+}
+
+/**
+ * The controller cluster's autostop, as SkyPilot's get_controller_resources: the controller
+ * resources' `autostop`, else the older `<kind>.controller.autostop`, else 10 idle minutes
+ * (stop, not down). Undefined for none (`false`).
+ */
+export function controllerAutostop(kind: ControllerKind, config: ConfigMap): { idleMinutes: number; down: boolean } | undefined {
+  const section = controllerSection(config, kind);
+  const resources = section.resources as Record<string, unknown> | undefined;
+  if (resources && typeof resources === 'object' && resources.autostop !== undefined && resources.autostop !== null)
+    return parseControllerAutostop(resources.autostop, [kind, 'controller', 'resources', 'autostop']);
+  if (section.autostop !== undefined && section.autostop !== null) return parseControllerAutostop(section.autostop, [kind, 'controller', 'autostop']);
+  return { ...DEFAULT_AUTOSTOP };
 }
 
 /** The controller cluster's task (resources only; nothing runs as its job). */
@@ -48,6 +79,8 @@ export function controllerTask(kind: ControllerKind, config: ConfigMap, name: st
   if (configured !== undefined && (typeof configured !== 'object' || configured === null || Array.isArray(configured)))
     throw new InputError(`${kind}.controller.resources must be a mapping of resource fields (like a task's resources).`);
   const resources: Record<string, unknown> = { ...DEFAULT_RESOURCES, ...(configured as Record<string, unknown> | undefined) };
+  // Its autostop is the launch's option (controllerAutostop), not the task's.
+  delete resources.autostop;
   if (kind === 'serve') {
     const ports = resources.ports === undefined ? [] : Array.isArray(resources.ports) ? resources.ports : [resources.ports];
     resources.ports = [...new Set([...ports.map(String), LB_PORT_RANGE])];

@@ -4,7 +4,8 @@
  * file-mount sources, uploads.ts) and rewritten to point at the copies, then `serve up` /
  * `serve update` run there; the controller and its load balancer are processes of the
  * node, the replicas it launches get the files from there, and the endpoint is the node's
- * address (remote.ts passes it).
+ * address (remote.ts passes it). While a service exists a `serve hold` job keeps the
+ * cluster busy (hold.ts), so its autostop waits for the last service to go.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -12,6 +13,7 @@ import * as path from 'node:path';
 import { isMap, parseDocument } from 'yaml';
 import type { ConfigMap } from '../config/types';
 import { loadTaskFile } from '../task/load';
+import { keepControllerBusy } from './hold';
 import { ensureControllerCluster, forwardVerb, type ControllerConnection } from './remote';
 import { uploadTaskFiles } from './uploads';
 
@@ -40,7 +42,13 @@ async function uploadServiceYaml(conn: ControllerConnection, file: string): Prom
 export async function serveUpRemote(file: string, name: string, config: ConfigMap, onProgress: (m: string) => void): Promise<number> {
   const conn = await ensureControllerCluster('serve', { config, uploadCredentials: true, onProgress });
   try {
-    return await forwardVerb(conn, ['serve', 'up', await uploadServiceYaml(conn, file), '-n', name, '-y']);
+    const code = await forwardVerb(conn, ['serve', 'up', await uploadServiceYaml(conn, file), '-n', name, '-y']);
+    // The cluster's autostop must wait for the service (SkyPilot runs each service as a job of it).
+    if (code === 0)
+      await keepControllerBusy(conn, config).catch((e: unknown) =>
+        onProgress(`Could not start the controller's hold job (its autostop may fire early): ${String(e)}`),
+      );
+    return code;
   } finally {
     await conn.close();
   }

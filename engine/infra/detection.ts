@@ -40,7 +40,7 @@ export function detectCloud(cloud: 'aws' | 'gcp' | 'azure', env: Env = process.e
 /** Every provider's detection, in the order `check` lists them; `local` is always enabled. */
 export function detectInfra(env: Env = process.env): InfraDetection[] {
   const config = activeConfig(env);
-  const rows = [...detectLocal(), ...detectAws(env), ...detectGcp(env), ...detectAzure(env), ...detectKubernetes(env, config), ...detectSsh()];
+  const rows = [...detectLocal(), ...detectAws(env), ...detectGcp(env), ...detectAzure(env), ...detectKubernetes(env, config), ...detectSsh(config)];
   return rows.map((r) =>
     infraAllowed(r.infra, config)
       ? r

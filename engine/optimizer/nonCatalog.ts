@@ -1,16 +1,13 @@
 /**
  * Candidates on infra that has no catalog: this machine (`local`), SSH node pools and
- * Kubernetes contexts. They cost nothing unless `kubernetes.pricing` in
- * SKYDECK_HOME/config.yaml says otherwise (SkyPilot: a GPU pod costs count x accelerator
- * rate, a CPU pod cpus x cpu + memory x memory rate). Kubernetes instance types are
- * SkyPilot's synthetic `4CPU--16GB[--A100:1]`.
+ * Kubernetes contexts. This machine costs nothing; pods cost what `kubernetes.pricing` of the
+ * configuration in force says (engine/config/kubernetesPricing.ts: SkyPilot's rule, per
+ * context; SSH pools as SkyPilot's `ssh-<pool>` contexts), else nothing. Kubernetes instance
+ * types are SkyPilot's synthetic `4CPU--16GB[--A100:1]`.
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { kubernetesPricing, podHourlyPrice } from '../config/kubernetesPricing';
 import type { ResourcesSpec } from '../task/types';
-import { skydeckHome } from '../util/paths';
 import type { Candidate } from './types';
 
 export interface NonCatalogRequest {
@@ -42,26 +39,6 @@ export function localCandidate(req: NonCatalogRequest): Candidate | Refusal {
   };
 }
 
-interface K8sPricing {
-  cpu?: number;
-  memory?: number;
-  accelerators?: Record<string, number>;
-}
-
-function readPricing(context: string): K8sPricing {
-  try {
-    const doc = parseYaml(fs.readFileSync(path.join(skydeckHome(), 'config.yaml'), 'utf8')) as Record<string, unknown> | null;
-    const k8s = doc && typeof doc.kubernetes === 'object' ? (doc.kubernetes as Record<string, unknown>) : undefined;
-    if (!k8s) return {};
-    const base = (typeof k8s.pricing === 'object' && k8s.pricing ? k8s.pricing : {}) as K8sPricing;
-    const perCtx = k8s.context_configs as Record<string, { pricing?: K8sPricing }> | undefined;
-    const over = perCtx?.[context]?.pricing ?? {};
-    return { ...base, ...over, accelerators: { ...(base.accelerators ?? {}), ...(over.accelerators ?? {}) } };
-  } catch {
-    return {};
-  }
-}
-
 function podShape(req: NonCatalogRequest): { cpus: number; memoryGb: number } {
   const acc = req.accelerator;
   const cpus = req.spec.cpus?.value ?? (acc ? Math.max(4, 4 * Math.ceil(acc.count)) : 2);
@@ -80,11 +57,7 @@ export function podCandidate(cloud: 'kubernetes' | 'ssh', region: string, req: N
   if (req.spec.instanceType && !/^\d+(\.\d+)?CPU--\d+(\.\d+)?GB/.test(req.spec.instanceType))
     return `instance_type ${req.spec.instanceType} is a cloud instance type`;
   const { cpus, memoryGb } = podShape(req);
-  let price = 0;
-  if (cloud === 'kubernetes') {
-    const p = readPricing(region);
-    price = req.accelerator ? req.accelerator.count * (p.accelerators?.[req.accelerator.name] ?? 0) : cpus * (p.cpu ?? 0) + memoryGb * (p.memory ?? 0);
-  }
+  const price = podHourlyPrice(kubernetesPricing(cloud === 'ssh' ? `ssh-${region}` : region), cpus, memoryGb, req.accelerator);
   return {
     infra: `${cloud === 'kubernetes' ? 'k8s' : 'ssh'}/${region}`,
     cloud,

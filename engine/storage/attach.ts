@@ -15,6 +15,7 @@ import type { NodeInfo } from '../infra/provider';
 import { LocalTransport } from '../node/local';
 import type { Transport } from '../node/transport';
 import { skydeckHome } from '../util/paths';
+import { mountCachedTransfers } from './mountCachedConfig';
 import { checkToolsScript, installToolsScript, MISSING_TOOL_EXIT, MISSING_TOOL_MARK, mountScript, rcloneEnv, type NodeMount } from './node/commands';
 import { nativeInstallScript, nativeMountEnv, nativeMountScript, nativeMountTool, type NativeMountTool } from './node/nativeMounts';
 import type { CheckedMount } from './prepare';
@@ -109,7 +110,15 @@ export async function attachStorage(target: AttachTarget, mounts: CheckedMount[]
           fs.mkdirSync(path.dirname(mountDir), { recursive: true });
           fs.writeFileSync(`${mountDir}.owner`, (t as LocalTransport).nodeDir);
         }
-        const nodeMount: NodeMount = { dst: m.dst, mode: m.mode, remotePath: records[j].remotePath, isFile: m.isFile, mountDir, stateDir: records[j].stateDir };
+        const nodeMount: NodeMount = {
+          dst: m.dst,
+          mode: m.mode,
+          remotePath: records[j].remotePath,
+          isFile: m.isFile,
+          mountDir,
+          stateDir: records[j].stateDir,
+          ...(m.mode === 'MOUNT_CACHED' ? { transfers: mountCachedTransfers() } : {}),
+        };
         const remote = remotes.get(m)!;
         const tool = nativeMountTool(m.ref.store, m.mode, target.cloud);
         if (!tool) {

@@ -264,6 +264,14 @@ export function registerServe(program: CommandT): void {
     });
 
   serve
+    .command('hold', { hidden: true })
+    .description("Run while any service exists (the controller cluster's job, so its autostop waits for the services).")
+    .action(async () => {
+      const { holdWhileServices } = await import('../../serve/hold');
+      await holdWhileServices();
+    });
+
+  serve
     .command('down')
     .description('Tear down services: their load balancer, controller and every replica.')
     .argument('[names...]', 'service names or glob patterns')

@@ -7,6 +7,7 @@
 import { activeConfig } from '../../config/active';
 import { mergeK8s } from '../../config/merge';
 import { isConfigMap, type ConfigMap } from '../../config/types';
+import { parseAllowedNodes, type AllowedNodes } from './allowedNodes';
 
 export type PortsMode = 'podip' | 'nodeport' | 'loadbalancer';
 
@@ -32,6 +33,8 @@ export interface KubernetesSettings {
   postProvisionRuncmd: string[];
   /** `kubernetes.remote_identity` (default SERVICE_ACCOUNT, as SkyPilot): the pods' service account. */
   remoteIdentity: string;
+  /** `kubernetes.allowed_nodes`: the nodes pods may use (allowedNodes.ts); unset: all. */
+  allowedNodes?: AllowedNodes;
 }
 
 /** SkyPilot's default for Kubernetes (`schemas.get_default_remote_identity('kubernetes')`). */
@@ -76,5 +79,6 @@ export function kubernetesSettings(env: NodeJS.ProcessEnv = process.env, context
     resourceLimitsMultiplier: limitsMultiplier(k8s.set_pod_resource_limits),
     postProvisionRuncmd: Array.isArray(k8s.post_provision_runcmd) ? k8s.post_provision_runcmd.filter((c): c is string => typeof c === 'string') : [],
     remoteIdentity: typeof k8s.remote_identity === 'string' && k8s.remote_identity ? k8s.remote_identity : DEFAULT_REMOTE_IDENTITY,
+    allowedNodes: parseAllowedNodes(k8s.allowed_nodes),
   };
 }

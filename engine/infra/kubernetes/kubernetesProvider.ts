@@ -24,6 +24,7 @@ import type { Transport } from '../../node/transport';
 import { parsePorts } from '../../vmShared/ports';
 import { defaultIdentityFile } from '../../vmShared/transport';
 import { CloudTimeoutError } from '../../vmShared/poll';
+import { allowedNodesExpressions, allowedNodesSource, applyAllowedNodesAffinity, filterAllowedNodes } from './allowedNodes';
 import { kubernetesSettings, type KubernetesSettings } from './config';
 import { resolveContext, scanKubeconfig, type KubeContext } from './contexts';
 import { apiMessage, fuseRefused, httpCode, mapKubernetesError } from './errors';
@@ -193,16 +194,25 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
     };
   }
 
-  /** Node affinity terms for the requested GPU type, from the labels on the cluster's nodes. */
-  private async gpuAffinity(c: Clients, accelerator: string): Promise<{ terms: V1NodeSelectorTerm[]; key: string }> {
-    let nodes: k8s.V1Node[];
+  /**
+   * The context's nodes: all of them, and the ones `kubernetes.allowed_nodes` lets pods use
+   * (allowedNodes.ts); undefined when listing nodes is forbidden.
+   */
+  private async nodes(c: Clients, settings: KubernetesSettings): Promise<{ all: k8s.V1Node[]; allowed: k8s.V1Node[] } | undefined> {
     try {
-      nodes = (await c.core.listNode()).items;
+      const all = (await c.core.listNode()).items;
+      return { all, allowed: filterAllowedNodes(all, settings.allowedNodes) };
     } catch (e) {
       if (httpCode(e) !== 403) throw e;
-      // Cannot see nodes: select on SkyPilot's own label, the one a user can apply by hand.
-      return { terms: [{ matchExpressions: [{ key: GPU_LABEL_SCHEMES[0].key, operator: 'In', values: [accelerator.toLowerCase()] }] }], key: 'nvidia.com/gpu' };
+      return undefined;
     }
+  }
+
+  /** Node affinity terms for the requested GPU type, from the labels on the allowed nodes. */
+  private gpuAffinity(c: Clients, accelerator: string, nodes: k8s.V1Node[] | undefined): { terms: V1NodeSelectorTerm[]; key: string } {
+    // Cannot see nodes: select on SkyPilot's own label, the one a user can apply by hand.
+    if (!nodes)
+      return { terms: [{ matchExpressions: [{ key: GPU_LABEL_SCHEMES[0].key, operator: 'In', values: [accelerator.toLowerCase()] }] }], key: 'nvidia.com/gpu' };
     const key = gpuResourceKey(nodes);
     const scheme = detectScheme(nodes.map((n) => n.metadata?.labels ?? {}));
     const found = new Set<string>();
@@ -217,7 +227,7 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
       throw new ProvisionError(
         'capacity',
         'region',
-        `Kubernetes context '${c.ctx.name}' has no node with GPU ${accelerator}${found.size ? ` (it has: ${[...found].sort().join(', ')})` : ' (no labelled GPU nodes)'}.`,
+        `Kubernetes context '${c.ctx.name}' has no ${this.settings(c.ctx.name).allowedNodes ? 'allowed ' : ''}node with GPU ${accelerator}${found.size ? ` (it has: ${[...found].sort().join(', ')})` : ' (no labelled GPU nodes)'}.`,
         {
           hint: 'GPU nodes are recognised by the labels skypilot.co/accelerator, cloud.google.com/gke-accelerator, nvidia.com/gpu.product or gpu.nvidia.com/class.',
         },
@@ -226,15 +236,9 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
     return { terms: [{ matchExpressions: [{ key: scheme.key, operator: 'In', values: [...values].sort() }] }], key };
   }
 
-  /** FUSE through the device plugin when a node offers it, else a privileged container (podSpec.ts grantFuseAccess). */
-  private async fuseAccess(c: Clients): Promise<FuseAccess> {
-    try {
-      const nodes = (await c.core.listNode()).items;
-      return nodes.some((n) => n.status?.allocatable?.[FUSE_DEVICE_RESOURCE] !== undefined) ? 'device-plugin' : 'privileged';
-    } catch (e) {
-      if (httpCode(e) === 403) return 'privileged';
-      throw e;
-    }
+  /** FUSE through the device plugin when an allowed node offers it, else a privileged container (podSpec.ts grantFuseAccess). */
+  private fuseAccess(nodes: k8s.V1Node[] | undefined): FuseAccess {
+    return nodes?.some((n) => n.status?.allocatable?.[FUSE_DEVICE_RESOURCE] !== undefined) ? 'device-plugin' : 'privileged';
   }
 
   async launch(req: LaunchRequest): Promise<ClusterHandle> {
@@ -282,8 +286,18 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
           req.onProgress?.(`Removing ${existing.pods.size} leftover pod(s) of ${req.nameOnCloud}.`);
           await this.deleteAndVerify(c, selector, req.signal);
         }
-        const gpu = shape.accelerator ? await this.gpuAffinity(c, shape.accelerator.name) : { terms: [], key: 'nvidia.com/gpu' };
-        const fuse = req.requiresFuse ? await this.fuseAccess(c) : undefined;
+        const needNodes = !!shape.accelerator || !!req.requiresFuse || !!settings.allowedNodes;
+        const nodes = needNodes ? await this.nodes(c, settings) : undefined;
+        const allowedNodes = settings.allowedNodes;
+        if (allowedNodes && (allowedNodes.names.length || allowedNodes.ips.length) && !nodes)
+          throw new ProvisionError(
+            'config',
+            'region',
+            `${allowedNodesSource(context)} names nodes, but listing the nodes of context '${context}' is forbidden.`,
+          );
+        const gpu = shape.accelerator ? this.gpuAffinity(c, shape.accelerator.name, nodes?.allowed) : { terms: [], key: 'nvidia.com/gpu' };
+        const fuse = req.requiresFuse ? this.fuseAccess(nodes?.allowed) : undefined;
+        const allowedAffinity = allowedNodesExpressions(allowedNodes, nodes?.all ?? [], context);
         req.onProgress?.(`Creating ${req.numNodes} pod(s) in ${context}/${c.namespace}.`);
         created = true;
         for (let rank = 0; rank < req.numNodes; rank++) {
@@ -309,6 +323,8 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
           });
           // After pod_config, as SkyPilot decides: only its own account is set up by it.
           if (rank === 0 && pod.spec?.serviceAccountName === DEFAULT_SERVICE_ACCOUNT) await ensureDefaultServiceAccount(c.config, context, c.namespace);
+          // After pod_config, as SkyPilot: ANDed with every node affinity the pod has by then.
+          applyAllowedNodesAffinity(pod, allowedAffinity);
           const body = fuse ? grantFuseAccess(pod, fuse) : pod;
           await c.core.createNamespacedPod({ namespace: c.namespace, body }).catch((e: unknown) => {
             throw (fuse && fuseRefused(e, context, fuse)) || e;
@@ -524,7 +540,7 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
           } catch (e) {
             if (httpCode(e) !== 403) throw e;
           }
-          return computeGpuAvailability(`k8s/${ctx.name}`, nodes, pods);
+          return computeGpuAvailability(`k8s/${ctx.name}`, filterAllowedNodes(nodes, this.settings(ctx.name).allowedNodes), pods);
         } catch {
           return []; // an unreachable context has nothing to show
         }

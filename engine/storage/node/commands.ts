@@ -32,6 +32,8 @@ export interface NodeMount {
   mountDir?: string;
   /** rclone's VFS cache and log for this mount, on the node. */
   stateDir: string;
+  /** MOUNT_CACHED: files uploaded at once (`data.mount_cached.sequential_upload`: 1); default 8. */
+  transfers?: number;
 }
 
 /** The environment that configures the `skydeck` remote for one rclone process. */
@@ -115,7 +117,14 @@ export function mountScript(m: NodeMount): string {
         // Reads reach rclone in order: the kernel's out-of-order async reads make an uncached
         // reader seek back and reopen its ranged GET, which on a busy node repeats every few MB.
         ['--vfs-cache-mode off', '--async-read=false', '--dir-cache-time 5s']
-      : ['--vfs-cache-mode full', `--cache-dir ${state}/cache`, '--vfs-write-back 1s', '--vfs-cache-max-age 1h', '--dir-cache-time 5s', '--transfers 8'];
+      : [
+          '--vfs-cache-mode full',
+          `--cache-dir ${state}/cache`,
+          '--vfs-write-back 1s',
+          '--vfs-cache-max-age 1h',
+          '--dir-cache-time 5s',
+          `--transfers ${m.transfers ?? 8}`,
+        ];
   const lines = [
     'set -e',
     `mkdir -p ${state}`,

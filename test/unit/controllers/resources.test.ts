@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { controllerAutostop, controllerTask, LB_PORT_RANGE } from '../../../engine/controllers/resources';
 import { controllerClusterName, controllerKindOf } from '../../../engine/controllers/names';
 
-test("SkyPilot's controller defaults: a 4+ CPU node with a 50 GB disk; the jobs controller stops after 10 idle minutes, serve never", () => {
+test("SkyPilot's controller defaults: a 4+ CPU node with a 50 GB disk; both controllers stop after 10 idle minutes", () => {
   const t = controllerTask('jobs', {}, 'sky-jobs-controller-00000000');
   assert.deepEqual([t.resources.base.cpus, t.resources.base.diskSizeGb], [{ value: 4, orMore: true }, 50]);
   assert.deepEqual(controllerAutostop('jobs', {}), { idleMinutes: 10, down: false });
-  assert.equal(controllerAutostop('serve', {}), undefined);
+  assert.deepEqual(controllerAutostop('serve', {}), { idleMinutes: 10, down: false });
   assert.equal(controllerAutostop('jobs', { jobs: { controller: { autostop: false } } }), undefined);
   assert.deepEqual(controllerAutostop('jobs', { jobs: { controller: { autostop: { idle_minutes: 3, down: true } } } }), { idleMinutes: 3, down: true });
 });
