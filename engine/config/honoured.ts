@@ -53,8 +53,10 @@ export const HONOURED_KEYS: Record<string, string> = {
   'kubernetes.namespace': "engine/infra/kubernetes/kubernetesProvider.ts: the namespace of the pods and volumes, over the context's",
   'kubernetes.set_pod_resource_limits': 'engine/infra/kubernetes/podSpec.ts: cpu/memory limits = requests (true) or requests x the number',
   'kubernetes.post_provision_runcmd': "engine/infra/kubernetes/postProvision.ts: commands run in every new pod before SkyDeck's set-up",
-  'kubernetes.pricing': "engine/config/kubernetesPricing.ts -> engine/optimizer/nonCatalog.ts: the optimizer's price of Kubernetes pods (and SSH pools, SkyPilot's ssh-<pool> contexts)",
-  'kubernetes.allowed_nodes': 'engine/infra/kubernetes/allowedNodes.ts: the nodes pods may land on (node affinity), and the nodes GPUs are looked for and counted on',
+  'kubernetes.pricing':
+    "engine/config/kubernetesPricing.ts -> engine/optimizer/nonCatalog.ts: the optimizer's price of Kubernetes pods (and SSH pools, SkyPilot's ssh-<pool> contexts)",
+  'kubernetes.allowed_nodes':
+    'engine/infra/kubernetes/allowedNodes.ts: the nodes pods may land on (node affinity), and the nodes GPUs are looked for and counted on',
   'ssh.allowed_node_pools': 'engine/infra/ssh/detect.ts: the SSH node pools enabled as infra (the others disabled, with the reason)',
   'data.mount_cached.sequential_upload': 'engine/storage/mountCachedConfig.ts -> attach.ts: MOUNT_CACHED uploads one file at a time (rclone --transfers 1)',
   'provision.install_conda': 'engine/node/conda.ts: true installs Miniconda on every node at bring-up (unless conda is there); unset or false: none',
