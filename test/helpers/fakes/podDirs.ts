@@ -95,7 +95,9 @@ while fds:
     ready, _, _ = select.select(fds, [], [])
     fds = [fd for fd in fds if fd not in ready]`;
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', ['-c', waiter, ...pids.map(String)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // The system's own python3 (what a version manager's shim first on PATH finds takes seconds to start).
+    const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    const child = spawn(python, ['-c', waiter, ...pids.map(String)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (e) => reject(new Error(`waiting for the pod's processes to exit needs python3: ${e.message}`)));
@@ -103,16 +105,9 @@ while fds:
   });
 }
 
-/**
- * The kubelet's teardown of pod directories at or below `dir`: every process of those pods is
- * killed (SIGKILL, as the kubelet ends what outlived its grace period, including what left the
- * tracked process group), then the directory is removed (removePodDir). A killed process may
- * still be finishing its last write when that delete runs (ENOTEMPTY); then the delete is done
- * once more after all of them have exited, unless `wanted()` no longer holds (a new pod of the
- * same name owns the directory by then).
- */
-export async function releasePodDir(dir: string, wanted: () => boolean = () => true): Promise<string[]> {
-  const pids = fs.existsSync(dir) ? processesUnder(dir) : [];
+/** SIGKILLs the processes of the pods at or below `dir` (processesUnder); returns their pids. */
+function killProcessesUnder(dir: string): number[] {
+  const pids = processesUnder(dir);
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -120,11 +115,29 @@ export async function releasePodDir(dir: string, wanted: () => boolean = () => t
       /* already gone */
     }
   }
+  return pids;
+}
+
+/**
+ * The kubelet's teardown of pod directories at or below `dir`: every process of those pods is
+ * killed (SIGKILL, as the kubelet ends what outlived its grace period, including what left the
+ * tracked process group) and the directory removed (removePodDir) at once. A process the scan
+ * could not see yet (forked while it ran) is found once the killed ones have exited, and so on
+ * until none is left; then whatever a last write put back is removed too, unless `wanted()` no
+ * longer holds (a new pod of the same name owns the directory and its processes by then).
+ */
+export async function releasePodDir(dir: string, wanted: () => boolean = () => true): Promise<string[]> {
+  let pids = killProcessesUnder(dir);
+  let left: string[] = [];
   try {
-    return removePodDir(dir);
+    left = removePodDir(dir);
   } catch (e) {
     if (!pids.length) throw e;
-    await processesExited(pids);
-    return wanted() ? removePodDir(dir) : [];
   }
+  while (pids.length) {
+    await processesExited(pids);
+    if (!wanted()) return left;
+    pids = killProcessesUnder(dir);
+  }
+  return fs.existsSync(dir) && wanted() ? removePodDir(dir) : left;
 }
