@@ -6,13 +6,14 @@
  * nodes are processes on this machine, so their action is this machine's CLI (`status -r`).
  */
 import * as os from 'node:os';
-import type { AutostopCommands, Provider } from '../infra/provider';
+import { AUTOSTOP_FILES_DIR, type AutostopCommands, type AutostopFile, type Provider } from '../infra/provider';
 import type { AutostopWaitFor } from '../node/agentClient';
 import type { Task } from '../task/types';
+import type { Transport } from '../node/transport';
+import { SkyDeckError } from '../errors';
 import { skydeckCliArgv, skydeckHome } from '../util/paths';
 import type { ClusterAccess } from './access';
 import { hostLauncherFor } from './nodeOps';
-import { placeAutostopFiles, removeAutostopFiles } from './nodeCloudApi';
 import type { ClusterRecord, LaunchOptions } from './types';
 
 export type { AutostopWaitFor };
@@ -123,17 +124,45 @@ function autostopAction(
 
 /** Sets (or, with idleMinutes < 0, cancels) autostop on the cluster's head, with the action for its infra. */
 export async function applyAutostop(rec: ClusterRecord, access: ClusterAccess, setting: AutostopSetting | undefined): Promise<void> {
+  const hasNodeAction = rec.handle.provider !== 'local' && access.provider.autostopCommands !== undefined;
   if (!setting || setting.idleMinutes < 0) {
     await access.agent.setAutostop(-1, false);
-    if (access.provider.autostopFiles) await removeAutostopFiles(access.head);
+    if (hasNodeAction) await placeAutostopFiles(access.head, []);
     return;
   }
   await prepareInfra(access.provider, rec, setting.down);
-  await placeAutostopFiles(access.provider, rec, access.head, setting.down);
-  const commands = rec.handle.provider === 'local' ? undefined : access.provider.autostopCommands?.(rec.handle, setting.down);
-  // What the commands need on the head (a program, a credential 0600) is there before they can run.
-  for (const f of commands?.files ?? []) await access.head.putFile(f.path, f.content, f.mode);
+  const commands = hasNodeAction ? access.provider.autostopCommands?.(rec.handle, setting.down) : undefined;
+  // What the commands need on the head (a program, a credential) is there before they can run.
+  if (hasNodeAction) await placeAutostopFiles(access.head, commands?.files ?? []);
   await access.agent.setAutostop(setting.idleMinutes, setting.down, autostopAction(rec, access, commands), setting.waitFor ?? 'jobs_and_ssh');
+}
+
+async function runOnHead(head: Transport, script: string, what: string): Promise<void> {
+  const r = await head.exec(['bash', '-c', script]);
+  if (r.exitCode !== 0) {
+    throw new SkyDeckError('REMOTE_WRITE_FAILED', `Could not ${what} on ${head.description}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);
+  }
+}
+
+/**
+ * Makes the head's AUTOSTOP_FILES_DIR hold exactly `files` (the directory 0700, every file
+ * 0600), written through the transport (SFTP) so a secret passes through no argv, environment,
+ * log or record; none: the directory goes, so a credential is on the node only while an
+ * action may need it.
+ */
+async function placeAutostopFiles(head: Transport, files: AutostopFile[]): Promise<void> {
+  const dir = `"$HOME/${AUTOSTOP_FILES_DIR}"`;
+  if (!files.length) {
+    await runOnHead(head, `rm -rf ${dir}`, 'remove the autostop credential directory');
+    return;
+  }
+  await runOnHead(head, `umask 077 && rm -rf ${dir} && mkdir -p ${dir} && chmod 700 ${dir}`, 'prepare the autostop credential directory');
+  for (const f of files) {
+    if (!/^[A-Za-z0-9._-]+$/.test(f.name)) throw new SkyDeckError('INTERNAL', `Invalid autostop file name '${f.name}'.`);
+    await head.putFile(`${AUTOSTOP_FILES_DIR}/${f.name}`, f.content, 0o600);
+  }
+  // SFTP applies the server's umask to the mode it is given: make sure nothing is wider than 0600.
+  await runOnHead(head, `chmod 600 ${dir}/*`, 'restrict the autostop credential files');
 }
 
 async function prepareInfra(provider: Provider, rec: ClusterRecord, down: boolean): Promise<void> {

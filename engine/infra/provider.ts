@@ -172,19 +172,14 @@ export interface Provider {
   preempt?(handle: ClusterHandle): Promise<void>;
   /**
    * Autostop with no client: the shell command each node runs (workers first, then the head)
-   * to stop or tear down itself through the infra's own mechanism (docs/AUTOSTOP.md). Absent:
-   * the client carries autostop out at its next `status -r`. `down` is the setting the commands
-   * are for (a provider may need more on the node to tear down than to stop).
+   * to stop or tear down itself through the infra's own mechanism (docs/AUTOSTOP.md), and the
+   * files the head needs for it (engine/vmShared/cloudApiAutostop.ts). Absent: the client
+   * carries autostop out at its next `status -r`. `down` is the setting the commands are for
+   * (a provider may need more on the node to tear down than to stop).
    */
   autostopCommands?(handle: ClusterHandle, down?: boolean): AutostopCommands;
   /** Called when autostop is set, before the nodes need it (e.g. the instances' shutdown behaviour). */
   prepareAutostop?(handle: ClusterHandle, down: boolean): Promise<void>;
-  /**
-   * Files the head's autostop action needs to call the cloud's API itself (a credential, the
-   * cluster's coordinates), placed 0600 in AUTOSTOP_FILES_DIR when autostop is set and removed
-   * when it is cancelled (engine/cluster/nodeCloudApi.ts). Empty: the action needs none.
-   */
-  autostopFiles?(handle: ClusterHandle, down: boolean): Promise<AutostopFile[]>;
   /**
    * The handle of a cluster this machine has no record of, found on the infra by its name
    * (engine/controllers/discover.ts: a controller launched from another machine); undefined
@@ -193,29 +188,26 @@ export interface Provider {
   findCluster?(clusterName: string, nameOnCloud: string): Promise<ClusterHandle | undefined>;
 }
 
-/** A file of Provider.autostopFiles: `name` inside AUTOSTOP_FILES_DIR; never logged or stored. */
-export interface AutostopFile {
-  name: string;
-  content: string;
-}
-
-/** Where the head keeps its autostop files, relative to its HOME (0700). */
-export const AUTOSTOP_FILES_DIR = '.skydeck_node/cloud-api';
-
 /** What a node runs when its cluster's autostop fires (see Provider.autostopCommands). */
 export interface AutostopCommands {
   stop: string;
   down: string;
-  /** Files the commands need on the head (a program, a credential), written when autostop is set. */
-  files?: NodeFile[];
+  /**
+   * What the commands need on the head (a program, its parameters, a credential): placed in
+   * AUTOSTOP_FILES_DIR when autostop is set, replacing what an earlier setting left, and
+   * removed when it is cancelled (engine/cluster/autostop.ts).
+   */
+  files?: AutostopFile[];
 }
 
-/** A file written on a node; `path` is relative to the node's HOME. Secrets are mode 0600. */
-export interface NodeFile {
-  path: string;
+/** A file of AutostopCommands.files: `name` inside AUTOSTOP_FILES_DIR, mode 0600; never logged or stored. */
+export interface AutostopFile {
+  name: string;
   content: string | Buffer;
-  mode: number;
 }
+
+/** Where the head keeps its autostop files, relative to its HOME (0700). */
+export const AUTOSTOP_FILES_DIR = '.skydeck_node/cloud-api';
 
 /** How much of the infrastructure a provisioning failure rules out (SkyPilot's blocklist granularity). */
 export type BlockScope = 'zone' | 'region' | 'cloud' | 'launchable';

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LaunchRequest } from '../../engine/infra/provider';
+import { FakeKubernetes, type FakeKubernetesOptions } from './fakes/kubernetes';
 import { referenceCatalogs } from './shared';
 
 export const TEST_PUBKEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHbO1Jj2+6hQ4wq5C5c1oB8kz4c7w5b3m0s2Jx5n1p9X skydeck';
@@ -88,4 +89,39 @@ export function useMotoProviderEnv(
     }),
     unset,
   );
+}
+
+/** A request for the fake Kubernetes cluster: `numNodes` pods of 2 CPUs and 4 GB, the cluster's name on the cloud `<name>-abcd`. */
+export function kubernetesLaunchRequest(name: string, numNodes = 1): LaunchRequest {
+  return launchRequest({ clusterName: name, nameOnCloud: `${name}-abcd`, region: 'fake', zones: [], instanceType: '2CPU--4GB' }, { numNodes, diskSizeGb: 256 });
+}
+
+/**
+ * useProviderEnv with the fake Kubernetes API server (test/helpers/fakes/kubernetes.ts)
+ * started with `options`, its kubeconfig (context `fake`) as KUBECONFIG; `stop()` closes the
+ * server, then puts the environment back.
+ */
+export async function useFakeKubernetes(
+  prefix: string,
+  options: FakeKubernetesOptions,
+  vars: Record<string, string> = {},
+  unset: string[] = [],
+): Promise<{ fake: FakeKubernetes; home: string; stop: () => Promise<void> }> {
+  const env = useProviderEnv(prefix, () => vars, unset);
+  let fake: FakeKubernetes;
+  try {
+    fake = await FakeKubernetes.start(options);
+  } catch (e) {
+    env.restore();
+    throw e;
+  }
+  process.env.KUBECONFIG = fake.writeKubeconfig(path.join(env.home, 'kubeconfig'), [{ name: 'fake' }]);
+  return {
+    fake,
+    home: env.home,
+    stop: async () => {
+      await fake.close();
+      env.restore();
+    },
+  };
 }

@@ -1,12 +1,12 @@
 /** The `azure` provider entry (bundle dist/providers/azure.js); the ARM SDKs load on first real use. */
-import type { ClusterHandle, Provider } from '../provider';
+import type { Provider } from '../provider';
 import type { CloudProviderOptions } from '../../vmShared/options';
 import { lazyProvider } from '../../vmShared/lazyProvider';
 import { findAzureCredentials } from './credentials';
-import { azureAutostopCommands, azureAutostopFiles } from './nodeAutostop';
+import { azureAutostopCommands } from './nodeAutostop';
 
 export function createProvider(options?: CloudProviderOptions): Provider {
-  const provider = lazyProvider({
+  return lazyProvider({
     name: 'azure',
     canStop: true,
     quickCheck: () => {
@@ -19,5 +19,4 @@ export function createProvider(options?: CloudProviderOptions): Provider {
     // (./nodeAutostop.ts); without one it powers off and the next `status -r` finishes. docs/AUTOSTOP.md.
     autostopCommands: azureAutostopCommands,
   });
-  return { ...provider, autostopFiles: async (handle: ClusterHandle) => azureAutostopFiles(handle) };
 }

@@ -12,13 +12,13 @@
  */
 import type { AutostopCommands, ClusterHandle } from '../provider';
 import { guestShutdownCommands } from '../../vmShared/guestShutdown';
-import { nodeApiCommand, nodeApiFiles } from '../../vmShared/nodeApiAction';
+import { cloudApiCommand, cloudApiFiles } from '../../vmShared/cloudApiAutostop';
 import { findGcpNodeCredential } from './credentials';
 import { computeApiBase, metadataTokenUrl } from './endpoint';
 import { CLUSTER_LABEL, firewallName, gcpLabel, NODE_TYPE_LABEL } from './names';
 import { gcpRemoteIdentity, type GcpRemoteIdentity } from './remoteIdentity';
 
-/** The node's program after NODE_API_PRELUDE: a token, then the deletions, workers first. */
+/** The node's program after CLOUD_API_PRELUDE: a token, then the deletions, workers first. */
 const AUTODOWN_PY = String.raw`SCOPE = 'https://www.googleapis.com/auth/cloud-platform'
 
 
@@ -26,9 +26,8 @@ def b64url(b):
     return base64.urlsafe_b64encode(b).rstrip(b'=').decode()
 
 
-def token_from_credential(path):
-    with open(path) as f:
-        cred = json.load(f)
+def token_from_credential():
+    cred = read_credential()
     kind = cred.get('type')
     uri = cred.get('token_uri') or 'https://oauth2.googleapis.com/token'
     if kind == 'authorized_user':
@@ -98,7 +97,7 @@ def main():
     if PARAMS['token'] == 'metadata':
         token = token_from_metadata(PARAMS['metadata_token_url'])
     else:
-        token = token_from_credential(os.path.join(HERE, 'credential.json'))
+        token = token_from_credential()
     c = Compute(token)
     query = '?filter=' + urllib.parse.quote('labels.%s = %s' % (PARAMS['cluster_label'], PARAMS['cluster']))
     items, page = [], None
@@ -168,7 +167,7 @@ export function gcpAutostopCommands(handle: ClusterHandle, down = true): Autosto
   };
   return {
     stop: shutdown.stop,
-    down: nodeApiCommand('gcp', shutdown.down),
-    files: nodeApiFiles({ cloud: 'gcp', script: AUTODOWN_PY, params, credential }),
+    down: cloudApiCommand('gcp', shutdown.down),
+    files: cloudApiFiles({ cloud: 'gcp', script: AUTODOWN_PY, params, credential }),
   };
 }

@@ -31,7 +31,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { removePodDirEventually } from './podDirs';
+import { releasePodDir } from './podDirs';
 import { parseQuantity, validateNamespace, validatePersistentVolumeClaim, validatePod, validateService, type KubeRejection } from './validation/kubernetes';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -293,11 +293,12 @@ export class FakeKubernetes {
   /**
    * The kubelet's teardown of the pod's filesystem: its FUSE mounts are unmounted and the
    * directory deleted without crossing into any mount (./podDirs.ts), so a bucket mounted in
-   * the pod keeps its objects. Retries stop once a new pod of the same name exists.
+   * the pod keeps its objects; what the pod still runs is ended first. A new pod of the same
+   * name owns the directory once it exists.
    */
   private releasePodDir(namespace: string, name: string): void {
     const dir = this.podDir(namespace, name);
-    const removal = removePodDirEventually(dir, () => !this.pod(namespace, name))
+    const removal = releasePodDir(dir, () => !this.pod(namespace, name))
       .then((left) => void this.leftMounts.push(...left))
       .catch((e: unknown) => void process.stderr.write(`fake kubernetes: ${(e as Error).message}\n`))
       .finally(() => this.dirRemovals.delete(removal));
@@ -321,9 +322,9 @@ export class FakeKubernetes {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await Promise.all([...this.dirRemovals]);
-    // A pod's agent daemon may write one last file while it notices its node is gone: retried.
-    // Mounts still under a pod directory are unmounted first and never entered (./podDirs.ts).
-    this.leftMounts.push(...(await removePodDirEventually(this.root)));
+    // What the pods still run (their agent daemons) ends first; mounts still under a pod
+    // directory are unmounted and never entered (./podDirs.ts).
+    this.leftMounts.push(...(await releasePodDir(this.root)));
   }
 
   // ---- storage and watch ----

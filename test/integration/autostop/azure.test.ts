@@ -99,8 +99,8 @@ describe('autostop on Azure (fake Resource Manager): the head deallocates or del
     const credDir = path.join(hosts.hosts[0].homeDir, '.skydeck_node', 'cloud-api');
     assert.equal(fs.statSync(credDir).mode & 0o777, 0o700);
     for (const f of fs.readdirSync(credDir)) assert.equal(fs.statSync(path.join(credDir, f)).mode & 0o777, 0o600, f);
-    const cred = JSON.parse(fs.readFileSync(path.join(credDir, 'azure.json'), 'utf8')) as { token: { kind: string; clientId: string } };
-    assert.deepEqual([cred.token.kind, cred.token.clientId], ['client_credentials', CLIENT_ID]);
+    const cred = JSON.parse(fs.readFileSync(path.join(credDir, 'credential.json'), 'utf8')) as { kind: string; clientId: string };
+    assert.deepEqual([cred.kind, cred.clientId], ['client_credentials', CLIENT_ID]);
     assert.ok(!fs.existsSync(path.join(hosts.hosts[1].homeDir, '.skydeck_node', 'cloud-api')), 'workers get no credential');
 
     // No skydeck command from here: the idle head acts on its own.
@@ -164,8 +164,8 @@ describe('autostop on Azure (fake Resource Manager): the head deallocates or del
     assert.match(roleProps.roleDefinitionId, /roleDefinitions\/b24988ac-6180-42a0-ab88-20f7382dd24c$/, 'Contributor');
     const vmRes = [...az.resources.values()].find((x) => x.name === vm.name)!;
     assert.deepEqual(Object.keys((vmRes.identity as { userAssignedIdentities: object }).userAssignedIdentities), [msi.id]);
-    const cred = fs.readFileSync(path.join(hosts.hosts[0].homeDir, '.skydeck_node', 'cloud-api', 'azure.json'), 'utf8');
-    assert.equal((JSON.parse(cred) as { token: { kind: string } }).token.kind, 'imds');
+    const cred = fs.readFileSync(path.join(hosts.hosts[0].homeDir, '.skydeck_node', 'cloud-api', 'credential.json'), 'utf8');
+    assert.equal((JSON.parse(cred) as { kind: string }).kind, 'imds');
     assert.ok(!cred.includes(SECRET), "nothing of the user's goes to the node");
 
     await az.waitFor(`${vm.name} deallocated by the node`, () => az.powerState(vm.name) === 'deallocated');

@@ -114,7 +114,7 @@ describe('autodown on GCP (fake Compute API) with the node on a netns sshd host'
     setActiveConfig({ gcp: { remote_identity: 'NO_UPLOAD' } });
     const host = useHost(0);
     await launchIdleDown('gcp-ad');
-    assert.equal(fs.existsSync(path.join(host.homeDir, '.skydeck_node', 'gcp-api')), false, 'nothing was uploaded for the node to act with');
+    assert.equal(fs.existsSync(path.join(host.homeDir, '.skydeck_node', 'cloud-api')), false, 'nothing was uploaded for the node to act with');
     const log = path.join(host.homeDir, '.skydeck_guest_shutdown');
     await until('the node to issue its guest shutdown', () => (fs.existsSync(log) ? true : undefined), { timeoutMs: 90_000, everyMs: 200 });
     // What GCE does on a guest shutdown.
@@ -130,7 +130,7 @@ describe('autodown on GCP (fake Compute API) with the node on a netns sshd host'
     const adc = JSON.parse(fs.readFileSync(path.join(adcDir, 'application_default_credentials.json'), 'utf8')) as Record<string, string>;
     const { names, zone, firewall } = await launchIdleDown('gcp-ad-user');
     assert.equal(names.length, 1);
-    const onNode = path.join(host.homeDir, '.skydeck_node', 'gcp-api', 'credential.json');
+    const onNode = path.join(host.homeDir, '.skydeck_node', 'cloud-api', 'credential.json');
     assert.equal(fs.statSync(onNode).mode & 0o777, 0o600, 'the credential on the head is 0600');
     await gcp.waitUntilDeleted(names, 120_000);
     const deletes = callsWith(`authorized_user:${adc.client_id}`).filter((c) => c.startsWith('DELETE'));
@@ -178,7 +178,7 @@ describe('autodown on GCP (fake Compute API) with the node on a netns sshd host'
     assert.deepEqual(inst.serviceAccounts, [
       { email: 'skypilot-v1@e2e-proj.iam.gserviceaccount.com', scopes: ['https://www.googleapis.com/auth/cloud-platform'] },
     ]);
-    assert.equal(fs.existsSync(path.join(host.homeDir, '.skydeck_node', 'gcp-api', 'credential.json')), false, 'no user credential on the node');
+    assert.equal(fs.existsSync(path.join(host.homeDir, '.skydeck_node', 'cloud-api', 'credential.json')), false, 'no user credential on the node');
     await gcp.waitUntilDeleted(names, 120_000);
     assert.ok(callsWith('metadata').some((c) => c.startsWith('DELETE') && c.endsWith(`/instances/${names[0]}`)));
   });

@@ -2,7 +2,7 @@
  * `image_id: docker:<image>` on Azure, end to end through the Azure provider (the real ARM
  * SDKs) against the fake HTTPS Resource Manager: the VM is created there, the test address
  * mapping puts a network-namespace sshd host with a Docker daemon of its own behind it
- * (./hostDaemons.ts), and the container runs on that host through the same SSH path as the
+ * (test/helpers/docker.ts), and the container runs on that host through the same SSH path as the
  * other VM clouds. Setup, run and exec happen inside; `down` removes the container and the
  * cluster's resource group.
  */
@@ -10,16 +10,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
-import { netnsSkipReason, startSshHosts, type SshTestHosts } from '../../helpers/sshd';
-import { startTogether } from '../../helpers/startTogether';
+import { netnsSkipReason, type SshTestHosts } from '../../helpers/sshd';
 import { referenceCatalogs } from '../../helpers/shared';
 import { fastAgent, freshHome, makeTask, useTestHostKey } from '../cluster/helpers';
 import { clusters, findCluster } from '../../../engine/cluster';
 import { nodeContainerName } from '../../../engine/cluster/containers';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
 import { requirePrerequisite } from '../../helpers/prerequisites';
-import { dockerMissing } from '../../helpers/docker';
-import { containersOn, useHostDaemons, type HostDaemon } from './hostDaemons';
+import { containersOn, dockerMissing, startDockerVmHosts, type DockerVmHosts, type HostDaemon } from '../../helpers/docker';
 
 requirePrerequisite(netnsSkipReason() ?? dockerMissing());
 const SAVED_ENV = { ...process.env };
@@ -36,17 +34,14 @@ describe('docker: images on Azure (fake Resource Manager), the VM mapped to a ne
   let env: ReturnType<typeof freshHome>;
   let daemons: HostDaemon[] = [];
   let image: string;
-  let stopDaemons: (() => Promise<void>) | undefined;
+  let vms: DockerVmHosts<FakeAzure> | undefined;
 
   before(async () => {
     env = freshHome();
     fastAgent(400);
-    [az, hosts] = await startTogether<[FakeAzure, SshTestHosts]>([startFakeAzure(), startSshHosts({ loopback: false, netnsHosts: 1 })], (s) =>
-      'stop' in s ? s.stop() : s.close(),
-    );
-    ({ daemons, image, stop: stopDaemons } = await useHostDaemons(hosts.hosts));
+    vms = await startDockerVmHosts(startFakeAzure(), 1);
+    ({ fake: az, hosts, daemons, image } = vms);
     useTestHostKey(env.home, hosts);
-    const [h1] = hosts.hosts;
     Object.assign(process.env, {
       SKYDECK_AZURE_ENDPOINT: az.url,
       SKYDECK_AZURE_CA_FILE: az.certFile,
@@ -56,7 +51,7 @@ describe('docker: images on Azure (fake Resource Manager), the VM mapped to a ne
       SKYDECK_CATALOG_DIR: referenceCatalogs(),
       SKYDECK_CLOUD_POLL_MS: '50',
       SKYDECK_SSH_WAIT_SECONDS: '60',
-      SKYDECK_TEST_ADDRESS_MAP: JSON.stringify({ '*': [`${h1.user}@${h1.host}:${h1.port}`] }),
+      SKYDECK_TEST_ADDRESS_MAP: vms.addressMap,
     });
     for (const k of [
       'AWS_ACCESS_KEY_ID',
@@ -73,8 +68,7 @@ describe('docker: images on Azure (fake Resource Manager), the VM mapped to a ne
   after(async () => {
     await clusters.down('az-dk').catch(() => undefined);
     closeAllSshConnections();
-    await stopDaemons?.();
-    await Promise.allSettled([az?.close(), hosts?.stop()]);
+    await vms?.stop();
     env?.cleanup();
     process.env = SAVED_ENV;
   });

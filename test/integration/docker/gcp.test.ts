@@ -1,7 +1,7 @@
 /**
  * `image_id: docker:<image>` on GCP, end to end through the GCP provider against the fake
  * Compute API: two instances, each mapped to a network-namespace sshd host with a Docker daemon
- * of its own (./hostDaemons.ts), as a VM of SkyPilot's image has. One container per node; the
+ * of its own (test/helpers/docker.ts), as a VM of SkyPilot's image has. One container per node; the
  * head's agent on the head VM starts each rank in its node's container (the worker's over ssh
  * with the cluster's key, as on any multi-node VM cluster). Setup, run and exec happen inside;
  * `down` removes both containers and deletes the instances.
@@ -11,15 +11,13 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startFakeGcp, type FakeGcp } from '../../helpers/fakes/gcp';
-import { netnsSkipReason, startSshHosts, type SshTestHosts } from '../../helpers/sshd';
-import { startTogether } from '../../helpers/startTogether';
+import { netnsSkipReason, type SshTestHosts } from '../../helpers/sshd';
 import { fastAgent, freshHome, makeTask, useTestHostKey } from '../cluster/helpers';
 import { clusters, findCluster } from '../../../engine/cluster';
 import { nodeContainerName } from '../../../engine/cluster/containers';
 import { closeAllSshConnections } from '../../../engine/node/ssh';
 import { requirePrerequisite } from '../../helpers/prerequisites';
-import { dockerMissing } from '../../helpers/docker';
-import { containersOn, useHostDaemons, type HostDaemon } from './hostDaemons';
+import { containersOn, dockerMissing, startDockerVmHosts, type DockerVmHosts, type HostDaemon } from '../../helpers/docker';
 
 requirePrerequisite(netnsSkipReason() ?? dockerMissing());
 const SAVED_ENV = { ...process.env };
@@ -36,18 +34,14 @@ describe('docker: images on GCP (fake Compute API), two instances mapped to netn
   let env: ReturnType<typeof freshHome>;
   let daemons: HostDaemon[] = [];
   let image: string;
-  let stopDaemons: (() => Promise<void>) | undefined;
+  let vms: DockerVmHosts<FakeGcp> | undefined;
 
   before(async () => {
     env = freshHome();
     fastAgent(400);
-    [gcp, hosts] = await startTogether<[FakeGcp, SshTestHosts]>(
-      [startFakeGcp({ project: 'dk-proj' }), startSshHosts({ loopback: false, netnsHosts: 2 })],
-      (s) => ('stop' in s ? s.stop() : s.close()),
-    );
-    ({ daemons, image, stop: stopDaemons } = await useHostDaemons(hosts.hosts));
+    vms = await startDockerVmHosts(startFakeGcp({ project: 'dk-proj' }), 2);
+    ({ fake: gcp, hosts, daemons, image } = vms);
     useTestHostKey(env.home, hosts);
-    const [h1, h2] = hosts.hosts;
     // A fake ADC file makes the engine's no-SDK detection see GCP; the provider uses the token.
     const adcDir = path.join(env.home, 'gcloud');
     fs.mkdirSync(adcDir, { recursive: true });
@@ -60,7 +54,7 @@ describe('docker: images on GCP (fake Compute API), two instances mapped to netn
       SKYDECK_CATALOG_DIR: path.join(__dirname, '..', 'clouds', 'fixtures', 'catalog'),
       SKYDECK_CLOUD_POLL_MS: '50',
       SKYDECK_SSH_WAIT_SECONDS: '60',
-      SKYDECK_TEST_ADDRESS_MAP: JSON.stringify({ '*': [`${h1.user}@${h1.host}:${h1.port}`, `${h2.user}@${h2.host}:${h2.port}`] }),
+      SKYDECK_TEST_ADDRESS_MAP: vms.addressMap,
     });
     for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'GOOGLE_APPLICATION_CREDENTIALS']) delete process.env[k];
   });
@@ -68,8 +62,7 @@ describe('docker: images on GCP (fake Compute API), two instances mapped to netn
   after(async () => {
     await clusters.down('gcp-dk').catch(() => undefined);
     closeAllSshConnections();
-    await stopDaemons?.();
-    await Promise.allSettled([gcp?.close(), hosts?.stop()]);
+    await vms?.stop();
     env?.cleanup();
     process.env = SAVED_ENV;
   });

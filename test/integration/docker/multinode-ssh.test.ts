@@ -1,6 +1,6 @@
 /**
  * A two-node `image_id: docker:<image>` task on an SSH node pool of two network-namespace
- * hosts, each with a Docker daemon of its own (./hostDaemons.ts): one container per node, the
+ * hosts, each with a Docker daemon of its own (test/helpers/docker.ts): one container per node, the
  * head's agent on the head's host starts each rank in its node's container (the worker's over
  * ssh from the head), with SKYPILOT_NODE_RANK / SKYPILOT_NODE_IPS as SkyPilot sets them.
  * `run`, `exec`, `logs` and `cancel` reach both containers; `down` removes both.
@@ -16,8 +16,7 @@ import { closeAllSshConnections } from '../../../engine/node/ssh';
 import { nodeContainerName } from '../../../engine/cluster/containers';
 import { fastAgent, freshHome, makeTask, waitFor } from '../cluster/helpers';
 import { requirePrerequisite } from '../../helpers/prerequisites';
-import { dockerMissing } from '../../helpers/docker';
-import { containersOn, useHostDaemons, type HostDaemon } from './hostDaemons';
+import { containersOn, dockerMissing, useHostDaemons, type HostDaemon } from '../../helpers/docker';
 
 requirePrerequisite(netnsSkipReason() ?? dockerMissing());
 

@@ -5,12 +5,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { FakeKubernetes } from '../../helpers/fakes/kubernetes';
+import type { FakeKubernetes } from '../../helpers/fakes/kubernetes';
+import { kubernetesLaunchRequest as request, useFakeKubernetes } from '../../helpers/providerHarness';
 import { KubernetesProvider } from '../../../engine/infra/kubernetes/kubernetesProvider';
-import { isProvisionError, type LaunchRequest } from '../../../engine/infra/provider';
+import { isProvisionError } from '../../../engine/infra/provider';
 import { setActiveConfig, type ConfigMap } from '../../../engine/config';
 
 const NODES = [
@@ -18,46 +16,17 @@ const NODES = [
   { name: 'cpu-2', cpu: '8', memory: '32Gi', labels: { pool: 'reserved' } },
 ];
 
-function request(name: string): LaunchRequest {
-  return {
-    clusterName: name,
-    nameOnCloud: `${name}-abcd`,
-    region: 'fake',
-    zones: [],
-    instanceType: '2CPU--4GB',
-    useSpot: false,
-    numNodes: 1,
-    diskSizeGb: 256,
-    ports: [],
-    labels: {},
-    sshPublicKey: 'ssh-ed25519 AAAATEST skydeck',
-  };
-}
-
 describe('SkyPilot config on the Kubernetes provider (fake API server)', () => {
   let fake: FakeKubernetes;
-  let dir: string;
-  const saved = { KUBECONFIG: process.env.KUBECONFIG, SKYDECK_HOME: process.env.SKYDECK_HOME, T: process.env.SKYDECK_K8S_PROVISION_TIMEOUT };
+  let stop: (() => Promise<void>) | undefined;
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-k8s-config-'));
-    process.env.SKYDECK_HOME = path.join(dir, 'home');
-    delete process.env.SKYDECK_K8S_PROVISION_TIMEOUT; // the config's value must decide
-    fake = await FakeKubernetes.start({ nodes: NODES, token: 'sekret' });
-    process.env.KUBECONFIG = fake.writeKubeconfig(path.join(dir, 'kubeconfig'), [{ name: 'fake' }]);
+    // No SKYDECK_K8S_PROVISION_TIMEOUT: the config's value must decide.
+    ({ fake, stop } = await useFakeKubernetes('k8s-config', { nodes: NODES, token: 'sekret' }, {}, ['SKYDECK_K8S_PROVISION_TIMEOUT']));
   });
   after(async () => {
     setActiveConfig(undefined);
-    await fake.close();
-    for (const [k, v] of [
-      ['KUBECONFIG', saved.KUBECONFIG],
-      ['SKYDECK_HOME', saved.SKYDECK_HOME],
-      ['SKYDECK_K8S_PROVISION_TIMEOUT', saved.T],
-    ] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
+    await stop?.();
   });
 
   test('pod_config and custom_metadata reach the pod; the scheduler places it by the merged nodeSelector', async () => {

@@ -7,28 +7,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { FakeKubernetes } from '../../helpers/fakes/kubernetes';
+import { kubernetesLaunchRequest as request, useFakeKubernetes } from '../../helpers/providerHarness';
 import { KubernetesProvider } from '../../../engine/infra/kubernetes/kubernetesProvider';
-import { isProvisionError, type LaunchRequest } from '../../../engine/infra/provider';
+import { isProvisionError } from '../../../engine/infra/provider';
 import { setActiveConfig, type ConfigMap } from '../../../engine/config';
-
-function request(name: string, numNodes = 1): LaunchRequest {
-  return {
-    clusterName: name,
-    nameOnCloud: `${name}-abcd`,
-    region: 'fake',
-    zones: [],
-    instanceType: '2CPU--4GB',
-    useSpot: false,
-    numNodes,
-    diskSizeGb: 256,
-    ports: [],
-    labels: {},
-    sshPublicKey: 'ssh-ed25519 AAAATEST skydeck',
-  };
-}
 
 /** Launches with `config` in force, returns the head pod as the API server stored it, and tears the cluster down. */
 async function launchAndRead(fake: FakeKubernetes, config: ConfigMap, name: string, namespace = 'default') {
@@ -42,28 +26,19 @@ async function launchAndRead(fake: FakeKubernetes, config: ConfigMap, name: stri
 
 describe('kubernetes.remote_identity, namespace, set_pod_resource_limits, post_provision_runcmd (fake API server)', () => {
   let fake: FakeKubernetes;
-  let dir: string;
-  const saved = { KUBECONFIG: process.env.KUBECONFIG, SKYDECK_HOME: process.env.SKYDECK_HOME, T: process.env.SKYDECK_K8S_PROVISION_TIMEOUT };
+  let home: string;
+  let stop: (() => Promise<void>) | undefined;
 
   before(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-k8s-keys-'));
-    process.env.SKYDECK_HOME = path.join(dir, 'home');
-    process.env.SKYDECK_K8S_PROVISION_TIMEOUT = '0';
-    fake = await FakeKubernetes.start({ nodes: [{ name: 'cpu-1', cpu: '8', memory: '32Gi' }], namespaces: ['default', 'team-a', 'team-b'] });
-    process.env.KUBECONFIG = fake.writeKubeconfig(path.join(dir, 'kubeconfig'), [{ name: 'fake' }]);
+    ({ fake, home, stop } = await useFakeKubernetes(
+      'k8s-keys',
+      { nodes: [{ name: 'cpu-1', cpu: '8', memory: '32Gi' }], namespaces: ['default', 'team-a', 'team-b'] },
+      { SKYDECK_K8S_PROVISION_TIMEOUT: '0' },
+    ));
   });
   after(async () => {
     setActiveConfig(undefined);
-    await fake.close();
-    for (const [k, v] of [
-      ['KUBECONFIG', saved.KUBECONFIG],
-      ['SKYDECK_HOME', saved.SKYDECK_HOME],
-      ['SKYDECK_K8S_PROVISION_TIMEOUT', saved.T],
-    ] as const) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
+    await stop?.();
   });
 
   test('remote_identity unset (SERVICE_ACCOUNT): the pod runs as skypilot-service-account, created with its Role and RoleBinding', async () => {
@@ -113,7 +88,7 @@ describe('kubernetes.remote_identity, namespace, set_pod_resource_limits, post_p
   test('SERVICE_ACCOUNT where roles may not be created: a config ProvisionError naming the key, no pod created', async () => {
     const strict = await FakeKubernetes.start({ nodes: [{ name: 'n' }], forbidRoleCreation: true });
     const kubeconfig = process.env.KUBECONFIG;
-    process.env.KUBECONFIG = strict.writeKubeconfig(path.join(dir, 'strict-kubeconfig'), [{ name: 'fake' }]);
+    process.env.KUBECONFIG = strict.writeKubeconfig(path.join(home, 'strict-kubeconfig'), [{ name: 'fake' }]);
     try {
       setActiveConfig({});
       await assert.rejects(new KubernetesProvider().launch(request('rbac')), (err: unknown) => {

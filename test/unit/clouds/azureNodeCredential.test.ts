@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { nodeCredential, remoteIdentityFor } from '../../../engine/infra/azure/nodeCredential';
-import { azureAutostopCommands, azureAutostopFiles } from '../../../engine/infra/azure/nodeAutostop';
+import { azureAutostopCommands } from '../../../engine/infra/azure/nodeAutostop';
+import { guestShutdownCommands } from '../../../engine/vmShared/guestShutdown';
 import { setActiveConfig } from '../../../engine/config';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-azcred-'));
@@ -103,19 +104,19 @@ describe('the Azure head credential for autostop', () => {
     assert.equal(nodeCredential({ mode: 'none' }, { AZURE_CLIENT_ID: 'sp', AZURE_TENANT_ID: 't', AZURE_CLIENT_SECRET: 's' }).token, undefined);
   });
 
-  test('the files and commands: the head runs the script, falling back to powering off; no credential, no files', () => {
+  test('the files and commands: the head runs the program, falling back to powering off; no credential, no files', () => {
     const handle = { clusterName: 'c', nameOnCloud: 'c-1', provider: 'azure', region: 'eastus', data: { resourceGroup: 'skydeck-c-1', subscriptionId: SUB } };
     const env = { AZURE_CLIENT_ID: 'sp', AZURE_TENANT_ID: 't', AZURE_CLIENT_SECRET: 's', HOME: dir };
-    const files = azureAutostopFiles({ ...handle, data: { ...handle.data, remoteIdentity: { mode: 'local' } } }, env);
+    const { stop, down, files = [] } = azureAutostopCommands({ ...handle, data: { ...handle.data, remoteIdentity: { mode: 'local' } } }, true, env);
     assert.deepEqual(
       files.map((f) => f.name),
-      ['azure.json', 'azure-autostop.py'],
+      ['run.py', 'params.json', 'credential.json'],
     );
-    const cfg = JSON.parse(files[0].content) as { arm: string; resourceGroup: string; subscription: string };
-    assert.deepEqual([cfg.arm, cfg.resourceGroup, cfg.subscription], ['https://management.azure.com', 'skydeck-c-1', SUB]);
-    assert.deepEqual(azureAutostopFiles({ ...handle, data: { ...handle.data, remoteIdentity: { mode: 'none' } } }, env), []);
-    const { stop, down } = azureAutostopCommands();
-    assert.match(stop, /python3 "\$f" stop \|\|/);
-    assert.match(down, /python3 "\$f" down \|\|/);
+    const params = JSON.parse(String(files[1].content)) as { arm: string; resource_group: string; subscription: string };
+    assert.deepEqual([params.arm, params.resource_group, params.subscription], ['https://management.azure.com', 'skydeck-c-1', SUB]);
+    assert.equal((JSON.parse(String(files[2].content)) as { kind: string }).kind, 'client_credentials');
+    assert.match(stop, /python3 "\$HOME"\/\S+\/run\.py stop \|\|/);
+    assert.match(down, /python3 "\$HOME"\/\S+\/run\.py down \|\|/);
+    assert.deepEqual(azureAutostopCommands({ ...handle, data: { ...handle.data, remoteIdentity: { mode: 'none' } } }, true, env), guestShutdownCommands());
   });
 });
