@@ -26,11 +26,28 @@ function job(c: LocalCluster, run: string): JobSpec {
 /** Every file under the nodes' agent dirs whose content has the secret, with its mode. */
 function filesWithSecret(c: LocalCluster): { file: string; mode: number }[] {
   const out: { file: string; mode: number }[] = [];
+  // The running agent creates and removes files meanwhile (its lock): one gone between the
+  // listing and the read (or a directory gone before its listing) held no secret when it went.
+  const read = (p: string): string | undefined => {
+    try {
+      return fs.readFileSync(p, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  };
   const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    for (const e of entries) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.isFile() && !e.name.endsWith('.log') && fs.readFileSync(p, 'utf8').includes(SECRET))
+      else if (e.isFile() && !e.name.endsWith('.log') && read(p)?.includes(SECRET))
         out.push({ file: path.relative(c.root, p), mode: fs.statSync(p).mode & 0o777 });
     }
   };
