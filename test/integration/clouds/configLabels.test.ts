@@ -13,7 +13,7 @@ import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
 import { createProvider as createAzure } from '../../../engine/infra/azure/index';
 import { createProvider as createAws } from '../../../engine/infra/aws/index';
 import { createProvider as createGcp } from '../../../engine/infra/gcp/index';
-import { launchRequest, recordingSshWaiter, useProviderEnv, useFakeGcpEnv } from '../../helpers/providerHarness';
+import { launchRequest, recordingSshWaiter, useMotoProviderEnv, useProviderEnv, useFakeGcpEnv } from '../../helpers/providerHarness';
 import { isProvisionError } from '../../../engine/infra/provider';
 import { referenceCatalogs } from '../../helpers/shared';
 import { setActiveConfig } from '../../../engine/config';
@@ -25,20 +25,7 @@ describe('aws.labels and aws.vpc_name on EC2 (moto)', { timeout: 480_000 }, () =
   let env: { restore: () => void } | undefined;
   before(async () => {
     moto = await startMoto();
-    env = useProviderEnv(
-      'aws',
-      (home) => ({
-        SKYDECK_AWS_ENDPOINT: moto.url,
-        AWS_ACCESS_KEY_ID: 'testing',
-        AWS_SECRET_ACCESS_KEY: 'testing',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-credentials'),
-        AWS_CONFIG_FILE: path.join(home, 'no-config'),
-        AWS_REGION: 'us-east-1',
-        SKYDECK_SSH_WAIT_SECONDS: '5',
-      }),
-      ['SKYDECK_TEST_ADDRESS_MAP'],
-    );
+    env = useMotoProviderEnv('aws', moto.url);
   });
   after(async () => {
     setActiveConfig(undefined);

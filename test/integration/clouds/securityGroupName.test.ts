@@ -5,11 +5,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { startMoto, type MotoServer } from '../../helpers/moto';
 import { createProvider as createAws } from '../../../engine/infra/aws/index';
-import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
+import { launchRequest, recordingSshWaiter, useMotoProviderEnv } from '../../helpers/providerHarness';
 import { setActiveConfig } from '../../../engine/config';
 
 const ssh = recordingSshWaiter();
@@ -20,20 +19,7 @@ describe('aws.security_group_name on EC2 (moto)', { timeout: 480_000 }, () => {
   let ec2: EC2Client;
   before(async () => {
     moto = await startMoto();
-    env = useProviderEnv(
-      'aws',
-      (home) => ({
-        SKYDECK_AWS_ENDPOINT: moto.url,
-        AWS_ACCESS_KEY_ID: 'testing',
-        AWS_SECRET_ACCESS_KEY: 'testing',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-credentials'),
-        AWS_CONFIG_FILE: path.join(home, 'no-config'),
-        AWS_REGION: 'us-east-1',
-        SKYDECK_SSH_WAIT_SECONDS: '5',
-      }),
-      ['SKYDECK_TEST_ADDRESS_MAP'],
-    );
+    env = useMotoProviderEnv('aws', moto.url);
     ec2 = new EC2Client({ region: 'us-east-1', endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
   });
   after(async () => {

@@ -19,11 +19,12 @@ test("a controller starts at most inspectionsPerSecond agent inspections, and ev
   for (const id of ids) await h.waitFor((j) => j.status === 'RUNNING', id);
   const clusters = await Promise.all(ids.map(async (id) => (await h.job(id)).tasks[0].cluster));
   await until('an inspection of every job', () => clusters.every((c) => h.fake.queueCalls.some((q) => q.name === c)), { everyMs: 10 });
+  // Counted up to a number of calls, not over a fixed window: at 10 per second plus the budget a
+  // controller may carry over (10), 30 calls take at least 2 s; unbounded, ~250 a second.
   const before = h.fake.queueCalls.length;
   const started = Date.now();
-  await new Promise((r) => setTimeout(r, 1000)); // a window to count in, not a wait for readiness
+  await until('30 more inspections', () => h.fake.queueCalls.length - before >= 30, { everyMs: 5 });
   const elapsed = Date.now() - started;
   const calls = h.fake.queueCalls.length - before;
-  // 10 per second plus the budget a controller may carry over (10); unbounded it would be ~250 per second.
   assert.ok(calls <= (10 * elapsed) / 1000 + 10 + 1, `${calls} inspections in ${elapsed} ms`);
 });
