@@ -13,22 +13,10 @@ import { FakeKubernetes, type FakeNodeSpec } from '../../helpers/fakes/kubernete
 import { KubernetesProvider } from '../../../engine/infra/kubernetes/kubernetesProvider';
 import { isProvisionError, type LaunchRequest } from '../../../engine/infra/provider';
 import { resolveConfig, setActiveConfig, type ConfigMap } from '../../../engine/config';
+import { kubernetesLaunchRequest } from '../../helpers/providerHarness';
 
 function request(name: string, extra: Partial<LaunchRequest> = {}): LaunchRequest {
-  return {
-    clusterName: name,
-    nameOnCloud: `${name}-abcd`,
-    region: 'fake',
-    zones: [],
-    instanceType: '2CPU--4GB',
-    useSpot: false,
-    numNodes: 1,
-    diskSizeGb: 256,
-    ports: [],
-    labels: {},
-    sshPublicKey: 'ssh-ed25519 AAAATEST skydeck',
-    ...extra,
-  };
+  return { ...kubernetesLaunchRequest(name), ...extra };
 }
 
 const NODES: FakeNodeSpec[] = [
