@@ -123,6 +123,11 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
   SKYDECK_JOBS_POLL_MS: { audience: 'tuning', doc: "Interval of the cheap infra probe of every job's cluster (one call per provider).", default: '1000' },
   SKYDECK_JOBS_INSPECT_MS: { audience: 'tuning', doc: "Interval of asking the job's agent about the job.", default: '15000' },
   SKYDECK_JOBS_INSPECTIONS_PER_S: { audience: 'tuning', doc: 'Agent inspections one controller starts per second at most (most overdue first).', default: '2' },
+  SKYDECK_JOBS_LOG_STREAMS: {
+    audience: 'tuning',
+    doc: 'Live log streams one controller holds (followed jobs first); the other running jobs have their output read at their inspection.',
+    default: '16',
+  },
   SKYDECK_JOBS_BACKOFF_MS: { audience: 'tuning', doc: 'First backoff between launch rounds (x1.6 each round).' },
   SKYDECK_JOBS_LAUNCH_ROUNDS: { audience: 'tuning', doc: 'Launch rounds before FAILED_NO_RESOURCE.' },
   SKYDECK_JOBS_DOWN_ATTEMPTS: { audience: 'tuning', doc: "Attempts to tear down a job's cluster.", default: '5' },

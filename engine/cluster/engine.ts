@@ -232,10 +232,10 @@ async function reclaimQuietly(rec: ClusterRecord, onMessage: (m: string) => void
 async function followJob(
   agent: AgentClient,
   jobId: number,
-  options: { onData: (c: string) => void; signal?: AbortSignal },
+  options: { onData: (c: string) => void; signal?: AbortSignal; offset?: number },
 ): Promise<ClusterJobStatus | undefined> {
   try {
-    return await agent.tail(jobId, { follow: true, onData: options.onData, signal: options.signal });
+    return await agent.tail(jobId, { follow: true, onData: options.onData, signal: options.signal, ...(options.offset ? { offset: options.offset } : {}) });
   } catch (e) {
     if (options.signal?.aborted) return undefined;
     throw e;
@@ -388,14 +388,16 @@ async function queue(clusterName: string, options: { skipFinished?: boolean; rec
 async function tailLogs(
   clusterName: string,
   jobId: number | undefined,
-  options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal },
+  options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal; offset?: number; record?: ClusterRecord },
 ): Promise<ClusterJobStatus | undefined> {
-  const rec = await upCluster(clusterName);
+  const rec = options.record ?? (await upCluster(clusterName));
   return withAccess(rec, async (a) => {
     const id = jobId ?? (await a.agent.queue()).reduce<number | undefined>((m, j) => (m === undefined || j.id > m ? j.id : m), undefined);
     if (id === undefined) return undefined;
     if (!options.follow) return a.agent.tail(id, options);
     const status = await followJob(a.agent, id, options);
+    // Stopped by its caller (who no longer wants it): no further agent call for a status.
+    if (status === undefined && options.signal?.aborted) return undefined;
     return status ?? (await a.agent.status(id))?.status;
   });
 }

@@ -124,11 +124,17 @@ export interface ClusterEngine {
    * table is not read and parsed for each call.
    */
   queue(clusterName: string, options?: { skipFinished?: boolean; record?: ClusterRecord }): Promise<ClusterJob[]>;
-  /** Writes the job's log (all ranks merged as SkyPilot prints it) to `onData`; follows until the job ends when `follow`. */
+  /**
+   * Writes the job's log (all ranks merged as SkyPilot prints it) to `onData`; follows until the job ends when `follow`.
+   * `offset`: the byte of the log to start from (a caller that already holds the first bytes);
+   * with it, a read that ends inside a multi-byte character of a running job stops before that
+   * character, so the next read from the bytes received picks it up whole. A follow stopped
+   * by `signal` resolves undefined. `record`: as queue's.
+   */
   tailLogs(
     clusterName: string,
     jobId: number | undefined,
-    options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal },
+    options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal; offset?: number; record?: ClusterRecord },
   ): Promise<ClusterJobStatus | undefined>;
   cancel(clusterName: string, jobIds: number[] | 'all'): Promise<number[]>;
   stop(clusterName: string): Promise<void>;

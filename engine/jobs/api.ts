@@ -9,6 +9,7 @@ import type { Collection } from '../state/store';
 import type { ResourcesSpec, Task, TaskFile } from '../task/types';
 import { controllerLogPath, jobClusterName, jobLogPath, taskLogPath } from './paths';
 import { isJobGroup, primaryFlags } from './group';
+import { markFollowing } from './follow';
 import { readFrom } from './joblog';
 import { openJobsStore } from './state';
 import { saveSubmittedTask } from './submitted';
@@ -303,6 +304,24 @@ export async function streamJobLog(
     group && picked === undefined
       ? job.tasks.map((t) => ({ file: taskLogPath(id, t.index), prefix: `(${t.name ?? t.index}) `, offset: 0, partial: '' }))
       : [{ file: options.controller ? controllerLogPath(id) : group ? taskLogPath(id, picked!) : jobLogPath(id), prefix: '', offset: 0, partial: '' }];
+  // The job's controller gives a followed job a live log stream (follow.ts), so what is
+  // printed shows here at once even when the controller runs more jobs than it streams.
+  const unmark = options.follow && !options.controller && !isTerminal(job.status) ? markFollowing(id) : undefined;
+  try {
+    return await followSources(id, sources, picked, group, options, ctx);
+  } finally {
+    unmark?.();
+  }
+}
+
+async function followSources(
+  id: number,
+  sources: { file: string; prefix: string; offset: number; partial: string }[],
+  picked: number | undefined,
+  group: boolean,
+  options: { follow: boolean; onData: (chunk: Buffer) => void; signal?: AbortSignal; pollMs?: number },
+  ctx: JobsContext,
+): Promise<ManagedJobStatus> {
   for (;;) {
     // Status first, then the files: what was written before the job ended is in this read.
     const current = await getJob(id, ctx);

@@ -8,7 +8,9 @@ import type { ClusterEngine, ClusterRecord } from '../cluster/types';
 import type { Collection } from '../state/store';
 import type { TaskFile } from '../task/types';
 import type { ProcessIdentity } from '../util/detached';
+import { followedJobs } from './follow';
 import { LaunchSlots } from './launchSlots';
+import { LogStreams } from './logStreams';
 import type { ClusterProbe, ProbeVerdict } from './probe';
 import type { RunOnNodes } from './groupNodes';
 import { GroupRunner } from './groupRunner';
@@ -54,9 +56,12 @@ export class Controller {
   private wakeProbe?: () => void;
   /** Inspections the controller may start now (startInspections). */
   private inspectionBudget = 0;
+  /** The live log streams of this controller's runs, at most config.logStreams (logStreams.ts). */
+  readonly streams: LogStreams;
 
   constructor(private readonly options: ControllerOptions) {
     if (options.launchesAtOnce) this.launchSlots = new LaunchSlots(options.launchesAtOnce);
+    this.streams = new LogStreams(options.config.logStreams);
   }
 
   /** Jobs running in this controller now. */
@@ -86,6 +91,8 @@ export class Controller {
         const state = await store.read();
         await this.adoptAssigned(state).catch((e) => process.stderr.write(`adopting jobs failed: ${e instanceof Error ? e.message : String(e)}\n`));
         this.forwardCancels(state);
+        // Whose output someone follows now: those runs get a live stream first.
+        if (this.runners.size > 0) this.streams.setFollowed(followedJobs());
         storeReads++;
         if (this.options.superviseEveryTicks > 0 && storeReads % this.options.superviseEveryTicks === 0) {
           await ensureControllers({ store, self: identity, capacity, spawn: this.options.spawn, alive: this.options.alive }).catch(() => undefined);
@@ -201,6 +208,7 @@ export class Controller {
         probe: this.options.probe,
         launchSlots: this.launchSlots,
         runOnNodes: this.options.runOnNodes,
+        streams: this.streams,
       };
       const job = state.jobs[id];
       const runner =

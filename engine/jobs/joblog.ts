@@ -54,6 +54,29 @@ export class SegmentWriter {
   }
 }
 
+/**
+ * A run's output as it goes into the job's log, by whichever reader has it at the time (its
+ * live stream, or a read at its inspection): `offset` is how many bytes of the run's output
+ * the log holds (also across a controller restart: the log's size past the run's segment
+ * start), which is where the next read of the run's log on its node starts.
+ */
+export class RunOutput {
+  constructor(
+    private readonly file: string,
+    private written: number,
+  ) {}
+
+  get offset(): number {
+    return this.written;
+  }
+
+  append(chunk: string): void {
+    const buf = Buffer.from(chunk, 'utf8');
+    fs.appendFileSync(this.file, buf);
+    this.written += buf.length;
+  }
+}
+
 /** Reads `file` from `offset` to its end. */
 export function readFrom(file: string, offset: number): { text: Buffer; end: number } {
   const size = fileSize(file);

@@ -13,11 +13,12 @@ import type { Task, TaskFile } from '../task/types';
 import { isProvisionError } from '../infra/provider';
 import { sleep } from '../util/sleep';
 import { controllerLogPath, jobLogPath, taskLogPath } from './paths';
-import { appendMarker, fileSize, SegmentWriter } from './joblog';
+import { appendMarker, fileSize, RunOutput } from './joblog';
 import { finishJob, setStatus } from './state';
 import type { LaunchSlots } from './launchSlots';
 import type { ClusterProbe } from './probe';
 import type { RunOnNodes } from './groupNodes';
+import type { LogStreams, StreamUnit } from './logStreams';
 import { constrainTask, jobRecoveryOf, recoveryAttempts, regionPinned, restartAttempts, restartDecision, strategyOf, type LaunchAttempt } from './recovery';
 import { isTerminal, type ManagedJobRecord, type ManagedJobsState, type ManagedJobStatus, type ManagedTaskRecord } from './types';
 
@@ -40,6 +41,12 @@ export interface ControllerConfig {
    * inspection comes less often than inspectMs instead of the calls filling the event loop.
    */
   inspectionsPerSecond: number;
+  /**
+   * Live log streams one controller holds at most (logStreams.ts): each is a follower on the
+   * node's side (a bash process per job on `local`, an SSH channel on a cloud). Runs beyond
+   * that have their output collected at their inspection; followed runs stream first.
+   */
+  logStreams: number;
 }
 
 const DEFAULT_CONFIG: ControllerConfig = {
@@ -54,6 +61,9 @@ const DEFAULT_CONFIG: ControllerConfig = {
   // bench/jobs: at 100 jobs per controller (one inspection every 150 ms) spawning the agent
   // calls was 40% of the controller's event loop on a loaded 2-core machine.
   inspectionsPerSecond: 2,
+  // A user with a few jobs sees every one streamed, as before; 250 jobs per controller hold
+  // 16 followers (~16 MB and ~5% of a core on `local`, bench/jobs), not 250.
+  logStreams: 16,
 };
 
 /** The config from SKYDECK_JOBS_* environment variables (tests shorten the intervals). */
@@ -70,6 +80,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerC
     downAttempts: num('SKYDECK_JOBS_DOWN_ATTEMPTS', DEFAULT_CONFIG.downAttempts),
     unknownGraceMs: num('SKYDECK_JOBS_UNKNOWN_GRACE_MS', DEFAULT_CONFIG.unknownGraceMs),
     inspectionsPerSecond: num('SKYDECK_JOBS_INSPECTIONS_PER_S', DEFAULT_CONFIG.inspectionsPerSecond),
+    logStreams: num('SKYDECK_JOBS_LOG_STREAMS', DEFAULT_CONFIG.logStreams),
   };
 }
 
@@ -85,6 +96,8 @@ export interface RunnerDeps {
   launchSlots?: LaunchSlots;
   /** Runs a script on every node of a cluster (a job group's addresses, groupNetwork.ts); none: not published. */
   runOnNodes?: RunOnNodes;
+  /** The controller's live log streams, shared by its runners (none: every run streams). */
+  streams?: LogStreams;
 }
 
 export interface RunnerOptions {
@@ -105,6 +118,24 @@ type LaunchOutcome =
   { kind: 'launched' } | { kind: 'cancel' } | { kind: 'failed'; status: ManagedJobStatus; reason: string } | { kind: 'setup-failed'; reason: string };
 
 type Phase = 'launch' | 'recover' | 'restart' | 'monitor' | 'cancel';
+
+type Verdict = Outcome | { kind: 'running' } | { kind: 'unknown'; reason: string };
+
+/** The run being monitored: where its output goes, and who reads it from the node now. */
+interface MonitoredRun {
+  task: number;
+  cluster: string;
+  jobId: number;
+  output: RunOutput;
+  done: boolean;
+  settle: (o: Outcome) => void;
+  /** Set while the run holds a live stream (logStreams.ts); aborting it ends the stream. */
+  stream?: AbortController;
+  /** The readers of the run's log (stream sessions, reads at inspections), one after the other, so bytes land in order. */
+  io: Promise<void>;
+  /** Since when the run's state could not be read (unknownGraceMs). */
+  unknownSince?: number;
+}
 
 type ErrorClass = 'cancel' | 'precheck' | 'setup' | 'capacity' | 'transient';
 
@@ -148,7 +179,7 @@ function managedTaskId(job: ManagedJobRecord, taskIndex: number): string {
   return `sky-managed-${skyTimestamp(job.submittedAt)}_${job.name}${taskName}_${job.id}-${taskIndex}`;
 }
 
-export class JobRunner {
+export class JobRunner implements StreamUnit {
   /** The cluster whose status the controller should feed to observe(), while monitoring. */
   monitoredCluster?: string;
   /** Changes with every monitored run, so a status fetched for an older run is ignored. */
@@ -157,6 +188,7 @@ export class JobRunner {
   private abandoned = false;
   private readonly abort = new AbortController();
   private settleMonitor?: (o: Outcome) => void;
+  private current?: MonitoredRun;
   private lastInspect = 0;
   private inspecting = false;
   private readonly now: () => number;
@@ -234,25 +266,50 @@ export class JobRunner {
 
   /**
    * Called by the controller when this runner's inspection is due and within its budget: the slower safety-net check of the job on its cluster.
+   * A run with a live stream is checked on its agent (queue); a run without one has its new
+   * output read from where the last read ended, which gives its status too (one agent call).
    * `record`: the controller's copy of the monitored cluster's record, if it has one for
    * this run (reading the cluster table per check was most of a controller's garbage at 200 jobs).
    */
   tick(record?: ClusterRecord): void {
-    const settle = this.settleMonitor;
-    const generation = this.monitorGeneration;
-    const cluster = this.monitoredCluster;
-    if (!settle || !cluster || this.inspectionDueSince() === undefined) return;
+    const run = this.current;
+    if (!run || this.inspectionDueSince() === undefined) return;
     this.inspecting = true;
     this.lastInspect = this.now();
-    void this.readTask()
-      .then((t) => (t.clusterJobId === undefined ? undefined : this.inspect(cluster, t.clusterJobId, !this.deps.probe, record)))
+    const streamed = !!run.stream;
+    const checkCluster = !this.deps.probe;
+    const rec = record?.name === run.cluster ? record : undefined;
+    void (streamed ? this.inspect(run.cluster, run.jobId, checkCluster, rec) : this.readOn(run, checkCluster, rec))
       .then((o) => {
-        if (o && o.kind !== 'running' && o.kind !== 'unknown' && generation === this.monitorGeneration) settle(o);
+        if (run.done) return;
+        if (o.kind === 'running') {
+          if (!streamed) run.unknownSince = undefined;
+        } else if (o.kind === 'unknown') {
+          // Without a stream this is the only reader of the run: it judges how long is too long.
+          if (!streamed) this.judgeUnknown(run, o.reason);
+        } else run.settle(o);
       })
       .catch(() => undefined)
       .finally(() => {
         this.inspecting = false;
       });
+  }
+
+  /** The controller's stream scheduler gave this run a live stream. */
+  grantStream(): void {
+    const run = this.current;
+    if (!run || run.done || run.stream) return;
+    const stream = new AbortController();
+    run.stream = stream;
+    run.io = run.io.then(() => this.streamWhileHeld(run, stream));
+  }
+
+  /** The scheduler took the stream back: the run's output is read at its inspections from now on. */
+  revokeStream(): void {
+    const run = this.current;
+    if (!run?.stream) return;
+    run.stream.abort();
+    run.stream = undefined;
   }
 
   /** Drives the job to a terminal status and returns it. */
@@ -632,68 +689,142 @@ export class JobRunner {
     }
   }
 
-  /** Follows the run's output until it ends, the cluster is lost, or cancel. */
+  /**
+   * Follows the run's output until it ends, the cluster is lost, or cancel: through a live
+   * stream while the controller's scheduler gives it one (logStreams.ts), otherwise read at
+   * each inspection (tick) from the byte the last read ended at.
+   */
   private async monitor(i: number): Promise<Outcome> {
     const rec = (await this.readJob()).tasks[i];
-    const cluster = rec.cluster;
-    const jobId = rec.clusterJobId!;
     const logFile = this.logFile(i);
     this.monitorGeneration += 1;
-    this.monitoredCluster = cluster;
+    this.monitoredCluster = rec.cluster;
     this.lastInspect = this.now();
-    const tailAbort = new AbortController();
+    const streams = this.deps.streams;
     return new Promise<Outcome>((resolve) => {
-      let done = false;
-      const settle = (o: Outcome) => {
-        if (done) return;
-        done = true;
-        this.settleMonitor = undefined;
-        this.monitoredCluster = undefined;
-        tailAbort.abort();
-        if (o.kind === 'cancel' || o.kind === 'preempted') this.log(`task ${i}: ${o.kind === 'cancel' ? 'cancel requested' : `lost the run: ${o.reason}`}`);
-        resolve(o);
+      const run: MonitoredRun = {
+        task: i,
+        cluster: rec.cluster,
+        jobId: rec.clusterJobId!,
+        // A controller restarted mid-run: what the log holds of this run already is not read again.
+        output: new RunOutput(logFile, Math.max(0, fileSize(logFile) - rec.logSegmentStart)),
+        done: false,
+        io: Promise.resolve(),
+        settle: (o: Outcome) => {
+          if (run.done) return;
+          run.done = true;
+          this.settleMonitor = undefined;
+          this.monitoredCluster = undefined;
+          this.current = undefined;
+          run.stream?.abort();
+          run.stream = undefined;
+          streams?.leave(this);
+          if (o.kind === 'cancel' || o.kind === 'preempted') this.log(`task ${i}: ${o.kind === 'cancel' ? 'cancel requested' : `lost the run: ${o.reason}`}`);
+          resolve(o);
+        },
       };
-      this.settleMonitor = settle;
-      if (this.cancelRequested) return settle({ kind: 'cancel' });
-      let unknownSince: number | undefined;
-      void (async () => {
-        while (!done) {
-          const writer = new SegmentWriter(logFile, Math.max(0, fileSize(logFile) - rec.logSegmentStart));
-          let status: ClusterJobStatus | undefined;
-          let tailError: unknown;
-          try {
-            status = await this.deps.clusters.tailLogs(cluster, jobId, { follow: true, onData: (c) => !done && writer.append(c), signal: tailAbort.signal });
-          } catch (e) {
-            tailError = e;
-          }
-          if (done) return;
-          if (status && (TERMINAL_JOB_STATUSES as readonly string[]).includes(status)) {
-            const exitCode = await this.exitCodeOf(cluster, jobId);
-            return settle({ kind: 'ended', status, ...(exitCode !== undefined ? { exitCode } : {}) });
-          }
-          if (tailError) this.log(`task ${i}: log stream ended: ${messageOf(tailError)}`);
-          const verdict = await this.inspect(cluster, jobId);
-          if (done) return;
-          if (verdict.kind === 'unknown') {
-            unknownSince ??= this.now();
-            this.log(`task ${i}: ${verdict.reason}`);
-            if (this.now() - unknownSince >= this.deps.config.unknownGraceMs)
-              return settle({ kind: 'preempted', reason: `${verdict.reason} (for ${Math.round((this.now() - unknownSince) / 1000)} s)` });
-          } else if (verdict.kind !== 'running') return settle(verdict);
-          else unknownSince = undefined;
-          try {
-            await sleep(this.deps.config.pollMs, tailAbort.signal, () => new Aborted());
-          } catch {
-            return;
-          }
-        }
-      })().catch((e) => settle({ kind: 'preempted', reason: `log stream failed: ${messageOf(e)}` }));
+      this.settleMonitor = run.settle;
+      this.current = run;
+      if (this.cancelRequested) return run.settle({ kind: 'cancel' });
+      if (streams) streams.join(this);
+      else this.grantStream();
     });
   }
 
-  private async exitCodeOf(cluster: string, jobId: number): Promise<number | undefined> {
+  /** One live stream session of the run: until the run ends or is lost, or the stream is taken back. */
+  private async streamWhileHeld(run: MonitoredRun, stream: AbortController): Promise<void> {
+    const held = () => !run.done && !stream.signal.aborted;
     try {
-      return (await this.deps.clusters.queue(cluster)).find((j) => j.id === jobId)?.exitCode;
+      while (held()) {
+        let status: ClusterJobStatus | undefined;
+        let tailError: unknown;
+        try {
+          status = await this.deps.clusters.tailLogs(run.cluster, run.jobId, {
+            follow: true,
+            offset: run.output.offset,
+            // Bytes that arrive once the stream was taken back are dropped: the next reader starts at output.offset.
+            onData: (c) => held() && run.output.append(c),
+            signal: stream.signal,
+          });
+        } catch (e) {
+          tailError = e;
+        }
+        if (!held()) return;
+        if (status && (TERMINAL_JOB_STATUSES as readonly string[]).includes(status)) {
+          const exitCode = await this.exitCodeOf(run.cluster, run.jobId);
+          return run.settle({ kind: 'ended', status, ...(exitCode !== undefined ? { exitCode } : {}) });
+        }
+        if (tailError) this.log(`task ${run.task}: log stream ended: ${messageOf(tailError)}`);
+        const verdict = await this.inspect(run.cluster, run.jobId);
+        if (run.done) return;
+        if (verdict.kind === 'unknown') {
+          if (this.judgeUnknown(run, verdict.reason)) return;
+        } else if (verdict.kind !== 'running') return run.settle(verdict);
+        else run.unknownSince = undefined;
+        try {
+          await sleep(this.deps.config.pollMs, stream.signal, () => new Aborted());
+        } catch {
+          return;
+        }
+      }
+    } catch (e) {
+      run.settle({ kind: 'preempted', reason: `log stream failed: ${messageOf(e)}` });
+    }
+  }
+
+  /**
+   * A run without a stream, at its inspection: its new output (from the byte the last read
+   * ended at) and its status, in one agent call. Queued behind the run's other reader (a
+   * stream being taken back), so the bytes land in order; skipped if the run got a stream meanwhile.
+   */
+  private readOn(run: MonitoredRun, checkCluster: boolean, record?: ClusterRecord): Promise<Verdict> {
+    const result = run.io.then(async (): Promise<Verdict> => {
+      if (run.done || run.stream) return { kind: 'running' };
+      if (checkCluster) {
+        const lost = await this.clusterLost(run.cluster, !this.deps.probe);
+        if (lost) return lost;
+      }
+      let status: ClusterJobStatus | undefined;
+      try {
+        status = await this.deps.clusters.tailLogs(run.cluster, run.jobId, {
+          follow: false,
+          offset: run.output.offset,
+          onData: (c) => !run.done && run.output.append(c),
+          ...(record ? { record } : {}),
+        });
+      } catch (e) {
+        if (this.deps.probe) {
+          const refreshed = await this.clusterLost(run.cluster, true);
+          if (refreshed) return refreshed;
+        }
+        return { kind: 'unknown', reason: `the job's log could not be read: ${messageOf(e)}` };
+      }
+      if (status === undefined) return { kind: 'preempted', reason: `the node agent lost job ${run.jobId}` };
+      if ((TERMINAL_JOB_STATUSES as readonly string[]).includes(status)) {
+        const exitCode = await this.exitCodeOf(run.cluster, run.jobId, record);
+        return { kind: 'ended', status, ...(exitCode !== undefined ? { exitCode } : {}) };
+      }
+      return { kind: 'running' };
+    });
+    run.io = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  /** The run's state could not be read: lost once that has lasted unknownGraceMs. True if it settled. */
+  private judgeUnknown(run: MonitoredRun, reason: string): boolean {
+    run.unknownSince ??= this.now();
+    this.log(`task ${run.task}: ${reason}`);
+    if (this.now() - run.unknownSince < this.deps.config.unknownGraceMs) return false;
+    run.settle({ kind: 'preempted', reason: `${reason} (for ${Math.round((this.now() - run.unknownSince) / 1000)} s)` });
+    return true;
+  }
+
+  private async exitCodeOf(cluster: string, jobId: number, record?: ClusterRecord): Promise<number | undefined> {
+    try {
+      return (await this.deps.clusters.queue(cluster, record ? { record } : {})).find((j) => j.id === jobId)?.exitCode;
     } catch {
       return undefined;
     }
@@ -711,7 +842,7 @@ export class JobRunner {
     jobId: number,
     checkCluster = true,
     record?: ClusterRecord,
-  ): Promise<Outcome | { kind: 'running' } | { kind: 'unknown'; reason: string }> {
+  ): Promise<Verdict> {
     const probe = this.deps.probe;
     if (checkCluster) {
       const lost = await this.clusterLost(cluster, !probe);

@@ -198,7 +198,9 @@ export class AgentClient {
         throw new AgentError(`Reading the log of job ${jobId} on ${this.transport.description} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
       const st = asStatus(status);
       if (!options.follow || TERMINAL_JOB_STATUSES.includes(st)) {
-        const rest = decoder.end();
+        // A caller reading on from its own byte count (`offset`) gets a running job's last
+        // incomplete character with its next read, whole; anyone else gets it now.
+        const rest = options.offset !== undefined && !TERMINAL_JOB_STATUSES.includes(st) ? '' : decoder.end();
         if (rest) options.onData(rest);
         return st;
       }

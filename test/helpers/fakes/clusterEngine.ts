@@ -81,6 +81,8 @@ export class FakeClusterEngine implements ClusterEngine {
   readonly downs: string[] = [];
   /** Every queue() call, with the record the caller passed (if any). */
   readonly queueCalls: { name: string; record?: ClusterRecord }[] = [];
+  /** Every tailLogs call: follow streams held and reads from an offset (the managed-jobs log scheduler). */
+  readonly tailCalls: { name: string; follow: boolean; offset: number }[] = [];
   /** 'launch' (LaunchCall), 'preempted' / 'down' (name), 'ended' (name, job), `data:<cluster>:<job>`. */
   readonly events = new EventEmitter();
   /** Regions in optimizer order (cheapest first). */
@@ -251,8 +253,9 @@ export class FakeClusterEngine implements ClusterEngine {
   tailLogs(
     name: string,
     jobId: number | undefined,
-    options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal },
+    options: { follow: boolean; onData: (chunk: string) => void; signal?: AbortSignal; offset?: number; record?: ClusterRecord },
   ): Promise<ClusterJobStatus | undefined> {
+    this.tailCalls.push({ name, follow: options.follow, offset: options.offset ?? 0 });
     let c: FakeCluster;
     try {
       c = this.get(name);
@@ -264,7 +267,8 @@ export class FakeClusterEngine implements ClusterEngine {
     if (id === undefined) return Promise.resolve(undefined);
     const fj = c.jobs.find((j) => j.job.id === id);
     if (!fj) return Promise.reject(new NotFoundError(`Job ${id} on ${name}`));
-    let sent = 0;
+    // `offset` is in bytes, as the agent's; the output is sent from there on.
+    let sent = Buffer.from(fj.output, 'utf8').subarray(0, options.offset ?? 0).toString('utf8').length;
     const flush = () => {
       if (fj.output.length > sent) {
         options.onData(fj.output.slice(sent));

@@ -26,6 +26,8 @@ export const TEST_CONFIG: ControllerConfig = {
   unknownGraceMs: 200,
   // Unbounded: tests of the budget set their own.
   inspectionsPerSecond: 100_000,
+  // Every run streams: tests of the stream limit set their own.
+  logStreams: 100_000,
 };
 
 export interface Harness {
