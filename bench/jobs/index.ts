@@ -70,12 +70,14 @@ async function modules(): Promise<{
   engine: Engine;
   state: typeof import('../../engine/jobs/state');
   load: typeof import('../../engine/task/load');
+  follow: typeof import('../../engine/jobs/follow');
 }> {
   return {
     api: await import('../../engine/jobs/api'),
     engine: await import('../../engine/cluster'),
     state: await import('../../engine/jobs/state'),
     load: await import('../../engine/task/load'),
+    follow: await import('../../engine/jobs/follow'),
   };
 }
 
@@ -107,6 +109,20 @@ function childrenOf(pid: number): number[] {
     return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
   } catch {
     return [];
+  }
+}
+
+/**
+ * Whether a controller's child is a live log stream's follower: the agent's `tail ID OFFSET 1`
+ * (a read at an inspection is `tail ID OFFSET 0`, short-lived).
+ */
+function isFollower(pid: number): boolean {
+  try {
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const t = argv.indexOf('tail');
+    return t >= 0 && argv[t + 3] === '1';
+  } catch {
+    return false;
   }
 }
 
@@ -159,6 +175,9 @@ async function preemptAndTime(m: Awaited<ReturnType<typeof modules>>, ids: numbe
     );
     const recovering = after.history.filter((h) => h.status === 'RECOVERING').at(-1)!.at;
     const running = after.history.filter((h) => h.status === 'RUNNING').at(-1)!.at;
+    // The new run's first line, as someone following the job sees it: a followed job gets a
+    // live stream at once (the controller streams only SKYDECK_JOBS_LOG_STREAMS runs, engine/jobs/logStreams.ts).
+    const stopFollowing = m.follow.markFollowing(id);
     const started = await until(
       `job ${id} first output`,
       async () => {
@@ -169,7 +188,7 @@ async function preemptAndTime(m: Awaited<ReturnType<typeof modules>>, ids: numbe
       },
       60_000,
       20,
-    );
+    ).finally(stopFollowing);
     out.push({ detectMs: recovering - preemptedAt, runningMs: running - preemptedAt, firstOutputMs: started - preemptedAt });
     await new Promise((r) => setTimeout(r, 1000));
   }
@@ -356,7 +375,7 @@ async function scaleBench(jobs: number, capacity: number, nodeFlags: string | un
     const totals: number[] = [];
     // The controllers' child processes (on `local` a log follower per job: part of what the
     // jobs cost, though not in the controllers' own RSS).
-    const kids = { count: [] as number[], rss: [] as number[], anon: [] as number[] };
+    const kids = { count: [] as number[], followers: [] as number[], rss: [] as number[], anon: [] as number[] };
     const kidStart = new Map([...start.keys()].flatMap(childrenOf).map((c) => [c, procStat(c)?.cpuTicks ?? 0]));
     const windowStart = Date.now();
     while (Date.now() - windowStart < WINDOW_S * 1000) {
@@ -374,6 +393,7 @@ async function scaleBench(jobs: number, capacity: number, nodeFlags: string | un
         .map(procStat)
         .filter((s) => s !== undefined);
       kids.count.push(children.length);
+      kids.followers.push([...start.keys()].flatMap(childrenOf).filter(isFollower).length);
       kids.rss.push(children.reduce((a, s) => a + s.rssKb / 1024, 0));
       kids.anon.push(children.reduce((a, s) => a + s.anonKb / 1024, 0));
       await new Promise((r) => setTimeout(r, 1000));
@@ -430,6 +450,10 @@ async function scaleBench(jobs: number, capacity: number, nodeFlags: string | un
     console.log(
       `1,000 jobs at ${capacity} per controller: ${procs1000} processes; their idle-node floor alone ${f1(procs1000 * floor)} MB, ` +
         `at this run's RSS per controller ${f1(procs1000 * median(rss))} MB (target <= 500 MB; RSS counts the node binary's shared pages once per process)`,
+    );
+    console.log(
+      `open log streams (followers, \`agent tail ... 1\`) in all controllers, steady: median ${median(kids.followers)}, max ${max(kids.followers)} ` +
+        `(limit ${process.env.SKYDECK_JOBS_LOG_STREAMS ?? 'default'} per controller; the other children are agent calls in flight)`,
     );
     console.log(
       `controllers' child processes (steady, median): ${median(kids.count)}, RSS ${f1(median(kids.rss))} MB in all (private ${f1(median(kids.anon))} MB = ${f1(median(kids.anon) / jobs)} MB per job); ` +

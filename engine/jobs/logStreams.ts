@@ -17,14 +17,20 @@ export interface StreamUnit {
   readonly jobId: number;
   /** The run may hold a live stream from now on. */
   grantStream(): void;
-  /** The run must give its stream up (it goes on being collected at its inspections). */
-  revokeStream(): void;
+  /**
+   * The run must give its stream up (it goes on being collected at its inspections);
+   * resolves once the stream has ended (its follower is gone).
+   */
+  revokeStream(): Promise<void> | void;
 }
 
 interface Entry {
   /** Order of arrival, for "waiting longest" and "streamed longest". */
   since: number;
-  streaming: boolean;
+  /** `closing`: taken back, its follower not gone yet; it still counts against the capacity. */
+  state: 'waiting' | 'streaming' | 'closing';
+  /** The run left while its stream was closing: the entry goes once it has closed. */
+  leaving?: boolean;
 }
 
 export class LogStreams {
@@ -34,29 +40,40 @@ export class LogStreams {
 
   constructor(readonly capacity: number) {}
 
-  /** Runs holding a stream now. */
+  /** Streams open now (held, or taken back and still closing). */
   get open(): number {
     let n = 0;
-    for (const e of this.units.values()) if (e.streaming) n++;
+    for (const e of this.units.values()) if (e.state !== 'waiting') n++;
     return n;
   }
 
   /** Whether `unit` holds a stream now. */
   streaming(unit: StreamUnit): boolean {
-    return this.units.get(unit)?.streaming ?? false;
+    return this.units.get(unit)?.state === 'streaming';
   }
 
   /** A run started being monitored: it streams if there is room (or it is followed and can take one). */
   join(unit: StreamUnit): void {
-    if (this.units.has(unit)) return;
-    this.units.set(unit, { since: this.clock++, streaming: false });
+    if (this.units.has(unit) && !this.units.get(unit)!.leaving) return;
+    this.units.set(unit, { since: this.clock++, state: 'waiting' });
     this.schedule();
   }
 
-  /** A run is no longer monitored (ended, lost, cancelled): its stream, if any, goes to the next. */
-  leave(unit: StreamUnit): void {
-    if (!this.units.delete(unit)) return;
-    this.schedule();
+  /**
+   * A run is no longer monitored (ended, lost, cancelled): its stream, if any, goes to the
+   * next once `closed` (the run's stream ending) has resolved.
+   */
+  leave(unit: StreamUnit, closed?: Promise<void>): void {
+    const entry = this.units.get(unit);
+    if (!entry || entry.leaving) return;
+    const gone = () => {
+      if (this.units.get(unit) === entry) this.units.delete(unit);
+      this.schedule();
+    };
+    if (entry.state === 'waiting' || !closed) return gone();
+    entry.state = 'closing';
+    entry.leaving = true;
+    void closed.then(gone, gone);
   }
 
   /** The jobs someone follows now (follow.ts, read by the controller every second). */
@@ -69,16 +86,25 @@ export class LogStreams {
   private schedule(): void {
     const followed = (u: StreamUnit) => this.followed.has(u.jobId);
     const waiting = [...this.units]
-      .filter(([, e]) => !e.streaming)
+      .filter(([, e]) => e.state === 'waiting')
       .sort(([a, ea], [b, eb]) => Number(followed(b)) - Number(followed(a)) || ea.since - eb.since);
+    // Streams closing are on their way to the first followed runs waiting.
+    let closing = [...this.units.values()].filter((e) => e.state === 'closing').length;
     for (const [unit, entry] of waiting) {
       if (this.open >= this.capacity) {
         if (!followed(unit)) break;
+        if (closing > 0) {
+          closing--;
+          continue;
+        }
+        // A follower has to be gone before another starts (the capacity bounds followers):
+        // this run is granted once the stream it takes has closed (revoke calls schedule).
         const victim = this.longestStreamingUnfollowed();
         if (!victim) break;
         this.revoke(victim);
+        continue;
       }
-      entry.streaming = true;
+      entry.state = 'streaming';
       entry.since = this.clock++;
       unit.grantStream();
     }
@@ -87,16 +113,22 @@ export class LogStreams {
   private longestStreamingUnfollowed(): StreamUnit | undefined {
     let best: [StreamUnit, Entry] | undefined;
     for (const [u, e] of this.units) {
-      if (e.streaming && !this.followed.has(u.jobId) && (!best || e.since < best[1].since)) best = [u, e];
+      if (e.state === 'streaming' && !this.followed.has(u.jobId) && (!best || e.since < best[1].since)) best = [u, e];
     }
     return best?.[0];
   }
 
   private revoke(unit: StreamUnit): void {
     const entry = this.units.get(unit)!;
-    entry.streaming = false;
-    // Back in the queue as the latest arrival: the others waiting have waited longer.
-    entry.since = this.clock++;
-    unit.revokeStream();
+    entry.state = 'closing';
+    const closed = () => {
+      // Back in the queue as the latest arrival: the others waiting have waited longer.
+      if (this.units.get(unit) === entry && entry.state === 'closing' && !entry.leaving) {
+        entry.state = 'waiting';
+        entry.since = this.clock++;
+      }
+      this.schedule();
+    };
+    void Promise.resolve(unit.revokeStream()).then(closed, closed);
   }
 }

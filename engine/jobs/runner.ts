@@ -304,12 +304,13 @@ export class JobRunner implements StreamUnit {
     run.io = run.io.then(() => this.streamWhileHeld(run, stream));
   }
 
-  /** The scheduler took the stream back: the run's output is read at its inspections from now on. */
-  revokeStream(): void {
+  /** The scheduler took the stream back: the run's output is read at its inspections from now on. Resolves once the stream has ended. */
+  revokeStream(): Promise<void> {
     const run = this.current;
-    if (!run?.stream) return;
+    if (!run?.stream) return Promise.resolve();
     run.stream.abort();
     run.stream = undefined;
+    return run.io;
   }
 
   /** Drives the job to a terminal status and returns it. */
@@ -718,7 +719,7 @@ export class JobRunner implements StreamUnit {
           this.current = undefined;
           run.stream?.abort();
           run.stream = undefined;
-          streams?.leave(this);
+          streams?.leave(this, run.io);
           if (o.kind === 'cancel' || o.kind === 'preempted') this.log(`task ${i}: ${o.kind === 'cancel' ? 'cancel requested' : `lost the run: ${o.reason}`}`);
           resolve(o);
         },

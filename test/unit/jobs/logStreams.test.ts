@@ -10,8 +10,8 @@ import { createHarness, type Harness } from './harness';
 import { until } from '../../helpers/until';
 import { fakeTask } from '../../helpers/fakes/task';
 
-/** A unit that records what the scheduler told it. */
-function unit(jobId: number): StreamUnit & { streaming: boolean; grants: number; revokes: number } {
+/** A unit that records what the scheduler told it; its stream closes when `closing` resolves (at once by default). */
+function unit(jobId: number, closing?: Promise<void>): StreamUnit & { streaming: boolean; grants: number; revokes: number } {
   return {
     jobId,
     streaming: false,
@@ -24,13 +24,17 @@ function unit(jobId: number): StreamUnit & { streaming: boolean; grants: number;
     revokeStream() {
       this.streaming = false;
       this.revokes++;
+      return closing;
     },
   };
 }
 
+/** Lets the scheduler see the streams it took back as closed. */
+const closed = () => new Promise<void>((r) => setImmediate(r));
+
 test('up to capacity every run streams; beyond it the others wait and take a freed stream oldest first', () => {
   const s = new LogStreams(2);
-  const [a, b, c, d] = [1, 2, 3, 4].map(unit);
+  const [a, b, c, d] = [1, 2, 3, 4].map((id) => unit(id));
   for (const u of [a, b, c, d]) s.join(u);
   assert.deepEqual([a, b, c, d].map((u) => u.streaming), [true, true, false, false]);
   assert.equal(s.open, 2);
@@ -42,11 +46,12 @@ test('up to capacity every run streams; beyond it the others wait and take a fre
   assert.equal(s.open, 1);
 });
 
-test('a followed run waiting takes the stream of the unfollowed run streamed longest, and is first in line for a freed one', () => {
+test('a followed run waiting takes the stream of the unfollowed run streamed longest, and is first in line for a freed one', async () => {
   const s = new LogStreams(2);
-  const [a, b, c, d] = [1, 2, 3, 4].map(unit);
+  const [a, b, c, d] = [1, 2, 3, 4].map((id) => unit(id));
   for (const u of [a, b, c, d]) s.join(u);
   s.setFollowed(new Set([4]));
+  await closed();
   assert.deepEqual([a, b, c, d].map((u) => u.streaming), [false, true, false, true], 'a (streamed longest) gave its stream to d');
   assert.equal(a.revokes, 1);
   // Both streams followed: a followed waiting run waits (followers are never evicted for each other).
@@ -63,11 +68,39 @@ test('a followed run waiting takes the stream of the unfollowed run streamed lon
   assert.equal(s.open, 2);
 });
 
-test('the runs of a job group are followed together (one job id)', () => {
+test('a stream taken back counts until its follower is gone: no second follower meanwhile, no second eviction', async () => {
+  const s = new LogStreams(1);
+  let close!: () => void;
+  const a = unit(1, new Promise<void>((r) => (close = r)));
+  const [b, c] = [unit(2), unit(3)];
+  for (const u of [a, b, c]) s.join(u);
+  s.setFollowed(new Set([2]));
+  await closed();
+  assert.equal(a.revokes, 1);
+  assert.equal(b.streaming, false, 'granted only once the stream it takes has closed');
+  assert.equal(s.open, 1);
+  s.setFollowed(new Set([2, 3]));
+  await closed();
+  assert.equal(a.revokes, 1, 'the closing stream is already on its way to a followed run');
+  close();
+  await closed();
+  assert.deepEqual([a, b, c].map((u) => u.streaming), [false, true, false]);
+  // A run that leaves while its stream closes holds its place until it has closed.
+  let closeB!: () => void;
+  s.leave(b, new Promise<void>((r) => (closeB = r)));
+  await closed();
+  assert.equal(c.streaming, false);
+  closeB();
+  await closed();
+  assert.equal(c.streaming, true);
+});
+
+test('the runs of a job group are followed together (one job id)', async () => {
   const s = new LogStreams(1);
   const [x, g0, g1] = [unit(1), unit(2), unit(2)];
   for (const u of [x, g0, g1]) s.join(u);
   s.setFollowed(new Set([2]));
+  await closed();
   assert.deepEqual([x, g0, g1].map((u) => u.streaming), [false, true, false]);
   s.leave(g0);
   assert.deepEqual([x, g1].map((u) => u.streaming), [false, true]);
