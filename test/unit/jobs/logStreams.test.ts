@@ -184,3 +184,36 @@ test('a followed job gets the stream at once and its output is live; cancel ends
   for (const id of [first, second]) await h.waitFor((j) => j.status === 'CANCELLED', id);
   assert.equal(fs.readFileSync(jobLogPath(first), 'utf8'), 'first started\n');
 });
+
+test('a run without a stream that is preempted keeps its output up to the last read; the next run follows its marker', async (t) => {
+  const launches = new Map<string, number>();
+  const h = createHarness(
+    (task) => {
+      const n = (launches.get(task.name!) ?? 0) + 1;
+      launches.set(task.name!, n);
+      if (task.name === 'hog') return { lines: ['hog'], exitCode: 0, untilStopped: true };
+      return n === 1 ? { lines: ['p1 a', 'p1 b ✓'], exitCode: 0, untilStopped: true } : { lines: ['p2 a ✓'], exitCode: 0 };
+    },
+    { logStreams: 1, inspectMs: 40 },
+  );
+  t.after(() => h.close());
+  const streams = countStreams(h);
+  const [hog] = await submitJobs([{ taskFile: { tasks: [fakeTask({ name: 'hog' })] }, options: {} }], h.ctx);
+  await h.waitFor((j) => j.status === 'RUNNING', hog);
+  await until('the hog streams', () => streams.open() === 1, { everyMs: 5 });
+  const [p] = await submitJobs([{ taskFile: { tasks: [fakeTask({ name: 'p' })] }, options: {} }], h.ctx);
+  const running = await h.waitFor((j) => j.status === 'RUNNING', p);
+  await until('the first run read at its inspections', () => (fs.existsSync(jobLogPath(p)) && fs.readFileSync(jobLogPath(p), 'utf8') === 'p1 a\np1 b ✓\n' ? true : undefined), {
+    everyMs: 10,
+  });
+  assert.equal(streams.followed(running.tasks[0].cluster), 0, 'p never streamed');
+  await h.fake.preempt(running.tasks[0].cluster);
+  const done = await h.waitFor((j) => j.status === 'SUCCEEDED', p);
+  assert.equal(done.tasks[0].recoveries, 1);
+  const lines = fs.readFileSync(jobLogPath(p), 'utf8').split('\n');
+  assert.deepEqual([lines[0], lines[1], lines[3], lines[4]], ['p1 a', 'p1 b ✓', 'p2 a ✓', '']);
+  assert.match(lines[2], /^\[skydeck\] ==== .*Recovery #1/);
+  assert.equal(lines.length, 5);
+  await cancelJobs([hog], h.ctx);
+  await h.waitFor((j) => j.status === 'CANCELLED', hog);
+});
