@@ -838,12 +838,7 @@ export class JobRunner implements StreamUnit {
    * refresh (pings every node, updates the cluster store) only when the agent cannot be
    * asked. Without a probe: the full refresh first.
    */
-  private async inspect(
-    cluster: string,
-    jobId: number,
-    checkCluster = true,
-    record?: ClusterRecord,
-  ): Promise<Verdict> {
+  private async inspect(cluster: string, jobId: number, checkCluster = true, record?: ClusterRecord): Promise<Verdict> {
     const probe = this.deps.probe;
     if (checkCluster) {
       const lost = await this.clusterLost(cluster, !probe);

@@ -268,7 +268,9 @@ export class FakeClusterEngine implements ClusterEngine {
     const fj = c.jobs.find((j) => j.job.id === id);
     if (!fj) return Promise.reject(new NotFoundError(`Job ${id} on ${name}`));
     // `offset` is in bytes, as the agent's; the output is sent from there on.
-    let sent = Buffer.from(fj.output, 'utf8').subarray(0, options.offset ?? 0).toString('utf8').length;
+    let sent = Buffer.from(fj.output, 'utf8')
+      .subarray(0, options.offset ?? 0)
+      .toString('utf8').length;
     const flush = () => {
       if (fj.output.length > sent) {
         options.onData(fj.output.slice(sent));

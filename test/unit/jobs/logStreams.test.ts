@@ -36,10 +36,17 @@ test('up to capacity every run streams; beyond it the others wait and take a fre
   const s = new LogStreams(2);
   const [a, b, c, d] = [1, 2, 3, 4].map((id) => unit(id));
   for (const u of [a, b, c, d]) s.join(u);
-  assert.deepEqual([a, b, c, d].map((u) => u.streaming), [true, true, false, false]);
+  assert.deepEqual(
+    [a, b, c, d].map((u) => u.streaming),
+    [true, true, false, false],
+  );
   assert.equal(s.open, 2);
   s.leave(a);
-  assert.deepEqual([b, c, d].map((u) => u.streaming), [true, true, false], 'the run waiting longest takes the freed stream');
+  assert.deepEqual(
+    [b, c, d].map((u) => u.streaming),
+    [true, true, false],
+    'the run waiting longest takes the freed stream',
+  );
   s.leave(d);
   s.leave(b);
   assert.equal(c.streaming, true);
@@ -52,14 +59,24 @@ test('a followed run waiting takes the stream of the unfollowed run streamed lon
   for (const u of [a, b, c, d]) s.join(u);
   s.setFollowed(new Set([4]));
   await closed();
-  assert.deepEqual([a, b, c, d].map((u) => u.streaming), [false, true, false, true], 'a (streamed longest) gave its stream to d');
+  assert.deepEqual(
+    [a, b, c, d].map((u) => u.streaming),
+    [false, true, false, true],
+    'a (streamed longest) gave its stream to d',
+  );
   assert.equal(a.revokes, 1);
   // Both streams followed: a followed waiting run waits (followers are never evicted for each other).
   s.setFollowed(new Set([2, 4, 3]));
-  assert.deepEqual([a, b, c, d].map((u) => u.streaming), [false, true, false, true]);
+  assert.deepEqual(
+    [a, b, c, d].map((u) => u.streaming),
+    [false, true, false, true],
+  );
   // A freed stream goes to the followed run before the one that waited longer.
   s.leave(b);
-  assert.deepEqual([a, c, d].map((u) => u.streaming), [false, true, true]);
+  assert.deepEqual(
+    [a, c, d].map((u) => u.streaming),
+    [false, true, true],
+  );
   // No longer followed: keeps its stream (nothing churns), and the next freed one goes to the oldest waiting.
   s.setFollowed(new Set());
   assert.equal(c.streaming, true);
@@ -84,7 +101,10 @@ test('a stream taken back counts until its follower is gone: no second follower 
   assert.equal(a.revokes, 1, 'the closing stream is already on its way to a followed run');
   close();
   await closed();
-  assert.deepEqual([a, b, c].map((u) => u.streaming), [false, true, false]);
+  assert.deepEqual(
+    [a, b, c].map((u) => u.streaming),
+    [false, true, false],
+  );
   // A run that leaves while its stream closes holds its place until it has closed.
   let closeB!: () => void;
   s.leave(b, new Promise<void>((r) => (closeB = r)));
@@ -101,9 +121,15 @@ test('the runs of a job group are followed together (one job id)', async () => {
   for (const u of [x, g0, g1]) s.join(u);
   s.setFollowed(new Set([2]));
   await closed();
-  assert.deepEqual([x, g0, g1].map((u) => u.streaming), [false, true, false]);
+  assert.deepEqual(
+    [x, g0, g1].map((u) => u.streaming),
+    [false, true, false],
+  );
   s.leave(g0);
-  assert.deepEqual([x, g1].map((u) => u.streaming), [false, true]);
+  assert.deepEqual(
+    [x, g1].map((u) => u.streaming),
+    [false, true],
+  );
 });
 
 /** Counts the follow streams the controller holds open on the fake engine (the followers a node would run). */
@@ -203,9 +229,13 @@ test('a run without a stream that is preempted keeps its output up to the last r
   await until('the hog streams', () => streams.open() === 1, { everyMs: 5 });
   const [p] = await submitJobs([{ taskFile: { tasks: [fakeTask({ name: 'p' })] }, options: {} }], h.ctx);
   const running = await h.waitFor((j) => j.status === 'RUNNING', p);
-  await until('the first run read at its inspections', () => (fs.existsSync(jobLogPath(p)) && fs.readFileSync(jobLogPath(p), 'utf8') === 'p1 a\np1 b ✓\n' ? true : undefined), {
-    everyMs: 10,
-  });
+  await until(
+    'the first run read at its inspections',
+    () => (fs.existsSync(jobLogPath(p)) && fs.readFileSync(jobLogPath(p), 'utf8') === 'p1 a\np1 b ✓\n' ? true : undefined),
+    {
+      everyMs: 10,
+    },
+  );
   assert.equal(streams.followed(running.tasks[0].cluster), 0, 'p never streamed');
   await h.fake.preempt(running.tasks[0].cluster);
   const done = await h.waitFor((j) => j.status === 'SUCCEEDED', p);
