@@ -20,7 +20,7 @@ import type { ClusterProbe } from './probe';
 import type { RunOnNodes } from './groupNodes';
 import type { LogStreams, StreamUnit } from './logStreams';
 import { constrainTask, jobRecoveryOf, recoveryAttempts, regionPinned, restartAttempts, restartDecision, strategyOf, type LaunchAttempt } from './recovery';
-import { isTerminal, type ManagedJobRecord, type ManagedJobsState, type ManagedJobStatus, type ManagedTaskRecord } from './types';
+import { isTerminal, type ManagedJobRecord, type ManagedJobsState, type ManagedJobStatus } from './types';
 
 export interface ControllerConfig {
   /** How often the controller refreshes its clusters' status (preemption detection). */
@@ -1004,11 +1004,6 @@ export class JobRunner implements StreamUnit {
     const job = (await this.deps.store.read()).jobs[this.jobId];
     if (!job) throw new Error(`managed job ${this.jobId} vanished from the store`);
     return job;
-  }
-
-  private async readTask(): Promise<ManagedTaskRecord> {
-    const job = await this.readJob();
-    return job.tasks[this.options.task ?? job.currentTask];
   }
 
   /** Where task `i`'s output goes: the job's log, or in a job group the task's own (its tasks write at once). */
