@@ -2,8 +2,9 @@
  * bench/jobs/probe.ts: one managed-jobs probe round (engine/jobs/probe.ts) over N AWS clusters
  * in moto, with the provider's `queryMany` (one DescribeInstances per region) against the
  * baseline of its `query` per cluster (what the probe did before), in the same run, alternating
- * which goes first each round. Prints each round's wall time and the DescribeInstances calls
- * moto saw, then medians; the two paths' node lists are checked equal every round.
+ * which goes first each round. Prints each round's wall time, this process's CPU time (the
+ * controller's share; moto's is not counted) and the DescribeInstances calls moto saw; the two
+ * paths' node lists are checked equal every round.
  *
  * The clusters are instances tagged as the provider tags them (skydeck-cluster, a head), made
  * directly in moto: a full launch of each (key pair, security group, waits) is not what is measured.
@@ -81,6 +82,8 @@ async function main(): Promise<void> {
     const nodes = { queryMany: () => provider.queryMany!(handles), 'query per cluster': () => Promise.all(handles.map((h) => provider.query(h))) };
     const ms: Record<string, number[]> = { queryMany: [], 'query per cluster': [] };
     const calls: Record<string, number[]> = { queryMany: [], 'query per cluster': [] };
+    /** CPU of this process (the controller's side: requests, XML parsing, the probe), moto's excluded. */
+    const cpuMs: Record<string, number[]> = { queryMany: [], 'query per cluster': [] };
     // Warm-up: SDK clients, connections, module loading.
     await paths.queryMany(records);
     await paths['query per cluster'](records);
@@ -89,8 +92,11 @@ async function main(): Promise<void> {
       for (const name of order) {
         moto.calls.length = 0;
         const start = process.hrtime.bigint();
+        const cpu0 = process.cpuUsage();
         const verdicts = await paths[name](records);
         ms[name].push(Number(process.hrtime.bigint() - start) / 1e6);
+        const used = process.cpuUsage(cpu0);
+        cpuMs[name].push((used.user + used.system) / 1000);
         calls[name].push(moto.calls.filter((c) => c.action === 'DescribeInstances').length);
         if (verdicts.size !== records.length || [...verdicts.values()].some((v) => !v.ok)) throw new Error(`${name}: not every cluster read as running`);
       }
@@ -100,7 +106,7 @@ async function main(): Promise<void> {
     console.log(`one probe round over ${handles.length} clusters, ${ROUNDS} rounds (load average ${(await import('node:os')).loadavg()[0].toFixed(1)}):`);
     for (const name of Object.keys(ms)) {
       console.log(
-        `  ${name.padEnd(18)} median ${median(ms[name]).toFixed(0)} ms (${ms[name].map((x) => x.toFixed(0)).join(', ')}), DescribeInstances per round: ${median(calls[name])}`,
+        `  ${name.padEnd(18)} median ${median(ms[name]).toFixed(0)} ms (${ms[name].map((x) => x.toFixed(0)).join(', ')}), this process's CPU median ${median(cpuMs[name]).toFixed(0)} ms, DescribeInstances per round: ${median(calls[name])}`,
       );
     }
   } finally {
