@@ -143,8 +143,9 @@ export interface Provider {
   query(handle: ClusterHandle): Promise<NodeInfo[]>;
   /**
    * `query` of many clusters in as few infra calls as the infra allows (the managed-jobs
-   * controller's probe of every cluster it watches); results in `handles` order, undefined
-   * where a cluster's nodes could not be read. Absent: `query` per cluster.
+   * controller's probe of every cluster it watches); results in `handles` order, each what
+   * `query` gives for it, undefined where a cluster's nodes could not be read (a list that
+   * fails makes only its own clusters undefined: it does not reject). Absent: `query` per cluster.
    */
   queryMany?(handles: ClusterHandle[]): Promise<(NodeInfo[] | undefined)[]>;
   stop(handle: ClusterHandle): Promise<void>;

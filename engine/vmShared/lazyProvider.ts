@@ -27,6 +27,10 @@ export function lazyProvider(spec: {
     },
     launch: async (request: LaunchRequest) => (await get()).launch(request),
     query: async (handle: ClusterHandle) => (await get()).query(handle),
+    queryMany: async (handles: ClusterHandle[]) => {
+      const p = await get();
+      return p.queryMany ? p.queryMany(handles) : Promise.all(handles.map((h) => p.query(h).catch(() => undefined)));
+    },
     stop: async (handle: ClusterHandle) => (await get()).stop(handle),
     start: async (handle: ClusterHandle) => (await get()).start(handle),
     terminate: async (handle: ClusterHandle) => (await get()).terminate(handle),

@@ -10,6 +10,7 @@ import { ProvisionError, type ClusterHandle, type CredentialCheck, type LaunchRe
 import type { Transport } from '../../node/transport';
 import type { CloudProviderOptions } from '../../vmShared/options';
 import { toNodeInfos } from '../../vmShared/nodes';
+import { queryByGroup } from '../../vmShared/groupedQuery';
 import { pollIntervalMs, pollUntil } from '../../vmShared/poll';
 import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../../vmShared/launchSupport';
 import { defaultIdentityFile, sshTransportFor } from '../../vmShared/transport';
@@ -23,6 +24,7 @@ import { awsRemoteIdentity, instanceProfileOf } from './remoteIdentity';
 import { cloudInitUserData, configuredSshUser } from './userData';
 import {
   clusterInstances,
+  clustersInstances,
   InstanceGoneError,
   runInstances,
   setShutdownBehavior,
@@ -302,6 +304,20 @@ export class AwsProvider implements Provider {
     } catch (err) {
       throw mapAwsError(err, { region: handle.region, zone: handle.zone });
     }
+  }
+
+  /** One DescribeInstances per region for all the handles there (the managed-jobs probe). */
+  async queryMany(handles: ClusterHandle[]): Promise<(NodeInfo[] | undefined)[]> {
+    return queryByGroup(
+      handles,
+      (h) => h.region,
+      (group) =>
+        clustersInstances(
+          group[0].region,
+          group.map((h) => h.nameOnCloud),
+        ),
+      (h, byCluster) => this.nodesFrom(h, byCluster.get(h.nameOnCloud) ?? []),
+    );
   }
 
   async prepareAutostop(handle: ClusterHandle, down: boolean): Promise<void> {

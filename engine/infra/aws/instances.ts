@@ -8,6 +8,7 @@ import {
   StopInstancesCommand,
   TerminateInstancesCommand,
   type BlockDeviceMapping,
+  type Filter,
   type Instance,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
@@ -42,14 +43,19 @@ export function toCloudInstance(i: Instance): CloudInstance {
   return { id: i.InstanceId as string, isHead: head, state: nodeState(i.State?.Name), internalIp: i.PrivateIpAddress, externalIp: i.PublicIpAddress };
 }
 
-async function describe(region: string, input: { ids?: string[]; nameOnCloud?: string; states?: string[] }): Promise<Instance[]> {
-  const filters = [];
+async function describe(
+  region: string,
+  input: { ids?: string[]; nameOnCloud?: string; filters?: Filter[]; states?: string[]; pageSize?: number },
+): Promise<Instance[]> {
+  const filters = [...(input.filters ?? [])];
   if (input.nameOnCloud) filters.push({ Name: `tag:${CLUSTER_TAG}`, Values: [input.nameOnCloud] });
   if (input.states) filters.push({ Name: 'instance-state-name', Values: input.states });
   const out: Instance[] = [];
   let token: string | undefined;
   do {
-    const r = await ec2(region).send(new DescribeInstancesCommand({ InstanceIds: input.ids, Filters: filters.length ? filters : undefined, NextToken: token }));
+    const r = await ec2(region).send(
+      new DescribeInstancesCommand({ InstanceIds: input.ids, Filters: filters.length ? filters : undefined, MaxResults: input.pageSize, NextToken: token }),
+    );
     for (const res of r.Reservations ?? []) out.push(...(res.Instances ?? []));
     token = r.NextToken;
   } while (token);
@@ -59,6 +65,27 @@ async function describe(region: string, input: { ids?: string[]; nameOnCloud?: s
 /** Instances tagged for the cluster that are not terminated. */
 export function clusterInstances(region: string, nameOnCloud: string): Promise<Instance[]> {
   return describe(region, { nameOnCloud, states: LIVE_STATES });
+}
+
+/** The largest page DescribeInstances gives (without MaxResults a page may hold fewer). */
+const MAX_PAGE = 1000;
+
+/** EC2 refuses more than 200 values in one filter (a limit seen in practice): more clusters are matched on the tag's presence, then by its value here. */
+const MAX_FILTER_VALUES = 200;
+
+/**
+ * The live instances of each named cluster in `region` (what clusterInstances gives for each),
+ * from one paginated DescribeInstances; a name without instances maps to [].
+ */
+export async function clustersInstances(region: string, names: readonly string[], maxFilterValues = MAX_FILTER_VALUES): Promise<Map<string, Instance[]>> {
+  const wanted = [...new Set(names)];
+  const byCluster = new Map(wanted.map((n) => [n, [] as Instance[]]));
+  const tag: Filter = wanted.length <= maxFilterValues ? { Name: `tag:${CLUSTER_TAG}`, Values: wanted } : { Name: 'tag-key', Values: [CLUSTER_TAG] };
+  for (const i of await describe(region, { filters: [tag], states: LIVE_STATES, pageSize: MAX_PAGE })) {
+    const name = i.Tags?.find((t) => t.Key === CLUSTER_TAG)?.Value;
+    if (name !== undefined) byCluster.get(name)?.push(i);
+  }
+  return byCluster;
 }
 
 const TIER: Record<string, Pick<BlockDeviceMapping, 'Ebs'>['Ebs']> = {

@@ -6,13 +6,14 @@
  * region (no zones, like SkyPilot); a launch that fails halfway deletes what it created.
  */
 import * as crypto from 'node:crypto';
-import type { VirtualMachine } from '@azure/arm-compute';
+import type { VirtualMachine, VirtualMachineInstanceView } from '@azure/arm-compute';
 import type { NetworkInterface, PublicIPAddress, SecurityRule } from '@azure/arm-network';
 import { SkyDeckError } from '../../errors';
 import { ProvisionError, type ClusterHandle, type CredentialCheck, type LaunchRequest, type NodeInfo, type NodeState, type Provider } from '../provider';
 import type { Transport } from '../../node/transport';
 import type { CloudProviderOptions } from '../../vmShared/options';
 import { toNodeInfos, type CloudInstance } from '../../vmShared/nodes';
+import { queryByGroup } from '../../vmShared/groupedQuery';
 import { pollIntervalMs, pollUntil } from '../../vmShared/poll';
 import { parsePorts, portRangeText } from '../../vmShared/ports';
 import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../../vmShared/launchSupport';
@@ -68,6 +69,50 @@ function nodeState(power: string | undefined, provisioning: string | undefined):
       return provisioning === 'Deleting' ? 'terminated' : 'pending';
   }
 }
+
+/** A VM's power state (`running`, `deallocated`, ...) from its instance view. */
+function powerState(view: VirtualMachineInstanceView): string | undefined {
+  return view.statuses
+    ?.map((s) => s.code ?? '')
+    .find((s) => s.startsWith('PowerState/'))
+    ?.slice('PowerState/'.length);
+}
+
+/** Resources by their id, lower-cased (ARM ids are case-insensitive and echoed in any case). */
+function byLowerId<T extends { id?: string }>(): { map: Map<string, T>; add: (r: T) => void } {
+  const map = new Map<string, T>();
+  return { map, add: (r) => map.set((r.id ?? '').toLowerCase(), r) };
+}
+
+/** The resource group named in an ARM id, lower-cased. */
+function resourceGroupOf(id: string | undefined): string {
+  return (/\/resourceGroups\/([^/]+)/i.exec(id ?? '')?.[1] ?? '').toLowerCase();
+}
+
+/** A VM as a node: its first NIC's private address, that NIC's public IP, its power state. */
+function cloudInstance(vm: VirtualMachine, power: string | undefined, nics: Map<string, NetworkInterface>, ips: Map<string, PublicIPAddress>): CloudInstance {
+  const nic = nics.get((vm.networkProfile?.networkInterfaces?.[0]?.id ?? '').toLowerCase());
+  const ipc = nic?.ipConfigurations?.[0];
+  const pub = ips.get((ipc?.publicIPAddress?.id ?? '').toLowerCase());
+  return {
+    id: vm.name as string,
+    isHead: vm.tags?.[NODE_TYPE_TAG] === 'head',
+    state: nodeState(power, vm.provisioningState),
+    internalIp: ipc?.privateIPAddress,
+    externalIp: pub?.ipAddress,
+  };
+}
+
+/** A subscription's VMs, their power states, NICs and public IPs, by resource group (lower-cased). */
+type SubscriptionView = Map<
+  string,
+  {
+    vms: VirtualMachine[];
+    power: Map<string, string | undefined>;
+    nics: ReturnType<typeof byLowerId<NetworkInterface>>;
+    ips: ReturnType<typeof byLowerId<PublicIPAddress>>;
+  }
+>;
 
 function sshRule(): SecurityRule {
   return {
@@ -147,34 +192,59 @@ export class AzureProvider implements Provider {
   private async instances(c: AzureClients, rg: string): Promise<CloudInstance[]> {
     const vms = await this.listVms(c, rg);
     if (!vms.length) return [];
-    const nics = new Map<string, NetworkInterface>();
-    const ips = new Map<string, PublicIPAddress>();
-    for await (const nic of c.network.networkInterfaces.list(rg)) nics.set((nic.id ?? '').toLowerCase(), nic);
-    for await (const ip of c.network.publicIPAddresses.list(rg)) ips.set((ip.id ?? '').toLowerCase(), ip);
+    const nics = byLowerId<NetworkInterface>();
+    const ips = byLowerId<PublicIPAddress>();
+    for await (const nic of c.network.networkInterfaces.list(rg)) nics.add(nic);
+    for await (const ip of c.network.publicIPAddresses.list(rg)) ips.add(ip);
     return Promise.all(
       vms.map(async (vm) => {
         let power: string | undefined;
         try {
-          const view = await c.compute.virtualMachines.instanceView(rg, vm.name as string);
-          power = view.statuses
-            ?.map((s) => s.code ?? '')
-            .find((s) => s.startsWith('PowerState/'))
-            ?.slice('PowerState/'.length);
+          power = powerState(await c.compute.virtualMachines.instanceView(rg, vm.name as string));
         } catch (err) {
           if (!isAzureNotFound(err)) throw err;
         }
-        const nic = nics.get((vm.networkProfile?.networkInterfaces?.[0]?.id ?? '').toLowerCase());
-        const ipc = nic?.ipConfigurations?.[0];
-        const pub = ips.get((ipc?.publicIPAddress?.id ?? '').toLowerCase());
-        return {
-          id: vm.name as string,
-          isHead: vm.tags?.[NODE_TYPE_TAG] === 'head',
-          state: nodeState(power, vm.provisioningState),
-          internalIp: ipc?.privateIPAddress,
-          externalIp: pub?.ipAddress,
-        };
+        return cloudInstance(vm, power, nics.map, ips.map);
       }),
     );
+  }
+
+  /**
+   * Every VM, NIC and public IP of the subscription, and every VM's power state, in four
+   * paginated subscription-wide lists (the managed-jobs probe: a cluster's own resource group
+   * would cost one list per cluster, and its instance views one call per VM).
+   */
+  private async subscriptionView(c: AzureClients): Promise<SubscriptionView> {
+    const all = async <T>(pages: AsyncIterable<T>): Promise<T[]> => {
+      const out: T[] = [];
+      for await (const x of pages) out.push(x);
+      return out;
+    };
+    const [vms, statuses, nics, ips] = await Promise.all([
+      all(c.compute.virtualMachines.listAll()),
+      all(c.compute.virtualMachines.listAll({ statusOnly: 'true' })),
+      all(c.network.networkInterfaces.listAll()),
+      all(c.network.publicIPAddresses.listAll()),
+    ]);
+    const view: SubscriptionView = new Map();
+    const groupOf = (id: string | undefined) => {
+      const rg = resourceGroupOf(id);
+      let g = view.get(rg);
+      if (!g) view.set(rg, (g = { vms: [], power: new Map(), nics: byLowerId(), ips: byLowerId() }));
+      return g;
+    };
+    for (const vm of vms) groupOf(vm.id).vms.push(vm);
+    for (const vm of statuses) groupOf(vm.id).power.set((vm.id ?? '').toLowerCase(), vm.instanceView ? powerState(vm.instanceView) : undefined);
+    for (const nic of nics) groupOf(nic.id).nics.add(nic);
+    for (const ip of ips) groupOf(ip.id).ips.add(ip);
+    return view;
+  }
+
+  /** What `instances` gives for resource group `rg`, out of the subscription's lists. */
+  private instancesIn(view: SubscriptionView, rg: string): CloudInstance[] {
+    const g = view.get(rg.toLowerCase());
+    if (!g) return [];
+    return g.vms.map((vm) => cloudInstance(vm, g.power.get((vm.id ?? '').toLowerCase()), g.nics.map, g.ips.map));
   }
 
   private nodes(handle: ClusterHandle, instances: CloudInstance[]): NodeInfo[] {
@@ -428,6 +498,22 @@ export class AzureProvider implements Provider {
     } catch (err) {
       throw mapAzureError(err, handle.region);
     }
+  }
+
+  /** All the handles from one set of subscription-wide lists (subscriptionView). */
+  async queryMany(handles: ClusterHandle[]): Promise<(NodeInfo[] | undefined)[]> {
+    let c: AzureClients;
+    try {
+      c = this.clients();
+    } catch {
+      return handles.map(() => undefined);
+    }
+    return queryByGroup(
+      handles,
+      () => c.subscriptionId,
+      () => this.subscriptionView(c),
+      (h, view) => this.nodes(h, this.instancesIn(view, this.rgOf(h))),
+    );
   }
 
   async stop(handle: ClusterHandle): Promise<void> {

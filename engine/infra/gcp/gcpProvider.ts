@@ -12,6 +12,7 @@ import { ProvisionError, type ClusterHandle, type CredentialCheck, type LaunchRe
 import type { Transport } from '../../node/transport';
 import type { CloudProviderOptions } from '../../vmShared/options';
 import { toNodeInfos, type CloudInstance } from '../../vmShared/nodes';
+import { queryByGroup } from '../../vmShared/groupedQuery';
 import { pollIntervalMs, pollUntil } from '../../vmShared/poll';
 import { parsePorts, portRangeText } from '../../vmShared/ports';
 import { normaliseLaunchError, waitForNodesSsh, withCleanupNote } from '../../vmShared/launchSupport';
@@ -456,6 +457,39 @@ export class GcpProvider implements Provider {
     } catch (err) {
       throw mapGcpError(err, { region: handle.region, zone: handle.zone });
     }
+  }
+
+  /**
+   * Every handle in one aggregated list of the project's SkyDeck instances (the managed-jobs
+   * probe): instances carrying the cluster label in any zone, paginated, then each handle's
+   * own label value in its own zone, as `query` lists them.
+   */
+  async queryMany(handles: ClusterHandle[]): Promise<(NodeInfo[] | undefined)[]> {
+    let c: GcpClients;
+    try {
+      c = this.clients();
+    } catch {
+      return handles.map(() => undefined);
+    }
+    return queryByGroup(
+      handles,
+      () => c.project,
+      () => this.listLabelled(c),
+      (h, byZone) =>
+        this.nodes(
+          h,
+          (byZone.get(this.zoneOf(h)) ?? []).filter((i) => i.labels?.[CLUSTER_LABEL] === gcpLabel(h.nameOnCloud)),
+        ),
+    );
+  }
+
+  /** The project's instances that carry the cluster label, by zone, from one paginated aggregated list. */
+  private async listLabelled(c: GcpClients): Promise<Map<string, Instance[]>> {
+    const byZone = new Map<string, Instance[]>();
+    for await (const [scope, list] of c.instances.aggregatedListAsync({ project: c.project, filter: `labels.${CLUSTER_LABEL}:*` }, { autoPaginate: false })) {
+      if (list.instances?.length) byZone.set(scope.replace(/^zones\//, ''), list.instances);
+    }
+    return byZone;
   }
 
   async stop(handle: ClusterHandle): Promise<void> {

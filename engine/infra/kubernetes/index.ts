@@ -34,6 +34,7 @@ export function createProvider(): KubernetesProviderApi {
     },
     launch: async (request: LaunchRequest) => (await get()).launch(request),
     query: async (handle: ClusterHandle) => (await get()).query(handle),
+    queryMany: async (handles: ClusterHandle[]) => (await get()).queryMany(handles),
     stop: async (handle: ClusterHandle) => (await get()).stop(handle),
     start: async (handle: ClusterHandle) => (await get()).start(handle),
     terminate: async (handle: ClusterHandle) => (await get()).terminate(handle),

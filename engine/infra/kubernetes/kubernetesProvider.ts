@@ -23,6 +23,7 @@ import { ProvisionError } from '../provider';
 import type { Transport } from '../../node/transport';
 import { parsePorts } from '../../vmShared/ports';
 import { defaultIdentityFile } from '../../vmShared/transport';
+import { queryByGroup } from '../../vmShared/groupedQuery';
 import { CloudTimeoutError } from '../../vmShared/poll';
 import { allowedNodesExpressions, allowedNodesSource, applyAllowedNodesAffinity, filterAllowedNodes } from './allowedNodes';
 import { kubernetesSettings, type KubernetesSettings } from './config';
@@ -80,6 +81,15 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 function clusterSelector(nameOnCloud: string): string {
   return `${CLUSTER_LABEL}=${labelValue(nameOnCloud)}`;
+}
+
+/** A selector too long for some proxies in front of API servers: past it, the label's presence is selected and the values matched here. */
+const MAX_SELECTOR_CHARS = 4000;
+
+/** The pods of any of the clusters: `skydeck-cluster in (a,b)`, or every SkyDeck pod when that would be too long. */
+function clustersSelector(namesOnCloud: readonly string[]): string {
+  const set = `${CLUSTER_LABEL} in (${[...new Set(namesOnCloud.map(labelValue))].join(',')})`;
+  return set.length <= MAX_SELECTOR_CHARS ? set : CLUSTER_LABEL;
 }
 
 function podState(pod: V1Pod): NodeState {
@@ -411,6 +421,33 @@ export class KubernetesProvider implements Provider, ReportsGpuAvailability, Man
     const c = this.handleClients(handle);
     const { pods } = await listPods(c, clusterSelector(handle.nameOnCloud));
     return podsToNodes(pods.values(), c.ctx.name, c.namespace);
+  }
+
+  /**
+   * One pod list per context and namespace for all the handles there (the managed-jobs probe),
+   * selecting their cluster labels; each handle's pods become nodes as in `query`.
+   */
+  async queryMany(handles: ClusterHandle[]): Promise<(NodeInfo[] | undefined)[]> {
+    return queryByGroup(
+      handles,
+      (h) => {
+        const c = this.handleClients(h);
+        return JSON.stringify([c.ctx.name, c.namespace]);
+      },
+      async (group) => {
+        const c = this.handleClients(group[0]);
+        const { pods } = await listPods(c, clustersSelector(group.map((h) => h.nameOnCloud)));
+        return { c, pods: [...pods.values()] };
+      },
+      (h, { c, pods }) => {
+        const value = labelValue(h.nameOnCloud);
+        return podsToNodes(
+          pods.filter((p) => p.metadata?.labels?.[CLUSTER_LABEL] === value),
+          c.ctx.name,
+          c.namespace,
+        );
+      },
+    );
   }
 
   /**

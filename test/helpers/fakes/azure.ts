@@ -295,9 +295,14 @@ export async function startFakeAzure(options: FakeAzureOptions = {}): Promise<Fa
     // A subscription-wide list of one type (`/providers/{ns}/{type}`, e.g. virtualNetworks.listAll).
     if (lower[2] === 'providers' && seg.length === 5 && method === 'GET' && TYPES[lower[4]]) {
       const type = `/providers/${TYPES[lower[4]]}/`.toLowerCase();
-      return send(res, 200, {
-        value: [...resources.entries()].filter(([k]) => k.includes(type) && k.split(type)[1].split('/').length === 1).map(([, v]) => show(v)),
-      });
+      const listed = [...resources.entries()].filter(([k]) => k.includes(type) && k.split(type)[1].split('/').length === 1).map(([, v]) => v);
+      // virtualMachines.listAll with statusOnly=true: each VM's run-time status only, not its model (tags, profiles).
+      if (lower[4] === 'virtualmachines' && url.searchParams.get('statusOnly') === 'true') {
+        return send(res, 200, {
+          value: listed.map((v) => ({ id: v.id, name: v.name, type: v.type, location: v.location, properties: { instanceView: instanceView(v) } })),
+        });
+      }
+      return send(res, 200, { value: listed.map(show) });
     }
 
     // Resource groups.

@@ -195,6 +195,9 @@ export async function startFakeGcp(options: { project?: string; host?: string } 
     if (!filter) return true;
     const labels = (inst.labels ?? {}) as Record<string, string>;
     const terms = [...filter.matchAll(/labels\.([a-z0-9_-]+)\s*(=|!=|eq|ne)\s*"?([^")\s]+)"?/g)];
+    // `labels.k:*`: the label is set, whatever its value.
+    const present = [...filter.matchAll(/labels\.([a-z0-9_-]+):\*/g)].map(([, k]) => k);
+    if (!present.every((k) => k in labels)) return false;
     return terms.every(([, k, op, v]) => (op === '=' || op === 'eq' ? labels[k] === v : labels[k] !== v));
   }
 
