@@ -25,7 +25,7 @@ import type { CatalogCloud } from '../../engine/catalog/catalog';
 import { optimize } from '../../engine/optimizer/index';
 import { createInsights } from '../../engine/optimizer/insights';
 import { costLenses, taskCostLenses } from '../../server/service/costLens';
-import { LensWarmUp, WARM_UP_ROUNDS, WARM_UP_SAMPLES } from '../../server/service/lensWarmUp';
+import { LensWarmUp, WARM_UP_ROUNDS, warmUpSamples } from '../../server/service/lensWarmUp';
 import { IdleWork, type IdleWorkStats } from '../../server/lsp/idleWork';
 import { parseDocument } from '../../server/service/documentState';
 import { resourcesSites } from '../../server/service/sites';
@@ -257,7 +257,7 @@ async function lensProbe(dir: string) {
     const s = await serverWarmUp(cat, 1);
     rounds.push({ round, cpuMs: s.cpuMs, tiers: Object.fromEntries(Object.entries(fns).map(([k, f]) => [k, tier(status(f))])) });
   }
-  return { samples: WARM_UP_SAMPLES.length, rounds };
+  return { samples: warmUpSamples().length, rounds };
 }
 
 /**

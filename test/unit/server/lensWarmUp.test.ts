@@ -16,7 +16,7 @@ import type { InfraState } from '../../../engine/optimizer/insightTypes';
 import { startServer } from '../../../server/lsp/server';
 import type { IdleWorkStats } from '../../../server/lsp/idleWork';
 import { TaskLanguageService } from '../../../server/service/languageService';
-import { LensWarmUp, WARM_UP_SAMPLES } from '../../../server/service/lensWarmUp';
+import { LensWarmUp, warmUpSamples } from '../../../server/service/lensWarmUp';
 import { requirePrerequisite } from '../../helpers/prerequisites';
 import { corpusDir } from '../../helpers/shared';
 import { REFERENCE_CATALOGS, referenceAvailable } from '../optimizer/helpers';
@@ -63,7 +63,7 @@ test('the warm-up leaves no state: every corpus file has the same lenses with an
   const warm = new LensWarmUp((infra) => createInsights({ catalog: () => cat, liveAvailability: false, infra: () => infra }));
   let steps = 0;
   while (warm.step()) steps++;
-  assert.ok(warm.done && steps + 1 >= WARM_UP_SAMPLES.length, 'the warm-up ran to its end');
+  assert.ok(warm.done && steps + 1 >= warmUpSamples().length, 'the warm-up ran to its end');
   const withWarmUp = corpusLenses(cat, files);
   let priced = 0;
   for (const f of files) {
@@ -77,7 +77,7 @@ test('the warm-up leaves no state: every corpus file has the same lenses with an
 test('the samples are tasks with lenses: each shape the warm-up means to cover is priced or explained', { skip: missing }, () => {
   const cat = loadCatalogDir(REFERENCE_CATALOGS);
   const service = new TaskLanguageService({ insights: createInsights({ catalog: () => cat, liveAvailability: false, infra: () => INFRA }) });
-  WARM_UP_SAMPLES.forEach((text, i) => {
+  warmUpSamples().forEach((text, i) => {
     const lenses = service.codeLenses({ uri: `file:///warm/${i}.yaml`, version: 1, getText: () => text });
     assert.ok(lenses.length > 0, `sample ${i} has no lens`);
     for (const l of lenses) assert.doesNotMatch(l.command?.title ?? '', /^Cost unavailable/, `sample ${i}`);
