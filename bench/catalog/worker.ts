@@ -168,8 +168,9 @@ async function lens(dir: string, corpus: string, typical: string, warm: boolean)
   // `--rounds N` only to measure the warm-up's length (bench/catalog/README.md); the server's own count by default.
   const roundsAt = process.argv.indexOf('--rounds');
   const warmUp = warm ? await serverWarmUp(cat, roundsAt > 0 ? Number(process.argv[roundsAt + 1]) : WARM_UP_ROUNDS) : undefined;
-  // `--mark`: a line between the warm-up and the timed passes, for reading a --trace-opt log.
-  if (process.argv.includes('--mark')) process.stdout.write('=== corpus pass\n');
+  // `--mark`: a line between the warm-up and the timed passes, and one after each lens pass, for reading a --trace-opt log.
+  const mark = process.argv.includes('--mark');
+  if (mark) process.stdout.write('=== corpus pass\n');
   const files: string[] = [];
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -208,6 +209,8 @@ async function lens(dir: string, corpus: string, typical: string, warm: boolean)
     costLenses(URI, sites, ins);
     perFile.push(performance.now() - t);
     perFileCpu.push(cpuMs(process.cpuUsage(c)));
+    // With --mark, each pass's line follows the --trace-opt / --trace-gc lines of what ran during it.
+    if (mark) process.stdout.write(`=== lens ${f} ${perFileCpu[perFileCpu.length - 1]}\n`);
     // The file's name after the pass (path.relative's own compilation would land in a timed pass).
     slow.push({ file: f, ms: perFile[perFile.length - 1], cpuMs: perFileCpu[perFileCpu.length - 1], sites: sites.length });
   }

@@ -68,6 +68,20 @@ export function warmUpSamples(): readonly string[] {
     'resources:\n  accelerators: T4:1\n  infra: azure/eastus\n  use_spot: true\nrun: x\n',
     'resources:\n  accelerators: tpu-v2-8\n  infra: gcp/us-central1\nrun: x\n',
     'resources:\n  cpus: 32+\n  memory: 1000+\n  infra: aws\nrun: x\n',
+    // The other keys a resources block carries, so the lens path sees the object shapes they make.
+    'num_nodes: 2\nresources:\n  accelerators: H100:8\n  cpus: 100+\n  memory: 1000+\n  network_tier: best\n  disk_size: 1024\nrun: x\n',
+    'resources:\n  cloud: kubernetes\n  image_id: docker:rocm/pytorch-training:v25.6\n  accelerators: MI300X:8\nrun: x\n',
+    'resources:\n  cloud: gcp\n  region: us-central1\n  accelerators: V100\nrun: x\n',
+    'resources:\n  gpus: A100:1\n  autostop:\n    idle_minutes: 10\n  image_id: docker:nvcr.io/nvidia/pytorch:25.02-py3\nrun: x\n',
+    'resources:\n  accelerators: tpu-v2-8\n  accelerator_args:\n    runtime_version: 2.12.0\n    tpu_vm: False\nrun: x\n',
+    'resources:\n  accelerators: [A100:1, V100:1]\n  ports:\n    - 8000\n    - 8001\n  disk_size: 256\nrun: x\n',
+    'resources:\n  accelerators: L4:1\n  job_recovery: FAILOVER\n  ports: 8000\nrun: x\n',
+    'resources:\n  image_id: docker:vllm/vllm-openai:latest\n  ports: 8081\n  any_of:\n    - cpus: 4+\n      memory: 16+\n    - accelerators: A10G:1\n      infra: aws/us-west-2\nrun: x\n',
+    'resources:\n  infra: aws/us-east-1/use1-az1\n  accelerators: A10G:1\n  disk_tier: high\nrun: x\n',
+    'resources:\n  infra: azure\n  cpus: 16\n  memory: 64\n  disk_tier: low\nrun: x\n',
+    'resources:\n  infra: aws\n  accelerators: T4:1\n  image_id:\n    us-east-1: skypilot:gpu-ubuntu-2004\n    us-west-2: skypilot:gpu-ubuntu-2004\nrun: x\n',
+    'resources:\n  infra: gcp\nrun: x\n',
+    'resources:\n  infra: azure\n  image_id: docker:ubuntu:22.04\n  ports: [8080, 8081]\nrun: x\n',
     // Whole documents as users write them, for the parser and validation the lens sits on: block
     // scalars, comments, envs, secrets, file mounts, services, a config block, and the forms only
     // the general YAML parser reads (folded scalars, anchors, multi-line plain scalars).
