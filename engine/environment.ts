@@ -155,7 +155,10 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
 
   // The language server
   SKYDECK_NO_INSIGHTS: { audience: 'test', doc: 'Set to 1 to start the language server without catalog insights (no cost lenses).' },
-  SKYDECK_STARTUP_PROBE: { audience: 'test', doc: 'The language server logs its CPU and wall time to its first diagnostics (bench/validate).' },
+  SKYDECK_STARTUP_PROBE: {
+    audience: 'test',
+    doc: 'The language server logs its CPU and wall time to its first diagnostics (bench/validate), and the cost of its lens warm-up once done.',
+  },
 
   // Tests and their scripts
   SKYDECK_TEST: { audience: 'test', doc: 'Set by the test runner: test-friendly defaults (no index cache).' },

@@ -7,9 +7,11 @@
 import { CodeActionKind, TextDocumentSyncKind, type Connection, type InitializeParams, type InitializeResult } from 'vscode-languageserver/node';
 import { TextDocuments } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Insights } from '../../engine/optimizer/insightTypes';
+import type { InfraState, Insights } from '../../engine/optimizer/insightTypes';
 import { TaskLanguageService, type ServiceSettings } from '../service/languageService';
 import type { ShowOffersArgs } from '../service/costLens';
+import { LensWarmUp } from '../service/lensWarmUp';
+import { IdleWork, type IdleWorkStats } from './idleWork';
 import { INSIGHTS_LOADED, OFFER_ROWS, TASK_DETECTED, type TaskDetectedParams } from './notifications';
 
 export interface ServerOptions {
@@ -17,6 +19,22 @@ export interface ServerOptions {
   debounceMs?: number;
   /** Loads catalog insights lazily; undefined result = none available. */
   loadInsights?: () => Promise<Insights | undefined>;
+  /**
+   * The cost lens's warm-up (service/lensWarmUp.ts), run while idle once the first task's
+   * diagnostics are out with insights: `insights` makes scratch insights over the same catalog.
+   */
+  warmUp?: {
+    insights: (infra: InfraState[]) => Insights;
+    quietMs?: number;
+    onStep?: (stats: IdleWorkStats) => void;
+    onDone?: (stats: IdleWorkStats) => void;
+  };
+  /**
+   * Calls `listener` whenever data from the client arrives, before the connection dispatches
+   * it (the transport's own event): the warm-up stands aside from that moment on. Installed
+   * after the connection listens.
+   */
+  onInput?: (listener: () => void) => void;
 }
 
 interface ClientSettings {
@@ -39,6 +57,24 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   let canRefreshLenses = false;
   let canPullConfig = false;
   let insightsRequested = false;
+  let warmUp: IdleWork | undefined;
+
+  /** The lens warm-up: once, after a task's first diagnostics with insights are published. */
+  const startWarmUp = () => {
+    const opts = options.warmUp;
+    if (!opts || warmUp) return;
+    const lens = new LensWarmUp(opts.insights);
+    warmUp = new IdleWork(() => lens.step(), {
+      quietMs: opts.quietMs,
+      busy: () => timers.size > 0,
+      onStep: opts.onStep,
+      onDone: (stats) => {
+        if (process.env.SKYDECK_STARTUP_PROBE) connection.console.log(`skydeck-warmup ${JSON.stringify(stats)}`);
+        opts.onDone?.(stats);
+      },
+    });
+    warmUp.start();
+  };
 
   const publish = (doc: TextDocument) => {
     timers.delete(doc.uri);
@@ -61,6 +97,14 @@ export function startServer(connection: Connection, options: ServerOptions = {})
     if (!insightsRequested) {
       insightsRequested = true;
       setImmediate(() => void loadInsights());
+    } else if (service.hasInsights() && !warmUp && safeIsTask(doc)) startWarmUp();
+  };
+
+  const safeIsTask = (doc: TextDocument) => {
+    try {
+      return service.isTask(doc);
+    } catch {
+      return false;
     }
   };
 
@@ -80,6 +124,7 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   };
 
   const schedule = (doc: TextDocument, immediate: boolean) => {
+    warmUp?.input();
     const t = timers.get(doc.uri);
     if (t) clearTimeout(t);
     if (immediate) publish(doc);
@@ -164,6 +209,8 @@ export function startServer(connection: Connection, options: ServerOptions = {})
   });
 
   const guard = <T>(what: string, fallback: T, fn: () => T): T => {
+    // Also where no transport event told the warm-up of the message (onInput).
+    warmUp?.input();
     try {
       return fn();
     } catch (e) {
@@ -197,4 +244,6 @@ export function startServer(connection: Connection, options: ServerOptions = {})
 
   documents.listen(connection);
   connection.listen();
+  options.onInput?.(() => warmUp?.input());
+  connection.onShutdown(() => warmUp?.stop());
 }
