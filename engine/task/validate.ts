@@ -12,9 +12,9 @@ import { resourceCandidates } from './candidates';
 import { checkFileShape, fileShape } from './pipeline';
 import { checkCandidates, isPoolSpec, poolChecks, serveUpChecks } from './rules/launchChecks';
 import { taskSchema } from './schema/taskSchema';
-import { excessiveNesting, topLevelKeysOnly, unacceptableCharacter } from './textLimits';
+import { excessiveNesting, MAX_NESTING, topLevelKeysOnly, unacceptableCharacter } from './textLimits';
 import { unsupportedFileWarnings } from './unsupported';
-import { unsupportedFieldProblems } from './unsupportedDiagnostics';
+import { mayHaveUnsupportedField, unsupportedFieldProblems } from './unsupportedDiagnostics';
 import { validateNode, type SchemaProblem, type WalkContext } from './schema/validator';
 import { parseAcceleratorString, parseAutostop, parseDiskSize, parseInfra, parseLocalDisk, parsePorts, parseQuantity, TaskValueError } from './values';
 import { entryOf, isNullNode, parseYamlDocuments, TextMap, toPlain, type VDocument, type VEntry, type VMap, type VNode, type Plain } from './yamlTree';
@@ -54,7 +54,7 @@ const SUBSTITUTED_FIELDS = ['file_mounts', 'service', 'workdir', 'volumes'];
 export function validateTaskText(text: string, options: ValidateOptions = {}): ValidationResult {
   // Nesting the recursive parsers cannot take is refused before parsing (the top-level keys
   // still let content detection see a task); a character YAML forbids is reported where it is.
-  const tooDeep = excessiveNesting(text);
+  const tooDeep = mayNestTooDeep(text) ? excessiveNesting(text) : undefined;
   if (tooDeep) {
     const textMap = new TextMap(text);
     return {
@@ -106,12 +106,46 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
     analyzed.kind = 'task';
     const before = problems.length;
     validateTaskDocument(root, analyzed.replaced, { ...options, serveChecks: taskDocs === 1 }, problems, fixes, textMap);
-    if (!problems.slice(before).some((p) => p.severity === 'error')) problems.push(...unsupportedFieldProblems(root, plainOf(root, analyzed.replaced)));
+    // Building the task for the unsupported-field warnings only pays when the document writes a key one is about.
+    if (!problems.slice(before).some((p) => p.severity === 'error') && mayHaveUnsupportedField(root, analyzed.replaced))
+      problems.push(...unsupportedFieldProblems(root, plainOf(root, analyzed.replaced)));
   }
 
   const diagnostics = problems.map((p) => toDiagnostic(p, textMap, fixes.get(p)));
   diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   return { textMap, documents, diagnostics };
+}
+
+/**
+ * Whether excessiveNesting could find anything: its depth is at most the indentation levels
+ * (no more than the widest leading whitespace + 1), the `- ` on one line and every flow bracket
+ * of the text, so a text whose bound stays within MAX_NESTING skips that scan.
+ * Any non-ASCII character counts as whitespace here, which only makes the bound larger.
+ */
+function mayNestTooDeep(text: string): boolean {
+  let maxLead = 0;
+  let maxDashes = 0;
+  let brackets = 0;
+  let atLineStart = true;
+  let lead = 0;
+  let dashes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      atLineStart = true;
+      lead = 0;
+      dashes = 0;
+      continue;
+    }
+    if (c === 91 || c === 123) brackets++;
+    if (!atLineStart) continue;
+    if (c === 45) {
+      if (++dashes > maxDashes) maxDashes = dashes;
+    } else if ((c <= 32 || c >= 128) && dashes === 0) {
+      if (++lead > maxLead) maxLead = lead;
+    } else if (!(c <= 32 || c >= 128)) atLineStart = false;
+  }
+  return maxLead + 1 + maxDashes + brackets > MAX_NESTING;
 }
 
 function toDiagnostic(p: SchemaProblem, textMap: TextMap, fixes: DiagnosticFix[] | undefined): TaskDiagnostic {

@@ -24,9 +24,10 @@ function norm(n: VNode | undefined, text: string): unknown {
     while (e > s && /\s/.test(text[e - 1])) e--;
     return e;
   };
-  if (n.kind === 'scalar') return ['s', n.value, n.start, trimEnd(n.start, n.end)];
-  if (n.kind === 'seq') return ['q', n.start, n.items.map((i) => norm(i, text))];
-  return ['m', n.start, n.entries.map((e) => [e.key, e.keyStart, e.keyEnd, norm(e.value, text)])];
+  if (n.kind === 'scalar') return ['s', n.value, n.quoted, n.float ?? false, n.start, trimEnd(n.start, n.end)];
+  // A collection's end is left out: the general parser extends it over trailing comments.
+  if (n.kind === 'seq') return ['q', n.flow, n.start, n.items.map((i) => norm(i, text))];
+  return ['m', n.flow, n.start, n.entries.map((e) => [e.key, e.keyStart, e.keyEnd, norm(e.value, text)])];
 }
 
 /** true when the fast path answered; throws when it answered differently. */
