@@ -105,7 +105,13 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
     }
     analyzed.kind = 'task';
     const before = problems.length;
-    validateTaskDocument(root, analyzed.replaced, { ...options, serveChecks: taskDocs === 1 }, problems, fixes, textMap);
+    const documentOptions: DocumentOptions = {
+      envOverrides: options.envOverrides,
+      secretOverrides: options.secretOverrides,
+      requireEnvs: options.requireEnvs,
+      serveChecks: taskDocs === 1,
+    };
+    validateTaskDocument(root, analyzed.replaced, documentOptions, problems, fixes, textMap);
     // Building the task for the unsupported-field warnings only pays when the document writes a key one is about.
     if (!problems.slice(before).some((p) => p.severity === 'error') && mayHaveUnsupportedField(root, analyzed.replaced))
       problems.push(...unsupportedFieldProblems(root, plainOf(root, analyzed.replaced)));
@@ -123,27 +129,29 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
  * Any non-ASCII character counts as whitespace here, which only makes the bound larger.
  */
 function mayNestTooDeep(text: string): boolean {
+  let brackets = 0;
+  for (let k = text.indexOf('['); k >= 0; k = text.indexOf('[', k + 1)) brackets++;
+  for (let k = text.indexOf('{'); k >= 0; k = text.indexOf('{', k + 1)) brackets++;
+  if (brackets > MAX_NESTING) return true;
   let maxLead = 0;
   let maxDashes = 0;
-  let brackets = 0;
-  let atLineStart = true;
-  let lead = 0;
-  let dashes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 10) {
-      atLineStart = true;
-      lead = 0;
-      dashes = 0;
-      continue;
+  for (let start = 0; start < text.length;) {
+    let lead = 0;
+    let dashes = 0;
+    let i = start;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10) break;
+      if (c === 45) dashes++;
+      else if (c <= 32 || c >= 128) {
+        if (dashes === 0) lead++;
+      } else break;
     }
-    if (c === 91 || c === 123) brackets++;
-    if (!atLineStart) continue;
-    if (c === 45) {
-      if (++dashes > maxDashes) maxDashes = dashes;
-    } else if ((c <= 32 || c >= 128) && dashes === 0) {
-      if (++lead > maxLead) maxLead = lead;
-    } else if (!(c <= 32 || c >= 128)) atLineStart = false;
+    if (lead > maxLead) maxLead = lead;
+    if (dashes > maxDashes) maxDashes = dashes;
+    const nl = text.indexOf('\n', i);
+    if (nl < 0) break;
+    start = nl + 1;
   }
   return maxLead + 1 + maxDashes + brackets > MAX_NESTING;
 }
@@ -235,7 +243,7 @@ function validateTaskDocument(
       }
     }
   }
-  for (const [k, v] of Object.entries(options.envOverrides ?? {})) vars.set(k, v);
+  if (options.envOverrides) for (const [k, v] of Object.entries(options.envOverrides)) vars.set(k, v);
   const secrets = entryOf(root, 'secrets');
   if (secrets && secrets.value.kind === 'map') {
     for (const e of secrets.value.entries) {
@@ -270,7 +278,7 @@ function validateTaskDocument(
       }
     }
   }
-  for (const [k, v] of Object.entries(options.secretOverrides ?? {})) vars.set(k, v);
+  if (options.secretOverrides) for (const [k, v] of Object.entries(options.secretOverrides)) vars.set(k, v);
 
   // Layer 3/4: substitution, then the schema over the whole (substituted) document.
   for (const f of SUBSTITUTED_FIELDS) {

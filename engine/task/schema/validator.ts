@@ -277,6 +277,15 @@ function validateScalar(ctx: WalkContext, v: string | number | boolean | null, n
 }
 
 const isNull = (v: VNode): boolean => v.kind === 'scalar' && v.value === null;
+
+const propertyMaps = new WeakMap<Record<string, JSONSchema>, Map<string, JSONSchema>>();
+/** `props[key]` through a Map kept per schema (a property lookup by a changing key is slow). */
+function propertyOf(props: Record<string, JSONSchema>, key: string): JSONSchema | undefined {
+  let map = propertyMaps.get(props);
+  if (!map) propertyMaps.set(props, (map = new Map(Object.entries(props))));
+  // A key missing from the map is looked up as before (inherited names such as `constructor`).
+  return map.get(key) ?? (props[key] as JSONSchema | undefined);
+}
 const NO_PROPERTIES: Record<string, JSONSchema> = {};
 
 function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: At): void {
@@ -306,7 +315,7 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: At): vo
   }
   for (const e of node.entries) {
     const childOwner: At = { parent: owner, seg: e.key, base: owner.base, keyStart: e.keyStart, keyEnd: e.keyEnd };
-    const ps = props[e.key];
+    const ps = propertyOf(props, e.key);
     if (s.propertyNames?.pattern) {
       const r = regex(s.propertyNames.pattern);
       if (r && !r.test(e.key)) {
