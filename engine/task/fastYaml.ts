@@ -1,12 +1,13 @@
 /**
- * A fast path for the YAML that task files are made of: block mappings and sequences,
- * single-line plain / quoted scalars, literal block scalars (`|`, `|-`, `|+`) and
- * single-line flow collections, comments and `---` documents. It builds the same tree as
- * yamlTree.ts (same values, same offsets) several times faster than the general parser.
- * Anything else (anchors, tags, folded scalars, multi-line plain or flow, tabs, CRLF,
- * directives, merge keys, odd indentation, any error) returns undefined and the caller uses
- * the general `yaml` parser, which also produces the syntax diagnostics. A differential
- * test keeps both paths equal on the corpus and on fuzzed documents.
+ * A fast path for the YAML that task files are made of: block mappings and sequences, plain
+ * scalars (over several lines too), single-line quoted scalars, literal block scalars (`|`,
+ * `|-`, `|+`), flow collections (over several lines too), comments, `---` documents and CRLF
+ * line ends. It builds the same tree as yamlTree.ts (same values, same offsets) several times
+ * faster than the general parser. Anything else (anchors, aliases, merge keys, tags, folded
+ * scalars, indentation indicators, multi-line quoted scalars, tabs, directives, odd
+ * indentation, any error) returns undefined and the caller uses the general `yaml` parser,
+ * which also produces the syntax diagnostics. A differential test keeps both paths equal on
+ * the corpus and on fuzzed and generated documents.
  */
 import { parseDocument } from 'yaml';
 import { plainNumber, type VDocument, type VEntry, type VMap, type VNode, type VScalar, type VSeq } from './yamlNodes';
@@ -60,6 +61,13 @@ function plainScalar(raw: string, start: number, end: number): VScalar {
 function commentAt(s: string, from = 0): number {
   for (let i = from; i < s.length; i++) if (s[i] === '#' && (i === 0 || s[i - 1] === ' ')) return i;
   return -1;
+}
+
+/** `s` without its trailing spaces. */
+function trimSpacesEnd(s: string): string {
+  let e = s.length;
+  while (e > 0 && s.charCodeAt(e - 1) === 32) e--;
+  return e === s.length ? s : s.slice(0, e);
 }
 
 const INDICATORS = new Set(['-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', "'", '"', '%', '@', '`']);
@@ -127,8 +135,7 @@ class FastParser {
     for (const raw of text.split('\n')) {
       let ind = 0;
       while (ind < raw.length && raw.charCodeAt(ind) === 32) ind++;
-      const rest = raw.slice(ind);
-      this.lines.push({ off, text: raw, indent: ind, empty: rest === '' || rest.startsWith('#') });
+      this.lines.push({ off, text: raw, indent: ind, empty: ind === raw.length || raw.charCodeAt(ind) === 35 });
       off += raw.length + 1;
     }
   }
@@ -139,6 +146,9 @@ class FastParser {
     const starts: number[] = [];
     for (let k = 0; k < this.lines.length; k++) {
       const t = this.lines[k].text;
+      const first = t.charCodeAt(0);
+      // Only a line starting with '%', '.' or '-' can be a directive or a document marker.
+      if (first !== 37 && first !== 46 && first !== 45) continue;
       if (t.startsWith('%') || t === '...' || t.startsWith('... ')) bail();
       if (t === '---' || t.startsWith('--- ')) {
         if (t.length > 3 && !/^---\s+#/.test(t) && t.slice(3).trim() !== '') bail();
@@ -224,7 +234,7 @@ class FastParser {
     const keyText = t.slice(c, j);
     if (commentAt(keyText) >= 0) return undefined;
     if (keyText.includes('"') || keyText.includes("'")) bail();
-    const key = keyText.replace(/ +$/, '');
+    const key = trimSpacesEnd(keyText);
     if (key === '<<' || key === '') bail();
     return [key, line.off + c, line.off + c + key.length, j + 1];
   }
@@ -355,7 +365,7 @@ class FastParser {
     const ch = t[c];
     if (INDICATORS.has(ch) && !((ch === '-' || ch === '?' || ch === ':') && t[c + 1] !== undefined && t[c + 1] !== ' ')) bail();
     const cm = commentAt(t, c);
-    const raw = (cm >= 0 ? t.slice(c, cm) : t.slice(c)).replace(/ +$/, '');
+    const raw = trimSpacesEnd(cm >= 0 ? t.slice(c, cm) : t.slice(c));
     if (raw.includes(': ') || raw.endsWith(':')) bail();
     const start = line.off + c;
     this.i++;
@@ -371,7 +381,7 @@ class FastParser {
           continue;
         }
         if (l.indent <= parentIndent || l.text[l.indent] === '#') break;
-        const body = l.text.slice(l.indent).replace(/ +$/, '');
+        const body = trimSpacesEnd(l.text.slice(l.indent));
         if (INDICATORS.has(body[0]) || body.includes(': ') || body.endsWith(':') || commentAt(body) >= 0) bail();
         value += blanks ? '\n'.repeat(blanks) : ' ';
         value += body;
@@ -433,7 +443,7 @@ class FastParser {
     }
     if (INDICATORS.has(ch) && !((ch === '-' || ch === '?' || ch === ':') && t[c + 1] !== undefined && t[c + 1] !== ' ')) bail();
     const cm = commentAt(t, c);
-    const raw = (cm >= 0 ? t.slice(c, cm) : t.slice(c)).replace(/ +$/, '');
+    const raw = trimSpacesEnd(cm >= 0 ? t.slice(c, cm) : t.slice(c));
     if (raw.includes(': ') || raw.endsWith(':')) bail();
     return plainScalar(raw, off + c, off + c + raw.length);
   }
@@ -526,7 +536,7 @@ class FastParser {
         if (x === '#' && t[j - 1] === ' ') bail();
         j++;
       }
-      const raw = t.slice(s, j).replace(/ +$/, '');
+      const raw = trimSpacesEnd(t.slice(s, j));
       if (!raw) bail();
       return plainScalar(raw, s, s + raw.length);
     };

@@ -51,6 +51,10 @@ export interface ValidationResult {
 
 const SUBSTITUTED_FIELDS = ['file_mounts', 'service', 'workdir', 'volumes'];
 
+/** Text of tab, line breaks and printable ASCII only holds no character YAML refuses (a quick test before the full one). */
+// eslint-disable-next-line no-control-regex -- the control characters YAML allows are the point here
+const OUTSIDE_PRINTABLE_ASCII = /[^\x09\x0A\x0D\x20-\x7E]/;
+
 export function validateTaskText(text: string, options: ValidateOptions = {}): ValidationResult {
   // Nesting the recursive parsers cannot take is refused before parsing (the top-level keys
   // still let content detection see a task); a character YAML forbids is reported where it is.
@@ -63,7 +67,7 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
       diagnostics: [toDiagnostic({ ...tooDeep, severity: 'error' }, textMap, undefined)],
     };
   }
-  const badCharacter = unacceptableCharacter(text);
+  const badCharacter = OUTSIDE_PRINTABLE_ASCII.test(text) ? unacceptableCharacter(text) : undefined;
   const { docs, textMap } = parseYamlDocuments(text);
   const problems: SchemaProblem[] = [];
   const fixes = new Map<SchemaProblem, DiagnosticFix[]>();
