@@ -189,6 +189,7 @@ class FastParser {
 
   /** The block starting at the next content line, whose indent must be >= min. */
   private block(min: number, top = false): VNode {
+    const from = this.i;
     this.skipEmpty();
     if (this.i >= this.end) bail();
     const line = this.lines[this.i];
@@ -196,7 +197,9 @@ class FastParser {
     const rest = line.text.slice(line.indent);
     if (rest === '-' || rest.startsWith('- ')) return this.seq(line.indent);
     if (this.keyOf(line) !== undefined) return this.map(line.indent);
-    // A scalar on the lines under its key or `-`.
+    // A scalar on the lines under its key or `-`. After a comment line the general parser
+    // may read it as a key of a nested mapping: that case is left to it.
+    for (let k = from; k < this.i; k++) if (this.lines[k].text.length > this.lines[k].indent) bail();
     if (!top && line.text[line.indent] !== '|') return this.scalarValue(line, line.indent, min - 1);
     if (!top) bail();
     // A document that is a single scalar.
