@@ -109,13 +109,7 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
     }
     analyzed.kind = 'task';
     const before = problems.length;
-    const documentOptions: DocumentOptions = {
-      envOverrides: options.envOverrides,
-      secretOverrides: options.secretOverrides,
-      requireEnvs: options.requireEnvs,
-      serveChecks: taskDocs === 1,
-    };
-    validateTaskDocument(root, analyzed.replaced, documentOptions, problems, fixes, textMap);
+    validateTaskDocument(root, analyzed.replaced, { ...options, serveChecks: taskDocs === 1 }, problems, fixes, textMap);
     // Building the task for the unsupported-field warnings only pays when the document writes a key one is about.
     if (!problems.slice(before).some((p) => p.severity === 'error') && mayHaveUnsupportedField(root, analyzed.replaced))
       problems.push(...unsupportedFieldProblems(root, plainOf(root, analyzed.replaced)));
