@@ -1,12 +1,13 @@
 /**
- * A fast path for the YAML that task files are made of: block mappings and sequences,
- * single-line plain / quoted scalars, literal block scalars (`|`, `|-`, `|+`) and
- * single-line flow collections, comments and `---` documents. It builds the same tree as
- * yamlTree.ts (same values, same offsets) several times faster than the general parser.
- * Anything else (anchors, tags, folded scalars, multi-line plain or flow, tabs, CRLF,
- * directives, merge keys, odd indentation, any error) returns undefined and the caller uses
- * the general `yaml` parser, which also produces the syntax diagnostics. A differential
- * test keeps both paths equal on the corpus and on fuzzed documents.
+ * A fast path for the YAML that task files are made of: block mappings and sequences, plain
+ * scalars (over several lines too), single-line quoted scalars, literal block scalars (`|`,
+ * `|-`, `|+`), flow collections (over several lines too), comments, `---` documents and CRLF
+ * line ends. It builds the same tree as yamlTree.ts (same values, same offsets) several times
+ * faster than the general parser. Anything else (anchors, aliases, merge keys, tags, folded
+ * scalars, indentation indicators, multi-line quoted scalars, tabs, directives, odd
+ * indentation, any error) returns undefined and the caller uses the general `yaml` parser,
+ * which also produces the syntax diagnostics. A differential test keeps both paths equal on
+ * the corpus and on fuzzed and generated documents.
  */
 import { parseDocument } from 'yaml';
 import { plainNumber, type VDocument, type VEntry, type VMap, type VNode, type VScalar, type VSeq } from './yamlNodes';
@@ -62,16 +63,66 @@ function commentAt(s: string, from = 0): number {
   return -1;
 }
 
+/** `s` without its trailing spaces. */
+function trimSpacesEnd(s: string): string {
+  let e = s.length;
+  while (e > 0 && s.charCodeAt(e - 1) === 32) e--;
+  return e === s.length ? s : s.slice(0, e);
+}
+
 const INDICATORS = new Set(['-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', "'", '"', '%', '@', '`']);
 
 export function fastParseYaml(text: string): VDocument[] | undefined {
-  if (text.includes('\r') || text.includes('\t') || text.includes('\ufeff')) return undefined;
+  if (text.includes('\t') || text.includes('\ufeff')) return undefined;
+  if (text.includes('\r')) return fastParseCrlf(text);
   try {
     return new FastParser(text).documents();
   } catch (e) {
     if (e instanceof Bail) return undefined;
     throw e;
   }
+}
+
+/**
+ * CRLF line ends: YAML reads a CRLF break as one line feed, so the text is parsed with LF ends
+ * and every offset moved past the CRs before it. A CR anywhere else goes to the library.
+ */
+function fastParseCrlf(text: string): VDocument[] | undefined {
+  const lf = text.replace(/\r\n/g, '\n');
+  if (lf.includes('\r')) return undefined;
+  const docs = fastParseYaml(lf);
+  if (!docs) return undefined;
+  // Where each CRLF's line feed sits in the LF text (a file may mix CRLF and LF ends).
+  const breaks: number[] = [];
+  for (let k = text.indexOf('\r\n'); k >= 0; k = text.indexOf('\r\n', k + 2)) breaks.push(k - breaks.length);
+  // An LF-text offset moves by one for every CRLF break before it.
+  const at = (o: number): number => {
+    let lo = 0;
+    let hi = breaks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (breaks[mid] < o) lo = mid + 1;
+      else hi = mid;
+    }
+    return o + lo;
+  };
+  const move = (n: VNode): void => {
+    n.start = at(n.start);
+    n.end = at(n.end);
+    if (n.kind === 'seq') for (const it of n.items) move(it);
+    else if (n.kind === 'map')
+      for (const e of n.entries) {
+        e.keyStart = at(e.keyStart);
+        e.keyEnd = at(e.keyEnd);
+        move(e.value);
+      }
+  };
+  for (const d of docs) {
+    d.start = at(d.start);
+    d.end = at(d.end);
+    if (d.root) move(d.root);
+  }
+  return docs;
 }
 
 class FastParser {
@@ -84,8 +135,7 @@ class FastParser {
     for (const raw of text.split('\n')) {
       let ind = 0;
       while (ind < raw.length && raw.charCodeAt(ind) === 32) ind++;
-      const rest = raw.slice(ind);
-      this.lines.push({ off, text: raw, indent: ind, empty: rest === '' || rest.startsWith('#') });
+      this.lines.push({ off, text: raw, indent: ind, empty: ind === raw.length || raw.charCodeAt(ind) === 35 });
       off += raw.length + 1;
     }
   }
@@ -96,6 +146,9 @@ class FastParser {
     const starts: number[] = [];
     for (let k = 0; k < this.lines.length; k++) {
       const t = this.lines[k].text;
+      const first = t.charCodeAt(0);
+      // Only a line starting with '%', '.' or '-' can be a directive or a document marker.
+      if (first !== 37 && first !== 46 && first !== 45) continue;
       if (t.startsWith('%') || t === '...' || t.startsWith('... ')) bail();
       if (t === '---' || t.startsWith('--- ')) {
         if (t.length > 3 && !/^---\s+#/.test(t) && t.slice(3).trim() !== '') bail();
@@ -136,6 +189,7 @@ class FastParser {
 
   /** The block starting at the next content line, whose indent must be >= min. */
   private block(min: number, top = false): VNode {
+    const from = this.i;
     this.skipEmpty();
     if (this.i >= this.end) bail();
     const line = this.lines[this.i];
@@ -143,9 +197,13 @@ class FastParser {
     const rest = line.text.slice(line.indent);
     if (rest === '-' || rest.startsWith('- ')) return this.seq(line.indent);
     if (this.keyOf(line) !== undefined) return this.map(line.indent);
+    // A scalar on the lines under its key or `-`. After a comment line the general parser
+    // may read it as a key of a nested mapping: that case is left to it.
+    for (let k = from; k < this.i; k++) if (this.lines[k].text.length > this.lines[k].indent) bail();
+    if (!top && line.text[line.indent] !== '|') return this.scalarValue(line, line.indent, min - 1);
     if (!top) bail();
     // A document that is a single scalar.
-    const v = this.inlineValue(line, line.indent, line.indent);
+    const v = this.inlineValue(line, line.indent);
     this.i++;
     this.noContinuation(line.indent - 1);
     return v;
@@ -178,8 +236,8 @@ class FastParser {
     }
     const keyText = t.slice(c, j);
     if (commentAt(keyText) >= 0) return undefined;
-    if (/[[\]{},]/.test(keyText) || keyText.includes('"') || keyText.includes("'")) bail();
-    const key = keyText.replace(/ +$/, '');
+    if (keyText.includes('"') || keyText.includes("'")) bail();
+    const key = trimSpacesEnd(keyText);
     if (key === '<<' || key === '') bail();
     return [key, line.off + c, line.off + c + key.length, j + 1];
   }
@@ -242,11 +300,7 @@ class FastParser {
         const r = line.text.slice(col);
         if (r === '-' || r.startsWith('- ')) item = this.seq(col);
         else if (this.keyOf(virtual) !== undefined) item = this.map(col);
-        else {
-          item = this.inlineValue(virtual, col, indent);
-          this.i++;
-          this.noContinuation(indent);
-        }
+        else item = this.scalarValue(virtual, col, indent);
       }
       items.push(item);
       end = this.collectionEnd(item);
@@ -285,12 +339,87 @@ class FastParser {
       }
       return { kind: 'scalar', value: null, quoted: false, start: nullAt, end: nullAt };
     }
+    return this.scalarValue(line, c, indent);
+  }
+
+  /**
+   * The value starting at line[c] under a parent at `parentIndent`: a literal block scalar, a flow
+   * collection, a quoted scalar or a plain scalar with its continuation lines. Moves past it.
+   */
+  private scalarValue(line: Line, c: number, parentIndent: number): VNode {
     const ch = line.text[c];
-    if (ch === '|') return this.literal(line, c, indent);
-    const v = this.inlineValue(line, c, indent);
+    if (ch === '|') return this.literal(line, c, parentIndent);
+    if (ch === '[' || ch === '{') return this.flowValue(line, c, parentIndent);
+    if (ch === '"' || ch === "'") {
+      const v = this.inlineValue(line, c);
+      this.i++;
+      this.noContinuation(parentIndent);
+      return v;
+    }
+    return this.plain(line, c, parentIndent);
+  }
+
+  /**
+   * A plain scalar and the lines that continue it (indented past the parent): folded with one
+   * space per line break, a blank line kept as a line feed. A multi-line one is a string.
+   */
+  private plain(line: Line, c: number, parentIndent: number): VScalar {
+    const t = line.text;
+    const ch = t[c];
+    if (INDICATORS.has(ch) && !((ch === '-' || ch === '?' || ch === ':') && t[c + 1] !== undefined && t[c + 1] !== ' ')) bail();
+    const cm = commentAt(t, c);
+    const raw = trimSpacesEnd(cm >= 0 ? t.slice(c, cm) : t.slice(c));
+    if (raw.includes(': ') || raw.endsWith(':')) bail();
+    const start = line.off + c;
     this.i++;
-    this.noContinuation(indent);
-    return v;
+    let value = raw;
+    let end = start + raw.length;
+    let blanks = 0;
+    let folded = false;
+    if (cm < 0) {
+      for (let k = this.i; k < this.end; k++) {
+        const l = this.lines[k];
+        if (l.text.length === l.indent) {
+          blanks++;
+          continue;
+        }
+        if (l.indent <= parentIndent || l.text[l.indent] === '#') break;
+        const body = trimSpacesEnd(l.text.slice(l.indent));
+        if (INDICATORS.has(body[0]) || body.includes(': ') || body.endsWith(':') || commentAt(body) >= 0) bail();
+        value += blanks ? '\n'.repeat(blanks) : ' ';
+        value += body;
+        blanks = 0;
+        folded = true;
+        end = l.off + l.indent + body.length;
+        this.i = k + 1;
+      }
+    }
+    this.noContinuation(parentIndent);
+    if (!folded) return plainScalar(raw, start, end);
+    // Typed values (numbers, timestamps) written over several lines are left to the library.
+    if (/^[-+.0-9~]/.test(value)) bail();
+    return { kind: 'scalar', value, quoted: false, start, end };
+  }
+
+  /** A flow collection, possibly over several lines (each indented past the parent; the closing bracket may sit at its column). */
+  private flowValue(line: Line, c: number, parentIndent: number): VNode {
+    const first = this.i;
+    const [node, endAt] = this.flow(this.text, line.off + c);
+    let k = first;
+    while (k + 1 < this.end && this.lines[k + 1].off <= endAt - 1) k++;
+    if (this.lines[k].off + this.lines[k].text.length < endAt - 1) bail();
+    for (let x = first + 1; x <= k; x++) {
+      const l = this.lines[x];
+      if (l.text.length === l.indent || l.indent > parentIndent) continue;
+      const open = l.text[l.indent];
+      if (l.indent === parentIndent && (open === ']' || open === '}')) continue;
+      bail();
+    }
+    const last = this.lines[k];
+    this.lineTailIsComment(last.text, endAt - last.off);
+    this.i = k + 1;
+    this.noContinuation(parentIndent);
+    return node;
   }
 
   /** After a single-line value: the next content line must not continue it. */
@@ -300,7 +429,7 @@ class FastParser {
   }
 
   /** A value that fits on the rest of the line: plain, quoted, or flow collection. */
-  private inlineValue(line: Line, c: number, _indent: number): VNode {
+  private inlineValue(line: Line, c: number): VNode {
     const t = line.text;
     const ch = t[c];
     const off = line.off;
@@ -310,13 +439,14 @@ class FastParser {
       return { kind: 'scalar', value, quoted: true, start: off + c, end: off + endCol };
     }
     if (ch === '[' || ch === '{') {
-      const [node, endCol] = this.flow(t, c, off);
-      this.lineTailIsComment(t, endCol);
+      const [node, endAt] = this.flow(this.text, off + c);
+      if (endAt > off + t.length) bail();
+      this.lineTailIsComment(t, endAt - off);
       return node;
     }
     if (INDICATORS.has(ch) && !((ch === '-' || ch === '?' || ch === ':') && t[c + 1] !== undefined && t[c + 1] !== ' ')) bail();
     const cm = commentAt(t, c);
-    const raw = (cm >= 0 ? t.slice(c, cm) : t.slice(c)).replace(/ +$/, '');
+    const raw = trimSpacesEnd(cm >= 0 ? t.slice(c, cm) : t.slice(c));
     if (raw.includes(': ') || raw.endsWith(':')) bail();
     return plainScalar(raw, off + c, off + c + raw.length);
   }
@@ -329,12 +459,14 @@ class FastParser {
 
   private quoted(t: string, c: number): [string, number] {
     const q = t[c];
+    const nl = t.indexOf('\n', c);
+    const lineEnd = nl < 0 ? t.length : nl;
     if (q === "'") {
       let j = c + 1;
       let out = '';
       for (;;) {
         const k = t.indexOf("'", j);
-        if (k < 0) bail();
+        if (k < 0 || k > lineEnd) bail();
         out += t.slice(j, k);
         if (t[k + 1] === "'") {
           out += "'";
@@ -347,7 +479,7 @@ class FastParser {
     let j = c + 1;
     for (;;) {
       const k = t.indexOf('"', j);
-      if (k < 0) bail();
+      if (k < 0 || k > lineEnd) bail();
       let bs = 0;
       for (let b = k - 1; b > c && t[b] === '\\'; b--) bs++;
       if (bs % 2 === 1) {
@@ -365,11 +497,26 @@ class FastParser {
     }
   }
 
-  /** A single-line flow collection starting at t[c]. */
-  private flow(t: string, c: number, off: number): [VNode, number] {
+  /**
+   * A flow collection starting at t[c] (t is the whole text): line breaks and comments between
+   * its tokens are whitespace; a scalar inside must sit on one line. Returns the node and the
+   * offset after its closing bracket.
+   */
+  private flow(t: string, c: number): [VNode, number] {
     let j = c;
+    let crossed = false;
     const ws = () => {
-      while (t[j] === ' ') j++;
+      for (;;) {
+        const x = t[j];
+        if (x === ' ') j++;
+        else if (x === '\n') {
+          crossed = true;
+          j++;
+        } else if (x === '#' && (t[j - 1] === ' ' || t[j - 1] === '\n')) {
+          const nl = t.indexOf('\n', j);
+          j = nl < 0 ? t.length : nl;
+        } else return;
+      }
     };
     const scalarAt = (inMapKey: boolean): VScalar => {
       ws();
@@ -378,23 +525,23 @@ class FastParser {
         const s = j;
         const [value, e] = this.quoted(t, j);
         j = e;
-        return { kind: 'scalar', value, quoted: true, start: off + s, end: off + e };
+        return { kind: 'scalar', value, quoted: true, start: s, end: e };
       }
-      if (ch === undefined || (INDICATORS.has(ch) && !(ch === '-' && t[j + 1] !== ' ' && t[j + 1] !== undefined))) bail();
+      if (ch === undefined || (INDICATORS.has(ch) && !(ch === '-' && t[j + 1] !== ' ' && t[j + 1] !== '\n' && t[j + 1] !== undefined))) bail();
       const s = j;
       while (j < t.length) {
         const x = t[j];
-        if (x === ',' || x === ']' || x === '}' || x === '[' || x === '{') break;
-        if (x === ':' && (t[j + 1] === ' ' || t[j + 1] === ',' || t[j + 1] === '}' || t[j + 1] === ']' || j + 1 === t.length)) {
+        if (x === ',' || x === ']' || x === '}' || x === '[' || x === '{' || x === '\n') break;
+        if (x === ':' && (t[j + 1] === ' ' || t[j + 1] === ',' || t[j + 1] === '}' || t[j + 1] === ']' || t[j + 1] === '\n' || j + 1 === t.length)) {
           if (!inMapKey) bail();
           break;
         }
         if (x === '#' && t[j - 1] === ' ') bail();
         j++;
       }
-      const raw = t.slice(s, j).replace(/ +$/, '');
+      const raw = trimSpacesEnd(t.slice(s, j));
       if (!raw) bail();
-      return plainScalar(raw, off + s, off + s + raw.length);
+      return plainScalar(raw, s, s + raw.length);
     };
     const node = (inMapKey: boolean): VNode => {
       ws();
@@ -421,7 +568,7 @@ class FastParser {
             break;
           } else bail();
         }
-        return { kind: 'seq', items, flow: true, start: off + s, end: off + j };
+        return { kind: 'seq', items, flow: true, start: s, end: j };
       }
       const entries: VEntry[] = [];
       for (;;) {
@@ -432,15 +579,19 @@ class FastParser {
         }
         if (t[j] === '[' || t[j] === '{') bail();
         const k = scalarAt(true);
+        crossed = false;
         ws();
         let value: VNode;
         if (t[j] === ':') {
+          // A key and its ':' on one line, the value starting on it too.
+          if (crossed) bail();
           j++;
           ws();
-          if (t[j] === ',' || t[j] === '}') value = { kind: 'scalar', value: null, quoted: false, start: off + j, end: off + j };
+          if (crossed) bail();
+          if (t[j] === ',' || t[j] === '}') value = { kind: 'scalar', value: null, quoted: false, start: j, end: j };
           else value = node(false);
         } else value = { kind: 'scalar', value: null, quoted: false, start: k.end, end: k.end };
-        const key = k.value === null ? 'null' : typeof k.value === 'string' ? k.value : t.slice(k.start - off, k.end - off);
+        const key = k.value === null ? 'null' : typeof k.value === 'string' ? k.value : t.slice(k.start, k.end);
         if (key === '<<') bail();
         entries.push({ key, keyStart: k.start, keyEnd: k.end, value });
         ws();
@@ -450,53 +601,62 @@ class FastParser {
           break;
         } else bail();
       }
-      return { kind: 'map', entries, flow: true, start: off + s, end: off + j };
+      return { kind: 'map', entries, flow: true, start: s, end: j };
     };
     const out = collection();
     return [out, j];
   }
 
-  /** `|` and `|-` literal block scalars (no indentation indicator; `|+` goes to the library). */
+  /**
+   * A literal block scalar (`|`, `|-`, `|+`; an indentation indicator goes to the library): lines
+   * at the first content line's indentation or deeper, a spaces-only line longer than that keeping
+   * its extra spaces, then chomping of the trailing line breaks.
+   */
   private literal(line: Line, c: number, indent: number): VScalar {
     const t = line.text;
     let j = c + 1;
-    let strip = false;
-    if (t[j] === '-') {
-      strip = true;
-      j++;
-    } else if (t[j] === '+' || /[0-9]/.test(t[j] ?? '')) bail();
+    let chomp: 'clip' | 'strip' | 'keep' = 'clip';
+    if (t[j] === '-' || t[j] === '+') chomp = t[j++] === '-' ? 'strip' : 'keep';
+    if (/[0-9]/.test(t[j] ?? '')) bail();
     this.lineTailIsComment(t, j);
     const start = line.off + c;
     this.i++;
-    const blank = (l: Line) => l.text.trim() === '';
+    const spacesOnly = (l: Line) => l.text.length === l.indent;
     let k = this.i;
-    while (k < this.end && blank(this.lines[k])) k++;
+    while (k < this.end && spacesOnly(this.lines[k])) k++;
     if (k >= this.end || this.lines[k].indent <= indent) {
       // Empty block scalar.
+      if (chomp === 'keep') bail();
       for (let b = this.i; b < k; b++) if (this.lines[b].text.length > indent + 1) bail();
-      return { kind: 'scalar', value: '', quoted: true, start, end: start + 1 };
+      return { kind: 'scalar', value: '', quoted: true, start, end: line.off + t.length };
     }
     const blockIndent = this.lines[k].indent;
-    let last = k;
+    // A blank line before the first content line may not be longer than its indentation.
+    for (let b = this.i; b < k; b++) if (this.lines[b].text.length > blockIndent) bail();
+    let body = '';
+    let pending = 0;
+    let last = this.i;
     let n = this.i;
     for (; n < this.end; n++) {
       const l = this.lines[n];
-      if (blank(l)) {
-        if (l.text.length > blockIndent) bail();
+      // The text after a final line break is no line.
+      if (n === this.lines.length - 1 && l.text === '') break;
+      if (spacesOnly(l) && l.text.length <= blockIndent) {
+        pending++;
         continue;
       }
       if (l.indent < blockIndent) break;
+      body += `${'\n'.repeat(pending)}${l.text.slice(blockIndent)}\n`;
+      pending = 0;
       last = n + 1;
     }
-    // Content that runs to the end of a file without a final newline: leave to the library.
-    if (last >= this.lines.length || (last === this.lines.length - 1 && this.lines[last].text === '' && !this.text.endsWith('\n'))) bail();
-    let body = '';
-    for (let x = this.i; x < last; x++) {
-      const l = this.lines[x];
-      body += blank(l) ? '\n' : `${l.text.slice(blockIndent)}\n`;
+    if (chomp === 'keep') {
+      if (n >= this.lines.length - 1 && !this.text.endsWith('\n')) bail();
+      body += '\n'.repeat(pending);
+      last = n;
     }
-    const value = strip ? body.replace(/\n+$/, '') : body.replace(/\n+$/, '\n');
+    const value = chomp === 'strip' ? body.slice(0, -1) : body;
     this.i = last;
-    return { kind: 'scalar', value, quoted: true, start, end: this.lines[last].off };
+    return { kind: 'scalar', value, quoted: true, start, end: last < this.lines.length ? this.lines[last].off : this.text.length };
   }
 }

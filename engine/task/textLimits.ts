@@ -18,7 +18,7 @@ export interface TextProblem {
 const NON_PRINTABLE = /[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 /** Deeper than any real task goes, and well inside what the recursive walkers can take. */
-const MAX_NESTING = 200;
+export const MAX_NESTING = 200;
 
 export function unacceptableCharacter(text: string): TextProblem | undefined {
   const m = NON_PRINTABLE.exec(text);

@@ -31,6 +31,26 @@ function where(infra: string | undefined): string {
 }
 
 /**
+ * The keys the warnings below are about: each needs one of them written somewhere in the task
+ * (`workers` is service.pool's other name), so the editor skips building the task for a document
+ * that has none (unsupportedDiagnostics.ts). A new warning adds its key here.
+ */
+export const UNSUPPORTED_FIELD_KEYS: ReadonlySet<string> = new Set([
+  'network_tier',
+  'priority',
+  'local_disk',
+  'ephemeral_storage',
+  'accelerator_args',
+  'spot_placer',
+  'pool',
+  'workers',
+  'event_callback',
+  'inputs',
+  'outputs',
+  'volumes',
+]);
+
+/**
  * What of `task` SkyDeck will not honour when it runs on `plannedInfra` (a cloud name such as
  * `aws`, `kubernetes`, `ssh`, `local`; undefined when not known yet).
  */

@@ -5,7 +5,7 @@
  */
 import { buildTask } from './build';
 import type { SchemaProblem } from './schema/validator';
-import { plannedInfraOf, unsupportedFieldWarnings } from './unsupported';
+import { plannedInfraOf, UNSUPPORTED_FIELD_KEYS, unsupportedFieldWarnings } from './unsupported';
 import { entryOf, type Plain, type VEntry, type VMap, type VNode } from './yamlTree';
 
 /** The written entry of a dotted field path; `resources.X` also looks inside any_of / ordered items. */
@@ -27,6 +27,19 @@ function findEntry(root: VMap, field: string): VEntry | undefined {
     map = entry.value.kind === 'map' ? entry.value : undefined;
   }
   return entry;
+}
+
+/** Whether `node` (or a substituted subtree of it) writes a key some unsupported-field warning is about. */
+export function mayHaveUnsupportedField(node: VNode, replaced: Map<VNode, VNode>, depth = 0): boolean {
+  if (depth > 200) return true;
+  const sub = replaced.get(node);
+  if (sub && sub !== node && mayHaveUnsupportedField(sub, replaced, depth + 1)) return true;
+  if (node.kind === 'seq') {
+    for (const it of node.items) if (mayHaveUnsupportedField(it, replaced, depth + 1)) return true;
+  } else if (node.kind === 'map') {
+    for (const e of node.entries) if (UNSUPPORTED_FIELD_KEYS.has(e.key) || mayHaveUnsupportedField(e.value, replaced, depth + 1)) return true;
+  }
+  return false;
 }
 
 export function unsupportedFieldProblems(root: VMap, plain: Plain): SchemaProblem[] {

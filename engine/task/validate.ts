@@ -12,9 +12,9 @@ import { resourceCandidates } from './candidates';
 import { checkFileShape, fileShape } from './pipeline';
 import { checkCandidates, isPoolSpec, poolChecks, serveUpChecks } from './rules/launchChecks';
 import { taskSchema } from './schema/taskSchema';
-import { excessiveNesting, topLevelKeysOnly, unacceptableCharacter } from './textLimits';
+import { excessiveNesting, MAX_NESTING, topLevelKeysOnly, unacceptableCharacter } from './textLimits';
 import { unsupportedFileWarnings } from './unsupported';
-import { unsupportedFieldProblems } from './unsupportedDiagnostics';
+import { mayHaveUnsupportedField, unsupportedFieldProblems } from './unsupportedDiagnostics';
 import { validateNode, type SchemaProblem, type WalkContext } from './schema/validator';
 import { parseAcceleratorString, parseAutostop, parseDiskSize, parseInfra, parseLocalDisk, parsePorts, parseQuantity, TaskValueError } from './values';
 import { entryOf, isNullNode, parseYamlDocuments, TextMap, toPlain, type VDocument, type VEntry, type VMap, type VNode, type Plain } from './yamlTree';
@@ -51,10 +51,14 @@ export interface ValidationResult {
 
 const SUBSTITUTED_FIELDS = ['file_mounts', 'service', 'workdir', 'volumes'];
 
+/** Text of tab, line breaks and printable ASCII only holds no character YAML refuses (a quick test before the full one). */
+// eslint-disable-next-line no-control-regex -- the control characters YAML allows are the point here
+const OUTSIDE_PRINTABLE_ASCII = /[^\x09\x0A\x0D\x20-\x7E]/;
+
 export function validateTaskText(text: string, options: ValidateOptions = {}): ValidationResult {
   // Nesting the recursive parsers cannot take is refused before parsing (the top-level keys
   // still let content detection see a task); a character YAML forbids is reported where it is.
-  const tooDeep = excessiveNesting(text);
+  const tooDeep = mayNestTooDeep(text) ? excessiveNesting(text) : undefined;
   if (tooDeep) {
     const textMap = new TextMap(text);
     return {
@@ -63,7 +67,7 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
       diagnostics: [toDiagnostic({ ...tooDeep, severity: 'error' }, textMap, undefined)],
     };
   }
-  const badCharacter = unacceptableCharacter(text);
+  const badCharacter = OUTSIDE_PRINTABLE_ASCII.test(text) ? unacceptableCharacter(text) : undefined;
   const { docs, textMap } = parseYamlDocuments(text);
   const problems: SchemaProblem[] = [];
   const fixes = new Map<SchemaProblem, DiagnosticFix[]>();
@@ -106,12 +110,48 @@ export function validateTaskText(text: string, options: ValidateOptions = {}): V
     analyzed.kind = 'task';
     const before = problems.length;
     validateTaskDocument(root, analyzed.replaced, { ...options, serveChecks: taskDocs === 1 }, problems, fixes, textMap);
-    if (!problems.slice(before).some((p) => p.severity === 'error')) problems.push(...unsupportedFieldProblems(root, plainOf(root, analyzed.replaced)));
+    // Building the task for the unsupported-field warnings only pays when the document writes a key one is about.
+    if (!problems.slice(before).some((p) => p.severity === 'error') && mayHaveUnsupportedField(root, analyzed.replaced))
+      problems.push(...unsupportedFieldProblems(root, plainOf(root, analyzed.replaced)));
   }
 
   const diagnostics = problems.map((p) => toDiagnostic(p, textMap, fixes.get(p)));
   diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
   return { textMap, documents, diagnostics };
+}
+
+/**
+ * Whether excessiveNesting could find anything: its depth is at most the indentation levels
+ * (no more than the widest leading whitespace + 1), the `- ` on one line and every flow bracket
+ * of the text, so a text whose bound stays within MAX_NESTING skips that scan.
+ * Any non-ASCII character counts as whitespace here, which only makes the bound larger.
+ */
+function mayNestTooDeep(text: string): boolean {
+  let brackets = 0;
+  for (let k = text.indexOf('['); k >= 0; k = text.indexOf('[', k + 1)) brackets++;
+  for (let k = text.indexOf('{'); k >= 0; k = text.indexOf('{', k + 1)) brackets++;
+  if (brackets > MAX_NESTING) return true;
+  let maxLead = 0;
+  let maxDashes = 0;
+  for (let start = 0; start < text.length;) {
+    let lead = 0;
+    let dashes = 0;
+    let i = start;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10) break;
+      if (c === 45) dashes++;
+      else if (c <= 32 || c >= 128) {
+        if (dashes === 0) lead++;
+      } else break;
+    }
+    if (lead > maxLead) maxLead = lead;
+    if (dashes > maxDashes) maxDashes = dashes;
+    const nl = text.indexOf('\n', i);
+    if (nl < 0) break;
+    start = nl + 1;
+  }
+  return maxLead + 1 + maxDashes + brackets > MAX_NESTING;
 }
 
 function toDiagnostic(p: SchemaProblem, textMap: TextMap, fixes: DiagnosticFix[] | undefined): TaskDiagnostic {
@@ -201,7 +241,7 @@ function validateTaskDocument(
       }
     }
   }
-  for (const [k, v] of Object.entries(options.envOverrides ?? {})) vars.set(k, v);
+  if (options.envOverrides) for (const [k, v] of Object.entries(options.envOverrides)) vars.set(k, v);
   const secrets = entryOf(root, 'secrets');
   if (secrets && secrets.value.kind === 'map') {
     for (const e of secrets.value.entries) {
@@ -236,7 +276,7 @@ function validateTaskDocument(
       }
     }
   }
-  for (const [k, v] of Object.entries(options.secretOverrides ?? {})) vars.set(k, v);
+  if (options.secretOverrides) for (const [k, v] of Object.entries(options.secretOverrides)) vars.set(k, v);
 
   // Layer 3/4: substitution, then the schema over the whole (substituted) document.
   for (const f of SUBSTITUTED_FIELDS) {

@@ -33,6 +33,30 @@ export interface Owner {
   keyEnd: number;
 }
 
+/**
+ * The walk's own Owner: the path as a chain of segments, spelled out only when a message
+ * needs it (most nodes have no problem, and copying the path at every key cost the walk).
+ */
+interface At {
+  parent: At | undefined;
+  /** This level's segment (a key, or `[i]`); undefined at the walk's start. */
+  seg: string | undefined;
+  /** The path the walk started from. */
+  base: string[];
+  keyStart: number;
+  keyEnd: number;
+}
+
+function pathOf(at: At): string[] {
+  const segs: string[] = [];
+  for (let a: At | undefined = at; a; a = a.parent) if (a.seg !== undefined) segs.push(a.seg);
+  return [...at.base, ...segs.reverse()];
+}
+
+function atRoot(at: At): boolean {
+  return at.parent === undefined && at.base.length === 0;
+}
+
 const regexCache = new Map<string, RegExp | null>();
 function regex(src: string): RegExp | null {
   let r = regexCache.get(src);
@@ -76,6 +100,17 @@ function nodeType(node: VNode): JSONType {
   if (typeof v === 'boolean') return 'boolean';
   if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
   return 'string';
+}
+
+const typeLists = new WeakMap<JSONSchema, JSONType[]>();
+/** A schema's `type` as a list (kept per schema: the walk asks at every node). */
+function typesOf(s: JSONSchema): JSONType[] {
+  let types = typeLists.get(s);
+  if (!types) {
+    types = s.type === undefined ? [] : Array.isArray(s.type) ? s.type : [s.type];
+    typeLists.set(s, types);
+  }
+  return types;
 }
 
 function typeMatches(actual: JSONType, expected: JSONType): boolean {
@@ -140,6 +175,10 @@ function computeAccepted(root: JSONSchema, s0: JSONSchema): JSONType[] | undefin
 }
 
 export function validateNode(ctx: WalkContext, node0: VNode, s0: JSONSchema, owner: Owner): void {
+  walk(ctx, node0, s0, { parent: undefined, seg: undefined, base: owner.path, keyStart: owner.keyStart, keyEnd: owner.keyEnd });
+}
+
+function walk(ctx: WalkContext, node0: VNode, s0: JSONSchema, owner: At): void {
   const node = ctx.replace?.get(node0) ?? node0;
   const s = resolveRef(ctx.root, s0);
   const actual = nodeType(node);
@@ -150,34 +189,39 @@ export function validateNode(ctx: WalkContext, node0: VNode, s0: JSONSchema, own
     return;
   }
   if (s.type) {
-    const types = Array.isArray(s.type) ? s.type : [s.type];
-    if (!types.some((t) => typeMatches(actual, t))) {
+    const types = typesOf(s);
+    let fits = false;
+    for (const t of types) if (typeMatches(actual, t)) fits = true;
+    if (!fits) {
       const msg =
         s.errorMessage ??
-        `${capital(pathName(owner.path))} must be ${listWords(types.filter((t) => t !== 'null' || types.length === 1).map((t) => TYPE_WORDS[t]))}, not ${actual === 'null' ? 'empty' : TYPE_WORDS[actual]}${node.kind === 'scalar' && actual !== 'null' ? ` (${valueText(node)})` : ''}.`;
+        `${capital(pathName(pathOf(owner)))} must be ${listWords(types.filter((t) => t !== 'null' || types.length === 1).map((t) => TYPE_WORDS[t]))}, not ${actual === 'null' ? 'empty' : TYPE_WORDS[actual]}${node.kind === 'scalar' && actual !== 'null' ? ` (${valueText(node)})` : ''}.`;
       push(ctx, node, msg, 'type');
       return;
     }
   }
   if (s.const !== undefined && !(node.kind === 'scalar' && node.value === s.const)) {
-    push(ctx, node, s.errorMessage ?? `${capital(pathName(owner.path))} must be ${JSON.stringify(s.const)}.`, 'value');
+    push(ctx, node, s.errorMessage ?? `${capital(pathName(pathOf(owner)))} must be ${JSON.stringify(s.const)}.`, 'value');
     return;
   }
   if (node.kind === 'scalar') validateScalar(ctx, node.value, node, s, owner);
   else if (node.kind === 'seq') {
     if (s.minItems !== undefined && node.items.length < s.minItems)
-      push(ctx, node, `${capital(pathName(owner.path))} needs at least ${s.minItems} item${s.minItems === 1 ? '' : 's'}.`, 'value');
+      push(ctx, node, `${capital(pathName(pathOf(owner)))} needs at least ${s.minItems} item${s.minItems === 1 ? '' : 's'}.`, 'value');
     if (s.maxItems !== undefined && node.items.length > s.maxItems)
-      push(ctx, node, `${capital(pathName(owner.path))} allows at most ${s.maxItems} items.`, 'value');
+      push(ctx, node, `${capital(pathName(pathOf(owner)))} allows at most ${s.maxItems} items.`, 'value');
     if (s.uniqueItems) {
       const seen = new Set<string>();
       for (const it of node.items) {
         const k = it.kind === 'scalar' ? JSON.stringify(it.value) : '';
-        if (k && seen.has(k)) push(ctx, it, `Duplicate item ${valueText(it)} in ${pathName(owner.path)}.`, 'value');
+        if (k && seen.has(k)) push(ctx, it, `Duplicate item ${valueText(it)} in ${pathName(pathOf(owner))}.`, 'value');
         seen.add(k);
       }
     }
-    if (s.items) node.items.forEach((it, i) => validateNode(ctx, it, s.items as JSONSchema, { ...owner, path: [...owner.path, `[${i}]`] }));
+    if (s.items) {
+      const items = s.items;
+      node.items.forEach((it, i) => walk(ctx, it, items, { parent: owner, seg: `[${i}]`, base: owner.base, keyStart: owner.keyStart, keyEnd: owner.keyEnd }));
+    }
   } else {
     validateMap(ctx, node, s, owner);
   }
@@ -192,8 +236,8 @@ function push(ctx: WalkContext, node: VNode, message: string, code: string, seve
   ctx.problems.push({ start: node.start, end: node.end, message, code, severity });
 }
 
-function validateScalar(ctx: WalkContext, v: string | number | boolean | null, node: VNode, s: JSONSchema, owner: Owner): void {
-  const where = pathName(owner.path);
+function validateScalar(ctx: WalkContext, v: string | number | boolean | null, node: VNode, s: JSONSchema, owner: At): void {
+  const where = (): string => pathName(pathOf(owner));
   if (s.caseInsensitiveEnum && typeof v === 'string') {
     const lower = v.toLowerCase();
     if (!s.caseInsensitiveEnum.some((e) => e.toLowerCase() === lower)) {
@@ -203,21 +247,21 @@ function validateScalar(ctx: WalkContext, v: string | number | boolean | null, n
         1,
       );
       const hint = near.length ? ` Did you mean '${s.caseInsensitiveEnum.find((e) => e.toLowerCase() === near[0])}'?` : '';
-      push(ctx, node, `Invalid ${where} ${valueText(node)}. Expected one of: ${s.caseInsensitiveEnum.join(', ')}.${hint}`, 'enum');
+      push(ctx, node, `Invalid ${where()} ${valueText(node)}. Expected one of: ${s.caseInsensitiveEnum.join(', ')}.${hint}`, 'enum');
     }
     return; // the portable pattern beside it says the same thing
   }
   if (s.enum && !s.enum.includes(v)) {
-    push(ctx, node, s.errorMessage ?? `Invalid ${where} ${valueText(node)}. Expected one of: ${s.enum.filter((e) => e !== null).join(', ')}.`, 'enum');
+    push(ctx, node, s.errorMessage ?? `Invalid ${where()} ${valueText(node)}. Expected one of: ${s.enum.filter((e) => e !== null).join(', ')}.`, 'enum');
     return;
   }
   if (typeof v === 'string') {
-    if (s.minLength !== undefined && v.length < s.minLength) push(ctx, node, `${capital(where)} must not be empty.`, 'value');
-    if (s.maxLength !== undefined && v.length > s.maxLength) push(ctx, node, `${capital(where)} is too long (at most ${s.maxLength} characters).`, 'value');
+    if (s.minLength !== undefined && v.length < s.minLength) push(ctx, node, `${capital(where())} must not be empty.`, 'value');
+    if (s.maxLength !== undefined && v.length > s.maxLength) push(ctx, node, `${capital(where())} is too long (at most ${s.maxLength} characters).`, 'value');
     if (s.pattern) {
       const r = regex(s.pattern);
       if (r && !r.test(v))
-        push(ctx, node, `Invalid ${where} ${valueText(node)}. ${s.patternErrorMessage ?? s.errorMessage ?? `It must match ${s.pattern}.`}`, 'pattern');
+        push(ctx, node, `Invalid ${where()} ${valueText(node)}. ${s.patternErrorMessage ?? s.errorMessage ?? `It must match ${s.pattern}.`}`, 'pattern');
     }
   } else if (typeof v === 'number') {
     const bad =
@@ -227,48 +271,58 @@ function validateScalar(ctx: WalkContext, v: string | number | boolean | null, n
       if (s.minimum !== undefined) bounds.push(`>= ${s.minimum}`);
       if (s.exclusiveMinimum !== undefined) bounds.push(`> ${s.exclusiveMinimum}`);
       if (s.maximum !== undefined) bounds.push(`<= ${s.maximum}`);
-      push(ctx, node, s.rangeErrorMessage ?? s.errorMessage ?? `${capital(where)} must be ${bounds.join(' and ')}, got ${v}.`, 'range');
+      push(ctx, node, s.rangeErrorMessage ?? s.errorMessage ?? `${capital(where())} must be ${bounds.join(' and ')}, got ${v}.`, 'range');
     }
   }
 }
 
-function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: Owner): void {
-  const where = pathName(owner.path);
-  const props = s.properties ?? {};
+const isNull = (v: VNode): boolean => v.kind === 'scalar' && v.value === null;
+
+const propertyMaps = new WeakMap<Record<string, JSONSchema>, Map<string, JSONSchema>>();
+/** `props[key]` through a Map kept per schema (a property lookup by a changing key is slow). */
+function propertyOf(props: Record<string, JSONSchema>, key: string): JSONSchema | undefined {
+  let map = propertyMaps.get(props);
+  if (!map) propertyMaps.set(props, (map = new Map(Object.entries(props))));
+  // A key missing from the map is looked up as before (inherited names such as `constructor`).
+  return map.get(key) ?? (props[key] as JSONSchema | undefined);
+}
+const NO_PROPERTIES: Record<string, JSONSchema> = {};
+
+function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: At): void {
+  const where = (): string => pathName(pathOf(owner));
+  const props = s.properties ?? NO_PROPERTIES;
   const skipNone = s[SKIP_NONE] !== undefined;
-  const isNull = (v: VNode) => v.kind === 'scalar' && v.value === null;
   if (s.required) {
     const present = new Set(node.entries.filter((e) => !(skipNone && isNull(e.value))).map((e) => e.key));
     const missing = s.required.filter((r) => !present.has(r));
     if (missing.length) {
-      const start = owner.path.length ? owner.keyStart : node.start;
-      const end = owner.path.length ? owner.keyEnd : Math.min(node.end, node.start + 1);
+      const start = !atRoot(owner) ? owner.keyStart : node.start;
+      const end = !atRoot(owner) ? owner.keyEnd : Math.min(node.end, node.start + 1);
       ctx.problems.push({
         start,
         end,
-        message: `${capital(where)} is missing the required field${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}.`,
+        message: `${capital(where())} is missing the required field${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}.`,
         code: 'missing-required',
         severity: 'error',
       });
     }
   }
   if (s.maxProperties !== undefined && node.entries.length > s.maxProperties) {
-    push(ctx, node, `${capital(where)} allows at most ${s.maxProperties} entr${s.maxProperties === 1 ? 'y' : 'ies'}.`, 'value');
+    push(ctx, node, `${capital(where())} allows at most ${s.maxProperties} entr${s.maxProperties === 1 ? 'y' : 'ies'}.`, 'value');
   }
   if (s.minProperties !== undefined && node.entries.length < s.minProperties) {
-    push(ctx, node, `${capital(where)} needs at least ${s.minProperties} entr${s.minProperties === 1 ? 'y' : 'ies'}.`, 'value');
+    push(ctx, node, `${capital(where())} needs at least ${s.minProperties} entr${s.minProperties === 1 ? 'y' : 'ies'}.`, 'value');
   }
-  const known = Object.keys(props);
   for (const e of node.entries) {
-    const childOwner: Owner = { path: [...owner.path, e.key], keyStart: e.keyStart, keyEnd: e.keyEnd };
-    const ps = props[e.key];
+    const childOwner: At = { parent: owner, seg: e.key, base: owner.base, keyStart: e.keyStart, keyEnd: e.keyEnd };
+    const ps = propertyOf(props, e.key);
     if (s.propertyNames?.pattern) {
       const r = regex(s.propertyNames.pattern);
       if (r && !r.test(e.key)) {
         ctx.problems.push({
           start: e.keyStart,
           end: e.keyEnd,
-          message: `Invalid key '${e.key}' in ${where}: it must match ${s.propertyNames.pattern}.`,
+          message: `Invalid key '${e.key}' in ${where()}: it must match ${s.propertyNames.pattern}.`,
           code: 'invalid-key',
           severity: 'error',
         });
@@ -276,7 +330,7 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: Owner):
       }
     }
     if (ps) {
-      validateNode(ctx, e.value, ps, childOwner);
+      walk(ctx, e.value, ps, childOwner);
       continue;
     }
     let matched = false;
@@ -285,7 +339,7 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: Owner):
         const r = regex(pat);
         if (r && r.test(e.key)) {
           matched = true;
-          validateNode(ctx, e.value, psch, childOwner);
+          walk(ctx, e.value, psch, childOwner);
         }
       }
     }
@@ -295,14 +349,16 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: Owner):
       ctx.problems.push({
         start: e.keyStart,
         end: e.keyEnd,
-        message: `Unknown field '${e.key}' in ${where} has no value and is ignored (known: ${known.filter((k) => !k.startsWith('_')).join(', ')}).`,
+        message: `Unknown field '${e.key}' in ${where()} has no value and is ignored (known: ${Object.keys(props)
+          .filter((k) => !k.startsWith('_'))
+          .join(', ')}).`,
         code: 'unknown-key',
         severity: 'warning',
       });
     } else if (s.additionalProperties === false) {
-      unknownKey(ctx, e.key, e.keyStart, e.keyEnd, known, where, node.entries);
+      unknownKey(ctx, e.key, e.keyStart, e.keyEnd, Object.keys(props), where(), node.entries);
     } else if (typeof s.additionalProperties === 'object') {
-      validateNode(ctx, e.value, s.additionalProperties, childOwner);
+      walk(ctx, e.value, s.additionalProperties, childOwner);
     }
   }
 }
@@ -333,30 +389,43 @@ function unknownKey(ctx: WalkContext, key: string, start: number, end: number, k
   }
 }
 
-function validateAlternatives(ctx: WalkContext, node: VNode, s: JSONSchema, alts: JSONSchema[], owner: Owner): void {
+const fittingCache = new WeakMap<JSONSchema[], Map<JSONType, JSONSchema[]>>();
+/** The alternatives whose types admit a node of type `actual` (kept per schema and type). */
+function fittingAlternatives(root: JSONSchema, alts: JSONSchema[], actual: JSONType): JSONSchema[] {
+  let byType = fittingCache.get(alts);
+  if (!byType) fittingCache.set(alts, (byType = new Map()));
+  let fitting = byType.get(actual);
+  if (!fitting) {
+    fitting = alts.filter((a) => {
+      const t = acceptedTypes(root, a);
+      return !t || t.some((x) => typeMatches(actual, x));
+    });
+    byType.set(actual, fitting);
+  }
+  return fitting;
+}
+
+function validateAlternatives(ctx: WalkContext, node: VNode, s: JSONSchema, alts: JSONSchema[], owner: At): void {
   const actual = nodeType(node);
-  const fitting = alts.filter((a) => {
-    const t = acceptedTypes(ctx.root, a);
-    return !t || t.some((x) => typeMatches(actual, x));
-  });
+  const fitting = fittingAlternatives(ctx.root, alts, actual);
   if (fitting.length === 0) {
     const types = alts.flatMap((a) => acceptedTypes(ctx.root, a) ?? []);
     const msg =
       s.errorMessage ??
-      `${capital(pathName(owner.path))} must be ${listWords(types.filter((t) => t !== 'null').map((t) => TYPE_WORDS[t === 'integer' && types.includes('number') ? 'number' : t]))}, not ${actual === 'null' ? 'empty' : TYPE_WORDS[actual]}${node.kind === 'scalar' && actual !== 'null' ? ` (${valueText(node)})` : ''}.`;
+      `${capital(pathName(pathOf(owner)))} must be ${listWords(types.filter((t) => t !== 'null').map((t) => TYPE_WORDS[t === 'integer' && types.includes('number') ? 'number' : t]))}, not ${actual === 'null' ? 'empty' : TYPE_WORDS[actual]}${node.kind === 'scalar' && actual !== 'null' ? ` (${valueText(node)})` : ''}.`;
     push(ctx, node, msg, 'type');
     return;
   }
   if (fitting.length === 1) {
     // One branch fits the node's type: its problems are the answer (no trial run needed).
-    validateNode(ctx, node, fitting[0], owner);
+    walk(ctx, node, fitting[0], owner);
     if (hasSiblings(s)) validateSiblings(ctx, node, s, owner);
     return;
   }
   let best: SchemaProblem[] | undefined;
   for (const alt of fitting) {
     const sub: WalkContext = { root: ctx.root, problems: [], replace: ctx.replace };
-    validateNode(sub, node, alt, owner);
+    walk(sub, node, alt, owner);
     if (sub.problems.filter((p) => p.severity === 'error').length === 0) {
       ctx.problems.push(...sub.problems);
       // Sibling keywords beside anyOf (rare) still apply.
@@ -380,12 +449,26 @@ const ANNOTATIONS = new Set([
   'errorMessage',
   'title',
 ]);
+const siblingsCache = new WeakMap<JSONSchema, boolean>();
 function hasSiblings(s: JSONSchema): boolean {
-  for (const k of Object.keys(s)) if (!ANNOTATIONS.has(k)) return true;
-  return false;
+  let has = siblingsCache.get(s);
+  if (has === undefined) {
+    has = false;
+    for (const k of Object.keys(s)) if (!ANNOTATIONS.has(k)) has = true;
+    siblingsCache.set(s, has);
+  }
+  return has;
 }
 
-function validateSiblings(ctx: WalkContext, node: VNode, s: JSONSchema, owner: Owner): void {
+const siblingSchemas = new WeakMap<JSONSchema, JSONSchema>();
+function validateSiblings(ctx: WalkContext, node: VNode, s: JSONSchema, owner: At): void {
+  let rest = siblingSchemas.get(s);
+  if (!rest) siblingSchemas.set(s, (rest = siblingsOf(s)));
+  if (Object.keys(rest).length) walk(ctx, node, rest, owner);
+}
+
+/** The keywords beside anyOf/oneOf, as a schema of their own (one object per schema, so the caches keyed by schema hold). */
+function siblingsOf(s: JSONSchema): JSONSchema {
   const {
     anyOf: _a,
     oneOf: _o,
@@ -399,5 +482,5 @@ function validateSiblings(ctx: WalkContext, node: VNode, s: JSONSchema, owner: O
     title: _t,
     ...rest
   } = s;
-  if (Object.keys(rest).length) validateNode(ctx, node, rest, owner);
+  return rest;
 }
