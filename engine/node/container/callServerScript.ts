@@ -45,9 +45,8 @@ if { read -r spid sstart < "$root/server"; } 2>/dev/null; then
   [ -n "$sstart" ] && [ "\${f[21]:-}" = "$sstart" ] && exit 0
 fi
 umask 077
-rm -rf "$root" && mkdir -p "$root/pool" "$root/calls" "$root/tmp" && mkfifo "$root/ctl" "$root/alive" || exit 1
 shopt -s nullglob
-# Adds 16 ready slots: three process starts, in the background after the first batch.
+# Adds 16 ready slots in the background: three process starts, none on a call's path.
 fill() {
   local t="$root/tmp/$1" k s=() fifos=()
   for ((k = 0; k < 16; k++)); do s+=("$t/$(($1 + k))"); done
@@ -96,7 +95,14 @@ serve() {
     esac
   done
 }
-fill 0 || exit 1
+# The first slots go straight into the pool: two process starts, beside the launch. A client
+# that claims one before its FIFOs exist finds none and enters the container instead.
+if [ -e "$root" ]; then rm -rf "$root" || exit 1; fi
+first=() fifos=("$root/ctl" "$root/alive")
+for ((k = 0; k < 16; k++)); do first+=("$root/pool/$k"); fifos+=("$root/pool/$k/out" "$root/pool/$k/err" "$root/pool/$k/st"); done
+mkdir -p "\${first[@]}" "$root/calls" "$root/tmp" || exit 1
+mkfifo "\${fifos[@]}" 2>/dev/null
+[ -p "$root/ctl" ] && [ -p "$root/alive" ] || exit 1
 set -m
 serve </dev/null >/dev/null 2>&1 &
 f=(); read -ra f < "/proc/$!/stat"
