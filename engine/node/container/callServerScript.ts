@@ -42,7 +42,7 @@ export const CALL_SERVER_SCRIPT = `root=$1 um=$(umask)
 [ "\${BASH_VERSINFO[0]}\${BASH_VERSINFO[1]}" -ge 44 ] 2>/dev/null || exit 1
 if { read -r spid sstart < "$root/server"; } 2>/dev/null; then
   f=(); { read -ra f < "/proc/$spid/stat"; } 2>/dev/null
-  [ -n "$sstart" ] && [ "\${f[21]:-}" = "$sstart" ] && exit 0
+  [ -n "$sstart" ] && [ "\${f[21]:-}" = "$sstart" ] && [ "\${f[2]}" != Z ] && exit 0
 fi
 umask 077
 shopt -s nullglob
