@@ -164,7 +164,8 @@ export async function containerBench(runs: number): Promise<void> {
         await clusters.down(`bp${i}`);
       }
     }
-    for (let i = 0; i < runs * 3; i++) {
+    // Execs are short and noisy on a shared machine: more of them than launches settle the medians.
+    for (let i = 0; i < runs * 8; i++) {
       exec.host.push(await firstOutput((onOutput) => clusters.exec('bh0', task('echo first'), { onOutput })));
       exec.container.push(await firstOutput((onOutput) => clusters.exec('bc0', task('echo first'), { onOutput })));
       exec.entered.push(await serverOff(() => firstOutput((onOutput) => clusters.exec('bc0', task('echo first'), { onOutput }))));
@@ -190,7 +191,7 @@ export async function containerBench(runs: number): Promise<void> {
     await registry?.stop();
     fs.rmSync(home, { recursive: true, force: true });
   }
-  console.log(`container case (local, docker:${image}), ${runs} launches / ${runs * 3} execs each, interleaved:`);
+  console.log(`container case (local, docker:${image}), ${runs} launches / ${runs * 8} execs each, interleaved:`);
   console.log(row('launch -> first output, no image (baseline)', host.total));
   console.log(row('launch -> first output, image present', present.total, host.total) + '   (target within 1.5x)');
   console.log(row('launch -> first output, image, call server off', presentOff.total, host.total));
