@@ -90,6 +90,8 @@ describe('the call server in a local container', { concurrency: false }, () => {
 
   test('calls run through the server, inside the container, with the env, cwd and exit code', async () => {
     assert.ok((await parentOf(access.head)) > 0, 'a call through the server has its parent inside the container');
+    // Only root (the node's user and the container's) reaches the server's FIFOs and the requests.
+    assert.equal(fs.statSync(root).mode & 0o777, 0o700);
     const r = await access.head.exec(['bash', '-c', 'echo "cwd=$PWD foo=$FOO path=$PATH marker=$(cat /image-marker)"; echo to-err >&2; exit 7'], {
       cwd: '/tmp',
       env: { FOO: 'a b\nc' },
