@@ -33,24 +33,9 @@ export function callServerEnabled(): boolean {
 }
 
 /**
- * Sets the directory up afresh with its first 16 slots straight in the pool: two process
- * starts. Expects \`root\` set and umask 0077. A client that claims a slot before its FIFOs
- * exist finds none and enters the container instead. Run on the node while \`docker run\`
- * starts a new container (the directory is the same there), or by the server's start.
- */
-export const CALL_SERVER_SETUP = `if [ -e "$root" ]; then rm -rf "$root" || exit 1; fi
-first=() fifos=("$root/ctl" "$root/alive")
-for ((k = 0; k < 16; k++)); do first+=("$root/pool/$k"); fifos+=("$root/pool/$k/out" "$root/pool/$k/err" "$root/pool/$k/st"); done
-mkdir -p "\${first[@]}" "$root/calls" "$root/tmp" || exit 1
-mkfifo "\${fifos[@]}" 2>/dev/null
-[ -p "$root/ctl" ] && [ -p "$root/alive" ] || exit 1
-`;
-
-/**
- * Runs inside the container (entered once, at bring-up). Arguments: the directory, and
- * \`prepared\` when CALL_SERVER_SETUP has run already. Does nothing when a server already runs
- * there (or the image's bash is older than 4.4); otherwise sets the directory up (unless
- * prepared) and starts the server detached, in its own process
+ * Runs inside the container (entered once, at bring-up). Argument: the directory. Does
+ * nothing when a server already runs there (or the image's bash is older than 4.4);
+ * otherwise sets the directory up afresh and starts the server detached, in its own process
  * group, with the umask it was started with for the calls and 0077 for its own files.
  */
 export const CALL_SERVER_SCRIPT = `root=$1 um=$(umask)
@@ -110,7 +95,14 @@ serve() {
     esac
   done
 }
-[ "\${2:-}" = prepared ] || { ${CALL_SERVER_SETUP}}
+# The first slots go straight into the pool: two process starts, beside the launch. A client
+# that claims one before its FIFOs exist finds none and enters the container instead.
+if [ -e "$root" ]; then rm -rf "$root" || exit 1; fi
+first=() fifos=("$root/ctl" "$root/alive")
+for ((k = 0; k < 16; k++)); do first+=("$root/pool/$k"); fifos+=("$root/pool/$k/out" "$root/pool/$k/err" "$root/pool/$k/st"); done
+mkdir -p "\${first[@]}" "$root/calls" "$root/tmp" || exit 1
+mkfifo "\${fifos[@]}" 2>/dev/null
+[ -p "$root/ctl" ] && [ -p "$root/alive" ] || exit 1
 set -m
 serve </dev/null >/dev/null 2>&1 &
 f=(); read -ra f < "/proc/$!/stat"

@@ -8,7 +8,7 @@
  */
 import { shellJoin, shellQuote } from '../quote';
 import { ENTER_SCRIPT, FIND_ENTRY_SCRIPT } from './enter';
-import { CALL_SERVER_DIR, CALL_SERVER_SCRIPT, CALL_SERVER_SETUP, callServerEnabled } from './callServerScript';
+import { CALL_SERVER_DIR, CALL_SERVER_SCRIPT, callServerEnabled } from './callServerScript';
 
 /** What a cluster runs its nodes in (stored in the cluster record: no credentials). */
 export interface ContainerSpec {
@@ -101,28 +101,16 @@ const STARTED_INFO_SCRIPT = `cid=\${err##*$'\\n'}
  * Starts the call server inside the container (./callServerScript.ts) through the entry, in
  * the background: bring-up does not wait for it (calls before it is ready enter the container
  * as before). Job control gives it default signal dispositions (a plain `&` would have it, and
- * every call it runs, ignore SIGINT and SIGQUIT). `prepared`: callServerPrepare ran (as `$prep`).
+ * every call it runs, ignore SIGINT and SIGQUIT).
  */
-function callServerStart(home: string, name: string, prepared: boolean): string {
+function callServerStart(home: string, name: string): string {
   const argv = ['skydeck-enter', '$pid_start', home, '', name, 'bash', '-c', CALL_SERVER_SCRIPT, 'skydeck-calls', `${home}/${CALL_SERVER_DIR}`];
-  if (prepared) argv.push('prepared');
   const args = argv.map((a) => (a === '$pid_start' ? '$entry' : shellQuote(a))).join(' ');
   return `if [ "$entry" != docker ]; then
-  ${prepared ? 'wait "$prep" 2>/dev/null && ' : ''}{
   set -m
   bash -c ${shellQuote(ENTER_SCRIPT)} ${args} </dev/null >/dev/null 2>&1 &
   set +m
-  }
 fi`;
-}
-
-/**
- * On a cluster's first bring-up the server's directory and first slots are made on the node
- * (the container will see them at the same path) while `docker run` starts the container, so
- * only the server's own start is left for after it.
- */
-function callServerPrepare(home: string): string {
-  return `( root=${shellQuote(`${home}/${CALL_SERVER_DIR}`)}; umask 077; ${CALL_SERVER_SETUP} ) </dev/null >/dev/null 2>&1 & prep=$!`;
 }
 
 /**
@@ -152,13 +140,10 @@ printf '%s' "$pw" | docker login --username ${q(login.username)} --password-stdi
 unset pw`
     : '';
   const knownHome = node.env?.HOME;
-  // The call server, where the node and the container share the HOME it lives in.
-  const serverHome = knownHome && homeSharedWithNode(node) && callServerEnabled() ? knownHome : undefined;
   const inspect = `docker inspect --format '{{.State.Running}} {{.State.Pid}} {{.Id}} {{.Config.User}}' ${q(name)}`;
   // Each docker CLI call costs 0.1-0.3 s on a busy node: the daemon is asked only when needed.
   return `set -u
 command -v docker >/dev/null 2>&1 || exit ${CONTAINER_EXIT.noDocker}
-${serverHome && fresh ? callServerPrepare(serverHome) : ''}
 info=
 ${
   fresh
@@ -208,7 +193,7 @@ read -r _ pid cid user <<< "$info"
 user=\${user:-}
 ${FIND_ENTRY_SCRIPT}
 printf '%s\\n' "$entry"
-${serverHome ? callServerStart(serverHome, name, fresh) : ''}
+${knownHome && homeSharedWithNode(node) && callServerEnabled() ? callServerStart(knownHome, name) : ''}
 ${
   knownHome
     ? `printf '%s\\n' ${q(knownHome)}`
