@@ -85,6 +85,11 @@ export const SKYDECK_ENV: Record<string, EnvVar> = {
     doc: "The Docker daemon (a DOCKER_HOST value) that the nodes' docker commands use for `docker:` images, e.g. the tests' own daemon socket.",
     default: "the nodes' default daemon",
   },
+  SKYDECK_CONTAINER_CALL_SERVER: {
+    audience: 'tuning',
+    doc: "`0` turns off the call server inside a `docker:` task's container on `local` nodes: every agent call then enters the container (nsenter) as on other nodes.",
+    default: 'on',
+  },
   SKYDECK_LOCAL_PREEMPT_RATE: {
     audience: 'test',
     doc: 'On `local`, each status query preempts a running cluster with this probability (rehearsal).',

@@ -4,7 +4,8 @@
  *  - launch -> first output of a new cluster: no image (baseline) | image present
  *    (target within 1.5x) | image pulled from a registry on 127.0.0.1 (login + pull);
  *  - exec -> first output on an UP cluster: on the host node (baseline) | inside the
- *    container (target within 1.2x).
+ *    container (target within 1.2x) | inside the container with the call server off
+ *    (SKYDECK_CONTAINER_CALL_SERVER=0: every agent call enters the container, as before it).
  * The launches are split by their own progress events (bring-up, submit, submit -> first
  * output), and one command through each cluster's transport shows what entering costs a call.
  * Needs root and docker.io (the tests' daemon helper starts `dockerd --bridge=none
@@ -46,6 +47,16 @@ function task(run: string, image?: string, login?: Registry): Task {
     t.secrets.SKYPILOT_DOCKER_PASSWORD = login.password;
   }
   return t;
+}
+
+/** Runs `fn` with the in-container call server off (bring-up starts none, calls enter the container). */
+async function serverOff<T>(fn: () => Promise<T>): Promise<T> {
+  process.env.SKYDECK_CONTAINER_CALL_SERVER = '0';
+  try {
+    return await fn();
+  } finally {
+    delete process.env.SKYDECK_CONTAINER_CALL_SERVER;
+  }
 }
 
 /** ms from the call to the first chunk of the job's output. */
@@ -138,12 +149,14 @@ export async function containerBench(runs: number): Promise<void> {
   const launch = { pulled: [] as number[], dockerRun: [] as number[] };
   const host = { total: [] as number[], phases: [] as LaunchPhases[] };
   const present = { total: [] as number[], phases: [] as LaunchPhases[] };
-  const exec = { host: [] as number[], container: [] as number[] };
-  const call = { host: [] as number[], container: [] as number[] };
+  const presentOff = { total: [] as number[], phases: [] as LaunchPhases[] };
+  const exec = { host: [] as number[], container: [] as number[], entered: [] as number[] };
+  const call = { host: [] as number[], container: [] as number[], entered: [] as number[] };
   try {
     for (let i = 0; i < runs; i++) {
       await timedLaunch(task('echo first'), `bh${i}`, host);
       await timedLaunch(task('echo first', image), `bc${i}`, present);
+      await serverOff(() => timedLaunch(task('echo first', image), `bo${i}`, presentOff));
       launch.dockerRun.push(timeDockerRun(image, `skydeck-bench-run-${process.pid}-${i}`));
       if (registry && remote) {
         spawnSync('docker', ['rmi', remote], { stdio: 'ignore' });
@@ -151,9 +164,11 @@ export async function containerBench(runs: number): Promise<void> {
         await clusters.down(`bp${i}`);
       }
     }
-    for (let i = 0; i < runs * 3; i++) {
+    // Execs are short and noisy on a shared machine: more of them than launches settle the medians.
+    for (let i = 0; i < runs * 8; i++) {
       exec.host.push(await firstOutput((onOutput) => clusters.exec('bh0', task('echo first'), { onOutput })));
       exec.container.push(await firstOutput((onOutput) => clusters.exec('bc0', task('echo first'), { onOutput })));
+      exec.entered.push(await serverOff(() => firstOutput((onOutput) => clusters.exec('bc0', task('echo first'), { onOutput }))));
     }
     // What each agent call pays for entering the container: the same command on the node and entered.
     const [onNode, inContainer] = await Promise.all([openAccess(await getCluster('bh0')), openAccess(await getCluster('bc0'))]);
@@ -161,6 +176,7 @@ export async function containerBench(runs: number): Promise<void> {
       for (let i = 0; i < runs * 5; i++) {
         call.host.push(await timedCall(onNode.head));
         call.container.push(await timedCall(inContainer.head));
+        call.entered.push(await serverOff(() => timedCall(inContainer.head)));
       }
     } finally {
       await Promise.all([onNode.close(), inContainer.close()]);
@@ -169,30 +185,39 @@ export async function containerBench(runs: number): Promise<void> {
     for (let i = 0; i < runs; i++) {
       await clusters.down(`bh${i}`).catch(() => undefined);
       await clusters.down(`bc${i}`).catch(() => undefined);
+      await clusters.down(`bo${i}`).catch(() => undefined);
     }
     if (remote) spawnSync('docker', ['rmi', remote], { stdio: 'ignore' });
     await registry?.stop();
     fs.rmSync(home, { recursive: true, force: true });
   }
-  console.log(`container case (local, docker:${image}), ${runs} launches / ${runs * 3} execs each, interleaved:`);
+  console.log(`container case (local, docker:${image}), ${runs} launches / ${runs * 8} execs each, interleaved:`);
   console.log(row('launch -> first output, no image (baseline)', host.total));
   console.log(row('launch -> first output, image present', present.total, host.total) + '   (target within 1.5x)');
+  console.log(row('launch -> first output, image, call server off', presentOff.total, host.total));
   console.log(row('  of which the floor: `docker run -d` alone', launch.dockerRun) + '   (create + start, before anything runs inside)');
   for (const k of ['bringUp', 'submit', 'output'] as const) {
     const label = { bringUp: 'bring-up', submit: 'submit', output: 'submit -> first output' }[k];
-    console.log(
-      row(
-        `  ${label}, image present`,
-        present.phases.map((p) => p[k]),
-        host.phases.map((p) => p[k]),
-      ) + `   (no image: ${fmt(median(host.phases.map((p) => p[k])))})`,
-    );
+    for (const [which, phases] of [
+      ['image present', present.phases],
+      ['server off', presentOff.phases],
+    ] as const) {
+      console.log(
+        row(
+          `  ${label}, ${which}`,
+          phases.map((p) => p[k]),
+          host.phases.map((p) => p[k]),
+        ) + `   (no image: ${fmt(median(host.phases.map((p) => p[k])))})`,
+      );
+    }
   }
   if (launch.pulled.length) console.log(row('launch -> first output, login + pull', launch.pulled, host.total));
   console.log(row('exec -> first output, on the host (baseline)', exec.host));
   console.log(row('exec -> first output, in the container', exec.container, exec.host) + '   (target within 1.2x)');
+  console.log(row('exec -> first output, in it, call server off', exec.entered, exec.host));
   console.log(row('one call (`bash -c :`), on the node (baseline)', call.host));
-  console.log(row('one call (`bash -c :`), entered into the container', call.container, call.host) + '   (what each agent call adds)');
+  console.log(row('one call (`bash -c :`), through the call server', call.container, call.host) + '   (what each agent call adds)');
+  console.log(row('one call (`bash -c :`), entered (server off)', call.entered, call.host));
 }
 
 if (require.main === module) {

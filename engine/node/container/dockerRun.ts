@@ -7,7 +7,8 @@
  * files. The node-dependent parts (GPUs, shm, FUSE) are decided by the script on the node.
  */
 import { shellJoin, shellQuote } from '../quote';
-import { FIND_ENTRY_SCRIPT } from './enter';
+import { ENTER_SCRIPT, FIND_ENTRY_SCRIPT } from './enter';
+import { CALL_SERVER_DIR, CALL_SERVER_SCRIPT, callServerEnabled } from './callServerScript';
 
 /** What a cluster runs its nodes in (stored in the cluster record: no credentials). */
 export interface ContainerSpec {
@@ -97,6 +98,22 @@ const STARTED_INFO_SCRIPT = `cid=\${err##*$'\\n'}
     done`;
 
 /**
+ * Starts the call server inside the container (./callServerScript.ts) through the entry, in
+ * the background: bring-up does not wait for it (calls before it is ready enter the container
+ * as before). Job control gives it default signal dispositions (a plain `&` would have it, and
+ * every call it runs, ignore SIGINT and SIGQUIT).
+ */
+function callServerStart(home: string, name: string): string {
+  const argv = ['skydeck-enter', '$pid_start', home, '', name, 'bash', '-c', CALL_SERVER_SCRIPT, 'skydeck-calls', `${home}/${CALL_SERVER_DIR}`];
+  const args = argv.map((a) => (a === '$pid_start' ? '$entry' : shellQuote(a))).join(' ');
+  return `if [ "$entry" != docker ]; then
+  set -m
+  bash -c ${shellQuote(ENTER_SCRIPT)} ${args} </dev/null >/dev/null 2>&1 &
+  set +m
+fi`;
+}
+
+/**
  * The script that makes the node's container run (one round trip): running -> nothing;
  * stopped -> `docker start`; absent -> log in (password on stdin's first line), pull when the
  * image is missing, `docker run`. Prints two lines: how to enter it (`PID START` for nsenter,
@@ -176,6 +193,7 @@ read -r _ pid cid user <<< "$info"
 user=\${user:-}
 ${FIND_ENTRY_SCRIPT}
 printf '%s\\n' "$entry"
+${knownHome && homeSharedWithNode(node) && callServerEnabled() ? callServerStart(knownHome, name) : ''}
 ${
   knownHome
     ? `printf '%s\\n' ${q(knownHome)}`

@@ -11,7 +11,10 @@ import { InputError } from '../../errors';
 import { isEnvName } from '../output';
 import { shellJoin, shellQuote } from '../quote';
 import { packDir } from '../tarStream';
+import { LocalTransport } from '../local';
 import { ENTER_SCRIPT, type ContainerEntry } from './enter';
+import { tryCall } from './callClient';
+import { CALL_SERVER_DIR, callServerEnabled } from './callServerScript';
 import type { ExecOptions, ExecResult, InteractiveShell, Transport } from '../transport';
 
 export interface ContainerTarget {
@@ -53,6 +56,28 @@ export class ContainerTransport implements Transport {
     if (argv.length === 0) return Promise.reject(new InputError('exec needs a command (empty argv).'));
     const env = options.env ?? {};
     for (const k of Object.keys(env)) if (!isEnvName(k)) return Promise.reject(new InputError(`Invalid environment variable name '${k}'.`));
+    const server = this.callServerDir();
+    if (server && !options.signal?.aborted) {
+      const call = tryCall(server, this.description, argv, this.resolve(options.cwd ?? '~'), options, () => this.enter(argv, options));
+      if (call) return call;
+    }
+    return this.enter(argv, options);
+  }
+
+  /**
+   * The call server's directory (./callServerScript.ts) when this process sees it: the node is
+   * this machine and its directory is the container's HOME (`local`), entered by PID (the
+   * bring-up started a server only then).
+   */
+  private callServerDir(): string | undefined {
+    const base = this.base;
+    if (!this.target.entry || !callServerEnabled() || !(base instanceof LocalTransport) || base.nodeDir !== this.target.home) return undefined;
+    return path.join(this.target.home, CALL_SERVER_DIR);
+  }
+
+  /** The call entered into the container from the node (./enter.ts), or through `docker exec`. */
+  private enter(argv: string[], options: ExecOptions): Promise<ExecResult> {
+    const env = options.env ?? {};
     const names = Object.keys(env);
     const entry = this.target.entry;
     const inside = entry
