@@ -34,17 +34,34 @@ export function resourceCandidates(resources: VMap, plainOf: PlainOf): { mode: '
   return { mode, list: views };
 }
 
-function view(node: VMap, base: VMap | undefined, plainOf: PlainOf): CandidateView {
-  const get = (key: string): VEntry | undefined => {
-    const own = entryOf(node, key);
+/** One candidate: its fields are looked up on the item, then on the shared resources. */
+class View implements CandidateView {
+  cloud?: string;
+  acceleratorNames: string[] = [];
+  useSpot = false;
+  ports?: Set<number>;
+
+  constructor(
+    readonly node: VMap,
+    private readonly base: VMap | undefined,
+  ) {}
+
+  get(key: string): VEntry | undefined {
+    const own = entryOf(this.node, key);
     if (own && !isNullNode(own.value)) return own;
-    const shared = base ? entryOf(base, key) : undefined;
+    const shared = this.base ? entryOf(this.base, key) : undefined;
     return shared && !isNullNode(shared.value) ? shared : undefined;
-  };
-  const keys = () => [...new Set([...(base?.entries ?? []), ...node.entries].map((e) => e.key))].filter((k) => get(k) !== undefined);
-  const out: CandidateView = { node, get, keys, acceleratorNames: [], useSpot: false };
-  const infra = get('infra');
-  const cloud = get('cloud');
+  }
+
+  keys(): string[] {
+    return [...new Set([...(this.base?.entries ?? []), ...this.node.entries].map((e) => e.key))].filter((k) => this.get(k) !== undefined);
+  }
+}
+
+function view(node: VMap, base: VMap | undefined, plainOf: PlainOf): CandidateView {
+  const out = new View(node, base);
+  const infra = out.get('infra');
+  const cloud = out.get('cloud');
   try {
     if (infra && infra.value.kind === 'scalar' && typeof infra.value.value === 'string') out.cloud = parseInfra(infra.value.value).cloud;
     else if (cloud && cloud.value.kind === 'scalar' && typeof cloud.value.value === 'string') {
@@ -54,7 +71,7 @@ function view(node: VMap, base: VMap | undefined, plainOf: PlainOf): CandidateVi
   } catch {
     // A malformed infra is reported by its own rule.
   }
-  const acc = get('accelerators') ?? get('gpus');
+  const acc = out.get('accelerators') ?? out.get('gpus');
   if (acc) {
     try {
       out.acceleratorNames = parseAccelerators(plainOf(acc))?.requests.map((r) => r.name) ?? [];
@@ -62,9 +79,9 @@ function view(node: VMap, base: VMap | undefined, plainOf: PlainOf): CandidateVi
       // Reported by the accelerators rule.
     }
   }
-  const spot = get('use_spot');
+  const spot = out.get('use_spot');
   out.useSpot = spot?.value.kind === 'scalar' && spot.value.value === true;
-  const ports = get('ports');
+  const ports = out.get('ports');
   if (ports) {
     try {
       const ranges = parsePorts(plainOf(ports));

@@ -83,6 +83,10 @@ export function fastParseYaml(text: string): VDocument[] | undefined {
   }
 }
 
+function spacesOnly(l: Line): boolean {
+  return l.text.length === l.indent;
+}
+
 /**
  * CRLF line ends: YAML reads a CRLF break as one line feed, so the text is parsed with LF ends
  * and every offset moved past the CRs before it. A CR anywhere else goes to the library.
@@ -621,7 +625,6 @@ class FastParser {
     this.lineTailIsComment(t, j);
     const start = line.off + c;
     this.i++;
-    const spacesOnly = (l: Line) => l.text.length === l.indent;
     let k = this.i;
     while (k < this.end && spacesOnly(this.lines[k])) k++;
     if (k >= this.end || this.lines[k].indent <= indent) {

@@ -236,8 +236,12 @@ function push(ctx: WalkContext, node: VNode, message: string, code: string, seve
   ctx.problems.push({ start: node.start, end: node.end, message, code, severity });
 }
 
+/** The field's name for a message, spelled out only when one is written. */
+function whereOf(owner: At): string {
+  return pathName(pathOf(owner));
+}
+
 function validateScalar(ctx: WalkContext, v: string | number | boolean | null, node: VNode, s: JSONSchema, owner: At): void {
-  const where = (): string => pathName(pathOf(owner));
   if (s.caseInsensitiveEnum && typeof v === 'string') {
     const lower = v.toLowerCase();
     if (!s.caseInsensitiveEnum.some((e) => e.toLowerCase() === lower)) {
@@ -247,21 +251,22 @@ function validateScalar(ctx: WalkContext, v: string | number | boolean | null, n
         1,
       );
       const hint = near.length ? ` Did you mean '${s.caseInsensitiveEnum.find((e) => e.toLowerCase() === near[0])}'?` : '';
-      push(ctx, node, `Invalid ${where()} ${valueText(node)}. Expected one of: ${s.caseInsensitiveEnum.join(', ')}.${hint}`, 'enum');
+      push(ctx, node, `Invalid ${whereOf(owner)} ${valueText(node)}. Expected one of: ${s.caseInsensitiveEnum.join(', ')}.${hint}`, 'enum');
     }
     return; // the portable pattern beside it says the same thing
   }
   if (s.enum && !s.enum.includes(v)) {
-    push(ctx, node, s.errorMessage ?? `Invalid ${where()} ${valueText(node)}. Expected one of: ${s.enum.filter((e) => e !== null).join(', ')}.`, 'enum');
+    push(ctx, node, s.errorMessage ?? `Invalid ${whereOf(owner)} ${valueText(node)}. Expected one of: ${s.enum.filter((e) => e !== null).join(', ')}.`, 'enum');
     return;
   }
   if (typeof v === 'string') {
-    if (s.minLength !== undefined && v.length < s.minLength) push(ctx, node, `${capital(where())} must not be empty.`, 'value');
-    if (s.maxLength !== undefined && v.length > s.maxLength) push(ctx, node, `${capital(where())} is too long (at most ${s.maxLength} characters).`, 'value');
+    if (s.minLength !== undefined && v.length < s.minLength) push(ctx, node, `${capital(whereOf(owner))} must not be empty.`, 'value');
+    if (s.maxLength !== undefined && v.length > s.maxLength)
+      push(ctx, node, `${capital(whereOf(owner))} is too long (at most ${s.maxLength} characters).`, 'value');
     if (s.pattern) {
       const r = regex(s.pattern);
       if (r && !r.test(v))
-        push(ctx, node, `Invalid ${where()} ${valueText(node)}. ${s.patternErrorMessage ?? s.errorMessage ?? `It must match ${s.pattern}.`}`, 'pattern');
+        push(ctx, node, `Invalid ${whereOf(owner)} ${valueText(node)}. ${s.patternErrorMessage ?? s.errorMessage ?? `It must match ${s.pattern}.`}`, 'pattern');
     }
   } else if (typeof v === 'number') {
     const bad =
@@ -271,7 +276,7 @@ function validateScalar(ctx: WalkContext, v: string | number | boolean | null, n
       if (s.minimum !== undefined) bounds.push(`>= ${s.minimum}`);
       if (s.exclusiveMinimum !== undefined) bounds.push(`> ${s.exclusiveMinimum}`);
       if (s.maximum !== undefined) bounds.push(`<= ${s.maximum}`);
-      push(ctx, node, s.rangeErrorMessage ?? s.errorMessage ?? `${capital(where())} must be ${bounds.join(' and ')}, got ${v}.`, 'range');
+      push(ctx, node, s.rangeErrorMessage ?? s.errorMessage ?? `${capital(whereOf(owner))} must be ${bounds.join(' and ')}, got ${v}.`, 'range');
     }
   }
 }
@@ -289,7 +294,6 @@ function propertyOf(props: Record<string, JSONSchema>, key: string): JSONSchema 
 const NO_PROPERTIES: Record<string, JSONSchema> = {};
 
 function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: At): void {
-  const where = (): string => pathName(pathOf(owner));
   const props = s.properties ?? NO_PROPERTIES;
   const skipNone = s[SKIP_NONE] !== undefined;
   if (s.required) {
@@ -301,17 +305,17 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: At): vo
       ctx.problems.push({
         start,
         end,
-        message: `${capital(where())} is missing the required field${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}.`,
+        message: `${capital(whereOf(owner))} is missing the required field${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}.`,
         code: 'missing-required',
         severity: 'error',
       });
     }
   }
   if (s.maxProperties !== undefined && node.entries.length > s.maxProperties) {
-    push(ctx, node, `${capital(where())} allows at most ${s.maxProperties} entr${s.maxProperties === 1 ? 'y' : 'ies'}.`, 'value');
+    push(ctx, node, `${capital(whereOf(owner))} allows at most ${s.maxProperties} entr${s.maxProperties === 1 ? 'y' : 'ies'}.`, 'value');
   }
   if (s.minProperties !== undefined && node.entries.length < s.minProperties) {
-    push(ctx, node, `${capital(where())} needs at least ${s.minProperties} entr${s.minProperties === 1 ? 'y' : 'ies'}.`, 'value');
+    push(ctx, node, `${capital(whereOf(owner))} needs at least ${s.minProperties} entr${s.minProperties === 1 ? 'y' : 'ies'}.`, 'value');
   }
   for (const e of node.entries) {
     const childOwner: At = { parent: owner, seg: e.key, base: owner.base, keyStart: e.keyStart, keyEnd: e.keyEnd };
@@ -322,7 +326,7 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: At): vo
         ctx.problems.push({
           start: e.keyStart,
           end: e.keyEnd,
-          message: `Invalid key '${e.key}' in ${where()}: it must match ${s.propertyNames.pattern}.`,
+          message: `Invalid key '${e.key}' in ${whereOf(owner)}: it must match ${s.propertyNames.pattern}.`,
           code: 'invalid-key',
           severity: 'error',
         });
@@ -349,14 +353,14 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: At): vo
       ctx.problems.push({
         start: e.keyStart,
         end: e.keyEnd,
-        message: `Unknown field '${e.key}' in ${where()} has no value and is ignored (known: ${Object.keys(props)
+        message: `Unknown field '${e.key}' in ${whereOf(owner)} has no value and is ignored (known: ${Object.keys(props)
           .filter((k) => !k.startsWith('_'))
           .join(', ')}).`,
         code: 'unknown-key',
         severity: 'warning',
       });
     } else if (s.additionalProperties === false) {
-      unknownKey(ctx, e.key, e.keyStart, e.keyEnd, Object.keys(props), where(), node.entries);
+      unknownKey(ctx, e.key, e.keyStart, e.keyEnd, Object.keys(props), whereOf(owner), node.entries);
     } else if (typeof s.additionalProperties === 'object') {
       walk(ctx, e.value, s.additionalProperties, childOwner);
     }
