@@ -86,6 +86,21 @@ export function matchesTaskGlobs(fileName: string | undefined, globs: string[] |
   return globs.some((g) => globToRegExp(g.replace(/\\/g, '/')).test(path));
 }
 
+/** Whether a key reads as a typo of a task key, remembered: the same keys come back with every edit. */
+const typoCache = new Map<string, boolean>();
+/** Unknown keys are the user's words: the remembered answers are dropped past this many. */
+const TYPO_CACHE_LIMIT = 512;
+
+function nearTaskKey(key: string): boolean {
+  let near = typoCache.get(key);
+  if (near === undefined) {
+    near = closeMatches(key, TASK_KEYS, 1, 0.75).length > 0;
+    if (typoCache.size >= TYPO_CACHE_LIMIT) typoCache.clear();
+    typoCache.set(key, near);
+  }
+  return near;
+}
+
 /** Score of one document's top-level keys: > 0 means it reads as a task. */
 function scoreKeys(keys: string[]): number {
   const set = new Set(keys);
@@ -104,7 +119,7 @@ function scoreKeys(keys: string[]): number {
       known++;
       if (DISTINCTIVE.has(k)) distinctive++;
     } else if (HEADER_KEYS.has(k)) known++;
-    else if (closeMatches(k, TASK_KEYS, 1, 0.75).length) typos++;
+    else if (nearTaskKey(k)) typos++;
     else unknown++;
   }
   if (distinctive === 0) return 0;

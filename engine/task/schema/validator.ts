@@ -360,16 +360,41 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: At): vo
         severity: 'warning',
       });
     } else if (s.additionalProperties === false) {
-      unknownKey(ctx, e.key, e.keyStart, e.keyEnd, Object.keys(props), whereOf(owner), node.entries);
+      unknownKey(ctx, e.key, e.keyStart, e.keyEnd, props, whereOf(owner), node.entries);
     } else if (typeof s.additionalProperties === 'object') {
       walk(ctx, e.value, s.additionalProperties, childOwner);
     }
   }
 }
 
-function unknownKey(ctx: WalkContext, key: string, start: number, end: number, known: string[], where: string, siblings: { key: string }[] = []): void {
-  const visible = known.filter((k) => !k.startsWith('_'));
-  const near = closeMatches(key, visible, 1, 0.6);
+/** Per schema: the field names a message may offer, and the nearest one found for an unknown key. */
+const nearCache = new WeakMap<Record<string, JSONSchema>, { visible: string[]; near: Map<string, string[]> }>();
+/** Unknown keys are the user's words: the remembered answers are dropped past this many. */
+const NEAR_CACHE_LIMIT = 512;
+
+/** The known field nearest to `key` (difflib at cutoff 0.6), the same for every document. */
+function nearestKnown(props: Record<string, JSONSchema>, key: string): string[] {
+  let cache = nearCache.get(props);
+  if (!cache) nearCache.set(props, (cache = { visible: Object.keys(props).filter((k) => !k.startsWith('_')), near: new Map() }));
+  let near = cache.near.get(key);
+  if (!near) {
+    near = closeMatches(key, cache.visible, 1, 0.6);
+    if (cache.near.size >= NEAR_CACHE_LIMIT) cache.near.clear();
+    cache.near.set(key, near);
+  }
+  return near;
+}
+
+function unknownKey(
+  ctx: WalkContext,
+  key: string,
+  start: number,
+  end: number,
+  props: Record<string, JSONSchema>,
+  where: string,
+  siblings: { key: string }[] = [],
+): void {
+  const near = nearestKnown(props, key);
   if (near.length && siblings.some((e) => e.key === near[0])) {
     // Renaming would write a second `near[0]` key (a duplicate, which SkyPilot refuses): no rename.
     ctx.problems.push({
