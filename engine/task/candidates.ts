@@ -39,12 +39,23 @@ class View implements CandidateView {
   cloud?: string;
   acceleratorNames: string[] = [];
   useSpot = false;
-  ports?: Set<number>;
+  private portsRead = false;
+  private portSet: Set<number> | undefined;
 
   constructor(
     readonly node: VMap,
     private readonly base: VMap | undefined,
+    private readonly plainOf: PlainOf,
   ) {}
+
+  /** Read when first asked: only the service and pool checks look at ports. */
+  get ports(): Set<number> | undefined {
+    if (!this.portsRead) {
+      this.portsRead = true;
+      this.portSet = portsOf(this.get('ports'), this.plainOf);
+    }
+    return this.portSet;
+  }
 
   get(key: string): VEntry | undefined {
     const own = entryOf(this.node, key);
@@ -59,7 +70,7 @@ class View implements CandidateView {
 }
 
 function view(node: VMap, base: VMap | undefined, plainOf: PlainOf): CandidateView {
-  const out = new View(node, base);
+  const out = new View(node, base, plainOf);
   const infra = out.get('infra');
   const cloud = out.get('cloud');
   try {
@@ -81,20 +92,22 @@ function view(node: VMap, base: VMap | undefined, plainOf: PlainOf): CandidateVi
   }
   const spot = out.get('use_spot');
   out.useSpot = spot?.value.kind === 'scalar' && spot.value.value === true;
-  const ports = out.get('ports');
-  if (ports) {
-    try {
-      const ranges = parsePorts(plainOf(ports));
-      if (ranges) {
-        out.ports = new Set();
-        for (const r of ranges) {
-          const [a, b] = r.split('-').map(Number);
-          for (let p = a; p <= (b ?? a) && out.ports.size <= 65535; p++) out.ports.add(p);
-        }
-      }
-    } catch {
-      // Reported by the ports rule.
-    }
-  }
   return out;
+}
+
+function portsOf(entry: VEntry | undefined, plainOf: PlainOf): Set<number> | undefined {
+  if (!entry) return undefined;
+  try {
+    const ranges = parsePorts(plainOf(entry));
+    if (!ranges) return undefined;
+    const ports = new Set<number>();
+    for (const r of ranges) {
+      const [a, b] = r.split('-').map(Number);
+      for (let p = a; p <= (b ?? a) && ports.size <= 65535; p++) ports.add(p);
+    }
+    return ports;
+  } catch {
+    // Reported by the ports rule.
+    return undefined;
+  }
 }

@@ -287,7 +287,7 @@ class FastParser {
       const key = this.keyOf(line);
       if (key === undefined) {
         if (dashAt(line.text, line.indent)) break; // a sequence at the parent's level
-        bail();
+        return bail();
       }
       const keyStart = this.keyStart;
       const keyEnd = this.keyEnd;

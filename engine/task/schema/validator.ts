@@ -284,10 +284,15 @@ function validateScalar(ctx: WalkContext, v: string | number | boolean | null, n
 const isNull = (v: VNode): boolean => v.kind === 'scalar' && v.value === null;
 
 const propertyMaps = new WeakMap<Record<string, JSONSchema>, Map<string, JSONSchema>>();
-/** `props[key]` through a Map kept per schema (a property lookup by a changing key is slow). */
-function propertyOf(props: Record<string, JSONSchema>, key: string): JSONSchema | undefined {
+/** The properties of a schema as a Map kept per schema (a property lookup by a changing key is slow). */
+function propertyMapOf(props: Record<string, JSONSchema>): Map<string, JSONSchema> {
   let map = propertyMaps.get(props);
   if (!map) propertyMaps.set(props, (map = new Map(Object.entries(props))));
+  return map;
+}
+
+/** `props[key]`, through the schema's Map. */
+function propertyOf(props: Record<string, JSONSchema>, map: Map<string, JSONSchema>, key: string): JSONSchema | undefined {
   // A key missing from the map is looked up as before (inherited names such as `constructor`).
   return map.get(key) ?? (props[key] as JSONSchema | undefined);
 }
@@ -295,6 +300,7 @@ const NO_PROPERTIES: Record<string, JSONSchema> = {};
 
 function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: At): void {
   const props = s.properties ?? NO_PROPERTIES;
+  const propMap = propertyMapOf(props);
   const skipNone = s[SKIP_NONE] !== undefined;
   if (s.required) {
     const present = new Set(node.entries.filter((e) => !(skipNone && isNull(e.value))).map((e) => e.key));
@@ -319,7 +325,7 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: At): vo
   }
   for (const e of node.entries) {
     const childOwner: At = { parent: owner, seg: e.key, base: owner.base, keyStart: e.keyStart, keyEnd: e.keyEnd };
-    const ps = propertyOf(props, e.key);
+    const ps = propertyOf(props, propMap, e.key);
     if (s.propertyNames?.pattern) {
       const r = regex(s.propertyNames.pattern);
       if (r && !r.test(e.key)) {
@@ -455,7 +461,7 @@ function validateAlternatives(ctx: WalkContext, node: VNode, s: JSONSchema, alts
   for (const alt of fitting) {
     const sub: WalkContext = { root: ctx.root, problems: [], replace: ctx.replace };
     walk(sub, node, alt, owner);
-    if (sub.problems.filter((p) => p.severity === 'error').length === 0) {
+    if (!sub.problems.some((p) => p.severity === 'error')) {
       ctx.problems.push(...sub.problems);
       // Sibling keywords beside anyOf (rare) still apply.
       if (hasSiblings(s)) validateSiblings(ctx, node, s, owner);
