@@ -32,6 +32,7 @@ const MODELINE_TAIL = /\s*skydeck\s*:\s*(task|ignore)\b/iy;
 /** What JavaScript's `\s` matches besides line terminators (which end a line for `^` too). */
 const BLANK = /[\t\v\f \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]/;
 const LINE_END = /[\n\r\u2028\u2029]/;
+const SPACE = /\s/;
 
 /**
  * Only the leading comment block and the first lines count, like editors' modelines. Jumps
@@ -44,6 +45,10 @@ function modeline(text: string): 'task' | 'ignore' | undefined {
     let j = hash - 1;
     while (j >= 0 && BLANK.test(head[j])) j--;
     if (j >= 0 && !LINE_END.test(head[j])) continue;
+    // Most comments are prose: the first word after the blanks must start with an 's'.
+    let k = hash + 1;
+    while (k < head.length && SPACE.test(head[k])) k++;
+    if ((head.charCodeAt(k) | 32) !== 115) continue;
     MODELINE_TAIL.lastIndex = hash + 1;
     const m = MODELINE_TAIL.exec(head);
     if (m) return m[1].toLowerCase() as 'task' | 'ignore';
