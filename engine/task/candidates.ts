@@ -34,17 +34,45 @@ export function resourceCandidates(resources: VMap, plainOf: PlainOf): { mode: '
   return { mode, list: views };
 }
 
-function view(node: VMap, base: VMap | undefined, plainOf: PlainOf): CandidateView {
-  const get = (key: string): VEntry | undefined => {
-    const own = entryOf(node, key);
+/** One candidate: its fields are looked up on the item, then on the shared resources. */
+class View implements CandidateView {
+  cloud?: string;
+  acceleratorNames: string[] = [];
+  useSpot = false;
+  private portsRead = false;
+  private portSet: Set<number> | undefined;
+
+  constructor(
+    readonly node: VMap,
+    private readonly base: VMap | undefined,
+    private readonly plainOf: PlainOf,
+  ) {}
+
+  /** Read when first asked: only the service and pool checks look at ports. */
+  get ports(): Set<number> | undefined {
+    if (!this.portsRead) {
+      this.portsRead = true;
+      this.portSet = portsOf(this.get('ports'), this.plainOf);
+    }
+    return this.portSet;
+  }
+
+  get(key: string): VEntry | undefined {
+    const own = entryOf(this.node, key);
     if (own && !isNullNode(own.value)) return own;
-    const shared = base ? entryOf(base, key) : undefined;
+    const shared = this.base ? entryOf(this.base, key) : undefined;
     return shared && !isNullNode(shared.value) ? shared : undefined;
-  };
-  const keys = () => [...new Set([...(base?.entries ?? []), ...node.entries].map((e) => e.key))].filter((k) => get(k) !== undefined);
-  const out: CandidateView = { node, get, keys, acceleratorNames: [], useSpot: false };
-  const infra = get('infra');
-  const cloud = get('cloud');
+  }
+
+  keys(): string[] {
+    return [...new Set([...(this.base?.entries ?? []), ...this.node.entries].map((e) => e.key))].filter((k) => this.get(k) !== undefined);
+  }
+}
+
+function view(node: VMap, base: VMap | undefined, plainOf: PlainOf): CandidateView {
+  const out = new View(node, base, plainOf);
+  const infra = out.get('infra');
+  const cloud = out.get('cloud');
   try {
     if (infra && infra.value.kind === 'scalar' && typeof infra.value.value === 'string') out.cloud = parseInfra(infra.value.value).cloud;
     else if (cloud && cloud.value.kind === 'scalar' && typeof cloud.value.value === 'string') {
@@ -54,7 +82,7 @@ function view(node: VMap, base: VMap | undefined, plainOf: PlainOf): CandidateVi
   } catch {
     // A malformed infra is reported by its own rule.
   }
-  const acc = get('accelerators') ?? get('gpus');
+  const acc = out.get('accelerators') ?? out.get('gpus');
   if (acc) {
     try {
       out.acceleratorNames = parseAccelerators(plainOf(acc))?.requests.map((r) => r.name) ?? [];
@@ -62,22 +90,24 @@ function view(node: VMap, base: VMap | undefined, plainOf: PlainOf): CandidateVi
       // Reported by the accelerators rule.
     }
   }
-  const spot = get('use_spot');
+  const spot = out.get('use_spot');
   out.useSpot = spot?.value.kind === 'scalar' && spot.value.value === true;
-  const ports = get('ports');
-  if (ports) {
-    try {
-      const ranges = parsePorts(plainOf(ports));
-      if (ranges) {
-        out.ports = new Set();
-        for (const r of ranges) {
-          const [a, b] = r.split('-').map(Number);
-          for (let p = a; p <= (b ?? a) && out.ports.size <= 65535; p++) out.ports.add(p);
-        }
-      }
-    } catch {
-      // Reported by the ports rule.
-    }
-  }
   return out;
+}
+
+function portsOf(entry: VEntry | undefined, plainOf: PlainOf): Set<number> | undefined {
+  if (!entry) return undefined;
+  try {
+    const ranges = parsePorts(plainOf(entry));
+    if (!ranges) return undefined;
+    const ports = new Set<number>();
+    for (const r of ranges) {
+      const [a, b] = r.split('-').map(Number);
+      for (let p = a; p <= (b ?? a) && ports.size <= 65535; p++) ports.add(p);
+    }
+    return ports;
+  } catch {
+    // Reported by the ports rule.
+    return undefined;
+  }
 }

@@ -23,16 +23,37 @@ export interface Detection {
 }
 
 const TASK_KEYS = new Set(Object.keys(taskSchema.properties ?? {}));
+const HEADER_KEYS: ReadonlySet<string> = new Set(headerKeys);
 /** Keys that only a task has (others such as name, config, envs are common words). */
 const DISTINCTIVE = new Set(['run', 'setup', 'resources', 'num_nodes', 'file_mounts', 'workdir', 'service', 'secrets', 'pool']);
 
-const MODELINE = /^\s*#\s*skydeck\s*:\s*(task|ignore)\b/im;
+/** After a `#` that starts a line (past blanks): the rest of `^\s*#\s*skydeck\s*:\s*(task|ignore)\b`, case-insensitive. */
+const MODELINE_TAIL = /\s*skydeck\s*:\s*(task|ignore)\b/iy;
+/** What JavaScript's `\s` matches besides line terminators (which end a line for `^` too). */
+const BLANK = /[\t\v\f \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]/;
+const LINE_END = /[\n\r\u2028\u2029]/;
+const SPACE = /\s/;
 
+/**
+ * Only the leading comment block and the first lines count, like editors' modelines. Jumps
+ * from `#` to `#` (the regex with `^` in multiline mode tried every position of the head) and
+ * tries the rest of the modeline after each one that starts a line, first match wins.
+ */
 function modeline(text: string): 'task' | 'ignore' | undefined {
-  // Only the leading comment block and the first lines count, like editors' modelines.
-  const head = text.slice(0, 2000);
-  const m = MODELINE.exec(head);
-  return m ? (m[1].toLowerCase() as 'task' | 'ignore') : undefined;
+  const head = text.length > 2000 ? text.slice(0, 2000) : text;
+  for (let hash = head.indexOf('#'); hash >= 0; hash = head.indexOf('#', hash + 1)) {
+    let j = hash - 1;
+    while (j >= 0 && BLANK.test(head[j])) j--;
+    if (j >= 0 && !LINE_END.test(head[j])) continue;
+    // Most comments are prose: the first word after the blanks must start with an 's'.
+    let k = hash + 1;
+    while (k < head.length && SPACE.test(head[k])) k++;
+    if ((head.charCodeAt(k) | 32) !== 115) continue;
+    MODELINE_TAIL.lastIndex = hash + 1;
+    const m = MODELINE_TAIL.exec(head);
+    if (m) return m[1].toLowerCase() as 'task' | 'ignore';
+  }
+  return undefined;
 }
 
 export function globToRegExp(glob: string): RegExp {
@@ -70,6 +91,21 @@ export function matchesTaskGlobs(fileName: string | undefined, globs: string[] |
   return globs.some((g) => globToRegExp(g.replace(/\\/g, '/')).test(path));
 }
 
+/** Whether a key reads as a typo of a task key, remembered: the same keys come back with every edit. */
+const typoCache = new Map<string, boolean>();
+/** Unknown keys are the user's words: the remembered answers are dropped past this many. */
+const TYPO_CACHE_LIMIT = 512;
+
+function nearTaskKey(key: string): boolean {
+  let near = typoCache.get(key);
+  if (near === undefined) {
+    near = closeMatches(key, TASK_KEYS, 1, 0.75).length > 0;
+    if (typoCache.size >= TYPO_CACHE_LIMIT) typoCache.clear();
+    typoCache.set(key, near);
+  }
+  return near;
+}
+
 /** Score of one document's top-level keys: > 0 means it reads as a task. */
 function scoreKeys(keys: string[]): number {
   const set = new Set(keys);
@@ -87,8 +123,8 @@ function scoreKeys(keys: string[]): number {
     if (TASK_KEYS.has(k)) {
       known++;
       if (DISTINCTIVE.has(k)) distinctive++;
-    } else if ((headerKeys as readonly string[]).includes(k)) known++;
-    else if (closeMatches(k, TASK_KEYS, 1, 0.75).length) typos++;
+    } else if (HEADER_KEYS.has(k)) known++;
+    else if (nearTaskKey(k)) typos++;
     else unknown++;
   }
   if (distinctive === 0) return 0;

@@ -83,6 +83,15 @@ export function fastParseYaml(text: string): VDocument[] | undefined {
   }
 }
 
+/** Whether `t` from column `c` is `-` alone or `- ...` (a block sequence entry). */
+function dashAt(t: string, c: number): boolean {
+  return t.charCodeAt(c) === 45 && (c + 1 === t.length || t.charCodeAt(c + 1) === 32);
+}
+
+function spacesOnly(l: Line): boolean {
+  return l.text.length === l.indent;
+}
+
 /**
  * CRLF line ends: YAML reads a CRLF break as one line feed, so the text is parsed with LF ends
  * and every offset moved past the CRs before it. A CR anywhere else goes to the library.
@@ -163,7 +172,8 @@ class FastParser {
     }
     bounds.push([prev, this.lines.length]);
     bounds.forEach(([from, to], idx) => {
-      const hasContent = this.lines.slice(from, to).some((l) => !l.empty);
+      let hasContent = false;
+      for (let k = from; k < to && !hasContent; k++) hasContent = !this.lines[k].empty;
       // Before the first `---`: a document only if it has content.
       if (idx === 0 && starts.length > 0 && !hasContent) return;
       const startOff = from < this.lines.length ? this.lines[from].off : this.text.length;
@@ -194,8 +204,7 @@ class FastParser {
     if (this.i >= this.end) bail();
     const line = this.lines[this.i];
     if (line.indent < min) bail();
-    const rest = line.text.slice(line.indent);
-    if (rest === '-' || rest.startsWith('- ')) return this.seq(line.indent);
+    if (dashAt(line.text, line.indent)) return this.seq(line.indent);
     if (this.keyOf(line) !== undefined) return this.map(line.indent);
     // A scalar on the lines under its key or `-`. After a comment line the general parser
     // may read it as a key of a nested mapping: that case is left to it.
@@ -209,8 +218,24 @@ class FastParser {
     return v;
   }
 
-  /** Parses `key:` at the line's indent: [key, keyStart, keyEnd, colon end col] or undefined. */
-  private keyOf(line: Line): [string, number, number, number] | undefined {
+  /** Where the key keyOf last found starts and ends (offsets), and the column after its ':'. */
+  private keyStart = 0;
+  private keyEnd = 0;
+  private afterColon = 0;
+  /** The line keyOf last read and its answer: a map's first line is read to choose the map, then parsed. */
+  private keyLine: Line | undefined;
+  private keyFound: string | undefined;
+
+  /** Parses `key:` at the line's indent: the key (its place in keyStart, keyEnd, afterColon) or undefined. */
+  private keyOf(line: Line): string | undefined {
+    if (line === this.keyLine) return this.keyFound;
+    const key = this.readKey(line);
+    this.keyLine = line;
+    this.keyFound = key;
+    return key;
+  }
+
+  private readKey(line: Line): string | undefined {
     const t = line.text;
     const c = line.indent;
     const ch = t[c];
@@ -223,7 +248,10 @@ class FastParser {
       let j = close + 1;
       while (t[j] === ' ') j++;
       if (t[j] !== ':' || !(j + 1 === t.length || t[j + 1] === ' ')) return undefined;
-      return [raw, line.off + c, line.off + close + 1, j + 1];
+      this.keyStart = line.off + c;
+      this.keyEnd = line.off + close + 1;
+      this.afterColon = j + 1;
+      return raw;
     }
     if (INDICATORS.has(ch) && !(ch === '-' && t[c + 1] !== undefined && t[c + 1] !== ' ')) return undefined;
     // A plain key ends at the first ': ' (or ':' at the end of the line).
@@ -239,7 +267,10 @@ class FastParser {
     if (keyText.includes('"') || keyText.includes("'")) bail();
     const key = trimSpacesEnd(keyText);
     if (key === '<<' || key === '') bail();
-    return [key, line.off + c, line.off + c + key.length, j + 1];
+    this.keyStart = line.off + c;
+    this.keyEnd = line.off + c + key.length;
+    this.afterColon = j + 1;
+    return key;
   }
 
   private map(indent: number): VMap {
@@ -253,14 +284,14 @@ class FastParser {
       const line = this.lines[this.i];
       if (line.indent < indent) break;
       if (line.indent > indent) bail();
-      const k = this.keyOf(line);
-      if (!k) {
-        const rest = line.text.slice(line.indent);
-        if (rest === '-' || rest.startsWith('- ')) break; // a sequence at the parent's level
-        bail();
+      const key = this.keyOf(line);
+      if (key === undefined) {
+        if (dashAt(line.text, line.indent)) break; // a sequence at the parent's level
+        return bail();
       }
-      const [key, keyStart, keyEnd, afterColon] = k as [string, number, number, number];
-      const value = this.afterKey(line, afterColon, indent);
+      const keyStart = this.keyStart;
+      const keyEnd = this.keyEnd;
+      const value = this.afterKey(line, this.afterColon, indent);
       entries.push({ key, keyStart, keyEnd, value });
       end = this.collectionEnd(value);
     }
@@ -281,8 +312,7 @@ class FastParser {
         if (line.indent < indent) break;
         bail();
       }
-      const rest = line.text.slice(indent);
-      if (!(rest === '-' || rest.startsWith('- '))) break;
+      if (!dashAt(line.text, indent)) break;
       let col = indent + 1;
       while (line.text[col] === ' ') col++;
       let item: VNode;
@@ -297,8 +327,7 @@ class FastParser {
         // Compact content after `- `: treat the rest of the line as starting at `col`.
         const virtual: Line = { off: line.off, text: line.text, indent: col, empty: false };
         this.lines[this.i] = virtual;
-        const r = line.text.slice(col);
-        if (r === '-' || r.startsWith('- ')) item = this.seq(col);
+        if (dashAt(line.text, col)) item = this.seq(col);
         else if (this.keyOf(virtual) !== undefined) item = this.map(col);
         else item = this.scalarValue(virtual, col, indent);
       }
@@ -334,8 +363,7 @@ class FastParser {
       const next = this.peekContent();
       if (next && next.indent > indent) return this.block(indent + 1);
       if (next && next.indent === indent) {
-        const r = next.text.slice(next.indent);
-        if (r === '-' || r.startsWith('- ')) return this.seq(indent);
+        if (dashAt(next.text, next.indent)) return this.seq(indent);
       }
       return { kind: 'scalar', value: null, quoted: false, start: nullAt, end: nullAt };
     }
@@ -621,7 +649,6 @@ class FastParser {
     this.lineTailIsComment(t, j);
     const start = line.off + c;
     this.i++;
-    const spacesOnly = (l: Line) => l.text.length === l.indent;
     let k = this.i;
     while (k < this.end && spacesOnly(this.lines[k])) k++;
     if (k >= this.end || this.lines[k].indent <= indent) {

@@ -209,8 +209,6 @@ export function parseQuantity(value: string | number, kind: 'cpus' | 'memory'): 
     return { value, orMore: false };
   }
   const s = String(value);
-  const forms = kind === 'cpus' ? "'4', '4+' or 0.5" : "'32', '32+', '32GB', '1TB+' or '4x' (GiB per vCPU)";
-  const bad = () => new TaskValueError(`Invalid ${kind} '${s}'. Write ${forms}.`);
   const orMore = s.endsWith('+');
   let body = orMore ? s.slice(0, -1) : s;
   let perCpu = false;
@@ -222,18 +220,23 @@ export function parseQuantity(value: string | number, kind: 'cpus' | 'memory'): 
     }
     if (pyFloat(body) === undefined) {
       const m = /^(.*?)([kmgtp])[bi]$/i.exec(body);
-      if (!m || m[1] === '') throw bad();
+      if (!m || m[1] === '') throw badQuantity(s, kind);
       body = m[1];
       factor = UNIT_GIB[m[2].toLowerCase()];
     }
   }
   const parsed = pyFloat(body);
-  if (parsed === undefined) throw bad();
+  if (parsed === undefined) throw badQuantity(s, kind);
   const n = parsed * factor;
   if (!(n > 0)) throw new TaskValueError(`${kind} must be greater than 0, got '${s}'.`);
   const out: QuantitySpec & { perCpu?: boolean } = { value: n, orMore };
   if (perCpu) out.perCpu = true;
   return out;
+}
+
+function badQuantity(s: string, kind: 'cpus' | 'memory'): TaskValueError {
+  const forms = kind === 'cpus' ? "'4', '4+' or 0.5" : "'32', '32+', '32GB', '1TB+' or '4x' (GiB per vCPU)";
+  return new TaskValueError(`Invalid ${kind} '${s}'. Write ${forms}.`);
 }
 
 /** Python's int() of a string: optional sign, digits with single '_' between them, spaces around. */
@@ -246,17 +249,20 @@ const PY_INT = /^\s*[+-]?[0-9]+(?:_[0-9]+)*\s*$/;
  */
 export function parseDiskSize(value: string | number, field = 'disk_size'): number {
   const s = String(value);
-  const bad = () => new TaskValueError(`Invalid ${field} '${s}': write a whole number of GB (256) or a size in whole GB such as '1TB' (units KB/MB/GB/TB/PB).`);
   let gb: number | undefined;
   if (PY_INT.test(s)) gb = Number(s.replace(/_/g, ''));
   else {
     const m = /^(.*?)([kmgtp])[bi]$/.exec(s.toLowerCase());
-    if (!m || !PY_INT.test(m[1])) throw bad();
+    if (!m || !PY_INT.test(m[1])) throw badDiskSize(s, field);
     gb = Number(m[1].replace(/_/g, '')) * UNIT_GIB[m[2]];
-    if (!Number.isInteger(gb)) throw bad();
+    if (!Number.isInteger(gb)) throw badDiskSize(s, field);
   }
   if (field === 'disk_size' && !(gb > 0)) throw new TaskValueError(`disk_size must be a positive whole number of GB, got ${s}.`);
   return gb;
+}
+
+function badDiskSize(s: string, field: string): TaskValueError {
+  return new TaskValueError(`Invalid ${field} '${s}': write a whole number of GB (256) or a size in whole GB such as '1TB' (units KB/MB/GB/TB/PB).`);
 }
 
 /** Autostop idle time: minutes (int) or `"30m"`, `"2h"`, `"1d"`, `"1w"`. */

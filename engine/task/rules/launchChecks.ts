@@ -18,6 +18,13 @@ const TPU_CLOUDS = ['gcp', 'kubernetes'];
 
 const keyRange = (e: VEntry) => ({ start: e.keyStart, end: e.keyEnd });
 
+/** One diagnostic per node: several candidates share the node of a shared field. */
+function once(reported: Set<number>, err: Err, node: { start: number; end: number }, message: string, code: string): void {
+  if (reported.has(node.start)) return;
+  reported.add(node.start);
+  err(node, message, code);
+}
+
 export function checkCandidates(candidates: CandidateView[], err: Err): void {
   const reported = new Set<number>();
   const priorities = new Map<string, VEntry>();
@@ -37,16 +44,13 @@ export function checkCandidates(candidates: CandidateView[], err: Err): void {
         'conflict',
       );
   }
-  const once = (node: { start: number; end: number }, message: string, code: string) => {
-    if (reported.has(node.start)) return;
-    reported.add(node.start);
-    err(node, message, code);
-  };
   for (const c of candidates) {
     const tpus = c.acceleratorNames.filter((n) => n.toLowerCase().includes('tpu'));
     const acc = c.get('accelerators') ?? c.get('gpus');
     if (tpus.length && acc && c.cloud && !TPU_CLOUDS.includes(c.cloud)) {
       once(
+        reported,
+        err,
         acc.value,
         `TPU accelerators (${tpus.join(', ')}) run only on GCP or Kubernetes, not on ${c.cloud}: use infra: gcp (or k8s), or a GPU.`,
         'tpu-cloud',
@@ -61,7 +65,13 @@ export function checkCandidates(candidates: CandidateView[], err: Err): void {
     );
     const gkeTpu = tpus.some((n) => /podslice|device/i.test(n));
     if (tpus.length && c.cloud === 'gcp' && !gkeTpu && tpuVm && it && it.value.kind === 'scalar' && it.value.value !== 'TPU-VM') {
-      once(it.value, `A TPU VM takes no instance type (got '${String(it.value.value)}'): remove instance_type, or set it to TPU-VM.`, 'conflict');
+      once(
+        reported,
+        err,
+        it.value,
+        `A TPU VM takes no instance type (got '${String(it.value.value)}'): remove instance_type, or set it to TPU-VM.`,
+        'conflict',
+      );
     }
     const image = c.get('image_id');
     if (image?.value.kind === 'map' && entryOf(image.value, 'docker')) {
@@ -70,6 +80,8 @@ export function checkCandidates(candidates: CandidateView[], err: Err): void {
       );
       if (prefixed)
         once(
+          reported,
+          err,
           prefixed.value,
           `image_id has a 'docker' key and a docker: image for region '${prefixed.key}': give the container once, under the docker key, and VM images per region.`,
           'conflict',
@@ -80,6 +92,8 @@ export function checkCandidates(candidates: CandidateView[], err: Err): void {
     const cloud = c.cloud ?? (tpus.length && !gkeTpu ? 'gcp' : undefined);
     if (eph && cloud && !KUBERNETES_LIKE.includes(cloud)) {
       once(
+        reported,
+        err,
         keyRange(eph),
         `ephemeral_storage is only supported on Kubernetes, not on ${cloud}: remove it, or use disk_size for the VM's disk.`,
         'infra-unsupported',

@@ -236,8 +236,12 @@ function push(ctx: WalkContext, node: VNode, message: string, code: string, seve
   ctx.problems.push({ start: node.start, end: node.end, message, code, severity });
 }
 
+/** The field's name for a message, spelled out only when one is written. */
+function whereOf(owner: At): string {
+  return pathName(pathOf(owner));
+}
+
 function validateScalar(ctx: WalkContext, v: string | number | boolean | null, node: VNode, s: JSONSchema, owner: At): void {
-  const where = (): string => pathName(pathOf(owner));
   if (s.caseInsensitiveEnum && typeof v === 'string') {
     const lower = v.toLowerCase();
     if (!s.caseInsensitiveEnum.some((e) => e.toLowerCase() === lower)) {
@@ -247,21 +251,22 @@ function validateScalar(ctx: WalkContext, v: string | number | boolean | null, n
         1,
       );
       const hint = near.length ? ` Did you mean '${s.caseInsensitiveEnum.find((e) => e.toLowerCase() === near[0])}'?` : '';
-      push(ctx, node, `Invalid ${where()} ${valueText(node)}. Expected one of: ${s.caseInsensitiveEnum.join(', ')}.${hint}`, 'enum');
+      push(ctx, node, `Invalid ${whereOf(owner)} ${valueText(node)}. Expected one of: ${s.caseInsensitiveEnum.join(', ')}.${hint}`, 'enum');
     }
     return; // the portable pattern beside it says the same thing
   }
   if (s.enum && !s.enum.includes(v)) {
-    push(ctx, node, s.errorMessage ?? `Invalid ${where()} ${valueText(node)}. Expected one of: ${s.enum.filter((e) => e !== null).join(', ')}.`, 'enum');
+    push(ctx, node, s.errorMessage ?? `Invalid ${whereOf(owner)} ${valueText(node)}. Expected one of: ${s.enum.filter((e) => e !== null).join(', ')}.`, 'enum');
     return;
   }
   if (typeof v === 'string') {
-    if (s.minLength !== undefined && v.length < s.minLength) push(ctx, node, `${capital(where())} must not be empty.`, 'value');
-    if (s.maxLength !== undefined && v.length > s.maxLength) push(ctx, node, `${capital(where())} is too long (at most ${s.maxLength} characters).`, 'value');
+    if (s.minLength !== undefined && v.length < s.minLength) push(ctx, node, `${capital(whereOf(owner))} must not be empty.`, 'value');
+    if (s.maxLength !== undefined && v.length > s.maxLength)
+      push(ctx, node, `${capital(whereOf(owner))} is too long (at most ${s.maxLength} characters).`, 'value');
     if (s.pattern) {
       const r = regex(s.pattern);
       if (r && !r.test(v))
-        push(ctx, node, `Invalid ${where()} ${valueText(node)}. ${s.patternErrorMessage ?? s.errorMessage ?? `It must match ${s.pattern}.`}`, 'pattern');
+        push(ctx, node, `Invalid ${whereOf(owner)} ${valueText(node)}. ${s.patternErrorMessage ?? s.errorMessage ?? `It must match ${s.pattern}.`}`, 'pattern');
     }
   } else if (typeof v === 'number') {
     const bad =
@@ -271,7 +276,7 @@ function validateScalar(ctx: WalkContext, v: string | number | boolean | null, n
       if (s.minimum !== undefined) bounds.push(`>= ${s.minimum}`);
       if (s.exclusiveMinimum !== undefined) bounds.push(`> ${s.exclusiveMinimum}`);
       if (s.maximum !== undefined) bounds.push(`<= ${s.maximum}`);
-      push(ctx, node, s.rangeErrorMessage ?? s.errorMessage ?? `${capital(where())} must be ${bounds.join(' and ')}, got ${v}.`, 'range');
+      push(ctx, node, s.rangeErrorMessage ?? s.errorMessage ?? `${capital(whereOf(owner))} must be ${bounds.join(' and ')}, got ${v}.`, 'range');
     }
   }
 }
@@ -279,18 +284,23 @@ function validateScalar(ctx: WalkContext, v: string | number | boolean | null, n
 const isNull = (v: VNode): boolean => v.kind === 'scalar' && v.value === null;
 
 const propertyMaps = new WeakMap<Record<string, JSONSchema>, Map<string, JSONSchema>>();
-/** `props[key]` through a Map kept per schema (a property lookup by a changing key is slow). */
-function propertyOf(props: Record<string, JSONSchema>, key: string): JSONSchema | undefined {
+/** The properties of a schema as a Map kept per schema (a property lookup by a changing key is slow). */
+function propertyMapOf(props: Record<string, JSONSchema>): Map<string, JSONSchema> {
   let map = propertyMaps.get(props);
   if (!map) propertyMaps.set(props, (map = new Map(Object.entries(props))));
+  return map;
+}
+
+/** `props[key]`, through the schema's Map. */
+function propertyOf(props: Record<string, JSONSchema>, map: Map<string, JSONSchema>, key: string): JSONSchema | undefined {
   // A key missing from the map is looked up as before (inherited names such as `constructor`).
   return map.get(key) ?? (props[key] as JSONSchema | undefined);
 }
 const NO_PROPERTIES: Record<string, JSONSchema> = {};
 
 function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: At): void {
-  const where = (): string => pathName(pathOf(owner));
   const props = s.properties ?? NO_PROPERTIES;
+  const propMap = propertyMapOf(props);
   const skipNone = s[SKIP_NONE] !== undefined;
   if (s.required) {
     const present = new Set(node.entries.filter((e) => !(skipNone && isNull(e.value))).map((e) => e.key));
@@ -301,28 +311,28 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: At): vo
       ctx.problems.push({
         start,
         end,
-        message: `${capital(where())} is missing the required field${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}.`,
+        message: `${capital(whereOf(owner))} is missing the required field${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')}.`,
         code: 'missing-required',
         severity: 'error',
       });
     }
   }
   if (s.maxProperties !== undefined && node.entries.length > s.maxProperties) {
-    push(ctx, node, `${capital(where())} allows at most ${s.maxProperties} entr${s.maxProperties === 1 ? 'y' : 'ies'}.`, 'value');
+    push(ctx, node, `${capital(whereOf(owner))} allows at most ${s.maxProperties} entr${s.maxProperties === 1 ? 'y' : 'ies'}.`, 'value');
   }
   if (s.minProperties !== undefined && node.entries.length < s.minProperties) {
-    push(ctx, node, `${capital(where())} needs at least ${s.minProperties} entr${s.minProperties === 1 ? 'y' : 'ies'}.`, 'value');
+    push(ctx, node, `${capital(whereOf(owner))} needs at least ${s.minProperties} entr${s.minProperties === 1 ? 'y' : 'ies'}.`, 'value');
   }
   for (const e of node.entries) {
     const childOwner: At = { parent: owner, seg: e.key, base: owner.base, keyStart: e.keyStart, keyEnd: e.keyEnd };
-    const ps = propertyOf(props, e.key);
+    const ps = propertyOf(props, propMap, e.key);
     if (s.propertyNames?.pattern) {
       const r = regex(s.propertyNames.pattern);
       if (r && !r.test(e.key)) {
         ctx.problems.push({
           start: e.keyStart,
           end: e.keyEnd,
-          message: `Invalid key '${e.key}' in ${where()}: it must match ${s.propertyNames.pattern}.`,
+          message: `Invalid key '${e.key}' in ${whereOf(owner)}: it must match ${s.propertyNames.pattern}.`,
           code: 'invalid-key',
           severity: 'error',
         });
@@ -349,23 +359,48 @@ function validateMap(ctx: WalkContext, node: VMap, s: JSONSchema, owner: At): vo
       ctx.problems.push({
         start: e.keyStart,
         end: e.keyEnd,
-        message: `Unknown field '${e.key}' in ${where()} has no value and is ignored (known: ${Object.keys(props)
+        message: `Unknown field '${e.key}' in ${whereOf(owner)} has no value and is ignored (known: ${Object.keys(props)
           .filter((k) => !k.startsWith('_'))
           .join(', ')}).`,
         code: 'unknown-key',
         severity: 'warning',
       });
     } else if (s.additionalProperties === false) {
-      unknownKey(ctx, e.key, e.keyStart, e.keyEnd, Object.keys(props), where(), node.entries);
+      unknownKey(ctx, e.key, e.keyStart, e.keyEnd, props, whereOf(owner), node.entries);
     } else if (typeof s.additionalProperties === 'object') {
       walk(ctx, e.value, s.additionalProperties, childOwner);
     }
   }
 }
 
-function unknownKey(ctx: WalkContext, key: string, start: number, end: number, known: string[], where: string, siblings: { key: string }[] = []): void {
-  const visible = known.filter((k) => !k.startsWith('_'));
-  const near = closeMatches(key, visible, 1, 0.6);
+/** Per schema: the field names a message may offer, and the nearest one found for an unknown key. */
+const nearCache = new WeakMap<Record<string, JSONSchema>, { visible: string[]; near: Map<string, string[]> }>();
+/** Unknown keys are the user's words: the remembered answers are dropped past this many. */
+const NEAR_CACHE_LIMIT = 512;
+
+/** The known field nearest to `key` (difflib at cutoff 0.6), the same for every document. */
+function nearestKnown(props: Record<string, JSONSchema>, key: string): string[] {
+  let cache = nearCache.get(props);
+  if (!cache) nearCache.set(props, (cache = { visible: Object.keys(props).filter((k) => !k.startsWith('_')), near: new Map() }));
+  let near = cache.near.get(key);
+  if (!near) {
+    near = closeMatches(key, cache.visible, 1, 0.6);
+    if (cache.near.size >= NEAR_CACHE_LIMIT) cache.near.clear();
+    cache.near.set(key, near);
+  }
+  return near;
+}
+
+function unknownKey(
+  ctx: WalkContext,
+  key: string,
+  start: number,
+  end: number,
+  props: Record<string, JSONSchema>,
+  where: string,
+  siblings: { key: string }[] = [],
+): void {
+  const near = nearestKnown(props, key);
   if (near.length && siblings.some((e) => e.key === near[0])) {
     // Renaming would write a second `near[0]` key (a duplicate, which SkyPilot refuses): no rename.
     ctx.problems.push({
@@ -426,7 +461,7 @@ function validateAlternatives(ctx: WalkContext, node: VNode, s: JSONSchema, alts
   for (const alt of fitting) {
     const sub: WalkContext = { root: ctx.root, problems: [], replace: ctx.replace };
     walk(sub, node, alt, owner);
-    if (sub.problems.filter((p) => p.severity === 'error').length === 0) {
+    if (!sub.problems.some((p) => p.severity === 'error')) {
       ctx.problems.push(...sub.problems);
       // Sibling keywords beside anyOf (rare) still apply.
       if (hasSiblings(s)) validateSiblings(ctx, node, s, owner);
