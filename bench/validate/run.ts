@@ -15,6 +15,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createProtocolConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver-protocol/node';
 import { getLanguageService } from 'yaml-language-server';
 import { parseTaskText } from '../../engine/task/load';
+import { yamlFiles } from '../../test/helpers/shared';
 
 const ROOT = path.resolve(__dirname, '../..');
 const CORPUS = process.env.SKYDECK_CORPUS ?? path.resolve(ROOT, '../shared/corpus/skypilot-examples');
@@ -30,15 +31,6 @@ const partsArg = process.argv.indexOf('--parts');
 const PARTS = new Set(partsArg > 0 ? process.argv[partsArg + 1].split(',') : ['validate', 'startup']);
 /** Passes over the corpus before timing the steady state (both engines' JIT settled). */
 const STEADY_WARMUP = 15;
-
-function yamlFiles(dir: string, out: string[] = []): string[] {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) yamlFiles(p, out);
-    else if (/\.ya?ml$/.test(e.name)) out.push(p);
-  }
-  return out.sort();
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

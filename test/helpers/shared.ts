@@ -23,3 +23,13 @@ export const corpusDir = (): string => process.env.SKYDECK_CORPUS ?? sharedPath(
 
 /** Real GCP and Azure catalogs in SkyPilot's layout. */
 export const referenceCatalogs = (): string => sharedPath('reference-catalogs');
+
+/** Every `.yaml`/`.yml` file under `dir`, recursively, sorted (the corpus walk tests and benches share). */
+export function yamlFiles(dir: string, out: string[] = []): string[] {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) yamlFiles(p, out);
+    else if (/\.ya?ml$/.test(e.name)) out.push(p);
+  }
+  return out.sort();
+}

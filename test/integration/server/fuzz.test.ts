@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TaskLanguageService } from '../../../server/service/languageService';
 import { SERVER, startClient, within } from './lspClient';
-import { corpusDir } from '../../helpers/shared';
+import { corpusDir, yamlFiles } from '../../helpers/shared';
 import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const CORPUS = corpusDir();
@@ -25,15 +25,6 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function yamlFiles(dir: string, out: string[] = []): string[] {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) yamlFiles(p, out);
-    else if (/\.ya?ml$/.test(e.name)) out.push(p);
-  }
-  return out.sort();
 }
 
 const SPICE = [

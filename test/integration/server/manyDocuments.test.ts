@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
 import { SERVER, startClient, within, type TestClient } from './lspClient';
-import { corpusDir } from '../../helpers/shared';
+import { corpusDir, yamlFiles } from '../../helpers/shared';
 import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const DOCS = 1000;
@@ -28,15 +28,6 @@ const MAX_RSS_PER_DOC = 512 * 1024;
 const MAX_CPU_RATIO = 3;
 /** Clock-tick slack (10 ms ticks) so a near-zero baseline cannot fail the ratio. */
 const CPU_SLACK_MS = 200;
-
-function yamlFiles(dir: string, out: string[] = []): string[] {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) yamlFiles(p, out);
-    else if (/\.ya?ml$/.test(e.name)) out.push(p);
-  }
-  return out.sort();
-}
 
 /** The server process's resident memory and CPU time so far, from /proc. */
 function serverUsage(pid: number): { rssBytes: number; cpuMs: number } {

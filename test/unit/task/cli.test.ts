@@ -5,22 +5,13 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { corpusDir } from '../../helpers/shared';
+import { corpusDir, yamlFiles } from '../../helpers/shared';
 import { builtFiles, requirePrerequisite } from '../../helpers/prerequisites';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const CLI = path.join(ROOT, 'dist/cli.js');
 const cliMissing = requirePrerequisite(builtFiles(CLI));
 const CORPUS = corpusDir();
-
-function yamlFiles(dir: string, out: string[] = []): string[] {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) yamlFiles(p, out);
-    else if (/\.ya?ml$/.test(e.name)) out.push(p);
-  }
-  return out.sort();
-}
 
 interface FileResult {
   file: string;

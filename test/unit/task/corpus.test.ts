@@ -4,18 +4,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseTaskText } from '../../../engine/task/load';
-import { corpusDir } from '../../helpers/shared';
+import { corpusDir, yamlFiles } from '../../helpers/shared';
 
 const CORPUS = corpusDir();
-
-function yamlFiles(dir: string, out: string[] = []): string[] {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) yamlFiles(p, out);
-    else if (/\.ya?ml$/.test(e.name)) out.push(p);
-  }
-  return out.sort();
-}
 
 const rel = (f: string) => path.relative(CORPUS, f);
 

@@ -5,18 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fastParseYaml } from '../../../engine/task/fastYaml';
 import { parseYamlDocuments, type VDocument, type VNode } from '../../../engine/task/yamlTree';
-import { corpusDir } from '../../helpers/shared';
+import { corpusDir, yamlFiles } from '../../helpers/shared';
 
 const CORPUS = corpusDir();
-
-function yamlFiles(dir: string, out: string[] = []): string[] {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) yamlFiles(p, out);
-    else if (/\.ya?ml$/.test(e.name)) out.push(p);
-  }
-  return out.sort();
-}
 
 function norm(n: VNode | undefined, text: string): unknown {
   if (!n) return null;

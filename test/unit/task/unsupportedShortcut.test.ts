@@ -7,16 +7,7 @@ import * as path from 'node:path';
 import { UNSUPPORTED_FIELD_KEYS } from '../../../engine/task/unsupported';
 import { mayHaveUnsupportedField, unsupportedFieldProblems } from '../../../engine/task/unsupportedDiagnostics';
 import { plainOf, validateTaskText } from '../../../engine/task/validate';
-import { corpusDir } from '../../helpers/shared';
-
-function yamlFiles(dir: string, out: string[] = []): string[] {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) yamlFiles(p, out);
-    else if (/\.ya?ml$/.test(e.name)) out.push(p);
-  }
-  return out.sort();
-}
+import { corpusDir, yamlFiles } from '../../helpers/shared';
 
 test('every field a warning names ends in a key of UNSUPPORTED_FIELD_KEYS', () => {
   const source = fs.readFileSync(path.resolve(__dirname, '../../../engine/task/unsupported.ts'), 'utf8');
