@@ -91,6 +91,30 @@ export function useMotoProviderEnv(
   );
 }
 
+/**
+ * A private SKYDECK_HOME whose Azure provider talks to the fake Resource Manager `az` with a
+ * fixed token and the reference catalogs; `extra` adds variables, `unset` more names to clear.
+ */
+export function useFakeAzureProviderEnv(
+  prefix: string,
+  az: { url: string; certFile: string; subscription: string },
+  options: { extra?: (home: string) => Record<string, string>; unset?: string[] } = {},
+): { home: string; restore: () => void } {
+  return useProviderEnv(
+    prefix,
+    (home) => ({
+      SKYDECK_AZURE_ENDPOINT: az.url,
+      SKYDECK_AZURE_CA_FILE: az.certFile,
+      SKYDECK_AZURE_ACCESS_TOKEN: 'fake-token',
+      AZURE_SUBSCRIPTION_ID: az.subscription,
+      AZURE_CONFIG_DIR: path.join(home, 'azure'),
+      SKYDECK_CATALOG_DIR: referenceCatalogs(),
+      ...options.extra?.(home),
+    }),
+    ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'SKYDECK_TEST_ADDRESS_MAP', ...(options.unset ?? [])],
+  );
+}
+
 /** A request for the fake Kubernetes cluster: `numNodes` pods of 2 CPUs and 4 GB, the cluster's name on the cloud `<name>-abcd`. */
 export function kubernetesLaunchRequest(name: string, numNodes = 1): LaunchRequest {
   return launchRequest({ clusterName: name, nameOnCloud: `${name}-abcd`, region: 'fake', zones: [], instanceType: '2CPU--4GB' }, { numNodes, diskSizeGb: 256 });

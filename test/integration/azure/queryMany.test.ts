@@ -6,12 +6,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
 import { createProvider } from '../../../engine/infra/azure/index';
 import type { ClusterHandle, Provider } from '../../../engine/infra/provider';
-import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
-import { referenceCatalogs } from '../../helpers/shared';
+import { launchRequest, recordingSshWaiter, useFakeAzureProviderEnv } from '../../helpers/providerHarness';
 
 let az: FakeAzure;
 let env: { restore: () => void } | undefined;
@@ -28,18 +26,7 @@ async function bothWays(hs: ClusterHandle[]) {
 describe('azure queryMany against the fake Resource Manager', { timeout: 300_000 }, () => {
   before(async () => {
     az = await startFakeAzure();
-    env = useProviderEnv(
-      'azure-querymany',
-      (home) => ({
-        SKYDECK_AZURE_ENDPOINT: az.url,
-        SKYDECK_AZURE_CA_FILE: az.certFile,
-        SKYDECK_AZURE_ACCESS_TOKEN: 'fake-token',
-        AZURE_SUBSCRIPTION_ID: az.subscription,
-        AZURE_CONFIG_DIR: path.join(home, 'azure'),
-        SKYDECK_CATALOG_DIR: referenceCatalogs(),
-      }),
-      ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'SKYDECK_TEST_ADDRESS_MAP'],
-    );
+    env = useFakeAzureProviderEnv('azure-querymany', az);
     p = createProvider({ pollIntervalMs: 10, waitForSsh: recordingSshWaiter().waitForSsh });
     const launch = (name: string, region: string, numNodes: number) =>
       p.launch(launchRequest({ clusterName: name, nameOnCloud: `${name}-ab12`, region, zones: [], instanceType: 'Standard_D4s_v5' }, { numNodes }));

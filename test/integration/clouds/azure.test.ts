@@ -13,8 +13,7 @@ import { promisify } from 'node:util';
 import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
 import { createProvider } from '../../../engine/infra/azure/index';
 import { isProvisionError, type LaunchRequest, type Provider } from '../../../engine/infra/provider';
-import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
-import { referenceCatalogs } from '../../helpers/shared';
+import { launchRequest, recordingSshWaiter, useFakeAzureProviderEnv } from '../../helpers/providerHarness';
 
 let az: FakeAzure;
 let env: { home: string; restore: () => void } | undefined;
@@ -36,18 +35,7 @@ function vm(name: string): Record<string, unknown> | undefined {
 describe('azure provider against the fake Resource Manager', { timeout: 480_000 }, () => {
   before(async () => {
     az = await startFakeAzure();
-    env = useProviderEnv(
-      'azure',
-      (home) => ({
-        SKYDECK_AZURE_ENDPOINT: az.url,
-        SKYDECK_AZURE_CA_FILE: az.certFile,
-        SKYDECK_AZURE_ACCESS_TOKEN: 'fake-token',
-        AZURE_SUBSCRIPTION_ID: az.subscription,
-        AZURE_CONFIG_DIR: path.join(home, 'azure'),
-        SKYDECK_CATALOG_DIR: referenceCatalogs(),
-      }),
-      ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'SKYDECK_TEST_ADDRESS_MAP'],
-    );
+    env = useFakeAzureProviderEnv('azure', az);
   });
   after(async () => {
     await az?.close();

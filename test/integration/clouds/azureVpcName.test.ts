@@ -12,8 +12,7 @@ import * as path from 'node:path';
 import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
 import { createProvider } from '../../../engine/infra/azure/index';
 import { isProvisionError, type LaunchRequest, type Provider } from '../../../engine/infra/provider';
-import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
-import { referenceCatalogs } from '../../helpers/shared';
+import { launchRequest, recordingSshWaiter, useFakeAzureProviderEnv } from '../../helpers/providerHarness';
 import { setActiveConfig } from '../../../engine/config';
 
 type Json = Record<string, unknown>;
@@ -49,19 +48,10 @@ function nicSubnets(): string[] {
 describe('azure.vpc_name (fake Resource Manager)', { timeout: 240_000 }, () => {
   before(async () => {
     az = await startFakeAzure();
-    env = useProviderEnv(
-      'azure-vpc',
-      (home) => ({
-        SKYDECK_AZURE_ENDPOINT: az.url,
-        SKYDECK_AZURE_CA_FILE: az.certFile,
-        SKYDECK_AZURE_ACCESS_TOKEN: 'fake-token',
-        AZURE_SUBSCRIPTION_ID: az.subscription,
-        AZURE_CONFIG_DIR: path.join(home, 'azure'),
-        SKYDECK_CATALOG_DIR: referenceCatalogs(),
-        SKYPILOT_GLOBAL_CONFIG: path.join(home, 'config.yaml'),
-      }),
-      ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'SKYDECK_TEST_ADDRESS_MAP', 'SKYPILOT_PROJECT_CONFIG', 'SKYDECK_CONFIG'],
-    );
+    env = useFakeAzureProviderEnv('azure-vpc', az, {
+      extra: (home) => ({ SKYPILOT_GLOBAL_CONFIG: path.join(home, 'config.yaml') }),
+      unset: ['SKYPILOT_PROJECT_CONFIG', 'SKYDECK_CONFIG'],
+    });
     configFile = path.join(env.home, 'config.yaml');
   });
   after(async () => {

@@ -5,7 +5,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { startMoto, type MotoServer } from '../../helpers/moto';
 import { startFakeGcp, type FakeGcp } from '../../helpers/fakes/gcp';
@@ -13,9 +12,8 @@ import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
 import { createProvider as createAzure } from '../../../engine/infra/azure/index';
 import { createProvider as createAws } from '../../../engine/infra/aws/index';
 import { createProvider as createGcp } from '../../../engine/infra/gcp/index';
-import { launchRequest, recordingSshWaiter, useMotoProviderEnv, useProviderEnv, useFakeGcpEnv } from '../../helpers/providerHarness';
+import { launchRequest, recordingSshWaiter, useMotoProviderEnv, useFakeGcpEnv, useFakeAzureProviderEnv } from '../../helpers/providerHarness';
 import { isProvisionError } from '../../../engine/infra/provider';
-import { referenceCatalogs } from '../../helpers/shared';
 import { setActiveConfig } from '../../../engine/config';
 
 const ssh = recordingSshWaiter();
@@ -140,18 +138,7 @@ describe('azure.labels on Azure VMs (fake Resource Manager)', { timeout: 480_000
   let env: { restore: () => void } | undefined;
   before(async () => {
     az = await startFakeAzure();
-    env = useProviderEnv(
-      'azure',
-      (home) => ({
-        SKYDECK_AZURE_ENDPOINT: az.url,
-        SKYDECK_AZURE_CA_FILE: az.certFile,
-        SKYDECK_AZURE_ACCESS_TOKEN: 'fake-token',
-        AZURE_SUBSCRIPTION_ID: az.subscription,
-        AZURE_CONFIG_DIR: path.join(home, 'azure'),
-        SKYDECK_CATALOG_DIR: referenceCatalogs(),
-      }),
-      ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'SKYDECK_TEST_ADDRESS_MAP'],
-    );
+    env = useFakeAzureProviderEnv('azure', az);
   });
   after(async () => {
     setActiveConfig(undefined);

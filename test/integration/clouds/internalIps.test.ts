@@ -7,15 +7,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import { startFakeGcp, type FakeGcp } from '../../helpers/fakes/gcp';
 import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
 import { createProvider as createAzure } from '../../../engine/infra/azure/index';
 import { createProvider as createGcp } from '../../../engine/infra/gcp/index';
-import { launchRequest, useProviderEnv, useFakeGcpEnv } from '../../helpers/providerHarness';
+import { launchRequest, useFakeGcpEnv, useFakeAzureProviderEnv } from '../../helpers/providerHarness';
 import { isProvisionError } from '../../../engine/infra/provider';
 import type { SshProbeTarget } from '../../../engine/vmShared/sshWait';
-import { referenceCatalogs } from '../../helpers/shared';
 import { setActiveConfig } from '../../../engine/config';
 
 const PROXY = 'ssh -W %h:%p bastion.example';
@@ -93,18 +91,7 @@ describe('azure.use_internal_ips and azure.ssh_proxy_command (fake Resource Mana
   let env: { restore: () => void } | undefined;
   before(async () => {
     az = await startFakeAzure();
-    env = useProviderEnv(
-      'azure',
-      (home) => ({
-        SKYDECK_AZURE_ENDPOINT: az.url,
-        SKYDECK_AZURE_CA_FILE: az.certFile,
-        SKYDECK_AZURE_ACCESS_TOKEN: 'fake-token',
-        AZURE_SUBSCRIPTION_ID: az.subscription,
-        AZURE_CONFIG_DIR: path.join(home, 'azure'),
-        SKYDECK_CATALOG_DIR: referenceCatalogs(),
-      }),
-      ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'SKYDECK_TEST_ADDRESS_MAP'],
-    );
+    env = useFakeAzureProviderEnv('azure', az);
   });
   after(async () => {
     setActiveConfig(undefined);

@@ -11,8 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startFakeAzure, type FakeAzure } from '../../helpers/fakes/azure';
 import { createProvider as createAzure } from '../../../engine/infra/azure/index';
-import { launchRequest, recordingSshWaiter, useProviderEnv } from '../../helpers/providerHarness';
-import { referenceCatalogs } from '../../helpers/shared';
+import { launchRequest, recordingSshWaiter, useFakeAzureProviderEnv } from '../../helpers/providerHarness';
 import { discoverController } from '../../../engine/controllers/discover';
 import { controllerClusterName } from '../../../engine/controllers/names';
 import { nameOnCloud } from '../../../engine/cluster/naming';
@@ -25,19 +24,7 @@ describe('controller discovery on Azure (fake Resource Manager)', { timeout: 120
   let machineB: string;
   before(async () => {
     az = await startFakeAzure();
-    env = useProviderEnv(
-      'azure-discover',
-      (home) => ({
-        SKYDECK_AZURE_ENDPOINT: az.url,
-        SKYDECK_AZURE_CA_FILE: az.certFile,
-        SKYDECK_AZURE_ACCESS_TOKEN: 'fake-token',
-        AZURE_SUBSCRIPTION_ID: az.subscription,
-        AZURE_CONFIG_DIR: path.join(home, 'azure'),
-        SKYDECK_CATALOG_DIR: referenceCatalogs(),
-        SKYDECK_SSH_NODE_POOLS: path.join(home, 'no-pools.yaml'),
-      }),
-      ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_CLIENT_SECRET', 'SKYDECK_TEST_ADDRESS_MAP'],
-    );
+    env = useFakeAzureProviderEnv('azure-discover', az, { extra: (home) => ({ SKYDECK_SSH_NODE_POOLS: path.join(home, 'no-pools.yaml') }) });
     machineB = fs.mkdtempSync(path.join(os.tmpdir(), 'skydeck-azure-discover-b-'));
     setActiveConfig({});
   });
