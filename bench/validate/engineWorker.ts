@@ -7,9 +7,7 @@
  *   node --import tsx engineWorker.ts skydeck|yls <file list> <schema path> <rounds> <warm-up passes>
  */
 import * as fs from 'node:fs';
-import { TextDocument } from 'vscode-languageserver-textdocument';
-import { getLanguageService } from 'yaml-language-server';
-import { parseTaskText } from '../../engine/task/load';
+import { skydeckValidate, ylsValidator } from './engines';
 
 const [engine, listPath, schemaPath, roundsText, warmupText] = process.argv.slice(2);
 const ROUNDS = Number(roundsText) || 5;
@@ -21,26 +19,7 @@ async function main(): Promise<void> {
     .split('\n')
     .filter(Boolean)
     .map((f) => fs.readFileSync(f, 'utf8'));
-  let run: (text: string, i: number) => unknown;
-  if (engine === 'skydeck') {
-    // What the editor runs per document version: layered validation + content detection.
-    run = (text) => parseTaskText(text, { buildTasks: false }).diagnostics;
-  } else {
-    const schemaText = fs.readFileSync(schemaPath, 'utf8');
-    const yls = getLanguageService({
-      schemaRequestService: (uri: string) => (uri.endsWith('task.schema.json') ? Promise.resolve(schemaText) : Promise.reject(new Error(`no ${uri}`))),
-      workspaceContext: { resolveRelativePath: (p: string) => p },
-    });
-    yls.configure({
-      validate: true,
-      hover: false,
-      completion: false,
-      yamlVersion: '1.1',
-      schemas: [{ uri: 'file:///schemas/task.schema.json', fileMatch: ['*.yaml', '*.yml'], priority: 3 }],
-    });
-    let version = 0;
-    run = (text, i) => yls.doValidation(TextDocument.create(`file:///corpus/doc${i}.yaml`, 'yaml', ++version, text), false);
-  }
+  const run: (text: string, i: number) => unknown = engine === 'skydeck' ? skydeckValidate : ylsValidator(schemaPath);
   for (let w = 0; w < WARMUP; w++) for (let i = 0; i < texts.length; i++) await run(texts[i], i);
   const times: number[][] = texts.map(() => []);
   for (let r = 0; r < ROUNDS; r++) {

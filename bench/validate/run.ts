@@ -11,10 +11,8 @@ import { buildSync } from 'esbuild';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TextDocument } from 'vscode-languageserver-textdocument';
 import { createProtocolConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-languageserver-protocol/node';
-import { getLanguageService } from 'yaml-language-server';
-import { parseTaskText } from '../../engine/task/load';
+import { skydeckValidate, ylsValidator } from './engines';
 import { yamlFiles } from '../../test/helpers/shared';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -46,28 +44,8 @@ async function main(): Promise<void> {
 async function validation(): Promise<void> {
   const taskFiles = [...yamlFiles(path.join(CORPUS, 'tasks')), ...yamlFiles(path.join(CORPUS, 'tasks-invalid'))];
   const texts = taskFiles.map((f) => fs.readFileSync(f, 'utf8'));
-  const schemaText = fs.readFileSync(SCHEMA_PATH, 'utf8');
-
-  // --- yaml-language-server, same schema, YAML 1.1 like SkyPilot ---
-  const yls = getLanguageService({
-    schemaRequestService: (uri: string) => (uri.endsWith('task.schema.json') ? Promise.resolve(schemaText) : Promise.reject(new Error(`no ${uri}`))),
-    workspaceContext: { resolveRelativePath: (p: string) => p },
-  });
-  yls.configure({
-    validate: true,
-    hover: false,
-    completion: false,
-    yamlVersion: '1.1',
-    schemas: [{ uri: 'file:///schemas/task.schema.json', fileMatch: ['*.yaml', '*.yml'], priority: 3 }],
-  });
-
-  let version = 0;
-  const ylsRun = async (text: string, i: number) => {
-    const doc = TextDocument.create(`file:///corpus/doc${i}.yaml`, 'yaml', ++version, text);
-    return yls.doValidation(doc, false);
-  };
-  // What the editor runs per document version: layered validation + content detection.
-  const oursRun = (text: string) => parseTaskText(text, { buildTasks: false }).diagnostics;
+  const ylsRun = ylsValidator(SCHEMA_PATH);
+  const oursRun = skydeckValidate;
 
   // Timing: each engine alone in fresh processes (./engineWorker.ts), the order alternating.
   // Steady state (after STEADY_WARMUP passes over the corpus: the server validates every
