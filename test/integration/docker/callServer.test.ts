@@ -175,13 +175,18 @@ describe('the call server in a local container', { concurrency: false }, () => {
     assert.equal(serving(root), false);
     const r = await access.head.exec(['true']);
     assert.notEqual(r.exitCode, 0);
+    await restartedWithServer();
+  });
+
+  /** stop + start (a bring-up), a fresh access, and calls going through the new server again. */
+  async function restartedWithServer(): Promise<void> {
     await clusters.stop('cs1');
     await clusters.start('cs1');
     await access.close();
     access = await openAccess((await findCluster('cs1'))!);
     await serverUp(root);
     assert.ok((await parentOf(access.head)) > 0);
-  });
+  }
 
   test('a killed server: calls enter the container instead, and start brings a new one', async () => {
     const [pid] = fs.readFileSync(path.join(root, 'server'), 'utf8').trim().split(' ');
@@ -192,12 +197,7 @@ describe('the call server in a local container', { concurrency: false }, () => {
     assert.equal(r.exitCode, 3);
     assert.equal(r.stdout, 'still works');
     // The next bring-up (start) starts one again.
-    await clusters.stop('cs1');
-    await clusters.start('cs1');
-    await access.close();
-    access = await openAccess((await findCluster('cs1'))!);
-    await serverUp(root);
-    assert.ok((await parentOf(access.head)) > 0);
+    await restartedWithServer();
   });
 
   test('nothing is left after down', async () => {
